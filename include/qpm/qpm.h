@@ -1,0 +1,9 @@
+/* libqpm umbrella header: quantitative portfolio management for crypto
+ * derivatives.  Include this, or the module headers it lists. */
+#ifndef QPM_QPM_H
+#define QPM_QPM_H
+
+#include "qpm/common.h"
+#include "qpm/version.h"
+
+#endif /* QPM_QPM_H */

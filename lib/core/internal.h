@@ -1,0 +1,82 @@
+/* Internal helpers shared by every module: error reporting, allocation,
+ * argument checks and the deterministic worker pool.  Not installed. */
+#ifndef QPM_CORE_INTERNAL_H
+#define QPM_CORE_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "qpm/common.h"
+
+#if defined(__GNUC__) || defined(__clang__)
+#define QPM__PRINTF(a, b) __attribute__((format(printf, a, b)))
+#define QPM__LIKELY(x) __builtin_expect(!!(x), 1)
+#define QPM__UNLIKELY(x) __builtin_expect(!!(x), 0)
+#else
+#define QPM__PRINTF(a, b)
+#define QPM__LIKELY(x) (x)
+#define QPM__UNLIKELY(x) (x)
+#endif
+
+/* Upper bound on worker threads a handle may use. */
+#define QPM__MAX_THREADS 256u
+
+/* Records `status` and a formatted message as this thread's last error and
+ * returns `status`, so a failing path reads `return qpm__fail(...)`. */
+qpm_status qpm__fail(qpm_status status, const char *fmt, ...) QPM__PRINTF(2, 3);
+
+/* ---- allocation ---------------------------------------------------------- */
+
+/* Copies *src (or the default malloc/free allocator when src is NULL) into
+ * *dst after validating it. */
+qpm_status qpm__alloc_init(qpm_alloc *dst, const qpm_alloc *src);
+
+/* Allocates count * size bytes (overflow-checked), zero-filled.  Returns NULL
+ * and records QPM_E_NOMEM on failure. */
+void *qpm__calloc(const qpm_alloc *a, size_t count, size_t size);
+void qpm__free(const qpm_alloc *a, void *p);
+
+/* 64-byte aligned, zero-filled; free with qpm__afree. */
+void *qpm__acalloc(const qpm_alloc *a, size_t count, size_t size);
+void qpm__afree(const qpm_alloc *a, void *p);
+
+/* ---- argument checks: each records a message naming the argument and the
+ * first offending index, and returns the status to propagate ------------- */
+
+#define QPM__CHECK_NULL(ptr, name)                                                            \
+    do {                                                                                      \
+        if ((ptr) == NULL)                                                                    \
+            return qpm__fail(QPM_E_NULL, "%s is NULL", (name));                               \
+    } while (0)
+
+/* every x[i] finite */
+qpm_status qpm__check_finite(const double *x, size_t n, const char *name);
+/* every x[i] finite and > 0 */
+qpm_status qpm__check_positive(const double *x, size_t n, const char *name);
+/* every x[i] finite and >= 0 */
+qpm_status qpm__check_nonnegative(const double *x, size_t n, const char *name);
+
+/* ---- CPU ----------------------------------------------------------------- */
+unsigned qpm__cpu_detect(void);
+
+/* ---- deterministic worker pool -------------------------------------------
+ * Work is cut by the caller into chunks whose boundaries do not depend on the
+ * thread count; each chunk writes only its own outputs (or its own partial
+ * result, combined afterwards in chunk order), so results are bit-identical
+ * for any number of threads.  The calling thread takes part in the work.  The
+ * threads are created once, by qpm__pool_create; qpm__pool_run allocates
+ * nothing. */
+typedef struct qpm__pool qpm__pool;
+typedef void (*qpm__task_fn)(void *ctx, size_t chunk, unsigned worker);
+
+/* nthreads >= 1 is the total number of threads including the caller; with
+ * nthreads == 1 no thread is started. */
+qpm_status qpm__pool_create(qpm__pool **out, const qpm_alloc *a, unsigned nthreads);
+void qpm__pool_free(qpm__pool *pool);
+unsigned qpm__pool_threads(const qpm__pool *pool); /* 1 for a NULL pool */
+
+/* Runs fn(ctx, c, worker) for every chunk c in [0, nchunks).  worker is in
+ * [0, qpm__pool_threads(pool)).  A NULL pool runs everything on the caller. */
+void qpm__pool_run(qpm__pool *pool, size_t nchunks, qpm__task_fn fn, void *ctx);
+
+#endif /* QPM_CORE_INTERNAL_H */

@@ -1,0 +1,183 @@
+#include "testutil.h"
+
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define QT_HAVE_LSAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define QT_HAVE_LSAN 1
+#endif
+#endif
+#ifdef QT_HAVE_LSAN
+#include <sanitizer/lsan_interface.h>
+#endif
+
+const char *qt_refdata_path(const char *name)
+{
+    static char buf[4096];
+    const char *dir = getenv("QPM_REFDATA");
+    if (dir == NULL || dir[0] == '\0')
+        dir = "../shared/refdata";
+    snprintf(buf, sizeof buf, "%s/%s", dir, name);
+    return buf;
+}
+
+static char *dupn(const char *s, size_t n)
+{
+    char *d = malloc(n + 1);
+    cr_assert_not_null(d);
+    memcpy(d, s, n);
+    d[n] = '\0';
+    return d;
+}
+
+static char **split(const char *line, size_t *count)
+{
+    size_t cap = 8, n = 0;
+    char **out = malloc(cap * sizeof *out);
+    cr_assert_not_null(out);
+    const char *p = line;
+    for (;;) {
+        const char *e = p;
+        while (*e && *e != ',' && *e != '\n' && *e != '\r')
+            e++;
+        if (n == cap) {
+            cap *= 2;
+            out = realloc(out, cap * sizeof *out);
+            cr_assert_not_null(out);
+        }
+        out[n++] = dupn(p, (size_t)(e - p));
+        if (*e != ',')
+            break;
+        p = e + 1;
+    }
+    *count = n;
+    return out;
+}
+
+qt_csv *qt_csv_load(const char *name)
+{
+    const char *path = qt_refdata_path(name);
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f, "cannot open reference file %s (set QPM_REFDATA)", path);
+    qt_csv *csv = calloc(1, sizeof *csv);
+    cr_assert_not_null(csv);
+    char *line = NULL;
+    size_t cap = 0, rcap = 0;
+    ssize_t len;
+    int first = 1;
+    while ((len = getline(&line, &cap, f)) > 0) {
+        if (line[0] == '\n' || line[0] == '\r')
+            continue;
+        size_t nf;
+        char **fields = split(line, &nf);
+        if (first) {
+            csv->header = fields;
+            csv->ncols = nf;
+            first = 0;
+            continue;
+        }
+        cr_assert_eq(nf, csv->ncols, "%s row %zu: %zu fields, header has %zu", name,
+                     csv->nrows, nf, csv->ncols);
+        if (csv->nrows == rcap) {
+            rcap = rcap ? 2 * rcap : 256;
+            csv->cells = realloc(csv->cells, rcap * sizeof *csv->cells);
+            cr_assert_not_null(csv->cells);
+        }
+        csv->cells[csv->nrows++] = fields;
+    }
+    free(line);
+    fclose(f);
+    cr_assert(csv->nrows > 0, "%s has no rows", name);
+    return csv;
+}
+
+void qt_csv_free(qt_csv *csv)
+{
+    if (csv == NULL)
+        return;
+    for (size_t r = 0; r < csv->nrows; r++) {
+        for (size_t c = 0; c < csv->ncols; c++)
+            free(csv->cells[r][c]);
+        free(csv->cells[r]);
+    }
+    for (size_t c = 0; c < csv->ncols; c++)
+        free(csv->header[c]);
+    free(csv->header);
+    free(csv->cells);
+    free(csv);
+}
+
+size_t qt_csv_col(const qt_csv *csv, const char *name)
+{
+    for (size_t c = 0; c < csv->ncols; c++)
+        if (strcmp(csv->header[c], name) == 0)
+            return c;
+    cr_assert_fail("column %s not found", name);
+    return 0;
+}
+
+const char *qt_csv_str(const qt_csv *csv, size_t row, size_t col)
+{
+    cr_assert(row < csv->nrows && col < csv->ncols);
+    return csv->cells[row][col];
+}
+
+double qt_csv_num(const qt_csv *csv, size_t row, size_t col)
+{
+    const char *s = qt_csv_str(csv, row, col);
+    if (s[0] == '\0' || strcmp(s, "nan") == 0)
+        return NAN;
+    char *end;
+    double v = strtod(s, &end);
+    cr_assert(*end == '\0', "bad number '%s' at row %zu col %zu", s, row, col);
+    return v;
+}
+
+static void *fa_alloc(void *ctx, size_t n)
+{
+    qt_failalloc *fa = ctx;
+    long k = fa->calls++;
+    if (fa->fail_at >= 0 && k >= fa->fail_at)
+        return NULL;
+    size_t *p = malloc(n + 16);
+    if (p == NULL)
+        return NULL;
+    p[0] = n;
+    fa->live++;
+    fa->live_bytes += (long long)n;
+    return (char *)p + 16;
+}
+
+static void fa_free(void *ctx, void *ptr)
+{
+    qt_failalloc *fa = ctx;
+    size_t *p = (size_t *)((char *)ptr - 16);
+    fa->live--;
+    fa->live_bytes -= (long long)p[0];
+    free(p);
+}
+
+void qt_failalloc_init(qt_failalloc *fa, long fail_at)
+{
+    memset(fa, 0, sizeof *fa);
+    fa->alloc.size = sizeof fa->alloc;
+    fa->alloc.alloc_fn = fa_alloc;
+    fa->alloc.free_fn = fa_free;
+    fa->alloc.ctx = fa;
+    fa->fail_at = fail_at;
+}
+
+int qt_leak_check(void)
+{
+#ifdef QT_HAVE_LSAN
+    return __lsan_do_recoverable_leak_check();
+#else
+    return 0;
+#endif
+}

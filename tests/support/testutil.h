@@ -1,0 +1,49 @@
+/* Shared helpers for the Criterion suites: reference-data CSV reading,
+ * tolerance checks, a counting allocator that can fail at the k-th call, and
+ * a LeakSanitizer check. */
+#ifndef QPM_TESTUTIL_H
+#define QPM_TESTUTIL_H
+
+#include <stddef.h>
+
+#include "qpm/common.h"
+
+/* ---- CSV ------------------------------------------------------------------
+ * A parsed CSV file: header names and rows of fields (strings), fields parsed
+ * on demand with strtod, which rounds correctly. */
+typedef struct qt_csv {
+    size_t ncols, nrows;
+    char **header;   /* ncols */
+    char ***cells;   /* nrows x ncols */
+} qt_csv;
+
+/* Reads $QPM_REFDATA/<name> (default ../shared/refdata relative to the
+ * source tree); aborts the test with a message when missing. */
+qt_csv *qt_csv_load(const char *name);
+void qt_csv_free(qt_csv *csv);
+/* Column index of `name`; fails the test when absent. */
+size_t qt_csv_col(const qt_csv *csv, const char *name);
+const char *qt_csv_str(const qt_csv *csv, size_t row, size_t col);
+/* strtod of the field; NaN for "nan" or an empty field. */
+double qt_csv_num(const qt_csv *csv, size_t row, size_t col);
+/* Full path of a refdata file in a static buffer. */
+const char *qt_refdata_path(const char *name);
+
+/* ---- failing allocator ----------------------------------------------------
+ * Counts allocations; every allocation whose 0-based index is >= `fail_at`
+ * returns NULL (fail_at = -1: never).  `live` counts blocks not yet freed. */
+typedef struct qt_failalloc {
+    qpm_alloc alloc;
+    long calls;
+    long fail_at;   /* -1: never fail */
+    long live;
+    long long live_bytes;
+} qt_failalloc;
+
+void qt_failalloc_init(qt_failalloc *fa, long fail_at);
+
+/* ---- leaks ---------------------------------------------------------------- */
+/* Returns the number of leaks LeakSanitizer finds now (0 without ASan). */
+int qt_leak_check(void);
+
+#endif

@@ -1,0 +1,76 @@
+/* Internal implied-volatility core of the pricing module (not exported).
+ *
+ * Black-76 implied volatility by a normalised-Black formulation: rational
+ * initial guess on four branches followed by at most two third-order
+ * Householder steps on a transformed objective, full double precision for
+ * every price strictly inside the no-arbitrage bounds.  Bachelier implied
+ * normal volatility likewise.
+ *
+ * None of these functions calls qpm__fail: the caller formats the message
+ * with the element index.  They are pure, thread-safe and do not allocate.
+ *
+ * Conventions for every entry point
+ *   F > 0 forward, K > 0 strike (Bachelier: any finite F, K), T > 0 years,
+ *   is_call != 0 for a call, 0 for a put.  sigma is the annualised vol
+ *   (Black: lognormal; Bachelier: normal, in price units per sqrt(year)).
+ * Status
+ *   QPM_OK            *sigma set
+ *   QPM_E_NULL        sigma == NULL
+ *   QPM_E_NONFINITE   an input is NaN or infinite
+ *   QPM_E_INVALID     F <= 0, K <= 0 (Black only) or T <= 0
+ *   QPM_E_ARBITRAGE   the price is <= 0 or outside the open no-arbitrage
+ *                     interval (intrinsic, upper), bounds included
+ * On any failure *sigma is set to NaN (when sigma is not NULL).
+ */
+#ifndef QPM_PRICING_IMPLIED_VOL_H
+#define QPM_PRICING_IMPLIED_VOL_H
+
+#include "qpm/common.h"
+
+/* Black-76 implied vol from an UNDISCOUNTED price (price / e^{-rT}).
+ * Bounds: call (max(F-K,0), F), put (max(K-F,0), K). */
+qpm_status qpm__black_implied_vol(double price_undiscounted, double F, double K, double T,
+                                  int is_call, double *sigma);
+
+/* Black-76 implied vol from a DISCOUNTED price with continuously compounded
+ * rate r (any finite sign): price = e^{-rT} Black(F, K, sigma, T).  The
+ * no-arbitrage bounds are those of the discounted price, e^{-rT} times the
+ * undiscounted ones, evaluated so that a price exactly at a bound (as the
+ * double inputs state it) is rejected and prices strictly inside are solved. */
+qpm_status qpm__black_implied_vol_df(double price, double F, double K, double T, double r,
+                                     int is_call, double *sigma);
+
+/* Bachelier implied normal vol from an UNDISCOUNTED price.
+ * Bounds: call (max(F-K,0), +inf), put (max(K-F,0), +inf). */
+qpm_status qpm__bachelier_implied_vol(double price_undiscounted, double F, double K, double T,
+                                      int is_call, double *sigma);
+
+/* Bachelier implied normal vol from a DISCOUNTED price with rate r. */
+qpm_status qpm__bachelier_implied_vol_df(double price, double F, double K, double T, double r,
+                                         int is_call, double *sigma);
+
+/* Same as qpm__black_implied_vol, also reporting the number of Householder
+ * iterations used (at most QPM__IV_MAX_ITER) through *iters (may be NULL).
+ * For tests and benchmarks. */
+qpm_status qpm__black_implied_vol_iter(double price_undiscounted, double F, double K, double T,
+                                       int is_call, double *sigma, int *iters);
+
+/* Normalised Black call b(x, s) = e^{x/2} N(x/s + s/2) - e^{-x/2} N(x/s - s/2)
+ * with x = ln(F/K), s = sigma sqrt(T) > 0, accurate to a few ulp relative for
+ * every x, s, including values far below the intrinsic-free floor
+ * (asymptotic and series branches).  The Black price is sqrt(F K) b(x, s)
+ * for an out-of-the-money option (x <= 0 call; x >= 0 put via b(-x, s)).
+ * For x > 0 it returns the call value including intrinsic. */
+double qpm__normalised_black_call(double x, double s);
+
+/* Accurate undiscounted Black-76 price (uses qpm__normalised_black_call);
+ * reference for tests and benchmarks.  Requires F, K > 0, T >= 0, sigma >= 0. */
+double qpm__black_price(double F, double K, double T, double sigma, int is_call);
+
+/* Undiscounted Bachelier price. Requires T >= 0, sigma >= 0. */
+double qpm__bachelier_price(double F, double K, double T, double sigma, int is_call);
+
+/* Upper limit of Householder iterations used by the Black solver. */
+#define QPM__IV_MAX_ITER 2
+
+#endif /* QPM_PRICING_IMPLIED_VOL_H */

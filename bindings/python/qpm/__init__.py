@@ -1,0 +1,32 @@
+"""Python bindings of libqpm: option pricing, random streams and covariance
+estimation for crypto portfolios, through ctypes (no compiled extension).
+
+The shared library is found on first use (see :func:`load_library`).  Arrays
+may be numpy arrays (float64 C-contiguous ones pass with no copy) or plain
+sequences; results are numpy arrays when numpy is installed, lists
+otherwise.  Failing calls raise :class:`QpmError` subclasses.
+"""
+from __future__ import annotations
+
+from ._errors import (QpmArbitrageError, QpmError, QpmInvalidError, QpmKeyError,
+                      QpmLibraryError, QpmMemoryError, QpmNoConvergeError,
+                      QpmNonFiniteError, QpmNotPSDError, QpmNullError, QpmNumericalError,
+                      QpmRangeError, QpmSingularError, QpmSizeError, QpmStateError,
+                      QpmThreadError, QpmUnsupportedError, QpmUsageError)
+from ._handle import Handle
+from ._lib import EXPECTED_MAJOR, library_path, load_library
+from .core import (CpuFeature, Status, clear_error, cpu_features, last_error, last_status,
+                   max_threads, status_name, status_str, version, version_number,
+                   version_string)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "EXPECTED_MAJOR", "load_library", "library_path", "Handle",
+    "Status", "CpuFeature", "version", "version_number", "version_string", "status_str",
+    "status_name", "last_error", "last_status", "clear_error", "cpu_features", "max_threads",
+    "QpmError", "QpmLibraryError", "QpmUsageError", "QpmNullError", "QpmInvalidError",
+    "QpmNonFiniteError", "QpmSizeError", "QpmKeyError", "QpmRangeError", "QpmStateError",
+    "QpmUnsupportedError", "QpmMemoryError", "QpmThreadError", "QpmNumericalError",
+    "QpmNoConvergeError", "QpmSingularError", "QpmNotPSDError", "QpmArbitrageError",
+]

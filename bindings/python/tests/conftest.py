@@ -1,0 +1,74 @@
+"""Shared fixtures: reference data, the sanitizer flag, a collection guard."""
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+from typing import Dict, List
+
+import pytest
+
+import qpm
+
+ROOT = Path(__file__).resolve().parents[3]
+REFDATA = Path(os.environ.get("QPM_REFDATA", str(ROOT.parent / "shared" / "refdata")))
+
+#: True under an ASan build: heavy loops are trimmed (the checks stay).
+SANITIZE = os.environ.get("QPM_TEST_SANITIZE") == "1"
+
+# The suite must not pass by collecting nothing or almost nothing (for
+# example after an import error hidden by a skip).
+MIN_TESTS = 20
+
+
+def pytest_collection_finish(session):
+    if len(session.items) < MIN_TESTS and not session.config.getoption("keyword") \
+            and not session.config.getoption("markexpr") and not session.config.args[1:]:
+        raise pytest.UsageError("only %d tests collected, expected at least %d"
+                                % (len(session.items), MIN_TESTS))
+
+
+def pytest_sessionstart(session):
+    # Under meson the library under test is given by QPM_LIBRARY: make sure
+    # that is the copy the package loads.
+    path = qpm.load_library()
+    want = os.environ.get("QPM_LIBRARY")
+    if want:
+        assert os.path.realpath(path) == os.path.realpath(want)
+
+
+class Csv:
+    """A reference CSV: header and rows of strings; ``col(name)`` gives floats
+    (Python's float() rounds correctly, as the refdata README requires)."""
+
+    def __init__(self, path: Path) -> None:
+        with open(path, newline="") as f:
+            r = csv.reader(f)
+            self.header: List[str] = next(r)
+            self.rows: List[List[str]] = [row for row in r if row]
+        self.index: Dict[str, int] = {h: i for i, h in enumerate(self.header)}
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def str(self, name: str) -> List[str]:
+        i = self.index[name]
+        return [row[i] for row in self.rows]
+
+    def col(self, name: str):
+        import numpy as np
+        i = self.index[name]
+        return np.array([float(row[i]) if row[i] not in ("", "nan") else np.nan
+                         for row in self.rows])
+
+
+def load_csv(name: str) -> Csv:
+    path = REFDATA / name
+    if not path.is_file():
+        pytest.fail("reference file %s is missing (set QPM_REFDATA)" % path)
+    return Csv(path)
+
+
+@pytest.fixture
+def refcsv():
+    return load_csv

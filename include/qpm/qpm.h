@@ -5,5 +5,6 @@
 
 #include "qpm/common.h"
 #include "qpm/version.h"
+#include "qpm/cov.h"
 
 #endif /* QPM_QPM_H */

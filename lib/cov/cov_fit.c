@@ -1,0 +1,455 @@
+/* Batch estimation.  Pass 1 validates every row and sums the columns; pass 2
+ * centres (or weights) the rows a block at a time into a buffer and
+ * accumulates them with symmetric rank-k updates (dsyrk: half the work of a
+ * general product).  Centring with the pass-1 mean before the product keeps
+ * the result accurate to rounding: the mean's own rounding error enters the
+ * co-moments only at second order, and the column sums of the centred data
+ * refine the reported mean. */
+#include <cblas.h>
+#include <math.h>
+#include <string.h>
+
+#include "cov_internal.h"
+
+/* ---- row iteration --------------------------------------------------------- */
+
+static int row_has_nan(const double *row, size_t n)
+{
+    int bad = 0;
+    for (size_t j = 0; j < n; j++)
+        bad |= isnan(row[j]);
+    return bad;
+}
+
+/* Next row to use, starting at *r; NULL after the last.  Under
+ * QPM_COV_NAN_DROP_ROWS rows holding a NaN are skipped (pass 1 refused every
+ * NaN under QPM_COV_NAN_ERROR). */
+static const double *next_row(const qpm_cov *c, const double *x, size_t t, size_t ld, size_t *r)
+{
+    while (*r < t) {
+        const double *row = x + *r * ld;
+        (*r)++;
+        if (c->nan_policy != QPM_COV_NAN_DROP_ROWS || !row_has_nan(row, c->n))
+            return row;
+    }
+    return NULL;
+}
+
+/* ---- pass 1 ---------------------------------------------------------------- */
+
+/* Validates the rows and leaves the column sums in tmp (pairwise: of present
+ * values, with the counts in tmp3); *kept counts the rows free of NaN. */
+static qpm_status scan_rows(qpm_cov *c, size_t t, const double *x, size_t ld, size_t *kept)
+{
+    size_t n = c->n, k = 0;
+    double *sum = c->tmp, *cnt = c->tmp3;
+    int pairwise = c->nan_policy == QPM_COV_NAN_PAIRWISE;
+    memset(sum, 0, n * sizeof(double));
+    memset(cnt, 0, n * sizeof(double));
+    for (size_t r = 0; r < t; r++) {
+        const double *row = x + r * ld;
+        int bad = 0;
+        for (size_t j = 0; j < n; j++)
+            bad |= !isfinite(row[j]);
+        if (!bad) {
+            for (size_t j = 0; j < n; j++)
+                sum[j] += row[j];
+            k++;
+            continue;
+        }
+        size_t nan_at = n;
+        for (size_t j = 0; j < n; j++) {
+            if (isnan(row[j])) {
+                if (nan_at == n)
+                    nan_at = j;
+            } else if (!isfinite(row[j])) {
+                return qpm__fail(QPM_E_NONFINITE,
+                                 "returns[%zu][%zu] = %g: must be finite (or NaN if missing)", r,
+                                 j, row[j]);
+            }
+        }
+        if (c->nan_policy == QPM_COV_NAN_ERROR)
+            return qpm__fail(QPM_E_NONFINITE,
+                             "returns[%zu][%zu] = nan: missing values are refused under "
+                             "QPM_COV_NAN_ERROR",
+                             r, nan_at);
+        if (pairwise)
+            for (size_t j = 0; j < n; j++)
+                if (!isnan(row[j])) {
+                    sum[j] += row[j];
+                    cnt[j] += 1.0;
+                }
+    }
+    if (pairwise) {
+        for (size_t j = 0; j < n; j++) {
+            cnt[j] += (double)k;
+            if (cnt[j] < 2.0)
+                return qpm__fail(QPM_E_SIZE,
+                                 "asset %zu has %.0f present returns: needs at least 2", j,
+                                 cnt[j]);
+        }
+    }
+    *kept = k;
+    return QPM_OK;
+}
+
+/* ---- sample co-moments (SAMPLE, LEDOIT_WOLF, OAS) --------------------------- */
+
+static void moments_pass(qpm_cov *c, size_t t, const double *x, size_t ld, int cc)
+{
+    size_t n = c->n, nb = 0, r = 0;
+    int first = 1;
+    double *mean = c->mean, *colsum = c->tmp2, *v3 = c->v3;
+    double a4 = 0.0;
+    memset(colsum, 0, n * sizeof(double));
+    memset(v3, 0, n * sizeof(double));
+    const double *row;
+    for (;;) {
+        row = next_row(c, x, t, ld, &r);
+        if (row != NULL) {
+            double *b = c->blk + nb * n, a = 0.0;
+            for (size_t j = 0; j < n; j++) {
+                double d = row[j] - mean[j];
+                b[j] = d;
+                a += d * d;
+                colsum[j] += d;
+            }
+            a4 += a * a;
+            for (size_t j = 0; j < n; j++)
+                v3[j] += a * b[j];
+            if (cc) {
+                double *b2 = c->blk2 + nb * n, *b3 = c->blk3 + nb * n;
+                for (size_t j = 0; j < n; j++) {
+                    double d2 = b[j] * b[j];
+                    b2[j] = d2;
+                    b3[j] = d2 * b[j];
+                }
+            }
+            nb++;
+        }
+        if (nb == QPM__COV_BLOCK || (row == NULL && nb > 0)) {
+            double beta = first ? 0.0 : 1.0;
+            cblas_dsyrk(CblasRowMajor, CblasLower, CblasTrans, (int)n, (int)nb, 1.0, c->blk,
+                        (int)n, beta, c->mom, (int)n);
+            if (cc) {
+                cblas_dsyrk(CblasRowMajor, CblasLower, CblasTrans, (int)n, (int)nb, 1.0, c->blk2,
+                            (int)n, beta, c->aux1, (int)n);
+                cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)n, (int)n, (int)nb, 1.0,
+                            c->blk3, (int)n, c->blk, (int)n, beta, c->aux2, (int)n);
+            }
+            first = 0;
+            nb = 0;
+        }
+        if (row == NULL)
+            break;
+    }
+    c->a4 = a4;
+}
+
+/* ---- semicovariance -------------------------------------------------------- */
+
+static void semi_pass(qpm_cov *c, size_t t, const double *x, size_t ld, size_t kept)
+{
+    size_t n = c->n, nb = 0, r = 0;
+    int first = 1;
+    double bm = c->benchmark, *colsum = c->tmp2;
+    memset(colsum, 0, n * sizeof(double));
+    const double *row;
+    for (;;) {
+        row = next_row(c, x, t, ld, &r);
+        if (row != NULL) {
+            double *b = c->blk + nb * n;
+            for (size_t j = 0; j < n; j++) {
+                double d = row[j] - bm;
+                b[j] = d < 0.0 ? d : 0.0;
+                colsum[j] += row[j] - c->mean[j];
+            }
+            nb++;
+        }
+        if (nb == QPM__COV_BLOCK || (row == NULL && nb > 0)) {
+            cblas_dsyrk(CblasRowMajor, CblasLower, CblasTrans, (int)n, (int)nb, 1.0, c->blk,
+                        (int)n, first ? 0.0 : 1.0, c->est, (int)n);
+            first = 0;
+            nb = 0;
+        }
+        if (row == NULL)
+            break;
+    }
+    double f = 1.0 / (double)kept;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j <= i; j++)
+            c->est[i * n + j] *= f;
+}
+
+/* ---- EWMA ------------------------------------------------------------------ */
+
+/* The seed is the ddof = 1 covariance of the first k0 rows.  From row k0 + 1
+ * on, S_t = lambda S_{t-1} + (1 - lambda) x_t x_t'.  A block of rows t = b..e
+ * applies at once as S_e = lambda^(e-b+1) S_{b-1} + sum_t w_t^2 x_t x_t' with
+ * w_t = sqrt((1 - lambda) lambda^(e-t)): one dsyrk with beta = lambda^len. */
+static qpm_status ewma_fit(qpm_cov *c, size_t t, const double *x, size_t ld, size_t kept)
+{
+    size_t n = c->n, k0 = c->init_rows, r = 0;
+    double l = c->lambda;
+    double *sm = c->tmp3, *dv = c->tmp4, *colsum = c->tmp2;
+    const double *row;
+
+    /* Seed mean, then per-asset variances along the recursion: their running
+     * maximum bounds every |S_t(i,j)|, which decides how many old rows carry
+     * no weight at double precision. */
+    memset(sm, 0, n * sizeof(double));
+    memset(dv, 0, n * sizeof(double));
+    memset(colsum, 0, n * sizeof(double));
+    for (size_t k = 0; k < k0; k++) {
+        row = next_row(c, x, t, ld, &r);
+        for (size_t j = 0; j < n; j++)
+            sm[j] += row[j];
+    }
+    for (size_t j = 0; j < n; j++)
+        sm[j] /= (double)k0;
+    r = 0;
+    for (size_t k = 0; k < k0; k++) {
+        row = next_row(c, x, t, ld, &r);
+        for (size_t j = 0; j < n; j++) {
+            double d = row[j] - sm[j];
+            dv[j] += d * d;
+            colsum[j] += row[j] - c->mean[j];
+        }
+    }
+    double mx = 0.0;
+    for (size_t j = 0; j < n; j++) {
+        dv[j] /= (double)(k0 - 1);
+        mx = dv[j] > mx ? dv[j] : mx;
+    }
+    double w1 = 1.0 - l;
+    while ((row = next_row(c, x, t, ld, &r)) != NULL) {
+        for (size_t j = 0; j < n; j++) {
+            dv[j] = l * dv[j] + w1 * row[j] * row[j];
+            colsum[j] += row[j] - c->mean[j];
+        }
+        for (size_t j = 0; j < n; j++)
+            mx = dv[j] > mx ? dv[j] : mx;
+    }
+    double dmax = 0.0;
+    for (size_t j = 0; j < n; j++)
+        dmax = dv[j] > dmax ? dv[j] : dmax;
+
+    /* Rows up to `skip` (1-based) may be dropped when
+     * lambda^(kept - skip) * mx <= 2^-60 * dmax. */
+    size_t start = k0 + 1; /* first weighted row */
+    int seeded = 1;
+    if (dmax > 0.0 && mx > 0.0) {
+        double len = ceil(log(0x1p-60 * dmax / mx) / log(l)) + 1.0;
+        if (len >= 1.0 && len < (double)(kept - k0)) {
+            start = kept - (size_t)len + 1;
+            seeded = 0;
+        }
+    }
+
+    for (size_t k = 0; k < QPM__COV_BLOCK; k++)
+        c->wtab[k] = sqrt(w1 * pow(l, (double)k));
+
+    int first = 1;
+    size_t ord = 0, nb = 0; /* ordinal of the last row read (1-based) */
+    r = 0;
+    if (seeded) {
+        while (ord < k0) {
+            row = next_row(c, x, t, ld, &r);
+            ord++;
+            double *b = c->blk + nb * n;
+            for (size_t j = 0; j < n; j++)
+                b[j] = row[j] - sm[j];
+            nb++;
+            if (nb == QPM__COV_BLOCK || ord == k0) {
+                cblas_dsyrk(CblasRowMajor, CblasLower, CblasTrans, (int)n, (int)nb, 1.0, c->blk,
+                            (int)n, first ? 0.0 : 1.0, c->ew, (int)n);
+                first = 0;
+                nb = 0;
+            }
+        }
+        double f = 1.0 / (double)(k0 - 1);
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; j <= i; j++)
+                c->ew[i * n + j] *= f;
+    } else {
+        while (ord + 1 < start) {
+            next_row(c, x, t, ld, &r);
+            ord++;
+        }
+    }
+    while (ord < kept) {
+        size_t b0 = ord + 1, len = kept - ord;
+        if (len > QPM__COV_BLOCK)
+            len = QPM__COV_BLOCK;
+        size_t e = b0 + len - 1;
+        for (size_t k = 0; k < len; k++) {
+            row = next_row(c, x, t, ld, &r);
+            ord++;
+            double w = c->wtab[e - ord], *b = c->blk + k * n;
+            for (size_t j = 0; j < n; j++)
+                b[j] = w * row[j];
+        }
+        cblas_dsyrk(CblasRowMajor, CblasLower, CblasTrans, (int)n, (int)len, 1.0, c->blk, (int)n,
+                    first ? 0.0 : pow(l, (double)len), c->ew, (int)n);
+        first = 0;
+    }
+    return QPM_OK;
+}
+
+/* ---- pairwise-complete ----------------------------------------------------- */
+
+static qpm_status pairwise_fit(qpm_cov *c, size_t t, const double *x, size_t ld)
+{
+    size_t n = c->n, nb = 0;
+    int first = 1, semi = c->method == QPM_COV_SEMI;
+    double *mean = c->mean, *colsum = c->tmp2, bm = c->benchmark;
+    memset(colsum, 0, n * sizeof(double));
+    /* z = x - mean (SEMI: min(x - B, 0)) and mask = 1 where present, 0 and
+     * 0 where missing: Z'Z, Z'M and M'M give per-pair sums and counts. */
+    for (size_t r = 0; r <= t; r++) {
+        if (r < t) {
+            const double *row = x + r * ld;
+            double *z = c->blk + nb * n, *mk = c->blk2 + nb * n;
+            for (size_t j = 0; j < n; j++) {
+                if (isnan(row[j])) {
+                    z[j] = 0.0;
+                    mk[j] = 0.0;
+                } else {
+                    double d = row[j] - mean[j];
+                    colsum[j] += d;
+                    if (semi) {
+                        double s = row[j] - bm;
+                        d = s < 0.0 ? s : 0.0;
+                    }
+                    z[j] = d;
+                    mk[j] = 1.0;
+                }
+            }
+            nb++;
+        }
+        if (nb == QPM__COV_BLOCK || (r == t && nb > 0)) {
+            double beta = first ? 0.0 : 1.0;
+            cblas_dsyrk(CblasRowMajor, CblasLower, CblasTrans, (int)n, (int)nb, 1.0, c->blk,
+                        (int)n, beta, c->est, (int)n);
+            cblas_dsyrk(CblasRowMajor, CblasLower, CblasTrans, (int)n, (int)nb, 1.0, c->blk2,
+                        (int)n, beta, c->aux2, (int)n);
+            if (!semi)
+                cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)n, (int)n, (int)nb, 1.0,
+                            c->blk, (int)n, c->blk2, (int)n, beta, c->aux1, (int)n);
+            first = 0;
+            nb = 0;
+        }
+    }
+    double need = semi ? 1.0 : (c->ddof >= 1 ? (double)c->ddof + 1.0 : 2.0);
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j <= i; j++) {
+            double cnt = c->aux2[i * n + j];
+            if (cnt < need)
+                return qpm__fail(QPM_E_SIZE,
+                                 "assets %zu and %zu share %.0f rows with both present: need at "
+                                 "least %.0f",
+                                 i, j, cnt, need);
+            double *e = c->est + i * n + j;
+            if (semi) {
+                *e /= cnt;
+            } else {
+                /* B_ij = sum over the pair's rows of z_i: the pair means in
+                 * z units are B_ij / cnt and B_ji / cnt. */
+                double bij = c->aux1[i * n + j], bji = c->aux1[j * n + i];
+                *e = (*e - bij * bji / cnt) / (cnt - (double)c->ddof);
+            }
+        }
+    qpm__cov_mirror(c->est, n, n);
+    size_t nneg;
+    return qpm__cov_psd_project(&c->eig, c->est, NULL, &nneg);
+}
+
+/* ---- driver ---------------------------------------------------------------- */
+
+qpm_status qpm__cov_fit_rows(qpm_cov *c, size_t t, const double *x, size_t ld)
+{
+    size_t n = c->n, kept = 0;
+    int pairwise = c->nan_policy == QPM_COV_NAN_PAIRWISE;
+    if (pairwise && c->method != QPM_COV_SAMPLE && c->method != QPM_COV_SEMI)
+        return qpm__fail(QPM_E_UNSUPPORTED,
+                         "QPM_COV_NAN_PAIRWISE serves QPM_COV_SAMPLE and QPM_COV_SEMI only");
+    qpm_status st = scan_rows(c, t, x, ld, &kept);
+    if (st != QPM_OK)
+        return st;
+    if (!pairwise) {
+        if (kept < 2)
+            return qpm__fail(QPM_E_SIZE, "%zu of t = %zu rows are free of NaN: need at least 2",
+                             kept, t);
+        if (c->method == QPM_COV_SAMPLE && kept <= c->ddof)
+            return qpm__fail(QPM_E_SIZE, "%zu rows: QPM_COV_SAMPLE with ddof = %zu needs more",
+                             kept, c->ddof);
+        if (c->method == QPM_COV_EWMA && kept < c->init_rows)
+            return qpm__fail(QPM_E_SIZE,
+                             "%zu rows: QPM_COV_EWMA needs QPM_COV_EWMA_INIT_ROWS = %zu rows",
+                             kept, c->init_rows);
+    }
+    int cc = c->method == QPM_COV_LEDOIT_WOLF && c->target == QPM_COV_TARGET_CONSTANT_CORRELATION;
+    if ((pairwise || cc) && (st = qpm__cov_need_aux(c)) != QPM_OK)
+        return st;
+
+    /* From here on the state is rewritten. */
+    c->est_ok = 0;
+    c->have_mom = c->have_ew = 0;
+    c->have_mean = 1;
+    c->nobs = pairwise ? t : kept;
+    c->shrink = 0.0;
+    for (size_t j = 0; j < n; j++)
+        c->mean[j] = c->tmp[j] / (pairwise ? c->tmp3[j] : (double)kept);
+
+    if (pairwise) {
+        st = pairwise_fit(c, t, x, ld);
+        for (size_t j = 0; j < n; j++)
+            c->mean[j] += c->tmp2[j] / c->tmp3[j];
+        if (st != QPM_OK)
+            return st;
+        c->est_ok = 1;
+        return QPM_OK;
+    }
+    switch (c->method) {
+    case QPM_COV_SEMI:
+        semi_pass(c, t, x, ld, kept);
+        c->est_ok = 1;
+        break;
+    case QPM_COV_EWMA:
+        st = ewma_fit(c, t, x, ld, kept);
+        if (st != QPM_OK)
+            return st;
+        c->have_ew = 1;
+        break;
+    default:
+        moments_pass(c, t, x, ld, cc);
+        c->have_mom = 1;
+        if (kept < c->init_rows) {
+            c->have_ew = 1; /* the stream may still grow into the seed */
+        } else if (kept == c->init_rows) {
+            qpm__cov_seed_ewma(c);
+            c->have_ew = 1;
+        }
+        if (cc) {
+            st = qpm__cov_shrink_cc(c, c->aux1, c->aux2);
+            if (st != QPM_OK)
+                return st;
+            c->est_ok = 1;
+        }
+        break;
+    }
+    for (size_t j = 0; j < n; j++)
+        c->mean[j] += c->tmp2[j] / (double)kept;
+    return qpm__cov_finalize(c);
+}
+
+qpm_status qpm_cov_fit(qpm_cov *c, size_t t, const double *returns, size_t ld)
+{
+    QPM__CHECK_NULL(c, "c");
+    QPM__CHECK_NULL(returns, "returns");
+    if (t < 2)
+        return qpm__fail(QPM_E_SIZE, "t = %zu rows: need at least 2", t);
+    if (ld < c->n)
+        return qpm__fail(QPM_E_SIZE, "ld = %zu: must be >= n_assets = %zu", ld, c->n);
+    return qpm__cov_fit_rows(c, t, returns, ld);
+}

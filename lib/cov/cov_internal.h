@@ -1,0 +1,102 @@
+/* Covariance module internals: the handle layout and the helpers shared by
+ * its source files.  Matrices held by the handle are n x n row-major with
+ * leading dimension n; only their lower triangle (j <= i) is kept current. */
+#ifndef QPM_COV_INTERNAL_H
+#define QPM_COV_INTERNAL_H
+
+#include <lapacke.h>
+#include <stddef.h>
+
+#include "core/internal.h"
+#include "qpm/cov.h"
+
+/* Rows per block in the batch fits: the data are centred (or weighted) a
+ * block at a time into a buffer and accumulated with a rank-k update, so a
+ * fit needs no T x N scratch.  256 rows keep dsyrk at full speed. */
+#define QPM__COV_BLOCK 256u
+
+/* LAPACK eigen-workspace for an n x n symmetric matrix. */
+typedef struct qpm__cov_eig {
+    size_t n;
+    double *a;       /* n x n, overwritten by dsyevr */
+    double *z;       /* n x n eigenvectors: eigenvector k is row k (ld n) */
+    double *w;       /* n eigenvalues */
+    double *work;    /* lwork */
+    lapack_int *iwork, *isuppz;
+    lapack_int lwork, liwork;
+} qpm__cov_eig;
+
+qpm_status qpm__cov_eig_init(qpm__cov_eig *e, const qpm_alloc *a, size_t n);
+void qpm__cov_eig_free(qpm__cov_eig *e, const qpm_alloc *a);
+
+/* Smallest eigenvalue of the symmetric part of s (n x n, lds). */
+qpm_status qpm__cov_eig_min(qpm__cov_eig *e, const double *s, size_t lds, double *lmin);
+
+/* Projects the symmetric n x n matrix x (full storage, ld n) in place onto
+ * the positive semi-definite cone in the norm |W^1/2 . W^1/2|_F, where
+ * sw[i] = sqrt(w_i) (sw NULL: W = I): its negative eigenvalues (of
+ * W^1/2 x W^1/2) are removed.  *nneg gets their number. */
+qpm_status qpm__cov_psd_project(qpm__cov_eig *e, double *x, const double *sw, size_t *nneg);
+
+/* Mirrors the lower triangle of the n x n matrix m (ld) into its upper one. */
+void qpm__cov_mirror(double *m, size_t n, size_t ld);
+
+struct qpm_cov {
+    qpm_alloc alloc;
+    size_t n;
+
+    /* settings */
+    int method, target, nan_policy, returns_kind, annualise;
+    size_t ddof, init_rows;
+    double lambda, benchmark, periods;
+
+    /* state */
+    size_t nobs;     /* rows behind the state */
+    int have_mean;   /* mean[] valid */
+    int have_mom;    /* mom, a4, v3 valid for the nobs rows */
+    int have_ew;     /* EWMA state valid (seeded once nobs >= init_rows) */
+    int est_ok;      /* est/shrink valid for the current settings */
+    double *mean;    /* n */
+    double *mom;     /* n x n: sum_t d_t d_t', d_t = x_t - mean */
+    double a4;       /* sum_t |d_t|^4 */
+    double *v3;      /* n: sum_t |d_t|^2 d_t */
+    double *ew;      /* n x n: EWMA state */
+    double *est;     /* n x n: the estimate */
+    double shrink;
+    double *tmp, *tmp2, *tmp3, *tmp4; /* n scratch each (one block) */
+    double *wtab;    /* QPM__COV_BLOCK EWMA row weights */
+    double *blk;     /* QPM__COV_BLOCK x n */
+
+    /* allocated on first need */
+    double *aux1, *aux2; /* n x n */
+    double *blk2, *blk3; /* QPM__COV_BLOCK x n */
+    qpm__cov_eig eig;
+    int have_aux;
+    double *ret;         /* returns of fit_prices */
+    size_t ret_rows;     /* capacity of ret, in rows */
+};
+
+/* Allocates aux1/aux2/blk2/blk3 and the eigen-workspace once. */
+qpm_status qpm__cov_need_aux(qpm_cov *c);
+
+/* Derives est (and shrink) from the moment or EWMA state for the current
+ * method, or reports QPM_E_STATE. */
+qpm_status qpm__cov_finalize(qpm_cov *c);
+
+/* Shrinkage formulas: est from the co-moment matrix of nobs rows. */
+void qpm__cov_shrink_lw(qpm_cov *c);
+void qpm__cov_shrink_oas(qpm_cov *c);
+/* Constant-correlation target from emp (lower, ddof = 0), the co-moments of
+ * the squares p = sum y y' (y = d.^2, lower) and th = sum d.^3 d' (full). */
+qpm_status qpm__cov_shrink_cc(qpm_cov *c, const double *p, const double *th);
+
+/* Seeds the EWMA state from the co-moments of exactly init_rows rows. */
+void qpm__cov_seed_ewma(qpm_cov *c);
+
+/* Batch fit on validated arguments. */
+qpm_status qpm__cov_fit_rows(qpm_cov *c, size_t t, const double *x, size_t ld);
+
+/* Squared Frobenius norm of a symmetric matrix from its lower triangle. */
+double qpm__cov_frob2_lower(const double *m, size_t n, size_t ld);
+
+#endif /* QPM_COV_INTERNAL_H */

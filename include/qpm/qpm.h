@@ -6,5 +6,6 @@
 #include "qpm/common.h"
 #include "qpm/version.h"
 #include "qpm/cov.h"
+#include "qpm/pricing.h"
 
 #endif /* QPM_QPM_H */

@@ -1,0 +1,349 @@
+/* Scalar reference kernel of the Black family (BSM, Black-76, coin-settled)
+ * and the Bachelier model.
+ *
+ * Every price is split into intrinsic value plus the value of the
+ * out-of-the-money option of the same strike (put-call parity), so nothing
+ * positive is ever subtracted from something larger.  With x = ln(F/K),
+ * s = sigma sqrt(T), m = |x|/s, t = s/2 and a1 = m - t, a2 = m + t
+ * (so {d1, d2} = {-a1, -a2} for x <= 0 and {a2, a1} for x > 0), the
+ * out-of-the-money value is
+ *     otm = small N(-a1) - big N(-a2),   small = min(F, K), big = max(F, K).
+ * Both tail probabilities are evaluated with erfc at compensated arguments
+ * (a1, a2 carried as double-double), so each has a relative error of a few
+ * ulp.  When the two terms cancel by more than a factor QPM__LMAX, the
+ * difference is recomputed as small n(a1) [R(a1) - R(a2)] with R the Mills
+ * ratio, by qpm__mills_diff, which has no cancellation. */
+#include <math.h>
+
+#include "black.h"
+
+/* ---- double-double helpers --------------------------------------------- */
+
+static inline double two_sum_err(double a, double b, double s)
+{
+    double bb = s - a;
+    return (a - (s - bb)) + (b - bb);
+}
+
+double qpm__log_ratio(double a, double b)
+{
+    double q = a / b;
+    /* a = q b + rem exactly; ln(a/b) = ln q + ln(1 + rem/(q b)). */
+    double rem = fma(-q, b, a);
+    return log(q) + rem / (q * b);
+}
+
+/* n(a) for a = ah + al (double-double): exp(-a^2/2)/sqrt(2 pi) with a^2 split
+ * exactly so that the density keeps its relative accuracy for large |a|. */
+static inline double npdf_dd(double ah, double al)
+{
+    double p = ah * ah;
+    double e = fma(ah, ah, -p) + 2.0 * ah * al;
+    return QPM__RSQRT2PI * exp(-0.5 * p) * (1.0 - 0.5 * e);
+}
+
+/* N(-|a|) for a = ah + al, given n(a): erfc at the rounded argument, plus
+ * the first-order correction for the argument's rounding error. */
+static inline double ncdf_tail_dd(double ah, double al, double na)
+{
+    double sgn = ah < 0.0 ? -1.0 : 1.0;
+    double h = sgn * ah, l = sgn * al;
+    double u = h * QPM__RSQRT2_HI;
+    double ue = fma(h, QPM__RSQRT2_HI, -u) + h * QPM__RSQRT2_LO;
+    return 0.5 * erfc(u) - na * (l + QPM__SQRT2 * ue);
+}
+
+/* ---- Mills ratio difference --------------------------------------------- */
+
+/* Continued fraction R(z) = 1/(z+ 1/(z+ 2/(z+ 3/(z+ ...)))).  With the tails
+ * T_j(z) = c_j/(z + T_{j+1}(z)), the difference of two tails obeys
+ *     T_j(z1) - T_j(z2) = T_j(z1) T_j(z2) / c_j * (s - (T_{j+1}(z1) - T_{j+1}(z2)))
+ * where every factor is positive and the inner difference is below s/2, so
+ * the recursion carries full relative accuracy.  The recursion starts from
+ * the fixed point of the tail, T_N ~ (sqrt(z^2 + 4N) - z)/2. */
+static double mills_diff_cf(double z1, double s, int nterms)
+{
+    double z2 = z1 + s;
+    double dn = (double)nterms;
+    double r1 = sqrt(z1 * z1 + 4.0 * dn), r2 = sqrt(z2 * z2 + 4.0 * dn);
+    double t1 = 0.5 * (r1 - z1), t2 = 0.5 * (r2 - z2);
+    double d = 0.5 * s * (1.0 - (z1 + z2) / (r1 + r2));
+    for (int j = nterms - 1; j >= 0; j--) {
+        double c = j == 0 ? 1.0 : (double)j;
+        double n1 = c / (z1 + t1), n2 = c / (z2 + t2);
+        d = n1 * n2 / c * (s - d);
+        t1 = n1;
+        t2 = n2;
+    }
+    return d;
+}
+
+/* Mills ratio R(z) and R'(z) for 0 <= z: by the continued fraction for z >= 2
+ * (R' = -T_1 R, no cancellation), else from erfc and exp. */
+static void mills_and_slope(double z, double *r, double *dr)
+{
+    if (z >= 2.0) {
+        int nterms = z >= 3.0 ? 48 : 96;
+        double dn = (double)nterms;
+        double t = 0.5 * (sqrt(z * z + 4.0 * dn) - z);
+        for (int j = nterms - 1; j >= 1; j--)
+            t = (double)j / (z + t);
+        double rr = 1.0 / (z + t);
+        *r = rr;
+        *dr = -t * rr;
+        return;
+    }
+    double rr = 0.5 * erfc(z * QPM__RSQRT2_HI) / (QPM__RSQRT2PI * exp(-0.5 * z * z));
+    *r = rr;
+    *dr = z * rr - 1.0;
+}
+
+double qpm__mills_diff(double a1, double s)
+{
+    if (a1 >= 2.0) {
+        int nterms = a1 >= 8.0 ? 16 : a1 >= 5.0 ? 24 : a1 >= 3.0 ? 48 : 96;
+        return mills_diff_cf(a1, s, nterms);
+    }
+    /* Taylor series about the midpoint m: R(m - t) - R(m + t) =
+     * -2 sum_{k odd} R^(k)(m) t^k / k!, with R^(k+1) = m R^(k) + k R^(k-1). */
+    double t = 0.5 * s, m = a1 + t;
+    double rkm1, rk;
+    mills_and_slope(m, &rkm1, &rk); /* R, R' */
+    double tk = t, sum = rk * t;    /* k = 1 term: R' t / 1! */
+    for (int k = 1; k < 80; k++) {
+        double rk1 = m * rk + (double)k * rkm1; /* R^(k+1) */
+        rkm1 = rk;
+        rk = rk1;
+        tk *= t / (double)(k + 1); /* t^(k+1) / (k+1)! */
+        if ((k + 1) % 2 == 1) {
+            double term = rk * tk;
+            sum += term;
+            if (fabs(term) <= 1e-18 * fabs(sum))
+                break;
+        }
+    }
+    return -2.0 * sum;
+}
+
+/* ---- Black family: one option ------------------------------------------- */
+
+/* Limits T = 0 or sigma = 0 (or |x|/s beyond any representable density):
+ * the option is worth its (forward) intrinsic value; see pricing.h. */
+static void black_limit(int model, int inverse, double S, double F, double K, double x, double T,
+                        double r, double q, double sigma, double phi, double D, double Dq,
+                        double res[QPM__NOUT])
+{
+    double ix = phi * x;
+    double I = ix > 0.0 ? 1.0 : ix < 0.0 ? 0.0 : 0.5; /* N(phi d1) = N(phi d2) */
+    double fk = model == QPM__BSM ? K * expm1(x) : F - K;
+    double V = ix > 0.0 ? D * phi * fk : 0.0;
+    double delta = phi * Dq * I;
+    double gamma = 0, vega = 0, vanna = 0, volga = 0, dens_theta = 0, dens_charm = 0;
+    double sqrtT = sqrt(T);
+    if (x == 0.0) {
+        const double n0 = QPM__RSQRT2PI;
+        gamma = HUGE_VAL;
+        vega = S * Dq * n0 * sqrtT;
+        vanna = 0.5 * Dq * n0 * sqrtT;
+        /* sigma / (2 sqrt T) and the charm bracket (r-q)/s + sigma/(4 sqrt T) */
+        double st = sigma > 0.0 ? (T > 0.0 ? sigma / sqrtT : HUGE_VAL) : 0.0;
+        dens_theta = S * Dq * n0 * 0.5 * st;
+        double rq = (r - q) / (sigma * sqrtT); /* +-Inf, or NaN when r == q */
+        double c = 0.25 * st + (r - q != 0.0 ? rq : 0.0);
+        if (sigma > 0.0 && T == 0.0) {
+            double lim = (r - q) / sigma + 0.25 * sigma;
+            c = lim > 0.0 ? HUGE_VAL : lim < 0.0 ? -HUGE_VAL : 0.0;
+        } else if (sigma == 0.0 && T == 0.0) {
+            c = 0.0;
+        }
+        dens_charm = Dq * n0 * c;
+    }
+    res[QPM__O_DELTA] = delta;
+    res[QPM__O_GAMMA] = gamma;
+    res[QPM__O_VEGA] = vega;
+    res[QPM__O_THETA] = r * V - dens_theta - (r - q) * S * delta;
+    if (model == QPM__BSM) {
+        res[QPM__O_RHO] = phi * K * T * D * I;
+        res[QPM__O_RHO_Q] = -phi * S * T * Dq * I;
+    } else {
+        res[QPM__O_RHO] = -T * V;
+        res[QPM__O_RHO_Q] = 0.0;
+    }
+    res[QPM__O_VANNA] = vanna;
+    res[QPM__O_VOLGA] = volga;
+    res[QPM__O_CHARM] = q * delta - dens_charm;
+    res[QPM__O_PRICE_USD] = V;
+    if (inverse) {
+        res[QPM__O_PRICE] = V / F;
+        res[QPM__O_DELTA_COIN] = phi * D * (K / F) * I;
+    } else {
+        res[QPM__O_PRICE] = V;
+        res[QPM__O_DELTA_COIN] = phi * D * I;
+    }
+}
+
+static void black_one(int model, int inverse, double u, double K, double T, double r, double q,
+                      double sigma, double phi, double res[QPM__NOUT])
+{
+    double S, F, x, D, Dq;
+    D = exp(-r * T);
+    if (model == QPM__BSM) {
+        S = u;
+        Dq = exp(-q * T);
+        x = qpm__log_ratio(S, K) + (r - q) * T;
+        F = S * Dq / D;
+    } else {
+        S = F = u;
+        q = r;
+        Dq = D;
+        x = qpm__log_ratio(F, K);
+    }
+    double sqrtT = sqrt(T), s = sigma * sqrtT;
+    double y = fabs(x);
+    if (!(s > 0.0) || y > 1e10 * s) {
+        black_limit(model, inverse, S, F, K, x, T, r, q, sigma, phi, D, Dq, res);
+        return;
+    }
+    double m = y / s, t = 0.5 * s;
+    double a1 = m - t, a1e = two_sum_err(m, -t, a1);
+    double a2 = m + t, a2e = two_sum_err(m, t, a2);
+    int xpos = x > 0.0;
+    double small = xpos ? K : F, big = xpos ? F : K;
+    double n1 = npdf_dd(a1, a1e);
+    double n2 = n1 * (small / big);
+    double p1 = ncdf_tail_dd(a1, a1e, n1); /* N(-|a1|) */
+    double p2 = ncdf_tail_dd(a2, a2e, n2); /* N(-a2), a2 > 0 */
+    double P1 = a1 >= 0.0 ? p1 : 1.0 - p1; /* N(-a1) */
+    double A1 = a1 >= 0.0 ? 1.0 - p1 : p1; /* N(a1) */
+    double first = small * P1;
+    double otm = first - big * p2;
+    if (!(otm * QPM__LMAX > first))
+        otm = small * n1 * qpm__mills_diff(a1, s);
+    double Nd1, Nmd1, Nd2, Nmd2, nd1, d1, d2;
+    if (!xpos) {
+        Nd1 = P1, Nmd1 = A1, Nd2 = p2, Nmd2 = 1.0 - p2;
+        nd1 = n1, d1 = -a1, d2 = -a2;
+    } else {
+        Nd1 = 1.0 - p2, Nmd1 = p2, Nd2 = A1, Nmd2 = P1;
+        nd1 = n2, d1 = a2, d2 = a1;
+    }
+    double Nphid1 = phi > 0.0 ? Nd1 : Nmd1, Nphid2 = phi > 0.0 ? Nd2 : Nmd2;
+    /* F - K from x for BSM: the rounding of the computed forward would
+     * otherwise dominate a near-the-money intrinsic value. */
+    double fk = model == QPM__BSM ? K * expm1(x) : F - K;
+    double intrinsic = phi * x > 0.0 ? phi * fk : 0.0;
+    double V = D * (intrinsic + otm);
+    double delta = phi * Dq * Nphid1;
+    double dens = Dq * nd1; /* e^{-qT} n(d1) */
+    double vega = S * dens * sqrtT;
+    res[QPM__O_DELTA] = delta;
+    res[QPM__O_GAMMA] = dens / (S * s);
+    res[QPM__O_VEGA] = vega;
+    res[QPM__O_THETA] = r * V - S * dens * sigma / (2.0 * sqrtT) - (r - q) * S * delta;
+    if (model == QPM__BSM) {
+        res[QPM__O_RHO] = phi * K * T * D * Nphid2;
+        res[QPM__O_RHO_Q] = -phi * S * T * Dq * Nphid1;
+    } else {
+        res[QPM__O_RHO] = -T * V;
+        res[QPM__O_RHO_Q] = 0.0;
+    }
+    res[QPM__O_VANNA] = -dens * d2 / sigma;
+    res[QPM__O_VOLGA] = vega * d1 * d2 / sigma;
+    res[QPM__O_CHARM] = q * delta - dens * (2.0 * (r - q) * T - d2 * s) / (2.0 * T * s);
+    res[QPM__O_PRICE_USD] = V;
+    if (inverse) {
+        res[QPM__O_PRICE] = V / F;
+        res[QPM__O_DELTA_COIN] = phi * D * (K / F) * Nphid2;
+    } else {
+        res[QPM__O_PRICE] = V;
+        res[QPM__O_DELTA_COIN] = phi * D * Nphid1;
+    }
+}
+
+/* ---- Bachelier ----------------------------------------------------------- */
+
+/* Q(z) = 1 - z R(z) = n(z)^{-1} int_z^inf N(-u) du for z >= 0, without the
+ * cancellation of the direct form at large z. */
+static double bachelier_q(double z)
+{
+    if (z >= 2.0) {
+        double r, dr;
+        mills_and_slope(z, &r, &dr);
+        return -dr;
+    }
+    double r = 0.5 * erfc(z * QPM__RSQRT2_HI) / (QPM__RSQRT2PI * exp(-0.5 * z * z));
+    return 1.0 - z * r;
+}
+
+static void bachelier_one(double F, double K, double T, double r, double sigma, double phi,
+                          double res[QPM__NOUT])
+{
+    double D = exp(-r * T), sqrtT = sqrt(T), s = sigma * sqrtT;
+    double diff = F - K, adiff = fabs(diff);
+    double ix = phi * diff;
+    double V, Nphid, nd, d;
+    if (!(s > 0.0) || adiff > 1e10 * s) {
+        double I = ix > 0.0 ? 1.0 : ix < 0.0 ? 0.0 : 0.5;
+        V = ix > 0.0 ? D * ix : 0.0;
+        double delta = phi * D * I;
+        int atm = diff == 0.0;
+        res[QPM__O_DELTA] = delta;
+        res[QPM__O_GAMMA] = atm ? HUGE_VAL : 0.0;
+        res[QPM__O_VEGA] = atm ? D * sqrtT * QPM__RSQRT2PI : 0.0;
+        double st = sigma > 0.0 ? (T > 0.0 ? sigma / sqrtT : HUGE_VAL) : 0.0;
+        res[QPM__O_THETA] = r * V - (atm ? D * QPM__RSQRT2PI * 0.5 * st : 0.0);
+        res[QPM__O_RHO] = -T * V;
+        res[QPM__O_VANNA] = 0.0;
+        res[QPM__O_VOLGA] = 0.0;
+        res[QPM__O_CHARM] = r * delta;
+        res[QPM__O_RHO_Q] = 0.0;
+        res[QPM__O_PRICE] = V;
+        res[QPM__O_PRICE_USD] = V;
+        res[QPM__O_DELTA_COIN] = delta;
+        return;
+    }
+    d = diff / s;
+    double z = fabs(d);
+    nd = QPM__RSQRT2PI * exp(-0.5 * z * z);
+    double tail = 0.5 * erfc(z * QPM__RSQRT2_HI); /* N(-|d|) */
+    double otm = s * nd * bachelier_q(z);
+    V = D * ((ix > 0.0 ? ix : 0.0) + otm);
+    Nphid = ix > 0.0 ? 1.0 - tail : tail;
+    double delta = phi * D * Nphid;
+    double vega = D * sqrtT * nd;
+    res[QPM__O_DELTA] = delta;
+    res[QPM__O_GAMMA] = D * nd / s;
+    res[QPM__O_VEGA] = vega;
+    res[QPM__O_THETA] = r * V - D * nd * sigma / (2.0 * sqrtT);
+    res[QPM__O_RHO] = -T * V;
+    res[QPM__O_VANNA] = -D * nd * d / sigma;
+    res[QPM__O_VOLGA] = vega * d * d / sigma;
+    res[QPM__O_CHARM] = r * delta + D * nd * d / (2.0 * T);
+    res[QPM__O_RHO_Q] = 0.0;
+    res[QPM__O_PRICE] = V;
+    res[QPM__O_PRICE_USD] = V;
+    res[QPM__O_DELTA_COIN] = delta;
+}
+
+void qpm__price_one(int model, int inverse, double u, double k, double T, double r, double q,
+                    double sigma, int32_t type, double res[QPM__NOUT])
+{
+    double phi = type > 0 ? 1.0 : -1.0;
+    if (model == QPM__BACH)
+        bachelier_one(u, k, T, r, sigma, phi, res);
+    else
+        black_one(model, inverse, u, k, T, r, q, sigma, phi, res);
+}
+
+void qpm__black_kernel_scalar(const qpm__bjob *job, size_t begin, size_t end)
+{
+    double res[QPM__NOUT];
+    for (size_t i = begin; i < end; i++) {
+        qpm__price_one(job->model, job->inverse, job->u[i * job->su], job->k[i * job->sk],
+                       job->t[i * job->st], job->r[i * job->sr], job->q[i * job->sq],
+                       job->sig[i * job->ssig], job->type[i * job->stype], res);
+        for (int o = 0; o < QPM__NOUT; o++)
+            if (job->out[o] != NULL)
+                job->out[o][i] = res[o];
+    }
+}

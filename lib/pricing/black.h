@@ -1,0 +1,81 @@
+/* Internal interface of the Black-family pricing kernels (not installed).
+ *
+ * A job describes one batch: the model, the settlement, input arrays with a
+ * stride of 0 (one value for every element) or 1, and the output arrays
+ * (NULL = not wanted).  A kernel computes elements [begin, end) of a job;
+ * every element is computed on its own, so the split into ranges never
+ * changes a result. */
+#ifndef QPM_PRICING_BLACK_H
+#define QPM_PRICING_BLACK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "qpm/common.h"
+
+enum qpm__bout_index {
+    QPM__O_PRICE = 0,
+    QPM__O_DELTA,
+    QPM__O_GAMMA,
+    QPM__O_VEGA,
+    QPM__O_THETA,
+    QPM__O_RHO,
+    QPM__O_VANNA,
+    QPM__O_VOLGA,
+    QPM__O_CHARM,
+    QPM__O_RHO_Q,
+    QPM__O_PRICE_USD,
+    QPM__O_DELTA_COIN,
+    QPM__NOUT
+};
+
+/* Internal model codes (the public qpm_model values). */
+#define QPM__BSM 0
+#define QPM__B76 1
+#define QPM__BACH 2
+
+typedef struct qpm__bjob {
+    int model;   /* QPM__BSM, QPM__B76, QPM__BACH */
+    int inverse; /* coin settlement */
+    const double *u, *k, *t, *r, *q, *sig;
+    const int32_t *type;
+    size_t su, sk, st, sr, sq, ssig, stype; /* 0 or 1 */
+    double *out[QPM__NOUT];
+} qpm__bjob;
+
+typedef void (*qpm__bkernel)(const qpm__bjob *job, size_t begin, size_t end);
+
+/* Scalar reference kernel (any CPU). */
+void qpm__black_kernel_scalar(const qpm__bjob *job, size_t begin, size_t end);
+/* AVX2+FMA kernel; only call when the CPU has both. */
+void qpm__black_kernel_avx2(const qpm__bjob *job, size_t begin, size_t end);
+
+/* One option, every output, by the scalar reference path.  Inputs already
+ * validated (q = 0 for the forward models).  The AVX2 kernel hands lanes in
+ * the rare special regions (limits, near-cancelling Black terms) to it, so
+ * those lanes are bit-identical to the scalar kernel. */
+void qpm__price_one(int model, int inverse, double u, double k, double T, double r, double q,
+                    double sigma, int32_t type, double res[QPM__NOUT]);
+
+/* ln(a / b) for a, b > 0 with the rounding error of the quotient
+ * compensated, so that the result is accurate relative to |ln(a/b)| + ulp(1)
+ * even when a and b are close. */
+double qpm__log_ratio(double a, double b);
+
+/* D(a1, s) = R(a1) - R(a1 + s) for the Mills ratio R(z) = N(-z) / n(z),
+ * s > 0, computed without cancellation (continued-fraction difference for
+ * a1 >= 2, Taylor series about the midpoint otherwise; the series branch
+ * needs s <= 1). */
+double qpm__mills_diff(double a1, double s);
+
+/* Largest ratio small*N(-a1) / (out-of-the-money value) that the direct
+ * difference formula may carry; beyond it the kernels use qpm__mills_diff. */
+#define QPM__LMAX 8.0
+
+/* Split constants: 1/sqrt(2) = C_HI + C_LO. */
+#define QPM__RSQRT2_HI 0x1.6a09e667f3bcdp-1
+#define QPM__RSQRT2_LO (-0x1.bdd3413b26456p-55)
+#define QPM__SQRT2 1.4142135623730951
+#define QPM__RSQRT2PI 0x1.9884533d43651p-2 /* 1/sqrt(2 pi) */
+
+#endif /* QPM_PRICING_BLACK_H */

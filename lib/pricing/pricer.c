@@ -1,0 +1,510 @@
+/* The qpm_pricer handle: settings, argument checks, kernel dispatch, threads
+ * and the implied-volatility batch. */
+#include <math.h>
+#include <string.h>
+
+#include "core/internal.h"
+#include "pricing/black.h"
+#include "pricing/implied_vol.h"
+#include "qpm/pricing.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#define HAVE_AVX2_KERNEL 1
+#else
+#define HAVE_AVX2_KERNEL 0
+#endif
+
+#define CHUNK 1024u
+#define PAR_MIN_DEFAULT 4096u
+#define MAX_RT 700.0
+
+struct qpm_pricer {
+    qpm_alloc alloc;
+    int model;
+    int settle;
+    unsigned threads;
+    int kernel; /* QPM_PRICER_KERNEL_SCALAR or _AVX2 */
+    qpm__bkernel kfn;
+    size_t par_min;
+    qpm__pool *pool;
+};
+
+static int cpu_has_avx2(void)
+{
+#if HAVE_AVX2_KERNEL
+    unsigned f = qpm__cpu_detect();
+    return (f & QPM_CPU_AVX2) && (f & QPM_CPU_FMA);
+#else
+    return 0;
+#endif
+}
+
+static void select_kernel(qpm_pricer *p, int kernel)
+{
+    p->kernel = kernel;
+#if HAVE_AVX2_KERNEL
+    if (kernel == QPM_PRICER_KERNEL_AVX2) {
+        p->kfn = qpm__black_kernel_avx2;
+        return;
+    }
+#endif
+    p->kfn = qpm__black_kernel_scalar;
+}
+
+qpm_status qpm_pricer_create(qpm_pricer **out, const qpm_alloc *alloc, qpm_model model,
+                             qpm_settlement settle)
+{
+    QPM__CHECK_NULL(out, "out");
+    *out = NULL;
+    if ((int)model < QPM_MODEL_BSM || (int)model > QPM_MODEL_BACHELIER)
+        return qpm__fail(QPM_E_INVALID, "model = %d: must be 0 (BSM), 1 (Black-76) or 2 (Bachelier)",
+                         (int)model);
+    if ((int)settle < QPM_SETTLE_LINEAR || (int)settle > QPM_SETTLE_INVERSE)
+        return qpm__fail(QPM_E_INVALID, "settle = %d: must be 0 (linear) or 1 (inverse)",
+                         (int)settle);
+    if (model == QPM_MODEL_BACHELIER && settle == QPM_SETTLE_INVERSE)
+        return qpm__fail(QPM_E_UNSUPPORTED,
+                         "settle = inverse: not provided for the Bachelier model (its "
+                         "underlying may reach zero, where a coin payoff is undefined)");
+    qpm_alloc a;
+    qpm_status st = qpm__alloc_init(&a, alloc);
+    if (st != QPM_OK)
+        return st;
+    qpm_pricer *p = qpm__calloc(&a, 1, sizeof *p);
+    if (p == NULL)
+        return QPM_E_NOMEM;
+    p->alloc = a;
+    p->model = (int)model;
+    p->settle = (int)settle;
+    p->threads = 1;
+    p->par_min = PAR_MIN_DEFAULT;
+    select_kernel(p, cpu_has_avx2() ? QPM_PRICER_KERNEL_AVX2 : QPM_PRICER_KERNEL_SCALAR);
+    *out = p;
+    return QPM_OK;
+}
+
+void qpm_pricer_free(qpm_pricer *p)
+{
+    if (p == NULL)
+        return;
+    qpm__pool_free(p->pool);
+    qpm_alloc a = p->alloc;
+    qpm__free(&a, p);
+}
+
+qpm_status qpm_pricer_bounds(qpm_pricer_key key, double *lo, double *hi)
+{
+    QPM__CHECK_NULL(lo, "lo");
+    QPM__CHECK_NULL(hi, "hi");
+    switch (key) {
+    case QPM_PRICER_THREADS:
+        *lo = 1.0;
+        *hi = (double)QPM__MAX_THREADS;
+        return QPM_OK;
+    case QPM_PRICER_KERNEL:
+        *lo = QPM_PRICER_KERNEL_AUTO;
+        *hi = QPM_PRICER_KERNEL_AVX2;
+        return QPM_OK;
+    case QPM_PRICER_PAR_MIN:
+        *lo = 1.0;
+        *hi = 0x1p53;
+        return QPM_OK;
+    case QPM_PRICER_CHUNK:
+        *lo = *hi = CHUNK;
+        return QPM_OK;
+    }
+    return qpm__fail(QPM_E_KEY, "key = %d: not a qpm_pricer setting", (int)key);
+}
+
+static qpm_status check_setting(qpm_pricer_key key, double value)
+{
+    double lo, hi;
+    qpm_status st = qpm_pricer_bounds(key, &lo, &hi);
+    if (st != QPM_OK)
+        return st;
+    if (key == QPM_PRICER_CHUNK)
+        return qpm__fail(QPM_E_KEY, "key = QPM_PRICER_CHUNK: read-only");
+    if (!(value >= lo && value <= hi) || value != floor(value))
+        return qpm__fail(QPM_E_RANGE, "value = %g for key %d: must be an integer in [%g, %g]",
+                         value, (int)key, lo, hi);
+    return QPM_OK;
+}
+
+qpm_status qpm_pricer_set(qpm_pricer *p, qpm_pricer_key key, double value)
+{
+    QPM__CHECK_NULL(p, "p");
+    qpm_status st = check_setting(key, value);
+    if (st != QPM_OK)
+        return st;
+    switch (key) {
+    case QPM_PRICER_THREADS: {
+        unsigned nt = (unsigned)value;
+        if (nt == p->threads)
+            return QPM_OK;
+        qpm__pool *pool = NULL;
+        if (nt > 1) {
+            st = qpm__pool_create(&pool, &p->alloc, nt);
+            if (st != QPM_OK)
+                return st;
+        }
+        qpm__pool_free(p->pool);
+        p->pool = pool;
+        p->threads = nt;
+        return QPM_OK;
+    }
+    case QPM_PRICER_KERNEL: {
+        int k = (int)value;
+        if (k == QPM_PRICER_KERNEL_AUTO)
+            k = cpu_has_avx2() ? QPM_PRICER_KERNEL_AVX2 : QPM_PRICER_KERNEL_SCALAR;
+        else if (k == QPM_PRICER_KERNEL_AVX2 && !cpu_has_avx2())
+            return qpm__fail(QPM_E_UNSUPPORTED, "kernel = 2 (AVX2+FMA): not supported by this CPU");
+        select_kernel(p, k);
+        return QPM_OK;
+    }
+    case QPM_PRICER_PAR_MIN:
+        p->par_min = (size_t)value;
+        return QPM_OK;
+    case QPM_PRICER_CHUNK:
+        break;
+    }
+    return qpm__fail(QPM_E_KEY, "key = %d: not a qpm_pricer setting", (int)key);
+}
+
+qpm_status qpm_pricer_get(const qpm_pricer *p, qpm_pricer_key key, double *value)
+{
+    QPM__CHECK_NULL(p, "p");
+    QPM__CHECK_NULL(value, "value");
+    switch (key) {
+    case QPM_PRICER_THREADS:
+        *value = (double)p->threads;
+        return QPM_OK;
+    case QPM_PRICER_KERNEL:
+        *value = (double)p->kernel;
+        return QPM_OK;
+    case QPM_PRICER_PAR_MIN:
+        *value = (double)p->par_min;
+        return QPM_OK;
+    case QPM_PRICER_CHUNK:
+        *value = CHUNK;
+        return QPM_OK;
+    }
+    return qpm__fail(QPM_E_KEY, "key = %d: not a qpm_pricer setting", (int)key);
+}
+
+/* ---- argument checks ------------------------------------------------------ */
+
+static const char *model_name(int model)
+{
+    return model == QPM__BSM ? "BSM" : model == QPM__B76 ? "Black-76" : "Bachelier";
+}
+
+static qpm_status check_out(const qpm_pricer_out *out, double *ptrs[QPM__NOUT])
+{
+    QPM__CHECK_NULL(out, "out");
+    const size_t first = offsetof(qpm_pricer_out, price);
+    if (out->size < first + sizeof(double *) || (out->size - first) % sizeof(double *) != 0)
+        return qpm__fail(QPM_E_INVALID, "out->size = %zu: must be sizeof(qpm_pricer_out) = %zu",
+                         out->size, sizeof(qpm_pricer_out));
+    if (out->size > sizeof(qpm_pricer_out)) {
+        /* A newer caller: accept only if every field we do not know is 0. */
+        const unsigned char *b = (const unsigned char *)out;
+        for (size_t i = sizeof(qpm_pricer_out); i < out->size; i++)
+            if (b[i] != 0)
+                return qpm__fail(QPM_E_UNSUPPORTED,
+                                 "out->size = %zu: output fields past byte %zu are not provided "
+                                 "by this library version",
+                                 out->size, sizeof(qpm_pricer_out));
+    }
+    qpm_pricer_out o;
+    memset(&o, 0, sizeof o);
+    memcpy(&o, out, out->size < sizeof o ? out->size : sizeof o);
+    ptrs[QPM__O_PRICE] = o.price;
+    ptrs[QPM__O_DELTA] = o.delta;
+    ptrs[QPM__O_GAMMA] = o.gamma;
+    ptrs[QPM__O_VEGA] = o.vega;
+    ptrs[QPM__O_THETA] = o.theta;
+    ptrs[QPM__O_RHO] = o.rho;
+    ptrs[QPM__O_VANNA] = o.vanna;
+    ptrs[QPM__O_VOLGA] = o.volga;
+    ptrs[QPM__O_CHARM] = o.charm;
+    ptrs[QPM__O_RHO_Q] = o.rho_q;
+    ptrs[QPM__O_PRICE_USD] = o.price_usd;
+    ptrs[QPM__O_DELTA_COIN] = o.delta_coin;
+    return QPM_OK;
+}
+
+static qpm_status check_type(const int32_t *type, size_t n)
+{
+    QPM__CHECK_NULL(type, "type");
+    for (size_t i = 0; i < n; i++)
+        if (type[i] != QPM_CALL && type[i] != QPM_PUT)
+            return qpm__fail(QPM_E_INVALID, "type[%zu] = %d: must be 1 (call) or -1 (put)", i,
+                             (int)type[i]);
+    return QPM_OK;
+}
+
+/* |rate * T| <= 700 keeps every discount factor finite and non-zero. */
+static qpm_status check_rate_time(const double *rate, size_t srate, const double *T, size_t sT,
+                                  size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++) {
+        double v = rate[i * srate] * T[i * sT];
+        if (!(fabs(v) <= MAX_RT))
+            return qpm__fail(QPM_E_INVALID, "%s[%zu] * T[%zu] = %g: |%s T| must be <= 700", name,
+                             i * srate, i * sT, v, name);
+    }
+    return QPM_OK;
+}
+
+static const double zero_value = 0.0;
+
+/* Checks the per-element inputs shared by pricing and implied vol. */
+static qpm_status check_inputs(const qpm_pricer *p, size_t n, const double *u, const double *k,
+                               const double *T, int T_positive, const double *r, const double *q)
+{
+    qpm_status st;
+    if (n == 0)
+        return qpm__fail(QPM_E_SIZE, "n = 0: must be >= 1");
+    if (p->model == QPM__BACH) {
+        if ((st = qpm__check_finite(u, n, "underlying")) != QPM_OK)
+            return st;
+        if ((st = qpm__check_finite(k, n, "strike")) != QPM_OK)
+            return st;
+    } else {
+        if ((st = qpm__check_positive(u, n, "underlying")) != QPM_OK)
+            return st;
+        if ((st = qpm__check_positive(k, n, "strike")) != QPM_OK)
+            return st;
+    }
+    st = T_positive ? qpm__check_positive(T, n, "T") : qpm__check_nonnegative(T, n, "T");
+    if (st != QPM_OK)
+        return st;
+    if (r != NULL) {
+        if ((st = qpm__check_finite(r, n, "r")) != QPM_OK)
+            return st;
+        if ((st = check_rate_time(r, 1, T, 1, n, "r")) != QPM_OK)
+            return st;
+    }
+    if (q != NULL) {
+        if (p->model != QPM__BSM)
+            return qpm__fail(QPM_E_INVALID, "q: must be NULL for the %s model",
+                             model_name(p->model));
+        if ((st = qpm__check_finite(q, n, "q")) != QPM_OK)
+            return st;
+        if ((st = check_rate_time(q, 1, T, 1, n, "q")) != QPM_OK)
+            return st;
+    }
+    return QPM_OK;
+}
+
+/* ---- running a job --------------------------------------------------------- */
+
+struct chunk_ctx {
+    const qpm__bjob *job;
+    qpm__bkernel kfn;
+    size_t n;
+};
+
+static void price_chunk(void *vctx, size_t c, unsigned worker)
+{
+    (void)worker;
+    const struct chunk_ctx *ctx = vctx;
+    size_t b = c * CHUNK, e = b + CHUNK < ctx->n ? b + CHUNK : ctx->n;
+    ctx->kfn(ctx->job, b, e);
+}
+
+static void run_job(qpm_pricer *p, const qpm__bjob *job, size_t n)
+{
+    if (p->pool != NULL && n >= p->par_min && n > CHUNK) {
+        struct chunk_ctx ctx = {job, p->kfn, n};
+        qpm__pool_run(p->pool, (n + CHUNK - 1) / CHUNK, price_chunk, &ctx);
+    } else {
+        p->kfn(job, 0, n);
+    }
+}
+
+static int any_output(double *const ptrs[QPM__NOUT])
+{
+    for (int o = 0; o < QPM__NOUT; o++)
+        if (ptrs[o] != NULL)
+            return 1;
+    return 0;
+}
+
+qpm_status qpm_pricer_price(qpm_pricer *p, size_t n, const double *underlying,
+                            const double *strike, const double *T, const double *r,
+                            const double *q, const double *sigma, const int32_t *type,
+                            const qpm_pricer_out *out)
+{
+    QPM__CHECK_NULL(p, "p");
+    qpm__bjob job;
+    memset(&job, 0, sizeof job);
+    qpm_status st = check_out(out, job.out);
+    if (st != QPM_OK)
+        return st;
+    if ((st = check_inputs(p, n, underlying, strike, T, 0, r, q)) != QPM_OK)
+        return st;
+    if ((st = qpm__check_nonnegative(sigma, n, "sigma")) != QPM_OK)
+        return st;
+    if ((st = check_type(type, n)) != QPM_OK)
+        return st;
+    if (!any_output(job.out))
+        return QPM_OK;
+    job.model = p->model;
+    job.inverse = p->settle == QPM_SETTLE_INVERSE;
+    job.u = underlying, job.su = 1;
+    job.k = strike, job.sk = 1;
+    job.t = T, job.st = 1;
+    job.r = r ? r : &zero_value, job.sr = r ? 1 : 0;
+    job.q = q ? q : &zero_value, job.sq = q ? 1 : 0;
+    job.sig = sigma, job.ssig = 1;
+    job.type = type, job.stype = 1;
+    run_job(p, &job, n);
+    return QPM_OK;
+}
+
+static qpm_status check_scalar(const char *name, double v, int positive, int nonneg)
+{
+    if (!isfinite(v))
+        return qpm__fail(QPM_E_NONFINITE, "%s = %g: must be finite", name, v);
+    if (positive && !(v > 0.0))
+        return qpm__fail(QPM_E_INVALID, "%s = %.17g: must be > 0", name, v);
+    if (nonneg && v < 0.0)
+        return qpm__fail(QPM_E_INVALID, "%s = %.17g: must be >= 0", name, v);
+    return QPM_OK;
+}
+
+qpm_status qpm_pricer_price_chain(qpm_pricer *p, size_t n, double underlying, double T,
+                                  double r, double q, const double *strike, const double *sigma,
+                                  const int32_t *type, const qpm_pricer_out *out)
+{
+    QPM__CHECK_NULL(p, "p");
+    qpm__bjob job;
+    memset(&job, 0, sizeof job);
+    qpm_status st = check_out(out, job.out);
+    if (st != QPM_OK)
+        return st;
+    if (n == 0)
+        return qpm__fail(QPM_E_SIZE, "n = 0: must be >= 1");
+    int bach = p->model == QPM__BACH;
+    if ((st = check_scalar("underlying", underlying, !bach, 0)) != QPM_OK)
+        return st;
+    if ((st = check_scalar("T", T, 0, 1)) != QPM_OK)
+        return st;
+    if ((st = check_scalar("r", r, 0, 0)) != QPM_OK)
+        return st;
+    if ((st = check_scalar("q", q, 0, 0)) != QPM_OK)
+        return st;
+    if (!(fabs(r * T) <= MAX_RT))
+        return qpm__fail(QPM_E_INVALID, "r * T = %g: |r T| must be <= 700", r * T);
+    if (!(fabs(q * T) <= MAX_RT))
+        return qpm__fail(QPM_E_INVALID, "q * T = %g: |q T| must be <= 700", q * T);
+    if (q != 0.0 && p->model != QPM__BSM)
+        return qpm__fail(QPM_E_INVALID, "q = %g: must be 0 for the %s model", q,
+                         model_name(p->model));
+    st = bach ? qpm__check_finite(strike, n, "strike") : qpm__check_positive(strike, n, "strike");
+    if (st != QPM_OK)
+        return st;
+    if ((st = qpm__check_nonnegative(sigma, n, "sigma")) != QPM_OK)
+        return st;
+    if ((st = check_type(type, n)) != QPM_OK)
+        return st;
+    if (!any_output(job.out))
+        return QPM_OK;
+    job.model = p->model;
+    job.inverse = p->settle == QPM_SETTLE_INVERSE;
+    job.u = &underlying, job.su = 0;
+    job.k = strike, job.sk = 1;
+    job.t = &T, job.st = 0;
+    job.r = &r, job.sr = 0;
+    job.q = &q, job.sq = 0;
+    job.sig = sigma, job.ssig = 1;
+    job.type = type, job.stype = 1;
+    run_job(p, &job, n);
+    return QPM_OK;
+}
+
+/* ---- implied volatility ------------------------------------------------------ */
+
+struct iv_ctx {
+    const qpm_pricer *p;
+    size_t n;
+    const double *u, *k, *T, *r, *q, *price;
+    const int32_t *type;
+    double *sigma;
+    int32_t *status;
+};
+
+#pragma weak qpm__black_implied_vol_df
+#pragma weak qpm__bachelier_implied_vol_df
+
+static qpm_status iv_one(const qpm_pricer *p, double u, double K, double T, double r, double q,
+                         int32_t type, double price, double *sigma)
+{
+    int is_call = type > 0;
+    if (qpm__black_implied_vol_df == NULL || qpm__bachelier_implied_vol_df == NULL)
+        return QPM_E_UNSUPPORTED;
+    if (p->model == QPM__BACH)
+        return qpm__bachelier_implied_vol_df(price, u, K, T, r, is_call, sigma);
+    double F = p->model == QPM__BSM ? u * exp((r - q) * T) : u;
+    double pusd = p->settle == QPM_SETTLE_INVERSE ? price * F : price;
+    return qpm__black_implied_vol_df(pusd, F, K, T, r, is_call, sigma);
+}
+
+static void iv_range(const struct iv_ctx *c, size_t b, size_t e)
+{
+    for (size_t i = b; i < e; i++) {
+        double sg;
+        qpm_status st = iv_one(c->p, c->u[i], c->k[i], c->T[i], c->r ? c->r[i] : 0.0,
+                               c->q ? c->q[i] : 0.0, c->type[i], c->price[i], &sg);
+        if (st != QPM_OK)
+            sg = NAN;
+        c->sigma[i] = sg;
+        if (c->status != NULL)
+            c->status[i] = (int32_t)st;
+    }
+}
+
+static void iv_chunk(void *vctx, size_t c, unsigned worker)
+{
+    (void)worker;
+    const struct iv_ctx *ctx = vctx;
+    size_t b = c * CHUNK, e = b + CHUNK < ctx->n ? b + CHUNK : ctx->n;
+    iv_range(ctx, b, e);
+}
+
+qpm_status qpm_pricer_implied_vol(qpm_pricer *p, size_t n, const double *underlying,
+                                  const double *strike, const double *T, const double *r,
+                                  const double *q, const int32_t *type, const double *price,
+                                  double *sigma, int32_t *status)
+{
+    QPM__CHECK_NULL(p, "p");
+    qpm_status st = check_inputs(p, n, underlying, strike, T, 1, r, q);
+    if (st != QPM_OK)
+        return st;
+    if ((st = check_type(type, n)) != QPM_OK)
+        return st;
+    if ((st = qpm__check_finite(price, n, "price")) != QPM_OK)
+        return st;
+    QPM__CHECK_NULL(sigma, "sigma");
+    struct iv_ctx ctx = {p, n, underlying, strike, T, r, q, price, type, sigma, status};
+    if (p->pool != NULL && n >= p->par_min && n > CHUNK)
+        qpm__pool_run(p->pool, (n + CHUNK - 1) / CHUNK, iv_chunk, &ctx);
+    else
+        iv_range(&ctx, 0, n);
+    for (size_t i = 0; i < n; i++) {
+        if (!isnan(sigma[i]))
+            continue;
+        double sg;
+        st = iv_one(p, underlying[i], strike[i], T[i], r ? r[i] : 0.0, q ? q[i] : 0.0, type[i],
+                    price[i], &sg);
+        if (st == QPM_E_ARBITRAGE)
+            return qpm__fail(st, "price[%zu] = %.17g: outside the no-arbitrage bounds of the "
+                                 "%s %s (or <= 0); sigma[%zu] = NaN",
+                             i, price[i], model_name(p->model), type[i] > 0 ? "call" : "put", i);
+        return qpm__fail(st == QPM_OK ? QPM_E_NOCONVERGE : st,
+                         "price[%zu] = %.17g: implied volatility not found (%s)", i, price[i],
+                         qpm_status_name(st));
+    }
+    return QPM_OK;
+}

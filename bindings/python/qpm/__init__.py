@@ -15,6 +15,9 @@ from ._errors import (QpmArbitrageError, QpmError, QpmInvalidError, QpmKeyError,
                       QpmThreadError, QpmUnsupportedError, QpmUsageError)
 from ._handle import Handle
 from ._lib import EXPECTED_MAJOR, library_path, load_library
+from . import cov
+from .cov import (Cov, CovKey, CovMethod, CovTarget, NanPolicy, NearestCorrelation, ReturnsKind,
+                  check_psd, is_psd, min_eigenvalue, nearest_correlation, returns_from_prices)
 from .core import (CpuFeature, Status, clear_error, cpu_features, last_error, last_status,
                    max_threads, status_name, status_str, version, version_number,
                    version_string)
@@ -29,4 +32,8 @@ __all__ = [
     "QpmNonFiniteError", "QpmSizeError", "QpmKeyError", "QpmRangeError", "QpmStateError",
     "QpmUnsupportedError", "QpmMemoryError", "QpmThreadError", "QpmNumericalError",
     "QpmNoConvergeError", "QpmSingularError", "QpmNotPSDError", "QpmArbitrageError",
+    # cov
+    "cov", "Cov", "CovKey", "CovMethod", "CovTarget", "NanPolicy", "ReturnsKind",
+    "NearestCorrelation", "returns_from_prices", "nearest_correlation", "min_eigenvalue",
+    "check_psd", "is_psd",
 ]

@@ -1,10 +1,12 @@
-"""Base class of every handle wrapper (Pricer, Cov, Rng, ...).
+"""Base class of every handle wrapper (Pricer, Cov, Rng; Book, Optimizer and
+Risk slot in the same way).
 
 A handle owns one opaque C object.  It is freed exactly once: by
 :meth:`Handle.close`, by leaving a ``with`` block, or by the finaliser when
 the Python object is collected.  Settings go through :meth:`Handle.set`,
-:meth:`Handle.get` and :meth:`Handle.bounds` when the C module provides
-``qpm_<x>_set``/``_get``/``_bounds``.
+:meth:`Handle.get` and :meth:`Handle.bounds`, backed by the module's
+``qpm_<x>_set``/``_get``/``_bounds``.  A handle is used by one thread at a
+time, like the C object it wraps.
 """
 from __future__ import annotations
 
@@ -25,32 +27,38 @@ def _free(free_fn: Callable[[Any], None], ptr: ctypes.c_void_p) -> None:
 class Handle:
     """Owner of one libqpm handle.
 
-    Subclasses set ``_prefix`` (``"qpm_pricer"``); the C functions
-    ``<prefix>_free`` and, for settings, ``<prefix>_set/_get/_bounds`` are
-    looked up from it.  A closed handle raises ValueError when used.
+    Subclasses set ``_prefix`` (``"qpm_pricer"``), from which the C functions
+    ``<prefix>_free`` and ``<prefix>_set/_get/_bounds`` are looked up, and
+    ``_key_enum``, the IntEnum of setting keys.  Using a closed handle raises
+    ValueError.
     """
 
     _prefix: str = ""
     _key_enum: Optional[Type[Any]] = None
 
-    _ptr: Optional[ctypes.c_void_p]
+    _ptr: Optional[ctypes.c_void_p] = None
+    _finalizer: Optional[weakref.finalize] = None
 
-    def __init__(self) -> None:
-        self._ptr = None
-        self._finalizer: Optional[weakref.finalize] = None
+    def _open(self, create_name: str, *args: Any) -> None:
+        """Calls ``create_name(&out, NULL, *args)`` (default allocator) and
+        takes ownership of the result; raises the mapped error on failure."""
+        ptr = ctypes.c_void_p()
+        check(_lib.fn(create_name)(ctypes.byref(ptr), None, *args))
+        self._adopt(ptr)
 
     def _adopt(self, ptr: ctypes.c_void_p) -> None:
         """Takes ownership of a freshly created C handle."""
         self._ptr = ptr
         self._finalizer = weakref.finalize(self, _free, _lib.fn(self._prefix + "_free"), ptr)
+        self._setup()
+
+    def _setup(self) -> None:
+        """Hook for subclasses: per-handle caches, run once the handle exists."""
 
     @classmethod
-    def _create(cls: Type[H], create_name: str, *args: Any) -> H:
-        """Calls ``create_name(&out, NULL allocator, *args)`` and wraps the result."""
+    def _wrap(cls: Type[H], ptr: ctypes.c_void_p) -> H:
+        """A new Python object owning ``ptr`` (bypasses ``__init__``)."""
         self = cls.__new__(cls)
-        Handle.__init__(self)
-        ptr = ctypes.c_void_p()
-        check(_lib.fn(create_name)(ctypes.byref(ptr), None, *args))
         self._adopt(ptr)
         return self
 
@@ -64,7 +72,7 @@ class Handle:
 
     @property
     def closed(self) -> bool:
-        """True once :meth:`close` ran (or creation failed)."""
+        """True once :meth:`close` ran."""
         return self._ptr is None
 
     def close(self) -> None:
@@ -82,17 +90,22 @@ class Handle:
         self.close()
 
     def __repr__(self) -> str:
-        state = "closed" if self._ptr is None else "0x%x" % (self._ptr.value or 0)
+        state = "closed" if self._ptr is None else "at 0x%x" % (self._ptr.value or 0)
         return "<qpm.%s %s>" % (type(self).__name__, state)
 
     # ---- settings -----------------------------------------------------
-    def _key(self, key: Any) -> int:
-        if self._key_enum is not None and isinstance(key, str):
-            return int(self._key_enum[key.upper()])
+    @classmethod
+    def _key(cls, key: Any) -> int:
+        if cls._key_enum is not None and isinstance(key, str):
+            try:
+                return int(cls._key_enum[key.upper()])
+            except KeyError:
+                raise ValueError("unknown %s setting %r" % (cls.__name__, key)) from None
         return int(key)
 
     def set(self, key: Any, value: float) -> None:
-        """Sets a setting (an enum member, its int value or its name)."""
+        """Changes a setting; ``key`` is a key enum member, its value or its
+        name (case-insensitive).  Raises QpmKeyError / QpmRangeError."""
         check(_lib.fn(self._prefix + "_set")(self.handle, self._key(key), float(value)))
 
     def get(self, key: Any) -> float:
@@ -101,9 +114,10 @@ class Handle:
         check(_lib.fn(self._prefix + "_get")(self.handle, self._key(key), ctypes.byref(v)))
         return v.value
 
-    def bounds(self, key: Any) -> Tuple[float, float]:
-        """(lowest, highest) value a setting accepts."""
+    @classmethod
+    def bounds(cls, key: Any) -> Tuple[float, float]:
+        """(lowest, highest) value :meth:`set` accepts for ``key``."""
         lo, hi = ctypes.c_double(), ctypes.c_double()
-        check(_lib.fn(self._prefix + "_bounds")(self._key(key), ctypes.byref(lo),
-                                                ctypes.byref(hi)))
+        check(_lib.fn(cls._prefix + "_bounds")(cls._key(key), ctypes.byref(lo),
+                                               ctypes.byref(hi)))
         return lo.value, hi.value

@@ -155,8 +155,8 @@ static void run_set(const char *set)
 
 Test(cov_golden, every_reference_set)
 {
-    const char *dir = getenv("QPM_REFDATA");
-    cr_assert_not_null(dir, "QPM_REFDATA is not set");
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", qt_refdata_path("."));
     DIR *d = opendir(dir);
     cr_assert_not_null(d, "cannot open %s", dir);
     struct dirent *e;

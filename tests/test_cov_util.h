@@ -7,6 +7,7 @@
 
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -169,6 +170,134 @@ static inline void cu_ref_ewma(const double *x, size_t t, size_t n, double lambd
         out[k] = (double)s[k];
     free(s);
     free(m);
+}
+
+/* ---- deterministic test data ----------------------------------------------- */
+
+static inline uint64_t cu_next(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+static inline double cu_unif(uint64_t *s) { return (double)(cu_next(s) >> 11) * 0x1.0p-53; }
+
+static inline double cu_norm(uint64_t *s)
+{
+    double u = 1.0 - cu_unif(s), v = cu_unif(s);
+    return sqrt(-2.0 * log(u)) * cos(6.283185307179586 * v);
+}
+
+/* t x n daily-like returns (row-major, ld n): one market factor plus
+ * idiosyncratic noise, vols 2 % to 7 %, and 5 % of days with triple
+ * volatility for heavy tails. */
+static inline void cu_gen_returns(size_t t, size_t n, uint64_t seed, double *x)
+{
+    uint64_t s = seed;
+    for (size_t r = 0; r < t; r++) {
+        double f = cu_norm(&s), tail = cu_unif(&s) < 0.05 ? 3.0 : 1.0;
+        for (size_t j = 0; j < n; j++) {
+            double vol = 0.02 + 0.05 * (double)j / (double)n;
+            double beta = 0.3 + 0.6 * (double)((j * 7) % n) / (double)n;
+            x[r * n + j] = 1e-3 * ((double)(j % 3) - 1.0) +
+                           vol * tail * (beta * f + sqrt(1.0 - beta * beta) * cu_norm(&s));
+        }
+    }
+}
+
+/* Ledoit-Wolf (2004) constant-correlation shrinkage, transcribed from the
+ * authors' covCor.m: biased covariance, pi, rho and gamma estimates. */
+static inline double cu_ref_cc(const double *x, size_t t, size_t n, double *out)
+{
+    long double *m = malloc(n * sizeof *m), *sd = malloc(n * sizeof *sd);
+    long double *s = malloc(n * n * sizeof *s);
+    cu_ref_mean(x, t, n, m);
+#define XC(r, j) ((long double)x[(r) * n + (j)] - m[j])
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < n; j++) {
+            long double a = 0;
+            for (size_t r = 0; r < t; r++)
+                a += XC(r, i) * XC(r, j);
+            s[i * n + j] = a / (long double)t;
+        }
+    for (size_t i = 0; i < n; i++)
+        sd[i] = sqrtl(s[i * n + i]);
+    long double rbar = 0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < n; j++)
+            if (i != j)
+                rbar += s[i * n + j] / (sd[i] * sd[j]);
+    rbar /= (long double)n * (long double)(n - 1);
+    long double phi = 0, rho = 0, gamma = 0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < n; j++) {
+            long double p = 0, th = 0;
+            for (size_t r = 0; r < t; r++) {
+                long double a = XC(r, i), b = XC(r, j);
+                p += a * a * b * b;
+                th += a * a * a * b;
+            }
+            long double phij = p / (long double)t - s[i * n + j] * s[i * n + j];
+            phi += phij;
+            if (i == j) {
+                rho += phij;
+            } else {
+                long double theta = th / (long double)t - s[i * n + i] * s[i * n + j];
+                rho += rbar * sd[j] / sd[i] * theta;
+                long double g = s[i * n + j] - rbar * sd[i] * sd[j];
+                gamma += g * g;
+            }
+        }
+#undef XC
+    long double k = (phi - rho) / gamma / (long double)t;
+    long double sh = k < 0 ? 0 : (k > 1 ? 1 : k);
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < n; j++)
+            out[i * n + j] = (double)(i == j ? s[i * n + i]
+                                             : sh * rbar * sd[i] * sd[j] + (1 - sh) * s[i * n + j]);
+    free(m);
+    free(sd);
+    free(s);
+    return (double)sh;
+}
+
+/* Downside semicovariance about b, divided by the row count. */
+static inline void cu_ref_semi(const double *x, size_t t, size_t n, double b, double *out)
+{
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < n; j++) {
+            long double a = 0;
+            for (size_t r = 0; r < t; r++) {
+                double u = x[r * n + i] - b, v = x[r * n + j] - b;
+                a += (long double)(u < 0 ? u : 0) * (v < 0 ? v : 0);
+            }
+            out[i * n + j] = (double)(a / (long double)t);
+        }
+}
+
+/* Pairwise-complete covariance: each pair over the rows where both are
+ * present, with that pair's own means and divisor (count - ddof). */
+static inline void cu_ref_pairwise(const double *x, size_t t, size_t n, size_t ddof, double *out)
+{
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < n; j++) {
+            long double mi = 0, mj = 0, a = 0;
+            size_t k = 0;
+            for (size_t r = 0; r < t; r++)
+                if (!isnan(x[r * n + i]) && !isnan(x[r * n + j])) {
+                    mi += x[r * n + i];
+                    mj += x[r * n + j];
+                    k++;
+                }
+            mi /= (long double)k;
+            mj /= (long double)k;
+            for (size_t r = 0; r < t; r++)
+                if (!isnan(x[r * n + i]) && !isnan(x[r * n + j]))
+                    a += (x[r * n + i] - mi) * (x[r * n + j] - mj);
+            out[i * n + j] = (double)(a / (long double)(k - ddof));
+        }
 }
 
 #endif

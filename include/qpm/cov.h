@@ -139,8 +139,8 @@ QPM_API void qpm_cov_free(qpm_cov *c);
  * needed, or NaN); the handle is unchanged on error.  Changing METHOD, DDOF,
  * TARGET or BENCHMARK re-derives the estimate from the stream state at the
  * next getter call (or asks for a new fit with QPM_E_STATE where that state
- * cannot serve it); changing LAMBDA or EWMA_INIT_ROWS discards the EWMA
- * state. */
+ * cannot serve it); changing LAMBDA or EWMA_INIT_ROWS discards an EWMA state
+ * that already depends on it. */
 QPM_API qpm_status qpm_cov_set(qpm_cov *c, qpm_cov_key key, double value);
 
 /* Reads a setting into *value.  Errors: QPM_E_NULL, QPM_E_KEY. */

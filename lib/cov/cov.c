@@ -198,21 +198,22 @@ qpm_status qpm_cov_set(qpm_cov *c, qpm_cov_key key, double value)
         c->ddof = (size_t)value;
         break;
     case QPM_COV_LAMBDA:
-        if (value != c->lambda) {
+        /* lambda enters the state only after the seed */
+        if (value != c->lambda && c->nobs > c->init_rows) {
             c->have_ew = 0;
-            if (c->method == QPM_COV_EWMA)
-                c->est_ok = 0;
+            c->est_ok = c->method == QPM_COV_EWMA ? 0 : c->est_ok;
         }
         c->lambda = value;
         break;
-    case QPM_COV_EWMA_INIT_ROWS:
-        if ((size_t)value != c->init_rows) {
+    case QPM_COV_EWMA_INIT_ROWS: {
+        size_t k0 = (size_t)value;
+        if (k0 != c->init_rows && c->nobs >= (k0 < c->init_rows ? k0 : c->init_rows)) {
             c->have_ew = 0;
-            if (c->method == QPM_COV_EWMA)
-                c->est_ok = 0;
+            c->est_ok = c->method == QPM_COV_EWMA ? 0 : c->est_ok;
         }
-        c->init_rows = (size_t)value;
+        c->init_rows = k0;
         break;
+    }
     case QPM_COV_TARGET:
         if (iv != c->target && c->method == QPM_COV_LEDOIT_WOLF)
             c->est_ok = 0;

@@ -272,9 +272,11 @@ qpm_status qpm_cov_nearest_correlation(const qpm_alloc *alloc, size_t n, const d
         double d = x[i * n + i];
         r[i] = d > 0.0 ? 1.0 / sqrt(d) : 0.0;
     }
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < n; j++)
-            out[i * ldo + j] = i == j ? 1.0 : x[i * n + j] * r[i] * r[j];
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j < i; j++)
+            out[i * ldo + j] = out[j * ldo + i] = x[i * n + j] * r[i] * r[j];
+        out[i * ldo + i] = 1.0;
+    }
     if (iters)
         *iters = it;
     if (converged)

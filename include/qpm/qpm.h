@@ -7,5 +7,6 @@
 #include "qpm/version.h"
 #include "qpm/cov.h"
 #include "qpm/pricing.h"
+#include "qpm/rng.h"
 
 #endif /* QPM_QPM_H */

@@ -1,0 +1,155 @@
+/* rng internals: the handle layout and the PCG step/output functions, shared
+ * by the handle code, the uniform fills and the distribution samplers. */
+#ifndef QPM_RNG_INTERNAL_H
+#define QPM_RNG_INTERNAL_H
+
+#include <stdint.h>
+
+#include "core/internal.h"
+#include "qpm/rng.h"
+
+#if !defined(__SIZEOF_INT128__)
+#error "the rng module needs unsigned __int128 (gcc or clang on a 64-bit target)"
+#endif
+
+/* __extension__: the type is a gcc/clang extension that -Wpedantic flags */
+__extension__ typedef unsigned __int128 qpm__u128;
+
+#define QPM__U128(hi, lo) (((qpm__u128)(hi) << 64) | (qpm__u128)(lo))
+#define QPM__HI(x) ((uint64_t)((x) >> 64))
+#define QPM__LO(x) ((uint64_t)(x))
+
+/* LCG multipliers (refdata README section 10). */
+#define QPM__PCG64_MULT QPM__U128(0x2360ED051FC65DA4ull, 0x4385DF649FCCF645ull)
+#define QPM__DXSM_MULT 0xDA942042E4DD58B5ull
+#define QPM__PCG32_MULT 6364136223846793005ull
+
+/* Generator state.  For pcg32 only the low 64 bits of state and inc are used
+ * and the high 64 bits are kept 0.  The 128-bit values are stored as words so
+ * that the handle needs no more than the allocator's standard alignment. */
+typedef struct qpm__pcg {
+    int kind;
+    uint64_t state_hi, state_lo, inc_hi, inc_lo;
+} qpm__pcg;
+
+struct qpm_rng {
+    qpm__pcg g;
+    qpm_alloc alloc;
+};
+
+/* Working copy of a generator inside one fill: loaded once, stepped in
+ * registers, stored back once. */
+typedef struct qpm__gen {
+    qpm__u128 s, inc;
+    int kind;
+} qpm__gen;
+
+static inline qpm__gen qpm__gen_load(const qpm__pcg *g)
+{
+    qpm__gen w;
+    w.s = QPM__U128(g->state_hi, g->state_lo);
+    w.inc = QPM__U128(g->inc_hi, g->inc_lo);
+    w.kind = g->kind;
+    return w;
+}
+
+static inline void qpm__gen_store(qpm__pcg *g, const qpm__gen *w)
+{
+    g->state_hi = QPM__HI(w->s);
+    g->state_lo = QPM__LO(w->s);
+}
+
+static inline uint64_t qpm__rotr64(uint64_t v, unsigned r)
+{
+    return (v >> (r & 63u)) | (v << ((64u - r) & 63u));
+}
+
+static inline uint32_t qpm__rotr32(uint32_t v, unsigned r)
+{
+    return (v >> (r & 31u)) | (v << ((32u - r) & 31u));
+}
+
+/* pcg64dxsm: output from the old state, then step. */
+static inline uint64_t qpm__step_dxsm(qpm__u128 *s, qpm__u128 inc)
+{
+    qpm__u128 old = *s;
+    uint64_t hi = QPM__HI(old), lo = QPM__LO(old) | 1u;
+    *s = old * (qpm__u128)QPM__DXSM_MULT + inc;
+    hi ^= hi >> 32;
+    hi *= QPM__DXSM_MULT;
+    hi ^= hi >> 48;
+    hi *= lo;
+    return hi;
+}
+
+/* pcg64 (XSL-RR): step, then output from the new state. */
+static inline uint64_t qpm__step_pcg64(qpm__u128 *s, qpm__u128 inc)
+{
+    qpm__u128 x = *s * QPM__PCG64_MULT + inc;
+    *s = x;
+    return qpm__rotr64(QPM__HI(x) ^ QPM__LO(x), (unsigned)(x >> 122));
+}
+
+/* pcg32 (XSH-RR): output from the old state, then step (64-bit arithmetic). */
+static inline uint32_t qpm__step_pcg32(qpm__u128 *s, qpm__u128 inc)
+{
+    uint64_t old = (uint64_t)*s;
+    *s = (qpm__u128)(old * QPM__PCG32_MULT + (uint64_t)inc);
+    uint32_t x = (uint32_t)(((old >> 18) ^ old) >> 27);
+    return qpm__rotr32(x, (unsigned)(old >> 59));
+}
+
+/* 53 random bits: the top 53 bits of one 64-bit output, or for pcg32
+ * (a >> 5) * 2^26 + (b >> 6) from two consecutive outputs. */
+static inline uint64_t qpm__bits53(qpm__gen *w)
+{
+    switch (w->kind) {
+    case QPM_RNG_PCG64:
+        return qpm__step_pcg64(&w->s, w->inc) >> 11;
+    case QPM_RNG_PCG32: {
+        uint64_t a = qpm__step_pcg32(&w->s, w->inc) >> 5;
+        uint64_t b = qpm__step_pcg32(&w->s, w->inc) >> 6;
+        return (a << 26) | b;
+    }
+    default:
+        return qpm__step_dxsm(&w->s, w->inc) >> 11;
+    }
+}
+
+/* Uniform on [0, 1): k * 2^-53. */
+static inline double qpm__u01(qpm__gen *w)
+{
+    return (double)qpm__bits53(w) * 0x1.0p-53;
+}
+
+/* Uniform on (0, 1): k * 2^-53 with k = 0 rejected (probability 2^-53). */
+static inline double qpm__u01_open(qpm__gen *w)
+{
+    uint64_t k;
+    do
+        k = qpm__bits53(w);
+    while (QPM__UNLIKELY(k == 0));
+    return (double)k * 0x1.0p-53;
+}
+
+/* Inverse normal CDF for p in (0, 1): the full-accuracy version behind
+ * qpm_norm_inv, and the plain AS241 value (a few ulp) for internal proposals
+ * where the last bits do not matter (the gamma sampler). */
+double qpm__norm_inv(double p);
+double qpm__norm_inv_as241(double p);
+
+/* Gamma sampler state for one shape, computed once per fill. */
+typedef struct qpm__gamma_par {
+    double shape; /* a */
+    double d, c;  /* Marsaglia-Tsang constants for max(a, a + 1 when a < 1) */
+    double inv_shape;
+    int boost; /* a < 1: use Gamma(a + 1) * U^(1/a) */
+} qpm__gamma_par;
+
+void qpm__gamma_init(qpm__gamma_par *gp, double shape);
+/* log of one Gamma(a) variate (finite, possibly very negative for tiny a). */
+double qpm__gamma_log(qpm__gen *w, const qpm__gamma_par *gp);
+/* one Gamma(a) variate. */
+double qpm__gamma_draw(qpm__gen *w, const qpm__gamma_par *gp);
+
+#endif /* QPM_RNG_INTERNAL_H */

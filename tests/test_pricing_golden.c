@@ -10,6 +10,11 @@
  *     |got - ref| <= C eps (1 + d^2) |ref| + 1e-300           (A)
  * with C = 32 (the largest factor seen is about 12: a handful of roundings
  * in the formula); 1e-300 admits values that underflow to subnormals.
+ * Prices (and rho = -T V of Black-76) add C eps (1 + d^2) |delta| U (U = S or F): the
+ * out-of-the-money value is the difference of two Black terms of size
+ * |delta| U, evaluated directly only while they cancel by less than a
+ * factor QPM__LMAX = 64 (beyond, a cancellation-free series takes over), so
+ * its rounding error is a few ulp of that term.
  * Where the value is not tiny (|ref| >= 1e-6 of its natural scale, as in
  * README section 12) prices and first-order Greeks must also meet the
  * target of the issue, 1e-13 relative                      (B)
@@ -153,12 +158,15 @@ Test(pricing_golden, bsm_every_row)
     for (int c = 0; c < 10; c++)
         ref[c] = col_of(csv, names[c]);
     static double sS[MAXN], s1[MAXN], sinv[MAXN], mth[MAXN], mva[MAXN], mvo[MAXN], mch[MAXN];
+    static double mpr[MAXN];
     for (size_t i = 0; i < g.n; i++) {
         double d1, d2, s, S = g.u[i], T = g.t[i], r = g.r[i], q = g.q[i], sg = g.sig[i];
+        mpr[i] = fabs(ref[1][i]) * S;
         dparts(&g, i, &d1, &d2, &s);
         double vega = ref[3][i], dens = vega / (S * sqrt(T)); /* e^{-qT} n(d1) */
         sS[i] = S, s1[i] = 1.0, sinv[i] = 1.0 / S;
-        mth[i] = fabs(r * ref[0][i]) + vega * sg / (2 * T) + fabs((r - q) * S * ref[1][i]);
+        mth[i] = fabs(r * ref[0][i]) + vega * sg / (2 * T) + fabs((r - q) * S * ref[1][i]) +
+                 fabs(r) * mpr[i];
         mva[i] = dens * (fabs(d1) + fabs(d2) + 1) / sg;
         mvo[i] = vega * (fabs(d1) + 1) * (fabs(d2) + 1) / sg;
         mch[i] = fabs(q * ref[1][i]) + dens * (2 * fabs(r - q) * T + fabs(d2) * s) / (2 * T * s);
@@ -168,8 +176,8 @@ Test(pricing_golden, bsm_every_row)
         run(QPM_MODEL_BSM, QPM_SETTLE_LINEAR, ks[kk], &g, &o);
         double w = 0;
         const char *f = "bsm_public.csv";
-        check_col(f, "price", ks[kk], &g, o.price, ref[0], sS, 1, NULL, &w);
-        check_col(f, "price_usd", ks[kk], &g, o.price_usd, ref[0], sS, 1, NULL, &w);
+        check_col(f, "price", ks[kk], &g, o.price, ref[0], sS, 1, mpr, &w);
+        check_col(f, "price_usd", ks[kk], &g, o.price_usd, ref[0], sS, 1, mpr, &w);
         check_col(f, "delta", ks[kk], &g, o.delta, ref[1], s1, 1, NULL, &w);
         check_col(f, "gamma", ks[kk], &g, o.gamma, ref[2], sinv, 1, NULL, &w);
         check_col(f, "vega", ks[kk], &g, o.vega, ref[3], sS, 1, NULL, &w);
@@ -199,12 +207,15 @@ Test(pricing_golden, black76_every_row)
     for (int c = 0; c < 9; c++)
         ref[c] = col_of(csv, names[c]);
     static double sF[MAXN], s1[MAXN], sinv[MAXN], mth[MAXN], mva[MAXN], mvo[MAXN], mch[MAXN];
+    static double mpr[MAXN], mrho[MAXN];
     for (size_t i = 0; i < g.n; i++) {
         double d1, d2, s, F = g.u[i], T = g.t[i], r = g.r[i], sg = g.sig[i];
+        mpr[i] = fabs(ref[1][i]) * F;
+        mrho[i] = T * mpr[i];
         dparts(&g, i, &d1, &d2, &s);
         double vega = ref[3][i], dens = vega / (F * sqrt(T)); /* e^{-rT} n(d1) */
         sF[i] = F, s1[i] = 1.0, sinv[i] = 1.0 / F;
-        mth[i] = fabs(r * ref[0][i]) + vega * sg / (2 * T);
+        mth[i] = fabs(r * ref[0][i]) + vega * sg / (2 * T) + fabs(r) * mpr[i];
         mva[i] = dens * (fabs(d1) + fabs(d2) + 1) / sg;
         mvo[i] = vega * (fabs(d1) + 1) * (fabs(d2) + 1) / sg;
         mch[i] = fabs(r * ref[1][i]) + dens * fabs(d2) / (2 * T);
@@ -214,13 +225,13 @@ Test(pricing_golden, black76_every_row)
         run(QPM_MODEL_BLACK76, QPM_SETTLE_LINEAR, ks[kk], &g, &o);
         double w = 0;
         const char *f = "black76_public.csv";
-        check_col(f, "price", ks[kk], &g, o.price, ref[0], sF, 1, NULL, &w);
+        check_col(f, "price", ks[kk], &g, o.price, ref[0], sF, 1, mpr, &w);
         check_col(f, "delta", ks[kk], &g, o.delta, ref[1], s1, 1, NULL, &w);
         check_col(f, "delta_coin", ks[kk], &g, o.delta_coin, ref[1], s1, 1, NULL, &w);
         check_col(f, "gamma", ks[kk], &g, o.gamma, ref[2], sinv, 1, NULL, &w);
         check_col(f, "vega", ks[kk], &g, o.vega, ref[3], sF, 1, NULL, &w);
         check_col(f, "theta", ks[kk], &g, o.theta, ref[4], sF, 0, mth, &w);
-        check_col(f, "rho", ks[kk], &g, o.rho, ref[5], sF, 1, NULL, &w);
+        check_col(f, "rho", ks[kk], &g, o.rho, ref[5], sF, 1, mrho, &w);
         check_col(f, "vanna", ks[kk], &g, o.vanna, ref[6], s1, 0, mva, &w);
         check_col(f, "volga", ks[kk], &g, o.volga, ref[7], sF, 0, mvo, &w);
         check_col(f, "charm", ks[kk], &g, o.charm, ref[8], s1, 0, mch, &w);
@@ -246,18 +257,21 @@ Test(pricing_golden, inverse_every_row)
     double *ref[7];
     for (int c = 0; c < 7; c++)
         ref[c] = col_of(csv, names[c]);
-    static double sF[MAXN], s1[MAXN], sinv[MAXN], mth[MAXN];
+    static double sF[MAXN], s1[MAXN], sinv[MAXN], mth[MAXN], mpc[MAXN], mpu[MAXN];
     for (size_t i = 0; i < g.n; i++) {
         sF[i] = g.u[i], s1[i] = 1.0, sinv[i] = 1.0 / g.u[i];
-        mth[i] = fabs(g.r[i] * ref[1][i]) + ref[5][i] * g.sig[i] / (2 * g.t[i]);
+        mpc[i] = fabs(ref[2][i]);
+        mpu[i] = fabs(ref[2][i]) * g.u[i];
+        mth[i] = fabs(g.r[i] * ref[1][i]) + ref[5][i] * g.sig[i] / (2 * g.t[i]) +
+                 fabs(g.r[i]) * mpu[i];
     }
     int ks[2], nk = kernels(ks);
     for (int kk = 0; kk < nk; kk++) {
         run(QPM_MODEL_BLACK76, QPM_SETTLE_INVERSE, ks[kk], &g, &o);
         double w = 0;
         const char *f = "inverse_public.csv";
-        check_col(f, "price_coin", ks[kk], &g, o.price, ref[0], s1, 1, NULL, &w);
-        check_col(f, "price_usd", ks[kk], &g, o.price_usd, ref[1], sF, 1, NULL, &w);
+        check_col(f, "price_coin", ks[kk], &g, o.price, ref[0], s1, 1, mpc, &w);
+        check_col(f, "price_usd", ks[kk], &g, o.price_usd, ref[1], sF, 1, mpu, &w);
         check_col(f, "delta_b76", ks[kk], &g, o.delta, ref[2], s1, 1, NULL, &w);
         check_col(f, "delta_coin", ks[kk], &g, o.delta_coin, ref[3], s1, 1, NULL, &w);
         check_col(f, "gamma_usd", ks[kk], &g, o.gamma, ref[4], sinv, 1, NULL, &w);

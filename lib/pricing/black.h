@@ -50,17 +50,21 @@ void qpm__black_kernel_scalar(const qpm__bjob *job, size_t begin, size_t end);
 /* AVX2+FMA kernel; only call when the CPU has both. */
 void qpm__black_kernel_avx2(const qpm__bjob *job, size_t begin, size_t end);
 
+/* Input screens: 1 when every element of [0, n) is valid (finite; the
+ * underlying and strike > 0 except for Bachelier; T, sigma >= 0;
+ * |r T|, |q T| <= QPM__MAX_RT; type +-1), else 0.  Branch-free; the caller
+ * runs the detailed checks to name the first bad element. */
+typedef int (*qpm__bscreen)(const qpm__bjob *job, size_t n);
+int qpm__black_screen_scalar(const qpm__bjob *job, size_t n);
+int qpm__black_screen_avx2(const qpm__bjob *job, size_t n);
+#define QPM__MAX_RT 700.0
+
 /* One option, every output, by the scalar reference path.  Inputs already
  * validated (q = 0 for the forward models).  The AVX2 kernel hands lanes in
  * the rare special regions (limits, near-cancelling Black terms) to it, so
  * those lanes are bit-identical to the scalar kernel. */
 void qpm__price_one(int model, int inverse, double u, double k, double T, double r, double q,
                     double sigma, int32_t type, double res[QPM__NOUT]);
-
-/* ln(a / b) for a, b > 0 with the rounding error of the quotient
- * compensated, so that the result is accurate relative to |ln(a/b)| + ulp(1)
- * even when a and b are close. */
-double qpm__log_ratio(double a, double b);
 
 /* D(a1, s) = R(a1) - R(a1 + s) for the Mills ratio R(z) = N(-z) / n(z),
  * s > 0, computed without cancellation (continued-fraction difference for
@@ -70,7 +74,7 @@ double qpm__mills_diff(double a1, double s);
 
 /* Largest ratio small*N(-a1) / (out-of-the-money value) that the direct
  * difference formula may carry; beyond it the kernels use qpm__mills_diff. */
-#define QPM__LMAX 8.0
+#define QPM__LMAX 64.0
 
 /* Split constants: 1/sqrt(2) = C_HI + C_LO. */
 #define QPM__RSQRT2_HI 0x1.6a09e667f3bcdp-1

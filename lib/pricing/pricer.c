@@ -1,5 +1,6 @@
 /* The qpm_pricer handle: settings, argument checks, kernel dispatch, threads
  * and the implied-volatility batch. */
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -16,7 +17,7 @@
 
 #define CHUNK 1024u
 #define PAR_MIN_DEFAULT 4096u
-#define MAX_RT 700.0
+#define MAX_RT QPM__MAX_RT
 
 struct qpm_pricer {
     qpm_alloc alloc;
@@ -25,6 +26,7 @@ struct qpm_pricer {
     unsigned threads;
     int kernel; /* QPM_PRICER_KERNEL_SCALAR or _AVX2 */
     qpm__bkernel kfn;
+    qpm__bscreen screen;
     size_t par_min;
     qpm__pool *pool;
 };
@@ -45,10 +47,12 @@ static void select_kernel(qpm_pricer *p, int kernel)
 #if HAVE_AVX2_KERNEL
     if (kernel == QPM_PRICER_KERNEL_AVX2) {
         p->kfn = qpm__black_kernel_avx2;
+        p->screen = qpm__black_screen_avx2;
         return;
     }
 #endif
     p->kfn = qpm__black_kernel_scalar;
+    p->screen = qpm__black_screen_scalar;
 }
 
 qpm_status qpm_pricer_create(qpm_pricer **out, const qpm_alloc *alloc, qpm_model model,
@@ -198,6 +202,48 @@ static const char *model_name(int model)
     return model == QPM__BSM ? "BSM" : model == QPM__B76 ? "Black-76" : "Bachelier";
 }
 
+/* Branch-free screens (vectorisable); only a failing batch goes through the
+ * element-by-element checks that name the first bad element. */
+static int screen_positive(const double *x, size_t n)
+{
+    int ok = 1;
+    for (size_t i = 0; i < n; i++)
+        ok &= (x[i] > 0.0) & (x[i] <= DBL_MAX);
+    return ok;
+}
+
+static int screen_nonnegative(const double *x, size_t n)
+{
+    int ok = 1;
+    for (size_t i = 0; i < n; i++)
+        ok &= (x[i] >= 0.0) & (x[i] <= DBL_MAX);
+    return ok;
+}
+
+static int screen_finite(const double *x, size_t n)
+{
+    int ok = 1;
+    for (size_t i = 0; i < n; i++)
+        ok &= (x[i] >= -DBL_MAX) & (x[i] <= DBL_MAX);
+    return ok;
+}
+
+static int screen_rate_time(const double *rate, const double *T, size_t n)
+{
+    int ok = 1;
+    for (size_t i = 0; i < n; i++)
+        ok &= fabs(rate[i] * T[i]) <= MAX_RT;
+    return ok;
+}
+
+static int screen_type(const int32_t *type, size_t n)
+{
+    int ok = 1;
+    for (size_t i = 0; i < n; i++)
+        ok &= (type[i] == QPM_CALL) | (type[i] == QPM_PUT);
+    return ok;
+}
+
 static qpm_status check_out(const qpm_pricer_out *out, double *ptrs[QPM__NOUT])
 {
     QPM__CHECK_NULL(out, "out");
@@ -236,6 +282,8 @@ static qpm_status check_out(const qpm_pricer_out *out, double *ptrs[QPM__NOUT])
 static qpm_status check_type(const int32_t *type, size_t n)
 {
     QPM__CHECK_NULL(type, "type");
+    if (screen_type(type, n))
+        return QPM_OK;
     for (size_t i = 0; i < n; i++)
         if (type[i] != QPM_CALL && type[i] != QPM_PUT)
             return qpm__fail(QPM_E_INVALID, "type[%zu] = %d: must be 1 (call) or -1 (put)", i,
@@ -265,6 +313,12 @@ static qpm_status check_inputs(const qpm_pricer *p, size_t n, const double *u, c
     qpm_status st;
     if (n == 0)
         return qpm__fail(QPM_E_SIZE, "n = 0: must be >= 1");
+    if (p->model != QPM__BACH && u != NULL && k != NULL && T != NULL && screen_positive(u, n) &&
+        screen_positive(k, n) &&
+        (T_positive ? screen_positive(T, n) : screen_nonnegative(T, n)) &&
+        (r == NULL || (screen_finite(r, n) && screen_rate_time(r, T, n))) &&
+        (q == NULL || (p->model == QPM__BSM && screen_finite(q, n) && screen_rate_time(q, T, n))))
+        return QPM_OK;
     if (p->model == QPM__BACH) {
         if ((st = qpm__check_finite(u, n, "underlying")) != QPM_OK)
             return st;
@@ -342,14 +396,8 @@ qpm_status qpm_pricer_price(qpm_pricer *p, size_t n, const double *underlying,
     qpm_status st = check_out(out, job.out);
     if (st != QPM_OK)
         return st;
-    if ((st = check_inputs(p, n, underlying, strike, T, 0, r, q)) != QPM_OK)
-        return st;
-    if ((st = qpm__check_nonnegative(sigma, n, "sigma")) != QPM_OK)
-        return st;
-    if ((st = check_type(type, n)) != QPM_OK)
-        return st;
-    if (!any_output(job.out))
-        return QPM_OK;
+    if (n == 0)
+        return qpm__fail(QPM_E_SIZE, "n = 0: must be >= 1");
     job.model = p->model;
     job.inverse = p->settle == QPM_SETTLE_INVERSE;
     job.u = underlying, job.su = 1;
@@ -359,7 +407,18 @@ qpm_status qpm_pricer_price(qpm_pricer *p, size_t n, const double *underlying,
     job.q = q ? q : &zero_value, job.sq = q ? 1 : 0;
     job.sig = sigma, job.ssig = 1;
     job.type = type, job.stype = 1;
-    run_job(p, &job, n);
+    int complete = underlying && strike && T && sigma && type && (q == NULL || p->model == QPM__BSM);
+    if (!complete || !p->screen(&job, n)) {
+        /* Something is wrong: find the first bad element and name it. */
+        if ((st = check_inputs(p, n, underlying, strike, T, 0, r, q)) != QPM_OK)
+            return st;
+        if ((st = qpm__check_nonnegative(sigma, n, "sigma")) != QPM_OK)
+            return st;
+        if ((st = check_type(type, n)) != QPM_OK)
+            return st;
+    }
+    if (any_output(job.out))
+        run_job(p, &job, n);
     return QPM_OK;
 }
 
@@ -402,15 +461,6 @@ qpm_status qpm_pricer_price_chain(qpm_pricer *p, size_t n, double underlying, do
     if (q != 0.0 && p->model != QPM__BSM)
         return qpm__fail(QPM_E_INVALID, "q = %g: must be 0 for the %s model", q,
                          model_name(p->model));
-    st = bach ? qpm__check_finite(strike, n, "strike") : qpm__check_positive(strike, n, "strike");
-    if (st != QPM_OK)
-        return st;
-    if ((st = qpm__check_nonnegative(sigma, n, "sigma")) != QPM_OK)
-        return st;
-    if ((st = check_type(type, n)) != QPM_OK)
-        return st;
-    if (!any_output(job.out))
-        return QPM_OK;
     job.model = p->model;
     job.inverse = p->settle == QPM_SETTLE_INVERSE;
     job.u = &underlying, job.su = 0;
@@ -420,7 +470,18 @@ qpm_status qpm_pricer_price_chain(qpm_pricer *p, size_t n, double underlying, do
     job.q = &q, job.sq = 0;
     job.sig = sigma, job.ssig = 1;
     job.type = type, job.stype = 1;
-    run_job(p, &job, n);
+    if (!strike || !sigma || !type || !p->screen(&job, n)) {
+        st = bach ? qpm__check_finite(strike, n, "strike")
+                  : qpm__check_positive(strike, n, "strike");
+        if (st != QPM_OK)
+            return st;
+        if ((st = qpm__check_nonnegative(sigma, n, "sigma")) != QPM_OK)
+            return st;
+        if ((st = check_type(type, n)) != QPM_OK)
+            return st;
+    }
+    if (any_output(job.out))
+        run_job(p, &job, n);
     return QPM_OK;
 }
 
@@ -435,15 +496,10 @@ struct iv_ctx {
     int32_t *status;
 };
 
-#pragma weak qpm__black_implied_vol_df
-#pragma weak qpm__bachelier_implied_vol_df
-
 static qpm_status iv_one(const qpm_pricer *p, double u, double K, double T, double r, double q,
                          int32_t type, double price, double *sigma)
 {
     int is_call = type > 0;
-    if (qpm__black_implied_vol_df == NULL || qpm__bachelier_implied_vol_df == NULL)
-        return QPM_E_UNSUPPORTED;
     if (p->model == QPM__BACH)
         return qpm__bachelier_implied_vol_df(price, u, K, T, r, is_call, sigma);
     double F = p->model == QPM__BSM ? u * exp((r - q) * T) : u;

@@ -1,6 +1,10 @@
 """Python bindings of libqpm: option pricing, random streams and covariance
 estimation for crypto portfolios, through ctypes (no compiled extension).
 
+Modules: :mod:`qpm.pricing` (:class:`Pricer`), :mod:`qpm.rng` (:class:`Rng`,
+:func:`norm_inv`), :mod:`qpm.cov` (:class:`Cov` and matrix functions),
+:mod:`qpm.core` (version, status names, CPU features).
+
 The shared library is found on first use (see :func:`load_library`).  Arrays
 may be numpy arrays (float64 C-contiguous ones pass with no copy) or plain
 sequences; results are numpy arrays when numpy is installed, lists
@@ -18,6 +22,9 @@ from ._lib import EXPECTED_MAJOR, library_path, load_library
 from . import cov
 from .cov import (Cov, CovKey, CovMethod, CovTarget, NanPolicy, NearestCorrelation, ReturnsKind,
                   check_psd, is_psd, min_eigenvalue, nearest_correlation, returns_from_prices)
+from . import pricing, rng
+from .pricing import CALL, GREEKS, PUT, Kernel, Model, Pricer, PricerKey, Settlement
+from .rng import Rng, RngKind, kind_name, norm_inv, poisson_max
 from .core import (CpuFeature, Status, clear_error, cpu_features, last_error, last_status,
                    max_threads, status_name, status_str, version, version_number,
                    version_string)
@@ -36,4 +43,8 @@ __all__ = [
     "cov", "Cov", "CovKey", "CovMethod", "CovTarget", "NanPolicy", "ReturnsKind",
     "NearestCorrelation", "returns_from_prices", "nearest_correlation", "min_eigenvalue",
     "check_psd", "is_psd",
+    # pricing
+    "pricing", "Pricer", "Model", "Settlement", "PricerKey", "Kernel", "CALL", "PUT", "GREEKS",
+    # rng
+    "rng", "Rng", "RngKind", "kind_name", "norm_inv", "poisson_max",
 ]

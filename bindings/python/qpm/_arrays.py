@@ -31,13 +31,24 @@ _KINDS = {
 }
 
 
+_DTYPES = {k: (np.dtype(k) if np is not None else None) for k in _KINDS}
+
+
 def have_numpy() -> bool:
     """True when results are numpy arrays (numpy importable and not disabled)."""
     return np is not None
 
 
+_PLAIN = (float, int)
+
+
 def is_scalar(x: Any) -> bool:
     """True for a Python or numpy number (a 0-d array counts as a scalar)."""
+    t = type(x)
+    if t in _PLAIN:
+        return True
+    if np is not None and t is np.ndarray:
+        return x.ndim == 0
     if isinstance(x, numbers.Number):
         return True
     return np is not None and isinstance(x, np.ndarray) and x.ndim == 0
@@ -65,7 +76,7 @@ def vector(x: Any, name: str = "x", kind: str = "float64") -> Vec:
     """A 1-D input.  Zero copy for a C-contiguous numpy array of the right
     dtype; otherwise converted once.  Raises ValueError on a wrong shape."""
     if np is not None:
-        a = np.ascontiguousarray(x, dtype=kind)
+        a = np.ascontiguousarray(x, dtype=_DTYPES[kind])
         if a.ndim != 1:
             if a.ndim == 0:
                 a = a.reshape(1)
@@ -202,7 +213,7 @@ def broadcast(values: Sequence[Any], names: Sequence[str],
     for v, nm, k in zip(values, names, kinds):
         if is_scalar(v):
             if np is not None:
-                a = np.full(n, v, dtype=k)
+                a = np.full(n, v, dtype=_DTYPES[k])
                 out.append(Vec(a, a.ctypes.data, n))
             else:
                 buf = (_KINDS[k] * max(n, 1))(*([v] * n))

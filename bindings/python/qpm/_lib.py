@@ -183,6 +183,16 @@ def fn(name: str) -> Callable[..., Any]:
     return getattr(cdll, name)
 
 
+def raw_fn(name: str, restype: Any = ctypes.c_int) -> Callable[..., Any]:
+    """A separate function object for ``name`` with no argtypes, for hot
+    paths that pass only prebuilt ctypes objects (the cheapest call ctypes
+    makes: nothing to convert)."""
+    fn(name)  # raises when missing
+    f = lib()[name]
+    f.restype = restype
+    return f
+
+
 def missing_symbols() -> List[str]:
     """Declared functions that the loaded library does not export."""
     lib()

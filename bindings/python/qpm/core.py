@@ -7,6 +7,22 @@ from typing import Tuple
 
 from . import _lib
 
+
+__all__ = [
+    "Status",
+    "CpuFeature",
+    "version_number",
+    "version_string",
+    "version",
+    "status_str",
+    "status_name",
+    "last_error",
+    "last_status",
+    "clear_error",
+    "cpu_features",
+    "max_threads",
+]
+
 _lib.declare("qpm_version_number", ctypes.c_uint)
 _lib.declare("qpm_version_string", ctypes.c_char_p)
 _lib.declare("qpm_status_str", ctypes.c_char_p, ctypes.c_int)

@@ -16,6 +16,22 @@ from . import _arrays, _lib
 from ._errors import check
 from ._handle import Handle
 
+
+__all__ = [
+    "Cov",
+    "CovKey",
+    "CovMethod",
+    "CovTarget",
+    "NanPolicy",
+    "ReturnsKind",
+    "NearestCorrelation",
+    "returns_from_prices",
+    "nearest_correlation",
+    "min_eigenvalue",
+    "check_psd",
+    "is_psd",
+]
+
 _vp = ctypes.c_void_p
 _sz = ctypes.c_size_t
 _int = ctypes.c_int

@@ -40,8 +40,9 @@ CYCLES = 100_000
 
 
 def _factories():
-    out = [("Cov", lambda i: qpm.Cov(3 + i % 5))]
-    return out
+    return [("Rng", lambda i: qpm.Rng(i, qpm.RngKind(i % 3))),
+            ("Pricer", lambda i: qpm.Pricer(qpm.Model(i % 3))),
+            ("Cov", lambda i: qpm.Cov(3 + i % 5))]
 
 
 @pytest.mark.parametrize("name,make", _factories())
@@ -65,6 +66,22 @@ def test_create_free_cycles_do_not_leak(name, make):
     # A leak of even 8 bytes per cycle would be 800 kB; allow 64 kB of noise
     # from the interpreter's own allocations.
     assert grown < 64 * 1024, "%s: heap grew by %d bytes over %d cycles" % (name, grown, CYCLES)
+
+
+def test_split_handles_are_freed():
+    heap = _heap_counter()
+    if heap is None:
+        pytest.skip("no heap counter (mallinfo2 / ASan) available")
+    base = qpm.Rng(1)
+    for k in range(1000):
+        base.split(k).close()
+    gc.collect()
+    before = heap()
+    for k in range(20000):
+        s = base.split(k)
+        del s
+    gc.collect()
+    assert heap() - before < 64 * 1024
 
 
 def test_handle_base_behaviour():

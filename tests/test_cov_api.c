@@ -55,9 +55,9 @@ Test(cov_api, settings_defaults_and_bounds)
         cr_assert_eq(qpm_cov_get(c, all_keys[k], &v), QPM_OK);
         cr_assert_eq(v, hi);
         /* just outside, and NaN */
-        cr_assert_eq(qpm_cov_set(c, all_keys[k], nextafter(lo, -INFINITY)), QPM_E_RANGE);
-        cr_assert_eq(qpm_cov_set(c, all_keys[k], nextafter(hi, INFINITY)), QPM_E_RANGE);
-        cr_assert_eq(qpm_cov_set(c, all_keys[k], NAN), QPM_E_RANGE);
+        cr_assert_eq(qpm_cov_set(c, all_keys[k], nextafter(lo, -(double)INFINITY)), QPM_E_RANGE);
+        cr_assert_eq(qpm_cov_set(c, all_keys[k], nextafter(hi, (double)INFINITY)), QPM_E_RANGE);
+        cr_assert_eq(qpm_cov_set(c, all_keys[k], (double)NAN), QPM_E_RANGE);
         cr_assert_eq(qpm_cov_get(c, all_keys[k], &v), QPM_OK);
         cr_assert_eq(v, hi, "a refused value changed key %d", (int)all_keys[k]);
         cr_assert_eq(qpm_cov_set(c, all_keys[k], expect[k]), QPM_OK);
@@ -75,7 +75,7 @@ Test(cov_api, settings_defaults_and_bounds)
     cr_assert_eq(qpm_cov_set(c, QPM_COV_METHOD, 5), QPM_E_RANGE);
     cr_assert_eq(qpm_cov_set(c, QPM_COV_EWMA_INIT_ROWS, 1), QPM_E_RANGE);
     cr_assert_eq(qpm_cov_set(c, QPM_COV_PERIODS_PER_YEAR, 0.0), QPM_E_RANGE);
-    cr_assert_eq(qpm_cov_set(c, QPM_COV_BENCHMARK, INFINITY), QPM_E_RANGE);
+    cr_assert_eq(qpm_cov_set(c, QPM_COV_BENCHMARK, (double)INFINITY), QPM_E_RANGE);
     /* unknown keys */
     cr_assert_eq(qpm_cov_set(c, (qpm_cov_key)10, 0), QPM_E_KEY);
     cr_assert_str_eq(qpm_last_error(), "key = 10: not a qpm_cov_key");
@@ -114,18 +114,18 @@ Test(cov_api, bad_fit_input_keeps_estimate)
     cr_assert_eq(qpm_cov_fit(c, t, NULL, n), QPM_E_NULL);
     cr_assert_str_eq(qpm_last_error(), "returns is NULL");
     cr_assert_eq(qpm_cov_fit(NULL, t, x, n), QPM_E_NULL);
-    x[17 * n + 2] = INFINITY;
+    x[17 * n + 2] = (double)INFINITY;
     cr_assert_eq(qpm_cov_fit(c, t, x, n), QPM_E_NONFINITE);
     cr_assert_str_eq(qpm_last_error(), "returns[17][2] = inf: must be finite (or NaN if missing)");
     cr_assert_eq(qpm_cov_set(c, QPM_COV_NAN_POLICY, QPM_COV_NAN_DROP_ROWS), QPM_OK);
     cr_assert_eq(qpm_cov_fit(c, t, x, n), QPM_E_NONFINITE); /* Inf is never "missing" */
     cr_assert_eq(qpm_cov_set(c, QPM_COV_NAN_POLICY, QPM_COV_NAN_ERROR), QPM_OK);
-    x[17 * n + 2] = NAN;
+    x[17 * n + 2] = (double)NAN;
     cr_assert_eq(qpm_cov_fit(c, t, x, n), QPM_E_NONFINITE);
     cr_assert_str_eq(qpm_last_error(),
                      "returns[17][2] = nan: missing values are refused under QPM_COV_NAN_ERROR");
     /* after dropping, too few rows */
-    double y[3 * 2] = {1, NAN, 2, 3, NAN, 4};
+    double y[3 * 2] = {1, (double)NAN, 2, 3, (double)NAN, 4};
     qpm_cov *d;
     cr_assert_eq(qpm_cov_create(&d, NULL, 2), QPM_OK);
     cr_assert_eq(qpm_cov_set(d, QPM_COV_NAN_POLICY, QPM_COV_NAN_DROP_ROWS), QPM_OK);
@@ -186,7 +186,7 @@ Test(cov_api, leading_dimension)
     cu_gen_returns(t, n, 2, x);
     for (size_t r = 0; r < t; r++)
         for (size_t j = 0; j < ld; j++)
-            xw[r * ld + j] = j < n ? x[r * n + j] : (double)NAN;
+            xw[r * ld + j] = j < n ? x[r * n + j] : (double)(double)NAN;
     for (int m = 0; m <= QPM_COV_SEMI; m++) {
         qpm_cov *c;
         cr_assert_eq(qpm_cov_create(&c, NULL, n), QPM_OK);
@@ -234,7 +234,7 @@ Test(cov_api, returns_from_prices)
     cr_assert_eq(qpm_cov_returns_from_prices(4, 2, pp, 2, QPM_COV_LOG_RETURNS, pp, 2), QPM_OK);
     cr_assert(memcmp(pp, r, sizeof r) == 0);
     /* a missing price gives missing returns on both sides */
-    double m[3 * 2] = {100, 10, NAN, 11, 102, 12}, mr[4];
+    double m[3 * 2] = {100, 10, (double)NAN, 11, 102, 12}, mr[4];
     cr_assert_eq(qpm_cov_returns_from_prices(3, 2, m, 2, QPM_COV_SIMPLE_RETURNS, mr, 2), QPM_OK);
     cr_assert(isnan(mr[0]) && isnan(mr[2]));
     cr_assert(fabs(mr[1] - 0.1) <= 1e-16 && fabs(mr[3] - 1.0 / 11.0) <= 1e-16);
@@ -243,7 +243,7 @@ Test(cov_api, returns_from_prices)
     p[5] = 0.0;
     cr_assert_eq(qpm_cov_returns_from_prices(4, 2, p, 2, QPM_COV_LOG_RETURNS, o, 2), QPM_E_INVALID);
     cr_assert_str_eq(qpm_last_error(), "prices[2][1] = 0: must be > 0");
-    p[5] = -INFINITY;
+    p[5] = -(double)INFINITY;
     cr_assert_eq(qpm_cov_returns_from_prices(4, 2, p, 2, QPM_COV_LOG_RETURNS, o, 2),
                  QPM_E_NONFINITE);
     p[5] = 2100;
@@ -290,7 +290,7 @@ Test(cov_api, fit_prices_equals_fit_of_returns)
         }
         /* missing prices: refused by default, dropped on request */
         double keep = p[50 * n + 3];
-        p[50 * n + 3] = NAN;
+        p[50 * n + 3] = (double)NAN;
         cr_assert_eq(qpm_cov_fit_prices(c, t, p, n), QPM_E_NONFINITE);
         cr_assert_str_eq(qpm_last_error(),
                          "prices[50][3] = nan: missing values are refused under "

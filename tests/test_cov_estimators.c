@@ -343,7 +343,7 @@ Test(cov_estimators, drop_rows_equals_complete_rows)
     cu_gen_returns(t, n, 21, x);
     for (size_t r = 0; r < t; r++) {
         if (r % 7 == 3 || (r > 100 && r < 130))
-            x[r * n + (r % n)] = NAN;
+            x[r * n + (r % n)] = (double)NAN;
         else
             memcpy(y + kept++ * n, x + r * n, n * sizeof(double));
     }
@@ -377,7 +377,7 @@ Test(cov_estimators, pairwise_complete_staggered)
     cu_gen_returns(t, n, 31, x);
     for (size_t j = 0; j < n; j++)
         for (size_t r = 0; r < 9 * j; r++)
-            x[r * n + j] = NAN;
+            x[r * n + j] = (double)NAN;
     qpm_cov *c = make(n, QPM_COV_SAMPLE);
     cr_assert_eq(qpm_cov_set(c, QPM_COV_NAN_POLICY, QPM_COV_NAN_PAIRWISE), QPM_OK);
     fit_get(c, t, x, n, a);
@@ -390,8 +390,8 @@ Test(cov_estimators, pairwise_complete_staggered)
     for (size_t j = 0; j < n; j++) {
         long double s = 0, sa = 0;
         for (size_t r = 9 * j; r < t; r++) {
-            s += x[r * n + j];
-            sa += fabsl(x[r * n + j]);
+            s += (long double)x[r * n + j];
+            sa += fabsl((long double)x[r * n + j]);
         }
         /* a corrected two-pass mean is good to a few eps of the mean |x| */
         double e = (double)(s / (long double)(t - 9 * j));
@@ -408,7 +408,7 @@ Test(cov_estimators, pairwise_complete_staggered)
     /* semicovariance, pairwise: divided by each pair's count */
     for (size_t j = 0; j < n; j++)
         for (size_t r = 0; r < 9 * j; r++)
-            x[r * n + j] = NAN;
+            x[r * n + j] = (double)NAN;
     cr_assert_eq(qpm_cov_set(c, QPM_COV_METHOD, QPM_COV_SEMI), QPM_OK);
     fit_get(c, t, x, n, a);
     for (size_t i = 0; i < n; i++)
@@ -416,7 +416,7 @@ Test(cov_estimators, pairwise_complete_staggered)
             size_t r0 = 9 * (i > j ? i : j);
             long double s = 0;
             for (size_t r = r0; r < t; r++)
-                s += (long double)fmin(x[r * n + i], 0.0) * fmin(x[r * n + j], 0.0);
+                s += (long double)fmin(x[r * n + i], 0.0) * (long double)fmin(x[r * n + j], 0.0);
             ref[i * n + j] = (double)(s / (long double)(t - r0));
         }
     expect_close(a, ref, n, TOL, "pairwise semi");
@@ -448,14 +448,14 @@ Test(cov_estimators, pairwise_repair_is_nearest_psd)
         if (r < 100) { /* 0 and 1 move together, 2 missing */
             row[0] = z;
             row[1] = z + e;
-            row[2] = NAN;
+            row[2] = (double)NAN;
         } else if (r < 200) { /* 1 and 2 together */
-            row[0] = NAN;
+            row[0] = (double)NAN;
             row[1] = z;
             row[2] = z + e;
         } else { /* 0 and 2 opposite */
             row[0] = z;
-            row[1] = NAN;
+            row[1] = (double)NAN;
             row[2] = -z + e;
         }
     }
@@ -483,7 +483,7 @@ Test(cov_estimators, pairwise_repair_is_nearest_psd)
 
 Test(cov_estimators, pairwise_needs_common_rows)
 {
-    double x[] = {1, NAN, 2, NAN, NAN, 3, NAN, 4, 5, NAN};
+    double x[] = {1, (double)NAN, 2, (double)NAN, (double)NAN, 3, (double)NAN, 4, 5, (double)NAN};
     qpm_cov *c = make(2, QPM_COV_SAMPLE);
     cr_assert_eq(qpm_cov_set(c, QPM_COV_NAN_POLICY, QPM_COV_NAN_PAIRWISE), QPM_OK);
     cr_assert_eq(qpm_cov_fit(c, 5, x, 2), QPM_E_SIZE);
@@ -491,7 +491,7 @@ Test(cov_estimators, pairwise_needs_common_rows)
                   qpm_last_error());
     double out[4];
     cr_assert_eq(qpm_cov_covariance(c, out, 2), QPM_E_STATE);
-    double y[] = {1, NAN, 2, NAN, 3, NAN};
+    double y[] = {1, (double)NAN, 2, (double)NAN, 3, (double)NAN};
     cr_assert_eq(qpm_cov_fit(c, 3, y, 2), QPM_E_SIZE);
     cr_assert_neq(strstr(qpm_last_error(), "asset 1 has 0 present"), NULL, "%s", qpm_last_error());
     qpm_cov_free(c);

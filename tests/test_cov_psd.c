@@ -180,7 +180,7 @@ Test(cov_psd, min_eigenvalue_and_check)
     double sing[4] = {1, 1, 1, 1};
     cr_assert_eq(qpm_cov_check_psd(NULL, 2, sing, 2, 1e-15, NULL), QPM_OK);
     cr_assert_eq(qpm_cov_check_psd(NULL, 2, p, 2, -1.0, NULL), QPM_E_INVALID);
-    cr_assert_eq(qpm_cov_check_psd(NULL, 2, p, 2, NAN, NULL), QPM_E_INVALID);
+    cr_assert_eq(qpm_cov_check_psd(NULL, 2, p, 2, (double)NAN, NULL), QPM_E_INVALID);
 }
 
 Test(cov_psd, bad_arguments)
@@ -198,14 +198,14 @@ Test(cov_psd, bad_arguments)
     cr_assert_eq(NC(NULL, 2, a, 2, NULL, 1e-8, 10, out, 1, &it, NULL), QPM_E_SIZE);
     cr_assert_eq(NC(NULL, 2, a, 2, NULL, 0.0, 10, out, 2, &it, NULL), QPM_E_INVALID);
     cr_assert_eq(NC(NULL, 2, a, 2, NULL, 1.0, 10, out, 2, &it, NULL), QPM_E_INVALID);
-    cr_assert_eq(NC(NULL, 2, a, 2, NULL, NAN, 10, out, 2, &it, NULL), QPM_E_INVALID);
+    cr_assert_eq(NC(NULL, 2, a, 2, NULL, (double)NAN, 10, out, 2, &it, NULL), QPM_E_INVALID);
     cr_assert_eq(NC(NULL, 2, a, 2, NULL, 1e-8, 0, out, 2, &it, NULL), QPM_E_INVALID);
     w[1] = 0.0;
     cr_assert_eq(NC(NULL, 2, a, 2, w, 1e-8, 10, out, 2, &it, NULL), QPM_E_INVALID);
     cr_assert_str_eq(qpm_last_error(), "weights[1] = 0: must be finite and > 0");
-    w[1] = INFINITY;
+    w[1] = (double)INFINITY;
     cr_assert_eq(NC(NULL, 2, a, 2, w, 1e-8, 10, out, 2, &it, NULL), QPM_E_INVALID);
-    a[2] = NAN;
+    a[2] = (double)NAN;
     cr_assert_eq(NC(NULL, 2, a, 2, NULL, 1e-8, 10, out, 2, &it, NULL), QPM_E_NONFINITE);
     cr_assert_str_eq(qpm_last_error(), "a[1][0] = nan: must be finite");
     cr_assert_eq(qpm_cov_min_eigenvalue(NULL, 2, a, 2, &l), QPM_E_NONFINITE);

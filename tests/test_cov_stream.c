@@ -168,8 +168,8 @@ Test(cov_stream, ewma_seed_phase)
 Test(cov_stream, missing_values_in_push)
 {
     size_t n = 3;
-    double good[] = {0.01, -0.02, 0.03}, nan_row[] = {0.01, NAN, 0.0};
-    double inf_row[] = {INFINITY, 0.0, 0.0}, a[9], b[9];
+    double good[] = {0.01, -0.02, 0.03}, nan_row[] = {0.01, (double)NAN, 0.0};
+    double inf_row[] = {(double)INFINITY, 0.0, 0.0}, a[9], b[9];
     qpm_cov *c;
     cr_assert_eq(qpm_cov_create(&c, NULL, n), QPM_OK);
     for (int k = 0; k < 3; k++) {

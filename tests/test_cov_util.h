@@ -77,7 +77,7 @@ static inline void cu_ref_mean(const double *x, size_t t, size_t n, long double 
     for (size_t j = 0; j < n; j++) {
         long double s = 0;
         for (size_t r = 0; r < t; r++)
-            s += x[r * n + j];
+            s += (long double)x[r * n + j];
         m[j] = s / (long double)t;
     }
 }
@@ -91,7 +91,7 @@ static inline void cu_ref_cov(const double *x, size_t t, size_t n, long double d
         for (size_t j = 0; j < n; j++) {
             long double s = 0;
             for (size_t r = 0; r < t; r++)
-                s += (x[r * n + i] - m[i]) * (x[r * n + j] - m[j]);
+                s += ((long double)x[r * n + i] - m[i]) * ((long double)x[r * n + j] - m[j]);
             out[i * n + j] = (double)(s / div);
         }
     free(m);
@@ -106,7 +106,7 @@ static inline double cu_ref_shrunk(const double *x, size_t t, size_t n, int oas,
         for (size_t j = 0; j < n; j++) {
             long double s = 0;
             for (size_t r = 0; r < t; r++)
-                s += (x[r * n + i] - m[i]) * (x[r * n + j] - m[j]);
+                s += ((long double)x[r * n + i] - m[i]) * ((long double)x[r * n + j] - m[j]);
             emp[i * n + j] = s / (long double)t;
         }
     long double mu = 0, fro = 0, d = 0, s4 = 0;
@@ -123,7 +123,7 @@ static inline double cu_ref_shrunk(const double *x, size_t t, size_t n, int oas,
     for (size_t r = 0; r < t; r++) {
         long double a = 0;
         for (size_t j = 0; j < n; j++) {
-            long double v = x[r * n + j] - m[j];
+            long double v = (long double)x[r * n + j] - m[j];
             a += v * v;
         }
         s4 += a * a;
@@ -158,14 +158,14 @@ static inline void cu_ref_ewma(const double *x, size_t t, size_t n, double lambd
         for (size_t j = 0; j < n; j++) {
             long double a = 0;
             for (size_t r = 0; r < k0; r++)
-                a += (x[r * n + i] - m[i]) * (x[r * n + j] - m[j]);
+                a += ((long double)x[r * n + i] - m[i]) * ((long double)x[r * n + j] - m[j]);
             s[i * n + j] = a / (long double)(k0 - 1);
         }
-    long double l = lambda, w = 1 - l;
+    long double l = (long double)lambda, w = 1 - l;
     for (size_t r = k0; r < t; r++)
         for (size_t i = 0; i < n; i++)
             for (size_t j = 0; j < n; j++)
-                s[i * n + j] = l * s[i * n + j] + w * (long double)x[r * n + i] * x[r * n + j];
+                s[i * n + j] = l * s[i * n + j] + w * (long double)x[r * n + i] * (long double)x[r * n + j];
     for (size_t k = 0; k < n * n; k++)
         out[k] = (double)s[k];
     free(s);
@@ -271,7 +271,7 @@ static inline void cu_ref_semi(const double *x, size_t t, size_t n, double b, do
             long double a = 0;
             for (size_t r = 0; r < t; r++) {
                 double u = x[r * n + i] - b, v = x[r * n + j] - b;
-                a += (long double)(u < 0 ? u : 0) * (v < 0 ? v : 0);
+                a += (long double)(u < 0 ? u : 0) * (long double)(v < 0 ? v : 0);
             }
             out[i * n + j] = (double)(a / (long double)t);
         }
@@ -287,15 +287,15 @@ static inline void cu_ref_pairwise(const double *x, size_t t, size_t n, size_t d
             size_t k = 0;
             for (size_t r = 0; r < t; r++)
                 if (!isnan(x[r * n + i]) && !isnan(x[r * n + j])) {
-                    mi += x[r * n + i];
-                    mj += x[r * n + j];
+                    mi += (long double)x[r * n + i];
+                    mj += (long double)x[r * n + j];
                     k++;
                 }
             mi /= (long double)k;
             mj /= (long double)k;
             for (size_t r = 0; r < t; r++)
                 if (!isnan(x[r * n + i]) && !isnan(x[r * n + j]))
-                    a += (x[r * n + i] - mi) * (x[r * n + j] - mj);
+                    a += ((long double)x[r * n + i] - mi) * ((long double)x[r * n + j] - mj);
             out[i * n + j] = (double)(a / (long double)(k - ddof));
         }
 }

@@ -10,16 +10,9 @@
 #include <string.h>
 
 #include "cov_internal.h"
+#include "cov_kern.h"
 
 /* ---- row iteration --------------------------------------------------------- */
-
-static int row_has_nan(const double *row, size_t n)
-{
-    int bad = 0;
-    for (size_t j = 0; j < n; j++)
-        bad |= isnan(row[j]);
-    return bad;
-}
 
 /* Next row to use, starting at *r; NULL after the last.  Under
  * QPM_COV_NAN_DROP_ROWS rows holding a NaN are skipped (pass 1 refused every
@@ -29,13 +22,38 @@ static const double *next_row(const qpm_cov *c, const double *x, size_t t, size_
     while (*r < t) {
         const double *row = x + *r * ld;
         (*r)++;
-        if (c->nan_policy != QPM_COV_NAN_DROP_ROWS || !row_has_nan(row, c->n))
+        /* pass 1 refused infinities: a non-finite row holds a NaN */
+        if (c->nan_policy != QPM_COV_NAN_DROP_ROWS || !qpm__cov_k_nonfinite(c->n, row))
             return row;
     }
     return NULL;
 }
 
 /* ---- pass 1 ---------------------------------------------------------------- */
+
+/* Checks one row holding a non-finite value: an infinity is always an error,
+ * a NaN under QPM_COV_NAN_ERROR.  *nan_row is set when it holds a NaN. */
+static qpm_status classify_row(const qpm_cov *c, size_t r, const double *row, int *nan_row)
+{
+    size_t n = c->n, nan_at = n;
+    for (size_t j = 0; j < n; j++) {
+        if (isnan(row[j])) {
+            if (nan_at == n)
+                nan_at = j;
+        } else if (!isfinite(row[j])) {
+            return qpm__fail(QPM_E_NONFINITE,
+                             "returns[%zu][%zu] = %g: must be finite (or NaN if missing)", r, j,
+                             row[j]);
+        }
+    }
+    if (nan_at < n && c->nan_policy == QPM_COV_NAN_ERROR)
+        return qpm__fail(QPM_E_NONFINITE,
+                         "returns[%zu][%zu] = nan: missing values are refused under "
+                         "QPM_COV_NAN_ERROR",
+                         r, nan_at);
+    *nan_row = nan_at < n;
+    return QPM_OK;
+}
 
 /* Validates the rows and leaves the column sums in tmp (pairwise: of present
  * values, with the counts in tmp3); *kept counts the rows free of NaN. */
@@ -46,33 +64,39 @@ static qpm_status scan_rows(qpm_cov *c, size_t t, const double *x, size_t ld, si
     int pairwise = c->nan_policy == QPM_COV_NAN_PAIRWISE;
     memset(sum, 0, n * sizeof(double));
     memset(cnt, 0, n * sizeof(double));
+    if (c->nan_policy == QPM_COV_NAN_ERROR) {
+        /* A non-finite value makes its column sum non-finite; only then are
+         * the rows searched for it. */
+        for (size_t r = 0; r < t; r++)
+            qpm__cov_k_add(n, x + r * ld, sum);
+        for (size_t j = 0; j < n; j++) {
+            if (isfinite(sum[j]))
+                continue;
+            for (size_t r = 0; r < t; r++) {
+                int nan_row;
+                if (qpm__cov_k_nonfinite(n, x + r * ld)) {
+                    qpm_status st = classify_row(c, r, x + r * ld, &nan_row);
+                    if (st != QPM_OK)
+                        return st;
+                }
+            }
+            return qpm__fail(QPM_E_INVALID,
+                             "returns of asset %zu are too large: their sum overflows", j);
+        }
+        *kept = t;
+        return QPM_OK;
+    }
     for (size_t r = 0; r < t; r++) {
         const double *row = x + r * ld;
-        int bad = 0;
-        for (size_t j = 0; j < n; j++)
-            bad |= !isfinite(row[j]);
-        if (!bad) {
-            for (size_t j = 0; j < n; j++)
-                sum[j] += row[j];
+        if (!qpm__cov_k_nonfinite(n, row)) {
+            qpm__cov_k_add(n, row, sum);
             k++;
             continue;
         }
-        size_t nan_at = n;
-        for (size_t j = 0; j < n; j++) {
-            if (isnan(row[j])) {
-                if (nan_at == n)
-                    nan_at = j;
-            } else if (!isfinite(row[j])) {
-                return qpm__fail(QPM_E_NONFINITE,
-                                 "returns[%zu][%zu] = %g: must be finite (or NaN if missing)", r,
-                                 j, row[j]);
-            }
-        }
-        if (c->nan_policy == QPM_COV_NAN_ERROR)
-            return qpm__fail(QPM_E_NONFINITE,
-                             "returns[%zu][%zu] = nan: missing values are refused under "
-                             "QPM_COV_NAN_ERROR",
-                             r, nan_at);
+        int nan_row = 0;
+        qpm_status st = classify_row(c, r, row, &nan_row);
+        if (st != QPM_OK)
+            return st;
         if (pairwise)
             for (size_t j = 0; j < n; j++)
                 if (!isnan(row[j])) {
@@ -89,6 +113,10 @@ static qpm_status scan_rows(qpm_cov *c, size_t t, const double *x, size_t ld, si
                                  cnt[j]);
         }
     }
+    for (size_t j = 0; j < n; j++)
+        if (!isfinite(sum[j]))
+            return qpm__fail(QPM_E_INVALID,
+                             "returns of asset %zu are too large: their sum overflows", j);
     *kept = k;
     return QPM_OK;
 }
@@ -99,7 +127,7 @@ static void moments_pass(qpm_cov *c, size_t t, const double *x, size_t ld, int c
 {
     size_t n = c->n, nb = 0, r = 0;
     int first = 1;
-    double *mean = c->mean, *colsum = c->tmp2, *v3 = c->v3;
+    double *mean = c->mean, *colsum = c->tmp2, *v3 = c->v3, *a = c->wtab;
     double a4 = 0.0;
     memset(colsum, 0, n * sizeof(double));
     memset(v3, 0, n * sizeof(double));
@@ -107,16 +135,9 @@ static void moments_pass(qpm_cov *c, size_t t, const double *x, size_t ld, int c
     for (;;) {
         row = next_row(c, x, t, ld, &r);
         if (row != NULL) {
-            double *b = c->blk + nb * n, a = 0.0;
-            for (size_t j = 0; j < n; j++) {
-                double d = row[j] - mean[j];
-                b[j] = d;
-                a += d * d;
-                colsum[j] += d;
-            }
-            a4 += a * a;
-            for (size_t j = 0; j < n; j++)
-                v3[j] += a * b[j];
+            double *b = c->blk + nb * n;
+            a[nb] = qpm__cov_k_centre(n, row, mean, b, colsum);
+            a4 += a[nb] * a[nb];
             if (cc) {
                 double *b2 = c->blk2 + nb * n, *b3 = c->blk3 + nb * n;
                 for (size_t j = 0; j < n; j++) {
@@ -131,6 +152,9 @@ static void moments_pass(qpm_cov *c, size_t t, const double *x, size_t ld, int c
             double beta = first ? 0.0 : 1.0;
             cblas_dsyrk(CblasRowMajor, CblasLower, CblasTrans, (int)n, (int)nb, 1.0, c->blk,
                         (int)n, beta, c->mom, (int)n);
+            /* V += sum_t |d_t|^2 d_t */
+            cblas_dgemv(CblasRowMajor, CblasTrans, (int)nb, (int)n, 1.0, c->blk, (int)n, a, 1,
+                        1.0, v3, 1);
             if (cc) {
                 cblas_dsyrk(CblasRowMajor, CblasLower, CblasTrans, (int)n, (int)nb, 1.0, c->blk2,
                             (int)n, beta, c->aux1, (int)n);
@@ -158,12 +182,7 @@ static void semi_pass(qpm_cov *c, size_t t, const double *x, size_t ld, size_t k
     for (;;) {
         row = next_row(c, x, t, ld, &r);
         if (row != NULL) {
-            double *b = c->blk + nb * n;
-            for (size_t j = 0; j < n; j++) {
-                double d = row[j] - bm;
-                b[j] = d < 0.0 ? d : 0.0;
-                colsum[j] += row[j] - c->mean[j];
-            }
+            qpm__cov_k_downside(n, bm, row, c->mean, c->blk + nb * n, colsum);
             nb++;
         }
         if (nb == QPM__COV_BLOCK || (row == NULL && nb > 0)) {
@@ -223,12 +242,8 @@ static qpm_status ewma_fit(qpm_cov *c, size_t t, const double *x, size_t ld, siz
     }
     double w1 = 1.0 - l;
     while ((row = next_row(c, x, t, ld, &r)) != NULL) {
-        for (size_t j = 0; j < n; j++) {
-            dv[j] = l * dv[j] + w1 * row[j] * row[j];
-            colsum[j] += row[j] - c->mean[j];
-        }
-        for (size_t j = 0; j < n; j++)
-            mx = dv[j] > mx ? dv[j] : mx;
+        double m = qpm__cov_k_ewvar(n, l, w1, row, dv, c->mean, colsum);
+        mx = m > mx ? m : mx;
     }
     double dmax = 0.0;
     for (size_t j = 0; j < n; j++)
@@ -285,9 +300,7 @@ static qpm_status ewma_fit(qpm_cov *c, size_t t, const double *x, size_t ld, siz
         for (size_t k = 0; k < len; k++) {
             row = next_row(c, x, t, ld, &r);
             ord++;
-            double w = c->wtab[e - ord], *b = c->blk + k * n;
-            for (size_t j = 0; j < n; j++)
-                b[j] = w * row[j];
+            qpm__cov_k_scale(n, c->wtab[e - ord], row, c->blk + k * n);
         }
         cblas_dsyrk(CblasRowMajor, CblasLower, CblasTrans, (int)n, (int)len, 1.0, c->blk, (int)n,
                     first ? 0.0 : pow(l, (double)len), c->ew, (int)n);

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "cov_internal.h"
+#include "cov_kern.h"
 
 qpm_status qpm_cov_reset(qpm_cov *c)
 {
@@ -103,12 +104,8 @@ qpm_status qpm_cov_push(qpm_cov *c, const double *row)
         for (size_t j = 0; j < n; j++)
             v3[j] -= coef * (e[j] * inv) + 2.0 * u[j];
         double f = nd / n1;
-        for (size_t i = 0; i < n; i++) {
-            double fe = f * e[i];
-            double *mi = m2 + i * n;
-            for (size_t j = 0; j <= i; j++)
-                mi[j] += fe * e[j];
-        }
+        for (size_t i = 0; i < n; i++)
+            qpm__cov_k_axpy(i + 1, f * e[i], e, m2 + i * n);
     }
     for (size_t j = 0; j < n; j++)
         c->mean[j] += e[j] / n1;
@@ -117,12 +114,8 @@ qpm_status qpm_cov_push(qpm_cov *c, const double *row)
     if (c->have_ew) {
         if (c->nobs > c->init_rows) {
             double l = c->lambda, w = 1.0 - l;
-            for (size_t i = 0; i < n; i++) {
-                double wx = w * row[i];
-                double *si = c->ew + i * n;
-                for (size_t j = 0; j <= i; j++)
-                    si[j] = l * si[j] + wx * row[j];
-            }
+            for (size_t i = 0; i < n; i++)
+                qpm__cov_k_axpby(i + 1, w * row[i], row, l, c->ew + i * n);
         } else if (c->nobs == c->init_rows) {
             if (c->have_mom)
                 qpm__cov_seed_ewma(c);

@@ -1,0 +1,62 @@
+"""Reference side of bench_cov: times numpy.cov, scikit-learn's LedoitWolf and
+OAS, and a vectorised numpy EWMA on the returns matrix that bench_cov wrote,
+and writes each result next to it for an accuracy comparison.
+
+usage: bench_cov_ref.py DATA T N REPS LAMBDA...
+Prints one line per case: "<name> <minimum seconds> <shrinkage or nan>"
+(the minimum over REPS runs after a warm-up, as on the C side).
+Run it with /usr/bin/python3 (numpy, scikit-learn) and the same
+OPENBLAS_NUM_THREADS as the C side.
+"""
+import sys
+import time
+import warnings
+
+import numpy as np
+from sklearn.covariance import OAS, LedoitWolf
+
+
+def best_time(fn, reps):
+    out = fn()  # warm-up, and the result to compare
+    best = float("inf")
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best, out
+
+
+def ewma_numpy(x, lam, k0=20):
+    """RiskMetrics with the ddof = 1 seed of the first k0 rows, vectorised:
+    S_T = lam^m seed + sum_t (1 - lam) lam^(T - t) x_t x_t'."""
+    seed = np.cov(x[:k0], rowvar=False)
+    y = x[k0:]
+    m = y.shape[0]
+    w = (1.0 - lam) * lam ** np.arange(m - 1, -1, -1, dtype=np.float64)
+    return lam**m * seed + (y * w[:, None]).T @ y
+
+
+def main():
+    path, t, n, reps = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+    lambdas = [float(v) for v in sys.argv[5:]]
+    x = np.fromfile(path, dtype=np.float64).reshape(t, n)
+    warnings.simplefilter("ignore")
+    cases = [
+        ("numpy.cov", lambda: (np.cov(x, rowvar=False), np.nan)),
+        ("sklearn.LedoitWolf", lambda: (lambda e: (e.covariance_, e.shrinkage_))(LedoitWolf().fit(x))),
+        ("sklearn.LedoitWolf(store_precision=False)",
+         lambda: (lambda e: (e.covariance_, e.shrinkage_))(LedoitWolf(store_precision=False).fit(x))),
+        ("sklearn.OAS", lambda: (lambda e: (e.covariance_, e.shrinkage_))(OAS().fit(x))),
+        ("sklearn.OAS(store_precision=False)",
+         lambda: (lambda e: (e.covariance_, e.shrinkage_))(OAS(store_precision=False).fit(x))),
+    ]
+    for lam in lambdas:
+        cases.append(("numpy.ewma(%g)" % lam, lambda lam=lam: (ewma_numpy(x, lam), np.nan)))
+    for k, (name, fn) in enumerate(cases):
+        sec, (mat, shrink) = best_time(fn, reps)
+        np.ascontiguousarray(mat, dtype=np.float64).tofile("%s.%d" % (path, k))
+        print("%s %.9g %.17g" % (name.replace(" ", ""), sec, shrink), flush=True)
+
+
+if __name__ == "__main__":
+    main()

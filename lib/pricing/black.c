@@ -130,7 +130,7 @@ static void black_limit(int model, int inverse, double S, double F, double K, do
 {
     double ix = phi * x;
     double I = ix > 0.0 ? 1.0 : ix < 0.0 ? 0.0 : 0.5; /* N(phi d1) = N(phi d2) */
-    double fk = model == QPM__BSM ? K * expm1(x) : F - K;
+    double fk = model == QPM__BSM && fabs(x) < 1.0 ? K * expm1(x) : F - K;
     double V = ix > 0.0 ? D * phi * fk : 0.0;
     double delta = phi * Dq * I;
     double gamma = 0, vega = 0, vanna = 0, volga = 0, dens_theta = 0, dens_charm = 0;
@@ -188,14 +188,17 @@ static void black_one(int model, int inverse, double u, double K, double T, doub
     rS = 1.0 / S;
     qt = S / K;
     rem = fma(-qt, K, S); /* S = qt K + rem exactly */
+    double lnSK = log(qt) + rem * rS;
+    if (!(qt >= DBL_MIN && qt <= DBL_MAX)) /* S/K out of range */
+        lnSK = log(S) - log(K);
     if (model == QPM__BSM) {
         Dq = exp(-q * T);
-        x = (log(qt) + rem * rS) + (r - q) * T;
+        x = lnSK + (r - q) * T;
         F = S * (Dq / D);
     } else {
         q = r;
         Dq = D;
-        x = log(qt) + rem * rS;
+        x = lnSK;
         F = S;
     }
     double sqrtT = sqrt(T), s = sigma * sqrtT;
@@ -231,7 +234,7 @@ static void black_one(int model, int inverse, double u, double K, double T, doub
     double Nphid1 = phi > 0.0 ? Nd1 : Nmd1, Nphid2 = phi > 0.0 ? Nd2 : Nmd2;
     /* F - K from x for BSM: the rounding of the computed forward would
      * otherwise dominate a near-the-money intrinsic value. */
-    double fk = model == QPM__BSM ? K * expm1(x) : F - K;
+    double fk = model == QPM__BSM && fabs(x) < 1.0 ? K * expm1(x) : F - K;
     double intrinsic = phi * x > 0.0 ? phi * fk : 0.0;
     double V = D * (intrinsic + otm);
     double delta = phi * Dq * Nphid1;

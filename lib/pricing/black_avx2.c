@@ -170,6 +170,9 @@ block4(int model, int inverse, unsigned need, V4 u, V4 K, V4 T, V4 r, V4 q, V4 s
     V4 sqrtT = _mm256_sqrt_pd(T), s = MUL(sig, sqrtT);
     V4 y = vabs(x);
     V4 special = _mm256_or_pd(_mm256_cmp_pd(s, zero, _CMP_NGT_UQ), GT(y, MUL(SET1(1e10), s)));
+    /* S/K out of the normal range: the scalar path takes logs separately */
+    special = _mm256_or_pd(special, _mm256_or_pd(_mm256_cmp_pd(qt, SET1(DBL_MIN), _CMP_NGE_UQ),
+                                                 _mm256_cmp_pd(qt, SET1(DBL_MAX), _CMP_NLE_UQ)));
     V4 rs = DIV(one, s);
     V4 m = MUL(y, rs), t = MUL(half, s);
     V4 mt = _mm256_xor_pd(t, neg);
@@ -209,7 +212,9 @@ block4(int model, int inverse, unsigned need, V4 u, V4 K, V4 T, V4 r, V4 q, V4 s
     V4 d2 = SEL(xpos, a1, _mm256_xor_pd(a2, neg));
     V4 call = GT(phi, zero);
     V4 Nphid1 = SEL(call, Nd1, Nmd1), Nphid2 = SEL(call, Nd2, Nmd2);
-    V4 fk = model == QPM__BSM ? MUL(K, _ZGVdN4v_expm1(x)) : SUB(F, K);
+    V4 fk = SUB(F, K);
+    if (model == QPM__BSM)
+        fk = SEL(LT(y, one), MUL(K, _ZGVdN4v_expm1(x)), fk);
     V4 intrinsic = SEL(GT(MUL(phi, x), zero), MUL(phi, fk), zero);
     V4 V = MUL(D, ADD(intrinsic, otm));
     V4 delta = MUL(MUL(phi, Dq), Nphid1);

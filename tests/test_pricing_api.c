@@ -1,0 +1,307 @@
+/* Pricing: handle life cycle, settings, bad input, allocation failure. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <string.h>
+
+#include "qpm/pricing.h"
+#include "support/testutil.h"
+
+#define HAS(msg) cr_assert_neq(strstr(qpm_last_error(), (msg)), NULL, "message: %s", qpm_last_error())
+
+Test(pricing_api, create_free_and_bad_enums)
+{
+    qpm_pricer *p = (qpm_pricer *)1;
+    cr_assert_eq(qpm_pricer_create(NULL, NULL, QPM_MODEL_BSM, QPM_SETTLE_LINEAR), QPM_E_NULL);
+    cr_assert_eq(qpm_pricer_create(&p, NULL, (qpm_model)7, QPM_SETTLE_LINEAR), QPM_E_INVALID);
+    cr_assert_null(p);
+    HAS("model = 7");
+    p = (qpm_pricer *)1;
+    cr_assert_eq(qpm_pricer_create(&p, NULL, QPM_MODEL_BSM, (qpm_settlement)-1), QPM_E_INVALID);
+    cr_assert_null(p);
+    HAS("settle = -1");
+    cr_assert_eq(qpm_pricer_create(&p, NULL, QPM_MODEL_BACHELIER, QPM_SETTLE_INVERSE),
+                 QPM_E_UNSUPPORTED);
+    cr_assert_null(p);
+    qpm_alloc bad = {0};
+    cr_assert_eq(qpm_pricer_create(&p, &bad, QPM_MODEL_BSM, QPM_SETTLE_LINEAR), QPM_E_INVALID);
+    cr_assert_null(p);
+    for (int m = 0; m < 3; m++)
+        for (int s = 0; s < 2; s++) {
+            if (m == QPM_MODEL_BACHELIER && s == QPM_SETTLE_INVERSE)
+                continue;
+            cr_assert_eq(qpm_pricer_create(&p, NULL, (qpm_model)m, (qpm_settlement)s), QPM_OK);
+            qpm_pricer_free(p);
+        }
+    qpm_pricer_free(NULL);
+    cr_assert_eq(qt_leak_check(), 0);
+}
+
+Test(pricing_api, settings_and_bounds)
+{
+    qpm_pricer *p;
+    cr_assert_eq(qpm_pricer_create(&p, NULL, QPM_MODEL_BLACK76, QPM_SETTLE_INVERSE), QPM_OK);
+    double lo, hi, v;
+    cr_assert_eq(qpm_pricer_bounds(QPM_PRICER_THREADS, &lo, &hi), QPM_OK);
+    cr_assert_eq(lo, 1.0);
+    cr_assert_eq(hi, (double)qpm_max_threads());
+    cr_assert_eq(qpm_pricer_bounds(QPM_PRICER_KERNEL, &lo, &hi), QPM_OK);
+    cr_assert_eq(lo, 0.0);
+    cr_assert_eq(hi, 2.0);
+    cr_assert_eq(qpm_pricer_bounds(QPM_PRICER_PAR_MIN, &lo, &hi), QPM_OK);
+    cr_assert_eq(qpm_pricer_bounds(QPM_PRICER_CHUNK, &lo, &hi), QPM_OK);
+    cr_assert_eq(lo, hi);
+    cr_assert_eq(qpm_pricer_bounds((qpm_pricer_key)99, &lo, &hi), QPM_E_KEY);
+    cr_assert_eq(qpm_pricer_bounds(QPM_PRICER_THREADS, NULL, &hi), QPM_E_NULL);
+
+    cr_assert_eq(qpm_pricer_get(p, QPM_PRICER_THREADS, &v), QPM_OK);
+    cr_assert_eq(v, 1.0);
+    cr_assert_eq(qpm_pricer_set(p, QPM_PRICER_THREADS, 3), QPM_OK);
+    cr_assert_eq(qpm_pricer_get(p, QPM_PRICER_THREADS, &v), QPM_OK);
+    cr_assert_eq(v, 3.0);
+    cr_assert_eq(qpm_pricer_set(p, QPM_PRICER_THREADS, 0), QPM_E_RANGE);
+    cr_assert_eq(qpm_pricer_set(p, QPM_PRICER_THREADS, 2.5), QPM_E_RANGE);
+    cr_assert_eq(qpm_pricer_set(p, QPM_PRICER_THREADS, NAN), QPM_E_RANGE);
+    cr_assert_eq(qpm_pricer_get(p, QPM_PRICER_THREADS, &v), QPM_OK);
+    cr_assert_eq(v, 3.0, "a failed set keeps the old value");
+    cr_assert_eq(qpm_pricer_set(p, QPM_PRICER_THREADS, 1), QPM_OK);
+
+    cr_assert_eq(qpm_pricer_set(p, QPM_PRICER_KERNEL, QPM_PRICER_KERNEL_SCALAR), QPM_OK);
+    cr_assert_eq(qpm_pricer_get(p, QPM_PRICER_KERNEL, &v), QPM_OK);
+    cr_assert_eq(v, 1.0);
+    cr_assert_eq(qpm_pricer_set(p, QPM_PRICER_KERNEL, QPM_PRICER_KERNEL_AUTO), QPM_OK);
+    cr_assert_eq(qpm_pricer_get(p, QPM_PRICER_KERNEL, &v), QPM_OK);
+    unsigned f = qpm_cpu_features();
+    int avx2 = (f & QPM_CPU_AVX2) && (f & QPM_CPU_FMA);
+    cr_assert_eq(v, avx2 ? 2.0 : 1.0);
+    cr_assert_eq(qpm_pricer_set(p, QPM_PRICER_KERNEL, QPM_PRICER_KERNEL_AVX2),
+                 avx2 ? QPM_OK : QPM_E_UNSUPPORTED);
+    cr_assert_eq(qpm_pricer_set(p, QPM_PRICER_KERNEL, 3), QPM_E_RANGE);
+
+    cr_assert_eq(qpm_pricer_set(p, QPM_PRICER_PAR_MIN, 100), QPM_OK);
+    cr_assert_eq(qpm_pricer_get(p, QPM_PRICER_PAR_MIN, &v), QPM_OK);
+    cr_assert_eq(v, 100.0);
+    cr_assert_eq(qpm_pricer_set(p, QPM_PRICER_PAR_MIN, 0), QPM_E_RANGE);
+    cr_assert_eq(qpm_pricer_get(p, QPM_PRICER_CHUNK, &v), QPM_OK);
+    cr_assert_eq(v, 1024.0);
+    cr_assert_eq(qpm_pricer_set(p, QPM_PRICER_CHUNK, 1024), QPM_E_KEY);
+    cr_assert_eq(qpm_pricer_set(p, (qpm_pricer_key)42, 1), QPM_E_KEY);
+    cr_assert_eq(qpm_pricer_get(p, (qpm_pricer_key)42, &v), QPM_E_KEY);
+    cr_assert_eq(qpm_pricer_set(NULL, QPM_PRICER_THREADS, 1), QPM_E_NULL);
+    cr_assert_eq(qpm_pricer_get(NULL, QPM_PRICER_THREADS, &v), QPM_E_NULL);
+    cr_assert_eq(qpm_pricer_get(p, QPM_PRICER_THREADS, NULL), QPM_E_NULL);
+    qpm_pricer_free(p);
+    cr_assert_eq(qt_leak_check(), 0);
+}
+
+struct batch {
+    double S[4], K[4], T[4], r[4], q[4], sig[4], price[4];
+    int32_t type[4];
+    qpm_pricer_out out;
+};
+
+static void fresh(struct batch *b)
+{
+    for (int i = 0; i < 4; i++) {
+        b->S[i] = 100, b->K[i] = 90 + 5 * i, b->T[i] = 0.5, b->r[i] = 0.03, b->q[i] = 0.01;
+        b->sig[i] = 0.4, b->type[i] = i % 2 ? QPM_PUT : QPM_CALL, b->price[i] = -7;
+    }
+    memset(&b->out, 0, sizeof b->out);
+    b->out.size = sizeof b->out;
+    b->out.price = b->price;
+}
+
+#define PRICE(p, b) \
+    qpm_pricer_price((p), 4, (b).S, (b).K, (b).T, (b).r, (b).q, (b).sig, (b).type, &(b).out)
+
+Test(pricing_api, bad_input_is_named_and_outputs_untouched)
+{
+    qpm_pricer *p;
+    cr_assert_eq(qpm_pricer_create(&p, NULL, QPM_MODEL_BSM, QPM_SETTLE_LINEAR), QPM_OK);
+    struct batch b;
+    int kernels[2] = {QPM_PRICER_KERNEL_SCALAR, QPM_PRICER_KERNEL_AUTO};
+    for (int kk = 0; kk < 2; kk++) {
+        cr_assert_eq(qpm_pricer_set(p, QPM_PRICER_KERNEL, kernels[kk]), QPM_OK);
+        fresh(&b);
+        b.K[2] = -5;
+        cr_assert_eq(PRICE(p, b), QPM_E_INVALID);
+        HAS("strike[2] = -5: must be > 0");
+        cr_assert_eq(b.price[0], -7.0);
+        fresh(&b);
+        b.S[3] = 0;
+        cr_assert_eq(PRICE(p, b), QPM_E_INVALID);
+        HAS("underlying[3]");
+        fresh(&b);
+        b.S[1] = NAN;
+        cr_assert_eq(PRICE(p, b), QPM_E_NONFINITE);
+        HAS("underlying[1]");
+        fresh(&b);
+        b.T[1] = -1e-9;
+        cr_assert_eq(PRICE(p, b), QPM_E_INVALID);
+        HAS("T[1]");
+        fresh(&b);
+        b.T[0] = INFINITY;
+        cr_assert_eq(PRICE(p, b), QPM_E_NONFINITE);
+        HAS("T[0]");
+        fresh(&b);
+        b.sig[2] = -0.1;
+        cr_assert_eq(PRICE(p, b), QPM_E_INVALID);
+        HAS("sigma[2]");
+        fresh(&b);
+        b.r[1] = NAN;
+        cr_assert_eq(PRICE(p, b), QPM_E_NONFINITE);
+        HAS("r[1]");
+        fresh(&b);
+        b.q[3] = INFINITY;
+        cr_assert_eq(PRICE(p, b), QPM_E_NONFINITE);
+        HAS("q[3]");
+        fresh(&b);
+        b.r[2] = 1e3;
+        b.T[2] = 1.0;
+        cr_assert_eq(PRICE(p, b), QPM_E_INVALID);
+        HAS("r[2] * T[2]");
+        fresh(&b);
+        b.type[1] = 0;
+        cr_assert_eq(PRICE(p, b), QPM_E_INVALID);
+        HAS("type[1] = 0");
+        fresh(&b);
+        cr_assert_eq(qpm_pricer_price(p, 0, b.S, b.K, b.T, b.r, b.q, b.sig, b.type, &b.out),
+                     QPM_E_SIZE);
+        cr_assert_eq(qpm_pricer_price(p, 4, NULL, b.K, b.T, b.r, b.q, b.sig, b.type, &b.out),
+                     QPM_E_NULL);
+        HAS("underlying");
+        cr_assert_eq(qpm_pricer_price(p, 4, b.S, b.K, b.T, b.r, b.q, NULL, b.type, &b.out),
+                     QPM_E_NULL);
+        HAS("sigma");
+        cr_assert_eq(qpm_pricer_price(p, 4, b.S, b.K, b.T, b.r, b.q, b.sig, NULL, &b.out),
+                     QPM_E_NULL);
+        HAS("type");
+        cr_assert_eq(qpm_pricer_price(p, 4, b.S, b.K, b.T, b.r, b.q, b.sig, b.type, NULL),
+                     QPM_E_NULL);
+        cr_assert_eq(qpm_pricer_price(NULL, 4, b.S, b.K, b.T, b.r, b.q, b.sig, b.type, &b.out),
+                     QPM_E_NULL);
+        /* out->size */
+        b.out.size = 3;
+        cr_assert_eq(PRICE(p, b), QPM_E_INVALID);
+        HAS("out->size");
+        cr_assert_eq(b.price[0], -7.0);
+        /* an older, shorter struct: fields past size are not written */
+        double delta[4] = {-7, -7, -7, -7};
+        b.out.delta = delta;
+        b.out.size = offsetof(qpm_pricer_out, delta);
+        cr_assert_eq(PRICE(p, b), QPM_OK);
+        cr_assert_neq(b.price[0], -7.0);
+        cr_assert_eq(delta[0], -7.0);
+        /* a newer, longer struct with unknown fields zero is accepted */
+        struct {
+            qpm_pricer_out o;
+            double *extra;
+        } longer;
+        memset(&longer, 0, sizeof longer);
+        longer.o.size = sizeof longer;
+        longer.o.price = b.price;
+        cr_assert_eq(qpm_pricer_price(p, 4, b.S, b.K, b.T, b.r, b.q, b.sig, b.type, &longer.o),
+                     QPM_OK);
+        longer.extra = delta;
+        cr_assert_eq(qpm_pricer_price(p, 4, b.S, b.K, b.T, b.r, b.q, b.sig, b.type, &longer.o),
+                     QPM_E_UNSUPPORTED);
+        /* every output NULL: nothing to do */
+        fresh(&b);
+        b.out.price = NULL;
+        cr_assert_eq(PRICE(p, b), QPM_OK);
+        /* the handle still works after errors */
+        fresh(&b);
+        cr_assert_eq(PRICE(p, b), QPM_OK);
+        cr_assert(b.price[0] > 10.0 && b.price[0] < 20.0);
+    }
+    qpm_pricer_free(p);
+
+    /* forward models refuse q; Bachelier accepts negative values */
+    cr_assert_eq(qpm_pricer_create(&p, NULL, QPM_MODEL_BLACK76, QPM_SETTLE_LINEAR), QPM_OK);
+    fresh(&b);
+    cr_assert_eq(PRICE(p, b), QPM_E_INVALID);
+    HAS("q: must be NULL");
+    cr_assert_eq(qpm_pricer_price(p, 4, b.S, b.K, b.T, b.r, NULL, b.sig, b.type, &b.out), QPM_OK);
+    cr_assert_eq(qpm_pricer_price(p, 4, b.S, b.K, b.T, NULL, NULL, b.sig, b.type, &b.out), QPM_OK);
+    qpm_pricer_free(p);
+    cr_assert_eq(qpm_pricer_create(&p, NULL, QPM_MODEL_BACHELIER, QPM_SETTLE_LINEAR), QPM_OK);
+    fresh(&b);
+    b.S[0] = -3, b.K[1] = -10, b.sig[2] = 20;
+    cr_assert_eq(qpm_pricer_price(p, 4, b.S, b.K, b.T, b.r, NULL, b.sig, b.type, &b.out), QPM_OK);
+    b.S[0] = NAN;
+    cr_assert_eq(qpm_pricer_price(p, 4, b.S, b.K, b.T, b.r, NULL, b.sig, b.type, &b.out),
+                 QPM_E_NONFINITE);
+    qpm_pricer_free(p);
+    cr_assert_eq(qt_leak_check(), 0);
+}
+
+Test(pricing_api, chain_checks_scalars)
+{
+    qpm_pricer *p;
+    cr_assert_eq(qpm_pricer_create(&p, NULL, QPM_MODEL_BLACK76, QPM_SETTLE_INVERSE), QPM_OK);
+    struct batch b;
+    fresh(&b);
+    cr_assert_eq(qpm_pricer_price_chain(p, 4, 100, 0.5, 0.0, 0.0, b.K, b.sig, b.type, &b.out),
+                 QPM_OK);
+    cr_assert(b.price[0] > 0 && b.price[0] < 1, "coin price %g", b.price[0]);
+    cr_assert_eq(qpm_pricer_price_chain(p, 4, -100, 0.5, 0.0, 0.0, b.K, b.sig, b.type, &b.out),
+                 QPM_E_INVALID);
+    HAS("underlying = -100");
+    cr_assert_eq(qpm_pricer_price_chain(p, 4, 100, NAN, 0.0, 0.0, b.K, b.sig, b.type, &b.out),
+                 QPM_E_NONFINITE);
+    HAS("T = nan");
+    cr_assert_eq(qpm_pricer_price_chain(p, 4, 100, 0.5, 0.0, 0.01, b.K, b.sig, b.type, &b.out),
+                 QPM_E_INVALID);
+    HAS("q = 0.01");
+    cr_assert_eq(qpm_pricer_price_chain(p, 4, 100, 1.0, 800.0, 0.0, b.K, b.sig, b.type, &b.out),
+                 QPM_E_INVALID);
+    b.K[3] = 0;
+    cr_assert_eq(qpm_pricer_price_chain(p, 4, 100, 0.5, 0.0, 0.0, b.K, b.sig, b.type, &b.out),
+                 QPM_E_INVALID);
+    HAS("strike[3]");
+    fresh(&b);
+    b.sig[1] = NAN;
+    cr_assert_eq(qpm_pricer_price_chain(p, 4, 100, 0.5, 0.0, 0.0, b.K, b.sig, b.type, &b.out),
+                 QPM_E_NONFINITE);
+    HAS("sigma[1]");
+    cr_assert_eq(qpm_pricer_price_chain(p, 0, 100, 0.5, 0.0, 0.0, b.K, b.sig, b.type, &b.out),
+                 QPM_E_SIZE);
+    cr_assert_eq(qpm_pricer_price_chain(NULL, 4, 100, 0.5, 0.0, 0.0, b.K, b.sig, b.type, &b.out),
+                 QPM_E_NULL);
+    qpm_pricer_free(p);
+    cr_assert_eq(qt_leak_check(), 0);
+}
+
+Test(pricing_api, oom_every_allocation)
+{
+    for (int threads = 1; threads <= 3; threads += 2)
+        for (long k = 0;; k++) {
+            qt_failalloc fa;
+            qt_failalloc_init(&fa, k);
+            qpm_pricer *p = (qpm_pricer *)1;
+            qpm_status st = qpm_pricer_create(&p, &fa.alloc, QPM_MODEL_BSM, QPM_SETTLE_LINEAR);
+            if (st == QPM_OK && threads > 1) {
+                st = qpm_pricer_set(p, QPM_PRICER_THREADS, threads);
+                if (st != QPM_OK) {
+                    cr_assert_eq(st, QPM_E_NOMEM, "k=%ld: %s", k, qpm_status_name(st));
+                    double v;
+                    qpm_pricer_get(p, QPM_PRICER_THREADS, &v);
+                    cr_assert_eq(v, 1.0);
+                    qpm_pricer_free(p);
+                    cr_assert_eq(fa.live, 0, "k=%ld leaks %ld blocks", k, fa.live);
+                    continue;
+                }
+            }
+            if (st == QPM_OK) {
+                struct batch b;
+                fresh(&b);
+                cr_assert_eq(PRICE(p, b), QPM_OK);
+                qpm_pricer_free(p);
+                cr_assert_eq(fa.live, 0);
+                break;
+            }
+            cr_assert_eq(st, QPM_E_NOMEM, "k=%ld: %s", k, qpm_status_name(st));
+            cr_assert_null(p);
+            cr_assert_eq(fa.live, 0, "k=%ld leaks %ld blocks", k, fa.live);
+        }
+    cr_assert_eq(qt_leak_check(), 0);
+}

@@ -124,6 +124,15 @@ Test(cov_api, bad_fit_input_keeps_estimate)
     cr_assert_eq(qpm_cov_fit(c, t, x, n), QPM_E_NONFINITE);
     cr_assert_str_eq(qpm_last_error(),
                      "returns[17][2] = nan: missing values are refused under QPM_COV_NAN_ERROR");
+    /* finite values whose sum overflows cannot give a finite covariance */
+    double big[3] = {1e308, 1.5e308, 1e308};
+    qpm_cov *e;
+    cr_assert_eq(qpm_cov_create(&e, NULL, 1), QPM_OK);
+    cr_assert_eq(qpm_cov_fit(e, 3, big, 1), QPM_E_INVALID);
+    cr_assert_str_eq(qpm_last_error(), "returns of asset 0 are too large: their sum overflows");
+    cr_assert_eq(qpm_cov_set(e, QPM_COV_NAN_POLICY, QPM_COV_NAN_DROP_ROWS), QPM_OK);
+    cr_assert_eq(qpm_cov_fit(e, 3, big, 1), QPM_E_INVALID);
+    qpm_cov_free(e);
     /* after dropping, too few rows */
     double y[3 * 2] = {1, (double)NAN, 2, 3, (double)NAN, 4};
     qpm_cov *d;

@@ -158,7 +158,8 @@ QPM_API qpm_status qpm_cov_bounds(qpm_cov_key key, double *lo, double *hi);
  * below 2^-60 of the largest result variance (below double rounding).
  * Errors: QPM_E_NULL, QPM_E_SIZE (t < 2, ld < n_assets, too few rows),
  * QPM_E_NONFINITE (+-Inf anywhere; NaN under QPM_COV_NAN_ERROR; the message
- * names returns[row][col]), QPM_E_UNSUPPORTED (PAIRWISE with a method other
+ * names returns[row][col]), QPM_E_INVALID (returns so large that a column
+ * sum overflows), QPM_E_UNSUPPORTED (PAIRWISE with a method other
  * than SAMPLE or SEMI), QPM_E_SINGULAR (constant-correlation target with a
  * zero-variance asset), QPM_E_NOCONVERGE (LAPACK failure in the PSD repair),
  * QPM_E_NOMEM. */

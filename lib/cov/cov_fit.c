@@ -206,7 +206,7 @@ static void semi_pass(qpm_cov *c, size_t t, const double *x, size_t ld, size_t k
  * on, S_t = lambda S_{t-1} + (1 - lambda) x_t x_t'.  A block of rows t = b..e
  * applies at once as S_e = lambda^(e-b+1) S_{b-1} + sum_t w_t^2 x_t x_t' with
  * w_t = sqrt((1 - lambda) lambda^(e-t)): one dsyrk with beta = lambda^len. */
-static qpm_status ewma_fit(qpm_cov *c, size_t t, const double *x, size_t ld, size_t kept)
+static void ewma_fit(qpm_cov *c, size_t t, const double *x, size_t ld, size_t kept)
 {
     size_t n = c->n, k0 = c->init_rows, r = 0;
     double l = c->lambda;
@@ -249,8 +249,9 @@ static qpm_status ewma_fit(qpm_cov *c, size_t t, const double *x, size_t ld, siz
     for (size_t j = 0; j < n; j++)
         dmax = dv[j] > dmax ? dv[j] : dmax;
 
-    /* Rows up to `skip` (1-based) may be dropped when
-     * lambda^(kept - skip) * mx <= 2^-60 * dmax. */
+    /* The rows before `start` (1-based), seed included, carry the weight
+     * lambda^(kept - start + 1) on S_(start-1), whose entries are <= mx: they
+     * may be dropped when that is <= 2^-60 dmax. */
     size_t start = k0 + 1; /* first weighted row */
     int seeded = 1;
     if (dmax > 0.0 && mx > 0.0) {
@@ -306,7 +307,6 @@ static qpm_status ewma_fit(qpm_cov *c, size_t t, const double *x, size_t ld, siz
                     first ? 0.0 : pow(l, (double)len), c->ew, (int)n);
         first = 0;
     }
-    return QPM_OK;
 }
 
 /* ---- pairwise-complete ----------------------------------------------------- */
@@ -317,8 +317,8 @@ static qpm_status pairwise_fit(qpm_cov *c, size_t t, const double *x, size_t ld)
     int first = 1, semi = c->method == QPM_COV_SEMI;
     double *mean = c->mean, *colsum = c->tmp2, bm = c->benchmark;
     memset(colsum, 0, n * sizeof(double));
-    /* z = x - mean (SEMI: min(x - B, 0)) and mask = 1 where present, 0 and
-     * 0 where missing: Z'Z, Z'M and M'M give per-pair sums and counts. */
+    /* z = x - mean (SEMI: min(x - B, 0)) and the mask m = 1 where present,
+     * both 0 where missing: Z'Z, Z'M and M'M give per-pair sums and counts. */
     for (size_t r = 0; r <= t; r++) {
         if (r < t) {
             const double *row = x + r * ld;
@@ -429,9 +429,7 @@ qpm_status qpm__cov_fit_rows(qpm_cov *c, size_t t, const double *x, size_t ld)
         c->est_ok = 1;
         break;
     case QPM_COV_EWMA:
-        st = ewma_fit(c, t, x, ld, kept);
-        if (st != QPM_OK)
-            return st;
+        ewma_fit(c, t, x, ld, kept);
         c->have_ew = 1;
         break;
     default:

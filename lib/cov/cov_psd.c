@@ -3,6 +3,7 @@
 #include <cblas.h>
 #include <float.h>
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "cov_internal.h"
@@ -139,6 +140,8 @@ static qpm_status check_square(size_t n, const double *a, size_t lda, const char
         return qpm__fail(QPM_E_SIZE, "n = %zu: must be <= %u", n, QPM__COV_MAX_N);
     if (lda < n)
         return qpm__fail(QPM_E_SIZE, "ld%s = %zu: must be >= n = %zu", name, lda, n);
+    if (n > SIZE_MAX / sizeof(double) / n)
+        return qpm__fail(QPM_E_NOMEM, "n = %zu: an n x n matrix overflows size_t", n);
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < n; j++)
             if (!isfinite(a[i * lda + j]))

@@ -32,7 +32,7 @@ from qpm.pricing import CALL, PUT, Pricer, _PricerOut  # noqa: E402
 
 BENCH_SEED = 20261126
 N_BATCH = 1_000_000
-N_SINGLE = 200_000
+N_SINGLE = 100_000
 
 
 def bench_inputs(n):
@@ -93,9 +93,39 @@ def main():
     h = p.handle
     a_out = ctypes.addressof(outs)
 
+    # single scalar price: Python floats, cycling over 1024 options
+    idx = [i & 1023 for i in range(N_SINGLE)]
+    sF, sK, sT, ss, sr = (x[:1024].tolist() for x in (F, K, T, sigma, r))
+    st = [int(x) for x in typ[:1024]]
+    price = p.price
+
+    def single_wrap():
+        for j in idx:
+            price(sF[j], sK[j], sT[j], ss[j], st[j], sr[j])
+
+    buf = (ctypes.c_double * 6)()
+    ty1 = ctypes.c_int32()
+    one = ctypes.c_double()
+    o1 = _PricerOut(ctypes.sizeof(_PricerOut))
+    o1.price = ctypes.addressof(one)
+    base = ctypes.addressof(buf)
+    a = [base + 8 * i for i in range(6)]
+    a_ty, a_o1 = ctypes.addressof(ty1), ctypes.addressof(o1)
+
+    def single_raw():
+        for j in idx:
+            buf[0] = sF[j]
+            buf[1] = sK[j]
+            buf[2] = sT[j]
+            buf[3] = sr[j]
+            buf[5] = ss[j]
+            ty1.value = st[j]
+            f(h, 1, a[0], a[1], a[2], a[3], None, a[5], a_ty, a_o1)
+            one.value
+
     # The machine is shared and noisy: alternate the C program and the two
     # Python measurements for several rounds and take the median of each.
-    c_b, c_s, t_w, t_r = [], [], [], []
+    c_b, c_s, t_w, t_r, t_s, t_sr = [], [], [], [], [], []
     same = True
     for _ in range(args.rounds):
         cout = subprocess.run([args.c_bench], check=True, capture_output=True,
@@ -121,11 +151,15 @@ def main():
                 rw.append(t2 - t1)
         t_w.append(sorted(w)[len(w) // 2])
         t_r.append(sorted(rw)[len(rw) // 2])
+        # single scalar price: the wrapper and bare ctypes, same loop shape
+        t_s.append(median_time(single_wrap, 5, 1) / N_SINGLE)
+        t_sr.append(median_time(single_raw, 5, 1) / N_SINGLE)
         # sequential sum, as the C program, checks the results are the same
         wrap()
         same = same and float(np.cumsum(out)[-1]) == float(vals["checksum"])
     med = lambda xs: sorted(xs)[len(xs) // 2]
     c_batch, c_single, t_wrap, t_raw = med(c_b), med(c_s), med(t_w), med(t_r)
+    t_single, t_single_raw = med(t_s), med(t_sr)
 
     # fixed cost of the array path: the wrapper and bare ctypes on n = 1
     # arrays; the wrapper's overhead on any batch is the difference
@@ -151,39 +185,6 @@ def main():
     Fl, Kl = F[:100_000].tolist(), K[:100_000].tolist()
     t_list = median_time(lambda: p.price(Fl, Kl, 0.5, 0.6, CALL, 0.01), 5, 1) * 10
 
-    # single scalar price: Python floats, cycling over 1024 options
-    idx = [i & 1023 for i in range(N_SINGLE)]
-    sF, sK, sT, ss, sr = (x[:1024].tolist() for x in (F, K, T, sigma, r))
-    st = [int(x) for x in typ[:1024]]
-    price = p.price
-
-    def single_wrap():
-        for j in idx:
-            price(sF[j], sK[j], sT[j], ss[j], st[j], sr[j])
-
-    t_single = median_time(single_wrap, 7, 1) / N_SINGLE
-
-    buf = (ctypes.c_double * 6)()
-    ty1 = ctypes.c_int32()
-    one = ctypes.c_double()
-    o1 = _PricerOut(ctypes.sizeof(_PricerOut))
-    o1.price = ctypes.addressof(one)
-    base = ctypes.addressof(buf)
-    a = [base + 8 * i for i in range(6)]
-    a_ty, a_o1 = ctypes.addressof(ty1), ctypes.addressof(o1)
-
-    def single_raw():
-        for j in idx:
-            buf[0] = sF[j]
-            buf[1] = sK[j]
-            buf[2] = sT[j]
-            buf[3] = sr[j]
-            buf[5] = ss[j]
-            ty1.value = st[j]
-            f(h, 1, a[0], a[1], a[2], a[3], None, a[5], a_ty, a_o1)
-            one.value
-
-    t_single_raw = median_time(single_raw, 7, 1) / N_SINGLE
     p.close()
 
     print("libqpm %s bench_python (Python %s, numpy %s, %d rounds)" % (

@@ -78,3 +78,50 @@ def test_every_c_function_is_wrapped_with_its_arity():
     wrong = sorted(n for n, k in cfuncs.items() if len(_lib._PROTOTYPES[n][1]) != k)
     assert not wrong, "argument count differs from the header: %s" % ", ".join(wrong)
     assert _lib.missing_symbols() == []
+
+
+def _public_objects():
+    """(qualified name, object) for every public module-level name and every
+    public method/property of the package's classes."""
+    seen = {}
+    for mod in MODULES:
+        for name in getattr(mod, "__all__", None) or dir(mod):
+            if name.startswith("_"):
+                continue
+            obj = getattr(mod, name)
+            if inspect.ismodule(obj):
+                continue
+            if inspect.isfunction(obj) or inspect.isclass(obj):
+                seen[obj.__module__ + "." + obj.__qualname__] = obj
+                if inspect.isclass(obj) and not issubclass(obj, (enum.Enum, BaseException,
+                                                                  tuple)):
+                    for attr, val in vars(obj).items():
+                        if attr.startswith("_") and attr != "__init__":
+                            continue
+                        if isinstance(val, property):
+                            val = val.fget
+                        elif isinstance(val, (classmethod, staticmethod)):
+                            val = val.__func__
+                        if inspect.isfunction(val):
+                            seen[val.__module__ + "." + val.__qualname__] = val
+    return seen
+
+
+def test_every_public_name_has_docstring_and_type_hints():
+    objs = _public_objects()
+    assert len(objs) > 90
+    # a constructor is documented by its class's docstring
+    undocumented = sorted(n for n, o in objs.items() if not (o.__doc__ or "").strip()
+                          and not n.endswith(".__init__"))
+    assert not undocumented, "no docstring: %s" % ", ".join(undocumented)
+    unhinted = []
+    for n, o in objs.items():
+        if not inspect.isfunction(o):
+            continue
+        sig = inspect.signature(o)
+        params = [p for p in sig.parameters.values() if p.name not in ("self", "cls")
+                  and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+        if any(p.annotation is inspect.Parameter.empty for p in params) or \
+                sig.return_annotation is inspect.Signature.empty:
+            unhinted.append(n)
+    assert not unhinted, "missing type hints: %s" % ", ".join(sorted(unhinted))

@@ -31,3 +31,16 @@ def test_pip_install_target(tmp_path):
                        cwd=str(tmp_path))
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines()[0].startswith(str(target))
+    # An installed copy (outside a checkout) without QPM_LIBRARY falls back
+    # to the system loader, which finds libqpm.so.0 on LD_LIBRARY_PATH.
+    lib = os.environ.get("QPM_LIBRARY") or __import__("qpm").library_path()
+    libdir = os.path.dirname(os.path.realpath(lib))
+    if not os.path.exists(os.path.join(libdir, "libqpm.so.0")):
+        pytest.skip("no libqpm.so.0 link beside %s" % lib)
+    env.pop("QPM_LIBRARY", None)
+    env["LD_LIBRARY_PATH"] = libdir
+    code = "import qpm; print(qpm.version_string()); print(qpm.library_path())"
+    r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                       cwd=str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[1] == "libqpm.so.0"

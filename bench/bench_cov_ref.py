@@ -28,12 +28,15 @@ def best_time(fn, reps):
 
 def ewma_numpy(x, lam, k0=20):
     """RiskMetrics with the ddof = 1 seed of the first k0 rows, vectorised:
-    S_T = lam^m seed + sum_t (1 - lam) lam^(T - t) x_t x_t'."""
+    S_T = lam^m seed + Z'Z with rows z_t = sqrt((1 - lam) lam^(T - t)) x_t.
+    Z.T @ Z on one buffer is a symmetric rank-k update (numpy calls dsyrk),
+    the fastest form numpy offers."""
     seed = np.cov(x[:k0], rowvar=False)
     y = x[k0:]
     m = y.shape[0]
-    w = (1.0 - lam) * lam ** np.arange(m - 1, -1, -1, dtype=np.float64)
-    return lam**m * seed + (y * w[:, None]).T @ y
+    w = np.sqrt((1.0 - lam) * lam ** np.arange(m - 1, -1, -1, dtype=np.float64))
+    z = y * w[:, None]
+    return lam**m * seed + z.T @ z
 
 
 def main():

@@ -292,6 +292,26 @@ Test(cov_estimators, ewma_long_history)
         expect_close(out, ref, n, TOL, "EWMA long stream");
         qpm_cov_free(c);
     }
+    /* dropped rows among the newest ones (which bound the result from
+     * below) and the oldest: the same as fitting the complete rows */
+    double *y = malloc(t * n * sizeof(double)), b[144];
+    size_t kept = 0;
+    for (size_t r = 0; r < t; r++) {
+        if (r % 5 == 1 && (r > t - 100 || r < 50))
+            x[r * n + 3] = (double)NAN;
+        else
+            memcpy(y + kept++ * n, x + r * n, n * sizeof(double));
+    }
+    qpm_cov *c = make(n, QPM_COV_EWMA), *d = make(n, QPM_COV_EWMA);
+    cr_assert_eq(qpm_cov_set(c, QPM_COV_NAN_POLICY, QPM_COV_NAN_DROP_ROWS), QPM_OK);
+    fit_get(c, t, x, n, out);
+    fit_get(d, kept, y, n, b);
+    cr_assert(memcmp(out, b, sizeof b) == 0);
+    cu_ref_ewma(y, kept, n, 0.94, 20, ref);
+    expect_close(out, ref, n, TOL, "EWMA long, dropped rows");
+    qpm_cov_free(c);
+    qpm_cov_free(d);
+    free(y);
     free(x);
 }
 

@@ -56,19 +56,25 @@ static qpm_status classify_row(const qpm_cov *c, size_t r, const double *row, in
 }
 
 /* Validates the rows and leaves the column sums in tmp (pairwise: of present
- * values, with the counts in tmp3); *kept counts the rows free of NaN. */
+ * values, with the counts in tmp3); *kept counts the rows free of NaN.  For
+ * EWMA the largest square of each column goes to tmp4. */
 static qpm_status scan_rows(qpm_cov *c, size_t t, const double *x, size_t ld, size_t *kept)
 {
     size_t n = c->n, k = 0;
-    double *sum = c->tmp, *cnt = c->tmp3;
-    int pairwise = c->nan_policy == QPM_COV_NAN_PAIRWISE;
+    double *sum = c->tmp, *cnt = c->tmp3, *sqmax = c->tmp4;
+    int pairwise = c->nan_policy == QPM_COV_NAN_PAIRWISE, ewma = c->method == QPM_COV_EWMA;
     memset(sum, 0, n * sizeof(double));
     memset(cnt, 0, n * sizeof(double));
+    memset(sqmax, 0, n * sizeof(double));
     if (c->nan_policy == QPM_COV_NAN_ERROR) {
         /* A non-finite value makes its column sum non-finite; only then are
          * the rows searched for it. */
-        for (size_t r = 0; r < t; r++)
-            qpm__cov_k_add(n, x + r * ld, sum);
+        for (size_t r = 0; r < t; r++) {
+            if (ewma)
+                qpm__cov_k_add_sqmax(n, x + r * ld, sum, sqmax);
+            else
+                qpm__cov_k_add(n, x + r * ld, sum);
+        }
         for (size_t j = 0; j < n; j++) {
             if (isfinite(sum[j]))
                 continue;
@@ -89,7 +95,10 @@ static qpm_status scan_rows(qpm_cov *c, size_t t, const double *x, size_t ld, si
     for (size_t r = 0; r < t; r++) {
         const double *row = x + r * ld;
         if (!qpm__cov_k_nonfinite(n, row)) {
-            qpm__cov_k_add(n, row, sum);
+            if (ewma)
+                qpm__cov_k_add_sqmax(n, row, sum, sqmax);
+            else
+                qpm__cov_k_add(n, row, sum);
             k++;
             continue;
         }
@@ -209,56 +218,54 @@ static void semi_pass(qpm_cov *c, size_t t, const double *x, size_t ld, size_t k
 static void ewma_fit(qpm_cov *c, size_t t, const double *x, size_t ld, size_t kept)
 {
     size_t n = c->n, k0 = c->init_rows, r = 0;
-    double l = c->lambda;
-    double *sm = c->tmp3, *dv = c->tmp4, *colsum = c->tmp2;
+    double l = c->lambda, w1 = 1.0 - l;
+    double *sm = c->tmp3, *dv = c->tmp2, *sqmax = c->tmp4;
     const double *row;
 
-    /* Seed mean, then per-asset variances along the recursion: their running
-     * maximum bounds every |S_t(i,j)|, which decides how many old rows carry
-     * no weight at double precision. */
     memset(sm, 0, n * sizeof(double));
     memset(dv, 0, n * sizeof(double));
-    memset(colsum, 0, n * sizeof(double));
-    for (size_t k = 0; k < k0; k++) {
-        row = next_row(c, x, t, ld, &r);
-        for (size_t j = 0; j < n; j++)
-            sm[j] += row[j];
-    }
+    for (size_t k = 0; k < k0; k++)
+        qpm__cov_k_add(n, next_row(c, x, t, ld, &r), sm);
     for (size_t j = 0; j < n; j++)
         sm[j] /= (double)k0;
     r = 0;
     for (size_t k = 0; k < k0; k++) {
         row = next_row(c, x, t, ld, &r);
-        for (size_t j = 0; j < n; j++) {
-            double d = row[j] - sm[j];
-            dv[j] += d * d;
-            colsum[j] += row[j] - c->mean[j];
-        }
+        for (size_t j = 0; j < n; j++)
+            dv[j] += (row[j] - sm[j]) * (row[j] - sm[j]);
     }
+    /* Each diagonal entry of each S_t is a weighted mean of a seed variance
+     * and earlier squared returns, so mx bounds every |S_t(i,j)| (S_t is
+     * PSD).  The rows before `start` (1-based), seed included, reach S_kept
+     * through lambda^(kept - start + 1) S_(start-1): they are dropped when
+     * that bound is <= 2^-60 of a lower bound of the largest result variance
+     * (from the newest rows alone), i.e. below double rounding. */
     double mx = 0.0;
-    for (size_t j = 0; j < n; j++) {
-        dv[j] /= (double)(k0 - 1);
-        mx = dv[j] > mx ? dv[j] : mx;
-    }
-    double w1 = 1.0 - l;
-    while ((row = next_row(c, x, t, ld, &r)) != NULL) {
-        double m = qpm__cov_k_ewvar(n, l, w1, row, dv, c->mean, colsum);
-        mx = m > mx ? m : mx;
-    }
-    double dmax = 0.0;
     for (size_t j = 0; j < n; j++)
-        dmax = dv[j] > dmax ? dv[j] : dmax;
-
-    /* The rows before `start` (1-based), seed included, carry the weight
-     * lambda^(kept - start + 1) on S_(start-1), whose entries are <= mx: they
-     * may be dropped when that is <= 2^-60 dmax. */
-    size_t start = k0 + 1; /* first weighted row */
+        mx = fmax(mx, fmax(dv[j] / (double)(k0 - 1), sqmax[j]));
+    size_t start = k0 + 1, avail = kept - k0; /* first weighted row, rows after the seed */
     int seeded = 1;
-    if (dmax > 0.0 && mx > 0.0) {
-        double len = ceil(log(0x1p-60 * dmax / mx) / log(l)) + 1.0;
-        if (len >= 1.0 && len < (double)(kept - k0)) {
-            start = kept - (size_t)len + 1;
-            seeded = 0;
+    double lnl = log(l);
+    if (mx > 0.0 && (double)avail > 60.0 * 0.6931471805599453 / -lnl) {
+        size_t w = avail < 64 ? avail : 64, age = 0;
+        memset(dv, 0, n * sizeof(double));
+        for (size_t rr = t; rr-- > 0 && age < w;) {
+            row = x + rr * ld;
+            if (c->nan_policy == QPM_COV_NAN_DROP_ROWS && qpm__cov_k_nonfinite(n, row))
+                continue;
+            double f = w1 * pow(l, (double)age++);
+            for (size_t j = 0; j < n; j++)
+                dv[j] += f * (row[j] * row[j]);
+        }
+        double dmax = 0.0;
+        for (size_t j = 0; j < n; j++)
+            dmax = fmax(dmax, dv[j]);
+        if (dmax > 0.0) {
+            double len = ceil(log(0x1p-60 * dmax / mx) / lnl) + 1.0;
+            if (len >= 1.0 && len < (double)avail) {
+                start = kept - (size_t)len + 1;
+                seeded = 0;
+            }
         }
     }
 
@@ -431,7 +438,7 @@ qpm_status qpm__cov_fit_rows(qpm_cov *c, size_t t, const double *x, size_t ld)
     case QPM_COV_EWMA:
         ewma_fit(c, t, x, ld, kept);
         c->have_ew = 1;
-        break;
+        return qpm__cov_finalize(c);
     default:
         moments_pass(c, t, x, ld, cc);
         c->have_mom = 1;

@@ -5,8 +5,8 @@
  * vector extension, two vectors of 2 doubles per step (SSE2 on baseline
  * x86-64; 16-byte vectors keep the calling convention the same on every
  * x86-64 build), with a scalar fallback for other compilers.  Every lane
- * does exactly the scalar operation on its own element; the two reductions
- * (centre's sum of squares, ewvar's maximum) have a fixed order. */
+ * does exactly the scalar operation on its own element; the one reduction
+ * (centre's sum of squares) has a fixed order. */
 #ifndef QPM_COV_KERN_H
 #define QPM_COV_KERN_H
 
@@ -118,31 +118,23 @@ static inline void qpm__cov_k_scale(size_t n, double w, const double *restrict r
         out[j] = w * row[j];
 }
 
-/* dv = l dv + w1 row^2 (the EWMA variance recursion); colsum += row - mean;
- * returns max_j dv_j. */
-static inline double qpm__cov_k_ewvar(size_t n, double l, double w1, const double *restrict row,
-                                      double *restrict dv, const double *restrict mean,
-                                      double *restrict colsum)
+/* sum[j] += row[j]; sqmax[j] = max(sqmax[j], row[j]^2) */
+static inline void qpm__cov_k_add_sqmax(size_t n, const double *restrict row,
+                                        double *restrict sum, double *restrict sqmax)
 {
     size_t j = 0;
-    double mx = 0.0;
 #ifdef QPM__COV_VEC
-    qpm__v2d lv = qpm__v2_splat(l), wv = qpm__v2_splat(w1), m = qpm__v2_splat(0.0);
     for (; j + 2 <= n; j += 2) {
-        qpm__v2d x = qpm__v2_load(row + j);
-        qpm__v2d d = lv * qpm__v2_load(dv + j) + wv * (x * x);
-        qpm__v2_store(dv + j, d);
-        qpm__v2_store(colsum + j, qpm__v2_load(colsum + j) + (x - qpm__v2_load(mean + j)));
-        m = qpm__v2_select(d > m, d, m);
+        qpm__v2d x = qpm__v2_load(row + j), q = x * x, m = qpm__v2_load(sqmax + j);
+        qpm__v2_store(sum + j, qpm__v2_load(sum + j) + x);
+        qpm__v2_store(sqmax + j, qpm__v2_select(q > m, q, m));
     }
-    mx = m[0] > m[1] ? m[0] : m[1];
 #endif
     for (; j < n; j++) {
-        dv[j] = l * dv[j] + w1 * (row[j] * row[j]);
-        colsum[j] += row[j] - mean[j];
-        mx = dv[j] > mx ? dv[j] : mx;
+        double q = row[j] * row[j];
+        sum[j] += row[j];
+        sqmax[j] = q > sqmax[j] ? q : sqmax[j];
     }
-    return mx;
 }
 
 /* out = min(row - b, 0); colsum += row - mean */

@@ -8,15 +8,17 @@
  * (so {d1, d2} = {-a1, -a2} for x <= 0 and {a2, a1} for x > 0), the
  * out-of-the-money value is
  *     otm = small N(-a1) - big N(-a2),   small = min(F, K), big = max(F, K).
- * Both tail probabilities are evaluated with erfc at compensated arguments
- * (a1, a2 carried as double-double), so each has a relative error of a few
- * ulp.  When the two terms cancel by more than a factor QPM__LMAX, the
+ * Each tail probability is n(a) R(a), with the density n from an exponent
+ * carried in double-double (a1 = m - t exactly as a sum of two doubles) and
+ * the Mills ratio R from a piecewise polynomial (mills_table.h), so each has
+ * a relative error of a few ulp.  When the two terms cancel by more than a factor QPM__LMAX, the
  * difference is recomputed as small n(a1) [R(a1) - R(a2)] with R the Mills
  * ratio, by qpm__mills_diff, which has no cancellation. */
 #include <float.h>
 #include <math.h>
 
 #include "black.h"
+#include "mills_table.h"
 
 /* ---- double-double helpers --------------------------------------------- */
 
@@ -35,16 +37,24 @@ static inline double npdf_dd(double ah, double al)
     return QPM__RSQRT2PI * exp(-0.5 * p) * (1.0 - 0.5 * e);
 }
 
-/* N(-|a|) for a = ah + al, given n(a): erfc at the rounded argument, plus
- * the first-order correction for the argument's rounding error. */
-static inline double ncdf_tail_dd(double ah, double al, double na)
+/* Mills ratio R(z) = N(-z)/n(z), 0 <= z (clamped at 40, where every use
+ * multiplies it by an underflowed density); see mills_table.h. */
+static inline double mills_r(double z, double rz)
 {
-    double sgn = ah < 0.0 ? -1.0 : 1.0;
-    double h = sgn * ah, l = sgn * al;
-    double u = h * QPM__RSQRT2_HI;
-    double ue = fma(h, QPM__RSQRT2_HI, -u) + h * QPM__RSQRT2_LO;
-    return 0.5 * erfc(u) - na * (l + QPM__SQRT2 * ue);
+    int p = (z >= QPM__RZ1) + (z >= QPM__RZ2) + (z >= QPM__RZ3);
+    double u = fma(-qpm__rtab[0][p], z, qpm__rtab[1][p]) * rz * QPM__RINVH;
+    double g = qpm__rtab[2 + QPM__RDEG][p];
+    for (int k = QPM__RDEG - 1; k >= 0; k--)
+        g = fma(g, u, qpm__rtab[2 + k][p]);
+    return 4.0 * rz * g;
 }
+
+static inline double mills(double z)
+{
+    z = fmin(z, QPM__RZMAX);
+    return mills_r(z, 1.0 / (z + 4.0));
+}
+
 
 /* ---- Mills ratio difference --------------------------------------------- */
 
@@ -72,7 +82,7 @@ static double mills_diff_cf(double z1, double s, int nterms)
 }
 
 /* Mills ratio R(z) and R'(z) for 0 <= z: by the continued fraction for z >= 2
- * (R' = -T_1 R, no cancellation), else from erfc and exp. */
+ * (R' = -T_1 R, no cancellation), else from the polynomial. */
 static void mills_and_slope(double z, double *r, double *dr)
 {
     if (z >= 2.0) {
@@ -86,7 +96,7 @@ static void mills_and_slope(double z, double *r, double *dr)
         *dr = -t * rr;
         return;
     }
-    double rr = 0.5 * erfc(z * QPM__RSQRT2_HI) / (QPM__RSQRT2PI * exp(-0.5 * z * z));
+    double rr = mills(z);
     *r = rr;
     *dr = z * rr - 1.0;
 }
@@ -210,13 +220,13 @@ static void black_one(int model, int inverse, double u, double K, double T, doub
     double rs = 1.0 / s;
     double m = y * rs, t = 0.5 * s;
     double a1 = m - t, a1e = two_sum_err(m, -t, a1);
-    double a2 = m + t, a2e = two_sum_err(m, t, a2);
+    double a2 = m + t;
     int xpos = x > 0.0;
     double small = xpos ? K : F, big = xpos ? F : K;
     double n1 = npdf_dd(a1, a1e);
     double n2 = n1 * (small / big);
-    double p1 = ncdf_tail_dd(a1, a1e, n1); /* N(-|a1|) */
-    double p2 = ncdf_tail_dd(a2, a2e, n2); /* N(-a2), a2 > 0 */
+    double p1 = n1 * mills(fabs(a1)); /* N(-|a1|) */
+    double p2 = n2 * mills(a2);       /* N(-a2), a2 > 0 */
     double P1 = a1 >= 0.0 ? p1 : 1.0 - p1; /* N(-a1) */
     double A1 = a1 >= 0.0 ? 1.0 - p1 : p1; /* N(a1) */
     double first = small * P1;
@@ -279,8 +289,7 @@ static double bachelier_q(double z)
         mills_and_slope(z, &r, &dr);
         return -dr;
     }
-    double r = 0.5 * erfc(z * QPM__RSQRT2_HI) / (QPM__RSQRT2PI * exp(-0.5 * z * z));
-    return 1.0 - z * r;
+    return 1.0 - z * mills(z);
 }
 
 static void bachelier_one(double F, double K, double T, double r, double sigma, double phi,
@@ -313,7 +322,7 @@ static void bachelier_one(double F, double K, double T, double r, double sigma, 
     d = diff / s;
     double z = fabs(d);
     nd = QPM__RSQRT2PI * exp(-0.5 * z * z);
-    double tail = 0.5 * erfc(z * QPM__RSQRT2_HI); /* N(-|d|) */
+    double tail = nd * mills(z); /* N(-|d|) */
     double otm = s * nd * bachelier_q(z);
     V = D * ((ix > 0.0 ? ix : 0.0) + otm);
     Nphid = ix > 0.0 ? 1.0 - tail : tail;

@@ -1,6 +1,6 @@
 /* AVX2+FMA kernel of the Black family: four options per step, the same
  * formulation and the same order of operations as the scalar reference in
- * black.c, with glibc's vector exp, log and erfc (libmvec).  Lanes in the
+ * black.c, with inline vector exp, expm1, log and Mills ratio.  Lanes in the
  * rare special regions (T = 0 or sigma = 0, or Black terms that cancel by
  * more than QPM__LMAX) are handed to the scalar reference, so they are
  * bit-identical to the scalar kernel.  Bachelier jobs run the scalar kernel.
@@ -10,10 +10,8 @@
 #include <string.h>
 
 #include "black.h"
+#include "mills_table.h"
 
-/* glibc libmvec, AVX2 variants (x86_64 vector ABI). */
-__m256d _ZGVdN4v_erfc(__m256d x);
-__m256d _ZGVdN4v_expm1(__m256d x);
 
 #define V4 __m256d
 #define ADD _mm256_add_pd
@@ -120,14 +118,67 @@ static inline V4 npdf_dd(V4 ah, V4 al)
     return MUL(MUL(SET1(QPM__RSQRT2PI), ex), SUB(SET1(1.0), MUL(SET1(0.5), e)));
 }
 
-static inline V4 ncdf_tail_dd(V4 ah, V4 al, V4 na)
+/* expm1(x) for |x| < 1 (other lanes: garbage, not used): x = k ln2 + r with
+ * k in {-1, 0, 1}, e^r - 1 by its Taylor series to r^13 (no cancellation),
+ * expm1 = (2^k - 1) + 2^k (e^r - 1).  Within about 2 ulp. */
+static inline V4 vexpm1_small(V4 x)
 {
-    V4 sgn = SEL(LT(ah, _mm256_setzero_pd()), SET1(-1.0), SET1(1.0));
-    V4 h = MUL(sgn, ah), l = MUL(sgn, al);
-    V4 u = MUL(h, SET1(QPM__RSQRT2_HI));
-    V4 ue = ADD(_mm256_fmsub_pd(h, SET1(QPM__RSQRT2_HI), u), MUL(h, SET1(QPM__RSQRT2_LO)));
-    V4 er = _ZGVdN4v_erfc(u);
-    return SUB(MUL(SET1(0.5), er), MUL(na, ADD(l, MUL(SET1(QPM__SQRT2), ue))));
+    V4 k = _mm256_round_pd(MUL(x, SET1(0x1.71547652b82fep+0)),
+                           _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    k = _mm256_max_pd(_mm256_min_pd(k, SET1(1.0)), SET1(-1.0));
+    V4 r = _mm256_fnmadd_pd(k, SET1(0x1.62e42fefa39efp-1), x);
+    r = _mm256_fnmadd_pd(k, SET1(0x1.abc9e3b39803fp-56), r);
+    V4 p = SET1(1.0 / 6227020800.0);
+    p = _mm256_fmadd_pd(p, r, SET1(1.0 / 479001600.0));
+    p = _mm256_fmadd_pd(p, r, SET1(1.0 / 39916800.0));
+    p = _mm256_fmadd_pd(p, r, SET1(1.0 / 3628800.0));
+    p = _mm256_fmadd_pd(p, r, SET1(1.0 / 362880.0));
+    p = _mm256_fmadd_pd(p, r, SET1(1.0 / 40320.0));
+    p = _mm256_fmadd_pd(p, r, SET1(1.0 / 5040.0));
+    p = _mm256_fmadd_pd(p, r, SET1(1.0 / 720.0));
+    p = _mm256_fmadd_pd(p, r, SET1(1.0 / 120.0));
+    p = _mm256_fmadd_pd(p, r, SET1(1.0 / 24.0));
+    p = _mm256_fmadd_pd(p, r, SET1(1.0 / 6.0));
+    p = _mm256_fmadd_pd(p, r, SET1(0.5));
+    p = MUL(_mm256_fmadd_pd(p, r, SET1(1.0)), r); /* e^r - 1 */
+    V4 two_k = _mm256_blendv_pd(SET1(1.0), _mm256_blendv_pd(SET1(0.5), SET1(2.0), GT(k, SET1(0.0))),
+                                _mm256_cmp_pd(k, SET1(0.0), _CMP_NEQ_OQ));
+    return _mm256_fmadd_pd(two_k, p, SUB(two_k, SET1(1.0)));
+}
+
+/* Mills ratio, as mills() in black.c: the four pieces' coefficients sit in
+ * one register per row and each lane picks its piece with a permute. */
+static inline V4 vmills(V4 z)
+{
+    z = _mm256_min_pd(z, SET1(QPM__RZMAX));
+    __m256i idx = _mm256_sub_epi64(
+        _mm256_sub_epi64(_mm256_setzero_si256(), _mm256_castpd_si256(GE(z, SET1(QPM__RZ1)))),
+        _mm256_add_epi64(_mm256_castpd_si256(GE(z, SET1(QPM__RZ2))),
+                         _mm256_castpd_si256(GE(z, SET1(QPM__RZ3)))));
+    /* 32-bit permute indices 2p, 2p+1 for each 64-bit lane */
+    __m256i two = _mm256_slli_epi64(idx, 1);
+    __m256i perm = _mm256_or_si256(_mm256_or_si256(two, _mm256_slli_epi64(two, 32)),
+                                   _mm256_set1_epi64x(1LL << 32));
+#define ROW(k) _mm256_castps_pd(_mm256_permutevar8x32_ps( \
+        _mm256_castpd_ps(_mm256_load_pd(qpm__rtab[k])), perm))
+    V4 rz = DIV(SET1(1.0), ADD(z, SET1(4.0)));
+    V4 u = MUL(MUL(_mm256_fnmadd_pd(ROW(0), z, ROW(1)), rz), SET1(QPM__RINVH));
+    V4 g = ROW(15);
+    g = _mm256_fmadd_pd(g, u, ROW(14));
+    g = _mm256_fmadd_pd(g, u, ROW(13));
+    g = _mm256_fmadd_pd(g, u, ROW(12));
+    g = _mm256_fmadd_pd(g, u, ROW(11));
+    g = _mm256_fmadd_pd(g, u, ROW(10));
+    g = _mm256_fmadd_pd(g, u, ROW(9));
+    g = _mm256_fmadd_pd(g, u, ROW(8));
+    g = _mm256_fmadd_pd(g, u, ROW(7));
+    g = _mm256_fmadd_pd(g, u, ROW(6));
+    g = _mm256_fmadd_pd(g, u, ROW(5));
+    g = _mm256_fmadd_pd(g, u, ROW(4));
+    g = _mm256_fmadd_pd(g, u, ROW(3));
+    g = _mm256_fmadd_pd(g, u, ROW(2));
+#undef ROW
+    return MUL(MUL(SET1(4.0), rz), g);
 }
 
 static inline V4 load_d(const double *p, size_t stride, size_t i)
@@ -144,153 +195,234 @@ static inline V4 load_phi(const int32_t *p, size_t stride, size_t i)
     return SEL(GT(d, _mm256_setzero_pd()), SET1(1.0), SET1(-1.0));
 }
 
+/* ---- eight lanes as two interleaved AVX2 registers ---------------------
+ * One chain of dependent operations per option is long (exp, log and the
+ * Mills-ratio polynomials run one after the other); two independent
+ * registers per step give the out-of-order core two chains to overlap. */
+typedef struct {
+    V4 a, b;
+} V;
+
+#define VBIN(name, intr)                                                                   \
+    static inline V name(V x, V y) { return (V){intr(x.a, y.a), intr(x.b, y.b)}; }
+VBIN(vadd, _mm256_add_pd)
+VBIN(vsub, _mm256_sub_pd)
+VBIN(vmul, _mm256_mul_pd)
+VBIN(vdiv, _mm256_div_pd)
+VBIN(vand, _mm256_and_pd)
+VBIN(vor, _mm256_or_pd)
+VBIN(vxor, _mm256_xor_pd)
+VBIN(vandnot, _mm256_andnot_pd)
+#define VCMP(name, pred)                                                                   \
+    static inline V name(V x, V y)                                                         \
+    {                                                                                      \
+        return (V){_mm256_cmp_pd(x.a, y.a, pred), _mm256_cmp_pd(x.b, y.b, pred)};          \
+    }
+VCMP(vgt, _CMP_GT_OQ)
+VCMP(vge, _CMP_GE_OQ)
+VCMP(vlt, _CMP_LT_OQ)
+VCMP(vngt, _CMP_NGT_UQ)
+VCMP(vnge, _CMP_NGE_UQ)
+VCMP(vnle, _CMP_NLE_UQ)
+#define VUN(name, fn)                                                                      \
+    static inline V name(V x) { return (V){fn(x.a), fn(x.b)}; }
+VUN(vexp8, vexp)
+VUN(vlog8, vlog)
+VUN(vmills8, vmills)
+VUN(vexpm1_8, vexpm1_small)
+VUN(vabs8, vabs)
+VUN(vsqrt8, _mm256_sqrt_pd)
+
+static inline V vset(double x) { return (V){SET1(x), SET1(x)}; }
+static inline V vsel(V m, V t, V f) { return (V){SEL(m.a, t.a, f.a), SEL(m.b, t.b, f.b)}; }
+static inline V vfma(V x, V y, V z)
+{
+    return (V){_mm256_fmadd_pd(x.a, y.a, z.a), _mm256_fmadd_pd(x.b, y.b, z.b)};
+}
+static inline V vfms(V x, V y, V z)
+{
+    return (V){_mm256_fmsub_pd(x.a, y.a, z.a), _mm256_fmsub_pd(x.b, y.b, z.b)};
+}
+static inline V vneg(V x) { return vxor(x, vset(-0.0)); }
+static inline int vmask(V m) { return _mm256_movemask_pd(m.a) | (_mm256_movemask_pd(m.b) << 4); }
+static inline V vload(const double *p, size_t stride, size_t i)
+{
+    return (V){load_d(p, stride, i), load_d(p, stride, i + 4)};
+}
+static inline V vload_phi(const int32_t *p, size_t stride, size_t i)
+{
+    return (V){load_phi(p, stride, i), load_phi(p, stride, i + 4)};
+}
+static inline void vstore(double *p, V x)
+{
+    _mm256_storeu_pd(p, x.a);
+    _mm256_storeu_pd(p + 4, x.b);
+}
+static inline V vtwo_sum_err(V a, V b, V s) { return (V){two_sum_err(a.a, b.a, s.a), two_sum_err(a.b, b.b, s.b)}; }
+
+static inline V vnpdf_dd(V ah, V al)
+{
+    V p = vmul(ah, ah);
+    V e = vadd(vfms(ah, ah, p), vmul(vmul(vset(2.0), ah), al));
+    V ex = vexp8(vmul(vset(-0.5), p));
+    return vmul(vmul(vset(QPM__RSQRT2PI), ex), vsub(vset(1.0), vmul(vset(0.5), e)));
+}
+
 /* Output groups a block computes only when asked for. */
 #define NEED(o) (1u << (o))
 
-/* Four options; returns the mask of lanes the scalar path must redo.  The
+/* Eight options.  Returns -1 when the results went straight to the outputs,
+ * else the mask of lanes the scalar path must redo (results are in tmp).  The
  * operations mirror black_one() in black.c one for one. */
 static inline __attribute__((always_inline)) int
-block4(int model, int inverse, unsigned need, V4 u, V4 K, V4 T, V4 r, V4 q, V4 sig, V4 phi,
-       V4 D, V4 Dq, V4 DqD, V4 res[QPM__NOUT])
+block8(int model, int inverse, unsigned need, V u, V K, V T, V r, V q, V sig, V phi, V D, V Dq,
+       V DqD, double *const *out, size_t i, int full, double tmp[QPM__NOUT][8])
 {
-    const V4 zero = _mm256_setzero_pd(), one = SET1(1.0), half = SET1(0.5);
-    const V4 neg = SET1(-0.0);
-    V4 S = u, F, x;
-    V4 rS = DIV(one, S);
-    V4 qt = DIV(S, K);
-    V4 rem = _mm256_fmadd_pd(_mm256_xor_pd(qt, neg), K, S);
+    const V zero = vset(0.0), one = vset(1.0), half = vset(0.5);
+    V S = u, F, x;
+    V rS = vdiv(one, S);
+    V qt = vdiv(S, K);
+    V rem = vfma(vneg(qt), K, S);
     if (model == QPM__BSM) {
-        x = ADD(ADD(vlog(qt), MUL(rem, rS)), MUL(SUB(r, q), T));
-        F = MUL(S, DqD);
+        x = vadd(vadd(vlog8(qt), vmul(rem, rS)), vmul(vsub(r, q), T));
+        F = vmul(S, DqD);
     } else {
         q = r;
-        x = ADD(vlog(qt), MUL(rem, rS));
+        x = vadd(vlog8(qt), vmul(rem, rS));
         F = S;
     }
-    V4 sqrtT = _mm256_sqrt_pd(T), s = MUL(sig, sqrtT);
-    V4 y = vabs(x);
-    V4 special = _mm256_or_pd(_mm256_cmp_pd(s, zero, _CMP_NGT_UQ), GT(y, MUL(SET1(1e10), s)));
+    V sqrtT = vsqrt8(T), s = vmul(sig, sqrtT);
+    V y = vabs8(x);
+    V special = vor(vngt(s, zero), vgt(y, vmul(vset(1e10), s)));
     /* S/K out of the normal range: the scalar path takes logs separately */
-    special = _mm256_or_pd(special, _mm256_or_pd(_mm256_cmp_pd(qt, SET1(DBL_MIN), _CMP_NGE_UQ),
-                                                 _mm256_cmp_pd(qt, SET1(DBL_MAX), _CMP_NLE_UQ)));
-    V4 rs = DIV(one, s);
-    V4 m = MUL(y, rs), t = MUL(half, s);
-    V4 mt = _mm256_xor_pd(t, neg);
-    V4 a1 = SUB(m, t), a1e = two_sum_err(m, mt, a1);
-    V4 a2 = ADD(m, t), a2e = two_sum_err(m, t, a2);
-    V4 xpos = GT(x, zero);
-    V4 small = SEL(xpos, K, F), big = SEL(xpos, F, K);
-    V4 n1 = npdf_dd(a1, a1e);
-    V4 n2 = MUL(n1, DIV(small, big));
-    V4 p1 = ncdf_tail_dd(a1, a1e, n1);
-    V4 p2 = ncdf_tail_dd(a2, a2e, n2);
-    V4 a1pos = GE(a1, zero);
-    V4 P1 = SEL(a1pos, p1, SUB(one, p1));
-    V4 A1 = SEL(a1pos, SUB(one, p1), p1);
-    V4 first = MUL(small, P1);
-    V4 otm = SUB(first, MUL(big, p2));
-    V4 hard = _mm256_andnot_pd(special,
-                               _mm256_cmp_pd(MUL(otm, SET1(QPM__LMAX)), first, _CMP_NGT_UQ));
-    int hmask = _mm256_movemask_pd(hard);
+    special = vor(special, vor(vnge(qt, vset(DBL_MIN)), vnle(qt, vset(DBL_MAX))));
+    /* Lanes for the scalar path are known here: write straight to the
+     * outputs when there are none, else to tmp for patching. */
+    int smask = vmask(special);
+    int direct = smask == 0 && full;
+#define PUT(o, v)                                                                          \
+    do {                                                                                   \
+        if (need & NEED(o))                                                                \
+            vstore(direct ? out[o] + i : tmp[o], (v));                                     \
+    } while (0)
+    V rs = vdiv(one, s);
+    V m = vmul(y, rs), t = vmul(half, s);
+    V a1 = vsub(m, t), a1e = vtwo_sum_err(m, vneg(t), a1);
+    V a2 = vadd(m, t);
+    V xpos = vgt(x, zero);
+    V small = vsel(xpos, K, F), big = vsel(xpos, F, K);
+    V n1 = vnpdf_dd(a1, a1e);
+    V n2 = vmul(n1, vdiv(small, big));
+    V p1 = vmul(n1, vmills8(vabs8(a1)));
+    V p2 = vmul(n2, vmills8(a2));
+    V a1pos = vge(a1, zero);
+    V P1 = vsel(a1pos, p1, vsub(one, p1));
+    V A1 = vsel(a1pos, vsub(one, p1), p1);
+    V first = vmul(small, P1);
+    V otm = vsub(first, vmul(big, p2));
+    V hard = vandnot(special, vngt(vmul(otm, vset(QPM__LMAX)), first));
+    int hmask = vmask(hard);
     if (hmask != 0) {
         /* Rare: the two Black terms cancel; take the Mills-ratio difference
          * lane by lane, exactly as the scalar path does. */
-        double a1v[4], sv[4], dv[4];
-        _mm256_storeu_pd(a1v, a1);
-        _mm256_storeu_pd(sv, s);
-        for (int j = 0; j < 4; j++)
+        double a1v[8], sv[8], dv[8];
+        vstore(a1v, a1);
+        vstore(sv, s);
+        for (int j = 0; j < 8; j++)
             dv[j] = hmask & (1 << j) ? qpm__mills_diff(a1v[j], sv[j]) : 0.0;
-        otm = SEL(hard, MUL(MUL(small, n1), _mm256_loadu_pd(dv)), otm);
+        otm = vsel(hard, vmul(vmul(small, n1), vload(dv, 1, 0)), otm);
     }
 
-    V4 Nd1 = SEL(xpos, SUB(one, p2), P1);
-    V4 Nmd1 = SEL(xpos, p2, A1);
-    V4 Nd2 = SEL(xpos, A1, p2);
-    V4 Nmd2 = SEL(xpos, P1, SUB(one, p2));
-    V4 nd1 = SEL(xpos, n2, n1);
-    V4 d1 = SEL(xpos, a2, _mm256_xor_pd(a1, neg));
-    V4 d2 = SEL(xpos, a1, _mm256_xor_pd(a2, neg));
-    V4 call = GT(phi, zero);
-    V4 Nphid1 = SEL(call, Nd1, Nmd1), Nphid2 = SEL(call, Nd2, Nmd2);
-    V4 fk = SUB(F, K);
-    if (model == QPM__BSM)
-        fk = SEL(LT(y, one), MUL(K, _ZGVdN4v_expm1(x)), fk);
-    V4 intrinsic = SEL(GT(MUL(phi, x), zero), MUL(phi, fk), zero);
-    V4 V = MUL(D, ADD(intrinsic, otm));
-    V4 delta = MUL(MUL(phi, Dq), Nphid1);
-    V4 dens = MUL(Dq, nd1);
-    V4 rsqT = MUL(sig, rs);
-    V4 rsig = MUL(sqrtT, rs);
-    V4 vega = MUL(MUL(S, dens), sqrtT);
-    res[QPM__O_DELTA] = delta;
-    res[QPM__O_VEGA] = vega;
+    V Nd1 = vsel(xpos, vsub(one, p2), P1);
+    V Nmd1 = vsel(xpos, p2, A1);
+    V Nd2 = vsel(xpos, A1, p2);
+    V Nmd2 = vsel(xpos, P1, vsub(one, p2));
+    V nd1 = vsel(xpos, n2, n1);
+    V d1 = vsel(xpos, a2, vneg(a1));
+    V d2 = vsel(xpos, a1, vneg(a2));
+    V call = vgt(phi, zero);
+    V Nphid1 = vsel(call, Nd1, Nmd1), Nphid2 = vsel(call, Nd2, Nmd2);
+    V fk = vsub(F, K);
+    if (model == QPM__BSM && vmask(vlt(y, one)) != 0)
+        fk = vsel(vlt(y, one), vmul(K, vexpm1_8(x)), fk);
+    V intrinsic = vsel(vgt(vmul(phi, x), zero), vmul(phi, fk), zero);
+    V Vu = vmul(D, vadd(intrinsic, otm));
+    V delta = vmul(vmul(phi, Dq), Nphid1);
+    V dens = vmul(Dq, nd1);
+    V rsqT = vmul(sig, rs);
+    V rsig = vmul(sqrtT, rs);
+    V vega = vmul(vmul(S, dens), sqrtT);
+    PUT(QPM__O_DELTA, delta);
+    PUT(QPM__O_VEGA, vega);
     if (need & NEED(QPM__O_GAMMA))
-        res[QPM__O_GAMMA] = MUL(MUL(dens, rs), rS);
+        PUT(QPM__O_GAMMA, vmul(vmul(dens, rs), rS));
     if (need & NEED(QPM__O_THETA))
-        res[QPM__O_THETA] = SUB(SUB(MUL(r, V), MUL(MUL(S, dens), MUL(MUL(half, sig), rsqT))),
-                                MUL(MUL(SUB(r, q), S), delta));
+        PUT(QPM__O_THETA, vsub(vsub(vmul(r, Vu), vmul(vmul(S, dens), vmul(vmul(half, sig), rsqT))),
+                               vmul(vmul(vsub(r, q), S), delta)));
     if (model == QPM__BSM) {
         if (need & NEED(QPM__O_RHO))
-            res[QPM__O_RHO] = MUL(MUL(MUL(MUL(phi, K), T), D), Nphid2);
+            PUT(QPM__O_RHO, vmul(vmul(vmul(vmul(phi, K), T), D), Nphid2));
         if (need & NEED(QPM__O_RHO_Q))
-            res[QPM__O_RHO_Q] = MUL(MUL(MUL(MUL(_mm256_xor_pd(phi, neg), S), T), Dq), Nphid1);
+            PUT(QPM__O_RHO_Q, vmul(vmul(vmul(vmul(vneg(phi), S), T), Dq), Nphid1));
     } else {
-        res[QPM__O_RHO] = MUL(_mm256_xor_pd(T, neg), V);
-        res[QPM__O_RHO_Q] = zero;
+        PUT(QPM__O_RHO, vmul(vneg(T), Vu));
+        PUT(QPM__O_RHO_Q, zero);
     }
     if (need & NEED(QPM__O_VANNA))
-        res[QPM__O_VANNA] = MUL(MUL(_mm256_xor_pd(dens, neg), d2), rsig);
+        PUT(QPM__O_VANNA, vmul(vmul(vneg(dens), d2), rsig));
     if (need & NEED(QPM__O_VOLGA))
-        res[QPM__O_VOLGA] = MUL(MUL(MUL(vega, d1), d2), rsig);
+        PUT(QPM__O_VOLGA, vmul(vmul(vmul(vega, d1), d2), rsig));
     if (need & NEED(QPM__O_CHARM)) {
-        V4 br = SUB(MUL(SUB(r, q), rs), MUL(MUL(half, d2), MUL(rsqT, rsqT)));
-        res[QPM__O_CHARM] = SUB(MUL(q, delta), MUL(dens, br));
+        V br = vsub(vmul(vsub(r, q), rs), vmul(vmul(half, d2), vmul(rsqT, rsqT)));
+        PUT(QPM__O_CHARM, vsub(vmul(q, delta), vmul(dens, br)));
     }
-    res[QPM__O_PRICE_USD] = V;
+    PUT(QPM__O_PRICE_USD, Vu);
     if (inverse) {
-        V4 rF = model == QPM__BSM ? DIV(one, F) : rS;
-        res[QPM__O_PRICE] = MUL(V, rF);
-        res[QPM__O_DELTA_COIN] = MUL(MUL(MUL(phi, D), MUL(K, rF)), Nphid2);
+        V rF = model == QPM__BSM ? vdiv(one, F) : rS;
+        PUT(QPM__O_PRICE, vmul(Vu, rF));
+        if (need & NEED(QPM__O_DELTA_COIN))
+            PUT(QPM__O_DELTA_COIN, vmul(vmul(vmul(phi, D), vmul(K, rF)), Nphid2));
     } else {
-        res[QPM__O_PRICE] = V;
-        res[QPM__O_DELTA_COIN] = MUL(MUL(phi, D), Nphid1);
+        PUT(QPM__O_PRICE, Vu);
+        PUT(QPM__O_DELTA_COIN, vmul(vmul(phi, D), Nphid1));
     }
-    return _mm256_movemask_pd(special);
+#undef PUT
+    return direct ? -1 : smask;
 }
 
 static inline __attribute__((always_inline)) void run(const qpm__bjob *job, size_t begin,
                                                       size_t end, int model, int inverse)
 {
     const int uniform = job->st == 0 && job->sr == 0 && job->sq == 0;
-    V4 Dpre = _mm256_setzero_pd(), Dqpre = Dpre, DqDpre = Dpre;
+    V Dpre = vset(0.0), Dqpre = Dpre, DqDpre = Dpre;
     if (uniform) {
         double T = job->t[0], r = job->r[0], q = model == QPM__BSM ? job->q[0] : job->r[0];
-        Dpre = vexp(SET1(-r * T));
-        Dqpre = model == QPM__BSM ? vexp(SET1(-q * T)) : Dpre;
-        DqDpre = DIV(Dqpre, Dpre);
+        Dpre = vexp8(vset(-r * T));
+        Dqpre = model == QPM__BSM ? vexp8(vset(-q * T)) : Dpre;
+        DqDpre = vdiv(Dqpre, Dpre);
     }
     double *const *out = job->out;
     unsigned need = 0;
     for (int o = 0; o < QPM__NOUT; o++)
         if (out[o] != NULL)
             need |= NEED(o);
-    for (size_t i = begin; i < end; i += 4) {
-        size_t nv = end - i < 4 ? end - i : 4;
-        V4 u, K, T, r, q, sig, phi;
-        if (nv == 4) {
-            u = load_d(job->u, job->su, i);
-            K = load_d(job->k, job->sk, i);
-            T = load_d(job->t, job->st, i);
-            r = load_d(job->r, job->sr, i);
-            q = load_d(job->q, job->sq, i);
-            sig = load_d(job->sig, job->ssig, i);
-            phi = load_phi(job->type, job->stype, i);
+    for (size_t i = begin; i < end; i += 8) {
+        size_t nv = end - i < 8 ? end - i : 8;
+        V u, K, T, r, q, sig, phi;
+        if (nv == 8) {
+            u = vload(job->u, job->su, i);
+            K = vload(job->k, job->sk, i);
+            T = vload(job->t, job->st, i);
+            r = vload(job->r, job->sr, i);
+            q = vload(job->q, job->sq, i);
+            sig = vload(job->sig, job->ssig, i);
+            phi = vload_phi(job->type, job->stype, i);
         } else {
             /* Tail: pad with copies of the last element, so that each lane
              * computes exactly what a full block would. */
-            double bu[4], bk[4], bt[4], br[4], bq[4], bs[4];
-            int32_t bty[4];
-            for (size_t j = 0; j < 4; j++) {
+            double bu[8], bk[8], bt[8], br[8], bq[8], bs[8];
+            int32_t bty[8];
+            for (size_t j = 0; j < 8; j++) {
                 size_t e = i + (j < nv ? j : nv - 1);
                 bu[j] = job->u[e * job->su];
                 bk[j] = job->k[e * job->sk];
@@ -300,31 +432,23 @@ static inline __attribute__((always_inline)) void run(const qpm__bjob *job, size
                 bs[j] = job->sig[e * job->ssig];
                 bty[j] = job->type[e * job->stype];
             }
-            u = _mm256_loadu_pd(bu), K = _mm256_loadu_pd(bk), T = _mm256_loadu_pd(bt);
-            r = _mm256_loadu_pd(br), q = _mm256_loadu_pd(bq), sig = _mm256_loadu_pd(bs);
-            phi = load_phi(bty, 1, 0);
+            u = vload(bu, 1, 0), K = vload(bk, 1, 0), T = vload(bt, 1, 0);
+            r = vload(br, 1, 0), q = vload(bq, 1, 0), sig = vload(bs, 1, 0);
+            phi = vload_phi(bty, 1, 0);
         }
-        V4 D, Dq, DqD;
+        V D, Dq, DqD;
         if (uniform) {
             D = Dpre, Dq = Dqpre, DqD = DqDpre;
         } else {
-            D = vexp(MUL(_mm256_xor_pd(r, SET1(-0.0)), T));
-            Dq = model == QPM__BSM ? vexp(MUL(_mm256_xor_pd(q, SET1(-0.0)), T)) : D;
-            DqD = model == QPM__BSM ? DIV(Dq, D) : D;
+            D = vexp8(vmul(vneg(r), T));
+            Dq = model == QPM__BSM ? vexp8(vmul(vneg(q), T)) : D;
+            DqD = model == QPM__BSM ? vdiv(Dq, D) : D;
         }
-        V4 res[QPM__NOUT];
-        for (int o = 0; o < QPM__NOUT; o++)
-            res[o] = _mm256_setzero_pd();
-        int special = block4(model, inverse, need, u, K, T, r, q, sig, phi, D, Dq, DqD, res);
-        if (special == 0 && nv == 4) {
-            for (int o = 0; o < QPM__NOUT; o++)
-                if (out[o] != NULL)
-                    _mm256_storeu_pd(out[o] + i, res[o]);
-            continue;
-        }
-        double tmp[QPM__NOUT][4];
-        for (int o = 0; o < QPM__NOUT; o++)
-            _mm256_storeu_pd(tmp[o], res[o]);
+        double tmp[QPM__NOUT][8];
+        int special = block8(model, inverse, need, u, K, T, r, q, sig, phi, D, Dq, DqD, out, i,
+                             nv == 8, tmp);
+        if (special < 0)
+            continue; /* written directly */
         for (size_t j = 0; j < nv; j++) {
             if (special & (1 << j)) {
                 size_t e = i + j;

@@ -55,10 +55,11 @@
  *
  * Memory: qpm_cov_create allocates everything the common paths need
  * (3 N x N matrices plus a 256-row block buffer).  The first fit with the
- * constant-correlation target, with PAIRWISE policy, or of prices allocates
- * once more (2 N x N matrices and LAPACK workspace; for prices a returns
- * buffer of (T - 1) x N, grown when a longer T arrives); later calls reuse it.
- * No other call allocates.
+ * constant-correlation target or the PAIRWISE policy allocates, once, four
+ * more N x N matrices, two row blocks and LAPACK workspace;
+ * qpm_cov_fit_prices keeps a (T - 1) x N returns buffer, grown when a longer
+ * T arrives.  No other handle call allocates; the stateless functions below
+ * allocate their own workspace per call.
  *
  * Threads: a handle is used by one thread at a time.  The heavy work runs in
  * the linked BLAS (symmetric rank-k updates), whose own thread count applies

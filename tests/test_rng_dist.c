@@ -25,8 +25,8 @@
 
 static const qpm_rng_kind kinds[] = {QPM_RNG_PCG64DXSM, QPM_RNG_PCG64, QPM_RNG_PCG32};
 #define NKINDS (sizeof kinds / sizeof kinds[0])
-#define BIG 1000000
-#define MID 200000
+#define BIG    1000000
+#define MID    200000
 
 static qpm_rng *make(qpm_rng_kind kind, uint64_t seed)
 {
@@ -85,7 +85,10 @@ static double ks_stat(double *x, size_t n, double (*cdf)(double, const void *), 
     return d;
 }
 
-static double dkw(size_t n) { return sqrt(log(2.0 / 1e-6) / (2.0 * (double)n)); }
+static double dkw(size_t n)
+{
+    return sqrt(log(2.0 / 1e-6) / (2.0 * (double)n));
+}
 
 static void check_ks(double *x, size_t n, double (*cdf)(double, const void *), const void *ctx,
                      const char *what)
@@ -225,7 +228,10 @@ static double gamma_p(double a, double x)
     return 1.0 - exp(lpre) * h;
 }
 
-static double gamma_cdf(double x, const void *ctx) { return gamma_p(*(const double *)ctx, x); }
+static double gamma_cdf(double x, const void *ctx)
+{
+    return gamma_p(*(const double *)ctx, x);
+}
 
 Test(rng_dist, reference_cdfs_agree_with_closed_forms)
 {
@@ -269,8 +275,9 @@ Test(rng_dist, uniforms_have_53_bits_and_the_documented_mapping)
         cr_assert_eq(qpm_rng_uniform(b, 0, NULL), QPM_OK);
         cr_assert_eq(qpm_rng_raw(b, kinds[g] == QPM_RNG_PCG32 ? 64 : 32, raw), QPM_OK);
         for (size_t i = 0; i < 32; i++) {
-            uint64_t k = kinds[g] == QPM_RNG_PCG32 ? ((raw[2 * i] >> 5) << 26) | (raw[2 * i + 1] >> 6)
-                                                   : raw[i] >> 11;
+            uint64_t k = kinds[g] == QPM_RNG_PCG32
+                             ? ((raw[2 * i] >> 5) << 26) | (raw[2 * i + 1] >> 6)
+                             : raw[i] >> 11;
             v[i] = (double)k * 0x1.0p-53;
             cr_assert(v[i] == u[i], "%s: uniform[%zu] does not follow the raw outputs", name, i);
         }
@@ -522,8 +529,8 @@ static void check_poisson(qpm_rng_kind kind, double lambda, uint64_t seed)
         cr_assert(x[i] >= 0.0 && x[i] == floor(x[i]), "lambda %g: %.17g", lambda, x[i]);
     moments m = moments_of(x, n);
     /* mean lambda, se sqrt(lambda/n); variance lambda, se sqrt((lambda + 2 lambda^2)/n) */
-    cr_assert_lt(fabs(m.mean - lambda), 6 * sqrt(lambda / (double)n), "lambda %g: mean %.6f", lambda,
-                 m.mean);
+    cr_assert_lt(fabs(m.mean - lambda), 6 * sqrt(lambda / (double)n), "lambda %g: mean %.6f",
+                 lambda, m.mean);
     cr_assert_lt(fabs(m.var - lambda), 6 * sqrt((lambda + 2 * lambda * lambda) / (double)n),
                  "lambda %g: var %.6f", lambda, m.var);
 

@@ -27,8 +27,14 @@ static u128 parse_u128(const char *s)
     return x;
 }
 
-static uint64_t hi64(u128 x) { return (uint64_t)(x >> 64); }
-static uint64_t lo64(u128 x) { return (uint64_t)x; }
+static uint64_t hi64(u128 x)
+{
+    return (uint64_t)(x >> 64);
+}
+static uint64_t lo64(u128 x)
+{
+    return (uint64_t)x;
+}
 
 static qpm_rng_kind kind_of(const char *name)
 {
@@ -85,8 +91,8 @@ static size_t check_generator(const char *gen, const char *set)
         }
         uint64_t sh, sl, ih, il;
         cr_assert_eq(qpm_rng_get_state(rng, &sh, &sl, &ih, &il), QPM_OK);
-        cr_assert(sh == hi64(want_state) && sl == lo64(want_state),
-                  "%s seed %s %s: state differs", gen, sid, phase);
+        cr_assert(sh == hi64(want_state) && sl == lo64(want_state), "%s seed %s %s: state differs",
+                  gen, sid, phase);
         cr_assert(ih == hi64(want_inc) && il == lo64(want_inc), "%s seed %s %s: inc differs", gen,
                   sid, phase);
 

@@ -17,6 +17,7 @@
  * relative).  p covers 10^-k for k = 1..298, random mantissas, random
  * p in (0, 1), 1/2 +- 2^-j, 1 - 2^-j for j = 2..53, 1 - 10^-k, the AS241
  * region boundaries and their neighbours, and subnormal p. */
+/* clang-format off */
 static const double tab[][3] = {
     {0x0.0000000000001p-1022, -0x1.33bd3f27fcd03p+5, -0x1.4fbc2d49a9696p-49}, /* p = 4.9406564584124654e-324, z = -38.46740561714434625078 */
     {0x0.00000000007e8p-1022, -0x1.32272b3016ccdp+5, -0x1.813253979fd24p-49}, /* p = 9.9998886718268301e-321, z = -38.26912534303265101818 */
@@ -381,6 +382,7 @@ static const double tab[][3] = {
     {0x1.ffffffffffffep-1, 0x1.04074bdbf8864p+3, 0x1.e41478a6a1ebdp-51}, /* p = 0.99999999999999978, z = 8.125890664701906858508 */
     {0x1.fffffffffffffp-1, 0x1.06b48528cea52p+3, -0x1.32faabac16613p-51}, /* p = 0.99999999999999989, z = 8.209536151601386855631 */
 };
+/* clang-format on */
 
 /* |z - (hi + lo)| in units of ulp(hi); z - hi is exact when z is near hi. */
 static double ulp_err(double z, double hi, double lo)
@@ -433,11 +435,11 @@ Test(rng_norm_inv, round_trip_through_erfc)
         double u = (double)(s >> 11) * 0x1.0p-53;
         double p;
         if (i % 3 == 0)
-            p = pow(10.0, -300.0 * u);       /* log-uniform over (1e-300, 1] */
+            p = pow(10.0, -300.0 * u); /* log-uniform over (1e-300, 1] */
         else if (i % 3 == 1)
-            p = u;                           /* uniform */
+            p = u; /* uniform */
         else
-            p = 1.0 - pow(10.0, -16.0 * u);  /* near 1 */
+            p = 1.0 - pow(10.0, -16.0 * u); /* near 1 */
         if (!(p > 0.0 && p < 1.0))
             continue;
         double z = qpm_norm_inv(p);
@@ -445,7 +447,8 @@ Test(rng_norm_inv, round_trip_through_erfc)
         double t = p < 0.5 ? p : 1.0 - p; /* exact for p >= 1/2 */
         double zt = -fabs(z);
         double back = 0.5 * erfc(-zt * M_SQRT1_2);
-        double tol = t * ((zt * zt + 1.0) * 2.0 * 0x1.0p-52 + zt * zt * 0x1.0p-53 + 9.0 * 0x1.0p-53);
+        double tol =
+            t * ((zt * zt + 1.0) * 2.0 * 0x1.0p-52 + zt * zt * 0x1.0p-53 + 9.0 * 0x1.0p-53);
         double err = fabs(back - t);
         if (!(err <= tol))
             cr_assert_fail("p = %.17g: z = %.17g, Phi(z) = %.17g (error %.3g, bound %.3g)", p, z,
@@ -469,8 +472,9 @@ Test(rng_norm_inv, exactly_odd_and_monotone)
     }
     cr_assert(qpm_norm_inv(0.5) == 0.0);
     /* monotone non-decreasing on consecutive doubles across every branch point */
-    const double starts[] = {0.075, 0.25, 0.5, 0.75, 0.925, 1.3887943864964021e-11 /* e^-25 */,
-                             1e-305, 1e-300, 1e-200, 0.3, 1.0 - 0x1.0p-20};
+    const double starts[] = {
+        0.075,  0.25,   0.5,    0.75, 0.925,          1.3887943864964021e-11 /* e^-25 */,
+        1e-305, 1e-300, 1e-200, 0.3,  1.0 - 0x1.0p-20};
     for (size_t j = 0; j < sizeof starts / sizeof starts[0]; j++) {
         double p = starts[j];
         for (int k = 0; k < 2000; k++)

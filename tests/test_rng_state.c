@@ -84,8 +84,11 @@ Test(rng_state, advance_minus_one_steps_back)
 Test(rng_state, advance_is_additive_with_carries)
 {
     /* (hi, lo) pairs whose sums carry from lo into hi and wrap modulo 2^128 */
-    const uint64_t d[][2] = {{0, UINT64_MAX}, {1, 1}, {0x8000000000000000ull, 3},
-                             {UINT64_MAX, 0xFFFFFFFFFFFFFF00ull}, {0x0123456789ABCDEFull, 0xFEDCBA9876543210ull}};
+    const uint64_t d[][2] = {{0, UINT64_MAX},
+                             {1, 1},
+                             {0x8000000000000000ull, 3},
+                             {UINT64_MAX, 0xFFFFFFFFFFFFFF00ull},
+                             {0x0123456789ABCDEFull, 0xFEDCBA9876543210ull}};
     size_t nd = sizeof d / sizeof d[0];
     for (size_t g = 0; g < NKINDS; g++)
         for (size_t i = 0; i < nd; i++)
@@ -175,9 +178,10 @@ Test(rng_state, seeding_forms_agree)
         qpm_rng *c = make(k, 11);
         double junk[3];
         cr_assert_eq(qpm_rng_uniform(c, 3, junk), QPM_OK);
-        cr_assert_eq(qpm_rng_seed(c, 0, 20261126u, k == QPM_RNG_PCG32 ? 0 : 0x2c28fa16a64abf96ull,
-                                  k == QPM_RNG_PCG32 ? 0x0a02bdbf7bb3c0a7ull : 0x8a02bdbf7bb3c0a7ull),
-                     QPM_OK);
+        cr_assert_eq(
+            qpm_rng_seed(c, 0, 20261126u, k == QPM_RNG_PCG32 ? 0 : 0x2c28fa16a64abf96ull,
+                         k == QPM_RNG_PCG32 ? 0x0a02bdbf7bb3c0a7ull : 0x8a02bdbf7bb3c0a7ull),
+            QPM_OK);
         assert_same_state(a, c, "seed in place");
         assert_same_outputs(a, c, 20, "seed in place");
         qpm_rng_kind got;
@@ -197,9 +201,9 @@ Test(rng_state, seeding_forms_agree)
     /* the edge seeds give valid generators with an odd increment */
     for (size_t g = 0; g < NKINDS; g++) {
         qpm_rng *e;
-        cr_assert_eq(qpm_rng_create(&e, NULL, kinds[g], UINT64_MAX, UINT64_MAX, UINT64_MAX,
-                                    UINT64_MAX),
-                     QPM_OK);
+        cr_assert_eq(
+            qpm_rng_create(&e, NULL, kinds[g], UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX),
+            QPM_OK);
         uint64_t il;
         cr_assert_eq(qpm_rng_get_state(e, NULL, NULL, NULL, &il), QPM_OK);
         cr_assert_eq(il & 1u, 1u);

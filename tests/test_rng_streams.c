@@ -148,7 +148,7 @@ Test(rng_streams, neighbouring_streams_are_uncorrelated)
 
 /* ---- the documented parallel pattern ---------------------------------------- */
 
-#define CHUNK 1000
+#define CHUNK  1000
 #define NCHUNK 37
 
 struct mc_ctx {

@@ -76,8 +76,8 @@ typedef enum qpm_rng_kind {
  * (unknown kind, alloc->size too small), QPM_E_NOMEM.  *out is NULL on
  * failure. */
 QPM_API qpm_status qpm_rng_create(qpm_rng **out, const qpm_alloc *alloc, qpm_rng_kind kind,
-                                  uint64_t initstate_hi, uint64_t initstate_lo,
-                                  uint64_t initseq_hi, uint64_t initseq_lo);
+                                  uint64_t initstate_hi, uint64_t initstate_lo, uint64_t initseq_hi,
+                                  uint64_t initseq_lo);
 
 /* Convenience form with a 64-bit seed: the same as pcg-cpp's one-argument
  * engine(seed), that is qpm_rng_create with initstate = seed and the default

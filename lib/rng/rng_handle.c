@@ -4,7 +4,7 @@
 
 /* pcg-cpp's default increment (its one-argument engine(seed) uses it). */
 #define DEFAULT_INC_128 QPM__U128(0x5851F42D4C957F2Dull, 0x14057B7EF767814Full)
-#define DEFAULT_INC_64 0x14057B7EF767814Full
+#define DEFAULT_INC_64  0x14057B7EF767814Full
 
 static int kind_valid(qpm_rng_kind kind)
 {
@@ -75,8 +75,7 @@ qpm_status qpm_rng_create(qpm_rng **out, const qpm_alloc *alloc, qpm_rng_kind ki
     return QPM_OK;
 }
 
-qpm_status qpm_rng_create_seed(qpm_rng **out, const qpm_alloc *alloc, qpm_rng_kind kind,
-                               uint64_t s)
+qpm_status qpm_rng_create_seed(qpm_rng **out, const qpm_alloc *alloc, qpm_rng_kind kind, uint64_t s)
 {
     qpm_status st = create_common(out, alloc, kind);
     if (st != QPM_OK)
@@ -232,4 +231,7 @@ qpm_status qpm_rng_split(qpm_rng **out, const qpm_alloc *alloc, const qpm_rng *p
     return QPM_OK;
 }
 
-double qpm_rng_poisson_max(void) { return QPM_RNG_POISSON_MAX; }
+double qpm_rng_poisson_max(void)
+{
+    return QPM_RNG_POISSON_MAX;
+}

@@ -16,12 +16,12 @@
 __extension__ typedef unsigned __int128 qpm__u128;
 
 #define QPM__U128(hi, lo) (((qpm__u128)(hi) << 64) | (qpm__u128)(lo))
-#define QPM__HI(x) ((uint64_t)((x) >> 64))
-#define QPM__LO(x) ((uint64_t)(x))
+#define QPM__HI(x)        ((uint64_t)((x) >> 64))
+#define QPM__LO(x)        ((uint64_t)(x))
 
 /* LCG multipliers (refdata README section 10). */
 #define QPM__PCG64_MULT QPM__U128(0x2360ED051FC65DA4ull, 0x4385DF649FCCF645ull)
-#define QPM__DXSM_MULT 0xDA942042E4DD58B5ull
+#define QPM__DXSM_MULT  0xDA942042E4DD58B5ull
 #define QPM__PCG32_MULT 6364136223846793005ull
 
 /* Generator state.  For pcg32 only the low 64 bits of state and inc are used

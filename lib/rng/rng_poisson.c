@@ -16,16 +16,27 @@
 
 #include "rng/rng_internal.h"
 
-#define LN_SQRT_2PI 0.9189385332046728
+#define LN_SQRT_2PI  0.9189385332046728
 #define SMALL_LAMBDA 10.0
 
 /* stirlerr(k) for k = 1..15 (40-digit evaluation of the definition, rounded). */
 static const double stirl_tab[16] = {
     0.0,
-    0x1.4c071bcda0a5bp-4, 0x1.52a9b923ea649p-5, 0x1.c579a268d80b3p-6, 0x1.54a2662fd78a9p-6,
-    0x1.10b4e513fcbedp-6, 0x1.c6b167bebdf36p-7, 0x1.85d4d612e4a86p-7, 0x1.552805e7b3076p-7,
-    0x1.2f4871b12ab64p-7, 0x1.10f9d4c0743a7p-7, 0x1.f0593088014f8p-8, 0x1.c7018733aa9c6p-8,
-    0x1.a40514700f36cp-8, 0x1.86076c002d4a7p-8, 0x1.6c08f6f194a10p-8,
+    0x1.4c071bcda0a5bp-4,
+    0x1.52a9b923ea649p-5,
+    0x1.c579a268d80b3p-6,
+    0x1.54a2662fd78a9p-6,
+    0x1.10b4e513fcbedp-6,
+    0x1.c6b167bebdf36p-7,
+    0x1.85d4d612e4a86p-7,
+    0x1.552805e7b3076p-7,
+    0x1.2f4871b12ab64p-7,
+    0x1.10f9d4c0743a7p-7,
+    0x1.f0593088014f8p-8,
+    0x1.c7018733aa9c6p-8,
+    0x1.a40514700f36cp-8,
+    0x1.86076c002d4a7p-8,
+    0x1.6c08f6f194a10p-8,
 };
 
 /* k >= 1 integral. */
@@ -44,7 +55,8 @@ static double bd0(double k, double m)
 {
     double diff = k - m, sum = k + m;
     if (fabs(diff) < 0.1 * sum) {
-        /* with v = (k - m)/(k + m): k log(k/m) + m - k = (k - m) v + 2k sum_{j>=1} v^(2j+1)/(2j+1) */
+        /* with v = (k - m)/(k + m): k log(k/m) + m - k = (k - m) v + 2k sum_{j>=1} v^(2j+1)/(2j+1)
+         */
         double v = diff / sum, v2 = v * v;
         double s = diff * v, ej = 2.0 * k * v;
         for (int j = 1; j < 100; j++) {

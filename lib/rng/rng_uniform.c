@@ -2,11 +2,11 @@
  * kind so that the inner loop keeps the state in registers. */
 #include "rng/rng_internal.h"
 
-#define CHECK_FILL(rng, n, out)                                                               \
-    do {                                                                                      \
-        QPM__CHECK_NULL(rng, "rng");                                                          \
-        if ((n) != 0)                                                                         \
-            QPM__CHECK_NULL(out, "out");                                                      \
+#define CHECK_FILL(rng, n, out)                                                                    \
+    do {                                                                                           \
+        QPM__CHECK_NULL(rng, "rng");                                                               \
+        if ((n) != 0)                                                                              \
+            QPM__CHECK_NULL(out, "out");                                                           \
     } while (0)
 
 qpm_status qpm_rng_raw(qpm_rng *rng, size_t n, uint64_t *out)

@@ -402,7 +402,7 @@ qpm_status qpm_cov_mean(qpm_cov *c, double *out)
 {
     QPM__CHECK_NULL(c, "c");
     QPM__CHECK_NULL(out, "out");
-    if (!c->have_mean || c->nobs == 0)
+    if (c->nobs == 0)
         return qpm__fail(QPM_E_STATE, "no rows: call qpm_cov_fit or qpm_cov_push first");
     double f = c->annualise ? c->periods : 1.0;
     for (size_t i = 0; i < c->n; i++)

@@ -415,7 +415,6 @@ qpm_status qpm__cov_fit_rows(qpm_cov *c, size_t t, const double *x, size_t ld)
     /* From here on the state is rewritten. */
     c->est_ok = 0;
     c->have_mom = c->have_ew = 0;
-    c->have_mean = 1;
     c->nobs = pairwise ? t : kept;
     c->shrink = 0.0;
     for (size_t j = 0; j < n; j++)

@@ -51,8 +51,7 @@ struct qpm_cov {
     double lambda, benchmark, periods;
 
     /* state */
-    size_t nobs;     /* rows behind the state */
-    int have_mean;   /* mean[] valid */
+    size_t nobs;     /* rows behind the state (and mean[] when > 0) */
     int have_mom;    /* mom, a4, v3 valid for the nobs rows */
     int have_ew;     /* EWMA state valid (seeded once nobs >= init_rows) */
     int est_ok;      /* est/shrink valid for the current settings */

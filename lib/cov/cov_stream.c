@@ -28,7 +28,6 @@ qpm_status qpm_cov_reset(qpm_cov *c)
     memset(c->ew, 0, n * n * sizeof(double));
     c->a4 = 0.0;
     c->nobs = 0;
-    c->have_mean = 1;
     c->have_mom = c->have_ew = 1;
     c->est_ok = 0;
     c->shrink = 0.0;
@@ -110,7 +109,6 @@ qpm_status qpm_cov_push(qpm_cov *c, const double *row)
     for (size_t j = 0; j < n; j++)
         c->mean[j] += e[j] / n1;
     c->nobs++;
-    c->have_mean = 1;
     if (c->have_ew) {
         if (c->nobs > c->init_rows) {
             double l = c->lambda, w = 1.0 - l;

@@ -516,3 +516,155 @@ Test(pricing_iv_core, bachelier_bounds_and_discount)
     double vega = sqrt(2.0) * qpm__npdf(4.0 / (12.0 * sqrt(2.0)));
     cr_assert(fabs(s - 12.0) <= 8.0 * EPS * (12.0 + pu / vega), "sigma %.17g", s);
 }
+
+/* ---- batch (vector kernel where the CPU has AVX2+FMA) ------------------------ */
+
+Test(pricing_iv_core, batch_matches_single_calls)
+{
+    /* Every element of the batch must carry the status of the single call,
+     * and a solved volatility within (R) of it (the vector kernel rounds
+     * differently in the last few ulp).  The grid mixes every branch, prices
+     * on the bounds, tiny prices (scalar fallback inside a vector block) and
+     * bad inputs, at positions that cross the blocks of eight. */
+    enum { N = 3000 };
+    static double price[N], Fv[N], Kv[N], Tv[N], rv[N], sb[N], vol[N];
+    static int32_t type[N], st[N];
+    size_t n = 0;
+    unsigned long long seed = 12345;
+    while (n < N) {
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        double u1 = (double)(seed >> 11) * 0x1p-53;
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        double u2 = (double)(seed >> 11) * 0x1p-53;
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        double u3 = (double)(seed >> 11) * 0x1p-53;
+        double F = 1000.0, x = 6.0 * u1 - 3.0, K = F * exp(-x);
+        double T = grid_T[n % (sizeof grid_T / sizeof grid_T[0])];
+        double v = 0.005 * exp(u2 * log(1000.0)); /* 0.5 % .. 500 % */
+        int c = u3 < 0.5;
+        double r = (n % 3 == 0) ? 0.0 : (n % 3 == 1 ? 0.04 : -0.01);
+        double p = exp(-r * T) * qpm__black_price(F, K, T, v, c);
+        if (n % 97 == 5)
+            p = NAN; /* bad input inside a block */
+        if (n % 89 == 7)
+            p = -1.0;
+        if (n % 83 == 3)
+            p = exp(-r * T) * (c ? F : K); /* on the upper bound */
+        price[n] = p, Fv[n] = F, Kv[n] = K, Tv[n] = T, rv[n] = r, vol[n] = v;
+        type[n] = c ? 1 : -1;
+        n++;
+    }
+    size_t fails = qpm__black_implied_vol_batch(N, price, Fv, Kv, Tv, rv, type, sb, st);
+    size_t f2 = 0, nsolved = 0;
+    for (size_t i = 0; i < N; i++) {
+        double s1 = 0.0;
+        qpm_status s = qpm__black_implied_vol_df(price[i], Fv[i], Kv[i], Tv[i], rv[i], type[i] > 0, &s1);
+        cr_assert_eq(st[i], (int32_t)s, "element %zu: batch status %d, single %d", i, st[i], (int)s);
+        if (s != QPM_OK) {
+            f2++;
+            cr_assert(isnan(sb[i]), "element %zu", i);
+            continue;
+        }
+        nsolved++;
+        double pu = price[i] * exp(rv[i] * Tv[i]);
+        double bound = rt_bound(s1, pu, black_vega(Fv[i], Kv[i], Tv[i], s1));
+        cr_assert(fabs(sb[i] - s1) <= 8.0 * bound, "element %zu: batch %.17g single %.17g", i,
+                  sb[i], s1);
+    }
+    cr_assert_eq(fails, f2);
+    cr_assert_gt(nsolved, 1000);
+    cr_log_info("batch vs single calls: %zu solved, %zu rejected", nsolved, f2);
+    /* no status array, undiscounted (r == NULL), n = 0, a short tail */
+    static double s2[N];
+    for (size_t i = 0; i < 13; i++)
+        price[i] = qpm__black_price(Fv[i], Kv[i], Tv[i], vol[i], type[i] > 0);
+    cr_assert_eq(qpm__black_implied_vol_batch(0, price, Fv, Kv, Tv, NULL, type, s2, NULL), 0);
+    size_t f3 = qpm__black_implied_vol_batch(13, price, Fv, Kv, Tv, NULL, type, s2, NULL);
+    for (size_t i = 0; i < 13; i++) {
+        double s1 = 0.0;
+        qpm_status s = qpm__black_implied_vol(price[i], Fv[i], Kv[i], Tv[i], type[i] > 0, &s1);
+        if (s != QPM_OK) {
+            cr_assert(isnan(s2[i]));
+            f3--;
+            continue;
+        }
+        double bound = rt_bound(s1, price[i], black_vega(Fv[i], Kv[i], Tv[i], s1));
+        cr_assert(fabs(s2[i] - s1) <= 8.0 * bound, "element %zu", i);
+    }
+    cr_assert_eq(f3, 0);
+}
+
+Test(pricing_iv_core, batch_golden_every_row)
+{
+    /* The batch on the whole iv_public.csv: the file's criterion and (C). */
+    qt_csv *csv = qt_csv_load("iv_public.csv");
+    size_t n = csv->nrows;
+    cr_assert_leq(n, (size_t)1024);
+    static double price[1024], F[1024], K[1024], T[1024], r[1024], sg[1024];
+    static int32_t type[1024], st[1024];
+    size_t cF = qt_csv_col(csv, "F"), cK = qt_csv_col(csv, "K"), cT = qt_csv_col(csv, "T");
+    size_t cr = qt_csv_col(csv, "r"), cty = qt_csv_col(csv, "type"), cp = qt_csv_col(csv, "price");
+    size_t cst = qt_csv_col(csv, "status"), cs = qt_csv_col(csv, "sigma");
+    size_t cv = qt_csv_col(csv, "vega"), ctol = qt_csv_col(csv, "sigma_tol");
+    for (size_t i = 0; i < n; i++) {
+        F[i] = qt_csv_num(csv, i, cF), K[i] = qt_csv_num(csv, i, cK), T[i] = qt_csv_num(csv, i, cT);
+        r[i] = qt_csv_num(csv, i, cr), price[i] = qt_csv_num(csv, i, cp);
+        type[i] = strcmp(qt_csv_str(csv, i, cty), "call") == 0 ? 1 : -1;
+    }
+    size_t fails = qpm__black_implied_vol_batch(n, price, F, K, T, r, type, sg, st);
+    size_t nerr = 0;
+    double worst = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(qt_csv_str(csv, i, cst), "ok") != 0) {
+            nerr++;
+            cr_assert_eq(st[i], (int32_t)QPM_E_ARBITRAGE, "row %zu", i);
+            cr_assert(isnan(sg[i]));
+            continue;
+        }
+        cr_assert_eq(st[i], (int32_t)QPM_OK, "row %zu: status %d", i, st[i]);
+        double ref = qt_csv_num(csv, i, cs), err = fabs(sg[i] - ref);
+        cr_assert(err <= qt_csv_num(csv, i, ctol), "row %zu", i);
+        double c = EPS * (ref + price[i] / qt_csv_num(csv, i, cv));
+        cr_assert(err <= 8.0 * c, "row %zu: %.2f units", i, err / c);
+        worst = fmax(worst, err / c);
+    }
+    cr_assert_eq(fails, nerr);
+    cr_log_info("batch on iv_public: worst |err|/(eps(sigma + price/vega)) = %.3g", worst);
+    qt_csv_free(csv);
+}
+
+Test(pricing_iv_core, batch_round_trip_grid)
+{
+    /* The dense grid of black_round_trip_grid through the batch: (R) against
+     * the generating volatility, and QPM_E_ARBITRAGE exactly where the
+     * double price sits on a bound. */
+    enum { NMAX = 49 * 9 * 14 * 2 };
+    static double price[NMAX], Fv[NMAX], Kv[NMAX], Tv[NMAX], vol[NMAX], sg[NMAX];
+    static int32_t type[NMAX], st[NMAX];
+    size_t n = 0;
+    for (int ix = -24; ix <= 24; ix++)
+        for (size_t it = 0; it < sizeof grid_T / sizeof grid_T[0]; it++)
+            for (size_t iv = 0; iv < sizeof grid_vol / sizeof grid_vol[0]; iv++)
+                for (int c = 0; c <= 1; c++) {
+                    Fv[n] = 1000.0, Kv[n] = 1000.0 * exp(-0.125 * ix), Tv[n] = grid_T[it];
+                    vol[n] = grid_vol[iv], type[n] = c ? 1 : -1;
+                    price[n] = qpm__black_price(Fv[n], Kv[n], Tv[n], vol[n], c);
+                    n++;
+                }
+    qpm__black_implied_vol_batch(n, price, Fv, Kv, Tv, NULL, type, sg, st);
+    double worst = 0.0;
+    size_t nok = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (on_black_bound(price[i], Fv[i], Kv[i], type[i] > 0) && st[i] == (int32_t)QPM_E_ARBITRAGE)
+            continue;
+        cr_assert_eq(st[i], (int32_t)QPM_OK, "element %zu: status %d", i, st[i]);
+        double bound = rt_bound(vol[i], price[i], black_vega(Fv[i], Kv[i], Tv[i], vol[i]));
+        double err = fabs(sg[i] - vol[i]);
+        cr_assert(err <= 8.0 * bound, "K=%g T=%g vol=%g type=%d: %.2f units", Kv[i], Tv[i], vol[i],
+                  type[i], err / bound);
+        worst = fmax(worst, err / bound);
+        nok++;
+    }
+    cr_assert_gt(nok, 7000);
+    cr_log_info("batch round trip: %zu solved; worst %.3g eps(sigma + price/vega)", nok, worst);
+}

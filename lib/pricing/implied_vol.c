@@ -11,31 +11,34 @@
  * is close to linear in s (1/ln b below, b in the middle, ln(bmax - b)
  * above).  The formulas here were derived and tuned for this library.
  *
- * Accuracy of b: h = x/s, t = s/2, a = -h.  With the scaled form
- *     b = n(0) E [R(a - t) - R(a + t)],  E = exp(-(a^2 + t^2)/2),
- * R the Mills ratio, the difference of Mills ratios is evaluated without
- * cancellation in two regions:
- *   - a - t >= NB_ASYM: asymptotic series of R, summed as differences of
- *     powers P^m - Q^m = (P - Q) sum_j P^j Q^(m-1-j) (all terms positive);
+ * Accuracy of b: h = x/s, t = s/2, a = -h.  With E = exp(-(a^2 + t^2)/2),
+ * which is n(0)^-1 times the vega, and R the Mills ratio,
+ *     b = n(0) E [R(a - t) - R(a + t)]          (a >= t)
+ *     bmax - b = n(0) E [R(t - a) + R(t + a)]   (a < t; bmax = e^{x/2}),
+ * so one exponential and two Mills ratios give b, bmax - b and the vega.  The
+ * difference of Mills ratios cancels when t is small against a or 1; there
+ *   - a - t >= NB_ASYM, t < a/8: asymptotic series of R, summed as
+ *     differences of powers P^m - Q^m = (P - Q) sum_j P^j Q^(m-1-j);
  *   - t < NB_SMALL_T: Taylor series in t, R(a-t) - R(a+t) =
  *     2 sum_{k odd} I_k(a) t^k / k!, I_k(a) = int_0^inf u^k e^{-au-u^2/2} du,
- *     from the recurrence I_{k+1} = k I_{k-1} - a I_k;
- *   - elsewhere the two normal CDFs are subtracted directly; the loss there
- *     is bounded by a few bits because the terms differ by a fixed factor.
- * Rounding of h itself makes b relatively ill-conditioned by ~a^2, exactly
- * compensated in the volatility (d ln b / d ln s ~ a^2), so the implied s
- * is accurate to a few ulp wherever the price determines it. */
+ *     from the recurrence I_{k+1} = k I_{k-1} - a I_k.
+ * Elsewhere the two terms differ by a bounded factor (a few bits at most).
+ * The exponent A = (a^2 + t^2)/2 is formed in double-double.  Rounding of h
+ * itself makes b relatively ill-conditioned by ~a^2, exactly compensated in
+ * the volatility (d ln b / d ln s ~ a^2), so the implied s is accurate to a
+ * few ulp wherever the price determines it.  The solver never forms b where
+ * it could underflow: the lower and upper objectives are evaluated as
+ * ln(n(0)) - A + ln(R difference or sum). */
 #include "pricing/implied_vol.h"
 
 #include <float.h>
 #include <math.h>
 
+#include "core/internal.h"
 #include "pricing/iv_math.h"
 
-#define NB_ASYM 12.0       /* a - t from which the asymptotic series is used */
-#define NB_SMALL_T 0.25    /* t below which the Taylor series in t is used */
-#define NB_SCALED 1.5      /* a - t from which the Mills-ratio form is used */
-#define NB_DIRECT_MAX 37.0 /* a + t up to which N(-(a+t)) is a normal double */
+#define NB_ASYM 12.0    /* a - t from which the asymptotic series is used */
+#define NB_SMALL_T 0.25 /* t below which the Taylor series in t is used */
 
 #define IV_SQRT3 1.7320508075688772
 #define IV_TWO_PI 6.283185307179586
@@ -49,18 +52,16 @@
 #define IV_MAX_ITER_HARD 40
 
 typedef struct nbx {
-    double x;   /* log-moneyness, <= 0 */
-    double ax;  /* |x| */
-    double ex;  /* e^{x/2}: the upper bound of b */
-    double emx; /* e^{-x/2} */
+    double x;  /* log-moneyness, <= 0 */
+    double ax; /* |x| */
+    double ex; /* e^{x/2}: the upper bound of b */
 } nbx;
 
 static void nbx_init(nbx *c, double x)
 {
     c->x = x;
     c->ax = -x;
-    c->ex = exp(0.5 * x);
-    c->emx = exp(-0.5 * x);
+    c->ex = qpm__exp(0.5 * x);
 }
 
 /* R(a - t) - R(a + t) for a - t >= NB_ASYM. */
@@ -84,122 +85,124 @@ static double nb_asym_delta(double a, double t)
     return 2.0 * t * P * Q * sum;
 }
 
-/* R(a - t) - R(a + t) for small t, any a >= 0 below the asymptotic region. */
+/* 1/((k+1)(k+2)) for k = 1, 3, ..., 15 */
+static const double nb_st_inv[8] = {1.0 / 6.0,   1.0 / 20.0,  1.0 / 42.0,  1.0 / 72.0,
+                                    1.0 / 110.0, 1.0 / 156.0, 1.0 / 210.0, 1.0 / 272.0};
+
+/* R(a - t) - R(a + t) for t < NB_SMALL_T, any a >= 0: the terms up to t^17
+ * (the last one is below 2^-56 of the first for t <= 1/4 and every a; a
+ * fixed count keeps the loop free of data-dependent exits). */
 static double nb_small_t_delta(double a, double t)
 {
     double R0 = qpm__mills(a);
-    double Im = R0;            /* I_{k-1} */
-    double I = 1.0 - a * R0;   /* I_k, k = 1 */
-    double t2 = t * t, c = t;  /* c = t^k / k! */
+    double Im = R0;          /* I_{k-1} */
+    double I = 1.0 - a * R0; /* I_k, k = 1 */
+    double y = t * t, c = t; /* c = t^k / k! */
     double sum = I * c;
-    for (int k = 1; k < 41; k += 2) {
-        double I1 = (double)k * Im - a * I;        /* I_{k+1} */
-        double I2 = (double)(k + 1) * I - a * I1;  /* I_{k+2} */
-        c *= t2 / ((double)(k + 1) * (double)(k + 2));
-        double term = I2 * c;
-        sum += term;
+    for (int j = 0; j < 8; j++) {
+        double k = (double)(2 * j + 1);
+        double I1 = k * Im - a * I;        /* I_{k+1} */
+        double I2 = (k + 1.0) * I - a * I1; /* I_{k+2} */
+        c *= y * nb_st_inv[j];
+        sum += I2 * c;
         Im = I1;
         I = I2;
-        if (fabs(term) <= 0x1p-57 * sum)
-            break;
     }
     return 2.0 * sum;
 }
 
-/* a = |x|/s, t = s/2 and A = (a^2 + t^2)/2 as Ahi + Alo, nearly exact: the
- * exponent reaches ~700 where its own rounding would cost ~700 ulp of b. */
-static inline void nb_point(const nbx *c, double s, double *a, double *t, double *Ahi,
-                            double *Alo)
+/* One evaluation point: a = |x|/s, t = s/2, A = (a^2 + t^2)/2.  With
+ * precise != 0 (reference prices) A is formed in double-double as Ahi + Alo:
+ * it reaches ~700, where its own rounding would cost ~700 ulp of b.  The
+ * solver does not need it: an error e A in ln b moves s by about e/2 ulp. */
+typedef struct nbp {
+    double a, t, Ahi, Alo;
+} nbp;
+
+static inline void nb_point(const nbx *c, double s, int precise, nbp *p)
 {
-    double ah = c->ax / s;
+    double ah = c->ax / s, th = 0.5 * s;
+    p->a = ah;
+    p->t = th;
+    if (!precise) {
+        p->Ahi = 0.5 * (ah * ah + th * th);
+        p->Alo = 0.0;
+        return;
+    }
     double al = fma(-ah, s, c->ax) / s; /* |x|/s = ah + al */
-    double th = 0.5 * s;
     double p1, e1, p2, e2, sh, se;
     qpm__two_prod(ah, ah, &p1, &e1);
     qpm__two_prod(th, th, &p2, &e2);
     qpm__two_sum(p1, p2, &sh, &se);
-    *a = ah;
-    *t = th;
-    *Ahi = 0.5 * sh;
-    *Alo = 0.5 * (se + e1 + e2 + 2.0 * ah * al);
+    p->Ahi = 0.5 * sh;
+    p->Alo = 0.5 * (se + e1 + e2 + 2.0 * ah * al);
 }
 
-/* D = R(a - t) - R(a + t) in the cancellation-free regions; 0 if none applies
- * (then a - t < NB_SCALED and t >= NB_SMALL_T, so b is not small). */
-static inline int nb_delta(double a, double t, double *D)
+/* The scaled price at (a, t).  Returns 0 with *D = R(a - t) - R(a + t)
+ * (b = n(0) E D), or 1 with *D = R(t - a) + R(t + a) (bmax - b = n(0) E D). */
+static inline int nb_scaled(double a, double t, double *D)
 {
-    if (a - t >= NB_ASYM) {
+    if (a - t >= NB_ASYM && 8.0 * t < a) {
         *D = nb_asym_delta(a, t);
-        return 1;
+        return 0;
     }
     if (t < NB_SMALL_T) {
         *D = nb_small_t_delta(a, t);
-        return 1;
+        return 0;
     }
-    if (a - t >= NB_SCALED) {
+    if (a >= t) {
         *D = qpm__mills(a - t) - qpm__mills(a + t);
-        return 1;
+        return 0;
     }
-    return 0;
+    *D = qpm__mills(t - a) + qpm__mills(t + a);
+    return 1;
 }
 
-/* The remaining region: difference of the two normal CDFs. */
-static inline double nb_direct(const nbx *c, double a, double t, double e)
+/* b(x, s), bmax - b and E = exp(-(h^2 + t^2)/2) (vega = n(0) E), s > 0. */
+static inline void nb_eval(const nbx *c, double s, int precise, nbp *p, double *b, double *bb,
+                           double *E)
 {
-    if (a + t <= NB_DIRECT_MAX)
-        return c->ex * qpm__ncdf(t - a) - c->emx * qpm__ncdf(-(a + t));
-    return c->ex * qpm__ncdf(t - a) - QPM__IV_INV_SQRT_2PI * e * qpm__mills(a + t);
-}
-
-/* b(x, s) for x <= 0, s > 0; *E = exp(-(h^2 + t^2)/2), vega = n(0) E. */
-static double nb_eval(const nbx *c, double s, double *E)
-{
-    double a, t, Ahi, Alo, D;
-    nb_point(c, s, &a, &t, &Ahi, &Alo);
-    double e = exp(-Ahi) * (1.0 - Alo);
+    double D;
+    nb_point(c, s, precise, p);
+    int upper = nb_scaled(p->a, p->t, &D);
+    double e = qpm__exp(-p->Ahi) * (1.0 - p->Alo);
+    double v = QPM__IV_INV_SQRT_2PI * e * D;
     *E = e;
-    if (nb_delta(a, t, &D))
-        return QPM__IV_INV_SQRT_2PI * e * D;
-    return nb_direct(c, a, t, e);
+    if (upper) {
+        *bb = v;
+        *b = c->ex - v;
+    } else {
+        *b = v;
+        *bb = c->ex - v;
+    }
 }
 
-#define IV_LN_INV_SQRT_2PI (-0.91893853320467274) /* ln(1/sqrt(2 pi)) */
-
-/* ln b(x, s) and u = b'/b, without forming b (which may underflow). */
-static void nb_eval_log(const nbx *c, double s, double *L, double *u)
+/* ln of b (want_upper = 0) or of bmax - b (want_upper = 1), and the ratio
+ * of the vega to that quantity, without forming it (it may underflow). */
+static inline void nb_eval_log(const nbx *c, double s, int want_upper, nbp *p, double *L,
+                               double *u)
 {
-    double a, t, Ahi, Alo, D;
-    nb_point(c, s, &a, &t, &Ahi, &Alo);
-    if (nb_delta(a, t, &D)) {
-        *L = IV_LN_INV_SQRT_2PI - Ahi - Alo + log(D);
+    double D;
+    nb_point(c, s, 0, p);
+    if (nb_scaled(p->a, p->t, &D) == want_upper) {
+        *L = QPM__IV_LN_INV_SQRT_2PI - p->Ahi + log(D);
         *u = 1.0 / D;
         return;
     }
-    double e = exp(-Ahi) * (1.0 - Alo);
-    double b = nb_direct(c, a, t, e);
-    *L = log(b);
-    *u = QPM__IV_INV_SQRT_2PI * e / b;
+    /* the other form: the wanted quantity is bmax minus a smaller one */
+    double e = qpm__exp(-p->Ahi);
+    double q = c->ex - QPM__IV_INV_SQRT_2PI * e * D;
+    *L = log(q);
+    *u = QPM__IV_INV_SQRT_2PI * e / q;
 }
 
-/* bmax - b(x, s) = e^{x/2} N(a - t) + e^{-x/2} N(-(a + t)), no cancellation. */
-static double nb_evalbar(const nbx *c, double s, double *E)
+/* b''/b' and b'''/b' with respect to s at the point p. */
+static inline void nb_ratios(const nbp *p, double s, double *q2, double *q3)
 {
-    double a, t, Ahi, Alo;
-    nb_point(c, s, &a, &t, &Ahi, &Alo);
-    double e = exp(-Ahi) * (1.0 - Alo);
-    *E = e;
-    double T2 = a + t <= NB_DIRECT_MAX ? c->emx * qpm__ncdf(-(a + t))
-                                       : QPM__IV_INV_SQRT_2PI * e * qpm__mills(a + t);
-    return c->ex * qpm__ncdf(a - t) + T2;
-}
-
-/* b''/b' and b'''/b' with respect to s. */
-static inline void nb_ratios(const nbx *c, double s, double *q2, double *q3)
-{
-    double a = c->ax / s, t = 0.5 * s;
-    double r2 = (a - t) * (a + t) / s;
+    double r2 = (p->a - p->t) * (p->a + p->t) / s;
+    double as = p->a / s;
     *q2 = r2;
-    *q3 = r2 * r2 - 3.0 * (a / s) * (a / s) - 0.25;
+    *q3 = r2 * r2 - 3.0 * as * as - 0.25;
 }
 
 /* ---- rational cubic interpolation (Delbourgo-Gregory) ----------------------
@@ -230,11 +233,12 @@ static double rc_r_shape(double dl, double dr, double delta)
     if (convex || concave) {
         double a = delta - dl, b = dr - delta;
         if (a != 0.0 && b != 0.0)
-            r2 = fmax(fabs(b / a), fabs(a / b));
+            r2 = fabs(b / a) > fabs(a / b) ? fabs(b / a) : fabs(a / b);
         else
             r2 = RC_R_MAX;
     }
-    return fmax(RC_R_MIN, fmax(r1, r2));
+    double r = r1 > r2 ? r1 : r2;
+    return r > RC_R_MIN ? r : RC_R_MIN;
 }
 
 /* r matching a given second derivative at the left / right end. */
@@ -253,57 +257,77 @@ static double rc_r_final(double r_fit, double dl, double dr, double delta)
     double r = rc_r_shape(dl, dr, delta);
     if (r_fit == r_fit && r_fit > r) /* NaN-safe */
         r = r_fit;
-    return fmin(r, RC_R_MAX);
+    return r < RC_R_MAX ? r : RC_R_MAX;
 }
 
 /* ---- the solver ---------------------------------------------------------- */
 
 enum { OBJ_LOWER, OBJ_MID, OBJ_UPPER };
 
-/* Solves b(x, s) = beta for s, with betabar = bmax - beta given accurately
- * and lnbeta = ln(beta) (beta itself may have underflowed to 0).  Requires
- * 0 <= beta, 0 < betabar.  Returns s, or NaN if the iteration did not
- * converge. */
-static double black_core(const nbx *c, double beta, double lnbeta, double betabar, int *iters)
+/* One solve of b(x, s) = beta for s, with betabar = bmax - beta given
+ * accurately and lnbeta = ln(beta) when beta may have lost precision to
+ * underflow, NaN otherwise (then ln(beta) is taken where needed); 0 <= beta,
+ * 0 < betabar.  The work is cut into a guess stage and Householder steps, so
+ * a batch can run several solves side by side (their dependency chains are
+ * long and independent: interleaving them keeps the core busy). */
+typedef struct iv_lane {
+    nbx c;
+    double beta, lnbeta, betabar, lnbetabar;
+    double s, lo, hi;
+    int obj, it, state; /* state: IV_RUN, IV_DONE or IV_FAIL */
+} iv_lane;
+
+enum { IV_RUN = 0, IV_DONE = 1, IV_FAIL = 2 };
+
+static void lane_guess(iv_lane *L)
 {
+    const nbx *c = &L->c;
+    const double beta = L->beta, betabar = L->betabar;
+    double lnbeta = L->lnbeta;
     const double ax = c->ax, bmax = c->ex;
     const double s_c = sqrt(2.0 * ax);
     const double v_c = QPM__IV_INV_SQRT_2PI * bmax;
-    double E, q2, q3;
-    double b_c = 0.0;
+    double E, q2, q3, s0;
+    /* at s_c: a = t = s_c/2 and E = e^{x/2}, so b_c = v_c D_c; the tangent
+     * there meets 0 at s_c - D_c and bmax at s_c + sqrt(2 pi) - D_c */
+    double D_c = 0.0;
     if (ax > 0.0)
-        b_c = nb_eval(c, s_c, &E);
+        nb_scaled(0.5 * s_c, 0.5 * s_c, &D_c);
+    const double b_c = v_c * D_c;
 
     int obj;
-    double lo = 0.0, hi = INFINITY, s0;
+    double lo = 0.0, hi = INFINITY;
     if (beta < b_c) {
         hi = s_c;
-        double s_l = s_c - b_c / v_c, b_l = 0.0, v_l = 0.0, lnb_l = -INFINITY;
+        double s_l = s_c - D_c, b_l = 0.0, v_l = 0.0;
+        nbp pl = {0.0, 0.0, 0.0, 0.0};
         if (s_l > 0.0) {
-            double u_l;
-            nb_eval_log(c, s_l, &lnb_l, &u_l);
-            b_l = exp(lnb_l);
-            v_l = b_l * u_l;
+            double bb_l;
+            nb_eval(c, s_l, 0, &pl, &b_l, &bb_l, &E);
+            v_l = QPM__IV_INV_SQRT_2PI * E;
         }
-        if (lnbeta < lnb_l) {
+        if (beta < b_l) { /* beta may have underflowed to 0: still below */
             /* Lower branch: interpolate f(beta), f(s) = 2 pi |x|/sqrt 27 N(-z)^3,
              * z = |x|/(sqrt 3 s), which matches b(s) and its slope as s -> 0. */
             obj = OBJ_LOWER;
             hi = s_l;
+            if (isnan(lnbeta))
+                lnbeta = log(beta);
             double z = ax / (IV_SQRT3 * s_l);
-            double Pz = qpm__ncdf(-z), pz = qpm__npdf(z);
+            double pz = qpm__npdf(z), Pz = pz * qpm__mills(z);
             double f_l = IV_TWO_PI_OVER_SQRT27 * ax * Pz * Pz * Pz;
             double fp = IV_TWO_PI * z * z * Pz * Pz * pz;
             double fpp = -IV_TWO_PI * z * z * Pz * pz * (2.0 * Pz - 2.0 * z * pz - z * z * Pz) / s_l;
-            nb_ratios(c, s_l, &q2, &q3);
+            nb_ratios(&pl, s_l, &q2, &q3);
             double df = fp / v_l;
             double d2f = (fpp - fp * q2) / (v_l * v_l);
             double delta = f_l / b_l;
             double r = rc_r_final(rc_r_right(b_l, delta, 1.0, df, d2f), 1.0, df, delta);
-            double u = beta / b_l;
-            /* f = beta (1 + O(u)) near 0: use logs there, beta may underflow */
-            double lnf = u < 0x1p-40 ? lnbeta : log(rc_eval(u, 1.0 - u, b_l, 0.0, f_l, 1.0, df, r));
-            double zg = -qpm__ninv_approx(exp((lnf - log(IV_TWO_PI_OVER_SQRT27 * ax)) / 3.0));
+            double u = beta / b_l, k = IV_TWO_PI_OVER_SQRT27 * ax;
+            /* N(-z)^3 = f / k; near 0 f = beta (1 + O(u)): logs, beta may underflow */
+            double lnp = u < 0x1p-40 ? lnbeta - log(k)
+                                     : log(rc_eval(u, 1.0 - u, b_l, 0.0, f_l, 1.0, df, r) / k);
+            double zg = -qpm__ninv_approx_ln(lnp / 3.0);
             s0 = ax / (IV_SQRT3 * zg);
         } else {
             obj = OBJ_MID;
@@ -319,13 +343,14 @@ static double black_core(const nbx *c, double beta, double lnbeta, double betaba
         }
     } else {
         lo = s_c;
-        double s_u = s_c + (bmax - b_c) / v_c;
-        double bb_u = nb_evalbar(c, s_u, &E);
+        double s_u = s_c + QPM__IV_SQRT_2PI - D_c;
+        double b_u, bb_u;
+        nbp pu;
+        nb_eval(c, s_u, 0, &pu, &b_u, &bb_u, &E);
         double v_u = QPM__IV_INV_SQRT_2PI * E;
         if (betabar >= bb_u) {
             obj = OBJ_MID;
             hi = s_u;
-            double b_u = bmax - bb_u;
             double h = b_u - b_c;
             double dl = 1.0 / v_c, dr = 1.0 / v_u, delta = (s_u - s_c) / h;
             double r = rc_r_final(rc_r_left(h, delta, dl, dr, 0.0), dl, dr, delta);
@@ -338,15 +363,15 @@ static double black_core(const nbx *c, double beta, double lnbeta, double betaba
              * s^2 = 2 (w^2 + sqrt(w^4 - x^2)). */
             obj = OBJ_UPPER;
             lo = s_u;
-            double t = 0.5 * s_u, a = ax / s_u;
-            double w = sqrt(t * t + a * a);
-            double dw2 = 0.5 * s_u - 2.0 * a * a / s_u;          /* (w^2)' */
-            double d2w2 = 0.5 + 6.0 * a * a / (s_u * s_u);       /* (w^2)'' */
+            double a = pu.a;
+            double w = sqrt(2.0 * pu.Ahi);
+            double dw2 = 0.5 * s_u - 2.0 * a * a / s_u;    /* (w^2)' */
+            double d2w2 = 0.5 + 6.0 * a * a / (s_u * s_u); /* (w^2)'' */
             double wp = dw2 / (2.0 * w);
             double wpp = (d2w2 - 2.0 * wp * wp) / (2.0 * w);
-            double f_u = qpm__ncdf(-w), pw = qpm__npdf(w);
+            double pw = v_u, f_u = pw * qpm__mills(w);
             double fp = -pw * wp, fpp = -pw * (wpp - w * wp * wp);
-            nb_ratios(c, s_u, &q2, &q3);
+            nb_ratios(&pu, s_u, &q2, &q3);
             double df = fp / v_u;
             double d2f = (fpp - fp * q2) / (v_u * v_u);
             double dr = -0.5;
@@ -364,69 +389,85 @@ static double black_core(const nbx *c, double beta, double lnbeta, double betaba
     if (!(s > 0.0) || !isfinite(s))
         s = isfinite(hi) ? 0.5 * (lo + hi) : 2.0 * lo + 1.0;
     else /* a guess at a node may round an ulp outside its interval */
-        s = fmin(fmax(s, lo), hi);
-    int it = 0, converged = 0;
-    while (it < IV_MAX_ITER_HARD) {
-        double nu, h2, h3;
-        nb_ratios(c, s, &q2, &q3);
-        if (obj == OBJ_UPPER) {
-            double bb = nb_evalbar(c, s, &E);
-            double bp = QPM__IV_INV_SQRT_2PI * E;
-            if (bb < betabar)
-                hi = s;
-            else
-                lo = s;
-            double w = bp / bb;
-            nu = log(bb / betabar) / w;
-            h2 = q2 + w;
-            h3 = q3 + 3.0 * q2 * w + 2.0 * w * w;
-        } else if (obj == OBJ_MID) {
-            double b = nb_eval(c, s, &E);
-            double bp = QPM__IV_INV_SQRT_2PI * E;
-            if (b > beta)
-                hi = s;
-            else
-                lo = s;
-            nu = (beta - b) / bp;
-            h2 = q2;
-            h3 = q3;
-        } else {
-            /* objective 1/ln b - 1/ln beta, u = b'/b */
-            double L, u;
-            nb_eval_log(c, s, &L, &u);
-            if (L > lnbeta)
-                hi = s;
-            else
-                lo = s;
-            nu = L * (lnbeta - L) / (lnbeta * u);
-            h2 = q2 - u - 2.0 * u / L;
-            h3 = q3 - 3.0 * q2 * u + 2.0 * u * u - 6.0 * u * (q2 - u) / L + 6.0 * u * u / (L * L);
-        }
-        double ds = nu * (1.0 + 0.5 * h2 * nu) / (1.0 + nu * (h2 + h3 * nu / 6.0));
-        if (!isfinite(ds))
-            ds = nu;
-        double sn = s + ds;
-        it++;
-        if (fabs(ds) <= IV_STEP_TOL * s && sn > 0.0) {
-            s = sn;
-            converged = 1;
-            break;
-        }
-        if (!(sn > lo && sn < hi))
-            sn = isfinite(hi) ? 0.5 * (lo + hi) : 2.0 * lo + 1.0;
-        if (!isfinite(sn) || sn <= 0.0)
-            break;
-        s = sn;
-        if (hi - lo <= 4.0 * DBL_EPSILON * s) {
-            converged = 1;
-            break;
-        }
+        s = s < lo ? lo : s > hi ? hi : s;
+    L->s = s;
+    L->lo = lo;
+    L->hi = hi;
+    L->obj = obj;
+    L->lnbeta = lnbeta;
+    L->lnbetabar = obj == OBJ_UPPER ? log(betabar) : 0.0;
+    L->it = 0;
+    L->state = IV_RUN;
+}
+
+/* One Householder step; sets L->state when the solve has ended. */
+static void lane_step(iv_lane *L)
+{
+    const nbx *c = &L->c;
+    const double beta = L->beta, lnbeta = L->lnbeta, lnbetabar = L->lnbetabar;
+    double s = L->s, lo = L->lo, hi = L->hi;
+    double nu, h2, h3, q2, q3, E;
+    nbp pt;
+    if (L->obj == OBJ_UPPER) {
+        /* objective ln(bmax - beta) - ln(bmax - b), w = b'/(bmax - b) */
+        double Lb, w;
+        nb_eval_log(c, s, 1, &pt, &Lb, &w);
+        nb_ratios(&pt, s, &q2, &q3);
+        if (Lb < lnbetabar)
+            hi = s;
+        else
+            lo = s;
+        nu = (Lb - lnbetabar) / w;
+        h2 = q2 + w;
+        h3 = q3 + 3.0 * q2 * w + 2.0 * w * w;
+    } else if (L->obj == OBJ_MID) {
+        double b, bb;
+        nb_eval(c, s, 0, &pt, &b, &bb, &E);
+        nb_ratios(&pt, s, &q2, &q3);
+        double bp = QPM__IV_INV_SQRT_2PI * E;
+        if (b > beta)
+            hi = s;
+        else
+            lo = s;
+        nu = (beta - b) / bp;
+        h2 = q2;
+        h3 = q3;
+    } else {
+        /* objective 1/ln b - 1/ln beta, u = b'/b */
+        double Lb, u;
+        nb_eval_log(c, s, 0, &pt, &Lb, &u);
+        nb_ratios(&pt, s, &q2, &q3);
+        if (Lb > lnbeta)
+            hi = s;
+        else
+            lo = s;
+        nu = Lb * (lnbeta - Lb) / (lnbeta * u);
+        h2 = q2 - u - 2.0 * u / Lb;
+        h3 = q3 - 3.0 * q2 * u + 2.0 * u * u - 6.0 * u * (q2 - u) / Lb + 6.0 * u * u / (Lb * Lb);
     }
-    if (!converged)
-        s = NAN;
-    if (iters)
-        *iters = it;
-    return s;
+    double ds = nu * (1.0 + 0.5 * h2 * nu) / (1.0 + nu * (h2 + h3 * nu / 6.0));
+    if (!isfinite(ds))
+        ds = nu;
+    double sn = s + ds;
+    L->it++;
+    L->lo = lo;
+    L->hi = hi;
+    if (fabs(ds) <= IV_STEP_TOL * s && sn > 0.0) {
+        L->s = sn;
+        L->state = IV_DONE;
+        return;
+    }
+    if (!(sn > lo && sn < hi))
+        sn = isfinite(hi) ? 0.5 * (lo + hi) : 2.0 * lo + 1.0;
+    if (!isfinite(sn) || sn <= 0.0) {
+        L->state = IV_FAIL;
+        return;
+    }
+    L->s = sn;
+    if (hi - lo <= 4.0 * DBL_EPSILON * sn)
+        L->state = IV_DONE;
+    else if (L->it >= IV_MAX_ITER_HARD)
+        L->state = IV_FAIL;
 }
 
 /* ---- normalised and plain Black prices ------------------------------------ */
@@ -441,18 +482,19 @@ double qpm__normalised_black_call(double x, double s)
     nbx_init(&c, xn);
     if (isinf(s))
         return intrinsic + c.ex;
-    double E;
-    return intrinsic + nb_eval(&c, s, &E);
+    double b, bb, E;
+    nbp p;
+    nb_eval(&c, s, 1, &p, &b, &bb, &E);
+    return intrinsic + b;
 }
 
-/* ln(F/K) with a relative error of a few ulp, also near the money. */
+/* ln(F/K) with a relative error of a few ulp, also near the money: with
+ * q = fl(F/K) and its exact residual F - qK, ln(F/K) = ln q + (F - qK)/(qK). */
 static double log_moneyness(double F, double K)
 {
     double q = F / K;
-    if (q > 0.5 && q < 2.0)
-        return log1p((F - K) / K); /* F - K is exact here (Sterbenz) */
-    if (q > 0.0 && isfinite(q) && q >= DBL_MIN)
-        return log(q);
+    if (q >= DBL_MIN && q <= DBL_MAX)
+        return log(q) + fma(-q, K, F) / (q * K);
     return log(F) - log(K);
 }
 
@@ -469,16 +511,17 @@ double qpm__black_price(double F, double K, double T, double sigma, int is_call)
     double sq = sqrt(F) * sqrt(K);
     if (isinf(s))
         return intrinsic + sq * c.ex;
-    double a, t, Ahi, Alo, D;
-    nb_point(&c, s, &a, &t, &Ahi, &Alo);
-    if (nb_delta(a, t, &D)) {
+    double D;
+    nbp p;
+    nb_point(&c, s, 1, &p);
+    if (nb_scaled(p.a, p.t, &D) == 0) {
         /* sqrt(FK) n(0) E D, scaled so a subnormal result is rounded once */
         int n;
-        double e = qpm__exp_neg_scaled(Ahi, Alo, &n);
+        double e = qpm__exp_neg_scaled(p.Ahi, p.Alo, &n);
         return intrinsic + ldexp(sq * QPM__IV_INV_SQRT_2PI * D * e, -n);
     }
-    double e = exp(-Ahi) * (1.0 - Alo);
-    return intrinsic + sq * nb_direct(&c, a, t, e);
+    double e = qpm__exp(-p.Ahi) * (1.0 - p.Alo);
+    return intrinsic + sq * (c.ex - QPM__IV_INV_SQRT_2PI * e * D);
 }
 
 /* ---- discount factor in double-double ---------------------------------------
@@ -527,6 +570,11 @@ void qpm__iv_discount_dd(double r, double T, double *hi, double *lo)
         *lo = 0.0;
         return;
     }
+    if (!(fabs(a) < 1400.0)) { /* far outside the double range (or NaN) */
+        *hi = a < 0.0 ? 0.0 : a > 0.0 ? (double)INFINITY : a;
+        *lo = 0.0;
+        return;
+    }
     static const double ln2_hi = 0.6931471805599453, ln2_lo = 2.3190468138462996e-17;
     double k = nearbyint(a * 1.4426950408889634);
     double p1, p2;
@@ -559,12 +607,11 @@ static qpm_status check_black(double F, double K, double T)
     return QPM_OK;
 }
 
-/* Undiscounted price ph + pl (|pl| <= ulp(ph)/2). */
-static qpm_status black_iv_dd(double ph, double pl, double F, double K, double T, int is_call,
-                              double *sigma, int *iters)
+/* Checks the undiscounted price ph + pl (|pl| <= ulp(ph)/2) against the
+ * bounds and sets up the solve; *scale = 1/sqrt(T). */
+static qpm_status black_prep(double ph, double pl, double F, double K, double T, int is_call,
+                             iv_lane *L, double *scale)
 {
-    if (iters)
-        *iters = 0;
     if (!(ph > 0.0))
         return QPM_E_ARBITRAGE;
     double up = is_call ? F : K, other = is_call ? K : F;
@@ -584,19 +631,43 @@ static qpm_status black_iv_dd(double ph, double pl, double F, double K, double T
     }
     double sq = sqrt(F) * sqrt(K);
     double beta = tv / sq, betabar = dup / sq;
-    double lnbeta = beta >= 0x1p-900 ? log(beta) : log(tv) - log(sq);
     if (!(betabar > 0.0) || !isfinite(beta))
         return QPM_E_NOCONVERGE;
-    nbx c;
-    nbx_init(&c, -fabs(log_moneyness(F, K)));
-    if (!(c.ex > 0.0))
+    nbx_init(&L->c, -fabs(log_moneyness(F, K)));
+    if (!(L->c.ex > 0.0))
         return QPM_E_NOCONVERGE;
-    double s = black_core(&c, beta, lnbeta, betabar, iters);
-    double v = s / sqrt(T);
-    if (!(v > 0.0) || !isfinite(v))
+    L->beta = beta;
+    L->betabar = betabar;
+    L->lnbeta = beta >= 0x1p-900 ? (double)NAN : log(tv) - log(sq);
+    *scale = 1.0 / sqrt(T);
+    return QPM_OK;
+}
+
+static qpm_status lane_result(const iv_lane *L, double scale, double *sigma)
+{
+    double v = L->s * scale;
+    if (L->state != IV_DONE || !(v > 0.0) || !isfinite(v))
         return QPM_E_NOCONVERGE;
     *sigma = v;
     return QPM_OK;
+}
+
+static qpm_status black_iv_dd(double ph, double pl, double F, double K, double T, int is_call,
+                              double *sigma, int *iters)
+{
+    iv_lane L;
+    double scale;
+    if (iters)
+        *iters = 0;
+    qpm_status st = black_prep(ph, pl, F, K, T, is_call, &L, &scale);
+    if (st != QPM_OK)
+        return st;
+    lane_guess(&L);
+    while (L.state == IV_RUN)
+        lane_step(&L);
+    if (iters)
+        *iters = L.it;
+    return lane_result(&L, scale, sigma);
 }
 
 qpm_status qpm__black_implied_vol_iter(double price_undiscounted, double F, double K, double T,
@@ -636,12 +707,10 @@ qpm_status qpm__iv_undiscount(double price, double r, double T, double *ph, doub
     return QPM_OK;
 }
 
-qpm_status qpm__black_implied_vol_df(double price, double F, double K, double T, double r,
-                                     int is_call, double *sigma)
+/* Validation and set-up shared by the discounted entry point and the batch. */
+static qpm_status black_prep_df(double price, double F, double K, double T, double r, int is_call,
+                                iv_lane *L, double *scale)
 {
-    if (sigma == NULL)
-        return QPM_E_NULL;
-    *sigma = NAN;
     if (!isfinite(price) || !isfinite(r))
         return QPM_E_NONFINITE;
     qpm_status st = check_black(F, K, T);
@@ -649,9 +718,72 @@ qpm_status qpm__black_implied_vol_df(double price, double F, double K, double T,
         return st;
     if (!(price > 0.0))
         return QPM_E_ARBITRAGE;
-    double ph, pl;
-    st = qpm__iv_undiscount(price, r, T, &ph, &pl);
+    double ph = price, pl = 0.0;
+    if (r != 0.0) {
+        st = qpm__iv_undiscount(price, r, T, &ph, &pl);
+        if (st != QPM_OK)
+            return st;
+    }
+    return black_prep(ph, pl, F, K, T, is_call, L, scale);
+}
+
+qpm_status qpm__black_implied_vol_df(double price, double F, double K, double T, double r,
+                                     int is_call, double *sigma)
+{
+    if (sigma == NULL)
+        return QPM_E_NULL;
+    *sigma = NAN;
+    iv_lane L;
+    double scale;
+    qpm_status st = black_prep_df(price, F, K, T, r, is_call, &L, &scale);
     if (st != QPM_OK)
         return st;
-    return black_iv_dd(ph, pl, F, K, T, is_call, sigma, NULL);
+    lane_guess(&L);
+    while (L.state == IV_RUN)
+        lane_step(&L);
+    return lane_result(&L, scale, sigma);
+}
+
+/* Solves in blocks of eight: with AVX2+FMA through the vector kernel, the
+ * elements it leaves (and every element without it) one by one. */
+size_t qpm__black_implied_vol_batch(size_t n, const double *price, const double *F,
+                                    const double *K, const double *T, const double *r,
+                                    const int32_t *type, double *sigma, int32_t *status)
+{
+    size_t fails = 0;
+#if QPM__IV_HAVE_AVX2
+    unsigned cpu = qpm__cpu_detect();
+    const int vec = (cpu & QPM_CPU_AVX2) && (cpu & QPM_CPU_FMA);
+#endif
+    for (size_t i = 0; i < n; i += 8) {
+        int m = n - i < 8 ? (int)(n - i) : 8;
+        int solved[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+#if QPM__IV_HAVE_AVX2
+        if (vec) {
+            double ph[8], pl[8] = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0};
+            for (int j = 0; j < m; j++) {
+                ph[j] = price[i + j];
+                double rj = r ? r[i + j] : 0.0;
+                if (rj != 0.0 && (!isfinite(rj) || !isfinite(ph[j]) || !(T[i + j] > 0.0) ||
+                                  qpm__iv_undiscount(price[i + j], rj, T[i + j], &ph[j], &pl[j]) != QPM_OK))
+                    ph[j] = NAN; /* left to the scalar path */
+            }
+            qpm__black_iv_block_avx2(ph, pl, F + i, K + i, T + i, type + i, m, sigma + i, solved);
+        }
+#endif
+        for (int j = 0; j < m; j++) {
+            size_t e = i + (size_t)j;
+            qpm_status st = QPM_OK;
+            if (!solved[j]) {
+                st = qpm__black_implied_vol_df(price[e], F[e], K[e], T[e], r ? r[e] : 0.0,
+                                               type[e] > 0, &sigma[e]);
+                if (st != QPM_OK)
+                    sigma[e] = NAN;
+            }
+            if (status)
+                status[e] = (int32_t)st;
+            fails += st != QPM_OK;
+        }
+    }
+    return fails;
 }

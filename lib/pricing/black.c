@@ -56,6 +56,20 @@ static inline double mills(double z)
 }
 
 
+/* Q(z) = 1 - z R(z) = -R'(z) for 2 <= z (clamped at 40); see mills_table.h. */
+static inline double millsq(double z)
+{
+    z = fmin(z, QPM__RZMAX);
+    int p = (z >= QPM__QZ1) + (z >= QPM__QZ2) + (z >= QPM__QZ3);
+    double rz = 1.0 / (z + 4.0);
+    double u = fma(-qpm__qtab[0][p], z, qpm__qtab[1][p]) * rz * QPM__QINVH;
+    double g = qpm__qtab[2 + QPM__QDEG][p];
+    for (int k = QPM__QDEG - 1; k >= 0; k--)
+        g = fma(g, u, qpm__qtab[2 + k][p]);
+    double w = 4.0 * rz;
+    return w * w * g;
+}
+
 /* ---- Mills ratio difference --------------------------------------------- */
 
 /* Continued fraction R(z) = 1/(z+ 1/(z+ 2/(z+ 3/(z+ ...)))).  With the tails
@@ -81,40 +95,23 @@ static double mills_diff_cf(double z1, double s, int nterms)
     return d;
 }
 
-/* Mills ratio R(z) and R'(z) for 0 <= z: by the continued fraction for z >= 2
- * (R' = -T_1 R, no cancellation), else from the polynomial. */
-static void mills_and_slope(double z, double *r, double *dr)
-{
-    if (z >= 2.0) {
-        int nterms = 10 + (int)(360.0 / (z * z));
-        double dn = (double)nterms;
-        double t = 0.5 * (sqrt(z * z + 4.0 * dn) - z);
-        for (int j = nterms - 1; j >= 1; j--)
-            t = (double)j / (z + t);
-        double rr = 1.0 / (z + t);
-        *r = rr;
-        *dr = -t * rr;
-        return;
-    }
-    double rr = mills(z);
-    *r = rr;
-    *dr = z * rr - 1.0;
-}
-
 double qpm__mills_diff(double a1, double s)
 {
-    if (a1 >= 2.0) {
+    double t = 0.5 * s, m = a1 + t;
+    if (a1 >= 8.0 || (a1 >= 2.0 && t > 0.25)) {
         /* depth for a relative truncation error below 2e-16 (checked
          * against 50-digit values for a1 in [2, 12]) */
         int nterms = 10 + (int)(360.0 / (a1 * a1));
         return mills_diff_cf(a1, s, nterms);
     }
     /* Taylor series about the midpoint m: R(m - t) - R(m + t) =
-     * -2 sum_{k odd} R^(k)(m) t^k / k!, with R^(k+1) = m R^(k) + k R^(k-1). */
-    double t = 0.5 * s, m = a1 + t;
-    double rkm1, rk;
-    mills_and_slope(m, &rkm1, &rk); /* R, R' */
-    double tk = t, sum = rk * t;    /* k = 1 term: R' t / 1! */
+     * -2 sum_{k odd} R^(k)(m) t^k / k!, with R^(k+1) = m R^(k) + k R^(k-1).
+     * R' = -Q comes from its own table where m R - 1 would cancel; the
+     * forward recurrence loses about m^2 per order, which the powers of
+     * t/m (below 1/8 here) more than repay. */
+    double rkm1 = mills(m);
+    double rk = m >= 2.0 ? -millsq(m) : m * rkm1 - 1.0;
+    double tk = t, sum = rk * t; /* k = 1 term: R' t / 1! */
     for (int k = 1; k < 80; k++) {
         double rk1 = m * rk + (double)k * rkm1; /* R^(k+1) */
         rkm1 = rk;
@@ -284,12 +281,7 @@ static void black_one(int model, int inverse, double u, double K, double T, doub
  * cancellation of the direct form at large z. */
 static double bachelier_q(double z)
 {
-    if (z >= 2.0) {
-        double r, dr;
-        mills_and_slope(z, &r, &dr);
-        return -dr;
-    }
-    return 1.0 - z * mills(z);
+    return z >= 2.0 ? millsq(z) : 1.0 - z * mills(z);
 }
 
 static void bachelier_one(double F, double K, double T, double r, double sigma, double phi,

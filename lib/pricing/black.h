@@ -67,9 +67,9 @@ void qpm__price_one(int model, int inverse, double u, double k, double T, double
                     double sigma, int32_t type, double res[QPM__NOUT]);
 
 /* D(a1, s) = R(a1) - R(a1 + s) for the Mills ratio R(z) = N(-z) / n(z),
- * s > 0, computed without cancellation (continued-fraction difference for
- * a1 >= 2, Taylor series about the midpoint otherwise; the series branch
- * needs s <= 1). */
+ * s > 0, computed without cancellation (Taylor series about the midpoint
+ * with R and R' from their tables, or a continued-fraction difference for
+ * a1 >= 8 and for large s). */
 double qpm__mills_diff(double a1, double s);
 
 /* Largest ratio small*N(-a1) / (out-of-the-money value) that the direct

@@ -30,11 +30,18 @@
  *   (intrinsic value, delta 0, 1/2 or 1, ...).  A limit that is infinite
  *   (for example the gamma of an at-the-money option at expiry) is +-Inf.
  *
- * Accuracy: prices and Greeks are computed from a cancellation-free
- * formulation (out-of-the-money value from tail probabilities with
- * compensated arguments; a continued-fraction or series difference where the
- * two terms of the Black formula nearly cancel), so deep out-of-the-money
- * values keep their relative accuracy down to the underflow range.
+ * Accuracy: a price is its intrinsic value plus the value of the
+ * out-of-the-money option of the same strike, which is computed from normal
+ * tail probabilities n(a) R(a) (R the Mills ratio, n evaluated at an
+ * argument carried in double-double), and, where the two terms of the Black
+ * formula cancel by more than a factor 64, as a cancellation-free series or
+ * continued-fraction difference of Mills ratios.  Deep out-of-the-money
+ * values therefore keep their relative accuracy down to the underflow range:
+ * against the 60-digit reference data the relative error of prices and
+ * first-order Greeks is a few ulp times (1 + d^2) (the conditioning of the
+ * formula in d1, d2), below 1e-14 wherever the value is at least 1e-6 of its
+ * scale.  The scalar and AVX2 kernels evaluate the same formulas and differ
+ * only in their exp/log (within an ulp of each other).
  *
  * Threads: a qpm_pricer is used by one thread at a time.  With
  * QPM_PRICER_THREADS > 1 a batch is split into fixed chunks of
@@ -189,8 +196,12 @@ QPM_API qpm_status qpm_pricer_price_chain(qpm_pricer *p, size_t n, double underl
 
 /* Implied volatility of n option prices, in the handle's model and
  * settlement: price is in USD (linear) or coin (inverse, converted to USD as
- * price * F).  Inputs as in qpm_pricer_price, T > 0.  Writes sigma[i] (lognormal vol,
- * or normal vol for Bachelier), solved to full double precision.
+ * price * F).  Inputs as in qpm_pricer_price, T > 0.  Writes sigma[i]
+ * (lognormal vol, or normal vol for Bachelier), solved to full double
+ * precision by a rational initial guess and at most a few Householder steps
+ * (the Black-76 problem; BSM is solved on its forward F = S e^{(r-q)T},
+ * rounded to a double, so a BSM vol carries the extra uncertainty of half an
+ * ulp of F).
  * status (optional, may be NULL) receives a qpm_status per element:
  * QPM_OK, or QPM_E_ARBITRAGE when the price is <= 0 or outside the open
  * no-arbitrage interval (its bounds included), in which case sigma[i] is NaN.

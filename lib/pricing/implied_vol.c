@@ -177,6 +177,24 @@ static inline void nb_eval(const nbx *c, double s, int precise, nbp *p, double *
     }
 }
 
+/* b, bmax - b and E at a guess node, from the Mills-ratio form alone: where
+ * its two terms cancel it loses up to ~1e-12 relative, harmless for an
+ * initial guess (the Householder steps use nb_eval). */
+static inline void nb_eval_guess(const nbx *c, double s, nbp *p, double *b, double *bb, double *E)
+{
+    nb_point(c, s, 0, p);
+    double a = p->a, t = p->t;
+    double e = qpm__exp(-p->Ahi);
+    *E = e;
+    if (a >= t) {
+        *b = QPM__IV_INV_SQRT_2PI * e * (qpm__mills(a - t) - qpm__mills(a + t));
+        *bb = c->ex - *b;
+    } else {
+        *bb = QPM__IV_INV_SQRT_2PI * e * (qpm__mills(t - a) + qpm__mills(t + a));
+        *b = c->ex - *bb;
+    }
+}
+
 /* ln of b (want_upper = 0) or of bmax - b (want_upper = 1), and the ratio
  * of the vega to that quantity, without forming it (it may underflow). */
 static inline void nb_eval_log(const nbx *c, double s, int want_upper, nbp *p, double *L,
@@ -290,9 +308,7 @@ static void lane_guess(iv_lane *L)
     double E, q2, q3, s0;
     /* at s_c: a = t = s_c/2 and E = e^{x/2}, so b_c = v_c D_c; the tangent
      * there meets 0 at s_c - D_c and bmax at s_c + sqrt(2 pi) - D_c */
-    double D_c = 0.0;
-    if (ax > 0.0)
-        nb_scaled(0.5 * s_c, 0.5 * s_c, &D_c);
+    double D_c = QPM__IV_SQRT_PI_2 - qpm__mills(s_c); /* R(0) - R(2 t_c), guess quality */
     const double b_c = v_c * D_c;
 
     int obj;
@@ -303,7 +319,7 @@ static void lane_guess(iv_lane *L)
         nbp pl = {0.0, 0.0, 0.0, 0.0};
         if (s_l > 0.0) {
             double bb_l;
-            nb_eval(c, s_l, 0, &pl, &b_l, &bb_l, &E);
+            nb_eval_guess(c, s_l, &pl, &b_l, &bb_l, &E);
             v_l = QPM__IV_INV_SQRT_2PI * E;
         }
         if (beta < b_l) { /* beta may have underflowed to 0: still below */
@@ -346,7 +362,7 @@ static void lane_guess(iv_lane *L)
         double s_u = s_c + QPM__IV_SQRT_2PI - D_c;
         double b_u, bb_u;
         nbp pu;
-        nb_eval(c, s_u, 0, &pu, &b_u, &bb_u, &E);
+        nb_eval_guess(c, s_u, &pu, &b_u, &bb_u, &E);
         double v_u = QPM__IV_INV_SQRT_2PI * E;
         if (betabar >= bb_u) {
             obj = OBJ_MID;

@@ -190,11 +190,10 @@ IV_INLINE H hmills(H z)
 IV_INLINE V vmills(V z) { return (V){hmills(z.a), hmills(z.b)}; }
 
 /* R(a - t) - R(a + t) by the Taylor series in t (scalar nb_small_t_delta). */
-IV_INLINE V vsmall_t(V a, V t)
+IV_INLINE V vsmall_t(V a, V t, V R0)
 {
     static const double inv[8] = {1.0 / 6.0,   1.0 / 20.0,  1.0 / 42.0,  1.0 / 72.0,
                                   1.0 / 110.0, 1.0 / 156.0, 1.0 / 210.0, 1.0 / 272.0};
-    V R0 = vmills(a);
     V Im = R0, I = FNMA(a, R0, SET1(1.0));
     V y = MUL(t, t), c = t, sum = MUL(I, t);
 #if defined(__GNUC__) && !defined(__clang__)
@@ -214,19 +213,22 @@ IV_INLINE V vsmall_t(V a, V t)
 
 /* The scaled price (scalar nb_scaled) for lanes in mask: D, *up (lanes where
  * D is the sum form, bmax - b = n(0) E D) and *asym (lanes in the
- * asymptotic-series region, not computed here). */
+ * asymptotic-series region, not computed here).  The series lanes need R(a),
+ * the others R(|a - t|) and R(a + t): one Mills evaluation serves the first
+ * of each. */
 IV_INLINE V vscaled(V a, V t, V mask, V *up, V *asym)
 {
     V as = AND(mask, AND(GE(SUB(a, t), SET1(12.0)), LT(MUL(SET1(8.0), t), a)));
     V sm = ANDN(as, AND(mask, LT(t, SET1(0.25))));
     V sc = ANDN(OR(as, sm), mask);
+    V d = SUB(a, t);
+    V R1 = vmills(SEL(sm, a, vabs(d)));
     V D = SET1(1.0);
     V u = VZERO();
     if (any(sm))
-        D = SEL(sm, vsmall_t(a, t), D);
+        D = SEL(sm, vsmall_t(a, t, R1), D);
     if (any(sc)) {
-        V d = SUB(a, t);
-        V R1 = vmills(vabs(d)), R2 = vmills(ADD(a, t));
+        V R2 = vmills(ADD(a, t));
         u = AND(sc, LT(d, VZERO()));
         D = SEL(sc, SEL(u, ADD(R1, R2), SUB(R1, R2)), D);
     }
@@ -238,8 +240,9 @@ IV_INLINE V vscaled(V a, V t, V mask, V *up, V *asym)
 /* b''/b' and b'''/b' (scalar nb_ratios). */
 IV_INLINE void vratios(V a, V t, V s, V *q2, V *q3)
 {
-    V r2 = DIV(MUL(SUB(a, t), ADD(a, t)), s);
-    V as = DIV(a, s);
+    V rs = DIV(SET1(1.0), s);
+    V r2 = MUL(MUL(SUB(a, t), ADD(a, t)), rs);
+    V as = MUL(a, rs);
     *q2 = r2;
     *q3 = SUB(FNMA(MUL(SET1(3.0), as), as, MUL(r2, r2)), SET1(0.25));
 }
@@ -254,10 +257,11 @@ IV_INLINE V vrc_r(V r_fit, V dl, V dr, V delta)
     V r1 = SEL(AND(mono, NE(delta, zero)), DIV(ADD(dr, dl), delta),
                SET1(-DBL_MAX));
     V da = SUB(delta, dl), db = SUB(dr, delta);
-    V q1 = vabs(DIV(db, da)), q2 = vabs(DIV(da, db));
+    V ada = vabs(da), adb = vabs(db);
     V both = AND(NE(da, zero), NE(db, zero));
     V rmax = SET1(2.0 / (DBL_EPSILON * DBL_EPSILON));
-    V r2 = SEL(OR(convex, concave), SEL(both, VMAX(q1, q2), rmax), SET1(-DBL_MAX));
+    V q12 = DIV(VMAX(ada, adb), VMIN(ada, adb)); /* max(|b/a|, |a/b|) */
+    V r2 = SEL(OR(convex, concave), SEL(both, q12, rmax), SET1(-DBL_MAX));
     V r = VMAX(VMAX(r1, r2), SET1(-(1.0 - 1.4901161193847656e-08)));
     r = SEL(GT(r_fit, r), r_fit, r); /* a NaN r_fit compares false */
     return VMIN(r, rmax);
@@ -360,7 +364,8 @@ void qpm__black_iv_block_avx2(const double *ph, const double *pl, const double *
     V e1 = ADD(SUB(p, SUB(s1, sbb)), SUB(SUB(zero, ih), sbb));
     V tv = SEL(itm, ADD(s1, SUB(ADD(e1, plo), il)), ADD(p, plo));
     V sq = MUL(VSQRT(f), VSQRT(k));
-    V beta = DIV(tv, sq), betabar = DIV(dup, sq);
+    V rsq = DIV(one, sq);
+    V beta = MUL(tv, rsq), betabar = MUL(dup, rsq);
     ok = AND(ok, AND(GE(beta, SET1(0x1p-900)), AND(GT(betabar, zero), LE(beta, big))));
     V qr = DIV(f, k);
     ok = AND(ok, AND(GE(qr, SET1(DBL_MIN)), LE(qr, big)));
@@ -377,9 +382,10 @@ void qpm__black_iv_block_avx2(const double *ph, const double *pl, const double *
 
     /* ---- inflection point and the node of the branch --------------------- */
     V s_c = VSQRT(ADD(ax, ax));
-    V t_c = MUL(half, s_c);
     V upf, as;
-    V D_c = vscaled(t_c, t_c, all, &upf, &as);
+    /* guess-quality values (see nb_eval_guess): R(0) - R(2 t_c) at s_c, the
+     * plain Mills-ratio form at the node */
+    V D_c = SUB(SET1(QPM__IV_SQRT_PI_2), vmills(s_c));
     V v_c = MUL(phi0, ex);
     V b_c = MUL(v_c, D_c);
     V lower = LT(beta, b_c);
@@ -388,8 +394,13 @@ void qpm__black_iv_block_avx2(const double *ph, const double *pl, const double *
     s_n = SEL(GT(s_n, zero), s_n, s_c);
     V a_n = DIV(ax, s_n), t_n = MUL(half, s_n);
     V A_n = MUL(half, FMA(a_n, a_n, MUL(t_n, t_n)));
-    V D_n = vscaled(a_n, t_n, ok, &upf, &as);
-    ok = ANDN(as, ok);
+    V D_n;
+    {
+        V dn = SUB(a_n, t_n);
+        V R1 = vmills(vabs(dn)), R2 = vmills(ADD(a_n, t_n));
+        upf = LT(dn, zero);
+        D_n = SEL(upf, ADD(R1, R2), SUB(R1, R2));
+    }
     ok = ANDN(GT(A_n, SET1(700.0)), ok);
     V E_n = vexp(SUB(zero, A_n));
     V bv = MUL(MUL(phi0, E_n), D_n);
@@ -414,53 +425,58 @@ void qpm__black_iv_block_avx2(const double *ph, const double *pl, const double *
         V yl = SEL(midl, s_n, s_c), yr = SEL(midl, s_c, s_n);
         V rv_n = DIV(one, v_n), rv_c = DIV(one, v_c);
         V dl = SEL(midl, rv_n, rv_c), dr = SEL(midl, rv_c, rv_n);
-        V h = SUB(xr, xl), delta = DIV(SUB(yr, yl), h);
+        V h = SUB(xr, xl), rh = DIV(one, h), delta = MUL(SUB(yr, yl), rh);
         V rfit = DIV(SUB(dr, dl), SEL(midl, SUB(dr, delta), SUB(delta, dl)));
         V r = vrc_r(rfit, dl, dr, delta);
-        V g = vrc_eval(DIV(SUB(beta, xl), h), DIV(SUB(xr, beta), h), h, yl, yr, dl, dr, r);
+        V g = vrc_eval(MUL(SUB(beta, xl), rh), MUL(SUB(xr, beta), rh), h, yl, yr, dl, dr, r);
         s0 = SEL(mid, g, s0);
     }
-    V lnbeta = zero, lnbetabar = zero;
+    V lnbeta = zero, lnbetabar = zero, rlnbeta = one;
     V lu = AND(ok, OR(low, upp));
     if (any(lu)) {
         V argL = one, argU = half;
         V kx = MUL(SET1(IV_K3), ax);
+        /* the lower map needs R(z), the upper one R(w): one evaluation */
+        V z = MUL(a_n, SET1(1.0 / IV_SQRT3));
+        V w = VSQRT(ADD(A_n, A_n));
+        V Rzw = vmills(SEL(low, z, w));
         if (any(AND(ok, low))) {
-            V z = DIV(a_n, SET1(IV_SQRT3));
             V pz = MUL(phi0, vexp(SUB(zero, MUL(half, MUL(z, z)))));
-            V Pz = MUL(pz, vmills(z));
+            V Pz = MUL(pz, Rzw);
             V f_l = MUL(MUL(kx, Pz), MUL(Pz, Pz));
             V zz = MUL(z, z);
             V fp = MUL(MUL(SET1(IV_TWO_PI), zz), MUL(MUL(Pz, Pz), pz));
             V fpp = DIV(MUL(MUL(SET1(-IV_TWO_PI), zz), MUL(MUL(Pz, pz),
                             SUB(SUB(ADD(Pz, Pz), MUL(SET1(2.0), MUL(z, pz))), MUL(zz, Pz)))), s_n);
-            V df = DIV(fp, v_n);
-            V d2f = DIV(FNMA(fp, q2n, fpp), MUL(v_n, v_n));
-            V delta = DIV(f_l, b_n);
+            V rv = DIV(one, v_n), rb = DIV(one, b_n);
+            V df = MUL(fp, rv);
+            V d2f = MUL(FNMA(fp, q2n, fpp), MUL(rv, rv));
+            V delta = MUL(f_l, rb);
             V rfit = DIV(FMA(MUL(half, b_n), d2f, SUB(df, one)), SUB(df, delta));
             V r = vrc_r(rfit, one, df, delta);
-            V u = DIV(beta, b_n);
+            V u = MUL(beta, rb);
             ok = ANDN(AND(low, LT(u, SET1(0x1p-40))), ok);
             V fv = vrc_eval(u, SUB(one, u), b_n, zero, f_l, one, df, r);
             argL = DIV(fv, kx);
         }
         if (any(AND(ok, upp))) {
-            V w = VSQRT(ADD(A_n, A_n));
             V aa = MUL(a_n, a_n);
-            V dw2 = SUB(MUL(half, s_n), DIV(ADD(aa, aa), s_n));
-            V d2w2 = ADD(half, DIV(MUL(SET1(6.0), aa), MUL(s_n, s_n)));
-            V wp = DIV(dw2, ADD(w, w));
-            V wpp = DIV(FNMA(SET1(2.0), MUL(wp, wp), d2w2), ADD(w, w));
-            V f_u = MUL(v_n, vmills(w));
+            V rsn = DIV(one, s_n), r2w = DIV(half, w);
+            V dw2 = SUB(MUL(half, s_n), MUL(ADD(aa, aa), rsn));
+            V d2w2 = ADD(half, MUL(MUL(SET1(6.0), aa), MUL(rsn, rsn)));
+            V wp = MUL(dw2, r2w);
+            V wpp = MUL(FNMA(SET1(2.0), MUL(wp, wp), d2w2), r2w);
+            V f_u = MUL(v_n, Rzw);
             V fp = MUL(SUB(zero, v_n), wp);
             V fpp = MUL(SUB(zero, v_n), FNMA(w, MUL(wp, wp), wpp));
-            V df = DIV(fp, v_n);
-            V d2f = DIV(FNMA(fp, q2n, fpp), MUL(v_n, v_n));
+            V rv = DIV(one, v_n), rbb = DIV(one, bb_n);
+            V df = MUL(fp, rv);
+            V d2f = MUL(FNMA(fp, q2n, fpp), MUL(rv, rv));
             V dr = SET1(-0.5);
-            V delta = DIV(SUB(zero, f_u), bb_n);
+            V delta = MUL(SUB(zero, f_u), rbb);
             V rfit = DIV(FMA(MUL(half, bb_n), d2f, SUB(dr, df)), SUB(delta, df));
             V r = vrc_r(rfit, df, dr, delta);
-            V om = DIV(betabar, bb_n);
+            V om = MUL(betabar, rbb);
             argU = vrc_eval(SUB(one, om), om, bb_n, f_u, zero, df, dr, r);
         }
         V arg = SEL(low, argL, argU);
@@ -477,6 +493,7 @@ void qpm__black_iv_block_avx2(const double *ph, const double *pl, const double *
         s0 = SEL(low, s_low, SEL(upp, s_up, s0));
         V lb = vlog(SEL(low, beta, betabar));
         lnbeta = SEL(low, lb, zero);
+        rlnbeta = DIV(one, SEL(low, lb, one));
         lnbetabar = SEL(upp, lb, zero);
     }
     ok = AND(ok, AND(GT(s0, zero), vfinite(s0)));
@@ -512,14 +529,14 @@ void qpm__black_iv_block_avx2(const double *ph, const double *pl, const double *
             V L = ADD(SUB(SET1(QPM__IV_LN_INV_SQRT_2PI), A), vlog(SEL(actl, D, one)));
             V u = DIV(one, D);
             /* lower: objective 1/ln b - 1/ln beta */
-            V Lu = DIV(L, u);
-            V nuL = DIV(MUL(Lu, SUB(lnbeta, L)), lnbeta);
+            V Lu = MUL(L, D); /* L / u */
+            V nuL = MUL(MUL(Lu, SUB(lnbeta, L)), rlnbeta);
             V uL = DIV(u, L);
             V h2L = SUB(SUB(q2, u), ADD(uL, uL));
             V h3L = ADD(FNMA(MUL(SET1(3.0), q2), u, FMA(MUL(SET1(2.0), u), u, q3)),
                         FMA(MUL(SET1(-6.0), uL), SUB(q2, u), MUL(MUL(SET1(6.0), uL), uL)));
             /* upper: objective ln(bmax - beta) - ln(bmax - b) */
-            V nuU = DIV(SUB(L, lnbetabar), u);
+            V nuU = MUL(SUB(L, lnbetabar), D);
             V h2U = ADD(q2, u);
             V h3U = FMA(MUL(SET1(2.0), u), u, FMA(MUL(SET1(3.0), q2), u, q3));
             V hL = AND(actl, GT(L, lnbeta)), hU = AND(actl, LT(L, lnbetabar));
@@ -531,7 +548,7 @@ void qpm__black_iv_block_avx2(const double *ph, const double *pl, const double *
             h3 = SEL(low, h3L, SEL(upp, h3U, h3));
         }
         V num = FMA(MUL(half, h2), nu, one);
-        V den = FMA(nu, FMA(DIV(h3, SET1(6.0)), nu, h2), one);
+        V den = FMA(nu, FMA(MUL(h3, SET1(1.0 / 6.0)), nu, h2), one);
         V ds = MUL(nu, DIV(num, den));
         V sn = ADD(s, ds);
         V conv = AND(LE(vabs(ds), MUL(SET1(IV_STEP_TOL), s)), GT(sn, zero));

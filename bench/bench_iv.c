@@ -163,7 +163,7 @@ static void bench_set(const char *title, int otm, size_t n)
 {
     set_t s;
     size_t redrawn = make_set(&s, n, otm, BENCH_SEED + (unsigned long long)otm);
-    printf("\n### %s\n\n%zu options (%zu redrawn: no time value left in the double price)\n", title,
+    printf("\n### %s\n\n%zu options (%zu redrawn: time value lost or subnormal)\n", title,
            n, redrawn);
 
     int hist[QPM__IV_MAX_ITER + 2] = {0};

@@ -2,7 +2,8 @@
  *  - put-call parity for every model and settlement;
  *  - every Greek against central finite differences of the price (or of
  *    delta and vega for the second-order ones);
- *  - the AVX2 kernel against the scalar kernel on 10^6 random inputs;
+ *  - the AVX2 and AVX-512 kernels against the scalar kernel on 10^6 random
+ *    inputs;
  *  - results independent of the thread count and of the batch split, and the
  *    chain entry point identical to the batch entry point;
  *  - limits T = 0 and sigma = 0. */
@@ -57,10 +58,17 @@ static void make_pricer(qpm_pricer **p, qpm_model m, qpm_settlement s, int kerne
     cr_assert_eq(qpm_pricer_set(*p, QPM_PRICER_KERNEL, kernel), QPM_OK);
 }
 
-static int have_avx2(void)
+/* Every kernel this CPU runs (scalar first). */
+static int kernels(int *list)
 {
-    unsigned f = qpm_cpu_features();
-    return (f & QPM_CPU_AVX2) && (f & QPM_CPU_FMA);
+    int n = 0;
+    qpm_pricer *p;
+    cr_assert_eq(qpm_pricer_create(&p, NULL, QPM_MODEL_BSM, QPM_SETTLE_LINEAR), QPM_OK);
+    for (int k = QPM_PRICER_KERNEL_SCALAR; k <= QPM_PRICER_KERNEL_AVX512; k++)
+        if (qpm_pricer_set(p, QPM_PRICER_KERNEL, k) == QPM_OK)
+            list[n++] = k;
+    qpm_pricer_free(p);
+    return n;
 }
 
 /* ---- put-call parity ------------------------------------------------------ */
@@ -101,8 +109,8 @@ static void parity(qpm_model model, qpm_settlement settle, int kernel)
 
 Test(pricing_props, put_call_parity)
 {
-    int ks[2] = {QPM_PRICER_KERNEL_SCALAR, QPM_PRICER_KERNEL_AVX2};
-    for (int kk = 0; kk < (have_avx2() ? 2 : 1); kk++) {
+    int ks[3], nk = kernels(ks);
+    for (int kk = 0; kk < nk; kk++) {
         parity(QPM_MODEL_BSM, QPM_SETTLE_LINEAR, ks[kk]);
         parity(QPM_MODEL_BSM, QPM_SETTLE_INVERSE, ks[kk]);
         parity(QPM_MODEL_BLACK76, QPM_SETTLE_LINEAR, ks[kk]);
@@ -197,19 +205,20 @@ Test(pricing_props, greeks_match_finite_differences)
 
 /* ---- AVX2 against scalar ---------------------------------------------------- */
 
-/* Both kernels evaluate the same formulas in the same order; they differ
- * only in exp, log and erfc (libm against an inline vector exp/log and
- * glibc's vector erfc, each within about 1 ulp).  Those differences enter
+/* The kernels evaluate the same formulas in the same order; they differ
+ * only in exp, log and expm1 (libm against inline vector versions, each
+ * within about 1 ulp).  Those differences enter
  * the result through the same condition numbers as in the golden tests, so
  * the bound is that of the golden tests with C = 16:
  *     |avx2 - scalar| <= 16 eps ((1 + d^2) |v| + M) + 1e-300
  * with M the term magnitude (|delta| U for the price).  The test also
  * reports the largest relative difference on well-conditioned values
  * (d^2 <= 1, value >= 1e-6 of its scale). */
-Test(pricing_props, avx2_matches_scalar_on_a_million_random_options)
+Test(pricing_props, simd_matches_scalar_on_a_million_random_options)
 {
-    if (!have_avx2())
-        cr_skip_test("no AVX2+FMA on this CPU");
+    int ks[3], nk = kernels(ks);
+    if (nk < 2)
+        cr_skip_test("no SIMD kernel on this CPU");
     enum { N = 1000000 };
     double *u = malloc(N * sizeof *u), *k = malloc(N * sizeof *k), *T = malloc(N * sizeof *T);
     double *r = malloc(N * sizeof *r), *q = malloc(N * sizeof *q), *s = malloc(N * sizeof *s);
@@ -234,12 +243,13 @@ Test(pricing_props, avx2_matches_scalar_on_a_million_random_options)
     }
     const qpm_model models[2] = {QPM_MODEL_BSM, QPM_MODEL_BLACK76};
     const qpm_settlement settles[2] = {QPM_SETTLE_LINEAR, QPM_SETTLE_INVERSE};
-    for (int mi = 0; mi < 2; mi++) {
+    for (int mk = 0; mk < 2 * (nk - 1); mk++) {
+        int mi = mk % 2, kernel = ks[1 + mk / 2];
         qpm_model model = models[mi];
         qpm_settlement settle = settles[mi];
         qpm_pricer *ps, *pv;
         make_pricer(&ps, model, settle, QPM_PRICER_KERNEL_SCALAR);
-        make_pricer(&pv, model, settle, QPM_PRICER_KERNEL_AVX2);
+        make_pricer(&pv, model, settle, kernel);
         qpm_pricer_out oa, ob;
         memset(&oa, 0, sizeof oa);
         memset(&ob, 0, sizeof ob);
@@ -289,16 +299,16 @@ Test(pricing_props, avx2_matches_scalar_on_a_million_random_options)
                 double tol = 16 * EPS * (c * fabs(va) + c * m[o]) + 1e-300;
                 double err = fabs(va - vb);
                 cr_assert(err <= tol,
-                          "model %d element %zu output %d: scalar %.17g avx2 %.17g (u %g k %g T %g r "
-                          "%g q %g s %g type %d) err %.3g > %.3g",
-                          model, i, o, va, vb, u[i], k[i], T[i], r[i], qi, s[i], ty[i], err, tol);
+                          "kernel %d model %d element %zu output %d: scalar %.17g simd %.17g (u %g k "
+                          "%g T %g r %g q %g s %g type %d) err %.3g > %.3g",
+                          kernel, model, i, o, va, vb, u[i], k[i], T[i], r[i], qi, s[i], ty[i], err, tol);
                 if (c <= 2.0 && m[o] <= fabs(va) && fabs(va) > 1e-6 * U * 1e-6 && err / fabs(va) > worst_wc[o])
                     worst_wc[o] = err / fabs(va);
             }
         }
-        cr_log_info("model %d: largest relative AVX2-scalar difference, well conditioned: price %.2g "
-                    "delta %.2g gamma %.2g vega %.2g",
-                    model, worst_wc[0], worst_wc[1], worst_wc[2], worst_wc[3]);
+        cr_log_info("kernel %d model %d: largest relative SIMD-scalar difference, well conditioned: "
+                    "price %.2g delta %.2g gamma %.2g vega %.2g",
+                    kernel, model, worst_wc[0], worst_wc[1], worst_wc[2], worst_wc[3]);
         qpm_pricer_free(ps);
         qpm_pricer_free(pv);
     }
@@ -323,8 +333,8 @@ Test(pricing_props, bit_identical_for_any_thread_count_split_and_chain)
         s[i] = unif(0.1, 2);
         ty[i] = i % 2 ? QPM_CALL : QPM_PUT;
     }
-    int ks[2] = {QPM_PRICER_KERNEL_SCALAR, QPM_PRICER_KERNEL_AVX2};
-    for (int kk = 0; kk < (have_avx2() ? 2 : 1); kk++) {
+    int ks[3], nk = kernels(ks);
+    for (int kk = 0; kk < nk; kk++) {
         qpm_pricer *p;
         make_pricer(&p, QPM_MODEL_BSM, QPM_SETTLE_LINEAR, ks[kk]);
         cr_assert_eq(qpm_pricer_set(p, QPM_PRICER_PAR_MIN, 1), QPM_OK);
@@ -407,8 +417,8 @@ static void check_limit_matches_small(qpm_model model, int kernel)
 
 Test(pricing_props, limits_t0_and_sigma0)
 {
-    int ks[2] = {QPM_PRICER_KERNEL_SCALAR, QPM_PRICER_KERNEL_AVX2};
-    for (int kk = 0; kk < (have_avx2() ? 2 : 1); kk++) {
+    int ks[3], nk = kernels(ks);
+    for (int kk = 0; kk < nk; kk++) {
         check_limit_matches_small(QPM_MODEL_BSM, ks[kk]);
         check_limit_matches_small(QPM_MODEL_BLACK76, ks[kk]);
         check_limit_matches_small(QPM_MODEL_BACHELIER, ks[kk]);
@@ -420,8 +430,8 @@ Test(pricing_props, no_nan_on_extreme_valid_inputs)
     static const double us[] = {1e-200, 1e-8, 1.0, 1e8, 1e200};
     static const double Ts[] = {0.0, 1e-300, 1e-12, 1.0, 1e3};
     static const double ss[] = {0.0, 1e-300, 1e-8, 1.0, 50.0};
-    int ks[2] = {QPM_PRICER_KERNEL_SCALAR, QPM_PRICER_KERNEL_AVX2};
-    for (int kk = 0; kk < (have_avx2() ? 2 : 1); kk++)
+    int ks[3], nk = kernels(ks);
+    for (int kk = 0; kk < nk; kk++)
         for (int m = 0; m < 3; m++) {
             qpm_pricer *p;
             make_pricer(&p, (qpm_model)m, QPM_SETTLE_LINEAR, ks[kk]);

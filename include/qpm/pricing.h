@@ -86,10 +86,11 @@ typedef enum qpm_pricer_key {
      * worker threads (QPM_E_THREAD / QPM_E_NOMEM on failure, the old setting
      * is kept). */
     QPM_PRICER_THREADS = 0,
-    /* Kernel: 0 = auto (the fastest the CPU supports, the default), 1 =
-     * scalar, 2 = AVX2+FMA.  Asking for a kernel the CPU lacks gives
-     * QPM_E_UNSUPPORTED.  qpm_pricer_get returns the kernel in use (1 or 2),
-     * never 0. */
+    /* Kernel: 0 = auto (the default: AVX-512 where the CPU has AVX-512 F
+     * and DQ, else AVX2+FMA where present, else scalar), 1 = scalar, 2 =
+     * AVX2+FMA, 3 = AVX-512.  Asking for a kernel the CPU lacks gives
+     * QPM_E_UNSUPPORTED.  qpm_pricer_get returns the kernel in use (1, 2 or
+     * 3), never 0. */
     QPM_PRICER_KERNEL = 1,
     /* Smallest batch that is split across threads (default 4096, at least
      * 1); smaller batches run on the calling thread alone. */
@@ -101,6 +102,7 @@ typedef enum qpm_pricer_key {
 #define QPM_PRICER_KERNEL_AUTO 0
 #define QPM_PRICER_KERNEL_SCALAR 1
 #define QPM_PRICER_KERNEL_AVX2 2
+#define QPM_PRICER_KERNEL_AVX512 3
 
 /* Opaque pricing handle. */
 typedef struct qpm_pricer qpm_pricer;

@@ -49,6 +49,8 @@ typedef void (*qpm__bkernel)(const qpm__bjob *job, size_t begin, size_t end);
 void qpm__black_kernel_scalar(const qpm__bjob *job, size_t begin, size_t end);
 /* AVX2+FMA kernel; only call when the CPU has both. */
 void qpm__black_kernel_avx2(const qpm__bjob *job, size_t begin, size_t end);
+/* AVX-512 F+DQ kernel; only call when the CPU has both (and AVX2+FMA). */
+void qpm__black_kernel_avx512(const qpm__bjob *job, size_t begin, size_t end);
 
 /* Input screens: 1 when every element of [0, n) is valid (finite; the
  * underlying and strike > 0 except for Bachelier; T, sigma >= 0;

@@ -41,10 +41,32 @@ static int cpu_has_avx2(void)
 #endif
 }
 
+static int cpu_has_avx512(void)
+{
+#if HAVE_AVX2_KERNEL && (defined(__GNUC__) || defined(__clang__))
+    unsigned f = qpm__cpu_detect();
+    return cpu_has_avx2() && (f & QPM_CPU_AVX512F) && __builtin_cpu_supports("avx512dq") != 0;
+#else
+    return 0;
+#endif
+}
+
+static int best_kernel(void)
+{
+    return cpu_has_avx512() ? QPM_PRICER_KERNEL_AVX512
+           : cpu_has_avx2() ? QPM_PRICER_KERNEL_AVX2
+                            : QPM_PRICER_KERNEL_SCALAR;
+}
+
 static void select_kernel(qpm_pricer *p, int kernel)
 {
     p->kernel = kernel;
 #if HAVE_AVX2_KERNEL
+    if (kernel == QPM_PRICER_KERNEL_AVX512) {
+        p->kfn = qpm__black_kernel_avx512;
+        p->screen = qpm__black_screen_avx2;
+        return;
+    }
     if (kernel == QPM_PRICER_KERNEL_AVX2) {
         p->kfn = qpm__black_kernel_avx2;
         p->screen = qpm__black_screen_avx2;
@@ -82,7 +104,7 @@ qpm_status qpm_pricer_create(qpm_pricer **out, const qpm_alloc *alloc, qpm_model
     p->settle = (int)settle;
     p->threads = 1;
     p->par_min = PAR_MIN_DEFAULT;
-    select_kernel(p, cpu_has_avx2() ? QPM_PRICER_KERNEL_AVX2 : QPM_PRICER_KERNEL_SCALAR);
+    select_kernel(p, best_kernel());
     *out = p;
     return QPM_OK;
 }
@@ -107,7 +129,7 @@ qpm_status qpm_pricer_bounds(qpm_pricer_key key, double *lo, double *hi)
         return QPM_OK;
     case QPM_PRICER_KERNEL:
         *lo = QPM_PRICER_KERNEL_AUTO;
-        *hi = QPM_PRICER_KERNEL_AVX2;
+        *hi = QPM_PRICER_KERNEL_AVX512;
         return QPM_OK;
     case QPM_PRICER_PAR_MIN:
         *lo = 1.0;
@@ -159,9 +181,12 @@ qpm_status qpm_pricer_set(qpm_pricer *p, qpm_pricer_key key, double value)
     case QPM_PRICER_KERNEL: {
         int k = (int)value;
         if (k == QPM_PRICER_KERNEL_AUTO)
-            k = cpu_has_avx2() ? QPM_PRICER_KERNEL_AVX2 : QPM_PRICER_KERNEL_SCALAR;
+            k = best_kernel();
         else if (k == QPM_PRICER_KERNEL_AVX2 && !cpu_has_avx2())
             return qpm__fail(QPM_E_UNSUPPORTED, "kernel = 2 (AVX2+FMA): not supported by this CPU");
+        else if (k == QPM_PRICER_KERNEL_AVX512 && !cpu_has_avx512())
+            return qpm__fail(QPM_E_UNSUPPORTED,
+                             "kernel = 3 (AVX-512 F+DQ): not supported by this CPU");
         select_kernel(p, k);
         return QPM_OK;
     }

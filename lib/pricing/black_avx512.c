@@ -1,0 +1,266 @@
+/* AVX-512 (F + DQ) kernel of the Black family: sixteen options per step in
+ * two registers,
+ * the same formulation and order of operations as the scalar reference
+ * (black.c) and the AVX2 kernel (the shared body is black_lanes.h).  exp and
+ * log use the AVX-512 exponent instructions (scalef, getexp, getmant); the
+ * polynomials are those of the AVX2 kernel.  Lanes in the rare special
+ * regions go to the scalar reference.  Called only after CPU detection. */
+#include <float.h>
+#include <immintrin.h>
+#include <string.h>
+
+#include "black.h"
+#include "mills_table.h"
+
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx512f,avx512dq"))), apply_to = function)
+#elif defined(__GNUC__)
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512dq")
+#endif
+
+typedef __m512d Z;
+
+static inline Z vset_z(double x) { return _mm512_set1_pd(x); }
+static inline Z vadd_z(Z x, Z y) { return _mm512_add_pd(x, y); }
+static inline Z vsub_z(Z x, Z y) { return _mm512_sub_pd(x, y); }
+static inline Z vmul_z(Z x, Z y) { return _mm512_mul_pd(x, y); }
+static inline Z vdiv_z(Z x, Z y) { return _mm512_div_pd(x, y); }
+static inline Z vor_z(Z x, Z y) { return _mm512_or_pd(x, y); }
+static inline Z vxor_z(Z x, Z y) { return _mm512_xor_pd(x, y); }
+static inline Z vandnot_z(Z x, Z y) { return _mm512_andnot_pd(x, y); }
+static inline Z vfma_z(Z x, Z y, Z z) { return _mm512_fmadd_pd(x, y, z); }
+static inline Z vfms_z(Z x, Z y, Z z) { return _mm512_fmsub_pd(x, y, z); }
+static inline Z vneg_z(Z x) { return vxor_z(x, vset_z(-0.0)); }
+static inline Z vabs8_z(Z x) { return _mm512_abs_pd(x); }
+static inline Z vsqrt8_z(Z x) { return _mm512_sqrt_pd(x); }
+/* comparisons give all-ones lanes, as in the AVX2 kernel */
+static inline Z mvec_z(__mmask8 m) { return _mm512_castsi512_pd(_mm512_movm_epi64(m)); }
+static inline __mmask8 vmaskm_z(Z m) { return _mm512_movepi64_mask(_mm512_castpd_si512(m)); }
+#define VCMP(name, pred)                                                                   \
+    static inline Z name(Z x, Z y) { return mvec_z(_mm512_cmp_pd_mask(x, y, pred)); }
+VCMP(vgt_z, _CMP_GT_OQ)
+VCMP(vge_z, _CMP_GE_OQ)
+VCMP(vlt_z, _CMP_LT_OQ)
+VCMP(vngt_z, _CMP_NGT_UQ)
+VCMP(vnge_z, _CMP_NGE_UQ)
+VCMP(vnle_z, _CMP_NLE_UQ)
+static inline Z vsel_z(Z m, Z t, Z f) { return _mm512_mask_blend_pd(vmaskm_z(m), f, t); }
+static inline int vmask_z(Z m) { return (int)vmaskm_z(m); }
+
+static inline Z vload_z(const double *p, size_t stride, size_t i)
+{
+    return stride ? _mm512_loadu_pd(p + i) : _mm512_set1_pd(*p);
+}
+
+static inline Z vload_phi_z(const int32_t *p, size_t stride, size_t i)
+{
+    if (!stride)
+        return vset_z(*p > 0 ? 1.0 : -1.0);
+    __m256i t = _mm256_loadu_si256((const __m256i *)(const void *)(p + i));
+    Z d = _mm512_cvtepi32_pd(t);
+    return vsel_z(vgt_z(d, vset_z(0.0)), vset_z(1.0), vset_z(-1.0));
+}
+
+static inline void vstore_z(double *p, Z x) { _mm512_storeu_pd(p, x); }
+
+static inline Z vtwo_sum_err_z(Z a, Z b, Z s)
+{
+    Z bb = vsub_z(s, a);
+    return vadd_z(vsub_z(a, vsub_z(s, bb)), vsub_z(b, bb));
+}
+
+/* exp: x = k ln2 + r, |r| <= ln2/2, Taylor polynomial of degree 13 as in the
+ * AVX2 kernel, then scalef (2^k with correct underflow to subnormals and 0).
+ * x is clamped to [-1100, 709.78]. */
+static inline Z vexp8_z(Z x)
+{
+    x = _mm512_max_pd(x, vset_z(-1100.0));
+    x = _mm512_min_pd(x, vset_z(709.78));
+    Z k = _mm512_roundscale_pd(vmul_z(x, vset_z(0x1.71547652b82fep+0)),
+                               _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    Z r = _mm512_fnmadd_pd(k, vset_z(0x1.62e42fefa39efp-1), x);
+    r = _mm512_fnmadd_pd(k, vset_z(0x1.abc9e3b39803fp-56), r);
+    Z p = vset_z(1.0 / 6227020800.0);
+    p = vfma_z(p, r, vset_z(1.0 / 479001600.0));
+    p = vfma_z(p, r, vset_z(1.0 / 39916800.0));
+    p = vfma_z(p, r, vset_z(1.0 / 3628800.0));
+    p = vfma_z(p, r, vset_z(1.0 / 362880.0));
+    p = vfma_z(p, r, vset_z(1.0 / 40320.0));
+    p = vfma_z(p, r, vset_z(1.0 / 5040.0));
+    p = vfma_z(p, r, vset_z(1.0 / 720.0));
+    p = vfma_z(p, r, vset_z(1.0 / 120.0));
+    p = vfma_z(p, r, vset_z(1.0 / 24.0));
+    p = vfma_z(p, r, vset_z(1.0 / 6.0));
+    p = vfma_z(p, r, vset_z(0.5));
+    p = vfma_z(p, r, vset_z(1.0));
+    p = vfma_z(p, r, vset_z(1.0));
+    return _mm512_scalef_pd(p, k);
+}
+
+/* log of finite x > 0: x = 2^e m with getexp/getmant (m in [1, 2)), then as
+ * the AVX2 kernel: m in [sqrt(1/2), sqrt(2)), f = m - 1, s = f/(2+f). */
+static inline Z vlog8_z(Z x)
+{
+    Z m = _mm512_getmant_pd(x, _MM_MANT_NORM_1_2, _MM_MANT_SIGN_zero);
+    Z e = _mm512_getexp_pd(x);
+    Z big = vgt_z(m, vset_z(0x1.6a09e667f3bcdp+0));
+    m = vsel_z(big, vmul_z(m, vset_z(0.5)), m);
+    e = vadd_z(e, vsel_z(big, vset_z(1.0), vset_z(0.0)));
+    Z f = vsub_z(m, vset_z(1.0));
+    Z hfsq = vmul_z(vmul_z(vset_z(0.5), f), f);
+    Z sv = vdiv_z(f, vadd_z(vset_z(2.0), f));
+    Z z = vmul_z(sv, sv);
+    Z R = vset_z(2.0 / 23.0);
+    R = vfma_z(R, z, vset_z(2.0 / 21.0));
+    R = vfma_z(R, z, vset_z(2.0 / 19.0));
+    R = vfma_z(R, z, vset_z(2.0 / 17.0));
+    R = vfma_z(R, z, vset_z(2.0 / 15.0));
+    R = vfma_z(R, z, vset_z(2.0 / 13.0));
+    R = vfma_z(R, z, vset_z(2.0 / 11.0));
+    R = vfma_z(R, z, vset_z(2.0 / 9.0));
+    R = vfma_z(R, z, vset_z(2.0 / 7.0));
+    R = vfma_z(R, z, vset_z(2.0 / 5.0));
+    R = vfma_z(R, z, vset_z(2.0 / 3.0));
+    R = vmul_z(R, z);
+    Z t = vfma_z(sv, vadd_z(hfsq, R), vmul_z(e, vset_z(0x1.abc9e3b39803fp-56)));
+    Z lm = vsub_z(vsub_z(hfsq, t), f);
+    return vfms_z(e, vset_z(0x1.62e42fefa39efp-1), lm);
+}
+
+/* expm1 for |x| < 1, as in the AVX2 kernel */
+static inline Z vexpm1_8_z(Z x)
+{
+    Z k = _mm512_roundscale_pd(vmul_z(x, vset_z(0x1.71547652b82fep+0)),
+                               _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    k = _mm512_max_pd(_mm512_min_pd(k, vset_z(1.0)), vset_z(-1.0));
+    Z r = _mm512_fnmadd_pd(k, vset_z(0x1.62e42fefa39efp-1), x);
+    r = _mm512_fnmadd_pd(k, vset_z(0x1.abc9e3b39803fp-56), r);
+    Z p = vset_z(1.0 / 6227020800.0);
+    p = vfma_z(p, r, vset_z(1.0 / 479001600.0));
+    p = vfma_z(p, r, vset_z(1.0 / 39916800.0));
+    p = vfma_z(p, r, vset_z(1.0 / 3628800.0));
+    p = vfma_z(p, r, vset_z(1.0 / 362880.0));
+    p = vfma_z(p, r, vset_z(1.0 / 40320.0));
+    p = vfma_z(p, r, vset_z(1.0 / 5040.0));
+    p = vfma_z(p, r, vset_z(1.0 / 720.0));
+    p = vfma_z(p, r, vset_z(1.0 / 120.0));
+    p = vfma_z(p, r, vset_z(1.0 / 24.0));
+    p = vfma_z(p, r, vset_z(1.0 / 6.0));
+    p = vfma_z(p, r, vset_z(0.5));
+    p = vmul_z(vfma_z(p, r, vset_z(1.0)), r);
+    Z two_k = _mm512_scalef_pd(vset_z(1.0), k);
+    return vfma_z(two_k, p, vsub_z(two_k, vset_z(1.0)));
+}
+
+/* Mills ratio, as mills() in black.c; each lane picks its piece's
+ * coefficient with a permute of the table row. */
+static inline Z vmills8_z(Z z)
+{
+    z = _mm512_min_pd(z, vset_z(QPM__RZMAX));
+    __m512i one = _mm512_set1_epi64(1);
+    __m512i idx = _mm512_setzero_si512();
+    idx = _mm512_mask_add_epi64(idx, _mm512_cmp_pd_mask(z, vset_z(QPM__RZ1), _CMP_GE_OQ), idx, one);
+    idx = _mm512_mask_add_epi64(idx, _mm512_cmp_pd_mask(z, vset_z(QPM__RZ2), _CMP_GE_OQ), idx, one);
+    idx = _mm512_mask_add_epi64(idx, _mm512_cmp_pd_mask(z, vset_z(QPM__RZ3), _CMP_GE_OQ), idx, one);
+#define ROW(k) _mm512_permutexvar_pd(idx, _mm512_castpd256_pd512(_mm256_load_pd(qpm__rtab[k])))
+    Z rz = vdiv_z(vset_z(1.0), vadd_z(z, vset_z(4.0)));
+    Z u = vmul_z(vmul_z(_mm512_fnmadd_pd(ROW(0), z, ROW(1)), rz), vset_z(QPM__RINVH));
+    Z g = ROW(15);
+    g = vfma_z(g, u, ROW(14));
+    g = vfma_z(g, u, ROW(13));
+    g = vfma_z(g, u, ROW(12));
+    g = vfma_z(g, u, ROW(11));
+    g = vfma_z(g, u, ROW(10));
+    g = vfma_z(g, u, ROW(9));
+    g = vfma_z(g, u, ROW(8));
+    g = vfma_z(g, u, ROW(7));
+    g = vfma_z(g, u, ROW(6));
+    g = vfma_z(g, u, ROW(5));
+    g = vfma_z(g, u, ROW(4));
+    g = vfma_z(g, u, ROW(3));
+    g = vfma_z(g, u, ROW(2));
+#undef ROW
+    return vmul_z(vmul_z(vset_z(4.0), rz), g);
+}
+
+
+/* Sixteen lanes as two interleaved AVX-512 registers: two independent
+ * dependency chains per step for the out-of-order core. */
+typedef struct {
+    Z a, b;
+} V;
+#define ZB(name)                                                                           \
+    static inline V name(V x, V y) { return (V){name##_z(x.a, y.a), name##_z(x.b, y.b)}; }
+ZB(vadd)
+ZB(vsub)
+ZB(vmul)
+ZB(vdiv)
+ZB(vor)
+ZB(vxor)
+ZB(vandnot)
+ZB(vgt)
+ZB(vge)
+ZB(vlt)
+ZB(vngt)
+ZB(vnge)
+ZB(vnle)
+#define ZU(name)                                                                           \
+    static inline V name(V x) { return (V){name##_z(x.a), name##_z(x.b)}; }
+ZU(vneg)
+ZU(vabs8)
+ZU(vsqrt8)
+ZU(vexp8)
+ZU(vlog8)
+ZU(vexpm1_8)
+ZU(vmills8)
+static inline V vset(double x) { return (V){vset_z(x), vset_z(x)}; }
+static inline V vfma(V x, V y, V z) { return (V){vfma_z(x.a, y.a, z.a), vfma_z(x.b, y.b, z.b)}; }
+static inline V vfms(V x, V y, V z) { return (V){vfms_z(x.a, y.a, z.a), vfms_z(x.b, y.b, z.b)}; }
+static inline V vsel(V m, V t, V f) { return (V){vsel_z(m.a, t.a, f.a), vsel_z(m.b, t.b, f.b)}; }
+static inline int vmask(V m) { return vmask_z(m.a) | (vmask_z(m.b) << 8); }
+static inline V vload(const double *p, size_t stride, size_t i)
+{
+    return (V){vload_z(p, stride, i), vload_z(p, stride, i + 8)};
+}
+static inline V vload_phi(const int32_t *p, size_t stride, size_t i)
+{
+    return (V){vload_phi_z(p, stride, i), vload_phi_z(p, stride, i + 8)};
+}
+static inline void vstore(double *p, V x)
+{
+    vstore_z(p, x.a);
+    vstore_z(p + 8, x.b);
+}
+static inline V vtwo_sum_err(V a, V b, V s)
+{
+    return (V){vtwo_sum_err_z(a.a, b.a, s.a), vtwo_sum_err_z(a.b, b.b, s.b)};
+}
+
+#define LANES 16
+#include "black_lanes.h"
+
+void qpm__black_kernel_avx512(const qpm__bjob *job, size_t begin, size_t end)
+{
+    if (job->model == QPM__BACH) {
+        qpm__black_kernel_scalar(job, begin, end);
+        return;
+    }
+    if (job->model == QPM__BSM) {
+        if (job->inverse)
+            run(job, begin, end, QPM__BSM, 1);
+        else
+            run(job, begin, end, QPM__BSM, 0);
+    } else {
+        if (job->inverse)
+            run(job, begin, end, QPM__B76, 1);
+        else
+            run(job, begin, end, QPM__B76, 0);
+    }
+}
+
+#if defined(__clang__)
+#pragma clang attribute pop
+#elif defined(__GNUC__)
+#pragma GCC pop_options
+#endif

@@ -1,0 +1,216 @@
+/* Body of the vector Black kernels, included by black_avx2.c and
+ * black_avx512.c after each has defined LANES, its type V of LANES lanes and the
+ * operations on it (vadd, vmul, vfma, vsel, vgt, vmask, vexp8, vlog8,
+ * vmills8, ...; comparisons give all-ones lanes).  The operations follow
+ * black_one() in black.c one for one.  Not a public header; it defines
+ * static functions in the file that includes it. */
+#ifndef QPM_PRICING_BLACK_LANES_H
+#define QPM_PRICING_BLACK_LANES_H
+
+static inline V vnpdf_dd(V ah, V al)
+{
+    V p = vmul(ah, ah);
+    V e = vadd(vfms(ah, ah, p), vmul(vmul(vset(2.0), ah), al));
+    V ex = vexp8(vmul(vset(-0.5), p));
+    return vmul(vmul(vset(QPM__RSQRT2PI), ex), vsub(vset(1.0), vmul(vset(0.5), e)));
+}
+
+/* Output groups a block computes only when asked for. */
+#define NEED(o) (1u << (o))
+
+/* LANES options.  Returns -1 when the results went straight to the outputs,
+ * else the mask of lanes the scalar path must redo (results are in tmp).  The
+ * operations mirror black_one() in black.c one for one. */
+static inline __attribute__((always_inline)) int
+block8(int model, int inverse, unsigned need, V u, V K, V T, V r, V q, V sig, V phi, V D, V Dq,
+       V DqD, double *const *out, size_t i, int full, double tmp[QPM__NOUT][LANES])
+{
+    const V zero = vset(0.0), one = vset(1.0), half = vset(0.5);
+    V S = u, F, x;
+    V rS = vdiv(one, S);
+    V qt = vdiv(S, K);
+    V rem = vfma(vneg(qt), K, S);
+    if (model == QPM__BSM) {
+        x = vadd(vadd(vlog8(qt), vmul(rem, rS)), vmul(vsub(r, q), T));
+        F = vmul(S, DqD);
+    } else {
+        q = r;
+        x = vadd(vlog8(qt), vmul(rem, rS));
+        F = S;
+    }
+    V sqrtT = vsqrt8(T), s = vmul(sig, sqrtT);
+    V y = vabs8(x);
+    V special = vor(vngt(s, zero), vgt(y, vmul(vset(1e10), s)));
+    /* S/K out of the normal range: the scalar path takes logs separately */
+    special = vor(special, vor(vnge(qt, vset(DBL_MIN)), vnle(qt, vset(DBL_MAX))));
+    /* Lanes for the scalar path are known here: write straight to the
+     * outputs when there are none, else to tmp for patching. */
+    int smask = vmask(special);
+    int direct = smask == 0 && full;
+#define PUT(o, v)                                                                          \
+    do {                                                                                   \
+        if (need & NEED(o))                                                                \
+            vstore(direct ? out[o] + i : tmp[o], (v));                                     \
+    } while (0)
+    V rs = vdiv(one, s);
+    V m = vmul(y, rs), t = vmul(half, s);
+    V a1 = vsub(m, t), a1e = vtwo_sum_err(m, vneg(t), a1);
+    V a2 = vadd(m, t);
+    V xpos = vgt(x, zero);
+    V small = vsel(xpos, K, F), big = vsel(xpos, F, K);
+    V n1 = vnpdf_dd(a1, a1e);
+    V n2 = vmul(n1, vdiv(small, big));
+    V p1 = vmul(n1, vmills8(vabs8(a1)));
+    V p2 = vmul(n2, vmills8(a2));
+    V a1pos = vge(a1, zero);
+    V P1 = vsel(a1pos, p1, vsub(one, p1));
+    V A1 = vsel(a1pos, vsub(one, p1), p1);
+    V first = vmul(small, P1);
+    V otm = vsub(first, vmul(big, p2));
+    V hard = vandnot(special, vngt(vmul(otm, vset(QPM__LMAX)), first));
+    int hmask = vmask(hard);
+    if (hmask != 0) {
+        /* Rare: the two Black terms cancel; take the Mills-ratio difference
+         * lane by lane, exactly as the scalar path does. */
+        double a1v[LANES], sv[LANES], dv[LANES];
+        vstore(a1v, a1);
+        vstore(sv, s);
+        for (int j = 0; j < LANES; j++)
+            dv[j] = hmask & (1 << j) ? qpm__mills_diff(a1v[j], sv[j]) : 0.0;
+        otm = vsel(hard, vmul(vmul(small, n1), vload(dv, 1, 0)), otm);
+    }
+
+    V Nd1 = vsel(xpos, vsub(one, p2), P1);
+    V Nmd1 = vsel(xpos, p2, A1);
+    V Nd2 = vsel(xpos, A1, p2);
+    V Nmd2 = vsel(xpos, P1, vsub(one, p2));
+    V nd1 = vsel(xpos, n2, n1);
+    V d1 = vsel(xpos, a2, vneg(a1));
+    V d2 = vsel(xpos, a1, vneg(a2));
+    V call = vgt(phi, zero);
+    V Nphid1 = vsel(call, Nd1, Nmd1), Nphid2 = vsel(call, Nd2, Nmd2);
+    V fk = vsub(F, K);
+    if (model == QPM__BSM && vmask(vlt(y, one)) != 0)
+        fk = vsel(vlt(y, one), vmul(K, vexpm1_8(x)), fk);
+    V intrinsic = vsel(vgt(vmul(phi, x), zero), vmul(phi, fk), zero);
+    V Vu = vmul(D, vadd(intrinsic, otm));
+    V delta = vmul(vmul(phi, Dq), Nphid1);
+    V dens = vmul(Dq, nd1);
+    V rsqT = vmul(sig, rs);
+    V rsig = vmul(sqrtT, rs);
+    V vega = vmul(vmul(S, dens), sqrtT);
+    PUT(QPM__O_DELTA, delta);
+    PUT(QPM__O_VEGA, vega);
+    if (need & NEED(QPM__O_GAMMA))
+        PUT(QPM__O_GAMMA, vmul(vmul(dens, rs), rS));
+    if (need & NEED(QPM__O_THETA))
+        PUT(QPM__O_THETA, vsub(vsub(vmul(r, Vu), vmul(vmul(S, dens), vmul(vmul(half, sig), rsqT))),
+                               vmul(vmul(vsub(r, q), S), delta)));
+    if (model == QPM__BSM) {
+        if (need & NEED(QPM__O_RHO))
+            PUT(QPM__O_RHO, vmul(vmul(vmul(vmul(phi, K), T), D), Nphid2));
+        if (need & NEED(QPM__O_RHO_Q))
+            PUT(QPM__O_RHO_Q, vmul(vmul(vmul(vmul(vneg(phi), S), T), Dq), Nphid1));
+    } else {
+        PUT(QPM__O_RHO, vmul(vneg(T), Vu));
+        PUT(QPM__O_RHO_Q, zero);
+    }
+    if (need & NEED(QPM__O_VANNA))
+        PUT(QPM__O_VANNA, vmul(vmul(vneg(dens), d2), rsig));
+    if (need & NEED(QPM__O_VOLGA))
+        PUT(QPM__O_VOLGA, vmul(vmul(vmul(vega, d1), d2), rsig));
+    if (need & NEED(QPM__O_CHARM)) {
+        V br = vsub(vmul(vsub(r, q), rs), vmul(vmul(half, d2), vmul(rsqT, rsqT)));
+        PUT(QPM__O_CHARM, vsub(vmul(q, delta), vmul(dens, br)));
+    }
+    PUT(QPM__O_PRICE_USD, Vu);
+    if (inverse) {
+        V rF = model == QPM__BSM ? vdiv(one, F) : rS;
+        PUT(QPM__O_PRICE, vmul(Vu, rF));
+        if (need & NEED(QPM__O_DELTA_COIN))
+            PUT(QPM__O_DELTA_COIN, vmul(vmul(vmul(phi, D), vmul(K, rF)), Nphid2));
+    } else {
+        PUT(QPM__O_PRICE, Vu);
+        PUT(QPM__O_DELTA_COIN, vmul(vmul(phi, D), Nphid1));
+    }
+#undef PUT
+    return direct ? -1 : smask;
+}
+
+static inline __attribute__((always_inline)) void run(const qpm__bjob *job, size_t begin,
+                                                      size_t end, int model, int inverse)
+{
+    const int uniform = job->st == 0 && job->sr == 0 && job->sq == 0;
+    V Dpre = vset(0.0), Dqpre = Dpre, DqDpre = Dpre;
+    if (uniform) {
+        double T = job->t[0], r = job->r[0], q = model == QPM__BSM ? job->q[0] : job->r[0];
+        Dpre = vexp8(vset(-r * T));
+        Dqpre = model == QPM__BSM ? vexp8(vset(-q * T)) : Dpre;
+        DqDpre = vdiv(Dqpre, Dpre);
+    }
+    double *const *out = job->out;
+    unsigned need = 0;
+    for (int o = 0; o < QPM__NOUT; o++)
+        if (out[o] != NULL)
+            need |= NEED(o);
+    for (size_t i = begin; i < end; i += LANES) {
+        size_t nv = end - i < LANES ? end - i : LANES;
+        V u, K, T, r, q, sig, phi;
+        if (nv == LANES) {
+            u = vload(job->u, job->su, i);
+            K = vload(job->k, job->sk, i);
+            T = vload(job->t, job->st, i);
+            r = vload(job->r, job->sr, i);
+            q = vload(job->q, job->sq, i);
+            sig = vload(job->sig, job->ssig, i);
+            phi = vload_phi(job->type, job->stype, i);
+        } else {
+            /* Tail: pad with copies of the last element, so that each lane
+             * computes exactly what a full block would. */
+            double bu[LANES], bk[LANES], bt[LANES], br[LANES], bq[LANES], bs[LANES];
+            int32_t bty[LANES];
+            for (size_t j = 0; j < LANES; j++) {
+                size_t e = i + (j < nv ? j : nv - 1);
+                bu[j] = job->u[e * job->su];
+                bk[j] = job->k[e * job->sk];
+                bt[j] = job->t[e * job->st];
+                br[j] = job->r[e * job->sr];
+                bq[j] = job->q[e * job->sq];
+                bs[j] = job->sig[e * job->ssig];
+                bty[j] = job->type[e * job->stype];
+            }
+            u = vload(bu, 1, 0), K = vload(bk, 1, 0), T = vload(bt, 1, 0);
+            r = vload(br, 1, 0), q = vload(bq, 1, 0), sig = vload(bs, 1, 0);
+            phi = vload_phi(bty, 1, 0);
+        }
+        V D, Dq, DqD;
+        if (uniform) {
+            D = Dpre, Dq = Dqpre, DqD = DqDpre;
+        } else {
+            D = vexp8(vmul(vneg(r), T));
+            Dq = model == QPM__BSM ? vexp8(vmul(vneg(q), T)) : D;
+            DqD = model == QPM__BSM ? vdiv(Dq, D) : D;
+        }
+        double tmp[QPM__NOUT][LANES];
+        int special = block8(model, inverse, need, u, K, T, r, q, sig, phi, D, Dq, DqD, out, i,
+                             nv == LANES, tmp);
+        if (special < 0)
+            continue; /* written directly */
+        for (size_t j = 0; j < nv; j++) {
+            if (special & (1 << j)) {
+                size_t e = i + j;
+                double one[QPM__NOUT];
+                qpm__price_one(model, inverse, job->u[e * job->su], job->k[e * job->sk],
+                               job->t[e * job->st], job->r[e * job->sr], job->q[e * job->sq],
+                               job->sig[e * job->ssig], job->type[e * job->stype], one);
+                for (int o = 0; o < QPM__NOUT; o++)
+                    tmp[o][j] = one[o];
+            }
+            for (int o = 0; o < QPM__NOUT; o++)
+                if (out[o] != NULL)
+                    out[o][i + j] = tmp[o][j];
+        }
+    }
+}
+
+#endif /* QPM_PRICING_BLACK_LANES_H */

@@ -312,7 +312,7 @@ static void lane_guess(iv_lane *L)
     const double b_c = v_c * D_c;
 
     int obj;
-    double lo = 0.0, hi = INFINITY;
+    double lo = 0.0, hi = (double)INFINITY;
     if (beta < b_c) {
         hi = s_c;
         double s_l = s_c - D_c, b_l = 0.0, v_l = 0.0;
@@ -693,7 +693,7 @@ qpm_status qpm__black_implied_vol_iter(double price_undiscounted, double F, doub
         *iters = 0;
     if (sigma == NULL)
         return QPM_E_NULL;
-    *sigma = NAN;
+    *sigma = (double)NAN;
     if (!isfinite(price_undiscounted))
         return QPM_E_NONFINITE;
     qpm_status st = check_black(F, K, T);
@@ -748,7 +748,7 @@ qpm_status qpm__black_implied_vol_df(double price, double F, double K, double T,
 {
     if (sigma == NULL)
         return QPM_E_NULL;
-    *sigma = NAN;
+    *sigma = (double)NAN;
     iv_lane L;
     double scale;
     qpm_status st = black_prep_df(price, F, K, T, r, is_call, &L, &scale);
@@ -782,7 +782,7 @@ size_t qpm__black_implied_vol_batch(size_t n, const double *price, const double 
                 double rj = r ? r[i + j] : 0.0;
                 if (rj != 0.0 && (!isfinite(rj) || !isfinite(ph[j]) || !(T[i + j] > 0.0) ||
                                   qpm__iv_undiscount(price[i + j], rj, T[i + j], &ph[j], &pl[j]) != QPM_OK))
-                    ph[j] = NAN; /* left to the scalar path */
+                    ph[j] = (double)NAN; /* left to the scalar path */
             }
             qpm__black_iv_block_avx2(ph, pl, F + i, K + i, T + i, type + i, m, sigma + i, solved);
         }
@@ -794,7 +794,7 @@ size_t qpm__black_implied_vol_batch(size_t n, const double *price, const double 
                 st = qpm__black_implied_vol_df(price[e], F[e], K[e], T[e], r ? r[e] : 0.0,
                                                type[e] > 0, &sigma[e]);
                 if (st != QPM_OK)
-                    sigma[e] = NAN;
+                    sigma[e] = (double)NAN;
             }
             if (status)
                 status[e] = (int32_t)st;

@@ -415,7 +415,7 @@ void qpm__black_iv_block_avx2(const double *ph, const double *pl, const double *
     V midh = ANDN(lower, GE(betabar, bb_n));
     V upp = ANDN(OR(lower, midh), all);
     V lo = SEL(low, zero, SEL(midl, s_n, SEL(midh, s_c, s_n)));
-    V hi = SEL(low, s_n, SEL(midl, s_c, SEL(midh, s_n, SET1(INFINITY))));
+    V hi = SEL(low, s_n, SEL(midl, s_c, SEL(midh, s_n, SET1((double)INFINITY))));
 
     /* ---- guesses ----------------------------------------------------------- */
     V s0 = s_c;

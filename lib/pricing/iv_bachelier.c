@@ -39,7 +39,7 @@ double qpm__bachelier_price(double F, double K, double T, double sigma, int is_c
     if (!(s > 0.0))
         return intrinsic;
     if (isinf(s))
-        return INFINITY;
+        return (double)INFINITY;
     double m = fabs(F - K);
     double z = m / s;
     /* z^2/2 nearly exactly: z = zh + zl, z^2 = p + e */
@@ -97,7 +97,7 @@ static double ba_solve(double lnc, double tv, double m)
             return zn;
         z = zn;
     }
-    return NAN;
+    return (double)NAN;
 }
 
 /* Undiscounted price ph + pl. */
@@ -137,7 +137,7 @@ static qpm_status ba_check(double price, double F, double K, double T, double *s
 {
     if (sigma == NULL)
         return QPM_E_NULL;
-    *sigma = NAN;
+    *sigma = (double)NAN;
     if (!isfinite(price) || !isfinite(F) || !isfinite(K) || !isfinite(T))
         return QPM_E_NONFINITE;
     if (!(T > 0.0))

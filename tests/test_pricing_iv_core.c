@@ -17,7 +17,13 @@
  * (the reference Black function has a backward error below 2 ulp in
  * sigma sqrt T, plus the rounding of intrinsic + time value).  Where the
  * double price sits on a no-arbitrage bound (time value lost to rounding or
- * underflow) the solver must report QPM_E_ARBITRAGE instead. */
+ * underflow) the solver must report QPM_E_ARBITRAGE instead.
+ *
+ * The batch entry point (AVX2+FMA vector kernel on this CPU where present)
+ * is held to the same bounds, to the statuses of the single calls, and to
+ * bit-identical results however its input is cut.  Random inputs far beyond
+ * any market check that every call ends with a defined status and that a
+ * solved volatility reprices its input within the backward-error bound. */
 #include <criterion/criterion.h>
 #include <float.h>
 #include <math.h>

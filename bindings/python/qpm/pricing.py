@@ -82,10 +82,12 @@ class PricerKey(enum.IntEnum):
 
 
 class Kernel(enum.IntEnum):
-    """Values of ``PricerKey.KERNEL``."""
+    """Values of ``PricerKey.KERNEL``: AUTO picks AVX-512 (F+DQ) where the
+    CPU has it, else AVX2+FMA, else scalar."""
     AUTO = 0
     SCALAR = 1
     AVX2 = 2
+    AVX512 = 3
 
 
 _NUM = (float, int)

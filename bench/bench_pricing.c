@@ -1,8 +1,9 @@
 /* Pricing throughput: price + delta, gamma, vega, theta, rho of BSM options
  * on random crypto-like inputs (spot 2e4..1e5, strike 0.5x..2x spot, 1 day
- * .. 2 years, vol 20 %..150 %, r 0..5 %, q 0..3 %), scalar and AVX2 kernels,
- * one thread and all threads, and QuantLib's BlackCalculator on the same
- * inputs in the same run when the bench was built with QuantLib.  Also
+ * .. 2 years, vol 20 %..150 %, r 0..5 %, q 0..3 %), every kernel the CPU runs
+ * (scalar, AVX2, AVX-512), one thread and two, and QuantLib's
+ * BlackCalculator on the same inputs in the same run when the bench was built
+ * with QuantLib.  Also
  * prints the largest differences between the kernels and against QuantLib.
  * Usage: bench_pricing [n] (default 100000). */
 #include <math.h>
@@ -145,46 +146,50 @@ static double max_rel(const job_t *j, int k, double *const a[NOUT], double *cons
     return w;
 }
 
+static const char *kernel_name(int k)
+{
+    return k == QPM_PRICER_KERNEL_SCALAR ? "scalar" : k == QPM_PRICER_KERNEL_AVX2 ? "AVX2" : "AVX-512";
+}
+
 int main(int argc, char **argv)
 {
     size_t n = argc > 1 ? (size_t)strtoul(argv[1], NULL, 10) : 100000;
-    int have_avx2 = (qpm_cpu_features() & (QPM_CPU_AVX2 | QPM_CPU_FMA)) ==
-                    (QPM_CPU_AVX2 | QPM_CPU_FMA);
-    printf("libqpm %s bench_pricing: n = %zu, AVX2+FMA %s, QuantLib %s\n", qpm_version_string(),
-           n, have_avx2 ? "yes" : "no",
+    job_t j;
+    make_inputs(&j, n, 0);
+    if (qpm_pricer_create(&j.p, NULL, QPM_MODEL_BSM, QPM_SETTLE_LINEAR) != QPM_OK)
+        return 1;
+    /* the kernels this CPU runs, scalar first, widest last */
+    int ks[3], nk = 0;
+    for (int k = QPM_PRICER_KERNEL_SCALAR; k <= QPM_PRICER_KERNEL_AVX512; k++)
+        if (qpm_pricer_set(j.p, QPM_PRICER_KERNEL, k) == QPM_OK)
+            ks[nk++] = k;
+    int kbest = ks[nk - 1];
+    printf("libqpm %s bench_pricing: n = %zu, kernels:", qpm_version_string(), n);
+    for (int k = 0; k < nk; k++)
+        printf(" %s", kernel_name(ks[k]));
+    printf(", QuantLib %s\n",
 #ifdef QPM_BENCH_QUANTLIB
            "yes"
 #else
            "no"
 #endif
     );
-    job_t j;
-    make_inputs(&j, n, 0);
-    if (qpm_pricer_create(&j.p, NULL, QPM_MODEL_BSM, QPM_SETTLE_LINEAR) != QPM_OK)
-        return 1;
     const int reps = 15;
 
     /* ---- single thread, price + 5 Greeks --------------------------------- */
-    int kbest = have_avx2 ? QPM_PRICER_KERNEL_AVX2 : QPM_PRICER_KERNEL_SCALAR;
-    double *scal[NOUT], *vec[NOUT];
-    for (int k = 0; k < NOUT; k++) {
-        scal[k] = alloc_d(n);
-        vec[k] = alloc_d(n);
+    /* one job per kernel on the same inputs, each with its own outputs */
+    job_t jk[3];
+    for (int k = 0; k < nk; k++) {
+        jk[k] = j;
+        for (int o = 0; o < NOUT; o++)
+            jk[k].o[o] = alloc_d(n);
+        jk[k].out.price = jk[k].o[0], jk[k].out.delta = jk[k].o[1];
+        jk[k].out.gamma = jk[k].o[2], jk[k].out.vega = jk[k].o[3];
+        jk[k].out.theta = jk[k].o[4], jk[k].out.rho = jk[k].o[5];
+        qpm_pricer_create(&jk[k].p, NULL, QPM_MODEL_BSM, QPM_SETTLE_LINEAR);
+        set_pricer(&jk[k], ks[k], 1);
     }
-    /* reference outputs of each kernel for the accuracy table */
-    set_pricer(&j, QPM_PRICER_KERNEL_SCALAR, 1);
-    run_qpm(&j);
-    for (int k = 0; k < NOUT; k++)
-        memcpy(scal[k], j.o[k], n * sizeof(double));
-    set_pricer(&j, kbest, 1);
-    run_qpm(&j);
-    for (int k = 0; k < NOUT; k++)
-        memcpy(vec[k], j.o[k], n * sizeof(double));
-
-    job_t js = j; /* same inputs and outputs, scalar kernel */
-    qpm_pricer_create(&js.p, NULL, QPM_MODEL_BSM, QPM_SETTLE_LINEAR);
-    set_pricer(&js, QPM_PRICER_KERNEL_SCALAR, 1);
-    job_t jp = j; /* price only */
+    job_t jp = jk[nk - 1]; /* price only, widest kernel */
     memset(&jp.out, 0, sizeof jp.out);
     jp.out.size = sizeof jp.out;
     jp.out.price = j.o[0];
@@ -201,18 +206,17 @@ int main(int argc, char **argv)
     set_pricer(&iv, kbest, 1);
     iv.q = NULL;
 
-    bcase cs[6];
+    bcase cs[8];
     int nc = 0;
 #ifdef QPM_BENCH_QUANTLIB
     job_t jq = j;
-    jq.o[0] = alloc_d(n), jq.o[1] = alloc_d(n), jq.o[2] = alloc_d(n);
-    jq.o[3] = alloc_d(n), jq.o[4] = alloc_d(n), jq.o[5] = alloc_d(n);
+    for (int o = 0; o < NOUT; o++)
+        jq.o[o] = alloc_d(n);
     cs[nc++] = (bcase){run_ql, &jq, 0};
 #endif
-    int i_scalar = nc;
-    cs[nc++] = (bcase){run_qpm, &js, 0};
-    int i_best = nc;
-    cs[nc++] = (bcase){run_qpm, &j, 0};
+    int i_k0 = nc;
+    for (int k = 0; k < nk; k++)
+        cs[nc++] = (bcase){run_qpm, &jk[k], 0};
     int i_price = nc;
     cs[nc++] = (bcase){run_qpm, &jp, 0};
     int i_chain = nc;
@@ -221,7 +225,7 @@ int main(int argc, char **argv)
     cs[nc++] = (bcase){run_qpm, &iv, 0};
     run_interleaved(cs, nc, reps);
     double t_ref = cs[0].best;
-    const char *kname = have_avx2 ? "AVX2" : "scalar";
+    const char *kname = kernel_name(kbest);
     char name[128];
 
     bench_table_header("pricing: BSM price + delta, gamma, vega, theta, rho, one thread "
@@ -234,9 +238,10 @@ int main(int argc, char **argv)
 #ifdef QPM_BENCH_QUANTLIB
     bench_table_row("QuantLib BlackCalculator", cs[0].best, (double)n, t_ref);
 #endif
-    bench_table_row("libqpm scalar", cs[i_scalar].best, (double)n, t_ref);
-    snprintf(name, sizeof name, "libqpm %s", kname);
-    bench_table_row(name, cs[i_best].best, (double)n, t_ref);
+    for (int k = 0; k < nk; k++) {
+        snprintf(name, sizeof name, "libqpm %s", kernel_name(ks[k]));
+        bench_table_row(name, cs[i_k0 + k].best, (double)n, t_ref);
+    }
     snprintf(name, sizeof name, "libqpm %s, price only", kname);
     bench_table_row(name, cs[i_price].best, (double)n, t_ref);
     snprintf(name, sizeof name, "libqpm %s, chain (one S, T, r, q)", kname);
@@ -245,53 +250,58 @@ int main(int argc, char **argv)
     bench_table_row(name, cs[i_inv].best, (double)n, t_ref);
 
     /* ---- threads -------------------------------------------------------- */
-    size_t nt = n * 10;
+    size_t nt = n; /* the same cache-resident size as above */
     job_t big1, big2;
     make_inputs(&big1, nt, 0);
     big2 = big1;
     qpm_pricer_create(&big1.p, NULL, QPM_MODEL_BSM, QPM_SETTLE_LINEAR);
     qpm_pricer_create(&big2.p, NULL, QPM_MODEL_BSM, QPM_SETTLE_LINEAR);
-    bench_table_header("pricing: thread scaling, n x 10 options, price + 5 Greeks (ratio: "
-                       "against one thread of the same kernel)");
-    for (int kk = 0; kk < 2; kk++) {
-        int kernel = kk == 0 ? QPM_PRICER_KERNEL_SCALAR : QPM_PRICER_KERNEL_AVX2;
-        if (kernel == QPM_PRICER_KERNEL_AVX2 && !have_avx2)
-            continue;
-        set_pricer(&big1, kernel, 1);
-        set_pricer(&big2, kernel, 2);
+    bench_table_header("pricing: thread scaling, price + 5 Greeks (ratio: against one thread of "
+                       "the same kernel)");
+    for (int k = 0; k < nk; k++) {
+        set_pricer(&big1, ks[k], 1);
+        set_pricer(&big2, ks[k], 2);
         bcase tc[2] = {{run_qpm, &big1, 0}, {run_qpm, &big2, 0}};
-        run_interleaved(tc, 2, 5);
-        snprintf(name, sizeof name, "%s, 1 thread", kk == 0 ? "scalar" : "AVX2");
+        run_interleaved(tc, 2, reps);
+        snprintf(name, sizeof name, "%s, 1 thread", kernel_name(ks[k]));
         bench_table_row(name, tc[0].best, (double)nt, tc[0].best);
-        snprintf(name, sizeof name, "%s, 2 threads", kk == 0 ? "scalar" : "AVX2");
+        snprintf(name, sizeof name, "%s, 2 threads", kernel_name(ks[k]));
         bench_table_row(name, tc[1].best, (double)nt, tc[0].best);
     }
 
     /* ---- accuracy -------------------------------------------------------- */
     const char *names[NOUT] = {"price", "delta", "gamma", "vega", "theta", "rho"};
     printf("\n## pricing: largest relative difference on this set (values >= 1e-6 of scale)\n\n");
-    printf("| output | %s vs scalar |%s\n|---|---:|%s\n", kname,
+    printf("| output |");
+    for (int k = 1; k < nk; k++)
+        printf(" %s vs scalar |", kernel_name(ks[k]));
 #ifdef QPM_BENCH_QUANTLIB
-           " QuantLib vs scalar |", "---:|"
-#else
-           "", ""
+    printf(" QuantLib vs scalar |");
 #endif
-    );
-    for (int k = 0; k < NOUT; k++) {
-        printf("| %s | %.2e |", names[k], max_rel(&j, k, vec, scal));
+    printf("\n|---|");
+    for (int k = 1; k < nk + 1; k++)
+        printf("---:|");
+    printf("\n");
+    for (int o = 0; o < NOUT; o++) {
+        printf("| %s |", names[o]);
+        for (int k = 1; k < nk; k++)
+            printf(" %.2e |", max_rel(&j, o, jk[k].o, jk[0].o));
 #ifdef QPM_BENCH_QUANTLIB
-        printf(" %.2e |", max_rel(&j, k, jq.o, scal));
+        printf(" %.2e |", max_rel(&j, o, jq.o, jk[0].o));
 #endif
         printf("\n");
     }
-    printf("\nper option: scalar %.1f ns, %s %.1f ns", 1e9 * cs[i_scalar].best / (double)n, kname,
-           1e9 * cs[i_best].best / (double)n);
+    printf("\nper option:");
+    for (int k = 0; k < nk; k++)
+        printf(" %s %.1f ns,", kernel_name(ks[k]), 1e9 * cs[i_k0 + k].best / (double)n);
 #ifdef QPM_BENCH_QUANTLIB
-    printf(", QuantLib %.1f ns (%.1fx)", 1e9 * t_ref / (double)n, t_ref / cs[i_best].best);
+    printf(" QuantLib %.1f ns (%.1fx the AVX2 kernel's time, %.1fx the %s kernel's)", 1e9 * t_ref / (double)n,
+           nk > 1 ? t_ref / cs[i_k0 + 1].best : 0.0, t_ref / cs[i_k0 + nk - 1].best, kname);
 #endif
     printf("\n");
+    for (int k = 0; k < nk; k++)
+        qpm_pricer_free(jk[k].p);
     qpm_pricer_free(j.p);
-    qpm_pricer_free(js.p);
     qpm_pricer_free(c.p);
     qpm_pricer_free(iv.p);
     qpm_pricer_free(big1.p);

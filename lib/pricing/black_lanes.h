@@ -7,6 +7,8 @@
 #ifndef QPM_PRICING_BLACK_LANES_H
 #define QPM_PRICING_BLACK_LANES_H
 
+#include "mills.h"
+
 static inline V vnpdf_dd(V ah, V al)
 {
     V p = vmul(ah, ah);
@@ -76,7 +78,7 @@ block8(int model, int inverse, unsigned need, V u, V K, V T, V r, V q, V sig, V 
         vstore(a1v, a1);
         vstore(sv, s);
         for (int j = 0; j < LANES; j++)
-            dv[j] = hmask & (1 << j) ? qpm__mills_diff(a1v[j], sv[j]) : 0.0;
+            dv[j] = hmask & (1 << j) ? mills_diff(a1v[j], sv[j]) : 0.0;
         otm = vsel(hard, vmul(vmul(small, n1), vload(dv, 1, 0)), otm);
     }
 

@@ -534,15 +534,40 @@ static qpm_status iv_one(const qpm_pricer *p, double u, double K, double T, doub
 
 static void iv_range(const struct iv_ctx *c, size_t b, size_t e)
 {
-    for (size_t i = b; i < e; i++) {
-        double sg;
-        qpm_status st = iv_one(c->p, c->u[i], c->k[i], c->T[i], c->r ? c->r[i] : 0.0,
-                               c->q ? c->q[i] : 0.0, c->type[i], c->price[i], &sg);
-        if (st != QPM_OK)
-            sg = NAN;
-        c->sigma[i] = sg;
-        if (c->status != NULL)
-            c->status[i] = (int32_t)st;
+    const qpm_pricer *p = c->p;
+    if (p->model == QPM__BACH) {
+        for (size_t i = b; i < e; i++) {
+            double sg;
+            qpm_status st = iv_one(p, c->u[i], c->k[i], c->T[i], c->r ? c->r[i] : 0.0, 0.0,
+                                   c->type[i], c->price[i], &sg);
+            c->sigma[i] = st == QPM_OK ? sg : (double)NAN;
+            if (c->status != NULL)
+                c->status[i] = (int32_t)st;
+        }
+        return;
+    }
+    if (p->model == QPM__B76 && p->settle == QPM_SETTLE_LINEAR) {
+        qpm__black_implied_vol_batch(e - b, c->price + b, c->u + b, c->k + b, c->T + b,
+                                     c->r ? c->r + b : NULL, c->type + b, c->sigma + b,
+                                     c->status ? c->status + b : NULL);
+        return;
+    }
+    /* BSM (solved on its forward) and coin prices (converted to USD): the
+     * batch solver takes them in stack-sized pieces, so nothing allocates. */
+    enum { SUB = 256 };
+    double Fb[SUB], Pb[SUB];
+    for (size_t s0 = b; s0 < e; s0 += SUB) {
+        size_t m = e - s0 < SUB ? e - s0 : SUB;
+        for (size_t j = 0; j < m; j++) {
+            size_t i = s0 + j;
+            double r = c->r ? c->r[i] : 0.0, q = c->q ? c->q[i] : 0.0;
+            double F = p->model == QPM__BSM ? c->u[i] * exp((r - q) * c->T[i]) : c->u[i];
+            Fb[j] = F;
+            Pb[j] = p->settle == QPM_SETTLE_INVERSE ? c->price[i] * F : c->price[i];
+        }
+        qpm__black_implied_vol_batch(m, Pb, Fb, c->k + s0, c->T + s0, c->r ? c->r + s0 : NULL,
+                                     c->type + s0, c->sigma + s0,
+                                     c->status ? c->status + s0 : NULL);
     }
 }
 

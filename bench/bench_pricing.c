@@ -321,7 +321,7 @@ int main(int argc, char **argv)
                 if (d > worst)
                     worst = d;
             }
-            snprintf(name, sizeof name, "%s: worst |dsigma| %.2g, %zu unsolved", ivc[c2].name,
+            snprintf(name, sizeof name, "%s: worst abs dsigma %.2g, %zu unsolved", ivc[c2].name,
                      worst, fails);
             bench_table_row(name, best, (double)n, cs[i_k0 + nk - 1].best);
             qpm_pricer_free(pv);

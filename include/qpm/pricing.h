@@ -39,9 +39,10 @@
  * values therefore keep their relative accuracy down to the underflow range:
  * against the 60-digit reference data the relative error of prices and
  * first-order Greeks is a few ulp times (1 + d^2) (the conditioning of the
- * formula in d1, d2), below 1e-14 wherever the value is at least 1e-6 of its
- * scale.  The scalar and AVX2 kernels evaluate the same formulas and differ
- * only in their exp/log (within an ulp of each other).
+ * formula in d1, d2), within 2.5e-14 wherever the value is at least 1e-6 of
+ * its scale.  The scalar, AVX2 and AVX-512 kernels evaluate the same
+ * formulas and differ only in their exp, log and expm1 (within an ulp of
+ * each other).
  *
  * Threads: a qpm_pricer is used by one thread at a time.  With
  * QPM_PRICER_THREADS > 1 a batch is split into fixed chunks of

@@ -106,7 +106,8 @@ QPM_API const char *qpm_version_string(void);
 enum qpm_cpu_feature {
     QPM_CPU_AVX2 = 1u << 0,
     QPM_CPU_FMA = 1u << 1,
-    QPM_CPU_AVX512F = 1u << 2
+    QPM_CPU_AVX512F = 1u << 2,
+    QPM_CPU_AVX512DQ = 1u << 3
 };
 QPM_API unsigned qpm_cpu_features(void);
 

@@ -26,6 +26,8 @@ unsigned qpm__cpu_detect(void)
         m |= QPM_CPU_FMA;
     if (__builtin_cpu_supports("avx512f") != 0)
         m |= QPM_CPU_AVX512F;
+    if (__builtin_cpu_supports("avx512dq") != 0)
+        m |= QPM_CPU_AVX512DQ;
 #endif
     return m;
 }

@@ -58,6 +58,7 @@ class CpuFeature(enum.IntFlag):
     AVX2 = 1
     FMA = 2
     AVX512F = 4
+    AVX512DQ = 8
 
 
 def version_number() -> int:

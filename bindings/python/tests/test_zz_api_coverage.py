@@ -125,3 +125,59 @@ def test_every_public_name_has_docstring_and_type_hints():
                 sig.return_annotation is inspect.Signature.empty:
             unhinted.append(n)
     assert not unhinted, "missing type hints: %s" % ", ".join(sorted(unhinted))
+
+
+# C enum (or #define family) -> (Python enum, prefix to strip, suffix to strip)
+ENUMS = {
+    "qpm_status": (qpm.Status, "QPM_", ""),
+    "qpm_cpu_feature": (qpm.CpuFeature, "QPM_CPU_", ""),
+    "qpm_rng_kind": (rng.RngKind, "QPM_RNG_", ""),
+    "qpm_model": (pricing.Model, "QPM_MODEL_", ""),
+    "qpm_settlement": (pricing.Settlement, "QPM_SETTLE_", ""),
+    "qpm_pricer_key": (pricing.PricerKey, "QPM_PRICER_", ""),
+    "qpm_cov_method": (cov.CovMethod, "QPM_COV_", ""),
+    "qpm_cov_target": (cov.CovTarget, "QPM_COV_TARGET_", ""),
+    "qpm_cov_nan_policy": (cov.NanPolicy, "QPM_COV_NAN_", ""),
+    "qpm_cov_returns_kind": (cov.ReturnsKind, "QPM_COV_", "_RETURNS"),
+    "qpm_cov_key": (cov.CovKey, "QPM_COV_", ""),
+}
+
+
+def _c_enums():
+    """enum name -> {constant: value} for every enum in the wrapped headers,
+    plus the #define families QPM_PRICER_KERNEL_* and QPM_CALL/QPM_PUT."""
+    import re
+    out = {}
+    defines = {}
+    for h in WRAPPED_HEADERS:
+        text = (conftest.ROOT / "include" / "qpm" / h).read_text()
+        text = re.sub(r"/\*.*?\*/", " ", text, flags=re.S)
+        for m in re.finditer(r"enum\s+(qpm_\w+)\s*\{(.*?)\}", text, flags=re.S):
+            vals = {}
+            for item in m.group(2).split(","):
+                if "=" in item:
+                    k, v = (x.strip() for x in item.split("=", 1))
+                    vals[k] = eval(re.sub(r"(\d+)u\b", r"\1", v), {})  # "1u << 2"
+            out[m.group(1)] = vals
+        for m in re.finditer(r"#define\s+(QPM_\w+)\s+\(?(-?\d+)\)?\s*$", text, flags=re.M):
+            defines[m.group(1)] = int(m.group(2))
+    out["kernel"] = {k: v for k, v in defines.items() if k.startswith("QPM_PRICER_KERNEL_")}
+    out["option_type"] = {k: v for k, v in defines.items() if k in ("QPM_CALL", "QPM_PUT")}
+    return out
+
+
+def test_python_enums_match_the_c_headers():
+    c = _c_enums()
+    table = dict(ENUMS)
+    table["kernel"] = (pricing.Kernel, "QPM_PRICER_KERNEL_", "")
+    for cname, (py, prefix, suffix) in table.items():
+        assert cname in c, "enum %s not found in the headers" % cname
+        want = {}
+        for k, v in c[cname].items():
+            name = k[len(prefix):] if k.startswith(prefix) else k
+            if suffix and name.endswith(suffix):
+                name = name[:-len(suffix)]
+            want[name] = v
+        got = {m.name: int(m.value) for m in py}
+        assert got == want, "%s differs from C %s: %s vs %s" % (py.__name__, cname, got, want)
+    assert c["option_type"] == {"QPM_CALL": pricing.CALL, "QPM_PUT": pricing.PUT}

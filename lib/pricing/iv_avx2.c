@@ -13,6 +13,7 @@
 
 #include "pricing/implied_vol.h"
 #include "pricing/iv_math.h"
+#include "pricing/iv_discount.h"
 
 /* H: one AVX2 vector of four lanes.  V: two of them, eight lanes; every V
  * operation is two independent H operations, which the core overlaps (the
@@ -572,4 +573,9 @@ void qpm__black_iv_block_avx2(const double *ph, const double *pl, const double *
         if (solved[i])
             sigma[i] = out[i];
     }
+}
+
+qpm_status qpm__iv_undiscount_fma(double price, double r, double T, double *ph, double *pl)
+{
+    return qpm__iv_undiscount_body(price, r, T, ph, pl);
 }

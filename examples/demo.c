@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chain_table.h"
 #include "qpm/qpm.h"
 
 #define DAY (1.0 / 365.0)
@@ -27,7 +28,6 @@
 /* ---- market ------------------------------------------------------------- */
 enum { BTC = 0, ETH = 1, NU = 2 };
 static const double spot[NU] = {97000.0, 3600.0};
-static const double rate = 0.0; /* exchanges mark with r = 0 */
 static const double basis = 0.06; /* annualised futures basis */
 
 static double forward(int u, double T) { return spot[u] * exp(basis * T); }
@@ -66,42 +66,6 @@ static int is_option(const position *p) { return p->kind == OPT_INVERSE || p->ki
 static double pos_vol(const position *p)
 {
     return smile(p->und, log(p->strike / forward(p->und, p->T)));
-}
-
-/* ---- 1. the chain -------------------------------------------------------- */
-static void chain(qpm_pricer *inv)
-{
-    enum { NK = 9 };
-    const double T = 30 * DAY, F = forward(BTC, T);
-    double K[NK], vol[NK], mark[NK], iv[NK], usd[NK], dcoin[NK], gamma[NK], vega[NK],
-        theta[NK];
-    int32_t type[NK];
-    for (int i = 0; i < NK; i++) {
-        K[i] = 80000.0 + 5000.0 * i;
-        type[i] = K[i] < F ? QPM_PUT : QPM_CALL;
-        vol[i] = smile(BTC, log(K[i] / F));
-    }
-    /* Exchange marks in coin (here made from the smile; in production they come
-     * from the exchange), then the vols the marks imply. */
-    qpm_pricer_out o = {.size = sizeof o, .price = mark};
-    CHECK(qpm_pricer_price_chain(inv, NK, F, T, rate, 0.0, K, vol, type, &o));
-    double Fv[NK], Tv[NK];
-    for (int i = 0; i < NK; i++) {
-        Fv[i] = F;
-        Tv[i] = T;
-    }
-    CHECK(qpm_pricer_implied_vol(inv, NK, Fv, K, Tv, NULL, NULL, type, mark, iv, NULL));
-    qpm_pricer_out g = {.size = sizeof g, .price_usd = usd, .delta_coin = dcoin,
-                        .gamma = gamma, .vega = vega, .theta = theta};
-    CHECK(qpm_pricer_price_chain(inv, NK, F, T, rate, 0.0, K, iv, type, &g));
-
-    printf("\n1. BTC coin-settled chain, 30 days, F = %.2f (marks -> implied vols -> Greeks)\n\n", F);
-    printf("  strike type  mark(BTC)   mark(USD)    IV      |IV-smile|  coin delta  gamma(1/USD)"
-           "  vega(USD/1%%)  theta(USD/day)\n");
-    for (int i = 0; i < NK; i++)
-        printf("  %6.0f  %s  %9.6f  %10.2f  %6.2f%%  %9.1e  %+10.5f  %12.4e  %12.2f  %14.2f\n",
-               K[i], type[i] == QPM_CALL ? "C" : "P", mark[i], usd[i], 100 * iv[i],
-               fabs(iv[i] - vol[i]), dcoin[i], gamma[i], vega[i] / 100, theta[i] / 365);
 }
 
 /* ---- book valuation (USD) ------------------------------------------------ */
@@ -292,13 +256,14 @@ int main(int argc, char **argv)
     printf("libqpm %s  (CPU: %s%s%s)\n", qpm_version_string(), (f & QPM_CPU_AVX2) ? "AVX2 " : "",
            (f & QPM_CPU_FMA) ? "FMA " : "", (f & QPM_CPU_AVX512F) ? "AVX-512F" : "");
 
-    qpm_pricer *inv, *b76;
-    CHECK(qpm_pricer_create(&inv, NULL, QPM_MODEL_BLACK76, QPM_SETTLE_INVERSE));
+    qpm_pricer *b76;
     CHECK(qpm_pricer_create(&b76, NULL, QPM_MODEL_BLACK76, QPM_SETTLE_LINEAR));
     qpm_rng *rng;
     CHECK(qpm_rng_create_seed(&rng, NULL, QPM_RNG_PCG64DXSM, 20261126));
 
-    chain(inv);
+    printf("\n1. ");
+    if (chain_table_print(forward(BTC, 28 * DAY), 28.0) != 0)
+        return 1;
     greeks(b76);
     double chol[NU][NU], dvol[NU];
     covariance(rng, chol, dvol);
@@ -306,6 +271,5 @@ int main(int argc, char **argv)
 
     qpm_rng_free(rng);
     qpm_pricer_free(b76);
-    qpm_pricer_free(inv);
     return 0;
 }

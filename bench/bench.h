@@ -10,12 +10,19 @@
 /* Fixed seeds so every run times the same inputs. */
 #define BENCH_SEED 20261126u
 
-static inline double bench_now(void)
+static inline double bench_clock(clockid_t id)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(id, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
+
+/* Wall time (monotonic). */
+static inline double bench_now(void) { return bench_clock(CLOCK_MONOTONIC); }
+
+/* Process CPU time: less inflated than wall time when other jobs share the
+ * machine (but counts every thread of the process). */
+static inline double bench_cpu_now(void) { return bench_clock(CLOCK_PROCESS_CPUTIME_ID); }
 
 static int bench_cmp_double(const void *a, const void *b)
 {
@@ -23,9 +30,10 @@ static int bench_cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Runs fn(ctx) `warmup` times untimed, then `reps` timed repetitions; returns
- * the median seconds per call of fn.  reps <= 64. */
-static inline double bench_median(void (*fn)(void *), void *ctx, int warmup, int reps)
+/* Runs fn(ctx) `warmup` times untimed, then `reps` timed repetitions on the
+ * clock `now`; returns the median seconds per call of fn.  reps <= 64. */
+static inline double bench_median_on(double (*now)(void), void (*fn)(void *), void *ctx,
+                                     int warmup, int reps)
 {
     double t[64];
     if (reps > 64)
@@ -35,12 +43,24 @@ static inline double bench_median(void (*fn)(void *), void *ctx, int warmup, int
     for (int i = 0; i < warmup; i++)
         fn(ctx);
     for (int i = 0; i < reps; i++) {
-        double t0 = bench_now();
+        double t0 = now();
         fn(ctx);
-        t[i] = bench_now() - t0;
+        t[i] = now() - t0;
     }
     qsort(t, (size_t)reps, sizeof t[0], bench_cmp_double);
     return t[reps / 2];
+}
+
+/* Median seconds per call on the wall clock. */
+static inline double bench_median(void (*fn)(void *), void *ctx, int warmup, int reps)
+{
+    return bench_median_on(bench_now, fn, ctx, warmup, reps);
+}
+
+/* Median seconds per call on the process CPU clock. */
+static inline double bench_median_cpu(void (*fn)(void *), void *ctx, int warmup, int reps)
+{
+    return bench_median_on(bench_cpu_now, fn, ctx, warmup, reps);
 }
 
 /* Deterministic uniform in [lo, hi) from a 64-bit LCG state (splitmix64). */

@@ -28,30 +28,6 @@ typedef struct {
     double one;
 } ctx_t;
 
-static double cpu_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-/* bench_median with the process CPU clock. */
-static double cpu_median(void (*fn)(void *), void *ctx, int warmup, int reps)
-{
-    double t[64];
-    if (reps > 64)
-        reps = 64;
-    for (int i = 0; i < warmup; i++)
-        fn(ctx);
-    for (int i = 0; i < reps; i++) {
-        double t0 = cpu_now();
-        fn(ctx);
-        t[i] = cpu_now() - t0;
-    }
-    qsort(t, (size_t)reps, sizeof t[0], bench_cmp_double);
-    return t[reps / 2];
-}
-
 static void run_batch(void *v)
 {
     ctx_t *c = v;
@@ -102,8 +78,8 @@ int main(void)
     c.out1.price = &c.one;
 
     printf("libqpm %s bench_pricing_call\n", qpm_version_string());
-    double tb = cpu_median(run_batch, &c, 2, 11);
-    double ts = cpu_median(run_single, &c, 1, 7) / N_SINGLE;
+    double tb = bench_median_cpu(run_batch, &c, 2, 11);
+    double ts = bench_median_cpu(run_single, &c, 1, 7) / N_SINGLE;
     bench_table_header("pricing calls from C (Black-76, price only)");
     bench_table_row("batch of 10^6", tb, N_BATCH, tb);
     bench_table_row("single option per call", ts, 1, tb / N_BATCH);

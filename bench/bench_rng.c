@@ -96,30 +96,6 @@ static void run(void *vctx)
     }
 }
 
-static double cpu_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-/* bench_median with CPU time: median seconds per call over `reps` runs. */
-static double cpu_median(void (*fn)(void *), void *ctx, int warmup, int reps)
-{
-    double t[64];
-    if (reps > 64)
-        reps = 64;
-    for (int i = 0; i < warmup; i++)
-        fn(ctx);
-    for (int i = 0; i < reps; i++) {
-        double t0 = cpu_now();
-        fn(ctx);
-        t[i] = cpu_now() - t0;
-    }
-    qsort(t, (size_t)reps, sizeof t[0], bench_cmp_double);
-    return t[reps / 2];
-}
-
 static void run_norm_inv(void *vctx)
 {
     struct ctx *c = vctx;
@@ -141,13 +117,13 @@ int main(void)
         if (qpm_rng_create_seed(&rng, NULL, kinds[g], BENCH_SEED) != QPM_OK)
             return 1;
         struct ctx c = {rng, RAW, u, d, NULL};
-        double t_raw = cpu_median(run, &c, 2, 15);
+        double t_raw = bench_median_cpu(run, &c, 2, 15);
         char title[64];
         snprintf(title, sizeof title, "rng %s", qpm_rng_kind_name(kinds[g]));
         bench_table_header(title);
         for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
             c.w = cases[i].w;
-            double t = cases[i].w == RAW ? t_raw : cpu_median(run, &c, 2, 15);
+            double t = cases[i].w == RAW ? t_raw : bench_median_cpu(run, &c, 2, 15);
             bench_table_row(cases[i].name, t, N, t_raw);
         }
         qpm_rng_free(rng);
@@ -157,10 +133,10 @@ int main(void)
     for (size_t i = 0; i < N; i++)
         p[i] = bench_uniform(&s, 0x1.0p-53, 1.0);
     struct ctx c = {NULL, RAW, u, d, p};
-    double t_uni = cpu_median(run_norm_inv, &c, 2, 15);
+    double t_uni = bench_median_cpu(run_norm_inv, &c, 2, 15);
     for (size_t i = 0; i < N; i++)
         p[i] = pow(10.0, -bench_uniform(&s, 2.0, 300.0));
-    double t_tail = cpu_median(run_norm_inv, &c, 2, 15);
+    double t_tail = bench_median_cpu(run_norm_inv, &c, 2, 15);
     bench_table_header("qpm_norm_inv_bulk");
     bench_table_row("p uniform on (0,1)", t_uni, N, t_uni);
     bench_table_row("p log-uniform on (1e-300,1e-2)", t_tail, N, t_uni);

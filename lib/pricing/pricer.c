@@ -43,9 +43,9 @@ static int cpu_has_avx2(void)
 
 static int cpu_has_avx512(void)
 {
-#if HAVE_AVX2_KERNEL && (defined(__GNUC__) || defined(__clang__))
+#if HAVE_AVX2_KERNEL
     unsigned f = qpm__cpu_detect();
-    return cpu_has_avx2() && (f & QPM_CPU_AVX512F) && __builtin_cpu_supports("avx512dq") != 0;
+    return cpu_has_avx2() && (f & QPM_CPU_AVX512F) && (f & QPM_CPU_AVX512DQ);
 #else
     return 0;
 #endif

@@ -294,17 +294,23 @@ int qpm__black_screen_avx2(const qpm__bjob *job, size_t n)
         V4 u = load_d(job->u, job->su, i), k = load_d(job->k, job->sk, i);
         V4 T = load_d(job->t, job->st, i), r = load_d(job->r, job->sr, i);
         V4 q = load_d(job->q, job->sq, i), sg = load_d(job->sig, job->ssig, i);
+        /* independent tests combined as a tree: one AND per step on the
+         * accumulator, so the loop runs at load speed */
+        V4 cu, ck;
         if (bach) {
-            ok = _mm256_and_pd(ok, _mm256_cmp_pd(vabs(u), big, _CMP_LE_OQ));
-            ok = _mm256_and_pd(ok, _mm256_cmp_pd(vabs(k), big, _CMP_LE_OQ));
+            cu = _mm256_cmp_pd(vabs(u), big, _CMP_LE_OQ);
+            ck = _mm256_cmp_pd(vabs(k), big, _CMP_LE_OQ);
         } else {
-            ok = _mm256_and_pd(ok, _mm256_and_pd(GT(u, zero), _mm256_cmp_pd(u, big, _CMP_LE_OQ)));
-            ok = _mm256_and_pd(ok, _mm256_and_pd(GT(k, zero), _mm256_cmp_pd(k, big, _CMP_LE_OQ)));
+            cu = _mm256_and_pd(GT(u, zero), _mm256_cmp_pd(u, big, _CMP_LE_OQ));
+            ck = _mm256_and_pd(GT(k, zero), _mm256_cmp_pd(k, big, _CMP_LE_OQ));
         }
-        ok = _mm256_and_pd(ok, _mm256_and_pd(GE(T, zero), _mm256_cmp_pd(T, big, _CMP_LE_OQ)));
-        ok = _mm256_and_pd(ok, _mm256_and_pd(GE(sg, zero), _mm256_cmp_pd(sg, big, _CMP_LE_OQ)));
-        ok = _mm256_and_pd(ok, _mm256_cmp_pd(vabs(MUL(r, T)), maxrt, _CMP_LE_OQ));
-        ok = _mm256_and_pd(ok, _mm256_cmp_pd(vabs(MUL(q, T)), maxrt, _CMP_LE_OQ));
+        V4 cT = _mm256_and_pd(GE(T, zero), _mm256_cmp_pd(T, big, _CMP_LE_OQ));
+        V4 cs = _mm256_and_pd(GE(sg, zero), _mm256_cmp_pd(sg, big, _CMP_LE_OQ));
+        V4 cr = _mm256_cmp_pd(vabs(MUL(r, T)), maxrt, _CMP_LE_OQ);
+        V4 cq = _mm256_cmp_pd(vabs(MUL(q, T)), maxrt, _CMP_LE_OQ);
+        V4 c = _mm256_and_pd(_mm256_and_pd(_mm256_and_pd(cu, ck), _mm256_and_pd(cT, cs)),
+                             _mm256_and_pd(cr, cq));
+        ok = _mm256_and_pd(ok, c);
         __m128i ty = job->stype ? _mm_loadu_si128((const __m128i *)(const void *)(job->type + i))
                                 : _mm_set1_epi32(job->type[0]);
         tok = _mm_and_si128(tok, _mm_or_si128(_mm_cmpeq_epi32(ty, pone), _mm_cmpeq_epi32(ty, mone)));

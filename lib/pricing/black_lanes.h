@@ -24,24 +24,36 @@ static inline V vnpdf_dd(V ah, V al)
  * else the mask of lanes the scalar path must redo (results are in tmp).  The
  * operations mirror black_one() in black.c one for one. */
 static inline __attribute__((always_inline)) int
-block8(int model, int inverse, unsigned need, V u, V K, V T, V r, V q, V sig, V phi, V D, V Dq,
-       V DqD, double *const *out, size_t i, int full, double tmp[QPM__NOUT][LANES])
+block8(int model, int inverse, unsigned need, V u, V K, V T, V r, V q, V sig, V phi, int uniform,
+       V D, V Dq, V DqD, double *const *out, size_t i, int full, double tmp[QPM__NOUT][LANES])
 {
     const V zero = vset(0.0), one = vset(1.0), half = vset(0.5);
     V S = u, F, x;
     V rS = vdiv(one, S);
     V qt = vdiv(S, K);
     V rem = vfma(vneg(qt), K, S);
+    /* The log heads the longest dependency chain: issue it first, then the
+     * independent discount factors, which fill its latency. */
+    V lq = vlog8(qt);
+    if (!uniform) {
+        D = vexp8(vmul(vneg(r), T));
+        Dq = model == QPM__BSM ? vexp8(vmul(vneg(q), T)) : D;
+        DqD = model == QPM__BSM ? vdiv(Dq, D) : D;
+    }
     if (model == QPM__BSM) {
-        x = vadd(vadd(vlog8(qt), vmul(rem, rS)), vmul(vsub(r, q), T));
+        x = vadd(vadd(lq, vmul(rem, rS)), vmul(vsub(r, q), T));
         F = vmul(S, DqD);
     } else {
         q = r;
-        x = vadd(vlog8(qt), vmul(rem, rS));
+        x = vadd(lq, vmul(rem, rS));
         F = S;
     }
     V sqrtT = vsqrt8(T), s = vmul(sig, sqrtT);
     V y = vabs8(x);
+    /* F - K without cancellation, off the critical path: it needs x only */
+    V fk = vsub(F, K);
+    if (model == QPM__BSM && vmask(vlt(y, one)) != 0)
+        fk = vsel(vlt(y, one), vmul(K, vexpm1_8(x)), fk);
     V special = vor(vngt(s, zero), vgt(y, vmul(vset(1e10), s)));
     /* S/K out of the normal range: the scalar path takes logs separately */
     special = vor(special, vor(vnge(qt, vset(DBL_MIN)), vnle(qt, vset(DBL_MAX))));
@@ -91,9 +103,6 @@ block8(int model, int inverse, unsigned need, V u, V K, V T, V r, V q, V sig, V 
     V d2 = vsel(xpos, a1, vneg(a2));
     V call = vgt(phi, zero);
     V Nphid1 = vsel(call, Nd1, Nmd1), Nphid2 = vsel(call, Nd2, Nmd2);
-    V fk = vsub(F, K);
-    if (model == QPM__BSM && vmask(vlt(y, one)) != 0)
-        fk = vsel(vlt(y, one), vmul(K, vexpm1_8(x)), fk);
     V intrinsic = vsel(vgt(vmul(phi, x), zero), vmul(phi, fk), zero);
     V Vu = vmul(D, vadd(intrinsic, otm));
     V delta = vmul(vmul(phi, Dq), Nphid1);
@@ -185,17 +194,9 @@ static inline __attribute__((always_inline)) void run(const qpm__bjob *job, size
             r = vload(br, 1, 0), q = vload(bq, 1, 0), sig = vload(bs, 1, 0);
             phi = vload_phi(bty, 1, 0);
         }
-        V D, Dq, DqD;
-        if (uniform) {
-            D = Dpre, Dq = Dqpre, DqD = DqDpre;
-        } else {
-            D = vexp8(vmul(vneg(r), T));
-            Dq = model == QPM__BSM ? vexp8(vmul(vneg(q), T)) : D;
-            DqD = model == QPM__BSM ? vdiv(Dq, D) : D;
-        }
         double tmp[QPM__NOUT][LANES];
-        int special = block8(model, inverse, need, u, K, T, r, q, sig, phi, D, Dq, DqD, out, i,
-                             nv == LANES, tmp);
+        int special = block8(model, inverse, need, u, K, T, r, q, sig, phi, uniform, Dpre, Dqpre,
+                             DqDpre, out, i, nv == LANES, tmp);
         if (special < 0)
             continue; /* written directly */
         for (size_t j = 0; j < nv; j++) {

@@ -101,3 +101,35 @@ def test_handle_base_behaviour():
     del d
     gc.collect()
     assert not fin.alive
+
+
+def test_threads_with_their_own_handles():
+    """Distinct handles in distinct threads give the single-thread results,
+    and each thread's error carries its own message (thread-local)."""
+    import threading
+    import numpy as np
+    F = np.linspace(50.0, 150.0, 5001)
+    with qpm.Pricer("black76") as p:
+        ref = p.price(F, 100.0, 1.0, 0.5)
+    ref_u = qpm.Rng(5).uniform(1000)
+    results, errors = {}, {}
+
+    def work(i):
+        with qpm.Pricer("black76") as p, qpm.Rng(5) as g:
+            for _ in range(20):
+                results[i] = (p.price(F, 100.0, 1.0, 0.5), g.uniform(1000))
+                g.seed(5, 0x2c28fa16a64abf968a02bdbf7bb3c0a7)
+            try:
+                p.price(100.0, -float(i + 1), 1.0, 0.5)
+            except qpm.QpmInvalidError as e:
+                errors[i] = e.message
+
+    ts = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    for i in range(4):
+        assert np.array_equal(results[i][0], ref)
+        assert np.array_equal(results[i][1], ref_u)
+        assert "strike[0] = -%d" % (i + 1) in errors[i]

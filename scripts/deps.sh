@@ -2,7 +2,8 @@
 # Installs the Debian packages libqpm needs to build, test and bench, when any
 # is missing.  Sourced or run by scripts/test and scripts/demo.
 QPM_PACKAGES="build-essential pkgconf meson ninja-build libopenblas-dev liblapacke-dev \
-libcriterion-dev python3 python3-pytest python3-numpy abigail-tools binutils \
+libcriterion-dev python3 python3-pytest python3-numpy python3-scipy python3-sklearn \
+abigail-tools binutils \
 libquantlib0-dev"
 
 qpm_missing=""

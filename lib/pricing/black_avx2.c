@@ -34,20 +34,18 @@
 
 static inline V4 vabs(V4 x) { return _mm256_andnot_pd(SET1(-0.0), x); }
 
-/* exp(x), inlined (the libmvec call would force every live vector register
- * to the stack).  x = k ln2 + r, |r| <= ln2/2, Taylor polynomial of degree
- * 13 (truncation < 5e-18 relative), 2^k applied as two factors so that
- * results down to the subnormal range come out right.  Max error about 1
- * ulp (checked against libm on 10^7 random arguments).  x is clamped to
- * [-1100, 709.78]: below, the result is 0. */
-static inline V4 vexp(V4 x)
+/* x - k ln2 in two parts (k integral, |k| small enough for exact products). */
+static inline V4 vexp_reduce(V4 x, V4 k)
 {
-    x = _mm256_max_pd(x, SET1(-1100.0));
-    x = _mm256_min_pd(x, SET1(709.78));
-    V4 k = _mm256_round_pd(MUL(x, SET1(0x1.71547652b82fep+0)),
-                           _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     V4 r = _mm256_fnmadd_pd(k, SET1(0x1.62e42fefa39efp-1), x);
     r = _mm256_fnmadd_pd(k, SET1(0x1.abc9e3b39803fp-56), r);
+    return r;
+}
+
+/* sum_{j=2..13} r^(j-2) / j!, so that e^r = 1 + r (1 + r q) and
+ * e^r - 1 = r (1 + r q): the Taylor part shared by exp and expm1. */
+static inline V4 vexp_taylor_q(V4 r)
+{
     V4 p = SET1(1.0 / 6227020800.0);
     p = _mm256_fmadd_pd(p, r, SET1(1.0 / 479001600.0));
     p = _mm256_fmadd_pd(p, r, SET1(1.0 / 39916800.0));
@@ -60,6 +58,23 @@ static inline V4 vexp(V4 x)
     p = _mm256_fmadd_pd(p, r, SET1(1.0 / 24.0));
     p = _mm256_fmadd_pd(p, r, SET1(1.0 / 6.0));
     p = _mm256_fmadd_pd(p, r, SET1(0.5));
+    return p;
+}
+
+/* exp(x), inlined (the libmvec call would force every live vector register
+ * to the stack).  x = k ln2 + r, |r| <= ln2/2, Taylor polynomial of degree
+ * 13 (truncation < 5e-18 relative), 2^k applied as two factors so that
+ * results down to the subnormal range come out right.  Max error about 1
+ * ulp (checked against libm on 10^7 random arguments).  x is clamped to
+ * [-1100, 709.78]: below, the result is 0. */
+static inline V4 vexp(V4 x)
+{
+    x = _mm256_max_pd(x, SET1(-1100.0));
+    x = _mm256_min_pd(x, SET1(709.78));
+    V4 k = _mm256_round_pd(MUL(x, SET1(0x1.71547652b82fep+0)),
+                           _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    V4 r = vexp_reduce(x, k);
+    V4 p = vexp_taylor_q(r);
     p = _mm256_fmadd_pd(p, r, SET1(1.0));
     p = _mm256_fmadd_pd(p, r, SET1(1.0));
     __m128i ki = _mm256_cvtpd_epi32(k);
@@ -134,20 +149,8 @@ static inline V4 vexpm1_small(V4 x)
     V4 k = _mm256_round_pd(MUL(x, SET1(0x1.71547652b82fep+0)),
                            _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     k = _mm256_max_pd(_mm256_min_pd(k, SET1(1.0)), SET1(-1.0));
-    V4 r = _mm256_fnmadd_pd(k, SET1(0x1.62e42fefa39efp-1), x);
-    r = _mm256_fnmadd_pd(k, SET1(0x1.abc9e3b39803fp-56), r);
-    V4 p = SET1(1.0 / 6227020800.0);
-    p = _mm256_fmadd_pd(p, r, SET1(1.0 / 479001600.0));
-    p = _mm256_fmadd_pd(p, r, SET1(1.0 / 39916800.0));
-    p = _mm256_fmadd_pd(p, r, SET1(1.0 / 3628800.0));
-    p = _mm256_fmadd_pd(p, r, SET1(1.0 / 362880.0));
-    p = _mm256_fmadd_pd(p, r, SET1(1.0 / 40320.0));
-    p = _mm256_fmadd_pd(p, r, SET1(1.0 / 5040.0));
-    p = _mm256_fmadd_pd(p, r, SET1(1.0 / 720.0));
-    p = _mm256_fmadd_pd(p, r, SET1(1.0 / 120.0));
-    p = _mm256_fmadd_pd(p, r, SET1(1.0 / 24.0));
-    p = _mm256_fmadd_pd(p, r, SET1(1.0 / 6.0));
-    p = _mm256_fmadd_pd(p, r, SET1(0.5));
+    V4 r = vexp_reduce(x, k);
+    V4 p = vexp_taylor_q(r);
     p = MUL(_mm256_fmadd_pd(p, r, SET1(1.0)), r); /* e^r - 1 */
     V4 two_k = _mm256_blendv_pd(SET1(1.0), _mm256_blendv_pd(SET1(0.5), SET1(2.0), GT(k, SET1(0.0))),
                                 _mm256_cmp_pd(k, SET1(0.0), _CMP_NEQ_OQ));

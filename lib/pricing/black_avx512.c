@@ -78,17 +78,18 @@ static inline Z vtwo_sum_err_z(Z a, Z b, Z s)
     return vadd_z(vsub_z(a, vsub_z(s, bb)), vsub_z(b, bb));
 }
 
-/* exp: x = k ln2 + r, |r| <= ln2/2, Taylor polynomial of degree 13 as in the
- * AVX2 kernel, then scalef (2^k with correct underflow to subnormals and 0).
- * x is clamped to [-1100, 709.78]. */
-static inline Z vexp8_z(Z x)
+/* x - k ln2 in two parts (k integral, |k| small enough for exact products). */
+static inline Z vexp8_reduce(Z x, Z k)
 {
-    x = _mm512_max_pd(x, vset_z(-1100.0));
-    x = _mm512_min_pd(x, vset_z(709.78));
-    Z k = _mm512_roundscale_pd(vmul_z(x, vset_z(0x1.71547652b82fep+0)),
-                               _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     Z r = _mm512_fnmadd_pd(k, vset_z(0x1.62e42fefa39efp-1), x);
     r = _mm512_fnmadd_pd(k, vset_z(0x1.abc9e3b39803fp-56), r);
+    return r;
+}
+
+/* sum_{j=2..13} r^(j-2) / j!, so that e^r = 1 + r (1 + r q) and
+ * e^r - 1 = r (1 + r q): the Taylor part shared by exp and expm1. */
+static inline Z vexp8_taylor_q(Z r)
+{
     Z p = vset_z(1.0 / 6227020800.0);
     p = vfma_z(p, r, vset_z(1.0 / 479001600.0));
     p = vfma_z(p, r, vset_z(1.0 / 39916800.0));
@@ -101,6 +102,20 @@ static inline Z vexp8_z(Z x)
     p = vfma_z(p, r, vset_z(1.0 / 24.0));
     p = vfma_z(p, r, vset_z(1.0 / 6.0));
     p = vfma_z(p, r, vset_z(0.5));
+    return p;
+}
+
+/* exp: x = k ln2 + r, |r| <= ln2/2, Taylor polynomial of degree 13 as in the
+ * AVX2 kernel, then scalef (2^k with correct underflow to subnormals and 0).
+ * x is clamped to [-1100, 709.78]. */
+static inline Z vexp8_z(Z x)
+{
+    x = _mm512_max_pd(x, vset_z(-1100.0));
+    x = _mm512_min_pd(x, vset_z(709.78));
+    Z k = _mm512_roundscale_pd(vmul_z(x, vset_z(0x1.71547652b82fep+0)),
+                               _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    Z r = vexp8_reduce(x, k);
+    Z p = vexp8_taylor_q(r);
     p = vfma_z(p, r, vset_z(1.0));
     p = vfma_z(p, r, vset_z(1.0));
     return _mm512_scalef_pd(p, k);
@@ -142,20 +157,8 @@ static inline Z vexpm1_8_z(Z x)
     Z k = _mm512_roundscale_pd(vmul_z(x, vset_z(0x1.71547652b82fep+0)),
                                _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     k = _mm512_max_pd(_mm512_min_pd(k, vset_z(1.0)), vset_z(-1.0));
-    Z r = _mm512_fnmadd_pd(k, vset_z(0x1.62e42fefa39efp-1), x);
-    r = _mm512_fnmadd_pd(k, vset_z(0x1.abc9e3b39803fp-56), r);
-    Z p = vset_z(1.0 / 6227020800.0);
-    p = vfma_z(p, r, vset_z(1.0 / 479001600.0));
-    p = vfma_z(p, r, vset_z(1.0 / 39916800.0));
-    p = vfma_z(p, r, vset_z(1.0 / 3628800.0));
-    p = vfma_z(p, r, vset_z(1.0 / 362880.0));
-    p = vfma_z(p, r, vset_z(1.0 / 40320.0));
-    p = vfma_z(p, r, vset_z(1.0 / 5040.0));
-    p = vfma_z(p, r, vset_z(1.0 / 720.0));
-    p = vfma_z(p, r, vset_z(1.0 / 120.0));
-    p = vfma_z(p, r, vset_z(1.0 / 24.0));
-    p = vfma_z(p, r, vset_z(1.0 / 6.0));
-    p = vfma_z(p, r, vset_z(0.5));
+    Z r = vexp8_reduce(x, k);
+    Z p = vexp8_taylor_q(r);
     p = vmul_z(vfma_z(p, r, vset_z(1.0)), r);
     Z two_k = _mm512_scalef_pd(vset_z(1.0), k);
     return vfma_z(two_k, p, vsub_z(two_k, vset_z(1.0)));

@@ -134,3 +134,35 @@ Test(core_check, names_first_bad_element)
     cr_assert_eq(qpm__check_finite(NULL, 4, "v"), QPM_E_NULL);
     cr_assert_str_eq(qpm_last_error(), "v is NULL");
 }
+
+/* ---- progress reporting ---------------------------------------------------- */
+struct prog_rec {
+    double seen[8];
+    int n, stop_at;
+};
+
+static int record_progress(void *user, double done)
+{
+    struct prog_rec *r = user;
+    if (r->n < 8)
+        r->seen[r->n] = done;
+    r->n++;
+    return r->n == r->stop_at;
+}
+
+Test(core_pool, progress_reports_clamps_and_cancels)
+{
+    struct prog_rec r = {.n = 0, .stop_at = 3};
+    qpm__progress p = {record_progress, &r};
+    cr_assert_eq(qpm__progress_report(NULL, 0.5), QPM_OK);
+    qpm__progress none = {NULL, NULL};
+    cr_assert_eq(qpm__progress_report(&none, 0.5), QPM_OK);
+    cr_assert_eq(qpm__progress_report(&p, -1.0), QPM_OK);
+    cr_assert_eq(qpm__progress_report(&p, 2.0), QPM_OK);
+    cr_assert_eq(r.seen[0], 0.0);
+    cr_assert_eq(r.seen[1], 1.0);
+    qpm_clear_error();
+    cr_assert_eq(qpm__progress_report(&p, 0.25), QPM_E_CANCELLED);
+    cr_assert_eq(qpm_last_status(), QPM_E_CANCELLED);
+    cr_assert(strstr(qpm_last_error(), "25.0%") != NULL, "%s", qpm_last_error());
+}

@@ -55,11 +55,13 @@ typedef enum qpm_status {
 
     QPM_E_NOMEM = 100,     /* the allocator returned NULL */
     QPM_E_THREAD = 101,    /* a worker thread could not be started */
+    QPM_E_CANCELLED = 102, /* the caller's progress callback asked to stop */
 
     QPM_E_NOCONVERGE = 200, /* an iteration did not converge */
     QPM_E_SINGULAR = 201,   /* a matrix is singular to working precision */
     QPM_E_NOTPSD = 202,     /* a matrix is not positive semi-definite */
-    QPM_E_ARBITRAGE = 203   /* a price lies outside its no-arbitrage bounds */
+    QPM_E_ARBITRAGE = 203,  /* a price lies outside its no-arbitrage bounds */
+    QPM_E_INFEASIBLE = 204  /* the constraints of a problem admit no solution */
 } qpm_status;
 
 /* Short English description of a status code ("invalid argument").  Never
@@ -94,6 +96,16 @@ typedef struct qpm_alloc {
     void (*free_fn)(void *ctx, void *ptr);
     void *ctx;
 } qpm_alloc;
+
+/* Progress callback for long computations (Monte Carlo runs, frontiers).
+ * Handles that do long work accept one through their _set_progress function.
+ * It is called on the thread that made the library call, never from a worker
+ * thread, with `done` rising from 0 to 1 (the last call has done == 1 unless
+ * the run stops early).  Returning non-zero cancels the computation: the call
+ * then returns QPM_E_CANCELLED, its outputs are unspecified and the handle
+ * stays usable.  Calls come at most a few hundred times per run, so the
+ * callback may be slow (a progress bar in Python, say). */
+typedef int (*qpm_progress_fn)(void *user, double done);
 
 /* Runtime library version: MAJOR * 10000 + MINOR * 100 + PATCH. */
 QPM_API unsigned qpm_version_number(void);

@@ -4,7 +4,7 @@
 #define QPM_VERSION_H
 
 #define QPM_VERSION_MAJOR 0
-#define QPM_VERSION_MINOR 1
+#define QPM_VERSION_MINOR 2
 #define QPM_VERSION_PATCH 0
 
 /* MAJOR * 10000 + MINOR * 100 + PATCH, comparable with qpm_version_number(). */

@@ -51,10 +51,12 @@ static const struct status_row rows[] = {
     {QPM_E_STATE, "QPM_E_STATE", "handle not in a state that allows the call"},
     {QPM_E_NOMEM, "QPM_E_NOMEM", "out of memory"},
     {QPM_E_THREAD, "QPM_E_THREAD", "could not start a worker thread"},
+    {QPM_E_CANCELLED, "QPM_E_CANCELLED", "cancelled by the progress callback"},
     {QPM_E_NOCONVERGE, "QPM_E_NOCONVERGE", "iteration did not converge"},
     {QPM_E_SINGULAR, "QPM_E_SINGULAR", "matrix is singular"},
     {QPM_E_NOTPSD, "QPM_E_NOTPSD", "matrix is not positive semi-definite"},
     {QPM_E_ARBITRAGE, "QPM_E_ARBITRAGE", "price outside its no-arbitrage bounds"},
+    {QPM_E_INFEASIBLE, "QPM_E_INFEASIBLE", "constraints admit no solution"},
 };
 
 static const struct status_row *find(qpm_status s)

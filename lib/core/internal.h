@@ -79,4 +79,16 @@ unsigned qpm__pool_threads(const qpm__pool *pool); /* 1 for a NULL pool */
  * [0, qpm__pool_threads(pool)).  A NULL pool runs everything on the caller. */
 void qpm__pool_run(qpm__pool *pool, size_t nchunks, qpm__task_fn fn, void *ctx);
 
+/* ---- progress reporting ----------------------------------------------------
+ * A handle that does long work keeps one of these (set by its public
+ * _set_progress function) and reports between pool batches, on the calling
+ * thread.  qpm__progress_report returns QPM_OK, or QPM_E_CANCELLED with the
+ * error text set when the callback asks to stop.  A NULL fn reports nothing. */
+typedef struct qpm__progress {
+    qpm_progress_fn fn;
+    void *user;
+} qpm__progress;
+
+qpm_status qpm__progress_report(const qpm__progress *p, double done);
+
 #endif /* QPM_CORE_INTERNAL_H */

@@ -12,7 +12,7 @@ otherwise.  Failing calls raise :class:`QpmError` subclasses.
 """
 from __future__ import annotations
 
-from ._errors import (QpmArbitrageError, QpmError, QpmInvalidError, QpmKeyError,
+from ._errors import (QpmArbitrageError, QpmCancelledError, QpmError, QpmInfeasibleError, QpmInvalidError, QpmKeyError,
                       QpmLibraryError, QpmMemoryError, QpmNoConvergeError,
                       QpmNonFiniteError, QpmNotPSDError, QpmNullError, QpmNumericalError,
                       QpmRangeError, QpmSingularError, QpmSizeError, QpmStateError,
@@ -29,7 +29,7 @@ from .core import (CpuFeature, Status, clear_error, cpu_features, last_error, la
                    max_threads, status_name, status_str, version, version_number,
                    version_string)
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "EXPECTED_MAJOR", "load_library", "library_path", "Handle",
@@ -39,6 +39,7 @@ __all__ = [
     "QpmNonFiniteError", "QpmSizeError", "QpmKeyError", "QpmRangeError", "QpmStateError",
     "QpmUnsupportedError", "QpmMemoryError", "QpmThreadError", "QpmNumericalError",
     "QpmNoConvergeError", "QpmSingularError", "QpmNotPSDError", "QpmArbitrageError",
+    "QpmInfeasibleError", "QpmCancelledError",
     # cov
     "cov", "Cov", "CovKey", "CovMethod", "CovTarget", "NanPolicy", "ReturnsKind",
     "NearestCorrelation", "returns_from_prices", "nearest_correlation", "min_eigenvalue",

@@ -86,6 +86,11 @@ class QpmThreadError(QpmError, RuntimeError):
     """QPM_E_THREAD: a worker thread could not be started."""
 
 
+class QpmCancelledError(QpmError):
+    """QPM_E_CANCELLED: the progress callback asked the computation to stop
+    (in Python: the callback raised an exception or returned True)."""
+
+
 class QpmNumericalError(QpmError, ArithmeticError):
     """Valid input the computation cannot serve (status codes 200-299)."""
 
@@ -106,6 +111,10 @@ class QpmArbitrageError(QpmNumericalError):
     """QPM_E_ARBITRAGE: a price lies outside its no-arbitrage bounds."""
 
 
+class QpmInfeasibleError(QpmNumericalError):
+    """QPM_E_INFEASIBLE: the constraints of a problem admit no solution."""
+
+
 #: status code -> exception class
 STATUS_EXCEPTIONS: Dict[int, Type[QpmError]] = {
     1: QpmNullError,
@@ -118,10 +127,12 @@ STATUS_EXCEPTIONS: Dict[int, Type[QpmError]] = {
     8: QpmStateError,
     100: QpmMemoryError,
     101: QpmThreadError,
+    102: QpmCancelledError,
     200: QpmNoConvergeError,
     201: QpmSingularError,
     202: QpmNotPSDError,
     203: QpmArbitrageError,
+    204: QpmInfeasibleError,
 }
 
 

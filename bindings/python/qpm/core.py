@@ -47,10 +47,12 @@ class Status(enum.IntEnum):
     E_STATE = 8
     E_NOMEM = 100
     E_THREAD = 101
+    E_CANCELLED = 102
     E_NOCONVERGE = 200
     E_SINGULAR = 201
     E_NOTPSD = 202
     E_ARBITRAGE = 203
+    E_INFEASIBLE = 204
 
 
 class CpuFeature(enum.IntFlag):

@@ -10,7 +10,8 @@ from qpm.core import Status
 USAGE = {1: qpm.QpmNullError, 2: qpm.QpmInvalidError, 3: qpm.QpmNonFiniteError,
          4: qpm.QpmSizeError, 5: qpm.QpmKeyError, 6: qpm.QpmRangeError, 8: qpm.QpmStateError}
 NUMERICAL = {200: qpm.QpmNoConvergeError, 201: qpm.QpmSingularError,
-             202: qpm.QpmNotPSDError, 203: qpm.QpmArbitrageError}
+             202: qpm.QpmNotPSDError, 203: qpm.QpmArbitrageError,
+             204: qpm.QpmInfeasibleError}
 
 
 def test_every_status_maps_to_its_class():
@@ -25,6 +26,7 @@ def test_every_status_maps_to_its_class():
     assert _errors.exception_class(100) is qpm.QpmMemoryError
     assert issubclass(qpm.QpmMemoryError, MemoryError)
     assert _errors.exception_class(101) is qpm.QpmThreadError
+    assert _errors.exception_class(102) is qpm.QpmCancelledError
     # unknown codes fall back by range
     assert _errors.exception_class(42) is qpm.QpmUsageError
     assert _errors.exception_class(250) is qpm.QpmNumericalError

@@ -4,11 +4,16 @@ import inspect
 
 import pytest
 
+import importlib
+import pkgutil
+
 import qpm
-from qpm import core, cov, pricing, rng
+from qpm import core, cov, pricing, rng  # noqa: F401  (later modules: qpm.<name> below)
 import conftest
 
-MODULES = [qpm, core, cov, pricing, rng]
+# the package and every public submodule (qpm.core, qpm.cov, qpm.book, ...)
+MODULES = [qpm] + [importlib.import_module("qpm." + m.name)
+                   for m in pkgutil.iter_modules(qpm.__path__) if not m.name.startswith("_")]
 
 
 def public_callables():
@@ -49,7 +54,9 @@ def test_every_public_name_is_called():
     assert not missing, "public names never called by the tests: %s" % ", ".join(missing)
 
 
-WRAPPED_HEADERS = ["common.h", "rng.h", "pricing.h", "cov.h"]
+# every public header with functions: each C function needs its Python prototype
+WRAPPED_HEADERS = sorted(p.name for p in (conftest.ROOT / "include" / "qpm").glob("*.h")
+                         if p.name not in ("qpm.h", "version.h"))
 
 
 def _c_functions():
@@ -140,6 +147,9 @@ ENUMS = {
     "qpm_cov_nan_policy": (cov.NanPolicy, "QPM_COV_NAN_", ""),
     "qpm_cov_returns_kind": (cov.ReturnsKind, "QPM_COV_", "_RETURNS"),
     "qpm_cov_key": (cov.CovKey, "QPM_COV_", ""),
+    # book
+    # opt
+    # risk
 }
 
 

@@ -1,0 +1,390 @@
+/* qpm_opt handle: life cycle, settings, problem data and solution info. */
+#include <float.h>
+#include <math.h>
+#include <string.h>
+
+#include "opt_internal.h"
+#include "qpm/cov.h"
+
+#define QPM__OPT_MAX_N 100000u
+
+qpm_status qpm_opt_create(qpm_opt **out, const qpm_alloc *alloc, size_t n)
+{
+    QPM__CHECK_NULL(out, "out");
+    *out = NULL;
+    if (n == 0 || n > QPM__OPT_MAX_N)
+        return qpm__fail(QPM_E_SIZE, "n = %zu: must be in [1, %u]", n, QPM__OPT_MAX_N);
+    qpm_alloc al;
+    qpm_status st = qpm__alloc_init(&al, alloc);
+    if (st != QPM_OK)
+        return st;
+    qpm_opt *o = qpm__calloc(&al, 1, sizeof *o);
+    if (o == NULL)
+        return QPM_E_NOMEM;
+    o->alloc = al;
+    o->n = n;
+    if ((o->S = qpm__calloc(&al, n * n, sizeof(double))) == NULL ||
+        (o->mu = qpm__calloc(&al, 6 * n, sizeof(double))) == NULL ||
+        (o->flags = qpm__calloc(&al, n, sizeof(int))) == NULL ||
+        (o->brow = qpm__calloc(&al, 2 * n, sizeof(size_t))) == NULL) {
+        qpm_opt_free(o);
+        return QPM_E_NOMEM;
+    }
+    o->lower = o->mu + n;
+    o->upper = o->mu + 2 * n;
+    o->w0 = o->mu + 3 * n;
+    o->w = o->mu + 4 * n;
+    o->wtmp = o->mu + 5 * n;
+    for (size_t i = 0; i < n; i++)
+        o->upper[i] = (double)INFINITY;
+    o->gamma = 1.0;
+    o->rf = 0.0;
+    o->budget = 1.0;
+    o->gross = (double)INFINITY;
+    o->turnover = (double)INFINITY;
+    o->target_ret = 0.0;
+    o->target_vol = 0.5;
+    o->tol = 1e-10;
+    o->maxiter = 200;
+    *out = o;
+    return QPM_OK;
+}
+
+void qpm_opt_free(qpm_opt *o)
+{
+    if (o == NULL)
+        return;
+    qpm_alloc al = o->alloc;
+    qpm__qp_release(&o->qp, &al);
+    qpm__free(&al, o->S);
+    qpm__free(&al, o->mu);
+    qpm__free(&al, o->flags);
+    qpm__free(&al, o->brow);
+    qpm__free(&al, o->group_of);
+    qpm__free(&al, o->glo);
+    qpm__free(&al, o->lin);
+    qpm__free(&al, o->llo);
+    qpm__free(&al, o);
+}
+
+/* ---- settings ---------------------------------------------------------------- */
+
+typedef struct key_info {
+    const char *name;
+    double lo, hi;
+    int whole;
+} key_info;
+
+static const key_info keys[] = {
+    {"QPM_OPT_GAMMA", DBL_MIN, DBL_MAX, 0},
+    {"QPM_OPT_RISK_FREE", -DBL_MAX, DBL_MAX, 0},
+    {"QPM_OPT_BUDGET", -DBL_MAX, DBL_MAX, 0},
+    {"QPM_OPT_GROSS_LIMIT", 0.0, (double)INFINITY, 0},
+    {"QPM_OPT_TURNOVER_LIMIT", 0.0, (double)INFINITY, 0},
+    {"QPM_OPT_RETURN_TARGET", -DBL_MAX, DBL_MAX, 0},
+    {"QPM_OPT_VOL_TARGET", DBL_MIN, DBL_MAX, 0},
+    {"QPM_OPT_TOLERANCE", 1e-14, 1e-4, 0},
+    {"QPM_OPT_MAX_ITER", 1.0, 1e6, 1},
+};
+#define NKEYS (sizeof keys / sizeof keys[0])
+
+qpm_status qpm_opt_bounds(qpm_opt_key key, double *lo, double *hi)
+{
+    QPM__CHECK_NULL(lo, "lo");
+    QPM__CHECK_NULL(hi, "hi");
+    if ((unsigned)key >= NKEYS)
+        return qpm__fail(QPM_E_KEY, "key = %d: not a qpm_opt_key", (int)key);
+    *lo = keys[key].lo;
+    *hi = keys[key].hi;
+    return QPM_OK;
+}
+
+qpm_status qpm_opt_set(qpm_opt *o, qpm_opt_key key, double value)
+{
+    QPM__CHECK_NULL(o, "o");
+    if ((unsigned)key >= NKEYS)
+        return qpm__fail(QPM_E_KEY, "key = %d: not a qpm_opt_key", (int)key);
+    const key_info *k = &keys[key];
+    if (!(value >= k->lo && value <= k->hi))
+        return qpm__fail(QPM_E_RANGE, "%s = %g: must be in [%g, %g]", k->name, value, k->lo,
+                         k->hi);
+    if (k->whole && value != floor(value))
+        return qpm__fail(QPM_E_RANGE, "%s = %g: must be a whole number", k->name, value);
+    switch (key) {
+    case QPM_OPT_GAMMA: o->gamma = value; break;
+    case QPM_OPT_RISK_FREE: o->rf = value; break;
+    case QPM_OPT_BUDGET: o->budget = value; break;
+    case QPM_OPT_GROSS_LIMIT: o->gross = value; break;
+    case QPM_OPT_TURNOVER_LIMIT: o->turnover = value; break;
+    case QPM_OPT_RETURN_TARGET: o->target_ret = value; break;
+    case QPM_OPT_VOL_TARGET: o->target_vol = value; break;
+    case QPM_OPT_TOLERANCE: o->tol = value; break;
+    case QPM_OPT_MAX_ITER: o->maxiter = (size_t)value; break;
+    }
+    return QPM_OK;
+}
+
+qpm_status qpm_opt_get(const qpm_opt *o, qpm_opt_key key, double *value)
+{
+    QPM__CHECK_NULL(o, "o");
+    QPM__CHECK_NULL(value, "value");
+    switch (key) {
+    case QPM_OPT_GAMMA: *value = o->gamma; break;
+    case QPM_OPT_RISK_FREE: *value = o->rf; break;
+    case QPM_OPT_BUDGET: *value = o->budget; break;
+    case QPM_OPT_GROSS_LIMIT: *value = o->gross; break;
+    case QPM_OPT_TURNOVER_LIMIT: *value = o->turnover; break;
+    case QPM_OPT_RETURN_TARGET: *value = o->target_ret; break;
+    case QPM_OPT_VOL_TARGET: *value = o->target_vol; break;
+    case QPM_OPT_TOLERANCE: *value = o->tol; break;
+    case QPM_OPT_MAX_ITER: *value = (double)o->maxiter; break;
+    default: return qpm__fail(QPM_E_KEY, "key = %d: not a qpm_opt_key", (int)key);
+    }
+    return QPM_OK;
+}
+
+/* ---- data ---------------------------------------------------------------------- */
+
+qpm_status qpm_opt_set_covariance(qpm_opt *o, const double *cov, size_t ld)
+{
+    QPM__CHECK_NULL(o, "o");
+    QPM__CHECK_NULL(cov, "cov");
+    size_t n = o->n;
+    if (ld < n)
+        return qpm__fail(QPM_E_SIZE, "ld = %zu: must be >= n = %zu", ld, n);
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < n; j++)
+            if (!isfinite(cov[i * ld + j]))
+                return qpm__fail(QPM_E_NONFINITE, "cov[%zu][%zu] = %g: must be finite", i, j,
+                                 cov[i * ld + j]);
+    double trace = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        if (cov[i * ld + i] < 0.0)
+            return qpm__fail(QPM_E_NOTPSD, "cov[%zu][%zu] = %g: a variance must be >= 0", i, i,
+                             cov[i * ld + i]);
+        trace += cov[i * ld + i];
+    }
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = i + 1; j < n; j++) {
+            double a = cov[i * ld + j], b = cov[j * ld + i];
+            double scale = fmax(fabs(cov[i * ld + i]), fabs(cov[j * ld + j]));
+            if (fabs(a - b) > 1e-12 * scale)
+                return qpm__fail(QPM_E_INVALID,
+                                 "cov[%zu][%zu] = %.17g but cov[%zu][%zu] = %.17g: not symmetric",
+                                 i, j, a, j, i, b);
+        }
+    double lmin = 0.0;
+    qpm_status st = qpm_cov_min_eigenvalue(&o->alloc, n, cov, ld, &lmin);
+    if (st != QPM_OK)
+        return st;
+    if (lmin < -1e-12 * trace)
+        return qpm__fail(QPM_E_NOTPSD,
+                         "cov: smallest eigenvalue = %.17g < -1e-12 trace = %.17g: not positive "
+                         "semi-definite",
+                         lmin, -1e-12 * trace);
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < n; j++)
+            o->S[i * n + j] = i == j ? cov[i * ld + i] : 0.5 * (cov[i * ld + j] + cov[j * ld + i]);
+    o->have_S = 1;
+    return QPM_OK;
+}
+
+qpm_status qpm_opt_set_expected_returns(qpm_opt *o, const double *mu)
+{
+    QPM__CHECK_NULL(o, "o");
+    QPM__CHECK_NULL(mu, "mu");
+    qpm_status st = qpm__check_finite(mu, o->n, "mu");
+    if (st != QPM_OK)
+        return st;
+    memcpy(o->mu, mu, o->n * sizeof *mu);
+    o->have_mu = 1;
+    return QPM_OK;
+}
+
+qpm_status qpm_opt_set_bounds(qpm_opt *o, const double *lower, const double *upper)
+{
+    QPM__CHECK_NULL(o, "o");
+    QPM__CHECK_NULL(lower, "lower");
+    QPM__CHECK_NULL(upper, "upper");
+    double slo = 0.0, shi = 0.0;
+    for (size_t i = 0; i < o->n; i++) {
+        if (isnan(lower[i]) || lower[i] == (double)INFINITY)
+            return qpm__fail(QPM_E_NONFINITE, "lower[%zu] = %g: must be a number < +inf", i,
+                             lower[i]);
+        if (isnan(upper[i]) || upper[i] == -(double)INFINITY)
+            return qpm__fail(QPM_E_NONFINITE, "upper[%zu] = %g: must be a number > -inf", i,
+                             upper[i]);
+        if (lower[i] > upper[i])
+            return qpm__fail(QPM_E_INFEASIBLE, "lower[%zu] = %g > upper[%zu] = %g", i, lower[i],
+                             i, upper[i]);
+        slo += lower[i];
+        shi += upper[i];
+    }
+    if (o->budget < slo || o->budget > shi)
+        return qpm__fail(QPM_E_INFEASIBLE,
+                         "budget = %g outside [sum lower, sum upper] = [%g, %g]", o->budget, slo,
+                         shi);
+    memcpy(o->lower, lower, o->n * sizeof *lower);
+    memcpy(o->upper, upper, o->n * sizeof *upper);
+    return QPM_OK;
+}
+
+qpm_status qpm_opt_set_current(qpm_opt *o, const double *w0)
+{
+    QPM__CHECK_NULL(o, "o");
+    QPM__CHECK_NULL(w0, "w0");
+    qpm_status st = qpm__check_finite(w0, o->n, "w0");
+    if (st != QPM_OK)
+        return st;
+    memcpy(o->w0, w0, o->n * sizeof *w0);
+    return QPM_OK;
+}
+
+static qpm_status check_range(size_t m, const double *lo, const double *hi, const char *what)
+{
+    for (size_t r = 0; r < m; r++) {
+        if (isnan(lo[r]) || lo[r] == (double)INFINITY)
+            return qpm__fail(QPM_E_NONFINITE, "lo[%zu] = %g: must be a number < +inf", r, lo[r]);
+        if (isnan(hi[r]) || hi[r] == -(double)INFINITY)
+            return qpm__fail(QPM_E_NONFINITE, "hi[%zu] = %g: must be a number > -inf", r, hi[r]);
+        if (lo[r] > hi[r])
+            return qpm__fail(QPM_E_INFEASIBLE, "%s %zu: lo[%zu] = %g > hi[%zu] = %g", what, r, r,
+                             lo[r], r, hi[r]);
+    }
+    return QPM_OK;
+}
+
+qpm_status qpm_opt_set_groups(qpm_opt *o, size_t n_groups, const size_t *group_of,
+                              const double *lo, const double *hi)
+{
+    QPM__CHECK_NULL(o, "o");
+    if (n_groups == 0) {
+        o->ngroups = 0;
+        return QPM_OK;
+    }
+    QPM__CHECK_NULL(group_of, "group_of");
+    QPM__CHECK_NULL(lo, "lo");
+    QPM__CHECK_NULL(hi, "hi");
+    if (n_groups > o->n)
+        return qpm__fail(QPM_E_SIZE, "n_groups = %zu: must be <= n = %zu", n_groups, o->n);
+    for (size_t i = 0; i < o->n; i++)
+        if (group_of[i] != QPM_OPT_NO_GROUP && group_of[i] >= n_groups)
+            return qpm__fail(QPM_E_INVALID,
+                             "group_of[%zu] = %zu: must be < n_groups = %zu or QPM_OPT_NO_GROUP",
+                             i, group_of[i], n_groups);
+    qpm_status st = check_range(n_groups, lo, hi, "group");
+    if (st != QPM_OK)
+        return st;
+    if (o->group_of == NULL) {
+        size_t *g = qpm__calloc(&o->alloc, o->n, sizeof *g);
+        double *b = qpm__calloc(&o->alloc, 2 * o->n, sizeof *b);
+        if (g == NULL || b == NULL) {
+            qpm__free(&o->alloc, g);
+            qpm__free(&o->alloc, b);
+            return QPM_E_NOMEM;
+        }
+        o->group_of = g;
+        o->glo = b;
+        o->ghi = b + o->n;
+    }
+    memcpy(o->group_of, group_of, o->n * sizeof *group_of);
+    memcpy(o->glo, lo, n_groups * sizeof *lo);
+    memcpy(o->ghi, hi, n_groups * sizeof *hi);
+    o->ngroups = n_groups;
+    return QPM_OK;
+}
+
+qpm_status qpm_opt_set_linear(qpm_opt *o, size_t m, const double *a, size_t lda,
+                              const double *lo, const double *hi)
+{
+    QPM__CHECK_NULL(o, "o");
+    if (m == 0) {
+        o->nlin = 0;
+        return QPM_OK;
+    }
+    QPM__CHECK_NULL(a, "a");
+    QPM__CHECK_NULL(lo, "lo");
+    QPM__CHECK_NULL(hi, "hi");
+    size_t n = o->n;
+    if (m > QPM__OPT_MAX_N)
+        return qpm__fail(QPM_E_SIZE, "m = %zu: must be <= %u", m, QPM__OPT_MAX_N);
+    if (lda < n)
+        return qpm__fail(QPM_E_SIZE, "lda = %zu: must be >= n = %zu", lda, n);
+    for (size_t r = 0; r < m; r++)
+        for (size_t i = 0; i < n; i++)
+            if (!isfinite(a[r * lda + i]))
+                return qpm__fail(QPM_E_NONFINITE, "a[%zu][%zu] = %g: must be finite", r, i,
+                                 a[r * lda + i]);
+    qpm_status st = check_range(m, lo, hi, "linear row");
+    if (st != QPM_OK)
+        return st;
+    if (m > o->cap_lin) {
+        double *na = qpm__calloc(&o->alloc, m * n, sizeof *na);
+        double *nb = qpm__calloc(&o->alloc, 2 * m, sizeof *nb);
+        if (na == NULL || nb == NULL) {
+            qpm__free(&o->alloc, na);
+            qpm__free(&o->alloc, nb);
+            return QPM_E_NOMEM;
+        }
+        qpm__free(&o->alloc, o->lin);
+        qpm__free(&o->alloc, o->llo);
+        o->lin = na;
+        o->llo = nb;
+        o->lhi = nb + m;
+        o->cap_lin = m;
+    }
+    for (size_t r = 0; r < m; r++)
+        memcpy(o->lin + r * n, a + r * lda, n * sizeof *a);
+    memcpy(o->llo, lo, m * sizeof *lo);
+    memcpy(o->lhi, hi, m * sizeof *hi);
+    o->nlin = m;
+    return QPM_OK;
+}
+
+qpm_status qpm_opt_set_progress(qpm_opt *o, qpm_progress_fn fn, void *user)
+{
+    QPM__CHECK_NULL(o, "o");
+    o->progress.fn = fn;
+    o->progress.user = user;
+    return QPM_OK;
+}
+
+/* ---- solution info ------------------------------------------------------------- */
+
+qpm_status qpm_opt_info(const qpm_opt *o, qpm_opt_info_key key, double *value)
+{
+    QPM__CHECK_NULL(o, "o");
+    QPM__CHECK_NULL(value, "value");
+    if ((unsigned)key >= sizeof o->info / sizeof o->info[0])
+        return qpm__fail(QPM_E_KEY, "key = %d: not a qpm_opt_info_key", (int)key);
+    if (!o->have_sol)
+        return qpm__fail(QPM_E_STATE, "no solution: solve first");
+    *value = o->info[key];
+    return QPM_OK;
+}
+
+qpm_status qpm_opt_bound_flags(const qpm_opt *o, int *flags)
+{
+    QPM__CHECK_NULL(o, "o");
+    QPM__CHECK_NULL(flags, "flags");
+    if (!o->have_sol)
+        return qpm__fail(QPM_E_STATE, "no solution: solve first");
+    memcpy(flags, o->flags, o->n * sizeof *flags);
+    return QPM_OK;
+}
+
+qpm_status qpm_opt_risk_contributions(const qpm_opt *o, double *rc)
+{
+    QPM__CHECK_NULL(o, "o");
+    QPM__CHECK_NULL(rc, "rc");
+    if (!o->have_sol)
+        return qpm__fail(QPM_E_STATE, "no solution: solve first");
+    size_t n = o->n;
+    for (size_t i = 0; i < n; i++) {
+        double acc = 0.0;
+        for (size_t j = 0; j < n; j++)
+            acc += o->S[i * n + j] * o->w[j];
+        rc[i] = o->w[i] * acc;
+    }
+    return QPM_OK;
+}

@@ -1,0 +1,601 @@
+/* Dense convex QP: primal-dual interior point (Mehrotra predictor-corrector)
+ * to locate the optimum, then an exact active-set step that solves the
+ * equality-constrained QP on the identified active set and verifies the
+ * KKT conditions, so that bounds hold exactly and the free variables carry
+ * only the rounding of one well-conditioned linear solve. */
+#include <cblas.h>
+#include <float.h>
+#include <lapacke.h>
+#include <math.h>
+#include <string.h>
+
+#include "opt_internal.h"
+
+/* ---- workspace ------------------------------------------------------------- */
+
+void qpm__qp_release(qpm__qp *qp, const qpm_alloc *a)
+{
+    double **d[] = {&qp->c,  &qp->E,  &qp->e,  &qp->cv, &qp->h,  &qp->x,  &qp->y,  &qp->z,
+                    &qp->s,  &qp->dx, &qp->dy, &qp->dz, &qp->ds, &qp->rd, &qp->re, &qp->ri,
+                    &qp->rc, &qp->t1, &qp->t2, &qp->t3, &qp->H,  &qp->HE, &qp->M,  &qp->K,
+                    &qp->kr, &qp->ks, &qp->kt};
+    for (size_t i = 0; i < sizeof d / sizeof d[0]; i++) {
+        qpm__free(a, *d[i]);
+        *d[i] = NULL;
+    }
+    size_t **z[] = {&qp->rp, &qp->ci, &qp->fixed_by, &qp->fpos, &qp->fvar, &qp->arow};
+    for (size_t i = 0; i < sizeof z / sizeof z[0]; i++) {
+        qpm__free(a, *z[i]);
+        *z[i] = NULL;
+    }
+    qpm__free(a, qp->act);
+    qpm__free(a, qp->ipiv);
+    qp->act = NULL;
+    qp->ipiv = NULL;
+    qp->cap_nv = qp->cap_me = qp->cap_mi = qp->cap_nnz = qp->cap_k = 0;
+}
+
+static size_t zmax(size_t a, size_t b) { return a > b ? a : b; }
+
+qpm_status qpm__qp_reserve(qpm__qp *qp, const qpm_alloc *a, size_t nv, size_t me, size_t mi,
+                           size_t nnz)
+{
+    if (nv <= qp->cap_nv && me <= qp->cap_me && mi <= qp->cap_mi && nnz <= qp->cap_nnz)
+        return QPM_OK;
+    nv = zmax(nv, qp->cap_nv);
+    me = zmax(me, qp->cap_me);
+    mi = zmax(mi, qp->cap_mi);
+    nnz = zmax(nnz, qp->cap_nnz);
+    qpm__qp_release(qp, a);
+    size_t m1 = mi + 1, e1 = me + 1;
+    size_t kcap = 2 * nv + me + 1;
+    int ok = 1;
+#define QPM__GET(p, cnt, type)                                                                   \
+    do {                                                                                          \
+        if (ok && ((p) = (type *)qpm__calloc(a, (cnt), sizeof(type))) == NULL)                    \
+            ok = 0;                                                                               \
+    } while (0)
+    QPM__GET(qp->c, nv, double);
+    QPM__GET(qp->E, e1 * nv, double);
+    QPM__GET(qp->e, e1, double);
+    QPM__GET(qp->cv, nnz + 1, double);
+    QPM__GET(qp->h, m1, double);
+    QPM__GET(qp->x, nv, double);
+    QPM__GET(qp->y, e1, double);
+    QPM__GET(qp->z, m1, double);
+    QPM__GET(qp->s, m1, double);
+    QPM__GET(qp->dx, nv, double);
+    QPM__GET(qp->dy, e1, double);
+    QPM__GET(qp->dz, m1, double);
+    QPM__GET(qp->ds, m1, double);
+    QPM__GET(qp->rd, nv, double);
+    QPM__GET(qp->re, e1, double);
+    QPM__GET(qp->ri, m1, double);
+    QPM__GET(qp->rc, m1, double);
+    QPM__GET(qp->t1, kcap + m1, double);
+    QPM__GET(qp->t2, kcap, double);
+    QPM__GET(qp->t3, m1 + nv, double);
+    QPM__GET(qp->H, nv * nv, double);
+    QPM__GET(qp->HE, nv * e1, double);
+    QPM__GET(qp->M, e1 * e1, double);
+    QPM__GET(qp->K, kcap * kcap, double);
+    QPM__GET(qp->kr, kcap, double);
+    QPM__GET(qp->ks, kcap, double);
+    QPM__GET(qp->kt, kcap, double);
+    QPM__GET(qp->rp, m1, size_t);
+    QPM__GET(qp->ci, nnz + 1, size_t);
+    QPM__GET(qp->fixed_by, nv, size_t);
+    QPM__GET(qp->fpos, nv, size_t);
+    QPM__GET(qp->fvar, nv, size_t);
+    QPM__GET(qp->arow, m1, size_t);
+    QPM__GET(qp->act, m1, unsigned char);
+    QPM__GET(qp->ipiv, kcap, int);
+#undef QPM__GET
+    if (!ok) {
+        qpm__qp_release(qp, a);
+        return QPM_E_NOMEM;
+    }
+    qp->cap_nv = nv;
+    qp->cap_me = me;
+    qp->cap_mi = mi;
+    qp->cap_nnz = nnz;
+    qp->cap_k = kcap;
+    return QPM_OK;
+}
+
+/* ---- products -------------------------------------------------------------- */
+
+/* out = P x */
+static void mul_p(const qpm__qp *qp, const double *x, double *out)
+{
+    memset(out, 0, qp->nv * sizeof *out);
+    if (qp->pscale != 0.0 && qp->n > 0)
+        cblas_dsymv(CblasRowMajor, CblasUpper, (int)qp->n, qp->pscale, qp->S, (int)qp->n, x, 1,
+                    0.0, out, 1);
+}
+
+static double row_dot(const qpm__qp *qp, size_t k, const double *x)
+{
+    double acc = 0.0;
+    for (size_t p = qp->rp[k]; p < qp->rp[k + 1]; p++)
+        acc += qp->cv[p] * x[qp->ci[p]];
+    return acc;
+}
+
+static double vmax_abs(const double *v, size_t n)
+{
+    double m = 0.0;
+    for (size_t i = 0; i < n; i++)
+        if (fabs(v[i]) > m)
+            m = fabs(v[i]);
+    return m;
+}
+
+/* ---- interior point ---------------------------------------------------------- */
+
+/* Factorises H = P + G' W G + delta I (column-major, lower) and, when
+ * me > 0, the Schur complement M = E H^-1 E'.  Returns 0 on success. */
+static int ipm_factor(qpm__qp *qp, const double *W)
+{
+    size_t nv = qp->nv, n = qp->n, me = qp->me;
+    double *H = qp->H;
+    memset(H, 0, nv * nv * sizeof *H);
+    if (qp->pscale != 0.0)
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; j < n; j++)
+                H[i * nv + j] = qp->pscale * qp->S[i * n + j];
+    for (size_t k = 0; k < qp->mi; k++)
+        for (size_t p = qp->rp[k]; p < qp->rp[k + 1]; p++)
+            for (size_t q = qp->rp[k]; q < qp->rp[k + 1]; q++)
+                H[qp->ci[p] * nv + qp->ci[q]] += W[k] * qp->cv[p] * qp->cv[q];
+    double dmax = 0.0;
+    for (size_t i = 0; i < nv; i++)
+        dmax = fmax(dmax, H[i * nv + i]);
+    double delta = 1e-14 * (1.0 + dmax);
+    for (int attempt = 0; attempt < 8; attempt++) {
+        if (attempt > 0) {
+            /* restore the lower triangle from the intact upper one */
+            for (size_t i = 0; i < nv; i++)
+                for (size_t j = i + 1; j < nv; j++)
+                    H[i * nv + j] = H[j * nv + i];
+            /* diagonal was overwritten: rebuild it */
+            for (size_t i = 0; i < nv; i++)
+                H[i * nv + i] = qp->t3[i];
+        } else {
+            for (size_t i = 0; i < nv; i++)
+                qp->t3[i] = H[i * nv + i];
+        }
+        for (size_t i = 0; i < nv; i++)
+            H[i * nv + i] = qp->t3[i] + delta;
+        /* column-major lower == row-major upper: the layout is symmetric */
+        if (LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, 'L', (lapack_int)nv, H, (lapack_int)nv) == 0)
+            break;
+        if (attempt == 7)
+            return 1;
+        delta *= 1e3;
+    }
+    if (me == 0)
+        return 0;
+    /* HE = H^-1 E' (column r = solve with row r of E) */
+    for (size_t r = 0; r < me; r++)
+        memcpy(qp->HE + r * nv, qp->E + r * nv, nv * sizeof(double));
+    if (LAPACKE_dpotrs_work(LAPACK_COL_MAJOR, 'L', (lapack_int)nv, (lapack_int)me, H,
+                            (lapack_int)nv, qp->HE, (lapack_int)nv) != 0)
+        return 1;
+    double mmax = 0.0;
+    for (size_t r = 0; r < me; r++)
+        for (size_t q = 0; q < me; q++) {
+            double v = cblas_ddot((int)nv, qp->E + r * nv, 1, qp->HE + q * nv, 1);
+            qp->M[q * me + r] = v;
+            if (r == q)
+                mmax = fmax(mmax, v);
+        }
+    for (size_t r = 0; r < me; r++)
+        qp->M[r * me + r] += 1e-15 * (1.0 + mmax);
+    if (LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, 'L', (lapack_int)me, qp->M, (lapack_int)me) != 0)
+        return 1;
+    return 0;
+}
+
+/* Solves [H E'; E 0] [dx; dy] = [f; g]; f in dx on entry, g in dy. */
+static void ipm_kkt_solve(qpm__qp *qp, double *dx, double *dy)
+{
+    size_t nv = qp->nv, me = qp->me;
+    LAPACKE_dpotrs_work(LAPACK_COL_MAJOR, 'L', (lapack_int)nv, 1, qp->H, (lapack_int)nv, dx,
+                        (lapack_int)nv);
+    if (me == 0)
+        return;
+    /* dy = M^-1 (E u - g), dx = u - HE dy */
+    for (size_t r = 0; r < me; r++)
+        dy[r] = cblas_ddot((int)nv, qp->E + r * nv, 1, dx, 1) - dy[r];
+    LAPACKE_dpotrs_work(LAPACK_COL_MAJOR, 'L', (lapack_int)me, 1, qp->M, (lapack_int)me, dy,
+                        (lapack_int)me);
+    for (size_t r = 0; r < me; r++)
+        cblas_daxpy((int)nv, -dy[r], qp->HE + r * nv, 1, dx, 1);
+}
+
+/* Newton direction for the complementarity target rc (s∘z + ds∘z + s∘dz = -rc form):
+ * solves with the factorisation in place; W = z/s in t1. */
+static void ipm_direction(qpm__qp *qp, const double *rc)
+{
+    size_t nv = qp->nv, mi = qp->mi;
+    const double *W = qp->t1;
+    /* f = -rd - G'(W ri + rc/s) */
+    for (size_t i = 0; i < nv; i++)
+        qp->dx[i] = -qp->rd[i];
+    for (size_t k = 0; k < mi; k++) {
+        double v = W[k] * qp->ri[k] + rc[k] / qp->s[k];
+        for (size_t p = qp->rp[k]; p < qp->rp[k + 1]; p++)
+            qp->dx[qp->ci[p]] -= qp->cv[p] * v;
+    }
+    for (size_t r = 0; r < qp->me; r++)
+        qp->dy[r] = -qp->re[r];
+    ipm_kkt_solve(qp, qp->dx, qp->dy);
+    for (size_t k = 0; k < mi; k++) {
+        double gdx = row_dot(qp, k, qp->dx);
+        qp->dz[k] = W[k] * (gdx + qp->ri[k]) + rc[k] / qp->s[k];
+        qp->ds[k] = -qp->ri[k] - gdx;
+    }
+}
+
+static double max_step(const double *v, const double *dv, size_t m)
+{
+    double a = 1.0;
+    for (size_t k = 0; k < m; k++)
+        if (dv[k] < 0.0 && -v[k] / dv[k] < a)
+            a = -v[k] / dv[k];
+    return a;
+}
+
+static qpm__qp_result ipm(qpm__qp *qp, double tol, size_t maxiter, size_t *iters)
+{
+    size_t nv = qp->nv, me = qp->me, mi = qp->mi;
+    double *x = qp->x, *s = qp->s, *z = qp->z, *y = qp->y;
+    double sp = 1.0, sd = 1.0 + vmax_abs(qp->c, nv);
+    for (size_t k = 0; k < mi; k++)
+        sp = fmax(sp, 1.0 + fabs(qp->h[k]));
+    for (size_t r = 0; r < me; r++)
+        sp = fmax(sp, 1.0 + fabs(qp->e[r]));
+    for (size_t k = 0; k < mi; k++) {
+        s[k] = fmax(qp->h[k] - row_dot(qp, k, x), 1.0);
+        z[k] = 1.0;
+    }
+    memset(y, 0, (me + 1) * sizeof *y);
+    int stall = 0;
+    for (size_t it = 0; it < maxiter; it++) {
+        /* residuals */
+        mul_p(qp, x, qp->rd);
+        double pxmax = vmax_abs(qp->rd, nv);
+        for (size_t i = 0; i < nv; i++)
+            qp->rd[i] += qp->c[i];
+        for (size_t r = 0; r < me; r++) {
+            cblas_daxpy((int)nv, y[r], qp->E + r * nv, 1, qp->rd, 1);
+            qp->re[r] = cblas_ddot((int)nv, qp->E + r * nv, 1, x, 1) - qp->e[r];
+        }
+        double mu = 0.0, zmax = 0.0;
+        for (size_t k = 0; k < mi; k++) {
+            for (size_t p = qp->rp[k]; p < qp->rp[k + 1]; p++)
+                qp->rd[qp->ci[p]] += qp->cv[p] * z[k];
+            qp->ri[k] = row_dot(qp, k, x) + s[k] - qp->h[k];
+            mu += s[k] * z[k];
+            zmax = fmax(zmax, z[k]);
+        }
+        mu = mi > 0 ? mu / (double)mi : 0.0;
+        double nd = vmax_abs(qp->rd, nv), np = fmax(vmax_abs(qp->re, me), vmax_abs(qp->ri, mi));
+        double sdi = sd + pxmax;
+        /* The dual residual can stall a little above tol when the barrier
+         * terms make H ill-conditioned; with complementarity converged the
+         * active set is already clear, and the exact step verifies it. */
+        if (np <= tol * sp && mu <= tol * 1e-2 && (nd <= tol * sdi || nd <= 1e-6 * sdi))
+            return QPM__QP_OPTIMAL;
+        if (zmax > 1e13 * sdi && np > 1e-6 * sp)
+            return QPM__QP_INFEASIBLE;
+        if (stall >= 6)
+            return np > 1e-6 * sp ? QPM__QP_INFEASIBLE : QPM__QP_MAXITER;
+        (*iters)++;
+        for (size_t k = 0; k < mi; k++)
+            qp->t1[k] = z[k] / s[k];
+        if (ipm_factor(qp, qp->t1))
+            return np > 1e-6 * sp ? QPM__QP_INFEASIBLE : QPM__QP_MAXITER;
+        /* predictor */
+        for (size_t k = 0; k < mi; k++)
+            qp->rc[k] = -s[k] * z[k];
+        ipm_direction(qp, qp->rc);
+        double a = fmin(max_step(s, qp->ds, mi), max_step(z, qp->dz, mi));
+        double mua = 0.0;
+        for (size_t k = 0; k < mi; k++)
+            mua += (s[k] + a * qp->ds[k]) * (z[k] + a * qp->dz[k]);
+        mua = mi > 0 ? mua / (double)mi : 0.0;
+        double sigma = mu > 0.0 ? pow(mua / mu, 3.0) : 0.0;
+        if (sigma > 1.0)
+            sigma = 1.0;
+        /* corrector */
+        for (size_t k = 0; k < mi; k++)
+            qp->rc[k] = -s[k] * z[k] - qp->ds[k] * qp->dz[k] + sigma * mu;
+        ipm_direction(qp, qp->rc);
+        a = fmin(max_step(s, qp->ds, mi), max_step(z, qp->dz, mi));
+        a = fmin(1.0, 0.995 * a);
+        stall = a < 1e-8 ? stall + 1 : 0;
+        for (size_t i = 0; i < nv; i++)
+            x[i] += a * qp->dx[i];
+        for (size_t r = 0; r < me; r++)
+            y[r] += a * qp->dy[r];
+        for (size_t k = 0; k < mi; k++) {
+            s[k] += a * qp->ds[k];
+            z[k] += a * qp->dz[k];
+            if (s[k] < 1e-300)
+                s[k] = 1e-300;
+            if (z[k] < 1e-300)
+                z[k] = 1e-300;
+        }
+    }
+    double np = 0.0;
+    for (size_t k = 0; k < mi; k++)
+        np = fmax(np, fabs(row_dot(qp, k, x) + s[k] - qp->h[k]));
+    return np > 1e-6 * sp ? QPM__QP_INFEASIBLE : QPM__QP_MAXITER;
+}
+
+/* ---- exact active-set step ----------------------------------------------------- */
+
+/* Coefficient of variable j in constraint row r of the reduced system (r <
+ * me: equality r; else active inequality arow[r - me]). */
+typedef struct kmap {
+    size_t nf, nc, na;
+} kmap;
+
+/* y = K v for the reduced KKT matrix K = [P_FF C_F'; C_F 0] */
+static void kmul(const qpm__qp *qp, const kmap *km, const double *v, double *out)
+{
+    size_t nf = km->nf, nv = qp->nv, n = qp->n;
+    double *full = qp->t3; /* nv scratch: v_F scattered */
+    memset(full, 0, nv * sizeof *full);
+    for (size_t q = 0; q < nf; q++)
+        full[qp->fvar[q]] = v[q];
+    memset(out, 0, (nf + km->nc) * sizeof *out);
+    if (qp->pscale != 0.0)
+        for (size_t p = 0; p < nf; p++) {
+            size_t i = qp->fvar[p];
+            if (i >= n)
+                continue;
+            const double *Si = qp->S + i * n;
+            double acc = 0.0;
+            for (size_t j = 0; j < n; j++)
+                acc += Si[j] * full[j];
+            out[p] = qp->pscale * acc;
+        }
+    for (size_t r = 0; r < qp->me; r++) {
+        const double *Er = qp->E + r * nv;
+        double acc = 0.0, lam = v[nf + r];
+        for (size_t q = 0; q < nf; q++) {
+            acc += Er[qp->fvar[q]] * v[q];
+            out[q] += Er[qp->fvar[q]] * lam;
+        }
+        out[nf + r] = acc;
+    }
+    for (size_t a = 0; a < km->na; a++) {
+        size_t k = qp->arow[a];
+        double acc = 0.0, lam = v[nf + qp->me + a];
+        for (size_t p = qp->rp[k]; p < qp->rp[k + 1]; p++) {
+            size_t f = qp->fpos[qp->ci[p]];
+            if (f == QPM__OPT_NONE)
+                continue;
+            acc += qp->cv[p] * v[f];
+            out[f] += qp->cv[p] * lam;
+        }
+        out[nf + qp->me + a] = acc;
+    }
+}
+
+/* One equality-constrained solve on the active set in qp->act.  Returns 0 on
+ * success with x, y, z filled (z of every active row, 0 elsewhere). */
+static int as_solve(qpm__qp *qp)
+{
+    size_t nv = qp->nv, n = qp->n, me = qp->me, mi = qp->mi;
+    double *x = qp->x;
+    for (size_t j = 0; j < nv; j++)
+        qp->fixed_by[j] = QPM__OPT_NONE;
+    size_t na = 0;
+    for (size_t k = 0; k < mi; k++) {
+        if (!qp->act[k])
+            continue;
+        if (qp->rp[k + 1] - qp->rp[k] == 1) {
+            size_t j = qp->ci[qp->rp[k]];
+            if (qp->fixed_by[j] != QPM__OPT_NONE) {
+                qp->act[k] = 0;
+                continue;
+            }
+            qp->fixed_by[j] = k;
+            x[j] = qp->h[k] / qp->cv[qp->rp[k]];
+        } else {
+            qp->arow[na++] = k;
+        }
+    }
+    size_t nf = 0;
+    for (size_t j = 0; j < nv; j++) {
+        if (qp->fixed_by[j] == QPM__OPT_NONE) {
+            qp->fpos[j] = nf;
+            qp->fvar[nf++] = j;
+        } else {
+            qp->fpos[j] = QPM__OPT_NONE;
+        }
+    }
+    size_t nc = me + na, nk = nf + nc;
+    if (nc > nf || nk > qp->cap_k)
+        return 1;
+    kmap km = {nf, nc, na};
+    /* right-hand side: [-(c + P x_B)_F; e - E x_B; h_A - G_A x_B] with x_F = 0 */
+    double *xs = qp->t2;
+    for (size_t j = 0; j < nv; j++)
+        xs[j] = qp->fpos[j] == QPM__OPT_NONE ? x[j] : 0.0;
+    mul_p(qp, xs, qp->t1);
+    double *rhs = qp->kr;
+    for (size_t q = 0; q < nf; q++)
+        rhs[q] = -(qp->c[qp->fvar[q]] + qp->t1[qp->fvar[q]]);
+    for (size_t r = 0; r < me; r++)
+        rhs[nf + r] = qp->e[r] - cblas_ddot((int)nv, qp->E + r * nv, 1, xs, 1);
+    for (size_t a = 0; a < na; a++)
+        rhs[nf + me + a] = qp->h[qp->arow[a]] - row_dot(qp, qp->arow[a], xs);
+    /* K, column-major (symmetric, so either layout) */
+    double *K = qp->K;
+    memset(K, 0, nk * nk * sizeof *K);
+    if (qp->pscale != 0.0)
+        for (size_t p = 0; p < nf; p++) {
+            size_t i = qp->fvar[p];
+            if (i >= n)
+                continue;
+            for (size_t q = 0; q < nf; q++) {
+                size_t j = qp->fvar[q];
+                if (j < n)
+                    K[p * nk + q] = qp->pscale * qp->S[i * n + j];
+            }
+        }
+    for (size_t r = 0; r < me; r++)
+        for (size_t q = 0; q < nf; q++) {
+            double v = qp->E[r * nv + qp->fvar[q]];
+            K[(nf + r) * nk + q] = v;
+            K[q * nk + nf + r] = v;
+        }
+    for (size_t a = 0; a < na; a++) {
+        size_t k = qp->arow[a];
+        for (size_t p = qp->rp[k]; p < qp->rp[k + 1]; p++) {
+            size_t f = qp->fpos[qp->ci[p]];
+            if (f == QPM__OPT_NONE)
+                continue;
+            K[(nf + me + a) * nk + f] = qp->cv[p];
+            K[f * nk + nf + me + a] = qp->cv[p];
+        }
+    }
+    if (LAPACKE_dgetrf_work(LAPACK_COL_MAJOR, (lapack_int)nk, (lapack_int)nk, K, (lapack_int)nk,
+                            qp->ipiv) != 0)
+        return 1;
+    double *sol = qp->ks, *res = qp->kt;
+    memcpy(sol, rhs, nk * sizeof *sol);
+    LAPACKE_dgetrs_work(LAPACK_COL_MAJOR, 'N', (lapack_int)nk, 1, K, (lapack_int)nk, qp->ipiv,
+                        sol, (lapack_int)nk);
+    double smax = vmax_abs(sol, nk);
+    if (!isfinite(smax))
+        return 1;
+    /* iterative refinement: the residual uses the problem data itself */
+    for (int pass = 0; pass < 3; pass++) {
+        kmul(qp, &km, sol, res);
+        for (size_t i = 0; i < nk; i++)
+            res[i] = rhs[i] - res[i];
+        LAPACKE_dgetrs_work(LAPACK_COL_MAJOR, 'N', (lapack_int)nk, 1, K, (lapack_int)nk,
+                            qp->ipiv, res, (lapack_int)nk);
+        double cmax = vmax_abs(res, nk);
+        for (size_t i = 0; i < nk; i++)
+            sol[i] += res[i];
+        if (!(cmax <= 1e-3 * (smax + DBL_MIN)))
+            return 1; /* too ill-conditioned to trust */
+        if (cmax <= 1e-17 * smax)
+            break;
+    }
+    for (size_t q = 0; q < nf; q++)
+        x[qp->fvar[q]] = sol[q];
+    for (size_t r = 0; r < me; r++)
+        qp->y[r] = sol[nf + r];
+    for (size_t k = 0; k < mi; k++)
+        qp->z[k] = 0.0;
+    for (size_t a = 0; a < na; a++)
+        qp->z[qp->arow[a]] = sol[nf + me + a];
+    /* multipliers of the eliminated bounds from stationarity */
+    double *g = qp->t1;
+    mul_p(qp, x, g);
+    for (size_t j = 0; j < nv; j++)
+        g[j] += qp->c[j];
+    for (size_t r = 0; r < me; r++)
+        cblas_daxpy((int)nv, qp->y[r], qp->E + r * nv, 1, g, 1);
+    for (size_t a = 0; a < na; a++) {
+        size_t k = qp->arow[a];
+        for (size_t p = qp->rp[k]; p < qp->rp[k + 1]; p++)
+            g[qp->ci[p]] += qp->cv[p] * qp->z[k];
+    }
+    for (size_t j = 0; j < nv; j++) {
+        size_t k = qp->fixed_by[j];
+        if (k != QPM__OPT_NONE)
+            qp->z[k] = -g[j] / qp->cv[qp->rp[k]];
+    }
+    return 0;
+}
+
+/* Active-set iterations from qp->act.  Returns 0 when the KKT conditions
+ * hold (x, y, z, act are the solution). */
+static int active_set(qpm__qp *qp, size_t maxit, size_t *iters)
+{
+    size_t mi = qp->mi;
+    double sd = 1.0 + vmax_abs(qp->c, qp->nv);
+    for (size_t it = 0; it < maxit; it++) {
+        (*iters)++;
+        if (as_solve(qp))
+            return 1;
+        double zscale = sd + vmax_abs(qp->y, qp->me);
+        for (size_t k = 0; k < mi; k++)
+            if (qp->act[k])
+                zscale = fmax(zscale, fabs(qp->z[k]));
+        size_t worst_p = QPM__OPT_NONE, worst_d = QPM__OPT_NONE;
+        double vp = 0.0, vd = 0.0;
+        for (size_t k = 0; k < mi; k++) {
+            if (qp->act[k]) {
+                double v = -qp->z[k] / zscale;
+                if (v > 1e-13 && v > vd) {
+                    vd = v;
+                    worst_d = k;
+                }
+            } else {
+                double mag = fabs(qp->h[k]);
+                for (size_t p = qp->rp[k]; p < qp->rp[k + 1]; p++)
+                    mag += fabs(qp->cv[p] * qp->x[qp->ci[p]]);
+                double v = (row_dot(qp, k, qp->x) - qp->h[k]) / (1.0 + mag);
+                if (v > 1e-14 && v > vp) {
+                    vp = v;
+                    worst_p = k;
+                }
+            }
+        }
+        if (worst_p == QPM__OPT_NONE && worst_d == QPM__OPT_NONE)
+            return 0;
+        if (worst_p != QPM__OPT_NONE)
+            qp->act[worst_p] = 1;
+        if (worst_d != QPM__OPT_NONE)
+            qp->act[worst_d] = 0;
+    }
+    return 1;
+}
+
+qpm__qp_result qpm__qp_solve(qpm__qp *qp, double tol, size_t maxiter, int warm, int *exact,
+                             size_t *iters)
+{
+    size_t mi = qp->mi;
+    *exact = 0;
+    size_t as_max = 2 * mi + 20;
+    if (warm || mi == 0) {
+        if (mi == 0)
+            memset(qp->act, 0, 1);
+        if (active_set(qp, mi == 0 ? 1 : (as_max < 40 ? as_max : 40), iters) == 0) {
+            *exact = 1;
+            return QPM__QP_OPTIMAL;
+        }
+        if (mi == 0)
+            return QPM__QP_INFEASIBLE; /* inconsistent or dependent equalities */
+        memset(qp->x, 0, qp->nv * sizeof *qp->x);
+    }
+    qpm__qp_result r = ipm(qp, tol, maxiter, iters);
+    if (r != QPM__QP_OPTIMAL)
+        return r;
+    /* keep the interior-point solution in dx/dy/dz/ds in case the exact step fails */
+    memcpy(qp->dx, qp->x, qp->nv * sizeof *qp->x);
+    memcpy(qp->dy, qp->y, qp->me * sizeof *qp->y);
+    memcpy(qp->dz, qp->z, mi * sizeof *qp->z);
+    for (size_t k = 0; k < mi; k++)
+        qp->act[k] = qp->z[k] > qp->s[k];
+    if (active_set(qp, as_max, iters) == 0) {
+        *exact = 1;
+        return QPM__QP_OPTIMAL;
+    }
+    memcpy(qp->x, qp->dx, qp->nv * sizeof *qp->x);
+    memcpy(qp->y, qp->dy, qp->me * sizeof *qp->y);
+    memcpy(qp->z, qp->dz, mi * sizeof *qp->z);
+    for (size_t k = 0; k < mi; k++)
+        qp->act[k] = qp->z[k] > qp->s[k];
+    return QPM__QP_OPTIMAL;
+}

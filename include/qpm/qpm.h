@@ -7,9 +7,7 @@
 #include "qpm/version.h"
 #include "qpm/cov.h"
 #include "qpm/opt.h"
-#include "qpm/book.h"
 #include "qpm/pricing.h"
 #include "qpm/rng.h"
-#include "qpm/risk.h"
 
 #endif /* QPM_QPM_H */

@@ -23,6 +23,8 @@ from . import cov
 from .cov import (Cov, CovKey, CovMethod, CovTarget, NanPolicy, NearestCorrelation, ReturnsKind,
                   check_psd, is_psd, min_eigenvalue, nearest_correlation, returns_from_prices)
 from . import pricing, rng
+from . import opt
+from .opt import Frontier, InfoKey, Optimizer, OptKey, Problem
 from .pricing import CALL, GREEKS, PUT, Kernel, Model, Pricer, PricerKey, Settlement
 from .rng import Rng, RngKind, kind_name, norm_inv, poisson_max
 from .core import (CpuFeature, Status, clear_error, cpu_features, last_error, last_status,
@@ -46,6 +48,8 @@ __all__ = [
     "check_psd", "is_psd",
     # pricing
     "pricing", "Pricer", "Model", "Settlement", "PricerKey", "Kernel", "CALL", "PUT", "GREEKS",
+    # opt
+    "opt", "Optimizer", "OptKey", "Problem", "InfoKey", "Frontier",
     # rng
     "rng", "Rng", "RngKind", "kind_name", "norm_inv", "poisson_max",
 ]

@@ -149,6 +149,9 @@ ENUMS = {
     "qpm_cov_key": (cov.CovKey, "QPM_COV_", ""),
     # book
     # opt
+    "qpm_opt_problem": (qpm.opt.Problem, "QPM_OPT_", ""),
+    "qpm_opt_key": (qpm.opt.OptKey, "QPM_OPT_", ""),
+    "qpm_opt_info_key": (qpm.opt.InfoKey, "QPM_OPT_INFO_", ""),
     # risk
 }
 

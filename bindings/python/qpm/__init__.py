@@ -23,6 +23,8 @@ from . import cov
 from .cov import (Cov, CovKey, CovMethod, CovTarget, NanPolicy, NearestCorrelation, ReturnsKind,
                   check_psd, is_psd, min_eigenvalue, nearest_correlation, returns_from_prices)
 from . import pricing, rng
+from . import book
+from .book import Book, BookKey, Instrument, ScenarioGrid
 from . import opt
 from .opt import Frontier, InfoKey, Optimizer, OptKey, Problem
 from .pricing import CALL, GREEKS, PUT, Kernel, Model, Pricer, PricerKey, Settlement
@@ -48,6 +50,8 @@ __all__ = [
     "check_psd", "is_psd",
     # pricing
     "pricing", "Pricer", "Model", "Settlement", "PricerKey", "Kernel", "CALL", "PUT", "GREEKS",
+    # book
+    "book", "Book", "BookKey", "Instrument", "ScenarioGrid",
     # opt
     "opt", "Optimizer", "OptKey", "Problem", "InfoKey", "Frontier",
     # rng

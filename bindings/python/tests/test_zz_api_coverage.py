@@ -148,6 +148,8 @@ ENUMS = {
     "qpm_cov_returns_kind": (cov.ReturnsKind, "QPM_COV_", "_RETURNS"),
     "qpm_cov_key": (cov.CovKey, "QPM_COV_", ""),
     # book
+    "qpm_instrument": (qpm.book.Instrument, "QPM_INSTR_", ""),
+    "qpm_book_key": (qpm.book.BookKey, "QPM_BOOK_", ""),
     # opt
     "qpm_opt_problem": (qpm.opt.Problem, "QPM_OPT_", ""),
     "qpm_opt_key": (qpm.opt.OptKey, "QPM_OPT_", ""),

@@ -1,0 +1,268 @@
+/* libqpm book: a crypto-derivatives book (spot, linear and inverse futures,
+ * linear and inverse perpetual swaps, linear and inverse European options)
+ * held against a market snapshot; its values and Greeks per position, per
+ * underlying and per (underlying, expiry); and its USD P&L under joint spot
+ * and volatility scenarios by full revaluation, as exchange portfolio margin
+ * does.
+ *
+ * Conventions (those of the reference data)
+ * -----------------------------------------
+ * - USD numeraire.  Each underlying u ("BTC") has a spot index S > 0, a USD
+ *   rate r (continuously compounded per year), an optional perpetual mark
+ *   P > 0 and expiries, each with a forward F > 0 and a time T > 0 in years
+ *   (ACT/365).  A value in coin is converted to USD at S.
+ * - Per position, with signed quantity Q, multiplier m, entry price e, and
+ *   B the Black-76 USD price per unit (forward F, strike K, T, r, the
+ *   position's sigma):
+ *     spot              m = coins per unit   value_usd = Q m S
+ *     linear future     m = coins/contract   value_usd = Q m (F - e)
+ *     linear perp       m = coins/contract   value_usd = Q m (P - e)
+ *     inverse future    m = USD/contract     value_usd = Q m (1/e - 1/F) S
+ *     inverse perp      m = USD/contract     value_usd = Q m (1/e - 1/P) S
+ *     linear option     m = coins/contract   value_usd = Q m B
+ *     inverse option    m = coins/contract   value_usd = Q m (B/F) S
+ *   value_coin = value_usd / S.  Futures and perps are valued at their
+ *   unrealised P&L against the entry price: no discounting, no funding.
+ * - Greeks, with c = F/S: delta_coin = dV/dS (coins; every F and P of the
+ *   underlying move with S in proportion), delta_usd = S delta_coin,
+ *   gamma = d2V/dS2 (coins per USD), vega = dV/dsigma for a parallel
+ *   absolute shift of every vol, per 1.00, theta = -dV/dT per year with S,
+ *   F, P and sigma fixed (options only).  delta_exchange is the
+ *   exchange-style coin delta: Q m for spot, linear futures and perps, Q m/F
+ *   (inverse future), Q m/P (inverse perp), Q m dB/dF (linear option) and
+ *   Q m (dB/dF - B/F) (inverse option, Deribit).
+ * - A scenario moves the spot index, every forward and the perpetual mark of
+ *   an underlying by the factor (1 + x), and every option vol of that
+ *   underlying by the factor (1 + v); other underlyings, r and T stay fixed.
+ *   P&L = V(scenario) - V(base) in USD, coin values converted at the moved
+ *   spot.
+ *
+ * Threads: a qpm_book is used by one thread at a time.  With
+ * QPM_BOOK_THREADS > 1, qpm_book_pnl and qpm_book_scenario_grid split the
+ * scenarios into fixed chunks of QPM_BOOK_CHUNK scenarios shared by the
+ * handle's worker threads; each scenario is computed on its own, in a fixed
+ * order, so results are bit-identical for any thread count.
+ *
+ * Memory: the handle allocates when underlyings, expiries or positions are
+ * added and when the thread count is raised; the evaluation functions
+ * (values, Greeks, P&L, grid) allocate nothing.
+ */
+#ifndef QPM_BOOK_H
+#define QPM_BOOK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "qpm/common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Instrument codes for the int32_t instrument arrays.  Values are stable. */
+typedef enum qpm_instrument {
+    QPM_INSTR_SPOT = 0,
+    QPM_INSTR_LINEAR_FUTURE = 1,
+    QPM_INSTR_INVERSE_FUTURE = 2,
+    QPM_INSTR_LINEAR_PERP = 3,
+    QPM_INSTR_INVERSE_PERP = 4,
+    QPM_INSTR_LINEAR_OPTION = 5, /* USD-settled European option */
+    QPM_INSTR_INVERSE_OPTION = 6 /* coin-settled European option (Deribit style) */
+} qpm_instrument;
+
+/* Setting keys for qpm_book_set / qpm_book_get / qpm_book_bounds.  Values
+ * are stable and append-only. */
+typedef enum qpm_book_key {
+    /* Total threads working on one qpm_book_pnl or qpm_book_scenario_grid
+     * call, including the caller (1..qpm_max_threads(), default 1).  Raising
+     * it starts the handle's worker threads (QPM_E_THREAD / QPM_E_NOMEM on
+     * failure, the old setting is kept). */
+    QPM_BOOK_THREADS = 0,
+    /* Scenarios per work chunk (read-only: 64). */
+    QPM_BOOK_CHUNK = 1
+} qpm_book_key;
+
+/* Underlying selector of qpm_book_scenario_grid meaning "every underlying". */
+#define QPM_BOOK_ALL SIZE_MAX
+
+/* Opaque book handle. */
+typedef struct qpm_book qpm_book;
+
+/* Output arrays of the Greeks functions: each is caller-owned with room for
+ * the number of rows the function documents, or NULL when not wanted.  Set
+ * `size` to sizeof(qpm_book_out) (fields past `size` count as NULL) after
+ * zero-filling the struct.  Units as in the header comment:
+ *   value_usd, value_coin, delta_coin (coins), delta_usd (USD),
+ *   gamma (coins per USD), vega (USD per 1.00 of vol), theta (USD per year),
+ *   delta_exchange (coins). */
+typedef struct qpm_book_out {
+    size_t size;
+    double *value_usd;
+    double *value_coin;
+    double *delta_coin;
+    double *delta_usd;
+    double *gamma;
+    double *vega;
+    double *theta;
+    double *delta_exchange;
+} qpm_book_out;
+
+/* Creates an empty book (no underlyings, no positions).  alloc: NULL for
+ * malloc/free, else copied.  Errors: QPM_E_NULL (out), QPM_E_INVALID (bad
+ * allocator), QPM_E_NOMEM.  *out is NULL on failure. */
+QPM_API qpm_status qpm_book_create(qpm_book **out, const qpm_alloc *alloc);
+
+/* Frees the book and stops its threads.  NULL is a no-op. */
+QPM_API void qpm_book_free(qpm_book *b);
+
+/* Changes a setting (see qpm_book_key).  Errors: QPM_E_NULL, QPM_E_KEY
+ * (unknown or read-only key), QPM_E_RANGE (outside qpm_book_bounds or not an
+ * integer), QPM_E_THREAD / QPM_E_NOMEM.  On failure the old setting stays. */
+QPM_API qpm_status qpm_book_set(qpm_book *b, qpm_book_key key, double value);
+
+/* Reads a setting into *value.  Errors: QPM_E_NULL, QPM_E_KEY. */
+QPM_API qpm_status qpm_book_get(const qpm_book *b, qpm_book_key key, double *value);
+
+/* Range [*lo, *hi] that qpm_book_set accepts for `key` (a read-only key: its
+ * value).  Errors: QPM_E_NULL, QPM_E_KEY. */
+QPM_API qpm_status qpm_book_bounds(qpm_book_key key, double *lo, double *hi);
+
+/* ---- market ------------------------------------------------------------- */
+
+/* Adds an underlying named `name` (1..63 bytes, unique in the book) with spot
+ * index `spot` > 0 (USD) and USD rate `rate` (finite, |rate| <= 5).  Its
+ * index (0, 1, ... in order of addition) goes to *index (may be NULL).
+ * Errors: QPM_E_NULL (b, name), QPM_E_INVALID (empty, too long or duplicate
+ * name, spot <= 0, rate out of range), QPM_E_NONFINITE, QPM_E_NOMEM. */
+QPM_API qpm_status qpm_book_add_underlying(qpm_book *b, const char *name, double spot,
+                                           double rate, size_t *index);
+
+/* Number of underlyings in *n.  Errors: QPM_E_NULL. */
+QPM_API qpm_status qpm_book_n_underlyings(const qpm_book *b, size_t *n);
+
+/* Index of the underlying named `name` in *index.  Errors: QPM_E_NULL,
+ * QPM_E_INVALID (no such name). */
+QPM_API qpm_status qpm_book_find_underlying(const qpm_book *b, const char *name, size_t *index);
+
+/* Name of underlying `u` in *name (owned by the book, valid until it is
+ * freed).  Errors: QPM_E_NULL, QPM_E_INVALID (u out of range). */
+QPM_API qpm_status qpm_book_underlying_name(const qpm_book *b, size_t u, const char **name);
+
+/* Sets the spot index S > 0 of underlying u (forwards and perp mark are not
+ * changed).  Errors: QPM_E_NULL, QPM_E_INVALID (u out of range, S <= 0),
+ * QPM_E_NONFINITE. */
+QPM_API qpm_status qpm_book_set_spot(qpm_book *b, size_t u, double spot);
+
+/* Sets the USD rate of underlying u (|rate| <= 5).  Errors as
+ * qpm_book_set_spot. */
+QPM_API qpm_status qpm_book_set_rate(qpm_book *b, size_t u, double rate);
+
+/* Sets the perpetual mark P > 0 of underlying u; needed before perpetual
+ * positions on u are added.  Errors as qpm_book_set_spot. */
+QPM_API qpm_status qpm_book_set_perp(qpm_book *b, size_t u, double mark);
+
+/* Sets the forward F > 0 and time to expiry T > 0 (years, <= 100) of the
+ * expiry `expiry` (a caller-chosen id >= 0, unique per underlying) of
+ * underlying u, adding the expiry when it is new.  Futures and options on
+ * (u, expiry) need it first.  Errors: QPM_E_NULL, QPM_E_INVALID (u out of
+ * range, expiry < 0, F <= 0, T <= 0 or > 100), QPM_E_NONFINITE,
+ * QPM_E_NOMEM. */
+QPM_API qpm_status qpm_book_set_forward(qpm_book *b, size_t u, int32_t expiry, double forward,
+                                        double T);
+
+/* Number of expiries (all underlyings) in *n.  The expiries are numbered
+ * 0..n-1 in order of addition; this is the row order of
+ * qpm_book_expiry_greeks.  Errors: QPM_E_NULL. */
+QPM_API qpm_status qpm_book_n_expiries(const qpm_book *b, size_t *n);
+
+/* Describes expiry row k: its underlying, id, forward and T (each output may
+ * be NULL).  Errors: QPM_E_NULL (b), QPM_E_INVALID (k out of range). */
+QPM_API qpm_status qpm_book_expiry(const qpm_book *b, size_t k, size_t *underlying,
+                                   int32_t *expiry, double *forward, double *T);
+
+/* ---- positions ---------------------------------------------------------- */
+
+/* Appends n positions, structure-of-arrays, index i of every array
+ * describing position i:
+ *   instrument   qpm_instrument code
+ *   underlying   index of the underlying
+ *   expiry       expiry id on that underlying (futures and options)
+ *   option_type  QPM_CALL (1) or QPM_PUT (-1) (options)
+ *   strike       K > 0 (options)
+ *   quantity     signed number of contracts Q, finite
+ *   multiplier   m > 0 (see the table in the header comment)
+ *   entry_price  e > 0 (futures and perps)
+ *   sigma        Black-76 vol > 0 (options)
+ * A field that does not apply to a position's instrument is ignored (it may
+ * be NaN); an array whose field applies to none of the n positions may be
+ * NULL.  Perpetual positions need the underlying's perp mark, futures and
+ * options their expiry (qpm_book_set_forward).  Every position is checked
+ * before any is added (all or nothing).  Errors: QPM_E_NULL (b, or a needed
+ * array), QPM_E_SIZE (n = 0), QPM_E_INVALID, QPM_E_NONFINITE, QPM_E_STATE
+ * (perp mark not set), QPM_E_NOMEM; the message names the first bad
+ * position and field, e.g. "position 3: strike = -5: must be > 0". */
+QPM_API qpm_status qpm_book_add_positions(qpm_book *b, size_t n, const int32_t *instrument,
+                                          const size_t *underlying, const int32_t *expiry,
+                                          const int32_t *option_type, const double *strike,
+                                          const double *quantity, const double *multiplier,
+                                          const double *entry_price, const double *sigma);
+
+/* Removes every position (market and settings stay).  Errors: QPM_E_NULL. */
+QPM_API qpm_status qpm_book_clear_positions(qpm_book *b);
+
+/* Number of positions in *n.  Errors: QPM_E_NULL. */
+QPM_API qpm_status qpm_book_n_positions(const qpm_book *b, size_t *n);
+
+/* ---- values and Greeks ---------------------------------------------------- */
+
+/* Value and Greeks of every position (arrays of qpm_book_n_positions
+ * rows, in order of addition).  Errors: QPM_E_NULL (b, out), QPM_E_INVALID
+ * (bad out->size).  With no positions nothing is written. */
+QPM_API qpm_status qpm_book_position_greeks(qpm_book *b, const qpm_book_out *out);
+
+/* Totals per underlying (arrays of qpm_book_n_underlyings rows; an
+ * underlying without positions gets zeros).  Errors as
+ * qpm_book_position_greeks. */
+QPM_API qpm_status qpm_book_underlying_greeks(qpm_book *b, const qpm_book_out *out);
+
+/* Totals of the OPTION positions per expiry (arrays of qpm_book_n_expiries
+ * rows, see qpm_book_expiry): the risk matrix by underlying and expiry.
+ * Futures are left out.  Errors as qpm_book_position_greeks. */
+QPM_API qpm_status qpm_book_expiry_greeks(qpm_book *b, const qpm_book_out *out);
+
+/* ---- scenarios ------------------------------------------------------------ */
+
+/* Full-revaluation USD P&L of the whole book under n joint scenarios.
+ * Scenario s moves every underlying u's spot index, forwards and perp mark
+ * by the factor (1 + spot_moves[s*ld_spot + u]) and every option vol on u by
+ * the factor (1 + vol_shifts[s*ld_vol + u]); vol_shifts may be NULL (no vol
+ * move, ld_vol ignored).  pnl_usd[s] = V(scenario) - V(base), coin values
+ * converted at the moved spot; a zero move gives exactly 0.  ld_spot and
+ * ld_vol >= qpm_book_n_underlyings.  Every move must be finite and > -1,
+ * and a moved price or vol must stay finite.  Allocates nothing; uses the
+ * handle's threads (QPM_BOOK_THREADS).
+ * Errors: QPM_E_NULL (b, spot_moves, pnl_usd), QPM_E_SIZE (n = 0, ld too
+ * small), QPM_E_STATE (no underlyings), QPM_E_NONFINITE, QPM_E_INVALID
+ * (the message names the scenario and the underlying).  Moves are checked
+ * before any output is written: on failure pnl_usd is untouched. */
+QPM_API qpm_status qpm_book_pnl(qpm_book *b, size_t n, const double *spot_moves, size_t ld_spot,
+                                const double *vol_shifts, size_t ld_vol, double *pnl_usd);
+
+/* Scenario grid: the P&L for every spot shift x spot_shifts[i] and vol shift
+ * vol_shifts[j] applied to underlying u (or to every underlying together
+ * when u is QPM_BOOK_ALL), into pnl_usd[i*n_vol + j] (n_spot*n_vol values).
+ * vol_shifts may be NULL with n_vol = 1 (no vol move).  The worst loss
+ * -min(pnl_usd) (positive = loss) goes to *worst_loss and its row i*n_vol+j
+ * (the first, on ties) to *worst_index; both optional.
+ * Errors: QPM_E_NULL, QPM_E_SIZE (n_spot or n_vol = 0), QPM_E_INVALID (u out
+ * of range, a shift <= -1), QPM_E_NONFINITE; outputs untouched on failure. */
+QPM_API qpm_status qpm_book_scenario_grid(qpm_book *b, size_t u, size_t n_spot,
+                                          const double *spot_shifts, size_t n_vol,
+                                          const double *vol_shifts, double *pnl_usd,
+                                          double *worst_loss, size_t *worst_index);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* QPM_BOOK_H */

@@ -1,0 +1,214 @@
+/* Scenario P&L of the book by full revaluation: the Monte Carlo inner loop
+ * (qpm_book_pnl) and the spot x vol grid. */
+#include <math.h>
+#include <string.h>
+
+#include "book/book_internal.h"
+
+/* A set of scenarios: either rows of a matrix of moves (one column per
+ * underlying), or the grid spot_shifts x vol_shifts applied to one
+ * underlying or to all of them. */
+typedef struct scen_set {
+    int grid;
+    const double *x; /* matrix: n x ldx; grid: n_spot shifts */
+    size_t ldx;
+    const double *v; /* NULL: no vol move */
+    size_t ldv;      /* grid: n_vol */
+    size_t gu;       /* grid: the underlying, or QPM_BOOK_ALL */
+} scen_set;
+
+static inline double move_x(const scen_set *sc, size_t s, size_t u)
+{
+    if (!sc->grid)
+        return sc->x[s * sc->ldx + u];
+    return sc->gu == QPM_BOOK_ALL || sc->gu == u ? sc->x[s / sc->ldv] : 0.0;
+}
+
+static inline double move_v(const scen_set *sc, size_t s, size_t u)
+{
+    if (sc->v == NULL)
+        return 0.0;
+    if (!sc->grid)
+        return sc->v[s * sc->ldv + u];
+    return sc->gu == QPM_BOOK_ALL || sc->gu == u ? sc->v[s % sc->ldv] : 0.0;
+}
+
+struct pnl_ctx {
+    const qpm_book *b;
+    const scen_set *sc;
+    size_t n;
+    double *pnl;
+};
+
+/* Scenarios [s0, s1) on worker w.  Each scenario's P&L is summed over the
+ * underlyings, then over the options, in book order, whatever the chunking. */
+static void pnl_range(const qpm_book *b, const scen_set *sc, size_t s0, size_t s1,
+                      qpm__book_worker *w, double *pnl)
+{
+    const qpm__book_opts *o = &b->opts;
+    const qpm__book_engine *g = &b->eng;
+    size_t nu = b->n_under, no = o->n;
+    qpm_pricer_out out;
+    memset(&out, 0, sizeof out);
+    out.size = sizeof out;
+    out.price = w->B;
+    for (size_t s = s0; s < s1; s += g->spp) {
+        size_t ns = s1 - s < g->spp ? s1 - s : g->spp;
+        if (no > 0) {
+            for (size_t k = 0; k < ns; k++) {
+                double *F = w->F + k * no, *sig = w->sig + k * no;
+                for (size_t j = 0; j < no; j++) {
+                    size_t u = o->u[j];
+                    F[j] = o->F[j] * (1.0 + move_x(sc, s + k, u));
+                    sig[j] = o->sig[j] * (1.0 + move_v(sc, s + k, u));
+                }
+            }
+            qpm_status st = qpm_pricer_price(w->pricer, ns * no, w->F, g->K, g->T, g->r, NULL,
+                                             w->sig, g->type, &out);
+            if (st != QPM_OK && w->status == QPM_OK)
+                w->status = st; /* not reached: the moves were checked */
+        }
+        for (size_t k = 0; k < ns; k++) {
+            double acc = 0.0;
+            for (size_t u = 0; u < nu; u++)
+                acc += b->under[u].slope * move_x(sc, s + k, u);
+            const double *B = w->B + k * no;
+            for (size_t j = 0; j < no; j++)
+                acc += o->w[j] * (B[j] - o->B[j]);
+            pnl[s + k] = acc;
+        }
+    }
+}
+
+static void pnl_chunk(void *vctx, size_t c, unsigned worker)
+{
+    const struct pnl_ctx *ctx = vctx;
+    size_t s0 = c * QPM__BOOK_CHUNK;
+    size_t s1 = s0 + QPM__BOOK_CHUNK < ctx->n ? s0 + QPM__BOOK_CHUNK : ctx->n;
+    pnl_range(ctx->b, ctx->sc, s0, s1, &ctx->b->eng.w[worker], ctx->pnl);
+}
+
+static qpm_status run(qpm_book *b, const scen_set *sc, size_t n, double *pnl)
+{
+    qpm__book_engine *g = &b->eng;
+    for (unsigned t = 0; t < g->nthreads; t++)
+        g->w[t].status = QPM_OK;
+    struct pnl_ctx ctx = {b, sc, n, pnl};
+    size_t nchunks = (n + QPM__BOOK_CHUNK - 1) / QPM__BOOK_CHUNK;
+    if (b->pool != NULL && nchunks > 1)
+        qpm__pool_run(b->pool, nchunks, pnl_chunk, &ctx);
+    else
+        for (size_t c = 0; c < nchunks; c++)
+            pnl_chunk(&ctx, c, 0);
+    for (unsigned t = 0; t < g->nthreads; t++)
+        if (g->w[t].status != QPM_OK)
+            return qpm__fail(g->w[t].status, "a scenario could not be priced");
+    return QPM_OK;
+}
+
+/* A move x (or vol shift v) of underlying u is acceptable when finite,
+ * > -1, and it keeps every moved price (vol) finite and > 0. */
+static qpm_status check_move(const qpm__book_under *x, double m, int vol, size_t s, size_t u,
+                             int grid)
+{
+    const char *what = vol ? "vol shift" : "spot move";
+    const char *sname = grid ? "shift" : "scenario";
+    if (!isfinite(m))
+        return qpm__fail(QPM_E_NONFINITE, "%s %zu, underlying %zu (%s): %s = %g: must be finite",
+                         sname, s, u, x->name, what, m);
+    if (!(m > -1.0))
+        return qpm__fail(QPM_E_INVALID, "%s %zu, underlying %zu (%s): %s = %.17g: must be > -1",
+                         sname, s, u, x->name, what, m);
+    double f = 1.0 + m;
+    double lo = vol ? x->smin : x->pmin, hi = vol ? x->smax : x->pmax;
+    if (!isfinite(hi * f) || (lo > 0.0 && !(lo * f > 0.0)))
+        return qpm__fail(QPM_E_INVALID,
+                         "%s %zu, underlying %zu (%s): %s = %.17g: a moved %s leaves the "
+                         "floating-point range",
+                         sname, s, u, x->name, what, m, vol ? "vol" : "price");
+    return QPM_OK;
+}
+
+qpm_status qpm_book_pnl(qpm_book *b, size_t n, const double *spot_moves, size_t ld_spot,
+                        const double *vol_shifts, size_t ld_vol, double *pnl_usd)
+{
+    QPM__CHECK_NULL(b, "b");
+    QPM__CHECK_NULL(spot_moves, "spot_moves");
+    QPM__CHECK_NULL(pnl_usd, "pnl_usd");
+    if (n == 0)
+        return qpm__fail(QPM_E_SIZE, "n = 0: must be >= 1");
+    size_t nu = b->n_under;
+    if (nu == 0)
+        return qpm__fail(QPM_E_STATE, "the book has no underlyings");
+    if (ld_spot < nu)
+        return qpm__fail(QPM_E_SIZE, "ld_spot = %zu: must be >= %zu (the number of underlyings)",
+                         ld_spot, nu);
+    if (vol_shifts != NULL && ld_vol < nu)
+        return qpm__fail(QPM_E_SIZE, "ld_vol = %zu: must be >= %zu (the number of underlyings)",
+                         ld_vol, nu);
+    if (ld_spot > SIZE_MAX / n || (vol_shifts != NULL && ld_vol > SIZE_MAX / n))
+        return qpm__fail(QPM_E_SIZE, "n = %zu scenarios with ld_spot = %zu, ld_vol = %zu: "
+                         "overflows size_t", n, ld_spot, ld_vol);
+    qpm_status st = qpm__book_prepare(b);
+    if (st != QPM_OK)
+        return st;
+    for (size_t s = 0; s < n; s++)
+        for (size_t u = 0; u < nu; u++) {
+            if ((st = check_move(&b->under[u], spot_moves[s * ld_spot + u], 0, s, u, 0)) != QPM_OK)
+                return st;
+            if (vol_shifts != NULL &&
+                (st = check_move(&b->under[u], vol_shifts[s * ld_vol + u], 1, s, u, 0)) != QPM_OK)
+                return st;
+        }
+    scen_set sc = {0, spot_moves, ld_spot, vol_shifts, ld_vol, 0};
+    return run(b, &sc, n, pnl_usd);
+}
+
+qpm_status qpm_book_scenario_grid(qpm_book *b, size_t u, size_t n_spot, const double *spot_shifts,
+                                  size_t n_vol, const double *vol_shifts, double *pnl_usd,
+                                  double *worst_loss, size_t *worst_index)
+{
+    QPM__CHECK_NULL(b, "b");
+    QPM__CHECK_NULL(spot_shifts, "spot_shifts");
+    QPM__CHECK_NULL(pnl_usd, "pnl_usd");
+    if (n_spot == 0)
+        return qpm__fail(QPM_E_SIZE, "n_spot = 0: must be >= 1");
+    if (n_vol == 0)
+        return qpm__fail(QPM_E_SIZE, "n_vol = 0: must be >= 1");
+    if (vol_shifts == NULL && n_vol != 1)
+        return qpm__fail(QPM_E_NULL, "vol_shifts is NULL with n_vol = %zu: must be 1", n_vol);
+    if (n_vol > SIZE_MAX / n_spot)
+        return qpm__fail(QPM_E_SIZE, "n_spot x n_vol = %zu x %zu: overflows size_t", n_spot,
+                         n_vol);
+    if (u != QPM_BOOK_ALL && u >= b->n_under)
+        return qpm__fail(QPM_E_INVALID,
+                         "u = %zu: must be < %zu (the number of underlyings) or QPM_BOOK_ALL", u,
+                         b->n_under);
+    if (b->n_under == 0)
+        return qpm__fail(QPM_E_STATE, "the book has no underlyings");
+    qpm_status st = qpm__book_prepare(b);
+    if (st != QPM_OK)
+        return st;
+    size_t u0 = u == QPM_BOOK_ALL ? 0 : u, u1 = u == QPM_BOOK_ALL ? b->n_under : u + 1;
+    for (size_t k = u0; k < u1; k++) {
+        for (size_t i = 0; i < n_spot; i++)
+            if ((st = check_move(&b->under[k], spot_shifts[i], 0, i, k, 1)) != QPM_OK)
+                return st;
+        for (size_t j = 0; vol_shifts != NULL && j < n_vol; j++)
+            if ((st = check_move(&b->under[k], vol_shifts[j], 1, j, k, 1)) != QPM_OK)
+                return st;
+    }
+    scen_set sc = {1, spot_shifts, 0, vol_shifts, n_vol, u};
+    size_t n = n_spot * n_vol;
+    if ((st = run(b, &sc, n, pnl_usd)) != QPM_OK)
+        return st;
+    size_t wi = 0;
+    for (size_t s = 1; s < n; s++)
+        if (pnl_usd[s] < pnl_usd[wi])
+            wi = s;
+    if (worst_loss != NULL)
+        *worst_loss = -pnl_usd[wi];
+    if (worst_index != NULL)
+        *worst_index = wi;
+    return QPM_OK;
+}

@@ -255,6 +255,10 @@ static inline V vfms(V x, V y, V z)
     return (V){_mm256_fmsub_pd(x.a, y.a, z.a), _mm256_fmsub_pd(x.b, y.b, z.b)};
 }
 static inline V vneg(V x) { return vxor(x, vset(-0.0)); }
+/* lane masks are all-ones lanes */
+typedef V M;
+static inline M mor(M x, M y) { return vor(x, y); }
+static inline M mandnot(M x, M y) { return vandnot(x, y); } /* ~x & y */
 static inline int vmask(V m) { return _mm256_movemask_pd(m.a) | (_mm256_movemask_pd(m.b) << 4); }
 static inline V vload(const double *p, size_t stride, size_t i)
 {

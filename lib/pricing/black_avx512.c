@@ -34,27 +34,23 @@ static inline Z vadd_z(Z x, Z y) { return _mm512_add_pd(x, y); }
 static inline Z vsub_z(Z x, Z y) { return _mm512_sub_pd(x, y); }
 static inline Z vmul_z(Z x, Z y) { return _mm512_mul_pd(x, y); }
 static inline Z vdiv_z(Z x, Z y) { return _mm512_div_pd(x, y); }
-static inline Z vor_z(Z x, Z y) { return _mm512_or_pd(x, y); }
 static inline Z vxor_z(Z x, Z y) { return _mm512_xor_pd(x, y); }
-static inline Z vandnot_z(Z x, Z y) { return _mm512_andnot_pd(x, y); }
 static inline Z vfma_z(Z x, Z y, Z z) { return _mm512_fmadd_pd(x, y, z); }
 static inline Z vfms_z(Z x, Z y, Z z) { return _mm512_fmsub_pd(x, y, z); }
 static inline Z vneg_z(Z x) { return vxor_z(x, vset_z(-0.0)); }
 static inline Z vabs8_z(Z x) { return _mm512_abs_pd(x); }
 static inline Z vsqrt8_z(Z x) { return _mm512_sqrt_pd(x); }
-/* comparisons give all-ones lanes, as in the AVX2 kernel */
-static inline Z mvec_z(__mmask8 m) { return _mm512_castsi512_pd(_mm512_movm_epi64(m)); }
-static inline __mmask8 vmaskm_z(Z m) { return _mm512_movepi64_mask(_mm512_castpd_si512(m)); }
+/* comparisons give mask registers (no all-ones vectors) */
+typedef __mmask8 Mz;
 #define VCMP(name, pred)                                                                   \
-    static inline Z name(Z x, Z y) { return mvec_z(_mm512_cmp_pd_mask(x, y, pred)); }
+    static inline Mz name(Z x, Z y) { return _mm512_cmp_pd_mask(x, y, pred); }
 VCMP(vgt_z, _CMP_GT_OQ)
 VCMP(vge_z, _CMP_GE_OQ)
 VCMP(vlt_z, _CMP_LT_OQ)
 VCMP(vngt_z, _CMP_NGT_UQ)
 VCMP(vnge_z, _CMP_NGE_UQ)
 VCMP(vnle_z, _CMP_NLE_UQ)
-static inline Z vsel_z(Z m, Z t, Z f) { return _mm512_mask_blend_pd(vmaskm_z(m), f, t); }
-static inline int vmask_z(Z m) { return (int)vmaskm_z(m); }
+static inline Z vsel_z(Mz m, Z t, Z f) { return _mm512_mask_blend_pd(m, f, t); }
 
 static inline Z vload_z(const double *p, size_t stride, size_t i)
 {
@@ -127,9 +123,9 @@ static inline Z vlog8_z(Z x)
 {
     Z m = _mm512_getmant_pd(x, _MM_MANT_NORM_1_2, _MM_MANT_SIGN_zero);
     Z e = _mm512_getexp_pd(x);
-    Z big = vgt_z(m, vset_z(0x1.6a09e667f3bcdp+0));
+    Mz big = vgt_z(m, vset_z(0x1.6a09e667f3bcdp+0));
     m = vsel_z(big, vmul_z(m, vset_z(0.5)), m);
-    e = vadd_z(e, vsel_z(big, vset_z(1.0), vset_z(0.0)));
+    e = _mm512_mask_add_pd(e, big, e, vset_z(1.0));
     Z f = vsub_z(m, vset_z(1.0));
     Z hfsq = vmul_z(vmul_z(vset_z(0.5), f), f);
     Z sv = vdiv_z(f, vadd_z(vset_z(2.0), f));
@@ -207,15 +203,21 @@ ZB(vadd)
 ZB(vsub)
 ZB(vmul)
 ZB(vdiv)
-ZB(vor)
 ZB(vxor)
-ZB(vandnot)
-ZB(vgt)
-ZB(vge)
-ZB(vlt)
-ZB(vngt)
-ZB(vnge)
-ZB(vnle)
+/* lane masks: one mask register per half */
+typedef struct {
+    Mz a, b;
+} M;
+#define ZC(name)                                                                           \
+    static inline M name(V x, V y) { return (M){name##_z(x.a, y.a), name##_z(x.b, y.b)}; }
+ZC(vgt)
+ZC(vge)
+ZC(vlt)
+ZC(vngt)
+ZC(vnge)
+ZC(vnle)
+static inline M mor(M x, M y) { return (M){(Mz)(x.a | y.a), (Mz)(x.b | y.b)}; }
+static inline M mandnot(M x, M y) { return (M){(Mz)(~x.a & y.a), (Mz)(~x.b & y.b)}; }
 #define ZU(name)                                                                           \
     static inline V name(V x) { return (V){name##_z(x.a), name##_z(x.b)}; }
 ZU(vneg)
@@ -228,8 +230,8 @@ ZU(vmills8)
 static inline V vset(double x) { return (V){vset_z(x), vset_z(x)}; }
 static inline V vfma(V x, V y, V z) { return (V){vfma_z(x.a, y.a, z.a), vfma_z(x.b, y.b, z.b)}; }
 static inline V vfms(V x, V y, V z) { return (V){vfms_z(x.a, y.a, z.a), vfms_z(x.b, y.b, z.b)}; }
-static inline V vsel(V m, V t, V f) { return (V){vsel_z(m.a, t.a, f.a), vsel_z(m.b, t.b, f.b)}; }
-static inline int vmask(V m) { return vmask_z(m.a) | (vmask_z(m.b) << 8); }
+static inline V vsel(M m, V t, V f) { return (V){vsel_z(m.a, t.a, f.a), vsel_z(m.b, t.b, f.b)}; }
+static inline int vmask(M m) { return (int)m.a | ((int)m.b << 8); }
 static inline V vload(const double *p, size_t stride, size_t i)
 {
     return (V){vload_z(p, stride, i), vload_z(p, stride, i + 8)};

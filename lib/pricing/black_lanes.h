@@ -1,7 +1,8 @@
 /* Body of the vector Black kernels, included by black_avx2.c and
- * black_avx512.c after each has defined LANES, its type V of LANES lanes and the
- * operations on it (vadd, vmul, vfma, vsel, vgt, vmask, vexp8, vlog8,
- * vmills8, ...; comparisons give all-ones lanes).  The operations follow
+ * black_avx512.c after each has defined LANES, its type V of LANES lanes, its
+ * lane-mask type M and the operations on them (vadd, vmul, vfma, vsel, vgt,
+ * vmask, mor, mandnot, vexp8, vlog8, vmills8, ...; comparisons give an M:
+ * all-ones lanes for AVX2, mask registers for AVX-512).  The operations follow
  * black_one() in black.c one for one.  Not a public header; it defines
  * static functions in the file that includes it. */
 #ifndef QPM_PRICING_BLACK_LANES_H
@@ -54,9 +55,9 @@ block8(int model, int inverse, unsigned need, V u, V K, V T, V r, V q, V sig, V 
     V fk = vsub(F, K);
     if (model == QPM__BSM && vmask(vlt(y, one)) != 0)
         fk = vsel(vlt(y, one), vmul(K, vexpm1_8(x)), fk);
-    V special = vor(vngt(s, zero), vgt(y, vmul(vset(1e10), s)));
+    M special = mor(vngt(s, zero), vgt(y, vmul(vset(1e10), s)));
     /* S/K out of the normal range: the scalar path takes logs separately */
-    special = vor(special, vor(vnge(qt, vset(DBL_MIN)), vnle(qt, vset(DBL_MAX))));
+    special = mor(special, mor(vnge(qt, vset(DBL_MIN)), vnle(qt, vset(DBL_MAX))));
     /* Lanes for the scalar path are known here: write straight to the
      * outputs when there are none, else to tmp for patching. */
     int smask = vmask(special);
@@ -70,18 +71,18 @@ block8(int model, int inverse, unsigned need, V u, V K, V T, V r, V q, V sig, V 
     V m = vmul(y, rs), t = vmul(half, s);
     V a1 = vsub(m, t), a1e = vtwo_sum_err(m, vneg(t), a1);
     V a2 = vadd(m, t);
-    V xpos = vgt(x, zero);
+    M xpos = vgt(x, zero);
     V small = vsel(xpos, K, F), big = vsel(xpos, F, K);
     V n1 = vnpdf_dd(a1, a1e);
     V n2 = vmul(n1, vdiv(small, big));
     V p1 = vmul(n1, vmills8(vabs8(a1)));
     V p2 = vmul(n2, vmills8(a2));
-    V a1pos = vge(a1, zero);
+    M a1pos = vge(a1, zero);
     V P1 = vsel(a1pos, p1, vsub(one, p1));
     V A1 = vsel(a1pos, vsub(one, p1), p1);
     V first = vmul(small, P1);
     V otm = vsub(first, vmul(big, p2));
-    V hard = vandnot(special, vngt(vmul(otm, vset(QPM__LMAX)), first));
+    M hard = mandnot(special, vngt(vmul(otm, vset(QPM__LMAX)), first));
     int hmask = vmask(hard);
     if (hmask != 0) {
         /* Rare: the two Black terms cancel; take the Mills-ratio difference
@@ -101,7 +102,7 @@ block8(int model, int inverse, unsigned need, V u, V K, V T, V r, V q, V sig, V 
     V nd1 = vsel(xpos, n2, n1);
     V d1 = vsel(xpos, a2, vneg(a1));
     V d2 = vsel(xpos, a1, vneg(a2));
-    V call = vgt(phi, zero);
+    M call = vgt(phi, zero);
     V Nphid1 = vsel(call, Nd1, Nmd1), Nphid2 = vsel(call, Nd2, Nmd2);
     V intrinsic = vsel(vgt(vmul(phi, x), zero), vmul(phi, fk), zero);
     V Vu = vmul(D, vadd(intrinsic, otm));

@@ -11,6 +11,7 @@
 
 #include "cov_internal.h"
 #include "cov_kern.h"
+#include "cov_syrk.h"
 
 /* ---- row iteration --------------------------------------------------------- */
 
@@ -132,8 +133,44 @@ static qpm_status scan_rows(qpm_cov *c, size_t t, const double *x, size_t ld, si
 
 /* ---- sample co-moments (SAMPLE, LEDOIT_WOLF, OAS) --------------------------- */
 
+/* moments_pass on the packed kernel (cov_syrk.h): centring, packing, the
+ * column sums, |d_t|^2 and V in one sweep over each row. */
+static void moments_pass_packed(qpm_cov *c, size_t t, const double *x, size_t ld)
+{
+    size_t n = c->n, nb = 0, r = 0;
+    int first = 1;
+    double *mean = c->mean, *colsum = c->tmp2, *v3 = c->v3, *d = c->tmp4;
+    double a4 = 0.0;
+    memset(colsum, 0, n * sizeof(double));
+    memset(v3, 0, n * sizeof(double));
+    const double *row;
+    for (;;) {
+        row = next_row(c, x, t, ld, &r);
+        if (row != NULL) {
+            double a = qpm__cov_syrk_pack(n, nb, row, mean, c->blk, colsum, d);
+            a4 += a * a;
+            qpm__cov_k_axpy(n, a, d, v3); /* V += |d_t|^2 d_t */
+            nb++;
+        }
+        if (nb == QPM__COV_BLOCK || (row == NULL && nb > 0)) {
+            qpm__cov_syrk_avx512(n, nb, c->blk, c->mom, n, !first);
+            first = 0;
+            nb = 0;
+        }
+        if (row == NULL)
+            break;
+    }
+    c->a4 = a4;
+}
+
 static void moments_pass(qpm_cov *c, size_t t, const double *x, size_t ld, int cc)
 {
+#ifdef QPM__COV_HAVE_SYRK_AVX512
+    if (!cc && qpm__cov_syrk_usable()) {
+        moments_pass_packed(c, t, x, ld);
+        return;
+    }
+#endif
     size_t n = c->n, nb = 0, r = 0;
     int first = 1;
     double *mean = c->mean, *colsum = c->tmp2, *v3 = c->v3, *a = c->wtab;

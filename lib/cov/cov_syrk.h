@@ -1,0 +1,48 @@
+/* Symmetric rank-k update on packed panels: the co-moment kernel of the
+ * batch fits when the CPU has AVX-512 and the BLAS runs on one thread.
+ *
+ * A chunk of k <= QPM__COV_BLOCK centred rows d_t (each of n values) is
+ * packed into column panels of QPM__SYRK_W assets: value j of row t lies at
+ *   p[(j / W) * QPM__SYRK_PSTRIDE + t * W + j % W],
+ * with the n..npad-1 padding columns of every packed row zero (npad = n
+ * rounded up to a multiple of W).  The kernel then adds (or, with acc = 0,
+ * stores) C = sum_t d_t d_t' into the n x n row-major c (ldc).  It writes
+ * every entry of the tiles that meet the lower triangle: besides the lower
+ * triangle, some entries just above the diagonal receive their (symmetric)
+ * values; the rest of the upper triangle is left alone. */
+#ifndef QPM_COV_SYRK_H
+#define QPM_COV_SYRK_H
+
+#include <stddef.h>
+
+#include "cov_internal.h"
+
+#define QPM__SYRK_W 24u                                  /* panel width (assets) */
+#define QPM__SYRK_PSTRIDE ((size_t)QPM__COV_BLOCK * QPM__SYRK_W) /* doubles per panel */
+
+/* n rounded up to a multiple of QPM__SYRK_W: the packed row length. */
+static inline size_t qpm__cov_syrk_npad(size_t n)
+{
+    return (n + QPM__SYRK_W - 1) / QPM__SYRK_W * QPM__SYRK_W;
+}
+
+/* Packs one row: d = row - mean into packed row t of p (zero padding
+ * included) and into d (n values); colsum += d; returns |d|^2. */
+double qpm__cov_syrk_pack(size_t n, size_t t, const double *row, const double *mean, double *p,
+                          double *colsum, double *d);
+
+/* Straightforward reference of the kernel (any CPU): same contract. */
+void qpm__cov_syrk_ref(size_t n, size_t k, const double *p, double *c, size_t ldc, int acc);
+
+#if defined(__x86_64__) || defined(__i386__)
+/* AVX-512F kernel; call only when qpm__cpu_detect() reports AVX512F. */
+void qpm__cov_syrk_avx512(size_t n, size_t k, const double *p, double *c, size_t ldc, int acc);
+#define QPM__COV_HAVE_SYRK_AVX512 1
+#endif
+
+/* Nonzero when the fits should use qpm__cov_syrk_avx512 rather than the
+ * BLAS: the CPU has AVX-512F and the BLAS runs on one thread (with more,
+ * the BLAS's threaded dsyrk is kept). */
+int qpm__cov_syrk_usable(void);
+
+#endif /* QPM_COV_SYRK_H */

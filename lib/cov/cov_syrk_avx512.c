@@ -1,0 +1,91 @@
+/* AVX-512F co-moment kernel on packed panels (contract in cov_syrk.h).
+ *
+ * The n x n result is cut into tiles of 8 rows by 24 columns; only tiles
+ * that meet the lower triangle are computed.  A tile keeps its 8 x 24 sums
+ * in 24 zmm registers: per packed row t it loads the tile's 24 column values
+ * (three vectors) and, for each of its 8 rows, broadcasts that row's value
+ * into three fused multiply-adds.  That is 24 FMAs per 11 loads, so the two
+ * FMA pipes of a core stay busy; the 24 x k column panel (at most 48 KiB)
+ * is reused from L1/L2 by every tile below it.  Each sum runs over t in
+ * order, one rounding per step, as a plain dot product does. */
+#include <immintrin.h>
+#include <string.h>
+
+#include "cov_syrk.h"
+
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx512f"))), apply_to = function)
+#else
+#pragma GCC push_options
+#pragma GCC target("avx512f")
+#endif
+
+#define W QPM__SYRK_W
+
+/* One row r of the tile: three FMAs with the broadcast a[r]. */
+#define ROW_FMA(r)                                                                            \
+    do {                                                                                      \
+        __m512d s = _mm512_set1_pd(a[r]);                                                     \
+        c##r##0 = _mm512_fmadd_pd(s, b0, c##r##0);                                            \
+        c##r##1 = _mm512_fmadd_pd(s, b1, c##r##1);                                            \
+        c##r##2 = _mm512_fmadd_pd(s, b2, c##r##2);                                            \
+    } while (0)
+
+#define ROW_DECL(r) __m512d c##r##0 = z, c##r##1 = z, c##r##2 = z
+#define ROW_OUT(r)                                                                            \
+    do {                                                                                      \
+        _mm512_storeu_pd(out + (r) * W, c##r##0);                                             \
+        _mm512_storeu_pd(out + (r) * W + 8, c##r##1);                                         \
+        _mm512_storeu_pd(out + (r) * W + 16, c##r##2);                                        \
+    } while (0)
+
+/* out[r * W + j] = sum_t ap[t W + r] bp[t W + j], r < 8, j < 24. */
+static void tile_8x24(size_t k, const double *ap, const double *bp, double *out)
+{
+    __m512d z = _mm512_setzero_pd();
+    ROW_DECL(0); ROW_DECL(1); ROW_DECL(2); ROW_DECL(3);
+    ROW_DECL(4); ROW_DECL(5); ROW_DECL(6); ROW_DECL(7);
+    for (size_t t = 0; t < k; t++) {
+        const double *a = ap + t * W, *b = bp + t * W;
+        __m512d b0 = _mm512_load_pd(b), b1 = _mm512_load_pd(b + 8), b2 = _mm512_load_pd(b + 16);
+        ROW_FMA(0); ROW_FMA(1); ROW_FMA(2); ROW_FMA(3);
+        ROW_FMA(4); ROW_FMA(5); ROW_FMA(6); ROW_FMA(7);
+    }
+    ROW_OUT(0); ROW_OUT(1); ROW_OUT(2); ROW_OUT(3);
+    ROW_OUT(4); ROW_OUT(5); ROW_OUT(6); ROW_OUT(7);
+}
+
+void qpm__cov_syrk_avx512(size_t n, size_t k, const double *p, double *c, size_t ldc, int acc)
+{
+    double tile[8 * W] __attribute__((aligned(64)));
+    for (size_t j0 = 0; j0 < n; j0 += W) {
+        const double *bp = p + (j0 / W) * QPM__SYRK_PSTRIDE;
+        size_t nj = n - j0 < W ? n - j0 : W;
+        for (size_t i0 = j0; i0 < n; i0 += 8) {
+            const double *ap = p + (i0 / W) * QPM__SYRK_PSTRIDE + i0 % W;
+            size_t ni = n - i0 < 8 ? n - i0 : 8;
+            tile_8x24(k, ap, bp, tile);
+            for (size_t r = 0; r < ni; r++) {
+                double *cr = c + (i0 + r) * ldc + j0;
+                const double *tr = tile + r * W;
+                if (nj == W) {
+                    for (size_t v = 0; v < W; v += 8) {
+                        __m512d x = _mm512_load_pd(tr + v);
+                        if (acc)
+                            x = _mm512_add_pd(_mm512_loadu_pd(cr + v), x);
+                        _mm512_storeu_pd(cr + v, x);
+                    }
+                } else {
+                    for (size_t j = 0; j < nj; j++)
+                        cr[j] = acc ? cr[j] + tr[j] : tr[j];
+                }
+            }
+        }
+    }
+}
+
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
+#pragma GCC pop_options
+#endif

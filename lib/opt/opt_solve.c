@@ -570,6 +570,10 @@ qpm_status qpm_opt_solve(qpm_opt *o, qpm_opt_problem problem, double *w)
         memcpy(w, o->w, o->n * sizeof *w);
         return QPM_OK;
     }
+    if (problem == QPM_OPT_MAX_SHARPE && !(o->budget > 0.0))
+        return qpm__fail(QPM_E_INVALID,
+                         "QPM_OPT_BUDGET = %g: the maximum Sharpe ratio needs a budget > 0",
+                         o->budget);
     if ((st = precheck(o)) != QPM_OK)
         return st;
     switch (problem) {
@@ -590,10 +594,6 @@ qpm_status qpm_opt_solve(qpm_opt *o, qpm_opt_problem problem, double *w)
             st = extract(o, &b, sol);
         break;
     case QPM_OPT_MAX_SHARPE:
-        if (!(o->budget > 0.0))
-            return qpm__fail(QPM_E_INVALID,
-                             "QPM_OPT_BUDGET = %g: the maximum Sharpe ratio needs a budget > 0",
-                             o->budget);
         build_init(&b, 2.0);
         b.homog = 1;
         st = build_qp(o, &b);

@@ -1,6 +1,6 @@
 /* libqpm example: from a year of daily closes of a few coins (one of them
- * listed late) to the fully invested minimum-variance portfolio
- * w = S^-1 1 / (1' S^-1 1), with S the Ledoit-Wolf covariance of the daily
+ * listed late) to the fully invested minimum-variance portfolio (qpm_opt,
+ * shorts allowed and long-only), with S the Ledoit-Wolf covariance of the daily
  * log returns, annualised over 365 days.  The pairwise-complete estimate,
  * which keeps the late coin's short history, is shown beside it.
  *
@@ -32,31 +32,6 @@ static double gauss(unsigned long long *s)
         u[k] = ((double)(*s >> 11) + 0.5) * 0x1.0p-53;
     }
     return sqrt(-2.0 * log(u[0])) * cos(6.283185307179586 * u[1]);
-}
-
-/* Solves S x = b for symmetric positive definite S (Cholesky, in place). */
-static void spd_solve(double s[N][N], double *b)
-{
-    for (int j = 0; j < N; j++) {
-        for (int k = 0; k < j; k++)
-            s[j][j] -= s[j][k] * s[j][k];
-        s[j][j] = sqrt(s[j][j]);
-        for (int i = j + 1; i < N; i++) {
-            for (int k = 0; k < j; k++)
-                s[i][j] -= s[i][k] * s[j][k];
-            s[i][j] /= s[j][j];
-        }
-    }
-    for (int i = 0; i < N; i++) {
-        for (int k = 0; k < i; k++)
-            b[i] -= s[i][k] * b[k];
-        b[i] /= s[i][i];
-    }
-    for (int i = N - 1; i >= 0; i--) {
-        for (int k = i + 1; k < N; k++)
-            b[i] -= s[k][i] * b[k];
-        b[i] /= s[i][i];
-    }
 }
 
 int main(void)
@@ -99,23 +74,33 @@ int main(void)
         printf("\n");
     }
 
-    double w[N] = {1, 1, 1, 1, 1}, sum = 0.0, var = 0.0;
-    double sc[N][N];
-    for (int i = 0; i < N; i++)
-        for (int j = 0; j < N; j++)
-            sc[i][j] = s[i][j];
-    spd_solve(sc, w);
-    for (int i = 0; i < N; i++)
-        sum += w[i];
-    for (int i = 0; i < N; i++)
-        w[i] /= sum;
-    for (int i = 0; i < N; i++)
-        for (int j = 0; j < N; j++)
-            var += w[i] * s[i][j] * w[j];
+    /* minimum variance with the opt module: fully invested, shorts allowed,
+     * then long-only (the default box) */
+    qpm_opt *o;
+    double w[N], pvol, lo[N], hi[N];
+    CHECK(qpm_opt_create(&o, NULL, N));
+    CHECK(qpm_opt_set_covariance(o, &s[0][0], N));
+    for (int i = 0; i < N; i++) {
+        lo[i] = -(double)INFINITY;
+        hi[i] = (double)INFINITY;
+    }
+    CHECK(qpm_opt_set_bounds(o, lo, hi));
+    CHECK(qpm_opt_solve(o, QPM_OPT_MIN_VARIANCE, w));
+    CHECK(qpm_opt_info(o, QPM_OPT_INFO_VOLATILITY, &pvol));
     printf("\nminimum-variance weights (shorts allowed):");
     for (int i = 0; i < N; i++)
         printf(" %s %.1f%%", names[i], 100.0 * w[i]);
-    printf("\nportfolio volatility %.1f%% per year\n", 100.0 * sqrt(var));
+    printf("\nportfolio volatility %.1f%% per year\n", 100.0 * pvol);
+    for (int i = 0; i < N; i++)
+        lo[i] = 0.0;
+    CHECK(qpm_opt_set_bounds(o, lo, hi));
+    CHECK(qpm_opt_solve(o, QPM_OPT_MIN_VARIANCE, w));
+    CHECK(qpm_opt_info(o, QPM_OPT_INFO_VOLATILITY, &pvol));
+    printf("long-only:");
+    for (int i = 0; i < N; i++)
+        printf(" %s %.1f%%", names[i], 100.0 * w[i]);
+    printf("\nportfolio volatility %.1f%% per year\n", 100.0 * pvol);
+    qpm_opt_free(o);
 
     /* Pairwise-complete: every pair uses all the days both coins traded. */
     CHECK(qpm_cov_set(c, QPM_COV_METHOD, QPM_COV_SAMPLE));

@@ -40,3 +40,25 @@ def test_covariance_example(tmp_path):
     assert "most correlated pairs" in out
     if HAVE_MPL:
         assert png.stat().st_size > 1000
+
+
+def test_min_variance_portfolio_example():
+    out = _run(EX / "min_variance_portfolio.py", REFDATA / "returns_public_t500_n20.csv",
+               "--max-weight", "0.3")
+    assert "Ledoit-Wolf covariance of 20 assets over 500 days" in out
+    assert "long-only minimum-variance portfolio" in out and "30.00%" in out
+
+
+def test_efficient_frontier_example(tmp_path):
+    png = tmp_path / "frontier.png"
+    out = _run(EX / "efficient_frontier.py", REFDATA / "optim_cov_public_n20.csv",
+               REFDATA / "optim_weights_public_n20.csv", "--points", "20",
+               *(["--plot", png] if HAVE_MPL else []))
+    assert "efficient frontier, 20 points" in out
+    # the reference minimum-variance portfolio (refdata: vol 0.30993...)
+    assert "minimum variance: return 38.14%, vol 30.99%" in out
+    assert "maximum Sharpe" in out
+    if HAVE_MPL:
+        assert png.stat().st_size > 1000
+    out = _run(EX / "efficient_frontier.py", "--long-short", "--points", "5")
+    assert "gross <= 1.5" in out

@@ -1,5 +1,7 @@
 /* Pricing: handle life cycle, settings, bad input, allocation failure. */
 #include <criterion/criterion.h>
+#include <float.h>
+#include <stdint.h>
 #include <math.h>
 #include <string.h>
 
@@ -236,6 +238,85 @@ Test(pricing_api, bad_input_is_named_and_outputs_untouched)
     cr_assert_eq(qpm_pricer_price(p, 4, b.S, b.K, b.T, b.r, NULL, b.sig, b.type, &b.out),
                  QPM_E_NONFINITE);
     qpm_pricer_free(p);
+    cr_assert_eq(qt_leak_check(), 0);
+}
+
+/* The vector kernels screen whole batches eight elements at a time (only a
+ * batch that fails is checked element by element): on batches long enough
+ * for the vector loop, every kernel must accept and refuse exactly what the
+ * scalar kernel does, for bad and borderline values at every lane position. */
+Test(pricing_api, every_kernel_screens_like_the_scalar_kernel)
+{
+    enum { N = 21 };
+    const double vals[] = {NAN, -NAN, INFINITY, -INFINITY, 0.0, -0.0, -1.0, 1.0, DBL_MAX,
+                           -DBL_MAX, DBL_MIN, 0x1p-1074, -0x1p-1074, 1e300, 700.0, -700.0,
+                           0x1.5e00000000001p+9, -0x1.5e00000000001p+9};
+    const int32_t tvals[] = {0, 2, -2, 1, -1, INT32_MIN, INT32_MAX};
+    const int nv = (int)(sizeof vals / sizeof vals[0]), nt = (int)(sizeof tvals / sizeof tvals[0]);
+    const size_t pos[] = {0, 3, 7, 8, 13, 15, 16, 20};
+    const qpm_model models[3] = {QPM_MODEL_BSM, QPM_MODEL_BLACK76, QPM_MODEL_BACHELIER};
+    qpm_pricer *p[3];
+    int ks[3], nk = 0; /* the kernels this CPU runs, scalar first */
+    cr_assert_eq(qpm_pricer_create(&p[0], NULL, QPM_MODEL_BSM, QPM_SETTLE_LINEAR), QPM_OK);
+    for (int k = QPM_PRICER_KERNEL_SCALAR; k <= QPM_PRICER_KERNEL_AVX512; k++)
+        if (qpm_pricer_set(p[0], QPM_PRICER_KERNEL, k) == QPM_OK)
+            ks[nk++] = k;
+    qpm_pricer_free(p[0]);
+    double S[N], K[N], T[N], r[N], q[N], sig[N], price[N];
+    int32_t type[N];
+    qpm_pricer_out out;
+    memset(&out, 0, sizeof out);
+    out.size = sizeof out;
+    out.price = price;
+    long checked = 0;
+    for (int mi = 0; mi < 3; mi++) {
+        for (int k = 0; k < nk; k++) {
+            cr_assert_eq(qpm_pricer_create(&p[k], NULL, models[mi], QPM_SETTLE_LINEAR), QPM_OK);
+            cr_assert_eq(qpm_pricer_set(p[k], QPM_PRICER_KERNEL, ks[k]), QPM_OK);
+        }
+        const int bsm = models[mi] == QPM_MODEL_BSM;
+        for (int field = 0; field < 7; field++) {
+            if (field == 4 && !bsm)
+                continue;
+            for (size_t pi = 0; pi < sizeof pos / sizeof pos[0]; pi++) {
+                for (int vi = 0; vi < (field == 6 ? nt : nv); vi++) {
+                    for (size_t i = 0; i < N; i++) {
+                        S[i] = 100, K[i] = 80 + 2.0 * (double)i, T[i] = 1.0, r[i] = 0.03;
+                        q[i] = 0.01, sig[i] = 0.3, type[i] = i % 2 ? QPM_PUT : QPM_CALL;
+                    }
+                    size_t j = pos[pi];
+                    double *f[6] = {S, K, T, r, q, sig};
+                    if (field < 6)
+                        f[field][j] = vals[vi];
+                    else
+                        type[j] = tvals[vi];
+                    const double *qq = bsm ? q : NULL;
+                    qpm_status want = qpm_pricer_price(p[0], N, S, K, T, r, qq, sig, type, &out);
+                    for (int k = 1; k < nk; k++) {
+                        qpm_status got = qpm_pricer_price(p[k], N, S, K, T, r, qq, sig, type, &out);
+                        cr_assert_eq(got, want, "model %d kernel %d field %d [%zu] value #%d: %d vs %d",
+                                     (int)models[mi], ks[k], field, j, vi, (int)got, (int)want);
+                        checked++;
+                    }
+                    if (field == 1 || field == 5 || field == 6) {
+                        /* the chain entry point: one S, T, r, q, broadcast */
+                        want = qpm_pricer_price_chain(p[0], N, 100, 1.0, 0.03, bsm ? 0.01 : 0.0, K,
+                                                      sig, type, &out);
+                        for (int k = 1; k < nk; k++) {
+                            qpm_status got = qpm_pricer_price_chain(
+                                p[k], N, 100, 1.0, 0.03, bsm ? 0.01 : 0.0, K, sig, type, &out);
+                            cr_assert_eq(got, want, "chain model %d kernel %d field %d [%zu] #%d",
+                                         (int)models[mi], ks[k], field, j, vi);
+                        }
+                    }
+                }
+            }
+        }
+        for (int k = 0; k < nk; k++)
+            qpm_pricer_free(p[k]);
+    }
+    if (nk > 1)
+        cr_assert_gt(checked, 1000);
     cr_assert_eq(qt_leak_check(), 0);
 }
 

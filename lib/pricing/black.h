@@ -59,6 +59,7 @@ void qpm__black_kernel_avx512(const qpm__bjob *job, size_t begin, size_t end);
 typedef int (*qpm__bscreen)(const qpm__bjob *job, size_t n);
 int qpm__black_screen_scalar(const qpm__bjob *job, size_t n);
 int qpm__black_screen_avx2(const qpm__bjob *job, size_t n);
+int qpm__black_screen_avx512(const qpm__bjob *job, size_t n);
 #define QPM__MAX_RT 700.0
 
 /* One option, every output, by the scalar reference path.  Inputs already

@@ -272,6 +272,93 @@ void qpm__black_kernel_avx512(const qpm__bjob *job, size_t begin, size_t end)
     }
 }
 
+/* The scalar screen's tests as unsigned integer bounds on the bit patterns,
+ * so that a step is a few vector operations and no mask register work:
+ *   x > 0 and x <= DBL_MAX      <=>  bits(x) - 1 <= bits(DBL_MAX) - 1
+ *   x >= 0 and x <= DBL_MAX     <=>  bits(x + 0.0) <= bits(DBL_MAX)  (-0.0 + 0.0 = +0.0)
+ *   |x| <= c (c > 0 finite)     <=>  bits(|x|) <= bits(c)
+ * (NaN and infinities have larger patterns).  Each accumulator keeps the
+ * lane-wise unsigned maximum of its test's left-hand side. */
+typedef struct {
+    __m512i u, k, T, s, r, q;
+} screen_acc;
+
+static inline __m512i bits_z(Z x) { return _mm512_castpd_si512(x); }
+
+static inline __attribute__((always_inline)) void screen8(screen_acc *a, const qpm__bjob *job,
+                                                          size_t i, int bach, int contiguous)
+{
+    const __m512i one = _mm512_set1_epi64(1), absm = _mm512_set1_epi64(0x7FFFFFFFFFFFFFFFLL);
+    const Z zero = vset_z(0.0);
+#define LD(p, s) (contiguous ? _mm512_loadu_pd((p) + i) : vload_z((p), (s), i))
+    Z u = LD(job->u, job->su), k = LD(job->k, job->sk), T = LD(job->t, job->st);
+    Z sg = LD(job->sig, job->ssig);
+    Z rT = vmul_z(LD(job->r, job->sr), T), qT = vmul_z(LD(job->q, job->sq), T);
+#undef LD
+    if (bach) {
+        a->u = _mm512_max_epu64(a->u, _mm512_and_si512(bits_z(u), absm));
+        a->k = _mm512_max_epu64(a->k, _mm512_and_si512(bits_z(k), absm));
+    } else {
+        a->u = _mm512_max_epu64(a->u, _mm512_sub_epi64(bits_z(u), one));
+        a->k = _mm512_max_epu64(a->k, _mm512_sub_epi64(bits_z(k), one));
+    }
+    a->T = _mm512_max_epu64(a->T, bits_z(vadd_z(T, zero)));
+    a->s = _mm512_max_epu64(a->s, bits_z(vadd_z(sg, zero)));
+    a->r = _mm512_max_epu64(a->r, _mm512_and_si512(bits_z(rT), absm));
+    a->q = _mm512_max_epu64(a->q, _mm512_and_si512(bits_z(qT), absm));
+}
+
+/* type is +-1: |type| == 1, eight elements */
+static inline __m256i screen8_type(const int32_t *p, size_t stride, size_t i)
+{
+    __m256i ty = stride ? _mm256_loadu_si256((const __m256i *)(const void *)(p + i))
+                        : _mm256_set1_epi32(p[0]);
+    return _mm256_cmpeq_epi32(_mm256_abs_epi32(ty), _mm256_set1_epi32(1));
+}
+
+/* Same result as qpm__black_screen_scalar, eight elements per step; the
+ * loop for contiguous arrays (the batch entry point) has no stride tests. */
+int qpm__black_screen_avx512(const qpm__bjob *job, size_t n)
+{
+    const int bach = job->model == QPM__BACH;
+    const int contiguous = job->su == 1 && job->sk == 1 && job->st == 1 && job->sr == 1 &&
+                           job->sq == 1 && job->ssig == 1 && job->stype == 1;
+    const __m512i z = _mm512_setzero_si512();
+    screen_acc a = {z, z, z, z, z, z};
+    __m256i tok = _mm256_set1_epi32(-1);
+    size_t i = 0;
+    if (contiguous && !bach) {
+        for (; i + 8 <= n; i += 8) {
+            screen8(&a, job, i, 0, 1);
+            tok = _mm256_and_si256(tok, screen8_type(job->type, 1, i));
+        }
+    } else {
+        for (; i + 8 <= n; i += 8) {
+            screen8(&a, job, i, bach, 0);
+            tok = _mm256_and_si256(tok, screen8_type(job->type, job->stype, i));
+        }
+    }
+    const long long maxbits = 0x7FEFFFFFFFFFFFFFLL; /* DBL_MAX */
+    double maxrt = QPM__MAX_RT;
+    long long rtbits;
+    memcpy(&rtbits, &maxrt, sizeof rtbits);
+    __m512i lim = _mm512_set1_epi64(bach ? maxbits : maxbits - 1);
+    __mmask8 bad = _mm512_cmpgt_epu64_mask(a.u, lim) | _mm512_cmpgt_epu64_mask(a.k, lim);
+    lim = _mm512_set1_epi64(maxbits);
+    bad |= _mm512_cmpgt_epu64_mask(a.T, lim) | _mm512_cmpgt_epu64_mask(a.s, lim);
+    lim = _mm512_set1_epi64(rtbits);
+    bad |= _mm512_cmpgt_epu64_mask(a.r, lim) | _mm512_cmpgt_epu64_mask(a.q, lim);
+    int good = bad == 0 && _mm256_movemask_epi8(tok) == -1;
+    if (i < n) {
+        qpm__bjob tail = *job;
+        tail.u += i * job->su, tail.k += i * job->sk, tail.t += i * job->st;
+        tail.r += i * job->sr, tail.q += i * job->sq, tail.sig += i * job->ssig;
+        tail.type += i * job->stype;
+        good &= qpm__black_screen_scalar(&tail, n - i);
+    }
+    return good;
+}
+
 #if defined(__clang__)
 #pragma clang attribute pop
 #elif defined(__GNUC__)

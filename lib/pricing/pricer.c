@@ -64,7 +64,7 @@ static void select_kernel(qpm_pricer *p, int kernel)
 #if HAVE_AVX2_KERNEL
     if (kernel == QPM_PRICER_KERNEL_AVX512) {
         p->kfn = qpm__black_kernel_avx512;
-        p->screen = qpm__black_screen_avx2;
+        p->screen = qpm__black_screen_avx512;
         return;
     }
     if (kernel == QPM_PRICER_KERNEL_AVX2) {

@@ -55,29 +55,37 @@ static void tile_8x24(size_t k, const double *ap, const double *bp, double *out)
     ROW_OUT(4); ROW_OUT(5); ROW_OUT(6); ROW_OUT(7);
 }
 
+/* Rows of the result per pass over the column panels: their 8-row slivers
+ * (MC x k doubles, 96 KiB at k = 256) stay in L2 while each 24-column
+ * panel is read once per pass. */
+#define MC 48
+
 void qpm__cov_syrk_avx512(size_t n, size_t k, const double *p, double *c, size_t ldc, int acc)
 {
     double tile[8 * W] __attribute__((aligned(64)));
-    for (size_t j0 = 0; j0 < n; j0 += W) {
-        const double *bp = p + (j0 / W) * QPM__SYRK_PSTRIDE;
-        size_t nj = n - j0 < W ? n - j0 : W;
-        for (size_t i0 = j0; i0 < n; i0 += 8) {
-            const double *ap = p + (i0 / W) * QPM__SYRK_PSTRIDE + i0 % W;
-            size_t ni = n - i0 < 8 ? n - i0 : 8;
-            tile_8x24(k, ap, bp, tile);
-            for (size_t r = 0; r < ni; r++) {
-                double *cr = c + (i0 + r) * ldc + j0;
-                const double *tr = tile + r * W;
-                if (nj == W) {
-                    for (size_t v = 0; v < W; v += 8) {
-                        __m512d x = _mm512_load_pd(tr + v);
-                        if (acc)
-                            x = _mm512_add_pd(_mm512_loadu_pd(cr + v), x);
-                        _mm512_storeu_pd(cr + v, x);
+    for (size_t ib = 0; ib < n; ib += MC) {
+        size_t iend = n - ib < MC ? n : ib + MC;
+        for (size_t j0 = 0; j0 < iend; j0 += W) {
+            const double *bp = p + (j0 / W) * QPM__SYRK_PSTRIDE;
+            size_t nj = n - j0 < W ? n - j0 : W;
+            for (size_t i0 = j0 > ib ? j0 : ib; i0 < iend; i0 += 8) {
+                const double *ap = p + (i0 / W) * QPM__SYRK_PSTRIDE + i0 % W;
+                size_t ni = n - i0 < 8 ? n - i0 : 8;
+                tile_8x24(k, ap, bp, tile);
+                for (size_t r = 0; r < ni; r++) {
+                    double *cr = c + (i0 + r) * ldc + j0;
+                    const double *tr = tile + r * W;
+                    if (nj == W) {
+                        for (size_t v = 0; v < W; v += 8) {
+                            __m512d x = _mm512_load_pd(tr + v);
+                            if (acc)
+                                x = _mm512_add_pd(_mm512_loadu_pd(cr + v), x);
+                            _mm512_storeu_pd(cr + v, x);
+                        }
+                    } else {
+                        for (size_t j = 0; j < nj; j++)
+                            cr[j] = acc ? cr[j] + tr[j] : tr[j];
                     }
-                } else {
-                    for (size_t j = 0; j < nj; j++)
-                        cr[j] = acc ? cr[j] + tr[j] : tr[j];
                 }
             }
         }

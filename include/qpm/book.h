@@ -54,6 +54,7 @@
 #include <stdint.h>
 
 #include "qpm/common.h"
+#include "qpm/pricing.h" /* QPM_CALL, QPM_PUT */
 
 #ifdef __cplusplus
 extern "C" {

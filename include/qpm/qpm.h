@@ -7,7 +7,6 @@
 #include "qpm/version.h"
 #include "qpm/cov.h"
 #include "qpm/book.h"
-#include "qpm/book.h"
 #include "qpm/opt.h"
 #include "qpm/pricing.h"
 #include "qpm/rng.h"

@@ -25,8 +25,6 @@ from .cov import (Cov, CovKey, CovMethod, CovTarget, NanPolicy, NearestCorrelati
 from . import pricing, rng
 from . import book
 from .book import Book, BookKey, Instrument, ScenarioGrid
-from . import book
-from .book import Book, BookKey, Instrument, ScenarioGrid
 from . import opt
 from .opt import Frontier, InfoKey, Optimizer, OptKey, Problem
 from .pricing import CALL, GREEKS, PUT, Kernel, Model, Pricer, PricerKey, Settlement
@@ -52,8 +50,6 @@ __all__ = [
     "check_psd", "is_psd",
     # pricing
     "pricing", "Pricer", "Model", "Settlement", "PricerKey", "Kernel", "CALL", "PUT", "GREEKS",
-    # book
-    "book", "Book", "BookKey", "Instrument", "ScenarioGrid",
     # book
     "book", "Book", "BookKey", "Instrument", "ScenarioGrid",
     # opt

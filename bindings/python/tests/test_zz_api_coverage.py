@@ -150,8 +150,6 @@ ENUMS = {
     # book
     "qpm_instrument": (qpm.book.Instrument, "QPM_INSTR_", ""),
     "qpm_book_key": (qpm.book.BookKey, "QPM_BOOK_", ""),
-    "qpm_instrument": (qpm.book.Instrument, "QPM_INSTR_", ""),
-    "qpm_book_key": (qpm.book.BookKey, "QPM_BOOK_", ""),
     # opt
     "qpm_opt_problem": (qpm.opt.Problem, "QPM_OPT_", ""),
     "qpm_opt_key": (qpm.opt.OptKey, "QPM_OPT_", ""),

@@ -519,12 +519,17 @@ static int as_solve(qpm__qp *qp)
 }
 
 /* Active-set iterations from qp->act.  Returns 0 when the KKT conditions
- * hold (x, y, z, act are the solution). */
+ * hold (x, y, z, act are the solution).  The first iterations change the set
+ * in bulk (every violated constraint in, every wrong-signed multiplier out:
+ * the primal-dual active-set method of Hintermueller, Ito and Kunisch, which
+ * converges in a few steps from a nearby set, as along a frontier); should
+ * that cycle, later iterations change one constraint each way at a time. */
 static int active_set(qpm__qp *qp, size_t maxit, size_t *iters)
 {
     size_t mi = qp->mi;
     double sd = 1.0 + vmax_abs(qp->c, qp->nv);
     for (size_t it = 0; it < maxit; it++) {
+        int bulk = it < 12;
         (*iters)++;
         if (as_solve(qp))
             return 1;
@@ -541,6 +546,10 @@ static int active_set(qpm__qp *qp, size_t maxit, size_t *iters)
                     vd = v;
                     worst_d = k;
                 }
+                if (v > 1e-13 && bulk)
+                    qp->t3[k] = -1.0;
+                else
+                    qp->t3[k] = 0.0;
             } else {
                 double mag = fabs(qp->h[k]);
                 for (size_t p = qp->rp[k]; p < qp->rp[k + 1]; p++)
@@ -550,10 +559,17 @@ static int active_set(qpm__qp *qp, size_t maxit, size_t *iters)
                     vp = v;
                     worst_p = k;
                 }
+                qp->t3[k] = v > 1e-14 && bulk ? 1.0 : 0.0;
             }
         }
         if (worst_p == QPM__OPT_NONE && worst_d == QPM__OPT_NONE)
             return 0;
+        if (bulk) {
+            for (size_t k = 0; k < mi; k++)
+                if (qp->t3[k] != 0.0)
+                    qp->act[k] = qp->t3[k] > 0.0;
+            continue;
+        }
         if (worst_p != QPM__OPT_NONE)
             qp->act[worst_p] = 1;
         if (worst_d != QPM__OPT_NONE)

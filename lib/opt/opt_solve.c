@@ -20,6 +20,7 @@ typedef struct build {
     size_t ig, it, ik;       /* first gross / turnover auxiliary, kappa (NONE if absent) */
     size_t row_gross, row_turn, eq_budget;
     size_t gabs, tabs; /* first of the 2n rows |w_i| <= t_i, |w_i - w0_i| <= t_i */
+    int warm_only;     /* skip the interior point when the warm start fails */
 } build;
 
 /* ---- consistency checks ----------------------------------------------------------- */
@@ -275,8 +276,8 @@ static qpm_status build_qp(qpm_opt *o, build *b)
 
 static qpm_status run_qp(qpm_opt *o, const build *b, int warm, int *exact, size_t *iters)
 {
-    (void)b;
-    qpm__qp_result r = qpm__qp_solve(&o->qp, o->tol, o->maxiter, warm, exact, iters);
+    qpm__qp_result r =
+        qpm__qp_solve(&o->qp, o->tol, b->warm_only ? 0 : o->maxiter, warm, exact, iters);
     if (r == QPM__QP_INFEASIBLE)
         return qpm__fail(QPM_E_INFEASIBLE,
                          "the constraints admit no solution (found by the interior-point solver)");
@@ -399,6 +400,7 @@ static qpm_status solve_minvar(qpm_opt *o, build *b, int target, double r, int w
                                int *exact, size_t *iters)
 {
     build_init(b, 2.0);
+    b->warm_only = warm > 1;
     b->target = target;
     b->target_value = r;
     qpm_status st = build_qp(o, b);
@@ -409,15 +411,19 @@ static qpm_status solve_minvar(qpm_opt *o, build *b, int target, double r, int w
     return st;
 }
 
-/* whether the constraints bound the weights (so that the largest return is finite) */
+/* whether the constraints bound the weights (so that the largest return is
+ * finite): a limit, or finite lower (upper) bounds on every weight, which
+ * with the budget bound each weight from above (below) too */
 static int bounded(const qpm_opt *o)
 {
     if (isfinite(o->gross) || isfinite(o->turnover))
         return 1;
-    for (size_t i = 0; i < o->n; i++)
-        if (!isfinite(o->lower[i]) || !isfinite(o->upper[i]))
-            return 0;
-    return 1;
+    int lo = 1, hi = 1;
+    for (size_t i = 0; i < o->n; i++) {
+        lo &= isfinite(o->lower[i]) != 0;
+        hi &= isfinite(o->upper[i]) != 0;
+    }
+    return lo || hi;
 }
 
 /* largest attainable return: the LP max mu'w, or max mu_i B when unbounded;
@@ -675,11 +681,10 @@ qpm_status qpm_opt_frontier(qpm_opt *o, size_t k, double *weights, size_t ldw, d
     int warm = st == QPM_OK;
     for (size_t j = 1; j < k; j++) {
         double r = j + 1 == k ? rmax : rmin + (rmax - rmin) * ((double)j / (double)(k - 1));
-        st = solve_minvar(o, &b, 1, r, warm, w, &exact, &iters);
-        if (st != QPM_OK && j + 1 == k && have_lp) {
-            /* the top point lies on a face without interior: use the LP vertex */
-            st = solve_minvar(o, &b, 1, r, 0, w, &exact, &iters);
-        }
+        /* the top point lies on a face without interior, where the interior
+         * point crawls: when the warm start fails there, the LP vertex is it */
+        int top = j + 1 == k && have_lp;
+        st = solve_minvar(o, &b, 1, r, warm && top ? 2 : warm, w, &exact, &iters);
         if (st != QPM_OK) {
             if (!(j + 1 == k && have_lp))
                 return st;

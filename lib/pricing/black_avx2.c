@@ -65,12 +65,12 @@ static inline V4 vexp_taylor_q(V4 r)
  * to the stack).  x = k ln2 + r, |r| <= ln2/2, Taylor polynomial of degree
  * 13 (truncation < 5e-18 relative), 2^k applied as two factors so that
  * results down to the subnormal range come out right.  Max error about 1
- * ulp (checked against libm on 10^7 random arguments).  x is clamped to
- * [-1100, 709.78]: below, the result is 0. */
-static inline V4 vexp(V4 x)
+ * ulp (checked against libm on 10^7 random arguments).  vexp_in takes x in
+ * [-1100, 709.78] as it is (the discount factors: the screen bounds |r T|
+ * and |q T| by 700); vexp clamps x to that range first (below, the result
+ * is 0), and vexp_neg, for x <= 0, only from below. */
+static inline V4 vexp_in(V4 x)
 {
-    x = _mm256_max_pd(x, SET1(-1100.0));
-    x = _mm256_min_pd(x, SET1(709.78));
     V4 k = _mm256_round_pd(MUL(x, SET1(0x1.71547652b82fep+0)),
                            _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     V4 r = vexp_reduce(x, k);
@@ -83,6 +83,13 @@ static inline V4 vexp(V4 x)
     __m256i e2 = _mm256_slli_epi64(_mm256_add_epi64(_mm256_cvtepi32_epi64(k2), _mm256_set1_epi64x(1023)), 52);
     return MUL(MUL(p, _mm256_castsi256_pd(e1)), _mm256_castsi256_pd(e2));
 }
+
+static inline V4 vexp(V4 x)
+{
+    return vexp_in(_mm256_min_pd(_mm256_max_pd(x, SET1(-1100.0)), SET1(709.78)));
+}
+
+static inline V4 vexp_neg(V4 x) { return vexp_in(_mm256_max_pd(x, SET1(-1100.0))); }
 
 /* log(x) for finite x > 0, inlined.  x = 2^e m, m in [sqrt(1/2), sqrt(2)),
  * f = m - 1, s = f/(2+f), log(1+f) = f - (f^2/2 - s (f^2/2 + R(s^2))) with
@@ -238,6 +245,8 @@ VCMP(vnle, _CMP_NLE_UQ)
 #define VUN(name, fn)                                                                      \
     static inline V name(V x) { return (V){fn(x.a), fn(x.b)}; }
 VUN(vexp8, vexp)
+VUN(vexp8_in, vexp_in)
+VUN(vexp8_neg, vexp_neg)
 VUN(vlog8, vlog)
 VUN(vmills8, vmills)
 VUN(vexpm1_8, vexpm1_small)

@@ -103,11 +103,11 @@ static inline Z vexp8_taylor_q(Z r)
 
 /* exp: x = k ln2 + r, |r| <= ln2/2, Taylor polynomial of degree 13 as in the
  * AVX2 kernel, then scalef (2^k with correct underflow to subnormals and 0).
- * x is clamped to [-1100, 709.78]. */
-static inline Z vexp8_z(Z x)
+ * vexp8_in_z takes x in [-1100, 709.78] as it is (the discount factors: the
+ * screen bounds |r T| and |q T| by 700); vexp8_z clamps x to that range
+ * first, and vexp8_neg_z, for x <= 0, only from below. */
+static inline Z vexp8_in_z(Z x)
 {
-    x = _mm512_max_pd(x, vset_z(-1100.0));
-    x = _mm512_min_pd(x, vset_z(709.78));
     Z k = _mm512_roundscale_pd(vmul_z(x, vset_z(0x1.71547652b82fep+0)),
                                _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     Z r = vexp8_reduce(x, k);
@@ -116,6 +116,13 @@ static inline Z vexp8_z(Z x)
     p = vfma_z(p, r, vset_z(1.0));
     return _mm512_scalef_pd(p, k);
 }
+
+static inline Z vexp8_z(Z x)
+{
+    return vexp8_in_z(_mm512_min_pd(_mm512_max_pd(x, vset_z(-1100.0)), vset_z(709.78)));
+}
+
+static inline Z vexp8_neg_z(Z x) { return vexp8_in_z(_mm512_max_pd(x, vset_z(-1100.0))); }
 
 /* log of finite x > 0: x = 2^e m with getexp/getmant (m in [1, 2)), then as
  * the AVX2 kernel: m in [sqrt(1/2), sqrt(2)), f = m - 1, s = f/(2+f). */
@@ -224,6 +231,8 @@ ZU(vneg)
 ZU(vabs8)
 ZU(vsqrt8)
 ZU(vexp8)
+ZU(vexp8_in)
+ZU(vexp8_neg)
 ZU(vlog8)
 ZU(vexpm1_8)
 ZU(vmills8)

@@ -14,7 +14,7 @@ static inline V vnpdf_dd(V ah, V al)
 {
     V p = vmul(ah, ah);
     V e = vadd(vfms(ah, ah, p), vmul(vmul(vset(2.0), ah), al));
-    V ex = vexp8(vmul(vset(-0.5), p));
+    V ex = vexp8_neg(vmul(vset(-0.5), p)); /* argument <= 0 */
     return vmul(vmul(vset(QPM__RSQRT2PI), ex), vsub(vset(1.0), vmul(vset(0.5), e)));
 }
 
@@ -37,8 +37,9 @@ block8(int model, int inverse, unsigned need, V u, V K, V T, V r, V q, V sig, V 
      * independent discount factors, which fill its latency. */
     V lq = vlog8(qt);
     if (!uniform) {
-        D = vexp8(vmul(vneg(r), T));
-        Dq = model == QPM__BSM ? vexp8(vmul(vneg(q), T)) : D;
+        /* |r T|, |q T| <= QPM__MAX_RT: no clamping */
+        D = vexp8_in(vmul(vneg(r), T));
+        Dq = model == QPM__BSM ? vexp8_in(vmul(vneg(q), T)) : D;
         DqD = model == QPM__BSM ? vdiv(Dq, D) : D;
     }
     if (model == QPM__BSM) {

@@ -3,6 +3,7 @@ OAS, and a vectorised numpy EWMA on the returns matrix that bench_cov wrote,
 and writes each result next to it for an accuracy comparison.
 
 usage: bench_cov_ref.py DATA T N REPS LAMBDA...
+       bench_cov_ref.py --parts T N ROUNDS   (numpy.cov step by step)
 Prints one line per case: "<name> <minimum seconds> <shrinkage or nan>"
 (the minimum over REPS runs after a warm-up, as on the C side).
 Run it with /usr/bin/python3 (numpy, scikit-learn) and the same
@@ -39,7 +40,38 @@ def ewma_numpy(x, lam, k0=20):
     return lam**m * seed + z.T @ z
 
 
+def parts(t, n, rounds):
+    """numpy.cov(x, rowvar=False) step by step, as numpy 1.24 runs it: a
+    copy of x (viewed transposed), the column means, the centring in place,
+    X @ X.T (dsyrk in OpenBLAS) and the scaling.  Prints a Markdown table of
+    the minimum time of each step over the rounds."""
+    x = np.random.default_rng(20261126).uniform(-0.05, 0.05, size=(t, n))
+    st = {}
+
+    def step(name, fn):
+        t0 = time.process_time()
+        r = fn()
+        st[name] = min(st.get(name, float("inf")), time.process_time() - t0)
+        return r
+
+    for _ in range(rounds + 1):
+        step("numpy.cov, whole", lambda: np.cov(x, rowvar=False))
+        xt = step("  copy (np.array(x).T)", lambda: np.array(x, ndmin=2, dtype=np.float64).T)
+        avg = step("  column means (np.average)", lambda: np.average(xt, axis=1))
+        step("  centre (X -= mean)", lambda: xt.__isub__(avg[:, None]))
+        c = step("  X @ X.T (dsyrk)", lambda: np.dot(xt, xt.T))
+        step("  scale by 1 / (T - 1)", lambda: c.__imul__(1.0 / (t - 1)))
+    flops = float(t) * n * (n + 1)
+    print("\n| numpy part | ms | GFLOP/s (T N (N+1) flops) |\n|---|---:|---:|")
+    for name, sec in st.items():
+        g = "%.1f" % (1e-9 * flops / sec) if "dsyrk" in name else ""
+        print("| %s | %.3f | %s |" % (name, 1e3 * sec, g), flush=True)
+
+
 def main():
+    if sys.argv[1] == "--parts":
+        parts(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
+        return
     path, t, n, reps = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
     lambdas = [float(v) for v in sys.argv[5:]]
     x = np.fromfile(path, dtype=np.float64).reshape(t, n)

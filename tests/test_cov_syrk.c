@@ -44,7 +44,7 @@ static void check_kernel(syrk_fn fn, const char *name, size_t n, size_t k, size_
     cr_assert(npad % QPM__SYRK_W == 0 && npad >= n && npad < n + QPM__SYRK_W);
     double *x = malloc(k * ld * sizeof(double)), *mean = calloc(n, sizeof(double));
     double *colsum = calloc(n, sizeof(double)), *d = malloc(n * sizeof(double));
-    double *p = aligned_alloc(64, QPM__COV_BLOCK * npad * sizeof(double));
+    double *p = aligned_alloc(64, qpm__cov_syrk_size(n) * sizeof(double));
     double *c = malloc(n * (n + 1) * sizeof(double)); /* ldc = n + 1 */
     long double *ref = calloc(n * n, sizeof(long double)), *bnd = calloc(n * n, sizeof(long double));
     cr_assert(x && mean && colsum && d && p && c && ref && bnd);
@@ -58,7 +58,7 @@ static void check_kernel(syrk_fn fn, const char *name, size_t n, size_t k, size_
             mean[j] += x[t * ld + j];
         mean[j] /= (double)k;
     }
-    memset(p, 0xff, QPM__COV_BLOCK * npad * sizeof(double)); /* NaN: padding must be written */
+    memset(p, 0xff, qpm__cov_syrk_size(n) * sizeof(double)); /* NaN: padding must be written */
     for (size_t t = 0; t < k; t++) {
         double a = qpm__cov_syrk_pack(n, t, x + t * ld, mean, p, colsum, d);
         long double a_ref = 0.0L;
@@ -129,6 +129,61 @@ static void check_kernel(syrk_fn fn, const char *name, size_t n, size_t k, size_
     free(bnd);
 }
 
+#ifdef QPM__COV_HAVE_SYRK_AVX512
+/* The fused AVX-512 packing gives the portable packing's panel and column
+ * sums bit for bit (same subtraction and additions per lane), and |d|^2
+ * and V = sum_t |d_t|^2 d_t to rounding (FMAs; tolerance: n + 2 roundings
+ * per |d|^2, k + 2 more per V entry, relative to the sums of magnitudes). */
+static void check_pack_avx512(size_t n, size_t k, size_t ld)
+{
+    size_t npad = qpm__cov_syrk_npad(n), psz = qpm__cov_syrk_size(n);
+    double *x = malloc(k * ld * sizeof(double)), *mean = malloc(n * sizeof(double));
+    double *cs1 = calloc(n, sizeof(double)), *cs2 = calloc(n, sizeof(double));
+    double *v3 = calloc(n, sizeof(double)), *d = malloc(n * sizeof(double));
+    long double *v3ref = calloc(n, sizeof(long double)), *v3bnd = calloc(n, sizeof(long double));
+    double *p1 = aligned_alloc(64, psz * sizeof(double)), *p2 = aligned_alloc(64, psz * sizeof(double));
+    cr_assert(x && mean && cs1 && cs2 && v3 && d && v3ref && v3bnd && p1 && p2);
+    uint64_t s = 99 + n + 7 * k;
+    for (size_t q = 0; q < k * ld; q++)
+        x[q] = 0.03 * urand(&s) + 2e-4;
+    for (size_t j = 0; j < n; j++)
+        mean[j] = 1e-4 * (double)j;
+    memset(p1, 0xff, psz * sizeof(double));
+    memset(p2, 0xee, psz * sizeof(double));
+    for (size_t t = 0; t < k; t++) {
+        double a1 = qpm__cov_syrk_pack(n, t, x + t * ld, mean, p1, cs1, d);
+        double a2 = qpm__cov_syrk_pack_avx512(n, t, x + t * ld, mean, p2, cs2, v3);
+        cr_assert(fabs(a1 - a2) <= 2.0 * (double)(n + 2) * DBL_EPSILON * a1, "n=%zu |d|^2", n);
+        for (size_t j = 0; j < n; j++) {
+            v3ref[j] += (long double)a1 * d[j];
+            v3bnd[j] += fabsl((long double)a1 * d[j]);
+        }
+    }
+    for (size_t t = 0; t < k; t++)
+        for (size_t j = 0; j < npad; j++) {
+            size_t q = (j / QPM__SYRK_W) * QPM__SYRK_PSTRIDE + t * QPM__SYRK_W + j % QPM__SYRK_W;
+            cr_assert(memcmp(p1 + q, p2 + q, sizeof(double)) == 0, "n=%zu packed (%zu,%zu)", n,
+                      t, j);
+        }
+    for (size_t j = 0; j < n; j++) {
+        cr_assert(cs1[j] == cs2[j], "n=%zu colsum[%zu]", n, j);
+        cr_assert(fabsl(v3[j] - v3ref[j]) <= 2.0L * (long double)(n + k + 4) * DBL_EPSILON *
+                                                  v3bnd[j],
+                  "n=%zu v3[%zu] = %g, want %Lg", n, j, v3[j], v3ref[j]);
+    }
+    free(x);
+    free(mean);
+    free(cs1);
+    free(cs2);
+    free(v3);
+    free(d);
+    free(v3ref);
+    free(v3bnd);
+    free(p1);
+    free(p2);
+}
+#endif
+
 static const size_t ns[] = {1, 3, 17, 65, 257}, ks[] = {2, 5, 100, QPM__COV_BLOCK};
 
 Test(cov_syrk, reference_kernel_matches_long_double)
@@ -146,6 +201,9 @@ Test(cov_syrk, avx512_kernel_matches_long_double)
     for (size_t a = 0; a < sizeof ns / sizeof ns[0]; a++)
         for (size_t b = 0; b < sizeof ks / sizeof ks[0]; b++)
             check_kernel(qpm__cov_syrk_avx512, "avx512", ns[a], ks[b], ns[a] + (b % 2 ? 1 : 7));
+    for (size_t a = 0; a < sizeof ns / sizeof ns[0]; a++)
+        for (size_t b = 0; b < 3; b++)
+            check_pack_avx512(ns[a], ks[b], ns[a] + 2);
 #else
     cr_skip_test("no AVX-512 kernel on this architecture");
 #endif

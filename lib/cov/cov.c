@@ -138,10 +138,8 @@ qpm_status qpm_cov_create(qpm_cov **out, const qpm_alloc *alloc, size_t n_assets
     c->mom = qpm__acalloc(&a, n * n, sizeof(double));
     c->ew = c->mom ? qpm__acalloc(&a, n * n, sizeof(double)) : NULL;
     c->est = c->ew ? qpm__acalloc(&a, n * n, sizeof(double)) : NULL;
-    /* blk also holds a chunk of packed panels (cov_syrk.h): rows of npad. */
-    c->blk = c->est ? qpm__acalloc(&a, (size_t)QPM__COV_BLOCK * qpm__cov_syrk_npad(n),
-                                   sizeof(double))
-                    : NULL;
+    /* blk also holds a chunk of packed panels (cov_syrk.h), a little larger */
+    c->blk = c->est ? qpm__acalloc(&a, qpm__cov_syrk_size(n), sizeof(double)) : NULL;
     if (!c->blk)
         goto nomem;
     c->have_mom = c->have_ew = 1; /* an empty stream */

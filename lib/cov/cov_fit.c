@@ -139,7 +139,7 @@ static void moments_pass_packed(qpm_cov *c, size_t t, const double *x, size_t ld
 {
     size_t n = c->n, nb = 0, r = 0;
     int first = 1;
-    double *mean = c->mean, *colsum = c->tmp2, *v3 = c->v3, *d = c->tmp4;
+    double *mean = c->mean, *colsum = c->tmp2, *v3 = c->v3;
     double a4 = 0.0;
     memset(colsum, 0, n * sizeof(double));
     memset(v3, 0, n * sizeof(double));
@@ -147,9 +147,9 @@ static void moments_pass_packed(qpm_cov *c, size_t t, const double *x, size_t ld
     for (;;) {
         row = next_row(c, x, t, ld, &r);
         if (row != NULL) {
-            double a = qpm__cov_syrk_pack(n, nb, row, mean, c->blk, colsum, d);
+            /* V += |d_t|^2 d_t */
+            double a = qpm__cov_syrk_pack_avx512(n, nb, row, mean, c->blk, colsum, v3);
             a4 += a * a;
-            qpm__cov_k_axpy(n, a, d, v3); /* V += |d_t|^2 d_t */
             nb++;
         }
         if (nb == QPM__COV_BLOCK || (row == NULL && nb > 0)) {

@@ -18,12 +18,21 @@
 #include "cov_internal.h"
 
 #define QPM__SYRK_W 24u                                  /* panel width (assets) */
-#define QPM__SYRK_PSTRIDE ((size_t)QPM__COV_BLOCK * QPM__SYRK_W) /* doubles per panel */
+/* Doubles from one panel to the next: a chunk's rows plus one cache line,
+ * so that the panels do not start 4 KiB-aligned (the same L1 set): the
+ * packing writes to every panel for each row. */
+#define QPM__SYRK_PSTRIDE ((size_t)QPM__COV_BLOCK * QPM__SYRK_W + 8u)
 
 /* n rounded up to a multiple of QPM__SYRK_W: the packed row length. */
 static inline size_t qpm__cov_syrk_npad(size_t n)
 {
     return (n + QPM__SYRK_W - 1) / QPM__SYRK_W * QPM__SYRK_W;
+}
+
+/* Doubles in a packed chunk of n assets (64-byte aligned buffer). */
+static inline size_t qpm__cov_syrk_size(size_t n)
+{
+    return qpm__cov_syrk_npad(n) / QPM__SYRK_W * QPM__SYRK_PSTRIDE;
 }
 
 /* Packs one row: d = row - mean into packed row t of p (zero padding
@@ -37,6 +46,10 @@ void qpm__cov_syrk_ref(size_t n, size_t k, const double *p, double *c, size_t ld
 #if defined(__x86_64__) || defined(__i386__)
 /* AVX-512F kernel; call only when qpm__cpu_detect() reports AVX512F. */
 void qpm__cov_syrk_avx512(size_t n, size_t k, const double *p, double *c, size_t ldc, int acc);
+/* Same as qpm__cov_syrk_pack, but adds |d|^2 d to v3 instead of returning
+ * d (AVX-512F, same condition). */
+double qpm__cov_syrk_pack_avx512(size_t n, size_t t, const double *row, const double *mean,
+                                 double *p, double *colsum, double *v3);
 #define QPM__COV_HAVE_SYRK_AVX512 1
 #endif
 

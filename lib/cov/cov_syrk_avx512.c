@@ -92,6 +92,61 @@ void qpm__cov_syrk_avx512(size_t n, size_t k, const double *p, double *c, size_t
     }
 }
 
+/* Mask of the lanes j.. j+7 that are below n. */
+static inline __mmask8 lanes(size_t j, size_t n)
+{
+    if (j >= n)
+        return 0;
+    unsigned k = n - j >= 8 ? 8u : (unsigned)(n - j);
+    return (__mmask8)((1u << k) - 1u);
+}
+
+/* qpm__cov_syrk_pack fused into one sweep of 8-lane steps, plus V:
+ * d = row - mean (padding lanes 0 - 0 = 0), stored straight into its panel
+ * (each 8-lane step lies inside one 24-wide panel, 64-byte aligned);
+ * colsum += d lane-wise as in the portable code (bit-identical sums); |d|^2
+ * with FMAs; then v3 += |d|^2 d from the packed row, still in L1. */
+double qpm__cov_syrk_pack_avx512(size_t n, size_t t, const double *row, const double *mean,
+                                 double *p, double *colsum, double *v3)
+{
+    size_t npad = qpm__cov_syrk_npad(n);
+    __m512d a0 = _mm512_setzero_pd(), a1 = a0;
+    double *prow = p + t * W;
+    size_t j = 0;
+    for (; j + 16 <= n; j += 16) {
+        double *dst = prow + (j / W) * QPM__SYRK_PSTRIDE + j % W;
+        double *dst2 = prow + ((j + 8) / W) * QPM__SYRK_PSTRIDE + (j + 8) % W;
+        __m512d d0 = _mm512_sub_pd(_mm512_loadu_pd(row + j), _mm512_loadu_pd(mean + j));
+        __m512d d1 = _mm512_sub_pd(_mm512_loadu_pd(row + j + 8), _mm512_loadu_pd(mean + j + 8));
+        _mm512_store_pd(dst, d0);
+        _mm512_store_pd(dst2, d1);
+        _mm512_storeu_pd(colsum + j, _mm512_add_pd(_mm512_loadu_pd(colsum + j), d0));
+        _mm512_storeu_pd(colsum + j + 8, _mm512_add_pd(_mm512_loadu_pd(colsum + j + 8), d1));
+        a0 = _mm512_fmadd_pd(d0, d0, a0);
+        a1 = _mm512_fmadd_pd(d1, d1, a1);
+    }
+    for (; j < npad; j += 8) {
+        double *dst = prow + (j / W) * QPM__SYRK_PSTRIDE + j % W;
+        __mmask8 m = lanes(j, n);
+        __m512d d = _mm512_sub_pd(_mm512_maskz_loadu_pd(m, row + j),
+                                  _mm512_maskz_loadu_pd(m, mean + j));
+        _mm512_store_pd(dst, d);
+        _mm512_mask_storeu_pd(colsum + j, m,
+                              _mm512_add_pd(_mm512_maskz_loadu_pd(m, colsum + j), d));
+        a0 = _mm512_fmadd_pd(d, d, a0);
+    }
+    double a = _mm512_reduce_add_pd(_mm512_add_pd(a0, a1));
+    __m512d av = _mm512_set1_pd(a);
+    for (j = 0; j < n; j += 8) {
+        const double *src = prow + (j / W) * QPM__SYRK_PSTRIDE + j % W;
+        __mmask8 m = lanes(j, n);
+        _mm512_mask_storeu_pd(v3 + j, m,
+                              _mm512_fmadd_pd(av, _mm512_load_pd(src),
+                                              _mm512_maskz_loadu_pd(m, v3 + j)));
+    }
+    return a;
+}
+
 #if defined(__clang__)
 #pragma clang attribute pop
 #else

@@ -294,7 +294,8 @@ Test(pricing_api, every_kernel_screens_like_the_scalar_kernel)
                     qpm_status want = qpm_pricer_price(p[0], N, S, K, T, r, qq, sig, type, &out);
                     for (int k = 1; k < nk; k++) {
                         qpm_status got = qpm_pricer_price(p[k], N, S, K, T, r, qq, sig, type, &out);
-                        cr_assert_eq(got, want, "model %d kernel %d field %d [%zu] value #%d: %d vs %d",
+                        cr_assert_eq(got, want,
+                                     "model %d kernel %d field %d [%zu] value #%d: %d vs %d",
                                      (int)models[mi], ks[k], field, j, vi, (int)got, (int)want);
                         checked++;
                     }

@@ -84,6 +84,24 @@ static inline V4 vexp_in(V4 x)
     return MUL(MUL(p, _mm256_castsi256_pd(e1)), _mm256_castsi256_pd(e2));
 }
 
+/* exp(-y), y in [-709.78, 1100], without forming -y: the same k and the same
+ * reduced argument as vexp_in(-y), so the same result */
+static inline V4 vexpneg_in(V4 y)
+{
+    V4 k = _mm256_round_pd(MUL(y, SET1(-0x1.71547652b82fep+0)),
+                           _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    V4 r = _mm256_fnmsub_pd(k, SET1(0x1.62e42fefa39efp-1), y);
+    r = _mm256_fnmadd_pd(k, SET1(0x1.abc9e3b39803fp-56), r);
+    V4 p = vexp_taylor_q(r);
+    p = _mm256_fmadd_pd(p, r, SET1(1.0));
+    p = _mm256_fmadd_pd(p, r, SET1(1.0));
+    __m128i ki = _mm256_cvtpd_epi32(k);
+    __m128i k1 = _mm_srai_epi32(ki, 1), k2 = _mm_sub_epi32(ki, k1);
+    __m256i e1 = _mm256_slli_epi64(_mm256_add_epi64(_mm256_cvtepi32_epi64(k1), _mm256_set1_epi64x(1023)), 52);
+    __m256i e2 = _mm256_slli_epi64(_mm256_add_epi64(_mm256_cvtepi32_epi64(k2), _mm256_set1_epi64x(1023)), 52);
+    return MUL(MUL(p, _mm256_castsi256_pd(e1)), _mm256_castsi256_pd(e2));
+}
+
 static inline V4 vexp(V4 x)
 {
     return vexp_in(_mm256_min_pd(_mm256_max_pd(x, SET1(-1100.0)), SET1(709.78)));
@@ -246,6 +264,7 @@ VCMP(vnle, _CMP_NLE_UQ)
     static inline V name(V x) { return (V){fn(x.a), fn(x.b)}; }
 VUN(vexp8, vexp)
 VUN(vexp8_in, vexp_in)
+VUN(vexpneg8_in, vexpneg_in)
 VUN(vexp8_neg, vexp_neg)
 VUN(vlog8, vlog)
 VUN(vmills8, vmills)
@@ -268,6 +287,8 @@ static inline V vneg(V x) { return vxor(x, vset(-0.0)); }
 typedef V M;
 static inline M mor(M x, M y) { return vor(x, y); }
 static inline M mandnot(M x, M y) { return vandnot(x, y); } /* ~x & y */
+/* lanes not in [DBL_MIN, DBL_MAX] */
+static inline M vnotnormal(V x) { return vor(vnge(x, vset(DBL_MIN)), vnle(x, vset(DBL_MAX))); }
 static inline int vmask(V m) { return _mm256_movemask_pd(m.a) | (_mm256_movemask_pd(m.b) << 4); }
 static inline V vload(const double *p, size_t stride, size_t i)
 {
@@ -283,6 +304,17 @@ static inline void vstore(double *p, V x)
     _mm256_storeu_pd(p + 4, x.b);
 }
 static inline V vtwo_sum_err(V a, V b, V s) { return (V){two_sum_err(a.a, b.a, s.a), two_sum_err(a.b, b.b, s.b)}; }
+/* vtwo_sum_err(a, -b, s) for s = a - b, without forming -b (same result:
+ * (-b) - bb = -(b + bb) exactly as rounded) */
+static inline V4 two_diff_err(V4 a, V4 b, V4 s)
+{
+    V4 bb = SUB(s, a);
+    return SUB(SUB(a, SUB(s, bb)), ADD(b, bb));
+}
+static inline V vtwo_diff_err(V a, V b, V s)
+{
+    return (V){two_diff_err(a.a, b.a, s.a), two_diff_err(a.b, b.b, s.b)};
+}
 
 #define LANES 8
 #include "black_lanes.h"

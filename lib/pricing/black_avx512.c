@@ -74,6 +74,14 @@ static inline Z vtwo_sum_err_z(Z a, Z b, Z s)
     return vadd_z(vsub_z(a, vsub_z(s, bb)), vsub_z(b, bb));
 }
 
+/* vtwo_sum_err_z(a, -b, s) for s = a - b, without forming -b (same result:
+ * (-b) - bb = -(b + bb) exactly as rounded) */
+static inline Z vtwo_diff_err_z(Z a, Z b, Z s)
+{
+    Z bb = vsub_z(s, a);
+    return vsub_z(vsub_z(a, vsub_z(s, bb)), vadd_z(b, bb));
+}
+
 /* x - k ln2 in two parts (k integral, |k| small enough for exact products). */
 static inline Z vexp8_reduce(Z x, Z k)
 {
@@ -111,6 +119,20 @@ static inline Z vexp8_in_z(Z x)
     Z k = _mm512_roundscale_pd(vmul_z(x, vset_z(0x1.71547652b82fep+0)),
                                _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     Z r = vexp8_reduce(x, k);
+    Z p = vexp8_taylor_q(r);
+    p = vfma_z(p, r, vset_z(1.0));
+    p = vfma_z(p, r, vset_z(1.0));
+    return _mm512_scalef_pd(p, k);
+}
+
+/* exp(-y), y in [-709.78, 1100], without forming -y: the same k and the same
+ * reduced argument as vexp8_in_z(-y), so the same result */
+static inline Z vexpneg8_in_z(Z y)
+{
+    Z k = _mm512_roundscale_pd(vmul_z(y, vset_z(-0x1.71547652b82fep+0)),
+                               _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    Z r = _mm512_fnmsub_pd(k, vset_z(0x1.62e42fefa39efp-1), y);
+    r = _mm512_fnmadd_pd(k, vset_z(0x1.abc9e3b39803fp-56), r);
     Z p = vexp8_taylor_q(r);
     p = vfma_z(p, r, vset_z(1.0));
     p = vfma_z(p, r, vset_z(1.0));
@@ -225,6 +247,11 @@ ZC(vnge)
 ZC(vnle)
 static inline M mor(M x, M y) { return (M){(Mz)(x.a | y.a), (Mz)(x.b | y.b)}; }
 static inline M mandnot(M x, M y) { return (M){(Mz)(~x.a & y.a), (Mz)(~x.b & y.b)}; }
+/* lanes not in [DBL_MIN, DBL_MAX]: NaN, zero, infinite, subnormal or negative */
+static inline M vnotnormal(V x)
+{
+    return (M){_mm512_fpclass_pd_mask(x.a, 0xFF), _mm512_fpclass_pd_mask(x.b, 0xFF)};
+}
 #define ZU(name)                                                                           \
     static inline V name(V x) { return (V){name##_z(x.a), name##_z(x.b)}; }
 ZU(vneg)
@@ -232,6 +259,7 @@ ZU(vabs8)
 ZU(vsqrt8)
 ZU(vexp8)
 ZU(vexp8_in)
+ZU(vexpneg8_in)
 ZU(vexp8_neg)
 ZU(vlog8)
 ZU(vexpm1_8)
@@ -257,6 +285,10 @@ static inline void vstore(double *p, V x)
 static inline V vtwo_sum_err(V a, V b, V s)
 {
     return (V){vtwo_sum_err_z(a.a, b.a, s.a), vtwo_sum_err_z(a.b, b.b, s.b)};
+}
+static inline V vtwo_diff_err(V a, V b, V s)
+{
+    return (V){vtwo_diff_err_z(a.a, b.a, s.a), vtwo_diff_err_z(a.b, b.b, s.b)};
 }
 
 #define LANES 16

@@ -1,7 +1,7 @@
 /* Body of the vector Black kernels, included by black_avx2.c and
  * black_avx512.c after each has defined LANES, its type V of LANES lanes, its
  * lane-mask type M and the operations on them (vadd, vmul, vfma, vsel, vgt,
- * vmask, mor, mandnot, vexp8, vlog8, vmills8, ...; comparisons give an M:
+ * vmask, mor, mandnot, vnotnormal, vexp8, vexpneg8_in, vlog8, vmills8, ...; comparisons give an M:
  * all-ones lanes for AVX2, mask registers for AVX-512).  The operations follow
  * black_one() in black.c one for one.  Not a public header; it defines
  * static functions in the file that includes it. */
@@ -38,8 +38,8 @@ block8(int model, int inverse, unsigned need, V u, V K, V T, V r, V q, V sig, V 
     V lq = vlog8(qt);
     if (!uniform) {
         /* |r T|, |q T| <= QPM__MAX_RT: no clamping */
-        D = vexp8_in(vmul(vneg(r), T));
-        Dq = model == QPM__BSM ? vexp8_in(vmul(vneg(q), T)) : D;
+        D = vexpneg8_in(vmul(r, T));
+        Dq = model == QPM__BSM ? vexpneg8_in(vmul(q, T)) : D;
         DqD = model == QPM__BSM ? vdiv(Dq, D) : D;
     }
     if (model == QPM__BSM) {
@@ -58,7 +58,7 @@ block8(int model, int inverse, unsigned need, V u, V K, V T, V r, V q, V sig, V 
         fk = vsel(vlt(y, one), vmul(K, vexpm1_8(x)), fk);
     M special = mor(vngt(s, zero), vgt(y, vmul(vset(1e10), s)));
     /* S/K out of the normal range: the scalar path takes logs separately */
-    special = mor(special, mor(vnge(qt, vset(DBL_MIN)), vnle(qt, vset(DBL_MAX))));
+    special = mor(special, vnotnormal(qt));
     /* Lanes for the scalar path are known here: write straight to the
      * outputs when there are none, else to tmp for patching. */
     int smask = vmask(special);
@@ -70,7 +70,7 @@ block8(int model, int inverse, unsigned need, V u, V K, V T, V r, V q, V sig, V 
     } while (0)
     V rs = vdiv(one, s);
     V m = vmul(y, rs), t = vmul(half, s);
-    V a1 = vsub(m, t), a1e = vtwo_sum_err(m, vneg(t), a1);
+    V a1 = vsub(m, t), a1e = vtwo_diff_err(m, t, a1);
     V a2 = vadd(m, t);
     M xpos = vgt(x, zero);
     V small = vsel(xpos, K, F), big = vsel(xpos, F, K);

@@ -10,5 +10,6 @@
 #include "qpm/opt.h"
 #include "qpm/pricing.h"
 #include "qpm/rng.h"
+#include "qpm/risk.h"
 
 #endif /* QPM_QPM_H */

@@ -27,6 +27,8 @@ from . import book
 from .book import Book, BookKey, Instrument, ScenarioGrid
 from . import opt
 from .opt import Frontier, InfoKey, Optimizer, OptKey, Problem
+from . import risk
+from .risk import Risk, RiskKey, RiskResult
 from .pricing import CALL, GREEKS, PUT, Kernel, Model, Pricer, PricerKey, Settlement
 from .rng import Rng, RngKind, kind_name, norm_inv, poisson_max
 from .core import (CpuFeature, Status, clear_error, cpu_features, last_error, last_status,
@@ -54,6 +56,8 @@ __all__ = [
     "book", "Book", "BookKey", "Instrument", "ScenarioGrid",
     # opt
     "opt", "Optimizer", "OptKey", "Problem", "InfoKey", "Frontier",
+    # risk
+    "risk", "Risk", "RiskKey", "RiskResult",
     # rng
     "rng", "Rng", "RngKind", "kind_name", "norm_inv", "poisson_max",
 ]

@@ -155,6 +155,7 @@ ENUMS = {
     "qpm_opt_key": (qpm.opt.OptKey, "QPM_OPT_", ""),
     "qpm_opt_info_key": (qpm.opt.InfoKey, "QPM_OPT_INFO_", ""),
     # risk
+    "qpm_risk_key": (qpm.risk.RiskKey, "QPM_RISK_", ""),
 }
 
 

@@ -1,0 +1,292 @@
+/* libqpm risk: how much can I lose in a bad day?
+ *
+ * Value at Risk and Expected Shortfall of a loss sample, sample moments,
+ * parametric (normal, Cornish-Fisher) VaR and ES, and a Monte Carlo engine
+ * (qpm_risk handle) that draws correlated heavy-tailed scenarios and
+ * revalues a qpm_book under each.
+ *
+ * Conventions (those of the reference data)
+ * -----------------------------------------
+ * - Losses are positive numbers: loss = -P&L, in the P&L's currency (USD for
+ *   a book).  VaR and ES are reported as losses.
+ * - alpha is the confidence level in (0, 1), e.g. 0.99.
+ * - Historical VaR of a sample L_1..L_N sorted ascending, L(1) <= ... <=
+ *   L(N): VaR = L(k) with k = ceil(alpha N).  alpha N is evaluated so that a
+ *   decimal alpha whose exact product with N is a whole number gives that
+ *   number (0.95 x 10000 = 9500 exactly, although the double nearest 0.95 is
+ *   not 0.95): when the floating-point product lies within a few units in
+ *   the last place of a whole number, that number is taken.
+ * - Historical ES (Acerbi-Tasche):
+ *     ES = [ sum_{i=k+1..N} L(i) + (k - alpha N) L(k) ] / (N (1 - alpha)),
+ *   the denominator evaluated as (N - k) + (k - alpha N) with the same
+ *   alpha N, and the sum compensated (Neumaier), so ES is accurate to a few
+ *   ulp of the sum's condition.
+ * - Parametric (mu, sigma, skew S, excess kurtosis K of the LOSS
+ *   distribution), z = Phi^{-1}(alpha) (qpm_norm_inv):
+ *     var_normal = mu + sigma z,  es_normal = mu + sigma phi(z) / (1 - alpha),
+ *     var_cf = mu + sigma z_cf,
+ *     z_cf = z + (z^2 - 1) S/6 + (z^3 - 3z) K/24 - (2z^3 - 5z) S^2/36.
+ *
+ * Standard errors (qpm_risk_var_es)
+ * ---------------------------------
+ * - VaR: the asymptotic standard error of a sample quantile,
+ *   sqrt(alpha (1 - alpha) / N) / f(VaR), with the sparsity 1/f(VaR)
+ *   estimated by Siddiqui's difference quotient of order statistics,
+ *   (L(ceil(N (alpha + h))) - L(ceil(N (alpha - h)))) / (2h), over the
+ *   Hall-Sheather bandwidth h = N^(-1/3) z_0.975^(2/3)
+ *   (1.5 phi(z)^2 / (2 z^2 + 1))^(1/3), z = Phi^{-1}(alpha); the two
+ *   levels are clipped to [1/N, 1] (one-sided near the ends).  A sample
+ *   whose order statistics are equal across the bandwidth gives 0.
+ * - ES: the asymptotic standard error of the Acerbi-Tasche estimator,
+ *   sqrt( (V_tail + alpha (ES - VaR)^2) / (N (1 - alpha)) ), where V_tail
+ *   is the sample variance of the losses beyond VaR about ES (the tail
+ *   weights of the ES formula).
+ *   Both assume independent draws (true of the Monte Carlo scenarios, an
+ *   approximation for overlapping historical returns).
+ *
+ * Monte Carlo scenarios (qpm_risk handle)
+ * ---------------------------------------
+ * Scenario s of n underlyings over a horizon of h days (QPM_RISK_HORIZON_DAYS):
+ *   g ~ N(0, I_n); with QPM_RISK_T_DOF = nu (> 2, finite): w ~ chi^2(nu)
+ *   drawn once per scenario and shared by all underlyings, c = sqrt((nu -
+ *   2) / w), else c = 1;
+ *   ret_u = sqrt(h) c (L g)_u + J_u, where L L' = cov (the daily
+ *   covariance of log returns set by qpm_risk_set_covariance), so the
+ *   returns are multivariate Student t with covariance h cov (its copula is
+ *   the t copula, its marginals t with nu degrees of freedom: tail
+ *   dependence across underlyings);
+ *   jumps (Merton): J_u = m_u mu_J + sqrt(m_u) sigma_J e_u, m_u ~
+ *   Poisson(lambda h), e_u ~ N(0, 1), independent per underlying, with
+ *   lambda = QPM_RISK_JUMP_INTENSITY per day, mu_J = QPM_RISK_JUMP_MEAN and
+ *   sigma_J = QPM_RISK_JUMP_STD (log-return jump sizes);
+ *   spot_move_u = exp(ret_u) - 1;
+ *   vol shift (a common vol-of-vol factor moving every option vol of every
+ *   underlying by sigma -> sigma (1 + v)): v = exp(x sqrt(h) f - x^2 h / 2)
+ *   - 1, f ~ N(0, 1), x = QPM_RISK_VOL_OF_VOL per sqrt(day) (E[1 + v] = 1;
+ *   v = 0 when x = 0).
+ * The diffusive log returns have mean zero (no drift over short horizons).
+ * Scenario s draws, in this order, from stream b = s / QPM_RISK_BLOCK of the
+ * handle's base generator (qpm_rng_set_stream, PCG64DXSM seeded with
+ * QPM_RISK_SEED): n normals g, then (t only) one chi-square w, then (vol of
+ * vol only) one normal f, then (jumps only) n Poisson counts and n normals e;
+ * the earlier scenarios of its block come first.  So the scenarios depend
+ * only on the settings and the seed: never on the thread count or on the
+ * number of scenarios asked for (the first n of a longer run are the same).
+ *
+ * Threads: a handle is used by one thread at a time.  QPM_RISK_THREADS
+ * worker threads (the caller included) draw the scenarios, block by block;
+ * the book's P&L runs on the calling thread under the book's own thread
+ * setting.  Results are bit-identical for any thread counts.
+ *
+ * Memory: qpm_risk_create allocates the handle and its base generator;
+ * qpm_risk_set_covariance its factor; the first run after a change of the
+ * number of underlyings, of threads or of scenarios (growing) allocates the
+ * run buffers (QPM_RISK_BATCH scenarios of moves, the P&L of every scenario
+ * and one generator per thread), which later runs reuse: a run allocates
+ * nothing else.
+ *
+ * Errors: see each function; a failure leaves the handle's settings and
+ * covariance as they were, and the outputs untouched unless stated.
+ */
+#ifndef QPM_RISK_H
+#define QPM_RISK_H
+
+#include <stddef.h>
+
+#include "qpm/book.h"
+#include "qpm/common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- stateless statistics ------------------------------------------------- */
+
+/* Historical VaR and Acerbi-Tasche ES of the loss sample losses[0..n-1] at
+ * the n_alpha confidence levels alpha[j] (any order, repeats allowed), with
+ * their standard errors (see the header comment).  Outputs var, es, var_se
+ * and es_se hold n_alpha values each; any may be NULL.  The input is not
+ * modified: n doubles of scratch come from `alloc` (NULL: malloc) and are
+ * freed before return.  O(n) per level (selection, not a sort).
+ * Errors: QPM_E_NULL (losses, alpha), QPM_E_SIZE (n = 0 or n_alpha = 0),
+ * QPM_E_NONFINITE (a NaN/Inf loss or alpha, naming its index),
+ * QPM_E_INVALID (alpha[j] not in (0, 1)), QPM_E_NOMEM.  Outputs are
+ * untouched on failure. */
+QPM_API qpm_status qpm_risk_var_es(const qpm_alloc *alloc, size_t n, const double *losses,
+                                   size_t n_alpha, const double *alpha, double *var, double *es,
+                                   double *var_se, double *es_se);
+
+/* Sample moments of x[0..n-1]: mean, standard deviation with ddof = 1,
+ * skewness g1 = m3 / m2^1.5 and excess kurtosis g2 = m4 / m2^2 - 3 from
+ * the biased (/n) central moments m_k (scipy's defaults).  Two passes with
+ * compensated sums.  Any output may be NULL.  std needs n >= 2; skew and
+ * exkurt need m2 > 0 (a constant sample gives NaN for them, QPM_OK).
+ * Errors: QPM_E_NULL (x), QPM_E_SIZE (n = 0, or n = 1 with std wanted),
+ * QPM_E_NONFINITE (naming the index), QPM_E_INVALID (values so large that
+ * the moments overflow). */
+QPM_API qpm_status qpm_risk_moments(size_t n, const double *x, double *mean, double *std,
+                                    double *skew, double *exkurt);
+
+/* Biased central moments m2, m3, m4 (sum (x - mean)^k / n) of x[0..n-1];
+ * any output may be NULL.  Errors as qpm_risk_moments (n >= 1). */
+QPM_API qpm_status qpm_risk_central_moments(size_t n, const double *x, double *m2, double *m3,
+                                            double *m4);
+
+/* Parametric VaR/ES of n loss distributions (structure of arrays): for each
+ * i, mean mu[i], standard deviation sigma[i] >= 0, skewness skew[i] and
+ * excess kurtosis exkurt[i] of the loss, level alpha[i] in (0, 1); formulas
+ * in the header comment.  skew and exkurt may be NULL (zeros: var_cf then
+ * equals var_normal).  Outputs var_normal, es_normal, var_cf (n values
+ * each) may be NULL.  Errors: QPM_E_NULL (mu, sigma, alpha), QPM_E_SIZE
+ * (n = 0), QPM_E_NONFINITE, QPM_E_INVALID (sigma < 0, alpha outside
+ * (0, 1)), each naming the first bad index; outputs untouched. */
+QPM_API qpm_status qpm_risk_parametric(size_t n, const double *mu, const double *sigma,
+                                       const double *skew, const double *exkurt,
+                                       const double *alpha, double *var_normal,
+                                       double *es_normal, double *var_cf);
+
+/* Delta-normal and delta-gamma VaR of a portfolio of n underlyings from its
+ * USD Greeks: delta_usd[u] = S_u dV/dS_u (P&L per unit relative move) and
+ * gamma_usd[u] = S_u^2 d2V/dS_u^2 (cross-gammas are taken as 0), under
+ * normal relative moves with covariance horizon_days * cov (cov: n x n
+ * daily covariance, row-major, leading dimension ld >= n).
+ *   delta-normal: P&L = d'x,  var_dn = z sqrt(d' C d)  (mean 0);
+ *   delta-gamma:  P&L = d'x + x'Gx/2, G = diag(gamma_usd); its mean, standard
+ *   deviation, skewness and excess kurtosis follow from the cumulants of a
+ *   quadratic form in normals (kappa_1 = tr(GC)/2, kappa_2 = d'Cd +
+ *   tr((GC)^2)/2, kappa_3 = 3 d'CGCd + tr((GC)^3), kappa_4 = 12 d'CGCGCd +
+ *   3 tr((GC)^4)) of the loss -P&L, and var_dg is their Cornish-Fisher VaR.
+ * Any of var_dn, var_dg, dg_moments (4 values: mean, std, skew, exkurt of the
+ * loss) may be NULL.  Errors: QPM_E_NULL, QPM_E_SIZE (n = 0, ld < n),
+ * QPM_E_NONFINITE, QPM_E_INVALID (alpha outside (0, 1), horizon_days <= 0,
+ * cov not symmetric or with a negative diagonal), QPM_E_NOMEM (scratch of
+ * 3 n^2 doubles from alloc). */
+QPM_API qpm_status qpm_risk_delta_gamma(const qpm_alloc *alloc, size_t n, const double *delta_usd,
+                                        const double *gamma_usd, const double *cov, size_t ld,
+                                        double horizon_days, double alpha, double *var_dn,
+                                        double *var_dg, double *dg_moments);
+
+/* ---- Monte Carlo engine ----------------------------------------------------- */
+
+typedef struct qpm_risk qpm_risk;
+
+/* Setting keys for qpm_risk_set / _get / _bounds.  Values are stable and
+ * append-only.  Whole-number keys accept only whole numbers. */
+typedef enum qpm_risk_key {
+    QPM_RISK_SCENARIOS = 0,      /* Monte Carlo scenarios per run, 1..2^31; default 10000 */
+    QPM_RISK_SEED = 1,           /* seed of the base generator, 0..2^53; default 0 */
+    QPM_RISK_HORIZON_DAYS = 2,   /* horizon in days, (0, 3650]; default 1 */
+    QPM_RISK_T_DOF = 3,          /* Student-t degrees of freedom nu: 0 or +Inf = Gaussian,
+                                    else > 2 (finite variance); default 0 */
+    QPM_RISK_JUMP_INTENSITY = 4, /* jumps per day per underlying, [0, 100]; default 0 */
+    QPM_RISK_JUMP_MEAN = 5,      /* mean log jump size, [-5, 5]; default 0 */
+    QPM_RISK_JUMP_STD = 6,       /* std of the log jump size, [0, 5]; default 0 */
+    QPM_RISK_VOL_OF_VOL = 7,     /* vol of the common vol factor per sqrt(day), [0, 5];
+                                    default 0 (no vol shifts) */
+    QPM_RISK_THREADS = 8,        /* threads drawing scenarios, 1..qpm_max_threads(); default 1 */
+    QPM_RISK_ALPHA = 9,          /* confidence level of the run's VaR and ES, (0, 1);
+                                    default 0.99 */
+    QPM_RISK_EWMA_LAMBDA = 10,   /* qpm_risk_historical: 0 = plain historical simulation
+                                    (default); in (0, 1): filtered historical simulation with
+                                    this EWMA decay */
+    QPM_RISK_BLOCK = 11,         /* scenarios per generator stream (read-only: 4096) */
+    QPM_RISK_BATCH = 12          /* scenarios revalued per book call and per progress report
+                                    (read-only: 65536) */
+} qpm_risk_key;
+
+/* Creates a handle with the default settings and no covariance.  alloc may
+ * be NULL (malloc/free).  Errors: QPM_E_NULL (out), QPM_E_INVALID/QPM_E_NULL
+ * (bad allocator), QPM_E_NOMEM.  *out is NULL on failure. */
+QPM_API qpm_status qpm_risk_create(qpm_risk **out, const qpm_alloc *alloc);
+
+/* Frees the handle and everything it owns (NULL is a no-op). */
+QPM_API void qpm_risk_free(qpm_risk *r);
+
+/* Changes a setting.  Errors: QPM_E_NULL, QPM_E_KEY (unknown or read-only
+ * key), QPM_E_RANGE (outside qpm_risk_bounds, not whole where needed, NaN,
+ * or a T_DOF in (0, 2]); QPM_E_NOMEM / QPM_E_THREAD when THREADS cannot
+ * start its workers.  The handle is unchanged on error. */
+QPM_API qpm_status qpm_risk_set(qpm_risk *r, qpm_risk_key key, double value);
+
+/* Reads a setting.  Errors: QPM_E_NULL, QPM_E_KEY. */
+QPM_API qpm_status qpm_risk_get(const qpm_risk *r, qpm_risk_key key, double *value);
+
+/* Inclusive range [*lo, *hi] of a key (an open end such as alpha's is
+ * reported as the nearest double inside it).  Errors: QPM_E_NULL, QPM_E_KEY. */
+QPM_API qpm_status qpm_risk_bounds(qpm_risk_key key, double *lo, double *hi);
+
+/* Sets the daily covariance of the n underlyings' log returns (row-major,
+ * leading dimension ld >= n; index u = the book's underlying u).  It must be
+ * symmetric (to 1e-12 relative) and positive semi-definite: a Cholesky
+ * factor is used when every pivot is positive, else a factor from the
+ * eigendecomposition (eigenvalues down to -1e-12 of the largest are taken as
+ * 0), so singular matrices (perfectly correlated assets) are accepted.
+ * The matrix is copied.  Errors: QPM_E_NULL, QPM_E_SIZE (n = 0 or above
+ * 4096, ld < n), QPM_E_NONFINITE, QPM_E_INVALID (not symmetric, negative
+ * diagonal, naming the element), QPM_E_NOTPSD (naming the failing Cholesky
+ * pivot and the smallest eigenvalue), QPM_E_NOMEM.  On error the previous
+ * covariance stays. */
+QPM_API qpm_status qpm_risk_set_covariance(qpm_risk *r, size_t n, const double *cov, size_t ld);
+
+/* Number of underlyings of the covariance set (0 before any).
+ * Errors: QPM_E_NULL. */
+QPM_API qpm_status qpm_risk_n_underlyings(const qpm_risk *r, size_t *n);
+
+/* Progress callback for the runs (see qpm_progress_fn): called on the
+ * calling thread after each batch of QPM_RISK_BATCH scenarios with the
+ * fraction done, the last call with 1.  fn = NULL removes it.  A callback
+ * that returns non-zero stops the run with QPM_E_CANCELLED (outputs
+ * unspecified, handle usable).  Errors: QPM_E_NULL (r). */
+QPM_API qpm_status qpm_risk_set_progress(qpm_risk *r, qpm_progress_fn fn, void *user);
+
+/* Writes Monte Carlo scenarios 0..n-1 (exactly those qpm_risk_simulate
+ * revalues): spot_moves[s * ld_spot + u] = exp(ret_u) - 1 and, when
+ * vol_shifts is not NULL, vol_shifts[s * ld_vol + u] = v (the same for every
+ * u), for u < n_underlyings.  Needs a covariance.  Reports progress.
+ * Errors: QPM_E_NULL (r, spot_moves), QPM_E_STATE (no covariance),
+ * QPM_E_SIZE (n = 0, ld_spot or ld_vol < n_underlyings), QPM_E_NOMEM,
+ * QPM_E_THREAD, QPM_E_CANCELLED. */
+QPM_API qpm_status qpm_risk_scenarios(qpm_risk *r, size_t n, double *spot_moves, size_t ld_spot,
+                                      double *vol_shifts, size_t ld_vol);
+
+/* Monte Carlo VaR and ES of a book: draws QPM_RISK_SCENARIOS scenarios (as
+ * qpm_risk_scenarios; vol shifts only when QPM_RISK_VOL_OF_VOL > 0), revalues
+ * the book under each with qpm_book_pnl (batches of QPM_RISK_BATCH, on the
+ * calling thread, with the book's own thread setting), and computes the
+ * historical VaR and ES of the losses -P&L at QPM_RISK_ALPHA with their
+ * standard errors (as qpm_risk_var_es).  pnl_out (QPM_RISK_SCENARIOS values,
+ * USD) and each result may be NULL.  The book's underlying u is the
+ * covariance's index u.  Reports progress after each batch.
+ * Errors: QPM_E_NULL (r, book), QPM_E_STATE (no covariance; a book without
+ * underlyings), QPM_E_SIZE (the book's number of underlyings differs from
+ * the covariance's), QPM_E_NOMEM, QPM_E_THREAD, QPM_E_CANCELLED, and any
+ * error of qpm_book_pnl (e.g. a moved price that overflows).  On failure the
+ * outputs are untouched. */
+QPM_API qpm_status qpm_risk_simulate(qpm_risk *r, qpm_book *book, double *pnl_out, double *var,
+                                     double *es, double *var_se, double *es_se);
+
+/* Historical simulation: each of the t rows of `returns` (row-major, leading
+ * dimension ld >= the book's number of underlyings; column u = the book's
+ * underlying u) holds one day's log returns; scenario i moves spot u by
+ * exp(sqrt(h) x_iu) - 1, h = QPM_RISK_HORIZON_DAYS (square-root-of-time
+ * scaling), with no vol shift.  With QPM_RISK_EWMA_LAMBDA = lambda > 0 it is
+ * filtered historical simulation (Hull and White 1998; Barone-Adesi et al.
+ * 1999): x_iu = r_iu sigma_u,T / sigma_u,i, where sigma_u,i^2 is the EWMA
+ * variance forecast for day i from the days before it (seeded with the mean
+ * square of all t returns) and sigma_u,T^2 the forecast after the last day.
+ * Then VaR, ES and standard errors at QPM_RISK_ALPHA of the t losses, as
+ * qpm_risk_simulate (pnl_out: t values).  Needs no covariance.  Reports
+ * progress after each batch of QPM_RISK_BATCH rows.
+ * Errors: QPM_E_NULL (r, book, returns), QPM_E_STATE (a book without
+ * underlyings), QPM_E_SIZE (t = 0, ld too small), QPM_E_NONFINITE (naming
+ * the row and column), QPM_E_NOMEM, QPM_E_CANCELLED, errors of
+ * qpm_book_pnl.  On failure the outputs are untouched. */
+QPM_API qpm_status qpm_risk_historical(qpm_risk *r, qpm_book *book, size_t t,
+                                       const double *returns, size_t ld, double *pnl_out,
+                                       double *var, double *es, double *var_se, double *es_se);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* QPM_RISK_H */

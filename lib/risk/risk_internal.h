@@ -1,0 +1,97 @@
+/* Internal declarations of the risk module. */
+#ifndef QPM_RISK_INTERNAL_H
+#define QPM_RISK_INTERNAL_H
+
+#include <stddef.h>
+
+#include "core/internal.h"
+#include "qpm/risk.h"
+#include "qpm/rng.h"
+
+/* Scenarios per generator stream, and per book call / progress report. */
+#define QPM__RISK_BLOCK 4096u
+#define QPM__RISK_BATCH 65536u
+#define QPM__RISK_MAX_N 4096u
+#define QPM__RISK_MAX_SCENARIOS 2147483648.0
+
+/* Neumaier compensated sum. */
+typedef struct qpm__ksum {
+    double s, c;
+} qpm__ksum;
+
+static inline void qpm__ksum_add(qpm__ksum *k, double x)
+{
+    double t = k->s + x;
+    if ((k->s >= 0 ? k->s : -k->s) >= (x >= 0 ? x : -x))
+        k->c += (k->s - t) + x;
+    else
+        k->c += (x - t) + k->s;
+    k->s = t;
+}
+
+static inline double qpm__ksum_value(const qpm__ksum *k) { return k->s + k->c; }
+
+/* Rearranges x[0..n-1] so that x[k] holds the value of rank k (0-based),
+ * with every element before it <= x[k] and every element after it >= x[k].
+ * O(n) expected, O(n log n) worst case. */
+void qpm__risk_select(double *x, size_t n, size_t k);
+
+/* VaR, ES and their standard errors at one level from a loss sample that
+ * the call may reorder (no checks: n >= 1, finite values, 0 < alpha < 1). */
+void qpm__risk_var_es_inplace(double *x, size_t n, double alpha, double *var, double *es,
+                              double *var_se, double *es_se);
+
+/* Per-worker generator and scratch. */
+typedef struct qpm__risk_worker {
+    qpm_rng *rng;
+    double *g;  /* n normals */
+    double *jc; /* n Poisson counts */
+    double *je; /* n jump normals */
+} qpm__risk_worker;
+
+struct qpm_risk {
+    qpm_alloc alloc;
+    /* settings */
+    size_t scenarios;
+    double seed;
+    double horizon;
+    double nu;
+    double jump_lambda, jump_mean, jump_std;
+    double vol_of_vol;
+    unsigned threads;
+    double alpha;
+    double ewma_lambda;
+    /* covariance */
+    size_t n;      /* underlyings; 0 before set_covariance */
+    double *cov;   /* n x n copy */
+    double *fac;   /* n x n factor (lower triangular when tri) */
+    int tri;
+    /* generators and threads */
+    qpm_rng *base;
+    qpm__pool *pool;
+    qpm__progress progress;
+    /* run buffers (allocated at the first run after a change) */
+    qpm__risk_worker *workers;
+    unsigned n_workers;   /* workers allocated */
+    size_t worker_n;      /* n they were sized for */
+    double *batch_spot;   /* QPM__RISK_BATCH x batch_n */
+    double *batch_vol;    /* QPM__RISK_BATCH x batch_n */
+    size_t batch_n;
+    double *loss;         /* loss_cap */
+    size_t loss_cap;
+};
+
+/* Allocates the per-worker generators and scratch for the handle's thread
+ * count and n underlyings, if not yet done. */
+qpm_status qpm__risk_prepare_workers(qpm_risk *r, size_t n);
+/* Allocates the batch move buffers for n underlyings and a loss buffer of at
+ * least `losses` values, if not yet done. */
+qpm_status qpm__risk_prepare_batch(qpm_risk *r, size_t n, size_t losses);
+
+/* Fills scenarios [first, first + count) (count <= QPM__RISK_BATCH, first a
+ * multiple of QPM__RISK_BLOCK) into spot (ld_spot) and vol (ld_vol, may be
+ * NULL) using the pool.  Workers must be prepared. */
+void qpm__risk_fill(qpm_risk *r, size_t first, size_t count, double *spot, size_t ld_spot,
+                    double *vol, size_t ld_vol);
+
+#endif /* QPM_RISK_INTERNAL_H */

@@ -1,0 +1,122 @@
+/* Monte Carlo scenario generation: correlated Student-t / Gaussian log
+ * returns with Merton jumps and a common vol-of-vol factor, one generator
+ * stream per block of scenarios (so the numbers never depend on threads). */
+#include <math.h>
+#include <string.h>
+
+#include "risk_internal.h"
+
+/* exp(-36) - 1 rounds to a value > -1 and exp(700) is finite: the clip
+ * keeps every move finite and > -1, and touches only absurd tails. */
+#define RET_MIN (-36.0)
+#define RET_MAX 700.0
+
+struct fill_ctx {
+    qpm_risk *r;
+    size_t first, count;
+    double *spot, *vol;
+    size_t ld_spot, ld_vol;
+};
+
+static void fill_block(void *vctx, size_t chunk, unsigned worker)
+{
+    struct fill_ctx *ctx = vctx;
+    qpm_risk *r = ctx->r;
+    qpm__risk_worker *w = &r->workers[worker];
+    size_t n = r->n;
+    size_t off = chunk * QPM__RISK_BLOCK;
+    size_t cnt = ctx->count - off < QPM__RISK_BLOCK ? ctx->count - off : QPM__RISK_BLOCK;
+    uint64_t block = (uint64_t)((ctx->first + off) / QPM__RISK_BLOCK);
+    qpm_rng_set_stream(w->rng, r->base, block);
+    double sh = sqrt(r->horizon);
+    int student = r->nu > 0.0 && isfinite(r->nu);
+    double half_nu = 0.5 * r->nu, nu_m2 = r->nu - 2.0;
+    double x = r->vol_of_vol;
+    int vov = x > 0.0;
+    double vdrift = -0.5 * x * x * r->horizon, vscale = x * sh;
+    int jumps = r->jump_lambda > 0.0;
+    double jl = r->jump_lambda * r->horizon;
+    const double *f = r->fac;
+    for (size_t s = 0; s < cnt; s++) {
+        double *g = w->g;
+        qpm_rng_normal(w->rng, n, g);
+        double c = sh;
+        if (student) {
+            double gam;
+            qpm_rng_gamma(w->rng, 1, half_nu, &gam);
+            double chi = 2.0 * gam;
+            if (!(chi > 0.0))
+                chi = 0x1p-1022;
+            c = sh * sqrt(nu_m2 / chi);
+        }
+        double fv = 0.0;
+        if (vov)
+            qpm_rng_normal(w->rng, 1, &fv);
+        if (jumps) {
+            qpm_rng_poisson(w->rng, n, jl, w->jc);
+            qpm_rng_normal(w->rng, n, w->je);
+        }
+        double *sp = ctx->spot + (off + s) * ctx->ld_spot;
+        for (size_t u = 0; u < n; u++) {
+            double acc = 0.0;
+            size_t top = r->tri ? u + 1 : n;
+            const double *fu = f + u * n;
+            for (size_t j = 0; j < top; j++)
+                acc += fu[j] * g[j];
+            double ret = c * acc;
+            if (jumps && w->jc[u] > 0.0)
+                ret += w->jc[u] * r->jump_mean + sqrt(w->jc[u]) * r->jump_std * w->je[u];
+            if (ret < RET_MIN)
+                ret = RET_MIN;
+            if (ret > RET_MAX)
+                ret = RET_MAX;
+            sp[u] = expm1(ret);
+        }
+        if (ctx->vol != NULL) {
+            double v = vov ? expm1(fma(vscale, fv, vdrift)) : 0.0;
+            double *vp = ctx->vol + (off + s) * ctx->ld_vol;
+            for (size_t u = 0; u < n; u++)
+                vp[u] = v;
+        }
+    }
+}
+
+void qpm__risk_fill(qpm_risk *r, size_t first, size_t count, double *spot, size_t ld_spot,
+                    double *vol, size_t ld_vol)
+{
+    struct fill_ctx ctx = {r, first, count, spot, vol, ld_spot, ld_vol};
+    size_t nblocks = (count + QPM__RISK_BLOCK - 1) / QPM__RISK_BLOCK;
+    qpm__pool_run(r->pool, nblocks, fill_block, &ctx);
+}
+
+qpm_status qpm_risk_scenarios(qpm_risk *r, size_t n, double *spot_moves, size_t ld_spot,
+                              double *vol_shifts, size_t ld_vol)
+{
+    QPM__CHECK_NULL(r, "r");
+    QPM__CHECK_NULL(spot_moves, "spot_moves");
+    if (r->n == 0)
+        return qpm__fail(QPM_E_STATE, "no covariance: call qpm_risk_set_covariance first");
+    if (n == 0)
+        return qpm__fail(QPM_E_SIZE, "n = 0: need at least 1 scenario");
+    if (ld_spot < r->n)
+        return qpm__fail(QPM_E_SIZE, "ld_spot = %zu: must be >= n_underlyings = %zu", ld_spot,
+                         r->n);
+    if (vol_shifts != NULL && ld_vol < r->n)
+        return qpm__fail(QPM_E_SIZE, "ld_vol = %zu: must be >= n_underlyings = %zu", ld_vol,
+                         r->n);
+    qpm_status st = qpm__risk_prepare_workers(r, r->n);
+    if (st != QPM_OK)
+        return st;
+    st = qpm__progress_report(&r->progress, 0.0);
+    if (st != QPM_OK)
+        return st;
+    for (size_t first = 0; first < n; first += QPM__RISK_BATCH) {
+        size_t cnt = n - first < QPM__RISK_BATCH ? n - first : QPM__RISK_BATCH;
+        qpm__risk_fill(r, first, cnt, spot_moves + first * ld_spot, ld_spot,
+                       vol_shifts ? vol_shifts + first * ld_vol : NULL, ld_vol);
+        st = qpm__progress_report(&r->progress, (double)(first + cnt) / (double)n);
+        if (st != QPM_OK)
+            return st;
+    }
+    return QPM_OK;
+}

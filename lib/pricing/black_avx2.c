@@ -278,6 +278,10 @@ static inline V vfma(V x, V y, V z)
 {
     return (V){_mm256_fmadd_pd(x.a, y.a, z.a), _mm256_fmadd_pd(x.b, y.b, z.b)};
 }
+static inline V vfnma(V x, V y, V z) /* z - x y */
+{
+    return (V){_mm256_fnmadd_pd(x.a, y.a, z.a), _mm256_fnmadd_pd(x.b, y.b, z.b)};
+}
 static inline V vfms(V x, V y, V z)
 {
     return (V){_mm256_fmsub_pd(x.a, y.a, z.a), _mm256_fmsub_pd(x.b, y.b, z.b)};

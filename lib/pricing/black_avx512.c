@@ -37,6 +37,7 @@ static inline Z vdiv_z(Z x, Z y) { return _mm512_div_pd(x, y); }
 static inline Z vxor_z(Z x, Z y) { return _mm512_xor_pd(x, y); }
 static inline Z vfma_z(Z x, Z y, Z z) { return _mm512_fmadd_pd(x, y, z); }
 static inline Z vfms_z(Z x, Z y, Z z) { return _mm512_fmsub_pd(x, y, z); }
+static inline Z vfnma_z(Z x, Z y, Z z) { return _mm512_fnmadd_pd(x, y, z); } /* z - x y */
 static inline Z vneg_z(Z x) { return vxor_z(x, vset_z(-0.0)); }
 static inline Z vabs8_z(Z x) { return _mm512_abs_pd(x); }
 static inline Z vsqrt8_z(Z x) { return _mm512_sqrt_pd(x); }
@@ -267,6 +268,7 @@ ZU(vmills8)
 static inline V vset(double x) { return (V){vset_z(x), vset_z(x)}; }
 static inline V vfma(V x, V y, V z) { return (V){vfma_z(x.a, y.a, z.a), vfma_z(x.b, y.b, z.b)}; }
 static inline V vfms(V x, V y, V z) { return (V){vfms_z(x.a, y.a, z.a), vfms_z(x.b, y.b, z.b)}; }
+static inline V vfnma(V x, V y, V z) { return (V){vfnma_z(x.a, y.a, z.a), vfnma_z(x.b, y.b, z.b)}; }
 static inline V vsel(M m, V t, V f) { return (V){vsel_z(m.a, t.a, f.a), vsel_z(m.b, t.b, f.b)}; }
 static inline int vmask(M m) { return (int)m.a | ((int)m.b << 8); }
 static inline V vload(const double *p, size_t stride, size_t i)

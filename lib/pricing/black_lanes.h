@@ -1,21 +1,25 @@
 /* Body of the vector Black kernels, included by black_avx2.c and
  * black_avx512.c after each has defined LANES, its type V of LANES lanes, its
- * lane-mask type M and the operations on them (vadd, vmul, vfma, vsel, vgt,
- * vmask, mor, mandnot, vnotnormal, vexp8, vexpneg8_in, vlog8, vmills8, ...; comparisons give an M:
- * all-ones lanes for AVX2, mask registers for AVX-512).  The operations follow
- * black_one() in black.c one for one.  Not a public header; it defines
- * static functions in the file that includes it. */
+ * lane-mask type M and the operations on them (vadd, vmul, vfma, vfnma, vsel,
+ * vgt, vmask, mor, mandnot, vnotnormal, vexp8, vexpneg8_in, vlog8, vmills8,
+ * ...; comparisons give an M: all-ones lanes for AVX2, mask registers for
+ * AVX-512).  The operations follow black_one() in black.c one for one, except
+ * where a product and a sum are fused into one FMA (one rounding fewer: the
+ * density's correction factor, x, and the out-of-the-money difference).  Not
+ * a public header; it defines static functions in the file that includes it. */
 #ifndef QPM_PRICING_BLACK_LANES_H
 #define QPM_PRICING_BLACK_LANES_H
 
 #include "mills.h"
 
+/* The scalar kernel's npdf_dd with its correction factor 1 - e/2,
+ * e = (ah^2 - p) + 2 ah al, fused into two FMAs: 1 - (ah^2 - p)/2 - ah al. */
 static inline V vnpdf_dd(V ah, V al)
 {
     V p = vmul(ah, ah);
-    V e = vadd(vfms(ah, ah, p), vmul(vmul(vset(2.0), ah), al));
+    V corr = vfnma(ah, al, vfnma(vset(0.5), vfms(ah, ah, p), vset(1.0)));
     V ex = vexp8_neg(vmul(vset(-0.5), p)); /* argument <= 0 */
-    return vmul(vmul(vset(QPM__RSQRT2PI), ex), vsub(vset(1.0), vmul(vset(0.5), e)));
+    return vmul(vmul(vset(QPM__RSQRT2PI), ex), corr);
 }
 
 /* Output groups a block computes only when asked for. */
@@ -23,7 +27,7 @@ static inline V vnpdf_dd(V ah, V al)
 
 /* LANES options.  Returns -1 when the results went straight to the outputs,
  * else the mask of lanes the scalar path must redo (results are in tmp).  The
- * operations mirror black_one() in black.c one for one. */
+ * operations mirror black_one() in black.c (see the note at the top). */
 static inline __attribute__((always_inline)) int
 block8(int model, int inverse, unsigned need, V u, V K, V T, V r, V q, V sig, V phi, int uniform,
        V D, V Dq, V DqD, double *const *out, size_t i, int full, double tmp[QPM__NOUT][LANES])
@@ -43,11 +47,11 @@ block8(int model, int inverse, unsigned need, V u, V K, V T, V r, V q, V sig, V 
         DqD = model == QPM__BSM ? vdiv(Dq, D) : D;
     }
     if (model == QPM__BSM) {
-        x = vadd(vadd(lq, vmul(rem, rS)), vmul(vsub(r, q), T));
+        x = vfma(vsub(r, q), T, vfma(rem, rS, lq));
         F = vmul(S, DqD);
     } else {
         q = r;
-        x = vadd(lq, vmul(rem, rS));
+        x = vfma(rem, rS, lq);
         F = S;
     }
     V sqrtT = vsqrt8(T), s = vmul(sig, sqrtT);
@@ -82,7 +86,7 @@ block8(int model, int inverse, unsigned need, V u, V K, V T, V r, V q, V sig, V 
     V P1 = vsel(a1pos, p1, vsub(one, p1));
     V A1 = vsel(a1pos, vsub(one, p1), p1);
     V first = vmul(small, P1);
-    V otm = vsub(first, vmul(big, p2));
+    V otm = vfnma(big, p2, first);
     M hard = mandnot(special, vngt(vmul(otm, vset(QPM__LMAX)), first));
     int hmask = vmask(hard);
     if (hmask != 0) {

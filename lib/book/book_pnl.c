@@ -33,6 +33,10 @@ static inline double move_v(const scen_set *sc, size_t s, size_t u)
     return sc->gu == QPM_BOOK_ALL || sc->gu == u ? sc->v[s % sc->ldv] : 0.0;
 }
 
+/* Up to this many underlyings, a scenario's move factors are computed once
+ * per underlying (on the stack) rather than once per option. */
+#define FACTORS_MAX 32
+
 struct pnl_ctx {
     const qpm_book *b;
     const scen_set *sc;
@@ -57,10 +61,23 @@ static void pnl_range(const qpm_book *b, const scen_set *sc, size_t s0, size_t s
         if (no > 0) {
             for (size_t k = 0; k < ns; k++) {
                 double *F = w->F + k * no, *sig = w->sig + k * no;
-                for (size_t j = 0; j < no; j++) {
-                    size_t u = o->u[j];
-                    F[j] = o->F[j] * (1.0 + move_x(sc, s + k, u));
-                    sig[j] = o->sig[j] * (1.0 + move_v(sc, s + k, u));
+                if (nu <= FACTORS_MAX) {
+                    /* the factors of this scenario once per underlying */
+                    double fx[FACTORS_MAX], fv[FACTORS_MAX];
+                    for (size_t u = 0; u < nu; u++) {
+                        fx[u] = 1.0 + move_x(sc, s + k, u);
+                        fv[u] = 1.0 + move_v(sc, s + k, u);
+                    }
+                    for (size_t j = 0; j < no; j++) {
+                        F[j] = o->F[j] * fx[o->u[j]];
+                        sig[j] = o->sig[j] * fv[o->u[j]];
+                    }
+                } else {
+                    for (size_t j = 0; j < no; j++) {
+                        size_t u = o->u[j];
+                        F[j] = o->F[j] * (1.0 + move_x(sc, s + k, u));
+                        sig[j] = o->sig[j] * (1.0 + move_v(sc, s + k, u));
+                    }
                 }
             }
             qpm_status st = qpm_pricer_price(w->pricer, ns * no, w->F, g->K, g->T, g->r, NULL,

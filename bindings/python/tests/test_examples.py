@@ -62,3 +62,16 @@ def test_efficient_frontier_example(tmp_path):
         assert png.stat().st_size > 1000
     out = _run(EX / "efficient_frontier.py", "--long-short", "--points", "5")
     assert "gross <= 1.5" in out
+
+
+def test_book_risk_matrix_example(tmp_path):
+    png = tmp_path / "grid.png"
+    out = _run(EX / "book_risk_matrix.py", *(["--plot", png] if HAVE_MPL else []))
+    assert "Greeks by underlying" in out and "Risk matrix of the options by expiry" in out
+    assert "worst loss" in out
+    if HAVE_MPL:
+        assert png.stat().st_size > 1000
+    # the reference book: BTC worst loss 803534.41 USD (book_worst_public.csv)
+    out = _run(EX / "book_risk_matrix.py", "--market", REFDATA / "book_market_public.csv",
+               "--positions", REFDATA / "book_positions_public.csv", "--underlying", "BTC")
+    assert "worst loss 803534 USD at spot +16%, vol -30%" in out

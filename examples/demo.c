@@ -39,94 +39,110 @@ static double smile(int u, double k)
     return atm - 0.06 * k + 0.35 * k * k;
 }
 
-/* ---- the book ------------------------------------------------------------ */
-typedef enum { OPT_INVERSE, OPT_LINEAR, FUT_INVERSE, PERP_LINEAR } kind;
-typedef struct {
-    const char *label;
-    int und;
-    kind kind;
-    double T, strike, qty, mult; /* options: mult in coin; inverse futures: USD */
-    int32_t type;
-    double entry; /* futures and perps */
-} position;
+/* ---- 2. the book ---------------------------------------------------------- */
+enum { NPOS = 8 };
+static const char *const label[NPOS] = {
+    "BTC 30d 100k C inv", "BTC 30d  90k P inv", "BTC 90d 120k C inv", "BTC 90d fut inv",
+    "BTC perp inv",       "ETH 30d 4000 C lin", "ETH 30d 3200 P lin", "ETH perp lin"};
+/* expiry ids are days to expiry */
+static const int32_t instr[NPOS] = {QPM_INSTR_INVERSE_OPTION, QPM_INSTR_INVERSE_OPTION,
+                                    QPM_INSTR_INVERSE_OPTION, QPM_INSTR_INVERSE_FUTURE,
+                                    QPM_INSTR_INVERSE_PERP,   QPM_INSTR_LINEAR_OPTION,
+                                    QPM_INSTR_LINEAR_OPTION,  QPM_INSTR_LINEAR_PERP};
+static const size_t und[NPOS] = {BTC, BTC, BTC, BTC, BTC, ETH, ETH, ETH};
+static const int32_t expiry[NPOS] = {30, 30, 90, 90, 0, 30, 30, 0};
+static const int32_t otype[NPOS] = {QPM_CALL, QPM_PUT, QPM_CALL, 0, 0, QPM_CALL, QPM_PUT, 0};
+static const double strike[NPOS] = {100000, 90000, 120000, NAN, NAN, 4000, 3200, NAN};
+static const double qty[NPOS] = {-25, 40, -15, 230000, -50000, 300, -200, -150};
+/* options: coins per contract; inverse futures and perps: USD per contract */
+static const double mult[NPOS] = {1, 1, 1, 10, 10, 1, 1, 1};
+static const double entry[NPOS] = {NAN, NAN, NAN, 97500, 96000, NAN, NAN, 3550};
 
-static const position book[] = {
-    {"BTC 30d 100k C inv", BTC, OPT_INVERSE, 30 * DAY, 100000, -25, 1, QPM_CALL, 0},
-    {"BTC 30d  90k P inv", BTC, OPT_INVERSE, 30 * DAY, 90000, 40, 1, QPM_PUT, 0},
-    {"BTC 90d 120k C inv", BTC, OPT_INVERSE, 90 * DAY, 120000, -15, 1, QPM_CALL, 0},
-    {"BTC 90d fut inv", BTC, FUT_INVERSE, 90 * DAY, 0, 230000, 10, 0, 97500},
-    {"ETH 30d 4000 C lin", ETH, OPT_LINEAR, 30 * DAY, 4000, 300, 1, QPM_CALL, 0},
-    {"ETH 30d 3200 P lin", ETH, OPT_LINEAR, 30 * DAY, 3200, -200, 1, QPM_PUT, 0},
-    {"ETH perp lin", ETH, PERP_LINEAR, 0, 0, -150, 1, 0, 3550},
-};
-enum { NPOS = sizeof book / sizeof book[0] };
-
-static int is_option(const position *p) { return p->kind == OPT_INVERSE || p->kind == OPT_LINEAR; }
-
-static double pos_vol(const position *p)
+static qpm_book *make_book(void)
 {
-    return smile(p->und, log(p->strike / forward(p->und, p->T)));
-}
-
-/* ---- book valuation (USD) ------------------------------------------------ */
-/* USD value of the non-option positions for spot multipliers m[u]. */
-static double linear_value(const double m[NU])
-{
-    double v = 0.0;
-    for (int i = 0; i < NPOS; i++) {
-        const position *p = &book[i];
-        double S = spot[p->und] * m[p->und];
-        if (p->kind == FUT_INVERSE) {
-            double F = forward(p->und, p->T) * m[p->und];
-            v += p->qty * p->mult * (1.0 / p->entry - 1.0 / F) * S;
-        } else if (p->kind == PERP_LINEAR) {
-            v += p->qty * p->mult * (spot[p->und] * m[p->und] - p->entry);
-        }
-    }
-    return v;
-}
-
-static void greeks(qpm_pricer *b76)
-{
-    printf("\n2. Book Greeks (USD numeraire; coin values converted at spot)\n\n");
-    printf("  position             value(USD)   delta(coin)   gamma(coin/USD)   vega(USD/1%%)"
-           "  theta(USD/day)\n");
-    double tot[NU][5] = {{0}};
-    for (int i = 0; i < NPOS; i++) {
-        const position *p = &book[i];
-        double S = spot[p->und], F = forward(p->und, p->T), c = F / S;
-        double v = 0, d = 0, g = 0, ve = 0, th = 0;
-        if (is_option(p)) {
-            double sig = pos_vol(p), B, dB, gB, vB, tB;
-            qpm_pricer_out o = {.size = sizeof o, .price = &B, .delta = &dB, .gamma = &gB,
-                                .vega = &vB, .theta = &tB};
-            CHECK(qpm_pricer_price(b76, 1, &F, &p->strike, &p->T, NULL, NULL, &sig, &p->type, &o));
-            double qm = p->qty * p->mult;
-            if (p->kind == OPT_LINEAR) { /* V = Q m B(F), F = c S */
-                v = qm * B, d = qm * dB * c, g = qm * gB * c * c, ve = qm * vB, th = qm * tB;
-            } else { /* V = Q m (B / F) S = Q m B / c */
-                v = qm * B / c, d = qm * dB, g = qm * gB * c, ve = qm * vB / c, th = qm * tB / c;
-            }
-        } else if (p->kind == FUT_INVERSE) { /* V = Q m (1/e - 1/F) S, linear in S */
-            v = p->qty * p->mult * (1.0 / p->entry - 1.0 / F) * S;
-            d = p->qty * p->mult / p->entry;
-        } else { /* linear perp: V = Q m (P - e), P moves with S */
-            v = p->qty * p->mult * (S - p->entry);
-            d = p->qty * p->mult;
-        }
-        printf("  %-18s %12.2f  %+12.4f  %+16.4e  %+12.2f  %+14.2f\n", p->label, v, d, g,
-               ve / 100, th / 365);
-        double *t = tot[p->und];
-        t[0] += v, t[1] += d, t[2] += g, t[3] += ve, t[4] += th;
-    }
+    qpm_book *b;
+    CHECK(qpm_book_create(&b, NULL));
+    CHECK(qpm_book_add_underlying(b, "BTC", spot[BTC], 0.0, NULL));
+    CHECK(qpm_book_add_underlying(b, "ETH", spot[ETH], 0.0, NULL));
     for (int u = 0; u < NU; u++)
-        printf("  %-18s %12.2f  %+12.4f  %+16.4e  %+12.2f  %+14.2f   (delta %.0f USD)\n",
-               u == BTC ? "total BTC" : "total ETH", tot[u][0], tot[u][1], tot[u][2],
-               tot[u][3] / 100, tot[u][4] / 365, tot[u][1] * spot[u]);
+        CHECK(qpm_book_set_perp(b, (size_t)u, spot[u] * 1.0002));
+    double sigma[NPOS];
+    for (int i = 0; i < NPOS; i++) {
+        double T = expiry[i] * DAY;
+        if (expiry[i] > 0)
+            CHECK(qpm_book_set_forward(b, und[i], expiry[i], forward((int)und[i], T), T));
+        sigma[i] = isnan(strike[i]) ? (double)NAN
+                                    : smile((int)und[i], log(strike[i] / forward((int)und[i], T)));
+    }
+    CHECK(qpm_book_add_positions(b, NPOS, instr, und, expiry, otype, strike, qty, mult, entry,
+                                 sigma));
+    return b;
+}
+
+static void book_report(qpm_book *b)
+{
+    double v[NPOS], d[NPOS], g[NPOS], ve[NPOS], th[NPOS], dx[NPOS];
+    qpm_book_out o = {.size = sizeof o, .value_usd = v, .delta_coin = d, .gamma = g, .vega = ve,
+                      .theta = th, .delta_exchange = dx};
+    CHECK(qpm_book_position_greeks(b, &o));
+    printf("\n2. Book Greeks (USD numeraire; coin values converted at spot)\n\n");
+    printf("  position             value(USD)   delta(coin)  exch.delta  gamma(coin/USD)"
+           "  vega(USD/1%%)  theta(USD/day)\n");
+    for (int i = 0; i < NPOS; i++)
+        printf("  %-18s %12.2f  %+12.4f  %+10.4f  %+15.4e  %+12.2f  %+14.2f\n", label[i], v[i],
+               d[i], dx[i], g[i], ve[i] / 100, th[i] / 365);
+    double tv[NU], td[NU], tdu[NU], tg[NU], tve[NU], tth[NU], tdx[NU];
+    qpm_book_out t = {.size = sizeof t, .value_usd = tv, .delta_coin = td, .delta_usd = tdu,
+                      .gamma = tg, .vega = tve, .theta = tth, .delta_exchange = tdx};
+    CHECK(qpm_book_underlying_greeks(b, &t));
+    for (int u = 0; u < NU; u++)
+        printf("  %-18s %12.2f  %+12.4f  %+10.4f  %+15.4e  %+12.2f  %+14.2f   (delta %.0f USD)\n",
+               u == BTC ? "total BTC" : "total ETH", tv[u], td[u], tdx[u], tg[u], tve[u] / 100,
+               tth[u] / 365, tdu[u]);
+
+    /* option risk by underlying and expiry */
+    size_t ne;
+    CHECK(qpm_book_n_expiries(b, &ne));
+    double ed[8], eg[8], eve[8], eth[8];
+    qpm_book_out e = {.size = sizeof e, .delta_coin = ed, .gamma = eg, .vega = eve, .theta = eth};
+    if (ne > 8)
+        ne = 8;
+    CHECK(qpm_book_expiry_greeks(b, &e));
+    printf("\n  options by expiry     delta(coin)  gamma(coin/USD)  vega(USD/1%%)  theta(USD/day)\n");
+    for (size_t k = 0; k < ne; k++) {
+        size_t u;
+        int32_t id;
+        const char *name;
+        CHECK(qpm_book_expiry(b, k, &u, &id, NULL, NULL));
+        CHECK(qpm_book_underlying_name(b, u, &name));
+        printf("  %-4s %3dd            %+12.4f  %+15.4e  %+12.2f  %+14.2f\n", name, id, ed[k], eg[k],
+               eve[k] / 100, eth[k] / 365);
+    }
+
+    /* portfolio-margin style grid: both underlyings move together */
+    enum { NS = 9, NV = 3 };
+    double xs[NS], vs[NV] = {-0.3, 0.0, 0.3}, pnl[NS * NV], worst;
+    size_t wi;
+    for (int i = 0; i < NS; i++)
+        xs[i] = (i - 4) * 0.04;
+    CHECK(qpm_book_scenario_grid(b, QPM_BOOK_ALL, NS, xs, NV, vs, pnl, &worst, &wi));
+    printf("\n  P&L (USD) by spot move (rows) and relative vol shift (columns), both "
+           "underlyings:\n  %8s", "");
+    for (int j = 0; j < NV; j++)
+        printf("  %+12.0f%%", 100 * vs[j]);
+    printf("\n");
+    for (int i = 0; i < NS; i++) {
+        printf("  %+7.0f%%", 100 * xs[i]);
+        for (int j = 0; j < NV; j++)
+            printf("  %13.0f", pnl[i * NV + j]);
+        printf("\n");
+    }
+    printf("  worst loss %.0f USD at spot %+.0f%%, vol %+.0f%%\n", worst, 100 * xs[wi / NV],
+           100 * vs[wi % NV]);
 }
 
 /* ---- 3. covariance from a year of daily returns -------------------------- */
-static void covariance(qpm_rng *rng, double chol[NU][NU], double daily_vol[NU])
+static void covariance(qpm_rng *rng, double cov[NU * NU])
 {
     enum { T = 365 };
     const double nu = 4.0, true_vol[NU] = {0.55, 0.72}, rho = 0.8;
@@ -142,10 +158,9 @@ static void covariance(qpm_rng *rng, double chol[NU][NU], double daily_vol[NU])
     CHECK(qpm_cov_create(&c, NULL, NU));
     CHECK(qpm_cov_set(c, QPM_COV_METHOD, QPM_COV_LEDOIT_WOLF));
     CHECK(qpm_cov_fit(c, T, ret, NU));
-    double cov[NU * NU], corr[NU * NU], vol[NU], shrink;
+    double corr[NU * NU], vol[NU], shrink;
     CHECK(qpm_cov_covariance(c, cov, NU));
     CHECK(qpm_cov_correlation(c, corr, NU));
-    CHECK(qpm_cov_volatility(c, daily_vol));
     CHECK(qpm_cov_shrinkage(c, &shrink));
     CHECK(qpm_cov_set(c, QPM_COV_ANNUALISE, 1));
     CHECK(qpm_cov_volatility(c, vol));
@@ -153,98 +168,64 @@ static void covariance(qpm_rng *rng, double chol[NU][NU], double daily_vol[NU])
     printf("\n3. Covariance of %d daily BTC/ETH returns (Student-t, nu = 4), Ledoit-Wolf\n\n", T);
     printf("  annualised vol: BTC %.1f%%  ETH %.1f%%   correlation %.3f   shrinkage %.4f\n",
            100 * vol[BTC], 100 * vol[ETH], corr[1], shrink);
-    /* 2x2 Cholesky factor of the daily covariance, for the scenarios. */
-    chol[0][0] = sqrt(cov[0]);
-    chol[1][0] = cov[2] / chol[0][0];
-    chol[1][1] = sqrt(cov[3] - chol[1][0] * chol[1][0]);
-    chol[0][1] = 0.0;
 }
 
 /* ---- 4. Monte Carlo VaR / ES with full revaluation ------------------------ */
-static int cmp(const void *a, const void *b)
+static int show_progress(void *user, double done)
 {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
+    int *last = user, pct = (int)(done * 100.0);
+    if (pct / 10 != *last / 10) {
+        fprintf(stderr, "\r  simulating... %3d%%", pct);
+        if (pct >= 100)
+            fprintf(stderr, "\n");
+        *last = pct;
+    }
+    return 0;
 }
 
-static void var_es(qpm_rng *rng, qpm_pricer *b76, double chol[NU][NU], size_t nscen)
+static void var_es(qpm_book *b, const double cov[NU * NU], size_t nscen)
 {
-    const double nu = 4.0, scale = sqrt((nu - 2.0) / nu);
-    size_t nopt = 0;
-    for (int i = 0; i < NPOS; i++)
-        nopt += is_option(&book[i]) != 0;
-    size_t n = nopt * (nscen + 1);
-    double *F = malloc(n * sizeof *F), *K = malloc(n * sizeof *K), *T = malloc(n * sizeof *T),
-           *sig = malloc(n * sizeof *sig), *B = malloc(n * sizeof *B);
-    int32_t *type = malloc(n * sizeof *type);
-    double *z = malloc(2 * nscen * sizeof *z), *w = malloc(nscen * sizeof *w);
-    double *mult = malloc(NU * (nscen + 1) * sizeof *mult), *loss = malloc(nscen * sizeof *loss);
-    if (!F || !K || !T || !sig || !B || !type || !z || !w || !mult || !loss) {
+    qpm_risk *r;
+    CHECK(qpm_risk_create(&r, NULL));
+    CHECK(qpm_risk_set(r, QPM_RISK_SCENARIOS, (double)nscen));
+    CHECK(qpm_risk_set(r, QPM_RISK_SEED, 20261126));
+    CHECK(qpm_risk_set(r, QPM_RISK_T_DOF, 4.0));       /* Student-t copula, nu = 4 */
+    CHECK(qpm_risk_set(r, QPM_RISK_VOL_OF_VOL, 0.05)); /* vols move too, 5 % a day */
+    CHECK(qpm_risk_set_covariance(r, NU, cov, NU));
+    int last = -10;
+    CHECK(qpm_risk_set_progress(r, show_progress, &last));
+    double *pnl = malloc(nscen * sizeof *pnl);
+    if (pnl == NULL) {
         fprintf(stderr, "out of memory\n");
         exit(1);
     }
-    /* Student-t copula: correlated normals over a common chi-square mixing
-     * variable, scaled to the fitted daily covariance. */
-    CHECK(qpm_rng_normal(rng, 2 * nscen, z));
-    CHECK(qpm_rng_gamma(rng, nscen, nu / 2.0, w));
-    mult[0] = mult[1] = 1.0; /* scenario 0: today, one day later */
-    for (size_t s = 0; s < nscen; s++) {
-        double k = scale / sqrt(2.0 * w[s] / nu);
-        double a = z[2 * s], b = z[2 * s + 1];
-        double x0 = k * chol[0][0] * a, x1 = k * (chol[1][0] * a + chol[1][1] * b);
-        mult[NU * (s + 1) + BTC] = exp(x0);
-        mult[NU * (s + 1) + ETH] = exp(x1);
-    }
-    /* One batch: every option in every scenario, one day closer to expiry. */
-    size_t j = 0;
-    for (size_t s = 0; s <= nscen; s++)
-        for (int i = 0; i < NPOS; i++) {
-            const position *p = &book[i];
-            if (!is_option(p))
-                continue;
-            F[j] = forward(p->und, p->T) * mult[NU * s + p->und];
-            K[j] = p->strike;
-            T[j] = p->T - DAY;
-            sig[j] = pos_vol(p);
-            type[j] = p->type;
-            j++;
-        }
-    qpm_pricer_out o = {.size = sizeof o, .price = B};
-    CHECK(qpm_pricer_price(b76, n, F, K, T, NULL, NULL, sig, type, &o));
-    double v0 = 0.0;
-    for (size_t s = 0; s <= nscen; s++) {
-        const double *m = &mult[NU * s];
-        double v = linear_value(m);
-        size_t o_ = nopt * s;
-        for (int i = 0; i < NPOS; i++) {
-            const position *p = &book[i];
-            if (!is_option(p))
-                continue;
-            double qm = p->qty * p->mult, Bv = B[o_++];
-            double S = spot[p->und] * m[p->und], Fs = forward(p->und, p->T) * m[p->und];
-            v += p->kind == OPT_LINEAR ? qm * Bv : qm * Bv / Fs * S;
-        }
-        if (s == 0)
-            v0 = v;
-        else
-            loss[s - 1] = v0 - v;
-    }
-    qsort(loss, nscen, sizeof *loss, cmp);
-    printf("\n4. One-day VaR and ES: %zu Student-t copula scenarios, full revaluation of"
-           " %zu option prices\n\n",
-           nscen, n);
-    for (int a = 0; a < 2; a++) {
-        double alpha = a ? 0.99 : 0.95;
-        size_t k = (size_t)ceil(alpha * (double)nscen - 1e-9); /* 1-based index of VaR */
-        double var = loss[k - 1], tail = 0.0;
-        for (size_t i = k; i < nscen; i++)
-            tail += loss[i];
-        double es = (tail + ((double)k - alpha * (double)nscen) * var) /
-                    ((double)nscen * (1.0 - alpha)); /* Acerbi-Tasche */
-        printf("  %.0f%%: VaR %12.2f USD   ES %12.2f USD\n", 100 * alpha, var, es);
-    }
-    free(F), free(K), free(T), free(sig), free(B), free(type), free(z), free(w), free(mult),
-        free(loss);
+    fflush(stdout); /* the progress goes to stderr */
+    CHECK(qpm_risk_simulate(r, b, pnl, NULL, NULL, NULL, NULL));
+    for (size_t s = 0; s < nscen; s++)
+        pnl[s] = -pnl[s]; /* losses */
+    const double alpha[2] = {0.95, 0.99};
+    double var[2], es[2], var_se[2], es_se[2];
+    CHECK(qpm_risk_var_es(NULL, nscen, pnl, 2, alpha, var, es, var_se, es_se));
+    printf("\n4. One-day VaR and ES: %zu Student-t copula scenarios (nu = 4) with a common vol "
+           "shock,\n   full revaluation of every position\n\n",
+           nscen);
+    for (int a = 0; a < 2; a++)
+        printf("  %.0f%%: VaR %12.2f USD (+/- %.0f)   ES %12.2f USD (+/- %.0f)\n", 100 * alpha[a],
+               var[a], var_se[a], es[a], es_se[a]);
+
+    /* the same from the Greeks alone, for comparison */
+    double tdu[NU], tg[NU], gusd[NU];
+    qpm_book_out t = {.size = sizeof t, .delta_usd = tdu, .gamma = tg};
+    CHECK(qpm_book_underlying_greeks(b, &t));
+    for (int u = 0; u < NU; u++)
+        gusd[u] = tg[u] * spot[u] * spot[u];
+    double dn, dg;
+    CHECK(qpm_risk_delta_gamma(NULL, NU, tdu, gusd, cov, NU, 1.0, 0.99, &dn, &dg, NULL));
+    printf("  99%% from the Greeks: delta-normal VaR %.2f USD, delta-gamma (Cornish-Fisher) "
+           "%.2f USD\n",
+           dn, dg);
+    free(pnl);
+    qpm_risk_free(r);
 }
 
 int main(int argc, char **argv)
@@ -256,20 +237,19 @@ int main(int argc, char **argv)
     printf("libqpm %s  (CPU: %s%s%s)\n", qpm_version_string(), (f & QPM_CPU_AVX2) ? "AVX2 " : "",
            (f & QPM_CPU_FMA) ? "FMA " : "", (f & QPM_CPU_AVX512F) ? "AVX-512F" : "");
 
-    qpm_pricer *b76;
-    CHECK(qpm_pricer_create(&b76, NULL, QPM_MODEL_BLACK76, QPM_SETTLE_LINEAR));
     qpm_rng *rng;
     CHECK(qpm_rng_create_seed(&rng, NULL, QPM_RNG_PCG64DXSM, 20261126));
 
     printf("\n1. ");
     if (chain_table_print(forward(BTC, 28 * DAY), 28.0) != 0)
         return 1;
-    greeks(b76);
-    double chol[NU][NU], dvol[NU];
-    covariance(rng, chol, dvol);
-    var_es(rng, b76, chol, nscen);
+    qpm_book *book = make_book();
+    book_report(book);
+    double cov[NU * NU];
+    covariance(rng, cov);
+    var_es(book, cov, nscen);
 
+    qpm_book_free(book);
     qpm_rng_free(rng);
-    qpm_pricer_free(b76);
     return 0;
 }

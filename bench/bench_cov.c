@@ -5,9 +5,9 @@
  * on the same data (written to a temporary file), times numpy.cov,
  * LedoitWolf, OAS and a vectorised numpy EWMA.  Both sides use the same
  * number of BLAS threads (--threads, default 1).  Each result is also
- * compared entry by entry with its reference.  Times are the minimum over
- * the repetitions on both sides: on a shared machine the minimum is the
- * least disturbed estimate of the uncontended time.
+ * compared entry by entry with its reference.  Times are process CPU time,
+ * the minimum over the repetitions on both sides: on a shared machine the
+ * minimum is the least disturbed estimate of the uncontended time.
  *
  * usage: bench_cov [--threads K] [--n N1,N2,...] [--t T] [--ref bench_cov_ref.py] */
 #include <dlfcn.h>
@@ -36,15 +36,17 @@ struct job {
     size_t pushes, next;
 };
 
-/* Minimum seconds per call of fn over reps timed runs after one warm-up. */
+/* Minimum process-CPU seconds per call of fn over reps timed runs after one
+ * warm-up (CPU time: on a shared machine, time spent waiting for a core
+ * does not count; with one BLAS thread it is the call's own work). */
 static double best_time(void (*fn)(void *), void *ctx, int reps)
 {
     fn(ctx);
     double best = (double)INFINITY;
     for (int i = 0; i < reps; i++) {
-        double t0 = bench_now();
+        double t0 = bench_cpu_now();
         fn(ctx);
-        double dt = bench_now() - t0;
+        double dt = bench_cpu_now() - t0;
         best = dt < best ? dt : best;
     }
     return best;

@@ -89,7 +89,7 @@ static void p_kernel(void)
 #ifdef QPM__COV_HAVE_SYRK_AVX512
     for (size_t r = 0; r < T; r += QPM__COV_BLOCK) {
         size_t nb = T - r < QPM__COV_BLOCK ? T - r : QPM__COV_BLOCK;
-        qpm__cov_syrk_avx512(N, nb, blk, mom, N, r > 0);
+        qpm__cov_syrk_avx512(N, nb, blk, mom, N, r > 0 ? 1.0 : 0.0);
     }
 #endif
 }

@@ -5,7 +5,8 @@ and writes each result next to it for an accuracy comparison.
 usage: bench_cov_ref.py DATA T N REPS LAMBDA...
        bench_cov_ref.py --parts T N ROUNDS   (numpy.cov step by step)
 Prints one line per case: "<name> <minimum seconds> <shrinkage or nan>"
-(the minimum over REPS runs after a warm-up, as on the C side).
+(the minimum process CPU time over REPS runs after a warm-up, as on the C
+side).
 Run it with /usr/bin/python3 (numpy, scikit-learn) and the same
 OPENBLAS_NUM_THREADS as the C side.
 """
@@ -21,9 +22,9 @@ def best_time(fn, reps):
     out = fn()  # warm-up, and the result to compare
     best = float("inf")
     for _ in range(reps):
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         fn()
-        best = min(best, time.perf_counter() - t0)
+        best = min(best, time.process_time() - t0)
     return best, out
 
 

@@ -32,10 +32,11 @@ static int have_avx512(void)
 #endif
 }
 
-typedef void (*syrk_fn)(size_t n, size_t k, const double *p, double *c, size_t ldc, int acc);
+typedef void (*syrk_fn)(size_t n, size_t k, const double *p, double *c, size_t ldc, double beta);
 
 /* Packs k rows of x (ld) about their mean and checks the packing; runs fn
- * twice (store, then accumulate) and checks every lower entry against the
+ * three times (beta = 0: store; beta = 1: accumulate; beta = 0.5: scale and
+ * accumulate, so C = S, 2 S, 2 S) and checks every lower entry against the
  * long-double reference, and that the upper triangle outside the diagonal
  * tiles is untouched. */
 static void check_kernel(syrk_fn fn, const char *name, size_t n, size_t k, size_t ld)
@@ -80,14 +81,14 @@ static void check_kernel(syrk_fn fn, const char *name, size_t n, size_t k, size_
                 ref[i * n + j] += di * dj;
                 bnd[i * n + j] += fabsl(di * dj);
             }
-    for (int acc = 0; acc <= 1; acc++) {
+    for (int acc = 0; acc <= 2; acc++) {
         if (!acc)
             for (size_t q = 0; q < n * (n + 1); q++)
                 c[q] = (double)NAN;
-        fn(n, k, p, c, n + 1, acc);
+        fn(n, k, p, c, n + 1, acc == 0 ? 0.0 : acc == 1 ? 1.0 : 0.5);
         for (size_t i = 0; i < n; i++) {
             for (size_t j = 0; j <= i; j++) {
-                long double want = (acc + 1) * ref[i * n + j];
+                long double want = (acc ? 2 : 1) * ref[i * n + j];
                 long double tol = (acc + 1) * 2.0L * (long double)(k + 2) * DBL_EPSILON *
                                   bnd[i * n + j];
                 cr_assert(fabsl(c[i * (n + 1) + j] - want) <= tol,
@@ -103,7 +104,7 @@ static void check_kernel(syrk_fn fn, const char *name, size_t n, size_t k, size_
                 if (j >= n || j >= wend)
                     cr_assert(isnan(v), "%s: c[%zu][%zu] written", name, i, j);
                 else if (fn != qpm__cov_syrk_ref)
-                    cr_assert(fabsl(v - (acc + 1) * ref[j * n + i]) <=
+                    cr_assert(fabsl(v - (acc ? 2 : 1) * ref[j * n + i]) <=
                                   (acc + 1) * 2.0L * (long double)(k + 2) * DBL_EPSILON *
                                       bnd[j * n + i],
                               "%s: c[%zu][%zu] = %g", name, i, j, v);
@@ -220,7 +221,7 @@ Test(cov_syrk, dispatch)
     openblas_set_num_threads(1);
 }
 
-/* Sample, LW and OAS fits (DROP_ROWS with NaN rows, so chunks end on
+/* Sample, LW, OAS and EWMA fits (DROP_ROWS with NaN rows, so chunks end on
  * skipped rows; t spans several 256-row chunks; ld > n) agree between the
  * packed kernel and the BLAS path. */
 Test(cov_syrk, fits_match_blas_path)
@@ -228,7 +229,9 @@ Test(cov_syrk, fits_match_blas_path)
     if (!have_avx512())
         cr_skip_test("the CPU has no AVX-512F: every fit takes the BLAS path");
     const size_t sizes[][2] = {{3, 5}, {17, 100}, {65, 600}, {257, 300}};
-    const int methods[] = {QPM_COV_SAMPLE, QPM_COV_LEDOIT_WOLF, QPM_COV_OAS};
+    const int methods[] = {QPM_COV_SAMPLE, QPM_COV_LEDOIT_WOLF, QPM_COV_OAS, QPM_COV_EWMA,
+                           QPM_COV_EWMA};
+    const double lambdas[] = {0.94, 0.94, 0.94, 0.94, 0.999};
     for (size_t q = 0; q < sizeof sizes / sizeof sizes[0]; q++) {
         size_t n = sizes[q][0], t = sizes[q][1], ld = n + 5;
         double *x = malloc(t * ld * sizeof(double));
@@ -242,25 +245,28 @@ Test(cov_syrk, fits_match_blas_path)
         qpm_cov *c;
         cr_assert_eq(qpm_cov_create(&c, NULL, n), QPM_OK);
         cr_assert_eq(qpm_cov_set(c, QPM_COV_NAN_POLICY, QPM_COV_NAN_DROP_ROWS), QPM_OK);
-        for (size_t m = 0; m < 3; m++) {
+        for (size_t m = 0; m < 5; m++) {
+            if (methods[m] == QPM_COV_EWMA && t < 50)
+                continue; /* the EWMA seed needs 20 rows */
             cr_assert_eq(qpm_cov_set(c, QPM_COV_METHOD, methods[m]), QPM_OK);
+            cr_assert_eq(qpm_cov_set(c, QPM_COV_LAMBDA, lambdas[m]), QPM_OK);
             double s1 = 0.0, s2 = 0.0;
             openblas_set_num_threads(1);
             cr_assert_eq(qpm_cov_fit(c, t, x, ld), QPM_OK, "%s", qpm_last_error());
             cr_assert_eq(qpm_cov_covariance(c, o1, n), QPM_OK);
             cr_assert_eq(qpm_cov_mean(c, m1), QPM_OK);
-            if (methods[m] != QPM_COV_SAMPLE)
+            if (methods[m] == QPM_COV_LEDOIT_WOLF || methods[m] == QPM_COV_OAS)
                 cr_assert_eq(qpm_cov_shrinkage(c, &s1), QPM_OK);
             openblas_set_num_threads(2);
             cr_assert_eq(qpm_cov_fit(c, t, x, ld), QPM_OK, "%s", qpm_last_error());
             cr_assert_eq(qpm_cov_covariance(c, o2, n), QPM_OK);
             cr_assert_eq(qpm_cov_mean(c, m2), QPM_OK);
-            if (methods[m] != QPM_COV_SAMPLE)
+            if (methods[m] == QPM_COV_LEDOIT_WOLF || methods[m] == QPM_COV_OAS)
                 cr_assert_eq(qpm_cov_shrinkage(c, &s2), QPM_OK);
             openblas_set_num_threads(1);
             double e = cu_rel_err(o1, o2, n, NULL);
             cr_assert(e <= 1e-13, "n=%zu t=%zu method %d: %g", n, t, methods[m], e);
-            if (methods[m] != QPM_COV_SAMPLE)
+            if (methods[m] == QPM_COV_LEDOIT_WOLF || methods[m] == QPM_COV_OAS)
                 cr_assert(fabs(s1 - s2) <= 1e-12 * fabs(s2), "shrinkage %.17g vs %.17g", s1, s2);
             for (size_t j = 0; j < n; j++)
                 cr_assert(m1[j] == m2[j], "mean[%zu]", j);

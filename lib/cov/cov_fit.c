@@ -153,7 +153,7 @@ static void moments_pass_packed(qpm_cov *c, size_t t, const double *x, size_t ld
             nb++;
         }
         if (nb == QPM__COV_BLOCK || (row == NULL && nb > 0)) {
-            qpm__cov_syrk_avx512(n, nb, c->blk, c->mom, n, !first);
+            qpm__cov_syrk_avx512(n, nb, c->blk, c->mom, n, first ? 0.0 : 1.0);
             first = 0;
             nb = 0;
         }
@@ -309,7 +309,7 @@ static void ewma_fit(qpm_cov *c, size_t t, const double *x, size_t ld, size_t ke
     for (size_t k = 0; k < QPM__COV_BLOCK; k++)
         c->wtab[k] = sqrt(w1 * pow(l, (double)k));
 
-    int first = 1;
+    int first = 1, packed = qpm__cov_syrk_usable(); /* weighted rows on the packed kernel */
     size_t ord = 0, nb = 0; /* ordinal of the last row read (1-based) */
     r = 0;
     if (seeded) {
@@ -342,13 +342,26 @@ static void ewma_fit(qpm_cov *c, size_t t, const double *x, size_t ld, size_t ke
         if (len > QPM__COV_BLOCK)
             len = QPM__COV_BLOCK;
         size_t e = b0 + len - 1;
+        double beta = first ? 0.0 : pow(l, (double)len);
+#ifdef QPM__COV_HAVE_SYRK_AVX512
+        if (packed) {
+            for (size_t k = 0; k < len; k++) {
+                row = next_row(c, x, t, ld, &r);
+                ord++;
+                qpm__cov_syrk_pack_scaled_avx512(n, k, row, c->wtab[e - ord], c->blk);
+            }
+            qpm__cov_syrk_avx512(n, len, c->blk, c->ew, n, beta);
+            first = 0;
+            continue;
+        }
+#endif
         for (size_t k = 0; k < len; k++) {
             row = next_row(c, x, t, ld, &r);
             ord++;
             qpm__cov_k_scale(n, c->wtab[e - ord], row, c->blk + k * n);
         }
         cblas_dsyrk(CblasRowMajor, CblasLower, CblasTrans, (int)n, (int)len, 1.0, c->blk, (int)n,
-                    first ? 0.0 : pow(l, (double)len), c->ew, (int)n);
+                    beta, c->ew, (int)n);
         first = 0;
     }
 }

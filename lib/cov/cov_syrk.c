@@ -21,7 +21,7 @@ double qpm__cov_syrk_pack(size_t n, size_t t, const double *row, const double *m
     return a;
 }
 
-void qpm__cov_syrk_ref(size_t n, size_t k, const double *p, double *c, size_t ldc, int acc)
+void qpm__cov_syrk_ref(size_t n, size_t k, const double *p, double *c, size_t ldc, double beta)
 {
     for (size_t i = 0; i < n; i++) {
         const double *pi = p + (i / QPM__SYRK_W) * QPM__SYRK_PSTRIDE + i % QPM__SYRK_W;
@@ -30,7 +30,7 @@ void qpm__cov_syrk_ref(size_t n, size_t k, const double *p, double *c, size_t ld
             double s = 0.0;
             for (size_t t = 0; t < k; t++)
                 s += pi[t * QPM__SYRK_W] * pj[t * QPM__SYRK_W];
-            c[i * ldc + j] = acc ? c[i * ldc + j] + s : s;
+            c[i * ldc + j] = beta != 0.0 ? beta * c[i * ldc + j] + s : s;
         }
     }
 }

@@ -5,8 +5,8 @@
  * packed into column panels of QPM__SYRK_W assets: value j of row t lies at
  *   p[(j / W) * QPM__SYRK_PSTRIDE + t * W + j % W],
  * with the n..npad-1 padding columns of every packed row zero (npad = n
- * rounded up to a multiple of W).  The kernel then adds (or, with acc = 0,
- * stores) C = sum_t d_t d_t' into the n x n row-major c (ldc).  It writes
+ * rounded up to a multiple of W).  The kernel then sets the n x n row-major
+ * c (ldc) to beta c + sum_t d_t d_t' (beta = 0: c is not read).  It writes
  * every entry of the tiles that meet the lower triangle: besides the lower
  * triangle, some entries just above the diagonal receive their (symmetric)
  * values; the rest of the upper triangle is left alone. */
@@ -41,11 +41,14 @@ double qpm__cov_syrk_pack(size_t n, size_t t, const double *row, const double *m
                           double *colsum, double *d);
 
 /* Straightforward reference of the kernel (any CPU): same contract. */
-void qpm__cov_syrk_ref(size_t n, size_t k, const double *p, double *c, size_t ldc, int acc);
+void qpm__cov_syrk_ref(size_t n, size_t k, const double *p, double *c, size_t ldc, double beta);
 
 #if defined(__x86_64__) || defined(__i386__)
 /* AVX-512F kernel; call only when qpm__cpu_detect() reports AVX512F. */
-void qpm__cov_syrk_avx512(size_t n, size_t k, const double *p, double *c, size_t ldc, int acc);
+void qpm__cov_syrk_avx512(size_t n, size_t k, const double *p, double *c, size_t ldc,
+                          double beta);
+/* Packed row t of p = w row, padding zero (AVX-512F, same condition). */
+void qpm__cov_syrk_pack_scaled_avx512(size_t n, size_t t, const double *row, double w, double *p);
 /* Same as qpm__cov_syrk_pack, but adds |d|^2 d to v3 instead of returning
  * d (AVX-512F, same condition). */
 double qpm__cov_syrk_pack_avx512(size_t n, size_t t, const double *row, const double *mean,

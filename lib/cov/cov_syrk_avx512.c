@@ -9,6 +9,7 @@
  * is reused from L1/L2 by every tile below it.  Each sum runs over t in
  * order, one rounding per step, as a plain dot product does. */
 #include <immintrin.h>
+#include <math.h>
 #include <string.h>
 
 #include "cov_syrk.h"
@@ -60,9 +61,11 @@ static void tile_8x24(size_t k, const double *ap, const double *bp, double *out)
  * panel is read once per pass. */
 #define MC 48
 
-void qpm__cov_syrk_avx512(size_t n, size_t k, const double *p, double *c, size_t ldc, int acc)
+void qpm__cov_syrk_avx512(size_t n, size_t k, const double *p, double *c, size_t ldc,
+                          double beta)
 {
     double tile[8 * W] __attribute__((aligned(64)));
+    __m512d bv = _mm512_set1_pd(beta);
     for (size_t ib = 0; ib < n; ib += MC) {
         size_t iend = n - ib < MC ? n : ib + MC;
         for (size_t j0 = 0; j0 < iend; j0 += W) {
@@ -78,13 +81,13 @@ void qpm__cov_syrk_avx512(size_t n, size_t k, const double *p, double *c, size_t
                     if (nj == W) {
                         for (size_t v = 0; v < W; v += 8) {
                             __m512d x = _mm512_load_pd(tr + v);
-                            if (acc)
-                                x = _mm512_add_pd(_mm512_loadu_pd(cr + v), x);
+                            if (beta != 0.0) /* one rounding: beta c + x */
+                                x = _mm512_fmadd_pd(bv, _mm512_loadu_pd(cr + v), x);
                             _mm512_storeu_pd(cr + v, x);
                         }
                     } else {
                         for (size_t j = 0; j < nj; j++)
-                            cr[j] = acc ? cr[j] + tr[j] : tr[j];
+                            cr[j] = beta != 0.0 ? fma(beta, cr[j], tr[j]) : tr[j];
                     }
                 }
             }
@@ -99,6 +102,19 @@ static inline __mmask8 lanes(size_t j, size_t n)
         return 0;
     unsigned k = n - j >= 8 ? 8u : (unsigned)(n - j);
     return (__mmask8)((1u << k) - 1u);
+}
+
+/* Packed row t of p = w row (padding 0): the EWMA's weighted rows. */
+void qpm__cov_syrk_pack_scaled_avx512(size_t n, size_t t, const double *row, double w, double *p)
+{
+    size_t npad = qpm__cov_syrk_npad(n);
+    __m512d wv = _mm512_set1_pd(w);
+    double *prow = p + t * W;
+    for (size_t j = 0; j < npad; j += 8) {
+        __mmask8 m = lanes(j, n);
+        _mm512_store_pd(prow + (j / W) * QPM__SYRK_PSTRIDE + j % W,
+                        _mm512_mul_pd(wv, _mm512_maskz_loadu_pd(m, row + j)));
+    }
 }
 
 /* qpm__cov_syrk_pack fused into one sweep of 8-lane steps, plus V:

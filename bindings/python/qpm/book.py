@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ctypes
 import enum
+import numbers
 from typing import Any, Dict, Hashable, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 from . import _arrays, _lib
@@ -204,7 +205,7 @@ class Book(Handle):
         check(_lib.fn("qpm_book_set_perp")(self.handle, self.index(underlying), float(mark)))
 
     def _expiry_id(self, u: int, expiry: Hashable, create: bool) -> int:
-        if isinstance(expiry, (int,)) and not isinstance(expiry, bool):
+        if isinstance(expiry, numbers.Integral) and not isinstance(expiry, bool):
             return int(expiry)
         key = (u, expiry)
         if key not in self._expiry_ids:

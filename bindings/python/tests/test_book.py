@@ -183,7 +183,7 @@ def test_market_setters_errors_and_enums():
         with pytest.raises(ValueError, match="unknown expiry"):
             b.add_positions("linear_future", "BTC", 1.0, expiry="E9", entry_price=1.0)
         assert b.n_positions == 0
-        b.add_positions("linear_future", "BTC", [1.0, -1.0], expiry=[0, 0],
+        b.add_positions("linear_future", "BTC", [1.0, -1.0], expiry=np.array([0, 0]),
                         entry_price=[60000.0, 62000.0])
         assert b.n_positions == 2
         with pytest.raises(qpm.QpmInvalidError, match="scenario 0, underlying 0 .BTC.: spot "

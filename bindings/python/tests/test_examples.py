@@ -75,3 +75,12 @@ def test_book_risk_matrix_example(tmp_path):
     out = _run(EX / "book_risk_matrix.py", "--market", REFDATA / "book_market_public.csv",
                "--positions", REFDATA / "book_positions_public.csv", "--underlying", "BTC")
     assert "worst loss 803534 USD at spot +16%, vol -30%" in out
+
+
+def test_book_var_example(tmp_path):
+    png = tmp_path / "pnl.png"
+    out = _run(EX / "book_var.py", "--scenarios", "5000", "--threads", "2",
+               *(["--plot", png] if HAVE_MPL else []))
+    assert "5000 scenarios" in out and "99%" in out and "ES (USD)" in out
+    if HAVE_MPL:
+        assert png.stat().st_size > 1000

@@ -26,7 +26,7 @@ typedef struct qpm__qp {
     size_t *rp, *ci;
     /* iterates and results: x (nv), y (me), z and s (mi), act (mi) */
     double *x, *y, *z, *s;
-    unsigned char *act;
+    unsigned char *act, *act0;
     /* interior-point work */
     double *dx, *dy, *dz, *ds, *rd, *re, *ri, *rc, *t1, *t2, *t3, *H, *HE, *M;
     /* active-set work */

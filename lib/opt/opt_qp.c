@@ -29,8 +29,9 @@ void qpm__qp_release(qpm__qp *qp, const qpm_alloc *a)
         *z[i] = NULL;
     }
     qpm__free(a, qp->act);
+    qpm__free(a, qp->act0);
     qpm__free(a, qp->ipiv);
-    qp->act = NULL;
+    qp->act = qp->act0 = NULL;
     qp->ipiv = NULL;
     qp->cap_nv = qp->cap_me = qp->cap_mi = qp->cap_nnz = qp->cap_k = 0;
 }
@@ -89,6 +90,7 @@ qpm_status qpm__qp_reserve(qpm__qp *qp, const qpm_alloc *a, size_t nv, size_t me
     QPM__GET(qp->fvar, nv, size_t);
     QPM__GET(qp->arow, m1, size_t);
     QPM__GET(qp->act, m1, unsigned char);
+    QPM__GET(qp->act0, m1, unsigned char);
     QPM__GET(qp->ipiv, kcap, int);
 #undef QPM__GET
     if (!ok) {
@@ -410,6 +412,49 @@ static int as_solve(qpm__qp *qp)
             qp->arow[na++] = k;
         }
     }
+    /* A variable without curvature (beyond the first n) that no equality
+     * and no active row determines would leave K singular: an auxiliary
+     * t_i >= |w_i| whose limit is slack.  Its value is then immaterial, so
+     * the tightest of its rows is made active (multiplier 0 at the optimum). */
+    if (qp->nv > n) {
+        unsigned char *cov = (unsigned char *)qp->fpos; /* nv flags, rebuilt below */
+        memset(cov, 0, nv);
+        for (size_t r = 0; r < me; r++)
+            for (size_t j = n; j < nv; j++)
+                if (qp->E[r * nv + j] != 0.0)
+                    cov[j] = 1;
+        for (size_t k = 0; k < mi; k++)
+            if (qp->act[k])
+                for (size_t p = qp->rp[k]; p < qp->rp[k + 1]; p++)
+                    cov[qp->ci[p]] = 1;
+        for (size_t j = n; j < nv; j++) {
+            if (cov[j] || qp->fixed_by[j] != QPM__OPT_NONE)
+                continue;
+            /* the shortest rows first (|w_i| <= t_i before sum t <= L) */
+            size_t best = QPM__OPT_NONE, bn = (size_t)-1;
+            double bs = (double)INFINITY;
+            for (size_t k = 0; k < mi; k++) {
+                size_t len = qp->rp[k + 1] - qp->rp[k];
+                if (qp->act[k] || len < 2 || len > bn)
+                    continue;
+                for (size_t p = qp->rp[k]; p < qp->rp[k + 1]; p++)
+                    if (qp->ci[p] == j) {
+                        double sl = qp->h[k] - row_dot(qp, k, x);
+                        if (len < bn || sl < bs) {
+                            bn = len;
+                            bs = sl;
+                            best = k;
+                        }
+                    }
+            }
+            if (best == QPM__OPT_NONE)
+                continue;
+            qp->act[best] = 1;
+            qp->arow[na++] = best;
+            for (size_t p = qp->rp[best]; p < qp->rp[best + 1]; p++)
+                cov[qp->ci[p]] = 1;
+        }
+    }
     size_t nf = 0;
     for (size_t j = 0; j < nv; j++) {
         if (qp->fixed_by[j] == QPM__OPT_NONE) {
@@ -435,61 +480,93 @@ static int as_solve(qpm__qp *qp)
         rhs[nf + r] = qp->e[r] - cblas_ddot((int)nv, qp->E + r * nv, 1, xs, 1);
     for (size_t a = 0; a < na; a++)
         rhs[nf + me + a] = qp->h[qp->arow[a]] - row_dot(qp, qp->arow[a], xs);
-    /* K, column-major (symmetric, so either layout) */
-    double *K = qp->K;
-    memset(K, 0, nk * nk * sizeof *K);
-    if (qp->pscale != 0.0)
-        for (size_t p = 0; p < nf; p++) {
-            size_t i = qp->fvar[p];
-            if (i >= n)
-                continue;
+    /* K, column-major (symmetric, so either layout).  A first attempt
+     * factorises K itself; when the active constraints are linearly
+     * dependent (degenerate, e.g. a limit implied by the budget and other
+     * active rows), K is singular but the system is consistent: the second
+     * attempt factorises K with -delta I in the constraint block and lets
+     * iterative refinement against the true K drive the residual to zero,
+     * which picks one valid set of multipliers. */
+    double *sol = qp->ks, *res = qp->kt;
+    double rmax = vmax_abs(rhs, nk), kmax = 0.0;
+    int solved = 0;
+    for (int attempt = 0; attempt < 2 && !solved; attempt++) {
+        double *K = qp->K;
+        memset(K, 0, nk * nk * sizeof *K);
+        if (qp->pscale != 0.0)
+            for (size_t p = 0; p < nf; p++) {
+                size_t i = qp->fvar[p];
+                if (i >= n)
+                    continue;
+                for (size_t q = 0; q < nf; q++) {
+                    size_t j = qp->fvar[q];
+                    if (j < n)
+                        K[p * nk + q] = qp->pscale * qp->S[i * n + j];
+                }
+            }
+        for (size_t r = 0; r < me; r++)
             for (size_t q = 0; q < nf; q++) {
-                size_t j = qp->fvar[q];
-                if (j < n)
-                    K[p * nk + q] = qp->pscale * qp->S[i * n + j];
+                double v = qp->E[r * nv + qp->fvar[q]];
+                K[(nf + r) * nk + q] = v;
+                K[q * nk + nf + r] = v;
+            }
+        for (size_t a = 0; a < na; a++) {
+            size_t k = qp->arow[a];
+            for (size_t p = qp->rp[k]; p < qp->rp[k + 1]; p++) {
+                size_t f = qp->fpos[qp->ci[p]];
+                if (f == QPM__OPT_NONE)
+                    continue;
+                K[(nf + me + a) * nk + f] = qp->cv[p];
+                K[f * nk + nf + me + a] = qp->cv[p];
             }
         }
-    for (size_t r = 0; r < me; r++)
-        for (size_t q = 0; q < nf; q++) {
-            double v = qp->E[r * nv + qp->fvar[q]];
-            K[(nf + r) * nk + q] = v;
-            K[q * nk + nf + r] = v;
+        if (attempt == 0) {
+            for (size_t i = 0; i < nk * nk; i++)
+                kmax = fmax(kmax, fabs(K[i]));
+        } else {
+            for (size_t i = nf; i < nk; i++)
+                K[i * nk + i] = -1e-10 * kmax;
         }
-    for (size_t a = 0; a < na; a++) {
-        size_t k = qp->arow[a];
-        for (size_t p = qp->rp[k]; p < qp->rp[k + 1]; p++) {
-            size_t f = qp->fpos[qp->ci[p]];
-            if (f == QPM__OPT_NONE)
-                continue;
-            K[(nf + me + a) * nk + f] = qp->cv[p];
-            K[f * nk + nf + me + a] = qp->cv[p];
-        }
-    }
-    if (LAPACKE_dgetrf_work(LAPACK_COL_MAJOR, (lapack_int)nk, (lapack_int)nk, K, (lapack_int)nk,
-                            qp->ipiv) != 0)
-        return 1;
-    double *sol = qp->ks, *res = qp->kt;
-    memcpy(sol, rhs, nk * sizeof *sol);
-    LAPACKE_dgetrs_work(LAPACK_COL_MAJOR, 'N', (lapack_int)nk, 1, K, (lapack_int)nk, qp->ipiv,
-                        sol, (lapack_int)nk);
-    double smax = vmax_abs(sol, nk);
-    if (!isfinite(smax))
-        return 1;
-    /* iterative refinement: the residual uses the problem data itself */
-    for (int pass = 0; pass < 3; pass++) {
-        kmul(qp, &km, sol, res);
-        for (size_t i = 0; i < nk; i++)
-            res[i] = rhs[i] - res[i];
+        if (LAPACKE_dgetrf_work(LAPACK_COL_MAJOR, (lapack_int)nk, (lapack_int)nk, K,
+                                (lapack_int)nk, qp->ipiv) != 0)
+            continue;
+        memcpy(sol, rhs, nk * sizeof *sol);
         LAPACKE_dgetrs_work(LAPACK_COL_MAJOR, 'N', (lapack_int)nk, 1, K, (lapack_int)nk,
-                            qp->ipiv, res, (lapack_int)nk);
-        double cmax = vmax_abs(res, nk);
-        for (size_t i = 0; i < nk; i++)
-            sol[i] += res[i];
-        if (!(cmax <= 1e-3 * (smax + DBL_MIN)))
-            return 1; /* too ill-conditioned to trust */
-        if (cmax <= 1e-17 * smax)
-            break;
+                            qp->ipiv, sol, (lapack_int)nk);
+        if (!isfinite(vmax_abs(sol, nk)))
+            continue;
+        /* iterative refinement: the residual uses the problem data itself */
+        int passes = attempt == 0 ? 3 : 60;
+        double last = (double)INFINITY;
+        for (int pass = 0; pass < passes; pass++) {
+            kmul(qp, &km, sol, res);
+            for (size_t i = 0; i < nk; i++)
+                res[i] = rhs[i] - res[i];
+            double resid = vmax_abs(res, nk), smax = vmax_abs(sol, nk);
+            if (resid <= 1e-15 * (rmax + kmax * smax)) {
+                solved = 1;
+                break;
+            }
+            if (pass >= 4 && resid > 0.5 * last)
+                break; /* not converging: inconsistent rows */
+            last = resid;
+            LAPACKE_dgetrs_work(LAPACK_COL_MAJOR, 'N', (lapack_int)nk, 1, K, (lapack_int)nk,
+                                qp->ipiv, res, (lapack_int)nk);
+            double cmax = vmax_abs(res, nk);
+            if (!isfinite(cmax))
+                break;
+            for (size_t i = 0; i < nk; i++)
+                sol[i] += res[i];
+            if (attempt == 0 && !(cmax <= 1e-3 * (smax + DBL_MIN)))
+                break; /* too ill-conditioned to trust: regularise */
+            if (cmax <= 1e-17 * smax) {
+                solved = 1;
+                break;
+            }
+        }
     }
+    if (!solved)
+        return 1;
     for (size_t q = 0; q < nf; q++)
         x[qp->fvar[q]] = sol[q];
     for (size_t r = 0; r < me; r++)
@@ -528,11 +605,22 @@ static int active_set(qpm__qp *qp, size_t maxit, size_t *iters)
 {
     size_t mi = qp->mi;
     double sd = 1.0 + vmax_abs(qp->c, qp->nv);
+    int bulk_ok = 1;
     for (size_t it = 0; it < maxit; it++) {
-        int bulk = it < 12;
+        int bulk = bulk_ok && it < 12;
         (*iters)++;
-        if (as_solve(qp))
-            return 1;
+        if (as_solve(qp)) {
+            /* a bulk change can make the set inconsistent: go back to the
+             * last solvable set and change one constraint at a time */
+            if (it == 0 || !bulk_ok)
+                return 1;
+            bulk_ok = 0;
+            memcpy(qp->act, qp->act0, mi);
+            if (as_solve(qp))
+                return 1;
+        }
+        memcpy(qp->act0, qp->act, mi);
+        bulk = bulk_ok && it < 12;
         double zscale = sd + vmax_abs(qp->y, qp->me);
         for (size_t k = 0; k < mi; k++)
             if (qp->act[k])
@@ -562,8 +650,21 @@ static int active_set(qpm__qp *qp, size_t maxit, size_t *iters)
                 qp->t3[k] = v > 1e-14 && bulk ? 1.0 : 0.0;
             }
         }
-        if (worst_p == QPM__OPT_NONE && worst_d == QPM__OPT_NONE)
+        if (worst_p == QPM__OPT_NONE && worst_d == QPM__OPT_NONE) {
+            /* a variable past its bound by rounding alone (within the
+             * tolerance above) sits on it: put it there exactly */
+            for (size_t k = 0; k < mi; k++)
+                if (!qp->act[k] && qp->rp[k + 1] - qp->rp[k] == 1) {
+                    size_t j = qp->ci[qp->rp[k]];
+                    double a = qp->cv[qp->rp[k]];
+                    if (a * qp->x[j] > qp->h[k]) {
+                        qp->x[j] = qp->h[k] / a;
+                        qp->act[k] = 1;
+                        qp->z[k] = 0.0;
+                    }
+                }
             return 0;
+        }
         if (bulk) {
             for (size_t k = 0; k < mi; k++)
                 if (qp->t3[k] != 0.0)

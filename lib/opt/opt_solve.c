@@ -313,8 +313,9 @@ static qpm_status extract(const qpm_opt *o, const build *b, double *w)
     double k = qp->x[b->ik];
     if (!(k > 0.0))
         return qpm__fail(QPM_E_INFEASIBLE,
-                         "maximum Sharpe ratio: no feasible portfolio has an expected return "
-                         "above the risk-free rate");
+                         "maximum Sharpe ratio not attained: it is approached only as the "
+                         "weights grow without bound (kappa = %g)",
+                         k);
     for (size_t i = 0; i < n; i++) {
         w[i] = qp->x[i] / k;
         if (o->brow[2 * i] != NONE && qp->act[o->brow[2 * i]])

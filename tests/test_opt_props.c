@@ -187,3 +187,56 @@ Test(opt_props, turnover_gross_groups_respected)
     qpm_opt_free(o);
     cr_assert_eq(qt_leak_check(), 0);
 }
+
+/* Random problems with every kind of constraint, degenerate ones included
+ * (limits implied by the budget and other active rows, slack limits whose
+ * auxiliary variables are then free): the exact step must verify the KKT
+ * conditions (QPM_OPT_INFO_EXACT = 1) and the weights must satisfy every
+ * constraint, bounds exactly, sums to 1e-13. */
+Test(opt_props, exact_step_on_random_constrained_problems)
+{
+    double S[30 * 30], mu[30], w[30], lo[30], hi[30], w0[30];
+    for (uint64_t trial = 0; trial < 48; trial++) {
+        size_t n = 4 + (size_t)(trial * 7 % 27);
+        qpm_opt *o = make(n, 1000 + trial, S, mu);
+        int cfg = (int)(trial % 6);
+        for (size_t i = 0; i < n; i++) {
+            lo[i] = cfg == 2 || cfg == 3 ? -(double)INFINITY : (cfg == 4 ? -0.2 : 0.0);
+            hi[i] = cfg == 1 ? fmax(2.0 / (double)n, 0.3) : (cfg == 4 ? 0.5 : (double)INFINITY);
+            w0[i] = 1.0 / (double)n;
+        }
+        cr_assert_eq(qpm_opt_set_bounds(o, lo, hi), QPM_OK);
+        if (cfg == 2)
+            cr_assert_eq(qpm_opt_set(o, QPM_OPT_GROSS_LIMIT, 1.6), QPM_OK);
+        if (cfg == 5) {
+            cr_assert_eq(qpm_opt_set_current(o, w0), QPM_OK);
+            cr_assert_eq(qpm_opt_set(o, QPM_OPT_TURNOVER_LIMIT, 0.4), QPM_OK);
+        }
+        qpm_opt_problem probs[3] = {QPM_OPT_MIN_VARIANCE, QPM_OPT_MEAN_VARIANCE,
+                                    QPM_OPT_MAX_SHARPE};
+        for (int p = 0; p < 3; p++) {
+            qpm_status st = qpm_opt_solve(o, probs[p], w);
+            if (st == QPM_E_INFEASIBLE && probs[p] == QPM_OPT_MAX_SHARPE)
+                continue; /* not attained with unbounded shorts */
+            cr_assert_eq(st, QPM_OK, "trial %d cfg %d problem %d: %s", (int)trial, cfg, p,
+                         qpm_last_error());
+            double ex, sum = 0.0, gross = 0.0, turn = 0.0;
+            cr_assert_eq(qpm_opt_info(o, QPM_OPT_INFO_EXACT, &ex), QPM_OK);
+            cr_assert_eq(ex, 1.0, "trial %d cfg %d problem %d: not exact", (int)trial, cfg, p);
+            for (size_t i = 0; i < n; i++) {
+                cr_assert(w[i] >= lo[i] && w[i] <= hi[i], "trial %d w[%zu] = %.17g", (int)trial,
+                          i, w[i]);
+                sum += w[i];
+                gross += fabs(w[i]);
+                turn += fabs(w[i] - w0[i]);
+            }
+            cr_assert(fabs(sum - 1.0) <= 1e-13);
+            if (cfg == 2)
+                cr_assert_leq(gross, 1.6 + 1e-13);
+            if (cfg == 5)
+                cr_assert_leq(turn, 0.4 + 1e-13);
+        }
+        qpm_opt_free(o);
+    }
+    cr_assert_eq(qt_leak_check(), 0);
+}

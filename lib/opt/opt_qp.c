@@ -465,7 +465,7 @@ static int as_solve(qpm__qp *qp)
         }
     }
     size_t nc = me + na, nk = nf + nc;
-    if (nc > nf || nk > qp->cap_k)
+    if (nk > qp->cap_k)
         return 1;
     kmap km = {nf, nc, na};
     /* right-hand side: [-(c + P x_B)_F; e - E x_B; h_A - G_A x_B] with x_F = 0 */
@@ -490,7 +490,7 @@ static int as_solve(qpm__qp *qp)
     double *sol = qp->ks, *res = qp->kt;
     double rmax = vmax_abs(rhs, nk), kmax = 0.0;
     int solved = 0;
-    for (int attempt = 0; attempt < 2 && !solved; attempt++) {
+    for (int attempt = nc > nf ? 1 : 0; attempt < 2 && !solved; attempt++) {
         double *K = qp->K;
         memset(K, 0, nk * nk * sizeof *K);
         if (qp->pscale != 0.0)
@@ -520,10 +520,10 @@ static int as_solve(qpm__qp *qp)
                 K[f * nk + nf + me + a] = qp->cv[p];
             }
         }
-        if (attempt == 0) {
+        if (kmax == 0.0)
             for (size_t i = 0; i < nk * nk; i++)
                 kmax = fmax(kmax, fabs(K[i]));
-        } else {
+        if (attempt == 1) {
             for (size_t i = nf; i < nk; i++)
                 K[i * nk + i] = -1e-10 * kmax;
         }

@@ -65,9 +65,9 @@
  * constraints admit no portfolio; the message names the constraints where
  * they are found inconsistent before solving), QPM_E_NOCONVERGE (the solver
  * did not converge within QPM_OPT_MAX_ITER iterations), QPM_E_NOMEM,
- * QPM_E_CANCELLED (frontier).  On any error the outputs are untouched, the
- * solution info is cleared (QPM_E_STATE from qpm_opt_info) and the handle
- * stays usable. */
+ * QPM_E_CANCELLED (frontier).  On any error the outputs are untouched
+ * (qpm_opt_frontier: the points done stay written), the solution info is
+ * cleared (QPM_E_STATE from qpm_opt_info) and the handle stays usable. */
 #ifndef QPM_OPT_H
 #define QPM_OPT_H
 
@@ -214,9 +214,12 @@ QPM_API qpm_status qpm_opt_solve(qpm_opt *o, qpm_opt_problem problem, double *w)
  * (k x n, leading dimension ldw >= n) gets the weights, returns[j] mu'w and
  * vols[j] sqrt(w'Sw); each output may be NULL.  k = 1 gives the
  * minimum-variance point.  Progress is reported after each point.  The
- * solution info describes the last point.  Errors: QPM_E_NULL (o), QPM_E_SIZE
- * (k = 0, ldw < n), QPM_E_STATE, QPM_E_INFEASIBLE, QPM_E_NOCONVERGE,
- * QPM_E_CANCELLED (outputs then hold the points done), QPM_E_NOMEM. */
+ * solution info describes the last point (its problem reads TARGET_RETURN).
+ * The points after the first start the exact active-set step from the
+ * previous point's active set, which usually spares the interior point.
+ * Errors: QPM_E_NULL (o), QPM_E_SIZE (k = 0, ldw < n), QPM_E_STATE,
+ * QPM_E_INFEASIBLE, QPM_E_NOCONVERGE, QPM_E_CANCELLED, QPM_E_NOMEM; the
+ * points done before an error stay written, the others are untouched. */
 QPM_API qpm_status qpm_opt_frontier(qpm_opt *o, size_t k, double *weights, size_t ldw,
                                     double *returns, double *vols);
 

@@ -63,7 +63,10 @@
  *
  * Threads: a handle is used by one thread at a time.  The heavy work runs in
  * the linked BLAS (symmetric rank-k updates), whose own thread count applies
- * (OPENBLAS_NUM_THREADS).
+ * (OPENBLAS_NUM_THREADS).  On a CPU with AVX-512F, when the BLAS runs on one
+ * thread, the sample, EWMA, Ledoit-Wolf (identity target) and OAS fits use
+ * libqpm's own single-threaded co-moment kernel instead (same results to
+ * rounding).
  *
  * Errors: see each function.  A failed argument check leaves the handle
  * unchanged; a fit that fails after its checks (e.g. QPM_E_NOMEM, a pair

@@ -36,11 +36,12 @@
  *   Hall-Sheather bandwidth h = N^(-1/3) z_0.975^(2/3)
  *   (1.5 phi(z)^2 / (2 z^2 + 1))^(1/3), z = Phi^{-1}(alpha); the two
  *   levels are clipped to [1/N, 1] (one-sided near the ends).  A sample
- *   whose order statistics are equal across the bandwidth gives 0.
+ *   whose order statistics are equal across the bandwidth gives 0; a sample
+ *   too small to hold two distinct ranks there (N = 1) gives NaN.
  * - ES: the asymptotic standard error of the Acerbi-Tasche estimator,
  *   sqrt( (V_tail + alpha (ES - VaR)^2) / (N (1 - alpha)) ), where V_tail
  *   is the sample variance of the losses beyond VaR about ES (the tail
- *   weights of the ES formula).
+ *   weights of the ES formula); 0 when the tail is L(N) alone.
  *   Both assume independent draws (true of the Monte Carlo scenarios, an
  *   approximation for overlapping historical returns).
  *
@@ -68,8 +69,9 @@
  * Scenario s draws, in this order, from stream b = s / QPM_RISK_BLOCK of the
  * handle's base generator (qpm_rng_set_stream, PCG64DXSM seeded with
  * QPM_RISK_SEED): n normals g, then (t only) one chi-square w, then (vol of
- * vol only) one normal f, then (jumps only) n Poisson counts and n normals e;
- * the earlier scenarios of its block come first.  So the scenarios depend
+ * vol only) one normal f, then (jumps only) n Poisson counts m_u and one
+ * normal e_u for each u with m_u > 0, in order of u; the earlier scenarios of
+ * its block come first.  So the scenarios depend
  * only on the settings and the seed: never on the thread count or on the
  * number of scenarios asked for (the first n of a longer run are the same).
  *

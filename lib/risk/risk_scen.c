@@ -54,7 +54,15 @@ static void fill_block(void *vctx, size_t chunk, unsigned worker)
             qpm_rng_normal(w->rng, 1, &fv);
         if (jumps) {
             qpm_rng_poisson(w->rng, n, jl, w->jc);
-            qpm_rng_normal(w->rng, n, w->je);
+            /* jump sizes only where a jump occurs (the common case is none) */
+            size_t nj = 0;
+            for (size_t u = 0; u < n; u++)
+                nj += w->jc[u] > 0.0;
+            if (nj > 0) {
+                qpm_rng_normal(w->rng, nj, w->je);
+                for (size_t u = n, j = nj; u-- > 0;)
+                    w->je[u] = w->jc[u] > 0.0 ? w->je[--j] : 0.0;
+            }
         }
         double *sp = ctx->spot + (off + s) * ctx->ld_spot;
         for (size_t u = 0; u < n; u++) {

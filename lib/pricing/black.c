@@ -99,8 +99,9 @@ static void black_limit(int model, int inverse, double S, double F, double K, do
 static void black_one(int model, int inverse, double u, double K, double T, double r, double q,
                       double sigma, double phi, double res[QPM__NOUT])
 {
-    /* The order of operations here is the contract with black_avx2.c: the
-     * vector kernel performs the same operations on four lanes. */
+    /* The order of operations here is the contract with the vector kernels
+     * (black_lanes.h): they perform the same operations on their lanes,
+     * with a few products and sums fused into FMAs (noted there). */
     double S, F, x, D, Dq, rS, qt, rem;
     D = exp(-r * T);
     S = u;

@@ -10,7 +10,8 @@
  *   pnl, 1 thread    one qpm_book_pnl call for all n scenarios
  *   pnl, 2 threads   the same with QPM_BOOK_THREADS = 2
  * Figures are per (scenario x option); the ratio column is against the
- * pricer batch.  Usage: bench_book [n_scenarios (default 100000)]. */
+ * pricer batch.  Usage: bench_book [n_scenarios (default 100000)] [max_threads (default
+ * 2; thread counts double from 1)]. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,6 +118,11 @@ static void run_pnl_each(void *vc)
 int main(int argc, char **argv)
 {
     size_t n = argc > 1 ? (size_t)strtoull(argv[1], NULL, 10) : 100000;
+    int max_threads = argc > 2 ? atoi(argv[2]) : 2;
+    if (max_threads < 1 || max_threads > 256) {
+        fprintf(stderr, "usage: bench_book [n_scenarios] [max_threads 1..256]\n");
+        return 2;
+    }
     if (n == 0)
         n = 1;
     struct ctx c = {0};
@@ -161,16 +167,27 @@ int main(int argc, char **argv)
     double *one = malloc(n * sizeof *one);
     memcpy(one, c.pnl, n * sizeof *one);
     double te = bench_median(run_pnl_each, &c, 1, 5);
-    qpm_book_set(c.b, QPM_BOOK_THREADS, 2);
-    double t2 = bench_median(run_pnl, &c, 1, 7);
-    int same = memcmp(one, c.pnl, n * sizeof *one) == 0;
     bench_table_header("book P&L per (scenario x option)");
     bench_table_row("pricer batch (kernel floor)", t_pr, items, t_pr);
     bench_table_row("pnl, one call per scenario", te, items, t_pr);
     bench_table_row("pnl, 1 thread", t1, items, t_pr);
-    bench_table_row("pnl, 2 threads", t2, items, t_pr);
+    int same = 1;
+    double t2 = t1;
+    for (int k = 2; k <= max_threads; k *= 2) {
+        if (qpm_book_set(c.b, QPM_BOOK_THREADS, k) != QPM_OK)
+            return 1;
+        double tk = bench_median(run_pnl, &c, 1, 7);
+        int ok = memcmp(one, c.pnl, n * sizeof *one) == 0;
+        same &= ok;
+        if (k == 2)
+            t2 = tk;
+        char name[64];
+        snprintf(name, sizeof name, "pnl, %d threads (%.2fx one thread)%s", k, t1 / tk,
+                 ok ? "" : " OUTPUT DIFFERS");
+        bench_table_row(name, tk, items, t_pr);
+    }
     printf("\nscenarios/s: 1 thread %.0f, 2 threads %.0f (2-thread speed-up %.2fx); "
-           "2-thread P&L bit-identical to 1 thread: %s\n",
+           "P&L of every thread count bit-identical to 1 thread: %s\n",
            (double)n / t1, (double)n / t2, t1 / t2, same ? "yes" : "NO");
     free(one);
     free(c.x);

@@ -240,3 +240,38 @@ Test(opt_props, exact_step_on_random_constrained_problems)
     }
     cr_assert_eq(qt_leak_check(), 0);
 }
+
+/* Shorts allowed without a limit: the feasible set is unbounded, the
+ * frontier runs up to the largest expected return and the target-risk
+ * search brackets its root by expansion. */
+Test(opt_props, unbounded_frontier_and_target_risk)
+{
+    size_t n = 12, k = 9;
+    double S[12 * 12], mu[12], lo[12], hi[12], r[9], v[9], w[12];
+    qpm_opt *o = make(n, 21, S, mu);
+    for (size_t i = 0; i < n; i++) {
+        lo[i] = -(double)INFINITY;
+        hi[i] = (double)INFINITY;
+    }
+    cr_assert_eq(qpm_opt_set_bounds(o, lo, hi), QPM_OK);
+    cr_assert_eq(qpm_opt_frontier(o, k, NULL, 0, r, v), QPM_OK, "%s", qpm_last_error());
+    double mx = mu[0];
+    for (size_t i = 1; i < n; i++)
+        mx = fmax(mx, mu[i]);
+    cr_assert(fabs(r[k - 1] - mx) <= 1e-13);
+    for (size_t j = 1; j < k; j++)
+        cr_assert(r[j] > r[j - 1] && v[j] > v[j - 1]);
+    /* unconstrained frontier: variance exactly quadratic in the return */
+    for (size_t j = 1; j + 1 < k; j++) {
+        double d2 = v[j + 1] * v[j + 1] - 2.0 * v[j] * v[j] + v[j - 1] * v[j - 1];
+        double d2b = v[2] * v[2] - 2.0 * v[1] * v[1] + v[0] * v[0];
+        cr_assert(fabs(d2 - d2b) <= 1e-12 * fabs(d2b), "second difference %zu", j);
+    }
+    double target = 2.0 * v[k - 1], vol;
+    cr_assert_eq(qpm_opt_set(o, QPM_OPT_VOL_TARGET, target), QPM_OK);
+    cr_assert_eq(qpm_opt_solve(o, QPM_OPT_TARGET_RISK, w), QPM_OK, "%s", qpm_last_error());
+    cr_assert_eq(qpm_opt_info(o, QPM_OPT_INFO_VOLATILITY, &vol), QPM_OK);
+    cr_assert(fabs(vol - target) <= 1e-12 * target, "vol %.17g target %.17g", vol, target);
+    qpm_opt_free(o);
+    cr_assert_eq(qt_leak_check(), 0);
+}

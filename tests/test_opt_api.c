@@ -6,7 +6,7 @@
 static const qpm_opt_key all_keys[] = {
     QPM_OPT_GAMMA,         QPM_OPT_RISK_FREE,  QPM_OPT_BUDGET,    QPM_OPT_GROSS_LIMIT,
     QPM_OPT_TURNOVER_LIMIT, QPM_OPT_RETURN_TARGET, QPM_OPT_VOL_TARGET, QPM_OPT_TOLERANCE,
-    QPM_OPT_MAX_ITER};
+    QPM_OPT_MAX_ITER, QPM_OPT_CVAR_ALPHA};
 
 Test(opt_api, create_free_and_state)
 {
@@ -42,7 +42,7 @@ Test(opt_api, create_free_and_state)
     cr_assert_eq(qpm_opt_info(NULL, QPM_OPT_INFO_NU, &v), QPM_E_NULL);
     cr_assert_eq(qpm_opt_bound_flags(o, NULL), QPM_E_NULL);
     cr_assert_eq(qpm_opt_risk_contributions(o, NULL), QPM_E_NULL);
-    cr_assert_eq(qpm_opt_solve(o, (qpm_opt_problem)6, w), QPM_E_INVALID);
+    cr_assert_eq(qpm_opt_solve(o, (qpm_opt_problem)7, w), QPM_E_INVALID);
     cr_assert_eq(qpm_opt_solve(o, QPM_OPT_MIN_VARIANCE, NULL), QPM_E_NULL);
     cr_assert_eq(qpm_opt_solve(NULL, QPM_OPT_MIN_VARIANCE, w), QPM_E_NULL);
     cr_assert_eq(qpm_opt_set_progress(NULL, NULL, NULL), QPM_E_NULL);
@@ -57,7 +57,7 @@ Test(opt_api, settings_defaults_and_bounds)
 {
     qpm_opt *o;
     cr_assert_eq(qpm_opt_create(&o, NULL, 2), QPM_OK);
-    double expect[] = {1, 0, 1, (double)INFINITY, (double)INFINITY, 0, 0.5, 1e-10, 200};
+    double expect[] = {1, 0, 1, (double)INFINITY, (double)INFINITY, 0, 0.5, 1e-10, 200, 0.95};
     for (size_t k = 0; k < sizeof all_keys / sizeof all_keys[0]; k++) {
         double v, lo, hi;
         cr_assert_eq(qpm_opt_get(o, all_keys[k], &v), QPM_OK);
@@ -83,9 +83,9 @@ Test(opt_api, settings_defaults_and_bounds)
     cr_assert_eq(qpm_opt_set(o, QPM_OPT_MAX_ITER, 2.5), QPM_E_RANGE);
     cr_assert_str_eq(qpm_last_error(), "QPM_OPT_MAX_ITER = 2.5: must be a whole number");
     double v, lo, hi;
-    cr_assert_eq(qpm_opt_set(o, (qpm_opt_key)9, 0), QPM_E_KEY);
-    cr_assert_eq(qpm_opt_get(o, (qpm_opt_key)9, &v), QPM_E_KEY);
-    cr_assert_eq(qpm_opt_bounds((qpm_opt_key)9, &lo, &hi), QPM_E_KEY);
+    cr_assert_eq(qpm_opt_set(o, (qpm_opt_key)10, 0), QPM_E_KEY);
+    cr_assert_eq(qpm_opt_get(o, (qpm_opt_key)10, &v), QPM_E_KEY);
+    cr_assert_eq(qpm_opt_bounds((qpm_opt_key)10, &lo, &hi), QPM_E_KEY);
     cr_assert_eq(qpm_opt_bounds(QPM_OPT_GAMMA, NULL, &hi), QPM_E_NULL);
     cr_assert_eq(qpm_opt_get(o, QPM_OPT_GAMMA, NULL), QPM_E_NULL);
     cr_assert_eq(qpm_opt_set(NULL, QPM_OPT_GAMMA, 1), QPM_E_NULL);
@@ -246,7 +246,8 @@ Test(opt_api, frontier_progress_and_cancel)
 }
 
 /* every allocation of create, set_covariance (eigenvalue workspace),
- * set_groups, set_linear and of the solves (workspace on first use) */
+ * set_groups, set_linear, set_scenarios and of the solves (workspace on
+ * first use) */
 Test(opt_api, oom_every_allocation)
 {
     size_t n = 6;
@@ -267,7 +268,10 @@ Test(opt_api, oom_every_allocation)
             continue;
         }
         int failed = 0;
-        qpm_status steps[7];
+        qpm_status steps[9];
+        double R[20 * 6];
+        for (size_t q = 0; q < 20 * 6; q++)
+            R[q] = 0.01 * (double)((q * 37) % 11) - 0.05;
         steps[0] = qpm_opt_set_covariance(o, S, n);
         steps[1] = steps[0] ? steps[0] : qpm_opt_set_expected_returns(o, mu);
         steps[2] = steps[1] ? steps[1] : qpm_opt_set_groups(o, 2, g, glo, ghi);
@@ -275,7 +279,9 @@ Test(opt_api, oom_every_allocation)
         steps[4] = steps[3] ? steps[3] : qpm_opt_solve(o, QPM_OPT_MIN_VARIANCE, w);
         steps[5] = steps[4] ? steps[4] : qpm_opt_solve(o, QPM_OPT_ERC, w);
         steps[6] = steps[5] ? steps[5] : qpm_opt_solve(o, QPM_OPT_MAX_SHARPE, w);
-        for (int s = 0; s < 7; s++)
+        steps[7] = steps[6] ? steps[6] : qpm_opt_set_scenarios(o, 20, R, n);
+        steps[8] = steps[7] ? steps[7] : qpm_opt_solve(o, QPM_OPT_MIN_CVAR, w);
+        for (int s = 0; s < 9; s++)
             if (steps[s] != QPM_OK) {
                 cr_assert_eq(steps[s], QPM_E_NOMEM, "step %d: %s", s, qpm_status_name(steps[s]));
                 failed = 1;

@@ -275,3 +275,66 @@ Test(opt_props, unbounded_frontier_and_target_risk)
     qpm_opt_free(o);
     cr_assert_eq(qt_leak_check(), 0);
 }
+
+static int cmp_desc(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x < y) - (x > y);
+}
+
+/* empirical CVaR at alpha with (1 - alpha) T = k whole: mean of the k
+ * largest losses */
+static double cvar_of(const double *R, size_t T, size_t n, const double *w, size_t k,
+                      double *loss)
+{
+    for (size_t t = 0; t < T; t++) {
+        double acc = 0.0;
+        for (size_t i = 0; i < n; i++)
+            acc += R[t * n + i] * w[i];
+        loss[t] = -acc;
+    }
+    qsort(loss, T, sizeof *loss, cmp_desc);
+    double s = 0.0;
+    for (size_t j = 0; j < k; j++)
+        s += loss[j];
+    return s / (double)k;
+}
+
+/* Minimum CVaR (Rockafellar-Uryasev LP): the objective equals the empirical
+ * CVaR of the weights (mean of the 10 worst of 200 losses at alpha = 0.95)
+ * to rounding, and no random long-only portfolio does better. */
+Test(opt_props, min_cvar_lp)
+{
+    size_t n = 8, T = 200, k = 10;
+    double S[64], mu[8], w[8], v[8], loss[200], *R = malloc(T * n * sizeof *R);
+    qpm_opt *o = make(n, 31, S, mu);
+    uint64_t s = 77;
+    for (size_t t = 0; t < T; t++)
+        for (size_t i = 0; i < n; i++)
+            R[t * n + i] = 0.01 * mu[i] + 0.05 * ou_gauss(&s) * (1.0 + 0.1 * (double)i);
+    double x;
+    cr_assert_eq(qpm_opt_solve(o, QPM_OPT_MIN_CVAR, w), QPM_E_STATE);
+    cr_assert_eq(qpm_opt_set_scenarios(o, T, R, 7), QPM_E_SIZE);
+    cr_assert_eq(qpm_opt_set_scenarios(o, T, NULL, n), QPM_E_NULL);
+    cr_assert_eq(qpm_opt_set_scenarios(o, T, R, n), QPM_OK);
+    cr_assert_eq(qpm_opt_set(o, QPM_OPT_CVAR_ALPHA, 0.95), QPM_OK);
+    cr_assert_eq(qpm_opt_solve(o, QPM_OPT_MIN_CVAR, w), QPM_OK, "%s", qpm_last_error());
+    cr_assert_eq(qpm_opt_info(o, QPM_OPT_INFO_OBJECTIVE, &x), QPM_OK);
+    double c = cvar_of(R, T, n, w, k, loss);
+    cr_assert(fabs(x - c) <= 1e-13 * (1.0 + fabs(c)), "LP %.17g vs empirical %.17g", x, c);
+    for (int trial = 0; trial < 200; trial++) {
+        double sum = 0.0;
+        for (size_t i = 0; i < n; i++) {
+            v[i] = ou_unif(&s) * (trial % 3 == 0 ? 1.0 : ou_unif(&s));
+            sum += v[i];
+        }
+        for (size_t i = 0; i < n; i++)
+            v[i] /= sum;
+        cr_assert_geq(cvar_of(R, T, n, v, k, loss), c - 1e-13);
+    }
+    cr_assert_eq(qpm_opt_set_scenarios(o, 0, NULL, 0), QPM_OK);
+    cr_assert_eq(qpm_opt_solve(o, QPM_OPT_MIN_CVAR, w), QPM_E_STATE);
+    qpm_opt_free(o);
+    free(R);
+    cr_assert_eq(qt_leak_check(), 0);
+}

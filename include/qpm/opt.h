@@ -21,6 +21,10 @@
  *   QPM_OPT_MAX_SHARPE     max (mu'w - rf) / sqrt(w'Sw)     (rf: QPM_OPT_RISK_FREE)
  *   QPM_OPT_ERC            equal risk contribution, long-only:
  *                          w_i (Sw)_i = w'Sw / n for every i, w > 0, sum w = B
+ *   QPM_OPT_MIN_CVAR       min CVaR_alpha of the loss -r_t'w over the T scenarios
+ *                          of qpm_opt_set_scenarios (Rockafellar-Uryasev LP:
+ *                          min z + sum_t u_t / ((1 - alpha) T), u_t >= 0,
+ *                          u_t >= -r_t'w - z; alpha: QPM_OPT_CVAR_ALPHA)
  *
  * all under every constraint above except ERC, which takes only the budget
  * (B > 0) and ignores the others.  qpm_opt_frontier traces the efficient
@@ -88,7 +92,8 @@ typedef enum qpm_opt_problem {
     QPM_OPT_TARGET_RETURN = 2,
     QPM_OPT_TARGET_RISK = 3,
     QPM_OPT_MAX_SHARPE = 4,
-    QPM_OPT_ERC = 5
+    QPM_OPT_ERC = 5,
+    QPM_OPT_MIN_CVAR = 6
 } qpm_opt_problem;
 
 /* Setting keys.  Values are explicit and never reused; qpm_opt_bounds gives
@@ -103,15 +108,17 @@ typedef enum qpm_opt_key {
     QPM_OPT_VOL_TARGET = 6,        /* s* of TARGET_RISK, per sqrt(year), > 0; default 0.5 */
     QPM_OPT_TOLERANCE = 7,      /* interior-point tolerance before the exact step;
                                    default 1e-10, in [1e-14, 1e-4] */
-    QPM_OPT_MAX_ITER = 8        /* iteration limit of each solver phase, whole number;
+    QPM_OPT_MAX_ITER = 8,       /* iteration limit of each solver phase, whole number;
                                    default 200, in [1, 1e6] */
+    QPM_OPT_CVAR_ALPHA = 9      /* confidence level of MIN_CVAR, in (0, 1); default 0.95 */
 } qpm_opt_key;
 
 /* Solution info keys of qpm_opt_info.  Append-only. */
 typedef enum qpm_opt_info_key {
     QPM_OPT_INFO_OBJECTIVE = 0,  /* the problem's objective: w'Sw (MIN_VARIANCE, TARGET_RETURN,
                                     ERC), mu'w - gamma/2 w'Sw (MEAN_VARIANCE), mu'w
-                                    (TARGET_RISK), (mu'w - rf)/sqrt(w'Sw) (MAX_SHARPE) */
+                                    (TARGET_RISK), (mu'w - rf)/sqrt(w'Sw) (MAX_SHARPE),
+                                    the CVaR (MIN_CVAR) */
     QPM_OPT_INFO_EXP_RETURN = 1, /* mu'w (NaN when no expected returns are set) */
     QPM_OPT_INFO_VARIANCE = 2,   /* w'Sw */
     QPM_OPT_INFO_VOLATILITY = 3, /* sqrt(w'Sw) */
@@ -194,6 +201,14 @@ QPM_API qpm_status qpm_opt_set_groups(qpm_opt *o, size_t n_groups, const size_t 
  * QPM_E_INFEASIBLE (lo[r] > hi[r]), QPM_E_NOMEM.  Unchanged on error. */
 QPM_API qpm_status qpm_opt_set_linear(qpm_opt *o, size_t m, const double *a, size_t lda,
                                       const double *lo, const double *hi);
+
+/* Sets the scenario returns of MIN_CVAR: t rows of n returns (row s, asset i
+ * at returns[s * ld + i]; copied).  t = 0 removes them.  The LP has n + t + 1
+ * variables and its dense solver workspace grows as (n + t)^2: intended for
+ * t up to a few thousand.  Errors: QPM_E_NULL, QPM_E_SIZE (ld < n,
+ * t > 100000), QPM_E_NONFINITE, QPM_E_NOMEM.  Unchanged on error. */
+QPM_API qpm_status qpm_opt_set_scenarios(qpm_opt *o, size_t t, const double *returns,
+                                         size_t ld);
 
 /* Sets the progress callback of qpm_opt_frontier (NULL: none); see
  * qpm_progress_fn.  Errors: QPM_E_NULL (o). */

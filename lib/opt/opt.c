@@ -46,6 +46,7 @@ qpm_status qpm_opt_create(qpm_opt **out, const qpm_alloc *alloc, size_t n)
     o->target_vol = 0.5;
     o->tol = 1e-10;
     o->maxiter = 200;
+    o->alpha = 0.95;
     *out = o;
     return QPM_OK;
 }
@@ -64,6 +65,7 @@ void qpm_opt_free(qpm_opt *o)
     qpm__free(&al, o->glo);
     qpm__free(&al, o->lin);
     qpm__free(&al, o->llo);
+    qpm__free(&al, o->scen);
     qpm__free(&al, o);
 }
 
@@ -85,6 +87,7 @@ static const key_info keys[] = {
     {"QPM_OPT_VOL_TARGET", DBL_MIN, DBL_MAX, 0},
     {"QPM_OPT_TOLERANCE", 1e-14, 1e-4, 0},
     {"QPM_OPT_MAX_ITER", 1.0, 1e6, 1},
+    {"QPM_OPT_CVAR_ALPHA", 0x1p-53, 1.0 - 0x1p-53, 0},
 };
 #define NKEYS (sizeof keys / sizeof keys[0])
 
@@ -120,6 +123,7 @@ qpm_status qpm_opt_set(qpm_opt *o, qpm_opt_key key, double value)
     case QPM_OPT_VOL_TARGET: o->target_vol = value; break;
     case QPM_OPT_TOLERANCE: o->tol = value; break;
     case QPM_OPT_MAX_ITER: o->maxiter = (size_t)value; break;
+    case QPM_OPT_CVAR_ALPHA: o->alpha = value; break;
     }
     return QPM_OK;
 }
@@ -138,6 +142,7 @@ qpm_status qpm_opt_get(const qpm_opt *o, qpm_opt_key key, double *value)
     case QPM_OPT_VOL_TARGET: *value = o->target_vol; break;
     case QPM_OPT_TOLERANCE: *value = o->tol; break;
     case QPM_OPT_MAX_ITER: *value = (double)o->maxiter; break;
+    case QPM_OPT_CVAR_ALPHA: *value = o->alpha; break;
     default: return qpm__fail(QPM_E_KEY, "key = %d: not a qpm_opt_key", (int)key);
     }
     return QPM_OK;
@@ -338,6 +343,38 @@ qpm_status qpm_opt_set_linear(qpm_opt *o, size_t m, const double *a, size_t lda,
     memcpy(o->llo, lo, m * sizeof *lo);
     memcpy(o->lhi, hi, m * sizeof *hi);
     o->nlin = m;
+    return QPM_OK;
+}
+
+qpm_status qpm_opt_set_scenarios(qpm_opt *o, size_t t, const double *returns, size_t ld)
+{
+    QPM__CHECK_NULL(o, "o");
+    if (t == 0) {
+        o->nscen = 0;
+        return QPM_OK;
+    }
+    QPM__CHECK_NULL(returns, "returns");
+    size_t n = o->n;
+    if (t > QPM__OPT_MAX_N)
+        return qpm__fail(QPM_E_SIZE, "t = %zu: must be <= %u", t, QPM__OPT_MAX_N);
+    if (ld < n)
+        return qpm__fail(QPM_E_SIZE, "ld = %zu: must be >= n = %zu", ld, n);
+    for (size_t r = 0; r < t; r++)
+        for (size_t i = 0; i < n; i++)
+            if (!isfinite(returns[r * ld + i]))
+                return qpm__fail(QPM_E_NONFINITE, "returns[%zu][%zu] = %g: must be finite", r,
+                                 i, returns[r * ld + i]);
+    if (t > o->cap_scen) {
+        double *b = qpm__calloc(&o->alloc, t * n, sizeof *b);
+        if (b == NULL)
+            return QPM_E_NOMEM;
+        qpm__free(&o->alloc, o->scen);
+        o->scen = b;
+        o->cap_scen = t;
+    }
+    for (size_t r = 0; r < t; r++)
+        memcpy(o->scen + r * n, returns + r * ld, n * sizeof *returns);
+    o->nscen = t;
     return QPM_OK;
 }
 

@@ -61,7 +61,9 @@ struct qpm_opt {
     double *mu, *lower, *upper, *w0;
     int have_S, have_mu;
     /* settings */
-    double gamma, rf, budget, gross, turnover, target_ret, target_vol, tol;
+    double gamma, rf, budget, gross, turnover, target_ret, target_vol, tol, alpha;
+    size_t nscen, cap_scen;
+    double *scen; /* nscen x n */
     size_t maxiter;
     /* groups and linear rows */
     size_t ngroups, nlin, cap_groups, cap_lin;

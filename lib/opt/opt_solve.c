@@ -21,6 +21,8 @@ typedef struct build {
     size_t row_gross, row_turn, eq_budget;
     size_t gabs, tabs; /* first of the 2n rows |w_i| <= t_i, |w_i - w0_i| <= t_i */
     int warm_only;     /* skip the interior point when the warm start fails */
+    int cvar;          /* MIN_CVAR: variables (w, t, z, u_1..u_T) */
+    size_t iz;         /* z, the VaR level (NONE if absent) */
 } build;
 
 /* ---- consistency checks ----------------------------------------------------------- */
@@ -154,6 +156,12 @@ static qpm_status build_qp(qpm_opt *o, build *b)
     }
     if (b->homog)
         b->ik = nv++;
+    b->iz = NONE;
+    size_t ns = b->cvar ? o->nscen : 0;
+    if (b->cvar) {
+        b->iz = nv;
+        nv += 1 + ns;
+    }
     /* shape */
     size_t me = 1 + (b->target ? 1 : 0) + (b->homog ? 1 : 0), mi = 0, nnz = 0;
     for (size_t i = 0; i < n; i++) {
@@ -179,6 +187,8 @@ static qpm_status build_qp(qpm_opt *o, build *b)
         mi++;
         nnz++;
     }
+    mi += 2 * ns;
+    nnz += ns * (n + 3);
     qpm__qp *qp = &o->qp;
     qpm_status st = qpm__qp_reserve(qp, &o->alloc, nv, me, mi, nnz);
     if (st != QPM_OK)
@@ -268,6 +278,22 @@ static qpm_status build_qp(qpm_opt *o, build *b)
     if (b->homog) {
         row_push(qp, kap, -1.0);
         row_end(qp, 0.0, NONE);
+    }
+    if (b->cvar) {
+        /* min z + sum u / ((1 - alpha) T), u_t >= 0, u_t >= -r_t'w - z */
+        double cu = 1.0 / ((1.0 - o->alpha) * (double)ns);
+        qp->c[b->iz] = 1.0;
+        for (size_t t = 0; t < ns; t++) {
+            size_t iu = b->iz + 1 + t;
+            qp->c[iu] = cu;
+            row_push(qp, iu, -1.0);
+            row_end(qp, 0.0, NONE);
+            for (size_t i = 0; i < n; i++)
+                row_push(qp, i, -o->scen[t * n + i]);
+            row_push(qp, b->iz, -1.0);
+            row_push(qp, iu, -1.0);
+            row_end(qp, 0.0, NONE);
+        }
     }
     return QPM_OK;
 }
@@ -551,9 +577,10 @@ qpm_status qpm_opt_solve(qpm_opt *o, qpm_opt_problem problem, double *w)
 {
     QPM__CHECK_NULL(o, "o");
     QPM__CHECK_NULL(w, "w");
-    if ((unsigned)problem > (unsigned)QPM_OPT_ERC)
+    if ((unsigned)problem > (unsigned)QPM_OPT_MIN_CVAR)
         return qpm__fail(QPM_E_INVALID, "problem = %d: not a qpm_opt_problem", (int)problem);
-    int with_mu = problem != QPM_OPT_MIN_VARIANCE && problem != QPM_OPT_ERC;
+    int with_mu = problem != QPM_OPT_MIN_VARIANCE && problem != QPM_OPT_ERC &&
+                  problem != QPM_OPT_MIN_CVAR;
     qpm_status st = need(o, with_mu);
     if (st != QPM_OK)
         return st;
@@ -613,6 +640,20 @@ qpm_status qpm_opt_solve(qpm_opt *o, qpm_opt_problem problem, double *w)
         }
         if (st == QPM_OK)
             st = extract(o, &b, sol);
+        break;
+    case QPM_OPT_MIN_CVAR:
+        if (o->nscen == 0)
+            return qpm__fail(QPM_E_STATE, "no scenarios: call qpm_opt_set_scenarios first");
+        build_init(&b, 0.0);
+        b.cvar = 1;
+        if ((st = build_qp(o, &b)) == QPM_OK && (st = run_qp(o, &b, 0, &exact, &iters)) == QPM_OK)
+            st = extract(o, &b, sol);
+        if (st == QPM_OK) {
+            report(o, &b, problem, sol, exact, iters);
+            o->info[QPM_OPT_INFO_OBJECTIVE] = cblas_ddot((int)o->qp.nv, o->qp.c, 1, o->qp.x, 1);
+            memcpy(w, o->w, o->n * sizeof *w);
+            return QPM_OK;
+        }
         break;
     case QPM_OPT_TARGET_RISK:
         st = solve_target_risk(o, sol, &iters);

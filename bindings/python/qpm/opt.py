@@ -37,6 +37,7 @@ _lib.declare("qpm_opt_set_current", _int, _vp, _vp)
 _lib.declare("qpm_opt_set_groups", _int, _vp, _sz, _vp, _vp, _vp)
 _lib.declare("qpm_opt_set_linear", _int, _vp, _sz, _vp, _sz, _vp, _vp)
 _lib.declare("qpm_opt_set_progress", _int, _vp, _vp, _vp)
+_lib.declare("qpm_opt_set_scenarios", _int, _vp, _sz, _vp, _sz)
 _lib.declare("qpm_opt_solve", _int, _vp, _int, _vp)
 _lib.declare("qpm_opt_frontier", _int, _vp, _sz, _vp, _sz, _vp, _vp)
 _lib.declare("qpm_opt_info", _int, _vp, _int, _vp)
@@ -55,6 +56,7 @@ class Problem(enum.IntEnum):
     TARGET_RISK = 3    #: max mu'w s.t. vol <= s*
     MAX_SHARPE = 4     #: max (mu'w - rf) / vol
     ERC = 5            #: equal risk contribution (long-only)
+    MIN_CVAR = 6       #: min CVaR of the scenario losses (Rockafellar-Uryasev LP)
 
 
 class OptKey(enum.IntEnum):
@@ -68,6 +70,7 @@ class OptKey(enum.IntEnum):
     VOL_TARGET = 6
     TOLERANCE = 7
     MAX_ITER = 8
+    CVAR_ALPHA = 9
 
 
 class InfoKey(enum.IntEnum):
@@ -197,6 +200,17 @@ class Optimizer(Handle):
         check(_lib.fn("qpm_opt_set_linear")(self.handle, m.rows, m.addr, m.ld, lov.addr,
                                             hiv.addr))
 
+    def set_scenarios(self, returns: Any) -> None:
+        """Scenario returns of :meth:`min_cvar` (T x n; an empty array
+        removes them)."""
+        m = _arrays.matrix(returns, "returns") if len(returns) else None
+        if m is None:
+            check(_lib.fn("qpm_opt_set_scenarios")(self.handle, 0, None, self._n))
+            return
+        if m.cols != self._n:
+            raise ValueError("returns has %d columns, expected n = %d" % (m.cols, self._n))
+        check(_lib.fn("qpm_opt_set_scenarios")(self.handle, m.rows, m.addr, m.ld))
+
     # ---- solving ---------------------------------------------------------
     def solve(self, problem: Any, out: Any = None) -> Any:
         """Solves a :class:`Problem` (member, value or name); returns the
@@ -238,6 +252,13 @@ class Optimizer(Handle):
     def erc(self) -> Any:
         """Equal-risk-contribution weights (long-only, budget only)."""
         return self.solve(Problem.ERC)
+
+    def min_cvar(self, alpha: Optional[float] = None) -> Any:
+        """Weights of least CVaR at level alpha (the CVAR_ALPHA setting
+        unless given) over the scenarios of :meth:`set_scenarios`."""
+        if alpha is not None:
+            self.set(OptKey.CVAR_ALPHA, alpha)
+        return self.solve(Problem.MIN_CVAR)
 
     def frontier(self, k: int, progress: Any = None) -> Frontier:
         """The efficient frontier at k points (see ``qpm_opt_frontier``);

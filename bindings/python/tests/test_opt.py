@@ -152,3 +152,34 @@ def test_errors(ref):
         o.max_sharpe()
     o.close()
     o.close()
+
+
+@needs_scipy
+def test_min_cvar_against_linprog(ref):
+    """The Rockafellar-Uryasev LP solved by scipy's HiGHS on the same data:
+    same optimal CVaR to 1e-9 (HiGHS's tolerance)."""
+    cov, mu, _, _ = ref
+    rng = np.random.default_rng(5)
+    T, n = 120, 20
+    R = rng.multivariate_normal(mu / 365, cov / 365, size=T)
+    alpha = 0.9
+    with Optimizer(cov, mu) as o:
+        o.set_scenarios(R)
+        w = o.min_cvar(alpha)
+        got = o.info()["objective"]
+        assert o.get("cvar_alpha") == alpha
+        o.set_scenarios(np.zeros((0, n)))
+        with pytest.raises(qpm.QpmStateError):
+            o.min_cvar()
+    # variables (w, z, u): min z + sum u / ((1 - alpha) T)
+    c = np.concatenate([np.zeros(n), [1.0], np.full(T, 1.0 / ((1 - alpha) * T))])
+    A = np.hstack([-R, -np.ones((T, 1)), -np.eye(T)])
+    res = sopt.linprog(c, A_ub=A, b_ub=np.zeros(T),
+                       A_eq=np.concatenate([np.ones(n), [0.0], np.zeros(T)])[None, :],
+                       b_eq=[1.0], bounds=[(0, None)] * n + [(None, None)] + [(0, None)] * T,
+                       method="highs")
+    assert res.status == 0
+    assert got == pytest.approx(res.fun, rel=1e-9, abs=1e-12)
+    losses = np.sort(-(R @ w))[::-1]
+    k = int(round((1 - alpha) * T))
+    assert got == pytest.approx(losses[:k].mean(), rel=1e-12)

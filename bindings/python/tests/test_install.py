@@ -44,3 +44,15 @@ def test_pip_install_target(tmp_path):
                        cwd=str(tmp_path))
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines()[1] == "libqpm.so.0"
+
+
+def test_meson_install_list_names_every_package_file():
+    """bindings/python/meson.build installs the package file by file: a module
+    missing there would be missing from a meson install."""
+    import re
+    text = (ROOT / "bindings" / "python" / "meson.build").read_text()
+    listed = set(re.findall(r"'qpm/([^']+)'", text))
+    pkg = ROOT / "bindings" / "python" / "qpm"
+    present = {p.name for p in pkg.iterdir() if p.suffix in (".py", ".typed")}
+    assert listed == present, "meson.build py_sources differs: missing %s, extra %s" % (
+        sorted(present - listed), sorted(listed - present))

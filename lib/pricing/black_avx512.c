@@ -332,6 +332,22 @@ static inline V vtwo_diff_err(V a, V b, V s)
     return (V){vtwo_diff_err_z(a.a, b.a, s.a), vtwo_diff_err_z(a.b, b.b, s.b)};
 }
 
+/* Appends i + j for the lanes j of h that are set in `valid` to buf[c ..]
+ * and returns the new count: per half, a compress into a register and a
+ * full store (buf has room for 16 entries past c), no branch. */
+static inline int vdefer(M h, int valid, size_t i, size_t *buf, int c)
+{
+    Mz ma = (Mz)(h.a & valid), mb = (Mz)(h.b & (valid >> 8));
+    __m512i ia = _mm512_add_epi64(_mm512_set1_epi64((long long)i),
+                                  _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7));
+    __m512i ib = _mm512_add_epi64(ia, _mm512_set1_epi64(8));
+    _mm512_storeu_si512((void *)(buf + c), _mm512_maskz_compress_epi64(ma, ia));
+    c += __builtin_popcount(ma);
+    _mm512_storeu_si512((void *)(buf + c), _mm512_maskz_compress_epi64(mb, ib));
+    return c + __builtin_popcount(mb);
+}
+#define QPM__HAVE_VDEFER 1
+
 #define LANES 16
 #include "black_lanes.h"
 

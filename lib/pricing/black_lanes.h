@@ -27,10 +27,14 @@ static inline V vnpdf_dd(V ah, V al)
 
 /* LANES options.  Returns -1 when the results went straight to the outputs,
  * else the mask of lanes the scalar path must redo (results are in tmp).  The
- * operations mirror black_one() in black.c (see the note at the top). */
+ * operations mirror black_one() in black.c (see the note at the top).  With
+ * defer, lanes whose Black terms nearly cancel keep the fast values and
+ * their mask goes to *hard_out, for flush_hard; without, they get the
+ * careful values here. */
 static inline __attribute__((always_inline)) int
 block8(int model, int inverse, unsigned need, V u, V K, V T, V r, V q, V sig, V phi, int uniform,
-       V D, V Dq, V DqD, double *const *out, size_t i, int full, double tmp[QPM__NOUT][LANES])
+       V D, V Dq, V DqD, double *const *out, size_t i, int full, double tmp[QPM__NOUT][LANES],
+       int defer, M *hard_out)
 {
     const V zero = vset(0.0), one = vset(1.0), half = vset(0.5);
     V S = u, F, x;
@@ -88,8 +92,12 @@ block8(int model, int inverse, unsigned need, V u, V K, V T, V r, V q, V sig, V 
     V first = vmul(small, P1);
     V otm = vfnma(big, p2, first);
     M hard = mandnot(special, vngt(vmul(otm, vset(QPM__LMAX)), first));
-    int hmask = vmask(hard);
-    if (hmask != 0) {
+    if (defer) {
+        /* the caller redoes these lanes later (flush_hard); the values
+         * computed here for them are overwritten */
+        *hard_out = hard;
+    } else if (vmask(hard) != 0) {
+        int hmask = vmask(hard);
         /* Rare: the two Black terms cancel; take the Mills-ratio difference
          * lane by lane, exactly as the scalar path does. */
         double a1v[LANES], sv[LANES], dv[LANES];
@@ -154,6 +162,87 @@ block8(int model, int inverse, unsigned need, V u, V K, V T, V r, V q, V sig, V 
     return direct ? -1 : smask;
 }
 
+/* Loads LANES elements by index (strides as in the job): idx[0 .. cnt-1],
+ * the last one repeated in the remaining lanes, so that each lane computes
+ * exactly what it would in a full block (every operation is lane-wise). */
+static inline void gather(const qpm__bjob *job, const size_t *idx, size_t cnt, V *u, V *K, V *T,
+                          V *r, V *q, V *sig, V *phi)
+{
+    double bu[LANES], bk[LANES], bt[LANES], br[LANES], bq[LANES], bs[LANES];
+    int32_t bty[LANES];
+    for (size_t j = 0; j < LANES; j++) {
+        size_t e = idx[j < cnt ? j : cnt - 1];
+        bu[j] = job->u[e * job->su];
+        bk[j] = job->k[e * job->sk];
+        bt[j] = job->t[e * job->st];
+        br[j] = job->r[e * job->sr];
+        bq[j] = job->q[e * job->sq];
+        bs[j] = job->sig[e * job->ssig];
+        bty[j] = job->type[e * job->stype];
+    }
+    *u = vload(bu, 1, 0), *K = vload(bk, 1, 0), *T = vload(bt, 1, 0);
+    *r = vload(br, 1, 0), *q = vload(bq, 1, 0), *sig = vload(bs, 1, 0);
+    *phi = vload_phi(bty, 1, 0);
+}
+
+/* Writes lanes 0 .. cnt-1 of a block computed into tmp to elements idx[j];
+ * lanes in `special` come from the scalar path. */
+static inline void scatter(const qpm__bjob *job, int model, int inverse, const size_t *idx,
+                           size_t cnt, int special, double tmp[QPM__NOUT][LANES])
+{
+    double *const *out = job->out;
+    for (size_t j = 0; j < cnt; j++) {
+        size_t e = idx[j];
+        if (special & (1 << j)) {
+            double one[QPM__NOUT];
+            qpm__price_one(model, inverse, job->u[e * job->su], job->k[e * job->sk],
+                           job->t[e * job->st], job->r[e * job->sr], job->q[e * job->sq],
+                           job->sig[e * job->ssig], job->type[e * job->stype], one);
+            for (int o = 0; o < QPM__NOUT; o++)
+                tmp[o][j] = one[o];
+        }
+        for (int o = 0; o < QPM__NOUT; o++)
+            if (out[o] != NULL)
+                out[o][e] = tmp[o][j];
+    }
+}
+
+/* Elements whose two Black terms nearly cancel (about 1 % of typical
+ * batches) need the Mills-ratio difference, a scalar loop.  The vector loop
+ * only records their indices (a compare and a compressed store, no branch
+ * per block) and finishes its block with the fast values; this redoes the
+ * recorded elements LANES at a time with that careful path and overwrites
+ * their outputs.  Every operation is lane-wise, so each element gets exactly
+ * the values an in-place careful pass would give it. */
+static __attribute__((noinline)) void
+flush_hard(const qpm__bjob *job, int model, int inverse, unsigned need, int uniform, V D, V Dq,
+           V DqD, const size_t *idx, size_t cnt)
+{
+    for (size_t k = 0; k < cnt; k += LANES) {
+        size_t c = cnt - k < LANES ? cnt - k : LANES;
+        V u, K, T, r, q, sig, phi;
+        gather(job, idx + k, c, &u, &K, &T, &r, &q, &sig, &phi);
+        double tmp[QPM__NOUT][LANES];
+        int special = block8(model, inverse, need, u, K, T, r, q, sig, phi, uniform, D, Dq, DqD,
+                             job->out, 0, 0, tmp, 0, NULL);
+        scatter(job, model, inverse, idx + k, c, special, tmp);
+    }
+}
+
+#ifndef QPM__HAVE_VDEFER
+/* Appends i + j for the lanes j of h that are set in `valid`; returns the new
+ * count.  buf has room for LANES more entries past c. */
+static inline int vdefer(M h, int valid, size_t i, size_t *buf, int c)
+{
+    int m = vmask(h) & valid;
+    while (m != 0) {
+        buf[c++] = i + (size_t)__builtin_ctz((unsigned)m);
+        m &= m - 1;
+    }
+    return c;
+}
+#endif
+
 static inline __attribute__((always_inline)) void run(const qpm__bjob *job, size_t begin,
                                                       size_t end, int model, int inverse)
 {
@@ -170,6 +259,9 @@ static inline __attribute__((always_inline)) void run(const qpm__bjob *job, size
     for (int o = 0; o < QPM__NOUT; o++)
         if (out[o] != NULL)
             need |= NEED(o);
+    /* indices of the elements for the careful path, flushed at LANES */
+    size_t pend[3 * LANES];
+    int npend = 0;
     for (size_t i = begin; i < end; i += LANES) {
         size_t nv = end - i < LANES ? end - i : LANES;
         V u, K, T, r, q, sig, phi;
@@ -182,44 +274,31 @@ static inline __attribute__((always_inline)) void run(const qpm__bjob *job, size
             sig = vload(job->sig, job->ssig, i);
             phi = vload_phi(job->type, job->stype, i);
         } else {
-            /* Tail: pad with copies of the last element, so that each lane
-             * computes exactly what a full block would. */
-            double bu[LANES], bk[LANES], bt[LANES], br[LANES], bq[LANES], bs[LANES];
-            int32_t bty[LANES];
-            for (size_t j = 0; j < LANES; j++) {
-                size_t e = i + (j < nv ? j : nv - 1);
-                bu[j] = job->u[e * job->su];
-                bk[j] = job->k[e * job->sk];
-                bt[j] = job->t[e * job->st];
-                br[j] = job->r[e * job->sr];
-                bq[j] = job->q[e * job->sq];
-                bs[j] = job->sig[e * job->ssig];
-                bty[j] = job->type[e * job->stype];
-            }
-            u = vload(bu, 1, 0), K = vload(bk, 1, 0), T = vload(bt, 1, 0);
-            r = vload(br, 1, 0), q = vload(bq, 1, 0), sig = vload(bs, 1, 0);
-            phi = vload_phi(bty, 1, 0);
+            /* Tail: pad with copies of the last element */
+            size_t idx[LANES];
+            for (size_t j = 0; j < nv; j++)
+                idx[j] = i + j;
+            gather(job, idx, nv, &u, &K, &T, &r, &q, &sig, &phi);
         }
         double tmp[QPM__NOUT][LANES];
+        M hard;
         int special = block8(model, inverse, need, u, K, T, r, q, sig, phi, uniform, Dpre, Dqpre,
-                             DqDpre, out, i, nv == LANES, tmp);
-        if (special < 0)
-            continue; /* written directly */
-        for (size_t j = 0; j < nv; j++) {
-            if (special & (1 << j)) {
-                size_t e = i + j;
-                double one[QPM__NOUT];
-                qpm__price_one(model, inverse, job->u[e * job->su], job->k[e * job->sk],
-                               job->t[e * job->st], job->r[e * job->sr], job->q[e * job->sq],
-                               job->sig[e * job->ssig], job->type[e * job->stype], one);
-                for (int o = 0; o < QPM__NOUT; o++)
-                    tmp[o][j] = one[o];
-            }
-            for (int o = 0; o < QPM__NOUT; o++)
-                if (out[o] != NULL)
-                    out[o][i + j] = tmp[o][j];
+                             DqDpre, out, i, nv == LANES, tmp, 1, &hard);
+        if (special >= 0) {
+            size_t idx[LANES];
+            for (size_t j = 0; j < nv; j++)
+                idx[j] = i + j;
+            scatter(job, model, inverse, idx, nv, special, tmp);
+        }
+        npend = vdefer(hard, (int)((1u << nv) - 1u), i, pend, npend);
+        if (npend >= LANES) {
+            flush_hard(job, model, inverse, need, uniform, Dpre, Dqpre, DqDpre, pend,
+                       (size_t)npend);
+            npend = 0;
         }
     }
+    if (npend > 0)
+        flush_hard(job, model, inverse, need, uniform, Dpre, Dqpre, DqDpre, pend, (size_t)npend);
 }
 
 #endif /* QPM_PRICING_BLACK_LANES_H */

@@ -4,7 +4,9 @@
  * threads set alike), beside the scenario generation alone and the book's
  * P&L alone on the same scenarios, all in the same run.
  *
- *     bench_risk [scenarios (default 200000)] [t_dof (default 4)]
+ *     bench_risk [scenarios (default 200000)] [t_dof (default 4)] [max_threads (default 2)]
+ *
+ * Thread counts double from 1 up to max_threads.
  */
 #include <math.h>
 #include <stdio.h>
@@ -59,6 +61,11 @@ int main(int argc, char **argv)
 {
     size_t n = argc > 1 ? (size_t)atol(argv[1]) : 200000;
     double nu = argc > 2 ? atof(argv[2]) : 4.0;
+    unsigned max_threads = argc > 3 ? (unsigned)atoi(argv[3]) : 2u;
+    if (max_threads < 1 || max_threads > qpm_max_threads()) {
+        fprintf(stderr, "max_threads must be in 1..%u\n", qpm_max_threads());
+        return 2;
+    }
     qpm_book *b;
     check(qpm_book_create(&b, NULL), "book");
     check(qpm_book_add_underlying(b, "BTC", 65000.0, 0.05, NULL), "underlying");
@@ -103,7 +110,7 @@ int main(int argc, char **argv)
            "jumps, vol of vol\n", n, NOPT, nu);
     double ref = 0.0, var1 = 0.0;
     bench_table_header("Monte Carlo VaR (scenarios per second; ratio vs 1 thread)");
-    for (unsigned t = 1; t <= 2; t++) {
+    for (unsigned t = 1; t <= max_threads; t *= 2) {
         check(qpm_risk_set(r, QPM_RISK_THREADS, t), "threads");
         check(qpm_book_set(b, QPM_BOOK_THREADS, t), "threads");
         double sec = bench_median(run_sim, &c, 1, 5);
@@ -120,7 +127,7 @@ int main(int argc, char **argv)
         bench_table_row(name, sec, (double)n, ref);
     }
     bench_table_header("Parts of a run (ratio vs the whole run at 1 thread)");
-    for (unsigned t = 1; t <= 2; t++) {
+    for (unsigned t = 1; t <= max_threads; t *= 2) {
         check(qpm_risk_set(r, QPM_RISK_THREADS, t), "threads");
         check(qpm_book_set(b, QPM_BOOK_THREADS, t), "threads");
         char name[64];

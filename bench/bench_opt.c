@@ -7,8 +7,11 @@
  * once.  The objectives of both sides are printed so that the accuracy of
  * each is visible: SLSQP stops at ftol = 1e-12.
  *
+ * SLSQP needs minutes for a frontier at n = 500, so its frontier runs only
+ * up to --ref-frontier-n assets (default 100).
+ *
  * usage: bench_opt [--n N1,N2,...] [--points K] [--reps R] [--no-ref]
- *                  [--ref bench_opt_ref.py] */
+ *                  [--ref-frontier-n N] [--ref bench_opt_ref.py] */
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -103,6 +106,7 @@ int main(int argc, char **argv)
 {
     size_t ns[8] = {100, 500}, nn = 2, k = 50;
     int reps = 5, use_ref = 1;
+    size_t ref_frontier_n = 100;
     const char *ref_arg = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--n") == 0 && i + 1 < argc) {
@@ -113,6 +117,8 @@ int main(int argc, char **argv)
             k = (size_t)atol(argv[++i]);
         } else if (strcmp(argv[i], "--reps") == 0 && i + 1 < argc) {
             reps = atoi(argv[++i]);
+        } else if (strcmp(argv[i], "--ref-frontier-n") == 0 && i + 1 < argc) {
+            ref_frontier_n = (size_t)atol(argv[++i]);
         } else if (strcmp(argv[i], "--no-ref") == 0) {
             use_ref = 0;
         } else if (strcmp(argv[i], "--ref") == 0 && i + 1 < argc) {
@@ -158,7 +164,7 @@ int main(int argc, char **argv)
                 snprintf(cmd, sizeof cmd,
                          "OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 /usr/bin/python3 '%s' '%s' "
                          "%zu %d %zu",
-                         script, path, n, reps, k);
+                         script, path, n, reps, n <= ref_frontier_n ? k : (size_t)0);
                 FILE *p = popen(cmd, "r");
                 double sec, o;
                 while (p != NULL && fscanf(p, "%63s %lf %lf", name, &sec, &o) == 3) {

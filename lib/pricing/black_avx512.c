@@ -346,7 +346,7 @@ static inline int vdefer(M h, int valid, size_t i, size_t *buf, int c)
     _mm512_storeu_si512((void *)(buf + c), _mm512_maskz_compress_epi64(mb, ib));
     return c + __builtin_popcount(mb);
 }
-#define QPM__HAVE_VDEFER 1
+#define QPM__DEFER_HARD 1
 
 #define LANES 16
 #include "black_lanes.h"

@@ -214,7 +214,7 @@ static inline void scatter(const qpm__bjob *job, int model, int inverse, const s
  * recorded elements LANES at a time with that careful path and overwrites
  * their outputs.  Every operation is lane-wise, so each element gets exactly
  * the values an in-place careful pass would give it. */
-static __attribute__((noinline)) void
+static inline __attribute__((always_inline)) void
 flush_hard(const qpm__bjob *job, int model, int inverse, unsigned need, int uniform, V D, V Dq,
            V DqD, const size_t *idx, size_t cnt)
 {
@@ -229,18 +229,13 @@ flush_hard(const qpm__bjob *job, int model, int inverse, unsigned need, int unif
     }
 }
 
-#ifndef QPM__HAVE_VDEFER
-/* Appends i + j for the lanes j of h that are set in `valid`; returns the new
- * count.  buf has room for LANES more entries past c. */
-static inline int vdefer(M h, int valid, size_t i, size_t *buf, int c)
-{
-    int m = vmask(h) & valid;
-    while (m != 0) {
-        buf[c++] = i + (size_t)__builtin_ctz((unsigned)m);
-        m &= m - 1;
-    }
-    return c;
-}
+/* QPM__DEFER_HARD: the including file defines vdefer(M h, int valid, size_t
+ * i, size_t *buf, int c), which appends i + j for the lanes j of h set in
+ * `valid` to buf[c ..] (room for LANES more) and returns the new count.  The
+ * AVX2 kernel keeps the careful path in place: with eight lanes fewer blocks
+ * hold such an element, and the extra pass cost more than it saved there. */
+#ifndef QPM__DEFER_HARD
+#define QPM__DEFER_HARD 0
 #endif
 
 static inline __attribute__((always_inline)) void run(const qpm__bjob *job, size_t begin,
@@ -274,31 +269,59 @@ static inline __attribute__((always_inline)) void run(const qpm__bjob *job, size
             sig = vload(job->sig, job->ssig, i);
             phi = vload_phi(job->type, job->stype, i);
         } else {
-            /* Tail: pad with copies of the last element */
-            size_t idx[LANES];
-            for (size_t j = 0; j < nv; j++)
-                idx[j] = i + j;
-            gather(job, idx, nv, &u, &K, &T, &r, &q, &sig, &phi);
+            /* Tail: pad with copies of the last element, so that each lane
+             * computes exactly what a full block would. */
+            double bu[LANES], bk[LANES], bt[LANES], br[LANES], bq[LANES], bs[LANES];
+            int32_t bty[LANES];
+            for (size_t j = 0; j < LANES; j++) {
+                size_t e = i + (j < nv ? j : nv - 1);
+                bu[j] = job->u[e * job->su];
+                bk[j] = job->k[e * job->sk];
+                bt[j] = job->t[e * job->st];
+                br[j] = job->r[e * job->sr];
+                bq[j] = job->q[e * job->sq];
+                bs[j] = job->sig[e * job->ssig];
+                bty[j] = job->type[e * job->stype];
+            }
+            u = vload(bu, 1, 0), K = vload(bk, 1, 0), T = vload(bt, 1, 0);
+            r = vload(br, 1, 0), q = vload(bq, 1, 0), sig = vload(bs, 1, 0);
+            phi = vload_phi(bty, 1, 0);
         }
         double tmp[QPM__NOUT][LANES];
         M hard;
         int special = block8(model, inverse, need, u, K, T, r, q, sig, phi, uniform, Dpre, Dqpre,
-                             DqDpre, out, i, nv == LANES, tmp, 1, &hard);
+                             DqDpre, out, i, nv == LANES, tmp, QPM__DEFER_HARD, &hard);
         if (special >= 0) {
-            size_t idx[LANES];
-            for (size_t j = 0; j < nv; j++)
-                idx[j] = i + j;
-            scatter(job, model, inverse, idx, nv, special, tmp);
+            for (size_t j = 0; j < nv; j++) {
+                if (special & (1 << j)) {
+                    size_t e = i + j;
+                    double one[QPM__NOUT];
+                    qpm__price_one(model, inverse, job->u[e * job->su], job->k[e * job->sk],
+                                   job->t[e * job->st], job->r[e * job->sr],
+                                   job->q[e * job->sq], job->sig[e * job->ssig],
+                                   job->type[e * job->stype], one);
+                    for (int o = 0; o < QPM__NOUT; o++)
+                        tmp[o][j] = one[o];
+                }
+                for (int o = 0; o < QPM__NOUT; o++)
+                    if (out[o] != NULL)
+                        out[o][i + j] = tmp[o][j];
+            }
         }
+#if QPM__DEFER_HARD
         npend = vdefer(hard, (int)((1u << nv) - 1u), i, pend, npend);
-        if (npend >= LANES) {
+        /* one call site, so that the careful pass is inlined once */
+        if (npend >= LANES || (npend > 0 && i + LANES >= end)) {
             flush_hard(job, model, inverse, need, uniform, Dpre, Dqpre, DqDpre, pend,
                        (size_t)npend);
             npend = 0;
         }
+#else
+        (void)hard;
+        (void)npend;
+        (void)pend;
+#endif
     }
-    if (npend > 0)
-        flush_hard(job, model, inverse, need, uniform, Dpre, Dqpre, DqDpre, pend, (size_t)npend);
 }
 
 #endif /* QPM_PRICING_BLACK_LANES_H */

@@ -110,55 +110,63 @@ block8(int model, int inverse, unsigned need, V u, V K, V T, V r, V q, V sig, V 
 
     V Nd1 = vsel(xpos, vsub(one, p2), P1);
     V Nmd1 = vsel(xpos, p2, A1);
-    V Nd2 = vsel(xpos, A1, p2);
-    V Nmd2 = vsel(xpos, P1, vsub(one, p2));
     V nd1 = vsel(xpos, n2, n1);
-    V d1 = vsel(xpos, a2, vneg(a1));
-    V d2 = vsel(xpos, a1, vneg(a2));
     M call = vgt(phi, zero);
-    V Nphid1 = vsel(call, Nd1, Nmd1), Nphid2 = vsel(call, Nd2, Nmd2);
+    V Nphid1 = vsel(call, Nd1, Nmd1);
+    /* Values only some outputs use are formed where they are used (the
+     * need mask is known only at run time, and the compiler does not sink
+     * them itself): the same operations, so the same results. */
+#define NPHID2 vsel(call, vsel(xpos, A1, p2), vsel(xpos, P1, vsub(one, p2)))
+#define RSQT vmul(sig, rs)
     V intrinsic = vsel(vgt(vmul(phi, x), zero), vmul(phi, fk), zero);
     V Vu = vmul(D, vadd(intrinsic, otm));
     V delta = vmul(vmul(phi, Dq), Nphid1);
     V dens = vmul(Dq, nd1);
-    V rsqT = vmul(sig, rs);
-    V rsig = vmul(sqrtT, rs);
     V vega = vmul(vmul(S, dens), sqrtT);
     PUT(QPM__O_DELTA, delta);
     PUT(QPM__O_VEGA, vega);
     if (need & NEED(QPM__O_GAMMA))
         PUT(QPM__O_GAMMA, vmul(vmul(dens, rs), rS));
     if (need & NEED(QPM__O_THETA))
-        PUT(QPM__O_THETA, vsub(vsub(vmul(r, Vu), vmul(vmul(S, dens), vmul(vmul(half, sig), rsqT))),
+        PUT(QPM__O_THETA, vsub(vsub(vmul(r, Vu), vmul(vmul(S, dens), vmul(vmul(half, sig), RSQT))),
                                vmul(vmul(vsub(r, q), S), delta)));
     if (model == QPM__BSM) {
         if (need & NEED(QPM__O_RHO))
-            PUT(QPM__O_RHO, vmul(vmul(vmul(vmul(phi, K), T), D), Nphid2));
+            PUT(QPM__O_RHO, vmul(vmul(vmul(vmul(phi, K), T), D), NPHID2));
         if (need & NEED(QPM__O_RHO_Q))
             PUT(QPM__O_RHO_Q, vmul(vmul(vmul(vmul(vneg(phi), S), T), Dq), Nphid1));
     } else {
         PUT(QPM__O_RHO, vmul(vneg(T), Vu));
         PUT(QPM__O_RHO_Q, zero);
     }
-    if (need & NEED(QPM__O_VANNA))
-        PUT(QPM__O_VANNA, vmul(vmul(vneg(dens), d2), rsig));
-    if (need & NEED(QPM__O_VOLGA))
-        PUT(QPM__O_VOLGA, vmul(vmul(vmul(vega, d1), d2), rsig));
-    if (need & NEED(QPM__O_CHARM)) {
-        V br = vsub(vmul(vsub(r, q), rs), vmul(vmul(half, d2), vmul(rsqT, rsqT)));
-        PUT(QPM__O_CHARM, vsub(vmul(q, delta), vmul(dens, br)));
+    if (need & (NEED(QPM__O_VANNA) | NEED(QPM__O_VOLGA) | NEED(QPM__O_CHARM))) {
+        V d2 = vsel(xpos, a1, vneg(a2));
+        V rsig = vmul(sqrtT, rs);
+        if (need & NEED(QPM__O_VANNA))
+            PUT(QPM__O_VANNA, vmul(vmul(vneg(dens), d2), rsig));
+        if (need & NEED(QPM__O_VOLGA)) {
+            V d1 = vsel(xpos, a2, vneg(a1));
+            PUT(QPM__O_VOLGA, vmul(vmul(vmul(vega, d1), d2), rsig));
+        }
+        if (need & NEED(QPM__O_CHARM)) {
+            V rsqT = RSQT;
+            V br = vsub(vmul(vsub(r, q), rs), vmul(vmul(half, d2), vmul(rsqT, rsqT)));
+            PUT(QPM__O_CHARM, vsub(vmul(q, delta), vmul(dens, br)));
+        }
     }
     PUT(QPM__O_PRICE_USD, Vu);
     if (inverse) {
         V rF = model == QPM__BSM ? vdiv(one, F) : rS;
         PUT(QPM__O_PRICE, vmul(Vu, rF));
         if (need & NEED(QPM__O_DELTA_COIN))
-            PUT(QPM__O_DELTA_COIN, vmul(vmul(vmul(phi, D), vmul(K, rF)), Nphid2));
+            PUT(QPM__O_DELTA_COIN, vmul(vmul(vmul(phi, D), vmul(K, rF)), NPHID2));
     } else {
         PUT(QPM__O_PRICE, Vu);
         PUT(QPM__O_DELTA_COIN, vmul(vmul(phi, D), Nphid1));
     }
 #undef PUT
+#undef NPHID2
+#undef RSQT
     return direct ? -1 : smask;
 }
 

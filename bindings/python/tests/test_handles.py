@@ -42,7 +42,10 @@ CYCLES = 100_000
 def _factories():
     return [("Rng", lambda i: qpm.Rng(i, qpm.RngKind(i % 3))),
             ("Pricer", lambda i: qpm.Pricer(qpm.Model(i % 3))),
-            ("Cov", lambda i: qpm.Cov(3 + i % 5))]
+            ("Cov", lambda i: qpm.Cov(3 + i % 5)),
+            ("Book", lambda i: qpm.Book()),
+            ("Optimizer", lambda i: qpm.Optimizer(n=3 + i % 5)),
+            ("Risk", lambda i: qpm.Risk())]
 
 
 @pytest.mark.parametrize("name,make", _factories())

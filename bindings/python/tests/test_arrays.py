@@ -91,7 +91,16 @@ def test_package_imports_and_works_without_numpy():
     code = ("import sys; sys.modules['numpy'] = None\n"
             "import qpm, qpm._arrays as A\n"
             "assert A.np is None\n"
-            "print(qpm.version_string())\n")
+            "print(qpm.version_string())\n"
+            "b = qpm.Book(); b.add_underlying('BTC', 100.0, 0.0)\n"
+            "b.add_positions('spot', 'BTC', 2.0)\n"
+            "p = b.pnl([[0.1], [-0.1]])\n"
+            "assert isinstance(p, list) and abs(p[0] - 20.0) < 1e-12 and abs(p[1] + 20.0) < 1e-12\n"
+            "o = qpm.Optimizer([[0.04, 0.0], [0.0, 0.09]])\n"
+            "w = o.min_variance()\n"
+            "assert isinstance(w, list) and abs(w[0] - 0.09 / 0.13) < 1e-12, w\n"
+            "res = qpm.Risk([[0.0004]], scenarios=2000, t_dof=4).simulate(b, pnl=True)\n"
+            "assert isinstance(res.pnl, list) and len(res.pnl) == 2000 and res.var > 0\n")
     env = dict(os.environ, PYTHONPATH=str(ROOT / "bindings" / "python"))
     r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr

@@ -166,3 +166,21 @@ Test(core_pool, progress_reports_clamps_and_cancels)
     cr_assert_eq(qpm_last_status(), QPM_E_CANCELLED);
     cr_assert(strstr(qpm_last_error(), "25.0%") != NULL, "%s", qpm_last_error());
 }
+
+Test(core_pool, covariance_check_names_the_entry)
+{
+    double a[3 * 4] = {4, 1, 0, 9, /**/ 1, 9, 2, 9, /**/ 0, 2, 1, 9}; /* ld = 4 */
+    cr_assert_eq(qpm__check_covariance(a, 3, 4, "cov"), QPM_OK);
+    cr_assert_eq(qpm__check_covariance(NULL, 3, 4, "cov"), QPM_E_NULL);
+    a[9] = 2.5; /* [2][1] no longer equals [1][2] */
+    cr_assert_eq(qpm__check_covariance(a, 3, 4, "cov"), QPM_E_INVALID);
+    cr_assert(strstr(qpm_last_error(), "cov[2][1]") != NULL, "%s", qpm_last_error());
+    a[9] = 2.0;
+    a[5] = -1.0; /* a negative variance */
+    cr_assert_eq(qpm__check_covariance(a, 3, 4, "cov"), QPM_E_INVALID);
+    cr_assert(strstr(qpm_last_error(), "variance") != NULL, "%s", qpm_last_error());
+    a[5] = 9.0;
+    a[2] = (double)NAN;
+    cr_assert_eq(qpm__check_covariance(a, 3, 4, "cov"), QPM_E_NONFINITE);
+    cr_assert(strstr(qpm_last_error(), "cov[0][2]") != NULL, "%s", qpm_last_error());
+}

@@ -55,6 +55,10 @@ qpm_status qpm__check_finite(const double *x, size_t n, const char *name);
 qpm_status qpm__check_positive(const double *x, size_t n, const char *name);
 /* every x[i] finite and >= 0 */
 qpm_status qpm__check_nonnegative(const double *x, size_t n, const char *name);
+/* An n x n covariance matrix (row-major, leading dimension ld >= n): every
+ * entry finite (QPM_E_NONFINITE), the diagonal >= 0 and the matrix symmetric
+ * to 1e-12 of sqrt(a_ii a_jj) (QPM_E_INVALID); the message names the entry. */
+qpm_status qpm__check_covariance(const double *a, size_t n, size_t ld, const char *name);
 
 /* ---- CPU ----------------------------------------------------------------- */
 unsigned qpm__cpu_detect(void);

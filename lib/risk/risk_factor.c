@@ -90,24 +90,9 @@ qpm_status qpm_risk_set_covariance(qpm_risk *r, size_t n, const double *cov, siz
         return qpm__fail(QPM_E_SIZE, "n = %zu: must be <= %u", n, QPM__RISK_MAX_N);
     if (ld < n)
         return qpm__fail(QPM_E_SIZE, "ld = %zu: must be >= n = %zu", ld, n);
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < n; j++)
-            if (!isfinite(cov[i * ld + j]))
-                return qpm__fail(QPM_E_NONFINITE, "cov[%zu][%zu] = %g: must be finite", i, j,
-                                 cov[i * ld + j]);
-    for (size_t i = 0; i < n; i++) {
-        if (cov[i * ld + i] < 0.0)
-            return qpm__fail(QPM_E_INVALID, "cov[%zu][%zu] = %.17g: a variance must be >= 0", i,
-                             i, cov[i * ld + i]);
-        for (size_t j = 0; j < i; j++) {
-            double a = cov[i * ld + j], b = cov[j * ld + i];
-            if (fabs(a - b) > 1e-12 * sqrt(cov[i * ld + i] * cov[j * ld + j]))
-                return qpm__fail(QPM_E_INVALID,
-                                 "cov[%zu][%zu] = %.17g differs from cov[%zu][%zu] = %.17g: "
-                                 "must be symmetric",
-                                 i, j, a, j, i, b);
-        }
-    }
+    qpm_status st = qpm__check_covariance(cov, n, ld, "cov");
+    if (st != QPM_OK)
+        return st;
     double *c = qpm__calloc(&r->alloc, n * n, sizeof *c);
     double *f = c ? qpm__calloc(&r->alloc, n * n, sizeof *f) : NULL;
     if (f == NULL) {

@@ -293,24 +293,9 @@ qpm_status qpm_risk_delta_gamma(const qpm_alloc *alloc, size_t n, const double *
         st = qpm__check_finite(gamma_usd, n, "gamma_usd");
     if (st != QPM_OK)
         return st;
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < n; j++)
-            if (!isfinite(cov[i * ld + j]))
-                return qpm__fail(QPM_E_NONFINITE, "cov[%zu][%zu] = %g: must be finite", i, j,
-                                 cov[i * ld + j]);
-    for (size_t i = 0; i < n; i++) {
-        if (cov[i * ld + i] < 0.0)
-            return qpm__fail(QPM_E_INVALID, "cov[%zu][%zu] = %.17g: a variance must be >= 0", i,
-                             i, cov[i * ld + i]);
-        for (size_t j = 0; j < i; j++) {
-            double a = cov[i * ld + j], b = cov[j * ld + i];
-            if (fabs(a - b) > 1e-12 * sqrt(cov[i * ld + i] * cov[j * ld + j]))
-                return qpm__fail(QPM_E_INVALID,
-                                 "cov[%zu][%zu] = %.17g differs from cov[%zu][%zu] = %.17g: "
-                                 "must be symmetric",
-                                 i, j, a, j, i, b);
-        }
-    }
+    st = qpm__check_covariance(cov, n, ld, "cov");
+    if (st != QPM_OK)
+        return st;
     if (isnan(horizon_days) || isinf(horizon_days))
         return qpm__fail(QPM_E_NONFINITE, "horizon_days = %g: must be finite", horizon_days);
     if (!(horizon_days > 0.0))

@@ -3,9 +3,35 @@
 #ifndef QPM_BENCH_H
 #define QPM_BENCH_H
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
+#include <unistd.h>
+
+/* Path of a bench helper script `name` (e.g. "bench_cov_ref.py"): `given`
+ * when not NULL, else <source>/bench/<name> found from this executable's
+ * place in <source>/<build>/bench/, else ./bench/<name>; NULL when none is
+ * readable.  The result may point to a static buffer. */
+static inline const char *bench_find_script(const char *given, const char *name)
+{
+    static char buf[PATH_MAX + 64];
+    if (given)
+        return given;
+    ssize_t len = readlink("/proc/self/exe", buf, PATH_MAX);
+    if (len > 0) {
+        buf[len] = '\0';
+        char *slash = strrchr(buf, '/');
+        if (slash && strlen(name) < 60) {
+            snprintf(slash, sizeof buf - (size_t)(slash - buf), "/../../bench/%s", name);
+            if (access(buf, R_OK) == 0)
+                return buf;
+        }
+    }
+    snprintf(buf, sizeof buf, "bench/%s", name);
+    return access(buf, R_OK) == 0 ? buf : NULL;
+}
 
 /* Fixed seeds so every run times the same inputs. */
 #define BENCH_SEED 20261126u

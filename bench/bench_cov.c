@@ -115,26 +115,6 @@ static void set_blas_threads(int k)
                 k);
 }
 
-static const char *find_ref(const char *given)
-{
-    static char buf[PATH_MAX + 64];
-    if (given)
-        return given;
-    ssize_t len = readlink("/proc/self/exe", buf, PATH_MAX);
-    if (len > 0) {
-        buf[len] = '\0';
-        char *slash = strrchr(buf, '/');
-        if (slash) { /* <source>/<build>/bench/bench_cov */
-            strcpy(slash, "/../../bench/bench_cov_ref.py");
-            if (access(buf, R_OK) == 0)
-                return buf;
-        }
-    }
-    if (access("bench/bench_cov_ref.py", R_OK) == 0)
-        return "bench/bench_cov_ref.py";
-    return NULL;
-}
-
 static double max_rel_diff(const double *a, const char *path, size_t n)
 {
     FILE *f = fopen(path, "rb");
@@ -194,7 +174,7 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    const char *script = find_ref(ref_arg);
+    const char *script = bench_find_script(ref_arg, "bench_cov_ref.py");
     if (!script) {
         fprintf(stderr, "bench_cov: bench_cov_ref.py not found (use --ref)\n");
         return 2;

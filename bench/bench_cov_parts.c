@@ -159,24 +159,6 @@ __attribute__((target("avx512f"))) static double peak512(void)
 }
 #endif
 
-static const char *find_ref(const char *given)
-{
-    static char buf[PATH_MAX + 64];
-    if (given)
-        return given;
-    ssize_t len = readlink("/proc/self/exe", buf, PATH_MAX);
-    if (len > 0) {
-        buf[len] = '\0';
-        char *slash = strrchr(buf, '/');
-        if (slash) { /* <source>/<build>/bench/bench_cov_parts */
-            strcpy(slash, "/../../bench/bench_cov_ref.py");
-            if (access(buf, R_OK) == 0)
-                return buf;
-        }
-    }
-    return access("bench/bench_cov_ref.py", R_OK) == 0 ? "bench/bench_cov_ref.py" : NULL;
-}
-
 int main(int argc, char **argv)
 {
     size_t ns[8] = {100, 500, 2000}, nn = 3;
@@ -276,7 +258,7 @@ int main(int argc, char **argv)
                 printf("| %s | %.3f | |\n", parts[k].name, 1e3 * parts[k].best);
         }
         fflush(stdout);
-        const char *script = find_ref(ref);
+        const char *script = bench_find_script(ref, "bench_cov_ref.py");
         if (script) {
             char cmd[PATH_MAX + 128];
             snprintf(cmd, sizeof cmd,

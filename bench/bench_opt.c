@@ -59,26 +59,6 @@ static double best_time(void (*fn)(void *), void *ctx, int reps)
     return best;
 }
 
-static const char *find_ref(const char *given)
-{
-    static char buf[PATH_MAX + 64];
-    if (given)
-        return given;
-    ssize_t len = readlink("/proc/self/exe", buf, PATH_MAX);
-    if (len > 0) {
-        buf[len] = '\0';
-        char *slash = strrchr(buf, '/');
-        if (slash) { /* <source>/<build>/bench/bench_opt */
-            strcpy(slash, "/../../bench/bench_opt_ref.py");
-            if (access(buf, R_OK) == 0)
-                return buf;
-        }
-    }
-    if (access("bench/bench_opt_ref.py", R_OK) == 0)
-        return "bench/bench_opt_ref.py";
-    return NULL;
-}
-
 /* random factor covariance: 5 factors plus idiosyncratic variance */
 static void make_problem(size_t n, double *S, double *mu)
 {
@@ -129,7 +109,7 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    const char *script = use_ref ? find_ref(ref_arg) : NULL;
+    const char *script = use_ref ? bench_find_script(ref_arg, "bench_opt_ref.py") : NULL;
     if (use_ref && script == NULL)
         fprintf(stderr, "bench_opt: bench_opt_ref.py not found: no SLSQP comparison\n");
     printf("# bench_opt: long-only minimum variance and a %zu-point frontier\n\n", k);

@@ -15,7 +15,6 @@
  * recommended; we require 1e-11).  The means are corrected two-pass sums:
  * 1e-13 of the largest |mean| (the error of a length-T sum of values up to
  * ~60 times the mean). */
-#include <dirent.h>
 #include <stdio.h>
 
 #include "test_cov_util.h"
@@ -155,28 +154,17 @@ static void run_set(const char *set)
 
 Test(cov_golden, every_reference_set)
 {
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s", qt_refdata_path("."));
-    DIR *d = opendir(dir);
-    cr_assert_not_null(d, "cannot open %s", dir);
-    struct dirent *e;
-    int sets = 0, public_seen = 0;
-    while ((e = readdir(d)) != NULL) {
-        const char *f = e->d_name;
-        size_t len = strlen(f);
-        if (strncmp(f, "returns_", 8) != 0 || len < 13 || strcmp(f + len - 4, ".csv") != 0)
-            continue;
-        char set[200];
-        cr_assert_lt(len - 12, sizeof set);
-        memcpy(set, f + 8, len - 12);
-        set[len - 12] = '\0';
+    static char sets[64][QT_SET_LEN];
+    size_t n = qt_refdata_sets("returns_", sets, 64);
+    int public_seen = 0;
+    for (size_t i = 0; i < n; i++) {
+        char set[QT_SET_LEN];
+        memcpy(set, sets[i], sizeof set);
         run_set(set);
-        sets++;
         public_seen |= strcmp(set, "public_t500_n20") == 0;
     }
-    closedir(d);
     cr_assert(public_seen, "returns_public_t500_n20.csv not found");
-    cr_assert_geq(sets, 1);
+    cr_assert_geq(n, 1);
     cr_assert_eq(qt_leak_check(), 0);
 }
 

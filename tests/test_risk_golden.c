@@ -20,7 +20,6 @@
  * - var_results *_moments columns apply the parametric formulas to the
  *   sample moments, so they inherit the moments' error: 1e-12 relative. */
 #include <criterion/criterion.h>
-#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -185,29 +184,18 @@ static void run_param(const char *set)
 
 Test(risk_golden, every_reference_set)
 {
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s", qt_refdata_path("."));
-    DIR *d = opendir(dir);
-    cr_assert_not_null(d, "cannot open %s", dir);
-    struct dirent *e;
-    int sets = 0, public_seen = 0;
-    while ((e = readdir(d)) != NULL) {
-        const char *f = e->d_name;
-        size_t len = strlen(f);
-        if (strncmp(f, "var_results_", 12) != 0 || len < 17 || strcmp(f + len - 4, ".csv") != 0)
-            continue;
-        char set[200];
-        cr_assert_lt(len - 16, sizeof set);
-        memcpy(set, f + 12, len - 16);
-        set[len - 16] = '\0';
+    static char sets[64][QT_SET_LEN];
+    size_t n = qt_refdata_sets("var_results_", sets, 64);
+    int public_seen = 0;
+    for (size_t i = 0; i < n; i++) {
+        char set[QT_SET_LEN];
+        memcpy(set, sets[i], sizeof set);
         run_results(set);
         run_multi(set);
         run_moments(set);
         run_param(set);
-        sets++;
         public_seen |= strcmp(set, "public") == 0;
     }
-    closedir(d);
     cr_assert(public_seen, "var_results_public.csv not found");
     cr_assert_eq(qt_leak_check(), 0);
 }

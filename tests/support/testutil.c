@@ -1,6 +1,7 @@
 #include "testutil.h"
 
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -180,4 +181,30 @@ int qt_leak_check(void)
 #else
     return 0;
 #endif
+}
+
+static int cmp_set(const void *a, const void *b) { return strcmp(a, b); }
+
+size_t qt_refdata_sets(const char *prefix, char (*sets)[QT_SET_LEN], size_t max)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", qt_refdata_path("."));
+    DIR *d = opendir(dir);
+    cr_assert_not_null(d, "cannot open %s", dir);
+    size_t np = strlen(prefix), count = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL && count < max) {
+        const char *f = e->d_name;
+        size_t len = strlen(f);
+        if (len < np + 5 || strncmp(f, prefix, np) != 0 || strcmp(f + len - 4, ".csv") != 0)
+            continue;
+        size_t sl = len - np - 4;
+        cr_assert_lt(sl, (size_t)QT_SET_LEN, "reference file name too long: %s", f);
+        memcpy(sets[count], f + np, sl);
+        sets[count][sl] = '\0';
+        count++;
+    }
+    closedir(d);
+    qsort(sets, count, QT_SET_LEN, cmp_set);
+    return count;
 }

@@ -28,6 +28,12 @@ const char *qt_csv_str(const qt_csv *csv, size_t row, size_t col);
 double qt_csv_num(const qt_csv *csv, size_t row, size_t col);
 /* Full path of a refdata file in a static buffer. */
 const char *qt_refdata_path(const char *name);
+/* The reference sets of a file family: for every refdata file named
+ * <prefix><set>.csv, its <set> (shorter than QT_SET_LEN), sorted, at most
+ * `max` of them.  Returns how many; fails the test when the folder cannot
+ * be read or a name is too long. */
+#define QT_SET_LEN 200
+size_t qt_refdata_sets(const char *prefix, char (*sets)[QT_SET_LEN], size_t max);
 
 /* ---- failing allocator ----------------------------------------------------
  * Counts allocations; every allocation whose 0-based index is >= `fail_at`

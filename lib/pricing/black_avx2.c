@@ -19,6 +19,7 @@
 
 #include "black.h"
 #include "mills_table.h"
+#include "vexp_const.h"
 
 
 #define V4 __m256d
@@ -37,31 +38,25 @@ static inline V4 vabs(V4 x) { return _mm256_andnot_pd(SET1(-0.0), x); }
 /* x - k ln2 in two parts (k integral, |k| small enough for exact products). */
 static inline V4 vexp_reduce(V4 x, V4 k)
 {
-    V4 r = _mm256_fnmadd_pd(k, SET1(0x1.62e42fefa39efp-1), x);
-    r = _mm256_fnmadd_pd(k, SET1(0x1.abc9e3b39803fp-56), r);
+    V4 r = _mm256_fnmadd_pd(k, SET1(QPM__LN2_HI), x);
+    r = _mm256_fnmadd_pd(k, SET1(QPM__LN2_LO), r);
     return r;
 }
 
-/* q(r) = (e^r - 1 - r)/r^2, so that e^r = 1 + r (1 + r q) and e^r - 1 =
- * r (1 + r q): the part shared by exp and expm1.  Degree 10 for |r| <=
- * ln2/2: the Chebyshev interpolant of degree 29 of q on that interval
- * (mpmath, 50 digits) truncated to degree 10 and converted to the monomial
- * basis, coefficients rounded once; 1 + r + r^2 q is then within 3.5e-19
- * relative of e^r (2001 points; the degree-11 Taylor polynomial of q used
- * before: 4e-18). */
+/* q(r) = (e^r - 1 - r)/r^2 (see vexp_const.h), highest degree first. */
 static inline V4 vexp_taylor_q(V4 r)
 {
-    V4 p = SET1(0x1.1f7f20647c7b9p-29);
-    p = _mm256_fmadd_pd(p, r, SET1(0x1.af4dde4b9be8cp-26));
-    p = _mm256_fmadd_pd(p, r, SET1(0x1.27e4d41d338f2p-22));
-    p = _mm256_fmadd_pd(p, r, SET1(0x1.71de0236eabcbp-19));
-    p = _mm256_fmadd_pd(p, r, SET1(0x1.a01a01a9e8290p-16));
-    p = _mm256_fmadd_pd(p, r, SET1(0x1.a01a01abe6549p-13));
-    p = _mm256_fmadd_pd(p, r, SET1(0x1.6c16c16c15a6cp-10));
-    p = _mm256_fmadd_pd(p, r, SET1(0x1.11111111100dfp-7));
-    p = _mm256_fmadd_pd(p, r, SET1(0x1.5555555555557p-5));
-    p = _mm256_fmadd_pd(p, r, SET1(0x1.5555555555557p-3));
-    p = _mm256_fmadd_pd(p, r, SET1(0x1.0000000000000p-1));
+    V4 p = SET1(QPM__EXPQ_10);
+    p = _mm256_fmadd_pd(p, r, SET1(QPM__EXPQ_9));
+    p = _mm256_fmadd_pd(p, r, SET1(QPM__EXPQ_8));
+    p = _mm256_fmadd_pd(p, r, SET1(QPM__EXPQ_7));
+    p = _mm256_fmadd_pd(p, r, SET1(QPM__EXPQ_6));
+    p = _mm256_fmadd_pd(p, r, SET1(QPM__EXPQ_5));
+    p = _mm256_fmadd_pd(p, r, SET1(QPM__EXPQ_4));
+    p = _mm256_fmadd_pd(p, r, SET1(QPM__EXPQ_3));
+    p = _mm256_fmadd_pd(p, r, SET1(QPM__EXPQ_2));
+    p = _mm256_fmadd_pd(p, r, SET1(QPM__EXPQ_1));
+    p = _mm256_fmadd_pd(p, r, SET1(QPM__EXPQ_0));
     return p;
 }
 
@@ -75,7 +70,7 @@ static inline V4 vexp_taylor_q(V4 r)
  * is 0), and vexp_neg, for x <= 0, only from below. */
 static inline V4 vexp_in(V4 x)
 {
-    V4 k = _mm256_round_pd(MUL(x, SET1(0x1.71547652b82fep+0)),
+    V4 k = _mm256_round_pd(MUL(x, SET1(QPM__LOG2E)),
                            _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     V4 r = vexp_reduce(x, k);
     V4 p = vexp_taylor_q(r);
@@ -92,10 +87,10 @@ static inline V4 vexp_in(V4 x)
  * reduced argument as vexp_in(-y), so the same result */
 static inline V4 vexpneg_in(V4 y)
 {
-    V4 k = _mm256_round_pd(MUL(y, SET1(-0x1.71547652b82fep+0)),
+    V4 k = _mm256_round_pd(MUL(y, SET1(-QPM__LOG2E)),
                            _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    V4 r = _mm256_fnmsub_pd(k, SET1(0x1.62e42fefa39efp-1), y);
-    r = _mm256_fnmadd_pd(k, SET1(0x1.abc9e3b39803fp-56), r);
+    V4 r = _mm256_fnmsub_pd(k, SET1(QPM__LN2_HI), y);
+    r = _mm256_fnmadd_pd(k, SET1(QPM__LN2_LO), r);
     V4 p = vexp_taylor_q(r);
     p = _mm256_fmadd_pd(p, r, SET1(1.0));
     p = _mm256_fmadd_pd(p, r, SET1(1.0));
@@ -151,9 +146,9 @@ static inline V4 vlog(V4 x)
     R = _mm256_fmadd_pd(R, z, SET1(2.0 / 5.0));
     R = _mm256_fmadd_pd(R, z, SET1(2.0 / 3.0));
     R = MUL(R, z);
-    V4 t = _mm256_fmadd_pd(sv, ADD(hfsq, R), MUL(e, SET1(0x1.abc9e3b39803fp-56)));
+    V4 t = _mm256_fmadd_pd(sv, ADD(hfsq, R), MUL(e, SET1(QPM__LN2_LO)));
     V4 lm = SUB(SUB(hfsq, t), f); /* -(log(1+f) - e ln2_lo) */
-    return _mm256_fmsub_pd(e, SET1(0x1.62e42fefa39efp-1), lm);
+    return _mm256_fmsub_pd(e, SET1(QPM__LN2_HI), lm);
 }
 
 static inline V4 two_sum_err(V4 a, V4 b, V4 s)
@@ -175,7 +170,7 @@ static inline V4 npdf_dd(V4 ah, V4 al)
  * expm1 = (2^k - 1) + 2^k (e^r - 1).  Within about 2 ulp. */
 static inline V4 vexpm1_small(V4 x)
 {
-    V4 k = _mm256_round_pd(MUL(x, SET1(0x1.71547652b82fep+0)),
+    V4 k = _mm256_round_pd(MUL(x, SET1(QPM__LOG2E)),
                            _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     k = _mm256_max_pd(_mm256_min_pd(k, SET1(1.0)), SET1(-1.0));
     V4 r = vexp_reduce(x, k);

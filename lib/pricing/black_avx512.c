@@ -22,6 +22,7 @@
 
 #include "black.h"
 #include "mills_table.h"
+#include "vexp_const.h"
 
 #if defined(__clang__)
 #pragma clang attribute push(__attribute__((target("avx512f,avx512dq"))), apply_to = function)
@@ -89,31 +90,25 @@ static inline Z vtwo_diff_err_z(Z a, Z b, Z s)
 /* x - k ln2 in two parts (k integral, |k| small enough for exact products). */
 static inline Z vexp8_reduce(Z x, Z k)
 {
-    Z r = _mm512_fnmadd_pd(k, vset_z(0x1.62e42fefa39efp-1), x);
-    r = _mm512_fnmadd_pd(k, vset_z(0x1.abc9e3b39803fp-56), r);
+    Z r = _mm512_fnmadd_pd(k, vset_z(QPM__LN2_HI), x);
+    r = _mm512_fnmadd_pd(k, vset_z(QPM__LN2_LO), r);
     return r;
 }
 
-/* q(r) = (e^r - 1 - r)/r^2, so that e^r = 1 + r (1 + r q) and e^r - 1 =
- * r (1 + r q): the part shared by exp and expm1.  Degree 10 for |r| <=
- * ln2/2: the Chebyshev interpolant of degree 29 of q on that interval
- * (mpmath, 50 digits) truncated to degree 10 and converted to the monomial
- * basis, coefficients rounded once; 1 + r + r^2 q is then within 3.5e-19
- * relative of e^r (2001 points; the degree-11 Taylor polynomial of q used
- * before: 4e-18). */
+/* q(r) = (e^r - 1 - r)/r^2 (see vexp_const.h), highest degree first. */
 static inline Z vexp8_taylor_q(Z r)
 {
-    Z p = vset_z(0x1.1f7f20647c7b9p-29);
-    p = vfma_z(p, r, vset_z(0x1.af4dde4b9be8cp-26));
-    p = vfma_z(p, r, vset_z(0x1.27e4d41d338f2p-22));
-    p = vfma_z(p, r, vset_z(0x1.71de0236eabcbp-19));
-    p = vfma_z(p, r, vset_z(0x1.a01a01a9e8290p-16));
-    p = vfma_z(p, r, vset_z(0x1.a01a01abe6549p-13));
-    p = vfma_z(p, r, vset_z(0x1.6c16c16c15a6cp-10));
-    p = vfma_z(p, r, vset_z(0x1.11111111100dfp-7));
-    p = vfma_z(p, r, vset_z(0x1.5555555555557p-5));
-    p = vfma_z(p, r, vset_z(0x1.5555555555557p-3));
-    p = vfma_z(p, r, vset_z(0x1.0000000000000p-1));
+    Z p = vset_z(QPM__EXPQ_10);
+    p = vfma_z(p, r, vset_z(QPM__EXPQ_9));
+    p = vfma_z(p, r, vset_z(QPM__EXPQ_8));
+    p = vfma_z(p, r, vset_z(QPM__EXPQ_7));
+    p = vfma_z(p, r, vset_z(QPM__EXPQ_6));
+    p = vfma_z(p, r, vset_z(QPM__EXPQ_5));
+    p = vfma_z(p, r, vset_z(QPM__EXPQ_4));
+    p = vfma_z(p, r, vset_z(QPM__EXPQ_3));
+    p = vfma_z(p, r, vset_z(QPM__EXPQ_2));
+    p = vfma_z(p, r, vset_z(QPM__EXPQ_1));
+    p = vfma_z(p, r, vset_z(QPM__EXPQ_0));
     return p;
 }
 
@@ -124,7 +119,7 @@ static inline Z vexp8_taylor_q(Z r)
  * first, and vexp8_neg_z, for x <= 0, only from below. */
 static inline Z vexp8_in_z(Z x)
 {
-    Z k = _mm512_roundscale_pd(vmul_z(x, vset_z(0x1.71547652b82fep+0)),
+    Z k = _mm512_roundscale_pd(vmul_z(x, vset_z(QPM__LOG2E)),
                                _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     Z r = vexp8_reduce(x, k);
     Z p = vexp8_taylor_q(r);
@@ -137,10 +132,10 @@ static inline Z vexp8_in_z(Z x)
  * reduced argument as vexp8_in_z(-y), so the same result */
 static inline Z vexpneg8_in_z(Z y)
 {
-    Z k = _mm512_roundscale_pd(vmul_z(y, vset_z(-0x1.71547652b82fep+0)),
+    Z k = _mm512_roundscale_pd(vmul_z(y, vset_z(-QPM__LOG2E)),
                                _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    Z r = _mm512_fnmsub_pd(k, vset_z(0x1.62e42fefa39efp-1), y);
-    r = _mm512_fnmadd_pd(k, vset_z(0x1.abc9e3b39803fp-56), r);
+    Z r = _mm512_fnmsub_pd(k, vset_z(QPM__LN2_HI), y);
+    r = _mm512_fnmadd_pd(k, vset_z(QPM__LN2_LO), r);
     Z p = vexp8_taylor_q(r);
     p = vfma_z(p, r, vset_z(1.0));
     p = vfma_z(p, r, vset_z(1.0));
@@ -179,15 +174,15 @@ static inline Z vlog8_z(Z x)
     R = vfma_z(R, z, vset_z(2.0 / 5.0));
     R = vfma_z(R, z, vset_z(2.0 / 3.0));
     R = vmul_z(R, z);
-    Z t = vfma_z(sv, vadd_z(hfsq, R), vmul_z(e, vset_z(0x1.abc9e3b39803fp-56)));
+    Z t = vfma_z(sv, vadd_z(hfsq, R), vmul_z(e, vset_z(QPM__LN2_LO)));
     Z lm = vsub_z(vsub_z(hfsq, t), f);
-    return vfms_z(e, vset_z(0x1.62e42fefa39efp-1), lm);
+    return vfms_z(e, vset_z(QPM__LN2_HI), lm);
 }
 
 /* expm1 for |x| < 1, as in the AVX2 kernel */
 static inline Z vexpm1_8_z(Z x)
 {
-    Z k = _mm512_roundscale_pd(vmul_z(x, vset_z(0x1.71547652b82fep+0)),
+    Z k = _mm512_roundscale_pd(vmul_z(x, vset_z(QPM__LOG2E)),
                                _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     k = _mm512_max_pd(_mm512_min_pd(k, vset_z(1.0)), vset_z(-1.0));
     Z r = vexp8_reduce(x, k);

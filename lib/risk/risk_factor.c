@@ -80,6 +80,56 @@ static void jacobi(size_t n, double *a, double *v)
     }
 }
 
+qpm_status qpm__risk_factor(const qpm_alloc *al, size_t n, const double *cov, size_t ld,
+                            double *c, double *f, int *tri)
+{
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < n; j++)
+            c[i * n + j] = qpm__mean2(cov[i * ld + j], cov[j * ld + i]);
+    double pivot = 0.0;
+    size_t bad = cholesky(n, c, f, &pivot);
+    *tri = 1;
+    if (bad == 0)
+        return QPM_OK;
+    double *a = qpm__calloc(al, 2 * n * n, sizeof *a);
+    if (a == NULL)
+        return qpm__fail(QPM_E_NOMEM,
+                         "cannot allocate the eigendecomposition of a %zu x %zu covariance", n, n);
+    double *v = a + n * n;
+    /* Jacobi's sums of squares overflow (or underflow) for entries beyond
+     * 2^+-400: it then works on the matrix scaled by an even power of two,
+     * 4^-j, exact, and the eigenvalues are scaled back. */
+    double amax = 0.0;
+    for (size_t k = 0; k < n * n; k++)
+        amax = fmax(amax, fabs(c[k]));
+    int j2 = amax > 0x1p400 || (amax > 0.0 && amax < 0x1p-400) ? ilogb(amax) / 2 : 0;
+    for (size_t k = 0; k < n * n; k++)
+        a[k] = j2 != 0 ? ldexp(c[k], -2 * j2) : c[k];
+    jacobi(n, a, v);
+    double lmin = a[0], lmax = a[0];
+    for (size_t i = 1; i < n; i++) {
+        lmin = fmin(lmin, a[i * n + i]);
+        lmax = fmax(lmax, a[i * n + i]);
+    }
+    if (!(lmin >= -1e-12 * fmax(lmax, 0.0)) || (!(lmax > 0.0) && lmin < 0.0)) {
+        qpm__free(al, a);
+        return qpm__fail(QPM_E_NOTPSD,
+                         "cov is not positive semi-definite: Cholesky pivot %zu = %.6g, "
+                         "smallest eigenvalue %.6g (largest %.6g)",
+                         bad - 1, pivot, ldexp(lmin, 2 * j2), ldexp(lmax, 2 * j2));
+    }
+    /* F = V diag(sqrt(max(lambda, 0))) */
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < n; j++) {
+            double l = a[j * n + j];
+            double sl = l > 0.0 ? sqrt(l) : 0.0;
+            f[i * n + j] = v[i * n + j] * (j2 != 0 ? ldexp(sl, j2) : sl);
+        }
+    qpm__free(al, a);
+    *tri = 0;
+    return QPM_OK;
+}
+
 qpm_status qpm_risk_set_covariance(qpm_risk *r, size_t n, const double *cov, size_t ld)
 {
     QPM__CHECK_NULL(r, "r");
@@ -99,45 +149,12 @@ qpm_status qpm_risk_set_covariance(qpm_risk *r, size_t n, const double *cov, siz
         qpm__free(&r->alloc, c);
         return qpm__fail(QPM_E_NOMEM, "cannot allocate a %zu x %zu covariance", n, n);
     }
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < n; j++)
-            c[i * n + j] = 0.5 * (cov[i * ld + j] + cov[j * ld + i]);
-    double pivot = 0.0;
-    size_t bad = cholesky(n, c, f, &pivot);
-    int tri = 1;
-    if (bad != 0) {
-        double *a = qpm__calloc(&r->alloc, 2 * n * n, sizeof *a);
-        if (a == NULL) {
-            qpm__free(&r->alloc, c);
-            qpm__free(&r->alloc, f);
-            return qpm__fail(QPM_E_NOMEM, "cannot allocate the eigendecomposition of a %zu x %zu "
-                                          "covariance", n, n);
-        }
-        double *v = a + n * n;
-        memcpy(a, c, n * n * sizeof *a);
-        jacobi(n, a, v);
-        double lmin = a[0], lmax = a[0];
-        for (size_t i = 1; i < n; i++) {
-            lmin = fmin(lmin, a[i * n + i]);
-            lmax = fmax(lmax, a[i * n + i]);
-        }
-        if (lmin < -1e-12 * fmax(lmax, 0.0) || (!(lmax > 0.0) && lmin < 0.0)) {
-            qpm__free(&r->alloc, a);
-            qpm__free(&r->alloc, c);
-            qpm__free(&r->alloc, f);
-            return qpm__fail(QPM_E_NOTPSD,
-                             "cov is not positive semi-definite: Cholesky pivot %zu = %.6g, "
-                             "smallest eigenvalue %.6g (largest %.6g)",
-                             bad - 1, pivot, lmin, lmax);
-        }
-        /* F = V diag(sqrt(max(lambda, 0))) */
-        for (size_t i = 0; i < n; i++)
-            for (size_t j = 0; j < n; j++) {
-                double l = a[j * n + j];
-                f[i * n + j] = v[i * n + j] * (l > 0.0 ? sqrt(l) : 0.0);
-            }
-        qpm__free(&r->alloc, a);
-        tri = 0;
+    int tri;
+    st = qpm__risk_factor(&r->alloc, n, cov, ld, c, f, &tri);
+    if (st != QPM_OK) {
+        qpm__free(&r->alloc, c);
+        qpm__free(&r->alloc, f);
+        return st;
     }
     qpm__free(&r->alloc, r->cov);
     qpm__free(&r->alloc, r->fac);

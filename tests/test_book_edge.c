@@ -131,3 +131,28 @@ Test(book_edge, totals_beyond_the_double_range_are_refused)
     cr_assert_eq(pnl[1], 1e300);
     qpm_book_free(b);
 }
+
+/* An option whose Black-76 gamma is beyond the double range (forward and
+ * strike 1e-300, sigma sqrt(T) = 1e-10): the position's Greeks were Inf
+ * with QPM_OK. */
+Test(book_edge, option_greeks_beyond_the_double_range)
+{
+    qpm_book *b;
+    cr_assert_eq(qpm_book_create(&b, NULL), QPM_OK);
+    cr_assert_eq(qpm_book_add_underlying(b, "DUST", 1e-300, 0.0, NULL), QPM_OK);
+    cr_assert_eq(qpm_book_set_forward(b, 0, 0, 1e-300, 1e-10), QPM_OK);
+    int32_t ins = QPM_INSTR_LINEAR_OPTION, ex = 0, ty = QPM_CALL;
+    size_t und = 0;
+    double k = 1e-300, q = 1.0, m = 1.0, sg = 1e-5;
+    cr_assert_eq(qpm_book_add_positions(b, 1, &ins, &und, &ex, &ty, &k, &q, &m, NULL, &sg),
+                 QPM_OK);
+    double g = -1.0;
+    qpm_book_out out;
+    memset(&out, 0, sizeof out);
+    out.size = sizeof out;
+    out.gamma = &g;
+    cr_assert_eq(qpm_book_position_greeks(b, &out), QPM_E_OVERFLOW);
+    cr_assert(strstr(qpm_last_error(), "gamma") != NULL, "%s", qpm_last_error());
+    cr_assert_eq(g, -1.0);
+    qpm_book_free(b);
+}

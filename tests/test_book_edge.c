@@ -156,3 +156,25 @@ Test(book_edge, option_greeks_beyond_the_double_range)
     cr_assert_eq(g, -1.0);
     qpm_book_free(b);
 }
+
+/* An inverse future at prices near 1e200: e F overflowed, so (F - e)/(e F)
+ * and the position's value came out 0 (finite, silently wrong). */
+Test(book_edge, inverse_future_at_huge_prices)
+{
+    qpm_book *b;
+    cr_assert_eq(qpm_book_create(&b, NULL), QPM_OK);
+    cr_assert_eq(qpm_book_add_underlying(b, "BIG", 2e200, 0.0, NULL), QPM_OK);
+    cr_assert_eq(qpm_book_set_forward(b, 0, 0, 2e200, 0.5), QPM_OK);
+    cr_assert_eq(add_one(b, QPM_INSTR_INVERSE_FUTURE, 3.0, 10.0, 1e200), QPM_OK);
+    double vc = 0.0, vu = 0.0;
+    qpm_book_out out;
+    memset(&out, 0, sizeof out);
+    out.size = sizeof out;
+    out.value_coin = &vc;
+    out.value_usd = &vu;
+    cr_assert_eq(qpm_book_position_greeks(b, &out), QPM_OK, "%s", qpm_last_error());
+    /* Q m (1/e - 1/F) = 30 x 5e-201 coin, times S = 2e200 USD */
+    cr_assert(fabs(vc - 1.5e-199) <= 1e-14 * 1.5e-199, "value_coin %g", vc);
+    cr_assert(fabs(vu - 30.0) <= 1e-13, "value_usd %.17g", vu);
+    qpm_book_free(b);
+}

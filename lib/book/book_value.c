@@ -1,5 +1,6 @@
 /* Values and Greeks of the book: the derived per-option data, per-position
  * closed forms and their sums per underlying and per expiry. */
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -122,6 +123,14 @@ static qpm_status check_out(const qpm_book_out *out, double *ptrs[G_N])
     return QPM_OK;
 }
 
+/* 1/e - 1/F as (F - e)/(e F) (F - e is exact when they are close); where
+ * e F leaves the normal range, as ((F - e)/e)/F, which does not overflow. */
+static double inv_diff(double F, double e)
+{
+    double p = e * F;
+    return p >= DBL_MIN && p <= DBL_MAX ? (F - e) / p : ((F - e) / e) / F;
+}
+
 /* Value and Greeks of position i (book prepared); opt is its option row. */
 static void position_row(const qpm_book *b, size_t i, size_t opt, double g[G_N])
 {
@@ -146,8 +155,7 @@ static void position_row(const qpm_book *b, size_t i, size_t opt, double g[G_N])
     case QPM_INSTR_INVERSE_FUTURE:
     case QPM_INSTR_INVERSE_PERP: {
         double F = p->instr == QPM_INSTR_INVERSE_PERP ? x->P : b->exp[p->ex].F;
-        /* (1/e - 1/F) as (F - e)/(e F): F - e is exact when they are close */
-        v = qm * ((F - p->e) / (p->e * F)) * S;
+        v = qm * inv_diff(F, p->e) * S;
         dc = qm / p->e;
         dex = qm / F;
         break;
@@ -180,7 +188,7 @@ static void position_row(const qpm_book *b, size_t i, size_t opt, double g[G_N])
         g[G_VCOIN] = qm;
     else if (p->instr == QPM_INSTR_INVERSE_FUTURE || p->instr == QPM_INSTR_INVERSE_PERP) {
         double F = p->instr == QPM_INSTR_INVERSE_PERP ? x->P : b->exp[p->ex].F;
-        g[G_VCOIN] = qm * ((F - p->e) / (p->e * F));
+        g[G_VCOIN] = qm * inv_diff(F, p->e);
     } else if (p->instr == QPM_INSTR_INVERSE_OPTION)
         g[G_VCOIN] = qm * (b->opts.B[opt] / b->opts.F[opt]);
     else

@@ -551,7 +551,7 @@ static qpm_status solve_target_risk(qpm_opt *o, double *w, size_t *iters)
     if (vmin > s2 * (1.0 + 1e-12))
         return qpm__fail(QPM_E_INFEASIBLE,
                          "QPM_OPT_VOL_TARGET = %g < %.17g, the minimum-variance volatility",
-                         o->target_vol, sqrt(vmin));
+                         o->target_vol, sqrt(fmax(vmin, 0.0)));
     double rlo = cblas_ddot((int)n, o->mu, 1, w, 1), flo = vmin - s2;
     double rmax;
     int have_lp;
@@ -593,7 +593,7 @@ static qpm_status solve_target_risk(qpm_opt *o, double *w, size_t *iters)
     for (int it = 0; it < 200; it++) {
         r = (rlo * fhi - rhi * flo) / (fhi - flo);
         if (!(r > rlo && r < rhi))
-            r = 0.5 * (rlo + rhi);
+            r = qpm__mean2(rlo, rhi);
         st = solve_minvar(o, &b, 1, r, 1, w, &exact, iters);
         if (st != QPM_OK)
             return st;

@@ -107,11 +107,13 @@ qpm_status qpm__risk_factor(const qpm_alloc *al, size_t n, const double *cov, si
         a[k] = j2 != 0 ? ldexp(c[k], -2 * j2) : c[k];
     jacobi(n, a, v);
     double lmin = a[0], lmax = a[0];
+    int nan = isnan(a[0]);
     for (size_t i = 1; i < n; i++) {
         lmin = fmin(lmin, a[i * n + i]);
         lmax = fmax(lmax, a[i * n + i]);
+        nan |= isnan(a[i * n + i]); /* fmin and fmax skip NaN */
     }
-    if (!(lmin >= -1e-12 * fmax(lmax, 0.0)) || (!(lmax > 0.0) && lmin < 0.0)) {
+    if (nan || !(lmin >= -1e-12 * fmax(lmax, 0.0)) || (!(lmax > 0.0) && lmin < 0.0)) {
         qpm__free(al, a);
         return qpm__fail(QPM_E_NOTPSD,
                          "cov is not positive semi-definite: Cholesky pivot %zu = %.6g, "

@@ -31,7 +31,7 @@ static qpm_status add_one(qpm_book *b, int32_t ins, double q, double m, double e
 Test(book_edge, pnl_of_a_book_without_options)
 {
     qpm_book *b = one_underlying(100.0);
-    cr_assert_eq(add_one(b, QPM_INSTR_SPOT, 2.0, 1.0, NAN), QPM_OK);
+    cr_assert_eq(add_one(b, QPM_INSTR_SPOT, 2.0, 1.0, (double)NAN), QPM_OK);
     cr_assert_eq(add_one(b, QPM_INSTR_LINEAR_FUTURE, -1.0, 1.0, 95.0), QPM_OK);
     double x[3] = {0.0, 0.1, -0.2}, pnl[3];
     cr_assert_eq(qpm_book_pnl(b, 3, x, 1, NULL, 1, pnl), QPM_OK, "%s", qpm_last_error());
@@ -50,7 +50,7 @@ Test(book_edge, pnl_of_a_book_without_options)
 Test(book_edge, quantity_times_multiplier_overflow)
 {
     qpm_book *b = one_underlying(100.0);
-    cr_assert_eq(add_one(b, QPM_INSTR_SPOT, 1e200, 1e200, NAN), QPM_E_OVERFLOW);
+    cr_assert_eq(add_one(b, QPM_INSTR_SPOT, 1e200, 1e200, (double)NAN), QPM_E_OVERFLOW);
     cr_assert(strstr(qpm_last_error(), "position 0") != NULL, "%s", qpm_last_error());
     size_t n = 9;
     cr_assert_eq(qpm_book_n_positions(b, &n), QPM_OK);
@@ -97,8 +97,8 @@ Test(book_edge, values_beyond_the_double_range_are_refused)
 Test(book_edge, totals_beyond_the_double_range_are_refused)
 {
     qpm_book *b = one_underlying(1e10);
-    cr_assert_eq(add_one(b, QPM_INSTR_SPOT, 1e298, 1.0, NAN), QPM_OK);
-    cr_assert_eq(add_one(b, QPM_INSTR_SPOT, 1e298, 1.0, NAN), QPM_OK);
+    cr_assert_eq(add_one(b, QPM_INSTR_SPOT, 1e298, 1.0, (double)NAN), QPM_OK);
+    cr_assert_eq(add_one(b, QPM_INSTR_SPOT, 1e298, 1.0, (double)NAN), QPM_OK);
     double v[2] = {-1.0, -1.0}, d[2] = {-1.0, -1.0};
     qpm_book_out out;
     memset(&out, 0, sizeof out);
@@ -122,7 +122,7 @@ Test(book_edge, totals_beyond_the_double_range_are_refused)
     qpm_book_free(b);
     /* a scenario P&L beyond DBL_MAX: value 1e300 moved by x = 1e10 */
     b = one_underlying(1e10);
-    cr_assert_eq(add_one(b, QPM_INSTR_SPOT, 1e290, 1.0, NAN), QPM_OK);
+    cr_assert_eq(add_one(b, QPM_INSTR_SPOT, 1e290, 1.0, (double)NAN), QPM_OK);
     x[1] = 1e10;
     cr_assert_eq(qpm_book_pnl(b, 2, x, 1, NULL, 1, pnl), QPM_E_OVERFLOW);
     cr_assert(strstr(qpm_last_error(), "scenario 1") != NULL, "%s", qpm_last_error());

@@ -10,7 +10,7 @@
 
 static double min_eig(const double *a, size_t n)
 {
-    double l = NAN;
+    double l = (double)NAN;
     cr_assert_eq(qpm_cov_min_eigenvalue(NULL, n, a, n, &l), QPM_OK, "%s", qpm_last_error());
     return l;
 }
@@ -127,7 +127,7 @@ Test(cov_edge, log_returns_over_the_whole_positive_range)
     /* a fit on such prices gives a finite covariance */
     qpm_cov *c;
     cr_assert_eq(qpm_cov_create(&c, NULL, 1), QPM_OK);
-    double cv = NAN;
+    double cv = (double)NAN;
     cr_assert_eq(qpm_cov_fit_prices(c, t, p, 1), QPM_OK, "%s", qpm_last_error());
     cr_assert_eq(qpm_cov_covariance(c, &cv, 1), QPM_OK);
     cr_assert(isfinite(cv) && cv > 0.0, "variance %g", cv);

@@ -71,7 +71,7 @@ static void check_scales(const setup *s, const double *scales, size_t ns, int sc
     cr_assert_eq(solve_scaled(s, 1.0, 1.0, ref), QPM_OK, "problem %d unscaled: %s",
                  (int)s->problem, qpm_last_error());
     for (size_t k = 0; k < ns; k++) {
-        double w[N] = {NAN, NAN, NAN};
+        double w[N] = {(double)NAN, (double)NAN, (double)NAN};
         double cm = scale_mu ? scales[k] : 1.0;
         qpm_status st = solve_scaled(s, scales[k], cm, w);
         cr_assert_eq(st, QPM_OK, "problem %d scale %g: %s", (int)s->problem, scales[k],
@@ -106,7 +106,7 @@ Test(opt_edge, max_sharpe_is_scale_invariant)
                 S[1] = 0.0;
             cr_assert_eq(qpm_opt_set_covariance(o, S, (size_t)n), QPM_OK);
             cr_assert_eq(qpm_opt_set_expected_returns(o, mu), QPM_OK);
-            double w[2] = {NAN, NAN};
+            double w[2] = {(double)NAN, (double)NAN};
             cr_assert_eq(qpm_opt_solve(o, QPM_OPT_MAX_SHARPE, w), QPM_OK, "n %d scale %g: %s", n,
                          decades[k], qpm_last_error());
             if (n == 1) {

@@ -135,9 +135,13 @@ if [ "$rebuild" -eq 1 ] || [ ! -e "$revlib/$soname" ]; then
     { tail -n 40 "$tmp/build.log" >&2; die "building REV $short failed"; }
   [ -e "$tmp/build/$soname" ] ||
     die "REV $short builds no $soname (another SONAME: the dump tool cannot load it)"
-  rm -rf "$revlib"
-  mkdir -p "$revlib"
-  cp -P "$tmp/build"/libqpm.so* "$revlib/"
+  # into place only when complete, so an interrupted run leaves no half copy
+  rm -rf "$revlib" "$revlib.part"
+  mkdir -p "$revlib.part"
+  for f in "$tmp/build"/libqpm.so*; do
+    [ -d "$f" ] || cp -P "$f" "$revlib.part/"
+  done
+  mv "$revlib.part" "$revlib"
 else
   echo "compare-results: reusing REV's library from $revlib (--rebuild to build it again)"
 fi

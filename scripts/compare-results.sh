@@ -2,7 +2,8 @@
 # Proves that the current tree computes exactly what REV computes: every
 # result of every public function on fixed inputs, bit for bit.
 #
-#   scripts/compare-results.sh [--buildtype T] [--show N] [--keep DIR] [--rebuild] [REV]
+#   scripts/compare-results.sh [--buildtype T] [--show N] [--keep DIR] [--rebuild]
+#                              [--only FAMILIES] [REV]
 #
 # REV defaults to the merge-base of HEAD and main (what a branch started
 # from), or to HEAD~1 when HEAD is on main itself (the last commit).
@@ -20,12 +21,16 @@
 #
 #   --buildtype T   meson buildtype of both builds (default debugoptimized)
 #   --show N        differences to list (default 20)
-#   --keep DIR      keep both dumps in DIR (rev.txt, current.txt)
+#   --keep DIR      keep the dumps in DIR (rev.txt, current.txt and the
+#                   OPENBLAS_NUM_THREADS=2 pass: rev-blas2.txt, current-blas2.txt)
 #   --rebuild       build REV's library even if build-compare/rev/ has it
+#   --only LIST     only these families (comma-separated: core, rng, pricing,
+#                   cov, book, opt, risk), for a quick look while working
 #
 # Exit status: 0 when every value is identical, 1 when any differs, 2 when
-# something could not be built or run.  OPENBLAS_NUM_THREADS is set to 1 for
-# both runs: the covariance code picks its kernel by the BLAS thread count.
+# something could not be built or run.  The dump runs with
+# OPENBLAS_NUM_THREADS=1, then cov, opt and risk again with 2: the covariance
+# code picks its kernel by the BLAS thread count.
 set -eu
 
 usage() {
@@ -33,7 +38,7 @@ usage() {
 }
 die() { echo "compare-results: $*" >&2; exit 2; }
 
-buildtype=debugoptimized show=20 keep="" rebuild=0 rev=""
+buildtype=debugoptimized show=20 keep="" rebuild=0 rev="" only=""
 while [ $# -gt 0 ]; do
   case $1 in
     -h|--help) usage; exit 0 ;;
@@ -44,6 +49,8 @@ while [ $# -gt 0 ]; do
     --keep) [ $# -ge 2 ] || die "--keep needs a directory"; keep=$2; shift 2 ;;
     --keep=*) keep=${1#*=}; shift ;;
     --rebuild) rebuild=1; shift ;;
+    --only) [ $# -ge 2 ] || die "--only needs a list"; only=$2; shift 2 ;;
+    --only=*) only=${1#*=}; shift ;;
     -*) usage >&2; exit 2 ;;
     *) [ -z "$rev" ] || die "one revision only"; rev=$1; shift ;;
   esac
@@ -78,6 +85,7 @@ echo "compare-results: REV $short ($why: $(git log -1 --format=%s "$sha" | cut -
 echo "compare-results: current tree = HEAD $(git rev-parse --short HEAD) + $dirty uncommitted changes (git status)"
 
 tmp="" out=""
+# shellcheck disable=SC2317  # called by the trap
 cleanup() {
   if [ -n "$tmp" ]; then
     git -C "$root" worktree remove --force "$tmp/src" >/dev/null 2>&1 || true
@@ -130,9 +138,11 @@ if [ "$rebuild" -eq 1 ] || [ ! -e "$revlib/$soname" ]; then
   done
   echo "compare-results: building REV's library (meson setup $revopts)"
   # shellcheck disable=SC2086
-  meson setup "$tmp/build" "$tmp/src" $revopts >"$tmp/build.log" 2>&1 &&
-    meson compile -C "$tmp/build" >>"$tmp/build.log" 2>&1 ||
-    { tail -n 40 "$tmp/build.log" >&2; die "building REV $short failed"; }
+  if ! meson setup "$tmp/build" "$tmp/src" $revopts >"$tmp/build.log" 2>&1 ||
+     ! meson compile -C "$tmp/build" >>"$tmp/build.log" 2>&1; then
+    tail -n 40 "$tmp/build.log" >&2
+    die "building REV $short failed"
+  fi
   [ -e "$tmp/build/$soname" ] ||
     die "REV $short builds no $soname (another SONAME: the dump tool cannot load it)"
   # into place only when complete, so an interrupted run leaves no half copy
@@ -148,37 +158,58 @@ fi
 t_rev=$(now)
 
 # ---- dump both and compare --------------------------------------------------
+# Pass 1: everything, BLAS on one thread.  Pass 2: the families that call the
+# BLAS (cov, opt, risk) with OPENBLAS_NUM_THREADS=2, where the covariance
+# fits take the dsyrk path instead of libqpm's own kernel.
 out=$(mktemp -d "${TMPDIR:-/tmp}/qpm-dumps.XXXXXX")
-export OPENBLAS_NUM_THREADS=1
-run_dump() { # libdir name
-  LD_LIBRARY_PATH="$1${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" "$dump" >"$out/$2.txt" 2>"$out/$2.log" ||
+run_dump() { # libdir name blas-threads families
+  set -- "$1" "$2" "$3" "${4:+--only $4}"
+  # shellcheck disable=SC2086
+  OPENBLAS_NUM_THREADS=$3 LD_LIBRARY_PATH="$1${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
+    "$dump" $4 >"$out/$2.txt" 2>"$out/$2.log" ||
     { cat "$out/$2.log" >&2; die "qpm_dump failed against the $2 library"; }
   want=$(readlink -f "$1/$soname")
   got=$(sed -n 's/^# library [^ ]* //p' "$out/$2.txt" | head -n 1)
-  [ "$got" = "$want" ] ||
-    die "the $2 run loaded '$got' instead of '$want'"
+  [ "$got" = "$want" ] || die "the $2 run loaded '$got' instead of '$want'"
   echo "compare-results: $2: $(tail -n 1 "$out/$2.log" | sed 's/^qpm_dump: //')"
 }
-t0=$(now)
-run_dump "$revlib" rev
-t1=$(now)
-run_dump "$cur" current
-t2=$(now)
+compare() { # name label
+  echo
+  echo "==== $2"
+  rc=0
+  "$diffexe" --show "$show" --labels "REV $short" "current tree" "$out/rev$1.txt" \
+    "$out/current$1.txt" || rc=$?
+  [ "$rc" -le 1 ] || die "qpm_dump_diff failed (status $rc)"
+  [ "$rc" -eq 0 ] || status=1
+}
+blas2=""
+for f in cov opt risk; do
+  case ",${only:-cov,opt,risk}," in *",$f,"*) blas2="$blas2${blas2:+,}$f" ;; esac
+done
 
+t0=$(now)
+run_dump "$revlib" rev 1 "$only"
+run_dump "$cur" current 1 "$only"
+if [ -n "$blas2" ]; then
+  run_dump "$revlib" rev-blas2 2 "$blas2"
+  run_dump "$cur" current-blas2 2 "$blas2"
+fi
+t1=$(now)
 status=0
-"$diffexe" --show "$show" --labels "REV $short" "current tree" "$out/rev.txt" "$out/current.txt" ||
-  status=$?
-t3=$(now)
+compare "" "every family, OPENBLAS_NUM_THREADS=1"
+[ -z "$blas2" ] || compare "-blas2" "$blas2 again with OPENBLAS_NUM_THREADS=2 (the BLAS paths)"
+t2=$(now)
 if [ -n "$keep" ]; then
   mkdir -p "$keep"
-  cp "$out/rev.txt" "$out/current.txt" "$keep/"
+  cp "$out"/*.txt "$keep/"
   echo "compare-results: dumps kept in $keep"
 fi
+echo
 echo "compare-results: time: current build $(secs "$t_start" "$t_cur") s, REV build $(secs "$t_cur" "$t_rev") s," \
-     "dumps $(secs "$t0" "$t1") s + $(secs "$t1" "$t2") s, compare $(secs "$t2" "$t3") s"
-case $status in
-  0) echo "compare-results: IDENTICAL to REV $short" ;;
-  1) echo "compare-results: results DIFFER from REV $short" ;;
-  *) die "qpm_dump_diff failed (status $status)" ;;
-esac
+     "dumps $(secs "$t0" "$t1") s, compare $(secs "$t1" "$t2") s"
+if [ "$status" -eq 0 ]; then
+  echo "compare-results: IDENTICAL to REV $short"
+else
+  echo "compare-results: results DIFFER from REV $short"
+fi
 exit $status

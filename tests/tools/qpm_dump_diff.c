@@ -47,6 +47,17 @@ typedef struct family {
 static family fams[MAX_FAMILIES];
 static size_t nfams;
 
+/* cases (the key up to its space) holding differences, in order of A */
+typedef struct case_diff {
+    const char *name;
+    size_t len, differing;
+    uint64_t max_ulp;
+    int non_numeric;
+} case_diff;
+
+static case_diff *cases;
+static size_t ncases, cases_cap;
+
 static void die(const char *fmt, const char *arg)
 {
     fprintf(stderr, "qpm_dump_diff: ");
@@ -333,6 +344,26 @@ int main(int argc, char **argv)
             f->non_numeric = 1;
         else if (d > f->max_ulp)
             f->max_ulp = d;
+        size_t clen = (size_t)((const char *)memchr(l->key, ' ', l->klen) - l->key);
+        case_diff *cd = ncases > 0 ? &cases[ncases - 1] : NULL;
+        if (cd == NULL || cd->len != clen || memcmp(cd->name, l->key, clen) != 0) {
+            if (ncases == cases_cap) {
+                cases_cap = cases_cap ? 2 * cases_cap : 64;
+                case_diff *nc = realloc(cases, cases_cap * sizeof *cases);
+                if (nc == NULL)
+                    die("out of memory%s", "");
+                cases = nc;
+            }
+            cd = &cases[ncases++];
+            memset(cd, 0, sizeof *cd);
+            cd->name = l->key;
+            cd->len = clen;
+        }
+        cd->differing++;
+        if (d == UINT64_MAX)
+            cd->non_numeric = 1;
+        else if (d > cd->max_ulp)
+            cd->max_ulp = d;
         if (listed++ < show) {
             if (listed == 1)
                 printf("first differences (A | B):\n");
@@ -345,6 +376,19 @@ int main(int argc, char **argv)
         family_of(&b.lines[j])->only_b++;
         if (listed_only++ < show)
             printf("only in B: %s %s\n", b.lines[j].key, b.lines[j].value);
+    }
+
+    if (ncases > 0) {
+        printf("cases with differences (%zu):\n", ncases);
+        for (size_t i = 0; i < ncases && (long)i < show; i++) {
+            const case_diff *cd = &cases[i];
+            printf("  %.*s: %zu differ", (int)cd->len, cd->name, cd->differing);
+            if (cd->max_ulp > 0)
+                printf(", up to %" PRIu64 " ulp", cd->max_ulp);
+            printf("%s\n", cd->non_numeric ? ", non-numeric" : "");
+        }
+        if ((long)ncases > show)
+            printf("  ... and %zu more cases\n", ncases - (size_t)show);
     }
 
     size_t tot[4] = {0, 0, 0, 0};
@@ -372,6 +416,7 @@ int main(int argc, char **argv)
         printf("DIFFERENT: %zu of %zu values differ, %zu only in A, %zu only in B\n", tot[1],
                tot[0], tot[2], tot[3]);
     free(seen);
+    free(cases);
     free(tb.slot);
     free(ta.slot);
     free(a.lines);

@@ -82,7 +82,8 @@ sha=$(git rev-parse -q --verify "$rev^{commit}") || die "unknown revision '$rev'
 short=$(git rev-parse --short "$sha")
 dirty=$(git status --porcelain | wc -l | tr -d ' ')
 echo "compare-results: REV $short ($why: $(git log -1 --format=%s "$sha" | cut -c1-70))"
-echo "compare-results: current tree = HEAD $(git rev-parse --short HEAD) + $dirty uncommitted changes (git status)"
+echo "compare-results: current tree = HEAD $(git rev-parse --short HEAD)" \
+     "+ $dirty uncommitted changes (git status)"
 
 tmp="" out=""
 # shellcheck disable=SC2317  # called by the trap
@@ -205,8 +206,9 @@ if [ -n "$keep" ]; then
   echo "compare-results: dumps kept in $keep"
 fi
 echo
-echo "compare-results: time: current build $(secs "$t_start" "$t_cur") s, REV build $(secs "$t_cur" "$t_rev") s," \
-     "dumps $(secs "$t0" "$t1") s, compare $(secs "$t1" "$t2") s"
+echo "compare-results: time: current build $(secs "$t_start" "$t_cur") s," \
+     "REV build $(secs "$t_cur" "$t_rev") s, dumps $(secs "$t0" "$t1") s," \
+     "compare $(secs "$t1" "$t2") s"
 if [ "$status" -eq 0 ]; then
   echo "compare-results: IDENTICAL to REV $short"
 else

@@ -14,7 +14,11 @@ fail=0
 families=$("$dump" --list) || { echo "FAIL: qpm_dump --list"; exit 1; }
 for f in $families; do
   n=$(grep -c "^$f\." "$tmp/out.txt")
-  if [ "$n" -eq 0 ]; then echo "FAIL: no value of family $f"; fail=1; else echo "ok: $f $n values"; fi
+  if [ "$n" -eq 0 ]; then
+    echo "FAIL: no value of family $f"; fail=1
+  else
+    echo "ok: $f $n values"
+  fi
 done
 if ! "$diff" --show 5 "$tmp/out.txt" "$tmp/out.txt" > "$tmp/diff.txt"; then
   echo "FAIL: qpm_dump_diff rejects the dump:"; cat "$tmp/diff.txt"; fail=1

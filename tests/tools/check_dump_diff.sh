@@ -7,7 +7,8 @@ diff=$1
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail=0
-printf '# run\nf.a 0 0x1p+0\nf.a 1 0x1.8p+1\ng.b status 0\ng.b message x = 1: must be > 2\nh.c 0 -0x0p+0\n' > "$tmp/a"
+printf '%s\n' '# run' 'f.a 0 0x1p+0' 'f.a 1 0x1.8p+1' 'g.b status 0' \
+  'g.b message x = 1: must be > 2' 'h.c 0 -0x0p+0' > "$tmp/a"
 # expect STATUS PATTERN FILE: runs A against FILE
 expect() {
   "$diff" "$tmp/a" "$tmp/$3" > "$tmp/out" 2>&1

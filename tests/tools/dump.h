@@ -26,7 +26,7 @@
 
 /* bits of the NaN written into outputs before each call */
 #define DUMP_SENTINEL_BITS 0x7ff8dead0000beefull
-#define DUMP_SENTINEL_I32 0x5a5a5a5a
+#define DUMP_SENTINEL_I32  0x5a5a5a5a
 
 /* ---- output ------------------------------------------------------------- */
 
@@ -92,7 +92,7 @@ typedef struct dump_rand {
 } dump_rand;
 
 uint64_t dump_rand_u64(dump_rand *r);
-double dump_rand_unif(dump_rand *r);                       /* [0, 1) */
+double dump_rand_unif(dump_rand *r);                        /* [0, 1) */
 double dump_rand_range(dump_rand *r, double lo, double hi); /* [lo, hi) */
 double dump_rand_logrange(dump_rand *r, double lo, double hi);
 double dump_rand_normal(dump_rand *r);

@@ -11,7 +11,7 @@
 
 static int32_t instrument_code(const char *s)
 {
-    static const char *names[] = {"spot",        "linear_future", "inverse_future", "linear_perp",
+    static const char *names[] = {"spot",         "linear_future", "inverse_future", "linear_perp",
                                   "inverse_perp", "linear_option", "inverse_option"};
     for (int32_t k = 0; k < 7; k++)
         if (strcmp(s, names[k]) == 0)
@@ -153,7 +153,8 @@ static void market(const qpm_book *b)
     dump_u64k("book.market.n_underlyings", "value", n);
     for (size_t u = 0; u <= n; u++) {
         const char *s = "(unset)";
-        dump_status(dump_name(nm, "book.market.underlying%zu", u), qpm_book_underlying_name(b, u, &s));
+        dump_status(dump_name(nm, "book.market.underlying%zu", u),
+                    qpm_book_underlying_name(b, u, &s));
         dump_text(nm, "name", s);
     }
     size_t idx = 99;
@@ -166,7 +167,8 @@ static void market(const qpm_book *b)
         size_t u = 99;
         int32_t id = -99;
         double F = dump_sentinel(), T = dump_sentinel();
-        dump_status(dump_name(nm, "book.market.expiry%zu", k), qpm_book_expiry(b, k, &u, &id, &F, &T));
+        dump_status(dump_name(nm, "book.market.expiry%zu", k),
+                    qpm_book_expiry(b, k, &u, &id, &F, &T));
         dump_u64k(nm, "underlying", u);
         dump_i64k(nm, "id", id);
         dump_f64k(nm, "forward", F);
@@ -230,7 +232,8 @@ static void random_pnl(qpm_book *b)
     for (int th = 1; th <= 2; th++) {
         qpm_book_set(b, QPM_BOOK_THREADS, th);
         dump_fill(pnl, N);
-        dump_status(dump_name(nm, "book.pnl_random_t%d", th), qpm_book_pnl(b, N, x, LD, v, LD, pnl));
+        dump_status(dump_name(nm, "book.pnl_random_t%d", th),
+                    qpm_book_pnl(b, N, x, LD, v, LD, pnl));
         dump_f64s(nm, N, pnl, 1);
     }
     qpm_book_set(b, QPM_BOOK_THREADS, 1);
@@ -294,7 +297,8 @@ static void settings(void)
     char nm[DUMP_NAME];
     for (int key = -1; key <= 2; key++) {
         double lo = dump_sentinel(), hi = dump_sentinel();
-        dump_status(dump_name(nm, "book.bounds.%d", key), qpm_book_bounds((qpm_book_key)key, &lo, &hi));
+        dump_status(dump_name(nm, "book.bounds.%d", key),
+                    qpm_book_bounds((qpm_book_key)key, &lo, &hi));
         dump_f64k(nm, "lo", lo);
         dump_f64k(nm, "hi", hi);
     }
@@ -312,7 +316,8 @@ static void settings(void)
     } sets[] = {{0, 0}, {0, 1.5}, {0, 1e6}, {0, (double)NAN}, {1, 64}, {7, 1}, {0, 2}, {0, 1}};
     for (size_t k = 0; k < sizeof sets / sizeof sets[0]; k++) {
         double v = dump_sentinel();
-        dump_status(dump_name(nm, "book.set.%zu", k), qpm_book_set(b, (qpm_book_key)sets[k].key, sets[k].v));
+        dump_status(dump_name(nm, "book.set.%zu", k),
+                    qpm_book_set(b, (qpm_book_key)sets[k].key, sets[k].v));
         qpm_book_get(b, QPM_BOOK_THREADS, &v);
         dump_f64k(nm, "threads", v);
     }
@@ -330,10 +335,10 @@ static void errors(void)
     dump_status("book.err.add_ok", qpm_book_add_underlying(b, "BTC", 60000.0, 0.04, NULL));
     dump_status("book.err.add_duplicate", qpm_book_add_underlying(b, "BTC", 60000.0, 0.04, NULL));
     dump_status("book.err.add_empty", qpm_book_add_underlying(b, "", 1.0, 0.0, NULL));
-    dump_status("book.err.add_long",
-                qpm_book_add_underlying(
-                    b, "0123456789012345678901234567890123456789012345678901234567890123", 1.0,
-                    0.0, NULL));
+    dump_status(
+        "book.err.add_long",
+        qpm_book_add_underlying(
+            b, "0123456789012345678901234567890123456789012345678901234567890123", 1.0, 0.0, NULL));
     dump_status("book.err.add_spot0", qpm_book_add_underlying(b, "ETH", 0.0, 0.0, NULL));
     dump_status("book.err.add_spot_nan", qpm_book_add_underlying(b, "ETH", (double)NAN, 0.0, NULL));
     dump_status("book.err.add_rate", qpm_book_add_underlying(b, "ETH", 3000.0, 6.0, NULL));
@@ -361,19 +366,44 @@ static void errors(void)
         size_t n = N;
         const double *ep = e, *sp = s;
         switch (c) {
-        case 0: K[3] = -5.0; break;
-        case 1: instr[2] = 9; break;
-        case 2: instr[1] = 3; break; /* perp without a mark */
-        case 3: ex[4] = 7; break;    /* no such expiry */
-        case 4: Q[5] = (double)NAN; break;
-        case 5: m[0] = 0.0; break;
-        case 6: n = 0; break;
-        case 7: sp = NULL; break;
-        case 8: ty[3] = 2; break;
-        case 9: und[2] = 4; break;
-        case 10: e[1] = (double)INFINITY; break;
-        case 11: ep = NULL; break;
-        default: break;
+        case 0:
+            K[3] = -5.0;
+            break;
+        case 1:
+            instr[2] = 9;
+            break;
+        case 2: /* a perp without a mark */
+            instr[1] = 3;
+            break;
+        case 3: /* no such expiry */
+            ex[4] = 7;
+            break;
+        case 4:
+            Q[5] = (double)NAN;
+            break;
+        case 5:
+            m[0] = 0.0;
+            break;
+        case 6:
+            n = 0;
+            break;
+        case 7:
+            sp = NULL;
+            break;
+        case 8:
+            ty[3] = 2;
+            break;
+        case 9:
+            und[2] = 4;
+            break;
+        case 10:
+            e[1] = (double)INFINITY;
+            break;
+        case 11:
+            ep = NULL;
+            break;
+        default:
+            break;
         }
         dump_status(dump_name(nm, "book.err.positions%d", c),
                     qpm_book_add_positions(b, n, instr, und, ex, ty, K, Q, m, ep, sp));
@@ -399,8 +429,7 @@ static void errors(void)
     dump_status("book.err.grid_u", qpm_book_scenario_grid(b, 5, 2, xs, 1, NULL, g, NULL, NULL));
     dump_status("book.err.grid_shift", qpm_book_scenario_grid(b, 0, 2, xs, 1, NULL, g, NULL, NULL));
     dump_status("book.err.grid_n0", qpm_book_scenario_grid(b, 0, 0, xs, 1, NULL, g, NULL, NULL));
-    dump_status("book.err.greeks_size",
-                qpm_book_position_greeks(b, &(qpm_book_out){.size = 3}));
+    dump_status("book.err.greeks_size", qpm_book_position_greeks(b, &(qpm_book_out){.size = 3}));
     dump_status("book.err.greeks_null", qpm_book_underlying_greeks(b, NULL));
     qpm_book_free(b);
 }

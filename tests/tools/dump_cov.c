@@ -62,11 +62,15 @@ static const struct config configs[] = {
     {"sample_ddof0", 1, {QPM_COV_DDOF}, {0}},
     {"sample_ddof5", 1, {QPM_COV_DDOF}, {5}},
     {"ewma", 1, {QPM_COV_METHOD}, {QPM_COV_EWMA}},
-    {"ewma_097_30", 3, {QPM_COV_METHOD, QPM_COV_LAMBDA, QPM_COV_EWMA_INIT_ROWS},
+    {"ewma_097_30",
+     3,
+     {QPM_COV_METHOD, QPM_COV_LAMBDA, QPM_COV_EWMA_INIT_ROWS},
      {QPM_COV_EWMA, 0.97, 30}},
     {"ewma_init5", 2, {QPM_COV_METHOD, QPM_COV_EWMA_INIT_ROWS}, {QPM_COV_EWMA, 5}},
     {"lw_identity", 1, {QPM_COV_METHOD}, {QPM_COV_LEDOIT_WOLF}},
-    {"lw_constcorr", 2, {QPM_COV_METHOD, QPM_COV_TARGET},
+    {"lw_constcorr",
+     2,
+     {QPM_COV_METHOD, QPM_COV_TARGET},
      {QPM_COV_LEDOIT_WOLF, QPM_COV_TARGET_CONSTANT_CORRELATION}},
     {"oas", 1, {QPM_COV_METHOD}, {QPM_COV_OAS}},
     {"semi", 1, {QPM_COV_METHOD}, {QPM_COV_SEMI}},
@@ -162,8 +166,8 @@ static void streaming(const double *x, size_t t, size_t n)
             next++;
         }
     }
-    static const double methods[] = {QPM_COV_LEDOIT_WOLF, QPM_COV_OAS, QPM_COV_EWMA,
-                                     QPM_COV_SEMI, QPM_COV_SAMPLE};
+    static const double methods[] = {QPM_COV_LEDOIT_WOLF, QPM_COV_OAS, QPM_COV_EWMA, QPM_COV_SEMI,
+                                     QPM_COV_SAMPLE};
     for (size_t k = 0; k < sizeof methods / sizeof methods[0]; k++) {
         dump_status(dump_name(nm, "cov.stream.method%zu", k),
                     qpm_cov_set(c, QPM_COV_METHOD, methods[k]));
@@ -219,8 +223,7 @@ static void nan_policies(const double *x, size_t t, size_t n)
         dump_status(dump_name(nm, "cov.nan.%s.fit", cases[k].tag), qpm_cov_fit(c, t, y, n));
         dump_estimate(c, dump_name(nm, "cov.nan.%s", cases[k].tag), n);
         /* a row with a NaN pushed after the fit */
-        dump_status(dump_name(nm, "cov.nan.%s.push_nan", cases[k].tag),
-                    qpm_cov_push(c, y + 3 * n));
+        dump_status(dump_name(nm, "cov.nan.%s.push_nan", cases[k].tag), qpm_cov_push(c, y + 3 * n));
         dump_status(dump_name(nm, "cov.nan.%s.push", cases[k].tag), qpm_cov_push(c, x));
         dump_estimate(c, dump_name(nm, "cov.nan.%s.after_push", cases[k].tag), n);
         qpm_cov_free(c);
@@ -278,15 +281,17 @@ static void matrices(const double *x, size_t t, size_t n)
         int weighted;
         double tol;
         size_t maxiter;
-    } nc[] = {{"plain", 0, 1e-12, 500}, {"weighted", 1, 1e-12, 500}, {"loose", 0, 1e-4, 500},
+    } nc[] = {{"plain", 0, 1e-12, 500},
+              {"weighted", 1, 1e-12, 500},
+              {"loose", 0, 1e-4, 500},
               {"maxiter5", 1, 1e-14, 5}};
     for (size_t k = 0; k < sizeof nc / sizeof nc[0]; k++) {
         size_t iters = 0;
         int conv = -1;
         dump_fill(out, n * n);
         dump_status(dump_name(nm, "cov.nearest.%s", nc[k].tag),
-                    qpm_cov_nearest_correlation(NULL, n, a, n, nc[k].weighted ? w : NULL,
-                                                nc[k].tol, nc[k].maxiter, out, n, &iters, &conv));
+                    qpm_cov_nearest_correlation(NULL, n, a, n, nc[k].weighted ? w : NULL, nc[k].tol,
+                                                nc[k].maxiter, out, n, &iters, &conv));
         dump_u64k(nm, "iters", iters);
         dump_i64k(nm, "converged", conv);
         dump_f64s(dump_name(nm, "cov.nearest.%s.out", nc[k].tag), n * n, out, 1);
@@ -342,7 +347,8 @@ static void settings_and_errors(const double *x, size_t t, size_t n)
     char nm[DUMP_NAME];
     for (int key = -1; key <= 10; key++) {
         double lo = dump_sentinel(), hi = dump_sentinel();
-        dump_status(dump_name(nm, "cov.bounds.%d", key), qpm_cov_bounds((qpm_cov_key)key, &lo, &hi));
+        dump_status(dump_name(nm, "cov.bounds.%d", key),
+                    qpm_cov_bounds((qpm_cov_key)key, &lo, &hi));
         dump_f64k(nm, "lo", lo);
         dump_f64k(nm, "hi", hi);
     }
@@ -357,12 +363,15 @@ static void settings_and_errors(const double *x, size_t t, size_t n)
     static const struct {
         int key;
         double v;
-    } sets[] = {{0, 5},        {0, 1.5},  {1, -1},   {1, 0.5}, {2, 1.0},    {2, 0.0},
-                {2, (double)NAN}, {3, 1},  {4, 2},    {5, 3},   {7, 0},      {8, 2},
-                {9, 2},        {99, 1},   {-1, 1},   {6, (double)INFINITY}, {1, 3}, {2, 0.5}};
+    } sets[] = {{0, 5},   {0, 1.5}, {1, -1},          {1, 0.5},
+                {2, 1.0}, {2, 0.0}, {2, (double)NAN}, {3, 1},
+                {4, 2},   {5, 3},   {7, 0},           {8, 2},
+                {9, 2},   {99, 1},  {-1, 1},          {6, (double)INFINITY},
+                {1, 3},   {2, 0.5}};
     for (size_t k = 0; k < sizeof sets / sizeof sets[0]; k++) {
         double v = dump_sentinel();
-        dump_status(dump_name(nm, "cov.set.%zu", k), qpm_cov_set(c, (qpm_cov_key)sets[k].key, sets[k].v));
+        dump_status(dump_name(nm, "cov.set.%zu", k),
+                    qpm_cov_set(c, (qpm_cov_key)sets[k].key, sets[k].v));
         qpm_cov_get(c, (qpm_cov_key)sets[k].key, &v);
         dump_f64k(nm, "get", v);
     }

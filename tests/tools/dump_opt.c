@@ -46,7 +46,8 @@ static void dump_solution(const qpm_opt *o, const char *name)
     char nm[DUMP_NAME];
     for (int key = 0; key <= 15; key++) {
         double v = dump_sentinel();
-        dump_status(dump_name(nm, "%s.info%d", name, key), qpm_opt_info(o, (qpm_opt_info_key)key, &v));
+        dump_status(dump_name(nm, "%s.info%d", name, key),
+                    qpm_opt_info(o, (qpm_opt_info_key)key, &v));
         dump_f64k(nm, "value", v);
     }
     int flags[N];
@@ -120,26 +121,54 @@ static const struct problem problems[] = {
     {"minvar_free", QPM_OPT_MIN_VARIANCE, FREE, {{0, 0}}, 0},
     {"mv", QPM_OPT_MEAN_VARIANCE, LONG_ONLY, {{QPM_OPT_GAMMA, 5}}, 0},
     {"mv_box", QPM_OPT_MEAN_VARIANCE, BOX15, {{QPM_OPT_GAMMA, 5}}, 0},
-    {"mv_longshort", QPM_OPT_MEAN_VARIANCE, FREE, {{QPM_OPT_GAMMA, 5}, {QPM_OPT_GROSS_LIMIT, 1.5}}, 0},
-    {"mv_mixed_budget", QPM_OPT_MEAN_VARIANCE, BOX_MIXED, {{QPM_OPT_GAMMA, 2}, {QPM_OPT_BUDGET, 0.9}}, 0},
+    {"mv_longshort",
+     QPM_OPT_MEAN_VARIANCE,
+     FREE,
+     {{QPM_OPT_GAMMA, 5}, {QPM_OPT_GROSS_LIMIT, 1.5}},
+     0},
+    {"mv_mixed_budget",
+     QPM_OPT_MEAN_VARIANCE,
+     BOX_MIXED,
+     {{QPM_OPT_GAMMA, 2}, {QPM_OPT_BUDGET, 0.9}},
+     0},
     {"erc", QPM_OPT_ERC, LONG_ONLY, {{0, 0}}, 0},
     {"erc_budget2", QPM_OPT_ERC, LONG_ONLY, {{QPM_OPT_BUDGET, 2}}, 0},
     {"tangency", QPM_OPT_MAX_SHARPE, FREE, {{0, 0}}, 0},
     {"sharpe_long", QPM_OPT_MAX_SHARPE, LONG_ONLY, {{QPM_OPT_RISK_FREE, 0.02}}, 0},
-    {"sharpe_box_gross", QPM_OPT_MAX_SHARPE, FREE, {{QPM_OPT_GROSS_LIMIT, 1.3}, {QPM_OPT_RISK_FREE, 0.01}}, 0},
+    {"sharpe_box_gross",
+     QPM_OPT_MAX_SHARPE,
+     FREE,
+     {{QPM_OPT_GROSS_LIMIT, 1.3}, {QPM_OPT_RISK_FREE, 0.01}},
+     0},
     {"target_return", QPM_OPT_TARGET_RETURN, LONG_ONLY, {{QPM_OPT_RETURN_TARGET, 0.45}}, 0},
     {"target_return_free", QPM_OPT_TARGET_RETURN, FREE, {{QPM_OPT_RETURN_TARGET, 0.6}}, 0},
     {"target_risk", QPM_OPT_TARGET_RISK, LONG_ONLY, {{QPM_OPT_VOL_TARGET, 0.35}}, 0},
     {"min_cvar", QPM_OPT_MIN_CVAR, LONG_ONLY, {{0, 0}}, 4},
     {"min_cvar_box_a99", QPM_OPT_MIN_CVAR, BOX15, {{QPM_OPT_CVAR_ALPHA, 0.99}}, 4},
-    {"turnover", QPM_OPT_MEAN_VARIANCE, LONG_ONLY, {{QPM_OPT_GAMMA, 5}, {QPM_OPT_TURNOVER_LIMIT, 0.3}}, 1},
-    {"turnover_minvar", QPM_OPT_MIN_VARIANCE, FREE, {{QPM_OPT_TURNOVER_LIMIT, 0.5}, {QPM_OPT_GROSS_LIMIT, 1.6}}, 1},
+    {"turnover",
+     QPM_OPT_MEAN_VARIANCE,
+     LONG_ONLY,
+     {{QPM_OPT_GAMMA, 5}, {QPM_OPT_TURNOVER_LIMIT, 0.3}},
+     1},
+    {"turnover_minvar",
+     QPM_OPT_MIN_VARIANCE,
+     FREE,
+     {{QPM_OPT_TURNOVER_LIMIT, 0.5}, {QPM_OPT_GROSS_LIMIT, 1.6}},
+     1},
     {"groups", QPM_OPT_MIN_VARIANCE, LONG_ONLY, {{0, 0}}, 2},
     {"groups_mv", QPM_OPT_MEAN_VARIANCE, LONG_ONLY, {{QPM_OPT_GAMMA, 3}}, 2},
     {"linear", QPM_OPT_MIN_VARIANCE, LONG_ONLY, {{0, 0}}, 3},
     {"linear_sharpe", QPM_OPT_MAX_SHARPE, LONG_ONLY, {{0, 0}}, 3},
-    {"tight_tolerance", QPM_OPT_MEAN_VARIANCE, LONG_ONLY, {{QPM_OPT_TOLERANCE, 1e-14}, {QPM_OPT_GAMMA, 5}}, 0},
-    {"loose_tolerance", QPM_OPT_MEAN_VARIANCE, LONG_ONLY, {{QPM_OPT_TOLERANCE, 1e-4}, {QPM_OPT_GAMMA, 5}}, 0},
+    {"tight_tolerance",
+     QPM_OPT_MEAN_VARIANCE,
+     LONG_ONLY,
+     {{QPM_OPT_TOLERANCE, 1e-14}, {QPM_OPT_GAMMA, 5}},
+     0},
+    {"loose_tolerance",
+     QPM_OPT_MEAN_VARIANCE,
+     LONG_ONLY,
+     {{QPM_OPT_TOLERANCE, 1e-4}, {QPM_OPT_GAMMA, 5}},
+     0},
     {"max_iter1", QPM_OPT_MIN_VARIANCE, LONG_ONLY, {{QPM_OPT_MAX_ITER, 1}}, 0},
     {"infeasible_target", QPM_OPT_TARGET_RETURN, BOX15, {{QPM_OPT_RETURN_TARGET, 5}}, 0},
 };
@@ -154,7 +183,8 @@ static void extras(qpm_opt *o, const char *name, int extra)
         dump_status(dump_name(nm, "%s.set_current", name), qpm_opt_set_current(o, w0));
     } else if (extra == 2) {
         size_t g[N];
-        double lo[4] = {0.1, 0.1, -(double)INFINITY, 0.2}, hi[4] = {0.4, 0.3, 0.25, (double)INFINITY};
+        double lo[4] = {0.1, 0.1, -(double)INFINITY, 0.2},
+               hi[4] = {0.4, 0.3, 0.25, (double)INFINITY};
         for (size_t i = 0; i < N; i++)
             g[i] = i % 7 == 6 ? QPM_OPT_NO_GROUP : i % 4;
         dump_status(dump_name(nm, "%s.set_groups", name), qpm_opt_set_groups(o, 4, g, lo, hi));
@@ -165,9 +195,11 @@ static void extras(qpm_opt *o, const char *name, int extra)
             a[N + 1 + i] = mu[i];
         }
         a[N] = a[2 * N + 1] = (double)NAN; /* padding past n, never read */
-        dump_status(dump_name(nm, "%s.set_linear", name), qpm_opt_set_linear(o, 2, a, N + 1, lo, hi));
+        dump_status(dump_name(nm, "%s.set_linear", name),
+                    qpm_opt_set_linear(o, 2, a, N + 1, lo, hi));
     } else if (extra == 4) {
-        dump_status(dump_name(nm, "%s.set_scenarios", name), qpm_opt_set_scenarios(o, n_scen, scen, N));
+        dump_status(dump_name(nm, "%s.set_scenarios", name),
+                    qpm_opt_set_scenarios(o, n_scen, scen, N));
     }
 }
 
@@ -225,7 +257,8 @@ static void settings(void)
     char nm[DUMP_NAME];
     for (int key = -1; key <= 10; key++) {
         double lo = dump_sentinel(), hi = dump_sentinel();
-        dump_status(dump_name(nm, "opt.bounds.%d", key), qpm_opt_bounds((qpm_opt_key)key, &lo, &hi));
+        dump_status(dump_name(nm, "opt.bounds.%d", key),
+                    qpm_opt_bounds((qpm_opt_key)key, &lo, &hi));
         dump_f64k(nm, "lo", lo);
         dump_f64k(nm, "hi", hi);
     }
@@ -240,12 +273,28 @@ static void settings(void)
     static const struct {
         int key;
         double v;
-    } sets[] = {{0, 0.0},   {0, -1},   {3, -0.5},  {4, -1},      {6, 0.0},   {7, 1e-20},
-                {7, 1e-3},  {8, 0.5},  {8, 2e6},   {9, 1.0},     {9, 0.0},   {0, (double)NAN},
-                {11, 1},    {-1, 1},   {2, (double)INFINITY}, {3, (double)INFINITY}, {8, 50}, {1, -0.5}};
+    } sets[] = {{0, 0.0},
+                {0, -1},
+                {3, -0.5},
+                {4, -1},
+                {6, 0.0},
+                {7, 1e-20},
+                {7, 1e-3},
+                {8, 0.5},
+                {8, 2e6},
+                {9, 1.0},
+                {9, 0.0},
+                {0, (double)NAN},
+                {11, 1},
+                {-1, 1},
+                {2, (double)INFINITY},
+                {3, (double)INFINITY},
+                {8, 50},
+                {1, -0.5}};
     for (size_t k = 0; k < sizeof sets / sizeof sets[0]; k++) {
         double v = dump_sentinel();
-        dump_status(dump_name(nm, "opt.set.%zu", k), qpm_opt_set(o, (qpm_opt_key)sets[k].key, sets[k].v));
+        dump_status(dump_name(nm, "opt.set.%zu", k),
+                    qpm_opt_set(o, (qpm_opt_key)sets[k].key, sets[k].v));
         qpm_opt_get(o, (qpm_opt_key)sets[k].key, &v);
         dump_f64k(nm, "get", v);
     }

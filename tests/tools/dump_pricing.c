@@ -15,8 +15,9 @@
 #include "dump.h"
 
 #define NOUT 12
-static const char *out_names[NOUT] = {"price", "delta", "gamma", "vega",  "theta",     "rho",
-                                      "vanna", "volga", "charm", "rho_q", "price_usd", "delta_coin"};
+static const char *out_names[NOUT] = {"price", "delta", "gamma",     "vega",
+                                      "theta", "rho",   "vanna",     "volga",
+                                      "charm", "rho_q", "price_usd", "delta_coin"};
 
 /* every output, and subsets that take other paths through the kernels */
 #define ALL_OUT 0xfffu
@@ -53,7 +54,10 @@ static void batch_free(batch *b)
     free(b->type);
 }
 
-static int32_t type_code(const char *s) { return strcmp(s, "call") == 0 ? QPM_CALL : QPM_PUT; }
+static int32_t type_code(const char *s)
+{
+    return strcmp(s, "call") == 0 ? QPM_CALL : QPM_PUT;
+}
 
 /* rows of bsm_public.csv (with_q) or of a forward file */
 static batch load_rows(const char *file, int bsm)
@@ -125,9 +129,9 @@ static void run_chain(qpm_pricer *p, const char *name, const batch *b, double *b
                             &o.vanna, &o.volga, &o.charm, &o.rho_q, &o.price_usd, &o.delta_coin};
         for (size_t j = 0; j < NOUT; j++)
             *f[j] = buf + j * b->n + i;
-        qpm_status st = qpm_pricer_price_chain(p, e - i, b->u[i], b->t[i], b->r[i],
-                                               b->q ? b->q[i] : 0.0, b->k + i, b->sig + i,
-                                               b->type + i, &o);
+        qpm_status st =
+            qpm_pricer_price_chain(p, e - i, b->u[i], b->t[i], b->r[i], b->q ? b->q[i] : 0.0,
+                                   b->k + i, b->sig + i, b->type + i, &o);
         if (st != QPM_OK && first_bad == QPM_OK) {
             first_bad = st;
             strncpy(msg, qpm_last_error(), sizeof msg - 1);
@@ -150,8 +154,8 @@ static void run_iv(qpm_pricer *p, const char *name, const batch *b, const double
     dump_fill(sig, b->n);
     dump_fill_i32(st, b->n);
     char nm[DUMP_NAME];
-    dump_status(name, qpm_pricer_implied_vol(p, b->n, b->u, b->k, b->t, b->r, b->q, b->type,
-                                             prices, sig, st));
+    dump_status(name, qpm_pricer_implied_vol(p, b->n, b->u, b->k, b->t, b->r, b->q, b->type, prices,
+                                             sig, st));
     dump_f64s(dump_name(nm, "%s.sigma", name), b->n, sig, 1);
     dump_name(nm, "%s.elem_status", name);
     for (size_t i = 0; i < b->n; i++)
@@ -391,15 +395,16 @@ static void settings(void)
         return;
     for (int key = -1; key <= 4; key++) {
         double v = dump_sentinel();
-        dump_status(dump_name(nm, "pricing.get.%d", key), qpm_pricer_get(p, (qpm_pricer_key)key, &v));
+        dump_status(dump_name(nm, "pricing.get.%d", key),
+                    qpm_pricer_get(p, (qpm_pricer_key)key, &v));
         dump_f64k(nm, "value", v);
     }
     static const struct {
         int key;
         double v;
-    } sets[] = {{99, 1.0},  {-1, 1.0},   {3, 1024.0}, {0, 0.0},  {0, 1.5},    {0, 1e9},
-                {0, (double)NAN},   {1, 4.0},    {1, -1.0},   {1, 0.0},  {2, 0.0},    {2, 0.5},
-                {2, 1e300}, {0, 2.0},    {2, 1.0},    {1, 1.0},  {0, 1.0}};
+    } sets[] = {{99, 1.0},        {-1, 1.0}, {3, 1024.0}, {0, 0.0}, {0, 1.5}, {0, 1e9},
+                {0, (double)NAN}, {1, 4.0},  {1, -1.0},   {1, 0.0}, {2, 0.0}, {2, 0.5},
+                {2, 1e300},       {0, 2.0},  {2, 1.0},    {1, 1.0}, {0, 1.0}};
     for (size_t k = 0; k < sizeof sets / sizeof sets[0]; k++) {
         dump_status(dump_name(nm, "pricing.set.%zu", k),
                     qpm_pricer_set(p, (qpm_pricer_key)sets[k].key, sets[k].v));
@@ -466,18 +471,42 @@ static void errors(void)
             int iv_call = 0, chain = 0;
             double cu = 100.0, ct = 0.25, cr = 0.03, cq = m == 0 ? 0.01 : 0.0;
             switch (c) {
-            case 0: k[17] = -5.0; break;
-            case 1: u[3] = (double)NAN; break;
-            case 2: t[5] = -1.0; break;
-            case 3: s[8] = -0.1; break;
-            case 4: y[2] = 0; break;
-            case 5: qp = q; break; /* q given to a forward model */
-            case 6: r[4] = 800.0, t[4] = 1.0; break;
-            case 7: q[6] = -3000.0, qp = q; break;
-            case 8: n = 0; break;
-            case 9: op = NULL; break;
-            case 10: out.size = 0; break;
-            case 11: out.size = sizeof out - 3; break;
+            case 0:
+                k[17] = -5.0;
+                break;
+            case 1:
+                u[3] = (double)NAN;
+                break;
+            case 2:
+                t[5] = -1.0;
+                break;
+            case 3:
+                s[8] = -0.1;
+                break;
+            case 4:
+                y[2] = 0;
+                break;
+            case 5: /* q given to a forward model */
+                qp = q;
+                break;
+            case 6:
+                r[4] = 800.0, t[4] = 1.0;
+                break;
+            case 7:
+                q[6] = -3000.0, qp = q;
+                break;
+            case 8:
+                n = 0;
+                break;
+            case 9:
+                op = NULL;
+                break;
+            case 10:
+                out.size = 0;
+                break;
+            case 11:
+                out.size = sizeof out - 3;
+                break;
             case 12: /* a newer caller's struct with a field this library lacks */
                 memset(&big, 0, sizeof big);
                 big.o = out;
@@ -485,24 +514,51 @@ static void errors(void)
                 big.b[sizeof out + 3] = 1;
                 op = &big.o;
                 break;
-            case 13: kp = NULL; break;
-            case 14: u[0] = (double)INFINITY; break;
-            case 15: sp = NULL; break;
-            case 16: yp = NULL; break;
-            case 17: s[23] = (double)NAN; break;
-            case 18: chain = 1, k[9] = 0.0; break;
-            case 19: chain = 1, cu = 0.0; break;
-            case 20: chain = 1, ct = (double)NAN; break;
-            case 21: chain = 1, cq = 0.5; break;
-            case 22: chain = 1, cr = 3000.0; break;
-            case 23: iv_call = 1, t[3] = 0.0; break;
-            case 24: iv_call = 1, pr[5] = (double)NAN; break;
-            case 25: iv_call = 1, pr[7] = 1e6, pr[11] = -1.0; break;
+            case 13:
+                kp = NULL;
+                break;
+            case 14:
+                u[0] = (double)INFINITY;
+                break;
+            case 15:
+                sp = NULL;
+                break;
+            case 16:
+                yp = NULL;
+                break;
+            case 17:
+                s[23] = (double)NAN;
+                break;
+            case 18:
+                chain = 1, k[9] = 0.0;
+                break;
+            case 19:
+                chain = 1, cu = 0.0;
+                break;
+            case 20:
+                chain = 1, ct = (double)NAN;
+                break;
+            case 21:
+                chain = 1, cq = 0.5;
+                break;
+            case 22:
+                chain = 1, cr = 3000.0;
+                break;
+            case 23:
+                iv_call = 1, t[3] = 0.0;
+                break;
+            case 24:
+                iv_call = 1, pr[5] = (double)NAN;
+                break;
+            case 25:
+                iv_call = 1, pr[7] = 1e6, pr[11] = -1.0;
+                break;
             case 26: /* an older, shorter struct: fields past size are not written */
                 out.size = offsetof(qpm_pricer_out, gamma);
                 out.gamma = iv;
                 break;
-            default: break;
+            default:
+                break;
             }
             if (iv_call)
                 st = qpm_pricer_implied_vol(p, n, up, kp, tp, rp, qp, yp, pr, iv, ist);

@@ -23,7 +23,8 @@ static double *load_column(const char *file, const char *col, size_t *n)
     return v;
 }
 
-static const double alphas[] = {0.5, 0.9, 0.95, 0.975, 0.99, 0.995, 0.999, 0.9995, 0.9999, 1e-3, 0.95};
+static const double alphas[] = {0.5,   0.9,    0.95,   0.975, 0.99, 0.995,
+                                0.999, 0.9995, 0.9999, 1e-3,  0.95};
 #define NA (sizeof alphas / sizeof alphas[0])
 
 static void var_es(const char *name, size_t n, const double *loss)
@@ -46,7 +47,8 @@ static void moments(const char *name, size_t n, const double *x)
     char nm[DUMP_NAME];
     double m[7];
     dump_fill(m, 7);
-    dump_status(dump_name(nm, "%s.moments", name), qpm_risk_moments(n, x, &m[0], &m[1], &m[2], &m[3]));
+    dump_status(dump_name(nm, "%s.moments", name),
+                qpm_risk_moments(n, x, &m[0], &m[1], &m[2], &m[3]));
     dump_f64s(nm, 4, m, 1);
     dump_status(dump_name(nm, "%s.central_moments", name),
                 qpm_risk_central_moments(n, x, &m[4], &m[5], &m[6]));
@@ -93,7 +95,8 @@ static void statistics(void)
     }
     dump_csv_free(c);
     dump_fill(o, 3 * n);
-    dump_status("risk.parametric", qpm_risk_parametric(n, mu, sig, sk, ku, al, o, o + n, o + 2 * n));
+    dump_status("risk.parametric",
+                qpm_risk_parametric(n, mu, sig, sk, ku, al, o, o + n, o + 2 * n));
     dump_f64s("risk.parametric.var_normal", n, o, 1);
     dump_f64s("risk.parametric.es_normal", n, o + n, 1);
     dump_f64s("risk.parametric.var_cf", n, o + 2 * n, 1);
@@ -103,13 +106,16 @@ static void statistics(void)
     dump_f64s("risk.parametric_noskew.var_normal", 40, o, 1);
     dump_f64s("risk.parametric_noskew.var_cf", 40, o + 2 * n, 1);
     sig[9] = -1.0;
-    dump_status("risk.err.parametric_sigma", qpm_risk_parametric(n, mu, sig, sk, ku, al, o, NULL, NULL));
+    dump_status("risk.err.parametric_sigma",
+                qpm_risk_parametric(n, mu, sig, sk, ku, al, o, NULL, NULL));
     sig[9] = 0.01;
     al[12] = 1.0;
-    dump_status("risk.err.parametric_alpha", qpm_risk_parametric(n, mu, sig, sk, ku, al, o, NULL, NULL));
+    dump_status("risk.err.parametric_alpha",
+                qpm_risk_parametric(n, mu, sig, sk, ku, al, o, NULL, NULL));
     al[12] = 0.95;
     ku[3] = (double)NAN;
-    dump_status("risk.err.parametric_nan", qpm_risk_parametric(n, mu, sig, sk, ku, al, o, NULL, NULL));
+    dump_status("risk.err.parametric_nan",
+                qpm_risk_parametric(n, mu, sig, sk, ku, al, o, NULL, NULL));
     free(mu);
     free(sig);
     free(sk);
@@ -153,8 +159,9 @@ static void delta_gamma(qpm_book *b)
         for (int a = 0; a < 2; a++) {
             double vdn = dump_sentinel(), vdg = dump_sentinel(), mom[4];
             dump_fill(mom, 4);
-            dump_status(dump_name(nm, "risk.delta_gamma.book_h%d_a%d", h, a),
-                        qpm_risk_delta_gamma(NULL, 2, d, g, cov2, 2, hz[h], al[a], &vdn, &vdg, mom));
+            dump_status(
+                dump_name(nm, "risk.delta_gamma.book_h%d_a%d", h, a),
+                qpm_risk_delta_gamma(NULL, 2, d, g, cov2, 2, hz[h], al[a], &vdn, &vdg, mom));
             dump_f64k(nm, "var_dn", vdn);
             dump_f64k(nm, "var_dg", vdg);
             dump_f64s(dump_name(nm, "risk.delta_gamma.book_h%d_a%d.moments", h, a), 4, mom, 1);
@@ -227,16 +234,17 @@ static void simulate(qpm_book *b, const struct run *rn)
 {
     char nm[DUMP_NAME];
     qpm_risk *r = NULL;
-    if (dump_status(dump_name(nm, "risk.mc.%s.create", rn->tag), qpm_risk_create(&r, NULL)) != QPM_OK)
+    if (dump_status(dump_name(nm, "risk.mc.%s.create", rn->tag), qpm_risk_create(&r, NULL)) !=
+        QPM_OK)
         return;
     const struct {
         qpm_risk_key key;
         double v;
-    } sets[] = {{QPM_RISK_SCENARIOS, rn->scenarios}, {QPM_RISK_SEED, rn->seed},
+    } sets[] = {{QPM_RISK_SCENARIOS, rn->scenarios},  {QPM_RISK_SEED, rn->seed},
                 {QPM_RISK_HORIZON_DAYS, rn->horizon}, {QPM_RISK_T_DOF, rn->dof},
-                {QPM_RISK_JUMP_INTENSITY, rn->jl},  {QPM_RISK_JUMP_MEAN, rn->jm},
-                {QPM_RISK_JUMP_STD, rn->js},        {QPM_RISK_VOL_OF_VOL, rn->vov},
-                {QPM_RISK_ALPHA, rn->alpha},        {QPM_RISK_THREADS, rn->threads}};
+                {QPM_RISK_JUMP_INTENSITY, rn->jl},    {QPM_RISK_JUMP_MEAN, rn->jm},
+                {QPM_RISK_JUMP_STD, rn->js},          {QPM_RISK_VOL_OF_VOL, rn->vov},
+                {QPM_RISK_ALPHA, rn->alpha},          {QPM_RISK_THREADS, rn->threads}};
     qpm_status st = QPM_OK;
     for (size_t k = 0; k < sizeof sets / sizeof sets[0] && st == QPM_OK; k++)
         st = qpm_risk_set(r, sets[k].key, sets[k].v);
@@ -299,7 +307,9 @@ static void historical(qpm_book *b)
     static const struct {
         const char *tag;
         double lambda, horizon, alpha;
-    } hs[] = {{"plain", 0, 1, 0.99}, {"plain_h10", 0, 10, 0.95}, {"fhs", 0.94, 1, 0.99},
+    } hs[] = {{"plain", 0, 1, 0.99},
+              {"plain_h10", 0, 10, 0.95},
+              {"fhs", 0.94, 1, 0.99},
               {"fhs_h5", 0.97, 5, 0.975}};
     for (size_t k = 0; k < sizeof hs / sizeof hs[0]; k++) {
         qpm_risk *r = NULL;
@@ -341,7 +351,8 @@ static void settings_and_errors(qpm_book *b)
     char nm[DUMP_NAME];
     for (int key = -1; key <= 13; key++) {
         double lo = dump_sentinel(), hi = dump_sentinel();
-        dump_status(dump_name(nm, "risk.bounds.%d", key), qpm_risk_bounds((qpm_risk_key)key, &lo, &hi));
+        dump_status(dump_name(nm, "risk.bounds.%d", key),
+                    qpm_risk_bounds((qpm_risk_key)key, &lo, &hi));
         dump_f64k(nm, "lo", lo);
         dump_f64k(nm, "hi", hi);
     }
@@ -356,18 +367,24 @@ static void settings_and_errors(qpm_book *b)
     static const struct {
         int key;
         double v;
-    } sets[] = {{0, 0},   {0, 1.5},   {1, 9007199254740994.0}, {1, -1}, {2, 0},   {2, 4000},
-                {3, 1.5}, {3, 2.0},   {3, -3},  {4, 101},  {5, 6},   {6, -1},  {7, 6},
-                {8, 0},   {9, 1.0},   {10, 1.0}, {11, 4096}, {12, 1}, {13, 1},  {0, (double)NAN},
-                {3, (double)INFINITY}, {3, 0}, {10, 0.5}};
+    } sets[] = {{0, 0},    {0, 1.5},         {1, 9007199254740994.0},
+                {1, -1},   {2, 0},           {2, 4000},
+                {3, 1.5},  {3, 2.0},         {3, -3},
+                {4, 101},  {5, 6},           {6, -1},
+                {7, 6},    {8, 0},           {9, 1.0},
+                {10, 1.0}, {11, 4096},       {12, 1},
+                {13, 1},   {0, (double)NAN}, {3, (double)INFINITY},
+                {3, 0},    {10, 0.5}};
     for (size_t k = 0; k < sizeof sets / sizeof sets[0]; k++) {
         double v = dump_sentinel();
-        dump_status(dump_name(nm, "risk.set.%zu", k), qpm_risk_set(r, (qpm_risk_key)sets[k].key, sets[k].v));
+        dump_status(dump_name(nm, "risk.set.%zu", k),
+                    qpm_risk_set(r, (qpm_risk_key)sets[k].key, sets[k].v));
         qpm_risk_get(r, (qpm_risk_key)sets[k].key, &v);
         dump_f64k(nm, "get", v);
     }
     double res[4], x[8];
-    dump_status("risk.err.simulate_no_cov", qpm_risk_simulate(r, b, NULL, &res[0], NULL, NULL, NULL));
+    dump_status("risk.err.simulate_no_cov",
+                qpm_risk_simulate(r, b, NULL, &res[0], NULL, NULL, NULL));
     dump_status("risk.err.scenarios_no_cov", qpm_risk_scenarios(r, 2, x, 2, NULL, 0));
     size_t nu = 99;
     qpm_risk_n_underlyings(r, &nu);
@@ -409,10 +426,12 @@ static void settings_and_errors(qpm_book *b)
     qpm_risk_free(r);
 
     double loss[5] = {1, 2, 3, 4, 5}, al[2] = {0.9, 1.0}, out[2];
-    dump_status("risk.err.var_es_alpha1", qpm_risk_var_es(NULL, 5, loss, 2, al, out, NULL, NULL, NULL));
+    dump_status("risk.err.var_es_alpha1",
+                qpm_risk_var_es(NULL, 5, loss, 2, al, out, NULL, NULL, NULL));
     al[1] = 0.5;
     loss[3] = (double)NAN;
-    dump_status("risk.err.var_es_nan", qpm_risk_var_es(NULL, 5, loss, 2, al, out, NULL, NULL, NULL));
+    dump_status("risk.err.var_es_nan",
+                qpm_risk_var_es(NULL, 5, loss, 2, al, out, NULL, NULL, NULL));
     dump_status("risk.err.var_es_n0", qpm_risk_var_es(NULL, 0, loss, 2, al, out, NULL, NULL, NULL));
     dump_status("risk.err.moments_nan", qpm_risk_moments(5, loss, out, NULL, NULL, NULL));
     loss[3] = 1e300;

@@ -91,8 +91,8 @@ static void distributions(qpm_rng *rng, const char *tag)
     for (size_t k = 0; k < sizeof nus / sizeof nus[0]; k++)
         draw(dump_name(nm, "rng.%s.student_t_%zu", tag, k), rng, qpm_rng_student_t, nus[k], 200,
              200);
-    static const double lambdas[] = {0.0,    1e-3,   0.5, 5.0,  9.999, 10.0,
-                                     30.0,   1000.0, 1e6, 1e12, 1e15};
+    static const double lambdas[] = {0.0,  1e-3,   0.5, 5.0,  9.999, 10.0,
+                                     30.0, 1000.0, 1e6, 1e12, 1e15};
     for (size_t k = 0; k < sizeof lambdas / sizeof lambdas[0]; k++)
         draw(dump_name(nm, "rng.%s.poisson_%zu", tag, k), rng, qpm_rng_poisson, lambdas[k], 200,
              200);
@@ -124,7 +124,8 @@ static void jumps_and_streams(qpm_rng *rng, const char *tag)
         return;
     static const uint64_t ks[] = {0, 1, 2, 3, 1000, 1ull << 32, UINT64_MAX};
     for (size_t k = 0; k < sizeof ks / sizeof ks[0]; k++) {
-        dump_status(dump_name(nm, "rng.%s.stream_%zu", tag, k), qpm_rng_set_stream(dst, rng, ks[k]));
+        dump_status(dump_name(nm, "rng.%s.stream_%zu", tag, k),
+                    qpm_rng_set_stream(dst, rng, ks[k]));
         qpm_rng_kind kd = (qpm_rng_kind)-1;
         qpm_rng_get_kind(dst, &kd);
         dump_i64k(nm, "kind", (long long)kd);
@@ -183,8 +184,7 @@ static void errors(qpm_rng *rng)
     dump_status("rng.err.stream_null", qpm_rng_set_stream(rng, NULL, 1));
     qpm_rng *bad = NULL;
     dump_status("rng.err.create_kind", qpm_rng_create(&bad, NULL, (qpm_rng_kind)7, 0, 1, 0, 1));
-    dump_status("rng.err.create_seed_kind",
-                qpm_rng_create_seed(&bad, NULL, (qpm_rng_kind)-1, 1));
+    dump_status("rng.err.create_seed_kind", qpm_rng_create_seed(&bad, NULL, (qpm_rng_kind)-1, 1));
     dump_status("rng.err.split_null_parent", qpm_rng_split(&bad, NULL, NULL, 1));
     dump_status("rng.err.get_kind_null", qpm_rng_get_kind(rng, NULL));
     qpm_rng_free(bad);
@@ -206,8 +206,8 @@ static size_t norm_inv_grid(double *p)
         p[n++] = 1.0 - ldexp(1.0, -e);
     /* the branch points of AS241 (|p - 1/2| = 0.425, -ln p = 25), the end of
      * the Newton correction (1e-305) and the normal range, a few ulp each way */
-    static const double pts[] = {0.075, 0.925, 0.5, 1e-305, DBL_MIN, 1.3887943864964021e-11,
-                                 1.0 - 1.3887943864964021e-11};
+    static const double pts[] = {
+        0.075, 0.925, 0.5, 1e-305, DBL_MIN, 1.3887943864964021e-11, 1.0 - 1.3887943864964021e-11};
     for (size_t k = 0; k < sizeof pts / sizeof pts[0]; k++) {
         double lo = pts[k], hi = pts[k];
         p[n++] = pts[k];
@@ -245,8 +245,8 @@ static void norm_inv(void)
     dump_status("rng.norm_inv_bulk_inplace", qpm_norm_inv_bulk(n, out, out));
     dump_f64s("rng.norm_inv_bulk_inplace.z", n, out, 1);
 
-    static const double bad[] = {(double)NAN, -1e-300, -1.0, 1.0 + DBL_EPSILON, (double)INFINITY,
-                                 -(double)INFINITY, -0.0};
+    static const double bad[] = {(double)NAN,      -1e-300,           -1.0, 1.0 + DBL_EPSILON,
+                                 (double)INFINITY, -(double)INFINITY, -0.0};
     char nm[DUMP_NAME];
     for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
         qpm_clear_error();
@@ -282,8 +282,7 @@ void dump_rng(void)
         qpm_rng_seed(rng, UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX);
         dump_state(dump_name(nm, "rng.%s.seed1", tag), rng);
         dump_raw(dump_name(nm, "rng.%s.seed1.raw", tag), rng, 64);
-        qpm_rng_seed(rng, 0x0123456789abcdefull, 0xfedcba9876543210ull, 0x8000000000000000ull,
-                     1);
+        qpm_rng_seed(rng, 0x0123456789abcdefull, 0xfedcba9876543210ull, 0x8000000000000000ull, 1);
         dump_state(dump_name(nm, "rng.%s.seed2", tag), rng);
         dump_raw(dump_name(nm, "rng.%s.seed2.raw", tag), rng, 64);
         qpm_rng *s64 = NULL;

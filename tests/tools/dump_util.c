@@ -179,9 +179,15 @@ void *dump_alloc(size_t nbytes)
 
 static const char *refdata_dir = ".";
 
-void dump_set_refdata(const char *dir) { refdata_dir = dir; }
+void dump_set_refdata(const char *dir)
+{
+    refdata_dir = dir;
+}
 
-const char *dump_refdata(void) { return refdata_dir; }
+const char *dump_refdata(void)
+{
+    return refdata_dir;
+}
 
 static char *read_file(const char *path)
 {
@@ -322,7 +328,10 @@ uint64_t dump_rand_u64(dump_rand *r)
     return z ^ (z >> 31);
 }
 
-double dump_rand_unif(dump_rand *r) { return (double)(dump_rand_u64(r) >> 11) * 0x1.0p-53; }
+double dump_rand_unif(dump_rand *r)
+{
+    return (double)(dump_rand_u64(r) >> 11) * 0x1.0p-53;
+}
 
 double dump_rand_range(dump_rand *r, double lo, double hi)
 {

@@ -139,8 +139,8 @@ int main(int argc, char **argv)
             size_t l = e ? (size_t)(e - p) : strlen(p);
             int known = 0;
             for (size_t f = 0; f < N_FAMILIES; f++)
-                known |= strlen(all_families[f].name) == l &&
-                         strncmp(all_families[f].name, p, l) == 0;
+                known |=
+                    strlen(all_families[f].name) == l && strncmp(all_families[f].name, p, l) == 0;
             if (!known)
                 dump_die("unknown family '%.*s' (--list names them)", (int)l, p);
             if (e == NULL)

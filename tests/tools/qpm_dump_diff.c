@@ -21,7 +21,7 @@
 #include <string.h>
 
 typedef struct line {
-    const char *key; /* "case index", NUL-terminated in place */
+    const char *key;   /* "case index", NUL-terminated in place */
     size_t klen, flen; /* key length, family length */
     const char *value;
 } line;
@@ -246,7 +246,8 @@ static uint64_t describe(const char *a, const char *b, char *out, size_t len)
             snprintf(out, len, "integer, %+lld", strtoll(b, NULL, 10) - strtoll(a, NULL, 10));
         else {
             unsigned long long ua = strtoull(a, NULL, 10), ub = strtoull(b, NULL, 10);
-            snprintf(out, len, "integer, %s%llu", ub >= ua ? "+" : "-", ub >= ua ? ub - ua : ua - ub);
+            snprintf(out, len, "integer, %s%llu", ub >= ua ? "+" : "-",
+                     ub >= ua ? ub - ua : ua - ub);
         }
         return UINT64_MAX;
     }
@@ -404,8 +405,8 @@ int main(int argc, char **argv)
             else
                 snprintf(big, sizeof big, "non-numeric");
         }
-        printf("%-10s %10zu %10zu %10zu %10zu  %s\n", f->name, f->compared, f->differing,
-               f->only_a, f->only_b, big);
+        printf("%-10s %10zu %10zu %10zu %10zu  %s\n", f->name, f->compared, f->differing, f->only_a,
+               f->only_b, big);
         tot[0] += f->compared, tot[1] += f->differing, tot[2] += f->only_a, tot[3] += f->only_b;
     }
     printf("%-10s %10zu %10zu %10zu %10zu\n", "total", tot[0], tot[1], tot[2], tot[3]);

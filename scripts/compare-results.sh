@@ -11,7 +11,7 @@
 # It builds REV's library in a temporary git worktree (its own build
 # directory, tests, benchmarks and examples off), builds the current tree's
 # library and the dump tool tests/tools/qpm_dump in build-compare/ (both with
-# the same buildtype, default debugoptimized, and the same compiler), runs
+# the same buildtype, default debugoptimized, and the same compiler, $CC), runs
 # that one dump binary against each library (LD_LIBRARY_PATH; the library
 # each run loaded is checked), and compares the two dumps with qpm_dump_diff:
 # values compared per family, how many differ, the first differences with
@@ -105,6 +105,13 @@ t_start=$(now)
 # ---- the current tree: library, dump tool and comparator --------------------
 cur=$root/build-compare
 opts="-Dbuildtype=$buildtype -Dtests=enabled -Dbench=disabled -Dexamples=false -Dpython=disabled"
+# Both builds use $CC; meson keeps the compiler a build folder was set up
+# with, so a different $CC starts build-compare/ afresh.
+ccid=$(printf '%s' "${CC:-cc}" | tr -c 'A-Za-z0-9._-' '_')
+if [ -f "$cur/build.ninja" ] && [ "$(cat "$cur/compare-cc" 2>/dev/null)" != "$ccid" ]; then
+  echo "compare-results: CC changed: setting up build-compare/ again"
+  rm -rf "$cur"
+fi
 if [ -f "$cur/build.ninja" ]; then
   # shellcheck disable=SC2086
   meson configure "$cur" $opts >/dev/null || die "cannot configure $cur"
@@ -113,6 +120,7 @@ else
   meson setup "$cur" $opts >"$root/build-compare.log" 2>&1 ||
     { cat "$root/build-compare.log" >&2; die "meson setup of the current tree failed"; }
   rm -f "$root/build-compare.log"
+  printf '%s\n' "$ccid" >"$cur/compare-cc"
 fi
 meson compile -C "$cur" qpm_dump qpm_dump_diff >"$cur/compare-build.log" 2>&1 ||
   { tail -n 40 "$cur/compare-build.log" >&2; die "building the current tree failed"; }
@@ -124,7 +132,7 @@ soname=$(readelf -d "$dump" | sed -n 's/.*NEEDED.*\[\(libqpm\.so[^]]*\)\].*/\1/p
 t_cur=$(now)
 
 # ---- REV: a temporary worktree and build, the library kept -----------------
-revlib=$cur/rev/$sha-$buildtype
+revlib=$cur/rev/$sha-$buildtype-$ccid
 if [ "$rebuild" -eq 1 ] || [ ! -e "$revlib/$soname" ]; then
   tmp=$(mktemp -d "${TMPDIR:-/tmp}/qpm-compare.XXXXXX")
   git worktree add --detach --quiet "$tmp/src" "$sha" || die "git worktree add failed"

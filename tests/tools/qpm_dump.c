@@ -158,6 +158,15 @@ int main(int argc, char **argv)
     printf("# cpu_features 0x%x pricer_kernels%s%s%s\n", qpm_cpu_features(),
            kernels & 2u ? " 1" : "", kernels & 4u ? " 2" : "", kernels & 8u ? " 3" : "");
     printf("# refdata %s\n", dump_refdata());
+    /* the environment that chooses BLAS paths, for the record */
+    static const char *env_names[] = {"OPENBLAS_NUM_THREADS", "QPM_BLAS_LIBRARY",
+                                      "QPM_LAPACKE_LIBRARY"};
+    printf("# env");
+    for (size_t i = 0; i < sizeof env_names / sizeof env_names[0]; i++) {
+        const char *v = getenv(env_names[i]);
+        printf(" %s=%s", env_names[i], v != NULL ? v : "(unset)");
+    }
+    printf("\n");
 
     double t0 = now(), tf[N_FAMILIES] = {0};
     for (size_t f = 0; f < N_FAMILIES; f++) {

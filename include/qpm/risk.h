@@ -175,8 +175,9 @@ QPM_API qpm_status qpm_risk_parametric(size_t n, const double *mu, const double 
  * diagonal), QPM_E_NOTPSD (cov not positive semi-definite, naming the
  * failing Cholesky pivot and the smallest eigenvalue), QPM_E_OVERFLOW (a
  * cumulant or result beyond the range of double), QPM_E_NOMEM (scratch of
- * 4 n^2 doubles from alloc, 2 n^2 more for a singular cov); outputs
- * untouched on failure. */
+ * 4 n^2 doubles from alloc, and the eigensolver's workspace for a singular
+ * cov), QPM_E_UNSUPPORTED (the BLAS/LAPACK libraries cannot be loaded: see
+ * README, "Embedding"); outputs untouched on failure. */
 QPM_API qpm_status qpm_risk_delta_gamma(const qpm_alloc *alloc, size_t n, const double *delta_usd,
                                         const double *gamma_usd, const double *cov, size_t ld,
                                         double horizon_days, double alpha, double *var_dn,
@@ -238,9 +239,8 @@ QPM_API qpm_status qpm_risk_bounds(qpm_risk_key key, double *lo, double *hi);
  * eigendecomposition (eigenvalues down to -1e-12 of the largest are taken as
  * 0; a NaN eigenvalue fails), so singular matrices (perfectly correlated
  * assets) are accepted.  Entries anywhere in the double range are served:
- * the symmetric part is formed without overflow and the eigendecomposition
- * runs on the matrix scaled by a power of two when its entries pass 2^400.
- * The matrix is copied.  Errors: QPM_E_NULL, QPM_E_SIZE (n = 0 or above
+ * the symmetric part is formed without overflow (LAPACK scales the
+ * eigenproblem itself).  The matrix is copied.  Errors: QPM_E_NULL, QPM_E_SIZE (n = 0 or above
  * 4096, ld < n), QPM_E_NONFINITE, QPM_E_INVALID (not symmetric, negative
  * diagonal, naming the element), QPM_E_NOTPSD (naming the failing Cholesky
  * pivot and the smallest eigenvalue), QPM_E_NOMEM.  On error the previous

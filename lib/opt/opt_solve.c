@@ -2,12 +2,12 @@
  * problem (auxiliary variables for the absolute-value limits, homogenised
  * form for the maximum Sharpe ratio), consistency checks with precise
  * messages, the frontier and the target-risk search. */
-#include <cblas.h>
 #include <float.h>
 #include <limits.h>
 #include <math.h>
 #include <string.h>
 
+#include "num/linalg.h"
 #include "opt_internal.h"
 
 #define NONE QPM__OPT_NONE
@@ -363,8 +363,8 @@ static qpm_status extract(const qpm_opt *o, const build *b, double *w)
 static double quad(const qpm_opt *o, const double *w, double *tmp)
 {
     size_t n = o->n;
-    cblas_dsymv(CblasRowMajor, CblasUpper, (int)n, 1.0, o->S, (int)n, w, 1, 0.0, tmp, 1);
-    double v = cblas_ddot((int)n, w, 1, tmp, 1);
+    qpm__dsymv(QPM__ROW_MAJOR, QPM__UPPER, (int)n, 1.0, o->S, (int)n, w, 1, 0.0, tmp, 1);
+    double v = qpm__ddot((int)n, w, 1, tmp, 1);
     return o->s_exp != 0 ? ldexp(v, -o->s_exp) : v;
 }
 
@@ -378,7 +378,7 @@ static void report(qpm_opt *o, const build *b, qpm_opt_problem problem, const do
         memcpy(o->w, w, n * sizeof *w);
     double var = quad(o, o->w, o->wtmp), ret = (double)NAN;
     if (o->have_mu)
-        ret = cblas_ddot((int)n, o->mu, 1, o->w, 1);
+        ret = qpm__ddot((int)n, o->mu, 1, o->w, 1);
     double sum = 0.0, gross = 0.0, turn = 0.0;
     size_t nz = 0, nb = 0;
     for (size_t i = 0; i < n; i++) {
@@ -520,7 +520,7 @@ static qpm_status max_return(qpm_opt *o, double *rmax, double *w, int *have_w, s
     if (st != QPM_OK)
         return st;
     memcpy(w, o->qp.x, o->n * sizeof *w);
-    *rmax = cblas_ddot((int)o->n, o->mu, 1, w, 1);
+    *rmax = qpm__ddot((int)o->n, o->mu, 1, w, 1);
     *have_w = 1;
     return QPM_OK;
 }
@@ -552,7 +552,7 @@ static qpm_status solve_target_risk(qpm_opt *o, double *w, size_t *iters)
         return qpm__fail(QPM_E_INFEASIBLE,
                          "QPM_OPT_VOL_TARGET = %g < %.17g, the minimum-variance volatility",
                          o->target_vol, sqrt(fmax(vmin, 0.0)));
-    double rlo = cblas_ddot((int)n, o->mu, 1, w, 1), flo = vmin - s2;
+    double rlo = qpm__ddot((int)n, o->mu, 1, w, 1), flo = vmin - s2;
     double rmax;
     int have_lp;
     /* the LP weights would clobber w: keep them in the flags-sized scratch of the QP */
@@ -793,7 +793,7 @@ qpm_status qpm_opt_solve(qpm_opt *o, qpm_opt_problem problem, double *w)
             st = verify(o, sol, 0);
         if (st == QPM_OK) {
             report(o, &b, problem, sol, exact, iters);
-            o->info[QPM_OPT_INFO_OBJECTIVE] = cblas_ddot((int)o->qp.nv, o->qp.c, 1, o->qp.x, 1);
+            o->info[QPM_OPT_INFO_OBJECTIVE] = qpm__ddot((int)o->qp.nv, o->qp.c, 1, o->qp.x, 1);
             memcpy(w, o->w, o->n * sizeof *w);
             return QPM_OK;
         }
@@ -846,7 +846,7 @@ qpm_status qpm_opt_frontier(qpm_opt *o, size_t k, double *weights, size_t ldw, d
         st = verify(o, w, 0);
     if (st != QPM_OK)
         return st;
-    double rmin = cblas_ddot((int)n, o->mu, 1, w, 1);
+    double rmin = qpm__ddot((int)n, o->mu, 1, w, 1);
     /* the minimum-variance point, kept while the largest return is found */
     if (weights != NULL)
         memcpy(weights, w, n * sizeof *w);

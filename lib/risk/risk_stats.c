@@ -4,6 +4,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "num/linalg.h"
 #include "risk_internal.h"
 
 #define INV_SQRT_2PI 0.398942280401432677939946059934
@@ -397,6 +398,9 @@ qpm_status qpm_risk_delta_gamma(const qpm_alloc *alloc, size_t n, const double *
     qpm_alloc a;
     st = qpm__alloc_init(&a, alloc);
     if (st != QPM_OK)
+        return st;
+    /* the PSD check factors cov with LAPACK, loaded at first need */
+    if ((st = qpm__linalg_load()) != QPM_OK)
         return st;
     double *c = qpm__calloc(&a, 4 * n * n + 2 * n, sizeof *c);
     if (c == NULL)

@@ -38,6 +38,11 @@ try:  # numpy is optional
 except ImportError:  # pragma: no cover - exercised by a subprocess test
     np = None  # type: ignore[assignment]
 
+__all__ = ["np", "SIZE_MAX", "SIZE_KIND", "INT32_MIN", "INT32_MAX", "U64_MAX", "Vec", "Mat",
+           "have_numpy", "is_scalar", "integer", "size", "int32", "u64", "double", "name",
+           "flag", "vector", "input_address", "output", "matrix", "out_matrix", "length",
+           "broadcast"]
+
 SIZE_MAX = (1 << (8 * ctypes.sizeof(ctypes.c_size_t))) - 1
 INT32_MIN, INT32_MAX = -(1 << 31), (1 << 31) - 1
 U64_MAX = (1 << 64) - 1

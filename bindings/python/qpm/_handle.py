@@ -223,7 +223,7 @@ class Handle:
         if lock is None:  # never opened
             return
         if not lock.acquire(timeout=-1 if timeout is None else max(timeout, 0.0)):
-            raise RuntimeError("%s is busy in another thread: not closed after %g s"
+            raise RuntimeError("%s is busy in another thread: not closed after %s s"
                                % (type(self).__name__, timeout))
         try:
             if self._depth:

@@ -10,7 +10,7 @@ without pandas inputs results stay numpy arrays (or lists without numpy).
 from __future__ import annotations
 
 import sys
-from typing import Any, Dict, Mapping, Optional, Sequence
+from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 
 def _pd() -> Any:
@@ -82,7 +82,7 @@ def row_labels(x: Any) -> Any:
     return x.index if is_pandas(x) else None
 
 
-def labels_list(labels: Any) -> Optional[list]:
+def labels_list(labels: Any) -> Optional[List[Any]]:
     """Labels as a plain list (None stays None)."""
     return None if labels is None else list(labels)
 
@@ -102,6 +102,35 @@ def align(x: Any, labels: Any, name: str, what: str = "assets") -> Any:
         raise ValueError("%s is labelled differently from the %s: missing %s, extra %s"
                          % (name, what, missing, extra))
     return x.reindex(labels)
+
+
+def by_name(x: Any, names: Optional[Sequence[Any]]) -> Any:
+    """A DataFrame whose columns are exactly ``names`` in another order,
+    reordered to ``names``; anything else unchanged."""
+    if names is None or not is_frame(x):
+        return x
+    cols = list(x.columns)
+    if cols != list(names) and len(cols) == len(names) and set(cols) == set(names):
+        return x[list(names)]
+    return x
+
+
+def square_by_name(x: Any, names: Optional[Sequence[Any]], name: str) -> Any:
+    """A labelled square DataFrame reordered to ``names`` on both axes (it
+    must hold exactly those labels); anything else unchanged."""
+    if names is None or not is_frame(x):
+        return x
+    cols = list(x.columns)
+    if cols == list(names):
+        return x
+    if set(cols) != set(names) or len(cols) != len(names):
+        raise ValueError("%s is labelled %s, the assets are %s" % (name, cols, list(names)))
+    return x.loc[list(names), list(names)]
+
+
+def series_labels(x: Any) -> Optional[List[Any]]:
+    """The index of a Series as a list, or None."""
+    return list(x.index) if is_series(x) else None
 
 
 def asdict(d: Any) -> Dict[str, Any]:

@@ -170,6 +170,7 @@ def load_library(path: Optional[str] = None) -> str:
             if cdll is None:
                 raise QpmLibraryError("libqpm not found; set QPM_LIBRARY or call "
                                       "qpm.load_library(path). Tried: " + "; ".join(errors))
+        assert cdll is not None
         for name in _PROTOTYPES:
             _apply(cdll, name)
         _cdll, _path = cdll, where
@@ -198,7 +199,8 @@ def fn(name: str) -> Callable[..., Any]:
         from ._errors import QpmUnsupportedError
         raise QpmUnsupportedError(7, "QPM_E_UNSUPPORTED",
                                   "%s is not exported by %s" % (name, _path))
-    return getattr(cdll, name)
+    f: Callable[..., Any] = getattr(cdll, name)
+    return f
 
 
 def raw_fn(name: str, restype: Any = ctypes.c_int) -> Callable[..., Any]:

@@ -390,8 +390,7 @@ class Book(Handle):
         index = _labels.row_labels(spot_moves)
 
         def mat(x: Any, name: str) -> Any:
-            if _labels.is_frame(x) and set(x.columns) == set(names) and len(x.columns) == nu:
-                x = x[names]
+            x = _labels.by_name(x, names)
             np = _arrays.np
             if nu == 1 and _labels.is_series(x):
                 x = x.to_numpy()

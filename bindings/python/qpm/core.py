@@ -74,7 +74,7 @@ def version_number() -> int:
 
 def version_string() -> str:
     """Runtime library version as "MAJOR.MINOR.PATCH"."""
-    return _lib.fn("qpm_version_string")().decode("ascii")
+    return str(_lib.fn("qpm_version_string")().decode("ascii"))
 
 
 def version() -> Tuple[int, int, int]:
@@ -85,18 +85,18 @@ def version() -> Tuple[int, int, int]:
 
 def status_str(status: int) -> str:
     """Short English description of a status code; "unknown status" if unknown."""
-    return _lib.fn("qpm_status_str")(_arrays.int32(status, "status")).decode("utf-8", "replace")
+    return str(_lib.fn("qpm_status_str")(_arrays.int32(status, "status")).decode("utf-8", "replace"))
 
 
 def status_name(status: int) -> str:
     """Symbolic name of a status code ("QPM_E_INVALID"); "QPM_E_UNKNOWN" if unknown."""
-    return _lib.fn("qpm_status_name")(_arrays.int32(status, "status")).decode("ascii", "replace")
+    return str(_lib.fn("qpm_status_name")(_arrays.int32(status, "status")).decode("ascii", "replace"))
 
 
 def last_error() -> str:
     """Detailed message of the calling thread's last libqpm failure ("" if none).
     The exceptions raised by this package already carry it in ``.message``."""
-    return _lib.fn("qpm_last_error")().decode("utf-8", "replace")
+    return str(_lib.fn("qpm_last_error")().decode("utf-8", "replace"))
 
 
 def last_status() -> int:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import ctypes
 import enum
-from typing import Any, Iterator, Literal, NamedTuple, Optional, Tuple, Union, overload
+from typing import Any, Iterator, Literal, NamedTuple, Optional, Tuple, Union, cast, overload
 
 from . import _arrays, _labels, _lib
 from ._errors import check, register_enum, register_names
@@ -309,14 +309,14 @@ class Cov(Handle):
         n = self._need_n()
         o = _arrays.out_matrix(n, n, out)
         self._c("qpm_cov_covariance", o.addr, o.ld)
-        return self._square(o.result(), out)
+        return cast(FloatArray, self._square(o.result(), out))
 
     def correlation(self, out: Optional[FloatArray] = None) -> FloatArray:
         """The N x N correlation matrix of the estimate."""
         n = self._need_n()
         o = _arrays.out_matrix(n, n, out)
         self._c("qpm_cov_correlation", o.addr, o.ld)
-        return self._square(o.result(), out)
+        return cast(FloatArray, self._square(o.result(), out))
 
     def _square(self, r: Any, out: Any) -> Any:
         if out is not None or self._labels is None:
@@ -332,13 +332,13 @@ class Cov(Handle):
         """The N volatilities sqrt(C_ii)."""
         o = _arrays.output(self._need_n(), out)
         self._c("qpm_cov_volatility", o.addr)
-        return self._per_asset(o.result(), out, "volatility")
+        return cast(FloatArray, self._per_asset(o.result(), out, "volatility"))
 
     def mean(self, out: Optional[FloatArray] = None) -> FloatArray:
         """The N mean returns of the rows used."""
         o = _arrays.output(self._need_n(), out)
         self._c("qpm_cov_mean", o.addr)
-        return self._per_asset(o.result(), out, "mean")
+        return cast(FloatArray, self._per_asset(o.result(), out, "mean"))
 
     def shrinkage(self) -> float:
         """Shrinkage intensity in [0, 1] (0 for methods that do not shrink)."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import ctypes
 import enum
 import math
-from typing import Any, Dict, Iterator, NamedTuple, Optional, Tuple, Union
+from typing import Any, Dict, Iterator, List, NamedTuple, Optional, Tuple, Union, cast
 
 from . import _arrays, _labels, _lib, _progress
 from ._errors import register_enum, register_names
@@ -131,8 +131,8 @@ class Optimizer(Handle):
     def __init__(self, cov: Optional[ArrayLike] = None, mu: Optional[ArrayLike] = None,
                  n: Optional[int] = None, **settings: Any) -> None:
         labels = _labels.labels_list(_labels.column_labels(cov))
-        if labels is None and _labels.is_series(mu):
-            labels = list(mu.index)
+        if labels is None:
+            labels = _labels.series_labels(mu)
         if n is None:
             if cov is None:
                 raise ValueError("give cov or n")
@@ -141,7 +141,7 @@ class Optimizer(Handle):
         self._open("qpm_opt_create", nn)
         self._n = nn
         #: asset names (from a labelled cov or mu), the index of the weights
-        self._labels: Optional[list] = labels
+        self._labels: Optional[List[Any]] = labels
         if cov is not None:
             self.set_covariance(cov)
         if mu is not None:
@@ -175,12 +175,7 @@ class Optimizer(Handle):
     def set_covariance(self, cov: ArrayLike) -> None:
         """Sets the n x n covariance (symmetric, positive semi-definite;
         raises QpmNotPSDError with the smallest eigenvalue otherwise)."""
-        lab = _labels.labels_list(_labels.column_labels(cov))
-        if lab is not None and self._labels is not None and lab != self._labels:
-            if set(lab) != set(self._labels):
-                raise ValueError("cov is labelled %s, the optimizer's assets are %s"
-                                 % (lab, self._labels))
-            cov = cov.loc[self._labels, self._labels]
+        cov = _labels.square_by_name(cov, self._labels, "cov")
         m = _arrays.matrix(cov, "cov", rows=self._n, cols=self._n)
         self._c("qpm_opt_set_covariance", m.addr, m.ld)
 
@@ -233,9 +228,7 @@ class Optimizer(Handle):
         if lov.n == 0:
             self._c("qpm_opt_set_linear", 0, None, self._n, None, None)
             return
-        if _labels.is_frame(a) and self._labels is not None and \
-                set(a.columns) == set(self._labels):
-            a = a[self._labels]
+        a = _labels.by_name(a, self._labels)
         m = _arrays.matrix(a, "a", rows=lov.n, cols=self._n)
         self._c("qpm_opt_set_linear", m.rows, m.addr, m.ld, lov.addr, hiv.addr,
                 names={"m": "len(lo)"})
@@ -243,9 +236,7 @@ class Optimizer(Handle):
     def set_scenarios(self, returns: ArrayLike) -> None:
         """Scenario returns of :meth:`min_cvar` (T x n; an empty array
         removes them)."""
-        if _labels.is_frame(returns) and self._labels is not None and \
-                set(returns.columns) == set(self._labels):
-            returns = returns[self._labels]
+        returns = _labels.by_name(returns, self._labels)
         if _arrays.length(returns, "returns") == 0:
             self._c("qpm_opt_set_scenarios", 0, None, self._n)
             return
@@ -267,7 +258,7 @@ class Optimizer(Handle):
             p = _arrays.int32(problem, "problem")
         o = _arrays.output(self._n, out, "out")
         self._c("qpm_opt_solve", p, o.addr)
-        return o.result() if out is not None else self._out(o.result(), "weight")
+        return cast(FloatArray, o.result() if out is not None else self._out(o.result(), "weight"))
 
     def min_variance(self) -> FloatArray:
         """Minimum-variance weights."""

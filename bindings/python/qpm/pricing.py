@@ -556,7 +556,7 @@ class Pricer(Handle):
         m = len(keep)
         subs = []
         for x in v:
-            ct = ctypes.c_int32 if isinstance(x.obj, ctypes.Array) and \
+            ct: Any = ctypes.c_int32 if isinstance(x.obj, ctypes.Array) and \
                 x.obj._type_ is ctypes.c_int32 else ctypes.c_double
             arr = (ct * max(m, 1))(*[x.obj[i] for i in keep])
             subs.append(arr)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ctypes
 import enum
-from typing import Any, Iterator, NamedTuple, Optional, Tuple, overload
+from typing import Any, Dict, Iterator, List, NamedTuple, Optional, Tuple, overload
 
 from . import _arrays, _labels, _lib, _progress
 from ._errors import check, register_enum, register_names
@@ -224,7 +224,7 @@ class Risk(Handle):
 
     def __init__(self, cov: Optional[ArrayLike] = None, **settings: Any) -> None:
         self._open("qpm_risk_create")
-        self._labels: Optional[list] = None
+        self._labels: Optional[List[Any]] = None
         for k, v in settings.items():
             self.set(k, v)
         if cov is not None:
@@ -322,7 +322,7 @@ class Risk(Handle):
                              % (self._labels, b.underlyings))
         outs = [ctypes.c_double() for _ in range(4)]
         fn = _lib.fn("qpm_risk_simulate")
-        got: dict = {}
+        got: Dict[str, Any] = {}
 
         def call() -> int:
             # the scenario count and level are read under the lock, so the
@@ -346,15 +346,13 @@ class Risk(Handle):
         b = self._book(book)
         names = b.underlyings
         index = _labels.row_labels(returns)
-        if _labels.is_frame(returns) and set(returns.columns) == set(names) and \
-                len(returns.columns) == len(names):
-            returns = returns[names]
+        returns = _labels.by_name(returns, names)
         m = _arrays.matrix(returns, "returns", cols=len(names))
         p = _arrays.output(m.rows) if pnl else None
         outs = [ctypes.c_double() for _ in range(4)]
         fn = _lib.fn("qpm_risk_historical")
 
-        got: dict = {}
+        got: Dict[str, Any] = {}
 
         def call() -> int:
             # the book may not change shape between the check and the call

@@ -9,7 +9,7 @@ from __future__ import annotations
 import ctypes
 import enum
 import math
-from typing import Any, Iterator, Optional, Tuple, Union, overload
+from typing import Any, Iterator, Optional, Tuple, Union, cast, overload
 
 from . import _arrays, _labels, _lib
 from ._errors import check, make_error, register_enum, register_names
@@ -89,7 +89,7 @@ def _u64_arg(x: int, name: str) -> int:
 
 def kind_name(kind: KindLike) -> str:
     """Lower-case name of a generator kind ("pcg64dxsm"); "unknown" otherwise."""
-    return _lib.fn("qpm_rng_kind_name")(_kind(kind)).decode("ascii")
+    return str(_lib.fn("qpm_rng_kind_name")(_kind(kind)).decode("ascii"))
 
 
 def poisson_max() -> float:
@@ -194,31 +194,31 @@ class Rng(Handle):
 
     def raw(self, n: int, out: Optional[UIntArray] = None) -> UIntArray:
         """n raw generator outputs (uint64; pcg32: 32-bit values), one step each."""
-        return self._fill("qpm_rng_raw", n, out, "uint64")
+        return cast(UIntArray, self._fill("qpm_rng_raw", n, out, "uint64"))
 
     def uniform(self, n: int, out: Optional[FloatArray] = None) -> FloatArray:
         """n uniforms in [0, 1) with 53 random bits."""
-        return self._fill("qpm_rng_uniform", n, out)
+        return cast(FloatArray, self._fill("qpm_rng_uniform", n, out))
 
     def uniform_open(self, n: int, out: Optional[FloatArray] = None) -> FloatArray:
         """n uniforms in the open interval (0, 1)."""
-        return self._fill("qpm_rng_uniform_open", n, out)
+        return cast(FloatArray, self._fill("qpm_rng_uniform_open", n, out))
 
     def normal(self, n: int, out: Optional[FloatArray] = None) -> FloatArray:
         """n standard normals (inversion of :meth:`uniform_open` values)."""
-        return self._fill("qpm_rng_normal", n, out)
+        return cast(FloatArray, self._fill("qpm_rng_normal", n, out))
 
     def gamma(self, n: int, shape: float, out: Optional[FloatArray] = None) -> FloatArray:
         """n Gamma(shape, scale 1) variates, shape > 0."""
-        return self._fill("qpm_rng_gamma", n, out, "float64", _arrays.double(shape, "shape"))
+        return cast(FloatArray, self._fill("qpm_rng_gamma", n, out, "float64", _arrays.double(shape, "shape")))
 
     def student_t(self, n: int, nu: float, out: Optional[FloatArray] = None) -> FloatArray:
         """n Student-t variates with nu > 0 degrees of freedom."""
-        return self._fill("qpm_rng_student_t", n, out, "float64", _arrays.double(nu, "nu"))
+        return cast(FloatArray, self._fill("qpm_rng_student_t", n, out, "float64", _arrays.double(nu, "nu")))
 
     def poisson(self, n: int, lam: float, out: Optional[FloatArray] = None) -> FloatArray:
         """n Poisson(lam) counts (as floats), 0 <= lam <= :func:`poisson_max`."""
-        return self._fill("qpm_rng_poisson", n, out, "float64", _arrays.double(lam, "lam"))
+        return cast(FloatArray, self._fill("qpm_rng_poisson", n, out, "float64", _arrays.double(lam, "lam")))
 
 
 @overload

@@ -174,6 +174,7 @@ _NULL = re.compile(r"\bNULL\b")
 _KEY_VALUE = re.compile(r"\bvalue = (\S+) for key (-?\d+)")
 _KEY_UNKNOWN = re.compile(r"\bkey = (-?\d+): not a [A-Za-z_]+(?: setting| key)?")
 _KEY_READ_ONLY = re.compile(r"\bkey = ([a-z0-9_]+): read-only")
+_A_VOWEL = re.compile(r"\bnot a (?=[AEIOU])")
 
 
 def register_names(names: Mapping[str, str]) -> None:
@@ -209,6 +210,7 @@ def translate(text: str, names: Optional[Mapping[str, str]] = None,
     s = _KEY_READ_ONLY.sub(lambda m: "setting %r: read-only" % m.group(1), s)
     s = _C_NAME.sub(lambda m: PY_NAMES.get(m.group(0), m.group(0)), s)
     s = _NULL.sub("None", s)
+    s = _A_VOWEL.sub("not an ", s)
     if names:
         for c, py in names.items():
             # an argument name where it names a value: "t = 0", "q:", "x[3]"

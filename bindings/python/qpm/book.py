@@ -22,7 +22,7 @@ from typing import (Any, Dict, Hashable, Iterator, List, NamedTuple, Optional, S
                     Union)
 
 from . import _arrays, _labels, _lib
-from ._errors import register_enum, register_names
+from ._errors import PY_CONSTANTS, register_enum, register_names
 from ._handle import Handle
 from ._typing import ArrayLike, FloatArray
 
@@ -98,6 +98,7 @@ register_enum(Instrument, "QPM_INSTR_")
 register_enum(BookKey, "QPM_BOOK_", settings=True)
 register_names({"qpm_instrument": "Instrument", "qpm_book_key": "BookKey",
                 "qpm_book_out": "the outputs"})
+PY_CONSTANTS["QPM_BOOK_ALL"] = "None (all underlyings)"
 
 
 class ScenarioGrid(NamedTuple):

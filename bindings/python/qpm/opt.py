@@ -15,7 +15,7 @@ import math
 from typing import Any, Dict, Iterator, List, NamedTuple, Optional, Tuple, Union, cast
 
 from . import _arrays, _labels, _lib, _progress
-from ._errors import register_enum, register_names
+from ._errors import PY_CONSTANTS, register_enum, register_names
 from ._handle import Handle
 from ._typing import ArrayLike, FloatArray, IntArray
 
@@ -103,6 +103,7 @@ register_names({
     "qpm_opt_set_bounds": "Optimizer.set_bounds()", "qpm_opt_set_current": "Optimizer.set_current()",
     "qpm_opt_problem": "Problem", "qpm_opt_key": "OptKey", "qpm_opt_info_key": "InfoKey",
 })
+PY_CONSTANTS["QPM_OPT_NO_GROUP"] = "None (NO_GROUP)"
 
 #: InfoKey values that are counts (ints), flags (bools) or the problem.
 _INFO_INT = (InfoKey.ITERATIONS, InfoKey.N_ZERO, InfoKey.N_AT_BOUND)

@@ -83,6 +83,12 @@ def _split128(x: int, name: str) -> Tuple[int, int]:
     return v >> 64, v & _M64
 
 
+#: the (hi, lo) word arguments of the C API, in terms of the Python ints
+_WORDS = {"%s_%s" % (w, h): "%s %s" % (w, op) for w in ("state", "inc", "initstate", "initseq",
+                                                       "seed", "stream", "delta")
+          for h, op in (("hi", ">> 64"), ("lo", "& (2**64 - 1)"))}
+
+
 def _u64_arg(x: int, name: str) -> int:
     return _arrays.u64(x, name)
 
@@ -109,6 +115,9 @@ class Rng(Handle):
     """
 
     _prefix = "qpm_rng"
+
+    def _names(self) -> Any:
+        return _WORDS
 
     def _describe(self) -> Iterator[Tuple[str, Any]]:
         k = ctypes.c_int()
@@ -189,7 +198,7 @@ class Rng(Handle):
         array) and returns them."""
         n = _arrays.size(n, "n")
         o = _arrays.output(n, out, "out", kind)
-        self._c(name, n, *extra, o.addr)
+        self._c(name, n, *extra, o.addr, names=dict(_WORDS, **{"lambda": "lam"}))
         return o.result()
 
     def raw(self, n: int, out: Optional[UIntArray] = None) -> UIntArray:

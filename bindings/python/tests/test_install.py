@@ -19,9 +19,14 @@ from conftest import ROOT, SANITIZE
 _ROUTES = ("QPM_LIBRARY", "LD_LIBRARY_PATH", "PYTHONPATH", "LD_PRELOAD", "PYTHONHOME")
 
 
-def _clean_env(**extra):
+def _clean_env(sanitizer=False, **extra):
+    """The environment without the routes above; ``sanitizer`` keeps the
+    ASan runtime preload (an ASan-built library loads only with it)."""
     env = {k: v for k, v in os.environ.items() if k not in _ROUTES and
            not k.startswith(("ASAN_", "UBSAN_", "MESON_"))}
+    if sanitizer:
+        env.update({k: v for k, v in os.environ.items()
+                    if k == "LD_PRELOAD" or k.startswith(("ASAN_", "UBSAN_"))})
     env.update(extra)
     return env
 
@@ -125,7 +130,7 @@ def test_loader_search_order(tmp_path):
     code = "import qpm; qpm.version(); print(qpm.library_path())"
 
     def run(**env):
-        e = _clean_env(PYTHONPATH=str(pkg.parent), **env)
+        e = _clean_env(sanitizer=True, PYTHONPATH=str(pkg.parent), **env)
         return subprocess.run([sys.executable, "-c", code], env=e, capture_output=True,
                               text=True, cwd=str(tmp_path), timeout=120)
     # 1. nothing beside the package, no QPM_LIBRARY: the system library

@@ -15,7 +15,7 @@ from typing import Any, Dict, Iterator, List, NamedTuple, Optional, Tuple, overl
 from . import _arrays, _labels, _lib, _progress
 from ._errors import check, register_enum, register_names
 from ._handle import Handle
-from ._typing import ArrayLike, FloatArray, Real
+from ._typing import ArrayLike, FloatArray
 
 __all__ = [
     "Risk",

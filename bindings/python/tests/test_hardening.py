@@ -4,9 +4,7 @@ numbers never wrap, handles cannot be copied, and the central conversion
 layer is the only place that converts."""
 import copy
 import ctypes
-import math
 import pickle
-import re
 from fractions import Fraction
 from pathlib import Path
 

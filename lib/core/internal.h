@@ -82,8 +82,18 @@ static inline double qpm__sqrt_prod(double a, double b)
     return (p >= DBL_MIN && p <= DBL_MAX) || a == 0.0 || b == 0.0 ? sqrt(p) : sqrt(a) * sqrt(b);
 }
 
-/* ---- CPU ----------------------------------------------------------------- */
+/* ---- CPU -----------------------------------------------------------------
+ * qpm__cpu_detect: this CPU's qpm_cpu_feature bits, detected on the first
+ * call and cached (thread-safe; what qpm_cpu_features reports).
+ * qpm__cpu_flags: the detected bits restricted by the mask of
+ * qpm__cpu_set_mask: what handles choose their kernels from, at creation
+ * and when a kernel setting changes.
+ * qpm__cpu_set_mask: hides features from kernel selection in this process
+ * (default ~0u: none hidden), so that white-box tests run every kernel path
+ * on one machine; handles keep the kernels they already chose. */
 unsigned qpm__cpu_detect(void);
+unsigned qpm__cpu_flags(void);
+void qpm__cpu_set_mask(unsigned mask);
 
 /* ---- deterministic worker pool -------------------------------------------
  * Work is cut by the caller into chunks whose boundaries do not depend on the

@@ -10,7 +10,7 @@
  *     otm = small N(-a1) - big N(-a2),   small = min(F, K), big = max(F, K).
  * Each tail probability is n(a) R(a), with the density n from an exponent
  * carried in double-double (a1 = m - t exactly as a sum of two doubles) and
- * the Mills ratio R from a piecewise polynomial (mills_table.h), so each has
+ * the Mills ratio R from a piecewise polynomial (R4 of num/mills.h), so each has
  * a relative error of a few ulp.  When the two terms cancel by more than a factor QPM__LMAX, the
  * difference is recomputed as small n(a1) [R(a1) - R(a2)] with R the Mills
  * ratio, by qpm__mills_diff, which has no cancellation. */
@@ -18,15 +18,9 @@
 #include <math.h>
 
 #include "black.h"
-#include "mills.h"
-
-/* ---- double-double helpers --------------------------------------------- */
-
-static inline double two_sum_err(double a, double b, double s)
-{
-    double bb = s - a;
-    return (a - (s - bb)) + (b - bb);
-}
+#include "num/dd.h"
+#include "num/exp_log.h"
+#include "num/mills.h"
 
 /* n(a) for a = ah + al (double-double): exp(-a^2/2)/sqrt(2 pi) with a^2 split
  * exactly so that the density keeps its relative accuracy for large |a|. */
@@ -37,7 +31,7 @@ static inline double npdf_dd(double ah, double al)
     return QPM__RSQRT2PI * exp(-0.5 * p) * (1.0 - 0.5 * e);
 }
 
-double qpm__mills_diff(double a1, double s) { return mills_diff(a1, s); }
+double qpm__mills_diff(double a1, double s) { return qpm__mills_diff_in(a1, s); }
 
 /* ---- Black family: one option ------------------------------------------- */
 
@@ -139,14 +133,14 @@ static unsigned black_one(int model, int inverse, double u, double K, double T, 
         return black_limit(model, inverse, S, F, K, x, T, r, q, sigma, phi, D, Dq, res) | redo;
     double rs = 1.0 / s;
     double m = y * rs, t = 0.5 * s;
-    double a1 = m - t, a1e = two_sum_err(m, -t, a1);
+    double a1 = m - t, a1e = qpm__two_sum_err(m, -t, a1);
     double a2 = m + t;
     int xpos = x > 0.0;
     double small = xpos ? K : F, big = xpos ? F : K;
     double n1 = npdf_dd(a1, a1e);
     double n2 = n1 * (small / big);
-    double p1 = n1 * mills(fabs(a1)); /* N(-|a1|) */
-    double p2 = n2 * mills(a2);       /* N(-a2), a2 > 0 */
+    double p1 = n1 * qpm__mills_p4(fabs(a1)); /* N(-|a1|) */
+    double p2 = n2 * qpm__mills_p4(a2);       /* N(-a2), a2 > 0 */
     double P1 = a1 >= 0.0 ? p1 : 1.0 - p1; /* N(-a1) */
     double A1 = a1 >= 0.0 ? 1.0 - p1 : p1; /* N(a1) */
     double first = small * P1;
@@ -205,7 +199,7 @@ static unsigned black_one(int model, int inverse, double u, double K, double T, 
  * cancellation of the direct form at large z. */
 static double bachelier_q(double z)
 {
-    return z >= 2.0 ? millsq(z) : 1.0 - z * mills(z);
+    return z >= 2.0 ? qpm__mills_q(z) : 1.0 - z * qpm__mills_p4(z);
 }
 
 /* Returns the outputs that may be infinite (limits). */
@@ -239,7 +233,7 @@ static unsigned bachelier_one(double F, double K, double T, double r, double sig
     d = diff / s;
     double z = fabs(d);
     nd = QPM__RSQRT2PI * exp(-0.5 * z * z);
-    double tail = nd * mills(z); /* N(-|d|) */
+    double tail = nd * qpm__mills_p4(z); /* N(-|d|) */
     double otm = s * nd * bachelier_q(z);
     V = D * ((ix > 0.0 ? ix : 0.0) + otm);
     Nphid = ix > 0.0 ? 1.0 - tail : tail;
@@ -272,8 +266,8 @@ static unsigned bachelier_one(double F, double K, double T, double r, double sig
  * plus out-of-the-money value, normalised by max(F, K)).  Relative accuracy:
  * that of exp at an argument up to ~1500, about 2e-13. */
 
-#define LN2 0.69314718055994530942
-#define LN_SQRT2PI 0.91893853320467274178
+#define LN2 QPM__LN2_HI
+#define LN_SQRT2PI QPM__LN_SQRT2PI
 
 /* rare: kept out of line, so that the direct path stays as fast as before */
 #if defined(__GNUC__) || defined(__clang__)
@@ -293,8 +287,8 @@ static double lnabs(double a) { return log(fabs(a)); }
 static void mills_rq(double z, double *R, double *Q)
 {
     if (z <= QPM__RZMAX) {
-        *R = mills(z);
-        *Q = z >= 2.0 ? millsq(z) : 1.0 - z * mills(z);
+        *R = qpm__mills_p4(z);
+        *Q = z >= 2.0 ? qpm__mills_q(z) : 1.0 - z * qpm__mills_p4(z);
         return;
     }
     if (isinf(z)) {
@@ -383,7 +377,7 @@ CAREFUL unsigned black_careful(int model, int inverse, double S, double K, doubl
     }
     /* a1 = |x|/s - s/2 (two parts), a2 = |x|/s + s/2; d1, d2 as in black_one */
     double m = y / s, t = 0.5 * s;
-    double a1 = m - t, a1e = isinf(t) ? 0.0 : two_sum_err(m, -t, a1), a2 = m + t;
+    double a1 = m - t, a1e = isinf(t) ? 0.0 : qpm__two_sum_err(m, -t, a1), a2 = m + t;
     int xpos = x > 0.0;
     double d1 = xpos ? a2 : -a1, d2 = xpos ? a1 : -a2;
     /* the out-of-the-money value over max(F, K) */

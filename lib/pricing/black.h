@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "num/normal.h"
 #include "qpm/common.h"
 
 enum qpm__bout_index {
@@ -99,10 +100,5 @@ double qpm__mills_diff(double a1, double s);
  * difference formula may carry; beyond it the kernels use qpm__mills_diff. */
 #define QPM__LMAX 64.0
 
-/* Split constants: 1/sqrt(2) = C_HI + C_LO. */
-#define QPM__RSQRT2_HI 0x1.6a09e667f3bcdp-1
-#define QPM__RSQRT2_LO (-0x1.bdd3413b26456p-55)
-#define QPM__SQRT2 1.4142135623730951
-#define QPM__RSQRT2PI 0x1.9884533d43651p-2 /* 1/sqrt(2 pi) */
 
 #endif /* QPM_PRICING_BLACK_H */

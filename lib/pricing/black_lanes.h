@@ -1,47 +1,96 @@
-/* Body of the vector Black kernels, included by black_avx2.c and
- * black_avx512.c after each has defined LANES, its type V of LANES lanes, its
- * lane-mask type M and the operations on them (vadd, vmul, vfma, vfnma, vsel,
- * vgt, vmask, mor, mandnot, vnotnormal, vexp8, vexpneg8_in, vlog8, vmills8,
- * ...; comparisons give an M: all-ones lanes for AVX2, mask registers for
- * AVX-512), and the non-finite accumulator NF with nf_init, nf_add (one
- * stored vector) and nf_lanes (the lanes that met an infinity or NaN).  The operations follow black_one() in black.c one for one, except
- * where a product and a sum are fused into one FMA (one rounding fewer: the
- * density's correction factor, x, and the out-of-the-money difference).  Not
- * a public header; it defines static functions in the file that includes it. */
-#ifndef QPM_PRICING_BLACK_LANES_H
-#define QPM_PRICING_BLACK_LANES_H
+/* Body of the vector Black kernels (black_avx2.c, black_avx512.c), written
+ * once against the width-generic names of num/simd_names.h and included
+ * once per width: two registers per step for batches, one register for
+ * batches of at most one register's lanes (a single option costs one
+ * register's work and no buffer copies).  Every operation is lane-wise, so
+ * an option gets the same bits at either width, alone or in a batch.
+ *
+ * The including file sets, before each inclusion: the width (QPM_SIMD_X2
+ * and num/simd_names.h), KF(name), a per-width suffix for the functions
+ * defined here, and vmills, its member of the Mills-ratio family; for
+ * QPM__DEFER_HARD, also vdefer (see there).
+ *
+ * The operations follow black_one() in black.c one for one, except where a
+ * product and a sum are fused into one FMA (one rounding fewer: the
+ * density's correction factor, x, and the out-of-the-money difference).
+ * Not a public header; it defines static functions in the file that
+ * includes it. */
 
-#include "mills.h"
+/* ---- parts that do not depend on the width (once) ------------------------- */
+#ifndef QPM_PRICING_BLACK_LANES_ONCE
+#define QPM_PRICING_BLACK_LANES_ONCE
 
-/* The scalar kernel's npdf_dd with its correction factor 1 - e/2,
- * e = (ah^2 - p) + 2 ah al, fused into two FMAs: 1 - (ah^2 - p)/2 - ah al. */
-static inline V vnpdf_dd(V ah, V al)
-{
-    V p = vmul(ah, ah);
-    V corr = vfnma(ah, al, vfnma(vset(0.5), vfms(ah, ah, p), vset(1.0)));
-    V ex = vexp8_neg(vmul(vset(-0.5), p)); /* argument <= 0 */
-    return vmul(vmul(vset(QPM__RSQRT2PI), ex), corr);
-}
+#include "black.h"
+#include "num/mills.h"
 
 /* Output groups a block computes only when asked for. */
 #define NEED(o) (1u << (o))
 
-/* block8's verdict: -1 when the results went straight to the outputs and
- * no lane needs the scalar path (the common case); else the mask of lanes
- * the scalar path must redo (the special regions, and lanes with a wanted
+/* block's verdict: -1 when the results went straight to the outputs and no
+ * lane needs the scalar path (the common case); else the mask of lanes the
+ * scalar path must redo (the special regions, and lanes with a wanted
  * output that came out infinite or NaN: an intermediate left the double
  * range), with DIRECT set when the results went to the outputs rather than
  * to tmp. */
 #define DIRECT (1 << 30)
 
-/* LANES options; returns the verdict above.  The operations mirror
- * black_one() in black.c (see the note at the top).  With defer, lanes whose
- * Black terms nearly cancel keep the fast values and their mask goes to
- * *hard_out, for flush_hard; without, they get the careful values here. */
+/* Element e by the scalar path into res; lowers *bad to e when a wanted
+ * output is beyond the range of double. */
+static inline void scalar_one(const qpm__bjob *job, int model, int inverse, unsigned need,
+                              size_t e, double res[QPM__NOUT], size_t *bad)
+{
+    unsigned b = qpm__price_one(model, inverse, job->u[e * job->su], job->k[e * job->sk],
+                                job->t[e * job->st], job->r[e * job->sr], job->q[e * job->sq],
+                                job->sig[e * job->ssig], job->type[e * job->stype], res);
+    if ((b & need) && e < *bad)
+        *bad = e;
+}
+
+/* QPM__DEFER_HARD: the including file defines vdefer(M h, int valid,
+ * size_t i, size_t *buf, int c) for each width, which appends i + j for the
+ * lanes j of h set in `valid` to buf[c ..] (room for LANES more) and returns
+ * the new count.  The AVX2 kernel keeps the careful path in place: with
+ * eight lanes fewer blocks hold such an element, and the extra pass cost
+ * more than it saved there. */
+#ifndef QPM__DEFER_HARD
+#define QPM__DEFER_HARD 0
+#endif
+
+#endif /* QPM_PRICING_BLACK_LANES_ONCE */
+
+/* ---- per width ---------------------------------------------------------------- */
+
+/* The scalar kernel's npdf_dd with its correction factor 1 - e/2,
+ * e = (ah^2 - p) + 2 ah al, fused into two FMAs: 1 - (ah^2 - p)/2 - ah al. */
+static inline V KF(npdf_dd)(V ah, V al)
+{
+    V p = vmul(ah, ah);
+    V corr = vfnma(ah, al, vfnma(vset(0.5), vfms(ah, ah, p), vset(1.0)));
+    V ex = vexp_neg(vmul(vset(-0.5), p)); /* argument <= 0 */
+    return vmul(vmul(vset(QPM__RSQRT2PI), ex), corr);
+}
+
+/* qpm__two_sum_err(a, -b, s) for s = a - b, without forming -b (the same
+ * result: (-b) - bb = -(b + bb) exactly as rounded) */
+static inline V KF(two_diff_err)(V a, V b, V s)
+{
+    V bb = vsub(s, a);
+    return vsub(vsub(a, vsub(s, bb)), vadd(b, bb));
+}
+
+/* phi = +1 for a call (type > 0), -1 for a put */
+static inline V KF(phi_of)(V type) { return vsel(vgt(type, vzero()), vset(1.0), vset(-1.0)); }
+
+/* LANES options, elements i .. i + nv - 1; returns the verdict above.  The
+ * operations mirror black_one() in black.c (see the note at the top).
+ * With store == 0 (flush_hard) the results go to tmp only.  With defer,
+ * lanes whose Black terms nearly cancel keep the fast values and their mask
+ * goes to *hard_out, for flush_hard; without, they get the careful values
+ * here. */
 static inline __attribute__((always_inline)) int
-block8(int model, int inverse, unsigned need, V u, V K, V T, V r, V q, V sig, V phi, int uniform,
-       V D, V Dq, V DqD, double *const *out, size_t i, int full, double tmp[QPM__NOUT][LANES],
-       int defer, M *hard_out)
+KF(block)(int model, int inverse, unsigned need, V u, V K, V T, V r, V q, V sig, V phi,
+          int uniform, V D, V Dq, V DqD, double *const *out, size_t i, size_t nv, int store,
+          double tmp[QPM__NOUT][LANES], int defer, M *hard_out)
 {
     const V zero = vset(0.0), one = vset(1.0), half = vset(0.5);
     V S = u, F, x;
@@ -50,11 +99,11 @@ block8(int model, int inverse, unsigned need, V u, V K, V T, V r, V q, V sig, V 
     V rem = vfma(vneg(qt), K, S);
     /* The log heads the longest dependency chain: issue it first, then the
      * independent discount factors, which fill its latency. */
-    V lq = vlog8(qt);
+    V lq = vlog(qt);
     if (!uniform) {
         /* |r T|, |q T| <= QPM__MAX_RT: no clamping */
-        D = vexpneg8_in(vmul(r, T));
-        Dq = model == QPM__BSM ? vexpneg8_in(vmul(q, T)) : D;
+        D = vexpneg_in(vmul(r, T));
+        Dq = model == QPM__BSM ? vexpneg_in(vmul(q, T)) : D;
         DqD = model == QPM__BSM ? vdiv(Dq, D) : D;
     }
     if (model == QPM__BSM) {
@@ -65,41 +114,47 @@ block8(int model, int inverse, unsigned need, V u, V K, V T, V r, V q, V sig, V 
         x = vfma(rem, rS, lq);
         F = S;
     }
-    V sqrtT = vsqrt8(T), s = vmul(sig, sqrtT);
-    V y = vabs8(x);
+    V sqrtT = vsqrt(T), s = vmul(sig, sqrtT);
+    V y = vabs(x);
     /* F - K without cancellation, off the critical path: it needs x only */
     V fk = vsub(F, K);
-    if (model == QPM__BSM && vmask(vlt(y, one)) != 0)
-        fk = vsel(vlt(y, one), vmul(K, vexpm1_8(x)), fk);
+    if (model == QPM__BSM && mbits(vlt(y, one)) != 0)
+        fk = vsel(vlt(y, one), vmul(K, vexpm1_small(x)), fk);
     M special = mor(vngt(s, zero), vgt(y, vmul(vset(1e10), s)));
     /* S/K or the forward out of the normal range: the scalar path takes logs
      * separately, or recomputes carefully */
     special = mor(special, mor(vnotnormal(qt), vnotnormal(F)));
     /* Lanes for the scalar path are known here: write straight to the
-     * outputs when there are none, else to tmp for patching. */
-    int smask = vmask(special);
-    int direct = smask == 0 && full;
+     * outputs when there are none (the first nv lanes), else to tmp for
+     * patching. */
+    int smask = mbits(special);
+    int direct = smask == 0 && store;
     /* lanes with a stored output infinite or NaN (an intermediate left the
-     * double range): the including file's accumulator, see nf_add */
+     * double range): the vocabulary's accumulator, see qnf_add */
     NF nfacc = nf_init();
 #define PUT(o, v)                                                                          \
     do {                                                                                   \
         if (need & NEED(o)) {                                                              \
             V put_v_ = (v);                                                                \
-            vstore(direct ? out[o] + i : tmp[o], put_v_);                                  \
+            if (!direct)                                                                   \
+                vstoreu(tmp[o], put_v_);                                                   \
+            else if (nv == LANES)                                                          \
+                vstoreu(out[o] + i, put_v_);                                               \
+            else                                                                           \
+                vstoreu_n(out[o] + i, put_v_, nv);                                         \
             nfacc = nf_add(nfacc, put_v_);                                                 \
         }                                                                                  \
     } while (0)
     V rs = vdiv(one, s);
     V m = vmul(y, rs), t = vmul(half, s);
-    V a1 = vsub(m, t), a1e = vtwo_diff_err(m, t, a1);
+    V a1 = vsub(m, t), a1e = KF(two_diff_err)(m, t, a1);
     V a2 = vadd(m, t);
     M xpos = vgt(x, zero);
     V small = vsel(xpos, K, F), big = vsel(xpos, F, K);
-    V n1 = vnpdf_dd(a1, a1e);
+    V n1 = KF(npdf_dd)(a1, a1e);
     V n2 = vmul(n1, vdiv(small, big));
-    V p1 = vmul(n1, vmills8(vabs8(a1)));
-    V p2 = vmul(n2, vmills8(a2));
+    V p1 = vmul(n1, vmills(vabs(a1)));
+    V p2 = vmul(n2, vmills(a2));
     M a1pos = vge(a1, zero);
     V P1 = vsel(a1pos, p1, vsub(one, p1));
     V A1 = vsel(a1pos, vsub(one, p1), p1);
@@ -110,16 +165,16 @@ block8(int model, int inverse, unsigned need, V u, V K, V T, V r, V q, V sig, V 
         /* the caller redoes these lanes later (flush_hard); the values
          * computed here for them are overwritten */
         *hard_out = hard;
-    } else if (vmask(hard) != 0) {
-        int hmask = vmask(hard);
+    } else if (mbits(hard) != 0) {
+        int hmask = mbits(hard);
         /* Rare: the two Black terms cancel; take the Mills-ratio difference
          * lane by lane, exactly as the scalar path does. */
         double a1v[LANES], sv[LANES], dv[LANES];
-        vstore(a1v, a1);
-        vstore(sv, s);
+        vstoreu(a1v, a1);
+        vstoreu(sv, s);
         for (int j = 0; j < LANES; j++)
-            dv[j] = hmask & (1 << j) ? mills_diff(a1v[j], sv[j]) : 0.0;
-        otm = vsel(hard, vmul(vmul(small, n1), vload(dv, 1, 0)), otm);
+            dv[j] = hmask & (1 << j) ? qpm__mills_diff_in(a1v[j], sv[j]) : 0.0;
+        otm = vsel(hard, vmul(vmul(small, n1), vloadu(dv)), otm);
     }
 
     V Nd1 = vsel(xpos, vsub(one, p2), P1);
@@ -181,12 +236,12 @@ block8(int model, int inverse, unsigned need, V u, V K, V T, V r, V q, V sig, V 
 #undef PUT
 #undef NPHID2
 #undef RSQT
-    int nfm = vmask(nf_lanes(nfacc));
+    int nfm = mbits(nf_lanes(nfacc));
     if (__builtin_expect(nfm != 0, 0)) {
         M redo = mor(special, nf_lanes(nfacc));
         if (defer)
             redo = mandnot(*hard_out, redo); /* redone by flush_hard */
-        int mask = vmask(redo);
+        int mask = mbits(redo);
         return direct ? (mask != 0 ? mask | DIRECT : -1) : mask;
     }
     return direct ? -1 : smask;
@@ -195,11 +250,10 @@ block8(int model, int inverse, unsigned need, V u, V K, V T, V r, V q, V sig, V 
 /* Loads LANES elements by index (strides as in the job): idx[0 .. cnt-1],
  * the last one repeated in the remaining lanes, so that each lane computes
  * exactly what it would in a full block (every operation is lane-wise). */
-static inline void gather(const qpm__bjob *job, const size_t *idx, size_t cnt, V *u, V *K, V *T,
-                          V *r, V *q, V *sig, V *phi)
+static inline void KF(gather)(const qpm__bjob *job, const size_t *idx, size_t cnt, V *u, V *K,
+                              V *T, V *r, V *q, V *sig, V *phi)
 {
-    double bu[LANES], bk[LANES], bt[LANES], br[LANES], bq[LANES], bs[LANES];
-    int32_t bty[LANES];
+    double bu[LANES], bk[LANES], bt[LANES], br[LANES], bq[LANES], bs[LANES], bty[LANES];
     for (size_t j = 0; j < LANES; j++) {
         size_t e = idx[j < cnt ? j : cnt - 1];
         bu[j] = job->u[e * job->su];
@@ -208,35 +262,44 @@ static inline void gather(const qpm__bjob *job, const size_t *idx, size_t cnt, V
         br[j] = job->r[e * job->sr];
         bq[j] = job->q[e * job->sq];
         bs[j] = job->sig[e * job->ssig];
-        bty[j] = job->type[e * job->stype];
+        bty[j] = (double)job->type[e * job->stype];
     }
-    *u = vload(bu, 1, 0), *K = vload(bk, 1, 0), *T = vload(bt, 1, 0);
-    *r = vload(br, 1, 0), *q = vload(bq, 1, 0), *sig = vload(bs, 1, 0);
-    *phi = vload_phi(bty, 1, 0);
+    *u = vloadu(bu), *K = vloadu(bk), *T = vloadu(bt);
+    *r = vloadu(br), *q = vloadu(bq), *sig = vloadu(bs);
+    *phi = KF(phi_of)(vloadu(bty));
 }
 
-/* Element e by the scalar path into res; lowers *bad to e when a wanted
- * output is beyond the range of double. */
-static inline void scalar_one(const qpm__bjob *job, int model, int inverse, unsigned need,
-                              size_t e, double res[QPM__NOUT], size_t *bad)
+/* Elements i .. i + nv - 1 (nv <= LANES) of an input with stride 0 or 1,
+ * the last one repeated in the remaining lanes (see gather) */
+static inline V KF(load_tail)(const double *p, size_t stride, size_t i, size_t nv)
 {
-    unsigned b = qpm__price_one(model, inverse, job->u[e * job->su], job->k[e * job->sk],
-                                job->t[e * job->st], job->r[e * job->sr], job->q[e * job->sq],
-                                job->sig[e * job->ssig], job->type[e * job->stype], res);
-    if ((b & need) && e < *bad)
-        *bad = e;
+    if (!stride)
+        return vbcast(p);
+    if (nv == 1)
+        return vbcast(p + i);
+    return vsel(mfirst(nv), vloadu_n(p + i, nv), vbcast(p + i + nv - 1));
+}
+
+static inline V KF(load_phi_tail)(const int32_t *p, size_t stride, size_t i, size_t nv)
+{
+    if (!stride)
+        return vset(*p > 0 ? 1.0 : -1.0);
+    V last = vset(p[i + nv - 1] > 0 ? 1.0 : -1.0);
+    if (nv == 1)
+        return last;
+    return vsel(mfirst(nv), KF(phi_of)(vload_i32_n(p + i, nv)), last);
 }
 
 /* The rare lanes of block i (nv elements) that the scalar path redoes, per
- * block8's verdict `special`, and the copy of tmp to the outputs when the
+ * block's verdict `special`, and the copy of tmp to the outputs when the
  * block went there.  Returns the first element with a wanted output beyond
  * the range of double, or SIZE_MAX.  Inline, and the first bad index is
  * returned rather than stored through a pointer: either an out-of-line call
  * or an address-taken counter in the vector loop made GCC keep the loop's
  * vector values in memory, 30 % slower (bench_pricing, AVX-512). */
 static inline __attribute__((always_inline)) size_t
-patch(const qpm__bjob *job, int model, int inverse, unsigned need, size_t i, size_t nv,
-      int special, double tmp[QPM__NOUT][LANES])
+KF(patch)(const qpm__bjob *job, int model, int inverse, unsigned need, size_t i, size_t nv,
+          int special, double tmp[QPM__NOUT][LANES])
 {
     double *const *out = job->out;
     int direct = (special & DIRECT) != 0;
@@ -263,9 +326,9 @@ patch(const qpm__bjob *job, int model, int inverse, unsigned need, size_t i, siz
 /* Writes lanes 0 .. cnt-1 of a block computed into tmp to elements idx[j];
  * lanes in `special` come from the scalar path.  Returns the first element
  * with a wanted output beyond the range of double, or SIZE_MAX. */
-static inline size_t scatter(const qpm__bjob *job, int model, int inverse, unsigned need,
-                             const size_t *idx, size_t cnt, int special,
-                             double tmp[QPM__NOUT][LANES])
+static inline size_t KF(scatter)(const qpm__bjob *job, int model, int inverse, unsigned need,
+                                 const size_t *idx, size_t cnt, int special,
+                                 double tmp[QPM__NOUT][LANES])
 {
     double *const *out = job->out;
     size_t bad = SIZE_MAX;
@@ -292,42 +355,33 @@ static inline size_t scatter(const qpm__bjob *job, int model, int inverse, unsig
  * their outputs.  Every operation is lane-wise, so each element gets exactly
  * the values an in-place careful pass would give it. */
 static inline __attribute__((always_inline)) size_t
-flush_hard(const qpm__bjob *job, int model, int inverse, unsigned need, int uniform, V D, V Dq,
-           V DqD, const size_t *idx, size_t cnt)
+KF(flush_hard)(const qpm__bjob *job, int model, int inverse, unsigned need, int uniform, V D, V Dq,
+               V DqD, const size_t *idx, size_t cnt)
 {
     size_t bad = SIZE_MAX;
     for (size_t k = 0; k < cnt; k += LANES) {
         size_t c = cnt - k < LANES ? cnt - k : LANES;
         V u, K, T, r, q, sig, phi;
-        gather(job, idx + k, c, &u, &K, &T, &r, &q, &sig, &phi);
+        KF(gather)(job, idx + k, c, &u, &K, &T, &r, &q, &sig, &phi);
         double tmp[QPM__NOUT][LANES];
-        int special = block8(model, inverse, need, u, K, T, r, q, sig, phi, uniform, D, Dq, DqD,
-                             job->out, 0, 0, tmp, 0, NULL);
-        size_t b = scatter(job, model, inverse, need, idx + k, c, special, tmp); /* never DIRECT */
+        int special = KF(block)(model, inverse, need, u, K, T, r, q, sig, phi, uniform, D, Dq,
+                                DqD, job->out, 0, c, 0, tmp, 0, NULL);
+        size_t b = KF(scatter)(job, model, inverse, need, idx + k, c, special, tmp); /* not DIRECT */
         bad = b < bad ? b : bad;
     }
     return bad;
 }
 
-/* QPM__DEFER_HARD: the including file defines vdefer(M h, int valid, size_t
- * i, size_t *buf, int c), which appends i + j for the lanes j of h set in
- * `valid` to buf[c ..] (room for LANES more) and returns the new count.  The
- * AVX2 kernel keeps the careful path in place: with eight lanes fewer blocks
- * hold such an element, and the extra pass cost more than it saved there. */
-#ifndef QPM__DEFER_HARD
-#define QPM__DEFER_HARD 0
-#endif
-
-static inline __attribute__((always_inline)) size_t run(const qpm__bjob *job, size_t begin,
-                                                        size_t end, int model, int inverse)
+static inline __attribute__((always_inline)) size_t KF(run)(const qpm__bjob *job, size_t begin,
+                                                            size_t end, int model, int inverse)
 {
     size_t bad = SIZE_MAX;
     const int uniform = job->st == 0 && job->sr == 0 && job->sq == 0;
     V Dpre = vset(0.0), Dqpre = Dpre, DqDpre = Dpre;
     if (uniform) {
         double T = job->t[0], r = job->r[0], q = model == QPM__BSM ? job->q[0] : job->r[0];
-        Dpre = vexp8(vset(-r * T));
-        Dqpre = model == QPM__BSM ? vexp8(vset(-q * T)) : Dpre;
+        Dpre = vexp(vset(-r * T));
+        Dqpre = model == QPM__BSM ? vexp(vset(-q * T)) : Dpre;
         DqDpre = vdiv(Dqpre, Dpre);
     }
     double *const *out = job->out;
@@ -339,46 +393,39 @@ static inline __attribute__((always_inline)) size_t run(const qpm__bjob *job, si
         size_t nv = end - i < LANES ? end - i : LANES;
         V u, K, T, r, q, sig, phi;
         if (nv == LANES) {
-            u = vload(job->u, job->su, i);
-            K = vload(job->k, job->sk, i);
-            T = vload(job->t, job->st, i);
-            r = vload(job->r, job->sr, i);
-            q = vload(job->q, job->sq, i);
-            sig = vload(job->sig, job->ssig, i);
-            phi = vload_phi(job->type, job->stype, i);
+            u = vload_s(job->u, job->su, i);
+            K = vload_s(job->k, job->sk, i);
+            T = vload_s(job->t, job->st, i);
+            r = vload_s(job->r, job->sr, i);
+            q = vload_s(job->q, job->sq, i);
+            sig = vload_s(job->sig, job->ssig, i);
+            phi = job->stype ? KF(phi_of)(vload_i32(job->type + i))
+                             : vset(job->type[0] > 0 ? 1.0 : -1.0);
         } else {
             /* Tail: pad with copies of the last element, so that each lane
              * computes exactly what a full block would. */
-            double bu[LANES], bk[LANES], bt[LANES], br[LANES], bq[LANES], bs[LANES];
-            int32_t bty[LANES];
-            for (size_t j = 0; j < LANES; j++) {
-                size_t e = i + (j < nv ? j : nv - 1);
-                bu[j] = job->u[e * job->su];
-                bk[j] = job->k[e * job->sk];
-                bt[j] = job->t[e * job->st];
-                br[j] = job->r[e * job->sr];
-                bq[j] = job->q[e * job->sq];
-                bs[j] = job->sig[e * job->ssig];
-                bty[j] = job->type[e * job->stype];
-            }
-            u = vload(bu, 1, 0), K = vload(bk, 1, 0), T = vload(bt, 1, 0);
-            r = vload(br, 1, 0), q = vload(bq, 1, 0), sig = vload(bs, 1, 0);
-            phi = vload_phi(bty, 1, 0);
+            u = KF(load_tail)(job->u, job->su, i, nv);
+            K = KF(load_tail)(job->k, job->sk, i, nv);
+            T = KF(load_tail)(job->t, job->st, i, nv);
+            r = KF(load_tail)(job->r, job->sr, i, nv);
+            q = KF(load_tail)(job->q, job->sq, i, nv);
+            sig = KF(load_tail)(job->sig, job->ssig, i, nv);
+            phi = KF(load_phi_tail)(job->type, job->stype, i, nv);
         }
         double tmp[QPM__NOUT][LANES];
         M hard;
-        int special = block8(model, inverse, need, u, K, T, r, q, sig, phi, uniform, Dpre, Dqpre,
-                             DqDpre, out, i, nv == LANES, tmp, QPM__DEFER_HARD, &hard);
+        int special = KF(block)(model, inverse, need, u, K, T, r, q, sig, phi, uniform, Dpre,
+                                Dqpre, DqDpre, out, i, nv, 1, tmp, QPM__DEFER_HARD, &hard);
         if (special >= 0) {
-            size_t b = patch(job, model, inverse, need, i, nv, special, tmp);
+            size_t b = KF(patch)(job, model, inverse, need, i, nv, special, tmp);
             bad = b < bad ? b : bad;
         }
 #if QPM__DEFER_HARD
         npend = vdefer(hard, (int)((1u << nv) - 1u), i, pend, npend);
         /* one call site, so that the careful pass is inlined once */
         if (npend >= LANES || (npend > 0 && i + LANES >= end)) {
-            size_t b = flush_hard(job, model, inverse, need, uniform, Dpre, Dqpre, DqDpre, pend,
-                                  (size_t)npend);
+            size_t b = KF(flush_hard)(job, model, inverse, need, uniform, Dpre, Dqpre, DqDpre,
+                                      pend, (size_t)npend);
             bad = b < bad ? b : bad;
             npend = 0;
         }
@@ -390,5 +437,3 @@ static inline __attribute__((always_inline)) size_t run(const qpm__bjob *job, si
     }
     return bad;
 }
-
-#endif /* QPM_PRICING_BLACK_LANES_H */

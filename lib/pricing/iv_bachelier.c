@@ -22,7 +22,7 @@
 static double ba_i1(double z)
 {
     if (z < 20.0)
-        return 1.0 - z * qpm__mills(z);
+        return 1.0 - z * qpm__mills_rat(z);
     /* z^-2 sum_n (-1)^n (2n+1)!! z^-2n; the 12th term is below 1e-17 */
     double w = 1.0 / (z * z);
     double s = 1.0;
@@ -67,7 +67,7 @@ static double ba_solve(double lnc, double tv, double m)
         }
     }
     for (int it = 0; it < 50; it++) {
-        double I0 = z < 20.0 ? qpm__mills(z) : 0.0;
+        double I0 = z < 20.0 ? qpm__mills_rat(z) : 0.0;
         double I1 = ba_i1(z);
         double I2, I3;
         if (z < 20.0) {

@@ -126,6 +126,8 @@ QV_INLINE void qv_storeu_n(double *p, qv x, size_t n)
 {
     _mm256_maskstore_pd(p, _mm256_castpd_si256(qm_first(n)), x);
 }
+/* lane 0 to *p */
+QV_INLINE void qv_store1(double *p, qv x) { _mm_store_sd(p, _mm256_castpd256_pd128(x)); }
 /* four int32 as doubles */
 QV_INLINE qv qv_load_i32(const int32_t *p)
 {

@@ -117,6 +117,8 @@ QV_INLINE qv qv_loadu_m(qm m, const double *p) { return _mm512_maskz_loadu_pd(m,
 QV_INLINE void qv_storeu_m(double *p, qm m, qv x) { _mm512_mask_storeu_pd(p, m, x); }
 QV_INLINE qv qv_loadu_n(const double *p, size_t n) { return qv_loadu_m(qm_first(n), p); }
 QV_INLINE void qv_storeu_n(double *p, qv x, size_t n) { qv_storeu_m(p, qm_first(n), x); }
+/* lane 0 to *p */
+QV_INLINE void qv_store1(double *p, qv x) { _mm_store_sd(p, _mm512_castpd512_pd128(x)); }
 /* eight int32 as doubles */
 QV_INLINE qv qv_load_i32(const int32_t *p)
 {
@@ -162,6 +164,7 @@ QV_INLINE qvi qvi_and(qvi x, long long c) { return _mm512_and_si512(x, _mm512_se
 QV_INLINE qvi qvi_sub(qvi x, qvi y) { return _mm512_sub_epi64(x, y); }
 
 #ifdef __AVX512DQ__
+#define QV_HAVE_PICK8 1
 /* floor of a non-negative double below 2^63 as a 64-bit integer (DQ) */
 QV_INLINE qvi qv_trunc_i64(qv x) { return _mm512_cvttpd_epi64(x); }
 #endif

@@ -46,6 +46,7 @@
 #define vbcast VN(bcast)
 #define vstoreu VN(storeu)
 #define vstoreu_n VN(storeu_n)
+#define vstore1 VN(store1)
 #define vexp VN(exp)
 #define vexp_in VN(exp_in)
 #define vexpneg_in VN(expneg_in)

@@ -130,6 +130,7 @@ QV_INLINE void qp_storeu_n(double *p, qp x, size_t n)
     qv_storeu(p, x.a);
     qv_storeu_n(p + QV_LANES, x.b, n - QV_LANES);
 }
+QV_INLINE void qp_store1(double *p, qp x) { qv_store1(p, x.a); }
 QV_INLINE qp qp_bcast(const double *p) { return (qp){qv_bcast(p), qv_bcast(p)}; }
 
 #endif /* QPM_NUM_SIMD_PAIR_H */

@@ -39,8 +39,8 @@ QV_INLINE qv qv_mills_p4(qv z)
     return qv_mul(qv_mul(qv_set(4.0), rz), g);
 }
 
-#if QV_LANES == 8 && defined(__AVX512DQ__)
-/* R8: eight pieces, one per lane of the register; the piece is floor((1 -
+#ifdef QV_HAVE_PICK8
+/* R8: eight pieces (one per lane of an AVX-512 register); the piece is floor((1 -
  * w) 8.8) with w = 4 rz (8 at z = 40, taken as 7). */
 QV_INLINE qv qv_mills_p8(qv z)
 {
@@ -95,7 +95,7 @@ QV_INLINE qv qv_mills_rat(qv z)
 
 #ifdef QPM_NUM_SIMD_PAIR_H
 QP_LIFT1(mills_p4)
-#if QV_LANES == 8 && defined(__AVX512DQ__)
+#ifdef QV_HAVE_PICK8
 QP_LIFT1(mills_p8)
 #endif
 QP_LIFT1(mills_rat)

@@ -521,16 +521,7 @@ size_t qpm__black_kernel_scalar(const qpm__bjob *job, size_t begin, size_t end)
 int qpm__black_screen_scalar(const qpm__bjob *job, size_t n)
 {
     int ok = 1;
-    const int bach = job->model == QPM__BACH;
-    for (size_t i = 0; i < n; i++) {
-        double u = job->u[i * job->su], k = job->k[i * job->sk], T = job->t[i * job->st];
-        double r = job->r[i * job->sr], q = job->q[i * job->sq], sg = job->sig[i * job->ssig];
-        int32_t ty = job->type[i * job->stype];
-        ok &= bach ? fabs(u) <= DBL_MAX : (u > 0.0) & (u <= DBL_MAX);
-        ok &= bach ? fabs(k) <= DBL_MAX : (k > 0.0) & (k <= DBL_MAX);
-        ok &= (T >= 0.0) & (T <= DBL_MAX) & (sg >= 0.0) & (sg <= DBL_MAX);
-        ok &= (fabs(r * T) <= QPM__MAX_RT) & (fabs(q * T) <= QPM__MAX_RT);
-        ok &= (ty == 1) | (ty == -1);
-    }
+    for (size_t i = 0; i < n; i++)
+        ok &= qpm__black_screen_one(job, i);
     return ok;
 }

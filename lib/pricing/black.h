@@ -8,6 +8,8 @@
 #ifndef QPM_PRICING_BLACK_H
 #define QPM_PRICING_BLACK_H
 
+#include <float.h>
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -49,8 +51,7 @@ static inline unsigned qpm__bjob_need(const qpm__bjob *job)
 {
     unsigned need = 0;
     for (int o = 0; o < QPM__NOUT; o++)
-        if (job->out[o] != NULL)
-            need |= 1u << o;
+        need |= (unsigned)(job->out[o] != NULL) << o; /* no branch per output */
     return need;
 }
 
@@ -67,6 +68,11 @@ size_t qpm__black_kernel_scalar(const qpm__bjob *job, size_t begin, size_t end);
 size_t qpm__black_kernel_avx2(const qpm__bjob *job, size_t begin, size_t end);
 /* AVX-512 F+DQ kernel; only call when the CPU has both (and AVX2+FMA). */
 size_t qpm__black_kernel_avx512(const qpm__bjob *job, size_t begin, size_t end);
+/* The AVX2 (r4) and AVX-512 (r8) kernels one option at a time, in scalar
+ * AVX2+FMA code: the same bits as those kernels (black_lane.c); only call
+ * when the CPU has AVX2 and FMA. */
+size_t qpm__black_lanes_r4(const qpm__bjob *job, size_t begin, size_t end);
+size_t qpm__black_lanes_r8(const qpm__bjob *job, size_t begin, size_t end);
 
 /* Input screens: 1 when every element of [0, n) is valid (finite; the
  * underlying and strike > 0 except for Bachelier; T, sigma >= 0;
@@ -77,6 +83,21 @@ int qpm__black_screen_scalar(const qpm__bjob *job, size_t n);
 int qpm__black_screen_avx2(const qpm__bjob *job, size_t n);
 int qpm__black_screen_avx512(const qpm__bjob *job, size_t n);
 #define QPM__MAX_RT 700.0
+
+/* The screen of element i alone (branch-free): what the screens test. */
+static inline int qpm__black_screen_one(const qpm__bjob *job, size_t i)
+{
+    const int bach = job->model == QPM__BACH;
+    double u = job->u[i * job->su], k = job->k[i * job->sk], T = job->t[i * job->st];
+    double r = job->r[i * job->sr], q = job->q[i * job->sq], sg = job->sig[i * job->ssig];
+    int32_t ty = job->type[i * job->stype];
+    int ok = bach ? fabs(u) <= DBL_MAX : (u > 0.0) & (u <= DBL_MAX);
+    ok &= bach ? fabs(k) <= DBL_MAX : (k > 0.0) & (k <= DBL_MAX);
+    ok &= (T >= 0.0) & (T <= DBL_MAX) & (sg >= 0.0) & (sg <= DBL_MAX);
+    ok &= (fabs(r * T) <= QPM__MAX_RT) & (fabs(q * T) <= QPM__MAX_RT);
+    ok &= (ty == 1) | (ty == -1);
+    return ok;
+}
 
 /* One option, every output, by the scalar reference path.  Inputs already
  * validated (q = 0 for the forward models).  The vector kernels hand lanes

@@ -42,11 +42,11 @@
 #undef KF
 
 /* One register for a batch that fits in it (a single option pays one
- * register's work), two per step otherwise: the same bits either way. */
-size_t qpm__black_kernel_avx2(const qpm__bjob *job, size_t begin, size_t end)
+ * register's work), two per step otherwise: the same bits either way.  Out
+ * of line, so that a single option does not pay for this function's large
+ * frame. */
+static __attribute__((noinline)) size_t batch(const qpm__bjob *job, size_t begin, size_t end)
 {
-    if (job->model == QPM__BACH)
-        return qpm__black_kernel_scalar(job, begin, end);
     int bsm = job->model == QPM__BSM, inv = job->inverse;
     if (end - begin <= QV_LANES) {
         if (bsm)
@@ -58,45 +58,73 @@ size_t qpm__black_kernel_avx2(const qpm__bjob *job, size_t begin, size_t end)
     return inv ? run_x2(job, begin, end, QPM__B76, 1) : run_x2(job, begin, end, QPM__B76, 0);
 }
 
+size_t qpm__black_kernel_avx2(const qpm__bjob *job, size_t begin, size_t end)
+{
+    if (job->model == QPM__BACH)
+        return qpm__black_kernel_scalar(job, begin, end);
+    if (end - begin == 1) /* one option: straight-line code, the same bits */
+        return qpm__black_lanes_r4(job, begin, end);
+    return batch(job, begin, end);
+}
+
+/* Four elements of the screen: the scalar screen's tests as lane masks,
+ * combined as a tree (one AND per step on the accumulator, so that the loop
+ * runs at load speed). */
+static inline __attribute__((always_inline)) qm screen4(int bach, qv u, qv k, qv T, qv r, qv q,
+                                                        qv sg)
+{
+    const qv zero = qv_zero(), big = qv_set(DBL_MAX), maxrt = qv_set(QPM__MAX_RT);
+    qm cu, ck;
+    if (bach) {
+        cu = qv_le(qv_abs(u), big);
+        ck = qv_le(qv_abs(k), big);
+    } else {
+        cu = qm_and(qv_gt(u, zero), qv_le(u, big));
+        ck = qm_and(qv_gt(k, zero), qv_le(k, big));
+    }
+    qm cT = qm_and(qv_ge(T, zero), qv_le(T, big));
+    qm cs = qm_and(qv_ge(sg, zero), qv_le(sg, big));
+    qm cr = qv_le(qv_abs(qv_mul(r, T)), maxrt);
+    qm cq = qv_le(qv_abs(qv_mul(q, T)), maxrt);
+    return qm_and(qm_and(qm_and(cu, ck), qm_and(cT, cs)), qm_and(cr, cq));
+}
+
+/* type is +-1, four elements */
+static inline __m128i screen4_type(__m128i ty)
+{
+    return _mm_or_si128(_mm_cmpeq_epi32(ty, _mm_set1_epi32(1)), _mm_cmpeq_epi32(ty, _mm_set1_epi32(-1)));
+}
+
+/* Same result as qpm__black_screen_scalar, four elements per step and a
+ * masked step for the tail. */
 int qpm__black_screen_avx2(const qpm__bjob *job, size_t n)
 {
+    if (n == 1) /* a single option: the scalar tests, no vector set-up */
+        return qpm__black_screen_one(job, 0);
     const int bach = job->model == QPM__BACH;
-    const qv zero = qv_zero(), big = qv_set(DBL_MAX), maxrt = qv_set(QPM__MAX_RT);
-    const __m128i pone = _mm_set1_epi32(1), mone = _mm_set1_epi32(-1);
     qm ok = qm_all();
     __m128i tok = _mm_set1_epi32(-1);
     size_t i = 0;
     for (; i + 4 <= n; i += 4) {
-        qv u = qv_load_s(job->u, job->su, i), k = qv_load_s(job->k, job->sk, i);
-        qv T = qv_load_s(job->t, job->st, i), r = qv_load_s(job->r, job->sr, i);
-        qv q = qv_load_s(job->q, job->sq, i), sg = qv_load_s(job->sig, job->ssig, i);
-        /* independent tests combined as a tree: one AND per step on the
-         * accumulator, so the loop runs at load speed */
-        qm cu, ck;
-        if (bach) {
-            cu = qv_le(qv_abs(u), big);
-            ck = qv_le(qv_abs(k), big);
-        } else {
-            cu = qm_and(qv_gt(u, zero), qv_le(u, big));
-            ck = qm_and(qv_gt(k, zero), qv_le(k, big));
-        }
-        qm cT = qm_and(qv_ge(T, zero), qv_le(T, big));
-        qm cs = qm_and(qv_ge(sg, zero), qv_le(sg, big));
-        qm cr = qv_le(qv_abs(qv_mul(r, T)), maxrt);
-        qm cq = qv_le(qv_abs(qv_mul(q, T)), maxrt);
-        qm c = qm_and(qm_and(qm_and(cu, ck), qm_and(cT, cs)), qm_and(cr, cq));
-        ok = qm_and(ok, c);
-        __m128i ty = job->stype ? _mm_loadu_si128((const __m128i *)(const void *)(job->type + i))
-                                : _mm_set1_epi32(job->type[0]);
-        tok = _mm_and_si128(tok, _mm_or_si128(_mm_cmpeq_epi32(ty, pone), _mm_cmpeq_epi32(ty, mone)));
+        ok = qm_and(ok, screen4(bach, qv_load_s(job->u, job->su, i), qv_load_s(job->k, job->sk, i),
+                                qv_load_s(job->t, job->st, i), qv_load_s(job->r, job->sr, i),
+                                qv_load_s(job->q, job->sq, i), qv_load_s(job->sig, job->ssig, i)));
+        tok = _mm_and_si128(tok, screen4_type(job->stype ? _mm_loadu_si128((const __m128i *)(const void *)(job->type + i))
+                                                         : _mm_set1_epi32(job->type[0])));
     }
-    int good = qm_bits(ok) == 0xF && _mm_movemask_epi8(tok) == 0xFFFF;
     if (i < n) {
-        qpm__bjob tail = *job;
-        tail.u += i * job->su, tail.k += i * job->sk, tail.t += i * job->st;
-        tail.r += i * job->sr, tail.q += i * job->sq, tail.sig += i * job->ssig;
-        tail.type += i * job->stype;
-        good &= qpm__black_screen_scalar(&tail, n - i);
+        /* lanes past the end read as 1.0 (and type 1), which pass */
+        size_t rem = n - i;
+        qm m = qm_first(rem);
+        const qv fill = qv_set(1.0);
+#define LD(p, s) ((s) ? qv_sel(m, qv_loadu_n((p) + i, rem), fill) : qv_bcast(p))
+        ok = qm_and(ok, screen4(bach, LD(job->u, job->su), LD(job->k, job->sk), LD(job->t, job->st),
+                                LD(job->r, job->sr), LD(job->q, job->sq), LD(job->sig, job->ssig)));
+#undef LD
+        __m128i lm = _mm_cmpgt_epi32(_mm_set1_epi32((int)rem), _mm_setr_epi32(0, 1, 2, 3));
+        __m128i ty = job->stype ? _mm_blendv_epi8(_mm_set1_epi32(1), _mm_maskload_epi32(job->type + i, lm), lm)
+                                : _mm_set1_epi32(job->type[0]);
+        tok = _mm_and_si128(tok, screen4_type(ty));
     }
-    return good;
+    return qm_bits(ok) == 0xF && _mm_movemask_epi8(tok) == 0xFFFF;
 }

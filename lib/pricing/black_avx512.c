@@ -56,11 +56,11 @@ QV_INLINE int qp_defer(qpm h, int valid, size_t i, size_t *buf, int c)
 #undef KF
 
 /* One register for a batch that fits in it (a single option pays one
- * register's work), two per step otherwise: the same bits either way. */
-size_t qpm__black_kernel_avx512(const qpm__bjob *job, size_t begin, size_t end)
+ * register's work), two per step otherwise: the same bits either way.  Out
+ * of line, so that a single option does not pay for this function's large
+ * frame. */
+static __attribute__((noinline)) size_t batch(const qpm__bjob *job, size_t begin, size_t end)
 {
-    if (job->model == QPM__BACH)
-        return qpm__black_kernel_scalar(job, begin, end);
     int bsm = job->model == QPM__BSM, inv = job->inverse;
     if (end - begin <= QV_LANES) {
         if (bsm)
@@ -70,6 +70,15 @@ size_t qpm__black_kernel_avx512(const qpm__bjob *job, size_t begin, size_t end)
     if (bsm)
         return inv ? run_x2(job, begin, end, QPM__BSM, 1) : run_x2(job, begin, end, QPM__BSM, 0);
     return inv ? run_x2(job, begin, end, QPM__B76, 1) : run_x2(job, begin, end, QPM__B76, 0);
+}
+
+size_t qpm__black_kernel_avx512(const qpm__bjob *job, size_t begin, size_t end)
+{
+    if (job->model == QPM__BACH)
+        return qpm__black_kernel_scalar(job, begin, end);
+    if (end - begin == 1) /* one option: straight-line code, the same bits */
+        return qpm__black_lanes_r8(job, begin, end);
+    return batch(job, begin, end);
 }
 
 /* The scalar screen's tests as unsigned integer bounds on the bit patterns,
@@ -85,12 +94,17 @@ typedef struct {
 
 static inline __m512i bits_z(qv x) { return _mm512_castpd_si512(x); }
 
+/* One step of eight elements from i; lanes outside m read as 1.0, which
+ * passes every test (the tail of a batch). */
 static inline __attribute__((always_inline)) void screen8(screen_acc *a, const qpm__bjob *job,
-                                                          size_t i, int bach, int contiguous)
+                                                          size_t i, int bach, int contiguous,
+                                                          qm m)
 {
     const __m512i one = _mm512_set1_epi64(1), absm = _mm512_set1_epi64(0x7FFFFFFFFFFFFFFFLL);
-    const qv zero = qv_zero();
-#define LD(p, s) (contiguous ? qv_loadu((p) + i) : qv_load_s((p), (s), i))
+    const qv zero = qv_zero(), fill = qv_set(1.0);
+#define LD(p, s)                                                                           \
+    (m != 0xFF ? ((s) ? _mm512_mask_loadu_pd(fill, m, (p) + i) : qv_bcast(p))             \
+     : contiguous ? qv_loadu((p) + i) : qv_load_s((p), (s), i))
     qv u = LD(job->u, job->su), k = LD(job->k, job->sk), T = LD(job->t, job->st);
     qv sg = LD(job->sig, job->ssig);
     qv rT = qv_mul(LD(job->r, job->sr), T), qT = qv_mul(LD(job->q, job->sq), T);
@@ -108,18 +122,27 @@ static inline __attribute__((always_inline)) void screen8(screen_acc *a, const q
     a->q = _mm512_max_epu64(a->q, _mm512_and_si512(bits_z(qT), absm));
 }
 
-/* type is +-1: |type| == 1, eight elements */
-static inline __m256i screen8_type(const int32_t *p, size_t stride, size_t i)
+/* type is +-1: |type| == 1, eight elements (lanes outside m read as 1) */
+static inline __m256i screen8_type(const int32_t *p, size_t stride, size_t i, qm m)
 {
-    __m256i ty = stride ? _mm256_loadu_si256((const __m256i *)(const void *)(p + i))
-                        : _mm256_set1_epi32(p[0]);
+    __m256i ty;
+    if (!stride)
+        ty = _mm256_set1_epi32(p[0]);
+    else if (m != 0xFF)
+        ty = _mm512_castsi512_si256(
+            _mm512_mask_loadu_epi32(_mm512_set1_epi32(1), (__mmask16)m, (const void *)(p + i)));
+    else
+        ty = _mm256_loadu_si256((const __m256i *)(const void *)(p + i));
     return _mm256_cmpeq_epi32(_mm256_abs_epi32(ty), _mm256_set1_epi32(1));
 }
 
-/* Same result as qpm__black_screen_scalar, eight elements per step; the
- * loop for contiguous arrays (the batch entry point) has no stride tests. */
+/* Same result as qpm__black_screen_scalar, eight elements per step and a
+ * masked step for the tail; the loop for contiguous arrays (the batch entry
+ * point) has no stride tests. */
 int qpm__black_screen_avx512(const qpm__bjob *job, size_t n)
 {
+    if (n == 1) /* a single option: the scalar tests, no vector set-up */
+        return qpm__black_screen_one(job, 0);
     const int bach = job->model == QPM__BACH;
     const int contiguous = job->su == 1 && job->sk == 1 && job->st == 1 && job->sr == 1 &&
                            job->sq == 1 && job->ssig == 1 && job->stype == 1;
@@ -129,14 +152,19 @@ int qpm__black_screen_avx512(const qpm__bjob *job, size_t n)
     size_t i = 0;
     if (contiguous && !bach) {
         for (; i + 8 <= n; i += 8) {
-            screen8(&a, job, i, 0, 1);
-            tok = _mm256_and_si256(tok, screen8_type(job->type, 1, i));
+            screen8(&a, job, i, 0, 1, 0xFF);
+            tok = _mm256_and_si256(tok, screen8_type(job->type, 1, i, 0xFF));
         }
     } else {
         for (; i + 8 <= n; i += 8) {
-            screen8(&a, job, i, bach, 0);
-            tok = _mm256_and_si256(tok, screen8_type(job->type, job->stype, i));
+            screen8(&a, job, i, bach, 0, 0xFF);
+            tok = _mm256_and_si256(tok, screen8_type(job->type, job->stype, i, 0xFF));
         }
+    }
+    if (i < n) {
+        qm m = qm_first(n - i);
+        screen8(&a, job, i, bach, 0, m);
+        tok = _mm256_and_si256(tok, screen8_type(job->type, job->stype, i, m));
     }
     const long long maxbits = 0x7FEFFFFFFFFFFFFFLL; /* DBL_MAX */
     double maxrt = QPM__MAX_RT;
@@ -148,13 +176,5 @@ int qpm__black_screen_avx512(const qpm__bjob *job, size_t n)
     bad |= _mm512_cmpgt_epu64_mask(a.T, lim) | _mm512_cmpgt_epu64_mask(a.s, lim);
     lim = _mm512_set1_epi64(rtbits);
     bad |= _mm512_cmpgt_epu64_mask(a.r, lim) | _mm512_cmpgt_epu64_mask(a.q, lim);
-    int good = bad == 0 && _mm256_movemask_epi8(tok) == -1;
-    if (i < n) {
-        qpm__bjob tail = *job;
-        tail.u += i * job->su, tail.k += i * job->sk, tail.t += i * job->st;
-        tail.r += i * job->sr, tail.q += i * job->sq, tail.sig += i * job->ssig;
-        tail.type += i * job->stype;
-        good &= qpm__black_screen_scalar(&tail, n - i);
-    }
-    return good;
+    return bad == 0 && _mm256_movemask_epi8(tok) == -1;
 }

@@ -140,6 +140,8 @@ KF(block)(int model, int inverse, unsigned need, V u, V K, V T, V r, V q, V sig,
                 vstoreu(tmp[o], put_v_);                                                   \
             else if (nv == LANES)                                                          \
                 vstoreu(out[o] + i, put_v_);                                               \
+            else if (nv == 1)                                                              \
+                vstore1(out[o] + i, put_v_);                                               \
             else                                                                           \
                 vstoreu_n(out[o] + i, put_v_, nv);                                         \
             nfacc = nf_add(nfacc, put_v_);                                                 \
@@ -370,6 +372,27 @@ KF(flush_hard)(const qpm__bjob *job, int model, int inverse, unsigned need, int 
         bad = b < bad ? b : bad;
     }
     return bad;
+}
+
+/* One element, no loop (the one-lane build: a loop would hoist every
+ * constant of the block into stack slots before its first pass).  Returns
+ * the element's index when a wanted output is beyond the range of double,
+ * else SIZE_MAX. */
+static inline __attribute__((always_inline)) size_t KF(one)(const qpm__bjob *job, size_t i,
+                                                            int model, int inverse,
+                                                            unsigned need)
+{
+    V u = vload_s(job->u, job->su, i), K = vload_s(job->k, job->sk, i);
+    V T = vload_s(job->t, job->st, i), r = vload_s(job->r, job->sr, i);
+    V q = vload_s(job->q, job->sq, i), sig = vload_s(job->sig, job->ssig, i);
+    V phi = vset(job->type[i * job->stype] > 0 ? 1.0 : -1.0);
+    double tmp[QPM__NOUT][LANES];
+    M hard;
+    /* D, Dq and DqD from r and q here: the same bits as the uniform path's */
+    int special = KF(block)(model, inverse, need, u, K, T, r, q, sig, phi, 0, vzero(), vzero(),
+                            vzero(), job->out, i, LANES, 1, tmp, 0, &hard);
+    (void)hard;
+    return special >= 0 ? KF(patch)(job, model, inverse, need, i, LANES, special, tmp) : SIZE_MAX;
 }
 
 static inline __attribute__((always_inline)) size_t KF(run)(const qpm__bjob *job, size_t begin,

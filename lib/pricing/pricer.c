@@ -270,9 +270,35 @@ static int screen_type(const int32_t *type, size_t n)
     return ok;
 }
 
+/* qpm_pricer_out's fields are the outputs in QPM__O_ order */
+#define OUT_AT(f, o)                                                                          \
+    _Static_assert(offsetof(qpm_pricer_out, f) ==                                            \
+                       offsetof(qpm_pricer_out, price) + (o) * sizeof(double *),              \
+                   #f " out of order");
+OUT_AT(delta, QPM__O_DELTA)
+OUT_AT(gamma, QPM__O_GAMMA)
+OUT_AT(vega, QPM__O_VEGA)
+OUT_AT(theta, QPM__O_THETA)
+OUT_AT(rho, QPM__O_RHO)
+OUT_AT(vanna, QPM__O_VANNA)
+OUT_AT(volga, QPM__O_VOLGA)
+OUT_AT(charm, QPM__O_CHARM)
+OUT_AT(rho_q, QPM__O_RHO_Q)
+OUT_AT(price_usd, QPM__O_PRICE_USD)
+OUT_AT(delta_coin, QPM__O_DELTA_COIN)
+#undef OUT_AT
+_Static_assert(offsetof(qpm_pricer_out, price) == 0 + QPM__O_PRICE + sizeof(size_t),
+               "price first after size");
+
 static qpm_status check_out(const qpm_pricer_out *out, double *ptrs[QPM__NOUT])
 {
     QPM__CHECK_NULL(out, "out");
+    if (QPM__LIKELY(out->size == sizeof(qpm_pricer_out))) {
+        /* the common case, read as it is (a single-option call pays for
+         * every step here) */
+        memcpy(ptrs, &out->price, QPM__NOUT * sizeof(double *));
+        return QPM_OK;
+    }
     const size_t first = offsetof(qpm_pricer_out, price);
     if (out->size < first + sizeof(double *) || (out->size - first) % sizeof(double *) != 0)
         return qpm__fail(QPM_E_INVALID, "out->size = %zu: must be sizeof(qpm_pricer_out) = %zu",
@@ -435,10 +461,10 @@ static qpm_status run_job(qpm_pricer *p, const qpm__bjob *job, size_t n)
                      i, out_name[o], res[o], u, k, T, r, q, sg);
 }
 
-static int any_output(double *const ptrs[QPM__NOUT])
+static int any_output(const qpm__bjob *job)
 {
     for (int o = 0; o < QPM__NOUT; o++)
-        if (ptrs[o] != NULL)
+        if (job->out[o] != NULL)
             return 1;
     return 0;
 }
@@ -449,13 +475,13 @@ qpm_status qpm_pricer_price(qpm_pricer *p, size_t n, const double *underlying,
                             const qpm_pricer_out *out)
 {
     QPM__CHECK_NULL(p, "p");
+    /* Every field is set here or by check_out, with no zeroing first (a
+     * single-option call pays for every step); the assertion fails when
+     * the job gains a field this code does not set. */
+    _Static_assert(sizeof(qpm__bjob) == 2 * sizeof(int) + 7 * sizeof(void *) +
+                                            7 * sizeof(size_t) + QPM__NOUT * sizeof(double *),
+                   "qpm_pricer_price sets every field of qpm__bjob");
     qpm__bjob job;
-    memset(&job, 0, sizeof job);
-    qpm_status st = check_out(out, job.out);
-    if (st != QPM_OK)
-        return st;
-    if (n == 0)
-        return qpm__fail(QPM_E_SIZE, "n = 0: must be >= 1");
     job.model = p->model;
     job.inverse = p->settle == QPM_SETTLE_INVERSE;
     job.u = underlying, job.su = 1;
@@ -465,6 +491,11 @@ qpm_status qpm_pricer_price(qpm_pricer *p, size_t n, const double *underlying,
     job.q = q ? q : &zero_value, job.sq = q ? 1 : 0;
     job.sig = sigma, job.ssig = 1;
     job.type = type, job.stype = 1;
+    qpm_status st = check_out(out, job.out);
+    if (st != QPM_OK)
+        return st;
+    if (n == 0)
+        return qpm__fail(QPM_E_SIZE, "n = 0: must be >= 1");
     int complete = underlying && strike && T && sigma && type && (q == NULL || p->model == QPM__BSM);
     if (!complete || !p->screen(&job, n)) {
         /* Something is wrong: find the first bad element and name it. */
@@ -475,7 +506,7 @@ qpm_status qpm_pricer_price(qpm_pricer *p, size_t n, const double *underlying,
         if ((st = check_type(type, n)) != QPM_OK)
             return st;
     }
-    if (any_output(job.out))
+    if (any_output(&job))
         return run_job(p, &job, n);
     return QPM_OK;
 }
@@ -538,7 +569,7 @@ qpm_status qpm_pricer_price_chain(qpm_pricer *p, size_t n, double underlying, do
         if ((st = check_type(type, n)) != QPM_OK)
             return st;
     }
-    if (any_output(job.out))
+    if (any_output(&job))
         return run_job(p, &job, n);
     return QPM_OK;
 }

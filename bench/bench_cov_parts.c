@@ -195,8 +195,8 @@ int main(int argc, char **argv)
     printf("FMA peak of one core: AVX2 %.1f GFLOP/s, AVX-512 %.1f GFLOP/s\n", 1e-9 * pk256,
            1e-9 * pk512);
 #endif
-    printf("OpenBLAS core: %s; packed kernel used by fits: %s\n", openblas_get_corename(),
-           qpm__cov_syrk_usable() ? "yes" : "no");
+    printf("OpenBLAS core: %s; packed kernel used by fits (QPM_COV_KERNEL auto): %s\n",
+           openblas_get_corename(), qpm__cov_kernel(QPM_COV_KERNEL_AUTO)->packed ? "yes" : "no");
 
     for (size_t in = 0; in < nn; in++) {
         N = ns[in];

@@ -77,8 +77,8 @@ Test(cov_api, settings_defaults_and_bounds)
     cr_assert_eq(qpm_cov_set(c, QPM_COV_PERIODS_PER_YEAR, 0.0), QPM_E_RANGE);
     cr_assert_eq(qpm_cov_set(c, QPM_COV_BENCHMARK, (double)INFINITY), QPM_E_RANGE);
     /* unknown keys */
-    cr_assert_eq(qpm_cov_set(c, (qpm_cov_key)10, 0), QPM_E_KEY);
-    cr_assert_str_eq(qpm_last_error(), "key = 10: not a qpm_cov_key");
+    cr_assert_eq(qpm_cov_set(c, (qpm_cov_key)11, 0), QPM_E_KEY);
+    cr_assert_str_eq(qpm_last_error(), "key = 11: not a qpm_cov_key");
     cr_assert_eq(qpm_cov_get(c, (qpm_cov_key)-1, &v), QPM_E_KEY);
     cr_assert_eq(qpm_cov_bounds((qpm_cov_key)99, &lo, &hi), QPM_E_KEY);
     /* NULLs */

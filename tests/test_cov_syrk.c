@@ -210,20 +210,56 @@ Test(cov_syrk, avx512_kernel_matches_long_double)
 #endif
 }
 
-/* The kernel is used exactly when the CPU has AVX-512F and the BLAS runs on
- * one thread. */
+/* QPM_COV_KERNEL: auto takes the packed kernel exactly when the CPU has
+ * AVX-512F, whatever the BLAS's thread count; each kernel can be asked for,
+ * the AVX-512 one only where the CPU has it (the mask hides it). */
 Test(cov_syrk, dispatch)
 {
+    qpm_cov *c;
+    cr_assert_eq(qpm_cov_create(&c, NULL, 5), QPM_OK);
+    double v = -1.0, lo, hi;
+    int want = have_avx512() ? QPM_COV_KERNEL_AVX512 : QPM_COV_KERNEL_BLAS;
+    for (int th = 1; th <= 2; th++) {
+        openblas_set_num_threads(th);
+        qpm_cov *d;
+        cr_assert_eq(qpm_cov_create(&d, NULL, 5), QPM_OK);
+        cr_assert_eq(qpm_cov_get(d, QPM_COV_KERNEL, &v), QPM_OK);
+        cr_assert_eq((int)v, want, "%d BLAS threads: kernel %g", th, v);
+        qpm_cov_free(d);
+    }
     openblas_set_num_threads(1);
-    cr_assert_eq(qpm__cov_syrk_usable() != 0, have_avx512());
-    openblas_set_num_threads(2);
-    cr_assert_eq(qpm__cov_syrk_usable(), 0);
-    openblas_set_num_threads(1);
+    cr_assert_eq(qpm_cov_bounds(QPM_COV_KERNEL, &lo, &hi), QPM_OK);
+    cr_assert(lo == QPM_COV_KERNEL_AUTO && hi == QPM_COV_KERNEL_AVX512);
+    cr_assert_eq(qpm_cov_set(c, QPM_COV_KERNEL, QPM_COV_KERNEL_BLAS), QPM_OK);
+    cr_assert_eq(qpm_cov_get(c, QPM_COV_KERNEL, &v), QPM_OK);
+    cr_assert_eq((int)v, QPM_COV_KERNEL_BLAS);
+    cr_assert_eq(qpm_cov_set(c, QPM_COV_KERNEL, QPM_COV_KERNEL_AUTO), QPM_OK);
+    cr_assert_eq(qpm_cov_get(c, QPM_COV_KERNEL, &v), QPM_OK);
+    cr_assert_eq((int)v, want);
+    cr_assert_eq(qpm_cov_set(c, QPM_COV_KERNEL, 3.0), QPM_E_RANGE);
+    cr_assert_eq(qpm_cov_set(c, QPM_COV_KERNEL, 0.5), QPM_E_RANGE);
+    /* a CPU without AVX-512F: the mask hides it from kernel selection */
+    qpm__cpu_set_mask(~(unsigned)QPM_CPU_AVX512F);
+    cr_assert_eq(qpm_cov_set(c, QPM_COV_KERNEL, QPM_COV_KERNEL_AVX512), QPM_E_UNSUPPORTED);
+    cr_assert(strstr(qpm_last_error(), "QPM_COV_KERNEL") != NULL, "%s", qpm_last_error());
+    cr_assert_eq(qpm_cov_get(c, QPM_COV_KERNEL, &v), QPM_OK);
+    cr_assert_eq((int)v, want, "unchanged after a refused setting");
+    cr_assert_eq(qpm_cov_set(c, QPM_COV_KERNEL, QPM_COV_KERNEL_AUTO), QPM_OK);
+    cr_assert_eq(qpm_cov_get(c, QPM_COV_KERNEL, &v), QPM_OK);
+    cr_assert_eq((int)v, QPM_COV_KERNEL_BLAS);
+    qpm__cpu_set_mask(~0u);
+    if (have_avx512()) {
+        cr_assert_eq(qpm_cov_set(c, QPM_COV_KERNEL, QPM_COV_KERNEL_AVX512), QPM_OK);
+        cr_assert_eq(qpm_cov_get(c, QPM_COV_KERNEL, &v), QPM_OK);
+        cr_assert_eq((int)v, QPM_COV_KERNEL_AVX512);
+    }
+    qpm_cov_free(c);
 }
 
 /* Sample, LW, OAS and EWMA fits (DROP_ROWS with NaN rows, so chunks end on
  * skipped rows; t spans several 256-row chunks; ld > n) agree between the
- * packed kernel and the BLAS path. */
+ * packed kernel and the BLAS path (QPM_COV_KERNEL), and the packed kernel's
+ * bits do not depend on the BLAS's thread count. */
 Test(cov_syrk, fits_match_blas_path)
 {
     if (!have_avx512())
@@ -236,6 +272,7 @@ Test(cov_syrk, fits_match_blas_path)
         size_t n = sizes[q][0], t = sizes[q][1], ld = n + 5;
         double *x = malloc(t * ld * sizeof(double));
         double *o1 = malloc(n * n * sizeof(double)), *o2 = malloc(n * n * sizeof(double));
+        double *o3 = malloc(n * n * sizeof(double));
         double m1[300], m2[300];
         uint64_t s = 7 + q;
         for (size_t r = 0; r < t * ld; r++)
@@ -250,20 +287,30 @@ Test(cov_syrk, fits_match_blas_path)
                 continue; /* the EWMA seed needs 20 rows */
             cr_assert_eq(qpm_cov_set(c, QPM_COV_METHOD, methods[m]), QPM_OK);
             cr_assert_eq(qpm_cov_set(c, QPM_COV_LAMBDA, lambdas[m]), QPM_OK);
-            double s1 = 0.0, s2 = 0.0;
-            openblas_set_num_threads(1);
+            double s1 = 0.0, s2 = 0.0, s3 = 0.0;
+            cr_assert_eq(qpm_cov_set(c, QPM_COV_KERNEL, QPM_COV_KERNEL_AVX512), QPM_OK);
             cr_assert_eq(qpm_cov_fit(c, t, x, ld), QPM_OK, "%s", qpm_last_error());
             cr_assert_eq(qpm_cov_covariance(c, o1, n), QPM_OK);
             cr_assert_eq(qpm_cov_mean(c, m1), QPM_OK);
             if (methods[m] == QPM_COV_LEDOIT_WOLF || methods[m] == QPM_COV_OAS)
                 cr_assert_eq(qpm_cov_shrinkage(c, &s1), QPM_OK);
+            /* the same kernel with two BLAS threads: the same bits */
             openblas_set_num_threads(2);
+            cr_assert_eq(qpm_cov_fit(c, t, x, ld), QPM_OK, "%s", qpm_last_error());
+            cr_assert_eq(qpm_cov_covariance(c, o3, n), QPM_OK);
+            if (methods[m] == QPM_COV_LEDOIT_WOLF || methods[m] == QPM_COV_OAS)
+                cr_assert_eq(qpm_cov_shrinkage(c, &s3), QPM_OK);
+            openblas_set_num_threads(1);
+            cr_assert(memcmp(o1, o3, n * n * sizeof(double)) == 0,
+                      "n=%zu method %d: the BLAS thread count changed the packed kernel's bits", n,
+                      methods[m]);
+            cr_assert(memcmp(&s1, &s3, sizeof s1) == 0);
+            cr_assert_eq(qpm_cov_set(c, QPM_COV_KERNEL, QPM_COV_KERNEL_BLAS), QPM_OK);
             cr_assert_eq(qpm_cov_fit(c, t, x, ld), QPM_OK, "%s", qpm_last_error());
             cr_assert_eq(qpm_cov_covariance(c, o2, n), QPM_OK);
             cr_assert_eq(qpm_cov_mean(c, m2), QPM_OK);
             if (methods[m] == QPM_COV_LEDOIT_WOLF || methods[m] == QPM_COV_OAS)
                 cr_assert_eq(qpm_cov_shrinkage(c, &s2), QPM_OK);
-            openblas_set_num_threads(1);
             double e = cu_rel_err(o1, o2, n, NULL);
             cr_assert(e <= 1e-13, "n=%zu t=%zu method %d: %g", n, t, methods[m], e);
             if (methods[m] == QPM_COV_LEDOIT_WOLF || methods[m] == QPM_COV_OAS)
@@ -276,6 +323,7 @@ Test(cov_syrk, fits_match_blas_path)
         free(x);
         free(o1);
         free(o2);
+        free(o3);
     }
     cr_assert_eq(qt_leak_check(), 0);
 }

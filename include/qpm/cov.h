@@ -61,12 +61,17 @@
  * T arrives.  No other handle call allocates; the stateless functions below
  * allocate their own workspace per call.
  *
- * Threads: a handle is used by one thread at a time.  The heavy work runs in
- * the linked BLAS (symmetric rank-k updates), whose own thread count applies
- * (OPENBLAS_NUM_THREADS).  On a CPU with AVX-512F, when the BLAS runs on one
- * thread, the sample, EWMA, Ledoit-Wolf (identity target) and OAS fits use
- * libqpm's own single-threaded co-moment kernel instead (same results to
- * rounding).
+ * Threads and kernels: a handle is used by one thread at a time.  The heavy
+ * work is a symmetric rank-k update of the co-moments, run by the kernel of
+ * QPM_COV_KERNEL: the BLAS's dsyrk (whose own thread count applies,
+ * OPENBLAS_NUM_THREADS) or libqpm's own single-threaded AVX-512 kernel,
+ * which the sample, EWMA, Ledoit-Wolf (identity target) and OAS fits use
+ * (the constant-correlation target, the semicovariance and the PAIRWISE
+ * policy always use dsyrk).  The default, QPM_COV_KERNEL_AUTO, chooses from
+ * the CPU alone: the own kernel where the CPU has AVX-512F, dsyrk
+ * elsewhere; the BLAS thread count never changes which kernel runs, so a
+ * fit's bits depend only on the CPU and the settings (with dsyrk also on
+ * the BLAS library and its threads).  The two kernels agree to rounding.
  *
  * Errors: see each function.  A failed argument check leaves the handle
  * unchanged; a fit that fails after its checks (e.g. QPM_E_NOMEM, a pair
@@ -126,8 +131,18 @@ typedef enum qpm_cov_key {
     QPM_COV_BENCHMARK = 6,        /* SEMI threshold return per period; default 0 */
     QPM_COV_PERIODS_PER_YEAR = 7, /* annualisation factor; default 365 */
     QPM_COV_ANNUALISE = 8,        /* 0 or 1: getters return annualised values; default 0 */
-    QPM_COV_RETURNS = 9           /* qpm_cov_returns_kind for fit_prices; default LOG */
+    QPM_COV_RETURNS = 9,          /* qpm_cov_returns_kind for fit_prices; default LOG */
+    QPM_COV_KERNEL = 10           /* qpm_cov_kernel (see "Threads and kernels"); default
+                                     AUTO; reads give the kernel in use (BLAS or AVX512);
+                                     AVX512 on a CPU without AVX-512F: QPM_E_UNSUPPORTED */
 } qpm_cov_key;
+
+/* Co-moment kernels (values of QPM_COV_KERNEL).  Append-only. */
+typedef enum qpm_cov_kernel {
+    QPM_COV_KERNEL_AUTO = 0,  /* AVX512 where the CPU has AVX-512F, else BLAS */
+    QPM_COV_KERNEL_BLAS = 1,  /* the BLAS's dsyrk, with its own threads */
+    QPM_COV_KERNEL_AVX512 = 2 /* libqpm's AVX-512F kernel, one thread */
+} qpm_cov_kernel;
 
 /* Creates a handle for n_assets assets.  alloc may be NULL (malloc/free).
  * Errors: QPM_E_NULL (out), QPM_E_SIZE (n_assets = 0 or above 2^31 - 1),
@@ -140,7 +155,8 @@ QPM_API void qpm_cov_free(qpm_cov *c);
 
 /* Changes a setting.  Errors: QPM_E_NULL, QPM_E_KEY (unknown key),
  * QPM_E_RANGE (value outside qpm_cov_bounds, not a whole number where one is
- * needed, or NaN); the handle is unchanged on error.  Changing METHOD, DDOF,
+ * needed, or NaN), QPM_E_UNSUPPORTED (a kernel this CPU lacks); the handle
+ * is unchanged on error.  Changing METHOD, DDOF,
  * TARGET or BENCHMARK re-derives the estimate from the stream state at the
  * next getter call (or asks for a new fit with QPM_E_STATE where that state
  * cannot serve it); changing LAMBDA or EWMA_INIT_ROWS discards an EWMA state

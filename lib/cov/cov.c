@@ -53,6 +53,10 @@ static int key_info(qpm_cov_key key, struct key_info *k)
         *k = (struct key_info){0, QPM_COV_SIMPLE_RETURNS, QPM_COV_LOG_RETURNS, 1,
                                "QPM_COV_RETURNS"};
         return 1;
+    case QPM_COV_KERNEL:
+        *k = (struct key_info){QPM_COV_KERNEL_AUTO, QPM_COV_KERNEL_AVX512, QPM_COV_KERNEL_AUTO, 1,
+                               "QPM_COV_KERNEL"};
+        return 1;
     }
     return 0;
 }
@@ -97,6 +101,14 @@ void qpm_cov_free(qpm_cov *c)
     qpm__free(&a, c);
 }
 
+/* The co-moment kernel: a row of the table in cov_syrk.h.  Either kernel
+ * gives the same co-moments to rounding; a change drops nothing. */
+static void set_kernel(qpm_cov *c, const qpm__cov_kernel_row *k)
+{
+    c->kernel = k->id;
+    c->packed = k->packed;
+}
+
 qpm_status qpm_cov_create(qpm_cov **out, const qpm_alloc *alloc, size_t n_assets)
 {
     QPM__CHECK_NULL(out, "out");
@@ -125,6 +137,7 @@ qpm_status qpm_cov_create(qpm_cov **out, const qpm_alloc *alloc, size_t n_assets
     c->init_rows = 20;
     c->lambda = 0.94;
     c->periods = 365.0;
+    set_kernel(c, qpm__cov_kernel(QPM_COV_KERNEL_AUTO));
     if (n > SIZE_MAX / sizeof(double) / n / 4)
         goto nomem;
     c->mean = qpm__acalloc(&a, n, sizeof(double));
@@ -240,6 +253,15 @@ qpm_status qpm_cov_set(qpm_cov *c, qpm_cov_key key, double value)
     case QPM_COV_RETURNS:
         c->returns_kind = iv;
         break;
+    case QPM_COV_KERNEL: {
+        const qpm__cov_kernel_row *row = qpm__cov_kernel(iv);
+        if (row == NULL)
+            return qpm__fail(QPM_E_UNSUPPORTED,
+                             "QPM_COV_KERNEL = %d (AVX-512F kernel): not supported by this CPU",
+                             iv);
+        set_kernel(c, row);
+        break;
+    }
     }
     return QPM_OK;
 }
@@ -260,6 +282,7 @@ qpm_status qpm_cov_get(const qpm_cov *c, qpm_cov_key key, double *value)
     case QPM_COV_PERIODS_PER_YEAR: v = c->periods; break;
     case QPM_COV_ANNUALISE: v = c->annualise; break;
     case QPM_COV_RETURNS: v = c->returns_kind; break;
+    case QPM_COV_KERNEL: v = c->kernel; break;
     default: return qpm__fail(QPM_E_KEY, "key = %d: not a qpm_cov_key", (int)key);
     }
     *value = v;

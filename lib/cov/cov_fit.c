@@ -166,7 +166,7 @@ static void moments_pass_packed(qpm_cov *c, size_t t, const double *x, size_t ld
 static void moments_pass(qpm_cov *c, size_t t, const double *x, size_t ld, int cc)
 {
 #ifdef QPM__COV_HAVE_SYRK_AVX512
-    if (!cc && qpm__cov_syrk_usable()) {
+    if (!cc && c->packed) {
         moments_pass_packed(c, t, x, ld);
         return;
     }
@@ -309,7 +309,7 @@ static void ewma_fit(qpm_cov *c, size_t t, const double *x, size_t ld, size_t ke
     for (size_t k = 0; k < QPM__COV_BLOCK; k++)
         c->wtab[k] = sqrt(w1 * pow(l, (double)k));
 
-    int first = 1, packed = qpm__cov_syrk_usable(); /* weighted rows on the packed kernel */
+    int first = 1, packed = c->packed; /* weighted rows on the packed kernel */
     size_t ord = 0, nb = 0; /* ordinal of the last row read (1-based) */
     r = 0;
     if (seeded) {

@@ -47,6 +47,7 @@ struct qpm_cov {
 
     /* settings */
     int method, target, nan_policy, returns_kind, annualise;
+    int kernel, packed; /* QPM_COV_KERNEL in use (its row's id), its row's packed */
     size_t ddof, init_rows;
     double lambda, benchmark, periods;
 

@@ -1,10 +1,9 @@
-/* Packing, reference kernel and dispatch of the packed co-moment update
- * (contract in cov_syrk.h; the AVX-512 kernel is cov_syrk_avx512.c). */
+/* Packing, reference kernel and the table of co-moment kernels (contract in
+ * cov_syrk.h; the AVX-512 kernel is cov_syrk_avx512.c). */
 #include <string.h>
 
 #include "cov_kern.h"
 #include "cov_syrk.h"
-#include "num/linalg.h"
 
 double qpm__cov_syrk_pack(size_t n, size_t t, const double *row, const double *mean, double *p,
                           double *colsum, double *d)
@@ -35,11 +34,24 @@ void qpm__cov_syrk_ref(size_t n, size_t k, const double *p, double *c, size_t ld
     }
 }
 
-int qpm__cov_syrk_usable(void)
-{
+/* narrowest first: auto takes the last row the CPU runs */
+static const qpm__cov_kernel_row kernel_rows[] = {
+    {QPM_COV_KERNEL_BLAS, "BLAS dsyrk", 0u, 0},
 #ifdef QPM__COV_HAVE_SYRK_AVX512
-    return (qpm__cpu_detect() & QPM_CPU_AVX512F) != 0 && qpm__blas_threads() == 1;
-#else
-    return 0;
+    {QPM_COV_KERNEL_AVX512, "AVX-512F", (unsigned)QPM_CPU_AVX512F, 1},
 #endif
+};
+
+const qpm__cov_kernel_row *qpm__cov_kernel(int id)
+{
+    unsigned cpu = qpm__cpu_flags();
+    const qpm__cov_kernel_row *best = NULL;
+    for (size_t i = 0; i < sizeof kernel_rows / sizeof kernel_rows[0]; i++) {
+        if ((kernel_rows[i].needs & cpu) != kernel_rows[i].needs)
+            continue;
+        if (kernel_rows[i].id == id)
+            return &kernel_rows[i];
+        best = &kernel_rows[i];
+    }
+    return id == QPM_COV_KERNEL_AUTO ? best : NULL;
 }

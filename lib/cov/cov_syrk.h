@@ -1,5 +1,6 @@
 /* Symmetric rank-k update on packed panels: the co-moment kernel of the
- * batch fits when the CPU has AVX-512 and the BLAS runs on one thread.
+ * batch fits under QPM_COV_KERNEL_AVX512 (the default where the CPU has
+ * AVX-512F).
  *
  * A chunk of k <= QPM__COV_BLOCK centred rows d_t (each of n values) is
  * packed into column panels of QPM__SYRK_W assets: value j of row t lies at
@@ -44,7 +45,7 @@ double qpm__cov_syrk_pack(size_t n, size_t t, const double *row, const double *m
 void qpm__cov_syrk_ref(size_t n, size_t k, const double *p, double *c, size_t ldc, double beta);
 
 #if defined(__x86_64__) || defined(__i386__)
-/* AVX-512F kernel; call only when qpm__cpu_detect() reports AVX512F. */
+/* AVX-512F kernel; call only when the CPU has AVX-512F (its table row). */
 void qpm__cov_syrk_avx512(size_t n, size_t k, const double *p, double *c, size_t ldc,
                           double beta);
 /* Packed row t of p = w row, padding zero (AVX-512F, same condition). */
@@ -56,9 +57,18 @@ double qpm__cov_syrk_pack_avx512(size_t n, size_t t, const double *row, const do
 #define QPM__COV_HAVE_SYRK_AVX512 1
 #endif
 
-/* Nonzero when the fits should use qpm__cov_syrk_avx512 rather than the
- * BLAS: the CPU has AVX-512F and the BLAS runs on one thread (with more,
- * the BLAS's threaded dsyrk is kept). */
-int qpm__cov_syrk_usable(void);
+/* The co-moment kernels, one row per QPM_COV_KERNEL value, with the CPU
+ * features each needs (cov_syrk.c).  The handle takes its row at creation
+ * and when QPM_COV_KERNEL changes, from qpm__cpu_flags() alone. */
+typedef struct qpm__cov_kernel_row {
+    int id;           /* QPM_COV_KERNEL_BLAS or _AVX512 */
+    const char *name; /* for messages */
+    unsigned needs;   /* qpm_cpu_feature bits */
+    int packed;       /* the fits use the packed panels and qpm__cov_syrk_avx512 */
+} qpm__cov_kernel_row;
+
+/* The row of kernel id (QPM_COV_KERNEL_AUTO: the own kernel where the CPU
+ * runs it, else the BLAS), or NULL when the CPU lacks a feature it needs. */
+const qpm__cov_kernel_row *qpm__cov_kernel(int id);
 
 #endif /* QPM_COV_SYRK_H */

@@ -99,6 +99,22 @@ static inline int qpm__black_screen_one(const qpm__bjob *job, size_t i)
     return ok;
 }
 
+/* The pricing kernels, one row per QPM_PRICER_KERNEL value: the CPU
+ * features the row needs (qpm_cpu_feature bits), its batch kernel and its
+ * screen (kernels.c).  A handle takes its row at creation and when its
+ * kernel setting changes, from qpm__cpu_flags(). */
+typedef struct qpm__bkernels {
+    int id;           /* QPM_PRICER_KERNEL_SCALAR, _AVX2 or _AVX512 */
+    const char *name; /* for messages: "AVX2+FMA", "AVX-512 F+DQ" */
+    unsigned needs;
+    qpm__bkernel price;
+    qpm__bscreen screen;
+} qpm__bkernels;
+
+/* The row of kernel id (QPM_PRICER_KERNEL_AUTO: the widest row this CPU
+ * runs), or NULL when the CPU lacks a feature it needs or id is unknown. */
+const qpm__bkernels *qpm__black_kernels(int id);
+
 /* One option, every output, by the scalar reference path.  Inputs already
  * validated (q = 0 for the forward models).  The vector kernels hand lanes
  * in the rare special regions (limits, near-cancelling Black terms, a

@@ -38,6 +38,7 @@
 #include "core/internal.h"
 #include "pricing/iv_math.h"
 #include "pricing/iv_discount.h"
+#include "qpm/pricing.h"
 
 #define NB_ASYM 12.0    /* a - t from which the asymptotic series is used */
 #define NB_SMALL_T 0.25 /* t below which the Taylor series in t is used */
@@ -687,33 +688,29 @@ qpm_status qpm__black_implied_vol_df(double price, double F, double K, double T,
     return lane_result(&L, scale, sigma);
 }
 
-/* Solves in blocks of eight: with AVX2+FMA through the vector kernel, the
- * elements it leaves (and every element without it) one by one. */
-size_t qpm__black_implied_vol_batch(size_t n, const double *price, const double *F,
-                                    const double *K, const double *T, const double *r,
-                                    const int32_t *type, double *sigma, int32_t *status)
+/* Solves in blocks of eight: through the kernel row's vector block when it
+ * has one, the elements it leaves (and every element without it) one by
+ * one. */
+size_t qpm__black_implied_vol_batch_k(const qpm__ivkernel *k, size_t n, const double *price,
+                                      const double *F, const double *K, const double *T,
+                                      const double *r, const int32_t *type, double *sigma,
+                                      int32_t *status)
 {
     size_t fails = 0;
-#if QPM__IV_HAVE_AVX2
-    unsigned cpu = qpm__cpu_detect();
-    const int vec = (cpu & QPM_CPU_AVX2) && (cpu & QPM_CPU_FMA);
-#endif
     for (size_t i = 0; i < n; i += 8) {
         int m = n - i < 8 ? (int)(n - i) : 8;
         int solved[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-#if QPM__IV_HAVE_AVX2
-        if (vec) {
+        if (k->block != NULL) {
             double ph[8], pl[8] = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0};
             for (int j = 0; j < m; j++) {
                 ph[j] = price[i + j];
                 double rj = r ? r[i + j] : 0.0;
                 if (rj != 0.0 && (!isfinite(rj) || !isfinite(ph[j]) || !(T[i + j] > 0.0) ||
-                                  qpm__iv_undiscount_fma(price[i + j], rj, T[i + j], &ph[j], &pl[j]) != QPM_OK))
+                                  k->undiscount(price[i + j], rj, T[i + j], &ph[j], &pl[j]) != QPM_OK))
                     ph[j] = (double)NAN; /* left to the scalar path */
             }
-            qpm__black_iv_block_avx2(ph, pl, F + i, K + i, T + i, type + i, m, sigma + i, solved);
+            k->block(ph, pl, F + i, K + i, T + i, type + i, m, sigma + i, solved);
         }
-#endif
         for (int j = 0; j < m; j++) {
             size_t e = i + (size_t)j;
             qpm_status st = QPM_OK;
@@ -729,4 +726,12 @@ size_t qpm__black_implied_vol_batch(size_t n, const double *price, const double 
         }
     }
     return fails;
+}
+
+size_t qpm__black_implied_vol_batch(size_t n, const double *price, const double *F,
+                                    const double *K, const double *T, const double *r,
+                                    const int32_t *type, double *sigma, int32_t *status)
+{
+    return qpm__black_implied_vol_batch_k(qpm__iv_kernel(QPM_PRICER_KERNEL_AUTO), n, price, F, K,
+                                          T, r, type, sigma, status);
 }

@@ -53,7 +53,8 @@ qpm_status qpm__black_implied_vol_df(double price, double F, double K, double T,
  * put) and the same volatility to within its few-ulp accuracy: with AVX2+FMA
  * eight solves run side by side in a vector kernel (3 to 4 times the
  * throughput of single calls; the kernel rounds differently in the last
- * ulp), otherwise one by one.  Writes sigma[i] (NaN on failure) and, when
+ * ulp), otherwise one by one.  This entry takes the kernel row of the
+ * default pricing kernel (qpm__iv_kernel(QPM_PRICER_KERNEL_AUTO)).  Writes sigma[i] (NaN on failure) and, when
  * status != NULL, status[i] (a qpm_status).  Returns the number of elements
  * not solved.  Results do not depend on how the input is split. */
 size_t qpm__black_implied_vol_batch(size_t n, const double *price, const double *F,
@@ -100,14 +101,41 @@ double qpm__bachelier_price(double F, double K, double T, double sigma, int is_c
  * an element with solved[i] = 0 (bad input, price on or outside a bound, or
  * a case the vector path leaves alone) must go through the scalar path, which
  * also gives its status. */
-#if defined(__x86_64__) || defined(__i386__)
-#define QPM__IV_HAVE_AVX2 1
-#else
-#define QPM__IV_HAVE_AVX2 0
-#endif
 void qpm__black_iv_block_avx2(const double *ph, const double *pl, const double *F,
                               const double *K, const double *T, const int32_t *type, int n,
                               double *sigma, int *solved);
+
+/* price / e^{-rT} as *ph + *pl (iv_discount.h), compiled without and with
+ * FMA instructions (the same results; the second only where the CPU has
+ * AVX2 and FMA). */
+qpm_status qpm__iv_undiscount(double price, double r, double T, double *ph, double *pl);
+qpm_status qpm__iv_undiscount_fma(double price, double r, double T, double *ph, double *pl);
+
+/* The implied-vol kernels, one row per pricing kernel (QPM_PRICER_KERNEL
+ * value), so that a handle's implied vols follow its kernel setting: the
+ * features the row needs, the vector block (NULL: the scalar solver for
+ * every element) and the undiscounting compiled beside it (kernels.c).
+ * The AVX-512 pricing kernel's row runs the AVX2 block. */
+typedef void (*qpm__ivblock)(const double *ph, const double *pl, const double *F,
+                             const double *K, const double *T, const int32_t *type, int n,
+                             double *sigma, int *solved);
+typedef struct qpm__ivkernel {
+    int id;
+    unsigned needs;
+    qpm__ivblock block;
+    qpm_status (*undiscount)(double price, double r, double T, double *ph, double *pl);
+} qpm__ivkernel;
+
+/* The row of pricing kernel id (QPM_PRICER_KERNEL_AUTO: the one
+ * qpm__black_kernels(QPM_PRICER_KERNEL_AUTO) picks), or NULL when the CPU
+ * lacks a feature it needs. */
+const qpm__ivkernel *qpm__iv_kernel(int id);
+
+/* qpm__black_implied_vol_batch through kernel row k. */
+size_t qpm__black_implied_vol_batch_k(const qpm__ivkernel *k, size_t n, const double *price,
+                                      const double *F, const double *K, const double *T,
+                                      const double *r, const int32_t *type, double *sigma,
+                                      int32_t *status);
 
 /* Householder steps the Black solver takes on the tested domain (|ln F/K| <=
  * 100); a safety net allows more before QPM_E_NOCONVERGE. */

@@ -11,7 +11,7 @@
 #include "num/exp_log.h"
 #include "qpm/common.h"
 
-/* price / e^{-rT} as *ph + *pl; see qpm__iv_undiscount. */
+/* price / e^{-rT} as *ph + *pl; see qpm__iv_undiscount (implied_vol.h). */
 static inline qpm_status qpm__iv_undiscount_body(double price, double r, double T, double *ph,
                                                  double *pl)
 {
@@ -27,9 +27,5 @@ static inline qpm_status qpm__iv_undiscount_body(double price, double r, double 
         return QPM_E_INVALID;
     return QPM_OK;
 }
-
-/* qpm__iv_undiscount compiled with FMA instructions inline (iv_avx2.c); call
- * only where the CPU has AVX2 and FMA. */
-qpm_status qpm__iv_undiscount_fma(double price, double r, double T, double *ph, double *pl);
 
 #endif /* QPM_PRICING_IV_DISCOUNT_H */

@@ -10,12 +10,6 @@
 #include "pricing/implied_vol.h"
 #include "qpm/pricing.h"
 
-#if defined(__x86_64__) || defined(__i386__)
-#define HAVE_AVX2_KERNEL 1
-#else
-#define HAVE_AVX2_KERNEL 0
-#endif
-
 #define CHUNK 1024u
 #define PAR_MIN_DEFAULT 4096u
 #define MAX_RT QPM__MAX_RT
@@ -25,57 +19,30 @@ struct qpm_pricer {
     int model;
     int settle;
     unsigned threads;
-    int kernel; /* QPM_PRICER_KERNEL_SCALAR or _AVX2 */
+    int kernel; /* QPM_PRICER_KERNEL_SCALAR, _AVX2 or _AVX512 */
     qpm__bkernel kfn;
     qpm__bscreen screen;
+    const qpm__ivkernel *ivk; /* the implied-vol row of the kernel */
     size_t par_min;
     qpm__pool *pool;
 };
 
-static int cpu_has_avx2(void)
-{
-#if HAVE_AVX2_KERNEL
-    unsigned f = qpm__cpu_detect();
-    return (f & QPM_CPU_AVX2) && (f & QPM_CPU_FMA);
-#else
-    return 0;
-#endif
-}
+/* ---- kernel selection: rows of the kernel tables (kernels.c) ---------------- */
 
-static int cpu_has_avx512(void)
-{
-#if HAVE_AVX2_KERNEL
-    unsigned f = qpm__cpu_detect();
-    return cpu_has_avx2() && (f & QPM_CPU_AVX512F) && (f & QPM_CPU_AVX512DQ);
-#else
-    return 0;
-#endif
-}
+static int cpu_has_avx2(void) { return qpm__black_kernels(QPM_PRICER_KERNEL_AVX2) != NULL; }
 
-static int best_kernel(void)
-{
-    return cpu_has_avx512() ? QPM_PRICER_KERNEL_AVX512
-           : cpu_has_avx2() ? QPM_PRICER_KERNEL_AVX2
-                            : QPM_PRICER_KERNEL_SCALAR;
-}
+static int cpu_has_avx512(void) { return qpm__black_kernels(QPM_PRICER_KERNEL_AVX512) != NULL; }
 
+static int best_kernel(void) { return qpm__black_kernels(QPM_PRICER_KERNEL_AUTO)->id; }
+
+/* kernel: a row the CPU runs (the callers check) */
 static void select_kernel(qpm_pricer *p, int kernel)
 {
-    p->kernel = kernel;
-#if HAVE_AVX2_KERNEL
-    if (kernel == QPM_PRICER_KERNEL_AVX512) {
-        p->kfn = qpm__black_kernel_avx512;
-        p->screen = qpm__black_screen_avx512;
-        return;
-    }
-    if (kernel == QPM_PRICER_KERNEL_AVX2) {
-        p->kfn = qpm__black_kernel_avx2;
-        p->screen = qpm__black_screen_avx2;
-        return;
-    }
-#endif
-    p->kfn = qpm__black_kernel_scalar;
-    p->screen = qpm__black_screen_scalar;
+    const qpm__bkernels *k = qpm__black_kernels(kernel);
+    p->kernel = k->id;
+    p->kfn = k->price;
+    p->screen = k->screen;
+    p->ivk = qpm__iv_kernel(k->id);
 }
 
 qpm_status qpm_pricer_create(qpm_pricer **out, const qpm_alloc *alloc, qpm_model model,
@@ -654,9 +621,9 @@ static void iv_range(const struct iv_ctx *c, size_t b, size_t e)
         return;
     }
     if (p->model == QPM__B76 && p->settle == QPM_SETTLE_LINEAR) {
-        qpm__black_implied_vol_batch(e - b, c->price + b, c->u + b, c->k + b, c->T + b,
-                                     c->r ? c->r + b : NULL, c->type + b, c->sigma + b,
-                                     c->status ? c->status + b : NULL);
+        qpm__black_implied_vol_batch_k(p->ivk, e - b, c->price + b, c->u + b, c->k + b,
+                                       c->T + b, c->r ? c->r + b : NULL, c->type + b,
+                                       c->sigma + b, c->status ? c->status + b : NULL);
         return;
     }
     /* BSM (solved on its forward) and coin prices (converted to USD): the
@@ -679,9 +646,9 @@ static void iv_range(const struct iv_ctx *c, size_t b, size_t e)
             Pb[j] = alone[j] ? 0.5 : (p->settle == QPM_SETTLE_INVERSE ? c->price[i] * F
                                                                        : c->price[i]);
         }
-        qpm__black_implied_vol_batch(m, Pb, Fb, c->k + s0, c->T + s0, c->r ? c->r + s0 : NULL,
-                                     c->type + s0, c->sigma + s0,
-                                     c->status ? c->status + s0 : NULL);
+        qpm__black_implied_vol_batch_k(p->ivk, m, Pb, Fb, c->k + s0, c->T + s0,
+                                       c->r ? c->r + s0 : NULL, c->type + s0, c->sigma + s0,
+                                       c->status ? c->status + s0 : NULL);
         for (size_t j = 0; any && j < m; j++) {
             if (!alone[j])
                 continue;

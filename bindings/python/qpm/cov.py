@@ -30,6 +30,7 @@ __all__ = [
     "CovKey",
     "CovMethod",
     "CovTarget",
+    "CovKernel",
     "NanPolicy",
     "ReturnsKind",
     "NearestCorrelation",
@@ -95,6 +96,15 @@ class ReturnsKind(enum.IntEnum):
     SIMPLE = 1  #: p_t / p_{t-1} - 1
 
 
+class CovKernel(enum.IntEnum):
+    """Co-moment kernels (``qpm_cov_kernel``, values of ``CovKey.KERNEL``).
+    AUTO chooses from the CPU alone: AVX512 where it has AVX-512F, else BLAS;
+    ``Cov.get("kernel")`` gives the kernel in use, never AUTO."""
+    AUTO = 0    #: AVX512 where the CPU has AVX-512F, else BLAS
+    BLAS = 1    #: the BLAS's dsyrk, with its own threads
+    AVX512 = 2  #: libqpm's AVX-512F kernel, one thread
+
+
 class CovKey(enum.IntEnum):
     """Setting keys of :class:`Cov` (``qpm_cov_key``)."""
     METHOD = 0
@@ -107,9 +117,11 @@ class CovKey(enum.IntEnum):
     PERIODS_PER_YEAR = 7
     ANNUALISE = 8
     RETURNS = 9
+    KERNEL = 10
 
 
 register_enum(CovKey, "QPM_COV_", settings=True)
+register_enum(CovKernel, "QPM_COV_KERNEL_")
 register_enum(CovMethod, "QPM_COV_")
 register_enum(CovTarget, "QPM_COV_TARGET_")
 register_enum(NanPolicy, "QPM_COV_NAN_")
@@ -119,10 +131,12 @@ register_names({
     "qpm_cov_push": "Cov.push()", "qpm_cov_reset": "Cov.reset()",
     "qpm_cov_key": "CovKey", "qpm_cov_method": "CovMethod", "qpm_cov_target": "CovTarget",
     "qpm_cov_nan_policy": "NanPolicy", "qpm_cov_returns_kind": "ReturnsKind",
+    "qpm_cov_kernel": "CovKernel",
 })
 
 _ENUM_OF_KEY = {CovKey.METHOD: CovMethod, CovKey.TARGET: CovTarget,
-                CovKey.NAN_POLICY: NanPolicy, CovKey.RETURNS: ReturnsKind}
+                CovKey.NAN_POLICY: NanPolicy, CovKey.RETURNS: ReturnsKind,
+                CovKey.KERNEL: CovKernel}
 _SHRINKING = (CovMethod.LEDOIT_WOLF, CovMethod.OAS)
 _NAMES = {"t": "T"}
 _FITTED = ("covariance_", "location_", "shrinkage_", "n_features_in_", "n_samples_",

@@ -8,10 +8,10 @@ import pytest
 
 import qpm
 from qpm import _arrays
-from qpm.cov import (Cov, CovKey, CovMethod, CovTarget, NanPolicy, NearestCorrelation,
-                     ReturnsKind, check_psd, is_psd, min_eigenvalue, nearest_correlation,
-                     returns_from_prices)
-from conftest import REFDATA, load_csv
+from qpm.cov import (Cov, CovKernel, CovKey, CovMethod, CovTarget, NanPolicy,
+                     NearestCorrelation, ReturnsKind, check_psd, is_psd, min_eigenvalue,
+                     nearest_correlation, returns_from_prices)
+from conftest import REFDATA, ROOT, load_csv
 
 try:
     import sklearn.covariance as skcov
@@ -259,6 +259,41 @@ def test_settings_bounds_and_errors(X):
         Cov(0)
     with pytest.raises(ValueError):
         Cov(-1)
+
+
+def test_kernel_setting(X):
+    """CovKey.KERNEL: auto follows the CPU alone; the two kernels agree to
+    rounding; a kernel the CPU lacks is refused; CovKernel is the C enum."""
+    import re
+    text = re.sub(r"/\*.*?\*/", " ", (ROOT / "include" / "qpm" / "cov.h").read_text(), flags=re.S)
+    body = re.search(r"enum\s+qpm_cov_kernel\s*\{(.*?)\}", text, flags=re.S).group(1)
+    c_vals = dict((k.strip()[len("QPM_COV_KERNEL_"):], int(v)) for k, v in
+                  (item.split("=") for item in body.split(",") if "=" in item))
+    assert c_vals == {m.name: int(m) for m in CovKernel}
+    assert Cov.bounds("kernel") == (0.0, 2.0)
+    has512 = bool(qpm.cpu_features() & qpm.CpuFeature.AVX512F)
+    auto = CovKernel.AVX512 if has512 else CovKernel.BLAS
+    with Cov(20) as c:
+        assert c.get("kernel") == auto
+        c.set("kernel", "blas")
+        assert c.get(CovKey.KERNEL) == CovKernel.BLAS
+        blas = c.fit(X).covariance()
+        c.set("kernel", CovKernel.AUTO)
+        assert c.get("kernel") == auto
+        if has512:
+            c.set("kernel", "avx512")
+            own = c.fit(X).covariance()
+            _close(own, blas, 1e-14)
+        else:
+            with pytest.raises(qpm.QpmUnsupportedError):
+                c.set("kernel", "avx512")
+            assert c.get("kernel") == CovKernel.BLAS
+        with pytest.raises(ValueError):
+            c.set("kernel", "gpu")
+        with pytest.raises(qpm.QpmRangeError):
+            c.set("kernel", 3)
+    with Cov(20, method="oas", kernel="blas") as c:
+        assert c.get("kernel") == CovKernel.BLAS
 
 
 def test_views_and_out_matrices_without_copies(X):

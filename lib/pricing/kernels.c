@@ -1,0 +1,73 @@
+/* The pricing module's kernel tables: which kernel runs where.  One row per
+ * QPM_PRICER_KERNEL value, each with the CPU features it needs; a handle
+ * picks its rows at creation (and when its kernel setting changes) from
+ * qpm__cpu_flags(), so nothing is detected per call and tests can run every
+ * row on one machine through qpm__cpu_set_mask.  A new ISA adds a row to
+ * each table (CONTRIBUTING.md, "Where new things go"). */
+#include <stddef.h>
+
+#include "core/internal.h"
+#include "pricing/black.h"
+#include "pricing/implied_vol.h"
+#include "qpm/pricing.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#define X86_KERNELS 1
+#else
+#define X86_KERNELS 0
+#endif
+
+#define AVX2_FMA ((unsigned)QPM_CPU_AVX2 | (unsigned)QPM_CPU_FMA)
+#define AVX512_FDQ (AVX2_FMA | (unsigned)QPM_CPU_AVX512F | (unsigned)QPM_CPU_AVX512DQ)
+
+/* narrowest first: auto takes the last row the CPU runs */
+static const qpm__bkernels black_rows[] = {
+    {QPM_PRICER_KERNEL_SCALAR, "scalar", 0u, qpm__black_kernel_scalar, qpm__black_screen_scalar},
+#if X86_KERNELS
+    {QPM_PRICER_KERNEL_AVX2, "AVX2+FMA", AVX2_FMA, qpm__black_kernel_avx2,
+     qpm__black_screen_avx2},
+    {QPM_PRICER_KERNEL_AVX512, "AVX-512 F+DQ", AVX512_FDQ, qpm__black_kernel_avx512,
+     qpm__black_screen_avx512},
+#endif
+};
+
+/* The implied-vol rows follow the pricing rows: the scalar kernel solves
+ * one by one, the AVX2 and AVX-512 kernels run the AVX2 block (there is no
+ * AVX-512 block; before the rows existed every AVX2+FMA CPU ran it, so the
+ * default kernel's implied vols are unchanged). */
+static const qpm__ivkernel iv_rows[] = {
+    {QPM_PRICER_KERNEL_SCALAR, 0u, NULL, qpm__iv_undiscount},
+#if X86_KERNELS
+    {QPM_PRICER_KERNEL_AVX2, AVX2_FMA, qpm__black_iv_block_avx2, qpm__iv_undiscount_fma},
+    {QPM_PRICER_KERNEL_AVX512, AVX2_FMA, qpm__black_iv_block_avx2, qpm__iv_undiscount_fma},
+#endif
+};
+
+#define NROWS(t) (sizeof(t) / sizeof((t)[0]))
+
+const qpm__bkernels *qpm__black_kernels(int id)
+{
+    unsigned cpu = qpm__cpu_flags();
+    const qpm__bkernels *best = NULL;
+    for (size_t i = 0; i < NROWS(black_rows); i++) {
+        if ((black_rows[i].needs & cpu) != black_rows[i].needs)
+            continue;
+        if (black_rows[i].id == id)
+            return &black_rows[i];
+        best = &black_rows[i];
+    }
+    return id == QPM_PRICER_KERNEL_AUTO ? best : NULL;
+}
+
+const qpm__ivkernel *qpm__iv_kernel(int id)
+{
+    if (id == QPM_PRICER_KERNEL_AUTO) {
+        const qpm__bkernels *k = qpm__black_kernels(id);
+        id = k->id;
+    }
+    unsigned cpu = qpm__cpu_flags();
+    for (size_t i = 0; i < NROWS(iv_rows); i++)
+        if (iv_rows[i].id == id && (iv_rows[i].needs & cpu) == iv_rows[i].needs)
+            return &iv_rows[i];
+    return NULL;
+}

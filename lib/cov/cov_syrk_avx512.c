@@ -7,37 +7,32 @@
  * into three fused multiply-adds.  That is 24 FMAs per 11 loads, so the two
  * FMA pipes of a core stay busy; the 24 x k column panel (at most 48 KiB)
  * is reused from L1/L2 by every tile below it.  Each sum runs over t in
- * order, one rounding per step, as a plain dot product does. */
-#include <immintrin.h>
+ * order, one rounding per step, as a plain dot product does.  Written with
+ * the SIMD vocabulary (num/simd_avx512.h, the AVX-512F part); built with
+ * -mavx512f and called only where the CPU has it (its row in cov_syrk.c). */
 #include <math.h>
 #include <string.h>
 
 #include "cov_syrk.h"
-
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx512f"))), apply_to = function)
-#else
-#pragma GCC push_options
-#pragma GCC target("avx512f")
-#endif
+#include "num/simd_avx512.h"
 
 #define W QPM__SYRK_W
 
 /* One row r of the tile: three FMAs with the broadcast a[r]. */
 #define ROW_FMA(r)                                                                            \
     do {                                                                                      \
-        __m512d s = _mm512_set1_pd(a[r]);                                                     \
-        c##r##0 = _mm512_fmadd_pd(s, b0, c##r##0);                                            \
-        c##r##1 = _mm512_fmadd_pd(s, b1, c##r##1);                                            \
-        c##r##2 = _mm512_fmadd_pd(s, b2, c##r##2);                                            \
+        qv s = qv_bcast(a + (r));                                                             \
+        c##r##0 = qv_fma(s, b0, c##r##0);                                                     \
+        c##r##1 = qv_fma(s, b1, c##r##1);                                                     \
+        c##r##2 = qv_fma(s, b2, c##r##2);                                                     \
     } while (0)
 
-#define ROW_DECL(r) __m512d c##r##0 = z, c##r##1 = z, c##r##2 = z
+#define ROW_DECL(r) qv c##r##0 = z, c##r##1 = z, c##r##2 = z
 #define ROW_OUT(r)                                                                            \
     do {                                                                                      \
-        _mm512_storeu_pd(out + (r) * W, c##r##0);                                             \
-        _mm512_storeu_pd(out + (r) * W + 8, c##r##1);                                         \
-        _mm512_storeu_pd(out + (r) * W + 16, c##r##2);                                        \
+        qv_storeu(out + (r) * W, c##r##0);                                                    \
+        qv_storeu(out + (r) * W + 8, c##r##1);                                                \
+        qv_storeu(out + (r) * W + 16, c##r##2);                                               \
     } while (0)
 
 /* out[r * W + j] = sum_t ap[t W + r] bp[t W + j], r < 8, j < 24.
@@ -47,12 +42,12 @@
  * step; the kernel then ran at ~55 % of the FMA peak instead of ~85 %. */
 static __attribute__((noinline)) void tile_8x24(size_t k, const double *ap, const double *bp, double *out)
 {
-    __m512d z = _mm512_setzero_pd();
+    qv z = qv_zero();
     ROW_DECL(0); ROW_DECL(1); ROW_DECL(2); ROW_DECL(3);
     ROW_DECL(4); ROW_DECL(5); ROW_DECL(6); ROW_DECL(7);
     for (size_t t = 0; t < k; t++) {
         const double *a = ap + t * W, *b = bp + t * W;
-        __m512d b0 = _mm512_load_pd(b), b1 = _mm512_load_pd(b + 8), b2 = _mm512_load_pd(b + 16);
+        qv b0 = qv_load(b), b1 = qv_load(b + 8), b2 = qv_load(b + 16);
         ROW_FMA(0); ROW_FMA(1); ROW_FMA(2); ROW_FMA(3);
         ROW_FMA(4); ROW_FMA(5); ROW_FMA(6); ROW_FMA(7);
     }
@@ -69,7 +64,7 @@ void qpm__cov_syrk_avx512(size_t n, size_t k, const double *p, double *c, size_t
                           double beta)
 {
     double tile[8 * W] __attribute__((aligned(64)));
-    __m512d bv = _mm512_set1_pd(beta);
+    qv bv = qv_set(beta);
     for (size_t ib = 0; ib < n; ib += MC) {
         size_t iend = n - ib < MC ? n : ib + MC;
         for (size_t j0 = 0; j0 < iend; j0 += W) {
@@ -84,10 +79,10 @@ void qpm__cov_syrk_avx512(size_t n, size_t k, const double *p, double *c, size_t
                     const double *tr = tile + r * W;
                     if (nj == W) {
                         for (size_t v = 0; v < W; v += 8) {
-                            __m512d x = _mm512_load_pd(tr + v);
+                            qv x = qv_load(tr + v);
                             if (beta != 0.0) /* one rounding: beta c + x */
-                                x = _mm512_fmadd_pd(bv, _mm512_loadu_pd(cr + v), x);
-                            _mm512_storeu_pd(cr + v, x);
+                                x = qv_fma(bv, qv_loadu(cr + v), x);
+                            qv_storeu(cr + v, x);
                         }
                     } else {
                         for (size_t j = 0; j < nj; j++)
@@ -100,24 +95,20 @@ void qpm__cov_syrk_avx512(size_t n, size_t k, const double *p, double *c, size_t
 }
 
 /* Mask of the lanes j.. j+7 that are below n. */
-static inline __mmask8 lanes(size_t j, size_t n)
+static inline qm lanes(size_t j, size_t n)
 {
-    if (j >= n)
-        return 0;
-    unsigned k = n - j >= 8 ? 8u : (unsigned)(n - j);
-    return (__mmask8)((1u << k) - 1u);
+    return j >= n ? qm_none() : qm_first(n - j >= 8 ? 8 : n - j);
 }
 
 /* Packed row t of p = w row (padding 0): the EWMA's weighted rows. */
 void qpm__cov_syrk_pack_scaled_avx512(size_t n, size_t t, const double *row, double w, double *p)
 {
     size_t npad = qpm__cov_syrk_npad(n);
-    __m512d wv = _mm512_set1_pd(w);
+    qv wv = qv_set(w);
     double *prow = p + t * W;
     for (size_t j = 0; j < npad; j += 8) {
-        __mmask8 m = lanes(j, n);
-        _mm512_store_pd(prow + (j / W) * QPM__SYRK_PSTRIDE + j % W,
-                        _mm512_mul_pd(wv, _mm512_maskz_loadu_pd(m, row + j)));
+        qv_store(prow + (j / W) * QPM__SYRK_PSTRIDE + j % W,
+                 qv_mul(wv, qv_loadu_m(lanes(j, n), row + j)));
     }
 }
 
@@ -130,45 +121,36 @@ double qpm__cov_syrk_pack_avx512(size_t n, size_t t, const double *row, const do
                                  double *p, double *colsum, double *v3)
 {
     size_t npad = qpm__cov_syrk_npad(n);
-    __m512d a0 = _mm512_setzero_pd(), a1 = a0;
+    qv a0 = qv_zero(), a1 = a0;
     double *prow = p + t * W;
     size_t j = 0;
     for (; j + 16 <= n; j += 16) {
         double *dst = prow + (j / W) * QPM__SYRK_PSTRIDE + j % W;
         double *dst2 = prow + ((j + 8) / W) * QPM__SYRK_PSTRIDE + (j + 8) % W;
-        __m512d d0 = _mm512_sub_pd(_mm512_loadu_pd(row + j), _mm512_loadu_pd(mean + j));
-        __m512d d1 = _mm512_sub_pd(_mm512_loadu_pd(row + j + 8), _mm512_loadu_pd(mean + j + 8));
-        _mm512_store_pd(dst, d0);
-        _mm512_store_pd(dst2, d1);
-        _mm512_storeu_pd(colsum + j, _mm512_add_pd(_mm512_loadu_pd(colsum + j), d0));
-        _mm512_storeu_pd(colsum + j + 8, _mm512_add_pd(_mm512_loadu_pd(colsum + j + 8), d1));
-        a0 = _mm512_fmadd_pd(d0, d0, a0);
-        a1 = _mm512_fmadd_pd(d1, d1, a1);
+        qv d0 = qv_sub(qv_loadu(row + j), qv_loadu(mean + j));
+        qv d1 = qv_sub(qv_loadu(row + j + 8), qv_loadu(mean + j + 8));
+        qv_store(dst, d0);
+        qv_store(dst2, d1);
+        qv_storeu(colsum + j, qv_add(qv_loadu(colsum + j), d0));
+        qv_storeu(colsum + j + 8, qv_add(qv_loadu(colsum + j + 8), d1));
+        a0 = qv_fma(d0, d0, a0);
+        a1 = qv_fma(d1, d1, a1);
     }
     for (; j < npad; j += 8) {
         double *dst = prow + (j / W) * QPM__SYRK_PSTRIDE + j % W;
-        __mmask8 m = lanes(j, n);
-        __m512d d = _mm512_sub_pd(_mm512_maskz_loadu_pd(m, row + j),
-                                  _mm512_maskz_loadu_pd(m, mean + j));
-        _mm512_store_pd(dst, d);
-        _mm512_mask_storeu_pd(colsum + j, m,
-                              _mm512_add_pd(_mm512_maskz_loadu_pd(m, colsum + j), d));
-        a0 = _mm512_fmadd_pd(d, d, a0);
+        qm m = lanes(j, n);
+        qv d = qv_sub(qv_loadu_m(m, row + j), qv_loadu_m(m, mean + j));
+        qv_store(dst, d);
+        qv_storeu_m(colsum + j, m, qv_add(qv_loadu_m(m, colsum + j), d));
+        a0 = qv_fma(d, d, a0);
     }
-    double a = _mm512_reduce_add_pd(_mm512_add_pd(a0, a1));
-    __m512d av = _mm512_set1_pd(a);
+    double a = qv_reduce_add(qv_add(a0, a1));
+    qv av = qv_set(a);
     for (j = 0; j < n; j += 8) {
         const double *src = prow + (j / W) * QPM__SYRK_PSTRIDE + j % W;
-        __mmask8 m = lanes(j, n);
-        _mm512_mask_storeu_pd(v3 + j, m,
-                              _mm512_fmadd_pd(av, _mm512_load_pd(src),
-                                              _mm512_maskz_loadu_pd(m, v3 + j)));
+        qm m = lanes(j, n);
+        qv_storeu_m(v3 + j, m, qv_fma(av, qv_load(src), qv_loadu_m(m, v3 + j)));
     }
     return a;
 }
 
-#if defined(__clang__)
-#pragma clang attribute pop
-#else
-#pragma GCC pop_options
-#endif

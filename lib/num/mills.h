@@ -3,18 +3,22 @@
  * the cancellation-free difference R(a1) - R(a1 + s).  Tail probabilities
  * are n(z) R(z): each keeps its relative accuracy far into the tail.
  *
- *   member                  forms          method                     error
- *   R4 qpm__mills_p4        scalar, vector 4 pieces of w = 4/(z+4),   2 ulp
+ *   member                  forms          method                 largest error
+ *   R4 qpm__mills_p4        scalar, vector 4 pieces of w = 4/(z+4), 3.4 ulp
  *                           (qv_mills_p4)  degree 13
- *   R8 qv_mills_p8          vector, 8      8 pieces, degree 10        ~2 ulp
- *                           lanes (AVX-512)
- *   Q  qpm__mills_q         scalar         4 pieces, degree 11, z >= 2 3 ulp
- *   rational qpm__mills_rat scalar, vector (6, 6) on 4 intervals      2.7 ulp
- *                           (qv_mills_rat)
- *   qpm__mills_diff_in      scalar         Taylor series about the    32 eps
+ *   R8 qv_mills_p8          vector         8 pieces, degree 10     3.4 ulp
+ *   Q  qpm__mills_q         scalar         4 pieces, degree 11,    5.1 ulp
+ *                                          z >= 2
+ *   rational qpm__mills_rat scalar, vector (6, 6) on 4 intervals   6.1 ulp (vector
+ *                           (qv_mills_rat)                         5.5)
+ *   qpm__mills_diff_in      scalar         Taylor series about the 32 eps
  *                                          midpoint, or continued
  *                                          fraction
  *
+ * The errors are the largest seen against long-double references on
+ * 4 10^6 random points of [0, 40] (tests/test_num_vmath.c checks them on
+ * every run; the difference against 50-digit values in
+ * tests/test_pricing_mills.c).
  * Users: the pricing kernels (R4 in the scalar and AVX2 kernels, R8 in the
  * AVX-512 kernel, Q and the difference in all), the implied-volatility
  * solver (the rational member, scalar and vector).  R4, R8 and the rational
@@ -38,8 +42,8 @@
  * mpmath at 50 digits (R from erfc and exp), converted to the monomial basis
  * in u and rounded once; truncation error below 2e-17 relative.  u is formed
  * as (4(1 - m_p) - m_p z) / (z + 4) / h so that small z keeps its relative
- * accuracy.  Evaluated with FMA in Horner form the result is within 2 ulp of
- * R (checked against 50-digit values at 20000 points of [0, 40]).
+ * accuracy.  Evaluated with FMA in Horner form the result is within 3.4 ulp
+ * of R (see the family's table above).
  * Piece p holds z in [QPM__RZ_p, QPM__RZ_{p+1}). */
 #define QPM__RZ1 0x1.2d2d2d2d2d2d3p+0 /* 20/17 */
 #define QPM__RZ2 0x1.aaaaaaaaaaaabp+1 /* 10/3 */
@@ -72,8 +76,8 @@ static _Alignas(32) const double qpm__rtab[2 + QPM__RDEG + 1][4] = {
 /* Q(z) = 1 - z R(z) = -R'(z) for 2 <= z <= 40, the same way: w = 4/(z + 4)
  * in [1/11, 2/3] in four equal pieces, Q(z) = w^2 q(w) with q a polynomial of
  * degree 11 in u = (w - m_p) / h (h = 35/264), from a degree-28 Chebyshev
- * interpolant at 50 digits (truncation below 1e-17 relative); within 3 ulp
- * (checked at 20000 points of [2, 40]).  Q has no cancellation this way,
+ * interpolant at 50 digits (truncation below 1e-17 relative); within 5.1
+ * ulp (see the family's table above).  Q has no cancellation this way,
  * unlike 1 - z R(z) in floating point. */
 #define QPM__QZ1 0x1.d37a6f4de9bd3p+1
 #define QPM__QZ2 0x1.a3d70a3d70a3dp+2
@@ -139,11 +143,11 @@ static _Alignas(64) const double qpm__rtab8[13][8] = {
      0x1.bbae573caea60p-48, 0x1.21edbe9f68534p-44, 0x1.bbae041199bc7p-45, 0x1.faa71c48e2558p-50},
 };
 
-/* The rational member: R(z) for z >= 0, to about 2.7 ulp (measured against
- * 40-digit mpmath on 6000 random points).  Rational approximations of
- * degree (6, 6) made for this library (relative least squares on Chebyshev
- * nodes with iterated weights, 60-digit arithmetic): R(z) on [0, 1], [1, 3]
- * and [3, 8], and z R(z) as a function of w = 1/z^2 on [8, inf).  All
+/* The rational member: R(z) for z >= 0, within 6.1 ulp (the family's table
+ * above).  Rational approximations of degree (6, 6) made for this library
+ * (relative least squares on Chebyshev nodes with iterated weights,
+ * 60-digit arithmetic): R(z) on [0, 1], [1, 3] and [3, 8], and z R(z) as a
+ * function of w = 1/z^2 on [8, inf).  All
  * coefficients are positive, so the evaluation has no cancellation; the
  * interval picks a column, so there is no data-dependent branch.
  * Coefficient-major: row k holds coefficient k of the four intervals (one

@@ -138,11 +138,11 @@ Test(pricing_kernels, rows_follow_the_mask)
         int want = avx512 ? QPM_PRICER_KERNEL_AVX512
                    : avx2 ? QPM_PRICER_KERNEL_AVX2
                           : QPM_PRICER_KERNEL_SCALAR;
-        cr_assert_eq(qpm__black_kernels(QPM_PRICER_KERNEL_AUTO)->id, want);
+        cr_assert_eq(qpm__black_kernels(QPM_PRICER_KERNEL_AUTO)->tag.id, want);
         cr_assert_eq(qpm__black_kernels(QPM_PRICER_KERNEL_AVX2) != NULL, avx2);
         cr_assert_eq(qpm__black_kernels(QPM_PRICER_KERNEL_AVX512) != NULL, avx512);
         const qpm__ivkernel *iv = qpm__iv_kernel(QPM_PRICER_KERNEL_AUTO);
-        cr_assert_eq(iv->id, want);
+        cr_assert_eq(iv->tag.id, want);
         cr_assert_eq(iv->block != NULL, avx2, "the vector implied-vol block with AVX2+FMA");
         qpm_pricer *p;
         cr_assert_eq(qpm_pricer_create(&p, NULL, QPM_MODEL_BLACK76, QPM_SETTLE_LINEAR), QPM_OK);

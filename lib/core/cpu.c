@@ -1,7 +1,7 @@
 /* CPU features: detected once per process and cached; kernels are chosen
  * from the detected features restricted by a mask that white-box tests set
  * to run every kernel path on one machine (the idea of dav1d's
- * dav1d_set_cpu_flags_mask). */
+ * dav1d_set_cpu_flags_mask), as rows of the modules' kernel tables. */
 #include <stdatomic.h>
 
 #include "internal.h"
@@ -49,3 +49,19 @@ unsigned qpm__cpu_flags(void)
 void qpm__cpu_set_mask(unsigned mask) { atomic_store_explicit(&cpu_mask, mask, memory_order_relaxed); }
 
 unsigned qpm_cpu_features(void) { return qpm__cpu_detect(); }
+
+const void *qpm__kernel_pick(const void *rows, size_t n, size_t size, int id, int auto_id)
+{
+    unsigned cpu = qpm__cpu_flags();
+    const void *best = NULL;
+    for (size_t i = 0; i < n; i++) {
+        const void *row = (const char *)rows + i * size;
+        const qpm__kernel_tag *t = row;
+        if ((t->needs & cpu) != t->needs)
+            continue;
+        if (t->id == id)
+            return row;
+        best = row;
+    }
+    return id == auto_id ? best : NULL;
+}

@@ -95,6 +95,17 @@ unsigned qpm__cpu_detect(void);
 unsigned qpm__cpu_flags(void);
 void qpm__cpu_set_mask(unsigned mask);
 
+/* Kernel tables: an array of rows, narrowest first, each starting with its
+ * tag (the row's id and the qpm_cpu_feature bits it needs).
+ * qpm__kernel_pick returns the row of `rows` (n rows of `size` bytes) whose
+ * id is `id`, or for id == auto_id the last row the CPU runs; NULL when the
+ * CPU (qpm__cpu_flags) lacks a feature the row needs or no row has the id. */
+typedef struct qpm__kernel_tag {
+    int id;
+    unsigned needs;
+} qpm__kernel_tag;
+const void *qpm__kernel_pick(const void *rows, size_t n, size_t size, int id, int auto_id);
+
 /* ---- deterministic worker pool -------------------------------------------
  * Work is cut by the caller into chunks whose boundaries do not depend on the
  * thread count; each chunk writes only its own outputs (or its own partial

@@ -105,7 +105,7 @@ void qpm_cov_free(qpm_cov *c)
  * gives the same co-moments to rounding; a change drops nothing. */
 static void set_kernel(qpm_cov *c, const qpm__cov_kernel_row *k)
 {
-    c->kernel = k->id;
+    c->kernel = k->tag.id;
     c->packed = k->packed;
 }
 

@@ -36,22 +36,14 @@ void qpm__cov_syrk_ref(size_t n, size_t k, const double *p, double *c, size_t ld
 
 /* narrowest first: auto takes the last row the CPU runs */
 static const qpm__cov_kernel_row kernel_rows[] = {
-    {QPM_COV_KERNEL_BLAS, "BLAS dsyrk", 0u, 0},
+    {{QPM_COV_KERNEL_BLAS, 0u}, 0},
 #ifdef QPM__COV_HAVE_SYRK_AVX512
-    {QPM_COV_KERNEL_AVX512, "AVX-512F", (unsigned)QPM_CPU_AVX512F, 1},
+    {{QPM_COV_KERNEL_AVX512, (unsigned)QPM_CPU_AVX512F}, 1},
 #endif
 };
 
 const qpm__cov_kernel_row *qpm__cov_kernel(int id)
 {
-    unsigned cpu = qpm__cpu_flags();
-    const qpm__cov_kernel_row *best = NULL;
-    for (size_t i = 0; i < sizeof kernel_rows / sizeof kernel_rows[0]; i++) {
-        if ((kernel_rows[i].needs & cpu) != kernel_rows[i].needs)
-            continue;
-        if (kernel_rows[i].id == id)
-            return &kernel_rows[i];
-        best = &kernel_rows[i];
-    }
-    return id == QPM_COV_KERNEL_AUTO ? best : NULL;
+    return qpm__kernel_pick(kernel_rows, sizeof kernel_rows / sizeof kernel_rows[0],
+                            sizeof kernel_rows[0], id, QPM_COV_KERNEL_AUTO);
 }

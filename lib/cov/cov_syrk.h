@@ -61,10 +61,8 @@ double qpm__cov_syrk_pack_avx512(size_t n, size_t t, const double *row, const do
  * features each needs (cov_syrk.c).  The handle takes its row at creation
  * and when QPM_COV_KERNEL changes, from qpm__cpu_flags() alone. */
 typedef struct qpm__cov_kernel_row {
-    int id;           /* QPM_COV_KERNEL_BLAS or _AVX512 */
-    const char *name; /* for messages */
-    unsigned needs;   /* qpm_cpu_feature bits */
-    int packed;       /* the fits use the packed panels and qpm__cov_syrk_avx512 */
+    qpm__kernel_tag tag; /* id: QPM_COV_KERNEL_BLAS or _AVX512 */
+    int packed;          /* the fits use the packed panels and qpm__cov_syrk_avx512 */
 } qpm__cov_kernel_row;
 
 /* The row of kernel id (QPM_COV_KERNEL_AUTO: the own kernel where the CPU

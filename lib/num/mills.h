@@ -170,14 +170,23 @@ static _Alignas(32) const double qpm__rat_tab[13][4] = {
 
 /* R4: R(z), 0 <= z (clamped at 40, where every use multiplies it by an
  * underflowed density); rz = 1/(z + 4) given. */
+/* Piece p of a four-piece table (rows: m_p, 4(1 - m_p), then the
+ * coefficients of u^0 .. u^deg): the polynomial at u = (4(1 - m_p) - m_p z)
+ * rz invh, rz = 1/(z + 4). */
+static inline double qpm__mills_piece(const double (*tab)[4], int deg, int p, double z,
+                                      double rz, double invh)
+{
+    double u = fma(-tab[0][p], z, tab[1][p]) * rz * invh;
+    double g = tab[2 + deg][p];
+    for (int k = deg - 1; k >= 0; k--)
+        g = fma(g, u, tab[2 + k][p]);
+    return g;
+}
+
 static inline double qpm__mills_p4_r(double z, double rz)
 {
     int p = (z >= QPM__RZ1) + (z >= QPM__RZ2) + (z >= QPM__RZ3);
-    double u = fma(-qpm__rtab[0][p], z, qpm__rtab[1][p]) * rz * QPM__RINVH;
-    double g = qpm__rtab[2 + QPM__RDEG][p];
-    for (int k = QPM__RDEG - 1; k >= 0; k--)
-        g = fma(g, u, qpm__rtab[2 + k][p]);
-    return 4.0 * rz * g;
+    return 4.0 * rz * qpm__mills_piece(qpm__rtab, QPM__RDEG, p, z, rz, QPM__RINVH);
 }
 
 static inline double qpm__mills_p4(double z)
@@ -193,10 +202,7 @@ static inline double qpm__mills_q(double z)
     z = fmin(z, QPM__RZMAX);
     int p = (z >= QPM__QZ1) + (z >= QPM__QZ2) + (z >= QPM__QZ3);
     double rz = 1.0 / (z + 4.0);
-    double u = fma(-qpm__qtab[0][p], z, qpm__qtab[1][p]) * rz * QPM__QINVH;
-    double g = qpm__qtab[2 + QPM__QDEG][p];
-    for (int k = QPM__QDEG - 1; k >= 0; k--)
-        g = fma(g, u, qpm__qtab[2 + k][p]);
+    double g = qpm__mills_piece(qpm__qtab, QPM__QDEG, p, z, rz, QPM__QINVH);
     double w = 4.0 * rz;
     return w * w * g;
 }

@@ -27,21 +27,12 @@ typedef __m512i qvi;
 #else
 #define QV_INLINE static inline
 #endif
+#define QV_F(name) _mm512_##name
+
+#include "num/simd_x86.h"
 
 /* ---- arithmetic ------------------------------------------------------------ */
 QV_INLINE qv qv_set(double x) { return _mm512_set1_pd(x); }
-QV_INLINE qv qv_zero(void) { return _mm512_setzero_pd(); }
-QV_INLINE qv qv_add(qv x, qv y) { return _mm512_add_pd(x, y); }
-QV_INLINE qv qv_sub(qv x, qv y) { return _mm512_sub_pd(x, y); }
-QV_INLINE qv qv_mul(qv x, qv y) { return _mm512_mul_pd(x, y); }
-QV_INLINE qv qv_div(qv x, qv y) { return _mm512_div_pd(x, y); }
-QV_INLINE qv qv_sqrt(qv x) { return _mm512_sqrt_pd(x); }
-QV_INLINE qv qv_min(qv x, qv y) { return _mm512_min_pd(x, y); }
-QV_INLINE qv qv_max(qv x, qv y) { return _mm512_max_pd(x, y); }
-QV_INLINE qv qv_fma(qv x, qv y, qv z) { return _mm512_fmadd_pd(x, y, z); }   /* x y + z */
-QV_INLINE qv qv_fms(qv x, qv y, qv z) { return _mm512_fmsub_pd(x, y, z); }   /* x y - z */
-QV_INLINE qv qv_fnma(qv x, qv y, qv z) { return _mm512_fnmadd_pd(x, y, z); } /* z - x y */
-QV_INLINE qv qv_fnms(qv x, qv y, qv z) { return _mm512_fnmsub_pd(x, y, z); } /* -x y - z */
 QV_INLINE qv qv_abs(qv x) { return _mm512_abs_pd(x); }
 QV_INLINE qv qv_round(qv x)
 {
@@ -57,18 +48,7 @@ QV_INLINE qv qv_neg(qv x) { return _mm512_xor_pd(x, _mm512_set1_pd(-0.0)); } /* 
 QV_INLINE double qv_reduce_add(qv x) { return _mm512_reduce_add_pd(x); }
 
 /* ---- comparisons and masks ------------------------------------------------- */
-#define QV_CMP(name, pred)                                                                 \
-    QV_INLINE qm qv_##name(qv x, qv y) { return _mm512_cmp_pd_mask(x, y, pred); }
-QV_CMP(gt, _CMP_GT_OQ)
-QV_CMP(ge, _CMP_GE_OQ)
-QV_CMP(lt, _CMP_LT_OQ)
-QV_CMP(le, _CMP_LE_OQ)
-QV_CMP(neq, _CMP_NEQ_OQ)
-QV_CMP(ngt, _CMP_NGT_UQ) /* not x > y: true for NaN */
-QV_CMP(nge, _CMP_NGE_UQ)
-QV_CMP(nle, _CMP_NLE_UQ)
-QV_CMP(unord, _CMP_UNORD_Q)
-#undef QV_CMP
+QV_CMPS(_mm512_cmp_pd_mask)
 QV_INLINE qm qm_or(qm x, qm y) { return (qm)(x | y); }
 QV_INLINE qm qm_and(qm x, qm y) { return (qm)(x & y); }
 QV_INLINE qm qm_andnot(qm x, qm y) { return (qm)(~x & y); } /* ~x & y */

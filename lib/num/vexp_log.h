@@ -89,6 +89,16 @@ QV_INLINE qv qv_expm1_small(qv x)
     return qv_fma(two_k, p, qv_sub(two_k, qv_set(1.0)));
 }
 
+/* x = 2^e m with m in [sqrt(1/2), sqrt(2)): returns e, sets *m (sub: x may
+ * be subnormal) */
+QV_INLINE qv qv_log_split(qv x, qv *m, int sub)
+{
+    qv e = sub ? qv_split_exp_sub(x, m) : qv_split_exp(x, m);
+    qm big = qv_gt(*m, qv_set(0x1.6a09e667f3bcdp+0));
+    *m = qv_sel(big, qv_mul(*m, qv_set(0.5)), *m);
+    return qv_mask_add(e, big, qv_set(1.0));
+}
+
 /* ---- logarithm, s = f/(2+f) form ------------------------------------------------
  * log(x) for finite x > 0 (subnormals included): x = 2^e m, m in
  * [sqrt(1/2), sqrt(2)), f = m - 1, s = f/(2+f), log(1+f) = f - (f^2/2 -
@@ -96,11 +106,7 @@ QV_INLINE qv qv_expm1_small(qv x)
  * s^22 (truncation < 3e-18 relative); e ln2 added in two parts. */
 QV_INLINE qv qv_log(qv x)
 {
-    qv m;
-    qv e = qv_split_exp_sub(x, &m);
-    qm big = qv_gt(m, qv_set(0x1.6a09e667f3bcdp+0));
-    m = qv_sel(big, qv_mul(m, qv_set(0.5)), m);
-    e = qv_mask_add(e, big, qv_set(1.0));
+    qv m, e = qv_log_split(x, &m, 1);
     qv f = qv_sub(m, qv_set(1.0));
     qv hfsq = qv_mul(qv_mul(qv_set(0.5), f), f);
     qv s = qv_div(f, qv_add(qv_set(2.0), f));
@@ -163,11 +169,7 @@ QV_INLINE qv qv_exp_tab4(qv x)
  * f^23 (the next term is below 1e-18 of the first); e ln2 with ln2 split. */
 QV_INLINE qv qv_log_atanh(qv x)
 {
-    qv m;
-    qv e = qv_split_exp(x, &m);
-    qm big = qv_gt(m, qv_set(1.4142135623730951));
-    m = qv_sel(big, qv_mul(m, qv_set(0.5)), m);
-    e = qv_mask_add(e, big, qv_set(1.0));
+    qv m, e = qv_log_split(x, &m, 0);
     qv f = qv_div(qv_sub(m, qv_set(1.0)), qv_add(m, qv_set(1.0)));
     qv f2 = qv_mul(f, f);
     qv p = qv_set(1.0 / 23.0);

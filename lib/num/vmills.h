@@ -12,30 +12,34 @@
 
 #include "num/mills.h"
 
+/* Horner's rule over table rows top .. 2, each lane with the entries of
+ * its piece idx (pick: qv_pick4 or qv_pick8): the polynomial in u whose
+ * coefficient k sits in row 2 + k. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define QV_UNROLL _Pragma("GCC unroll 16")
+#elif defined(__clang__)
+#define QV_UNROLL _Pragma("unroll")
+#else
+#define QV_UNROLL
+#endif
+#define QV_ROWS_HORNER(pick, rows, top, idx, u, g)                                           \
+    do {                                                                                      \
+        (g) = pick((rows)[top], idx);                                                         \
+        QV_UNROLL for (int k_ = (top)-1; k_ >= 2; k_--)(g) =                                  \
+            qv_fma(g, u, pick((rows)[k_], idx));                                              \
+    } while (0)
+
 /* R4, as qpm__mills_p4: the four pieces' coefficients sit in one register
  * per row (a four-entry row), each lane picks its piece. */
 QV_INLINE qv qv_mills_p4(qv z)
 {
     z = qv_min(z, qv_set(QPM__RZMAX));
     qvi idx = qv_piece4(z, QPM__RZ1, QPM__RZ2, QPM__RZ3);
-#define ROW(k) qv_pick4(qpm__rtab[k], idx)
     qv rz = qv_div(qv_set(1.0), qv_add(z, qv_set(4.0)));
-    qv u = qv_mul(qv_mul(qv_fnma(ROW(0), z, ROW(1)), rz), qv_set(QPM__RINVH));
-    qv g = ROW(15);
-    g = qv_fma(g, u, ROW(14));
-    g = qv_fma(g, u, ROW(13));
-    g = qv_fma(g, u, ROW(12));
-    g = qv_fma(g, u, ROW(11));
-    g = qv_fma(g, u, ROW(10));
-    g = qv_fma(g, u, ROW(9));
-    g = qv_fma(g, u, ROW(8));
-    g = qv_fma(g, u, ROW(7));
-    g = qv_fma(g, u, ROW(6));
-    g = qv_fma(g, u, ROW(5));
-    g = qv_fma(g, u, ROW(4));
-    g = qv_fma(g, u, ROW(3));
-    g = qv_fma(g, u, ROW(2));
-#undef ROW
+    qv u = qv_mul(qv_mul(qv_fnma(qv_pick4(qpm__rtab[0], idx), z, qv_pick4(qpm__rtab[1], idx)), rz),
+                  qv_set(QPM__RINVH));
+    qv g;
+    QV_ROWS_HORNER(qv_pick4, qpm__rtab, 2 + QPM__RDEG, idx, u, g);
     return qv_mul(qv_mul(qv_set(4.0), rz), g);
 }
 
@@ -48,20 +52,9 @@ QV_INLINE qv qv_mills_p8(qv z)
     qv rz = qv_div(qv_set(1.0), qv_add(z, qv_set(4.0)));
     qv pf = qv_fnma(rz, qv_set(35.2), qv_set(8.8));
     qvi idx = qv_trunc_i64(qv_min(pf, qv_set(7.0)));
-#define ROW(k) qv_pick8(qpm__rtab8[k], idx)
-    qv u = qv_mul(qv_fnma(ROW(0), z, ROW(1)), rz);
-    qv g = ROW(12);
-    g = qv_fma(g, u, ROW(11));
-    g = qv_fma(g, u, ROW(10));
-    g = qv_fma(g, u, ROW(9));
-    g = qv_fma(g, u, ROW(8));
-    g = qv_fma(g, u, ROW(7));
-    g = qv_fma(g, u, ROW(6));
-    g = qv_fma(g, u, ROW(5));
-    g = qv_fma(g, u, ROW(4));
-    g = qv_fma(g, u, ROW(3));
-    g = qv_fma(g, u, ROW(2));
-#undef ROW
+    qv u = qv_mul(qv_fnma(qv_pick8(qpm__rtab8[0], idx), z, qv_pick8(qpm__rtab8[1], idx)), rz);
+    qv g;
+    QV_ROWS_HORNER(qv_pick8, qpm__rtab8, 12, idx, u, g);
     return qv_mul(rz, g);
 }
 #endif

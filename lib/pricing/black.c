@@ -320,6 +320,25 @@ static double log_ncdf(double d)
 /* n(a) for a = ah + al, 0 beyond the range where its square is a double */
 static double npdf_safe(double ah, double al) { return fabs(ah) < 1e150 ? npdf_dd(ah, al) : 0.0; }
 
+/* theta, rho and rho_q from logarithms: ln N(phi d1) = lN1, ln N(phi d2) =
+ * lN2 (the limits: ln of the indicator for both), dens the density term of
+ * theta */
+static void careful_theta_rho(double *o, int model, double phi, double r, double q, double lS,
+                              double lK, double lT, double lD, double lDq, double lV, double lN1,
+                              double lN2, double dens)
+{
+    if (model == QPM__BSM) {
+        o[QPM__O_THETA] = sx(phi * sgn(q), lnabs(q) + lS + lDq + lN1) -
+                          sx(phi * sgn(r), lnabs(r) + lK + lD + lN2) - dens;
+        o[QPM__O_RHO] = sx(phi, lK + lT + lD + lN2);
+        o[QPM__O_RHO_Q] = sx(-phi, lS + lT + lDq + lN1);
+    } else {
+        o[QPM__O_THETA] = sx(sgn(r), lnabs(r) + lV) - dens;
+        o[QPM__O_RHO] = -exp(lT + lV);
+        o[QPM__O_RHO_Q] = 0.0;
+    }
+}
+
 CAREFUL unsigned black_careful(int model, int inverse, double S, double K, double T, double r,
                                double q, double sigma, double phi, double res[QPM__NOUT])
 {
@@ -358,16 +377,7 @@ CAREFUL unsigned black_careful(int model, int inverse, double S, double K, doubl
         o[QPM__O_DELTA] = delta;
         o[QPM__O_GAMMA] = atm ? HUGE_VAL : 0.0;
         o[QPM__O_VEGA] = atm ? exp(lS + lDq - LN_SQRT2PI + 0.5 * lT) : 0.0;
-        if (model == QPM__BSM) {
-            o[QPM__O_THETA] = sx(phi * sgn(q), lnabs(q) + lS + lDq + lI) -
-                              sx(phi * sgn(r), lnabs(r) + lK + lD + lI) - dens_theta;
-            o[QPM__O_RHO] = sx(phi, lK + lT + lD + lI);
-            o[QPM__O_RHO_Q] = sx(-phi, lS + lT + lDq + lI);
-        } else {
-            o[QPM__O_THETA] = sx(sgn(r), lnabs(r) + lV) - dens_theta;
-            o[QPM__O_RHO] = -exp(lT + lV);
-            o[QPM__O_RHO_Q] = 0.0;
-        }
+        careful_theta_rho(o, model, phi, r, q, lS, lK, lT, lD, lDq, lV, lI, lI, dens_theta);
         o[QPM__O_VANNA] = atm ? 0.5 * exp(lDq - LN_SQRT2PI + 0.5 * lT) : 0.0;
         o[QPM__O_VOLGA] = 0.0;
         o[QPM__O_CHARM] = sx(phi * sgn(q), lnabs(q) + lDq + lI) - dens_charm;
@@ -399,16 +409,7 @@ CAREFUL unsigned black_careful(int model, int inverse, double S, double K, doubl
     o[QPM__O_GAMMA] = exp(lDq + ln1 - lS - ls);
     o[QPM__O_VEGA] = exp(lS + lDq + ln1 + 0.5 * lT);
     double t2 = exp(lS + lDq + ln1 + lsig - LN2 - 0.5 * lT);
-    if (model == QPM__BSM) {
-        o[QPM__O_THETA] = sx(phi * sgn(q), lnabs(q) + lS + lDq + lN1) -
-                          sx(phi * sgn(r), lnabs(r) + lK + lD + lN2) - t2;
-        o[QPM__O_RHO] = sx(phi, lK + lT + lD + lN2);
-        o[QPM__O_RHO_Q] = sx(-phi, lS + lT + lDq + lN1);
-    } else {
-        o[QPM__O_THETA] = sx(sgn(r), lnabs(r) + lV) - t2;
-        o[QPM__O_RHO] = -exp(lT + lV);
-        o[QPM__O_RHO_Q] = 0.0;
-    }
+    careful_theta_rho(o, model, phi, r, q, lS, lK, lT, lD, lDq, lV, lN1, lN2, t2);
     o[QPM__O_VANNA] = dens0 ? 0.0 : sx(-sgn(d2), lDq + ln1 + lnabs(d2) - lsig);
     o[QPM__O_VOLGA] =
         dens0 ? 0.0 : sx(sgn(d1) * sgn(d2), lS + lDq + ln1 + 0.5 * lT + lnabs(d1) + lnabs(d2) - lsig);

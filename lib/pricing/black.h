@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/internal.h"
 #include "num/normal.h"
 #include "qpm/common.h"
 
@@ -73,6 +74,10 @@ size_t qpm__black_kernel_avx512(const qpm__bjob *job, size_t begin, size_t end);
  * when the CPU has AVX2 and FMA. */
 size_t qpm__black_lanes_r4(const qpm__bjob *job, size_t begin, size_t end);
 size_t qpm__black_lanes_r8(const qpm__bjob *job, size_t begin, size_t end);
+/* The AVX-512 kernel's formulation on one AVX2 register (black_avx2.c): its
+ * bits for batches of up to four options; only call when the CPU has AVX2
+ * and FMA. */
+size_t qpm__black_kernel_r8_avx2(const qpm__bjob *job, size_t begin, size_t end);
 
 /* Input screens: 1 when every element of [0, n) is valid (finite; the
  * underlying and strike > 0 except for Bachelier; T, sigma >= 0;
@@ -104,9 +109,7 @@ static inline int qpm__black_screen_one(const qpm__bjob *job, size_t i)
  * screen (kernels.c).  A handle takes its row at creation and when its
  * kernel setting changes, from qpm__cpu_flags(). */
 typedef struct qpm__bkernels {
-    int id;           /* QPM_PRICER_KERNEL_SCALAR, _AVX2 or _AVX512 */
-    const char *name; /* for messages: "AVX2+FMA", "AVX-512 F+DQ" */
-    unsigned needs;
+    qpm__kernel_tag tag; /* id: QPM_PRICER_KERNEL_SCALAR, _AVX2 or _AVX512 */
     qpm__bkernel price;
     qpm__bscreen screen;
 } qpm__bkernels;

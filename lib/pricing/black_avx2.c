@@ -40,31 +40,37 @@
 #define KF(name) name##_x1
 #include "black_lanes.h"
 #undef KF
+#undef vmills
 
-/* One register for a batch that fits in it (a single option pays one
- * register's work), two per step otherwise: the same bits either way.  Out
- * of line, so that a single option does not pay for this function's large
- * frame. */
+/* the AVX-512 kernel's Mills member, for its small batches */
+#define vmills vmills_p8
+#define KF(name) name##_r8
+#include "black_lanes.h"
+#undef KF
+#undef vmills
+
+/* One register for a batch that fits in it, two per step otherwise: the
+ * same bits either way.  Out of line, so that a single option does not pay
+ * for this function's large frame. */
 static __attribute__((noinline)) size_t batch(const qpm__bjob *job, size_t begin, size_t end)
 {
-    int bsm = job->model == QPM__BSM, inv = job->inverse;
-    if (end - begin <= QV_LANES) {
-        if (bsm)
-            return inv ? run_x1(job, begin, end, QPM__BSM, 1) : run_x1(job, begin, end, QPM__BSM, 0);
-        return inv ? run_x1(job, begin, end, QPM__B76, 1) : run_x1(job, begin, end, QPM__B76, 0);
-    }
-    if (bsm)
-        return inv ? run_x2(job, begin, end, QPM__BSM, 1) : run_x2(job, begin, end, QPM__BSM, 0);
-    return inv ? run_x2(job, begin, end, QPM__B76, 1) : run_x2(job, begin, end, QPM__B76, 0);
+    return end - begin <= QV_LANES ? dispatch_x1(job, begin, end) : dispatch_x2(job, begin, end);
 }
 
 size_t qpm__black_kernel_avx2(const qpm__bjob *job, size_t begin, size_t end)
 {
     if (job->model == QPM__BACH)
         return qpm__black_kernel_scalar(job, begin, end);
-    if (end - begin == 1) /* one option: straight-line code, the same bits */
-        return qpm__black_lanes_r4(job, begin, end);
-    return batch(job, begin, end);
+    /* one option: straight-line code, the same bits */
+    return end - begin == 1 ? qpm__black_lanes_r4(job, begin, end) : batch(job, begin, end);
+}
+
+/* The AVX-512 kernel's formulation (the Mills member R8) on one AVX2
+ * register: the AVX-512 kernel's bits for up to four options, at a shorter
+ * latency than a zmm register's (its mask-register selects wait longer). */
+size_t qpm__black_kernel_r8_avx2(const qpm__bjob *job, size_t begin, size_t end)
+{
+    return dispatch_r8(job, begin, end);
 }
 
 /* Four elements of the screen: the scalar screen's tests as lane masks,

@@ -55,30 +55,23 @@ QV_INLINE int qp_defer(qpm h, int valid, size_t i, size_t *buf, int c)
 #include "black_lanes.h"
 #undef KF
 
-/* One register for a batch that fits in it (a single option pays one
- * register's work), two per step otherwise: the same bits either way.  Out
- * of line, so that a single option does not pay for this function's large
- * frame. */
+/* Two registers per step; a single option goes to the one-lane code, up
+ * to four options to the same formulation on one AVX2 register (the
+ * mask-register selects of a zmm register wait longer): the same bits
+ * either way.  Out of line, so that a small batch does not pay for this
+ * function's large frame. */
 static __attribute__((noinline)) size_t batch(const qpm__bjob *job, size_t begin, size_t end)
 {
-    int bsm = job->model == QPM__BSM, inv = job->inverse;
-    if (end - begin <= QV_LANES) {
-        if (bsm)
-            return inv ? run_x1(job, begin, end, QPM__BSM, 1) : run_x1(job, begin, end, QPM__BSM, 0);
-        return inv ? run_x1(job, begin, end, QPM__B76, 1) : run_x1(job, begin, end, QPM__B76, 0);
-    }
-    if (bsm)
-        return inv ? run_x2(job, begin, end, QPM__BSM, 1) : run_x2(job, begin, end, QPM__BSM, 0);
-    return inv ? run_x2(job, begin, end, QPM__B76, 1) : run_x2(job, begin, end, QPM__B76, 0);
+    return end - begin <= QV_LANES ? dispatch_x1(job, begin, end) : dispatch_x2(job, begin, end);
 }
 
 size_t qpm__black_kernel_avx512(const qpm__bjob *job, size_t begin, size_t end)
 {
     if (job->model == QPM__BACH)
         return qpm__black_kernel_scalar(job, begin, end);
-    if (end - begin == 1) /* one option: straight-line code, the same bits */
+    if (end - begin == 1)
         return qpm__black_lanes_r8(job, begin, end);
-    return batch(job, begin, end);
+    return end - begin <= 4 ? qpm__black_kernel_r8_avx2(job, begin, end) : batch(job, begin, end);
 }
 
 /* The scalar screen's tests as unsigned integer bounds on the bit patterns,

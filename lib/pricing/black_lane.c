@@ -32,44 +32,14 @@
 #undef KF
 #undef vmills
 
-/* One function per member, model and settlement, each the block for one
- * element with its constants as memory operands. */
-#define LANE_FN(member, model, inverse, name)                                                 \
-    static __attribute__((noinline)) size_t name(const qpm__bjob *job, size_t begin,        \
-                                                 size_t end)                                 \
-    {                                                                                         \
-        unsigned need = qpm__bjob_need(job);                                                 \
-        size_t bad = SIZE_MAX;                                                                \
-        for (size_t i = begin; i < end; i++) {                                                \
-            size_t b = one_##member(job, i, model, inverse, need);                           \
-            bad = b < bad ? b : bad;                                                          \
-        }                                                                                     \
-        return bad;                                                                           \
-    }
-LANE_FN(r4, QPM__BSM, 0, r4_bsm)
-LANE_FN(r4, QPM__BSM, 1, r4_bsm_inv)
-LANE_FN(r4, QPM__B76, 0, r4_b76)
-LANE_FN(r4, QPM__B76, 1, r4_b76_inv)
-LANE_FN(r8, QPM__BSM, 0, r8_bsm)
-LANE_FN(r8, QPM__BSM, 1, r8_bsm_inv)
-LANE_FN(r8, QPM__B76, 0, r8_b76)
-LANE_FN(r8, QPM__B76, 1, r8_b76_inv)
-#undef LANE_FN
-
 size_t qpm__black_lanes_r4(const qpm__bjob *job, size_t begin, size_t end)
 {
-    if (job->model == QPM__BACH)
-        return qpm__black_kernel_scalar(job, begin, end);
-    if (job->model == QPM__BSM)
-        return job->inverse ? r4_bsm_inv(job, begin, end) : r4_bsm(job, begin, end);
-    return job->inverse ? r4_b76_inv(job, begin, end) : r4_b76(job, begin, end);
+    return job->model == QPM__BACH ? qpm__black_kernel_scalar(job, begin, end)
+                                   : dispatch_r4(job, begin, end);
 }
 
 size_t qpm__black_lanes_r8(const qpm__bjob *job, size_t begin, size_t end)
 {
-    if (job->model == QPM__BACH)
-        return qpm__black_kernel_scalar(job, begin, end);
-    if (job->model == QPM__BSM)
-        return job->inverse ? r8_bsm_inv(job, begin, end) : r8_bsm(job, begin, end);
-    return job->inverse ? r8_b76_inv(job, begin, end) : r8_b76(job, begin, end);
+    return job->model == QPM__BACH ? qpm__black_kernel_scalar(job, begin, end)
+                                   : dispatch_r8(job, begin, end);
 }

@@ -460,3 +460,46 @@ static inline __attribute__((always_inline)) size_t KF(run)(const qpm__bjob *job
     }
     return bad;
 }
+
+/* The job's model and settlement as constants of the body (one inlined
+ * copy per combination): Black-76 or BSM, linear or coin-settled. */
+#if LANES == 1
+/* One function per model and settlement, each the block for one element:
+ * no loop around the block, which would hoist every constant of the block
+ * into stack slots before its first pass. */
+#define KF_ONE(model, inverse, name)                                                          \
+    static __attribute__((noinline)) size_t KF(name)(const qpm__bjob *job, size_t i,         \
+                                                     unsigned need)                           \
+    {                                                                                         \
+        return KF(one)(job, i, model, inverse, need);                                        \
+    }
+KF_ONE(QPM__BSM, 0, one_bsm)
+KF_ONE(QPM__BSM, 1, one_bsm_inv)
+KF_ONE(QPM__B76, 0, one_b76)
+KF_ONE(QPM__B76, 1, one_b76_inv)
+#undef KF_ONE
+
+static size_t KF(dispatch)(const qpm__bjob *job, size_t begin, size_t end)
+{
+    size_t (*f)(const qpm__bjob *, size_t, unsigned) =
+        job->model == QPM__BSM ? (job->inverse ? KF(one_bsm_inv) : KF(one_bsm))
+                               : (job->inverse ? KF(one_b76_inv) : KF(one_b76));
+    unsigned need = qpm__bjob_need(job);
+    size_t bad = SIZE_MAX;
+    for (size_t i = begin; i < end; i++) {
+        size_t b = f(job, i, need);
+        bad = b < bad ? b : bad;
+    }
+    return bad;
+}
+#else
+static inline __attribute__((always_inline)) size_t KF(dispatch)(const qpm__bjob *job,
+                                                                 size_t begin, size_t end)
+{
+    if (job->model == QPM__BSM)
+        return job->inverse ? KF(run)(job, begin, end, QPM__BSM, 1)
+                            : KF(run)(job, begin, end, QPM__BSM, 0);
+    return job->inverse ? KF(run)(job, begin, end, QPM__B76, 1)
+                        : KF(run)(job, begin, end, QPM__B76, 0);
+}
+#endif

@@ -300,6 +300,19 @@ typedef struct iv_lane {
 
 enum { IV_RUN = 0, IV_DONE = 1, IV_FAIL = 2 };
 
+/* A middle branch's guess: s at beta on the rational cubic through (bl, sl)
+ * and (br, sr) with slopes 1/vl and 1/vr (ds/db = 1/vega), its shape
+ * parameter fitted on the right (fit_right) or the left. */
+static double rc_middle(double beta, double bl, double br, double sl, double sr, double vl,
+                        double vr, int fit_right)
+{
+    double h = br - bl;
+    double dl = 1.0 / vl, dr = 1.0 / vr, delta = (sr - sl) / h;
+    double fit = fit_right ? rc_r_right(h, delta, dl, dr, 0.0) : rc_r_left(h, delta, dl, dr, 0.0);
+    double r = rc_r_final(fit, dl, dr, delta);
+    return rc_eval((beta - bl) / h, (br - beta) / h, h, sl, sr, dl, dr, r);
+}
+
 static void lane_guess(iv_lane *L)
 {
     const nbx *c = &L->c;
@@ -352,10 +365,7 @@ static void lane_guess(iv_lane *L)
             obj = OBJ_MID;
             if (s_l > 0.0 && b_l > 0.0) {
                 lo = s_l;
-                double h = b_c - b_l;
-                double dl = 1.0 / v_l, dr = 1.0 / v_c, delta = (s_c - s_l) / h;
-                double r = rc_r_final(rc_r_right(h, delta, dl, dr, 0.0), dl, dr, delta);
-                s0 = rc_eval((beta - b_l) / h, (b_c - beta) / h, h, s_l, s_c, dl, dr, r);
+                s0 = rc_middle(beta, b_l, b_c, s_l, s_c, v_l, v_c, 1);
             } else {
                 s0 = s_c * beta / b_c;
             }
@@ -370,10 +380,7 @@ static void lane_guess(iv_lane *L)
         if (betabar >= bb_u) {
             obj = OBJ_MID;
             hi = s_u;
-            double h = b_u - b_c;
-            double dl = 1.0 / v_c, dr = 1.0 / v_u, delta = (s_u - s_c) / h;
-            double r = rc_r_final(rc_r_left(h, delta, dl, dr, 0.0), dl, dr, delta);
-            s0 = rc_eval((beta - b_c) / h, (b_u - beta) / h, h, s_c, s_u, dl, dr, r);
+            s0 = rc_middle(beta, b_c, b_u, s_c, s_u, v_c, v_u, 0);
         } else {
             /* Upper branch: interpolate f(beta) with f(s) = N(-w), w = sqrt(t^2 + a^2).
              * Since n(w) = n(0) E, bmax - b = n(0) E [R(t - a) + R(t + a)] over

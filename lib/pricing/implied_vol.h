@@ -32,6 +32,7 @@
 
 #include <stdint.h>
 
+#include "core/internal.h"
 #include "qpm/common.h"
 
 /* Black-76 implied vol from an UNDISCOUNTED price (price / e^{-rT}).
@@ -120,8 +121,7 @@ typedef void (*qpm__ivblock)(const double *ph, const double *pl, const double *F
                              const double *K, const double *T, const int32_t *type, int n,
                              double *sigma, int *solved);
 typedef struct qpm__ivkernel {
-    int id;
-    unsigned needs;
+    qpm__kernel_tag tag; /* id: the pricing kernel's */
     qpm__ivblock block;
     qpm_status (*undiscount)(double price, double r, double T, double *ph, double *pl);
 } qpm__ivkernel;

@@ -22,12 +22,10 @@
 
 /* narrowest first: auto takes the last row the CPU runs */
 static const qpm__bkernels black_rows[] = {
-    {QPM_PRICER_KERNEL_SCALAR, "scalar", 0u, qpm__black_kernel_scalar, qpm__black_screen_scalar},
+    {{QPM_PRICER_KERNEL_SCALAR, 0u}, qpm__black_kernel_scalar, qpm__black_screen_scalar},
 #if X86_KERNELS
-    {QPM_PRICER_KERNEL_AVX2, "AVX2+FMA", AVX2_FMA, qpm__black_kernel_avx2,
-     qpm__black_screen_avx2},
-    {QPM_PRICER_KERNEL_AVX512, "AVX-512 F+DQ", AVX512_FDQ, qpm__black_kernel_avx512,
-     qpm__black_screen_avx512},
+    {{QPM_PRICER_KERNEL_AVX2, AVX2_FMA}, qpm__black_kernel_avx2, qpm__black_screen_avx2},
+    {{QPM_PRICER_KERNEL_AVX512, AVX512_FDQ}, qpm__black_kernel_avx512, qpm__black_screen_avx512},
 #endif
 };
 
@@ -36,10 +34,10 @@ static const qpm__bkernels black_rows[] = {
  * AVX-512 block; before the rows existed every AVX2+FMA CPU ran it, so the
  * default kernel's implied vols are unchanged). */
 static const qpm__ivkernel iv_rows[] = {
-    {QPM_PRICER_KERNEL_SCALAR, 0u, NULL, qpm__iv_undiscount},
+    {{QPM_PRICER_KERNEL_SCALAR, 0u}, NULL, qpm__iv_undiscount},
 #if X86_KERNELS
-    {QPM_PRICER_KERNEL_AVX2, AVX2_FMA, qpm__black_iv_block_avx2, qpm__iv_undiscount_fma},
-    {QPM_PRICER_KERNEL_AVX512, AVX2_FMA, qpm__black_iv_block_avx2, qpm__iv_undiscount_fma},
+    {{QPM_PRICER_KERNEL_AVX2, AVX2_FMA}, qpm__black_iv_block_avx2, qpm__iv_undiscount_fma},
+    {{QPM_PRICER_KERNEL_AVX512, AVX2_FMA}, qpm__black_iv_block_avx2, qpm__iv_undiscount_fma},
 #endif
 };
 
@@ -47,27 +45,13 @@ static const qpm__ivkernel iv_rows[] = {
 
 const qpm__bkernels *qpm__black_kernels(int id)
 {
-    unsigned cpu = qpm__cpu_flags();
-    const qpm__bkernels *best = NULL;
-    for (size_t i = 0; i < NROWS(black_rows); i++) {
-        if ((black_rows[i].needs & cpu) != black_rows[i].needs)
-            continue;
-        if (black_rows[i].id == id)
-            return &black_rows[i];
-        best = &black_rows[i];
-    }
-    return id == QPM_PRICER_KERNEL_AUTO ? best : NULL;
+    return qpm__kernel_pick(black_rows, NROWS(black_rows), sizeof black_rows[0], id,
+                            QPM_PRICER_KERNEL_AUTO);
 }
 
 const qpm__ivkernel *qpm__iv_kernel(int id)
 {
-    if (id == QPM_PRICER_KERNEL_AUTO) {
-        const qpm__bkernels *k = qpm__black_kernels(id);
-        id = k->id;
-    }
-    unsigned cpu = qpm__cpu_flags();
-    for (size_t i = 0; i < NROWS(iv_rows); i++)
-        if (iv_rows[i].id == id && (iv_rows[i].needs & cpu) == iv_rows[i].needs)
-            return &iv_rows[i];
-    return NULL;
+    if (id == QPM_PRICER_KERNEL_AUTO)
+        id = qpm__black_kernels(id)->tag.id;
+    return qpm__kernel_pick(iv_rows, NROWS(iv_rows), sizeof iv_rows[0], id, QPM_PRICER_KERNEL_AUTO);
 }

@@ -33,16 +33,16 @@ static int cpu_has_avx2(void) { return qpm__black_kernels(QPM_PRICER_KERNEL_AVX2
 
 static int cpu_has_avx512(void) { return qpm__black_kernels(QPM_PRICER_KERNEL_AVX512) != NULL; }
 
-static int best_kernel(void) { return qpm__black_kernels(QPM_PRICER_KERNEL_AUTO)->id; }
+static int best_kernel(void) { return qpm__black_kernels(QPM_PRICER_KERNEL_AUTO)->tag.id; }
 
 /* kernel: a row the CPU runs (the callers check) */
 static void select_kernel(qpm_pricer *p, int kernel)
 {
     const qpm__bkernels *k = qpm__black_kernels(kernel);
-    p->kernel = k->id;
+    p->kernel = k->tag.id;
     p->kfn = k->price;
     p->screen = k->screen;
-    p->ivk = qpm__iv_kernel(k->id);
+    p->ivk = qpm__iv_kernel(k->tag.id);
 }
 
 qpm_status qpm_pricer_create(qpm_pricer **out, const qpm_alloc *alloc, qpm_model model,

@@ -81,6 +81,15 @@ static void draw_cov(fz_in *in, double *c, size_t n, size_t ld)
     }
 }
 
+static void trace_vec(const char *what, const double *v, size_t n)
+{
+    char buf[1024];
+    int off = 0;
+    for (size_t i = 0; i < n && off < 900; i++)
+        off += snprintf(buf + off, sizeof buf - (size_t)off, " %.17g", v[i]);
+    fz_trace("%s:%s", what, buf);
+}
+
 static void check_solution(const state *s, const double *w, qpm_opt_problem prob)
 {
     const odata *d = &s->d;
@@ -179,18 +188,22 @@ static qpm_opt *fresh_clone(const state *s)
     qpm_opt *o = NULL;
     if (qpm_opt_create(&o, NULL, n) != QPM_OK)
         fz_fail("cannot create the reference handle");
+    /* the box first, under a budget it admits; then every setting */
+    double slo = 0, shi = 0;
+    for (size_t i = 0; i < n; i++)
+        slo += d->lower[i], shi += d->upper[i];
+    qpm_opt_set(o, QPM_OPT_BUDGET, slo > -DBL_MAX ? slo : shi < DBL_MAX ? shi : 0.0);
+    int ok = qpm_opt_set_bounds(o, d->lower, d->upper) == QPM_OK;
     for (int k = 0; k < 10; k++) {
         double v;
         qpm_opt_get(s->h, (qpm_opt_key)k, &v);
         if (qpm_opt_set(o, (qpm_opt_key)k, v) != QPM_OK)
             fz_fail("setting %d = %.17g refused by a fresh handle", k, v);
     }
-    int ok = 1;
     if (d->have_cov)
         ok &= qpm_opt_set_covariance(o, d->cov, n) == QPM_OK;
     if (d->have_mu)
         ok &= qpm_opt_set_expected_returns(o, d->mu) == QPM_OK;
-    ok &= qpm_opt_set_bounds(o, d->lower, d->upper) == QPM_OK;
     ok &= qpm_opt_set_current(o, d->w0) == QPM_OK;
     ok &= qpm_opt_set_groups(o, d->ng, d->group_of, d->glo, d->ghi) == QPM_OK;
     ok &= qpm_opt_set_linear(o, d->m, d->a, n, d->llo, d->lhi) == QPM_OK;
@@ -286,6 +299,7 @@ static void one_op(fz_pass *p, state *s, fz_in *in)
         if (s->h)
             qpm_opt_get(s->h, (qpm_opt_key)key, &before);
         st = FZ(qpm_opt_set(s->h, (qpm_opt_key)key, v));
+        fz_trace("set %d = %.17g", key, v);
         if (s->h) {
             qpm_opt_get(s->h, (qpm_opt_key)key, &after);
             if (st != QPM_OK && memcmp(&before, &after, sizeof before) != 0)
@@ -311,6 +325,8 @@ static void one_op(fz_pass *p, state *s, fz_in *in)
         fz_arm_op(p, i, &s->fa, arm);
         st = FZ(qpm_opt_set_covariance(s->h, null_c ? NULL : c, ld));
         fz_disarm(&s->fa);
+        for (size_t r = 0; r < n; r++)
+            trace_vec("cov row", c + r * ld, n);
         if (st == QPM_OK) {
             d->have_cov = 1;
             for (size_t r = 0; r < n; r++)
@@ -356,6 +372,8 @@ static void one_op(fz_pass *p, state *s, fz_in *in)
         if (fz_skip(p, i, 0))
             return;
         st = FZ(qpm_opt_set_bounds(s->h, lo, hi));
+        trace_vec("lower", lo, n);
+        trace_vec("upper", hi, n);
         if (st == QPM_OK) {
             memcpy(d->lower, lo, sizeof lo);
             memcpy(d->upper, hi, sizeof hi);
@@ -418,6 +436,7 @@ static void one_op(fz_pass *p, state *s, fz_in *in)
             return;
         fz_arm_op(p, i, &s->fa, arm);
         st = FZ(qpm_opt_set_scenarios(s->h, t, r, ld));
+        fz_trace("scenarios t %zu ld %zu", t, ld);
         fz_disarm(&s->fa);
         if (st == QPM_OK) {
             d->t = t;

@@ -111,8 +111,6 @@ static void check_prices(const state *s, const qpm_pricer_out *o, const batch *b
             continue;
         fz_contract_id id = j == 0 || j == 10 ? FZ_PRICE : j == 1 || j == 11 ? FZ_PRICE_DELTA
                                                                               : FZ_PRICE_GREEK;
-        if (s->model == 2 && id == FZ_PRICE)
-            id = FZ_PRICE_BACH;
         long e = fz_bad(id, f[j], n, 1, 0);
         if (e >= 0)
             fz_contract_fail(id, names[j], e, f[j][e], element(s, b, (size_t)e, chain));
@@ -133,9 +131,11 @@ static void check_prices(const state *s, const qpm_pricer_out *o, const batch *b
             ub = call ? (s->model == 0 ? U * dfq : F * dfr) : K * dfr;
         double tol = 1e-9;
         double v = usd ? usd[i] : (price && !s->settle ? price[i] : (double)NAN);
-        if (!isnan(v) && isfinite(ub) && v > ub * (1 + tol) + 1e-300)
+        /* a price whose bound is finite is finite: only a true value beyond
+         * the double range may be +Inf */
+        if (!isnan(v) && isfinite(ub) && !(v <= ub * (1 + tol) + 1e-300))
             fz_fail("price_usd[%zu] = %.17g above its bound %.17g; %s", i, v, ub, element(s, b, i, chain));
-        if (price && s->settle && isfinite(ub / F) && price[i] > (ub / F) * (1 + tol) + 1e-300)
+        if (price && s->settle && isfinite(ub / F) && !(price[i] <= (ub / F) * (1 + tol) + 1e-300))
             fz_fail("coin price[%zu] = %.17g above its bound %.17g; %s", i, price[i], ub / F,
                     element(s, b, i, chain));
         double db = 2 * dmax(1.0, dmax(dfr, dfq)) * (1 + tol);
@@ -258,6 +258,11 @@ static void one_op(fz_pass *p, state *s, fz_in *in)
         if (st != QPM_OK) {
             untouched_outs(s, n);
         } else {
+            if (o.size < sizeof o && o.delta_coin != NULL) {
+                /* pricing.h: fields past out->size count as NULL */
+                fz_untouched(o.delta_coin, n, "delta_coin past out->size");
+                o.delta_coin = NULL;
+            }
             check_prices(s, &o, b, 0);
             hash = hash_outs(&o, n);
         }
@@ -342,12 +347,13 @@ static void one_op(fz_pass *p, state *s, fz_in *in)
         }
         if (st != QPM_OK && st != QPM_E_ARBITRAGE)
             fz_fail("implied_vol returned %s (pricing.h: per element QPM_OK or "
-                    "QPM_E_ARBITRAGE)", qpm_status_name(st));
+                    "QPM_E_ARBITRAGE): %s", qpm_status_name(st), qpm_last_error());
         qpm_status first = QPM_OK;
         for (size_t e = 0; e < n; e++) {
             int ok = !isnan(s->iv[e]);
             if (ivs && ivs[e] != QPM_OK && ivs[e] != QPM_E_ARBITRAGE)
-                fz_fail("status[%zu] = %d", e, (int)ivs[e]);
+                fz_fail("status[%zu] = %s (pricing.h: QPM_OK or QPM_E_ARBITRAGE); price %.17g; %s",
+                        e, qpm_status_name((qpm_status)ivs[e]), b->price[e], element(s, b, e, 0));
             if (ivs && (ivs[e] == QPM_OK) != ok)
                 fz_fail("status[%zu] = %s but sigma[%zu] = %.17g", e,
                         qpm_status_name((qpm_status)ivs[e]), e, s->iv[e]);

@@ -395,6 +395,7 @@ static void one_op(fz_pass *p, state *s, fz_in *in)
         if (n > 1) { /* a prefix of the run */
             size_t m = n / 2;
             fz_poison(s->buf2, NSC * NU);
+            s->last_done = 0;
             if (FZ(qpm_risk_scenarios(s->h, m, s->buf2, lds, NULL, ldv)) != QPM_OK)
                 fz_fail("the first %zu of %zu scenarios fail", m, n);
             if (memcmp(s->buf2, s->buf, ((m - 1) * lds + nh) * sizeof(double)) != 0)

@@ -110,8 +110,8 @@ typedef enum fz_rule {
     X(NORM_INV, FZ_NO_NAN, -FZ_INF, FZ_INF, "rng.h: p = 0 gives -Inf, p = 1 +Inf")        \
     /* pricing.h: T = 0 or sigma = 0 give limits that may be infinite; a Greek */           \
     /* whose true value exceeds the double range is +-Inf, never NaN */                      \
-    X(PRICE, FZ_FINITE, 0, DBL_MAX, "pricing.h: price, bounded by the inputs")                \
-    X(PRICE_BACH, FZ_FINITE, 0, DBL_MAX, "pricing.h: Bachelier price")                      \
+    X(PRICE, FZ_NO_NAN, 0, FZ_INF,                                                           \
+      "pricing.h: a price; finite wherever its no-arbitrage bound is (checked apart)")       \
     X(PRICE_DELTA, FZ_FINITE, -DBL_MAX, DBL_MAX, "pricing.h: delta, bounded")               \
     X(PRICE_GREEK, FZ_NO_NAN, -FZ_INF, FZ_INF,                                           \
       "pricing.h: 'A limit that is infinite ... is +-Inf'")                                  \

@@ -720,6 +720,8 @@ qpm_status qpm_opt_frontier(qpm_opt *o, size_t k, double *weights, size_t ldw, d
         rmax = rmin;
     /* rebuild the minimum-variance active set as the warm start of point 1 */
     st = solve_minvar(o, &b, 1, rmin, 0, w, &exact, &iters);
+    if (st == QPM_E_NOMEM) /* a cold start would give other bits: not a fallback */
+        return st;
     int warm = st == QPM_OK;
     for (size_t j = 1; j < k; j++) {
         double r = j + 1 == k ? rmax : rmin + (rmax - rmin) * ((double)j / (double)(k - 1));
@@ -728,7 +730,7 @@ qpm_status qpm_opt_frontier(qpm_opt *o, size_t k, double *weights, size_t ldw, d
         int top = j + 1 == k && have_lp;
         st = solve_minvar(o, &b, 1, r, warm && top ? 2 : warm, w, &exact, &iters);
         if (st != QPM_OK) {
-            if (!(j + 1 == k && have_lp))
+            if (st == QPM_E_NOMEM || !(j + 1 == k && have_lp))
                 return st;
             /* recompute the LP (wtmp is scratch of the reports) */
             st = max_return(o, &rmax, w, &have_lp, &iters);

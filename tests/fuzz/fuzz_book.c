@@ -12,9 +12,9 @@
 
 #include "fuzz_support.h"
 
-#define NP 12
+#define NP  12
 #define NSC 200
-#define NU 4
+#define NU  4
 
 typedef struct state {
     fz_alloc fa;
@@ -25,10 +25,15 @@ typedef struct state {
 
 static const char *draw_name(fz_in *in)
 {
-    static const char *names[] = {"BTC", "ETH", "SOL", "XRP", "",
-                                  "0123456789012345678901234567890123456789012345678901234567890123",
-                                  "012345678901234567890123456789012345678901234567890123456789012",
-                                  NULL};
+    static const char *names[] = {
+        "BTC",
+        "ETH",
+        "SOL",
+        "XRP",
+        "",
+        "0123456789012345678901234567890123456789012345678901234567890123",
+        "012345678901234567890123456789012345678901234567890123456789012",
+        NULL};
     uint8_t m = fz_u8(in);
     return names[m < 240 ? m % 4 : 4 + m % 4];
 }
@@ -37,7 +42,7 @@ static const char *draw_name(fz_in *in)
 static uint64_t greeks(state *s, uint64_t h, uint8_t mask, int which)
 {
     static const char *names[8] = {"value_usd", "value_coin", "delta_coin", "delta_usd",
-                                   "gamma", "vega", "theta", "delta_exchange"};
+                                   "gamma",     "vega",       "theta",      "delta_exchange"};
     size_t rows[3] = {0, 0, 0};
     if (s->h == NULL)
         return h;
@@ -253,11 +258,10 @@ static void one_op(fz_pass *p, state *s, fz_in *in)
         }
         uint64_t before = observe(s);
         fz_arm_op(p, i, &s->fa, arm);
-        st = FZ(qpm_book_add_positions(s->h, n, nulls == 1 ? NULL : instr,
-                                       nulls == 2 ? NULL : und, nulls == 3 ? NULL : ex,
-                                       nulls == 4 ? NULL : ty, nulls == 5 ? NULL : K,
-                                       nulls == 6 ? NULL : Q, nulls == 7 ? NULL : m,
-                                       nulls == 8 ? NULL : e, nulls == 9 ? NULL : sg));
+        st = FZ(qpm_book_add_positions(
+            s->h, n, nulls == 1 ? NULL : instr, nulls == 2 ? NULL : und, nulls == 3 ? NULL : ex,
+            nulls == 4 ? NULL : ty, nulls == 5 ? NULL : K, nulls == 6 ? NULL : Q,
+            nulls == 7 ? NULL : m, nulls == 8 ? NULL : e, nulls == 9 ? NULL : sg));
         fz_disarm(&s->fa);
         if (st != QPM_OK && observe(s) != before)
             fz_fail("failed add_positions changed the book");
@@ -313,8 +317,8 @@ static void one_op(fz_pass *p, state *s, fz_in *in)
         }
         uint64_t before = observe(s);
         fz_poison(s->pnl, NSC * 8);
-        st = FZ(qpm_book_pnl(s->h, n, s->mv, lds, novol ? NULL : s->vs, ldv,
-                             nullp ? NULL : s->pnl));
+        st =
+            FZ(qpm_book_pnl(s->h, n, s->mv, lds, novol ? NULL : s->vs, ldv, nullp ? NULL : s->pnl));
         if (observe(s) != before)
             fz_fail("book_pnl changed the book");
         if (st != QPM_OK) {
@@ -331,8 +335,7 @@ static void one_op(fz_pass *p, state *s, fz_in *in)
                 fz_contract_fail(FZ_BOOK_PNL, "pnl_usd", (long)k, s->pnl[k], buf);
             }
             if (zero && s->pnl[k] != 0.0)
-                fz_fail("pnl_usd[%zu] = %.17g for a zero move (book.h: exactly 0)", k,
-                        s->pnl[k]);
+                fz_fail("pnl_usd[%zu] = %.17g for a zero move (book.h: exactly 0)", k, s->pnl[k]);
         }
         fz_untouched(s->pnl + n, NSC * 8 - n, "pnl_usd past n");
         hash = fz_hash(hash, s->pnl, n * sizeof(double));

@@ -13,7 +13,7 @@
 
 #include "fuzz_support.h"
 
-#define NA 8
+#define NA   8
 #define TMAX 300
 
 typedef struct state {
@@ -181,8 +181,7 @@ static void one_op(fz_pass *p, state *s, fz_in *in)
         if (st != QPM_OK && settings_hash(s->h, FZ_HASH0) != before)
             fz_fail("failed cov_set changed a setting");
         double g = 0;
-        if (s->h && FZ(qpm_cov_get(s->h, (qpm_cov_key)key, &g)) == QPM_OK && st == QPM_OK &&
-            g != v)
+        if (s->h && FZ(qpm_cov_get(s->h, (qpm_cov_key)key, &g)) == QPM_OK && st == QPM_OK && g != v)
             fz_fail("cov_get(%d) = %.17g after setting %.17g", key, g, v);
         hash = settings_hash(s->h, hash);
         break;
@@ -293,8 +292,8 @@ static void one_op(fz_pass *p, state *s, fz_in *in)
             out = obuf;
             fz_poison(obuf, sizeof obuf / sizeof obuf[0]);
         }
-        st = FZ(qpm_cov_returns_from_prices(t, nn, s->x, ldp, (qpm_cov_returns_kind)kind, out,
-                                            lo_));
+        st =
+            FZ(qpm_cov_returns_from_prices(t, nn, s->x, ldp, (qpm_cov_returns_kind)kind, out, lo_));
         if (st == QPM_OK) {
             check_returns(t, nn, copy, ldp, out, lo_);
             for (size_t r = 0; r + 1 < t; r++)

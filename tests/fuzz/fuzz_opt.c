@@ -98,8 +98,9 @@ static void check_solution(const state *s, const double *w, qpm_opt_problem prob
     for (int k = 0; k < 15; k++) {
         if (FZ(qpm_opt_info(s->h, (qpm_opt_info_key)k, &info[k])) != QPM_OK)
             fz_fail("info %d unreadable after a successful solve", k);
-        int nan_ok = (k == QPM_OPT_INFO_NU && (prob == QPM_OPT_MAX_SHARPE || prob == QPM_OPT_ERC)) ||
-                     (k == QPM_OPT_INFO_EXP_RETURN && !d->have_mu);
+        int nan_ok =
+            (k == QPM_OPT_INFO_NU && (prob == QPM_OPT_MAX_SHARPE || prob == QPM_OPT_ERC)) ||
+            (k == QPM_OPT_INFO_EXP_RETURN && !d->have_mu);
         char nm[48];
         snprintf(nm, sizeof nm, "problem %d info key %d", (int)prob, k);
         fz_expect(nan_ok ? FZ_OPT_INFO_NAN : FZ_OPT_INFO, nm, &info[k], 1, 1, nan_ok);
@@ -133,7 +134,9 @@ static void check_solution(const state *s, const double *w, qpm_opt_problem prob
         if (w[i] < d->lower[i] - tol || w[i] > d->upper[i] + tol)
             fz_fail("problem %d: w[%zu] = %.17g outside [%.17g, %.17g]", (int)prob, i, w[i],
                     d->lower[i], d->upper[i]);
-        int f = w[i] == d->lower[i] ? -1 : (w[i] == d->upper[i] && d->lower[i] < d->upper[i]) ? 1 : 0;
+        int f = w[i] == d->lower[i]                                  ? -1
+                : (w[i] == d->upper[i] && d->lower[i] < d->upper[i]) ? 1
+                                                                     : 0;
         if (flags[i] != f)
             fz_fail("bound flag[%zu] = %d, w = %.17g in [%.17g, %.17g]", i, flags[i], w[i],
                     d->lower[i], d->upper[i]);
@@ -158,8 +161,8 @@ static void check_solution(const state *s, const double *w, qpm_opt_problem prob
             amax = fmax(amax, fabs(d->a[r * n + i]));
         }
         if (v < d->llo[r] - tol * fmax(1, amax) || v > d->lhi[r] + tol * fmax(1, amax))
-            fz_fail("problem %d: linear row %zu = %.17g outside [%.17g, %.17g]", (int)prob, r,
-                    v, d->llo[r], d->lhi[r]);
+            fz_fail("problem %d: linear row %zu = %.17g outside [%.17g, %.17g]", (int)prob, r, v,
+                    d->llo[r], d->lhi[r]);
     }
     double rc[NA];
     if (FZ(qpm_opt_risk_contributions(s->h, rc)) != QPM_OK)
@@ -209,8 +212,7 @@ static qpm_opt *fresh_clone(const state *s)
     ok &= qpm_opt_set_linear(o, d->m, d->a, n, d->llo, d->lhi) == QPM_OK;
     ok &= qpm_opt_set_scenarios(o, d->t, d->scen, n) == QPM_OK;
     if (!ok)
-        fz_fail("a fresh handle refused the data the fuzzed handle accepted: %s",
-                qpm_last_error());
+        fz_fail("a fresh handle refused the data the fuzzed handle accepted: %s", qpm_last_error());
     return o;
 }
 
@@ -494,8 +496,8 @@ static void one_op(fz_pass *p, state *s, fz_in *in)
         s->progress_calls = 0;
         s->last_done = 0;
         fz_arm_op(p, i, &s->fa, arm);
-        st = FZ(qpm_opt_frontier(s->h, k, m & 1 ? NULL : W, ldw, m & 2 ? NULL : R,
-                                 m & 4 ? NULL : V));
+        st = FZ(
+            qpm_opt_frontier(s->h, k, m & 1 ? NULL : W, ldw, m & 2 ? NULL : R, m & 4 ? NULL : V));
         fz_disarm(&s->fa);
         s->cancel_after = -1;
         if (st == QPM_E_CANCELLED && cancel < 0)

@@ -63,8 +63,8 @@ static void draw_batch(fz_in *in, batch *b, size_t n, int bach)
     b->has_q = (m & 12) == 12;
     uint8_t tm = fz_u8(in);
     for (size_t i = 0; i < n; i++)
-        b->type[i] = tm < 250 ? (((i * 7 + tm) >> 2) & 1 ? QPM_CALL : QPM_PUT)
-                              : (int32_t)(tm % 5) - 2;
+        b->type[i] =
+            tm < 250 ? (((i * 7 + tm) >> 2) & 1 ? QPM_CALL : QPM_PUT) : (int32_t)(tm % 5) - 2;
 }
 
 /* out struct with the outputs selected by mask; a bad size sometimes */
@@ -88,7 +88,8 @@ static const char *element(const state *s, const batch *b, size_t i, int chain)
     qpm_pricer_get(s->h, QPM_PRICER_KERNEL, &kernel);
     qpm_pricer_get(s->h, QPM_PRICER_THREADS, &threads);
     snprintf(buf, sizeof buf,
-             "model %d settle %d kernel %g threads %g U=%.17g K=%.17g T=%.17g r=%.17g q=%.17g sigma=%.17g "
+             "model %d settle %d kernel %g threads %g U=%.17g K=%.17g T=%.17g r=%.17g q=%.17g "
+             "sigma=%.17g "
              "type=%d",
              s->model, s->settle, kernel, threads, b->u[j], b->k[i], b->T[j],
              chain || b->has_r ? b->r[j] : 0.0, chain || b->has_q ? b->q[j] : 0.0, b->sig[i],
@@ -96,21 +97,25 @@ static const char *element(const state *s, const batch *b, size_t i, int chain)
     return buf;
 }
 
-static double dmax(double a, double b) { return a > b ? a : b; }
+static double dmax(double a, double b)
+{
+    return a > b ? a : b;
+}
 
 /* Checks a QPM_OK batch against the contracts and the no-arbitrage bounds. */
 static void check_prices(const state *s, const qpm_pricer_out *o, const batch *b, int chain)
 {
-    static const char *names[NOUT] = {"price", "delta", "gamma", "vega", "theta", "rho",
-                                      "vanna", "volga", "charm", "rho_q", "price_usd",
-                                      "delta_coin"};
+    static const char *names[NOUT] = {"price", "delta", "gamma",     "vega",
+                                      "theta", "rho",   "vanna",     "volga",
+                                      "charm", "rho_q", "price_usd", "delta_coin"};
     const double *const *f = (const double *const *)&o->price;
     size_t n = b->n;
     for (int j = 0; j < NOUT; j++) {
         if (f[j] == NULL)
             continue;
-        fz_contract_id id = j == 0 || j == 10 ? FZ_PRICE : j == 1 || j == 11 ? FZ_PRICE_DELTA
-                                                                              : FZ_PRICE_GREEK;
+        fz_contract_id id = j == 0 || j == 10   ? FZ_PRICE
+                            : j == 1 || j == 11 ? FZ_PRICE_DELTA
+                                                : FZ_PRICE_GREEK;
         long e = fz_bad(id, f[j], n, 1, 0);
         if (e >= 0)
             fz_contract_fail(id, names[j], e, f[j][e], element(s, b, (size_t)e, chain));
@@ -134,13 +139,15 @@ static void check_prices(const state *s, const qpm_pricer_out *o, const batch *b
         /* a price whose bound is finite is finite: only a true value beyond
          * the double range may be +Inf */
         if (!isnan(v) && isfinite(ub) && !(v <= ub * (1 + tol) + 1e-300))
-            fz_fail("price_usd[%zu] = %.17g above its bound %.17g; %s", i, v, ub, element(s, b, i, chain));
+            fz_fail("price_usd[%zu] = %.17g above its bound %.17g; %s", i, v, ub,
+                    element(s, b, i, chain));
         if (price && s->settle && isfinite(ub / F) && !(price[i] <= (ub / F) * (1 + tol) + 1e-300))
             fz_fail("coin price[%zu] = %.17g above its bound %.17g; %s", i, price[i], ub / F,
                     element(s, b, i, chain));
         double db = 2 * dmax(1.0, dmax(dfr, dfq)) * (1 + tol);
         if (delta && isfinite(db) && !(fabs(delta[i]) <= db))
-            fz_fail("delta[%zu] = %.17g beyond +-%.17g; %s", i, delta[i], db, element(s, b, i, chain));
+            fz_fail("delta[%zu] = %.17g beyond +-%.17g; %s", i, delta[i], db,
+                    element(s, b, i, chain));
     }
 }
 
@@ -253,8 +260,8 @@ static void one_op(fz_pass *p, state *s, fz_in *in)
         const double *U = nulls == 1 ? NULL : b->u, *K = nulls == 2 ? NULL : b->k;
         const double *T = nulls == 3 ? NULL : b->T, *S = nulls == 4 ? NULL : b->sig;
         const int32_t *ty = nulls == 5 ? NULL : b->type;
-        st = FZ(qpm_pricer_price(s->h, n, U, K, T, b->has_r ? b->r : NULL,
-                                 b->has_q ? b->q : NULL, S, ty, nulls == 6 ? NULL : &o));
+        st = FZ(qpm_pricer_price(s->h, n, U, K, T, b->has_r ? b->r : NULL, b->has_q ? b->q : NULL,
+                                 S, ty, nulls == 6 ? NULL : &o));
         if (st != QPM_OK) {
             untouched_outs(s, n);
         } else {
@@ -336,18 +343,18 @@ static void one_op(fz_pass *p, state *s, fz_in *in)
         int32_t *ivs = nulls == 7 ? NULL : s->ivst;
         st = FZ(qpm_pricer_implied_vol(s->h, n, nulls == 1 ? NULL : b->u, b->k, b->T,
                                        b->has_r ? b->r : NULL, b->has_q ? b->q : NULL,
-                                       nulls == 5 ? NULL : b->type,
-                                       nulls == 2 ? NULL : b->price,
+                                       nulls == 5 ? NULL : b->type, nulls == 2 ? NULL : b->price,
                                        nulls == 3 ? NULL : s->iv, ivs));
-        int input_error = st == QPM_E_NULL || st == QPM_E_SIZE || st == QPM_E_NONFINITE ||
-                          st == QPM_E_INVALID;
+        int input_error =
+            st == QPM_E_NULL || st == QPM_E_SIZE || st == QPM_E_NONFINITE || st == QPM_E_INVALID;
         if (input_error) {
             fz_untouched(s->iv, n < NMAX ? n : NMAX, "sigma");
             break;
         }
         if (st != QPM_OK && st != QPM_E_ARBITRAGE)
             fz_fail("implied_vol returned %s (pricing.h: per element QPM_OK or "
-                    "QPM_E_ARBITRAGE): %s", qpm_status_name(st), qpm_last_error());
+                    "QPM_E_ARBITRAGE): %s",
+                    qpm_status_name(st), qpm_last_error());
         qpm_status first = QPM_OK;
         for (size_t e = 0; e < n; e++) {
             int ok = !isnan(s->iv[e]);

@@ -14,8 +14,8 @@
 
 #include "fuzz_support.h"
 
-#define NL 400
-#define NU 4
+#define NL  400
+#define NU  4
 #define NSC 9000 /* above two blocks of 4096 */
 
 typedef struct state {
@@ -226,9 +226,13 @@ static void one_op(fz_pass *p, state *s, fz_in *in)
             long e = outs & (1 << k) ? -1 : fz_bad(FZ_RISK_PARAM, o[k], n, 1, 0);
             if (e >= 0) {
                 char buf[200];
-                snprintf(buf, sizeof buf, "mu %.17g sigma %.17g skew %.17g exkurt %.17g alpha %.17g",
-                         mu[e], sg[e], outs & 16 ? 0.0 : sk[e], outs & 32 ? 0.0 : ek[e], al[e]);
-                fz_contract_fail(FZ_RISK_PARAM, k == 0 ? "var_normal" : k == 1 ? "es_normal" : "var_cf",
+                snprintf(buf, sizeof buf,
+                         "mu %.17g sigma %.17g skew %.17g exkurt %.17g alpha %.17g", mu[e], sg[e],
+                         outs & 16 ? 0.0 : sk[e], outs & 32 ? 0.0 : ek[e], al[e]);
+                fz_contract_fail(FZ_RISK_PARAM,
+                                 k == 0   ? "var_normal"
+                                 : k == 1 ? "es_normal"
+                                          : "var_cf",
                                  e, o[k][e], buf);
             }
         }
@@ -250,9 +254,9 @@ static void one_op(fz_pass *p, state *s, fz_in *in)
         double o[6];
         fz_poison(o, 6);
         fz_arm_op(p, i, &s->fa, arm);
-        st = FZ(qpm_risk_delta_gamma(&s->fa.alloc, n, dl, gm, c, ld, hz, al,
-                                     outs & 1 ? NULL : &o[0], outs & 2 ? NULL : &o[1],
-                                     outs & 4 ? NULL : &o[2]));
+        st =
+            FZ(qpm_risk_delta_gamma(&s->fa.alloc, n, dl, gm, c, ld, hz, al, outs & 1 ? NULL : &o[0],
+                                    outs & 2 ? NULL : &o[1], outs & 4 ? NULL : &o[2]));
         fz_disarm(&s->fa);
         if (st != QPM_OK) {
             fz_untouched(o, 6, "delta_gamma output");
@@ -434,9 +438,9 @@ static void one_op(fz_pass *p, state *s, fz_in *in)
                                         outs & 1 ? NULL : &o[0], outs & 2 ? NULL : &o[1],
                                         outs & 4 ? NULL : &o[2], outs & 8 ? NULL : &o[3]));
         else
-            st = FZ(qpm_risk_simulate(s->h, bk, outs & 16 ? NULL : s->pnl,
-                                      outs & 1 ? NULL : &o[0], outs & 2 ? NULL : &o[1],
-                                      outs & 4 ? NULL : &o[2], outs & 8 ? NULL : &o[3]));
+            st = FZ(qpm_risk_simulate(s->h, bk, outs & 16 ? NULL : s->pnl, outs & 1 ? NULL : &o[0],
+                                      outs & 2 ? NULL : &o[1], outs & 4 ? NULL : &o[2],
+                                      outs & 8 ? NULL : &o[3]));
         fz_disarm(&s->fa);
         s->cancel_after = -1;
         if (st != QPM_OK) {
@@ -451,8 +455,8 @@ static void one_op(fz_pass *p, state *s, fz_in *in)
             fz_untouched(s->pnl + np, NSC - np, "pnl_out past its length");
             hash = fz_hash(hash, s->pnl, np * sizeof(double));
         }
-        check_var_es(np, outs & 1 ? NULL : &o[0], outs & 2 ? NULL : &o[1],
-                     outs & 4 ? NULL : &o[2], outs & 8 ? NULL : &o[3], 1, 0);
+        check_var_es(np, outs & 1 ? NULL : &o[0], outs & 2 ? NULL : &o[1], outs & 4 ? NULL : &o[2],
+                     outs & 8 ? NULL : &o[3], 1, 0);
         hash = fz_hash(hash, o, sizeof o);
         break;
     }

@@ -7,7 +7,10 @@
 
 static const char *g_where = "(none)";
 
-void fz_where(const char *what) { g_where = what; }
+void fz_where(const char *what)
+{
+    g_where = what;
+}
 
 void fz_fail(const char *fmt, ...)
 {
@@ -30,9 +33,15 @@ void fz_init(fz_in *in, const uint8_t *data, size_t size)
     in->pos = 0;
 }
 
-int fz_more(const fz_in *in) { return in->pos < in->n; }
+int fz_more(const fz_in *in)
+{
+    return in->pos < in->n;
+}
 
-uint8_t fz_u8(fz_in *in) { return in->pos < in->n ? in->p[in->pos++] : 0; }
+uint8_t fz_u8(fz_in *in)
+{
+    return in->pos < in->n ? in->p[in->pos++] : 0;
+}
 
 uint16_t fz_u16(fz_in *in)
 {
@@ -81,11 +90,16 @@ size_t fz_size(fz_in *in, size_t lo, size_t hi)
 }
 
 static const double specials[] = {
-    0.0,     -0.0,     1.0,      -1.0,     0.5,      2.0,        DBL_MAX,     -DBL_MAX,
-    DBL_MIN, -DBL_MIN, 0x1p-1074, -0x1p-1074, DBL_EPSILON, 1e-300, 1e300,     1e155,
-    1e-155,  1e-100,   1e100,    1e160,    1e-160,   3e6,        700.0,       -700.0,
-    1e-8,    1e8,      1e-16,    1e16,     0x1p53,   -1e300,     1e308,       0x1p-1022 * 0.5,
-    (double)NAN, FZ_INF, -FZ_INF, -(double)NAN,    1e-320,   0.99,       0.999999999, 1.0 - 0x1p-53,
+    0.0,         -0.0,     1.0,         -1.0,
+    0.5,         2.0,      DBL_MAX,     -DBL_MAX,
+    DBL_MIN,     -DBL_MIN, 0x1p-1074,   -0x1p-1074,
+    DBL_EPSILON, 1e-300,   1e300,       1e155,
+    1e-155,      1e-100,   1e100,       1e160,
+    1e-160,      3e6,      700.0,       -700.0,
+    1e-8,        1e8,      1e-16,       1e16,
+    0x1p53,      -1e300,   1e308,       0x1p-1022 * 0.5,
+    (double)NAN, FZ_INF,   -FZ_INF,     -(double)NAN,
+    1e-320,      0.99,     0.999999999, 1.0 - 0x1p-53,
 };
 #define N_SPECIALS (sizeof specials / sizeof specials[0])
 
@@ -206,9 +220,9 @@ long fz_bad(fz_contract_id id, const double *x, size_t n, size_t stride, int nan
 void fz_contract_fail(fz_contract_id id, const char *what, long i, double v, const char *inputs)
 {
     fz_fail("QPM_OK with %s[%ld] = %.17g outside [%g, %g]%s (%s: %s)%s%s", what, i, v,
-            contracts[id].lo, contracts[id].hi,
-            contracts[id].rule == FZ_NO_NAN ? " or NaN" : "", contracts[id].id,
-            contracts[id].why, inputs ? "\n  inputs: " : "", inputs ? inputs : "");
+            contracts[id].lo, contracts[id].hi, contracts[id].rule == FZ_NO_NAN ? " or NaN" : "",
+            contracts[id].id, contracts[id].why, inputs ? "\n  inputs: " : "",
+            inputs ? inputs : "");
 }
 
 void fz_expect(fz_contract_id id, const char *what, const double *x, size_t n, size_t stride,
@@ -274,9 +288,15 @@ void fz_alloc_init(fz_alloc *fa)
     fa->fail_at = -1;
 }
 
-void fz_arm(fz_alloc *fa, long k) { fa->fail_at = fa->calls + k; }
+void fz_arm(fz_alloc *fa, long k)
+{
+    fa->fail_at = fa->calls + k;
+}
 
-void fz_disarm(fz_alloc *fa) { fa->fail_at = -1; }
+void fz_disarm(fz_alloc *fa)
+{
+    fa->fail_at = -1;
+}
 
 /* ---- two-pass replay ----------------------------------------------------------------- */
 

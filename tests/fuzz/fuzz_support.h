@@ -28,7 +28,7 @@
 #define FZ_INF ((double)INFINITY)
 
 #if defined(__GNUC__) || defined(__clang__)
-#define FZ_NORETURN __attribute__((noreturn))
+#define FZ_NORETURN     __attribute__((noreturn))
 #define FZ_PRINTF(a, b) __attribute__((format(printf, a, b)))
 #else
 #define FZ_NORETURN
@@ -91,61 +91,59 @@ void fz_where(const char *what);
  * One row per output of a public function: what a QPM_OK call with finite
  * inputs may write, and the header sentence that says so. */
 typedef enum fz_rule {
-    FZ_FINITE,  /* finite, within [lo, hi] */
-    FZ_NO_NAN,  /* within [lo, hi], +-Inf allowed (a documented infinite limit) */
-    FZ_NAN_OK   /* NaN allowed where documented; otherwise within [lo, hi] */
+    FZ_FINITE, /* finite, within [lo, hi] */
+    FZ_NO_NAN, /* within [lo, hi], +-Inf allowed (a documented infinite limit) */
+    FZ_NAN_OK  /* NaN allowed where documented; otherwise within [lo, hi] */
 } fz_rule;
 
-#define FZ_CONTRACTS(X)                                                                      \
-    /* rng.h */                                                                              \
-    X(RNG_UNIFORM, FZ_FINITE, 0, 0x1.fffffffffffffp-1, "rng.h: uniform in [0, 1)")          \
-    X(RNG_UNIFORM_OPEN, FZ_FINITE, 0x1p-53, 0x1.fffffffffffffp-1,                            \
-      "rng.h: [2^-53, 1 - 2^-53]")                                                           \
-    X(RNG_NORMAL, FZ_FINITE, -8.2095361516013874, 8.2095361516013874,                        \
-      "rng.h: [-8.20954, 8.20954]")                                                          \
-    X(RNG_GAMMA, FZ_FINITE, 0, DBL_MAX, "rng.h: gamma >= 0, below range gives 0")            \
-    X(RNG_STUDENT_T, FZ_NO_NAN, -FZ_INF, FZ_INF,                                         \
-      "rng.h: beyond the double range +-Inf, never NaN")                                     \
-    X(RNG_POISSON, FZ_FINITE, 0, 4e15, "rng.h: counts stored exactly")                      \
-    X(NORM_INV, FZ_NO_NAN, -FZ_INF, FZ_INF, "rng.h: p = 0 gives -Inf, p = 1 +Inf")        \
-    /* pricing.h: T = 0 or sigma = 0 give limits that may be infinite; a Greek */           \
-    /* whose true value exceeds the double range is +-Inf, never NaN */                      \
-    X(PRICE, FZ_NO_NAN, 0, FZ_INF,                                                           \
-      "pricing.h: a price; finite wherever its no-arbitrage bound is (checked apart)")       \
-    X(PRICE_DELTA, FZ_FINITE, -DBL_MAX, DBL_MAX, "pricing.h: delta, bounded")               \
-    X(PRICE_GREEK, FZ_NO_NAN, -FZ_INF, FZ_INF,                                           \
-      "pricing.h: 'A limit that is infinite ... is +-Inf'")                                  \
-    X(IV_SIGMA, FZ_FINITE, 0, DBL_MAX, "pricing.h: implied vol of a solved element")        \
-    /* cov.h */                                                                              \
-    X(COV_MATRIX, FZ_FINITE, -DBL_MAX, DBL_MAX, "cov.h: the estimate")                      \
-    X(COV_VARIANCE, FZ_FINITE, 0, DBL_MAX, "cov.h: a variance")                             \
-    X(COV_CORR, FZ_FINITE, -1.0000000000001, 1.0000000000001, "cov.h: a correlation")        \
-    X(COV_VOL, FZ_FINITE, 0, DBL_MAX, "cov.h: sqrt(C_ii)")                                  \
-    X(COV_MEAN, FZ_FINITE, -DBL_MAX, DBL_MAX, "cov.h: mean of finite returns")              \
-    X(COV_SHRINK, FZ_FINITE, 0, 1, "cov.h: shrinkage intensity in [0, 1]")                  \
-    X(COV_RETURNS, FZ_NAN_OK, -DBL_MAX, DBL_MAX,                                             \
-      "cov.h: finite, NaN only next to a NaN price")                                         \
-    X(COV_NEAREST, FZ_FINITE, -1.0000000000001, 1.0000000000001,                              \
-      "cov.h: a correlation matrix with unit diagonal")                                      \
-    X(COV_EIGEN, FZ_FINITE, -DBL_MAX, DBL_MAX, "cov.h: smallest eigenvalue")                \
-    /* book.h: prices and vols move by finite factors; overflowing values fail */           \
-    X(BOOK_VALUE, FZ_FINITE, -DBL_MAX, DBL_MAX, "book.h: values and Greeks")                \
-    X(BOOK_PNL, FZ_FINITE, -DBL_MAX, DBL_MAX, "book.h: P&L of finite moves")                \
-    /* opt.h */                                                                              \
-    X(OPT_WEIGHT, FZ_FINITE, -DBL_MAX, DBL_MAX, "opt.h: weights")                           \
-    X(OPT_INFO, FZ_FINITE, -DBL_MAX, DBL_MAX, "opt.h: solution info")                       \
-    X(OPT_INFO_NAN, FZ_NAN_OK, -DBL_MAX, DBL_MAX,                                            \
-      "opt.h: nu NaN for MAX_SHARPE and ERC, exp. return NaN without mu")                    \
-    X(OPT_FRONTIER, FZ_FINITE, -DBL_MAX, DBL_MAX, "opt.h: frontier returns, vols")          \
-    /* risk.h */                                                                             \
-    X(RISK_VAR, FZ_FINITE, -DBL_MAX, DBL_MAX, "risk.h: VaR and ES of finite losses")        \
-    X(RISK_VAR_SE, FZ_NAN_OK, 0, DBL_MAX, "risk.h: sparsity NaN only for N = 1")            \
-    X(RISK_ES_SE, FZ_FINITE, 0, DBL_MAX, "risk.h: ES standard error")                       \
-    X(RISK_MOMENT, FZ_FINITE, -DBL_MAX, DBL_MAX, "risk.h: mean, std, central moments")      \
-    X(RISK_SHAPE, FZ_NAN_OK, -DBL_MAX, DBL_MAX,                                              \
-      "risk.h: skew and exkurt NaN for a constant sample")                                   \
-    X(RISK_PARAM, FZ_FINITE, -DBL_MAX, DBL_MAX, "risk.h: parametric VaR/ES")                \
-    X(RISK_SCEN, FZ_FINITE, -1, DBL_MAX, "risk.h: spot moves exp(ret) - 1, vol shifts")     \
+#define FZ_CONTRACTS(X)                                                                            \
+    /* rng.h */                                                                                    \
+    X(RNG_UNIFORM, FZ_FINITE, 0, 0x1.fffffffffffffp-1, "rng.h: uniform in [0, 1)")                 \
+    X(RNG_UNIFORM_OPEN, FZ_FINITE, 0x1p-53, 0x1.fffffffffffffp-1, "rng.h: [2^-53, 1 - 2^-53]")     \
+    X(RNG_NORMAL, FZ_FINITE, -8.2095361516013874, 8.2095361516013874,                              \
+      "rng.h: [-8.20954, 8.20954]")                                                                \
+    X(RNG_GAMMA, FZ_FINITE, 0, DBL_MAX, "rng.h: gamma >= 0, below range gives 0")                  \
+    X(RNG_STUDENT_T, FZ_NO_NAN, -FZ_INF, FZ_INF,                                                   \
+      "rng.h: beyond the double range +-Inf, never NaN")                                           \
+    X(RNG_POISSON, FZ_FINITE, 0, 4e15, "rng.h: counts stored exactly")                             \
+    X(NORM_INV, FZ_NO_NAN, -FZ_INF, FZ_INF, "rng.h: p = 0 gives -Inf, p = 1 +Inf")                 \
+    /* pricing.h: T = 0 or sigma = 0 give limits that may be infinite; a Greek */                  \
+    /* whose true value exceeds the double range is +-Inf, never NaN */                            \
+    X(PRICE, FZ_NO_NAN, 0, FZ_INF,                                                                 \
+      "pricing.h: a price; finite wherever its no-arbitrage bound is (checked apart)")             \
+    X(PRICE_DELTA, FZ_FINITE, -DBL_MAX, DBL_MAX, "pricing.h: delta, bounded")                      \
+    X(PRICE_GREEK, FZ_NO_NAN, -FZ_INF, FZ_INF,                                                     \
+      "pricing.h: 'A limit that is infinite ... is +-Inf'")                                        \
+    X(IV_SIGMA, FZ_FINITE, 0, DBL_MAX, "pricing.h: implied vol of a solved element")               \
+    /* cov.h */                                                                                    \
+    X(COV_MATRIX, FZ_FINITE, -DBL_MAX, DBL_MAX, "cov.h: the estimate")                             \
+    X(COV_VARIANCE, FZ_FINITE, 0, DBL_MAX, "cov.h: a variance")                                    \
+    X(COV_CORR, FZ_FINITE, -1.0000000000001, 1.0000000000001, "cov.h: a correlation")              \
+    X(COV_VOL, FZ_FINITE, 0, DBL_MAX, "cov.h: sqrt(C_ii)")                                         \
+    X(COV_MEAN, FZ_FINITE, -DBL_MAX, DBL_MAX, "cov.h: mean of finite returns")                     \
+    X(COV_SHRINK, FZ_FINITE, 0, 1, "cov.h: shrinkage intensity in [0, 1]")                         \
+    X(COV_RETURNS, FZ_NAN_OK, -DBL_MAX, DBL_MAX, "cov.h: finite, NaN only next to a NaN price")    \
+    X(COV_NEAREST, FZ_FINITE, -1.0000000000001, 1.0000000000001,                                   \
+      "cov.h: a correlation matrix with unit diagonal")                                            \
+    X(COV_EIGEN, FZ_FINITE, -DBL_MAX, DBL_MAX, "cov.h: smallest eigenvalue")                       \
+    /* book.h: prices and vols move by finite factors; overflowing values fail */                  \
+    X(BOOK_VALUE, FZ_FINITE, -DBL_MAX, DBL_MAX, "book.h: values and Greeks")                       \
+    X(BOOK_PNL, FZ_FINITE, -DBL_MAX, DBL_MAX, "book.h: P&L of finite moves")                       \
+    /* opt.h */                                                                                    \
+    X(OPT_WEIGHT, FZ_FINITE, -DBL_MAX, DBL_MAX, "opt.h: weights")                                  \
+    X(OPT_INFO, FZ_FINITE, -DBL_MAX, DBL_MAX, "opt.h: solution info")                              \
+    X(OPT_INFO_NAN, FZ_NAN_OK, -DBL_MAX, DBL_MAX,                                                  \
+      "opt.h: nu NaN for MAX_SHARPE and ERC, exp. return NaN without mu")                          \
+    X(OPT_FRONTIER, FZ_FINITE, -DBL_MAX, DBL_MAX, "opt.h: frontier returns, vols")                 \
+    /* risk.h */                                                                                   \
+    X(RISK_VAR, FZ_FINITE, -DBL_MAX, DBL_MAX, "risk.h: VaR and ES of finite losses")               \
+    X(RISK_VAR_SE, FZ_NAN_OK, 0, DBL_MAX, "risk.h: sparsity NaN only for N = 1")                   \
+    X(RISK_ES_SE, FZ_FINITE, 0, DBL_MAX, "risk.h: ES standard error")                              \
+    X(RISK_MOMENT, FZ_FINITE, -DBL_MAX, DBL_MAX, "risk.h: mean, std, central moments")             \
+    X(RISK_SHAPE, FZ_NAN_OK, -DBL_MAX, DBL_MAX,                                                    \
+      "risk.h: skew and exkurt NaN for a constant sample")                                         \
+    X(RISK_PARAM, FZ_FINITE, -DBL_MAX, DBL_MAX, "risk.h: parametric VaR/ES")                       \
+    X(RISK_SCEN, FZ_FINITE, -1, DBL_MAX, "risk.h: spot moves exp(ret) - 1, vol shifts")            \
     X(RISK_PNL, FZ_FINITE, -DBL_MAX, DBL_MAX, "risk.h: scenario P&L")
 
 typedef enum fz_contract_id {
@@ -187,8 +185,8 @@ void fz_disarm(fz_alloc *fa);
 #define FZ_MAX_OPS 160
 
 typedef struct fz_pass {
-    int b;          /* 0: pass A, 1: pass B */
-    size_t ops;     /* calls started in this pass */
+    int b;      /* 0: pass A, 1: pass B */
+    size_t ops; /* calls started in this pass */
     const char *name[FZ_MAX_OPS];
     qpm_status st[FZ_MAX_OPS];
     uint64_t hash[FZ_MAX_OPS];

@@ -146,6 +146,8 @@ static void *fa_alloc(void *ctx, size_t n)
     long k = fa->calls++;
     if (fa->fail_at >= 0 && k >= fa->fail_at)
         return NULL;
+    if (k == fa->fail_only)
+        return NULL;
     size_t *p = malloc(n + 16);
     if (p == NULL)
         return NULL;
@@ -172,6 +174,13 @@ void qt_failalloc_init(qt_failalloc *fa, long fail_at)
     fa->alloc.free_fn = fa_free;
     fa->alloc.ctx = fa;
     fa->fail_at = fail_at;
+    fa->fail_only = -1;
+}
+
+void qt_failalloc_only(qt_failalloc *fa, long k)
+{
+    fa->fail_at = -1;
+    fa->fail_only = k >= 0 ? fa->calls + k : -1;
 }
 
 int qt_leak_check(void)

@@ -37,16 +37,22 @@ size_t qt_refdata_sets(const char *prefix, char (*sets)[QT_SET_LEN], size_t max)
 
 /* ---- failing allocator ----------------------------------------------------
  * Counts allocations; every allocation whose 0-based index is >= `fail_at`
- * returns NULL (fail_at = -1: never).  `live` counts blocks not yet freed. */
+ * returns NULL (fail_at = -1: never), and so does the one whose index is
+ * `fail_only` (-1: none; the allocations after it succeed again).  `live`
+ * counts blocks not yet freed. */
 typedef struct qt_failalloc {
     qpm_alloc alloc;
     long calls;
     long fail_at;   /* -1: never fail */
     long live;
     long long live_bytes;
+    long fail_only; /* -1: none */
 } qt_failalloc;
 
 void qt_failalloc_init(qt_failalloc *fa, long fail_at);
+/* Makes only the k-th allocation from now on fail (k >= 0), or none (k < 0);
+ * clears fail_at. */
+void qt_failalloc_only(qt_failalloc *fa, long k);
 
 /* ---- leaks ---------------------------------------------------------------- */
 /* Returns the number of leaks LeakSanitizer finds now (0 without ASan). */

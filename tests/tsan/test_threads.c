@@ -27,18 +27,21 @@
 static const unsigned COUNTS[] = {1, 2, 3, 8};
 #define NCOUNTS (sizeof COUNTS / sizeof COUNTS[0])
 
-#define CHECK(cond, ...)                                                                      \
-    do {                                                                                      \
-        if (!(cond)) {                                                                        \
-            fprintf(stderr, "test_threads:%d: ", __LINE__);                                   \
-            fprintf(stderr, __VA_ARGS__);                                                     \
-            fprintf(stderr, " (%s)\n", qpm_last_error());                                     \
-            exit(1);                                                                          \
-        }                                                                                     \
+#define CHECK(cond, ...)                                                                           \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "test_threads:%d: ", __LINE__);                                        \
+            fprintf(stderr, __VA_ARGS__);                                                          \
+            fprintf(stderr, " (%s)\n", qpm_last_error());                                          \
+            exit(1);                                                                               \
+        }                                                                                          \
     } while (0)
 #define OK(call) CHECK((call) == QPM_OK, "%s failed", #call)
 
-static int same(const void *a, const void *b, size_t n) { return memcmp(a, b, n) == 0; }
+static int same(const void *a, const void *b, size_t n)
+{
+    return memcmp(a, b, n) == 0;
+}
 
 /* ---- 1. the pool ----------------------------------------------------------------- */
 
@@ -95,7 +98,7 @@ static void part_pool(void)
 
 /* ---- 2. pricing -------------------------------------------------------------------- */
 
-#define NP 6000 /* six chunks of 1024 */
+#define NP   6000 /* six chunks of 1024 */
 #define NOUT 12
 
 static void fill_options(double *F, double *K, double *T, double *r, double *sig, int32_t *ty,
@@ -146,8 +149,8 @@ static void part_pricing(void)
                     OK(qpm_pricer_create(&p, NULL, (qpm_model)model, (qpm_settlement)settle));
                     OK(qpm_pricer_set(p, QPM_PRICER_THREADS, COUNTS[k]));
                     OK(qpm_pricer_set(p, QPM_PRICER_PAR_MIN, 1));
-                    price_all(p, F, K, T, r, sig, ty, k == 0 ? ref : got,
-                              k == 0 ? ivref : ivgot, chain);
+                    price_all(p, F, K, T, r, sig, ty, k == 0 ? ref : got, k == 0 ? ivref : ivgot,
+                              chain);
                     /* run again on the warm pool: same bits */
                     price_all(p, F, K, T, r, sig, ty, got, ivgot, chain);
                     CHECK(same(ref, got, sizeof ref),
@@ -160,9 +163,10 @@ static void part_pricing(void)
                     qpm_pricer_free(p);
                     runs++;
                 }
-    printf("pricing: %d runs of %d options (BSM and Black-76, USD and coin, batch and chain, implied "
-           "vol), threads 1/2/3/8, bit-identical\n",
-           runs, NP);
+    printf(
+        "pricing: %d runs of %d options (BSM and Black-76, USD and coin, batch and chain, implied "
+        "vol), threads 1/2/3/8, bit-identical\n",
+        runs, NP);
 }
 
 /* ---- 3. book ------------------------------------------------------------------------- */
@@ -219,10 +223,9 @@ static void part_book(void)
         OK(qpm_book_set(b, QPM_BOOK_THREADS, COUNTS[k]));
         for (int rep = 0; rep < 2; rep++) {
             OK(qpm_book_pnl(b, NS, mv, 2, vs, 2, k == 0 && rep == 0 ? ref : got));
-            OK(qpm_book_scenario_grid(b, QPM_BOOK_ALL, 21, xs, 9, ys,
-                                      k == 0 && rep == 0 ? gref : ggot,
-                                      k == 0 && rep == 0 ? &wref : &wgot,
-                                      k == 0 && rep == 0 ? &iref : &igot));
+            OK(qpm_book_scenario_grid(
+                b, QPM_BOOK_ALL, 21, xs, 9, ys, k == 0 && rep == 0 ? gref : ggot,
+                k == 0 && rep == 0 ? &wref : &wgot, k == 0 && rep == 0 ? &iref : &igot));
         }
         CHECK(same(ref, got, sizeof ref), "book P&L differs with %u threads", COUNTS[k]);
         CHECK(same(gref, ggot, sizeof gref) && wref == wgot && iref == igot,
@@ -268,8 +271,7 @@ static void part_risk(void)
             CHECK(same(pref, pgot, sizeof pref) || first,
                   "simulated P&L differs with %u risk threads, book threads %d", COUNTS[k],
                   kb ? 3 : 1);
-            CHECK(same(ref, got, sizeof ref) || first, "VaR/ES differ with %u threads",
-                  COUNTS[k]);
+            CHECK(same(ref, got, sizeof ref) || first, "VaR/ES differ with %u threads", COUNTS[k]);
             qpm_risk_free(r);
             runs++;
         }
@@ -282,8 +284,8 @@ static void part_risk(void)
 /* ---- 5. many handles, many threads --------------------------------------------------------- */
 
 #define NAPP 8
-#define NC 8 /* cov assets */
-#define TC 250
+#define NC   8 /* cov assets */
+#define TC   250
 
 struct app_result {
     double price[NP / 6], pnl[500], var[4], cov[NC * NC], w[NC];

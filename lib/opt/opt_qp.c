@@ -685,6 +685,11 @@ qpm__qp_result qpm__qp_solve(qpm__qp *qp, double tol, size_t maxiter, int warm, 
     size_t mi = qp->mi;
     *exact = 0;
     size_t as_max = 2 * mi + 20;
+    /* A cold start begins where a fresh workspace does, at x = 0: the reused
+     * workspace still holds the previous (maybe failed) solve's iterate, and
+     * the interior point's starting slacks are taken at x. */
+    if (!warm)
+        memset(qp->x, 0, qp->nv * sizeof *qp->x);
     if (warm || mi == 0) {
         if (mi == 0)
             memset(qp->act, 0, 1);

@@ -343,6 +343,7 @@ static void one_op(fz_pass *p, state *s, fz_in *in)
         i = fz_op(p, which ? "opt set_current" : "opt set_expected_returns");
         if (fz_skip(p, i, 0))
             return;
+        trace_vec(which ? "current" : "mu", v, n);
         if (which) {
             st = FZ(qpm_opt_set_current(s->h, v));
             if (st == QPM_OK)
@@ -397,6 +398,10 @@ static void one_op(fz_pass *p, state *s, fz_in *in)
             return;
         fz_arm_op(p, i, &s->fa, arm);
         st = FZ(qpm_opt_set_groups(s->h, ng, gof, lo, hi));
+        for (size_t k = 0; k < n; k++)
+            fz_trace("  group_of[%zu] = %zu", k, gof[k]);
+        trace_vec("  glo", lo, ng);
+        trace_vec("  ghi", hi, ng);
         fz_disarm(&s->fa);
         if (st == QPM_OK) {
             d->ng = ng;
@@ -418,6 +423,11 @@ static void one_op(fz_pass *p, state *s, fz_in *in)
             return;
         fz_arm_op(p, i, &s->fa, arm);
         st = FZ(qpm_opt_set_linear(s->h, m, a, lda, lo, hi));
+        fz_trace("linear m %zu lda %zu", m, lda);
+        for (size_t r = 0; r < m; r++) {
+            trace_vec("  row", a + r * lda, n);
+            fz_trace("  in [%.17g, %.17g]", lo[r], hi[r]);
+        }
         fz_disarm(&s->fa);
         if (st == QPM_OK) {
             d->m = m;

@@ -113,12 +113,15 @@ static void check_prices(const state *s, const qpm_pricer_out *o, const batch *b
     for (int j = 0; j < NOUT; j++) {
         if (f[j] == NULL)
             continue;
-        fz_contract_id id = j == 0 || j == 10   ? FZ_PRICE
-                            : j == 1 || j == 11 ? FZ_PRICE_DELTA
-                                                : FZ_PRICE_GREEK;
-        long e = fz_bad(id, f[j], n, 1, 0);
-        if (e >= 0)
-            fz_contract_fail(id, names[j], e, f[j][e], element(s, b, (size_t)e, chain));
+        fz_contract_id id = j == 0 || j == 10 ? FZ_PRICE : FZ_PRICE_DELTA;
+        /* gamma, theta, charm: their limits at T = 0 or sigma sqrt(T) = 0 */
+        int limit = j == 2 || j == 4 || j == 8;
+        for (size_t i = 0; i < n; i++) {
+            double T = chain ? b->T[0] : b->T[i];
+            fz_contract_id ie = limit && b->sig[i] * sqrt(T) == 0.0 ? FZ_PRICE_LIMIT : id;
+            if (fz_bad(ie, &f[j][i], 1, 1, 0) >= 0)
+                fz_contract_fail(ie, names[j], (long)i, f[j][i], element(s, b, i, chain));
+        }
     }
     const double *price = o->price, *usd = o->price_usd, *delta = o->delta;
     for (size_t i = 0; i < n; i++) {
@@ -262,7 +265,9 @@ static void one_op(fz_pass *p, state *s, fz_in *in)
         const int32_t *ty = nulls == 5 ? NULL : b->type;
         st = FZ(qpm_pricer_price(s->h, n, U, K, T, b->has_r ? b->r : NULL, b->has_q ? b->q : NULL,
                                  S, ty, nulls == 6 ? NULL : &o));
-        if (st != QPM_OK) {
+        if (st == QPM_E_OVERFLOW) {
+            /* pricing.h: found while computing; the outputs are written */
+        } else if (st != QPM_OK) {
             untouched_outs(s, n);
         } else {
             if (o.size < sizeof o && o.delta_coin != NULL) {
@@ -291,7 +296,8 @@ static void one_op(fz_pass *p, state *s, fz_in *in)
         st = FZ(qpm_pricer_price_chain(s->h, n, b->u[0], b->T[0], b->r[0], qv, b->k, b->sig,
                                        b->type, &o));
         if (st != QPM_OK) {
-            untouched_outs(s, n);
+            if (st != QPM_E_OVERFLOW)
+                untouched_outs(s, n);
             break;
         }
         check_prices(s, &o, b, 1);
@@ -351,15 +357,16 @@ static void one_op(fz_pass *p, state *s, fz_in *in)
             fz_untouched(s->iv, n < NMAX ? n : NMAX, "sigma");
             break;
         }
-        if (st != QPM_OK && st != QPM_E_ARBITRAGE)
-            fz_fail("implied_vol returned %s (pricing.h: per element QPM_OK or "
-                    "QPM_E_ARBITRAGE): %s",
+        if (st != QPM_OK && st != QPM_E_ARBITRAGE && st != QPM_E_NOCONVERGE)
+            fz_fail("implied_vol returned %s (pricing.h: per element QPM_OK, "
+                    "QPM_E_ARBITRAGE or QPM_E_NOCONVERGE): %s",
                     qpm_status_name(st), qpm_last_error());
         qpm_status first = QPM_OK;
         for (size_t e = 0; e < n; e++) {
             int ok = !isnan(s->iv[e]);
-            if (ivs && ivs[e] != QPM_OK && ivs[e] != QPM_E_ARBITRAGE)
-                fz_fail("status[%zu] = %s (pricing.h: QPM_OK or QPM_E_ARBITRAGE); price %.17g; %s",
+            if (ivs && ivs[e] != QPM_OK && ivs[e] != QPM_E_ARBITRAGE && ivs[e] != QPM_E_NOCONVERGE)
+                fz_fail("status[%zu] = %s (pricing.h: QPM_OK, QPM_E_ARBITRAGE or "
+                        "QPM_E_NOCONVERGE); price %.17g; %s",
                         e, qpm_status_name((qpm_status)ivs[e]), b->price[e], element(s, b, e, 0));
             if (ivs && (ivs[e] == QPM_OK) != ok)
                 fz_fail("status[%zu] = %s but sigma[%zu] = %.17g", e,
@@ -367,7 +374,7 @@ static void one_op(fz_pass *p, state *s, fz_in *in)
             if (ok)
                 fz_expect(FZ_IV_SIGMA, "implied sigma", &s->iv[e], 1, 1, 0);
             if (!ok && first == QPM_OK)
-                first = QPM_E_ARBITRAGE;
+                first = ivs ? (qpm_status)ivs[e] : st;
         }
         if (st != first)
             fz_fail("implied_vol returned %s, elements say %s", qpm_status_name(st),

@@ -107,13 +107,13 @@ typedef enum fz_rule {
       "rng.h: beyond the double range +-Inf, never NaN")                                           \
     X(RNG_POISSON, FZ_FINITE, 0, 4e15, "rng.h: counts stored exactly")                             \
     X(NORM_INV, FZ_NO_NAN, -FZ_INF, FZ_INF, "rng.h: p = 0 gives -Inf, p = 1 +Inf")                 \
-    /* pricing.h: T = 0 or sigma = 0 give limits that may be infinite; a Greek */                  \
-    /* whose true value exceeds the double range is +-Inf, never NaN */                            \
-    X(PRICE, FZ_NO_NAN, 0, FZ_INF,                                                                 \
-      "pricing.h: a price; finite wherever its no-arbitrage bound is (checked apart)")             \
-    X(PRICE_DELTA, FZ_FINITE, -DBL_MAX, DBL_MAX, "pricing.h: delta, bounded")                      \
-    X(PRICE_GREEK, FZ_NO_NAN, -FZ_INF, FZ_INF,                                                     \
-      "pricing.h: 'A limit that is infinite ... is +-Inf'")                                        \
+    /* pricing.h "Range": every output finite, or QPM_E_OVERFLOW; only the */                      \
+    /* infinite limits (gamma, theta, charm at T = 0, sigma = 0 or a sigma */                      \
+    /* sqrt(T) that rounds to 0) may be +-Inf */                                                   \
+    X(PRICE, FZ_FINITE, 0, DBL_MAX, "pricing.h: a price, within its no-arbitrage bound")           \
+    X(PRICE_DELTA, FZ_FINITE, -DBL_MAX, DBL_MAX, "pricing.h: every output finite")                 \
+    X(PRICE_LIMIT, FZ_NO_NAN, -FZ_INF, FZ_INF,                                                     \
+      "pricing.h: 'A limit that is infinite (the gamma, theta and charm ...) is +-Inf'")           \
     X(IV_SIGMA, FZ_FINITE, 0, DBL_MAX, "pricing.h: implied vol of a solved element")               \
     /* cov.h */                                                                                    \
     X(COV_MATRIX, FZ_FINITE, -DBL_MAX, DBL_MAX, "cov.h: the estimate")                             \

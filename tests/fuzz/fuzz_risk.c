@@ -14,9 +14,10 @@
 
 #include "fuzz_support.h"
 
-#define NL  400
-#define NU  4
-#define NSC 9000 /* above two blocks of 4096 */
+#define NL   400
+#define NU   4
+#define NSC  9000  /* above two blocks of 4096 */
+#define NPNL 10000 /* QPM_RISK_SCENARIOS: the default, or at most NSC */
 
 typedef struct state {
     fz_alloc fa;
@@ -24,7 +25,7 @@ typedef struct state {
     qpm_book *book;
     long cancel_after, progress_calls;
     double last_done;
-    double buf[NSC * NU], buf2[NSC * NU], vol[NSC * NU], pnl[NSC];
+    double buf[NSC * NU], buf2[NSC * NU], vol[NSC * NU], pnl[NPNL];
 } state;
 
 static int progress(void *user, double done)
@@ -425,7 +426,7 @@ static void one_op(fz_pass *p, state *s, fz_in *in)
         double sc = 0;
         if (s->h)
             qpm_risk_get(s->h, QPM_RISK_SCENARIOS, &sc);
-        fz_poison(s->pnl, NSC);
+        fz_poison(s->pnl, NPNL);
         double o[4];
         fz_poison(o, 4);
         s->cancel_after = cancel;
@@ -446,13 +447,13 @@ static void one_op(fz_pass *p, state *s, fz_in *in)
         if (st != QPM_OK) {
             fz_untouched(o, 4, "VaR outputs");
             if (st != QPM_E_CANCELLED)
-                fz_untouched(s->pnl, NSC, "pnl_out");
+                fz_untouched(s->pnl, NPNL, "pnl_out");
             break;
         }
         size_t np = hist ? t : (size_t)sc;
         if (!(outs & 16)) {
             fz_expect(FZ_RISK_PNL, "pnl_out", s->pnl, np, 1, 0);
-            fz_untouched(s->pnl + np, NSC - np, "pnl_out past its length");
+            fz_untouched(s->pnl + np, NPNL - np, "pnl_out past its length");
             hash = fz_hash(hash, s->pnl, np * sizeof(double));
         }
         check_var_es(np, outs & 1 ? NULL : &o[0], outs & 2 ? NULL : &o[1], outs & 4 ? NULL : &o[2],

@@ -270,17 +270,20 @@ QPM_API qpm_status qpm_cov_nearest_correlation(const qpm_alloc *alloc, size_t n,
                                                size_t *iters, int *converged);
 
 /* Smallest eigenvalue of the symmetric part of the n x n matrix a (LAPACK
- * dsyevr; the symmetric part is formed without overflow).  Workspace through alloc (NULL: malloc/free).  Errors: QPM_E_NULL,
- * QPM_E_SIZE, QPM_E_NONFINITE, QPM_E_NOCONVERGE, QPM_E_NOMEM. */
+ * dsyevr; the symmetric part is formed without overflow).  Workspace
+ * through alloc (NULL: malloc/free).  Errors: QPM_E_NULL, QPM_E_SIZE,
+ * QPM_E_NONFINITE, QPM_E_NOCONVERGE, QPM_E_OVERFLOW (the eigenvalue is
+ * below -DBL_MAX, as entries near DBL_MAX allow), QPM_E_NOMEM. */
 QPM_API qpm_status qpm_cov_min_eigenvalue(const qpm_alloc *alloc, size_t n, const double *a,
                                           size_t lda, double *lambda_min);
 
 /* PSD check: QPM_OK when the smallest eigenvalue of the symmetric part of a
  * is >= -tol (tol >= 0, absolute), QPM_E_NOTPSD otherwise (also when it is
  * not a number), with the eigenvalue in the message.  The symmetric part
- * (a_ij + a_ji) / 2 is formed without overflow for any finite entries.  *lambda_min (optional) receives it in both
- * cases.  Other errors as qpm_cov_min_eigenvalue, and QPM_E_INVALID for a
- * negative or non-finite tol. */
+ * (a_ij + a_ji) / 2 is formed without overflow for any finite entries.
+ * *lambda_min (optional) receives it in both cases (-inf with QPM_E_NOTPSD
+ * when it is below -DBL_MAX).  Other errors as qpm_cov_min_eigenvalue, and
+ * QPM_E_INVALID for a negative or non-finite tol. */
 QPM_API qpm_status qpm_cov_check_psd(const qpm_alloc *alloc, size_t n, const double *a,
                                      size_t lda, double tol, double *lambda_min);
 

@@ -150,7 +150,9 @@ QPM_API qpm_status qpm_risk_central_moments(size_t n, const double *x, double *m
  * equals var_normal).  Outputs var_normal, es_normal, var_cf (n values
  * each) may be NULL.  Errors: QPM_E_NULL (mu, sigma, alpha), QPM_E_SIZE
  * (n = 0), QPM_E_NONFINITE, QPM_E_INVALID (sigma < 0, alpha outside
- * (0, 1)), each naming the first bad index; outputs untouched. */
+ * (0, 1)), QPM_E_OVERFLOW (a wanted result beyond the range of double, e.g.
+ * var_cf with |skew| near 1e160 and sigma 1), each naming the first bad
+ * index; outputs untouched. */
 QPM_API qpm_status qpm_risk_parametric(size_t n, const double *mu, const double *sigma,
                                        const double *skew, const double *exkurt,
                                        const double *alpha, double *var_normal,

@@ -204,10 +204,12 @@ static qpm_status check_square(size_t n, const double *a, size_t lda, const char
     return QPM_OK;
 }
 
-qpm_status qpm_cov_min_eigenvalue(const qpm_alloc *alloc, size_t n, const double *a, size_t lda,
-                                  double *lambda_min)
+/* The smallest eigenvalue; -inf when it lies below -DBL_MAX (entries near
+ * DBL_MAX can take it there: dsyevr scales its input, so the value is
+ * otherwise finite). */
+static qpm_status min_eig(const qpm_alloc *alloc, size_t n, const double *a, size_t lda,
+                          double *lambda_min)
 {
-    QPM__CHECK_NULL(lambda_min, "lambda_min");
     qpm_status st = check_square(n, a, lda, "a");
     if (st != QPM_OK)
         return st;
@@ -227,13 +229,28 @@ qpm_status qpm_cov_min_eigenvalue(const qpm_alloc *alloc, size_t n, const double
     return st;
 }
 
+qpm_status qpm_cov_min_eigenvalue(const qpm_alloc *alloc, size_t n, const double *a, size_t lda,
+                                  double *lambda_min)
+{
+    QPM__CHECK_NULL(lambda_min, "lambda_min");
+    double l = 0.0;
+    qpm_status st = min_eig(alloc, n, a, lda, &l);
+    if (st != QPM_OK)
+        return st;
+    if (!isfinite(l))
+        return qpm__fail(QPM_E_OVERFLOW,
+                         "smallest eigenvalue = %g: below -DBL_MAX (entries near DBL_MAX)", l);
+    *lambda_min = l;
+    return QPM_OK;
+}
+
 qpm_status qpm_cov_check_psd(const qpm_alloc *alloc, size_t n, const double *a, size_t lda,
                              double tol, double *lambda_min)
 {
     if (!(tol >= 0.0) || !isfinite(tol))
         return qpm__fail(QPM_E_INVALID, "tol = %g: must be finite and >= 0", tol);
-    double l;
-    qpm_status st = qpm_cov_min_eigenvalue(alloc, n, a, lda, &l);
+    double l = 0.0;
+    qpm_status st = min_eig(alloc, n, a, lda, &l);
     if (st != QPM_OK)
         return st;
     if (lambda_min != NULL)

@@ -183,6 +183,9 @@ qpm_status qpm_opt_set_covariance(qpm_opt *o, const double *cov, size_t ld)
         }
     double lmin = 0.0;
     qpm_status st = qpm_cov_min_eigenvalue(&o->alloc, n, cov, ld, &lmin);
+    if (st == QPM_E_OVERFLOW) /* an eigenvalue below -DBL_MAX */
+        return qpm__fail(QPM_E_NOTPSD, "cov: smallest eigenvalue below -DBL_MAX: not positive "
+                                       "semi-definite");
     if (st != QPM_OK)
         return st;
     /* the trace may overflow: scaled by 2^-k it does not, and for the sign

@@ -332,6 +332,36 @@ static double cornish_fisher(double z, double s, double k)
            (2.0 * z3 - 5.0 * z) * s * s / 36.0;
 }
 
+/* The parametric results of distribution i.  The Cornish-Fisher quantile
+ * squares the skewness, so it overflows from |skew| ~ 1e154 (and 0 x Inf
+ * is NaN at sigma = 0) while sigma z_cf + mu may still be a double: then it
+ * is taken again in long double (a 15-bit exponent on x86).  A result
+ * beyond the double range is QPM_E_OVERFLOW. */
+static qpm_status parametric_one(size_t i, double mu, double sigma, double s, double k,
+                                 double alpha, int want_vn, int want_es, int want_cf,
+                                 double res[3])
+{
+    double z = qpm_norm_inv(alpha);
+    res[0] = fma(sigma, z, mu);
+    res[1] = fma(sigma, npdf(z) / (1.0 - alpha), mu);
+    res[2] = fma(sigma, cornish_fisher(z, s, k), mu);
+    if (want_cf && !isfinite(res[2])) {
+        long double zl = z, sl = s, kl = k;
+        long double zc = zl + (zl * zl - 1) * sl / 6 + (zl * zl * zl - 3 * zl) * kl / 24 -
+                         (2 * zl * zl * zl - 5 * zl) * sl * sl / 36;
+        res[2] = sigma == 0.0 ? mu : (double)(sigma * zc + mu);
+    }
+    static const char *const names[3] = {"var_normal", "es_normal", "var_cf"};
+    const int want[3] = {want_vn, want_es, want_cf};
+    for (int j = 0; j < 3; j++)
+        if (want[j] && !isfinite(res[j]))
+            return qpm__fail(QPM_E_OVERFLOW,
+                             "distribution %zu: %s beyond the range of double (mu = %g, sigma "
+                             "= %g, skew = %g, exkurt = %g, alpha = %.17g)",
+                             i, names[j], mu, sigma, s, k, alpha);
+    return QPM_OK;
+}
+
 qpm_status qpm_risk_parametric(size_t n, const double *mu, const double *sigma,
                                const double *skew, const double *exkurt, const double *alpha,
                                double *var_normal, double *es_normal, double *var_cf)
@@ -352,16 +382,22 @@ qpm_status qpm_risk_parametric(size_t n, const double *mu, const double *sigma,
         st = check_alpha(n, alpha, "alpha");
     if (st != QPM_OK)
         return st;
+    /* Every wanted result is checked before any is written. */
+    double res[3];
+    for (size_t i = 0; i < n; i++)
+        if ((st = parametric_one(i, mu[i], sigma[i], skew ? skew[i] : 0.0,
+                                 exkurt ? exkurt[i] : 0.0, alpha[i], var_normal != NULL,
+                                 es_normal != NULL, var_cf != NULL, res)) != QPM_OK)
+            return st;
     for (size_t i = 0; i < n; i++) {
-        double z = qpm_norm_inv(alpha[i]);
+        parametric_one(i, mu[i], sigma[i], skew ? skew[i] : 0.0, exkurt ? exkurt[i] : 0.0,
+                       alpha[i], var_normal != NULL, es_normal != NULL, var_cf != NULL, res);
         if (var_normal)
-            var_normal[i] = fma(sigma[i], z, mu[i]);
+            var_normal[i] = res[0];
         if (es_normal)
-            es_normal[i] = fma(sigma[i], npdf(z) / (1.0 - alpha[i]), mu[i]);
-        if (var_cf) {
-            double zc = cornish_fisher(z, skew ? skew[i] : 0.0, exkurt ? exkurt[i] : 0.0);
-            var_cf[i] = fma(sigma[i], zc, mu[i]);
-        }
+            es_normal[i] = res[1];
+        if (var_cf)
+            var_cf[i] = res[2];
     }
     return QPM_OK;
 }

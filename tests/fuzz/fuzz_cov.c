@@ -373,10 +373,12 @@ static void one_op(fz_pass *p, state *s, fz_in *in)
                 fz_fail("check_psd OK with lambda_min = %.17g < -tol = %.17g", lam, -tol);
             if (st == QPM_E_NOTPSD && !(lam < -tol))
                 fz_fail("check_psd NOTPSD with lambda_min = %.17g >= -tol = %.17g", lam, -tol);
-            if (st == QPM_OK || st == QPM_E_NOTPSD) {
+            if (st == QPM_OK) /* cov.h: with QPM_E_NOTPSD it may be -inf */
                 fz_expect(FZ_COV_EIGEN, "lambda_min", &lam, 1, 1, 0);
+            if (st == QPM_E_NOTPSD && !(lam < 0) && !isnan(lam))
+                fz_fail("check_psd NOTPSD with lambda_min = %.17g", lam);
+            if (st == QPM_OK || st == QPM_E_NOTPSD)
                 hash = fz_hash(hash, &lam, sizeof lam);
-            }
         } else {
             st = FZ(qpm_cov_min_eigenvalue(&s->fa.alloc, nn, a, lda, &lam));
             fz_disarm(&s->fa);

@@ -17,8 +17,7 @@ Test(fuzz_found, parametric_overflow_is_an_error)
     double mu[2] = {754.0, 1.0}, sg[2] = {42.5, 1.0}, sk[2] = {0.1, 1e155}, ek[2] = {7.3, 0};
     double al[2] = {0.99, 0.73}, vn[2] = {-1, -1}, es[2] = {-1, -1}, cf[2] = {-1, -1};
     cr_assert_eq(qpm_risk_parametric(2, mu, sg, sk, ek, al, vn, es, cf), QPM_E_OVERFLOW);
-    cr_assert_neq(strstr(qpm_last_error(), "distribution 1: var_cf"), NULL, "%s",
-                  qpm_last_error());
+    cr_assert_neq(strstr(qpm_last_error(), "distribution 1: var_cf"), NULL, "%s", qpm_last_error());
     for (int i = 0; i < 2; i++)
         cr_assert(vn[i] == -1 && es[i] == -1 && cf[i] == -1, "outputs written");
     /* without var_cf the other results are served */
@@ -67,6 +66,37 @@ Test(fuzz_found, min_eigenvalue_below_minus_dbl_max)
     cr_assert_eq(qpm_opt_create(&o, NULL, 3), QPM_OK);
     double c[9] = {M, -M, -M, -M, M, -M, -M, -M, M};
     cr_assert_eq(qpm_opt_set_covariance(o, c, 3), QPM_E_NOTPSD, "%s", qpm_last_error());
+    qpm_opt_free(o);
+    cr_assert_eq(qt_leak_check(), 0);
+}
+
+/* fuzz_opt: solution info beyond the double range was returned as +-Inf
+ * (or NaN) with QPM_OK: the Sharpe ratio of a portfolio of zero variance,
+ * the budget multiplier of a covariance near DBL_MAX.  The weights are
+ * served; the value itself is QPM_E_OVERFLOW. */
+Test(fuzz_found, opt_info_beyond_the_double_range)
+{
+    qpm_opt *o;
+    double w[2], v = 7;
+    cr_assert_eq(qpm_opt_create(&o, NULL, 2), QPM_OK);
+    double zero[4] = {0, 0, 0, 0}, mu[2] = {0.1, 0.2};
+    cr_assert_eq(qpm_opt_set_covariance(o, zero, 2), QPM_OK);
+    cr_assert_eq(qpm_opt_set_expected_returns(o, mu), QPM_OK);
+    cr_assert_eq(qpm_opt_solve(o, QPM_OPT_MAX_SHARPE, w), QPM_OK, "%s", qpm_last_error());
+    cr_assert(isfinite(w[0]) && isfinite(w[1]));
+    cr_assert_eq(qpm_opt_info(o, QPM_OPT_INFO_OBJECTIVE, &v), QPM_E_OVERFLOW);
+    cr_assert_eq(v, 7, "value written");
+    cr_assert_eq(qpm_opt_info(o, QPM_OPT_INFO_VARIANCE, &v), QPM_OK);
+    cr_assert_eq(v, 0.0);
+    double big[4] = {1.5e308, 1e308, 1e308, 1.5e308};
+    cr_assert_eq(qpm_opt_set_covariance(o, big, 2), QPM_OK);
+    cr_assert_eq(qpm_opt_solve(o, QPM_OPT_MIN_VARIANCE, w), QPM_OK);
+    v = 7;
+    cr_assert_eq(qpm_opt_info(o, QPM_OPT_INFO_NU, &v), QPM_E_OVERFLOW);
+    cr_assert_eq(v, 7);
+    cr_assert_neq(strstr(qpm_last_error(), "beyond the range of double"), NULL);
+    cr_assert_eq(qpm_opt_info(o, QPM_OPT_INFO_VARIANCE, &v), QPM_OK);
+    cr_assert(isfinite(v));
     qpm_opt_free(o);
     cr_assert_eq(qt_leak_check(), 0);
 }

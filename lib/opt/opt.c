@@ -416,7 +416,22 @@ qpm_status qpm_opt_info(const qpm_opt *o, qpm_opt_info_key key, double *value)
         return qpm__fail(QPM_E_KEY, "key = %d: not a qpm_opt_info_key", (int)key);
     if (!o->have_sol)
         return qpm__fail(QPM_E_STATE, "no solution: solve first");
-    *value = o->info[key];
+    double v = o->info[key];
+    if (!isfinite(v)) {
+        /* the documented NaNs: no multiplier, no expected returns */
+        int p = (int)o->info[QPM_OPT_INFO_PROBLEM];
+        int none = (key == QPM_OPT_INFO_NU &&
+                    (p == QPM_OPT_MAX_SHARPE || p == QPM_OPT_ERC || o->info_lp)) ||
+                   ((key == QPM_OPT_INFO_LAMBDA_GROSS || key == QPM_OPT_INFO_LAMBDA_TURNOVER) &&
+                    o->info_lp) ||
+                   (key == QPM_OPT_INFO_EXP_RETURN && !o->have_mu);
+        if (!(isnan(v) && none))
+            return qpm__fail(QPM_E_OVERFLOW,
+                             "info key %d = %g: beyond the range of double (the solution's "
+                             "weights are served)",
+                             (int)key, v);
+    }
+    *value = v;
     return QPM_OK;
 }
 
@@ -437,11 +452,19 @@ qpm_status qpm_opt_risk_contributions(const qpm_opt *o, double *rc)
     if (!o->have_sol)
         return qpm__fail(QPM_E_STATE, "no solution: solve first");
     size_t n = o->n;
-    for (size_t i = 0; i < n; i++) {
-        double acc = 0.0;
-        for (size_t j = 0; j < n; j++)
-            acc += o->S[i * n + j] * o->w[j];
-        rc[i] = o->s_exp != 0 ? ldexp(o->w[i] * acc, -o->s_exp) : o->w[i] * acc;
-    }
+    /* checked before any is written: a contribution beyond the double range
+     * (a covariance near DBL_MAX) fails the call */
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < n; i++) {
+            double acc = 0.0;
+            for (size_t j = 0; j < n; j++)
+                acc += o->S[i * n + j] * o->w[j];
+            double v = o->s_exp != 0 ? ldexp(o->w[i] * acc, -o->s_exp) : o->w[i] * acc;
+            if (pass == 1)
+                rc[i] = v;
+            else if (!isfinite(v))
+                return qpm__fail(QPM_E_OVERFLOW,
+                                 "risk contribution %zu = %g: beyond the range of double", i, v);
+        }
     return QPM_OK;
 }

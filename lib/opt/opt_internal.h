@@ -80,6 +80,7 @@ struct qpm_opt {
     qpm__qp qp;
     /* solution of the last solve */
     int have_sol;
+    int info_lp; /* the solution is a frontier point taken from the LP: no multipliers */
     double *w, *wtmp;
     size_t *brow; /* 2n: CSR row of each asset's lower and upper bound, or NONE */
     int *flags;

@@ -368,9 +368,29 @@ static double quad(const qpm_opt *o, const double *w, double *tmp)
     return o->s_exp != 0 ? ldexp(v, -o->s_exp) : v;
 }
 
+/* mu'w.  Expected returns near DBL_MAX overflow the plain sum even where
+ * mu'w is a double (a return target met by cancelling weights): that case
+ * sums mu scaled by a power of two.  +-Inf only when mu'w is beyond the
+ * double range. */
+static double mu_dot(const qpm_opt *o, const double *w)
+{
+    size_t n = o->n;
+    double r = qpm__ddot((int)n, o->mu, 1, w, 1);
+    if (isfinite(r))
+        return r;
+    double m = 0.0;
+    for (size_t i = 0; i < n; i++)
+        m = fmax(m, fabs(o->mu[i]));
+    int e = ilogb(m);
+    double acc = 0.0;
+    for (size_t i = 0; i < n; i++)
+        acc += ldexp(o->mu[i], -e) * w[i];
+    return ldexp(acc, e);
+}
+
 /* fills the solution info from w (and the QP multipliers when b != NULL) */
-static void report(qpm_opt *o, const build *b, qpm_opt_problem problem, const double *w, int exact,
-                   size_t iters)
+static void report(qpm_opt *o, const build *b, qpm_opt_problem problem, const double *w,
+                   int exact, size_t iters)
 {
     size_t n = o->n;
     double *info = o->info;
@@ -378,7 +398,7 @@ static void report(qpm_opt *o, const build *b, qpm_opt_problem problem, const do
         memcpy(o->w, w, n * sizeof *w);
     double var = quad(o, o->w, o->wtmp), ret = (double)NAN;
     if (o->have_mu)
-        ret = qpm__ddot((int)n, o->mu, 1, o->w, 1);
+        ret = mu_dot(o, o->w);
     double sum = 0.0, gross = 0.0, turn = 0.0;
     size_t nz = 0, nb = 0;
     for (size_t i = 0; i < n; i++) {
@@ -431,6 +451,7 @@ static void report(qpm_opt *o, const build *b, qpm_opt_problem problem, const do
     default: break;
     }
     info[QPM_OPT_INFO_OBJECTIVE] = obj;
+    o->info_lp = b == NULL && problem != QPM_OPT_ERC;
     o->have_sol = 1;
 }
 
@@ -520,7 +541,7 @@ static qpm_status max_return(qpm_opt *o, double *rmax, double *w, int *have_w, s
     if (st != QPM_OK)
         return st;
     memcpy(w, o->qp.x, o->n * sizeof *w);
-    *rmax = qpm__ddot((int)o->n, o->mu, 1, w, 1);
+    *rmax = mu_dot(o, w);
     *have_w = 1;
     return QPM_OK;
 }
@@ -538,7 +559,6 @@ static qpm_status need(const qpm_opt *o, int mu)
 /* maximum return at volatility <= target_vol */
 static qpm_status solve_target_risk(qpm_opt *o, double *w, size_t *iters)
 {
-    size_t n = o->n;
     build b;
     int exact = 0;
     double s2 = o->target_vol * o->target_vol;
@@ -552,7 +572,7 @@ static qpm_status solve_target_risk(qpm_opt *o, double *w, size_t *iters)
         return qpm__fail(QPM_E_INFEASIBLE,
                          "QPM_OPT_VOL_TARGET = %g < %.17g, the minimum-variance volatility",
                          o->target_vol, sqrt(fmax(vmin, 0.0)));
-    double rlo = qpm__ddot((int)n, o->mu, 1, w, 1), flo = vmin - s2;
+    double rlo = mu_dot(o, w), flo = vmin - s2;
     double rmax;
     int have_lp;
     /* the LP weights would clobber w: keep them in the flags-sized scratch of the QP */
@@ -846,14 +866,19 @@ qpm_status qpm_opt_frontier(qpm_opt *o, size_t k, double *weights, size_t ldw, d
         st = verify(o, w, 0);
     if (st != QPM_OK)
         return st;
-    double rmin = qpm__ddot((int)n, o->mu, 1, w, 1);
+    double rmin = mu_dot(o, w), vmin = sqrt(fmax(quad(o, w, o->wtmp), 0.0));
+    if (!isfinite(rmin) || !isfinite(vmin))
+        return qpm__fail(QPM_E_OVERFLOW,
+                         "minimum-variance point: expected return %g, volatility %g: beyond "
+                         "the range of double",
+                         rmin, vmin);
     /* the minimum-variance point, kept while the largest return is found */
     if (weights != NULL)
         memcpy(weights, w, n * sizeof *w);
     if (returns != NULL)
         returns[0] = rmin;
     if (vols != NULL)
-        vols[0] = sqrt(fmax(quad(o, w, o->wtmp), 0.0));
+        vols[0] = vmin;
     int last_report = -1;
     if (k == 1) {
         report(o, &b, QPM_OPT_TARGET_RETURN, w, exact, iters);
@@ -896,6 +921,16 @@ qpm_status qpm_opt_frontier(qpm_opt *o, size_t k, double *weights, size_t ldw, d
             report(o, NULL, QPM_OPT_TARGET_RETURN, w, 0, iters);
         } else {
             report(o, &b, QPM_OPT_TARGET_RETURN, w, exact, iters);
+        }
+        /* a point's return and volatility are outputs: beyond the double
+         * range they fail the call (the points before stay written) */
+        double rj = o->info[QPM_OPT_INFO_EXP_RETURN], vj = o->info[QPM_OPT_INFO_VOLATILITY];
+        if (!isfinite(rj) || !isfinite(vj)) {
+            o->have_sol = 0;
+            return qpm__fail(QPM_E_OVERFLOW,
+                             "frontier point %zu: expected return %g, volatility %g: beyond the "
+                             "range of double",
+                             j, rj, vj);
         }
         warm = 1;
         if (weights != NULL)

@@ -7,6 +7,7 @@
 
 #include "qpm/cov.h"
 #include "qpm/opt.h"
+#include "qpm/pricing.h"
 #include "qpm/risk.h"
 #include "qpm/rng.h"
 #include "support/testutil.h"
@@ -99,4 +100,35 @@ Test(fuzz_found, opt_info_beyond_the_double_range)
     cr_assert(isfinite(v));
     qpm_opt_free(o);
     cr_assert_eq(qt_leak_check(), 0);
+}
+
+/* fuzz_pricing: a price whose undiscounted (or USD) value overflows lies
+ * above every no-arbitrage bound; implied vol gave the element the
+ * undocumented status QPM_E_INVALID (linear) or QPM_E_NOCONVERGE (coin)
+ * instead of QPM_E_ARBITRAGE. */
+Test(fuzz_found, implied_vol_of_a_price_beyond_every_bound)
+{
+    double U = 336535.86733980419, K = 18.318828138480914, T = 0.16345227728009051;
+    double r = 0.00016784924086366004, price = DBL_MAX, s = 0;
+    for (int model = 0; model < 2; model++)
+        for (int settle = 0; settle < 2; settle++)
+            for (int kernel = 1; kernel <= 3; kernel++)
+                for (int32_t type = -1; type <= 1; type += 2) {
+                    qpm_pricer *p;
+                    cr_assert_eq(
+                        qpm_pricer_create(&p, NULL, (qpm_model)model, (qpm_settlement)settle),
+                        QPM_OK);
+                    if (qpm_pricer_set(p, QPM_PRICER_KERNEL, kernel) != QPM_OK) {
+                        qpm_pricer_free(p);
+                        continue;
+                    }
+                    int32_t st = 0;
+                    cr_assert_eq(
+                        qpm_pricer_implied_vol(p, 1, &U, &K, &T, &r, NULL, &type, &price, &s, &st),
+                        QPM_E_ARBITRAGE, "model %d settle %d kernel %d type %d: %s", model, settle,
+                        kernel, (int)type, qpm_last_error());
+                    cr_assert_eq(st, QPM_E_ARBITRAGE);
+                    cr_assert(isnan(s));
+                    qpm_pricer_free(p);
+                }
 }

@@ -570,6 +570,14 @@ static qpm_status iv_scaled(const qpm_pricer *p, double u, double K, double T, d
     double F = p->model == QPM__BSM ? exp(lF - (double)k * 0.69314718055994530942) : ldexp(u, -k);
     double Ks = ldexp(K, -k);
     double pusd = p->settle == QPM_SETTLE_INVERSE ? price * F : ldexp(price, -k);
+    if (!(pusd <= DBL_MAX)) {
+        /* a coin price whose USD value overflows even against the scaled
+         * forward: above the coin bounds e^{-rT} (call) and e^{-rT} K / F
+         * (put), unless K / F itself is beyond the double range */
+        double lb = is_call ? -r * T : log(K) - lF - r * T;
+        *sigma = (double)NAN;
+        return log(price) >= lb ? QPM_E_ARBITRAGE : QPM_E_NOCONVERGE;
+    }
     if (!(Ks > 0.0) || !(pusd > 0.0)) {
         *sigma = (double)NAN;
         return QPM_E_NOCONVERGE;

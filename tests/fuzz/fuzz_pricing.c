@@ -371,6 +371,18 @@ static void one_op(fz_pass *p, state *s, fz_in *in)
             if (ivs && (ivs[e] == QPM_OK) != ok)
                 fz_fail("status[%zu] = %s but sigma[%zu] = %.17g", e,
                         qpm_status_name((qpm_status)ivs[e]), e, s->iv[e]);
+            if (ivs && ivs[e] == QPM_E_NOCONVERGE && s->model != 2) {
+                /* pricing.h: a price outside its bounds is QPM_E_ARBITRAGE,
+                 * checked here where the bound is plainly a double */
+                double r = b->has_r ? b->r[e] : 0.0, q = b->has_q ? b->q[e] : 0.0;
+                double F = s->model == 0 ? b->u[e] * exp((r - q) * b->T[e]) : b->u[e];
+                double ub = (b->type[e] > 0 ? F : b->k[e]) * exp(-r * b->T[e]);
+                double pu = s->settle ? b->price[e] * F : b->price[e];
+                if (isfinite(ub) && isfinite(pu) && F > DBL_MIN && pu > 2 * ub)
+                    fz_fail("status[%zu] = QPM_E_NOCONVERGE for a price above its bound %.17g "
+                            "(pricing.h: QPM_E_ARBITRAGE); price %.17g; %s",
+                            e, ub, b->price[e], element(s, b, e, 0));
+            }
             if (ok)
                 fz_expect(FZ_IV_SIGMA, "implied sigma", &s->iv[e], 1, 1, 0);
             if (!ok && first == QPM_OK)

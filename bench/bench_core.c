@@ -11,8 +11,9 @@ static void status_loop(void *ctx)
     (void)ctx;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    bench_no_args(argc, argv, "\n  (no arguments)");
     printf("libqpm %s bench_core\n", qpm_version_string());
     double t = bench_median(status_loop, NULL, 2, 11);
     bench_table_header("core");

@@ -55,7 +55,7 @@ static qpm_book *make_book(void)
         K[n] = S[u] * bench_uniform(&st, 0.7, 1.4);
         Q[n] = bench_uniform(&st, -20, 20);
         m[n] = in[n] == QPM_INSTR_LINEAR_OPTION ? 0.1 : 1.0;
-        e[n] = NAN;
+        e[n] = (double)NAN;
         sg[n] = bench_uniform(&st, 0.4, 1.1);
         oF[n] = S[u] * exp(0.05 * T[ex[n]]);
         oT[n] = T[ex[n]];
@@ -72,7 +72,7 @@ static qpm_book *make_book(void)
         un[n] = u;
         ex[n] = 2;
         ty[n] = 0;
-        K[n] = sg[n] = NAN;
+        K[n] = sg[n] = (double)NAN;
         Q[n] = bench_uniform(&st, -100, 100);
         m[n] = in[n] == QPM_INSTR_INVERSE_FUTURE || in[n] == QPM_INSTR_INVERSE_PERP ? 10.0 : 1.0;
         e[n] = S[u] * bench_uniform(&st, 0.95, 1.05);

@@ -8,6 +8,7 @@ static void status_loop(void *ctx)
     volatile size_t sink = 0;
     for (int i = 0; i < 100000; i++)
         sink += (size_t)qpm_status_str((qpm_status)(i % 4))[0];
+    (void)sink;
     (void)ctx;
 }
 

@@ -234,7 +234,7 @@ int main(int argc, char **argv)
         };
         size_t np_ = sizeof parts / sizeof parts[0];
         for (size_t k = 0; k < np_; k++)
-            parts[k].best = INFINITY;
+            parts[k].best = HUGE_VAL;
         int reps = N >= 2000 ? 1 : 3;
         for (int r = 0; r < rounds; r++)
             for (size_t k = 0; k < np_; k++) {

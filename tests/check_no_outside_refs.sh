@@ -16,7 +16,8 @@ else
   find . \( -path ./.git -o -path './build*' \) -prune -o -type f -print | sed 's,^\./,,' >"$list"
   how="files (no git checkout)"
 fi
-# '../shared', or a path joined from a quoted 'shared' component
+# the sibling folder as a relative path (dot-dot, slash, shared), or a path
+# joined from a quoted 'shared' component (meson's / operator, pathlib)
 hits=$(grep -v -x -e tests/data/README.md -e tests/check_refdata_copy.sh "$list" |
   while IFS= read -r f; do
     [ -f "$f" ] && grep -I -n -E -e '\.\.[/]shared' -e "[\"']shared[\"'][[:space:]]*/" "$f" /dev/null

@@ -101,8 +101,13 @@ static void gen_returns(size_t t, size_t n, double *x)
 
 static void set_blas_threads(int k)
 {
-    /* libopenblas is loaded through libqpm; its setter is found at run time
-     * so that this program needs no BLAS link of its own. */
+    /* libopenblas is loaded through libqpm, by its first cov handle; its
+     * setter is found at run time so that this program needs no BLAS link
+     * of its own. */
+    qpm_cov *c = NULL;
+    if (qpm_cov_create(&c, NULL, 1) != QPM_OK)
+        fprintf(stderr, "bench_cov: %s\n", qpm_last_error());
+    qpm_cov_free(c);
     void *sym = dlsym(RTLD_DEFAULT, "openblas_set_num_threads");
     void (*setter)(int) = NULL;
     if (sym)

@@ -7,7 +7,8 @@
 #     functions (a QPM_API function missing from the map would silently not
 #     be exported);
 #  5. the layer rule: lib/<module> includes only its own layer-or-lower
-#     modules, never a module beside or above it.
+#     modules, never a module beside or above it (core; num; rng, pricing;
+#     cov, book; opt, risk).
 set -u
 lib=$1 src=$2 soname=$3
 fail=0
@@ -42,7 +43,8 @@ missing=$(printf '%s\n' "$hdr" | while read -r f; do
 
 level() {
   case $1 in
-    core) echo 0 ;; rng|pricing) echo 1 ;; cov|book) echo 2 ;; opt|risk) echo 3 ;; *) echo 9 ;;
+    core) echo 0 ;; num) echo 1 ;; rng|pricing) echo 2 ;; cov|book) echo 3 ;; opt|risk) echo 4 ;;
+    *) echo 9 ;;
   esac
 }
 for dir in "$src"/lib/*/; do

@@ -109,6 +109,8 @@ qpm_status qpm_cov_create(qpm_cov **out, const qpm_alloc *alloc, size_t n_assets
     qpm_status st = qpm__alloc_init(&a, alloc);
     if (st != QPM_OK)
         return st;
+    if ((st = qpm__linalg_load()) != QPM_OK)
+        return st;
     qpm_cov *c = qpm__calloc(&a, 1, sizeof *c);
     if (c == NULL)
         return QPM_E_NOMEM;

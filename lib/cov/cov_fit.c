@@ -5,13 +5,13 @@
  * the result accurate to rounding: the mean's own rounding error enters the
  * co-moments only at second order, and the column sums of the centred data
  * refine the reported mean. */
-#include <cblas.h>
 #include <math.h>
 #include <string.h>
 
 #include "cov_internal.h"
 #include "cov_kern.h"
 #include "cov_syrk.h"
+#include "num/linalg.h"
 
 /* ---- row iteration --------------------------------------------------------- */
 
@@ -196,16 +196,16 @@ static void moments_pass(qpm_cov *c, size_t t, const double *x, size_t ld, int c
         }
         if (nb == QPM__COV_BLOCK || (row == NULL && nb > 0)) {
             double beta = first ? 0.0 : 1.0;
-            cblas_dsyrk(CblasRowMajor, CblasLower, CblasTrans, (int)n, (int)nb, 1.0, c->blk,
-                        (int)n, beta, c->mom, (int)n);
+            qpm__dsyrk(QPM__ROW_MAJOR, QPM__LOWER, QPM__TRANS, (int)n, (int)nb, 1.0, c->blk, (int)n,
+                       beta, c->mom, (int)n);
             /* V += sum_t |d_t|^2 d_t */
-            cblas_dgemv(CblasRowMajor, CblasTrans, (int)nb, (int)n, 1.0, c->blk, (int)n, a, 1,
-                        1.0, v3, 1);
+            qpm__dgemv(QPM__ROW_MAJOR, QPM__TRANS, (int)nb, (int)n, 1.0, c->blk, (int)n, a, 1, 1.0,
+                       v3, 1);
             if (cc) {
-                cblas_dsyrk(CblasRowMajor, CblasLower, CblasTrans, (int)n, (int)nb, 1.0, c->blk2,
-                            (int)n, beta, c->aux1, (int)n);
-                cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)n, (int)n, (int)nb, 1.0,
-                            c->blk3, (int)n, c->blk, (int)n, beta, c->aux2, (int)n);
+                qpm__dsyrk(QPM__ROW_MAJOR, QPM__LOWER, QPM__TRANS, (int)n, (int)nb, 1.0, c->blk2,
+                           (int)n, beta, c->aux1, (int)n);
+                qpm__dgemm(QPM__ROW_MAJOR, QPM__TRANS, QPM__NO_TRANS, (int)n, (int)n, (int)nb, 1.0,
+                           c->blk3, (int)n, c->blk, (int)n, beta, c->aux2, (int)n);
             }
             first = 0;
             nb = 0;
@@ -232,8 +232,8 @@ static void semi_pass(qpm_cov *c, size_t t, const double *x, size_t ld, size_t k
             nb++;
         }
         if (nb == QPM__COV_BLOCK || (row == NULL && nb > 0)) {
-            cblas_dsyrk(CblasRowMajor, CblasLower, CblasTrans, (int)n, (int)nb, 1.0, c->blk,
-                        (int)n, first ? 0.0 : 1.0, c->est, (int)n);
+            qpm__dsyrk(QPM__ROW_MAJOR, QPM__LOWER, QPM__TRANS, (int)n, (int)nb, 1.0, c->blk, (int)n,
+                       first ? 0.0 : 1.0, c->est, (int)n);
             first = 0;
             nb = 0;
         }
@@ -321,8 +321,8 @@ static void ewma_fit(qpm_cov *c, size_t t, const double *x, size_t ld, size_t ke
                 b[j] = row[j] - sm[j];
             nb++;
             if (nb == QPM__COV_BLOCK || ord == k0) {
-                cblas_dsyrk(CblasRowMajor, CblasLower, CblasTrans, (int)n, (int)nb, 1.0, c->blk,
-                            (int)n, first ? 0.0 : 1.0, c->ew, (int)n);
+                qpm__dsyrk(QPM__ROW_MAJOR, QPM__LOWER, QPM__TRANS, (int)n, (int)nb, 1.0, c->blk,
+                           (int)n, first ? 0.0 : 1.0, c->ew, (int)n);
                 first = 0;
                 nb = 0;
             }
@@ -360,8 +360,8 @@ static void ewma_fit(qpm_cov *c, size_t t, const double *x, size_t ld, size_t ke
             ord++;
             qpm__cov_k_scale(n, c->wtab[e - ord], row, c->blk + k * n);
         }
-        cblas_dsyrk(CblasRowMajor, CblasLower, CblasTrans, (int)n, (int)len, 1.0, c->blk, (int)n,
-                    beta, c->ew, (int)n);
+        qpm__dsyrk(QPM__ROW_MAJOR, QPM__LOWER, QPM__TRANS, (int)n, (int)len, 1.0, c->blk, (int)n,
+                   beta, c->ew, (int)n);
         first = 0;
     }
 }
@@ -399,13 +399,13 @@ static qpm_status pairwise_fit(qpm_cov *c, size_t t, const double *x, size_t ld)
         }
         if (nb == QPM__COV_BLOCK || (r == t && nb > 0)) {
             double beta = first ? 0.0 : 1.0;
-            cblas_dsyrk(CblasRowMajor, CblasLower, CblasTrans, (int)n, (int)nb, 1.0, c->blk,
-                        (int)n, beta, c->est, (int)n);
-            cblas_dsyrk(CblasRowMajor, CblasLower, CblasTrans, (int)n, (int)nb, 1.0, c->blk2,
-                        (int)n, beta, c->aux2, (int)n);
+            qpm__dsyrk(QPM__ROW_MAJOR, QPM__LOWER, QPM__TRANS, (int)n, (int)nb, 1.0, c->blk, (int)n,
+                       beta, c->est, (int)n);
+            qpm__dsyrk(QPM__ROW_MAJOR, QPM__LOWER, QPM__TRANS, (int)n, (int)nb, 1.0, c->blk2,
+                       (int)n, beta, c->aux2, (int)n);
             if (!semi)
-                cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)n, (int)n, (int)nb, 1.0,
-                            c->blk, (int)n, c->blk2, (int)n, beta, c->aux1, (int)n);
+                qpm__dgemm(QPM__ROW_MAJOR, QPM__TRANS, QPM__NO_TRANS, (int)n, (int)n, (int)nb, 1.0,
+                           c->blk, (int)n, c->blk2, (int)n, beta, c->aux1, (int)n);
             first = 0;
             nb = 0;
         }

@@ -4,10 +4,10 @@
 #ifndef QPM_COV_INTERNAL_H
 #define QPM_COV_INTERNAL_H
 
-#include <lapacke.h>
 #include <stddef.h>
 
 #include "core/internal.h"
+#include "num/linalg.h"
 #include "qpm/cov.h"
 
 /* Rows per block in the batch fits: the data are centred (or weighted) a
@@ -22,8 +22,8 @@ typedef struct qpm__cov_eig {
     double *z;       /* n x n eigenvectors: eigenvector k is row k (ld n) */
     double *w;       /* n eigenvalues */
     double *work;    /* lwork */
-    lapack_int *iwork, *isuppz;
-    lapack_int lwork, liwork;
+    qpm__lapack_int *iwork, *isuppz;
+    qpm__lapack_int lwork, liwork;
 } qpm__cov_eig;
 
 qpm_status qpm__cov_eig_init(qpm__cov_eig *e, const qpm_alloc *a, size_t n);

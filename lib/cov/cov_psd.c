@@ -1,12 +1,12 @@
 /* Positive semi-definiteness: smallest eigenvalue, projection onto the PSD
  * cone, and Higham's (2002) nearest correlation matrix. */
-#include <cblas.h>
 #include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "cov_internal.h"
+#include "num/linalg.h"
 
 /* LAPACK takes 32-bit sizes; the handle and the stateless entry points
  * refuse larger n before reaching here. */
@@ -18,15 +18,15 @@ qpm_status qpm__cov_eig_init(qpm__cov_eig *e, const qpm_alloc *a, size_t n)
     e->n = n;
     /* Workspace query for the largest request (all eigenvectors). */
     double wq = 0.0, dummy = 0.0;
-    lapack_int iwq = 0, m = 0, isz[2];
-    lapack_int ln = (lapack_int)n;
-    lapack_int info = LAPACKE_dsyevr_work(LAPACK_COL_MAJOR, 'V', 'A', 'L', ln, &dummy, ln, 0.0,
-                                          0.0, 0, 0, DBL_MIN, &m, &dummy, &dummy, ln, isz, &wq,
-                                          -1, &iwq, -1);
-    lapack_int lw = 26 * ln, liw = 10 * ln;
+    qpm__lapack_int iwq = 0, m = 0, isz[2];
+    qpm__lapack_int ln = (qpm__lapack_int)n;
+    qpm__lapack_int info =
+        qpm__dsyevr(QPM__LAPACK_COL_MAJOR, 'V', 'A', 'L', ln, &dummy, ln, 0.0, 0.0, 0, 0, DBL_MIN,
+                    &m, &dummy, &dummy, ln, isz, &wq, -1, &iwq, -1);
+    qpm__lapack_int lw = 26 * ln, liw = 10 * ln;
     if (info == 0) {
-        if ((lapack_int)wq > lw)
-            lw = (lapack_int)wq;
+        if ((qpm__lapack_int)wq > lw)
+            lw = (qpm__lapack_int)wq;
         if (iwq > liw)
             liw = iwq;
     }
@@ -36,8 +36,8 @@ qpm_status qpm__cov_eig_init(qpm__cov_eig *e, const qpm_alloc *a, size_t n)
     e->z = qpm__acalloc(a, n * n, sizeof(double));
     e->w = qpm__acalloc(a, n, sizeof(double));
     e->work = qpm__acalloc(a, (size_t)lw, sizeof(double));
-    e->iwork = qpm__calloc(a, (size_t)liw, sizeof(lapack_int));
-    e->isuppz = qpm__calloc(a, 2 * n, sizeof(lapack_int));
+    e->iwork = qpm__calloc(a, (size_t)liw, sizeof(qpm__lapack_int));
+    e->isuppz = qpm__calloc(a, 2 * n, sizeof(qpm__lapack_int));
     if (!e->a || !e->z || !e->w || !e->work || !e->iwork || !e->isuppz) {
         qpm__cov_eig_free(e, a);
         return qpm__fail(QPM_E_NOMEM, "cannot allocate the eigen-workspace for n = %zu", n);
@@ -69,13 +69,13 @@ qpm_status qpm__cov_eig_min(qpm__cov_eig *e, const double *s, size_t lds, double
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j <= i; j++)
             e->a[i * n + j] = 0.5 * (s[i * lds + j] + s[j * lds + i]);
-    lapack_int m = 0, ln = (lapack_int)n;
+    qpm__lapack_int m = 0, ln = (qpm__lapack_int)n;
     /* Row-major lower = column-major upper; a symmetric matrix is its own
      * transpose, so the column-major call reads the same matrix without the
      * transposed copy LAPACKE would allocate for row-major input. */
-    lapack_int info = LAPACKE_dsyevr_work(LAPACK_COL_MAJOR, 'N', 'I', 'U', ln, e->a, ln, 0.0, 0.0,
-                                          1, 1, DBL_MIN, &m, e->w, e->z, ln, e->isuppz, e->work,
-                                          e->lwork, e->iwork, e->liwork);
+    qpm__lapack_int info =
+        qpm__dsyevr(QPM__LAPACK_COL_MAJOR, 'N', 'I', 'U', ln, e->a, ln, 0.0, 0.0, 1, 1, DBL_MIN, &m,
+                    e->w, e->z, ln, e->isuppz, e->work, e->lwork, e->iwork, e->liwork);
     if (info != 0 || m != 1)
         return qpm__fail(QPM_E_NOCONVERGE, "LAPACK dsyevr failed (info = %d) for n = %zu",
                          (int)info, n);
@@ -99,13 +99,13 @@ qpm_status qpm__cov_psd_project(qpm__cov_eig *e, double *x, const double *sw, si
         if (r > bound)
             bound = r;
     }
-    lapack_int m = 0, ln = (lapack_int)n, info;
+    qpm__lapack_int m = 0, ln = (qpm__lapack_int)n, info;
     int all = !(bound < DBL_MAX / 4);
     /* Only the eigenpairs of the non-positive eigenvalues are needed:
      * Gershgorin puts every eigenvalue above -bound. */
-    info = LAPACKE_dsyevr_work(LAPACK_COL_MAJOR, 'V', all ? 'A' : 'V', 'U', ln, e->a, ln,
-                               -(2.0 * bound + 1.0), 0.0, 0, 0, DBL_MIN, &m, e->w, e->z, ln,
-                               e->isuppz, e->work, e->lwork, e->iwork, e->liwork);
+    info = qpm__dsyevr(QPM__LAPACK_COL_MAJOR, 'V', all ? 'A' : 'V', 'U', ln, e->a, ln,
+                       -(2.0 * bound + 1.0), 0.0, 0, 0, DBL_MIN, &m, e->w, e->z, ln, e->isuppz,
+                       e->work, e->lwork, e->iwork, e->liwork);
     if (info != 0)
         return qpm__fail(QPM_E_NOCONVERGE, "LAPACK dsyevr failed (info = %d) for n = %zu",
                          (int)info, n);
@@ -123,8 +123,8 @@ qpm_status qpm__cov_psd_project(qpm__cov_eig *e, double *x, const double *sw, si
     if (k == 0)
         return QPM_OK;
     /* x - sum_k lambda_k v_k v_k' with every lambda_k < 0. */
-    cblas_dsyrk(CblasRowMajor, CblasLower, CblasTrans, (int)n, (int)k, 1.0, e->z, (int)n, 1.0, x,
-                (int)n);
+    qpm__dsyrk(QPM__ROW_MAJOR, QPM__LOWER, QPM__TRANS, (int)n, (int)k, 1.0, e->z, (int)n, 1.0, x,
+               (int)n);
     qpm__cov_mirror(x, n, n);
     return QPM_OK;
 }
@@ -159,6 +159,8 @@ qpm_status qpm_cov_min_eigenvalue(const qpm_alloc *alloc, size_t n, const double
         return st;
     qpm_alloc al;
     if ((st = qpm__alloc_init(&al, alloc)) != QPM_OK)
+        return st;
+    if ((st = qpm__linalg_load()) != QPM_OK)
         return st;
     qpm__cov_eig e;
     if ((st = qpm__cov_eig_init(&e, &al, n)) != QPM_OK)
@@ -211,6 +213,8 @@ qpm_status qpm_cov_nearest_correlation(const qpm_alloc *alloc, size_t n, const d
         return qpm__fail(QPM_E_INVALID, "maxiter = 0: must be >= 1");
     qpm_alloc al;
     if ((st = qpm__alloc_init(&al, alloc)) != QPM_OK)
+        return st;
+    if ((st = qpm__linalg_load()) != QPM_OK)
         return st;
 
     qpm__cov_eig e;

@@ -11,12 +11,12 @@
  * where the last terms of A4' and V' are the new row's own deviation n delta.
  * These are exact rearrangements, like Welford's update for M2, and avoid
  * the cancellation of raw power sums. */
-#include <cblas.h>
 #include <math.h>
 #include <string.h>
 
 #include "cov_internal.h"
 #include "cov_kern.h"
+#include "num/linalg.h"
 
 qpm_status qpm_cov_reset(qpm_cov *c)
 {
@@ -91,7 +91,7 @@ qpm_status qpm_cov_push(qpm_cov *c, const double *row)
             tr += m2[j * n + j];
         }
         /* u = M2 delta */
-        cblas_dsymv(CblasRowMajor, CblasLower, (int)n, inv, m2, (int)n, e, 1, 0.0, u, 1);
+        qpm__dsymv(QPM__ROW_MAJOR, QPM__LOWER, (int)n, inv, m2, (int)n, e, 1, 0.0, u, 1);
         double dmd = 0.0, dv = 0.0;
         for (size_t j = 0; j < n; j++) {
             dmd += e[j] * inv * u[j];

@@ -1,10 +1,10 @@
 /* Packing, reference kernel and dispatch of the packed co-moment update
  * (contract in cov_syrk.h; the AVX-512 kernel is cov_syrk_avx512.c). */
-#include <cblas.h>
 #include <string.h>
 
 #include "cov_kern.h"
 #include "cov_syrk.h"
+#include "num/linalg.h"
 
 double qpm__cov_syrk_pack(size_t n, size_t t, const double *row, const double *mean, double *p,
                           double *colsum, double *d)
@@ -38,7 +38,7 @@ void qpm__cov_syrk_ref(size_t n, size_t k, const double *p, double *c, size_t ld
 int qpm__cov_syrk_usable(void)
 {
 #ifdef QPM__COV_HAVE_SYRK_AVX512
-    return (qpm__cpu_detect() & QPM_CPU_AVX512F) != 0 && openblas_get_num_threads() == 1;
+    return (qpm__cpu_detect() & QPM_CPU_AVX512F) != 0 && qpm__blas_threads() == 1;
 #else
     return 0;
 #endif

@@ -3,6 +3,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "num/linalg.h"
 #include "opt_internal.h"
 #include "qpm/cov.h"
 
@@ -17,6 +18,8 @@ qpm_status qpm_opt_create(qpm_opt **out, const qpm_alloc *alloc, size_t n)
     qpm_alloc al;
     qpm_status st = qpm__alloc_init(&al, alloc);
     if (st != QPM_OK)
+        return st;
+    if ((st = qpm__linalg_load()) != QPM_OK)
         return st;
     qpm_opt *o = qpm__calloc(&al, 1, sizeof *o);
     if (o == NULL)

@@ -4,18 +4,17 @@
  * contributions.  Newton's method with a step kept inside y > 0 and an
  * Armijo backtracking line search; the Hessian S + diag(b / y^2) is
  * positive definite for y > 0. */
-#include <cblas.h>
 #include <float.h>
-#include <lapacke.h>
 #include <math.h>
 #include <string.h>
 
+#include "num/linalg.h"
 #include "opt_internal.h"
 
 static double erc_f(const double *S, size_t n, const double *y, double b, double *tmp)
 {
-    cblas_dsymv(CblasRowMajor, CblasUpper, (int)n, 1.0, S, (int)n, y, 1, 0.0, tmp, 1);
-    double q = cblas_ddot((int)n, y, 1, tmp, 1), l = 0.0;
+    qpm__dsymv(QPM__ROW_MAJOR, QPM__UPPER, (int)n, 1.0, S, (int)n, y, 1, 0.0, tmp, 1);
+    double q = qpm__ddot((int)n, y, 1, tmp, 1), l = 0.0;
     for (size_t i = 0; i < n; i++)
         l += log(y[i]);
     return 0.5 * q - b * l;
@@ -35,14 +34,14 @@ qpm_status qpm__opt_erc(const qpm_opt *o, double *w, double *work, size_t *iters
         y[i] = 1.0 / sqrt(S[i * n + i]);
     }
     /* scale so that y'Sy = sum b = 1, as at the solution */
-    cblas_dsymv(CblasRowMajor, CblasUpper, (int)n, 1.0, S, (int)n, y, 1, 0.0, t, 1);
-    double q = cblas_ddot((int)n, y, 1, t, 1);
-    cblas_dscal((int)n, 1.0 / sqrt(q), y, 1);
+    qpm__dsymv(QPM__ROW_MAJOR, QPM__UPPER, (int)n, 1.0, S, (int)n, y, 1, 0.0, t, 1);
+    double q = qpm__ddot((int)n, y, 1, t, 1);
+    qpm__dscal((int)n, 1.0 / sqrt(q), y, 1);
     double f = erc_f(S, n, y, b, t);
     int small = 0;
     for (size_t it = 0; it < o->maxiter; it++) {
         (*iters)++;
-        cblas_dsymv(CblasRowMajor, CblasUpper, (int)n, 1.0, S, (int)n, y, 1, 0.0, g, 1);
+        qpm__dsymv(QPM__ROW_MAJOR, QPM__UPPER, (int)n, 1.0, S, (int)n, y, 1, 0.0, g, 1);
         double gmax = 0.0;
         for (size_t i = 0; i < n; i++) {
             /* relative residual of y_i (Sy)_i = b */
@@ -57,17 +56,17 @@ qpm_status qpm__opt_erc(const qpm_opt *o, double *w, double *work, size_t *iters
         for (size_t i = 0; i < n; i++)
             for (size_t j = 0; j < n; j++)
                 H[i * n + j] = S[i * n + j] + (i == j ? b / (y[i] * y[i]) : 0.0);
-        if (LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, 'L', (lapack_int)n, H, (lapack_int)n) != 0)
+        if (qpm__dpotrf(QPM__LAPACK_COL_MAJOR, 'L', (qpm__lapack_int)n, H, (qpm__lapack_int)n) != 0)
             return qpm__fail(QPM_E_NOCONVERGE, "ERC: Newton system not positive definite");
         for (size_t i = 0; i < n; i++)
             d[i] = -g[i];
-        LAPACKE_dpotrs_work(LAPACK_COL_MAJOR, 'L', (lapack_int)n, 1, H, (lapack_int)n, d,
-                            (lapack_int)n);
+        qpm__dpotrs(QPM__LAPACK_COL_MAJOR, 'L', (qpm__lapack_int)n, 1, H, (qpm__lapack_int)n, d,
+                    (qpm__lapack_int)n);
         double a = 1.0;
         for (size_t i = 0; i < n; i++)
             if (d[i] < 0.0 && -0.95 * y[i] / d[i] < a)
                 a = -0.95 * y[i] / d[i];
-        double slope = cblas_ddot((int)n, g, 1, d, 1);
+        double slope = qpm__ddot((int)n, g, 1, d, 1);
         if (gmax < 1e-6) {
             /* near the solution: full Newton steps, quadratic convergence */
             for (size_t i = 0; i < n; i++)
@@ -90,7 +89,7 @@ qpm_status qpm__opt_erc(const qpm_opt *o, double *w, double *work, size_t *iters
     double sum = 0.0;
     for (size_t i = 0; i < n; i++)
         sum += y[i];
-    cblas_dsymv(CblasRowMajor, CblasUpper, (int)n, 1.0, S, (int)n, y, 1, 0.0, g, 1);
+    qpm__dsymv(QPM__ROW_MAJOR, QPM__UPPER, (int)n, 1.0, S, (int)n, y, 1, 0.0, g, 1);
     for (size_t i = 0; i < n; i++)
         if (!(fabs(y[i] * g[i] - b) <= 1e-10 * b))
             return qpm__fail(QPM_E_NOCONVERGE,

@@ -3,12 +3,11 @@
  * equality-constrained QP on the identified active set and verifies the
  * KKT conditions, so that bounds hold exactly and the free variables carry
  * only the rounding of one well-conditioned linear solve. */
-#include <cblas.h>
 #include <float.h>
-#include <lapacke.h>
 #include <math.h>
 #include <string.h>
 
+#include "num/linalg.h"
 #include "opt_internal.h"
 
 /* ---- workspace ------------------------------------------------------------- */
@@ -112,8 +111,8 @@ static void mul_p(const qpm__qp *qp, const double *x, double *out)
 {
     memset(out, 0, qp->nv * sizeof *out);
     if (qp->pscale != 0.0 && qp->n > 0)
-        cblas_dsymv(CblasRowMajor, CblasUpper, (int)qp->n, qp->pscale, qp->S, (int)qp->n, x, 1,
-                    0.0, out, 1);
+        qpm__dsymv(QPM__ROW_MAJOR, QPM__UPPER, (int)qp->n, qp->pscale, qp->S, (int)qp->n, x, 1, 0.0,
+                   out, 1);
 }
 
 static double row_dot(const qpm__qp *qp, size_t k, const double *x)
@@ -170,7 +169,8 @@ static int ipm_factor(qpm__qp *qp, const double *W)
         for (size_t i = 0; i < nv; i++)
             H[i * nv + i] = qp->t3[i] + delta;
         /* column-major lower == row-major upper: the layout is symmetric */
-        if (LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, 'L', (lapack_int)nv, H, (lapack_int)nv) == 0)
+        if (qpm__dpotrf(QPM__LAPACK_COL_MAJOR, 'L', (qpm__lapack_int)nv, H,
+                        (qpm__lapack_int)nv) == 0)
             break;
         if (attempt == 7)
             return 1;
@@ -181,20 +181,21 @@ static int ipm_factor(qpm__qp *qp, const double *W)
     /* HE = H^-1 E' (column r = solve with row r of E) */
     for (size_t r = 0; r < me; r++)
         memcpy(qp->HE + r * nv, qp->E + r * nv, nv * sizeof(double));
-    if (LAPACKE_dpotrs_work(LAPACK_COL_MAJOR, 'L', (lapack_int)nv, (lapack_int)me, H,
-                            (lapack_int)nv, qp->HE, (lapack_int)nv) != 0)
+    if (qpm__dpotrs(QPM__LAPACK_COL_MAJOR, 'L', (qpm__lapack_int)nv, (qpm__lapack_int)me, H,
+                    (qpm__lapack_int)nv, qp->HE, (qpm__lapack_int)nv) != 0)
         return 1;
     double mmax = 0.0;
     for (size_t r = 0; r < me; r++)
         for (size_t q = 0; q < me; q++) {
-            double v = cblas_ddot((int)nv, qp->E + r * nv, 1, qp->HE + q * nv, 1);
+            double v = qpm__ddot((int)nv, qp->E + r * nv, 1, qp->HE + q * nv, 1);
             qp->M[q * me + r] = v;
             if (r == q)
                 mmax = fmax(mmax, v);
         }
     for (size_t r = 0; r < me; r++)
         qp->M[r * me + r] += 1e-15 * (1.0 + mmax);
-    if (LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, 'L', (lapack_int)me, qp->M, (lapack_int)me) != 0)
+    if (qpm__dpotrf(QPM__LAPACK_COL_MAJOR, 'L', (qpm__lapack_int)me, qp->M,
+                    (qpm__lapack_int)me) != 0)
         return 1;
     return 0;
 }
@@ -203,17 +204,17 @@ static int ipm_factor(qpm__qp *qp, const double *W)
 static void ipm_kkt_solve(qpm__qp *qp, double *dx, double *dy)
 {
     size_t nv = qp->nv, me = qp->me;
-    LAPACKE_dpotrs_work(LAPACK_COL_MAJOR, 'L', (lapack_int)nv, 1, qp->H, (lapack_int)nv, dx,
-                        (lapack_int)nv);
+    qpm__dpotrs(QPM__LAPACK_COL_MAJOR, 'L', (qpm__lapack_int)nv, 1, qp->H, (qpm__lapack_int)nv, dx,
+                (qpm__lapack_int)nv);
     if (me == 0)
         return;
     /* dy = M^-1 (E u - g), dx = u - HE dy */
     for (size_t r = 0; r < me; r++)
-        dy[r] = cblas_ddot((int)nv, qp->E + r * nv, 1, dx, 1) - dy[r];
-    LAPACKE_dpotrs_work(LAPACK_COL_MAJOR, 'L', (lapack_int)me, 1, qp->M, (lapack_int)me, dy,
-                        (lapack_int)me);
+        dy[r] = qpm__ddot((int)nv, qp->E + r * nv, 1, dx, 1) - dy[r];
+    qpm__dpotrs(QPM__LAPACK_COL_MAJOR, 'L', (qpm__lapack_int)me, 1, qp->M, (qpm__lapack_int)me, dy,
+                (qpm__lapack_int)me);
     for (size_t r = 0; r < me; r++)
-        cblas_daxpy((int)nv, -dy[r], qp->HE + r * nv, 1, dx, 1);
+        qpm__daxpy((int)nv, -dy[r], qp->HE + r * nv, 1, dx, 1);
 }
 
 /* Newton direction for the complementarity target rc (s∘z + ds∘z + s∘dz = -rc form):
@@ -271,8 +272,8 @@ static qpm__qp_result ipm(qpm__qp *qp, double tol, size_t maxiter, size_t *iters
         for (size_t i = 0; i < nv; i++)
             qp->rd[i] += qp->c[i];
         for (size_t r = 0; r < me; r++) {
-            cblas_daxpy((int)nv, y[r], qp->E + r * nv, 1, qp->rd, 1);
-            qp->re[r] = cblas_ddot((int)nv, qp->E + r * nv, 1, x, 1) - qp->e[r];
+            qpm__daxpy((int)nv, y[r], qp->E + r * nv, 1, qp->rd, 1);
+            qp->re[r] = qpm__ddot((int)nv, qp->E + r * nv, 1, x, 1) - qp->e[r];
         }
         double mu = 0.0, zmax = 0.0;
         for (size_t k = 0; k < mi; k++) {
@@ -477,7 +478,7 @@ static int as_solve(qpm__qp *qp)
     for (size_t q = 0; q < nf; q++)
         rhs[q] = -(qp->c[qp->fvar[q]] + qp->t1[qp->fvar[q]]);
     for (size_t r = 0; r < me; r++)
-        rhs[nf + r] = qp->e[r] - cblas_ddot((int)nv, qp->E + r * nv, 1, xs, 1);
+        rhs[nf + r] = qp->e[r] - qpm__ddot((int)nv, qp->E + r * nv, 1, xs, 1);
     for (size_t a = 0; a < na; a++)
         rhs[nf + me + a] = qp->h[qp->arow[a]] - row_dot(qp, qp->arow[a], xs);
     /* K, column-major (symmetric, so either layout).  A first attempt
@@ -527,12 +528,12 @@ static int as_solve(qpm__qp *qp)
             for (size_t i = nf; i < nk; i++)
                 K[i * nk + i] = -1e-10 * kmax;
         }
-        if (LAPACKE_dgetrf_work(LAPACK_COL_MAJOR, (lapack_int)nk, (lapack_int)nk, K,
-                                (lapack_int)nk, qp->ipiv) != 0)
+        if (qpm__dgetrf(QPM__LAPACK_COL_MAJOR, (qpm__lapack_int)nk, (qpm__lapack_int)nk, K,
+                        (qpm__lapack_int)nk, qp->ipiv) != 0)
             continue;
         memcpy(sol, rhs, nk * sizeof *sol);
-        LAPACKE_dgetrs_work(LAPACK_COL_MAJOR, 'N', (lapack_int)nk, 1, K, (lapack_int)nk,
-                            qp->ipiv, sol, (lapack_int)nk);
+        qpm__dgetrs(QPM__LAPACK_COL_MAJOR, 'N', (qpm__lapack_int)nk, 1, K, (qpm__lapack_int)nk,
+                    qp->ipiv, sol, (qpm__lapack_int)nk);
         if (!isfinite(vmax_abs(sol, nk)))
             continue;
         /* iterative refinement: the residual uses the problem data itself */
@@ -550,8 +551,8 @@ static int as_solve(qpm__qp *qp)
             if (pass >= 4 && resid > 0.5 * last)
                 break; /* not converging: inconsistent rows */
             last = resid;
-            LAPACKE_dgetrs_work(LAPACK_COL_MAJOR, 'N', (lapack_int)nk, 1, K, (lapack_int)nk,
-                                qp->ipiv, res, (lapack_int)nk);
+            qpm__dgetrs(QPM__LAPACK_COL_MAJOR, 'N', (qpm__lapack_int)nk, 1, K, (qpm__lapack_int)nk,
+                        qp->ipiv, res, (qpm__lapack_int)nk);
             double cmax = vmax_abs(res, nk);
             if (!isfinite(cmax))
                 break;
@@ -581,7 +582,7 @@ static int as_solve(qpm__qp *qp)
     for (size_t j = 0; j < nv; j++)
         g[j] += qp->c[j];
     for (size_t r = 0; r < me; r++)
-        cblas_daxpy((int)nv, qp->y[r], qp->E + r * nv, 1, g, 1);
+        qpm__daxpy((int)nv, qp->y[r], qp->E + r * nv, 1, g, 1);
     for (size_t a = 0; a < na; a++) {
         size_t k = qp->arow[a];
         for (size_t p = qp->rp[k]; p < qp->rp[k + 1]; p++)

@@ -2,11 +2,11 @@
  * problem (auxiliary variables for the absolute-value limits, homogenised
  * form for the maximum Sharpe ratio), consistency checks with precise
  * messages, the frontier and the target-risk search. */
-#include <cblas.h>
 #include <float.h>
 #include <math.h>
 #include <string.h>
 
+#include "num/linalg.h"
 #include "opt_internal.h"
 
 #define NONE QPM__OPT_NONE
@@ -358,8 +358,8 @@ static qpm_status extract(const qpm_opt *o, const build *b, double *w)
 static double quad(const qpm_opt *o, const double *w, double *tmp)
 {
     size_t n = o->n;
-    cblas_dsymv(CblasRowMajor, CblasUpper, (int)n, 1.0, o->S, (int)n, w, 1, 0.0, tmp, 1);
-    return cblas_ddot((int)n, w, 1, tmp, 1);
+    qpm__dsymv(QPM__ROW_MAJOR, QPM__UPPER, (int)n, 1.0, o->S, (int)n, w, 1, 0.0, tmp, 1);
+    return qpm__ddot((int)n, w, 1, tmp, 1);
 }
 
 /* fills the solution info from w (and the QP multipliers when b != NULL) */
@@ -372,7 +372,7 @@ static void report(qpm_opt *o, const build *b, qpm_opt_problem problem, const do
         memcpy(o->w, w, n * sizeof *w);
     double var = quad(o, o->w, o->wtmp), ret = (double)NAN;
     if (o->have_mu)
-        ret = cblas_ddot((int)n, o->mu, 1, o->w, 1);
+        ret = qpm__ddot((int)n, o->mu, 1, o->w, 1);
     double sum = 0.0, gross = 0.0, turn = 0.0;
     size_t nz = 0, nb = 0;
     for (size_t i = 0; i < n; i++) {
@@ -475,7 +475,7 @@ static qpm_status max_return(qpm_opt *o, double *rmax, double *w, int *have_w, s
     if (st != QPM_OK)
         return st;
     memcpy(w, o->qp.x, o->n * sizeof *w);
-    *rmax = cblas_ddot((int)o->n, o->mu, 1, w, 1);
+    *rmax = qpm__ddot((int)o->n, o->mu, 1, w, 1);
     *have_w = 1;
     return QPM_OK;
 }
@@ -507,7 +507,7 @@ static qpm_status solve_target_risk(qpm_opt *o, double *w, size_t *iters)
         return qpm__fail(QPM_E_INFEASIBLE,
                          "QPM_OPT_VOL_TARGET = %g < %.17g, the minimum-variance volatility",
                          o->target_vol, sqrt(vmin));
-    double rlo = cblas_ddot((int)n, o->mu, 1, w, 1), flo = vmin - s2;
+    double rlo = qpm__ddot((int)n, o->mu, 1, w, 1), flo = vmin - s2;
     double rmax;
     int have_lp;
     /* the LP weights would clobber w: keep them in the flags-sized scratch of the QP */
@@ -650,7 +650,7 @@ qpm_status qpm_opt_solve(qpm_opt *o, qpm_opt_problem problem, double *w)
             st = extract(o, &b, sol);
         if (st == QPM_OK) {
             report(o, &b, problem, sol, exact, iters);
-            o->info[QPM_OPT_INFO_OBJECTIVE] = cblas_ddot((int)o->qp.nv, o->qp.c, 1, o->qp.x, 1);
+            o->info[QPM_OPT_INFO_OBJECTIVE] = qpm__ddot((int)o->qp.nv, o->qp.c, 1, o->qp.x, 1);
             memcpy(w, o->w, o->n * sizeof *w);
             return QPM_OK;
         }
@@ -697,7 +697,7 @@ qpm_status qpm_opt_frontier(qpm_opt *o, size_t k, double *weights, size_t ldw, d
     st = solve_minvar(o, &b, 0, 0.0, 0, w, &exact, &iters);
     if (st != QPM_OK)
         return st;
-    double rmin = cblas_ddot((int)n, o->mu, 1, w, 1);
+    double rmin = qpm__ddot((int)n, o->mu, 1, w, 1);
     /* the minimum-variance point, kept while the largest return is found */
     if (weights != NULL)
         memcpy(weights, w, n * sizeof *w);

@@ -3,6 +3,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "num/linalg.h"
 #include "risk_internal.h"
 
 /* Whole-number settings stay exact in a double up to 2^53. */
@@ -119,6 +120,8 @@ qpm_status qpm_risk_create(qpm_risk **out, const qpm_alloc *alloc)
     qpm_alloc a;
     qpm_status st = qpm__alloc_init(&a, alloc);
     if (st != QPM_OK)
+        return st;
+    if ((st = qpm__linalg_load()) != QPM_OK)
         return st;
     qpm_risk *r = qpm__calloc(&a, 1, sizeof *r);
     if (r == NULL)

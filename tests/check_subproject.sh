@@ -3,7 +3,7 @@
 # under subprojects/libqpm as a clone would be:
 #  - shared, found through a wrap file's [provide] with version '>=0.2.0', in
 #    the parent's default debug build: the program links libqpm.so.MAJOR,
-#    libqpm's code is still compiled at -O2 (optimization_floor) while the
+#    libqpm's code is still compiled at -O2 (optimization_floor auto) while the
 #    parent's is at -O0;
 #  - static (-Ddefault_library=static), found after subproject() without a
 #    wrap: the program has no DT_NEEDED entry for libqpm; with

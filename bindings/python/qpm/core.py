@@ -5,7 +5,8 @@ import ctypes
 import enum
 from typing import Tuple
 
-from . import _lib
+from . import _arrays, _lib
+from ._errors import register_enum
 
 
 __all__ = [
@@ -63,6 +64,9 @@ class CpuFeature(enum.IntFlag):
     AVX512DQ = 8
 
 
+register_enum(CpuFeature, "QPM_CPU_")
+
+
 def version_number() -> int:
     """Runtime library version as MAJOR*10000 + MINOR*100 + PATCH."""
     return int(_lib.fn("qpm_version_number")())
@@ -70,7 +74,7 @@ def version_number() -> int:
 
 def version_string() -> str:
     """Runtime library version as "MAJOR.MINOR.PATCH"."""
-    return _lib.fn("qpm_version_string")().decode("ascii")
+    return str(_lib.fn("qpm_version_string")().decode("ascii"))
 
 
 def version() -> Tuple[int, int, int]:
@@ -81,18 +85,18 @@ def version() -> Tuple[int, int, int]:
 
 def status_str(status: int) -> str:
     """Short English description of a status code; "unknown status" if unknown."""
-    return _lib.fn("qpm_status_str")(int(status)).decode("utf-8", "replace")
+    return str(_lib.fn("qpm_status_str")(_arrays.int32(status, "status")).decode("utf-8", "replace"))
 
 
 def status_name(status: int) -> str:
     """Symbolic name of a status code ("QPM_E_INVALID"); "QPM_E_UNKNOWN" if unknown."""
-    return _lib.fn("qpm_status_name")(int(status)).decode("ascii", "replace")
+    return str(_lib.fn("qpm_status_name")(_arrays.int32(status, "status")).decode("ascii", "replace"))
 
 
 def last_error() -> str:
     """Detailed message of the calling thread's last libqpm failure ("" if none).
     The exceptions raised by this package already carry it in ``.message``."""
-    return _lib.fn("qpm_last_error")().decode("utf-8", "replace")
+    return str(_lib.fn("qpm_last_error")().decode("utf-8", "replace"))
 
 
 def last_status() -> int:

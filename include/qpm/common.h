@@ -61,7 +61,8 @@ typedef enum qpm_status {
     QPM_E_SINGULAR = 201,   /* a matrix is singular to working precision */
     QPM_E_NOTPSD = 202,     /* a matrix is not positive semi-definite */
     QPM_E_ARBITRAGE = 203,  /* a price lies outside its no-arbitrage bounds */
-    QPM_E_INFEASIBLE = 204  /* the constraints of a problem admit no solution */
+    QPM_E_INFEASIBLE = 204, /* the constraints of a problem admit no solution */
+    QPM_E_OVERFLOW = 205    /* a result is beyond the range of double */
 } qpm_status;
 
 /* Short English description of a status code ("invalid argument").  Never

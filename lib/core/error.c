@@ -57,6 +57,7 @@ static const struct status_row rows[] = {
     {QPM_E_NOTPSD, "QPM_E_NOTPSD", "matrix is not positive semi-definite"},
     {QPM_E_ARBITRAGE, "QPM_E_ARBITRAGE", "price outside its no-arbitrage bounds"},
     {QPM_E_INFEASIBLE, "QPM_E_INFEASIBLE", "constraints admit no solution"},
+    {QPM_E_OVERFLOW, "QPM_E_OVERFLOW", "a result is beyond the range of double"},
 };
 
 static const struct status_row *find(qpm_status s)

@@ -142,6 +142,7 @@ STATUS_EXCEPTIONS: Dict[int, Type[QpmError]] = {
     202: QpmNotPSDError,
     203: QpmArbitrageError,
     204: QpmInfeasibleError,
+    205: QpmNumericalError,  # QPM_E_OVERFLOW: a result is beyond the range of double
 }
 
 

@@ -54,6 +54,7 @@ class Status(enum.IntEnum):
     E_NOTPSD = 202
     E_ARBITRAGE = 203
     E_INFEASIBLE = 204
+    E_OVERFLOW = 205
 
 
 class CpuFeature(enum.IntFlag):

@@ -29,7 +29,7 @@ static int key_info(qpm_risk_key key, struct key_info *k)
         *k = (struct key_info){DBL_MIN, 3650, 1, 0, 0, "QPM_RISK_HORIZON_DAYS"};
         return 1;
     case QPM_RISK_T_DOF:
-        *k = (struct key_info){0, INFINITY, 0, 0, 0, "QPM_RISK_T_DOF"};
+        *k = (struct key_info){0, (double)INFINITY, 0, 0, 0, "QPM_RISK_T_DOF"};
         return 1;
     case QPM_RISK_JUMP_INTENSITY:
         *k = (struct key_info){0, 100, 0, 0, 0, "QPM_RISK_JUMP_INTENSITY"};

@@ -31,7 +31,7 @@ static void data(cctx *c)
                 0.01 * sin((double)(r * NA + j) * 0.77) + 0.004 * cos((double)r * 0.3 + (double)j);
     if (c->policy != QPM_COV_NAN_ERROR)
         for (size_t r = 3; r < T; r += 17)
-            c->x[r * NA + r % NA] = NAN;
+            c->x[r * NA + r % NA] = (double)NAN;
     for (size_t r = 0; r < T + 40; r++)
         for (size_t j = 0; j < NA; j++)
             c->prices[r * NA + j] = 100.0 * exp(0.02 * sin((double)(r * NA + j) * 0.41));

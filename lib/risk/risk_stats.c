@@ -346,10 +346,10 @@ static qpm_status parametric_one(size_t i, double mu, double sigma, double s, do
     res[1] = fma(sigma, npdf(z) / (1.0 - alpha), mu);
     res[2] = fma(sigma, cornish_fisher(z, s, k), mu);
     if (want_cf && !isfinite(res[2])) {
-        long double zl = z, sl = s, kl = k;
+        long double zl = (long double)z, sl = (long double)s, kl = (long double)k;
         long double zc = zl + (zl * zl - 1) * sl / 6 + (zl * zl * zl - 3 * zl) * kl / 24 -
                          (2 * zl * zl * zl - 5 * zl) * sl * sl / 36;
-        res[2] = sigma == 0.0 ? mu : (double)(sigma * zc + mu);
+        res[2] = sigma == 0.0 ? mu : (double)((long double)sigma * zc + (long double)mu);
     }
     static const char *const names[3] = {"var_normal", "es_normal", "var_cf"};
     const int want[3] = {want_vn, want_es, want_cf};

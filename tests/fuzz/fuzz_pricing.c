@@ -226,7 +226,7 @@ static void one_op(fz_pass *p, state *s, fz_in *in)
             return;
         if (key == QPM_PRICER_THREADS)
             v = fz_threads(p, v);
-        double before = NAN, after = NAN;
+        double before = (double)NAN, after = (double)NAN;
         if (s->h != NULL && key >= 0 && key <= 3)
             FZ(qpm_pricer_get(s->h, (qpm_pricer_key)key, &before));
         fz_arm_op(p, i, &s->fa, arm);

@@ -160,6 +160,15 @@ QPM_API qpm_status qpm_opt_get(const qpm_opt *o, qpm_opt_key key, double *value)
 /* Inclusive range of a setting.  Errors: QPM_E_NULL, QPM_E_KEY. */
 QPM_API qpm_status qpm_opt_bounds(qpm_opt_key key, double *lo, double *hi);
 
+#ifdef QPM_EXPERIMENTAL
+/* Experimental (see common.h).  Describes the setting `key`: its name as
+ * in this header, type, bounds, default, whether it is read-only and, for
+ * an enumeration, the names of its values; for bindings and tools that
+ * build their settings from the library.  Thread-safe.  Errors: QPM_E_NULL
+ * (info), QPM_E_INVALID (info->size too small), QPM_E_KEY. */
+QPM_API qpm_status qpm_opt_describe(qpm_opt_key key, qpm_setting_info *info);
+#endif
+
 /* Sets the covariance matrix (n x n, row-major, leading dimension ld >= n;
  * copied).  It must be symmetric (|S_ij - S_ji| <= 1e-12 max(|S_ii|, |S_jj|),
  * the mean of the two is used) and positive semi-definite (smallest

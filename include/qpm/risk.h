@@ -217,6 +217,15 @@ QPM_API qpm_status qpm_risk_get(const qpm_risk *r, qpm_risk_key key, double *val
  * reported as the nearest double inside it).  Errors: QPM_E_NULL, QPM_E_KEY. */
 QPM_API qpm_status qpm_risk_bounds(qpm_risk_key key, double *lo, double *hi);
 
+#ifdef QPM_EXPERIMENTAL
+/* Experimental (see common.h).  Describes the setting `key`: its name as
+ * in this header, type, bounds, default, whether it is read-only and, for
+ * an enumeration, the names of its values; for bindings and tools that
+ * build their settings from the library.  Thread-safe.  Errors: QPM_E_NULL
+ * (info), QPM_E_INVALID (info->size too small), QPM_E_KEY. */
+QPM_API qpm_status qpm_risk_describe(qpm_risk_key key, qpm_setting_info *info);
+#endif
+
 /* Sets the daily covariance of the n underlyings' log returns (row-major,
  * leading dimension ld >= n; index u = the book's underlying u).  It must be
  * symmetric (to 1e-12 relative) and positive semi-definite: a Cholesky

@@ -3,11 +3,57 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/settings.h"
 #include "num/linalg.h"
 #include "opt_internal.h"
 #include "qpm/cov.h"
 
 #define QPM__OPT_MAX_N 100000u
+
+/* ---- settings ---------------------------------------------------------------- */
+
+#define REAL(key, lo, hi, def, field)                                                            \
+    {key, #key, QPM__SET_REAL, 0, lo, hi, def, NULL, NULL, QPM__STORE_DOUBLE,                   \
+     offsetof(qpm_opt, field), NULL}
+static const qpm__setting setting_rows[] = {
+    REAL(QPM_OPT_GAMMA, DBL_MIN, DBL_MAX, 1.0, gamma),
+    REAL(QPM_OPT_RISK_FREE, -DBL_MAX, DBL_MAX, 0.0, rf),
+    REAL(QPM_OPT_BUDGET, -DBL_MAX, DBL_MAX, 1.0, budget),
+    REAL(QPM_OPT_GROSS_LIMIT, 0.0, (double)INFINITY, (double)INFINITY, gross),
+    REAL(QPM_OPT_TURNOVER_LIMIT, 0.0, (double)INFINITY, (double)INFINITY, turnover),
+    REAL(QPM_OPT_RETURN_TARGET, -DBL_MAX, DBL_MAX, 0.0, target_ret),
+    REAL(QPM_OPT_VOL_TARGET, DBL_MIN, DBL_MAX, 0.5, target_vol),
+    REAL(QPM_OPT_TOLERANCE, 1e-14, 1e-4, 1e-10, tol),
+    {QPM_OPT_MAX_ITER, "QPM_OPT_MAX_ITER", QPM__SET_INTEGER, 0, 1.0, 1e6, 200, NULL, NULL,
+     QPM__STORE_SIZE, offsetof(qpm_opt, maxiter), NULL},
+    REAL(QPM_OPT_CVAR_ALPHA, 0x1p-53, 1.0 - 0x1p-53, 0.95, alpha),
+};
+#undef REAL
+static const qpm__settings settings = QPM__SETTINGS("qpm_opt_key", setting_rows);
+
+qpm_status qpm_opt_bounds(qpm_opt_key key, double *lo, double *hi)
+{
+    return qpm__settings_bounds(&settings, (int)key, lo, hi);
+}
+
+qpm_status qpm_opt_set(qpm_opt *o, qpm_opt_key key, double value)
+{
+    QPM__CHECK_NULL(o, "o");
+    return qpm__settings_set(&settings, o, (int)key, value);
+}
+
+qpm_status qpm_opt_get(const qpm_opt *o, qpm_opt_key key, double *value)
+{
+    QPM__CHECK_NULL(o, "o");
+    return qpm__settings_get(&settings, o, (int)key, value);
+}
+
+qpm_status qpm_opt_describe(qpm_opt_key key, qpm_setting_info *info)
+{
+    return qpm__settings_describe(&settings, (int)key, info);
+}
+
+/* ---- life cycle ------------------------------------------------------------------ */
 
 qpm_status qpm_opt_create(qpm_opt **out, const qpm_alloc *alloc, size_t n)
 {
@@ -40,16 +86,7 @@ qpm_status qpm_opt_create(qpm_opt **out, const qpm_alloc *alloc, size_t n)
     o->wtmp = o->mu + 5 * n;
     for (size_t i = 0; i < n; i++)
         o->upper[i] = (double)INFINITY;
-    o->gamma = 1.0;
-    o->rf = 0.0;
-    o->budget = 1.0;
-    o->gross = (double)INFINITY;
-    o->turnover = (double)INFINITY;
-    o->target_ret = 0.0;
-    o->target_vol = 0.5;
-    o->tol = 1e-10;
-    o->maxiter = 200;
-    o->alpha = 0.95;
+    qpm__settings_defaults(&settings, o);
     *out = o;
     return QPM_OK;
 }
@@ -70,85 +107,6 @@ void qpm_opt_free(qpm_opt *o)
     qpm__free(&al, o->llo);
     qpm__free(&al, o->scen);
     qpm__free(&al, o);
-}
-
-/* ---- settings ---------------------------------------------------------------- */
-
-typedef struct key_info {
-    const char *name;
-    double lo, hi;
-    int whole;
-} key_info;
-
-static const key_info keys[] = {
-    {"QPM_OPT_GAMMA", DBL_MIN, DBL_MAX, 0},
-    {"QPM_OPT_RISK_FREE", -DBL_MAX, DBL_MAX, 0},
-    {"QPM_OPT_BUDGET", -DBL_MAX, DBL_MAX, 0},
-    {"QPM_OPT_GROSS_LIMIT", 0.0, (double)INFINITY, 0},
-    {"QPM_OPT_TURNOVER_LIMIT", 0.0, (double)INFINITY, 0},
-    {"QPM_OPT_RETURN_TARGET", -DBL_MAX, DBL_MAX, 0},
-    {"QPM_OPT_VOL_TARGET", DBL_MIN, DBL_MAX, 0},
-    {"QPM_OPT_TOLERANCE", 1e-14, 1e-4, 0},
-    {"QPM_OPT_MAX_ITER", 1.0, 1e6, 1},
-    {"QPM_OPT_CVAR_ALPHA", 0x1p-53, 1.0 - 0x1p-53, 0},
-};
-#define NKEYS (sizeof keys / sizeof keys[0])
-
-qpm_status qpm_opt_bounds(qpm_opt_key key, double *lo, double *hi)
-{
-    QPM__CHECK_NULL(lo, "lo");
-    QPM__CHECK_NULL(hi, "hi");
-    if ((unsigned)key >= NKEYS)
-        return qpm__fail(QPM_E_KEY, "key = %d: not a qpm_opt_key", (int)key);
-    *lo = keys[key].lo;
-    *hi = keys[key].hi;
-    return QPM_OK;
-}
-
-qpm_status qpm_opt_set(qpm_opt *o, qpm_opt_key key, double value)
-{
-    QPM__CHECK_NULL(o, "o");
-    if ((unsigned)key >= NKEYS)
-        return qpm__fail(QPM_E_KEY, "key = %d: not a qpm_opt_key", (int)key);
-    const key_info *k = &keys[key];
-    if (!(value >= k->lo && value <= k->hi))
-        return qpm__fail(QPM_E_RANGE, "%s = %g: must be in [%g, %g]", k->name, value, k->lo,
-                         k->hi);
-    if (k->whole && value != floor(value))
-        return qpm__fail(QPM_E_RANGE, "%s = %g: must be a whole number", k->name, value);
-    switch (key) {
-    case QPM_OPT_GAMMA: o->gamma = value; break;
-    case QPM_OPT_RISK_FREE: o->rf = value; break;
-    case QPM_OPT_BUDGET: o->budget = value; break;
-    case QPM_OPT_GROSS_LIMIT: o->gross = value; break;
-    case QPM_OPT_TURNOVER_LIMIT: o->turnover = value; break;
-    case QPM_OPT_RETURN_TARGET: o->target_ret = value; break;
-    case QPM_OPT_VOL_TARGET: o->target_vol = value; break;
-    case QPM_OPT_TOLERANCE: o->tol = value; break;
-    case QPM_OPT_MAX_ITER: o->maxiter = (size_t)value; break;
-    case QPM_OPT_CVAR_ALPHA: o->alpha = value; break;
-    }
-    return QPM_OK;
-}
-
-qpm_status qpm_opt_get(const qpm_opt *o, qpm_opt_key key, double *value)
-{
-    QPM__CHECK_NULL(o, "o");
-    QPM__CHECK_NULL(value, "value");
-    switch (key) {
-    case QPM_OPT_GAMMA: *value = o->gamma; break;
-    case QPM_OPT_RISK_FREE: *value = o->rf; break;
-    case QPM_OPT_BUDGET: *value = o->budget; break;
-    case QPM_OPT_GROSS_LIMIT: *value = o->gross; break;
-    case QPM_OPT_TURNOVER_LIMIT: *value = o->turnover; break;
-    case QPM_OPT_RETURN_TARGET: *value = o->target_ret; break;
-    case QPM_OPT_VOL_TARGET: *value = o->target_vol; break;
-    case QPM_OPT_TOLERANCE: *value = o->tol; break;
-    case QPM_OPT_MAX_ITER: *value = (double)o->maxiter; break;
-    case QPM_OPT_CVAR_ALPHA: *value = o->alpha; break;
-    default: return qpm__fail(QPM_E_KEY, "key = %d: not a qpm_opt_key", (int)key);
-    }
-    return QPM_OK;
 }
 
 /* ---- data ---------------------------------------------------------------------- */

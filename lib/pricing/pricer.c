@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/internal.h"
+#include "core/settings.h"
 #include "pricing/black.h"
 #include "pricing/implied_vol.h"
 #include "qpm/pricing.h"
@@ -77,6 +78,71 @@ static void select_kernel(qpm_pricer *p, int kernel)
     p->screen = qpm__black_screen_scalar;
 }
 
+/* ---- settings ---------------------------------------------------------------- */
+
+static qpm_status set_threads(void *h, double *value)
+{
+    qpm_pricer *p = h;
+    return qpm__settings_threads(&p->pool, &p->alloc, p->threads, *value);
+}
+
+/* "auto" is stored as the kernel it chooses, which is what reads return. */
+static qpm_status set_kernel(void *h, double *value)
+{
+    int k = (int)*value;
+    if (k == QPM_PRICER_KERNEL_AUTO)
+        k = best_kernel();
+    else if (k == QPM_PRICER_KERNEL_AVX2 && !cpu_has_avx2())
+        return qpm__fail(QPM_E_UNSUPPORTED, "kernel = 2 (AVX2+FMA): not supported by this CPU");
+    else if (k == QPM_PRICER_KERNEL_AVX512 && !cpu_has_avx512())
+        return qpm__fail(QPM_E_UNSUPPORTED, "kernel = 3 (AVX-512 F+DQ): not supported by this CPU");
+    select_kernel(h, k);
+    *value = k;
+    return QPM_OK;
+}
+
+static const char *const kernel_labels[] = {"QPM_PRICER_KERNEL_AUTO", "QPM_PRICER_KERNEL_SCALAR",
+                                            "QPM_PRICER_KERNEL_AVX2", "QPM_PRICER_KERNEL_AVX512"};
+
+#define AT(field) offsetof(qpm_pricer, field)
+static const qpm__setting setting_rows[] = {
+    {QPM_PRICER_THREADS, "QPM_PRICER_THREADS", QPM__SET_INTEGER, 0, 1, QPM__MAX_THREADS, 1, NULL,
+     NULL, QPM__STORE_UNSIGNED, AT(threads), set_threads},
+    {QPM_PRICER_KERNEL, "QPM_PRICER_KERNEL", QPM__SET_ENUM, 0, QPM_PRICER_KERNEL_AUTO,
+     QPM_PRICER_KERNEL_AVX512, QPM_PRICER_KERNEL_AUTO, NULL, kernel_labels, QPM__STORE_INT,
+     AT(kernel), set_kernel},
+    {QPM_PRICER_PAR_MIN, "QPM_PRICER_PAR_MIN", QPM__SET_INTEGER, 0, 1, 0x1p53, PAR_MIN_DEFAULT,
+     NULL, NULL, QPM__STORE_SIZE, AT(par_min), NULL},
+    {QPM_PRICER_CHUNK, "QPM_PRICER_CHUNK", QPM__SET_INTEGER, 1, CHUNK, CHUNK, CHUNK, NULL, NULL,
+     QPM__STORE_NONE, 0, NULL},
+};
+#undef AT
+static const qpm__settings settings = QPM__SETTINGS("qpm_pricer_key", setting_rows);
+
+qpm_status qpm_pricer_bounds(qpm_pricer_key key, double *lo, double *hi)
+{
+    return qpm__settings_bounds(&settings, (int)key, lo, hi);
+}
+
+qpm_status qpm_pricer_set(qpm_pricer *p, qpm_pricer_key key, double value)
+{
+    QPM__CHECK_NULL(p, "p");
+    return qpm__settings_set(&settings, p, (int)key, value);
+}
+
+qpm_status qpm_pricer_get(const qpm_pricer *p, qpm_pricer_key key, double *value)
+{
+    QPM__CHECK_NULL(p, "p");
+    return qpm__settings_get(&settings, p, (int)key, value);
+}
+
+qpm_status qpm_pricer_describe(qpm_pricer_key key, qpm_setting_info *info)
+{
+    return qpm__settings_describe(&settings, (int)key, info);
+}
+
+/* ---- life cycle ------------------------------------------------------------- */
+
 qpm_status qpm_pricer_create(qpm_pricer **out, const qpm_alloc *alloc, qpm_model model,
                              qpm_settlement settle)
 {
@@ -102,8 +168,7 @@ qpm_status qpm_pricer_create(qpm_pricer **out, const qpm_alloc *alloc, qpm_model
     p->alloc = a;
     p->model = (int)model;
     p->settle = (int)settle;
-    p->threads = 1;
-    p->par_min = PAR_MIN_DEFAULT;
+    qpm__settings_defaults(&settings, p);
     select_kernel(p, best_kernel());
     *out = p;
     return QPM_OK;
@@ -116,108 +181,6 @@ void qpm_pricer_free(qpm_pricer *p)
     qpm__pool_free(p->pool);
     qpm_alloc a = p->alloc;
     qpm__free(&a, p);
-}
-
-qpm_status qpm_pricer_bounds(qpm_pricer_key key, double *lo, double *hi)
-{
-    QPM__CHECK_NULL(lo, "lo");
-    QPM__CHECK_NULL(hi, "hi");
-    switch (key) {
-    case QPM_PRICER_THREADS:
-        *lo = 1.0;
-        *hi = (double)QPM__MAX_THREADS;
-        return QPM_OK;
-    case QPM_PRICER_KERNEL:
-        *lo = QPM_PRICER_KERNEL_AUTO;
-        *hi = QPM_PRICER_KERNEL_AVX512;
-        return QPM_OK;
-    case QPM_PRICER_PAR_MIN:
-        *lo = 1.0;
-        *hi = 0x1p53;
-        return QPM_OK;
-    case QPM_PRICER_CHUNK:
-        *lo = *hi = CHUNK;
-        return QPM_OK;
-    }
-    return qpm__fail(QPM_E_KEY, "key = %d: not a qpm_pricer setting", (int)key);
-}
-
-static qpm_status check_setting(qpm_pricer_key key, double value)
-{
-    double lo, hi;
-    qpm_status st = qpm_pricer_bounds(key, &lo, &hi);
-    if (st != QPM_OK)
-        return st;
-    if (key == QPM_PRICER_CHUNK)
-        return qpm__fail(QPM_E_KEY, "key = QPM_PRICER_CHUNK: read-only");
-    if (!(value >= lo && value <= hi) || value != floor(value))
-        return qpm__fail(QPM_E_RANGE, "value = %g for key %d: must be an integer in [%g, %g]",
-                         value, (int)key, lo, hi);
-    return QPM_OK;
-}
-
-qpm_status qpm_pricer_set(qpm_pricer *p, qpm_pricer_key key, double value)
-{
-    QPM__CHECK_NULL(p, "p");
-    qpm_status st = check_setting(key, value);
-    if (st != QPM_OK)
-        return st;
-    switch (key) {
-    case QPM_PRICER_THREADS: {
-        unsigned nt = (unsigned)value;
-        if (nt == p->threads)
-            return QPM_OK;
-        qpm__pool *pool = NULL;
-        if (nt > 1) {
-            st = qpm__pool_create(&pool, &p->alloc, nt);
-            if (st != QPM_OK)
-                return st;
-        }
-        qpm__pool_free(p->pool);
-        p->pool = pool;
-        p->threads = nt;
-        return QPM_OK;
-    }
-    case QPM_PRICER_KERNEL: {
-        int k = (int)value;
-        if (k == QPM_PRICER_KERNEL_AUTO)
-            k = best_kernel();
-        else if (k == QPM_PRICER_KERNEL_AVX2 && !cpu_has_avx2())
-            return qpm__fail(QPM_E_UNSUPPORTED, "kernel = 2 (AVX2+FMA): not supported by this CPU");
-        else if (k == QPM_PRICER_KERNEL_AVX512 && !cpu_has_avx512())
-            return qpm__fail(QPM_E_UNSUPPORTED,
-                             "kernel = 3 (AVX-512 F+DQ): not supported by this CPU");
-        select_kernel(p, k);
-        return QPM_OK;
-    }
-    case QPM_PRICER_PAR_MIN:
-        p->par_min = (size_t)value;
-        return QPM_OK;
-    case QPM_PRICER_CHUNK:
-        break;
-    }
-    return qpm__fail(QPM_E_KEY, "key = %d: not a qpm_pricer setting", (int)key);
-}
-
-qpm_status qpm_pricer_get(const qpm_pricer *p, qpm_pricer_key key, double *value)
-{
-    QPM__CHECK_NULL(p, "p");
-    QPM__CHECK_NULL(value, "value");
-    switch (key) {
-    case QPM_PRICER_THREADS:
-        *value = (double)p->threads;
-        return QPM_OK;
-    case QPM_PRICER_KERNEL:
-        *value = (double)p->kernel;
-        return QPM_OK;
-    case QPM_PRICER_PAR_MIN:
-        *value = (double)p->par_min;
-        return QPM_OK;
-    case QPM_PRICER_CHUNK:
-        *value = CHUNK;
-        return QPM_OK;
-    }
-    return qpm__fail(QPM_E_KEY, "key = %d: not a qpm_pricer setting", (int)key);
 }
 
 /* ---- argument checks ------------------------------------------------------ */

@@ -5,8 +5,9 @@ A handle owns one opaque C object.  It is freed exactly once: by
 :meth:`Handle.close`, by leaving a ``with`` block, or by the finaliser when
 the Python object is collected.  Settings go through :meth:`Handle.set`,
 :meth:`Handle.get` and :meth:`Handle.bounds`, backed by the module's
-``qpm_<x>_set``/``_get``/``_bounds``.  A handle is used by one thread at a
-time, like the C object it wraps.
+``qpm_<x>_set``/``_get``/``_bounds``, and described by :meth:`Handle.describe`
+(``qpm_<x>_describe``, experimental in C).  A handle is used by one thread at
+a time, like the C object it wraps.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from typing import Any, Callable, Optional, Tuple, Type, TypeVar
 
 from . import _lib
 from ._errors import check
+from .core import SettingInfo, SettingType, _CSettingInfo
 
 H = TypeVar("H", bound="Handle")
 
@@ -121,3 +123,20 @@ class Handle:
         check(_lib.fn(cls._prefix + "_bounds")(cls._key(key), ctypes.byref(lo),
                                                ctypes.byref(hi)))
         return lo.value, hi.value
+
+    @classmethod
+    def describe(cls, key: Any) -> SettingInfo:
+        """Name, type, bounds, default, read-only flag and (for an
+        enumeration) value names of the setting ``key``, from the library's
+        own settings table.  Backed by ``<prefix>_describe``, which is in
+        libqpm's experimental tier: the fields may grow between minor
+        releases."""
+        info = _CSettingInfo()
+        info.size = ctypes.sizeof(info)
+        check(_lib.fn(cls._prefix + "_describe")(cls._key(key), ctypes.byref(info)))
+        labels: Tuple[str, ...] = ()
+        if info.labels:
+            labels = tuple(info.labels[i].decode("ascii")
+                           for i in range(int(info.hi - info.lo) + 1))
+        return SettingInfo(info.name.decode("ascii"), SettingType(info.type),
+                           bool(info.read_only), info.lo, info.hi, info.def_, labels)

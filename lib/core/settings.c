@@ -1,0 +1,192 @@
+/* The generic half of every handle's settings: checks, messages, storage. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/settings.h"
+
+const qpm__setting *qpm__settings_find(const qpm__settings *t, int key)
+{
+    /* keys are few (at most a dozen per handle) and need not be dense */
+    for (size_t i = 0; i < t->n; i++)
+        if (t->rows[i].key == key)
+            return &t->rows[i];
+    return NULL;
+}
+
+const qpm__setting *qpm__settings_row(const qpm__settings *t, int key)
+{
+    const qpm__setting *s = qpm__settings_find(t, key);
+    if (s == NULL)
+        qpm__fail(QPM_E_KEY, "key = %d: not a %s", key, t->key_type);
+    return s;
+}
+
+qpm_status qpm__settings_bounds(const qpm__settings *t, int key, double *lo, double *hi)
+{
+    QPM__CHECK_NULL(lo, "lo");
+    QPM__CHECK_NULL(hi, "hi");
+    const qpm__setting *s = qpm__settings_row(t, key);
+    if (s == NULL)
+        return QPM_E_KEY;
+    *lo = s->lo;
+    *hi = s->hi;
+    return QPM_OK;
+}
+
+static int is_whole(double v) { return v == floor(v); }
+
+/* QPM_E_RANGE naming the setting, the value and what it may be. */
+static qpm_status range_error(const qpm__setting *s, double value)
+{
+    if (s->type == QPM__SET_BOOL)
+        return qpm__fail(QPM_E_RANGE, "%s = %.17g: must be 0 or 1", s->name, value);
+    if (s->type == QPM__SET_ENUM && s->labels != NULL) {
+        char list[384];
+        size_t len = 0;
+        list[0] = '\0';
+        for (double v = s->lo; v <= s->hi && len < sizeof list; v += 1.0) {
+            int w = snprintf(list + len, sizeof list - len, "%s%s (%.0f)", v > s->lo ? ", " : "",
+                             s->labels[(size_t)(v - s->lo)], v);
+            if (w < 0)
+                break;
+            len += (size_t)w;
+        }
+        return qpm__fail(QPM_E_RANGE, "%s = %.17g: must be one of %s", s->name, value, list);
+    }
+    if (s->type == QPM__SET_INTEGER && value >= s->lo && value <= s->hi)
+        return qpm__fail(QPM_E_RANGE, "%s = %.17g: must be a whole number", s->name, value);
+    if (s->range != NULL)
+        return qpm__fail(QPM_E_RANGE, "%s = %.17g: must be in %s", s->name, value, s->range);
+    return qpm__fail(QPM_E_RANGE, "%s = %.17g: must be %sin [%.17g, %.17g]", s->name, value,
+                     s->type == QPM__SET_INTEGER ? "a whole number " : "", s->lo, s->hi);
+}
+
+static void store(void *handle, const qpm__setting *s, double value)
+{
+    unsigned char *at = (unsigned char *)handle + s->offset;
+    switch (s->store) {
+    case QPM__STORE_NONE:
+        return;
+    case QPM__STORE_INT: {
+        int v = (int)value;
+        memcpy(at, &v, sizeof v);
+        return;
+    }
+    case QPM__STORE_UNSIGNED: {
+        unsigned v = (unsigned)value;
+        memcpy(at, &v, sizeof v);
+        return;
+    }
+    case QPM__STORE_SIZE: {
+        size_t v = (size_t)value;
+        memcpy(at, &v, sizeof v);
+        return;
+    }
+    case QPM__STORE_DOUBLE:
+        memcpy(at, &value, sizeof value);
+        return;
+    }
+}
+
+static double load(const void *handle, const qpm__setting *s)
+{
+    const unsigned char *at = (const unsigned char *)handle + s->offset;
+    switch (s->store) {
+    case QPM__STORE_NONE:
+        break;
+    case QPM__STORE_INT: {
+        int v;
+        memcpy(&v, at, sizeof v);
+        return (double)v;
+    }
+    case QPM__STORE_UNSIGNED: {
+        unsigned v;
+        memcpy(&v, at, sizeof v);
+        return (double)v;
+    }
+    case QPM__STORE_SIZE: {
+        size_t v;
+        memcpy(&v, at, sizeof v);
+        return (double)v;
+    }
+    case QPM__STORE_DOUBLE: {
+        double v;
+        memcpy(&v, at, sizeof v);
+        return v;
+    }
+    }
+    return s->def;
+}
+
+qpm_status qpm__settings_set(const qpm__settings *t, void *handle, int key, double value)
+{
+    const qpm__setting *s = qpm__settings_row(t, key);
+    if (s == NULL)
+        return QPM_E_KEY;
+    if (s->read_only)
+        return qpm__fail(QPM_E_KEY, "key = %s: read-only", s->name);
+    /* NaN fails the bounds test */
+    if (!(value >= s->lo && value <= s->hi) || (s->type != QPM__SET_REAL && !is_whole(value)))
+        return range_error(s, value);
+    if (s->hook != NULL) {
+        qpm_status st = s->hook(handle, &value);
+        if (st != QPM_OK)
+            return st;
+    }
+    store(handle, s, value);
+    return QPM_OK;
+}
+
+qpm_status qpm__settings_get(const qpm__settings *t, const void *handle, int key, double *value)
+{
+    QPM__CHECK_NULL(value, "value");
+    const qpm__setting *s = qpm__settings_row(t, key);
+    if (s == NULL)
+        return QPM_E_KEY;
+    *value = load(handle, s);
+    return QPM_OK;
+}
+
+void qpm__settings_defaults(const qpm__settings *t, void *handle)
+{
+    for (size_t i = 0; i < t->n; i++)
+        store(handle, &t->rows[i], t->rows[i].def);
+}
+
+qpm_status qpm__settings_describe(const qpm__settings *t, int key, qpm_setting_info *info)
+{
+    QPM__CHECK_NULL(info, "info");
+    if (info->size < sizeof *info)
+        return qpm__fail(QPM_E_INVALID, "info->size = %zu: must be sizeof(qpm_setting_info) = %zu",
+                         info->size, sizeof *info);
+    const qpm__setting *s = qpm__settings_row(t, key);
+    if (s == NULL)
+        return QPM_E_KEY;
+    /* fields a newer caller's larger struct has past ours are left alone */
+    info->name = s->name;
+    info->type = (qpm_setting_type)s->type;
+    info->read_only = s->read_only;
+    info->lo = s->lo;
+    info->hi = s->hi;
+    info->def = s->def;
+    info->labels = s->labels;
+    return QPM_OK;
+}
+
+qpm_status qpm__settings_threads(qpm__pool **pool, const qpm_alloc *a, unsigned current,
+                                 double value)
+{
+    unsigned nt = (unsigned)value;
+    if (nt == current)
+        return QPM_OK;
+    qpm__pool *np = NULL;
+    if (nt > 1) {
+        qpm_status st = qpm__pool_create(&np, a, nt);
+        if (st != QPM_OK)
+            return st;
+    }
+    qpm__pool_free(*pool);
+    *pool = np;
+    return QPM_OK;
+}

@@ -8,6 +8,7 @@
 #include "core/settings.h"
 #include "pricing/black.h"
 #include "pricing/implied_vol.h"
+#include "pricing/model.h"
 #include "qpm/pricing.h"
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -22,7 +23,7 @@
 
 struct qpm_pricer {
     qpm_alloc alloc;
-    int model;
+    const qpm__model *m; /* the model's row (model.h) */
     int settle;
     unsigned threads;
     int kernel; /* QPM_PRICER_KERNEL_SCALAR or _AVX2 */
@@ -148,25 +149,19 @@ qpm_status qpm_pricer_create(qpm_pricer **out, const qpm_alloc *alloc, qpm_model
 {
     QPM__CHECK_NULL(out, "out");
     *out = NULL;
-    if ((int)model < QPM_MODEL_BSM || (int)model > QPM_MODEL_BACHELIER)
-        return qpm__fail(QPM_E_INVALID, "model = %d: must be 0 (BSM), 1 (Black-76) or 2 (Bachelier)",
-                         (int)model);
-    if ((int)settle < QPM_SETTLE_LINEAR || (int)settle > QPM_SETTLE_INVERSE)
-        return qpm__fail(QPM_E_INVALID, "settle = %d: must be 0 (linear) or 1 (inverse)",
-                         (int)settle);
-    if (model == QPM_MODEL_BACHELIER && settle == QPM_SETTLE_INVERSE)
-        return qpm__fail(QPM_E_UNSUPPORTED,
-                         "settle = inverse: not provided for the Bachelier model (its "
-                         "underlying may reach zero, where a coin payoff is undefined)");
+    qpm_status st;
+    const qpm__model *m = qpm__model_find(model, settle, &st);
+    if (m == NULL)
+        return st;
     qpm_alloc a;
-    qpm_status st = qpm__alloc_init(&a, alloc);
+    st = qpm__alloc_init(&a, alloc);
     if (st != QPM_OK)
         return st;
     qpm_pricer *p = qpm__calloc(&a, 1, sizeof *p);
     if (p == NULL)
         return QPM_E_NOMEM;
     p->alloc = a;
-    p->model = (int)model;
+    p->m = m;
     p->settle = (int)settle;
     qpm__settings_defaults(&settings, p);
     select_kernel(p, best_kernel());
@@ -184,11 +179,6 @@ void qpm_pricer_free(qpm_pricer *p)
 }
 
 /* ---- argument checks ------------------------------------------------------ */
-
-static const char *model_name(int model)
-{
-    return model == QPM__BSM ? "BSM" : model == QPM__B76 ? "Black-76" : "Bachelier";
-}
 
 /* Branch-free screens (vectorisable); only a failing batch goes through the
  * element-by-element checks that name the first bad element. */
@@ -301,13 +291,13 @@ static qpm_status check_inputs(const qpm_pricer *p, size_t n, const double *u, c
     qpm_status st;
     if (n == 0)
         return qpm__fail(QPM_E_SIZE, "n = 0: must be >= 1");
-    if (p->model != QPM__BACH && u != NULL && k != NULL && T != NULL && screen_positive(u, n) &&
+    if (p->m->lognormal && u != NULL && k != NULL && T != NULL && screen_positive(u, n) &&
         screen_positive(k, n) &&
         (T_positive ? screen_positive(T, n) : screen_nonnegative(T, n)) &&
         (r == NULL || (screen_finite(r, n) && screen_rate_time(r, T, n))) &&
-        (q == NULL || (p->model == QPM__BSM && screen_finite(q, n) && screen_rate_time(q, T, n))))
+        (q == NULL || (p->m->carry && screen_finite(q, n) && screen_rate_time(q, T, n))))
         return QPM_OK;
-    if (p->model == QPM__BACH) {
+    if (!p->m->lognormal) {
         if ((st = qpm__check_finite(u, n, "underlying")) != QPM_OK)
             return st;
         if ((st = qpm__check_finite(k, n, "strike")) != QPM_OK)
@@ -328,9 +318,8 @@ static qpm_status check_inputs(const qpm_pricer *p, size_t n, const double *u, c
             return st;
     }
     if (q != NULL) {
-        if (p->model != QPM__BSM)
-            return qpm__fail(QPM_E_INVALID, "q: must be NULL for the %s model",
-                             model_name(p->model));
+        if (!p->m->carry)
+            return qpm__fail(QPM_E_INVALID, "q: must be NULL for the %s model", p->m->name);
         if ((st = qpm__check_finite(q, n, "q")) != QPM_OK)
             return st;
         if ((st = check_rate_time(q, 1, T, 1, n, "q")) != QPM_OK)
@@ -386,7 +375,7 @@ qpm_status qpm_pricer_price(qpm_pricer *p, size_t n, const double *underlying,
         return st;
     if (n == 0)
         return qpm__fail(QPM_E_SIZE, "n = 0: must be >= 1");
-    job.model = p->model;
+    job.model = p->m->kernel;
     job.inverse = p->settle == QPM_SETTLE_INVERSE;
     job.u = underlying, job.su = 1;
     job.k = strike, job.sk = 1;
@@ -395,7 +384,7 @@ qpm_status qpm_pricer_price(qpm_pricer *p, size_t n, const double *underlying,
     job.q = q ? q : &zero_value, job.sq = q ? 1 : 0;
     job.sig = sigma, job.ssig = 1;
     job.type = type, job.stype = 1;
-    int complete = underlying && strike && T && sigma && type && (q == NULL || p->model == QPM__BSM);
+    int complete = underlying && strike && T && sigma && type && (q == NULL || p->m->carry);
     if (!complete || !p->screen(&job, n)) {
         /* Something is wrong: find the first bad element and name it. */
         if ((st = check_inputs(p, n, underlying, strike, T, 0, r, q)) != QPM_OK)
@@ -433,8 +422,8 @@ qpm_status qpm_pricer_price_chain(qpm_pricer *p, size_t n, double underlying, do
         return st;
     if (n == 0)
         return qpm__fail(QPM_E_SIZE, "n = 0: must be >= 1");
-    int bach = p->model == QPM__BACH;
-    if ((st = check_scalar("underlying", underlying, !bach, 0)) != QPM_OK)
+    int lognormal = p->m->lognormal;
+    if ((st = check_scalar("underlying", underlying, lognormal, 0)) != QPM_OK)
         return st;
     if ((st = check_scalar("T", T, 0, 1)) != QPM_OK)
         return st;
@@ -446,10 +435,9 @@ qpm_status qpm_pricer_price_chain(qpm_pricer *p, size_t n, double underlying, do
         return qpm__fail(QPM_E_INVALID, "r * T = %g: |r T| must be <= 700", r * T);
     if (!(fabs(q * T) <= MAX_RT))
         return qpm__fail(QPM_E_INVALID, "q * T = %g: |q T| must be <= 700", q * T);
-    if (q != 0.0 && p->model != QPM__BSM)
-        return qpm__fail(QPM_E_INVALID, "q = %g: must be 0 for the %s model", q,
-                         model_name(p->model));
-    job.model = p->model;
+    if (q != 0.0 && !p->m->carry)
+        return qpm__fail(QPM_E_INVALID, "q = %g: must be 0 for the %s model", q, p->m->name);
+    job.model = p->m->kernel;
     job.inverse = p->settle == QPM_SETTLE_INVERSE;
     job.u = &underlying, job.su = 0;
     job.k = strike, job.sk = 1;
@@ -459,8 +447,8 @@ qpm_status qpm_pricer_price_chain(qpm_pricer *p, size_t n, double underlying, do
     job.sig = sigma, job.ssig = 1;
     job.type = type, job.stype = 1;
     if (!strike || !sigma || !type || !p->screen(&job, n)) {
-        st = bach ? qpm__check_finite(strike, n, "strike")
-                  : qpm__check_positive(strike, n, "strike");
+        st = lognormal ? qpm__check_positive(strike, n, "strike")
+                       : qpm__check_finite(strike, n, "strike");
         if (st != QPM_OK)
             return st;
         if ((st = qpm__check_nonnegative(sigma, n, "sigma")) != QPM_OK)
@@ -488,9 +476,9 @@ static qpm_status iv_one(const qpm_pricer *p, double u, double K, double T, doub
                          int32_t type, double price, double *sigma)
 {
     int is_call = type > 0;
-    if (p->model == QPM__BACH)
+    if (p->m->iv == QPM__IV_NORMAL)
         return qpm__bachelier_implied_vol_df(price, u, K, T, r, is_call, sigma);
-    double F = p->model == QPM__BSM ? u * exp((r - q) * T) : u;
+    double F = p->m->carry ? u * exp((r - q) * T) : u;
     double pusd = p->settle == QPM_SETTLE_INVERSE ? price * F : price;
     return qpm__black_implied_vol_df(pusd, F, K, T, r, is_call, sigma);
 }
@@ -498,7 +486,7 @@ static qpm_status iv_one(const qpm_pricer *p, double u, double K, double T, doub
 static void iv_range(const struct iv_ctx *c, size_t b, size_t e)
 {
     const qpm_pricer *p = c->p;
-    if (p->model == QPM__BACH) {
+    if (p->m->iv == QPM__IV_NORMAL) {
         for (size_t i = b; i < e; i++) {
             double sg;
             qpm_status st = iv_one(p, c->u[i], c->k[i], c->T[i], c->r ? c->r[i] : 0.0, 0.0,
@@ -509,7 +497,7 @@ static void iv_range(const struct iv_ctx *c, size_t b, size_t e)
         }
         return;
     }
-    if (p->model == QPM__B76 && p->settle == QPM_SETTLE_LINEAR) {
+    if (!p->m->carry && p->settle == QPM_SETTLE_LINEAR) {
         qpm__black_implied_vol_batch(e - b, c->price + b, c->u + b, c->k + b, c->T + b,
                                      c->r ? c->r + b : NULL, c->type + b, c->sigma + b,
                                      c->status ? c->status + b : NULL);
@@ -524,7 +512,7 @@ static void iv_range(const struct iv_ctx *c, size_t b, size_t e)
         for (size_t j = 0; j < m; j++) {
             size_t i = s0 + j;
             double r = c->r ? c->r[i] : 0.0, q = c->q ? c->q[i] : 0.0;
-            double F = p->model == QPM__BSM ? c->u[i] * exp((r - q) * c->T[i]) : c->u[i];
+            double F = p->m->carry ? c->u[i] * exp((r - q) * c->T[i]) : c->u[i];
             Fb[j] = F;
             Pb[j] = p->settle == QPM_SETTLE_INVERSE ? c->price[i] * F : c->price[i];
         }
@@ -570,7 +558,7 @@ qpm_status qpm_pricer_implied_vol(qpm_pricer *p, size_t n, const double *underly
         if (st == QPM_E_ARBITRAGE)
             return qpm__fail(st, "price[%zu] = %.17g: outside the no-arbitrage bounds of the "
                                  "%s %s (or <= 0); sigma[%zu] = NaN",
-                             i, price[i], model_name(p->model), type[i] > 0 ? "call" : "put", i);
+                             i, price[i], p->m->name, type[i] > 0 ? "call" : "put", i);
         return qpm__fail(st == QPM_OK ? QPM_E_NOCONVERGE : st,
                          "price[%zu] = %.17g: implied volatility not found (%s)", i, price[i],
                          qpm_status_name(st));

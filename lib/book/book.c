@@ -135,46 +135,23 @@ static const qpm__setting setting_rows[] = {
 };
 static const qpm__settings settings = QPM__SETTINGS("qpm_book_key", setting_rows);
 
-qpm_status qpm_book_bounds(qpm_book_key key, double *lo, double *hi)
-{
-    return qpm__settings_bounds(&settings, (int)key, lo, hi);
-}
-
-qpm_status qpm_book_set(qpm_book *b, qpm_book_key key, double value)
-{
-    QPM__CHECK_NULL(b, "b");
-    return qpm__settings_set(&settings, b, (int)key, value);
-}
-
-qpm_status qpm_book_get(const qpm_book *b, qpm_book_key key, double *value)
-{
-    QPM__CHECK_NULL(b, "b");
-    return qpm__settings_get(&settings, b, (int)key, value);
-}
-
-qpm_status qpm_book_describe(qpm_book_key key, qpm_setting_info *info)
-{
-    return qpm__settings_describe(&settings, (int)key, info);
-}
+QPM__SETTINGS_API(book, qpm_book_key, settings, "b")
 
 /* ---- life cycle ------------------------------------------------------------ */
+
+_Static_assert(offsetof(struct qpm_book, alloc) == 0, "qpm__handle_new: allocator first");
 
 qpm_status qpm_book_create(qpm_book **out, const qpm_alloc *alloc)
 {
     QPM__CHECK_NULL(out, "out");
     *out = NULL;
-    qpm_alloc a;
-    qpm_status st = qpm__alloc_init(&a, alloc);
-    if (st != QPM_OK)
-        return st;
-    qpm_book *b = qpm__calloc(&a, 1, sizeof *b);
+    qpm_status st;
+    qpm_book *b = qpm__handle_new(alloc, sizeof *b, NULL, &settings, &st);
     if (b == NULL)
-        return QPM_E_NOMEM;
-    b->alloc = a;
-    qpm__settings_defaults(&settings, b);
+        return st;
     st = qpm__book_engine_build(&b->alloc, &b->eng, 0, b->eng.nthreads);
     if (st != QPM_OK) {
-        qpm__free(&a, b);
+        qpm__free(&b->alloc, b);
         return st;
     }
     *out = b;

@@ -3,37 +3,35 @@
 
 #include "internal.h"
 
-qpm_status qpm__check_finite(const double *x, size_t n, const char *name)
+enum { ANY, POSITIVE, NONNEGATIVE };
+
+static qpm_status check_each(const double *x, size_t n, const char *name, int domain)
 {
     QPM__CHECK_NULL(x, name);
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         if (!isfinite(x[i]))
             return qpm__fail(QPM_E_NONFINITE, "%s[%zu] = %g: must be finite", name, i, x[i]);
+        if (domain == POSITIVE && !(x[i] > 0.0))
+            return qpm__fail(QPM_E_INVALID, "%s[%zu] = %.17g: must be > 0", name, i, x[i]);
+        if (domain == NONNEGATIVE && x[i] < 0.0)
+            return qpm__fail(QPM_E_INVALID, "%s[%zu] = %.17g: must be >= 0", name, i, x[i]);
+    }
     return QPM_OK;
+}
+
+qpm_status qpm__check_finite(const double *x, size_t n, const char *name)
+{
+    return check_each(x, n, name, ANY);
 }
 
 qpm_status qpm__check_positive(const double *x, size_t n, const char *name)
 {
-    QPM__CHECK_NULL(x, name);
-    for (size_t i = 0; i < n; i++) {
-        if (!isfinite(x[i]))
-            return qpm__fail(QPM_E_NONFINITE, "%s[%zu] = %g: must be finite", name, i, x[i]);
-        if (!(x[i] > 0.0))
-            return qpm__fail(QPM_E_INVALID, "%s[%zu] = %.17g: must be > 0", name, i, x[i]);
-    }
-    return QPM_OK;
+    return check_each(x, n, name, POSITIVE);
 }
 
 qpm_status qpm__check_nonnegative(const double *x, size_t n, const char *name)
 {
-    QPM__CHECK_NULL(x, name);
-    for (size_t i = 0; i < n; i++) {
-        if (!isfinite(x[i]))
-            return qpm__fail(QPM_E_NONFINITE, "%s[%zu] = %g: must be finite", name, i, x[i]);
-        if (x[i] < 0.0)
-            return qpm__fail(QPM_E_INVALID, "%s[%zu] = %.17g: must be >= 0", name, i, x[i]);
-    }
-    return QPM_OK;
+    return check_each(x, n, name, NONNEGATIVE);
 }
 
 qpm_status qpm__check_covariance(const double *a, size_t n, size_t ld, const char *name)

@@ -31,6 +31,18 @@ qpm_status qpm__fail(qpm_status status, const char *fmt, ...) QPM__PRINTF(2, 3);
  * *dst after validating it. */
 qpm_status qpm__alloc_init(qpm_alloc *dst, const qpm_alloc *src);
 
+/* The start of every handle's _create: validates the caller's allocator
+ * `user` (NULL: malloc/free), runs `ready` when given (a capability the
+ * handle needs, checked before anything is allocated), then allocates a
+ * zero-filled handle of `size` bytes through the allocator, copies the
+ * allocator into it (every handle struct starts with its qpm_alloc) and
+ * stores the default of every setting of `defaults` (core/settings.h; NULL:
+ * none).  NULL with the status in *st (the allocator's QPM_E_INVALID or
+ * QPM_E_NULL, ready's status, QPM_E_NOMEM). */
+struct qpm__settings;
+void *qpm__handle_new(const qpm_alloc *user, size_t size, qpm_status (*ready)(void),
+                      const struct qpm__settings *defaults, qpm_status *st);
+
 /* Allocates count * size bytes (overflow-checked), zero-filled.  Returns NULL
  * and records QPM_E_NOMEM on failure. */
 void *qpm__calloc(const qpm_alloc *a, size_t count, size_t size);

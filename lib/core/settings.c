@@ -62,61 +62,48 @@ static qpm_status range_error(const qpm__setting *s, double value)
                      s->type == QPM__SET_INTEGER ? "a whole number " : "", s->lo, s->hi);
 }
 
+/* Each storage type as a put/get pair; QPM__STORE_NONE has none. */
+#define ACCESS(name, T)                                                                          \
+    static void put_##name(void *at, double v)                                                   \
+    {                                                                                            \
+        T x = (T)v;                                                                              \
+        memcpy(at, &x, sizeof x);                                                                \
+    }                                                                                            \
+    static double get_##name(const void *at)                                                     \
+    {                                                                                            \
+        T x;                                                                                     \
+        memcpy(&x, at, sizeof x);                                                                \
+        return (double)x;                                                                        \
+    }
+ACCESS(int, int)
+ACCESS(unsigned, unsigned)
+ACCESS(size, size_t)
+ACCESS(double, double)
+#undef ACCESS
+
+static const struct {
+    void (*put)(void *at, double v);
+    double (*get)(const void *at);
+} access[] = {
+    [QPM__STORE_NONE] = {NULL, NULL},
+    [QPM__STORE_INT] = {put_int, get_int},
+    [QPM__STORE_UNSIGNED] = {put_unsigned, get_unsigned},
+    [QPM__STORE_SIZE] = {put_size, get_size},
+    [QPM__STORE_DOUBLE] = {put_double, get_double},
+};
+
 static void store(void *handle, const qpm__setting *s, double value)
 {
-    unsigned char *at = (unsigned char *)handle + s->offset;
-    switch (s->store) {
-    case QPM__STORE_NONE:
-        return;
-    case QPM__STORE_INT: {
-        int v = (int)value;
-        memcpy(at, &v, sizeof v);
-        return;
-    }
-    case QPM__STORE_UNSIGNED: {
-        unsigned v = (unsigned)value;
-        memcpy(at, &v, sizeof v);
-        return;
-    }
-    case QPM__STORE_SIZE: {
-        size_t v = (size_t)value;
-        memcpy(at, &v, sizeof v);
-        return;
-    }
-    case QPM__STORE_DOUBLE:
-        memcpy(at, &value, sizeof value);
-        return;
-    }
+    if (access[s->store].put != NULL)
+        access[s->store].put((unsigned char *)handle + s->offset, value);
 }
 
+/* A read-only constant is stored nowhere: it reads as its default. */
 static double load(const void *handle, const qpm__setting *s)
 {
-    const unsigned char *at = (const unsigned char *)handle + s->offset;
-    switch (s->store) {
-    case QPM__STORE_NONE:
-        break;
-    case QPM__STORE_INT: {
-        int v;
-        memcpy(&v, at, sizeof v);
-        return (double)v;
-    }
-    case QPM__STORE_UNSIGNED: {
-        unsigned v;
-        memcpy(&v, at, sizeof v);
-        return (double)v;
-    }
-    case QPM__STORE_SIZE: {
-        size_t v;
-        memcpy(&v, at, sizeof v);
-        return (double)v;
-    }
-    case QPM__STORE_DOUBLE: {
-        double v;
-        memcpy(&v, at, sizeof v);
-        return v;
-    }
-    }
-    return s->def;
+    if (access[s->store].get == NULL)
+        return s->def;
+    return access[s->store].get((const unsigned char *)handle + s->offset);
 }
 
 qpm_status qpm__settings_set(const qpm__settings *t, void *handle, int key, double value)

@@ -80,6 +80,29 @@ void qpm__settings_defaults(const qpm__settings *t, void *handle);
 struct qpm_setting_info;
 qpm_status qpm__settings_describe(const qpm__settings *t, int key, struct qpm_setting_info *info);
 
+/* Defines the public qpm_<x>_bounds, _set, _get and _describe of the handle
+ * type qpm_<x> over its table `tbl`; `arg` names the handle argument in
+ * QPM_E_NULL messages ("p is NULL"). */
+#define QPM__SETTINGS_API(x, key_t, tbl, arg)                                                    \
+    qpm_status qpm_##x##_bounds(key_t key, double *lo, double *hi)                               \
+    {                                                                                            \
+        return qpm__settings_bounds(&(tbl), (int)key, lo, hi);                                   \
+    }                                                                                            \
+    qpm_status qpm_##x##_set(qpm_##x *h, key_t key, double value)                                \
+    {                                                                                            \
+        QPM__CHECK_NULL(h, arg);                                                                 \
+        return qpm__settings_set(&(tbl), h, (int)key, value);                                    \
+    }                                                                                            \
+    qpm_status qpm_##x##_get(const qpm_##x *h, key_t key, double *value)                         \
+    {                                                                                            \
+        QPM__CHECK_NULL(h, arg);                                                                 \
+        return qpm__settings_get(&(tbl), h, (int)key, value);                                    \
+    }                                                                                            \
+    qpm_status qpm_##x##_describe(key_t key, qpm_setting_info *info)                             \
+    {                                                                                            \
+        return qpm__settings_describe(&(tbl), (int)key, info);                                   \
+    }
+
 /* ---- the threads setting, shared by every handle that has one --------------
  * Starts a pool of `value` threads (none for 1) in place of *pool, keeping
  * the old one on failure (QPM_E_THREAD, QPM_E_NOMEM).  A value equal to

@@ -108,27 +108,7 @@ static const qpm__setting setting_rows[] = {
 #undef AT
 static const qpm__settings settings = QPM__SETTINGS("qpm_cov_key", setting_rows);
 
-qpm_status qpm_cov_bounds(qpm_cov_key key, double *lo, double *hi)
-{
-    return qpm__settings_bounds(&settings, (int)key, lo, hi);
-}
-
-qpm_status qpm_cov_set(qpm_cov *c, qpm_cov_key key, double value)
-{
-    QPM__CHECK_NULL(c, "c");
-    return qpm__settings_set(&settings, c, (int)key, value);
-}
-
-qpm_status qpm_cov_get(const qpm_cov *c, qpm_cov_key key, double *value)
-{
-    QPM__CHECK_NULL(c, "c");
-    return qpm__settings_get(&settings, c, (int)key, value);
-}
-
-qpm_status qpm_cov_describe(qpm_cov_key key, qpm_setting_info *info)
-{
-    return qpm__settings_describe(&settings, (int)key, info);
-}
+QPM__SETTINGS_API(cov, qpm_cov_key, settings, "c")
 
 static const char *method_name(int m) { return method_labels[m]; }
 
@@ -155,6 +135,8 @@ void qpm_cov_free(qpm_cov *c)
     qpm__free(&a, c);
 }
 
+_Static_assert(offsetof(struct qpm_cov, alloc) == 0, "qpm__handle_new: allocator first");
+
 qpm_status qpm_cov_create(qpm_cov **out, const qpm_alloc *alloc, size_t n_assets)
 {
     QPM__CHECK_NULL(out, "out");
@@ -163,36 +145,30 @@ qpm_status qpm_cov_create(qpm_cov **out, const qpm_alloc *alloc, size_t n_assets
         return qpm__fail(QPM_E_SIZE, "n_assets = 0: must be >= 1");
     if (n_assets > QPM__COV_MAX_N)
         return qpm__fail(QPM_E_SIZE, "n_assets = %zu: must be <= %u", n_assets, QPM__COV_MAX_N);
-    qpm_alloc a;
-    qpm_status st = qpm__alloc_init(&a, alloc);
-    if (st != QPM_OK)
-        return st;
-    if ((st = qpm__linalg_load()) != QPM_OK)
-        return st;
-    qpm_cov *c = qpm__calloc(&a, 1, sizeof *c);
+    qpm_status st;
+    qpm_cov *c = qpm__handle_new(alloc, sizeof *c, qpm__linalg_load, &settings, &st);
     if (c == NULL)
-        return QPM_E_NOMEM;
-    c->alloc = a;
+        return st;
+    const qpm_alloc *a = &c->alloc;
     size_t n = n_assets;
     c->n = n;
-    qpm__settings_defaults(&settings, c);
     if (n > SIZE_MAX / sizeof(double) / n / 4)
         goto nomem;
-    c->mean = qpm__acalloc(&a, n, sizeof(double));
-    c->v3 = qpm__acalloc(&a, n, sizeof(double));
+    c->mean = qpm__acalloc(a, n, sizeof(double));
+    c->v3 = qpm__acalloc(a, n, sizeof(double));
     /* tmp holds four n-vectors and the EWMA block weights. */
-    c->tmp = qpm__acalloc(&a, 4 * n + QPM__COV_BLOCK, sizeof(double));
+    c->tmp = qpm__acalloc(a, 4 * n + QPM__COV_BLOCK, sizeof(double));
     if (!c->mean || !c->v3 || !c->tmp)
         goto nomem;
     c->tmp2 = c->tmp + n;
     c->tmp3 = c->tmp + 2 * n;
     c->tmp4 = c->tmp + 3 * n;
     c->wtab = c->tmp + 4 * n;
-    c->mom = qpm__acalloc(&a, n * n, sizeof(double));
-    c->ew = c->mom ? qpm__acalloc(&a, n * n, sizeof(double)) : NULL;
-    c->est = c->ew ? qpm__acalloc(&a, n * n, sizeof(double)) : NULL;
+    c->mom = qpm__acalloc(a, n * n, sizeof(double));
+    c->ew = c->mom ? qpm__acalloc(a, n * n, sizeof(double)) : NULL;
+    c->est = c->ew ? qpm__acalloc(a, n * n, sizeof(double)) : NULL;
     /* blk also holds a chunk of packed panels (cov_syrk.h), a little larger */
-    c->blk = c->est ? qpm__acalloc(&a, qpm__cov_syrk_size(n), sizeof(double)) : NULL;
+    c->blk = c->est ? qpm__acalloc(a, qpm__cov_syrk_size(n), sizeof(double)) : NULL;
     if (!c->blk)
         goto nomem;
     c->have_mom = c->have_ew = 1; /* an empty stream */

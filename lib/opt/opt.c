@@ -31,29 +31,11 @@ static const qpm__setting setting_rows[] = {
 #undef REAL
 static const qpm__settings settings = QPM__SETTINGS("qpm_opt_key", setting_rows);
 
-qpm_status qpm_opt_bounds(qpm_opt_key key, double *lo, double *hi)
-{
-    return qpm__settings_bounds(&settings, (int)key, lo, hi);
-}
-
-qpm_status qpm_opt_set(qpm_opt *o, qpm_opt_key key, double value)
-{
-    QPM__CHECK_NULL(o, "o");
-    return qpm__settings_set(&settings, o, (int)key, value);
-}
-
-qpm_status qpm_opt_get(const qpm_opt *o, qpm_opt_key key, double *value)
-{
-    QPM__CHECK_NULL(o, "o");
-    return qpm__settings_get(&settings, o, (int)key, value);
-}
-
-qpm_status qpm_opt_describe(qpm_opt_key key, qpm_setting_info *info)
-{
-    return qpm__settings_describe(&settings, (int)key, info);
-}
+QPM__SETTINGS_API(opt, qpm_opt_key, settings, "o")
 
 /* ---- life cycle ------------------------------------------------------------------ */
+
+_Static_assert(offsetof(struct qpm_opt, alloc) == 0, "qpm__handle_new: allocator first");
 
 qpm_status qpm_opt_create(qpm_opt **out, const qpm_alloc *alloc, size_t n)
 {
@@ -61,21 +43,16 @@ qpm_status qpm_opt_create(qpm_opt **out, const qpm_alloc *alloc, size_t n)
     *out = NULL;
     if (n == 0 || n > QPM__OPT_MAX_N)
         return qpm__fail(QPM_E_SIZE, "n = %zu: must be in [1, %u]", n, QPM__OPT_MAX_N);
-    qpm_alloc al;
-    qpm_status st = qpm__alloc_init(&al, alloc);
-    if (st != QPM_OK)
-        return st;
-    if ((st = qpm__linalg_load()) != QPM_OK)
-        return st;
-    qpm_opt *o = qpm__calloc(&al, 1, sizeof *o);
+    qpm_status st;
+    qpm_opt *o = qpm__handle_new(alloc, sizeof *o, qpm__linalg_load, &settings, &st);
     if (o == NULL)
-        return QPM_E_NOMEM;
-    o->alloc = al;
+        return st;
+    const qpm_alloc *al = &o->alloc;
     o->n = n;
-    if ((o->S = qpm__calloc(&al, n * n, sizeof(double))) == NULL ||
-        (o->mu = qpm__calloc(&al, 6 * n, sizeof(double))) == NULL ||
-        (o->flags = qpm__calloc(&al, n, sizeof(int))) == NULL ||
-        (o->brow = qpm__calloc(&al, 2 * n, sizeof(size_t))) == NULL) {
+    if ((o->S = qpm__calloc(al, n * n, sizeof(double))) == NULL ||
+        (o->mu = qpm__calloc(al, 6 * n, sizeof(double))) == NULL ||
+        (o->flags = qpm__calloc(al, n, sizeof(int))) == NULL ||
+        (o->brow = qpm__calloc(al, 2 * n, sizeof(size_t))) == NULL) {
         qpm_opt_free(o);
         return QPM_E_NOMEM;
     }
@@ -86,7 +63,6 @@ qpm_status qpm_opt_create(qpm_opt **out, const qpm_alloc *alloc, size_t n)
     o->wtmp = o->mu + 5 * n;
     for (size_t i = 0; i < n; i++)
         o->upper[i] = (double)INFINITY;
-    qpm__settings_defaults(&settings, o);
     *out = o;
     return QPM_OK;
 }

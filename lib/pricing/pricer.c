@@ -120,29 +120,11 @@ static const qpm__setting setting_rows[] = {
 #undef AT
 static const qpm__settings settings = QPM__SETTINGS("qpm_pricer_key", setting_rows);
 
-qpm_status qpm_pricer_bounds(qpm_pricer_key key, double *lo, double *hi)
-{
-    return qpm__settings_bounds(&settings, (int)key, lo, hi);
-}
-
-qpm_status qpm_pricer_set(qpm_pricer *p, qpm_pricer_key key, double value)
-{
-    QPM__CHECK_NULL(p, "p");
-    return qpm__settings_set(&settings, p, (int)key, value);
-}
-
-qpm_status qpm_pricer_get(const qpm_pricer *p, qpm_pricer_key key, double *value)
-{
-    QPM__CHECK_NULL(p, "p");
-    return qpm__settings_get(&settings, p, (int)key, value);
-}
-
-qpm_status qpm_pricer_describe(qpm_pricer_key key, qpm_setting_info *info)
-{
-    return qpm__settings_describe(&settings, (int)key, info);
-}
+QPM__SETTINGS_API(pricer, qpm_pricer_key, settings, "p")
 
 /* ---- life cycle ------------------------------------------------------------- */
+
+_Static_assert(offsetof(struct qpm_pricer, alloc) == 0, "qpm__handle_new: allocator first");
 
 qpm_status qpm_pricer_create(qpm_pricer **out, const qpm_alloc *alloc, qpm_model model,
                              qpm_settlement settle)
@@ -153,17 +135,11 @@ qpm_status qpm_pricer_create(qpm_pricer **out, const qpm_alloc *alloc, qpm_model
     const qpm__model *m = qpm__model_find(model, settle, &st);
     if (m == NULL)
         return st;
-    qpm_alloc a;
-    st = qpm__alloc_init(&a, alloc);
-    if (st != QPM_OK)
-        return st;
-    qpm_pricer *p = qpm__calloc(&a, 1, sizeof *p);
+    qpm_pricer *p = qpm__handle_new(alloc, sizeof *p, NULL, &settings, &st);
     if (p == NULL)
-        return QPM_E_NOMEM;
-    p->alloc = a;
+        return st;
     p->m = m;
     p->settle = (int)settle;
-    qpm__settings_defaults(&settings, p);
     select_kernel(p, best_kernel());
     *out = p;
     return QPM_OK;

@@ -69,27 +69,7 @@ static const qpm__setting setting_rows[] = {
 #undef CONSTANT
 static const qpm__settings settings = QPM__SETTINGS("qpm_risk_key", setting_rows);
 
-qpm_status qpm_risk_bounds(qpm_risk_key key, double *lo, double *hi)
-{
-    return qpm__settings_bounds(&settings, (int)key, lo, hi);
-}
-
-qpm_status qpm_risk_set(qpm_risk *r, qpm_risk_key key, double value)
-{
-    QPM__CHECK_NULL(r, "r");
-    return qpm__settings_set(&settings, r, (int)key, value);
-}
-
-qpm_status qpm_risk_get(const qpm_risk *r, qpm_risk_key key, double *value)
-{
-    QPM__CHECK_NULL(r, "r");
-    return qpm__settings_get(&settings, r, (int)key, value);
-}
-
-qpm_status qpm_risk_describe(qpm_risk_key key, qpm_setting_info *info)
-{
-    return qpm__settings_describe(&settings, (int)key, info);
-}
+QPM__SETTINGS_API(risk, qpm_risk_key, settings, "r")
 
 /* ---- life cycle ---------------------------------------------------------------- */
 
@@ -123,21 +103,16 @@ void qpm_risk_free(qpm_risk *r)
     qpm__free(&a, r);
 }
 
+_Static_assert(offsetof(struct qpm_risk, alloc) == 0, "qpm__handle_new: allocator first");
+
 qpm_status qpm_risk_create(qpm_risk **out, const qpm_alloc *alloc)
 {
     QPM__CHECK_NULL(out, "out");
     *out = NULL;
-    qpm_alloc a;
-    qpm_status st = qpm__alloc_init(&a, alloc);
-    if (st != QPM_OK)
-        return st;
-    if ((st = qpm__linalg_load()) != QPM_OK)
-        return st;
-    qpm_risk *r = qpm__calloc(&a, 1, sizeof *r);
+    qpm_status st;
+    qpm_risk *r = qpm__handle_new(alloc, sizeof *r, qpm__linalg_load, &settings, &st);
     if (r == NULL)
-        return QPM_E_NOMEM;
-    r->alloc = a;
-    qpm__settings_defaults(&settings, r);
+        return st;
     st = qpm_rng_create(&r->base, &r->alloc, QPM_RNG_PCG64DXSM, 0, 0, 0, 0);
     if (st != QPM_OK) {
         qpm_risk_free(r);

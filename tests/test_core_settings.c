@@ -201,6 +201,15 @@ Test(core_settings, messages_name_the_setting_and_its_bounds)
                                        "[2.2250738585072014e-308, 1000000000000]");
     qpm_cov_free(c);
 
+    qpm_opt *o;
+    cr_assert_eq(qpm_opt_create(&o, NULL, 2), QPM_OK);
+    cr_assert_eq(qpm_opt_set(o, QPM_OPT_TOLERANCE, 1e-20), QPM_E_RANGE);
+    cr_assert_str_eq(qpm_last_error(), "QPM_OPT_TOLERANCE = 1e-20: must be in [1e-14, 0.0001]");
+    cr_assert_eq(qpm_opt_set(o, QPM_OPT_MAX_ITER, 2e6), QPM_E_RANGE);
+    cr_assert_str_eq(qpm_last_error(),
+                     "QPM_OPT_MAX_ITER = 2000000: must be a whole number in [1, 1000000]");
+    qpm_opt_free(o);
+
     qpm_risk *r;
     cr_assert_eq(qpm_risk_create(&r, NULL), QPM_OK);
     cr_assert_eq(qpm_risk_set(r, QPM_RISK_HORIZON_DAYS, 0), QPM_E_RANGE);

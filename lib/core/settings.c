@@ -1,6 +1,7 @@
 /* The generic half of every handle's settings: checks, messages, storage. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/settings.h"
@@ -36,30 +37,59 @@ qpm_status qpm__settings_bounds(const qpm__settings *t, int key, double *lo, dou
 
 static int is_whole(double v) { return v == floor(v); }
 
+/* v with the fewest significant digits that read back as v ("1e-20", not
+ * "9.9999999999999995e-21"), without an exponent below 1e17 ("1000", not
+ * "1e+03"). */
+typedef struct num_text {
+    char s[32];
+} num_text;
+
+static num_text shortest(double v)
+{
+    num_text t;
+    int prec = 1;
+    for (; prec < 17; prec++) {
+        snprintf(t.s, sizeof t.s, "%.*g", prec, v);
+        if (!isfinite(v) || strtod(t.s, NULL) == v)
+            break;
+    }
+    double a = fabs(v);
+    if (a >= 1.0 && a < 1e17) {
+        int digits = (int)floor(log10(a)) + 1;
+        if (digits > prec)
+            prec = digits;
+    }
+    snprintf(t.s, sizeof t.s, "%.*g", prec, v);
+    return t;
+}
+
 /* QPM_E_RANGE naming the setting, the value and what it may be. */
 static qpm_status range_error(const qpm__setting *s, double value)
 {
+    num_text t = shortest(value);
+    const char *v = t.s;
     if (s->type == QPM__SET_BOOL)
-        return qpm__fail(QPM_E_RANGE, "%s = %.17g: must be 0 or 1", s->name, value);
+        return qpm__fail(QPM_E_RANGE, "%s = %s: must be 0 or 1", s->name, v);
     if (s->type == QPM__SET_ENUM && s->labels != NULL) {
         char list[384];
         size_t len = 0;
         list[0] = '\0';
-        for (double v = s->lo; v <= s->hi && len < sizeof list; v += 1.0) {
-            int w = snprintf(list + len, sizeof list - len, "%s%s (%.0f)", v > s->lo ? ", " : "",
-                             s->labels[(size_t)(v - s->lo)], v);
+        for (double x = s->lo; x <= s->hi && len < sizeof list; x += 1.0) {
+            int w = snprintf(list + len, sizeof list - len, "%s%s (%.0f)", x > s->lo ? ", " : "",
+                             s->labels[(size_t)(x - s->lo)], x);
             if (w < 0)
                 break;
             len += (size_t)w;
         }
-        return qpm__fail(QPM_E_RANGE, "%s = %.17g: must be one of %s", s->name, value, list);
+        return qpm__fail(QPM_E_RANGE, "%s = %s: must be one of %s", s->name, v, list);
     }
     if (s->type == QPM__SET_INTEGER && value >= s->lo && value <= s->hi)
-        return qpm__fail(QPM_E_RANGE, "%s = %.17g: must be a whole number", s->name, value);
+        return qpm__fail(QPM_E_RANGE, "%s = %s: must be a whole number", s->name, v);
     if (s->range != NULL)
-        return qpm__fail(QPM_E_RANGE, "%s = %.17g: must be in %s", s->name, value, s->range);
-    return qpm__fail(QPM_E_RANGE, "%s = %.17g: must be %sin [%.17g, %.17g]", s->name, value,
-                     s->type == QPM__SET_INTEGER ? "a whole number " : "", s->lo, s->hi);
+        return qpm__fail(QPM_E_RANGE, "%s = %s: must be in %s", s->name, v, s->range);
+    return qpm__fail(QPM_E_RANGE, "%s = %s: must be %sin [%s, %s]", s->name, v,
+                     s->type == QPM__SET_INTEGER ? "a whole number " : "", shortest(s->lo).s,
+                     shortest(s->hi).s);
 }
 
 /* Each storage type as a put/get pair; QPM__STORE_NONE has none. */

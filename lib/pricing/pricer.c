@@ -23,7 +23,7 @@
 
 struct qpm_pricer {
     qpm_alloc alloc;
-    const qpm__model *m; /* the model's row (model.h) */
+    int model; /* its row: qpm__models[model] (model.h) */
     int settle;
     unsigned threads;
     int kernel; /* QPM_PRICER_KERNEL_SCALAR or _AVX2 */
@@ -124,6 +124,8 @@ QPM__SETTINGS_API(pricer, qpm_pricer_key, settings, "p")
 
 /* ---- life cycle ------------------------------------------------------------- */
 
+static const qpm__model *model_of(const qpm_pricer *p) { return &qpm__models[p->model]; }
+
 _Static_assert(offsetof(struct qpm_pricer, alloc) == 0, "qpm__handle_new: allocator first");
 
 qpm_status qpm_pricer_create(qpm_pricer **out, const qpm_alloc *alloc, qpm_model model,
@@ -138,7 +140,7 @@ qpm_status qpm_pricer_create(qpm_pricer **out, const qpm_alloc *alloc, qpm_model
     qpm_pricer *p = qpm__handle_new(alloc, sizeof *p, NULL, &settings, &st);
     if (p == NULL)
         return st;
-    p->m = m;
+    p->model = (int)model;
     p->settle = (int)settle;
     select_kernel(p, best_kernel());
     *out = p;
@@ -267,13 +269,13 @@ static qpm_status check_inputs(const qpm_pricer *p, size_t n, const double *u, c
     qpm_status st;
     if (n == 0)
         return qpm__fail(QPM_E_SIZE, "n = 0: must be >= 1");
-    if (p->m->lognormal && u != NULL && k != NULL && T != NULL && screen_positive(u, n) &&
+    if (model_of(p)->lognormal && u != NULL && k != NULL && T != NULL && screen_positive(u, n) &&
         screen_positive(k, n) &&
         (T_positive ? screen_positive(T, n) : screen_nonnegative(T, n)) &&
         (r == NULL || (screen_finite(r, n) && screen_rate_time(r, T, n))) &&
-        (q == NULL || (p->m->carry && screen_finite(q, n) && screen_rate_time(q, T, n))))
+        (q == NULL || (model_of(p)->carry && screen_finite(q, n) && screen_rate_time(q, T, n))))
         return QPM_OK;
-    if (!p->m->lognormal) {
+    if (!model_of(p)->lognormal) {
         if ((st = qpm__check_finite(u, n, "underlying")) != QPM_OK)
             return st;
         if ((st = qpm__check_finite(k, n, "strike")) != QPM_OK)
@@ -294,8 +296,8 @@ static qpm_status check_inputs(const qpm_pricer *p, size_t n, const double *u, c
             return st;
     }
     if (q != NULL) {
-        if (!p->m->carry)
-            return qpm__fail(QPM_E_INVALID, "q: must be NULL for the %s model", p->m->name);
+        if (!model_of(p)->carry)
+            return qpm__fail(QPM_E_INVALID, "q: must be NULL for the %s model", model_of(p)->name);
         if ((st = qpm__check_finite(q, n, "q")) != QPM_OK)
             return st;
         if ((st = check_rate_time(q, 1, T, 1, n, "q")) != QPM_OK)
@@ -351,7 +353,7 @@ qpm_status qpm_pricer_price(qpm_pricer *p, size_t n, const double *underlying,
         return st;
     if (n == 0)
         return qpm__fail(QPM_E_SIZE, "n = 0: must be >= 1");
-    job.model = p->m->kernel;
+    job.model = model_of(p)->kernel;
     job.inverse = p->settle == QPM_SETTLE_INVERSE;
     job.u = underlying, job.su = 1;
     job.k = strike, job.sk = 1;
@@ -360,7 +362,7 @@ qpm_status qpm_pricer_price(qpm_pricer *p, size_t n, const double *underlying,
     job.q = q ? q : &zero_value, job.sq = q ? 1 : 0;
     job.sig = sigma, job.ssig = 1;
     job.type = type, job.stype = 1;
-    int complete = underlying && strike && T && sigma && type && (q == NULL || p->m->carry);
+    int complete = underlying && strike && T && sigma && type && (q == NULL || model_of(p)->carry);
     if (!complete || !p->screen(&job, n)) {
         /* Something is wrong: find the first bad element and name it. */
         if ((st = check_inputs(p, n, underlying, strike, T, 0, r, q)) != QPM_OK)
@@ -398,7 +400,7 @@ qpm_status qpm_pricer_price_chain(qpm_pricer *p, size_t n, double underlying, do
         return st;
     if (n == 0)
         return qpm__fail(QPM_E_SIZE, "n = 0: must be >= 1");
-    int lognormal = p->m->lognormal;
+    int lognormal = model_of(p)->lognormal;
     if ((st = check_scalar("underlying", underlying, lognormal, 0)) != QPM_OK)
         return st;
     if ((st = check_scalar("T", T, 0, 1)) != QPM_OK)
@@ -411,9 +413,9 @@ qpm_status qpm_pricer_price_chain(qpm_pricer *p, size_t n, double underlying, do
         return qpm__fail(QPM_E_INVALID, "r * T = %g: |r T| must be <= 700", r * T);
     if (!(fabs(q * T) <= MAX_RT))
         return qpm__fail(QPM_E_INVALID, "q * T = %g: |q T| must be <= 700", q * T);
-    if (q != 0.0 && !p->m->carry)
-        return qpm__fail(QPM_E_INVALID, "q = %g: must be 0 for the %s model", q, p->m->name);
-    job.model = p->m->kernel;
+    if (q != 0.0 && !model_of(p)->carry)
+        return qpm__fail(QPM_E_INVALID, "q = %g: must be 0 for the %s model", q, model_of(p)->name);
+    job.model = model_of(p)->kernel;
     job.inverse = p->settle == QPM_SETTLE_INVERSE;
     job.u = &underlying, job.su = 0;
     job.k = strike, job.sk = 1;
@@ -452,9 +454,9 @@ static qpm_status iv_one(const qpm_pricer *p, double u, double K, double T, doub
                          int32_t type, double price, double *sigma)
 {
     int is_call = type > 0;
-    if (p->m->iv == QPM__IV_NORMAL)
+    if (model_of(p)->iv == QPM__IV_NORMAL)
         return qpm__bachelier_implied_vol_df(price, u, K, T, r, is_call, sigma);
-    double F = p->m->carry ? u * exp((r - q) * T) : u;
+    double F = model_of(p)->carry ? u * exp((r - q) * T) : u;
     double pusd = p->settle == QPM_SETTLE_INVERSE ? price * F : price;
     return qpm__black_implied_vol_df(pusd, F, K, T, r, is_call, sigma);
 }
@@ -462,7 +464,7 @@ static qpm_status iv_one(const qpm_pricer *p, double u, double K, double T, doub
 static void iv_range(const struct iv_ctx *c, size_t b, size_t e)
 {
     const qpm_pricer *p = c->p;
-    if (p->m->iv == QPM__IV_NORMAL) {
+    if (model_of(p)->iv == QPM__IV_NORMAL) {
         for (size_t i = b; i < e; i++) {
             double sg;
             qpm_status st = iv_one(p, c->u[i], c->k[i], c->T[i], c->r ? c->r[i] : 0.0, 0.0,
@@ -473,7 +475,7 @@ static void iv_range(const struct iv_ctx *c, size_t b, size_t e)
         }
         return;
     }
-    if (!p->m->carry && p->settle == QPM_SETTLE_LINEAR) {
+    if (!model_of(p)->carry && p->settle == QPM_SETTLE_LINEAR) {
         qpm__black_implied_vol_batch(e - b, c->price + b, c->u + b, c->k + b, c->T + b,
                                      c->r ? c->r + b : NULL, c->type + b, c->sigma + b,
                                      c->status ? c->status + b : NULL);
@@ -488,7 +490,7 @@ static void iv_range(const struct iv_ctx *c, size_t b, size_t e)
         for (size_t j = 0; j < m; j++) {
             size_t i = s0 + j;
             double r = c->r ? c->r[i] : 0.0, q = c->q ? c->q[i] : 0.0;
-            double F = p->m->carry ? c->u[i] * exp((r - q) * c->T[i]) : c->u[i];
+            double F = model_of(p)->carry ? c->u[i] * exp((r - q) * c->T[i]) : c->u[i];
             Fb[j] = F;
             Pb[j] = p->settle == QPM_SETTLE_INVERSE ? c->price[i] * F : c->price[i];
         }
@@ -534,7 +536,7 @@ qpm_status qpm_pricer_implied_vol(qpm_pricer *p, size_t n, const double *underly
         if (st == QPM_E_ARBITRAGE)
             return qpm__fail(st, "price[%zu] = %.17g: outside the no-arbitrage bounds of the "
                                  "%s %s (or <= 0); sigma[%zu] = NaN",
-                             i, price[i], p->m->name, type[i] > 0 ? "call" : "put", i);
+                             i, price[i], model_of(p)->name, type[i] > 0 ? "call" : "put", i);
         return qpm__fail(st == QPM_OK ? QPM_E_NOCONVERGE : st,
                          "price[%zu] = %.17g: implied volatility not found (%s)", i, price[i],
                          qpm_status_name(st));

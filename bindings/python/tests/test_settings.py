@@ -62,3 +62,14 @@ def test_known_descriptions():
 def test_unknown_key_raises():
     with pytest.raises(qpm.QpmKeyError, match="key = 99: not a qpm_cov_key"):
         Cov.describe(99)
+
+
+def test_setting_type_matches_the_c_header():
+    import re
+    from conftest import ROOT
+    text = (ROOT / "include" / "qpm" / "common.h").read_text()
+    body = re.search(r"enum qpm_setting_type \{(.*?)\}", text, flags=re.S).group(1)
+    body = re.sub(r"/\*.*?\*/", " ", body, flags=re.S)
+    c = {k.strip()[len("QPM_SETTING_"):]: int(v) for k, v in
+         (item.split("=") for item in body.split(",") if "=" in item)}
+    assert c == {m.name: int(m.value) for m in SettingType}

@@ -10,7 +10,7 @@ static const qpm_status all_codes[] = {
     QPM_OK,           QPM_E_NULL,        QPM_E_INVALID,  QPM_E_NONFINITE, QPM_E_SIZE,
     QPM_E_KEY,        QPM_E_RANGE,       QPM_E_UNSUPPORTED, QPM_E_STATE,  QPM_E_NOMEM,
     QPM_E_THREAD,     QPM_E_NOCONVERGE,  QPM_E_SINGULAR, QPM_E_NOTPSD,    QPM_E_ARBITRAGE,
-    QPM_E_CANCELLED,  QPM_E_INFEASIBLE,
+    QPM_E_CANCELLED,  QPM_E_INFEASIBLE,  QPM_E_OVERFLOW,
 };
 
 Test(core_status, values_are_stable_and_grouped)
@@ -24,6 +24,7 @@ Test(core_status, values_are_stable_and_grouped)
     cr_assert_eq(QPM_E_ARBITRAGE, 203);
     cr_assert_eq(QPM_E_CANCELLED, 102);
     cr_assert_eq(QPM_E_INFEASIBLE, 204);
+    cr_assert_eq(QPM_E_OVERFLOW, 205);
 }
 
 Test(core_status, every_code_has_distinct_name_and_text)

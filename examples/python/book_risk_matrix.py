@@ -11,10 +11,10 @@ Without files the book is built inline.  With files they follow the
 reference-data layout: a market CSV (underlying, kind, expiry_id, T, value;
 kind is rate, spot, perp or forward) and a positions CSV (underlying,
 instrument, expiry_id, option_type, strike, quantity, multiplier,
-entry_price, sigma; empty fields where they do not apply).
+entry_price, sigma; empty fields where they do not apply), read with pandas
+when it is installed, with the csv module otherwise.
 """
 import argparse
-import csv
 
 import _setup_path  # noqa: F401
 import qpm
@@ -24,6 +24,8 @@ try:
     import numpy as np
 except ImportError:
     raise SystemExit("this example needs numpy")
+
+import _data  # noqa: E402
 
 
 def inline_book():
@@ -55,8 +57,7 @@ def inline_book():
 def csv_book(market, positions):
     """The book of two CSV files in the reference-data layout."""
     b = Book()
-    with open(market, newline="") as f:
-        rows = list(csv.DictReader(f))
+    rows = _data.read_rows(market)
     rate = next(float(r["value"]) for r in rows if r["kind"] == "rate")
     for r in rows:
         if r["kind"] == "spot":
@@ -66,8 +67,7 @@ def csv_book(market, positions):
             b.set_perp(r["underlying"], float(r["value"]))
         elif r["kind"] == "forward":
             b.set_forward(r["underlying"], r["expiry_id"], float(r["value"]), float(r["T"]))
-    with open(positions, newline="") as f:
-        rows = list(csv.DictReader(f))
+    rows = _data.read_rows(positions)
 
     def col(name, conv=float):
         return [conv(r[name]) if r[name] not in ("", "nan") else None for r in rows]

@@ -1,16 +1,22 @@
 #!/usr/bin/env python3
-"""Estimate a shrunk covariance matrix from a returns CSV and print the
-annualised volatilities, the shrinkage and the most correlated pairs; when
-matplotlib is installed, draw the correlation matrix as a heat map.
+"""Estimate a shrunk covariance matrix from a CSV of returns or prices and
+print the annualised volatilities, the shrinkage and the most correlated
+pairs; when matplotlib is installed, draw the correlation matrix as a heat
+map.
 
-    python3 examples/python/covariance_from_csv.py [returns.csv] [--method oas]
-                                                    [--plot corr.png]
+    python3 examples/python/covariance_from_csv.py [returns.csv | prices.csv --prices]
+                                                    [--method oas] [--plot corr.png]
+                                                    [--simulate]
 
-The CSV has one header row with the asset names and one row of daily
-returns per day.  Without a file, 500 days of heavy-tailed returns for 12
-made-up assets are simulated with the library's own random streams.
+The CSV has one header row with the asset names and one row per day; a
+first column of dates (as pandas writes it) is allowed.  Without a file the
+example reads the daily coin prices shipped in examples/data/; --simulate
+draws 500 days of heavy-tailed returns for 12 made-up assets with the
+library's own random streams instead.  CSVs are read with pandas when it is
+installed, with the csv module otherwise.
 """
 import argparse
+from pathlib import Path
 
 import _setup_path  # noqa: F401
 import qpm
@@ -21,6 +27,8 @@ try:
     import numpy as np
 except ImportError:
     raise SystemExit("this example needs numpy")
+
+import _data  # noqa: E402
 
 
 def simulate(days=500, n=12, seed=7):
@@ -36,19 +44,26 @@ def simulate(days=500, n=12, seed=7):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("csv", nargs="?", help="returns CSV (header row of asset names)")
+    ap.add_argument("csv", nargs="?", help="returns CSV (header row of asset names); "
+                    "default: the coin prices in examples/data")
+    ap.add_argument("--prices", action="store_true", help="the CSV holds prices, not returns")
+    ap.add_argument("--simulate", action="store_true", help="simulated returns, no file")
     ap.add_argument("--method", default="ledoit_wolf",
                     choices=["sample", "ledoit_wolf", "oas", "ewma", "semi"])
     ap.add_argument("--periods", type=float, default=365.0, help="periods per year")
     ap.add_argument("--plot", metavar="PNG", help="write the correlation heat map here")
     args = ap.parse_args()
 
-    if args.csv:
-        with open(args.csv) as f:
-            names = f.readline().strip().split(",")
-        X = np.loadtxt(args.csv, delimiter=",", skiprows=1, ndmin=2)
-    else:
+    if args.simulate:
         names, X = simulate()
+        source = "simulated returns"
+    else:
+        path, prices = (args.csv, args.prices) if args.csv else (_data.PRICES, True)
+        dates, names, X = _data.read_matrix(path)
+        if prices:
+            X = qpm.returns_from_prices(X)  # log returns, one row fewer
+            dates = dates[1:] if dates else None
+        source = "%s%s" % (Path(path).name, ", %s to %s" % (dates[0], dates[-1]) if dates else "")
     T, N = X.shape
 
     with Cov(N, method=args.method, annualise=1, periods_per_year=args.periods) as c:
@@ -60,6 +75,7 @@ def main():
 
     print("libqpm %s: %s covariance of %d assets over %d periods" % (
         qpm.version_string(), args.method, N, T))
+    print("data: %s" % source)
     print("shrinkage intensity %.4f; smallest eigenvalue %.3e (positive definite: %s)"
           % (shrink, lam, "yes" if lam > 0 else "no"))
     print("\n%-8s %10s %10s" % ("asset", "ann. vol", "ann. mean"))

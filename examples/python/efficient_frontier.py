@@ -1,21 +1,25 @@
 #!/usr/bin/env python3
-"""Efficient frontier of the reference optimisation problem (or of a
-covariance/returns pair of CSV files): a table of return, volatility and
-Sharpe ratio along the frontier, traced with a progress bar, with the
-minimum-variance and maximum-Sharpe portfolios; with matplotlib installed,
---plot draws the frontier and marks both points.
+"""Efficient frontier of a set of coins (or of a covariance/expected-return
+pair of CSV files): a table of return, volatility and Sharpe ratio along the
+frontier, traced with a progress bar, with the minimum-variance and
+maximum-Sharpe portfolios; with matplotlib installed, --plot draws the
+frontier and marks both points.
 
-    python3 examples/python/efficient_frontier.py [cov.csv weights.csv] [--points 50]
+    python3 examples/python/efficient_frontier.py [cov.csv mu.csv] [--points 50]
                                                   [--long-short] [--plot frontier.png]
 
-cov.csv: an n x n annualised covariance with a header row; weights.csv: a
-file with an ``mu`` column of expected returns (the refdata optim files).
+Without files the example estimates a Ledoit-Wolf covariance (annualised)
+and expected returns (annualised mean log returns, shrunk halfway to their
+average) from the daily coin prices shipped in examples/data/.  cov.csv: an
+n x n annualised covariance with a header row; mu.csv: a file with an ``mu``
+column of expected returns (the layout of the library's reference
+optimisation files).  CSVs are read with pandas when it is installed, with
+the csv module otherwise.
 """
 import argparse
-import os
-from pathlib import Path
 
 import _setup_path  # noqa: F401
+import qpm
 from qpm.opt import Optimizer
 
 try:
@@ -23,21 +27,38 @@ try:
 except ImportError:
     raise SystemExit("this example needs numpy")
 
-REF = Path(os.environ.get("QPM_REFDATA",
-                         Path(__file__).resolve().parents[3] / "shared" / "refdata"))
+import _data  # noqa: E402
+
+
+def from_prices():
+    """(names, annualised covariance, expected returns) of the shipped coins."""
+    dates, names, P = _data.read_matrix(_data.PRICES)
+    R = qpm.returns_from_prices(P)
+    with qpm.Cov(len(names), method="ledoit_wolf", annualise=True) as c:
+        c.fit(R)
+        cov, mean = c.covariance(), c.mean()
+    mu = 0.5 * mean + 0.5 * mean.mean()  # shrink the noisy sample means
+    return names, cov, mu
+
+
+def from_files(cov_csv, mu_csv):
+    """(names, covariance, expected returns) of the reference-data layout."""
+    _, names, cov = _data.read_matrix(cov_csv)
+    rows = _data.read_rows(mu_csv)
+    return names, cov, np.array([float(r["mu"]) for r in rows])
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("cov", nargs="?", default=str(REF / "optim_cov_public_n20.csv"))
-    ap.add_argument("mu", nargs="?", default=str(REF / "optim_weights_public_n20.csv"))
+    ap.add_argument("cov", nargs="?", help="annualised covariance CSV (header row)")
+    ap.add_argument("mu", nargs="?", help="CSV with an mu column of expected returns")
     ap.add_argument("--points", type=int, default=50)
     ap.add_argument("--long-short", action="store_true", help="allow shorts (gross <= 1.5)")
     ap.add_argument("--plot", help="write a PNG of the frontier (needs matplotlib)")
     args = ap.parse_args()
-    cov = np.loadtxt(args.cov, delimiter=",", skiprows=1)
-    table = np.genfromtxt(args.mu, delimiter=",", names=True, dtype=None, encoding="ascii")
-    mu = np.asarray(table["mu"], dtype=float)
+    if bool(args.cov) != bool(args.mu):
+        ap.error("give both cov.csv and mu.csv, or neither")
+    names, cov, mu = from_files(args.cov, args.mu) if args.cov else from_prices()
     with Optimizer(cov, mu) as o:
         if args.long_short:
             o.set_long_short()
@@ -45,7 +66,7 @@ def main():
         f = o.frontier(args.points, progress=True)
         o.min_variance()
         mv = o.info()
-        o.max_sharpe()
+        w_ms = o.max_sharpe()
         ms = o.info()
     print("efficient frontier, %d points (%s)" % (args.points,
           "gross <= 1.5" if args.long_short else "long-only"))
@@ -59,6 +80,9 @@ def main():
                                                             100 * mv["volatility"]))
     print("maximum Sharpe:   return %.2f%%, vol %.2f%%, Sharpe %.3f"
           % (100 * ms["exp_return"], 100 * ms["volatility"], ms["objective"]))
+    top = sorted(zip(np.asarray(w_ms), names), reverse=True)[:5]
+    print("  largest weights: " + ", ".join("%s %.1f%%" % (nm, 100 * w) for w, nm in top
+                                           if abs(w) > 5e-4))
     if args.plot:
         try:
             import matplotlib

@@ -37,6 +37,12 @@
  *   P&L = V(scenario) - V(base) in USD, coin values converted at the moved
  *   spot.
  *
+ * Range: every input is finite and the products above must be too.  A
+ * position whose Q m, value or Greek (at the current market), an option
+ * weight, a total or a scenario P&L lies beyond the range of double makes
+ * the call that needs it fail with QPM_E_OVERFLOW, naming the position, row
+ * or scenario, instead of returning an infinity or NaN.
+ *
  * Threads: a qpm_book is used by one thread at a time.  With
  * QPM_BOOK_THREADS > 1, qpm_book_pnl and qpm_book_scenario_grid split the
  * scenarios into fixed chunks of QPM_BOOK_CHUNK scenarios shared by the
@@ -209,8 +215,9 @@ QPM_API qpm_status qpm_book_expiry(const qpm_book *b, size_t k, size_t *underlyi
  * options their expiry (qpm_book_set_forward).  Every position is checked
  * before any is added (all or nothing).  Errors: QPM_E_NULL (b, or a needed
  * array), QPM_E_SIZE (n = 0), QPM_E_INVALID, QPM_E_NONFINITE, QPM_E_STATE
- * (perp mark not set), QPM_E_NOMEM; the message names the first bad
- * position and field, e.g. "position 3: strike = -5: must be > 0". */
+ * (perp mark not set), QPM_E_OVERFLOW (quantity x multiplier beyond the
+ * range of double), QPM_E_NOMEM; the message names the first bad position
+ * and field, e.g. "position 3: strike = -5: must be > 0". */
 QPM_API qpm_status qpm_book_add_positions(qpm_book *b, size_t n, const int32_t *instrument,
                                           const size_t *underlying, const int32_t *expiry,
                                           const int32_t *option_type, const double *strike,
@@ -227,12 +234,16 @@ QPM_API qpm_status qpm_book_n_positions(const qpm_book *b, size_t *n);
 
 /* Value and Greeks of every position (arrays of qpm_book_n_positions
  * rows, in order of addition).  Errors: QPM_E_NULL (b, out), QPM_E_INVALID
- * (bad out->size).  With no positions nothing is written. */
+ * (bad out->size), QPM_E_OVERFLOW (a position's value or Greek, an option's
+ * Black-76 value or Greek, or a linear slope beyond the range of double at
+ * the current market; outputs untouched).  With no positions nothing is
+ * written. */
 QPM_API qpm_status qpm_book_position_greeks(qpm_book *b, const qpm_book_out *out);
 
 /* Totals per underlying (arrays of qpm_book_n_underlyings rows; an
  * underlying without positions gets zeros).  Errors as
- * qpm_book_position_greeks. */
+ * qpm_book_position_greeks, and QPM_E_OVERFLOW for a requested total
+ * beyond the range of double (outputs untouched). */
 QPM_API qpm_status qpm_book_underlying_greeks(qpm_book *b, const qpm_book_out *out);
 
 /* Totals of the OPTION positions per expiry (arrays of qpm_book_n_expiries
@@ -253,8 +264,11 @@ QPM_API qpm_status qpm_book_expiry_greeks(qpm_book *b, const qpm_book_out *out);
  * handle's threads (QPM_BOOK_THREADS).
  * Errors: QPM_E_NULL (b, spot_moves, pnl_usd), QPM_E_SIZE (n = 0, ld too
  * small), QPM_E_STATE (no underlyings), QPM_E_NONFINITE, QPM_E_INVALID
- * (the message names the scenario and the underlying).  Moves are checked
- * before any output is written: on failure pnl_usd is untouched. */
+ * (the message names the scenario and the underlying), QPM_E_OVERFLOW (the
+ * book's base values, as qpm_book_position_greeks; or a scenario's P&L
+ * beyond the range of double, naming the first such scenario: pnl_usd is
+ * then written but not meaningful).  Moves are checked before any output is
+ * written: on any other failure pnl_usd is untouched. */
 QPM_API qpm_status qpm_book_pnl(qpm_book *b, size_t n, const double *spot_moves, size_t ld_spot,
                                 const double *vol_shifts, size_t ld_vol, double *pnl_usd);
 
@@ -265,7 +279,9 @@ QPM_API qpm_status qpm_book_pnl(qpm_book *b, size_t n, const double *spot_moves,
  * -min(pnl_usd) (positive = loss) goes to *worst_loss and its row i*n_vol+j
  * (the first, on ties) to *worst_index; both optional.
  * Errors: QPM_E_NULL, QPM_E_SIZE (n_spot or n_vol = 0), QPM_E_INVALID (u out
- * of range, a shift <= -1), QPM_E_NONFINITE; outputs untouched on failure. */
+ * of range, a shift <= -1), QPM_E_NONFINITE, QPM_E_OVERFLOW (as
+ * qpm_book_pnl: pnl_usd then written, the worst loss untouched); outputs
+ * untouched on any other failure. */
 QPM_API qpm_status qpm_book_scenario_grid(qpm_book *b, size_t u, size_t n_spot,
                                           const double *spot_shifts, size_t n_vol,
                                           const double *vol_shifts, double *pnl_usd,

@@ -78,7 +78,9 @@ extern "C" {
     /* a price lies outside its no-arbitrage bounds */                                         \
     X(QPM_E_ARBITRAGE, 203, "price outside its no-arbitrage bounds")                           \
     /* the constraints of a problem admit no solution */                                       \
-    X(QPM_E_INFEASIBLE, 204, "constraints admit no solution")
+    X(QPM_E_INFEASIBLE, 204, "constraints admit no solution")                                  \
+    /* a result is beyond the range of double */                                               \
+    X(QPM_E_OVERFLOW, 205, "a result is beyond the range of double")
 
 typedef enum qpm_status {
 #define QPM_STATUS_ENUM_(name, value, text) name = value,

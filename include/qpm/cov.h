@@ -172,10 +172,15 @@ QPM_API qpm_status qpm_cov_describe(qpm_cov_key key, qpm_setting_info *info);
  * Errors: QPM_E_NULL, QPM_E_SIZE (t < 2, ld < n_assets, too few rows),
  * QPM_E_NONFINITE (+-Inf anywhere; NaN under QPM_COV_NAN_ERROR; the message
  * names returns[row][col]), QPM_E_INVALID (returns so large that a column
- * sum overflows), QPM_E_UNSUPPORTED (PAIRWISE with a method other
+ * sum overflows), QPM_E_OVERFLOW (returns so large that the estimate, or
+ * the fourth moments a shrinkage intensity needs, are beyond the range of
+ * double, e.g. a return of 1e200: the handle is then left with no estimate
+ * and no stream state), QPM_E_UNSUPPORTED (PAIRWISE with a method other
  * than SAMPLE or SEMI), QPM_E_SINGULAR (constant-correlation target with a
  * zero-variance asset), QPM_E_NOCONVERGE (LAPACK failure in the PSD repair),
- * QPM_E_NOMEM. */
+ * QPM_E_NOMEM.  LEDOIT_WOLF and OAS need the largest variance within
+ * [2^-500, 2^500] (their intensities square the variances and use fourth
+ * moments); outside it they give QPM_E_OVERFLOW. */
 QPM_API qpm_status qpm_cov_fit(qpm_cov *c, size_t t, const double *returns, size_t ld);
 
 /* Like qpm_cov_fit on the t - 1 return rows computed from t rows of prices
@@ -195,27 +200,33 @@ QPM_API qpm_status qpm_cov_reset(qpm_cov *c);
  * DROP_ROWS a row with a NaN is skipped (QPM_OK, nothing changes).  Errors:
  * QPM_E_NULL, QPM_E_NONFINITE (+-Inf; NaN under ERROR), QPM_E_UNSUPPORTED
  * (NaN under PAIRWISE), QPM_E_STATE (the last fit kept no stream state: a
- * batch-only method, PAIRWISE; call qpm_cov_reset or fit again).  The handle
- * is unchanged on error. */
+ * batch-only method, PAIRWISE; call qpm_cov_reset or fit again),
+ * QPM_E_OVERFLOW (the row would take a co-moment or the EWMA state beyond
+ * the range of double).  The handle is unchanged on error. */
 QPM_API qpm_status qpm_cov_push(qpm_cov *c, const double *row);
 
 /* Writes the full symmetric estimate (n_assets x n_assets, row-major, leading
  * dimension ld >= n_assets) into out.  Errors: QPM_E_NULL, QPM_E_SIZE (ld),
  * QPM_E_STATE (no estimate: nothing fitted, too few rows for the method, or
- * a setting changed that only a new fit can serve). */
+ * a setting changed that only a new fit can serve), QPM_E_OVERFLOW (the
+ * estimate of pushed rows, or its annualised value, is beyond the range of
+ * double; out untouched). */
 QPM_API qpm_status qpm_cov_covariance(qpm_cov *c, double *out, size_t ld);
 
 /* Writes the correlation matrix C_ij / sqrt(C_ii C_jj) of the estimate (unit
- * diagonal).  Errors: those of qpm_cov_covariance, and QPM_E_SINGULAR when an
- * asset has zero variance (out untouched). */
+ * diagonal; sqrt(C_ii C_jj) formed without overflow or underflow).  Errors:
+ * those of qpm_cov_covariance, and QPM_E_SINGULAR when an asset has zero
+ * variance (out untouched). */
 QPM_API qpm_status qpm_cov_correlation(qpm_cov *c, double *out, size_t ld);
 
 /* Writes the n_assets volatilities sqrt(C_ii).  Errors: QPM_E_NULL,
- * QPM_E_STATE. */
+ * QPM_E_STATE, QPM_E_OVERFLOW (as qpm_cov_covariance). */
 QPM_API qpm_status qpm_cov_volatility(qpm_cov *c, double *out);
 
 /* Writes the n_assets mean returns of the rows used (PAIRWISE: each asset
- * over its own present values).  Errors: QPM_E_NULL, QPM_E_STATE (no rows). */
+ * over its own present values).  Errors: QPM_E_NULL, QPM_E_STATE (no rows),
+ * QPM_E_OVERFLOW (an annualised mean beyond the range of double; out
+ * untouched). */
 QPM_API qpm_status qpm_cov_mean(qpm_cov *c, double *out);
 
 /* Shrinkage intensity in [0, 1] of the estimate (LEDOIT_WOLF, OAS); 0 for the
@@ -228,11 +239,15 @@ QPM_API qpm_status qpm_cov_nobs(const qpm_cov *c, size_t *out);
 
 /* Returns from t rows of prices (row r, asset j at prices[r * ldp + j]):
  * out row r (r = 0..t-2) holds the return from price row r to r + 1, as
- * ln(p1/p0) (computed as log1p((p1 - p0)/p0) when p1/p0 is in [1/2, 2]) or
- * p1/p0 - 1.  A NaN price gives NaN returns on both sides of it.  out may be
- * prices itself when ldo == ldp.  Errors: QPM_E_NULL, QPM_E_SIZE (t < 2,
- * n = 0, ldp or ldo < n), QPM_E_INVALID (unknown kind, price <= 0),
- * QPM_E_NONFINITE (+-Inf price); out is untouched on error. */
+ * ln(p1/p0) (computed as log1p((p1 - p0)/p0) when p1/p0 is in [1/2, 2], and
+ * as ln p1 - ln p0 when p1/p0 overflows or falls below DBL_MIN, so that every
+ * pair of positive prices, 4.9e-324 to 1.8e308, gives its log return to full
+ * accuracy) or p1/p0 - 1.  A NaN price gives NaN returns on both sides of
+ * it.  out may be prices itself when ldo == ldp.  Errors: QPM_E_NULL,
+ * QPM_E_SIZE (t < 2, n = 0, ldp or ldo < n), QPM_E_INVALID (unknown kind,
+ * price <= 0), QPM_E_NONFINITE (+-Inf price), QPM_E_OVERFLOW (a simple
+ * return beyond the range of double, naming both prices); out is untouched
+ * on error. */
 QPM_API qpm_status qpm_cov_returns_from_prices(size_t t, size_t n, const double *prices,
                                                size_t ldp, qpm_cov_returns_kind kind,
                                                double *out, size_t ldo);
@@ -242,29 +257,37 @@ QPM_API qpm_status qpm_cov_returns_from_prices(size_t t, size_t n, const double 
  * a, in the weighted Frobenius norm |W^1/2 (A - X) W^1/2|_F, W = diag(weights)
  * (weights NULL: all 1).  Iterates until the relative changes of both
  * iterates and their relative gap are <= tol, or maxiter iterations.  out
- * (n x n, ldo) receives a matrix with unit diagonal that is positive
- * semi-definite (the PSD iterate rescaled to unit diagonal).  *iters
- * (optional) gets the iteration count and *converged (optional) 1 or 0: not
- * converging within maxiter is a result, not an error, and out still holds a
- * valid correlation matrix.  Workspace (about 6 n^2 doubles) is allocated per
- * call through alloc (NULL: malloc/free).  Errors: QPM_E_NULL, QPM_E_SIZE
- * (n = 0, lda or ldo < n), QPM_E_NONFINITE (a), QPM_E_INVALID (weight <= 0 or
- * not finite, tol not in (0, 1), maxiter = 0), QPM_E_NOCONVERGE (LAPACK
- * eigensolver failure), QPM_E_NOMEM; out is untouched on error. */
+ * (n x n, ldo) receives a valid correlation matrix: unit diagonal, every
+ * entry in [-1, 1], smallest eigenvalue >= -8 n 2^-52 (zero to rounding).  It
+ * is the PSD iterate rescaled to unit diagonal; where rounding (amplified by
+ * large weight ratios) leaves that rescaled matrix indefinite, it is shrunk
+ * toward the identity, (1 - t) X + t I, by the least t that makes it PSD.
+ * *iters (optional) gets the iteration count.  Not converging within maxiter:
+ * with converged != NULL it is a result, QPM_OK with *converged = 0 (1 when
+ * converged) and out holding the last iterate made valid as above; with
+ * converged == NULL the call fails with QPM_E_NOCONVERGE, so that it cannot
+ * pass unnoticed.  Workspace (about 6 n^2 doubles) is allocated per call
+ * through alloc (NULL: malloc/free).  Errors: QPM_E_NULL, QPM_E_SIZE (n = 0,
+ * lda or ldo < n), QPM_E_NONFINITE (a), QPM_E_INVALID (weight <= 0 or not
+ * finite, tol not in (0, 1), maxiter = 0), QPM_E_NOCONVERGE (not converged
+ * and converged == NULL; LAPACK eigensolver failure; an iterate that left the
+ * floating-point range), QPM_E_NOMEM; out, *iters and *converged are
+ * untouched on error. */
 QPM_API qpm_status qpm_cov_nearest_correlation(const qpm_alloc *alloc, size_t n, const double *a,
                                                size_t lda, const double *weights, double tol,
                                                size_t maxiter, double *out, size_t ldo,
                                                size_t *iters, int *converged);
 
 /* Smallest eigenvalue of the symmetric part of the n x n matrix a (LAPACK
- * dsyevr).  Workspace through alloc (NULL: malloc/free).  Errors: QPM_E_NULL,
+ * dsyevr; the symmetric part is formed without overflow).  Workspace through alloc (NULL: malloc/free).  Errors: QPM_E_NULL,
  * QPM_E_SIZE, QPM_E_NONFINITE, QPM_E_NOCONVERGE, QPM_E_NOMEM. */
 QPM_API qpm_status qpm_cov_min_eigenvalue(const qpm_alloc *alloc, size_t n, const double *a,
                                           size_t lda, double *lambda_min);
 
 /* PSD check: QPM_OK when the smallest eigenvalue of the symmetric part of a
- * is >= -tol (tol >= 0, absolute), QPM_E_NOTPSD otherwise, with the
- * eigenvalue in the message.  *lambda_min (optional) receives it in both
+ * is >= -tol (tol >= 0, absolute), QPM_E_NOTPSD otherwise (also when it is
+ * not a number), with the eigenvalue in the message.  The symmetric part
+ * (a_ij + a_ji) / 2 is formed without overflow for any finite entries.  *lambda_min (optional) receives it in both
  * cases.  Other errors as qpm_cov_min_eigenvalue, and QPM_E_INVALID for a
  * negative or non-finite tol. */
 QPM_API qpm_status qpm_cov_check_psd(const qpm_alloc *alloc, size_t n, const double *a,

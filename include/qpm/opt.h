@@ -56,7 +56,26 @@
  * c = -mu for MEAN_VARIANCE, the optimum satisfies
  *     P w + c + nu 1 (+ eta mu) - lam_lower + lam_upper + lambda_gross g + ... = 0
  * with g a subgradient of sum |w_i|; nu is reported as QPM_OPT_INFO_NU.
- * MAX_SHARPE and ERC report nu = NaN.
+ * MAX_SHARPE and ERC report nu = NaN.  QPM_OPT_INFO_LAMBDA_GROSS and
+ * _TURNOVER are 0 when the limit is off or slack, and for ERC (which ignores
+ * the limits); for MAX_SHARPE an active limit reports the multiplier of the
+ * TARGET_RETURN problem at the solution's expected return (the homogenised
+ * multiplier divided by kappa).
+ *
+ * Scale.  Covariances and expected returns may be given in any units: the
+ * solution does not depend on their scale (a covariance from 1e-300 to
+ * 1e300, subnormal ones included, expected returns likewise).  Outside the
+ * ranges where the solvers work on the data as given (largest variance in
+ * [2^-20, 2^20], largest |mu_i| and |rf| in [2^-4, 2^4]), the data enter the
+ * QP multiplied by the exact power of two that brings them into [1, 2), and
+ * the results are scaled back; inside, nothing changes.  The constraint data
+ * (budget, bounds, limits, rows) are used as given.
+ *
+ * Verification.  Before QPM_OK, every solution is checked against its
+ * constraints (budget, box, groups, linear rows, gross and turnover limits;
+ * ERC: budget and w > 0) to a relative tolerance of max(1e-8,
+ * 10 QPM_OPT_TOLERANCE) of each constraint's scale (its bound plus the
+ * scale of the weights); a solution that breaks one is QPM_E_NOCONVERGE.
  *
  * Memory: create allocates the n x n matrix and vectors; the first solve of
  * a given problem shape (number of variables and constraints) allocates the
@@ -68,10 +87,13 @@
  * expected returns for a problem that needs them), QPM_E_INFEASIBLE (the
  * constraints admit no portfolio; the message names the constraints where
  * they are found inconsistent before solving), QPM_E_NOCONVERGE (the solver
- * did not converge within QPM_OPT_MAX_ITER iterations), QPM_E_NOMEM,
- * QPM_E_CANCELLED (frontier).  On any error the outputs are untouched
+ * did not converge within QPM_OPT_MAX_ITER iterations, or its solution
+ * fails the verification above), QPM_E_NOMEM, QPM_E_CANCELLED (frontier).
+ * On any error, argument errors included, the outputs are untouched
  * (qpm_opt_frontier: the points done stay written), the solution info is
- * cleared (QPM_E_STATE from qpm_opt_info) and the handle stays usable. */
+ * cleared (QPM_E_STATE from qpm_opt_info, qpm_opt_bound_flags and
+ * qpm_opt_risk_contributions until the next successful solve) and the
+ * handle stays usable. */
 #ifndef QPM_OPT_H
 #define QPM_OPT_H
 
@@ -172,8 +194,9 @@ QPM_API qpm_status qpm_opt_describe(qpm_opt_key key, qpm_setting_info *info);
 /* Sets the covariance matrix (n x n, row-major, leading dimension ld >= n;
  * copied).  It must be symmetric (|S_ij - S_ji| <= 1e-12 max(|S_ii|, |S_jj|),
  * the mean of the two is used) and positive semi-definite (smallest
- * eigenvalue >= -1e-12 trace(S)).  May allocate LAPACK workspace for the
- * eigenvalue check.  Errors: QPM_E_NULL, QPM_E_SIZE (ld < n),
+ * eigenvalue >= -1e-12 trace(S); a NaN eigenvalue fails).  Entries may be
+ * anywhere in the double range: the mean of the two and the trace are formed
+ * without overflow.  May allocate LAPACK workspace for the eigenvalue check.  Errors: QPM_E_NULL, QPM_E_SIZE (ld < n),
  * QPM_E_NONFINITE (names cov[i][j]), QPM_E_INVALID (asymmetric: names the
  * pair), QPM_E_NOTPSD (the message gives the smallest eigenvalue),
  * QPM_E_NOCONVERGE (eigensolver), QPM_E_NOMEM.  Unchanged on error. */

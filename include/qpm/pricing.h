@@ -27,8 +27,25 @@
  *   of the Bachelier model is not provided (QPM_E_UNSUPPORTED at creation):
  *   its underlying may reach zero or below, where a coin payoff is undefined.
  * - Limits: T = 0 or sigma = 0 is accepted and gives the limiting values
- *   (intrinsic value, delta 0, 1/2 or 1, ...).  A limit that is infinite
- *   (for example the gamma of an at-the-money option at expiry) is +-Inf.
+ *   (intrinsic value, delta 0, 1/2 or 1, ...); so does a sigma sqrt(T) that
+ *   rounds to 0.  A limit that is infinite (the gamma, theta and charm of an
+ *   at-the-money option at T = 0 or sigma = 0, the gamma and theta of such a
+ *   Bachelier option) is +-Inf.
+ *
+ * Range: every finite input of the documented domain is served.  Every
+ * output is finite, apart from the infinite limits above, or the call fails
+ * with QPM_E_OVERFLOW: never an infinity or a NaN with QPM_OK.  Where the
+ * direct formulas meet an intermediate beyond the double range (sigma
+ * sqrt(T) above about 1e154, where d1^2 overflows, up to sigma = DBL_MAX: the
+ * price is then its limit as sigma grows, the call value D F or the put value
+ * D K; a subnormal sigma sqrt(T); T near 4.9e-324 with a large vol; a BSM
+ * forward beyond DBL_MAX or below DBL_MIN; rates whose difference
+ * overflows), every output of that element is recomputed from logarithms
+ * (relative error about 2e-13 there).  The vector kernels hand such elements
+ * to that scalar path, so every kernel gives them the same values and the
+ * same status.  A wanted output whose value itself lies beyond the range of
+ * double (the gamma of a 1e-200 option at sigma sqrt(T) = 1e-150, a price
+ * of 1e300 e^700) is QPM_E_OVERFLOW.
  *
  * Accuracy: a price is its intrinsic value plus the value of the
  * out-of-the-money option of the same strike, which is computed from normal
@@ -191,7 +208,11 @@ QPM_API qpm_status qpm_pricer_describe(qpm_pricer_key key, qpm_setting_info *inf
  * QPM_E_NONFINITE, QPM_E_INVALID (a value outside its domain, bad type, bad
  * out->size); qpm_last_error() names the array and the first bad index, for
  * example "strike[17] = -5: must be > 0".  All inputs are checked before any
- * output is written: on failure no output is touched. */
+ * output is written: on these failures no output is touched.
+ * QPM_E_OVERFLOW: a wanted output of some element is beyond the range of
+ * double (see Range above); the message names the first such element, the
+ * output and the inputs.  It is found while computing: the outputs are then
+ * written, and those of the elements concerned are not meaningful. */
 QPM_API qpm_status qpm_pricer_price(qpm_pricer *p, size_t n, const double *underlying,
                                     const double *strike, const double *T, const double *r,
                                     const double *q, const double *sigma, const int32_t *type,
@@ -217,10 +238,16 @@ QPM_API qpm_status qpm_pricer_price_chain(qpm_pricer *p, size_t n, double underl
  * ulp of F).
  * status (optional, may be NULL) receives a qpm_status per element:
  * QPM_OK, or QPM_E_ARBITRAGE when the price is <= 0 or outside the open
- * no-arbitrage interval (its bounds included), in which case sigma[i] is NaN.
- * Returns QPM_OK when every element was solved, otherwise the first failing
- * element's status with a message naming its index; every element is still
- * processed.  Input errors (QPM_E_NULL, QPM_E_SIZE, QPM_E_NONFINITE,
+ * no-arbitrage interval (its bounds included), or QPM_E_NOCONVERGE when the
+ * normalised price is beyond the range of double (a strike, or a price,
+ * that underflows against the forward: inputs spanning more than the double
+ * range); sigma[i] is then NaN.  A BSM forward or a coin price times F that
+ * overflows (or a positive coin price whose USD value rounds to 0) is solved
+ * on F, K and the price scaled by one power of two, which leaves the vol
+ * unchanged (the BSM forward is then good to about 1e-13 instead of half an
+ * ulp).  Returns QPM_OK when every element was solved, otherwise the first
+ * failing element's status with a message naming its index; every element
+ * is still processed.  Input errors (QPM_E_NULL, QPM_E_SIZE, QPM_E_NONFINITE,
  * QPM_E_INVALID) are reported before any output is written, as in
  * qpm_pricer_price. */
 QPM_API qpm_status qpm_pricer_implied_vol(qpm_pricer *p, size_t n, const double *underlying,

@@ -35,9 +35,11 @@
  *   (L(ceil(N (alpha + h))) - L(ceil(N (alpha - h)))) / (2h), over the
  *   Hall-Sheather bandwidth h = N^(-1/3) z_0.975^(2/3)
  *   (1.5 phi(z)^2 / (2 z^2 + 1))^(1/3), z = Phi^{-1}(alpha); the two
- *   levels are clipped to [1/N, 1] (one-sided near the ends).  A sample
- *   whose order statistics are equal across the bandwidth gives 0; a sample
- *   too small to hold two distinct ranks there (N = 1) gives NaN.
+ *   levels are clipped to [1/N, 1] (one-sided near the ends).  When both
+ *   levels round to the same rank (small N, e.g. 20 losses at 99 %), the
+ *   nearest two distinct ranks are used, so every N >= 2 gets a standard
+ *   error: 0 when the order statistics are equal there (a constant
+ *   sample); N = 1 gives NaN.
  * - ES: the asymptotic standard error of the Acerbi-Tasche estimator,
  *   sqrt( (V_tail + alpha (ES - VaR)^2) / (N (1 - alpha)) ), where V_tail
  *   is the sample variance of the losses beyond VaR about ES (the tail
@@ -108,12 +110,15 @@ extern "C" {
  * the n_alpha confidence levels alpha[j] (any order, repeats allowed), with
  * their standard errors (see the header comment).  Outputs var, es, var_se
  * and es_se hold n_alpha values each; any may be NULL.  The input is not
- * modified: n doubles of scratch come from `alloc` (NULL: malloc) and are
- * freed before return.  O(n) per level (selection, not a sort).
+ * modified: n + 4 n_alpha doubles of scratch come from `alloc` (NULL:
+ * malloc) and are freed before return.  O(n) per level (selection, not a
+ * sort).  Any finite losses are served: sums that would overflow (losses
+ * near DBL_MAX) are taken of the sample scaled by a power of two.
  * Errors: QPM_E_NULL (losses, alpha), QPM_E_SIZE (n = 0 or n_alpha = 0),
  * QPM_E_NONFINITE (a NaN/Inf loss or alpha, naming its index),
- * QPM_E_INVALID (alpha[j] not in (0, 1)), QPM_E_NOMEM.  Outputs are
- * untouched on failure. */
+ * QPM_E_INVALID (alpha[j] not in (0, 1)), QPM_E_OVERFLOW (a standard error
+ * beyond the range of double), QPM_E_NOMEM.  Outputs are untouched on
+ * failure. */
 QPM_API qpm_status qpm_risk_var_es(const qpm_alloc *alloc, size_t n, const double *losses,
                                    size_t n_alpha, const double *alpha, double *var, double *es,
                                    double *var_se, double *es_se);
@@ -121,8 +126,12 @@ QPM_API qpm_status qpm_risk_var_es(const qpm_alloc *alloc, size_t n, const doubl
 /* Sample moments of x[0..n-1]: mean, standard deviation with ddof = 1,
  * skewness g1 = m3 / m2^1.5 and excess kurtosis g2 = m4 / m2^2 - 3 from
  * the biased (/n) central moments m_k (scipy's defaults).  Two passes with
- * compensated sums.  Any output may be NULL.  std needs n >= 2; skew and
- * exkurt need m2 > 0 (a constant sample gives NaN for them, QPM_OK).
+ * compensated sums; when the deviations from the mean are below about
+ * 2^-200 (their fourth powers would underflow), a third pass takes them
+ * scaled by a power of two, so skew and exkurt stay right for any
+ * non-constant sample ({0, 1e-100}: skew 0, exkurt -2).  Any output may be
+ * NULL.  std needs n >= 2; skew and exkurt need m2 > 0 (a constant sample
+ * gives NaN for them, QPM_OK).
  * Errors: QPM_E_NULL (x), QPM_E_SIZE (n = 0, or n = 1 with std wanted),
  * QPM_E_NONFINITE (naming the index), QPM_E_INVALID (values so large that
  * the moments overflow). */
@@ -159,10 +168,16 @@ QPM_API qpm_status qpm_risk_parametric(size_t n, const double *mu, const double 
  *   tr((GC)^2)/2, kappa_3 = 3 d'CGCd + tr((GC)^3), kappa_4 = 12 d'CGCGCd +
  *   3 tr((GC)^4)) of the loss -P&L, and var_dg is their Cornish-Fisher VaR.
  * Any of var_dn, var_dg, dg_moments (4 values: mean, std, skew, exkurt of the
- * loss) may be NULL.  Errors: QPM_E_NULL, QPM_E_SIZE (n = 0, ld < n),
- * QPM_E_NONFINITE, QPM_E_INVALID (alpha outside (0, 1), horizon_days <= 0,
- * cov not symmetric or with a negative diagonal), QPM_E_NOMEM (scratch of
- * 3 n^2 doubles from alloc). */
+ * loss) may be NULL.  cov is checked exactly as qpm_risk_set_covariance
+ * checks it (same statuses and messages).  Errors: QPM_E_NULL, QPM_E_SIZE
+ * (n = 0 or above 4096, ld < n), QPM_E_NONFINITE, QPM_E_INVALID (alpha
+ * outside (0, 1), horizon_days <= 0, cov not symmetric or with a negative
+ * diagonal), QPM_E_NOTPSD (cov not positive semi-definite, naming the
+ * failing Cholesky pivot and the smallest eigenvalue), QPM_E_OVERFLOW (a
+ * cumulant or result beyond the range of double), QPM_E_NOMEM (scratch of
+ * 4 n^2 doubles from alloc, and the eigensolver's workspace for a singular
+ * cov), QPM_E_UNSUPPORTED (the BLAS/LAPACK libraries cannot be loaded: see
+ * README, "Embedding"); outputs untouched on failure. */
 QPM_API qpm_status qpm_risk_delta_gamma(const qpm_alloc *alloc, size_t n, const double *delta_usd,
                                         const double *gamma_usd, const double *cov, size_t ld,
                                         double horizon_days, double alpha, double *var_dn,
@@ -231,8 +246,10 @@ QPM_API qpm_status qpm_risk_describe(qpm_risk_key key, qpm_setting_info *info);
  * symmetric (to 1e-12 relative) and positive semi-definite: a Cholesky
  * factor is used when every pivot is positive, else a factor from the
  * eigendecomposition (eigenvalues down to -1e-12 of the largest are taken as
- * 0), so singular matrices (perfectly correlated assets) are accepted.
- * The matrix is copied.  Errors: QPM_E_NULL, QPM_E_SIZE (n = 0 or above
+ * 0; a NaN eigenvalue fails), so singular matrices (perfectly correlated
+ * assets) are accepted.  Entries anywhere in the double range are served:
+ * the symmetric part is formed without overflow (LAPACK scales the
+ * eigenproblem itself).  The matrix is copied.  Errors: QPM_E_NULL, QPM_E_SIZE (n = 0 or above
  * 4096, ld < n), QPM_E_NONFINITE, QPM_E_INVALID (not symmetric, negative
  * diagonal, naming the element), QPM_E_NOTPSD (naming the failing Cholesky
  * pivot and the smallest eigenvalue), QPM_E_NOMEM.  On error the previous
@@ -270,9 +287,11 @@ QPM_API qpm_status qpm_risk_scenarios(qpm_risk *r, size_t n, double *spot_moves,
  * covariance's index u.  Reports progress after each batch.
  * Errors: QPM_E_NULL (r, book), QPM_E_STATE (no covariance; a book without
  * underlyings), QPM_E_SIZE (the book's number of underlyings differs from
- * the covariance's), QPM_E_NOMEM, QPM_E_THREAD, QPM_E_CANCELLED, and any
- * error of qpm_book_pnl (e.g. a moved price that overflows).  On failure the
- * outputs are untouched. */
+ * the covariance's), QPM_E_NOMEM, QPM_E_THREAD, QPM_E_CANCELLED,
+ * QPM_E_OVERFLOW (a standard error beyond the range of double: pnl_out is
+ * then written, the other outputs untouched), and any error of
+ * qpm_book_pnl (e.g. a moved price that overflows, a P&L beyond the range of
+ * double).  On any other failure the outputs are untouched. */
 QPM_API qpm_status qpm_risk_simulate(qpm_risk *r, qpm_book *book, double *pnl_out, double *var,
                                      double *es, double *var_se, double *es_se);
 
@@ -290,8 +309,10 @@ QPM_API qpm_status qpm_risk_simulate(qpm_risk *r, qpm_book *book, double *pnl_ou
  * progress after each batch of QPM_RISK_BATCH rows.
  * Errors: QPM_E_NULL (r, book, returns), QPM_E_STATE (a book without
  * underlyings), QPM_E_SIZE (t = 0, ld too small), QPM_E_NONFINITE (naming
- * the row and column), QPM_E_NOMEM, QPM_E_CANCELLED, errors of
- * qpm_book_pnl.  On failure the outputs are untouched. */
+ * the row and column), QPM_E_OVERFLOW (filtered: the squares of an
+ * underlying's returns overflow; a standard error beyond the range of double,
+ * as qpm_risk_simulate), QPM_E_NOMEM, QPM_E_CANCELLED, errors of
+ * qpm_book_pnl.  Outputs as qpm_risk_simulate on failure. */
 QPM_API qpm_status qpm_risk_historical(qpm_risk *r, qpm_book *book, size_t t,
                                        const double *returns, size_t ld, double *pnl_out,
                                        double *var, double *es, double *var_se, double *es_se);

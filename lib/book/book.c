@@ -446,6 +446,11 @@ static qpm_status check_position(const qpm_book *b, size_t i, const int32_t *ins
     if ((st = pos_positive(i, "multiplier", multiplier[i])) != QPM_OK)
         return st;
     p->m = multiplier[i];
+    if (!isfinite(p->Q * p->m))
+        return qpm__fail(QPM_E_OVERFLOW,
+                         "position %zu: quantity x multiplier = %g x %g: beyond the range of "
+                         "double",
+                         i, p->Q, p->m);
     if (is_future(in) || is_option(in)) {
         NEED_ARRAY(expiry, "expiry");
         p->ex = find_expiry(b, u, expiry[i]);

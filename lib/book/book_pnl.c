@@ -82,16 +82,20 @@ static void pnl_range(const qpm_book *b, const scen_set *sc, size_t s0, size_t s
             }
             qpm_status st = qpm_pricer_price(w->pricer, ns * no, w->F, g->K, g->T, g->r, NULL,
                                              w->sig, g->type, &out);
+            /* not reached: the moves were checked, and a price stays below
+             * its moved forward or strike */
             if (st != QPM_OK && w->status == QPM_OK)
-                w->status = st; /* not reached: the moves were checked */
+                w->status = st;
         }
         for (size_t k = 0; k < ns; k++) {
             double acc = 0.0;
             for (size_t u = 0; u < nu; u++)
                 acc += b->under[u].slope * move_x(sc, s + k, u);
-            const double *B = w->B + k * no;
-            for (size_t j = 0; j < no; j++)
-                acc += o->w[j] * (B[j] - o->B[j]);
+            if (no > 0) { /* w->B is NULL in a book without options */
+                const double *B = w->B + k * no;
+                for (size_t j = 0; j < no; j++)
+                    acc += o->w[j] * (B[j] - o->B[j]);
+            }
             pnl[s + k] = acc;
         }
     }
@@ -107,6 +111,12 @@ static void pnl_chunk(void *vctx, size_t c, unsigned worker)
 
 static qpm_status run(qpm_book *b, const scen_set *sc, size_t n, double *pnl)
 {
+    for (size_t u = 0; u < b->n_under; u++)
+        if (!isfinite(b->under[u].slope))
+            return qpm__fail(QPM_E_OVERFLOW,
+                             "underlying %zu (%s): the P&L of its linear positions per unit "
+                             "move is beyond the range of double",
+                             u, b->under[u].name);
     qpm__book_engine *g = &b->eng;
     for (unsigned t = 0; t < g->nthreads; t++)
         g->w[t].status = QPM_OK;
@@ -120,6 +130,14 @@ static qpm_status run(qpm_book *b, const scen_set *sc, size_t n, double *pnl)
     for (unsigned t = 0; t < g->nthreads; t++)
         if (g->w[t].status != QPM_OK)
             return qpm__fail(g->w[t].status, "a scenario could not be priced");
+    /* the base values are finite (qpm__book_prepare); a scenario's terms
+     * and their sum may still leave the double range */
+    for (size_t s = 0; s < n; s++)
+        if (!isfinite(pnl[s]))
+            return qpm__fail(QPM_E_OVERFLOW,
+                             "scenario %zu: the P&L is beyond the range of double (pnl_usd is "
+                             "written but not meaningful)",
+                             s);
     return QPM_OK;
 }
 

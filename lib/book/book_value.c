@@ -1,9 +1,13 @@
 /* Values and Greeks of the book: the derived per-option data, per-position
  * closed forms and their sums per underlying and per expiry. */
+#include <float.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "book/book_internal.h"
+
+static qpm_status check_finite_rows(const qpm_book *b);
 
 qpm_status qpm__book_prepare(qpm_book *b)
 {
@@ -78,8 +82,14 @@ qpm_status qpm__book_prepare(qpm_book *b)
         out.theta = o->tB;
         qpm_status st = qpm_pricer_price(b->eng.w[0].pricer, o->n, o->F, o->K, o->T, o->r, NULL,
                                          o->sig, o->type, &out);
-        if (st != QPM_OK)
-            return st; /* not reached: every input was checked when it was set */
+        if (st != QPM_OK) {
+            /* the inputs were checked when set: only a value or Greek beyond
+             * the double range (QPM_E_OVERFLOW) gets here */
+            char msg[256];
+            snprintf(msg, sizeof msg, "%s", qpm_last_error());
+            return qpm__fail(st, "option positions (element = option row in book order): %s",
+                             msg);
+        }
         /* the constant inputs of the scenario loop, once per packed scenario */
         const qpm__book_engine *g = &b->eng;
         for (size_t s = 0; s < g->spp; s++) {
@@ -89,6 +99,9 @@ qpm_status qpm__book_prepare(qpm_book *b)
             memcpy(g->type + s * o->n, o->type, o->n * sizeof(int32_t));
         }
     }
+    qpm_status st = check_finite_rows(b);
+    if (st != QPM_OK)
+        return st;
     b->prepared = 1;
     return QPM_OK;
 }
@@ -108,6 +121,14 @@ static qpm_status check_out(const qpm_book_out *out, double *ptrs[G_N])
     for (size_t k = 0; k < G_N; k++)
         ptrs[k] = k < have ? all[k] : NULL;
     return QPM_OK;
+}
+
+/* 1/e - 1/F as (F - e)/(e F) (F - e is exact when they are close); where
+ * e F leaves the normal range, as ((F - e)/e)/F, which does not overflow. */
+static double inv_diff(double F, double e)
+{
+    double p = e * F;
+    return p >= DBL_MIN && p <= DBL_MAX ? (F - e) / p : ((F - e) / e) / F;
 }
 
 /* Value and Greeks of position i (book prepared); opt is its option row. */
@@ -134,8 +155,7 @@ static void position_row(const qpm_book *b, size_t i, size_t opt, double g[G_N])
     case QPM_INSTR_INVERSE_FUTURE:
     case QPM_INSTR_INVERSE_PERP: {
         double F = p->instr == QPM_INSTR_INVERSE_PERP ? x->P : b->exp[p->ex].F;
-        /* (1/e - 1/F) as (F - e)/(e F): F - e is exact when they are close */
-        v = qm * ((F - p->e) / (p->e * F)) * S;
+        v = qm * inv_diff(F, p->e) * S;
         dc = qm / p->e;
         dex = qm / F;
         break;
@@ -168,7 +188,7 @@ static void position_row(const qpm_book *b, size_t i, size_t opt, double g[G_N])
         g[G_VCOIN] = qm;
     else if (p->instr == QPM_INSTR_INVERSE_FUTURE || p->instr == QPM_INSTR_INVERSE_PERP) {
         double F = p->instr == QPM_INSTR_INVERSE_PERP ? x->P : b->exp[p->ex].F;
-        g[G_VCOIN] = qm * ((F - p->e) / (p->e * F));
+        g[G_VCOIN] = qm * inv_diff(F, p->e);
     } else if (p->instr == QPM_INSTR_INVERSE_OPTION)
         g[G_VCOIN] = qm * (b->opts.B[opt] / b->opts.F[opt]);
     else
@@ -186,6 +206,83 @@ static int is_option(int32_t instr)
     return instr == QPM_INSTR_LINEAR_OPTION || instr == QPM_INSTR_INVERSE_OPTION;
 }
 
+static const char *const field_name[G_N] = {"value_usd", "value_coin",  "delta_coin",
+                                            "delta_usd", "gamma",       "vega",
+                                            "theta",     "delta_exchange"};
+
+/* Every per-position number the evaluations start from must be finite: the
+ * options' USD weights and each position's value and Greeks.  Products of
+ * large quantities, multipliers and prices (or a division by a tiny entry
+ * price or spot) can leave the double range even though every input is
+ * finite.  (The linear slopes are sums over positions: the P&L checks them.) */
+static qpm_status check_finite_rows(const qpm_book *b)
+{
+    for (size_t j = 0; j < b->opts.n; j++)
+        if (!isfinite(b->opts.w[j]))
+            return qpm__fail(QPM_E_OVERFLOW,
+                             "position %zu: quantity x multiplier x spot / forward is beyond "
+                             "the range of double",
+                             b->opts.pos[j]);
+    size_t opt = 0;
+    for (size_t i = 0; i < b->n_pos; i++) {
+        double g[G_N];
+        position_row(b, i, opt, g);
+        opt += (size_t)is_option(b->pos[i].instr);
+        for (int k = 0; k < G_N; k++)
+            if (!isfinite(g[k]))
+                return qpm__fail(QPM_E_OVERFLOW,
+                                 "position %zu: %s = %g: beyond the range of double", i,
+                                 field_name[k], g[k]);
+    }
+    return QPM_OK;
+}
+
+/* Row of position i in the totals (rows 1: per underlying, 2: per expiry),
+ * or SIZE_MAX when it has none (a non-option in the expiry totals). */
+static size_t total_row(const qpm_book *b, size_t i, int rows)
+{
+    if (rows == 1)
+        return b->pos[i].u;
+    return is_option(b->pos[i].instr) ? b->pos[i].ex : SIZE_MAX;
+}
+
+/* QPM_E_OVERFLOW when a requested total leaves the double range, found
+ * before any output is written: if the sum of |value| over every position
+ * is finite, so is every total; otherwise each row is summed. */
+static qpm_status check_totals(const qpm_book *b, int rows, double *const ptrs[G_N])
+{
+    double abs_sum[G_N] = {0};
+    size_t opt = 0;
+    for (size_t i = 0; i < b->n_pos; i++) {
+        double g[G_N];
+        position_row(b, i, opt, g);
+        opt += (size_t)is_option(b->pos[i].instr);
+        if (total_row(b, i, rows) != SIZE_MAX)
+            for (int k = 0; k < G_N; k++)
+                abs_sum[k] += fabs(g[k]);
+    }
+    size_t nrows = rows == 1 ? b->n_under : b->n_exp;
+    for (int k = 0; k < G_N; k++) {
+        if (ptrs[k] == NULL || isfinite(abs_sum[k]))
+            continue;
+        for (size_t r = 0; r < nrows; r++) {
+            double sum = 0.0;
+            opt = 0;
+            for (size_t i = 0; i < b->n_pos; i++) {
+                double g[G_N];
+                position_row(b, i, opt, g);
+                opt += (size_t)is_option(b->pos[i].instr);
+                if (total_row(b, i, rows) == r)
+                    sum += g[k];
+            }
+            if (!isfinite(sum))
+                return qpm__fail(QPM_E_OVERFLOW, "%s %zu: total %s beyond the range of double",
+                                 rows == 1 ? "underlying" : "expiry row", r, field_name[k]);
+        }
+    }
+    return QPM_OK;
+}
+
 /* rows: 0 = per position, 1 = per underlying, 2 = per expiry (options) */
 static qpm_status greeks(qpm_book *b, const qpm_book_out *out, int rows)
 {
@@ -193,6 +290,8 @@ static qpm_status greeks(qpm_book *b, const qpm_book_out *out, int rows)
     double *ptrs[G_N];
     qpm_status st = check_out(out, ptrs);
     if (st != QPM_OK || (st = qpm__book_prepare(b)) != QPM_OK)
+        return st;
+    if (rows != 0 && (st = check_totals(b, rows, ptrs)) != QPM_OK)
         return st;
     size_t nrows = rows == 0 ? b->n_pos : rows == 1 ? b->n_under : b->n_exp;
     if (rows != 0)

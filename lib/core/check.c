@@ -48,7 +48,7 @@ qpm_status qpm__check_covariance(const double *a, size_t n, size_t ld, const cha
                              name, i, i, a[i * ld + i]);
         for (size_t j = 0; j < i; j++) {
             double x = a[i * ld + j], y = a[j * ld + i];
-            if (fabs(x - y) > 1e-12 * sqrt(a[i * ld + i] * a[j * ld + j]))
+            if (!(fabs(x - y) <= 1e-12 * qpm__sqrt_prod(a[i * ld + i], a[j * ld + j])))
                 return qpm__fail(QPM_E_INVALID,
                                  "%s[%zu][%zu] = %.17g differs from %s[%zu][%zu] = %.17g: "
                                  "must be symmetric",

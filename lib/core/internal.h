@@ -3,6 +3,8 @@
 #ifndef QPM_CORE_INTERNAL_H
 #define QPM_CORE_INTERNAL_H
 
+#include <float.h>
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -69,8 +71,28 @@ qpm_status qpm__check_positive(const double *x, size_t n, const char *name);
 qpm_status qpm__check_nonnegative(const double *x, size_t n, const char *name);
 /* An n x n covariance matrix (row-major, leading dimension ld >= n): every
  * entry finite (QPM_E_NONFINITE), the diagonal >= 0 and the matrix symmetric
- * to 1e-12 of sqrt(a_ii a_jj) (QPM_E_INVALID); the message names the entry. */
+ * to 1e-12 of sqrt(a_ii a_jj) (QPM_E_INVALID, the bound computed without
+ * overflow); the message names the entry. */
 qpm_status qpm__check_covariance(const double *a, size_t n, size_t ld, const char *name);
+
+/* ---- overflow-safe arithmetic ----------------------------------------------
+ * Each gives the plain formula's result bit for bit wherever that formula
+ * stays in range, and the right value where it would overflow or underflow. */
+
+/* (a + b) / 2: 0.5 * (a + b) would overflow for |a + b| > DBL_MAX. */
+static inline double qpm__mean2(double a, double b)
+{
+    double s = a + b;
+    return isfinite(s) ? 0.5 * s : 0.5 * a + 0.5 * b;
+}
+
+/* sqrt(a b) for a, b >= 0: the product may overflow or lose its digits in
+ * the subnormal range, sqrt(a) sqrt(b) does not. */
+static inline double qpm__sqrt_prod(double a, double b)
+{
+    double p = a * b;
+    return (p >= DBL_MIN && p <= DBL_MAX) || a == 0.0 || b == 0.0 ? sqrt(p) : sqrt(a) * sqrt(b);
+}
 
 /* ---- CPU ----------------------------------------------------------------- */
 unsigned qpm__cpu_detect(void);

@@ -245,8 +245,9 @@ qpm_status qpm__cov_finalize(qpm_cov *c)
                              c->nobs, c->init_rows);
         memcpy(c->est, c->ew, n * n * sizeof(double));
         c->shrink = 0.0;
-        c->est_ok = 1;
-        return QPM_OK;
+        qpm_status st = qpm__cov_check_est(c);
+        c->est_ok = st == QPM_OK;
+        return st;
     }
     if (!c->have_mom)
         return qpm__fail(QPM_E_STATE, "no co-moments for %s (the last fit was %s): fit again",
@@ -268,13 +269,32 @@ qpm_status qpm__cov_finalize(qpm_cov *c)
         break;
     }
     case QPM_COV_LEDOIT_WOLF:
-        qpm__cov_shrink_lw(c);
-        break;
-    default:
-        qpm__cov_shrink_oas(c);
+    default: {
+        qpm_status st =
+            c->method == QPM_COV_LEDOIT_WOLF ? qpm__cov_shrink_lw(c) : qpm__cov_shrink_oas(c);
+        if (st != QPM_OK)
+            return st;
         break;
     }
-    c->est_ok = 1;
+    }
+    qpm_status st = qpm__cov_check_est(c);
+    c->est_ok = st == QPM_OK;
+    return st;
+}
+
+qpm_status qpm__cov_check_est(const qpm_cov *c)
+{
+    size_t n = c->n;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j <= i; j++)
+            if (!isfinite(c->est[i * n + j]))
+                return qpm__fail(QPM_E_OVERFLOW,
+                                 "%s estimate[%zu][%zu] = %g: beyond the range of double (the "
+                                 "returns are too large)",
+                                 method_name(c->method), i, j, c->est[i * n + j]);
+    if (!isfinite(c->shrink))
+        return qpm__fail(QPM_E_OVERFLOW, "%s shrinkage intensity = %g: not finite",
+                         method_name(c->method), c->shrink);
     return QPM_OK;
 }
 
@@ -296,6 +316,14 @@ qpm_status qpm_cov_covariance(qpm_cov *c, double *out, size_t ld)
         return st;
     size_t n = c->n;
     double f = c->annualise ? c->periods : 1.0;
+    if (f != 1.0)
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; j <= i; j++)
+                if (!isfinite(c->est[i * n + j] * f))
+                    return qpm__fail(QPM_E_OVERFLOW,
+                                     "annualised covariance[%zu][%zu] = %g x %g: beyond the "
+                                     "range of double",
+                                     i, j, c->est[i * n + j], f);
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j <= i; j++)
             out[i * ld + j] = out[j * ld + i] = c->est[i * n + j] * f;
@@ -317,7 +345,7 @@ qpm_status qpm_cov_correlation(qpm_cov *c, double *out, size_t ld)
                              i, c->est[i * n + i]);
     for (size_t i = 0; i < n; i++) {
         for (size_t j = 0; j < i; j++) {
-            double r = c->est[i * n + j] / sqrt(c->est[i * n + i] * c->est[j * n + j]);
+            double r = c->est[i * n + j] / qpm__sqrt_prod(c->est[i * n + i], c->est[j * n + j]);
             out[i * ld + j] = out[j * ld + i] = r;
         }
         out[i * ld + i] = 1.0;
@@ -334,7 +362,7 @@ qpm_status qpm_cov_volatility(qpm_cov *c, double *out)
         return st;
     double f = c->annualise ? c->periods : 1.0;
     for (size_t i = 0; i < c->n; i++)
-        out[i] = sqrt(c->est[i * c->n + i] * f);
+        out[i] = qpm__sqrt_prod(c->est[i * c->n + i], f);
     return QPM_OK;
 }
 
@@ -345,6 +373,11 @@ qpm_status qpm_cov_mean(qpm_cov *c, double *out)
     if (c->nobs == 0)
         return qpm__fail(QPM_E_STATE, "no rows: call qpm_cov_fit or qpm_cov_push first");
     double f = c->annualise ? c->periods : 1.0;
+    for (size_t i = 0; i < c->n; i++)
+        if (!isfinite(c->mean[i] * f))
+            return qpm__fail(QPM_E_OVERFLOW,
+                             "annualised mean[%zu] = %g x %g: beyond the range of double", i,
+                             c->mean[i], f);
     for (size_t i = 0; i < c->n; i++)
         out[i] = c->mean[i] * f;
     return QPM_OK;

@@ -429,6 +429,9 @@ static qpm_status pairwise_fit(qpm_cov *c, size_t t, const double *x, size_t ld)
                 *e = (*e - bij * bji / cnt) / (cnt - (double)c->ddof);
             }
         }
+    qpm_status st = qpm__cov_check_est(c);
+    if (st != QPM_OK)
+        return st;
     qpm__cov_mirror(c->est, n, n);
     size_t nneg;
     return qpm__cov_psd_project(&c->eig, c->est, NULL, &nneg);
@@ -436,7 +439,7 @@ static qpm_status pairwise_fit(qpm_cov *c, size_t t, const double *x, size_t ld)
 
 /* ---- driver ---------------------------------------------------------------- */
 
-qpm_status qpm__cov_fit_rows(qpm_cov *c, size_t t, const double *x, size_t ld)
+static qpm_status fit_rows(qpm_cov *c, size_t t, const double *x, size_t ld)
 {
     size_t n = c->n, kept = 0;
     int pairwise = c->nan_policy == QPM_COV_NAN_PAIRWISE;
@@ -474,14 +477,16 @@ qpm_status qpm__cov_fit_rows(qpm_cov *c, size_t t, const double *x, size_t ld)
         st = pairwise_fit(c, t, x, ld);
         for (size_t j = 0; j < n; j++)
             c->mean[j] += c->tmp2[j] / c->tmp3[j];
-        if (st != QPM_OK)
-            return st;
-        c->est_ok = 1;
-        return QPM_OK;
+        if (st == QPM_OK)
+            st = qpm__cov_check_est(c);
+        c->est_ok = st == QPM_OK;
+        return st;
     }
     switch (c->method) {
     case QPM_COV_SEMI:
         semi_pass(c, t, x, ld, kept);
+        if ((st = qpm__cov_check_est(c)) != QPM_OK)
+            return st;
         c->est_ok = 1;
         break;
     case QPM_COV_EWMA:
@@ -499,6 +504,8 @@ qpm_status qpm__cov_fit_rows(qpm_cov *c, size_t t, const double *x, size_t ld)
         }
         if (cc) {
             st = qpm__cov_shrink_cc(c, c->aux1, c->aux2);
+            if (st == QPM_OK)
+                st = qpm__cov_check_est(c);
             if (st != QPM_OK)
                 return st;
             c->est_ok = 1;
@@ -508,6 +515,18 @@ qpm_status qpm__cov_fit_rows(qpm_cov *c, size_t t, const double *x, size_t ld)
     for (size_t j = 0; j < n; j++)
         c->mean[j] += c->tmp2[j] / (double)kept;
     return qpm__cov_finalize(c);
+}
+
+qpm_status qpm__cov_fit_rows(qpm_cov *c, size_t t, const double *x, size_t ld)
+{
+    qpm_status st = fit_rows(c, t, x, ld);
+    if (st == QPM_E_OVERFLOW) {
+        /* moments beyond the double range serve no method: no estimate, no
+         * stream state */
+        c->est_ok = 0;
+        c->have_mom = c->have_ew = 0;
+    }
+    return st;
 }
 
 qpm_status qpm_cov_fit(qpm_cov *c, size_t t, const double *returns, size_t ld)

@@ -79,12 +79,18 @@ struct qpm_cov {
 qpm_status qpm__cov_need_aux(qpm_cov *c);
 
 /* Derives est (and shrink) from the moment or EWMA state for the current
- * method, or reports QPM_E_STATE. */
+ * method, or reports QPM_E_STATE, or QPM_E_OVERFLOW when the estimate is
+ * beyond the range of double. */
 qpm_status qpm__cov_finalize(qpm_cov *c);
 
-/* Shrinkage formulas: est from the co-moment matrix of nobs rows. */
-void qpm__cov_shrink_lw(qpm_cov *c);
-void qpm__cov_shrink_oas(qpm_cov *c);
+/* QPM_E_OVERFLOW, naming the entry, when an entry of est (lower triangle) or
+ * the shrinkage is not finite: returns too large for the method. */
+qpm_status qpm__cov_check_est(const qpm_cov *c);
+
+/* Shrinkage formulas: est from the co-moment matrix of nobs rows;
+ * QPM_E_OVERFLOW when the moments they need are beyond the double range. */
+qpm_status qpm__cov_shrink_lw(qpm_cov *c);
+qpm_status qpm__cov_shrink_oas(qpm_cov *c);
 /* Constant-correlation target from emp (lower, ddof = 0), the co-moments of
  * the squares p = sum y y' (y = d.^2, lower) and th = sum d.^3 d' (full). */
 qpm_status qpm__cov_shrink_cc(qpm_cov *c, const double *p, const double *th);

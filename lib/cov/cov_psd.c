@@ -68,8 +68,13 @@ qpm_status qpm__cov_eig_min(qpm__cov_eig *e, const double *s, size_t lds, double
     size_t n = e->n;
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j <= i; j++)
-            e->a[i * n + j] = 0.5 * (s[i * lds + j] + s[j * lds + i]);
+            e->a[i * n + j] = qpm__mean2(s[i * lds + j], s[j * lds + i]);
     qpm__lapack_int m = 0, ln = (qpm__lapack_int)n;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j <= i; j++)
+            if (!isfinite(e->a[i * n + j]))
+                return qpm__fail(QPM_E_NONFINITE, "matrix[%zu][%zu] = %g: must be finite", i, j,
+                                 e->a[i * n + j]);
     /* Row-major lower = column-major upper; a symmetric matrix is its own
      * transpose, so the column-major call reads the same matrix without the
      * transposed copy LAPACKE would allocate for row-major input. */
@@ -129,6 +134,55 @@ qpm_status qpm__cov_psd_project(qpm__cov_eig *e, double *x, const double *sw, si
     return QPM_OK;
 }
 
+/* The result of the nearest-correlation iteration: the PSD iterate x (n x n,
+ * ld n) congruence-scaled to unit diagonal into c, which is PSD in exact
+ * arithmetic.  Rounding (large weight ratios amplify it) can leave entries
+ * just beyond [-1, 1] and a slightly negative eigenvalue, so the entries are
+ * clipped and, when the smallest eigenvalue lies below -8 n eps, c is pulled
+ * toward the identity, (1 - t) c + t I, which lifts every eigenvalue and
+ * keeps the unit diagonal.  rs: n scratch.  QPM_E_NOCONVERGE when the
+ * iterate left the floating-point range or no such t is found. */
+static qpm_status unit_diagonal_psd(qpm__cov_eig *e, const double *x, double *rs, double *c)
+{
+    size_t n = e->n;
+    for (size_t i = 0; i < n; i++) {
+        double d = x[i * n + i];
+        rs[i] = d > 0.0 ? 1.0 / sqrt(d) : 0.0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j < i; j++) {
+            double v = x[i * n + j] * rs[i] * rs[j];
+            if (isnan(v))
+                return qpm__fail(QPM_E_NOCONVERGE,
+                                 "the iteration left the floating-point range (entry [%zu][%zu])",
+                                 i, j);
+            v = v > 1.0 ? 1.0 : (v < -1.0 ? -1.0 : v);
+            c[i * n + j] = c[j * n + i] = v;
+        }
+        c[i * n + i] = 1.0;
+    }
+    const double floor = -8.0 * (double)n * DBL_EPSILON;
+    double t = 0.0;
+    for (int attempt = 0; attempt < 4; attempt++) {
+        double l;
+        qpm_status st = qpm__cov_eig_min(e, c, n, &l);
+        if (st != QPM_OK)
+            return st;
+        if (l >= floor)
+            return QPM_OK;
+        /* eigenvalues (1 - t) l + t >= 0 for t >= -l / (1 - l); a margin
+         * above it absorbs the rounding of the update */
+        t = fmin(1.0, -l / (1.0 - l) * (1.0 + 0x1p-20) + 16.0 * (double)n * DBL_EPSILON);
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; j < n; j++)
+                if (i != j)
+                    c[i * n + j] *= 1.0 - t;
+    }
+    return qpm__fail(QPM_E_NOCONVERGE,
+                     "the last iterate could not be made positive semi-definite (shrinkage %g)",
+                     t);
+}
+
 /* ---- stateless entry points ------------------------------------------------ */
 
 static qpm_status check_square(size_t n, const double *a, size_t lda, const char *name)
@@ -184,7 +238,7 @@ qpm_status qpm_cov_check_psd(const qpm_alloc *alloc, size_t n, const double *a, 
         return st;
     if (lambda_min != NULL)
         *lambda_min = l;
-    if (l < -tol)
+    if (!(l >= -tol))
         return qpm__fail(QPM_E_NOTPSD,
                          "smallest eigenvalue = %.17g < -tol = %.17g: not positive semi-definite",
                          l, -tol);
@@ -236,7 +290,7 @@ qpm_status qpm_cov_nearest_correlation(const qpm_alloc *alloc, size_t n, const d
             sw[i] = sqrt(weights[i]);
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < n; j++)
-            y[i * n + j] = 0.5 * (a[i * lda + j] + a[j * lda + i]);
+            y[i * n + j] = qpm__mean2(a[i * lda + j], a[j * lda + i]);
 
     size_t it = 0;
     int conv = 0;
@@ -274,16 +328,18 @@ qpm_status qpm_cov_nearest_correlation(const qpm_alloc *alloc, size_t n, const d
             rel = sqrt(dxy / ny);
         conv = rel <= tol;
     }
-    /* The PSD iterate, congruence-scaled to unit diagonal, stays PSD. */
-    for (size_t i = 0; i < n; i++) {
-        double d = x[i * n + i];
-        r[i] = d > 0.0 ? 1.0 / sqrt(d) : 0.0;
+    if (!conv && converged == NULL) {
+        st = qpm__fail(QPM_E_NOCONVERGE,
+                       "no convergence within maxiter = %zu iterations (pass `converged` to "
+                       "accept the last iterate)",
+                       maxiter);
+        goto done;
     }
-    for (size_t i = 0; i < n; i++) {
-        for (size_t j = 0; j < i; j++)
-            out[i * ldo + j] = out[j * ldo + i] = x[i * n + j] * r[i] * r[j];
-        out[i * ldo + i] = 1.0;
-    }
+    if ((st = unit_diagonal_psd(&e, x, r, ds)) != QPM_OK)
+        goto done;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < n; j++)
+            out[i * ldo + j] = ds[i * n + j];
     if (iters)
         *iters = it;
     if (converged)

@@ -1,9 +1,11 @@
 /* Returns from prices, and fitting on prices. */
+#include <float.h>
 #include <math.h>
 
 #include "cov_internal.h"
 
-static qpm_status check_prices(size_t t, size_t n, const double *p, size_t ldp, int nan_ok)
+static qpm_status check_prices(size_t t, size_t n, const double *p, size_t ldp, int nan_ok,
+                               int kind)
 {
     for (size_t r = 0; r < t; r++)
         for (size_t j = 0; j < n; j++) {
@@ -19,6 +21,15 @@ static qpm_status check_prices(size_t t, size_t n, const double *p, size_t ldp, 
                                  v);
             } else if (!(v > 0.0)) {
                 return qpm__fail(QPM_E_INVALID, "prices[%zu][%zu] = %.17g: must be > 0", r, j, v);
+            } else if (kind == QPM_COV_SIMPLE_RETURNS && r > 0 && !isnan(p[(r - 1) * ldp + j])) {
+                /* a log return is always finite; a simple one is not when a
+                 * price rises by more than DBL_MAX times */
+                double a = p[(r - 1) * ldp + j];
+                if (!isfinite((v - a) / a))
+                    return qpm__fail(QPM_E_OVERFLOW,
+                                     "prices[%zu][%zu] = %.17g after prices[%zu][%zu] = %.17g: "
+                                     "the simple return is beyond the range of double",
+                                     r, j, v, r - 1, j, a);
             }
         }
     return QPM_OK;
@@ -38,9 +49,14 @@ static void compute_returns(size_t t, size_t n, const double *p, size_t ldp, int
                 o[j] = (b - a) / a;
             } else {
                 /* b - a is exact for b/a in [1/2, 2] (Sterbenz), so log1p
-                 * keeps full relative accuracy for small moves. */
+                 * keeps full relative accuracy for small moves.  Beyond the
+                 * normal range the ratio has overflowed or lost digits, and
+                 * the difference of the logs (no cancellation there) is
+                 * right over the whole positive range. */
                 double q = b / a;
-                o[j] = (q >= 0.5 && q <= 2.0) ? log1p((b - a) / a) : log(q);
+                o[j] = (q >= 0.5 && q <= 2.0)           ? log1p((b - a) / a)
+                       : (q >= DBL_MIN && q <= DBL_MAX) ? log(q)
+                                                        : log(b) - log(a);
             }
         }
     }
@@ -61,7 +77,7 @@ qpm_status qpm_cov_returns_from_prices(size_t t, size_t n, const double *prices,
         return qpm__fail(QPM_E_SIZE, "ldo = %zu: must be >= n = %zu", ldo, n);
     if (kind != QPM_COV_LOG_RETURNS && kind != QPM_COV_SIMPLE_RETURNS)
         return qpm__fail(QPM_E_INVALID, "kind = %d: not a qpm_cov_returns_kind", (int)kind);
-    qpm_status st = check_prices(t, n, prices, ldp, 1);
+    qpm_status st = check_prices(t, n, prices, ldp, 1, (int)kind);
     if (st != QPM_OK)
         return st;
     compute_returns(t, n, prices, ldp, kind, out, ldo);
@@ -77,7 +93,8 @@ qpm_status qpm_cov_fit_prices(qpm_cov *c, size_t t, const double *prices, size_t
         return qpm__fail(QPM_E_SIZE, "t = %zu price rows: need at least 3 (2 returns)", t);
     if (ld < n)
         return qpm__fail(QPM_E_SIZE, "ld = %zu: must be >= n_assets = %zu", ld, n);
-    qpm_status st = check_prices(t, n, prices, ld, c->nan_policy != QPM_COV_NAN_ERROR);
+    qpm_status st =
+        check_prices(t, n, prices, ld, c->nan_policy != QPM_COV_NAN_ERROR, c->returns_kind);
     if (st != QPM_OK)
         return st;
     size_t rows = t - 1;

@@ -1,6 +1,7 @@
 /* Shrinkage estimators on the biased (ddof = 0) covariance S = M2 / T:
  * Ledoit-Wolf toward mu I (scikit-learn's LedoitWolf), OAS (scikit-learn
  * 1.2.1), and Ledoit-Wolf (2004) toward the constant-correlation matrix. */
+#include <float.h>
 #include <math.h>
 
 #include "cov_internal.h"
@@ -41,10 +42,31 @@ static void shrink_to_identity(qpm_cov *c, double s, double mu)
     c->shrink = s;
 }
 
-void qpm__cov_shrink_lw(qpm_cov *c)
+/* The shrinkage intensities are built from squared variances and fourth
+ * moments, which leave the double range (overflow, or underflow that loses
+ * their digits) once a variance passes 2^500 or falls below 2^-500: such
+ * returns are refused rather than given a meaningless intensity. */
+static qpm_status check_scale(const qpm_cov *c, double inv_t, int need_a4, const char *method)
+{
+    size_t n = c->n;
+    double vmax = 0.0;
+    for (size_t i = 0; i < n; i++)
+        vmax = fmax(vmax, c->mom[i * n + i] * inv_t);
+    if (!(vmax <= 0x1p500) || (vmax > 0.0 && vmax < 0x1p-500) || (need_a4 && !isfinite(c->a4)))
+        return qpm__fail(QPM_E_OVERFLOW,
+                         "%s: largest variance %g outside [2^-500, 2^500]: the fourth moments "
+                         "of the shrinkage intensity are beyond the range of double",
+                         method, vmax);
+    return QPM_OK;
+}
+
+qpm_status qpm__cov_shrink_lw(qpm_cov *c)
 {
     size_t p = c->n;
     double t = (double)c->nobs, inv_t = 1.0 / t;
+    qpm_status st = check_scale(c, inv_t, 1, "QPM_COV_LEDOIT_WOLF");
+    if (st != QPM_OK)
+        return st;
     double mu = trace_mean(c->mom, p, inv_t);
     double fro = 0.0;
     for (size_t i = 0; i < p; i++) {
@@ -61,12 +83,16 @@ void qpm__cov_shrink_lw(qpm_cov *c)
     double b = bt < d ? bt : d;
     double s = b > 0.0 ? b / d : 0.0;
     shrink_to_identity(c, s, mu);
+    return QPM_OK;
 }
 
-void qpm__cov_shrink_oas(qpm_cov *c)
+qpm_status qpm__cov_shrink_oas(qpm_cov *c)
 {
     size_t p = c->n;
     double t = (double)c->nobs, inv_t = 1.0 / t, pd = (double)p;
+    qpm_status st = check_scale(c, inv_t, 0, "QPM_COV_OAS");
+    if (st != QPM_OK)
+        return st;
     double mu = trace_mean(c->mom, p, inv_t);
     double d2 = dist2_identity(c->mom, p, inv_t, mu);
     /* alpha = |S|_F^2 / p^2;  alpha - mu^2 / p = |S - mu I|_F^2 / p^2 exactly */
@@ -77,6 +103,7 @@ void qpm__cov_shrink_oas(qpm_cov *c)
     if (p == 1)
         s = 0.0; /* scikit-learn's convention; the estimate is the same */
     shrink_to_identity(c, s, mu);
+    return QPM_OK;
 }
 
 qpm_status qpm__cov_shrink_cc(qpm_cov *c, const double *pm, const double *th)
@@ -85,6 +112,9 @@ qpm_status qpm__cov_shrink_cc(qpm_cov *c, const double *pm, const double *th)
     double t = (double)c->nobs, inv_t = 1.0 / t;
     const double *m = c->mom;
     double *sd = c->tmp3;
+    qpm_status st = check_scale(c, inv_t, 0, "QPM_COV_LEDOIT_WOLF (constant correlation)");
+    if (st != QPM_OK)
+        return st;
     for (size_t i = 0; i < p; i++) {
         double v = m[i * p + i] * inv_t;
         if (!(v > 0.0))
@@ -120,6 +150,10 @@ qpm_status qpm__cov_shrink_cc(qpm_cov *c, const double *pm, const double *th)
         }
         phi += phi_diag;
         double rho = phi_diag + rbar * rho_off;
+        if (!isfinite(phi) || !isfinite(rho) || !isfinite(gamma))
+            return qpm__fail(QPM_E_OVERFLOW,
+                             "QPM_COV_LEDOIT_WOLF (constant correlation): the fourth moments of "
+                             "the shrinkage intensity are beyond the range of double");
         if (gamma > 0.0) {
             double kappa = (phi - rho) / gamma;
             s = kappa / t;

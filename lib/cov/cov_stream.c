@@ -45,6 +45,28 @@ void qpm__cov_seed_ewma(qpm_cov *c)
             c->ew[i * n + j] = c->mom[i * n + j] * f;
 }
 
+/* QPM_E_OVERFLOW when pushing row (deviations e from the mean) would take
+ * the diagonal of the co-moments or of the EWMA state beyond the double
+ * range.  The fourth-moment sum may overflow on its own: only the shrinkage
+ * estimators read it, and they report it. */
+static qpm_status check_update(const qpm_cov *c, const double *row, const double *e)
+{
+    size_t n = c->n;
+    double nd = (double)c->nobs, f = nd / (nd + 1.0), l = c->lambda, w = 1.0 - l;
+    int ew = c->have_ew && c->nobs + 1 > c->init_rows;
+    for (size_t j = 0; j < n; j++) {
+        int bad = !isfinite(e[j]) ||
+                  (c->have_mom && !isfinite(c->mom[j * n + j] + f * e[j] * e[j])) ||
+                  (ew && !isfinite(w * row[j] * row[j] + l * c->ew[j * n + j]));
+        if (bad)
+            return qpm__fail(QPM_E_OVERFLOW,
+                             "row[%zu] = %g: the co-moments would be beyond the range of double "
+                             "(returns too large)",
+                             j, row[j]);
+    }
+    return QPM_OK;
+}
+
 qpm_status qpm_cov_push(qpm_cov *c, const double *row)
 {
     QPM__CHECK_NULL(c, "c");
@@ -82,6 +104,11 @@ qpm_status qpm_cov_push(qpm_cov *c, const double *row)
     double *e = c->tmp, *u = c->tmp2;
     for (size_t j = 0; j < n; j++)
         e[j] = row[j] - c->mean[j];
+    /* The update must keep the state finite; it is checked before anything
+     * changes (off-diagonal entries are bounded by the diagonal ones). */
+    qpm_status st = check_update(c, row, e);
+    if (st != QPM_OK)
+        return st;
     if (c->have_mom) {
         double *m2 = c->mom, *v3 = c->v3;
         double inv = 1.0 / n1, cc = 0.0, tr = 0.0;

@@ -119,14 +119,28 @@ qpm_status qpm_opt_set_covariance(qpm_opt *o, const double *cov, size_t ld)
     qpm_status st = qpm_cov_min_eigenvalue(&o->alloc, n, cov, ld, &lmin);
     if (st != QPM_OK)
         return st;
-    if (lmin < -1e-12 * trace)
+    /* the trace may overflow: scaled by 2^-k it does not, and for the sign
+     * test the scale is immaterial */
+    double dmax = 0.0;
+    for (size_t i = 0; i < n; i++)
+        dmax = fmax(dmax, cov[i * ld + i]);
+    int k = dmax > 0.0 ? ilogb(dmax) : 0;
+    double tr_s = 0.0;
+    for (size_t i = 0; i < n; i++)
+        tr_s += ldexp(cov[i * ld + i], -k);
+    double bound = isfinite(trace) ? -1e-12 * trace : ldexp(-1e-12 * tr_s, k);
+    if (!(lmin >= bound))
         return qpm__fail(QPM_E_NOTPSD,
                          "cov: smallest eigenvalue = %.17g < -1e-12 trace = %.17g: not positive "
                          "semi-definite",
-                         lmin, -1e-12 * trace);
+                         lmin, bound);
+    int e = dmax > 0.0 && !(dmax >= 0x1p-20 && dmax <= 0x1p20) ? -ilogb(dmax) : 0;
     for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < n; j++)
-            o->S[i * n + j] = i == j ? cov[i * ld + i] : 0.5 * (cov[i * ld + j] + cov[j * ld + i]);
+        for (size_t j = 0; j < n; j++) {
+            double v = i == j ? cov[i * ld + i] : qpm__mean2(cov[i * ld + j], cov[j * ld + i]);
+            o->S[i * n + j] = e != 0 ? ldexp(v, e) : v;
+        }
+    o->s_exp = e;
     o->have_S = 1;
     return QPM_OK;
 }
@@ -358,7 +372,7 @@ qpm_status qpm_opt_risk_contributions(const qpm_opt *o, double *rc)
         double acc = 0.0;
         for (size_t j = 0; j < n; j++)
             acc += o->S[i * n + j] * o->w[j];
-        rc[i] = o->w[i] * acc;
+        rc[i] = o->s_exp != 0 ? ldexp(o->w[i] * acc, -o->s_exp) : o->w[i] * acc;
     }
     return QPM_OK;
 }

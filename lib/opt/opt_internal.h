@@ -57,7 +57,13 @@ qpm__qp_result qpm__qp_solve(qpm__qp *qp, double tol, size_t maxiter, int warm, 
 struct qpm_opt {
     qpm_alloc alloc;
     size_t n;
-    double *S;                 /* n x n, symmetric */
+    /* n x n, symmetric: the covariance times 2^s_exp.  s_exp = 0 while the
+     * largest variance lies in [2^-20, 2^20], where the solvers work on the
+     * data as given; outside, the power of two that brings it into [1, 2),
+     * so that the solvers' absolute safeguards (regularisation, floors,
+     * "1 +" scales) hold whatever the units. */
+    double *S;
+    int s_exp;
     double *mu, *lower, *upper, *w0;
     int have_S, have_mu;
     /* settings */

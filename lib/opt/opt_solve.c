@@ -3,6 +3,7 @@
  * form for the maximum Sharpe ratio), consistency checks with precise
  * messages, the frontier and the target-risk search. */
 #include <float.h>
+#include <limits.h>
 #include <math.h>
 #include <string.h>
 
@@ -15,7 +16,10 @@ typedef struct build {
     int homog;       /* maximum Sharpe: variables (y, t, kappa) */
     int target;      /* equality mu'w = target_value */
     double target_value;
-    double pscale;   /* P = pscale S */
+    double pscale;   /* P = pscale S (S as stored: the covariance times 2^s_exp) */
+    int mexp;        /* mu (and rf, the return target) enter the QP times 2^mexp */
+    int fexp;        /* the QP objective is 2^fexp times the problem's own: its
+                        multipliers are 2^fexp times the reported ones */
     int linear_mu;   /* c = -mu on the weights */
     size_t ig, it, ik;       /* first gross / turnover auxiliary, kappa (NONE if absent) */
     size_t row_gross, row_turn, eq_budget;
@@ -202,7 +206,7 @@ static qpm_status build_qp(qpm_opt *o, build *b)
     memset(qp->c, 0, nv * sizeof *qp->c);
     if (b->linear_mu)
         for (size_t i = 0; i < n; i++)
-            qp->c[i] = -o->mu[i];
+            qp->c[i] = -ldexp(o->mu[i], b->mexp);
     size_t kap = b->ik;
     /* equalities: budget first */
     double *r = eq_begin(qp);
@@ -212,14 +216,14 @@ static qpm_status build_qp(qpm_opt *o, build *b)
     if (b->target) {
         r = eq_begin(qp);
         for (size_t i = 0; i < n; i++)
-            r[i] = o->mu[i];
-        eq_end(qp, r, b->target_value, NONE);
+            r[i] = ldexp(o->mu[i], b->mexp);
+        eq_end(qp, r, ldexp(b->target_value, b->mexp), NONE);
     }
     if (b->homog) {
         r = eq_begin(qp);
         for (size_t i = 0; i < n; i++)
-            r[i] = o->mu[i];
-        r[kap] = -o->rf;
+            r[i] = ldexp(o->mu[i], b->mexp);
+        r[kap] = -ldexp(o->rf, b->mexp);
         eq_end(qp, r, 1.0, NONE);
     }
     /* box */
@@ -355,11 +359,13 @@ static qpm_status extract(const qpm_opt *o, const build *b, double *w)
     return QPM_OK;
 }
 
+/* w'Sw of the covariance as given (the stored matrix is scaled by 2^s_exp) */
 static double quad(const qpm_opt *o, const double *w, double *tmp)
 {
     size_t n = o->n;
     qpm__dsymv(QPM__ROW_MAJOR, QPM__UPPER, (int)n, 1.0, o->S, (int)n, w, 1, 0.0, tmp, 1);
-    return qpm__ddot((int)n, w, 1, tmp, 1);
+    double v = qpm__ddot((int)n, w, 1, tmp, 1);
+    return o->s_exp != 0 ? ldexp(v, -o->s_exp) : v;
 }
 
 /* fills the solution info from w (and the QP multipliers when b != NULL) */
@@ -396,11 +402,23 @@ static void report(qpm_opt *o, const build *b, qpm_opt_problem problem, const do
     info[QPM_OPT_INFO_N_AT_BOUND] = (double)nb;
     info[QPM_OPT_INFO_EXACT] = exact;
     info[QPM_OPT_INFO_PROBLEM] = (double)problem;
+    /* Multipliers in the documented KKT convention: the QP's divided by the
+     * factor its objective carries (data scaling); for MAX_SHARPE also by
+     * kappa, which gives those of the target-return problem at the
+     * solution's return.  ERC ignores the limits (0); a frontier point taken
+     * from the LP has no multipliers (NaN, 0 for a limit that is off). */
     double nu = (double)NAN, lg = (double)NAN, lt = (double)NAN;
-    if (b != NULL && !b->homog) {
-        nu = o->qp.y[b->eq_budget];
-        lg = b->row_gross != NONE ? o->qp.z[b->row_gross] : 0.0;
-        lt = b->row_turn != NONE ? o->qp.z[b->row_turn] : 0.0;
+    if (b != NULL) {
+        double k = b->homog ? o->qp.x[b->ik] : 1.0;
+        if (!b->homog)
+            nu = ldexp(o->qp.y[b->eq_budget], -b->fexp);
+        lg = b->row_gross != NONE ? ldexp(o->qp.z[b->row_gross] / k, -b->fexp) : 0.0;
+        lt = b->row_turn != NONE ? ldexp(o->qp.z[b->row_turn] / k, -b->fexp) : 0.0;
+    } else {
+        if (problem == QPM_OPT_ERC || !isfinite(o->gross))
+            lg = 0.0;
+        if (problem == QPM_OPT_ERC || !isfinite(o->turnover))
+            lt = 0.0;
     }
     info[QPM_OPT_INFO_NU] = nu;
     info[QPM_OPT_INFO_LAMBDA_GROSS] = lg;
@@ -420,6 +438,30 @@ static void build_init(build *b, double pscale)
 {
     memset(b, 0, sizeof *b);
     b->pscale = pscale;
+    b->mexp = 0;
+    b->fexp = 0;
+}
+
+/* Exponent of the power of two that brings the largest of |mu_i| and
+ * |extra| into [1, 2) when it lies outside [2^-4, 2^4] (where the solvers
+ * work on the returns as given; the homogenised maximum-Sharpe QP failed
+ * from about 2^-7 and 2^31); 0 otherwise.  Exact (ldexp), so the problem is
+ * unchanged. */
+static int mu_scale(const qpm_opt *o, double extra)
+{
+    double m = fabs(extra);
+    for (size_t i = 0; i < o->n; i++)
+        m = fmax(m, fabs(o->mu[i]));
+    if (!(m > 0.0) || (m >= 0x1p-4 && m <= 0x1p4))
+        return 0;
+    return -ilogb(m);
+}
+
+/* The stored covariance is normalised (opt_internal.h): P = 2 S_stored is 2^s_exp
+ * times the problem's 2 S. */
+static void build_minvar_scales(const qpm_opt *o, build *b)
+{
+    b->fexp = o->s_exp;
 }
 
 /* minimum variance (target < 0: none) into w; leaves the QP in o->qp */
@@ -427,6 +469,8 @@ static qpm_status solve_minvar(qpm_opt *o, build *b, int target, double r, int w
                                int *exact, size_t *iters)
 {
     build_init(b, 2.0);
+    build_minvar_scales(o, b);
+    b->mexp = target ? mu_scale(o, 0.0) : 0;
     b->warm_only = warm > 1;
     b->target = target;
     b->target_value = r;
@@ -468,6 +512,7 @@ static qpm_status max_return(qpm_opt *o, double *rmax, double *w, int *have_w, s
     build b;
     build_init(&b, 0.0);
     b.linear_mu = 1;
+    b.mexp = mu_scale(o, 0.0);
     int exact;
     qpm_status st = build_qp(o, &b);
     if (st == QPM_OK)
@@ -506,7 +551,7 @@ static qpm_status solve_target_risk(qpm_opt *o, double *w, size_t *iters)
     if (vmin > s2 * (1.0 + 1e-12))
         return qpm__fail(QPM_E_INFEASIBLE,
                          "QPM_OPT_VOL_TARGET = %g < %.17g, the minimum-variance volatility",
-                         o->target_vol, sqrt(vmin));
+                         o->target_vol, sqrt(fmax(vmin, 0.0)));
     double rlo = qpm__ddot((int)n, o->mu, 1, w, 1), flo = vmin - s2;
     double rmax;
     int have_lp;
@@ -548,7 +593,7 @@ static qpm_status solve_target_risk(qpm_opt *o, double *w, size_t *iters)
     for (int it = 0; it < 200; it++) {
         r = (rlo * fhi - rhi * flo) / (fhi - flo);
         if (!(r > rlo && r < rhi))
-            r = 0.5 * (rlo + rhi);
+            r = qpm__mean2(rlo, rhi);
         st = solve_minvar(o, &b, 1, r, 1, w, &exact, iters);
         if (st != QPM_OK)
             return st;
@@ -573,9 +618,101 @@ static qpm_status solve_target_risk(qpm_opt *o, double *w, size_t *iters)
     return QPM_OK;
 }
 
+/* Objective scaling of MEAN_VARIANCE, min gamma/2 w'Sw - mu'w: with S stored
+ * as 2^s_exp S, the QP takes P = gamma 2^(-s_exp - e) S_stored and c = -2^-e
+ * mu, the problem's objective times 2^-e, where 2^e is the larger of the
+ * two terms' scales when that lies outside [2^-20, 2^20] (else e = 0). */
+static void build_mv_scales(const qpm_opt *o, build *b)
+{
+    double dmax = 0.0, m = 0.0;
+    for (size_t i = 0; i < o->n; i++) {
+        dmax = fmax(dmax, o->S[i * o->n + i]);
+        m = fmax(m, fabs(o->mu[i]));
+    }
+    int eq = dmax > 0.0 ? ilogb(o->gamma) + ilogb(dmax) - o->s_exp : INT_MIN / 2;
+    int em = m > 0.0 ? ilogb(m) : INT_MIN / 2;
+    int e = eq > em ? eq : em;
+    if ((e >= -20 && e <= 20) || e == INT_MIN / 2) /* as given; or all zero */
+        e = 0;
+    b->pscale = o->s_exp + e != 0 ? ldexp(o->gamma, -o->s_exp - e) : o->gamma;
+    b->mexp = -e;
+    b->fexp = -e;
+}
+
+/* Verification tolerance, relative to each constraint's scale. */
+static double verify_tol(const qpm_opt *o) { return fmax(1e-8, 10.0 * o->tol); }
+
+/* Every returned solution satisfies its constraints to a relative tolerance
+ * (the budget, the box, groups, linear rows, gross and turnover limits; ERC
+ * the budget and w > 0), or the call fails with QPM_E_NOCONVERGE: scaled or
+ * ill-conditioned data must never yield weights that silently break them. */
+static qpm_status verify(const qpm_opt *o, const double *w, int erc)
+{
+    size_t n = o->n;
+    double tol = verify_tol(o), g = 0.0, sum = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        if (!isfinite(w[i]))
+            return qpm__fail(QPM_E_NOCONVERGE, "the solution has w[%zu] = %g", i, w[i]);
+        g += fabs(w[i]);
+        sum += w[i];
+    }
+    double B = o->budget, scale = fmax(g, fabs(B));
+#define QPM__VIOLATED(what, ...) \
+    qpm__fail(QPM_E_NOCONVERGE, "the solution breaks " what " beyond the tolerance %g", __VA_ARGS__, tol)
+    if (!(fabs(sum - B) <= tol * (fabs(B) + scale)))
+        return QPM__VIOLATED("the budget (sum w = %.17g, budget %.17g)", sum, B);
+    if (erc) {
+        for (size_t i = 0; i < n; i++)
+            if (!(w[i] > 0.0))
+                return QPM__VIOLATED("w > 0 (w[%zu] = %g)", i, w[i]);
+        return QPM_OK;
+    }
+    for (size_t i = 0; i < n; i++) {
+        double lo = o->lower[i], hi = o->upper[i];
+        if (!(w[i] >= lo - tol * (fabs(lo) + scale)) || !(w[i] <= hi + tol * (fabs(hi) + scale)))
+            return QPM__VIOLATED("the box of w[%zu] (%.17g not in [%g, %g])", i, w[i], lo, hi);
+    }
+    for (size_t k = 0; k < o->ngroups; k++) {
+        double s = 0.0;
+        for (size_t i = 0; i < n; i++)
+            if (o->group_of[i] == k)
+                s += w[i];
+        double lo = o->glo[k], hi = o->ghi[k];
+        if (!(s >= lo - tol * (fabs(lo) + scale)) || !(s <= hi + tol * (fabs(hi) + scale)))
+            return QPM__VIOLATED("group %zu (sum %.17g not in [%g, %g])", k, s, lo, hi);
+    }
+    for (size_t r = 0; r < o->nlin; r++) {
+        const double *a = o->lin + r * n;
+        double s = 0.0, am = 0.0;
+        for (size_t i = 0; i < n; i++) {
+            s += a[i] * w[i];
+            am = fmax(am, fabs(a[i]));
+        }
+        double lo = o->llo[r], hi = o->lhi[r], sc = am * scale;
+        if (!(s >= lo - tol * (fabs(lo) + sc)) || !(s <= hi + tol * (fabs(hi) + sc)))
+            return QPM__VIOLATED("linear row %zu (a'w = %.17g not in [%g, %g])", r, s, lo, hi);
+    }
+    if (isfinite(o->gross) && !(g <= o->gross + tol * (o->gross + scale)))
+        return QPM__VIOLATED("the gross limit (sum |w| = %.17g > %g)", g, o->gross);
+    if (isfinite(o->turnover)) {
+        double t = 0.0, s0 = 0.0;
+        for (size_t i = 0; i < n; i++) {
+            t += fabs(w[i] - o->w0[i]);
+            s0 += fabs(o->w0[i]);
+        }
+        if (!(t <= o->turnover + tol * (o->turnover + scale + s0)))
+            return QPM__VIOLATED("the turnover limit (sum |w - w0| = %.17g > %g)", t,
+                                 o->turnover);
+    }
+#undef QPM__VIOLATED
+    return QPM_OK;
+}
+
 qpm_status qpm_opt_solve(qpm_opt *o, qpm_opt_problem problem, double *w)
 {
     QPM__CHECK_NULL(o, "o");
+    /* any failure below leaves no solution to describe */
+    o->have_sol = 0;
     QPM__CHECK_NULL(w, "w");
     if ((unsigned)problem > (unsigned)QPM_OPT_MIN_CVAR)
         return qpm__fail(QPM_E_INVALID, "problem = %d: not a qpm_opt_problem", (int)problem);
@@ -584,7 +721,6 @@ qpm_status qpm_opt_solve(qpm_opt *o, qpm_opt_problem problem, double *w)
     qpm_status st = need(o, with_mu);
     if (st != QPM_OK)
         return st;
-    o->have_sol = 0;
     size_t iters = 0;
     int exact = 0;
     double *sol = o->w;
@@ -598,6 +734,8 @@ qpm_status qpm_opt_solve(qpm_opt *o, qpm_opt_problem problem, double *w)
             return qpm__fail(QPM_E_NOMEM, "out of memory for the ERC workspace");
         st = qpm__opt_erc(o, sol, work, &iters);
         qpm__free(&o->alloc, work);
+        if (st == QPM_OK)
+            st = verify(o, sol, 1);
         if (st != QPM_OK)
             return st;
         report(o, NULL, problem, sol, 1, iters);
@@ -623,12 +761,15 @@ qpm_status qpm_opt_solve(qpm_opt *o, qpm_opt_problem problem, double *w)
         break;
     case QPM_OPT_MEAN_VARIANCE:
         build_init(&b, o->gamma);
+        build_mv_scales(o, &b);
         b.linear_mu = 1;
         if ((st = build_qp(o, &b)) == QPM_OK && (st = run_qp(o, &b, 0, &exact, &iters)) == QPM_OK)
             st = extract(o, &b, sol);
         break;
     case QPM_OPT_MAX_SHARPE:
         build_init(&b, 2.0);
+        build_minvar_scales(o, &b);
+        b.mexp = mu_scale(o, o->rf);
         b.homog = 1;
         st = build_qp(o, &b);
         if (st == QPM_OK) {
@@ -648,6 +789,8 @@ qpm_status qpm_opt_solve(qpm_opt *o, qpm_opt_problem problem, double *w)
         b.cvar = 1;
         if ((st = build_qp(o, &b)) == QPM_OK && (st = run_qp(o, &b, 0, &exact, &iters)) == QPM_OK)
             st = extract(o, &b, sol);
+        if (st == QPM_OK)
+            st = verify(o, sol, 0);
         if (st == QPM_OK) {
             report(o, &b, problem, sol, exact, iters);
             o->info[QPM_OPT_INFO_OBJECTIVE] = qpm__ddot((int)o->qp.nv, o->qp.c, 1, o->qp.x, 1);
@@ -658,6 +801,8 @@ qpm_status qpm_opt_solve(qpm_opt *o, qpm_opt_problem problem, double *w)
     case QPM_OPT_TARGET_RISK:
         st = solve_target_risk(o, sol, &iters);
         if (st == QPM_OK)
+            st = verify(o, sol, 0);
+        if (st == QPM_OK)
             memcpy(w, o->w, o->n * sizeof *w);
         else
             o->have_sol = 0;
@@ -665,6 +810,8 @@ qpm_status qpm_opt_solve(qpm_opt *o, qpm_opt_problem problem, double *w)
     default:
         break;
     }
+    if (st == QPM_OK)
+        st = verify(o, sol, 0);
     if (st != QPM_OK) {
         o->have_sol = 0;
         return st;
@@ -680,6 +827,7 @@ qpm_status qpm_opt_frontier(qpm_opt *o, size_t k, double *weights, size_t ldw, d
                             double *vols)
 {
     QPM__CHECK_NULL(o, "o");
+    o->have_sol = 0;
     if (k == 0)
         return qpm__fail(QPM_E_SIZE, "k = 0: must be >= 1");
     if (weights != NULL && ldw < o->n)
@@ -687,7 +835,6 @@ qpm_status qpm_opt_frontier(qpm_opt *o, size_t k, double *weights, size_t ldw, d
     qpm_status st = need(o, 1);
     if (st != QPM_OK)
         return st;
-    o->have_sol = 0;
     if ((st = precheck(o)) != QPM_OK)
         return st;
     size_t n = o->n, iters = 0;
@@ -695,6 +842,8 @@ qpm_status qpm_opt_frontier(qpm_opt *o, size_t k, double *weights, size_t ldw, d
     build b;
     double *w = o->w;
     st = solve_minvar(o, &b, 0, 0.0, 0, w, &exact, &iters);
+    if (st == QPM_OK)
+        st = verify(o, w, 0);
     if (st != QPM_OK)
         return st;
     double rmin = qpm__ddot((int)n, o->mu, 1, w, 1);
@@ -727,13 +876,21 @@ qpm_status qpm_opt_frontier(qpm_opt *o, size_t k, double *weights, size_t ldw, d
          * point crawls: when the warm start fails there, the LP vertex is it */
         int top = j + 1 == k && have_lp;
         st = solve_minvar(o, &b, 1, r, warm && top ? 2 : warm, w, &exact, &iters);
+        if (st == QPM_OK)
+            st = verify(o, w, 0);
         if (st != QPM_OK) {
-            if (!(j + 1 == k && have_lp))
+            if (!(j + 1 == k && have_lp)) {
+                o->have_sol = 0;
                 return st;
+            }
             /* recompute the LP (wtmp is scratch of the reports) */
             st = max_return(o, &rmax, w, &have_lp, &iters);
-            if (st != QPM_OK)
+            if (st == QPM_OK)
+                st = verify(o, w, 0);
+            if (st != QPM_OK) {
+                o->have_sol = 0;
                 return st;
+            }
             report(o, NULL, QPM_OPT_TARGET_RETURN, w, 0, iters);
         } else {
             report(o, &b, QPM_OPT_TARGET_RETURN, w, exact, iters);

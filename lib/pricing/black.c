@@ -41,9 +41,16 @@ double qpm__mills_diff(double a1, double s) { return mills_diff(a1, s); }
 
 /* ---- Black family: one option ------------------------------------------- */
 
+/* Outputs that a limit may make infinite (pricing.h): gamma, theta and charm
+ * at the money. */
+#define ATM_INF (1u << QPM__O_GAMMA | 1u << QPM__O_THETA | 1u << QPM__O_CHARM)
+/* black_one's request for the careful path: its forward is out of range */
+#define REDO_CAREFUL (1u << 31)
+
 /* Limits T = 0 or sigma = 0 (or |x|/s beyond any representable density):
- * the option is worth its (forward) intrinsic value; see pricing.h. */
-static void black_limit(int model, int inverse, double S, double F, double K, double x, double T,
+ * the option is worth its (forward) intrinsic value; see pricing.h.
+ * Returns the outputs that may be infinite. */
+static unsigned black_limit(int model, int inverse, double S, double F, double K, double x, double T,
                         double r, double q, double sigma, double phi, double D, double Dq,
                         double res[QPM__NOUT])
 {
@@ -94,9 +101,13 @@ static void black_limit(int model, int inverse, double S, double F, double K, do
         res[QPM__O_PRICE] = V;
         res[QPM__O_DELTA_COIN] = phi * D * I;
     }
+    return x == 0.0 ? ATM_INF : 0u;
 }
 
-static void black_one(int model, int inverse, double u, double K, double T, double r, double q,
+/* Computes every output of one option; returns the outputs that may be
+ * infinite (limits), or REDO_CAREFUL when the forward left the normal range
+ * (then the results, though finite, are not to be trusted). */
+static unsigned black_one(int model, int inverse, double u, double K, double T, double r, double q,
                       double sigma, double phi, double res[QPM__NOUT])
 {
     /* The order of operations here is the contract with the vector kernels
@@ -121,12 +132,11 @@ static void black_one(int model, int inverse, double u, double K, double T, doub
         x = lnSK;
         F = S;
     }
+    unsigned redo = F >= DBL_MIN && F <= DBL_MAX ? 0u : REDO_CAREFUL;
     double sqrtT = sqrt(T), s = sigma * sqrtT;
     double y = fabs(x);
-    if (!(s > 0.0) || y > 1e10 * s) {
-        black_limit(model, inverse, S, F, K, x, T, r, q, sigma, phi, D, Dq, res);
-        return;
-    }
+    if (!(s > 0.0) || y > 1e10 * s)
+        return black_limit(model, inverse, S, F, K, x, T, r, q, sigma, phi, D, Dq, res) | redo;
     double rs = 1.0 / s;
     double m = y * rs, t = 0.5 * s;
     double a1 = m - t, a1e = two_sum_err(m, -t, a1);
@@ -186,6 +196,7 @@ static void black_one(int model, int inverse, double u, double K, double T, doub
         res[QPM__O_PRICE] = V;
         res[QPM__O_DELTA_COIN] = phi * D * Nphid1;
     }
+    return redo;
 }
 
 /* ---- Bachelier ----------------------------------------------------------- */
@@ -197,8 +208,9 @@ static double bachelier_q(double z)
     return z >= 2.0 ? millsq(z) : 1.0 - z * mills(z);
 }
 
-static void bachelier_one(double F, double K, double T, double r, double sigma, double phi,
-                          double res[QPM__NOUT])
+/* Returns the outputs that may be infinite (limits). */
+static unsigned bachelier_one(double F, double K, double T, double r, double sigma, double phi,
+                              double res[QPM__NOUT])
 {
     double D = exp(-r * T), sqrtT = sqrt(T), s = sigma * sqrtT;
     double diff = F - K, adiff = fabs(diff);
@@ -222,7 +234,7 @@ static void bachelier_one(double F, double K, double T, double r, double sigma, 
         res[QPM__O_PRICE] = V;
         res[QPM__O_PRICE_USD] = V;
         res[QPM__O_DELTA_COIN] = delta;
-        return;
+        return atm ? 1u << QPM__O_GAMMA | 1u << QPM__O_THETA : 0u;
     }
     d = diff / s;
     double z = fabs(d);
@@ -245,29 +257,271 @@ static void bachelier_one(double F, double K, double T, double r, double sigma, 
     res[QPM__O_PRICE] = V;
     res[QPM__O_PRICE_USD] = V;
     res[QPM__O_DELTA_COIN] = delta;
+    return 0u;
 }
 
-void qpm__price_one(int model, int inverse, double u, double k, double T, double r, double q,
-                    double sigma, int32_t type, double res[QPM__NOUT])
+/* ---- careful path: every output from logarithms ---------------------------
+ * For the inputs where a direct formula meets an intermediate beyond the
+ * double range (sigma sqrt(T) near 1e154 and beyond, where d1^2 overflows; a
+ * subnormal sigma sqrt(T), whose reciprocal overflows; T near 4.9e-324 with
+ * a large vol; a forward beyond DBL_MAX or below DBL_MIN; rates whose
+ * difference overflows), every output is formed as a signed product of
+ * factors whose logarithms are finite or -inf (a factor 0), and exponentiated
+ * once: a result is infinite only when the value itself is beyond the double
+ * range.  The price keeps the cancellation-free form of black_one (intrinsic
+ * plus out-of-the-money value, normalised by max(F, K)).  Relative accuracy:
+ * that of exp at an argument up to ~1500, about 2e-13. */
+
+#define LN2 0.69314718055994530942
+#define LN_SQRT2PI 0.91893853320467274178
+
+/* rare: kept out of line, so that the direct path stays as fast as before */
+#if defined(__GNUC__) || defined(__clang__)
+#define CAREFUL static __attribute__((noinline, cold))
+#else
+#define CAREFUL static
+#endif
+
+/* sign * exp(l): 0 for sign 0 or l = -inf */
+static double sx(double sign, double l) { return sign == 0.0 || l == -HUGE_VAL ? 0.0 : sign * exp(l); }
+static double sgn(double a) { return a > 0.0 ? 1.0 : (a < 0.0 ? -1.0 : 0.0); }
+static double lnabs(double a) { return log(fabs(a)); }
+
+/* Mills ratio R(z) and Q(z) = 1 - z R(z) for z >= 0, any size: the tables up
+ * to 40, beyond it the continued fraction R = 1/(z + t), t = 1/(z + 2/(z +
+ * 3/(z + ...))), so that Q = t R has no cancellation. */
+static void mills_rq(double z, double *R, double *Q)
+{
+    if (z <= QPM__RZMAX) {
+        *R = mills(z);
+        *Q = z >= 2.0 ? millsq(z) : 1.0 - z * mills(z);
+        return;
+    }
+    if (isinf(z)) {
+        *R = *Q = 0.0;
+        return;
+    }
+    double t = 0.0;
+    for (int j = 24; j >= 2; j--)
+        t = (double)j / (z + t);
+    t = 1.0 / (z + t);
+    *R = 1.0 / (z + t);
+    *Q = t * *R;
+}
+
+static double log_npdf(double d) { return -0.5 * d * d - LN_SQRT2PI; }
+
+/* log N(d) for any d, +-inf included, to full relative accuracy */
+static double log_ncdf(double d)
+{
+    if (d > 5.0)
+        return log1p(-0.5 * erfc(d * QPM__RSQRT2_HI));
+    if (d >= -5.0)
+        return log(0.5 * erfc(-d * QPM__RSQRT2_HI));
+    double R, Q;
+    mills_rq(-d, &R, &Q);
+    return log_npdf(d) + log(R);
+}
+
+/* n(a) for a = ah + al, 0 beyond the range where its square is a double */
+static double npdf_safe(double ah, double al) { return fabs(ah) < 1e150 ? npdf_dd(ah, al) : 0.0; }
+
+CAREFUL unsigned black_careful(int model, int inverse, double S, double K, double T, double r,
+                               double q, double sigma, double phi, double res[QPM__NOUT])
+{
+    if (model != QPM__BSM)
+        q = r;
+    double rT = r * T, qT = q * T; /* each within +-700 */
+    double qt = S / K;
+    double lnSK = qt >= DBL_MIN && qt <= DBL_MAX ? log(qt) + fma(-qt, K, S) / S : log(S) - log(K);
+    double x = model == QPM__BSM ? lnSK + (rT - qT) : lnSK;
+    double lD = -rT, lDq = -qT, lS = log(S), lK = log(K), lT = log(T), lsig = log(sigma);
+    double lF = lK + x; /* F = K e^x */
+    double y = fabs(x), lbig = lK + fmax(x, 0.0);
+    double sqrtT = sqrt(T), s = sigma * sqrtT, ls = lsig + 0.5 * lT;
+    /* (r - q) without overflow */
+    double hrq = 0.5 * r - 0.5 * q, lrq = lnabs(hrq) + LN2, srq = sgn(hrq);
+    double *o = res;
+    if (!(s > 0.0) || y > 1e10 * s) {
+        double ix = phi * x, I = ix > 0.0 ? 1.0 : (ix < 0.0 ? 0.0 : 0.5), lI = log(I);
+        double lV = ix > 0.0 ? lD + lbig + log(-expm1(-y)) : -HUGE_VAL;
+        int atm = x == 0.0;
+        double dens_theta = 0.0, dens_charm = 0.0;
+        if (atm && sigma > 0.0)
+            dens_theta = T > 0.0 ? exp(lS + lDq - LN_SQRT2PI - LN2 + lsig - 0.5 * lT) : HUGE_VAL;
+        if (atm) {
+            double c;
+            if (sigma > 0.0 && T == 0.0) {
+                double lim = hrq / sigma + 0.125 * sigma; /* sign of (r - q)/sigma + sigma/4 */
+                c = lim > 0.0 ? HUGE_VAL : (lim < 0.0 ? -HUGE_VAL : 0.0);
+            } else {
+                c = sigma == 0.0 && T == 0.0 ? 0.0 : srq * HUGE_VAL; /* s = 0 */
+            }
+            dens_charm = c == 0.0 ? 0.0 : c * exp(lDq - LN_SQRT2PI);
+        }
+        double delta = sx(phi, lDq + lI);
+        o[QPM__O_PRICE_USD] = exp(lV);
+        o[QPM__O_DELTA] = delta;
+        o[QPM__O_GAMMA] = atm ? HUGE_VAL : 0.0;
+        o[QPM__O_VEGA] = atm ? exp(lS + lDq - LN_SQRT2PI + 0.5 * lT) : 0.0;
+        if (model == QPM__BSM) {
+            o[QPM__O_THETA] = sx(phi * sgn(q), lnabs(q) + lS + lDq + lI) -
+                              sx(phi * sgn(r), lnabs(r) + lK + lD + lI) - dens_theta;
+            o[QPM__O_RHO] = sx(phi, lK + lT + lD + lI);
+            o[QPM__O_RHO_Q] = sx(-phi, lS + lT + lDq + lI);
+        } else {
+            o[QPM__O_THETA] = sx(sgn(r), lnabs(r) + lV) - dens_theta;
+            o[QPM__O_RHO] = -exp(lT + lV);
+            o[QPM__O_RHO_Q] = 0.0;
+        }
+        o[QPM__O_VANNA] = atm ? 0.5 * exp(lDq - LN_SQRT2PI + 0.5 * lT) : 0.0;
+        o[QPM__O_VOLGA] = 0.0;
+        o[QPM__O_CHARM] = sx(phi * sgn(q), lnabs(q) + lDq + lI) - dens_charm;
+        o[QPM__O_PRICE] = inverse ? exp(lV - lF) : o[QPM__O_PRICE_USD];
+        o[QPM__O_DELTA_COIN] = inverse ? sx(phi, lD + lK - lF + lI) : sx(phi, lD + lI);
+        return atm ? ATM_INF : 0u;
+    }
+    /* a1 = |x|/s - s/2 (two parts), a2 = |x|/s + s/2; d1, d2 as in black_one */
+    double m = y / s, t = 0.5 * s;
+    double a1 = m - t, a1e = isinf(t) ? 0.0 : two_sum_err(m, -t, a1), a2 = m + t;
+    int xpos = x > 0.0;
+    double d1 = xpos ? a2 : -a1, d2 = xpos ? a1 : -a2;
+    /* the out-of-the-money value over max(F, K) */
+    double small = exp(-y), n1 = npdf_safe(a1, a1e), n2 = n1 * small, R1, R2, Q;
+    mills_rq(fabs(a1), &R1, &Q);
+    mills_rq(a2, &R2, &Q);
+    double p1 = n1 * R1, p2 = n2 * R2;
+    double first = small * (a1 >= 0.0 ? p1 : 1.0 - p1);
+    double otm = first - p2;
+    if (!(otm * QPM__LMAX > first) && small > 0.0 && n1 > 0.0)
+        otm = small * n1 * qpm__mills_diff(a1, s);
+    double intrinsic = phi * x > 0.0 ? -expm1(-y) : 0.0;
+    double lV = lD + lbig + log(intrinsic + otm);
+    double lN1 = log_ncdf(phi * d1), lN2 = log_ncdf(phi * d2), ln1 = log_npdf(d1);
+    int dens0 = ln1 == -HUGE_VAL; /* the density terms vanish */
+    double delta = sx(phi, lDq + lN1);
+    o[QPM__O_PRICE_USD] = exp(lV);
+    o[QPM__O_DELTA] = delta;
+    o[QPM__O_GAMMA] = exp(lDq + ln1 - lS - ls);
+    o[QPM__O_VEGA] = exp(lS + lDq + ln1 + 0.5 * lT);
+    double t2 = exp(lS + lDq + ln1 + lsig - LN2 - 0.5 * lT);
+    if (model == QPM__BSM) {
+        o[QPM__O_THETA] = sx(phi * sgn(q), lnabs(q) + lS + lDq + lN1) -
+                          sx(phi * sgn(r), lnabs(r) + lK + lD + lN2) - t2;
+        o[QPM__O_RHO] = sx(phi, lK + lT + lD + lN2);
+        o[QPM__O_RHO_Q] = sx(-phi, lS + lT + lDq + lN1);
+    } else {
+        o[QPM__O_THETA] = sx(sgn(r), lnabs(r) + lV) - t2;
+        o[QPM__O_RHO] = -exp(lT + lV);
+        o[QPM__O_RHO_Q] = 0.0;
+    }
+    o[QPM__O_VANNA] = dens0 ? 0.0 : sx(-sgn(d2), lDq + ln1 + lnabs(d2) - lsig);
+    o[QPM__O_VOLGA] =
+        dens0 ? 0.0 : sx(sgn(d1) * sgn(d2), lS + lDq + ln1 + 0.5 * lT + lnabs(d1) + lnabs(d2) - lsig);
+    double c1 = sx(phi * sgn(q), lnabs(q) + lDq + lN1);
+    double c2 = dens0 ? 0.0 : sx(srq, lDq + ln1 + lrq - ls);
+    double c3 = dens0 ? 0.0 : sx(sgn(d2), lDq + ln1 + lnabs(d2) - LN2 - lT);
+    o[QPM__O_CHARM] = c1 - c2 + c3;
+    o[QPM__O_PRICE] = inverse ? exp(lV - lF) : o[QPM__O_PRICE_USD];
+    o[QPM__O_DELTA_COIN] = inverse ? sx(phi, lD + lK - lF + lN2) : sx(phi, lD + lN1);
+    return 0u;
+}
+
+CAREFUL unsigned bachelier_careful(double F, double K, double T, double r, double sigma,
+                                   double phi, double res[QPM__NOUT])
+{
+    double lD = -r * T, lT = log(T), lsig = log(sigma), ls = lsig + 0.5 * lT;
+    double hd = 0.5 * F - 0.5 * K, sd = sgn(hd), ldiff = lnabs(hd) + LN2; /* F - K */
+    double s = sigma * sqrt(T);
+    double ix = phi * sd;
+    double *o = res;
+    if (!(s > 0.0) || ldiff > ls + 23.025850929940457 /* ln 1e10 */) {
+        double I = ix > 0.0 ? 1.0 : (ix < 0.0 ? 0.0 : 0.5), lI = log(I);
+        double lV = ix > 0.0 ? lD + ldiff : -HUGE_VAL;
+        int atm = sd == 0.0;
+        double dens = 0.0;
+        if (atm && sigma > 0.0)
+            dens = T > 0.0 ? exp(lD - LN_SQRT2PI - LN2 + lsig - 0.5 * lT) : HUGE_VAL;
+        double delta = sx(phi, lD + lI);
+        o[QPM__O_PRICE] = o[QPM__O_PRICE_USD] = exp(lV);
+        o[QPM__O_DELTA] = o[QPM__O_DELTA_COIN] = delta;
+        o[QPM__O_GAMMA] = atm ? HUGE_VAL : 0.0;
+        o[QPM__O_VEGA] = atm ? exp(lD + 0.5 * lT - LN_SQRT2PI) : 0.0;
+        o[QPM__O_THETA] = sx(sgn(r), lnabs(r) + lV) - dens;
+        o[QPM__O_RHO] = -exp(lT + lV);
+        o[QPM__O_VANNA] = o[QPM__O_VOLGA] = o[QPM__O_RHO_Q] = 0.0;
+        o[QPM__O_CHARM] = sx(phi * sgn(r), lnabs(r) + lD + lI);
+        return atm ? 1u << QPM__O_GAMMA | 1u << QPM__O_THETA : 0u;
+    }
+    double ld = ldiff - ls, z = exp(ld), sdd = sd; /* d = sdd z */
+    double lnd = log_npdf(z), R, Q;
+    mills_rq(z, &R, &Q);
+    double lotm = ls + lnd + log(Q);
+    double lV = ix > 0.0 ? lD + ldiff + log1p(exp(lotm - ldiff)) : lD + lotm;
+    double lNphid = ix > 0.0 ? log1p(-exp(lnd) * R) : log_ncdf(-z);
+    int dens0 = lnd == -HUGE_VAL;
+    double delta = sx(phi, lD + lNphid);
+    o[QPM__O_PRICE] = o[QPM__O_PRICE_USD] = exp(lV);
+    o[QPM__O_DELTA] = o[QPM__O_DELTA_COIN] = delta;
+    o[QPM__O_GAMMA] = exp(lD + lnd - ls);
+    o[QPM__O_VEGA] = exp(lD + 0.5 * lT + lnd);
+    o[QPM__O_THETA] = sx(sgn(r), lnabs(r) + lV) - exp(lD + lnd + lsig - LN2 - 0.5 * lT);
+    o[QPM__O_RHO] = -exp(lT + lV);
+    o[QPM__O_VANNA] = dens0 ? 0.0 : sx(-sdd, lD + lnd + ld - lsig);
+    o[QPM__O_VOLGA] = dens0 ? 0.0 : exp(lD + 0.5 * lT + lnd + 2.0 * ld - lsig);
+    o[QPM__O_CHARM] = sx(phi * sgn(r), lnabs(r) + lD + lNphid) +
+                      (dens0 ? 0.0 : sx(sdd, lD + lnd + ld - LN2 - lT));
+    o[QPM__O_RHO_Q] = 0.0;
+    return 0u;
+}
+
+/* Outputs not finite, other than the infinities `inf_ok` allows. */
+static unsigned not_finite(const double res[QPM__NOUT], unsigned inf_ok)
+{
+    unsigned bad = 0;
+    for (int o = 0; o < QPM__NOUT; o++)
+        if (!isfinite(res[o]) && !(isinf(res[o]) && (inf_ok >> o & 1u)))
+            bad |= 1u << o;
+    return bad;
+}
+
+unsigned qpm__price_one(int model, int inverse, double u, double k, double T, double r, double q,
+                        double sigma, int32_t type, double res[QPM__NOUT])
 {
     double phi = type > 0 ? 1.0 : -1.0;
-    if (model == QPM__BACH)
-        bachelier_one(u, k, T, r, sigma, phi, res);
-    else
-        black_one(model, inverse, u, k, T, r, q, sigma, phi, res);
+    unsigned ok = model == QPM__BACH ? bachelier_one(u, k, T, r, sigma, phi, res)
+                                     : black_one(model, inverse, u, k, T, r, q, sigma, phi, res);
+    /* x * 0 is NaN exactly for infinite or NaN x: one sum tests them all */
+    double z = 0.0;
+    for (int o = 0; o < QPM__NOUT; o++)
+        z += res[o] * 0.0;
+    if (!(ok & REDO_CAREFUL) && (z == 0.0 || not_finite(res, ok) == 0))
+        return 0;
+    /* The direct formulas met an intermediate beyond the double range: the
+     * careful path recomputes every output from logarithms; what it leaves
+     * infinite or NaN is beyond the range of double itself. */
+    ok = model == QPM__BACH ? bachelier_careful(u, k, T, r, sigma, phi, res)
+                            : black_careful(model, inverse, u, k, T, r, q, sigma, phi, res);
+    return not_finite(res, ok);
 }
 
-void qpm__black_kernel_scalar(const qpm__bjob *job, size_t begin, size_t end)
+size_t qpm__black_kernel_scalar(const qpm__bjob *job, size_t begin, size_t end)
 {
     double res[QPM__NOUT];
+    unsigned need = qpm__bjob_need(job);
+    size_t bad = SIZE_MAX;
     for (size_t i = begin; i < end; i++) {
-        qpm__price_one(job->model, job->inverse, job->u[i * job->su], job->k[i * job->sk],
-                       job->t[i * job->st], job->r[i * job->sr], job->q[i * job->sq],
-                       job->sig[i * job->ssig], job->type[i * job->stype], res);
+        unsigned b = qpm__price_one(job->model, job->inverse, job->u[i * job->su],
+                                    job->k[i * job->sk], job->t[i * job->st],
+                                    job->r[i * job->sr], job->q[i * job->sq],
+                                    job->sig[i * job->ssig], job->type[i * job->stype], res);
+        if ((b & need) && bad == SIZE_MAX)
+            bad = i;
         for (int o = 0; o < QPM__NOUT; o++)
             if (job->out[o] != NULL)
                 job->out[o][i] = res[o];
     }
+    return bad;
 }
 
 int qpm__black_screen_scalar(const qpm__bjob *job, size_t n)

@@ -43,14 +43,29 @@ typedef struct qpm__bjob {
     double *out[QPM__NOUT];
 } qpm__bjob;
 
-typedef void (*qpm__bkernel)(const qpm__bjob *job, size_t begin, size_t end);
+/* Bit o set when output o is wanted. */
+static inline unsigned qpm__bjob_need(const qpm__bjob *job)
+{
+    unsigned need = 0;
+    for (int o = 0; o < QPM__NOUT; o++)
+        if (job->out[o] != NULL)
+            need |= 1u << o;
+    return need;
+}
+
+/* A kernel writes the wanted outputs of elements [begin, end) and returns
+ * the index of the first element with a wanted output beyond the range of
+ * double (qpm__price_one's verdict), or SIZE_MAX when there is none.  A
+ * wanted output is then finite, or one of the infinite limits pricing.h
+ * documents. */
+typedef size_t (*qpm__bkernel)(const qpm__bjob *job, size_t begin, size_t end);
 
 /* Scalar reference kernel (any CPU). */
-void qpm__black_kernel_scalar(const qpm__bjob *job, size_t begin, size_t end);
+size_t qpm__black_kernel_scalar(const qpm__bjob *job, size_t begin, size_t end);
 /* AVX2+FMA kernel; only call when the CPU has both. */
-void qpm__black_kernel_avx2(const qpm__bjob *job, size_t begin, size_t end);
+size_t qpm__black_kernel_avx2(const qpm__bjob *job, size_t begin, size_t end);
 /* AVX-512 F+DQ kernel; only call when the CPU has both (and AVX2+FMA). */
-void qpm__black_kernel_avx512(const qpm__bjob *job, size_t begin, size_t end);
+size_t qpm__black_kernel_avx512(const qpm__bjob *job, size_t begin, size_t end);
 
 /* Input screens: 1 when every element of [0, n) is valid (finite; the
  * underlying and strike > 0 except for Bachelier; T, sigma >= 0;
@@ -63,11 +78,16 @@ int qpm__black_screen_avx512(const qpm__bjob *job, size_t n);
 #define QPM__MAX_RT 700.0
 
 /* One option, every output, by the scalar reference path.  Inputs already
- * validated (q = 0 for the forward models).  The AVX2 kernel hands lanes in
- * the rare special regions (limits, near-cancelling Black terms) to it, so
- * those lanes are bit-identical to the scalar kernel. */
-void qpm__price_one(int model, int inverse, double u, double k, double T, double r, double q,
-                    double sigma, int32_t type, double res[QPM__NOUT]);
+ * validated (q = 0 for the forward models).  The vector kernels hand lanes
+ * in the rare special regions (limits, near-cancelling Black terms, a
+ * forward out of the normal range) and lanes whose fast outputs are not
+ * finite to it, so those lanes are bit-identical to the scalar kernel.
+ * When the direct formulas leave an output infinite or NaN (other than a
+ * documented infinite limit), a careful path recomputes every output from
+ * logarithms.  Returns the mask (bit o for output o) of outputs still not
+ * finite, other than those limits: values beyond the range of double. */
+unsigned qpm__price_one(int model, int inverse, double u, double k, double T, double r, double q,
+                        double sigma, int32_t type, double res[QPM__NOUT]);
 
 /* D(a1, s) = R(a1) - R(a1 + s) for the Mills ratio R(z) = N(-z) / n(z),
  * s > 0, computed without cancellation (Taylor series about the midpoint

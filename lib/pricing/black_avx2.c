@@ -292,6 +292,16 @@ static inline M mor(M x, M y) { return vor(x, y); }
 static inline M mandnot(M x, M y) { return vandnot(x, y); } /* ~x & y */
 /* lanes not in [DBL_MIN, DBL_MAX] */
 static inline M vnotnormal(V x) { return vor(vnge(x, vset(DBL_MIN)), vnle(x, vset(DBL_MAX))); }
+/* Non-finite accumulator: v * 0 + acc is NaN exactly when v (or acc) is
+ * infinite or NaN, so one FMA per stored vector and one compare per block
+ * find the lanes whose outputs left the double range. */
+typedef V NF;
+static inline NF nf_init(void) { return vset(0.0); }
+static inline NF nf_add(NF acc, V v) { return vfma(v, vset(0.0), acc); }
+static inline M nf_lanes(NF acc)
+{
+    return (V){_mm256_cmp_pd(acc.a, acc.a, _CMP_UNORD_Q), _mm256_cmp_pd(acc.b, acc.b, _CMP_UNORD_Q)};
+}
 static inline int vmask(V m) { return _mm256_movemask_pd(m.a) | (_mm256_movemask_pd(m.b) << 4); }
 static inline V vload(const double *p, size_t stride, size_t i)
 {
@@ -322,23 +332,13 @@ static inline V vtwo_diff_err(V a, V b, V s)
 #define LANES 8
 #include "black_lanes.h"
 
-void qpm__black_kernel_avx2(const qpm__bjob *job, size_t begin, size_t end)
+size_t qpm__black_kernel_avx2(const qpm__bjob *job, size_t begin, size_t end)
 {
-    if (job->model == QPM__BACH) {
-        qpm__black_kernel_scalar(job, begin, end);
-        return;
-    }
-    if (job->model == QPM__BSM) {
-        if (job->inverse)
-            run(job, begin, end, QPM__BSM, 1);
-        else
-            run(job, begin, end, QPM__BSM, 0);
-    } else {
-        if (job->inverse)
-            run(job, begin, end, QPM__B76, 1);
-        else
-            run(job, begin, end, QPM__B76, 0);
-    }
+    if (job->model == QPM__BACH)
+        return qpm__black_kernel_scalar(job, begin, end);
+    if (job->model == QPM__BSM)
+        return job->inverse ? run(job, begin, end, QPM__BSM, 1) : run(job, begin, end, QPM__BSM, 0);
+    return job->inverse ? run(job, begin, end, QPM__B76, 1) : run(job, begin, end, QPM__B76, 0);
 }
 
 int qpm__black_screen_avx2(const qpm__bjob *job, size_t n)

@@ -290,6 +290,16 @@ static inline M vnotnormal(V x)
 {
     return (M){_mm512_fpclass_pd_mask(x.a, 0xFF), _mm512_fpclass_pd_mask(x.b, 0xFF)};
 }
+/* Non-finite accumulator in mask registers (the vector registers are all
+ * taken): fpclass of each stored vector (QNaN, SNaN, +-Inf) or-ed in. */
+typedef M NF;
+static inline NF nf_init(void) { return (M){0, 0}; }
+static inline NF nf_add(NF acc, V v)
+{
+    return (M){(Mz)(acc.a | _mm512_fpclass_pd_mask(v.a, 0x99)),
+               (Mz)(acc.b | _mm512_fpclass_pd_mask(v.b, 0x99))};
+}
+static inline M nf_lanes(NF acc) { return acc; }
 #define ZU(name)                                                                           \
     static inline V name(V x) { return (V){name##_z(x.a), name##_z(x.b)}; }
 ZU(vneg)
@@ -349,23 +359,13 @@ static inline int vdefer(M h, int valid, size_t i, size_t *buf, int c)
 #define LANES 16
 #include "black_lanes.h"
 
-void qpm__black_kernel_avx512(const qpm__bjob *job, size_t begin, size_t end)
+size_t qpm__black_kernel_avx512(const qpm__bjob *job, size_t begin, size_t end)
 {
-    if (job->model == QPM__BACH) {
-        qpm__black_kernel_scalar(job, begin, end);
-        return;
-    }
-    if (job->model == QPM__BSM) {
-        if (job->inverse)
-            run(job, begin, end, QPM__BSM, 1);
-        else
-            run(job, begin, end, QPM__BSM, 0);
-    } else {
-        if (job->inverse)
-            run(job, begin, end, QPM__B76, 1);
-        else
-            run(job, begin, end, QPM__B76, 0);
-    }
+    if (job->model == QPM__BACH)
+        return qpm__black_kernel_scalar(job, begin, end);
+    if (job->model == QPM__BSM)
+        return job->inverse ? run(job, begin, end, QPM__BSM, 1) : run(job, begin, end, QPM__BSM, 0);
+    return job->inverse ? run(job, begin, end, QPM__B76, 1) : run(job, begin, end, QPM__B76, 0);
 }
 
 /* The scalar screen's tests as unsigned integer bounds on the bit patterns,

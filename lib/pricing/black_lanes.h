@@ -3,7 +3,8 @@
  * lane-mask type M and the operations on them (vadd, vmul, vfma, vfnma, vsel,
  * vgt, vmask, mor, mandnot, vnotnormal, vexp8, vexpneg8_in, vlog8, vmills8,
  * ...; comparisons give an M: all-ones lanes for AVX2, mask registers for
- * AVX-512).  The operations follow black_one() in black.c one for one, except
+ * AVX-512), and the non-finite accumulator NF with nf_init, nf_add (one
+ * stored vector) and nf_lanes (the lanes that met an infinity or NaN).  The operations follow black_one() in black.c one for one, except
  * where a product and a sum are fused into one FMA (one rounding fewer: the
  * density's correction factor, x, and the out-of-the-money difference).  Not
  * a public header; it defines static functions in the file that includes it. */
@@ -25,12 +26,18 @@ static inline V vnpdf_dd(V ah, V al)
 /* Output groups a block computes only when asked for. */
 #define NEED(o) (1u << (o))
 
-/* LANES options.  Returns -1 when the results went straight to the outputs,
- * else the mask of lanes the scalar path must redo (results are in tmp).  The
- * operations mirror black_one() in black.c (see the note at the top).  With
- * defer, lanes whose Black terms nearly cancel keep the fast values and
- * their mask goes to *hard_out, for flush_hard; without, they get the
- * careful values here. */
+/* block8's verdict: -1 when the results went straight to the outputs and
+ * no lane needs the scalar path (the common case); else the mask of lanes
+ * the scalar path must redo (the special regions, and lanes with a wanted
+ * output that came out infinite or NaN: an intermediate left the double
+ * range), with DIRECT set when the results went to the outputs rather than
+ * to tmp. */
+#define DIRECT (1 << 30)
+
+/* LANES options; returns the verdict above.  The operations mirror
+ * black_one() in black.c (see the note at the top).  With defer, lanes whose
+ * Black terms nearly cancel keep the fast values and their mask goes to
+ * *hard_out, for flush_hard; without, they get the careful values here. */
 static inline __attribute__((always_inline)) int
 block8(int model, int inverse, unsigned need, V u, V K, V T, V r, V q, V sig, V phi, int uniform,
        V D, V Dq, V DqD, double *const *out, size_t i, int full, double tmp[QPM__NOUT][LANES],
@@ -65,16 +72,23 @@ block8(int model, int inverse, unsigned need, V u, V K, V T, V r, V q, V sig, V 
     if (model == QPM__BSM && vmask(vlt(y, one)) != 0)
         fk = vsel(vlt(y, one), vmul(K, vexpm1_8(x)), fk);
     M special = mor(vngt(s, zero), vgt(y, vmul(vset(1e10), s)));
-    /* S/K out of the normal range: the scalar path takes logs separately */
-    special = mor(special, vnotnormal(qt));
+    /* S/K or the forward out of the normal range: the scalar path takes logs
+     * separately, or recomputes carefully */
+    special = mor(special, mor(vnotnormal(qt), vnotnormal(F)));
     /* Lanes for the scalar path are known here: write straight to the
      * outputs when there are none, else to tmp for patching. */
     int smask = vmask(special);
     int direct = smask == 0 && full;
+    /* lanes with a stored output infinite or NaN (an intermediate left the
+     * double range): the including file's accumulator, see nf_add */
+    NF nfacc = nf_init();
 #define PUT(o, v)                                                                          \
     do {                                                                                   \
-        if (need & NEED(o))                                                                \
-            vstore(direct ? out[o] + i : tmp[o], (v));                                     \
+        if (need & NEED(o)) {                                                              \
+            V put_v_ = (v);                                                                \
+            vstore(direct ? out[o] + i : tmp[o], put_v_);                                  \
+            nfacc = nf_add(nfacc, put_v_);                                                 \
+        }                                                                                  \
     } while (0)
     V rs = vdiv(one, s);
     V m = vmul(y, rs), t = vmul(half, s);
@@ -167,6 +181,14 @@ block8(int model, int inverse, unsigned need, V u, V K, V T, V r, V q, V sig, V 
 #undef PUT
 #undef NPHID2
 #undef RSQT
+    int nfm = vmask(nf_lanes(nfacc));
+    if (__builtin_expect(nfm != 0, 0)) {
+        M redo = mor(special, nf_lanes(nfacc));
+        if (defer)
+            redo = mandnot(*hard_out, redo); /* redone by flush_hard */
+        int mask = vmask(redo);
+        return direct ? (mask != 0 ? mask | DIRECT : -1) : mask;
+    }
     return direct ? -1 : smask;
 }
 
@@ -193,19 +215,65 @@ static inline void gather(const qpm__bjob *job, const size_t *idx, size_t cnt, V
     *phi = vload_phi(bty, 1, 0);
 }
 
-/* Writes lanes 0 .. cnt-1 of a block computed into tmp to elements idx[j];
- * lanes in `special` come from the scalar path. */
-static inline void scatter(const qpm__bjob *job, int model, int inverse, const size_t *idx,
-                           size_t cnt, int special, double tmp[QPM__NOUT][LANES])
+/* Element e by the scalar path into res; lowers *bad to e when a wanted
+ * output is beyond the range of double. */
+static inline void scalar_one(const qpm__bjob *job, int model, int inverse, unsigned need,
+                              size_t e, double res[QPM__NOUT], size_t *bad)
+{
+    unsigned b = qpm__price_one(model, inverse, job->u[e * job->su], job->k[e * job->sk],
+                                job->t[e * job->st], job->r[e * job->sr], job->q[e * job->sq],
+                                job->sig[e * job->ssig], job->type[e * job->stype], res);
+    if ((b & need) && e < *bad)
+        *bad = e;
+}
+
+/* The rare lanes of block i (nv elements) that the scalar path redoes, per
+ * block8's verdict `special`, and the copy of tmp to the outputs when the
+ * block went there.  Returns the first element with a wanted output beyond
+ * the range of double, or SIZE_MAX.  Inline, and the first bad index is
+ * returned rather than stored through a pointer: either an out-of-line call
+ * or an address-taken counter in the vector loop made GCC keep the loop's
+ * vector values in memory, 30 % slower (bench_pricing, AVX-512). */
+static inline __attribute__((always_inline)) size_t
+patch(const qpm__bjob *job, int model, int inverse, unsigned need, size_t i, size_t nv,
+      int special, double tmp[QPM__NOUT][LANES])
 {
     double *const *out = job->out;
+    int direct = (special & DIRECT) != 0;
+    size_t bad = SIZE_MAX;
+    for (size_t j = 0; j < nv; j++) {
+        if (special & (1 << j)) {
+            double one[QPM__NOUT];
+            scalar_one(job, model, inverse, need, i + j, one, &bad);
+            for (int o = 0; o < QPM__NOUT; o++) {
+                if (!direct)
+                    tmp[o][j] = one[o];
+                else if (out[o] != NULL)
+                    out[o][i + j] = one[o];
+            }
+        }
+        if (!direct)
+            for (int o = 0; o < QPM__NOUT; o++)
+                if (out[o] != NULL)
+                    out[o][i + j] = tmp[o][j];
+    }
+    return bad;
+}
+
+/* Writes lanes 0 .. cnt-1 of a block computed into tmp to elements idx[j];
+ * lanes in `special` come from the scalar path.  Returns the first element
+ * with a wanted output beyond the range of double, or SIZE_MAX. */
+static inline size_t scatter(const qpm__bjob *job, int model, int inverse, unsigned need,
+                             const size_t *idx, size_t cnt, int special,
+                             double tmp[QPM__NOUT][LANES])
+{
+    double *const *out = job->out;
+    size_t bad = SIZE_MAX;
     for (size_t j = 0; j < cnt; j++) {
         size_t e = idx[j];
         if (special & (1 << j)) {
             double one[QPM__NOUT];
-            qpm__price_one(model, inverse, job->u[e * job->su], job->k[e * job->sk],
-                           job->t[e * job->st], job->r[e * job->sr], job->q[e * job->sq],
-                           job->sig[e * job->ssig], job->type[e * job->stype], one);
+            scalar_one(job, model, inverse, need, e, one, &bad);
             for (int o = 0; o < QPM__NOUT; o++)
                 tmp[o][j] = one[o];
         }
@@ -213,6 +281,7 @@ static inline void scatter(const qpm__bjob *job, int model, int inverse, const s
             if (out[o] != NULL)
                 out[o][e] = tmp[o][j];
     }
+    return bad;
 }
 
 /* Elements whose two Black terms nearly cancel (about 1 % of typical
@@ -222,10 +291,11 @@ static inline void scatter(const qpm__bjob *job, int model, int inverse, const s
  * recorded elements LANES at a time with that careful path and overwrites
  * their outputs.  Every operation is lane-wise, so each element gets exactly
  * the values an in-place careful pass would give it. */
-static inline __attribute__((always_inline)) void
+static inline __attribute__((always_inline)) size_t
 flush_hard(const qpm__bjob *job, int model, int inverse, unsigned need, int uniform, V D, V Dq,
            V DqD, const size_t *idx, size_t cnt)
 {
+    size_t bad = SIZE_MAX;
     for (size_t k = 0; k < cnt; k += LANES) {
         size_t c = cnt - k < LANES ? cnt - k : LANES;
         V u, K, T, r, q, sig, phi;
@@ -233,8 +303,10 @@ flush_hard(const qpm__bjob *job, int model, int inverse, unsigned need, int unif
         double tmp[QPM__NOUT][LANES];
         int special = block8(model, inverse, need, u, K, T, r, q, sig, phi, uniform, D, Dq, DqD,
                              job->out, 0, 0, tmp, 0, NULL);
-        scatter(job, model, inverse, idx + k, c, special, tmp);
+        size_t b = scatter(job, model, inverse, need, idx + k, c, special, tmp); /* never DIRECT */
+        bad = b < bad ? b : bad;
     }
+    return bad;
 }
 
 /* QPM__DEFER_HARD: the including file defines vdefer(M h, int valid, size_t
@@ -246,9 +318,10 @@ flush_hard(const qpm__bjob *job, int model, int inverse, unsigned need, int unif
 #define QPM__DEFER_HARD 0
 #endif
 
-static inline __attribute__((always_inline)) void run(const qpm__bjob *job, size_t begin,
-                                                      size_t end, int model, int inverse)
+static inline __attribute__((always_inline)) size_t run(const qpm__bjob *job, size_t begin,
+                                                        size_t end, int model, int inverse)
 {
+    size_t bad = SIZE_MAX;
     const int uniform = job->st == 0 && job->sr == 0 && job->sq == 0;
     V Dpre = vset(0.0), Dqpre = Dpre, DqDpre = Dpre;
     if (uniform) {
@@ -258,10 +331,7 @@ static inline __attribute__((always_inline)) void run(const qpm__bjob *job, size
         DqDpre = vdiv(Dqpre, Dpre);
     }
     double *const *out = job->out;
-    unsigned need = 0;
-    for (int o = 0; o < QPM__NOUT; o++)
-        if (out[o] != NULL)
-            need |= NEED(o);
+    unsigned need = qpm__bjob_need(job);
     /* indices of the elements for the careful path, flushed at LANES */
     size_t pend[3 * LANES];
     int npend = 0;
@@ -300,28 +370,16 @@ static inline __attribute__((always_inline)) void run(const qpm__bjob *job, size
         int special = block8(model, inverse, need, u, K, T, r, q, sig, phi, uniform, Dpre, Dqpre,
                              DqDpre, out, i, nv == LANES, tmp, QPM__DEFER_HARD, &hard);
         if (special >= 0) {
-            for (size_t j = 0; j < nv; j++) {
-                if (special & (1 << j)) {
-                    size_t e = i + j;
-                    double one[QPM__NOUT];
-                    qpm__price_one(model, inverse, job->u[e * job->su], job->k[e * job->sk],
-                                   job->t[e * job->st], job->r[e * job->sr],
-                                   job->q[e * job->sq], job->sig[e * job->ssig],
-                                   job->type[e * job->stype], one);
-                    for (int o = 0; o < QPM__NOUT; o++)
-                        tmp[o][j] = one[o];
-                }
-                for (int o = 0; o < QPM__NOUT; o++)
-                    if (out[o] != NULL)
-                        out[o][i + j] = tmp[o][j];
-            }
+            size_t b = patch(job, model, inverse, need, i, nv, special, tmp);
+            bad = b < bad ? b : bad;
         }
 #if QPM__DEFER_HARD
         npend = vdefer(hard, (int)((1u << nv) - 1u), i, pend, npend);
         /* one call site, so that the careful pass is inlined once */
         if (npend >= LANES || (npend > 0 && i + LANES >= end)) {
-            flush_hard(job, model, inverse, need, uniform, Dpre, Dqpre, DqDpre, pend,
-                       (size_t)npend);
+            size_t b = flush_hard(job, model, inverse, need, uniform, Dpre, Dqpre, DqDpre, pend,
+                                  (size_t)npend);
+            bad = b < bad ? b : bad;
             npend = 0;
         }
 #else
@@ -330,6 +388,7 @@ static inline __attribute__((always_inline)) void run(const qpm__bjob *job, size
         (void)pend;
 #endif
     }
+    return bad;
 }
 
 #endif /* QPM_PRICING_BLACK_LANES_H */

@@ -2,6 +2,7 @@
  * and the implied-volatility batch. */
 #include <float.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include "core/internal.h"
@@ -312,24 +313,56 @@ struct chunk_ctx {
     const qpm__bjob *job;
     qpm__bkernel kfn;
     size_t n;
+    _Atomic size_t bad; /* first element with an output beyond the double range */
 };
 
 static void price_chunk(void *vctx, size_t c, unsigned worker)
 {
     (void)worker;
-    const struct chunk_ctx *ctx = vctx;
+    struct chunk_ctx *ctx = vctx;
     size_t b = c * CHUNK, e = b + CHUNK < ctx->n ? b + CHUNK : ctx->n;
-    ctx->kfn(ctx->job, b, e);
+    size_t bad = ctx->kfn(ctx->job, b, e);
+    if (bad == SIZE_MAX)
+        return;
+    size_t cur = atomic_load_explicit(&ctx->bad, memory_order_relaxed);
+    while (bad < cur && !atomic_compare_exchange_weak_explicit(&ctx->bad, &cur, bad,
+                                                               memory_order_relaxed,
+                                                               memory_order_relaxed)) {
+    }
 }
 
-static void run_job(qpm_pricer *p, const qpm__bjob *job, size_t n)
+static const char *const out_name[QPM__NOUT] = {
+    "price", "delta", "gamma", "vega", "theta", "rho",
+    "vanna", "volga", "charm", "rho_q", "price_usd", "delta_coin"};
+
+/* Runs the kernel; QPM_E_OVERFLOW naming the first element (and its first
+ * wanted output) whose value is beyond the range of double. */
+static qpm_status run_job(qpm_pricer *p, const qpm__bjob *job, size_t n)
 {
+    size_t bad;
     if (p->pool != NULL && n >= p->par_min && n > CHUNK) {
-        struct chunk_ctx ctx = {job, p->kfn, n};
+        struct chunk_ctx ctx = {job, p->kfn, n, SIZE_MAX};
         qpm__pool_run(p->pool, (n + CHUNK - 1) / CHUNK, price_chunk, &ctx);
+        bad = atomic_load_explicit(&ctx.bad, memory_order_relaxed);
     } else {
-        p->kfn(job, 0, n);
+        bad = p->kfn(job, 0, n);
     }
+    if (bad == SIZE_MAX)
+        return QPM_OK;
+    size_t i = bad;
+    double u = job->u[i * job->su], k = job->k[i * job->sk], T = job->t[i * job->st];
+    double r = job->r[i * job->sr], q = job->q[i * job->sq], sg = job->sig[i * job->ssig];
+    double res[QPM__NOUT];
+    unsigned b = qpm__price_one(job->model, job->inverse, u, k, T, r, q, sg,
+                                job->type[i * job->stype], res) &
+                 qpm__bjob_need(job);
+    int o = 0;
+    while (o < QPM__NOUT - 1 && !(b >> o & 1u))
+        o++;
+    return qpm__fail(QPM_E_OVERFLOW,
+                     "element %zu: %s = %g is beyond the range of double (underlying %g, strike "
+                     "%g, T %g, r %g, q %g, sigma %g); the outputs are written but not meaningful",
+                     i, out_name[o], res[o], u, k, T, r, q, sg);
 }
 
 static int any_output(double *const ptrs[QPM__NOUT])
@@ -373,7 +406,7 @@ qpm_status qpm_pricer_price(qpm_pricer *p, size_t n, const double *underlying,
             return st;
     }
     if (any_output(job.out))
-        run_job(p, &job, n);
+        return run_job(p, &job, n);
     return QPM_OK;
 }
 
@@ -435,7 +468,7 @@ qpm_status qpm_pricer_price_chain(qpm_pricer *p, size_t n, double underlying, do
             return st;
     }
     if (any_output(job.out))
-        run_job(p, &job, n);
+        return run_job(p, &job, n);
     return QPM_OK;
 }
 
@@ -450,13 +483,56 @@ struct iv_ctx {
     int32_t *status;
 };
 
+/* The Black-76 problem of an element whose forward or USD price left the
+ * double range (a BSM forward u e^{(r-q)T} or a coin price times F beyond
+ * DBL_MAX, or rounded to 0): Black prices are homogeneous of degree one in
+ * (F, K, price), so all three are scaled by 2^-k, k the exponent of F, and
+ * the vol is unchanged.  The BSM forward is then exp(ln u + (r-q)T - k ln 2),
+ * good to about 1e-13 instead of half an ulp.  A strike that underflows
+ * against such a forward leaves a normalised price beyond the double range:
+ * QPM_E_NOCONVERGE, as the core reports it. */
+static qpm_status iv_scaled(const qpm_pricer *p, double u, double K, double T, double r,
+                            double q, int is_call, double price, double *sigma)
+{
+    double lF = model_of(p)->carry ? log(u) + (r * T - q * T) : log(u);
+    int k = (int)floor(lF / 0.69314718055994530942);
+    double F = model_of(p)->carry ? exp(lF - (double)k * 0.69314718055994530942) : ldexp(u, -k);
+    double Ks = ldexp(K, -k);
+    double pusd = p->settle == QPM_SETTLE_INVERSE ? price * F : ldexp(price, -k);
+    if (!(Ks > 0.0) || !(pusd > 0.0)) {
+        *sigma = (double)NAN;
+        return QPM_E_NOCONVERGE;
+    }
+    qpm_status st = qpm__black_implied_vol_df(pusd, F, Ks, T, r, is_call, sigma);
+    if (st != QPM_OK && st != QPM_E_ARBITRAGE && st != QPM_E_NOCONVERGE) {
+        *sigma = (double)NAN;
+        st = QPM_E_NOCONVERGE; /* not reached: every input is a normal double here */
+    }
+    return st;
+}
+
+/* Whether an element of a BSM or coin-settled job needs iv_scaled: its
+ * forward or its positive USD price overflowed, or underflowed to 0. */
+static int iv_needs_scaling(const qpm_pricer *p, double F, double price)
+{
+    double pusd = p->settle == QPM_SETTLE_INVERSE ? price * F : price;
+    return !(F > 0.0 && F <= DBL_MAX) || (price > 0.0 && !(pusd > 0.0 && pusd <= DBL_MAX));
+}
+
 static qpm_status iv_one(const qpm_pricer *p, double u, double K, double T, double r, double q,
                          int32_t type, double price, double *sigma)
 {
     int is_call = type > 0;
     if (model_of(p)->iv == QPM__IV_NORMAL)
         return qpm__bachelier_implied_vol_df(price, u, K, T, r, is_call, sigma);
+    if (!(price > 0.0)) {
+        /* before the conversion: -DBL_MAX times F would be -inf */
+        *sigma = (double)NAN;
+        return QPM_E_ARBITRAGE;
+    }
     double F = model_of(p)->carry ? u * exp((r - q) * T) : u;
+    if (iv_needs_scaling(p, F, price))
+        return iv_scaled(p, u, K, T, r, q, is_call, price, sigma);
     double pusd = p->settle == QPM_SETTLE_INVERSE ? price * F : price;
     return qpm__black_implied_vol_df(pusd, F, K, T, r, is_call, sigma);
 }
@@ -482,21 +558,37 @@ static void iv_range(const struct iv_ctx *c, size_t b, size_t e)
         return;
     }
     /* BSM (solved on its forward) and coin prices (converted to USD): the
-     * batch solver takes them in stack-sized pieces, so nothing allocates. */
+     * batch solver takes them in stack-sized pieces, so nothing allocates.
+     * Elements whose forward or USD price leaves the normal range, or whose
+     * price is <= 0, are solved one by one (iv_one) after the batch. */
     enum { SUB = 256 };
     double Fb[SUB], Pb[SUB];
+    unsigned char alone[SUB];
     for (size_t s0 = b; s0 < e; s0 += SUB) {
         size_t m = e - s0 < SUB ? e - s0 : SUB;
+        int any = 0;
         for (size_t j = 0; j < m; j++) {
             size_t i = s0 + j;
             double r = c->r ? c->r[i] : 0.0, q = c->q ? c->q[i] : 0.0;
             double F = model_of(p)->carry ? c->u[i] * exp((r - q) * c->T[i]) : c->u[i];
-            Fb[j] = F;
-            Pb[j] = p->settle == QPM_SETTLE_INVERSE ? c->price[i] * F : c->price[i];
+            alone[j] = !(c->price[i] > 0.0) || iv_needs_scaling(p, F, c->price[i]);
+            any |= alone[j];
+            Fb[j] = alone[j] ? 1.0 : F;
+            Pb[j] = alone[j] ? 0.5 : (p->settle == QPM_SETTLE_INVERSE ? c->price[i] * F
+                                                                       : c->price[i]);
         }
         qpm__black_implied_vol_batch(m, Pb, Fb, c->k + s0, c->T + s0, c->r ? c->r + s0 : NULL,
                                      c->type + s0, c->sigma + s0,
                                      c->status ? c->status + s0 : NULL);
+        for (size_t j = 0; any && j < m; j++) {
+            if (!alone[j])
+                continue;
+            size_t i = s0 + j;
+            qpm_status st = iv_one(p, c->u[i], c->k[i], c->T[i], c->r ? c->r[i] : 0.0,
+                                   c->q ? c->q[i] : 0.0, c->type[i], c->price[i], &c->sigma[i]);
+            if (c->status != NULL)
+                c->status[i] = (int32_t)st;
+        }
     }
 }
 
@@ -537,9 +629,10 @@ qpm_status qpm_pricer_implied_vol(qpm_pricer *p, size_t n, const double *underly
             return qpm__fail(st, "price[%zu] = %.17g: outside the no-arbitrage bounds of the "
                                  "%s %s (or <= 0); sigma[%zu] = NaN",
                              i, price[i], model_of(p)->name, type[i] > 0 ? "call" : "put", i);
-        return qpm__fail(st == QPM_OK ? QPM_E_NOCONVERGE : st,
-                         "price[%zu] = %.17g: implied volatility not found (%s)", i, price[i],
-                         qpm_status_name(st));
+        return qpm__fail(QPM_E_NOCONVERGE,
+                         "price[%zu] = %.17g: implied volatility not found (%s: the normalised "
+                         "price is beyond the range of double); sigma[%zu] = NaN",
+                         i, price[i], qpm_status_name(st == QPM_OK ? QPM_E_NOCONVERGE : st), i);
     }
     return QPM_OK;
 }

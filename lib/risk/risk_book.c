@@ -20,9 +20,10 @@ static qpm_status book_dims(qpm_book *book, size_t *n)
     return QPM_OK;
 }
 
-/* P&L of scenarios already in r->loss[0..count-1] -> outputs. */
-static void finish(qpm_risk *r, size_t count, double *pnl_out, double *var, double *es,
-                   double *var_se, double *es_se)
+/* P&L of scenarios already in r->loss[0..count-1] -> outputs.  pnl_out is
+ * written first; on QPM_E_OVERFLOW the other outputs stay untouched. */
+static qpm_status finish(qpm_risk *r, size_t count, double *pnl_out, double *var, double *es,
+                         double *var_se, double *es_se)
 {
     double *l = r->loss;
     if (pnl_out != NULL)
@@ -30,8 +31,10 @@ static void finish(qpm_risk *r, size_t count, double *pnl_out, double *var, doub
     for (size_t s = 0; s < count; s++)
         l[s] = -l[s];
     double v, e, vs, ss;
-    qpm__risk_var_es_inplace(l, count, r->alpha, &v, &e, var_se ? &vs : NULL,
-                             es_se ? &ss : NULL);
+    qpm_status st = qpm__risk_var_es_inplace(l, count, r->alpha, &v, &e, var_se ? &vs : NULL,
+                                             es_se ? &ss : NULL);
+    if (st != QPM_OK)
+        return st;
     if (var)
         *var = v;
     if (es)
@@ -40,6 +43,7 @@ static void finish(qpm_risk *r, size_t count, double *pnl_out, double *var, doub
         *var_se = vs;
     if (es_se)
         *es_se = ss;
+    return QPM_OK;
 }
 
 qpm_status qpm_risk_simulate(qpm_risk *r, qpm_book *book, double *pnl_out, double *var,
@@ -76,8 +80,7 @@ qpm_status qpm_risk_simulate(qpm_risk *r, qpm_book *book, double *pnl_out, doubl
         if (st != QPM_OK)
             return st;
     }
-    finish(r, total, pnl_out, var, es, var_se, es_se);
-    return QPM_OK;
+    return finish(r, total, pnl_out, var, es, var_se, es_se);
 }
 
 qpm_status qpm_risk_historical(qpm_risk *r, qpm_book *book, size_t t, const double *returns,
@@ -113,6 +116,12 @@ qpm_status qpm_risk_historical(qpm_risk *r, qpm_book *book, size_t t, const doub
             double m = 0.0;
             for (size_t i = 0; i < t; i++)
                 m += returns[i * ld + u] * returns[i * ld + u];
+            if (!isfinite(m))
+                return qpm__fail(QPM_E_OVERFLOW,
+                                 "returns of underlying %zu: their squares overflow, so the "
+                                 "EWMA variances of filtered historical simulation are beyond "
+                                 "the range of double",
+                                 u);
             s2_end[u] = m / (double)t;
         }
         memcpy(s2, s2_end, n * sizeof *s2);
@@ -152,6 +161,5 @@ qpm_status qpm_risk_historical(qpm_risk *r, qpm_book *book, size_t t, const doub
         if (st != QPM_OK)
             return st;
     }
-    finish(r, t, pnl_out, var, es, var_se, es_se);
-    return QPM_OK;
+    return finish(r, t, pnl_out, var, es, var_se, es_se);
 }

@@ -110,6 +110,30 @@ static qpm_status eigen_factor(const qpm_alloc *al, size_t n, const double *c, d
     return st;
 }
 
+qpm_status qpm__risk_factor(const qpm_alloc *al, size_t n, const double *cov, size_t ld,
+                            double *c, double *f, int *tri)
+{
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < n; j++)
+            c[i * n + j] = qpm__mean2(cov[i * ld + j], cov[j * ld + i]);
+    double pivot = 0.0;
+    size_t bad = cholesky(n, c, f, &pivot);
+    *tri = 1;
+    if (bad == 0)
+        return QPM_OK;
+    double lmin = 0.0, lmax = 0.0;
+    qpm_status st = eigen_factor(al, n, c, f, &lmin, &lmax);
+    /* written so that a NaN eigenvalue fails */
+    if (st == QPM_OK && (!(lmin >= -1e-12 * fmax(lmax, 0.0)) || isnan(lmax) ||
+                         (!(lmax > 0.0) && lmin < 0.0)))
+        st = qpm__fail(QPM_E_NOTPSD,
+                       "cov is not positive semi-definite: Cholesky pivot %zu = %.6g, "
+                       "smallest eigenvalue %.6g (largest %.6g)",
+                       bad - 1, pivot, lmin, lmax);
+    *tri = 0;
+    return st;
+}
+
 qpm_status qpm_risk_set_covariance(qpm_risk *r, size_t n, const double *cov, size_t ld)
 {
     QPM__CHECK_NULL(r, "r");
@@ -129,26 +153,12 @@ qpm_status qpm_risk_set_covariance(qpm_risk *r, size_t n, const double *cov, siz
         qpm__free(&r->alloc, c);
         return qpm__fail(QPM_E_NOMEM, "cannot allocate a %zu x %zu covariance", n, n);
     }
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < n; j++)
-            c[i * n + j] = 0.5 * (cov[i * ld + j] + cov[j * ld + i]);
-    double pivot = 0.0;
-    size_t bad = cholesky(n, c, f, &pivot);
-    int tri = 1;
-    if (bad != 0) {
-        double lmin = 0.0, lmax = 0.0;
-        st = eigen_factor(&r->alloc, n, c, f, &lmin, &lmax);
-        if (st == QPM_OK && (lmin < -1e-12 * fmax(lmax, 0.0) || (!(lmax > 0.0) && lmin < 0.0)))
-            st = qpm__fail(QPM_E_NOTPSD,
-                           "cov is not positive semi-definite: Cholesky pivot %zu = %.6g, "
-                           "smallest eigenvalue %.6g (largest %.6g)",
-                           bad - 1, pivot, lmin, lmax);
-        if (st != QPM_OK) {
-            qpm__free(&r->alloc, c);
-            qpm__free(&r->alloc, f);
-            return st;
-        }
-        tri = 0;
+    int tri;
+    st = qpm__risk_factor(&r->alloc, n, cov, ld, c, f, &tri);
+    if (st != QPM_OK) {
+        qpm__free(&r->alloc, c);
+        qpm__free(&r->alloc, f);
+        return st;
     }
     qpm__free(&r->alloc, r->cov);
     qpm__free(&r->alloc, r->fac);

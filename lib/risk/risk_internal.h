@@ -37,9 +37,21 @@ static inline double qpm__ksum_value(const qpm__ksum *k) { return k->s + k->c; }
 void qpm__risk_select(double *x, size_t n, size_t k);
 
 /* VaR, ES and their standard errors at one level from a loss sample that
- * the call may reorder (no checks: n >= 1, finite values, 0 < alpha < 1). */
-void qpm__risk_var_es_inplace(double *x, size_t n, double alpha, double *var, double *es,
-                              double *var_se, double *es_se);
+ * the call may reorder (no checks: n >= 1, finite values, 0 < alpha < 1).
+ * Sums that would overflow are taken of the sample scaled by a power of two;
+ * QPM_E_OVERFLOW (outputs unspecified) when a standard error itself is
+ * beyond the range of double. */
+qpm_status qpm__risk_var_es_inplace(double *x, size_t n, double alpha, double *var, double *es,
+                                    double *var_se, double *es_se);
+
+/* The covariance check and factor shared by qpm_risk_set_covariance and
+ * qpm_risk_delta_gamma (cov already checked by qpm__check_covariance): c
+ * receives the symmetric part (n x n), f a factor with f f' = c, lower
+ * triangular (*tri = 1, Cholesky) or from the eigendecomposition (*tri = 0,
+ * for singular PSD matrices).  QPM_E_NOTPSD names the failing pivot and the
+ * smallest eigenvalue; QPM_E_NOMEM. */
+qpm_status qpm__risk_factor(const qpm_alloc *a, size_t n, const double *cov, size_t ld,
+                            double *c, double *f, int *tri);
 
 /* Per-worker generator and scratch. */
 typedef struct qpm__risk_worker {

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "num/linalg.h"
 #include "risk_internal.h"
 
 #define INV_SQRT_2PI 0.398942280401432677939946059934
@@ -36,34 +37,37 @@ static double order_stat(double *x, size_t n, size_t rank)
     return x[rank - 1];
 }
 
-void qpm__risk_var_es_inplace(double *x, size_t n, double alpha, double *var, double *es,
-                              double *var_se, double *es_se)
+/* The estimators on the sample scaled by the power of two g (g = 1: the
+ * sample itself).  VaR is an order statistic and never scaled; the sums
+ * behind ES and the standard errors are taken of g x, then divided by g. */
+static void var_es_scaled(double *x, size_t n, double alpha, double g, double *var, double *es,
+                          double *var_se, double *es_se)
 {
     double w;
     size_t k = rank_of(alpha, n, &w);
     qpm__risk_select(x, n, k - 1);
-    double v = x[k - 1];
+    double v = x[k - 1], vg = v * g;
     /* tail: x[k..n-1] are the ranks k+1..n */
     qpm__ksum s = {0, 0};
     for (size_t i = k; i < n; i++)
-        qpm__ksum_add(&s, x[i]);
-    double wv = w * v;
+        qpm__ksum_add(&s, x[i] * g);
+    double wv = w * vg;
     qpm__ksum_add(&s, wv);
     double den = (double)(n - k) + w;
     double e = qpm__ksum_value(&s) / den;
-    if (e < v) /* rounding only: ES >= VaR */
-        e = v;
+    if (e < vg) /* rounding only: ES >= VaR */
+        e = vg;
     double se_es = (double)NAN;
     if (es_se != NULL) {
         qpm__ksum t = {0, 0};
         for (size_t i = k; i < n; i++) {
-            double d = x[i] - e;
+            double d = x[i] * g - e;
             qpm__ksum_add(&t, d * d);
         }
-        double d = v - e;
+        double d = vg - e;
         qpm__ksum_add(&t, w * d * d);
         double vt = qpm__ksum_value(&t) / den;
-        se_es = sqrt((vt + alpha * (e - v) * (e - v)) / den);
+        se_es = sqrt((vt + alpha * (e - vg) * (e - vg)) / den) / g;
     }
     double se_var = (double)NAN;
     if (var_se != NULL) {
@@ -80,21 +84,66 @@ void qpm__risk_var_es_inplace(double *x, size_t n, double alpha, double *var, do
             khi = n;
         if (klo < 1)
             klo = 1;
+        /* Both levels may round to one rank (small n, or a bandwidth
+         * clipped at an end): the quotient then takes the nearest two
+         * distinct ranks, so that every n >= 2 gets a standard error. */
+        if (khi <= klo && n >= 2) {
+            if (khi < n)
+                khi = klo + 1;
+            else
+                klo = khi - 1;
+        }
         if (khi > klo) {
             double qhi = order_stat(x, n, khi);
             double qlo = order_stat(x, n, klo);
-            double sparsity = (qhi - qlo) / ((double)(khi - klo) / dn);
-            se_var = sparsity * sqrt(alpha * (1.0 - alpha) / dn);
+            double sparsity = (qhi * g - qlo * g) / ((double)(khi - klo) / dn);
+            se_var = sparsity * sqrt(alpha * (1.0 - alpha) / dn) / g;
         }
+    }
+    if (var)
+        *var = v;
+    if (es)
+        *es = e / g;
+    if (var_se)
+        *var_se = se_var;
+    if (es_se)
+        *es_se = se_es;
+}
+
+static int bad_output(const double *p, int nan_ok)
+{
+    return p != NULL && !isfinite(*p) && !(nan_ok && isnan(*p));
+}
+
+qpm_status qpm__risk_var_es_inplace(double *x, size_t n, double alpha, double *var, double *es,
+                                    double *var_se, double *es_se)
+{
+    double v, e, vs, ss;
+    double *pvs = var_se ? &vs : NULL, *pss = es_se ? &ss : NULL;
+    var_es_scaled(x, n, alpha, 1.0, &v, &e, pvs, pss);
+    /* var_se is NaN for n = 1 (documented); anything else not finite means
+     * that a sum of the losses overflowed */
+    if (!isfinite(e) || bad_output(pvs, n == 1) || bad_output(pss, 0)) {
+        double m = 0.0;
+        for (size_t i = 0; i < n; i++)
+            m = fmax(m, fabs(x[i]));
+        double g = ldexp(1.0, -(ilogb(m) + 1)); /* |g x| < 1 */
+        var_es_scaled(x, n, alpha, g, &v, &e, pvs, pss);
+        if (!isfinite(e) || bad_output(pvs, n == 1) || bad_output(pss, 0))
+            return qpm__fail(QPM_E_OVERFLOW,
+                             "alpha = %.17g: the standard error of %s is beyond the range of "
+                             "double (losses up to %g)",
+                             alpha, bad_output(pvs, n == 1) ? "VaR" : "ES", m);
     }
     if (var)
         *var = v;
     if (es)
         *es = e;
     if (var_se)
-        *var_se = se_var;
+        *var_se = vs;
     if (es_se)
-        *es_se = se_es;
+        *es_se = ss;
+    return QPM_OK;
 }
 
 static qpm_status check_alpha(size_t n, const double *alpha, const char *name)
@@ -129,30 +178,66 @@ qpm_status qpm_risk_var_es(const qpm_alloc *alloc, size_t n, const double *losse
     st = qpm__alloc_init(&a, alloc);
     if (st != QPM_OK)
         return st;
-    double *x = qpm__calloc(&a, n, sizeof *x);
+    /* the sample, then the results of every level: outputs stay untouched
+     * when a level fails */
+    if (n_alpha > (SIZE_MAX / sizeof(double) - n) / 4)
+        return qpm__fail(QPM_E_NOMEM, "n_alpha = %zu: the scratch size overflows", n_alpha);
+    double *x = qpm__calloc(&a, n + 4 * n_alpha, sizeof *x);
     if (x == NULL)
         return qpm__fail(QPM_E_NOMEM, "cannot allocate %zu losses of scratch", n);
+    double *res = x + n;
     memcpy(x, losses, n * sizeof *x);
-    for (size_t j = 0; j < n_alpha; j++) {
-        double v, e, vs, es2;
-        qpm__risk_var_es_inplace(x, n, alpha[j], &v, &e, var_se ? &vs : NULL,
-                                 es_se ? &es2 : NULL);
+    for (size_t j = 0; j < n_alpha && st == QPM_OK; j++)
+        st = qpm__risk_var_es_inplace(x, n, alpha[j], &res[4 * j], &res[4 * j + 1],
+                                      var_se ? &res[4 * j + 2] : NULL,
+                                      es_se ? &res[4 * j + 3] : NULL);
+    for (size_t j = 0; j < n_alpha && st == QPM_OK; j++) {
         if (var)
-            var[j] = v;
+            var[j] = res[4 * j];
         if (es)
-            es[j] = e;
+            es[j] = res[4 * j + 1];
         if (var_se)
-            var_se[j] = vs;
+            var_se[j] = res[4 * j + 2];
         if (es_se)
-            es_se[j] = es2;
+            es_se[j] = res[4 * j + 3];
     }
     qpm__free(&a, x);
-    return QPM_OK;
+    return st;
 }
 
-/* Sums of (x - c)^p, p = 1..4, about the compensated mean c. */
-static qpm_status central(size_t n, const double *x, double *mean, double m[5])
+/* Biased central moments of the deviations scaled by the power of two g:
+ * ms[k] = sum (g (x - c) - g e)^k / n about the exact mean c + e. */
+static void central_scaled(size_t n, const double *x, double c, double g, double *e_out,
+                           double ms[5])
 {
+    qpm__ksum s1 = {0, 0}, s2 = {0, 0}, s3 = {0, 0}, s4 = {0, 0};
+    for (size_t i = 0; i < n; i++) {
+        double d = (x[i] - c) * g, d2 = d * d;
+        qpm__ksum_add(&s1, d);
+        qpm__ksum_add(&s2, d2);
+        qpm__ksum_add(&s3, d2 * d);
+        qpm__ksum_add(&s4, d2 * d2);
+    }
+    double dn = (double)n;
+    /* shift from c to the exact sample mean c + e */
+    double e = qpm__ksum_value(&s1) / dn;
+    double a2 = qpm__ksum_value(&s2) / dn, a3 = qpm__ksum_value(&s3) / dn,
+           a4 = qpm__ksum_value(&s4) / dn;
+    ms[2] = a2 - e * e;
+    ms[3] = a3 - 3.0 * e * a2 + 2.0 * e * e * e;
+    ms[4] = a4 - 4.0 * e * a3 + 6.0 * e * e * a2 - 3.0 * e * e * e * e;
+    *e_out = e / g;
+}
+
+/* Biased central moments m[2..4] and the mean.  Deviations below 2^-200
+ * would lose their fourth (even second) powers to underflow: the moments are
+ * then taken of the deviations scaled by a power of two, and ms[] keeps
+ * those scaled moments, from which the scale-free skewness and kurtosis
+ * come (ms = m when no scaling is needed). */
+static qpm_status central(size_t n, const double *x, double *mean, double m[5], double ms[5],
+                          int *scale_exp)
+{
+    *scale_exp = 0;
     QPM__CHECK_NULL(x, "x");
     if (n == 0)
         return qpm__fail(QPM_E_SIZE, "n = 0: need at least 1 value");
@@ -166,25 +251,29 @@ static qpm_status central(size_t n, const double *x, double *mean, double m[5])
     double c = qpm__ksum_value(&s) / dn;
     if (!isfinite(c))
         return qpm__fail(QPM_E_INVALID, "x: values too large, their sum overflows");
-    qpm__ksum s1 = {0, 0}, s2 = {0, 0}, s3 = {0, 0}, s4 = {0, 0};
-    for (size_t i = 0; i < n; i++) {
-        double d = x[i] - c, d2 = d * d;
-        qpm__ksum_add(&s1, d);
-        qpm__ksum_add(&s2, d2);
-        qpm__ksum_add(&s3, d2 * d);
-        qpm__ksum_add(&s4, d2 * d2);
-    }
-    /* shift from c to the exact sample mean c + e */
-    double e = qpm__ksum_value(&s1) / dn;
-    double a2 = qpm__ksum_value(&s2) / dn, a3 = qpm__ksum_value(&s3) / dn,
-           a4 = qpm__ksum_value(&s4) / dn;
-    m[2] = a2 - e * e;
-    m[3] = a3 - 3.0 * e * a2 + 2.0 * e * e * e;
-    m[4] = a4 - 4.0 * e * a3 + 6.0 * e * e * a2 - 3.0 * e * e * e * e;
+    double e;
+    central_scaled(n, x, c, 1.0, &e, m);
     if (!isfinite(m[4]) || !isfinite(m[3]) || !isfinite(m[2]))
         return qpm__fail(QPM_E_INVALID, "x: values too large, their moments overflow");
+    memcpy(ms, m, 5 * sizeof *m);
+    if (m[2] < 0x1p-400) {
+        double dmax = 0.0;
+        for (size_t i = 0; i < n; i++)
+            dmax = fmax(dmax, fabs(x[i] - c));
+        if (dmax > 0.0) {
+            /* 2^-k stays a double for subnormal deviations too */
+            int k = ilogb(dmax) < -1000 ? -1000 : ilogb(dmax);
+            central_scaled(n, x, c, ldexp(1.0, -k), &e, ms);
+            *scale_exp = k;
+            m[2] = ldexp(ms[2], 2 * k);
+            m[3] = ldexp(ms[3], 3 * k);
+            m[4] = ldexp(ms[4], 4 * k);
+        }
+    }
     if (m[2] < 0.0)
         m[2] = 0.0;
+    if (ms[2] < 0.0)
+        ms[2] = 0.0;
     *mean = c + e;
     return QPM_OK;
 }
@@ -192,8 +281,9 @@ static qpm_status central(size_t n, const double *x, double *mean, double m[5])
 qpm_status qpm_risk_moments(size_t n, const double *x, double *mean, double *std, double *skew,
                             double *exkurt)
 {
-    double c, m[5];
-    qpm_status st = central(n, x, &c, m);
+    double c, m[5], ms[5];
+    int k;
+    qpm_status st = central(n, x, &c, m, ms, &k);
     if (st != QPM_OK)
         return st;
     if (std != NULL && n < 2)
@@ -201,19 +291,21 @@ qpm_status qpm_risk_moments(size_t n, const double *x, double *mean, double *std
     if (mean)
         *mean = c;
     if (std)
-        *std = sqrt(m[2] * ((double)n / (double)(n - 1)));
+        *std = k == 0 ? sqrt(m[2] * ((double)n / (double)(n - 1)))
+                      : ldexp(sqrt(ms[2] * ((double)n / (double)(n - 1))), k);
     if (skew)
-        *skew = m[2] > 0.0 ? m[3] / (m[2] * sqrt(m[2])) : (double)NAN;
+        *skew = ms[2] > 0.0 ? ms[3] / (ms[2] * sqrt(ms[2])) : (double)NAN;
     if (exkurt)
-        *exkurt = m[2] > 0.0 ? m[4] / (m[2] * m[2]) - 3.0 : (double)NAN;
+        *exkurt = ms[2] > 0.0 ? ms[4] / (ms[2] * ms[2]) - 3.0 : (double)NAN;
     return QPM_OK;
 }
 
 qpm_status qpm_risk_central_moments(size_t n, const double *x, double *m2, double *m3,
                                     double *m4)
 {
-    double c, m[5];
-    qpm_status st = central(n, x, &c, m);
+    double c, m[5], ms[5];
+    int k;
+    qpm_status st = central(n, x, &c, m, ms, &k);
     if (st != QPM_OK)
         return st;
     if (m2)
@@ -307,14 +399,24 @@ qpm_status qpm_risk_delta_gamma(const qpm_alloc *alloc, size_t n, const double *
     st = qpm__alloc_init(&a, alloc);
     if (st != QPM_OK)
         return st;
-    double *c = qpm__calloc(&a, 3 * n * n + 2 * n, sizeof *c);
+    /* the PSD check factors cov with LAPACK, loaded at first need */
+    if ((st = qpm__linalg_load()) != QPM_OK)
+        return st;
+    double *c = qpm__calloc(&a, 4 * n * n + 2 * n, sizeof *c);
     if (c == NULL)
         return qpm__fail(QPM_E_NOMEM, "cannot allocate the delta-gamma scratch for n = %zu", n);
-    double *m = c + n * n, *m2 = m + n * n, *v = m2 + n * n, *w = v + n;
+    double *m = c + n * n, *m2 = m + n * n, *v = m2 + n * n, *w = v + n, *f = w + n;
+    /* the check of qpm_risk_set_covariance: same statuses, same messages */
+    int tri;
+    st = qpm__risk_factor(&a, n, cov, ld, c, f, &tri);
+    if (st != QPM_OK) {
+        qpm__free(&a, c);
+        return st;
+    }
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < n; j++) {
             /* symmetric part, scaled to the horizon */
-            c[i * n + j] = horizon_days * 0.5 * (cov[i * ld + j] + cov[j * ld + i]);
+            c[i * n + j] = horizon_days * c[i * n + j];
             m[i * n + j] = 0.0;
         }
     for (size_t i = 0; i < n; i++)
@@ -364,10 +466,17 @@ qpm_status qpm_risk_delta_gamma(const qpm_alloc *alloc, size_t n, const double *
     double sd = sqrt(k2 > 0.0 ? k2 : 0.0);
     double sk = k2 > 0.0 ? k3 / (k2 * sd) : 0.0;
     double ku = k2 > 0.0 ? k4 / (k2 * k2) : 0.0;
+    double vdn = z * sqrt(dcd), vdg = fma(sd, cornish_fisher(z, sk, ku), k1);
+    if (!isfinite(vdn) || !isfinite(vdg) || !isfinite(k1) || !isfinite(sd) || !isfinite(sk) ||
+        !isfinite(ku))
+        return qpm__fail(QPM_E_OVERFLOW,
+                         "the cumulants of the delta-gamma P&L are beyond the range of double "
+                         "(delta-normal VaR %g, delta-gamma VaR %g)",
+                         vdn, vdg);
     if (var_dn)
-        *var_dn = z * sqrt(dcd);
+        *var_dn = vdn;
     if (var_dg)
-        *var_dg = fma(sd, cornish_fisher(z, sk, ku), k1);
+        *var_dg = vdg;
     if (dg_moments) {
         dg_moments[0] = k1;
         dg_moments[1] = sd;

@@ -1,14 +1,33 @@
-"""Python bindings of libqpm: option pricing, random streams and covariance
-estimation for crypto portfolios, through ctypes (no compiled extension).
+"""Python bindings of libqpm, quantitative portfolio management for crypto
+derivatives, through ctypes (no compiled extension of its own).
 
-Modules: :mod:`qpm.pricing` (:class:`Pricer`), :mod:`qpm.rng` (:class:`Rng`,
-:func:`norm_inv`), :mod:`qpm.cov` (:class:`Cov` and matrix functions),
-:mod:`qpm.core` (version, status names, CPU features).
+Modules:
 
-The shared library is found on first use (see :func:`load_library`).  Arrays
-may be numpy arrays (float64 C-contiguous ones pass with no copy) or plain
-sequences; results are numpy arrays when numpy is installed, lists
-otherwise.  Failing calls raise :class:`QpmError` subclasses.
+* :mod:`qpm.pricing`: :class:`Pricer` (Black-Scholes-Merton, Black-76,
+  Bachelier; USD or coin-settled; price, 11 Greeks, implied vol);
+* :mod:`qpm.book`: :class:`Book` (spot, futures, perpetuals and options on
+  several underlyings; Greeks by position, underlying and expiry; scenario
+  P&L and portfolio-margin grids);
+* :mod:`qpm.cov`: :class:`Cov` (sample, EWMA, Ledoit-Wolf, OAS,
+  semicovariance, scikit-learn style) and matrix functions (returns from
+  prices, nearest correlation, PSD checks);
+* :mod:`qpm.opt`: :class:`Optimizer` (minimum variance, mean-variance,
+  target return/risk, maximum Sharpe, ERC, minimum CVaR, efficient
+  frontier, under box, budget, leverage, turnover, group and linear
+  constraints);
+* :mod:`qpm.risk`: :class:`Risk` (Monte Carlo and historical VaR/ES of a
+  book) and closed-form VaR/ES functions;
+* :mod:`qpm.rng`: :class:`Rng` (PCG streams) and :func:`norm_inv`;
+* :mod:`qpm.core`: version, status names, CPU features.
+
+The shared library is found on first use (see :func:`load_library`): a
+wheel carries it inside the package.  Arrays may be numpy arrays (float64
+C-contiguous ones pass with no copy), pandas objects (results then carry
+their labels) or plain sequences; results are numpy arrays when numpy is
+installed, lists otherwise.  Failing calls raise :class:`QpmError`
+subclasses whose messages use this package's argument and setting names.
+Handles serialise the calls of threads that share them and cannot be
+copied or pickled.
 """
 from __future__ import annotations
 
@@ -17,7 +36,7 @@ from ._errors import (QpmArbitrageError, QpmCancelledError, QpmError, QpmInfeasi
                       QpmNonFiniteError, QpmNotPSDError, QpmNullError, QpmNumericalError,
                       QpmRangeError, QpmSingularError, QpmSizeError, QpmStateError,
                       QpmThreadError, QpmUnsupportedError, QpmUsageError)
-from ._handle import Handle
+from ._handle import Handle, HandleBusyError
 from ._lib import EXPECTED_MAJOR, library_path, load_library
 from . import cov
 from .cov import (Cov, CovKey, CovMethod, CovTarget, NanPolicy, NearestCorrelation, ReturnsKind,
@@ -38,8 +57,9 @@ from .core import (CpuFeature, SettingInfo, SettingType, Status, clear_error, cp
 __version__ = "0.2.0"
 
 __all__ = [
-    "EXPECTED_MAJOR", "load_library", "library_path", "Handle",
-    "Status", "CpuFeature", "SettingType", "SettingInfo", "version", "version_number", "version_string", "status_str",
+    "EXPECTED_MAJOR", "load_library", "library_path", "Handle", "HandleBusyError",
+    "Status", "CpuFeature", "SettingType", "SettingInfo", "version", "version_number",
+    "version_string", "status_str",
     "status_name", "last_error", "last_status", "clear_error", "cpu_features", "max_threads",
     "QpmError", "QpmLibraryError", "QpmUsageError", "QpmNullError", "QpmInvalidError",
     "QpmNonFiniteError", "QpmSizeError", "QpmKeyError", "QpmRangeError", "QpmStateError",

@@ -14,27 +14,36 @@ library's detailed message (``qpm_last_error()``, e.g.
 """
 from __future__ import annotations
 
-from typing import Dict, Optional, Type
+import operator
+import re
+from typing import Any, Callable, Dict, Mapping, Optional, Tuple, Type
 
 
 class QpmError(Exception):
     """Base class of every error raised for a failing libqpm call.
 
-    Attributes: ``status`` (int code), ``name`` (symbolic name) and
-    ``message`` (the library's detailed message, possibly empty)."""
+    Attributes: ``status`` (int code), ``name`` (symbolic name),
+    ``message`` (the detail in this package's terms: Python argument,
+    setting and method names) and ``c_message`` (the library's own
+    ``qpm_last_error()`` text, in C terms; equal to ``message`` when
+    nothing needed translating)."""
 
     status: int
     name: str
     message: str
+    c_message: str
 
-    def __init__(self, status: int, name: str, message: str) -> None:
-        self.status = int(status)
+    def __init__(self, status: int, name: str, message: str,
+                 c_message: Optional[str] = None) -> None:
+        self.status = operator.index(status)
         self.name = name
         self.message = message
+        self.c_message = message if c_message is None else c_message
         super().__init__("%s: %s" % (name, message) if message else name)
 
-    def __reduce__(self):  # keeps the three fields through pickling
-        return (type(self), (self.status, self.name, self.message))
+    def __reduce__(self) -> Tuple[Any, Tuple[int, str, str, str]]:
+        # keeps the fields through pickling
+        return (type(self), (self.status, self.name, self.message, self.c_message))
 
 
 class QpmLibraryError(ImportError):
@@ -133,12 +142,13 @@ STATUS_EXCEPTIONS: Dict[int, Type[QpmError]] = {
     202: QpmNotPSDError,
     203: QpmArbitrageError,
     204: QpmInfeasibleError,
+    205: QpmNumericalError,  # QPM_E_OVERFLOW: a result is beyond the range of double
 }
 
 
 def exception_class(status: int) -> Type[QpmError]:
     """The exception class raised for ``status`` (by range for unknown codes)."""
-    cls = STATUS_EXCEPTIONS.get(int(status))
+    cls = STATUS_EXCEPTIONS.get(operator.index(status))
     if cls is not None:
         return cls
     if 1 <= status <= 99:
@@ -148,18 +158,85 @@ def exception_class(status: int) -> Type[QpmError]:
     return QpmError
 
 
-def make_error(status: int, message: Optional[str] = None) -> QpmError:
+# ---- C terms -> Python terms ------------------------------------------------
+# Messages of the C library name C functions (qpm_cov_fit), C enum types
+# (qpm_instrument), C constants (QPM_OPT_MAX_ITER), NULL and numeric setting
+# keys.  The modules register the Python spelling of each; translate() then
+# rewrites a message, with per-call renames of C argument names on top.
+
+#: C function or type name -> Python spelling ("qpm_cov_fit" -> "Cov.fit()")
+PY_NAMES: Dict[str, str] = {}
+#: C constant -> Python spelling ("QPM_OPT_MAX_ITER" -> "max_iter")
+PY_CONSTANTS: Dict[str, str] = {}
+
+_C_NAME = re.compile(r"\bqpm_[a-z0-9_]+")
+_C_CONST = re.compile(r"\bQPM_[A-Z0-9_]+")
+_NULL = re.compile(r"\bNULL\b")
+_KEY_VALUE = re.compile(r"\bvalue = (\S+) for key (-?\d+)")
+_KEY_UNKNOWN = re.compile(r"\bkey = (-?\d+): not a [A-Za-z_]+(?: setting| key)?")
+_KEY_READ_ONLY = re.compile(r"\bkey = ([a-z0-9_]+): read-only")
+_A_VOWEL = re.compile(r"\bnot a (?=[AEIOU])")
+
+
+def register_names(names: Mapping[str, str]) -> None:
+    """Adds C name -> Python name pairs (functions and types)."""
+    PY_NAMES.update(names)
+
+
+def register_enum(enum_cls: Any, prefix: str, *, settings: bool = False,
+                  suffix: str = "") -> None:
+    """Registers the C constants ``prefix + MEMBER + suffix`` of an enum:
+    setting keys as their lower-case names (what ``set()`` accepts), values
+    as ``Class.MEMBER``."""
+    for m in enum_cls:
+        c = prefix + m.name + suffix
+        PY_CONSTANTS[c] = m.name.lower() if settings else "%s.%s" % (enum_cls.__name__,
+                                                                        m.name)
+
+
+def translate(text: str, names: Optional[Mapping[str, str]] = None,
+              keys: Optional[Callable[[int], str]] = None, owner: str = "") -> str:
+    """The C library's message ``text`` in Python terms.
+
+    ``names`` renames C argument names where the Python argument differs
+    (``{"settle": "settlement"}``); ``keys`` turns a numeric setting key
+    into its name; ``owner`` is the Python class of the handle."""
+    if not text:
+        return text
+    s = _C_CONST.sub(lambda m: PY_CONSTANTS.get(m.group(0), m.group(0)), text)
+    s = _KEY_VALUE.sub(lambda m: "%s = %s" % (keys(int(m.group(2))) if keys else
+                                               "setting %s" % m.group(2), m.group(1)), s)
+    s = _KEY_UNKNOWN.sub(lambda m: "setting %s: not a%s setting" % (
+        m.group(1), (" " + owner) if owner else ""), s)
+    s = _KEY_READ_ONLY.sub(lambda m: "setting %r: read-only" % m.group(1), s)
+    s = _C_NAME.sub(lambda m: PY_NAMES.get(m.group(0), m.group(0)), s)
+    s = _NULL.sub("None", s)
+    s = _A_VOWEL.sub("not an ", s)
+    if names:
+        for c, py in names.items():
+            # an argument name where it names a value: "t = 0", "q:", "x[3]"
+            s = re.sub(r"(?<![\w.\[])%s(?=(?:\[\d+\])*(?: =| \*|:| is\b|\[))" % re.escape(c),
+                       py.replace("\\", "\\\\"), s)
+    return s
+
+
+def make_error(status: int, message: Optional[str] = None,
+               names: Optional[Mapping[str, str]] = None,
+               keys: Optional[Callable[[int], str]] = None, owner: str = "") -> QpmError:
     """Builds the exception for ``status``, reading qpm_status_name() and, when
-    ``message`` is None, this thread's qpm_last_error()."""
+    ``message`` is None, this thread's qpm_last_error() (translated to
+    Python terms; the C text stays in ``c_message``)."""
     from . import _lib
     L = _lib.lib()
     name = L.qpm_status_name(status).decode("ascii", "replace")
     if message is None:
-        message = L.qpm_last_error().decode("utf-8", "replace")
+        c_text = L.qpm_last_error().decode("utf-8", "replace")
+        return exception_class(status)(status, name, translate(c_text, names, keys, owner),
+                                       c_text)
     return exception_class(status)(status, name, message)
 
 
-def check(status: int) -> None:
+def check(status: int, names: Optional[Mapping[str, str]] = None) -> None:
     """Raises the mapped exception when ``status`` is not QPM_OK (0)."""
     if status:
-        raise make_error(status)
+        raise make_error(status, None, names)

@@ -4,10 +4,14 @@ The library is loaded lazily, on the first call that needs it, from the first
 of these that exists:
 
 1. the path given to :func:`load_library`;
-2. the ``QPM_LIBRARY`` environment variable;
-3. a meson build tree of the source checkout this package lives in
-   (``build/libqpm.so``, then other ``build*/`` folders);
-4. the system loader (``libqpm.so.<MAJOR>``, then ``ctypes.util.find_library``).
+2. the ``QPM_LIBRARY`` environment variable (when set, the only candidate);
+3. the copy beside the package (``qpm/libqpm.so.<MAJOR>``), which a wheel
+   built from the repository's pyproject.toml carries;
+4. when the package is used from a source checkout (``bindings/python``),
+   a meson build tree of that checkout (``build/libqpm.so``, then other
+   ``build*/`` folders);
+5. the system library (``libqpm.so.<MAJOR>`` through the dynamic loader,
+   then ``ctypes.util.find_library("qpm")``).
 
 A library whose major version differs from :data:`EXPECTED_MAJOR` is refused:
 the ABI is only stable within one major version.
@@ -16,6 +20,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import operator
 import os
 import threading
 from pathlib import Path
@@ -66,14 +71,26 @@ def _source_root() -> Optional[Path]:
     return None
 
 
+def bundled_paths() -> List[str]:
+    """Copies of libqpm beside the package (a wheel install), newest name
+    first: ``libqpm.so.<EXPECTED_MAJOR>``, then any other ``libqpm.so*``."""
+    here = Path(__file__).resolve().parent
+    first = here / ("libqpm.so.%d" % EXPECTED_MAJOR)
+    out = [str(first)] if first.exists() else []
+    for p in sorted(here.glob("libqpm.so*")):
+        if p != first and p.is_file():
+            out.append(str(p))
+    return out
+
+
 def candidate_paths() -> List[str]:
     """Paths tried, in order, when no explicit path is given.  A set
     ``QPM_LIBRARY`` is the only candidate: an explicit choice never falls back
     to another copy."""
-    out: List[str] = []
     env = os.environ.get("QPM_LIBRARY")
     if env:
         return [env]
+    out = bundled_paths()
     root = _source_root()
     if root is not None:
         first = root / "build" / "libqpm.so"
@@ -92,7 +109,8 @@ def candidate_paths() -> List[str]:
 def check_version(number: int, origin: str = "libqpm") -> None:
     """Raises :class:`QpmLibraryError` unless ``number // 10000`` (the major
     version of a ``qpm_version_number()`` value) equals EXPECTED_MAJOR."""
-    major = int(number) // 10000
+    number = operator.index(number)
+    major = number // 10000
     if major != EXPECTED_MAJOR:
         raise QpmLibraryError(
             "%s has major version %d (%d.%d.%d); this package needs major %d"
@@ -152,6 +170,7 @@ def load_library(path: Optional[str] = None) -> str:
             if cdll is None:
                 raise QpmLibraryError("libqpm not found; set QPM_LIBRARY or call "
                                       "qpm.load_library(path). Tried: " + "; ".join(errors))
+        assert cdll is not None
         for name in _PROTOTYPES:
             _apply(cdll, name)
         _cdll, _path = cdll, where
@@ -180,7 +199,8 @@ def fn(name: str) -> Callable[..., Any]:
         from ._errors import QpmUnsupportedError
         raise QpmUnsupportedError(7, "QPM_E_UNSUPPORTED",
                                   "%s is not exported by %s" % (name, _path))
-    return getattr(cdll, name)
+    f: Callable[..., Any] = getattr(cdll, name)
+    return f
 
 
 def raw_fn(name: str, restype: Any = ctypes.c_int) -> Callable[..., Any]:

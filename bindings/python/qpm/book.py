@@ -18,11 +18,13 @@ from __future__ import annotations
 import ctypes
 import enum
 import numbers
-from typing import Any, Dict, Hashable, List, NamedTuple, Optional, Sequence, Tuple, Union
+from typing import (Any, Dict, Hashable, Iterator, List, NamedTuple, Optional, Sequence, Tuple,
+                    Union)
 
-from . import _arrays, _lib
-from ._errors import check
+from . import _arrays, _labels, _lib
+from ._errors import PY_CONSTANTS, register_enum, register_names
 from ._handle import Handle
+from ._typing import ArrayLike, FloatArray
 
 __all__ = ["Book", "Instrument", "BookKey", "ScenarioGrid", "FIELDS", "GRID_SPOT_SHIFTS",
            "GRID_VOL_SHIFTS"]
@@ -41,8 +43,8 @@ FIELDS: Tuple[str, ...] = ("value_usd", "value_coin", "delta_coin", "delta_usd",
 GRID_SPOT_SHIFTS: Tuple[float, ...] = tuple(k / 50 for k in range(-8, 9))
 GRID_VOL_SHIFTS: Tuple[float, ...] = (-0.3, 0.0, 0.3)
 
-_ALL = ctypes.c_size_t(-1).value  # QPM_BOOK_ALL (SIZE_MAX)
-_SIZE_KIND = "uint64" if ctypes.sizeof(ctypes.c_size_t) == 8 else "uint32"
+_ALL = _arrays.SIZE_MAX  # QPM_BOOK_ALL
+_SIZE_KIND = _arrays.SIZE_KIND
 
 
 class _BookOut(ctypes.Structure):
@@ -93,6 +95,13 @@ class BookKey(enum.IntEnum):
     CHUNK = 1    #: scenarios per work chunk (read-only)
 
 
+register_enum(Instrument, "QPM_INSTR_")
+register_enum(BookKey, "QPM_BOOK_", settings=True)
+register_names({"qpm_instrument": "Instrument", "qpm_book_key": "BookKey",
+                "qpm_book_out": "the outputs"})
+PY_CONSTANTS["QPM_BOOK_ALL"] = "None (all underlyings)"
+
+
 class ScenarioGrid(NamedTuple):
     """Result of :meth:`Book.scenario_grid`."""
     pnl: Any                #: n_spot x n_vol USD P&L
@@ -116,10 +125,18 @@ def _codes(values: Any, table: Dict[str, int], what: str) -> Any:
                 raise ValueError("unknown %s %r" % (what, v)) from None
         if v is None:
             return 0
-        return int(v)
+        return _arrays.int32(v, what)
     if isinstance(values, str) or values is None or _arrays.is_scalar(values):
         return one(values)
-    return [one(v) for v in values]
+    np = _arrays.np
+    if np is not None and isinstance(values, np.ndarray) and values.dtype.kind in "iuf":
+        return values  # checked by the conversion layer
+    return [one(v) for v in _labels_free(values)]
+
+
+def _labels_free(x: Any) -> Any:
+    """A Series' values (positions are matched by position)."""
+    return x.to_numpy() if _labels.is_series(x) else x
 
 
 _INSTR = {m.name.lower(): int(m) for m in Instrument}
@@ -147,6 +164,25 @@ class Book(Handle):
     def _setup(self) -> None:
         self._expiry_ids: Dict[Tuple[int, Hashable], int] = {}
 
+    def _describe(self) -> Iterator[Tuple[str, Any]]:
+        yield "underlyings", "[%s]" % ", ".join(self._names_unlocked())
+        n = ctypes.c_size_t()
+        _lib.fn("qpm_book_n_positions")(self._ptr, ctypes.byref(n))
+        yield "positions", int(n.value)
+        v = ctypes.c_double()
+        _lib.fn("qpm_book_get")(self._ptr, int(BookKey.THREADS), ctypes.byref(v))
+        yield "threads", int(v.value)
+
+    def _names_unlocked(self) -> List[str]:
+        n = ctypes.c_size_t()
+        _lib.fn("qpm_book_n_underlyings")(self._ptr, ctypes.byref(n))
+        out = []
+        name = ctypes.c_char_p()
+        for u in range(n.value):
+            _lib.fn("qpm_book_underlying_name")(self._ptr, u, ctypes.byref(name))
+            out.append((name.value or b"").decode("utf-8", "replace"))
+        return out
+
     # ---- settings --------------------------------------------------------
     @property
     def threads(self) -> int:
@@ -163,8 +199,8 @@ class Book(Handle):
         """Adds an underlying with its spot index and USD rate (and, when
         given, its perpetual mark); returns its index."""
         idx = ctypes.c_size_t()
-        check(_lib.fn("qpm_book_add_underlying")(self.handle, name.encode(), float(spot),
-                                                 float(rate), ctypes.byref(idx)))
+        self._c("qpm_book_add_underlying", _arrays.name(name), _arrays.double(spot, "spot"),
+                _arrays.double(rate, "rate"), ctypes.byref(idx))
         if perp is not None:
             self.set_perp(idx.value, perp)
         return idx.value
@@ -173,41 +209,37 @@ class Book(Handle):
         """Index of an underlying given by name (or an index, checked)."""
         if isinstance(underlying, str):
             idx = ctypes.c_size_t()
-            check(_lib.fn("qpm_book_find_underlying")(self.handle, underlying.encode(),
-                                                      ctypes.byref(idx)))
+            self._c("qpm_book_find_underlying", _arrays.name(underlying, "underlying"),
+                    ctypes.byref(idx), names={"name": "underlying"})
             return idx.value
-        u = int(underlying)
-        if u < 0 or u >= len(self.underlyings):
-            raise IndexError("underlying %d out of range" % u)
+        u = _arrays.size(underlying, "underlying")
+        if u >= len(self.underlyings):
+            raise IndexError("underlying %d out of range: the book has %d"
+                             % (u, len(self.underlyings)))
         return u
 
     @property
     def underlyings(self) -> List[str]:
         """Names of the underlyings, in index order."""
-        n = ctypes.c_size_t()
-        check(_lib.fn("qpm_book_n_underlyings")(self.handle, ctypes.byref(n)))
-        out = []
-        name = ctypes.c_char_p()
-        for u in range(n.value):
-            check(_lib.fn("qpm_book_underlying_name")(self.handle, u, ctypes.byref(name)))
-            out.append((name.value or b"").decode())
-        return out
+        with self._using():
+            return self._names_unlocked()
 
     def set_spot(self, underlying: Union[str, int], spot: float) -> None:
         """Sets the spot index S (forwards and perp mark unchanged)."""
-        check(_lib.fn("qpm_book_set_spot")(self.handle, self.index(underlying), float(spot)))
+        self._c("qpm_book_set_spot", self.index(underlying), _arrays.double(spot, "spot"))
 
     def set_rate(self, underlying: Union[str, int], rate: float) -> None:
         """Sets the USD rate used to discount the underlying's options."""
-        check(_lib.fn("qpm_book_set_rate")(self.handle, self.index(underlying), float(rate)))
+        self._c("qpm_book_set_rate", self.index(underlying), _arrays.double(rate, "rate"))
 
     def set_perp(self, underlying: Union[str, int], mark: float) -> None:
         """Sets the perpetual mark price P."""
-        check(_lib.fn("qpm_book_set_perp")(self.handle, self.index(underlying), float(mark)))
+        self._c("qpm_book_set_perp", self.index(underlying), _arrays.double(mark, "mark"),
+                names={"perp": "mark"})
 
     def _expiry_id(self, u: int, expiry: Hashable, create: bool) -> int:
         if isinstance(expiry, numbers.Integral) and not isinstance(expiry, bool):
-            return int(expiry)
+            return _arrays.int32(expiry, "expiry")
         key = (u, expiry)
         if key not in self._expiry_ids:
             if not create:
@@ -221,22 +253,22 @@ class Book(Handle):
         """Sets (or adds) an expiry of the underlying: its forward F and its
         time to expiry T in years.  ``expiry`` is an int id >= 0 or a label."""
         u = self.index(underlying)
-        check(_lib.fn("qpm_book_set_forward")(self.handle, u, self._expiry_id(u, expiry, True),
-                                              float(forward), float(T)))
+        self._c("qpm_book_set_forward", u, self._expiry_id(u, expiry, True),
+                _arrays.double(forward, "forward"), _arrays.double(T, "T"))
 
     @property
     def expiries(self) -> List[Tuple[str, Hashable, float, float]]:
         """(underlying name, expiry id or label, F, T) of every expiry, in
         the row order of ``greeks(by="expiry")``."""
         n = ctypes.c_size_t()
-        check(_lib.fn("qpm_book_n_expiries")(self.handle, ctypes.byref(n)))
+        self._c("qpm_book_n_expiries", ctypes.byref(n))
         names = self.underlyings
         labels = {(u, i): lab for (u, lab), i in self._expiry_ids.items()}
-        out = []
+        out: List[Tuple[str, Hashable, float, float]] = []
         u, eid, F, T = ctypes.c_size_t(), ctypes.c_int32(), ctypes.c_double(), ctypes.c_double()
         for k in range(n.value):
-            check(_lib.fn("qpm_book_expiry")(self.handle, k, ctypes.byref(u), ctypes.byref(eid),
-                                             ctypes.byref(F), ctypes.byref(T)))
+            self._c("qpm_book_expiry", k, ctypes.byref(u), ctypes.byref(eid), ctypes.byref(F),
+                    ctypes.byref(T))
             out.append((names[u.value], labels.get((u.value, eid.value), eid.value), F.value,
                         T.value))
         return out
@@ -251,72 +283,88 @@ class Book(Handle):
         ``underlying``: name or index; ``expiry``: id or label (futures and
         options); ``option_type``: ``"call"``/``"put"`` or 1/-1; fields that do
         not apply to an instrument may be None or NaN.  All or nothing."""
-        instr = _codes(instrument, _INSTR, "instrument")
-        und = underlying
+        raw = (("instrument", instrument), ("underlying", underlying), ("quantity", quantity),
+               ("multiplier", multiplier), ("expiry", expiry), ("option_type", option_type),
+               ("strike", strike), ("entry_price", entry_price), ("sigma", sigma))
+        n, first = -1, ""
+        for nm, v in raw:  # one length for every sequence argument
+            if v is None or isinstance(v, str) or _arrays.is_scalar(v):
+                continue
+            ln = _arrays.length(v, nm)
+            if n < 0:
+                n, first = ln, nm
+            elif ln != n:
+                raise ValueError("%s has %d elements but %s has %d" % (nm, ln, first, n))
+        n = max(n, 1)
+        und: Any = underlying
         if isinstance(und, str) or _arrays.is_scalar(und):
-            und = self.index(und)
+            ulist = [self.index(und)] * n
         else:
-            und = [self.index(x) for x in und]
-        n, vecs, _ = _arrays.broadcast([instr, und, quantity, multiplier], ["instrument",
-                                       "underlying", "quantity", "multiplier"],
-                                       ["int32", _SIZE_KIND, "float64", "float64"])
-        ulist = list(vecs[1].obj)
+            ulist = [self.index(x) for x in _labels_free(und)]
 
         def field(v: Any) -> Any:
             if v is None:
                 return float("nan")
-            if _arrays.is_scalar(v):
+            v = _labels_free(v)
+            if _arrays.is_scalar(v) or hasattr(v, "dtype"):
                 return v
-            return [float("nan") if x is None else x for x in v] if not hasattr(v, "dtype") else v
+            return [float("nan") if x is None else x for x in v]
 
         exp: Any
         if expiry is None:
             exp = -1
         elif isinstance(expiry, str) or _arrays.is_scalar(expiry):
-            exp = [self._expiry_id(int(ulist[i]), expiry, False) for i in range(n)]
+            exp = [self._expiry_id(ulist[i], expiry, False) for i in range(n)]
         else:
-            ex = list(expiry)
-            if len(ex) != n:
-                raise ValueError("expiry has %d elements, expected %d" % (len(ex), n))
             exp = [-1 if (e is None or (isinstance(e, float) and e != e))
-                   else self._expiry_id(int(ulist[i]), e, False) for i, e in enumerate(ex)]
-        n2, more, _ = _arrays.broadcast(
-            [exp, _codes(option_type, _TYPE_CODES, "option type"), field(strike),
-             field(entry_price), field(sigma), vecs[0].obj],
-            ["expiry", "option_type", "strike", "entry_price", "sigma", "instrument"],
-            ["int32", "int32", "float64", "float64", "float64", "int32"])
-        if n2 != n:
-            raise ValueError("position fields have %d elements, expected %d" % (n2, n))
-        check(_lib.fn("qpm_book_add_positions")(
-            self.handle, n, vecs[0].addr, vecs[1].addr, more[0].addr, more[1].addr,
-            more[2].addr, vecs[2].addr, vecs[3].addr, more[3].addr, more[4].addr))
+                   else self._expiry_id(ulist[i], e, False)
+                   for i, e in enumerate(_labels_free(expiry))]
+        _, v, _ = _arrays.broadcast(
+            [_codes(instrument, _INSTR, "instrument"), ulist if n > 1 else ulist[0], quantity,
+             multiplier, exp, _codes(option_type, _TYPE_CODES, "option_type"), field(strike),
+             field(entry_price), field(sigma)],
+            [nm for nm, _ in raw],
+            ["int32", _SIZE_KIND, "float64", "float64", "int32", "int32", "float64",
+             "float64", "float64"])
+        self._c("qpm_book_add_positions", n, v[0].addr, v[1].addr, v[4].addr, v[5].addr,
+                v[6].addr, v[2].addr, v[3].addr, v[7].addr, v[8].addr,
+                names={"n": "the number of positions"})
 
     def clear_positions(self) -> None:
         """Removes every position (the market stays)."""
-        check(_lib.fn("qpm_book_clear_positions")(self.handle))
+        self._c("qpm_book_clear_positions")
 
     @property
     def n_positions(self) -> int:
         """Number of positions."""
         n = ctypes.c_size_t()
-        check(_lib.fn("qpm_book_n_positions")(self.handle, ctypes.byref(n)))
+        self._c("qpm_book_n_positions", ctypes.byref(n))
         return n.value
 
     # ---- values and Greeks -----------------------------------------------
-    def _greeks(self, cname: str, rows: int) -> Dict[str, Any]:
+    def _greeks(self, cname: str, count: str) -> Dict[str, Any]:
         out = _BookOut(ctypes.sizeof(_BookOut))
         bufs = {}
-        for f in FIELDS:
-            v = _arrays.output(rows)
-            bufs[f] = v
-            setattr(out, f, v.addr if rows > 0 else None)
-        check(_lib.fn(cname)(self.handle, ctypes.byref(out)))
+        n = ctypes.c_size_t()
+        with self._using():
+            # the row count and the call under one lock: no other thread can
+            # add rows in between
+            st = _lib.fn(count)(self._ptr, ctypes.byref(n))
+            rows = int(n.value)
+            for f in FIELDS:
+                v = _arrays.output(rows)
+                bufs[f] = v
+                setattr(out, f, v.addr if rows > 0 else None)
+            if not st:
+                st = _lib.fn(cname)(self._ptr, ctypes.byref(out))
+            if st:
+                raise self._error(st)
         return {f: v.result() for f, v in bufs.items()}
 
     def values(self) -> Dict[str, Any]:
         """Value and Greeks of every position: a dict of arrays keyed by
         :data:`FIELDS`, one row per position in order of addition."""
-        return self._greeks("qpm_book_position_greeks", self.n_positions)
+        return self._greeks("qpm_book_position_greeks", "qpm_book_n_positions")
 
     def greeks(self, by: str = "underlying") -> Dict[str, Any]:
         """Totals: ``by="underlying"`` (rows in :attr:`underlyings` order,
@@ -325,32 +373,38 @@ class Book(Handle):
         if by == "position":
             return self.values()
         if by == "underlying":
-            return self._greeks("qpm_book_underlying_greeks", len(self.underlyings))
+            return self._greeks("qpm_book_underlying_greeks", "qpm_book_n_underlyings")
         if by == "expiry":
-            return self._greeks("qpm_book_expiry_greeks", len(self.expiries))
+            return self._greeks("qpm_book_expiry_greeks", "qpm_book_n_expiries")
         raise ValueError("by = %r: must be 'underlying', 'expiry' or 'position'" % (by,))
 
     # ---- scenarios -------------------------------------------------------
-    def pnl(self, spot_moves: Any, vol_shifts: Any = None, out: Any = None) -> Any:
+    def pnl(self, spot_moves: ArrayLike, vol_shifts: Optional[ArrayLike] = None,
+            out: Optional[FloatArray] = None) -> FloatArray:
         """Full-revaluation USD P&L of n joint scenarios: ``spot_moves`` is
         n x n_underlyings (relative moves x > -1, columns in underlying
         order), ``vol_shifts`` the same shape or None (relative vol shifts).
-        With one underlying a 1-D array of n moves is accepted."""
-        nu = len(self.underlyings)
+        With one underlying a 1-D array of n moves is accepted.  A DataFrame
+        whose columns are the underlying names is matched by name; the
+        result is then a Series on its index."""
+        names = self.underlyings
+        nu = len(names)
+        index = _labels.row_labels(spot_moves)
 
         def mat(x: Any, name: str) -> Any:
+            x = _labels.by_name(x, names)
             np = _arrays.np
+            if nu == 1 and _labels.is_series(x):
+                x = x.to_numpy()
             if np is not None and nu == 1:
-                a = np.asarray(x, dtype=np.float64)
+                a = np.asarray(x)
                 if a.ndim == 1:
                     x = a.reshape(-1, 1)
-            elif nu == 1 and len(x) and _arrays.is_scalar(x[0]):
+            elif nu == 1 and not isinstance(x, (str, bytes)) and not _arrays.is_scalar(x) \
+                    and len(x) and _arrays.is_scalar(x[0]):
                 x = [[v] for v in x]
-            m = _arrays.matrix(x, name)
-            if m.cols != nu:
-                raise ValueError("%s has %d columns, expected %d (one per underlying)"
-                                 % (name, m.cols, nu))
-            return m
+            # no underlyings: the library reports that state before reading
+            return _arrays.matrix(x, name, cols=nu if nu else None)
         xs = mat(spot_moves, "spot_moves")
         vs = None
         if vol_shifts is not None:
@@ -358,9 +412,11 @@ class Book(Handle):
             if vs.rows != xs.rows:
                 raise ValueError("vol_shifts has %d rows, spot_moves %d" % (vs.rows, xs.rows))
         o = _arrays.output(xs.rows, out, "out")
-        check(_lib.fn("qpm_book_pnl")(self.handle, xs.rows, xs.addr, xs.ld,
-                                      vs.addr if vs else None, vs.ld if vs else 0, o.addr))
-        return o.result()
+        self._c("qpm_book_pnl", xs.rows, xs.addr, xs.ld, vs.addr if vs else None,
+                vs.ld if vs else 0, o.addr, names={"n": "len(spot_moves)"})
+        if out is not None or index is None:
+            return o.result()  # type: ignore[no-any-return]
+        return _labels.series(o.result(), index, "pnl")  # type: ignore[no-any-return]
 
     def scenario_grid(self, underlying: Union[str, int, None] = None,
                       spot_shifts: Sequence[float] = GRID_SPOT_SHIFTS,
@@ -375,9 +431,10 @@ class Book(Handle):
         o = _arrays.out_matrix(xs.n, nv)
         wl = ctypes.c_double()
         wi = ctypes.c_size_t()
-        check(_lib.fn("qpm_book_scenario_grid")(self.handle, u, xs.n, xs.addr, nv,
-                                                vs.addr if vs is not None else None, o.addr,
-                                                ctypes.byref(wl), ctypes.byref(wi)))
+        self._c("qpm_book_scenario_grid", u, xs.n, xs.addr, nv,
+                vs.addr if vs is not None else None, o.addr, ctypes.byref(wl),
+                ctypes.byref(wi), names={"n_spot": "len(spot_shifts)",
+                                         "n_vol": "len(vol_shifts)", "u": "underlying"})
         xr = xs.result()
         vr = vs.result() if vs is not None else [0.0]
         return ScenarioGrid(o.result(), xr, vr, wl.value, float(xr[wi.value // nv]),

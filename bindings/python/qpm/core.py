@@ -5,7 +5,8 @@ import ctypes
 import enum
 from typing import NamedTuple, Tuple
 
-from . import _lib
+from . import _arrays, _lib
+from ._errors import register_enum
 
 
 __all__ = [
@@ -55,6 +56,7 @@ class Status(enum.IntEnum):
     E_NOTPSD = 202
     E_ARBITRAGE = 203
     E_INFEASIBLE = 204
+    E_OVERFLOW = 205
 
 
 class CpuFeature(enum.IntFlag):
@@ -63,6 +65,9 @@ class CpuFeature(enum.IntFlag):
     FMA = 2
     AVX512F = 4
     AVX512DQ = 8
+
+
+register_enum(CpuFeature, "QPM_CPU_")
 
 
 class SettingType(enum.IntEnum):
@@ -76,7 +81,9 @@ class SettingType(enum.IntEnum):
 class SettingInfo(NamedTuple):
     """One setting key of a handle, from ``qpm_<handle>_describe``
     (experimental C tier: the fields may change between minor releases).
-    ``labels`` names the values lo..hi of an ENUM setting, else ``()``."""
+    ``name`` is the C name (``"QPM_COV_LAMBDA"``); ``labels`` names the
+    values lo..hi of an ENUM setting in C (``"QPM_COV_SAMPLE"``, ...), else
+    ``()``."""
     name: str
     type: SettingType
     read_only: bool
@@ -100,7 +107,7 @@ def version_number() -> int:
 
 def version_string() -> str:
     """Runtime library version as "MAJOR.MINOR.PATCH"."""
-    return _lib.fn("qpm_version_string")().decode("ascii")
+    return str(_lib.fn("qpm_version_string")().decode("ascii"))
 
 
 def version() -> Tuple[int, int, int]:
@@ -111,18 +118,18 @@ def version() -> Tuple[int, int, int]:
 
 def status_str(status: int) -> str:
     """Short English description of a status code; "unknown status" if unknown."""
-    return _lib.fn("qpm_status_str")(int(status)).decode("utf-8", "replace")
+    return str(_lib.fn("qpm_status_str")(_arrays.int32(status, "status")).decode("utf-8", "replace"))
 
 
 def status_name(status: int) -> str:
     """Symbolic name of a status code ("QPM_E_INVALID"); "QPM_E_UNKNOWN" if unknown."""
-    return _lib.fn("qpm_status_name")(int(status)).decode("ascii", "replace")
+    return str(_lib.fn("qpm_status_name")(_arrays.int32(status, "status")).decode("ascii", "replace"))
 
 
 def last_error() -> str:
     """Detailed message of the calling thread's last libqpm failure ("" if none).
     The exceptions raised by this package already carry it in ``.message``."""
-    return _lib.fn("qpm_last_error")().decode("utf-8", "replace")
+    return str(_lib.fn("qpm_last_error")().decode("utf-8", "replace"))
 
 
 def last_status() -> int:

@@ -5,16 +5,24 @@ matrix and PSD checks.
 Matrices are row-major: a T x N returns matrix has one row per period.  A
 float64 numpy array with contiguous rows (a C-order array or a slice of one)
 passes with no copy; its row stride becomes the C leading dimension.
+
+:class:`Cov` follows scikit-learn's estimator conventions: ``fit(X)``
+returns the estimator and sets ``covariance_``, ``location_``,
+``shrinkage_`` (Ledoit-Wolf and OAS), ``n_features_in_`` and
+``n_samples_`` (and ``feature_names_in_`` for a DataFrame).  A DataFrame in
+gives labelled results: covariance and correlation as DataFrames on the
+column names, volatilities and means as Series.
 """
 from __future__ import annotations
 
 import ctypes
 import enum
-from typing import Any, NamedTuple, Optional, Union
+from typing import Any, Iterator, Literal, NamedTuple, Optional, Tuple, Union, cast, overload
 
-from . import _arrays, _lib
-from ._errors import check
-from ._handle import Handle
+from . import _arrays, _labels, _lib
+from ._errors import check, register_enum, register_names
+from ._handle import Handle, KeyLike
+from ._typing import ArrayLike, FloatArray
 
 
 __all__ = [
@@ -102,55 +110,100 @@ class CovKey(enum.IntEnum):
     RETURNS = 9
 
 
+register_enum(CovKey, "QPM_COV_", settings=True)
+register_enum(CovMethod, "QPM_COV_")
+register_enum(CovTarget, "QPM_COV_TARGET_")
+register_enum(NanPolicy, "QPM_COV_NAN_")
+register_enum(ReturnsKind, "QPM_COV_", suffix="_RETURNS")
+register_names({
+    "qpm_cov_fit": "Cov.fit()", "qpm_cov_fit_prices": "Cov.fit_prices()",
+    "qpm_cov_push": "Cov.push()", "qpm_cov_reset": "Cov.reset()",
+    "qpm_cov_key": "CovKey", "qpm_cov_method": "CovMethod", "qpm_cov_target": "CovTarget",
+    "qpm_cov_nan_policy": "NanPolicy", "qpm_cov_returns_kind": "ReturnsKind",
+})
+
 _ENUM_OF_KEY = {CovKey.METHOD: CovMethod, CovKey.TARGET: CovTarget,
                 CovKey.NAN_POLICY: NanPolicy, CovKey.RETURNS: ReturnsKind}
+_SHRINKING = (CovMethod.LEDOIT_WOLF, CovMethod.OAS)
+_NAMES = {"t": "T"}
+_FITTED = ("covariance_", "location_", "shrinkage_", "n_features_in_", "n_samples_",
+           "feature_names_in_")
 
 
 def _value(key: int, v: Any) -> float:
+    """The double of setting ``key``: enum names for the enum-valued keys,
+    a bool for ANNUALISE (the library checks ranges and whole numbers)."""
+    try:
+        k = CovKey(key)
+    except ValueError:
+        return _arrays.double(v, "value")
+    name = k.name.lower()
+    cls = _ENUM_OF_KEY.get(k)
+    if cls is not None:
+        if isinstance(v, str):
+            try:
+                return float(cls[v.upper()])
+            except KeyError:
+                raise ValueError("unknown %s %r; choose from %s" % (
+                    name, v, ", ".join(m.name.lower() for m in cls))) from None
+        return _arrays.double(v, name)
     if isinstance(v, str):
-        cls = _ENUM_OF_KEY.get(CovKey(key))
-        if cls is None:
-            raise ValueError("setting %s takes a number" % CovKey(key).name)
-        try:
-            return float(cls[v.upper()])
-        except KeyError:
-            raise ValueError("unknown %s %r" % (cls.__name__, v)) from None
-    return float(v)
+        raise ValueError("setting %s takes a number, got %r" % (name, v))
+    if k == CovKey.ANNUALISE:
+        return float(_arrays.flag(v, name))
+    return _arrays.double(v, name)
 
 
 class Cov(Handle):
-    """Covariance estimator for ``n_assets`` assets.
+    """Covariance estimator for ``n_assets`` assets, scikit-learn style.
 
-    Settings may be given as keyword arguments named after :class:`CovKey`
-    (``Cov(20, method="ledoit_wolf", annualise=1)``); enum-valued settings
-    accept the enum, its value or its name.
+    ``n_assets`` may be left out: it is then taken from the first ``fit``
+    (or ``push``), and a later fit with another number of columns starts
+    over with that number (the settings stay).  Settings may be given as
+    keyword arguments named after :class:`CovKey`
+    (``Cov(20, method="ledoit_wolf", annualise=True)``); enum-valued
+    settings accept the enum, its value or its name.
 
-    >>> c = Cov(20, method="oas").fit(returns)
-    >>> c.covariance(), c.shrinkage()
+    >>> c = Cov(method="oas").fit(returns)
+    >>> c.covariance_, c.shrinkage_, c.n_features_in_
     """
 
     _prefix = "qpm_cov"
     _key_enum = CovKey
 
-    def __init__(self, n_assets: int, **settings: Any) -> None:
-        n = int(n_assets)
-        if n < 0:
-            raise ValueError("n_assets = %d: must be > 0" % n)
-        self._open("qpm_cov_create", n)
-        self._n = n
+    def __init__(self, n_assets: Optional[int] = None, **settings: Any) -> None:
+        if n_assets is None:
+            n, self._fixed = None, False
+        else:
+            n, self._fixed = _arrays.size(n_assets, "n_assets"), True
+        # Without n_assets a 1-asset handle holds the settings until the
+        # first fit tells the size.
+        self._open("qpm_cov_create", 1 if n is None else n)
+        self._n: Optional[int] = n
+        self._labels: Any = None
         for k, v in settings.items():
             self.set(k, v)
 
+    def _names(self) -> Any:
+        return _NAMES
+
+    def _describe(self) -> Iterator[Tuple[str, Any]]:
+        v = ctypes.c_double()
+        _lib.fn("qpm_cov_get")(self._ptr, int(CovKey.METHOD), ctypes.byref(v))
+        yield "n_assets", self._n
+        yield "method", CovMethod(int(v.value)).name.lower()
+        nobs = ctypes.c_size_t()
+        _lib.fn("qpm_cov_nobs")(self._ptr, ctypes.byref(nobs))
+        yield "nobs", int(nobs.value)
+
     @property
-    def n_assets(self) -> int:
-        """Number of assets (matrix dimension)."""
+    def n_assets(self) -> Optional[int]:
+        """Number of assets (matrix dimension); None before the first fit
+        when the constructor was not given it."""
         return self._n
 
-    def set(self, key: Any, value: Any) -> None:
-        """Changes a setting (see :class:`CovKey`); enum-valued settings also
-        accept names (``c.set("method", "ewma")``)."""
-        k = self._key(key)
-        super().set(k, _value(k, value))
+    def _value(self, key: int, value: Any) -> float:
+        return _value(key, value)
 
     @property
     def method(self) -> CovMethod:
@@ -161,84 +214,171 @@ class Cov(Handle):
     def method(self, m: Union[CovMethod, int, str]) -> None:
         self.set(CovKey.METHOD, m)
 
-    def _matrix_in(self, x: Any, name: str) -> "_arrays.Mat":
-        m = _arrays.matrix(x, name)
-        if m.cols != self._n:
-            raise ValueError("%s has %d columns, expected n_assets = %d" % (name, m.cols, self._n))
-        return m
+    # ---- sizing ---------------------------------------------------------------
+    def _resize(self, n: int) -> None:
+        """Replaces the C handle by one for n assets with the same settings
+        (only when the constructor was not given n_assets)."""
+        new = Cov(n)
+        try:
+            with self._using():
+                for k in CovKey:
+                    v = ctypes.c_double()
+                    _lib.fn("qpm_cov_get")(self._ptr, int(k), ctypes.byref(v))
+                    new._c("qpm_cov_set", int(k), v.value)
+                self._take(new)
+                self._n = n
+        finally:
+            new.close()
+        self._clear_fitted()
 
-    def fit(self, returns: Any) -> "Cov":
-        """Estimates from a T x N returns matrix (rows = periods); returns self."""
-        m = self._matrix_in(returns, "returns")
-        check(_lib.fn("qpm_cov_fit")(self.handle, m.rows, m.addr, m.ld))
+    def _size_for(self, cols: int, name: str, what: str = "columns") -> None:
+        if self._n is None or (not self._fixed and cols != self._n):
+            self._resize(cols)
+        elif cols != self._n:
+            raise ValueError("%s has %d %s, expected n_assets = %d"
+                             % (name, cols, what, self._n))
+
+    # ---- fitting --------------------------------------------------------------
+    def _fit(self, cname: str, x: Any, name: str) -> "Cov":
+        labels = _labels.labels_list(_labels.column_labels(x))
+        m = _arrays.matrix(x, name)
+        self._size_for(m.cols, name)
+        self._c(cname, m.rows, m.addr, m.ld)
+        self._labels = labels
+        self._refresh_fitted()
         return self
 
-    def fit_prices(self, prices: Any) -> "Cov":
+    def fit(self, returns: ArrayLike, y: None = None) -> "Cov":
+        """Estimates from a T x N returns matrix (rows = periods; a
+        DataFrame keeps its column names); returns self.  ``y`` is ignored
+        (scikit-learn's signature)."""
+        return self._fit("qpm_cov_fit", returns, "returns")
+
+    def fit_prices(self, prices: ArrayLike) -> "Cov":
         """Estimates from the T - 1 returns of a T x N price matrix (kind set
         by the RETURNS setting); returns self."""
-        m = self._matrix_in(prices, "prices")
-        check(_lib.fn("qpm_cov_fit_prices")(self.handle, m.rows, m.addr, m.ld))
-        return self
+        return self._fit("qpm_cov_fit_prices", prices, "prices")
 
     def reset(self) -> None:
         """Starts an empty stream (forgets the estimate and all rows)."""
-        check(_lib.fn("qpm_cov_reset")(self.handle))
+        self._c("qpm_cov_reset")
+        self._clear_fitted()
 
-    def push(self, row: Any) -> None:
-        """Adds one return row (n_assets values) to the stream, O(N^2)."""
+    def push(self, row: ArrayLike) -> None:
+        """Adds one return row (n_assets values; a Series is matched to the
+        fitted column names) to the stream, O(N^2)."""
+        row = _labels.align(row, self._labels, "row")
         v = _arrays.vector(row, "row")
-        if v.n != self._n:
-            raise ValueError("row has %d values, expected n_assets = %d" % (v.n, self._n))
-        check(_lib.fn("qpm_cov_push")(self.handle, v.addr))
+        self._size_for(v.n, "row", "values")
+        self._c("qpm_cov_push", v.addr)
+        self._refresh_fitted()
 
-    def covariance(self, out: Any = None) -> Any:
-        """The N x N covariance estimate (into ``out`` when given)."""
-        o = _arrays.out_matrix(self._n, self._n, out)
-        check(_lib.fn("qpm_cov_covariance")(self.handle, o.addr, o.ld))
-        return o.result()
+    def _clear_fitted(self) -> None:
+        for a in _FITTED:
+            self.__dict__.pop(a, None)
 
-    def correlation(self, out: Any = None) -> Any:
+    def _refresh_fitted(self) -> None:
+        """Sets the scikit-learn style attributes from the current estimate
+        (or removes them when there is none yet, e.g. an EWMA seed)."""
+        from ._errors import QpmStateError
+        self._clear_fitted()
+        try:
+            cov = self.covariance()
+            loc = self.mean()
+        except QpmStateError:
+            return
+        self.covariance_ = cov
+        self.location_ = loc
+        if self.method in _SHRINKING:
+            self.shrinkage_ = self.shrinkage()
+        self.n_features_in_ = self._n
+        self.n_samples_ = self.nobs
+        if self._labels is not None:
+            np = _arrays.np
+            self.feature_names_in_ = np.array(self._labels, dtype=object) \
+                if np is not None else list(self._labels)
+
+    # ---- results ----------------------------------------------------------------
+    def _need_n(self) -> int:
+        if self._n is None:
+            raise ValueError("Cov has no estimate yet: call fit() first")
+        return self._n
+
+    def covariance(self, out: Optional[FloatArray] = None) -> FloatArray:
+        """The N x N covariance estimate (into ``out`` when given; a
+        DataFrame on the asset names after a DataFrame fit)."""
+        n = self._need_n()
+        o = _arrays.out_matrix(n, n, out)
+        self._c("qpm_cov_covariance", o.addr, o.ld)
+        return cast(FloatArray, self._square(o.result(), out))
+
+    def correlation(self, out: Optional[FloatArray] = None) -> FloatArray:
         """The N x N correlation matrix of the estimate."""
-        o = _arrays.out_matrix(self._n, self._n, out)
-        check(_lib.fn("qpm_cov_correlation")(self.handle, o.addr, o.ld))
-        return o.result()
+        n = self._need_n()
+        o = _arrays.out_matrix(n, n, out)
+        self._c("qpm_cov_correlation", o.addr, o.ld)
+        return cast(FloatArray, self._square(o.result(), out))
 
-    def volatility(self, out: Any = None) -> Any:
+    def _square(self, r: Any, out: Any) -> Any:
+        if out is not None or self._labels is None:
+            return r
+        return _labels.frame(r, self._labels, self._labels)
+
+    def _per_asset(self, r: Any, out: Any, name: str) -> Any:
+        if out is not None or self._labels is None:
+            return r
+        return _labels.series(r, self._labels, name)
+
+    def volatility(self, out: Optional[FloatArray] = None) -> FloatArray:
         """The N volatilities sqrt(C_ii)."""
-        o = _arrays.output(self._n, out)
-        check(_lib.fn("qpm_cov_volatility")(self.handle, o.addr))
-        return o.result()
+        o = _arrays.output(self._need_n(), out)
+        self._c("qpm_cov_volatility", o.addr)
+        return cast(FloatArray, self._per_asset(o.result(), out, "volatility"))
 
-    def mean(self, out: Any = None) -> Any:
+    def mean(self, out: Optional[FloatArray] = None) -> FloatArray:
         """The N mean returns of the rows used."""
-        o = _arrays.output(self._n, out)
-        check(_lib.fn("qpm_cov_mean")(self.handle, o.addr))
-        return o.result()
+        o = _arrays.output(self._need_n(), out)
+        self._c("qpm_cov_mean", o.addr)
+        return cast(FloatArray, self._per_asset(o.result(), out, "mean"))
 
     def shrinkage(self) -> float:
         """Shrinkage intensity in [0, 1] (0 for methods that do not shrink)."""
         v = ctypes.c_double()
-        check(_lib.fn("qpm_cov_shrinkage")(self.handle, ctypes.byref(v)))
+        self._c("qpm_cov_shrinkage", ctypes.byref(v))
         return v.value
 
     @property
     def nobs(self) -> int:
         """Rows behind the estimate (fitted or pushed, after dropped rows)."""
         v = ctypes.c_size_t()
-        check(_lib.fn("qpm_cov_nobs")(self.handle, ctypes.byref(v)))
+        self._c("qpm_cov_nobs", ctypes.byref(v))
         return int(v.value)
 
+    def set(self, key: KeyLike, value: Any) -> None:
+        """Changes a setting (see :class:`CovKey`); enum-valued settings also
+        accept names (``c.set("method", "ewma")``).  The fitted attributes
+        follow the new setting where the estimate can serve it."""
+        super().set(key, value)
+        if "covariance_" in self.__dict__:
+            self._refresh_fitted()
 
-def returns_from_prices(prices: Any, kind: Union[ReturnsKind, int, str] = ReturnsKind.LOG,
-                        out: Any = None) -> Any:
+
+def returns_from_prices(prices: ArrayLike, kind: Union[ReturnsKind, int, str] = ReturnsKind.LOG,
+                        out: Optional[FloatArray] = None) -> FloatArray:
     """(T - 1) x N returns of a T x N price matrix: log (default) or simple.
-    A NaN price gives NaN returns on both sides of it."""
+    A NaN price gives NaN returns on both sides of it.  A DataFrame gives a
+    DataFrame on its columns and its index without the first row."""
+    rows = _labels.row_labels(prices)
+    cols = _labels.column_labels(prices)
     m = _arrays.matrix(prices, "prices")
     k = int(_value(CovKey.RETURNS, kind))
     o = _arrays.out_matrix(max(m.rows - 1, 0), m.cols, out)
     check(_lib.fn("qpm_cov_returns_from_prices")(m.rows, m.cols, m.addr, m.ld, k, o.addr,
-                                                 max(o.ld, 1)))
-    return o.result()
+                                                 max(o.ld, 1)), {"t": "T", "n": "N"})
+    if out is not None or (rows is None and cols is None):
+        return o.result()  # type: ignore[no-any-return]
+    return _labels.frame(o.result(), rows[1:] if rows is not None else None,  # type: ignore
+                         cols)
 
 
 class NearestCorrelation(NamedTuple):
@@ -255,30 +395,46 @@ def _square(a: Any, name: str = "a") -> "_arrays.Mat":
     return m
 
 
-def nearest_correlation(a: Any, weights: Any = None, tol: float = 1e-10,
-                        maxiter: int = 1000, *, out: Any = None, info: bool = False) -> Any:
+@overload
+def nearest_correlation(a: ArrayLike, weights: Optional[ArrayLike] = ..., tol: float = ...,
+                        maxiter: int = ..., *, out: Optional[FloatArray] = ...,
+                        info: Literal[False] = ...) -> FloatArray: ...
+
+
+@overload
+def nearest_correlation(a: ArrayLike, weights: Optional[ArrayLike] = ..., tol: float = ...,
+                        maxiter: int = ..., *, out: Optional[FloatArray] = ...,
+                        info: Literal[True]) -> NearestCorrelation: ...
+
+
+def nearest_correlation(a: ArrayLike, weights: Optional[ArrayLike] = None, tol: float = 1e-10,
+                        maxiter: int = 1000, *, out: Optional[FloatArray] = None,
+                        info: bool = False) -> Any:
     """Nearest correlation matrix to the symmetric part of ``a`` (Higham
     2002) in the Frobenius norm weighted by diag(weights).  Returns the
     matrix, or a :class:`NearestCorrelation` (matrix, iterations,
     converged) with ``info=True``; not converging within ``maxiter`` is a
-    result, not an error."""
+    result, not an error.  A DataFrame gives a DataFrame with its labels."""
+    labels = _labels.labels_list(_labels.column_labels(a))
+    weights = _labels.align(weights, labels, "weights")
     m = _square(a)
-    w = _arrays.vector(weights, "weights") if weights is not None else None
-    if w is not None and w.n != m.rows:
-        raise ValueError("weights has %d values, expected %d" % (w.n, m.rows))
+    w = _arrays.vector(weights, "weights", n=m.rows) if weights is not None else None
     o = _arrays.out_matrix(m.rows, m.rows, out)
     iters = ctypes.c_size_t()
     conv = ctypes.c_int()
     check(_lib.fn("qpm_cov_nearest_correlation")(None, m.rows, m.addr, m.ld,
                                                  w.addr if w is not None else None,
-                                                 float(tol), int(maxiter), o.addr, o.ld,
-                                                 ctypes.byref(iters), ctypes.byref(conv)))
+                                                 _arrays.double(tol, "tol"),
+                                                 _arrays.size(maxiter, "maxiter"), o.addr,
+                                                 o.ld, ctypes.byref(iters), ctypes.byref(conv)))
+    res = o.result() if out is not None or labels is None else \
+        _labels.frame(o.result(), labels, labels)
     if info:
-        return NearestCorrelation(o.result(), int(iters.value), bool(conv.value))
-    return o.result()
+        return NearestCorrelation(res, int(iters.value), bool(conv.value))
+    return res
 
 
-def min_eigenvalue(a: Any) -> float:
+def min_eigenvalue(a: ArrayLike) -> float:
     """Smallest eigenvalue of the symmetric part of square matrix ``a``."""
     m = _square(a)
     v = ctypes.c_double()
@@ -286,18 +442,18 @@ def min_eigenvalue(a: Any) -> float:
     return v.value
 
 
-def check_psd(a: Any, tol: float = 0.0) -> float:
+def check_psd(a: ArrayLike, tol: float = 0.0) -> float:
     """Returns the smallest eigenvalue of the symmetric part of ``a`` when
     it is >= -tol; raises QpmNotPSDError (message with the eigenvalue)
     otherwise."""
     m = _square(a)
     v = ctypes.c_double()
-    check(_lib.fn("qpm_cov_check_psd")(None, m.rows, m.addr, m.ld, float(tol),
+    check(_lib.fn("qpm_cov_check_psd")(None, m.rows, m.addr, m.ld, _arrays.double(tol, "tol"),
                                        ctypes.byref(v)))
     return v.value
 
 
-def is_psd(a: Any, tol: float = 0.0) -> bool:
+def is_psd(a: ArrayLike, tol: float = 0.0) -> bool:
     """True when the symmetric part of ``a`` is positive semi-definite
     within ``tol`` (no exception for a non-PSD matrix)."""
     from ._errors import QpmNotPSDError

@@ -12,11 +12,12 @@ from __future__ import annotations
 import ctypes
 import enum
 import math
-from typing import Any, Dict, NamedTuple, Optional
+from typing import Any, Dict, Iterator, List, NamedTuple, Optional, Tuple, Union, cast
 
-from . import _arrays, _lib, _progress
-from ._errors import check
+from . import _arrays, _labels, _lib, _progress
+from ._errors import PY_CONSTANTS, register_enum, register_names
 from ._handle import Handle
+from ._typing import ArrayLike, FloatArray, IntArray
 
 __all__ = ["Optimizer", "OptKey", "Problem", "InfoKey", "Frontier", "NO_GROUP"]
 
@@ -93,6 +94,22 @@ class InfoKey(enum.IntEnum):
     PROBLEM = 14
 
 
+register_enum(Problem, "QPM_OPT_")
+register_enum(OptKey, "QPM_OPT_", settings=True)
+register_enum(InfoKey, "QPM_OPT_INFO_")
+register_names({
+    "qpm_opt_set_covariance": "Optimizer.set_covariance()",
+    "qpm_opt_set_expected_returns": "Optimizer.set_expected_returns()",
+    "qpm_opt_set_scenarios": "Optimizer.set_scenarios()",
+    "qpm_opt_set_bounds": "Optimizer.set_bounds()", "qpm_opt_set_current": "Optimizer.set_current()",
+    "qpm_opt_problem": "Problem", "qpm_opt_key": "OptKey", "qpm_opt_info_key": "InfoKey",
+})
+PY_CONSTANTS["QPM_OPT_NO_GROUP"] = "None (NO_GROUP)"
+
+#: InfoKey values that are counts (ints), flags (bools) or the problem.
+_INFO_INT = (InfoKey.ITERATIONS, InfoKey.N_ZERO, InfoKey.N_AT_BOUND)
+
+
 class Frontier(NamedTuple):
     """Efficient frontier points: ``weights`` (k x n), ``returns`` and
     ``vols`` (k each)."""
@@ -113,16 +130,20 @@ class Optimizer(Handle):
     _prefix = "qpm_opt"
     _key_enum = OptKey
 
-    def __init__(self, cov: Any = None, mu: Any = None, n: Optional[int] = None,
-                 **settings: Any) -> None:
+    def __init__(self, cov: Optional[ArrayLike] = None, mu: Optional[ArrayLike] = None,
+                 n: Optional[int] = None, **settings: Any) -> None:
+        labels = _labels.labels_list(_labels.column_labels(cov))
+        if labels is None:
+            labels = _labels.series_labels(mu)
         if n is None:
             if cov is None:
                 raise ValueError("give cov or n")
             n = _arrays.matrix(cov, "cov").rows
-        if int(n) < 0:
-            raise ValueError("n = %d: must be > 0" % int(n))
-        self._open("qpm_opt_create", int(n))
-        self._n = int(n)
+        nn = _arrays.size(n, "n")
+        self._open("qpm_opt_create", nn)
+        self._n = nn
+        #: asset names (from a labelled cov or mu), the index of the weights
+        self._labels: Optional[List[Any]] = labels
         if cov is not None:
             self.set_covariance(cov)
         if mu is not None:
@@ -130,131 +151,150 @@ class Optimizer(Handle):
         for k, v in settings.items():
             self.set(k, v)
 
+    def _describe(self) -> Iterator[Tuple[str, Any]]:
+        yield "n", self._n
+        v = ctypes.c_double()
+        for k in (OptKey.BUDGET, OptKey.GAMMA, OptKey.GROSS_LIMIT):
+            _lib.fn("qpm_opt_get")(self._ptr, int(k), ctypes.byref(v))
+            yield k.name.lower(), "%g" % v.value
+
+    def _out(self, r: Any, name: str) -> Any:
+        """A per-asset result as a Series on the asset names (when known)."""
+        return _labels.series(r, self._labels, name)
+
     @property
     def n(self) -> int:
         """Number of assets."""
         return self._n
 
     def _vec(self, x: Any, name: str) -> "_arrays.Vec":
-        v = _arrays.vector(x, name)
-        if v.n != self._n:
-            raise ValueError("%s has %d values, expected n = %d" % (name, v.n, self._n))
-        return v
+        x = _labels.align(x, self._labels, name)
+        if _arrays.is_scalar(x):
+            raise TypeError("%s must be an array of n = %d values, got a scalar" % (name, self._n))
+        return _arrays.vector(x, name, n=self._n)
 
     # ---- data and constraints -------------------------------------------
-    def set_covariance(self, cov: Any) -> None:
+    def set_covariance(self, cov: ArrayLike) -> None:
         """Sets the n x n covariance (symmetric, positive semi-definite;
         raises QpmNotPSDError with the smallest eigenvalue otherwise)."""
-        m = _arrays.matrix(cov, "cov")
-        if m.rows != self._n or m.cols != self._n:
-            raise ValueError("cov must be %d x %d" % (self._n, self._n))
-        check(_lib.fn("qpm_opt_set_covariance")(self.handle, m.addr, m.ld))
+        cov = _labels.square_by_name(cov, self._labels, "cov")
+        m = _arrays.matrix(cov, "cov", rows=self._n, cols=self._n)
+        self._c("qpm_opt_set_covariance", m.addr, m.ld)
 
-    def set_expected_returns(self, mu: Any) -> None:
+    def set_expected_returns(self, mu: ArrayLike) -> None:
         """Sets the n expected returns (per year)."""
         v = self._vec(mu, "mu")
-        check(_lib.fn("qpm_opt_set_expected_returns")(self.handle, v.addr))
+        self._c("qpm_opt_set_expected_returns", v.addr)
 
-    def set_bounds(self, lower: Any, upper: Any) -> None:
+    def set_bounds(self, lower: ArrayLike, upper: ArrayLike) -> None:
         """Sets the box lower <= w <= upper (scalars are repeated; +-inf
         allowed)."""
-        lo = self._vec(lower if not _arrays.is_scalar(lower) else [lower] * self._n, "lower")
-        hi = self._vec(upper if not _arrays.is_scalar(upper) else [upper] * self._n, "upper")
-        check(_lib.fn("qpm_opt_set_bounds")(self.handle, lo.addr, hi.addr))
+        lo = self._vec(lower if not _arrays.is_scalar(lower) else
+                       [_arrays.double(lower, "lower")] * self._n, "lower")
+        hi = self._vec(upper if not _arrays.is_scalar(upper) else
+                       [_arrays.double(upper, "upper")] * self._n, "upper")
+        self._c("qpm_opt_set_bounds", lo.addr, hi.addr)
 
     def set_long_short(self) -> None:
         """Removes the box (shorts allowed: -inf < w < inf)."""
         self.set_bounds(-math.inf, math.inf)
 
-    def set_current(self, w0: Any) -> None:
+    def set_current(self, w0: ArrayLike) -> None:
         """Sets the current portfolio of the turnover limit."""
         v = self._vec(w0, "w0")
-        check(_lib.fn("qpm_opt_set_current")(self.handle, v.addr))
+        self._c("qpm_opt_set_current", v.addr, names={"current": "w0"})
 
-    def set_groups(self, group_of: Any, lo: Any, hi: Any) -> None:
+    def set_groups(self, group_of: Any, lo: ArrayLike, hi: ArrayLike) -> None:
         """Group constraints lo[g] <= sum of the weights of group g <= hi[g];
         ``group_of[i]`` is asset i's group or None / :data:`NO_GROUP`.
         Empty ``lo`` removes the groups."""
         lov = _arrays.vector(lo, "lo")
-        hiv = _arrays.vector(hi, "hi")
-        if lov.n != hiv.n:
-            raise ValueError("lo and hi differ in length")
+        hiv = _arrays.vector(hi, "hi", n=lov.n)
         if lov.n == 0:
-            check(_lib.fn("qpm_opt_set_groups")(self.handle, 0, None, None, None))
+            self._c("qpm_opt_set_groups", 0, None, None, None)
             return
-        g = [NO_GROUP if x is None else int(x) for x in group_of]
-        gv = _arrays.vector(g, "group_of", "uint64")
-        if gv.n != self._n:
-            raise ValueError("group_of has %d values, expected n = %d" % (gv.n, self._n))
-        check(_lib.fn("qpm_opt_set_groups")(self.handle, lov.n, gv.addr, lov.addr, hiv.addr))
+        group_of = _labels.align(group_of, self._labels, "group_of")
+        if _labels.is_series(group_of):
+            group_of = list(group_of)
+        if isinstance(group_of, (str, bytes)) or _arrays.is_scalar(group_of):
+            raise TypeError("group_of must be a sequence of n = %d group indices" % self._n)
+        g = [NO_GROUP if x is None else x for x in group_of]
+        gv = _arrays.vector(g, "group_of", _arrays.SIZE_KIND, n=self._n)
+        self._c("qpm_opt_set_groups", lov.n, gv.addr, lov.addr, hiv.addr,
+                names={"n_groups": "len(lo)"})
 
-    def set_linear(self, a: Any, lo: Any, hi: Any) -> None:
+    def set_linear(self, a: ArrayLike, lo: ArrayLike, hi: ArrayLike) -> None:
         """General rows lo <= a w <= hi (a: m x n; m = 0 removes them)."""
         lov = _arrays.vector(lo, "lo")
-        hiv = _arrays.vector(hi, "hi")
+        hiv = _arrays.vector(hi, "hi", n=lov.n)
         if lov.n == 0:
-            check(_lib.fn("qpm_opt_set_linear")(self.handle, 0, None, self._n, None, None))
+            self._c("qpm_opt_set_linear", 0, None, self._n, None, None)
             return
-        m = _arrays.matrix(a, "a")
-        if m.cols != self._n or m.rows != lov.n or hiv.n != lov.n:
-            raise ValueError("a must be m x n with m = len(lo) = len(hi)")
-        check(_lib.fn("qpm_opt_set_linear")(self.handle, m.rows, m.addr, m.ld, lov.addr,
-                                            hiv.addr))
+        a = _labels.by_name(a, self._labels)
+        m = _arrays.matrix(a, "a", rows=lov.n, cols=self._n)
+        self._c("qpm_opt_set_linear", m.rows, m.addr, m.ld, lov.addr, hiv.addr,
+                names={"m": "len(lo)"})
 
-    def set_scenarios(self, returns: Any) -> None:
+    def set_scenarios(self, returns: ArrayLike) -> None:
         """Scenario returns of :meth:`min_cvar` (T x n; an empty array
         removes them)."""
-        m = _arrays.matrix(returns, "returns") if len(returns) else None
-        if m is None:
-            check(_lib.fn("qpm_opt_set_scenarios")(self.handle, 0, None, self._n))
+        returns = _labels.by_name(returns, self._labels)
+        if _arrays.length(returns, "returns") == 0:
+            self._c("qpm_opt_set_scenarios", 0, None, self._n)
             return
-        if m.cols != self._n:
-            raise ValueError("returns has %d columns, expected n = %d" % (m.cols, self._n))
-        check(_lib.fn("qpm_opt_set_scenarios")(self.handle, m.rows, m.addr, m.ld))
+        m = _arrays.matrix(returns, "returns", cols=self._n)
+        self._c("qpm_opt_set_scenarios", m.rows, m.addr, m.ld, names={"t": "len(returns)"})
 
     # ---- solving ---------------------------------------------------------
-    def solve(self, problem: Any, out: Any = None) -> Any:
+    def solve(self, problem: Union[Problem, int, str], out: Optional[FloatArray] = None
+              ) -> FloatArray:
         """Solves a :class:`Problem` (member, value or name); returns the
-        weights."""
+        weights (a Series on the asset names when cov or mu was labelled)."""
         if isinstance(problem, str):
-            problem = Problem[problem.upper()]
+            try:
+                p = int(Problem[problem.upper()])
+            except KeyError:
+                raise ValueError("unknown problem %r; choose from %s" % (
+                    problem, ", ".join(m.name.lower() for m in Problem))) from None
+        else:
+            p = _arrays.int32(problem, "problem")
         o = _arrays.output(self._n, out, "out")
-        check(_lib.fn("qpm_opt_solve")(self.handle, int(problem), o.addr))
-        return o.result()
+        self._c("qpm_opt_solve", p, o.addr)
+        return cast(FloatArray, o.result() if out is not None else self._out(o.result(), "weight"))
 
-    def min_variance(self) -> Any:
+    def min_variance(self) -> FloatArray:
         """Minimum-variance weights."""
         return self.solve(Problem.MIN_VARIANCE)
 
-    def mean_variance(self, gamma: Optional[float] = None) -> Any:
+    def mean_variance(self, gamma: Optional[float] = None) -> FloatArray:
         """Maximises mu'w - gamma/2 w'Sw (gamma: the GAMMA setting unless
         given)."""
         if gamma is not None:
             self.set(OptKey.GAMMA, gamma)
         return self.solve(Problem.MEAN_VARIANCE)
 
-    def target_return(self, r: float) -> Any:
+    def target_return(self, r: float) -> FloatArray:
         """Minimum variance at expected return r."""
         self.set(OptKey.RETURN_TARGET, r)
         return self.solve(Problem.TARGET_RETURN)
 
-    def target_risk(self, vol: float) -> Any:
+    def target_risk(self, vol: float) -> FloatArray:
         """Maximum expected return at volatility <= vol."""
         self.set(OptKey.VOL_TARGET, vol)
         return self.solve(Problem.TARGET_RISK)
 
-    def max_sharpe(self, risk_free: Optional[float] = None) -> Any:
+    def max_sharpe(self, risk_free: Optional[float] = None) -> FloatArray:
         """Maximum Sharpe ratio weights (risk-free rate: the RISK_FREE
         setting unless given)."""
         if risk_free is not None:
             self.set(OptKey.RISK_FREE, risk_free)
         return self.solve(Problem.MAX_SHARPE)
 
-    def erc(self) -> Any:
+    def erc(self) -> FloatArray:
         """Equal-risk-contribution weights (long-only, budget only)."""
         return self.solve(Problem.ERC)
 
-    def min_cvar(self, alpha: Optional[float] = None) -> Any:
+    def min_cvar(self, alpha: Optional[float] = None) -> FloatArray:
         """Weights of least CVaR at level alpha (the CVAR_ALPHA setting
         unless given) over the scenarios of :meth:`set_scenarios`."""
         if alpha is not None:
@@ -263,44 +303,64 @@ class Optimizer(Handle):
 
     def frontier(self, k: int, progress: Any = None) -> Frontier:
         """The efficient frontier at k points (see ``qpm_opt_frontier``);
-        ``progress``: None, True (a progress bar) or a callable f(done)
-        returning True to cancel."""
-        k = int(k)
-        if k < 0:
-            raise ValueError("k = %d: must be > 0" % k)
+        ``progress``: None, True (a progress bar counting points) or a
+        callable f(done) returning True to cancel.  With labelled assets the
+        weights are a DataFrame (one row per point, one column per asset)."""
+        k = _arrays.size(k, "k")
         w = _arrays.out_matrix(max(k, 1), self._n)
         r = _arrays.output(max(k, 1))
         v = _arrays.output(max(k, 1))
         fn = _lib.fn("qpm_opt_frontier")
-        with _progress.callback(progress, "frontier") as cb:
-            check(_lib.fn("qpm_opt_set_progress")(self.handle, cb.cfn, None))
-            try:
-                st = fn(self.handle, k, w.addr, w.ld, r.addr, v.addr)
-            finally:
-                _lib.fn("qpm_opt_set_progress")(self.handle, None, None)
+        setp = _lib.fn("qpm_opt_set_progress")
+        with _progress.callback(progress, "frontier", total=k, unit="point") as cb, \
+                self._using():
+            st = setp(self._ptr, cb.cfn, None)
+            if not st:
+                try:
+                    st = fn(self._ptr, k, w.addr, w.ld, r.addr, v.addr)
+                finally:
+                    setp(self._ptr, None, None)
             cb.reraise()
-            check(st)
-        return Frontier(w.result(), r.result(), v.result())
+            if st:
+                raise self._error(st)
+        weights = w.result()
+        if self._labels is not None:
+            weights = _labels.frame(weights, None, self._labels)
+        return Frontier(weights, r.result(), v.result())
 
     # ---- solution info ---------------------------------------------------
-    def info(self) -> Dict[str, float]:
+    def info(self) -> Dict[str, Union[float, int, bool, Problem]]:
         """Every value of the last solution, keyed by lower-case
-        :class:`InfoKey` name."""
-        out = {}
+        :class:`InfoKey` name: counts (``iterations``, ``n_zero``,
+        ``n_at_bound``) as ints, ``exact`` as a bool, ``problem`` as a
+        :class:`Problem`, the rest as floats."""
+        out: Dict[str, Union[float, int, bool, Problem]] = {}
         v = ctypes.c_double()
-        for key in InfoKey:
-            check(_lib.fn("qpm_opt_info")(self.handle, int(key), ctypes.byref(v)))
-            out[key.name.lower()] = v.value
+        f = _lib.fn("qpm_opt_info")
+        with self._using():
+            for key in InfoKey:
+                st = f(self._ptr, int(key), ctypes.byref(v))
+                if st:
+                    raise self._error(st)
+                x = v.value
+                if key in _INFO_INT:
+                    out[key.name.lower()] = int(x)
+                elif key == InfoKey.EXACT:
+                    out["exact"] = bool(x)
+                elif key == InfoKey.PROBLEM:
+                    out["problem"] = Problem(int(x))
+                else:
+                    out[key.name.lower()] = x
         return out
 
-    def bound_flags(self) -> Any:
+    def bound_flags(self) -> IntArray:
         """Per asset: -1 at its lower bound, +1 at its upper bound, else 0."""
         o = _arrays.output(self._n, None, "flags", "int32")
-        check(_lib.fn("qpm_opt_bound_flags")(self.handle, o.addr))
-        return o.result()
+        self._c("qpm_opt_bound_flags", o.addr)
+        return self._out(o.result(), "bound")  # type: ignore[no-any-return]
 
-    def risk_contributions(self) -> Any:
+    def risk_contributions(self) -> FloatArray:
         """w_i (Sw)_i of the last solution."""
         o = _arrays.output(self._n)
-        check(_lib.fn("qpm_opt_risk_contributions")(self.handle, o.addr))
-        return o.result()
+        self._c("qpm_opt_risk_contributions", o.addr)
+        return self._out(o.result(), "risk_contribution")  # type: ignore[no-any-return]

@@ -6,19 +6,24 @@ per 1.00, vega per 1.00 of vol, theta = -dV/dT per year, rho per 1.00 of
 rate.  Option types are ``CALL`` (1) / ``PUT`` (-1), or the strings
 ``"call"``/``"put"`` (also ``"c"``/``"p"``).
 
-Every batch argument may be a scalar or a 1-D array (scalars are repeated);
+Every batch argument may be a scalar or a 1-D array, and every entry point
+broadcasts the same way: scalars are repeated, arrays must agree in length.
 float64 C-contiguous numpy arrays (and int32 type arrays) pass with no copy.
-A call whose inputs are all scalars returns floats.
+A call whose inputs are all scalars returns floats; pandas Series inputs
+give results on the Series' index (a DataFrame for several outputs).
 """
 from __future__ import annotations
 
 import ctypes
 import enum
-from typing import Any, Dict, Iterable, Optional, Sequence, Tuple, Union
+import math
+from typing import (Any, Dict, Iterable, Iterator, List, Literal, Mapping, Optional, Sequence,
+                    Tuple, Union, overload)
 
-from . import _arrays, _lib
-from ._errors import check, make_error
+from . import _arrays, _labels, _lib
+from ._errors import register_enum, register_names
 from ._handle import Handle
+from ._typing import ArrayLike, FloatArray, IntArray, OptionType, OptionTypes, Real
 
 
 __all__ = [
@@ -91,37 +96,69 @@ class Kernel(enum.IntEnum):
     AVX512 = 3
 
 
+register_enum(Model, "QPM_MODEL_")
+register_enum(Settlement, "QPM_SETTLE_")
+register_enum(PricerKey, "QPM_PRICER_", settings=True)
+register_enum(Kernel, "QPM_PRICER_KERNEL_")
+register_names({"qpm_pricer_out": "the outputs", "qpm_model": "Model",
+                "qpm_settlement": "Settlement", "qpm_pricer_key": "PricerKey"})
+
 _NUM = (float, int)
 _FAST: Any = None  # prototype-free qpm_pricer_price, shared by all pricers
 _builtin_type = type
 _TYPE_CODES = {"call": CALL, "c": CALL, "put": PUT, "p": PUT}
+_I32 = (_arrays.INT32_MIN, _arrays.INT32_MAX)
+_NONFINITE = 3  # QPM_E_NONFINITE
 
 
-def _enum(cls: Any, v: Any) -> int:
+def _enum(cls: Any, v: Any, name: str) -> int:
     if isinstance(v, str):
         try:
             return int(cls[v.upper()])
         except KeyError:
-            raise ValueError("unknown %s %r" % (cls.__name__, v)) from None
-    return int(v)
+            raise ValueError("unknown %s %r; choose from %s" % (
+                name, v, ", ".join(m.name.lower() for m in cls))) from None
+    return _arrays.int32(v, name)
+
+
+def _type_code(t: str) -> int:
+    try:
+        return _TYPE_CODES[t.lower()]
+    except KeyError:
+        raise ValueError("option type %r: must be 'call' or 'put'" % t) from None
 
 
 def _type_codes(t: Any) -> Any:
-    """Option type(s) as CALL/PUT codes: an int, or an int32 array/list."""
+    """Option type(s) as CALL/PUT codes: an int, or an array/list for the
+    conversion layer (which checks the range and that they are integers)."""
     if isinstance(t, str):
-        try:
-            return _TYPE_CODES[t.lower()]
-        except KeyError:
-            raise ValueError("option type %r: must be 'call' or 'put'" % t) from None
+        return _type_code(t)
     if _arrays.is_scalar(t):
-        return int(t)
+        return _arrays.int32(t, "type")
     np = _arrays.np
     if np is not None:
-        a = np.asarray(t)
-        if a.dtype.kind in "USO":
-            return np.array([_type_codes(str(x)) for x in a.ravel()], dtype=np.int32)
+        a = t.to_numpy() if _labels.is_series(t) else t
+        a = np.asarray(a)
+        if a.dtype.kind in "US" or (a.dtype.kind == "O" and any(isinstance(x, str)
+                                                                for x in a.ravel())):
+            return np.array([_type_code(str(x)) if isinstance(x, (str, np.str_))
+                             else _arrays.int32(x, "type") for x in a.ravel()],
+                            dtype=np.int32).reshape(a.shape)
         return a
-    return [_type_codes(x) if isinstance(x, str) else int(x) for x in t]
+    return [_type_code(x) if isinstance(x, str) else x for x in _list(t, "type")]
+
+
+def _list(x: Any, name: str) -> List[Any]:
+    if isinstance(x, bytes):
+        raise TypeError("%s must be a number or a sequence, got bytes" % name)
+    return list(x)
+
+
+def _scalar_arg(x: Any, name: str) -> float:
+    return _arrays.double(x, name)
+
+
+_BATCH_NAMES = ("underlying", "strike", "T", "sigma", "type", "r", "q")
 
 
 class Pricer(Handle):
@@ -137,8 +174,8 @@ class Pricer(Handle):
     def __init__(self, model: Union[Model, int, str] = Model.BLACK76,
                  settlement: Union[Settlement, int, str] = Settlement.LINEAR, *,
                  threads: Optional[int] = None) -> None:
-        m, s = _enum(Model, model), _enum(Settlement, settlement)
-        self._open("qpm_pricer_create", m, s)
+        m, s = _enum(Model, model, "model"), _enum(Settlement, settlement, "settlement")
+        self._open("qpm_pricer_create", m, s, names={"settle": "settlement"})
         self._model, self._settlement = m, s
         if threads is not None:
             self.set(PricerKey.THREADS, threads)
@@ -163,6 +200,12 @@ class Pricer(Handle):
         self._f_fast = _FAST
         self._f_price = _lib.fn("qpm_pricer_price")
 
+    def _describe(self) -> Iterator[Tuple[str, Any]]:
+        yield "model", self.model.name.lower()
+        yield "settlement", self.settlement.name.lower()
+        yield "threads", int(self.get(PricerKey.THREADS))
+        yield "kernel", Kernel(int(self.get(PricerKey.KERNEL))).name.lower()
+
     @property
     def model(self) -> Model:
         """The pricing model."""
@@ -180,7 +223,7 @@ class Pricer(Handle):
 
     @threads.setter
     def threads(self, n: int) -> None:
-        self.set(PricerKey.THREADS, n)
+        self.set(PricerKey.THREADS, _arrays.integer(n, "threads", _I32[0], _I32[1]))
 
     @property
     def kernel(self) -> Kernel:
@@ -189,11 +232,21 @@ class Pricer(Handle):
 
     @kernel.setter
     def kernel(self, k: Union[Kernel, int, str]) -> None:
-        self.set(PricerKey.KERNEL, _enum(Kernel, k))
+        self.set(PricerKey.KERNEL, _enum(Kernel, k, "kernel"))
+
+    def _value(self, key: int, value: Any) -> float:
+        if key == PricerKey.KERNEL and isinstance(value, str):
+            return float(_enum(Kernel, value, "kernel"))
+        return super()._value(key, value)
+
+    def _names_for(self, n_name: str) -> Dict[str, str]:
+        return {"n": "len(%s)" % n_name}
 
     # ---- pricing ------------------------------------------------------------
     def _batch(self, underlying: Any, strike: Any, T: Any, sigma: Any, type: Any,
-               r: Any, q: Any) -> Tuple[int, list, bool]:
+               r: Any, q: Any) -> Tuple[int, List[_arrays.Vec], bool, Any]:
+        raw = [underlying, strike, T, sigma, type, r, q]
+        index = _labels.common_index(raw, _BATCH_NAMES)
         vals = [underlying, strike, T, sigma, _type_codes(type)]
         names = ["underlying", "strike", "T", "sigma", "type"]
         kinds = ["float64"] * 4 + ["int32"]
@@ -203,69 +256,89 @@ class Pricer(Handle):
                 names.append(nm)
                 kinds.append("float64")
         n, vecs, all_scalar = _arrays.broadcast(vals, names, kinds)
-        return n, vecs, all_scalar
+        return n, vecs, all_scalar, index
 
-    def _run(self, n: int, vecs: list, r: Any, q: Any, outs: "_PricerOut") -> None:
+    def _run(self, n: int, vecs: List[_arrays.Vec], r: Any, q: Any, outs: "_PricerOut") -> None:
         u, k, t, sg, ty = vecs[:5]
         rest = iter(vecs[5:])
         ra = next(rest).addr if r is not None else None
         qa = next(rest).addr if q is not None else None
-        check(self._f_price(self.handle, n, u.addr, k.addr, t.addr, ra, qa, sg.addr, ty.addr,
-                            ctypes.addressof(outs)))
+        self._call(self._f_price, n, u.addr, k.addr, t.addr, ra, qa, sg.addr, ty.addr,
+                   ctypes.addressof(outs), names={"n": "the number of options"})
+
+    @overload
+    def price(self, underlying: Real, strike: Real, T: Real,  # type: ignore[misc]
+              sigma: Real, type: OptionType = ..., r: Optional[Real] = ...,
+              q: Optional[Real] = ..., *, out: None = ...) -> float: ...
+
+    @overload
+    def price(self, underlying: ArrayLike, strike: ArrayLike, T: ArrayLike, sigma: ArrayLike,
+              type: OptionTypes = ..., r: Optional[ArrayLike] = ..., q: Optional[ArrayLike] = ...,
+              *, out: Optional[FloatArray] = ...) -> FloatArray: ...
 
     def price(self, underlying: Any, strike: Any, T: Any, sigma: Any, type: Any = CALL,
               r: Any = None, q: Any = None, *, out: Any = None) -> Any:
         """Option values: USD (linear) or coin (inverse).
 
         underlying: S (BSM) or F (Black-76, Bachelier); strike K; T years;
-        sigma vol; type CALL/PUT; r rate (None: 0); q BSM yield (None: 0;
-        must be None for the forward models).  Returns a float when every
-        input is a scalar, else an array (written into ``out`` when given).
+        sigma vol; type CALL/PUT (or "call"/"put"); r rate (None: 0); q BSM
+        yield (None: 0; must be None for the forward models).  Each argument
+        is a scalar or a 1-D array; scalars are repeated.  Returns a float
+        when every input is a scalar, else an array (written into ``out``
+        when given; a Series on the input's index for Series inputs).
         Raises QpmUsageError subclasses naming the bad element."""
         tp = _builtin_type
         if out is None and tp(underlying) in _NUM and tp(strike) in _NUM and \
                 tp(T) in _NUM and tp(sigma) in _NUM and (r is None or tp(r) in _NUM) and \
-                (q is None or tp(q) in _NUM):
+                (q is None or tp(q) in _NUM) and \
+                ((tp(type) is int and _I32[0] <= type <= _I32[1]) or tp(type) is str):
             # scalar fast path: no arrays, no allocation
-            p = self._ptr
-            if p is None:
-                raise ValueError("Pricer is closed")
-            b = self._sin
-            b[0] = underlying
-            b[1] = strike
-            b[2] = T
-            b[5] = sigma
-            a = self._va
-            ra = qa = None
-            if r is not None:
-                b[3] = r
-                ra = a[3]
-            if q is not None:
-                b[4] = q
-                qa = a[4]
-            self._stype.value = type if tp(type) is int else _type_codes(type)
-            st = self._f_fast(p, self._one, a[0], a[1], a[2], ra, qa, a[5], self._vtype,
-                              self._vout)
-            if st:
-                raise make_error(st)
-            return self._sprice.value
-        n, vecs, all_scalar = self._batch(underlying, strike, T, sigma, type, r, q)
+            with self._lock:
+                p = self._ptr
+                if p is None:
+                    raise ValueError("Pricer is closed")
+                if self._depth:
+                    self._busy()
+                b = self._sin
+                b[0] = underlying
+                b[1] = strike
+                b[2] = T
+                b[5] = sigma
+                a = self._va
+                ra = qa = None
+                if r is not None:
+                    b[3] = r
+                    ra = a[3]
+                if q is not None:
+                    b[4] = q
+                    qa = a[4]
+                self._stype.value = type if tp(type) is int else _type_code(type)
+                st = self._f_fast(p, self._one, a[0], a[1], a[2], ra, qa, a[5], self._vtype,
+                                  self._vout)
+                if st:
+                    raise self._error(st)
+                return self._sprice.value
+        n, vecs, all_scalar, index = self._batch(underlying, strike, T, sigma, type, r, q)
         o = _arrays.output(n, out)
         outs = _PricerOut(ctypes.sizeof(_PricerOut))
         outs.price = o.addr
         self._run(n, vecs, r, q, outs)
         if all_scalar and out is None:
             return float(o.obj[0])
-        return o.result()
+        return _labels.series(o.result(), index, "price")
 
-    def _outputs(self, n: int, which: Optional[Iterable[str]], out: Optional[Dict[str, Any]]
-                 ) -> Tuple["_PricerOut", Dict[str, Any]]:
+    def _outputs(self, n: int, which: Optional[Iterable[str]], out: Optional[Mapping[str, Any]]
+                 ) -> Tuple["_PricerOut", Dict[str, _arrays.Vec]]:
+        if isinstance(which, str):
+            which = [which]
         names = list(GREEKS if which is None else which)
         for nm in names:
             if nm not in GREEKS:
                 raise ValueError("unknown output %r; choose from %s" % (nm, ", ".join(GREEKS)))
         out = out or {}
         for nm in out:
+            if nm not in GREEKS:
+                raise ValueError("unknown output %r; choose from %s" % (nm, ", ".join(GREEKS)))
             if nm not in names:
                 names.append(nm)
         outs = _PricerOut(ctypes.sizeof(_PricerOut))
@@ -277,55 +350,120 @@ class Pricer(Handle):
         return outs, bufs
 
     @staticmethod
-    def _results(bufs: Dict[str, Any], scalar: bool) -> Dict[str, Any]:
+    def _results(bufs: Dict[str, _arrays.Vec], scalar: bool, index: Any) -> Any:
         if scalar:
             return {k: float(v.obj[0]) for k, v in bufs.items()}
-        return {k: v.result() for k, v in bufs.items()}
+        return _labels.frame_of({k: v.result() for k, v in bufs.items()}, index)
+
+    @overload
+    def greeks(self, underlying: Real, strike: Real, T: Real,  # type: ignore[misc]
+               sigma: Real, type: OptionType = ..., r: Optional[Real] = ...,
+               q: Optional[Real] = ..., *, which: Optional[Sequence[str]] = ...,
+               out: None = ...) -> Dict[str, float]: ...
+
+    @overload
+    def greeks(self, underlying: ArrayLike, strike: ArrayLike, T: ArrayLike, sigma: ArrayLike,
+               type: OptionTypes = ..., r: Optional[ArrayLike] = ...,
+               q: Optional[ArrayLike] = ..., *, which: Optional[Sequence[str]] = ...,
+               out: Optional[Mapping[str, FloatArray]] = ...) -> Dict[str, FloatArray]: ...
 
     def greeks(self, underlying: Any, strike: Any, T: Any, sigma: Any, type: Any = CALL,
                r: Any = None, q: Any = None, *, which: Optional[Sequence[str]] = None,
-               out: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+               out: Optional[Mapping[str, Any]] = None) -> Any:
         """Value and Greeks as a dict name -> array (floats for all-scalar
-        input).  ``which`` picks outputs among :data:`GREEKS` (default all);
-        ``out`` maps names to arrays written in place.  Arguments as
-        :meth:`price`."""
-        n, vecs, all_scalar = self._batch(underlying, strike, T, sigma, type, r, q)
+        input; a DataFrame with one column per output on the input's index
+        for Series inputs).  ``which`` picks outputs among :data:`GREEKS`
+        (default all); ``out`` maps names to arrays written in place.
+        Arguments and broadcasting as :meth:`price`."""
+        n, vecs, all_scalar, index = self._batch(underlying, strike, T, sigma, type, r, q)
         outs, bufs = self._outputs(n, which, out)
         self._run(n, vecs, r, q, outs)
-        return self._results(bufs, all_scalar and not out)
+        return self._results(bufs, all_scalar and not out, index)
 
-    def _chain(self, underlying: float, T: float, strike: Any, sigma: Any, type: Any,
-               r: float, q: float, outs_fn: Any) -> Any:
+    def _chain(self, underlying: Any, T: Any, strike: Any, sigma: Any, type: Any,
+               r: Any, q: Any, outs_fn: Any) -> Tuple[Any, bool, Any]:
+        u, t = _scalar_arg(underlying, "underlying"), _scalar_arg(T, "T")
+        rr, qq = _scalar_arg(r, "r"), _scalar_arg(q, "q")
+        index = _labels.common_index([strike, sigma, type], ["strike", "sigma", "type"])
         n, vecs, all_scalar = _arrays.broadcast([strike, sigma, _type_codes(type)],
                                                 ["strike", "sigma", "type"],
                                                 ["float64", "float64", "int32"])
         outs, res = outs_fn(n)
-        check(_lib.fn("qpm_pricer_price_chain")(self.handle, n, float(underlying), float(T),
-                                                float(r), float(q), vecs[0].addr, vecs[1].addr,
-                                                vecs[2].addr, ctypes.addressof(outs)))
-        return res, all_scalar
+        self._c("qpm_pricer_price_chain", n, u, t, rr, qq, vecs[0].addr, vecs[1].addr,
+                vecs[2].addr, ctypes.addressof(outs), names={"n": "the number of options"})
+        return res, all_scalar, index
 
-    def price_chain(self, underlying: float, T: float, strike: Any, sigma: Any,
-                    type: Any = CALL, r: float = 0.0, q: float = 0.0, *,
+    @overload
+    def price_chain(self, underlying: Real, T: Real, strike: Real,  # type: ignore[misc]
+                    sigma: Real, type: OptionType = ..., r: Real = ..., q: Real = ..., *,
+                    out: None = ...) -> float: ...
+
+    @overload
+    def price_chain(self, underlying: Real, T: Real, strike: ArrayLike, sigma: ArrayLike,
+                    type: OptionTypes = ..., r: Real = ..., q: Real = ..., *,
+                    out: Optional[FloatArray] = ...) -> FloatArray: ...
+
+    def price_chain(self, underlying: Real, T: Real, strike: Any, sigma: Any,
+                    type: Any = CALL, r: Real = 0.0, q: Real = 0.0, *,
                     out: Any = None) -> Any:
         """Values of an option chain: one underlying, expiry, rate and yield
-        for many strikes, vols and types (bit-identical to :meth:`price`)."""
-        def mk(n: int) -> Tuple["_PricerOut", Any]:
+        (scalars) for many strikes, vols and types (scalars or arrays,
+        broadcast as in :meth:`price`; bit-identical to :meth:`price`)."""
+        def mk(n: int) -> Tuple["_PricerOut", _arrays.Vec]:
             o = _arrays.output(n, out)
             outs = _PricerOut(ctypes.sizeof(_PricerOut))
             outs.price = o.addr
             return outs, o
-        o, scalar = self._chain(underlying, T, strike, sigma, type, r, q, mk)
-        return float(o.obj[0]) if scalar and out is None else o.result()
+        o, scalar, index = self._chain(underlying, T, strike, sigma, type, r, q, mk)
+        if scalar and out is None:
+            return float(o.obj[0])
+        return _labels.series(o.result(), index, "price")
 
-    def greeks_chain(self, underlying: float, T: float, strike: Any, sigma: Any,
-                     type: Any = CALL, r: float = 0.0, q: float = 0.0, *,
+    @overload
+    def greeks_chain(self, underlying: Real, T: Real, strike: Real,  # type: ignore[misc]
+                     sigma: Real, type: OptionType = ..., r: Real = ..., q: Real = ..., *,
+                     which: Optional[Sequence[str]] = ...,
+                     out: None = ...) -> Dict[str, float]: ...
+
+    @overload
+    def greeks_chain(self, underlying: Real, T: Real, strike: ArrayLike, sigma: ArrayLike,
+                     type: OptionTypes = ..., r: Real = ..., q: Real = ..., *,
+                     which: Optional[Sequence[str]] = ...,
+                     out: Optional[Mapping[str, FloatArray]] = ...) -> Dict[str, FloatArray]: ...
+
+    def greeks_chain(self, underlying: Real, T: Real, strike: Any, sigma: Any,
+                     type: Any = CALL, r: Real = 0.0, q: Real = 0.0, *,
                      which: Optional[Sequence[str]] = None,
-                     out: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+                     out: Optional[Mapping[str, Any]] = None) -> Any:
         """Value and Greeks of an option chain, as :meth:`greeks`."""
-        bufs, scalar = self._chain(underlying, T, strike, sigma, type, r, q,
-                                   lambda n: self._outputs(n, which, out))
-        return self._results(bufs, scalar and not out)
+        bufs, scalar, index = self._chain(underlying, T, strike, sigma, type, r, q,
+                                          lambda n: self._outputs(n, which, out))
+        return self._results(bufs, scalar and not out, index)
+
+    @overload
+    def implied_vol(self, price: Real, underlying: Real, strike: Real,  # type: ignore[misc]
+                    T: Real, type: OptionType = ..., r: Optional[Real] = ...,
+                    q: Optional[Real] = ..., *, out: None = ..., errors: str = ...,
+                    return_status: Literal[False] = ...) -> float: ...
+
+    @overload
+    def implied_vol(self, price: Real, underlying: Real, strike: Real,  # type: ignore[misc]
+                    T: Real, type: OptionType = ..., r: Optional[Real] = ...,
+                    q: Optional[Real] = ..., *, out: None = ..., errors: str = ...,
+                    return_status: Literal[True]) -> Tuple[float, int]: ...
+
+    @overload
+    def implied_vol(self, price: ArrayLike, underlying: ArrayLike, strike: ArrayLike,
+                    T: ArrayLike, type: OptionTypes = ..., r: Optional[ArrayLike] = ...,
+                    q: Optional[ArrayLike] = ..., *, out: Optional[FloatArray] = ...,
+                    errors: str = ..., return_status: Literal[False] = ...) -> FloatArray: ...
+
+    @overload
+    def implied_vol(self, price: ArrayLike, underlying: ArrayLike, strike: ArrayLike,
+                    T: ArrayLike, type: OptionTypes = ..., r: Optional[ArrayLike] = ...,
+                    q: Optional[ArrayLike] = ..., *, out: Optional[FloatArray] = ...,
+                    errors: str = ..., return_status: Literal[True]
+                    ) -> Tuple[FloatArray, IntArray]: ...
 
     def implied_vol(self, price: Any, underlying: Any, strike: Any, T: Any, type: Any = CALL,
                     r: Any = None, q: Any = None, *, out: Any = None, errors: str = "raise",
@@ -333,14 +471,20 @@ class Pricer(Handle):
         """Implied volatility of option prices (USD for linear, coin for
         inverse settlement) in this pricer's model, to full precision.
 
-        A price <= 0 or outside the open no-arbitrage interval gives NaN for
-        that element; with ``errors="raise"`` (default) a QpmArbitrageError
-        naming the first such index is then raised, with ``errors="nan"``
-        the NaNs are returned.  ``return_status=True`` returns
-        ``(sigma, status)`` with a per-element int32 status array.  Bad
-        inputs (NaN, negative strike, ...) always raise."""
+        Arguments broadcast as in :meth:`price`.  A price <= 0 or outside the
+        open no-arbitrage interval has no implied vol: with ``errors="raise"``
+        (default) a QpmArbitrageError naming the first such index is raised;
+        with ``errors="nan"`` that element is NaN and the rest are solved.
+        With ``errors="nan"`` a missing (NaN or infinite) price is normal too
+        (a chain with a missing quote): NaN with status QPM_E_NONFINITE for
+        that element only.  ``return_status=True`` returns ``(sigma,
+        status)`` with a per-element int32 status array (0 where solved).
+        Bad inputs other than prices (NaN strike, negative T, ...) always
+        raise.  Series inputs give Series on their index."""
         if errors not in ("raise", "nan"):
-            raise ValueError("errors must be 'raise' or 'nan'")
+            raise ValueError("errors must be 'raise' or 'nan', got %r" % (errors,))
+        index = _labels.common_index([price, underlying, strike, T, type, r, q],
+                                     ("price",) + _BATCH_NAMES[:2] + ("T", "type", "r", "q"))
         vals = [price, underlying, strike, T, _type_codes(type)]
         names = ["price", "underlying", "strike", "T", "type"]
         kinds = ["float64"] * 4 + ["int32"]
@@ -353,18 +497,120 @@ class Pricer(Handle):
             names.append("q")
             kinds.append("float64")
         n, v, all_scalar = _arrays.broadcast(vals, names, kinds)
-        ra = v[5].addr if r is not None else None
-        qa = v[-1].addr if q is not None else None
         o = _arrays.output(n, out, "out")
         stv = _arrays.output(n, None, "status", "int32")
-        st = _lib.fn("qpm_pricer_implied_vol")(self.handle, n, v[1].addr, v[2].addr, v[3].addr,
-                                               ra, qa, v[4].addr, v[0].addr, o.addr, stv.addr)
-        if st:
-            per_element = any(int(x) for x in stv.obj) if st >= 200 else False
-            if errors == "raise" or not per_element:
-                raise make_error(st)
-        sig: Any = float(o.obj[0]) if all_scalar and out is None else o.result()
+        self._solve_iv(n, v, r is not None, q is not None, o, stv, errors)
+        sig: Any
+        if all_scalar and out is None:
+            sig = float(o.obj[0])
+        else:
+            sig = _labels.series(o.result(), index, "implied_vol")
         if return_status:
-            return sig, (int(stv.obj[0]) if all_scalar else stv.result())
+            if all_scalar:
+                return sig, int(stv.obj[0])
+            return sig, _labels.series(stv.result(), index, "status")
         return sig
 
+    def _solve_iv(self, n: int, v: List[_arrays.Vec], has_r: bool, has_q: bool,
+                  o: _arrays.Vec, stv: _arrays.Vec, errors: str) -> None:
+        f = _lib.fn("qpm_pricer_implied_vol")
+        names = {"n": "the number of prices"}
+        prices = v[0].obj
+        bad: Any = None
+        if errors == "nan":
+            np = _arrays.np
+            if np is not None:
+                fin = np.isfinite(prices)
+                if not fin.all():
+                    bad = ~fin
+            else:
+                flags = [not math.isfinite(x) for x in prices[:n]]
+                if any(flags):
+                    bad = flags
+        if bad is None:
+            ra = v[5].addr if has_r else None
+            qa = v[-1].addr if has_q else None
+            self._call_iv(f, n, v[1].addr, v[2].addr, v[3].addr, ra, qa, v[4].addr, v[0].addr,
+                          o.addr, stv.addr, errors, stv, names)
+            return
+        # Missing quotes: solve the others, then scatter back.
+        np = _arrays.np
+        if np is not None:
+            good = ~bad
+            m = int(good.sum())
+            sub = [np.ascontiguousarray(x.obj[good]) for x in v]
+            so, ss = np.empty(m), np.zeros(m, dtype=np.int32)
+            if m:
+                ra = sub[5].ctypes.data if has_r else None
+                qa = sub[-1].ctypes.data if has_q else None
+                self._call_iv(f, m, sub[1].ctypes.data, sub[2].ctypes.data, sub[3].ctypes.data,
+                              ra, qa, sub[4].ctypes.data, sub[0].ctypes.data, so.ctypes.data,
+                              ss.ctypes.data, errors, _arrays.Vec(ss, ss.ctypes.data, m), names,
+                              np.flatnonzero(good))
+            res = o.obj
+            res[bad] = np.nan
+            res[good] = so
+            stv.obj[bad] = _NONFINITE
+            stv.obj[good] = ss
+            return
+        keep = [i for i in range(n) if not bad[i]]
+        m = len(keep)
+        subs = []
+        for x in v:
+            ct: Any = ctypes.c_int32 if isinstance(x.obj, ctypes.Array) and \
+                x.obj._type_ is ctypes.c_int32 else ctypes.c_double
+            arr = (ct * max(m, 1))(*[x.obj[i] for i in keep])
+            subs.append(arr)
+        so_c = (ctypes.c_double * max(m, 1))()
+        ss_c = (ctypes.c_int32 * max(m, 1))()
+        if m:
+            ad = ctypes.addressof
+            self._call_iv(f, m, ad(subs[1]), ad(subs[2]), ad(subs[3]),
+                          ad(subs[5]) if has_r else None, ad(subs[-1]) if has_q else None,
+                          ad(subs[4]), ad(subs[0]), ad(so_c), ad(ss_c), errors,
+                          _arrays.Vec(ss_c, ad(ss_c), m), names, keep)
+        j = 0
+        for i in range(n):
+            if bad[i]:
+                o.obj[i] = math.nan
+                stv.obj[i] = _NONFINITE
+            else:
+                o.obj[i] = so_c[j]
+                stv.obj[i] = ss_c[j]
+                j += 1
+
+    def _call_iv(self, f: Any, n: int, u: Any, k: Any, t: Any, ra: Any, qa: Any, ty: Any,
+                 pr: Any, so: Any, ss: Any, errors: str, stv: _arrays.Vec,
+                 names: Dict[str, str], where: Any = None) -> None:
+        """One qpm_pricer_implied_vol call under the handle's lock; with
+        errors="nan" a per-element numerical status is a result, not an
+        error.  ``where`` maps the indices of a screened batch back."""
+        with self._lock:
+            p = self._ptr
+            if p is None:
+                raise ValueError("Pricer is closed")
+            if self._depth:
+                self._busy()
+            st = f(p, n, u, k, t, ra, qa, ty, pr, so, ss)
+            if not st:
+                return
+            per_element = st >= 200 and any(int(x) for x in list(stv.obj)[:n])
+            if errors == "raise" or not per_element:
+                err = self._error(st, names)
+                if where is not None:
+                    err = _reindex_error(err, where)
+                raise err
+
+
+def _reindex_error(err: BaseException, where: Any) -> BaseException:
+    """An error about element i of a screened batch, renumbered to the
+    caller's element where[i]."""
+    import re
+    from ._errors import QpmError
+    if not isinstance(err, QpmError):
+        return err
+
+    def fix(text: str) -> str:
+        return re.sub(r"\[(\d+)\]", lambda m: "[%d]" % int(where[int(m.group(1))])
+                      if int(m.group(1)) < len(where) else m.group(0), text)
+    return type(err)(err.status, err.name, fix(err.message), fix(err.c_message))

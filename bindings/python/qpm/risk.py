@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import ctypes
 import enum
-from typing import Any, NamedTuple, Optional, Tuple
+from typing import Any, Dict, Iterator, List, NamedTuple, Optional, Tuple, overload
 
-from . import _arrays, _lib, _progress
-from ._errors import check
+from . import _arrays, _labels, _lib, _progress
+from ._errors import check, register_enum, register_names
 from ._handle import Handle
+from ._typing import ArrayLike, FloatArray
 
 __all__ = [
     "Risk",
@@ -72,6 +73,12 @@ class RiskKey(enum.IntEnum):
     BATCH = 12           #: scenarios per book call / progress report (read-only)
 
 
+register_enum(RiskKey, "QPM_RISK_", settings=True)
+register_names({"qpm_risk_set_covariance": "Risk.set_covariance()",
+                "qpm_risk_key": "RiskKey", "qpm_book_pnl": "Book.pnl()"})
+_RISK_INT = (RiskKey.SCENARIOS, RiskKey.SEED, RiskKey.THREADS, RiskKey.BLOCK, RiskKey.BATCH)
+
+
 class VarEs(NamedTuple):
     """VaR and ES (losses) with their standard errors."""
     var: Any
@@ -119,69 +126,84 @@ class RiskResult(NamedTuple):
     pnl: Any
 
 
-def var_es(losses: Any, alpha: Any = 0.99) -> VarEs:
+@overload
+def var_es(losses: ArrayLike, alpha: float = ...) -> "VarEs": ...
+
+
+@overload
+def var_es(losses: ArrayLike, alpha: ArrayLike) -> "VarEs": ...
+
+
+def var_es(losses: ArrayLike, alpha: Any = 0.99) -> VarEs:
     """Historical VaR and Acerbi-Tasche ES of a loss sample at level(s)
     ``alpha`` with standard errors.  A scalar alpha gives floats, a sequence
-    gives arrays (one value per level)."""
+    gives arrays (one value per level; Series on its index for a Series)."""
     x = _arrays.vector(losses, "losses")
     scalar = _arrays.is_scalar(alpha)
+    index = _labels.row_labels(alpha) if _labels.is_series(alpha) else None
     a = _arrays.vector(alpha, "alpha")
     outs = [_arrays.output(a.n) for _ in range(4)]
     check(_lib.fn("qpm_risk_var_es")(None, x.n, x.addr, a.n, a.addr,
-                                     *[o.addr for o in outs]))
+                                     *[o.addr for o in outs]),
+          {"n": "len(losses)", "n_alpha": "len(alpha)"})
     res = [o.result() for o in outs]
     if scalar:
         return VarEs(*[float(r[0]) for r in res])
-    return VarEs(*res)
+    return VarEs(*[_labels.series(r, index, nm) for r, nm in zip(res, VarEs._fields)])
 
 
-def moments(x: Any) -> Moments:
+def moments(x: ArrayLike) -> Moments:
     """Mean, standard deviation (ddof 1), skewness and excess kurtosis."""
     v = _arrays.vector(x, "x")
     out = [ctypes.c_double() for _ in range(4)]
-    check(_lib.fn("qpm_risk_moments")(v.n, v.addr, *[ctypes.byref(o) for o in out]))
+    check(_lib.fn("qpm_risk_moments")(v.n, v.addr, *[ctypes.byref(o) for o in out]),
+          {"n": "len(x)"})
     return Moments(*[o.value for o in out])
 
 
-def central_moments(x: Any) -> Tuple[float, float, float]:
+def central_moments(x: ArrayLike) -> Tuple[float, float, float]:
     """Biased central moments (m2, m3, m4)."""
     v = _arrays.vector(x, "x")
     out = [ctypes.c_double() for _ in range(3)]
-    check(_lib.fn("qpm_risk_central_moments")(v.n, v.addr, *[ctypes.byref(o) for o in out]))
+    check(_lib.fn("qpm_risk_central_moments")(v.n, v.addr, *[ctypes.byref(o) for o in out]),
+          {"n": "len(x)"})
     return (out[0].value, out[1].value, out[2].value)
 
 
-def parametric(mu: Any, sigma: Any, alpha: Any = 0.99, skew: Any = 0.0,
-               exkurt: Any = 0.0) -> Parametric:
+def parametric(mu: ArrayLike, sigma: ArrayLike, alpha: ArrayLike = 0.99, skew: ArrayLike = 0.0,
+               exkurt: ArrayLike = 0.0) -> Parametric:
     """Normal VaR/ES and Cornish-Fisher VaR of loss distributions given by
-    their mean, std, skewness and excess kurtosis (arrays broadcast;
-    all-scalar inputs give floats)."""
-    n, (m, s, a, sk, ku), scalar = _arrays.broadcast(
-        [mu, sigma, alpha, skew, exkurt], ["mu", "sigma", "alpha", "skew", "exkurt"])
+    their mean, std, skewness and excess kurtosis (arrays broadcast as in
+    :meth:`qpm.Pricer.price`; all-scalar inputs give floats, Series inputs
+    Series on their index)."""
+    names = ["mu", "sigma", "alpha", "skew", "exkurt"]
+    vals = [mu, sigma, alpha, skew, exkurt]
+    index = _labels.common_index(vals, names)
+    n, (m, s, a, sk, ku), scalar = _arrays.broadcast(vals, names)
     outs = [_arrays.output(n) for _ in range(3)]
     check(_lib.fn("qpm_risk_parametric")(n, m.addr, s.addr, sk.addr, ku.addr, a.addr,
                                          *[o.addr for o in outs]))
     res = [o.result() for o in outs]
     if scalar:
         return Parametric(*[float(r[0]) for r in res])
-    return Parametric(*res)
+    return Parametric(*[_labels.series(r, index, nm) for r, nm in zip(res, Parametric._fields)])
 
 
-def delta_gamma(delta_usd: Any, gamma_usd: Any, cov: Any, alpha: float = 0.99,
+def delta_gamma(delta_usd: ArrayLike, gamma_usd: ArrayLike, cov: ArrayLike, alpha: float = 0.99,
                 horizon_days: float = 1.0) -> DeltaGamma:
     """Delta-normal and delta-gamma VaR from USD Greeks per underlying
     (delta_usd = S dV/dS, gamma_usd = S^2 d2V/dS2) and the daily covariance
     of relative moves."""
     d = _arrays.vector(delta_usd, "delta_usd")
-    g = _arrays.vector(gamma_usd, "gamma_usd")
-    c = _arrays.matrix(cov, "cov")
-    if g.n != d.n or c.rows != d.n or c.cols != d.n:
-        raise ValueError("delta_usd, gamma_usd and cov must have matching sizes")
+    g = _arrays.vector(gamma_usd, "gamma_usd", n=d.n)
+    c = _arrays.matrix(cov, "cov", rows=d.n, cols=d.n)
     vdn, vdg = ctypes.c_double(), ctypes.c_double()
     mom = _arrays.output(4)
     check(_lib.fn("qpm_risk_delta_gamma")(None, d.n, d.addr, g.addr, c.addr, c.ld,
-                                          float(horizon_days), float(alpha), ctypes.byref(vdn),
-                                          ctypes.byref(vdg), mom.addr))
+                                          _arrays.double(horizon_days, "horizon_days"),
+                                          _arrays.double(alpha, "alpha"), ctypes.byref(vdn),
+                                          ctypes.byref(vdg), mom.addr),
+          {"n": "len(delta_usd)"})
     m = [float(v) for v in mom.result()]
     return DeltaGamma(vdn.value, vdg.value, m[0], m[1], m[2], m[3])
 
@@ -194,84 +216,154 @@ class Risk(Handle):
     >>> res.var, res.es, res.var_se
 
     Settings may be given as keyword arguments named after :class:`RiskKey`.
+    A covariance DataFrame labelled with underlying names is checked against
+    the book's underlyings in :meth:`simulate`.
     """
 
     _prefix = "qpm_risk"
     _key_enum = RiskKey
 
-    def __init__(self, cov: Any = None, **settings: Any) -> None:
+    def __init__(self, cov: Optional[ArrayLike] = None, **settings: Any) -> None:
         self._open("qpm_risk_create")
+        self._labels: Optional[List[Any]] = None
         for k, v in settings.items():
             self.set(k, v)
         if cov is not None:
             self.set_covariance(cov)
 
-    def set_covariance(self, cov: Any) -> None:
+    def _describe(self) -> Iterator[Tuple[str, Any]]:
+        n = ctypes.c_size_t()
+        _lib.fn("qpm_risk_n_underlyings")(self._ptr, ctypes.byref(n))
+        yield "n_underlyings", int(n.value)
+        v = ctypes.c_double()
+        for k in (RiskKey.SCENARIOS, RiskKey.ALPHA, RiskKey.T_DOF, RiskKey.HORIZON_DAYS,
+                  RiskKey.THREADS):
+            _lib.fn("qpm_risk_get")(self._ptr, int(k), ctypes.byref(v))
+            yield k.name.lower(), ("%d" % v.value) if k in _RISK_INT else "%g" % v.value
+
+    def set_covariance(self, cov: ArrayLike) -> None:
         """Sets the daily covariance of the underlyings' log returns (index u
         = the book's underlying u); raises QpmNotPSDError when it is not
-        positive semi-definite."""
+        positive semi-definite.  A DataFrame's column names must then be
+        the book's underlying names (in any order: it is matched by name)."""
+        labels = _labels.labels_list(_labels.column_labels(cov))
         m = _arrays.matrix(cov, "cov")
         if m.rows != m.cols:
             raise ValueError("cov must be square, got %d x %d" % (m.rows, m.cols))
-        check(_lib.fn("qpm_risk_set_covariance")(self.handle, m.rows, m.addr, m.ld))
+        if labels is not None and list(_labels.row_labels(cov)) != labels:
+            raise ValueError("cov has different row and column labels")
+        self._c("qpm_risk_set_covariance", m.rows, m.addr, m.ld, names={"n": "len(cov)"})
+        self._labels = labels
+        self._cov = cov if labels is not None else None
 
     @property
     def n_underlyings(self) -> int:
         """Number of underlyings of the covariance (0 before one is set)."""
         v = ctypes.c_size_t()
-        check(_lib.fn("qpm_risk_n_underlyings")(self.handle, ctypes.byref(v)))
+        self._c("qpm_risk_n_underlyings", ctypes.byref(v))
         return int(v.value)
 
-    def _run(self, desc: str, progress: Any, call: Any) -> int:
-        with _progress.callback(progress, desc) as cb:
-            check(_lib.fn("qpm_risk_set_progress")(self.handle, cb.cfn, None))
-            try:
-                st = call()
-            finally:
-                _lib.fn("qpm_risk_set_progress")(self.handle, None, None)
+    def _run(self, desc: str, progress: Any, total: int, unit: str, others: Tuple[Handle, ...],
+             call: Any) -> None:
+        """Runs ``call()`` (which returns a status) with the progress
+        callback installed, holding the locks of this handle and ``others``."""
+        setp = _lib.fn("qpm_risk_set_progress")
+        with _progress.callback(progress, desc, total=total, unit=unit) as cb, \
+                self._using(*others):
+            st = setp(self._ptr, cb.cfn, None)
+            if not st:
+                try:
+                    st = call()
+                finally:
+                    setp(self._ptr, None, None)
             cb.reraise()
-            return st
+            if st:
+                raise self._error(st, {"t": "len(returns)", "n": "the number of scenarios"})
 
-    def scenarios(self, n: int, progress: Any = None) -> Tuple[Any, Any]:
+    def scenarios(self, n: int, progress: Any = None) -> Tuple[FloatArray, FloatArray]:
         """The first ``n`` Monte Carlo scenarios: (spot_moves, vol_shifts),
         each n x n_underlyings (relative moves)."""
-        n = int(n)
-        if n < 0:
-            raise ValueError("n = %d: must be > 0" % n)
+        n = _arrays.size(n, "n")
         k = max(self.n_underlyings, 1)
         sp = _arrays.out_matrix(max(n, 1), k)
         vo = _arrays.out_matrix(max(n, 1), k)
         fn = _lib.fn("qpm_risk_scenarios")
-        check(self._run("scenarios", progress,
-                        lambda: fn(self.handle, n, sp.addr, sp.ld, vo.addr, vo.ld)))
+        self._run("scenarios", progress, n, "scenario", (),
+                  lambda: fn(self._ptr, n, sp.addr, sp.ld, vo.addr, vo.ld))
         return sp.result(), vo.result()
 
-    def _result(self, outs: Any, n: int, pnl: Any) -> RiskResult:
-        return RiskResult(outs[0].value, outs[1].value, outs[2].value, outs[3].value,
-                          self.get(RiskKey.ALPHA), n, pnl.result() if pnl is not None else None)
+    def _result(self, outs: Any, n: int, pnl: Any, alpha: float, index: Any = None
+                ) -> RiskResult:
+        p = None
+        if pnl is not None:
+            p = _labels.series(pnl.result(), index, "pnl")
+        return RiskResult(outs[0].value, outs[1].value, outs[2].value, outs[3].value, alpha, n,
+                          p)
+
+    def _get_locked(self, key: RiskKey) -> float:
+        v = ctypes.c_double()
+        _lib.fn("qpm_risk_get")(self._ptr, key.value, ctypes.byref(v))
+        return v.value
+
+    @staticmethod
+    def _book(book: Any) -> Any:
+        from .book import Book
+        if not isinstance(book, Book):
+            raise TypeError("book must be a qpm.Book, got %s" % type(book).__name__)
+        return book
 
     def simulate(self, book: Any, progress: Any = None, pnl: bool = False) -> RiskResult:
         """Monte Carlo VaR/ES of ``book`` (a :class:`qpm.Book`) at the ALPHA
-        setting; ``progress``: None, True (a progress bar) or f(done) ->
-        True to cancel; ``pnl=True`` also returns every scenario's P&L."""
-        n = int(self.get(RiskKey.SCENARIOS))
-        p = _arrays.output(n) if pnl else None
+        setting; ``progress``: None, True (a progress bar counting
+        scenarios) or f(done) -> True to cancel; ``pnl=True`` also returns
+        every scenario's P&L."""
+        b = self._book(book)
+        if self._labels is not None and self._labels != b.underlyings:
+            raise ValueError("the covariance is labelled %s but the book's underlyings are %s"
+                             % (self._labels, b.underlyings))
         outs = [ctypes.c_double() for _ in range(4)]
         fn = _lib.fn("qpm_risk_simulate")
-        check(self._run("simulate", progress,
-                        lambda: fn(self.handle, book.handle, p.addr if p else None,
-                                   *[ctypes.byref(o) for o in outs])))
-        return self._result(outs, n, p)
+        got: Dict[str, Any] = {}
 
-    def historical(self, book: Any, returns: Any, progress: Any = None,
+        def call() -> int:
+            # the scenario count and level are read under the lock, so the
+            # P&L buffer matches the run
+            n = int(self._get_locked(RiskKey.SCENARIOS))
+            p = _arrays.output(n) if pnl else None
+            got.update(n=n, p=p, alpha=self._get_locked(RiskKey.ALPHA))
+            return int(fn(self._ptr, b._ptr, p.addr if p else None,
+                          *[ctypes.byref(o) for o in outs]))
+        n0 = int(self.get(RiskKey.SCENARIOS))
+        self._run("simulate", progress, n0, "scenario", (b,), call)
+        return self._result(outs, got["n"], got["p"], got["alpha"])
+
+    def historical(self, book: Any, returns: ArrayLike, progress: Any = None,
                    pnl: bool = False) -> RiskResult:
         """(Filtered, when EWMA_LAMBDA > 0) historical simulation of ``book``
-        over a T x n_underlyings matrix of daily log returns."""
-        m = _arrays.matrix(returns, "returns")
+        over a T x n_underlyings matrix of daily log returns (one column per
+        underlying of the book, in its order; a DataFrame whose columns are
+        the underlying names is matched by name, and the P&L is then a
+        Series on its index)."""
+        b = self._book(book)
+        names = b.underlyings
+        index = _labels.row_labels(returns)
+        returns = _labels.by_name(returns, names)
+        m = _arrays.matrix(returns, "returns", cols=len(names))
         p = _arrays.output(m.rows) if pnl else None
         outs = [ctypes.c_double() for _ in range(4)]
         fn = _lib.fn("qpm_risk_historical")
-        check(self._run("historical", progress,
-                        lambda: fn(self.handle, book.handle, m.rows, m.addr, m.ld,
-                                   p.addr if p else None, *[ctypes.byref(o) for o in outs])))
-        return self._result(outs, m.rows, p)
+
+        got: Dict[str, Any] = {}
+
+        def call() -> int:
+            # the book may not change shape between the check and the call
+            nu = ctypes.c_size_t()
+            _lib.fn("qpm_book_n_underlyings")(b._ptr, ctypes.byref(nu))
+            if nu.value != m.cols:
+                raise ValueError("returns has %d columns, the book %d underlyings"
+                                 % (m.cols, nu.value))
+            got["alpha"] = self._get_locked(RiskKey.ALPHA)
+            return int(fn(self._ptr, b._ptr, m.rows, m.addr, m.ld, p.addr if p else None,
+                          *[ctypes.byref(o) for o in outs]))
+        self._run("historical", progress, m.rows, "scenario", (b,), call)
+        return self._result(outs, m.rows, p, got["alpha"], index)

@@ -12,7 +12,21 @@ import pytest
 import qpm
 
 ROOT = Path(__file__).resolve().parents[3]
-REFDATA = Path(os.environ.get("QPM_REFDATA", str(ROOT.parent / "shared" / "refdata")))
+
+
+def refdata_dir() -> Path:
+    """Where the upstream reference data is read from: the user's
+    QPM_REFDATA when set and non-empty, else QPM_REFDATA_DEFAULT (set by
+    meson to the checkout's tests/data/refdata), else that folder found from
+    this file."""
+    for var in ("QPM_REFDATA", "QPM_REFDATA_DEFAULT"):
+        v = os.environ.get(var)
+        if v:
+            return Path(v)
+    return ROOT / "tests" / "data" / "refdata"
+
+
+REFDATA = refdata_dir()
 
 #: True under an ASan build: heavy loops are trimmed (the checks stay).
 SANITIZE = os.environ.get("QPM_TEST_SANITIZE") == "1"
@@ -96,7 +110,7 @@ class Csv:
 def load_csv(name: str) -> Csv:
     path = REFDATA / name
     if not path.is_file():
-        pytest.fail("reference file %s is missing (set QPM_REFDATA)" % path)
+        pytest.fail("reference file %s is missing (QPM_REFDATA overrides the folder)" % path)
     return Csv(path)
 
 

@@ -184,7 +184,12 @@ def test_implied_vol_scalar_errors():
                               return_status=True)
         assert math.isnan(s) and st == qpm.Status.E_ARBITRAGE
         with pytest.raises(qpm.QpmNonFiniteError):  # input errors always raise
-            p.implied_vol(math.nan, 100.0, 100.0, 1.0, errors="nan")
+            p.implied_vol(1.0, math.nan, 100.0, 1.0, errors="nan")
+        # a missing price is a result with errors="nan" (a missing quote)
+        s, st = p.implied_vol(math.nan, 100.0, 100.0, 1.0, errors="nan", return_status=True)
+        assert math.isnan(s) and st == qpm.Status.E_NONFINITE
+        with pytest.raises(qpm.QpmNonFiniteError):
+            p.implied_vol(math.nan, 100.0, 100.0, 1.0)
         with pytest.raises(ValueError):
             p.implied_vol(1.0, 100.0, 100.0, 1.0, errors="ignore")
         out = np.empty(2)

@@ -74,7 +74,7 @@ def test_seed_forms_and_reseed(kind):
     assert a.kind == kind and a.state == c.state
     if kind == RngKind.PCG32:
         assert all(int(x) < 2**32 for x in c.raw(100))
-    with pytest.raises(ValueError):
+    with pytest.raises(OverflowError):
         Rng(2**64, kind)
     with pytest.raises(ValueError):
         Rng(-1, kind)

@@ -1,0 +1,53 @@
+"""Checked by mypy (test_typing.py), never run: the types a user's type
+checker infers from the package's hints."""
+from typing import Dict, Tuple, Union
+
+import numpy as np
+import numpy.typing as npt
+from typing_extensions import assert_type
+
+import qpm
+from qpm.opt import Problem
+from qpm.risk import Parametric, RiskResult, VarEs
+
+F64 = npt.NDArray[np.float64]
+I32 = npt.NDArray[np.int32]
+
+p = qpm.Pricer("black76", "inverse")
+assert_type(p.price(97000.0, 100000.0, 0.1, 0.55, "call"), float)
+assert_type(p.price(np.ones(3), 100000.0, 0.1, 0.55, ["call", "put", "call"]), F64)
+assert_type(p.price([1.0, 2.0], 1.0, 1.0, 0.5), F64)
+assert_type(p.greeks(97000.0, 100000.0, 0.1, 0.55), Dict[str, float])
+assert_type(p.greeks(np.ones(3), 100000.0, 0.1, 0.55), Dict[str, F64])
+assert_type(p.implied_vol(0.05, 97000.0, 100000.0, 0.1), float)
+assert_type(p.implied_vol(0.05, 97000.0, 100000.0, 0.1, return_status=True), Tuple[float, int])
+assert_type(p.implied_vol(np.ones(2), 97000.0, 100000.0, 0.1), F64)
+assert_type(p.implied_vol(np.ones(2), 97000.0, 100000.0, 0.1, errors="nan",
+                          return_status=True), Tuple[F64, I32])
+assert_type(p.price_chain(97000.0, 0.1, np.ones(3), 0.55), F64)
+assert_type(p.price_chain(97000.0, 0.1, 100000.0, 0.55), float)
+assert_type(qpm.norm_inv(0.5), float)
+assert_type(qpm.norm_inv([0.1, 0.5]), F64)
+assert_type(qpm.Rng(1).normal(10), F64)
+
+X = np.zeros((10, 3))
+c = qpm.Cov(method="oas")
+assert_type(c.fit(X), qpm.Cov)
+assert_type(c.covariance(), F64)
+assert_type(c.shrinkage(), float)
+assert_type(c.n_assets, Union[int, None])
+assert_type(qpm.nearest_correlation(X), F64)
+assert_type(qpm.nearest_correlation(X, info=True), qpm.NearestCorrelation)
+
+o = qpm.Optimizer(np.eye(3))
+assert_type(o.min_variance(), F64)
+assert_type(o.info(), Dict[str, Union[float, int, bool, Problem]])
+assert_type(o.frontier(5), qpm.Frontier)
+
+b = qpm.Book()
+assert_type(b.add_underlying("BTC", 97000.0), int)
+assert_type(b.pnl(np.zeros((4, 1))), F64)
+r = qpm.Risk(np.eye(1))
+assert_type(r.simulate(b), RiskResult)
+assert_type(qpm.risk.var_es(np.ones(100), 0.99), VarEs)
+assert_type(qpm.risk.parametric(0.0, 1.0), Parametric)

@@ -74,8 +74,6 @@ static qpm_status set_benchmark(void *h, double *value)
     return QPM_OK;
 }
 
-static const char *const method_labels[] = {"QPM_COV_SAMPLE", "QPM_COV_EWMA",
-                                            "QPM_COV_LEDOIT_WOLF", "QPM_COV_OAS", "QPM_COV_SEMI"};
 static const char *const target_labels[] = {"QPM_COV_TARGET_IDENTITY",
                                             "QPM_COV_TARGET_CONSTANT_CORRELATION"};
 static const char *const nan_labels[] = {"QPM_COV_NAN_ERROR", "QPM_COV_NAN_DROP_ROWS",
@@ -85,7 +83,7 @@ static const char *const returns_labels[] = {"QPM_COV_LOG_RETURNS", "QPM_COV_SIM
 #define AT(field) offsetof(qpm_cov, field)
 static const qpm__setting setting_rows[] = {
     {QPM_COV_METHOD, "QPM_COV_METHOD", QPM__SET_ENUM, 0, 0, QPM_COV_SEMI, QPM_COV_SAMPLE, NULL,
-     method_labels, QPM__STORE_INT, AT(method), set_method},
+     qpm__cov_method_names, QPM__STORE_INT, AT(method), set_method},
     {QPM_COV_DDOF, "QPM_COV_DDOF", QPM__SET_INTEGER, 0, 0, QPM__COV_INT_MAX, 1, NULL, NULL,
      QPM__STORE_SIZE, AT(ddof), set_ddof},
     {QPM_COV_LAMBDA, "QPM_COV_LAMBDA", QPM__SET_REAL, 0, 0x1p-1074, 0x1.fffffffffffffp-1, 0.94,
@@ -110,7 +108,7 @@ static const qpm__settings settings = QPM__SETTINGS("qpm_cov_key", setting_rows)
 
 QPM__SETTINGS_API(cov, qpm_cov_key, settings, "c")
 
-static const char *method_name(int m) { return method_labels[m]; }
+static const char *method_name(int m) { return qpm__cov_method_names[m]; }
 
 /* ---- life cycle ---------------------------------------------------------------- */
 
@@ -225,59 +223,18 @@ qpm_status qpm__cov_finalize(qpm_cov *c)
 {
     if (c->est_ok)
         return QPM_OK;
-    size_t n = c->n;
     if (c->nobs == 0)
         return qpm__fail(QPM_E_STATE, "no estimate: call qpm_cov_fit or qpm_cov_push first");
-    int batch_only = c->method == QPM_COV_SEMI ||
-                     (c->method == QPM_COV_LEDOIT_WOLF &&
-                      c->target == QPM_COV_TARGET_CONSTANT_CORRELATION);
-    if (batch_only)
-        return qpm__fail(QPM_E_STATE, "%s%s is computed by qpm_cov_fit only: fit again",
-                         method_name(c->method),
-                         c->method == QPM_COV_SEMI ? "" : " with the constant-correlation target");
-    if (c->method == QPM_COV_EWMA) {
-        if (!c->have_ew)
-            return qpm__fail(QPM_E_STATE,
-                             "no EWMA state (the last fit was not EWMA, or lambda or the seed "
-                             "length changed since): fit again");
-        if (c->nobs < c->init_rows)
-            return qpm__fail(QPM_E_STATE, "EWMA has %zu rows: needs QPM_COV_EWMA_INIT_ROWS = %zu",
-                             c->nobs, c->init_rows);
-        memcpy(c->est, c->ew, n * n * sizeof(double));
-        c->shrink = 0.0;
-        qpm_status st = qpm__cov_check_est(c);
-        c->est_ok = st == QPM_OK;
-        return st;
-    }
-    if (!c->have_mom)
-        return qpm__fail(QPM_E_STATE, "no co-moments for %s (the last fit was %s): fit again",
-                         method_name(c->method),
-                         c->have_ew ? "EWMA" : "batch-only or pairwise");
-    if (c->nobs < 2)
-        return qpm__fail(QPM_E_STATE, "%zu row: %s needs at least 2", c->nobs,
+    const qpm__cov_method *m = &qpm__cov_methods[c->method];
+    if (m->finalise == NULL)
+        return qpm__fail(QPM_E_STATE, "%s is computed by qpm_cov_fit only: fit again",
                          method_name(c->method));
-    switch (c->method) {
-    case QPM_COV_SAMPLE: {
-        if (c->nobs <= c->ddof)
-            return qpm__fail(QPM_E_STATE, "%zu rows: QPM_COV_SAMPLE with ddof = %zu needs more",
-                             c->nobs, c->ddof);
-        double f = 1.0 / (double)(c->nobs - c->ddof);
-        for (size_t i = 0; i < n; i++)
-            for (size_t j = 0; j <= i; j++)
-                c->est[i * n + j] = c->mom[i * n + j] * f;
+    qpm_status st = m->finalise(c);
+    if (st != QPM_OK)
+        return st;
+    if (!(m->props & QPM__COV_SHRINKS))
         c->shrink = 0.0;
-        break;
-    }
-    case QPM_COV_LEDOIT_WOLF:
-    default: {
-        qpm_status st =
-            c->method == QPM_COV_LEDOIT_WOLF ? qpm__cov_shrink_lw(c) : qpm__cov_shrink_oas(c);
-        if (st != QPM_OK)
-            return st;
-        break;
-    }
-    }
-    qpm_status st = qpm__cov_check_est(c);
+    st = qpm__cov_check_est(c);
     c->est_ok = st == QPM_OK;
     return st;
 }

@@ -69,10 +69,14 @@ qpm_status qpm__check_finite(const double *x, size_t n, const char *name);
 qpm_status qpm__check_positive(const double *x, size_t n, const char *name);
 /* every x[i] finite and >= 0 */
 qpm_status qpm__check_nonnegative(const double *x, size_t n, const char *name);
-/* An n x n covariance matrix (row-major, leading dimension ld >= n): every
- * entry finite (QPM_E_NONFINITE), the diagonal >= 0 and the matrix symmetric
- * to 1e-12 of sqrt(a_ii a_jj) (QPM_E_INVALID, the bound computed without
- * overflow); the message names the entry. */
+/* The one covariance check: an n x n matrix (row-major, leading dimension
+ * ld >= n), in this order: every entry finite (QPM_E_NONFINITE), every
+ * variance a_ii >= 0 (else `negative_variance`, the code its caller
+ * documents), and symmetric, |a_ij - a_ji| <= 1e-12 max(a_ii, a_jj)
+ * (QPM_E_INVALID).  The message names the entry. */
+qpm_status qpm__check_covariance_code(const double *a, size_t n, size_t ld, const char *name,
+                                      qpm_status negative_variance);
+/* The same with QPM_E_INVALID for a negative variance. */
 qpm_status qpm__check_covariance(const double *a, size_t n, size_t ld, const char *name);
 
 /* ---- overflow-safe arithmetic ----------------------------------------------

@@ -244,9 +244,8 @@ QPM_API qpm_status qpm_risk_describe(qpm_risk_key key, qpm_setting_info *info);
 /* Sets the daily covariance of the n underlyings' log returns (row-major,
  * leading dimension ld >= n; index u = the book's underlying u).  It must be
  * symmetric (|cov_ij - cov_ji| <= 1e-12 max(cov_ii, cov_jj)) and positive
- * semi-definite: a Cholesky
- * factor is used when every pivot is positive, else a factor from the
- * eigendecomposition (eigenvalues down to -1e-12 of the largest are taken as
+ * semi-definite: a Cholesky factor is used when every pivot is positive,
+ * else a factor from the eigendecomposition (eigenvalues down to -1e-12 of the largest are taken as
  * 0; a NaN eigenvalue fails), so singular matrices (perfectly correlated
  * assets) are accepted.  Entries anywhere in the double range are served:
  * the symmetric part is formed without overflow (LAPACK scales the

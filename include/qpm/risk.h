@@ -245,12 +245,12 @@ QPM_API qpm_status qpm_risk_describe(qpm_risk_key key, qpm_setting_info *info);
  * leading dimension ld >= n; index u = the book's underlying u).  It must be
  * symmetric (|cov_ij - cov_ji| <= 1e-12 max(cov_ii, cov_jj)) and positive
  * semi-definite: a Cholesky factor is used when every pivot is positive,
- * else a factor from the eigendecomposition (eigenvalues down to -1e-12 of the largest are taken as
- * 0; a NaN eigenvalue fails), so singular matrices (perfectly correlated
- * assets) are accepted.  Entries anywhere in the double range are served:
- * the symmetric part is formed without overflow (LAPACK scales the
- * eigenproblem itself).  The matrix is copied.  Errors: QPM_E_NULL, QPM_E_SIZE (n = 0 or above
- * 4096, ld < n), QPM_E_NONFINITE, QPM_E_INVALID (not symmetric, negative
+ * else a factor from the eigendecomposition (eigenvalues down to -1e-12 of
+ * the largest are taken as 0; a NaN eigenvalue fails), so singular matrices
+ * (perfectly correlated assets) are accepted.  Entries anywhere in the
+ * double range are served: the symmetric part is formed without overflow
+ * (LAPACK scales the eigenproblem itself).  The matrix is copied.  Errors:
+ * QPM_E_NULL, QPM_E_SIZE (n = 0 or above 4096, ld < n), QPM_E_NONFINITE, QPM_E_INVALID (not symmetric, negative
  * diagonal, naming the element), QPM_E_NOTPSD (naming the failing Cholesky
  * pivot and the smallest eigenvalue), QPM_E_NOMEM.  On error the previous
  * covariance stays. */

@@ -250,10 +250,10 @@ QPM_API qpm_status qpm_risk_describe(qpm_risk_key key, qpm_setting_info *info);
  * (perfectly correlated assets) are accepted.  Entries anywhere in the
  * double range are served: the symmetric part is formed without overflow
  * (LAPACK scales the eigenproblem itself).  The matrix is copied.  Errors:
- * QPM_E_NULL, QPM_E_SIZE (n = 0 or above 4096, ld < n), QPM_E_NONFINITE, QPM_E_INVALID (not symmetric, negative
- * diagonal, naming the element), QPM_E_NOTPSD (naming the failing Cholesky
- * pivot and the smallest eigenvalue), QPM_E_NOMEM.  On error the previous
- * covariance stays. */
+ * QPM_E_NULL, QPM_E_SIZE (n = 0 or above 4096, ld < n), QPM_E_NONFINITE,
+ * QPM_E_INVALID (not symmetric, negative diagonal, naming the element),
+ * QPM_E_NOTPSD (naming the failing Cholesky pivot and the smallest
+ * eigenvalue), QPM_E_NOMEM.  On error the previous covariance stays. */
 QPM_API qpm_status qpm_risk_set_covariance(qpm_risk *r, size_t n, const double *cov, size_t ld);
 
 /* Number of underlyings of the covariance set (0 before any).

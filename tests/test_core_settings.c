@@ -17,16 +17,22 @@ typedef qpm_status (*set_fn)(void *h, int key, double v);
 typedef qpm_status (*get_fn)(const void *h, int key, double *v);
 
 /* int-keyed adapters of each handle's functions */
-#define ADAPT(x, handle_t, key_t)                                                                \
-    static qpm_status x##_desc(int k, qpm_setting_info *i) { return qpm_##x##_describe((key_t)k, i); } \
-    static qpm_status x##_bnd(int k, double *lo, double *hi)                                    \
-    {                                                                                           \
-        return qpm_##x##_bounds((key_t)k, lo, hi);                                              \
-    }                                                                                           \
-    static qpm_status x##_st(void *h, int k, double v) { return qpm_##x##_set(h, (key_t)k, v); } \
-    static qpm_status x##_gt(const void *h, int k, double *v)                                   \
-    {                                                                                           \
-        return qpm_##x##_get(h, (key_t)k, v);                                                   \
+#define ADAPT(x, handle_t, key_t)                                                                  \
+    static qpm_status x##_desc(int k, qpm_setting_info *i)                                         \
+    {                                                                                              \
+        return qpm_##x##_describe((key_t)k, i);                                                    \
+    }                                                                                              \
+    static qpm_status x##_bnd(int k, double *lo, double *hi)                                       \
+    {                                                                                              \
+        return qpm_##x##_bounds((key_t)k, lo, hi);                                                 \
+    }                                                                                              \
+    static qpm_status x##_st(void *h, int k, double v)                                             \
+    {                                                                                              \
+        return qpm_##x##_set(h, (key_t)k, v);                                                      \
+    }                                                                                              \
+    static qpm_status x##_gt(const void *h, int k, double *v)                                      \
+    {                                                                                              \
+        return qpm_##x##_get(h, (key_t)k, v);                                                      \
     }
 ADAPT(pricer, qpm_pricer, qpm_pricer_key)
 ADAPT(book, qpm_book, qpm_book_key)
@@ -56,11 +62,21 @@ static void *new_handle(size_t c)
     void *h = NULL;
     qpm_status st = QPM_E_INVALID;
     switch (c) {
-    case 0: st = qpm_pricer_create((qpm_pricer **)&h, NULL, QPM_MODEL_BLACK76, QPM_SETTLE_LINEAR); break;
-    case 1: st = qpm_book_create((qpm_book **)&h, NULL); break;
-    case 2: st = qpm_cov_create((qpm_cov **)&h, NULL, 3); break;
-    case 3: st = qpm_opt_create((qpm_opt **)&h, NULL, 3); break;
-    case 4: st = qpm_risk_create((qpm_risk **)&h, NULL); break;
+    case 0:
+        st = qpm_pricer_create((qpm_pricer **)&h, NULL, QPM_MODEL_BLACK76, QPM_SETTLE_LINEAR);
+        break;
+    case 1:
+        st = qpm_book_create((qpm_book **)&h, NULL);
+        break;
+    case 2:
+        st = qpm_cov_create((qpm_cov **)&h, NULL, 3);
+        break;
+    case 3:
+        st = qpm_opt_create((qpm_opt **)&h, NULL, 3);
+        break;
+    case 4:
+        st = qpm_risk_create((qpm_risk **)&h, NULL);
+        break;
     }
     cr_assert_eq(st, QPM_OK, "%s", qpm_last_error());
     return h;
@@ -69,11 +85,21 @@ static void *new_handle(size_t c)
 static void free_handle(size_t c, void *h)
 {
     switch (c) {
-    case 0: qpm_pricer_free(h); break;
-    case 1: qpm_book_free(h); break;
-    case 2: qpm_cov_free(h); break;
-    case 3: qpm_opt_free(h); break;
-    case 4: qpm_risk_free(h); break;
+    case 0:
+        qpm_pricer_free(h);
+        break;
+    case 1:
+        qpm_book_free(h);
+        break;
+    case 2:
+        qpm_cov_free(h);
+        break;
+    case 3:
+        qpm_opt_free(h);
+        break;
+    case 4:
+        qpm_risk_free(h);
+        break;
     }
 }
 
@@ -120,8 +146,7 @@ Test(core_settings, describe_agrees_with_bounds_get_and_set)
             if (info.type == QPM_SETTING_BOOL)
                 cr_assert(lo == 0 && hi == 1);
             /* setting the default is always accepted, and nothing else moves */
-            cr_assert_eq(hc->set(h, key, info.def), QPM_OK, "%s: %s", info.name,
-                         qpm_last_error());
+            cr_assert_eq(hc->set(h, key, info.def), QPM_OK, "%s: %s", info.name, qpm_last_error());
             if (info.type != QPM_SETTING_REAL && hi > lo) {
                 cr_assert_eq(hc->set(h, key, lo + 0.5), QPM_E_RANGE, "%s", info.name);
                 cr_assert_neq(strstr(qpm_last_error(), info.name), NULL);

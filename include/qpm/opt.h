@@ -78,9 +78,9 @@
  * scale of the weights); a solution that breaks one is QPM_E_NOCONVERGE.
  *
  * Memory: create allocates the n x n matrix and vectors; the first solve of
- * a given problem shape (number of variables and constraints) allocates the
- * solver workspace, which later solves of the same or a smaller shape reuse
- * without allocating.  Threads: a handle is used by one thread at a time;
+ * a given problem shape (number of variables and constraints; for ERC, its
+ * Newton workspace) allocates the solver workspace, which later solves of
+ * the same or a smaller shape reuse without allocating.  Threads: a handle is used by one thread at a time;
  * the dense factorisations run in the linked BLAS/LAPACK.
  *
  * Errors of every solving call: QPM_E_STATE (no covariance set, or no

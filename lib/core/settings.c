@@ -35,7 +35,10 @@ qpm_status qpm__settings_bounds(const qpm__settings *t, int key, double *lo, dou
     return QPM_OK;
 }
 
-static int is_whole(double v) { return v == floor(v); }
+static int is_whole(double v)
+{
+    return v == floor(v);
+}
 
 /* v with the fewest significant digits that read back as v ("1e-20", not
  * "9.9999999999999995e-21"), without an exponent below 1e17 ("1000", not
@@ -93,17 +96,17 @@ static qpm_status range_error(const qpm__setting *s, double value)
 }
 
 /* Each storage type as a put/get pair; QPM__STORE_NONE has none. */
-#define ACCESS(name, T)                                                                          \
-    static void put_##name(void *at, double v)                                                   \
-    {                                                                                            \
-        T x = (T)v;                                                                              \
-        memcpy(at, &x, sizeof x);                                                                \
-    }                                                                                            \
-    static double get_##name(const void *at)                                                     \
-    {                                                                                            \
-        T x;                                                                                     \
-        memcpy(&x, at, sizeof x);                                                                \
-        return (double)x;                                                                        \
+#define ACCESS(name, T)                                                                            \
+    static void put_##name(void *at, double v)                                                     \
+    {                                                                                              \
+        T x = (T)v;                                                                                \
+        memcpy(at, &x, sizeof x);                                                                  \
+    }                                                                                              \
+    static double get_##name(const void *at)                                                       \
+    {                                                                                              \
+        T x;                                                                                       \
+        memcpy(&x, at, sizeof x);                                                                  \
+        return (double)x;                                                                          \
     }
 ACCESS(int, int)
 ACCESS(unsigned, unsigned)

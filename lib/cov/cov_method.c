@@ -42,8 +42,8 @@ static qpm_status need_moments(const qpm_cov *c)
 {
     const char *name = qpm__cov_method_names[c->method];
     if (!c->have_mom)
-        return qpm__fail(QPM_E_STATE, "no co-moments for %s (the last fit was %s): fit again",
-                         name, c->have_ew ? "EWMA" : "batch-only or pairwise");
+        return qpm__fail(QPM_E_STATE, "no co-moments for %s (the last fit was %s): fit again", name,
+                         c->have_ew ? "EWMA" : "batch-only or pairwise");
     if (c->nobs < 2)
         return qpm__fail(QPM_E_STATE, "%zu row: %s needs at least 2", c->nobs, name);
     return QPM_OK;
@@ -98,8 +98,7 @@ const qpm__cov_method qpm__cov_methods[QPM__COV_NMETHODS] = {
     [QPM_COV_SAMPLE] = {QPM__COV_PAIRWISE, sample_rows, NULL, qpm__cov_fit_moments,
                         sample_finalise},
     [QPM_COV_EWMA] = {0, ewma_rows, NULL, qpm__cov_fit_ewma, ewma_finalise},
-    [QPM_COV_LEDOIT_WOLF] = {QPM__COV_SHRINKS, NULL, lw_prepare, qpm__cov_fit_moments,
-                             lw_finalise},
+    [QPM_COV_LEDOIT_WOLF] = {QPM__COV_SHRINKS, NULL, lw_prepare, qpm__cov_fit_moments, lw_finalise},
     [QPM_COV_OAS] = {QPM__COV_SHRINKS, NULL, NULL, qpm__cov_fit_moments, oas_finalise},
     [QPM_COV_SEMI] = {QPM__COV_PAIRWISE, NULL, NULL, qpm__cov_fit_semi, NULL},
 };

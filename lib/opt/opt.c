@@ -82,6 +82,7 @@ void qpm_opt_free(qpm_opt *o)
     qpm__free(&al, o->lin);
     qpm__free(&al, o->llo);
     qpm__free(&al, o->scen);
+    qpm__free(&al, o->erc_work);
     qpm__free(&al, o);
 }
 

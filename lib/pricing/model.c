@@ -4,23 +4,29 @@
 #include "pricing/black.h"
 #include "pricing/model.h"
 
-#define LINEAR (1u << QPM_SETTLE_LINEAR)
+#define LINEAR  (1u << QPM_SETTLE_LINEAR)
 #define INVERSE (1u << QPM_SETTLE_INVERSE)
 
 const qpm__model qpm__models[QPM__NMODELS] = {
     [QPM_MODEL_BSM] = {"BSM", "QPM_MODEL_BSM", QPM__BSM, LINEAR | INVERSE, NULL, 1, 1,
                        QPM__IV_BLACK},
-    [QPM_MODEL_BLACK76] = {"Black-76", "QPM_MODEL_BLACK76", QPM__B76, LINEAR | INVERSE, NULL, 1,
-                           0, QPM__IV_BLACK},
+    [QPM_MODEL_BLACK76] = {"Black-76", "QPM_MODEL_BLACK76", QPM__B76, LINEAR | INVERSE, NULL, 1, 0,
+                           QPM__IV_BLACK},
     [QPM_MODEL_BACHELIER] = {"Bachelier", "QPM_MODEL_BACHELIER", QPM__BACH, LINEAR,
-                             "its underlying may reach zero, where a coin payoff is undefined",
-                             0, 0, QPM__IV_NORMAL},
+                             "its underlying may reach zero, where a coin payoff is undefined", 0,
+                             0, QPM__IV_NORMAL},
 };
 
 const char *const qpm__settle_names[QPM__NSETTLE] = {"QPM_SETTLE_LINEAR", "QPM_SETTLE_INVERSE"};
 
-static const char *model_name(size_t i) { return qpm__models[i].enum_name; }
-static const char *settle_name(size_t i) { return qpm__settle_names[i]; }
+static const char *model_name(size_t i)
+{
+    return qpm__models[i].enum_name;
+}
+static const char *settle_name(size_t i)
+{
+    return qpm__settle_names[i];
+}
 
 /* "QPM_X (0), QPM_Y (1)": the valid values, for a message. */
 static const char *valid_list(char *buf, size_t size, const char *(*name)(size_t), size_t n)

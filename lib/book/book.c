@@ -143,8 +143,7 @@ _Static_assert(offsetof(struct qpm_book, alloc) == 0, "qpm__handle_new: allocato
 
 qpm_status qpm_book_create(qpm_book **out, const qpm_alloc *alloc)
 {
-    QPM__CHECK_NULL(out, "out");
-    *out = NULL;
+    QPM__CHECK_OUT(out);
     qpm_status st;
     qpm_book *b = qpm__handle_new(alloc, sizeof *b, NULL, &settings, &st);
     if (b == NULL)

@@ -34,15 +34,24 @@ qpm_status qpm__check_nonnegative(const double *x, size_t n, const char *name)
     return check_each(x, n, name, NONNEGATIVE);
 }
 
-qpm_status qpm__check_covariance_code(const double *a, size_t n, size_t ld, const char *name,
-                                      qpm_status negative_variance)
+qpm_status qpm__check_finite_matrix(const double *a, size_t rows, size_t cols, size_t ld,
+                                    const char *name)
 {
     QPM__CHECK_NULL(a, name);
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < n; j++)
+    for (size_t i = 0; i < rows; i++)
+        for (size_t j = 0; j < cols; j++)
             if (!isfinite(a[i * ld + j]))
                 return qpm__fail(QPM_E_NONFINITE, "%s[%zu][%zu] = %g: must be finite", name, i,
                                  j, a[i * ld + j]);
+    return QPM_OK;
+}
+
+qpm_status qpm__check_covariance_code(const double *a, size_t n, size_t ld, const char *name,
+                                      qpm_status negative_variance)
+{
+    qpm_status st = qpm__check_finite_matrix(a, n, n, ld, name);
+    if (st != QPM_OK)
+        return st;
     for (size_t i = 0; i < n; i++)
         if (a[i * ld + i] < 0.0)
             return qpm__fail(negative_variance, "%s[%zu][%zu] = %.17g: a variance must be >= 0",

@@ -63,8 +63,19 @@ void qpm__afree(const qpm_alloc *a, void *p);
             return qpm__fail(QPM_E_NULL, "%s is NULL", (name));                               \
     } while (0)
 
+/* The out-pointer of a _create: required, and NULL until the call succeeds. */
+#define QPM__CHECK_OUT(out)                                                                   \
+    do {                                                                                      \
+        QPM__CHECK_NULL(out, "out");                                                          \
+        *(out) = NULL;                                                                        \
+    } while (0)
+
 /* every x[i] finite */
 qpm_status qpm__check_finite(const double *x, size_t n, const char *name);
+/* every entry of a rows x cols row-major matrix (leading dimension ld)
+ * finite; the message names name[row][col] */
+qpm_status qpm__check_finite_matrix(const double *a, size_t rows, size_t cols, size_t ld,
+                                    const char *name);
 /* every x[i] finite and > 0 */
 qpm_status qpm__check_positive(const double *x, size_t n, const char *name);
 /* every x[i] finite and >= 0 */
@@ -132,5 +143,8 @@ typedef struct qpm__progress {
 } qpm__progress;
 
 qpm_status qpm__progress_report(const qpm__progress *p, double done);
+
+/* What a handle's public _set_progress does once the handle is checked. */
+qpm_status qpm__progress_set(qpm__progress *p, qpm_progress_fn fn, void *user);
 
 #endif /* QPM_CORE_INTERNAL_H */

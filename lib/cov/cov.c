@@ -137,8 +137,7 @@ _Static_assert(offsetof(struct qpm_cov, alloc) == 0, "qpm__handle_new: allocator
 
 qpm_status qpm_cov_create(qpm_cov **out, const qpm_alloc *alloc, size_t n_assets)
 {
-    QPM__CHECK_NULL(out, "out");
-    *out = NULL;
+    QPM__CHECK_OUT(out);
     if (n_assets == 0)
         return qpm__fail(QPM_E_SIZE, "n_assets = 0: must be >= 1");
     if (n_assets > QPM__COV_MAX_N)
@@ -255,20 +254,27 @@ qpm_status qpm__cov_check_est(const qpm_cov *c)
     return QPM_OK;
 }
 
-static qpm_status check_out(size_t n, const double *out, size_t ld)
+/* The start of a vector getter: its arguments, then the estimate. */
+static qpm_status vector_getter(qpm_cov *c, const double *out)
 {
+    QPM__CHECK_NULL(c, "c");
     QPM__CHECK_NULL(out, "out");
-    if (ld < n)
-        return qpm__fail(QPM_E_SIZE, "ld = %zu: must be >= n_assets = %zu", ld, n);
-    return QPM_OK;
+    return qpm__cov_finalize(c);
+}
+
+/* The start of a matrix getter: its arguments, then the estimate. */
+static qpm_status matrix_getter(qpm_cov *c, const double *out, size_t ld)
+{
+    QPM__CHECK_NULL(c, "c");
+    QPM__CHECK_NULL(out, "out");
+    if (ld < c->n)
+        return qpm__fail(QPM_E_SIZE, "ld = %zu: must be >= n_assets = %zu", ld, c->n);
+    return qpm__cov_finalize(c);
 }
 
 qpm_status qpm_cov_covariance(qpm_cov *c, double *out, size_t ld)
 {
-    QPM__CHECK_NULL(c, "c");
-    qpm_status st = check_out(c->n, out, ld);
-    if (st == QPM_OK)
-        st = qpm__cov_finalize(c);
+    qpm_status st = matrix_getter(c, out, ld);
     if (st != QPM_OK)
         return st;
     size_t n = c->n;
@@ -289,10 +295,7 @@ qpm_status qpm_cov_covariance(qpm_cov *c, double *out, size_t ld)
 
 qpm_status qpm_cov_correlation(qpm_cov *c, double *out, size_t ld)
 {
-    QPM__CHECK_NULL(c, "c");
-    qpm_status st = check_out(c->n, out, ld);
-    if (st == QPM_OK)
-        st = qpm__cov_finalize(c);
+    qpm_status st = matrix_getter(c, out, ld);
     if (st != QPM_OK)
         return st;
     size_t n = c->n;
@@ -312,9 +315,7 @@ qpm_status qpm_cov_correlation(qpm_cov *c, double *out, size_t ld)
 
 qpm_status qpm_cov_volatility(qpm_cov *c, double *out)
 {
-    QPM__CHECK_NULL(c, "c");
-    QPM__CHECK_NULL(out, "out");
-    qpm_status st = qpm__cov_finalize(c);
+    qpm_status st = vector_getter(c, out);
     if (st != QPM_OK)
         return st;
     double f = c->annualise ? c->periods : 1.0;
@@ -342,9 +343,7 @@ qpm_status qpm_cov_mean(qpm_cov *c, double *out)
 
 qpm_status qpm_cov_shrinkage(qpm_cov *c, double *out)
 {
-    QPM__CHECK_NULL(c, "c");
-    QPM__CHECK_NULL(out, "out");
-    qpm_status st = qpm__cov_finalize(c);
+    qpm_status st = vector_getter(c, out);
     if (st != QPM_OK)
         return st;
     *out = c->shrink;

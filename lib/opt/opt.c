@@ -39,8 +39,7 @@ _Static_assert(offsetof(struct qpm_opt, alloc) == 0, "qpm__handle_new: allocator
 
 qpm_status qpm_opt_create(qpm_opt **out, const qpm_alloc *alloc, size_t n)
 {
-    QPM__CHECK_NULL(out, "out");
-    *out = NULL;
+    QPM__CHECK_OUT(out);
     if (n == 0 || n > QPM__OPT_MAX_N)
         return qpm__fail(QPM_E_SIZE, "n = %zu: must be in [1, %u]", n, QPM__OPT_MAX_N);
     qpm_status st;
@@ -73,17 +72,10 @@ void qpm_opt_free(qpm_opt *o)
         return;
     qpm_alloc al = o->alloc;
     qpm__qp_release(&o->qp, &al);
-    qpm__free(&al, o->S);
-    qpm__free(&al, o->mu);
-    qpm__free(&al, o->flags);
-    qpm__free(&al, o->brow);
-    qpm__free(&al, o->group_of);
-    qpm__free(&al, o->glo);
-    qpm__free(&al, o->lin);
-    qpm__free(&al, o->llo);
-    qpm__free(&al, o->scen);
-    qpm__free(&al, o->erc_work);
-    qpm__free(&al, o);
+    void *blocks[] = {o->S,   o->mu,  o->flags, o->brow, o->group_of, o->glo,
+                      o->lin, o->llo, o->scen,  o->erc_work, o};
+    for (size_t i = 0; i < sizeof blocks / sizeof blocks[0]; i++)
+        qpm__free(&al, blocks[i]);
 }
 
 /* ---- data ---------------------------------------------------------------------- */
@@ -132,15 +124,45 @@ qpm_status qpm_opt_set_covariance(qpm_opt *o, const double *cov, size_t ld)
     return QPM_OK;
 }
 
+/* A vector argument: n finite values, copied into dst. */
+static qpm_status copy_finite(const qpm_opt *o, double *dst, const double *v, const char *name)
+{
+    qpm_status st = qpm__check_finite(v, o->n, name);
+    if (st == QPM_OK)
+        memcpy(dst, v, o->n * sizeof *v);
+    return st;
+}
+
 qpm_status qpm_opt_set_expected_returns(qpm_opt *o, const double *mu)
 {
     QPM__CHECK_NULL(o, "o");
-    QPM__CHECK_NULL(mu, "mu");
-    qpm_status st = qpm__check_finite(mu, o->n, "mu");
-    if (st != QPM_OK)
-        return st;
-    memcpy(o->mu, mu, o->n * sizeof *mu);
-    o->have_mu = 1;
+    qpm_status st = copy_finite(o, o->mu, mu, "mu");
+    if (st == QPM_OK)
+        o->have_mu = 1;
+    return st;
+}
+
+/* lo[i] <= hi[i] for each of m pairs, neither NaN, lo < +inf, hi > -inf;
+ * an inverted pair is QPM_E_INFEASIBLE, named as `what` + its index
+ * ("group 2: ") when what is not empty. */
+static qpm_status check_intervals(size_t m, const double *lo, const double *hi,
+                                  const char *lo_name, const char *hi_name, const char *what)
+{
+    for (size_t r = 0; r < m; r++) {
+        if (isnan(lo[r]) || lo[r] == (double)INFINITY)
+            return qpm__fail(QPM_E_NONFINITE, "%s[%zu] = %g: must be a number < +inf", lo_name, r,
+                             lo[r]);
+        if (isnan(hi[r]) || hi[r] == -(double)INFINITY)
+            return qpm__fail(QPM_E_NONFINITE, "%s[%zu] = %g: must be a number > -inf", hi_name, r,
+                             hi[r]);
+        if (lo[r] > hi[r]) {
+            if (*what == '\0')
+                return qpm__fail(QPM_E_INFEASIBLE, "%s[%zu] = %g > %s[%zu] = %g", lo_name, r,
+                                 lo[r], hi_name, r, hi[r]);
+            return qpm__fail(QPM_E_INFEASIBLE, "%s%zu: %s[%zu] = %g > %s[%zu] = %g", what, r,
+                             lo_name, r, lo[r], hi_name, r, hi[r]);
+        }
+    }
     return QPM_OK;
 }
 
@@ -149,17 +171,11 @@ qpm_status qpm_opt_set_bounds(qpm_opt *o, const double *lower, const double *upp
     QPM__CHECK_NULL(o, "o");
     QPM__CHECK_NULL(lower, "lower");
     QPM__CHECK_NULL(upper, "upper");
+    qpm_status st = check_intervals(o->n, lower, upper, "lower", "upper", "");
+    if (st != QPM_OK)
+        return st;
     double slo = 0.0, shi = 0.0;
     for (size_t i = 0; i < o->n; i++) {
-        if (isnan(lower[i]) || lower[i] == (double)INFINITY)
-            return qpm__fail(QPM_E_NONFINITE, "lower[%zu] = %g: must be a number < +inf", i,
-                             lower[i]);
-        if (isnan(upper[i]) || upper[i] == -(double)INFINITY)
-            return qpm__fail(QPM_E_NONFINITE, "upper[%zu] = %g: must be a number > -inf", i,
-                             upper[i]);
-        if (lower[i] > upper[i])
-            return qpm__fail(QPM_E_INFEASIBLE, "lower[%zu] = %g > upper[%zu] = %g", i, lower[i],
-                             i, upper[i]);
         slo += lower[i];
         shi += upper[i];
     }
@@ -175,26 +191,7 @@ qpm_status qpm_opt_set_bounds(qpm_opt *o, const double *lower, const double *upp
 qpm_status qpm_opt_set_current(qpm_opt *o, const double *w0)
 {
     QPM__CHECK_NULL(o, "o");
-    QPM__CHECK_NULL(w0, "w0");
-    qpm_status st = qpm__check_finite(w0, o->n, "w0");
-    if (st != QPM_OK)
-        return st;
-    memcpy(o->w0, w0, o->n * sizeof *w0);
-    return QPM_OK;
-}
-
-static qpm_status check_range(size_t m, const double *lo, const double *hi, const char *what)
-{
-    for (size_t r = 0; r < m; r++) {
-        if (isnan(lo[r]) || lo[r] == (double)INFINITY)
-            return qpm__fail(QPM_E_NONFINITE, "lo[%zu] = %g: must be a number < +inf", r, lo[r]);
-        if (isnan(hi[r]) || hi[r] == -(double)INFINITY)
-            return qpm__fail(QPM_E_NONFINITE, "hi[%zu] = %g: must be a number > -inf", r, hi[r]);
-        if (lo[r] > hi[r])
-            return qpm__fail(QPM_E_INFEASIBLE, "%s %zu: lo[%zu] = %g > hi[%zu] = %g", what, r, r,
-                             lo[r], r, hi[r]);
-    }
-    return QPM_OK;
+    return copy_finite(o, o->w0, w0, "w0");
 }
 
 qpm_status qpm_opt_set_groups(qpm_opt *o, size_t n_groups, const size_t *group_of,
@@ -215,7 +212,7 @@ qpm_status qpm_opt_set_groups(qpm_opt *o, size_t n_groups, const size_t *group_o
             return qpm__fail(QPM_E_INVALID,
                              "group_of[%zu] = %zu: must be < n_groups = %zu or QPM_OPT_NO_GROUP",
                              i, group_of[i], n_groups);
-    qpm_status st = check_range(n_groups, lo, hi, "group");
+    qpm_status st = check_intervals(n_groups, lo, hi, "lo", "hi", "group ");
     if (st != QPM_OK)
         return st;
     if (o->group_of == NULL) {
@@ -253,12 +250,10 @@ qpm_status qpm_opt_set_linear(qpm_opt *o, size_t m, const double *a, size_t lda,
         return qpm__fail(QPM_E_SIZE, "m = %zu: must be <= %u", m, QPM__OPT_MAX_N);
     if (lda < n)
         return qpm__fail(QPM_E_SIZE, "lda = %zu: must be >= n = %zu", lda, n);
-    for (size_t r = 0; r < m; r++)
-        for (size_t i = 0; i < n; i++)
-            if (!isfinite(a[r * lda + i]))
-                return qpm__fail(QPM_E_NONFINITE, "a[%zu][%zu] = %g: must be finite", r, i,
-                                 a[r * lda + i]);
-    qpm_status st = check_range(m, lo, hi, "linear row");
+    qpm_status st = qpm__check_finite_matrix(a, m, n, lda, "a");
+    if (st != QPM_OK)
+        return st;
+    st = check_intervals(m, lo, hi, "lo", "hi", "linear row ");
     if (st != QPM_OK)
         return st;
     if (m > o->cap_lin) {
@@ -297,11 +292,9 @@ qpm_status qpm_opt_set_scenarios(qpm_opt *o, size_t t, const double *returns, si
         return qpm__fail(QPM_E_SIZE, "t = %zu: must be <= %u", t, QPM__OPT_MAX_N);
     if (ld < n)
         return qpm__fail(QPM_E_SIZE, "ld = %zu: must be >= n = %zu", ld, n);
-    for (size_t r = 0; r < t; r++)
-        for (size_t i = 0; i < n; i++)
-            if (!isfinite(returns[r * ld + i]))
-                return qpm__fail(QPM_E_NONFINITE, "returns[%zu][%zu] = %g: must be finite", r,
-                                 i, returns[r * ld + i]);
+    qpm_status st = qpm__check_finite_matrix(returns, t, n, ld, "returns");
+    if (st != QPM_OK)
+        return st;
     if (t > o->cap_scen) {
         double *b = qpm__calloc(&o->alloc, t * n, sizeof *b);
         if (b == NULL)
@@ -319,9 +312,7 @@ qpm_status qpm_opt_set_scenarios(qpm_opt *o, size_t t, const double *returns, si
 qpm_status qpm_opt_set_progress(qpm_opt *o, qpm_progress_fn fn, void *user)
 {
     QPM__CHECK_NULL(o, "o");
-    o->progress.fn = fn;
-    o->progress.user = user;
-    return QPM_OK;
+    return qpm__progress_set(&o->progress, fn, user);
 }
 
 /* ---- solution info ------------------------------------------------------------- */

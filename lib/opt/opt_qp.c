@@ -12,20 +12,51 @@
 
 /* ---- workspace ------------------------------------------------------------- */
 
+/* Every array of the workspace with its length for the given shape, by
+ * element type (the bytes act, act0 and the ints ipiv aside). */
+#define QPM__QP_NDOUBLE 27
+#define QPM__QP_NSIZE 6
+typedef struct qp_darray {
+    double **p;
+    size_t count;
+} qp_darray;
+typedef struct qp_zarray {
+    size_t **p;
+    size_t count;
+} qp_zarray;
+
+static size_t kkt_cap(size_t nv, size_t me) { return 2 * nv + me + 1; }
+
+static void qp_arrays(qpm__qp *qp, size_t nv, size_t me, size_t mi, size_t nnz,
+                      qp_darray d[QPM__QP_NDOUBLE], qp_zarray z[QPM__QP_NSIZE])
+{
+    size_t m1 = mi + 1, e1 = me + 1, kcap = kkt_cap(nv, me);
+    const qp_darray dv[QPM__QP_NDOUBLE] = {
+        {&qp->c, nv},      {&qp->E, e1 * nv},    {&qp->e, e1},      {&qp->cv, nnz + 1},
+        {&qp->h, m1},      {&qp->x, nv},         {&qp->y, e1},      {&qp->z, m1},
+        {&qp->s, m1},      {&qp->dx, nv},        {&qp->dy, e1},     {&qp->dz, m1},
+        {&qp->ds, m1},     {&qp->rd, nv},        {&qp->re, e1},     {&qp->ri, m1},
+        {&qp->rc, m1},     {&qp->t1, kcap + m1}, {&qp->t2, kcap},   {&qp->t3, m1 + nv},
+        {&qp->H, nv * nv}, {&qp->HE, nv * e1},   {&qp->M, e1 * e1}, {&qp->K, kcap * kcap},
+        {&qp->kr, kcap},   {&qp->ks, kcap},      {&qp->kt, kcap}};
+    const qp_zarray zv[QPM__QP_NSIZE] = {{&qp->rp, m1},   {&qp->ci, nnz + 1}, {&qp->fixed_by, nv},
+                                         {&qp->fpos, nv}, {&qp->fvar, nv},    {&qp->arow, m1}};
+    memcpy(d, dv, sizeof dv);
+    memcpy(z, zv, sizeof zv);
+}
+
 void qpm__qp_release(qpm__qp *qp, const qpm_alloc *a)
 {
-    double **d[] = {&qp->c,  &qp->E,  &qp->e,  &qp->cv, &qp->h,  &qp->x,  &qp->y,  &qp->z,
-                    &qp->s,  &qp->dx, &qp->dy, &qp->dz, &qp->ds, &qp->rd, &qp->re, &qp->ri,
-                    &qp->rc, &qp->t1, &qp->t2, &qp->t3, &qp->H,  &qp->HE, &qp->M,  &qp->K,
-                    &qp->kr, &qp->ks, &qp->kt};
-    for (size_t i = 0; i < sizeof d / sizeof d[0]; i++) {
-        qpm__free(a, *d[i]);
-        *d[i] = NULL;
+    qp_darray d[QPM__QP_NDOUBLE];
+    qp_zarray z[QPM__QP_NSIZE];
+    qp_arrays(qp, 0, 0, 0, 0, d, z);
+    for (size_t i = 0; i < QPM__QP_NDOUBLE; i++) {
+        qpm__free(a, *d[i].p);
+        *d[i].p = NULL;
     }
-    size_t **z[] = {&qp->rp, &qp->ci, &qp->fixed_by, &qp->fpos, &qp->fvar, &qp->arow};
-    for (size_t i = 0; i < sizeof z / sizeof z[0]; i++) {
-        qpm__free(a, *z[i]);
-        *z[i] = NULL;
+    for (size_t i = 0; i < QPM__QP_NSIZE; i++) {
+        qpm__free(a, *z[i].p);
+        *z[i].p = NULL;
     }
     qpm__free(a, qp->act);
     qpm__free(a, qp->act0);
@@ -47,51 +78,18 @@ qpm_status qpm__qp_reserve(qpm__qp *qp, const qpm_alloc *a, size_t nv, size_t me
     mi = zmax(mi, qp->cap_mi);
     nnz = zmax(nnz, qp->cap_nnz);
     qpm__qp_release(qp, a);
-    size_t m1 = mi + 1, e1 = me + 1;
-    size_t kcap = 2 * nv + me + 1;
+    size_t m1 = mi + 1, kcap = kkt_cap(nv, me);
+    qp_darray d[QPM__QP_NDOUBLE];
+    qp_zarray z[QPM__QP_NSIZE];
+    qp_arrays(qp, nv, me, mi, nnz, d, z);
     int ok = 1;
-#define QPM__GET(p, cnt, type)                                                                   \
-    do {                                                                                          \
-        if (ok && ((p) = (type *)qpm__calloc(a, (cnt), sizeof(type))) == NULL)                    \
-            ok = 0;                                                                               \
-    } while (0)
-    QPM__GET(qp->c, nv, double);
-    QPM__GET(qp->E, e1 * nv, double);
-    QPM__GET(qp->e, e1, double);
-    QPM__GET(qp->cv, nnz + 1, double);
-    QPM__GET(qp->h, m1, double);
-    QPM__GET(qp->x, nv, double);
-    QPM__GET(qp->y, e1, double);
-    QPM__GET(qp->z, m1, double);
-    QPM__GET(qp->s, m1, double);
-    QPM__GET(qp->dx, nv, double);
-    QPM__GET(qp->dy, e1, double);
-    QPM__GET(qp->dz, m1, double);
-    QPM__GET(qp->ds, m1, double);
-    QPM__GET(qp->rd, nv, double);
-    QPM__GET(qp->re, e1, double);
-    QPM__GET(qp->ri, m1, double);
-    QPM__GET(qp->rc, m1, double);
-    QPM__GET(qp->t1, kcap + m1, double);
-    QPM__GET(qp->t2, kcap, double);
-    QPM__GET(qp->t3, m1 + nv, double);
-    QPM__GET(qp->H, nv * nv, double);
-    QPM__GET(qp->HE, nv * e1, double);
-    QPM__GET(qp->M, e1 * e1, double);
-    QPM__GET(qp->K, kcap * kcap, double);
-    QPM__GET(qp->kr, kcap, double);
-    QPM__GET(qp->ks, kcap, double);
-    QPM__GET(qp->kt, kcap, double);
-    QPM__GET(qp->rp, m1, size_t);
-    QPM__GET(qp->ci, nnz + 1, size_t);
-    QPM__GET(qp->fixed_by, nv, size_t);
-    QPM__GET(qp->fpos, nv, size_t);
-    QPM__GET(qp->fvar, nv, size_t);
-    QPM__GET(qp->arow, m1, size_t);
-    QPM__GET(qp->act, m1, unsigned char);
-    QPM__GET(qp->act0, m1, unsigned char);
-    QPM__GET(qp->ipiv, kcap, int);
-#undef QPM__GET
+    for (size_t i = 0; ok && i < QPM__QP_NDOUBLE; i++)
+        ok = (*d[i].p = qpm__calloc(a, d[i].count, sizeof(double))) != NULL;
+    for (size_t i = 0; ok && i < QPM__QP_NSIZE; i++)
+        ok = (*z[i].p = qpm__calloc(a, z[i].count, sizeof(size_t))) != NULL;
+    ok = ok && (qp->act = qpm__calloc(a, m1, 1)) != NULL;
+    ok = ok && (qp->act0 = qpm__calloc(a, m1, 1)) != NULL;
+    ok = ok && (qp->ipiv = qpm__calloc(a, kcap, sizeof(int))) != NULL;
     if (!ok) {
         qpm__qp_release(qp, a);
         return QPM_E_NOMEM;
@@ -780,6 +778,18 @@ static int active_set(qpm__qp *qp, size_t maxit, size_t *iters)
     return 1;
 }
 
+/* The interior-point solution (x, y, z) kept in dx/dy/dz, or (restore)
+ * put back from there, with the active set it indicates (z > s). */
+static void interior_solution(qpm__qp *qp, int restore)
+{
+    double *dst[3] = {qp->dx, qp->dy, qp->dz}, *src[3] = {qp->x, qp->y, qp->z};
+    size_t len[3] = {qp->nv, qp->me, qp->mi};
+    for (int v = 0; v < 3; v++)
+        memcpy(restore ? src[v] : dst[v], restore ? dst[v] : src[v], len[v] * sizeof(double));
+    for (size_t k = 0; k < qp->mi; k++)
+        qp->act[k] = qp->z[k] > qp->s[k];
+}
+
 qpm__qp_result qpm__qp_solve(qpm__qp *qp, double tol, size_t maxiter, int warm, int *exact,
                              size_t *iters)
 {
@@ -800,20 +810,12 @@ qpm__qp_result qpm__qp_solve(qpm__qp *qp, double tol, size_t maxiter, int warm, 
     qpm__qp_result r = ipm(qp, tol, maxiter, iters);
     if (r != QPM__QP_OPTIMAL)
         return r;
-    /* keep the interior-point solution in dx/dy/dz/ds in case the exact step fails */
-    memcpy(qp->dx, qp->x, qp->nv * sizeof *qp->x);
-    memcpy(qp->dy, qp->y, qp->me * sizeof *qp->y);
-    memcpy(qp->dz, qp->z, mi * sizeof *qp->z);
-    for (size_t k = 0; k < mi; k++)
-        qp->act[k] = qp->z[k] > qp->s[k];
+    /* keep the interior-point solution in dx/dy/dz in case the exact step fails */
+    interior_solution(qp, 0);
     if (active_set(qp, as_max, iters) == 0) {
         *exact = 1;
         return QPM__QP_OPTIMAL;
     }
-    memcpy(qp->x, qp->dx, qp->nv * sizeof *qp->x);
-    memcpy(qp->y, qp->dy, qp->me * sizeof *qp->y);
-    memcpy(qp->z, qp->dz, mi * sizeof *qp->z);
-    for (size_t k = 0; k < mi; k++)
-        qp->act[k] = qp->z[k] > qp->s[k];
+    interior_solution(qp, 1);
     return QPM__QP_OPTIMAL;
 }

@@ -132,8 +132,7 @@ _Static_assert(offsetof(struct qpm_pricer, alloc) == 0, "qpm__handle_new: alloca
 qpm_status qpm_pricer_create(qpm_pricer **out, const qpm_alloc *alloc, qpm_model model,
                              qpm_settlement settle)
 {
-    QPM__CHECK_NULL(out, "out");
-    *out = NULL;
+    QPM__CHECK_OUT(out);
     qpm_status st;
     const qpm__model *m = qpm__model_find(model, settle, &st);
     if (m == NULL)

@@ -43,7 +43,8 @@ static qpm_status set_threads(void *h, double *value)
 #define AT(field) offsetof(qpm_risk, field)
 #define REAL(key, lo, hi, def, range, field)                                                     \
     {key, #key, QPM__SET_REAL, 0, lo, hi, def, range, NULL, QPM__STORE_DOUBLE, AT(field), NULL}
-#define CONSTANT(key, v) {key, #key, QPM__SET_INTEGER, 1, v, v, v, NULL, NULL, QPM__STORE_NONE, 0, NULL}
+#define CONSTANT(key, v)                                                                         \
+    {key, #key, QPM__SET_INTEGER, 1, v, v, v, NULL, NULL, QPM__STORE_NONE, 0, NULL}
 static const qpm__setting setting_rows[] = {
     {QPM_RISK_SCENARIOS, "QPM_RISK_SCENARIOS", QPM__SET_INTEGER, 0, 1, QPM__RISK_MAX_SCENARIOS,
      10000, NULL, NULL, QPM__STORE_SIZE, AT(scenarios), NULL},
@@ -107,8 +108,7 @@ _Static_assert(offsetof(struct qpm_risk, alloc) == 0, "qpm__handle_new: allocato
 
 qpm_status qpm_risk_create(qpm_risk **out, const qpm_alloc *alloc)
 {
-    QPM__CHECK_NULL(out, "out");
-    *out = NULL;
+    QPM__CHECK_OUT(out);
     qpm_status st;
     qpm_risk *r = qpm__handle_new(alloc, sizeof *r, qpm__linalg_load, &settings, &st);
     if (r == NULL)
@@ -134,9 +134,7 @@ qpm_status qpm_risk_n_underlyings(const qpm_risk *r, size_t *n)
 qpm_status qpm_risk_set_progress(qpm_risk *r, qpm_progress_fn fn, void *user)
 {
     QPM__CHECK_NULL(r, "r");
-    r->progress.fn = fn;
-    r->progress.user = user;
-    return QPM_OK;
+    return qpm__progress_set(&r->progress, fn, user);
 }
 
 qpm_status qpm__risk_prepare_workers(qpm_risk *r, size_t n)

@@ -50,8 +50,7 @@ _Static_assert(offsetof(struct qpm_rng, alloc) == 0, "qpm__handle_new: allocator
 
 static qpm_status create_common(qpm_rng **out, const qpm_alloc *alloc, qpm_rng_kind kind)
 {
-    QPM__CHECK_NULL(out, "out");
-    *out = NULL;
+    QPM__CHECK_OUT(out);
     if (!kind_valid(kind))
         return qpm__fail(QPM_E_INVALID,
                          "kind = %d: must be one of %s (0), %s (1), %s (2)", (int)kind,
@@ -214,8 +213,7 @@ qpm_status qpm_rng_set_stream(qpm_rng *dst, const qpm_rng *parent, uint64_t k)
 
 qpm_status qpm_rng_split(qpm_rng **out, const qpm_alloc *alloc, const qpm_rng *parent, uint64_t k)
 {
-    QPM__CHECK_NULL(out, "out");
-    *out = NULL;
+    QPM__CHECK_OUT(out);
     QPM__CHECK_NULL(parent, "parent");
     qpm_status st = create_common(out, alloc, (qpm_rng_kind)parent->g.kind);
     if (st != QPM_OK)

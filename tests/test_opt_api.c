@@ -3,6 +3,9 @@
  * allocation of create, set_covariance, set_groups/set_linear and solve. */
 #include "test_opt_util.h"
 
+/* The "no group" value is part of the ABI: it stays the largest size_t. */
+_Static_assert(QPM_OPT_NO_GROUP == (size_t)-1, "QPM_OPT_NO_GROUP changed value");
+
 static const qpm_opt_key all_keys[] = {
     QPM_OPT_GAMMA,         QPM_OPT_RISK_FREE,  QPM_OPT_BUDGET,    QPM_OPT_GROSS_LIMIT,
     QPM_OPT_TURNOVER_LIMIT, QPM_OPT_RETURN_TARGET, QPM_OPT_VOL_TARGET, QPM_OPT_TOLERANCE,

@@ -98,6 +98,7 @@
 #define QPM_OPT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "qpm/common.h"
 
@@ -159,8 +160,10 @@ typedef enum qpm_opt_info_key {
     QPM_OPT_INFO_PROBLEM = 14    /* the qpm_opt_problem solved */
 } qpm_opt_info_key;
 
-/* Group membership value meaning "in no group" (qpm_opt_set_groups). */
-#define QPM_OPT_NO_GROUP ((size_t)-1)
+/* Group membership value meaning "in no group" (qpm_opt_set_groups): the
+ * largest size_t, (size_t)-1, spelled without a cast so that C++ code using
+ * it compiles under -Wold-style-cast. */
+#define QPM_OPT_NO_GROUP SIZE_MAX
 
 /* Creates a handle for n assets with the defaults above, no covariance and
  * no expected returns.  alloc may be NULL (malloc/free).  Errors: QPM_E_NULL

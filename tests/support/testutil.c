@@ -18,13 +18,22 @@
 #include <sanitizer/lsan_interface.h>
 #endif
 
+/* The user's QPM_REFDATA wins, then QPM_REFDATA_DEFAULT (set by meson for
+ * the tests), then the copies in the source tree (tests/data/README.md). */
+const char *qt_refdata_dir(void)
+{
+    const char *dir = getenv("QPM_REFDATA");
+    if (dir == NULL || dir[0] == '\0')
+        dir = getenv("QPM_REFDATA_DEFAULT");
+    if (dir == NULL || dir[0] == '\0')
+        dir = QT_SOURCE_ROOT "/tests/data/refdata";
+    return dir;
+}
+
 const char *qt_refdata_path(const char *name)
 {
     static char buf[4096];
-    const char *dir = getenv("QPM_REFDATA");
-    if (dir == NULL || dir[0] == '\0')
-        dir = "../shared/refdata";
-    snprintf(buf, sizeof buf, "%s/%s", dir, name);
+    snprintf(buf, sizeof buf, "%s/%s", qt_refdata_dir(), name);
     return buf;
 }
 
@@ -65,7 +74,8 @@ qt_csv *qt_csv_load(const char *name)
 {
     const char *path = qt_refdata_path(name);
     FILE *f = fopen(path, "r");
-    cr_assert_not_null(f, "cannot open reference file %s (set QPM_REFDATA)", path);
+    cr_assert_not_null(f, "cannot open reference file %s (set QPM_REFDATA to the reference "
+                          "data folder, see tests/data/README.md)", path);
     qt_csv *csv = calloc(1, sizeof *csv);
     cr_assert_not_null(csv);
     char *line = NULL;
@@ -187,10 +197,10 @@ static int cmp_set(const void *a, const void *b) { return strcmp(a, b); }
 
 size_t qt_refdata_sets(const char *prefix, char (*sets)[QT_SET_LEN], size_t max)
 {
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s", qt_refdata_path("."));
+    const char *dir = qt_refdata_dir();
     DIR *d = opendir(dir);
-    cr_assert_not_null(d, "cannot open %s", dir);
+    cr_assert_not_null(d, "cannot open reference folder %s (set QPM_REFDATA to the reference "
+                          "data folder, see tests/data/README.md)", dir);
     size_t np = strlen(prefix), count = 0;
     struct dirent *e;
     while ((e = readdir(d)) != NULL && count < max) {

@@ -1,7 +1,9 @@
 #!/bin/sh
 # Every public header compiles alone, warning-free under strict flags, as C11
 # (gcc, clang) or as C++11 and C++17 (g++, clang++), with each of its
-# constant macros expanded (a macro is only checked where it is used).
+# constant macros expanded (a macro is only checked where it is used), once
+# as the stable tier and once with -DQPM_EXPERIMENTAL (the experimental
+# declarations in view).
 #   check_headers.sh SRC c|c++ COMPILER
 set -u
 src=$1 lang=$2 cxx=$3
@@ -33,13 +35,15 @@ for h in "$src"/include/qpm/*.h; do
   sed -e "s/@HEADER@/$base/g" -e "s/@NAME@/$name/g" -e "/@USES@/r $tmp/uses" -e "/@USES@/d" \
     "$src/tests/header_test.c.in" > "$tmp/$name.$ext"
   for std in $flag_sets; do
-    # shellcheck disable=SC2086
-    if ! "$cxx" $std $flags -I"$src/include" -c "$tmp/$name.$ext" -o "$tmp/$name.o"; then
-      echo "FAIL: $base as $std with $(basename "$cxx") (uses: $(grep -c . "$tmp/uses") macros)"
-      fail=1
-    fi
-    n=$((n + 1))
+    for tier in "" -DQPM_EXPERIMENTAL; do
+      # shellcheck disable=SC2086
+      if ! "$cxx" $std $flags $tier -I"$src/include" -c "$tmp/$name.$ext" -o "$tmp/$name.o"; then
+        echo "FAIL: $base as $std ${tier:+$tier }with $(basename "$cxx") (uses: $(grep -c . "$tmp/uses") macros)"
+        fail=1
+      fi
+      n=$((n + 1))
+    done
   done
 done
-[ $fail -eq 0 ] && echo "ok: $n compiles of public headers with $(basename "$cxx") ($kind), $lang, $flag_sets: $flags"
+[ $fail -eq 0 ] && echo "ok: $n compiles of public headers with $(basename "$cxx") ($kind), $lang, $flag_sets, with and without -DQPM_EXPERIMENTAL: $flags"
 exit $fail

@@ -154,6 +154,15 @@ QPM_API qpm_status qpm_cov_get(const qpm_cov *c, qpm_cov_key key, double *value)
  * LAMBDA is reported as its nearest doubles).  Errors: QPM_E_NULL, QPM_E_KEY. */
 QPM_API qpm_status qpm_cov_bounds(qpm_cov_key key, double *lo, double *hi);
 
+#ifdef QPM_EXPERIMENTAL
+/* Experimental (see common.h).  Describes the setting `key`: its name as
+ * in this header, type, bounds, default, whether it is read-only and, for
+ * an enumeration, the names of its values; for bindings and tools that
+ * build their settings from the library.  Thread-safe.  Errors: QPM_E_NULL
+ * (info), QPM_E_INVALID (info->size too small), QPM_E_KEY. */
+QPM_API qpm_status qpm_cov_describe(qpm_cov_key key, qpm_setting_info *info);
+#endif
+
 /* Estimates the covariance of t rows of returns (row r, asset j at
  * returns[r * ld + j]) with the current settings, replacing any earlier
  * estimate and stream state.  Needs, after any dropped rows, at least 2 rows,

@@ -80,9 +80,9 @@
  * scale of the weights); a solution that breaks one is QPM_E_NOCONVERGE.
  *
  * Memory: create allocates the n x n matrix and vectors; the first solve of
- * a given problem shape (number of variables and constraints) allocates the
- * solver workspace, which later solves of the same or a smaller shape reuse
- * without allocating.  Threads: a handle is used by one thread at a time;
+ * a given problem shape (number of variables and constraints; for ERC, its
+ * Newton workspace) allocates the solver workspace, which later solves of
+ * the same or a smaller shape reuse without allocating.  Threads: a handle is used by one thread at a time;
  * the dense factorisations run in the linked BLAS/LAPACK.
  *
  * Errors of every solving call: QPM_E_STATE (no covariance set, or no
@@ -186,6 +186,15 @@ QPM_API qpm_status qpm_opt_get(const qpm_opt *o, qpm_opt_key key, double *value)
 
 /* Inclusive range of a setting.  Errors: QPM_E_NULL, QPM_E_KEY. */
 QPM_API qpm_status qpm_opt_bounds(qpm_opt_key key, double *lo, double *hi);
+
+#ifdef QPM_EXPERIMENTAL
+/* Experimental (see common.h).  Describes the setting `key`: its name as
+ * in this header, type, bounds, default, whether it is read-only and, for
+ * an enumeration, the names of its values; for bindings and tools that
+ * build their settings from the library.  Thread-safe.  Errors: QPM_E_NULL
+ * (info), QPM_E_INVALID (info->size too small), QPM_E_KEY. */
+QPM_API qpm_status qpm_opt_describe(qpm_opt_key key, qpm_setting_info *info);
+#endif
 
 /* Sets the covariance matrix (n x n, row-major, leading dimension ld >= n;
  * copied).  It must be symmetric (|S_ij - S_ji| <= 1e-12 max(|S_ii|, |S_jj|),

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "book/book_internal.h"
+#include "core/settings.h"
 
 /* ---- engine: per-thread pricers and scratch ------------------------------- */
 
@@ -102,23 +103,54 @@ static qpm_status opts_build(const qpm_alloc *a, qpm__book_opts *o, size_t n)
     return QPM_OK;
 }
 
+/* ---- settings -------------------------------------------------------------- */
+
+/* The engine holds per-thread scratch: rebuilt whole for the new count and
+ * swapped in with the pool, so that a failure leaves the old pair. */
+static qpm_status set_threads(void *h, double *value)
+{
+    qpm_book *b = h;
+    unsigned nt = (unsigned)*value;
+    if (nt == b->eng.nthreads)
+        return QPM_OK;
+    qpm__book_engine eng;
+    qpm_status st = qpm__book_engine_build(&b->alloc, &eng, b->opts.n, nt);
+    if (st != QPM_OK)
+        return st;
+    if ((st = qpm__settings_threads(&b->pool, &b->alloc, b->eng.nthreads, nt)) != QPM_OK) {
+        qpm__book_engine_free(&b->alloc, &eng);
+        return st;
+    }
+    qpm__book_engine_free(&b->alloc, &b->eng);
+    b->eng = eng;
+    b->prepared = 0;
+    return QPM_OK;
+}
+
+static const qpm__setting setting_rows[] = {
+    {QPM_BOOK_THREADS, "QPM_BOOK_THREADS", QPM__SET_INTEGER, 0, 1, QPM__MAX_THREADS, 1, NULL,
+     NULL, QPM__STORE_UNSIGNED, offsetof(qpm_book, eng.nthreads), set_threads},
+    {QPM_BOOK_CHUNK, "QPM_BOOK_CHUNK", QPM__SET_INTEGER, 1, QPM__BOOK_CHUNK, QPM__BOOK_CHUNK,
+     QPM__BOOK_CHUNK, NULL, NULL, QPM__STORE_NONE, 0, NULL},
+};
+static const qpm__settings settings = QPM__SETTINGS("qpm_book_key", setting_rows);
+
+QPM__SETTINGS_API(book, qpm_book_key, settings, "b")
+
 /* ---- life cycle ------------------------------------------------------------ */
+
+_Static_assert(offsetof(struct qpm_book, alloc) == 0, "qpm__handle_new: allocator first");
 
 qpm_status qpm_book_create(qpm_book **out, const qpm_alloc *alloc)
 {
-    QPM__CHECK_NULL(out, "out");
-    *out = NULL;
-    qpm_alloc a;
-    qpm_status st = qpm__alloc_init(&a, alloc);
-    if (st != QPM_OK)
-        return st;
-    qpm_book *b = qpm__calloc(&a, 1, sizeof *b);
+    QPM__CHECK_OUT(out);
+    qpm_status st;
+    qpm_book *b = qpm__handle_new(alloc, sizeof *b, NULL, &settings, &st);
     if (b == NULL)
-        return QPM_E_NOMEM;
-    b->alloc = a;
-    st = qpm__book_engine_build(&b->alloc, &b->eng, 0, 1);
+        return st;
+    st = qpm__book_engine_build(&b->alloc, &b->eng, 0, b->eng.nthreads);
     if (st != QPM_OK) {
-        qpm__free(&a, b);
+        qpm__free(&b->alloc, b);
         return st;
     }
     *out = b;
@@ -137,71 +169,6 @@ void qpm_book_free(qpm_book *b)
     qpm__free(&a, b->exp);
     qpm__free(&a, b->pos);
     qpm__free(&a, b);
-}
-
-/* ---- settings -------------------------------------------------------------- */
-
-qpm_status qpm_book_bounds(qpm_book_key key, double *lo, double *hi)
-{
-    QPM__CHECK_NULL(lo, "lo");
-    QPM__CHECK_NULL(hi, "hi");
-    switch (key) {
-    case QPM_BOOK_THREADS:
-        *lo = 1.0;
-        *hi = (double)QPM__MAX_THREADS;
-        return QPM_OK;
-    case QPM_BOOK_CHUNK:
-        *lo = *hi = (double)QPM__BOOK_CHUNK;
-        return QPM_OK;
-    }
-    return qpm__fail(QPM_E_KEY, "key = %d: not a qpm_book setting", (int)key);
-}
-
-qpm_status qpm_book_set(qpm_book *b, qpm_book_key key, double value)
-{
-    QPM__CHECK_NULL(b, "b");
-    double lo, hi;
-    qpm_status st = qpm_book_bounds(key, &lo, &hi);
-    if (st != QPM_OK)
-        return st;
-    if (key == QPM_BOOK_CHUNK)
-        return qpm__fail(QPM_E_KEY, "key = QPM_BOOK_CHUNK: read-only");
-    if (!(value >= lo && value <= hi) || value != floor(value))
-        return qpm__fail(QPM_E_RANGE, "value = %g for key %d: must be an integer in [%g, %g]",
-                         value, (int)key, lo, hi);
-    /* key == QPM_BOOK_THREADS */
-    unsigned nt = (unsigned)value;
-    if (nt == b->eng.nthreads)
-        return QPM_OK;
-    qpm__pool *pool = NULL;
-    if (nt > 1 && (st = qpm__pool_create(&pool, &b->alloc, nt)) != QPM_OK)
-        return st;
-    qpm__book_engine eng;
-    if ((st = qpm__book_engine_build(&b->alloc, &eng, b->opts.n, nt)) != QPM_OK) {
-        qpm__pool_free(pool);
-        return st;
-    }
-    qpm__pool_free(b->pool);
-    qpm__book_engine_free(&b->alloc, &b->eng);
-    b->pool = pool;
-    b->eng = eng;
-    b->prepared = 0;
-    return QPM_OK;
-}
-
-qpm_status qpm_book_get(const qpm_book *b, qpm_book_key key, double *value)
-{
-    QPM__CHECK_NULL(b, "b");
-    QPM__CHECK_NULL(value, "value");
-    switch (key) {
-    case QPM_BOOK_THREADS:
-        *value = (double)b->eng.nthreads;
-        return QPM_OK;
-    case QPM_BOOK_CHUNK:
-        *value = (double)QPM__BOOK_CHUNK;
-        return QPM_OK;
-    }
-    return qpm__fail(QPM_E_KEY, "key = %d: not a qpm_book setting", (int)key);
 }
 
 /* ---- market ---------------------------------------------------------------- */

@@ -196,12 +196,19 @@ static qpm_status check_square(size_t n, const double *a, size_t lda, const char
         return qpm__fail(QPM_E_SIZE, "ld%s = %zu: must be >= n = %zu", name, lda, n);
     if (n > SIZE_MAX / sizeof(double) / n)
         return qpm__fail(QPM_E_NOMEM, "n = %zu: an n x n matrix overflows size_t", n);
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < n; j++)
-            if (!isfinite(a[i * lda + j]))
-                return qpm__fail(QPM_E_NONFINITE, "%s[%zu][%zu] = %g: must be finite", name, i,
-                                 j, a[i * lda + j]);
-    return QPM_OK;
+    return qpm__check_finite_matrix(a, n, n, lda, name);
+}
+
+/* The start of the handle-free matrix functions: the caller's allocator
+ * validated into *al, LAPACK loaded, the eigen-workspace for n. */
+static qpm_status eig_begin(const qpm_alloc *alloc, qpm_alloc *al, qpm__cov_eig *e, size_t n)
+{
+    qpm_status st = qpm__alloc_init(al, alloc);
+    if (st == QPM_OK)
+        st = qpm__linalg_load();
+    if (st == QPM_OK)
+        st = qpm__cov_eig_init(e, al, n);
+    return st;
 }
 
 /* The smallest eigenvalue; -inf when it lies below -DBL_MAX (entries near
@@ -214,12 +221,8 @@ static qpm_status min_eig(const qpm_alloc *alloc, size_t n, const double *a, siz
     if (st != QPM_OK)
         return st;
     qpm_alloc al;
-    if ((st = qpm__alloc_init(&al, alloc)) != QPM_OK)
-        return st;
-    if ((st = qpm__linalg_load()) != QPM_OK)
-        return st;
     qpm__cov_eig e;
-    if ((st = qpm__cov_eig_init(&e, &al, n)) != QPM_OK)
+    if ((st = eig_begin(alloc, &al, &e, n)) != QPM_OK)
         return st;
     double l = 0.0;
     st = qpm__cov_eig_min(&e, a, lda, &l);
@@ -283,14 +286,10 @@ qpm_status qpm_cov_nearest_correlation(const qpm_alloc *alloc, size_t n, const d
     if (maxiter == 0)
         return qpm__fail(QPM_E_INVALID, "maxiter = 0: must be >= 1");
     qpm_alloc al;
-    if ((st = qpm__alloc_init(&al, alloc)) != QPM_OK)
-        return st;
-    if ((st = qpm__linalg_load()) != QPM_OK)
+    qpm__cov_eig e;
+    if ((st = eig_begin(alloc, &al, &e, n)) != QPM_OK)
         return st;
 
-    qpm__cov_eig e;
-    if ((st = qpm__cov_eig_init(&e, &al, n)) != QPM_OK)
-        return st;
     size_t nn = n * n;
     double *y = qpm__acalloc(&al, nn, sizeof(double));
     double *x = qpm__acalloc(&al, nn, sizeof(double));

@@ -6,8 +6,10 @@
 #include <string.h>
 
 #include "core/internal.h"
+#include "core/settings.h"
 #include "pricing/black.h"
 #include "pricing/implied_vol.h"
+#include "pricing/model.h"
 #include "qpm/pricing.h"
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -22,7 +24,7 @@
 
 struct qpm_pricer {
     qpm_alloc alloc;
-    int model;
+    int model; /* its row: qpm__models[model] (model.h) */
     int settle;
     unsigned threads;
     int kernel; /* QPM_PRICER_KERNEL_SCALAR or _AVX2 */
@@ -78,33 +80,68 @@ static void select_kernel(qpm_pricer *p, int kernel)
     p->screen = qpm__black_screen_scalar;
 }
 
+/* ---- settings ---------------------------------------------------------------- */
+
+static qpm_status set_threads(void *h, double *value)
+{
+    qpm_pricer *p = h;
+    return qpm__settings_threads(&p->pool, &p->alloc, p->threads, *value);
+}
+
+/* "auto" is stored as the kernel it chooses, which is what reads return. */
+static qpm_status set_kernel(void *h, double *value)
+{
+    int k = (int)*value;
+    if (k == QPM_PRICER_KERNEL_AUTO)
+        k = best_kernel();
+    else if (k == QPM_PRICER_KERNEL_AVX2 && !cpu_has_avx2())
+        return qpm__fail(QPM_E_UNSUPPORTED, "kernel = 2 (AVX2+FMA): not supported by this CPU");
+    else if (k == QPM_PRICER_KERNEL_AVX512 && !cpu_has_avx512())
+        return qpm__fail(QPM_E_UNSUPPORTED, "kernel = 3 (AVX-512 F+DQ): not supported by this CPU");
+    select_kernel(h, k);
+    *value = k;
+    return QPM_OK;
+}
+
+static const char *const kernel_labels[] = {"QPM_PRICER_KERNEL_AUTO", "QPM_PRICER_KERNEL_SCALAR",
+                                            "QPM_PRICER_KERNEL_AVX2", "QPM_PRICER_KERNEL_AVX512"};
+
+#define AT(field) offsetof(qpm_pricer, field)
+static const qpm__setting setting_rows[] = {
+    {QPM_PRICER_THREADS, "QPM_PRICER_THREADS", QPM__SET_INTEGER, 0, 1, QPM__MAX_THREADS, 1, NULL,
+     NULL, QPM__STORE_UNSIGNED, AT(threads), set_threads},
+    {QPM_PRICER_KERNEL, "QPM_PRICER_KERNEL", QPM__SET_ENUM, 0, QPM_PRICER_KERNEL_AUTO,
+     QPM_PRICER_KERNEL_AVX512, QPM_PRICER_KERNEL_AUTO, NULL, kernel_labels, QPM__STORE_INT,
+     AT(kernel), set_kernel},
+    {QPM_PRICER_PAR_MIN, "QPM_PRICER_PAR_MIN", QPM__SET_INTEGER, 0, 1, 0x1p53, PAR_MIN_DEFAULT,
+     NULL, NULL, QPM__STORE_SIZE, AT(par_min), NULL},
+    {QPM_PRICER_CHUNK, "QPM_PRICER_CHUNK", QPM__SET_INTEGER, 1, CHUNK, CHUNK, CHUNK, NULL, NULL,
+     QPM__STORE_NONE, 0, NULL},
+};
+#undef AT
+static const qpm__settings settings = QPM__SETTINGS("qpm_pricer_key", setting_rows);
+
+QPM__SETTINGS_API(pricer, qpm_pricer_key, settings, "p")
+
+/* ---- life cycle ------------------------------------------------------------- */
+
+static const qpm__model *model_of(const qpm_pricer *p) { return &qpm__models[p->model]; }
+
+_Static_assert(offsetof(struct qpm_pricer, alloc) == 0, "qpm__handle_new: allocator first");
+
 qpm_status qpm_pricer_create(qpm_pricer **out, const qpm_alloc *alloc, qpm_model model,
                              qpm_settlement settle)
 {
-    QPM__CHECK_NULL(out, "out");
-    *out = NULL;
-    if ((int)model < QPM_MODEL_BSM || (int)model > QPM_MODEL_BACHELIER)
-        return qpm__fail(QPM_E_INVALID, "model = %d: must be 0 (BSM), 1 (Black-76) or 2 (Bachelier)",
-                         (int)model);
-    if ((int)settle < QPM_SETTLE_LINEAR || (int)settle > QPM_SETTLE_INVERSE)
-        return qpm__fail(QPM_E_INVALID, "settle = %d: must be 0 (linear) or 1 (inverse)",
-                         (int)settle);
-    if (model == QPM_MODEL_BACHELIER && settle == QPM_SETTLE_INVERSE)
-        return qpm__fail(QPM_E_UNSUPPORTED,
-                         "settle = inverse: not provided for the Bachelier model (its "
-                         "underlying may reach zero, where a coin payoff is undefined)");
-    qpm_alloc a;
-    qpm_status st = qpm__alloc_init(&a, alloc);
-    if (st != QPM_OK)
+    QPM__CHECK_OUT(out);
+    qpm_status st;
+    const qpm__model *m = qpm__model_find(model, settle, &st);
+    if (m == NULL)
         return st;
-    qpm_pricer *p = qpm__calloc(&a, 1, sizeof *p);
+    qpm_pricer *p = qpm__handle_new(alloc, sizeof *p, NULL, &settings, &st);
     if (p == NULL)
-        return QPM_E_NOMEM;
-    p->alloc = a;
+        return st;
     p->model = (int)model;
     p->settle = (int)settle;
-    p->threads = 1;
-    p->par_min = PAR_MIN_DEFAULT;
     select_kernel(p, best_kernel());
     *out = p;
     return QPM_OK;
@@ -119,114 +156,7 @@ void qpm_pricer_free(qpm_pricer *p)
     qpm__free(&a, p);
 }
 
-qpm_status qpm_pricer_bounds(qpm_pricer_key key, double *lo, double *hi)
-{
-    QPM__CHECK_NULL(lo, "lo");
-    QPM__CHECK_NULL(hi, "hi");
-    switch (key) {
-    case QPM_PRICER_THREADS:
-        *lo = 1.0;
-        *hi = (double)QPM__MAX_THREADS;
-        return QPM_OK;
-    case QPM_PRICER_KERNEL:
-        *lo = QPM_PRICER_KERNEL_AUTO;
-        *hi = QPM_PRICER_KERNEL_AVX512;
-        return QPM_OK;
-    case QPM_PRICER_PAR_MIN:
-        *lo = 1.0;
-        *hi = 0x1p53;
-        return QPM_OK;
-    case QPM_PRICER_CHUNK:
-        *lo = *hi = CHUNK;
-        return QPM_OK;
-    }
-    return qpm__fail(QPM_E_KEY, "key = %d: not a qpm_pricer setting", (int)key);
-}
-
-static qpm_status check_setting(qpm_pricer_key key, double value)
-{
-    double lo, hi;
-    qpm_status st = qpm_pricer_bounds(key, &lo, &hi);
-    if (st != QPM_OK)
-        return st;
-    if (key == QPM_PRICER_CHUNK)
-        return qpm__fail(QPM_E_KEY, "key = QPM_PRICER_CHUNK: read-only");
-    if (!(value >= lo && value <= hi) || value != floor(value))
-        return qpm__fail(QPM_E_RANGE, "value = %g for key %d: must be an integer in [%g, %g]",
-                         value, (int)key, lo, hi);
-    return QPM_OK;
-}
-
-qpm_status qpm_pricer_set(qpm_pricer *p, qpm_pricer_key key, double value)
-{
-    QPM__CHECK_NULL(p, "p");
-    qpm_status st = check_setting(key, value);
-    if (st != QPM_OK)
-        return st;
-    switch (key) {
-    case QPM_PRICER_THREADS: {
-        unsigned nt = (unsigned)value;
-        if (nt == p->threads)
-            return QPM_OK;
-        qpm__pool *pool = NULL;
-        if (nt > 1) {
-            st = qpm__pool_create(&pool, &p->alloc, nt);
-            if (st != QPM_OK)
-                return st;
-        }
-        qpm__pool_free(p->pool);
-        p->pool = pool;
-        p->threads = nt;
-        return QPM_OK;
-    }
-    case QPM_PRICER_KERNEL: {
-        int k = (int)value;
-        if (k == QPM_PRICER_KERNEL_AUTO)
-            k = best_kernel();
-        else if (k == QPM_PRICER_KERNEL_AVX2 && !cpu_has_avx2())
-            return qpm__fail(QPM_E_UNSUPPORTED, "kernel = 2 (AVX2+FMA): not supported by this CPU");
-        else if (k == QPM_PRICER_KERNEL_AVX512 && !cpu_has_avx512())
-            return qpm__fail(QPM_E_UNSUPPORTED,
-                             "kernel = 3 (AVX-512 F+DQ): not supported by this CPU");
-        select_kernel(p, k);
-        return QPM_OK;
-    }
-    case QPM_PRICER_PAR_MIN:
-        p->par_min = (size_t)value;
-        return QPM_OK;
-    case QPM_PRICER_CHUNK:
-        break;
-    }
-    return qpm__fail(QPM_E_KEY, "key = %d: not a qpm_pricer setting", (int)key);
-}
-
-qpm_status qpm_pricer_get(const qpm_pricer *p, qpm_pricer_key key, double *value)
-{
-    QPM__CHECK_NULL(p, "p");
-    QPM__CHECK_NULL(value, "value");
-    switch (key) {
-    case QPM_PRICER_THREADS:
-        *value = (double)p->threads;
-        return QPM_OK;
-    case QPM_PRICER_KERNEL:
-        *value = (double)p->kernel;
-        return QPM_OK;
-    case QPM_PRICER_PAR_MIN:
-        *value = (double)p->par_min;
-        return QPM_OK;
-    case QPM_PRICER_CHUNK:
-        *value = CHUNK;
-        return QPM_OK;
-    }
-    return qpm__fail(QPM_E_KEY, "key = %d: not a qpm_pricer setting", (int)key);
-}
-
 /* ---- argument checks ------------------------------------------------------ */
-
-static const char *model_name(int model)
-{
-    return model == QPM__BSM ? "BSM" : model == QPM__B76 ? "Black-76" : "Bachelier";
-}
 
 /* Branch-free screens (vectorisable); only a failing batch goes through the
  * element-by-element checks that name the first bad element. */
@@ -339,13 +269,13 @@ static qpm_status check_inputs(const qpm_pricer *p, size_t n, const double *u, c
     qpm_status st;
     if (n == 0)
         return qpm__fail(QPM_E_SIZE, "n = 0: must be >= 1");
-    if (p->model != QPM__BACH && u != NULL && k != NULL && T != NULL && screen_positive(u, n) &&
+    if (model_of(p)->lognormal && u != NULL && k != NULL && T != NULL && screen_positive(u, n) &&
         screen_positive(k, n) &&
         (T_positive ? screen_positive(T, n) : screen_nonnegative(T, n)) &&
         (r == NULL || (screen_finite(r, n) && screen_rate_time(r, T, n))) &&
-        (q == NULL || (p->model == QPM__BSM && screen_finite(q, n) && screen_rate_time(q, T, n))))
+        (q == NULL || (model_of(p)->carry && screen_finite(q, n) && screen_rate_time(q, T, n))))
         return QPM_OK;
-    if (p->model == QPM__BACH) {
+    if (!model_of(p)->lognormal) {
         if ((st = qpm__check_finite(u, n, "underlying")) != QPM_OK)
             return st;
         if ((st = qpm__check_finite(k, n, "strike")) != QPM_OK)
@@ -366,9 +296,8 @@ static qpm_status check_inputs(const qpm_pricer *p, size_t n, const double *u, c
             return st;
     }
     if (q != NULL) {
-        if (p->model != QPM__BSM)
-            return qpm__fail(QPM_E_INVALID, "q: must be NULL for the %s model",
-                             model_name(p->model));
+        if (!model_of(p)->carry)
+            return qpm__fail(QPM_E_INVALID, "q: must be NULL for the %s model", model_of(p)->name);
         if ((st = qpm__check_finite(q, n, "q")) != QPM_OK)
             return st;
         if ((st = check_rate_time(q, 1, T, 1, n, "q")) != QPM_OK)
@@ -456,7 +385,7 @@ qpm_status qpm_pricer_price(qpm_pricer *p, size_t n, const double *underlying,
         return st;
     if (n == 0)
         return qpm__fail(QPM_E_SIZE, "n = 0: must be >= 1");
-    job.model = p->model;
+    job.model = model_of(p)->kernel;
     job.inverse = p->settle == QPM_SETTLE_INVERSE;
     job.u = underlying, job.su = 1;
     job.k = strike, job.sk = 1;
@@ -465,7 +394,7 @@ qpm_status qpm_pricer_price(qpm_pricer *p, size_t n, const double *underlying,
     job.q = q ? q : &zero_value, job.sq = q ? 1 : 0;
     job.sig = sigma, job.ssig = 1;
     job.type = type, job.stype = 1;
-    int complete = underlying && strike && T && sigma && type && (q == NULL || p->model == QPM__BSM);
+    int complete = underlying && strike && T && sigma && type && (q == NULL || model_of(p)->carry);
     if (!complete || !p->screen(&job, n)) {
         /* Something is wrong: find the first bad element and name it. */
         if ((st = check_inputs(p, n, underlying, strike, T, 0, r, q)) != QPM_OK)
@@ -503,8 +432,8 @@ qpm_status qpm_pricer_price_chain(qpm_pricer *p, size_t n, double underlying, do
         return st;
     if (n == 0)
         return qpm__fail(QPM_E_SIZE, "n = 0: must be >= 1");
-    int bach = p->model == QPM__BACH;
-    if ((st = check_scalar("underlying", underlying, !bach, 0)) != QPM_OK)
+    int lognormal = model_of(p)->lognormal;
+    if ((st = check_scalar("underlying", underlying, lognormal, 0)) != QPM_OK)
         return st;
     if ((st = check_scalar("T", T, 0, 1)) != QPM_OK)
         return st;
@@ -516,10 +445,9 @@ qpm_status qpm_pricer_price_chain(qpm_pricer *p, size_t n, double underlying, do
         return qpm__fail(QPM_E_INVALID, "r * T = %g: |r T| must be <= 700", r * T);
     if (!(fabs(q * T) <= MAX_RT))
         return qpm__fail(QPM_E_INVALID, "q * T = %g: |q T| must be <= 700", q * T);
-    if (q != 0.0 && p->model != QPM__BSM)
-        return qpm__fail(QPM_E_INVALID, "q = %g: must be 0 for the %s model", q,
-                         model_name(p->model));
-    job.model = p->model;
+    if (q != 0.0 && !model_of(p)->carry)
+        return qpm__fail(QPM_E_INVALID, "q = %g: must be 0 for the %s model", q, model_of(p)->name);
+    job.model = model_of(p)->kernel;
     job.inverse = p->settle == QPM_SETTLE_INVERSE;
     job.u = &underlying, job.su = 0;
     job.k = strike, job.sk = 1;
@@ -529,8 +457,8 @@ qpm_status qpm_pricer_price_chain(qpm_pricer *p, size_t n, double underlying, do
     job.sig = sigma, job.ssig = 1;
     job.type = type, job.stype = 1;
     if (!strike || !sigma || !type || !p->screen(&job, n)) {
-        st = bach ? qpm__check_finite(strike, n, "strike")
-                  : qpm__check_positive(strike, n, "strike");
+        st = lognormal ? qpm__check_positive(strike, n, "strike")
+                       : qpm__check_finite(strike, n, "strike");
         if (st != QPM_OK)
             return st;
         if ((st = qpm__check_nonnegative(sigma, n, "sigma")) != QPM_OK)
@@ -565,9 +493,9 @@ struct iv_ctx {
 static qpm_status iv_scaled(const qpm_pricer *p, double u, double K, double T, double r,
                             double q, int is_call, double price, double *sigma)
 {
-    double lF = p->model == QPM__BSM ? log(u) + (r * T - q * T) : log(u);
+    double lF = model_of(p)->carry ? log(u) + (r * T - q * T) : log(u);
     int k = (int)floor(lF / 0.69314718055994530942);
-    double F = p->model == QPM__BSM ? exp(lF - (double)k * 0.69314718055994530942) : ldexp(u, -k);
+    double F = model_of(p)->carry ? exp(lF - (double)k * 0.69314718055994530942) : ldexp(u, -k);
     double Ks = ldexp(K, -k);
     double pusd = p->settle == QPM_SETTLE_INVERSE ? price * F : ldexp(price, -k);
     if (!(pusd <= DBL_MAX)) {
@@ -602,14 +530,14 @@ static qpm_status iv_one(const qpm_pricer *p, double u, double K, double T, doub
                          int32_t type, double price, double *sigma)
 {
     int is_call = type > 0;
-    if (p->model == QPM__BACH)
+    if (model_of(p)->iv == QPM__IV_NORMAL)
         return qpm__bachelier_implied_vol_df(price, u, K, T, r, is_call, sigma);
     if (!(price > 0.0)) {
         /* before the conversion: -DBL_MAX times F would be -inf */
         *sigma = (double)NAN;
         return QPM_E_ARBITRAGE;
     }
-    double F = p->model == QPM__BSM ? u * exp((r - q) * T) : u;
+    double F = model_of(p)->carry ? u * exp((r - q) * T) : u;
     if (iv_needs_scaling(p, F, price))
         return iv_scaled(p, u, K, T, r, q, is_call, price, sigma);
     double pusd = p->settle == QPM_SETTLE_INVERSE ? price * F : price;
@@ -619,7 +547,7 @@ static qpm_status iv_one(const qpm_pricer *p, double u, double K, double T, doub
 static void iv_range(const struct iv_ctx *c, size_t b, size_t e)
 {
     const qpm_pricer *p = c->p;
-    if (p->model == QPM__BACH) {
+    if (model_of(p)->iv == QPM__IV_NORMAL) {
         for (size_t i = b; i < e; i++) {
             double sg;
             qpm_status st = iv_one(p, c->u[i], c->k[i], c->T[i], c->r ? c->r[i] : 0.0, 0.0,
@@ -630,7 +558,7 @@ static void iv_range(const struct iv_ctx *c, size_t b, size_t e)
         }
         return;
     }
-    if (p->model == QPM__B76 && p->settle == QPM_SETTLE_LINEAR) {
+    if (!model_of(p)->carry && p->settle == QPM_SETTLE_LINEAR) {
         qpm__black_implied_vol_batch(e - b, c->price + b, c->u + b, c->k + b, c->T + b,
                                      c->r ? c->r + b : NULL, c->type + b, c->sigma + b,
                                      c->status ? c->status + b : NULL);
@@ -649,7 +577,7 @@ static void iv_range(const struct iv_ctx *c, size_t b, size_t e)
         for (size_t j = 0; j < m; j++) {
             size_t i = s0 + j;
             double r = c->r ? c->r[i] : 0.0, q = c->q ? c->q[i] : 0.0;
-            double F = p->model == QPM__BSM ? c->u[i] * exp((r - q) * c->T[i]) : c->u[i];
+            double F = model_of(p)->carry ? c->u[i] * exp((r - q) * c->T[i]) : c->u[i];
             alone[j] = !(c->price[i] > 0.0) || iv_needs_scaling(p, F, c->price[i]);
             any |= alone[j];
             Fb[j] = alone[j] ? 1.0 : F;
@@ -707,7 +635,7 @@ qpm_status qpm_pricer_implied_vol(qpm_pricer *p, size_t n, const double *underly
         if (st == QPM_E_ARBITRAGE)
             return qpm__fail(st, "price[%zu] = %.17g: outside the no-arbitrage bounds of the "
                                  "%s %s (or <= 0); sigma[%zu] = NaN",
-                             i, price[i], model_name(p->model), type[i] > 0 ? "call" : "put", i);
+                             i, price[i], model_of(p)->name, type[i] > 0 ? "call" : "put", i);
         return qpm__fail(QPM_E_NOCONVERGE,
                          "price[%zu] = %.17g: implied volatility not found (%s: the normalised "
                          "price is beyond the range of double); sigma[%zu] = NaN",

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "book/book_internal.h"
+#include "pricing/pricer_run.h"
 
 /* A set of scenarios: either rows of a matrix of moves (one column per
  * underlying), or the grid spot_shifts x vol_shifts applied to one
@@ -17,25 +18,59 @@ typedef struct scen_set {
     size_t gu;       /* grid: the underlying, or QPM_BOOK_ALL */
 } scen_set;
 
-static inline double move_x(const scen_set *sc, size_t s, size_t u)
+/* The moves of one underlying over the scenarios of a chunk: scenario k of
+ * the chunk moves it by x[k * s] (s = 0: the same move for all). */
+typedef struct column {
+    const double *x;
+    size_t s;
+} column;
+
+static const double no_move = 0.0;
+
+/* Scenarios [s0, s0 + ns) of a set, ns <= QPM__BOOK_CHUNK.  A grid's
+ * shifts per scenario are looked up once per chunk (its index arithmetic
+ * would otherwise run once per option and scenario). */
+typedef struct chunk {
+    const scen_set *sc;
+    size_t s0, ns;
+    double gx[QPM__BOOK_CHUNK], gv[QPM__BOOK_CHUNK];
+} chunk;
+
+static void chunk_init(chunk *c, const scen_set *sc, size_t s0, size_t ns)
 {
+    c->sc = sc;
+    c->s0 = s0;
+    c->ns = ns;
     if (!sc->grid)
-        return sc->x[s * sc->ldx + u];
-    return sc->gu == QPM_BOOK_ALL || sc->gu == u ? sc->x[s / sc->ldv] : 0.0;
+        return;
+    for (size_t k = 0; k < ns; k++) {
+        c->gx[k] = sc->x[(s0 + k) / sc->ldv];
+        c->gv[k] = sc->v != NULL ? sc->v[(s0 + k) % sc->ldv] : 0.0;
+    }
 }
 
-static inline double move_v(const scen_set *sc, size_t s, size_t u)
+static int grid_moves(const scen_set *sc, size_t u)
 {
+    return sc->gu == QPM_BOOK_ALL || sc->gu == u;
+}
+
+static column spot_column(const chunk *c, size_t u)
+{
+    const scen_set *sc = c->sc;
+    if (!sc->grid)
+        return (column){sc->x + c->s0 * sc->ldx + u, sc->ldx};
+    return grid_moves(sc, u) ? (column){c->gx, 1} : (column){&no_move, 0};
+}
+
+static column vol_column(const chunk *c, size_t u)
+{
+    const scen_set *sc = c->sc;
     if (sc->v == NULL)
-        return 0.0;
+        return (column){&no_move, 0};
     if (!sc->grid)
-        return sc->v[s * sc->ldv + u];
-    return sc->gu == QPM_BOOK_ALL || sc->gu == u ? sc->v[s % sc->ldv] : 0.0;
+        return (column){sc->v + c->s0 * sc->ldv + u, sc->ldv};
+    return grid_moves(sc, u) ? (column){c->gv, 1} : (column){&no_move, 0};
 }
-
-/* Up to this many underlyings, a scenario's move factors are computed once
- * per underlying (on the stack) rather than once per option. */
-#define FACTORS_MAX 32
 
 struct pnl_ctx {
     const qpm_book *b;
@@ -44,61 +79,92 @@ struct pnl_ctx {
     double *pnl;
 };
 
-/* Scenarios [s0, s1) on worker w.  Each scenario's P&L is summed over the
- * underlyings, then over the options, in book order, whatever the chunking. */
+/* The kernels price blocks of this many options (black_lanes.h); a tile is
+ * laid out so that fewer blocks are partly empty. */
+#define KERNEL_BLOCK 8u
+
+/* m options x ns scenarios: option-major (each option's scenarios side by
+ * side: the strike, time, rate and type are broadcast, and the kernels
+ * take the discount factor once) unless that leaves more partial blocks
+ * than scenario-major (one scenario's options side by side), as for a
+ * single scenario. */
+static int option_major(size_t m, size_t ns)
+{
+    size_t bl = KERNEL_BLOCK;
+    return m * ((ns + bl - 1) / bl) <= ns * ((m + bl - 1) / bl);
+}
+
+/* Options [j0, j0 + m) under the chunk's scenarios: moved forwards and vols
+ * into the worker's tile, one pricer run that reads the strikes, times,
+ * rates and types in place, then each option's P&L w (B - B0) added to its
+ * scenarios' sums in book order. */
+static void price_tile(const qpm_book *b, const chunk *c, size_t j0, size_t m,
+                       qpm__book_worker *w, double *acc)
+{
+    const qpm__book_opts *o = &b->opts;
+    size_t ns = c->ns;
+    int om = option_major(m, ns);
+    /* element (option jj, scenario k) of the tile is at jj * ostep + k * sstep */
+    size_t ostep = om ? ns : 1, sstep = om ? 1 : m;
+    for (size_t jj = 0; jj < m; jj++) {
+        size_t j = j0 + jj;
+        column cx = spot_column(c, o->u[j]), cv = vol_column(c, o->u[j]);
+        double *F = w->F + jj * ostep, *sig = w->sig + jj * ostep;
+        for (size_t k = 0; k < ns; k++) {
+            F[k * sstep] = o->F[j] * (1.0 + cx.x[k * cx.s]);
+            sig[k * sstep] = o->sig[j] * (1.0 + cv.x[k * cv.s]);
+        }
+    }
+    qpm__pjob job;
+    memset(&job, 0, sizeof job);
+    job.ng = om ? m : ns;
+    job.ne = om ? ns : m;
+    job.u = w->F, job.sig = w->sig;
+    job.k = o->K + j0, job.t = o->T + j0, job.r = o->r + j0, job.type = o->type + j0;
+    job.su = job.ssig = 1;
+    job.gu = job.gsig = job.gout = job.ne;
+    /* the per-option inputs: one per group (option-major) or one per element */
+    size_t per_el = om ? 0 : 1, per_group = om ? 1 : 0;
+    job.sk = job.st = job.sr = job.stype = per_el;
+    job.gk = job.gt = job.gr = job.gtype = per_group;
+    job.out[QPM__O_PRICE] = w->B;
+    qpm_status st = qpm__pricer_run(b->eng.pricer, &job);
+    /* not reached: the moves were checked, and a price stays below its moved
+     * forward or strike */
+    if (st != QPM_OK && w->status == QPM_OK)
+        w->status = st;
+    for (size_t jj = 0; jj < m; jj++) {
+        size_t j = j0 + jj;
+        const double *B = w->B + jj * ostep;
+        for (size_t k = 0; k < ns; k++)
+            acc[k] += o->w[j] * (B[k * sstep] - o->B[j]);
+    }
+}
+
+/* Scenarios [s0, s1) (one chunk) on worker w.  Each scenario's P&L is the
+ * sum over the underlyings of slope x move, then over the options in book
+ * order of w (B - B0), whatever the chunking and the tiling. */
 static void pnl_range(const qpm_book *b, const scen_set *sc, size_t s0, size_t s1,
                       qpm__book_worker *w, double *pnl)
 {
-    const qpm__book_opts *o = &b->opts;
-    const qpm__book_engine *g = &b->eng;
-    size_t nu = b->n_under, no = o->n;
-    qpm_pricer_out out;
-    memset(&out, 0, sizeof out);
-    out.size = sizeof out;
-    out.price = w->B;
-    for (size_t s = s0; s < s1; s += g->spp) {
-        size_t ns = s1 - s < g->spp ? s1 - s : g->spp;
-        if (no > 0) {
-            for (size_t k = 0; k < ns; k++) {
-                double *F = w->F + k * no, *sig = w->sig + k * no;
-                if (nu <= FACTORS_MAX) {
-                    /* the factors of this scenario once per underlying */
-                    double fx[FACTORS_MAX], fv[FACTORS_MAX];
-                    for (size_t u = 0; u < nu; u++) {
-                        fx[u] = 1.0 + move_x(sc, s + k, u);
-                        fv[u] = 1.0 + move_v(sc, s + k, u);
-                    }
-                    for (size_t j = 0; j < no; j++) {
-                        F[j] = o->F[j] * fx[o->u[j]];
-                        sig[j] = o->sig[j] * fv[o->u[j]];
-                    }
-                } else {
-                    for (size_t j = 0; j < no; j++) {
-                        size_t u = o->u[j];
-                        F[j] = o->F[j] * (1.0 + move_x(sc, s + k, u));
-                        sig[j] = o->sig[j] * (1.0 + move_v(sc, s + k, u));
-                    }
-                }
-            }
-            qpm_status st = qpm_pricer_price(w->pricer, ns * no, w->F, g->K, g->T, g->r, NULL,
-                                             w->sig, g->type, &out);
-            /* not reached: the moves were checked, and a price stays below
-             * its moved forward or strike */
-            if (st != QPM_OK && w->status == QPM_OK)
-                w->status = st;
-        }
-        for (size_t k = 0; k < ns; k++) {
-            double acc = 0.0;
-            for (size_t u = 0; u < nu; u++)
-                acc += b->under[u].slope * move_x(sc, s + k, u);
-            if (no > 0) { /* w->B is NULL in a book without options */
-                const double *B = w->B + k * no;
-                for (size_t j = 0; j < no; j++)
-                    acc += o->w[j] * (B[j] - o->B[j]);
-            }
-            pnl[s + k] = acc;
-        }
+    chunk c;
+    chunk_init(&c, sc, s0, s1 - s0);
+    double acc[QPM__BOOK_CHUNK];
+    for (size_t k = 0; k < c.ns; k++)
+        acc[k] = 0.0;
+    for (size_t u = 0; u < b->n_under; u++) {
+        column cx = spot_column(&c, u);
+        double slope = b->under[u].slope;
+        for (size_t k = 0; k < c.ns; k++)
+            acc[k] += slope * cx.x[k * cx.s];
     }
+    size_t no = b->opts.n;
+    if (no > 0) {
+        size_t per = b->eng.tile / c.ns; /* >= 16, or every option */
+        for (size_t j0 = 0; j0 < no; j0 += per)
+            price_tile(b, &c, j0, no - j0 < per ? no - j0 : per, w, acc);
+    }
+    memcpy(pnl + s0, acc, c.ns * sizeof *acc);
 }
 
 static void pnl_chunk(void *vctx, size_t c, unsigned worker)

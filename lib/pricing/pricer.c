@@ -8,6 +8,7 @@
 #include "core/internal.h"
 #include "pricing/black.h"
 #include "pricing/implied_vol.h"
+#include "pricing/pricer_run.h"
 #include "qpm/pricing.h"
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -405,34 +406,124 @@ static const char *const out_name[QPM__NOUT] = {
     "price", "delta", "gamma", "vega", "theta", "rho",
     "vanna", "volga", "charm", "rho_q", "price_usd", "delta_coin"};
 
-/* Runs the kernel; QPM_E_OVERFLOW naming the first element (and its first
- * wanted output) whose value is beyond the range of double. */
-static qpm_status run_job(qpm_pricer *p, const qpm__bjob *job, size_t n)
+/* Kernel job of n options with element strides 0 or 1: the pricer's threads
+ * for a large one.  Returns the first element with an output beyond the
+ * range of double, or SIZE_MAX. */
+static size_t run_kernel(const qpm_pricer *p, const qpm__bjob *job, size_t n, int threads)
 {
-    size_t bad;
-    if (p->pool != NULL && n >= p->par_min && n > CHUNK) {
+    if (threads && p->pool != NULL && n >= p->par_min && n > CHUNK) {
         struct chunk_ctx ctx = {job, p->kfn, n, SIZE_MAX};
         qpm__pool_run(p->pool, (n + CHUNK - 1) / CHUNK, price_chunk, &ctx);
-        bad = atomic_load_explicit(&ctx.bad, memory_order_relaxed);
-    } else {
-        bad = p->kfn(job, 0, n);
+        return atomic_load_explicit(&ctx.bad, memory_order_relaxed);
     }
-    if (bad == SIZE_MAX)
-        return QPM_OK;
-    size_t i = bad;
-    double u = job->u[i * job->su], k = job->k[i * job->sk], T = job->t[i * job->st];
-    double r = job->r[i * job->sr], q = job->q[i * job->sq], sg = job->sig[i * job->ssig];
+    return p->kfn(job, 0, n);
+}
+
+/* The kernels read strides 0 and 1 only: a strided input is gathered into
+ * buf, TILE elements at a time. */
+enum { TILE = 256 };
+
+static const double *tile_in(const double *x, size_t *s, size_t i0, size_t m, double *buf)
+{
+    if (*s <= 1)
+        return x + i0 * *s;
+    for (size_t j = 0; j < m; j++)
+        buf[j] = x[(i0 + j) * *s];
+    *s = 1;
+    return buf;
+}
+
+static size_t run_strided(const qpm_pricer *p, const qpm__bjob *job, size_t n)
+{
+    double bu[TILE], bk[TILE], bt[TILE], br[TILE], bq[TILE], bs[TILE];
+    int32_t bty[TILE];
+    size_t bad = SIZE_MAX;
+    for (size_t i0 = 0; i0 < n; i0 += TILE) {
+        size_t m = n - i0 < TILE ? n - i0 : TILE;
+        qpm__bjob t = *job;
+        t.u = tile_in(job->u, &t.su, i0, m, bu);
+        t.k = tile_in(job->k, &t.sk, i0, m, bk);
+        t.t = tile_in(job->t, &t.st, i0, m, bt);
+        t.r = tile_in(job->r, &t.sr, i0, m, br);
+        t.q = tile_in(job->q, &t.sq, i0, m, bq);
+        t.sig = tile_in(job->sig, &t.ssig, i0, m, bs);
+        if (t.stype <= 1) {
+            t.type = job->type + i0 * t.stype;
+        } else {
+            for (size_t j = 0; j < m; j++)
+                bty[j] = job->type[(i0 + j) * job->stype];
+            t.type = bty, t.stype = 1;
+        }
+        for (int o = 0; o < QPM__NOUT; o++)
+            if (t.out[o] != NULL)
+                t.out[o] += i0;
+        size_t b = p->kfn(&t, 0, m);
+        if (b != SIZE_MAX && bad == SIZE_MAX)
+            bad = i0 + b;
+    }
+    return bad;
+}
+
+/* The kernel job of group g (element strides as given). */
+static void group_job(const qpm_pricer *p, const qpm__pjob *pj, size_t g, qpm__bjob *job)
+{
+    job->model = p->model;
+    job->inverse = p->settle == QPM_SETTLE_INVERSE;
+    job->u = pj->u + g * pj->gu, job->su = pj->su;
+    job->k = pj->k + g * pj->gk, job->sk = pj->sk;
+    job->t = pj->t + g * pj->gt, job->st = pj->st;
+    job->r = pj->r ? pj->r + g * pj->gr : &zero_value, job->sr = pj->r ? pj->sr : 0;
+    job->q = pj->q ? pj->q + g * pj->gq : &zero_value, job->sq = pj->q ? pj->sq : 0;
+    job->sig = pj->sig + g * pj->gsig, job->ssig = pj->ssig;
+    job->type = pj->type + g * pj->gtype, job->stype = pj->stype;
+    for (int o = 0; o < QPM__NOUT; o++)
+        job->out[o] = pj->out[o] ? pj->out[o] + g * pj->gout : NULL;
+}
+
+/* QPM_E_OVERFLOW naming option i of group g (and its first wanted output
+ * beyond the range of double). */
+static qpm_status overflow(const qpm_pricer *p, const qpm__pjob *pj, size_t g, size_t i)
+{
+    qpm__bjob job;
+    group_job(p, pj, g, &job);
+    double u = job.u[i * job.su], k = job.k[i * job.sk], T = job.t[i * job.st];
+    double r = job.r[i * job.sr], q = job.q[i * job.sq], sg = job.sig[i * job.ssig];
     double res[QPM__NOUT];
-    unsigned b = qpm__price_one(job->model, job->inverse, u, k, T, r, q, sg,
-                                job->type[i * job->stype], res) &
-                 qpm__bjob_need(job);
+    unsigned b = qpm__price_one(job.model, job.inverse, u, k, T, r, q, sg,
+                                job.type[i * job.stype], res) &
+                 qpm__bjob_need(&job);
     int o = 0;
     while (o < QPM__NOUT - 1 && !(b >> o & 1u))
         o++;
     return qpm__fail(QPM_E_OVERFLOW,
                      "element %zu: %s = %g is beyond the range of double (underlying %g, strike "
                      "%g, T %g, r %g, q %g, sigma %g); the outputs are written but not meaningful",
-                     i, out_name[o], res[o], u, k, T, r, q, sg);
+                     g * pj->ne + i, out_name[o], res[o], u, k, T, r, q, sg);
+}
+
+qpm_status qpm__pricer_run(const qpm_pricer *p, const qpm__pjob *pj)
+{
+    size_t bad = SIZE_MAX, bad_g = 0;
+    for (size_t g = 0; g < pj->ng; g++) {
+        qpm__bjob job;
+        group_job(p, pj, g, &job);
+        int unit = job.su <= 1 && job.sk <= 1 && job.st <= 1 && job.sr <= 1 && job.sq <= 1 &&
+                   job.ssig <= 1 && job.stype <= 1;
+        size_t b = unit ? run_kernel(p, &job, pj->ne, pj->ng == 1) : run_strided(p, &job, pj->ne);
+        if (b != SIZE_MAX && bad == SIZE_MAX)
+            bad = b, bad_g = g;
+    }
+    return bad == SIZE_MAX ? QPM_OK : overflow(p, pj, bad_g, bad);
+}
+
+/* A checked facade's job (one group, strides 0 or 1) through the same run. */
+static qpm_status run_job(qpm_pricer *p, const qpm__bjob *job, size_t n)
+{
+    qpm__pjob pj = {1, n, job->u, job->k, job->t, job->r, job->q, job->sig, job->type,
+                    job->su, job->sk, job->st, job->sr, job->sq, job->ssig, job->stype,
+                    0, 0, 0, 0, 0, 0, 0, n, {NULL}};
+    memcpy(pj.out, job->out, sizeof pj.out);
+    return qpm__pricer_run(p, &pj);
 }
 
 static int any_output(double *const ptrs[QPM__NOUT])

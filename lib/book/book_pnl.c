@@ -27,34 +27,27 @@ typedef struct column {
 
 static const double no_move = 0.0;
 
+/* Up to this many underlyings, a chunk's columns are found once per
+ * underlying rather than once per option. */
+#define COLUMNS_MAX 32
+
 /* Scenarios [s0, s0 + ns) of a set, ns <= QPM__BOOK_CHUNK.  A grid's
  * shifts per scenario are looked up once per chunk (its index arithmetic
  * would otherwise run once per option and scenario). */
 typedef struct chunk {
     const scen_set *sc;
     size_t s0, ns;
+    int cached; /* cx, cv hold every underlying's columns */
     double gx[QPM__BOOK_CHUNK], gv[QPM__BOOK_CHUNK];
+    column cx[COLUMNS_MAX], cv[COLUMNS_MAX];
 } chunk;
-
-static void chunk_init(chunk *c, const scen_set *sc, size_t s0, size_t ns)
-{
-    c->sc = sc;
-    c->s0 = s0;
-    c->ns = ns;
-    if (!sc->grid)
-        return;
-    for (size_t k = 0; k < ns; k++) {
-        c->gx[k] = sc->x[(s0 + k) / sc->ldv];
-        c->gv[k] = sc->v != NULL ? sc->v[(s0 + k) % sc->ldv] : 0.0;
-    }
-}
 
 static int grid_moves(const scen_set *sc, size_t u)
 {
     return sc->gu == QPM_BOOK_ALL || sc->gu == u;
 }
 
-static column spot_column(const chunk *c, size_t u)
+static column find_spot_column(const chunk *c, size_t u)
 {
     const scen_set *sc = c->sc;
     if (!sc->grid)
@@ -62,7 +55,7 @@ static column spot_column(const chunk *c, size_t u)
     return grid_moves(sc, u) ? (column){c->gx, 1} : (column){&no_move, 0};
 }
 
-static column vol_column(const chunk *c, size_t u)
+static column find_vol_column(const chunk *c, size_t u)
 {
     const scen_set *sc = c->sc;
     if (sc->v == NULL)
@@ -70,6 +63,36 @@ static column vol_column(const chunk *c, size_t u)
     if (!sc->grid)
         return (column){sc->v + c->s0 * sc->ldv + u, sc->ldv};
     return grid_moves(sc, u) ? (column){c->gv, 1} : (column){&no_move, 0};
+}
+
+static inline column spot_column(const chunk *c, size_t u)
+{
+    return c->cached ? c->cx[u] : find_spot_column(c, u);
+}
+
+static inline column vol_column(const chunk *c, size_t u)
+{
+    return c->cached ? c->cv[u] : find_vol_column(c, u);
+}
+
+static void chunk_init(chunk *c, const scen_set *sc, size_t s0, size_t ns, size_t nu)
+{
+    c->sc = sc;
+    c->s0 = s0;
+    c->ns = ns;
+    c->cached = 0;
+    if (sc->grid)
+        for (size_t k = 0; k < ns; k++) {
+            c->gx[k] = sc->x[(s0 + k) / sc->ldv];
+            c->gv[k] = sc->v != NULL ? sc->v[(s0 + k) % sc->ldv] : 0.0;
+        }
+    if (nu <= COLUMNS_MAX) {
+        for (size_t u = 0; u < nu; u++) {
+            c->cx[u] = find_spot_column(c, u);
+            c->cv[u] = find_vol_column(c, u);
+        }
+        c->cached = 1;
+    }
 }
 
 struct pnl_ctx {
@@ -97,22 +120,46 @@ static int option_major(size_t m, size_t ns)
 /* Options [j0, j0 + m) under the chunk's scenarios: moved forwards and vols
  * into the worker's tile, one pricer run that reads the strikes, times,
  * rates and types in place, then each option's P&L w (B - B0) added to its
- * scenarios' sums in book order. */
+ * scenarios' sums in book order.  Option-major, element (jj, k) of the tile
+ * is at jj ns + k; scenario-major at k m + jj. */
 static void price_tile(const qpm_book *b, const chunk *c, size_t j0, size_t m,
                        qpm__book_worker *w, double *acc)
 {
     const qpm__book_opts *o = &b->opts;
     size_t ns = c->ns;
     int om = option_major(m, ns);
-    /* element (option jj, scenario k) of the tile is at jj * ostep + k * sstep */
-    size_t ostep = om ? ns : 1, sstep = om ? 1 : m;
-    for (size_t jj = 0; jj < m; jj++) {
-        size_t j = j0 + jj;
-        column cx = spot_column(c, o->u[j]), cv = vol_column(c, o->u[j]);
-        double *F = w->F + jj * ostep, *sig = w->sig + jj * ostep;
+    if (om) {
+        for (size_t jj = 0; jj < m; jj++) {
+            size_t j = j0 + jj;
+            column cx = spot_column(c, o->u[j]), cv = vol_column(c, o->u[j]);
+            double *F = w->F + jj * ns, *sig = w->sig + jj * ns;
+            for (size_t k = 0; k < ns; k++) {
+                F[k] = o->F[j] * (1.0 + cx.x[k * cx.s]);
+                sig[k] = o->sig[j] * (1.0 + cv.x[k * cv.s]);
+            }
+        }
+    } else {
         for (size_t k = 0; k < ns; k++) {
-            F[k * sstep] = o->F[j] * (1.0 + cx.x[k * cx.s]);
-            sig[k * sstep] = o->sig[j] * (1.0 + cv.x[k * cv.s]);
+            double *F = w->F + k * m, *sig = w->sig + k * m;
+            if (c->cached) {
+                /* this scenario's factors once per underlying */
+                double fx[COLUMNS_MAX], fv[COLUMNS_MAX];
+                for (size_t u = 0; u < b->n_under; u++) {
+                    fx[u] = 1.0 + c->cx[u].x[k * c->cx[u].s];
+                    fv[u] = 1.0 + c->cv[u].x[k * c->cv[u].s];
+                }
+                for (size_t jj = 0; jj < m; jj++) {
+                    F[jj] = o->F[j0 + jj] * fx[o->u[j0 + jj]];
+                    sig[jj] = o->sig[j0 + jj] * fv[o->u[j0 + jj]];
+                }
+            } else {
+                for (size_t jj = 0; jj < m; jj++) {
+                    size_t j = j0 + jj;
+                    column cx = find_spot_column(c, o->u[j]), cv = find_vol_column(c, o->u[j]);
+                    F[jj] = o->F[j] * (1.0 + cx.x[k * cx.s]);
+                    sig[jj] = o->sig[j] * (1.0 + cv.x[k * cv.s]);
+                }
+            }
         }
     }
     qpm__pjob job;
@@ -133,11 +180,21 @@ static void price_tile(const qpm_book *b, const chunk *c, size_t j0, size_t m,
      * forward or strike */
     if (st != QPM_OK && w->status == QPM_OK)
         w->status = st;
-    for (size_t jj = 0; jj < m; jj++) {
-        size_t j = j0 + jj;
-        const double *B = w->B + jj * ostep;
-        for (size_t k = 0; k < ns; k++)
-            acc[k] += o->w[j] * (B[k * sstep] - o->B[j]);
+    if (om) {
+        for (size_t jj = 0; jj < m; jj++) {
+            double wj = o->w[j0 + jj], B0 = o->B[j0 + jj];
+            const double *B = w->B + jj * ns;
+            for (size_t k = 0; k < ns; k++)
+                acc[k] += wj * (B[k] - B0);
+        }
+    } else {
+        for (size_t k = 0; k < ns; k++) {
+            const double *B = w->B + k * m;
+            double a = acc[k];
+            for (size_t jj = 0; jj < m; jj++)
+                a += o->w[j0 + jj] * (B[jj] - o->B[j0 + jj]);
+            acc[k] = a;
+        }
     }
 }
 
@@ -148,7 +205,7 @@ static void pnl_range(const qpm_book *b, const scen_set *sc, size_t s0, size_t s
                       qpm__book_worker *w, double *pnl)
 {
     chunk c;
-    chunk_init(&c, sc, s0, s1 - s0);
+    chunk_init(&c, sc, s0, s1 - s0, b->n_under);
     double acc[QPM__BOOK_CHUNK];
     for (size_t k = 0; k < c.ns; k++)
         acc[k] = 0.0;

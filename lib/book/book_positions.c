@@ -24,10 +24,10 @@ static qpm_status pos_positive(size_t i, const char *field, double v)
     return QPM_OK;
 }
 
-#define NEED_ARRAY(arr, name)                                                                  \
-    do {                                                                                       \
-        if ((arr) == NULL)                                                                     \
-            return qpm__fail(QPM_E_NULL, "position %zu: %s is NULL", i, (name));              \
+#define NEED_ARRAY(arr, name)                                                                      \
+    do {                                                                                           \
+        if ((arr) == NULL)                                                                         \
+            return qpm__fail(QPM_E_NULL, "position %zu: %s is NULL", i, (name));                   \
     } while (0)
 
 /* Validates position i of the arrays; writes the parsed position to *p.
@@ -46,9 +46,10 @@ static qpm_status check_position(const qpm_book *b, size_t i, const cols *c, qpm
     p->kind = kind;
     size_t u = c->underlying[i];
     if (u >= b->n_under)
-        return qpm__fail(QPM_E_INVALID,
-                         "position %zu: underlying = %zu: must be < %zu (the number of underlyings)",
-                         i, u, b->n_under);
+        return qpm__fail(
+            QPM_E_INVALID,
+            "position %zu: underlying = %zu: must be < %zu (the number of underlyings)", i, u,
+            b->n_under);
     p->u = u;
     qpm_status st;
     if (!isfinite(c->quantity[i]))
@@ -75,8 +76,8 @@ static qpm_status check_position(const qpm_book *b, size_t i, const cols *c, qpm
     }
     if ((kind->needs & QPM__NEEDS_PERP) && !(b->under[u].P > 0.0))
         return qpm__fail(QPM_E_STATE,
-                         "position %zu: underlying %zu (%s) has no perpetual mark: set it first",
-                         i, u, b->under[u].name);
+                         "position %zu: underlying %zu (%s) has no perpetual mark: set it first", i,
+                         u, b->under[u].name);
     if (kind->needs & QPM__NEEDS_ENTRY) {
         NEED_ARRAY(c->entry_price, "entry_price");
         if ((st = pos_positive(i, "entry_price", c->entry_price[i])) != QPM_OK)
@@ -162,7 +163,7 @@ qpm_status qpm_book_add_positions(qpm_book *b, size_t n, const int32_t *instrume
                                   const double *entry_price, const double *sigma)
 {
     QPM__CHECK_NULL(b, "b");
-    cols c = {instrument, underlying,  expiry,     option_type, strike,
+    cols c = {instrument, underlying, expiry,      option_type, strike,
               quantity,   multiplier, entry_price, sigma};
     return add(b, n, &c);
 }

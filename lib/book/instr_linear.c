@@ -11,8 +11,7 @@ double qpm__instr_linear_slope(const qpm_book *b, const qpm__book_pos *p)
     return p->Q * p->m * qpm__instr_ref_price(b, p);
 }
 
-void qpm__instr_linear_row(const qpm_book *b, const qpm__book_pos *p, size_t opt,
-                           qpm__book_row *r)
+void qpm__instr_linear_row(const qpm_book *b, const qpm__book_pos *p, size_t opt, qpm__book_row *r)
 {
     (void)opt;
     double S = b->under[p->u].S, F = qpm__instr_ref_price(b, p), qm = p->Q * p->m;

@@ -15,8 +15,7 @@ double qpm__instr_option_weight(const qpm_book *b, const qpm__book_pos *p)
 
 /* With c = F/S: every forward moves with S in proportion, so d/dS = c d/dF
  * for a linear option; an inverse one carries the extra S/F. */
-void qpm__instr_option_row(const qpm_book *b, const qpm__book_pos *p, size_t opt,
-                           qpm__book_row *r)
+void qpm__instr_option_row(const qpm_book *b, const qpm__book_pos *p, size_t opt, qpm__book_row *r)
 {
     const qpm__book_opts *o = &b->opts;
     double S = b->under[p->u].S, qm = p->Q * p->m;

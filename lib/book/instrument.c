@@ -3,25 +3,23 @@
 #include "book/instrument.h"
 
 #define NEEDS_FUTURE (QPM__NEEDS_EXPIRY | QPM__NEEDS_ENTRY)
-#define NEEDS_PERP (QPM__NEEDS_PERP | QPM__NEEDS_ENTRY)
+#define NEEDS_PERP   (QPM__NEEDS_PERP | QPM__NEEDS_ENTRY)
 #define NEEDS_OPTION (QPM__NEEDS_EXPIRY | QPM__NEEDS_OPTION)
 
 /* Rows in qpm_instrument order: the code is the index. */
 const qpm__instr qpm__instrs[] = {
-    [QPM_INSTR_SPOT] = {"spot", 0, 0, 0, QPM__REF_SPOT, QPM__SCEN_LINEAR,
-                        qpm__instr_linear_slope, NULL, qpm__instr_spot_row},
+    [QPM_INSTR_SPOT] = {"spot", 0, 0, 0, QPM__REF_SPOT, QPM__SCEN_LINEAR, qpm__instr_linear_slope,
+                        NULL, qpm__instr_spot_row},
     [QPM_INSTR_LINEAR_FUTURE] = {"linear future", NEEDS_FUTURE, 0, 0, QPM__REF_FORWARD,
                                  QPM__SCEN_LINEAR, qpm__instr_linear_slope, NULL,
                                  qpm__instr_linear_row},
     [QPM_INSTR_INVERSE_FUTURE] = {"inverse future", NEEDS_FUTURE, 0, 1, QPM__REF_FORWARD,
                                   QPM__SCEN_LINEAR, qpm__instr_inverse_slope, NULL,
                                   qpm__instr_inverse_row},
-    [QPM_INSTR_LINEAR_PERP] = {"linear perp", NEEDS_PERP, 0, 0, QPM__REF_PERP,
-                               QPM__SCEN_LINEAR, qpm__instr_linear_slope, NULL,
-                               qpm__instr_linear_row},
-    [QPM_INSTR_INVERSE_PERP] = {"inverse perp", NEEDS_PERP, 0, 1, QPM__REF_PERP,
-                                QPM__SCEN_LINEAR, qpm__instr_inverse_slope, NULL,
-                                qpm__instr_inverse_row},
+    [QPM_INSTR_LINEAR_PERP] = {"linear perp", NEEDS_PERP, 0, 0, QPM__REF_PERP, QPM__SCEN_LINEAR,
+                               qpm__instr_linear_slope, NULL, qpm__instr_linear_row},
+    [QPM_INSTR_INVERSE_PERP] = {"inverse perp", NEEDS_PERP, 0, 1, QPM__REF_PERP, QPM__SCEN_LINEAR,
+                                qpm__instr_inverse_slope, NULL, qpm__instr_inverse_row},
     [QPM_INSTR_LINEAR_OPTION] = {"linear option", NEEDS_OPTION, 1, 0, QPM__REF_FORWARD,
                                  QPM__SCEN_BLACK76, NULL, qpm__instr_option_weight,
                                  qpm__instr_option_row},

@@ -19,8 +19,8 @@
  * (after instrument, underlying, quantity and multiplier, which every kind
  * needs). */
 #define QPM__NEEDS_EXPIRY 1u /* expiry: a forward set on (underlying, expiry) */
-#define QPM__NEEDS_PERP 2u   /* the underlying's perpetual mark */
-#define QPM__NEEDS_ENTRY 4u  /* entry_price > 0 */
+#define QPM__NEEDS_PERP   2u /* the underlying's perpetual mark */
+#define QPM__NEEDS_ENTRY  4u /* entry_price > 0 */
 #define QPM__NEEDS_OPTION 8u /* option_type +-1, strike > 0, sigma > 0 */
 
 /* The price a kind is marked at: the spot index S, the forward F of its
@@ -72,15 +72,13 @@ double qpm__instr_ref_price(const qpm_book *b, const qpm__book_pos *p);
 void qpm__instr_spot_row(const qpm_book *b, const qpm__book_pos *p, size_t opt, qpm__book_row *r);
 /* instr_linear.c: linear futures and perps; spot's slope too */
 double qpm__instr_linear_slope(const qpm_book *b, const qpm__book_pos *p);
-void qpm__instr_linear_row(const qpm_book *b, const qpm__book_pos *p, size_t opt,
-                           qpm__book_row *r);
+void qpm__instr_linear_row(const qpm_book *b, const qpm__book_pos *p, size_t opt, qpm__book_row *r);
 /* instr_inverse.c: inverse futures and perps */
 double qpm__instr_inverse_slope(const qpm_book *b, const qpm__book_pos *p);
 void qpm__instr_inverse_row(const qpm_book *b, const qpm__book_pos *p, size_t opt,
                             qpm__book_row *r);
 /* instr_option.c: linear and inverse options */
 double qpm__instr_option_weight(const qpm_book *b, const qpm__book_pos *p);
-void qpm__instr_option_row(const qpm_book *b, const qpm__book_pos *p, size_t opt,
-                           qpm__book_row *r);
+void qpm__instr_option_row(const qpm_book *b, const qpm__book_pos *p, size_t opt, qpm__book_row *r);
 
 #endif /* QPM_BOOK_INSTRUMENT_H */

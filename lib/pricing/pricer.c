@@ -643,7 +643,18 @@ struct iv_ctx {
     const int32_t *type;
     double *sigma;
     int32_t *status;
+    /* per worker: its first element not solved (the message names the
+     * first of all, with the status its solve gave) */
+    qpm__iv_first first[QPM__MAX_THREADS];
 };
+
+static void iv_note(qpm__iv_first *f, size_t i, qpm_status st)
+{
+    if (st != QPM_OK && i < f->index) {
+        f->index = i;
+        f->status = st;
+    }
+}
 
 /* The Black-76 problem of an element whose forward or USD price left the
  * double range (a BSM forward u e^{(r-q)T} or a coin price times F beyond
@@ -699,7 +710,7 @@ static qpm_status iv_one(const qpm_pricer *p, double u, double K, double T, doub
     return qpm__black_implied_vol_df(pusd, F, K, T, r, is_call, sigma);
 }
 
-static void iv_range(const struct iv_ctx *c, size_t b, size_t e)
+static void iv_range(const struct iv_ctx *c, size_t b, size_t e, qpm__iv_first *f)
 {
     const qpm_pricer *p = c->p;
     if (p->model == QPM__BACH) {
@@ -710,13 +721,17 @@ static void iv_range(const struct iv_ctx *c, size_t b, size_t e)
             c->sigma[i] = st == QPM_OK ? sg : (double)NAN;
             if (c->status != NULL)
                 c->status[i] = (int32_t)st;
+            iv_note(f, i, st);
         }
         return;
     }
     if (p->model == QPM__B76 && p->settle == QPM_SETTLE_LINEAR) {
-        qpm__black_implied_vol_batch(e - b, c->price + b, c->u + b, c->k + b, c->T + b,
-                                     c->r ? c->r + b : NULL, c->type + b, c->sigma + b,
-                                     c->status ? c->status + b : NULL);
+        qpm__iv_first bf;
+        qpm__black_implied_vol_batch_first(e - b, c->price + b, c->u + b, c->k + b, c->T + b,
+                                           c->r ? c->r + b : NULL, c->type + b, c->sigma + b,
+                                           c->status ? c->status + b : NULL, &bf);
+        if (bf.index != SIZE_MAX)
+            iv_note(f, b + bf.index, bf.status);
         return;
     }
     /* BSM (solved on its forward) and coin prices (converted to USD): the
@@ -726,6 +741,7 @@ static void iv_range(const struct iv_ctx *c, size_t b, size_t e)
     enum { SUB = 256 };
     double Fb[SUB], Pb[SUB];
     unsigned char alone[SUB];
+    int32_t stb[SUB]; /* the statuses when the caller wants none */
     for (size_t s0 = b; s0 < e; s0 += SUB) {
         size_t m = e - s0 < SUB ? e - s0 : SUB;
         int any = 0;
@@ -739,27 +755,29 @@ static void iv_range(const struct iv_ctx *c, size_t b, size_t e)
             Pb[j] = alone[j] ? 0.5 : (p->settle == QPM_SETTLE_INVERSE ? c->price[i] * F
                                                                        : c->price[i]);
         }
+        int32_t *sp = c->status != NULL ? c->status + s0 : stb;
         qpm__black_implied_vol_batch(m, Pb, Fb, c->k + s0, c->T + s0, c->r ? c->r + s0 : NULL,
-                                     c->type + s0, c->sigma + s0,
-                                     c->status ? c->status + s0 : NULL);
+                                     c->type + s0, c->sigma + s0, sp);
         for (size_t j = 0; any && j < m; j++) {
             if (!alone[j])
                 continue;
             size_t i = s0 + j;
-            qpm_status st = iv_one(p, c->u[i], c->k[i], c->T[i], c->r ? c->r[i] : 0.0,
-                                   c->q ? c->q[i] : 0.0, c->type[i], c->price[i], &c->sigma[i]);
-            if (c->status != NULL)
-                c->status[i] = (int32_t)st;
+            sp[j] = (int32_t)iv_one(p, c->u[i], c->k[i], c->T[i], c->r ? c->r[i] : 0.0,
+                                    c->q ? c->q[i] : 0.0, c->type[i], c->price[i], &c->sigma[i]);
         }
+        for (size_t j = 0; j < m; j++)
+            if (sp[j] != QPM_OK) {
+                iv_note(f, s0 + j, (qpm_status)sp[j]);
+                break;
+            }
     }
 }
 
 static void iv_chunk(void *vctx, size_t c, unsigned worker)
 {
-    (void)worker;
-    const struct iv_ctx *ctx = vctx;
+    struct iv_ctx *ctx = vctx;
     size_t b = c * CHUNK, e = b + CHUNK < ctx->n ? b + CHUNK : ctx->n;
-    iv_range(ctx, b, e);
+    iv_range(ctx, b, e, &ctx->first[worker]);
 }
 
 qpm_status qpm_pricer_implied_vol(qpm_pricer *p, size_t n, const double *underlying,
@@ -776,17 +794,22 @@ qpm_status qpm_pricer_implied_vol(qpm_pricer *p, size_t n, const double *underly
     if ((st = qpm__check_finite(price, n, "price")) != QPM_OK)
         return st;
     QPM__CHECK_NULL(sigma, "sigma");
-    struct iv_ctx ctx = {p, n, underlying, strike, T, r, q, price, type, sigma, status};
-    if (p->pool != NULL && n >= p->par_min && n > CHUNK)
+    struct iv_ctx ctx = {p, n, underlying, strike, T, r, q, price, type, sigma, status, {{0}}};
+    int par = p->pool != NULL && n >= p->par_min && n > CHUNK;
+    unsigned workers = par ? qpm__pool_threads(p->pool) : 1;
+    for (unsigned w = 0; w < workers; w++)
+        ctx.first[w] = (qpm__iv_first){SIZE_MAX, QPM_OK};
+    if (workers > 1)
         qpm__pool_run(p->pool, (n + CHUNK - 1) / CHUNK, iv_chunk, &ctx);
     else
-        iv_range(&ctx, 0, n);
-    for (size_t i = 0; i < n; i++) {
-        if (!isnan(sigma[i]))
-            continue;
-        double sg;
-        st = iv_one(p, underlying[i], strike[i], T[i], r ? r[i] : 0.0, q ? q[i] : 0.0, type[i],
-                    price[i], &sg);
+        iv_range(&ctx, 0, n, &ctx.first[0]);
+    qpm__iv_first f = ctx.first[0];
+    for (unsigned w = 1; w < workers; w++)
+        if (ctx.first[w].index < f.index)
+            f = ctx.first[w];
+    if (f.index != SIZE_MAX) {
+        size_t i = f.index;
+        st = f.status;
         if (st == QPM_E_ARBITRAGE)
             return qpm__fail(st, "price[%zu] = %.17g: outside the no-arbitrage bounds of the "
                                  "%s %s (or <= 0); sigma[%zu] = NaN",
@@ -794,7 +817,7 @@ qpm_status qpm_pricer_implied_vol(qpm_pricer *p, size_t n, const double *underly
         return qpm__fail(QPM_E_NOCONVERGE,
                          "price[%zu] = %.17g: implied volatility not found (%s: the normalised "
                          "price is beyond the range of double); sigma[%zu] = NaN",
-                         i, price[i], qpm_status_name(st == QPM_OK ? QPM_E_NOCONVERGE : st), i);
+                         i, price[i], qpm_status_name(st), i);
     }
     return QPM_OK;
 }

@@ -1,4 +1,5 @@
-/* The qpm_book handle: life cycle, settings, market snapshot and positions. */
+/* The qpm_book handle: life cycle, settings, the market snapshot and the
+ * handle's counts (positions are added in book_positions.c). */
 #include <math.h>
 #include <string.h>
 
@@ -269,12 +270,30 @@ qpm_status qpm_book_add_underlying(qpm_book *b, const char *name, double spot, d
     return QPM_OK;
 }
 
-qpm_status qpm_book_n_underlyings(const qpm_book *b, size_t *n)
+/* The handle's counts, for the getters. */
+enum { COUNT_UNDER, COUNT_EXP, COUNT_POS };
+
+static qpm_status get_count(const qpm_book *b, size_t *n, int which)
 {
     QPM__CHECK_NULL(b, "b");
     QPM__CHECK_NULL(n, "n");
-    *n = b->n_under;
+    *n = which == COUNT_UNDER ? b->n_under : which == COUNT_EXP ? b->n_exp : b->n_pos;
     return QPM_OK;
+}
+
+qpm_status qpm_book_n_underlyings(const qpm_book *b, size_t *n)
+{
+    return get_count(b, n, COUNT_UNDER);
+}
+
+qpm_status qpm_book_n_expiries(const qpm_book *b, size_t *n)
+{
+    return get_count(b, n, COUNT_EXP);
+}
+
+qpm_status qpm_book_n_positions(const qpm_book *b, size_t *n)
+{
+    return get_count(b, n, COUNT_POS);
 }
 
 qpm_status qpm_book_find_underlying(const qpm_book *b, const char *name, size_t *index)
@@ -301,37 +320,36 @@ qpm_status qpm_book_underlying_name(const qpm_book *b, size_t u, const char **na
     return QPM_OK;
 }
 
-qpm_status qpm_book_set_spot(qpm_book *b, size_t u, double spot)
+/* The market fields of an underlying that the setters change. */
+enum { SET_SPOT, SET_RATE, SET_PERP };
+
+static qpm_status set_market(qpm_book *b, size_t u, int field, double v)
 {
     QPM__CHECK_NULL(b, "b");
     qpm_status st = check_u(b, u);
-    if (st != QPM_OK || (st = check_price("spot", spot)) != QPM_OK)
+    if (st == QPM_OK)
+        st = field == SET_RATE ? check_rate(v) : check_price(field == SET_SPOT ? "spot" : "mark", v);
+    if (st != QPM_OK)
         return st;
-    b->under[u].S = spot;
+    qpm__book_under *x = &b->under[u];
+    *(field == SET_SPOT ? &x->S : field == SET_RATE ? &x->r : &x->P) = v;
     b->prepared = 0;
     return QPM_OK;
+}
+
+qpm_status qpm_book_set_spot(qpm_book *b, size_t u, double spot)
+{
+    return set_market(b, u, SET_SPOT, spot);
 }
 
 qpm_status qpm_book_set_rate(qpm_book *b, size_t u, double rate)
 {
-    QPM__CHECK_NULL(b, "b");
-    qpm_status st = check_u(b, u);
-    if (st != QPM_OK || (st = check_rate(rate)) != QPM_OK)
-        return st;
-    b->under[u].r = rate;
-    b->prepared = 0;
-    return QPM_OK;
+    return set_market(b, u, SET_RATE, rate);
 }
 
 qpm_status qpm_book_set_perp(qpm_book *b, size_t u, double mark)
 {
-    QPM__CHECK_NULL(b, "b");
-    qpm_status st = check_u(b, u);
-    if (st != QPM_OK || (st = check_price("mark", mark)) != QPM_OK)
-        return st;
-    b->under[u].P = mark;
-    b->prepared = 0;
-    return QPM_OK;
+    return set_market(b, u, SET_PERP, mark);
 }
 
 size_t qpm__book_find_expiry(const qpm_book *b, size_t u, int32_t id)
@@ -369,14 +387,6 @@ qpm_status qpm_book_set_forward(qpm_book *b, size_t u, int32_t expiry, double fo
     b->exp[k].F = forward;
     b->exp[k].T = T;
     b->prepared = 0;
-    return QPM_OK;
-}
-
-qpm_status qpm_book_n_expiries(const qpm_book *b, size_t *n)
-{
-    QPM__CHECK_NULL(b, "b");
-    QPM__CHECK_NULL(n, "n");
-    *n = b->n_exp;
     return QPM_OK;
 }
 

@@ -329,10 +329,8 @@ qpm_status qpm_book_scenario_grid(qpm_book *b, size_t u, size_t n_spot, const do
     QPM__CHECK_NULL(b, "b");
     QPM__CHECK_NULL(spot_shifts, "spot_shifts");
     QPM__CHECK_NULL(pnl_usd, "pnl_usd");
-    if (n_spot == 0)
-        return qpm__fail(QPM_E_SIZE, "n_spot = 0: must be >= 1");
-    if (n_vol == 0)
-        return qpm__fail(QPM_E_SIZE, "n_vol = 0: must be >= 1");
+    if (n_spot == 0 || n_vol == 0)
+        return qpm__fail(QPM_E_SIZE, "%s = 0: must be >= 1", n_spot == 0 ? "n_spot" : "n_vol");
     if (vol_shifts == NULL && n_vol != 1)
         return qpm__fail(QPM_E_NULL, "vol_shifts is NULL with n_vol = %zu: must be 1", n_vol);
     if (n_vol > SIZE_MAX / n_spot)

@@ -177,11 +177,3 @@ qpm_status qpm_book_clear_positions(qpm_book *b)
     b->prepared = 0;
     return QPM_OK;
 }
-
-qpm_status qpm_book_n_positions(const qpm_book *b, size_t *n)
-{
-    QPM__CHECK_NULL(b, "b");
-    QPM__CHECK_NULL(n, "n");
-    *n = b->n_pos;
-    return QPM_OK;
-}

@@ -6,26 +6,30 @@
 #define NEEDS_PERP   (QPM__NEEDS_PERP | QPM__NEEDS_ENTRY)
 #define NEEDS_OPTION (QPM__NEEDS_EXPIRY | QPM__NEEDS_OPTION)
 
-/* Rows in qpm_instrument order: the code is the index. */
+/* The two families of today: delta-one kinds (value linear in the price
+ * they are marked at, ref) and Black-76 options. */
+#define DELTA1(name, needs, inverse, ref, kind, slope)                                             \
+    {                                                                                              \
+        name, needs, 0, inverse, QPM__REF_##ref, QPM__SCEN_LINEAR, qpm__instr_##slope##_slope,     \
+            NULL, qpm__instr_##kind##_row                                                          \
+    }
+#define OPTION(name, inverse)                                                                      \
+    {                                                                                              \
+        name, NEEDS_OPTION, 1, inverse, QPM__REF_FORWARD, QPM__SCEN_BLACK76, NULL,                 \
+            qpm__instr_option_weight, qpm__instr_option_row                                        \
+    }
+
+/* Rows in qpm_instrument order: the code is the index.  DELTA1 fields:
+ * name, needs, inverse, ref, row functions (instr_<kind>.c), slope. */
 const qpm__instr qpm__instrs[] = {
-    [QPM_INSTR_SPOT] = {"spot", 0, 0, 0, QPM__REF_SPOT, QPM__SCEN_LINEAR, qpm__instr_linear_slope,
-                        NULL, qpm__instr_spot_row},
-    [QPM_INSTR_LINEAR_FUTURE] = {"linear future", NEEDS_FUTURE, 0, 0, QPM__REF_FORWARD,
-                                 QPM__SCEN_LINEAR, qpm__instr_linear_slope, NULL,
-                                 qpm__instr_linear_row},
-    [QPM_INSTR_INVERSE_FUTURE] = {"inverse future", NEEDS_FUTURE, 0, 1, QPM__REF_FORWARD,
-                                  QPM__SCEN_LINEAR, qpm__instr_inverse_slope, NULL,
-                                  qpm__instr_inverse_row},
-    [QPM_INSTR_LINEAR_PERP] = {"linear perp", NEEDS_PERP, 0, 0, QPM__REF_PERP, QPM__SCEN_LINEAR,
-                               qpm__instr_linear_slope, NULL, qpm__instr_linear_row},
-    [QPM_INSTR_INVERSE_PERP] = {"inverse perp", NEEDS_PERP, 0, 1, QPM__REF_PERP, QPM__SCEN_LINEAR,
-                                qpm__instr_inverse_slope, NULL, qpm__instr_inverse_row},
-    [QPM_INSTR_LINEAR_OPTION] = {"linear option", NEEDS_OPTION, 1, 0, QPM__REF_FORWARD,
-                                 QPM__SCEN_BLACK76, NULL, qpm__instr_option_weight,
-                                 qpm__instr_option_row},
-    [QPM_INSTR_INVERSE_OPTION] = {"inverse option", NEEDS_OPTION, 1, 1, QPM__REF_FORWARD,
-                                  QPM__SCEN_BLACK76, NULL, qpm__instr_option_weight,
-                                  qpm__instr_option_row},
+    [QPM_INSTR_SPOT] = DELTA1("spot", 0, 0, SPOT, spot, linear),
+    [QPM_INSTR_LINEAR_FUTURE] = DELTA1("linear future", NEEDS_FUTURE, 0, FORWARD, linear, linear),
+    [QPM_INSTR_INVERSE_FUTURE] =
+        DELTA1("inverse future", NEEDS_FUTURE, 1, FORWARD, inverse, inverse),
+    [QPM_INSTR_LINEAR_PERP] = DELTA1("linear perp", NEEDS_PERP, 0, PERP, linear, linear),
+    [QPM_INSTR_INVERSE_PERP] = DELTA1("inverse perp", NEEDS_PERP, 1, PERP, inverse, inverse),
+    [QPM_INSTR_LINEAR_OPTION] = OPTION("linear option", 0),
+    [QPM_INSTR_INVERSE_OPTION] = OPTION("inverse option", 1),
 };
 
 #define N_INSTRS (sizeof qpm__instrs / sizeof qpm__instrs[0])

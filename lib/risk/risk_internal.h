@@ -2,6 +2,7 @@
 #ifndef QPM_RISK_INTERNAL_H
 #define QPM_RISK_INTERNAL_H
 
+#include <math.h>
 #include <stddef.h>
 
 #include "core/internal.h"
@@ -30,6 +31,18 @@ static inline void qpm__ksum_add(qpm__ksum *k, double x)
 }
 
 static inline double qpm__ksum_value(const qpm__ksum *k) { return k->s + k->c; }
+
+/* The relative move expm1(ret) of a log return, ret clipped to [-36, 700]:
+ * exp(-36) - 1 rounds to a value > -1 and exp(700) is finite, so every move
+ * is finite and > -1; the clip touches only absurd tails. */
+static inline double qpm__risk_move(double ret)
+{
+    if (ret < -36.0)
+        ret = -36.0;
+    if (ret > 700.0)
+        ret = 700.0;
+    return expm1(ret);
+}
 
 /* Rearranges x[0..n-1] so that x[k] holds the value of rank k (0-based),
  * with every element before it <= x[k] and every element after it >= x[k].

@@ -33,11 +33,12 @@ typedef struct qpm__book_expiry {
     double F, T;
 } qpm__book_expiry;
 
-/* A validated position: `kind` is its row of the instrument table, so an
- * unknown instrument code never gets this far.  Fields its kind does not
- * need are NaN (K, e, sig), 0 (type) or SIZE_MAX (ex). */
+/* A validated position: instr has a row in the instrument table (checked
+ * when the position is added, so an unknown code never gets further; read
+ * the row with qpm__pos_kind).  Fields its kind does not need are NaN (K,
+ * e, sig), 0 (type) or SIZE_MAX (ex). */
 typedef struct qpm__book_pos {
-    const qpm__instr *kind;
+    int32_t instr;
     int32_t type;
     size_t u;
     size_t ex; /* expiry row, SIZE_MAX when none applies */

@@ -43,7 +43,7 @@ static qpm_status check_position(const qpm_book *b, size_t i, const cols *c, qpm
     if (kind == NULL)
         return qpm__fail(QPM_E_INVALID, "position %zu: instrument = %d: not a qpm_instrument", i,
                          (int)in);
-    p->kind = kind;
+    p->instr = in;
     size_t u = c->underlying[i];
     if (u >= b->n_under)
         return qpm__fail(
@@ -117,7 +117,7 @@ static qpm_status add(qpm_book *b, size_t n, const cols *c)
         qpm_status st = check_position(b, i, c, &p);
         if (st != QPM_OK)
             return st;
-        nopt += p.kind->scen == QPM__SCEN_BLACK76;
+        nopt += qpm__pos_kind(&p)->scen == QPM__SCEN_BLACK76;
     }
     if (b->n_pos > SIZE_MAX / 2 - n)
         return qpm__fail(QPM_E_NOMEM, "n = %zu: too many positions", n);

@@ -20,7 +20,7 @@ static void position_row(const qpm_book *b, size_t i, size_t opt, double g[G_N])
 {
     const qpm__book_pos *p = &b->pos[i];
     qpm__book_row r;
-    p->kind->row(b, p, opt, &r);
+    qpm__pos_kind(p)->row(b, p, opt, &r);
     g[G_VUSD] = r.value_usd;
     g[G_VCOIN] = r.value_coin;
     g[G_DCOIN] = r.delta_coin;
@@ -69,8 +69,8 @@ static void prepare_positions(qpm_book *b)
     for (size_t i = 0; i < b->n_pos; i++) {
         const qpm__book_pos *p = &b->pos[i];
         qpm__book_under *x = &b->under[p->u];
-        if (p->kind->scen == QPM__SCEN_LINEAR) {
-            x->slope += p->kind->slope(b, p);
+        if (qpm__pos_kind(p)->scen == QPM__SCEN_LINEAR) {
+            x->slope += qpm__pos_kind(p)->slope(b, p);
             continue;
         }
         const qpm__book_expiry *e = &b->exp[p->ex];
@@ -82,7 +82,7 @@ static void prepare_positions(qpm_book *b)
         o->r[j] = x->r;
         o->sig[j] = p->sig;
         o->type[j] = p->type;
-        o->w[j] = p->kind->weight(b, p);
+        o->w[j] = qpm__pos_kind(p)->weight(b, p);
         if (x->smax == 0.0) {
             x->smin = x->smax = p->sig;
         } else {
@@ -140,7 +140,7 @@ static qpm_status check_finite_rows(const qpm_book *b)
     for (size_t i = 0; i < b->n_pos; i++) {
         double g[G_N];
         position_row(b, i, opt, g);
-        opt += (size_t)(b->pos[i].kind->scen == QPM__SCEN_BLACK76);
+        opt += (size_t)(qpm__pos_kind(&b->pos[i])->scen == QPM__SCEN_BLACK76);
         for (int k = 0; k < G_N; k++)
             if (!isfinite(g[k]))
                 return qpm__fail(QPM_E_OVERFLOW,
@@ -191,7 +191,7 @@ static size_t total_row(const qpm_book *b, size_t i, int rows)
 {
     if (rows == 1)
         return b->pos[i].u;
-    return b->pos[i].kind->option ? b->pos[i].ex : SIZE_MAX;
+    return qpm__pos_kind(&b->pos[i])->option ? b->pos[i].ex : SIZE_MAX;
 }
 
 /* QPM_E_OVERFLOW when a requested total leaves the double range, found
@@ -204,7 +204,7 @@ static qpm_status check_totals(const qpm_book *b, int rows, double *const ptrs[G
     for (size_t i = 0; i < b->n_pos; i++) {
         double g[G_N];
         position_row(b, i, opt, g);
-        opt += (size_t)(b->pos[i].kind->scen == QPM__SCEN_BLACK76);
+        opt += (size_t)(qpm__pos_kind(&b->pos[i])->scen == QPM__SCEN_BLACK76);
         if (total_row(b, i, rows) != SIZE_MAX)
             for (int k = 0; k < G_N; k++)
                 abs_sum[k] += fabs(g[k]);
@@ -219,7 +219,7 @@ static qpm_status check_totals(const qpm_book *b, int rows, double *const ptrs[G
             for (size_t i = 0; i < b->n_pos; i++) {
                 double g[G_N];
                 position_row(b, i, opt, g);
-                opt += (size_t)(b->pos[i].kind->scen == QPM__SCEN_BLACK76);
+                opt += (size_t)(qpm__pos_kind(&b->pos[i])->scen == QPM__SCEN_BLACK76);
                 if (total_row(b, i, rows) == r)
                     sum += g[k];
             }
@@ -251,7 +251,7 @@ static qpm_status greeks(qpm_book *b, const qpm_book_out *out, int rows)
     for (size_t i = 0; i < b->n_pos; i++) {
         double g[G_N];
         position_row(b, i, opt, g);
-        opt += (size_t)(b->pos[i].kind->scen == QPM__SCEN_BLACK76);
+        opt += (size_t)(qpm__pos_kind(&b->pos[i])->scen == QPM__SCEN_BLACK76);
         size_t r = rows == 0 ? i : total_row(b, i, rows);
         if (r == SIZE_MAX)
             continue;

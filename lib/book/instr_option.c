@@ -7,7 +7,7 @@
 double qpm__instr_option_weight(const qpm_book *b, const qpm__book_pos *p)
 {
     double qm = p->Q * p->m;
-    if (!p->kind->inverse)
+    if (!qpm__pos_kind(p)->inverse)
         return qm;
     /* V = Q m (B/F) S */
     return qm * (b->under[p->u].S / b->exp[p->ex].F);
@@ -20,7 +20,7 @@ void qpm__instr_option_row(const qpm_book *b, const qpm__book_pos *p, size_t opt
     const qpm__book_opts *o = &b->opts;
     double S = b->under[p->u].S, qm = p->Q * p->m;
     double F = o->F[opt], c = F / S;
-    if (!p->kind->inverse) {
+    if (!qpm__pos_kind(p)->inverse) {
         r->value_usd = qm * o->B[opt];
         r->value_coin = r->value_usd / S;
         r->delta_coin = qm * o->dB[opt] * c;

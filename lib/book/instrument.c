@@ -45,7 +45,7 @@ const qpm__instr *qpm__instr_find(int32_t code)
 
 double qpm__instr_ref_price(const qpm_book *b, const qpm__book_pos *p)
 {
-    switch (p->kind->ref) {
+    switch (qpm__pos_kind(p)->ref) {
     case QPM__REF_FORWARD:
         return b->exp[p->ex].F;
     case QPM__REF_PERP:

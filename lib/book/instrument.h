@@ -65,6 +65,12 @@ extern const qpm__instr qpm__instrs[];
 /* The row of instrument code `code`, or NULL when it has none. */
 const qpm__instr *qpm__instr_find(int32_t code);
 
+/* The row of a position (its code was found when it was added). */
+static inline const qpm__instr *qpm__pos_kind(const qpm__book_pos *p)
+{
+    return &qpm__instrs[p->instr];
+}
+
 /* The price position p is marked at (its kind's ref). */
 double qpm__instr_ref_price(const qpm_book *b, const qpm__book_pos *p);
 

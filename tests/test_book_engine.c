@@ -1,9 +1,9 @@
-/* White-box: the book's instrument table, and the P&L loop's tiles.  The
- * scenario loop prices options x scenarios in tiles laid out option-major
- * or scenario-major, with the moves of each underlying found once per chunk
- * (up to 32 underlyings) or per option (more): every way a call is cut must
- * give the same bits, and the P&L must match a revaluation of the moved
- * market. */
+/* White-box: the book's instrument table, and the P&L loop's pricer runs.
+ * The scenario loop prices several scenarios of every option per run (small
+ * books) or one scenario of a slice of the options (large books), with the
+ * moves of each underlying found once per chunk (up to 32 underlyings) or
+ * per option (more): every way a call is cut must give the same bits, and
+ * the P&L must match a revaluation of the moved market. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
@@ -104,8 +104,7 @@ static void moves(size_t n, size_t nu, double *x, double *v)
 }
 
 /* One call, one call per scenario and calls of 7 scenarios: the chunks and
- * tiles differ (option-major for whole chunks, scenario-major for single
- * scenarios), the bits may not. */
+ * the runs differ, the bits may not. */
 static void every_cut_agrees(size_t nu, size_t nopt)
 {
     enum { NSC = 150 };
@@ -136,11 +135,12 @@ static void every_cut_agrees(size_t nu, size_t nopt)
 
 Test(book_engine, pnl_is_the_same_however_the_scenarios_are_cut)
 {
-    every_cut_agrees(1, 1);   /* one option: a tile of one option */
-    every_cut_agrees(3, 10);  /* every option in one tile */
-    every_cut_agrees(3, 57);  /* tiles of 16 options over a chunk */
-    every_cut_agrees(40, 45); /* more underlyings than the column cache */
-    every_cut_agrees(2, 0);   /* no options */
+    every_cut_agrees(1, 1);    /* one option: 64 scenarios per run */
+    every_cut_agrees(3, 57);   /* 17 scenarios per run: runs end inside chunks */
+    every_cut_agrees(40, 45);  /* more underlyings than the column cache */
+    every_cut_agrees(2, 600);  /* a large book: one scenario per run, in place */
+    every_cut_agrees(3, 5000); /* runs over two slices of the options */
+    every_cut_agrees(2, 0);    /* no options */
     cr_assert_eq(qt_leak_check(), 0);
 }
 

@@ -5,7 +5,7 @@
 
 #include "book/book_internal.h"
 
-/* ---- engine: the shared pricer and per-thread scratch ---------------------- */
+/* ---- engine: the shared pricer and the scratch of the P&L loop ------------ */
 
 void qpm__book_engine_free(const qpm_alloc *a, qpm__book_engine *eng)
 {
@@ -14,11 +14,33 @@ void qpm__book_engine_free(const qpm_alloc *a, qpm__book_engine *eng)
             qpm__afree(a, eng->w[t].mem);
         qpm__free(a, eng->w);
     }
+    qpm__afree(a, eng->mem);
     qpm_pricer_free(eng->pricer);
     memset(eng, 0, sizeof *eng);
 }
 
 static size_t round8(size_t n) { return (n + 7u) & ~(size_t)7u; }
+
+/* The shape of a pricer run for nopt options (see qpm__book_engine). */
+static void engine_shape(qpm__book_engine *e, size_t nopt)
+{
+    e->spp = 1;
+    e->span = nopt;
+    if (nopt == 0) {
+        e->cap = 0;
+        return;
+    }
+    if (nopt <= QPM__BOOK_BATCH / 2) {
+        e->spp = QPM__BOOK_BATCH / nopt;
+        if (e->spp > QPM__BOOK_CHUNK)
+            e->spp = QPM__BOOK_CHUNK;
+    } else {
+        /* equal slices of at most QPM__BOOK_SPAN options */
+        size_t slices = (nopt + QPM__BOOK_SPAN - 1) / QPM__BOOK_SPAN;
+        e->span = (nopt + slices - 1) / slices;
+    }
+    e->cap = e->spp * e->span;
+}
 
 qpm_status qpm__book_engine_build(const qpm_alloc *a, qpm__book_engine *eng, size_t nopt,
                                   unsigned nthreads)
@@ -26,15 +48,24 @@ qpm_status qpm__book_engine_build(const qpm_alloc *a, qpm__book_engine *eng, siz
     qpm__book_engine e;
     memset(&e, 0, sizeof e);
     e.nthreads = nthreads;
-    /* a tile never needs more than a whole chunk of scenarios */
-    e.tile = nopt > QPM__BOOK_BATCH / QPM__BOOK_CHUNK ? QPM__BOOK_BATCH : nopt * QPM__BOOK_CHUNK;
-    size_t c8 = round8(e.tile);
+    engine_shape(&e, nopt);
+    size_t c8 = round8(e.cap);
     e.w = qpm__calloc(a, nthreads, sizeof *e.w);
     if (e.w == NULL)
         goto nomem;
     if (qpm_pricer_create(&e.pricer, a, QPM_MODEL_BLACK76, QPM_SETTLE_LINEAR) != QPM_OK)
         goto nomem;
-    for (unsigned t = 0; t < nthreads && e.tile > 0; t++) {
+    if (e.spp > 1) {
+        /* K, T, r as doubles, then the int32 types */
+        e.mem = qpm__acalloc(a, 3 * c8 + c8 / 2, sizeof(double));
+        if (e.mem == NULL)
+            goto nomem;
+        e.K = e.mem;
+        e.T = e.K + c8;
+        e.r = e.T + c8;
+        e.type = (int32_t *)(void *)(e.r + c8);
+    }
+    for (unsigned t = 0; t < nthreads && e.cap > 0; t++) {
         qpm__book_worker *w = &e.w[t];
         w->mem = qpm__acalloc(a, 3 * c8, sizeof(double));
         if (w->mem == NULL)

@@ -12,7 +12,8 @@
 
 #define QPM__BOOK_NAME_MAX 64u  /* bytes including the terminating NUL */
 #define QPM__BOOK_CHUNK 64u     /* scenarios per work chunk */
-#define QPM__BOOK_BATCH 1024u   /* options x scenarios per pricer run in the P&L loop */
+#define QPM__BOOK_BATCH 1024u   /* options x scenarios per pricer run, small books */
+#define QPM__BOOK_SPAN 4096u    /* at most this many options per pricer run, large books */
 #define QPM__BOOK_MAX_RATE 5.0  /* |r| bound: keeps |r T| within the pricer's 700 */
 #define QPM__BOOK_MAX_T 100.0
 
@@ -57,22 +58,37 @@ typedef struct qpm__book_opts {
 } qpm__book_opts;
 
 /* Scratch of one worker thread for the P&L loop: the moved forwards and
- * vols of one tile of options x scenarios and their prices. */
+ * vols of one pricer run (cap options) and their prices. */
 typedef struct qpm__book_worker {
     void *mem;
-    double *F, *sig, *B; /* tile each */
+    double *F, *sig, *B; /* cap each */
     qpm_status status;
 } qpm__book_worker;
 
 /* Everything that depends on the option count and the thread count:
  * built whole and swapped in, so that a failed rebuild leaves the old one.
- * The strikes, times, rates and types are read in place from the option
- * arrays (qpm__pricer_run's strides), so only the scenario-dependent inputs
- * have scratch. */
+ *
+ * A pricer run takes spp scenarios of `span` options, laid out scenario
+ * after scenario.  The kernels read strikes, times, rates and types with a
+ * stride of 0 or 1 only, and each call has a cost of its own (on the wide
+ * kernels, a partial last block and the deferred careful lanes), so a run
+ * should be long (QPM__BOOK_BATCH options):
+ * - a large book (more than QPM__BOOK_BATCH / 2 options) runs one scenario
+ *   at a time over slices of at most QPM__BOOK_SPAN options, reading the
+ *   option arrays in place (spp = 1, no copy);
+ * - a small book runs spp >= 2 scenarios of every option at once, which
+ *   needs its strikes, times, rates and types spp times in a row: K, T, r,
+ *   type (cap = spp * span <= QPM__BOOK_BATCH each), filled once per
+ *   preparation and shared by the workers. */
 typedef struct qpm__book_engine {
     unsigned nthreads;
-    size_t tile;        /* options x scenarios per pricer run */
-    qpm_pricer *pricer; /* Black-76, linear: read-only in runs, shared by the workers */
+    size_t spp;  /* scenarios per pricer run */
+    size_t span; /* options per pricer run */
+    size_t cap;  /* spp * span */
+    void *mem;   /* small books: the repeated K, T, r, type (NULL otherwise) */
+    double *K, *T, *r;
+    int32_t *type;
+    qpm_pricer *pricer;  /* Black-76, linear: read-only in runs, shared by the workers */
     qpm__book_worker *w; /* nthreads */
 } qpm__book_engine;
 

@@ -70,11 +70,6 @@ static inline column spot_column(const chunk *c, size_t u)
     return c->cached ? c->cx[u] : find_spot_column(c, u);
 }
 
-static inline column vol_column(const chunk *c, size_t u)
-{
-    return c->cached ? c->cv[u] : find_vol_column(c, u);
-}
-
 static void chunk_init(chunk *c, const scen_set *sc, size_t s0, size_t ns, size_t nu)
 {
     c->sc = sc;
@@ -102,108 +97,68 @@ struct pnl_ctx {
     double *pnl;
 };
 
-/* The kernels price blocks of this many options (black_lanes.h); a tile is
- * laid out so that fewer blocks are partly empty. */
-#define KERNEL_BLOCK 8u
-
-/* m options x ns scenarios: option-major (each option's scenarios side by
- * side: the strike, time, rate and type are broadcast, and the kernels
- * take the discount factor once) unless that leaves more partial blocks
- * than scenario-major (one scenario's options side by side), as for a
- * single scenario. */
-static int option_major(size_t m, size_t ns)
-{
-    size_t bl = KERNEL_BLOCK;
-    return m * ((ns + bl - 1) / bl) <= ns * ((m + bl - 1) / bl);
-}
-
-/* Options [j0, j0 + m) under the chunk's scenarios: moved forwards and vols
- * into the worker's tile, one pricer run that reads the strikes, times,
- * rates and types in place, then each option's P&L w (B - B0) added to its
- * scenarios' sums in book order.  Option-major, element (jj, k) of the tile
- * is at jj ns + k; scenario-major at k m + jj. */
-static void price_tile(const qpm_book *b, const chunk *c, size_t j0, size_t m,
-                       qpm__book_worker *w, double *acc)
+/* Scenarios [k0, k0 + nk) of the chunk x options [j0, j0 + m) in one
+ * pricer run: the moved forwards and vols, scenario after scenario, into
+ * the worker's scratch; the strikes, times, rates and types from K.. (in
+ * the same layout: the option arrays themselves for one scenario, the
+ * engine's repeated ones for several); then each scenario's P&L sum gets
+ * w (B - B0) of the options in book order. */
+static void price_run(const qpm_book *b, const chunk *c, size_t k0, size_t nk, size_t j0,
+                      size_t m, const double *K, const double *T, const double *r,
+                      const int32_t *type, qpm__book_worker *w, double *acc)
 {
     const qpm__book_opts *o = &b->opts;
-    size_t ns = c->ns;
-    int om = option_major(m, ns);
-    if (om) {
-        for (size_t jj = 0; jj < m; jj++) {
-            size_t j = j0 + jj;
-            column cx = spot_column(c, o->u[j]), cv = vol_column(c, o->u[j]);
-            double *F = w->F + jj * ns, *sig = w->sig + jj * ns;
-            for (size_t k = 0; k < ns; k++) {
-                F[k] = o->F[j] * (1.0 + cx.x[k * cx.s]);
-                sig[k] = o->sig[j] * (1.0 + cv.x[k * cv.s]);
+    for (size_t k = 0; k < nk; k++) {
+        double *F = w->F + k * m, *sig = w->sig + k * m;
+        if (c->cached) {
+            /* this scenario's factors once per underlying */
+            double fx[COLUMNS_MAX], fv[COLUMNS_MAX];
+            for (size_t u = 0; u < b->n_under; u++) {
+                fx[u] = 1.0 + c->cx[u].x[(k0 + k) * c->cx[u].s];
+                fv[u] = 1.0 + c->cv[u].x[(k0 + k) * c->cv[u].s];
             }
-        }
-    } else {
-        for (size_t k = 0; k < ns; k++) {
-            double *F = w->F + k * m, *sig = w->sig + k * m;
-            if (c->cached) {
-                /* this scenario's factors once per underlying */
-                double fx[COLUMNS_MAX], fv[COLUMNS_MAX];
-                for (size_t u = 0; u < b->n_under; u++) {
-                    fx[u] = 1.0 + c->cx[u].x[k * c->cx[u].s];
-                    fv[u] = 1.0 + c->cv[u].x[k * c->cv[u].s];
-                }
-                for (size_t jj = 0; jj < m; jj++) {
-                    F[jj] = o->F[j0 + jj] * fx[o->u[j0 + jj]];
-                    sig[jj] = o->sig[j0 + jj] * fv[o->u[j0 + jj]];
-                }
-            } else {
-                for (size_t jj = 0; jj < m; jj++) {
-                    size_t j = j0 + jj;
-                    column cx = find_spot_column(c, o->u[j]), cv = find_vol_column(c, o->u[j]);
-                    F[jj] = o->F[j] * (1.0 + cx.x[k * cx.s]);
-                    sig[jj] = o->sig[j] * (1.0 + cv.x[k * cv.s]);
-                }
+            for (size_t jj = 0; jj < m; jj++) {
+                F[jj] = o->F[j0 + jj] * fx[o->u[j0 + jj]];
+                sig[jj] = o->sig[j0 + jj] * fv[o->u[j0 + jj]];
+            }
+        } else {
+            for (size_t jj = 0; jj < m; jj++) {
+                size_t j = j0 + jj;
+                column cx = find_spot_column(c, o->u[j]), cv = find_vol_column(c, o->u[j]);
+                F[jj] = o->F[j] * (1.0 + cx.x[(k0 + k) * cx.s]);
+                sig[jj] = o->sig[j] * (1.0 + cv.x[(k0 + k) * cv.s]);
             }
         }
     }
     qpm__pjob job;
     memset(&job, 0, sizeof job);
-    job.ng = om ? m : ns;
-    job.ne = om ? ns : m;
-    job.u = w->F, job.sig = w->sig;
-    job.k = o->K + j0, job.t = o->T + j0, job.r = o->r + j0, job.type = o->type + j0;
-    job.su = job.ssig = 1;
-    job.gu = job.gsig = job.gout = job.ne;
-    /* the per-option inputs: one per group (option-major) or one per element */
-    size_t per_el = om ? 0 : 1, per_group = om ? 1 : 0;
-    job.sk = job.st = job.sr = job.stype = per_el;
-    job.gk = job.gt = job.gr = job.gtype = per_group;
+    job.ng = 1;
+    job.ne = job.gout = nk * m;
+    job.u = w->F, job.k = K, job.t = T, job.r = r, job.sig = w->sig, job.type = type;
+    job.su = job.sk = job.st = job.sr = job.ssig = job.stype = 1;
     job.out[QPM__O_PRICE] = w->B;
     qpm_status st = qpm__pricer_run(b->eng.pricer, &job);
     /* not reached: the moves were checked, and a price stays below its moved
      * forward or strike */
     if (st != QPM_OK && w->status == QPM_OK)
         w->status = st;
-    if (om) {
-        for (size_t jj = 0; jj < m; jj++) {
-            double wj = o->w[j0 + jj], B0 = o->B[j0 + jj];
-            const double *B = w->B + jj * ns;
-            for (size_t k = 0; k < ns; k++)
-                acc[k] += wj * (B[k] - B0);
-        }
-    } else {
-        for (size_t k = 0; k < ns; k++) {
-            const double *B = w->B + k * m;
-            double a = acc[k];
-            for (size_t jj = 0; jj < m; jj++)
-                a += o->w[j0 + jj] * (B[jj] - o->B[j0 + jj]);
-            acc[k] = a;
-        }
+    for (size_t k = 0; k < nk; k++) {
+        const double *B = w->B + k * m;
+        double a = acc[k0 + k];
+        for (size_t jj = 0; jj < m; jj++)
+            a += o->w[j0 + jj] * (B[jj] - o->B[j0 + jj]);
+        acc[k0 + k] = a;
     }
 }
 
 /* Scenarios [s0, s1) (one chunk) on worker w.  Each scenario's P&L is the
  * sum over the underlyings of slope x move, then over the options in book
- * order of w (B - B0), whatever the chunking and the tiling. */
+ * order of w (B - B0), whatever the chunking and the runs. */
 static void pnl_range(const qpm_book *b, const scen_set *sc, size_t s0, size_t s1,
                       qpm__book_worker *w, double *pnl)
 {
+    const qpm__book_engine *g = &b->eng;
+    const qpm__book_opts *o = &b->opts;
     chunk c;
     chunk_init(&c, sc, s0, s1 - s0, b->n_under);
     double acc[QPM__BOOK_CHUNK];
@@ -215,11 +170,19 @@ static void pnl_range(const qpm_book *b, const scen_set *sc, size_t s0, size_t s
         for (size_t k = 0; k < c.ns; k++)
             acc[k] += slope * cx.x[k * cx.s];
     }
-    size_t no = b->opts.n;
-    if (no > 0) {
-        size_t per = b->eng.tile / c.ns; /* >= 16, or every option */
-        for (size_t j0 = 0; j0 < no; j0 += per)
-            price_tile(b, &c, j0, no - j0 < per ? no - j0 : per, w, acc);
+    size_t no = o->n;
+    if (no > 0 && g->spp > 1) {
+        for (size_t k0 = 0; k0 < c.ns; k0 += g->spp) {
+            size_t nk = c.ns - k0 < g->spp ? c.ns - k0 : g->spp;
+            price_run(b, &c, k0, nk, 0, no, g->K, g->T, g->r, g->type, w, acc);
+        }
+    } else if (no > 0) {
+        for (size_t k = 0; k < c.ns; k++)
+            for (size_t j0 = 0; j0 < no; j0 += g->span) {
+                size_t m = no - j0 < g->span ? no - j0 : g->span;
+                price_run(b, &c, k, 1, j0, m, o->K + j0, o->T + j0, o->r + j0, o->type + j0, w,
+                          acc);
+            }
     }
     memcpy(pnl + s0, acc, c.ns * sizeof *acc);
 }

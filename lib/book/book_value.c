@@ -96,7 +96,8 @@ static void prepare_positions(qpm_book *b)
 /* Phase 3: the options' base Black-76 prices and Greeks, once, through the
  * pricer's unchecked run (every input was checked when set or added, and
  * the rate bound keeps |r T| <= 700).  Only a value or Greek beyond the
- * double range can fail here. */
+ * double range can fail here.  Then the inputs a small book's scenario
+ * runs repeat (qpm__book_engine). */
 static qpm_status prepare_base_prices(qpm_book *b)
 {
     qpm__book_opts *o = &b->opts;
@@ -118,6 +119,15 @@ static qpm_status prepare_base_prices(qpm_book *b)
         char msg[256];
         snprintf(msg, sizeof msg, "%s", qpm_last_error());
         return qpm__fail(st, "option positions (element = option row in book order): %s", msg);
+    }
+    /* a small book's pricer runs take several scenarios of every option:
+     * their constant inputs, once per scenario of a run */
+    const qpm__book_engine *g = &b->eng;
+    for (size_t s = 0; g->spp > 1 && s < g->spp; s++) {
+        memcpy(g->K + s * o->n, o->K, o->n * sizeof(double));
+        memcpy(g->T + s * o->n, o->T, o->n * sizeof(double));
+        memcpy(g->r + s * o->n, o->r, o->n * sizeof(double));
+        memcpy(g->type + s * o->n, o->type, o->n * sizeof(int32_t));
     }
     return QPM_OK;
 }

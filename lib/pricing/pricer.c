@@ -419,73 +419,133 @@ static size_t run_kernel(const qpm_pricer *p, const qpm__bjob *job, size_t n, in
     return p->kfn(job, 0, n);
 }
 
-/* The kernels read strides 0 and 1 only: a strided input is gathered into
- * buf, TILE elements at a time. */
-enum { TILE = 256 };
+/* Flat runs of a job: the kernels read strides 0 and 1 only, and each call
+ * has a cost of its own (the wide kernels' partial last block and their
+ * deferred careful lanes), so short groups and strided inputs go to them in
+ * runs of TILE options across groups.  An input the kernels can read in
+ * place over a run (contiguous, or one value) is passed as it is; another
+ * (a per-group value, a stride > 1) is gathered into a stack tile. */
+enum { TILE = 512 };
 
-static const double *tile_in(const double *x, size_t *s, size_t i0, size_t m, double *buf)
+/* Input x over flat elements [f0, f0 + m).  *have counts the elements of
+ * buf that hold the input for any run starting on a group boundary: an
+ * input that is the same in every group (gs = 0) is gathered once per job,
+ * then reused by its later runs. */
+#define FLAT_IN(name, T)                                                                       \
+    static const T *name(const T *x, size_t s, size_t gs, size_t ne, size_t f0, size_t m,      \
+                         T *buf, size_t *ts, size_t *have)                                     \
+    {                                                                                          \
+        size_t g = f0 / ne, e = f0 % ne;                                                       \
+        int same = gs == 0 && e == 0;                                                          \
+        *ts = 1;                                                                               \
+        if (s <= 1 && (e + m <= ne || (s == 1 && gs == ne) || (s == 0 && gs == 0))) {         \
+            *ts = s;                                                                           \
+            return x + g * gs + e * s;                                                         \
+        }                                                                                      \
+        if (same && *have >= m)                                                                \
+            return buf;                                                                        \
+        for (size_t i = 0; i < m; e = 0, g++) {                                                \
+            size_t run = ne - e < m - i ? ne - e : m - i;                                      \
+            const T *src = x + g * gs + e * s;                                                 \
+            if (s == 0) {                                                                      \
+                T v = *src;                                                                    \
+                for (size_t k = 0; k < run; k++)                                               \
+                    buf[i + k] = v;                                                            \
+            } else if (s == 1) {                                                               \
+                memcpy(buf + i, src, run * sizeof *src);                                       \
+            } else {                                                                           \
+                for (size_t k = 0; k < run; k++)                                               \
+                    buf[i + k] = src[k * s];                                                   \
+            }                                                                                  \
+            i += run;                                                                          \
+        }                                                                                      \
+        *have = same ? m : 0;                                                                  \
+        return buf;                                                                            \
+    }
+FLAT_IN(flat_in, double)
+FLAT_IN(flat_type, int32_t)
+#undef FLAT_IN
+
+static void job_model(const qpm_pricer *p, qpm__bjob *job)
 {
-    if (*s <= 1)
-        return x + i0 * *s;
-    for (size_t j = 0; j < m; j++)
-        buf[j] = x[(i0 + j) * *s];
-    *s = 1;
-    return buf;
+    job->model = p->model;
+    job->inverse = p->settle == QPM_SETTLE_INVERSE;
 }
 
-static size_t run_strided(const qpm_pricer *p, const qpm__bjob *job, size_t n)
+/* Every option of a job whose outputs are contiguous in flat order (one
+ * group, or gout = ne), TILE at a time.  Returns the flat index of the
+ * first option with an output beyond the range of double, or SIZE_MAX. */
+static size_t run_flat(const qpm_pricer *p, const qpm__pjob *pj)
 {
     double bu[TILE], bk[TILE], bt[TILE], br[TILE], bq[TILE], bs[TILE];
     int32_t bty[TILE];
-    size_t bad = SIZE_MAX;
-    for (size_t i0 = 0; i0 < n; i0 += TILE) {
-        size_t m = n - i0 < TILE ? n - i0 : TILE;
-        qpm__bjob t = *job;
-        t.u = tile_in(job->u, &t.su, i0, m, bu);
-        t.k = tile_in(job->k, &t.sk, i0, m, bk);
-        t.t = tile_in(job->t, &t.st, i0, m, bt);
-        t.r = tile_in(job->r, &t.sr, i0, m, br);
-        t.q = tile_in(job->q, &t.sq, i0, m, bq);
-        t.sig = tile_in(job->sig, &t.ssig, i0, m, bs);
-        if (t.stype <= 1) {
-            t.type = job->type + i0 * t.stype;
-        } else {
-            for (size_t j = 0; j < m; j++)
-                bty[j] = job->type[(i0 + j) * job->stype];
-            t.type = bty, t.stype = 1;
-        }
+    size_t n = pj->ng * pj->ne, ne = pj->ne, bad = SIZE_MAX;
+    const double *r = pj->r ? pj->r : &zero_value, *q = pj->q ? pj->q : &zero_value;
+    size_t sr = pj->r ? pj->sr : 0, gr = pj->r ? pj->gr : 0;
+    size_t sq = pj->q ? pj->sq : 0, gq = pj->q ? pj->gq : 0;
+    /* whole groups per run when they fit, so that runs start on group
+     * boundaries */
+    size_t len = pj->ng > 1 && ne <= TILE ? TILE / ne * ne : TILE;
+    size_t have[7] = {0};
+    for (size_t f0 = 0; f0 < n; f0 += len) {
+        size_t m = n - f0 < len ? n - f0 : len;
+        qpm__bjob t;
+        job_model(p, &t);
+        t.u = flat_in(pj->u, pj->su, pj->gu, ne, f0, m, bu, &t.su, &have[0]);
+        t.k = flat_in(pj->k, pj->sk, pj->gk, ne, f0, m, bk, &t.sk, &have[1]);
+        t.t = flat_in(pj->t, pj->st, pj->gt, ne, f0, m, bt, &t.st, &have[2]);
+        t.r = flat_in(r, sr, gr, ne, f0, m, br, &t.sr, &have[3]);
+        t.q = flat_in(q, sq, gq, ne, f0, m, bq, &t.sq, &have[4]);
+        t.sig = flat_in(pj->sig, pj->ssig, pj->gsig, ne, f0, m, bs, &t.ssig, &have[5]);
+        t.type = flat_type(pj->type, pj->stype, pj->gtype, ne, f0, m, bty, &t.stype, &have[6]);
         for (int o = 0; o < QPM__NOUT; o++)
-            if (t.out[o] != NULL)
-                t.out[o] += i0;
+            t.out[o] = pj->out[o] ? pj->out[o] + f0 : NULL;
         size_t b = p->kfn(&t, 0, m);
         if (b != SIZE_MAX && bad == SIZE_MAX)
-            bad = i0 + b;
+            bad = f0 + b;
     }
     return bad;
 }
 
-/* The kernel job of group g (element strides as given). */
-static void group_job(const qpm_pricer *p, const qpm__pjob *pj, size_t g, qpm__bjob *job)
+/* Group g of a job as a job of its own (one group). */
+static qpm__pjob group_of(const qpm__pjob *pj, size_t g)
 {
-    job->model = p->model;
-    job->inverse = p->settle == QPM_SETTLE_INVERSE;
-    job->u = pj->u + g * pj->gu, job->su = pj->su;
-    job->k = pj->k + g * pj->gk, job->sk = pj->sk;
-    job->t = pj->t + g * pj->gt, job->st = pj->st;
-    job->r = pj->r ? pj->r + g * pj->gr : &zero_value, job->sr = pj->r ? pj->sr : 0;
-    job->q = pj->q ? pj->q + g * pj->gq : &zero_value, job->sq = pj->q ? pj->sq : 0;
-    job->sig = pj->sig + g * pj->gsig, job->ssig = pj->ssig;
-    job->type = pj->type + g * pj->gtype, job->stype = pj->stype;
+    qpm__pjob v = *pj;
+    v.ng = 1;
+    v.u += g * pj->gu, v.k += g * pj->gk, v.t += g * pj->gt, v.sig += g * pj->gsig;
+    v.type += g * pj->gtype;
+    if (v.r != NULL)
+        v.r += g * pj->gr;
+    if (v.q != NULL)
+        v.q += g * pj->gq;
     for (int o = 0; o < QPM__NOUT; o++)
-        job->out[o] = pj->out[o] ? pj->out[o] + g * pj->gout : NULL;
+        if (v.out[o] != NULL)
+            v.out[o] += g * pj->gout;
+    return v;
+}
+
+/* The kernel job of a one-group job (the kernels themselves take element
+ * strides of 0 and 1 only). */
+static void kernel_job(const qpm_pricer *p, const qpm__pjob *v, qpm__bjob *job)
+{
+    job_model(p, job);
+    job->u = v->u, job->su = v->su;
+    job->k = v->k, job->sk = v->sk;
+    job->t = v->t, job->st = v->st;
+    job->r = v->r ? v->r : &zero_value, job->sr = v->r ? v->sr : 0;
+    job->q = v->q ? v->q : &zero_value, job->sq = v->q ? v->sq : 0;
+    job->sig = v->sig, job->ssig = v->ssig;
+    job->type = v->type, job->stype = v->stype;
+    memcpy(job->out, v->out, sizeof job->out);
 }
 
 /* QPM_E_OVERFLOW naming option i of group g (and its first wanted output
  * beyond the range of double). */
 static qpm_status overflow(const qpm_pricer *p, const qpm__pjob *pj, size_t g, size_t i)
 {
+    qpm__pjob v = group_of(pj, g);
     qpm__bjob job;
-    group_job(p, pj, g, &job);
+    kernel_job(p, &v, &job);
     double u = job.u[i * job.su], k = job.k[i * job.sk], T = job.t[i * job.st];
     double r = job.r[i * job.sr], q = job.q[i * job.sq], sg = job.sig[i * job.ssig];
     double res[QPM__NOUT];
@@ -503,15 +563,31 @@ static qpm_status overflow(const qpm_pricer *p, const qpm__pjob *pj, size_t g, s
 
 qpm_status qpm__pricer_run(const qpm_pricer *p, const qpm__pjob *pj)
 {
+    int unit = pj->su <= 1 && pj->sk <= 1 && pj->st <= 1 && pj->sr <= 1 && pj->sq <= 1 &&
+               pj->ssig <= 1 && pj->stype <= 1;
+    int flat_out = pj->ng == 1 || pj->gout == pj->ne;
     size_t bad = SIZE_MAX, bad_g = 0;
-    for (size_t g = 0; g < pj->ng; g++) {
-        qpm__bjob job;
-        group_job(p, pj, g, &job);
-        int unit = job.su <= 1 && job.sk <= 1 && job.st <= 1 && job.sr <= 1 && job.sq <= 1 &&
-                   job.ssig <= 1 && job.stype <= 1;
-        size_t b = unit ? run_kernel(p, &job, pj->ne, pj->ng == 1) : run_strided(p, &job, pj->ne);
-        if (b != SIZE_MAX && bad == SIZE_MAX)
-            bad = b, bad_g = g;
+    if (unit && (pj->ng == 1 || pj->ne >= TILE)) {
+        /* long groups in place, a single one on the pricer's threads */
+        for (size_t g = 0; g < pj->ng; g++) {
+            qpm__pjob v = group_of(pj, g);
+            qpm__bjob job;
+            kernel_job(p, &v, &job);
+            size_t b = run_kernel(p, &job, pj->ne, pj->ng == 1);
+            if (b != SIZE_MAX && bad == SIZE_MAX)
+                bad = b, bad_g = g;
+        }
+    } else if (flat_out) {
+        size_t b = run_flat(p, pj);
+        if (b != SIZE_MAX)
+            bad = b % pj->ne, bad_g = b / pj->ne;
+    } else {
+        for (size_t g = 0; g < pj->ng; g++) {
+            qpm__pjob v = group_of(pj, g);
+            size_t b = run_flat(p, &v);
+            if (b != SIZE_MAX && bad == SIZE_MAX)
+                bad = b, bad_g = g;
+        }
     }
     return bad == SIZE_MAX ? QPM_OK : overflow(p, pj, bad_g, bad);
 }
@@ -645,7 +721,7 @@ struct iv_ctx {
     int32_t *status;
     /* per worker: its first element not solved (the message names the
      * first of all, with the status its solve gave) */
-    qpm__iv_first first[QPM__MAX_THREADS];
+    qpm__iv_first *first;
 };
 
 static void iv_note(qpm__iv_first *f, size_t i, qpm_status st)
@@ -775,7 +851,7 @@ static void iv_range(const struct iv_ctx *c, size_t b, size_t e, qpm__iv_first *
 
 static void iv_chunk(void *vctx, size_t c, unsigned worker)
 {
-    struct iv_ctx *ctx = vctx;
+    const struct iv_ctx *ctx = vctx;
     size_t b = c * CHUNK, e = b + CHUNK < ctx->n ? b + CHUNK : ctx->n;
     iv_range(ctx, b, e, &ctx->first[worker]);
 }
@@ -794,19 +870,20 @@ qpm_status qpm_pricer_implied_vol(qpm_pricer *p, size_t n, const double *underly
     if ((st = qpm__check_finite(price, n, "price")) != QPM_OK)
         return st;
     QPM__CHECK_NULL(sigma, "sigma");
-    struct iv_ctx ctx = {p, n, underlying, strike, T, r, q, price, type, sigma, status, {{0}}};
+    qpm__iv_first first[QPM__MAX_THREADS];
+    struct iv_ctx ctx = {p, n, underlying, strike, T, r, q, price, type, sigma, status, first};
     int par = p->pool != NULL && n >= p->par_min && n > CHUNK;
     unsigned workers = par ? qpm__pool_threads(p->pool) : 1;
     for (unsigned w = 0; w < workers; w++)
-        ctx.first[w] = (qpm__iv_first){SIZE_MAX, QPM_OK};
+        first[w] = (qpm__iv_first){SIZE_MAX, QPM_OK};
     if (workers > 1)
         qpm__pool_run(p->pool, (n + CHUNK - 1) / CHUNK, iv_chunk, &ctx);
     else
-        iv_range(&ctx, 0, n, &ctx.first[0]);
-    qpm__iv_first f = ctx.first[0];
+        iv_range(&ctx, 0, n, &first[0]);
+    qpm__iv_first f = first[0];
     for (unsigned w = 1; w < workers; w++)
-        if (ctx.first[w].index < f.index)
-            f = ctx.first[w];
+        if (first[w].index < f.index)
+            f = first[w];
     if (f.index != SIZE_MAX) {
         size_t i = f.index;
         st = f.status;

@@ -1,5 +1,5 @@
-/* Runs that revalue a book: Monte Carlo and (filtered) historical
- * simulation, batch by batch, then VaR/ES of the P&L. */
+/* Runs that revalue a book: the driver every scenario engine shares, and
+ * the Monte Carlo and (filtered) historical simulation engines. */
 #include <math.h>
 #include <string.h>
 
@@ -45,22 +45,9 @@ static qpm_status finish(qpm_risk *r, size_t count, double *pnl_out, double *var
 
 /* ---- the revaluation driver ------------------------------------------------ */
 
-/* A scenario engine: writes the moves of scenarios [first, first + cnt)
- * (cnt <= QPM__RISK_BATCH, batches in order) into r->batch_spot, and into
- * r->batch_vol when `vols` is set, rows of n underlyings. */
-typedef struct engine {
-    void (*fill)(qpm_risk *r, void *state, size_t n, size_t first, size_t cnt);
-    void *state;
-    int vols;
-} engine;
-
-/* Runs `total` scenarios of an engine through the book, a batch at a time
- * with a progress report after each, then VaR/ES of the P&L: the one loop
- * every engine shares.  The book checks each batch's moves (a move that
- * leaves a moved price outside the double range is refused there). */
-static qpm_status revalue(qpm_risk *r, qpm_book *book, size_t n, size_t total, const engine *e,
-                          double *pnl_out, double *var, double *es, double *var_se,
-                          double *es_se)
+qpm_status qpm__risk_revalue(qpm_risk *r, qpm_book *book, size_t n, size_t total,
+                             const qpm__risk_engine *e, double *pnl_out, double *var, double *es,
+                             double *var_se, double *es_se)
 {
     qpm_status st = qpm__risk_prepare_workers(r, n);
     if (st == QPM_OK)
@@ -105,8 +92,8 @@ qpm_status qpm_risk_simulate(qpm_risk *r, qpm_book *book, double *pnl_out, doubl
         return qpm__fail(QPM_E_SIZE,
                          "the book has %zu underlyings but the covariance is %zu x %zu", nb,
                          r->n, r->n);
-    engine e = {mc_fill, NULL, r->vol_of_vol > 0.0};
-    return revalue(r, book, r->n, r->scenarios, &e, pnl_out, var, es, var_se, es_se);
+    qpm__risk_engine e = {mc_fill, NULL, r->vol_of_vol > 0.0};
+    return qpm__risk_revalue(r, book, r->n, r->scenarios, &e, pnl_out, var, es, var_se, es_se);
 }
 
 /* ---- historical and filtered historical simulation -------------------------- */
@@ -194,6 +181,6 @@ qpm_status qpm_risk_historical(qpm_risk *r, qpm_book *book, size_t t, const doub
     hist h = {returns, ld, r->ewma_lambda, sqrt(r->horizon), r->workers[0].g, r->workers[0].jc};
     if (h.lambda > 0.0 && (st = hist_seed(&h, n, t)) != QPM_OK)
         return st;
-    engine e = {hist_fill, &h, 0};
-    return revalue(r, book, n, t, &e, pnl_out, var, es, var_se, es_se);
+    qpm__risk_engine e = {hist_fill, &h, 0};
+    return qpm__risk_revalue(r, book, n, t, &e, pnl_out, var, es, var_se, es_se);
 }

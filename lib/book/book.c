@@ -285,7 +285,8 @@ qpm_status qpm_book_add_underlying(qpm_book *b, const char *name, double spot, d
     if (st != QPM_OK || (st = check_rate(rate)) != QPM_OK)
         return st;
     void *arr = b->under;
-    if ((st = qpm__book_grow(&b->alloc, &arr, &b->cap_under, b->n_under + 1, sizeof *b->under)) != QPM_OK)
+    st = qpm__book_grow(&b->alloc, &arr, &b->cap_under, b->n_under + 1, sizeof *b->under);
+    if (st != QPM_OK)
         return st;
     b->under = arr;
     qpm__book_under *x = &b->under[b->n_under];
@@ -359,7 +360,8 @@ static qpm_status set_market(qpm_book *b, size_t u, int field, double v)
     QPM__CHECK_NULL(b, "b");
     qpm_status st = check_u(b, u);
     if (st == QPM_OK)
-        st = field == SET_RATE ? check_rate(v) : check_price(field == SET_SPOT ? "spot" : "mark", v);
+        st = field == SET_RATE ? check_rate(v)
+                               : check_price(field == SET_SPOT ? "spot" : "mark", v);
     if (st != QPM_OK)
         return st;
     qpm__book_under *x = &b->under[u];
@@ -408,7 +410,8 @@ qpm_status qpm_book_set_forward(qpm_book *b, size_t u, int32_t expiry, double fo
     size_t k = qpm__book_find_expiry(b, u, expiry);
     if (k == SIZE_MAX) {
         void *arr = b->exp;
-        if ((st = qpm__book_grow(&b->alloc, &arr, &b->cap_exp, b->n_exp + 1, sizeof *b->exp)) != QPM_OK)
+        st = qpm__book_grow(&b->alloc, &arr, &b->cap_exp, b->n_exp + 1, sizeof *b->exp);
+        if (st != QPM_OK)
             return st;
         b->exp = arr;
         k = b->n_exp++;

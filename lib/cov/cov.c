@@ -130,6 +130,7 @@ void qpm_cov_free(qpm_cov *c)
     qpm__afree(&a, c->blk3);
     qpm__cov_eig_free(&c->eig, &a);
     qpm__afree(&a, c->ret);
+    qpm__free(&a, c->drop);
     qpm__free(&a, c);
 }
 

@@ -16,19 +16,44 @@
 
 /* ---- row iteration --------------------------------------------------------- */
 
-/* Next row to use, starting at *r; NULL after the last.  Under
- * QPM_COV_NAN_DROP_ROWS rows holding a NaN are skipped (pass 1 refused every
- * NaN under QPM_COV_NAN_ERROR). */
+/* Whether pass 1 marked row r as skipped (QPM_COV_NAN_DROP_ROWS, a NaN in
+ * it): the later passes read the mark instead of scanning the row again. */
+static int dropped(const qpm_cov *c, size_t r)
+{
+    return c->n_drop != 0 && (c->drop[r / 8] >> (r % 8) & 1u);
+}
+
+/* Next row to use, starting at *r; NULL after the last. */
 static const double *next_row(const qpm_cov *c, const double *x, size_t t, size_t ld, size_t *r)
 {
     while (*r < t) {
-        const double *row = x + *r * ld;
-        (*r)++;
-        /* pass 1 refused infinities: a non-finite row holds a NaN */
-        if (c->nan_policy != QPM_COV_NAN_DROP_ROWS || !qpm__cov_k_nonfinite(c->n, row))
-            return row;
+        size_t at = (*r)++;
+        if (!dropped(c, at))
+            return x + at * ld;
     }
     return NULL;
+}
+
+/* Marks row r of t as skipped; the first mark of a fit clears the marks
+ * (growing them to t rows if needed). */
+static qpm_status drop_row(qpm_cov *c, size_t r, size_t t)
+{
+    size_t bytes = t / 8 + 1;
+    if (c->n_drop == 0) {
+        if (c->drop_rows < t) {
+            unsigned char *d = qpm__calloc(&c->alloc, bytes, 1);
+            if (d == NULL)
+                return qpm__fail(QPM_E_NOMEM, "out of memory marking the %zu rows to drop", t);
+            qpm__free(&c->alloc, c->drop);
+            c->drop = d;
+            c->drop_rows = t;
+        } else {
+            memset(c->drop, 0, bytes);
+        }
+    }
+    c->drop[r / 8] |= (unsigned char)(1u << (r % 8));
+    c->n_drop++;
+    return QPM_OK;
 }
 
 /* ---- pass 1 ---------------------------------------------------------------- */
@@ -68,6 +93,7 @@ static qpm_status scan_rows(qpm_cov *c, size_t t, const double *x, size_t ld, si
     memset(sum, 0, n * sizeof(double));
     memset(cnt, 0, n * sizeof(double));
     memset(sqmax, 0, n * sizeof(double));
+    c->n_drop = 0;
     if (c->nan_policy == QPM_COV_NAN_ERROR) {
         /* A non-finite value makes its column sum non-finite; only then are
          * the rows searched for it. */
@@ -108,12 +134,15 @@ static qpm_status scan_rows(qpm_cov *c, size_t t, const double *x, size_t ld, si
         qpm_status st = classify_row(c, r, row, &nan_row);
         if (st != QPM_OK)
             return st;
-        if (pairwise)
+        if (pairwise) {
             for (size_t j = 0; j < n; j++)
                 if (!isnan(row[j])) {
                     sum[j] += row[j];
                     cnt[j] += 1.0;
                 }
+        } else if ((st = drop_row(c, r, t)) != QPM_OK) {
+            return st;
+        }
     }
     if (pairwise) {
         for (size_t j = 0; j < n; j++) {
@@ -297,7 +326,7 @@ static void ewma_fit(qpm_cov *c, size_t t, const double *x, size_t ld, size_t ke
         memset(dv, 0, n * sizeof(double));
         for (size_t rr = t; rr-- > 0 && age < w;) {
             row = x + rr * ld;
-            if (c->nan_policy == QPM_COV_NAN_DROP_ROWS && qpm__cov_k_nonfinite(n, row))
+            if (dropped(c, rr))
                 continue;
             double f = w1 * pow(l, (double)age++);
             for (size_t j = 0; j < n; j++)

@@ -73,6 +73,11 @@ struct qpm_cov {
     int have_aux;
     double *ret;         /* returns of fit_prices */
     size_t ret_rows;     /* capacity of ret, in rows */
+    /* rows of the current fit skipped under QPM_COV_NAN_DROP_ROWS: bit r
+     * of drop is set when row r holds a NaN, found once by the first pass */
+    unsigned char *drop;
+    size_t drop_rows; /* capacity of drop, in rows */
+    size_t n_drop;    /* rows marked; 0: drop is not read */
 };
 
 /* ---- estimators: one row per value of QPM_COV_METHOD (cov_method.c) -------

@@ -950,11 +950,16 @@ qpm_status qpm__black_implied_vol_df(double price, double F, double K, double T,
 
 /* Solves in blocks of eight: with AVX2+FMA through the vector kernel, the
  * elements it leaves (and every element without it) one by one. */
-size_t qpm__black_implied_vol_batch(size_t n, const double *price, const double *F,
-                                    const double *K, const double *T, const double *r,
-                                    const int32_t *type, double *sigma, int32_t *status)
+size_t qpm__black_implied_vol_batch_first(size_t n, const double *price, const double *F,
+                                          const double *K, const double *T, const double *r,
+                                          const int32_t *type, double *sigma, int32_t *status,
+                                          qpm__iv_first *first)
 {
     size_t fails = 0;
+    if (first != NULL) {
+        first->index = SIZE_MAX;
+        first->status = QPM_OK;
+    }
 #if QPM__IV_HAVE_AVX2
     unsigned cpu = qpm__cpu_detect();
     const int vec = (cpu & QPM_CPU_AVX2) && (cpu & QPM_CPU_FMA);
@@ -986,8 +991,20 @@ size_t qpm__black_implied_vol_batch(size_t n, const double *price, const double 
             }
             if (status)
                 status[e] = (int32_t)st;
-            fails += st != QPM_OK;
+            /* the caller's message needs the first failure: kept here rather
+             * than solved again */
+            if (st != QPM_OK && fails++ == 0 && first != NULL) {
+                first->index = e;
+                first->status = st;
+            }
         }
     }
     return fails;
+}
+
+size_t qpm__black_implied_vol_batch(size_t n, const double *price, const double *F,
+                                    const double *K, const double *T, const double *r,
+                                    const int32_t *type, double *sigma, int32_t *status)
+{
+    return qpm__black_implied_vol_batch_first(n, price, F, K, T, r, type, sigma, status, NULL);
 }

@@ -3,7 +3,9 @@
 #ifndef QPM_BENCH_H
 #define QPM_BENCH_H
 
+#include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +33,93 @@ static inline const char *bench_find_script(const char *given, const char *name)
     }
     snprintf(buf, sizeof buf, "bench/%s", name);
     return access(buf, R_OK) == 0 ? buf : NULL;
+}
+
+/* ---- command line -----------------------------------------------------------
+ * Every bench program answers --help (or -h) with its usage on stdout and
+ * exit status 0, and a bad argument with a message and the usage on stderr
+ * and exit status 2, before doing any work.  `usage` is the text after the
+ * program name ("[n] (default 100000)"). */
+static inline const char *bench_prog(const char *argv0)
+{
+    const char *slash = strrchr(argv0, '/');
+    return slash ? slash + 1 : argv0;
+}
+
+static inline void bench_help(int argc, char **argv, const char *usage)
+{
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            printf("usage: %s %s\n", bench_prog(argv[0]), usage);
+            exit(0);
+        }
+}
+
+static inline void bench_bad_arg(char **argv, const char *usage, const char *why, const char *arg)
+{
+    fprintf(stderr, "%s: %s: '%s'\nusage: %s %s\n", bench_prog(argv[0]), why, arg,
+            bench_prog(argv[0]), usage);
+    exit(2);
+}
+
+/* The whole of `arg` as a decimal integer in [lo, hi], else bench_bad_arg. */
+static inline unsigned long long bench_arg_uint(char **argv, const char *usage, const char *arg,
+                                                const char *what, unsigned long long lo,
+                                                unsigned long long hi)
+{
+    char *end = NULL, why[96];
+    errno = 0;
+    unsigned long long v = arg[0] >= '0' && arg[0] <= '9' ? strtoull(arg, &end, 10) : 0;
+    if (end == NULL || *end != '\0' || errno != 0 || v < lo || v > hi) {
+        snprintf(why, sizeof why, "%s must be an integer in %llu..%llu", what, lo, hi);
+        bench_bad_arg(argv, usage, why, arg);
+    }
+    return v;
+}
+
+/* The whole of `arg` as a finite number in [lo, hi], else bench_bad_arg. */
+static inline double bench_arg_double(char **argv, const char *usage, const char *arg,
+                                      const char *what, double lo, double hi)
+{
+    char *end = NULL, why[96];
+    errno = 0;
+    double v = strtod(arg, &end);
+    if (end == arg || *end != '\0' || errno != 0 || !isfinite(v) || v < lo || v > hi) {
+        snprintf(why, sizeof why, "%s must be a number in [%g, %g]", what, lo, hi);
+        bench_bad_arg(argv, usage, why, arg);
+    }
+    return v;
+}
+
+/* A comma-separated list of 1 to `max` integers in [lo, hi] into out[];
+ * returns how many, else bench_bad_arg. */
+static inline size_t bench_arg_list(char **argv, const char *usage, const char *arg,
+                                    const char *what, unsigned long long lo, unsigned long long hi,
+                                    size_t *out, size_t max)
+{
+    char buf[256], why[96];
+    size_t count = 0;
+    if (strlen(arg) >= sizeof buf)
+        bench_bad_arg(argv, usage, "list too long", arg);
+    strcpy(buf, arg);
+    for (char *tok = strtok(buf, ","); tok != NULL; tok = strtok(NULL, ",")) {
+        if (count == max) {
+            snprintf(why, sizeof why, "at most %zu values for %s", max, what);
+            bench_bad_arg(argv, usage, why, arg);
+        }
+        out[count++] = (size_t)bench_arg_uint(argv, usage, tok, what, lo, hi);
+    }
+    if (count == 0)
+        bench_bad_arg(argv, usage, "empty list", arg);
+    return count;
+}
+
+/* No argument at all (besides --help). */
+static inline void bench_no_args(int argc, char **argv, const char *usage)
+{
+    bench_help(argc, argv, usage);
+    if (argc > 1)
+        bench_bad_arg(argv, usage, "takes no arguments", argv[1]);
 }
 
 /* Fixed seeds so every run times the same inputs. */

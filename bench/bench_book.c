@@ -55,7 +55,7 @@ static qpm_book *make_book(void)
         K[n] = S[u] * bench_uniform(&st, 0.7, 1.4);
         Q[n] = bench_uniform(&st, -20, 20);
         m[n] = in[n] == QPM_INSTR_LINEAR_OPTION ? 0.1 : 1.0;
-        e[n] = NAN;
+        e[n] = (double)NAN;
         sg[n] = bench_uniform(&st, 0.4, 1.1);
         oF[n] = S[u] * exp(0.05 * T[ex[n]]);
         oT[n] = T[ex[n]];
@@ -72,7 +72,7 @@ static qpm_book *make_book(void)
         un[n] = u;
         ex[n] = 2;
         ty[n] = 0;
-        K[n] = sg[n] = NAN;
+        K[n] = sg[n] = (double)NAN;
         Q[n] = bench_uniform(&st, -100, 100);
         m[n] = in[n] == QPM_INSTR_INVERSE_FUTURE || in[n] == QPM_INSTR_INVERSE_PERP ? 10.0 : 1.0;
         e[n] = S[u] * bench_uniform(&st, 0.95, 1.05);
@@ -115,16 +115,19 @@ static void run_pnl_each(void *vc)
         qpm_book_pnl(c->b, 1, c->x + 2 * s, 2, c->v + 2 * s, 2, c->pnl + s);
 }
 
+static const char usage[] =
+    "[n_scenarios] [max_threads]\n"
+    "  n_scenarios  scenarios per P&L call, 1..100000000 (default 100000)\n"
+    "  max_threads  largest thread count, 1..256; counts double from 1 (default 2)";
+
 int main(int argc, char **argv)
 {
-    size_t n = argc > 1 ? (size_t)strtoull(argv[1], NULL, 10) : 100000;
-    int max_threads = argc > 2 ? atoi(argv[2]) : 2;
-    if (max_threads < 1 || max_threads > 256) {
-        fprintf(stderr, "usage: bench_book [n_scenarios] [max_threads 1..256]\n");
-        return 2;
-    }
-    if (n == 0)
-        n = 1;
+    bench_help(argc, argv, usage);
+    if (argc > 3)
+        bench_bad_arg(argv, usage, "too many arguments", argv[3]);
+    size_t n = argc > 1 ? (size_t)bench_arg_uint(argv, usage, argv[1], "n_scenarios", 1, 100000000)
+                        : 100000;
+    int max_threads = argc > 2 ? (int)bench_arg_uint(argv, usage, argv[2], "max_threads", 1, 256) : 2;
     struct ctx c = {0};
     c.b = make_book();
     c.n = n;

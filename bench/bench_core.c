@@ -8,11 +8,13 @@ static void status_loop(void *ctx)
     volatile size_t sink = 0;
     for (int i = 0; i < 100000; i++)
         sink += (size_t)qpm_status_str((qpm_status)(i % 4))[0];
+    (void)sink;
     (void)ctx;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    bench_no_args(argc, argv, "\n  (no arguments)");
     printf("libqpm %s bench_core\n", qpm_version_string());
     double t = bench_median(status_loop, NULL, 2, 11);
     bench_table_header("core");

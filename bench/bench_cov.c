@@ -157,26 +157,30 @@ static int run_reference(const char *script, const char *data, size_t t, size_t 
     return rc == 0 ? k : 0;
 }
 
+static const char usage[] =
+    "[--threads K] [--n N1,N2,...] [--t T] [--ref bench_cov_ref.py]\n"
+    "  --threads K  BLAS threads on both sides, 1..256 (default 1)\n"
+    "  --n LIST     asset counts, up to 8 of 2..20000 (default 100,500,2000)\n"
+    "  --t T        observations, 2..1000000 (default 2000)\n"
+    "  --ref FILE   the reference script (default: found beside the sources)";
+
 int main(int argc, char **argv)
 {
     int threads = 1;
     size_t t = 2000, ns[8] = {100, 500, 2000}, nn = 3;
     const char *ref_arg = NULL;
+    bench_help(argc, argv, usage);
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
-            threads = atoi(argv[++i]);
+            threads = (int)bench_arg_uint(argv, usage, argv[++i], "--threads", 1, 256);
         } else if (strcmp(argv[i], "--t") == 0 && i + 1 < argc) {
-            t = (size_t)atol(argv[++i]);
+            t = (size_t)bench_arg_uint(argv, usage, argv[++i], "--t", 2, 1000000);
         } else if (strcmp(argv[i], "--ref") == 0 && i + 1 < argc) {
             ref_arg = argv[++i];
         } else if (strcmp(argv[i], "--n") == 0 && i + 1 < argc) {
-            nn = 0;
-            for (char *tok = strtok(argv[++i], ","); tok && nn < 8; tok = strtok(NULL, ","))
-                ns[nn++] = (size_t)atol(tok);
+            nn = bench_arg_list(argv, usage, argv[++i], "--n", 2, 20000, ns, 8);
         } else {
-            fprintf(stderr, "usage: %s [--threads K] [--n N1,N2,...] [--t T] [--ref script]\n",
-                    argv[0]);
-            return 2;
+            bench_bad_arg(argv, usage, "unknown or incomplete option", argv[i]);
         }
     }
     const char *script = bench_find_script(ref_arg, "bench_cov_ref.py");

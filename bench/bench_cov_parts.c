@@ -165,21 +165,24 @@ int main(int argc, char **argv)
     int rounds = 7;
     const char *ref = NULL;
     T = 2000;
+    static const char usage[] =
+        "[--n N1,N2,...] [--t T] [--rounds R] [--ref bench_cov_ref.py]\n"
+        "  --n LIST    asset counts, up to 8 of 2..20000 (default 100,500,2000)\n"
+        "  --t T       observations, 2..1000000 (default 2000)\n"
+        "  --rounds R  interleaved rounds, 1..1000 (default 7)\n"
+        "  --ref FILE  the reference script (default: found beside the sources)";
+    bench_help(argc, argv, usage);
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--t") == 0 && i + 1 < argc) {
-            T = (size_t)atol(argv[++i]);
+            T = (size_t)bench_arg_uint(argv, usage, argv[++i], "--t", 2, 1000000);
         } else if (strcmp(argv[i], "--rounds") == 0 && i + 1 < argc) {
-            rounds = atoi(argv[++i]);
+            rounds = (int)bench_arg_uint(argv, usage, argv[++i], "--rounds", 1, 1000);
         } else if (strcmp(argv[i], "--ref") == 0 && i + 1 < argc) {
             ref = argv[++i];
         } else if (strcmp(argv[i], "--n") == 0 && i + 1 < argc) {
-            nn = 0;
-            for (char *tok = strtok(argv[++i], ","); tok && nn < 8; tok = strtok(NULL, ","))
-                ns[nn++] = (size_t)atol(tok);
+            nn = bench_arg_list(argv, usage, argv[++i], "--n", 2, 20000, ns, 8);
         } else {
-            fprintf(stderr, "usage: %s [--n N1,...] [--t T] [--rounds R] [--ref script]\n",
-                    argv[0]);
-            return 2;
+            bench_bad_arg(argv, usage, "unknown or incomplete option", argv[i]);
         }
     }
     openblas_set_num_threads(1);
@@ -231,7 +234,7 @@ int main(int argc, char **argv)
         };
         size_t np_ = sizeof parts / sizeof parts[0];
         for (size_t k = 0; k < np_; k++)
-            parts[k].best = INFINITY;
+            parts[k].best = HUGE_VAL;
         int reps = N >= 2000 ? 1 : 3;
         for (int r = 0; r < rounds; r++)
             for (size_t k = 0; k < np_; k++) {

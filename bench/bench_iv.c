@@ -227,11 +227,14 @@ static void bench_set(const char *title, int otm, size_t n)
     free(s.F), free(s.K), free(s.T), free(s.sig), free(s.price), free(s.out), free(s.type);
 }
 
+static const char usage[] = "[n]\n  n  options per set, 1..100000000 (default 100000)";
+
 int main(int argc, char **argv)
 {
-    size_t n = argc > 1 ? (size_t)strtoull(argv[1], NULL, 10) : 100000;
-    if (n == 0)
-        n = 100000;
+    bench_help(argc, argv, usage);
+    if (argc > 2)
+        bench_bad_arg(argv, usage, "too many arguments", argv[2]);
+    size_t n = argc > 1 ? (size_t)bench_arg_uint(argv, usage, argv[1], "n", 1, 100000000) : 100000;
     printf("# bench_iv: Black-76 implied volatility, n = %zu\n", n);
     bench_set("A: out-of-the-money side", 1, n);
     bench_set("B: call or put at random", 0, n);

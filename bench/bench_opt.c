@@ -88,25 +88,32 @@ int main(int argc, char **argv)
     int reps = 5, use_ref = 1;
     size_t ref_frontier_n = 100;
     const char *ref_arg = NULL;
+    static const char usage[] =
+        "[--n N1,N2,...] [--points K] [--reps R] [--no-ref] [--ref-frontier-n N]\n"
+        "                 [--ref bench_opt_ref.py]\n"
+        "  --n LIST            asset counts, up to 8 of 2..100000 (default 100,500)\n"
+        "  --points K          frontier points, 2..10000 (default 50)\n"
+        "  --reps R            repetitions, 1..1000 (default 5)\n"
+        "  --no-ref            libqpm only, no scipy SLSQP\n"
+        "  --ref-frontier-n N  largest n for the SLSQP frontier (default 100)\n"
+        "  --ref FILE          the reference script (default: found beside the sources)";
+    bench_help(argc, argv, usage);
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--n") == 0 && i + 1 < argc) {
-            nn = 0;
-            for (char *tok = strtok(argv[++i], ","); tok && nn < 8; tok = strtok(NULL, ","))
-                ns[nn++] = (size_t)atol(tok);
+            nn = bench_arg_list(argv, usage, argv[++i], "--n", 2, 100000, ns, 8);
         } else if (strcmp(argv[i], "--points") == 0 && i + 1 < argc) {
-            k = (size_t)atol(argv[++i]);
+            k = (size_t)bench_arg_uint(argv, usage, argv[++i], "--points", 2, 10000);
         } else if (strcmp(argv[i], "--reps") == 0 && i + 1 < argc) {
-            reps = atoi(argv[++i]);
+            reps = (int)bench_arg_uint(argv, usage, argv[++i], "--reps", 1, 1000);
         } else if (strcmp(argv[i], "--ref-frontier-n") == 0 && i + 1 < argc) {
-            ref_frontier_n = (size_t)atol(argv[++i]);
+            ref_frontier_n = (size_t)bench_arg_uint(argv, usage, argv[++i], "--ref-frontier-n", 0,
+                                                    100000);
         } else if (strcmp(argv[i], "--no-ref") == 0) {
             use_ref = 0;
         } else if (strcmp(argv[i], "--ref") == 0 && i + 1 < argc) {
             ref_arg = argv[++i];
         } else {
-            fprintf(stderr, "usage: %s [--n N1,N2] [--points K] [--reps R] [--no-ref] "
-                            "[--ref script]\n", argv[0]);
-            return 2;
+            bench_bad_arg(argv, usage, "unknown or incomplete option", argv[i]);
         }
     }
     const char *script = use_ref ? bench_find_script(ref_arg, "bench_opt_ref.py") : NULL;

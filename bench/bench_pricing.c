@@ -168,9 +168,14 @@ static const char *kernel_name(int k)
     return k == QPM_PRICER_KERNEL_SCALAR ? "scalar" : k == QPM_PRICER_KERNEL_AVX2 ? "AVX2" : "AVX-512";
 }
 
+static const char usage[] = "[n]\n  n  options per batch, 1..100000000 (default 100000)";
+
 int main(int argc, char **argv)
 {
-    size_t n = argc > 1 ? (size_t)strtoul(argv[1], NULL, 10) : 100000;
+    bench_help(argc, argv, usage);
+    if (argc > 2)
+        bench_bad_arg(argv, usage, "too many arguments", argv[2]);
+    size_t n = argc > 1 ? (size_t)bench_arg_uint(argv, usage, argv[1], "n", 1, 100000000) : 100000;
     job_t j;
     make_inputs(&j, n, 0);
     if (qpm_pricer_create(&j.p, NULL, QPM_MODEL_BSM, QPM_SETTLE_LINEAR) != QPM_OK)

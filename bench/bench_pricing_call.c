@@ -47,8 +47,9 @@ static void run_single(void *v)
     }
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    bench_no_args(argc, argv, "\n  (no arguments; bench_python.py runs it)");
     ctx_t c;
     memset(&c, 0, sizeof c);
     c.n = N_BATCH;

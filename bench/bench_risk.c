@@ -57,15 +57,29 @@ static void check(qpm_status st, const char *what)
     }
 }
 
+static const char usage[] =
+    "[scenarios] [t_dof] [max_threads]\n"
+    "  scenarios    Monte Carlo scenarios, 1..100000000 (default 200000)\n"
+    "  t_dof        Student-t degrees of freedom, > 2; 0 or inf: Gaussian (default 4)\n"
+    "  max_threads  largest thread count, counts double from 1 (default 2)";
+
 int main(int argc, char **argv)
 {
-    size_t n = argc > 1 ? (size_t)atol(argv[1]) : 200000;
-    double nu = argc > 2 ? atof(argv[2]) : 4.0;
-    unsigned max_threads = argc > 3 ? (unsigned)atoi(argv[3]) : 2u;
-    if (max_threads < 1 || max_threads > qpm_max_threads()) {
-        fprintf(stderr, "max_threads must be in 1..%u\n", qpm_max_threads());
-        return 2;
-    }
+    bench_help(argc, argv, usage);
+    if (argc > 4)
+        bench_bad_arg(argv, usage, "too many arguments", argv[4]);
+    size_t n = argc > 1 ? (size_t)bench_arg_uint(argv, usage, argv[1], "scenarios", 1, 100000000)
+                        : 200000;
+    double nu = 4.0;
+    if (argc > 2 && strcmp(argv[2], "inf") == 0)
+        nu = HUGE_VAL;
+    else if (argc > 2)
+        nu = bench_arg_double(argv, usage, argv[2], "t_dof", 0.0, 1e6);
+    if (nu > 0.0 && nu <= 2.0)
+        bench_bad_arg(argv, usage, "t_dof must be > 2, or 0 or inf for Gaussian", argv[2]);
+    unsigned max_threads = argc > 3 ? (unsigned)bench_arg_uint(argv, usage, argv[3], "max_threads",
+                                                               1, qpm_max_threads())
+                                    : 2u;
     qpm_book *b;
     check(qpm_book_create(&b, NULL), "book");
     check(qpm_book_add_underlying(b, "BTC", 65000.0, 0.05, NULL), "underlying");

@@ -103,8 +103,9 @@ static void run_norm_inv(void *vctx)
         exit(1);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    bench_no_args(argc, argv, "\n  (no arguments: every generator and variate, fixed sizes)");
     printf("libqpm %s bench_rng: %d values per call, median CPU time of 15 calls\n",
            qpm_version_string(), N);
     uint64_t *u = malloc(N * sizeof *u);

@@ -169,16 +169,22 @@ static void handle_threads(int max_threads, size_t n)
     free(b.ty);
 }
 
+static const char usage[] =
+    "[reps] [max_threads] [batch]\n"
+    "  reps         calls per thread in part 1, 1..100000000 (default 4000)\n"
+    "  max_threads  largest thread count, 1..256; counts double from 1 (default 2)\n"
+    "  batch        options in part 2, 1..100000000 (default 1000000)";
+
 int main(int argc, char **argv)
 {
+    bench_help(argc, argv, usage);
+    if (argc > 4)
+        bench_bad_arg(argv, usage, "too many arguments", argv[4]);
     if (argc > 1)
-        reps = atol(argv[1]);
-    int max_threads = argc > 2 ? atoi(argv[2]) : 2;
-    size_t batch = argc > 3 ? (size_t)strtoul(argv[3], NULL, 10) : 1000000;
-    if (max_threads < 1 || max_threads > 256 || reps < 1 || batch < 1) {
-        fprintf(stderr, "usage: bench_scaling [reps] [max_threads 1..256] [batch]\n");
-        return 2;
-    }
+        reps = (long)bench_arg_uint(argv, usage, argv[1], "reps", 1, 100000000);
+    int max_threads = argc > 2 ? (int)bench_arg_uint(argv, usage, argv[2], "max_threads", 1, 256) : 2;
+    size_t batch = argc > 3 ? (size_t)bench_arg_uint(argv, usage, argv[3], "batch", 1, 100000000)
+                            : 1000000;
     printf("libqpm %s bench_scaling: %d options x %ld calls per thread; threads 1..%d\n",
            qpm_version_string(), N, reps, max_threads);
     compute_bound(max_threads);

@@ -52,11 +52,13 @@ static const int32_t instr[NPOS] = {QPM_INSTR_INVERSE_OPTION, QPM_INSTR_INVERSE_
 static const size_t und[NPOS] = {BTC, BTC, BTC, BTC, BTC, ETH, ETH, ETH};
 static const int32_t expiry[NPOS] = {30, 30, 90, 90, 0, 30, 30, 0};
 static const int32_t otype[NPOS] = {QPM_CALL, QPM_PUT, QPM_CALL, 0, 0, QPM_CALL, QPM_PUT, 0};
-static const double strike[NPOS] = {100000, 90000, 120000, NAN, NAN, 4000, 3200, NAN};
+/* NA: not applicable to the instrument (NAN is a float constant: say double) */
+#define NA ((double)NAN)
+static const double strike[NPOS] = {100000, 90000, 120000, NA, NA, 4000, 3200, NA};
 static const double qty[NPOS] = {-25, 40, -15, 230000, -50000, 300, -200, -150};
 /* options: coins per contract; inverse futures and perps: USD per contract */
 static const double mult[NPOS] = {1, 1, 1, 10, 10, 1, 1, 1};
-static const double entry[NPOS] = {NAN, NAN, NAN, 97500, 96000, NAN, NAN, 3550};
+static const double entry[NPOS] = {NA, NA, NA, 97500, 96000, NA, NA, 3550};
 
 static qpm_book *make_book(void)
 {

@@ -4,7 +4,7 @@
 QPM_PACKAGES="build-essential pkgconf meson ninja-build libopenblas-dev liblapacke-dev \
 libcriterion-dev python3 python3-pytest python3-numpy python3-scipy python3-sklearn \
 python3-pandas python3-venv python3-mesonpy python3-mypy \
-abigail-tools binutils \
+abigail-tools binutils clang-14 cmake \
 libquantlib0-dev"
 
 qpm_missing=""

@@ -184,3 +184,29 @@ Test(core_pool, covariance_check_names_the_entry)
     cr_assert_eq(qpm__check_covariance(a, 3, 4, "cov"), QPM_E_NONFINITE);
     cr_assert(strstr(qpm_last_error(), "cov[0][2]") != NULL, "%s", qpm_last_error());
 }
+
+Test(core_pool, one_covariance_check_for_opt_and_risk)
+{
+    /* a negative variance: QPM_E_NOTPSD where opt.h documents it, else
+     * QPM_E_INVALID (risk.h) */
+    double a[4] = {-1, 0, 0, 1};
+    cr_assert_eq(qpm__check_covariance_code(a, 2, 2, "cov", QPM_E_NOTPSD), QPM_E_NOTPSD);
+    cr_assert_str_eq(qpm_last_error(), "cov[0][0] = -1: a variance must be >= 0");
+    cr_assert_eq(qpm__check_covariance(a, 2, 2, "cov"), QPM_E_INVALID);
+    /* symmetric to 1e-12 of the larger variance of the pair, even when the
+     * other variance is 0 */
+    double b[4] = {0, 1e-13, 0, 1};
+    cr_assert_eq(qpm__check_covariance(b, 2, 2, "cov"), QPM_OK);
+    b[1] = 2e-12;
+    cr_assert_eq(qpm__check_covariance(b, 2, 2, "cov"), QPM_E_INVALID);
+    cr_assert_str_eq(qpm_last_error(),
+                     "cov[1][0] = 0 differs from cov[0][1] = 2e-12: must be "
+                     "symmetric");
+    /* the checks come in order: finite, variances, symmetry */
+    double c[4] = {-1, 5, 0, (double)INFINITY};
+    cr_assert_eq(qpm__check_covariance(c, 2, 2, "cov"), QPM_E_NONFINITE);
+    c[3] = 1;
+    cr_assert_eq(qpm__check_covariance_code(c, 2, 2, "cov", QPM_E_NOTPSD), QPM_E_NOTPSD);
+    c[0] = 1;
+    cr_assert_eq(qpm__check_covariance_code(c, 2, 2, "cov", QPM_E_NOTPSD), QPM_E_INVALID);
+}

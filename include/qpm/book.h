@@ -134,6 +134,15 @@ QPM_API qpm_status qpm_book_get(const qpm_book *b, qpm_book_key key, double *val
  * value).  Errors: QPM_E_NULL, QPM_E_KEY. */
 QPM_API qpm_status qpm_book_bounds(qpm_book_key key, double *lo, double *hi);
 
+#ifdef QPM_EXPERIMENTAL
+/* Experimental (see common.h).  Describes the setting `key`: its name as
+ * in this header, type, bounds, default, whether it is read-only and, for
+ * an enumeration, the names of its values; for bindings and tools that
+ * build their settings from the library.  Thread-safe.  Errors: QPM_E_NULL
+ * (info), QPM_E_INVALID (info->size too small), QPM_E_KEY. */
+QPM_API qpm_status qpm_book_describe(qpm_book_key key, qpm_setting_info *info);
+#endif
+
 /* ---- market ------------------------------------------------------------- */
 
 /* Adds an underlying named `name` (1..63 bytes, unique in the book) with spot

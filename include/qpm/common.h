@@ -40,29 +40,52 @@ extern "C" {
  *   0          success
  *   1..99      usage errors: the caller passed something invalid
  *   100..199   resource errors
- *   200..299   numerical errors: valid input the computation cannot serve */
+ *   200..299   numerical errors: valid input the computation cannot serve
+ *
+ * QPM_STATUS_MAP(X) expands X(name, value, text) once per code, in value
+ * order: the enum below, qpm_status_name and qpm_status_str (text) are all
+ * built from it, and a caller may build its own tables the same way. */
+#define QPM_STATUS_MAP(X)                                                                      \
+    X(QPM_OK, 0, "success")                                                                    \
+    /* a required pointer argument is NULL */                                                  \
+    X(QPM_E_NULL, 1, "required pointer argument is NULL")                                      \
+    /* an argument is out of its domain (e.g. vol <= 0, unknown enum) */                       \
+    X(QPM_E_INVALID, 2, "invalid argument")                                                    \
+    /* an input value is NaN or infinite */                                                    \
+    X(QPM_E_NONFINITE, 3, "input value is NaN or infinite")                                    \
+    /* a count or dimension is invalid (n = 0, ld < ncols, ...) */                             \
+    X(QPM_E_SIZE, 4, "invalid count or dimension")                                             \
+    /* unknown (or read-only) setting key for this handle */                                   \
+    X(QPM_E_KEY, 5, "unknown setting key")                                                     \
+    /* a setting value is outside the bounds that _bounds() reports */                         \
+    X(QPM_E_RANGE, 6, "setting value out of bounds")                                           \
+    /* valid request this handle or build does not provide */                                  \
+    X(QPM_E_UNSUPPORTED, 7, "operation not supported")                                         \
+    /* the handle is not in a state that allows the call */                                    \
+    X(QPM_E_STATE, 8, "handle not in a state that allows the call")                            \
+    /* the allocator returned NULL */                                                          \
+    X(QPM_E_NOMEM, 100, "out of memory")                                                       \
+    /* a worker thread could not be started */                                                 \
+    X(QPM_E_THREAD, 101, "could not start a worker thread")                                    \
+    /* the caller's progress callback asked to stop */                                         \
+    X(QPM_E_CANCELLED, 102, "cancelled by the progress callback")                              \
+    /* an iteration did not converge */                                                        \
+    X(QPM_E_NOCONVERGE, 200, "iteration did not converge")                                     \
+    /* a matrix is singular to working precision */                                            \
+    X(QPM_E_SINGULAR, 201, "matrix is singular")                                               \
+    /* a matrix is not positive semi-definite */                                               \
+    X(QPM_E_NOTPSD, 202, "matrix is not positive semi-definite")                               \
+    /* a price lies outside its no-arbitrage bounds */                                         \
+    X(QPM_E_ARBITRAGE, 203, "price outside its no-arbitrage bounds")                           \
+    /* the constraints of a problem admit no solution */                                       \
+    X(QPM_E_INFEASIBLE, 204, "constraints admit no solution")                                  \
+    /* a result is beyond the range of double */                                               \
+    X(QPM_E_OVERFLOW, 205, "a result is beyond the range of double")
+
 typedef enum qpm_status {
-    QPM_OK = 0,
-
-    QPM_E_NULL = 1,        /* a required pointer argument is NULL */
-    QPM_E_INVALID = 2,     /* an argument is out of its domain (e.g. vol <= 0, unknown enum) */
-    QPM_E_NONFINITE = 3,   /* an input value is NaN or infinite */
-    QPM_E_SIZE = 4,        /* a count or dimension is invalid (n = 0, ld < ncols, ...) */
-    QPM_E_KEY = 5,         /* unknown setting key for this handle */
-    QPM_E_RANGE = 6,       /* a setting value is outside the bounds that _bounds() reports */
-    QPM_E_UNSUPPORTED = 7, /* valid request this handle or build does not provide */
-    QPM_E_STATE = 8,       /* the handle is not in a state that allows the call */
-
-    QPM_E_NOMEM = 100,     /* the allocator returned NULL */
-    QPM_E_THREAD = 101,    /* a worker thread could not be started */
-    QPM_E_CANCELLED = 102, /* the caller's progress callback asked to stop */
-
-    QPM_E_NOCONVERGE = 200, /* an iteration did not converge */
-    QPM_E_SINGULAR = 201,   /* a matrix is singular to working precision */
-    QPM_E_NOTPSD = 202,     /* a matrix is not positive semi-definite */
-    QPM_E_ARBITRAGE = 203,  /* a price lies outside its no-arbitrage bounds */
-    QPM_E_INFEASIBLE = 204, /* the constraints of a problem admit no solution */
-    QPM_E_OVERFLOW = 205    /* a result is beyond the range of double */
+#define QPM_STATUS_ENUM_(name, value, text) name = value,
+    QPM_STATUS_MAP(QPM_STATUS_ENUM_)
+#undef QPM_STATUS_ENUM_
 } qpm_status;
 
 /* Short English description of a status code ("invalid argument").  Never
@@ -127,6 +150,44 @@ QPM_API unsigned qpm_cpu_features(void);
 /* Number of worker threads the handles may use at most (compile-time limit,
  * as a function for bindings). */
 QPM_API unsigned qpm_max_threads(void);
+
+/* ---- the experimental tier ------------------------------------------------
+ * Declarations inside `#ifdef QPM_EXPERIMENTAL` blocks, here and in every
+ * module header, are the experimental tier: new capabilities that have not
+ * settled yet.  A program sees them only when it defines QPM_EXPERIMENTAL
+ * (one macro for every module) before it includes any libqpm header, for
+ * example with `cc -DQPM_EXPERIMENTAL`.  The library exports them in its
+ * version node QPM_EXPERIMENTAL; they carry no ABI promise and may change
+ * or go in any minor release (the ABI check guards the stable tier only).
+ * A function that has settled moves to the stable tier under the same name,
+ * in the node of the release that settles it (CONTRIBUTING.md, "The
+ * experimental tier").  Everything outside these blocks is stable. */
+#ifdef QPM_EXPERIMENTAL
+
+/* Type of a setting's value (qpm_setting_info.type). */
+typedef enum qpm_setting_type {
+    QPM_SETTING_INTEGER = 0, /* a whole number in [lo, hi] */
+    QPM_SETTING_REAL = 1,    /* a double in [lo, hi] */
+    QPM_SETTING_ENUM = 2,    /* one of the whole numbers lo..hi, named by `labels` */
+    QPM_SETTING_BOOL = 3     /* 0 or 1 */
+} qpm_setting_type;
+
+/* One setting key of a handle, as the qpm_<handle>_describe functions report
+ * it (experimental).  Set `size` to sizeof(qpm_setting_info) before the
+ * call.  The strings are static: never freed, valid for the life of the
+ * process. */
+typedef struct qpm_setting_info {
+    size_t size;
+    const char *name;          /* the key's name in the header: "QPM_COV_LAMBDA" */
+    qpm_setting_type type;
+    int read_only;             /* 1: _set refuses it (QPM_E_KEY); lo = hi = its value */
+    double lo, hi;             /* the inclusive bounds that _bounds reports */
+    double def;                /* the value a new handle starts with */
+    const char *const *labels; /* QPM_SETTING_ENUM: hi - lo + 1 names of the values
+                                  lo..hi ("QPM_COV_SAMPLE", ...); otherwise NULL */
+} qpm_setting_info;
+
+#endif /* QPM_EXPERIMENTAL */
 
 #ifdef __cplusplus
 }

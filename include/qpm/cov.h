@@ -170,6 +170,15 @@ QPM_API qpm_status qpm_cov_get(const qpm_cov *c, qpm_cov_key key, double *value)
  * LAMBDA is reported as its nearest doubles).  Errors: QPM_E_NULL, QPM_E_KEY. */
 QPM_API qpm_status qpm_cov_bounds(qpm_cov_key key, double *lo, double *hi);
 
+#ifdef QPM_EXPERIMENTAL
+/* Experimental (see common.h).  Describes the setting `key`: its name as
+ * in this header, type, bounds, default, whether it is read-only and, for
+ * an enumeration, the names of its values; for bindings and tools that
+ * build their settings from the library.  Thread-safe.  Errors: QPM_E_NULL
+ * (info), QPM_E_INVALID (info->size too small), QPM_E_KEY. */
+QPM_API qpm_status qpm_cov_describe(qpm_cov_key key, qpm_setting_info *info);
+#endif
+
 /* Estimates the covariance of t rows of returns (row r, asset j at
  * returns[r * ld + j]) with the current settings, replacing any earlier
  * estimate and stream state.  Needs, after any dropped rows, at least 2 rows,
@@ -286,17 +295,20 @@ QPM_API qpm_status qpm_cov_nearest_correlation(const qpm_alloc *alloc, size_t n,
                                                size_t *iters, int *converged);
 
 /* Smallest eigenvalue of the symmetric part of the n x n matrix a (LAPACK
- * dsyevr; the symmetric part is formed without overflow).  Workspace through alloc (NULL: malloc/free).  Errors: QPM_E_NULL,
- * QPM_E_SIZE, QPM_E_NONFINITE, QPM_E_NOCONVERGE, QPM_E_NOMEM. */
+ * dsyevr; the symmetric part is formed without overflow).  Workspace
+ * through alloc (NULL: malloc/free).  Errors: QPM_E_NULL, QPM_E_SIZE,
+ * QPM_E_NONFINITE, QPM_E_NOCONVERGE, QPM_E_OVERFLOW (the eigenvalue is
+ * below -DBL_MAX, as entries near DBL_MAX allow), QPM_E_NOMEM. */
 QPM_API qpm_status qpm_cov_min_eigenvalue(const qpm_alloc *alloc, size_t n, const double *a,
                                           size_t lda, double *lambda_min);
 
 /* PSD check: QPM_OK when the smallest eigenvalue of the symmetric part of a
  * is >= -tol (tol >= 0, absolute), QPM_E_NOTPSD otherwise (also when it is
  * not a number), with the eigenvalue in the message.  The symmetric part
- * (a_ij + a_ji) / 2 is formed without overflow for any finite entries.  *lambda_min (optional) receives it in both
- * cases.  Other errors as qpm_cov_min_eigenvalue, and QPM_E_INVALID for a
- * negative or non-finite tol. */
+ * (a_ij + a_ji) / 2 is formed without overflow for any finite entries.
+ * *lambda_min (optional) receives it in both cases (-inf with QPM_E_NOTPSD
+ * when it is below -DBL_MAX).  Other errors as qpm_cov_min_eigenvalue, and
+ * QPM_E_INVALID for a negative or non-finite tol. */
 QPM_API qpm_status qpm_cov_check_psd(const qpm_alloc *alloc, size_t n, const double *a,
                                      size_t lda, double tol, double *lambda_min);
 

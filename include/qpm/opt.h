@@ -56,7 +56,9 @@
  * c = -mu for MEAN_VARIANCE, the optimum satisfies
  *     P w + c + nu 1 (+ eta mu) - lam_lower + lam_upper + lambda_gross g + ... = 0
  * with g a subgradient of sum |w_i|; nu is reported as QPM_OPT_INFO_NU.
- * MAX_SHARPE and ERC report nu = NaN.  QPM_OPT_INFO_LAMBDA_GROSS and
+ * MAX_SHARPE and ERC report nu = NaN, and so does the top frontier point
+ * when it is taken from the LP vertex (QPM_OPT_INFO_EXACT = 0; its limit
+ * multipliers are NaN too, 0 for a limit that is off).  QPM_OPT_INFO_LAMBDA_GROSS and
  * _TURNOVER are 0 when the limit is off or slack, and for ERC (which ignores
  * the limits); for MAX_SHARPE an active limit reports the multiplier of the
  * TARGET_RETURN problem at the solution's expected return (the homogenised
@@ -78,9 +80,9 @@
  * scale of the weights); a solution that breaks one is QPM_E_NOCONVERGE.
  *
  * Memory: create allocates the n x n matrix and vectors; the first solve of
- * a given problem shape (number of variables and constraints) allocates the
- * solver workspace, which later solves of the same or a smaller shape reuse
- * without allocating.  Threads: a handle is used by one thread at a time;
+ * a given problem shape (number of variables and constraints; for ERC, its
+ * Newton workspace) allocates the solver workspace, which later solves of
+ * the same or a smaller shape reuse without allocating.  Threads: a handle is used by one thread at a time;
  * the dense factorisations run in the linked BLAS/LAPACK.
  *
  * Errors of every solving call: QPM_E_STATE (no covariance set, or no
@@ -98,6 +100,7 @@
 #define QPM_OPT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "qpm/common.h"
 
@@ -159,8 +162,10 @@ typedef enum qpm_opt_info_key {
     QPM_OPT_INFO_PROBLEM = 14    /* the qpm_opt_problem solved */
 } qpm_opt_info_key;
 
-/* Group membership value meaning "in no group" (qpm_opt_set_groups). */
-#define QPM_OPT_NO_GROUP ((size_t)-1)
+/* Group membership value meaning "in no group" (qpm_opt_set_groups): the
+ * largest size_t, (size_t)-1, spelled without a cast so that C++ code using
+ * it compiles under -Wold-style-cast. */
+#define QPM_OPT_NO_GROUP SIZE_MAX
 
 /* Creates a handle for n assets with the defaults above, no covariance and
  * no expected returns.  alloc may be NULL (malloc/free).  Errors: QPM_E_NULL
@@ -181,6 +186,15 @@ QPM_API qpm_status qpm_opt_get(const qpm_opt *o, qpm_opt_key key, double *value)
 
 /* Inclusive range of a setting.  Errors: QPM_E_NULL, QPM_E_KEY. */
 QPM_API qpm_status qpm_opt_bounds(qpm_opt_key key, double *lo, double *hi);
+
+#ifdef QPM_EXPERIMENTAL
+/* Experimental (see common.h).  Describes the setting `key`: its name as
+ * in this header, type, bounds, default, whether it is read-only and, for
+ * an enumeration, the names of its values; for bindings and tools that
+ * build their settings from the library.  Thread-safe.  Errors: QPM_E_NULL
+ * (info), QPM_E_INVALID (info->size too small), QPM_E_KEY. */
+QPM_API qpm_status qpm_opt_describe(qpm_opt_key key, qpm_setting_info *info);
+#endif
 
 /* Sets the covariance matrix (n x n, row-major, leading dimension ld >= n;
  * copied).  It must be symmetric (|S_ij - S_ji| <= 1e-12 max(|S_ii|, |S_jj|),
@@ -256,14 +270,19 @@ QPM_API qpm_status qpm_opt_solve(qpm_opt *o, qpm_opt_problem problem, double *w)
  * The points after the first start the exact active-set step from the
  * previous point's active set, which usually spares the interior point.
  * Errors: QPM_E_NULL (o), QPM_E_SIZE (k = 0, ldw < n), QPM_E_STATE,
- * QPM_E_INFEASIBLE, QPM_E_NOCONVERGE, QPM_E_CANCELLED, QPM_E_NOMEM; the
- * points done before an error stay written, the others are untouched. */
+ * QPM_E_INFEASIBLE, QPM_E_NOCONVERGE, QPM_E_CANCELLED, QPM_E_NOMEM,
+ * QPM_E_OVERFLOW (a point's return or volatility beyond the range of
+ * double, e.g. expected returns near DBL_MAX); the points done before an
+ * error stay written, the others are untouched. */
 QPM_API qpm_status qpm_opt_frontier(qpm_opt *o, size_t k, double *weights, size_t ldw,
                                     double *returns, double *vols);
 
 /* A value of the last solution (see qpm_opt_info_key).  Errors: QPM_E_NULL,
  * QPM_E_KEY, QPM_E_STATE (no successful solve since creation or since the
- * last failed one). */
+ * last failed one), QPM_E_OVERFLOW (this value is beyond the range of
+ * double, while the weights are not: the budget multiplier or the variance
+ * of a covariance near DBL_MAX, the Sharpe ratio of a portfolio of zero
+ * variance; the documented NaNs are returned as values). */
 QPM_API qpm_status qpm_opt_info(const qpm_opt *o, qpm_opt_info_key key, double *value);
 
 /* Which weights of the last solution sit exactly on a bound: flags[i] = -1
@@ -272,7 +291,8 @@ QPM_API qpm_status qpm_opt_info(const qpm_opt *o, qpm_opt_info_key key, double *
 QPM_API qpm_status qpm_opt_bound_flags(const qpm_opt *o, int *flags);
 
 /* Risk contributions w_i (Sw)_i of the last solution (they sum to w'Sw).
- * Errors: QPM_E_NULL, QPM_E_STATE. */
+ * Errors: QPM_E_NULL, QPM_E_STATE, QPM_E_OVERFLOW (a contribution beyond
+ * the range of double, as a covariance near DBL_MAX allows; rc untouched). */
 QPM_API qpm_status qpm_opt_risk_contributions(const qpm_opt *o, double *rc);
 
 #ifdef __cplusplus

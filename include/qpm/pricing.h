@@ -183,6 +183,16 @@ QPM_API qpm_status qpm_pricer_get(const qpm_pricer *p, qpm_pricer_key key, doubl
  * read-only key, its value).  Errors: QPM_E_NULL, QPM_E_KEY. */
 QPM_API qpm_status qpm_pricer_bounds(qpm_pricer_key key, double *lo, double *hi);
 
+#ifdef QPM_EXPERIMENTAL
+/* Experimental (see common.h).  Describes the setting `key`: its name as
+ * in this header, type, bounds, default (QPM_PRICER_KERNEL: 0, auto, which
+ * reads back as the kernel it chose), whether it is read-only and, for an
+ * enumeration, the names of its values; for bindings and tools that build
+ * their settings from the library.  Thread-safe.  Errors: QPM_E_NULL
+ * (info), QPM_E_INVALID (info->size too small), QPM_E_KEY. */
+QPM_API qpm_status qpm_pricer_describe(qpm_pricer_key key, qpm_setting_info *info);
+#endif
+
 /* Prices n options and the requested Greeks.
  *   underlying  S (BSM) or F (Black-76, Bachelier); > 0 except Bachelier
  *   strike      K > 0 (Bachelier: any finite value)

@@ -150,7 +150,9 @@ QPM_API qpm_status qpm_risk_central_moments(size_t n, const double *x, double *m
  * equals var_normal).  Outputs var_normal, es_normal, var_cf (n values
  * each) may be NULL.  Errors: QPM_E_NULL (mu, sigma, alpha), QPM_E_SIZE
  * (n = 0), QPM_E_NONFINITE, QPM_E_INVALID (sigma < 0, alpha outside
- * (0, 1)), each naming the first bad index; outputs untouched. */
+ * (0, 1)), QPM_E_OVERFLOW (a wanted result beyond the range of double, e.g.
+ * var_cf with |skew| near 1e160 and sigma 1), each naming the first bad
+ * index; outputs untouched. */
 QPM_API qpm_status qpm_risk_parametric(size_t n, const double *mu, const double *sigma,
                                        const double *skew, const double *exkurt,
                                        const double *alpha, double *var_normal,
@@ -232,19 +234,28 @@ QPM_API qpm_status qpm_risk_get(const qpm_risk *r, qpm_risk_key key, double *val
  * reported as the nearest double inside it).  Errors: QPM_E_NULL, QPM_E_KEY. */
 QPM_API qpm_status qpm_risk_bounds(qpm_risk_key key, double *lo, double *hi);
 
+#ifdef QPM_EXPERIMENTAL
+/* Experimental (see common.h).  Describes the setting `key`: its name as
+ * in this header, type, bounds, default, whether it is read-only and, for
+ * an enumeration, the names of its values; for bindings and tools that
+ * build their settings from the library.  Thread-safe.  Errors: QPM_E_NULL
+ * (info), QPM_E_INVALID (info->size too small), QPM_E_KEY. */
+QPM_API qpm_status qpm_risk_describe(qpm_risk_key key, qpm_setting_info *info);
+#endif
+
 /* Sets the daily covariance of the n underlyings' log returns (row-major,
  * leading dimension ld >= n; index u = the book's underlying u).  It must be
- * symmetric (to 1e-12 relative) and positive semi-definite: a Cholesky
- * factor is used when every pivot is positive, else a factor from the
- * eigendecomposition (eigenvalues down to -1e-12 of the largest are taken as
- * 0; a NaN eigenvalue fails), so singular matrices (perfectly correlated
- * assets) are accepted.  Entries anywhere in the double range are served:
- * the symmetric part is formed without overflow (LAPACK scales the
- * eigenproblem itself).  The matrix is copied.  Errors: QPM_E_NULL, QPM_E_SIZE (n = 0 or above
- * 4096, ld < n), QPM_E_NONFINITE, QPM_E_INVALID (not symmetric, negative
- * diagonal, naming the element), QPM_E_NOTPSD (naming the failing Cholesky
- * pivot and the smallest eigenvalue), QPM_E_NOMEM.  On error the previous
- * covariance stays. */
+ * symmetric (|cov_ij - cov_ji| <= 1e-12 max(cov_ii, cov_jj)) and positive
+ * semi-definite: a Cholesky factor is used when every pivot is positive,
+ * else a factor from the eigendecomposition (eigenvalues down to -1e-12 of
+ * the largest are taken as 0; a NaN eigenvalue fails), so singular matrices
+ * (perfectly correlated assets) are accepted.  Entries anywhere in the
+ * double range are served: the symmetric part is formed without overflow
+ * (LAPACK scales the eigenproblem itself).  The matrix is copied.  Errors:
+ * QPM_E_NULL, QPM_E_SIZE (n = 0 or above 4096, ld < n), QPM_E_NONFINITE,
+ * QPM_E_INVALID (not symmetric, negative diagonal, naming the element),
+ * QPM_E_NOTPSD (naming the failing Cholesky pivot and the smallest
+ * eigenvalue), QPM_E_NOMEM.  On error the previous covariance stays. */
 QPM_API qpm_status qpm_risk_set_covariance(qpm_risk *r, size_t n, const double *cov, size_t ld);
 
 /* Number of underlyings of the covariance set (0 before any).

@@ -12,9 +12,12 @@
 
 #define QPM__BOOK_NAME_MAX 64u  /* bytes including the terminating NUL */
 #define QPM__BOOK_CHUNK 64u     /* scenarios per work chunk */
-#define QPM__BOOK_BATCH 1024u   /* options per pricer call in the P&L loop */
+#define QPM__BOOK_BATCH 1024u   /* options x scenarios per pricer run, small books */
+#define QPM__BOOK_SPAN 4096u    /* at most this many options per pricer run, large books */
 #define QPM__BOOK_MAX_RATE 5.0  /* |r| bound: keeps |r T| within the pricer's 700 */
 #define QPM__BOOK_MAX_T 100.0
+
+typedef struct qpm__instr qpm__instr; /* a row of the instrument table (instrument.h) */
 
 typedef struct qpm__book_under {
     char name[QPM__BOOK_NAME_MAX];
@@ -31,6 +34,10 @@ typedef struct qpm__book_expiry {
     double F, T;
 } qpm__book_expiry;
 
+/* A validated position: instr has a row in the instrument table (checked
+ * when the position is added, so an unknown code never gets further; read
+ * the row with qpm__pos_kind).  Fields its kind does not need are NaN (K,
+ * e, sig), 0 (type) or SIZE_MAX (ex). */
 typedef struct qpm__book_pos {
     int32_t instr;
     int32_t type;
@@ -50,23 +57,38 @@ typedef struct qpm__book_opts {
     size_t *pos, *u;
 } qpm__book_opts;
 
-/* Scratch of one worker thread for the P&L loop. */
+/* Scratch of one worker thread for the P&L loop: the moved forwards and
+ * vols of one pricer run (cap options) and their prices. */
 typedef struct qpm__book_worker {
-    qpm_pricer *pricer;
     void *mem;
     double *F, *sig, *B; /* cap each */
     qpm_status status;
 } qpm__book_worker;
 
 /* Everything that depends on the option count and the thread count:
- * built whole and swapped in, so that a failed rebuild leaves the old one. */
+ * built whole and swapped in, so that a failed rebuild leaves the old one.
+ *
+ * A pricer run takes spp scenarios of `span` options, laid out scenario
+ * after scenario.  The kernels read strikes, times, rates and types with a
+ * stride of 0 or 1 only, and each call has a cost of its own (on the wide
+ * kernels, a partial last block and the deferred careful lanes), so a run
+ * should be long (QPM__BOOK_BATCH options):
+ * - a large book (more than QPM__BOOK_BATCH / 2 options) runs one scenario
+ *   at a time over slices of at most QPM__BOOK_SPAN options, reading the
+ *   option arrays in place (spp = 1, no copy);
+ * - a small book runs spp >= 2 scenarios of every option at once, which
+ *   needs its strikes, times, rates and types spp times in a row: K, T, r,
+ *   type (cap = spp * span <= QPM__BOOK_BATCH each), filled once per
+ *   preparation and shared by the workers. */
 typedef struct qpm__book_engine {
     unsigned nthreads;
-    size_t spp; /* scenarios per pricer call */
-    size_t cap; /* spp * number of options */
-    void *mem;  /* replicated K, T, r, type (cap each) */
+    size_t spp;  /* scenarios per pricer run */
+    size_t span; /* options per pricer run */
+    size_t cap;  /* spp * span */
+    void *mem;   /* small books: the repeated K, T, r, type (NULL otherwise) */
     double *K, *T, *r;
     int32_t *type;
+    qpm_pricer *pricer;  /* Black-76, linear: read-only in runs, shared by the workers */
     qpm__book_worker *w; /* nthreads */
 } qpm__book_engine;
 
@@ -93,5 +115,17 @@ qpm_status qpm__book_prepare(qpm_book *b);
 qpm_status qpm__book_engine_build(const qpm_alloc *a, qpm__book_engine *eng, size_t nopt,
                                   unsigned nthreads);
 void qpm__book_engine_free(const qpm_alloc *a, qpm__book_engine *eng);
+
+/* Row of the expiry `id` on underlying u, or SIZE_MAX when it is not set. */
+size_t qpm__book_find_expiry(const qpm_book *b, size_t u, int32_t id);
+
+/* Grows *arr (capacity *cap elements of `size` bytes) to hold at least
+ * `need`; the contents are kept.  QPM_E_NOMEM leaves it as it was. */
+qpm_status qpm__book_grow(const qpm_alloc *a, void **arr, size_t *cap, size_t need, size_t size);
+
+/* Allocates the option arrays for n options (contents filled by prepare);
+ * frees them. */
+qpm_status qpm__book_opts_build(const qpm_alloc *a, qpm__book_opts *o, size_t n);
+void qpm__book_opts_free(const qpm_alloc *a, qpm__book_opts *o);
 
 #endif /* QPM_BOOK_INTERNAL_H */

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "book/book_internal.h"
+#include "pricing/pricer_run.h"
 
 /* A set of scenarios: either rows of a matrix of moves (one column per
  * underlying), or the grid spot_shifts x vol_shifts applied to one
@@ -17,25 +18,77 @@ typedef struct scen_set {
     size_t gu;       /* grid: the underlying, or QPM_BOOK_ALL */
 } scen_set;
 
-static inline double move_x(const scen_set *sc, size_t s, size_t u)
+/* The moves of one underlying over the scenarios of a chunk: scenario k of
+ * the chunk moves it by x[k * s] (s = 0: the same move for all). */
+typedef struct column {
+    const double *x;
+    size_t s;
+} column;
+
+static const double no_move = 0.0;
+
+/* Up to this many underlyings, a chunk's columns are found once per
+ * underlying rather than once per option. */
+#define COLUMNS_MAX 32
+
+/* Scenarios [s0, s0 + ns) of a set, ns <= QPM__BOOK_CHUNK.  A grid's
+ * shifts per scenario are looked up once per chunk (its index arithmetic
+ * would otherwise run once per option and scenario). */
+typedef struct chunk {
+    const scen_set *sc;
+    size_t s0, ns;
+    int cached; /* cx, cv hold every underlying's columns */
+    double gx[QPM__BOOK_CHUNK], gv[QPM__BOOK_CHUNK];
+    column cx[COLUMNS_MAX], cv[COLUMNS_MAX];
+} chunk;
+
+static int grid_moves(const scen_set *sc, size_t u)
 {
-    if (!sc->grid)
-        return sc->x[s * sc->ldx + u];
-    return sc->gu == QPM_BOOK_ALL || sc->gu == u ? sc->x[s / sc->ldv] : 0.0;
+    return sc->gu == QPM_BOOK_ALL || sc->gu == u;
 }
 
-static inline double move_v(const scen_set *sc, size_t s, size_t u)
+static column find_spot_column(const chunk *c, size_t u)
 {
+    const scen_set *sc = c->sc;
+    if (!sc->grid)
+        return (column){sc->x + c->s0 * sc->ldx + u, sc->ldx};
+    return grid_moves(sc, u) ? (column){c->gx, 1} : (column){&no_move, 0};
+}
+
+static column find_vol_column(const chunk *c, size_t u)
+{
+    const scen_set *sc = c->sc;
     if (sc->v == NULL)
-        return 0.0;
+        return (column){&no_move, 0};
     if (!sc->grid)
-        return sc->v[s * sc->ldv + u];
-    return sc->gu == QPM_BOOK_ALL || sc->gu == u ? sc->v[s % sc->ldv] : 0.0;
+        return (column){sc->v + c->s0 * sc->ldv + u, sc->ldv};
+    return grid_moves(sc, u) ? (column){c->gv, 1} : (column){&no_move, 0};
 }
 
-/* Up to this many underlyings, a scenario's move factors are computed once
- * per underlying (on the stack) rather than once per option. */
-#define FACTORS_MAX 32
+static inline column spot_column(const chunk *c, size_t u)
+{
+    return c->cached ? c->cx[u] : find_spot_column(c, u);
+}
+
+static void chunk_init(chunk *c, const scen_set *sc, size_t s0, size_t ns, size_t nu)
+{
+    c->sc = sc;
+    c->s0 = s0;
+    c->ns = ns;
+    c->cached = 0;
+    if (sc->grid)
+        for (size_t k = 0; k < ns; k++) {
+            c->gx[k] = sc->x[(s0 + k) / sc->ldv];
+            c->gv[k] = sc->v != NULL ? sc->v[(s0 + k) % sc->ldv] : 0.0;
+        }
+    if (nu <= COLUMNS_MAX) {
+        for (size_t u = 0; u < nu; u++) {
+            c->cx[u] = find_spot_column(c, u);
+            c->cv[u] = find_vol_column(c, u);
+        }
+        c->cached = 1;
+    }
+}
 
 struct pnl_ctx {
     const qpm_book *b;
@@ -44,61 +97,94 @@ struct pnl_ctx {
     double *pnl;
 };
 
-/* Scenarios [s0, s1) on worker w.  Each scenario's P&L is summed over the
- * underlyings, then over the options, in book order, whatever the chunking. */
+/* Scenarios [k0, k0 + nk) of the chunk x options [j0, j0 + m) in one
+ * pricer run: the moved forwards and vols, scenario after scenario, into
+ * the worker's scratch; the strikes, times, rates and types from K.. (in
+ * the same layout: the option arrays themselves for one scenario, the
+ * engine's repeated ones for several); then each scenario's P&L sum gets
+ * w (B - B0) of the options in book order. */
+static void price_run(const qpm_book *b, const chunk *c, size_t k0, size_t nk, size_t j0,
+                      size_t m, const double *K, const double *T, const double *r,
+                      const int32_t *type, qpm__book_worker *w, double *acc)
+{
+    const qpm__book_opts *o = &b->opts;
+    for (size_t k = 0; k < nk; k++) {
+        double *F = w->F + k * m, *sig = w->sig + k * m;
+        if (c->cached) {
+            /* this scenario's factors once per underlying */
+            double fx[COLUMNS_MAX], fv[COLUMNS_MAX];
+            for (size_t u = 0; u < b->n_under; u++) {
+                fx[u] = 1.0 + c->cx[u].x[(k0 + k) * c->cx[u].s];
+                fv[u] = 1.0 + c->cv[u].x[(k0 + k) * c->cv[u].s];
+            }
+            for (size_t jj = 0; jj < m; jj++) {
+                F[jj] = o->F[j0 + jj] * fx[o->u[j0 + jj]];
+                sig[jj] = o->sig[j0 + jj] * fv[o->u[j0 + jj]];
+            }
+        } else {
+            for (size_t jj = 0; jj < m; jj++) {
+                size_t j = j0 + jj;
+                column cx = find_spot_column(c, o->u[j]), cv = find_vol_column(c, o->u[j]);
+                F[jj] = o->F[j] * (1.0 + cx.x[(k0 + k) * cx.s]);
+                sig[jj] = o->sig[j] * (1.0 + cv.x[(k0 + k) * cv.s]);
+            }
+        }
+    }
+    qpm__pjob job;
+    memset(&job, 0, sizeof job);
+    job.ng = 1;
+    job.ne = job.gout = nk * m;
+    job.u = w->F, job.k = K, job.t = T, job.r = r, job.sig = w->sig, job.type = type;
+    job.su = job.sk = job.st = job.sr = job.ssig = job.stype = 1;
+    job.out[QPM__O_PRICE] = w->B;
+    qpm_status st = qpm__pricer_run(b->eng.pricer, &job);
+    /* not reached: the moves were checked, and a price stays below its moved
+     * forward or strike */
+    if (st != QPM_OK && w->status == QPM_OK)
+        w->status = st;
+    for (size_t k = 0; k < nk; k++) {
+        const double *B = w->B + k * m;
+        double a = acc[k0 + k];
+        for (size_t jj = 0; jj < m; jj++)
+            a += o->w[j0 + jj] * (B[jj] - o->B[j0 + jj]);
+        acc[k0 + k] = a;
+    }
+}
+
+/* Scenarios [s0, s1) (one chunk) on worker w.  Each scenario's P&L is the
+ * sum over the underlyings of slope x move, then over the options in book
+ * order of w (B - B0), whatever the chunking and the runs. */
 static void pnl_range(const qpm_book *b, const scen_set *sc, size_t s0, size_t s1,
                       qpm__book_worker *w, double *pnl)
 {
-    const qpm__book_opts *o = &b->opts;
     const qpm__book_engine *g = &b->eng;
-    size_t nu = b->n_under, no = o->n;
-    qpm_pricer_out out;
-    memset(&out, 0, sizeof out);
-    out.size = sizeof out;
-    out.price = w->B;
-    for (size_t s = s0; s < s1; s += g->spp) {
-        size_t ns = s1 - s < g->spp ? s1 - s : g->spp;
-        if (no > 0) {
-            for (size_t k = 0; k < ns; k++) {
-                double *F = w->F + k * no, *sig = w->sig + k * no;
-                if (nu <= FACTORS_MAX) {
-                    /* the factors of this scenario once per underlying */
-                    double fx[FACTORS_MAX], fv[FACTORS_MAX];
-                    for (size_t u = 0; u < nu; u++) {
-                        fx[u] = 1.0 + move_x(sc, s + k, u);
-                        fv[u] = 1.0 + move_v(sc, s + k, u);
-                    }
-                    for (size_t j = 0; j < no; j++) {
-                        F[j] = o->F[j] * fx[o->u[j]];
-                        sig[j] = o->sig[j] * fv[o->u[j]];
-                    }
-                } else {
-                    for (size_t j = 0; j < no; j++) {
-                        size_t u = o->u[j];
-                        F[j] = o->F[j] * (1.0 + move_x(sc, s + k, u));
-                        sig[j] = o->sig[j] * (1.0 + move_v(sc, s + k, u));
-                    }
-                }
-            }
-            qpm_status st = qpm_pricer_price(w->pricer, ns * no, w->F, g->K, g->T, g->r, NULL,
-                                             w->sig, g->type, &out);
-            /* not reached: the moves were checked, and a price stays below
-             * its moved forward or strike */
-            if (st != QPM_OK && w->status == QPM_OK)
-                w->status = st;
-        }
-        for (size_t k = 0; k < ns; k++) {
-            double acc = 0.0;
-            for (size_t u = 0; u < nu; u++)
-                acc += b->under[u].slope * move_x(sc, s + k, u);
-            if (no > 0) { /* w->B is NULL in a book without options */
-                const double *B = w->B + k * no;
-                for (size_t j = 0; j < no; j++)
-                    acc += o->w[j] * (B[j] - o->B[j]);
-            }
-            pnl[s + k] = acc;
-        }
+    const qpm__book_opts *o = &b->opts;
+    chunk c;
+    chunk_init(&c, sc, s0, s1 - s0, b->n_under);
+    double acc[QPM__BOOK_CHUNK];
+    for (size_t k = 0; k < c.ns; k++)
+        acc[k] = 0.0;
+    for (size_t u = 0; u < b->n_under; u++) {
+        column cx = spot_column(&c, u);
+        double slope = b->under[u].slope;
+        for (size_t k = 0; k < c.ns; k++)
+            acc[k] += slope * cx.x[k * cx.s];
     }
+    size_t no = o->n;
+    if (no > 0 && g->spp > 1) {
+        for (size_t k0 = 0; k0 < c.ns; k0 += g->spp) {
+            size_t nk = c.ns - k0 < g->spp ? c.ns - k0 : g->spp;
+            price_run(b, &c, k0, nk, 0, no, g->K, g->T, g->r, g->type, w, acc);
+        }
+    } else if (no > 0) {
+        for (size_t k = 0; k < c.ns; k++)
+            for (size_t j0 = 0; j0 < no; j0 += g->span) {
+                size_t m = no - j0 < g->span ? no - j0 : g->span;
+                price_run(b, &c, k, 1, j0, m, o->K + j0, o->T + j0, o->r + j0, o->type + j0, w,
+                          acc);
+            }
+    }
+    memcpy(pnl + s0, acc, c.ns * sizeof *acc);
 }
 
 static void pnl_chunk(void *vctx, size_t c, unsigned worker)
@@ -206,10 +292,8 @@ qpm_status qpm_book_scenario_grid(qpm_book *b, size_t u, size_t n_spot, const do
     QPM__CHECK_NULL(b, "b");
     QPM__CHECK_NULL(spot_shifts, "spot_shifts");
     QPM__CHECK_NULL(pnl_usd, "pnl_usd");
-    if (n_spot == 0)
-        return qpm__fail(QPM_E_SIZE, "n_spot = 0: must be >= 1");
-    if (n_vol == 0)
-        return qpm__fail(QPM_E_SIZE, "n_vol = 0: must be >= 1");
+    if (n_spot == 0 || n_vol == 0)
+        return qpm__fail(QPM_E_SIZE, "%s = 0: must be >= 1", n_spot == 0 ? "n_spot" : "n_vol");
     if (vol_shifts == NULL && n_vol != 1)
         return qpm__fail(QPM_E_NULL, "vol_shifts is NULL with n_vol = %zu: must be 1", n_vol);
     if (n_vol > SIZE_MAX / n_spot)

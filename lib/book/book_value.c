@@ -1,18 +1,43 @@
-/* Values and Greeks of the book: the derived per-option data, per-position
- * closed forms and their sums per underlying and per expiry. */
-#include <float.h>
+/* Values and Greeks of the book: the derived data every evaluation starts
+ * from (qpm__book_prepare), each position's closed forms (its instrument's
+ * row function), and their sums per underlying and per expiry. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "book/book_internal.h"
+#include "book/instrument.h"
+#include "pricing/pricer_run.h"
 
-static qpm_status check_finite_rows(const qpm_book *b);
+enum { G_VUSD, G_VCOIN, G_DCOIN, G_DUSD, G_GAMMA, G_VEGA, G_THETA, G_DEX, G_N };
 
-qpm_status qpm__book_prepare(qpm_book *b)
+static const char *const field_name[G_N] = {"value_usd", "value_coin",  "delta_coin",
+                                            "delta_usd", "gamma",       "vega",
+                                            "theta",     "delta_exchange"};
+
+/* Value and Greeks of position i (book prepared); opt is its option row. */
+static void position_row(const qpm_book *b, size_t i, size_t opt, double g[G_N])
 {
-    if (b->prepared)
-        return QPM_OK;
+    const qpm__book_pos *p = &b->pos[i];
+    qpm__book_row r;
+    qpm__pos_kind(p)->row(b, p, opt, &r);
+    g[G_VUSD] = r.value_usd;
+    g[G_VCOIN] = r.value_coin;
+    g[G_DCOIN] = r.delta_coin;
+    g[G_DUSD] = b->under[p->u].S * r.delta_coin;
+    g[G_GAMMA] = r.gamma;
+    g[G_VEGA] = r.vega;
+    g[G_THETA] = r.theta;
+    g[G_DEX] = r.delta_exchange;
+}
+
+/* ---- qpm__book_prepare, phase by phase -------------------------------------- */
+
+/* Phase 1, per underlying: zero slope, and the range [pmin, pmax] of every
+ * price a scenario moves (spot, perp mark, forwards), which the move checks
+ * of the P&L use to keep each moved price finite and > 0. */
+static void prepare_ranges(qpm_book *b)
+{
     for (size_t u = 0; u < b->n_under; u++) {
         qpm__book_under *x = &b->under[u];
         x->slope = 0.0;
@@ -28,85 +53,132 @@ qpm_status qpm__book_prepare(qpm_book *b)
         x->pmin = fmin(x->pmin, b->exp[k].F);
         x->pmax = fmax(x->pmax, b->exp[k].F);
     }
+}
+
+/* Phase 2, per position in book order: a linear kind adds its slope to its
+ * underlying's (the scenario loop then needs one product per underlying for
+ * all of them); an option gets its row of the option arrays (the pricer's
+ * inputs at the current market and its USD weight per unit of B) and widens
+ * its underlying's vol range [smin, smax] for the vol-shift checks.  After
+ * it, o->F..o->type hold exactly the inputs the base prices and every
+ * scenario start from. */
+static void prepare_positions(qpm_book *b)
+{
     qpm__book_opts *o = &b->opts;
     size_t j = 0;
     for (size_t i = 0; i < b->n_pos; i++) {
         const qpm__book_pos *p = &b->pos[i];
         qpm__book_under *x = &b->under[p->u];
-        double qm = p->Q * p->m;
-        switch (p->instr) {
-        case QPM_INSTR_SPOT:
-            x->slope += qm * x->S;
-            break;
-        case QPM_INSTR_LINEAR_FUTURE:
-            x->slope += qm * b->exp[p->ex].F;
-            break;
-        case QPM_INSTR_LINEAR_PERP:
-            x->slope += qm * x->P;
-            break;
-        case QPM_INSTR_INVERSE_FUTURE:
-        case QPM_INSTR_INVERSE_PERP:
-            /* V = Q m (S/e - S/F): with S/F fixed only S/e moves */
-            x->slope += qm * x->S / p->e;
-            break;
-        default: {
-            const qpm__book_expiry *e = &b->exp[p->ex];
-            o->pos[j] = i;
-            o->u[j] = p->u;
-            o->F[j] = e->F;
-            o->K[j] = p->K;
-            o->T[j] = e->T;
-            o->r[j] = x->r;
-            o->sig[j] = p->sig;
-            o->type[j] = p->type;
-            /* inverse: V = Q m (B/F) S */
-            o->w[j] = p->instr == QPM_INSTR_LINEAR_OPTION ? qm : qm * (x->S / e->F);
-            if (x->smax == 0.0) {
-                x->smin = x->smax = p->sig;
-            } else {
-                x->smin = fmin(x->smin, p->sig);
-                x->smax = fmax(x->smax, p->sig);
-            }
-            j++;
+        if (qpm__pos_kind(p)->scen == QPM__SCEN_LINEAR) {
+            x->slope += qpm__pos_kind(p)->slope(b, p);
+            continue;
         }
+        const qpm__book_expiry *e = &b->exp[p->ex];
+        o->pos[j] = i;
+        o->u[j] = p->u;
+        o->F[j] = e->F;
+        o->K[j] = p->K;
+        o->T[j] = e->T;
+        o->r[j] = x->r;
+        o->sig[j] = p->sig;
+        o->type[j] = p->type;
+        o->w[j] = qpm__pos_kind(p)->weight(b, p);
+        if (x->smax == 0.0) {
+            x->smin = x->smax = p->sig;
+        } else {
+            x->smin = fmin(x->smin, p->sig);
+            x->smax = fmax(x->smax, p->sig);
         }
+        j++;
     }
-    if (o->n > 0) {
-        qpm_pricer_out out;
-        memset(&out, 0, sizeof out);
-        out.size = sizeof out;
-        out.price = o->B;
-        out.delta = o->dB;
-        out.gamma = o->gB;
-        out.vega = o->vB;
-        out.theta = o->tB;
-        qpm_status st = qpm_pricer_price(b->eng.w[0].pricer, o->n, o->F, o->K, o->T, o->r, NULL,
-                                         o->sig, o->type, &out);
-        if (st != QPM_OK) {
-            /* the inputs were checked when set: only a value or Greek beyond
-             * the double range (QPM_E_OVERFLOW) gets here */
-            char msg[256];
-            snprintf(msg, sizeof msg, "%s", qpm_last_error());
-            return qpm__fail(st, "option positions (element = option row in book order): %s",
-                             msg);
-        }
-        /* the constant inputs of the scenario loop, once per packed scenario */
-        const qpm__book_engine *g = &b->eng;
-        for (size_t s = 0; s < g->spp; s++) {
-            memcpy(g->K + s * o->n, o->K, o->n * sizeof(double));
-            memcpy(g->T + s * o->n, o->T, o->n * sizeof(double));
-            memcpy(g->r + s * o->n, o->r, o->n * sizeof(double));
-            memcpy(g->type + s * o->n, o->type, o->n * sizeof(int32_t));
-        }
+}
+
+/* Phase 3: the options' base Black-76 prices and Greeks, once, through the
+ * pricer's unchecked run (every input was checked when set or added, and
+ * the rate bound keeps |r T| <= 700).  Only a value or Greek beyond the
+ * double range can fail here.  Then the inputs a small book's scenario
+ * runs repeat (qpm__book_engine). */
+static qpm_status prepare_base_prices(qpm_book *b)
+{
+    qpm__book_opts *o = &b->opts;
+    if (o->n == 0)
+        return QPM_OK;
+    qpm__pjob job;
+    memset(&job, 0, sizeof job);
+    job.ng = 1, job.ne = o->n;
+    job.u = o->F, job.k = o->K, job.t = o->T, job.r = o->r, job.sig = o->sig, job.type = o->type;
+    job.su = job.sk = job.st = job.sr = job.ssig = job.stype = 1;
+    job.gout = o->n;
+    job.out[QPM__O_PRICE] = o->B;
+    job.out[QPM__O_DELTA] = o->dB;
+    job.out[QPM__O_GAMMA] = o->gB;
+    job.out[QPM__O_VEGA] = o->vB;
+    job.out[QPM__O_THETA] = o->tB;
+    qpm_status st = qpm__pricer_run(b->eng.pricer, &job);
+    if (st != QPM_OK) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "%s", qpm_last_error());
+        return qpm__fail(st, "option positions (element = option row in book order): %s", msg);
     }
-    qpm_status st = check_finite_rows(b);
+    /* a small book's pricer runs take several scenarios of every option:
+     * their constant inputs, once per scenario of a run */
+    const qpm__book_engine *g = &b->eng;
+    for (size_t s = 0; g->spp > 1 && s < g->spp; s++) {
+        memcpy(g->K + s * o->n, o->K, o->n * sizeof(double));
+        memcpy(g->T + s * o->n, o->T, o->n * sizeof(double));
+        memcpy(g->r + s * o->n, o->r, o->n * sizeof(double));
+        memcpy(g->type + s * o->n, o->type, o->n * sizeof(int32_t));
+    }
+    return QPM_OK;
+}
+
+/* Phase 4: every per-position number the evaluations start from must be
+ * finite: the options' USD weights and each position's value and Greeks.
+ * Products of large quantities, multipliers and prices (or a division by a
+ * tiny entry price or spot) can leave the double range even though every
+ * input is finite.  (The linear slopes are sums over positions: the P&L
+ * checks them.) */
+static qpm_status check_finite_rows(const qpm_book *b)
+{
+    for (size_t j = 0; j < b->opts.n; j++)
+        if (!isfinite(b->opts.w[j]))
+            return qpm__fail(QPM_E_OVERFLOW,
+                             "position %zu: quantity x multiplier x spot / forward is beyond "
+                             "the range of double",
+                             b->opts.pos[j]);
+    size_t opt = 0;
+    for (size_t i = 0; i < b->n_pos; i++) {
+        double g[G_N];
+        position_row(b, i, opt, g);
+        opt += (size_t)(qpm__pos_kind(&b->pos[i])->scen == QPM__SCEN_BLACK76);
+        for (int k = 0; k < G_N; k++)
+            if (!isfinite(g[k]))
+                return qpm__fail(QPM_E_OVERFLOW,
+                                 "position %zu: %s = %g: beyond the range of double", i,
+                                 field_name[k], g[k]);
+    }
+    return QPM_OK;
+}
+
+/* Runs the phases after any change of market, positions or threads (the
+ * `prepared` flag); a failure leaves the book unprepared, so the next call
+ * reports it again. */
+qpm_status qpm__book_prepare(qpm_book *b)
+{
+    if (b->prepared)
+        return QPM_OK;
+    prepare_ranges(b);
+    prepare_positions(b);
+    qpm_status st = prepare_base_prices(b);
+    if (st == QPM_OK)
+        st = check_finite_rows(b);
     if (st != QPM_OK)
         return st;
     b->prepared = 1;
     return QPM_OK;
 }
 
-enum { G_VUSD, G_VCOIN, G_DCOIN, G_DUSD, G_GAMMA, G_VEGA, G_THETA, G_DEX, G_N };
+/* ---- outputs ------------------------------------------------------------------ */
 
 static qpm_status check_out(const qpm_book_out *out, double *ptrs[G_N])
 {
@@ -123,127 +195,13 @@ static qpm_status check_out(const qpm_book_out *out, double *ptrs[G_N])
     return QPM_OK;
 }
 
-/* 1/e - 1/F as (F - e)/(e F) (F - e is exact when they are close); where
- * e F leaves the normal range, as ((F - e)/e)/F, which does not overflow. */
-static double inv_diff(double F, double e)
-{
-    double p = e * F;
-    return p >= DBL_MIN && p <= DBL_MAX ? (F - e) / p : ((F - e) / e) / F;
-}
-
-/* Value and Greeks of position i (book prepared); opt is its option row. */
-static void position_row(const qpm_book *b, size_t i, size_t opt, double g[G_N])
-{
-    const qpm__book_pos *p = &b->pos[i];
-    const qpm__book_under *x = &b->under[p->u];
-    double S = x->S, qm = p->Q * p->m;
-    double v = 0.0, dc = 0.0, gam = 0.0, vega = 0.0, th = 0.0, dex = 0.0;
-    switch (p->instr) {
-    case QPM_INSTR_SPOT:
-        v = qm * S;
-        dc = qm;
-        dex = qm;
-        break;
-    case QPM_INSTR_LINEAR_FUTURE:
-    case QPM_INSTR_LINEAR_PERP: {
-        double F = p->instr == QPM_INSTR_LINEAR_PERP ? x->P : b->exp[p->ex].F;
-        v = qm * (F - p->e);
-        dc = qm * F / S;
-        dex = qm;
-        break;
-    }
-    case QPM_INSTR_INVERSE_FUTURE:
-    case QPM_INSTR_INVERSE_PERP: {
-        double F = p->instr == QPM_INSTR_INVERSE_PERP ? x->P : b->exp[p->ex].F;
-        v = qm * inv_diff(F, p->e) * S;
-        dc = qm / p->e;
-        dex = qm / F;
-        break;
-    }
-    default: {
-        const qpm__book_opts *o = &b->opts;
-        double F = o->F[opt], c = F / S;
-        if (p->instr == QPM_INSTR_LINEAR_OPTION) {
-            v = qm * o->B[opt];
-            dc = qm * o->dB[opt] * c;
-            gam = qm * o->gB[opt] * c * c;
-            vega = qm * o->vB[opt];
-            th = qm * o->tB[opt];
-            dex = qm * o->dB[opt];
-        } else {
-            double Bf = o->B[opt] / F;
-            v = qm * Bf * S;
-            dc = qm * o->dB[opt];
-            gam = qm * o->gB[opt] * c;
-            vega = qm * o->vB[opt] / c;
-            th = qm * o->tB[opt] / c;
-            dex = qm * (o->dB[opt] - Bf);
-        }
-    }
-    }
-    g[G_VUSD] = v;
-    /* coin values as the table defines them: Q m for spot, Q m (1/e - 1/F)
-     * for inverse futures, Q m B/F for inverse options, else value / S */
-    if (p->instr == QPM_INSTR_SPOT)
-        g[G_VCOIN] = qm;
-    else if (p->instr == QPM_INSTR_INVERSE_FUTURE || p->instr == QPM_INSTR_INVERSE_PERP) {
-        double F = p->instr == QPM_INSTR_INVERSE_PERP ? x->P : b->exp[p->ex].F;
-        g[G_VCOIN] = qm * inv_diff(F, p->e);
-    } else if (p->instr == QPM_INSTR_INVERSE_OPTION)
-        g[G_VCOIN] = qm * (b->opts.B[opt] / b->opts.F[opt]);
-    else
-        g[G_VCOIN] = v / S;
-    g[G_DCOIN] = dc;
-    g[G_DUSD] = S * dc;
-    g[G_GAMMA] = gam;
-    g[G_VEGA] = vega;
-    g[G_THETA] = th;
-    g[G_DEX] = dex;
-}
-
-static int is_option(int32_t instr)
-{
-    return instr == QPM_INSTR_LINEAR_OPTION || instr == QPM_INSTR_INVERSE_OPTION;
-}
-
-static const char *const field_name[G_N] = {"value_usd", "value_coin",  "delta_coin",
-                                            "delta_usd", "gamma",       "vega",
-                                            "theta",     "delta_exchange"};
-
-/* Every per-position number the evaluations start from must be finite: the
- * options' USD weights and each position's value and Greeks.  Products of
- * large quantities, multipliers and prices (or a division by a tiny entry
- * price or spot) can leave the double range even though every input is
- * finite.  (The linear slopes are sums over positions: the P&L checks them.) */
-static qpm_status check_finite_rows(const qpm_book *b)
-{
-    for (size_t j = 0; j < b->opts.n; j++)
-        if (!isfinite(b->opts.w[j]))
-            return qpm__fail(QPM_E_OVERFLOW,
-                             "position %zu: quantity x multiplier x spot / forward is beyond "
-                             "the range of double",
-                             b->opts.pos[j]);
-    size_t opt = 0;
-    for (size_t i = 0; i < b->n_pos; i++) {
-        double g[G_N];
-        position_row(b, i, opt, g);
-        opt += (size_t)is_option(b->pos[i].instr);
-        for (int k = 0; k < G_N; k++)
-            if (!isfinite(g[k]))
-                return qpm__fail(QPM_E_OVERFLOW,
-                                 "position %zu: %s = %g: beyond the range of double", i,
-                                 field_name[k], g[k]);
-    }
-    return QPM_OK;
-}
-
 /* Row of position i in the totals (rows 1: per underlying, 2: per expiry),
  * or SIZE_MAX when it has none (a non-option in the expiry totals). */
 static size_t total_row(const qpm_book *b, size_t i, int rows)
 {
     if (rows == 1)
         return b->pos[i].u;
-    return is_option(b->pos[i].instr) ? b->pos[i].ex : SIZE_MAX;
+    return qpm__pos_kind(&b->pos[i])->option ? b->pos[i].ex : SIZE_MAX;
 }
 
 /* QPM_E_OVERFLOW when a requested total leaves the double range, found
@@ -256,7 +214,7 @@ static qpm_status check_totals(const qpm_book *b, int rows, double *const ptrs[G
     for (size_t i = 0; i < b->n_pos; i++) {
         double g[G_N];
         position_row(b, i, opt, g);
-        opt += (size_t)is_option(b->pos[i].instr);
+        opt += (size_t)(qpm__pos_kind(&b->pos[i])->scen == QPM__SCEN_BLACK76);
         if (total_row(b, i, rows) != SIZE_MAX)
             for (int k = 0; k < G_N; k++)
                 abs_sum[k] += fabs(g[k]);
@@ -271,7 +229,7 @@ static qpm_status check_totals(const qpm_book *b, int rows, double *const ptrs[G
             for (size_t i = 0; i < b->n_pos; i++) {
                 double g[G_N];
                 position_row(b, i, opt, g);
-                opt += (size_t)is_option(b->pos[i].instr);
+                opt += (size_t)(qpm__pos_kind(&b->pos[i])->scen == QPM__SCEN_BLACK76);
                 if (total_row(b, i, rows) == r)
                     sum += g[k];
             }
@@ -301,18 +259,11 @@ static qpm_status greeks(qpm_book *b, const qpm_book_out *out, int rows)
                     ptrs[k][r] = 0.0;
     size_t opt = 0;
     for (size_t i = 0; i < b->n_pos; i++) {
-        int isopt = is_option(b->pos[i].instr);
         double g[G_N];
         position_row(b, i, opt, g);
-        opt += (size_t)isopt;
-        size_t r;
-        if (rows == 0)
-            r = i;
-        else if (rows == 1)
-            r = b->pos[i].u;
-        else if (isopt)
-            r = b->pos[i].ex;
-        else
+        opt += (size_t)(qpm__pos_kind(&b->pos[i])->scen == QPM__SCEN_BLACK76);
+        size_t r = rows == 0 ? i : total_row(b, i, rows);
+        if (r == SIZE_MAX)
             continue;
         for (size_t k = 0; k < G_N; k++)
             if (ptrs[k] != NULL) {

@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "core/settings.h"
 
 static void *default_alloc(void *ctx, size_t n)
 {
@@ -33,6 +33,25 @@ qpm_status qpm__alloc_init(qpm_alloc *dst, const qpm_alloc *src)
     *dst = *src;
     dst->size = sizeof *dst;
     return QPM_OK;
+}
+
+void *qpm__handle_new(const qpm_alloc *user, size_t size, qpm_status (*ready)(void),
+                      const qpm__settings *defaults, qpm_status *st)
+{
+    qpm_alloc a;
+    if ((*st = qpm__alloc_init(&a, user)) != QPM_OK)
+        return NULL;
+    if (ready != NULL && (*st = ready()) != QPM_OK)
+        return NULL;
+    void *h = qpm__calloc(&a, 1, size);
+    if (h == NULL) {
+        *st = QPM_E_NOMEM;
+        return NULL;
+    }
+    memcpy(h, &a, sizeof a);
+    if (defaults != NULL)
+        qpm__settings_defaults(defaults, h);
+    return h;
 }
 
 void *qpm__calloc(const qpm_alloc *a, size_t count, size_t size)

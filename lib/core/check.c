@@ -3,59 +3,75 @@
 
 #include "internal.h"
 
-qpm_status qpm__check_finite(const double *x, size_t n, const char *name)
-{
-    QPM__CHECK_NULL(x, name);
-    for (size_t i = 0; i < n; i++)
-        if (!isfinite(x[i]))
-            return qpm__fail(QPM_E_NONFINITE, "%s[%zu] = %g: must be finite", name, i, x[i]);
-    return QPM_OK;
-}
+enum { ANY, POSITIVE, NONNEGATIVE };
 
-qpm_status qpm__check_positive(const double *x, size_t n, const char *name)
+static qpm_status check_each(const double *x, size_t n, const char *name, int domain)
 {
     QPM__CHECK_NULL(x, name);
     for (size_t i = 0; i < n; i++) {
         if (!isfinite(x[i]))
             return qpm__fail(QPM_E_NONFINITE, "%s[%zu] = %g: must be finite", name, i, x[i]);
-        if (!(x[i] > 0.0))
+        if (domain == POSITIVE && !(x[i] > 0.0))
             return qpm__fail(QPM_E_INVALID, "%s[%zu] = %.17g: must be > 0", name, i, x[i]);
-    }
-    return QPM_OK;
-}
-
-qpm_status qpm__check_nonnegative(const double *x, size_t n, const char *name)
-{
-    QPM__CHECK_NULL(x, name);
-    for (size_t i = 0; i < n; i++) {
-        if (!isfinite(x[i]))
-            return qpm__fail(QPM_E_NONFINITE, "%s[%zu] = %g: must be finite", name, i, x[i]);
-        if (x[i] < 0.0)
+        if (domain == NONNEGATIVE && x[i] < 0.0)
             return qpm__fail(QPM_E_INVALID, "%s[%zu] = %.17g: must be >= 0", name, i, x[i]);
     }
     return QPM_OK;
 }
 
-qpm_status qpm__check_covariance(const double *a, size_t n, size_t ld, const char *name)
+qpm_status qpm__check_finite(const double *x, size_t n, const char *name)
+{
+    return check_each(x, n, name, ANY);
+}
+
+qpm_status qpm__check_positive(const double *x, size_t n, const char *name)
+{
+    return check_each(x, n, name, POSITIVE);
+}
+
+qpm_status qpm__check_nonnegative(const double *x, size_t n, const char *name)
+{
+    return check_each(x, n, name, NONNEGATIVE);
+}
+
+qpm_status qpm__check_finite_matrix(const double *a, size_t rows, size_t cols, size_t ld,
+                                    const char *name)
 {
     QPM__CHECK_NULL(a, name);
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < n; j++)
+    for (size_t i = 0; i < rows; i++)
+        for (size_t j = 0; j < cols; j++)
             if (!isfinite(a[i * ld + j]))
                 return qpm__fail(QPM_E_NONFINITE, "%s[%zu][%zu] = %g: must be finite", name, i,
                                  j, a[i * ld + j]);
-    for (size_t i = 0; i < n; i++) {
+    return QPM_OK;
+}
+
+qpm_status qpm__check_covariance_code(const double *a, size_t n, size_t ld, const char *name,
+                                      qpm_status negative_variance)
+{
+    qpm_status st = qpm__check_finite_matrix(a, n, n, ld, name);
+    if (st != QPM_OK)
+        return st;
+    for (size_t i = 0; i < n; i++)
         if (a[i * ld + i] < 0.0)
-            return qpm__fail(QPM_E_INVALID, "%s[%zu][%zu] = %.17g: a variance must be >= 0",
+            return qpm__fail(negative_variance, "%s[%zu][%zu] = %.17g: a variance must be >= 0",
                              name, i, i, a[i * ld + i]);
+    /* relative to the larger variance of the pair (the tolerance opt.h
+     * documents): the geometric mean would demand exact symmetry of the row
+     * of a zero variance */
+    for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < i; j++) {
             double x = a[i * ld + j], y = a[j * ld + i];
-            if (!(fabs(x - y) <= 1e-12 * qpm__sqrt_prod(a[i * ld + i], a[j * ld + j])))
+            if (!(fabs(x - y) <= 1e-12 * fmax(a[i * ld + i], a[j * ld + j])))
                 return qpm__fail(QPM_E_INVALID,
                                  "%s[%zu][%zu] = %.17g differs from %s[%zu][%zu] = %.17g: "
                                  "must be symmetric",
                                  name, i, j, x, name, j, i, y);
         }
-    }
     return QPM_OK;
+}
+
+qpm_status qpm__check_covariance(const double *a, size_t n, size_t ld, const char *name)
+{
+    return qpm__check_covariance_code(a, n, ld, name, QPM_E_INVALID);
 }

@@ -39,26 +39,10 @@ struct status_row {
     const char *text;
 };
 
-static const struct status_row rows[] = {
-    {QPM_OK, "QPM_OK", "success"},
-    {QPM_E_NULL, "QPM_E_NULL", "required pointer argument is NULL"},
-    {QPM_E_INVALID, "QPM_E_INVALID", "invalid argument"},
-    {QPM_E_NONFINITE, "QPM_E_NONFINITE", "input value is NaN or infinite"},
-    {QPM_E_SIZE, "QPM_E_SIZE", "invalid count or dimension"},
-    {QPM_E_KEY, "QPM_E_KEY", "unknown setting key"},
-    {QPM_E_RANGE, "QPM_E_RANGE", "setting value out of bounds"},
-    {QPM_E_UNSUPPORTED, "QPM_E_UNSUPPORTED", "operation not supported"},
-    {QPM_E_STATE, "QPM_E_STATE", "handle not in a state that allows the call"},
-    {QPM_E_NOMEM, "QPM_E_NOMEM", "out of memory"},
-    {QPM_E_THREAD, "QPM_E_THREAD", "could not start a worker thread"},
-    {QPM_E_CANCELLED, "QPM_E_CANCELLED", "cancelled by the progress callback"},
-    {QPM_E_NOCONVERGE, "QPM_E_NOCONVERGE", "iteration did not converge"},
-    {QPM_E_SINGULAR, "QPM_E_SINGULAR", "matrix is singular"},
-    {QPM_E_NOTPSD, "QPM_E_NOTPSD", "matrix is not positive semi-definite"},
-    {QPM_E_ARBITRAGE, "QPM_E_ARBITRAGE", "price outside its no-arbitrage bounds"},
-    {QPM_E_INFEASIBLE, "QPM_E_INFEASIBLE", "constraints admit no solution"},
-    {QPM_E_OVERFLOW, "QPM_E_OVERFLOW", "a result is beyond the range of double"},
-};
+/* From the header's one list, so that a new code cannot miss its name. */
+#define ROW(name, value, text) {name, #name, text},
+static const struct status_row rows[] = {QPM_STATUS_MAP(ROW)};
+#undef ROW
 
 static const struct status_row *find(qpm_status s)
 {

@@ -33,6 +33,18 @@ qpm_status qpm__fail(qpm_status status, const char *fmt, ...) QPM__PRINTF(2, 3);
  * *dst after validating it. */
 qpm_status qpm__alloc_init(qpm_alloc *dst, const qpm_alloc *src);
 
+/* The start of every handle's _create: validates the caller's allocator
+ * `user` (NULL: malloc/free), runs `ready` when given (a capability the
+ * handle needs, checked before anything is allocated), then allocates a
+ * zero-filled handle of `size` bytes through the allocator, copies the
+ * allocator into it (every handle struct starts with its qpm_alloc) and
+ * stores the default of every setting of `defaults` (core/settings.h; NULL:
+ * none).  NULL with the status in *st (the allocator's QPM_E_INVALID or
+ * QPM_E_NULL, ready's status, QPM_E_NOMEM). */
+struct qpm__settings;
+void *qpm__handle_new(const qpm_alloc *user, size_t size, qpm_status (*ready)(void),
+                      const struct qpm__settings *defaults, qpm_status *st);
+
 /* Allocates count * size bytes (overflow-checked), zero-filled.  Returns NULL
  * and records QPM_E_NOMEM on failure. */
 void *qpm__calloc(const qpm_alloc *a, size_t count, size_t size);
@@ -51,16 +63,31 @@ void qpm__afree(const qpm_alloc *a, void *p);
             return qpm__fail(QPM_E_NULL, "%s is NULL", (name));                               \
     } while (0)
 
+/* The out-pointer of a _create: required, and NULL until the call succeeds. */
+#define QPM__CHECK_OUT(out)                                                                   \
+    do {                                                                                      \
+        QPM__CHECK_NULL(out, "out");                                                          \
+        *(out) = NULL;                                                                        \
+    } while (0)
+
 /* every x[i] finite */
 qpm_status qpm__check_finite(const double *x, size_t n, const char *name);
+/* every entry of a rows x cols row-major matrix (leading dimension ld)
+ * finite; the message names name[row][col] */
+qpm_status qpm__check_finite_matrix(const double *a, size_t rows, size_t cols, size_t ld,
+                                    const char *name);
 /* every x[i] finite and > 0 */
 qpm_status qpm__check_positive(const double *x, size_t n, const char *name);
 /* every x[i] finite and >= 0 */
 qpm_status qpm__check_nonnegative(const double *x, size_t n, const char *name);
-/* An n x n covariance matrix (row-major, leading dimension ld >= n): every
- * entry finite (QPM_E_NONFINITE), the diagonal >= 0 and the matrix symmetric
- * to 1e-12 of sqrt(a_ii a_jj) (QPM_E_INVALID, the bound computed without
- * overflow); the message names the entry. */
+/* The one covariance check: an n x n matrix (row-major, leading dimension
+ * ld >= n), in this order: every entry finite (QPM_E_NONFINITE), every
+ * variance a_ii >= 0 (else `negative_variance`, the code its caller
+ * documents), and symmetric, |a_ij - a_ji| <= 1e-12 max(a_ii, a_jj)
+ * (QPM_E_INVALID).  The message names the entry. */
+qpm_status qpm__check_covariance_code(const double *a, size_t n, size_t ld, const char *name,
+                                      qpm_status negative_variance);
+/* The same with QPM_E_INVALID for a negative variance. */
 qpm_status qpm__check_covariance(const double *a, size_t n, size_t ld, const char *name);
 
 /* ---- overflow-safe arithmetic ----------------------------------------------
@@ -137,5 +164,8 @@ typedef struct qpm__progress {
 } qpm__progress;
 
 qpm_status qpm__progress_report(const qpm__progress *p, double done);
+
+/* What a handle's public _set_progress does once the handle is checked. */
+qpm_status qpm__progress_set(qpm__progress *p, qpm_progress_fn fn, void *user);
 
 #endif /* QPM_CORE_INTERNAL_H */

@@ -14,3 +14,10 @@ qpm_status qpm__progress_report(const qpm__progress *p, double done)
                          100.0 * done);
     return QPM_OK;
 }
+
+qpm_status qpm__progress_set(qpm__progress *p, qpm_progress_fn fn, void *user)
+{
+    p->fn = fn;
+    p->user = user;
+    return QPM_OK;
+}

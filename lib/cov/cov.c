@@ -4,6 +4,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/settings.h"
 #include "cov_internal.h"
 #include "cov_syrk.h"
 
@@ -11,74 +12,131 @@
 /* Whole-number settings stay exact in a double up to 2^52. */
 #define QPM__COV_INT_MAX 4503599627370496.0
 
-struct key_info {
-    double lo, hi, def;
-    int integer;
-    const char *name;
-};
+/* ---- settings ---------------------------------------------------------------- */
 
-static int key_info(qpm_cov_key key, struct key_info *k)
+/* Each hook forgets the part of the state that the new value makes stale:
+ * the estimate (re-derived at the next getter) or the EWMA state (which
+ * depends on lambda and the seed length once seeded). */
+static qpm_status set_method(void *h, double *value)
 {
-    switch (key) {
-    case QPM_COV_METHOD:
-        *k = (struct key_info){0, QPM_COV_SEMI, QPM_COV_SAMPLE, 1, "QPM_COV_METHOD"};
-        return 1;
-    case QPM_COV_DDOF:
-        *k = (struct key_info){0, QPM__COV_INT_MAX, 1, 1, "QPM_COV_DDOF"};
-        return 1;
-    case QPM_COV_LAMBDA:
-        *k = (struct key_info){0x1p-1074, 0x1.fffffffffffffp-1, 0.94, 0, "QPM_COV_LAMBDA"};
-        return 1;
-    case QPM_COV_EWMA_INIT_ROWS:
-        *k = (struct key_info){2, QPM__COV_INT_MAX, 20, 1, "QPM_COV_EWMA_INIT_ROWS"};
-        return 1;
-    case QPM_COV_TARGET:
-        *k = (struct key_info){0, QPM_COV_TARGET_CONSTANT_CORRELATION, QPM_COV_TARGET_IDENTITY, 1,
-                               "QPM_COV_TARGET"};
-        return 1;
-    case QPM_COV_NAN_POLICY:
-        *k = (struct key_info){0, QPM_COV_NAN_PAIRWISE, QPM_COV_NAN_ERROR, 1,
-                               "QPM_COV_NAN_POLICY"};
-        return 1;
-    case QPM_COV_BENCHMARK:
-        *k = (struct key_info){-DBL_MAX, DBL_MAX, 0.0, 0, "QPM_COV_BENCHMARK"};
-        return 1;
-    case QPM_COV_PERIODS_PER_YEAR:
-        *k = (struct key_info){DBL_MIN, 1e12, 365.0, 0, "QPM_COV_PERIODS_PER_YEAR"};
-        return 1;
-    case QPM_COV_ANNUALISE:
-        *k = (struct key_info){0, 1, 0, 1, "QPM_COV_ANNUALISE"};
-        return 1;
-    case QPM_COV_RETURNS:
-        *k = (struct key_info){0, QPM_COV_SIMPLE_RETURNS, QPM_COV_LOG_RETURNS, 1,
-                               "QPM_COV_RETURNS"};
-        return 1;
-    case QPM_COV_KERNEL:
-        *k = (struct key_info){QPM_COV_KERNEL_AUTO, QPM_COV_KERNEL_AVX512, QPM_COV_KERNEL_AUTO, 1,
-                               "QPM_COV_KERNEL"};
-        return 1;
-    }
-    return 0;
-}
-
-static const char *method_name(int m)
-{
-    static const char *const names[] = {"QPM_COV_SAMPLE", "QPM_COV_EWMA", "QPM_COV_LEDOIT_WOLF",
-                                        "QPM_COV_OAS", "QPM_COV_SEMI"};
-    return m >= 0 && m <= QPM_COV_SEMI ? names[m] : "?";
-}
-
-qpm_status qpm_cov_bounds(qpm_cov_key key, double *lo, double *hi)
-{
-    QPM__CHECK_NULL(lo, "lo");
-    QPM__CHECK_NULL(hi, "hi");
-    struct key_info k;
-    if (!key_info(key, &k))
-        return qpm__fail(QPM_E_KEY, "key = %d: not a qpm_cov_key", (int)key);
-    *lo = k.lo;
-    *hi = k.hi;
+    qpm_cov *c = h;
+    if ((int)*value != c->method)
+        c->est_ok = 0;
     return QPM_OK;
 }
+
+static qpm_status set_ddof(void *h, double *value)
+{
+    qpm_cov *c = h;
+    if ((size_t)*value != c->ddof && c->method == QPM_COV_SAMPLE)
+        c->est_ok = 0;
+    return QPM_OK;
+}
+
+static void drop_ewma(qpm_cov *c)
+{
+    c->have_ew = 0;
+    if (c->method == QPM_COV_EWMA)
+        c->est_ok = 0;
+}
+
+static qpm_status set_lambda(void *h, double *value)
+{
+    qpm_cov *c = h;
+    /* lambda enters the state only after the seed */
+    if (*value != c->lambda && c->nobs > c->init_rows)
+        drop_ewma(c);
+    return QPM_OK;
+}
+
+static qpm_status set_init_rows(void *h, double *value)
+{
+    qpm_cov *c = h;
+    size_t k0 = (size_t)*value;
+    if (k0 != c->init_rows && c->nobs >= (k0 < c->init_rows ? k0 : c->init_rows))
+        drop_ewma(c);
+    return QPM_OK;
+}
+
+static qpm_status set_target(void *h, double *value)
+{
+    qpm_cov *c = h;
+    if ((int)*value != c->target && c->method == QPM_COV_LEDOIT_WOLF)
+        c->est_ok = 0;
+    return QPM_OK;
+}
+
+static qpm_status set_benchmark(void *h, double *value)
+{
+    qpm_cov *c = h;
+    if (*value != c->benchmark && c->method == QPM_COV_SEMI)
+        c->est_ok = 0;
+    return QPM_OK;
+}
+
+/* The co-moment kernel: a row of the table in cov_syrk.h.  Either kernel
+ * gives the same co-moments to rounding; a change drops nothing. */
+static void use_kernel(qpm_cov *c, const qpm__cov_kernel_row *k)
+{
+    c->kernel = k->tag.id;
+    c->packed = k->packed;
+}
+
+/* "auto" is stored as the kernel it chooses, which is what reads return. */
+static qpm_status set_kernel(void *h, double *value)
+{
+    const qpm__cov_kernel_row *row = qpm__cov_kernel((int)*value);
+    if (row == NULL)
+        return qpm__fail(QPM_E_UNSUPPORTED,
+                         "QPM_COV_KERNEL = %d (AVX-512F kernel): not supported by this CPU",
+                         (int)*value);
+    use_kernel(h, row);
+    *value = row->tag.id;
+    return QPM_OK;
+}
+
+static const char *const kernel_labels[] = {"QPM_COV_KERNEL_AUTO", "QPM_COV_KERNEL_BLAS",
+                                            "QPM_COV_KERNEL_AVX512"};
+static const char *const target_labels[] = {"QPM_COV_TARGET_IDENTITY",
+                                            "QPM_COV_TARGET_CONSTANT_CORRELATION"};
+static const char *const nan_labels[] = {"QPM_COV_NAN_ERROR", "QPM_COV_NAN_DROP_ROWS",
+                                         "QPM_COV_NAN_PAIRWISE"};
+static const char *const returns_labels[] = {"QPM_COV_LOG_RETURNS", "QPM_COV_SIMPLE_RETURNS"};
+
+#define AT(field) offsetof(qpm_cov, field)
+static const qpm__setting setting_rows[] = {
+    {QPM_COV_METHOD, "QPM_COV_METHOD", QPM__SET_ENUM, 0, 0, QPM_COV_SEMI, QPM_COV_SAMPLE, NULL,
+     qpm__cov_method_names, QPM__STORE_INT, AT(method), set_method},
+    {QPM_COV_DDOF, "QPM_COV_DDOF", QPM__SET_INTEGER, 0, 0, QPM__COV_INT_MAX, 1, NULL, NULL,
+     QPM__STORE_SIZE, AT(ddof), set_ddof},
+    {QPM_COV_LAMBDA, "QPM_COV_LAMBDA", QPM__SET_REAL, 0, 0x1p-1074, 0x1.fffffffffffffp-1, 0.94,
+     "(0, 1)", NULL, QPM__STORE_DOUBLE, AT(lambda), set_lambda},
+    {QPM_COV_EWMA_INIT_ROWS, "QPM_COV_EWMA_INIT_ROWS", QPM__SET_INTEGER, 0, 2, QPM__COV_INT_MAX,
+     20, NULL, NULL, QPM__STORE_SIZE, AT(init_rows), set_init_rows},
+    {QPM_COV_TARGET, "QPM_COV_TARGET", QPM__SET_ENUM, 0, 0, QPM_COV_TARGET_CONSTANT_CORRELATION,
+     QPM_COV_TARGET_IDENTITY, NULL, target_labels, QPM__STORE_INT, AT(target), set_target},
+    {QPM_COV_NAN_POLICY, "QPM_COV_NAN_POLICY", QPM__SET_ENUM, 0, 0, QPM_COV_NAN_PAIRWISE,
+     QPM_COV_NAN_ERROR, NULL, nan_labels, QPM__STORE_INT, AT(nan_policy), NULL},
+    {QPM_COV_BENCHMARK, "QPM_COV_BENCHMARK", QPM__SET_REAL, 0, -DBL_MAX, DBL_MAX, 0.0, NULL, NULL,
+     QPM__STORE_DOUBLE, AT(benchmark), set_benchmark},
+    {QPM_COV_PERIODS_PER_YEAR, "QPM_COV_PERIODS_PER_YEAR", QPM__SET_REAL, 0, DBL_MIN, 1e12,
+     365.0, NULL, NULL, QPM__STORE_DOUBLE, AT(periods), NULL},
+    {QPM_COV_ANNUALISE, "QPM_COV_ANNUALISE", QPM__SET_BOOL, 0, 0, 1, 0, NULL, NULL,
+     QPM__STORE_INT, AT(annualise), NULL},
+    {QPM_COV_RETURNS, "QPM_COV_RETURNS", QPM__SET_ENUM, 0, 0, QPM_COV_SIMPLE_RETURNS,
+     QPM_COV_LOG_RETURNS, NULL, returns_labels, QPM__STORE_INT, AT(returns_kind), NULL},
+    {QPM_COV_KERNEL, "QPM_COV_KERNEL", QPM__SET_ENUM, 0, QPM_COV_KERNEL_AUTO,
+     QPM_COV_KERNEL_AVX512, QPM_COV_KERNEL_AUTO, NULL, kernel_labels, QPM__STORE_INT, AT(kernel),
+     set_kernel},
+};
+#undef AT
+static const qpm__settings settings = QPM__SETTINGS("qpm_cov_key", setting_rows);
+
+QPM__SETTINGS_API(cov, qpm_cov_key, settings, "c")
+
+static const char *method_name(int m) { return qpm__cov_method_names[m]; }
+
+/* ---- life cycle ---------------------------------------------------------------- */
 
 void qpm_cov_free(qpm_cov *c)
 {
@@ -98,63 +156,44 @@ void qpm_cov_free(qpm_cov *c)
     qpm__afree(&a, c->blk3);
     qpm__cov_eig_free(&c->eig, &a);
     qpm__afree(&a, c->ret);
+    qpm__free(&a, c->drop);
     qpm__free(&a, c);
 }
 
-/* The co-moment kernel: a row of the table in cov_syrk.h.  Either kernel
- * gives the same co-moments to rounding; a change drops nothing. */
-static void set_kernel(qpm_cov *c, const qpm__cov_kernel_row *k)
-{
-    c->kernel = k->tag.id;
-    c->packed = k->packed;
-}
+_Static_assert(offsetof(struct qpm_cov, alloc) == 0, "qpm__handle_new: allocator first");
 
 qpm_status qpm_cov_create(qpm_cov **out, const qpm_alloc *alloc, size_t n_assets)
 {
-    QPM__CHECK_NULL(out, "out");
-    *out = NULL;
+    QPM__CHECK_OUT(out);
     if (n_assets == 0)
         return qpm__fail(QPM_E_SIZE, "n_assets = 0: must be >= 1");
     if (n_assets > QPM__COV_MAX_N)
         return qpm__fail(QPM_E_SIZE, "n_assets = %zu: must be <= %u", n_assets, QPM__COV_MAX_N);
-    qpm_alloc a;
-    qpm_status st = qpm__alloc_init(&a, alloc);
-    if (st != QPM_OK)
-        return st;
-    if ((st = qpm__linalg_load()) != QPM_OK)
-        return st;
-    qpm_cov *c = qpm__calloc(&a, 1, sizeof *c);
+    qpm_status st;
+    qpm_cov *c = qpm__handle_new(alloc, sizeof *c, qpm__linalg_load, &settings, &st);
     if (c == NULL)
-        return QPM_E_NOMEM;
-    c->alloc = a;
+        return st;
+    const qpm_alloc *a = &c->alloc;
     size_t n = n_assets;
     c->n = n;
-    c->method = QPM_COV_SAMPLE;
-    c->target = QPM_COV_TARGET_IDENTITY;
-    c->nan_policy = QPM_COV_NAN_ERROR;
-    c->returns_kind = QPM_COV_LOG_RETURNS;
-    c->ddof = 1;
-    c->init_rows = 20;
-    c->lambda = 0.94;
-    c->periods = 365.0;
-    set_kernel(c, qpm__cov_kernel(QPM_COV_KERNEL_AUTO));
+    use_kernel(c, qpm__cov_kernel(QPM_COV_KERNEL_AUTO));
     if (n > SIZE_MAX / sizeof(double) / n / 4)
         goto nomem;
-    c->mean = qpm__acalloc(&a, n, sizeof(double));
-    c->v3 = qpm__acalloc(&a, n, sizeof(double));
+    c->mean = qpm__acalloc(a, n, sizeof(double));
+    c->v3 = qpm__acalloc(a, n, sizeof(double));
     /* tmp holds four n-vectors and the EWMA block weights. */
-    c->tmp = qpm__acalloc(&a, 4 * n + QPM__COV_BLOCK, sizeof(double));
+    c->tmp = qpm__acalloc(a, 4 * n + QPM__COV_BLOCK, sizeof(double));
     if (!c->mean || !c->v3 || !c->tmp)
         goto nomem;
     c->tmp2 = c->tmp + n;
     c->tmp3 = c->tmp + 2 * n;
     c->tmp4 = c->tmp + 3 * n;
     c->wtab = c->tmp + 4 * n;
-    c->mom = qpm__acalloc(&a, n * n, sizeof(double));
-    c->ew = c->mom ? qpm__acalloc(&a, n * n, sizeof(double)) : NULL;
-    c->est = c->ew ? qpm__acalloc(&a, n * n, sizeof(double)) : NULL;
+    c->mom = qpm__acalloc(a, n * n, sizeof(double));
+    c->ew = c->mom ? qpm__acalloc(a, n * n, sizeof(double)) : NULL;
+    c->est = c->ew ? qpm__acalloc(a, n * n, sizeof(double)) : NULL;
     /* blk also holds a chunk of packed panels (cov_syrk.h), a little larger */
-    c->blk = c->est ? qpm__acalloc(&a, qpm__cov_syrk_size(n), sizeof(double)) : NULL;
+    c->blk = c->est ? qpm__acalloc(a, qpm__cov_syrk_size(n), sizeof(double)) : NULL;
     if (!c->blk)
         goto nomem;
     c->have_mom = c->have_ew = 1; /* an empty stream */
@@ -188,107 +227,6 @@ qpm_status qpm__cov_need_aux(qpm_cov *c)
     return QPM_OK;
 }
 
-qpm_status qpm_cov_set(qpm_cov *c, qpm_cov_key key, double value)
-{
-    QPM__CHECK_NULL(c, "c");
-    struct key_info k;
-    if (!key_info(key, &k))
-        return qpm__fail(QPM_E_KEY, "key = %d: not a qpm_cov_key", (int)key);
-    if (!(value >= k.lo && value <= k.hi)) {
-        if (key == QPM_COV_LAMBDA)
-            return qpm__fail(QPM_E_RANGE, "%s = %.17g: must be in (0, 1)", k.name, value);
-        return qpm__fail(QPM_E_RANGE, "%s = %.17g: must be in [%.17g, %.17g]", k.name, value,
-                         k.lo, k.hi);
-    }
-    if (k.integer && value != floor(value))
-        return qpm__fail(QPM_E_RANGE, "%s = %.17g: must be a whole number", k.name, value);
-    int iv = k.integer && value <= 1e9 ? (int)value : 0;
-    switch (key) {
-    case QPM_COV_METHOD:
-        if (iv != c->method)
-            c->est_ok = 0;
-        c->method = iv;
-        break;
-    case QPM_COV_DDOF:
-        if ((size_t)value != c->ddof && c->method == QPM_COV_SAMPLE)
-            c->est_ok = 0;
-        c->ddof = (size_t)value;
-        break;
-    case QPM_COV_LAMBDA:
-        /* lambda enters the state only after the seed */
-        if (value != c->lambda && c->nobs > c->init_rows) {
-            c->have_ew = 0;
-            c->est_ok = c->method == QPM_COV_EWMA ? 0 : c->est_ok;
-        }
-        c->lambda = value;
-        break;
-    case QPM_COV_EWMA_INIT_ROWS: {
-        size_t k0 = (size_t)value;
-        if (k0 != c->init_rows && c->nobs >= (k0 < c->init_rows ? k0 : c->init_rows)) {
-            c->have_ew = 0;
-            c->est_ok = c->method == QPM_COV_EWMA ? 0 : c->est_ok;
-        }
-        c->init_rows = k0;
-        break;
-    }
-    case QPM_COV_TARGET:
-        if (iv != c->target && c->method == QPM_COV_LEDOIT_WOLF)
-            c->est_ok = 0;
-        c->target = iv;
-        break;
-    case QPM_COV_NAN_POLICY:
-        c->nan_policy = iv;
-        break;
-    case QPM_COV_BENCHMARK:
-        if (value != c->benchmark && c->method == QPM_COV_SEMI)
-            c->est_ok = 0;
-        c->benchmark = value;
-        break;
-    case QPM_COV_PERIODS_PER_YEAR:
-        c->periods = value;
-        break;
-    case QPM_COV_ANNUALISE:
-        c->annualise = iv;
-        break;
-    case QPM_COV_RETURNS:
-        c->returns_kind = iv;
-        break;
-    case QPM_COV_KERNEL: {
-        const qpm__cov_kernel_row *row = qpm__cov_kernel(iv);
-        if (row == NULL)
-            return qpm__fail(QPM_E_UNSUPPORTED,
-                             "QPM_COV_KERNEL = %d (AVX-512F kernel): not supported by this CPU",
-                             iv);
-        set_kernel(c, row);
-        break;
-    }
-    }
-    return QPM_OK;
-}
-
-qpm_status qpm_cov_get(const qpm_cov *c, qpm_cov_key key, double *value)
-{
-    QPM__CHECK_NULL(c, "c");
-    QPM__CHECK_NULL(value, "value");
-    double v;
-    switch (key) {
-    case QPM_COV_METHOD: v = c->method; break;
-    case QPM_COV_DDOF: v = (double)c->ddof; break;
-    case QPM_COV_LAMBDA: v = c->lambda; break;
-    case QPM_COV_EWMA_INIT_ROWS: v = (double)c->init_rows; break;
-    case QPM_COV_TARGET: v = c->target; break;
-    case QPM_COV_NAN_POLICY: v = c->nan_policy; break;
-    case QPM_COV_BENCHMARK: v = c->benchmark; break;
-    case QPM_COV_PERIODS_PER_YEAR: v = c->periods; break;
-    case QPM_COV_ANNUALISE: v = c->annualise; break;
-    case QPM_COV_RETURNS: v = c->returns_kind; break;
-    case QPM_COV_KERNEL: v = c->kernel; break;
-    default: return qpm__fail(QPM_E_KEY, "key = %d: not a qpm_cov_key", (int)key);
-    }
-    *value = v;
-    return QPM_OK;
-}
-
 qpm_status qpm_cov_nobs(const qpm_cov *c, size_t *out)
 {
     QPM__CHECK_NULL(c, "c");
@@ -312,59 +250,18 @@ qpm_status qpm__cov_finalize(qpm_cov *c)
 {
     if (c->est_ok)
         return QPM_OK;
-    size_t n = c->n;
     if (c->nobs == 0)
         return qpm__fail(QPM_E_STATE, "no estimate: call qpm_cov_fit or qpm_cov_push first");
-    int batch_only = c->method == QPM_COV_SEMI ||
-                     (c->method == QPM_COV_LEDOIT_WOLF &&
-                      c->target == QPM_COV_TARGET_CONSTANT_CORRELATION);
-    if (batch_only)
-        return qpm__fail(QPM_E_STATE, "%s%s is computed by qpm_cov_fit only: fit again",
-                         method_name(c->method),
-                         c->method == QPM_COV_SEMI ? "" : " with the constant-correlation target");
-    if (c->method == QPM_COV_EWMA) {
-        if (!c->have_ew)
-            return qpm__fail(QPM_E_STATE,
-                             "no EWMA state (the last fit was not EWMA, or lambda or the seed "
-                             "length changed since): fit again");
-        if (c->nobs < c->init_rows)
-            return qpm__fail(QPM_E_STATE, "EWMA has %zu rows: needs QPM_COV_EWMA_INIT_ROWS = %zu",
-                             c->nobs, c->init_rows);
-        memcpy(c->est, c->ew, n * n * sizeof(double));
-        c->shrink = 0.0;
-        qpm_status st = qpm__cov_check_est(c);
-        c->est_ok = st == QPM_OK;
-        return st;
-    }
-    if (!c->have_mom)
-        return qpm__fail(QPM_E_STATE, "no co-moments for %s (the last fit was %s): fit again",
-                         method_name(c->method),
-                         c->have_ew ? "EWMA" : "batch-only or pairwise");
-    if (c->nobs < 2)
-        return qpm__fail(QPM_E_STATE, "%zu row: %s needs at least 2", c->nobs,
+    const qpm__cov_method *m = &qpm__cov_methods[c->method];
+    if (m->finalise == NULL)
+        return qpm__fail(QPM_E_STATE, "%s is computed by qpm_cov_fit only: fit again",
                          method_name(c->method));
-    switch (c->method) {
-    case QPM_COV_SAMPLE: {
-        if (c->nobs <= c->ddof)
-            return qpm__fail(QPM_E_STATE, "%zu rows: QPM_COV_SAMPLE with ddof = %zu needs more",
-                             c->nobs, c->ddof);
-        double f = 1.0 / (double)(c->nobs - c->ddof);
-        for (size_t i = 0; i < n; i++)
-            for (size_t j = 0; j <= i; j++)
-                c->est[i * n + j] = c->mom[i * n + j] * f;
+    qpm_status st = m->finalise(c);
+    if (st != QPM_OK)
+        return st;
+    if (!(m->props & QPM__COV_SHRINKS))
         c->shrink = 0.0;
-        break;
-    }
-    case QPM_COV_LEDOIT_WOLF:
-    default: {
-        qpm_status st =
-            c->method == QPM_COV_LEDOIT_WOLF ? qpm__cov_shrink_lw(c) : qpm__cov_shrink_oas(c);
-        if (st != QPM_OK)
-            return st;
-        break;
-    }
-    }
-    qpm_status st = qpm__cov_check_est(c);
+    st = qpm__cov_check_est(c);
     c->est_ok = st == QPM_OK;
     return st;
 }
@@ -385,20 +282,27 @@ qpm_status qpm__cov_check_est(const qpm_cov *c)
     return QPM_OK;
 }
 
-static qpm_status check_out(size_t n, const double *out, size_t ld)
+/* The start of a vector getter: its arguments, then the estimate. */
+static qpm_status vector_getter(qpm_cov *c, const double *out)
 {
+    QPM__CHECK_NULL(c, "c");
     QPM__CHECK_NULL(out, "out");
-    if (ld < n)
-        return qpm__fail(QPM_E_SIZE, "ld = %zu: must be >= n_assets = %zu", ld, n);
-    return QPM_OK;
+    return qpm__cov_finalize(c);
+}
+
+/* The start of a matrix getter: its arguments, then the estimate. */
+static qpm_status matrix_getter(qpm_cov *c, const double *out, size_t ld)
+{
+    QPM__CHECK_NULL(c, "c");
+    QPM__CHECK_NULL(out, "out");
+    if (ld < c->n)
+        return qpm__fail(QPM_E_SIZE, "ld = %zu: must be >= n_assets = %zu", ld, c->n);
+    return qpm__cov_finalize(c);
 }
 
 qpm_status qpm_cov_covariance(qpm_cov *c, double *out, size_t ld)
 {
-    QPM__CHECK_NULL(c, "c");
-    qpm_status st = check_out(c->n, out, ld);
-    if (st == QPM_OK)
-        st = qpm__cov_finalize(c);
+    qpm_status st = matrix_getter(c, out, ld);
     if (st != QPM_OK)
         return st;
     size_t n = c->n;
@@ -419,10 +323,7 @@ qpm_status qpm_cov_covariance(qpm_cov *c, double *out, size_t ld)
 
 qpm_status qpm_cov_correlation(qpm_cov *c, double *out, size_t ld)
 {
-    QPM__CHECK_NULL(c, "c");
-    qpm_status st = check_out(c->n, out, ld);
-    if (st == QPM_OK)
-        st = qpm__cov_finalize(c);
+    qpm_status st = matrix_getter(c, out, ld);
     if (st != QPM_OK)
         return st;
     size_t n = c->n;
@@ -442,9 +343,7 @@ qpm_status qpm_cov_correlation(qpm_cov *c, double *out, size_t ld)
 
 qpm_status qpm_cov_volatility(qpm_cov *c, double *out)
 {
-    QPM__CHECK_NULL(c, "c");
-    QPM__CHECK_NULL(out, "out");
-    qpm_status st = qpm__cov_finalize(c);
+    qpm_status st = vector_getter(c, out);
     if (st != QPM_OK)
         return st;
     double f = c->annualise ? c->periods : 1.0;
@@ -472,9 +371,7 @@ qpm_status qpm_cov_mean(qpm_cov *c, double *out)
 
 qpm_status qpm_cov_shrinkage(qpm_cov *c, double *out)
 {
-    QPM__CHECK_NULL(c, "c");
-    QPM__CHECK_NULL(out, "out");
-    qpm_status st = qpm__cov_finalize(c);
+    qpm_status st = vector_getter(c, out);
     if (st != QPM_OK)
         return st;
     *out = c->shrink;

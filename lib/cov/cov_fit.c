@@ -6,6 +6,7 @@
  * co-moments only at second order, and the column sums of the centred data
  * refine the reported mean. */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "cov_internal.h"
@@ -15,19 +16,44 @@
 
 /* ---- row iteration --------------------------------------------------------- */
 
-/* Next row to use, starting at *r; NULL after the last.  Under
- * QPM_COV_NAN_DROP_ROWS rows holding a NaN are skipped (pass 1 refused every
- * NaN under QPM_COV_NAN_ERROR). */
+/* Whether pass 1 marked row r as skipped (QPM_COV_NAN_DROP_ROWS, a NaN in
+ * it): the later passes read the mark instead of scanning the row again. */
+static int dropped(const qpm_cov *c, size_t r)
+{
+    return c->n_drop != 0 && (c->drop[r / 8] >> (r % 8) & 1u);
+}
+
+/* Next row to use, starting at *r; NULL after the last. */
 static const double *next_row(const qpm_cov *c, const double *x, size_t t, size_t ld, size_t *r)
 {
     while (*r < t) {
-        const double *row = x + *r * ld;
-        (*r)++;
-        /* pass 1 refused infinities: a non-finite row holds a NaN */
-        if (c->nan_policy != QPM_COV_NAN_DROP_ROWS || !qpm__cov_k_nonfinite(c->n, row))
-            return row;
+        size_t at = (*r)++;
+        if (!dropped(c, at))
+            return x + at * ld;
     }
     return NULL;
+}
+
+/* Marks row r of t as skipped; the first mark of a fit clears the marks
+ * (growing them to t rows if needed). */
+static qpm_status drop_row(qpm_cov *c, size_t r, size_t t)
+{
+    size_t bytes = t / 8 + 1;
+    if (c->n_drop == 0) {
+        if (c->drop_rows < t) {
+            unsigned char *d = qpm__calloc(&c->alloc, bytes, 1);
+            if (d == NULL)
+                return qpm__fail(QPM_E_NOMEM, "out of memory marking the %zu rows to drop", t);
+            qpm__free(&c->alloc, c->drop);
+            c->drop = d;
+            c->drop_rows = t;
+        } else {
+            memset(c->drop, 0, bytes);
+        }
+    }
+    c->drop[r / 8] |= (unsigned char)(1u << (r % 8));
+    c->n_drop++;
+    return QPM_OK;
 }
 
 /* ---- pass 1 ---------------------------------------------------------------- */
@@ -67,6 +93,7 @@ static qpm_status scan_rows(qpm_cov *c, size_t t, const double *x, size_t ld, si
     memset(sum, 0, n * sizeof(double));
     memset(cnt, 0, n * sizeof(double));
     memset(sqmax, 0, n * sizeof(double));
+    c->n_drop = 0;
     if (c->nan_policy == QPM_COV_NAN_ERROR) {
         /* A non-finite value makes its column sum non-finite; only then are
          * the rows searched for it. */
@@ -107,12 +134,15 @@ static qpm_status scan_rows(qpm_cov *c, size_t t, const double *x, size_t ld, si
         qpm_status st = classify_row(c, r, row, &nan_row);
         if (st != QPM_OK)
             return st;
-        if (pairwise)
+        if (pairwise) {
             for (size_t j = 0; j < n; j++)
                 if (!isnan(row[j])) {
                     sum[j] += row[j];
                     cnt[j] += 1.0;
                 }
+        } else if ((st = drop_row(c, r, t)) != QPM_OK) {
+            return st;
+        }
     }
     if (pairwise) {
         for (size_t j = 0; j < n; j++) {
@@ -129,6 +159,14 @@ static qpm_status scan_rows(qpm_cov *c, size_t t, const double *x, size_t ld, si
                              "returns of asset %zu are too large: their sum overflows", j);
     *kept = k;
     return QPM_OK;
+}
+
+/* The column sums of the centred rows (tmp2) correct the first pass's mean
+ * for its rounding. */
+static void refine_mean(qpm_cov *c, size_t kept)
+{
+    for (size_t j = 0; j < c->n; j++)
+        c->mean[j] += c->tmp2[j] / (double)kept;
 }
 
 /* ---- sample co-moments (SAMPLE, LEDOIT_WOLF, OAS) --------------------------- */
@@ -288,7 +326,7 @@ static void ewma_fit(qpm_cov *c, size_t t, const double *x, size_t ld, size_t ke
         memset(dv, 0, n * sizeof(double));
         for (size_t rr = t; rr-- > 0 && age < w;) {
             row = x + rr * ld;
-            if (c->nan_policy == QPM_COV_NAN_DROP_ROWS && qpm__cov_k_nonfinite(n, row))
+            if (dropped(c, rr))
                 continue;
             double f = w1 * pow(l, (double)age++);
             for (size_t j = 0; j < n; j++)
@@ -437,15 +475,87 @@ static qpm_status pairwise_fit(qpm_cov *c, size_t t, const double *x, size_t ld)
     return qpm__cov_psd_project(&c->eig, c->est, NULL, &nneg);
 }
 
+/* ---- the batch passes of the estimator table (cov_method.c) -------------------- */
+
+qpm_status qpm__cov_fit_semi(qpm_cov *c, size_t t, const double *x, size_t ld, size_t kept)
+{
+    semi_pass(c, t, x, ld, kept);
+    qpm_status st = qpm__cov_check_est(c);
+    if (st != QPM_OK)
+        return st;
+    c->est_ok = 1;
+    refine_mean(c, kept);
+    return QPM_OK;
+}
+
+/* The mean stays the first pass's: the EWMA weights centre nothing. */
+qpm_status qpm__cov_fit_ewma(qpm_cov *c, size_t t, const double *x, size_t ld, size_t kept)
+{
+    ewma_fit(c, t, x, ld, kept);
+    c->have_ew = 1;
+    return QPM_OK;
+}
+
+/* SAMPLE, LEDOIT_WOLF and OAS: the co-moments, from which the stream goes on
+ * (and the EWMA seed when the rows are exactly that many); the
+ * constant-correlation target is finished here, from the squares'
+ * co-moments that only this pass has. */
+qpm_status qpm__cov_fit_moments(qpm_cov *c, size_t t, const double *x, size_t ld, size_t kept)
+{
+    int cc = qpm__cov_constant_correlation(c);
+    moments_pass(c, t, x, ld, cc);
+    c->have_mom = 1;
+    if (kept < c->init_rows) {
+        c->have_ew = 1; /* the stream may still grow into the seed */
+    } else if (kept == c->init_rows) {
+        qpm__cov_seed_ewma(c);
+        c->have_ew = 1;
+    }
+    if (cc) {
+        qpm_status st = qpm__cov_shrink_cc(c, c->aux1, c->aux2);
+        if (st == QPM_OK)
+            st = qpm__cov_check_est(c);
+        if (st != QPM_OK)
+            return st;
+        c->est_ok = 1;
+    }
+    refine_mean(c, kept);
+    return QPM_OK;
+}
+
 /* ---- driver ---------------------------------------------------------------- */
+
+/* "QPM_COV_SAMPLE and QPM_COV_SEMI": the methods that serve PAIRWISE. */
+static qpm_status pairwise_unsupported(void)
+{
+    char list[160] = "";
+    size_t len = 0, k = 0, count = 0;
+    for (size_t m = 0; m < QPM__COV_NMETHODS; m++)
+        count += (qpm__cov_methods[m].props & QPM__COV_PAIRWISE) != 0;
+    for (size_t m = 0; m < QPM__COV_NMETHODS && len < sizeof list; m++) {
+        if (!(qpm__cov_methods[m].props & QPM__COV_PAIRWISE))
+            continue;
+        k++;
+        int w = snprintf(list + len, sizeof list - len, "%s%s",
+                         k == 1 ? "" : k == count ? " and " : ", ", qpm__cov_method_names[m]);
+        if (w < 0)
+            break;
+        len += (size_t)w;
+    }
+    return qpm__fail(QPM_E_UNSUPPORTED, "QPM_COV_NAN_PAIRWISE serves %s only", list);
+}
 
 static qpm_status fit_rows(qpm_cov *c, size_t t, const double *x, size_t ld)
 {
+    const qpm__cov_method *m = &qpm__cov_methods[c->method];
     size_t n = c->n, kept = 0;
     int pairwise = c->nan_policy == QPM_COV_NAN_PAIRWISE;
-    if (pairwise && c->method != QPM_COV_SAMPLE && c->method != QPM_COV_SEMI)
-        return qpm__fail(QPM_E_UNSUPPORTED,
-                         "QPM_COV_NAN_PAIRWISE serves QPM_COV_SAMPLE and QPM_COV_SEMI only");
+
+    /* Phase 1: everything that can fail on the input or for memory, before
+     * the state is touched, so that a failed fit leaves the handle as it
+     * was. */
+    if (pairwise && !(m->props & QPM__COV_PAIRWISE))
+        return pairwise_unsupported();
     qpm_status st = scan_rows(c, t, x, ld, &kept);
     if (st != QPM_OK)
         return st;
@@ -453,19 +563,15 @@ static qpm_status fit_rows(qpm_cov *c, size_t t, const double *x, size_t ld)
         if (kept < 2)
             return qpm__fail(QPM_E_SIZE, "%zu of t = %zu rows are free of NaN: need at least 2",
                              kept, t);
-        if (c->method == QPM_COV_SAMPLE && kept <= c->ddof)
-            return qpm__fail(QPM_E_SIZE, "%zu rows: QPM_COV_SAMPLE with ddof = %zu needs more",
-                             kept, c->ddof);
-        if (c->method == QPM_COV_EWMA && kept < c->init_rows)
-            return qpm__fail(QPM_E_SIZE,
-                             "%zu rows: QPM_COV_EWMA needs QPM_COV_EWMA_INIT_ROWS = %zu rows",
-                             kept, c->init_rows);
+        if (m->enough_rows != NULL && (st = m->enough_rows(c, kept, QPM_E_SIZE)) != QPM_OK)
+            return st;
     }
-    int cc = c->method == QPM_COV_LEDOIT_WOLF && c->target == QPM_COV_TARGET_CONSTANT_CORRELATION;
-    if ((pairwise || cc) && (st = qpm__cov_need_aux(c)) != QPM_OK)
+    if (pairwise && (st = qpm__cov_need_aux(c)) != QPM_OK)
+        return st;
+    if (!pairwise && m->prepare != NULL && (st = m->prepare(c)) != QPM_OK)
         return st;
 
-    /* From here on the state is rewritten. */
+    /* Phase 2: the state is rewritten from the first pass's mean. */
     c->est_ok = 0;
     c->have_mom = c->have_ew = 0;
     c->nobs = pairwise ? t : kept;
@@ -473,6 +579,8 @@ static qpm_status fit_rows(qpm_cov *c, size_t t, const double *x, size_t ld)
     for (size_t j = 0; j < n; j++)
         c->mean[j] = c->tmp[j] / (pairwise ? c->tmp3[j] : (double)kept);
 
+    /* Phase 3: the method's pass (or the pairwise one), then the estimate
+     * from what it left. */
     if (pairwise) {
         st = pairwise_fit(c, t, x, ld);
         for (size_t j = 0; j < n; j++)
@@ -482,38 +590,8 @@ static qpm_status fit_rows(qpm_cov *c, size_t t, const double *x, size_t ld)
         c->est_ok = st == QPM_OK;
         return st;
     }
-    switch (c->method) {
-    case QPM_COV_SEMI:
-        semi_pass(c, t, x, ld, kept);
-        if ((st = qpm__cov_check_est(c)) != QPM_OK)
-            return st;
-        c->est_ok = 1;
-        break;
-    case QPM_COV_EWMA:
-        ewma_fit(c, t, x, ld, kept);
-        c->have_ew = 1;
-        return qpm__cov_finalize(c);
-    default:
-        moments_pass(c, t, x, ld, cc);
-        c->have_mom = 1;
-        if (kept < c->init_rows) {
-            c->have_ew = 1; /* the stream may still grow into the seed */
-        } else if (kept == c->init_rows) {
-            qpm__cov_seed_ewma(c);
-            c->have_ew = 1;
-        }
-        if (cc) {
-            st = qpm__cov_shrink_cc(c, c->aux1, c->aux2);
-            if (st == QPM_OK)
-                st = qpm__cov_check_est(c);
-            if (st != QPM_OK)
-                return st;
-            c->est_ok = 1;
-        }
-        break;
-    }
-    for (size_t j = 0; j < n; j++)
-        c->mean[j] += c->tmp2[j] / (double)kept;
+    if ((st = m->fit(c, t, x, ld, kept)) != QPM_OK)
+        return st;
     return qpm__cov_finalize(c);
 }
 

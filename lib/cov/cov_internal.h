@@ -74,7 +74,52 @@ struct qpm_cov {
     int have_aux;
     double *ret;         /* returns of fit_prices */
     size_t ret_rows;     /* capacity of ret, in rows */
+    /* rows of the current fit skipped under QPM_COV_NAN_DROP_ROWS: bit r
+     * of drop is set when row r holds a NaN, found once by the first pass */
+    unsigned char *drop;
+    size_t drop_rows; /* capacity of drop, in rows */
+    size_t n_drop;    /* rows marked; 0: drop is not read */
 };
+
+/* ---- estimators: one row per value of QPM_COV_METHOD (cov_method.c) -------
+ * A new estimator adds its value to qpm_cov_method (cov.h), a row here and
+ * its name; validation, the NaN policies, streaming and the getters are
+ * shared. */
+enum {
+    QPM__COV_SHRINKS = 1u << 0, /* reports a shrinkage intensity */
+    QPM__COV_PAIRWISE = 1u << 1 /* serves QPM_COV_NAN_PAIRWISE (cov_fit.c's pairwise pass) */
+};
+
+typedef struct qpm__cov_method {
+    unsigned props;
+    /* Whether `rows` rows (free of NaN) are enough; `code` and a message if
+     * not.  NULL: the 2 rows that every method needs. */
+    qpm_status (*enough_rows)(const qpm_cov *c, size_t rows, qpm_status code);
+    /* Allocates what the batch pass needs (before any state changes).
+     * NULL: nothing. */
+    qpm_status (*prepare)(qpm_cov *c);
+    /* The batch pass over the validated rows, `kept` of them used: leaves the
+     * estimate (est_ok) or the stream state that finalise derives it from,
+     * and refines the mean. */
+    qpm_status (*fit)(qpm_cov *c, size_t t, const double *x, size_t ld, size_t kept);
+    /* est and shrink from the stream state (QPM_E_STATE when it cannot serve
+     * them).  NULL: computed by qpm_cov_fit only. */
+    qpm_status (*finalise)(qpm_cov *c);
+} qpm__cov_method;
+
+#define QPM__COV_NMETHODS 5
+/* indexed by QPM_COV_METHOD, whose bounds (cov.c) keep it in range */
+extern const qpm__cov_method qpm__cov_methods[QPM__COV_NMETHODS];
+extern const char *const qpm__cov_method_names[QPM__COV_NMETHODS];
+
+/* The batch passes (cov_fit.c) that the rows point to. */
+qpm_status qpm__cov_fit_moments(qpm_cov *c, size_t t, const double *x, size_t ld, size_t kept);
+qpm_status qpm__cov_fit_ewma(qpm_cov *c, size_t t, const double *x, size_t ld, size_t kept);
+qpm_status qpm__cov_fit_semi(qpm_cov *c, size_t t, const double *x, size_t ld, size_t kept);
+
+/* Ledoit-Wolf toward the constant-correlation matrix: needs the squares'
+ * co-moments, so fits in one batch only. */
+int qpm__cov_constant_correlation(const qpm_cov *c);
 
 /* Allocates aux1/aux2/blk2/blk3 and the eigen-workspace once. */
 qpm_status qpm__cov_need_aux(qpm_cov *c);

@@ -196,28 +196,33 @@ static qpm_status check_square(size_t n, const double *a, size_t lda, const char
         return qpm__fail(QPM_E_SIZE, "ld%s = %zu: must be >= n = %zu", name, lda, n);
     if (n > SIZE_MAX / sizeof(double) / n)
         return qpm__fail(QPM_E_NOMEM, "n = %zu: an n x n matrix overflows size_t", n);
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < n; j++)
-            if (!isfinite(a[i * lda + j]))
-                return qpm__fail(QPM_E_NONFINITE, "%s[%zu][%zu] = %g: must be finite", name, i,
-                                 j, a[i * lda + j]);
-    return QPM_OK;
+    return qpm__check_finite_matrix(a, n, n, lda, name);
 }
 
-qpm_status qpm_cov_min_eigenvalue(const qpm_alloc *alloc, size_t n, const double *a, size_t lda,
-                                  double *lambda_min)
+/* The start of the handle-free matrix functions: the caller's allocator
+ * validated into *al, LAPACK loaded, the eigen-workspace for n. */
+static qpm_status eig_begin(const qpm_alloc *alloc, qpm_alloc *al, qpm__cov_eig *e, size_t n)
 {
-    QPM__CHECK_NULL(lambda_min, "lambda_min");
+    qpm_status st = qpm__alloc_init(al, alloc);
+    if (st == QPM_OK)
+        st = qpm__linalg_load();
+    if (st == QPM_OK)
+        st = qpm__cov_eig_init(e, al, n);
+    return st;
+}
+
+/* The smallest eigenvalue; -inf when it lies below -DBL_MAX (entries near
+ * DBL_MAX can take it there: dsyevr scales its input, so the value is
+ * otherwise finite). */
+static qpm_status min_eig(const qpm_alloc *alloc, size_t n, const double *a, size_t lda,
+                          double *lambda_min)
+{
     qpm_status st = check_square(n, a, lda, "a");
     if (st != QPM_OK)
         return st;
     qpm_alloc al;
-    if ((st = qpm__alloc_init(&al, alloc)) != QPM_OK)
-        return st;
-    if ((st = qpm__linalg_load()) != QPM_OK)
-        return st;
     qpm__cov_eig e;
-    if ((st = qpm__cov_eig_init(&e, &al, n)) != QPM_OK)
+    if ((st = eig_begin(alloc, &al, &e, n)) != QPM_OK)
         return st;
     double l = 0.0;
     st = qpm__cov_eig_min(&e, a, lda, &l);
@@ -227,13 +232,28 @@ qpm_status qpm_cov_min_eigenvalue(const qpm_alloc *alloc, size_t n, const double
     return st;
 }
 
+qpm_status qpm_cov_min_eigenvalue(const qpm_alloc *alloc, size_t n, const double *a, size_t lda,
+                                  double *lambda_min)
+{
+    QPM__CHECK_NULL(lambda_min, "lambda_min");
+    double l = 0.0;
+    qpm_status st = min_eig(alloc, n, a, lda, &l);
+    if (st != QPM_OK)
+        return st;
+    if (!isfinite(l))
+        return qpm__fail(QPM_E_OVERFLOW,
+                         "smallest eigenvalue = %g: below -DBL_MAX (entries near DBL_MAX)", l);
+    *lambda_min = l;
+    return QPM_OK;
+}
+
 qpm_status qpm_cov_check_psd(const qpm_alloc *alloc, size_t n, const double *a, size_t lda,
                              double tol, double *lambda_min)
 {
     if (!(tol >= 0.0) || !isfinite(tol))
         return qpm__fail(QPM_E_INVALID, "tol = %g: must be finite and >= 0", tol);
-    double l;
-    qpm_status st = qpm_cov_min_eigenvalue(alloc, n, a, lda, &l);
+    double l = 0.0;
+    qpm_status st = min_eig(alloc, n, a, lda, &l);
     if (st != QPM_OK)
         return st;
     if (lambda_min != NULL)
@@ -266,14 +286,10 @@ qpm_status qpm_cov_nearest_correlation(const qpm_alloc *alloc, size_t n, const d
     if (maxiter == 0)
         return qpm__fail(QPM_E_INVALID, "maxiter = 0: must be >= 1");
     qpm_alloc al;
-    if ((st = qpm__alloc_init(&al, alloc)) != QPM_OK)
-        return st;
-    if ((st = qpm__linalg_load()) != QPM_OK)
+    qpm__cov_eig e;
+    if ((st = eig_begin(alloc, &al, &e, n)) != QPM_OK)
         return st;
 
-    qpm__cov_eig e;
-    if ((st = qpm__cov_eig_init(&e, &al, n)) != QPM_OK)
-        return st;
     size_t nn = n * n;
     double *y = qpm__acalloc(&al, nn, sizeof(double));
     double *x = qpm__acalloc(&al, nn, sizeof(double));

@@ -3,33 +3,55 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/settings.h"
 #include "num/linalg.h"
 #include "opt_internal.h"
 #include "qpm/cov.h"
 
 #define QPM__OPT_MAX_N 100000u
 
+/* ---- settings ---------------------------------------------------------------- */
+
+#define REAL(key, lo, hi, def, field)                                                            \
+    {key, #key, QPM__SET_REAL, 0, lo, hi, def, NULL, NULL, QPM__STORE_DOUBLE,                   \
+     offsetof(qpm_opt, field), NULL}
+static const qpm__setting setting_rows[] = {
+    REAL(QPM_OPT_GAMMA, DBL_MIN, DBL_MAX, 1.0, gamma),
+    REAL(QPM_OPT_RISK_FREE, -DBL_MAX, DBL_MAX, 0.0, rf),
+    REAL(QPM_OPT_BUDGET, -DBL_MAX, DBL_MAX, 1.0, budget),
+    REAL(QPM_OPT_GROSS_LIMIT, 0.0, (double)INFINITY, (double)INFINITY, gross),
+    REAL(QPM_OPT_TURNOVER_LIMIT, 0.0, (double)INFINITY, (double)INFINITY, turnover),
+    REAL(QPM_OPT_RETURN_TARGET, -DBL_MAX, DBL_MAX, 0.0, target_ret),
+    REAL(QPM_OPT_VOL_TARGET, DBL_MIN, DBL_MAX, 0.5, target_vol),
+    REAL(QPM_OPT_TOLERANCE, 1e-14, 1e-4, 1e-10, tol),
+    {QPM_OPT_MAX_ITER, "QPM_OPT_MAX_ITER", QPM__SET_INTEGER, 0, 1.0, 1e6, 200, NULL, NULL,
+     QPM__STORE_SIZE, offsetof(qpm_opt, maxiter), NULL},
+    REAL(QPM_OPT_CVAR_ALPHA, 0x1p-53, 1.0 - 0x1p-53, 0.95, alpha),
+};
+#undef REAL
+static const qpm__settings settings = QPM__SETTINGS("qpm_opt_key", setting_rows);
+
+QPM__SETTINGS_API(opt, qpm_opt_key, settings, "o")
+
+/* ---- life cycle ------------------------------------------------------------------ */
+
+_Static_assert(offsetof(struct qpm_opt, alloc) == 0, "qpm__handle_new: allocator first");
+
 qpm_status qpm_opt_create(qpm_opt **out, const qpm_alloc *alloc, size_t n)
 {
-    QPM__CHECK_NULL(out, "out");
-    *out = NULL;
+    QPM__CHECK_OUT(out);
     if (n == 0 || n > QPM__OPT_MAX_N)
         return qpm__fail(QPM_E_SIZE, "n = %zu: must be in [1, %u]", n, QPM__OPT_MAX_N);
-    qpm_alloc al;
-    qpm_status st = qpm__alloc_init(&al, alloc);
-    if (st != QPM_OK)
-        return st;
-    if ((st = qpm__linalg_load()) != QPM_OK)
-        return st;
-    qpm_opt *o = qpm__calloc(&al, 1, sizeof *o);
+    qpm_status st;
+    qpm_opt *o = qpm__handle_new(alloc, sizeof *o, qpm__linalg_load, &settings, &st);
     if (o == NULL)
-        return QPM_E_NOMEM;
-    o->alloc = al;
+        return st;
+    const qpm_alloc *al = &o->alloc;
     o->n = n;
-    if ((o->S = qpm__calloc(&al, n * n, sizeof(double))) == NULL ||
-        (o->mu = qpm__calloc(&al, 6 * n, sizeof(double))) == NULL ||
-        (o->flags = qpm__calloc(&al, n, sizeof(int))) == NULL ||
-        (o->brow = qpm__calloc(&al, 2 * n, sizeof(size_t))) == NULL) {
+    if ((o->S = qpm__calloc(al, n * n, sizeof(double))) == NULL ||
+        (o->mu = qpm__calloc(al, 6 * n, sizeof(double))) == NULL ||
+        (o->flags = qpm__calloc(al, n, sizeof(int))) == NULL ||
+        (o->brow = qpm__calloc(al, 2 * n, sizeof(size_t))) == NULL) {
         qpm_opt_free(o);
         return QPM_E_NOMEM;
     }
@@ -40,16 +62,6 @@ qpm_status qpm_opt_create(qpm_opt **out, const qpm_alloc *alloc, size_t n)
     o->wtmp = o->mu + 5 * n;
     for (size_t i = 0; i < n; i++)
         o->upper[i] = (double)INFINITY;
-    o->gamma = 1.0;
-    o->rf = 0.0;
-    o->budget = 1.0;
-    o->gross = (double)INFINITY;
-    o->turnover = (double)INFINITY;
-    o->target_ret = 0.0;
-    o->target_vol = 0.5;
-    o->tol = 1e-10;
-    o->maxiter = 200;
-    o->alpha = 0.95;
     *out = o;
     return QPM_OK;
 }
@@ -60,95 +72,10 @@ void qpm_opt_free(qpm_opt *o)
         return;
     qpm_alloc al = o->alloc;
     qpm__qp_release(&o->qp, &al);
-    qpm__free(&al, o->S);
-    qpm__free(&al, o->mu);
-    qpm__free(&al, o->flags);
-    qpm__free(&al, o->brow);
-    qpm__free(&al, o->group_of);
-    qpm__free(&al, o->glo);
-    qpm__free(&al, o->lin);
-    qpm__free(&al, o->llo);
-    qpm__free(&al, o->scen);
-    qpm__free(&al, o);
-}
-
-/* ---- settings ---------------------------------------------------------------- */
-
-typedef struct key_info {
-    const char *name;
-    double lo, hi;
-    int whole;
-} key_info;
-
-static const key_info keys[] = {
-    {"QPM_OPT_GAMMA", DBL_MIN, DBL_MAX, 0},
-    {"QPM_OPT_RISK_FREE", -DBL_MAX, DBL_MAX, 0},
-    {"QPM_OPT_BUDGET", -DBL_MAX, DBL_MAX, 0},
-    {"QPM_OPT_GROSS_LIMIT", 0.0, (double)INFINITY, 0},
-    {"QPM_OPT_TURNOVER_LIMIT", 0.0, (double)INFINITY, 0},
-    {"QPM_OPT_RETURN_TARGET", -DBL_MAX, DBL_MAX, 0},
-    {"QPM_OPT_VOL_TARGET", DBL_MIN, DBL_MAX, 0},
-    {"QPM_OPT_TOLERANCE", 1e-14, 1e-4, 0},
-    {"QPM_OPT_MAX_ITER", 1.0, 1e6, 1},
-    {"QPM_OPT_CVAR_ALPHA", 0x1p-53, 1.0 - 0x1p-53, 0},
-};
-#define NKEYS (sizeof keys / sizeof keys[0])
-
-qpm_status qpm_opt_bounds(qpm_opt_key key, double *lo, double *hi)
-{
-    QPM__CHECK_NULL(lo, "lo");
-    QPM__CHECK_NULL(hi, "hi");
-    if ((unsigned)key >= NKEYS)
-        return qpm__fail(QPM_E_KEY, "key = %d: not a qpm_opt_key", (int)key);
-    *lo = keys[key].lo;
-    *hi = keys[key].hi;
-    return QPM_OK;
-}
-
-qpm_status qpm_opt_set(qpm_opt *o, qpm_opt_key key, double value)
-{
-    QPM__CHECK_NULL(o, "o");
-    if ((unsigned)key >= NKEYS)
-        return qpm__fail(QPM_E_KEY, "key = %d: not a qpm_opt_key", (int)key);
-    const key_info *k = &keys[key];
-    if (!(value >= k->lo && value <= k->hi))
-        return qpm__fail(QPM_E_RANGE, "%s = %g: must be in [%g, %g]", k->name, value, k->lo,
-                         k->hi);
-    if (k->whole && value != floor(value))
-        return qpm__fail(QPM_E_RANGE, "%s = %g: must be a whole number", k->name, value);
-    switch (key) {
-    case QPM_OPT_GAMMA: o->gamma = value; break;
-    case QPM_OPT_RISK_FREE: o->rf = value; break;
-    case QPM_OPT_BUDGET: o->budget = value; break;
-    case QPM_OPT_GROSS_LIMIT: o->gross = value; break;
-    case QPM_OPT_TURNOVER_LIMIT: o->turnover = value; break;
-    case QPM_OPT_RETURN_TARGET: o->target_ret = value; break;
-    case QPM_OPT_VOL_TARGET: o->target_vol = value; break;
-    case QPM_OPT_TOLERANCE: o->tol = value; break;
-    case QPM_OPT_MAX_ITER: o->maxiter = (size_t)value; break;
-    case QPM_OPT_CVAR_ALPHA: o->alpha = value; break;
-    }
-    return QPM_OK;
-}
-
-qpm_status qpm_opt_get(const qpm_opt *o, qpm_opt_key key, double *value)
-{
-    QPM__CHECK_NULL(o, "o");
-    QPM__CHECK_NULL(value, "value");
-    switch (key) {
-    case QPM_OPT_GAMMA: *value = o->gamma; break;
-    case QPM_OPT_RISK_FREE: *value = o->rf; break;
-    case QPM_OPT_BUDGET: *value = o->budget; break;
-    case QPM_OPT_GROSS_LIMIT: *value = o->gross; break;
-    case QPM_OPT_TURNOVER_LIMIT: *value = o->turnover; break;
-    case QPM_OPT_RETURN_TARGET: *value = o->target_ret; break;
-    case QPM_OPT_VOL_TARGET: *value = o->target_vol; break;
-    case QPM_OPT_TOLERANCE: *value = o->tol; break;
-    case QPM_OPT_MAX_ITER: *value = (double)o->maxiter; break;
-    case QPM_OPT_CVAR_ALPHA: *value = o->alpha; break;
-    default: return qpm__fail(QPM_E_KEY, "key = %d: not a qpm_opt_key", (int)key);
-    }
-    return QPM_OK;
+    void *blocks[] = {o->S,   o->mu,  o->flags, o->brow, o->group_of, o->glo,
+                      o->lin, o->llo, o->scen,  o->erc_work, o};
+    for (size_t i = 0; i < sizeof blocks / sizeof blocks[0]; i++)
+        qpm__free(&al, blocks[i]);
 }
 
 /* ---- data ---------------------------------------------------------------------- */
@@ -160,29 +87,18 @@ qpm_status qpm_opt_set_covariance(qpm_opt *o, const double *cov, size_t ld)
     size_t n = o->n;
     if (ld < n)
         return qpm__fail(QPM_E_SIZE, "ld = %zu: must be >= n = %zu", ld, n);
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < n; j++)
-            if (!isfinite(cov[i * ld + j]))
-                return qpm__fail(QPM_E_NONFINITE, "cov[%zu][%zu] = %g: must be finite", i, j,
-                                 cov[i * ld + j]);
+    /* a negative variance is QPM_E_NOTPSD here, as opt.h documents */
+    qpm_status st = qpm__check_covariance_code(cov, n, ld, "cov", QPM_E_NOTPSD);
+    if (st != QPM_OK)
+        return st;
     double trace = 0.0;
-    for (size_t i = 0; i < n; i++) {
-        if (cov[i * ld + i] < 0.0)
-            return qpm__fail(QPM_E_NOTPSD, "cov[%zu][%zu] = %g: a variance must be >= 0", i, i,
-                             cov[i * ld + i]);
-        trace += cov[i * ld + i];
-    }
     for (size_t i = 0; i < n; i++)
-        for (size_t j = i + 1; j < n; j++) {
-            double a = cov[i * ld + j], b = cov[j * ld + i];
-            double scale = fmax(fabs(cov[i * ld + i]), fabs(cov[j * ld + j]));
-            if (fabs(a - b) > 1e-12 * scale)
-                return qpm__fail(QPM_E_INVALID,
-                                 "cov[%zu][%zu] = %.17g but cov[%zu][%zu] = %.17g: not symmetric",
-                                 i, j, a, j, i, b);
-        }
+        trace += cov[i * ld + i];
     double lmin = 0.0;
-    qpm_status st = qpm_cov_min_eigenvalue(&o->alloc, n, cov, ld, &lmin);
+    st = qpm_cov_min_eigenvalue(&o->alloc, n, cov, ld, &lmin);
+    if (st == QPM_E_OVERFLOW) /* an eigenvalue below -DBL_MAX */
+        return qpm__fail(QPM_E_NOTPSD, "cov: smallest eigenvalue below -DBL_MAX: not positive "
+                                       "semi-definite");
     if (st != QPM_OK)
         return st;
     /* the trace may overflow: scaled by 2^-k it does not, and for the sign
@@ -211,15 +127,45 @@ qpm_status qpm_opt_set_covariance(qpm_opt *o, const double *cov, size_t ld)
     return QPM_OK;
 }
 
+/* A vector argument: n finite values, copied into dst. */
+static qpm_status copy_finite(const qpm_opt *o, double *dst, const double *v, const char *name)
+{
+    qpm_status st = qpm__check_finite(v, o->n, name);
+    if (st == QPM_OK)
+        memcpy(dst, v, o->n * sizeof *v);
+    return st;
+}
+
 qpm_status qpm_opt_set_expected_returns(qpm_opt *o, const double *mu)
 {
     QPM__CHECK_NULL(o, "o");
-    QPM__CHECK_NULL(mu, "mu");
-    qpm_status st = qpm__check_finite(mu, o->n, "mu");
-    if (st != QPM_OK)
-        return st;
-    memcpy(o->mu, mu, o->n * sizeof *mu);
-    o->have_mu = 1;
+    qpm_status st = copy_finite(o, o->mu, mu, "mu");
+    if (st == QPM_OK)
+        o->have_mu = 1;
+    return st;
+}
+
+/* lo[i] <= hi[i] for each of m pairs, neither NaN, lo < +inf, hi > -inf;
+ * an inverted pair is QPM_E_INFEASIBLE, named as `what` + its index
+ * ("group 2: ") when what is not empty. */
+static qpm_status check_intervals(size_t m, const double *lo, const double *hi,
+                                  const char *lo_name, const char *hi_name, const char *what)
+{
+    for (size_t r = 0; r < m; r++) {
+        if (isnan(lo[r]) || lo[r] == (double)INFINITY)
+            return qpm__fail(QPM_E_NONFINITE, "%s[%zu] = %g: must be a number < +inf", lo_name, r,
+                             lo[r]);
+        if (isnan(hi[r]) || hi[r] == -(double)INFINITY)
+            return qpm__fail(QPM_E_NONFINITE, "%s[%zu] = %g: must be a number > -inf", hi_name, r,
+                             hi[r]);
+        if (lo[r] > hi[r]) {
+            if (*what == '\0')
+                return qpm__fail(QPM_E_INFEASIBLE, "%s[%zu] = %g > %s[%zu] = %g", lo_name, r,
+                                 lo[r], hi_name, r, hi[r]);
+            return qpm__fail(QPM_E_INFEASIBLE, "%s%zu: %s[%zu] = %g > %s[%zu] = %g", what, r,
+                             lo_name, r, lo[r], hi_name, r, hi[r]);
+        }
+    }
     return QPM_OK;
 }
 
@@ -228,17 +174,11 @@ qpm_status qpm_opt_set_bounds(qpm_opt *o, const double *lower, const double *upp
     QPM__CHECK_NULL(o, "o");
     QPM__CHECK_NULL(lower, "lower");
     QPM__CHECK_NULL(upper, "upper");
+    qpm_status st = check_intervals(o->n, lower, upper, "lower", "upper", "");
+    if (st != QPM_OK)
+        return st;
     double slo = 0.0, shi = 0.0;
     for (size_t i = 0; i < o->n; i++) {
-        if (isnan(lower[i]) || lower[i] == (double)INFINITY)
-            return qpm__fail(QPM_E_NONFINITE, "lower[%zu] = %g: must be a number < +inf", i,
-                             lower[i]);
-        if (isnan(upper[i]) || upper[i] == -(double)INFINITY)
-            return qpm__fail(QPM_E_NONFINITE, "upper[%zu] = %g: must be a number > -inf", i,
-                             upper[i]);
-        if (lower[i] > upper[i])
-            return qpm__fail(QPM_E_INFEASIBLE, "lower[%zu] = %g > upper[%zu] = %g", i, lower[i],
-                             i, upper[i]);
         slo += lower[i];
         shi += upper[i];
     }
@@ -254,26 +194,7 @@ qpm_status qpm_opt_set_bounds(qpm_opt *o, const double *lower, const double *upp
 qpm_status qpm_opt_set_current(qpm_opt *o, const double *w0)
 {
     QPM__CHECK_NULL(o, "o");
-    QPM__CHECK_NULL(w0, "w0");
-    qpm_status st = qpm__check_finite(w0, o->n, "w0");
-    if (st != QPM_OK)
-        return st;
-    memcpy(o->w0, w0, o->n * sizeof *w0);
-    return QPM_OK;
-}
-
-static qpm_status check_range(size_t m, const double *lo, const double *hi, const char *what)
-{
-    for (size_t r = 0; r < m; r++) {
-        if (isnan(lo[r]) || lo[r] == (double)INFINITY)
-            return qpm__fail(QPM_E_NONFINITE, "lo[%zu] = %g: must be a number < +inf", r, lo[r]);
-        if (isnan(hi[r]) || hi[r] == -(double)INFINITY)
-            return qpm__fail(QPM_E_NONFINITE, "hi[%zu] = %g: must be a number > -inf", r, hi[r]);
-        if (lo[r] > hi[r])
-            return qpm__fail(QPM_E_INFEASIBLE, "%s %zu: lo[%zu] = %g > hi[%zu] = %g", what, r, r,
-                             lo[r], r, hi[r]);
-    }
-    return QPM_OK;
+    return copy_finite(o, o->w0, w0, "w0");
 }
 
 qpm_status qpm_opt_set_groups(qpm_opt *o, size_t n_groups, const size_t *group_of,
@@ -294,7 +215,7 @@ qpm_status qpm_opt_set_groups(qpm_opt *o, size_t n_groups, const size_t *group_o
             return qpm__fail(QPM_E_INVALID,
                              "group_of[%zu] = %zu: must be < n_groups = %zu or QPM_OPT_NO_GROUP",
                              i, group_of[i], n_groups);
-    qpm_status st = check_range(n_groups, lo, hi, "group");
+    qpm_status st = check_intervals(n_groups, lo, hi, "lo", "hi", "group ");
     if (st != QPM_OK)
         return st;
     if (o->group_of == NULL) {
@@ -332,12 +253,10 @@ qpm_status qpm_opt_set_linear(qpm_opt *o, size_t m, const double *a, size_t lda,
         return qpm__fail(QPM_E_SIZE, "m = %zu: must be <= %u", m, QPM__OPT_MAX_N);
     if (lda < n)
         return qpm__fail(QPM_E_SIZE, "lda = %zu: must be >= n = %zu", lda, n);
-    for (size_t r = 0; r < m; r++)
-        for (size_t i = 0; i < n; i++)
-            if (!isfinite(a[r * lda + i]))
-                return qpm__fail(QPM_E_NONFINITE, "a[%zu][%zu] = %g: must be finite", r, i,
-                                 a[r * lda + i]);
-    qpm_status st = check_range(m, lo, hi, "linear row");
+    qpm_status st = qpm__check_finite_matrix(a, m, n, lda, "a");
+    if (st != QPM_OK)
+        return st;
+    st = check_intervals(m, lo, hi, "lo", "hi", "linear row ");
     if (st != QPM_OK)
         return st;
     if (m > o->cap_lin) {
@@ -376,11 +295,9 @@ qpm_status qpm_opt_set_scenarios(qpm_opt *o, size_t t, const double *returns, si
         return qpm__fail(QPM_E_SIZE, "t = %zu: must be <= %u", t, QPM__OPT_MAX_N);
     if (ld < n)
         return qpm__fail(QPM_E_SIZE, "ld = %zu: must be >= n = %zu", ld, n);
-    for (size_t r = 0; r < t; r++)
-        for (size_t i = 0; i < n; i++)
-            if (!isfinite(returns[r * ld + i]))
-                return qpm__fail(QPM_E_NONFINITE, "returns[%zu][%zu] = %g: must be finite", r,
-                                 i, returns[r * ld + i]);
+    qpm_status st = qpm__check_finite_matrix(returns, t, n, ld, "returns");
+    if (st != QPM_OK)
+        return st;
     if (t > o->cap_scen) {
         double *b = qpm__calloc(&o->alloc, t * n, sizeof *b);
         if (b == NULL)
@@ -398,9 +315,7 @@ qpm_status qpm_opt_set_scenarios(qpm_opt *o, size_t t, const double *returns, si
 qpm_status qpm_opt_set_progress(qpm_opt *o, qpm_progress_fn fn, void *user)
 {
     QPM__CHECK_NULL(o, "o");
-    o->progress.fn = fn;
-    o->progress.user = user;
-    return QPM_OK;
+    return qpm__progress_set(&o->progress, fn, user);
 }
 
 /* ---- solution info ------------------------------------------------------------- */
@@ -413,7 +328,22 @@ qpm_status qpm_opt_info(const qpm_opt *o, qpm_opt_info_key key, double *value)
         return qpm__fail(QPM_E_KEY, "key = %d: not a qpm_opt_info_key", (int)key);
     if (!o->have_sol)
         return qpm__fail(QPM_E_STATE, "no solution: solve first");
-    *value = o->info[key];
+    double v = o->info[key];
+    if (!isfinite(v)) {
+        /* the documented NaNs: no multiplier, no expected returns */
+        int p = (int)o->info[QPM_OPT_INFO_PROBLEM];
+        int none = (key == QPM_OPT_INFO_NU &&
+                    (p == QPM_OPT_MAX_SHARPE || p == QPM_OPT_ERC || o->info_lp)) ||
+                   ((key == QPM_OPT_INFO_LAMBDA_GROSS || key == QPM_OPT_INFO_LAMBDA_TURNOVER) &&
+                    o->info_lp) ||
+                   (key == QPM_OPT_INFO_EXP_RETURN && !o->have_mu);
+        if (!(isnan(v) && none))
+            return qpm__fail(QPM_E_OVERFLOW,
+                             "info key %d = %g: beyond the range of double (the solution's "
+                             "weights are served)",
+                             (int)key, v);
+    }
+    *value = v;
     return QPM_OK;
 }
 
@@ -434,11 +364,19 @@ qpm_status qpm_opt_risk_contributions(const qpm_opt *o, double *rc)
     if (!o->have_sol)
         return qpm__fail(QPM_E_STATE, "no solution: solve first");
     size_t n = o->n;
-    for (size_t i = 0; i < n; i++) {
-        double acc = 0.0;
-        for (size_t j = 0; j < n; j++)
-            acc += o->S[i * n + j] * o->w[j];
-        rc[i] = o->s_exp != 0 ? ldexp(o->w[i] * acc, -o->s_exp) : o->w[i] * acc;
-    }
+    /* checked before any is written: a contribution beyond the double range
+     * (a covariance near DBL_MAX) fails the call */
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < n; i++) {
+            double acc = 0.0;
+            for (size_t j = 0; j < n; j++)
+                acc += o->S[i * n + j] * o->w[j];
+            double v = o->s_exp != 0 ? ldexp(o->w[i] * acc, -o->s_exp) : o->w[i] * acc;
+            if (pass == 1)
+                rc[i] = v;
+            else if (!isfinite(v))
+                return qpm__fail(QPM_E_OVERFLOW,
+                                 "risk contribution %zu = %g: beyond the range of double", i, v);
+        }
     return QPM_OK;
 }

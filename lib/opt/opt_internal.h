@@ -53,6 +53,102 @@ void qpm__qp_release(qpm__qp *qp, const qpm_alloc *a);
 qpm__qp_result qpm__qp_solve(qpm__qp *qp, double tol, size_t maxiter, int warm, int *exact,
                              size_t *iters);
 
+/* ---- a problem as a QP (opt_formulate.c) ----------------------------------
+ * The variables are the n weights, then the auxiliaries of the limits that
+ * are on (t_i >= |w_i| for the gross limit, t_i >= |w_i - w0_i| for the
+ * turnover), kappa of the homogenised maximum-Sharpe form, and the VaR level
+ * z and excess losses u_t of min-CVaR.  A build records that layout and the
+ * scaling of the data, so that the weights and multipliers can be read
+ * back. */
+typedef struct qpm__opt_build {
+    int homog;       /* maximum Sharpe: variables (y, t, kappa) */
+    int target;      /* equality mu'w = target_value */
+    double target_value;
+    double pscale;   /* P = pscale S (S as stored: the covariance times 2^s_exp) */
+    int mexp;        /* mu (and rf, the return target) enter the QP times 2^mexp */
+    int fexp;        /* the QP objective is 2^fexp times the problem's own: its
+                        multipliers are 2^fexp times the reported ones */
+    int linear_mu;   /* c = -mu on the weights */
+    size_t ig, it, ik;       /* first gross / turnover auxiliary, kappa (QPM__OPT_NONE if absent) */
+    size_t row_gross, row_turn, eq_budget;
+    size_t gabs, tabs; /* first of the 2n rows |w_i| <= t_i, |w_i - w0_i| <= t_i */
+    int warm_only;     /* skip the interior point when the warm start fails */
+    int cvar;          /* MIN_CVAR: variables (w, t, z, u_1..u_T) */
+    size_t iz;         /* z, the VaR level (QPM__OPT_NONE if absent) */
+} qpm__opt_build;
+
+void qpm__opt_build_init(qpm__opt_build *b, double pscale);
+/* The exact power-of-two scalings of the data (see the functions). */
+int qpm__opt_mu_scale(const qpm_opt *o, double extra);
+void qpm__opt_minvar_scales(const qpm_opt *o, qpm__opt_build *b);
+void qpm__opt_mv_scales(const qpm_opt *o, qpm__opt_build *b);
+/* Writes the QP of b into o->qp (reserving its workspace). */
+qpm_status qpm__opt_build_qp(qpm_opt *o, qpm__opt_build *b);
+/* Solves o->qp: QPM_E_INFEASIBLE or QPM_E_NOCONVERGE with a message. */
+qpm_status qpm__opt_run_qp(qpm_opt *o, const qpm__opt_build *b, int warm, int *exact,
+                           size_t *iters);
+/* The weights of the solved QP into w (bounds and zeros exactly). */
+qpm_status qpm__opt_extract(const qpm_opt *o, const qpm__opt_build *b, double *w);
+
+/* ---- the problems, one row each (opt_problem.c) ---------------------------
+ * A new problem appends its value to qpm_opt_problem (opt.h) and a row
+ * here: what it needs, its solve and its objective.  qpm_opt_solve does the
+ * validation and the shared post-processing. */
+enum {
+    QPM__OPT_NEEDS_MU = 1u << 0,              /* expected returns set */
+    QPM__OPT_NEEDS_SCENARIOS = 1u << 1,       /* scenarios set */
+    QPM__OPT_NEEDS_POSITIVE_BUDGET = 1u << 2, /* QPM_OPT_BUDGET > 0 */
+    /* takes the constraints (bounds, groups, rows, limits): checked for
+     * consistency before, and its solution against them after; without it
+     * only the budget holds and the weights are positive (ERC) */
+    QPM__OPT_CONSTRAINED = 1u << 3
+};
+
+/* What a solve leaves for the post-processing. */
+typedef struct qpm__opt_result {
+    qpm__opt_build b; /* the QP the weights came from (multipliers), when has_qp */
+    int has_qp;
+    int exact;        /* the KKT conditions were verified exactly */
+    size_t iters;
+} qpm__opt_result;
+
+typedef struct qpm__opt_problem {
+    const char *name; /* "QPM_OPT_MIN_VARIANCE" */
+    const char *what; /* in messages: "the maximum Sharpe ratio" */
+    unsigned props;
+    /* the weights into w (o->w), or a status with its message */
+    qpm_status (*solve)(qpm_opt *o, double *w, qpm__opt_result *res);
+    /* QPM_OPT_INFO_OBJECTIVE of the solution (its QP is still in o->qp) */
+    double (*objective)(const qpm_opt *o, double ret, double var, double vol);
+} qpm__opt_problem;
+
+#define QPM__OPT_NPROBLEMS 7
+extern const qpm__opt_problem qpm__opt_problems[QPM__OPT_NPROBLEMS];
+
+/* Minimum variance, with mu'w = r when target, into w; leaves the QP in
+ * o->qp (warm: 1 tries the active set of the last solve first, 2 only
+ * that). */
+qpm_status qpm__opt_solve_minvar(qpm_opt *o, qpm__opt_build *b, int target, double r, int warm,
+                                 double *w, int *exact, size_t *iters);
+/* The largest attainable return; the LP weights into w when computed. */
+qpm_status qpm__opt_max_return(qpm_opt *o, double *rmax, double *w, int *have_w,
+                               size_t *iters);
+
+/* ---- shared by the solving calls (opt_solve.c) ----------------------------- */
+qpm_status qpm__opt_need(const qpm_opt *o, int mu);
+/* The constraints' consistency, with messages naming them. */
+qpm_status qpm__opt_precheck(const qpm_opt *o);
+/* w'Sw of the covariance as given; tmp: n scratch. */
+double qpm__opt_quad(const qpm_opt *o, const double *w, double *tmp);
+/* mu'w, summed scaled where the plain sum overflows */
+double qpm__opt_mu_dot(const qpm_opt *o, const double *w);
+/* QPM_E_NOCONVERGE when w breaks the constraints beyond the tolerance
+ * (unconstrained: a problem without them, ERC: the budget and w > 0). */
+qpm_status qpm__opt_verify(const qpm_opt *o, const double *w, int unconstrained);
+/* The solution info of w for `problem` (b: its QP, or NULL). */
+void qpm__opt_report(qpm_opt *o, const qpm__opt_build *b, qpm_opt_problem problem,
+                     const double *w, int exact, size_t iters);
+
 /* ---- handle ---------------------------------------------------------------- */
 struct qpm_opt {
     qpm_alloc alloc;
@@ -80,10 +176,13 @@ struct qpm_opt {
     qpm__qp qp;
     /* solution of the last solve */
     int have_sol;
+    int info_lp; /* the solution is a frontier point taken from the LP: no multipliers */
     double *w, *wtmp;
     size_t *brow; /* 2n: CSR row of each asset's lower and upper bound, or NONE */
     int *flags;
     double info[15];
+    /* ERC's Newton workspace (n^2 + 4n), allocated by the first ERC solve */
+    double *erc_work;
 };
 
 /* ERC by Newton's method on 1/2 y'Sy - (1/n) sum ln y; writes w (sum w = B).

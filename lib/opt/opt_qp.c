@@ -12,20 +12,51 @@
 
 /* ---- workspace ------------------------------------------------------------- */
 
+/* Every array of the workspace with its length for the given shape, by
+ * element type (the bytes act, act0 and the ints ipiv aside). */
+#define QPM__QP_NDOUBLE 27
+#define QPM__QP_NSIZE 6
+typedef struct qp_darray {
+    double **p;
+    size_t count;
+} qp_darray;
+typedef struct qp_zarray {
+    size_t **p;
+    size_t count;
+} qp_zarray;
+
+static size_t kkt_cap(size_t nv, size_t me) { return 2 * nv + me + 1; }
+
+static void qp_arrays(qpm__qp *qp, size_t nv, size_t me, size_t mi, size_t nnz,
+                      qp_darray d[QPM__QP_NDOUBLE], qp_zarray z[QPM__QP_NSIZE])
+{
+    size_t m1 = mi + 1, e1 = me + 1, kcap = kkt_cap(nv, me);
+    const qp_darray dv[QPM__QP_NDOUBLE] = {
+        {&qp->c, nv},      {&qp->E, e1 * nv},    {&qp->e, e1},      {&qp->cv, nnz + 1},
+        {&qp->h, m1},      {&qp->x, nv},         {&qp->y, e1},      {&qp->z, m1},
+        {&qp->s, m1},      {&qp->dx, nv},        {&qp->dy, e1},     {&qp->dz, m1},
+        {&qp->ds, m1},     {&qp->rd, nv},        {&qp->re, e1},     {&qp->ri, m1},
+        {&qp->rc, m1},     {&qp->t1, kcap + m1}, {&qp->t2, kcap},   {&qp->t3, m1 + nv},
+        {&qp->H, nv * nv}, {&qp->HE, nv * e1},   {&qp->M, e1 * e1}, {&qp->K, kcap * kcap},
+        {&qp->kr, kcap},   {&qp->ks, kcap},      {&qp->kt, kcap}};
+    const qp_zarray zv[QPM__QP_NSIZE] = {{&qp->rp, m1},   {&qp->ci, nnz + 1}, {&qp->fixed_by, nv},
+                                         {&qp->fpos, nv}, {&qp->fvar, nv},    {&qp->arow, m1}};
+    memcpy(d, dv, sizeof dv);
+    memcpy(z, zv, sizeof zv);
+}
+
 void qpm__qp_release(qpm__qp *qp, const qpm_alloc *a)
 {
-    double **d[] = {&qp->c,  &qp->E,  &qp->e,  &qp->cv, &qp->h,  &qp->x,  &qp->y,  &qp->z,
-                    &qp->s,  &qp->dx, &qp->dy, &qp->dz, &qp->ds, &qp->rd, &qp->re, &qp->ri,
-                    &qp->rc, &qp->t1, &qp->t2, &qp->t3, &qp->H,  &qp->HE, &qp->M,  &qp->K,
-                    &qp->kr, &qp->ks, &qp->kt};
-    for (size_t i = 0; i < sizeof d / sizeof d[0]; i++) {
-        qpm__free(a, *d[i]);
-        *d[i] = NULL;
+    qp_darray d[QPM__QP_NDOUBLE];
+    qp_zarray z[QPM__QP_NSIZE];
+    qp_arrays(qp, 0, 0, 0, 0, d, z);
+    for (size_t i = 0; i < QPM__QP_NDOUBLE; i++) {
+        qpm__free(a, *d[i].p);
+        *d[i].p = NULL;
     }
-    size_t **z[] = {&qp->rp, &qp->ci, &qp->fixed_by, &qp->fpos, &qp->fvar, &qp->arow};
-    for (size_t i = 0; i < sizeof z / sizeof z[0]; i++) {
-        qpm__free(a, *z[i]);
-        *z[i] = NULL;
+    for (size_t i = 0; i < QPM__QP_NSIZE; i++) {
+        qpm__free(a, *z[i].p);
+        *z[i].p = NULL;
     }
     qpm__free(a, qp->act);
     qpm__free(a, qp->act0);
@@ -47,51 +78,18 @@ qpm_status qpm__qp_reserve(qpm__qp *qp, const qpm_alloc *a, size_t nv, size_t me
     mi = zmax(mi, qp->cap_mi);
     nnz = zmax(nnz, qp->cap_nnz);
     qpm__qp_release(qp, a);
-    size_t m1 = mi + 1, e1 = me + 1;
-    size_t kcap = 2 * nv + me + 1;
+    size_t m1 = mi + 1, kcap = kkt_cap(nv, me);
+    qp_darray d[QPM__QP_NDOUBLE];
+    qp_zarray z[QPM__QP_NSIZE];
+    qp_arrays(qp, nv, me, mi, nnz, d, z);
     int ok = 1;
-#define QPM__GET(p, cnt, type)                                                                   \
-    do {                                                                                          \
-        if (ok && ((p) = (type *)qpm__calloc(a, (cnt), sizeof(type))) == NULL)                    \
-            ok = 0;                                                                               \
-    } while (0)
-    QPM__GET(qp->c, nv, double);
-    QPM__GET(qp->E, e1 * nv, double);
-    QPM__GET(qp->e, e1, double);
-    QPM__GET(qp->cv, nnz + 1, double);
-    QPM__GET(qp->h, m1, double);
-    QPM__GET(qp->x, nv, double);
-    QPM__GET(qp->y, e1, double);
-    QPM__GET(qp->z, m1, double);
-    QPM__GET(qp->s, m1, double);
-    QPM__GET(qp->dx, nv, double);
-    QPM__GET(qp->dy, e1, double);
-    QPM__GET(qp->dz, m1, double);
-    QPM__GET(qp->ds, m1, double);
-    QPM__GET(qp->rd, nv, double);
-    QPM__GET(qp->re, e1, double);
-    QPM__GET(qp->ri, m1, double);
-    QPM__GET(qp->rc, m1, double);
-    QPM__GET(qp->t1, kcap + m1, double);
-    QPM__GET(qp->t2, kcap, double);
-    QPM__GET(qp->t3, m1 + nv, double);
-    QPM__GET(qp->H, nv * nv, double);
-    QPM__GET(qp->HE, nv * e1, double);
-    QPM__GET(qp->M, e1 * e1, double);
-    QPM__GET(qp->K, kcap * kcap, double);
-    QPM__GET(qp->kr, kcap, double);
-    QPM__GET(qp->ks, kcap, double);
-    QPM__GET(qp->kt, kcap, double);
-    QPM__GET(qp->rp, m1, size_t);
-    QPM__GET(qp->ci, nnz + 1, size_t);
-    QPM__GET(qp->fixed_by, nv, size_t);
-    QPM__GET(qp->fpos, nv, size_t);
-    QPM__GET(qp->fvar, nv, size_t);
-    QPM__GET(qp->arow, m1, size_t);
-    QPM__GET(qp->act, m1, unsigned char);
-    QPM__GET(qp->act0, m1, unsigned char);
-    QPM__GET(qp->ipiv, kcap, int);
-#undef QPM__GET
+    for (size_t i = 0; ok && i < QPM__QP_NDOUBLE; i++)
+        ok = (*d[i].p = qpm__calloc(a, d[i].count, sizeof(double))) != NULL;
+    for (size_t i = 0; ok && i < QPM__QP_NSIZE; i++)
+        ok = (*z[i].p = qpm__calloc(a, z[i].count, sizeof(size_t))) != NULL;
+    ok = ok && (qp->act = qpm__calloc(a, m1, 1)) != NULL;
+    ok = ok && (qp->act0 = qpm__calloc(a, m1, 1)) != NULL;
+    ok = ok && (qp->ipiv = qpm__calloc(a, kcap, sizeof(int))) != NULL;
     if (!ok) {
         qpm__qp_release(qp, a);
         return QPM_E_NOMEM;
@@ -250,91 +248,140 @@ static double max_step(const double *v, const double *dv, size_t m)
     return a;
 }
 
-static qpm__qp_result ipm(qpm__qp *qp, double tol, size_t maxiter, size_t *iters)
+/* The interior point in phases: a start (scales, slacks and multipliers),
+ * then per iteration the residuals, the stopping tests and one
+ * predictor-corrector step. */
+
+/* Phase 1: the scales of the primal (sp) and dual (sd) residuals and the
+ * starting point: x as given, slacks s = max(h - Gx, 1), z = 1, y = 0. */
+static void ipm_start(qpm__qp *qp, double *sp, double *sd)
+{
+    size_t nv = qp->nv, me = qp->me, mi = qp->mi;
+    *sp = 1.0;
+    *sd = 1.0 + vmax_abs(qp->c, nv);
+    for (size_t k = 0; k < mi; k++)
+        *sp = fmax(*sp, 1.0 + fabs(qp->h[k]));
+    for (size_t r = 0; r < me; r++)
+        *sp = fmax(*sp, 1.0 + fabs(qp->e[r]));
+    for (size_t k = 0; k < mi; k++) {
+        qp->s[k] = fmax(qp->h[k] - row_dot(qp, k, qp->x), 1.0);
+        qp->z[k] = 1.0;
+    }
+    memset(qp->y, 0, (me + 1) * sizeof *qp->y);
+}
+
+/* The residuals of the current iterate and what the stopping tests read. */
+typedef struct ipm_resid {
+    double pxmax; /* |P x|_inf */
+    double mu;    /* complementarity s'z / mi */
+    double zmax;  /* largest multiplier */
+    double nd;    /* dual residual |Px + c + E'y + G'z|_inf */
+    double np;    /* primal residual, equalities and inequalities */
+} ipm_resid;
+
+/* Phase 2 (each iteration): rd, re, ri and their norms. */
+static ipm_resid ipm_residuals(qpm__qp *qp)
+{
+    size_t nv = qp->nv, me = qp->me, mi = qp->mi;
+    const double *x = qp->x, *s = qp->s, *z = qp->z, *y = qp->y;
+    ipm_resid r;
+    mul_p(qp, x, qp->rd);
+    r.pxmax = vmax_abs(qp->rd, nv);
+    for (size_t i = 0; i < nv; i++)
+        qp->rd[i] += qp->c[i];
+    for (size_t e = 0; e < me; e++) {
+        qpm__daxpy((int)nv, y[e], qp->E + e * nv, 1, qp->rd, 1);
+        qp->re[e] = qpm__ddot((int)nv, qp->E + e * nv, 1, x, 1) - qp->e[e];
+    }
+    double mu = 0.0, zmax = 0.0;
+    for (size_t k = 0; k < mi; k++) {
+        for (size_t p = qp->rp[k]; p < qp->rp[k + 1]; p++)
+            qp->rd[qp->ci[p]] += qp->cv[p] * z[k];
+        qp->ri[k] = row_dot(qp, k, x) + s[k] - qp->h[k];
+        mu += s[k] * z[k];
+        zmax = fmax(zmax, z[k]);
+    }
+    r.mu = mi > 0 ? mu / (double)mi : 0.0;
+    r.zmax = zmax;
+    r.nd = vmax_abs(qp->rd, nv);
+    r.np = fmax(vmax_abs(qp->re, me), vmax_abs(qp->ri, mi));
+    return r;
+}
+
+/* Phase 4 (each iteration, after the stopping tests of phase 3): the
+ * Mehrotra predictor (affine step) and corrector (centring sigma mu), and
+ * the step taken, 0.995 of the way to the boundary.  Returns the step
+ * length, or -1 when H could not be factorised. */
+static double ipm_step(qpm__qp *qp, double mu)
 {
     size_t nv = qp->nv, me = qp->me, mi = qp->mi;
     double *x = qp->x, *s = qp->s, *z = qp->z, *y = qp->y;
-    double sp = 1.0, sd = 1.0 + vmax_abs(qp->c, nv);
     for (size_t k = 0; k < mi; k++)
-        sp = fmax(sp, 1.0 + fabs(qp->h[k]));
+        qp->t1[k] = z[k] / s[k];
+    if (ipm_factor(qp, qp->t1))
+        return -1.0;
+    /* predictor */
+    for (size_t k = 0; k < mi; k++)
+        qp->rc[k] = -s[k] * z[k];
+    ipm_direction(qp, qp->rc);
+    double a = fmin(max_step(s, qp->ds, mi), max_step(z, qp->dz, mi));
+    double mua = 0.0;
+    for (size_t k = 0; k < mi; k++)
+        mua += (s[k] + a * qp->ds[k]) * (z[k] + a * qp->dz[k]);
+    mua = mi > 0 ? mua / (double)mi : 0.0;
+    double sigma = mu > 0.0 ? pow(mua / mu, 3.0) : 0.0;
+    if (sigma > 1.0)
+        sigma = 1.0;
+    /* corrector */
+    for (size_t k = 0; k < mi; k++)
+        qp->rc[k] = -s[k] * z[k] - qp->ds[k] * qp->dz[k] + sigma * mu;
+    ipm_direction(qp, qp->rc);
+    a = fmin(max_step(s, qp->ds, mi), max_step(z, qp->dz, mi));
+    a = fmin(1.0, 0.995 * a);
+    for (size_t i = 0; i < nv; i++)
+        x[i] += a * qp->dx[i];
     for (size_t r = 0; r < me; r++)
-        sp = fmax(sp, 1.0 + fabs(qp->e[r]));
+        y[r] += a * qp->dy[r];
     for (size_t k = 0; k < mi; k++) {
-        s[k] = fmax(qp->h[k] - row_dot(qp, k, x), 1.0);
-        z[k] = 1.0;
+        s[k] += a * qp->ds[k];
+        z[k] += a * qp->dz[k];
+        if (s[k] < 1e-300)
+            s[k] = 1e-300;
+        if (z[k] < 1e-300)
+            z[k] = 1e-300;
     }
-    memset(y, 0, (me + 1) * sizeof *y);
+    return a;
+}
+
+static qpm__qp_result ipm(qpm__qp *qp, double tol, size_t maxiter, size_t *iters)
+{
+    double sp, sd;
+    ipm_start(qp, &sp, &sd);
     int stall = 0;
     for (size_t it = 0; it < maxiter; it++) {
-        /* residuals */
-        mul_p(qp, x, qp->rd);
-        double pxmax = vmax_abs(qp->rd, nv);
-        for (size_t i = 0; i < nv; i++)
-            qp->rd[i] += qp->c[i];
-        for (size_t r = 0; r < me; r++) {
-            qpm__daxpy((int)nv, y[r], qp->E + r * nv, 1, qp->rd, 1);
-            qp->re[r] = qpm__ddot((int)nv, qp->E + r * nv, 1, x, 1) - qp->e[r];
-        }
-        double mu = 0.0, zmax = 0.0;
-        for (size_t k = 0; k < mi; k++) {
-            for (size_t p = qp->rp[k]; p < qp->rp[k + 1]; p++)
-                qp->rd[qp->ci[p]] += qp->cv[p] * z[k];
-            qp->ri[k] = row_dot(qp, k, x) + s[k] - qp->h[k];
-            mu += s[k] * z[k];
-            zmax = fmax(zmax, z[k]);
-        }
-        mu = mi > 0 ? mu / (double)mi : 0.0;
-        double nd = vmax_abs(qp->rd, nv), np = fmax(vmax_abs(qp->re, me), vmax_abs(qp->ri, mi));
-        double sdi = sd + pxmax;
-        /* The dual residual can stall a little above tol when the barrier
-         * terms make H ill-conditioned; with complementarity converged the
-         * active set is already clear, and the exact step verifies it. */
-        if (np <= tol * sp && mu <= tol * 1e-2 && (nd <= tol * sdi || nd <= 1e-6 * sdi))
+        ipm_resid r = ipm_residuals(qp);
+        double sdi = sd + r.pxmax;
+        /* Phase 3: stop on convergence, on evidence of infeasibility
+         * (multipliers growing without the primal residual falling), or
+         * after six stalled steps.  The dual residual can stall a little
+         * above tol when the barrier terms make H ill-conditioned; with
+         * complementarity converged the active set is already clear, and
+         * the exact step verifies it. */
+        if (r.np <= tol * sp && r.mu <= tol * 1e-2 && (r.nd <= tol * sdi || r.nd <= 1e-6 * sdi))
             return QPM__QP_OPTIMAL;
-        if (zmax > 1e13 * sdi && np > 1e-6 * sp)
+        if (r.zmax > 1e13 * sdi && r.np > 1e-6 * sp)
             return QPM__QP_INFEASIBLE;
         if (stall >= 6)
-            return np > 1e-6 * sp ? QPM__QP_INFEASIBLE : QPM__QP_MAXITER;
+            return r.np > 1e-6 * sp ? QPM__QP_INFEASIBLE : QPM__QP_MAXITER;
         (*iters)++;
-        for (size_t k = 0; k < mi; k++)
-            qp->t1[k] = z[k] / s[k];
-        if (ipm_factor(qp, qp->t1))
-            return np > 1e-6 * sp ? QPM__QP_INFEASIBLE : QPM__QP_MAXITER;
-        /* predictor */
-        for (size_t k = 0; k < mi; k++)
-            qp->rc[k] = -s[k] * z[k];
-        ipm_direction(qp, qp->rc);
-        double a = fmin(max_step(s, qp->ds, mi), max_step(z, qp->dz, mi));
-        double mua = 0.0;
-        for (size_t k = 0; k < mi; k++)
-            mua += (s[k] + a * qp->ds[k]) * (z[k] + a * qp->dz[k]);
-        mua = mi > 0 ? mua / (double)mi : 0.0;
-        double sigma = mu > 0.0 ? pow(mua / mu, 3.0) : 0.0;
-        if (sigma > 1.0)
-            sigma = 1.0;
-        /* corrector */
-        for (size_t k = 0; k < mi; k++)
-            qp->rc[k] = -s[k] * z[k] - qp->ds[k] * qp->dz[k] + sigma * mu;
-        ipm_direction(qp, qp->rc);
-        a = fmin(max_step(s, qp->ds, mi), max_step(z, qp->dz, mi));
-        a = fmin(1.0, 0.995 * a);
+        double a = ipm_step(qp, r.mu);
+        if (a < 0.0)
+            return r.np > 1e-6 * sp ? QPM__QP_INFEASIBLE : QPM__QP_MAXITER;
         stall = a < 1e-8 ? stall + 1 : 0;
-        for (size_t i = 0; i < nv; i++)
-            x[i] += a * qp->dx[i];
-        for (size_t r = 0; r < me; r++)
-            y[r] += a * qp->dy[r];
-        for (size_t k = 0; k < mi; k++) {
-            s[k] += a * qp->ds[k];
-            z[k] += a * qp->dz[k];
-            if (s[k] < 1e-300)
-                s[k] = 1e-300;
-            if (z[k] < 1e-300)
-                z[k] = 1e-300;
-        }
     }
     double np = 0.0;
-    for (size_t k = 0; k < mi; k++)
-        np = fmax(np, fabs(row_dot(qp, k, x) + s[k] - qp->h[k]));
+    for (size_t k = 0; k < qp->mi; k++)
+        np = fmax(np, fabs(row_dot(qp, k, qp->x) + qp->s[k] - qp->h[k]));
     return np > 1e-6 * sp ? QPM__QP_INFEASIBLE : QPM__QP_MAXITER;
 }
 
@@ -389,11 +436,16 @@ static void kmul(const qpm__qp *qp, const kmap *km, const double *v, double *out
     }
 }
 
-/* One equality-constrained solve on the active set in qp->act.  Returns 0 on
- * success with x, y, z filled (z of every active row, 0 elsewhere). */
-static int as_solve(qpm__qp *qp)
+/* One equality-constrained solve on the active set in qp->act, in five
+ * phases.  Returns 0 on success with x, y, z filled (z of every active row,
+ * 0 elsewhere). */
+
+/* Phase 1: every active single-variable row (a bound) fixes its variable at
+ * the bound (a second active bound of the same variable is dropped); the
+ * other active rows are listed in arow.  Returns their number. */
+static size_t as_fix_bounds(qpm__qp *qp)
 {
-    size_t nv = qp->nv, n = qp->n, me = qp->me, mi = qp->mi;
+    size_t nv = qp->nv, mi = qp->mi;
     double *x = qp->x;
     for (size_t j = 0; j < nv; j++)
         qp->fixed_by[j] = QPM__OPT_NONE;
@@ -413,10 +465,18 @@ static int as_solve(qpm__qp *qp)
             qp->arow[na++] = k;
         }
     }
-    /* A variable without curvature (beyond the first n) that no equality
-     * and no active row determines would leave K singular: an auxiliary
-     * t_i >= |w_i| whose limit is slack.  Its value is then immaterial, so
-     * the tightest of its rows is made active (multiplier 0 at the optimum). */
+    return na;
+}
+
+/* Phase 2: a variable without curvature (beyond the first n) that no
+ * equality and no active row determines would leave K singular: an
+ * auxiliary t_i >= |w_i| whose limit is slack.  Its value is then
+ * immaterial, so the tightest of its rows is made active (multiplier 0 at
+ * the optimum). */
+static void as_cover_auxiliaries(qpm__qp *qp, size_t *pna)
+{
+    size_t nv = qp->nv, n = qp->n, me = qp->me, mi = qp->mi, na = *pna;
+    double *x = qp->x;
     if (qp->nv > n) {
         unsigned char *cov = (unsigned char *)qp->fpos; /* nv flags, rebuilt below */
         memset(cov, 0, nv);
@@ -456,6 +516,15 @@ static int as_solve(qpm__qp *qp)
                 cov[qp->ci[p]] = 1;
         }
     }
+    *pna = na;
+}
+
+/* Phase 3: the free variables (those no bound fixes) are numbered: fvar[q]
+ * is the q-th, fpos[j] the number of j or QPM__OPT_NONE.  Returns their
+ * count. */
+static size_t as_free_variables(qpm__qp *qp)
+{
+    size_t nv = qp->nv;
     size_t nf = 0;
     for (size_t j = 0; j < nv; j++) {
         if (qp->fixed_by[j] == QPM__OPT_NONE) {
@@ -465,10 +534,17 @@ static int as_solve(qpm__qp *qp)
             qp->fpos[j] = QPM__OPT_NONE;
         }
     }
-    size_t nc = me + na, nk = nf + nc;
-    if (nk > qp->cap_k)
-        return 1;
-    kmap km = {nf, nc, na};
+    return nf;
+}
+
+/* Phase 4: the reduced KKT system K [x_F; y; z_A] = rhs is formed, solved
+ * and refined; returns 1 when it could be solved to the refinement's
+ * tolerance, the solution in qp->ks. */
+static int as_solve_kkt(qpm__qp *qp, const kmap *km)
+{
+    size_t nv = qp->nv, n = qp->n, me = qp->me, nf = km->nf, nc = km->nc, na = km->na;
+    size_t nk = nf + nc;
+    double *x = qp->x;
     /* right-hand side: [-(c + P x_B)_F; e - E x_B; h_A - G_A x_B] with x_F = 0 */
     double *xs = qp->t2;
     for (size_t j = 0; j < nv; j++)
@@ -540,7 +616,7 @@ static int as_solve(qpm__qp *qp)
         int passes = attempt == 0 ? 3 : 60;
         double last = (double)INFINITY;
         for (int pass = 0; pass < passes; pass++) {
-            kmul(qp, &km, sol, res);
+            kmul(qp, km, sol, res);
             for (size_t i = 0; i < nk; i++)
                 res[i] = rhs[i] - res[i];
             double resid = vmax_abs(res, nk), smax = vmax_abs(sol, nk);
@@ -566,8 +642,16 @@ static int as_solve(qpm__qp *qp)
             }
         }
     }
-    if (!solved)
-        return 1;
+    return solved;
+}
+
+/* Phase 5: the solution read back: x_F, the multipliers of the equalities
+ * and active rows, and those of the eliminated bounds from stationarity. */
+static void as_write_back(qpm__qp *qp, const kmap *km)
+{
+    size_t nv = qp->nv, me = qp->me, mi = qp->mi, nf = km->nf, na = km->na;
+    double *x = qp->x;
+    const double *sol = qp->ks;
     for (size_t q = 0; q < nf; q++)
         x[qp->fvar[q]] = sol[q];
     for (size_t r = 0; r < me; r++)
@@ -593,6 +677,20 @@ static int as_solve(qpm__qp *qp)
         if (k != QPM__OPT_NONE)
             qp->z[k] = -g[j] / qp->cv[qp->rp[k]];
     }
+}
+
+static int as_solve(qpm__qp *qp)
+{
+    size_t na = as_fix_bounds(qp);
+    as_cover_auxiliaries(qp, &na);
+    size_t nf = as_free_variables(qp);
+    size_t nc = qp->me + na, nk = nf + nc;
+    if (nk > qp->cap_k)
+        return 1;
+    kmap km = {nf, nc, na};
+    if (!as_solve_kkt(qp, &km))
+        return 1;
+    as_write_back(qp, &km);
     return 0;
 }
 
@@ -680,12 +778,29 @@ static int active_set(qpm__qp *qp, size_t maxit, size_t *iters)
     return 1;
 }
 
+/* The interior-point solution (x, y, z) kept in dx/dy/dz, or (restore)
+ * put back from there, with the active set it indicates (z > s). */
+static void interior_solution(qpm__qp *qp, int restore)
+{
+    double *dst[3] = {qp->dx, qp->dy, qp->dz}, *src[3] = {qp->x, qp->y, qp->z};
+    size_t len[3] = {qp->nv, qp->me, qp->mi};
+    for (int v = 0; v < 3; v++)
+        memcpy(restore ? src[v] : dst[v], restore ? dst[v] : src[v], len[v] * sizeof(double));
+    for (size_t k = 0; k < qp->mi; k++)
+        qp->act[k] = qp->z[k] > qp->s[k];
+}
+
 qpm__qp_result qpm__qp_solve(qpm__qp *qp, double tol, size_t maxiter, int warm, int *exact,
                              size_t *iters)
 {
     size_t mi = qp->mi;
     *exact = 0;
     size_t as_max = 2 * mi + 20;
+    /* A cold start begins where a fresh workspace does, at x = 0: the reused
+     * workspace still holds the previous (maybe failed) solve's iterate, and
+     * the interior point's starting slacks are taken at x. */
+    if (!warm)
+        memset(qp->x, 0, qp->nv * sizeof *qp->x);
     if (warm || mi == 0) {
         if (mi == 0)
             memset(qp->act, 0, 1);
@@ -700,20 +815,12 @@ qpm__qp_result qpm__qp_solve(qpm__qp *qp, double tol, size_t maxiter, int warm, 
     qpm__qp_result r = ipm(qp, tol, maxiter, iters);
     if (r != QPM__QP_OPTIMAL)
         return r;
-    /* keep the interior-point solution in dx/dy/dz/ds in case the exact step fails */
-    memcpy(qp->dx, qp->x, qp->nv * sizeof *qp->x);
-    memcpy(qp->dy, qp->y, qp->me * sizeof *qp->y);
-    memcpy(qp->dz, qp->z, mi * sizeof *qp->z);
-    for (size_t k = 0; k < mi; k++)
-        qp->act[k] = qp->z[k] > qp->s[k];
+    /* keep the interior-point solution in dx/dy/dz in case the exact step fails */
+    interior_solution(qp, 0);
     if (active_set(qp, as_max, iters) == 0) {
         *exact = 1;
         return QPM__QP_OPTIMAL;
     }
-    memcpy(qp->x, qp->dx, qp->nv * sizeof *qp->x);
-    memcpy(qp->y, qp->dy, qp->me * sizeof *qp->y);
-    memcpy(qp->z, qp->dz, mi * sizeof *qp->z);
-    for (size_t k = 0; k < mi; k++)
-        qp->act[k] = qp->z[k] > qp->s[k];
+    interior_solution(qp, 1);
     return QPM__QP_OPTIMAL;
 }

@@ -701,9 +701,13 @@ qpm_status qpm__black_implied_vol_df(double price, double F, double K, double T,
 size_t qpm__black_implied_vol_batch_k(const qpm__ivkernel *k, size_t n, const double *price,
                                       const double *F, const double *K, const double *T,
                                       const double *r, const int32_t *type, double *sigma,
-                                      int32_t *status)
+                                      int32_t *status, qpm__iv_first *first)
 {
     size_t fails = 0;
+    if (first != NULL) {
+        first->index = SIZE_MAX;
+        first->status = QPM_OK;
+    }
     for (size_t i = 0; i < n; i += 8) {
         int m = n - i < 8 ? (int)(n - i) : 8;
         int solved[8] = {0, 0, 0, 0, 0, 0, 0, 0};
@@ -729,7 +733,12 @@ size_t qpm__black_implied_vol_batch_k(const qpm__ivkernel *k, size_t n, const do
             }
             if (status)
                 status[e] = (int32_t)st;
-            fails += st != QPM_OK;
+            /* the caller's message needs the first failure: kept here rather
+             * than solved again */
+            if (st != QPM_OK && fails++ == 0 && first != NULL) {
+                first->index = e;
+                first->status = st;
+            }
         }
     }
     return fails;
@@ -740,5 +749,14 @@ size_t qpm__black_implied_vol_batch(size_t n, const double *price, const double 
                                     const int32_t *type, double *sigma, int32_t *status)
 {
     return qpm__black_implied_vol_batch_k(qpm__iv_kernel(QPM_PRICER_KERNEL_AUTO), n, price, F, K,
-                                          T, r, type, sigma, status);
+                                          T, r, type, sigma, status, NULL);
+}
+
+size_t qpm__black_implied_vol_batch_first(size_t n, const double *price, const double *F,
+                                          const double *K, const double *T, const double *r,
+                                          const int32_t *type, double *sigma, int32_t *status,
+                                          qpm__iv_first *first)
+{
+    return qpm__black_implied_vol_batch_k(qpm__iv_kernel(QPM_PRICER_KERNEL_AUTO), n, price, F, K,
+                                          T, r, type, sigma, status, first);
 }

@@ -30,6 +30,7 @@
 #ifndef QPM_PRICING_IMPLIED_VOL_H
 #define QPM_PRICING_IMPLIED_VOL_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/internal.h"
@@ -61,6 +62,20 @@ qpm_status qpm__black_implied_vol_df(double price, double F, double K, double T,
 size_t qpm__black_implied_vol_batch(size_t n, const double *price, const double *F,
                                     const double *K, const double *T, const double *r,
                                     const int32_t *type, double *sigma, int32_t *status);
+
+/* The first element of a batch that was not solved, and its status. */
+typedef struct qpm__iv_first {
+    size_t index; /* SIZE_MAX when every element was solved */
+    qpm_status status;
+} qpm__iv_first;
+
+/* qpm__black_implied_vol_batch that also reports, through *first (may be
+ * NULL), the first element it could not solve and why: a caller's message
+ * then needs no second solve of that element. */
+size_t qpm__black_implied_vol_batch_first(size_t n, const double *price, const double *F,
+                                          const double *K, const double *T, const double *r,
+                                          const int32_t *type, double *sigma, int32_t *status,
+                                          qpm__iv_first *first);
 
 /* Bachelier implied normal vol from an UNDISCOUNTED price.
  * Bounds: call (max(F-K,0), +inf), put (max(K-F,0), +inf). */
@@ -131,11 +146,12 @@ typedef struct qpm__ivkernel {
  * lacks a feature it needs. */
 const qpm__ivkernel *qpm__iv_kernel(int id);
 
-/* qpm__black_implied_vol_batch through kernel row k. */
+/* qpm__black_implied_vol_batch_first through kernel row k (first may be
+ * NULL). */
 size_t qpm__black_implied_vol_batch_k(const qpm__ivkernel *k, size_t n, const double *price,
                                       const double *F, const double *K, const double *T,
                                       const double *r, const int32_t *type, double *sigma,
-                                      int32_t *status);
+                                      int32_t *status, qpm__iv_first *first);
 
 /* Householder steps the Black solver takes on the tested domain (|ln F/K| <=
  * 100); a safety net allows more before QPM_E_NOCONVERGE. */

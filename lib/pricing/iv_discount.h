@@ -23,8 +23,9 @@ static inline qpm_status qpm__iv_undiscount_body(double price, double r, double 
     double rem = fma(-q1, dh, price) - q1 * dl;
     double q2 = rem / dh;
     qpm__two_sum(q1, q2, ph, pl);
+    /* an undiscounted price beyond DBL_MAX lies above both bounds, F and K */
     if (!isfinite(*ph))
-        return QPM_E_INVALID;
+        return QPM_E_ARBITRAGE;
     return QPM_OK;
 }
 

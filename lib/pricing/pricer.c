@@ -6,8 +6,11 @@
 #include <string.h>
 
 #include "core/internal.h"
+#include "core/settings.h"
 #include "pricing/black.h"
 #include "pricing/implied_vol.h"
+#include "pricing/model.h"
+#include "pricing/pricer_run.h"
 #include "qpm/pricing.h"
 
 #define CHUNK 1024u
@@ -16,7 +19,7 @@
 
 struct qpm_pricer {
     qpm_alloc alloc;
-    int model;
+    int model; /* its row: qpm__models[model] (model.h) */
     int settle;
     unsigned threads;
     int kernel; /* QPM_PRICER_KERNEL_SCALAR, _AVX2 or _AVX512 */
@@ -45,33 +48,68 @@ static void select_kernel(qpm_pricer *p, int kernel)
     p->ivk = qpm__iv_kernel(k->tag.id);
 }
 
+/* ---- settings ---------------------------------------------------------------- */
+
+static qpm_status set_threads(void *h, double *value)
+{
+    qpm_pricer *p = h;
+    return qpm__settings_threads(&p->pool, &p->alloc, p->threads, *value);
+}
+
+/* "auto" is stored as the kernel it chooses, which is what reads return. */
+static qpm_status set_kernel(void *h, double *value)
+{
+    int k = (int)*value;
+    if (k == QPM_PRICER_KERNEL_AUTO)
+        k = best_kernel();
+    else if (k == QPM_PRICER_KERNEL_AVX2 && !cpu_has_avx2())
+        return qpm__fail(QPM_E_UNSUPPORTED, "kernel = 2 (AVX2+FMA): not supported by this CPU");
+    else if (k == QPM_PRICER_KERNEL_AVX512 && !cpu_has_avx512())
+        return qpm__fail(QPM_E_UNSUPPORTED, "kernel = 3 (AVX-512 F+DQ): not supported by this CPU");
+    select_kernel(h, k);
+    *value = k;
+    return QPM_OK;
+}
+
+static const char *const kernel_labels[] = {"QPM_PRICER_KERNEL_AUTO", "QPM_PRICER_KERNEL_SCALAR",
+                                            "QPM_PRICER_KERNEL_AVX2", "QPM_PRICER_KERNEL_AVX512"};
+
+#define AT(field) offsetof(qpm_pricer, field)
+static const qpm__setting setting_rows[] = {
+    {QPM_PRICER_THREADS, "QPM_PRICER_THREADS", QPM__SET_INTEGER, 0, 1, QPM__MAX_THREADS, 1, NULL,
+     NULL, QPM__STORE_UNSIGNED, AT(threads), set_threads},
+    {QPM_PRICER_KERNEL, "QPM_PRICER_KERNEL", QPM__SET_ENUM, 0, QPM_PRICER_KERNEL_AUTO,
+     QPM_PRICER_KERNEL_AVX512, QPM_PRICER_KERNEL_AUTO, NULL, kernel_labels, QPM__STORE_INT,
+     AT(kernel), set_kernel},
+    {QPM_PRICER_PAR_MIN, "QPM_PRICER_PAR_MIN", QPM__SET_INTEGER, 0, 1, 0x1p53, PAR_MIN_DEFAULT,
+     NULL, NULL, QPM__STORE_SIZE, AT(par_min), NULL},
+    {QPM_PRICER_CHUNK, "QPM_PRICER_CHUNK", QPM__SET_INTEGER, 1, CHUNK, CHUNK, CHUNK, NULL, NULL,
+     QPM__STORE_NONE, 0, NULL},
+};
+#undef AT
+static const qpm__settings settings = QPM__SETTINGS("qpm_pricer_key", setting_rows);
+
+QPM__SETTINGS_API(pricer, qpm_pricer_key, settings, "p")
+
+/* ---- life cycle ------------------------------------------------------------- */
+
+static const qpm__model *model_of(const qpm_pricer *p) { return &qpm__models[p->model]; }
+
+_Static_assert(offsetof(struct qpm_pricer, alloc) == 0, "qpm__handle_new: allocator first");
+
 qpm_status qpm_pricer_create(qpm_pricer **out, const qpm_alloc *alloc, qpm_model model,
                              qpm_settlement settle)
 {
-    QPM__CHECK_NULL(out, "out");
-    *out = NULL;
-    if ((int)model < QPM_MODEL_BSM || (int)model > QPM_MODEL_BACHELIER)
-        return qpm__fail(QPM_E_INVALID, "model = %d: must be 0 (BSM), 1 (Black-76) or 2 (Bachelier)",
-                         (int)model);
-    if ((int)settle < QPM_SETTLE_LINEAR || (int)settle > QPM_SETTLE_INVERSE)
-        return qpm__fail(QPM_E_INVALID, "settle = %d: must be 0 (linear) or 1 (inverse)",
-                         (int)settle);
-    if (model == QPM_MODEL_BACHELIER && settle == QPM_SETTLE_INVERSE)
-        return qpm__fail(QPM_E_UNSUPPORTED,
-                         "settle = inverse: not provided for the Bachelier model (its "
-                         "underlying may reach zero, where a coin payoff is undefined)");
-    qpm_alloc a;
-    qpm_status st = qpm__alloc_init(&a, alloc);
-    if (st != QPM_OK)
+    QPM__CHECK_OUT(out);
+    qpm_status st;
+    const qpm__model *m = qpm__model_find(model, settle, &st);
+    if (m == NULL)
         return st;
-    qpm_pricer *p = qpm__calloc(&a, 1, sizeof *p);
+    qpm_pricer *p = qpm__handle_new(alloc, sizeof *p, NULL, &settings, &st);
     if (p == NULL)
-        return QPM_E_NOMEM;
-    p->alloc = a;
+        return st;
     p->model = (int)model;
     p->settle = (int)settle;
-    p->threads = 1;
-    p->par_min = PAR_MIN_DEFAULT;
     select_kernel(p, best_kernel());
     *out = p;
     return QPM_OK;
@@ -86,114 +124,7 @@ void qpm_pricer_free(qpm_pricer *p)
     qpm__free(&a, p);
 }
 
-qpm_status qpm_pricer_bounds(qpm_pricer_key key, double *lo, double *hi)
-{
-    QPM__CHECK_NULL(lo, "lo");
-    QPM__CHECK_NULL(hi, "hi");
-    switch (key) {
-    case QPM_PRICER_THREADS:
-        *lo = 1.0;
-        *hi = (double)QPM__MAX_THREADS;
-        return QPM_OK;
-    case QPM_PRICER_KERNEL:
-        *lo = QPM_PRICER_KERNEL_AUTO;
-        *hi = QPM_PRICER_KERNEL_AVX512;
-        return QPM_OK;
-    case QPM_PRICER_PAR_MIN:
-        *lo = 1.0;
-        *hi = 0x1p53;
-        return QPM_OK;
-    case QPM_PRICER_CHUNK:
-        *lo = *hi = CHUNK;
-        return QPM_OK;
-    }
-    return qpm__fail(QPM_E_KEY, "key = %d: not a qpm_pricer setting", (int)key);
-}
-
-static qpm_status check_setting(qpm_pricer_key key, double value)
-{
-    double lo, hi;
-    qpm_status st = qpm_pricer_bounds(key, &lo, &hi);
-    if (st != QPM_OK)
-        return st;
-    if (key == QPM_PRICER_CHUNK)
-        return qpm__fail(QPM_E_KEY, "key = QPM_PRICER_CHUNK: read-only");
-    if (!(value >= lo && value <= hi) || value != floor(value))
-        return qpm__fail(QPM_E_RANGE, "value = %g for key %d: must be an integer in [%g, %g]",
-                         value, (int)key, lo, hi);
-    return QPM_OK;
-}
-
-qpm_status qpm_pricer_set(qpm_pricer *p, qpm_pricer_key key, double value)
-{
-    QPM__CHECK_NULL(p, "p");
-    qpm_status st = check_setting(key, value);
-    if (st != QPM_OK)
-        return st;
-    switch (key) {
-    case QPM_PRICER_THREADS: {
-        unsigned nt = (unsigned)value;
-        if (nt == p->threads)
-            return QPM_OK;
-        qpm__pool *pool = NULL;
-        if (nt > 1) {
-            st = qpm__pool_create(&pool, &p->alloc, nt);
-            if (st != QPM_OK)
-                return st;
-        }
-        qpm__pool_free(p->pool);
-        p->pool = pool;
-        p->threads = nt;
-        return QPM_OK;
-    }
-    case QPM_PRICER_KERNEL: {
-        int k = (int)value;
-        if (k == QPM_PRICER_KERNEL_AUTO)
-            k = best_kernel();
-        else if (k == QPM_PRICER_KERNEL_AVX2 && !cpu_has_avx2())
-            return qpm__fail(QPM_E_UNSUPPORTED, "kernel = 2 (AVX2+FMA): not supported by this CPU");
-        else if (k == QPM_PRICER_KERNEL_AVX512 && !cpu_has_avx512())
-            return qpm__fail(QPM_E_UNSUPPORTED,
-                             "kernel = 3 (AVX-512 F+DQ): not supported by this CPU");
-        select_kernel(p, k);
-        return QPM_OK;
-    }
-    case QPM_PRICER_PAR_MIN:
-        p->par_min = (size_t)value;
-        return QPM_OK;
-    case QPM_PRICER_CHUNK:
-        break;
-    }
-    return qpm__fail(QPM_E_KEY, "key = %d: not a qpm_pricer setting", (int)key);
-}
-
-qpm_status qpm_pricer_get(const qpm_pricer *p, qpm_pricer_key key, double *value)
-{
-    QPM__CHECK_NULL(p, "p");
-    QPM__CHECK_NULL(value, "value");
-    switch (key) {
-    case QPM_PRICER_THREADS:
-        *value = (double)p->threads;
-        return QPM_OK;
-    case QPM_PRICER_KERNEL:
-        *value = (double)p->kernel;
-        return QPM_OK;
-    case QPM_PRICER_PAR_MIN:
-        *value = (double)p->par_min;
-        return QPM_OK;
-    case QPM_PRICER_CHUNK:
-        *value = CHUNK;
-        return QPM_OK;
-    }
-    return qpm__fail(QPM_E_KEY, "key = %d: not a qpm_pricer setting", (int)key);
-}
-
 /* ---- argument checks ------------------------------------------------------ */
-
-static const char *model_name(int model)
-{
-    return model == QPM__BSM ? "BSM" : model == QPM__B76 ? "Black-76" : "Bachelier";
-}
 
 /* Branch-free screens (vectorisable); only a failing batch goes through the
  * element-by-element checks that name the first bad element. */
@@ -332,13 +263,13 @@ static qpm_status check_inputs(const qpm_pricer *p, size_t n, const double *u, c
     qpm_status st;
     if (n == 0)
         return qpm__fail(QPM_E_SIZE, "n = 0: must be >= 1");
-    if (p->model != QPM__BACH && u != NULL && k != NULL && T != NULL && screen_positive(u, n) &&
+    if (model_of(p)->lognormal && u != NULL && k != NULL && T != NULL && screen_positive(u, n) &&
         screen_positive(k, n) &&
         (T_positive ? screen_positive(T, n) : screen_nonnegative(T, n)) &&
         (r == NULL || (screen_finite(r, n) && screen_rate_time(r, T, n))) &&
-        (q == NULL || (p->model == QPM__BSM && screen_finite(q, n) && screen_rate_time(q, T, n))))
+        (q == NULL || (model_of(p)->carry && screen_finite(q, n) && screen_rate_time(q, T, n))))
         return QPM_OK;
-    if (p->model == QPM__BACH) {
+    if (!model_of(p)->lognormal) {
         if ((st = qpm__check_finite(u, n, "underlying")) != QPM_OK)
             return st;
         if ((st = qpm__check_finite(k, n, "strike")) != QPM_OK)
@@ -359,9 +290,8 @@ static qpm_status check_inputs(const qpm_pricer *p, size_t n, const double *u, c
             return st;
     }
     if (q != NULL) {
-        if (p->model != QPM__BSM)
-            return qpm__fail(QPM_E_INVALID, "q: must be NULL for the %s model",
-                             model_name(p->model));
+        if (!model_of(p)->carry)
+            return qpm__fail(QPM_E_INVALID, "q: must be NULL for the %s model", model_of(p)->name);
         if ((st = qpm__check_finite(q, n, "q")) != QPM_OK)
             return st;
         if ((st = check_rate_time(q, 1, T, 1, n, "q")) != QPM_OK)
@@ -398,34 +328,200 @@ static const char *const out_name[QPM__NOUT] = {
     "price", "delta", "gamma", "vega", "theta", "rho",
     "vanna", "volga", "charm", "rho_q", "price_usd", "delta_coin"};
 
-/* Runs the kernel; QPM_E_OVERFLOW naming the first element (and its first
- * wanted output) whose value is beyond the range of double. */
-static qpm_status run_job(qpm_pricer *p, const qpm__bjob *job, size_t n)
+/* Kernel job of n options with element strides 0 or 1: the pricer's threads
+ * for a large one.  Returns the first element with an output beyond the
+ * range of double, or SIZE_MAX. */
+static size_t run_kernel(const qpm_pricer *p, const qpm__bjob *job, size_t n, int threads)
 {
-    size_t bad;
-    if (p->pool != NULL && n >= p->par_min && n > CHUNK) {
+    if (threads && p->pool != NULL && n >= p->par_min && n > CHUNK) {
         struct chunk_ctx ctx = {job, p->kfn, n, SIZE_MAX};
         qpm__pool_run(p->pool, (n + CHUNK - 1) / CHUNK, price_chunk, &ctx);
-        bad = atomic_load_explicit(&ctx.bad, memory_order_relaxed);
-    } else {
-        bad = p->kfn(job, 0, n);
+        return atomic_load_explicit(&ctx.bad, memory_order_relaxed);
     }
-    if (bad == SIZE_MAX)
-        return QPM_OK;
-    size_t i = bad;
-    double u = job->u[i * job->su], k = job->k[i * job->sk], T = job->t[i * job->st];
-    double r = job->r[i * job->sr], q = job->q[i * job->sq], sg = job->sig[i * job->ssig];
+    return p->kfn(job, 0, n);
+}
+
+/* Flat runs of a job: the kernels read strides 0 and 1 only, and each call
+ * has a cost of its own (the wide kernels' partial last block and their
+ * deferred careful lanes), so short groups and strided inputs go to them in
+ * runs of TILE options across groups.  An input the kernels can read in
+ * place over a run (contiguous, or one value) is passed as it is; another
+ * (a per-group value, a stride > 1) is gathered into a stack tile. */
+enum { TILE = 512 };
+
+/* Input x over flat elements [f0, f0 + m).  *have counts the elements of
+ * buf that hold the input for any run starting on a group boundary: an
+ * input that is the same in every group (gs = 0) is gathered once per job,
+ * then reused by its later runs. */
+#define FLAT_IN(name, T)                                                                       \
+    static const T *name(const T *x, size_t s, size_t gs, size_t ne, size_t f0, size_t m,      \
+                         T *buf, size_t *ts, size_t *have)                                     \
+    {                                                                                          \
+        size_t g = f0 / ne, e = f0 % ne;                                                       \
+        int same = gs == 0 && e == 0;                                                          \
+        *ts = 1;                                                                               \
+        if (s <= 1 && (e + m <= ne || (s == 1 && gs == ne) || (s == 0 && gs == 0))) {         \
+            *ts = s;                                                                           \
+            return x + g * gs + e * s;                                                         \
+        }                                                                                      \
+        if (same && *have >= m)                                                                \
+            return buf;                                                                        \
+        for (size_t i = 0; i < m; e = 0, g++) {                                                \
+            size_t run = ne - e < m - i ? ne - e : m - i;                                      \
+            const T *src = x + g * gs + e * s;                                                 \
+            if (s == 0) {                                                                      \
+                T v = *src;                                                                    \
+                for (size_t k = 0; k < run; k++)                                               \
+                    buf[i + k] = v;                                                            \
+            } else if (s == 1) {                                                               \
+                memcpy(buf + i, src, run * sizeof *src);                                       \
+            } else {                                                                           \
+                for (size_t k = 0; k < run; k++)                                               \
+                    buf[i + k] = src[k * s];                                                   \
+            }                                                                                  \
+            i += run;                                                                          \
+        }                                                                                      \
+        *have = same ? m : 0;                                                                  \
+        return buf;                                                                            \
+    }
+FLAT_IN(flat_in, double)
+FLAT_IN(flat_type, int32_t)
+#undef FLAT_IN
+
+static void job_model(const qpm_pricer *p, qpm__bjob *job)
+{
+    job->model = model_of(p)->kernel;
+    job->inverse = p->settle == QPM_SETTLE_INVERSE;
+}
+
+/* Every option of a job whose outputs are contiguous in flat order (one
+ * group, or gout = ne), TILE at a time.  Returns the flat index of the
+ * first option with an output beyond the range of double, or SIZE_MAX. */
+static size_t run_flat(const qpm_pricer *p, const qpm__pjob *pj)
+{
+    double bu[TILE], bk[TILE], bt[TILE], br[TILE], bq[TILE], bs[TILE];
+    int32_t bty[TILE];
+    size_t n = pj->ng * pj->ne, ne = pj->ne, bad = SIZE_MAX;
+    const double *r = pj->r ? pj->r : &zero_value, *q = pj->q ? pj->q : &zero_value;
+    size_t sr = pj->r ? pj->sr : 0, gr = pj->r ? pj->gr : 0;
+    size_t sq = pj->q ? pj->sq : 0, gq = pj->q ? pj->gq : 0;
+    /* whole groups per run when they fit, so that runs start on group
+     * boundaries */
+    size_t len = pj->ng > 1 && ne <= TILE ? TILE / ne * ne : TILE;
+    size_t have[7] = {0};
+    for (size_t f0 = 0; f0 < n; f0 += len) {
+        size_t m = n - f0 < len ? n - f0 : len;
+        qpm__bjob t;
+        job_model(p, &t);
+        t.u = flat_in(pj->u, pj->su, pj->gu, ne, f0, m, bu, &t.su, &have[0]);
+        t.k = flat_in(pj->k, pj->sk, pj->gk, ne, f0, m, bk, &t.sk, &have[1]);
+        t.t = flat_in(pj->t, pj->st, pj->gt, ne, f0, m, bt, &t.st, &have[2]);
+        t.r = flat_in(r, sr, gr, ne, f0, m, br, &t.sr, &have[3]);
+        t.q = flat_in(q, sq, gq, ne, f0, m, bq, &t.sq, &have[4]);
+        t.sig = flat_in(pj->sig, pj->ssig, pj->gsig, ne, f0, m, bs, &t.ssig, &have[5]);
+        t.type = flat_type(pj->type, pj->stype, pj->gtype, ne, f0, m, bty, &t.stype, &have[6]);
+        for (int o = 0; o < QPM__NOUT; o++)
+            t.out[o] = pj->out[o] ? pj->out[o] + f0 : NULL;
+        size_t b = p->kfn(&t, 0, m);
+        if (b != SIZE_MAX && bad == SIZE_MAX)
+            bad = f0 + b;
+    }
+    return bad;
+}
+
+/* Group g of a job as a job of its own (one group). */
+static qpm__pjob group_of(const qpm__pjob *pj, size_t g)
+{
+    qpm__pjob v = *pj;
+    v.ng = 1;
+    v.u += g * pj->gu, v.k += g * pj->gk, v.t += g * pj->gt, v.sig += g * pj->gsig;
+    v.type += g * pj->gtype;
+    if (v.r != NULL)
+        v.r += g * pj->gr;
+    if (v.q != NULL)
+        v.q += g * pj->gq;
+    for (int o = 0; o < QPM__NOUT; o++)
+        if (v.out[o] != NULL)
+            v.out[o] += g * pj->gout;
+    return v;
+}
+
+/* The kernel job of a one-group job (the kernels themselves take element
+ * strides of 0 and 1 only). */
+static void kernel_job(const qpm_pricer *p, const qpm__pjob *v, qpm__bjob *job)
+{
+    job_model(p, job);
+    job->u = v->u, job->su = v->su;
+    job->k = v->k, job->sk = v->sk;
+    job->t = v->t, job->st = v->st;
+    job->r = v->r ? v->r : &zero_value, job->sr = v->r ? v->sr : 0;
+    job->q = v->q ? v->q : &zero_value, job->sq = v->q ? v->sq : 0;
+    job->sig = v->sig, job->ssig = v->ssig;
+    job->type = v->type, job->stype = v->stype;
+    memcpy(job->out, v->out, sizeof job->out);
+}
+
+/* QPM_E_OVERFLOW naming option i of group g (and its first wanted output
+ * beyond the range of double). */
+static qpm_status overflow(const qpm_pricer *p, const qpm__pjob *pj, size_t g, size_t i)
+{
+    qpm__pjob v = group_of(pj, g);
+    qpm__bjob job;
+    kernel_job(p, &v, &job);
+    double u = job.u[i * job.su], k = job.k[i * job.sk], T = job.t[i * job.st];
+    double r = job.r[i * job.sr], q = job.q[i * job.sq], sg = job.sig[i * job.ssig];
     double res[QPM__NOUT];
-    unsigned b = qpm__price_one(job->model, job->inverse, u, k, T, r, q, sg,
-                                job->type[i * job->stype], res) &
-                 qpm__bjob_need(job);
+    unsigned b = qpm__price_one(job.model, job.inverse, u, k, T, r, q, sg,
+                                job.type[i * job.stype], res) &
+                 qpm__bjob_need(&job);
     int o = 0;
     while (o < QPM__NOUT - 1 && !(b >> o & 1u))
         o++;
     return qpm__fail(QPM_E_OVERFLOW,
                      "element %zu: %s = %g is beyond the range of double (underlying %g, strike "
                      "%g, T %g, r %g, q %g, sigma %g); the outputs are written but not meaningful",
-                     i, out_name[o], res[o], u, k, T, r, q, sg);
+                     g * pj->ne + i, out_name[o], res[o], u, k, T, r, q, sg);
+}
+
+qpm_status qpm__pricer_run(const qpm_pricer *p, const qpm__pjob *pj)
+{
+    int unit = pj->su <= 1 && pj->sk <= 1 && pj->st <= 1 && pj->sr <= 1 && pj->sq <= 1 &&
+               pj->ssig <= 1 && pj->stype <= 1;
+    int flat_out = pj->ng == 1 || pj->gout == pj->ne;
+    size_t bad = SIZE_MAX, bad_g = 0;
+    if (unit && (pj->ng == 1 || pj->ne >= TILE)) {
+        /* long groups in place, a single one on the pricer's threads */
+        for (size_t g = 0; g < pj->ng; g++) {
+            qpm__pjob v = group_of(pj, g);
+            qpm__bjob job;
+            kernel_job(p, &v, &job);
+            size_t b = run_kernel(p, &job, pj->ne, pj->ng == 1);
+            if (b != SIZE_MAX && bad == SIZE_MAX)
+                bad = b, bad_g = g;
+        }
+    } else if (flat_out) {
+        size_t b = run_flat(p, pj);
+        if (b != SIZE_MAX)
+            bad = b % pj->ne, bad_g = b / pj->ne;
+    } else {
+        for (size_t g = 0; g < pj->ng; g++) {
+            qpm__pjob v = group_of(pj, g);
+            size_t b = run_flat(p, &v);
+            if (b != SIZE_MAX && bad == SIZE_MAX)
+                bad = b, bad_g = g;
+        }
+    }
+    return bad == SIZE_MAX ? QPM_OK : overflow(p, pj, bad_g, bad);
+}
+
+/* A checked facade's job (one group, strides 0 or 1) through the same run. */
+static qpm_status run_job(qpm_pricer *p, const qpm__bjob *job, size_t n)
+{
+    qpm__pjob pj = {1, n, job->u, job->k, job->t, job->r, job->q, job->sig, job->type,
+                    job->su, job->sk, job->st, job->sr, job->sq, job->ssig, job->stype,
+                    0, 0, 0, 0, 0, 0, 0, n, {NULL}};
+    memcpy(pj.out, job->out, sizeof pj.out);
+    return qpm__pricer_run(p, &pj);
 }
 
 static int any_output(const qpm__bjob *job)
@@ -449,7 +545,12 @@ qpm_status qpm_pricer_price(qpm_pricer *p, size_t n, const double *underlying,
                                             7 * sizeof(size_t) + QPM__NOUT * sizeof(double *),
                    "qpm_pricer_price sets every field of qpm__bjob");
     qpm__bjob job;
-    job.model = p->model;
+    qpm_status st = check_out(out, job.out);
+    if (st != QPM_OK)
+        return st;
+    if (n == 0)
+        return qpm__fail(QPM_E_SIZE, "n = 0: must be >= 1");
+    job.model = model_of(p)->kernel;
     job.inverse = p->settle == QPM_SETTLE_INVERSE;
     job.u = underlying, job.su = 1;
     job.k = strike, job.sk = 1;
@@ -458,12 +559,7 @@ qpm_status qpm_pricer_price(qpm_pricer *p, size_t n, const double *underlying,
     job.q = q ? q : &zero_value, job.sq = q ? 1 : 0;
     job.sig = sigma, job.ssig = 1;
     job.type = type, job.stype = 1;
-    qpm_status st = check_out(out, job.out);
-    if (st != QPM_OK)
-        return st;
-    if (n == 0)
-        return qpm__fail(QPM_E_SIZE, "n = 0: must be >= 1");
-    int complete = underlying && strike && T && sigma && type && (q == NULL || p->model == QPM__BSM);
+    int complete = underlying && strike && T && sigma && type && (q == NULL || model_of(p)->carry);
     if (!complete || !p->screen(&job, n)) {
         /* Something is wrong: find the first bad element and name it. */
         if ((st = check_inputs(p, n, underlying, strike, T, 0, r, q)) != QPM_OK)
@@ -495,14 +591,13 @@ qpm_status qpm_pricer_price_chain(qpm_pricer *p, size_t n, double underlying, do
 {
     QPM__CHECK_NULL(p, "p");
     qpm__bjob job;
-    memset(&job, 0, sizeof job);
     qpm_status st = check_out(out, job.out);
     if (st != QPM_OK)
         return st;
     if (n == 0)
         return qpm__fail(QPM_E_SIZE, "n = 0: must be >= 1");
-    int bach = p->model == QPM__BACH;
-    if ((st = check_scalar("underlying", underlying, !bach, 0)) != QPM_OK)
+    int lognormal = model_of(p)->lognormal;
+    if ((st = check_scalar("underlying", underlying, lognormal, 0)) != QPM_OK)
         return st;
     if ((st = check_scalar("T", T, 0, 1)) != QPM_OK)
         return st;
@@ -514,10 +609,9 @@ qpm_status qpm_pricer_price_chain(qpm_pricer *p, size_t n, double underlying, do
         return qpm__fail(QPM_E_INVALID, "r * T = %g: |r T| must be <= 700", r * T);
     if (!(fabs(q * T) <= MAX_RT))
         return qpm__fail(QPM_E_INVALID, "q * T = %g: |q T| must be <= 700", q * T);
-    if (q != 0.0 && p->model != QPM__BSM)
-        return qpm__fail(QPM_E_INVALID, "q = %g: must be 0 for the %s model", q,
-                         model_name(p->model));
-    job.model = p->model;
+    if (q != 0.0 && !model_of(p)->carry)
+        return qpm__fail(QPM_E_INVALID, "q = %g: must be 0 for the %s model", q, model_of(p)->name);
+    job.model = model_of(p)->kernel;
     job.inverse = p->settle == QPM_SETTLE_INVERSE;
     job.u = &underlying, job.su = 0;
     job.k = strike, job.sk = 1;
@@ -527,8 +621,8 @@ qpm_status qpm_pricer_price_chain(qpm_pricer *p, size_t n, double underlying, do
     job.sig = sigma, job.ssig = 1;
     job.type = type, job.stype = 1;
     if (!strike || !sigma || !type || !p->screen(&job, n)) {
-        st = bach ? qpm__check_finite(strike, n, "strike")
-                  : qpm__check_positive(strike, n, "strike");
+        st = lognormal ? qpm__check_positive(strike, n, "strike")
+                       : qpm__check_finite(strike, n, "strike");
         if (st != QPM_OK)
             return st;
         if ((st = qpm__check_nonnegative(sigma, n, "sigma")) != QPM_OK)
@@ -550,7 +644,18 @@ struct iv_ctx {
     const int32_t *type;
     double *sigma;
     int32_t *status;
+    /* per worker: its first element not solved (the message names the
+     * first of all, with the status its solve gave) */
+    qpm__iv_first *first;
 };
+
+static void iv_note(qpm__iv_first *f, size_t i, qpm_status st)
+{
+    if (st != QPM_OK && i < f->index) {
+        f->index = i;
+        f->status = st;
+    }
+}
 
 /* The Black-76 problem of an element whose forward or USD price left the
  * double range (a BSM forward u e^{(r-q)T} or a coin price times F beyond
@@ -563,11 +668,19 @@ struct iv_ctx {
 static qpm_status iv_scaled(const qpm_pricer *p, double u, double K, double T, double r,
                             double q, int is_call, double price, double *sigma)
 {
-    double lF = p->model == QPM__BSM ? log(u) + (r * T - q * T) : log(u);
+    double lF = model_of(p)->carry ? log(u) + (r * T - q * T) : log(u);
     int k = (int)floor(lF / 0.69314718055994530942);
-    double F = p->model == QPM__BSM ? exp(lF - (double)k * 0.69314718055994530942) : ldexp(u, -k);
+    double F = model_of(p)->carry ? exp(lF - (double)k * 0.69314718055994530942) : ldexp(u, -k);
     double Ks = ldexp(K, -k);
     double pusd = p->settle == QPM_SETTLE_INVERSE ? price * F : ldexp(price, -k);
+    if (!(pusd <= DBL_MAX)) {
+        /* a coin price whose USD value overflows even against the scaled
+         * forward: above the coin bounds e^{-rT} (call) and e^{-rT} K / F
+         * (put), unless K / F itself is beyond the double range */
+        double lb = is_call ? -r * T : log(K) - lF - r * T;
+        *sigma = (double)NAN;
+        return log(price) >= lb ? QPM_E_ARBITRAGE : QPM_E_NOCONVERGE;
+    }
     if (!(Ks > 0.0) || !(pusd > 0.0)) {
         *sigma = (double)NAN;
         return QPM_E_NOCONVERGE;
@@ -592,24 +705,24 @@ static qpm_status iv_one(const qpm_pricer *p, double u, double K, double T, doub
                          int32_t type, double price, double *sigma)
 {
     int is_call = type > 0;
-    if (p->model == QPM__BACH)
+    if (model_of(p)->iv == QPM__IV_NORMAL)
         return qpm__bachelier_implied_vol_df(price, u, K, T, r, is_call, sigma);
     if (!(price > 0.0)) {
         /* before the conversion: -DBL_MAX times F would be -inf */
         *sigma = (double)NAN;
         return QPM_E_ARBITRAGE;
     }
-    double F = p->model == QPM__BSM ? u * exp((r - q) * T) : u;
+    double F = model_of(p)->carry ? u * exp((r - q) * T) : u;
     if (iv_needs_scaling(p, F, price))
         return iv_scaled(p, u, K, T, r, q, is_call, price, sigma);
     double pusd = p->settle == QPM_SETTLE_INVERSE ? price * F : price;
     return qpm__black_implied_vol_df(pusd, F, K, T, r, is_call, sigma);
 }
 
-static void iv_range(const struct iv_ctx *c, size_t b, size_t e)
+static void iv_range(const struct iv_ctx *c, size_t b, size_t e, qpm__iv_first *f)
 {
     const qpm_pricer *p = c->p;
-    if (p->model == QPM__BACH) {
+    if (model_of(p)->iv == QPM__IV_NORMAL) {
         for (size_t i = b; i < e; i++) {
             double sg;
             qpm_status st = iv_one(p, c->u[i], c->k[i], c->T[i], c->r ? c->r[i] : 0.0, 0.0,
@@ -617,13 +730,17 @@ static void iv_range(const struct iv_ctx *c, size_t b, size_t e)
             c->sigma[i] = st == QPM_OK ? sg : (double)NAN;
             if (c->status != NULL)
                 c->status[i] = (int32_t)st;
+            iv_note(f, i, st);
         }
         return;
     }
-    if (p->model == QPM__B76 && p->settle == QPM_SETTLE_LINEAR) {
-        qpm__black_implied_vol_batch_k(p->ivk, e - b, c->price + b, c->u + b, c->k + b,
-                                       c->T + b, c->r ? c->r + b : NULL, c->type + b,
-                                       c->sigma + b, c->status ? c->status + b : NULL);
+    if (!model_of(p)->carry && p->settle == QPM_SETTLE_LINEAR) {
+        qpm__iv_first bf;
+        qpm__black_implied_vol_batch_k(p->ivk, e - b, c->price + b, c->u + b, c->k + b, c->T + b,
+                                       c->r ? c->r + b : NULL, c->type + b, c->sigma + b,
+                                       c->status ? c->status + b : NULL, &bf);
+        if (bf.index != SIZE_MAX)
+            iv_note(f, b + bf.index, bf.status);
         return;
     }
     /* BSM (solved on its forward) and coin prices (converted to USD): the
@@ -633,40 +750,44 @@ static void iv_range(const struct iv_ctx *c, size_t b, size_t e)
     enum { SUB = 256 };
     double Fb[SUB], Pb[SUB];
     unsigned char alone[SUB];
+    int32_t stb[SUB]; /* the statuses when the caller wants none */
     for (size_t s0 = b; s0 < e; s0 += SUB) {
         size_t m = e - s0 < SUB ? e - s0 : SUB;
         int any = 0;
         for (size_t j = 0; j < m; j++) {
             size_t i = s0 + j;
             double r = c->r ? c->r[i] : 0.0, q = c->q ? c->q[i] : 0.0;
-            double F = p->model == QPM__BSM ? c->u[i] * exp((r - q) * c->T[i]) : c->u[i];
+            double F = model_of(p)->carry ? c->u[i] * exp((r - q) * c->T[i]) : c->u[i];
             alone[j] = !(c->price[i] > 0.0) || iv_needs_scaling(p, F, c->price[i]);
             any |= alone[j];
             Fb[j] = alone[j] ? 1.0 : F;
             Pb[j] = alone[j] ? 0.5 : (p->settle == QPM_SETTLE_INVERSE ? c->price[i] * F
                                                                        : c->price[i]);
         }
+        int32_t *sp = c->status != NULL ? c->status + s0 : stb;
         qpm__black_implied_vol_batch_k(p->ivk, m, Pb, Fb, c->k + s0, c->T + s0,
-                                       c->r ? c->r + s0 : NULL, c->type + s0, c->sigma + s0,
-                                       c->status ? c->status + s0 : NULL);
+                                       c->r ? c->r + s0 : NULL, c->type + s0, c->sigma + s0, sp,
+                                       NULL);
         for (size_t j = 0; any && j < m; j++) {
             if (!alone[j])
                 continue;
             size_t i = s0 + j;
-            qpm_status st = iv_one(p, c->u[i], c->k[i], c->T[i], c->r ? c->r[i] : 0.0,
-                                   c->q ? c->q[i] : 0.0, c->type[i], c->price[i], &c->sigma[i]);
-            if (c->status != NULL)
-                c->status[i] = (int32_t)st;
+            sp[j] = (int32_t)iv_one(p, c->u[i], c->k[i], c->T[i], c->r ? c->r[i] : 0.0,
+                                    c->q ? c->q[i] : 0.0, c->type[i], c->price[i], &c->sigma[i]);
         }
+        for (size_t j = 0; j < m; j++)
+            if (sp[j] != QPM_OK) {
+                iv_note(f, s0 + j, (qpm_status)sp[j]);
+                break;
+            }
     }
 }
 
 static void iv_chunk(void *vctx, size_t c, unsigned worker)
 {
-    (void)worker;
     const struct iv_ctx *ctx = vctx;
     size_t b = c * CHUNK, e = b + CHUNK < ctx->n ? b + CHUNK : ctx->n;
-    iv_range(ctx, b, e);
+    iv_range(ctx, b, e, &ctx->first[worker]);
 }
 
 qpm_status qpm_pricer_implied_vol(qpm_pricer *p, size_t n, const double *underlying,
@@ -683,25 +804,31 @@ qpm_status qpm_pricer_implied_vol(qpm_pricer *p, size_t n, const double *underly
     if ((st = qpm__check_finite(price, n, "price")) != QPM_OK)
         return st;
     QPM__CHECK_NULL(sigma, "sigma");
-    struct iv_ctx ctx = {p, n, underlying, strike, T, r, q, price, type, sigma, status};
-    if (p->pool != NULL && n >= p->par_min && n > CHUNK)
+    qpm__iv_first first[QPM__MAX_THREADS];
+    struct iv_ctx ctx = {p, n, underlying, strike, T, r, q, price, type, sigma, status, first};
+    int par = p->pool != NULL && n >= p->par_min && n > CHUNK;
+    unsigned workers = par ? qpm__pool_threads(p->pool) : 1;
+    for (unsigned w = 0; w < workers; w++)
+        first[w] = (qpm__iv_first){SIZE_MAX, QPM_OK};
+    if (workers > 1)
         qpm__pool_run(p->pool, (n + CHUNK - 1) / CHUNK, iv_chunk, &ctx);
     else
-        iv_range(&ctx, 0, n);
-    for (size_t i = 0; i < n; i++) {
-        if (!isnan(sigma[i]))
-            continue;
-        double sg;
-        st = iv_one(p, underlying[i], strike[i], T[i], r ? r[i] : 0.0, q ? q[i] : 0.0, type[i],
-                    price[i], &sg);
+        iv_range(&ctx, 0, n, &first[0]);
+    qpm__iv_first f = first[0];
+    for (unsigned w = 1; w < workers; w++)
+        if (first[w].index < f.index)
+            f = first[w];
+    if (f.index != SIZE_MAX) {
+        size_t i = f.index;
+        st = f.status;
         if (st == QPM_E_ARBITRAGE)
             return qpm__fail(st, "price[%zu] = %.17g: outside the no-arbitrage bounds of the "
                                  "%s %s (or <= 0); sigma[%zu] = NaN",
-                             i, price[i], model_name(p->model), type[i] > 0 ? "call" : "put", i);
+                             i, price[i], model_of(p)->name, type[i] > 0 ? "call" : "put", i);
         return qpm__fail(QPM_E_NOCONVERGE,
                          "price[%zu] = %.17g: implied volatility not found (%s: the normalised "
                          "price is beyond the range of double); sigma[%zu] = NaN",
-                         i, price[i], qpm_status_name(st == QPM_OK ? QPM_E_NOCONVERGE : st), i);
+                         i, price[i], qpm_status_name(st), i);
     }
     return QPM_OK;
 }

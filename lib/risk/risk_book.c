@@ -1,13 +1,10 @@
-/* Runs that revalue a book: Monte Carlo and (filtered) historical
- * simulation, batch by batch, then VaR/ES of the P&L. */
+/* Runs that revalue a book: the driver every scenario engine shares, and
+ * the Monte Carlo and (filtered) historical simulation engines. */
 #include <math.h>
 #include <string.h>
 
 #include "qpm/book.h"
 #include "risk_internal.h"
-
-#define RET_MIN (-36.0)
-#define RET_MAX 700.0
 
 static qpm_status book_dims(qpm_book *book, size_t *n)
 {
@@ -46,6 +43,41 @@ static qpm_status finish(qpm_risk *r, size_t count, double *pnl_out, double *var
     return QPM_OK;
 }
 
+/* ---- the revaluation driver ------------------------------------------------ */
+
+qpm_status qpm__risk_revalue(qpm_risk *r, qpm_book *book, size_t n, size_t total,
+                             const qpm__risk_engine *e, double *pnl_out, double *var, double *es,
+                             double *var_se, double *es_se)
+{
+    qpm_status st = qpm__risk_prepare_workers(r, n);
+    if (st == QPM_OK)
+        st = qpm__risk_prepare_batch(r, n, total);
+    if (st == QPM_OK)
+        st = qpm__progress_report(&r->progress, 0.0);
+    if (st != QPM_OK)
+        return st;
+    double *vol = e->vols ? r->batch_vol : NULL;
+    for (size_t first = 0; first < total; first += QPM__RISK_BATCH) {
+        size_t cnt = total - first < QPM__RISK_BATCH ? total - first : QPM__RISK_BATCH;
+        e->fill(r, e->state, n, first, cnt);
+        st = qpm_book_pnl(book, cnt, r->batch_spot, n, vol, n, r->loss + first);
+        if (st == QPM_OK)
+            st = qpm__progress_report(&r->progress, (double)(first + cnt) / (double)total);
+        if (st != QPM_OK)
+            return st;
+    }
+    return finish(r, total, pnl_out, var, es, var_se, es_se);
+}
+
+/* ---- Monte Carlo ----------------------------------------------------------- */
+
+static void mc_fill(qpm_risk *r, void *state, size_t n, size_t first, size_t cnt)
+{
+    (void)state;
+    qpm__risk_fill(r, first, cnt, r->batch_spot, n, r->vol_of_vol > 0.0 ? r->batch_vol : NULL,
+                   n);
+}
+
 qpm_status qpm_risk_simulate(qpm_risk *r, qpm_book *book, double *pnl_out, double *var,
                              double *es, double *var_se, double *es_se)
 {
@@ -60,27 +92,65 @@ qpm_status qpm_risk_simulate(qpm_risk *r, qpm_book *book, double *pnl_out, doubl
         return qpm__fail(QPM_E_SIZE,
                          "the book has %zu underlyings but the covariance is %zu x %zu", nb,
                          r->n, r->n);
-    size_t n = r->n, total = r->scenarios;
-    st = qpm__risk_prepare_workers(r, n);
-    if (st == QPM_OK)
-        st = qpm__risk_prepare_batch(r, n, total);
-    if (st != QPM_OK)
-        return st;
-    st = qpm__progress_report(&r->progress, 0.0);
-    if (st != QPM_OK)
-        return st;
-    double *vol = r->vol_of_vol > 0.0 ? r->batch_vol : NULL;
-    for (size_t first = 0; first < total; first += QPM__RISK_BATCH) {
-        size_t cnt = total - first < QPM__RISK_BATCH ? total - first : QPM__RISK_BATCH;
-        qpm__risk_fill(r, first, cnt, r->batch_spot, n, vol, n);
-        st = qpm_book_pnl(book, cnt, r->batch_spot, n, vol, n, r->loss + first);
-        if (st != QPM_OK)
-            return st;
-        st = qpm__progress_report(&r->progress, (double)(first + cnt) / (double)total);
-        if (st != QPM_OK)
-            return st;
+    qpm__risk_engine e = {mc_fill, NULL, r->vol_of_vol > 0.0};
+    return qpm__risk_revalue(r, book, r->n, r->scenarios, &e, pnl_out, var, es, var_se, es_se);
+}
+
+/* ---- historical and filtered historical simulation -------------------------- */
+
+/* Row s of the returns is scenario s; filtered, each return is rescaled by
+ * the ratio of the last EWMA volatility to the one of its day, s2 carrying
+ * the EWMA variances from row to row (batches come in order). */
+typedef struct hist {
+    const double *returns;
+    size_t ld;
+    double lambda, sh;
+    double *s2, *s2_end; /* n each, filtered only */
+} hist;
+
+static void hist_fill(qpm_risk *r, void *state, size_t n, size_t first, size_t cnt)
+{
+    hist *h = state;
+    int fhs = h->lambda > 0.0;
+    for (size_t s = 0; s < cnt; s++) {
+        const double *row = h->returns + (first + s) * h->ld;
+        double *sp = r->batch_spot + s * n;
+        for (size_t u = 0; u < n; u++) {
+            double x = row[u];
+            if (fhs) {
+                double f = h->s2[u] > 0.0 ? sqrt(h->s2_end[u] / h->s2[u]) : 1.0;
+                h->s2[u] = h->lambda * h->s2[u] + (1.0 - h->lambda) * x * x;
+                x *= f;
+            }
+            sp[u] = qpm__risk_move(h->sh * x);
+        }
     }
-    return finish(r, total, pnl_out, var, es, var_se, es_se);
+}
+
+/* The EWMA variances of filtered historical simulation: seeded with the
+ * mean square of every return (zero-mean convention), s2 at the first row
+ * and s2_end after the last. */
+static qpm_status hist_seed(hist *h, size_t n, size_t t)
+{
+    const double *x = h->returns;
+    for (size_t u = 0; u < n; u++) {
+        double m = 0.0;
+        for (size_t i = 0; i < t; i++)
+            m += x[i * h->ld + u] * x[i * h->ld + u];
+        if (!isfinite(m))
+            return qpm__fail(QPM_E_OVERFLOW,
+                             "returns of underlying %zu: their squares overflow, so the "
+                             "EWMA variances of filtered historical simulation are beyond "
+                             "the range of double",
+                             u);
+        h->s2_end[u] = m / (double)t;
+    }
+    memcpy(h->s2, h->s2_end, n * sizeof *h->s2);
+    for (size_t i = 0; i < t; i++)
+        for (size_t u = 0; u < n; u++)
+            h->s2_end[u] = h->lambda * h->s2_end[u] +
+                           (1.0 - h->lambda) * x[i * h->ld + u] * x[i * h->ld + u];
+    return QPM_OK;
 }
 
 qpm_status qpm_risk_historical(qpm_risk *r, qpm_book *book, size_t t, const double *returns,
@@ -102,64 +172,15 @@ qpm_status qpm_risk_historical(qpm_risk *r, qpm_book *book, size_t t, const doub
             if (!isfinite(returns[i * ld + u]))
                 return qpm__fail(QPM_E_NONFINITE, "returns[%zu][%zu] = %g: must be finite", i, u,
                                  returns[i * ld + u]);
+    /* the filter's variances live in the first worker's scratch */
     st = qpm__risk_prepare_workers(r, n);
     if (st == QPM_OK)
         st = qpm__risk_prepare_batch(r, n, t);
     if (st != QPM_OK)
         return st;
-    double lambda = r->ewma_lambda;
-    int fhs = lambda > 0.0;
-    double *s2 = r->workers[0].g, *s2_end = r->workers[0].jc;
-    if (fhs) {
-        /* seed: mean square of every return (zero-mean convention) */
-        for (size_t u = 0; u < n; u++) {
-            double m = 0.0;
-            for (size_t i = 0; i < t; i++)
-                m += returns[i * ld + u] * returns[i * ld + u];
-            if (!isfinite(m))
-                return qpm__fail(QPM_E_OVERFLOW,
-                                 "returns of underlying %zu: their squares overflow, so the "
-                                 "EWMA variances of filtered historical simulation are beyond "
-                                 "the range of double",
-                                 u);
-            s2_end[u] = m / (double)t;
-        }
-        memcpy(s2, s2_end, n * sizeof *s2);
-        for (size_t i = 0; i < t; i++)
-            for (size_t u = 0; u < n; u++)
-                s2_end[u] = lambda * s2_end[u] +
-                            (1.0 - lambda) * returns[i * ld + u] * returns[i * ld + u];
-    }
-    st = qpm__progress_report(&r->progress, 0.0);
-    if (st != QPM_OK)
+    hist h = {returns, ld, r->ewma_lambda, sqrt(r->horizon), r->workers[0].g, r->workers[0].jc};
+    if (h.lambda > 0.0 && (st = hist_seed(&h, n, t)) != QPM_OK)
         return st;
-    double sh = sqrt(r->horizon);
-    for (size_t first = 0; first < t; first += QPM__RISK_BATCH) {
-        size_t cnt = t - first < QPM__RISK_BATCH ? t - first : QPM__RISK_BATCH;
-        for (size_t s = 0; s < cnt; s++) {
-            const double *row = returns + (first + s) * ld;
-            double *sp = r->batch_spot + s * n;
-            for (size_t u = 0; u < n; u++) {
-                double x = row[u];
-                if (fhs) {
-                    double f = s2[u] > 0.0 ? sqrt(s2_end[u] / s2[u]) : 1.0;
-                    s2[u] = lambda * s2[u] + (1.0 - lambda) * x * x;
-                    x *= f;
-                }
-                double ret = sh * x;
-                if (ret < RET_MIN)
-                    ret = RET_MIN;
-                if (ret > RET_MAX)
-                    ret = RET_MAX;
-                sp[u] = expm1(ret);
-            }
-        }
-        st = qpm_book_pnl(book, cnt, r->batch_spot, n, NULL, n, r->loss + first);
-        if (st != QPM_OK)
-            return st;
-        st = qpm__progress_report(&r->progress, (double)(first + cnt) / (double)t);
-        if (st != QPM_OK)
-            return st;
-    }
-    return finish(r, t, pnl_out, var, es, var_se, es_se);
+    qpm__risk_engine e = {hist_fill, &h, 0};
+    return qpm__risk_revalue(r, book, n, t, &e, pnl_out, var, es, var_se, es_se);
 }

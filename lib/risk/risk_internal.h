@@ -2,9 +2,11 @@
 #ifndef QPM_RISK_INTERNAL_H
 #define QPM_RISK_INTERNAL_H
 
+#include <math.h>
 #include <stddef.h>
 
 #include "core/internal.h"
+#include "qpm/book.h"
 #include "qpm/risk.h"
 #include "qpm/rng.h"
 
@@ -30,6 +32,18 @@ static inline void qpm__ksum_add(qpm__ksum *k, double x)
 }
 
 static inline double qpm__ksum_value(const qpm__ksum *k) { return k->s + k->c; }
+
+/* The relative move expm1(ret) of a log return, ret clipped to [-36, 700]:
+ * exp(-36) - 1 rounds to a value > -1 and exp(700) is finite, so every move
+ * is finite and > -1; the clip touches only absurd tails. */
+static inline double qpm__risk_move(double ret)
+{
+    if (ret < -36.0)
+        ret = -36.0;
+    if (ret > 700.0)
+        ret = 700.0;
+    return expm1(ret);
+}
 
 /* Rearranges x[0..n-1] so that x[k] holds the value of rank k (0-based),
  * with every element before it <= x[k] and every element after it >= x[k].
@@ -99,6 +113,27 @@ qpm_status qpm__risk_prepare_workers(qpm_risk *r, size_t n);
 /* Allocates the batch move buffers for n underlyings and a loss buffer of at
  * least `losses` values, if not yet done. */
 qpm_status qpm__risk_prepare_batch(qpm_risk *r, size_t n, size_t losses);
+
+/* A scenario engine: fill writes the moves of scenarios [first, first +
+ * cnt) (cnt <= QPM__RISK_BATCH; batches come in order, so an engine may
+ * carry state from one to the next) into r->batch_spot, and into
+ * r->batch_vol when `vols` is set, rows of n underlyings.  Every move must
+ * be finite and > -1 (qpm__risk_move turns a log return into one). */
+typedef struct qpm__risk_engine {
+    void (*fill)(qpm_risk *r, void *state, size_t n, size_t first, size_t cnt);
+    void *state;
+    int vols;
+} qpm__risk_engine;
+
+/* Runs `total` scenarios of engine e through the book (n underlyings), a
+ * batch at a time with a progress report after each (QPM_E_CANCELLED), then
+ * VaR/ES of the P&L into the outputs (pnl_out first, all optional): the one
+ * loop every engine shares.  The book checks each batch's moves (a move
+ * that takes a price outside the double range is refused there).  Prepares
+ * the workers and buffers (QPM_E_NOMEM). */
+qpm_status qpm__risk_revalue(qpm_risk *r, qpm_book *book, size_t n, size_t total,
+                             const qpm__risk_engine *e, double *pnl_out, double *var, double *es,
+                             double *var_se, double *es_se);
 
 /* Fills scenarios [first, first + count) (count <= QPM__RISK_BATCH, first a
  * multiple of QPM__RISK_BLOCK) into spot (ld_spot) and vol (ld_vol, may be

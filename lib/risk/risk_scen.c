@@ -6,11 +6,6 @@
 
 #include "risk_internal.h"
 
-/* exp(-36) - 1 rounds to a value > -1 and exp(700) is finite: the clip
- * keeps every move finite and > -1, and touches only absurd tails. */
-#define RET_MIN (-36.0)
-#define RET_MAX 700.0
-
 struct fill_ctx {
     qpm_risk *r;
     size_t first, count;
@@ -74,11 +69,7 @@ static void fill_block(void *vctx, size_t chunk, unsigned worker)
             double ret = c * acc;
             if (jumps && w->jc[u] > 0.0)
                 ret += w->jc[u] * r->jump_mean + sqrt(w->jc[u]) * r->jump_std * w->je[u];
-            if (ret < RET_MIN)
-                ret = RET_MIN;
-            if (ret > RET_MAX)
-                ret = RET_MAX;
-            sp[u] = expm1(ret);
+            sp[u] = qpm__risk_move(ret);
         }
         if (ctx->vol != NULL) {
             double v = vov ? expm1(fma(vscale, fv, vdrift)) : 0.0;

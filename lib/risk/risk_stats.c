@@ -158,6 +158,15 @@ static qpm_status check_alpha(size_t n, const double *alpha, const char *name)
     return QPM_OK;
 }
 
+/* The levels, then the caller's allocator (NULL: malloc/free) into *a: what
+ * the allocating statistics check before any work. */
+static qpm_status check_levels_alloc(size_t n, const double *alpha, const qpm_alloc *alloc,
+                                     qpm_alloc *a)
+{
+    qpm_status st = check_alpha(n, alpha, "alpha");
+    return st != QPM_OK ? st : qpm__alloc_init(a, alloc);
+}
+
 qpm_status qpm_risk_var_es(const qpm_alloc *alloc, size_t n, const double *losses, size_t n_alpha,
                            const double *alpha, double *var, double *es, double *var_se,
                            double *es_se)
@@ -171,12 +180,8 @@ qpm_status qpm_risk_var_es(const qpm_alloc *alloc, size_t n, const double *losse
     qpm_status st = qpm__check_finite(losses, n, "losses");
     if (st != QPM_OK)
         return st;
-    st = check_alpha(n_alpha, alpha, "alpha");
-    if (st != QPM_OK)
-        return st;
     qpm_alloc a;
-    st = qpm__alloc_init(&a, alloc);
-    if (st != QPM_OK)
+    if ((st = check_levels_alloc(n_alpha, alpha, alloc, &a)) != QPM_OK)
         return st;
     /* the sample, then the results of every level: outputs stay untouched
      * when a level fails */
@@ -231,13 +236,18 @@ static void central_scaled(size_t n, const double *x, double c, double g, double
 
 /* Biased central moments m[2..4] and the mean.  Deviations below 2^-200
  * would lose their fourth (even second) powers to underflow: the moments are
- * then taken of the deviations scaled by a power of two, and ms[] keeps
- * those scaled moments, from which the scale-free skewness and kurtosis
- * come (ms = m when no scaling is needed). */
-static qpm_status central(size_t n, const double *x, double *mean, double m[5], double ms[5],
-                          int *scale_exp)
+ * then taken of the deviations scaled by 2^-k, and ms[] keeps those scaled
+ * moments, from which the scale-free skewness and kurtosis come (ms = m and
+ * k = 0 when no scaling is needed). */
+typedef struct moments {
+    double mean, m[5], ms[5];
+    int k;
+} moments;
+
+static qpm_status central(size_t n, const double *x, moments *mo)
 {
-    *scale_exp = 0;
+    double *m = mo->m, *ms = mo->ms;
+    mo->k = 0;
     QPM__CHECK_NULL(x, "x");
     if (n == 0)
         return qpm__fail(QPM_E_SIZE, "n = 0: need at least 1 value");
@@ -264,7 +274,7 @@ static qpm_status central(size_t n, const double *x, double *mean, double m[5], 
             /* 2^-k stays a double for subnormal deviations too */
             int k = ilogb(dmax) < -1000 ? -1000 : ilogb(dmax);
             central_scaled(n, x, c, ldexp(1.0, -k), &e, ms);
-            *scale_exp = k;
+            mo->k = k;
             m[2] = ldexp(ms[2], 2 * k);
             m[3] = ldexp(ms[3], 3 * k);
             m[4] = ldexp(ms[4], 4 * k);
@@ -274,25 +284,25 @@ static qpm_status central(size_t n, const double *x, double *mean, double m[5], 
         m[2] = 0.0;
     if (ms[2] < 0.0)
         ms[2] = 0.0;
-    *mean = c + e;
+    mo->mean = c + e;
     return QPM_OK;
 }
 
 qpm_status qpm_risk_moments(size_t n, const double *x, double *mean, double *std, double *skew,
                             double *exkurt)
 {
-    double c, m[5], ms[5];
-    int k;
-    qpm_status st = central(n, x, &c, m, ms, &k);
+    moments mo;
+    qpm_status st = central(n, x, &mo);
     if (st != QPM_OK)
         return st;
     if (std != NULL && n < 2)
         return qpm__fail(QPM_E_SIZE, "n = 1: the standard deviation (ddof = 1) needs n >= 2");
+    const double *ms = mo.ms;
     if (mean)
-        *mean = c;
+        *mean = mo.mean;
     if (std)
-        *std = k == 0 ? sqrt(m[2] * ((double)n / (double)(n - 1)))
-                      : ldexp(sqrt(ms[2] * ((double)n / (double)(n - 1))), k);
+        *std = mo.k == 0 ? sqrt(mo.m[2] * ((double)n / (double)(n - 1)))
+                         : ldexp(sqrt(ms[2] * ((double)n / (double)(n - 1))), mo.k);
     if (skew)
         *skew = ms[2] > 0.0 ? ms[3] / (ms[2] * sqrt(ms[2])) : (double)NAN;
     if (exkurt)
@@ -303,18 +313,13 @@ qpm_status qpm_risk_moments(size_t n, const double *x, double *mean, double *std
 qpm_status qpm_risk_central_moments(size_t n, const double *x, double *m2, double *m3,
                                     double *m4)
 {
-    double c, m[5], ms[5];
-    int k;
-    qpm_status st = central(n, x, &c, m, ms, &k);
-    if (st != QPM_OK)
-        return st;
-    if (m2)
-        *m2 = m[2];
-    if (m3)
-        *m3 = m[3];
-    if (m4)
-        *m4 = m[4];
-    return QPM_OK;
+    moments mo;
+    qpm_status st = central(n, x, &mo);
+    double *out[3] = {m2, m3, m4};
+    for (int j = 0; st == QPM_OK && j < 3; j++)
+        if (out[j] != NULL)
+            *out[j] = mo.m[j + 2];
+    return st;
 }
 
 /* phi(z) with z^2 carried exactly (hi + lo). */
@@ -330,6 +335,36 @@ static double cornish_fisher(double z, double s, double k)
     double z2 = z * z, z3 = z2 * z;
     return z + (z2 - 1.0) * s / 6.0 + (z3 - 3.0 * z) * k / 24.0 -
            (2.0 * z3 - 5.0 * z) * s * s / 36.0;
+}
+
+/* The parametric results of distribution i.  The Cornish-Fisher quantile
+ * squares the skewness, so it overflows from |skew| ~ 1e154 (and 0 x Inf
+ * is NaN at sigma = 0) while sigma z_cf + mu may still be a double: then it
+ * is taken again in long double (a 15-bit exponent on x86).  A result
+ * beyond the double range is QPM_E_OVERFLOW. */
+static qpm_status parametric_one(size_t i, double mu, double sigma, double s, double k,
+                                 double alpha, int want_vn, int want_es, int want_cf,
+                                 double res[3])
+{
+    double z = qpm_norm_inv(alpha);
+    res[0] = fma(sigma, z, mu);
+    res[1] = fma(sigma, npdf(z) / (1.0 - alpha), mu);
+    res[2] = fma(sigma, cornish_fisher(z, s, k), mu);
+    if (want_cf && !isfinite(res[2])) {
+        long double zl = (long double)z, sl = (long double)s, kl = (long double)k;
+        long double zc = zl + (zl * zl - 1) * sl / 6 + (zl * zl * zl - 3 * zl) * kl / 24 -
+                         (2 * zl * zl * zl - 5 * zl) * sl * sl / 36;
+        res[2] = sigma == 0.0 ? mu : (double)((long double)sigma * zc + (long double)mu);
+    }
+    static const char *const names[3] = {"var_normal", "es_normal", "var_cf"};
+    const int want[3] = {want_vn, want_es, want_cf};
+    for (int j = 0; j < 3; j++)
+        if (want[j] && !isfinite(res[j]))
+            return qpm__fail(QPM_E_OVERFLOW,
+                             "distribution %zu: %s beyond the range of double (mu = %g, sigma "
+                             "= %g, skew = %g, exkurt = %g, alpha = %.17g)",
+                             i, names[j], mu, sigma, s, k, alpha);
+    return QPM_OK;
 }
 
 qpm_status qpm_risk_parametric(size_t n, const double *mu, const double *sigma,
@@ -352,16 +387,22 @@ qpm_status qpm_risk_parametric(size_t n, const double *mu, const double *sigma,
         st = check_alpha(n, alpha, "alpha");
     if (st != QPM_OK)
         return st;
+    /* Every wanted result is checked before any is written. */
+    double res[3];
+    for (size_t i = 0; i < n; i++)
+        if ((st = parametric_one(i, mu[i], sigma[i], skew ? skew[i] : 0.0,
+                                 exkurt ? exkurt[i] : 0.0, alpha[i], var_normal != NULL,
+                                 es_normal != NULL, var_cf != NULL, res)) != QPM_OK)
+            return st;
     for (size_t i = 0; i < n; i++) {
-        double z = qpm_norm_inv(alpha[i]);
+        parametric_one(i, mu[i], sigma[i], skew ? skew[i] : 0.0, exkurt ? exkurt[i] : 0.0,
+                       alpha[i], var_normal != NULL, es_normal != NULL, var_cf != NULL, res);
         if (var_normal)
-            var_normal[i] = fma(sigma[i], z, mu[i]);
+            var_normal[i] = res[0];
         if (es_normal)
-            es_normal[i] = fma(sigma[i], npdf(z) / (1.0 - alpha[i]), mu[i]);
-        if (var_cf) {
-            double zc = cornish_fisher(z, skew ? skew[i] : 0.0, exkurt ? exkurt[i] : 0.0);
-            var_cf[i] = fma(sigma[i], zc, mu[i]);
-        }
+            es_normal[i] = res[1];
+        if (var_cf)
+            var_cf[i] = res[2];
     }
     return QPM_OK;
 }
@@ -392,12 +433,8 @@ qpm_status qpm_risk_delta_gamma(const qpm_alloc *alloc, size_t n, const double *
         return qpm__fail(QPM_E_NONFINITE, "horizon_days = %g: must be finite", horizon_days);
     if (!(horizon_days > 0.0))
         return qpm__fail(QPM_E_INVALID, "horizon_days = %.17g: must be > 0", horizon_days);
-    st = check_alpha(1, &alpha, "alpha");
-    if (st != QPM_OK)
-        return st;
     qpm_alloc a;
-    st = qpm__alloc_init(&a, alloc);
-    if (st != QPM_OK)
+    if ((st = check_levels_alloc(1, &alpha, alloc, &a)) != QPM_OK)
         return st;
     /* the PSD check factors cov with LAPACK, loaded at first need */
     if ((st = qpm__linalg_load()) != QPM_OK)

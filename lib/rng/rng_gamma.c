@@ -94,16 +94,27 @@ static qpm_status check_param(double x, const char *name)
     return QPM_OK;
 }
 
-qpm_status qpm_rng_gamma(qpm_rng *rng, size_t n, double shape, double *out)
+/* The start shared by the gamma and Student-t fills: the checks of rng, the
+ * parameter x (finite, > 0) and out, and the sampler constants of `shape`. */
+static qpm_status begin_fill(const qpm_rng *rng, size_t n, double x, const char *name,
+                             const double *out, double shape, qpm__gamma_par *gp)
 {
     QPM__CHECK_NULL(rng, "rng");
-    qpm_status st = check_param(shape, "shape");
+    qpm_status st = check_param(x, name);
     if (st != QPM_OK)
         return st;
     if (n != 0)
         QPM__CHECK_NULL(out, "out");
+    qpm__gamma_init(gp, shape);
+    return QPM_OK;
+}
+
+qpm_status qpm_rng_gamma(qpm_rng *rng, size_t n, double shape, double *out)
+{
     qpm__gamma_par gp;
-    qpm__gamma_init(&gp, shape);
+    qpm_status st = begin_fill(rng, n, shape, "shape", out, shape, &gp);
+    if (st != QPM_OK)
+        return st;
     qpm__gen w = qpm__gen_load(&rng->g);
     for (size_t i = 0; i < n; i++)
         out[i] = qpm__gamma_draw(&w, &gp);
@@ -113,14 +124,10 @@ qpm_status qpm_rng_gamma(qpm_rng *rng, size_t n, double shape, double *out)
 
 qpm_status qpm_rng_student_t(qpm_rng *rng, size_t n, double nu, double *out)
 {
-    QPM__CHECK_NULL(rng, "rng");
-    qpm_status st = check_param(nu, "nu");
+    qpm__gamma_par gp;
+    qpm_status st = begin_fill(rng, n, nu, "nu", out, 0.5 * nu, &gp);
     if (st != QPM_OK)
         return st;
-    if (n != 0)
-        QPM__CHECK_NULL(out, "out");
-    qpm__gamma_par gp;
-    qpm__gamma_init(&gp, 0.5 * nu);
     double half_nu = 0.5 * nu;
     double log_half_nu = log(nu) - M_LN2; /* no underflow of nu / 2 */
     qpm__gen w = qpm__gen_load(&rng->g);

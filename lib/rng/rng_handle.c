@@ -2,31 +2,32 @@
  * and derived streams. */
 #include "rng/rng_internal.h"
 
-/* pcg-cpp's default increment (its one-argument engine(seed) uses it). */
-#define DEFAULT_INC_128 QPM__U128(0x5851F42D4C957F2Dull, 0x14057B7EF767814Full)
-#define DEFAULT_INC_64  0x14057B7EF767814Full
+/* The generator kinds, one row each. */
+typedef struct kind_row {
+    const char *name;     /* qpm_rng_kind_name */
+    const char *enum_name;
+    qpm__u128 mult;       /* LCG multiplier */
+    qpm__u128 default_inc; /* pcg-cpp's default increment (its engine(seed) uses it) */
+    int state64;          /* the state and increment are 64-bit (reduced modulo 2^64) */
+} kind_row;
 
-static int kind_valid(qpm_rng_kind kind)
-{
-    return kind == QPM_RNG_PCG64DXSM || kind == QPM_RNG_PCG64 || kind == QPM_RNG_PCG32;
-}
+static const kind_row kinds[] = {
+    [QPM_RNG_PCG64DXSM] = {"pcg64dxsm", "QPM_RNG_PCG64DXSM", QPM__DXSM_MULT,
+                           QPM__U128(0x5851F42D4C957F2Dull, 0x14057B7EF767814Full), 0},
+    [QPM_RNG_PCG64] = {"pcg64", "QPM_RNG_PCG64", QPM__PCG64_MULT,
+                       QPM__U128(0x5851F42D4C957F2Dull, 0x14057B7EF767814Full), 0},
+    [QPM_RNG_PCG32] = {"pcg32", "QPM_RNG_PCG32", QPM__PCG32_MULT, 0x14057B7EF767814Full, 1},
+};
+#define NKINDS (sizeof kinds / sizeof kinds[0])
 
-static qpm__u128 lcg_mult(int kind)
-{
-    switch (kind) {
-    case QPM_RNG_PCG64:
-        return QPM__PCG64_MULT;
-    case QPM_RNG_PCG32:
-        return QPM__PCG32_MULT;
-    default:
-        return QPM__DXSM_MULT;
-    }
-}
+static int kind_valid(qpm_rng_kind kind) { return (unsigned)kind < NKINDS; }
+
+static qpm__u128 lcg_mult(int kind) { return kinds[kind].mult; }
 
 /* Reduction modulo 2^bits of the kind. */
 static qpm__u128 mask(int kind, qpm__u128 x)
 {
-    return kind == QPM_RNG_PCG32 ? (qpm__u128)(uint64_t)x : x;
+    return kinds[kind].state64 ? (qpm__u128)(uint64_t)x : x;
 }
 
 static void store(qpm__pcg *g, qpm__u128 state, qpm__u128 inc)
@@ -45,20 +46,19 @@ static void seed(qpm__pcg *g, qpm__u128 initstate, qpm__u128 initseq)
     store(g, state, inc);
 }
 
+_Static_assert(offsetof(struct qpm_rng, alloc) == 0, "qpm__handle_new: allocator first");
+
 static qpm_status create_common(qpm_rng **out, const qpm_alloc *alloc, qpm_rng_kind kind)
 {
-    QPM__CHECK_NULL(out, "out");
-    *out = NULL;
+    QPM__CHECK_OUT(out);
     if (!kind_valid(kind))
-        return qpm__fail(QPM_E_INVALID, "kind = %d: unknown generator (must be 0..2)", (int)kind);
-    qpm_alloc a;
-    qpm_status st = qpm__alloc_init(&a, alloc);
-    if (st != QPM_OK)
-        return st;
-    qpm_rng *r = qpm__calloc(&a, 1, sizeof *r);
+        return qpm__fail(QPM_E_INVALID,
+                         "kind = %d: must be one of %s (0), %s (1), %s (2)", (int)kind,
+                         kinds[0].enum_name, kinds[1].enum_name, kinds[2].enum_name);
+    qpm_status st;
+    qpm_rng *r = qpm__handle_new(alloc, sizeof *r, NULL, NULL, &st);
     if (r == NULL)
-        return QPM_E_NOMEM;
-    r->alloc = a;
+        return st;
     r->g.kind = (int)kind;
     *out = r;
     return QPM_OK;
@@ -80,7 +80,7 @@ qpm_status qpm_rng_create_seed(qpm_rng **out, const qpm_alloc *alloc, qpm_rng_ki
     qpm_status st = create_common(out, alloc, kind);
     if (st != QPM_OK)
         return st;
-    qpm__u128 inc = kind == QPM_RNG_PCG32 ? (qpm__u128)DEFAULT_INC_64 : DEFAULT_INC_128;
+    qpm__u128 inc = kinds[kind].default_inc;
     seed(&(*out)->g, (qpm__u128)s, inc >> 1);
     return QPM_OK;
 }
@@ -111,15 +111,7 @@ qpm_status qpm_rng_get_kind(const qpm_rng *rng, qpm_rng_kind *kind)
 
 const char *qpm_rng_kind_name(qpm_rng_kind kind)
 {
-    switch (kind) {
-    case QPM_RNG_PCG64DXSM:
-        return "pcg64dxsm";
-    case QPM_RNG_PCG64:
-        return "pcg64";
-    case QPM_RNG_PCG32:
-        return "pcg32";
-    }
-    return "unknown";
+    return kind_valid(kind) ? kinds[kind].name : "unknown";
 }
 
 qpm_status qpm_rng_get_state(const qpm_rng *rng, uint64_t *state_hi, uint64_t *state_lo,
@@ -144,7 +136,7 @@ qpm_status qpm_rng_set_state(qpm_rng *rng, uint64_t state_hi, uint64_t state_lo,
     if ((inc_lo & 1u) == 0)
         return qpm__fail(QPM_E_INVALID, "inc_lo = %llu: the increment must be odd",
                          (unsigned long long)inc_lo);
-    if (rng->g.kind == QPM_RNG_PCG32 && (state_hi != 0 || inc_hi != 0))
+    if (kinds[rng->g.kind].state64 && (state_hi != 0 || inc_hi != 0))
         return qpm__fail(QPM_E_INVALID, "%s = %llu: must be 0 for pcg32 (64-bit state)",
                          state_hi != 0 ? "state_hi" : "inc_hi",
                          (unsigned long long)(state_hi != 0 ? state_hi : inc_hi));
@@ -221,8 +213,7 @@ qpm_status qpm_rng_set_stream(qpm_rng *dst, const qpm_rng *parent, uint64_t k)
 
 qpm_status qpm_rng_split(qpm_rng **out, const qpm_alloc *alloc, const qpm_rng *parent, uint64_t k)
 {
-    QPM__CHECK_NULL(out, "out");
-    *out = NULL;
+    QPM__CHECK_OUT(out);
     QPM__CHECK_NULL(parent, "parent");
     qpm_status st = create_common(out, alloc, (qpm_rng_kind)parent->g.kind);
     if (st != QPM_OK)

@@ -33,8 +33,8 @@ typedef struct qpm__pcg {
 } qpm__pcg;
 
 struct qpm_rng {
+    qpm_alloc alloc; /* first, as in every handle (qpm__handle_new) */
     qpm__pcg g;
-    qpm_alloc alloc;
 };
 
 /* Working copy of a generator inside one fill: loaded once, stepped in
@@ -100,7 +100,8 @@ static inline uint32_t qpm__step_pcg32(qpm__u128 *s, qpm__u128 inc)
 }
 
 /* 53 random bits: the top 53 bits of one 64-bit output, or for pcg32
- * (a >> 5) * 2^26 + (b >> 6) from two consecutive outputs. */
+ * (a >> 5) * 2^26 + (b >> 6) from two consecutive outputs.  The kind is one
+ * of the three: it is checked when a handle is created and never changes. */
 static inline uint64_t qpm__bits53(qpm__gen *w)
 {
     switch (w->kind) {
@@ -111,9 +112,10 @@ static inline uint64_t qpm__bits53(qpm__gen *w)
         uint64_t b = qpm__step_pcg32(&w->s, w->inc) >> 6;
         return (a << 26) | b;
     }
-    default:
-        return qpm__step_dxsm(&w->s, w->inc) >> 11;
+    case QPM_RNG_PCG64DXSM:
+        break;
     }
+    return qpm__step_dxsm(&w->s, w->inc) >> 11;
 }
 
 /* Uniform on [0, 1): k * 2^-53. */
@@ -131,6 +133,32 @@ static inline double qpm__u01_open(qpm__gen *w)
     while (QPM__UNLIKELY(k == 0));
     return (double)k * 0x1.0p-53;
 }
+
+/* The body of a bulk fill qpm_rng_x(rng, n, out): the checks, the generator
+ * loaded into registers, FILL(qpm__gen *w, int kind, size_t n, T *out) (a
+ * static inline loop that sets w->kind = kind first) instantiated once per
+ * kind so that the kind is a compile-time constant in each inlined loop, and
+ * the state stored back.  Every kind has its case (see qpm__bits53). */
+#define QPM__RNG_FILL(rng, n, out, FILL)                                                         \
+    do {                                                                                         \
+        QPM__CHECK_NULL(rng, "rng");                                                             \
+        if ((n) != 0)                                                                            \
+            QPM__CHECK_NULL(out, "out");                                                         \
+        qpm__gen w_ = qpm__gen_load(&(rng)->g);                                                  \
+        switch (w_.kind) {                                                                       \
+        case QPM_RNG_PCG64DXSM:                                                                  \
+            FILL(&w_, QPM_RNG_PCG64DXSM, n, out);                                                \
+            break;                                                                               \
+        case QPM_RNG_PCG64:                                                                      \
+            FILL(&w_, QPM_RNG_PCG64, n, out);                                                    \
+            break;                                                                               \
+        case QPM_RNG_PCG32:                                                                      \
+            FILL(&w_, QPM_RNG_PCG32, n, out);                                                    \
+            break;                                                                               \
+        }                                                                                        \
+        qpm__gen_store(&(rng)->g, &w_);                                                          \
+        return QPM_OK;                                                                           \
+    } while (0)
 
 /* Inverse normal CDF for p in (0, 1): the full-accuracy version behind
  * qpm_norm_inv, and the plain AS241 value (a few ulp) for internal proposals

@@ -10,21 +10,5 @@ static inline void fill_normal(qpm__gen *w, int kind, size_t n, double *out)
 
 qpm_status qpm_rng_normal(qpm_rng *rng, size_t n, double *out)
 {
-    QPM__CHECK_NULL(rng, "rng");
-    if (n != 0)
-        QPM__CHECK_NULL(out, "out");
-    qpm__gen w = qpm__gen_load(&rng->g);
-    switch (w.kind) {
-    case QPM_RNG_PCG64:
-        fill_normal(&w, QPM_RNG_PCG64, n, out);
-        break;
-    case QPM_RNG_PCG32:
-        fill_normal(&w, QPM_RNG_PCG32, n, out);
-        break;
-    default:
-        fill_normal(&w, QPM_RNG_PCG64DXSM, n, out);
-        break;
-    }
-    qpm__gen_store(&rng->g, &w);
-    return QPM_OK;
+    QPM__RNG_FILL(rng, n, out, fill_normal);
 }

@@ -18,13 +18,22 @@
 #include <sanitizer/lsan_interface.h>
 #endif
 
+/* The user's QPM_REFDATA wins, then QPM_REFDATA_DEFAULT (set by meson for
+ * the tests), then the copies in the source tree (tests/data/README.md). */
+const char *qt_refdata_dir(void)
+{
+    const char *dir = getenv("QPM_REFDATA");
+    if (dir == NULL || dir[0] == '\0')
+        dir = getenv("QPM_REFDATA_DEFAULT");
+    if (dir == NULL || dir[0] == '\0')
+        dir = QT_SOURCE_ROOT "/tests/data/refdata";
+    return dir;
+}
+
 const char *qt_refdata_path(const char *name)
 {
     static char buf[4096];
-    const char *dir = getenv("QPM_REFDATA");
-    if (dir == NULL || dir[0] == '\0')
-        dir = "../shared/refdata";
-    snprintf(buf, sizeof buf, "%s/%s", dir, name);
+    snprintf(buf, sizeof buf, "%s/%s", qt_refdata_dir(), name);
     return buf;
 }
 
@@ -65,7 +74,8 @@ qt_csv *qt_csv_load(const char *name)
 {
     const char *path = qt_refdata_path(name);
     FILE *f = fopen(path, "r");
-    cr_assert_not_null(f, "cannot open reference file %s (set QPM_REFDATA)", path);
+    cr_assert_not_null(f, "cannot open reference file %s (set QPM_REFDATA to the reference "
+                          "data folder, see tests/data/README.md)", path);
     qt_csv *csv = calloc(1, sizeof *csv);
     cr_assert_not_null(csv);
     char *line = NULL;
@@ -146,6 +156,8 @@ static void *fa_alloc(void *ctx, size_t n)
     long k = fa->calls++;
     if (fa->fail_at >= 0 && k >= fa->fail_at)
         return NULL;
+    if (k == fa->fail_only)
+        return NULL;
     size_t *p = malloc(n + 16);
     if (p == NULL)
         return NULL;
@@ -172,6 +184,13 @@ void qt_failalloc_init(qt_failalloc *fa, long fail_at)
     fa->alloc.free_fn = fa_free;
     fa->alloc.ctx = fa;
     fa->fail_at = fail_at;
+    fa->fail_only = -1;
+}
+
+void qt_failalloc_only(qt_failalloc *fa, long k)
+{
+    fa->fail_at = -1;
+    fa->fail_only = k >= 0 ? fa->calls + k : -1;
 }
 
 int qt_leak_check(void)
@@ -187,10 +206,10 @@ static int cmp_set(const void *a, const void *b) { return strcmp(a, b); }
 
 size_t qt_refdata_sets(const char *prefix, char (*sets)[QT_SET_LEN], size_t max)
 {
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s", qt_refdata_path("."));
+    const char *dir = qt_refdata_dir();
     DIR *d = opendir(dir);
-    cr_assert_not_null(d, "cannot open %s", dir);
+    cr_assert_not_null(d, "cannot open reference folder %s (set QPM_REFDATA to the reference "
+                          "data folder, see tests/data/README.md)", dir);
     size_t np = strlen(prefix), count = 0;
     struct dirent *e;
     while ((e = readdir(d)) != NULL && count < max) {

@@ -17,8 +17,8 @@ typedef struct qt_csv {
     char ***cells;   /* nrows x ncols */
 } qt_csv;
 
-/* Reads $QPM_REFDATA/<name> (default ../shared/refdata relative to the
- * source tree); aborts the test with a message when missing. */
+/* Reads <name> from the reference folder (qt_refdata_dir); aborts the test
+ * with a message naming the path when missing. */
 qt_csv *qt_csv_load(const char *name);
 void qt_csv_free(qt_csv *csv);
 /* Column index of `name`; fails the test when absent. */
@@ -26,6 +26,10 @@ size_t qt_csv_col(const qt_csv *csv, const char *name);
 const char *qt_csv_str(const qt_csv *csv, size_t row, size_t col);
 /* strtod of the field; NaN for "nan" or an empty field. */
 double qt_csv_num(const qt_csv *csv, size_t row, size_t col);
+/* The reference folder: $QPM_REFDATA when set and not empty, else
+ * $QPM_REFDATA_DEFAULT (set by meson), else tests/data/refdata of the
+ * source tree (tests/data/README.md). */
+const char *qt_refdata_dir(void);
 /* Full path of a refdata file in a static buffer. */
 const char *qt_refdata_path(const char *name);
 /* The reference sets of a file family: for every refdata file named
@@ -37,16 +41,22 @@ size_t qt_refdata_sets(const char *prefix, char (*sets)[QT_SET_LEN], size_t max)
 
 /* ---- failing allocator ----------------------------------------------------
  * Counts allocations; every allocation whose 0-based index is >= `fail_at`
- * returns NULL (fail_at = -1: never).  `live` counts blocks not yet freed. */
+ * returns NULL (fail_at = -1: never), and so does the one whose index is
+ * `fail_only` (-1: none; the allocations after it succeed again).  `live`
+ * counts blocks not yet freed. */
 typedef struct qt_failalloc {
     qpm_alloc alloc;
     long calls;
     long fail_at;   /* -1: never fail */
     long live;
     long long live_bytes;
+    long fail_only; /* -1: none */
 } qt_failalloc;
 
 void qt_failalloc_init(qt_failalloc *fa, long fail_at);
+/* Makes only the k-th allocation from now on fail (k >= 0), or none (k < 0);
+ * clears fail_at. */
+void qt_failalloc_only(qt_failalloc *fa, long k);
 
 /* ---- leaks ---------------------------------------------------------------- */
 /* Returns the number of leaks LeakSanitizer finds now (0 without ASan). */

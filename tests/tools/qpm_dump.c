@@ -9,9 +9,8 @@
  *
  * Reference inputs come from the folder given by --refdata DIR, else the
  * QPM_REFDATA environment variable, else the folder compiled in as
- * QPM_REFDATA_DEFAULT, else tests/data/refdata, then ../shared/refdata,
- * relative to the current directory (the first of the last three that
- * exists).
+ * QPM_REFDATA_DEFAULT when it exists, else tests/data/refdata relative to
+ * the current directory (the repository's copies, tests/data/README.md).
  *
  * Results that depend on the machine are the same for both builds as long
  * as both runs use the same machine and environment: run with
@@ -65,9 +64,7 @@ static const char *find_refdata(const char *given)
     if (usable_dir(QPM_REFDATA_DEFAULT))
         return QPM_REFDATA_DEFAULT;
 #endif
-    if (usable_dir("tests/data/refdata"))
-        return "tests/data/refdata";
-    return "../shared/refdata";
+    return "tests/data/refdata";
 }
 
 /* The file the dynamic linker loaded libqpm from: the comparison script

@@ -50,15 +50,16 @@ from . import risk
 from .risk import Risk, RiskKey, RiskResult
 from .pricing import CALL, GREEKS, PUT, Kernel, Model, Pricer, PricerKey, Settlement
 from .rng import Rng, RngKind, kind_name, norm_inv, poisson_max
-from .core import (CpuFeature, Status, clear_error, cpu_features, last_error, last_status,
-                   max_threads, status_name, status_str, version, version_number,
-                   version_string)
+from .core import (CpuFeature, SettingInfo, SettingType, Status, clear_error, cpu_features,
+                   last_error, last_status, max_threads, status_name, status_str, version,
+                   version_number, version_string)
 
 __version__ = "0.2.0"
 
 __all__ = [
     "EXPECTED_MAJOR", "load_library", "library_path", "Handle", "HandleBusyError",
-    "Status", "CpuFeature", "version", "version_number", "version_string", "status_str",
+    "Status", "CpuFeature", "SettingType", "SettingInfo", "version", "version_number",
+    "version_string", "status_str",
     "status_name", "last_error", "last_status", "clear_error", "cpu_features", "max_threads",
     "QpmError", "QpmLibraryError", "QpmUsageError", "QpmNullError", "QpmInvalidError",
     "QpmNonFiniteError", "QpmSizeError", "QpmKeyError", "QpmRangeError", "QpmStateError",

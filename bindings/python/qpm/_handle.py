@@ -5,7 +5,8 @@ A handle owns one opaque C object.  It is freed exactly once: by
 :meth:`Handle.close`, by leaving a ``with`` block, or by the finaliser when
 the Python object is collected.  Settings go through :meth:`Handle.set`,
 :meth:`Handle.get` and :meth:`Handle.bounds`, backed by the module's
-``qpm_<x>_set``/``_get``/``_bounds``.
+``qpm_<x>_set``/``_get``/``_bounds``, and described by :meth:`Handle.describe`
+(``qpm_<x>_describe``, experimental in C).
 
 Threads: the C object may be used by one thread at a time, so every C call
 on a handle holds the handle's lock for its duration (calls that use two
@@ -30,6 +31,7 @@ from typing import (Any, Callable, Dict, Iterator, Mapping, NoReturn, Optional, 
 
 from . import _arrays, _lib
 from ._errors import make_error
+from .core import SettingInfo, SettingType, _CSettingInfo
 
 H = TypeVar("H", bound="Handle")
 
@@ -319,3 +321,23 @@ class Handle:
         if st:
             raise make_error(st, None, None, cls._key_name, cls.__name__)
         return lo.value, hi.value
+
+    @classmethod
+    def describe(cls, key: KeyLike) -> SettingInfo:
+        """Name, type, bounds, default, read-only flag and (for an
+        enumeration) value names of the setting ``key``, from the library's
+        own settings table.  Backed by ``<prefix>_describe``, which is in
+        libqpm's experimental tier: the fields may grow between minor
+        releases."""
+        info = _CSettingInfo()
+        info.size = ctypes.sizeof(info)
+        k = cls._key(key)
+        st = _lib.fn(cls._prefix + "_describe")(k, ctypes.byref(info))
+        if st:
+            raise make_error(st, None, None, cls._key_name, cls.__name__)
+        labels: Tuple[str, ...] = ()
+        if info.labels:
+            labels = tuple(info.labels[i].decode("ascii")
+                           for i in range(int(info.hi - info.lo) + 1))
+        return SettingInfo(info.name.decode("ascii"), SettingType(info.type),
+                           bool(info.read_only), info.lo, info.hi, info.def_, labels)

@@ -56,6 +56,7 @@ _lib.declare("qpm_book_free", None, _vp)
 _lib.declare("qpm_book_set", _int, _vp, _int, _d)
 _lib.declare("qpm_book_get", _int, _vp, _int, _vp)
 _lib.declare("qpm_book_bounds", _int, _int, _vp, _vp)
+_lib.declare("qpm_book_describe", _int, _int, _vp)  # experimental tier
 _lib.declare("qpm_book_add_underlying", _int, _vp, ctypes.c_char_p, _d, _d, _vp)
 _lib.declare("qpm_book_n_underlyings", _int, _vp, _vp)
 _lib.declare("qpm_book_find_underlying", _int, _vp, ctypes.c_char_p, _vp)

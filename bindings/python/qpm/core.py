@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import ctypes
 import enum
-from typing import Tuple
+from typing import NamedTuple, Tuple
 
 from . import _arrays, _lib
 from ._errors import register_enum
@@ -12,6 +12,8 @@ from ._errors import register_enum
 __all__ = [
     "Status",
     "CpuFeature",
+    "SettingType",
+    "SettingInfo",
     "version_number",
     "version_string",
     "version",
@@ -66,6 +68,36 @@ class CpuFeature(enum.IntFlag):
 
 
 register_enum(CpuFeature, "QPM_CPU_")
+
+
+class SettingType(enum.IntEnum):
+    """``qpm_setting_type`` (experimental): what a setting holds."""
+    INTEGER = 0
+    REAL = 1
+    ENUM = 2
+    BOOL = 3
+
+
+class SettingInfo(NamedTuple):
+    """One setting key of a handle, from ``qpm_<handle>_describe``
+    (experimental C tier: the fields may change between minor releases).
+    ``name`` is the C name (``"QPM_COV_LAMBDA"``); ``labels`` names the
+    values lo..hi of an ENUM setting in C (``"QPM_COV_SAMPLE"``, ...), else
+    ``()``."""
+    name: str
+    type: SettingType
+    read_only: bool
+    lo: float
+    hi: float
+    default: float
+    labels: Tuple[str, ...]
+
+
+class _CSettingInfo(ctypes.Structure):
+    # qpm_setting_info in include/qpm/common.h
+    _fields_ = [("size", ctypes.c_size_t), ("name", ctypes.c_char_p), ("type", ctypes.c_int),
+                ("read_only", ctypes.c_int), ("lo", ctypes.c_double), ("hi", ctypes.c_double),
+                ("def_", ctypes.c_double), ("labels", ctypes.POINTER(ctypes.c_char_p))]
 
 
 def version_number() -> int:

@@ -51,6 +51,7 @@ _lib.declare("qpm_cov_free", None, _vp)
 _lib.declare("qpm_cov_set", _int, _vp, _int, _d)
 _lib.declare("qpm_cov_get", _int, _vp, _int, _vp)
 _lib.declare("qpm_cov_bounds", _int, _int, _vp, _vp)
+_lib.declare("qpm_cov_describe", _int, _int, _vp)  # experimental tier
 _lib.declare("qpm_cov_fit", _int, _vp, _sz, _vp, _sz)
 _lib.declare("qpm_cov_fit_prices", _int, _vp, _sz, _vp, _sz)
 _lib.declare("qpm_cov_reset", _int, _vp)

@@ -31,6 +31,7 @@ _lib.declare("qpm_opt_free", None, _vp)
 _lib.declare("qpm_opt_set", _int, _vp, _int, _d)
 _lib.declare("qpm_opt_get", _int, _vp, _int, _vp)
 _lib.declare("qpm_opt_bounds", _int, _int, _vp, _vp)
+_lib.declare("qpm_opt_describe", _int, _int, _vp)  # experimental tier
 _lib.declare("qpm_opt_set_covariance", _int, _vp, _vp, _sz)
 _lib.declare("qpm_opt_set_expected_returns", _int, _vp, _vp)
 _lib.declare("qpm_opt_set_bounds", _int, _vp, _vp, _vp)

@@ -59,6 +59,7 @@ _lib.declare("qpm_pricer_free", None, _vp)
 _lib.declare("qpm_pricer_set", _int, _vp, _int, _d)
 _lib.declare("qpm_pricer_get", _int, _vp, _int, _vp)
 _lib.declare("qpm_pricer_bounds", _int, _int, _vp, _vp)
+_lib.declare("qpm_pricer_describe", _int, _int, _vp)  # experimental tier
 _lib.declare("qpm_pricer_price", _int, _vp, _sz, _vp, _vp, _vp, _vp, _vp, _vp, _vp, _vp)
 _lib.declare("qpm_pricer_price_chain", _int, _vp, _sz, _d, _d, _d, _d, _vp, _vp, _vp, _vp)
 _lib.declare("qpm_pricer_implied_vol", _int, _vp, _sz, _vp, _vp, _vp, _vp, _vp, _vp, _vp,

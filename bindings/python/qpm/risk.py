@@ -47,6 +47,7 @@ _lib.declare("qpm_risk_free", None, _vp)
 _lib.declare("qpm_risk_set", _int, _vp, _int, _d)
 _lib.declare("qpm_risk_get", _int, _vp, _int, _vp)
 _lib.declare("qpm_risk_bounds", _int, _int, _vp, _vp)
+_lib.declare("qpm_risk_describe", _int, _int, _vp)  # experimental tier
 _lib.declare("qpm_risk_set_covariance", _int, _vp, _sz, _vp, _sz)
 _lib.declare("qpm_risk_n_underlyings", _int, _vp, _vp)
 _lib.declare("qpm_risk_set_progress", _int, _vp, _vp, _vp)

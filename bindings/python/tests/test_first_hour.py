@@ -114,7 +114,8 @@ def test_messages_name_python_arguments_and_settings():
         with pytest.raises(qpm.QpmRangeError) as ei:
             p.threads = 1000
         assert ei.value.message.startswith("threads = 1000")
-        assert "key 0" not in ei.value.message and "key 0" in ei.value.c_message
+        assert "QPM_PRICER_THREADS" not in ei.value.message
+        assert "QPM_PRICER_THREADS" in ei.value.c_message
         with pytest.raises(qpm.QpmKeyError) as ei:
             p.set("chunk", 10)
         assert "'chunk'" in ei.value.message and "QPM_" not in ei.value.message

@@ -168,6 +168,12 @@ def _c_enums():
     for h in WRAPPED_HEADERS:
         text = (conftest.ROOT / "include" / "qpm" / h).read_text()
         text = re.sub(r"/\*.*?\*/", " ", text, flags=re.S)
+        # qpm_status is generated from the X-macro list QPM_STATUS_MAP
+        xs = re.findall(r"\bX\((QPM_\w+),\s*(-?\d+),", text)
+        if xs:
+            body = ", ".join("%s = %s" % x for x in xs)
+            text = re.sub(r"enum\s+qpm_status\s*\{.*?\}", lambda _: "enum qpm_status {%s}" % body,
+                          text, flags=re.S)
         for m in re.finditer(r"enum\s+(qpm_\w+)\s*\{(.*?)\}", text, flags=re.S):
             vals = {}
             for item in m.group(2).split(","):

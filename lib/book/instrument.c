@@ -1,0 +1,57 @@
+/* The instrument table: the one place that says, per qpm_instrument value,
+ * what a position needs and how it is valued and moved. */
+#include "book/instrument.h"
+
+#define NEEDS_FUTURE (QPM__NEEDS_EXPIRY | QPM__NEEDS_ENTRY)
+#define NEEDS_PERP   (QPM__NEEDS_PERP | QPM__NEEDS_ENTRY)
+#define NEEDS_OPTION (QPM__NEEDS_EXPIRY | QPM__NEEDS_OPTION)
+
+/* The two families of today: delta-one kinds (value linear in the price
+ * they are marked at, ref) and Black-76 options. */
+#define DELTA1(name, needs, inverse, ref, kind, slope)                                             \
+    {                                                                                              \
+        name, needs, 0, inverse, QPM__REF_##ref, QPM__SCEN_LINEAR, qpm__instr_##slope##_slope,     \
+            NULL, qpm__instr_##kind##_row                                                          \
+    }
+#define OPTION(name, inverse)                                                                      \
+    {                                                                                              \
+        name, NEEDS_OPTION, 1, inverse, QPM__REF_FORWARD, QPM__SCEN_BLACK76, NULL,                 \
+            qpm__instr_option_weight, qpm__instr_option_row                                        \
+    }
+
+/* Rows in qpm_instrument order: the code is the index.  DELTA1 fields:
+ * name, needs, inverse, ref, row functions (instr_<kind>.c), slope. */
+const qpm__instr qpm__instrs[] = {
+    [QPM_INSTR_SPOT] = DELTA1("spot", 0, 0, SPOT, spot, linear),
+    [QPM_INSTR_LINEAR_FUTURE] = DELTA1("linear future", NEEDS_FUTURE, 0, FORWARD, linear, linear),
+    [QPM_INSTR_INVERSE_FUTURE] =
+        DELTA1("inverse future", NEEDS_FUTURE, 1, FORWARD, inverse, inverse),
+    [QPM_INSTR_LINEAR_PERP] = DELTA1("linear perp", NEEDS_PERP, 0, PERP, linear, linear),
+    [QPM_INSTR_INVERSE_PERP] = DELTA1("inverse perp", NEEDS_PERP, 1, PERP, inverse, inverse),
+    [QPM_INSTR_LINEAR_OPTION] = OPTION("linear option", 0),
+    [QPM_INSTR_INVERSE_OPTION] = OPTION("inverse option", 1),
+};
+
+#define N_INSTRS (sizeof qpm__instrs / sizeof qpm__instrs[0])
+
+const qpm__instr *qpm__instr_find(int32_t code)
+{
+    /* a hole in the designated initialisers would leave a row without a
+     * name: refused like a code past the end */
+    if (code < 0 || (size_t)code >= N_INSTRS || qpm__instrs[code].name == NULL)
+        return NULL;
+    return &qpm__instrs[code];
+}
+
+double qpm__instr_ref_price(const qpm_book *b, const qpm__book_pos *p)
+{
+    switch (qpm__pos_kind(p)->ref) {
+    case QPM__REF_FORWARD:
+        return b->exp[p->ex].F;
+    case QPM__REF_PERP:
+        return b->under[p->u].P;
+    case QPM__REF_SPOT:
+        break;
+    }
+    return b->under[p->u].S;
+}

@@ -1,0 +1,90 @@
+/* The book's instrument table (internal): one row per qpm_instrument value,
+ * saying what a position of that kind needs when it is added, how it is
+ * valued and how it moves in a scenario.  Every decision the book takes per
+ * instrument kind reads this table; a code without a row is refused when
+ * positions are added, so valuation never meets one.
+ *
+ * Adding a kind: append its value to qpm_instrument (include/qpm/book.h),
+ * write its functions in lib/book/instr_<kind>.c (declared below) and add
+ * its row to qpm__instrs[] in instrument.c (CONTRIBUTING.md, "Instruments"). */
+#ifndef QPM_BOOK_INSTRUMENT_H
+#define QPM_BOOK_INSTRUMENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "book/book_internal.h"
+
+/* Fields a kind needs, checked when a position is added, in this order
+ * (after instrument, underlying, quantity and multiplier, which every kind
+ * needs). */
+#define QPM__NEEDS_EXPIRY 1u /* expiry: a forward set on (underlying, expiry) */
+#define QPM__NEEDS_PERP   2u /* the underlying's perpetual mark */
+#define QPM__NEEDS_ENTRY  4u /* entry_price > 0 */
+#define QPM__NEEDS_OPTION 8u /* option_type +-1, strike > 0, sigma > 0 */
+
+/* The price a kind is marked at: the spot index S, the forward F of its
+ * expiry, or the perpetual mark P.  A scenario moves all three alike. */
+typedef enum qpm__ref { QPM__REF_SPOT, QPM__REF_FORWARD, QPM__REF_PERP } qpm__ref;
+
+/* How a kind's value moves in a scenario (qpm_book_pnl, the grid, risk). */
+typedef enum qpm__scen {
+    /* value linear in the move x of its underlying: P&L = slope x, the
+     * slopes summed per underlying by qpm__book_prepare */
+    QPM__SCEN_LINEAR,
+    /* weight x Black-76 USD price B: P&L = weight (B(moved F, moved sigma)
+     * - B), the position priced in the option batch */
+    QPM__SCEN_BLACK76
+} qpm__scen;
+
+/* Value and Greeks of one position at the current market, units of book.h
+ * (delta_usd follows as S delta_coin). */
+typedef struct qpm__book_row {
+    double value_usd, value_coin, delta_coin, gamma, vega, theta, delta_exchange;
+} qpm__book_row;
+
+struct qpm__instr {
+    const char *name; /* as messages name it: "inverse perp" */
+    unsigned needs;   /* QPM__NEEDS_* */
+    int option;       /* a European option (QPM__SCEN_BLACK76): in the expiry totals */
+    int inverse;      /* coin-settled: its USD value is coins times the spot */
+    qpm__ref ref;
+    qpm__scen scen;
+    /* QPM__SCEN_LINEAR: USD P&L per unit move of the underlying */
+    double (*slope)(const qpm_book *b, const qpm__book_pos *p);
+    /* QPM__SCEN_BLACK76: USD value per unit of the Black-76 USD price */
+    double (*weight)(const qpm_book *b, const qpm__book_pos *p);
+    /* Value and Greeks (book prepared; opt is the position's row in the
+     * option arrays when scen is QPM__SCEN_BLACK76) */
+    void (*row)(const qpm_book *b, const qpm__book_pos *p, size_t opt, qpm__book_row *r);
+};
+
+/* The table, indexed by qpm_instrument value. */
+extern const qpm__instr qpm__instrs[];
+
+/* The row of instrument code `code`, or NULL when it has none. */
+const qpm__instr *qpm__instr_find(int32_t code);
+
+/* The row of a position (its code was found when it was added). */
+static inline const qpm__instr *qpm__pos_kind(const qpm__book_pos *p)
+{
+    return &qpm__instrs[p->instr];
+}
+
+/* The price position p is marked at (its kind's ref). */
+double qpm__instr_ref_price(const qpm_book *b, const qpm__book_pos *p);
+
+/* Kind functions, one file per family. */
+void qpm__instr_spot_row(const qpm_book *b, const qpm__book_pos *p, size_t opt, qpm__book_row *r);
+/* instr_linear.c: linear futures and perps; spot's slope too */
+double qpm__instr_linear_slope(const qpm_book *b, const qpm__book_pos *p);
+void qpm__instr_linear_row(const qpm_book *b, const qpm__book_pos *p, size_t opt, qpm__book_row *r);
+/* instr_inverse.c: inverse futures and perps */
+double qpm__instr_inverse_slope(const qpm_book *b, const qpm__book_pos *p);
+void qpm__instr_inverse_row(const qpm_book *b, const qpm__book_pos *p, size_t opt,
+                            qpm__book_row *r);
+/* instr_option.c: linear and inverse options */
+double qpm__instr_option_weight(const qpm_book *b, const qpm__book_pos *p);
+void qpm__instr_option_row(const qpm_book *b, const qpm__book_pos *p, size_t opt, qpm__book_row *r);
+
+#endif /* QPM_BOOK_INSTRUMENT_H */

@@ -1,0 +1,426 @@
+/* Fuzz target: the book family (include/qpm/book.h).  Underlyings (good,
+ * duplicate, empty and over-long names), spots, rates, perp marks, forwards,
+ * positions of every instrument with extreme or missing fields, the three
+ * Greeks tables, P&L of scenario sets (above the 64-scenario chunk, so that
+ * threads share them) and scenario grids, under thread counts drawn from the
+ * input.  Beyond the common invariants: failed calls change nothing (book.h:
+ * positions are all or nothing, P&L and grid outputs untouched), a zero move
+ * gives exactly 0, and the grid's worst loss is -min of its P&L. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuzz_support.h"
+
+#define NP  12
+#define NSC 200
+#define NU  4
+
+typedef struct state {
+    fz_alloc fa;
+    qpm_book *h;
+    double out[8][64];
+    double mv[NSC * (NU + 1)], vs[NSC * (NU + 1)], pnl[NSC * 8];
+} state;
+
+static const char *draw_name(fz_in *in)
+{
+    static const char *names[] = {
+        "BTC",
+        "ETH",
+        "SOL",
+        "XRP",
+        "",
+        "0123456789012345678901234567890123456789012345678901234567890123",
+        "012345678901234567890123456789012345678901234567890123456789012",
+        NULL};
+    uint8_t m = fz_u8(in);
+    return names[m < 240 ? m % 4 : 4 + m % 4];
+}
+
+/* Hash of every Greeks table (statuses included); checks the contracts. */
+static uint64_t greeks(state *s, uint64_t h, uint8_t mask, int which)
+{
+    static const char *names[8] = {"value_usd", "value_coin", "delta_coin", "delta_usd",
+                                   "gamma",     "vega",       "theta",      "delta_exchange"};
+    size_t rows[3] = {0, 0, 0};
+    if (s->h == NULL)
+        return h;
+    qpm_book_n_positions(s->h, &rows[0]);
+    qpm_book_n_underlyings(s->h, &rows[1]);
+    qpm_book_n_expiries(s->h, &rows[2]);
+    for (int t = 0; t < 3; t++) {
+        if (which >= 0 && which != t)
+            continue;
+        if (rows[t] > 64)
+            fz_fail("table %d has %zu rows", t, rows[t]);
+        qpm_book_out o;
+        memset(&o, 0, sizeof o);
+        o.size = sizeof o;
+        double **f = &o.value_usd;
+        for (int j = 0; j < 8; j++) {
+            f[j] = (mask >> j) & 1 ? s->out[j] : NULL;
+            fz_poison(s->out[j], 64);
+        }
+        qpm_status st = t == 0   ? FZ(qpm_book_position_greeks(s->h, &o))
+                        : t == 1 ? FZ(qpm_book_underlying_greeks(s->h, &o))
+                                 : FZ(qpm_book_expiry_greeks(s->h, &o));
+        h = fz_hash(h, &st, sizeof st);
+        if (st != QPM_OK)
+            continue;
+        for (int j = 0; j < 8; j++) {
+            if (f[j] == NULL)
+                continue;
+            fz_expect(FZ_BOOK_VALUE, names[j], f[j], rows[t], 1, 0);
+            fz_untouched(f[j] + rows[t], 64 - rows[t], "rows past the table");
+            h = fz_hash(h, f[j], rows[t] * sizeof(double));
+        }
+    }
+    return h;
+}
+
+static uint64_t market_hash(const qpm_book *b, uint64_t h)
+{
+    size_t nu = 0, ne = 0, np = 0;
+    if (b == NULL)
+        return h;
+    qpm_book_n_underlyings(b, &nu);
+    qpm_book_n_expiries(b, &ne);
+    qpm_book_n_positions(b, &np);
+    h = fz_hash(h, &nu, sizeof nu);
+    h = fz_hash(h, &ne, sizeof ne);
+    h = fz_hash(h, &np, sizeof np);
+    for (size_t k = 0; k < ne; k++) {
+        size_t u = 0;
+        int32_t id = 0;
+        double F = 0, T = 0;
+        if (FZ(qpm_book_expiry(b, k, &u, &id, &F, &T)) != QPM_OK)
+            fz_fail("expiry %zu of %zu", k, ne);
+        h = fz_hash(h, &u, sizeof u);
+        h = fz_hash(h, &id, sizeof id);
+        h = fz_hash(h, &F, sizeof F);
+        h = fz_hash(h, &T, sizeof T);
+    }
+    for (size_t u = 0; u < nu; u++) {
+        const char *nm = NULL;
+        if (FZ(qpm_book_underlying_name(b, u, &nm)) != QPM_OK || nm == NULL)
+            fz_fail("name of underlying %zu of %zu", u, nu);
+        size_t idx = 99;
+        if (FZ(qpm_book_find_underlying(b, nm, &idx)) != QPM_OK || idx != u)
+            fz_fail("find_underlying(%s) = %zu, expected %zu", nm, idx, u);
+        h = fz_hash(h, nm, strlen(nm));
+    }
+    return h;
+}
+
+/* everything observable */
+static uint64_t observe(state *s)
+{
+    uint64_t h = market_hash(s->h, FZ_HASH0);
+    return greeks(s, h, 0xff, -1);
+}
+
+static void one_op(fz_pass *p, state *s, fz_in *in)
+{
+    uint8_t op = fz_u8(in) % 14;
+    long arm = (fz_u8(in) % 8 == 0) ? (long)fz_range(in, 0, 8) : -1;
+    qpm_status st = QPM_OK;
+    uint64_t hash = FZ_HASH0;
+    long i;
+    size_t nu = 0;
+    if (s->h)
+        qpm_book_n_underlyings(s->h, &nu);
+
+    switch (op) {
+    case 0: { /* (re)create */
+        i = fz_op(p, "book create");
+        if (fz_skip(p, i, 0))
+            return;
+        qpm_book *t = (qpm_book *)&hash;
+        fz_arm_op(p, i, &s->fa, arm);
+        st = FZ(qpm_book_create(&t, &s->fa.alloc));
+        fz_disarm(&s->fa);
+        if (st != QPM_OK) {
+            if (t != NULL)
+                fz_fail("create failed but *out is not NULL");
+        } else {
+            qpm_book_free(s->h);
+            s->h = t;
+        }
+        break;
+    }
+    case 1: { /* threads and settings */
+        uint8_t kb = fz_u8(in);
+        int key = kb < 240 ? kb % 2 : (int)kb - 245;
+        double v = fz_setting(in, 1, 4);
+        if (fz_u8(in) == 255)
+            v = 257;
+        i = fz_op(p, "book set");
+        if (fz_skip(p, i, 0))
+            return;
+        if (key == QPM_BOOK_THREADS)
+            v = fz_threads(p, v);
+        double before = 0, after = 0, lo, hi;
+        if (s->h)
+            qpm_book_get(s->h, QPM_BOOK_THREADS, &before);
+        fz_arm_op(p, i, &s->fa, arm);
+        st = FZ(qpm_book_set(s->h, (qpm_book_key)key, v));
+        fz_disarm(&s->fa);
+        if (s->h) {
+            qpm_book_get(s->h, QPM_BOOK_THREADS, &after);
+            if (st != QPM_OK && after != before)
+                fz_fail("failed book_set changed the thread count");
+        }
+        double g;
+        FZ(qpm_book_get(s->h, (qpm_book_key)key, &g));
+        FZ(qpm_book_bounds((qpm_book_key)key, &lo, &hi));
+        break;
+    }
+    case 2: { /* add an underlying */
+        const char *name = draw_name(in);
+        double spot = fz_real(in, 1e-2, 1e6), rate = fz_real(in, -0.2, 0.3);
+        int want_index = fz_u8(in) & 1;
+        i = fz_op(p, "book add_underlying");
+        if (fz_skip(p, i, 0))
+            return;
+        if (nu >= NU && name != NULL && name[0] != '\0' && strlen(name) < 64) {
+            st = QPM_OK; /* keep the tables small: count as a no-op */
+            break;
+        }
+        uint64_t before = observe(s);
+        size_t idx = 77;
+        fz_arm_op(p, i, &s->fa, arm);
+        st = FZ(qpm_book_add_underlying(s->h, name, spot, rate, want_index ? &idx : NULL));
+        fz_disarm(&s->fa);
+        if (st != QPM_OK && observe(s) != before)
+            fz_fail("failed add_underlying changed the book");
+        if (st == QPM_OK && want_index && idx != nu)
+            fz_fail("add_underlying index %zu, expected %zu", idx, nu);
+        hash = observe(s);
+        break;
+    }
+    case 3: { /* market data of an underlying */
+        uint8_t what = fz_u8(in) % 4;
+        size_t u = fz_u8(in) < 250 ? fz_range(in, 0, NU) : SIZE_MAX;
+        double v = what == 1 ? fz_real(in, -6, 6) : fz_real(in, 1e-2, 1e6);
+        int32_t ex = (int32_t)fz_range(in, 0, 6) - 1;
+        double T = fz_real(in, 1e-3, 120);
+        i = fz_op(p, "book market");
+        if (fz_skip(p, i, 0))
+            return;
+        uint64_t before = observe(s);
+        fz_arm_op(p, i, &s->fa, arm);
+        if (what == 0)
+            st = FZ(qpm_book_set_spot(s->h, u, v));
+        else if (what == 1)
+            st = FZ(qpm_book_set_rate(s->h, u, v));
+        else if (what == 2)
+            st = FZ(qpm_book_set_perp(s->h, u, v));
+        else
+            st = FZ(qpm_book_set_forward(s->h, u, ex, v, T));
+        fz_disarm(&s->fa);
+        if (st != QPM_OK && observe(s) != before)
+            fz_fail("failed market setter %d changed the book", what);
+        hash = observe(s);
+        break;
+    }
+    case 4:
+    case 5:
+    case 6: { /* add positions */
+        size_t n = fz_u8(in) < 250 ? fz_range(in, 1, 6) : 0;
+        int32_t instr[8], ex[8], ty[8];
+        size_t und[8];
+        double K[8], Q[8], m[8], e[8], sg[8];
+        uint8_t im = fz_u8(in);
+        for (size_t k = 0; k < 8; k++) {
+            uint8_t b = fz_u8(in);
+            instr[k] = im < 240 ? b % 7 : (int32_t)(b % 9) - 1;
+            und[k] = fz_range(in, 0, NU - 1);
+            ex[k] = (int32_t)fz_range(in, 0, 6) - 1;
+            ty[k] = fz_u8(in) < 250 ? ((b >> 3) & 1 ? QPM_CALL : QPM_PUT) : 0;
+        }
+        fz_fill(in, K, 8, 1e-2, 1e6);
+        fz_fill(in, Q, 8, -1e3, 1e3);
+        fz_fill(in, m, 8, 1e-3, 100);
+        fz_fill(in, e, 8, 1e-2, 1e6);
+        fz_fill(in, sg, 8, 1e-2, 3);
+        uint8_t nulls = fz_u8(in);
+        i = fz_op(p, "book add_positions");
+        if (fz_skip(p, i, 0))
+            return;
+        size_t np = 0;
+        if (s->h)
+            qpm_book_n_positions(s->h, &np);
+        if (np + n > 40) {
+            st = FZ(qpm_book_clear_positions(s->h));
+            hash = observe(s);
+            break;
+        }
+        uint64_t before = observe(s);
+        fz_arm_op(p, i, &s->fa, arm);
+        st = FZ(qpm_book_add_positions(
+            s->h, n, nulls == 1 ? NULL : instr, nulls == 2 ? NULL : und, nulls == 3 ? NULL : ex,
+            nulls == 4 ? NULL : ty, nulls == 5 ? NULL : K, nulls == 6 ? NULL : Q,
+            nulls == 7 ? NULL : m, nulls == 8 ? NULL : e, nulls == 9 ? NULL : sg));
+        fz_disarm(&s->fa);
+        if (st != QPM_OK && observe(s) != before)
+            fz_fail("failed add_positions changed the book");
+        for (size_t k = 0; k < n; k++)
+            fz_trace("pos %zu: instr %d u %zu ex %d type %d K %.17g Q %.17g m %.17g e %.17g "
+                     "sigma %.17g",
+                     k, instr[k], und[k], ex[k], ty[k], K[k], Q[k], m[k], e[k], sg[k]);
+        hash = observe(s);
+        break;
+    }
+    case 7: { /* clear positions */
+        i = fz_op(p, "book clear_positions");
+        if (fz_skip(p, i, 0))
+            return;
+        st = FZ(qpm_book_clear_positions(s->h));
+        hash = observe(s);
+        break;
+    }
+    case 8: { /* one Greeks table, some outputs, odd out->size */
+        uint8_t mask = fz_u8(in), which = fz_u8(in) % 3, sz = fz_u8(in);
+        i = fz_op(p, "book greeks");
+        if (fz_skip(p, i, 0))
+            return;
+        if (sz >= 250) {
+            qpm_book_out o;
+            memset(&o, 0, sizeof o);
+            o.size = sz == 250 ? 0 : sz == 251 ? 1 : sizeof o + 8;
+            o.value_usd = s->out[0];
+            st = FZ(qpm_book_position_greeks(s->h, sz == 252 ? NULL : &o));
+            break;
+        }
+        hash = greeks(s, hash, mask, which);
+        break;
+    }
+    case 9:
+    case 10:
+    case 11: { /* P&L of scenarios */
+        size_t n = fz_u8(in) < 200 ? fz_range(in, 1, 20) : fz_range(in, 0, NSC);
+        size_t lds = nu + fz_range(in, 0, 1), ldv = nu + fz_range(in, 0, 1);
+        if (fz_u8(in) == 255)
+            lds = nu ? nu - 1 : 0;
+        fz_fill(in, s->mv, NSC * (NU + 1), -0.5, 0.5);
+        fz_fill(in, s->vs, NSC * (NU + 1), -0.5, 0.5);
+        int zero = fz_u8(in) % 8 == 0;
+        int novol = fz_u8(in) & 1;
+        int nullp = fz_u8(in) == 3;
+        i = fz_op(p, "book pnl");
+        if (fz_skip(p, i, 0))
+            return;
+        if (zero) {
+            memset(s->mv, 0, sizeof s->mv);
+            memset(s->vs, 0, sizeof s->vs);
+        }
+        uint64_t before = observe(s);
+        fz_poison(s->pnl, NSC * 8);
+        st =
+            FZ(qpm_book_pnl(s->h, n, s->mv, lds, novol ? NULL : s->vs, ldv, nullp ? NULL : s->pnl));
+        if (observe(s) != before)
+            fz_fail("book_pnl changed the book");
+        if (st != QPM_OK) {
+            if (st != QPM_E_OVERFLOW) /* book.h: then pnl_usd is written */
+                fz_untouched(s->pnl, NSC * 8, "pnl_usd");
+            break;
+        }
+        for (size_t k = 0; k < n; k++) {
+            if (fz_bad(FZ_BOOK_PNL, &s->pnl[k], 1, 1, 0) >= 0) {
+                char buf[256];
+                int off = snprintf(buf, sizeof buf, "moves");
+                for (size_t u = 0; u < nu && off < 200; u++)
+                    off += snprintf(buf + off, sizeof buf - (size_t)off, " %.17g/%.17g",
+                                    s->mv[k * lds + u], novol ? 0.0 : s->vs[k * ldv + u]);
+                fz_contract_fail(FZ_BOOK_PNL, "pnl_usd", (long)k, s->pnl[k], buf);
+            }
+            if (zero && s->pnl[k] != 0.0)
+                fz_fail("pnl_usd[%zu] = %.17g for a zero move (book.h: exactly 0)", k, s->pnl[k]);
+        }
+        fz_untouched(s->pnl + n, NSC * 8 - n, "pnl_usd past n");
+        hash = fz_hash(hash, s->pnl, n * sizeof(double));
+        break;
+    }
+    case 12: { /* scenario grid */
+        size_t u = fz_u8(in) < 128 ? QPM_BOOK_ALL : fz_range(in, 0, NU);
+        size_t ns = fz_range(in, 0, 20), nv = fz_range(in, 0, 10);
+        fz_fill(in, s->mv, 32, -0.6, 0.6);
+        fz_fill(in, s->vs, 32, -0.6, 0.6);
+        int novol = fz_u8(in) % 4 == 0;
+        uint8_t opt = fz_u8(in);
+        i = fz_op(p, "book scenario_grid");
+        if (fz_skip(p, i, 0))
+            return;
+        if (novol)
+            nv = 1;
+        double wl = 12345;
+        size_t wi = 12345;
+        uint64_t before = observe(s);
+        fz_poison(s->pnl, NSC * 8);
+        st = FZ(qpm_book_scenario_grid(s->h, u, ns, s->mv, nv, novol ? NULL : s->vs, s->pnl,
+                                       opt & 1 ? NULL : &wl, opt & 2 ? NULL : &wi));
+        if (observe(s) != before)
+            fz_fail("scenario_grid changed the book");
+        if (st != QPM_OK) {
+            if (st != QPM_E_OVERFLOW) /* book.h: then pnl_usd is written */
+                fz_untouched(s->pnl, NSC * 8, "grid pnl_usd");
+            if (wl != 12345 || wi != 12345)
+                fz_fail("failed scenario_grid wrote the worst loss");
+            break;
+        }
+        size_t cells = ns * nv, first = 0;
+        fz_expect(FZ_BOOK_PNL, "grid pnl_usd", s->pnl, cells, 1, 0);
+        for (size_t k = 1; k < cells; k++)
+            if (s->pnl[k] < s->pnl[first])
+                first = k;
+        if (!(opt & 1) && wl != -s->pnl[first])
+            fz_fail("worst_loss = %.17g, -min(pnl) = %.17g", wl, -s->pnl[first]);
+        if (!(opt & 2) && wi != first)
+            fz_fail("worst_index = %zu, first minimum at %zu", wi, first);
+        hash = fz_hash(hash, s->pnl, cells * sizeof(double));
+        break;
+    }
+    default: { /* lookups with bad arguments */
+        const char *name = draw_name(in);
+        size_t k = fz_range(in, 0, 10);
+        i = fz_op(p, "book lookups");
+        if (fz_skip(p, i, 0))
+            return;
+        size_t idx;
+        const char *nm;
+        double F;
+        st = FZ(qpm_book_find_underlying(s->h, name, &idx));
+        FZ(qpm_book_underlying_name(s->h, k, &nm));
+        FZ(qpm_book_expiry(s->h, k, NULL, NULL, &F, NULL));
+        FZ(qpm_book_n_positions(s->h, NULL));
+        hash = fz_hash(hash, &st, sizeof st);
+        break;
+    }
+    }
+    fz_end(p, i, st, hash);
+}
+
+static void run(fz_pass *p, state *s, const uint8_t *data, size_t size)
+{
+    fz_in in;
+    fz_init(&in, data, size);
+    s->h = NULL;
+    fz_alloc_init(&s->fa);
+    while (fz_more(&in) && p->ops < FZ_MAX_OPS)
+        one_op(p, s, &in);
+    qpm_book_free(s->h);
+    if (s->fa.live != 0)
+        fz_fail("%ld blocks still allocated after the handle was freed", s->fa.live);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static fz_pass p;
+    static state s;
+    fz_pass_begin(&p, 0);
+    run(&p, &s, data, size);
+    fz_pass_begin(&p, 1);
+    run(&p, &s, data, size);
+    return 0;
+}

@@ -1,0 +1,212 @@
+/* White-box: the book's instrument table, and the P&L loop's pricer runs.
+ * The scenario loop prices several scenarios of every option per run (small
+ * books) or one scenario of a slice of the options (large books), with the
+ * moves of each underlying found once per chunk (up to 32 underlyings) or
+ * per option (more): every way a call is cut must give the same bits, and
+ * the P&L must match a revaluation of the moved market. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "book/instrument.h"
+#include "qpm/book.h"
+#include "support/testutil.h"
+
+Test(book_engine, every_instrument_code_has_one_consistent_row)
+{
+    const char *names[QPM_INSTR_INVERSE_OPTION + 1];
+    for (int32_t code = QPM_INSTR_SPOT; code <= QPM_INSTR_INVERSE_OPTION; code++) {
+        const qpm__instr *k = qpm__instr_find(code);
+        cr_assert_not_null(k, "instrument %d has no row", (int)code);
+        cr_assert_eq(k, &qpm__instrs[code]);
+        cr_assert_not_null(k->name);
+        cr_assert_not_null(k->row);
+        names[code] = k->name;
+        for (int32_t o = 0; o < code; o++)
+            cr_assert_str_neq(names[o], k->name);
+        if (k->scen == QPM__SCEN_LINEAR) {
+            cr_assert_not_null(k->slope, "%s", k->name);
+            cr_assert_null(k->weight, "%s", k->name);
+            cr_assert_eq(k->option, 0, "%s", k->name);
+        } else {
+            cr_assert_eq(k->scen, QPM__SCEN_BLACK76, "%s", k->name);
+            cr_assert_not_null(k->weight, "%s", k->name);
+            cr_assert_null(k->slope, "%s", k->name);
+            cr_assert_eq(k->option, 1, "%s", k->name);
+            /* the option arrays need an expiry and the option fields */
+            cr_assert_eq(k->needs & (QPM__NEEDS_EXPIRY | QPM__NEEDS_OPTION),
+                         QPM__NEEDS_EXPIRY | QPM__NEEDS_OPTION, "%s", k->name);
+        }
+        /* a kind marked at a forward needs its expiry, at the perp its mark */
+        if (k->ref == QPM__REF_FORWARD)
+            cr_assert(k->needs & QPM__NEEDS_EXPIRY, "%s", k->name);
+        if (k->ref == QPM__REF_PERP)
+            cr_assert(k->needs & QPM__NEEDS_PERP, "%s", k->name);
+    }
+    const int32_t unknown[] = {-1, QPM_INSTR_INVERSE_OPTION + 1, 1000, INT32_MIN, INT32_MAX};
+    for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++)
+        cr_assert_null(qpm__instr_find(unknown[i]), "code %d", (int)unknown[i]);
+}
+
+/* A book of nu underlyings, each with a perp mark and 3 expiries, holding
+ * every instrument kind, with nopt options spread over the underlyings;
+ * every market price times pf and every vol times vf (a moved market). */
+static qpm_book *make_book_at(size_t nu, size_t nopt, double pf, double vf)
+{
+    qpm_book *b;
+    cr_assert_eq(qpm_book_create(&b, NULL), QPM_OK);
+    for (size_t u = 0; u < nu; u++) {
+        char name[16];
+        snprintf(name, sizeof name, "C%zu", u);
+        double S = (1000.0 + 37.0 * (double)u) * pf;
+        cr_assert_eq(qpm_book_add_underlying(b, name, S, 0.03, NULL), QPM_OK);
+        cr_assert_eq(qpm_book_set_perp(b, u, S * 1.001), QPM_OK);
+        for (int32_t e = 0; e < 3; e++) {
+            double T = 0.05 + 0.3 * e;
+            cr_assert_eq(qpm_book_set_forward(b, u, e, S * exp(0.04 * T), T), QPM_OK);
+        }
+    }
+    size_t n = nopt + 5 * nu;
+    int32_t *in = calloc(n, sizeof *in), *ex = calloc(n, sizeof *ex), *ty = calloc(n, sizeof *ty);
+    size_t *un = calloc(n, sizeof *un);
+    double *K = calloc(n, sizeof *K), *Q = calloc(n, sizeof *Q), *m = calloc(n, sizeof *m);
+    double *e = calloc(n, sizeof *e), *s = calloc(n, sizeof *s);
+    for (size_t i = 0; i < n; i++) {
+        size_t u = (i * 7) % nu;
+        double S = 1000.0 + 37.0 * (double)u;
+        in[i] = i < nopt ? (i % 2 ? QPM_INSTR_INVERSE_OPTION : QPM_INSTR_LINEAR_OPTION)
+                         : (int32_t)((i - nopt) % 5);
+        un[i] = u;
+        ex[i] = (int32_t)(i % 3);
+        ty[i] = i % 3 ? QPM_CALL : QPM_PUT;
+        K[i] = S * (0.7 + 0.6 * (double)(i % 11) / 10.0);
+        Q[i] = (double)(i % 9) - 4.5;
+        m[i] = i % 4 ? 1.0 : 0.1;
+        e[i] = S * (0.95 + 0.01 * (double)(i % 10));
+        s[i] = (0.3 + 0.05 * (double)(i % 13)) * vf;
+    }
+    cr_assert_eq(qpm_book_add_positions(b, n, in, un, ex, ty, K, Q, m, e, s), QPM_OK, "%s",
+                 qpm_last_error());
+    free(in), free(ex), free(ty), free(un), free(K), free(Q), free(m), free(e), free(s);
+    return b;
+}
+
+static qpm_book *make_book(size_t nu, size_t nopt) { return make_book_at(nu, nopt, 1.0, 1.0); }
+
+static void moves(size_t n, size_t nu, double *x, double *v)
+{
+    for (size_t i = 0; i < n * nu; i++) {
+        x[i] = 0.2 * sin(0.37 * (double)i + 1.0);
+        v[i] = 0.3 * cos(0.23 * (double)i);
+    }
+}
+
+/* One call, one call per scenario and calls of 7 scenarios: the chunks and
+ * the runs differ, the bits may not. */
+static void every_cut_agrees(size_t nu, size_t nopt)
+{
+    enum { NSC = 150 };
+    qpm_book *b = make_book(nu, nopt);
+    double *x = malloc(NSC * nu * sizeof *x), *v = malloc(NSC * nu * sizeof *v);
+    double whole[NSC], one[NSC], seven[NSC];
+    moves(NSC, nu, x, v);
+    cr_assert_eq(qpm_book_pnl(b, NSC, x, nu, v, nu, whole), QPM_OK, "%s", qpm_last_error());
+    for (size_t s = 0; s < NSC; s++)
+        cr_assert_eq(qpm_book_pnl(b, 1, x + s * nu, nu, v + s * nu, nu, one + s), QPM_OK);
+    for (size_t s = 0; s < NSC; s += 7) {
+        size_t c = NSC - s < 7 ? NSC - s : 7;
+        cr_assert_eq(qpm_book_pnl(b, c, x + s * nu, nu, v + s * nu, nu, seven + s), QPM_OK);
+    }
+    cr_assert(memcmp(whole, one, sizeof one) == 0, "nu %zu nopt %zu: per scenario differs", nu,
+              nopt);
+    cr_assert(memcmp(whole, seven, sizeof one) == 0, "nu %zu nopt %zu: blocks of 7 differ", nu,
+              nopt);
+    /* threads: chunks on other workers, same bits */
+    cr_assert_eq(qpm_book_set(b, QPM_BOOK_THREADS, 3), QPM_OK);
+    memset(one, 0, sizeof one);
+    cr_assert_eq(qpm_book_pnl(b, NSC, x, nu, v, nu, one), QPM_OK);
+    cr_assert(memcmp(whole, one, sizeof one) == 0, "nu %zu nopt %zu: threads differ", nu, nopt);
+    free(x);
+    free(v);
+    qpm_book_free(b);
+}
+
+Test(book_engine, pnl_is_the_same_however_the_scenarios_are_cut)
+{
+    every_cut_agrees(1, 1);    /* one option: 64 scenarios per run */
+    every_cut_agrees(3, 57);   /* 17 scenarios per run: runs end inside chunks */
+    every_cut_agrees(40, 45);  /* more underlyings than the column cache */
+    every_cut_agrees(2, 600);  /* a large book: one scenario per run, in place */
+    every_cut_agrees(3, 5000); /* runs over two slices of the options */
+    every_cut_agrees(2, 0);    /* no options */
+    cr_assert_eq(qt_leak_check(), 0);
+}
+
+/* The grid through its own path (shifts looked up per chunk) against the
+ * same scenarios as rows of moves. */
+Test(book_engine, grid_equals_its_scenarios_as_rows)
+{
+    size_t nu = 3;
+    qpm_book *b = make_book(nu, 30);
+    const double xs[5] = {-0.3, -0.1, 0.0, 0.05, 0.25}, vs[3] = {-0.2, 0.0, 0.4};
+    for (size_t sel = 0; sel <= nu; sel++) {
+        size_t u = sel == nu ? QPM_BOOK_ALL : sel;
+        double grid[15], rows[15], x[15 * 3], v[15 * 3];
+        cr_assert_eq(qpm_book_scenario_grid(b, u, 5, xs, 3, vs, grid, NULL, NULL), QPM_OK);
+        for (size_t i = 0; i < 15; i++)
+            for (size_t k = 0; k < nu; k++) {
+                int moved = u == QPM_BOOK_ALL || u == k;
+                x[i * nu + k] = moved ? xs[i / 3] : 0.0;
+                v[i * nu + k] = moved ? vs[i % 3] : 0.0;
+            }
+        cr_assert_eq(qpm_book_pnl(b, 15, x, nu, v, nu, rows), QPM_OK);
+        cr_assert(memcmp(grid, rows, sizeof rows) == 0, "grid on %zu differs", sel);
+    }
+    qpm_book_free(b);
+    cr_assert_eq(qt_leak_check(), 0);
+}
+
+static double book_value(qpm_book *b)
+{
+    size_t n;
+    cr_assert_eq(qpm_book_n_positions(b, &n), QPM_OK);
+    double *v = malloc(n * sizeof *v), sum = 0.0;
+    qpm_book_out o;
+    memset(&o, 0, sizeof o);
+    o.size = sizeof o;
+    o.value_usd = v;
+    cr_assert_eq(qpm_book_position_greeks(b, &o), QPM_OK);
+    for (size_t i = 0; i < n; i++)
+        sum += v[i];
+    free(v);
+    return sum;
+}
+
+/* The uncached path (more underlyings than the column cache) against an
+ * independent path: the value of the book built on the moved market, for a
+ * scenario that moves every underlying by x and every vol by v. */
+Test(book_engine, pnl_of_many_underlyings_matches_a_moved_book)
+{
+    size_t nu = 40;
+    const double x = 0.06, v = -0.15;
+    qpm_book *b = make_book(nu, 45);
+    double *xm = malloc(nu * sizeof *xm), *vm = malloc(nu * sizeof *vm), pnl;
+    for (size_t u = 0; u < nu; u++)
+        xm[u] = x, vm[u] = v;
+    cr_assert_eq(qpm_book_pnl(b, 1, xm, nu, vm, nu, &pnl), QPM_OK);
+    double grid;
+    cr_assert_eq(qpm_book_scenario_grid(b, QPM_BOOK_ALL, 1, &x, 1, &v, &grid, NULL, NULL),
+                 QPM_OK);
+    cr_assert(memcmp(&grid, &pnl, sizeof pnl) == 0);
+    qpm_book *m = make_book_at(nu, 45, 1.0 + x, 1.0 + v);
+    double base = book_value(b), moved = book_value(m);
+    cr_assert(fabs(pnl - (moved - base)) <= 1e-9 * fabs(base) + 1e-7, "pnl %.17g vs %.17g", pnl,
+              moved - base);
+    qpm_book_free(m);
+    free(xm);
+    free(vm);
+    qpm_book_free(b);
+    cr_assert_eq(qt_leak_check(), 0);
+}

@@ -514,14 +514,20 @@ qpm_status qpm__pricer_run(const qpm_pricer *p, const qpm__pjob *pj)
     return bad == SIZE_MAX ? QPM_OK : overflow(p, pj, bad_g, bad);
 }
 
-/* A checked facade's job (one group, strides 0 or 1) through the same run. */
+/* A checked facade's job (one group, strides 0 or 1): straight to the
+ * kernel, as qpm__pricer_run runs such a job (a single option pays for no
+ * job conversion); the overflow message is written through the run's
+ * description of the job. */
 static qpm_status run_job(qpm_pricer *p, const qpm__bjob *job, size_t n)
 {
+    size_t bad = run_kernel(p, job, n, 1);
+    if (bad == SIZE_MAX)
+        return QPM_OK;
     qpm__pjob pj = {1, n, job->u, job->k, job->t, job->r, job->q, job->sig, job->type,
                     job->su, job->sk, job->st, job->sr, job->sq, job->ssig, job->stype,
                     0, 0, 0, 0, 0, 0, 0, n, {NULL}};
     memcpy(pj.out, job->out, sizeof pj.out);
-    return qpm__pricer_run(p, &pj);
+    return overflow(p, &pj, 0, bad);
 }
 
 static int any_output(const qpm__bjob *job)

@@ -214,18 +214,9 @@ static qpm_status check_out(const qpm_pricer_out *out, double *ptrs[QPM__NOUT])
     qpm_pricer_out o;
     memset(&o, 0, sizeof o);
     memcpy(&o, out, out->size < sizeof o ? out->size : sizeof o);
-    ptrs[QPM__O_PRICE] = o.price;
-    ptrs[QPM__O_DELTA] = o.delta;
-    ptrs[QPM__O_GAMMA] = o.gamma;
-    ptrs[QPM__O_VEGA] = o.vega;
-    ptrs[QPM__O_THETA] = o.theta;
-    ptrs[QPM__O_RHO] = o.rho;
-    ptrs[QPM__O_VANNA] = o.vanna;
-    ptrs[QPM__O_VOLGA] = o.volga;
-    ptrs[QPM__O_CHARM] = o.charm;
-    ptrs[QPM__O_RHO_Q] = o.rho_q;
-    ptrs[QPM__O_PRICE_USD] = o.price_usd;
-    ptrs[QPM__O_DELTA_COIN] = o.delta_coin;
+    /* an older caller's struct, its missing fields NULL: read in the
+     * same layout as the common case */
+    memcpy(ptrs, &o.price, QPM__NOUT * sizeof(double *));
     return QPM_OK;
 }
 
@@ -540,15 +531,23 @@ static qpm_status run_job(qpm_pricer *p, const qpm__bjob *job, size_t n)
     return overflow(p, &pj, 0, bad);
 }
 
-/* The part of a checked facade's job that every facade fills alike: the
- * pricer's model and settlement, and one strike, vol and type per option. */
-static void facade_job(const qpm_pricer *p, qpm__bjob *job, const double *strike,
-                       const double *sigma, const int32_t *type)
+/* The start of a checked facade's job: its outputs and n checked, and the
+ * fields every facade fills alike set (the pricer's model and settlement,
+ * one strike, vol and type per option). */
+static qpm_status facade_job(const qpm_pricer *p, qpm__bjob *job, size_t n,
+                             const qpm_pricer_out *out, const double *strike,
+                             const double *sigma, const int32_t *type)
 {
+    qpm_status st = check_out(out, job->out);
+    if (st != QPM_OK)
+        return st;
+    if (n == 0)
+        return qpm__fail(QPM_E_SIZE, "n = 0: must be >= 1");
     job_model(p, job);
     job->k = strike, job->sk = 1;
     job->sig = sigma, job->ssig = 1;
     job->type = type, job->stype = 1;
+    return QPM_OK;
 }
 
 /* The last checks of a facade whose job the screen refused (its other
@@ -565,19 +564,16 @@ qpm_status qpm_pricer_price(qpm_pricer *p, size_t n, const double *underlying,
                             const qpm_pricer_out *out)
 {
     QPM__CHECK_NULL(p, "p");
-    /* Every field is set here, by facade_job or by check_out, with no
-     * zeroing first (a single-option call pays for every step); the
-     * assertion fails when the job gains a field this code does not set. */
+    /* Every field is set here or by facade_job, with no zeroing first (a
+     * single-option call pays for every step); the assertion fails when
+     * the job gains a field this code does not set. */
     _Static_assert(sizeof(qpm__bjob) == 2 * sizeof(int) + 7 * sizeof(void *) +
                                             7 * sizeof(size_t) + QPM__NOUT * sizeof(double *),
                    "qpm_pricer_price sets every field of qpm__bjob");
     qpm__bjob job;
-    qpm_status st = check_out(out, job.out);
+    qpm_status st = facade_job(p, &job, n, out, strike, sigma, type);
     if (st != QPM_OK)
         return st;
-    if (n == 0)
-        return qpm__fail(QPM_E_SIZE, "n = 0: must be >= 1");
-    facade_job(p, &job, strike, sigma, type);
     job.u = underlying, job.su = 1;
     job.t = T, job.st = 1;
     job.r = r ? r : &zero_value, job.sr = r ? 1 : 0;
@@ -609,11 +605,9 @@ qpm_status qpm_pricer_price_chain(qpm_pricer *p, size_t n, double underlying, do
 {
     QPM__CHECK_NULL(p, "p");
     qpm__bjob job;
-    qpm_status st = check_out(out, job.out);
+    qpm_status st = facade_job(p, &job, n, out, strike, sigma, type);
     if (st != QPM_OK)
         return st;
-    if (n == 0)
-        return qpm__fail(QPM_E_SIZE, "n = 0: must be >= 1");
     int lognormal = model_of(p)->lognormal;
     if ((st = check_scalar("underlying", underlying, lognormal, 0)) != QPM_OK)
         return st;
@@ -629,7 +623,6 @@ qpm_status qpm_pricer_price_chain(qpm_pricer *p, size_t n, double underlying, do
         return qpm__fail(QPM_E_INVALID, "q * T = %g: |q T| must be <= 700", q * T);
     if (q != 0.0 && !model_of(p)->carry)
         return qpm__fail(QPM_E_INVALID, "q = %g: must be 0 for the %s model", q, model_of(p)->name);
-    facade_job(p, &job, strike, sigma, type);
     job.u = &underlying, job.su = 0;
     job.t = &T, job.st = 0;
     job.r = &r, job.sr = 0;

@@ -27,7 +27,7 @@ static double lane(qv x) { return _mm_cvtsd_f64(x); }
 static double ulps(double got, long double ref)
 {
     double r = fabs((double)ref);
-    double u = nextafter(r, INFINITY) - r;
+    double u = nextafter(r, (double)INFINITY) - r;
     return (double)(fabsl((long double)got - ref) / (long double)(u > 0.0 ? u : 0x1p-1074));
 }
 
@@ -81,22 +81,22 @@ Test(num_vmath, exp_and_log_members_within_their_bounds)
     double worst = 0.0, x;
     for (int i = 0; i < N; i++) {
         x = unif(-745.0, 709.7);
-        CHECK("qv_exp", 1.0, ulps(lane(qv_exp(qv_set(x))), expl(x)));
+        CHECK("qv_exp", 1.0, ulps(lane(qv_exp(qv_set(x))), expl((long double)x)));
         x = unif(-708.0, 709.0);
-        CHECK("qv_exp_tab4", 1.0, ulps(lane(qv_exp_tab4(qv_set(x))), expl(x)));
+        CHECK("qv_exp_tab4", 1.0, ulps(lane(qv_exp_tab4(qv_set(x))), expl((long double)x)));
         x = unif(-20.0, 20.0);
-        CHECK("qpm__exp", 1.0, ulps(qpm__exp(x), expl(x)));
+        CHECK("qpm__exp", 1.0, ulps(qpm__exp(x), expl((long double)x)));
         x = unif(-0.999, 0.999);
-        CHECK("qv_expm1_small", 3.0, ulps(lane(qv_expm1_small(qv_set(x))), expm1l(x)));
+        CHECK("qv_expm1_small", 3.0, ulps(lane(qv_expm1_small(qv_set(x))), expm1l((long double)x)));
         x = exp(unif(-700.0, 700.0));
-        CHECK("qv_log", 1.0, ulps(lane(qv_log(qv_set(x))), logl(x)));
-        CHECK("qv_log_atanh", 2.0, ulps(lane(qv_log_atanh(qv_set(x))), logl(x)));
+        CHECK("qv_log", 1.0, ulps(lane(qv_log(qv_set(x))), logl((long double)x)));
+        CHECK("qv_log_atanh", 2.0, ulps(lane(qv_log_atanh(qv_set(x))), logl((long double)x)));
     }
     /* subnormal arguments and results, and the clamps */
     x = 0x1p-1060;
-    CHECK("qv_log subnormal", 1.0, ulps(lane(qv_log(qv_set(x))), logl(x)));
+    CHECK("qv_log subnormal", 1.0, ulps(lane(qv_log(qv_set(x))), logl((long double)x)));
     x = -740.0;
-    CHECK("qv_exp subnormal", 1.0, ulps(lane(qv_exp(qv_set(x))), expl(x)));
+    CHECK("qv_exp subnormal", 1.0, ulps(lane(qv_exp(qv_set(x))), expl((long double)x)));
     cr_assert_eq(lane(qv_exp(qv_set(-2000.0))), 0.0);
     cr_assert_eq(lane(qv_exp(qv_set(0.0))), 1.0);
     cr_log_info("largest error of the exp and log members: %.3f ulp", worst);
@@ -108,7 +108,7 @@ Test(num_vmath, mills_members_within_their_bounds)
     double worst = 0.0, x;
     for (int i = 0; i < N; i++) {
         x = i % 2 ? unif(0.0, 3.0) : unif(0.0, 20.0);
-        long double Q, R = mills_ref_q(x, &Q);
+        long double Q, R = mills_ref_q((long double)x, &Q);
         CHECK("qv_mills_p4", 4.0, ulps(lane(qv_mills_p4(qv_set(x))), R));
         CHECK("qpm__mills_p4", 4.0, ulps(qpm__mills_p4(x), R));
         CHECK("qv_mills_p8", 4.0, ulps(lane(qv_mills_p8(qv_set(x))), R));

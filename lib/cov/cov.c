@@ -17,20 +17,25 @@
 /* Each hook forgets the part of the state that the new value makes stale:
  * the estimate (re-derived at the next getter) or the EWMA state (which
  * depends on lambda and the seed length once seeded). */
+/* A setting that the method in use reads (`used`) changed: the estimate is
+ * stale. */
+static qpm_status drop_estimate(qpm_cov *c, int changed, int used)
+{
+    if (changed && used)
+        c->est_ok = 0;
+    return QPM_OK;
+}
+
 static qpm_status set_method(void *h, double *value)
 {
     qpm_cov *c = h;
-    if ((int)*value != c->method)
-        c->est_ok = 0;
-    return QPM_OK;
+    return drop_estimate(c, (int)*value != c->method, 1);
 }
 
 static qpm_status set_ddof(void *h, double *value)
 {
     qpm_cov *c = h;
-    if ((size_t)*value != c->ddof && c->method == QPM_COV_SAMPLE)
-        c->est_ok = 0;
-    return QPM_OK;
+    return drop_estimate(c, (size_t)*value != c->ddof, c->method == QPM_COV_SAMPLE);
 }
 
 static void drop_ewma(qpm_cov *c)
@@ -61,17 +66,13 @@ static qpm_status set_init_rows(void *h, double *value)
 static qpm_status set_target(void *h, double *value)
 {
     qpm_cov *c = h;
-    if ((int)*value != c->target && c->method == QPM_COV_LEDOIT_WOLF)
-        c->est_ok = 0;
-    return QPM_OK;
+    return drop_estimate(c, (int)*value != c->target, c->method == QPM_COV_LEDOIT_WOLF);
 }
 
 static qpm_status set_benchmark(void *h, double *value)
 {
     qpm_cov *c = h;
-    if (*value != c->benchmark && c->method == QPM_COV_SEMI)
-        c->est_ok = 0;
-    return QPM_OK;
+    return drop_estimate(c, *value != c->benchmark, c->method == QPM_COV_SEMI);
 }
 
 /* The co-moment kernel: a row of the table in cov_syrk.h.  Either kernel

@@ -34,6 +34,18 @@ static const double *next_row(const qpm_cov *c, const double *x, size_t t, size_
     return NULL;
 }
 
+/* The next block of at most QPM__COV_BLOCK rows to use, starting at *r:
+ * their addresses in rows[], their count returned (0 after the last). */
+static size_t next_block(const qpm_cov *c, const double *x, size_t t, size_t ld, size_t *r,
+                         const double *rows[QPM__COV_BLOCK])
+{
+    size_t nb = 0;
+    const double *row;
+    while (nb < QPM__COV_BLOCK && (row = next_row(c, x, t, ld, r)) != NULL)
+        rows[nb++] = row;
+    return nb;
+}
+
 /* Marks row r of t as skipped; the first mark of a fit clears the marks
  * (growing them to t rows if needed). */
 static qpm_status drop_row(qpm_cov *c, size_t r, size_t t)
@@ -171,85 +183,58 @@ static void refine_mean(qpm_cov *c, size_t kept)
 
 /* ---- sample co-moments (SAMPLE, LEDOIT_WOLF, OAS) --------------------------- */
 
-/* moments_pass on the packed kernel (cov_syrk.h): centring, packing, the
- * column sums, |d_t|^2 and V in one sweep over each row. */
-static void moments_pass_packed(qpm_cov *c, size_t t, const double *x, size_t ld)
-{
-    size_t n = c->n, nb = 0, r = 0;
-    int first = 1;
-    double *mean = c->mean, *colsum = c->tmp2, *v3 = c->v3;
-    double a4 = 0.0;
-    memset(colsum, 0, n * sizeof(double));
-    memset(v3, 0, n * sizeof(double));
-    const double *row;
-    for (;;) {
-        row = next_row(c, x, t, ld, &r);
-        if (row != NULL) {
-            /* V += |d_t|^2 d_t */
-            double a = qpm__cov_syrk_pack_avx512(n, nb, row, mean, c->blk, colsum, v3);
-            a4 += a * a;
-            nb++;
-        }
-        if (nb == QPM__COV_BLOCK || (row == NULL && nb > 0)) {
-            qpm__cov_syrk_avx512(n, nb, c->blk, c->mom, n, first ? 0.0 : 1.0);
-            first = 0;
-            nb = 0;
-        }
-        if (row == NULL)
-            break;
-    }
-    c->a4 = a4;
-}
-
+/* Centres the rows a block at a time into blk (cc: their squares into blk2
+ * and cubes into blk3), accumulates the co-moments (cc: also the co-moments
+ * of the squares into aux1 and of cubes with values into aux2), V = sum_t
+ * |d_t|^2 d_t into v3, the column sums of the centred rows into tmp2 and
+ * sum_t |d_t|^4 into a4.  Without cc, on the packed kernel (cov_syrk.h)
+ * when it is the handle's: centring, packing, the column sums, |d_t|^2 and
+ * V in one sweep over each row. */
 static void moments_pass(qpm_cov *c, size_t t, const double *x, size_t ld, int cc)
 {
-#ifdef QPM__COV_HAVE_SYRK_AVX512
-    if (!cc && c->packed) {
-        moments_pass_packed(c, t, x, ld);
-        return;
-    }
-#endif
-    size_t n = c->n, nb = 0, r = 0;
-    int first = 1;
+    size_t n = c->n, nb, r = 0;
     double *mean = c->mean, *colsum = c->tmp2, *v3 = c->v3, *a = c->wtab;
     double a4 = 0.0;
+    const double *rows[QPM__COV_BLOCK];
     memset(colsum, 0, n * sizeof(double));
     memset(v3, 0, n * sizeof(double));
-    const double *row;
-    for (;;) {
-        row = next_row(c, x, t, ld, &r);
-        if (row != NULL) {
-            double *b = c->blk + nb * n;
-            a[nb] = qpm__cov_k_centre(n, row, mean, b, colsum);
-            a4 += a[nb] * a[nb];
+    for (int first = 1; (nb = next_block(c, x, t, ld, &r, rows)) > 0; first = 0) {
+        double beta = first ? 0.0 : 1.0;
+#ifdef QPM__COV_HAVE_SYRK_AVX512
+        if (!cc && c->packed) {
+            for (size_t k = 0; k < nb; k++) {
+                /* V += |d_t|^2 d_t */
+                double ak = qpm__cov_syrk_pack_avx512(n, k, rows[k], mean, c->blk, colsum, v3);
+                a4 += ak * ak;
+            }
+            qpm__cov_syrk_avx512(n, nb, c->blk, c->mom, n, beta);
+            continue;
+        }
+#endif
+        for (size_t k = 0; k < nb; k++) {
+            double *b = c->blk + k * n;
+            a[k] = qpm__cov_k_centre(n, rows[k], mean, b, colsum);
+            a4 += a[k] * a[k];
             if (cc) {
-                double *b2 = c->blk2 + nb * n, *b3 = c->blk3 + nb * n;
+                double *b2 = c->blk2 + k * n, *b3 = c->blk3 + k * n;
                 for (size_t j = 0; j < n; j++) {
                     double d2 = b[j] * b[j];
                     b2[j] = d2;
                     b3[j] = d2 * b[j];
                 }
             }
-            nb++;
         }
-        if (nb == QPM__COV_BLOCK || (row == NULL && nb > 0)) {
-            double beta = first ? 0.0 : 1.0;
-            qpm__dsyrk(QPM__ROW_MAJOR, QPM__LOWER, QPM__TRANS, (int)n, (int)nb, 1.0, c->blk, (int)n,
-                       beta, c->mom, (int)n);
-            /* V += sum_t |d_t|^2 d_t */
-            qpm__dgemv(QPM__ROW_MAJOR, QPM__TRANS, (int)nb, (int)n, 1.0, c->blk, (int)n, a, 1, 1.0,
-                       v3, 1);
-            if (cc) {
-                qpm__dsyrk(QPM__ROW_MAJOR, QPM__LOWER, QPM__TRANS, (int)n, (int)nb, 1.0, c->blk2,
-                           (int)n, beta, c->aux1, (int)n);
-                qpm__dgemm(QPM__ROW_MAJOR, QPM__TRANS, QPM__NO_TRANS, (int)n, (int)n, (int)nb, 1.0,
-                           c->blk3, (int)n, c->blk, (int)n, beta, c->aux2, (int)n);
-            }
-            first = 0;
-            nb = 0;
+        qpm__dsyrk(QPM__ROW_MAJOR, QPM__LOWER, QPM__TRANS, (int)n, (int)nb, 1.0, c->blk, (int)n,
+                   beta, c->mom, (int)n);
+        /* V += sum_t |d_t|^2 d_t */
+        qpm__dgemv(QPM__ROW_MAJOR, QPM__TRANS, (int)nb, (int)n, 1.0, c->blk, (int)n, a, 1, 1.0,
+                   v3, 1);
+        if (cc) {
+            qpm__dsyrk(QPM__ROW_MAJOR, QPM__LOWER, QPM__TRANS, (int)n, (int)nb, 1.0, c->blk2,
+                       (int)n, beta, c->aux1, (int)n);
+            qpm__dgemm(QPM__ROW_MAJOR, QPM__TRANS, QPM__NO_TRANS, (int)n, (int)n, (int)nb, 1.0,
+                       c->blk3, (int)n, c->blk, (int)n, beta, c->aux2, (int)n);
         }
-        if (row == NULL)
-            break;
     }
     c->a4 = a4;
 }
@@ -258,25 +243,15 @@ static void moments_pass(qpm_cov *c, size_t t, const double *x, size_t ld, int c
 
 static void semi_pass(qpm_cov *c, size_t t, const double *x, size_t ld, size_t kept)
 {
-    size_t n = c->n, nb = 0, r = 0;
-    int first = 1;
+    size_t n = c->n, nb, r = 0;
     double bm = c->benchmark, *colsum = c->tmp2;
+    const double *rows[QPM__COV_BLOCK];
     memset(colsum, 0, n * sizeof(double));
-    const double *row;
-    for (;;) {
-        row = next_row(c, x, t, ld, &r);
-        if (row != NULL) {
-            qpm__cov_k_downside(n, bm, row, c->mean, c->blk + nb * n, colsum);
-            nb++;
-        }
-        if (nb == QPM__COV_BLOCK || (row == NULL && nb > 0)) {
-            qpm__dsyrk(QPM__ROW_MAJOR, QPM__LOWER, QPM__TRANS, (int)n, (int)nb, 1.0, c->blk, (int)n,
-                       first ? 0.0 : 1.0, c->est, (int)n);
-            first = 0;
-            nb = 0;
-        }
-        if (row == NULL)
-            break;
+    for (int first = 1; (nb = next_block(c, x, t, ld, &r, rows)) > 0; first = 0) {
+        for (size_t k = 0; k < nb; k++)
+            qpm__cov_k_downside(n, bm, rows[k], c->mean, c->blk + k * n, colsum);
+        qpm__dsyrk(QPM__ROW_MAJOR, QPM__LOWER, QPM__TRANS, (int)n, (int)nb, 1.0, c->blk, (int)n,
+                   first ? 0.0 : 1.0, c->est, (int)n);
     }
     double f = 1.0 / (double)kept;
     for (size_t i = 0; i < n; i++)
@@ -408,16 +383,18 @@ static void ewma_fit(qpm_cov *c, size_t t, const double *x, size_t ld, size_t ke
 
 static qpm_status pairwise_fit(qpm_cov *c, size_t t, const double *x, size_t ld)
 {
-    size_t n = c->n, nb = 0;
-    int first = 1, semi = c->method == QPM_COV_SEMI;
+    size_t n = c->n, nb, r = 0;
+    int semi = c->method == QPM_COV_SEMI;
     double *mean = c->mean, *colsum = c->tmp2, bm = c->benchmark;
+    const double *rows[QPM__COV_BLOCK];
     memset(colsum, 0, n * sizeof(double));
     /* z = x - mean (SEMI: min(x - B, 0)) and the mask m = 1 where present,
-     * both 0 where missing: Z'Z, Z'M and M'M give per-pair sums and counts. */
-    for (size_t r = 0; r <= t; r++) {
-        if (r < t) {
-            const double *row = x + r * ld;
-            double *z = c->blk + nb * n, *mk = c->blk2 + nb * n;
+     * both 0 where missing: Z'Z, Z'M and M'M give per-pair sums and counts.
+     * Every row is used (this policy drops none). */
+    for (int first = 1; (nb = next_block(c, x, t, ld, &r, rows)) > 0; first = 0) {
+        for (size_t k = 0; k < nb; k++) {
+            const double *row = rows[k];
+            double *z = c->blk + k * n, *mk = c->blk2 + k * n;
             for (size_t j = 0; j < n; j++) {
                 if (isnan(row[j])) {
                     z[j] = 0.0;
@@ -433,20 +410,15 @@ static qpm_status pairwise_fit(qpm_cov *c, size_t t, const double *x, size_t ld)
                     mk[j] = 1.0;
                 }
             }
-            nb++;
         }
-        if (nb == QPM__COV_BLOCK || (r == t && nb > 0)) {
-            double beta = first ? 0.0 : 1.0;
-            qpm__dsyrk(QPM__ROW_MAJOR, QPM__LOWER, QPM__TRANS, (int)n, (int)nb, 1.0, c->blk, (int)n,
-                       beta, c->est, (int)n);
-            qpm__dsyrk(QPM__ROW_MAJOR, QPM__LOWER, QPM__TRANS, (int)n, (int)nb, 1.0, c->blk2,
-                       (int)n, beta, c->aux2, (int)n);
-            if (!semi)
-                qpm__dgemm(QPM__ROW_MAJOR, QPM__TRANS, QPM__NO_TRANS, (int)n, (int)n, (int)nb, 1.0,
-                           c->blk, (int)n, c->blk2, (int)n, beta, c->aux1, (int)n);
-            first = 0;
-            nb = 0;
-        }
+        double beta = first ? 0.0 : 1.0;
+        qpm__dsyrk(QPM__ROW_MAJOR, QPM__LOWER, QPM__TRANS, (int)n, (int)nb, 1.0, c->blk, (int)n,
+                   beta, c->est, (int)n);
+        qpm__dsyrk(QPM__ROW_MAJOR, QPM__LOWER, QPM__TRANS, (int)n, (int)nb, 1.0, c->blk2, (int)n,
+                   beta, c->aux2, (int)n);
+        if (!semi)
+            qpm__dgemm(QPM__ROW_MAJOR, QPM__TRANS, QPM__NO_TRANS, (int)n, (int)n, (int)nb, 1.0,
+                       c->blk, (int)n, c->blk2, (int)n, beta, c->aux1, (int)n);
     }
     double need = semi ? 1.0 : (c->ddof >= 1 ? (double)c->ddof + 1.0 : 2.0);
     for (size_t i = 0; i < n; i++)

@@ -99,6 +99,25 @@ QV_INLINE qv qv_log_split(qv x, qv *m, int sub)
     return qv_mask_add(e, big, qv_set(1.0));
 }
 
+/* ---- the atanh series of both logarithm forms ---------------------------------
+ * c (1/3 + z/5 + z^2/7 + ... + z^10/23), highest degree first.  c is a
+ * constant at every call (2 or 1), so each coefficient c/(2k+1) is folded
+ * to the one correctly rounded double a literal would give. */
+QV_INLINE qv qv_atanh_series(qv z, double c)
+{
+    qv p = qv_set(c / 23.0);
+    p = qv_fma(p, z, qv_set(c / 21.0));
+    p = qv_fma(p, z, qv_set(c / 19.0));
+    p = qv_fma(p, z, qv_set(c / 17.0));
+    p = qv_fma(p, z, qv_set(c / 15.0));
+    p = qv_fma(p, z, qv_set(c / 13.0));
+    p = qv_fma(p, z, qv_set(c / 11.0));
+    p = qv_fma(p, z, qv_set(c / 9.0));
+    p = qv_fma(p, z, qv_set(c / 7.0));
+    p = qv_fma(p, z, qv_set(c / 5.0));
+    return qv_fma(p, z, qv_set(c / 3.0));
+}
+
 /* ---- logarithm, s = f/(2+f) form ------------------------------------------------
  * log(x) for finite x > 0 (subnormals included): x = 2^e m, m in
  * [sqrt(1/2), sqrt(2)), f = m - 1, s = f/(2+f), log(1+f) = f - (f^2/2 -
@@ -111,18 +130,7 @@ QV_INLINE qv qv_log(qv x)
     qv hfsq = qv_mul(qv_mul(qv_set(0.5), f), f);
     qv s = qv_div(f, qv_add(qv_set(2.0), f));
     qv z = qv_mul(s, s);
-    qv R = qv_set(2.0 / 23.0);
-    R = qv_fma(R, z, qv_set(2.0 / 21.0));
-    R = qv_fma(R, z, qv_set(2.0 / 19.0));
-    R = qv_fma(R, z, qv_set(2.0 / 17.0));
-    R = qv_fma(R, z, qv_set(2.0 / 15.0));
-    R = qv_fma(R, z, qv_set(2.0 / 13.0));
-    R = qv_fma(R, z, qv_set(2.0 / 11.0));
-    R = qv_fma(R, z, qv_set(2.0 / 9.0));
-    R = qv_fma(R, z, qv_set(2.0 / 7.0));
-    R = qv_fma(R, z, qv_set(2.0 / 5.0));
-    R = qv_fma(R, z, qv_set(2.0 / 3.0));
-    R = qv_mul(R, z);
+    qv R = qv_mul(qv_atanh_series(z, 2.0), z);
     qv t = qv_fma(s, qv_add(hfsq, R), qv_mul(e, qv_set(QPM__LN2_LO)));
     qv lm = qv_sub(qv_sub(hfsq, t), f); /* -(log(1+f) - e ln2_lo) */
     return qv_fms(e, qv_set(QPM__LN2_HI), lm);
@@ -172,17 +180,7 @@ QV_INLINE qv qv_log_atanh(qv x)
     qv m, e = qv_log_split(x, &m, 0);
     qv f = qv_div(qv_sub(m, qv_set(1.0)), qv_add(m, qv_set(1.0)));
     qv f2 = qv_mul(f, f);
-    qv p = qv_set(1.0 / 23.0);
-    p = qv_fma(p, f2, qv_set(1.0 / 21.0));
-    p = qv_fma(p, f2, qv_set(1.0 / 19.0));
-    p = qv_fma(p, f2, qv_set(1.0 / 17.0));
-    p = qv_fma(p, f2, qv_set(1.0 / 15.0));
-    p = qv_fma(p, f2, qv_set(1.0 / 13.0));
-    p = qv_fma(p, f2, qv_set(1.0 / 11.0));
-    p = qv_fma(p, f2, qv_set(1.0 / 9.0));
-    p = qv_fma(p, f2, qv_set(1.0 / 7.0));
-    p = qv_fma(p, f2, qv_set(1.0 / 5.0));
-    p = qv_fma(p, f2, qv_set(1.0 / 3.0));
+    qv p = qv_atanh_series(f2, 1.0);
     qv lm = qv_fma(qv_mul(f, f2), qv_mul(qv_set(2.0), p), qv_add(f, f)); /* 2f + 2 f^3 p */
     return qv_add(qv_fma(e, qv_set(QPM__LN2_HI), lm), qv_mul(e, qv_set(QPM__LN2_LO)));
 }

@@ -27,19 +27,7 @@
 #include "num/vmills.h"
 
 #define vmills vmills_p4
-
-#define QPM_SIMD_X2 1
-#include "num/simd_names.h"
-#define KF(name) name##_x2
-#include "black_lanes.h"
-#undef KF
-#undef QPM_SIMD_X2
-
-#define QPM_SIMD_X2 0
-#include "num/simd_names.h"
-#define KF(name) name##_x1
-#include "black_lanes.h"
-#undef KF
+#include "black_widths.h"
 #undef vmills
 
 /* the AVX-512 kernel's Mills member, for its small batches */
@@ -49,14 +37,8 @@
 #undef KF
 #undef vmills
 
-/* One register for a batch that fits in it, two per step otherwise: the
- * same bits either way.  Out of line, so that a single option does not pay
- * for this function's large frame. */
-static __attribute__((noinline)) size_t batch(const qpm__bjob *job, size_t begin, size_t end)
-{
-    return end - begin <= QV_LANES ? dispatch_x1(job, begin, end) : dispatch_x2(job, begin, end);
-}
-
+/* One register for a batch that fits in it, two per step otherwise
+ * (batch()). */
 size_t qpm__black_kernel_avx2(const qpm__bjob *job, size_t begin, size_t end)
 {
     if (job->model == QPM__BACH)

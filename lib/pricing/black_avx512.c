@@ -41,30 +41,12 @@ QV_INLINE int qp_defer(qpm h, int valid, size_t i, size_t *buf, int c)
 #define vdefer VN(defer)
 #define QPM__DEFER_HARD 1
 #define vmills vmills_p8
+#include "black_widths.h"
 
-#define QPM_SIMD_X2 1
-#include "num/simd_names.h"
-#define KF(name) name##_x2
-#include "black_lanes.h"
-#undef KF
-#undef QPM_SIMD_X2
-
-#define QPM_SIMD_X2 0
-#include "num/simd_names.h"
-#define KF(name) name##_x1
-#include "black_lanes.h"
-#undef KF
-
-/* Two registers per step; a single option goes to the one-lane code, up
- * to four options to the same formulation on one AVX2 register (the
- * mask-register selects of a zmm register wait longer): the same bits
- * either way.  Out of line, so that a small batch does not pay for this
- * function's large frame. */
-static __attribute__((noinline)) size_t batch(const qpm__bjob *job, size_t begin, size_t end)
-{
-    return end - begin <= QV_LANES ? dispatch_x1(job, begin, end) : dispatch_x2(job, begin, end);
-}
-
+/* Two registers per step (batch()); a single option goes to the one-lane
+ * code, up to four options to the same formulation on one AVX2 register
+ * (the mask-register selects of a zmm register wait longer): the same bits
+ * either way. */
 size_t qpm__black_kernel_avx512(const qpm__bjob *job, size_t begin, size_t end)
 {
     if (job->model == QPM__BACH)

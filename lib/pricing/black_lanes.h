@@ -1,9 +1,10 @@
 /* Body of the vector Black kernels (black_avx2.c, black_avx512.c), written
  * once against the width-generic names of num/simd_names.h and included
- * once per width: two registers per step for batches, one register for
- * batches of at most one register's lanes (a single option costs one
- * register's work and no buffer copies).  Every operation is lane-wise, so
- * an option gets the same bits at either width, alone or in a batch.
+ * once per width (black_widths.h): two registers per step for batches, one
+ * register for batches of at most one register's lanes (a single option
+ * costs one register's work and no buffer copies).  Every operation is
+ * lane-wise, so an option gets the same bits at either width, alone or in a
+ * batch; black_lane.c includes it for one lane.
  *
  * The including file sets, before each inclusion: the width (QPM_SIMD_X2
  * and num/simd_names.h), KF(name), a per-width suffix for the functions

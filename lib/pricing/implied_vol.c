@@ -604,8 +604,16 @@ static qpm_status black_prep(double ph, double pl, double F, double K, double T,
     return QPM_OK;
 }
 
-static qpm_status lane_result(const iv_lane *L, double scale, double *sigma)
+/* One prepared lane solved alone: the initial guess, the iterations until
+ * it converges or fails, and the vol unscaled; *iters, when not NULL, gets
+ * the iteration count. */
+static qpm_status lane_solve(iv_lane *L, double scale, double *sigma, int *iters)
 {
+    lane_guess(L);
+    while (L->state == IV_RUN)
+        lane_step(L);
+    if (iters)
+        *iters = L->it;
     double v = L->s * scale;
     if (L->state != IV_DONE || !(v > 0.0) || !isfinite(v))
         return QPM_E_NOCONVERGE;
@@ -623,12 +631,7 @@ static qpm_status black_iv_dd(double ph, double pl, double F, double K, double T
     qpm_status st = black_prep(ph, pl, F, K, T, is_call, &L, &scale);
     if (st != QPM_OK)
         return st;
-    lane_guess(&L);
-    while (L.state == IV_RUN)
-        lane_step(&L);
-    if (iters)
-        *iters = L.it;
-    return lane_result(&L, scale, sigma);
+    return lane_solve(&L, scale, sigma, iters);
 }
 
 qpm_status qpm__black_implied_vol_iter(double price_undiscounted, double F, double K, double T,
@@ -689,10 +692,7 @@ qpm_status qpm__black_implied_vol_df(double price, double F, double K, double T,
     qpm_status st = black_prep_df(price, F, K, T, r, is_call, &L, &scale);
     if (st != QPM_OK)
         return st;
-    lane_guess(&L);
-    while (L.state == IV_RUN)
-        lane_step(&L);
-    return lane_result(&L, scale, sigma);
+    return lane_solve(&L, scale, sigma, NULL);
 }
 
 /* Solves in blocks of eight: through the kernel row's vector block when it

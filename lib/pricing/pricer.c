@@ -214,18 +214,9 @@ static qpm_status check_out(const qpm_pricer_out *out, double *ptrs[QPM__NOUT])
     qpm_pricer_out o;
     memset(&o, 0, sizeof o);
     memcpy(&o, out, out->size < sizeof o ? out->size : sizeof o);
-    ptrs[QPM__O_PRICE] = o.price;
-    ptrs[QPM__O_DELTA] = o.delta;
-    ptrs[QPM__O_GAMMA] = o.gamma;
-    ptrs[QPM__O_VEGA] = o.vega;
-    ptrs[QPM__O_THETA] = o.theta;
-    ptrs[QPM__O_RHO] = o.rho;
-    ptrs[QPM__O_VANNA] = o.vanna;
-    ptrs[QPM__O_VOLGA] = o.volga;
-    ptrs[QPM__O_CHARM] = o.charm;
-    ptrs[QPM__O_RHO_Q] = o.rho_q;
-    ptrs[QPM__O_PRICE_USD] = o.price_usd;
-    ptrs[QPM__O_DELTA_COIN] = o.delta_coin;
+    /* an older caller's struct, its missing fields NULL: read in the
+     * same layout as the common case */
+    memcpy(ptrs, &o.price, QPM__NOUT * sizeof(double *));
     return QPM_OK;
 }
 
@@ -514,12 +505,22 @@ qpm_status qpm__pricer_run(const qpm_pricer *p, const qpm__pjob *pj)
     return bad == SIZE_MAX ? QPM_OK : overflow(p, pj, bad_g, bad);
 }
 
-/* A checked facade's job (one group, strides 0 or 1): straight to the
- * kernel, as qpm__pricer_run runs such a job (a single option pays for no
- * job conversion); the overflow message is written through the run's
- * description of the job. */
+static int any_output(const qpm__bjob *job)
+{
+    for (int o = 0; o < QPM__NOUT; o++)
+        if (job->out[o] != NULL)
+            return 1;
+    return 0;
+}
+
+/* A checked facade's job (one group, strides 0 or 1), when it asks for any
+ * output: straight to the kernel, as qpm__pricer_run runs such a job (a
+ * single option pays for no job conversion); the overflow message is
+ * written through the run's description of the job. */
 static qpm_status run_job(qpm_pricer *p, const qpm__bjob *job, size_t n)
 {
+    if (!any_output(job))
+        return QPM_OK;
     size_t bad = run_kernel(p, job, n, 1);
     if (bad == SIZE_MAX)
         return QPM_OK;
@@ -530,12 +531,31 @@ static qpm_status run_job(qpm_pricer *p, const qpm__bjob *job, size_t n)
     return overflow(p, &pj, 0, bad);
 }
 
-static int any_output(const qpm__bjob *job)
+/* The start of a checked facade's job: its outputs and n checked, and the
+ * fields every facade fills alike set (the pricer's model and settlement,
+ * one strike, vol and type per option). */
+static qpm_status facade_job(const qpm_pricer *p, qpm__bjob *job, size_t n,
+                             const qpm_pricer_out *out, const double *strike,
+                             const double *sigma, const int32_t *type)
 {
-    for (int o = 0; o < QPM__NOUT; o++)
-        if (job->out[o] != NULL)
-            return 1;
-    return 0;
+    qpm_status st = check_out(out, job->out);
+    if (st != QPM_OK)
+        return st;
+    if (n == 0)
+        return qpm__fail(QPM_E_SIZE, "n = 0: must be >= 1");
+    job_model(p, job);
+    job->k = strike, job->sk = 1;
+    job->sig = sigma, job->ssig = 1;
+    job->type = type, job->stype = 1;
+    return QPM_OK;
+}
+
+/* The last checks of a facade whose job the screen refused (its other
+ * inputs are named by then): the vols and the types. */
+static qpm_status check_vol_type(const double *sigma, const int32_t *type, size_t n)
+{
+    qpm_status st = qpm__check_nonnegative(sigma, n, "sigma");
+    return st != QPM_OK ? st : check_type(type, n);
 }
 
 qpm_status qpm_pricer_price(qpm_pricer *p, size_t n, const double *underlying,
@@ -544,40 +564,28 @@ qpm_status qpm_pricer_price(qpm_pricer *p, size_t n, const double *underlying,
                             const qpm_pricer_out *out)
 {
     QPM__CHECK_NULL(p, "p");
-    /* Every field is set here or by check_out, with no zeroing first (a
+    /* Every field is set here or by facade_job, with no zeroing first (a
      * single-option call pays for every step); the assertion fails when
      * the job gains a field this code does not set. */
     _Static_assert(sizeof(qpm__bjob) == 2 * sizeof(int) + 7 * sizeof(void *) +
                                             7 * sizeof(size_t) + QPM__NOUT * sizeof(double *),
                    "qpm_pricer_price sets every field of qpm__bjob");
     qpm__bjob job;
-    qpm_status st = check_out(out, job.out);
+    qpm_status st = facade_job(p, &job, n, out, strike, sigma, type);
     if (st != QPM_OK)
         return st;
-    if (n == 0)
-        return qpm__fail(QPM_E_SIZE, "n = 0: must be >= 1");
-    job.model = model_of(p)->kernel;
-    job.inverse = p->settle == QPM_SETTLE_INVERSE;
     job.u = underlying, job.su = 1;
-    job.k = strike, job.sk = 1;
     job.t = T, job.st = 1;
     job.r = r ? r : &zero_value, job.sr = r ? 1 : 0;
     job.q = q ? q : &zero_value, job.sq = q ? 1 : 0;
-    job.sig = sigma, job.ssig = 1;
-    job.type = type, job.stype = 1;
     int complete = underlying && strike && T && sigma && type && (q == NULL || model_of(p)->carry);
     if (!complete || !p->screen(&job, n)) {
         /* Something is wrong: find the first bad element and name it. */
-        if ((st = check_inputs(p, n, underlying, strike, T, 0, r, q)) != QPM_OK)
-            return st;
-        if ((st = qpm__check_nonnegative(sigma, n, "sigma")) != QPM_OK)
-            return st;
-        if ((st = check_type(type, n)) != QPM_OK)
+        if ((st = check_inputs(p, n, underlying, strike, T, 0, r, q)) != QPM_OK ||
+            (st = check_vol_type(sigma, type, n)) != QPM_OK)
             return st;
     }
-    if (any_output(&job))
-        return run_job(p, &job, n);
-    return QPM_OK;
+    return run_job(p, &job, n);
 }
 
 static qpm_status check_scalar(const char *name, double v, int positive, int nonneg)
@@ -597,11 +605,9 @@ qpm_status qpm_pricer_price_chain(qpm_pricer *p, size_t n, double underlying, do
 {
     QPM__CHECK_NULL(p, "p");
     qpm__bjob job;
-    qpm_status st = check_out(out, job.out);
+    qpm_status st = facade_job(p, &job, n, out, strike, sigma, type);
     if (st != QPM_OK)
         return st;
-    if (n == 0)
-        return qpm__fail(QPM_E_SIZE, "n = 0: must be >= 1");
     int lognormal = model_of(p)->lognormal;
     if ((st = check_scalar("underlying", underlying, lognormal, 0)) != QPM_OK)
         return st;
@@ -617,28 +623,17 @@ qpm_status qpm_pricer_price_chain(qpm_pricer *p, size_t n, double underlying, do
         return qpm__fail(QPM_E_INVALID, "q * T = %g: |q T| must be <= 700", q * T);
     if (q != 0.0 && !model_of(p)->carry)
         return qpm__fail(QPM_E_INVALID, "q = %g: must be 0 for the %s model", q, model_of(p)->name);
-    job.model = model_of(p)->kernel;
-    job.inverse = p->settle == QPM_SETTLE_INVERSE;
     job.u = &underlying, job.su = 0;
-    job.k = strike, job.sk = 1;
     job.t = &T, job.st = 0;
     job.r = &r, job.sr = 0;
     job.q = &q, job.sq = 0;
-    job.sig = sigma, job.ssig = 1;
-    job.type = type, job.stype = 1;
     if (!strike || !sigma || !type || !p->screen(&job, n)) {
         st = lognormal ? qpm__check_positive(strike, n, "strike")
                        : qpm__check_finite(strike, n, "strike");
-        if (st != QPM_OK)
-            return st;
-        if ((st = qpm__check_nonnegative(sigma, n, "sigma")) != QPM_OK)
-            return st;
-        if ((st = check_type(type, n)) != QPM_OK)
+        if (st != QPM_OK || (st = check_vol_type(sigma, type, n)) != QPM_OK)
             return st;
     }
-    if (any_output(&job))
-        return run_job(p, &job, n);
-    return QPM_OK;
+    return run_job(p, &job, n);
 }
 
 /* ---- implied volatility ------------------------------------------------------ */

@@ -10,20 +10,10 @@
 #include <stddef.h>
 #include <stdio.h>
 
-static qpm_book_positions columns(tb_positions *p)
+static qpm_book_positions columns(const tb_positions *p)
 {
-    qpm_book_positions c;
-    memset(&c, 0, sizeof c);
-    c.size = sizeof c;
-    c.instrument = p->instr;
-    c.underlying = p->under;
-    c.expiry = p->expiry;
-    c.option_type = p->type;
-    c.strike = p->K;
-    c.quantity = p->Q;
-    c.multiplier = p->m;
-    c.entry_price = p->e;
-    c.sigma = p->sig;
+    const qpm_book_positions c = {sizeof c, p->instr, p->under, p->expiry, p->type,
+                                  p->K,     p->Q,     p->m,     p->e,      p->sig};
     return c;
 }
 
@@ -103,17 +93,6 @@ Test(book_positions, same_book_as_the_parallel_arrays)
     cr_assert_eq(qt_leak_check(), 0);
 }
 
-/* A book with one spot and one linear perp position. */
-static qpm_book *small_book(void)
-{
-    qpm_book *b;
-    cr_assert_eq(qpm_book_create(&b, NULL), QPM_OK);
-    cr_assert_eq(qpm_book_add_underlying(b, "BTC", 60000, 0.04, NULL), QPM_OK);
-    cr_assert_eq(qpm_book_set_perp(b, 0, 60050), QPM_OK);
-    cr_assert_eq(qpm_book_set_forward(b, 0, 1, 61000, 0.25), QPM_OK);
-    return b;
-}
-
 static size_t n_positions(const qpm_book *b)
 {
     size_t n = 99;
@@ -123,7 +102,7 @@ static size_t n_positions(const qpm_book *b)
 
 Test(book_positions, size_rules)
 {
-    qpm_book *b = small_book();
+    qpm_book *b = tb_small_book(NULL);
     int32_t in[2] = {QPM_INSTR_SPOT, QPM_INSTR_LINEAR_PERP};
     size_t un[2] = {0, 0};
     double Q[2] = {1.5, -2}, m[2] = {1, 1}, e[2] = {NAN, 59000};
@@ -228,7 +207,7 @@ Test(book_positions, every_error_with_its_message)
         {QPM_E_OVERFLOW, "position 2: quantity x multiplier = 1e+300 x 1e+10: beyond the range "
                          "of double"},
     };
-    qpm_book *b = small_book();
+    qpm_book *b = tb_small_book(NULL);
     cr_assert_eq(qpm_book_add_underlying(b, "ETH", 3000, 0.04, NULL), QPM_OK);
     enum { N = 5 };
     for (int c = 0; c < (int)(sizeof want / sizeof want[0]); c++) {

@@ -154,20 +154,9 @@ Test(book_api, market_bad_input)
     cr_assert_eq(qt_leak_check(), 0);
 }
 
-/* A small valid book: BTC (0) with a perp mark and expiry 1. */
-static qpm_book *small_book(const qpm_alloc *a)
-{
-    qpm_book *b;
-    cr_assert_eq(qpm_book_create(&b, a), QPM_OK);
-    cr_assert_eq(qpm_book_add_underlying(b, "BTC", 60000, 0.04, NULL), QPM_OK);
-    cr_assert_eq(qpm_book_set_perp(b, 0, 60010), QPM_OK);
-    cr_assert_eq(qpm_book_set_forward(b, 0, 1, 60500, 0.1), QPM_OK);
-    return b;
-}
-
 Test(book_api, positions_bad_input)
 {
-    qpm_book *b = small_book(NULL);
+    qpm_book *b = tb_small_book(NULL);
     int32_t in[4] = {QPM_INSTR_SPOT, QPM_INSTR_INVERSE_FUTURE, QPM_INSTR_LINEAR_OPTION,
                      QPM_INSTR_INVERSE_PERP};
     size_t un[4] = {0, 0, 0, 0};
@@ -251,7 +240,7 @@ Test(book_api, positions_bad_input)
 
 Test(book_api, outputs_bad_input)
 {
-    qpm_book *b = small_book(NULL);
+    qpm_book *b = tb_small_book(NULL);
     double v[4] = {7, 7, 7, 7};
     qpm_book_out o;
     memset(&o, 0, sizeof o);
@@ -285,7 +274,7 @@ Test(book_api, pnl_and_grid_bad_input)
     cr_assert_eq(qpm_book_scenario_grid(e, QPM_BOOK_ALL, 1, x, 1, NULL, p, NULL, NULL),
                  QPM_E_STATE);
     qpm_book_free(e);
-    qpm_book *b = small_book(NULL);
+    qpm_book *b = tb_small_book(NULL);
     cr_assert_eq(qpm_book_add_underlying(b, "ETH", 3000, 0.04, NULL), QPM_OK);
     int32_t in[2] = {QPM_INSTR_LINEAR_OPTION, QPM_INSTR_INVERSE_OPTION};
     size_t un[2] = {0, 0};

@@ -1,8 +1,10 @@
 /* Allocation failure at every k (only the k-th allocation fails) in the
  * book: creation, underlyings and expiries (tables that grow), positions
- * (the option arrays and the P&L engine are rebuilt), the thread count
+ * (the option arrays and the P&L engine are rebuilt; through the parallel
+ * arrays and through the experimental qpm_book_positions struct), the thread count
  * (pool and per-thread engine), and P&L and grids, which allocate nothing.
  * See oom_driver.h. */
+#define QPM_EXPERIMENTAL /* qpm_book_add_position_columns */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <string.h>
@@ -14,6 +16,7 @@
 typedef struct bctx {
     qpm_book *b;
     int what; /* 0 create, 1 underlyings, 2 forwards, 3 positions, 4 threads, 5 pnl */
+    int columns; /* positions through qpm_book_add_position_columns */
     double threads;
     double mv[NS * 5], vs[NS * 5], pnl[NS], grid[15];
 } bctx;
@@ -56,6 +59,23 @@ static qpm_status add_forwards(qpm_book *b)
     return st;
 }
 
+static bctx ctx;
+
+/* n positions from index i0 of the arrays, through the entry point the run
+ * tests. */
+static qpm_status add_some(qpm_book *b, size_t n, size_t i0, const int32_t *ins,
+                           const size_t *und, const int32_t *ex, const int32_t *ty,
+                           const double *K, const double *Q, const double *m, const double *e,
+                           const double *sg)
+{
+    if (!ctx.columns)
+        return qpm_book_add_positions(b, n, ins + i0, und + i0, ex + i0, ty + i0, K + i0,
+                                      Q + i0, m + i0, e + i0, sg + i0);
+    qpm_book_positions p = {sizeof p, ins + i0, und + i0, ex + i0, ty + i0,
+                            K + i0,   Q + i0,   m + i0,   e + i0,  sg + i0};
+    return qpm_book_add_position_columns(b, n, &p);
+}
+
 static qpm_status add_positions(qpm_book *b)
 {
     enum { NP = 35 };
@@ -78,11 +98,10 @@ static qpm_status add_positions(qpm_book *b)
     size_t have = 0;
     qpm_book_n_positions(b, &have);
     qpm_status st = have >= 20 ? QPM_OK /* a retry resumes */
-                               : qpm_book_add_positions(b, 20, ins, und, ex, ty, K, Q, m, e, sg);
+                               : add_some(b, 20, 0, ins, und, ex, ty, K, Q, m, e, sg);
     step();
     if (st == QPM_OK)
-        st = qpm_book_add_positions(b, NP - 20, ins + 20, und + 20, ex + 20, ty + 20, K + 20,
-                                    Q + 20, m + 20, e + 20, sg + 20);
+        st = add_some(b, NP - 20, 20, ins, und, ex, ty, K, Q, m, e, sg);
     return st;
 }
 
@@ -189,12 +208,11 @@ static void teardown(void *v)
     c->b = NULL;
 }
 
-static bctx ctx;
-
-static oom_counts run(const char *name, int what, double threads)
+static oom_counts run_with(const char *name, int what, double threads, int columns)
 {
     memset(&ctx, 0, sizeof ctx);
     ctx.what = what;
+    ctx.columns = columns;
     ctx.threads = threads;
     oom_path p = {.name = name,
                   .setup = setup,
@@ -205,12 +223,21 @@ static oom_counts run(const char *name, int what, double threads)
     return oom_run_path(&p, &ctx);
 }
 
+static oom_counts run(const char *name, int what, double threads)
+{
+    return run_with(name, what, threads, 0);
+}
+
 Test(book_oom, create_market_positions)
 {
     cr_assert_geq(run("book_create", 0, 1).points, 1);
     cr_assert_geq(run("book_add_underlying x5", 1, 1).points, 1);
     cr_assert_geq(run("book_set_forward x20, set_perp x5", 2, 1).points, 1);
-    cr_assert_geq(run("book_add_positions (20 + 15)", 3, 1).points, 2);
+    oom_counts arrays = run("book_add_positions (20 + 15)", 3, 1);
+    cr_assert_geq(arrays.points, 2);
+    /* the struct entry point allocates exactly as the arrays one */
+    oom_counts columns = run_with("book_add_position_columns (20 + 15)", 3, 1, 1);
+    cr_assert_eq(columns.points, arrays.points);
     cr_assert_eq(qt_leak_check(), 0);
 }
 

@@ -123,6 +123,17 @@ static inline qpm_book *tb_reference_book(void)
 }
 
 /* |got - want| <= rel |want| + abs */
+/* A small valid book: BTC (0) with a perp mark and expiry 1. */
+static inline qpm_book *tb_small_book(const qpm_alloc *a)
+{
+    qpm_book *b;
+    cr_assert_eq(qpm_book_create(&b, a), QPM_OK);
+    cr_assert_eq(qpm_book_add_underlying(b, "BTC", 60000, 0.04, NULL), QPM_OK);
+    cr_assert_eq(qpm_book_set_perp(b, 0, 60010), QPM_OK);
+    cr_assert_eq(qpm_book_set_forward(b, 0, 1, 60500, 0.1), QPM_OK);
+    return b;
+}
+
 static inline int tb_close(double got, double want, double rel, double abs_tol)
 {
     return fabs(got - want) <= rel * fabs(want) + abs_tol;

@@ -224,6 +224,69 @@ QPM_API qpm_status qpm_book_add_positions(qpm_book *b, size_t n, const int32_t *
                                           const double *quantity, const double *multiplier,
                                           const double *entry_price, const double *sigma);
 
+#ifdef QPM_EXPERIMENTAL
+/* Experimental (see common.h).  Positions for qpm_book_add_position_columns,
+ * one array per field (structure of arrays: numpy or pandas columns pass
+ * without copies); element i of every array describes position i.
+ *
+ * Versioning: zero the whole struct, set `size` to
+ * sizeof(qpm_book_positions), then the arrays you have.  A program built
+ * against an older, shorter struct passes its own size and the fields past
+ * it count as NULL.  A newer, longer struct is accepted when every field
+ * this library does not know is NULL (zero bytes); else QPM_E_UNSUPPORTED:
+ * the caller asks for something this version cannot value.  A size smaller
+ * than {size, instrument}, or not `size` plus a whole number of pointers,
+ * is QPM_E_INVALID.
+ *
+ * NULL: `instrument`, `underlying` and `quantity` are always needed (NULL
+ * is QPM_E_NULL naming the field).  Every other array may be NULL when none
+ * of the n positions needs it; otherwise QPM_E_NULL names the first
+ * position that does ("position 3: strike is NULL").  An element a
+ * position's instrument does not use is not read (it may be NaN or
+ * anything else). */
+typedef struct qpm_book_positions {
+    size_t size; /* sizeof(qpm_book_positions) as the caller compiled it */
+    /* qpm_instrument code.  Every position. */
+    const int32_t *instrument;
+    /* Index of the underlying, < qpm_book_n_underlyings (0, 1, ... in
+     * order of qpm_book_add_underlying).  Every position. */
+    const size_t *underlying;
+    /* Expiry id on that underlying (the id given to qpm_book_set_forward,
+     * which must come first).  Futures and options; perps and spot do not
+     * read it. */
+    const int32_t *expiry;
+    /* QPM_CALL (1) or QPM_PUT (-1).  Options (linear and inverse). */
+    const int32_t *option_type;
+    /* Strike K > 0, USD per coin.  Options. */
+    const double *strike;
+    /* Signed number of units or contracts Q, finite (negative = short).
+     * Every position. */
+    const double *quantity;
+    /* Multiplier m > 0: coins per unit (spot) or per contract (linear
+     * futures and perps, options of both settlements); USD per contract
+     * (inverse futures and perps).  See the table at the top of this
+     * header.  Every position (NULL: QPM_E_NULL naming position 0). */
+    const double *multiplier;
+    /* Entry price e > 0, USD per coin: futures and perps (linear and
+     * inverse) are valued at their unrealised P&L against it. */
+    const double *entry_price;
+    /* Black-76 volatility sigma > 0, per 1.00 per year (0.6 = 60%).
+     * Options. */
+    const double *sigma;
+} qpm_book_positions;
+
+/* Experimental (see common.h).  Appends n positions described by *p (see
+ * qpm_book_positions for the size rules and which arrays each instrument
+ * needs).  The checks, all-or-nothing rule, errors and messages are those
+ * of qpm_book_add_positions, which is the same function taking separate
+ * arrays; both give the same book bit for bit.  Further errors: QPM_E_NULL
+ * (p), QPM_E_INVALID (p->size too small or not a whole number of fields),
+ * QPM_E_UNSUPPORTED (a field past sizeof(qpm_book_positions) is not NULL).
+ * On any error the book is unchanged and usable. */
+QPM_API qpm_status qpm_book_add_position_columns(qpm_book *b, size_t n,
+                                                 const qpm_book_positions *p);
+#endif
+
 /* Removes every position (market and settings stay).  Errors: QPM_E_NULL. */
 QPM_API qpm_status qpm_book_clear_positions(qpm_book *b);
 

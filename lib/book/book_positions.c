@@ -1,19 +1,11 @@
 /* Positions: validation against the instrument table and the market,
  * all-or-nothing appends, and clearing. */
 #include <math.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "book/book_internal.h"
 #include "book/instrument.h"
-
-/* The caller's arrays, one per field (NULL where no position needs it). */
-typedef struct cols {
-    const int32_t *instrument;
-    const size_t *underlying;
-    const int32_t *expiry;
-    const int32_t *option_type;
-    const double *strike, *quantity, *multiplier, *entry_price, *sigma;
-} cols;
 
 static qpm_status pos_positive(size_t i, const char *field, double v)
 {
@@ -30,10 +22,12 @@ static qpm_status pos_positive(size_t i, const char *field, double v)
             return qpm__fail(QPM_E_NULL, "position %zu: %s is NULL", i, (name));                   \
     } while (0)
 
-/* Validates position i of the arrays; writes the parsed position to *p.
+/* Validates position i of the caller's arrays (c: size already checked,
+ * fields past it NULL); writes the parsed position to *p.
  * The fields every kind needs come first, then those of its table row in
  * the order of the QPM__NEEDS_ bits. */
-static qpm_status check_position(const qpm_book *b, size_t i, const cols *c, qpm__book_pos *p)
+static qpm_status check_position(const qpm_book *b, size_t i, const qpm_book_positions *c,
+                                  qpm__book_pos *p)
 {
     memset(p, 0, sizeof *p);
     p->ex = SIZE_MAX;
@@ -104,7 +98,7 @@ static qpm_status check_position(const qpm_book *b, size_t i, const cols *c, qpm
 
 /* Appends n positions: every one is checked, then everything they need is
  * allocated, and only then is the book changed. */
-static qpm_status add(qpm_book *b, size_t n, const cols *c)
+static qpm_status add(qpm_book *b, size_t n, const qpm_book_positions *c)
 {
     if (n == 0)
         return qpm__fail(QPM_E_SIZE, "n = 0: must be >= 1");
@@ -156,6 +150,44 @@ static qpm_status add(qpm_book *b, size_t n, const cols *c)
     return QPM_OK;
 }
 
+_Static_assert(sizeof(qpm_book_positions) == sizeof(size_t) + 9 * sizeof(void *),
+               "qpm_book_positions: a size, then pointer-sized fields, no padding");
+
+/* The size rules of a struct that grows (those of qpm_pricer_out): *q gets
+ * the caller's fields, NULL past the caller's size. */
+static qpm_status read_columns(const qpm_book_positions *p, qpm_book_positions *q)
+{
+    const size_t first = offsetof(qpm_book_positions, instrument);
+    if (p->size < first + sizeof(void *) || (p->size - first) % sizeof(void *) != 0)
+        return qpm__fail(QPM_E_INVALID,
+                         "p->size = %zu: must be sizeof(qpm_book_positions) = %zu", p->size,
+                         sizeof *p);
+    if (p->size > sizeof *p) {
+        /* A newer caller: fields this version does not know must be NULL,
+         * or positions would be valued without what they say. */
+        const unsigned char *bytes = (const unsigned char *)p;
+        for (size_t i = sizeof *p; i < p->size; i++)
+            if (bytes[i] != 0)
+                return qpm__fail(QPM_E_UNSUPPORTED,
+                                 "p->size = %zu: position fields past byte %zu are not provided "
+                                 "by this library version",
+                                 p->size, sizeof *p);
+    }
+    memset(q, 0, sizeof *q);
+    memcpy(q, p, p->size < sizeof *q ? p->size : sizeof *q);
+    return QPM_OK;
+}
+
+qpm_status qpm_book_add_position_columns(qpm_book *b, size_t n, const qpm_book_positions *p)
+{
+    QPM__CHECK_NULL(b, "b");
+    QPM__CHECK_NULL(p, "p");
+    qpm_book_positions q;
+    qpm_status st = read_columns(p, &q);
+    return st != QPM_OK ? st : add(b, n, &q);
+}
+
+/* The stable entry point: the same columns, from separate arguments. */
 qpm_status qpm_book_add_positions(qpm_book *b, size_t n, const int32_t *instrument,
                                   const size_t *underlying, const int32_t *expiry,
                                   const int32_t *option_type, const double *strike,
@@ -163,9 +195,9 @@ qpm_status qpm_book_add_positions(qpm_book *b, size_t n, const int32_t *instrume
                                   const double *entry_price, const double *sigma)
 {
     QPM__CHECK_NULL(b, "b");
-    cols c = {instrument, underlying, expiry,      option_type, strike,
-              quantity,   multiplier, entry_price, sigma};
-    return add(b, n, &c);
+    const qpm_book_positions p = {sizeof p,   instrument, underlying, expiry,      option_type,
+                                  strike,     quantity,   multiplier, entry_price, sigma};
+    return add(b, n, &p);
 }
 
 qpm_status qpm_book_clear_positions(qpm_book *b)

@@ -5,7 +5,11 @@
  * threads share them) and scenario grids, under thread counts drawn from the
  * input.  Beyond the common invariants: failed calls change nothing (book.h:
  * positions are all or nothing, P&L and grid outputs untouched), a zero move
- * gives exactly 0, and the grid's worst loss is -min of its P&L. */
+ * gives exactly 0, and the grid's worst loss is -min of its P&L.  One of
+ * the three position ops goes through the experimental qpm_book_positions
+ * struct, with older (shorter) and newer (longer) struct sizes. */
+#define QPM_EXPERIMENTAL /* qpm_book_add_position_columns */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -245,7 +249,8 @@ static void one_op(fz_pass *p, state *s, fz_in *in)
         fz_fill(in, e, 8, 1e-2, 1e6);
         fz_fill(in, sg, 8, 1e-2, 3);
         uint8_t nulls = fz_u8(in);
-        i = fz_op(p, "book add_positions");
+        int columns = op == 6; /* through the struct entry point */
+        i = fz_op(p, columns ? "book add_position_columns" : "book add_positions");
         if (fz_skip(p, i, 0))
             return;
         size_t np = 0;
@@ -258,10 +263,44 @@ static void one_op(fz_pass *p, state *s, fz_in *in)
         }
         uint64_t before = observe(s);
         fz_arm_op(p, i, &s->fa, arm);
-        st = FZ(qpm_book_add_positions(
-            s->h, n, nulls == 1 ? NULL : instr, nulls == 2 ? NULL : und, nulls == 3 ? NULL : ex,
-            nulls == 4 ? NULL : ty, nulls == 5 ? NULL : K, nulls == 6 ? NULL : Q,
-            nulls == 7 ? NULL : m, nulls == 8 ? NULL : e, nulls == 9 ? NULL : sg));
+        if (!columns) {
+            st = FZ(qpm_book_add_positions(
+                s->h, n, nulls == 1 ? NULL : instr, nulls == 2 ? NULL : und,
+                nulls == 3 ? NULL : ex, nulls == 4 ? NULL : ty, nulls == 5 ? NULL : K,
+                nulls == 6 ? NULL : Q, nulls == 7 ? NULL : m, nulls == 8 ? NULL : e,
+                nulls == 9 ? NULL : sg));
+        } else {
+            /* a caller from a later version: one field this one lacks */
+            struct {
+                qpm_book_positions p;
+                const double *later;
+            } w;
+            memset(&w, 0, sizeof w);
+            w.p = (qpm_book_positions){sizeof w.p,
+                                       nulls == 1 ? NULL : instr,
+                                       nulls == 2 ? NULL : und,
+                                       nulls == 3 ? NULL : ex,
+                                       nulls == 4 ? NULL : ty,
+                                       nulls == 5 ? NULL : K,
+                                       nulls == 6 ? NULL : Q,
+                                       nulls == 7 ? NULL : m,
+                                       nulls == 8 ? NULL : e,
+                                       nulls == 9 ? NULL : sg};
+            const size_t first = offsetof(qpm_book_positions, instrument);
+            if (nulls >= 240 && nulls <= 248) /* older: 1 to 9 fields */
+                w.p.size = first + (size_t)(nulls - 239) * sizeof(void *);
+            else if (nulls == 249 || nulls == 250) /* newer */
+                w.p.size = sizeof w;
+            else if (nulls == 251)
+                w.p.size = first + 3; /* not a whole field */
+            if (nulls == 250)
+                w.later = K;
+            st = FZ(qpm_book_add_position_columns(s->h, n, nulls == 252 ? NULL : &w.p));
+            if (s->h && nulls == 250 && st != QPM_E_UNSUPPORTED)
+                fz_fail("an unknown field set was not refused (%d)", (int)st);
+            if (s->h && nulls == 251 && st != QPM_E_INVALID)
+                fz_fail("p->size = %zu was not refused (%d)", w.p.size, (int)st);
+        }
         fz_disarm(&s->fa);
         if (st != QPM_OK && observe(s) != before)
             fz_fail("failed add_positions changed the book");

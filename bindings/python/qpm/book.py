@@ -22,7 +22,7 @@ from typing import (Any, Dict, Hashable, Iterator, List, NamedTuple, Optional, S
                     Union)
 
 from . import _arrays, _labels, _lib
-from ._errors import PY_CONSTANTS, register_enum, register_names
+from ._errors import PY_CONSTANTS, QpmUnsupportedError, register_enum, register_names
 from ._handle import Handle
 from ._typing import ArrayLike, FloatArray
 
@@ -51,6 +51,18 @@ class _BookOut(ctypes.Structure):
     _fields_ = [("size", ctypes.c_size_t)] + [(f, ctypes.c_void_p) for f in FIELDS]
 
 
+#: The columns of ``qpm_book_positions``, in the order of the C struct.
+_POSITION_FIELDS = ("instrument", "underlying", "expiry", "option_type", "strike", "quantity",
+                    "multiplier", "entry_price", "sigma")
+
+
+class _Positions(ctypes.Structure):
+    """``qpm_book_positions`` (libqpm's experimental tier: its fields may
+    change between minor releases): a size, then one array per field, so
+    numpy and pandas columns pass without copies."""
+    _fields_ = [("size", ctypes.c_size_t)] + [(f, ctypes.c_void_p) for f in _POSITION_FIELDS]
+
+
 _lib.declare("qpm_book_create", _int, _vp, _vp)
 _lib.declare("qpm_book_free", None, _vp)
 _lib.declare("qpm_book_set", _int, _vp, _int, _d)
@@ -69,6 +81,7 @@ _lib.declare("qpm_book_n_expiries", _int, _vp, _vp)
 _lib.declare("qpm_book_expiry", _int, _vp, _sz, _vp, _vp, _vp, _vp)
 _lib.declare("qpm_book_add_positions", _int, _vp, _sz, _vp, _vp, _vp, _vp, _vp, _vp, _vp, _vp,
              _vp)
+_lib.declare("qpm_book_add_position_columns", _int, _vp, _sz, _vp)  # experimental tier
 _lib.declare("qpm_book_clear_positions", _int, _vp)
 _lib.declare("qpm_book_n_positions", _int, _vp, _vp)
 _lib.declare("qpm_book_position_greeks", _int, _vp, _vp)
@@ -113,6 +126,22 @@ class ScenarioGrid(NamedTuple):
 
 
 _TYPE_CODES = {"call": 1, "c": 1, "put": -1, "p": -1}
+
+#: Whether Book.add_positions passes one qpm_book_positions struct
+#: (qpm_book_add_position_columns) or the parallel arrays of
+#: qpm_book_add_positions; both give the same book.  None: the struct when
+#: the loaded library exports it (an older one does not).
+_USE_STRUCT: Optional[bool] = None
+
+
+def _use_struct() -> bool:
+    if _USE_STRUCT is not None:
+        return _USE_STRUCT
+    try:
+        _lib.fn("qpm_book_add_position_columns")
+    except QpmUnsupportedError:
+        return False
+    return True
 
 
 def _codes(values: Any, table: Dict[str, int], what: str) -> Any:
@@ -282,7 +311,17 @@ class Book(Handle):
         :class:`Instrument`, its value or name (``"inverse_option"``);
         ``underlying``: name or index; ``expiry``: id or label (futures and
         options); ``option_type``: ``"call"``/``"put"`` or 1/-1; fields that do
-        not apply to an instrument may be None or NaN.  All or nothing."""
+        not apply to an instrument may be None or NaN.  All or nothing.
+
+        pandas: the columns of a DataFrame (``df["strike"]``, ...) are taken
+        by position, as numpy arrays (their index is not used); underlyings
+        and expiries keep their names and labels.  The number columns
+        (quantity, multiplier, strike, entry_price, sigma) that are already
+        C-contiguous float64 reach libqpm without a copy, as one
+        ``qpm_book_positions`` struct (``qpm_book_add_position_columns``,
+        libqpm's experimental tier) when the library has it, else as the
+        parallel arrays of ``qpm_book_add_positions``: the same book either
+        way."""
         raw = (("instrument", instrument), ("underlying", underlying), ("quantity", quantity),
                ("multiplier", multiplier), ("expiry", expiry), ("option_type", option_type),
                ("strike", strike), ("entry_price", entry_price), ("sigma", sigma))
@@ -326,9 +365,14 @@ class Book(Handle):
             [nm for nm, _ in raw],
             ["int32", _SIZE_KIND, "float64", "float64", "int32", "int32", "float64",
              "float64", "float64"])
-        self._c("qpm_book_add_positions", n, v[0].addr, v[1].addr, v[4].addr, v[5].addr,
-                v[6].addr, v[2].addr, v[3].addr, v[7].addr, v[8].addr,
-                names={"n": "the number of positions"})
+        names = {"n": "the number of positions"}
+        if _use_struct():
+            cols = _Positions(ctypes.sizeof(_Positions), v[0].addr, v[1].addr, v[4].addr,
+                              v[5].addr, v[6].addr, v[2].addr, v[3].addr, v[7].addr, v[8].addr)
+            self._c("qpm_book_add_position_columns", n, ctypes.byref(cols), names=names)
+        else:
+            self._c("qpm_book_add_positions", n, v[0].addr, v[1].addr, v[4].addr, v[5].addr,
+                    v[6].addr, v[2].addr, v[3].addr, v[7].addr, v[8].addr, names=names)
 
     def clear_positions(self) -> None:
         """Removes every position (the market stays)."""

@@ -4,6 +4,7 @@ row), Greeks against finite differences, P&L threads and error mapping.
 Tolerance (refdata README section 11): 1e-9 relative for values and
 Greeks; P&L 1e-9 relative or 1e-6 USD absolute.  The exact zeros (gamma,
 vega, theta of linear instruments) are compared with 1e-12 absolute."""
+import ctypes
 import math
 
 import numpy as np
@@ -201,3 +202,106 @@ def test_market_setters_errors_and_enums():
         b.clear_positions()
         assert b.n_positions == 0
     assert int(Instrument.INVERSE_OPTION) == 6
+
+
+def test_positions_struct_and_arrays_give_the_same_book(monkeypatch):
+    import qpm.book as bk
+    assert bk._use_struct()  # the library under test has the struct entry point
+    books = []
+    for use in (True, False):
+        monkeypatch.setattr(bk, "_USE_STRUCT", use)
+        books.append(_reference_book()[0])
+    a, c = books
+    with a, c:
+        va, vc = a.values(), c.values()
+        for f in FIELDS:
+            assert va[f].tobytes() == vc[f].tobytes(), f
+        x = np.linspace(-0.2, 0.2, 2 * 30).reshape(30, 2)
+        assert a.pnl(x, vol_shifts=-x).tobytes() == c.pnl(x, vol_shifts=-x).tobytes()
+        # the errors are the same too
+        for b in (a, c):
+            name, label = b.expiries[0][:2]
+            with pytest.raises(qpm.QpmError) as e:
+                b.add_positions("linear_option", name, 1.0, expiry=label, option_type="call",
+                                strike=-5.0, sigma=0.5)
+            assert "strike = -5: must be > 0" in str(e.value)
+
+
+def test_positions_struct_size_rules():
+    from qpm import _lib
+    from qpm.book import _Positions
+    add = _lib.fn("qpm_book_add_position_columns")
+    instr = np.array([int(Instrument.SPOT)], dtype=np.int32)
+    und = np.zeros(1, dtype=np.uintp)
+    q, m = np.array([2.0]), np.array([1.0])
+
+    class Newer(ctypes.Structure):  # a struct from a later version: two more fields
+        _fields_ = [("p", _Positions), ("extra1", ctypes.c_void_p),
+                    ("extra2", ctypes.c_void_p)]
+
+    with Book() as b:
+        b.add_underlying("BTC", 60000.0)
+        s = Newer()
+        s.p.instrument, s.p.underlying = instr.ctypes.data, und.ctypes.data
+        s.p.quantity, s.p.multiplier = q.ctypes.data, m.ctypes.data
+        s.p.size = ctypes.sizeof(_Positions)
+        assert add(b.handle, 1, ctypes.byref(s)) == 0
+        s.p.size = ctypes.sizeof(Newer)  # unknown fields NULL: accepted
+        assert add(b.handle, 1, ctypes.byref(s)) == 0
+        s.extra2 = q.ctypes.data  # an unknown field set: refused
+        assert add(b.handle, 1, ctypes.byref(s)) == int(qpm.Status.E_UNSUPPORTED)
+        assert "not provided by this library version" in qpm.last_error()
+        s.p.size = ctypes.sizeof(_Positions) - 1
+        assert add(b.handle, 1, ctypes.byref(s)) == int(qpm.Status.E_INVALID)
+        assert b.n_positions == 2
+
+
+def test_positions_from_dataframe_columns_without_copies(monkeypatch):
+    pd = pytest.importorskip("pandas")
+    import qpm.book as bk
+    ref, p = _reference_book()
+    n = len(p)
+    df = pd.DataFrame({
+        "instrument": p.str("instrument"), "underlying": p.str("underlying"),
+        "quantity": p.col("quantity"), "multiplier": p.col("multiplier"),
+        "expiry": [e or None for e in p.str("expiry_id")],
+        "option_type": [t or None for t in p.str("option_type")],
+        "strike": p.col("strike"), "entry_price": p.col("entry_price"),
+        "sigma": p.col("sigma")},
+        index=["pos-%d" % (n - i) for i in range(n)])  # labels in no particular order
+    seen = {}
+    c_call = Book._c
+
+    def spy(self, fname, *args, **kw):
+        if fname == "qpm_book_add_position_columns":
+            s = args[1]._obj  # the struct behind ctypes.byref
+            seen.update({f: getattr(s, f) for f in bk._POSITION_FIELDS}, size=s.size)
+        return c_call(self, fname, *args, **kw)
+
+    monkeypatch.setattr(Book, "_c", spy)
+    b = _reference_book()[0]
+    with ref, b:
+        b.clear_positions()
+        b.add_positions(df["instrument"], df["underlying"], df["quantity"], df["multiplier"],
+                        expiry=df["expiry"], option_type=df["option_type"],
+                        strike=df["strike"], entry_price=df["entry_price"], sigma=df["sigma"])
+        assert seen["size"] == ctypes.sizeof(bk._Positions)
+        for f in ("quantity", "multiplier", "strike", "entry_price", "sigma"):
+            assert seen[f] == df[f].to_numpy().ctypes.data, f  # no copy
+        assert b.n_positions == n
+        assert b.expiries == ref.expiries  # names and expiry labels kept
+        va, vr = b.values(), ref.values()
+        for f in FIELDS:
+            assert va[f].tobytes() == vr[f].tobytes(), f
+        x = np.linspace(-0.3, 0.3, 2 * 25).reshape(25, 2)
+        assert b.pnl(x, vol_shifts=x).tobytes() == ref.pnl(x, vol_shifts=x).tobytes()
+        # bad data in a column: the position (by place, not by label) named
+        bad = df["strike"].copy()
+        k = int(np.flatnonzero(df["instrument"].str.contains("option"))[0])
+        bad.iloc[k] = -5.0
+        with pytest.raises(qpm.QpmError) as e:
+            b.add_positions(df["instrument"], df["underlying"], df["quantity"],
+                            df["multiplier"], expiry=df["expiry"], option_type=df["option_type"],
+                            strike=bad, entry_price=df["entry_price"], sigma=df["sigma"])
+        assert "position %d: strike = -5: must be > 0" % k in str(e.value)
+        assert b.n_positions == n

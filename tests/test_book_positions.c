@@ -182,8 +182,10 @@ Test(book_positions, every_error_with_its_message)
         qpm_status st;
         const char *msg;
     } want[] = {
-        {QPM_E_INVALID, "position 2: instrument = 9: not a qpm_instrument"},
-        {QPM_E_INVALID, "position 0: instrument = -1: not a qpm_instrument"},
+        {QPM_E_INVALID, "position 2: instrument = 9: not a qpm_instrument"
+                          "; the codes are 0 (spot), 1 (linear future), 2 (inverse future), 3 (linear perp), 4 (inverse perp), 5 (linear option), 6 (inverse option)"},
+        {QPM_E_INVALID, "position 0: instrument = -1: not a qpm_instrument"
+                          "; the codes are 0 (spot), 1 (linear future), 2 (inverse future), 3 (linear perp), 4 (inverse perp), 5 (linear option), 6 (inverse option)"},
         {QPM_E_INVALID, "position 3: underlying = 5: must be < 2 (the number of underlyings)"},
         {QPM_E_INVALID, "position 1: expiry = 7: unknown on underlying 0 (BTC): set its forward "
                         "first"},

@@ -35,8 +35,7 @@ static qpm_status check_position(const qpm_book *b, size_t i, const qpm_book_pos
     int32_t in = c->instrument[i];
     const qpm__instr *kind = qpm__instr_find(in);
     if (kind == NULL)
-        return qpm__fail(QPM_E_INVALID, "position %zu: instrument = %d: not a qpm_instrument", i,
-                         (int)in);
+        return qpm__instr_unknown(i, in);
     p->instr = in;
     size_t u = c->underlying[i];
     if (u >= b->n_under)

@@ -1,5 +1,7 @@
 /* The instrument table: the one place that says, per qpm_instrument value,
  * what a position needs and how it is valued and moved. */
+#include <stdio.h>
+
 #include "book/instrument.h"
 
 #define NEEDS_FUTURE (QPM__NEEDS_EXPIRY | QPM__NEEDS_ENTRY)
@@ -41,6 +43,19 @@ const qpm__instr *qpm__instr_find(int32_t code)
     if (code < 0 || (size_t)code >= N_INSTRS || qpm__instrs[code].name == NULL)
         return NULL;
     return &qpm__instrs[code];
+}
+
+qpm_status qpm__instr_unknown(size_t i, int32_t code)
+{
+    char list[256];
+    size_t len = 0;
+    for (size_t k = 0; k < N_INSTRS && len < sizeof list; k++)
+        if (qpm__instrs[k].name != NULL)
+            len += (size_t)snprintf(list + len, sizeof list - len, "%s%zu (%s)", len ? ", " : "",
+                                    k, qpm__instrs[k].name);
+    return qpm__fail(QPM_E_INVALID,
+                     "position %zu: instrument = %d: not a qpm_instrument; the codes are %s", i,
+                     (int)code, list);
 }
 
 double qpm__instr_ref_price(const qpm_book *b, const qpm__book_pos *p)

@@ -65,6 +65,10 @@ extern const qpm__instr qpm__instrs[];
 /* The row of instrument code `code`, or NULL when it has none. */
 const qpm__instr *qpm__instr_find(int32_t code);
 
+/* QPM_E_INVALID for an unknown code at position i, the message listing
+ * every code of the table. */
+qpm_status qpm__instr_unknown(size_t i, int32_t code);
+
 /* The row of a position (its code was found when it was added). */
 static inline const qpm__instr *qpm__pos_kind(const qpm__book_pos *p)
 {

@@ -132,3 +132,57 @@ Test(fuzz_found, implied_vol_of_a_price_beyond_every_bound)
                     qpm_pricer_free(p);
                 }
 }
+
+/* fuzz_cov: two pushed rows whose asset 1 moves by 8e-159 gave a subnormal
+ * variance (3e-317) and a correlation of 1.0000000007603671 with QPM_OK. */
+Test(fuzz_found, correlation_of_a_subnormal_variance)
+{
+    double r0[4] = {0.22396429388876177, 1e-155, 0.18726024261844815, 0.27109636072327764};
+    double r1[4] = {0.22397414831769286, 1.000805e-155, 0.1873662319157702, 0.27118500923323413};
+    qpm_cov *c;
+    cr_assert_eq(qpm_cov_create(&c, NULL, 4), QPM_OK);
+    cr_assert_eq(qpm_cov_push(c, r0), QPM_OK);
+    cr_assert_eq(qpm_cov_push(c, r1), QPM_OK);
+    double cov[16], out[16];
+    cr_assert_eq(qpm_cov_covariance(c, cov, 4), QPM_OK);
+    cr_assert(cov[5] > 0.0 && cov[5] < DBL_MIN, "variance %g", cov[5]);
+    for (int i = 0; i < 16; i++)
+        out[i] = -7.0;
+    cr_assert_eq(qpm_cov_correlation(c, out, 4), QPM_E_SINGULAR);
+    cr_assert_neq(strstr(qpm_last_error(), "variance of asset 1 = "), NULL, "%s", qpm_last_error());
+    cr_assert_neq(strstr(qpm_last_error(), "subnormal"), NULL, "%s", qpm_last_error());
+    for (int i = 0; i < 16; i++)
+        cr_assert_eq(out[i], -7.0, "out written");
+    /* without the subnormal asset every correlation is within [-1, 1] */
+    r0[1] = 0.5, r1[1] = 0.25;
+    cr_assert_eq(qpm_cov_reset(c), QPM_OK);
+    cr_assert_eq(qpm_cov_push(c, r0), QPM_OK);
+    cr_assert_eq(qpm_cov_push(c, r1), QPM_OK);
+    cr_assert_eq(qpm_cov_correlation(c, out, 4), QPM_OK, "%s", qpm_last_error());
+    for (int i = 0; i < 16; i++)
+        cr_assert(fabs(out[i]) <= 1.0, "entry %d = %.17g", i, out[i]);
+    qpm_cov_free(c);
+}
+
+/* Collinear assets: the rounded C_ij / sqrt(C_ii C_jj) may exceed 1 by an
+ * ulp; a correlation stays in [-1, 1] (as numpy's corrcoef). */
+Test(fuzz_found, correlation_of_collinear_assets_within_one)
+{
+    qpm_cov *c;
+    cr_assert_eq(qpm_cov_create(&c, NULL, 2), QPM_OK);
+    double x[2 * 64], out[4];
+    int beyond = 0;
+    for (int s = 1; s < 400; s++) {
+        double k = 0.1 * s + 0.01 / s;
+        for (int t = 0; t < 64; t++) {
+            x[2 * t] = sin(0.37 * t + s) * 1e-2;
+            x[2 * t + 1] = (s % 2 ? k : -k) * x[2 * t];
+        }
+        cr_assert_eq(qpm_cov_fit(c, 64, x, 2), QPM_OK);
+        cr_assert_eq(qpm_cov_correlation(c, out, 2), QPM_OK);
+        cr_assert(fabs(out[1]) <= 1.0 && out[1] == out[2], "s %d: %.17g", s, out[1]);
+        beyond += fabs(out[1]) == 1.0;
+    }
+    cr_assert_gt(beyond, 0); /* the clamp was exercised */
+    qpm_cov_free(c);
+}

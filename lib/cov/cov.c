@@ -328,13 +328,26 @@ qpm_status qpm_cov_correlation(qpm_cov *c, double *out, size_t ld)
     if (st != QPM_OK)
         return st;
     size_t n = c->n;
-    for (size_t i = 0; i < n; i++)
-        if (!(c->est[i * n + i] > 0.0))
+    for (size_t i = 0; i < n; i++) {
+        double v = c->est[i * n + i];
+        if (!(v > 0.0))
             return qpm__fail(QPM_E_SINGULAR, "variance of asset %zu = %g: correlation undefined",
-                             i, c->est[i * n + i]);
+                             i, v);
+        /* a subnormal variance carries too few digits for its correlations
+         * (they came out beyond 1 by 1e-9) */
+        if (v < DBL_MIN)
+            return qpm__fail(QPM_E_SINGULAR,
+                             "variance of asset %zu = %g is below DBL_MIN = %g (subnormal): its "
+                             "correlations are not determined to working precision",
+                             i, v, DBL_MIN);
+    }
     for (size_t i = 0; i < n; i++) {
         for (size_t j = 0; j < i; j++) {
             double r = c->est[i * n + j] / qpm__sqrt_prod(c->est[i * n + i], c->est[j * n + j]);
+            /* |C_ij| <= sqrt(C_ii C_jj) holds for the estimate up to its
+             * rounding: a correlation is kept in [-1, 1], as numpy's
+             * corrcoef does */
+            r = r > 1.0 ? 1.0 : (r < -1.0 ? -1.0 : r);
             out[i * ld + j] = out[j * ld + i] = r;
         }
         out[i * ld + i] = 1.0;

@@ -240,7 +240,7 @@ Test(opt_api, frontier_progress_and_cancel)
     int calls = 0;
     cr_assert_eq(qpm_opt_set_progress(o, cancel_at_half, &calls), QPM_OK);
     cr_assert_eq(qpm_opt_frontier(o, 10, W, n, r, NULL), QPM_E_CANCELLED);
-    cr_assert_eq(calls, 4); /* after points 2..5 (done = 0.2 .. 0.5) */
+    cr_assert_eq(calls, 5); /* after points 0..4 (done = 0.1 .. 0.5) */
     cr_assert_eq(qpm_opt_set_progress(o, NULL, NULL), QPM_OK);
     cr_assert_eq(qpm_opt_frontier(o, 10, W, n, r, NULL), QPM_OK);
     cr_assert_eq(qpm_opt_frontier(o, 1, NULL, 0, r, NULL), QPM_OK);
@@ -299,5 +299,31 @@ Test(opt_api, oom_every_allocation)
         cr_assert_eq(fa.live, 0, "k = %ld: %ld blocks leaked", k, fa.live);
     }
     cr_assert(done, "never succeeded within 200 allocations");
+    cr_assert_eq(qt_leak_check(), 0);
+}
+
+/* The iteration limit is not a proof of infeasibility: a feasible problem
+ * stopped by QPM_OPT_MAX_ITER reports QPM_E_NOCONVERGE, and the handle
+ * solves it with the default limit afterwards. */
+Test(opt_api, iteration_limit_is_noconverge)
+{
+    size_t n = 8;
+    double S[64], mu[8], w[8];
+    ou_random(n, 5, S, mu);
+    qpm_opt *o;
+    cr_assert_eq(qpm_opt_create(&o, NULL, n), QPM_OK);
+    cr_assert_eq(qpm_opt_set_covariance(o, S, n), QPM_OK);
+    cr_assert_eq(qpm_opt_set_expected_returns(o, mu), QPM_OK);
+    double def;
+    cr_assert_eq(qpm_opt_get(o, QPM_OPT_MAX_ITER, &def), QPM_OK);
+    cr_assert_eq(qpm_opt_set(o, QPM_OPT_MAX_ITER, 1), QPM_OK);
+    for (int p = QPM_OPT_MIN_VARIANCE; p <= QPM_OPT_MEAN_VARIANCE; p++) {
+        cr_assert_eq(qpm_opt_solve(o, (qpm_opt_problem)p, w), QPM_E_NOCONVERGE, "problem %d: %s",
+                     p, qpm_last_error());
+        cr_assert_neq(qpm_last_error()[0], '\0');
+    }
+    cr_assert_eq(qpm_opt_set(o, QPM_OPT_MAX_ITER, def), QPM_OK);
+    cr_assert_eq(qpm_opt_solve(o, QPM_OPT_MIN_VARIANCE, w), QPM_OK, "%s", qpm_last_error());
+    qpm_opt_free(o);
     cr_assert_eq(qt_leak_check(), 0);
 }

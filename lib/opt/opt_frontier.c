@@ -52,6 +52,10 @@ qpm_status qpm_opt_frontier(qpm_opt *o, size_t k, double *weights, size_t ldw, d
         qpm__opt_report(o, &b, QPM_OPT_TARGET_RETURN, w, exact, iters);
         return qpm__progress_report(&o->progress, 1.0);
     }
+    /* point 0 counts as done, as every point after it */
+    last_report = (int)(200.0 / (double)k);
+    if ((st = qpm__progress_report(&o->progress, 1.0 / (double)k)) != QPM_OK)
+        return st;
     /* Phase 3: the largest attainable return, the top of the frontier, and
      * the minimum-variance active set rebuilt as the warm start of point 1. */
     double rmax;

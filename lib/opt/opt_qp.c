@@ -379,10 +379,9 @@ static qpm__qp_result ipm(qpm__qp *qp, double tol, size_t maxiter, size_t *iters
             return r.np > 1e-6 * sp ? QPM__QP_INFEASIBLE : QPM__QP_MAXITER;
         stall = a < 1e-8 ? stall + 1 : 0;
     }
-    double np = 0.0;
-    for (size_t k = 0; k < qp->mi; k++)
-        np = fmax(np, fabs(row_dot(qp, k, qp->x) + qp->s[k] - qp->h[k]));
-    return np > 1e-6 * sp ? QPM__QP_INFEASIBLE : QPM__QP_MAXITER;
+    /* the iteration limit, with no evidence of infeasibility: not
+     * converged (QPM_E_NOCONVERGE), whatever the primal residual */
+    return QPM__QP_MAXITER;
 }
 
 /* ---- exact active-set step ----------------------------------------------------- */

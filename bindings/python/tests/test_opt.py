@@ -84,7 +84,8 @@ def test_frontier_monotone_and_progress(ref):
         assert f.weights.shape == (12, 20)
         assert np.all(np.diff(f.returns) > 0) and np.all(np.diff(f.vols) > 0)
         np.testing.assert_allclose(f.weights.sum(axis=1), 1.0, atol=1e-14)
-        assert seen and seen[-1] == 1.0
+        # one call after each point, the first after point 0
+        assert len(seen) == 12 and seen[0] == 1 / 12 and seen[-1] == 1.0
         with pytest.raises(qpm.QpmCancelledError):
             o.frontier(12, progress=lambda d: True)
         with pytest.raises(ZeroDivisionError):

@@ -231,9 +231,10 @@ QPM_API qpm_status qpm_cov_covariance(qpm_cov *c, double *out, size_t ld);
 
 /* Writes the correlation matrix C_ij / sqrt(C_ii C_jj) of the estimate (unit
  * diagonal; sqrt(C_ii C_jj) formed without overflow or underflow; entries
- * kept in [-1, 1] against rounding).  Errors: those of qpm_cov_covariance,
- * and QPM_E_SINGULAR when an asset has zero variance or a variance below
- * DBL_MIN (subnormal: too few digits for a correlation) (out untouched). */
+ * kept in [-1, 1] against rounding; a variance below DBL_MIN is subnormal
+ * and has fewer significant digits, and so have its correlations).
+ * Errors: those of qpm_cov_covariance, and QPM_E_SINGULAR when an asset has
+ * zero variance (out untouched). */
 QPM_API qpm_status qpm_cov_correlation(qpm_cov *c, double *out, size_t ld);
 
 /* Writes the n_assets volatilities sqrt(C_ii).  Errors: QPM_E_NULL,

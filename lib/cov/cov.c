@@ -333,20 +333,14 @@ qpm_status qpm_cov_correlation(qpm_cov *c, double *out, size_t ld)
         if (!(v > 0.0))
             return qpm__fail(QPM_E_SINGULAR, "variance of asset %zu = %g: correlation undefined",
                              i, v);
-        /* a subnormal variance carries too few digits for its correlations
-         * (they came out beyond 1 by 1e-9) */
-        if (v < DBL_MIN)
-            return qpm__fail(QPM_E_SINGULAR,
-                             "variance of asset %zu = %g is below DBL_MIN = %g (subnormal): its "
-                             "correlations are not determined to working precision",
-                             i, v, DBL_MIN);
     }
     for (size_t i = 0; i < n; i++) {
         for (size_t j = 0; j < i; j++) {
             double r = c->est[i * n + j] / qpm__sqrt_prod(c->est[i * n + i], c->est[j * n + j]);
             /* |C_ij| <= sqrt(C_ii C_jj) holds for the estimate up to its
-             * rounding: a correlation is kept in [-1, 1], as numpy's
-             * corrcoef does */
+             * rounding (an ulp; 1e-9 was seen with a subnormal variance,
+             * which carries fewer digits): a correlation is kept in
+             * [-1, 1], as numpy's corrcoef does */
             r = r > 1.0 ? 1.0 : (r < -1.0 ? -1.0 : r);
             out[i * ld + j] = out[j * ld + i] = r;
         }

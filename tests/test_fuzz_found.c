@@ -177,3 +177,60 @@ Test(fuzz_found, correlation_of_collinear_assets_within_one)
     cr_assert_gt(beyond, 0); /* the clamp was exercised */
     qpm_cov_free(c);
 }
+
+/* fuzz_cov: a fit_prices that failed its size check kept the returns
+ * buffer it had grown, so the same call on another handle failed with
+ * QPM_E_NOMEM (memory short) where this one gave QPM_E_SIZE.  A failed fit
+ * now leaves the handle's memory as it was: the call allocates again. */
+Test(fuzz_found, failed_fit_prices_leaves_no_buffer)
+{
+    qt_failalloc fa;
+    qt_failalloc_init(&fa, -1);
+    qpm_cov *c;
+    cr_assert_eq(qpm_cov_create(&c, &fa.alloc, 2), QPM_OK);
+    cr_assert_eq(qpm_cov_set(c, QPM_COV_NAN_POLICY, QPM_COV_NAN_DROP_ROWS), QPM_OK);
+    /* three price rows, the middle one NaN: both returns dropped */
+    double p[6] = {100.0, 50.0, (double)NAN, 51.0, 101.0, 52.0};
+    long live = fa.live;
+    cr_assert_eq(qpm_cov_fit_prices(c, 3, p, 2), QPM_E_SIZE);
+    cr_assert_eq(fa.live, live, "the failed fit kept %ld blocks", fa.live - live);
+    /* the next allocation fails: the same call reports the memory first,
+     * as on a handle that never saw the first call */
+    qt_failalloc_only(&fa, 0);
+    cr_assert_eq(qpm_cov_fit_prices(c, 3, p, 2), QPM_E_NOMEM);
+    qt_failalloc_only(&fa, -1);
+    /* a fit that succeeds keeps its buffer and reuses it */
+    double q[8] = {100.0, 50.0, 101.0, 51.0, 100.5, 52.0, 102.0, 51.5};
+    cr_assert_eq(qpm_cov_fit_prices(c, 4, q, 2), QPM_OK, "%s", qpm_last_error());
+    long calls = fa.calls;
+    cr_assert_eq(qpm_cov_fit_prices(c, 4, q, 2), QPM_OK);
+    cr_assert_eq(fa.calls, calls, "a second fit of the same size allocated");
+    qpm_cov_free(c);
+    cr_assert_eq(fa.live, 0);
+}
+
+/* fuzz_opt: a one-point frontier cancelled by its progress callback kept
+ * its solution readable (opt.h: a failed call clears it). */
+static int cancel_now(void *user, double done)
+{
+    (void)user;
+    (void)done;
+    return 1;
+}
+
+Test(fuzz_found, cancelled_one_point_frontier_clears_the_solution)
+{
+    double S[4] = {0.04, 0.01, 0.01, 0.09}, mu[2] = {0.05, 0.08}, r;
+    qpm_opt *o;
+    cr_assert_eq(qpm_opt_create(&o, NULL, 2), QPM_OK);
+    cr_assert_eq(qpm_opt_set_covariance(o, S, 2), QPM_OK);
+    cr_assert_eq(qpm_opt_set_expected_returns(o, mu), QPM_OK);
+    cr_assert_eq(qpm_opt_set_progress(o, cancel_now, NULL), QPM_OK);
+    cr_assert_eq(qpm_opt_frontier(o, 1, NULL, 0, &r, NULL), QPM_E_CANCELLED);
+    double v;
+    cr_assert_eq(qpm_opt_info(o, QPM_OPT_INFO_OBJECTIVE, &v), QPM_E_STATE);
+    cr_assert_eq(qpm_opt_set_progress(o, NULL, NULL), QPM_OK);
+    cr_assert_eq(qpm_opt_frontier(o, 1, NULL, 0, &r, NULL), QPM_OK);
+    cr_assert_eq(qpm_opt_info(o, QPM_OPT_INFO_OBJECTIVE, &v), QPM_OK);
+    qpm_opt_free(o);
+}

@@ -46,25 +46,31 @@ static size_t next_block(const qpm_cov *c, const double *x, size_t t, size_t ld,
     return nb;
 }
 
-/* Marks row r of t as skipped; the first mark of a fit clears the marks
- * (growing them to t rows if needed). */
-static qpm_status drop_row(qpm_cov *c, size_t r, size_t t)
+/* Marks the rows of the fit that hold a non-finite value (the rows the scan
+ * found to drop: NaN rows under QPM_COV_NAN_DROP_ROWS), growing the marks
+ * to t rows if needed.  Called after the fit's size checks, as every other
+ * workspace, so that whether a fit fails, and how, does not depend on what
+ * the handle allocated before. */
+static qpm_status mark_dropped(qpm_cov *c, size_t t, const double *x, size_t ld)
 {
     size_t bytes = t / 8 + 1;
-    if (c->n_drop == 0) {
-        if (c->drop_rows < t) {
-            unsigned char *d = qpm__calloc(&c->alloc, bytes, 1);
-            if (d == NULL)
-                return qpm__fail(QPM_E_NOMEM, "out of memory marking the %zu rows to drop", t);
-            qpm__free(&c->alloc, c->drop);
-            c->drop = d;
-            c->drop_rows = t;
-        } else {
-            memset(c->drop, 0, bytes);
-        }
+    if (c->drop_rows < t) {
+        unsigned char *d = qpm__calloc(&c->alloc, bytes, 1);
+        if (d == NULL)
+            return qpm__fail(QPM_E_NOMEM, "out of memory marking the %zu rows to drop", t);
+        qpm__free(&c->alloc, c->drop);
+        c->drop = d;
+        c->drop_rows = t;
+    } else {
+        memset(c->drop, 0, bytes);
     }
-    c->drop[r / 8] |= (unsigned char)(1u << (r % 8));
-    c->n_drop++;
+    size_t m = 0;
+    for (size_t r = 0; r < t; r++)
+        if (qpm__cov_k_nonfinite(c->n, x + r * ld)) {
+            c->drop[r / 8] |= (unsigned char)(1u << (r % 8));
+            m++;
+        }
+    c->n_drop = m;
     return QPM_OK;
 }
 
@@ -99,6 +105,7 @@ static qpm_status classify_row(const qpm_cov *c, size_t r, const double *row, in
  * EWMA the largest square of each column goes to tmp4. */
 static qpm_status scan_rows(qpm_cov *c, size_t t, const double *x, size_t ld, size_t *kept)
 {
+    /* the rows to drop are counted here and marked by mark_dropped */
     size_t n = c->n, k = 0;
     double *sum = c->tmp, *cnt = c->tmp3, *sqmax = c->tmp4;
     int pairwise = c->nan_policy == QPM_COV_NAN_PAIRWISE, ewma = c->method == QPM_COV_EWMA;
@@ -152,8 +159,6 @@ static qpm_status scan_rows(qpm_cov *c, size_t t, const double *x, size_t ld, si
                     sum[j] += row[j];
                     cnt[j] += 1.0;
                 }
-        } else if ((st = drop_row(c, r, t)) != QPM_OK) {
-            return st;
         }
     }
     if (pairwise) {
@@ -541,6 +546,9 @@ static qpm_status fit_rows(qpm_cov *c, size_t t, const double *x, size_t ld)
     if (pairwise && (st = qpm__cov_need_aux(c)) != QPM_OK)
         return st;
     if (!pairwise && m->prepare != NULL && (st = m->prepare(c)) != QPM_OK)
+        return st;
+    /* last of phase 1: nothing after it fails before the state changes */
+    if (!pairwise && kept < t && (st = mark_dropped(c, t, x, ld)) != QPM_OK)
         return st;
 
     /* Phase 2: the state is rewritten from the first pass's mean. */

@@ -97,17 +97,31 @@ qpm_status qpm_cov_fit_prices(qpm_cov *c, size_t t, const double *prices, size_t
         check_prices(t, n, prices, ld, c->nan_policy != QPM_COV_NAN_ERROR, c->returns_kind);
     if (st != QPM_OK)
         return st;
-    size_t rows = t - 1;
+    size_t rows = t - 1, old_rows = c->ret_rows;
+    double *old = NULL;
     if (rows > c->ret_rows) {
         if (rows > SIZE_MAX / sizeof(double) / n)
             return qpm__fail(QPM_E_NOMEM, "t = %zu rows of %zu assets overflow size_t", t, n);
         double *buf = qpm__acalloc(&c->alloc, rows * n, sizeof(double));
         if (buf == NULL)
             return qpm__fail(QPM_E_NOMEM, "cannot allocate %zu x %zu returns", rows, n);
-        qpm__afree(&c->alloc, c->ret);
+        old = c->ret;
         c->ret = buf;
         c->ret_rows = rows;
     }
     compute_returns(t, n, prices, ld, c->returns_kind, c->ret, n);
-    return qpm__cov_fit_rows(c, rows, c->ret, n);
+    st = qpm__cov_fit_rows(c, rows, c->ret, n);
+    /* a failed fit leaves the returns buffer as it found it (no fit reads
+     * it afterwards), so that the handle's later calls, and how they fail
+     * when memory runs out, do not depend on this one */
+    if (old != NULL || (st != QPM_OK && rows > old_rows)) {
+        if (st == QPM_OK) {
+            qpm__afree(&c->alloc, old);
+        } else {
+            qpm__afree(&c->alloc, c->ret);
+            c->ret = old;
+            c->ret_rows = old_rows;
+        }
+    }
+    return st;
 }

@@ -50,7 +50,9 @@ qpm_status qpm_opt_frontier(qpm_opt *o, size_t k, double *weights, size_t ldw, d
     int last_report = -1;
     if (k == 1) {
         qpm__opt_report(o, &b, QPM_OPT_TARGET_RETURN, w, exact, iters);
-        return qpm__progress_report(&o->progress, 1.0);
+        if ((st = qpm__progress_report(&o->progress, 1.0)) != QPM_OK)
+            o->have_sol = 0; /* cancelled: no solution, as after any failure */
+        return st;
     }
     /* point 0 counts as done, as every point after it */
     last_report = (int)(200.0 / (double)k);

@@ -133,7 +133,11 @@ static void check_solution(const state *s, const double *w, qpm_opt_problem prob
         scale = fmax(scale, fabs(d->w0[i]));
     }
     scale = fmax(scale, fmax(grossw, fabs(budget)));
-    double tol = 1e-6 * scale;
+    /* opt.h: constraints hold to max(1e-8, 10 QPM_OPT_TOLERANCE) of their
+     * scale; the check allows twice that (its scale is a little wider) */
+    double opt_tol = 0;
+    qpm_opt_get(s->h, QPM_OPT_TOLERANCE, &opt_tol);
+    double tol = fmax(1e-6, 20.0 * opt_tol) * scale;
     if (fabs(sum - budget) > tol)
         fz_fail("problem %d: sum w = %.17g, budget %.17g", (int)prob, sum, budget);
     if (prob == QPM_OPT_ERC) {

@@ -15,19 +15,6 @@
 enum { NO = 12 };
 enum { PRICE, DELTA, GAMMA, VEGA, THETA, RHO, VANNA, VOLGA, CHARM, RHO_Q, PUSD, DCOIN };
 
-/* Every kernel this CPU runs (scalar first). */
-static int kernels(int *list)
-{
-    int n = 0;
-    qpm_pricer *p;
-    cr_assert_eq(qpm_pricer_create(&p, NULL, QPM_MODEL_BSM, QPM_SETTLE_LINEAR), QPM_OK);
-    for (int k = QPM_PRICER_KERNEL_SCALAR; k <= QPM_PRICER_KERNEL_AVX512; k++)
-        if (qpm_pricer_set(p, QPM_PRICER_KERNEL, k) == QPM_OK)
-            list[n++] = k;
-    qpm_pricer_free(p);
-    return n;
-}
-
 /* n options, all twelve outputs (out[o][i]), or only the price */
 static qpm_status price_n(qpm_model m, qpm_settlement st, int kernel, size_t n, const double *u,
                           const double *k, const double *T, const double *r, const double *q,
@@ -75,7 +62,7 @@ static void fill(block *b, double u, double k, double T, double r, double q, dou
  * NaN with QPM_OK.  The price is its limit D F (call) or D K (put). */
 Test(pricing_edge, huge_sigma_sqrt_t_gives_the_limit)
 {
-    int ks[3], nk = kernels(ks);
+    int ks[3], nk = qt_pricer_kernels(ks);
     const double sig[] = {1e155, 1e160, 1e200, 1e300, DBL_MAX};
     const double Ts[] = {1.0, 0.25, 30.0};
     for (int kk = 0; kk < nk; kk++)
@@ -110,7 +97,7 @@ Test(pricing_edge, huge_sigma_sqrt_t_gives_the_limit)
  * asking for it is QPM_E_OVERFLOW, and every kernel says so. */
 Test(pricing_edge, at_the_money_with_a_subnormal_sigma_sqrt_t)
 {
-    int ks[3], nk = kernels(ks);
+    int ks[3], nk = qt_pricer_kernels(ks);
     const double sig[] = {1e-310, 1e-315, 0x1p-1074};
     for (int kk = 0; kk < nk; kk++)
         for (int m = 0; m < 3; m++)
@@ -141,7 +128,7 @@ Test(pricing_edge, at_the_money_with_a_subnormal_sigma_sqrt_t)
  * QPM_E_OVERFLOW there. */
 Test(pricing_edge, smallest_t_with_a_huge_vol)
 {
-    int ks[3], nk = kernels(ks);
+    int ks[3], nk = qt_pricer_kernels(ks);
     for (int kk = 0; kk < nk; kk++)
         for (int m = 0; m < 3; m++)
             for (int t = -1; t <= 1; t += 2) {
@@ -172,7 +159,7 @@ Test(pricing_edge, smallest_t_with_a_huge_vol)
  * infinity with QPM_OK. */
 Test(pricing_edge, forwards_and_values_beyond_the_double_range)
 {
-    int ks[3], nk = kernels(ks);
+    int ks[3], nk = qt_pricer_kernels(ks);
     for (int kk = 0; kk < nk; kk++) {
         block b;
         /* F = 1e308 e = 2.7e308 > DBL_MAX, K = 1.5e308: the coin price was
@@ -205,7 +192,7 @@ Test(pricing_edge, forwards_and_values_beyond_the_double_range)
  * values in every lane position, all outputs wanted; the outputs agree. */
 Test(pricing_edge, every_kernel_decides_like_the_scalar_kernel_at_extremes)
 {
-    int ks[3], nk = kernels(ks);
+    int ks[3], nk = qt_pricer_kernels(ks);
     if (nk < 2)
         cr_skip_test("no SIMD kernel on this CPU");
     enum { N = 21 };

@@ -79,19 +79,6 @@ static void dparts(const struct golden *g, size_t i, double *d1, double *d2, dou
     *d2 = *d1 - *s;
 }
 
-/* Every kernel this CPU runs (scalar, AVX2, AVX-512). */
-static int kernels(int *list)
-{
-    int n = 0;
-    qpm_pricer *p;
-    cr_assert_eq(qpm_pricer_create(&p, NULL, QPM_MODEL_BSM, QPM_SETTLE_LINEAR), QPM_OK);
-    for (int k = QPM_PRICER_KERNEL_SCALAR; k <= QPM_PRICER_KERNEL_AVX512; k++)
-        if (qpm_pricer_set(p, QPM_PRICER_KERNEL, k) == QPM_OK)
-            list[n++] = k;
-    qpm_pricer_free(p);
-    return n;
-}
-
 /* Checks one column; `first_order` enables target (B); `mag` (may be NULL)
  * is the term magnitude M of the cancellation-prone Greeks. */
 static void check_col(const char *file, const char *name, int kernel, const struct golden *g,
@@ -174,7 +161,7 @@ Test(pricing_golden, bsm_every_row)
         mvo[i] = vega * (fabs(d1) + 1) * (fabs(d2) + 1) / sg;
         mch[i] = fabs(q * ref[1][i]) + dens * (2 * fabs(r - q) * T + fabs(d2) * s) / (2 * T * s);
     }
-    int ks[3], nk = kernels(ks);
+    int ks[3], nk = qt_pricer_kernels(ks);
     for (int kk = 0; kk < nk; kk++) {
         run(QPM_MODEL_BSM, QPM_SETTLE_LINEAR, ks[kk], &g, &o);
         double w = 0;
@@ -223,7 +210,7 @@ Test(pricing_golden, black76_every_row)
         mvo[i] = vega * (fabs(d1) + 1) * (fabs(d2) + 1) / sg;
         mch[i] = fabs(r * ref[1][i]) + dens * fabs(d2) / (2 * T);
     }
-    int ks[3], nk = kernels(ks);
+    int ks[3], nk = qt_pricer_kernels(ks);
     for (int kk = 0; kk < nk; kk++) {
         run(QPM_MODEL_BLACK76, QPM_SETTLE_LINEAR, ks[kk], &g, &o);
         double w = 0;
@@ -268,7 +255,7 @@ Test(pricing_golden, inverse_every_row)
         mth[i] = fabs(g.r[i] * ref[1][i]) + ref[5][i] * g.sig[i] / (2 * g.t[i]) +
                  fabs(g.r[i]) * mpu[i];
     }
-    int ks[3], nk = kernels(ks);
+    int ks[3], nk = qt_pricer_kernels(ks);
     for (int kk = 0; kk < nk; kk++) {
         run(QPM_MODEL_BLACK76, QPM_SETTLE_INVERSE, ks[kk], &g, &o);
         double w = 0;

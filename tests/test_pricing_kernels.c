@@ -28,19 +28,6 @@ static double unif(double lo, double hi)
     return lo + (hi - lo) * (double)(rng_state >> 11) * 0x1p-53;
 }
 
-/* The kernels this CPU runs, scalar first. */
-static int kernels(int ks[3])
-{
-    int n = 0;
-    qpm_pricer *p;
-    cr_assert_eq(qpm_pricer_create(&p, NULL, QPM_MODEL_BSM, QPM_SETTLE_LINEAR), QPM_OK);
-    for (int k = QPM_PRICER_KERNEL_SCALAR; k <= QPM_PRICER_KERNEL_AVX512; k++)
-        if (qpm_pricer_set(p, QPM_PRICER_KERNEL, k) == QPM_OK)
-            ks[n++] = k;
-    qpm_pricer_free(p);
-    return n;
-}
-
 typedef struct {
     size_t n;
     double *u, *k, *T, *r, *q, *s;
@@ -170,7 +157,7 @@ Test(pricing_kernels, rows_follow_the_mask)
  * so that every path runs (one option, one register, masked tails, pairs). */
 Test(pricing_kernels, every_kernel_against_the_scalar_kernel)
 {
-    int ks[3], nk = kernels(ks);
+    int ks[3], nk = qt_pricer_kernels(ks);
     const qpm_model models[2] = {QPM_MODEL_BSM, QPM_MODEL_BLACK76};
     enum { N = 40 * 41 / 2 };
     static double a[NO][N], b[NO][N];
@@ -230,7 +217,7 @@ Test(pricing_kernels, every_kernel_against_the_scalar_kernel)
  * included; the statuses agree with the batch's. */
 Test(pricing_kernels, one_option_alone_equals_the_batch)
 {
-    int ks[3], nk = kernels(ks);
+    int ks[3], nk = qt_pricer_kernels(ks);
     const qpm_model models[3] = {QPM_MODEL_BSM, QPM_MODEL_BLACK76, QPM_MODEL_BACHELIER};
     enum { N = 230 };
     static double a[NO][N], b[NO][N];
@@ -318,7 +305,7 @@ Test(pricing_kernels, one_lane_code_equals_its_vector_kernel)
  * AVX2 block (so they agree with each other). */
 Test(pricing_kernels, implied_vol_follows_the_kernel)
 {
-    int ks[3], nk = kernels(ks);
+    int ks[3], nk = qt_pricer_kernels(ks);
     enum { N = 500 };
     static double F[N], K[N], T[N], r[N], sig[N], pr[N], iv[3][N];
     static int32_t ty[N];

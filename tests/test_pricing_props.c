@@ -74,19 +74,6 @@ static void make_pricer(qpm_pricer **p, qpm_model m, qpm_settlement s, int kerne
     cr_assert_eq(qpm_pricer_set(*p, QPM_PRICER_KERNEL, kernel), QPM_OK);
 }
 
-/* Every kernel this CPU runs (scalar first). */
-static int kernels(int *list)
-{
-    int n = 0;
-    qpm_pricer *p;
-    cr_assert_eq(qpm_pricer_create(&p, NULL, QPM_MODEL_BSM, QPM_SETTLE_LINEAR), QPM_OK);
-    for (int k = QPM_PRICER_KERNEL_SCALAR; k <= QPM_PRICER_KERNEL_AVX512; k++)
-        if (qpm_pricer_set(p, QPM_PRICER_KERNEL, k) == QPM_OK)
-            list[n++] = k;
-    qpm_pricer_free(p);
-    return n;
-}
-
 /* ---- put-call parity ------------------------------------------------------ */
 
 static void parity(qpm_model model, qpm_settlement settle, int kernel)
@@ -125,7 +112,7 @@ static void parity(qpm_model model, qpm_settlement settle, int kernel)
 
 Test(pricing_props, put_call_parity)
 {
-    int ks[3], nk = kernels(ks);
+    int ks[3], nk = qt_pricer_kernels(ks);
     for (int kk = 0; kk < nk; kk++) {
         parity(QPM_MODEL_BSM, QPM_SETTLE_LINEAR, ks[kk]);
         parity(QPM_MODEL_BSM, QPM_SETTLE_INVERSE, ks[kk]);
@@ -232,7 +219,7 @@ Test(pricing_props, greeks_match_finite_differences)
  * (d^2 <= 1, value >= 1e-6 of its scale). */
 Test(pricing_props, simd_matches_scalar_on_a_million_random_options)
 {
-    int ks[3], nk = kernels(ks);
+    int ks[3], nk = qt_pricer_kernels(ks);
     if (nk < 2)
         cr_skip_test("no SIMD kernel on this CPU");
     enum { N = 1000000 };
@@ -349,7 +336,7 @@ Test(pricing_props, bit_identical_for_any_thread_count_split_and_chain)
         s[i] = unif(0.1, 2);
         ty[i] = i % 2 ? QPM_CALL : QPM_PUT;
     }
-    int ks[3], nk = kernels(ks);
+    int ks[3], nk = qt_pricer_kernels(ks);
     for (int kk = 0; kk < nk; kk++) {
         qpm_pricer *p;
         make_pricer(&p, QPM_MODEL_BSM, QPM_SETTLE_LINEAR, ks[kk]);
@@ -433,7 +420,7 @@ static void check_limit_matches_small(qpm_model model, int kernel)
 
 Test(pricing_props, limits_t0_and_sigma0)
 {
-    int ks[3], nk = kernels(ks);
+    int ks[3], nk = qt_pricer_kernels(ks);
     for (int kk = 0; kk < nk; kk++) {
         check_limit_matches_small(QPM_MODEL_BSM, ks[kk]);
         check_limit_matches_small(QPM_MODEL_BLACK76, ks[kk]);
@@ -451,7 +438,7 @@ Test(pricing_props, no_nan_on_extreme_valid_inputs)
     static const double us[] = {1e-200, 1e-8, 1.0, 1e8, 1e200};
     static const double Ts[] = {0.0, 1e-300, 1e-12, 1.0, 1e3};
     static const double ss[] = {0.0, 1e-300, 1e-8, 1.0, 50.0};
-    int ks[3], nk = kernels(ks);
+    int ks[3], nk = qt_pricer_kernels(ks);
     static qpm_status want[3][5][5][5][5];
     long overflow = 0, ok = 0;
     for (int kk = 0; kk < nk; kk++)

@@ -20,18 +20,6 @@ static double unif(unsigned long long *s, double a, double b)
     return a + (b - a) * (double)(*s >> 11) * 0x1p-53;
 }
 
-static int kernels(int *list)
-{
-    int n = 0;
-    qpm_pricer *p;
-    cr_assert_eq(qpm_pricer_create(&p, NULL, QPM_MODEL_BSM, QPM_SETTLE_LINEAR), QPM_OK);
-    for (int k = QPM_PRICER_KERNEL_SCALAR; k <= QPM_PRICER_KERNEL_AVX512; k++)
-        if (qpm_pricer_set(p, QPM_PRICER_KERNEL, k) == QPM_OK)
-            list[n++] = k;
-    qpm_pricer_free(p);
-    return n;
-}
-
 /* nopt options under ns scenarios: per-option K, T, r, q, type; per (option,
  * scenario) underlying and sigma. */
 enum { NOPT = 13, NS = 11, N = NOPT * NS };
@@ -111,7 +99,7 @@ static void run_layout(qpm_pricer *p, const grid *g, int carry, int option_major
 Test(pricing_run, every_layout_gives_the_bits_of_the_checked_batch)
 {
     static double ref[QPM__NOUT][N], got[QPM__NOUT][N];
-    int ks[4], nk = kernels(ks);
+    int ks[4], nk = qt_pricer_kernels(ks);
     const qpm_model models[3] = {QPM_MODEL_BSM, QPM_MODEL_BLACK76, QPM_MODEL_BACHELIER};
     for (int kk = 0; kk < nk; kk++)
         for (int mi = 0; mi < 3; mi++)

@@ -578,8 +578,9 @@ static void one_op(fz_pass *p, state *s, fz_in *in)
     fz_end(p, i, st, hash);
 }
 
-static void run(fz_pass *p, state *s, const uint8_t *data, size_t size)
+static void run(fz_pass *p, void *vs, const uint8_t *data, size_t size)
 {
+    state *s = vs;
     fz_in in;
     fz_init(&in, data, size);
     s->h = NULL;
@@ -589,17 +590,12 @@ static void run(fz_pass *p, state *s, const uint8_t *data, size_t size)
     while (fz_more(&in) && p->ops < FZ_MAX_OPS)
         one_op(p, s, &in);
     qpm_opt_free(s->h);
-    if (s->fa.live != 0)
-        fz_fail("%ld blocks still allocated after the handle was freed", s->fa.live);
+    fz_check_freed(&s->fa);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static fz_pass p;
     static state s;
-    fz_pass_begin(&p, 0);
-    run(&p, &s, data, size);
-    fz_pass_begin(&p, 1);
-    run(&p, &s, data, size);
+    fz_two_passes(run, &s, sizeof s, data, size);
     return 0;
 }

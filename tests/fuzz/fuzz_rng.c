@@ -284,28 +284,23 @@ static void one_op(fz_pass *p, state *s, fz_in *in)
     fz_end(p, i, st, hash);
 }
 
-static void run(fz_pass *p, const uint8_t *data, size_t size)
+static void run(fz_pass *p, void *vs, const uint8_t *data, size_t size)
 {
+    state *s = vs;
     fz_in in;
     fz_init(&in, data, size);
-    state s;
-    memset(&s, 0, sizeof s);
-    fz_alloc_init(&s.fa);
+    fz_alloc_init(&s->fa);
     while (fz_more(&in) && p->ops < FZ_MAX_OPS)
-        one_op(p, &s, &in);
-    qpm_rng_free(s.h[0]);
-    qpm_rng_free(s.h[1]);
-    if (s.fa.live != 0)
-        fz_fail("%ld blocks still allocated after every handle was freed", s.fa.live);
+        one_op(p, s, &in);
+    qpm_rng_free(s->h[0]);
+    qpm_rng_free(s->h[1]);
+    fz_check_freed(&s->fa);
     (void)qpm_rng_poisson_max();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static fz_pass p;
-    fz_pass_begin(&p, 0);
-    run(&p, data, size);
-    fz_pass_begin(&p, 1);
-    run(&p, data, size);
+    static state s;
+    fz_two_passes(run, &s, sizeof s, data, size);
     return 0;
 }

@@ -306,6 +306,23 @@ void fz_pass_begin(fz_pass *p, int b)
     p->ops = 0;
 }
 
+void fz_two_passes(fz_run_fn run, void *state, size_t state_size, const uint8_t *data,
+                   size_t size)
+{
+    static fz_pass p;
+    for (int b = 0; b < 2; b++) {
+        fz_pass_begin(&p, b);
+        memset(state, 0, state_size);
+        run(&p, state, data, size);
+    }
+}
+
+void fz_check_freed(const fz_alloc *fa)
+{
+    if (fa->live != 0)
+        fz_fail("%ld blocks still allocated after every handle was freed", fa->live);
+}
+
 /* FZ_TRACE=1 in the environment prints every call and its status. */
 static int tracing(void)
 {

@@ -194,6 +194,15 @@ typedef struct fz_pass {
 } fz_pass;
 
 void fz_pass_begin(fz_pass *p, int b);
+/* A target's run over one input: its calls on handles of its state, then
+ * every handle freed and fz_check_freed. */
+typedef void (*fz_run_fn)(fz_pass *p, void *state, const uint8_t *data, size_t size);
+/* The body of LLVMFuzzerTestOneInput: pass A, then pass B, of `run` on the
+ * same input, with one state (zeroed before each pass). */
+void fz_two_passes(fz_run_fn run, void *state, size_t state_size, const uint8_t *data,
+                   size_t size);
+/* fz_fail unless every block the state's allocator gave out was freed. */
+void fz_check_freed(const fz_alloc *fa);
 /* Starts call number i (returned); -1 when the input has too many calls. */
 long fz_op(fz_pass *p, const char *name);
 /* Pass B: whether call i is skipped (it failed in pass A).  `replay_failed`:

@@ -1,5 +1,7 @@
 #include "testutil.h"
 
+#include "qpm/pricing.h"
+
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <math.h>
@@ -226,4 +228,16 @@ size_t qt_refdata_sets(const char *prefix, char (*sets)[QT_SET_LEN], size_t max)
     closedir(d);
     qsort(sets, count, QT_SET_LEN, cmp_set);
     return count;
+}
+
+int qt_pricer_kernels(int *list)
+{
+    int n = 0;
+    qpm_pricer *p;
+    cr_assert_eq(qpm_pricer_create(&p, NULL, QPM_MODEL_BSM, QPM_SETTLE_LINEAR), QPM_OK);
+    for (int k = QPM_PRICER_KERNEL_SCALAR; k <= QPM_PRICER_KERNEL_AVX512; k++)
+        if (qpm_pricer_set(p, QPM_PRICER_KERNEL, k) == QPM_OK)
+            list[n++] = k;
+    qpm_pricer_free(p);
+    return n;
 }

@@ -39,6 +39,11 @@ const char *qt_refdata_path(const char *name);
 #define QT_SET_LEN 200
 size_t qt_refdata_sets(const char *prefix, char (*sets)[QT_SET_LEN], size_t max);
 
+/* ---- pricing kernels -------------------------------------------------------
+ * The QPM_PRICER_KERNEL values this CPU runs, scalar first, into list
+ * (room for 3); returns their count. */
+int qt_pricer_kernels(int *list);
+
 /* ---- failing allocator ----------------------------------------------------
  * Counts allocations; every allocation whose 0-based index is >= `fail_at`
  * returns NULL (fail_at = -1: never), and so does the one whose index is

@@ -3,6 +3,8 @@
  * than the input's distance to any correlation matrix, the weighted norm it
  * minimises, convergence reporting), the smallest eigenvalue and the PSD
  * check, bad arguments and allocation failure. */
+#include <float.h>
+
 #include "test_cov_util.h"
 
 static double frob_dist(const double *a, const double *b, size_t n, const double *w)
@@ -157,6 +159,53 @@ Test(cov_psd, max_iterations_is_a_result)
     cr_assert_eq(conv, 0);
     cr_assert_eq(it, 3u);
     assert_correlation(x, 4, "after 3 iterations");
+}
+
+/* The iteration's rounding is about 2^-52 times A's largest entry: entries
+ * up to 1e6 are accepted (the result stays a valid correlation matrix, and
+ * x01 -> 1 as a01 grows: 1 - x01 is 5.1e-5 at a01 = 100 and below 1e-9 at
+ * 1e6), larger ones are refused with a message naming the entry, up to
+ * DBL_MAX, where the iteration once reached NaN and LAPACK never returned. */
+Test(cov_psd, entries_beyond_1e6_are_refused)
+{
+    const double big[5] = {1e6 * (1 + 1e-15), 1e10, 1e100, 1e308, DBL_MAX};
+    double w[4] = {4.47, 0.18, 5.86, 1.46};
+    for (int k = -2; k < 5; k++) {
+        double m = k == -2 ? 100.0 : k == -1 ? 1e6 : big[k];
+        double a[16] = {1,     m,     -1.15, -0.85, m,     0.4,   -1.08, 1.35,
+                        -1.15, -1.08, -0.17, -1.13, -0.85, 1.35,  -1.13, -1.15};
+        for (int weighted = 0; weighted < 2; weighted++) {
+            double x[16];
+            for (int i = 0; i < 16; i++)
+                x[i] = -7.0;
+            size_t it = 0;
+            int conv = -1;
+            qpm_status st = qpm_cov_nearest_correlation(NULL, 4, a, 4, weighted ? w : NULL, 1e-10,
+                                                        300, x, 4, &it, &conv);
+            if (k < 0) {
+                cr_assert_eq(st, QPM_OK, "a01 = %g: %s", m, qpm_last_error());
+                assert_correlation(x, 4, "a01 at the bound");
+                if (!weighted)
+                    cr_assert(1.0 - x[1] < (k == -2 ? 6e-5 : 1e-9), "a01 = %g: x01 = %.17g", m,
+                              x[1]);
+                continue;
+            }
+            cr_assert_eq(st, QPM_E_INVALID, "a01 = %g: %d", m, (int)st);
+            cr_assert_neq(strstr(qpm_last_error(), "(a[1][0] + a[0][1]) / 2 = "), NULL, "%s",
+                          qpm_last_error());
+            cr_assert_neq(strstr(qpm_last_error(), "must be within +-1e+06"), NULL, "%s",
+                          qpm_last_error());
+            for (int i = 0; i < 16; i++)
+                cr_assert_eq(x[i], -7.0, "out touched on error");
+            cr_assert_eq(conv, -1);
+        }
+    }
+    /* The diagonal counts too: it enters the first projection. */
+    double d[4] = {-2e6, 0.5, 0.5, 1}, x[4];
+    cr_assert_eq(qpm_cov_nearest_correlation(NULL, 2, d, 2, NULL, 1e-10, 100, x, 2, NULL, NULL),
+                 QPM_E_INVALID);
+    cr_assert_neq(strstr(qpm_last_error(), "(a[0][0] + a[0][0]) / 2 = -2e+06"), NULL, "%s",
+                  qpm_last_error());
 }
 
 Test(cov_psd, min_eigenvalue_and_check)

@@ -266,9 +266,8 @@ QPM_API qpm_status qpm_cov_nobs(const qpm_cov *c, size_t *out);
  * price <= 0), QPM_E_NONFINITE (+-Inf price), QPM_E_OVERFLOW (a simple
  * return beyond the range of double, naming both prices); out is untouched
  * on error. */
-QPM_API qpm_status qpm_cov_returns_from_prices(size_t t, size_t n, const double *prices,
-                                               size_t ldp, qpm_cov_returns_kind kind,
-                                               double *out, size_t ldo);
+QPM_API qpm_status qpm_cov_returns_from_prices(size_t t, size_t n, const double *prices, size_t ldp,
+                                               qpm_cov_returns_kind kind, double *out, size_t ldo);
 
 /* Nearest correlation matrix (Higham 2002, alternating projections with
  * Dykstra's correction) to the symmetric part (A + A')/2 of the n x n matrix
@@ -287,7 +286,9 @@ QPM_API qpm_status qpm_cov_returns_from_prices(size_t t, size_t n, const double 
  * pass unnoticed.  Workspace (about 6 n^2 doubles) is allocated per call
  * through alloc (NULL: malloc/free).  Errors: QPM_E_NULL, QPM_E_SIZE (n = 0,
  * lda or ldo < n), QPM_E_NONFINITE (a), QPM_E_INVALID (weight <= 0 or not
- * finite, tol not in (0, 1), maxiter = 0), QPM_E_NOCONVERGE (not converged
+ * finite, tol not in (0, 1), maxiter = 0, an entry of (A + A')/2 beyond
+ * +-1e6: the iteration's rounding is about 2^-52 times the largest entry, so
+ * beyond it the result would be off by more than 1e-10), QPM_E_NOCONVERGE (not converged
  * and converged == NULL; LAPACK eigensolver failure; an iterate that left the
  * floating-point range), QPM_E_NOMEM; out, *iters and *converged are
  * untouched on error. */
@@ -311,8 +312,8 @@ QPM_API qpm_status qpm_cov_min_eigenvalue(const qpm_alloc *alloc, size_t n, cons
  * *lambda_min (optional) receives it in both cases (-inf with QPM_E_NOTPSD
  * when it is below -DBL_MAX).  Other errors as qpm_cov_min_eigenvalue, and
  * QPM_E_INVALID for a negative or non-finite tol. */
-QPM_API qpm_status qpm_cov_check_psd(const qpm_alloc *alloc, size_t n, const double *a,
-                                     size_t lda, double tol, double *lambda_min);
+QPM_API qpm_status qpm_cov_check_psd(const qpm_alloc *alloc, size_t n, const double *a, size_t lda,
+                                     double tol, double *lambda_min);
 
 #ifdef __cplusplus
 }

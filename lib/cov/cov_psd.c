@@ -94,11 +94,18 @@ qpm_status qpm__cov_psd_project(qpm__cov_eig *e, double *x, const double *sw, si
     double bound = 0.0;
     for (size_t i = 0; i < n; i++) {
         double r = 0.0;
+        int finite = 1;
         for (size_t j = 0; j <= i; j++) {
             double v = sw ? sw[i] * x[i * n + j] * sw[j] : x[i * n + j];
             e->a[i * n + j] = v;
+            finite &= isfinite(v) != 0;
             r += fabs(v);
         }
+        if (!finite)
+            return qpm__fail(QPM_E_NOCONVERGE,
+                             "an iterate left the floating-point range (row %zu): the input's "
+                             "entries are too large",
+                             i);
         for (size_t j = i + 1; j < n; j++)
             r += fabs(sw ? sw[i] * x[j * n + i] * sw[j] : x[j * n + i]);
         if (r > bound)
@@ -179,8 +186,7 @@ static qpm_status unit_diagonal_psd(qpm__cov_eig *e, const double *x, double *rs
                     c[i * n + j] *= 1.0 - t;
     }
     return qpm__fail(QPM_E_NOCONVERGE,
-                     "the last iterate could not be made positive semi-definite (shrinkage %g)",
-                     t);
+                     "the last iterate could not be made positive semi-definite (shrinkage %g)", t);
 }
 
 /* ---- stateless entry points ------------------------------------------------ */
@@ -265,6 +271,8 @@ qpm_status qpm_cov_check_psd(const qpm_alloc *alloc, size_t n, const double *a, 
     return QPM_OK;
 }
 
+#define QPM__NEAREST_MAX_ENTRY 1e6
+
 qpm_status qpm_cov_nearest_correlation(const qpm_alloc *alloc, size_t n, const double *a,
                                        size_t lda, const double *weights, double tol,
                                        size_t maxiter, double *out, size_t ldo, size_t *iters,
@@ -285,6 +293,20 @@ qpm_status qpm_cov_nearest_correlation(const qpm_alloc *alloc, size_t n, const d
         return qpm__fail(QPM_E_INVALID, "tol = %g: must be in (0, 1)", tol);
     if (maxiter == 0)
         return qpm__fail(QPM_E_INVALID, "maxiter = 0: must be >= 1");
+    /* The iteration works in absolute terms on entries of the result's
+     * size (at most 1): its rounding is about 2^-52 times A's largest entry,
+     * so beyond QPM__NEAREST_MAX_ENTRY it would exceed 1e-10 in the result
+     * while still reporting convergence. */
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j <= i; j++) {
+            double v = qpm__mean2(a[i * lda + j], a[j * lda + i]);
+            if (fabs(v) > QPM__NEAREST_MAX_ENTRY)
+                return qpm__fail(QPM_E_INVALID,
+                                 "(a[%zu][%zu] + a[%zu][%zu]) / 2 = %g: entries must be within "
+                                 "+-%g (a correlation-like matrix; beyond it rounding would "
+                                 "exceed 1e-10 in the result)",
+                                 i, j, j, i, v, QPM__NEAREST_MAX_ENTRY);
+        }
     qpm_alloc al;
     qpm__cov_eig e;
     if ((st = eig_begin(alloc, &al, &e, n)) != QPM_OK)

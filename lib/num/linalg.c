@@ -6,6 +6,7 @@
  * prices.  So the library holds no reference to a BLAS symbol: the routines
  * are reached through a table filled once by dlopen()/dlsym(). */
 #include <dlfcn.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,12 +38,12 @@ typedef lint (*dgetrf_fn)(int, lint, lint, double *, lint, lint *);
 typedef lint (*dgetrs_fn)(int, char, lint, lint, const double *, lint, const lint *, double *,
                           lint);
 typedef lint (*dsyevr_fn)(int, char, char, char, lint, double *, lint, double, double, lint, lint,
-                          double, lint *, double *, double *, lint, lint *, double *, lint,
-                          lint *, lint);
+                          double, lint *, double *, double *, lint, lint *, double *, lint, lint *,
+                          lint);
 typedef lint (*dgeqrf_fn)(int, lint, lint, double *, lint, double *, double *, lint);
 typedef lint (*dgeqp3_fn)(int, lint, lint, double *, lint, lint *, double *, double *, lint);
-typedef lint (*dormqr_fn)(int, char, char, lint, lint, lint, const double *, lint,
-                          const double *, double *, lint, double *, lint);
+typedef lint (*dormqr_fn)(int, char, char, lint, lint, lint, const double *, lint, const double *,
+                          double *, lint, double *, lint);
 typedef lint (*dgels_fn)(int, char, lint, lint, lint, double *, lint, double *, lint, double *,
                          lint);
 
@@ -169,7 +170,10 @@ double qpm__ddot(int n, const double *x, int incx, const double *y, int incy)
     return la.ddot(n, x, incx, y, incy);
 }
 
-void qpm__dscal(int n, double alpha, double *x, int incx) { la.dscal(n, alpha, x, incx); }
+void qpm__dscal(int n, double alpha, double *x, int incx)
+{
+    la.dscal(n, alpha, x, incx);
+}
 
 void qpm__daxpy(int n, double alpha, const double *x, int incx, double *y, int incy)
 {
@@ -229,11 +233,28 @@ lint qpm__dgetrs(int layout, char trans, lint n, lint nrhs, const double *a, lin
     return la.dgetrs(layout, trans, n, nrhs, a, lda, ipiv, b, ldb);
 }
 
+/* True when a non-workspace-query call's triangle holds a NaN or an
+ * infinity: dsyevr's bisection (dlarrb/dlaneg) never terminates on one. */
+static int sy_nonfinite(int layout, char uplo, lint n, const double *a, lint lda)
+{
+    int upper_rows = (uplo == 'U') == (layout == QPM__LAPACK_ROW_MAJOR);
+    for (lint i = 0; i < n; i++) {
+        lint lo = upper_rows ? i : 0, hi = upper_rows ? n : i + 1;
+        const double *row = a + (size_t)i * (size_t)lda;
+        for (lint j = lo; j < hi; j++)
+            if (!isfinite(row[j]))
+                return 1;
+    }
+    return 0;
+}
+
 lint qpm__dsyevr(int layout, char jobz, char range, char uplo, lint n, double *a, lint lda,
                  double vl, double vu, lint il, lint iu, double abstol, lint *m, double *w,
                  double *z, lint ldz, lint *isuppz, double *work, lint lwork, lint *iwork,
                  lint liwork)
 {
+    if (lwork != -1 && liwork != -1 && sy_nonfinite(layout, uplo, n, a, lda))
+        return -6;
     return la.dsyevr(layout, jobz, range, uplo, n, a, lda, vl, vu, il, iu, abstol, m, w, z, ldz,
                      isuppz, work, lwork, iwork, liwork);
 }

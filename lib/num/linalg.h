@@ -66,8 +66,7 @@ void qpm__dsyrk(qpm__la_order order, qpm__la_uplo uplo, qpm__la_trans trans, int
 qpm__lapack_int qpm__dpotrf(int layout, char uplo, qpm__lapack_int n, double *a,
                             qpm__lapack_int lda);
 qpm__lapack_int qpm__dpotrs(int layout, char uplo, qpm__lapack_int n, qpm__lapack_int nrhs,
-                            const double *a, qpm__lapack_int lda, double *b,
-                            qpm__lapack_int ldb);
+                            const double *a, qpm__lapack_int lda, double *b, qpm__lapack_int ldb);
 qpm__lapack_int qpm__dpotri(int layout, char uplo, qpm__lapack_int n, double *a,
                             qpm__lapack_int lda);
 qpm__lapack_int qpm__dgetrf(int layout, qpm__lapack_int m, qpm__lapack_int n, double *a,
@@ -75,6 +74,8 @@ qpm__lapack_int qpm__dgetrf(int layout, qpm__lapack_int m, qpm__lapack_int n, do
 qpm__lapack_int qpm__dgetrs(int layout, char trans, qpm__lapack_int n, qpm__lapack_int nrhs,
                             const double *a, qpm__lapack_int lda, const qpm__lapack_int *ipiv,
                             double *b, qpm__lapack_int ldb);
+/* dsyevr refuses a triangle holding NaN or an infinity with info = -6
+ * (argument a) before LAPACK sees it: LAPACK would loop forever. */
 qpm__lapack_int qpm__dsyevr(int layout, char jobz, char range, char uplo, qpm__lapack_int n,
                             double *a, qpm__lapack_int lda, double vl, double vu,
                             qpm__lapack_int il, qpm__lapack_int iu, double abstol,
@@ -82,15 +83,14 @@ qpm__lapack_int qpm__dsyevr(int layout, char jobz, char range, char uplo, qpm__l
                             qpm__lapack_int *isuppz, double *work, qpm__lapack_int lwork,
                             qpm__lapack_int *iwork, qpm__lapack_int liwork);
 qpm__lapack_int qpm__dgeqrf(int layout, qpm__lapack_int m, qpm__lapack_int n, double *a,
-                            qpm__lapack_int lda, double *tau, double *work,
-                            qpm__lapack_int lwork);
+                            qpm__lapack_int lda, double *tau, double *work, qpm__lapack_int lwork);
 qpm__lapack_int qpm__dgeqp3(int layout, qpm__lapack_int m, qpm__lapack_int n, double *a,
-                            qpm__lapack_int lda, qpm__lapack_int *jpvt, double *tau,
-                            double *work, qpm__lapack_int lwork);
-qpm__lapack_int qpm__dormqr(int layout, char side, char trans, qpm__lapack_int m,
-                            qpm__lapack_int n, qpm__lapack_int k, const double *a,
-                            qpm__lapack_int lda, const double *tau, double *c,
-                            qpm__lapack_int ldc, double *work, qpm__lapack_int lwork);
+                            qpm__lapack_int lda, qpm__lapack_int *jpvt, double *tau, double *work,
+                            qpm__lapack_int lwork);
+qpm__lapack_int qpm__dormqr(int layout, char side, char trans, qpm__lapack_int m, qpm__lapack_int n,
+                            qpm__lapack_int k, const double *a, qpm__lapack_int lda,
+                            const double *tau, double *c, qpm__lapack_int ldc, double *work,
+                            qpm__lapack_int lwork);
 qpm__lapack_int qpm__dgels(int layout, char trans, qpm__lapack_int m, qpm__lapack_int n,
                            qpm__lapack_int nrhs, double *a, qpm__lapack_int lda, double *b,
                            qpm__lapack_int ldb, double *work, qpm__lapack_int lwork);

@@ -428,7 +428,9 @@ def nearest_correlation(a: ArrayLike, weights: Optional[ArrayLike] = None, tol: 
     2002) in the Frobenius norm weighted by diag(weights).  Returns the
     matrix, or a :class:`NearestCorrelation` (matrix, iterations,
     converged) with ``info=True``; not converging within ``maxiter`` is a
-    result, not an error.  A DataFrame gives a DataFrame with its labels."""
+    result, not an error.  Entries of ``a`` beyond +-1e6 raise
+    :class:`QpmInvalidError` (the iteration's rounding grows with them).  A
+    DataFrame gives a DataFrame with its labels."""
     labels = _labels.labels_list(_labels.column_labels(a))
     weights = _labels.align(weights, labels, "weights")
     m = _square(a)

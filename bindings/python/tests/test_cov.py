@@ -360,6 +360,8 @@ def test_nearest_correlation_psd_checks():
         nearest_correlation(A, weights=[1.0, -1.0, 1.0])
     with pytest.raises(qpm.QpmInvalidError):
         nearest_correlation(A, tol=2.0)
+    with pytest.raises(qpm.QpmInvalidError, match=r"must be within \+-1e\+06"):
+        nearest_correlation(A * 1e300)
     with pytest.raises(qpm.QpmNonFiniteError):
         min_eigenvalue(np.array([[1.0, np.nan], [np.nan, 1.0]]))
     with pytest.raises(qpm.QpmInvalidError):

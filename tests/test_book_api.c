@@ -207,7 +207,7 @@ Test(book_api, positions_bad_input)
     in[1] = 9;
     cr_assert_eq(ADD(4), QPM_E_INVALID);
     cr_assert_str_eq(qpm_last_error(), "position 1: instrument = 9: not a qpm_instrument"
-                     "; the codes are 0 (spot), 1 (linear future), 2 (inverse future), 3 (linear perp), 4 (inverse perp), 5 (linear option), 6 (inverse option)");
+                     "; the codes are 0 (spot), 1 (linear future), 2 (inverse future), 3 (linear perp), 4 (inverse perp), 5 (linear option), 6 (inverse option), 7 (AMM v2 share), 8 (AMM v3 range)");
     in[1] = QPM_INSTR_INVERSE_FUTURE;
     un[3] = 1;
     cr_assert_eq(ADD(4), QPM_E_INVALID);

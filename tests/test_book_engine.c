@@ -4,6 +4,7 @@
  * moves of each underlying found once per chunk (up to 32 underlyings) or
  * per option (more): every way a call is cut must give the same bits, and
  * the P&L must match a revaluation of the moved market. */
+#define QPM_EXPERIMENTAL /* the AMM instrument codes */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
@@ -16,8 +17,8 @@
 
 Test(book_engine, every_instrument_code_has_one_consistent_row)
 {
-    const char *names[QPM_INSTR_INVERSE_OPTION + 1];
-    for (int32_t code = QPM_INSTR_SPOT; code <= QPM_INSTR_INVERSE_OPTION; code++) {
+    const char *names[QPM_INSTR_AMM_V3 + 1];
+    for (int32_t code = QPM_INSTR_SPOT; code <= QPM_INSTR_AMM_V3; code++) {
         const qpm__instr *k = qpm__instr_find(code);
         cr_assert_not_null(k, "instrument %d has no row", (int)code);
         cr_assert_eq(k, &qpm__instrs[code]);
@@ -30,6 +31,12 @@ Test(book_engine, every_instrument_code_has_one_consistent_row)
             cr_assert_not_null(k->slope, "%s", k->name);
             cr_assert_null(k->weight, "%s", k->name);
             cr_assert_eq(k->option, 0, "%s", k->name);
+        } else if (k->scen == QPM__SCEN_AMM) {
+            cr_assert_null(k->slope, "%s", k->name);
+            cr_assert_null(k->weight, "%s", k->name);
+            cr_assert_eq(k->option, 0, "%s", k->name);
+            cr_assert_eq(k->ref, QPM__REF_SPOT, "%s: the pool is priced at the spot", k->name);
+            cr_assert(k->needs & QPM__NEEDS_LIQ, "%s", k->name);
         } else {
             cr_assert_eq(k->scen, QPM__SCEN_BLACK76, "%s", k->name);
             cr_assert_not_null(k->weight, "%s", k->name);
@@ -45,7 +52,7 @@ Test(book_engine, every_instrument_code_has_one_consistent_row)
         if (k->ref == QPM__REF_PERP)
             cr_assert(k->needs & QPM__NEEDS_PERP, "%s", k->name);
     }
-    const int32_t unknown[] = {-1, QPM_INSTR_INVERSE_OPTION + 1, 1000, INT32_MIN, INT32_MAX};
+    const int32_t unknown[] = {-1, QPM_INSTR_AMM_V3 + 1, 1000, INT32_MIN, INT32_MAX};
     for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++)
         cr_assert_null(qpm__instr_find(unknown[i]), "code %d", (int)unknown[i]);
 }

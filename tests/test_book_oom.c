@@ -71,8 +71,8 @@ static qpm_status add_some(qpm_book *b, size_t n, size_t i0, const int32_t *ins,
     if (!ctx.columns)
         return qpm_book_add_positions(b, n, ins + i0, und + i0, ex + i0, ty + i0, K + i0,
                                       Q + i0, m + i0, e + i0, sg + i0);
-    qpm_book_positions p = {sizeof p, ins + i0, und + i0, ex + i0, ty + i0,
-                            K + i0,   Q + i0,   m + i0,   e + i0,  sg + i0};
+    qpm_book_positions p = {sizeof p, ins + i0, und + i0, ex + i0, ty + i0, K + i0, Q + i0,
+                            m + i0,   e + i0,   sg + i0,  NULL,    NULL,    NULL};
     return qpm_book_add_position_columns(b, n, &p);
 }
 

@@ -12,8 +12,9 @@
 
 static qpm_book_positions columns(const tb_positions *p)
 {
-    const qpm_book_positions c = {sizeof c, p->instr, p->under, p->expiry, p->type,
-                                  p->K,     p->Q,     p->m,     p->e,      p->sig};
+    const qpm_book_positions c = {sizeof c, p->instr, p->under, p->expiry, p->type, p->K,
+                                  p->Q,     p->m,     p->e,     p->sig,    NULL,    NULL,
+                                  NULL};
     return c;
 }
 
@@ -183,9 +184,9 @@ Test(book_positions, every_error_with_its_message)
         const char *msg;
     } want[] = {
         {QPM_E_INVALID, "position 2: instrument = 9: not a qpm_instrument"
-                          "; the codes are 0 (spot), 1 (linear future), 2 (inverse future), 3 (linear perp), 4 (inverse perp), 5 (linear option), 6 (inverse option)"},
+                          "; the codes are 0 (spot), 1 (linear future), 2 (inverse future), 3 (linear perp), 4 (inverse perp), 5 (linear option), 6 (inverse option), 7 (AMM v2 share), 8 (AMM v3 range)"},
         {QPM_E_INVALID, "position 0: instrument = -1: not a qpm_instrument"
-                          "; the codes are 0 (spot), 1 (linear future), 2 (inverse future), 3 (linear perp), 4 (inverse perp), 5 (linear option), 6 (inverse option)"},
+                          "; the codes are 0 (spot), 1 (linear future), 2 (inverse future), 3 (linear perp), 4 (inverse perp), 5 (linear option), 6 (inverse option), 7 (AMM v2 share), 8 (AMM v3 range)"},
         {QPM_E_INVALID, "position 3: underlying = 5: must be < 2 (the number of underlyings)"},
         {QPM_E_INVALID, "position 1: expiry = 7: unknown on underlying 0 (BTC): set its forward "
                         "first"},
@@ -221,7 +222,7 @@ Test(book_positions, every_error_with_its_message)
         double m[N] = {1, 1, 10, 0.01, 1}, e[N] = {NAN, 59000, 60500, NAN, NAN};
         double s[N] = {NAN, NAN, NAN, 0.5, 0.6};
         size_t n = N;
-        qpm_book_positions p = {sizeof p, in, un, ex, ty, K, Q, m, e, s};
+        qpm_book_positions p = {sizeof p, in, un, ex, ty, K, Q, m, e, s, NULL, NULL, NULL};
         switch (c) {
         case 0: in[2] = 9; break;
         case 1: in[0] = -1; break;

@@ -21,6 +21,9 @@
  *     inverse perp      m = USD/contract     value_usd = Q m (1/e - 1/P) S
  *     linear option     m = coins/contract   value_usd = Q m B
  *     inverse option    m = coins/contract   value_usd = Q m (B/F) S
+ *     AMM v2 / v3 (experimental)  L = Q m > 0, the liquidity
+ *                                 value_usd = L v(S), v of amm.h over
+ *                                 [0, +inf) (v2) or [Pa, Pb) (v3)
  *   value_coin = value_usd / S.  Futures and perps are valued at their
  *   unrealised P&L against the entry price: no discounting, no funding.
  * - Greeks, with c = F/S: delta_coin = dV/dS (coins; every F and P of the
@@ -30,7 +33,10 @@
  *   F, P and sigma fixed (options only).  delta_exchange is the
  *   exchange-style coin delta: Q m for spot, linear futures and perps, Q m/F
  *   (inverse future), Q m/P (inverse perp), Q m dB/dF (linear option) and
- *   Q m (dB/dF - B/F) (inverse option, Deribit).
+ *   Q m (dB/dF - B/F) (inverse option, Deribit).  An AMM position's delta
+ *   and delta_exchange are the coins it holds, its gamma is that of amm.h
+ *   (0 outside its range), its vega 0 and its theta the fees it earns,
+ *   fee_rate x value_usd per year; it is in no expiry total.
  * - A scenario moves the spot index, every forward and the perpetual mark of
  *   an underlying by the factor (1 + x), and every option vol of that
  *   underlying by the factor (1 + v); other underlyings, r and T stay fixed.
@@ -75,6 +81,14 @@ typedef enum qpm_instrument {
     QPM_INSTR_INVERSE_PERP = 4,
     QPM_INSTR_LINEAR_OPTION = 5, /* USD-settled European option */
     QPM_INSTR_INVERSE_OPTION = 6 /* coin-settled European option (Deribit style) */
+#ifdef QPM_EXPERIMENTAL
+    ,
+    /* Experimental (see common.h): liquidity positions in a coin/USD AMM
+     * pool whose price is the underlying's spot index (include/qpm/amm.h),
+     * added through qpm_book_add_position_columns. */
+    QPM_INSTR_AMM_V2 = 7, /* full-range (constant-product, Uniswap v2) share */
+    QPM_INSTR_AMM_V3 = 8  /* concentrated liquidity over [price_lower, price_upper) */
+#endif
 } qpm_instrument;
 
 /* Setting keys for qpm_book_set / qpm_book_get / qpm_book_bounds.  Values
@@ -217,7 +231,10 @@ QPM_API qpm_status qpm_book_expiry(const qpm_book *b, size_t k, size_t *underlyi
  * array), QPM_E_SIZE (n = 0), QPM_E_INVALID, QPM_E_NONFINITE, QPM_E_STATE
  * (perp mark not set), QPM_E_OVERFLOW (quantity x multiplier beyond the
  * range of double), QPM_E_NOMEM; the message names the first bad position
- * and field, e.g. "position 3: strike = -5: must be > 0". */
+ * and field, e.g. "position 3: strike = -5: must be > 0".  AMM positions
+ * (experimental) need fields this function does not take: it refuses them
+ * (QPM_E_NULL naming the field); add them with
+ * qpm_book_add_position_columns. */
 QPM_API qpm_status qpm_book_add_positions(qpm_book *b, size_t n, const int32_t *instrument,
                                           const size_t *underlying, const int32_t *expiry,
                                           const int32_t *option_type, const double *strike,
@@ -273,11 +290,20 @@ typedef struct qpm_book_positions {
     /* Black-76 volatility sigma > 0, per 1.00 per year (0.6 = 60%).
      * Options. */
     const double *sigma;
+    /* Lower price Pa >= 0 (finite) and upper price Pb > Pa (+INFINITY
+     * allowed) of the range, USD per coin.  AMM v3 positions. */
+    const double *price_lower;
+    const double *price_upper;
+    /* Expected fee yield of the position, per year on its value, >= 0
+     * (0.12 = 12%): its theta.  AMM v2 and v3 positions. */
+    const double *fee_rate;
 } qpm_book_positions;
 
 /* Experimental (see common.h).  Appends n positions described by *p (see
  * qpm_book_positions for the size rules and which arrays each instrument
- * needs).  The checks, all-or-nothing rule, errors and messages are those
+ * needs); the only way to add AMM positions, whose fields
+ * qpm_book_add_positions does not take.  For them quantity x multiplier is
+ * the liquidity L and must be > 0 (QPM_E_INVALID).  The checks, all-or-nothing rule, errors and messages are those
  * of qpm_book_add_positions, which is the same function taking separate
  * arrays; both give the same book bit for bit.  Further errors: QPM_E_NULL
  * (p), QPM_E_INVALID (p->size too small or not a whole number of fields),

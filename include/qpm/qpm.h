@@ -5,6 +5,7 @@
 
 #include "qpm/common.h"
 #include "qpm/version.h"
+#include "qpm/amm.h"
 #include "qpm/cov.h"
 #include "qpm/book.h"
 #include "qpm/opt.h"

@@ -183,6 +183,7 @@ void qpm_book_free(qpm_book *b)
     qpm__free(&a, b->under);
     qpm__free(&a, b->exp);
     qpm__free(&a, b->pos);
+    qpm__free(&a, b->amm);
     qpm__free(&a, b);
 }
 

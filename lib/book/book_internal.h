@@ -37,14 +37,32 @@ typedef struct qpm__book_expiry {
 /* A validated position: instr has a row in the instrument table (checked
  * when the position is added, so an unknown code never gets further; read
  * the row with qpm__pos_kind).  Fields its kind does not need are NaN (K,
- * e, sig), 0 (type) or SIZE_MAX (ex). */
+ * e, sig), 0 (type) or SIZE_MAX (ex).  An AMM position keeps its range
+ * and fee rate where the others keep K, e and sig (64 bytes either way). */
 typedef struct qpm__book_pos {
     int32_t instr;
     int32_t type;
     size_t u;
     size_t ex; /* expiry row, SIZE_MAX when none applies */
-    double K, Q, m, e, sig;
+    double Q, m;
+    union {
+        struct {
+            double K, e, sig;
+        };
+        struct {
+            double lo, hi, fee; /* [Pa, Pb), fee yield per year */
+        } amm;
+    };
 } qpm__book_pos;
+
+/* An AMM position as the scenario loop revalues it (filled by
+ * qpm__book_prepare): its underlying, liquidity, range and base value. */
+typedef struct qpm__book_amm {
+    size_t u;
+    double L, v0;
+    double pa, pb, sa, sb;
+    int full;
+} qpm__book_amm;
 
 /* The options of the book as the pricer's structure-of-arrays (n rows), with
  * their base Black-76 values and Greeks (filled by qpm__book_prepare). */
@@ -101,6 +119,8 @@ struct qpm_book {
     qpm__book_pos *pos;
     size_t n_pos, cap_pos;
     qpm__book_opts opts;
+    qpm__book_amm *amm; /* the AMM positions in book order (n_amm) */
+    size_t n_amm, cap_amm;
     qpm__book_engine eng;
     qpm__pool *pool;
     int prepared;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "book/book_internal.h"
+#include "pricing/amm_math.h"
 #include "pricing/pricer_run.h"
 
 /* A set of scenarios: either rows of a matrix of moves (one column per
@@ -152,8 +153,9 @@ static void price_run(const qpm_book *b, const chunk *c, size_t k0, size_t nk, s
 }
 
 /* Scenarios [s0, s1) (one chunk) on worker w.  Each scenario's P&L is the
- * sum over the underlyings of slope x move, then over the options in book
- * order of w (B - B0), whatever the chunking and the runs. */
+ * sum over the underlyings of slope x move, then over the AMM positions in
+ * book order of L v(moved S) - v0, then over the options in book order of
+ * w (B - B0), whatever the chunking and the runs. */
 static void pnl_range(const qpm_book *b, const scen_set *sc, size_t s0, size_t s1,
                       qpm__book_worker *w, double *pnl)
 {
@@ -169,6 +171,14 @@ static void pnl_range(const qpm_book *b, const scen_set *sc, size_t s0, size_t s
         double slope = b->under[u].slope;
         for (size_t k = 0; k < c.ns; k++)
             acc[k] += slope * cx.x[k * cx.s];
+    }
+    for (size_t a = 0; a < b->n_amm; a++) {
+        const qpm__book_amm *p = &b->amm[a];
+        column cx = spot_column(&c, p->u);
+        qpm__amm_range rg = {p->pa, p->pb, p->sa, p->sb, p->full};
+        double S = b->under[p->u].S;
+        for (size_t k = 0; k < c.ns; k++)
+            acc[k] += p->L * qpm__amm_unit_value(&rg, S * (1.0 + cx.x[k * cx.s])) - p->v0;
     }
     size_t no = o->n;
     if (no > 0 && g->spp > 1) {

@@ -92,6 +92,42 @@ static qpm_status check_position(const qpm_book *b, size_t i, const qpm_book_pos
             return st;
         p->sig = c->sigma[i];
     }
+    if (kind->needs & QPM__NEEDS_LIQ) {
+        if (!(p->Q * p->m > 0.0))
+            return qpm__fail(QPM_E_INVALID,
+                             "position %zu: quantity x multiplier = %.17g: the liquidity of an "
+                             "AMM position must be > 0",
+                             i, p->Q * p->m);
+        NEED_ARRAY(c->fee_rate, "fee_rate");
+        double f = c->fee_rate[i];
+        if (!isfinite(f))
+            return qpm__fail(QPM_E_NONFINITE, "position %zu: fee_rate = %g: must be finite", i, f);
+        if (!(f >= 0.0))
+            return qpm__fail(QPM_E_INVALID, "position %zu: fee_rate = %.17g: must be >= 0", i, f);
+        p->amm.fee = f;
+        p->amm.lo = 0.0;
+        p->amm.hi = (double)INFINITY;
+    }
+    if (kind->needs & QPM__NEEDS_RANGE) {
+        NEED_ARRAY(c->price_lower, "price_lower");
+        NEED_ARRAY(c->price_upper, "price_upper");
+        double lo = c->price_lower[i], hi = c->price_upper[i];
+        if (!isfinite(lo))
+            return qpm__fail(QPM_E_NONFINITE, "position %zu: price_lower = %g: must be finite", i,
+                             lo);
+        if (!(lo >= 0.0))
+            return qpm__fail(QPM_E_INVALID, "position %zu: price_lower = %.17g: must be >= 0", i,
+                             lo);
+        if (isnan(hi))
+            return qpm__fail(QPM_E_NONFINITE,
+                             "position %zu: price_upper = nan: must be a number (+inf allowed)", i);
+        if (!(hi > lo))
+            return qpm__fail(QPM_E_INVALID,
+                             "position %zu: price_upper = %.17g: must be > price_lower = %.17g", i,
+                             hi, lo);
+        p->amm.lo = lo;
+        p->amm.hi = hi;
+    }
     return QPM_OK;
 }
 
@@ -104,13 +140,14 @@ static qpm_status add(qpm_book *b, size_t n, const qpm_book_positions *c)
     QPM__CHECK_NULL(c->instrument, "instrument");
     QPM__CHECK_NULL(c->underlying, "underlying");
     QPM__CHECK_NULL(c->quantity, "quantity");
-    size_t nopt = b->opts.n;
+    size_t nopt = b->opts.n, namm = b->n_amm;
     for (size_t i = 0; i < n; i++) {
         qpm__book_pos p;
         qpm_status st = check_position(b, i, c, &p);
         if (st != QPM_OK)
             return st;
         nopt += qpm__pos_kind(&p)->scen == QPM__SCEN_BLACK76;
+        namm += qpm__pos_kind(&p)->scen == QPM__SCEN_AMM;
     }
     if (b->n_pos > SIZE_MAX / 2 - n)
         return qpm__fail(QPM_E_NOMEM, "n = %zu: too many positions", n);
@@ -118,6 +155,12 @@ static qpm_status add(qpm_book *b, size_t n, const qpm_book_positions *c)
     qpm__book_engine eng;
     int new_opts = nopt != b->opts.n;
     qpm_status st;
+    /* room for the AMM positions' scenario forms (a larger capacity left
+     * behind by a later failure changes nothing the book shows) */
+    void *amm = b->amm;
+    if ((st = qpm__book_grow(&b->alloc, &amm, &b->cap_amm, namm, sizeof *b->amm)) != QPM_OK)
+        return st;
+    b->amm = amm;
     if (new_opts) {
         if ((st = qpm__book_opts_build(&b->alloc, &opts, nopt)) != QPM_OK)
             return st;
@@ -139,6 +182,7 @@ static qpm_status add(qpm_book *b, size_t n, const qpm_book_positions *c)
     for (size_t i = 0; i < n; i++)
         (void)check_position(b, i, c, &b->pos[b->n_pos + i]);
     b->n_pos += n;
+    b->n_amm = namm;
     if (new_opts) {
         qpm__book_opts_free(&b->alloc, &b->opts);
         qpm__book_engine_free(&b->alloc, &b->eng);
@@ -149,7 +193,7 @@ static qpm_status add(qpm_book *b, size_t n, const qpm_book_positions *c)
     return QPM_OK;
 }
 
-_Static_assert(sizeof(qpm_book_positions) == sizeof(size_t) + 9 * sizeof(void *),
+_Static_assert(sizeof(qpm_book_positions) == sizeof(size_t) + 12 * sizeof(void *),
                "qpm_book_positions: a size, then pointer-sized fields, no padding");
 
 /* The size rules of a struct that grows (those of qpm_pricer_out): *q gets
@@ -195,7 +239,8 @@ qpm_status qpm_book_add_positions(qpm_book *b, size_t n, const int32_t *instrume
 {
     QPM__CHECK_NULL(b, "b");
     const qpm_book_positions p = {sizeof p,   instrument, underlying, expiry,      option_type,
-                                  strike,     quantity,   multiplier, entry_price, sigma};
+                                  strike,     quantity,   multiplier, entry_price, sigma,
+                                  NULL,       NULL,       NULL};
     return add(b, n, &p);
 }
 
@@ -205,6 +250,7 @@ qpm_status qpm_book_clear_positions(qpm_book *b)
     b->n_pos = 0;
     /* keep the option storage: only its count goes */
     b->opts.n = 0;
+    b->n_amm = 0;
     b->prepared = 0;
     return QPM_OK;
 }

@@ -57,7 +57,8 @@ static void prepare_ranges(qpm_book *b)
 
 /* Phase 2, per position in book order: a linear kind adds its slope to its
  * underlying's (the scenario loop then needs one product per underlying for
- * all of them); an option gets its row of the option arrays (the pricer's
+ * all of them); an AMM position gets its scenario form (b->amm); an option
+ * gets its row of the option arrays (the pricer's
  * inputs at the current market and its USD weight per unit of B) and widens
  * its underlying's vol range [smin, smax] for the vol-shift checks.  After
  * it, o->F..o->type hold exactly the inputs the base prices and every
@@ -65,12 +66,16 @@ static void prepare_ranges(qpm_book *b)
 static void prepare_positions(qpm_book *b)
 {
     qpm__book_opts *o = &b->opts;
-    size_t j = 0;
+    size_t j = 0, a = 0;
     for (size_t i = 0; i < b->n_pos; i++) {
         const qpm__book_pos *p = &b->pos[i];
         qpm__book_under *x = &b->under[p->u];
         if (qpm__pos_kind(p)->scen == QPM__SCEN_LINEAR) {
             x->slope += qpm__pos_kind(p)->slope(b, p);
+            continue;
+        }
+        if (qpm__pos_kind(p)->scen == QPM__SCEN_AMM) {
+            b->amm[a++] = qpm__instr_amm_prepare(b, p);
             continue;
         }
         const qpm__book_expiry *e = &b->exp[p->ex];

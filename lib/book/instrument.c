@@ -32,6 +32,10 @@ const qpm__instr qpm__instrs[] = {
     [QPM_INSTR_INVERSE_PERP] = DELTA1("inverse perp", NEEDS_PERP, 1, PERP, inverse, inverse),
     [QPM_INSTR_LINEAR_OPTION] = OPTION("linear option", 0),
     [QPM_INSTR_INVERSE_OPTION] = OPTION("inverse option", 1),
+    [QPM_INSTR_AMM_V2] = {"AMM v2 share", QPM__NEEDS_LIQ, 0, 0, QPM__REF_SPOT, QPM__SCEN_AMM, NULL,
+                          NULL, qpm__instr_amm_row},
+    [QPM_INSTR_AMM_V3] = {"AMM v3 range", QPM__NEEDS_LIQ | QPM__NEEDS_RANGE, 0, 0, QPM__REF_SPOT,
+                          QPM__SCEN_AMM, NULL, NULL, qpm__instr_amm_row},
 };
 
 #define N_INSTRS (sizeof qpm__instrs / sizeof qpm__instrs[0])

@@ -22,6 +22,8 @@
 #define QPM__NEEDS_PERP   2u /* the underlying's perpetual mark */
 #define QPM__NEEDS_ENTRY  4u /* entry_price > 0 */
 #define QPM__NEEDS_OPTION 8u /* option_type +-1, strike > 0, sigma > 0 */
+#define QPM__NEEDS_LIQ    16u /* quantity x multiplier > 0 (a liquidity) and fee_rate >= 0 */
+#define QPM__NEEDS_RANGE  32u /* 0 <= price_lower < price_upper <= +inf */
 
 /* The price a kind is marked at: the spot index S, the forward F of its
  * expiry, or the perpetual mark P.  A scenario moves all three alike. */
@@ -34,7 +36,10 @@ typedef enum qpm__scen {
     QPM__SCEN_LINEAR,
     /* weight x Black-76 USD price B: P&L = weight (B(moved F, moved sigma)
      * - B), the position priced in the option batch */
-    QPM__SCEN_BLACK76
+    QPM__SCEN_BLACK76,
+    /* liquidity L over a range: P&L = L (v(moved S) - v(S)), v of
+     * pricing/amm_math.h, each position revalued in the scenario loop */
+    QPM__SCEN_AMM
 } qpm__scen;
 
 /* Value and Greeks of one position at the current market, units of book.h
@@ -87,6 +92,10 @@ void qpm__instr_linear_row(const qpm_book *b, const qpm__book_pos *p, size_t opt
 double qpm__instr_inverse_slope(const qpm_book *b, const qpm__book_pos *p);
 void qpm__instr_inverse_row(const qpm_book *b, const qpm__book_pos *p, size_t opt,
                             qpm__book_row *r);
+/* instr_amm.c: AMM liquidity positions (v2 and v3) */
+void qpm__instr_amm_row(const qpm_book *b, const qpm__book_pos *p, size_t opt, qpm__book_row *r);
+/* The scenario form of an AMM position at the current market. */
+qpm__book_amm qpm__instr_amm_prepare(const qpm_book *b, const qpm__book_pos *p);
 /* instr_option.c: linear and inverse options */
 double qpm__instr_option_weight(const qpm_book *b, const qpm__book_pos *p);
 void qpm__instr_option_row(const qpm_book *b, const qpm__book_pos *p, size_t opt, qpm__book_row *r);

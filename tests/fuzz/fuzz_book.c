@@ -285,7 +285,10 @@ static void one_op(fz_pass *p, state *s, fz_in *in)
                                        nulls == 6 ? NULL : Q,
                                        nulls == 7 ? NULL : m,
                                        nulls == 8 ? NULL : e,
-                                       nulls == 9 ? NULL : sg};
+                                       nulls == 9 ? NULL : sg,
+                                       NULL,
+                                       NULL,
+                                       NULL};
             const size_t first = offsetof(qpm_book_positions, instrument);
             if (nulls >= 240 && nulls <= 248) /* older: 1 to 9 fields */
                 w.p.size = first + (size_t)(nulls - 239) * sizeof(void *);

@@ -78,7 +78,8 @@ QPM_API qpm_status qpm_amm_position(size_t n, const double *price, const double 
  * (optional).  lower = 0 and upper = +INFINITY give a full-range share.
  * Errors: QPM_E_NULL (liquidity), QPM_E_NONFINITE, QPM_E_INVALID (P <= 0,
  * an amount < 0, Pa < 0, Pa >= Pb, or amounts that buy no liquidity: both
- * 0, or only the amount the range does not use at P), QPM_E_OVERFLOW. */
+ * 0, or only the amount the range does not use at P; a liquidity below
+ * DBL_MIN), QPM_E_OVERFLOW. */
 QPM_API qpm_status qpm_amm_liquidity(double price, double lower, double upper, double coin,
                                      double usd, double *liquidity, double *coin_left,
                                      double *usd_left);

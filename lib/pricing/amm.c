@@ -153,7 +153,7 @@ qpm_status qpm_amm_liquidity(double price, double lower, double upper, double co
     qpm__amm_unit(&r, price, &c, &u, &g);
     /* the largest L with L c <= coin and L u <= usd, over the amounts the
      * range uses at this price */
-    double L = INFINITY;
+    double L = (double)INFINITY;
     if (c > 0.0)
         L = coin / c;
     if (u > 0.0 && usd / u < L)
@@ -168,6 +168,11 @@ qpm_status qpm_amm_liquidity(double price, double lower, double upper, double co
                                             : "usd");
     if (!isfinite(L))
         return qpm__fail(QPM_E_OVERFLOW, "liquidity beyond the range of double");
+    if (L < DBL_MIN)
+        return qpm__fail(QPM_E_INVALID,
+                         "coin = %.17g, usd = %.17g buy liquidity %g, below DBL_MIN: subnormal, "
+                         "it would hold too few digits",
+                         coin, usd, L);
     /* the binding amount is used whole; the other keeps what L leaves */
     double cl = c > 0.0 && coin / c == L ? 0.0 : coin - L * c;
     double ul = u > 0.0 && usd / u == L && cl != 0.0 ? 0.0 : usd - L * u;
@@ -198,7 +203,10 @@ static double il_one(double p0, double p1, double lo, double hi)
         if (diff > 0.0)
             diff = 0.0; /* rounding: the loss is never a gain */
     }
-    return diff / hold;
+    /* the LP value is positive, so the loss is above -1: rounding at
+     * extreme price ratios must not take it past */
+    double loss = diff / hold;
+    return loss < -1.0 ? -1.0 : loss;
 }
 
 qpm_status qpm_amm_impermanent_loss(size_t n, const double *price0, const double *price1,
@@ -336,9 +344,10 @@ qpm_status qpm_amm_swap_v3(size_t n, const double *bounds, const double *liquidi
             double cap = L * ((after - lo) / slo / (sp + slo) / sp);
             if (rem <= cap && L > 0.0) {
                 /* 1/s' = 1/s + rem/L: USD out L (s - s') = L rem s^2 / (L + rem s) */
-                out += L * rem * (sp * sp) / (L + rem * sp);
+                out += L * rem * after / (L + rem * sp);
                 sp = L * sp / (L + rem * sp);
-                after = sp * sp < lo ? lo : sp * sp; /* rounding at the bound */
+                /* sqrt, then square: keep the result within [lo, price] */
+                after = fmax(fmin(sp * sp, after), lo);
                 rem = 0.0;
                 break;
             }
@@ -362,7 +371,8 @@ qpm_status qpm_amm_swap_v3(size_t n, const double *bounds, const double *liquidi
                 double s1 = sp + rem / L;
                 out += rem / (sp * s1);
                 sp = s1;
-                after = s1 * s1 > hi ? hi : s1 * s1; /* rounding at the bound */
+                /* sqrt, then square: keep the result within [price, hi] */
+                after = fmin(fmax(s1 * s1, after), hi);
                 rem = 0.0;
                 break;
             }

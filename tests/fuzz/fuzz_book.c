@@ -238,7 +238,7 @@ static void one_op(fz_pass *p, state *s, fz_in *in)
         uint8_t im = fz_u8(in);
         for (size_t k = 0; k < 8; k++) {
             uint8_t b = fz_u8(in);
-            instr[k] = im < 240 ? b % 7 : (int32_t)(b % 9) - 1;
+            instr[k] = im < 240 ? b % 9 : (int32_t)(b % 11) - 1;
             und[k] = fz_range(in, 0, NU - 1);
             ex[k] = (int32_t)fz_range(in, 0, 6) - 1;
             ty[k] = fz_u8(in) < 250 ? ((b >> 3) & 1 ? QPM_CALL : QPM_PUT) : 0;
@@ -248,6 +248,11 @@ static void one_op(fz_pass *p, state *s, fz_in *in)
         fz_fill(in, m, 8, 1e-3, 100);
         fz_fill(in, e, 8, 1e-2, 1e6);
         fz_fill(in, sg, 8, 1e-2, 3);
+        /* AMM fields: ranges (upper below lower at times) and fee rates */
+        double lo[8], hi[8], fee[8];
+        fz_fill(in, lo, 8, 0, 1e5);
+        fz_fill(in, hi, 8, 1e-2, 1e6);
+        fz_fill(in, fee, 8, 0, 0.5);
         uint8_t nulls = fz_u8(in);
         int columns = op == 6; /* through the struct entry point */
         i = fz_op(p, columns ? "book add_position_columns" : "book add_positions");
@@ -286,9 +291,9 @@ static void one_op(fz_pass *p, state *s, fz_in *in)
                                        nulls == 7 ? NULL : m,
                                        nulls == 8 ? NULL : e,
                                        nulls == 9 ? NULL : sg,
-                                       NULL,
-                                       NULL,
-                                       NULL};
+                                       nulls == 10 ? NULL : lo,
+                                       nulls == 11 ? NULL : hi,
+                                       nulls == 12 ? NULL : fee};
             const size_t first = offsetof(qpm_book_positions, instrument);
             if (nulls >= 240 && nulls <= 248) /* older: 1 to 9 fields */
                 w.p.size = first + (size_t)(nulls - 239) * sizeof(void *);
@@ -309,8 +314,9 @@ static void one_op(fz_pass *p, state *s, fz_in *in)
             fz_fail("failed add_positions changed the book");
         for (size_t k = 0; k < n; k++)
             fz_trace("pos %zu: instr %d u %zu ex %d type %d K %.17g Q %.17g m %.17g e %.17g "
-                     "sigma %.17g",
-                     k, instr[k], und[k], ex[k], ty[k], K[k], Q[k], m[k], e[k], sg[k]);
+                     "sigma %.17g lo %.17g hi %.17g fee %.17g",
+                     k, instr[k], und[k], ex[k], ty[k], K[k], Q[k], m[k], e[k], sg[k], lo[k],
+                     hi[k], fee[k]);
         hash = observe(s);
         break;
     }

@@ -144,7 +144,12 @@ typedef enum fz_rule {
       "risk.h: skew and exkurt NaN for a constant sample")                                         \
     X(RISK_PARAM, FZ_FINITE, -DBL_MAX, DBL_MAX, "risk.h: parametric VaR/ES")                       \
     X(RISK_SCEN, FZ_FINITE, -1, DBL_MAX, "risk.h: spot moves exp(ret) - 1, vol shifts")            \
-    X(RISK_PNL, FZ_FINITE, -DBL_MAX, DBL_MAX, "risk.h: scenario P&L")
+    X(RISK_PNL, FZ_FINITE, -DBL_MAX, DBL_MAX, "risk.h: scenario P&L")                              \
+    /* amm.h: amounts and values of positive liquidity, gamma <= 0, losses */                      \
+    X(AMM_AMOUNT, FZ_FINITE, 0, DBL_MAX, "amm.h: coins, USD, value, delta >= 0, finite")           \
+    X(AMM_GAMMA, FZ_FINITE, -DBL_MAX, 0, "amm.h: gamma = -L/(2 P s) in the range, else 0")         \
+    X(AMM_LOSS, FZ_FINITE, -1, 0, "amm.h: impermanent loss <= 0")                                 \
+    X(AMM_SWAP, FZ_FINITE, 0, DBL_MAX, "amm.h: amount out, price after, impact")
 
 typedef enum fz_contract_id {
 #define FZ_ENUM(id, rule, lo, hi, why) FZ_##id,

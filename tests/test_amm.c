@@ -274,6 +274,10 @@ Test(amm, impermanent_loss)
             cr_assert(rel_err(loss, IL[r][4], 0) <= 2e-14, "row %zu: %.17g, want %.17g", r, loss,
                       IL[r][4]);
     }
+    /* no move, no loss: +0, not -0 */
+    double same = 30000, none = -1;
+    cr_assert_eq(qpm_amm_impermanent_loss(1, &same, &same, NULL, NULL, &none), QPM_OK);
+    cr_assert(none == 0.0 && !signbit(none), "%g", none);
     for (double k = 1e-6; k < 1e6; k *= 1.7) {
         double p0 = 100, p1 = 100 * k, loss;
         cr_assert_eq(qpm_amm_impermanent_loss(1, &p0, &p1, NULL, NULL, &loss), QPM_OK);

@@ -41,7 +41,8 @@
  *   an underlying by the factor (1 + x), and every option vol of that
  *   underlying by the factor (1 + v); other underlyings, r and T stay fixed.
  *   P&L = V(scenario) - V(base) in USD, coin values converted at the moved
- *   spot.
+ *   spot (plus, with the experimental QPM_BOOK_FUNDING_HOURS > 0, the
+ *   perpetuals' funding over that horizon in the moved market).
  *
  * Range: every input is finite and the products above must be too.  A
  * position whose Q m, value or Greek (at the current market), an option
@@ -101,6 +102,15 @@ typedef enum qpm_book_key {
     QPM_BOOK_THREADS = 0,
     /* Scenarios per work chunk (read-only: 64). */
     QPM_BOOK_CHUNK = 1
+#ifdef QPM_EXPERIMENTAL
+    ,
+    /* Experimental (see common.h).  Funding horizon of the scenario P&L, in
+     * hours (0..87600, default 0): qpm_book_pnl and qpm_book_scenario_grid
+     * add the funding the perpetual positions receive over this horizon in
+     * each scenario's moved market (see qpm_book_set_funding).  0: no
+     * funding, and a zero move gives exactly 0. */
+    QPM_BOOK_FUNDING_HOURS = 2
+#endif
 } qpm_book_key;
 
 /* Underlying selector of qpm_book_scenario_grid meaning "every underlying". */
@@ -164,8 +174,8 @@ QPM_API qpm_status qpm_book_describe(qpm_book_key key, qpm_setting_info *info);
  * index (0, 1, ... in order of addition) goes to *index (may be NULL).
  * Errors: QPM_E_NULL (b, name), QPM_E_INVALID (empty, too long or duplicate
  * name, spot <= 0, rate out of range), QPM_E_NONFINITE, QPM_E_NOMEM. */
-QPM_API qpm_status qpm_book_add_underlying(qpm_book *b, const char *name, double spot,
-                                           double rate, size_t *index);
+QPM_API qpm_status qpm_book_add_underlying(qpm_book *b, const char *name, double spot, double rate,
+                                           size_t *index);
 
 /* Number of underlyings in *n.  Errors: QPM_E_NULL. */
 QPM_API qpm_status qpm_book_n_underlyings(const qpm_book *b, size_t *n);
@@ -191,6 +201,31 @@ QPM_API qpm_status qpm_book_set_rate(qpm_book *b, size_t u, double rate);
  * positions on u are added.  Errors as qpm_book_set_spot. */
 QPM_API qpm_status qpm_book_set_perp(qpm_book *b, size_t u, double mark);
 
+#ifdef QPM_EXPERIMENTAL
+/* Experimental (see common.h).  Sets the funding rates of underlying u's
+ * perpetuals, per 8 hours as a fraction of the notional (0.0001 = 0.01%,
+ * the usual exchange quote; positive: longs pay shorts): `current` for the
+ * next 8 hours, `expected` after them (both finite, |rate| <= 1; default
+ * 0).  Funding accrues continuously: over h hours a position receives
+ * -notional x (current min(h, 8) + expected max(h - 8, 0)) / 8, with the
+ * notional Q m P USD for a linear perp; an inverse perp pays Q m / P coins
+ * per unit of rate, worth Q m S / P USD.  Exchanges fix the rate from a
+ * premium index with a dampener and a cap: qpm_funding_rate (carry.h).
+ * Errors: QPM_E_NULL, QPM_E_INVALID (u out of range, |rate| > 1),
+ * QPM_E_NONFINITE. */
+QPM_API qpm_status qpm_book_set_funding(qpm_book *b, size_t u, double current, double expected);
+
+/* Experimental (see common.h).  Funding received (USD, negative: paid) over
+ * `hours` (>= 0, finite) at the current market, per position into
+ * position_usd (qpm_book_n_positions rows; 0 for every kind but perps) and
+ * per underlying into underlying_usd (qpm_book_n_underlyings rows); either
+ * may be NULL.  hours = 24 gives the carry per day.  Errors: QPM_E_NULL (b),
+ * QPM_E_INVALID (hours < 0), QPM_E_NONFINITE, QPM_E_OVERFLOW (an amount
+ * beyond the range of double; outputs untouched). */
+QPM_API qpm_status qpm_book_funding(qpm_book *b, double hours, double *position_usd,
+                                    double *underlying_usd);
+#endif
+
 /* Sets the forward F > 0 and time to expiry T > 0 (years, <= 100) of the
  * expiry `expiry` (a caller-chosen id >= 0, unique per underlying) of
  * underlying u, adding the expiry when it is new.  Futures and options on
@@ -207,8 +242,8 @@ QPM_API qpm_status qpm_book_n_expiries(const qpm_book *b, size_t *n);
 
 /* Describes expiry row k: its underlying, id, forward and T (each output may
  * be NULL).  Errors: QPM_E_NULL (b), QPM_E_INVALID (k out of range). */
-QPM_API qpm_status qpm_book_expiry(const qpm_book *b, size_t k, size_t *underlying,
-                                   int32_t *expiry, double *forward, double *T);
+QPM_API qpm_status qpm_book_expiry(const qpm_book *b, size_t k, size_t *underlying, int32_t *expiry,
+                                   double *forward, double *T);
 
 /* ---- positions ---------------------------------------------------------- */
 
@@ -303,12 +338,11 @@ typedef struct qpm_book_positions {
  * qpm_book_positions for the size rules and which arrays each instrument
  * needs); the only way to add AMM positions, whose fields
  * qpm_book_add_positions does not take.  For them quantity x multiplier is
- * the liquidity L and must be > 0 (QPM_E_INVALID).  The checks, all-or-nothing rule, errors and messages are those
- * of qpm_book_add_positions, which is the same function taking separate
- * arrays; both give the same book bit for bit.  Further errors: QPM_E_NULL
- * (p), QPM_E_INVALID (p->size too small or not a whole number of fields),
- * QPM_E_UNSUPPORTED (a field past sizeof(qpm_book_positions) is not NULL).
- * On any error the book is unchanged and usable. */
+ * the liquidity L and must be > 0 (QPM_E_INVALID).  The checks, all-or-nothing rule, errors and
+ * messages are those of qpm_book_add_positions, which is the same function taking separate arrays;
+ * both give the same book bit for bit.  Further errors: QPM_E_NULL (p), QPM_E_INVALID (p->size too
+ * small or not a whole number of fields), QPM_E_UNSUPPORTED (a field past
+ * sizeof(qpm_book_positions) is not NULL). On any error the book is unchanged and usable. */
 QPM_API qpm_status qpm_book_add_position_columns(qpm_book *b, size_t n,
                                                  const qpm_book_positions *p);
 #endif

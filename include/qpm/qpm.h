@@ -8,6 +8,7 @@
 #include "qpm/amm.h"
 #include "qpm/cov.h"
 #include "qpm/book.h"
+#include "qpm/carry.h"
 #include "qpm/opt.h"
 #include "qpm/pricing.h"
 #include "qpm/rng.h"

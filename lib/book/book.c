@@ -20,7 +20,10 @@ void qpm__book_engine_free(const qpm_alloc *a, qpm__book_engine *eng)
     memset(eng, 0, sizeof *eng);
 }
 
-static size_t round8(size_t n) { return (n + 7u) & ~(size_t)7u; }
+static size_t round8(size_t n)
+{
+    return (n + 7u) & ~(size_t)7u;
+}
 
 /* The shape of a pricer run for nopt options (see qpm__book_engine). */
 static void engine_shape(qpm__book_engine *e, size_t nopt)
@@ -142,11 +145,21 @@ static qpm_status set_threads(void *h, double *value)
     return QPM_OK;
 }
 
+/* The funding horizon enters the P&L's per-underlying terms. */
+static qpm_status set_funding_hours(void *h, double *value)
+{
+    (void)value;
+    ((qpm_book *)h)->prepared = 0;
+    return QPM_OK;
+}
+
 static const qpm__setting setting_rows[] = {
-    {QPM_BOOK_THREADS, "QPM_BOOK_THREADS", QPM__SET_INTEGER, 0, 1, QPM__MAX_THREADS, 1, NULL,
-     NULL, QPM__STORE_UNSIGNED, offsetof(qpm_book, eng.nthreads), set_threads},
+    {QPM_BOOK_THREADS, "QPM_BOOK_THREADS", QPM__SET_INTEGER, 0, 1, QPM__MAX_THREADS, 1, NULL, NULL,
+     QPM__STORE_UNSIGNED, offsetof(qpm_book, eng.nthreads), set_threads},
     {QPM_BOOK_CHUNK, "QPM_BOOK_CHUNK", QPM__SET_INTEGER, 1, QPM__BOOK_CHUNK, QPM__BOOK_CHUNK,
      QPM__BOOK_CHUNK, NULL, NULL, QPM__STORE_NONE, 0, NULL},
+    {QPM_BOOK_FUNDING_HOURS, "QPM_BOOK_FUNDING_HOURS", QPM__SET_REAL, 0, 0.0, 87600.0, 0.0, NULL,
+     NULL, QPM__STORE_DOUBLE, offsetof(qpm_book, funding_hours), set_funding_hours},
 };
 static const qpm__settings settings = QPM__SETTINGS("qpm_book_key", setting_rows);
 
@@ -224,16 +237,17 @@ static qpm_status check_rate(double r)
     if (!isfinite(r))
         return qpm__fail(QPM_E_NONFINITE, "rate = %g: must be finite", r);
     if (!(fabs(r) <= QPM__BOOK_MAX_RATE))
-        return qpm__fail(QPM_E_INVALID, "rate = %.17g: must be in [-%g, %g]", r,
-                         QPM__BOOK_MAX_RATE, QPM__BOOK_MAX_RATE);
+        return qpm__fail(QPM_E_INVALID, "rate = %.17g: must be in [-%g, %g]", r, QPM__BOOK_MAX_RATE,
+                         QPM__BOOK_MAX_RATE);
     return QPM_OK;
 }
 
 static qpm_status check_u(const qpm_book *b, size_t u)
 {
     if (u >= b->n_under)
-        return qpm__fail(QPM_E_INVALID, "underlying = %zu: must be < %zu (the number of underlyings)",
-                         u, b->n_under);
+        return qpm__fail(QPM_E_INVALID,
+                         "underlying = %zu: must be < %zu (the number of underlyings)", u,
+                         b->n_under);
     return QPM_OK;
 }
 
@@ -328,8 +342,8 @@ static qpm_status set_market(qpm_book *b, size_t u, int field, double v)
     QPM__CHECK_NULL(b, "b");
     qpm_status st = check_u(b, u);
     if (st == QPM_OK)
-        st = field == SET_RATE ? check_rate(v)
-                               : check_price(field == SET_SPOT ? "spot" : "mark", v);
+        st =
+            field == SET_RATE ? check_rate(v) : check_price(field == SET_SPOT ? "spot" : "mark", v);
     if (st != QPM_OK)
         return st;
     qpm__book_under *x = &b->under[u];
@@ -351,6 +365,28 @@ qpm_status qpm_book_set_rate(qpm_book *b, size_t u, double rate)
 qpm_status qpm_book_set_perp(qpm_book *b, size_t u, double mark)
 {
     return set_market(b, u, SET_PERP, mark);
+}
+
+qpm_status qpm_book_set_funding(qpm_book *b, size_t u, double current, double expected)
+{
+    QPM__CHECK_NULL(b, "b");
+    qpm_status st = check_u(b, u);
+    if (st != QPM_OK)
+        return st;
+    const double rate[2] = {current, expected};
+    const char *name[2] = {"current", "expected"};
+    for (int k = 0; k < 2; k++) {
+        if (!isfinite(rate[k]))
+            return qpm__fail(QPM_E_NONFINITE, "%s = %g: must be finite", name[k], rate[k]);
+        if (!(fabs(rate[k]) <= 1.0))
+            return qpm__fail(QPM_E_INVALID,
+                             "%s = %.17g: a funding rate per 8 hours must be within [-1, 1]",
+                             name[k], rate[k]);
+    }
+    b->under[u].fund_cur = current;
+    b->under[u].fund_exp = expected;
+    b->prepared = 0;
+    return QPM_OK;
 }
 
 size_t qpm__book_find_expiry(const qpm_book *b, size_t u, int32_t id)

@@ -10,12 +10,12 @@
 #include "qpm/book.h"
 #include "qpm/pricing.h"
 
-#define QPM__BOOK_NAME_MAX 64u  /* bytes including the terminating NUL */
-#define QPM__BOOK_CHUNK 64u     /* scenarios per work chunk */
-#define QPM__BOOK_BATCH 1024u   /* options x scenarios per pricer run, small books */
-#define QPM__BOOK_SPAN 4096u    /* at most this many options per pricer run, large books */
-#define QPM__BOOK_MAX_RATE 5.0  /* |r| bound: keeps |r T| within the pricer's 700 */
-#define QPM__BOOK_MAX_T 100.0
+#define QPM__BOOK_NAME_MAX 64u   /* bytes including the terminating NUL */
+#define QPM__BOOK_CHUNK    64u   /* scenarios per work chunk */
+#define QPM__BOOK_BATCH    1024u /* options x scenarios per pricer run, small books */
+#define QPM__BOOK_SPAN     4096u /* at most this many options per pricer run, large books */
+#define QPM__BOOK_MAX_RATE 5.0   /* |r| bound: keeps |r T| within the pricer's 700 */
+#define QPM__BOOK_MAX_T    100.0
 
 typedef struct qpm__instr qpm__instr; /* a row of the instrument table (instrument.h) */
 
@@ -23,9 +23,13 @@ typedef struct qpm__book_under {
     char name[QPM__BOOK_NAME_MAX];
     double S, r, P; /* P is NaN until set */
     /* derived by qpm__book_prepare */
-    double slope;       /* USD P&L of the linear positions per unit move x */
-    double pmin, pmax;  /* smallest and largest of S, P and the forwards */
-    double smin, smax;  /* smallest and largest option vol (0 without options) */
+    double slope;              /* USD P&L of the linear positions per unit move x */
+    double pmin, pmax;         /* smallest and largest of S, P and the forwards */
+    double smin, smax;         /* smallest and largest option vol (0 without options) */
+    double fund_cur, fund_exp; /* funding rates per 8 hours (qpm_book_set_funding) */
+    /* derived: the perps' funding over the P&L horizon in a scenario moving
+     * the underlying by x is fconst + fslope x (USD) */
+    double fconst, fslope;
 } qpm__book_under;
 
 typedef struct qpm__book_expiry {
@@ -123,8 +127,16 @@ struct qpm_book {
     size_t n_amm, cap_amm;
     qpm__book_engine eng;
     qpm__pool *pool;
+    double funding_hours; /* QPM_BOOK_FUNDING_HOURS */
     int prepared;
 };
+
+/* The fraction of the notional that funding at rates (cur, exp) per 8
+ * hours accrues over h hours. */
+static inline double qpm__book_accrual(double cur, double exp, double h)
+{
+    return (cur * (h < 8.0 ? h : 8.0) + exp * (h > 8.0 ? h - 8.0 : 0.0)) / 8.0;
+}
 
 /* Computes the derived data (option arrays, base values and Greeks,
  * linear slopes, bounds for the scenario checks) after a change of market or

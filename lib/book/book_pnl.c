@@ -104,9 +104,9 @@ struct pnl_ctx {
  * the same layout: the option arrays themselves for one scenario, the
  * engine's repeated ones for several); then each scenario's P&L sum gets
  * w (B - B0) of the options in book order. */
-static void price_run(const qpm_book *b, const chunk *c, size_t k0, size_t nk, size_t j0,
-                      size_t m, const double *K, const double *T, const double *r,
-                      const int32_t *type, qpm__book_worker *w, double *acc)
+static void price_run(const qpm_book *b, const chunk *c, size_t k0, size_t nk, size_t j0, size_t m,
+                      const double *K, const double *T, const double *r, const int32_t *type,
+                      qpm__book_worker *w, double *acc)
 {
     const qpm__book_opts *o = &b->opts;
     for (size_t k = 0; k < nk; k++) {
@@ -171,6 +171,12 @@ static void pnl_range(const qpm_book *b, const scen_set *sc, size_t s0, size_t s
         double slope = b->under[u].slope;
         for (size_t k = 0; k < c.ns; k++)
             acc[k] += slope * cx.x[k * cx.s];
+        if (b->funding_hours > 0.0) {
+            /* the perps' funding over the horizon in the moved market */
+            double fc = b->under[u].fconst, fs = b->under[u].fslope;
+            for (size_t k = 0; k < c.ns; k++)
+                acc[k] += fc + fs * cx.x[k * cx.s];
+        }
     }
     for (size_t a = 0; a < b->n_amm; a++) {
         const qpm__book_amm *p = &b->amm[a];
@@ -207,12 +213,18 @@ static void pnl_chunk(void *vctx, size_t c, unsigned worker)
 
 static qpm_status run(qpm_book *b, const scen_set *sc, size_t n, double *pnl)
 {
-    for (size_t u = 0; u < b->n_under; u++)
+    for (size_t u = 0; u < b->n_under; u++) {
         if (!isfinite(b->under[u].slope))
             return qpm__fail(QPM_E_OVERFLOW,
                              "underlying %zu (%s): the P&L of its linear positions per unit "
                              "move is beyond the range of double",
                              u, b->under[u].name);
+        if (!isfinite(b->under[u].fconst) || !isfinite(b->under[u].fslope))
+            return qpm__fail(QPM_E_OVERFLOW,
+                             "underlying %zu (%s): the funding of its perpetuals over the "
+                             "horizon is beyond the range of double",
+                             u, b->under[u].name);
+    }
     qpm__book_engine *g = &b->eng;
     for (unsigned t = 0; t < g->nthreads; t++)
         g->w[t].status = QPM_OK;
@@ -278,8 +290,10 @@ qpm_status qpm_book_pnl(qpm_book *b, size_t n, const double *spot_moves, size_t 
         return qpm__fail(QPM_E_SIZE, "ld_vol = %zu: must be >= %zu (the number of underlyings)",
                          ld_vol, nu);
     if (ld_spot > SIZE_MAX / n || (vol_shifts != NULL && ld_vol > SIZE_MAX / n))
-        return qpm__fail(QPM_E_SIZE, "n = %zu scenarios with ld_spot = %zu, ld_vol = %zu: "
-                         "overflows size_t", n, ld_spot, ld_vol);
+        return qpm__fail(QPM_E_SIZE,
+                         "n = %zu scenarios with ld_spot = %zu, ld_vol = %zu: "
+                         "overflows size_t",
+                         n, ld_spot, ld_vol);
     qpm_status st = qpm__book_prepare(b);
     if (st != QPM_OK)
         return st;
@@ -307,8 +321,7 @@ qpm_status qpm_book_scenario_grid(qpm_book *b, size_t u, size_t n_spot, const do
     if (vol_shifts == NULL && n_vol != 1)
         return qpm__fail(QPM_E_NULL, "vol_shifts is NULL with n_vol = %zu: must be 1", n_vol);
     if (n_vol > SIZE_MAX / n_spot)
-        return qpm__fail(QPM_E_SIZE, "n_spot x n_vol = %zu x %zu: overflows size_t", n_spot,
-                         n_vol);
+        return qpm__fail(QPM_E_SIZE, "n_spot x n_vol = %zu x %zu: overflows size_t", n_spot, n_vol);
     if (u != QPM_BOOK_ALL && u >= b->n_under)
         return qpm__fail(QPM_E_INVALID,
                          "u = %zu: must be < %zu (the number of underlyings) or QPM_BOOK_ALL", u,

@@ -27,7 +27,7 @@ static qpm_status pos_positive(size_t i, const char *field, double v)
  * The fields every kind needs come first, then those of its table row in
  * the order of the QPM__NEEDS_ bits. */
 static qpm_status check_position(const qpm_book *b, size_t i, const qpm_book_positions *c,
-                                  qpm__book_pos *p)
+                                 qpm__book_pos *p)
 {
     memset(p, 0, sizeof *p);
     p->ex = SIZE_MAX;
@@ -202,9 +202,8 @@ static qpm_status read_columns(const qpm_book_positions *p, qpm_book_positions *
 {
     const size_t first = offsetof(qpm_book_positions, instrument);
     if (p->size < first + sizeof(void *) || (p->size - first) % sizeof(void *) != 0)
-        return qpm__fail(QPM_E_INVALID,
-                         "p->size = %zu: must be sizeof(qpm_book_positions) = %zu", p->size,
-                         sizeof *p);
+        return qpm__fail(QPM_E_INVALID, "p->size = %zu: must be sizeof(qpm_book_positions) = %zu",
+                         p->size, sizeof *p);
     if (p->size > sizeof *p) {
         /* A newer caller: fields this version does not know must be NULL,
          * or positions would be valued without what they say. */
@@ -238,9 +237,9 @@ qpm_status qpm_book_add_positions(qpm_book *b, size_t n, const int32_t *instrume
                                   const double *entry_price, const double *sigma)
 {
     QPM__CHECK_NULL(b, "b");
-    const qpm_book_positions p = {sizeof p,   instrument, underlying, expiry,      option_type,
-                                  strike,     quantity,   multiplier, entry_price, sigma,
-                                  NULL,       NULL,       NULL};
+    const qpm_book_positions p = {sizeof p, instrument, underlying, expiry,      option_type,
+                                  strike,   quantity,   multiplier, entry_price, sigma,
+                                  NULL,     NULL,       NULL};
     return add(b, n, &p);
 }
 

@@ -11,8 +11,8 @@
 
 enum { G_VUSD, G_VCOIN, G_DCOIN, G_DUSD, G_GAMMA, G_VEGA, G_THETA, G_DEX, G_N };
 
-static const char *const field_name[G_N] = {"value_usd", "value_coin",  "delta_coin",
-                                            "delta_usd", "gamma",       "vega",
+static const char *const field_name[G_N] = {"value_usd", "value_coin",    "delta_coin",
+                                            "delta_usd", "gamma",         "vega",
                                             "theta",     "delta_exchange"};
 
 /* Value and Greeks of position i (book prepared); opt is its option row. */
@@ -47,6 +47,7 @@ static void prepare_ranges(qpm_book *b)
             x->pmax = fmax(x->pmax, x->P);
         }
         x->smin = x->smax = 0.0;
+        x->fconst = x->fslope = 0.0;
     }
     for (size_t k = 0; k < b->n_exp; k++) {
         qpm__book_under *x = &b->under[b->exp[k].u];
@@ -57,12 +58,11 @@ static void prepare_ranges(qpm_book *b)
 
 /* Phase 2, per position in book order: a linear kind adds its slope to its
  * underlying's (the scenario loop then needs one product per underlying for
- * all of them); an AMM position gets its scenario form (b->amm); an option
- * gets its row of the option arrays (the pricer's
- * inputs at the current market and its USD weight per unit of B) and widens
- * its underlying's vol range [smin, smax] for the vol-shift checks.  After
- * it, o->F..o->type hold exactly the inputs the base prices and every
- * scenario start from. */
+ * all of them), a perpetual its funding over QPM_BOOK_FUNDING_HOURS; an AMM position gets its
+ * scenario form (b->amm); an option gets its row of the option arrays (the pricer's inputs at the
+ * current market and its USD weight per unit of B) and widens its underlying's vol range [smin,
+ * smax] for the vol-shift checks.  After it, o->F..o->type hold exactly the inputs the base prices
+ * and every scenario start from. */
 static void prepare_positions(qpm_book *b)
 {
     qpm__book_opts *o = &b->opts;
@@ -70,6 +70,12 @@ static void prepare_positions(qpm_book *b)
     for (size_t i = 0; i < b->n_pos; i++) {
         const qpm__book_pos *p = &b->pos[i];
         qpm__book_under *x = &b->under[p->u];
+        if (qpm__pos_kind(p)->funding != NULL && b->funding_hours > 0.0) {
+            double c, sl, ac = qpm__book_accrual(x->fund_cur, x->fund_exp, b->funding_hours);
+            qpm__pos_kind(p)->funding(b, p, &c, &sl);
+            x->fconst += ac * c;
+            x->fslope += ac * sl;
+        }
         if (qpm__pos_kind(p)->scen == QPM__SCEN_LINEAR) {
             x->slope += qpm__pos_kind(p)->slope(b, p);
             continue;
@@ -294,4 +300,60 @@ qpm_status qpm_book_underlying_greeks(qpm_book *b, const qpm_book_out *out)
 qpm_status qpm_book_expiry_greeks(qpm_book *b, const qpm_book_out *out)
 {
     return greeks(b, out, 2);
+}
+
+/* ---- funding -------------------------------------------------------------------- */
+
+qpm_status qpm_book_funding(qpm_book *b, double hours, double *position_usd, double *underlying_usd)
+{
+    QPM__CHECK_NULL(b, "b");
+    if (!isfinite(hours))
+        return qpm__fail(QPM_E_NONFINITE, "hours = %g: must be finite", hours);
+    if (!(hours >= 0.0))
+        return qpm__fail(QPM_E_INVALID, "hours = %.17g: must be >= 0", hours);
+    /* two passes: every amount and total checked finite, then written */
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1 && underlying_usd != NULL)
+            for (size_t u = 0; u < b->n_under; u++)
+                underlying_usd[u] = 0.0;
+        double sum_abs = 0.0;
+        for (size_t i = 0; i < b->n_pos; i++) {
+            const qpm__book_pos *p = &b->pos[i];
+            const qpm__book_under *x = &b->under[p->u];
+            double f = 0.0, c, sl;
+            if (qpm__pos_kind(p)->funding != NULL) {
+                qpm__pos_kind(p)->funding(b, p, &c, &sl);
+                f = qpm__book_accrual(x->fund_cur, x->fund_exp, hours) * c;
+            }
+            if (pass == 0) {
+                if (!isfinite(f))
+                    return qpm__fail(QPM_E_OVERFLOW,
+                                     "position %zu: funding beyond the range of double", i);
+                sum_abs += fabs(f);
+                continue;
+            }
+            if (position_usd != NULL)
+                position_usd[i] = f;
+            if (underlying_usd != NULL)
+                underlying_usd[p->u] += f;
+        }
+        if (pass == 0 && !isfinite(sum_abs) && underlying_usd != NULL) {
+            /* the totals may still be finite: sum them to see */
+            for (size_t u = 0; u < b->n_under; u++) {
+                double t = 0.0;
+                for (size_t i = 0; i < b->n_pos; i++) {
+                    const qpm__book_pos *p = &b->pos[i];
+                    double c, sl;
+                    if (p->u != u || qpm__pos_kind(p)->funding == NULL)
+                        continue;
+                    qpm__pos_kind(p)->funding(b, p, &c, &sl);
+                    t += qpm__book_accrual(b->under[u].fund_cur, b->under[u].fund_exp, hours) * c;
+                }
+                if (!isfinite(t))
+                    return qpm__fail(QPM_E_OVERFLOW,
+                                     "underlying %zu: total funding beyond the range of double", u);
+            }
+        }
+    }
+    return QPM_OK;
 }

@@ -29,3 +29,11 @@ void qpm__instr_inverse_row(const qpm_book *b, const qpm__book_pos *p, size_t op
     r->delta_coin = qm / p->e;
     r->delta_exchange = qm / F;
 }
+
+/* Funding per unit of accrued rate: the notional is Q m USD, paid as
+ * Q m / P coins, worth Q m S / P USD; a move scales S and P alike. */
+void qpm__instr_inverse_funding(const qpm_book *b, const qpm__book_pos *p, double *c, double *s)
+{
+    *c = -(p->Q * p->m) * (b->under[p->u].S / b->under[p->u].P);
+    *s = 0.0;
+}

@@ -22,3 +22,10 @@ void qpm__instr_linear_row(const qpm_book *b, const qpm__book_pos *p, size_t opt
     r->delta_coin = qm * F / S;
     r->delta_exchange = qm;
 }
+
+/* Funding per unit of accrued rate: the notional Q m P USD, which moves
+ * with the mark: -Q m P (1 + x). */
+void qpm__instr_linear_funding(const qpm_book *b, const qpm__book_pos *p, double *c, double *s)
+{
+    *c = *s = -(p->Q * p->m) * b->under[p->u].P;
+}

@@ -18,10 +18,10 @@
 /* Fields a kind needs, checked when a position is added, in this order
  * (after instrument, underlying, quantity and multiplier, which every kind
  * needs). */
-#define QPM__NEEDS_EXPIRY 1u /* expiry: a forward set on (underlying, expiry) */
-#define QPM__NEEDS_PERP   2u /* the underlying's perpetual mark */
-#define QPM__NEEDS_ENTRY  4u /* entry_price > 0 */
-#define QPM__NEEDS_OPTION 8u /* option_type +-1, strike > 0, sigma > 0 */
+#define QPM__NEEDS_EXPIRY 1u  /* expiry: a forward set on (underlying, expiry) */
+#define QPM__NEEDS_PERP   2u  /* the underlying's perpetual mark */
+#define QPM__NEEDS_ENTRY  4u  /* entry_price > 0 */
+#define QPM__NEEDS_OPTION 8u  /* option_type +-1, strike > 0, sigma > 0 */
 #define QPM__NEEDS_LIQ    16u /* quantity x multiplier > 0 (a liquidity) and fee_rate >= 0 */
 #define QPM__NEEDS_RANGE  32u /* 0 <= price_lower < price_upper <= +inf */
 
@@ -62,6 +62,9 @@ struct qpm__instr {
     /* Value and Greeks (book prepared; opt is the position's row in the
      * option arrays when scen is QPM__SCEN_BLACK76) */
     void (*row)(const qpm_book *b, const qpm__book_pos *p, size_t opt, qpm__book_row *r);
+    /* Perpetuals: the USD funding received per unit of accrued rate, as
+     * c + s x in a scenario moving the underlying by x; NULL: no funding */
+    void (*funding)(const qpm_book *b, const qpm__book_pos *p, double *c, double *s);
 };
 
 /* The table, indexed by qpm_instrument value. */
@@ -88,6 +91,9 @@ void qpm__instr_spot_row(const qpm_book *b, const qpm__book_pos *p, size_t opt, 
 /* instr_linear.c: linear futures and perps; spot's slope too */
 double qpm__instr_linear_slope(const qpm_book *b, const qpm__book_pos *p);
 void qpm__instr_linear_row(const qpm_book *b, const qpm__book_pos *p, size_t opt, qpm__book_row *r);
+/* funding of linear and inverse perps (instr_linear.c, instr_inverse.c) */
+void qpm__instr_linear_funding(const qpm_book *b, const qpm__book_pos *p, double *c, double *s);
+void qpm__instr_inverse_funding(const qpm_book *b, const qpm__book_pos *p, double *c, double *s);
 /* instr_inverse.c: inverse futures and perps */
 double qpm__instr_inverse_slope(const qpm_book *b, const qpm__book_pos *p);
 void qpm__instr_inverse_row(const qpm_book *b, const qpm__book_pos *p, size_t opt,

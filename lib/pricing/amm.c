@@ -206,7 +206,7 @@ static double il_one(double p0, double p1, double lo, double hi)
     /* the LP value is positive, so the loss is above -1: rounding at
      * extreme price ratios must not take it past */
     double loss = diff / hold;
-    return loss < -1.0 ? -1.0 : loss;
+    return loss < -1.0 ? -1.0 : loss < 0.0 ? loss : 0.0; /* no -0.0 */
 }
 
 qpm_status qpm_amm_impermanent_loss(size_t n, const double *price0, const double *price1,

@@ -255,6 +255,43 @@ def test_swap_v3_against_a_pure_python_walk(side, amount):
     assert r.impact == pytest.approx(abs(avg / P - 1), rel=1e-10)
 
 
+def test_swap_v3_random_pools_against_the_walk():
+    # pools with empty intervals, prices on a bound, trades the pool cannot fill
+    import random
+    rng = random.Random(20240607)
+    checked = infeasible = 0
+    for _ in range(400):
+        n = rng.randint(1, 6)
+        b = sorted(set(round(rng.uniform(100.0, 200.0), 3) for _ in range(n + 1)))
+        n = len(b) - 1
+        if n < 1:
+            continue
+        liq = [rng.choice([0.0, rng.uniform(1.0, 1000.0)]) for _ in range(n)]
+        P = rng.choice([rng.uniform(b[0], b[-1])] + b)
+        side = rng.choice(["buy", "sell"])
+        a = rng.uniform(0.001, 1.0) * (100.0 if side == "buy" else 1.0)
+        fee = rng.choice([0.0, 0.003])
+        want = _walk_v3(b, liq, P, a, side, fee)
+        if want is None:
+            with pytest.raises(qpm.QpmInfeasibleError):
+                swap_v3(b, liq, P, a, side, fee)
+            infeasible += 1
+            continue
+        r = swap_v3(b, liq, P, a, side, fee)
+        assert r.amount_out == pytest.approx(want[0], rel=1e-9), (b, liq, P, side, a)
+        assert r.price_after == pytest.approx(want[1], rel=1e-9), (b, liq, P, side, a)
+        assert r.ticks_crossed == want[2], (b, liq, P, side, a)
+        checked += 1
+    assert checked > 150 and infeasible > 20
+
+
+def test_results_beyond_double_overflow():
+    with pytest.raises(qpm.QpmNumericalError, match="beyond the range of double"):
+        lp_position(1e300, 1e300)
+    with pytest.raises(qpm.QpmNumericalError, match="leaves the range of double"):
+        swap_v2(1e-300, 1e300, 1e300, "buy_coin")
+
+
 def test_swap_v3_within_one_interval_is_the_v2_pool_of_that_liquidity():
     # inside one interval a v3 pool trades as a constant-product pool with
     # virtual reserves L/sqrt(P) coins and L sqrt(P) USD

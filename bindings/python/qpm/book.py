@@ -398,7 +398,7 @@ class Book(Handle):
                    for i, e in enumerate(_labels_free(expiry))]
         # the AMM columns given; the others stay NULL, so that a library
         # that predates them accepts the struct
-        amm = [(nm, val) for nm, val in raw[9:] if val is not None]
+        amm = [(nm, val) for nm, val in raw if nm in _AMM_FIELDS and val is not None]
         _, v, _ = _arrays.broadcast(
             [_codes(instrument, _INSTR, "instrument"), ulist if n > 1 else ulist[0], quantity,
              multiplier, exp, _codes(option_type, _TYPE_CODES, "option_type"), field(strike),

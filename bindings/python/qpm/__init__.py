@@ -18,6 +18,10 @@ Modules:
 * :mod:`qpm.risk`: :class:`Risk` (Monte Carlo and historical VaR/ES of a
   book) and closed-form VaR/ES functions;
 * :mod:`qpm.rng`: :class:`Rng` (PCG streams) and :func:`norm_inv`;
+* :mod:`qpm.amm` (experimental): liquidity positions in coin/USD AMM pools
+  (:func:`lp_position`, :func:`liquidity_from_amounts`,
+  :func:`impermanent_loss`) and swaps against v2 and v3 pools
+  (:func:`swap_v2`, :func:`swap_v3`);
 * :mod:`qpm.core`: version, status names, CPU features.
 
 The shared library is found on first use (see :func:`load_library`): a
@@ -50,6 +54,9 @@ from . import risk
 from .risk import Risk, RiskKey, RiskResult
 from .pricing import CALL, GREEKS, PUT, Kernel, Model, Pricer, PricerKey, Settlement
 from .rng import Rng, RngKind, kind_name, norm_inv, poisson_max
+from . import amm
+from .amm import (AmmSide, LpLiquidity, Swap, SwapV3, impermanent_loss, liquidity_from_amounts,
+                  lp_position, swap_v2, swap_v3)
 from .core import (CpuFeature, SettingInfo, SettingType, Status, clear_error, cpu_features,
                    last_error, last_status, max_threads, status_name, status_str, version,
                    version_number, version_string)
@@ -80,4 +87,7 @@ __all__ = [
     "risk", "Risk", "RiskKey", "RiskResult",
     # rng
     "rng", "Rng", "RngKind", "kind_name", "norm_inv", "poisson_max",
+    # amm (experimental)
+    "amm", "AmmSide", "LpLiquidity", "Swap", "SwapV3", "lp_position", "liquidity_from_amounts",
+    "impermanent_loss", "swap_v2", "swap_v3",
 ]

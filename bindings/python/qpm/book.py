@@ -1,6 +1,7 @@
 """A crypto-derivatives book: spot, linear and inverse futures and perpetual
-swaps, linear (USD-settled) and inverse (coin-settled) European options,
-held against a market snapshot.
+swaps, linear (USD-settled) and inverse (coin-settled) European options and
+(experimental) liquidity positions in coin/USD AMM pools, held against a
+market snapshot.
 
 Conventions are the library's (see ``include/qpm/book.h``): USD numeraire,
 coin values converted at the spot index S; a scenario moves an underlying's
@@ -8,6 +9,11 @@ spot, forwards and perpetual mark by ``(1 + x)`` and its option vols by
 ``(1 + v)``.  Greeks: ``delta_coin = dV/dS`` (coins), ``delta_usd = S
 delta_coin``, ``gamma = d2V/dS2``, ``vega`` per 1.00 of vol (parallel),
 ``theta = -dV/dT`` per year, ``delta_exchange`` the exchange-style coin delta.
+An AMM position (``amm_v2``, ``amm_v3``; experimental) is valued at the
+underlying's spot as the pool price, by the closed forms of :mod:`qpm.amm`:
+its liquidity is ``quantity x multiplier`` (> 0), its delta the coins it
+holds, its vega 0 and its theta the fees it earns, ``fee_rate x value_usd``
+per year.
 
 Underlyings are named (``"BTC"``) and may be passed by name or index;
 expiries are identified per underlying by a caller-chosen id: an int >= 0 or
@@ -51,9 +57,13 @@ class _BookOut(ctypes.Structure):
     _fields_ = [("size", ctypes.c_size_t)] + [(f, ctypes.c_void_p) for f in FIELDS]
 
 
-#: The columns of ``qpm_book_positions``, in the order of the C struct.
+#: The columns of ``qpm_book_positions``, in the order of the C struct.  The
+#: struct is versioned by its size: fields are only ever appended.
 _POSITION_FIELDS = ("instrument", "underlying", "expiry", "option_type", "strike", "quantity",
-                    "multiplier", "entry_price", "sigma")
+                    "multiplier", "entry_price", "sigma", "price_lower", "price_upper",
+                    "fee_rate")
+#: The fields only AMM positions read, which only the struct passes.
+_AMM_FIELDS = ("price_lower", "price_upper", "fee_rate")
 
 
 class _Positions(ctypes.Structure):
@@ -100,6 +110,8 @@ class Instrument(enum.IntEnum):
     INVERSE_PERP = 4
     LINEAR_OPTION = 5   #: USD-settled European option
     INVERSE_OPTION = 6  #: coin-settled European option (Deribit style)
+    AMM_V2 = 7  #: experimental: full-range (constant-product, Uniswap v2) pool share
+    AMM_V3 = 8  #: experimental: concentrated liquidity over [price_lower, price_upper)
 
 
 class BookKey(enum.IntEnum):
@@ -134,14 +146,18 @@ _TYPE_CODES = {"call": 1, "c": 1, "put": -1, "p": -1}
 _USE_STRUCT: Optional[bool] = None
 
 
-def _use_struct() -> bool:
-    if _USE_STRUCT is not None:
-        return _USE_STRUCT
+def _struct_exported() -> bool:
     try:
         _lib.fn("qpm_book_add_position_columns")
     except QpmUnsupportedError:
         return False
     return True
+
+
+def _use_struct() -> bool:
+    if _USE_STRUCT is not None:
+        return _USE_STRUCT
+    return _struct_exported()
 
 
 def _codes(values: Any, table: Dict[str, int], what: str) -> Any:
@@ -169,6 +185,15 @@ def _labels_free(x: Any) -> Any:
 
 
 _INSTR = {m.name.lower(): int(m) for m in Instrument}
+_AMM_CODES = (int(Instrument.AMM_V2), int(Instrument.AMM_V3))
+
+
+def _has_amm(codes: Any) -> bool:
+    """True when an instrument code vector holds an AMM kind."""
+    np = _arrays.np
+    if np is not None and isinstance(codes.obj, np.ndarray):
+        return bool(np.isin(codes.obj, _AMM_CODES).any())
+    return any(c in _AMM_CODES for c in list(codes.obj)[:codes.n])
 
 
 class Book(Handle):
@@ -305,7 +330,9 @@ class Book(Handle):
     # ---- positions -------------------------------------------------------
     def add_positions(self, instrument: Any, underlying: Any, quantity: Any,
                       multiplier: Any = 1.0, *, expiry: Any = None, option_type: Any = None,
-                      strike: Any = None, entry_price: Any = None, sigma: Any = None) -> None:
+                      strike: Any = None, entry_price: Any = None, sigma: Any = None,
+                      price_lower: Any = None, price_upper: Any = None,
+                      fee_rate: Any = None) -> None:
         """Appends positions.  Every argument is a scalar (repeated) or a
         sequence/array of one common length.  ``instrument``: an
         :class:`Instrument`, its value or name (``"inverse_option"``);
@@ -313,10 +340,19 @@ class Book(Handle):
         options); ``option_type``: ``"call"``/``"put"`` or 1/-1; fields that do
         not apply to an instrument may be None or NaN.  All or nothing.
 
+        AMM positions (``"amm_v2"``, ``"amm_v3"``; libqpm's experimental
+        tier): ``quantity x multiplier`` is the liquidity L (> 0),
+        ``fee_rate`` (>= 0, per year on the value: the theta) is needed by
+        both, ``price_lower`` (>= 0) and ``price_upper`` (> price_lower, may
+        be ``math.inf``) by v3.  They are added through the
+        ``qpm_book_positions`` struct only; a library without it raises
+        QpmUnsupportedError.
+
         pandas: the columns of a DataFrame (``df["strike"]``, ...) are taken
         by position, as numpy arrays (their index is not used); underlyings
         and expiries keep their names and labels.  The number columns
-        (quantity, multiplier, strike, entry_price, sigma) that are already
+        (quantity, multiplier, strike, entry_price, sigma, price_lower,
+        price_upper, fee_rate) that are already
         C-contiguous float64 reach libqpm without a copy, as one
         ``qpm_book_positions`` struct (``qpm_book_add_position_columns``,
         libqpm's experimental tier) when the library has it, else as the
@@ -324,7 +360,9 @@ class Book(Handle):
         way."""
         raw = (("instrument", instrument), ("underlying", underlying), ("quantity", quantity),
                ("multiplier", multiplier), ("expiry", expiry), ("option_type", option_type),
-               ("strike", strike), ("entry_price", entry_price), ("sigma", sigma))
+               ("strike", strike), ("entry_price", entry_price), ("sigma", sigma),
+               ("price_lower", price_lower), ("price_upper", price_upper),
+               ("fee_rate", fee_rate))
         n, first = -1, ""
         for nm, v in raw:  # one length for every sequence argument
             if v is None or isinstance(v, str) or _arrays.is_scalar(v):
@@ -358,17 +396,31 @@ class Book(Handle):
             exp = [-1 if (e is None or (isinstance(e, float) and e != e))
                    else self._expiry_id(ulist[i], e, False)
                    for i, e in enumerate(_labels_free(expiry))]
+        # the AMM columns given; the others stay NULL, so that a library
+        # that predates them accepts the struct
+        amm = [(nm, val) for nm, val in raw if nm in _AMM_FIELDS and val is not None]
         _, v, _ = _arrays.broadcast(
             [_codes(instrument, _INSTR, "instrument"), ulist if n > 1 else ulist[0], quantity,
              multiplier, exp, _codes(option_type, _TYPE_CODES, "option_type"), field(strike),
-             field(entry_price), field(sigma)],
-            [nm for nm, _ in raw],
+             field(entry_price), field(sigma)] + [field(val) for _, val in amm],
+            [nm for nm, _ in raw[:9]] + [nm for nm, _ in amm],
             ["int32", _SIZE_KIND, "float64", "float64", "int32", "int32", "float64",
-             "float64", "float64"])
+             "float64", "float64"] + ["float64"] * len(amm))
         names = {"n": "the number of positions"}
-        if _use_struct():
-            cols = _Positions(ctypes.sizeof(_Positions), v[0].addr, v[1].addr, v[4].addr,
-                              v[5].addr, v[6].addr, v[2].addr, v[3].addr, v[7].addr, v[8].addr)
+        # AMM positions need fields only the struct carries
+        need_struct = bool(amm) or _has_amm(v[0])
+        if need_struct and not _use_struct() and not _struct_exported():
+            raise QpmUnsupportedError(
+                7, "QPM_E_UNSUPPORTED", "AMM positions (and price_lower, price_upper, "
+                "fee_rate) need qpm_book_add_position_columns, which %s does not export"
+                % _lib.library_path())
+        if need_struct or _use_struct():
+            cols = _Positions(ctypes.sizeof(_Positions))
+            for f, vec in zip(("instrument", "underlying", "quantity", "multiplier", "expiry",
+                               "option_type", "strike", "entry_price", "sigma"), v[:9]):
+                setattr(cols, f, vec.addr)
+            for (f, _), vec in zip(amm, v[9:]):
+                setattr(cols, f, vec.addr)
             self._c("qpm_book_add_position_columns", n, ctypes.byref(cols), names=names)
         else:
             self._c("qpm_book_add_positions", n, v[0].addr, v[1].addr, v[4].addr, v[5].addr,

@@ -20,6 +20,9 @@ EXAMPLES = sorted(p.stem for p in EX.glob("*.py") if not p.name.startswith("_"))
 
 #: what each example prints when run with no arguments
 PROMISES = {
+    "amm_lp": ["v3 LP position BTC/USDC over [85000, 110000) at price 95000",
+               "mints liquidity L = 4360.81", "impermanent loss", "in a book",
+               "swap quotes", "a 50 BTC sale is refused"],
     "book_risk_matrix": ["Greeks by underlying", "Risk matrix of the options by expiry",
                          "worst loss"],
     "book_var": ["scenarios", "99%", "ES (USD)"],

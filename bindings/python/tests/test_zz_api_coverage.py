@@ -156,6 +156,8 @@ ENUMS = {
     "qpm_opt_info_key": (qpm.opt.InfoKey, "QPM_OPT_INFO_", ""),
     # risk
     "qpm_risk_key": (qpm.risk.RiskKey, "QPM_RISK_", ""),
+    # amm (experimental)
+    "qpm_amm_side": (qpm.amm.AmmSide, "QPM_AMM_", ""),
 }
 
 

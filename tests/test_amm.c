@@ -482,3 +482,34 @@ Test(amm, bad_input)
                  QPM_OK);
     cr_assert(out > 0.0);
 }
+
+/* Three defects the amm fuzz target found (inputs in tests/fuzz/regress/amm/):
+ * an impermanent loss below -1 by rounding at an extreme price ratio; a v3
+ * price after a tiny trade one ulp on the wrong side of its start; a
+ * subnormal liquidity from tiny amounts, whose amounts then exceeded what
+ * was given. */
+Test(amm, fuzz_found)
+{
+    for (double k = 1e10; k < 1e300; k *= 1e10) {
+        double p0 = 1.0, p1 = k, loss;
+        cr_assert_eq(qpm_amm_impermanent_loss(1, &p0, &p1, NULL, NULL, &loss), QPM_OK);
+        cr_assert(loss >= -1.0 && loss < -0.99, "k %g: %.17g", k, loss);
+        cr_assert_eq(qpm_amm_impermanent_loss(1, &p1, &p0, NULL, NULL, &loss), QPM_OK);
+        cr_assert(loss >= -1.0, "1/k: %.17g", loss);
+    }
+    for (double P = 20000.5; P < 40000; P *= 1.0137) {
+        for (double a = 1e-12; a < 1; a *= 1e3) {
+            double after;
+            if (P < 40000 && qpm_amm_swap_v3(5, BOUNDS, LIQ, P, 0.0005, QPM_AMM_BUY_COIN, a, NULL,
+                                             &after, NULL, NULL) == QPM_OK)
+                cr_assert(after >= P, "buy at %.17g: after %.17g", P, after);
+            if (qpm_amm_swap_v3(5, BOUNDS, LIQ, P, 0.0005, QPM_AMM_SELL_COIN, a * 1e-4, NULL,
+                                &after, NULL, NULL) == QPM_OK)
+                cr_assert(after <= P, "sell at %.17g: after %.17g", P, after);
+        }
+    }
+    double L = -7;
+    cr_assert_eq(qpm_amm_liquidity(1e300, 0, INF, 1.0, 1e-160, &L, NULL, NULL), QPM_E_INVALID);
+    cr_assert_neq(strstr(qpm_last_error(), "below DBL_MIN"), NULL, "%s", qpm_last_error());
+    cr_assert_eq(L, -7.0);
+}

@@ -4,7 +4,8 @@
  * underlying totals and in no expiry total; the scenario P&L revalues them
  * at the moved spot (a zero move gives exactly 0), in the grid too, bit for
  * bit for any thread count; every bad field is refused with its message and
- * the book unchanged; allocation failure at every allocation of the add. */
+ * the book unchanged; allocation failure at every allocation of the add;
+ * the risk engines see them through the book. */
 #define QPM_EXPERIMENTAL
 #include <criterion/criterion.h>
 #include <math.h>
@@ -12,6 +13,7 @@
 
 #include "qpm/amm.h"
 #include "qpm/book.h"
+#include "qpm/risk.h"
 #include "support/testutil.h"
 
 #define INF ((double)INFINITY)
@@ -269,4 +271,28 @@ Test(book_amm, allocation_failure_at_every_step)
         qpm_book_free(b);
         cr_assert_eq(fa.live, 0, "k = %ld: leak", k);
     }
+}
+
+/* The risk engines revalue AMM positions through the book: a historical
+ * simulation's scenario P&L is the book's P&L of the same moves. */
+Test(book_amm, historical_simulation_sees_them)
+{
+    qpm_book *b = book_with_amm();
+    qpm_risk *r;
+    cr_assert_eq(qpm_risk_create(&r, NULL), QPM_OK);
+    double ret[6][2] = {{0.01, -0.02}, {-0.08, 0.03}, {0.05, 0.05},
+                        {-0.3, -0.25}, {0.2, 0.1},    {0.0, 0.0}};
+    double pnl[6], var, es;
+    cr_assert_eq(qpm_risk_historical(r, b, 6, &ret[0][0], 2, pnl, &var, &es, NULL, NULL), QPM_OK,
+                 "%s", qpm_last_error());
+    for (int k = 0; k < 6; k++) {
+        double x[2] = {expm1(ret[k][0]), expm1(ret[k][1])}, one;
+        cr_assert_eq(qpm_book_pnl(b, 1, x, 2, NULL, 0, &one), QPM_OK);
+        cr_assert(fabs(pnl[k] - one) <= 1e-12 * (fabs(one) + 1), "row %d: %.17g vs %.17g", k,
+                  pnl[k], one);
+    }
+    cr_assert_eq(pnl[5], 0.0);
+    cr_assert(es >= var);
+    qpm_risk_free(r);
+    qpm_book_free(b);
 }

@@ -155,7 +155,7 @@ static void one_op(fz_pass *p, state *s, fz_in *in)
     }
     case 1: { /* threads and settings */
         uint8_t kb = fz_u8(in);
-        int key = kb < 240 ? kb % 2 : (int)kb - 245;
+        int key = kb < 240 ? kb % 3 : (int)kb - 245;
         double v = fz_setting(in, 1, 4);
         if (fz_u8(in) == 255)
             v = 257;
@@ -204,9 +204,11 @@ static void one_op(fz_pass *p, state *s, fz_in *in)
         break;
     }
     case 3: { /* market data of an underlying */
-        uint8_t what = fz_u8(in) % 4;
+        uint8_t what = fz_u8(in) % 5;
         size_t u = fz_u8(in) < 250 ? fz_range(in, 0, NU) : SIZE_MAX;
-        double v = what == 1 ? fz_real(in, -6, 6) : fz_real(in, 1e-2, 1e6);
+        double v = what == 1 ? fz_real(in, -6, 6)
+                   : what == 4 ? fz_real(in, -0.01, 0.01)
+                               : fz_real(in, 1e-2, 1e6);
         int32_t ex = (int32_t)fz_range(in, 0, 6) - 1;
         double T = fz_real(in, 1e-3, 120);
         i = fz_op(p, "book market");
@@ -220,8 +222,10 @@ static void one_op(fz_pass *p, state *s, fz_in *in)
             st = FZ(qpm_book_set_rate(s->h, u, v));
         else if (what == 2)
             st = FZ(qpm_book_set_perp(s->h, u, v));
-        else
+        else if (what == 3)
             st = FZ(qpm_book_set_forward(s->h, u, ex, v, T));
+        else
+            st = FZ(qpm_book_set_funding(s->h, u, v, T > 100 ? T : v * T));
         fz_disarm(&s->fa);
         if (st != QPM_OK && observe(s) != before)
             fz_fail("failed market setter %d changed the book", what);
@@ -429,9 +433,17 @@ static void one_op(fz_pass *p, state *s, fz_in *in)
         hash = fz_hash(hash, s->pnl, cells * sizeof(double));
         break;
     }
-    default: { /* lookups with bad arguments */
+    default: { /* lookups with bad arguments, funding, the carry formulas */
         const char *name = draw_name(in);
         size_t k = fz_range(in, 0, 10);
+        /* every draw before fz_skip: pass B must decode what pass A did */
+        double hours = fz_real(in, 0, 1000);
+        double prem = fz_real(in, -0.01, 0.01), damp = fz_real(in, 0, 0.001);
+        double cap = fz_real(in, 0, 0.03), days = fz_real(in, 0, 400);
+        double cost = fz_real(in, 0, 0.01), spot = fz_real(in, 1e-2, 1e6);
+        double fut[4], tt[4];
+        fz_fill(in, fut, 4, 1e-2, 1e6);
+        fz_fill(in, tt, 4, 1e-3, 10);
         i = fz_op(p, "book lookups");
         if (fz_skip(p, i, 0))
             return;
@@ -443,6 +455,51 @@ static void one_op(fz_pass *p, state *s, fz_in *in)
         FZ(qpm_book_expiry(s->h, k, NULL, NULL, &F, NULL));
         FZ(qpm_book_n_positions(s->h, NULL));
         hash = fz_hash(hash, &st, sizeof st);
+        /* funding over a horizon: finite amounts, the totals their sums */
+        double fp[48], fu[NU + 1];
+        fz_poison(fp, 48);
+        fz_poison(fu, NU + 1);
+        size_t np = 0;
+        if (s->h)
+            qpm_book_n_positions(s->h, &np);
+        if (np <= 48) {
+            qpm_status fs = FZ(qpm_book_funding(s->h, hours, fp, fu));
+            if (fs != QPM_OK) {
+                fz_untouched(fp, 48, "funding per position");
+                fz_untouched(fu, NU + 1, "funding per underlying");
+            } else {
+                fz_expect(FZ_BOOK_VALUE, "funding per position", fp, np, 1, 0);
+                fz_expect(FZ_BOOK_VALUE, "funding per underlying", fu, nu, 1, 0);
+                hash = fz_hash(hash, fp, np * sizeof(double));
+            }
+        }
+        /* the funding and basis formulas (carry.h) */
+        double rate = 7, cs = 7, cc = 7;
+        if (FZ(qpm_funding_rate(prem, 0.0001, damp, cap, &rate)) == QPM_OK) {
+            if (!(fabs(rate) <= cap))
+                fz_fail("funding rate %.17g beyond the cap %.17g", rate, cap);
+        } else if (rate != 7) {
+            fz_fail("failed funding_rate wrote its output");
+        }
+        if (FZ(qpm_funding_carry(prem, days, cost, &cs, &cc)) == QPM_OK) {
+            if (!isfinite(cs) || !(cc >= -1.0) || !isfinite(cc))
+                fz_fail("funding carry %.17g, %.17g", cs, cc);
+        } else if (cs != 7 || cc != 7) {
+            fz_fail("failed funding_carry wrote its outputs");
+        }
+        double bs[4], bc[4], bk[4];
+        fz_poison(bs, 4);
+        fz_poison(bc, 4);
+        fz_poison(bk, 4);
+        if (FZ(qpm_basis(4, spot, fut, tt, cost, bs, bc, bk)) == QPM_OK) {
+            fz_expect(FZ_BOOK_VALUE, "simple basis", bs, 4, 1, 0);
+            fz_expect(FZ_BOOK_VALUE, "continuous basis", bc, 4, 1, 0);
+            fz_expect(FZ_BOOK_VALUE, "carry", bk, 4, 1, 0);
+        } else {
+            fz_untouched(bs, 4, "basis");
+            fz_untouched(bc, 4, "basis");
+            fz_untouched(bk, 4, "carry");
+        }
         break;
     }
     }

@@ -22,6 +22,9 @@ Modules:
   (:func:`lp_position`, :func:`liquidity_from_amounts`,
   :func:`impermanent_loss`) and swaps against v2 and v3 pools
   (:func:`swap_v2`, :func:`swap_v3`);
+* :mod:`qpm.carry` (experimental): funding rates of perpetual swaps
+  (:func:`funding_rate`), the carry of receiving them
+  (:func:`funding_carry`) and the basis of futures (:func:`basis`);
 * :mod:`qpm.core`: version, status names, CPU features.
 
 The shared library is found on first use (see :func:`load_library`): a
@@ -47,7 +50,7 @@ from .cov import (Cov, CovKey, CovMethod, CovTarget, NanPolicy, NearestCorrelati
                   check_psd, is_psd, min_eigenvalue, nearest_correlation, returns_from_prices)
 from . import pricing, rng
 from . import book
-from .book import Book, BookKey, Instrument, ScenarioGrid
+from .book import Book, BookFunding, BookKey, Instrument, ScenarioGrid
 from . import opt
 from .opt import Frontier, InfoKey, Optimizer, OptKey, Problem
 from . import risk
@@ -57,6 +60,8 @@ from .rng import Rng, RngKind, kind_name, norm_inv, poisson_max
 from . import amm
 from .amm import (AmmSide, LpLiquidity, Swap, SwapV3, impermanent_loss, liquidity_from_amounts,
                   lp_position, swap_v2, swap_v3)
+from . import carry
+from .carry import FundingCarry, basis, funding_carry, funding_rate
 from .core import (CpuFeature, SettingInfo, SettingType, Status, clear_error, cpu_features,
                    last_error, last_status, max_threads, status_name, status_str, version,
                    version_number, version_string)
@@ -80,7 +85,7 @@ __all__ = [
     # pricing
     "pricing", "Pricer", "Model", "Settlement", "PricerKey", "Kernel", "CALL", "PUT", "GREEKS",
     # book
-    "book", "Book", "BookKey", "Instrument", "ScenarioGrid",
+    "book", "Book", "BookKey", "BookFunding", "Instrument", "ScenarioGrid",
     # opt
     "opt", "Optimizer", "OptKey", "Problem", "InfoKey", "Frontier",
     # risk
@@ -90,4 +95,6 @@ __all__ = [
     # amm (experimental)
     "amm", "AmmSide", "LpLiquidity", "Swap", "SwapV3", "lp_position", "liquidity_from_amounts",
     "impermanent_loss", "swap_v2", "swap_v3",
+    # carry (experimental)
+    "carry", "FundingCarry", "funding_rate", "funding_carry", "basis",
 ]

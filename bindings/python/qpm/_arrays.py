@@ -261,7 +261,8 @@ class Vec:
         """numpy array (with numpy) or list (without)."""
         if np is not None and isinstance(self.obj, np.ndarray):
             return self.obj
-        return list(self.obj)
+        # a ctypes buffer holds at least one element: an empty result is []
+        return list(self.obj)[:self.n]
 
 
 def vector(x: Any, name: str = "x", kind: str = "float64", n: Optional[int] = None) -> Vec:

@@ -32,7 +32,7 @@ from ._errors import PY_CONSTANTS, QpmUnsupportedError, register_enum, register_
 from ._handle import Handle
 from ._typing import ArrayLike, FloatArray
 
-__all__ = ["Book", "Instrument", "BookKey", "ScenarioGrid", "FIELDS", "GRID_SPOT_SHIFTS",
+__all__ = ["Book", "Instrument", "BookKey", "BookFunding", "ScenarioGrid", "FIELDS", "GRID_SPOT_SHIFTS",
            "GRID_VOL_SHIFTS"]
 
 _vp = ctypes.c_void_p
@@ -86,6 +86,8 @@ _lib.declare("qpm_book_underlying_name", _int, _vp, _sz, _vp)
 _lib.declare("qpm_book_set_spot", _int, _vp, _sz, _d)
 _lib.declare("qpm_book_set_rate", _int, _vp, _sz, _d)
 _lib.declare("qpm_book_set_perp", _int, _vp, _sz, _d)
+_lib.declare("qpm_book_set_funding", _int, _vp, _sz, _d, _d)  # experimental tier
+_lib.declare("qpm_book_funding", _int, _vp, _d, _vp, _vp)  # experimental tier
 _lib.declare("qpm_book_set_forward", _int, _vp, _sz, _i32, _d, _d)
 _lib.declare("qpm_book_n_expiries", _int, _vp, _vp)
 _lib.declare("qpm_book_expiry", _int, _vp, _sz, _vp, _vp, _vp, _vp)
@@ -118,13 +120,24 @@ class BookKey(enum.IntEnum):
     """Setting keys of :class:`Book` (``qpm_book_key``)."""
     THREADS = 0  #: threads per P&L call including the caller (default 1)
     CHUNK = 1    #: scenarios per work chunk (read-only)
+    #: experimental: funding horizon of the scenario P&L in hours (0..87600,
+    #: default 0: no funding)
+    FUNDING_HOURS = 2
 
 
 register_enum(Instrument, "QPM_INSTR_")
 register_enum(BookKey, "QPM_BOOK_", settings=True)
 register_names({"qpm_instrument": "Instrument", "qpm_book_key": "BookKey",
-                "qpm_book_out": "the outputs"})
+                "qpm_book_out": "the outputs", "qpm_book_set_funding": "Book.set_funding()",
+                "qpm_book_funding": "Book.funding()"})
 PY_CONSTANTS["QPM_BOOK_ALL"] = "None (all underlyings)"
+
+
+class BookFunding(NamedTuple):
+    """Result of :meth:`Book.funding`: USD received over the horizon
+    (negative: paid)."""
+    position: Any    #: per position, in order of addition (0 but for perps)
+    underlying: Any  #: per underlying, in :attr:`Book.underlyings` order
 
 
 class ScenarioGrid(NamedTuple):
@@ -247,6 +260,19 @@ class Book(Handle):
     def threads(self, n: int) -> None:
         self.set(BookKey.THREADS, n)
 
+    @property
+    def funding_hours(self) -> float:
+        """Funding horizon of the scenario P&L in hours (0..87600, default 0;
+        libqpm's experimental tier): with h > 0, :meth:`pnl` and
+        :meth:`scenario_grid` add the funding the perpetual positions receive
+        over h hours in each scenario's moved market (see
+        :meth:`set_funding`); assign to change."""
+        return self.get(BookKey.FUNDING_HOURS)
+
+    @funding_hours.setter
+    def funding_hours(self, hours: float) -> None:
+        self.set(BookKey.FUNDING_HOURS, hours)
+
     # ---- market ----------------------------------------------------------
     def add_underlying(self, name: str, spot: float, rate: float = 0.0,
                        perp: Optional[float] = None) -> int:
@@ -290,6 +316,50 @@ class Book(Handle):
         """Sets the perpetual mark price P."""
         self._c("qpm_book_set_perp", self.index(underlying), _arrays.double(mark, "mark"),
                 names={"perp": "mark"})
+
+    def set_funding(self, underlying: Union[str, int], current: float,
+                    expected: Optional[float] = None) -> None:
+        """Sets the funding rates of the underlying's perpetuals, per 8 hours
+        as a fraction of the notional (0.0001 = 0.01 %; positive: longs pay
+        shorts): ``current`` for the next 8 hours, ``expected`` after them
+        (None: the current rate); both finite, |rate| <= 1, default 0
+        (libqpm's experimental tier).  Over h hours a position receives
+        -notional x (current min(h, 8) + expected max(h - 8, 0)) / 8, the
+        notional being Q m P USD for a linear perp and Q m S / P USD for an
+        inverse one.  :func:`qpm.carry.funding_rate` gives the rate an
+        exchange fixes from a premium index.  Raises QpmInvalidError
+        (|rate| > 1), QpmNonFiniteError, and for the underlying as
+        :meth:`index`."""
+        u = self.index(underlying)
+        cur = _arrays.double(current, "current")
+        exp = cur if expected is None else _arrays.double(expected, "expected")
+        self._c("qpm_book_set_funding", u, cur, exp, names={"u": "underlying"})
+
+    def funding(self, hours: float = 24.0) -> BookFunding:
+        """Funding received (USD; negative: paid) by the perpetual positions
+        over ``hours`` (>= 0; 24: the carry per day) at the current market,
+        at the rates of :meth:`set_funding` (libqpm's experimental tier).
+        Returns :class:`BookFunding`: ``position`` (one row per position in
+        order of addition, 0 for every kind but perps, as :meth:`values`)
+        and ``underlying`` (rows in :attr:`underlyings` order, as
+        ``greeks(by="underlying")``), arrays (lists without numpy).  Raises
+        QpmInvalidError (hours < 0), QpmNonFiniteError and QpmNumericalError
+        (QPM_E_OVERFLOW: an amount beyond the range of double)."""
+        h = _arrays.double(hours, "hours")
+        n, nu = ctypes.c_size_t(), ctypes.c_size_t()
+        with self._using():
+            # the row counts and the call under one lock: no other thread can
+            # add rows in between
+            st = _lib.fn("qpm_book_n_positions")(self._ptr, ctypes.byref(n))
+            if not st:
+                st = _lib.fn("qpm_book_n_underlyings")(self._ptr, ctypes.byref(nu))
+            pos, und = _arrays.output(int(n.value)), _arrays.output(int(nu.value))
+            if not st:
+                st = _lib.fn("qpm_book_funding")(self._ptr, h, pos.addr if n.value else None,
+                                                 und.addr if nu.value else None)
+            if st:
+                raise self._error(st)
+        return BookFunding(pos.result(), und.result())
 
     def _expiry_id(self, u: int, expiry: Hashable, create: bool) -> int:
         if isinstance(expiry, numbers.Integral) and not isinstance(expiry, bool):

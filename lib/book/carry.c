@@ -46,7 +46,11 @@ qpm_status qpm_funding_rate(double premium, double interest, double dampener, do
         return qpm__fail(QPM_E_INVALID, "dampener = %.17g: must be >= 0", dampener);
     if (!(cap > 0.0))
         return qpm__fail(QPM_E_INVALID, "cap = %.17g: must be > 0", cap);
-    *rate = clamp(premium + clamp(interest - premium, -dampener, dampener), -cap, cap);
+    /* within the dampener the rate is the interest rate itself, exactly (p
+     * + (i - p) would round) */
+    double d = interest - premium;
+    double r = fabs(d) <= dampener ? interest : premium + copysign(dampener, d);
+    *rate = clamp(r, -cap, cap);
     return QPM_OK;
 }
 

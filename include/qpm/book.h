@@ -271,14 +271,21 @@ QPM_API qpm_status qpm_book_margin(qpm_book *b, double *equity, double *initial,
                                    double *maintenance, double *position_im, double *position_mm);
 
 /* Experimental (see common.h).  Liquidation distance of underlying u: the
- * spot moves x of u alone (its forwards and perp mark moving with it, every
- * other underlying fixed, no vol move) nearest to 0 at which equity falls
- * to the maintenance margin (qpm_book_margin), by full revaluation and
- * bisection to 1e-12 in x: *down in [-1, 0] (-1: no liquidation before the
- * price reaches 0) and *up in [0, +inf] (+inf: none up to a 100-fold
- * price); both 0 when the account is liquidated already.  Either output may
- * be NULL.  Errors: QPM_E_NULL (b), QPM_E_INVALID (u out of range),
- * errors of qpm_book_pnl and qpm_book_margin. */
+ * spot move x of u alone (its forwards and perp mark moving with it, every
+ * other underlying fixed, no vol move, no funding: equity as
+ * qpm_book_margin counts it) at which equity falls to the maintenance
+ * margin, by full revaluation of u's positions (options repriced in the
+ * moved market, margins recomputed there).  Each direction steps out from 0
+ * over a fixed grid of moves (0.1%, 1%, 3%, 10%, 20%, ... to -99.9999%
+ * and +9900%) to the first point at or below maintenance, then refines
+ * between it and the point before by regula falsi (Illinois) to 1e-12 in x;
+ * a dip below maintenance that recovers between two grid points is not
+ * seen.  *down in [-1, 0] (-1: none before the price falls 99.9999%) and
+ * *up in [0, +inf] (+inf: none up to a 100-fold price); both 0 when the
+ * account is below maintenance already.  Either output may be NULL.
+ * Allocates a workspace for u's options per call.  Errors: QPM_E_NULL (b),
+ * QPM_E_INVALID (u out of range), QPM_E_NOMEM, QPM_E_OVERFLOW (as
+ * qpm_book_margin, or in a moved market); outputs untouched on error. */
 QPM_API qpm_status qpm_book_liquidation(qpm_book *b, size_t u, double *down, double *up);
 #endif
 

@@ -6,6 +6,7 @@
 
 #include "book/book_internal.h"
 #include "book/instrument.h"
+#include "pricing/amm_math.h"
 #include "pricing/pricer_run.h"
 
 /* Collateral value (after haircuts) with underlying um's spot moved by fx. */
@@ -128,17 +129,136 @@ qpm_status qpm_book_margin(qpm_book *b, double *equity, double *initial, double 
     return QPM_OK;
 }
 
-/* equity - maintenance margin with underlying u moved by x */
-static qpm_status excess(qpm_book *b, size_t u, double eq0, double x, double *g)
+/* The liquidation search moves one underlying u: only its positions
+ * change.  ws holds u's options as the pricer's arrays (gathered once),
+ * with their USD weights, and the parts that do not move. */
+typedef struct liq_ws {
+    size_t u, n;                 /* n options on u */
+    double *F, *K, *T, *r, *sig; /* base forwards, then strike, time, rate, vol */
+    double *B0, *w, *B, *Fx;     /* base prices, weights, moved prices and forwards */
+    int32_t *type;
+    size_t *pos;          /* their positions */
+    double eq0, mm_other; /* equity now; maintenance margin of the rest */
+} liq_ws;
+
+static void ws_free(const qpm_alloc *a, liq_ws *ws)
 {
-    double pnl, im, mm;
-    qpm_status st = qpm_book_scenario_grid(b, u, 1, &x, 1, NULL, &pnl, NULL, NULL);
+    qpm__free(a, ws->F);
+    qpm__free(a, ws->type);
+    qpm__free(a, ws->pos);
+}
+
+static qpm_status ws_init(qpm_book *b, size_t u, liq_ws *ws)
+{
+    const qpm__book_opts *o = &b->opts;
+    memset(ws, 0, sizeof *ws);
+    ws->u = u;
+    for (size_t j = 0; j < o->n; j++)
+        ws->n += o->u[j] == u;
+    size_t n = ws->n ? ws->n : 1;
+    ws->F = qpm__calloc(&b->alloc, 9 * n, sizeof(double));
+    ws->type = qpm__calloc(&b->alloc, n, sizeof(int32_t));
+    ws->pos = qpm__calloc(&b->alloc, n, sizeof(size_t));
+    if (ws->F == NULL || ws->type == NULL || ws->pos == NULL) {
+        ws_free(&b->alloc, ws);
+        return qpm__fail(QPM_E_NOMEM, "cannot allocate the liquidation workspace (%zu options)",
+                         ws->n);
+    }
+    ws->K = ws->F + n, ws->T = ws->K + n, ws->r = ws->T + n, ws->sig = ws->r + n;
+    ws->B0 = ws->sig + n, ws->w = ws->B0 + n, ws->B = ws->w + n, ws->Fx = ws->B + n;
+    size_t k = 0;
+    for (size_t j = 0; j < o->n; j++)
+        if (o->u[j] == u) {
+            ws->F[k] = o->F[j], ws->K[k] = o->K[j], ws->T[k] = o->T[j], ws->r[k] = o->r[j];
+            ws->sig[k] = o->sig[j], ws->B0[k] = o->B[j], ws->w[k] = o->w[j];
+            ws->type[k] = o->type[j], ws->pos[k] = o->pos[j];
+            k++;
+        }
+    ws->eq0 = equity_now(b);
+    /* the maintenance margin of every position not on u, which no move of u
+     * changes */
+    double im, mm, mm_u = 0.0;
+    qpm_status st = margin_at(b, SIZE_MAX, 1.0, &im, &mm, NULL, NULL);
+    (void)mm;
+    if (st == QPM_OK) {
+        double t = 0.0;
+        size_t opt = 0;
+        for (size_t i = 0; i < b->n_pos; i++) {
+            const qpm__book_pos *p = &b->pos[i];
+            const qpm__instr *kind = qpm__pos_kind(p);
+            size_t j = opt;
+            opt += (size_t)(kind->scen == QPM__SCEN_BLACK76);
+            if (p->u == u || kind->margin == NULL)
+                continue;
+            double a = 0.0, c = 0.0, mark = 0.0;
+            if (kind->scen == QPM__SCEN_BLACK76) {
+                if (!(p->Q < 0.0))
+                    continue;
+                mark = o->w[j] / (p->Q * p->m) * o->B[j];
+            }
+            kind->margin(b, p, 1.0, mark, &a, &c);
+            t += c;
+        }
+        ws->mm_other = t;
+    }
+    (void)mm_u;
     if (st != QPM_OK)
-        return st;
-    if ((st = margin_at(b, u, 1.0 + x, &im, &mm, NULL, NULL)) != QPM_OK)
-        return st;
-    double coll = b->under[u].coll * b->under[u].S * x * (1.0 - b->under[u].coll_h);
-    *g = eq0 + pnl + coll - mm;
+        ws_free(&b->alloc, ws);
+    return st;
+}
+
+/* equity - maintenance margin with underlying u moved by x: u's options
+ * repriced once in the moved market, its linear positions by their slope,
+ * its AMM positions by their closed forms, its coin collateral at the
+ * moved spot. */
+static qpm_status excess(qpm_book *b, liq_ws *ws, double x, double *g)
+{
+    size_t u = ws->u;
+    const qpm__book_under *ux = &b->under[u];
+    double fx = 1.0 + x, S = ux->S;
+    double eq = ws->eq0 + ux->slope * x + ux->coll * S * x * (1.0 - ux->coll_h);
+    for (size_t a = 0; a < b->n_amm; a++) {
+        const qpm__book_amm *p = &b->amm[a];
+        if (p->u != u)
+            continue;
+        qpm__amm_range rg = {p->pa, p->pb, p->sa, p->sb, p->full};
+        eq += p->L * qpm__amm_unit_value(&rg, S * fx) - p->v0;
+    }
+    double mm = ws->mm_other;
+    for (size_t i = 0; i < b->n_pos; i++) {
+        const qpm__book_pos *p = &b->pos[i];
+        const qpm__instr *kind = qpm__pos_kind(p);
+        if (p->u != u || kind->margin == NULL || kind->scen == QPM__SCEN_BLACK76)
+            continue;
+        double im, m;
+        kind->margin(b, p, fx, 0.0, &im, &m);
+        mm += m;
+    }
+    if (ws->n > 0) {
+        for (size_t k = 0; k < ws->n; k++)
+            ws->Fx[k] = ws->F[k] * fx;
+        qpm__pjob job;
+        memset(&job, 0, sizeof job);
+        job.ng = 1;
+        job.ne = job.gout = ws->n;
+        job.u = ws->Fx, job.k = ws->K, job.t = ws->T, job.r = ws->r, job.sig = ws->sig;
+        job.type = ws->type;
+        job.su = job.sk = job.st = job.sr = job.ssig = job.stype = 1;
+        job.out[QPM__O_PRICE] = ws->B;
+        qpm_status st = qpm__pricer_run(b->eng.pricer, &job);
+        if (st != QPM_OK)
+            return st;
+        for (size_t k = 0; k < ws->n; k++) {
+            const qpm__book_pos *p = &b->pos[ws->pos[k]];
+            eq += ws->w[k] * (ws->B[k] - ws->B0[k]);
+            if (p->Q < 0.0) {
+                double im, m, mark = ws->w[k] / (p->Q * p->m) * ws->B[k];
+                qpm__pos_kind(p)->margin(b, p, fx, mark, &im, &m);
+                mm += m;
+            }
+        }
+    }
+    *g = eq - mm;
     if (!isfinite(*g))
         return qpm__fail(QPM_E_OVERFLOW,
                          "underlying %zu moved by %g: equity or margin beyond the range of double",
@@ -148,31 +268,45 @@ static qpm_status excess(qpm_book *b, size_t u, double eq0, double x, double *g)
 
 /* The move nearest 0 in the direction of `grid` (n moves, growing in size)
  * at which the excess falls to 0 or below: the first grid point that gets
- * there, then bisection between it and the point before; `none` when no
- * grid point does. */
-static qpm_status search(qpm_book *b, size_t u, double eq0, const double *grid, size_t n,
-                         double none, double *out)
+ * there brackets it with the point before, then the Illinois variant of
+ * regula falsi (superlinear, a halving of the bracket whenever it stalls)
+ * to 1e-12 in x; `none` when no grid point gets there. */
+static qpm_status search(qpm_book *b, liq_ws *ws, const double *grid, size_t n, double none,
+                         double *out)
 {
-    double prev = 0.0, g;
+    double a = 0.0, ga, g;
+    qpm_status st = excess(b, ws, 0.0, &ga);
+    if (st != QPM_OK)
+        return st;
     for (size_t k = 0; k < n; k++) {
-        qpm_status st = excess(b, u, eq0, grid[k], &g);
-        if (st != QPM_OK)
+        if ((st = excess(b, ws, grid[k], &g)) != QPM_OK)
             return st;
         if (g <= 0.0) {
-            double lo = prev, hi = grid[k]; /* excess > 0 at lo, <= 0 at hi */
-            while (fabs(hi - lo) > 1e-12) {
-                double mid = 0.5 * (lo + hi);
-                if ((st = excess(b, u, eq0, mid, &g)) != QPM_OK)
+            double c = grid[k], gc = g; /* ga > 0 at a, gc <= 0 at c */
+            int side = 0;
+            for (int it = 0; it < 200 && fabs(c - a) > 1e-12; it++) {
+                double m = c - gc * (c - a) / (gc - ga);
+                if (!(m > fmin(a, c) && m < fmax(a, c)))
+                    m = 0.5 * (a + c);
+                double gm;
+                if ((st = excess(b, ws, m, &gm)) != QPM_OK)
                     return st;
-                if (g <= 0.0)
-                    hi = mid;
-                else
-                    lo = mid;
+                if (gm <= 0.0) {
+                    c = m, gc = gm;
+                    if (side == -1)
+                        ga *= 0.5;
+                    side = -1;
+                } else {
+                    a = m, ga = gm;
+                    if (side == 1)
+                        gc *= 0.5;
+                    side = 1;
+                }
             }
-            *out = hi;
+            *out = c;
             return QPM_OK;
         }
-        prev = grid[k];
+        a = grid[k], ga = g;
     }
     *out = none;
     return QPM_OK;
@@ -187,22 +321,23 @@ qpm_status qpm_book_liquidation(qpm_book *b, size_t u, double *down, double *up)
     qpm_status st = qpm__book_prepare(b);
     if (st != QPM_OK)
         return st;
-    double eq0 = equity_now(b), g0;
-    if ((st = excess(b, u, eq0, 0.0, &g0)) != QPM_OK)
+    liq_ws ws;
+    if ((st = ws_init(b, u, &ws)) != QPM_OK)
         return st;
-    double d = 0.0, v = 0.0;
-    if (g0 > 0.0) {
-        static const double dn[] = {-1e-4, -3e-4, -1e-3, -3e-3, -0.01, -0.02,  -0.05,
-                                    -0.1,  -0.15, -0.2,  -0.3,  -0.4,  -0.5,   -0.6,
-                                    -0.7,  -0.8,  -0.9,  -0.95, -0.99, -0.999, -0.999999};
-        static const double upg[] = {1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.02, 0.05, 0.1,
-                                     0.15, 0.2,  0.3,  0.4,  0.5,  0.7,  1.0,  1.5,
-                                     2.0,  3.0,  5.0,  10,   20,   50,   99};
-        if ((st = search(b, u, eq0, dn, sizeof dn / sizeof dn[0], -1.0, &d)) != QPM_OK ||
-            (st = search(b, u, eq0, upg, sizeof upg / sizeof upg[0], (double)INFINITY, &v)) !=
-                QPM_OK)
-            return st;
+    double g0, d = 0.0, v = 0.0;
+    st = excess(b, &ws, 0.0, &g0);
+    if (st == QPM_OK && g0 > 0.0) {
+        static const double dn[] = {-1e-3, -0.01, -0.03, -0.1,  -0.2,     -0.35,
+                                    -0.5,  -0.7,  -0.9,  -0.99, -0.999999};
+        static const double upg[] = {1e-3, 0.01, 0.03, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0,
+                                     1.5,  2.0,  3.0,  5.0, 10,  20,   50,  99};
+        st = search(b, &ws, dn, sizeof dn / sizeof dn[0], -1.0, &d);
+        if (st == QPM_OK)
+            st = search(b, &ws, upg, sizeof upg / sizeof upg[0], (double)INFINITY, &v);
     }
+    ws_free(&b->alloc, &ws);
+    if (st != QPM_OK)
+        return st;
     if (down != NULL)
         *down = d;
     if (up != NULL)

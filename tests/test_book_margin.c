@@ -117,6 +117,13 @@ Test(book_margin, liquidation_closed_form)
     double want = (2 * e - C) / (1.98 * P) - 1;
     cr_assert(fabs(down - want) <= 1e-11, "down %.17g want %.17g", down, want);
     cr_assert(isinf(up) && up > 0, "a long perp is not liquidated by a rise: %g", up);
+    /* funding is not equity: a funding horizon changes nothing */
+    double d2;
+    cr_assert_eq(qpm_book_set_funding(b, 0, 0.01, 0.01), QPM_OK);
+    cr_assert_eq(qpm_book_set(b, QPM_BOOK_FUNDING_HOURS, 240), QPM_OK);
+    cr_assert_eq(qpm_book_liquidation(b, 0, &d2, NULL), QPM_OK);
+    cr_assert_eq(d2, down);
+    cr_assert_eq(qpm_book_set(b, QPM_BOOK_FUNDING_HOURS, 0), QPM_OK);
     /* short it: liquidated by a rise, C - 2 (P (1 + x) - e) = 0.02 P (1 + x) */
     cr_assert_eq(qpm_book_clear_positions(b), QPM_OK);
     Q = -2;

@@ -28,7 +28,9 @@
  * - Swaps pay a fee f in [0, 1) on the amount in: a trade of a in moves the
  *   pool with a (1 - f).  Selling coin (QPM_AMM_SELL_COIN) pays coins in and
  *   takes USD out, and moves the price down; buying coin pays USD in.
- *   Price impact = |average execution price / P - 1|, fee included.
+ *   Price impact = |average execution price / P - 1|, fee included
+ *   (formed without cancellation for a v2 pool; to about 1e-16 absolute
+ *   for a v3 pool, whose walk gives the average price only).
  *
  * Every function checks its inputs (NaN and infinities, signs, ordering)
  * and fails with a status and a message from qpm_last_error() naming the

@@ -228,11 +228,15 @@ qpm_status qpm_amm_impermanent_loss(size_t n, const double *price0, const double
 
 /* ---- swaps ------------------------------------------------------------------------ */
 
+/* imp < 0: |average price / price - 1| */
 static qpm_status swap_result(double price, qpm_amm_side side, double amount_in, double out,
-                              double after, double *amount_out, double *price_after, double *impact)
+                              double after, double imp, double *amount_out, double *price_after,
+                              double *impact)
 {
-    double avg = side == QPM_AMM_SELL_COIN ? out / amount_in : amount_in / out;
-    double imp = fabs(avg / price - 1.0);
+    if (imp < 0.0) {
+        double avg = side == QPM_AMM_SELL_COIN ? out / amount_in : amount_in / out;
+        imp = fabs(avg / price - 1.0);
+    }
     if (!isfinite(out) || !isfinite(after) || !(after > 0.0) || !isfinite(imp))
         return qpm__fail(QPM_E_OVERFLOW,
                          "amount_in = %g: the trade leaves the range of double (amount out %g, "
@@ -266,7 +270,13 @@ qpm_status qpm_amm_swap_v2(double reserve_coin, double reserve_usd, double fee, 
     /* the fee stays in the pool: reserves R_in + amount_in, R_out - out */
     double nin = rin + amount_in, nout = rout - out;
     double after = sell ? nout / nin : nin / nout;
-    return swap_result(reserve_usd / reserve_coin, side, amount_in, out, after, amount_out,
+    /* 1 - avg/P = (a' + f R_coin) / (R_coin + a') selling, avg/P - 1 =
+     * (a' + f R_usd) / ((1 - f) R_usd) buying: no cancellation for small
+     * trades */
+    double imp = sell ? (a + fee * rin) / (rin + a) : (a + fee * rin) / ((1.0 - fee) * rin);
+    if (!isfinite(rin + a))
+        imp = -1.0;
+    return swap_result(reserve_usd / reserve_coin, side, amount_in, out, after, imp, amount_out,
                        price_after, impact);
 }
 
@@ -370,7 +380,7 @@ qpm_status qpm_amm_swap_v3(size_t n, const double *bounds, const double *liquidi
                          "(it takes at most %.17g, to price %.17g)",
                          amount_in, sell ? "below" : "above", most, sell ? bounds[0] : bounds[n]);
     }
-    st = swap_result(price, side, amount_in, out, after, amount_out, price_after, impact);
+    st = swap_result(price, side, amount_in, out, after, -1.0, amount_out, price_after, impact);
     if (st == QPM_OK && ticks_crossed != NULL)
         *ticks_crossed = crossed;
     return st;

@@ -138,6 +138,8 @@ typedef struct liq_ws {
     double *B0, *w, *B, *Fx;     /* base prices, weights, moved prices and forwards */
     int32_t *type;
     size_t *pos;          /* their positions */
+    size_t *lin, nlin;    /* u's futures and perps (positions) */
+    size_t *amm, namm;    /* u's AMM positions (rows of b->amm) */
     double eq0, mm_other; /* equity now; maintenance margin of the rest */
 } liq_ws;
 
@@ -146,6 +148,7 @@ static void ws_free(const qpm_alloc *a, liq_ws *ws)
     qpm__free(a, ws->F);
     qpm__free(a, ws->type);
     qpm__free(a, ws->pos);
+    qpm__free(a, ws->lin);
 }
 
 static qpm_status ws_init(qpm_book *b, size_t u, liq_ws *ws)
@@ -155,11 +158,14 @@ static qpm_status ws_init(qpm_book *b, size_t u, liq_ws *ws)
     ws->u = u;
     for (size_t j = 0; j < o->n; j++)
         ws->n += o->u[j] == u;
-    size_t n = ws->n ? ws->n : 1;
+    size_t n = ws->n ? ws->n : 1, nl = 1;
+    for (size_t i = 0; i < b->n_pos; i++)
+        nl += b->pos[i].u == u;
     ws->F = qpm__calloc(&b->alloc, 9 * n, sizeof(double));
     ws->type = qpm__calloc(&b->alloc, n, sizeof(int32_t));
     ws->pos = qpm__calloc(&b->alloc, n, sizeof(size_t));
-    if (ws->F == NULL || ws->type == NULL || ws->pos == NULL) {
+    ws->lin = qpm__calloc(&b->alloc, nl, sizeof(size_t)); /* lin, then amm */
+    if (ws->F == NULL || ws->type == NULL || ws->pos == NULL || ws->lin == NULL) {
         ws_free(&b->alloc, ws);
         return qpm__fail(QPM_E_NOMEM, "cannot allocate the liquidation workspace (%zu options)",
                          ws->n);
@@ -174,13 +180,19 @@ static qpm_status ws_init(qpm_book *b, size_t u, liq_ws *ws)
             ws->type[k] = o->type[j], ws->pos[k] = o->pos[j];
             k++;
         }
+    for (size_t i = 0; i < b->n_pos; i++) {
+        const qpm__instr *kind = qpm__pos_kind(&b->pos[i]);
+        if (b->pos[i].u == u && kind->margin != NULL && kind->scen != QPM__SCEN_BLACK76)
+            ws->lin[ws->nlin++] = i;
+    }
+    ws->amm = ws->lin + ws->nlin;
+    for (size_t a = 0; a < b->n_amm; a++)
+        if (b->amm[a].u == u)
+            ws->amm[ws->namm++] = a;
     ws->eq0 = equity_now(b);
     /* the maintenance margin of every position not on u, which no move of u
      * changes */
-    double im, mm, mm_u = 0.0;
-    qpm_status st = margin_at(b, SIZE_MAX, 1.0, &im, &mm, NULL, NULL);
-    (void)mm;
-    if (st == QPM_OK) {
+    {
         double t = 0.0;
         size_t opt = 0;
         for (size_t i = 0; i < b->n_pos; i++) {
@@ -201,10 +213,7 @@ static qpm_status ws_init(qpm_book *b, size_t u, liq_ws *ws)
         }
         ws->mm_other = t;
     }
-    (void)mm_u;
-    if (st != QPM_OK)
-        ws_free(&b->alloc, ws);
-    return st;
+    return QPM_OK;
 }
 
 /* equity - maintenance margin with underlying u moved by x: u's options
@@ -217,21 +226,16 @@ static qpm_status excess(qpm_book *b, liq_ws *ws, double x, double *g)
     const qpm__book_under *ux = &b->under[u];
     double fx = 1.0 + x, S = ux->S;
     double eq = ws->eq0 + ux->slope * x + ux->coll * S * x * (1.0 - ux->coll_h);
-    for (size_t a = 0; a < b->n_amm; a++) {
-        const qpm__book_amm *p = &b->amm[a];
-        if (p->u != u)
-            continue;
+    for (size_t k = 0; k < ws->namm; k++) {
+        const qpm__book_amm *p = &b->amm[ws->amm[k]];
         qpm__amm_range rg = {p->pa, p->pb, p->sa, p->sb, p->full};
         eq += p->L * qpm__amm_unit_value(&rg, S * fx) - p->v0;
     }
     double mm = ws->mm_other;
-    for (size_t i = 0; i < b->n_pos; i++) {
-        const qpm__book_pos *p = &b->pos[i];
-        const qpm__instr *kind = qpm__pos_kind(p);
-        if (p->u != u || kind->margin == NULL || kind->scen == QPM__SCEN_BLACK76)
-            continue;
+    for (size_t k = 0; k < ws->nlin; k++) {
+        const qpm__book_pos *p = &b->pos[ws->lin[k]];
         double im, m;
-        kind->margin(b, p, fx, 0.0, &im, &m);
+        qpm__pos_kind(p)->margin(b, p, fx, 0.0, &im, &m);
         mm += m;
     }
     if (ws->n > 0) {

@@ -109,7 +109,18 @@ typedef enum qpm_book_key {
      * add the funding the perpetual positions receive over this horizon in
      * each scenario's moved market (see qpm_book_set_funding).  0: no
      * funding, and a zero move gives exactly 0. */
-    QPM_BOOK_FUNDING_HOURS = 2
+    QPM_BOOK_FUNDING_HOURS = 2,
+    /* Experimental.  The standard margin model of qpm_book_margin, as
+     * fractions in [0, 1] (defaults in brackets):
+     * futures and perps, initial and maintenance margin per USD of notional
+     * [0.02, 0.01]; short options, initial max(BASE - OTM / S, MIN) S + mark
+     * [0.15, 0.10] and maintenance MM S + mark [0.075] per coin of the
+     * position. */
+    QPM_BOOK_MARGIN_LINEAR_IM = 3,
+    QPM_BOOK_MARGIN_LINEAR_MM = 4,
+    QPM_BOOK_MARGIN_OPTION_IM = 5,
+    QPM_BOOK_MARGIN_OPTION_IM_MIN = 6,
+    QPM_BOOK_MARGIN_OPTION_MM = 7
 #endif
 } qpm_book_key;
 
@@ -224,6 +235,58 @@ QPM_API qpm_status qpm_book_set_funding(qpm_book *b, size_t u, double current, d
  * beyond the range of double; outputs untouched). */
 QPM_API qpm_status qpm_book_funding(qpm_book *b, double hours, double *position_usd,
                                     double *underlying_usd);
+#endif
+
+#ifdef QPM_EXPERIMENTAL
+/* Asset selector of qpm_book_set_collateral meaning USD (a stablecoin). */
+#define QPM_BOOK_USD SIZE_MAX
+
+/* Experimental (see common.h).  Sets the collateral the account holds in
+ * `asset`: an underlying's coin (its index; valued at its spot, so it moves
+ * in scenarios) or QPM_BOOK_USD (valued at 1), `amount` units (finite,
+ * >= 0) counted at (1 - haircut) of their value (0 <= haircut < 1).
+ * Replaces the asset's previous amount.  Errors: QPM_E_NULL, QPM_E_INVALID
+ * (asset out of range, amount < 0, haircut outside [0, 1)),
+ * QPM_E_NONFINITE. */
+QPM_API qpm_status qpm_book_set_collateral(qpm_book *b, size_t asset, double amount,
+                                           double haircut);
+
+/* Experimental (see common.h).  The account's margin under the standard
+ * model (keys QPM_BOOK_MARGIN_*), in USD at the current market:
+ *   equity = sum of collateral x price x (1 - haircut) + sum of position
+ *            values (value_usd: unrealised P&L of futures and perps, option
+ *            and AMM values, spot holdings);
+ *   a future or perp: initial IM |Q m| F and maintenance MM |Q m| F (F its
+ *            reference price; an inverse one's notional is |Q m| USD);
+ *   a short option (Q < 0), per coin |Q m|: initial max(BASE - OTM/S, MIN)
+ *            S + mark, maintenance MM S + mark, with OTM = max(K - S, 0)
+ *            for a call and max(S - K, 0) for a put, mark its USD value per
+ *            coin; long options, spot and AMM positions need no margin.
+ * Outputs (each optional): *equity, *initial, *maintenance (totals),
+ * position_im and position_mm (qpm_book_n_positions rows).  The account is
+ * liquidated when equity falls below the maintenance margin.  Errors:
+ * QPM_E_NULL (b), QPM_E_OVERFLOW (as qpm_book_position_greeks; outputs
+ * untouched). */
+QPM_API qpm_status qpm_book_margin(qpm_book *b, double *equity, double *initial,
+                                   double *maintenance, double *position_im, double *position_mm);
+
+/* Experimental (see common.h).  Liquidation distance of underlying u: the
+ * spot move x of u alone (its forwards and perp mark moving with it, every
+ * other underlying fixed, no vol move, no funding: equity as
+ * qpm_book_margin counts it) at which equity falls to the maintenance
+ * margin, by full revaluation of u's positions (options repriced in the
+ * moved market, margins recomputed there).  Each direction steps out from 0
+ * over a fixed grid of moves (0.1%, 1%, 3%, 10%, 20%, ... to -99.9999%
+ * and +9900%) to the first point at or below maintenance, then refines
+ * between it and the point before by regula falsi (Illinois) to 1e-12 in x;
+ * a dip below maintenance that recovers between two grid points is not
+ * seen.  *down in [-1, 0] (-1: none before the price falls 99.9999%) and
+ * *up in [0, +inf] (+inf: none up to a 100-fold price); both 0 when the
+ * account is below maintenance already.  Either output may be NULL.
+ * Allocates a workspace for u's options per call.  Errors: QPM_E_NULL (b),
+ * QPM_E_INVALID (u out of range), QPM_E_NOMEM, QPM_E_OVERFLOW (as
+ * qpm_book_margin, or in a moved market); outputs untouched on error. */
+QPM_API qpm_status qpm_book_liquidation(qpm_book *b, size_t u, double *down, double *up);
 #endif
 
 /* Sets the forward F > 0 and time to expiry T > 0 (years, <= 100) of the

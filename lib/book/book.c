@@ -160,6 +160,16 @@ static const qpm__setting setting_rows[] = {
      QPM__BOOK_CHUNK, NULL, NULL, QPM__STORE_NONE, 0, NULL},
     {QPM_BOOK_FUNDING_HOURS, "QPM_BOOK_FUNDING_HOURS", QPM__SET_REAL, 0, 0.0, 87600.0, 0.0, NULL,
      NULL, QPM__STORE_DOUBLE, offsetof(qpm_book, funding_hours), set_funding_hours},
+    {QPM_BOOK_MARGIN_LINEAR_IM, "QPM_BOOK_MARGIN_LINEAR_IM", QPM__SET_REAL, 0, 0.0, 1.0, 0.02, NULL,
+     NULL, QPM__STORE_DOUBLE, offsetof(qpm_book, m_lin_im), NULL},
+    {QPM_BOOK_MARGIN_LINEAR_MM, "QPM_BOOK_MARGIN_LINEAR_MM", QPM__SET_REAL, 0, 0.0, 1.0, 0.01, NULL,
+     NULL, QPM__STORE_DOUBLE, offsetof(qpm_book, m_lin_mm), NULL},
+    {QPM_BOOK_MARGIN_OPTION_IM, "QPM_BOOK_MARGIN_OPTION_IM", QPM__SET_REAL, 0, 0.0, 1.0, 0.15, NULL,
+     NULL, QPM__STORE_DOUBLE, offsetof(qpm_book, m_opt_im), NULL},
+    {QPM_BOOK_MARGIN_OPTION_IM_MIN, "QPM_BOOK_MARGIN_OPTION_IM_MIN", QPM__SET_REAL, 0, 0.0, 1.0,
+     0.10, NULL, NULL, QPM__STORE_DOUBLE, offsetof(qpm_book, m_opt_im_min), NULL},
+    {QPM_BOOK_MARGIN_OPTION_MM, "QPM_BOOK_MARGIN_OPTION_MM", QPM__SET_REAL, 0, 0.0, 1.0, 0.075,
+     NULL, NULL, QPM__STORE_DOUBLE, offsetof(qpm_book, m_opt_mm), NULL},
 };
 static const qpm__settings settings = QPM__SETTINGS("qpm_book_key", setting_rows);
 
@@ -365,6 +375,31 @@ qpm_status qpm_book_set_rate(qpm_book *b, size_t u, double rate)
 qpm_status qpm_book_set_perp(qpm_book *b, size_t u, double mark)
 {
     return set_market(b, u, SET_PERP, mark);
+}
+
+qpm_status qpm_book_set_collateral(qpm_book *b, size_t asset, double amount, double haircut)
+{
+    QPM__CHECK_NULL(b, "b");
+    if (asset != QPM_BOOK_USD && asset >= b->n_under)
+        return qpm__fail(QPM_E_INVALID,
+                         "asset = %zu: must be < %zu (the number of underlyings) or QPM_BOOK_USD",
+                         asset, b->n_under);
+    if (!isfinite(amount))
+        return qpm__fail(QPM_E_NONFINITE, "amount = %g: must be finite", amount);
+    if (!(amount >= 0.0))
+        return qpm__fail(QPM_E_INVALID, "amount = %.17g: must be >= 0", amount);
+    if (!isfinite(haircut))
+        return qpm__fail(QPM_E_NONFINITE, "haircut = %g: must be finite", haircut);
+    if (!(haircut >= 0.0 && haircut < 1.0))
+        return qpm__fail(QPM_E_INVALID, "haircut = %.17g: must be in [0, 1)", haircut);
+    if (asset == QPM_BOOK_USD) {
+        b->coll_usd = amount;
+        b->coll_usd_h = haircut;
+    } else {
+        b->under[asset].coll = amount;
+        b->under[asset].coll_h = haircut;
+    }
+    return QPM_OK;
 }
 
 qpm_status qpm_book_set_funding(qpm_book *b, size_t u, double current, double expected)

@@ -30,6 +30,7 @@ typedef struct qpm__book_under {
     /* derived: the perps' funding over the P&L horizon in a scenario moving
      * the underlying by x is fconst + fslope x (USD) */
     double fconst, fslope;
+    double coll, coll_h; /* collateral in the coin and its haircut */
 } qpm__book_under;
 
 typedef struct qpm__book_expiry {
@@ -128,6 +129,9 @@ struct qpm_book {
     qpm__book_engine eng;
     qpm__pool *pool;
     double funding_hours; /* QPM_BOOK_FUNDING_HOURS */
+    /* the standard margin model (QPM_BOOK_MARGIN_*) */
+    double m_lin_im, m_lin_mm, m_opt_im, m_opt_im_min, m_opt_mm;
+    double coll_usd, coll_usd_h; /* USD collateral and its haircut */
     int prepared;
 };
 

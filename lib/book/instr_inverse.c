@@ -2,6 +2,7 @@
  * coin P&L of Q m (1/e - 1/F) at the reference price F (the expiry's
  * forward or the perpetual mark), worth that times S in USD. */
 #include <float.h>
+#include <math.h>
 
 #include "book/instrument.h"
 
@@ -36,4 +37,15 @@ void qpm__instr_inverse_funding(const qpm_book *b, const qpm__book_pos *p, doubl
 {
     *c = -(p->Q * p->m) * (b->under[p->u].S / b->under[p->u].P);
     *s = 0.0;
+}
+
+/* Standard model: a fraction of the notional |Q m| USD, which no move
+ * changes. */
+void qpm__instr_inverse_margin(const qpm_book *b, const qpm__book_pos *p, double fx, double mark,
+                               double *im, double *mm)
+{
+    (void)fx, (void)mark;
+    double notional = fabs(p->Q * p->m);
+    *im = b->m_lin_im * notional;
+    *mm = b->m_lin_mm * notional;
 }

@@ -2,6 +2,8 @@
  * against an entry price, valued at their unrealised P&L Q m (F - e) at the
  * reference price F (the expiry's forward or the perpetual mark), with no
  * discounting or funding. */
+#include <math.h>
+
 #include "book/instrument.h"
 
 /* A move x takes the reference price to F (1 + x): the value moves by
@@ -28,4 +30,15 @@ void qpm__instr_linear_row(const qpm_book *b, const qpm__book_pos *p, size_t opt
 void qpm__instr_linear_funding(const qpm_book *b, const qpm__book_pos *p, double *c, double *s)
 {
     *c = *s = -(p->Q * p->m) * b->under[p->u].P;
+}
+
+/* Standard model: a fraction of the notional |Q m| F, F the reference
+ * price moved by fx. */
+void qpm__instr_linear_margin(const qpm_book *b, const qpm__book_pos *p, double fx, double mark,
+                              double *im, double *mm)
+{
+    (void)mark;
+    double notional = fabs(p->Q * p->m) * (qpm__instr_ref_price(b, p) * fx);
+    *im = b->m_lin_im * notional;
+    *mm = b->m_lin_mm * notional;
 }

@@ -2,6 +2,8 @@
  * book's option batch (B, dB/dF, d2B/dF2, vega, theta per unit, USD).
  * Linear options pay B USD per coin of multiplier; inverse (coin-settled,
  * Deribit style) ones pay B/F coins, worth (B/F) S USD. */
+#include <math.h>
+
 #include "book/instrument.h"
 
 double qpm__instr_option_weight(const qpm_book *b, const qpm__book_pos *p)
@@ -39,4 +41,22 @@ void qpm__instr_option_row(const qpm_book *b, const qpm__book_pos *p, size_t opt
         /* the exchange's coin delta of an inverse option (Deribit) */
         r->delta_exchange = qm * (o->dB[opt] - Bf);
     }
+}
+
+/* Standard model, the exchange rule for short options, per coin |Q m|:
+ * initial max(BASE - OTM / S, MIN) S + mark, maintenance MM S + mark, with
+ * S the moved spot; long options need none (their premium is paid). */
+void qpm__instr_option_margin(const qpm_book *b, const qpm__book_pos *p, double fx, double mark,
+                              double *im, double *mm)
+{
+    *im = *mm = 0.0;
+    if (!(p->Q < 0.0))
+        return;
+    double S = b->under[p->u].S * fx, coins = fabs(p->Q * p->m);
+    double otm = p->type == QPM_CALL ? p->K - S : S - p->K;
+    otm = otm > 0.0 ? otm : 0.0;
+    double f = b->m_opt_im - otm / S;
+    f = f > b->m_opt_im_min ? f : b->m_opt_im_min;
+    *im = coins * (f * S + mark);
+    *mm = coins * (b->m_opt_mm * S + mark);
 }

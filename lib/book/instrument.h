@@ -65,6 +65,11 @@ struct qpm__instr {
     /* Perpetuals: the USD funding received per unit of accrued rate, as
      * c + s x in a scenario moving the underlying by x; NULL: no funding */
     void (*funding)(const qpm_book *b, const qpm__book_pos *p, double *c, double *s);
+    /* Initial and maintenance margin (USD) with the underlying's prices
+     * moved by the factor fx and, for an option, its USD value per coin
+     * `mark` in that market; NULL: no margin (spot, AMM) */
+    void (*margin)(const qpm_book *b, const qpm__book_pos *p, double fx, double mark, double *im,
+                   double *mm);
 };
 
 /* The table, indexed by qpm_instrument value. */
@@ -94,6 +99,14 @@ void qpm__instr_linear_row(const qpm_book *b, const qpm__book_pos *p, size_t opt
 /* funding of linear and inverse perps (instr_linear.c, instr_inverse.c) */
 void qpm__instr_linear_funding(const qpm_book *b, const qpm__book_pos *p, double *c, double *s);
 void qpm__instr_inverse_funding(const qpm_book *b, const qpm__book_pos *p, double *c, double *s);
+/* margin of the standard model: futures and perps (notional |Q m| times
+ * the reference price, or |Q m| USD when inverse), short options */
+void qpm__instr_linear_margin(const qpm_book *b, const qpm__book_pos *p, double fx, double mark,
+                              double *im, double *mm);
+void qpm__instr_inverse_margin(const qpm_book *b, const qpm__book_pos *p, double fx, double mark,
+                               double *im, double *mm);
+void qpm__instr_option_margin(const qpm_book *b, const qpm__book_pos *p, double fx, double mark,
+                              double *im, double *mm);
 /* instr_inverse.c: inverse futures and perps */
 double qpm__instr_inverse_slope(const qpm_book *b, const qpm__book_pos *p);
 void qpm__instr_inverse_row(const qpm_book *b, const qpm__book_pos *p, size_t opt,

@@ -204,9 +204,9 @@ static void one_op(fz_pass *p, state *s, fz_in *in)
         break;
     }
     case 3: { /* market data of an underlying */
-        uint8_t what = fz_u8(in) % 5;
+        uint8_t what = fz_u8(in) % 6;
         size_t u = fz_u8(in) < 250 ? fz_range(in, 0, NU) : SIZE_MAX;
-        double v = what == 1 ? fz_real(in, -6, 6)
+        double v = what == 1   ? fz_real(in, -6, 6)
                    : what == 4 ? fz_real(in, -0.01, 0.01)
                                : fz_real(in, 1e-2, 1e6);
         int32_t ex = (int32_t)fz_range(in, 0, 6) - 1;
@@ -224,8 +224,11 @@ static void one_op(fz_pass *p, state *s, fz_in *in)
             st = FZ(qpm_book_set_perp(s->h, u, v));
         else if (what == 3)
             st = FZ(qpm_book_set_forward(s->h, u, ex, v, T));
-        else
+        else if (what == 4)
             st = FZ(qpm_book_set_funding(s->h, u, v, T > 100 ? T : v * T));
+        else /* collateral in a coin, or USD for u = NU */
+            st = FZ(qpm_book_set_collateral(s->h, u == NU ? QPM_BOOK_USD : u, v,
+                                            T > 100 ? T : T / 120));
         fz_disarm(&s->fa);
         if (st != QPM_OK && observe(s) != before)
             fz_fail("failed market setter %d changed the book", what);
@@ -274,10 +277,9 @@ static void one_op(fz_pass *p, state *s, fz_in *in)
         fz_arm_op(p, i, &s->fa, arm);
         if (!columns) {
             st = FZ(qpm_book_add_positions(
-                s->h, n, nulls == 1 ? NULL : instr, nulls == 2 ? NULL : und,
-                nulls == 3 ? NULL : ex, nulls == 4 ? NULL : ty, nulls == 5 ? NULL : K,
-                nulls == 6 ? NULL : Q, nulls == 7 ? NULL : m, nulls == 8 ? NULL : e,
-                nulls == 9 ? NULL : sg));
+                s->h, n, nulls == 1 ? NULL : instr, nulls == 2 ? NULL : und, nulls == 3 ? NULL : ex,
+                nulls == 4 ? NULL : ty, nulls == 5 ? NULL : K, nulls == 6 ? NULL : Q,
+                nulls == 7 ? NULL : m, nulls == 8 ? NULL : e, nulls == 9 ? NULL : sg));
         } else {
             /* a caller from a later version: one field this one lacks */
             struct {
@@ -319,8 +321,8 @@ static void one_op(fz_pass *p, state *s, fz_in *in)
         for (size_t k = 0; k < n; k++)
             fz_trace("pos %zu: instr %d u %zu ex %d type %d K %.17g Q %.17g m %.17g e %.17g "
                      "sigma %.17g lo %.17g hi %.17g fee %.17g",
-                     k, instr[k], und[k], ex[k], ty[k], K[k], Q[k], m[k], e[k], sg[k], lo[k],
-                     hi[k], fee[k]);
+                     k, instr[k], und[k], ex[k], ty[k], K[k], Q[k], m[k], e[k], sg[k], lo[k], hi[k],
+                     fee[k]);
         hash = observe(s);
         break;
     }
@@ -444,6 +446,7 @@ static void one_op(fz_pass *p, state *s, fz_in *in)
         double fut[4], tt[4];
         fz_fill(in, fut, 4, 1e-2, 1e6);
         fz_fill(in, tt, 4, 1e-3, 10);
+        uint8_t liq = fz_u8(in);
         i = fz_op(p, "book lookups");
         if (fz_skip(p, i, 0))
             return;
@@ -499,6 +502,31 @@ static void one_op(fz_pass *p, state *s, fz_in *in)
             fz_untouched(bs, 4, "basis");
             fz_untouched(bc, 4, "basis");
             fz_untouched(bk, 4, "carry");
+        }
+        /* the standard margin, a liquidation distance (read-only) */
+        double me[3], pim[48], pmm[48];
+        fz_poison(me, 3);
+        if (np <= 48 && FZ(qpm_book_margin(s->h, &me[0], &me[1], &me[2], pim, pmm)) == QPM_OK) {
+            fz_expect(FZ_BOOK_VALUE, "equity", me, 1, 1, 0);
+            fz_expect(FZ_BOOK_MARGIN, "initial and maintenance margin", me + 1, 2, 1, 0);
+            fz_expect(FZ_BOOK_MARGIN, "initial margin per position", pim, np, 1, 0);
+            fz_expect(FZ_BOOK_MARGIN, "maintenance margin per position", pmm, np, 1, 0);
+            hash = fz_hash(hash, me, sizeof me);
+        } else {
+            fz_untouched(me, 3, "margin");
+        }
+        if (liq < 32) {
+            double dn = 7, upm = 7;
+            if (FZ(qpm_book_liquidation(s->h, (size_t)(liq % (NU + 1)), &dn, &upm)) == QPM_OK) {
+                if (!(dn >= -1.0 && dn <= 0.0) || !(upm >= 0.0))
+                    fz_fail("liquidation distances %.17g, %.17g", dn, upm);
+                if ((dn == 0.0) != (upm == 0.0))
+                    fz_fail("liquidated in one direction only: %.17g, %.17g", dn, upm);
+                hash = fz_hash(hash, &dn, sizeof dn);
+                hash = fz_hash(hash, &upm, sizeof upm);
+            } else if (dn != 7 || upm != 7) {
+                fz_fail("failed liquidation wrote its outputs");
+            }
         }
         break;
     }

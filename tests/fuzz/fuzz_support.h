@@ -129,6 +129,7 @@ typedef enum fz_rule {
     /* book.h: prices and vols move by finite factors; overflowing values fail */                  \
     X(BOOK_VALUE, FZ_FINITE, -DBL_MAX, DBL_MAX, "book.h: values and Greeks")                       \
     X(BOOK_PNL, FZ_FINITE, -DBL_MAX, DBL_MAX, "book.h: P&L of finite moves")                       \
+    X(BOOK_MARGIN, FZ_FINITE, 0, DBL_MAX, "book.h: initial and maintenance margins")               \
     /* opt.h */                                                                                    \
     X(OPT_WEIGHT, FZ_FINITE, -DBL_MAX, DBL_MAX, "opt.h: weights")                                  \
     X(OPT_INFO, FZ_FINITE, -DBL_MAX, DBL_MAX, "opt.h: solution info")                              \
@@ -148,7 +149,7 @@ typedef enum fz_rule {
     /* amm.h: amounts and values of positive liquidity, gamma <= 0, losses */                      \
     X(AMM_AMOUNT, FZ_FINITE, 0, DBL_MAX, "amm.h: coins, USD, value, delta >= 0, finite")           \
     X(AMM_GAMMA, FZ_FINITE, -DBL_MAX, 0, "amm.h: gamma = -L/(2 P s) in the range, else 0")         \
-    X(AMM_LOSS, FZ_FINITE, -1, 0, "amm.h: impermanent loss <= 0")                                 \
+    X(AMM_LOSS, FZ_FINITE, -1, 0, "amm.h: impermanent loss <= 0")                                  \
     X(AMM_SWAP, FZ_FINITE, 0, DBL_MAX, "amm.h: amount out, price after, impact")
 
 typedef enum fz_contract_id {
@@ -204,8 +205,7 @@ void fz_pass_begin(fz_pass *p, int b);
 typedef void (*fz_run_fn)(fz_pass *p, void *state, const uint8_t *data, size_t size);
 /* The body of LLVMFuzzerTestOneInput: pass A, then pass B, of `run` on the
  * same input, with one state (zeroed before each pass). */
-void fz_two_passes(fz_run_fn run, void *state, size_t state_size, const uint8_t *data,
-                   size_t size);
+void fz_two_passes(fz_run_fn run, void *state, size_t state_size, const uint8_t *data, size_t size);
 /* fz_fail unless every block the state's allocator gave out was freed. */
 void fz_check_freed(const fz_alloc *fa);
 /* Starts call number i (returned); -1 when the input has too many calls. */

@@ -7,7 +7,8 @@ Modules:
   Bachelier; USD or coin-settled; price, 11 Greeks, implied vol);
 * :mod:`qpm.book`: :class:`Book` (spot, futures, perpetuals and options on
   several underlyings; Greeks by position, underlying and expiry; scenario
-  P&L and portfolio-margin grids);
+  P&L and portfolio-margin grids; experimental: funding, collateral, the
+  standard margin model and liquidation distances);
 * :mod:`qpm.cov`: :class:`Cov` (sample, EWMA, Ledoit-Wolf, OAS,
   semicovariance, scikit-learn style) and matrix functions (returns from
   prices, nearest correlation, PSD checks);
@@ -50,7 +51,8 @@ from .cov import (Cov, CovKey, CovMethod, CovTarget, NanPolicy, NearestCorrelati
                   check_psd, is_psd, min_eigenvalue, nearest_correlation, returns_from_prices)
 from . import pricing, rng
 from . import book
-from .book import Book, BookFunding, BookKey, Instrument, ScenarioGrid
+from .book import (Book, BookFunding, BookKey, BookLiquidation, BookMargin, Instrument,
+                   ScenarioGrid)
 from . import opt
 from .opt import Frontier, InfoKey, Optimizer, OptKey, Problem
 from . import risk
@@ -85,7 +87,8 @@ __all__ = [
     # pricing
     "pricing", "Pricer", "Model", "Settlement", "PricerKey", "Kernel", "CALL", "PUT", "GREEKS",
     # book
-    "book", "Book", "BookKey", "BookFunding", "Instrument", "ScenarioGrid",
+    "book", "Book", "BookKey", "BookFunding", "BookMargin", "BookLiquidation", "Instrument",
+    "ScenarioGrid",
     # opt
     "opt", "Optimizer", "OptKey", "Problem", "InfoKey", "Frontier",
     # risk

@@ -32,8 +32,8 @@ from ._errors import PY_CONSTANTS, QpmUnsupportedError, register_enum, register_
 from ._handle import Handle
 from ._typing import ArrayLike, FloatArray
 
-__all__ = ["Book", "Instrument", "BookKey", "BookFunding", "ScenarioGrid", "FIELDS", "GRID_SPOT_SHIFTS",
-           "GRID_VOL_SHIFTS"]
+__all__ = ["Book", "Instrument", "BookKey", "BookFunding", "BookMargin", "BookLiquidation",
+           "ScenarioGrid", "FIELDS", "GRID_SPOT_SHIFTS", "GRID_VOL_SHIFTS", "USD"]
 
 _vp = ctypes.c_void_p
 _sz = ctypes.c_size_t
@@ -50,6 +50,11 @@ GRID_SPOT_SHIFTS: Tuple[float, ...] = tuple(k / 50 for k in range(-8, 9))
 GRID_VOL_SHIFTS: Tuple[float, ...] = (-0.3, 0.0, 0.3)
 
 _ALL = _arrays.SIZE_MAX  # QPM_BOOK_ALL
+_USD = _arrays.SIZE_MAX  # QPM_BOOK_USD
+
+#: The collateral asset of :meth:`Book.set_collateral` meaning USD (a
+#: stablecoin valued at 1; ``QPM_BOOK_USD``).
+USD = "USD"
 _SIZE_KIND = _arrays.SIZE_KIND
 
 
@@ -88,6 +93,9 @@ _lib.declare("qpm_book_set_rate", _int, _vp, _sz, _d)
 _lib.declare("qpm_book_set_perp", _int, _vp, _sz, _d)
 _lib.declare("qpm_book_set_funding", _int, _vp, _sz, _d, _d)  # experimental tier
 _lib.declare("qpm_book_funding", _int, _vp, _d, _vp, _vp)  # experimental tier
+_lib.declare("qpm_book_set_collateral", _int, _vp, _sz, _d, _d)  # experimental tier
+_lib.declare("qpm_book_margin", _int, _vp, _vp, _vp, _vp, _vp, _vp)  # experimental tier
+_lib.declare("qpm_book_liquidation", _int, _vp, _sz, _vp, _vp)  # experimental tier
 _lib.declare("qpm_book_set_forward", _int, _vp, _sz, _i32, _d, _d)
 _lib.declare("qpm_book_n_expiries", _int, _vp, _vp)
 _lib.declare("qpm_book_expiry", _int, _vp, _sz, _vp, _vp, _vp, _vp)
@@ -123,14 +131,27 @@ class BookKey(enum.IntEnum):
     #: experimental: funding horizon of the scenario P&L in hours (0..87600,
     #: default 0: no funding)
     FUNDING_HOURS = 2
+    #: experimental: the standard margin model of :meth:`Book.margin`, as
+    #: fractions in [0, 1]: futures and perps, initial and maintenance
+    #: margin per USD of notional (defaults 0.02, 0.01); short options,
+    #: initial max(OPTION_IM - OTM / S, OPTION_IM_MIN) S + mark and
+    #: maintenance OPTION_MM S + mark per coin (defaults 0.15, 0.10, 0.075)
+    MARGIN_LINEAR_IM = 3
+    MARGIN_LINEAR_MM = 4
+    MARGIN_OPTION_IM = 5
+    MARGIN_OPTION_IM_MIN = 6
+    MARGIN_OPTION_MM = 7
 
 
 register_enum(Instrument, "QPM_INSTR_")
 register_enum(BookKey, "QPM_BOOK_", settings=True)
 register_names({"qpm_instrument": "Instrument", "qpm_book_key": "BookKey",
                 "qpm_book_out": "the outputs", "qpm_book_set_funding": "Book.set_funding()",
-                "qpm_book_funding": "Book.funding()"})
+                "qpm_book_funding": "Book.funding()",
+                "qpm_book_set_collateral": "Book.set_collateral()",
+                "qpm_book_margin": "Book.margin()", "qpm_book_liquidation": "Book.liquidation()"})
 PY_CONSTANTS["QPM_BOOK_ALL"] = "None (all underlyings)"
+PY_CONSTANTS["QPM_BOOK_USD"] = '"USD"'
 
 
 class BookFunding(NamedTuple):
@@ -138,6 +159,25 @@ class BookFunding(NamedTuple):
     (negative: paid)."""
     position: Any    #: per position, in order of addition (0 but for perps)
     underlying: Any  #: per underlying, in :attr:`Book.underlyings` order
+
+
+class BookMargin(NamedTuple):
+    """Result of :meth:`Book.margin`: the account in USD at the current
+    market under the standard margin model."""
+    equity: float       #: collateral after haircuts plus the positions' values
+    initial: float      #: total initial margin
+    maintenance: float  #: total maintenance margin (liquidation below it)
+    position_im: Any    #: initial margin per position, in order of addition
+    position_mm: Any    #: maintenance margin per position, in order of addition
+
+
+class BookLiquidation(NamedTuple):
+    """Result of :meth:`Book.liquidation` (floats) and
+    :meth:`Book.liquidations` (arrays in :attr:`Book.underlyings` order):
+    the relative spot moves nearest to 0 at which equity falls to the
+    maintenance margin."""
+    down: Any  #: in [-1, 0]; -1: no liquidation before the price reaches 0
+    up: Any    #: in [0, inf]; inf: none up to a 100-fold price
 
 
 class ScenarioGrid(NamedTuple):
@@ -273,6 +313,61 @@ class Book(Handle):
     def funding_hours(self, hours: float) -> None:
         self.set(BookKey.FUNDING_HOURS, hours)
 
+    @property
+    def margin_linear_im(self) -> float:
+        """Initial margin of futures and perps per USD of notional (0..1,
+        default 0.02; libqpm's experimental tier, see :meth:`margin`);
+        assign to change."""
+        return self.get(BookKey.MARGIN_LINEAR_IM)
+
+    @margin_linear_im.setter
+    def margin_linear_im(self, value: float) -> None:
+        self.set(BookKey.MARGIN_LINEAR_IM, value)
+
+    @property
+    def margin_linear_mm(self) -> float:
+        """Maintenance margin of futures and perps per USD of notional
+        (0..1, default 0.01; libqpm's experimental tier, see
+        :meth:`margin`); assign to change."""
+        return self.get(BookKey.MARGIN_LINEAR_MM)
+
+    @margin_linear_mm.setter
+    def margin_linear_mm(self, value: float) -> None:
+        self.set(BookKey.MARGIN_LINEAR_MM, value)
+
+    @property
+    def margin_option_im(self) -> float:
+        """Base rate of a short option's initial margin, max(rate - OTM / S,
+        :attr:`margin_option_im_min`) S + mark per coin (0..1, default 0.15;
+        libqpm's experimental tier, see :meth:`margin`); assign to change."""
+        return self.get(BookKey.MARGIN_OPTION_IM)
+
+    @margin_option_im.setter
+    def margin_option_im(self, value: float) -> None:
+        self.set(BookKey.MARGIN_OPTION_IM, value)
+
+    @property
+    def margin_option_im_min(self) -> float:
+        """Floor of a short option's initial margin rate (0..1, default
+        0.10; libqpm's experimental tier, see :meth:`margin`); assign to
+        change."""
+        return self.get(BookKey.MARGIN_OPTION_IM_MIN)
+
+    @margin_option_im_min.setter
+    def margin_option_im_min(self, value: float) -> None:
+        self.set(BookKey.MARGIN_OPTION_IM_MIN, value)
+
+    @property
+    def margin_option_mm(self) -> float:
+        """Rate of a short option's maintenance margin, rate S + mark per
+        coin (0..1, default 0.075; libqpm's experimental tier, see
+        :meth:`margin`); assign to change."""
+        return self.get(BookKey.MARGIN_OPTION_MM)
+
+    @margin_option_mm.setter
+    def margin_option_mm(self, value: float) -> None:
+        self.set(BookKey.MARGIN_OPTION_MM, value)
+
     # ---- market ----------------------------------------------------------
     def add_underlying(self, name: str, spot: float, rate: float = 0.0,
                        perp: Optional[float] = None) -> int:
@@ -288,15 +383,19 @@ class Book(Handle):
     def index(self, underlying: Union[str, int]) -> int:
         """Index of an underlying given by name (or an index, checked)."""
         if isinstance(underlying, str):
-            idx = ctypes.c_size_t()
-            self._c("qpm_book_find_underlying", _arrays.name(underlying, "underlying"),
-                    ctypes.byref(idx), names={"name": "underlying"})
-            return idx.value
+            return self._find(underlying, "underlying")
         u = _arrays.size(underlying, "underlying")
         if u >= len(self.underlyings):
             raise IndexError("underlying %d out of range: the book has %d"
                              % (u, len(self.underlyings)))
         return u
+
+    def _find(self, name: str, arg: str) -> int:
+        """Index of the underlying named ``name`` (argument ``arg``)."""
+        idx = ctypes.c_size_t()
+        self._c("qpm_book_find_underlying", _arrays.name(name, arg), ctypes.byref(idx),
+                names={"name": arg})
+        return idx.value
 
     @property
     def underlyings(self) -> List[str]:
@@ -360,6 +459,95 @@ class Book(Handle):
             if st:
                 raise self._error(st)
         return BookFunding(pos.result(), und.result())
+
+    # ---- account (libqpm's experimental tier) ------------------------------
+    def set_collateral(self, asset: Union[str, int], amount: float,
+                       haircut: float = 0.0) -> None:
+        """Sets the collateral the account holds in ``asset``: :data:`USD`
+        (the string ``"USD"``: a stablecoin valued at 1) or an underlying's
+        coin, by name or index (valued at its spot, so it moves in
+        scenarios), ``amount`` units (finite, >= 0) counted at ``1 -
+        haircut`` of their value (0 <= haircut < 1).  Replaces the asset's
+        previous amount (libqpm's experimental tier).  ``"USD"`` always
+        means USD; an underlying named so is reached by its index.  Raises
+        QpmInvalidError (no such underlying or index, amount < 0, haircut
+        outside [0, 1)) and QpmNonFiniteError."""
+        if isinstance(asset, str):
+            a = _USD if asset == USD else self._find(asset, "asset")
+        else:
+            # the library checks the index against the underlyings
+            a = _arrays.size(asset, "asset")
+        self._c("qpm_book_set_collateral", a, _arrays.double(amount, "amount"),
+                _arrays.double(haircut, "haircut"))
+
+    def margin(self) -> BookMargin:
+        """The account's margin under the standard model (the ``margin_*``
+        settings) in USD at the current market (libqpm's experimental
+        tier): ``equity`` = collateral x price x (1 - haircut) plus the
+        positions' values (``values()["value_usd"]``); a future or perp
+        needs :attr:`margin_linear_im` / :attr:`margin_linear_mm` of its
+        notional (|Q m| F USD; an inverse one's notional is |Q m| USD); a
+        short option per coin |Q m| initial max(:attr:`margin_option_im` -
+        OTM / S, :attr:`margin_option_im_min`) S + mark and maintenance
+        :attr:`margin_option_mm` S + mark (OTM = max(K - S, 0) for a call,
+        max(S - K, 0) for a put; mark its USD value per coin); long
+        options, spot and AMM positions need none.  Returns
+        :class:`BookMargin`: the totals as floats, ``position_im`` and
+        ``position_mm`` one row per position in order of addition, as
+        :meth:`values` (arrays; lists without numpy).  The account is
+        liquidated when equity falls below the maintenance margin.  Raises
+        QpmNumericalError (QPM_E_OVERFLOW: a value beyond the range of
+        double)."""
+        n = ctypes.c_size_t()
+        eq, im, mm = ctypes.c_double(), ctypes.c_double(), ctypes.c_double()
+        with self._using():
+            # the row count and the call under one lock: no other thread can
+            # add rows in between
+            st = _lib.fn("qpm_book_n_positions")(self._ptr, ctypes.byref(n))
+            pim, pmm = _arrays.output(int(n.value)), _arrays.output(int(n.value))
+            if not st:
+                st = _lib.fn("qpm_book_margin")(self._ptr, ctypes.byref(eq), ctypes.byref(im),
+                                                ctypes.byref(mm), pim.addr if n.value else None,
+                                                pmm.addr if n.value else None)
+            if st:
+                raise self._error(st)
+        return BookMargin(eq.value, im.value, mm.value, pim.result(), pmm.result())
+
+    def liquidation(self, underlying: Union[str, int]) -> BookLiquidation:
+        """Liquidation distance of one underlying (libqpm's experimental
+        tier): the relative spot moves x of that underlying alone (its
+        forwards and perp mark moving with it, the other underlyings and
+        the vols fixed) nearest to 0 at which :meth:`margin`'s equity falls
+        to the maintenance margin, by full revaluation and bisection to
+        1e-12 in x.  Returns :class:`BookLiquidation` of floats: ``down`` in
+        [-1, 0] (-1: no liquidation before the price reaches 0) and ``up``
+        in [0, inf] (inf: none up to a 100-fold price); both 0 when the
+        account is liquidated already.  Raises as :meth:`index` for the
+        underlying, and the errors of :meth:`pnl` and :meth:`margin`."""
+        u = self.index(underlying)
+        down, up = ctypes.c_double(), ctypes.c_double()
+        self._c("qpm_book_liquidation", u, ctypes.byref(down), ctypes.byref(up),
+                names={"u": "underlying"})
+        return BookLiquidation(down.value, up.value)
+
+    def liquidations(self) -> BookLiquidation:
+        """:meth:`liquidation` of every underlying: :class:`BookLiquidation`
+        of arrays (lists without numpy) in :attr:`underlyings` order, as
+        ``greeks(by="underlying")``."""
+        nu = ctypes.c_size_t()
+        with self._using():
+            # the row count and the calls under one lock
+            st = _lib.fn("qpm_book_n_underlyings")(self._ptr, ctypes.byref(nu))
+            n = int(nu.value)
+            down, up = _arrays.output(n), _arrays.output(n)
+            fn = _lib.fn("qpm_book_liquidation")
+            for u in range(n):
+                if st:
+                    break
+                st = fn(self._ptr, u, down.addr + 8 * u, up.addr + 8 * u)
+            if st:
+                raise self._error(st, {"u": "underlying"})
+        return BookLiquidation(down.result(), up.result())
 
     def _expiry_id(self, u: int, expiry: Hashable, create: bool) -> int:
         if isinstance(expiry, numbers.Integral) and not isinstance(expiry, bool):

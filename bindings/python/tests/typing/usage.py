@@ -62,3 +62,10 @@ assert_type(qpm.swap_v3([1.0, 2.0], [5.0], 1.5, 1.0, qpm.AmmSide.BUY_COIN, 0.000
 assert_type(qpm.swap_v3(np.ones(2), np.ones(1), 1.0, 1.0, 0).ticks_crossed, int)
 b.add_positions("amm_v3", "BTC", 10.0, price_lower=90000.0, price_upper=110000.0,
                 fee_rate=0.2)
+b.set_collateral(qpm.book.USD, 10000.0)
+b.set_collateral("BTC", 1.0, 0.1)
+assert_type(b.margin(), qpm.BookMargin)
+assert_type(b.margin().equity, float)
+assert_type(b.liquidation("BTC"), qpm.BookLiquidation)
+assert_type(b.liquidations(), qpm.BookLiquidation)
+assert_type(b.margin_option_im, float)

@@ -1,0 +1,350 @@
+/* The account view of a book: collateral, equity and the standard margin
+ * model (each kind's margin function in the instrument table), and the
+ * liquidation distance of an underlying by full revaluation. */
+#include <math.h>
+#include <string.h>
+
+#include "book/book_internal.h"
+#include "book/instrument.h"
+#include "pricing/amm_math.h"
+#include "pricing/pricer_run.h"
+
+/* Collateral value (after haircuts) with underlying um's spot moved by fx. */
+static double collateral(const qpm_book *b, size_t um, double fx)
+{
+    double v = b->coll_usd * (1.0 - b->coll_usd_h);
+    for (size_t u = 0; u < b->n_under; u++) {
+        const qpm__book_under *x = &b->under[u];
+        v += x->coll * (x->S * (u == um ? fx : 1.0)) * (1.0 - x->coll_h);
+    }
+    return v;
+}
+
+/* Initial and maintenance margin of every position with underlying um's
+ * prices moved by fx (um = SIZE_MAX or fx = 1: the current market); the
+ * options are repriced in the moved market through worker 0's scratch in
+ * runs of the engine's capacity.  Per position into pim, pmm (optional). */
+static qpm_status margin_at(qpm_book *b, size_t um, double fx, double *im, double *mm, double *pim,
+                            double *pmm)
+{
+    double tim = 0.0, tmm = 0.0;
+    for (size_t i = 0; i < b->n_pos; i++) {
+        const qpm__book_pos *p = &b->pos[i];
+        const qpm__instr *k = qpm__pos_kind(p);
+        double a = 0.0, c = 0.0;
+        if (k->margin != NULL && k->scen != QPM__SCEN_BLACK76)
+            k->margin(b, p, p->u == um ? fx : 1.0, 0.0, &a, &c);
+        if (pim != NULL)
+            pim[i] = a;
+        if (pmm != NULL)
+            pmm[i] = c;
+        tim += a;
+        tmm += c;
+    }
+    const qpm__book_opts *o = &b->opts;
+    qpm__book_worker *w = &b->eng.w[0];
+    int moved = um != SIZE_MAX && fx != 1.0;
+    size_t run = b->eng.cap;
+    for (size_t j0 = 0; j0 < o->n; j0 += run) {
+        size_t m = o->n - j0 < run ? o->n - j0 : run;
+        const double *B = o->B + j0;
+        if (moved) {
+            for (size_t j = 0; j < m; j++) {
+                w->F[j] = o->F[j0 + j] * (o->u[j0 + j] == um ? fx : 1.0);
+                w->sig[j] = o->sig[j0 + j];
+            }
+            qpm__pjob job;
+            memset(&job, 0, sizeof job);
+            job.ng = 1;
+            job.ne = job.gout = m;
+            job.u = w->F, job.k = o->K + j0, job.t = o->T + j0, job.r = o->r + j0;
+            job.sig = w->sig, job.type = o->type + j0;
+            job.su = job.sk = job.st = job.sr = job.ssig = job.stype = 1;
+            job.out[QPM__O_PRICE] = w->B;
+            qpm_status st = qpm__pricer_run(b->eng.pricer, &job);
+            if (st != QPM_OK)
+                return st;
+            B = w->B;
+        }
+        for (size_t j = 0; j < m; j++) {
+            size_t i = o->pos[j0 + j];
+            const qpm__book_pos *p = &b->pos[i];
+            double a = 0.0, c = 0.0;
+            if (p->Q < 0.0) {
+                /* the position's USD value per coin: w B / (Q m) */
+                double mark = o->w[j0 + j] / (p->Q * p->m) * B[j];
+                qpm__pos_kind(p)->margin(b, p, p->u == um ? fx : 1.0, mark, &a, &c);
+            }
+            if (pim != NULL)
+                pim[i] = a;
+            if (pmm != NULL)
+                pmm[i] = c;
+            tim += a;
+            tmm += c;
+        }
+    }
+    *im = tim;
+    *mm = tmm;
+    return QPM_OK;
+}
+
+/* Equity at the current market: collateral plus every position's value. */
+static double equity_now(const qpm_book *b)
+{
+    double v = collateral(b, SIZE_MAX, 1.0);
+    size_t opt = 0;
+    for (size_t i = 0; i < b->n_pos; i++) {
+        const qpm__book_pos *p = &b->pos[i];
+        qpm__book_row r;
+        qpm__pos_kind(p)->row(b, p, opt, &r);
+        opt += (size_t)(qpm__pos_kind(p)->scen == QPM__SCEN_BLACK76);
+        v += r.value_usd;
+    }
+    return v;
+}
+
+qpm_status qpm_book_margin(qpm_book *b, double *equity, double *initial, double *maintenance,
+                           double *position_im, double *position_mm)
+{
+    QPM__CHECK_NULL(b, "b");
+    qpm_status st = qpm__book_prepare(b);
+    if (st != QPM_OK)
+        return st;
+    double eq = equity_now(b), im, mm;
+    if ((st = margin_at(b, SIZE_MAX, 1.0, &im, &mm, NULL, NULL)) != QPM_OK)
+        return st;
+    if (!isfinite(eq) || !isfinite(im) || !isfinite(mm))
+        return qpm__fail(QPM_E_OVERFLOW,
+                         "equity %g, initial margin %g or maintenance margin %g beyond the range "
+                         "of double",
+                         eq, im, mm);
+    if (position_im != NULL || position_mm != NULL)
+        (void)margin_at(b, SIZE_MAX, 1.0, &im, &mm, position_im, position_mm);
+    if (equity != NULL)
+        *equity = eq;
+    if (initial != NULL)
+        *initial = im;
+    if (maintenance != NULL)
+        *maintenance = mm;
+    return QPM_OK;
+}
+
+/* The liquidation search moves one underlying u: only its positions
+ * change.  ws holds u's options as the pricer's arrays (gathered once),
+ * with their USD weights, and the parts that do not move. */
+typedef struct liq_ws {
+    size_t u, n;                 /* n options on u */
+    double *F, *K, *T, *r, *sig; /* base forwards, then strike, time, rate, vol */
+    double *B0, *w, *B, *Fx;     /* base prices, weights, moved prices and forwards */
+    int32_t *type;
+    size_t *pos;          /* their positions */
+    size_t *lin, nlin;    /* u's futures and perps (positions) */
+    size_t *amm, namm;    /* u's AMM positions (rows of b->amm) */
+    double eq0, mm_other; /* equity now; maintenance margin of the rest */
+} liq_ws;
+
+static void ws_free(const qpm_alloc *a, liq_ws *ws)
+{
+    qpm__free(a, ws->F);
+    qpm__free(a, ws->type);
+    qpm__free(a, ws->pos);
+    qpm__free(a, ws->lin);
+}
+
+static qpm_status ws_init(qpm_book *b, size_t u, liq_ws *ws)
+{
+    const qpm__book_opts *o = &b->opts;
+    memset(ws, 0, sizeof *ws);
+    ws->u = u;
+    for (size_t j = 0; j < o->n; j++)
+        ws->n += o->u[j] == u;
+    size_t n = ws->n ? ws->n : 1, nl = 1;
+    for (size_t i = 0; i < b->n_pos; i++)
+        nl += b->pos[i].u == u;
+    ws->F = qpm__calloc(&b->alloc, 9 * n, sizeof(double));
+    ws->type = qpm__calloc(&b->alloc, n, sizeof(int32_t));
+    ws->pos = qpm__calloc(&b->alloc, n, sizeof(size_t));
+    ws->lin = qpm__calloc(&b->alloc, nl, sizeof(size_t)); /* lin, then amm */
+    if (ws->F == NULL || ws->type == NULL || ws->pos == NULL || ws->lin == NULL) {
+        ws_free(&b->alloc, ws);
+        return qpm__fail(QPM_E_NOMEM, "cannot allocate the liquidation workspace (%zu options)",
+                         ws->n);
+    }
+    ws->K = ws->F + n, ws->T = ws->K + n, ws->r = ws->T + n, ws->sig = ws->r + n;
+    ws->B0 = ws->sig + n, ws->w = ws->B0 + n, ws->B = ws->w + n, ws->Fx = ws->B + n;
+    size_t k = 0;
+    for (size_t j = 0; j < o->n; j++)
+        if (o->u[j] == u) {
+            ws->F[k] = o->F[j], ws->K[k] = o->K[j], ws->T[k] = o->T[j], ws->r[k] = o->r[j];
+            ws->sig[k] = o->sig[j], ws->B0[k] = o->B[j], ws->w[k] = o->w[j];
+            ws->type[k] = o->type[j], ws->pos[k] = o->pos[j];
+            k++;
+        }
+    for (size_t i = 0; i < b->n_pos; i++) {
+        const qpm__instr *kind = qpm__pos_kind(&b->pos[i]);
+        if (b->pos[i].u == u && kind->margin != NULL && kind->scen != QPM__SCEN_BLACK76)
+            ws->lin[ws->nlin++] = i;
+    }
+    ws->amm = ws->lin + ws->nlin;
+    for (size_t a = 0; a < b->n_amm; a++)
+        if (b->amm[a].u == u)
+            ws->amm[ws->namm++] = a;
+    ws->eq0 = equity_now(b);
+    /* the maintenance margin of every position not on u, which no move of u
+     * changes */
+    {
+        double t = 0.0;
+        size_t opt = 0;
+        for (size_t i = 0; i < b->n_pos; i++) {
+            const qpm__book_pos *p = &b->pos[i];
+            const qpm__instr *kind = qpm__pos_kind(p);
+            size_t j = opt;
+            opt += (size_t)(kind->scen == QPM__SCEN_BLACK76);
+            if (p->u == u || kind->margin == NULL)
+                continue;
+            double a = 0.0, c = 0.0, mark = 0.0;
+            if (kind->scen == QPM__SCEN_BLACK76) {
+                if (!(p->Q < 0.0))
+                    continue;
+                mark = o->w[j] / (p->Q * p->m) * o->B[j];
+            }
+            kind->margin(b, p, 1.0, mark, &a, &c);
+            t += c;
+        }
+        ws->mm_other = t;
+    }
+    return QPM_OK;
+}
+
+/* equity - maintenance margin with underlying u moved by x: u's options
+ * repriced once in the moved market, its linear positions by their slope,
+ * its AMM positions by their closed forms, its coin collateral at the
+ * moved spot. */
+static qpm_status excess(qpm_book *b, liq_ws *ws, double x, double *g)
+{
+    size_t u = ws->u;
+    const qpm__book_under *ux = &b->under[u];
+    double fx = 1.0 + x, S = ux->S;
+    double eq = ws->eq0 + ux->slope * x + ux->coll * S * x * (1.0 - ux->coll_h);
+    for (size_t k = 0; k < ws->namm; k++) {
+        const qpm__book_amm *p = &b->amm[ws->amm[k]];
+        qpm__amm_range rg = {p->pa, p->pb, p->sa, p->sb, p->full};
+        eq += p->L * qpm__amm_unit_value(&rg, S * fx) - p->v0;
+    }
+    double mm = ws->mm_other;
+    for (size_t k = 0; k < ws->nlin; k++) {
+        const qpm__book_pos *p = &b->pos[ws->lin[k]];
+        double im, m;
+        qpm__pos_kind(p)->margin(b, p, fx, 0.0, &im, &m);
+        mm += m;
+    }
+    if (ws->n > 0) {
+        for (size_t k = 0; k < ws->n; k++)
+            ws->Fx[k] = ws->F[k] * fx;
+        qpm__pjob job;
+        memset(&job, 0, sizeof job);
+        job.ng = 1;
+        job.ne = job.gout = ws->n;
+        job.u = ws->Fx, job.k = ws->K, job.t = ws->T, job.r = ws->r, job.sig = ws->sig;
+        job.type = ws->type;
+        job.su = job.sk = job.st = job.sr = job.ssig = job.stype = 1;
+        job.out[QPM__O_PRICE] = ws->B;
+        qpm_status st = qpm__pricer_run(b->eng.pricer, &job);
+        if (st != QPM_OK)
+            return st;
+        for (size_t k = 0; k < ws->n; k++) {
+            const qpm__book_pos *p = &b->pos[ws->pos[k]];
+            eq += ws->w[k] * (ws->B[k] - ws->B0[k]);
+            if (p->Q < 0.0) {
+                double im, m, mark = ws->w[k] / (p->Q * p->m) * ws->B[k];
+                qpm__pos_kind(p)->margin(b, p, fx, mark, &im, &m);
+                mm += m;
+            }
+        }
+    }
+    *g = eq - mm;
+    if (!isfinite(*g))
+        return qpm__fail(QPM_E_OVERFLOW,
+                         "underlying %zu moved by %g: equity or margin beyond the range of double",
+                         u, x);
+    return QPM_OK;
+}
+
+/* The move nearest 0 in the direction of `grid` (n moves, growing in size)
+ * at which the excess falls to 0 or below: the first grid point that gets
+ * there brackets it with the point before, then the Illinois variant of
+ * regula falsi (superlinear, a halving of the bracket whenever it stalls)
+ * to 1e-12 in x; `none` when no grid point gets there. */
+static qpm_status search(qpm_book *b, liq_ws *ws, const double *grid, size_t n, double none,
+                         double *out)
+{
+    double a = 0.0, ga, g;
+    qpm_status st = excess(b, ws, 0.0, &ga);
+    if (st != QPM_OK)
+        return st;
+    for (size_t k = 0; k < n; k++) {
+        if ((st = excess(b, ws, grid[k], &g)) != QPM_OK)
+            return st;
+        if (g <= 0.0) {
+            double c = grid[k], gc = g; /* ga > 0 at a, gc <= 0 at c */
+            int side = 0;
+            for (int it = 0; it < 200 && fabs(c - a) > 1e-12; it++) {
+                double m = c - gc * (c - a) / (gc - ga);
+                if (!(m > fmin(a, c) && m < fmax(a, c)))
+                    m = 0.5 * (a + c);
+                double gm;
+                if ((st = excess(b, ws, m, &gm)) != QPM_OK)
+                    return st;
+                if (gm <= 0.0) {
+                    c = m, gc = gm;
+                    if (side == -1)
+                        ga *= 0.5;
+                    side = -1;
+                } else {
+                    a = m, ga = gm;
+                    if (side == 1)
+                        gc *= 0.5;
+                    side = 1;
+                }
+            }
+            *out = c;
+            return QPM_OK;
+        }
+        a = grid[k], ga = g;
+    }
+    *out = none;
+    return QPM_OK;
+}
+
+qpm_status qpm_book_liquidation(qpm_book *b, size_t u, double *down, double *up)
+{
+    QPM__CHECK_NULL(b, "b");
+    if (u >= b->n_under)
+        return qpm__fail(QPM_E_INVALID, "u = %zu: must be < %zu (the number of underlyings)", u,
+                         b->n_under);
+    qpm_status st = qpm__book_prepare(b);
+    if (st != QPM_OK)
+        return st;
+    liq_ws ws;
+    if ((st = ws_init(b, u, &ws)) != QPM_OK)
+        return st;
+    double g0, d = 0.0, v = 0.0;
+    st = excess(b, &ws, 0.0, &g0);
+    if (st == QPM_OK && g0 > 0.0) {
+        static const double dn[] = {-1e-3, -0.01, -0.03, -0.1,  -0.2,     -0.35,
+                                    -0.5,  -0.7,  -0.9,  -0.99, -0.999999};
+        static const double upg[] = {1e-3, 0.01, 0.03, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0,
+                                     1.5,  2.0,  3.0,  5.0, 10,  20,   50,  99};
+        st = search(b, &ws, dn, sizeof dn / sizeof dn[0], -1.0, &d);
+        if (st == QPM_OK)
+            st = search(b, &ws, upg, sizeof upg / sizeof upg[0], (double)INFINITY, &v);
+    }
+    ws_free(&b->alloc, &ws);
+    if (st != QPM_OK)
+        return st;
+    if (down != NULL)
+        *down = d;
+    if (up != NULL)
+        *up = v;
+    return QPM_OK;
+}

@@ -276,16 +276,16 @@ QPM_API qpm_status qpm_book_margin(qpm_book *b, double *equity, double *initial,
  * qpm_book_margin counts it) at which equity falls to the maintenance
  * margin, by full revaluation of u's positions (options repriced in the
  * moved market, margins recomputed there).  Each direction steps out from 0
- * over a fixed grid of moves (0.1%, 1%, 3%, 10%, 20%, ... to -99.9999%
- * and +9900%) to the first point at or below maintenance, then refines
- * between it and the point before by regula falsi (Illinois) to 1e-12 in x;
- * a dip below maintenance that recovers between two grid points is not
- * seen.  *down in [-1, 0] (-1: none before the price falls 99.9999%) and
- * *up in [0, +inf] (+inf: none up to a 100-fold price); both 0 when the
- * account is below maintenance already.  Either output may be NULL.
- * Allocates a workspace for u's options per call.  Errors: QPM_E_NULL (b),
- * QPM_E_INVALID (u out of range), QPM_E_NOMEM, QPM_E_OVERFLOW (as
- * qpm_book_margin, or in a moved market); outputs untouched on error. */
+ * over a fixed grid of moves (1%, 5%, 15%, 30%, 50%, ... to -99.9999% and
+ * +9900%) to the first point at or below maintenance, then refines between
+ * it and the point before by regula falsi (Illinois) until the bracket is
+ * within 1e-12 in x or equity is within 1e-13 of the account's scale (its
+ * equity plus margin) of the maintenance margin; a dip below maintenance
+ * that recovers between two grid points is not seen.  *down in [-1, 0] (-1: none before the price
+ * falls 99.9999%) and *up in [0, +inf] (+inf: none up to a 100-fold price); both 0 when the account
+ * is below maintenance already.  Either output may be NULL. Allocates a workspace for u's options
+ * per call.  Errors: QPM_E_NULL (b), QPM_E_INVALID (u out of range), QPM_E_NOMEM, QPM_E_OVERFLOW
+ * (as qpm_book_margin, or in a moved market); outputs untouched on error. */
 QPM_API qpm_status qpm_book_liquidation(qpm_book *b, size_t u, double *down, double *up);
 #endif
 

@@ -153,6 +153,14 @@ static qpm_status set_funding_hours(void *h, double *value)
     return QPM_OK;
 }
 
+/* The margin model changed: the cached margins are stale. */
+static qpm_status set_margin_param(void *h, double *value)
+{
+    (void)value;
+    ((qpm_book *)h)->margin_ready = 0;
+    return QPM_OK;
+}
+
 static const qpm__setting setting_rows[] = {
     {QPM_BOOK_THREADS, "QPM_BOOK_THREADS", QPM__SET_INTEGER, 0, 1, QPM__MAX_THREADS, 1, NULL, NULL,
      QPM__STORE_UNSIGNED, offsetof(qpm_book, eng.nthreads), set_threads},
@@ -161,15 +169,15 @@ static const qpm__setting setting_rows[] = {
     {QPM_BOOK_FUNDING_HOURS, "QPM_BOOK_FUNDING_HOURS", QPM__SET_REAL, 0, 0.0, 87600.0, 0.0, NULL,
      NULL, QPM__STORE_DOUBLE, offsetof(qpm_book, funding_hours), set_funding_hours},
     {QPM_BOOK_MARGIN_LINEAR_IM, "QPM_BOOK_MARGIN_LINEAR_IM", QPM__SET_REAL, 0, 0.0, 1.0, 0.02, NULL,
-     NULL, QPM__STORE_DOUBLE, offsetof(qpm_book, m_lin_im), NULL},
+     NULL, QPM__STORE_DOUBLE, offsetof(qpm_book, m_lin_im), set_margin_param},
     {QPM_BOOK_MARGIN_LINEAR_MM, "QPM_BOOK_MARGIN_LINEAR_MM", QPM__SET_REAL, 0, 0.0, 1.0, 0.01, NULL,
-     NULL, QPM__STORE_DOUBLE, offsetof(qpm_book, m_lin_mm), NULL},
+     NULL, QPM__STORE_DOUBLE, offsetof(qpm_book, m_lin_mm), set_margin_param},
     {QPM_BOOK_MARGIN_OPTION_IM, "QPM_BOOK_MARGIN_OPTION_IM", QPM__SET_REAL, 0, 0.0, 1.0, 0.15, NULL,
-     NULL, QPM__STORE_DOUBLE, offsetof(qpm_book, m_opt_im), NULL},
+     NULL, QPM__STORE_DOUBLE, offsetof(qpm_book, m_opt_im), set_margin_param},
     {QPM_BOOK_MARGIN_OPTION_IM_MIN, "QPM_BOOK_MARGIN_OPTION_IM_MIN", QPM__SET_REAL, 0, 0.0, 1.0,
-     0.10, NULL, NULL, QPM__STORE_DOUBLE, offsetof(qpm_book, m_opt_im_min), NULL},
+     0.10, NULL, NULL, QPM__STORE_DOUBLE, offsetof(qpm_book, m_opt_im_min), set_margin_param},
     {QPM_BOOK_MARGIN_OPTION_MM, "QPM_BOOK_MARGIN_OPTION_MM", QPM__SET_REAL, 0, 0.0, 1.0, 0.075,
-     NULL, NULL, QPM__STORE_DOUBLE, offsetof(qpm_book, m_opt_mm), NULL},
+     NULL, NULL, QPM__STORE_DOUBLE, offsetof(qpm_book, m_opt_mm), set_margin_param},
 };
 static const qpm__settings settings = QPM__SETTINGS("qpm_book_key", setting_rows);
 

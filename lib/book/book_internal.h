@@ -31,6 +31,7 @@ typedef struct qpm__book_under {
      * the underlying by x is fconst + fslope x (USD) */
     double fconst, fslope;
     double coll, coll_h; /* collateral in the coin and its haircut */
+    double mm_base;      /* maintenance margin of its positions (margin cache) */
 } qpm__book_under;
 
 typedef struct qpm__book_expiry {
@@ -132,6 +133,11 @@ struct qpm_book {
     /* the standard margin model (QPM_BOOK_MARGIN_*) */
     double m_lin_im, m_lin_mm, m_opt_im, m_opt_im_min, m_opt_mm;
     double coll_usd, coll_usd_h; /* USD collateral and its haircut */
+    /* margin cache (book_margin.c): the positions' total value and each
+     * underlying's mm_base at the prepared market; cleared by a preparation
+     * and by a change of the margin model */
+    int margin_ready;
+    double value_sum;
     int prepared;
 };
 

@@ -129,6 +129,40 @@ qpm_status qpm_book_margin(qpm_book *b, double *equity, double *initial, double 
     return QPM_OK;
 }
 
+/* Fills the margin cache: the positions' total value and each
+ * underlying's maintenance margin at the prepared market (book prepared). */
+static void margin_cache(qpm_book *b)
+{
+    if (b->margin_ready)
+        return;
+    const qpm__book_opts *o = &b->opts;
+    double v = 0.0;
+    for (size_t u = 0; u < b->n_under; u++)
+        b->under[u].mm_base = 0.0;
+    size_t opt = 0;
+    for (size_t i = 0; i < b->n_pos; i++) {
+        const qpm__book_pos *p = &b->pos[i];
+        const qpm__instr *kind = qpm__pos_kind(p);
+        size_t j = opt;
+        qpm__book_row r;
+        kind->row(b, p, opt, &r);
+        opt += (size_t)(kind->scen == QPM__SCEN_BLACK76);
+        v += r.value_usd;
+        if (kind->margin == NULL)
+            continue;
+        double a = 0.0, c = 0.0, mark = 0.0;
+        if (kind->scen == QPM__SCEN_BLACK76) {
+            if (!(p->Q < 0.0))
+                continue;
+            mark = o->w[j] / (p->Q * p->m) * o->B[j];
+        }
+        kind->margin(b, p, 1.0, mark, &a, &c);
+        b->under[p->u].mm_base += c;
+    }
+    b->value_sum = v;
+    b->margin_ready = 1;
+}
+
 /* The liquidation search moves one underlying u: only its positions
  * change.  ws holds u's options as the pricer's arrays (gathered once),
  * with their USD weights, and the parts that do not move. */
@@ -189,30 +223,15 @@ static qpm_status ws_init(qpm_book *b, size_t u, liq_ws *ws)
     for (size_t a = 0; a < b->n_amm; a++)
         if (b->amm[a].u == u)
             ws->amm[ws->namm++] = a;
-    ws->eq0 = equity_now(b);
-    /* the maintenance margin of every position not on u, which no move of u
-     * changes */
-    {
-        double t = 0.0;
-        size_t opt = 0;
-        for (size_t i = 0; i < b->n_pos; i++) {
-            const qpm__book_pos *p = &b->pos[i];
-            const qpm__instr *kind = qpm__pos_kind(p);
-            size_t j = opt;
-            opt += (size_t)(kind->scen == QPM__SCEN_BLACK76);
-            if (p->u == u || kind->margin == NULL)
-                continue;
-            double a = 0.0, c = 0.0, mark = 0.0;
-            if (kind->scen == QPM__SCEN_BLACK76) {
-                if (!(p->Q < 0.0))
-                    continue;
-                mark = o->w[j] / (p->Q * p->m) * o->B[j];
-            }
-            kind->margin(b, p, 1.0, mark, &a, &c);
-            t += c;
-        }
-        ws->mm_other = t;
-    }
+    /* equity now, and the maintenance margin of every position not on u,
+     * which no move of u changes */
+    margin_cache(b);
+    ws->eq0 = collateral(b, SIZE_MAX, 1.0) + b->value_sum;
+    double t = 0.0;
+    for (size_t v = 0; v < b->n_under; v++)
+        if (v != u)
+            t += b->under[v].mm_base;
+    ws->mm_other = t;
     return QPM_OK;
 }
 
@@ -288,7 +307,10 @@ static qpm_status search(qpm_book *b, liq_ws *ws, const double *grid, size_t n, 
         if (g <= 0.0) {
             double c = grid[k], gc = g; /* ga > 0 at a, gc <= 0 at c */
             int side = 0;
-            for (int it = 0; it < 200 && fabs(c - a) > 1e-12; it++) {
+            /* done when the bracket is within 1e-12 in x, or the excess
+             * within 1e-13 of the account's scale (equity plus margin) */
+            double tol = 1e-13 * (fabs(ws->eq0) + fabs(ws->mm_other) + fabs(ga));
+            for (int it = 0; it < 200 && fabs(c - a) > 1e-12 && fabs(gc) > tol; it++) {
                 double m = c - gc * (c - a) / (gc - ga);
                 if (!(m > fmin(a, c) && m < fmax(a, c)))
                     m = 0.5 * (a + c);
@@ -331,10 +353,8 @@ qpm_status qpm_book_liquidation(qpm_book *b, size_t u, double *down, double *up)
     double g0, d = 0.0, v = 0.0;
     st = excess(b, &ws, 0.0, &g0);
     if (st == QPM_OK && g0 > 0.0) {
-        static const double dn[] = {-1e-3, -0.01, -0.03, -0.1,  -0.2,     -0.35,
-                                    -0.5,  -0.7,  -0.9,  -0.99, -0.999999};
-        static const double upg[] = {1e-3, 0.01, 0.03, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0,
-                                     1.5,  2.0,  3.0,  5.0, 10,  20,   50,  99};
+        static const double dn[] = {-0.01, -0.05, -0.15, -0.3, -0.5, -0.7, -0.9, -0.99, -0.999999};
+        static const double upg[] = {0.01, 0.05, 0.15, 0.3, 0.5, 1.0, 2.0, 4.0, 10, 30, 99};
         st = search(b, &ws, dn, sizeof dn / sizeof dn[0], -1.0, &d);
         if (st == QPM_OK)
             st = search(b, &ws, upg, sizeof upg / sizeof upg[0], (double)INFINITY, &v);

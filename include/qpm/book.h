@@ -127,6 +127,10 @@ typedef enum qpm_book_key {
 /* Underlying selector of qpm_book_scenario_grid meaning "every underlying". */
 #define QPM_BOOK_ALL SIZE_MAX
 
+/* Asset selector of the experimental qpm_book_set_collateral meaning USD (a
+ * stablecoin). */
+#define QPM_BOOK_USD SIZE_MAX
+
 /* Opaque book handle. */
 typedef struct qpm_book qpm_book;
 
@@ -238,9 +242,6 @@ QPM_API qpm_status qpm_book_funding(qpm_book *b, double hours, double *position_
 #endif
 
 #ifdef QPM_EXPERIMENTAL
-/* Asset selector of qpm_book_set_collateral meaning USD (a stablecoin). */
-#define QPM_BOOK_USD SIZE_MAX
-
 /* Experimental (see common.h).  Sets the collateral the account holds in
  * `asset`: an underlying's coin (its index; valued at its spot, so it moves
  * in scenarios) or QPM_BOOK_USD (valued at 1), `amount` units (finite,

@@ -20,7 +20,15 @@ static double rel(double a, double b)
 /* BTC at S (perp mark and forward in proportion) with a long linear perp,
  * a short inverse future, a short call, a long put and a short inverse put;
  * 20000 USD and 1 BTC (haircut 10%) of collateral. */
+static qpm_book *account_vol(double S, double usd, double vf);
+
 static qpm_book *account(double S, double usd)
+{
+    return account_vol(S, usd, 1.0);
+}
+
+/* the same with every option vol times vf */
+static qpm_book *account_vol(double S, double usd, double vf)
 {
     qpm_book *b;
     cr_assert_eq(qpm_book_create(&b, NULL), QPM_OK);
@@ -33,7 +41,7 @@ static qpm_book *account(double S, double usd)
     int32_t ex[5] = {0, 1, 1, 1, 1}, ty[5] = {0, 0, QPM_CALL, QPM_PUT, QPM_PUT};
     double K[5] = {NAN, NAN, 32000, 27000, 28000}, Q[5] = {2, -1000, -1, 0.5, -2};
     double m[5] = {1, 10, 1, 1, 1}, e[5] = {29000, 30500, NAN, NAN, NAN};
-    double sg[5] = {NAN, NAN, 0.6, 0.7, 0.65};
+    double sg[5] = {NAN, NAN, 0.6 * vf, 0.7 * vf, 0.65 * vf};
     cr_assert_eq(qpm_book_add_positions(b, 5, in, un, ex, ty, K, Q, m, e, sg), QPM_OK, "%s",
                  qpm_last_error());
     cr_assert_eq(qpm_book_set_collateral(b, QPM_BOOK_USD, usd, 0.0), QPM_OK);
@@ -180,5 +188,49 @@ Test(book_margin, bad_input)
     cr_assert_eq(qpm_book_liquidation(b, 3, &d, &u), QPM_E_INVALID);
     cr_assert(d == 7 && u == 7);
     cr_assert_eq(qpm_book_margin(NULL, NULL, NULL, NULL, NULL, NULL), QPM_E_NULL);
+    qpm_book_free(b);
+}
+
+/* The margin grid: each cell is the account revalued in that market (a
+ * book built there gives the same equity and margin), its equity change
+ * is the grid's P&L plus the coin collateral's, and the zero cell is
+ * qpm_book_margin. */
+Test(book_margin, margin_grid)
+{
+    double S = 30000;
+    qpm_book *b = account(S, 20000);
+    double xs[4] = {-0.3, -0.1, 0.0, 0.2}, vs[3] = {-0.2, 0.0, 0.5}, eq[12], mm[12], pnl[12];
+    cr_assert_eq(qpm_book_margin_grid(b, QPM_BOOK_ALL, 4, xs, 3, vs, eq, mm), QPM_OK, "%s",
+                 qpm_last_error());
+    cr_assert_eq(qpm_book_scenario_grid(b, QPM_BOOK_ALL, 4, xs, 3, vs, pnl, NULL, NULL), QPM_OK);
+    double e0, m0;
+    cr_assert_eq(qpm_book_margin(b, &e0, NULL, &m0, NULL, NULL), QPM_OK);
+    cr_assert(rel(eq[2 * 3 + 1], e0) <= 1e-13 && rel(mm[2 * 3 + 1], m0) <= 1e-13, "zero cell");
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 3; j++) {
+            int k = i * 3 + j;
+            double want = e0 + pnl[k] + 1.0 * S * xs[i] * 0.9;
+            cr_assert(fabs(eq[k] - want) <= 1e-10 * fabs(e0), "cell %d: equity %.17g vs %.17g", k,
+                      eq[k], want);
+            qpm_book *c = account_vol(S * (1 + xs[i]), 20000, 1 + vs[j]);
+            double e1, m1;
+            cr_assert_eq(qpm_book_margin(c, &e1, NULL, &m1, NULL, NULL), QPM_OK);
+            cr_assert(rel(eq[k], e1) <= 1e-11, "cell %d: equity %.17g vs rebuilt %.17g", k, eq[k],
+                      e1);
+            cr_assert(rel(mm[k], m1) <= 1e-11, "cell %d: margin %.17g vs rebuilt %.17g", k, mm[k],
+                      m1);
+            qpm_book_free(c);
+        }
+    /* errors leave the outputs untouched */
+    double keep[2] = {7, 7}, badx = -1.0;
+    cr_assert_eq(qpm_book_margin_grid(b, QPM_BOOK_ALL, 1, &badx, 1, NULL, keep, keep + 1),
+                 QPM_E_INVALID);
+    cr_assert_str_eq(qpm_last_error(), "spot shift 0 = -1: must be > -1");
+    cr_assert_eq(qpm_book_margin_grid(b, 5, 1, xs, 1, NULL, keep, NULL), QPM_E_INVALID);
+    cr_assert_eq(qpm_book_margin_grid(b, 0, 1, xs, 2, NULL, keep, NULL), QPM_E_NULL);
+    cr_assert_eq(qpm_book_margin_grid(b, 0, 0, xs, 1, NULL, keep, NULL), QPM_E_SIZE);
+    double nan = (double)NAN;
+    cr_assert_eq(qpm_book_margin_grid(b, 0, 1, xs, 1, &nan, keep, NULL), QPM_E_NONFINITE);
+    cr_assert(keep[0] == 7 && keep[1] == 7);
     qpm_book_free(b);
 }

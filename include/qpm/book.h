@@ -271,6 +271,28 @@ QPM_API qpm_status qpm_book_set_collateral(qpm_book *b, size_t asset, double amo
 QPM_API qpm_status qpm_book_margin(qpm_book *b, double *equity, double *initial,
                                    double *maintenance, double *position_im, double *position_mm);
 
+/* Experimental (see common.h).  The account over a risk matrix: for every
+ * spot shift spot_shifts[i] and vol shift vol_shifts[j] (factors 1 + shift,
+ * as qpm_book_scenario_grid) applied to underlying u (or to every
+ * underlying together when u is QPM_BOOK_ALL), the equity and the
+ * maintenance margin (qpm_book_margin) in that market into
+ * equity[i*n_vol + j] and maintenance[i*n_vol + j] (either may be NULL):
+ * their ratio maintenance / equity is the margin ratio at that cell (the
+ * account is liquidated where it reaches 1 or equity is not positive).
+ * Options are repriced in each cell's market, with the cell's vols, for
+ * both their values and their margins; funding is not included.  vol_shifts
+ * may be NULL with n_vol = 1.  Allocates nothing.  Errors: QPM_E_NULL (b,
+ * spot_shifts; vol_shifts with n_vol > 1), QPM_E_SIZE (n_spot or n_vol =
+ * 0), QPM_E_STATE (no underlyings), QPM_E_INVALID (u out of range, a shift
+ * <= -1 or one that takes a price or vol out of the floating-point range),
+ * QPM_E_NONFINITE, QPM_E_OVERFLOW (a cell's equity or margin beyond the
+ * range of double, naming the cell: the outputs are then written but not
+ * meaningful); outputs untouched on any other error. */
+QPM_API qpm_status qpm_book_margin_grid(qpm_book *b, size_t u, size_t n_spot,
+                                        const double *spot_shifts, size_t n_vol,
+                                        const double *vol_shifts, double *equity,
+                                        double *maintenance);
+
 /* Experimental (see common.h).  Liquidation distance of underlying u: the
  * spot move x of u alone (its forwards and perp mark moving with it, every
  * other underlying fixed, no vol move, no funding: equity as

@@ -368,3 +368,148 @@ qpm_status qpm_book_liquidation(qpm_book *b, size_t u, double *down, double *up)
         *up = v;
     return QPM_OK;
 }
+
+/* ---- the account over a risk matrix ------------------------------------------------ */
+
+/* Equity and maintenance margin with the underlyings that grid_moves()
+ * selects (gu, or every one for QPM_BOOK_ALL) moved by the factor fx and
+ * their option vols by fv: a full revaluation, options repriced through
+ * worker 0's scratch. */
+static qpm_status account_at(qpm_book *b, size_t gu, double fx, double fv, double *eq, double *mm)
+{
+#define MOVES(u) (gu == QPM_BOOK_ALL || gu == (u))
+    double e = b->coll_usd * (1.0 - b->coll_usd_h), m = 0.0;
+    for (size_t u = 0; u < b->n_under; u++) {
+        const qpm__book_under *x = &b->under[u];
+        e += x->coll * (x->S * (MOVES(u) ? fx : 1.0)) * (1.0 - x->coll_h);
+    }
+    size_t opt = 0;
+    for (size_t i = 0; i < b->n_pos; i++) {
+        const qpm__book_pos *p = &b->pos[i];
+        const qpm__instr *kind = qpm__pos_kind(p);
+        double f = MOVES(p->u) ? fx : 1.0;
+        if (kind->scen == QPM__SCEN_BLACK76) {
+            opt++;
+            continue;
+        }
+        qpm__book_row r;
+        kind->row(b, p, opt, &r);
+        if (kind->scen == QPM__SCEN_LINEAR) {
+            e += r.value_usd + kind->slope(b, p) * (f - 1.0);
+        } else { /* AMM */
+            qpm__amm_range rg = qpm__amm_range_of(p->amm.lo, p->amm.hi);
+            e += p->Q * p->m * qpm__amm_unit_value(&rg, b->under[p->u].S * f);
+        }
+        if (kind->margin != NULL) {
+            double a, c;
+            kind->margin(b, p, f, 0.0, &a, &c);
+            m += c;
+        }
+    }
+    const qpm__book_opts *o = &b->opts;
+    qpm__book_worker *w = &b->eng.w[0];
+    size_t run = b->eng.cap;
+    for (size_t j0 = 0; j0 < o->n; j0 += run) {
+        size_t n = o->n - j0 < run ? o->n - j0 : run;
+        for (size_t j = 0; j < n; j++) {
+            int mv = MOVES(o->u[j0 + j]);
+            w->F[j] = o->F[j0 + j] * (mv ? fx : 1.0);
+            w->sig[j] = o->sig[j0 + j] * (mv ? fv : 1.0);
+        }
+        qpm__pjob job;
+        memset(&job, 0, sizeof job);
+        job.ng = 1;
+        job.ne = job.gout = n;
+        job.u = w->F, job.k = o->K + j0, job.t = o->T + j0, job.r = o->r + j0;
+        job.sig = w->sig, job.type = o->type + j0;
+        job.su = job.sk = job.st = job.sr = job.ssig = job.stype = 1;
+        job.out[QPM__O_PRICE] = w->B;
+        qpm_status st = qpm__pricer_run(b->eng.pricer, &job);
+        if (st != QPM_OK)
+            return st;
+        for (size_t j = 0; j < n; j++) {
+            const qpm__book_pos *p = &b->pos[o->pos[j0 + j]];
+            e += o->w[j0 + j] * w->B[j];
+            if (p->Q < 0.0) {
+                double a, c, mark = o->w[j0 + j] / (p->Q * p->m) * w->B[j];
+                qpm__pos_kind(p)->margin(b, p, MOVES(p->u) ? fx : 1.0, mark, &a, &c);
+                m += c;
+            }
+        }
+    }
+#undef MOVES
+    *eq = e;
+    *mm = m;
+    return QPM_OK;
+}
+
+/* A shift is acceptable when finite, > -1, and every moved price (vol) of
+ * the underlyings it moves stays finite and > 0. */
+static qpm_status check_shift(const qpm_book *b, size_t gu, double s, int vol, size_t k)
+{
+    const char *what = vol ? "vol shift" : "spot shift";
+    if (!isfinite(s))
+        return qpm__fail(QPM_E_NONFINITE, "%s %zu = %g: must be finite", what, k, s);
+    if (!(s > -1.0))
+        return qpm__fail(QPM_E_INVALID, "%s %zu = %.17g: must be > -1", what, k, s);
+    for (size_t u = 0; u < b->n_under; u++) {
+        if (gu != QPM_BOOK_ALL && gu != u)
+            continue;
+        const qpm__book_under *x = &b->under[u];
+        double lo = vol ? x->smin : x->pmin, hi = vol ? x->smax : x->pmax;
+        if (!isfinite(hi * (1.0 + s)) || (lo > 0.0 && !(lo * (1.0 + s) > 0.0)))
+            return qpm__fail(QPM_E_INVALID,
+                             "%s %zu = %.17g: a moved %s of underlying %zu (%s) leaves the "
+                             "floating-point range",
+                             what, k, s, vol ? "vol" : "price", u, x->name);
+    }
+    return QPM_OK;
+}
+
+qpm_status qpm_book_margin_grid(qpm_book *b, size_t u, size_t n_spot, const double *spot_shifts,
+                                size_t n_vol, const double *vol_shifts, double *equity,
+                                double *maintenance)
+{
+    QPM__CHECK_NULL(b, "b");
+    QPM__CHECK_NULL(spot_shifts, "spot_shifts");
+    if (n_spot == 0 || n_vol == 0)
+        return qpm__fail(QPM_E_SIZE, "%s = 0: must be >= 1", n_spot == 0 ? "n_spot" : "n_vol");
+    if (vol_shifts == NULL && n_vol != 1)
+        return qpm__fail(QPM_E_NULL, "vol_shifts is NULL with n_vol = %zu: must be 1", n_vol);
+    if (n_vol > SIZE_MAX / n_spot)
+        return qpm__fail(QPM_E_SIZE, "n_spot x n_vol = %zu x %zu: overflows size_t", n_spot, n_vol);
+    if (b->n_under == 0)
+        return qpm__fail(QPM_E_STATE, "the book has no underlyings");
+    if (u != QPM_BOOK_ALL && u >= b->n_under)
+        return qpm__fail(QPM_E_INVALID,
+                         "u = %zu: must be < %zu (the number of underlyings) or QPM_BOOK_ALL", u,
+                         b->n_under);
+    qpm_status st = qpm__book_prepare(b);
+    if (st != QPM_OK)
+        return st;
+    for (size_t i = 0; i < n_spot; i++)
+        if ((st = check_shift(b, u, spot_shifts[i], 0, i)) != QPM_OK)
+            return st;
+    for (size_t j = 0; vol_shifts != NULL && j < n_vol; j++)
+        if ((st = check_shift(b, u, vol_shifts[j], 1, j)) != QPM_OK)
+            return st;
+    size_t bad = SIZE_MAX;
+    for (size_t i = 0; i < n_spot; i++)
+        for (size_t j = 0; j < n_vol; j++) {
+            double e, m, v = vol_shifts != NULL ? vol_shifts[j] : 0.0;
+            if ((st = account_at(b, u, 1.0 + spot_shifts[i], 1.0 + v, &e, &m)) != QPM_OK)
+                return st;
+            if ((!isfinite(e) || !isfinite(m)) && bad == SIZE_MAX)
+                bad = i * n_vol + j;
+            if (equity != NULL)
+                equity[i * n_vol + j] = e;
+            if (maintenance != NULL)
+                maintenance[i * n_vol + j] = m;
+        }
+    if (bad != SIZE_MAX)
+        return qpm__fail(QPM_E_OVERFLOW,
+                         "cell %zu: equity or margin beyond the range of double (the outputs "
+                         "are written but not meaningful)",
+                         bad);
+    return QPM_OK;
+}

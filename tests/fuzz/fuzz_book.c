@@ -447,6 +447,10 @@ static void one_op(fz_pass *p, state *s, fz_in *in)
         fz_fill(in, fut, 4, 1e-2, 1e6);
         fz_fill(in, tt, 4, 1e-3, 10);
         uint8_t liq = fz_u8(in);
+        double gx[3], gv[2];
+        fz_fill(in, gx, 3, -0.5, 0.5);
+        fz_fill(in, gv, 2, -0.5, 1.0);
+        size_t gu = fz_u8(in) < 128 ? QPM_BOOK_ALL : fz_range(in, 0, NU);
         i = fz_op(p, "book lookups");
         if (fz_skip(p, i, 0))
             return;
@@ -514,6 +518,18 @@ static void one_op(fz_pass *p, state *s, fz_in *in)
             hash = fz_hash(hash, me, sizeof me);
         } else {
             fz_untouched(me, 3, "margin");
+        }
+        double ge[6], gm[6];
+        fz_poison(ge, 6);
+        fz_poison(gm, 6);
+        qpm_status gs = FZ(qpm_book_margin_grid(s->h, gu, 3, gx, 2, gv, ge, gm));
+        if (gs == QPM_OK) {
+            fz_expect(FZ_BOOK_VALUE, "equity over the grid", ge, 6, 1, 0);
+            fz_expect(FZ_BOOK_MARGIN, "maintenance margin over the grid", gm, 6, 1, 0);
+            hash = fz_hash(hash, ge, sizeof ge);
+        } else if (gs != QPM_E_OVERFLOW) {
+            fz_untouched(ge, 6, "margin grid equity");
+            fz_untouched(gm, 6, "margin grid maintenance");
         }
         if (liq < 32) {
             double dn = 7, upm = 7;

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import ctypes
 import enum
+import math
 import numbers
 from typing import (Any, Dict, Hashable, Iterator, List, NamedTuple, Optional, Sequence, Tuple,
                     Union)
@@ -33,7 +34,7 @@ from ._handle import Handle
 from ._typing import ArrayLike, FloatArray
 
 __all__ = ["Book", "Instrument", "BookKey", "BookFunding", "BookMargin", "BookLiquidation",
-           "ScenarioGrid", "FIELDS", "GRID_SPOT_SHIFTS", "GRID_VOL_SHIFTS", "USD"]
+           "ScenarioGrid", "MarginGrid", "FIELDS", "GRID_SPOT_SHIFTS", "GRID_VOL_SHIFTS", "USD"]
 
 _vp = ctypes.c_void_p
 _sz = ctypes.c_size_t
@@ -96,6 +97,8 @@ _lib.declare("qpm_book_funding", _int, _vp, _d, _vp, _vp)  # experimental tier
 _lib.declare("qpm_book_set_collateral", _int, _vp, _sz, _d, _d)  # experimental tier
 _lib.declare("qpm_book_margin", _int, _vp, _vp, _vp, _vp, _vp, _vp)  # experimental tier
 _lib.declare("qpm_book_liquidation", _int, _vp, _sz, _vp, _vp)  # experimental tier
+_lib.declare("qpm_book_margin_grid", _int, _vp, _sz, _sz, _vp, _sz, _vp, _vp,
+             _vp)  # experimental tier
 _lib.declare("qpm_book_set_forward", _int, _vp, _sz, _i32, _d, _d)
 _lib.declare("qpm_book_n_expiries", _int, _vp, _vp)
 _lib.declare("qpm_book_expiry", _int, _vp, _sz, _vp, _vp, _vp, _vp)
@@ -149,7 +152,8 @@ register_names({"qpm_instrument": "Instrument", "qpm_book_key": "BookKey",
                 "qpm_book_out": "the outputs", "qpm_book_set_funding": "Book.set_funding()",
                 "qpm_book_funding": "Book.funding()",
                 "qpm_book_set_collateral": "Book.set_collateral()",
-                "qpm_book_margin": "Book.margin()", "qpm_book_liquidation": "Book.liquidation()"})
+                "qpm_book_margin": "Book.margin()", "qpm_book_liquidation": "Book.liquidation()",
+                "qpm_book_margin_grid": "Book.margin_grid()"})
 PY_CONSTANTS["QPM_BOOK_ALL"] = "None (all underlyings)"
 PY_CONSTANTS["QPM_BOOK_USD"] = '"USD"'
 
@@ -178,6 +182,16 @@ class BookLiquidation(NamedTuple):
     maintenance margin."""
     down: Any  #: in [-1, 0]; -1: no liquidation before the price reaches 0
     up: Any    #: in [0, inf]; inf: none up to a 100-fold price
+
+
+class MarginGrid(NamedTuple):
+    """Result of :meth:`Book.margin_grid`: n_spot x n_vol arrays (lists of
+    rows without numpy), row i the spot shift i, column j the vol shift j."""
+    equity: Any       #: USD equity in each cell's market, as :meth:`Book.margin` counts it
+    maintenance: Any  #: USD maintenance margin in each cell's market
+    #: margin ratio maintenance / equity where equity > 0, +inf where
+    #: equity <= 0; the account is liquidated where it is >= 1
+    ratio: Any
 
 
 class ScenarioGrid(NamedTuple):
@@ -548,6 +562,48 @@ class Book(Handle):
             if st:
                 raise self._error(st, {"u": "underlying"})
         return BookLiquidation(down.result(), up.result())
+
+    def margin_grid(self, spot_shifts: ArrayLike, vol_shifts: Optional[ArrayLike] = None,
+                    underlying: Union[str, int, None] = None) -> MarginGrid:
+        """The account over a risk matrix (libqpm's experimental tier): for
+        every spot shift ``spot_shifts[i]`` and vol shift ``vol_shifts[j]``
+        (relative, factors ``1 + shift``, as :meth:`scenario_grid`) applied
+        to ``underlying`` (a name or an index) or to every underlying
+        together (None), the equity and the maintenance margin of
+        :meth:`margin` in that market, options repriced with the cell's
+        vols for both their values and their margins; collateral in a moved
+        coin moves with it; funding is not included.  ``vol_shifts`` None:
+        no vol shift (one column).  Returns :class:`MarginGrid` of n_spot x
+        n_vol arrays (lists of rows without numpy): ``equity``,
+        ``maintenance`` and ``ratio`` = maintenance / equity where equity >
+        0 and +inf where equity <= 0 (the account is liquidated where the
+        ratio is >= 1).  The cell of shifts (0, 0) is :meth:`margin`.
+        Raises QpmSizeError (an empty shift list), QpmStateError (no
+        underlyings), QpmInvalidError (a shift <= -1 or one that takes a
+        price or vol out of the floating-point range, naming it),
+        QpmNonFiniteError, QpmNumericalError (QPM_E_OVERFLOW: a cell's
+        equity or margin beyond the range of double, naming the cell), and
+        for the underlying as :meth:`index`."""
+        u = _ALL if underlying is None else self.index(underlying)
+        xs = _arrays.vector(spot_shifts, "spot_shifts")
+        vs = _arrays.vector(vol_shifts, "vol_shifts") if vol_shifts is not None else None
+        nv = vs.n if vs is not None else 1
+        eq = _arrays.out_matrix(xs.n, nv)
+        mm = _arrays.out_matrix(xs.n, nv)
+        self._c("qpm_book_margin_grid", u, xs.n, xs.addr, nv,
+                vs.addr if vs is not None else None, eq.addr, mm.addr,
+                names={"n_spot": "len(spot_shifts)", "n_vol": "len(vol_shifts)",
+                       "u": "underlying"})
+        e, m = eq.result(), mm.result()
+        np = _arrays.np
+        ratio: Any
+        if np is not None and isinstance(e, np.ndarray):
+            ratio = np.full(e.shape, np.inf)
+            np.divide(m, e, out=ratio, where=e > 0)
+        else:
+            ratio = [[mi / ei if ei > 0 else math.inf for ei, mi in zip(er, mr)]
+                     for er, mr in zip(e, m)]
+        return MarginGrid(e, m, ratio)
 
     def _expiry_id(self, u: int, expiry: Hashable, create: bool) -> int:
         if isinstance(expiry, numbers.Integral) and not isinstance(expiry, bool):

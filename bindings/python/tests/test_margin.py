@@ -2,7 +2,9 @@
 and the standard margin model against hand computations (Book.margin), the
 margin settings (BookKey.MARGIN_*), liquidation distances against closed
 forms and against a book revalued at the returned move (Book.liquidation,
-Book.liquidations), lists without numpy, and every bad input."""
+Book.liquidations), the account over a spot x vol risk matrix against
+Book.margin, the scenario grid and books rebuilt in each cell's market
+(Book.margin_grid), lists without numpy, and every bad input."""
 import math
 
 import numpy as np
@@ -10,7 +12,8 @@ import pytest
 
 import qpm
 from qpm import _arrays
-from qpm.book import USD, Book, BookKey, BookLiquidation, BookMargin
+from qpm.book import GRID_SPOT_SHIFTS, GRID_VOL_SHIFTS, USD, Book, BookKey, BookLiquidation, \
+    BookMargin, MarginGrid
 
 REL = 1e-14
 S0 = 30000.0
@@ -19,10 +22,11 @@ DEFAULTS = {"margin_linear_im": 0.02, "margin_linear_mm": 0.01, "margin_option_i
             "margin_option_im_min": 0.10, "margin_option_mm": 0.075}
 
 
-def _account(S, usd):
+def _account(S, usd, vol=1.0):
     """BTC at S (perp mark and forward in proportion) with a long linear
     perp, a short inverse future, a short call, a long put and a short
-    inverse put; ``usd`` USD and 1 BTC (haircut 10 %) of collateral."""
+    inverse put (vols scaled by ``vol``); ``usd`` USD and 1 BTC (haircut
+    10 %) of collateral."""
     b = Book()
     b.add_underlying("BTC", S, 0.04, perp=S * 1.001)
     b.set_forward("BTC", "Q", S * 1.01, 0.25)
@@ -32,7 +36,7 @@ def _account(S, usd):
                     option_type=[None, None, "call", "put", "put"],
                     strike=[None, None, 32000.0, 27000.0, 28000.0],
                     entry_price=[29000.0, 30500.0, None, None, None],
-                    sigma=[None, None, 0.6, 0.7, 0.65])
+                    sigma=[None, None, 0.6 * vol, 0.7 * vol, 0.65 * vol])
     b.set_collateral(USD, usd)
     b.set_collateral("BTC", 1.0, 0.1)
     return b
@@ -300,3 +304,177 @@ def test_margin_overflow():
             b.liquidation("BTC")
         with pytest.raises(qpm.QpmNumericalError, match="beyond the range of double"):
             b.liquidations()
+
+
+# ---- the risk matrix -----------------------------------------------------------
+def _two_coin_account():
+    """BTC and ETH with perps, futures, options of both settlements and an
+    ETH LP range; collateral in USD, BTC and ETH with haircuts."""
+    b = Book()
+    b.add_underlying("BTC", S0, 0.04, perp=S0 * 1.0005)
+    b.add_underlying("ETH", 2000.0, 0.04, perp=2001.0)
+    b.set_forward("BTC", "M", S0 * 1.008, 0.2)
+    b.set_forward("ETH", "M", 2015.0, 0.2)
+    b.add_positions(["linear_perp", "inverse_perp", "linear_future", "linear_option",
+                     "inverse_option", "linear_option", "amm_v3"],
+                    ["BTC", "ETH", "ETH", "BTC", "BTC", "ETH", "ETH"],
+                    [-1.5, 20000.0, -8.0, -2.0, 1.0, -10.0, 150.0],
+                    [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0],
+                    expiry=[None, None, "M", "M", "M", "M", None],
+                    option_type=[None, None, None, "put", "call", "call", None],
+                    strike=[None, None, None, 27000.0, 33000.0, 2300.0, None],
+                    entry_price=[29500.0, 1990.0, 2010.0, None, None, None, None],
+                    sigma=[None, None, None, 0.55, 0.6, 0.7, None],
+                    price_lower=[None] * 6 + [1700.0], price_upper=[None] * 6 + [2400.0],
+                    fee_rate=[None] * 6 + [0.1])
+    b.set_collateral(USD, 15000.0, 0.01)
+    b.set_collateral("BTC", 0.8, 0.05)
+    b.set_collateral("ETH", 6.0, 0.1)
+    return b
+
+
+def test_margin_grid_zero_cell_is_margin():
+    with _two_coin_account() as b:
+        m = b.margin()
+        for u in (None, "BTC", "ETH", 0, 1):
+            g = b.margin_grid(GRID_SPOT_SHIFTS, GRID_VOL_SHIFTS, underlying=u)
+            assert isinstance(g, MarginGrid)
+            assert g.equity.shape == g.maintenance.shape == g.ratio.shape == (17, 3)
+            i0, j0 = GRID_SPOT_SHIFTS.index(0.0), GRID_VOL_SHIFTS.index(0.0)
+            assert g.equity[i0, j0] == pytest.approx(m.equity, rel=1e-13, abs=0)
+            assert g.maintenance[i0, j0] == pytest.approx(m.maintenance, rel=1e-13, abs=0)
+            assert g.ratio[i0, j0] == pytest.approx(m.maintenance / m.equity, rel=1e-12)
+        # no vol shifts: one column, the grid's vol-0 column
+        g1 = b.margin_grid([-0.1, 0.0, 0.1])
+        assert g1.equity.shape == (3, 1)
+        g3 = b.margin_grid([-0.1, 0.0, 0.1], [-0.3, 0.0, 0.3])
+        np.testing.assert_array_equal(g1.equity[:, 0], g3.equity[:, 1])
+        np.testing.assert_array_equal(g1.maintenance[:, 0], g3.maintenance[:, 1])
+        # a scalar is one shift; the book's market is left as it was
+        g0 = b.margin_grid(0.0, 0.0)
+        assert g0.equity.shape == (1, 1)
+        assert b.margin()[:3] == m[:3]
+
+
+def test_margin_grid_equity_change_is_pnl_plus_collateral():
+    """Funding off, the equity of a cell less the equity now is the
+    scenario grid's P&L plus the change in the moved coins' collateral."""
+    xs, vs = GRID_SPOT_SHIFTS, GRID_VOL_SHIFTS
+    with _two_coin_account() as b:
+        e0 = b.margin().equity
+        coll = {"BTC": 0.8 * S0 * 0.95, "ETH": 6.0 * 2000.0 * 0.9}  # counted value now
+        for u in (None, "BTC", "ETH"):
+            g = b.margin_grid(xs, vs, u)
+            pnl = b.scenario_grid(u, xs, vs).pnl
+            moved = sum(coll.values()) if u is None else coll[u]
+            want = pnl + moved * np.asarray(xs)[:, None]
+            scale = abs(e0) + np.abs(want)
+            assert np.all(np.abs((g.equity - e0) - want) <= 1e-11 * scale), u
+        # ETH alone moved: BTC's collateral and positions do not move
+        g = b.margin_grid([0.2], None, "ETH")
+        assert g.equity[0, 0] - e0 == pytest.approx(
+            b.scenario_grid("ETH", [0.2], None).pnl[0, 0] + 0.2 * coll["ETH"], rel=1e-12)
+
+
+def test_margin_grid_against_books_rebuilt_in_the_cell():
+    xs, vs = [-0.3, -0.05, 0.0, 0.12, 0.5], [-0.4, 0.0, 0.25]
+    with _account(S0, 2000.0) as b:
+        g = b.margin_grid(xs, vs, "BTC")
+        for i, x in enumerate(xs):
+            for j, v in enumerate(vs):
+                with _account(S0 * (1 + x), 2000.0, vol=1 + v) as c:
+                    m = c.margin()
+                    assert g.equity[i, j] == pytest.approx(m.equity, rel=1e-12), (x, v)
+                    assert g.maintenance[i, j] == pytest.approx(m.maintenance, rel=1e-12)
+                    if m.equity > 0:
+                        assert g.ratio[i, j] == pytest.approx(m.maintenance / m.equity,
+                                                              rel=1e-11)
+                    else:
+                        assert g.ratio[i, j] == math.inf
+        assert g.equity[0, 1] < 0 < g.equity[2, 1]  # -30 % wipes the account out
+        # one underlying: all underlyings together is the same grid
+        ga = b.margin_grid(xs, vs)
+        np.testing.assert_array_equal(ga.equity, g.equity)
+        np.testing.assert_array_equal(ga.maintenance, g.maintenance)
+
+
+def test_margin_grid_ratio_is_inf_where_equity_is_not_positive():
+    # a short perp against USD: equity C - 2 (P (1 + x) - e) falls through 0
+    with _perp_book(-2.0) as b:
+        xs = [0.0, 0.05, 0.2, 0.5]
+        g = b.margin_grid(xs)
+        P, e, C = 30030.0, 30000.0, 5000.0
+        want_e = [C - 2 * (P * (1 + x) - e) for x in xs]
+        want_m = [0.01 * 2 * P * (1 + x) for x in xs]
+        np.testing.assert_allclose(g.equity[:, 0], want_e, rtol=1e-13, atol=1e-9)
+        np.testing.assert_allclose(g.maintenance[:, 0], want_m, rtol=1e-13)
+        assert g.equity[2, 0] < 0 and g.equity[3, 0] < 0
+        assert g.ratio[0, 0] == pytest.approx(want_m[0] / want_e[0], rel=1e-13)
+        assert 0 < g.ratio[1, 0] < math.inf
+        assert g.ratio[2, 0] == math.inf and g.ratio[3, 0] == math.inf
+        # equity exactly 0: inf as well (no collateral, no positions)
+        b.clear_positions()
+        b.set_collateral("USD", 0.0)
+        g = b.margin_grid([0.0, 0.1])
+        assert g.equity.tolist() == [[0.0], [0.0]] and g.maintenance.tolist() == [[0.0], [0.0]]
+        assert g.ratio.tolist() == [[math.inf], [math.inf]]
+        # no margin and positive equity: 0
+        b.set_collateral("USD", 10.0)
+        assert b.margin_grid([0.0]).ratio.tolist() == [[0.0]]
+
+
+def test_margin_grid_without_numpy(monkeypatch):
+    with _perp_book(-2.0) as b:
+        want = b.margin_grid([-0.1, 0.0, 0.5], [0.0, 0.2])
+        monkeypatch.setattr(_arrays, "np", None)
+        g = b.margin_grid([-0.1, 0.0, 0.5], [0.0, 0.2])
+        assert type(g.equity) is list and type(g.equity[0]) is list
+        assert g.equity == want.equity.tolist()
+        assert g.maintenance == want.maintenance.tolist()
+        assert g.ratio == want.ratio.tolist()
+        assert g.ratio[2] == [math.inf, math.inf]
+
+
+def test_margin_grid_bad_input():
+    with _account(S0, 1000.0) as b:
+        before = b.margin_grid([-0.1, 0.1], [0.0, 0.3])
+        with pytest.raises(qpm.QpmInvalidError,
+                           match=r"^QPM_E_INVALID: spot shift 1 = -1: must be > -1$"):
+            b.margin_grid([0.0, -1.0])
+        with pytest.raises(qpm.QpmInvalidError, match=r"vol shift 2 = -1\.5: must be > -1"):
+            b.margin_grid([0.0], [0.0, 0.1, -1.5])
+        with pytest.raises(qpm.QpmNonFiniteError, match=r"spot shift 0 = nan: must be finite"):
+            b.margin_grid([math.nan])
+        with pytest.raises(qpm.QpmNonFiniteError, match=r"vol shift 0 = inf: must be finite"):
+            b.margin_grid([0.0], [math.inf])
+        with pytest.raises(qpm.QpmInvalidError,
+                           match=r"spot shift 0 = 1e\+308: a moved price of underlying 0 "
+                                 r"\(BTC\) leaves the floating-point range"):
+            b.margin_grid([1e308])
+        with pytest.raises(qpm.QpmSizeError, match=r"len\(spot_shifts\) = 0: must be >= 1"):
+            b.margin_grid([])
+        with pytest.raises(qpm.QpmSizeError, match=r"len\(vol_shifts\) = 0: must be >= 1"):
+            b.margin_grid([0.0], [])
+        with pytest.raises(ValueError, match="spot_shifts must be one-dimensional"):
+            b.margin_grid([[0.0, 0.1]])
+        with pytest.raises(TypeError, match="vol_shifts"):
+            b.margin_grid([0.0], "0.1")  # type: ignore[arg-type]
+        with pytest.raises(qpm.QpmInvalidError, match='underlying = "ETH": no such underlying'):
+            b.margin_grid([0.0], underlying="ETH")
+        with pytest.raises(IndexError, match="underlying 1 out of range: the book has 1"):
+            b.margin_grid([0.0], underlying=1)
+        # the book stays usable and unchanged
+        after = b.margin_grid([-0.1, 0.1], [0.0, 0.3])
+        np.testing.assert_array_equal(after.equity, before.equity)
+        np.testing.assert_array_equal(after.maintenance, before.maintenance)
+    with Book() as b:
+        with pytest.raises(qpm.QpmStateError, match="the book has no underlyings"):
+            b.margin_grid([0.0])
+    with _perp_book(1e305) as b:  # beyond the range already at the current market
+        with pytest.raises(qpm.QpmNumericalError, match="beyond the range of double"):
+            b.margin_grid([0.0, 0.1])
+    with _perp_book(1e303) as b:  # finite now, beyond the range 10^4 times higher
+        assert math.isfinite(b.margin().equity)
+        with pytest.raises(qpm.QpmNumericalError, match=r"cell 2: equity or margin beyond "
+                                                        r"the range of double"):
+            b.margin_grid([0.0, 1e4], [0.0, 0.5])  # cell 2: row 1, column 0

@@ -20,6 +20,11 @@ EXAMPLES = sorted(p.stem for p in EX.glob("*.py") if not p.name.startswith("_"))
 
 #: what each example prints when run with no arguments
 PROMISES = {
+    "account": ["BTC/ETH account, 13 positions", "Greeks by underlying",
+                "funding carry per day", "basis per expiry", "compounded a year",
+                "standard margin (USD)", "libqpm has no portfolio-margin model",
+                "liquidation prices", "ETH  spot    3300.00   down 1549.59 (-53.0%)",
+                "margin ratio (maintenance / equity) over the risk matrix", "LIQ"],
     "amm_lp": ["v3 LP position BTC/USDC over [85000, 110000) at price 95000",
                "mints liquidity L = 4360.81", "impermanent loss", "in a book",
                "swap quotes", "a 50 BTC sale is refused"],

@@ -234,3 +234,61 @@ Test(book_margin, margin_grid)
     cr_assert(keep[0] == 7 && keep[1] == 7);
     qpm_book_free(b);
 }
+
+/* Portfolio margin: a long perp's worst loss is its delta times the
+ * largest move down, in the matrix or, dampened, in the extended moves;
+ * with options, the worst cell of the grid the test computes itself; the
+ * account's margin sums its underlyings'. */
+Test(book_margin, portfolio_margin)
+{
+    qpm_book *b;
+    cr_assert_eq(qpm_book_create(&b, NULL), QPM_OK);
+    cr_assert_eq(qpm_book_add_underlying(b, "BTC", 30000, 0.0, NULL), QPM_OK);
+    cr_assert_eq(qpm_book_add_underlying(b, "ETH", 2000, 0.0, NULL), QPM_OK);
+    double P = 30030;
+    cr_assert_eq(qpm_book_set_perp(b, 0, P), QPM_OK);
+    int32_t in = QPM_INSTR_LINEAR_PERP;
+    size_t un = 0;
+    double Q = 2, m = 1, e = 30000;
+    cr_assert_eq(qpm_book_add_positions(b, 1, &in, &un, NULL, NULL, NULL, &Q, &m, &e, NULL),
+                 QPM_OK);
+    double im, mm, per[2];
+    cr_assert_eq(qpm_book_portfolio_margin(b, &im, &mm, per), QPM_OK, "%s", qpm_last_error());
+    /* matrix: 2 P 0.15; extended: 0.3 x 2 P 0.5: the same */
+    cr_assert(rel(im, 0.3 * P) <= 1e-14, "%.17g", im);
+    cr_assert(rel(mm, 0.8 * im) <= 1e-15);
+    cr_assert(per[0] == im && per[1] == 0.0);
+    cr_assert_eq(qpm_book_set(b, QPM_BOOK_PM_DAMPENER, 0.5), QPM_OK);
+    cr_assert_eq(qpm_book_portfolio_margin(b, &im, NULL, NULL), QPM_OK);
+    cr_assert(rel(im, 0.5 * P) <= 1e-14, "extended binds: %.17g", im);
+    cr_assert_eq(qpm_book_set(b, QPM_BOOK_PM_DAMPENER, 0.0), QPM_OK);
+    cr_assert_eq(qpm_book_set(b, QPM_BOOK_PM_SPOT_RANGE, 0.2), QPM_OK);
+    cr_assert_eq(qpm_book_portfolio_margin(b, &im, NULL, NULL), QPM_OK);
+    cr_assert(rel(im, 2 * P * 0.2) <= 1e-14, "range 20%%: %.17g", im);
+    cr_assert_eq(qpm_book_set(b, QPM_BOOK_PM_SPOT_STEPS, 1), QPM_E_RANGE);
+    cr_assert_eq(qpm_book_set(b, QPM_BOOK_PM_SPOT_RANGE, 1.0), QPM_E_RANGE);
+    qpm_book_free(b);
+
+    /* with options: the worst cell of the matrix, each underlying alone */
+    b = account(30000, 20000);
+    cr_assert_eq(qpm_book_portfolio_margin(b, &im, &mm, per), QPM_OK);
+    double xs[13], vs[3] = {-0.25, 0.0, 0.5}, pnl[39], ext[2] = {-0.5, 0.5}, pe[2];
+    for (int i = 0; i < 13; i++)
+        xs[i] = -0.15 + 0.3 * i / 12.0;
+    cr_assert_eq(qpm_book_scenario_grid(b, 0, 13, xs, 3, vs, pnl, NULL, NULL), QPM_OK);
+    cr_assert_eq(qpm_book_scenario_grid(b, 0, 2, ext, 1, NULL, pe, NULL, NULL), QPM_OK);
+    double worst = 0.0;
+    for (int k = 0; k < 39; k++)
+        worst = fmax(worst, -pnl[k]);
+    worst = fmax(worst, 0.3 * fmax(-pe[0], -pe[1]));
+    cr_assert(worst > 0.0);
+    cr_assert(rel(im, worst) <= 1e-14, "%.17g vs %.17g", im, worst);
+    cr_assert_eq(per[0], im);
+    double keep = 7;
+    qpm_book *empty;
+    cr_assert_eq(qpm_book_create(&empty, NULL), QPM_OK);
+    cr_assert_eq(qpm_book_portfolio_margin(empty, &keep, NULL, NULL), QPM_E_STATE);
+    cr_assert_eq(keep, 7.0);
+    qpm_book_free(empty);
+    qpm_book_free(b);
+}

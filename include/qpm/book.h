@@ -120,7 +120,23 @@ typedef enum qpm_book_key {
     QPM_BOOK_MARGIN_LINEAR_MM = 4,
     QPM_BOOK_MARGIN_OPTION_IM = 5,
     QPM_BOOK_MARGIN_OPTION_IM_MIN = 6,
-    QPM_BOOK_MARGIN_OPTION_MM = 7
+    QPM_BOOK_MARGIN_OPTION_MM = 7,
+    /* Experimental.  The portfolio-margin model of
+     * qpm_book_portfolio_margin (defaults in brackets): the risk matrix's
+     * spot moves, PM_SPOT_STEPS points evenly spaced over [-RANGE, +RANGE]
+     * [0.15, 13 points; 2..41], and vol moves -VOL_DOWN, 0 and +VOL_UP as
+     * relative shifts of every vol [0.25, 0.5]; the extended moves
+     * -EXTENDED and +EXTENDED [0.5] with their losses multiplied by
+     * DAMPENER [0.3]; the maintenance margin MM_FACTOR times the initial
+     * [0.8].  Fractions in [0, 1] but RANGE and EXTENDED in (0, 0.99] and
+     * VOL_UP in [0, 10]. */
+    QPM_BOOK_PM_SPOT_RANGE = 8,
+    QPM_BOOK_PM_SPOT_STEPS = 9,
+    QPM_BOOK_PM_VOL_DOWN = 10,
+    QPM_BOOK_PM_VOL_UP = 11,
+    QPM_BOOK_PM_EXTENDED = 12,
+    QPM_BOOK_PM_DAMPENER = 13,
+    QPM_BOOK_PM_MM_FACTOR = 14
 #endif
 } qpm_book_key;
 
@@ -270,6 +286,24 @@ QPM_API qpm_status qpm_book_set_collateral(qpm_book *b, size_t asset, double amo
  * untouched). */
 QPM_API qpm_status qpm_book_margin(qpm_book *b, double *equity, double *initial,
                                    double *maintenance, double *position_im, double *position_mm);
+
+/* Experimental (see common.h).  The portfolio-margin model (keys
+ * QPM_BOOK_PM_*): for each underlying u, its risk matrix (every spot move
+ * of the matrix times the three vol moves, applied to u alone, as
+ * qpm_book_scenario_grid: full revaluation, funding included when
+ * QPM_BOOK_FUNDING_HOURS > 0) and its two extended moves at unchanged
+ * vols; its initial margin is the largest of 0, the worst loss of the
+ * matrix and DAMPENER times the worst extended loss.  The account's
+ * initial margin is their sum over the underlyings (no offset between
+ * them), its maintenance margin MM_FACTOR times that.  Outputs (each
+ * optional): *initial, *maintenance (USD) and per_underlying
+ * (qpm_book_n_underlyings rows of initial margin).  Compare with equity
+ * from qpm_book_margin.  Allocates nothing.  Errors: QPM_E_NULL (b),
+ * QPM_E_STATE (no underlyings), errors of qpm_book_scenario_grid (a move
+ * that takes a price or vol out of range), QPM_E_OVERFLOW; outputs
+ * untouched on error. */
+QPM_API qpm_status qpm_book_portfolio_margin(qpm_book *b, double *initial, double *maintenance,
+                                             double *per_underlying);
 
 /* Experimental (see common.h).  The account over a risk matrix: for every
  * spot shift spot_shifts[i] and vol shift vol_shifts[j] (factors 1 + shift,

@@ -178,6 +178,20 @@ static const qpm__setting setting_rows[] = {
      0.10, NULL, NULL, QPM__STORE_DOUBLE, offsetof(qpm_book, m_opt_im_min), set_margin_param},
     {QPM_BOOK_MARGIN_OPTION_MM, "QPM_BOOK_MARGIN_OPTION_MM", QPM__SET_REAL, 0, 0.0, 1.0, 0.075,
      NULL, NULL, QPM__STORE_DOUBLE, offsetof(qpm_book, m_opt_mm), set_margin_param},
+    {QPM_BOOK_PM_SPOT_RANGE, "QPM_BOOK_PM_SPOT_RANGE", QPM__SET_REAL, 0, 1e-6, 0.99, 0.15, NULL,
+     NULL, QPM__STORE_DOUBLE, offsetof(qpm_book, pm_range), NULL},
+    {QPM_BOOK_PM_SPOT_STEPS, "QPM_BOOK_PM_SPOT_STEPS", QPM__SET_INTEGER, 0, 2, 41, 13, NULL, NULL,
+     QPM__STORE_UNSIGNED, offsetof(qpm_book, pm_steps), NULL},
+    {QPM_BOOK_PM_VOL_DOWN, "QPM_BOOK_PM_VOL_DOWN", QPM__SET_REAL, 0, 0.0, 0.99, 0.25, NULL, NULL,
+     QPM__STORE_DOUBLE, offsetof(qpm_book, pm_vol_down), NULL},
+    {QPM_BOOK_PM_VOL_UP, "QPM_BOOK_PM_VOL_UP", QPM__SET_REAL, 0, 0.0, 10.0, 0.5, NULL, NULL,
+     QPM__STORE_DOUBLE, offsetof(qpm_book, pm_vol_up), NULL},
+    {QPM_BOOK_PM_EXTENDED, "QPM_BOOK_PM_EXTENDED", QPM__SET_REAL, 0, 1e-6, 0.99, 0.5, NULL, NULL,
+     QPM__STORE_DOUBLE, offsetof(qpm_book, pm_ext), NULL},
+    {QPM_BOOK_PM_DAMPENER, "QPM_BOOK_PM_DAMPENER", QPM__SET_REAL, 0, 0.0, 1.0, 0.3, NULL, NULL,
+     QPM__STORE_DOUBLE, offsetof(qpm_book, pm_damp), NULL},
+    {QPM_BOOK_PM_MM_FACTOR, "QPM_BOOK_PM_MM_FACTOR", QPM__SET_REAL, 0, 0.0, 1.0, 0.8, NULL, NULL,
+     QPM__STORE_DOUBLE, offsetof(qpm_book, pm_mm), NULL},
 };
 static const qpm__settings settings = QPM__SETTINGS("qpm_book_key", setting_rows);
 

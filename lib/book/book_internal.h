@@ -132,6 +132,9 @@ struct qpm_book {
     double funding_hours; /* QPM_BOOK_FUNDING_HOURS */
     /* the standard margin model (QPM_BOOK_MARGIN_*) */
     double m_lin_im, m_lin_mm, m_opt_im, m_opt_im_min, m_opt_mm;
+    /* the portfolio-margin model (QPM_BOOK_PM_*) */
+    double pm_range, pm_vol_down, pm_vol_up, pm_ext, pm_damp, pm_mm;
+    unsigned pm_steps;
     double coll_usd, coll_usd_h; /* USD collateral and its haircut */
     /* margin cache (book_margin.c): the positions' total value and each
      * underlying's mm_base at the prepared market; cleared by a preparation

@@ -513,3 +513,44 @@ qpm_status qpm_book_margin_grid(qpm_book *b, size_t u, size_t n_spot, const doub
                          bad);
     return QPM_OK;
 }
+
+/* ---- the portfolio-margin model ---------------------------------------------------- */
+
+qpm_status qpm_book_portfolio_margin(qpm_book *b, double *initial, double *maintenance,
+                                     double *per_underlying)
+{
+    QPM__CHECK_NULL(b, "b");
+    if (b->n_under == 0)
+        return qpm__fail(QPM_E_STATE, "the book has no underlyings");
+    size_t ns = b->pm_steps;
+    double xs[41], vs[3] = {-b->pm_vol_down, 0.0, b->pm_vol_up}, pnl[41 * 3];
+    for (size_t i = 0; i < ns; i++)
+        xs[i] = -b->pm_range + 2.0 * b->pm_range * (double)i / (double)(ns - 1);
+    double ext[2] = {-b->pm_ext, b->pm_ext}, pe[2];
+    /* two passes: every underlying's margin found finite, then written */
+    double total = 0.0;
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t u = 0; u < b->n_under; u++) {
+            qpm_status st = qpm_book_scenario_grid(b, u, ns, xs, 3, vs, pnl, NULL, NULL);
+            if (st == QPM_OK)
+                st = qpm_book_scenario_grid(b, u, 2, ext, 1, NULL, pe, NULL, NULL);
+            if (st != QPM_OK)
+                return st;
+            double worst = 0.0;
+            for (size_t k = 0; k < ns * 3; k++)
+                worst = fmax(worst, -pnl[k]);
+            worst = fmax(worst, b->pm_damp * fmax(-pe[0], -pe[1]));
+            if (pass == 0)
+                total += worst;
+            else if (per_underlying != NULL)
+                per_underlying[u] = worst;
+        }
+        if (pass == 0 && !isfinite(total))
+            return qpm__fail(QPM_E_OVERFLOW, "the portfolio margin is beyond the range of double");
+    }
+    if (initial != NULL)
+        *initial = total;
+    if (maintenance != NULL)
+        *maintenance = b->pm_mm * total;
+    return QPM_OK;
+}

@@ -155,7 +155,7 @@ static void one_op(fz_pass *p, state *s, fz_in *in)
     }
     case 1: { /* threads and settings */
         uint8_t kb = fz_u8(in);
-        int key = kb < 240 ? kb % 3 : (int)kb - 245;
+        int key = kb < 240 ? kb % 15 : (int)kb - 245;
         double v = fz_setting(in, 1, 4);
         if (fz_u8(in) == 255)
             v = 257;
@@ -530,6 +530,20 @@ static void one_op(fz_pass *p, state *s, fz_in *in)
         } else if (gs != QPM_E_OVERFLOW) {
             fz_untouched(ge, 6, "margin grid equity");
             fz_untouched(gm, 6, "margin grid maintenance");
+        }
+        double pmi = 7, pmt = 7, pper[NU + 1];
+        fz_poison(pper, NU + 1);
+        if (liq % 4 == 1) {
+            if (FZ(qpm_book_portfolio_margin(s->h, &pmi, &pmt, pper)) == QPM_OK) {
+                fz_expect(FZ_BOOK_MARGIN, "portfolio margin", &pmi, 1, 1, 0);
+                fz_expect(FZ_BOOK_MARGIN, "portfolio maintenance margin", &pmt, 1, 1, 0);
+                fz_expect(FZ_BOOK_MARGIN, "portfolio margin per underlying", pper, nu, 1, 0);
+                hash = fz_hash(hash, &pmi, sizeof pmi);
+            } else {
+                fz_untouched(pper, NU + 1, "portfolio margin per underlying");
+                if (pmi != 7 || pmt != 7)
+                    fz_fail("failed portfolio_margin wrote its outputs");
+            }
         }
         if (liq < 32) {
             double dn = 7, upm = 7;

@@ -11,9 +11,11 @@ of the margin ratio over the risk matrix.
 
     python3 examples/python/account.py [--plot account.png]
 
-Margin is the library's standard model (Book.margin: futures and perps on
-notional, short options by the exchange rule); libqpm has no portfolio-margin
-model yet, so none is shown.  The account view, funding, basis and AMM
+Margin under the library's standard model (Book.margin: futures and perps
+on notional, short options by the exchange rule) and its portfolio-margin
+model (Book.portfolio_margin: per underlying the worst loss of its own risk
+matrix or a dampened extended move, summed with no offset between
+underlyings).  The account view, funding, basis and AMM
 functions are libqpm's experimental tier: their names may change in a minor
 release.  USDC is taken at par with USD.  The market is made up.
 """
@@ -178,8 +180,14 @@ def main():
     print("  largest maintenance: " + ", ".join("%s %s" % (labels[k].strip(),
                                                            format(m.position_mm[k], ",.0f"))
                                                 for k in top))
-    print("portfolio margin: libqpm has no portfolio-margin model yet (the risk "
-          "matrix below is its usual input)")
+    pm = b.portfolio_margin()
+    print("\nportfolio margin (USD; per underlying its worst risk-matrix loss, summed)")
+    for u, n in enumerate(names):
+        print("  %-4s initial %s" % (n, money(pm.per_underlying[u])))
+    print("  initial     %s   free collateral %s" % (money(pm.initial),
+                                                    money(m.equity - pm.initial)))
+    print("  maintenance %s   margin ratio %.2f%%" % (money(pm.maintenance),
+                                                     100 * pm.maintenance / m.equity))
 
     # ---- liquidation -----------------------------------------------------
     liq = b.liquidations()

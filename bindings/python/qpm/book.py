@@ -34,7 +34,7 @@ from ._handle import Handle
 from ._typing import ArrayLike, FloatArray
 
 __all__ = ["Book", "Instrument", "BookKey", "BookFunding", "BookMargin", "BookLiquidation",
-           "ScenarioGrid", "MarginGrid", "FIELDS", "GRID_SPOT_SHIFTS", "GRID_VOL_SHIFTS", "USD"]
+           "BookPortfolioMargin", "ScenarioGrid", "MarginGrid", "FIELDS", "GRID_SPOT_SHIFTS", "GRID_VOL_SHIFTS", "USD"]
 
 _vp = ctypes.c_void_p
 _sz = ctypes.c_size_t
@@ -97,6 +97,7 @@ _lib.declare("qpm_book_funding", _int, _vp, _d, _vp, _vp)  # experimental tier
 _lib.declare("qpm_book_set_collateral", _int, _vp, _sz, _d, _d)  # experimental tier
 _lib.declare("qpm_book_margin", _int, _vp, _vp, _vp, _vp, _vp, _vp)  # experimental tier
 _lib.declare("qpm_book_liquidation", _int, _vp, _sz, _vp, _vp)  # experimental tier
+_lib.declare("qpm_book_portfolio_margin", _int, _vp, _vp, _vp, _vp)  # experimental tier
 _lib.declare("qpm_book_margin_grid", _int, _vp, _sz, _sz, _vp, _sz, _vp, _vp,
              _vp)  # experimental tier
 _lib.declare("qpm_book_set_forward", _int, _vp, _sz, _i32, _d, _d)
@@ -144,6 +145,19 @@ class BookKey(enum.IntEnum):
     MARGIN_OPTION_IM = 5
     MARGIN_OPTION_IM_MIN = 6
     MARGIN_OPTION_MM = 7
+    #: experimental: the portfolio-margin model of
+    #: :meth:`Book.portfolio_margin`: PM_SPOT_STEPS spot moves over
+    #: [-PM_SPOT_RANGE, +PM_SPOT_RANGE] (defaults 0.15, 13), vol moves
+    #: -PM_VOL_DOWN, 0, +PM_VOL_UP (0.25, 0.5), extended moves +-PM_EXTENDED
+    #: (0.5) with losses times PM_DAMPENER (0.3), maintenance PM_MM_FACTOR
+    #: (0.8) times initial
+    PM_SPOT_RANGE = 8
+    PM_SPOT_STEPS = 9
+    PM_VOL_DOWN = 10
+    PM_VOL_UP = 11
+    PM_EXTENDED = 12
+    PM_DAMPENER = 13
+    PM_MM_FACTOR = 14
 
 
 register_enum(Instrument, "QPM_INSTR_")
@@ -153,7 +167,8 @@ register_names({"qpm_instrument": "Instrument", "qpm_book_key": "BookKey",
                 "qpm_book_funding": "Book.funding()",
                 "qpm_book_set_collateral": "Book.set_collateral()",
                 "qpm_book_margin": "Book.margin()", "qpm_book_liquidation": "Book.liquidation()",
-                "qpm_book_margin_grid": "Book.margin_grid()"})
+                "qpm_book_margin_grid": "Book.margin_grid()",
+                "qpm_book_portfolio_margin": "Book.portfolio_margin()"})
 PY_CONSTANTS["QPM_BOOK_ALL"] = "None (all underlyings)"
 PY_CONSTANTS["QPM_BOOK_USD"] = '"USD"'
 
@@ -182,6 +197,13 @@ class BookLiquidation(NamedTuple):
     maintenance margin."""
     down: Any  #: in [-1, 0]; -1: no liquidation before the price reaches 0
     up: Any    #: in [0, inf]; inf: none up to a 100-fold price
+
+
+class BookPortfolioMargin(NamedTuple):
+    """Result of :meth:`Book.portfolio_margin` (USD)."""
+    initial: float       #: sum over the underlyings of their initial margins
+    maintenance: float   #: ``pm_mm_factor`` times initial
+    per_underlying: Any  #: initial margin per underlying, in :attr:`Book.underlyings` order
 
 
 class MarginGrid(NamedTuple):
@@ -562,6 +584,32 @@ class Book(Handle):
             if st:
                 raise self._error(st, {"u": "underlying"})
         return BookLiquidation(down.result(), up.result())
+
+    def portfolio_margin(self) -> BookPortfolioMargin:
+        """The portfolio-margin model (the ``pm_*`` settings; libqpm's
+        experimental tier): per underlying, the largest of 0, the worst loss
+        of its risk matrix (spot moves x vol moves applied to it alone, as
+        :meth:`scenario_grid`; funding included when :attr:`funding_hours`
+        > 0) and ``pm_dampener`` times the worst loss of its extended moves;
+        the account's initial margin is their sum (no offset between
+        underlyings), its maintenance ``pm_mm_factor`` times that.  Compare
+        with ``margin().equity``.  Returns :class:`BookPortfolioMargin`
+        (``per_underlying`` an array, a list without numpy).  Raises
+        QpmStateError (no underlyings), QpmInvalidError (a move that takes a
+        price or vol out of range) and QpmNumericalError (QPM_E_OVERFLOW)."""
+        nu = ctypes.c_size_t()
+        im, mm = ctypes.c_double(), ctypes.c_double()
+        with self._using():
+            # the row count and the call under one lock
+            st = _lib.fn("qpm_book_n_underlyings")(self._ptr, ctypes.byref(nu))
+            per = _arrays.output(int(nu.value))
+            if not st:
+                st = _lib.fn("qpm_book_portfolio_margin")(self._ptr, ctypes.byref(im),
+                                                          ctypes.byref(mm),
+                                                          per.addr if nu.value else None)
+            if st:
+                raise self._error(st)
+        return BookPortfolioMargin(im.value, mm.value, per.result())
 
     def margin_grid(self, spot_shifts: ArrayLike, vol_shifts: Optional[ArrayLike] = None,
                     underlying: Union[str, int, None] = None) -> MarginGrid:

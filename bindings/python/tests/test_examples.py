@@ -22,7 +22,7 @@ EXAMPLES = sorted(p.stem for p in EX.glob("*.py") if not p.name.startswith("_"))
 PROMISES = {
     "account": ["BTC/ETH account, 13 positions", "Greeks by underlying",
                 "funding carry per day", "basis per expiry", "compounded a year",
-                "standard margin (USD)", "libqpm has no portfolio-margin model",
+                "standard margin (USD)", "portfolio margin (USD",
                 "liquidation prices", "ETH  spot    3300.00   down 1549.59 (-53.0%)",
                 "margin ratio (maintenance / equity) over the risk matrix", "LIQ"],
     "amm_lp": ["v3 LP position BTC/USDC over [85000, 110000) at price 95000",

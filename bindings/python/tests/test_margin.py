@@ -13,7 +13,7 @@ import pytest
 import qpm
 from qpm import _arrays
 from qpm.book import GRID_SPOT_SHIFTS, GRID_VOL_SHIFTS, USD, Book, BookKey, BookLiquidation, \
-    BookMargin, MarginGrid
+    BookMargin, BookPortfolioMargin, MarginGrid
 
 REL = 1e-14
 S0 = 30000.0
@@ -478,3 +478,45 @@ def test_margin_grid_bad_input():
         with pytest.raises(qpm.QpmNumericalError, match=r"cell 2: equity or margin beyond "
                                                         r"the range of double"):
             b.margin_grid([0.0, 1e4], [0.0, 0.5])  # cell 2: row 1, column 0
+
+
+# ---- portfolio margin ----------------------------------------------------------
+def _pm_by_hand(b, rng=0.15, steps=13, down=0.25, up=0.5, ext=0.5, damp=0.3):
+    xs = [-rng + 2 * rng * k / (steps - 1) for k in range(steps)]
+    per = []
+    for name in b.underlyings:
+        worst = b.scenario_grid(name, xs, [-down, 0.0, up]).worst_loss
+        ext_loss = b.scenario_grid(name, [-ext, ext], None).worst_loss
+        per.append(max(0.0, worst, damp * ext_loss))
+    return per
+
+
+def test_portfolio_margin_against_the_scenario_grid():
+    with _two_coin_account() as b:
+        pm = b.portfolio_margin()
+        assert isinstance(pm, BookPortfolioMargin)
+        want = _pm_by_hand(b)
+        assert min(want) > 0
+        np.testing.assert_allclose(pm.per_underlying, want, rtol=1e-12)
+        assert pm.initial == pytest.approx(sum(want), rel=1e-12)
+        assert pm.maintenance == pytest.approx(0.8 * pm.initial, rel=1e-14)
+        # the settings reach the model
+        b.set("pm_spot_range", 0.3)
+        b.set(BookKey.PM_SPOT_STEPS, 7)
+        b.set("pm_dampener", 0.5)
+        b.set("pm_mm_factor", 0.5)
+        pm2 = b.portfolio_margin()
+        np.testing.assert_allclose(pm2.per_underlying, _pm_by_hand(b, 0.3, 7, damp=0.5),
+                                   rtol=1e-12)
+        assert pm2.maintenance == pytest.approx(0.5 * pm2.initial, rel=1e-14)
+        monkey = _arrays.np
+        try:
+            _arrays.np = None
+            lst = b.portfolio_margin()
+        finally:
+            _arrays.np = monkey
+        assert type(lst.per_underlying) is list and lst.per_underlying == list(
+            pm2.per_underlying)
+    with Book() as b:
+        with pytest.raises(qpm.QpmStateError):
+            b.portfolio_margin()

@@ -292,3 +292,59 @@ Test(book_margin, portfolio_margin)
     qpm_book_free(empty);
     qpm_book_free(b);
 }
+
+/* Every coin moving together: two long perps with betas 1 and 2 against
+ * USD: equity - maintenance is linear in the move, A + B x; one underlying
+ * with beta 1 is qpm_book_liquidation; zero betas move nothing.  Then the
+ * leverage of the same account. */
+Test(book_margin, joint_liquidation_and_leverage)
+{
+    qpm_book *b;
+    cr_assert_eq(qpm_book_create(&b, NULL), QPM_OK);
+    cr_assert_eq(qpm_book_add_underlying(b, "BTC", 30000, 0.0, NULL), QPM_OK);
+    cr_assert_eq(qpm_book_add_underlying(b, "ETH", 2000, 0.0, NULL), QPM_OK);
+    double P1 = 30030, P2 = 2002, e1 = 30000, e2 = 2000, C = 10000;
+    cr_assert_eq(qpm_book_set_perp(b, 0, P1), QPM_OK);
+    cr_assert_eq(qpm_book_set_perp(b, 1, P2), QPM_OK);
+    int32_t in[2] = {QPM_INSTR_LINEAR_PERP, QPM_INSTR_LINEAR_PERP};
+    size_t un[2] = {0, 1};
+    double Q[2] = {2, 30}, m[2] = {1, 1}, e[2] = {e1, e2};
+    cr_assert_eq(qpm_book_add_positions(b, 2, in, un, NULL, NULL, NULL, Q, m, e, NULL), QPM_OK);
+    cr_assert_eq(qpm_book_set_collateral(b, QPM_BOOK_USD, C, 0.0), QPM_OK);
+    double betas[2] = {1.0, 2.0}, down, up;
+    cr_assert_eq(qpm_book_liquidation_joint(b, betas, &down, &up), QPM_OK, "%s", qpm_last_error());
+    double A = C + 2 * (P1 - e1) + 30 * (P2 - e2) - 0.01 * (2 * P1 + 30 * P2);
+    double B = 2 * P1 + 60 * P2 - 0.01 * (2 * P1 + 60 * P2);
+    cr_assert(fabs(down - (-A / B)) <= 1e-11, "down %.17g want %.17g", down, -A / B);
+    cr_assert(isinf(up) && up > 0);
+    /* zero betas: nothing moves, nothing is liquidated */
+    double zero[2] = {0, 0};
+    cr_assert_eq(qpm_book_liquidation_joint(b, zero, &down, &up), QPM_OK);
+    cr_assert(down == -1.0 && isinf(up));
+    /* one underlying moving alone is qpm_book_liquidation */
+    double only[2] = {1, 0}, d1;
+    cr_assert_eq(qpm_book_liquidation_joint(b, only, &down, NULL), QPM_OK);
+    cr_assert_eq(qpm_book_liquidation(b, 0, &d1, NULL), QPM_OK);
+    cr_assert(fabs(down - d1) <= 1e-11, "%.17g vs %.17g", down, d1);
+    /* leverage: notional 2 P1 + 30 P2, delta the same (linear perps) */
+    double gross, net, gn, nd;
+    cr_assert_eq(qpm_book_leverage(b, &gross, &net, &gn, &nd), QPM_OK, "%s", qpm_last_error());
+    double eq = C + 2 * (P1 - e1) + 30 * (P2 - e2);
+    cr_assert(rel(gn, 2 * P1 + 30 * P2) <= 1e-15 && rel(gross, gn / eq) <= 1e-15);
+    cr_assert(rel(nd, 2 * P1 + 30 * P2) <= 1e-15 && rel(net, nd / eq) <= 1e-15);
+    /* coin collateral adds to the net exposure, not to the notional */
+    cr_assert_eq(qpm_book_set_collateral(b, 0, 1.0, 0.2), QPM_OK);
+    cr_assert_eq(qpm_book_leverage(b, NULL, NULL, &gn, &nd), QPM_OK);
+    cr_assert(rel(nd, 2 * P1 + 30 * P2 + 30000) <= 1e-15);
+    cr_assert(rel(gn, 2 * P1 + 30 * P2) <= 1e-15);
+    /* errors */
+    double nanb[2] = {1, NAN}, keep = 7;
+    cr_assert_eq(qpm_book_liquidation_joint(b, nanb, &keep, NULL), QPM_E_NONFINITE);
+    cr_assert_eq(qpm_book_liquidation_joint(b, NULL, &keep, NULL), QPM_E_NULL);
+    cr_assert_eq(qpm_book_set_collateral(b, QPM_BOOK_USD, 0.0, 0.0), QPM_OK);
+    cr_assert_eq(qpm_book_set_collateral(b, 0, 0.0, 0.0), QPM_OK);
+    cr_assert_eq(qpm_book_set_perp(b, 0, 20000), QPM_OK);
+    cr_assert_eq(qpm_book_leverage(b, &keep, NULL, NULL, NULL), QPM_E_STATE);
+    cr_assert_eq(keep, 7.0);
+    qpm_book_free(b);
+}

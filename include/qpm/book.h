@@ -327,6 +327,34 @@ QPM_API qpm_status qpm_book_margin_grid(qpm_book *b, size_t u, size_t n_spot,
                                         const double *vol_shifts, double *equity,
                                         double *maintenance);
 
+/* Experimental (see common.h).  Liquidation distance with every coin moving
+ * together: a move x of the market takes underlying u's prices by the
+ * factor 1 + betas[u] x (betas finite, one per underlying; their vols
+ * fixed); *down <= 0 and *up >= 0 are the moves x nearest 0 at which
+ * equity falls to the maintenance margin (qpm_book_margin), by full
+ * revaluation of the whole account and the search of qpm_book_liquidation
+ * over the moves that keep every factor > 0 (down to -1/max beta and up to
+ * 1/|min beta|, 99 at most): *down = -1 or *up = +inf when none is found
+ * within them; both 0 when the account is below maintenance already.
+ * Allocates the moved factors per call.  Errors: QPM_E_NULL (b, betas),
+ * QPM_E_STATE (no underlyings), QPM_E_NONFINITE (a beta), QPM_E_NOMEM,
+ * QPM_E_OVERFLOW; outputs untouched on error. */
+QPM_API qpm_status qpm_book_liquidation_joint(qpm_book *b, const double *betas, double *down,
+                                              double *up);
+
+/* Experimental (see common.h).  Leverage of the account at the current
+ * market: *gross = sum over positions of |notional| / equity and *net =
+ * (sum of the positions' delta_usd plus the coin collateral at its full
+ * value) / equity, with equity as qpm_book_margin counts it.  Notional:
+ * |Q m| S for spot and options (in underlying coins at the spot), |Q m| F
+ * for linear futures and perps at their reference price, |Q m| USD for
+ * inverse ones, the value for AMM positions.  Outputs (each optional) also
+ * *gross_notional and *net_delta_usd (USD).  Errors: QPM_E_NULL (b),
+ * QPM_E_STATE (equity <= 0: leverage is undefined; the message gives it),
+ * QPM_E_OVERFLOW; outputs untouched on error. */
+QPM_API qpm_status qpm_book_leverage(qpm_book *b, double *gross, double *net,
+                                     double *gross_notional, double *net_delta_usd);
+
 /* Experimental (see common.h).  Liquidation distance of underlying u: the
  * spot move x of u alone (its forwards and perp mark moving with it, every
  * other underlying fixed, no vol move, no funding: equity as

@@ -371,23 +371,25 @@ qpm_status qpm_book_liquidation(qpm_book *b, size_t u, double *down, double *up)
 
 /* ---- the account over a risk matrix ------------------------------------------------ */
 
-/* Equity and maintenance margin with the underlyings that grid_moves()
- * selects (gu, or every one for QPM_BOOK_ALL) moved by the factor fx and
- * their option vols by fv: a full revaluation, options repriced through
- * worker 0's scratch. */
-static qpm_status account_at(qpm_book *b, size_t gu, double fx, double fv, double *eq, double *mm)
+/* Equity and maintenance margin with every underlying u's prices moved by
+ * the factor fxs[u], or (fxs NULL) those gu selects (gu, or every one for
+ * QPM_BOOK_ALL) moved by fx and their option vols by fv: a full
+ * revaluation, options repriced through worker 0's scratch. */
+static qpm_status account_at(qpm_book *b, const double *fxs, size_t gu, double fx, double fv,
+                             double *eq, double *mm)
 {
 #define MOVES(u) (gu == QPM_BOOK_ALL || gu == (u))
+#define FX(u)    (fxs != NULL ? fxs[u] : MOVES(u) ? fx : 1.0)
     double e = b->coll_usd * (1.0 - b->coll_usd_h), m = 0.0;
     for (size_t u = 0; u < b->n_under; u++) {
         const qpm__book_under *x = &b->under[u];
-        e += x->coll * (x->S * (MOVES(u) ? fx : 1.0)) * (1.0 - x->coll_h);
+        e += x->coll * (x->S * FX(u)) * (1.0 - x->coll_h);
     }
     size_t opt = 0;
     for (size_t i = 0; i < b->n_pos; i++) {
         const qpm__book_pos *p = &b->pos[i];
         const qpm__instr *kind = qpm__pos_kind(p);
-        double f = MOVES(p->u) ? fx : 1.0;
+        double f = FX(p->u);
         if (kind->scen == QPM__SCEN_BLACK76) {
             opt++;
             continue;
@@ -412,9 +414,9 @@ static qpm_status account_at(qpm_book *b, size_t gu, double fx, double fv, doubl
     for (size_t j0 = 0; j0 < o->n; j0 += run) {
         size_t n = o->n - j0 < run ? o->n - j0 : run;
         for (size_t j = 0; j < n; j++) {
-            int mv = MOVES(o->u[j0 + j]);
-            w->F[j] = o->F[j0 + j] * (mv ? fx : 1.0);
-            w->sig[j] = o->sig[j0 + j] * (mv ? fv : 1.0);
+            size_t u = o->u[j0 + j];
+            w->F[j] = o->F[j0 + j] * FX(u);
+            w->sig[j] = o->sig[j0 + j] * (fxs == NULL && MOVES(u) ? fv : 1.0);
         }
         qpm__pjob job;
         memset(&job, 0, sizeof job);
@@ -432,11 +434,12 @@ static qpm_status account_at(qpm_book *b, size_t gu, double fx, double fv, doubl
             e += o->w[j0 + j] * w->B[j];
             if (p->Q < 0.0) {
                 double a, c, mark = o->w[j0 + j] / (p->Q * p->m) * w->B[j];
-                qpm__pos_kind(p)->margin(b, p, MOVES(p->u) ? fx : 1.0, mark, &a, &c);
+                qpm__pos_kind(p)->margin(b, p, FX(p->u), mark, &a, &c);
                 m += c;
             }
         }
     }
+#undef FX
 #undef MOVES
     *eq = e;
     *mm = m;
@@ -497,7 +500,7 @@ qpm_status qpm_book_margin_grid(qpm_book *b, size_t u, size_t n_spot, const doub
     for (size_t i = 0; i < n_spot; i++)
         for (size_t j = 0; j < n_vol; j++) {
             double e, m, v = vol_shifts != NULL ? vol_shifts[j] : 0.0;
-            if ((st = account_at(b, u, 1.0 + spot_shifts[i], 1.0 + v, &e, &m)) != QPM_OK)
+            if ((st = account_at(b, NULL, u, 1.0 + spot_shifts[i], 1.0 + v, &e, &m)) != QPM_OK)
                 return st;
             if ((!isfinite(e) || !isfinite(m)) && bad == SIZE_MAX)
                 bad = i * n_vol + j;
@@ -552,5 +555,157 @@ qpm_status qpm_book_portfolio_margin(qpm_book *b, double *initial, double *maint
         *initial = total;
     if (maintenance != NULL)
         *maintenance = b->pm_mm * total;
+    return QPM_OK;
+}
+
+/* ---- every coin moving together ------------------------------------------------------ */
+
+typedef struct joint {
+    const double *betas;
+    double *fxs;
+} joint;
+
+/* equity - maintenance margin at the market move x */
+static qpm_status joint_excess(qpm_book *b, const joint *jt, double x, double *g)
+{
+    for (size_t u = 0; u < b->n_under; u++)
+        jt->fxs[u] = 1.0 + jt->betas[u] * x;
+    double e, m;
+    qpm_status st = account_at(b, jt->fxs, QPM_BOOK_ALL, 1.0, 1.0, &e, &m);
+    if (st != QPM_OK)
+        return st;
+    *g = e - m;
+    if (!isfinite(*g))
+        return qpm__fail(QPM_E_OVERFLOW,
+                         "market move %g: equity or margin beyond the range of double", x);
+    return QPM_OK;
+}
+
+/* qpm_book_liquidation's search over the grid scaled into (0, lim]: the
+ * first point at or below maintenance, then regula falsi. */
+static qpm_status joint_search(qpm_book *b, const joint *jt, double g0, double sign, double lim,
+                               double none, double *out)
+{
+    static const double grid[] = {0.01, 0.05, 0.15, 0.3, 0.5, 0.7, 0.9, 0.99, 0.999999};
+    double a = 0.0, ga = g0, g;
+    qpm_status st;
+    for (size_t k = 0; k < sizeof grid / sizeof grid[0]; k++) {
+        double x = sign * grid[k] * lim;
+        if ((st = joint_excess(b, jt, x, &g)) != QPM_OK)
+            return st;
+        if (g <= 0.0) {
+            double c = x, gc = g;
+            int side = 0;
+            double tol = 1e-13 * (fabs(g0) + 1.0);
+            for (int it = 0; it < 200 && fabs(c - a) > 1e-12 && fabs(gc) > tol; it++) {
+                double mid = c - gc * (c - a) / (gc - ga);
+                if (!(mid > fmin(a, c) && mid < fmax(a, c)))
+                    mid = 0.5 * (a + c);
+                double gm;
+                if ((st = joint_excess(b, jt, mid, &gm)) != QPM_OK)
+                    return st;
+                if (gm <= 0.0) {
+                    c = mid, gc = gm;
+                    if (side == -1)
+                        ga *= 0.5;
+                    side = -1;
+                } else {
+                    a = mid, ga = gm;
+                    if (side == 1)
+                        gc *= 0.5;
+                    side = 1;
+                }
+            }
+            *out = c;
+            return QPM_OK;
+        }
+        a = x, ga = g;
+    }
+    *out = none;
+    return QPM_OK;
+}
+
+qpm_status qpm_book_liquidation_joint(qpm_book *b, const double *betas, double *down, double *up)
+{
+    QPM__CHECK_NULL(b, "b");
+    QPM__CHECK_NULL(betas, "betas");
+    if (b->n_under == 0)
+        return qpm__fail(QPM_E_STATE, "the book has no underlyings");
+    double bmax = 0.0, bmin = 0.0;
+    for (size_t u = 0; u < b->n_under; u++) {
+        if (!isfinite(betas[u]))
+            return qpm__fail(QPM_E_NONFINITE, "betas[%zu] = %g: must be finite", u, betas[u]);
+        bmax = fmax(bmax, betas[u]);
+        bmin = fmin(bmin, betas[u]);
+    }
+    qpm_status st = qpm__book_prepare(b);
+    if (st != QPM_OK)
+        return st;
+    joint jt = {betas, qpm__calloc(&b->alloc, b->n_under, sizeof(double))};
+    if (jt.fxs == NULL)
+        return qpm__fail(QPM_E_NOMEM, "cannot allocate %zu moved factors", b->n_under);
+    /* the moves that keep every factor 1 + beta x > 0, and 99 at most */
+    double dlim = bmax > 0.0 ? fmin(1.0 / bmax, 99.0) : 99.0;
+    double ulim = bmin < 0.0 ? fmin(-1.0 / bmin, 99.0) : 99.0;
+    double g0, d = 0.0, v = 0.0;
+    st = joint_excess(b, &jt, 0.0, &g0);
+    if (st == QPM_OK && g0 > 0.0) {
+        st = joint_search(b, &jt, g0, -1.0, dlim, -1.0, &d);
+        if (st == QPM_OK)
+            st = joint_search(b, &jt, g0, 1.0, ulim, (double)INFINITY, &v);
+    }
+    qpm__free(&b->alloc, jt.fxs);
+    if (st != QPM_OK)
+        return st;
+    if (down != NULL)
+        *down = d;
+    if (up != NULL)
+        *up = v;
+    return QPM_OK;
+}
+
+/* ---- leverage ------------------------------------------------------------------------ */
+
+qpm_status qpm_book_leverage(qpm_book *b, double *gross, double *net, double *gross_notional,
+                             double *net_delta_usd)
+{
+    QPM__CHECK_NULL(b, "b");
+    qpm_status st = qpm__book_prepare(b);
+    if (st != QPM_OK)
+        return st;
+    double eq = equity_now(b), notional = 0.0, delta = 0.0;
+    size_t opt = 0;
+    for (size_t i = 0; i < b->n_pos; i++) {
+        const qpm__book_pos *p = &b->pos[i];
+        const qpm__instr *kind = qpm__pos_kind(p);
+        double S = b->under[p->u].S, qm = fabs(p->Q * p->m);
+        qpm__book_row r;
+        kind->row(b, p, opt, &r);
+        opt += (size_t)(kind->scen == QPM__SCEN_BLACK76);
+        if (kind->scen == QPM__SCEN_AMM)
+            notional += fabs(r.value_usd);
+        else if (kind->scen == QPM__SCEN_BLACK76 || kind->ref == QPM__REF_SPOT)
+            notional += qm * S;
+        else if (kind->inverse)
+            notional += qm;
+        else
+            notional += qm * qpm__instr_ref_price(b, p);
+        delta += S * r.delta_coin;
+    }
+    for (size_t u = 0; u < b->n_under; u++)
+        delta += b->under[u].coll * b->under[u].S;
+    if (!isfinite(eq) || !isfinite(notional) || !isfinite(delta))
+        return qpm__fail(QPM_E_OVERFLOW, "equity, notional or delta beyond the range of double");
+    if (!(eq > 0.0))
+        return qpm__fail(QPM_E_STATE, "equity = %.17g USD: not positive, leverage is undefined",
+                         eq);
+    if (gross != NULL)
+        *gross = notional / eq;
+    if (net != NULL)
+        *net = delta / eq;
+    if (gross_notional != NULL)
+        *gross_notional = notional;
+    if (net_delta_usd != NULL)
+        *net_delta_usd = delta;
     return QPM_OK;
 }

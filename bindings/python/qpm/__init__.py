@@ -51,8 +51,8 @@ from .cov import (Cov, CovKey, CovMethod, CovTarget, NanPolicy, NearestCorrelati
                   check_psd, is_psd, min_eigenvalue, nearest_correlation, returns_from_prices)
 from . import pricing, rng
 from . import book
-from .book import (Book, BookFunding, BookKey, BookLiquidation, BookMargin, Instrument,
-                   ScenarioGrid)
+from .book import (Book, BookFunding, BookKey, BookLeverage, BookLiquidation, BookMargin,
+                   Instrument, ScenarioGrid)
 from . import opt
 from .opt import Frontier, InfoKey, Optimizer, OptKey, Problem
 from . import risk
@@ -87,7 +87,8 @@ __all__ = [
     # pricing
     "pricing", "Pricer", "Model", "Settlement", "PricerKey", "Kernel", "CALL", "PUT", "GREEKS",
     # book
-    "book", "Book", "BookKey", "BookFunding", "BookMargin", "BookLiquidation", "Instrument",
+    "book", "Book", "BookKey", "BookFunding", "BookMargin", "BookLiquidation", "BookLeverage",
+    "Instrument",
     "ScenarioGrid",
     # opt
     "opt", "Optimizer", "OptKey", "Problem", "InfoKey", "Frontier",

@@ -98,6 +98,8 @@ _lib.declare("qpm_book_set_collateral", _int, _vp, _sz, _d, _d)  # experimental 
 _lib.declare("qpm_book_margin", _int, _vp, _vp, _vp, _vp, _vp, _vp)  # experimental tier
 _lib.declare("qpm_book_liquidation", _int, _vp, _sz, _vp, _vp)  # experimental tier
 _lib.declare("qpm_book_portfolio_margin", _int, _vp, _vp, _vp, _vp)  # experimental tier
+_lib.declare("qpm_book_liquidation_joint", _int, _vp, _vp, _vp, _vp)  # experimental tier
+_lib.declare("qpm_book_leverage", _int, _vp, _vp, _vp, _vp, _vp)  # experimental tier
 _lib.declare("qpm_book_margin_grid", _int, _vp, _sz, _sz, _vp, _sz, _vp, _vp,
              _vp)  # experimental tier
 _lib.declare("qpm_book_set_forward", _int, _vp, _sz, _i32, _d, _d)
@@ -168,7 +170,9 @@ register_names({"qpm_instrument": "Instrument", "qpm_book_key": "BookKey",
                 "qpm_book_set_collateral": "Book.set_collateral()",
                 "qpm_book_margin": "Book.margin()", "qpm_book_liquidation": "Book.liquidation()",
                 "qpm_book_margin_grid": "Book.margin_grid()",
-                "qpm_book_portfolio_margin": "Book.portfolio_margin()"})
+                "qpm_book_portfolio_margin": "Book.portfolio_margin()",
+                "qpm_book_liquidation_joint": "Book.liquidation_joint()",
+                "qpm_book_leverage": "Book.leverage()"})
 PY_CONSTANTS["QPM_BOOK_ALL"] = "None (all underlyings)"
 PY_CONSTANTS["QPM_BOOK_USD"] = '"USD"'
 
@@ -188,6 +192,14 @@ class BookMargin(NamedTuple):
     maintenance: float  #: total maintenance margin (liquidation below it)
     position_im: Any    #: initial margin per position, in order of addition
     position_mm: Any    #: maintenance margin per position, in order of addition
+
+
+class BookLeverage(NamedTuple):
+    """Result of :meth:`Book.leverage` (floats)."""
+    gross: float           #: gross notional / equity
+    net: float             #: net delta in USD (coin collateral included) / equity
+    gross_notional: float  #: USD
+    net_delta_usd: float   #: USD
 
 
 class BookLiquidation(NamedTuple):
@@ -565,6 +577,42 @@ class Book(Handle):
         self._c("qpm_book_liquidation", u, ctypes.byref(down), ctypes.byref(up),
                 names={"u": "underlying"})
         return BookLiquidation(down.value, up.value)
+
+    def liquidation_joint(self, betas: Any) -> BookLiquidation:
+        """Liquidation distance with every coin moving together (libqpm's
+        experimental tier): a market move x takes underlying u's prices by
+        the factor 1 + betas[u] x (vols fixed); returns
+        :class:`BookLiquidation` of floats, the moves x nearest 0 at which
+        :meth:`margin`'s equity falls to the maintenance margin, searched
+        over the moves that keep every factor positive: ``down`` -1 or
+        ``up`` inf when none is found there, both 0 when the account is
+        below maintenance already.  ``betas``: one per underlying in
+        :attr:`underlyings` order, or a mapping (dict, pandas Series) from
+        underlying names to betas, the names it leaves out not moving."""
+        names = self.underlyings
+        if hasattr(betas, "keys"):
+            unknown = [k for k in betas.keys() if k not in names]
+            if unknown:
+                raise ValueError("betas: unknown underlyings %s (the book has %s)"
+                                 % (", ".join(map(str, unknown)), ", ".join(names)))
+            betas = [float(betas[n]) if n in betas.keys() else 0.0 for n in names]
+        b = _arrays.vector(betas, "betas", n=len(names))
+        down, up = ctypes.c_double(), ctypes.c_double()
+        self._c("qpm_book_liquidation_joint", b.addr, ctypes.byref(down), ctypes.byref(up))
+        return BookLiquidation(down.value, up.value)
+
+    def leverage(self) -> BookLeverage:
+        """Leverage of the account at the current market (libqpm's
+        experimental tier): gross notional / equity and net delta / equity,
+        equity as :meth:`margin` counts it; notional |Q m| S for spot and
+        options, |Q m| F for linear futures and perps, |Q m| USD for inverse
+        ones, the value for AMM positions; the net delta counts the coin
+        collateral at its full value.  Returns :class:`BookLeverage`.
+        Raises QpmStateError when equity is not positive."""
+        g, n, gn, nd = (ctypes.c_double() for _ in range(4))
+        self._c("qpm_book_leverage", ctypes.byref(g), ctypes.byref(n), ctypes.byref(gn),
+                ctypes.byref(nd))
+        return BookLeverage(g.value, n.value, gn.value, nd.value)
 
     def liquidations(self) -> BookLiquidation:
         """:meth:`liquidation` of every underlying: :class:`BookLiquidation`

@@ -520,3 +520,35 @@ def test_portfolio_margin_against_the_scenario_grid():
     with Book() as b:
         with pytest.raises(qpm.QpmStateError):
             b.portfolio_margin()
+
+
+def test_liquidation_joint_and_leverage():
+    b = qpm.Book()
+    b.add_underlying("BTC", 30000.0)
+    b.add_underlying("ETH", 2000.0)
+    P1, P2, e1, e2, C = 30030.0, 2002.0, 30000.0, 2000.0, 10000.0
+    b.set_perp("BTC", P1)
+    b.set_perp("ETH", P2)
+    b.add_positions(instrument=["linear_perp", "linear_perp"], underlying=[0, 1],
+                    quantity=[2.0, 30.0], multiplier=[1.0, 1.0], entry_price=[e1, e2])
+    b.set_collateral("USD", C)
+    A = C + 2 * (P1 - e1) + 30 * (P2 - e2) - 0.01 * (2 * P1 + 30 * P2)
+    B = 2 * P1 + 60 * P2 - 0.01 * (2 * P1 + 60 * P2)
+    r = b.liquidation_joint([1.0, 2.0])
+    assert abs(r.down - (-A / B)) <= 1e-11 and math.isinf(r.up)
+    assert b.liquidation_joint({"BTC": 1.0, "ETH": 2.0}) == r
+    one = b.liquidation_joint({"BTC": 1.0})
+    assert abs(one.down - b.liquidation("BTC").down) <= 1e-11
+    with pytest.raises(ValueError, match="unknown underlyings SOL"):
+        b.liquidation_joint({"SOL": 1.0})
+    with pytest.raises(qpm.QpmNonFiniteError):
+        b.liquidation_joint([1.0, float("nan")])
+    lev = b.leverage()
+    eq = C + 2 * (P1 - e1) + 30 * (P2 - e2)
+    assert abs(lev.gross_notional - (2 * P1 + 30 * P2)) <= 1e-9
+    assert abs(lev.gross - lev.gross_notional / eq) <= 1e-12
+    assert abs(lev.net - lev.net_delta_usd / eq) <= 1e-12
+    b.set_collateral("USD", 0.0)
+    b.set_perp("BTC", 20000.0)
+    with pytest.raises(qpm.QpmStateError, match="leverage is undefined"):
+        b.leverage()

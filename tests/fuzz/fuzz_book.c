@@ -451,6 +451,8 @@ static void one_op(fz_pass *p, state *s, fz_in *in)
         fz_fill(in, gx, 3, -0.5, 0.5);
         fz_fill(in, gv, 2, -0.5, 1.0);
         size_t gu = fz_u8(in) < 128 ? QPM_BOOK_ALL : fz_range(in, 0, NU);
+        double betas[NU];
+        fz_fill(in, betas, NU, -2, 3);
         i = fz_op(p, "book lookups");
         if (fz_skip(p, i, 0))
             return;
@@ -543,6 +545,26 @@ static void one_op(fz_pass *p, state *s, fz_in *in)
                 fz_untouched(pper, NU + 1, "portfolio margin per underlying");
                 if (pmi != 7 || pmt != 7)
                     fz_fail("failed portfolio_margin wrote its outputs");
+            }
+        }
+        double lev[4];
+        fz_poison(lev, 4);
+        if (FZ(qpm_book_leverage(s->h, &lev[0], &lev[1], &lev[2], &lev[3])) == QPM_OK) {
+            fz_expect(FZ_BOOK_VALUE, "leverage", lev, 4, 1, 0);
+            if (!(lev[0] >= 0.0 && lev[2] >= 0.0))
+                fz_fail("gross leverage %.17g, notional %.17g", lev[0], lev[2]);
+            hash = fz_hash(hash, lev, sizeof lev);
+        } else {
+            fz_untouched(lev, 4, "leverage");
+        }
+        if (liq % 4 == 2) {
+            double jd = 7, ju = 7;
+            if (FZ(qpm_book_liquidation_joint(s->h, betas, &jd, &ju)) == QPM_OK) {
+                if (!(jd >= -1.0 && jd <= 0.0) || !(ju >= 0.0))
+                    fz_fail("joint liquidation moves %.17g, %.17g", jd, ju);
+                hash = fz_hash(hash, &jd, sizeof jd);
+            } else if (jd != 7 || ju != 7) {
+                fz_fail("failed liquidation_joint wrote its outputs");
             }
         }
         if (liq < 32) {

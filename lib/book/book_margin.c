@@ -2,6 +2,7 @@
  * model (each kind's margin function in the instrument table), and the
  * liquidation distance of an underlying by full revaluation. */
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "book/book_internal.h"
@@ -20,20 +21,25 @@ static double collateral(const qpm_book *b, size_t um, double fx)
     return v;
 }
 
-/* Initial and maintenance margin of every position with underlying um's
- * prices moved by fx (um = SIZE_MAX or fx = 1: the current market); the
- * options are repriced in the moved market through worker 0's scratch in
- * runs of the engine's capacity.  Per position into pim, pmm (optional). */
-static qpm_status margin_at(qpm_book *b, size_t um, double fx, double *im, double *mm, double *pim,
-                            double *pmm)
+/* Initial and maintenance margin of every position at the current market,
+ * per position into pim, pmm (optional).  (The liquidation search and the
+ * margin grid find them in moved markets themselves.) */
+static void margin_now(const qpm_book *b, double *im, double *mm, double *pim, double *pmm)
 {
+    const qpm__book_opts *o = &b->opts;
     double tim = 0.0, tmm = 0.0;
+    size_t opt = 0;
     for (size_t i = 0; i < b->n_pos; i++) {
         const qpm__book_pos *p = &b->pos[i];
         const qpm__instr *k = qpm__pos_kind(p);
+        size_t j = opt;
+        opt += (size_t)(k->scen == QPM__SCEN_BLACK76);
         double a = 0.0, c = 0.0;
-        if (k->margin != NULL && k->scen != QPM__SCEN_BLACK76)
-            k->margin(b, p, p->u == um ? fx : 1.0, 0.0, &a, &c);
+        if (k->margin != NULL && (k->scen != QPM__SCEN_BLACK76 || p->Q < 0.0)) {
+            /* an option's USD value per coin: w B / (Q m) */
+            double mark = k->scen == QPM__SCEN_BLACK76 ? o->w[j] / (p->Q * p->m) * o->B[j] : 0.0;
+            k->margin(b, p, 1.0, mark, &a, &c);
+        }
         if (pim != NULL)
             pim[i] = a;
         if (pmm != NULL)
@@ -41,51 +47,8 @@ static qpm_status margin_at(qpm_book *b, size_t um, double fx, double *im, doubl
         tim += a;
         tmm += c;
     }
-    const qpm__book_opts *o = &b->opts;
-    qpm__book_worker *w = &b->eng.w[0];
-    int moved = um != SIZE_MAX && fx != 1.0;
-    size_t run = b->eng.cap;
-    for (size_t j0 = 0; j0 < o->n; j0 += run) {
-        size_t m = o->n - j0 < run ? o->n - j0 : run;
-        const double *B = o->B + j0;
-        if (moved) {
-            for (size_t j = 0; j < m; j++) {
-                w->F[j] = o->F[j0 + j] * (o->u[j0 + j] == um ? fx : 1.0);
-                w->sig[j] = o->sig[j0 + j];
-            }
-            qpm__pjob job;
-            memset(&job, 0, sizeof job);
-            job.ng = 1;
-            job.ne = job.gout = m;
-            job.u = w->F, job.k = o->K + j0, job.t = o->T + j0, job.r = o->r + j0;
-            job.sig = w->sig, job.type = o->type + j0;
-            job.su = job.sk = job.st = job.sr = job.ssig = job.stype = 1;
-            job.out[QPM__O_PRICE] = w->B;
-            qpm_status st = qpm__pricer_run(b->eng.pricer, &job);
-            if (st != QPM_OK)
-                return st;
-            B = w->B;
-        }
-        for (size_t j = 0; j < m; j++) {
-            size_t i = o->pos[j0 + j];
-            const qpm__book_pos *p = &b->pos[i];
-            double a = 0.0, c = 0.0;
-            if (p->Q < 0.0) {
-                /* the position's USD value per coin: w B / (Q m) */
-                double mark = o->w[j0 + j] / (p->Q * p->m) * B[j];
-                qpm__pos_kind(p)->margin(b, p, p->u == um ? fx : 1.0, mark, &a, &c);
-            }
-            if (pim != NULL)
-                pim[i] = a;
-            if (pmm != NULL)
-                pmm[i] = c;
-            tim += a;
-            tmm += c;
-        }
-    }
     *im = tim;
     *mm = tmm;
-    return QPM_OK;
 }
 
 /* Equity at the current market: collateral plus every position's value. */
@@ -111,15 +74,14 @@ qpm_status qpm_book_margin(qpm_book *b, double *equity, double *initial, double 
     if (st != QPM_OK)
         return st;
     double eq = equity_now(b), im, mm;
-    if ((st = margin_at(b, SIZE_MAX, 1.0, &im, &mm, NULL, NULL)) != QPM_OK)
-        return st;
+    margin_now(b, &im, &mm, NULL, NULL);
     if (!isfinite(eq) || !isfinite(im) || !isfinite(mm))
         return qpm__fail(QPM_E_OVERFLOW,
                          "equity %g, initial margin %g or maintenance margin %g beyond the range "
                          "of double",
                          eq, im, mm);
     if (position_im != NULL || position_mm != NULL)
-        (void)margin_at(b, SIZE_MAX, 1.0, &im, &mm, position_im, position_mm);
+        margin_now(b, &im, &mm, position_im, position_mm);
     if (equity != NULL)
         *equity = eq;
     if (initial != NULL)
@@ -289,33 +251,33 @@ static qpm_status excess(qpm_book *b, liq_ws *ws, double x, double *g)
     return QPM_OK;
 }
 
-/* The move nearest 0 in the direction of `grid` (n moves, growing in size)
- * at which the excess falls to 0 or below: the first grid point that gets
- * there brackets it with the point before, then the Illinois variant of
- * regula falsi (superlinear, a halving of the bracket whenever it stalls)
- * to 1e-12 in x; `none` when no grid point gets there. */
-static qpm_status search(qpm_book *b, liq_ws *ws, const double *grid, size_t n, double none,
-                         double *out)
+/* equity - maintenance margin at a move x, for a liquidation search */
+typedef qpm_status (*excess_fn)(qpm_book *b, const void *ctx, double x, double *g);
+
+/* The move nearest 0 along scale x grid[k] (grid: n growing positive
+ * fractions) at which the excess f falls to 0 or below, from g0 > 0 at 0:
+ * the first grid point that gets there brackets it with the point before,
+ * then the Illinois variant of regula falsi (superlinear, a halving of the
+ * stalled side's value) until the bracket is within 1e-12 in x or the
+ * excess within tol; `none` when no grid point gets there. */
+static qpm_status crossing(qpm_book *b, excess_fn f, const void *ctx, const double *grid, size_t n,
+                           double scale, double g0, double tol, double none, double *out)
 {
-    double a = 0.0, ga, g;
-    qpm_status st = excess(b, ws, 0.0, &ga);
-    if (st != QPM_OK)
-        return st;
+    double a = 0.0, ga = g0, g;
+    qpm_status st;
     for (size_t k = 0; k < n; k++) {
-        if ((st = excess(b, ws, grid[k], &g)) != QPM_OK)
+        double x = scale * grid[k];
+        if ((st = f(b, ctx, x, &g)) != QPM_OK)
             return st;
         if (g <= 0.0) {
-            double c = grid[k], gc = g; /* ga > 0 at a, gc <= 0 at c */
+            double c = x, gc = g; /* ga > 0 at a, gc <= 0 at c */
             int side = 0;
-            /* done when the bracket is within 1e-12 in x, or the excess
-             * within 1e-13 of the account's scale (equity plus margin) */
-            double tol = 1e-13 * (fabs(ws->eq0) + fabs(ws->mm_other) + fabs(ga));
             for (int it = 0; it < 200 && fabs(c - a) > 1e-12 && fabs(gc) > tol; it++) {
                 double m = c - gc * (c - a) / (gc - ga);
                 if (!(m > fmin(a, c) && m < fmax(a, c)))
                     m = 0.5 * (a + c);
                 double gm;
-                if ((st = excess(b, ws, m, &gm)) != QPM_OK)
+                if ((st = f(b, ctx, m, &gm)) != QPM_OK)
                     return st;
                 if (gm <= 0.0) {
                     c = m, gc = gm;
@@ -332,10 +294,21 @@ static qpm_status search(qpm_book *b, liq_ws *ws, const double *grid, size_t n, 
             *out = c;
             return QPM_OK;
         }
-        a = grid[k], ga = g;
+        a = x, ga = g;
     }
     *out = none;
     return QPM_OK;
+}
+
+/* The bracketing grids of both directions: the moves down (times -1) and
+ * up of qpm_book_liquidation, as fractions. */
+static const double grid_down[] = {0.01, 0.05, 0.15, 0.3, 0.5, 0.7, 0.9, 0.99, 0.999999};
+static const double grid_up[] = {0.01, 0.05, 0.15, 0.3, 0.5, 1.0, 2.0, 4.0, 10, 30, 99};
+#define N_GRID(g) (sizeof(g) / sizeof((g)[0]))
+
+static qpm_status one_excess(qpm_book *b, const void *ctx, double x, double *g)
+{
+    return excess(b, (liq_ws *)(uintptr_t)ctx, x, g);
 }
 
 qpm_status qpm_book_liquidation(qpm_book *b, size_t u, double *down, double *up)
@@ -353,11 +326,12 @@ qpm_status qpm_book_liquidation(qpm_book *b, size_t u, double *down, double *up)
     double g0, d = 0.0, v = 0.0;
     st = excess(b, &ws, 0.0, &g0);
     if (st == QPM_OK && g0 > 0.0) {
-        static const double dn[] = {-0.01, -0.05, -0.15, -0.3, -0.5, -0.7, -0.9, -0.99, -0.999999};
-        static const double upg[] = {0.01, 0.05, 0.15, 0.3, 0.5, 1.0, 2.0, 4.0, 10, 30, 99};
-        st = search(b, &ws, dn, sizeof dn / sizeof dn[0], -1.0, &d);
+        /* within 1e-13 of the account's scale, equity plus margin */
+        double tol = 1e-13 * (fabs(ws.eq0) + fabs(ws.mm_other) + fabs(g0));
+        st = crossing(b, one_excess, &ws, grid_down, N_GRID(grid_down), -1.0, g0, tol, -1.0, &d);
         if (st == QPM_OK)
-            st = search(b, &ws, upg, sizeof upg / sizeof upg[0], (double)INFINITY, &v);
+            st = crossing(b, one_excess, &ws, grid_up, N_GRID(grid_up), 1.0, g0, tol,
+                          (double)INFINITY, &v);
     }
     ws_free(&b->alloc, &ws);
     if (st != QPM_OK)
@@ -581,48 +555,9 @@ static qpm_status joint_excess(qpm_book *b, const joint *jt, double x, double *g
     return QPM_OK;
 }
 
-/* qpm_book_liquidation's search over the grid scaled into (0, lim]: the
- * first point at or below maintenance, then regula falsi. */
-static qpm_status joint_search(qpm_book *b, const joint *jt, double g0, double sign, double lim,
-                               double none, double *out)
+static qpm_status joint_excess_fn(qpm_book *b, const void *ctx, double x, double *g)
 {
-    static const double grid[] = {0.01, 0.05, 0.15, 0.3, 0.5, 0.7, 0.9, 0.99, 0.999999};
-    double a = 0.0, ga = g0, g;
-    qpm_status st;
-    for (size_t k = 0; k < sizeof grid / sizeof grid[0]; k++) {
-        double x = sign * grid[k] * lim;
-        if ((st = joint_excess(b, jt, x, &g)) != QPM_OK)
-            return st;
-        if (g <= 0.0) {
-            double c = x, gc = g;
-            int side = 0;
-            double tol = 1e-13 * (fabs(g0) + 1.0);
-            for (int it = 0; it < 200 && fabs(c - a) > 1e-12 && fabs(gc) > tol; it++) {
-                double mid = c - gc * (c - a) / (gc - ga);
-                if (!(mid > fmin(a, c) && mid < fmax(a, c)))
-                    mid = 0.5 * (a + c);
-                double gm;
-                if ((st = joint_excess(b, jt, mid, &gm)) != QPM_OK)
-                    return st;
-                if (gm <= 0.0) {
-                    c = mid, gc = gm;
-                    if (side == -1)
-                        ga *= 0.5;
-                    side = -1;
-                } else {
-                    a = mid, ga = gm;
-                    if (side == 1)
-                        gc *= 0.5;
-                    side = 1;
-                }
-            }
-            *out = c;
-            return QPM_OK;
-        }
-        a = x, ga = g;
-    }
-    *out = none;
-    return QPM_OK;
+    return joint_excess(b, (const joint *)ctx, x, g);
 }
 
 qpm_status qpm_book_liquidation_joint(qpm_book *b, const double *betas, double *down, double *up)
@@ -650,9 +585,13 @@ qpm_status qpm_book_liquidation_joint(qpm_book *b, const double *betas, double *
     double g0, d = 0.0, v = 0.0;
     st = joint_excess(b, &jt, 0.0, &g0);
     if (st == QPM_OK && g0 > 0.0) {
-        st = joint_search(b, &jt, g0, -1.0, dlim, -1.0, &d);
+        /* the grids scaled into the moves that keep every factor > 0 */
+        double tol = 1e-13 * (fabs(g0) + 1.0);
+        st = crossing(b, joint_excess_fn, &jt, grid_down, N_GRID(grid_down), -dlim, g0, tol, -1.0,
+                      &d);
         if (st == QPM_OK)
-            st = joint_search(b, &jt, g0, 1.0, ulim, (double)INFINITY, &v);
+            st = crossing(b, joint_excess_fn, &jt, grid_up, N_GRID(grid_up), ulim / 99.0 * 0.999999,
+                          g0, tol, (double)INFINITY, &v);
     }
     qpm__free(&b->alloc, jt.fxs);
     if (st != QPM_OK)

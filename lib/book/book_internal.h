@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "core/internal.h"
+#include "pricing/amm_math.h"
 #include "qpm/book.h"
 #include "qpm/pricing.h"
 
@@ -66,9 +67,14 @@ typedef struct qpm__book_pos {
 typedef struct qpm__book_amm {
     size_t u;
     double L, v0;
-    double pa, pb, sa, sb;
-    int full;
+    qpm__amm_range rg;
 } qpm__book_amm;
+
+/* USD value of AMM position a at pool price P. */
+static inline double qpm__book_amm_value(const qpm__book_amm *a, double P)
+{
+    return a->L * qpm__amm_unit_value(&a->rg, P);
+}
 
 /* The options of the book as the pricer's structure-of-arrays (n rows), with
  * their base Black-76 values and Greeks (filled by qpm__book_prepare). */

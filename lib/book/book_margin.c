@@ -7,7 +7,6 @@
 
 #include "book/book_internal.h"
 #include "book/instrument.h"
-#include "pricing/amm_math.h"
 #include "pricing/pricer_run.h"
 
 /* Collateral value (after haircuts) with underlying um's spot moved by fx. */
@@ -21,25 +20,37 @@ static double collateral(const qpm_book *b, size_t um, double fx)
     return v;
 }
 
+/* An option position's USD value per coin, w B / (Q m), from its weight w
+ * (USD per unit of the Black-76 price) and price B. */
+static inline double option_mark(const qpm__book_pos *p, double w, double B)
+{
+    return w / (p->Q * p->m) * B;
+}
+
+/* Initial and maintenance margin of position p (option row j) at the
+ * current market. */
+static void margin_of(const qpm_book *b, const qpm__book_pos *p, size_t j, double *im, double *mm)
+{
+    const qpm__instr *k = qpm__pos_kind(p);
+    *im = *mm = 0.0;
+    if (k->margin == NULL || (k->scen == QPM__SCEN_BLACK76 && !(p->Q < 0.0)))
+        return;
+    double mark = k->scen == QPM__SCEN_BLACK76 ? option_mark(p, b->opts.w[j], b->opts.B[j]) : 0.0;
+    k->margin(b, p, 1.0, mark, im, mm);
+}
+
 /* Initial and maintenance margin of every position at the current market,
  * per position into pim, pmm (optional).  (The liquidation search and the
  * margin grid find them in moved markets themselves.) */
 static void margin_now(const qpm_book *b, double *im, double *mm, double *pim, double *pmm)
 {
-    const qpm__book_opts *o = &b->opts;
     double tim = 0.0, tmm = 0.0;
     size_t opt = 0;
     for (size_t i = 0; i < b->n_pos; i++) {
         const qpm__book_pos *p = &b->pos[i];
-        const qpm__instr *k = qpm__pos_kind(p);
-        size_t j = opt;
-        opt += (size_t)(k->scen == QPM__SCEN_BLACK76);
-        double a = 0.0, c = 0.0;
-        if (k->margin != NULL && (k->scen != QPM__SCEN_BLACK76 || p->Q < 0.0)) {
-            /* an option's USD value per coin: w B / (Q m) */
-            double mark = k->scen == QPM__SCEN_BLACK76 ? o->w[j] / (p->Q * p->m) * o->B[j] : 0.0;
-            k->margin(b, p, 1.0, mark, &a, &c);
-        }
+        double a, c;
+        margin_of(b, p, opt, &a, &c);
+        opt += (size_t)(qpm__pos_kind(p)->scen == QPM__SCEN_BLACK76);
         if (pim != NULL)
             pim[i] = a;
         if (pmm != NULL)
@@ -51,10 +62,10 @@ static void margin_now(const qpm_book *b, double *im, double *mm, double *pim, d
     *mm = tmm;
 }
 
-/* Equity at the current market: collateral plus every position's value. */
-static double equity_now(const qpm_book *b)
+/* The positions' total value at the current market. */
+static double positions_value(const qpm_book *b)
 {
-    double v = collateral(b, SIZE_MAX, 1.0);
+    double v = 0.0;
     size_t opt = 0;
     for (size_t i = 0; i < b->n_pos; i++) {
         const qpm__book_pos *p = &b->pos[i];
@@ -64,6 +75,12 @@ static double equity_now(const qpm_book *b)
         v += r.value_usd;
     }
     return v;
+}
+
+/* Equity at the current market: collateral plus every position's value. */
+static double equity_now(const qpm_book *b)
+{
+    return collateral(b, SIZE_MAX, 1.0) + positions_value(b);
 }
 
 qpm_status qpm_book_margin(qpm_book *b, double *equity, double *initial, double *maintenance,
@@ -97,31 +114,17 @@ static void margin_cache(qpm_book *b)
 {
     if (b->margin_ready)
         return;
-    const qpm__book_opts *o = &b->opts;
-    double v = 0.0;
     for (size_t u = 0; u < b->n_under; u++)
         b->under[u].mm_base = 0.0;
     size_t opt = 0;
     for (size_t i = 0; i < b->n_pos; i++) {
         const qpm__book_pos *p = &b->pos[i];
-        const qpm__instr *kind = qpm__pos_kind(p);
-        size_t j = opt;
-        qpm__book_row r;
-        kind->row(b, p, opt, &r);
-        opt += (size_t)(kind->scen == QPM__SCEN_BLACK76);
-        v += r.value_usd;
-        if (kind->margin == NULL)
-            continue;
-        double a = 0.0, c = 0.0, mark = 0.0;
-        if (kind->scen == QPM__SCEN_BLACK76) {
-            if (!(p->Q < 0.0))
-                continue;
-            mark = o->w[j] / (p->Q * p->m) * o->B[j];
-        }
-        kind->margin(b, p, 1.0, mark, &a, &c);
+        double a, c;
+        margin_of(b, p, opt, &a, &c);
+        opt += (size_t)(qpm__pos_kind(p)->scen == QPM__SCEN_BLACK76);
         b->under[p->u].mm_base += c;
     }
-    b->value_sum = v;
+    b->value_sum = positions_value(b);
     b->margin_ready = 1;
 }
 
@@ -209,8 +212,7 @@ static qpm_status excess(qpm_book *b, liq_ws *ws, double x, double *g)
     double eq = ws->eq0 + ux->slope * x + ux->coll * S * x * (1.0 - ux->coll_h);
     for (size_t k = 0; k < ws->namm; k++) {
         const qpm__book_amm *p = &b->amm[ws->amm[k]];
-        qpm__amm_range rg = {p->pa, p->pb, p->sa, p->sb, p->full};
-        eq += p->L * qpm__amm_unit_value(&rg, S * fx) - p->v0;
+        eq += qpm__book_amm_value(p, S * fx) - p->v0;
     }
     double mm = ws->mm_other;
     for (size_t k = 0; k < ws->nlin; k++) {
@@ -237,7 +239,7 @@ static qpm_status excess(qpm_book *b, liq_ws *ws, double x, double *g)
             const qpm__book_pos *p = &b->pos[ws->pos[k]];
             eq += ws->w[k] * (ws->B[k] - ws->B0[k]);
             if (p->Q < 0.0) {
-                double im, m, mark = ws->w[k] / (p->Q * p->m) * ws->B[k];
+                double im, m, mark = option_mark(p, ws->w[k], ws->B[k]);
                 qpm__pos_kind(p)->margin(b, p, fx, mark, &im, &m);
                 mm += m;
             }
@@ -368,13 +370,10 @@ static qpm_status account_at(qpm_book *b, const double *fxs, size_t gu, double f
             opt++;
             continue;
         }
-        qpm__book_row r;
-        kind->row(b, p, opt, &r);
         if (kind->scen == QPM__SCEN_LINEAR) {
+            qpm__book_row r;
+            kind->row(b, p, opt, &r);
             e += r.value_usd + kind->slope(b, p) * (f - 1.0);
-        } else { /* AMM */
-            qpm__amm_range rg = qpm__amm_range_of(p->amm.lo, p->amm.hi);
-            e += p->Q * p->m * qpm__amm_unit_value(&rg, b->under[p->u].S * f);
         }
         if (kind->margin != NULL) {
             double a, c;
@@ -382,6 +381,8 @@ static qpm_status account_at(qpm_book *b, const double *fxs, size_t gu, double f
             m += c;
         }
     }
+    for (size_t a = 0; a < b->n_amm; a++)
+        e += qpm__book_amm_value(&b->amm[a], b->under[b->amm[a].u].S * FX(b->amm[a].u));
     const qpm__book_opts *o = &b->opts;
     qpm__book_worker *w = &b->eng.w[0];
     size_t run = b->eng.cap;
@@ -407,7 +408,7 @@ static qpm_status account_at(qpm_book *b, const double *fxs, size_t gu, double f
             const qpm__book_pos *p = &b->pos[o->pos[j0 + j]];
             e += o->w[j0 + j] * w->B[j];
             if (p->Q < 0.0) {
-                double a, c, mark = o->w[j0 + j] / (p->Q * p->m) * w->B[j];
+                double a, c, mark = option_mark(p, o->w[j0 + j], w->B[j]);
                 qpm__pos_kind(p)->margin(b, p, FX(p->u), mark, &a, &c);
                 m += c;
             }

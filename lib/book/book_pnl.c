@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include "book/book_internal.h"
-#include "pricing/amm_math.h"
 #include "pricing/pricer_run.h"
 
 /* A set of scenarios: either rows of a matrix of moves (one column per
@@ -181,10 +180,9 @@ static void pnl_range(const qpm_book *b, const scen_set *sc, size_t s0, size_t s
     for (size_t a = 0; a < b->n_amm; a++) {
         const qpm__book_amm *p = &b->amm[a];
         column cx = spot_column(&c, p->u);
-        qpm__amm_range rg = {p->pa, p->pb, p->sa, p->sb, p->full};
         double S = b->under[p->u].S;
         for (size_t k = 0; k < c.ns; k++)
-            acc[k] += p->L * qpm__amm_unit_value(&rg, S * (1.0 + cx.x[k * cx.s])) - p->v0;
+            acc[k] += qpm__book_amm_value(p, S * (1.0 + cx.x[k * cx.s])) - p->v0;
     }
     size_t no = o->n;
     if (no > 0 && g->spp > 1) {

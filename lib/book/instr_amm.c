@@ -6,9 +6,8 @@
 
 qpm__book_amm qpm__instr_amm_prepare(const qpm_book *b, const qpm__book_pos *p)
 {
-    qpm__amm_range g = qpm__amm_range_of(p->amm.lo, p->amm.hi);
-    qpm__book_amm a = {p->u, p->Q * p->m, 0.0, g.pa, g.pb, g.sa, g.sb, g.full};
-    a.v0 = a.L * qpm__amm_unit_value(&g, b->under[p->u].S);
+    qpm__book_amm a = {p->u, p->Q * p->m, 0.0, qpm__amm_range_of(p->amm.lo, p->amm.hi)};
+    a.v0 = qpm__book_amm_value(&a, b->under[p->u].S);
     return a;
 }
 

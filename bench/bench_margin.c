@@ -91,11 +91,12 @@ static qpm_book *make_book(void)
                 m[i] = 100.0;
         }
     }
-    qpm_book_positions p = {sizeof p, in, un, ex, ty, K, Q, m, e, sg, lo, hi, fee};
+    qpm_book_positions p = {sizeof p, in, un, ex, ty, K, Q, m, e, sg, lo, hi, fee, NULL};
     check(qpm_book_add_position_columns(b, N_POS, &p), "add_position_columns");
-    check(qpm_book_set_collateral(b, QPM_BOOK_USD, 1e5, 0.0), "collateral USD");
+    check(qpm_book_set_collateral(b, QPM_BOOK_NO_VENUE, QPM_BOOK_USD, 1e5, 0.0), "collateral USD");
     for (size_t u = 0; u < 3; u++)
-        check(qpm_book_set_collateral(b, u, 20.0 * (double)(1u << u), 0.1), "collateral coin");
+        check(qpm_book_set_collateral(b, QPM_BOOK_NO_VENUE, u, 20.0 * (double)(1u << u), 0.1),
+              "collateral coin");
     return b;
 }
 
@@ -141,8 +142,9 @@ int main(int argc, char **argv)
             check(qpm_book_margin(book, &e2, NULL, &m2, NULL, NULL), "margin moved");
             set_market(book, u, 1.0);
             if (!(fabs(e2 - m2) <= 1e-6 * m2)) {
-                fprintf(stderr, "bench_margin: underlying %zu moved %.17g: equity %.17g vs "
-                                "maintenance %.17g\n",
+                fprintf(stderr,
+                        "bench_margin: underlying %zu moved %.17g: equity %.17g vs "
+                        "maintenance %.17g\n",
                         u, mv[k], e2, m2);
                 return 1;
             }
@@ -150,8 +152,7 @@ int main(int argc, char **argv)
         }
         printf("  C%zu: liquidation at %+.4f%% / %+.4f%%\n", u, 100 * down[u], 100 * up[u]);
     }
-    printf("%d liquidation moves confirmed by revaluation (equity = maintenance to 1e-6)\n",
-           found);
+    printf("%d liquidation moves confirmed by revaluation (equity = maintenance to 1e-6)\n", found);
     double t_m = bench_median_cpu(run_margin, NULL, 1, reps);
     double t_l = bench_median_cpu(run_liquidation, NULL, 1, reps);
     printf("\n| case | time (CPU clock, median of %d) | target |\n|---|---:|---:|\n", reps);

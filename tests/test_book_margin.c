@@ -44,8 +44,8 @@ static qpm_book *account_vol(double S, double usd, double vf)
     double sg[5] = {NAN, NAN, 0.6 * vf, 0.7 * vf, 0.65 * vf};
     cr_assert_eq(qpm_book_add_positions(b, 5, in, un, ex, ty, K, Q, m, e, sg), QPM_OK, "%s",
                  qpm_last_error());
-    cr_assert_eq(qpm_book_set_collateral(b, QPM_BOOK_USD, usd, 0.0), QPM_OK);
-    cr_assert_eq(qpm_book_set_collateral(b, 0, 1.0, 0.1), QPM_OK);
+    cr_assert_eq(qpm_book_set_collateral(b, QPM_BOOK_NO_VENUE, QPM_BOOK_USD, usd, 0.0), QPM_OK);
+    cr_assert_eq(qpm_book_set_collateral(b, QPM_BOOK_NO_VENUE, 0, 1.0, 0.1), QPM_OK);
     return b;
 }
 
@@ -119,7 +119,7 @@ Test(book_margin, liquidation_closed_form)
     double Q = 2, m = 1;
     cr_assert_eq(qpm_book_add_positions(b, 1, &in, &un, NULL, NULL, NULL, &Q, &m, &e, NULL),
                  QPM_OK);
-    cr_assert_eq(qpm_book_set_collateral(b, QPM_BOOK_USD, C, 0.0), QPM_OK);
+    cr_assert_eq(qpm_book_set_collateral(b, QPM_BOOK_NO_VENUE, QPM_BOOK_USD, C, 0.0), QPM_OK);
     double down, up;
     cr_assert_eq(qpm_book_liquidation(b, 0, &down, &up), QPM_OK, "%s", qpm_last_error());
     double want = (2 * e - C) / (1.98 * P) - 1;
@@ -141,7 +141,7 @@ Test(book_margin, liquidation_closed_form)
     cr_assert(fabs(up - ((C + 2 * e) / (2.02 * P) - 1)) <= 1e-11, "up %.17g", up);
     cr_assert_eq(down, -1.0);
     /* already below maintenance: both 0 */
-    cr_assert_eq(qpm_book_set_collateral(b, QPM_BOOK_USD, 0, 0.0), QPM_OK);
+    cr_assert_eq(qpm_book_set_collateral(b, QPM_BOOK_NO_VENUE, QPM_BOOK_USD, 0, 0.0), QPM_OK);
     cr_assert_eq(qpm_book_set_perp(b, 0, 40000), QPM_OK);
     cr_assert_eq(qpm_book_liquidation(b, 0, &down, &up), QPM_OK);
     cr_assert(down == 0.0 && up == 0.0);
@@ -176,14 +176,15 @@ Test(book_margin, liquidation_confirmed_by_revaluation)
 Test(book_margin, bad_input)
 {
     qpm_book *b = account(30000, 1000);
-    cr_assert_eq(qpm_book_set_collateral(b, 1, 1.0, 0.0), QPM_E_INVALID);
+    cr_assert_eq(qpm_book_set_collateral(b, QPM_BOOK_NO_VENUE, 1, 1.0, 0.0), QPM_E_INVALID);
     cr_assert_str_eq(qpm_last_error(),
                      "asset = 1: must be < 1 (the number of underlyings) or QPM_BOOK_USD");
-    cr_assert_eq(qpm_book_set_collateral(b, 0, -1.0, 0.0), QPM_E_INVALID);
-    cr_assert_eq(qpm_book_set_collateral(b, 0, 1.0, 1.0), QPM_E_INVALID);
+    cr_assert_eq(qpm_book_set_collateral(b, QPM_BOOK_NO_VENUE, 0, -1.0, 0.0), QPM_E_INVALID);
+    cr_assert_eq(qpm_book_set_collateral(b, QPM_BOOK_NO_VENUE, 0, 1.0, 1.0), QPM_E_INVALID);
     cr_assert_str_eq(qpm_last_error(), "haircut = 1: must be in [0, 1)");
-    cr_assert_eq(qpm_book_set_collateral(b, 0, (double)NAN, 0.0), QPM_E_NONFINITE);
-    cr_assert_eq(qpm_book_set_collateral(NULL, 0, 1.0, 0.0), QPM_E_NULL);
+    cr_assert_eq(qpm_book_set_collateral(b, QPM_BOOK_NO_VENUE, 0, (double)NAN, 0.0),
+                 QPM_E_NONFINITE);
+    cr_assert_eq(qpm_book_set_collateral(NULL, QPM_BOOK_NO_VENUE, 0, 1.0, 0.0), QPM_E_NULL);
     double d = 7, u = 7;
     cr_assert_eq(qpm_book_liquidation(b, 3, &d, &u), QPM_E_INVALID);
     cr_assert(d == 7 && u == 7);
@@ -310,7 +311,7 @@ Test(book_margin, joint_liquidation_and_leverage)
     size_t un[2] = {0, 1};
     double Q[2] = {2, 30}, m[2] = {1, 1}, e[2] = {e1, e2};
     cr_assert_eq(qpm_book_add_positions(b, 2, in, un, NULL, NULL, NULL, Q, m, e, NULL), QPM_OK);
-    cr_assert_eq(qpm_book_set_collateral(b, QPM_BOOK_USD, C, 0.0), QPM_OK);
+    cr_assert_eq(qpm_book_set_collateral(b, QPM_BOOK_NO_VENUE, QPM_BOOK_USD, C, 0.0), QPM_OK);
     double betas[2] = {1.0, 2.0}, down, up;
     cr_assert_eq(qpm_book_liquidation_joint(b, betas, &down, &up), QPM_OK, "%s", qpm_last_error());
     double A = C + 2 * (P1 - e1) + 30 * (P2 - e2) - 0.01 * (2 * P1 + 30 * P2);
@@ -333,7 +334,7 @@ Test(book_margin, joint_liquidation_and_leverage)
     cr_assert(rel(gn, 2 * P1 + 30 * P2) <= 1e-15 && rel(gross, gn / eq) <= 1e-15);
     cr_assert(rel(nd, 2 * P1 + 30 * P2) <= 1e-15 && rel(net, nd / eq) <= 1e-15);
     /* coin collateral adds to the net exposure, not to the notional */
-    cr_assert_eq(qpm_book_set_collateral(b, 0, 1.0, 0.2), QPM_OK);
+    cr_assert_eq(qpm_book_set_collateral(b, QPM_BOOK_NO_VENUE, 0, 1.0, 0.2), QPM_OK);
     cr_assert_eq(qpm_book_leverage(b, NULL, NULL, &gn, &nd), QPM_OK);
     cr_assert(rel(nd, 2 * P1 + 30 * P2 + 30000) <= 1e-15);
     cr_assert(rel(gn, 2 * P1 + 30 * P2) <= 1e-15);
@@ -341,8 +342,8 @@ Test(book_margin, joint_liquidation_and_leverage)
     double nanb[2] = {1, NAN}, keep = 7;
     cr_assert_eq(qpm_book_liquidation_joint(b, nanb, &keep, NULL), QPM_E_NONFINITE);
     cr_assert_eq(qpm_book_liquidation_joint(b, NULL, &keep, NULL), QPM_E_NULL);
-    cr_assert_eq(qpm_book_set_collateral(b, QPM_BOOK_USD, 0.0, 0.0), QPM_OK);
-    cr_assert_eq(qpm_book_set_collateral(b, 0, 0.0, 0.0), QPM_OK);
+    cr_assert_eq(qpm_book_set_collateral(b, QPM_BOOK_NO_VENUE, QPM_BOOK_USD, 0.0, 0.0), QPM_OK);
+    cr_assert_eq(qpm_book_set_collateral(b, QPM_BOOK_NO_VENUE, 0, 0.0, 0.0), QPM_OK);
     cr_assert_eq(qpm_book_set_perp(b, 0, 20000), QPM_OK);
     cr_assert_eq(qpm_book_leverage(b, &keep, NULL, NULL, NULL), QPM_E_STATE);
     cr_assert_eq(keep, 7.0);

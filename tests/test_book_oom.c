@@ -15,7 +15,7 @@
 
 typedef struct bctx {
     qpm_book *b;
-    int what; /* 0 create, 1 underlyings, 2 forwards, 3 positions, 4 threads, 5 pnl */
+    int what;    /* 0 create, 1 underlyings, 2 forwards, 3 positions, 4 threads, 5 pnl */
     int columns; /* positions through qpm_book_add_position_columns */
     double threads;
     double mv[NS * 5], vs[NS * 5], pnl[NS], grid[15];
@@ -63,16 +63,15 @@ static bctx ctx;
 
 /* n positions from index i0 of the arrays, through the entry point the run
  * tests. */
-static qpm_status add_some(qpm_book *b, size_t n, size_t i0, const int32_t *ins,
-                           const size_t *und, const int32_t *ex, const int32_t *ty,
-                           const double *K, const double *Q, const double *m, const double *e,
-                           const double *sg)
+static qpm_status add_some(qpm_book *b, size_t n, size_t i0, const int32_t *ins, const size_t *und,
+                           const int32_t *ex, const int32_t *ty, const double *K, const double *Q,
+                           const double *m, const double *e, const double *sg)
 {
     if (!ctx.columns)
-        return qpm_book_add_positions(b, n, ins + i0, und + i0, ex + i0, ty + i0, K + i0,
-                                      Q + i0, m + i0, e + i0, sg + i0);
+        return qpm_book_add_positions(b, n, ins + i0, und + i0, ex + i0, ty + i0, K + i0, Q + i0,
+                                      m + i0, e + i0, sg + i0);
     qpm_book_positions p = {sizeof p, ins + i0, und + i0, ex + i0, ty + i0, K + i0, Q + i0,
-                            m + i0,   e + i0,   sg + i0,  NULL,    NULL,    NULL};
+                            m + i0,   e + i0,   sg + i0,  NULL,    NULL,    NULL,   NULL};
     return qpm_book_add_position_columns(b, n, &p);
 }
 

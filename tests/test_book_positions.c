@@ -12,9 +12,8 @@
 
 static qpm_book_positions columns(const tb_positions *p)
 {
-    const qpm_book_positions c = {sizeof c, p->instr, p->under, p->expiry, p->type, p->K,
-                                  p->Q,     p->m,     p->e,     p->sig,    NULL,    NULL,
-                                  NULL};
+    const qpm_book_positions c = {sizeof c, p->instr, p->under, p->expiry, p->type, p->K, p->Q,
+                                  p->m,     p->e,     p->sig,   NULL,      NULL,    NULL, NULL};
     return c;
 }
 
@@ -184,9 +183,13 @@ Test(book_positions, every_error_with_its_message)
         const char *msg;
     } want[] = {
         {QPM_E_INVALID, "position 2: instrument = 9: not a qpm_instrument"
-                          "; the codes are 0 (spot), 1 (linear future), 2 (inverse future), 3 (linear perp), 4 (inverse perp), 5 (linear option), 6 (inverse option), 7 (AMM v2 share), 8 (AMM v3 range)"},
+                        "; the codes are 0 (spot), 1 (linear future), 2 (inverse future), 3 "
+                        "(linear perp), 4 (inverse perp), 5 (linear option), 6 (inverse option), 7 "
+                        "(AMM v2 share), 8 (AMM v3 range)"},
         {QPM_E_INVALID, "position 0: instrument = -1: not a qpm_instrument"
-                          "; the codes are 0 (spot), 1 (linear future), 2 (inverse future), 3 (linear perp), 4 (inverse perp), 5 (linear option), 6 (inverse option), 7 (AMM v2 share), 8 (AMM v3 range)"},
+                        "; the codes are 0 (spot), 1 (linear future), 2 (inverse future), 3 "
+                        "(linear perp), 4 (inverse perp), 5 (linear option), 6 (inverse option), 7 "
+                        "(AMM v2 share), 8 (AMM v3 range)"},
         {QPM_E_INVALID, "position 3: underlying = 5: must be < 2 (the number of underlyings)"},
         {QPM_E_INVALID, "position 1: expiry = 7: unknown on underlying 0 (BTC): set its forward "
                         "first"},
@@ -222,31 +225,76 @@ Test(book_positions, every_error_with_its_message)
         double m[N] = {1, 1, 10, 0.01, 1}, e[N] = {NAN, 59000, 60500, NAN, NAN};
         double s[N] = {NAN, NAN, NAN, 0.5, 0.6};
         size_t n = N;
-        qpm_book_positions p = {sizeof p, in, un, ex, ty, K, Q, m, e, s, NULL, NULL, NULL};
+        qpm_book_positions p = {sizeof p, in, un, ex, ty, K, Q, m, e, s, NULL, NULL, NULL, NULL};
         switch (c) {
-        case 0: in[2] = 9; break;
-        case 1: in[0] = -1; break;
-        case 2: un[3] = 5; break;
-        case 3: ex[1] = 7; break;
-        case 4: un[2] = 1; break; /* ETH has no perp mark */
-        case 5: Q[4] = INFINITY; break;
-        case 6: m[0] = 0; break;
-        case 7: e[1] = -3; break;
-        case 8: ty[3] = 0; break;
-        case 9: K[4] = NAN; break;
-        case 10: s[3] = -0.1; break;
-        case 11: n = 0; break;
-        case 12: p.instrument = NULL; break;
-        case 13: p.underlying = NULL; break;
-        case 14: p.quantity = NULL; break;
-        case 15: p.sigma = NULL; break;
-        case 16: p.multiplier = NULL; break;
-        case 17: p.expiry = NULL; break;
-        case 18: p.entry_price = NULL; break;
-        case 19: p.option_type = NULL; break;
-        case 20: p.strike = NULL; break;
-        case 21: Q[2] = 1e300, m[2] = 1e10; break;
-        default: break;
+        case 0:
+            in[2] = 9;
+            break;
+        case 1:
+            in[0] = -1;
+            break;
+        case 2:
+            un[3] = 5;
+            break;
+        case 3:
+            ex[1] = 7;
+            break;
+        case 4:
+            un[2] = 1;
+            break; /* ETH has no perp mark */
+        case 5:
+            Q[4] = INFINITY;
+            break;
+        case 6:
+            m[0] = 0;
+            break;
+        case 7:
+            e[1] = -3;
+            break;
+        case 8:
+            ty[3] = 0;
+            break;
+        case 9:
+            K[4] = NAN;
+            break;
+        case 10:
+            s[3] = -0.1;
+            break;
+        case 11:
+            n = 0;
+            break;
+        case 12:
+            p.instrument = NULL;
+            break;
+        case 13:
+            p.underlying = NULL;
+            break;
+        case 14:
+            p.quantity = NULL;
+            break;
+        case 15:
+            p.sigma = NULL;
+            break;
+        case 16:
+            p.multiplier = NULL;
+            break;
+        case 17:
+            p.expiry = NULL;
+            break;
+        case 18:
+            p.entry_price = NULL;
+            break;
+        case 19:
+            p.option_type = NULL;
+            break;
+        case 20:
+            p.strike = NULL;
+            break;
+        case 21:
+            Q[2] = 1e300, m[2] = 1e10;
+            break;
+        default:
+            break;
         }
         cr_assert_eq(qpm_book_add_position_columns(b, n, &p), want[c].st, "case %d", c);
         cr_assert_str_eq(qpm_last_error(), want[c].msg, "case %d", c);

@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """A BTC/ETH derivatives account: options of both settlements (some short),
 linear and inverse futures, perpetuals and a v3 BTC/USDC liquidity
-position, against BTC, ETH and USDC collateral with haircuts.  Prints the
-Greeks by underlying, the funding carry per day, a basis table per expiry
-with the perps' funding carry annualised, the standard margin (equity,
-initial, maintenance, margin ratio), the liquidation price of each
+position, against BTC, ETH and USDC collateral with haircuts, spread over
+two exchanges and an AMM protocol (every position and holding tagged with
+its venue).  Prints the Greeks by underlying, the funding carry per day, a
+basis table per expiry with the perps' funding carry annualised, the
+standard margin (equity, initial, maintenance, margin ratio), what each
+venue holds (what a failure of it would cost), the liquidation price of each
 underlying and the margin ratio over a spot x vol risk matrix; with --plot,
 the LP position's value against holding its initial amounts and a heat map
 of the margin ratio over the risk matrix.
@@ -45,8 +47,12 @@ MARKET = {
 #: expected fee yield a year
 LP_LOWER, LP_UPPER, LP_BTC, LP_USD, LP_FEE = 85000.0, 110000.0, 0.5, 47500.0, 0.15
 
-#: collateral: asset -> (amount, haircut)
-COLLATERAL = {"BTC": (0.8, 0.05), "ETH": (10.0, 0.10), USD: (30000.0, 0.0)}
+#: collateral: (venue, asset, amount, haircut)
+COLLATERAL = [("deribit", "BTC", 0.8, 0.05), ("deribit", USD, 12000.0, 0.0),
+              ("binance", "ETH", 10.0, 0.10), ("binance", USD, 18000.0, 0.0)]
+
+#: the venues: two exchanges and the AMM protocol that holds the LP position
+VENUES = ["deribit", "binance", "uniswap"]
 
 #: round-trip cost of a cash-and-carry or funding trade, fraction of notional
 COST = 0.0010
@@ -59,6 +65,8 @@ VOL_SHIFTS = [-0.5, -0.3, 0.0, 0.3, 0.5, 1.0]
 def build_account():
     """The market, the positions, the collateral and the funding rates."""
     b = Book()
+    for v in VENUES:
+        b.add_venue(v)
     for name, (spot, perp, rate, (cur, exp), expiries) in MARKET.items():
         b.add_underlying(name, spot, rate, perp=perp)
         b.set_funding(name, cur, exp)
@@ -67,35 +75,36 @@ def build_account():
     # a short call spread financed by a put, coin-settled (Deribit style,
     # 1 coin each), USD-settled options, a short ETH call overwrite
     rows = [
-        # instrument, underlying, quantity, multiplier, expiry, type, strike, entry, sigma
-        ("inverse_option", "BTC", -8.0, 1.0, "30D", "call", 110000.0, None, 0.52),
-        ("inverse_option", "BTC", 6.0, 1.0, "30D", "put", 85000.0, None, 0.57),
-        ("linear_option", "BTC", -3.0, 1.0, "7D", "put", 90000.0, None, 0.50),
-        ("linear_option", "BTC", 4.0, 1.0, "91D", "call", 105000.0, None, 0.55),
-        ("linear_option", "ETH", -60.0, 1.0, "30D", "call", 3800.0, None, 0.68),
-        ("inverse_option", "ETH", 40.0, 1.0, "91D", "put", 2900.0, None, 0.72),
-        ("linear_option", "ETH", -25.0, 1.0, "7D", "put", 3100.0, None, 0.70),
+        # instrument, underlying, quantity, multiplier, expiry, type, strike, entry, sigma,
+        # venue
+        ("inverse_option", "BTC", -8.0, 1.0, "30D", "call", 110000.0, None, 0.52, "deribit"),
+        ("inverse_option", "BTC", 6.0, 1.0, "30D", "put", 85000.0, None, 0.57, "deribit"),
+        ("linear_option", "BTC", -3.0, 1.0, "7D", "put", 90000.0, None, 0.50, "binance"),
+        ("linear_option", "BTC", 4.0, 1.0, "91D", "call", 105000.0, None, 0.55, "binance"),
+        ("linear_option", "ETH", -60.0, 1.0, "30D", "call", 3800.0, None, 0.68, "binance"),
+        ("inverse_option", "ETH", 40.0, 1.0, "91D", "put", 2900.0, None, 0.72, "deribit"),
+        ("linear_option", "ETH", -25.0, 1.0, "7D", "put", 3100.0, None, 0.70, "binance"),
         # futures: a short BTC quarterly against the BTC collateral (cash and
         # carry), an inverse BTC monthly in 10-USD contracts, a long ETH monthly
-        ("linear_future", "BTC", -2.0, 1.0, "91D", None, None, 96300.0, None),
-        ("inverse_future", "BTC", -6000.0, 10.0, "30D", None, None, 94800.0, None),
-        ("linear_future", "ETH", 80.0, 1.0, "30D", None, None, 3280.0, None),
+        ("linear_future", "BTC", -2.0, 1.0, "91D", None, None, 96300.0, None, "deribit"),
+        ("inverse_future", "BTC", -6000.0, 10.0, "30D", None, None, 94800.0, None, "deribit"),
+        ("linear_future", "ETH", 80.0, 1.0, "30D", None, None, 3280.0, None, "binance"),
         # perps: long BTC linear, short ETH inverse in 10-USD contracts
-        ("linear_perp", "BTC", 1.5, 1.0, None, None, None, 93800.0, None),
-        ("inverse_perp", "ETH", -8000.0, 10.0, None, None, None, 3350.0, None),
+        ("linear_perp", "BTC", 1.5, 1.0, None, None, None, 93800.0, None, "binance"),
+        ("inverse_perp", "ETH", -8000.0, 10.0, None, None, None, 3350.0, None, "deribit"),
     ]
     cols = list(zip(*rows))
     b.add_positions(list(cols[0]), list(cols[1]), list(cols[2]), list(cols[3]),
                     expiry=list(cols[4]), option_type=list(cols[5]), strike=list(cols[6]),
-                    entry_price=list(cols[7]), sigma=list(cols[8]))
+                    entry_price=list(cols[7]), sigma=list(cols[8]), venue=list(cols[9]))
     # the v3 BTC/USDC range: the liquidity its deposit mints
     spot = MARKET["BTC"][0]
     mint = amm.liquidity_from_amounts(spot, LP_LOWER, LP_UPPER, LP_BTC, LP_USD)
     L = mint.liquidity
     b.add_positions("amm_v3", "BTC", L, 1.0, price_lower=LP_LOWER, price_upper=LP_UPPER,
-                    fee_rate=LP_FEE)
-    for asset, (amount, haircut) in COLLATERAL.items():
-        b.set_collateral(asset, amount, haircut)
+                    fee_rate=LP_FEE, venue="uniswap")
+    for venue, asset, amount, haircut in COLLATERAL:
+        b.set_collateral(asset, amount, haircut, venue=venue)
     labels = ["%s %s %s" % (r[1], r[0], r[4] or "") for r in rows] + ["BTC amm_v3"]
     return b, mint, labels
 
@@ -116,8 +125,8 @@ def main():
     spots = [MARKET[n][0] for n in names]
     print("libqpm %s: BTC/ETH account, %d positions, collateral %s"
           % (qpm.version_string(), b.n_positions,
-             ", ".join("%g %s (haircut %g%%)" % (a, "USDC" if k == USD else k, 100 * h)
-                       for k, (a, h) in COLLATERAL.items())))
+             ", ".join("%g %s at %s (haircut %g%%)" % (a, "USDC" if k == USD else k, v, 100 * h)
+                       for v, k, a, h in COLLATERAL)))
     lp = amm.lp_position(spots[0], L, LP_LOWER, LP_UPPER)
     print("v3 LP BTC/USDC [%.0f, %.0f): %g BTC + %s USDC mint L = %.2f, in the pool %.4f BTC "
           "+ %s USDC (%s USDC not deployed, not in the account)"
@@ -180,6 +189,13 @@ def main():
     print("  largest maintenance: " + ", ".join("%s %s" % (labels[k].strip(),
                                                            format(m.position_mm[k], ",.0f"))
                                                 for k in top))
+    vm = b.venue_margin()
+    print("\nby venue (USD): what each holds, and its margin; a failure of the venue "
+          "costs its equity")
+    print("  %-9s %14s %14s %14s" % ("venue", "equity", "initial", "maintenance"))
+    for k, v in enumerate(b.venues + ["(none)"]):
+        print("  %-9s %s %s %s" % (v, money(vm.equity[k]), money(vm.initial[k]),
+                                   money(vm.maintenance[k])))
     pm = b.portfolio_margin()
     print("\nportfolio margin (USD; per underlying its worst risk-matrix loss, summed)")
     for u, n in enumerate(names):

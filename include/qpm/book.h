@@ -147,6 +147,10 @@ typedef enum qpm_book_key {
  * stablecoin). */
 #define QPM_BOOK_USD SIZE_MAX
 
+/* Venue selector of the experimental venue functions meaning "no venue":
+ * positions and collateral not tagged with one. */
+#define QPM_BOOK_NO_VENUE SIZE_MAX
+
 /* Opaque book handle. */
 typedef struct qpm_book qpm_book;
 
@@ -258,14 +262,38 @@ QPM_API qpm_status qpm_book_funding(qpm_book *b, double hours, double *position_
 #endif
 
 #ifdef QPM_EXPERIMENTAL
-/* Experimental (see common.h).  Sets the collateral the account holds in
- * `asset`: an underlying's coin (its index; valued at its spot, so it moves
- * in scenarios) or QPM_BOOK_USD (valued at 1), `amount` units (finite,
- * >= 0) counted at (1 - haircut) of their value (0 <= haircut < 1).
- * Replaces the asset's previous amount.  Errors: QPM_E_NULL, QPM_E_INVALID
- * (asset out of range, amount < 0, haircut outside [0, 1)),
- * QPM_E_NONFINITE. */
-QPM_API qpm_status qpm_book_set_collateral(qpm_book *b, size_t asset, double amount,
+/* Experimental (see common.h).  Adds a venue or protocol (an exchange, a
+ * lending protocol, a pool) that positions and collateral can be tagged
+ * with, so that what is held there can be reported and failed together;
+ * its index (0, 1, ... in order of addition) goes to *index (optional).
+ * Errors: QPM_E_NULL (b, name), QPM_E_INVALID (name empty, 64 bytes or
+ * longer, or already a venue of the book), QPM_E_NOMEM. */
+QPM_API qpm_status qpm_book_add_venue(qpm_book *b, const char *name, size_t *index);
+
+/* Experimental (see common.h).  Number of venues in *n.  Errors:
+ * QPM_E_NULL. */
+QPM_API qpm_status qpm_book_n_venues(const qpm_book *b, size_t *n);
+
+/* Experimental (see common.h).  Index of the venue called `name` in
+ * *index.  Errors: QPM_E_NULL, QPM_E_INVALID (no such venue). */
+QPM_API qpm_status qpm_book_find_venue(const qpm_book *b, const char *name, size_t *index);
+
+/* Experimental (see common.h).  Name of venue v in *name (owned by the
+ * book, valid until it is freed).  Errors: QPM_E_NULL, QPM_E_INVALID (v out
+ * of range). */
+QPM_API qpm_status qpm_book_venue_name(const qpm_book *b, size_t v, const char **name);
+
+/* Experimental (see common.h).  Sets the collateral the account holds at
+ * `venue` (a venue index, or QPM_BOOK_NO_VENUE for collateral not tagged
+ * with one) in `asset`: an underlying's coin (its index; valued at its
+ * spot, so it moves in scenarios) or QPM_BOOK_USD (valued at 1), `amount`
+ * units (finite, >= 0) counted at (1 - haircut) of their value (0 <=
+ * haircut < 1).  Replaces that venue's previous amount of the asset; the
+ * account's collateral in an asset is its sum over the venues.  Errors:
+ * QPM_E_NULL, QPM_E_INVALID (venue or asset out of range, amount < 0,
+ * haircut outside [0, 1)), QPM_E_NONFINITE, QPM_E_NOMEM; the book is
+ * unchanged on error. */
+QPM_API qpm_status qpm_book_set_collateral(qpm_book *b, size_t venue, size_t asset, double amount,
                                            double haircut);
 
 /* Experimental (see common.h).  The account's margin under the standard
@@ -286,6 +314,19 @@ QPM_API qpm_status qpm_book_set_collateral(qpm_book *b, size_t asset, double amo
  * untouched). */
 QPM_API qpm_status qpm_book_margin(qpm_book *b, double *equity, double *initial,
                                    double *maintenance, double *position_im, double *position_mm);
+
+/* Experimental (see common.h).  qpm_book_margin per venue: for each venue
+ * v, equity[v] = its collateral after haircuts plus the value of its
+ * positions, and initial[v], maintenance[v] the standard margin of its
+ * positions, in USD at the current market: what the account holds at v,
+ * and what it would lose if v failed.  Each array has qpm_book_n_venues + 1
+ * rows, the last for the positions and collateral without a venue; each
+ * may be NULL.  Their sums over the rows are qpm_book_margin's totals (to
+ * rounding).  Allocates three arrays of that many rows per call.  Errors:
+ * QPM_E_NULL (b), QPM_E_NOMEM, QPM_E_OVERFLOW (as qpm_book_margin, or a
+ * venue's sum beyond the range of double); outputs untouched on error. */
+QPM_API qpm_status qpm_book_venue_margin(qpm_book *b, double *equity, double *initial,
+                                         double *maintenance);
 
 /* Experimental (see common.h).  The portfolio-margin model (keys
  * QPM_BOOK_PM_*): for each underlying u, its risk matrix (every spot move
@@ -480,6 +521,9 @@ typedef struct qpm_book_positions {
     /* Expected fee yield of the position, per year on its value, >= 0
      * (0.12 = 12%): its theta.  AMM v2 and v3 positions. */
     const double *fee_rate;
+    /* Venue index (qpm_book_add_venue) or QPM_BOOK_NO_VENUE.  Every
+     * position; NULL: none of them has a venue. */
+    const size_t *venue;
 } qpm_book_positions;
 
 /* Experimental (see common.h).  Appends n positions described by *p (see
@@ -488,9 +532,10 @@ typedef struct qpm_book_positions {
  * qpm_book_add_positions does not take.  For them quantity x multiplier is
  * the liquidity L and must be > 0 (QPM_E_INVALID).  The checks, all-or-nothing rule, errors and
  * messages are those of qpm_book_add_positions, which is the same function taking separate arrays;
- * both give the same book bit for bit.  Further errors: QPM_E_NULL (p), QPM_E_INVALID (p->size too
- * small or not a whole number of fields), QPM_E_UNSUPPORTED (a field past
- * sizeof(qpm_book_positions) is not NULL). On any error the book is unchanged and usable. */
+ * both give the same book bit for bit.  A venue that is neither a venue of the book nor
+ * QPM_BOOK_NO_VENUE is QPM_E_INVALID naming the position.  Further errors: QPM_E_NULL (p),
+ * QPM_E_INVALID (p->size too small or not a whole number of fields), QPM_E_UNSUPPORTED (a field
+ * past sizeof(qpm_book_positions) is not NULL). On any error the book is unchanged and usable. */
 QPM_API qpm_status qpm_book_add_position_columns(qpm_book *b, size_t n,
                                                  const qpm_book_positions *p);
 #endif

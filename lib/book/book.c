@@ -229,6 +229,8 @@ void qpm_book_free(qpm_book *b)
     qpm__free(&a, b->exp);
     qpm__free(&a, b->pos);
     qpm__free(&a, b->amm);
+    qpm__free(&a, b->venue);
+    qpm__free(&a, b->coll);
     qpm__free(&a, b);
 }
 
@@ -397,31 +399,6 @@ qpm_status qpm_book_set_rate(qpm_book *b, size_t u, double rate)
 qpm_status qpm_book_set_perp(qpm_book *b, size_t u, double mark)
 {
     return set_market(b, u, SET_PERP, mark);
-}
-
-qpm_status qpm_book_set_collateral(qpm_book *b, size_t asset, double amount, double haircut)
-{
-    QPM__CHECK_NULL(b, "b");
-    if (asset != QPM_BOOK_USD && asset >= b->n_under)
-        return qpm__fail(QPM_E_INVALID,
-                         "asset = %zu: must be < %zu (the number of underlyings) or QPM_BOOK_USD",
-                         asset, b->n_under);
-    if (!isfinite(amount))
-        return qpm__fail(QPM_E_NONFINITE, "amount = %g: must be finite", amount);
-    if (!(amount >= 0.0))
-        return qpm__fail(QPM_E_INVALID, "amount = %.17g: must be >= 0", amount);
-    if (!isfinite(haircut))
-        return qpm__fail(QPM_E_NONFINITE, "haircut = %g: must be finite", haircut);
-    if (!(haircut >= 0.0 && haircut < 1.0))
-        return qpm__fail(QPM_E_INVALID, "haircut = %.17g: must be in [0, 1)", haircut);
-    if (asset == QPM_BOOK_USD) {
-        b->coll_usd = amount;
-        b->coll_usd_h = haircut;
-    } else {
-        b->under[asset].coll = amount;
-        b->under[asset].coll_h = haircut;
-    }
-    return QPM_OK;
 }
 
 qpm_status qpm_book_set_funding(qpm_book *b, size_t u, double current, double expected)

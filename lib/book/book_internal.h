@@ -31,9 +31,24 @@ typedef struct qpm__book_under {
     /* derived: the perps' funding over the P&L horizon in a scenario moving
      * the underlying by x is fconst + fslope x (USD) */
     double fconst, fslope;
-    double coll, coll_h; /* collateral in the coin and its haircut */
-    double mm_base;      /* maintenance margin of its positions (margin cache) */
+    /* collateral in the coin over every venue (qpm__book_collateral_sums):
+     * sum of amount x (1 - haircut), and sum of amount */
+    double coll_eff, coll_full;
+    double mm_base; /* maintenance margin of its positions (margin cache) */
 } qpm__book_under;
+
+/* A venue or protocol that positions and collateral are tagged with. */
+typedef struct qpm__book_venue {
+    char name[QPM__BOOK_NAME_MAX];
+} qpm__book_venue;
+
+/* A collateral holding: `amount` of `asset` (an underlying's coin or
+ * QPM_BOOK_USD) at `venue` (a row or QPM_BOOK_NO_VENUE), counted at
+ * (1 - haircut) of its value. */
+typedef struct qpm__book_coll {
+    size_t venue, asset;
+    double amount, haircut;
+} qpm__book_coll;
 
 typedef struct qpm__book_expiry {
     size_t u;
@@ -45,12 +60,13 @@ typedef struct qpm__book_expiry {
  * when the position is added, so an unknown code never gets further; read
  * the row with qpm__pos_kind).  Fields its kind does not need are NaN (K,
  * e, sig), 0 (type) or SIZE_MAX (ex).  An AMM position keeps its range
- * and fee rate where the others keep K, e and sig (64 bytes either way). */
+ * and fee rate where the others keep K, e and sig (72 bytes either way). */
 typedef struct qpm__book_pos {
     int32_t instr;
     int32_t type;
     size_t u;
-    size_t ex; /* expiry row, SIZE_MAX when none applies */
+    size_t ex;    /* expiry row, SIZE_MAX when none applies */
+    size_t venue; /* venue row, QPM_BOOK_NO_VENUE when untagged */
     double Q, m;
     union {
         struct {
@@ -141,7 +157,11 @@ struct qpm_book {
     /* the portfolio-margin model (QPM_BOOK_PM_*) */
     double pm_range, pm_vol_down, pm_vol_up, pm_ext, pm_damp, pm_mm;
     unsigned pm_steps;
-    double coll_usd, coll_usd_h; /* USD collateral and its haircut */
+    qpm__book_venue *venue;
+    size_t n_venue, cap_venue;
+    qpm__book_coll *coll; /* one row per (venue, asset) ever set */
+    size_t n_coll, cap_coll;
+    double coll_usd; /* USD collateral over every venue, after haircuts */
     /* margin cache (book_margin.c): the positions' total value and each
      * underlying's mm_base at the prepared market; cleared by a preparation
      * and by a change of the margin model */
@@ -166,6 +186,10 @@ qpm_status qpm__book_prepare(qpm_book *b);
 qpm_status qpm__book_engine_build(const qpm_alloc *a, qpm__book_engine *eng, size_t nopt,
                                   unsigned nthreads);
 void qpm__book_engine_free(const qpm_alloc *a, qpm__book_engine *eng);
+
+/* QPM_OK when v is a venue row or QPM_BOOK_NO_VENUE; else QPM_E_INVALID
+ * naming the argument `what`. */
+qpm_status qpm__book_check_venue(const qpm_book *b, size_t v, const char *what);
 
 /* Row of the expiry `id` on underlying u, or SIZE_MAX when it is not set. */
 size_t qpm__book_find_expiry(const qpm_book *b, size_t u, int32_t id);

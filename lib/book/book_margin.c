@@ -12,10 +12,10 @@
 /* Collateral value (after haircuts) with underlying um's spot moved by fx. */
 static double collateral(const qpm_book *b, size_t um, double fx)
 {
-    double v = b->coll_usd * (1.0 - b->coll_usd_h);
+    double v = b->coll_usd;
     for (size_t u = 0; u < b->n_under; u++) {
         const qpm__book_under *x = &b->under[u];
-        v += x->coll * (x->S * (u == um ? fx : 1.0)) * (1.0 - x->coll_h);
+        v += x->coll_eff * (x->S * (u == um ? fx : 1.0));
     }
     return v;
 }
@@ -105,6 +105,56 @@ qpm_status qpm_book_margin(qpm_book *b, double *equity, double *initial, double 
         *initial = im;
     if (maintenance != NULL)
         *maintenance = mm;
+    return QPM_OK;
+}
+
+qpm_status qpm_book_venue_margin(qpm_book *b, double *equity, double *initial, double *maintenance)
+{
+    QPM__CHECK_NULL(b, "b");
+    qpm_status st = qpm__book_prepare(b);
+    if (st != QPM_OK)
+        return st;
+    const size_t nv = b->n_venue + 1, none = b->n_venue;
+    double *w = qpm__calloc(&b->alloc, 3 * nv, sizeof *w);
+    if (w == NULL)
+        return qpm__fail(QPM_E_NOMEM, "venue margin: %zu rows", nv);
+    double *eq = w, *im = w + nv, *mm = w + 2 * nv;
+    for (size_t k = 0; k < b->n_coll; k++) {
+        const qpm__book_coll *c = &b->coll[k];
+        double price = c->asset == QPM_BOOK_USD ? 1.0 : b->under[c->asset].S;
+        eq[c->venue == QPM_BOOK_NO_VENUE ? none : c->venue] +=
+            c->amount * (1.0 - c->haircut) * price;
+    }
+    size_t opt = 0;
+    for (size_t i = 0; i < b->n_pos; i++) {
+        const qpm__book_pos *p = &b->pos[i];
+        const qpm__instr *kind = qpm__pos_kind(p);
+        size_t v = p->venue == QPM_BOOK_NO_VENUE ? none : p->venue;
+        qpm__book_row r;
+        double a, c;
+        kind->row(b, p, opt, &r);
+        margin_of(b, p, opt, &a, &c);
+        opt += (size_t)(kind->scen == QPM__SCEN_BLACK76);
+        eq[v] += r.value_usd;
+        im[v] += a;
+        mm[v] += c;
+    }
+    for (size_t v = 0; v < nv; v++)
+        if (!isfinite(eq[v]) || !isfinite(im[v]) || !isfinite(mm[v])) {
+            st = qpm__fail(QPM_E_OVERFLOW,
+                           "venue %s: equity %g, initial margin %g or maintenance margin %g "
+                           "beyond the range of double",
+                           v == none ? "(none)" : b->venue[v].name, eq[v], im[v], mm[v]);
+            qpm__free(&b->alloc, w);
+            return st;
+        }
+    if (equity != NULL)
+        memcpy(equity, eq, nv * sizeof *eq);
+    if (initial != NULL)
+        memcpy(initial, im, nv * sizeof *im);
+    if (maintenance != NULL)
+        memcpy(maintenance, mm, nv * sizeof *mm);
+    qpm__free(&b->alloc, w);
     return QPM_OK;
 }
 
@@ -209,7 +259,7 @@ static qpm_status excess(qpm_book *b, liq_ws *ws, double x, double *g)
     size_t u = ws->u;
     const qpm__book_under *ux = &b->under[u];
     double fx = 1.0 + x, S = ux->S;
-    double eq = ws->eq0 + ux->slope * x + ux->coll * S * x * (1.0 - ux->coll_h);
+    double eq = ws->eq0 + ux->slope * x + ux->coll_eff * S * x;
     for (size_t k = 0; k < ws->namm; k++) {
         const qpm__book_amm *p = &b->amm[ws->amm[k]];
         eq += qpm__book_amm_value(p, S * fx) - p->v0;
@@ -356,10 +406,10 @@ static qpm_status account_at(qpm_book *b, const double *fxs, size_t gu, double f
 {
 #define MOVES(u) (gu == QPM_BOOK_ALL || gu == (u))
 #define FX(u)    (fxs != NULL ? fxs[u] : MOVES(u) ? fx : 1.0)
-    double e = b->coll_usd * (1.0 - b->coll_usd_h), m = 0.0;
+    double e = b->coll_usd, m = 0.0;
     for (size_t u = 0; u < b->n_under; u++) {
         const qpm__book_under *x = &b->under[u];
-        e += x->coll * (x->S * FX(u)) * (1.0 - x->coll_h);
+        e += x->coll_eff * (x->S * FX(u));
     }
     size_t opt = 0;
     for (size_t i = 0; i < b->n_pos; i++) {
@@ -633,7 +683,7 @@ qpm_status qpm_book_leverage(qpm_book *b, double *gross, double *net, double *gr
         delta += S * r.delta_coin;
     }
     for (size_t u = 0; u < b->n_under; u++)
-        delta += b->under[u].coll * b->under[u].S;
+        delta += b->under[u].coll_full * b->under[u].S;
     if (!isfinite(eq) || !isfinite(notional) || !isfinite(delta))
         return qpm__fail(QPM_E_OVERFLOW, "equity, notional or delta beyond the range of double");
     if (!(eq > 0.0))

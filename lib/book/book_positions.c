@@ -44,6 +44,12 @@ static qpm_status check_position(const qpm_book *b, size_t i, const qpm_book_pos
             "position %zu: underlying = %zu: must be < %zu (the number of underlyings)", i, u,
             b->n_under);
     p->u = u;
+    p->venue = c->venue != NULL ? c->venue[i] : QPM_BOOK_NO_VENUE;
+    if (p->venue != QPM_BOOK_NO_VENUE && p->venue >= b->n_venue)
+        return qpm__fail(QPM_E_INVALID,
+                         "position %zu: venue = %zu: no such venue (the book has %zu; "
+                         "QPM_BOOK_NO_VENUE for none)",
+                         i, p->venue, b->n_venue);
     qpm_status st;
     if (!isfinite(c->quantity[i]))
         return qpm__fail(QPM_E_NONFINITE, "position %zu: quantity = %g: must be finite", i,
@@ -193,7 +199,7 @@ static qpm_status add(qpm_book *b, size_t n, const qpm_book_positions *c)
     return QPM_OK;
 }
 
-_Static_assert(sizeof(qpm_book_positions) == sizeof(size_t) + 12 * sizeof(void *),
+_Static_assert(sizeof(qpm_book_positions) == sizeof(size_t) + 13 * sizeof(void *),
                "qpm_book_positions: a size, then pointer-sized fields, no padding");
 
 /* The size rules of a struct that grows (those of qpm_pricer_out): *q gets
@@ -239,7 +245,7 @@ qpm_status qpm_book_add_positions(qpm_book *b, size_t n, const int32_t *instrume
     QPM__CHECK_NULL(b, "b");
     const qpm_book_positions p = {sizeof p, instrument, underlying, expiry,      option_type,
                                   strike,   quantity,   multiplier, entry_price, sigma,
-                                  NULL,     NULL,       NULL};
+                                  NULL,     NULL,       NULL,       NULL};
     return add(b, n, &p);
 }
 

@@ -8,7 +8,7 @@
  * gives exactly 0, and the grid's worst loss is -min of its P&L.  One of
  * the three position ops goes through the experimental qpm_book_positions
  * struct, with older (shorter) and newer (longer) struct sizes. */
-#define QPM_EXPERIMENTAL /* qpm_book_add_position_columns */
+#define QPM_EXPERIMENTAL /* qpm_book_add_position_columns, venues, the account */
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,6 +114,18 @@ static uint64_t market_hash(const qpm_book *b, uint64_t h)
             fz_fail("find_underlying(%s) = %zu, expected %zu", nm, idx, u);
         h = fz_hash(h, nm, strlen(nm));
     }
+    size_t nv = 0;
+    qpm_book_n_venues(b, &nv);
+    h = fz_hash(h, &nv, sizeof nv);
+    for (size_t v = 0; v < nv; v++) {
+        const char *nm = NULL;
+        if (FZ(qpm_book_venue_name(b, v, &nm)) != QPM_OK || nm == NULL)
+            fz_fail("name of venue %zu of %zu", v, nv);
+        size_t idx = 99;
+        if (FZ(qpm_book_find_venue(b, nm, &idx)) != QPM_OK || idx != v)
+            fz_fail("find_venue(%s) = %zu, expected %zu", nm, idx, v);
+        h = fz_hash(h, nm, strlen(nm));
+    }
     return h;
 }
 
@@ -180,26 +192,31 @@ static void one_op(fz_pass *p, state *s, fz_in *in)
         FZ(qpm_book_bounds((qpm_book_key)key, &lo, &hi));
         break;
     }
-    case 2: { /* add an underlying */
+    case 2: { /* add an underlying, or a venue (the same names) */
         const char *name = draw_name(in);
         double spot = fz_real(in, 1e-2, 1e6), rate = fz_real(in, -0.2, 0.3);
-        int want_index = fz_u8(in) & 1;
-        i = fz_op(p, "book add_underlying");
+        uint8_t flags = fz_u8(in);
+        int want_index = flags & 1, venue = flags >= 176;
+        i = fz_op(p, venue ? "book add_venue" : "book add_underlying");
         if (fz_skip(p, i, 0))
             return;
-        if (nu >= NU && name != NULL && name[0] != '\0' && strlen(name) < 64) {
+        size_t have = nu;
+        if (venue && s->h)
+            qpm_book_n_venues(s->h, &have);
+        if (have >= NU && name != NULL && name[0] != '\0' && strlen(name) < 64) {
             st = QPM_OK; /* keep the tables small: count as a no-op */
             break;
         }
         uint64_t before = observe(s);
         size_t idx = 77;
         fz_arm_op(p, i, &s->fa, arm);
-        st = FZ(qpm_book_add_underlying(s->h, name, spot, rate, want_index ? &idx : NULL));
+        st = venue ? FZ(qpm_book_add_venue(s->h, name, want_index ? &idx : NULL))
+                   : FZ(qpm_book_add_underlying(s->h, name, spot, rate, want_index ? &idx : NULL));
         fz_disarm(&s->fa);
         if (st != QPM_OK && observe(s) != before)
-            fz_fail("failed add_underlying changed the book");
-        if (st == QPM_OK && want_index && idx != nu)
-            fz_fail("add_underlying index %zu, expected %zu", idx, nu);
+            fz_fail("failed add_underlying or add_venue changed the book");
+        if (st == QPM_OK && want_index && idx != have)
+            fz_fail("add index %zu, expected %zu", idx, have);
         hash = observe(s);
         break;
     }
@@ -211,6 +228,8 @@ static void one_op(fz_pass *p, state *s, fz_in *in)
                                : fz_real(in, 1e-2, 1e6);
         int32_t ex = (int32_t)fz_range(in, 0, 6) - 1;
         double T = fz_real(in, 1e-3, 120);
+        uint8_t vb = fz_u8(in); /* the collateral's venue: mostly real, at times none or unknown */
+        size_t venue = vb < 160 ? vb % 3u : vb < 250 ? QPM_BOOK_NO_VENUE : (size_t)vb;
         i = fz_op(p, "book market");
         if (fz_skip(p, i, 0))
             return;
@@ -227,7 +246,7 @@ static void one_op(fz_pass *p, state *s, fz_in *in)
         else if (what == 4)
             st = FZ(qpm_book_set_funding(s->h, u, v, T > 100 ? T : v * T));
         else /* collateral in a coin, or USD for u = NU */
-            st = FZ(qpm_book_set_collateral(s->h, u == NU ? QPM_BOOK_USD : u, v,
+            st = FZ(qpm_book_set_collateral(s->h, venue, u == NU ? QPM_BOOK_USD : u, v,
                                             T > 100 ? T : T / 120));
         fz_disarm(&s->fa);
         if (st != QPM_OK && observe(s) != before)
@@ -240,7 +259,7 @@ static void one_op(fz_pass *p, state *s, fz_in *in)
     case 6: { /* add positions */
         size_t n = fz_u8(in) < 250 ? fz_range(in, 1, 6) : 0;
         int32_t instr[8], ex[8], ty[8];
-        size_t und[8];
+        size_t und[8], ven[8];
         double K[8], Q[8], m[8], e[8], sg[8];
         uint8_t im = fz_u8(in);
         for (size_t k = 0; k < 8; k++) {
@@ -249,6 +268,8 @@ static void one_op(fz_pass *p, state *s, fz_in *in)
             und[k] = fz_range(in, 0, NU - 1);
             ex[k] = (int32_t)fz_range(in, 0, 6) - 1;
             ty[k] = fz_u8(in) < 250 ? ((b >> 3) & 1 ? QPM_CALL : QPM_PUT) : 0;
+            uint8_t vb = fz_u8(in);
+            ven[k] = vb < 160 ? vb % 3u : vb < 250 ? QPM_BOOK_NO_VENUE : (size_t)vb;
         }
         fz_fill(in, K, 8, 1e-2, 1e6);
         fz_fill(in, Q, 8, -1e3, 1e3);
@@ -299,7 +320,8 @@ static void one_op(fz_pass *p, state *s, fz_in *in)
                                        nulls == 9 ? NULL : sg,
                                        nulls == 10 ? NULL : lo,
                                        nulls == 11 ? NULL : hi,
-                                       nulls == 12 ? NULL : fee};
+                                       nulls == 12 ? NULL : fee,
+                                       nulls == 13 || nulls >= 128 ? NULL : ven};
             const size_t first = offsetof(qpm_book_positions, instrument);
             if (nulls >= 240 && nulls <= 248) /* older: 1 to 9 fields */
                 w.p.size = first + (size_t)(nulls - 239) * sizeof(void *);
@@ -512,7 +534,9 @@ static void one_op(fz_pass *p, state *s, fz_in *in)
         /* the standard margin, a liquidation distance (read-only) */
         double me[3], pim[48], pmm[48];
         fz_poison(me, 3);
-        if (np <= 48 && FZ(qpm_book_margin(s->h, &me[0], &me[1], &me[2], pim, pmm)) == QPM_OK) {
+        int margin_ok =
+            np <= 48 && FZ(qpm_book_margin(s->h, &me[0], &me[1], &me[2], pim, pmm)) == QPM_OK;
+        if (margin_ok) {
             fz_expect(FZ_BOOK_VALUE, "equity", me, 1, 1, 0);
             fz_expect(FZ_BOOK_MARGIN, "initial and maintenance margin", me + 1, 2, 1, 0);
             fz_expect(FZ_BOOK_MARGIN, "initial margin per position", pim, np, 1, 0);
@@ -520,6 +544,28 @@ static void one_op(fz_pass *p, state *s, fz_in *in)
             hash = fz_hash(hash, me, sizeof me);
         } else {
             fz_untouched(me, 3, "margin");
+        }
+        /* per venue: rows past the venues untouched, the margins add up to
+         * the totals (sums of the same non-negative terms in another order) */
+        double ve[NU + 2], vi[NU + 2], vm[NU + 2];
+        size_t nven = 0;
+        qpm_book_n_venues(s->h, &nven);
+        fz_poison(ve, NU + 2);
+        fz_poison(vi, NU + 2);
+        fz_poison(vm, NU + 2);
+        if (FZ(qpm_book_venue_margin(s->h, ve, vi, vm)) == QPM_OK) {
+            fz_expect(FZ_BOOK_VALUE, "equity per venue", ve, nven + 1, 1, 0);
+            fz_expect(FZ_BOOK_MARGIN, "initial margin per venue", vi, nven + 1, 1, 0);
+            fz_expect(FZ_BOOK_MARGIN, "maintenance margin per venue", vm, nven + 1, 1, 0);
+            fz_untouched(ve + nven + 1, NU + 1 - nven, "rows past the venues");
+            double ti = 0.0;
+            for (size_t v = 0; v <= nven; v++)
+                ti += vi[v];
+            if (margin_ok && !(fabs(ti - me[1]) <= 4e-16 * (double)(np + 2) * me[1]))
+                fz_fail("initial margin over the venues %.17g, total %.17g", ti, me[1]);
+            hash = fz_hash(hash, vi, (nven + 1) * sizeof(double));
+        } else {
+            fz_untouched(ve, NU + 2, "equity per venue");
         }
         double ge[6], gm[6];
         fz_poison(ge, 6);

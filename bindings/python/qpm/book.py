@@ -34,7 +34,8 @@ from ._handle import Handle
 from ._typing import ArrayLike, FloatArray
 
 __all__ = ["Book", "Instrument", "BookKey", "BookFunding", "BookMargin", "BookLiquidation",
-           "BookPortfolioMargin", "ScenarioGrid", "MarginGrid", "FIELDS", "GRID_SPOT_SHIFTS", "GRID_VOL_SHIFTS", "USD"]
+           "BookPortfolioMargin", "BookVenueMargin", "ScenarioGrid", "MarginGrid", "FIELDS",
+           "GRID_SPOT_SHIFTS", "GRID_VOL_SHIFTS", "USD"]
 
 _vp = ctypes.c_void_p
 _sz = ctypes.c_size_t
@@ -52,6 +53,7 @@ GRID_VOL_SHIFTS: Tuple[float, ...] = (-0.3, 0.0, 0.3)
 
 _ALL = _arrays.SIZE_MAX  # QPM_BOOK_ALL
 _USD = _arrays.SIZE_MAX  # QPM_BOOK_USD
+_NO_VENUE = _arrays.SIZE_MAX  # QPM_BOOK_NO_VENUE
 
 #: The collateral asset of :meth:`Book.set_collateral` meaning USD (a
 #: stablecoin valued at 1; ``QPM_BOOK_USD``).
@@ -67,7 +69,7 @@ class _BookOut(ctypes.Structure):
 #: struct is versioned by its size: fields are only ever appended.
 _POSITION_FIELDS = ("instrument", "underlying", "expiry", "option_type", "strike", "quantity",
                     "multiplier", "entry_price", "sigma", "price_lower", "price_upper",
-                    "fee_rate")
+                    "fee_rate", "venue")
 #: The fields only AMM positions read, which only the struct passes.
 _AMM_FIELDS = ("price_lower", "price_upper", "fee_rate")
 
@@ -94,7 +96,12 @@ _lib.declare("qpm_book_set_rate", _int, _vp, _sz, _d)
 _lib.declare("qpm_book_set_perp", _int, _vp, _sz, _d)
 _lib.declare("qpm_book_set_funding", _int, _vp, _sz, _d, _d)  # experimental tier
 _lib.declare("qpm_book_funding", _int, _vp, _d, _vp, _vp)  # experimental tier
-_lib.declare("qpm_book_set_collateral", _int, _vp, _sz, _d, _d)  # experimental tier
+_lib.declare("qpm_book_set_collateral", _int, _vp, _sz, _sz, _d, _d)  # experimental tier
+_lib.declare("qpm_book_add_venue", _int, _vp, ctypes.c_char_p, _vp)  # experimental tier
+_lib.declare("qpm_book_n_venues", _int, _vp, _vp)  # experimental tier
+_lib.declare("qpm_book_find_venue", _int, _vp, ctypes.c_char_p, _vp)  # experimental tier
+_lib.declare("qpm_book_venue_name", _int, _vp, _sz, _vp)  # experimental tier
+_lib.declare("qpm_book_venue_margin", _int, _vp, _vp, _vp, _vp)  # experimental tier
 _lib.declare("qpm_book_margin", _int, _vp, _vp, _vp, _vp, _vp, _vp)  # experimental tier
 _lib.declare("qpm_book_liquidation", _int, _vp, _sz, _vp, _vp)  # experimental tier
 _lib.declare("qpm_book_portfolio_margin", _int, _vp, _vp, _vp, _vp)  # experimental tier
@@ -172,9 +179,13 @@ register_names({"qpm_instrument": "Instrument", "qpm_book_key": "BookKey",
                 "qpm_book_margin_grid": "Book.margin_grid()",
                 "qpm_book_portfolio_margin": "Book.portfolio_margin()",
                 "qpm_book_liquidation_joint": "Book.liquidation_joint()",
-                "qpm_book_leverage": "Book.leverage()"})
+                "qpm_book_leverage": "Book.leverage()",
+                "qpm_book_add_venue": "Book.add_venue()",
+                "qpm_book_find_venue": "Book.venue_index()",
+                "qpm_book_venue_margin": "Book.venue_margin()"})
 PY_CONSTANTS["QPM_BOOK_ALL"] = "None (all underlyings)"
 PY_CONSTANTS["QPM_BOOK_USD"] = '"USD"'
+PY_CONSTANTS["QPM_BOOK_NO_VENUE"] = "None (no venue)"
 
 
 class BookFunding(NamedTuple):
@@ -192,6 +203,16 @@ class BookMargin(NamedTuple):
     maintenance: float  #: total maintenance margin (liquidation below it)
     position_im: Any    #: initial margin per position, in order of addition
     position_mm: Any    #: maintenance margin per position, in order of addition
+
+
+class BookVenueMargin(NamedTuple):
+    """Result of :meth:`Book.venue_margin`: one row per venue in
+    :attr:`Book.venues` order, then one for what has no venue (label None);
+    arrays (lists without numpy), Series on the venue names when the book
+    returns frames."""
+    equity: Any       #: collateral after haircuts plus the positions' values, USD
+    initial: Any      #: initial margin of the venue's positions, USD
+    maintenance: Any  #: maintenance margin of the venue's positions, USD
 
 
 class BookLeverage(NamedTuple):
@@ -306,18 +327,74 @@ class Book(Handle):
     ...     b.add_positions("linear_option", "BTC", 10.0, expiry="E1",
     ...                     option_type="call", strike=65000.0, sigma=0.6)
     ...     b.greeks()["delta_coin"]
+
+    Reports (:meth:`values`, :meth:`greeks`, :meth:`funding`,
+    :meth:`margin`, :meth:`venue_margin`, :meth:`liquidations`,
+    :meth:`portfolio_margin`, :meth:`margin_grid`, :meth:`scenario_grid`)
+    are pandas objects labelled by their rows (positions, underlyings,
+    expiries, venues, shifts) when ``frames`` is true, and dicts or tuples of
+    arrays when it is false.  ``frames=None`` (the default): pandas out once
+    positions came in as pandas (a Series or a DataFrame's columns), whose
+    index then labels the positions; arrays otherwise.
     """
 
     _prefix = "qpm_book"
     _key_enum = BookKey
 
-    def __init__(self, *, threads: Optional[int] = None) -> None:
+    def __init__(self, *, threads: Optional[int] = None, frames: Optional[bool] = None) -> None:
+        if frames:
+            import pandas  # noqa: F401  (frames need it; fail here, not in a report)
+        self._frames = frames
         self._open("qpm_book_create")
         if threads is not None:
             self.set(BookKey.THREADS, threads)
 
     def _setup(self) -> None:
         self._expiry_ids: Dict[Tuple[int, Hashable], int] = {}
+        self._pos_labels: List[Hashable] = []
+        self._pandas_in = False
+
+    # ---- labelled reports -------------------------------------------------
+    @property
+    def frames(self) -> bool:
+        """Whether the reports are labelled pandas objects (see the class
+        documentation); assign True, False or None (automatic)."""
+        if self._frames is None:
+            return self._pandas_in and _labels._pd() is not None
+        return bool(self._frames)
+
+    @frames.setter
+    def frames(self, on: Optional[bool]) -> None:
+        if on:
+            import pandas  # noqa: F401
+        self._frames = on
+
+    def _rows(self, kind: str) -> Any:
+        """The row labels of a report over ``kind`` (None without frames)."""
+        if not self.frames:
+            return None
+        pd = _labels._pd()
+        if kind == "position":
+            return pd.Index(self._pos_labels, name="position")
+        if kind == "underlying":
+            return pd.Index(self.underlyings, name="underlying")
+        if kind == "expiry":
+            return pd.MultiIndex.from_tuples([(u, e) for u, e, _, _ in self.expiries],
+                                             names=["underlying", "expiry"])
+        return pd.Index(self.venues + [None], name="venue")
+
+    def _table(self, d: Dict[str, Any], kind: str) -> Any:
+        return _labels.frame_of(d, self._rows(kind))
+
+    def _series(self, x: Any, kind: str, name: str) -> Any:
+        return _labels.series(x, self._rows(kind), name)
+
+    def _grid(self, x: Any, spot: Any, vol: Any) -> Any:
+        if not self.frames:
+            return x
+        pd = _labels._pd()
+        return pd.DataFrame(x, index=pd.Index(list(spot), name="spot_shift"),
+                            columns=pd.Index(list(vol), name="vol_shift"))
 
     def _describe(self) -> Iterator[Tuple[str, Any]]:
         yield "underlyings", "[%s]" % ", ".join(self._names_unlocked())
@@ -506,27 +583,87 @@ class Book(Handle):
                                                  und.addr if nu.value else None)
             if st:
                 raise self._error(st)
-        return BookFunding(pos.result(), und.result())
+        return BookFunding(self._series(pos.result(), "position", "funding"),
+                           self._series(und.result(), "underlying", "funding"))
 
     # ---- account (libqpm's experimental tier) ------------------------------
+    def add_venue(self, name: str) -> int:
+        """Adds a venue or protocol (an exchange, a lending protocol, a
+        pool) that positions and collateral can be tagged with (libqpm's
+        experimental tier); returns its index.  Raises QpmInvalidError (an
+        empty name, one of 64 bytes or more, or one the book has)."""
+        idx = ctypes.c_size_t()
+        self._c("qpm_book_add_venue", _arrays.name(name), ctypes.byref(idx))
+        return idx.value
+
+    @property
+    def venues(self) -> List[str]:
+        """Venue names in index order."""
+        with self._using():
+            n = ctypes.c_size_t()
+            _lib.fn("qpm_book_n_venues")(self._ptr, ctypes.byref(n))
+            out = []
+            name = ctypes.c_char_p()
+            for v in range(n.value):
+                _lib.fn("qpm_book_venue_name")(self._ptr, v, ctypes.byref(name))
+                out.append((name.value or b"").decode("utf-8", "replace"))
+            return out
+
+    def venue_index(self, venue: Union[str, int, None]) -> int:
+        """Index of a venue given by name or index; None (no venue) gives
+        ``QPM_BOOK_NO_VENUE``.  Raises QpmInvalidError for an unknown
+        name; an index is checked where it is used."""
+        if venue is None:
+            return _NO_VENUE
+        if isinstance(venue, str):
+            idx = ctypes.c_size_t()
+            self._c("qpm_book_find_venue", _arrays.name(venue, "venue"), ctypes.byref(idx),
+                    names={"name": "venue"})
+            return idx.value
+        return _arrays.size(venue, "venue")
+
     def set_collateral(self, asset: Union[str, int], amount: float,
-                       haircut: float = 0.0) -> None:
-        """Sets the collateral the account holds in ``asset``: :data:`USD`
-        (the string ``"USD"``: a stablecoin valued at 1) or an underlying's
-        coin, by name or index (valued at its spot, so it moves in
-        scenarios), ``amount`` units (finite, >= 0) counted at ``1 -
-        haircut`` of their value (0 <= haircut < 1).  Replaces the asset's
-        previous amount (libqpm's experimental tier).  ``"USD"`` always
+                       haircut: float = 0.0, venue: Union[str, int, None] = None) -> None:
+        """Sets the collateral the account holds at ``venue`` (a name or
+        index from :meth:`add_venue`; None: no venue) in ``asset``:
+        :data:`USD` (the string ``"USD"``: a stablecoin valued at 1) or an
+        underlying's coin, by name or index (valued at its spot, so it
+        moves in scenarios), ``amount`` units (finite, >= 0) counted at ``1
+        - haircut`` of their value (0 <= haircut < 1).  Replaces that
+        venue's previous amount of the asset; the account holds the sum
+        over its venues (libqpm's experimental tier).  ``"USD"`` always
         means USD; an underlying named so is reached by its index.  Raises
-        QpmInvalidError (no such underlying or index, amount < 0, haircut
-        outside [0, 1)) and QpmNonFiniteError."""
+        QpmInvalidError (no such underlying, venue or index, amount < 0,
+        haircut outside [0, 1)) and QpmNonFiniteError."""
         if isinstance(asset, str):
             a = _USD if asset == USD else self._find(asset, "asset")
         else:
             # the library checks the index against the underlyings
             a = _arrays.size(asset, "asset")
-        self._c("qpm_book_set_collateral", a, _arrays.double(amount, "amount"),
-                _arrays.double(haircut, "haircut"))
+        self._c("qpm_book_set_collateral", self.venue_index(venue), a,
+                _arrays.double(amount, "amount"), _arrays.double(haircut, "haircut"))
+
+    def venue_margin(self) -> BookVenueMargin:
+        """:meth:`margin` per venue (libqpm's experimental tier): for each
+        venue, the equity it holds (its collateral after haircuts plus its
+        positions' values: what the account would lose if it failed) and
+        the initial and maintenance margin of its positions, USD at the
+        current market; one row per venue in :attr:`venues` order, then one
+        (label None) for what has no venue.  The rows add up to
+        :meth:`margin`'s totals.  Returns :class:`BookVenueMargin` of
+        arrays, or of Series on the venue names (see ``frames``)."""
+        nv = ctypes.c_size_t()
+        with self._using():
+            st = _lib.fn("qpm_book_n_venues")(self._ptr, ctypes.byref(nv))
+            rows = int(nv.value) + 1
+            eq, im, mm = _arrays.output(rows), _arrays.output(rows), _arrays.output(rows)
+            if not st:
+                st = _lib.fn("qpm_book_venue_margin")(self._ptr, eq.addr, im.addr, mm.addr)
+            if st:
+                raise self._error(st)
+        return BookVenueMargin(self._series(eq.result(), "venue", "equity"),
+                               self._series(im.result(), "venue", "initial"),
+                               self._series(mm.result(), "venue", "maintenance"))
 
     def margin(self) -> BookMargin:
         """The account's margin under the standard model (the ``margin_*``
@@ -559,7 +696,9 @@ class Book(Handle):
                                                 pmm.addr if n.value else None)
             if st:
                 raise self._error(st)
-        return BookMargin(eq.value, im.value, mm.value, pim.result(), pmm.result())
+        return BookMargin(eq.value, im.value, mm.value,
+                          self._series(pim.result(), "position", "initial"),
+                          self._series(pmm.result(), "position", "maintenance"))
 
     def liquidation(self, underlying: Union[str, int]) -> BookLiquidation:
         """Liquidation distance of one underlying (libqpm's experimental
@@ -631,7 +770,8 @@ class Book(Handle):
                 st = fn(self._ptr, u, down.addr + 8 * u, up.addr + 8 * u)
             if st:
                 raise self._error(st, {"u": "underlying"})
-        return BookLiquidation(down.result(), up.result())
+        return BookLiquidation(self._series(down.result(), "underlying", "down"),
+                               self._series(up.result(), "underlying", "up"))
 
     def portfolio_margin(self) -> BookPortfolioMargin:
         """The portfolio-margin model (the ``pm_*`` settings; libqpm's
@@ -657,7 +797,8 @@ class Book(Handle):
                                                           per.addr if nu.value else None)
             if st:
                 raise self._error(st)
-        return BookPortfolioMargin(im.value, mm.value, per.result())
+        return BookPortfolioMargin(im.value, mm.value,
+                                   self._series(per.result(), "underlying", "initial"))
 
     def margin_grid(self, spot_shifts: ArrayLike, vol_shifts: Optional[ArrayLike] = None,
                     underlying: Union[str, int, None] = None) -> MarginGrid:
@@ -699,7 +840,9 @@ class Book(Handle):
         else:
             ratio = [[mi / ei if ei > 0 else math.inf for ei, mi in zip(er, mr)]
                      for er, mr in zip(e, m)]
-        return MarginGrid(e, m, ratio)
+        vr = vs.result() if vs is not None else [0.0]
+        xr = xs.result()
+        return MarginGrid(self._grid(e, xr, vr), self._grid(m, xr, vr), self._grid(ratio, xr, vr))
 
     def _expiry_id(self, u: int, expiry: Hashable, create: bool) -> int:
         if isinstance(expiry, numbers.Integral) and not isinstance(expiry, bool):
@@ -742,7 +885,7 @@ class Book(Handle):
                       multiplier: Any = 1.0, *, expiry: Any = None, option_type: Any = None,
                       strike: Any = None, entry_price: Any = None, sigma: Any = None,
                       price_lower: Any = None, price_upper: Any = None,
-                      fee_rate: Any = None) -> None:
+                      fee_rate: Any = None, venue: Any = None) -> None:
         """Appends positions.  Every argument is a scalar (repeated) or a
         sequence/array of one common length.  ``instrument``: an
         :class:`Instrument`, its value or name (``"inverse_option"``);
@@ -758,8 +901,15 @@ class Book(Handle):
         ``qpm_book_positions`` struct only; a library without it raises
         QpmUnsupportedError.
 
-        pandas: the columns of a DataFrame (``df["strike"]``, ...) are taken
-        by position, as numpy arrays (their index is not used); underlyings
+        ``venue`` (libqpm's experimental tier): the venue of each position,
+        a name or index from :meth:`add_venue`, or None (no venue; the
+        default for all).  An unknown venue raises QpmInvalidError naming
+        the position.
+
+        pandas: the columns of a DataFrame (``df["strike"]``, ...) are
+        passed as numpy arrays; their common index labels the positions in
+        the reports (see ``frames``: pandas arguments switch them to pandas
+        out).  Series with different indexes raise ValueError.  Underlyings
         and expiries keep their names and labels.  The number columns
         (quantity, multiplier, strike, entry_price, sigma, price_lower,
         price_upper, fee_rate) that are already
@@ -772,7 +922,8 @@ class Book(Handle):
                ("multiplier", multiplier), ("expiry", expiry), ("option_type", option_type),
                ("strike", strike), ("entry_price", entry_price), ("sigma", sigma),
                ("price_lower", price_lower), ("price_upper", price_upper),
-               ("fee_rate", fee_rate))
+               ("fee_rate", fee_rate), ("venue", venue))
+        index = _labels.common_index([v for _, v in raw], [nm for nm, _ in raw])
         n, first = -1, ""
         for nm, v in raw:  # one length for every sequence argument
             if v is None or isinstance(v, str) or _arrays.is_scalar(v):
@@ -809,14 +960,26 @@ class Book(Handle):
         # the AMM columns given; the others stay NULL, so that a library
         # that predates them accepts the struct
         amm = [(nm, val) for nm, val in raw if nm in _AMM_FIELDS and val is not None]
+        if venue is not None:
+            vl = venue if isinstance(venue, str) or _arrays.is_scalar(venue) \
+                else list(_labels_free(venue))
+            if isinstance(vl, list):
+                vcodes: Any = [self.venue_index(None if (x is None or (isinstance(x, float)
+                                                                      and x != x)) else x)
+                               for x in vl]
+            else:
+                vcodes = self.venue_index(vl)
+            amm.append(("venue", vcodes))
         _, v, _ = _arrays.broadcast(
             [_codes(instrument, _INSTR, "instrument"), ulist if n > 1 else ulist[0], quantity,
              multiplier, exp, _codes(option_type, _TYPE_CODES, "option_type"), field(strike),
              field(entry_price), field(sigma)] + [field(val) for _, val in amm],
             [nm for nm, _ in raw[:9]] + [nm for nm, _ in amm],
             ["int32", _SIZE_KIND, "float64", "float64", "int32", "int32", "float64",
-             "float64", "float64"] + ["float64"] * len(amm))
+             "float64", "float64"] + [_SIZE_KIND if nm == "venue" else "float64"
+                                      for nm, _ in amm])
         names = {"n": "the number of positions"}
+        before = self.n_positions
         # AMM positions need fields only the struct carries
         need_struct = bool(amm) or _has_amm(v[0])
         if need_struct and not _use_struct() and not _struct_exported():
@@ -835,10 +998,17 @@ class Book(Handle):
         else:
             self._c("qpm_book_add_positions", n, v[0].addr, v[1].addr, v[4].addr, v[5].addr,
                     v[6].addr, v[2].addr, v[3].addr, v[7].addr, v[8].addr, names=names)
+        if index is not None:
+            self._pandas_in = True
+            self._pos_labels.extend(index)
+        else:
+            self._pos_labels.extend(range(before, before + n))
 
     def clear_positions(self) -> None:
         """Removes every position (the market stays)."""
         self._c("qpm_book_clear_positions")
+        self._pos_labels = []
+        self._pandas_in = False
 
     @property
     def n_positions(self) -> int:
@@ -867,21 +1037,30 @@ class Book(Handle):
                 raise self._error(st)
         return {f: v.result() for f, v in bufs.items()}
 
-    def values(self) -> Dict[str, Any]:
+    def values(self) -> Any:
         """Value and Greeks of every position: a dict of arrays keyed by
-        :data:`FIELDS`, one row per position in order of addition."""
-        return self._greeks("qpm_book_position_greeks", "qpm_book_n_positions")
+        :data:`FIELDS`, one row per position in order of addition; with
+        ``frames``, a DataFrame of those columns indexed by the positions'
+        labels."""
+        return self._table(self._greeks("qpm_book_position_greeks", "qpm_book_n_positions"),
+                           "position")
 
-    def greeks(self, by: str = "underlying") -> Dict[str, Any]:
+    def greeks(self, by: str = "underlying") -> Any:
         """Totals: ``by="underlying"`` (rows in :attr:`underlyings` order,
         every instrument), ``"expiry"`` (rows in :attr:`expiries` order,
-        options only: the risk matrix) or ``"position"`` (as :meth:`values`)."""
+        options only: the risk matrix) or ``"position"`` (as :meth:`values`).
+        A dict of arrays keyed by :data:`FIELDS`; with ``frames``, a
+        DataFrame indexed by underlying name, by (underlying, expiry) or by
+        position label."""
         if by == "position":
             return self.values()
         if by == "underlying":
-            return self._greeks("qpm_book_underlying_greeks", "qpm_book_n_underlyings")
+            return self._table(
+                self._greeks("qpm_book_underlying_greeks", "qpm_book_n_underlyings"),
+                "underlying")
         if by == "expiry":
-            return self._greeks("qpm_book_expiry_greeks", "qpm_book_n_expiries")
+            return self._table(self._greeks("qpm_book_expiry_greeks", "qpm_book_n_expiries"),
+                               "expiry")
         raise ValueError("by = %r: must be 'underlying', 'expiry' or 'position'" % (by,))
 
     # ---- scenarios -------------------------------------------------------
@@ -943,5 +1122,6 @@ class Book(Handle):
                                          "n_vol": "len(vol_shifts)", "u": "underlying"})
         xr = xs.result()
         vr = vs.result() if vs is not None else [0.0]
-        return ScenarioGrid(o.result(), xr, vr, wl.value, float(xr[wi.value // nv]),
+        return ScenarioGrid(self._grid(o.result(), xr, vr), xr, vr, wl.value,
+                            float(xr[wi.value // nv]),
                             float(vr[wi.value % nv]))

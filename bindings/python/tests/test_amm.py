@@ -498,13 +498,13 @@ def test_book_amm_positions_from_dataframe_columns_without_copies(monkeypatch):
     with b, ref:
         va, vr = b.values(), ref.values()
         for f in FIELDS:
-            assert va[f].tobytes() == vr[f].tobytes(), f
-    # the three fields are the struct's last, in this order
+            assert va[f].to_numpy().tobytes() == vr[f].tobytes(), f
+    # the three fields follow the stable ones, in this order, then the venue
     names = [f for f, _ in bk._Positions._fields_]
-    assert names[-3:] == ["price_lower", "price_upper", "fee_rate"]
+    assert names[-4:] == ["price_lower", "price_upper", "fee_rate", "venue"]
     assert names[:10] == ["size", "instrument", "underlying", "expiry", "option_type", "strike",
                           "quantity", "multiplier", "entry_price", "sigma"]
-    assert ctypes.sizeof(bk._Positions) == 13 * ctypes.sizeof(ctypes.c_void_p)
+    assert ctypes.sizeof(bk._Positions) == 14 * ctypes.sizeof(ctypes.c_void_p)
     # a book without AMM columns passes them as NULL (an older library that
     # does not know them accepts the struct)
     seen.clear()

@@ -291,8 +291,11 @@ def test_positions_from_dataframe_columns_without_copies(monkeypatch):
         assert b.n_positions == n
         assert b.expiries == ref.expiries  # names and expiry labels kept
         va, vr = b.values(), ref.values()
+        # pandas in, pandas out: the reports are labelled by the frame's index
+        assert isinstance(va, pd.DataFrame) and va.index.equals(pd.Index(df.index))
+        assert list(va.columns) == list(FIELDS)
         for f in FIELDS:
-            assert va[f].tobytes() == vr[f].tobytes(), f
+            assert va[f].to_numpy().tobytes() == vr[f].tobytes(), f
         x = np.linspace(-0.3, 0.3, 2 * 25).reshape(25, 2)
         assert b.pnl(x, vol_shifts=x).tobytes() == ref.pnl(x, vol_shifts=x).tobytes()
         # bad data in a column: the position (by place, not by label) named

@@ -13,5 +13,6 @@
 #include "qpm/pricing.h"
 #include "qpm/rng.h"
 #include "qpm/risk.h"
+#include "qpm/stress.h"
 
 #endif /* QPM_QPM_H */

@@ -92,6 +92,14 @@ static inline double qpm__book_amm_value(const qpm__book_amm *a, double P)
     return a->L * qpm__amm_unit_value(&a->rg, P);
 }
 
+/* An option position's USD value per coin, w B / (Q m), from its weight w
+ * (USD per unit of the Black-76 price) and price B: the mark its margin
+ * reads. */
+static inline double qpm__book_option_mark(const qpm__book_pos *p, double w, double B)
+{
+    return w / (p->Q * p->m) * B;
+}
+
 /* The options of the book as the pricer's structure-of-arrays (n rows), with
  * their base Black-76 values and Greeks (filled by qpm__book_prepare). */
 typedef struct qpm__book_opts {
@@ -190,6 +198,15 @@ void qpm__book_engine_free(const qpm_alloc *a, qpm__book_engine *eng);
 /* QPM_OK when v is a venue row or QPM_BOOK_NO_VENUE; else QPM_E_INVALID
  * naming the argument `what`. */
 qpm_status qpm__book_check_venue(const qpm_book *b, size_t v, const char *what);
+
+/* The size rules of a struct that grows by 8-byte fields after its size
+ * (qpm_book_positions, qpm_stress; those of qpm_pricer_out): *q (`mine`
+ * bytes) gets the caller's fields, zero past the caller's size `caller`.
+ * QPM_E_INVALID for a size that is not a whole number of fields,
+ * QPM_E_UNSUPPORTED for a non-zero byte past `mine`; the messages name
+ * the argument `arg`, its `type` and what its `fields` are. */
+qpm_status qpm__book_read_struct(const void *p, size_t caller, size_t mine, void *q,
+                                 const char *arg, const char *type, const char *fields);
 
 /* Row of the expiry `id` on underlying u, or SIZE_MAX when it is not set. */
 size_t qpm__book_find_expiry(const qpm_book *b, size_t u, int32_t id);

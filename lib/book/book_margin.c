@@ -20,13 +20,6 @@ static double collateral(const qpm_book *b, size_t um, double fx)
     return v;
 }
 
-/* An option position's USD value per coin, w B / (Q m), from its weight w
- * (USD per unit of the Black-76 price) and price B. */
-static inline double option_mark(const qpm__book_pos *p, double w, double B)
-{
-    return w / (p->Q * p->m) * B;
-}
-
 /* Initial and maintenance margin of position p (option row j) at the
  * current market. */
 static void margin_of(const qpm_book *b, const qpm__book_pos *p, size_t j, double *im, double *mm)
@@ -35,7 +28,8 @@ static void margin_of(const qpm_book *b, const qpm__book_pos *p, size_t j, doubl
     *im = *mm = 0.0;
     if (k->margin == NULL || (k->scen == QPM__SCEN_BLACK76 && !(p->Q < 0.0)))
         return;
-    double mark = k->scen == QPM__SCEN_BLACK76 ? option_mark(p, b->opts.w[j], b->opts.B[j]) : 0.0;
+    double mark =
+        k->scen == QPM__SCEN_BLACK76 ? qpm__book_option_mark(p, b->opts.w[j], b->opts.B[j]) : 0.0;
     k->margin(b, p, 1.0, mark, im, mm);
 }
 
@@ -289,7 +283,7 @@ static qpm_status excess(qpm_book *b, liq_ws *ws, double x, double *g)
             const qpm__book_pos *p = &b->pos[ws->pos[k]];
             eq += ws->w[k] * (ws->B[k] - ws->B0[k]);
             if (p->Q < 0.0) {
-                double im, m, mark = option_mark(p, ws->w[k], ws->B[k]);
+                double im, m, mark = qpm__book_option_mark(p, ws->w[k], ws->B[k]);
                 qpm__pos_kind(p)->margin(b, p, fx, mark, &im, &m);
                 mm += m;
             }
@@ -458,7 +452,7 @@ static qpm_status account_at(qpm_book *b, const double *fxs, size_t gu, double f
             const qpm__book_pos *p = &b->pos[o->pos[j0 + j]];
             e += o->w[j0 + j] * w->B[j];
             if (p->Q < 0.0) {
-                double a, c, mark = option_mark(p, o->w[j0 + j], w->B[j]);
+                double a, c, mark = qpm__book_option_mark(p, o->w[j0 + j], w->B[j]);
                 qpm__pos_kind(p)->margin(b, p, FX(p->u), mark, &a, &c);
                 m += c;
             }

@@ -64,6 +64,8 @@ from .amm import (AmmSide, LpLiquidity, Swap, SwapV3, impermanent_loss, liquidit
                   lp_position, swap_v2, swap_v3)
 from . import carry
 from .carry import FundingCarry, basis, funding_carry, funding_rate
+from . import stress
+from .stress import Shock, StressReport
 from .core import (CpuFeature, SettingInfo, SettingType, Status, clear_error, cpu_features,
                    last_error, last_status, max_threads, status_name, status_str, version,
                    version_number, version_string)
@@ -101,4 +103,6 @@ __all__ = [
     "impermanent_loss", "swap_v2", "swap_v3",
     # carry (experimental)
     "carry", "FundingCarry", "funding_rate", "funding_carry", "basis",
+    # stress (experimental)
+    "stress", "Shock", "StressReport",
 ]

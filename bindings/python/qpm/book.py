@@ -643,6 +643,20 @@ class Book(Handle):
         self._c("qpm_book_set_collateral", self.venue_index(venue), a,
                 _arrays.double(amount, "amount"), _arrays.double(haircut, "haircut"))
 
+    def stress(self, shock: Any = None, **parts: Any) -> Any:
+        """Applies a stress scenario to the account (libqpm's experimental
+        tier): ``shock`` a :class:`qpm.stress.Shock` (or its parts as
+        keywords: ``spot_moves``, ``vol_shifts``, ``vol_term_power``,
+        ``vol_term_ref``, ``liquidity_cost``, ``venue_recovery``,
+        ``mark_deviation``, ``usd_depeg``).  Returns a
+        :class:`qpm.stress.StressReport`; see :mod:`qpm.stress`."""
+        from . import stress as _stress
+        if shock is None:
+            shock = _stress.Shock(**parts)
+        elif parts:
+            raise TypeError("stress: give a Shock or its parts, not both")
+        return _stress.stress(self, shock)
+
     def venue_margin(self) -> BookVenueMargin:
         """:meth:`margin` per venue (libqpm's experimental tier): for each
         venue, the equity it holds (its collateral after haircuts plus its

@@ -56,7 +56,7 @@ from .book import (Book, BookFunding, BookKey, BookLeverage, BookLiquidation, Bo
 from . import opt
 from .opt import Frontier, InfoKey, Optimizer, OptKey, Problem
 from . import risk
-from .risk import Risk, RiskKey, RiskResult
+from .risk import Contributions, Risk, RiskKey, RiskResult
 from .pricing import CALL, GREEKS, PUT, Kernel, Model, Pricer, PricerKey, Settlement
 from .rng import Rng, RngKind, kind_name, norm_inv, poisson_max
 from . import amm
@@ -95,7 +95,7 @@ __all__ = [
     # opt
     "opt", "Optimizer", "OptKey", "Problem", "InfoKey", "Frontier",
     # risk
-    "risk", "Risk", "RiskKey", "RiskResult",
+    "risk", "Risk", "RiskKey", "RiskResult", "Contributions",
     # rng
     "rng", "Rng", "RngKind", "kind_name", "norm_inv", "poisson_max",
     # amm (experimental)

@@ -151,3 +151,44 @@ def test_bad_input_changes_nothing():
         with pytest.raises(TypeError):
             b.stress(st.Shock(), usd_depeg=0.1)
         assert b.margin().equity == eq
+
+
+# ---- per-position P&L and risk contributions (experimental) ----------------------
+def test_position_pnl_adds_up():
+    with _account() as b:
+        x = np.array([[0.05, -0.1], [-0.2, 0.1], [0.0, 0.0]])
+        v = np.array([[0.1, 0.2], [0.3, -0.1], [0.0, 0.0]])
+        p = b.position_pnl(x, v)
+        assert p.shape == (3, 6)
+        np.testing.assert_allclose(p.sum(axis=1), b.pnl(x, vol_shifts=v), rtol=1e-12,
+                                   atol=1e-9)
+        assert not p[2].any()
+        with pytest.raises(qpm.QpmInvalidError, match="must be > -1"):
+            b.position_pnl([[-1.0, 0.0]])
+
+
+def test_position_pnl_labelled():
+    pd = pytest.importorskip("pandas")
+    with _account(frames=True) as b:
+        x = pd.DataFrame({"ETH": [0.1, -0.1], "BTC": [0.0, 0.2]}, index=["up", "down"])
+        p = b.position_pnl(x)
+        assert list(p.index) == ["up", "down"] and list(p.columns) == [0, 1, 2, 3, 4, 5]
+        assert math.isclose(p.loc["down"].sum(), b.pnl(x)["down"], rel_tol=1e-12)
+
+
+def test_contributions_add_up_and_by_underlying():
+    with _account() as b:
+        with qpm.Risk() as r:
+            r.set_covariance([[4e-4, 2e-4], [2e-4, 9e-4]])
+            r.set("scenarios", 20000)
+            r.set("seed", 3)
+            c = r.contributions(b)
+            s = r.simulate(b)
+            assert c.var == s.var and c.es == s.es
+            assert math.isclose(sum(c.es_contrib), c.es, rel_tol=1e-12)
+            assert math.isclose(sum(c.var_contrib), c.var, rel_tol=1e-12)
+            assert math.isclose(c.es_by_underlying[0], sum(c.es_contrib[:5]), rel_tol=1e-12)
+            assert math.isclose(c.es_by_underlying[1], c.es_contrib[5], rel_tol=1e-12)
+            seen = []
+            r.contributions(b, progress=lambda f: seen.append(f) and False)
+            assert seen and seen[-1] == 1.0

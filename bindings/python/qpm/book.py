@@ -660,6 +660,15 @@ class Book(Handle):
             raise TypeError("stress: give a Shock or its parts, not both")
         return _stress.stress(self, shock)
 
+    def limits(self, var: Optional[float] = None, es: Optional[float] = None,
+               **limits: float) -> Any:
+        """Checks the account against its limits (libqpm's experimental
+        tier): :func:`qpm.stress.limits` on this book (keywords
+        ``var_limit``, ``es_limit``, ``gross_leverage``, ``net_leverage``,
+        ``margin_ratio``)."""
+        from . import stress as _stress
+        return _stress.limits(self, var, es, **limits)
+
     def venue_margin(self) -> BookVenueMargin:
         """:meth:`margin` per venue (libqpm's experimental tier): for each
         venue, the equity it holds (its collateral after haircuts plus its

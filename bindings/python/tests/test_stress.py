@@ -192,3 +192,25 @@ def test_contributions_add_up_and_by_underlying():
             seen = []
             r.contributions(b, progress=lambda f: seen.append(f) and False)
             assert seen and seen[-1] == 1.0
+
+
+# ---- limits (experimental) -------------------------------------------------------
+def test_limits_report_and_scales():
+    with _account() as b:
+        lev = b.leverage()
+        m = b.margin()
+        rep = b.limits(var=1000.0, es=1500.0, var_limit=600.0, es_limit=2000.0,
+                       gross_leverage=0.5 * lev.gross, margin_ratio=0.9 * m.maintenance / m.equity)
+        t = rep.table
+        assert rep.n_breached == 3
+        assert list(t["breached"]) == [True, False, True, False, True]
+        assert math.isclose(t["scale"][0], 0.6, rel_tol=1e-15)
+        assert t["scale"][1] == 1.0 and t["scale"][3] == 1.0
+        assert math.isclose(t["value"][2], lev.gross, rel_tol=1e-12)
+        assert rep.scale_all == min(t["scale"])
+        none = b.limits()
+        assert none.n_breached == 0 and none.scale_all == 1.0
+        with pytest.raises(qpm.QpmInvalidError, match="a VaR limit needs the measured VaR"):
+            b.limits(var_limit=100.0)
+        with pytest.raises(qpm.QpmInvalidError, match="must be >= 0"):
+            b.limits(gross_leverage=-1.0)

@@ -214,3 +214,41 @@ def test_limits_report_and_scales():
             b.limits(var_limit=100.0)
         with pytest.raises(qpm.QpmInvalidError, match="must be >= 0"):
             b.limits(gross_leverage=-1.0)
+
+
+# ---- venue defaults in the Monte Carlo (experimental) ----------------------------
+def test_venue_defaults_in_the_monte_carlo():
+    with _account() as b:
+        with qpm.Risk() as r:
+            r.set_covariance([[4e-4, 2e-4], [2e-4, 9e-4]])
+            r.set("scenarios", 5000)
+            plain = r.simulate(b, pnl=True)
+            r.set_venue_defaults({"dex": 1.0}, {"dex": 0.25}, book=b)
+            hit = r.simulate(b, pnl=True)
+            x, _ = r.scenarios(5000)
+            held = b.venue_value(x)[:, 1]
+            np.testing.assert_allclose(hit.pnl, plain.pnl - 0.75 * held, rtol=1e-9,
+                                       atol=1e-6)
+            assert hit.var > plain.var
+            with pytest.raises(qpm.QpmUnsupportedError, match="venue defaults are set"):
+                r.contributions(b)
+            r.set_venue_defaults(0.0, book=b)  # a scalar: every venue
+            assert r.simulate(b).var == plain.var
+            with pytest.raises(ValueError, match="needs book="):
+                r.set_venue_defaults({"dex": 0.1})
+            with pytest.raises(qpm.QpmInvalidError, match=r"prob\[0\] = 2"):
+                r.set_venue_defaults([2.0, 0.0])
+            r.set_venue_defaults([])
+            with pytest.raises(ValueError, match="unknown venues okx"):
+                r.set_venue_defaults({"okx": 0.1}, book=b)
+
+
+def test_venue_value_labelled():
+    pd = pytest.importorskip("pandas")
+    with _account(frames=True) as b:
+        v = b.venue_value([[0.0, 0.0], [0.1, -0.1]])
+        assert list(v.columns) == ["cex", "dex", None]
+        vm = b.venue_margin()
+        # no move: the positions and the collateral at full value
+        assert math.isclose(v.iloc[0]["cex"], vm.equity["cex"], rel_tol=1e-12)
+        assert isinstance(v, pd.DataFrame)

@@ -1,0 +1,101 @@
+/* Merton (1976) jump-diffusion: the exact Poisson mixture of Black prices.
+ *
+ * Given n jumps the log-price is normal, so the price is
+ *     V = e^{-rT} sum_n p_n Black(F_n, K, s_n),  p_n = e^{-lT} (lT)^n / n!,
+ *     F_n = S e^{(r - q - l kbar) T} e^{n (muJ + deltaJ^2/2)},
+ *     s_n^2 = sigma^2 T + n deltaJ^2.
+ * The weights come from logarithms (lgamma), so lambda T of several hundred
+ * neither underflows e^{-lT} nor overflows (lT)^n.
+ *
+ * Truncation.  A call term is at most F_n and p_n F_n = F p'_n with
+ * F = S e^{(r-q)T} and p' the Poisson weights of mean l' T, l' = l (1 +
+ * kbar); a put term is at most K.  For N + 2 > m the tail of a Poisson
+ * series of mean m beyond N is at most p_{N+1} / (1 - m / (N + 2)) (the
+ * ratio of successive weights is m / (j + 1)).  The sum stops at the first
+ * N past both means at which both tails are below SV_SERIES_TAIL, so the
+ * neglected part of the price is below SV_SERIES_TAIL (F + K) e^{-rT}; the
+ * Greeks' terms are bounded by the same weights (times 1/S, and for gamma
+ * and vega factors evaluated at the last term, which only shrink). */
+#include <math.h>
+
+#include "core/internal.h"
+#include "num/normal.h"
+#include "pricing/sv_model.h"
+#include "qpm/pricing.h"
+
+#define SV_SERIES_TAIL 1e-18
+
+static double ncdf(double x)
+{
+    return 0.5 * erfc(-x * QPM__RSQRT2_HI - x * QPM__RSQRT2_LO);
+}
+
+/* the tail bound of a Poisson series of mean m beyond N, from ln p_{N+1} */
+static double poisson_tail(double m, double n1, double ln_p1)
+{
+    double ratio = m / (n1 + 1.0);
+    return ratio < 1.0 ? exp(ln_p1) / (1.0 - ratio) : (double)INFINITY;
+}
+
+void qpm__merton_one(double S, double K, double T, double r, double q, double sigma, double lambda,
+                     double mu_j, double delta_j, int32_t type, double *price, double *delta,
+                     double *gamma, double *vega)
+{
+    double dj2 = delta_j * delta_j, a = mu_j + 0.5 * dj2, kbar = expm1(a);
+    double lt = lambda * T, lt1 = lt * (1.0 + kbar), df = exp(-r * T);
+    double ln_lt = lt > 0.0 ? log(lt) : 0.0, ln_lt1 = lt1 > 0.0 ? log(lt1) : 0.0;
+    double x0 = log(S / K) + (r - q - lambda * kbar) * T; /* ln(F_0 / K) */
+    double sv = sigma * sigma * T;
+    double sp = 0.0, sd = 0.0, sg = 0.0, sve = 0.0;
+    int call = type == QPM_CALL;
+    for (double n = 0.0;; n += 1.0) {
+        double ln_p =
+            lt > 0.0 ? -lt + n * ln_lt - lgamma(n + 1.0) : (n == 0.0 ? 0.0 : -(double)INFINITY);
+        double p = exp(ln_p);
+        if (p > 0.0) {
+            double x = x0 + n * a, s = sqrt(sv + n * dj2);
+            double fk = exp(x); /* F_n / K */
+            double v, dl, gm = 0.0, vg = 0.0;
+            if (s > 0.0) {
+                double d1 = x / s + 0.5 * s, d2 = d1 - s;
+                double nd1 = QPM__RSQRT2PI * exp(-0.5 * d1 * d1);
+                if (call) {
+                    v = K * (fk * ncdf(d1) - ncdf(d2));
+                    dl = fk * ncdf(d1);
+                } else {
+                    v = K * (ncdf(-d2) - fk * ncdf(-d1));
+                    dl = -fk * ncdf(-d1);
+                }
+                gm = fk * nd1 / s;
+                vg = K * fk * nd1 * sigma * T / s;
+            } else {
+                int itm = call ? x > 0.0 : x < 0.0;
+                v = itm ? K * fabs(fk - 1.0) : 0.0;
+                dl = itm ? (call ? fk : -fk) : 0.0;
+            }
+            sp += p * v;
+            sd += p * dl;
+            sg += p * gm;
+            sve += p * vg;
+        }
+        if (n > lt1 && n > lt) {
+            double t1 = lt > 0.0
+                            ? poisson_tail(lt, n + 1.0, -lt + (n + 1.0) * ln_lt - lgamma(n + 2.0))
+                            : 0.0;
+            double t2 =
+                lt1 > 0.0 ? poisson_tail(lt1, n + 1.0, -lt1 + (n + 1.0) * ln_lt1 - lgamma(n + 2.0))
+                          : 0.0;
+            if (t1 <= SV_SERIES_TAIL && t2 <= SV_SERIES_TAIL)
+                break;
+        }
+    }
+    /* dl, gm are per unit K of F_n / K: dV/dS = e^{-rT} sum p (F_n/S) N(d1) */
+    if (price != NULL)
+        *price = df * sp;
+    if (delta != NULL)
+        *delta = df * sd * K / S;
+    if (gamma != NULL)
+        *gamma = df * sg * K / (S * S);
+    if (vega != NULL)
+        *vega = df * sve;
+}

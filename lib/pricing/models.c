@@ -1,0 +1,274 @@
+/* Public entry points of models.h: argument checks, then the chain pricer
+ * (sv_cf.c), the Merton series (merton.c) or the smile through the
+ * library's implied-vol solver. */
+#include "qpm/models.h"
+
+#include <math.h>
+
+#include "core/internal.h"
+#include "pricing/sv_model.h"
+#include "qpm/pricing.h"
+
+#define MAX_RT   700.0
+#define MAX_JUMP 10.0
+#define MAX_LT   1e4
+
+static qpm_status check_market(double S, double T, double r, double q, size_t n, const double *K,
+                               const int32_t *type)
+{
+    if (n == 0)
+        return qpm__fail(QPM_E_SIZE, "n = 0: at least one strike is needed");
+    QPM__CHECK_NULL(K, "K");
+    const double v[4] = {S, T, r, q};
+    static const char *const name[4] = {"S", "T", "r", "q"};
+    for (int i = 0; i < 4; i++)
+        if (!isfinite(v[i]))
+            return qpm__fail(QPM_E_NONFINITE, "%s = %g: must be finite", name[i], v[i]);
+    if (!(S > 0.0))
+        return qpm__fail(QPM_E_INVALID, "S = %g: must be > 0", S);
+    if (!(T > 0.0))
+        return qpm__fail(QPM_E_INVALID, "T = %g: must be > 0", T);
+    if (fabs(r * T) > MAX_RT)
+        return qpm__fail(QPM_E_INVALID, "r = %g: |r T| = %g must be <= %g", r, fabs(r * T), MAX_RT);
+    if (fabs(q * T) > MAX_RT)
+        return qpm__fail(QPM_E_INVALID, "q = %g: |q T| = %g must be <= %g", q, fabs(q * T), MAX_RT);
+    qpm_status st = qpm__check_positive(K, n, "K");
+    if (st != QPM_OK)
+        return st;
+    /* K beyond the range of double once divided into the forward */
+    double F = S * exp((r - q) * T);
+    if (!isfinite(F) || F == 0.0)
+        return qpm__fail(QPM_E_INVALID,
+                         "S e^{(r-q)T} = %g: the forward is beyond the range of double", F);
+    for (size_t i = 0; i < n; i++) {
+        double k = F / K[i];
+        if (!isfinite(k) || k == 0.0 || !isfinite(qpm__sqrt_prod(F, K[i]) * 2.0))
+            return qpm__fail(QPM_E_INVALID, "K[%zu] = %g: F/K = %g is beyond the range of double",
+                             i, K[i], k);
+    }
+    if (type != NULL)
+        for (size_t i = 0; i < n; i++)
+            if (type[i] != QPM_CALL && type[i] != QPM_PUT)
+                return qpm__fail(QPM_E_INVALID,
+                                 "type[%zu] = %d: must be QPM_CALL (1) or QPM_PUT (-1)", i,
+                                 (int)type[i]);
+    return QPM_OK;
+}
+
+static qpm_status check_heston(const qpm_heston *h)
+{
+    QPM__CHECK_NULL(h, "h");
+    const double v[5] = {h->v0, h->kappa, h->theta, h->sigma, h->rho};
+    static const char *const name[5] = {"v0", "kappa", "theta", "sigma", "rho"};
+    for (int i = 0; i < 5; i++)
+        if (!isfinite(v[i]))
+            return qpm__fail(QPM_E_NONFINITE, "heston.%s = %g: must be finite", name[i], v[i]);
+    for (int i = 0; i < 3; i++)
+        if (!(v[i] > 0.0))
+            return qpm__fail(QPM_E_INVALID, "heston.%s = %g: must be > 0", name[i], v[i]);
+    if (!(h->sigma >= 0.0))
+        return qpm__fail(QPM_E_INVALID, "heston.sigma = %g: must be >= 0", h->sigma);
+    if (!(fabs(h->rho) < 1.0))
+        return qpm__fail(QPM_E_INVALID, "heston.rho = %g: must be in (-1, 1)", h->rho);
+    return QPM_OK;
+}
+
+static qpm_status check_jumps(const qpm_jumps *j, double T)
+{
+    QPM__CHECK_NULL(j, "j");
+    const double v[3] = {j->lambda, j->mu, j->delta};
+    static const char *const name[3] = {"lambda", "mu", "delta"};
+    for (int i = 0; i < 3; i++)
+        if (!isfinite(v[i]))
+            return qpm__fail(QPM_E_NONFINITE, "jumps.%s = %g: must be finite", name[i], v[i]);
+    if (!(j->lambda >= 0.0))
+        return qpm__fail(QPM_E_INVALID, "jumps.lambda = %g: must be >= 0", j->lambda);
+    if (j->lambda * T > MAX_LT)
+        return qpm__fail(QPM_E_INVALID, "jumps.lambda = %g: lambda T = %g must be <= %g", j->lambda,
+                         j->lambda * T, MAX_LT);
+    if (!(fabs(j->mu) <= MAX_JUMP))
+        return qpm__fail(QPM_E_INVALID, "jumps.mu = %g: |mu| must be <= %g", j->mu, MAX_JUMP);
+    if (!(j->delta >= 0.0 && j->delta <= MAX_JUMP))
+        return qpm__fail(QPM_E_INVALID, "jumps.delta = %g: must be in [0, %g]", j->delta, MAX_JUMP);
+    return QPM_OK;
+}
+
+static qpm_status check_outputs(const double *price, const double *delta, const double *gamma,
+                                const double *vega)
+{
+    if (price == NULL && delta == NULL && gamma == NULL && vega == NULL)
+        return qpm__fail(QPM_E_NULL,
+                         "price, delta, gamma and vega are all NULL: nothing to compute");
+    return QPM_OK;
+}
+
+static qpm_status check_sv(const qpm_heston *h, const qpm_jumps *j, double S, double T, double r,
+                           double q, size_t n, const double *K, const int32_t *type, qpm__sv *m)
+{
+    qpm_status st = check_heston(h);
+    if (st == QPM_OK && j != NULL)
+        st = check_jumps(j, T);
+    if (st == QPM_OK)
+        st = check_market(S, T, r, q, n, K, type);
+    if (st != QPM_OK)
+        return st;
+    *m = (qpm__sv){h->v0, h->kappa, h->theta, h->sigma, h->rho, 0.0, 0.0, 0.0, T};
+    if (j != NULL && j->lambda > 0.0) {
+        m->lambda = j->lambda;
+        m->mu_j = j->mu;
+        m->delta_j = j->delta;
+    }
+    return QPM_OK;
+}
+
+static qpm_status sv_price(const qpm_heston *h, const qpm_jumps *j, double S, double T, double r,
+                           double q, size_t n, const double *K, const int32_t *type, double *price,
+                           double *delta, double *gamma, double *vega)
+{
+    qpm__sv m;
+    QPM__CHECK_NULL(type, "type");
+    qpm_status st = check_sv(h, j, S, T, r, q, n, K, type, &m);
+    if (st == QPM_OK)
+        st = check_outputs(price, delta, gamma, vega);
+    if (st != QPM_OK)
+        return st;
+    qpm__sv_out out = {price, delta, gamma, vega};
+    return qpm__sv_chain(&m, S, r, q, n, K, type, &out);
+}
+
+qpm_status qpm_heston_price(const qpm_heston *h, double S, double T, double r, double q, size_t n,
+                            const double *K, const int32_t *type, double *price, double *delta,
+                            double *gamma, double *vega)
+{
+    return sv_price(h, NULL, S, T, r, q, n, K, type, price, delta, gamma, vega);
+}
+
+qpm_status qpm_bates_price(const qpm_heston *h, const qpm_jumps *j, double S, double T, double r,
+                           double q, size_t n, const double *K, const int32_t *type, double *price,
+                           double *delta, double *gamma, double *vega)
+{
+    QPM__CHECK_NULL(j, "j");
+    return sv_price(h, j, S, T, r, q, n, K, type, price, delta, gamma, vega);
+}
+
+static qpm_status check_merton(double sigma, const qpm_jumps *j, double S, double T, double r,
+                               double q, size_t n, const double *K, const int32_t *type)
+{
+    if (!isfinite(sigma))
+        return qpm__fail(QPM_E_NONFINITE, "sigma = %g: must be finite", sigma);
+    if (!(sigma >= 0.0))
+        return qpm__fail(QPM_E_INVALID, "sigma = %g: must be >= 0", sigma);
+    qpm_status st = check_jumps(j, T);
+    return st != QPM_OK ? st : check_market(S, T, r, q, n, K, type);
+}
+
+qpm_status qpm_merton_price(double sigma, const qpm_jumps *j, double S, double T, double r,
+                            double q, size_t n, const double *K, const int32_t *type, double *price,
+                            double *delta, double *gamma, double *vega)
+{
+    QPM__CHECK_NULL(type, "type");
+    qpm_status st = check_merton(sigma, j, S, T, r, q, n, K, type);
+    if (st == QPM_OK)
+        st = check_outputs(price, delta, gamma, vega);
+    if (st != QPM_OK)
+        return st;
+    for (size_t i = 0; i < n; i++)
+        qpm__merton_one(S, K[i], T, r, q, sigma, j->lambda, j->mu, j->delta, type[i],
+                        price != NULL ? price + i : NULL, delta != NULL ? delta + i : NULL,
+                        gamma != NULL ? gamma + i : NULL, vega != NULL ? vega + i : NULL);
+    return QPM_OK;
+}
+
+/* ---- smiles ----------------------------------------------------------------
+ * Strikes go through in blocks of SMILE_BLOCK with the per-strike inputs of
+ * qpm_pricer_implied_vol on the stack; one BSM pricer serves the call. */
+#define SMILE_BLOCK 64
+
+typedef struct smile_model {
+    int merton;
+    qpm__sv sv;
+    double sigma;
+    qpm_jumps j;
+} smile_model;
+
+static qpm_status smile(const smile_model *sm, double S, double T, double r, double q, size_t n,
+                        const double *K, double *price, double *iv, int32_t *status)
+{
+    qpm_pricer *pr = NULL;
+    qpm_status st = qpm_pricer_create(&pr, NULL, QPM_MODEL_BSM, QPM_SETTLE_LINEAR);
+    if (st != QPM_OK)
+        return st;
+    double F = S * exp((r - q) * T);
+    qpm_status first = QPM_OK;
+    size_t first_i = 0;
+    for (size_t b = 0; b < n; b += SMILE_BLOCK) {
+        size_t m = n - b < SMILE_BLOCK ? n - b : SMILE_BLOCK;
+        double vs[SMILE_BLOCK], vt[SMILE_BLOCK], vr[SMILE_BLOCK], vq[SMILE_BLOCK], vp[SMILE_BLOCK],
+            vi[SMILE_BLOCK];
+        int32_t ty[SMILE_BLOCK], ist[SMILE_BLOCK];
+        for (size_t i = 0; i < m; i++) {
+            vs[i] = S;
+            vt[i] = T;
+            vr[i] = r;
+            vq[i] = q;
+            ty[i] = K[b + i] < F ? QPM_PUT : QPM_CALL;
+        }
+        if (sm->merton) {
+            for (size_t i = 0; i < m; i++)
+                qpm__merton_one(S, K[b + i], T, r, q, sm->sigma, sm->j.lambda, sm->j.mu,
+                                sm->j.delta, ty[i], vp + i, NULL, NULL, NULL);
+        } else {
+            qpm__sv_out out = {vp, NULL, NULL, NULL};
+            st = qpm__sv_chain(&sm->sv, S, r, q, m, K + b, ty, &out);
+            if (st != QPM_OK) {
+                qpm_pricer_free(pr);
+                return st;
+            }
+        }
+        /* the solver reports per element; its return value is re-stated
+         * below with the index in the whole chain */
+        (void)qpm_pricer_implied_vol(pr, m, vs, K + b, vt, vr, vq, ty, vp, vi, ist);
+        for (size_t i = 0; i < m; i++) {
+            if (price != NULL)
+                price[b + i] = vp[i];
+            iv[b + i] = vi[i];
+            if (status != NULL)
+                status[b + i] = ist[i];
+            if (ist[i] != QPM_OK && first == QPM_OK) {
+                first = (qpm_status)ist[i];
+                first_i = b + i;
+            }
+        }
+    }
+    qpm_pricer_free(pr);
+    if (first != QPM_OK)
+        return qpm__fail(first,
+                         "iv[%zu]: the model price %g of K[%zu] = %g has no implied vol (%s)",
+                         first_i, price != NULL ? price[first_i] : (double)NAN, first_i, K[first_i],
+                         qpm_status_name(first));
+    return QPM_OK;
+}
+
+qpm_status qpm_heston_smile(const qpm_heston *h, const qpm_jumps *j, double S, double T, double r,
+                            double q, size_t n, const double *K, double *price, double *iv,
+                            int32_t *status)
+{
+    smile_model sm = {0};
+    qpm_status st = check_sv(h, j, S, T, r, q, n, K, NULL, &sm.sv);
+    if (st != QPM_OK)
+        return st;
+    QPM__CHECK_NULL(iv, "iv");
+    return smile(&sm, S, T, r, q, n, K, price, iv, status);
+}
+
+qpm_status qpm_merton_smile(double sigma, const qpm_jumps *j, double S, double T, double r,
+                            double q, size_t n, const double *K, double *price, double *iv,
+                            int32_t *status)
+{
+    qpm_status st = check_merton(sigma, j, S, T, r, q, n, K, NULL);
+    if (st != QPM_OK)
+        return st;
+    QPM__CHECK_NULL(iv, "iv");
+    smile_model sm = {.merton = 1, .sigma = sigma, .j = *j};
+    return smile(&sm, S, T, r, q, n, K, price, iv, status);
+}

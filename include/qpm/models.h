@@ -38,7 +38,8 @@
  * expiry, and the range adapts to short expiries (phi decays slowly when
  * the total variance is small).  Measured against 45-digit references
  * (1-day to 5-year expiries, vol of vol up to 2, |ln(K/F)| up to 3): error
- * below 1e-15 S.  A total variance so small that phi has not decayed by
+ * below 1e-15 S (prices are kept within the no-arbitrage bounds
+ * max(0, e^{-rT}(F - K)) <= call <= e^{-rT} F, likewise for puts).  A total variance so small that phi has not decayed by
  * |u| = 1e6 (below about 1e-10) is refused with QPM_E_NOCONVERGE.
  * Merton: the Poisson series of Black prices
  *     V = e^{-rT} sum_n e^{-lambda T} (lambda T)^n / n! Black(F_n, K, s_n),

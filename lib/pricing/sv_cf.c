@@ -187,8 +187,14 @@ qpm_status qpm__sv_chain(const qpm__sv *m, double S, double r, double q, size_t 
     for (size_t i = 0; i < n; i++) {
         double sfk = qpm__sqrt_prod(F, K[i]), skf = sqrt(K[i] / F);
         int call = type[i] == QPM_CALL;
-        if (out->price != NULL)
-            out->price[i] = df * ((call ? F : K[i]) - sfk * rpi * out->price[i]);
+        if (out->price != NULL) {
+            /* the integral is good to about 1e-16 (F + K) absolute; a value
+             * that rounding puts outside the no-arbitrage bounds (a far
+             * out-of-the-money option below 0) is moved onto them */
+            double a = call ? F : K[i], b = call ? K[i] : F;
+            double v = a - sfk * rpi * out->price[i];
+            out->price[i] = df * fmin(fmax(v, fmax(a - b, 0.0)), a);
+        }
         if (out->delta != NULL)
             out->delta[i] = df * growth * ((call ? 1.0 : 0.0) - skf * rpi * out->delta[i]);
         if (out->gamma != NULL)

@@ -26,6 +26,10 @@ Modules:
 * :mod:`qpm.carry` (experimental): funding rates of perpetual swaps
   (:func:`funding_rate`), the carry of receiving them
   (:func:`funding_carry`) and the basis of futures (:func:`basis`);
+* :mod:`qpm.models` (experimental): Heston, Bates and Merton jump-diffusion
+  European prices, Greeks and smiles (:func:`heston_price`,
+  :func:`bates_price`, :func:`merton_price`, :func:`heston_smile`,
+  :func:`merton_smile`);
 * :mod:`qpm.core`: version, status names, CPU features.
 
 The shared library is found on first use (see :func:`load_library`): a
@@ -64,6 +68,9 @@ from .amm import (AmmSide, LpLiquidity, Swap, SwapV3, impermanent_loss, liquidit
                   lp_position, swap_v2, swap_v3)
 from . import carry
 from .carry import FundingCarry, basis, funding_carry, funding_rate
+from . import models
+from .models import (Heston, Jumps, bates_price, heston_price, heston_smile, merton_price,
+                     merton_smile)
 from . import stress
 from .stress import Shock, StressReport
 from .core import (CpuFeature, SettingInfo, SettingType, Status, clear_error, cpu_features,
@@ -103,6 +110,9 @@ __all__ = [
     "impermanent_loss", "swap_v2", "swap_v3",
     # carry (experimental)
     "carry", "FundingCarry", "funding_rate", "funding_carry", "basis",
+    # models (experimental)
+    "models", "Heston", "Jumps", "heston_price", "bates_price", "merton_price", "heston_smile",
+    "merton_smile",
     # stress (experimental)
     "stress", "Shock", "StressReport",
 ]

@@ -47,7 +47,7 @@ static const double GL32[16][2] = {
  * resolves the oscillation of phi itself: its phase turns by at most
  * |rho| / sqrt(1 - rho^2) times its log-modulus. */
 #define SV_PHASE      16.0
-#define SV_MIN_PANELS 16.0
+#define SV_MIN_PANELS 8.0
 #define SV_POLE_W     1.0
 
 static qpm__cplx c_expm1(qpm__cplx z)
@@ -116,6 +116,71 @@ static double upper_limit(const qpm__sv *m)
     return 0.0;
 }
 
+/* Up to SV_BLOCK panels of one width w starting at a[p]. */
+#define SV_BLOCK 8
+typedef struct sv_block {
+    int np;
+    double w, a[SV_BLOCK];
+} sv_block;
+
+/* Adds the block's share of the four integrals to acc[o][i] (the wanted
+ * ones): per node, w phi / zeta (price), w (1/2 + ix) phi / zeta (delta),
+ * w phi (gamma) and w D phi / zeta (vega), against e^{ixk}. */
+static void block_run(const qpm__sv *m, const sv_block *b, double F, size_t n, const double *K,
+                      double *const acc[4])
+{
+    enum { NB = SV_BLOCK * QPM__GL_N };
+    double re[4][NB], im[4][NB];
+    double half = 0.5 * b->w;
+    for (int p = 0; p < b->np; p++) {
+        double mid = b->a[p] + half;
+        for (int j = 0; j < QPM__GL_N; j++) {
+            int jj = j & 15, q = p * QPM__GL_N + j;
+            double x = j < 16 ? mid - half * GL32[jj][0] : mid + half * GL32[jj][0];
+            double w = half * GL32[jj][1], zeta = x * x + 0.25;
+            qpm__cplx l, d;
+            log_cf(m, x, &l, &d);
+            qpm__cplx phi = cexp(l) * w;
+            qpm__cplx v[4] = {phi / zeta, 0.0, phi, 0.0};
+            v[1] = v[0] * CMPLX(0.5, x);
+            v[3] = v[0] * d;
+            for (int o = 0; o < 4; o++) {
+                re[o][q] = creal(v[o]);
+                im[o][q] = cimag(v[o]);
+            }
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        double k = log(F / K[i]), s[4] = {0.0, 0.0, 0.0, 0.0};
+        double rc[16], rs[16];
+        for (int j = 0; j < 16; j++) {
+            rc[j] = cos(half * GL32[j][0] * k);
+            rs[j] = sin(half * GL32[j][0] * k);
+        }
+        double ec = cos((b->a[0] + half) * k), es = sin((b->a[0] + half) * k);
+        double sc = cos(b->w * k), ss = sin(b->w * k);
+        for (int p = 0; p < b->np; p++) {
+            if (p > 0) {
+                /* the next midpoint: e^{i(mid + w)k} by one rotation */
+                double t = ec * sc - es * ss;
+                es = es * sc + ec * ss;
+                ec = t;
+            }
+            for (int j = 0; j < QPM__GL_N; j++) {
+                int jj = j & 15, q = p * QPM__GL_N + j;
+                /* e^{i(mid -+ off)k} = e^{i mid k} e^{-+i off k} */
+                double c = ec * rc[jj] + (j < 16 ? es * rs[jj] : -es * rs[jj]);
+                double sn = es * rc[jj] + (j < 16 ? -ec * rs[jj] : ec * rs[jj]);
+                for (int o = 0; o < 4; o++)
+                    s[o] += c * re[o][q] - sn * im[o][q];
+            }
+        }
+        for (int o = 0; o < 4; o++)
+            if (acc[o] != NULL)
+                acc[o][i] += s[o];
+    }
+}
+
 qpm_status qpm__sv_chain(const qpm__sv *m, double S, double r, double q, size_t n, const double *K,
                          const int32_t *type, const qpm__sv_out *out)
 {
@@ -139,49 +204,26 @@ qpm_status qpm__sv_chain(const qpm__sv *m, double S, double r, double q, size_t 
             for (size_t i = 0; i < n; i++)
                 acc[o][i] = 0.0;
 
-    /* per node: w phi / zeta (price), w (1/2 + ix) phi / zeta (delta),
-     * w phi (gamma), w D phi / zeta (vega) */
-    double xs[QPM__GL_N];
-    qpm__cplx a0[QPM__GL_N], a1[QPM__GL_N], a2[QPM__GL_N], a3[QPM__GL_N];
+    /* Panels go in blocks of up to SV_BLOCK of one width: every strike
+     * then needs e^{ixk} only at the 16 node offsets of that width and at
+     * the first midpoint, the other midpoints following by rotation (a few
+     * ulps over a block), instead of a sine and cosine per node. */
+    sv_block b;
+    b.np = 0;
     for (double a = 0.0; a < U;) {
         /* the 1/(x^2 + 1/4) of the price integrand has poles at +-i/2: a
          * panel is no wider than its distance from them allows (graded
          * near 0, h further out) */
         double wdt = fmin(fmin(h, fmax(SV_POLE_W, a)), U - a);
-        double half = 0.5 * wdt, mid = a + half;
+        if (b.np > 0 && (b.np == SV_BLOCK || wdt != b.w)) {
+            block_run(m, &b, F, n, K, acc);
+            b.np = 0;
+        }
+        b.w = wdt;
+        b.a[b.np++] = a;
         a = wdt < U - a ? a + wdt : U;
-        for (int j = 0; j < QPM__GL_N; j++) {
-            int jj = j < 16 ? 15 - j : j - 16;
-            double x = j < 16 ? mid - half * GL32[jj][0] : mid + half * GL32[jj][0];
-            double w = half * GL32[jj][1], zeta = x * x + 0.25;
-            qpm__cplx l, d;
-            log_cf(m, x, &l, &d);
-            qpm__cplx phi = cexp(l) * w;
-            xs[j] = x;
-            a2[j] = phi;
-            a0[j] = phi / zeta;
-            a1[j] = a0[j] * CMPLX(0.5, x);
-            a3[j] = a0[j] * d;
-        }
-        for (size_t i = 0; i < n; i++) {
-            double k = log(F / K[i]), s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
-            for (int j = 0; j < QPM__GL_N; j++) {
-                double c = cos(xs[j] * k), s = sin(xs[j] * k);
-                s0 += c * creal(a0[j]) - s * cimag(a0[j]);
-                s1 += c * creal(a1[j]) - s * cimag(a1[j]);
-                s2 += c * creal(a2[j]) - s * cimag(a2[j]);
-                s3 += c * creal(a3[j]) - s * cimag(a3[j]);
-            }
-            if (acc[0] != NULL)
-                acc[0][i] += s0;
-            if (acc[1] != NULL)
-                acc[1][i] += s1;
-            if (acc[2] != NULL)
-                acc[2][i] += s2;
-            if (acc[3] != NULL)
-                acc[3][i] += s3;
-        }
     }
+    block_run(m, &b, F, n, K, acc);
 
     const double rpi = 0x1.45f306dc9c883p-2; /* 1/pi */
     for (size_t i = 0; i < n; i++) {
@@ -191,9 +233,9 @@ qpm_status qpm__sv_chain(const qpm__sv *m, double S, double r, double q, size_t 
             /* the integral is good to about 1e-16 (F + K) absolute; a value
              * that rounding puts outside the no-arbitrage bounds (a far
              * out-of-the-money option below 0) is moved onto them */
-            double a = call ? F : K[i], b = call ? K[i] : F;
-            double v = a - sfk * rpi * out->price[i];
-            out->price[i] = df * fmin(fmax(v, fmax(a - b, 0.0)), a);
+            double own = call ? F : K[i], other = call ? K[i] : F;
+            double v = own - sfk * rpi * out->price[i];
+            out->price[i] = df * fmin(fmax(v, fmax(own - other, 0.0)), own);
         }
         if (out->delta != NULL)
             out->delta[i] = df * growth * ((call ? 1.0 : 0.0) - skf * rpi * out->delta[i]);

@@ -20,6 +20,21 @@
 
 typedef double complex qpm__cplx;
 
+/* CMPLX is C11, but glibc defines it only for compilers with
+ * __builtin_complex (not clang 14); a complex has the layout of double[2]
+ * (C11 6.2.5), which builds it anywhere. */
+#ifndef CMPLX
+static inline qpm__cplx qpm__cmplx(double re, double im)
+{
+    qpm__cplx z;
+    double *p = (double *)&z;
+    p[0] = re;
+    p[1] = im;
+    return z;
+}
+#define CMPLX(re, im) qpm__cmplx(re, im)
+#endif
+
 /* Gauss-Legendre, 32 nodes on [-1, 1]: the positive half (node, weight),
  * the nodes correctly rounded (Newton in 40-digit arithmetic). */
 static const double GL32[16][2] = {

@@ -39,8 +39,11 @@
  * the total variance is small).  Measured against 45-digit references
  * (1-day to 5-year expiries, vol of vol up to 2, |ln(K/F)| up to 3): error
  * below 1e-15 S (prices are kept within the no-arbitrage bounds
- * max(0, e^{-rT}(F - K)) <= call <= e^{-rT} F, likewise for puts).  A total variance so small that phi has not decayed by
- * |u| = 1e6 (below about 1e-10) is refused with QPM_E_NOCONVERGE.
+ * max(0, e^{-rT}(F - K)) <= call <= e^{-rT} F, likewise for puts).  When
+ * phi has not decayed by |u| = 1e6 (a total variance below about 1e-10,
+ * or a vol of variance of several hundred: phi decays like
+ * e^{-u (v0 + kappa theta T) sqrt(1 - rho^2) / sigma}) the call fails
+ * with QPM_E_NOCONVERGE.
  * Merton: the Poisson series of Black prices
  *     V = e^{-rT} sum_n e^{-lambda T} (lambda T)^n / n! Black(F_n, K, s_n),
  *     F_n = S e^{(r - q - lambda kbar) T} (1 + kbar)^n,  s_n^2 = sigma^2 T + n delta^2,
@@ -90,7 +93,7 @@ typedef struct qpm_jumps {
  * gamma[i] and vega[i] = dV/dv0, each optional (NULL: not computed; at
  * least one wanted).  The characteristic function is evaluated once for
  * the whole chain.  Errors: see above; QPM_E_NOCONVERGE (total variance
- * too small for the Fourier integral). */
+ * too small, or vol of variance too large, for the Fourier integral). */
 QPM_API qpm_status qpm_heston_price(const qpm_heston *h, double S, double T, double r, double q,
                                     size_t n, const double *K, const int32_t *type, double *price,
                                     double *delta, double *gamma, double *vega);

@@ -204,9 +204,9 @@ qpm_status qpm__sv_chain(const qpm__sv *m, double S, double r, double q, size_t 
     if (U == 0.0)
         return qpm__fail(QPM_E_NOCONVERGE,
                          "the characteristic function does not decay below %g within |u| <= %g "
-                         "(T = %g, v0 = %g, theta = %g): total variance too small for the "
-                         "Fourier integral",
-                         SV_TAIL, SV_UMAX, T, m->v0, m->theta);
+                         "(T = %g, v0 = %g, theta = %g, sigma = %g): total variance too small "
+                         "or vol of variance too large for the Fourier integral",
+                         SV_TAIL, SV_UMAX, T, m->v0, m->theta, m->sigma);
     double kmax = 0.0;
     for (size_t i = 0; i < n; i++)
         kmax = fmax(kmax, fabs(log(F / K[i])));

@@ -11,6 +11,7 @@
 #include "qpm/carry.h"
 #include "qpm/opt.h"
 #include "qpm/pricing.h"
+#include "qpm/regime.h"
 #include "qpm/rng.h"
 #include "qpm/risk.h"
 #include "qpm/stress.h"

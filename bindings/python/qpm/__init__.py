@@ -26,6 +26,9 @@ Modules:
 * :mod:`qpm.carry` (experimental): funding rates of perpetual swaps
   (:func:`funding_rate`), the carry of receiving them
   (:func:`funding_carry`) and the basis of futures (:func:`basis`);
+* :mod:`qpm.regime` (experimental): a Markov regime-switching model of
+  returns (:class:`RegimeModel`: EM fit, filtered and smoothed state
+  probabilities, Monte Carlo paths);
 * :mod:`qpm.core`: version, status names, CPU features.
 
 The shared library is found on first use (see :func:`load_library`): a
@@ -64,6 +67,9 @@ from .amm import (AmmSide, LpLiquidity, Swap, SwapV3, impermanent_loss, liquidit
                   lp_position, swap_v2, swap_v3)
 from . import carry
 from .carry import FundingCarry, basis, funding_carry, funding_rate
+from . import regime
+from .regime import (RegimeFit, RegimeInit, RegimeModel, RegimeParams, RegimePaths,
+                     RegimeProbabilities)
 from .core import (CpuFeature, SettingInfo, SettingType, Status, clear_error, cpu_features,
                    last_error, last_status, max_threads, status_name, status_str, version,
                    version_number, version_string)
@@ -101,4 +107,7 @@ __all__ = [
     "impermanent_loss", "swap_v2", "swap_v3",
     # carry (experimental)
     "carry", "FundingCarry", "funding_rate", "funding_carry", "basis",
+    # regime (experimental)
+    "regime", "RegimeModel", "RegimeInit", "RegimeParams", "RegimeFit", "RegimeProbabilities",
+    "RegimePaths",
 ]

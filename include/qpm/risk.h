@@ -319,6 +319,30 @@ QPM_API qpm_status qpm_risk_historical(qpm_risk *r, qpm_book *book, size_t t,
                                        const double *returns, size_t ld, double *pnl_out,
                                        double *var, double *es, double *var_se, double *es_se);
 
+#ifdef QPM_EXPERIMENTAL
+/* Experimental (see common.h).  Euler contributions of each position of
+ * the book to the Monte Carlo VaR and ES of qpm_risk_simulate (the same
+ * run: the same settings and seed give the same *var and *es bits), into
+ * var_contrib and es_contrib (qpm_book_n_positions rows each; either may
+ * be NULL), USD of loss:
+ * - ES: the ES estimator applied to position i's losses -pnl_i: with the
+ *   scenarios ranked by total loss (ties by scenario index), ranks k+1..N
+ *   weight 1 and rank k = ceil(alpha N) weight k - alpha N, divided by
+ *   N (1 - alpha); they add up to ES (to rounding);
+ * - VaR: the mean of position i's loss over the scenarios of ranks k - m
+ *   .. k + m (clipped to 1..N), m = ceil(sqrt(N (1 - alpha))) (a window
+ *   estimate of E[-pnl_i | loss = VaR]), scaled so that they add up to
+ *   VaR (left unscaled if the window's mean loss is 0).
+ * An underlying's contribution is the sum of its positions'.  The tail
+ * and window scenarios are drawn again after the run and revalued
+ * position by position (qpm_book_position_pnl).  Allocates about 5 N
+ * doubles.  Errors: those of qpm_risk_simulate and of
+ * qpm_book_position_pnl, QPM_E_NOMEM, QPM_E_OVERFLOW (a contribution
+ * beyond the range of double); outputs untouched on error. */
+QPM_API qpm_status qpm_risk_contributions(qpm_risk *r, qpm_book *book, double *var, double *es,
+                                          double *var_contrib, double *es_contrib);
+#endif
+
 #ifdef __cplusplus
 }
 #endif

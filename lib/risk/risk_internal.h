@@ -11,9 +11,9 @@
 #include "qpm/rng.h"
 
 /* Scenarios per generator stream, and per book call / progress report. */
-#define QPM__RISK_BLOCK 4096u
-#define QPM__RISK_BATCH 65536u
-#define QPM__RISK_MAX_N 4096u
+#define QPM__RISK_BLOCK         4096u
+#define QPM__RISK_BATCH         65536u
+#define QPM__RISK_MAX_N         4096u
 #define QPM__RISK_MAX_SCENARIOS 2147483648.0
 
 /* Neumaier compensated sum. */
@@ -31,7 +31,10 @@ static inline void qpm__ksum_add(qpm__ksum *k, double x)
     k->s = t;
 }
 
-static inline double qpm__ksum_value(const qpm__ksum *k) { return k->s + k->c; }
+static inline double qpm__ksum_value(const qpm__ksum *k)
+{
+    return k->s + k->c;
+}
 
 /* The relative move expm1(ret) of a log return, ret clipped to [-36, 700]:
  * exp(-36) - 1 rounds to a value > -1 and exp(700) is finite, so every move
@@ -50,6 +53,10 @@ static inline double qpm__risk_move(double ret)
  * O(n) expected, O(n log n) worst case. */
 void qpm__risk_select(double *x, size_t n, size_t k);
 
+/* The rank k = ceil(alpha n) of the historical VaR (for the decimal alpha
+ * the double stands for) and the weight k - alpha n of L(k) in the ES. */
+size_t qpm__risk_rank_of(double alpha, size_t n, double *weight);
+
 /* VaR, ES and their standard errors at one level from a loss sample that
  * the call may reorder (no checks: n >= 1, finite values, 0 < alpha < 1).
  * Sums that would overflow are taken of the sample scaled by a power of two;
@@ -64,8 +71,8 @@ qpm_status qpm__risk_var_es_inplace(double *x, size_t n, double alpha, double *v
  * triangular (*tri = 1, Cholesky) or from the eigendecomposition (*tri = 0,
  * for singular PSD matrices).  QPM_E_NOTPSD names the failing pivot and the
  * smallest eigenvalue; QPM_E_NOMEM. */
-qpm_status qpm__risk_factor(const qpm_alloc *a, size_t n, const double *cov, size_t ld,
-                            double *c, double *f, int *tri);
+qpm_status qpm__risk_factor(const qpm_alloc *a, size_t n, const double *cov, size_t ld, double *c,
+                            double *f, int *tri);
 
 /* Per-worker generator and scratch. */
 typedef struct qpm__risk_worker {
@@ -88,9 +95,9 @@ struct qpm_risk {
     double alpha;
     double ewma_lambda;
     /* covariance */
-    size_t n;      /* underlyings; 0 before set_covariance */
-    double *cov;   /* n x n copy */
-    double *fac;   /* n x n factor (lower triangular when tri) */
+    size_t n;    /* underlyings; 0 before set_covariance */
+    double *cov; /* n x n copy */
+    double *fac; /* n x n factor (lower triangular when tri) */
     int tri;
     /* generators and threads */
     qpm_rng *base;
@@ -98,12 +105,12 @@ struct qpm_risk {
     qpm__progress progress;
     /* run buffers (allocated at the first run after a change) */
     qpm__risk_worker *workers;
-    unsigned n_workers;   /* workers allocated */
-    size_t worker_n;      /* n they were sized for */
-    double *batch_spot;   /* QPM__RISK_BATCH x batch_n */
-    double *batch_vol;    /* QPM__RISK_BATCH x batch_n */
+    unsigned n_workers; /* workers allocated */
+    size_t worker_n;    /* n they were sized for */
+    double *batch_spot; /* QPM__RISK_BATCH x batch_n */
+    double *batch_vol;  /* QPM__RISK_BATCH x batch_n */
     size_t batch_n;
-    double *loss;         /* loss_cap */
+    double *loss; /* loss_cap */
     size_t loss_cap;
 };
 

@@ -59,7 +59,7 @@ from .book import (Book, BookFunding, BookKey, BookLeverage, BookLiquidation, Bo
 from . import opt
 from .opt import Frontier, InfoKey, Optimizer, OptKey, Problem
 from . import risk
-from .risk import Risk, RiskKey, RiskResult
+from .risk import Contributions, Risk, RiskKey, RiskResult
 from .pricing import CALL, GREEKS, PUT, Kernel, Model, Pricer, PricerKey, Settlement
 from .rng import Rng, RngKind, kind_name, norm_inv, poisson_max
 from . import amm
@@ -67,6 +67,8 @@ from .amm import (AmmSide, LpLiquidity, Swap, SwapV3, impermanent_loss, liquidit
                   lp_position, swap_v2, swap_v3)
 from . import carry
 from .carry import FundingCarry, basis, funding_carry, funding_rate
+from . import stress
+from .stress import Shock, StressReport
 from . import regime
 from .regime import (RegimeFit, RegimeInit, RegimeModel, RegimeParams, RegimePaths,
                      RegimeProbabilities)
@@ -99,7 +101,7 @@ __all__ = [
     # opt
     "opt", "Optimizer", "OptKey", "Problem", "InfoKey", "Frontier",
     # risk
-    "risk", "Risk", "RiskKey", "RiskResult",
+    "risk", "Risk", "RiskKey", "RiskResult", "Contributions",
     # rng
     "rng", "Rng", "RngKind", "kind_name", "norm_inv", "poisson_max",
     # amm (experimental)
@@ -107,6 +109,8 @@ __all__ = [
     "impermanent_loss", "swap_v2", "swap_v3",
     # carry (experimental)
     "carry", "FundingCarry", "funding_rate", "funding_carry", "basis",
+    # stress (experimental)
+    "stress", "Shock", "StressReport",
     # regime (experimental)
     "regime", "RegimeModel", "RegimeInit", "RegimeParams", "RegimeFit", "RegimeProbabilities",
     "RegimePaths",

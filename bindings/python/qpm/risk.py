@@ -17,7 +17,7 @@ from ._errors import check, register_enum, register_names
 from ._handle import Handle
 from ._typing import ArrayLike, FloatArray
 
-__all__ = [
+__all__ = ["Contributions", 
     "Risk",
     "RiskKey",
     "VarEs",
@@ -54,6 +54,7 @@ _lib.declare("qpm_risk_set_progress", _int, _vp, _vp, _vp)
 _lib.declare("qpm_risk_scenarios", _int, _vp, _sz, _vp, _sz, _vp, _sz)
 _lib.declare("qpm_risk_simulate", _int, _vp, _vp, _vp, _vp, _vp, _vp, _vp)
 _lib.declare("qpm_risk_historical", _int, _vp, _vp, _sz, _vp, _sz, _vp, _vp, _vp, _vp, _vp)
+_lib.declare("qpm_risk_contributions", _int, _vp, _vp, _vp, _vp, _vp, _vp)  # experimental
 
 
 class RiskKey(enum.IntEnum):
@@ -111,6 +112,21 @@ class DeltaGamma(NamedTuple):
     std: float
     skew: float
     exkurt: float
+
+
+class Contributions(NamedTuple):
+    """Result of :meth:`Risk.contributions` (libqpm's experimental tier):
+    the run's VaR and ES and each position's Euler contribution to them
+    (USD of loss; they add up to VaR and ES), and the same summed per
+    underlying.  Arrays (lists without numpy), or Series labelled by
+    position and by underlying when the book returns frames
+    (:attr:`qpm.Book.frames`)."""
+    var: float
+    es: float
+    var_contrib: Any             #: per position
+    es_contrib: Any              #: per position
+    var_by_underlying: Any       #: per underlying, in the book's order
+    es_by_underlying: Any        #: per underlying, in the book's order
 
 
 class RiskResult(NamedTuple):
@@ -336,6 +352,49 @@ class Risk(Handle):
         n0 = int(self.get(RiskKey.SCENARIOS))
         self._run("simulate", progress, n0, "scenario", (b,), call)
         return self._result(outs, got["n"], got["p"], got["alpha"])
+
+    def contributions(self, book: Any, progress: Any = None) -> Contributions:
+        """Euler contributions of each position of ``book`` to the Monte
+        Carlo VaR and ES of :meth:`simulate` (the same run: the same
+        settings give the same VaR and ES), libqpm's experimental tier: ES
+        contributions by the ES estimator applied to each position's loss
+        over the tail scenarios, VaR contributions the mean of each
+        position's loss over a window of ranks around VaR, scaled to add up
+        to it (see ``qpm_risk_contributions`` in ``include/qpm/risk.h``).
+        ``progress`` as :meth:`simulate` (the first pass).  Returns
+        :class:`Contributions`."""
+        b = self._book(book)
+        if self._labels is not None and self._labels != b.underlyings:
+            raise ValueError("the covariance is labelled %s but the book's underlyings are %s"
+                             % (self._labels, b.underlyings))
+        var, es = ctypes.c_double(), ctypes.c_double()
+        fn = _lib.fn("qpm_risk_contributions")
+        got: Dict[str, Any] = {}
+
+        def call() -> int:
+            n = ctypes.c_size_t()
+            _lib.fn("qpm_book_n_positions")(b._ptr, ctypes.byref(n))
+            vc, ec = _arrays.output(int(n.value)), _arrays.output(int(n.value))
+            got.update(vc=vc, ec=ec, n=int(n.value))
+            return int(fn(self._ptr, b._ptr, ctypes.byref(var), ctypes.byref(es),
+                          vc.addr if n.value else None, ec.addr if n.value else None))
+        n0 = int(self.get(RiskKey.SCENARIOS))
+        self._run("contributions", progress, n0, "scenario", (b,), call)
+        vc, ec = got["vc"].result(), got["ec"].result()
+        names = b.underlyings
+        of = b._pos_under
+        vl = [0.0] * len(names)
+        el = [0.0] * len(names)
+        for i, u in enumerate(of[:got["n"]]):
+            vl[u] += float(vc[i])
+            el[u] += float(ec[i])
+        np = _arrays.np
+        vu: Any = np.asarray(vl) if np is not None else vl
+        eu: Any = np.asarray(el) if np is not None else el
+        return Contributions(var.value, es.value, b._series(vc, "position", "var"),
+                             b._series(ec, "position", "es"),
+                             b._series(vu, "underlying", "var"),
+                             b._series(eu, "underlying", "es"))
 
     def historical(self, book: Any, returns: ArrayLike, progress: Any = None,
                    pnl: bool = False) -> RiskResult:

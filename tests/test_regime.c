@@ -509,6 +509,11 @@ Test(regime, bad_fit_changes_nothing)
         flat[t] = 0.01;
     EXPECT(qpm_regime_fit(m, SM_T, flat, 1, 100, 1e-8, &ll, &it, &conv), QPM_E_INVALID,
            "r column 0 is constant");
+    static double huge[SM_T];
+    for (size_t t = 0; t < SM_T; t++)
+        huge[t] = (t % 2 ? 0.9 : -0.9) * DBL_MAX;
+    EXPECT(qpm_regime_fit(m, SM_T, huge, 1, 100, 1e-8, &ll, &it, &conv), QPM_E_OVERFLOW,
+           "r column 0");
     cr_assert_eq(qpm_regime_set_initial(m, QPM_REGIME_INIT_ERGODIC, NULL), QPM_OK);
     EXPECT(qpm_regime_fit(m, SM_T, y, 1, 100, 1e-8, &ll, &it, &conv), QPM_E_UNSUPPORTED, "ergodic");
     /* 3 states over 2 assets: 6 + 15 + 2 = 23 parameters */

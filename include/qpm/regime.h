@@ -184,9 +184,9 @@ QPM_API qpm_status qpm_regime_set_progress(qpm_regime *m, qpm_progress_fn fn, vo
  * too short), QPM_E_INVALID (max_iter = 0, tol < 0 or NaN, a constant
  * asset), QPM_E_NONFINITE (naming r[t][j]), QPM_E_UNSUPPORTED (the ergodic
  * mode), QPM_E_NOCONVERGE (a state lost all its weight: the series holds
- * fewer regimes than K), QPM_E_OVERFLOW (as qpm_regime_filter),
- * QPM_E_CANCELLED, QPM_E_NOMEM.  On error the handle's parameters are
- * unchanged. */
+ * fewer regimes than K), QPM_E_OVERFLOW (a column whose variance overflows,
+ * or as qpm_regime_filter), QPM_E_CANCELLED, QPM_E_NOMEM.  On error the
+ * handle's parameters are unchanged. */
 QPM_API qpm_status qpm_regime_fit(qpm_regime *m, size_t T, const double *r, size_t ldr,
                                   size_t max_iter, double tol, double *loglik, size_t *iterations,
                                   int *converged);

@@ -151,6 +151,13 @@ qpm_status qpm_regime_fit(qpm_regime *m, size_t T, const double *r, size_t ldr, 
         }
     for (size_t j = 0; j < d; j++) {
         var[j] /= (double)T;
+        if (!isfinite(var[j])) {
+            st = qpm__fail(QPM_E_OVERFLOW,
+                           "r column %zu: its variance over the series is beyond the range of "
+                           "double (scale the returns)",
+                           j);
+            goto done;
+        }
         /* the mean of a constant column may round off its value: compare
          * the values themselves */
         int constant = 1;

@@ -603,6 +603,20 @@ QPM_API qpm_status qpm_book_pnl(qpm_book *b, size_t n, const double *spot_moves,
 QPM_API qpm_status qpm_book_position_pnl(qpm_book *b, size_t n, const double *spot_moves,
                                          size_t ld_spot, const double *vol_shifts, size_t ld_vol,
                                          double *pnl, size_t ld_pnl);
+
+/* Experimental (see common.h).  What each venue holds under n scenarios
+ * (the moves of qpm_book_pnl): the value of its positions plus its
+ * collateral at full value (no haircut; coins at the moved spot), USD,
+ * into value[s*ld_value + v] for the venues v = 0..qpm_book_n_venues - 1
+ * and v = qpm_book_n_venues for what has no venue (ld_value >= venues +
+ * 1): what a failure of the venue in that scenario would take.  One
+ * thread; allocates a workspace per call.  Errors: those of qpm_book_pnl,
+ * QPM_E_NULL (value), QPM_E_SIZE (ld_value too small), QPM_E_NOMEM,
+ * QPM_E_OVERFLOW (value written but not meaningful); moves are checked
+ * before any output is written. */
+QPM_API qpm_status qpm_book_venue_value(qpm_book *b, size_t n, const double *spot_moves,
+                                        size_t ld_spot, const double *vol_shifts, size_t ld_vol,
+                                        double *value, size_t ld_value);
 #endif
 
 /* Scenario grid: the P&L for every spot shift x spot_shifts[i] and vol shift

@@ -320,6 +320,23 @@ QPM_API qpm_status qpm_risk_historical(qpm_risk *r, qpm_book *book, size_t t,
                                        double *var, double *es, double *var_se, double *es_se);
 
 #ifdef QPM_EXPERIMENTAL
+/* Experimental (see common.h).  Venue and protocol defaults in the runs of
+ * qpm_risk_simulate and qpm_risk_historical: venue v of the book
+ * (qpm_book_add_venue, n of them) defaults over the horizon with
+ * probability prob[v] in [0, 1], independently in each scenario and of
+ * the market; in a scenario where it defaults the P&L loses (1 -
+ * recovery[v]) of what it holds in that scenario's market (its positions'
+ * values and its collateral at full value: qpm_book_venue_value), so VaR
+ * and ES include protocol risk.  The default draws come from generator
+ * streams of their own: the market scenarios stay those of a run without
+ * defaults, and the results are the same for any thread count.  n = 0
+ * clears them (prob and recovery may then be NULL).  A run checks that the
+ * book has n venues (QPM_E_SIZE).  Errors: QPM_E_NULL, QPM_E_NONFINITE,
+ * QPM_E_INVALID (a probability or recovery outside [0, 1], naming it),
+ * QPM_E_NOMEM; the handle unchanged on error. */
+QPM_API qpm_status qpm_risk_set_venue_defaults(qpm_risk *r, size_t n, const double *prob,
+                                               const double *recovery);
+
 /* Experimental (see common.h).  Euler contributions of each position of
  * the book to the Monte Carlo VaR and ES of qpm_risk_simulate (the same
  * run: the same settings and seed give the same *var and *es bits), into
@@ -337,8 +354,10 @@ QPM_API qpm_status qpm_risk_historical(qpm_risk *r, qpm_book *book, size_t t,
  * and window scenarios are drawn again after the run and revalued
  * position by position (qpm_book_position_pnl).  Allocates about 5 N
  * doubles.  Errors: those of qpm_risk_simulate and of
- * qpm_book_position_pnl, QPM_E_NOMEM, QPM_E_OVERFLOW (a contribution
- * beyond the range of double); outputs untouched on error. */
+ * qpm_book_position_pnl, QPM_E_UNSUPPORTED (venue defaults are set:
+ * their losses belong to no position), QPM_E_NOMEM, QPM_E_OVERFLOW (a
+ * contribution beyond the range of double); outputs untouched on
+ * error. */
 QPM_API qpm_status qpm_risk_contributions(qpm_risk *r, qpm_book *book, double *var, double *es,
                                           double *var_contrib, double *es_contrib);
 #endif

@@ -155,3 +155,61 @@ qpm_status qpm_book_position_pnl(qpm_book *b, size_t n, const double *spot_moves
                          bad);
     return QPM_OK;
 }
+
+qpm_status qpm_book_venue_value(qpm_book *b, size_t n, const double *spot_moves, size_t ld_spot,
+                                const double *vol_shifts, size_t ld_vol, double *value,
+                                size_t ld_value)
+{
+    QPM__CHECK_NULL(b, "b");
+    QPM__CHECK_NULL(spot_moves, "spot_moves");
+    QPM__CHECK_NULL(value, "value");
+    qpm_status st = qpm__book_check_scenarios(b, n, spot_moves, ld_spot, vol_shifts, ld_vol);
+    if (st != QPM_OK)
+        return st;
+    const size_t np = b->n_pos, nu = b->n_under, nv = b->n_venue + 1;
+    if (ld_value < nv)
+        return qpm__fail(QPM_E_SIZE, "ld_value = %zu: must be >= %zu (the number of venues + 1)",
+                         ld_value, nv);
+    if (ld_value > SIZE_MAX / n)
+        return qpm__fail(QPM_E_SIZE, "n = %zu scenarios with ld_value = %zu: overflows size_t", n,
+                         ld_value);
+    double *w = qpm__calloc(&b->alloc, (np ? np : 1) + 2 * nu, sizeof *w);
+    if (w == NULL)
+        return qpm__fail(QPM_E_NOMEM, "venue value workspace: %zu positions", np);
+    double *val = w, *fx = w + (np ? np : 1), *vs = fx + nu;
+    const qpm__book_market mk = {fx, vol_shifts != NULL ? vs : NULL, 0.0, 1.0};
+    size_t bad = SIZE_MAX;
+    for (size_t s = 0; s < n && st == QPM_OK; s++) {
+        for (size_t u = 0; u < nu; u++) {
+            fx[u] = 1.0 + spot_moves[s * ld_spot + u];
+            vs[u] = vol_shifts != NULL ? vol_shifts[s * ld_vol + u] : 0.0;
+        }
+        if ((st = qpm__book_evaluate(b, &mk, val, NULL, NULL)) != QPM_OK)
+            break;
+        double *row = value + s * ld_value;
+        for (size_t v = 0; v < nv; v++)
+            row[v] = 0.0;
+        for (size_t i = 0; i < np; i++) {
+            size_t v = b->pos[i].venue == QPM_BOOK_NO_VENUE ? nv - 1 : b->pos[i].venue;
+            row[v] += val[i];
+        }
+        for (size_t k = 0; k < b->n_coll; k++) {
+            const qpm__book_coll *c = &b->coll[k];
+            size_t v = c->venue == QPM_BOOK_NO_VENUE ? nv - 1 : c->venue;
+            row[v] +=
+                c->amount * (c->asset == QPM_BOOK_USD ? 1.0 : b->under[c->asset].S * fx[c->asset]);
+        }
+        for (size_t v = 0; v < nv; v++)
+            if (!isfinite(row[v]) && bad == SIZE_MAX)
+                bad = s;
+    }
+    qpm__free(&b->alloc, w);
+    if (st != QPM_OK)
+        return qpm__fail(st, "a scenario could not be priced");
+    if (bad != SIZE_MAX)
+        return qpm__fail(QPM_E_OVERFLOW,
+                         "scenario %zu: a venue's value is beyond the range of double (value is "
+                         "written but not meaningful)",
+                         bad);
+    return QPM_OK;
+}

@@ -63,6 +63,12 @@ qpm_status qpm_risk_contributions(qpm_risk *r, qpm_book *book, double *var, doub
     qpm_status st = qpm_book_n_positions(book, &np);
     if (st != QPM_OK)
         return st;
+    for (size_t v = 0; v < r->n_vd; v++)
+        if (r->vd_prob[v] > 0.0)
+            return qpm__fail(QPM_E_UNSUPPORTED,
+                             "venue defaults are set (venue %zu: probability %g): their losses "
+                             "belong to no position; clear them for contributions",
+                             v, r->vd_prob[v]);
     const size_t N = r->scenarios;
     /* pass 1: the run of qpm_risk_simulate, its P&L kept */
     double *pnl = qpm__calloc(&r->alloc, N, sizeof *pnl);

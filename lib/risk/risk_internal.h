@@ -112,6 +112,11 @@ struct qpm_risk {
     size_t batch_n;
     double *loss; /* loss_cap */
     size_t loss_cap;
+    /* venue defaults (qpm_risk_set_venue_defaults): n_vd venues, each
+     * with its default probability over the horizon and recovery; scratch
+     * for one scenario's uniforms (n_vd) and venue values (n_vd + 1) */
+    size_t n_vd;
+    double *vd_prob, *vd_rec, *vd_u, *vd_value;
 };
 
 /* Allocates the per-worker generators and scratch for the handle's thread
@@ -141,6 +146,16 @@ typedef struct qpm__risk_engine {
 qpm_status qpm__risk_revalue(qpm_risk *r, qpm_book *book, size_t n, size_t total,
                              const qpm__risk_engine *e, double *pnl_out, double *var, double *es,
                              double *var_se, double *es_se);
+
+/* QPM_E_SIZE unless the venue defaults (if any) match the book's venues. */
+qpm_status qpm__risk_check_defaults(const qpm_risk *r, qpm_book *book);
+
+/* Venue defaults in scenarios [first, first + cnt) (moves in r->batch_spot,
+ * r->batch_vol when vols): a venue v defaults in scenario s when the
+ * uniform drawn for (s, v) is below its probability; pnl[s] then loses
+ * (1 - recovery) of what v holds in that scenario (qpm_book_venue_value). */
+qpm_status qpm__risk_apply_defaults(qpm_risk *r, qpm_book *book, size_t first, size_t cnt,
+                                    int vols, double *pnl);
 
 /* Fills scenarios [first, first + count) (count <= QPM__RISK_BATCH, first a
  * multiple of QPM__RISK_BLOCK) into spot (ld_spot) and vol (ld_vol, may be

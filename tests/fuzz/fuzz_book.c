@@ -687,6 +687,26 @@ static void one_op(fz_pass *p, state *s, fz_in *in)
             if (!(so.liquidity_cost >= 0.0))
                 fz_fail("liquidity cost %.17g", so.liquidity_cost);
             hash = fz_hash(hash, &so.pnl, sizeof so.pnl);
+            /* the limits, with the VaR and ES of the stress as measures */
+            qpm_limits lim = {sizeof lim,
+                              {lc[0] * 1e4, lc[1] * 1e4, md[0] + 0.5, md[1] + 0.5, md[2] + 0.9}};
+            qpm_limit_report lr;
+            memset(&lr, 0, sizeof lr);
+            lr.size = sizeof lr;
+            lr.n_breached = 77;
+            qpm_status ls = FZ(qpm_book_limits(s->h, fabs(so.pnl), fabs(so.pnl) * 1.2, &lim, &lr));
+            if (ls == QPM_OK) {
+                for (int j = 0; j < QPM_LIMIT_COUNT; j++)
+                    if (!(isnan(lr.scale[j]) || (lr.scale[j] >= 0.0 && lr.scale[j] <= 1.0)) ||
+                        (lr.breached[j] != 0 && lr.breached[j] != 1))
+                        fz_fail("limit %d: scale %.17g, breached %d", j, lr.scale[j],
+                                (int)lr.breached[j]);
+                if (!(lr.n_breached >= 0 && lr.n_breached <= QPM_LIMIT_COUNT))
+                    fz_fail("%d limits breached", (int)lr.n_breached);
+                hash = fz_hash(hash, &lr.n_breached, sizeof lr.n_breached);
+            } else if (lr.n_breached != 77) {
+                fz_fail("failed limits wrote the report");
+            }
         } else {
             if (so.pnl != 7)
                 fz_fail("failed stress wrote its total");

@@ -123,6 +123,8 @@ _lib.declare("qpm_book_expiry_greeks", _int, _vp, _vp)
 _lib.declare("qpm_book_pnl", _int, _vp, _sz, _vp, _sz, _vp, _sz, _vp)
 _lib.declare("qpm_book_position_pnl", _int, _vp, _sz, _vp, _sz, _vp, _sz, _vp,
              _sz)  # experimental tier
+_lib.declare("qpm_book_venue_value", _int, _vp, _sz, _vp, _sz, _vp, _sz, _vp,
+             _sz)  # experimental tier
 _lib.declare("qpm_book_scenario_grid", _int, _vp, _sz, _sz, _vp, _sz, _vp, _vp, _vp, _vp)
 
 
@@ -660,6 +662,15 @@ class Book(Handle):
             raise TypeError("stress: give a Shock or its parts, not both")
         return _stress.stress(self, shock)
 
+    def limits(self, var: Optional[float] = None, es: Optional[float] = None,
+               **limits: float) -> Any:
+        """Checks the account against its limits (libqpm's experimental
+        tier): :func:`qpm.stress.limits` on this book (keywords
+        ``var_limit``, ``es_limit``, ``gross_leverage``, ``net_leverage``,
+        ``margin_ratio``)."""
+        from . import stress as _stress
+        return _stress.limits(self, var, es, **limits)
+
     def venue_margin(self) -> BookVenueMargin:
         """:meth:`margin` per venue (libqpm's experimental tier): for each
         venue, the equity it holds (its collateral after haircuts plus its
@@ -1155,6 +1166,32 @@ class Book(Handle):
             return out
         return pd.DataFrame(out, index=index if index is not None else None,
                             columns=pd.Index(self._pos_labels[:np_], name="position"))
+
+    def venue_value(self, spot_moves: ArrayLike, vol_shifts: Optional[ArrayLike] = None) -> Any:
+        """What each venue holds under each scenario (libqpm's experimental
+        tier): its positions' values plus its collateral at full value,
+        USD: an n x (venues + 1) matrix, the last column for what has no
+        venue (label None); a DataFrame when the book returns frames or
+        the moves are a DataFrame.  Moves as :meth:`pnl`."""
+        names = self.underlyings
+        index = _labels.row_labels(spot_moves)
+        xs = self._moves(spot_moves, "spot_moves", names)
+        vs = None
+        if vol_shifts is not None:
+            vs = self._moves(vol_shifts, "vol_shifts", names)
+            if vs.rows != xs.rows:
+                raise ValueError("vol_shifts has %d rows, spot_moves %d" % (vs.rows, xs.rows))
+        venues = self.venues
+        o = _arrays.out_matrix(xs.rows, len(venues) + 1)
+        self._c("qpm_book_venue_value", xs.rows, xs.addr, xs.ld, vs.addr if vs else None,
+                vs.ld if vs else 0, o.addr, len(venues) + 1, names={"n": "len(spot_moves)"})
+        if index is None and not self.frames:
+            return o.result()
+        pd = _labels._pd()
+        if pd is None:
+            return o.result()
+        return pd.DataFrame(o.result(), index=index,
+                            columns=pd.Index(venues + [None], name="venue"))
 
     def scenario_grid(self, underlying: Union[str, int, None] = None,
                       spot_shifts: Sequence[float] = GRID_SPOT_SHIFTS,

@@ -55,6 +55,7 @@ _lib.declare("qpm_risk_scenarios", _int, _vp, _sz, _vp, _sz, _vp, _sz)
 _lib.declare("qpm_risk_simulate", _int, _vp, _vp, _vp, _vp, _vp, _vp, _vp)
 _lib.declare("qpm_risk_historical", _int, _vp, _vp, _sz, _vp, _sz, _vp, _vp, _vp, _vp, _vp)
 _lib.declare("qpm_risk_contributions", _int, _vp, _vp, _vp, _vp, _vp, _vp)  # experimental
+_lib.declare("qpm_risk_set_venue_defaults", _int, _vp, _sz, _vp, _vp)  # experimental
 
 
 class RiskKey(enum.IntEnum):
@@ -352,6 +353,43 @@ class Risk(Handle):
         n0 = int(self.get(RiskKey.SCENARIOS))
         self._run("simulate", progress, n0, "scenario", (b,), call)
         return self._result(outs, got["n"], got["p"], got["alpha"])
+
+    def set_venue_defaults(self, prob: Any, recovery: Any = 0.0, book: Any = None) -> None:
+        """Venue and protocol defaults in :meth:`simulate` and
+        :meth:`historical` (libqpm's experimental tier): venue v of the
+        book defaults over the horizon with probability ``prob[v]``,
+        independently per scenario, losing ``1 - recovery[v]`` of what it
+        holds in that scenario's market, so VaR and ES include protocol
+        risk.  ``prob`` and ``recovery``: sequences in the book's venue
+        order, scalars (every venue), or mappings by venue name (then
+        ``book`` gives the names; venues left out get probability 0 and
+        recovery 0).  An empty ``prob`` clears them.  The market scenarios
+        stay those of a run without defaults."""
+        names = book.venues if book is not None else None
+
+        def per_venue(x: Any, what: str, n: Optional[int]) -> List[float]:
+            if hasattr(x, "keys"):
+                if names is None:
+                    raise ValueError("%s by venue name needs book=" % what)
+                unknown = [k for k in x.keys() if k not in names]
+                if unknown:
+                    raise ValueError("%s: unknown venues %s (the book has %s)"
+                                     % (what, ", ".join(map(str, unknown)), ", ".join(names)))
+                return [_arrays.double(x[k], "%s[%s]" % (what, k)) if k in x.keys() else 0.0
+                        for k in names]
+            if _arrays.is_scalar(x):
+                if n is None:
+                    raise ValueError("%s: a scalar needs book= (for the number of venues)"
+                                     % what)
+                return [_arrays.double(x, what)] * n
+            return [_arrays.double(v, "%s[%d]" % (what, i)) for i, v in enumerate(x)]
+        p = per_venue(prob, "prob", len(names) if names is not None else None)
+        r = per_venue(recovery, "recovery", len(p))
+        if len(r) != len(p):
+            raise ValueError("recovery has %d values, prob %d" % (len(r), len(p)))
+        pv, rv = _arrays.vector(p, "prob"), _arrays.vector(r, "recovery")
+        self._c("qpm_risk_set_venue_defaults", len(p), pv.addr if p else None,
+                rv.addr if p else None)
 
     def contributions(self, book: Any, progress: Any = None) -> Contributions:
         """Euler contributions of each position of ``book`` to the Monte

@@ -41,8 +41,8 @@ from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Union
 from . import _arrays, _labels, _lib
 from ._errors import register_names
 
-__all__ = ["Shock", "StressReport", "cascade", "venue_failure", "oracle", "depeg", "combine",
-           "stress", "stress_table"]
+__all__ = ["Shock", "StressReport", "LimitReport", "LIMITS", "cascade", "venue_failure",
+           "oracle", "depeg", "combine", "stress", "stress_table", "limits"]
 
 _vp = ctypes.c_void_p
 _int = ctypes.c_int
@@ -64,8 +64,24 @@ class _StressOut(ctypes.Structure):
                 ("venue_liquidated", _vp)]
 
 
+#: the limits of :func:`limits`, in the library's order (``qpm_limit_kind``)
+LIMITS = ("var", "es", "gross_leverage", "net_leverage", "margin_ratio")
+
+
+class _Limits(ctypes.Structure):
+    """``qpm_limits`` (experimental)."""
+    _fields_ = [("size", ctypes.c_size_t), ("limit", _d * 5)]
+
+
+class _LimitReport(ctypes.Structure):
+    """``qpm_limit_report`` (experimental)."""
+    _fields_ = [("size", ctypes.c_size_t), ("value", _d * 5), ("breached", ctypes.c_int32 * 5),
+                ("scale", _d * 5), ("n_breached", ctypes.c_int32), ("scale_all", _d)]
+
+
 _lib.declare("qpm_book_stress", _int, _vp, _vp, _vp)  # experimental tier
-register_names({"qpm_book_stress": "stress()"})
+_lib.declare("qpm_book_limits", _int, _vp, _d, _d, _vp, _vp)  # experimental tier
+register_names({"qpm_book_stress": "stress()", "qpm_book_limits": "limits()"})
 
 _UNDER_FIELDS = ("spot_moves", "vol_shifts", "liquidity_cost", "mark_deviation")
 #: the column prefixes of :func:`stress_table`
@@ -319,3 +335,41 @@ def stress_table(book: Any, table: Any) -> Any:
         return cols
     return pd.DataFrame(cols, index=pd.Index(list(shocks.keys()), name="scenario"))
 
+
+
+class LimitReport(NamedTuple):
+    """Result of :func:`limits`: one row per limit in :data:`LIMITS` order
+    (``limit``: 0 for none; ``value``: the measured quantity, NaN where it
+    cannot be measured; ``breached``; ``scale``: the largest uniform scale
+    in [0, 1] of every position that clears it, NaN where none does), as a
+    DataFrame indexed by limit name when pandas is loaded, else a dict of
+    lists; and the scale that clears every limit."""
+    table: Any
+    n_breached: int
+    scale_all: float   #: NaN when no scale in [0, 1] clears every limit
+
+
+def limits(book: Any, var: Optional[float] = None, es: Optional[float] = None, *,
+           var_limit: float = 0.0, es_limit: float = 0.0, gross_leverage: float = 0.0,
+           net_leverage: float = 0.0, margin_ratio: float = 0.0) -> LimitReport:
+    """Checks the account against its limits (0: none) and reports each
+    breach with the uniform scale-down of the positions that clears it
+    (``qpm_book_limits``): ``var`` and ``es`` are the book's measured VaR
+    and ES in USD (e.g. ``Risk.simulate(book).var``; None when not
+    measured), which scale with the positions; gross and net leverage and
+    the margin ratio (maintenance / equity) are computed at the current
+    market, with the collateral unchanged.  Raises QpmInvalidError (a
+    negative limit; a VaR or ES limit without its measure)."""
+    L = _Limits(ctypes.sizeof(_Limits))
+    vals = (var_limit, es_limit, gross_leverage, net_leverage, margin_ratio)
+    for i, (nm, v) in enumerate(zip(LIMITS, vals)):
+        L.limit[i] = _arrays.double(v, nm + ("_limit" if i < 2 else ""))
+    R = _LimitReport(ctypes.sizeof(_LimitReport))
+    nan = float("nan")
+    book._c("qpm_book_limits", nan if var is None else _arrays.double(var, "var"),
+            nan if es is None else _arrays.double(es, "es"), ctypes.byref(L), ctypes.byref(R))
+    cols = {"limit": [float(x) for x in vals], "value": list(R.value),
+            "breached": [bool(x) for x in R.breached], "scale": list(R.scale)}
+    pd = _labels._pd()
+    table: Any = cols if pd is None else pd.DataFrame(cols, index=pd.Index(LIMITS, name="limit"))
+    return LimitReport(table, int(R.n_breached), float(R.scale_all))

@@ -192,3 +192,63 @@ def test_contributions_add_up_and_by_underlying():
             seen = []
             r.contributions(b, progress=lambda f: seen.append(f) and False)
             assert seen and seen[-1] == 1.0
+
+
+# ---- limits (experimental) -------------------------------------------------------
+def test_limits_report_and_scales():
+    with _account() as b:
+        lev = b.leverage()
+        m = b.margin()
+        rep = b.limits(var=1000.0, es=1500.0, var_limit=600.0, es_limit=2000.0,
+                       gross_leverage=0.5 * lev.gross, margin_ratio=0.9 * m.maintenance / m.equity)
+        t = rep.table
+        assert rep.n_breached == 3
+        assert list(t["breached"]) == [True, False, True, False, True]
+        assert math.isclose(t["scale"][0], 0.6, rel_tol=1e-15)
+        assert t["scale"][1] == 1.0 and t["scale"][3] == 1.0
+        assert math.isclose(t["value"][2], lev.gross, rel_tol=1e-12)
+        assert rep.scale_all == min(t["scale"])
+        none = b.limits()
+        assert none.n_breached == 0 and none.scale_all == 1.0
+        with pytest.raises(qpm.QpmInvalidError, match="a VaR limit needs the measured VaR"):
+            b.limits(var_limit=100.0)
+        with pytest.raises(qpm.QpmInvalidError, match="must be >= 0"):
+            b.limits(gross_leverage=-1.0)
+
+
+# ---- venue defaults in the Monte Carlo (experimental) ----------------------------
+def test_venue_defaults_in_the_monte_carlo():
+    with _account() as b:
+        with qpm.Risk() as r:
+            r.set_covariance([[4e-4, 2e-4], [2e-4, 9e-4]])
+            r.set("scenarios", 5000)
+            plain = r.simulate(b, pnl=True)
+            r.set_venue_defaults({"dex": 1.0}, {"dex": 0.25}, book=b)
+            hit = r.simulate(b, pnl=True)
+            x, _ = r.scenarios(5000)
+            held = b.venue_value(x)[:, 1]
+            np.testing.assert_allclose(hit.pnl, plain.pnl - 0.75 * held, rtol=1e-9,
+                                       atol=1e-6)
+            assert hit.var > plain.var
+            with pytest.raises(qpm.QpmUnsupportedError, match="venue defaults are set"):
+                r.contributions(b)
+            r.set_venue_defaults(0.0, book=b)  # a scalar: every venue
+            assert r.simulate(b).var == plain.var
+            with pytest.raises(ValueError, match="needs book="):
+                r.set_venue_defaults({"dex": 0.1})
+            with pytest.raises(qpm.QpmInvalidError, match=r"prob\[0\] = 2"):
+                r.set_venue_defaults([2.0, 0.0])
+            r.set_venue_defaults([])
+            with pytest.raises(ValueError, match="unknown venues okx"):
+                r.set_venue_defaults({"okx": 0.1}, book=b)
+
+
+def test_venue_value_labelled():
+    pd = pytest.importorskip("pandas")
+    with _account(frames=True) as b:
+        v = b.venue_value([[0.0, 0.0], [0.1, -0.1]])
+        assert list(v.columns) == ["cex", "dex", None]
+        vm = b.venue_margin()
+        # no move: the positions and the collateral at full value
+        assert math.isclose(v.iloc[0]["cex"], vm.equity["cex"], rel_tol=1e-12)
+        assert isinstance(v, pd.DataFrame)

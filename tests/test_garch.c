@@ -264,6 +264,15 @@ Test(garch, forecast_closed_form)
         cr_assert_str_eq(qpm_last_error(), (msg));                                                 \
     } while (0)
 
+/* The message of a fit that did not converge: its start, and its end
+ * after the gradient (whose digits depend on the compiler). */
+static void expect_noconverge(const char *start)
+{
+    const char *m = qpm_last_error(), *end = ") is above the tolerance 1e-09 after 500 iterations";
+    cr_assert_eq(strncmp(m, start, strlen(start)), 0, "%s", m);
+    cr_assert(strlen(m) > strlen(end) && strcmp(m + strlen(m) - strlen(end), end) == 0, "%s", m);
+}
+
 Test(garch, bad_input)
 {
     double r[20];
@@ -379,6 +388,25 @@ Test(garch, bad_input)
         cr_assert_eq(z[i], sentinel);
 }
 
+/* No maximum inside the constraints: the first 40 returns of series B
+ * under t innovations, whose likelihood grows as nu -> 2 and omega -> inf
+ * (the t_2 limit).  QPM_E_NOCONVERGE with the last iterate, inside the
+ * constraints, flagged. */
+Test(garch, no_interior_maximum_does_not_converge)
+{
+    qpm_garch_result res = new_result();
+    cr_assert_eq(qpm_garch_fit(40, garch_ref_b, TD, NULL, &res), QPM_E_NOCONVERGE);
+    expect_noconverge("GARCH fit: the gradient (");
+    cr_assert_eq(res.converged, 0);
+    cr_assert(res.params[4] > 2.0 && res.params[4] < 2.01, "nu %g", res.params[4]);
+    double ll;
+    cr_assert_eq(qpm_garch_loglik(40, garch_ref_b, TD, res.params, &ll), QPM_OK);
+    cr_assert_eq(ll, res.loglik);
+    /* the normal model has its maximum inside */
+    cr_assert_eq(qpm_garch_fit(40, garch_ref_b, NRM, NULL, &res), QPM_OK);
+    cr_assert_eq(res.converged, 1);
+}
+
 /* A short series still fits (n = 10, the minimum), or reports that it
  * did not converge with its last iterate: never garbage. */
 Test(garch, short_series_outcome)
@@ -393,4 +421,173 @@ Test(garch, short_series_outcome)
     double ll;
     cr_assert_eq(qpm_garch_loglik(10, r, NRM, res.params, &ll), QPM_OK);
     cr_assert_eq(ll, res.loglik);
+}
+
+/* ---- filtered historical simulation with GARCH ------------------------------------ */
+
+/* BTC and ETH: 2 BTC spot and -30 ETH spot, so the P&L of a scenario is
+ * 2 S_BTC m_BTC - 30 S_ETH m_ETH with the moves m_u. */
+static qpm_book *small_book(void)
+{
+    qpm_book *b;
+    cr_assert_eq(qpm_book_create(&b, NULL), QPM_OK);
+    cr_assert_eq(qpm_book_add_underlying(b, "BTC", 60000.0, 0.0, NULL), QPM_OK);
+    cr_assert_eq(qpm_book_add_underlying(b, "ETH", 3000.0, 0.0, NULL), QPM_OK);
+    int32_t ins[2] = {QPM_INSTR_SPOT, QPM_INSTR_SPOT};
+    size_t und[2] = {0, 1};
+    double q[2] = {2.0, -30.0}, m[2] = {1.0, 1.0};
+    cr_assert_eq(qpm_book_add_positions(b, 2, ins, und, NULL, NULL, NULL, q, m, NULL, NULL), QPM_OK,
+                 "%s", qpm_last_error());
+    return b;
+}
+
+/* Returns of two underlyings (row-major, ld 3, a padding column): series A
+ * and B of the reference, scaled to daily crypto magnitudes. */
+static double *two_columns(size_t t, size_t ld)
+{
+    double *ret = malloc(t * ld * sizeof *ret);
+    cr_assert(ret);
+    for (size_t i = 0; i < t; i++) {
+        ret[i * ld] = 0.02 * garch_ref_a[i];
+        ret[i * ld + 1] = 0.03 * garch_ref_b[i];
+        for (size_t k = 2; k < ld; k++)
+            ret[i * ld + k] = NAN; /* padding, never read */
+    }
+    return ret;
+}
+
+Test(garch, risk_historical_garch_filter_by_hand)
+{
+    enum { T = 400, LD = 3 };
+    qpm_book *b = small_book();
+    double *ret = two_columns(T, LD);
+    qpm_risk *r;
+    cr_assert_eq(qpm_risk_create(&r, NULL), QPM_OK);
+    const double h = 3.0;
+    cr_assert_eq(qpm_risk_set(r, QPM_RISK_HORIZON_DAYS, h), QPM_OK);
+    cr_assert_eq(qpm_risk_set(r, QPM_RISK_EWMA_LAMBDA, 0.94), QPM_OK); /* not used by GARCH */
+    static double p1[T], p2[T], mv[T * 2], col[T], sig[T + 1], z[T], ewma[T];
+    double var_e;
+    cr_assert_eq(qpm_risk_historical(r, b, T, ret, LD, ewma, &var_e, NULL, NULL, NULL), QPM_OK);
+    for (int f = QPM_RISK_FILTER_GARCH; f <= QPM_RISK_FILTER_GARCH_T; f++) {
+        qpm_garch_dist dist = f == QPM_RISK_FILTER_GARCH ? NRM : TD;
+        cr_assert_eq(qpm_risk_set(r, QPM_RISK_FILTER, f), QPM_OK);
+        double var, es, vse, ese;
+        cr_assert_eq(qpm_risk_historical(r, b, T, ret, LD, p1, &var, &es, &vse, &ese), QPM_OK, "%s",
+                     qpm_last_error());
+        /* by hand: fit each column, filter, rescale to the forecast volatility */
+        for (int u = 0; u < 2; u++) {
+            for (size_t i = 0; i < T; i++)
+                col[i] = ret[i * LD + u];
+            qpm_garch_result res = new_result();
+            cr_assert_eq(qpm_garch_fit(T, col, dist, NULL, &res), QPM_OK);
+            cr_assert_eq(qpm_garch_filter(T, col, dist, res.params, sig, z), QPM_OK);
+            double mu = res.params[0];
+            for (size_t i = 0; i < T; i++)
+                mv[i * 2 + u] = expm1(sqrt(h) * (mu + sig[T] * z[i]));
+        }
+        cr_assert_eq(qpm_book_pnl(b, T, mv, 2, NULL, 0, p2), QPM_OK);
+        double worst = 0.0;
+        for (size_t i = 0; i < T; i++) {
+            double e = fabs(p1[i] - p2[i]) / (fabs(p2[i]) + 1e-9);
+            cr_assert(fabs(p1[i] - p2[i]) <= 1e-11 * (fabs(p2[i]) + 60000.0),
+                      "row %zu: %.17g %.17g", i, p1[i], p2[i]);
+            worst = fmax(worst, e);
+        }
+        double a = 0.99, v2, e2, loss[T];
+        for (size_t i = 0; i < T; i++)
+            loss[i] = -p2[i];
+        cr_assert_eq(qpm_risk_var_es(NULL, T, loss, 1, &a, &v2, &e2, NULL, NULL), QPM_OK);
+        cr_assert(relerr(var, v2) <= 1e-11 && relerr(es, e2) <= 1e-11);
+        /* a different filter than the EWMA one */
+        cr_assert(memcmp(p1, ewma, sizeof p1) != 0);
+        cr_log_info("GARCH-filtered HS (%s): P&L against the hand computation, largest "
+                    "relative difference %.3g; VaR %.2f",
+                    dist == NRM ? "normal" : "t", worst, var);
+    }
+    /* back to EWMA: the EWMA run again, bit for bit */
+    cr_assert_eq(qpm_risk_set(r, QPM_RISK_FILTER, QPM_RISK_FILTER_EWMA), QPM_OK);
+    cr_assert_eq(qpm_risk_historical(r, b, T, ret, LD, p1, NULL, NULL, NULL, NULL), QPM_OK);
+    cr_assert_eq(memcmp(p1, ewma, sizeof p1), 0);
+    qpm_risk_free(r);
+    qpm_book_free(b);
+    free(ret);
+}
+
+Test(garch, risk_historical_garch_bad_input)
+{
+    enum { T = 40, LD = 3 };
+    qpm_book *b = small_book();
+    double *ret = two_columns(T, LD);
+    qpm_risk *r;
+    cr_assert_eq(qpm_risk_create(&r, NULL), QPM_OK);
+    cr_assert_eq(qpm_risk_set(r, QPM_RISK_FILTER, 3), QPM_E_RANGE);
+    cr_assert_eq(qpm_risk_set(r, QPM_RISK_FILTER, QPM_RISK_FILTER_GARCH_T), QPM_OK);
+    double var = -1.0, pnl[T];
+    for (size_t i = 0; i < T; i++)
+        pnl[i] = -1.0;
+    EXPECT(qpm_risk_historical(r, b, 9, ret, LD, pnl, &var, NULL, NULL, NULL), QPM_E_SIZE,
+           "t = 9: the GARCH filter needs at least 10 rows of returns");
+    for (size_t i = 0; i < T; i++)
+        ret[i * LD + 1] = 0.001;
+    EXPECT(qpm_risk_historical(r, b, T, ret, LD, pnl, &var, NULL, NULL, NULL), QPM_E_INVALID,
+           "GARCH filter, returns of underlying 1: r is constant (every return = 0.001): zero "
+           "variance, no GARCH model");
+    cr_assert_eq(var, -1.0);
+    for (size_t i = 0; i < T; i++)
+        cr_assert_eq(pnl[i], -1.0);
+    /* the handle is unchanged and still runs */
+    double v;
+    cr_assert_eq(qpm_risk_get(r, QPM_RISK_FILTER, &v), QPM_OK);
+    cr_assert_eq(v, QPM_RISK_FILTER_GARCH_T);
+    free(ret);
+    ret = two_columns(T, LD);
+    /* the t likelihood of these 40 returns of underlying 1 has no maximum
+     * inside the constraints (nu -> 2; see the test below) */
+    cr_assert_eq(qpm_risk_historical(r, b, T, ret, LD, pnl, &var, NULL, NULL, NULL),
+                 QPM_E_NOCONVERGE);
+    expect_noconverge("GARCH filter, returns of underlying 1: GARCH fit: the gradient (");
+    cr_assert_eq(var, -1.0);
+    cr_assert_eq(qpm_risk_set(r, QPM_RISK_FILTER, QPM_RISK_FILTER_GARCH), QPM_OK);
+    cr_assert_eq(qpm_risk_historical(r, b, T, ret, LD, pnl, &var, NULL, NULL, NULL), QPM_OK, "%s",
+                 qpm_last_error());
+    cr_assert(var > 0.0);
+    qpm_risk_free(r);
+    qpm_book_free(b);
+    free(ret);
+}
+
+/* Every allocation of a GARCH-filtered run failing in turn: QPM_E_NOMEM,
+ * no leak, and the handle runs again afterwards. */
+Test(garch, risk_historical_garch_oom)
+{
+    enum { T = 60, LD = 2 };
+    qpm_book *b = small_book();
+    double *ret = two_columns(T, LD);
+    int failed = 0;
+    for (long k = 0; k < 64; k++) {
+        qt_failalloc fa;
+        qt_failalloc_init(&fa, -1);
+        qpm_risk *r;
+        cr_assert_eq(qpm_risk_create(&r, &fa.alloc), QPM_OK);
+        cr_assert_eq(qpm_risk_set(r, QPM_RISK_FILTER, QPM_RISK_FILTER_GARCH), QPM_OK);
+        qt_failalloc_only(&fa, k);
+        double var;
+        qpm_status st = qpm_risk_historical(r, b, T, ret, LD, NULL, &var, NULL, NULL, NULL);
+        qt_failalloc_only(&fa, -1);
+        if (st == QPM_OK) {
+            qpm_risk_free(r);
+            cr_assert_eq(fa.live, 0);
+            break;
+        }
+        cr_assert_eq(st, QPM_E_NOMEM, "k = %ld: %s", k, qpm_last_error());
+        failed++;
+        cr_assert_eq(qpm_risk_historical(r, b, T, ret, LD, NULL, &var, NULL, NULL, NULL), QPM_OK);
+        qpm_risk_free(r);
+        cr_assert_eq(fa.live, 0, "k = %ld: %ld blocks leaked", k, fa.live);
+    }
+    cr_assert_geq(failed, 2);
+    qpm_book_free(b);
+    free(ret);
+    cr_assert_eq(qt_leak_check(), 0);
 }

@@ -110,29 +110,39 @@ typedef struct qpm_garch_result {
                                             of the per-observation scores; same conventions */
     double loglik;                       /* the log-likelihood at the estimates */
     double sigma2_next;                  /* sigma_{n+1}^2, the one-step forecast variance */
-    double grad_norm;                    /* max |d loglik / d theta_j| theta_j-scaled at the end */
-    size_t iterations;                   /* quasi-Newton iterations taken */
+    double grad_norm;                    /* convergence measure: max_k |d(-loglik/n)/dx_k| */
+    size_t iterations;                   /* BFGS iterations plus Newton steps taken */
     int converged;                       /* 1: the convergence test held */
 } qpm_garch_result;
 
 /* Experimental.  Maximum-likelihood fit of GARCH(1,1) to the n returns r
  * with innovations `dist`; mu is estimated, or held at *mu_fixed when
- * mu_fixed is not NULL (finite).  Method: the constraints are mapped to an
- * unconstrained space (mu = m + s x0, omega = s^2 e^x1, alpha + beta =
- * logistic(x2), alpha / (alpha + beta) = logistic(x3), nu = 2 + e^x4, with
- * m and s the sample mean and standard deviation), where BFGS with the
- * analytic gradient and a backtracking line search starts from the best of
- * a few standard starting points; then Newton steps on the original
- * parameters with the Hessian formed by central differences of the analytic
- * gradient polish the estimate when it is inside the constraints.
- * Converged means the largest parameter-scaled gradient |g_j theta_j| is
- * below 1e-8 (n + 1) at the end.  Standard errors: see qpm_garch_result.
- * Deterministic: the same input gives bit-identical results.
- * Errors: as the header comment (QPM_E_NULL for out, QPM_E_INVALID for
- * out->size too small, an unknown dist, a non-finite *mu_fixed),
- * QPM_E_NOCONVERGE (the convergence test fails after 500 iterations: *out
- * then holds the last iterate with converged = 0; the other fields are
- * defined). */
+ * mu_fixed is not NULL.
+ * Method: the constraints are mapped to an unconstrained space x (mu = m +
+ * s x0, omega = s^2 e^x1, alpha + beta = logistic(x2), alpha / (alpha +
+ * beta) = logistic(x3), nu = 2 + 498 logistic(x4), with m and s the sample
+ * mean and standard deviation), where BFGS with the analytic gradient and
+ * a backtracking line search starts from the best of four standard
+ * starting points; Newton steps on the parameters themselves, with the
+ * Hessian from central differences of the analytic gradient, then polish
+ * an estimate that lies inside the constraints.
+ * nu is estimated in (2, 500): for returns with normal tails the t
+ * likelihood rises toward nu = infinity, and the estimate stops near 500.
+ * Converged: the largest component of the gradient of -loglik / n in x is
+ * at most 1e-9, leaving out a logistic coordinate that has saturated
+ * (within 1e-8 of an end) while the likelihood still rises toward that
+ * end: an estimate on the boundary (alpha = 0, beta = 0, nu = 500) so
+ * converges, and its standard errors may then be NaN or very large.
+ * Standard errors: see qpm_garch_result.  Deterministic: the same input
+ * gives bit-identical results.
+ * Errors: as the header comment, plus QPM_E_NULL (out), QPM_E_INVALID
+ * (out->size too small, an unknown dist), QPM_E_NONFINITE (*mu_fixed),
+ * QPM_E_OVERFLOW (returns whose sample variance is outside about 1e-250 ..
+ * 1e300), QPM_E_NOCONVERGE: the convergence test still fails after 500
+ * BFGS iterations, e.g. when the likelihood has no maximum inside the
+ * constraints (the t likelihood of a few returns can rise without bound
+ * toward nu -> 2 and omega -> infinity); *out then holds the last iterate,
+ * its likelihood and errors, with converged = 0. */
 QPM_API qpm_status qpm_garch_fit(size_t n, const double *r, qpm_garch_dist dist,
                                  const double *mu_fixed, qpm_garch_result *out);
 

@@ -13,6 +13,10 @@
 #define BE QPM_GARCH_BETA
 #define NU QPM_GARCH_NU
 
+/* The largest nu of a fit: beyond it the t is the normal to the likelihood's
+ * resolution, and normal data would drive nu to infinity. */
+#define NU_MAX 500.0
+
 static const char *const param_names[NP] = {"mu", "omega", "alpha", "beta", "nu"};
 
 /* A series seen through a stride, so that the risk handle fits the columns
@@ -97,20 +101,6 @@ static double digamma(double x)
            f * (1.0 / 12 - f * (1.0 / 120 - f * (1.0 / 252 - f * (1.0 / 240 - f * (1.0 / 132)))));
 }
 
-typedef struct ksum {
-    double s, c;
-} ksum;
-
-static inline void kadd(ksum *k, double x)
-{
-    double t = k->s + x;
-    if (fabs(k->s) >= fabs(x))
-        k->c += (k->s - t) + x;
-    else
-        k->c += (x - t) + k->s;
-    k->s = t;
-}
-
 /* What one pass over the series gives: the log-likelihood, its gradient
  * (grad != NULL), the sum of the outer products of the per-observation
  * scores (outer != NULL, NP x NP), the volatilities (sigma, n + 1) and the
@@ -127,14 +117,14 @@ static int eval(const series *s, qpm_garch_dist dist, const double *th, double *
     if (tdist && !(nu > 2.0))
         return -1;
     /* the backcast sigma_1^2 = mean square residual, and its mu-derivative */
-    ksum b2 = {0, 0}, b1 = {0, 0};
+    qpm__ksum b2 = {0, 0}, b1 = {0, 0};
     for (size_t t = 0; t < n; t++) {
         double e = at(s, t) - mu;
-        kadd(&b2, e * e);
-        kadd(&b1, e);
+        qpm__ksum_add(&b2, e * e);
+        qpm__ksum_add(&b1, e);
     }
-    double h = (b2.s + b2.c) / (double)n;
-    double dh[NP] = {-2.0 * (b1.s + b1.c) / (double)n, 0, 0, 0, 0};
+    double h = qpm__ksum_value(&b2) / (double)n;
+    double dh[NP] = {-2.0 * qpm__ksum_value(&b1) / (double)n, 0, 0, 0, 0};
     double cnst, dcnst = 0.0;
     if (tdist) {
         cnst = lgamma(0.5 * (nu + 1.0)) - lgamma(0.5 * nu) - 0.5 * log(M_PI * (nu - 2.0));
@@ -147,7 +137,7 @@ static int eval(const series *s, qpm_garch_dist dist, const double *th, double *
     double g[NP] = {0};
     if (outer)
         memset(outer, 0, NP * NP * sizeof *outer);
-    ksum sum = {0, 0};
+    qpm__ksum sum = {0, 0};
     double eprev = 0.0;
     for (size_t t = 0; t < n; t++) {
         if (t > 0) {
@@ -178,7 +168,7 @@ static int eval(const series *s, qpm_garch_dist dist, const double *th, double *
             dldh = 0.5 * (e2h - 1.0) / h;
             dlde = -e / h;
         }
-        kadd(&sum, lt);
+        qpm__ksum_add(&sum, lt);
         if (sigma)
             sigma[t] = sqrt(h);
         if (z)
@@ -204,7 +194,7 @@ static int eval(const series *s, qpm_garch_dist dist, const double *th, double *
             return -1;
         sigma[n] = sqrt(hn);
     }
-    double v = (double)n * cnst + (sum.s + sum.c);
+    double v = (double)n * cnst + qpm__ksum_value(&sum);
     if (!isfinite(v))
         return -1;
     *ll = v;
@@ -216,12 +206,12 @@ static int eval(const series *s, qpm_garch_dist dist, const double *th, double *
 /* sigma_{n+1}^2 at th: +inf or NaN when it overflows. */
 static double next_variance(const series *s, const double *th)
 {
-    ksum b2 = {0, 0};
+    qpm__ksum b2 = {0, 0};
     for (size_t t = 0; t < s->n; t++) {
         double e = at(s, t) - th[MU];
-        kadd(&b2, e * e);
+        qpm__ksum_add(&b2, e * e);
     }
-    double h = (b2.s + b2.c) / (double)s->n, ep = 0.0;
+    double h = qpm__ksum_value(&b2) / (double)s->n, ep = 0.0;
     for (size_t t = 0; t < s->n; t++) {
         if (t > 0)
             h = th[OM] + th[AL] * ep * ep + th[BE] * h;
@@ -296,13 +286,13 @@ qpm_status qpm_garch_forecast(const double *params, double sigma2_next, size_t h
     double p = params[AL] + params[BE];
     double vbar = params[OM] / (1.0 - p);
     double d = sigma2_next - vbar, pk = 1.0;
-    ksum c = {0, 0};
+    qpm__ksum c = {0, 0};
     for (size_t k = 0; k < h; k++) {
         double v = vbar + pk * d;
         var[k] = v;
         if (cum) {
-            kadd(&c, v);
-            cum[k] = c.s + c.c;
+            qpm__ksum_add(&c, v);
+            cum[k] = qpm__ksum_value(&c);
         }
         pk *= p;
     }
@@ -338,7 +328,7 @@ static void to_theta(const problem *P, const double *x, double *th)
     th[OM] = P->sd * P->sd * exp(v[OM]);
     th[AL] = p * a;
     th[BE] = p * (1.0 - a);
-    th[NU] = P->dist == QPM_GARCH_T ? 2.0 + exp(v[NU]) : (double)INFINITY;
+    th[NU] = P->dist == QPM_GARCH_T ? 2.0 + (NU_MAX - 2.0) * logistic(v[NU]) : (double)INFINITY;
 }
 
 static void to_x(const problem *P, const double *th, double *x)
@@ -349,7 +339,7 @@ static void to_x(const problem *P, const double *th, double *x)
     v[OM] = log(th[OM] / (P->sd * P->sd));
     v[AL] = log(p / (1.0 - p));
     v[BE] = log(a / (1.0 - a));
-    v[NU] = P->dist == QPM_GARCH_T ? log(th[NU] - 2.0) : 0.0;
+    v[NU] = P->dist == QPM_GARCH_T ? log((th[NU] - 2.0) / (NU_MAX - th[NU])) : 0.0;
     for (int k = 0; k < P->d; k++)
         x[k] = v[P->idx[k]];
 }
@@ -373,7 +363,7 @@ static double fx(problem *P, const double *x, double *gx)
         gv[OM] = th[OM] * g[OM];
         gv[AL] = p * (1.0 - p) * (a * g[AL] + (1.0 - a) * g[BE]);
         gv[BE] = p * a * (1.0 - a) * (g[AL] - g[BE]);
-        gv[NU] = (th[NU] - 2.0) * g[NU];
+        gv[NU] = (th[NU] - 2.0) * (1.0 - logistic(v[NU])) * g[NU];
         for (int k = 0; k < P->d; k++)
             gx[k] = -gv[P->idx[k]] / n;
     }
@@ -386,6 +376,35 @@ static double maxabs(const double *v, int d)
     for (int k = 0; k < d; k++)
         if (fabs(v[k]) > m || v[k] != v[k])
             m = v[k] != v[k] ? (double)INFINITY : fabs(v[k]);
+    return m;
+}
+
+/* Whether coordinate k is held: a logistic coordinate (alpha + beta, the
+ * alpha share, nu) saturated within 1e-8 of an end of its range while f
+ * still falls toward it, i.e. an estimate on the boundary of the
+ * constraints, where the gradient in x vanishes only in the limit.  BFGS
+ * moves the other coordinates only, and the convergence measure leaves it
+ * out. */
+static int held(const problem *P, const double *x, const double *g, int k)
+{
+    int j = P->idx[k];
+    if (j != AL && j != BE && j != NU)
+        return 0;
+    double l = logistic(x[k]);
+    return (l > 1.0 - 1e-8 && g[k] < 0.0) || (l < 1e-8 && g[k] > 0.0);
+}
+
+/* The convergence measure: the largest gradient component of f in x over
+ * the coordinates not held. */
+static double measure(const problem *P, const double *x, const double *g)
+{
+    double m = 0.0;
+    for (int k = 0; k < P->d; k++) {
+        if (held(P, x, g, k))
+            continue;
+        if (!(fabs(g[k]) <= m))
+            m = fabs(g[k]) == fabs(g[k]) ? fabs(g[k]) : (double)INFINITY;
+    }
     return m;
 }
 
@@ -405,22 +424,26 @@ static size_t bfgs(problem *P, double *x, double *f, double *g)
     for (int k = 0; k < d; k++)
         H[k * NP + k] = 1.0;
     *f = fx(P, x, g);
-    while (it < MAX_ITER && maxabs(g, d) > 0.1 * GTOL) {
+    while (it < MAX_ITER && measure(P, x, g) > 0.1 * GTOL) {
         it++;
+        int hold[NP];
+        for (int i = 0; i < d; i++)
+            hold[i] = held(P, x, g, i);
         double slope = 0.0;
         for (int i = 0; i < d; i++) {
             p[i] = 0.0;
             for (int j = 0; j < d; j++)
-                p[i] -= H[i * NP + j] * g[j];
+                if (!hold[i] && !hold[j])
+                    p[i] -= H[i * NP + j] * g[j];
             slope += p[i] * g[i];
         }
         if (!(slope < 0.0)) {
             /* not a descent direction: steepest descent */
-            for (int i = 0; i < d; i++)
-                p[i] = -g[i];
             slope = 0.0;
-            for (int i = 0; i < d; i++)
+            for (int i = 0; i < d; i++) {
+                p[i] = hold[i] ? 0.0 : -g[i];
                 slope += p[i] * g[i];
+            }
         }
         /* no coordinate moves by more than 5 in one step: exp() stays sane */
         double pm = maxabs(p, d), step = pm > 5.0 ? 5.0 / pm : 1.0;
@@ -429,6 +452,8 @@ static size_t bfgs(problem *P, double *x, double *f, double *g)
         for (int ls = 0; ls < 60; ls++) {
             for (int i = 0; i < d; i++)
                 xn[i] = x[i] + step * p[i];
+            if (memcmp(xn, x, (size_t)d * sizeof *x) == 0)
+                break; /* the step no longer moves x */
             fn = fx(P, xn, gn);
             if (fn <= *f + 1e-4 * step * slope) {
                 ok = 1;
@@ -476,7 +501,7 @@ static size_t bfgs(problem *P, double *x, double *f, double *g)
                     H[i * NP + j] +=
                         rho * ((1.0 + rho * yHy) * sv[i] * sv[j] - (Hy[i] * sv[j] + sv[i] * Hy[j]));
         }
-        if (fprev - fn <= 1e-16 * fabs(fn) && maxabs(g, d) <= GTOL)
+        if (fprev - fn <= 1e-16 * fabs(fn) && measure(P, x, g) <= GTOL)
             break;
     }
     return it;
@@ -556,7 +581,7 @@ static int hessian(problem *P, const double *th, double *hs)
 static int interior(const problem *P, const double *th)
 {
     return th[AL] > 1e-7 && th[BE] > 1e-7 && th[AL] + th[BE] < 1.0 - 1e-7 &&
-           (P->dist != QPM_GARCH_T || (th[NU] > 2.0 + 1e-4 && th[NU] < 1e6));
+           (P->dist != QPM_GARCH_T || (th[NU] > 2.0 + 1e-4 && th[NU] < NU_MAX - 1e-3));
 }
 
 /* Newton steps on the free parameters with the numerical Hessian, each
@@ -599,14 +624,14 @@ qpm_status qpm__garch_fit(const double *r, size_t n, size_t stride, qpm_garch_di
     memset(&P, 0, sizeof P);
     P.s = (series){r, n, stride};
     P.dist = dist;
-    ksum m1 = {0, 0};
+    qpm__ksum m1 = {0, 0};
     for (size_t t = 0; t < n; t++)
-        kadd(&m1, at(&P.s, t));
-    P.m = (m1.s + m1.c) / (double)n;
-    ksum m2 = {0, 0};
+        qpm__ksum_add(&m1, at(&P.s, t));
+    P.m = qpm__ksum_value(&m1) / (double)n;
+    qpm__ksum m2 = {0, 0};
     for (size_t t = 0; t < n; t++)
-        kadd(&m2, (at(&P.s, t) - P.m) * (at(&P.s, t) - P.m));
-    double var = (m2.s + m2.c) / (double)(n - 1);
+        qpm__ksum_add(&m2, (at(&P.s, t) - P.m) * (at(&P.s, t) - P.m));
+    double var = qpm__ksum_value(&m2) / (double)(n - 1);
     if (!isfinite(var) || !(var > 0.0) || !isfinite(var * 1e4) || var < 1e-250)
         return qpm__fail(QPM_E_OVERFLOW,
                          "the sample variance of r (%g) is beyond the range a GARCH fit can "
@@ -656,7 +681,7 @@ qpm_status qpm__garch_fit(const double *r, size_t n, size_t stride, qpm_garch_di
         to_x(&P, th, x);
     f = fx(&P, x, g);
     to_theta(&P, x, th);
-    double gmax = maxabs(g, P.d);
+    double gmax = measure(&P, x, g);
     int conv = isfinite(f) && gmax <= GTOL;
 
     /* results at th */

@@ -88,6 +88,7 @@ struct qpm_risk {
     unsigned threads;
     double alpha;
     double ewma_lambda;
+    int filter; /* qpm_risk_filter */
     /* covariance */
     size_t n;      /* underlyings; 0 before set_covariance */
     double *cov;   /* n x n copy */

@@ -46,16 +46,17 @@ extern "C" {
 
 #ifdef QPM_EXPERIMENTAL
 
-/* Number of parameters {mu, omega, alpha, beta, nu}, and their indices. */
-#define QPM_GARCH_NPARAMS 5
-#define QPM_GARCH_MU      0
-#define QPM_GARCH_OMEGA   1
-#define QPM_GARCH_ALPHA   2
-#define QPM_GARCH_BETA    3
-#define QPM_GARCH_NU      4
-
-/* Shortest series any function takes. */
-#define QPM_GARCH_MIN_N 10
+/* Number of parameters {mu, omega, alpha, beta, nu}, their indices, and
+ * the shortest series any function takes. */
+enum {
+    QPM_GARCH_MU = 0,
+    QPM_GARCH_OMEGA = 1,
+    QPM_GARCH_ALPHA = 2,
+    QPM_GARCH_BETA = 3,
+    QPM_GARCH_NU = 4,
+    QPM_GARCH_NPARAMS = 5,
+    QPM_GARCH_MIN_N = 10
+};
 
 /* Distribution of the innovations z_t. */
 typedef enum qpm_garch_dist {

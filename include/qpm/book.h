@@ -588,6 +588,37 @@ QPM_API qpm_status qpm_book_expiry_greeks(qpm_book *b, const qpm_book_out *out);
 QPM_API qpm_status qpm_book_pnl(qpm_book *b, size_t n, const double *spot_moves, size_t ld_spot,
                                 const double *vol_shifts, size_t ld_vol, double *pnl_usd);
 
+#ifdef QPM_EXPERIMENTAL
+/* Experimental (see common.h).  qpm_book_pnl position by position: the
+ * USD P&L of position i under scenario s (the moves of qpm_book_pnl) into
+ * pnl[s*ld_pnl + i], n x qpm_book_n_positions values (ld_pnl >= the number
+ * of positions); row s sums to qpm_book_pnl's P&L of scenario s (to
+ * rounding), funding included when QPM_BOOK_FUNDING_HOURS > 0.  For
+ * attribution (risk contributions, the P&L of a stress by position): one
+ * thread, a full revaluation of every position per scenario.  Allocates a
+ * workspace per call.  Errors: those of qpm_book_pnl, QPM_E_NULL (pnl),
+ * QPM_E_SIZE (ld_pnl too small), QPM_E_NOMEM, QPM_E_OVERFLOW (a position's
+ * P&L beyond the range of double: pnl is then written but not
+ * meaningful); moves are checked before any output is written. */
+QPM_API qpm_status qpm_book_position_pnl(qpm_book *b, size_t n, const double *spot_moves,
+                                         size_t ld_spot, const double *vol_shifts, size_t ld_vol,
+                                         double *pnl, size_t ld_pnl);
+
+/* Experimental (see common.h).  What each venue holds under n scenarios
+ * (the moves of qpm_book_pnl): the value of its positions plus its
+ * collateral at full value (no haircut; coins at the moved spot), USD,
+ * into value[s*ld_value + v] for the venues v = 0..qpm_book_n_venues - 1
+ * and v = qpm_book_n_venues for what has no venue (ld_value >= venues +
+ * 1): what a failure of the venue in that scenario would take.  One
+ * thread; allocates a workspace per call.  Errors: those of qpm_book_pnl,
+ * QPM_E_NULL (value), QPM_E_SIZE (ld_value too small), QPM_E_NOMEM,
+ * QPM_E_OVERFLOW (value written but not meaningful); moves are checked
+ * before any output is written. */
+QPM_API qpm_status qpm_book_venue_value(qpm_book *b, size_t n, const double *spot_moves,
+                                        size_t ld_spot, const double *vol_shifts, size_t ld_vol,
+                                        double *value, size_t ld_value);
+#endif
+
 /* Scenario grid: the P&L for every spot shift x spot_shifts[i] and vol shift
  * vol_shifts[j] applied to underlying u (or to every underlying together
  * when u is QPM_BOOK_ALL), into pnl_usd[i*n_vol + j] (n_spot*n_vol values).

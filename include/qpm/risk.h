@@ -350,6 +350,49 @@ QPM_API qpm_status qpm_risk_historical(qpm_risk *r, qpm_book *book, size_t t,
                                        const double *returns, size_t ld, double *pnl_out,
                                        double *var, double *es, double *var_se, double *es_se);
 
+#ifdef QPM_EXPERIMENTAL
+/* Experimental (see common.h).  Venue and protocol defaults in the runs of
+ * qpm_risk_simulate and qpm_risk_historical: venue v of the book
+ * (qpm_book_add_venue, n of them) defaults over the horizon with
+ * probability prob[v] in [0, 1], independently in each scenario and of
+ * the market; in a scenario where it defaults the P&L loses (1 -
+ * recovery[v]) of what it holds in that scenario's market (its positions'
+ * values and its collateral at full value: qpm_book_venue_value), so VaR
+ * and ES include protocol risk.  The default draws come from generator
+ * streams of their own: the market scenarios stay those of a run without
+ * defaults, and the results are the same for any thread count.  n = 0
+ * clears them (prob and recovery may then be NULL).  A run checks that the
+ * book has n venues (QPM_E_SIZE).  Errors: QPM_E_NULL, QPM_E_NONFINITE,
+ * QPM_E_INVALID (a probability or recovery outside [0, 1], naming it),
+ * QPM_E_NOMEM; the handle unchanged on error. */
+QPM_API qpm_status qpm_risk_set_venue_defaults(qpm_risk *r, size_t n, const double *prob,
+                                               const double *recovery);
+
+/* Experimental (see common.h).  Euler contributions of each position of
+ * the book to the Monte Carlo VaR and ES of qpm_risk_simulate (the same
+ * run: the same settings and seed give the same *var and *es bits), into
+ * var_contrib and es_contrib (qpm_book_n_positions rows each; either may
+ * be NULL), USD of loss:
+ * - ES: the ES estimator applied to position i's losses -pnl_i: with the
+ *   scenarios ranked by total loss (ties by scenario index), ranks k+1..N
+ *   weight 1 and rank k = ceil(alpha N) weight k - alpha N, divided by
+ *   N (1 - alpha); they add up to ES (to rounding);
+ * - VaR: the mean of position i's loss over the scenarios of ranks k - m
+ *   .. k + m (clipped to 1..N), m = ceil(sqrt(N (1 - alpha))) (a window
+ *   estimate of E[-pnl_i | loss = VaR]), scaled so that they add up to
+ *   VaR (left unscaled if the window's mean loss is 0).
+ * An underlying's contribution is the sum of its positions'.  The tail
+ * and window scenarios are drawn again after the run and revalued
+ * position by position (qpm_book_position_pnl).  Allocates about 5 N
+ * doubles.  Errors: those of qpm_risk_simulate and of
+ * qpm_book_position_pnl, QPM_E_UNSUPPORTED (venue defaults are set:
+ * their losses belong to no position), QPM_E_NOMEM, QPM_E_OVERFLOW (a
+ * contribution beyond the range of double); outputs untouched on
+ * error. */
+QPM_API qpm_status qpm_risk_contributions(qpm_risk *r, qpm_book *book, double *var, double *es,
+                                          double *var_contrib, double *es_contrib);
+#endif
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,6 +1,7 @@
 /* libqpm stress: named, parameterised shocks to a book held as an account
  * (book.h: positions, collateral, venues, the standard margin model) and
- * the report of what they do.  Experimental (see common.h, "the
+ * the report of what they do; and the account's risk limits (VaR, ES,
+ * leverage, margin ratio) with the scale-down that clears each.  Experimental (see common.h, "the
  * experimental tier"): every declaration here is seen only with
  * QPM_EXPERIMENTAL defined.
  *
@@ -112,6 +113,65 @@ typedef struct qpm_stress_out {
  * QPM_E_NOMEM, QPM_E_OVERFLOW (a value beyond the range of double);
  * outputs untouched on error. */
 QPM_API qpm_status qpm_book_stress(qpm_book *b, const qpm_stress *s, qpm_stress_out *out);
+
+/* ---- limits ------------------------------------------------------------------- */
+
+/* The limits of qpm_book_limits, in the order of the report's arrays. */
+typedef enum qpm_limit_kind {
+    QPM_LIMIT_VAR = 0,    /* VaR, USD */
+    QPM_LIMIT_ES = 1,     /* ES, USD */
+    QPM_LIMIT_GROSS = 2,  /* gross leverage: gross notional / equity */
+    QPM_LIMIT_NET = 3,    /* net leverage: |net delta| / equity (qpm_book_leverage) */
+    QPM_LIMIT_MARGIN = 4, /* margin ratio: maintenance margin / equity */
+    QPM_LIMIT_COUNT = 5
+} qpm_limit_kind;
+
+/* Limits on the account, each > 0, or 0 for none (the order of
+ * qpm_limit_kind).  Versioned by size like qpm_stress. */
+typedef struct qpm_limits {
+    size_t size;
+    double limit[QPM_LIMIT_COUNT];
+} qpm_limits;
+
+/* The report of qpm_book_limits.  Set `size` to sizeof(qpm_limit_report)
+ * (a newer, longer struct gets this version's fields). */
+typedef struct qpm_limit_report {
+    size_t size;
+    /* the measured value of each limit's quantity (NaN where it cannot be
+     * measured: VaR or ES not given, leverage and margin ratio when equity
+     * is not positive) */
+    double value[QPM_LIMIT_COUNT];
+    /* 1 where a limit is set and breached (value above it, or not
+     * measurable), else 0 */
+    int32_t breached[QPM_LIMIT_COUNT];
+    /* the largest uniform scale k in [0, 1] of every position (quantities
+     * times k, collateral unchanged) that clears the limit: 1 where not
+     * breached; NaN where no k in [0, 1] clears it (the collateral alone
+     * breaches it) */
+    double scale[QPM_LIMIT_COUNT];
+    int32_t n_breached; /* the number of limits breached */
+    double scale_all;   /* the largest k that clears every limit (NaN: none) */
+} qpm_limit_report;
+
+/* Experimental (see common.h).  Checks the account b against the limits
+ * *lim and reports every breach and the uniform scale-down of the book
+ * that clears each one.  `var` and `es` are the book's measured VaR and
+ * ES (USD of loss, e.g. from qpm_risk_simulate; NaN when not measured):
+ * scaling every position by k scales each scenario's P&L by k, so VaR and
+ * ES scale by k.  Leverage and margin ratio are computed here at the
+ * current market (qpm_book_margin, qpm_book_leverage): with positions
+ * scaled by k, equity is C + k V (C the collateral after haircuts, V the
+ * positions' value), the gross notional, the positions' net delta and the
+ * maintenance margin scale by k, and the coin collateral's delta stays;
+ * each limit is then linear in k and is solved exactly, with equity kept
+ * positive.  Errors: QPM_E_NULL (b, lim, out), QPM_E_INVALID (a size that
+ * is not a whole number of fields, a limit < 0; a VaR or ES limit without
+ * its measure, or a measure that is negative or infinite), QPM_E_NONFINITE
+ * (a limit), QPM_E_UNSUPPORTED (fields past the library's struct are
+ * set), QPM_E_OVERFLOW (a value beyond the range of double); the report
+ * untouched on error. */
+QPM_API qpm_status qpm_book_limits(qpm_book *b, double var, double es, const qpm_limits *lim,
+                                   qpm_limit_report *out);
 
 #endif /* QPM_EXPERIMENTAL */
 

@@ -208,6 +208,29 @@ qpm_status qpm__book_check_venue(const qpm_book *b, size_t v, const char *what);
 qpm_status qpm__book_read_struct(const void *p, size_t caller, size_t mine, void *q,
                                  const char *arg, const char *type, const char *fields);
 
+/* The checks of qpm_book_pnl on n scenarios (counts, leading dimensions,
+ * every move and vol shift), the book prepared. */
+qpm_status qpm__book_check_scenarios(qpm_book *b, size_t n, const double *spot_moves,
+                                     size_t ld_spot, const double *vol_shifts, size_t ld_vol);
+
+/* A moved market for qpm__book_evaluate: every price of underlying u by
+ * the factor fx[u], option vols by 1 + vs[u] (ref / T)^pw (vs NULL: no vol
+ * move; pw 0: no term weight). */
+typedef struct qpm__book_market {
+    const double *fx, *vs;
+    double pw, ref;
+} qpm__book_market;
+
+/* The vol factor of an option on u with T years to expiry in *mk. */
+double qpm__book_vol_factor(const qpm__book_market *mk, size_t u, double T);
+
+/* Value, maintenance margin and gross notional of every position in the
+ * market *mk, into val, mm, notional (n_pos each; mm and notional may be
+ * NULL); funding not included.  Options are repriced (Black-76) through
+ * worker 0's scratch.  The book prepared; the moves checked. */
+qpm_status qpm__book_evaluate(qpm_book *b, const qpm__book_market *mk, double *val, double *mm,
+                              double *notional);
+
 /* Row of the expiry `id` on underlying u, or SIZE_MAX when it is not set. */
 size_t qpm__book_find_expiry(const qpm_book *b, size_t u, int32_t id);
 

@@ -270,12 +270,9 @@ static qpm_status check_move(const qpm__book_under *x, double m, int vol, size_t
     return QPM_OK;
 }
 
-qpm_status qpm_book_pnl(qpm_book *b, size_t n, const double *spot_moves, size_t ld_spot,
-                        const double *vol_shifts, size_t ld_vol, double *pnl_usd)
+qpm_status qpm__book_check_scenarios(qpm_book *b, size_t n, const double *spot_moves,
+                                     size_t ld_spot, const double *vol_shifts, size_t ld_vol)
 {
-    QPM__CHECK_NULL(b, "b");
-    QPM__CHECK_NULL(spot_moves, "spot_moves");
-    QPM__CHECK_NULL(pnl_usd, "pnl_usd");
     if (n == 0)
         return qpm__fail(QPM_E_SIZE, "n = 0: must be >= 1");
     size_t nu = b->n_under;
@@ -303,6 +300,18 @@ qpm_status qpm_book_pnl(qpm_book *b, size_t n, const double *spot_moves, size_t 
                 (st = check_move(&b->under[u], vol_shifts[s * ld_vol + u], 1, s, u, 0)) != QPM_OK)
                 return st;
         }
+    return QPM_OK;
+}
+
+qpm_status qpm_book_pnl(qpm_book *b, size_t n, const double *spot_moves, size_t ld_spot,
+                        const double *vol_shifts, size_t ld_vol, double *pnl_usd)
+{
+    QPM__CHECK_NULL(b, "b");
+    QPM__CHECK_NULL(spot_moves, "spot_moves");
+    QPM__CHECK_NULL(pnl_usd, "pnl_usd");
+    qpm_status st = qpm__book_check_scenarios(b, n, spot_moves, ld_spot, vol_shifts, ld_vol);
+    if (st != QPM_OK)
+        return st;
     scen_set sc = {0, spot_moves, ld_spot, vol_shifts, ld_vol, 0};
     return run(b, &sc, n, pnl_usd);
 }

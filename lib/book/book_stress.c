@@ -11,97 +11,8 @@
 
 #include "book/book_internal.h"
 #include "book/instrument.h"
-#include "pricing/pricer_run.h"
 
 _Static_assert(sizeof(qpm_stress) == sizeof(size_t) + 8 * 8, "qpm_stress: 8-byte fields");
-
-/* The moved market of one evaluation: factor fx[u] on every price of u,
- * option vols by 1 + vs[u] (ref / T)^pw (vs NULL: unmoved). */
-typedef struct market {
-    const double *fx, *vs;
-    double pw, ref;
-} market;
-
-static double vol_factor(const market *mk, size_t u, double T)
-{
-    if (mk->vs == NULL || mk->vs[u] == 0.0)
-        return 1.0;
-    return 1.0 + mk->vs[u] * (mk->pw > 0.0 ? pow(mk->ref / T, mk->pw) : 1.0);
-}
-
-/* Value, maintenance margin and gross notional of every position in the
- * market *mk, into val, mm, notional (n_pos each; mm and notional may be
- * NULL).  Options are repriced through worker 0's scratch. */
-static qpm_status evaluate(qpm_book *b, const market *mk, double *val, double *mm, double *notional)
-{
-    size_t opt = 0, amm = 0;
-    for (size_t i = 0; i < b->n_pos; i++) {
-        const qpm__book_pos *p = &b->pos[i];
-        const qpm__instr *kind = qpm__pos_kind(p);
-        double f = mk->fx[p->u], S = b->under[p->u].S * f, qm = fabs(p->Q * p->m);
-        if (kind->scen == QPM__SCEN_BLACK76) {
-            opt++;
-            continue; /* below, in pricer runs */
-        }
-        if (kind->scen == QPM__SCEN_AMM) {
-            val[i] = qpm__book_amm_value(&b->amm[amm++], S);
-            if (notional != NULL)
-                notional[i] = fabs(val[i]);
-        } else {
-            qpm__book_row r;
-            kind->row(b, p, opt, &r);
-            val[i] = r.value_usd + kind->slope(b, p) * (f - 1.0);
-            if (notional != NULL)
-                notional[i] = kind->ref == QPM__REF_SPOT ? qm * S
-                              : kind->inverse            ? qm
-                                                         : qm * qpm__instr_ref_price(b, p) * f;
-        }
-        if (mm != NULL) {
-            double a = 0.0, c = 0.0;
-            if (kind->margin != NULL)
-                kind->margin(b, p, f, 0.0, &a, &c);
-            mm[i] = c;
-        }
-    }
-    const qpm__book_opts *o = &b->opts;
-    qpm__book_worker *w = &b->eng.w[0];
-    size_t run = b->eng.cap;
-    for (size_t j0 = 0; j0 < o->n; j0 += run) {
-        size_t n = o->n - j0 < run ? o->n - j0 : run;
-        for (size_t j = 0; j < n; j++) {
-            size_t u = o->u[j0 + j];
-            w->F[j] = o->F[j0 + j] * mk->fx[u];
-            w->sig[j] = o->sig[j0 + j] * vol_factor(mk, u, o->T[j0 + j]);
-        }
-        qpm__pjob job;
-        memset(&job, 0, sizeof job);
-        job.ng = 1;
-        job.ne = job.gout = n;
-        job.u = w->F, job.k = o->K + j0, job.t = o->T + j0, job.r = o->r + j0;
-        job.sig = w->sig, job.type = o->type + j0;
-        job.su = job.sk = job.st = job.sr = job.ssig = job.stype = 1;
-        job.out[QPM__O_PRICE] = w->B;
-        qpm_status st = qpm__pricer_run(b->eng.pricer, &job);
-        if (st != QPM_OK)
-            return st;
-        for (size_t j = 0; j < n; j++) {
-            size_t i = o->pos[j0 + j];
-            const qpm__book_pos *p = &b->pos[i];
-            double f = mk->fx[p->u];
-            val[i] = o->w[j0 + j] * w->B[j];
-            if (notional != NULL)
-                notional[i] = fabs(p->Q * p->m) * b->under[p->u].S * f;
-            if (mm != NULL) {
-                double a = 0.0, c = 0.0;
-                if (p->Q < 0.0)
-                    qpm__pos_kind(p)->margin(
-                        b, p, f, qpm__book_option_mark(p, o->w[j0 + j], w->B[j]), &a, &c);
-                mm[i] = c;
-            }
-        }
-    }
-    return QPM_OK;
-}
 
 /* ---- checks ------------------------------------------------------------------------- */
 
@@ -169,10 +80,10 @@ static qpm_status check_stress(const qpm_book *b, const qpm_stress *s)
         return qpm__fail(QPM_E_INVALID, "vol_term_ref = %.17g: must be > 0 (years)",
                          s->vol_term_ref);
     /* every option's moved vol */
-    const market mk = {NULL, s->vol_shifts, s->vol_term_power, s->vol_term_ref};
+    const qpm__book_market mk = {NULL, s->vol_shifts, s->vol_term_power, s->vol_term_ref};
     const qpm__book_opts *o = &b->opts;
     for (size_t j = 0; s->vol_shifts != NULL && j < o->n; j++) {
-        double fv = vol_factor(&mk, o->u[j], o->T[j]), sig = o->sig[j] * fv;
+        double fv = qpm__book_vol_factor(&mk, o->u[j], o->T[j]), sig = o->sig[j] * fv;
         if (!(fv > 0.0 && sig >= DBL_MIN && sig <= DBL_MAX))
             return qpm__fail(QPM_E_INVALID,
                              "position %zu: the vol shift takes its vol %.17g by the factor %.17g "
@@ -226,12 +137,12 @@ qpm_status qpm_book_stress(qpm_book *b, const qpm_stress *s, qpm_stress_out *out
         fx[u] = 1.0 + (sh.spot_moves ? sh.spot_moves[u] : 0.0);
         fm[u] = fx[u] * (1.0 + (sh.mark_deviation ? sh.mark_deviation[u] : 0.0));
     }
-    const market base = {one, NULL, 0.0, 1.0};
-    const market moved = {fx, sh.vol_shifts, sh.vol_term_power, sh.vol_term_ref};
-    const market marks = {fm, sh.vol_shifts, sh.vol_term_power, sh.vol_term_ref};
-    if ((st = evaluate(b, &base, v0, NULL, NULL)) != QPM_OK ||
-        (st = evaluate(b, &moved, v1, NULL, nt)) != QPM_OK ||
-        (st = evaluate(b, &marks, v2, m2, NULL)) != QPM_OK) {
+    const qpm__book_market base = {one, NULL, 0.0, 1.0};
+    const qpm__book_market moved = {fx, sh.vol_shifts, sh.vol_term_power, sh.vol_term_ref};
+    const qpm__book_market marks = {fm, sh.vol_shifts, sh.vol_term_power, sh.vol_term_ref};
+    if ((st = qpm__book_evaluate(b, &base, v0, NULL, NULL)) != QPM_OK ||
+        (st = qpm__book_evaluate(b, &moved, v1, NULL, nt)) != QPM_OK ||
+        (st = qpm__book_evaluate(b, &marks, v2, m2, NULL)) != QPM_OK) {
         qpm__free(&b->alloc, w);
         return st;
     }

@@ -62,6 +62,8 @@ qpm_status qpm__risk_revalue(qpm_risk *r, qpm_book *book, size_t n, size_t total
         size_t cnt = total - first < QPM__RISK_BATCH ? total - first : QPM__RISK_BATCH;
         e->fill(r, e->state, n, first, cnt);
         st = qpm_book_pnl(book, cnt, r->batch_spot, n, vol, n, r->loss + first);
+        if (st == QPM_OK && r->n_vd > 0)
+            st = qpm__risk_apply_defaults(r, book, first, cnt, vol != NULL, r->loss + first);
         if (st == QPM_OK)
             st = qpm__progress_report(&r->progress, (double)(first + cnt) / (double)total);
         if (st != QPM_OK)
@@ -93,6 +95,8 @@ qpm_status qpm_risk_simulate(qpm_risk *r, qpm_book *book, double *pnl_out, doubl
         return qpm__fail(QPM_E_SIZE,
                          "the book has %zu underlyings but the covariance is %zu x %zu", nb,
                          r->n, r->n);
+    if ((st = qpm__risk_check_defaults(r, book)) != QPM_OK)
+        return st;
     qpm__risk_engine e = {mc_fill, NULL, r->vol_of_vol > 0.0};
     return qpm__risk_revalue(r, book, r->n, r->scenarios, &e, pnl_out, var, es, var_se, es_se);
 }
@@ -229,6 +233,8 @@ qpm_status qpm_risk_historical(qpm_risk *r, qpm_book *book, size_t t, const doub
     if (st == QPM_OK)
         st = qpm__risk_prepare_batch(r, n, t);
     if (st != QPM_OK)
+        return st;
+    if ((st = qpm__risk_check_defaults(r, book)) != QPM_OK)
         return st;
     hist h = {returns, ld, r->ewma_lambda, sqrt(r->horizon), r->workers[0].g, r->workers[0].jc,
               NULL};

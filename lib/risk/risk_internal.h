@@ -12,9 +12,9 @@
 #include "qpm/rng.h"
 
 /* Scenarios per generator stream, and per book call / progress report. */
-#define QPM__RISK_BLOCK 4096u
-#define QPM__RISK_BATCH 65536u
-#define QPM__RISK_MAX_N 4096u
+#define QPM__RISK_BLOCK         4096u
+#define QPM__RISK_BATCH         65536u
+#define QPM__RISK_MAX_N         4096u
 #define QPM__RISK_MAX_SCENARIOS 2147483648.0
 
 /* Neumaier compensated sum. */
@@ -32,7 +32,10 @@ static inline void qpm__ksum_add(qpm__ksum *k, double x)
     k->s = t;
 }
 
-static inline double qpm__ksum_value(const qpm__ksum *k) { return k->s + k->c; }
+static inline double qpm__ksum_value(const qpm__ksum *k)
+{
+    return k->s + k->c;
+}
 
 /* The relative move expm1(ret) of a log return, ret clipped to [-36, 700]:
  * exp(-36) - 1 rounds to a value > -1 and exp(700) is finite, so every move
@@ -51,6 +54,10 @@ static inline double qpm__risk_move(double ret)
  * O(n) expected, O(n log n) worst case. */
 void qpm__risk_select(double *x, size_t n, size_t k);
 
+/* The rank k = ceil(alpha n) of the historical VaR (for the decimal alpha
+ * the double stands for) and the weight k - alpha n of L(k) in the ES. */
+size_t qpm__risk_rank_of(double alpha, size_t n, double *weight);
+
 /* VaR, ES and their standard errors at one level from a loss sample that
  * the call may reorder (no checks: n >= 1, finite values, 0 < alpha < 1).
  * Sums that would overflow are taken of the sample scaled by a power of two;
@@ -65,8 +72,8 @@ qpm_status qpm__risk_var_es_inplace(double *x, size_t n, double alpha, double *v
  * triangular (*tri = 1, Cholesky) or from the eigendecomposition (*tri = 0,
  * for singular PSD matrices).  QPM_E_NOTPSD names the failing pivot and the
  * smallest eigenvalue; QPM_E_NOMEM. */
-qpm_status qpm__risk_factor(const qpm_alloc *a, size_t n, const double *cov, size_t ld,
-                            double *c, double *f, int *tri);
+qpm_status qpm__risk_factor(const qpm_alloc *a, size_t n, const double *cov, size_t ld, double *c,
+                            double *f, int *tri);
 
 /* Per-worker generator and scratch. */
 typedef struct qpm__risk_worker {
@@ -90,9 +97,9 @@ struct qpm_risk {
     double ewma_lambda;
     int filter; /* qpm_risk_filter */
     /* covariance */
-    size_t n;      /* underlyings; 0 before set_covariance */
-    double *cov;   /* n x n copy */
-    double *fac;   /* n x n factor (lower triangular when tri) */
+    size_t n;    /* underlyings; 0 before set_covariance */
+    double *cov; /* n x n copy */
+    double *fac; /* n x n factor (lower triangular when tri) */
     int tri;
     /* generators and threads */
     qpm_rng *base;
@@ -100,13 +107,18 @@ struct qpm_risk {
     qpm__progress progress;
     /* run buffers (allocated at the first run after a change) */
     qpm__risk_worker *workers;
-    unsigned n_workers;   /* workers allocated */
-    size_t worker_n;      /* n they were sized for */
-    double *batch_spot;   /* QPM__RISK_BATCH x batch_n */
-    double *batch_vol;    /* QPM__RISK_BATCH x batch_n */
+    unsigned n_workers; /* workers allocated */
+    size_t worker_n;    /* n they were sized for */
+    double *batch_spot; /* QPM__RISK_BATCH x batch_n */
+    double *batch_vol;  /* QPM__RISK_BATCH x batch_n */
     size_t batch_n;
-    double *loss;         /* loss_cap */
+    double *loss; /* loss_cap */
     size_t loss_cap;
+    /* venue defaults (qpm_risk_set_venue_defaults): n_vd venues, each
+     * with its default probability over the horizon and recovery; scratch
+     * for one scenario's uniforms (n_vd) and venue values (n_vd + 1) */
+    size_t n_vd;
+    double *vd_prob, *vd_rec, *vd_u, *vd_value;
 };
 
 /* Allocates the per-worker generators and scratch for the handle's thread
@@ -136,6 +148,16 @@ typedef struct qpm__risk_engine {
 qpm_status qpm__risk_revalue(qpm_risk *r, qpm_book *book, size_t n, size_t total,
                              const qpm__risk_engine *e, double *pnl_out, double *var, double *es,
                              double *var_se, double *es_se);
+
+/* QPM_E_SIZE unless the venue defaults (if any) match the book's venues. */
+qpm_status qpm__risk_check_defaults(const qpm_risk *r, qpm_book *book);
+
+/* Venue defaults in scenarios [first, first + cnt) (moves in r->batch_spot,
+ * r->batch_vol when vols): a venue v defaults in scenario s when the
+ * uniform drawn for (s, v) is below its probability; pnl[s] then loses
+ * (1 - recovery) of what v holds in that scenario (qpm_book_venue_value). */
+qpm_status qpm__risk_apply_defaults(qpm_risk *r, qpm_book *book, size_t first, size_t cnt,
+                                    int vols, double *pnl);
 
 /* Fills scenarios [first, first + count) (count <= QPM__RISK_BATCH, first a
  * multiple of QPM__RISK_BLOCK) into spot (ld_spot) and vol (ld_vol, may be

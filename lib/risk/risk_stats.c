@@ -13,7 +13,7 @@
  * weight k - alpha n of L(k).  The double alpha differs from its decimal by
  * at most half an ulp, so alpha n lies within about 2^-52 alpha n of the
  * decimal product: a product that close to a whole number m (< n) is m. */
-static size_t rank_of(double alpha, size_t n, double *weight)
+size_t qpm__risk_rank_of(double alpha, size_t n, double *weight)
 {
     double dn = (double)n;
     double an = alpha * dn;
@@ -44,7 +44,7 @@ static void var_es_scaled(double *x, size_t n, double alpha, double g, double *v
                           double *var_se, double *es_se)
 {
     double w;
-    size_t k = rank_of(alpha, n, &w);
+    size_t k = qpm__risk_rank_of(alpha, n, &w);
     qpm__risk_select(x, n, k - 1);
     double v = x[k - 1], vg = v * g;
     /* tail: x[k..n-1] are the ranks k+1..n */

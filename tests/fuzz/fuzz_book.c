@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "fuzz_support.h"
+#include "qpm/stress.h"
 
 #define NP  12
 #define NSC 200
@@ -475,6 +476,15 @@ static void one_op(fz_pass *p, state *s, fz_in *in)
         size_t gu = fz_u8(in) < 128 ? QPM_BOOK_ALL : fz_range(in, 0, NU);
         double betas[NU];
         fz_fill(in, betas, NU, -2, 3);
+        /* a stress: which parts (mask), their values, at times out of range */
+        uint8_t smask = fz_u8(in);
+        double sx[NU], sv[NU], lc[NU], md[NU], rec[NU];
+        fz_fill(in, sx, NU, -0.99, 2);
+        fz_fill(in, sv, NU, -0.9, 3);
+        fz_fill(in, lc, NU, 0, 1.2);
+        fz_fill(in, md, NU, -0.9, 1);
+        fz_fill(in, rec, NU, 0, 1.1);
+        double spw = fz_real(in, 0, 2.5), sref = fz_real(in, 0, 1), sdp = fz_real(in, 0, 1.05);
         i = fz_op(p, "book lookups");
         if (fz_skip(p, i, 0))
             return;
@@ -625,6 +635,83 @@ static void one_op(fz_pass *p, state *s, fz_in *in)
             } else if (dn != 7 || upm != 7) {
                 fz_fail("failed liquidation wrote its outputs");
             }
+        }
+        /* a stress (experimental, stress.h): finite reports that add up, a
+         * zero shock's P&L exactly 0, outputs untouched on failure */
+        qpm_stress sh;
+        memset(&sh, 0, sizeof sh);
+        sh.size = sizeof sh;
+        sh.spot_moves = smask & 1 ? sx : NULL;
+        sh.vol_shifts = smask & 2 ? sv : NULL;
+        sh.liquidity_cost = smask & 4 ? lc : NULL;
+        sh.mark_deviation = smask & 8 ? md : NULL;
+        sh.venue_recovery = smask & 16 ? rec : NULL;
+        sh.vol_term_power = smask & 32 ? spw : 0.0;
+        sh.vol_term_ref = sref;
+        sh.usd_depeg = smask & 64 ? sdp : 0.0;
+        double spp[48], sup[NU + 1], svp[NU + 2], sve[NU + 2], svm[NU + 2];
+        int32_t sl[NU + 2];
+        qpm_stress_out so;
+        memset(&so, 0, sizeof so);
+        so.size = sizeof so;
+        so.pnl = 7;
+        so.position_pnl = np <= 48 ? spp : NULL;
+        so.underlying_pnl = sup;
+        so.venue_pnl = svp;
+        so.venue_equity = sve;
+        so.venue_maintenance = svm;
+        so.venue_liquidated = sl;
+        fz_poison(spp, 48);
+        fz_poison(sup, NU + 1);
+        fz_poison(svp, NU + 2);
+        nven = 0;
+        if (s->h)
+            qpm_book_n_venues(s->h, &nven);
+        for (size_t v = 0; v < NU + 2; v++)
+            sl[v] = 9;
+        qpm_status ss = FZ(qpm_book_stress(s->h, &sh, &so));
+        if (ss == QPM_OK) {
+            fz_expect(FZ_BOOK_PNL, "stress pnl", &so.pnl, 1, 1, 0);
+            fz_expect(FZ_BOOK_PNL, "stress pnl per venue", svp, nven + 1, 1, 0);
+            fz_expect(FZ_BOOK_VALUE, "stress equity per venue", sve, nven + 1, 1, 0);
+            fz_expect(FZ_BOOK_MARGIN, "stress maintenance per venue", svm, nven + 1, 1, 0);
+            fz_untouched(svp + nven + 1, NU + 1 - nven, "stress rows past the venues");
+            if (np <= 48)
+                fz_expect(FZ_BOOK_PNL, "stress pnl per position", spp, np, 1, 0);
+            for (size_t v = 0; v <= nven; v++)
+                if (sl[v] != 0 && sl[v] != 1)
+                    fz_fail("venue %zu liquidated flag %d", v, (int)sl[v]);
+            /* no move, vol shift, cost, failure or depeg: the P&L is 0 */
+            if ((smask & 0x57) == 0 && so.pnl != 0.0)
+                fz_fail("a shock without a move has P&L %.17g", so.pnl);
+            if (!(so.liquidity_cost >= 0.0))
+                fz_fail("liquidity cost %.17g", so.liquidity_cost);
+            hash = fz_hash(hash, &so.pnl, sizeof so.pnl);
+            /* the limits, with the VaR and ES of the stress as measures */
+            qpm_limits lim = {sizeof lim,
+                              {lc[0] * 1e4, lc[1] * 1e4, md[0] + 0.5, md[1] + 0.5, md[2] + 0.9}};
+            qpm_limit_report lr;
+            memset(&lr, 0, sizeof lr);
+            lr.size = sizeof lr;
+            lr.n_breached = 77;
+            qpm_status ls = FZ(qpm_book_limits(s->h, fabs(so.pnl), fabs(so.pnl) * 1.2, &lim, &lr));
+            if (ls == QPM_OK) {
+                for (int j = 0; j < QPM_LIMIT_COUNT; j++)
+                    if (!(isnan(lr.scale[j]) || (lr.scale[j] >= 0.0 && lr.scale[j] <= 1.0)) ||
+                        (lr.breached[j] != 0 && lr.breached[j] != 1))
+                        fz_fail("limit %d: scale %.17g, breached %d", j, lr.scale[j],
+                                (int)lr.breached[j]);
+                if (!(lr.n_breached >= 0 && lr.n_breached <= QPM_LIMIT_COUNT))
+                    fz_fail("%d limits breached", (int)lr.n_breached);
+                hash = fz_hash(hash, &lr.n_breached, sizeof lr.n_breached);
+            } else if (lr.n_breached != 77) {
+                fz_fail("failed limits wrote the report");
+            }
+        } else {
+            if (so.pnl != 7)
+                fz_fail("failed stress wrote its total");
+            fz_untouched(svp, NU + 2, "stress per venue");
+            fz_untouched(sup, NU + 1, "stress per underlying");
         }
         break;
     }

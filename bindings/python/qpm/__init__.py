@@ -59,7 +59,7 @@ from .book import (Book, BookFunding, BookKey, BookLeverage, BookLiquidation, Bo
 from . import opt
 from .opt import Frontier, InfoKey, Optimizer, OptKey, Problem
 from . import risk
-from .risk import Risk, RiskFilter, RiskKey, RiskResult
+from .risk import Contributions, Risk, RiskFilter, RiskKey, RiskResult
 from .pricing import CALL, GREEKS, PUT, Kernel, Model, Pricer, PricerKey, Settlement
 from .rng import Rng, RngKind, kind_name, norm_inv, poisson_max
 from . import amm
@@ -70,6 +70,8 @@ from .carry import FundingCarry, basis, funding_carry, funding_rate
 from . import garch
 from .garch import (GarchDist, GarchFilter, GarchFit, GarchForecast, GarchParams, garch_filter,
                     garch_fit, garch_forecast, garch_loglik)
+from . import stress
+from .stress import Shock, StressReport
 from .core import (CpuFeature, SettingInfo, SettingType, Status, clear_error, cpu_features,
                    last_error, last_status, max_threads, status_name, status_str, version,
                    version_number, version_string)
@@ -99,7 +101,7 @@ __all__ = [
     # opt
     "opt", "Optimizer", "OptKey", "Problem", "InfoKey", "Frontier",
     # risk
-    "risk", "Risk", "RiskKey", "RiskFilter", "RiskResult",
+    "risk", "Risk", "RiskKey", "RiskFilter", "RiskResult", "Contributions",
     # rng
     "rng", "Rng", "RngKind", "kind_name", "norm_inv", "poisson_max",
     # amm (experimental)
@@ -110,4 +112,6 @@ __all__ = [
     # garch (experimental)
     "garch", "GarchDist", "GarchParams", "GarchFit", "GarchFilter", "GarchForecast",
     "garch_loglik", "garch_fit", "garch_filter", "garch_forecast",
+    # stress (experimental)
+    "stress", "Shock", "StressReport",
 ]

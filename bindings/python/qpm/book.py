@@ -121,6 +121,10 @@ _lib.declare("qpm_book_position_greeks", _int, _vp, _vp)
 _lib.declare("qpm_book_underlying_greeks", _int, _vp, _vp)
 _lib.declare("qpm_book_expiry_greeks", _int, _vp, _vp)
 _lib.declare("qpm_book_pnl", _int, _vp, _sz, _vp, _sz, _vp, _sz, _vp)
+_lib.declare("qpm_book_position_pnl", _int, _vp, _sz, _vp, _sz, _vp, _sz, _vp,
+             _sz)  # experimental tier
+_lib.declare("qpm_book_venue_value", _int, _vp, _sz, _vp, _sz, _vp, _sz, _vp,
+             _sz)  # experimental tier
 _lib.declare("qpm_book_scenario_grid", _int, _vp, _sz, _sz, _vp, _sz, _vp, _vp, _vp, _vp)
 
 
@@ -352,6 +356,7 @@ class Book(Handle):
     def _setup(self) -> None:
         self._expiry_ids: Dict[Tuple[int, Hashable], int] = {}
         self._pos_labels: List[Hashable] = []
+        self._pos_under: List[int] = []  # each position's underlying index
         self._pandas_in = False
 
     # ---- labelled reports -------------------------------------------------
@@ -642,6 +647,29 @@ class Book(Handle):
             a = _arrays.size(asset, "asset")
         self._c("qpm_book_set_collateral", self.venue_index(venue), a,
                 _arrays.double(amount, "amount"), _arrays.double(haircut, "haircut"))
+
+    def stress(self, shock: Any = None, **parts: Any) -> Any:
+        """Applies a stress scenario to the account (libqpm's experimental
+        tier): ``shock`` a :class:`qpm.stress.Shock` (or its parts as
+        keywords: ``spot_moves``, ``vol_shifts``, ``vol_term_power``,
+        ``vol_term_ref``, ``liquidity_cost``, ``venue_recovery``,
+        ``mark_deviation``, ``usd_depeg``).  Returns a
+        :class:`qpm.stress.StressReport`; see :mod:`qpm.stress`."""
+        from . import stress as _stress
+        if shock is None:
+            shock = _stress.Shock(**parts)
+        elif parts:
+            raise TypeError("stress: give a Shock or its parts, not both")
+        return _stress.stress(self, shock)
+
+    def limits(self, var: Optional[float] = None, es: Optional[float] = None,
+               **limits: float) -> Any:
+        """Checks the account against its limits (libqpm's experimental
+        tier): :func:`qpm.stress.limits` on this book (keywords
+        ``var_limit``, ``es_limit``, ``gross_leverage``, ``net_leverage``,
+        ``margin_ratio``)."""
+        from . import stress as _stress
+        return _stress.limits(self, var, es, **limits)
 
     def venue_margin(self) -> BookVenueMargin:
         """:meth:`margin` per venue (libqpm's experimental tier): for each
@@ -1003,11 +1031,13 @@ class Book(Handle):
             self._pos_labels.extend(index)
         else:
             self._pos_labels.extend(range(before, before + n))
+        self._pos_under.extend(ulist if len(ulist) == n else ulist * n)
 
     def clear_positions(self) -> None:
         """Removes every position (the market stays)."""
         self._c("qpm_book_clear_positions")
         self._pos_labels = []
+        self._pos_under = []
         self._pandas_in = False
 
     @property
@@ -1073,27 +1103,11 @@ class Book(Handle):
         whose columns are the underlying names is matched by name; the
         result is then a Series on its index."""
         names = self.underlyings
-        nu = len(names)
         index = _labels.row_labels(spot_moves)
-
-        def mat(x: Any, name: str) -> Any:
-            x = _labels.by_name(x, names)
-            np = _arrays.np
-            if nu == 1 and _labels.is_series(x):
-                x = x.to_numpy()
-            if np is not None and nu == 1:
-                a = np.asarray(x)
-                if a.ndim == 1:
-                    x = a.reshape(-1, 1)
-            elif nu == 1 and not isinstance(x, (str, bytes)) and not _arrays.is_scalar(x) \
-                    and len(x) and _arrays.is_scalar(x[0]):
-                x = [[v] for v in x]
-            # no underlyings: the library reports that state before reading
-            return _arrays.matrix(x, name, cols=nu if nu else None)
-        xs = mat(spot_moves, "spot_moves")
+        xs = self._moves(spot_moves, "spot_moves", names)
         vs = None
         if vol_shifts is not None:
-            vs = mat(vol_shifts, "vol_shifts")
+            vs = self._moves(vol_shifts, "vol_shifts", names)
             if vs.rows != xs.rows:
                 raise ValueError("vol_shifts has %d rows, spot_moves %d" % (vs.rows, xs.rows))
         o = _arrays.output(xs.rows, out, "out")
@@ -1102,6 +1116,82 @@ class Book(Handle):
         if out is not None or index is None:
             return o.result()  # type: ignore[no-any-return]
         return _labels.series(o.result(), index, "pnl")  # type: ignore[no-any-return]
+
+    @staticmethod
+    def _moves(x: Any, name: str, names: List[str]) -> Any:
+        """Scenario moves as a matrix with one column per underlying: a
+        DataFrame matched by name, a 1-D array with one underlying."""
+        nu = len(names)
+        x = _labels.by_name(x, names)
+        np = _arrays.np
+        if nu == 1 and _labels.is_series(x):
+            x = x.to_numpy()
+        if np is not None and nu == 1:
+            a = np.asarray(x)
+            if a.ndim == 1:
+                x = a.reshape(-1, 1)
+        elif nu == 1 and not isinstance(x, (str, bytes)) and not _arrays.is_scalar(x) \
+                and len(x) and _arrays.is_scalar(x[0]):
+            x = [[v] for v in x]
+        # no underlyings: the library reports that state before reading
+        return _arrays.matrix(x, name, cols=nu if nu else None)
+
+    def position_pnl(self, spot_moves: ArrayLike, vol_shifts: Optional[ArrayLike] = None) -> Any:
+        """:meth:`pnl` position by position (libqpm's experimental tier):
+        an n x n_positions matrix whose row s adds up to ``pnl(...)[s]``
+        (funding included when :attr:`funding_hours` > 0).  One thread, a
+        full revaluation of every position per scenario: for attribution,
+        not for large runs.  Moves as :meth:`pnl`; a DataFrame (index: the
+        moves' index, else 0..n-1; columns: the positions' labels) when
+        the book returns frames or the moves are a DataFrame."""
+        names = self.underlyings
+        index = _labels.row_labels(spot_moves)
+        xs = self._moves(spot_moves, "spot_moves", names)
+        vs = None
+        if vol_shifts is not None:
+            vs = self._moves(vol_shifts, "vol_shifts", names)
+            if vs.rows != xs.rows:
+                raise ValueError("vol_shifts has %d rows, spot_moves %d" % (vs.rows, xs.rows))
+        np_ = self.n_positions
+        o = _arrays.out_matrix(xs.rows, max(np_, 1))
+        self._c("qpm_book_position_pnl", xs.rows, xs.addr, xs.ld, vs.addr if vs else None,
+                vs.ld if vs else 0, o.addr, max(np_, 1), names={"n": "len(spot_moves)"})
+        out = o.result()
+        if np_ == 0:
+            out = out[:, :0] if hasattr(out, "shape") else [[] for _ in out]
+        if index is None and not self.frames:
+            return out
+        pd = _labels._pd()
+        if pd is None:
+            return out
+        return pd.DataFrame(out, index=index if index is not None else None,
+                            columns=pd.Index(self._pos_labels[:np_], name="position"))
+
+    def venue_value(self, spot_moves: ArrayLike, vol_shifts: Optional[ArrayLike] = None) -> Any:
+        """What each venue holds under each scenario (libqpm's experimental
+        tier): its positions' values plus its collateral at full value,
+        USD: an n x (venues + 1) matrix, the last column for what has no
+        venue (label None); a DataFrame when the book returns frames or
+        the moves are a DataFrame.  Moves as :meth:`pnl`."""
+        names = self.underlyings
+        index = _labels.row_labels(spot_moves)
+        xs = self._moves(spot_moves, "spot_moves", names)
+        vs = None
+        if vol_shifts is not None:
+            vs = self._moves(vol_shifts, "vol_shifts", names)
+            if vs.rows != xs.rows:
+                raise ValueError("vol_shifts has %d rows, spot_moves %d" % (vs.rows, xs.rows))
+        venues = self.venues
+        o = _arrays.out_matrix(xs.rows, len(venues) + 1)
+        self._c("qpm_book_venue_value", xs.rows, xs.addr, xs.ld, vs.addr if vs else None,
+                vs.ld if vs else 0, o.addr, len(venues) + 1, names={"n": "len(spot_moves)"})
+        if index is None and not self.frames:
+            return o.result()
+        pd = _labels._pd()
+        if pd is None:
+            return o.result()
+        return pd.DataFrame(o.result(), index=index,
+                            columns=pd.Index(venues + [None], name="venue"))
 
     def scenario_grid(self, underlying: Union[str, int, None] = None,
                       spot_shifts: Sequence[float] = GRID_SPOT_SHIFTS,

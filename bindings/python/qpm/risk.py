@@ -17,7 +17,7 @@ from ._errors import check, register_enum, register_names
 from ._handle import Handle
 from ._typing import ArrayLike, FloatArray
 
-__all__ = [
+__all__ = ["Contributions", 
     "Risk",
     "RiskKey",
     "RiskFilter",
@@ -55,6 +55,8 @@ _lib.declare("qpm_risk_set_progress", _int, _vp, _vp, _vp)
 _lib.declare("qpm_risk_scenarios", _int, _vp, _sz, _vp, _sz, _vp, _sz)
 _lib.declare("qpm_risk_simulate", _int, _vp, _vp, _vp, _vp, _vp, _vp, _vp)
 _lib.declare("qpm_risk_historical", _int, _vp, _vp, _sz, _vp, _sz, _vp, _vp, _vp, _vp, _vp)
+_lib.declare("qpm_risk_contributions", _int, _vp, _vp, _vp, _vp, _vp, _vp)  # experimental
+_lib.declare("qpm_risk_set_venue_defaults", _int, _vp, _sz, _vp, _vp)  # experimental
 
 
 class RiskKey(enum.IntEnum):
@@ -122,6 +124,21 @@ class DeltaGamma(NamedTuple):
     std: float
     skew: float
     exkurt: float
+
+
+class Contributions(NamedTuple):
+    """Result of :meth:`Risk.contributions` (libqpm's experimental tier):
+    the run's VaR and ES and each position's Euler contribution to them
+    (USD of loss; they add up to VaR and ES), and the same summed per
+    underlying.  Arrays (lists without numpy), or Series labelled by
+    position and by underlying when the book returns frames
+    (:attr:`qpm.Book.frames`)."""
+    var: float
+    es: float
+    var_contrib: Any             #: per position
+    es_contrib: Any              #: per position
+    var_by_underlying: Any       #: per underlying, in the book's order
+    es_by_underlying: Any        #: per underlying, in the book's order
 
 
 class RiskResult(NamedTuple):
@@ -347,6 +364,86 @@ class Risk(Handle):
         n0 = int(self.get(RiskKey.SCENARIOS))
         self._run("simulate", progress, n0, "scenario", (b,), call)
         return self._result(outs, got["n"], got["p"], got["alpha"])
+
+    def set_venue_defaults(self, prob: Any, recovery: Any = 0.0, book: Any = None) -> None:
+        """Venue and protocol defaults in :meth:`simulate` and
+        :meth:`historical` (libqpm's experimental tier): venue v of the
+        book defaults over the horizon with probability ``prob[v]``,
+        independently per scenario, losing ``1 - recovery[v]`` of what it
+        holds in that scenario's market, so VaR and ES include protocol
+        risk.  ``prob`` and ``recovery``: sequences in the book's venue
+        order, scalars (every venue), or mappings by venue name (then
+        ``book`` gives the names; venues left out get probability 0 and
+        recovery 0).  An empty ``prob`` clears them.  The market scenarios
+        stay those of a run without defaults."""
+        names = book.venues if book is not None else None
+
+        def per_venue(x: Any, what: str, n: Optional[int]) -> List[float]:
+            if hasattr(x, "keys"):
+                if names is None:
+                    raise ValueError("%s by venue name needs book=" % what)
+                unknown = [k for k in x.keys() if k not in names]
+                if unknown:
+                    raise ValueError("%s: unknown venues %s (the book has %s)"
+                                     % (what, ", ".join(map(str, unknown)), ", ".join(names)))
+                return [_arrays.double(x[k], "%s[%s]" % (what, k)) if k in x.keys() else 0.0
+                        for k in names]
+            if _arrays.is_scalar(x):
+                if n is None:
+                    raise ValueError("%s: a scalar needs book= (for the number of venues)"
+                                     % what)
+                return [_arrays.double(x, what)] * n
+            return [_arrays.double(v, "%s[%d]" % (what, i)) for i, v in enumerate(x)]
+        p = per_venue(prob, "prob", len(names) if names is not None else None)
+        r = per_venue(recovery, "recovery", len(p))
+        if len(r) != len(p):
+            raise ValueError("recovery has %d values, prob %d" % (len(r), len(p)))
+        pv, rv = _arrays.vector(p, "prob"), _arrays.vector(r, "recovery")
+        self._c("qpm_risk_set_venue_defaults", len(p), pv.addr if p else None,
+                rv.addr if p else None)
+
+    def contributions(self, book: Any, progress: Any = None) -> Contributions:
+        """Euler contributions of each position of ``book`` to the Monte
+        Carlo VaR and ES of :meth:`simulate` (the same run: the same
+        settings give the same VaR and ES), libqpm's experimental tier: ES
+        contributions by the ES estimator applied to each position's loss
+        over the tail scenarios, VaR contributions the mean of each
+        position's loss over a window of ranks around VaR, scaled to add up
+        to it (see ``qpm_risk_contributions`` in ``include/qpm/risk.h``).
+        ``progress`` as :meth:`simulate` (the first pass).  Returns
+        :class:`Contributions`."""
+        b = self._book(book)
+        if self._labels is not None and self._labels != b.underlyings:
+            raise ValueError("the covariance is labelled %s but the book's underlyings are %s"
+                             % (self._labels, b.underlyings))
+        var, es = ctypes.c_double(), ctypes.c_double()
+        fn = _lib.fn("qpm_risk_contributions")
+        got: Dict[str, Any] = {}
+
+        def call() -> int:
+            n = ctypes.c_size_t()
+            _lib.fn("qpm_book_n_positions")(b._ptr, ctypes.byref(n))
+            vc, ec = _arrays.output(int(n.value)), _arrays.output(int(n.value))
+            got.update(vc=vc, ec=ec, n=int(n.value))
+            return int(fn(self._ptr, b._ptr, ctypes.byref(var), ctypes.byref(es),
+                          vc.addr if n.value else None, ec.addr if n.value else None))
+        n0 = int(self.get(RiskKey.SCENARIOS))
+        self._run("contributions", progress, n0, "scenario", (b,), call)
+        vc, ec = got["vc"].result(), got["ec"].result()
+        names = b.underlyings
+        of = b._pos_under
+        vl = [0.0] * len(names)
+        el = [0.0] * len(names)
+        for i, u in enumerate(of[:got["n"]]):
+            vl[u] += float(vc[i])
+            el[u] += float(ec[i])
+        np = _arrays.np
+        vu: Any = np.asarray(vl) if np is not None else vl
+        eu: Any = np.asarray(el) if np is not None else el
+        return Contributions(var.value, es.value, b._series(vc, "position", "var"),
+                             b._series(ec, "position", "es"),
+                             b._series(vu, "underlying", "var"),
+                             b._series(eu, "underlying", "es"))
 
     def historical(self, book: Any, returns: ArrayLike, progress: Any = None,
                    pnl: bool = False) -> RiskResult:

@@ -236,8 +236,9 @@ qpm_status qpm_risk_historical(qpm_risk *r, qpm_book *book, size_t t, const doub
         return st;
     if ((st = qpm__risk_check_defaults(r, book)) != QPM_OK)
         return st;
-    hist h = {returns, ld, r->ewma_lambda, sqrt(r->horizon), r->workers[0].g, r->workers[0].jc,
-              NULL};
+    hist h = {.returns = returns, .ld = ld, .lambda = r->ewma_lambda, .sh = sqrt(r->horizon)};
+    h.s2 = r->workers[0].g;
+    h.s2_end = r->workers[0].jc;
     if (r->filter != QPM_RISK_FILTER_EWMA) {
         if (t < QPM_GARCH_MIN_N)
             return qpm__fail(QPM_E_SIZE,
@@ -245,8 +246,7 @@ qpm_status qpm_risk_historical(qpm_risk *r, qpm_book *book, size_t t, const doub
                              QPM_GARCH_MIN_N);
         h.garch = qpm__calloc(&r->alloc, (size_t)G_N * n, sizeof(double));
         if (h.garch == NULL)
-            return qpm__fail(QPM_E_NOMEM, "cannot allocate the GARCH filter of %zu underlyings",
-                             n);
+            return qpm__fail(QPM_E_NOMEM, "cannot allocate the GARCH filter of %zu underlyings", n);
         st = garch_fit_all(r, h.garch, returns, ld, n, t);
         if (st == QPM_OK) {
             qpm__risk_engine e = {hist_fill, &h, 0};

@@ -158,7 +158,8 @@ typedef struct qpm_limit_report {
  * that clears each one.  `var` and `es` are the book's measured VaR and
  * ES (USD of loss, e.g. from qpm_risk_simulate; NaN when not measured):
  * scaling every position by k scales each scenario's P&L by k, so VaR and
- * ES scale by k.  Leverage and margin ratio are computed here at the
+ * ES scale by k (true of the positions' market P&L; not of venue-default
+ * losses, which take collateral too: measure without them).  Leverage and margin ratio are computed here at the
  * current market (qpm_book_margin, qpm_book_leverage): with positions
  * scaled by k, equity is C + k V (C the collateral after haircuts, V the
  * positions' value), the gross notional, the positions' net delta and the

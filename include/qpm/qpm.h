@@ -9,6 +9,7 @@
 #include "qpm/cov.h"
 #include "qpm/book.h"
 #include "qpm/carry.h"
+#include "qpm/garch.h"
 #include "qpm/opt.h"
 #include "qpm/pricing.h"
 #include "qpm/regime.h"

@@ -29,6 +29,9 @@ Modules:
 * :mod:`qpm.regime` (experimental): a Markov regime-switching model of
   returns (:class:`RegimeModel`: EM fit, filtered and smoothed state
   probabilities, Monte Carlo paths);
+* :mod:`qpm.garch` (experimental): GARCH(1,1) volatility
+  (:func:`garch_fit`, :func:`garch_loglik`, :func:`garch_filter`,
+  :func:`garch_forecast`), also the filter of :meth:`Risk.historical`;
 * :mod:`qpm.core`: version, status names, CPU features.
 
 The shared library is found on first use (see :func:`load_library`): a
@@ -59,7 +62,7 @@ from .book import (Book, BookFunding, BookKey, BookLeverage, BookLiquidation, Bo
 from . import opt
 from .opt import Frontier, InfoKey, Optimizer, OptKey, Problem
 from . import risk
-from .risk import Contributions, Risk, RiskKey, RiskResult
+from .risk import Contributions, Risk, RiskFilter, RiskKey, RiskResult
 from .pricing import CALL, GREEKS, PUT, Kernel, Model, Pricer, PricerKey, Settlement
 from .rng import Rng, RngKind, kind_name, norm_inv, poisson_max
 from . import amm
@@ -67,6 +70,9 @@ from .amm import (AmmSide, LpLiquidity, Swap, SwapV3, impermanent_loss, liquidit
                   lp_position, swap_v2, swap_v3)
 from . import carry
 from .carry import FundingCarry, basis, funding_carry, funding_rate
+from . import garch
+from .garch import (GarchDist, GarchFilter, GarchFit, GarchForecast, GarchParams, garch_filter,
+                    garch_fit, garch_forecast, garch_loglik)
 from . import stress
 from .stress import Shock, StressReport
 from . import regime
@@ -101,7 +107,7 @@ __all__ = [
     # opt
     "opt", "Optimizer", "OptKey", "Problem", "InfoKey", "Frontier",
     # risk
-    "risk", "Risk", "RiskKey", "RiskResult", "Contributions",
+    "risk", "Risk", "RiskKey", "RiskFilter", "RiskResult", "Contributions",
     # rng
     "rng", "Rng", "RngKind", "kind_name", "norm_inv", "poisson_max",
     # amm (experimental)
@@ -109,6 +115,9 @@ __all__ = [
     "impermanent_loss", "swap_v2", "swap_v3",
     # carry (experimental)
     "carry", "FundingCarry", "funding_rate", "funding_carry", "basis",
+    # garch (experimental)
+    "garch", "GarchDist", "GarchParams", "GarchFit", "GarchFilter", "GarchForecast",
+    "garch_loglik", "garch_fit", "garch_filter", "garch_forecast",
     # stress (experimental)
     "stress", "Shock", "StressReport",
     # regime (experimental)

@@ -54,7 +54,7 @@ static const handle_case cases[] = {
     {"qpm_book_key", 15, book_desc, book_bnd, book_st, book_gt},
     {"qpm_cov_key", QPM_COV_KERNEL + 1, cov_desc, cov_bnd, cov_st, cov_gt},
     {"qpm_opt_key", 10, opt_desc, opt_bnd, opt_st, opt_gt},
-    {"qpm_risk_key", 13, risk_desc, risk_bnd, risk_st, risk_gt},
+    {"qpm_risk_key", QPM_RISK_FILTER + 1, risk_desc, risk_bnd, risk_st, risk_gt},
 };
 
 static void *new_handle(size_t c)

@@ -4,9 +4,13 @@ pool): every named stress (a liquidation cascade, each venue failing, an
 oracle pushed 30% below the index, a USDC depeg, and all of them at once)
 with the P&L by underlying and venue and the venues that would liquidate;
 a 10-day Monte Carlo VaR and ES (Student-t, a common vol factor) with the
-Euler contributions of each position; the same with venue defaults; and a
-limit report with the scale-down that clears each breached limit.  With
---plot, the P&L histogram with VaR and ES, and the ES contributions.
+Euler contributions of each position; the same with venue defaults; a
+regime-aware 10-day VaR (a two-state Markov regime model fitted to the
+BTC and ETH returns of examples/data/crypto_prices.csv, paths started from
+today's filtered regime and from each regime) with ES contributions by
+position; and a limit report with the scale-down that clears each
+breached limit.  With --plot, the P&L histograms with VaR and ES (the
+Student-t run and each regime) and the ES contributions.
 
     python3 examples/python/stress_report.py [--plot stress.png]
 
@@ -17,10 +21,14 @@ and the default probabilities are made up.
 import argparse
 import math
 
+import os
+
 import _setup_path  # noqa: F401
 import qpm
 from qpm import stress as st
-from account import MARKET, build_account
+from qpm.regime import RegimeModel
+from _data import read_matrix
+from account import build_account
 
 try:
     import numpy as np
@@ -103,6 +111,9 @@ def main():
               % (", ".join("%s %.1f%%" % (v, 100 * p) for v, (p, _) in DEFAULTS.items()),
                  money(d.var).strip(), money(d.es).strip()))
 
+    # ---- regimes ----------------------------------------------------------------
+    reg = regime_var(b, labels)
+
     # ---- limits -----------------------------------------------------------------
     # the market VaR and ES: they scale with the positions (default losses
     # take collateral too, which a scale-down keeps)
@@ -120,12 +131,52 @@ def main():
           % (rep.n_breached, rep.scale_all) if rep.n_breached else "no limit breached")
 
     if args.plot:
-        plot(args.plot, res, c, labels)
+        plot(args.plot, res, c, labels, reg)
     b.close()
     return 0
 
 
-def plot(path, res, c, labels):
+def regime_var(b, labels, n=20000, days=10):
+    """A two-state regime model of BTC and ETH daily log returns; 10-day
+    paths from today's filtered regime and from each regime, revalued
+    through the book; ES contributions from the positions' P&L."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    _, cols, prices = read_matrix(os.path.join(here, "..", "data", "crypto_prices.csv"))
+    px = prices[:, [cols.index("BTC"), cols.index("ETH")]]
+    rets = np.diff(np.log(px), axis=0)
+    with RegimeModel(k=2, d=2) as m, qpm.Rng(seed=11) as rng:
+        fit = m.fit(rets)
+        pr = m.params
+        today = np.asarray(m.filter(rets).filtered)[-1]
+        vols = [np.sqrt(np.diag(pr.sigma[k]) * 365) for k in range(2)]
+        print("\nregimes (EM on %d days of BTC and ETH, log-likelihood %.1f%s): annual vols "
+              "BTC/ETH %s; stay probabilities %s; today: %s"
+              % (len(rets), fit.loglik, "" if fit.converged else ", not converged",
+                 " and ".join("%.0f%%/%.0f%%" % (100 * v[0], 100 * v[1]) for v in vols),
+                 " and ".join("%.3f" % pr.P[k][k] for k in range(2)),
+                 ", ".join("%.0f%% regime %d" % (100 * p, k) for k, p in enumerate(today))))
+        out = {}
+        for name, start in (("today", today), ("calm", [1.0, 0.0]), ("stressed", [0.0, 1.0])):
+            paths = m.simulate(n, days, rng, start=start)
+            moves = np.expm1(np.asarray(paths.returns).sum(axis=1))
+            pnl = np.asarray(b.pnl(moves))
+            ve = qpm.risk.var_es(-pnl, 0.99)
+            out[name] = (pnl, ve.var, ve.es)
+            if name == "today":
+                # ES contributions: each position's mean loss over the tail
+                pos = np.asarray(b.position_pnl(moves))
+                tail = np.argsort(pnl)[:int(n * 0.01)]
+                contrib = -pos[tail].mean(axis=0)
+        print("10-day VaR 99%% / ES 99%% by starting regime (%d paths each): %s"
+              % (n, "; ".join("%s %s / %s" % (k, money(v[1]).strip(), money(v[2]).strip())
+                              for k, v in out.items())))
+        top = np.argsort(-np.abs(contrib))[:5]
+        print("ES contributions from today's regime (mean loss over the worst 1%): " +
+              ", ".join("%s %s" % (labels[i].strip(), format(contrib[i], ",.0f")) for i in top))
+    return out
+
+
+def plot(path, res, c, labels, reg):
     try:
         import matplotlib
         matplotlib.use("Agg")
@@ -133,14 +184,20 @@ def plot(path, res, c, labels):
     except ImportError:
         print("matplotlib is not installed: no plot")
         return
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(12, 4.8))
-    a1.hist(np.asarray(res.pnl) / 1000, bins=120, color="C0", alpha=0.8)
-    a1.axvline(-res.var / 1000, color="C3", label="VaR 99%% %.0fk" % (res.var / 1000))
-    a1.axvline(-res.es / 1000, color="C3", ls="--", label="ES 99%% %.0fk" % (res.es / 1000))
-    a1.set_xlabel("10-day P&L (thousand USD)")
-    a1.set_ylabel("scenarios")
-    a1.set_title("Monte Carlo P&L")
-    a1.legend(fontsize=8)
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(13, 4.8))
+    runs = [("Student-t", np.asarray(res.pnl), res.var, res.es)]
+    runs += [("regime: " + k, v[0], v[1], v[2]) for k, v in reg.items() if k != "today"]
+    for j, (name, pnl, var, es) in enumerate(runs):
+        a1.hist(pnl / 1000, bins=120, color="C%d" % j, alpha=0.45, density=True,
+                label="%s: VaR %.0fk, ES %.0fk" % (name, var / 1000, es / 1000))
+        a1.axvline(-var / 1000, color="C%d" % j, lw=1)
+        a1.axvline(-es / 1000, color="C%d" % j, lw=1, ls="--")
+    every = np.concatenate([r[1] for r in runs]) / 1000
+    a1.set_xlim(np.percentile(every, 0.02), np.percentile(every, 99.98))  # the far tail clipped
+    a1.set_xlabel("10-day P&L (thousand USD); lines: VaR (solid) and ES (dashed)")
+    a1.set_ylabel("density")
+    a1.set_title("Monte Carlo P&L, 99% VaR and ES")
+    a1.legend(fontsize=7)
     es = np.asarray(c.es_contrib)
     order = np.argsort(es)
     a2.barh([labels[i].strip() for i in order], es[order] / 1000, color="C1")

@@ -211,7 +211,25 @@ typedef enum qpm_risk_key {
     QPM_RISK_BLOCK = 11,         /* scenarios per generator stream (read-only: 4096) */
     QPM_RISK_BATCH = 12          /* scenarios revalued per book call and per progress report
                                     (read-only: 65536) */
+#ifdef QPM_EXPERIMENTAL
+    ,
+    /* Experimental (see common.h).  The volatility filter of
+     * qpm_risk_historical, a qpm_risk_filter (default QPM_RISK_FILTER_EWMA:
+     * the behaviour of QPM_RISK_EWMA_LAMBDA above, unchanged).  The GARCH
+     * filters fit a GARCH(1,1) (include/qpm/garch.h) to each underlying's
+     * returns and filter with it, whatever QPM_RISK_EWMA_LAMBDA holds. */
+    QPM_RISK_FILTER = 13
+#endif
 } qpm_risk_key;
+
+#ifdef QPM_EXPERIMENTAL
+/* Experimental.  Values of QPM_RISK_FILTER. */
+typedef enum qpm_risk_filter {
+    QPM_RISK_FILTER_EWMA = 0,   /* EWMA when QPM_RISK_EWMA_LAMBDA > 0, else none */
+    QPM_RISK_FILTER_GARCH = 1,  /* GARCH(1,1), normal innovations */
+    QPM_RISK_FILTER_GARCH_T = 2 /* GARCH(1,1), standardised Student-t innovations */
+} qpm_risk_filter;
+#endif
 
 /* Creates a handle with the default settings and no covariance.  alloc may
  * be NULL (malloc/free).  Errors: QPM_E_NULL (out), QPM_E_INVALID/QPM_E_NULL
@@ -306,6 +324,16 @@ QPM_API qpm_status qpm_risk_simulate(qpm_risk *r, qpm_book *book, double *pnl_ou
  * 1999): x_iu = r_iu sigma_u,T / sigma_u,i, where sigma_u,i^2 is the EWMA
  * variance forecast for day i from the days before it (seeded with the mean
  * square of all t returns) and sigma_u,T^2 the forecast after the last day.
+ * With QPM_RISK_FILTER set to a GARCH filter (experimental) it is filtered
+ * historical simulation with GARCH(1,1) (Barone-Adesi, Giannopoulos and
+ * Vosper 1999): a GARCH(1,1) is fitted by maximum likelihood to each
+ * underlying's t returns (qpm_garch_fit: mu estimated; normal or t
+ * innovations as the setting says), and x_iu = mu_u + sigma_u,T+1 (r_iu -
+ * mu_u) / sigma_u,i, with sigma_u,i the fitted model's conditional
+ * volatility of day i and sigma_u,T+1 its one-step forecast after the last
+ * day (qpm_garch_filter); QPM_RISK_EWMA_LAMBDA is then not used.  It needs
+ * t >= QPM_GARCH_MIN_N (10) and allocates 6 n doubles per call, freed
+ * before return.
  * Then VaR, ES and standard errors at QPM_RISK_ALPHA of the t losses, as
  * qpm_risk_simulate (pnl_out: t values).  Needs no covariance.  Reports
  * progress after each batch of QPM_RISK_BATCH rows.
@@ -314,7 +342,10 @@ QPM_API qpm_status qpm_risk_simulate(qpm_risk *r, qpm_book *book, double *pnl_ou
  * the row and column), QPM_E_OVERFLOW (filtered: the squares of an
  * underlying's returns overflow; a standard error beyond the range of double,
  * as qpm_risk_simulate), QPM_E_NOMEM, QPM_E_CANCELLED, errors of
- * qpm_book_pnl.  Outputs as qpm_risk_simulate on failure. */
+ * qpm_book_pnl; GARCH filter: QPM_E_SIZE (t < 10), and the errors of
+ * qpm_garch_fit for an underlying (QPM_E_INVALID for constant returns,
+ * QPM_E_NOCONVERGE, QPM_E_OVERFLOW), the message naming the underlying.
+ * Outputs as qpm_risk_simulate on failure. */
 QPM_API qpm_status qpm_risk_historical(qpm_risk *r, qpm_book *book, size_t t,
                                        const double *returns, size_t ld, double *pnl_out,
                                        double *var, double *es, double *var_se, double *es_se);

@@ -1,6 +1,7 @@
 /* Runs that revalue a book: the driver every scenario engine shares, and
  * the Monte Carlo and (filtered) historical simulation engines. */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "qpm/book.h"
@@ -110,7 +111,21 @@ typedef struct hist {
     size_t ld;
     double lambda, sh;
     double *s2, *s2_end; /* n each, filtered only */
+    double *garch;       /* GARCH filter: 6 per underlying (see garch_fit_all), else NULL */
 } hist;
+
+/* The GARCH filter's state of underlying u: g[0..3] = mu, omega, alpha,
+ * beta, g[4] = the conditional variance of the current row, g[5] = the
+ * one-step forecast variance after the last row. */
+enum { G_MU, G_OMEGA, G_ALPHA, G_BETA, G_H, G_HEND, G_N };
+
+static double garch_step(double *g, double x)
+{
+    double e = x - g[G_MU];
+    double f = sqrt(g[G_HEND] / g[G_H]);
+    g[G_H] = g[G_OMEGA] + g[G_ALPHA] * e * e + g[G_BETA] * g[G_H];
+    return g[G_MU] + e * f;
+}
 
 static void hist_fill(qpm_risk *r, void *state, size_t n, size_t first, size_t cnt)
 {
@@ -121,7 +136,9 @@ static void hist_fill(qpm_risk *r, void *state, size_t n, size_t first, size_t c
         double *sp = r->batch_spot + s * n;
         for (size_t u = 0; u < n; u++) {
             double x = row[u];
-            if (fhs) {
+            if (h->garch) {
+                x = garch_step(h->garch + u * G_N, x);
+            } else if (fhs) {
                 double f = h->s2[u] > 0.0 ? sqrt(h->s2_end[u] / h->s2[u]) : 1.0;
                 h->s2[u] = h->lambda * h->s2[u] + (1.0 - h->lambda) * x * x;
                 x *= f;
@@ -157,6 +174,41 @@ static qpm_status hist_seed(hist *h, size_t n, size_t t)
     return QPM_OK;
 }
 
+/* Fits GARCH(1,1) to every column (dist per QPM_RISK_FILTER) into g. */
+static qpm_status garch_fit_all(const qpm_risk *r, double *g, const double *returns, size_t ld,
+                                size_t n, size_t t)
+{
+    qpm_garch_dist dist = r->filter == QPM_RISK_FILTER_GARCH_T ? QPM_GARCH_T : QPM_GARCH_NORMAL;
+    for (size_t u = 0; u < n; u++) {
+        const double *col = returns + u;
+        qpm_garch_result res;
+        memset(&res, 0, sizeof res);
+        res.size = sizeof res;
+        qpm_status st = qpm__garch_check_series(col, t, ld);
+        if (st == QPM_OK)
+            st = qpm__garch_fit(col, t, ld, dist, NULL, &res);
+        if (st != QPM_OK) {
+            char msg[512];
+            snprintf(msg, sizeof msg, "%s", qpm_last_error());
+            return qpm__fail(st, "GARCH filter, returns of underlying %zu: %s", u, msg);
+        }
+        double *gu = g + u * G_N;
+        gu[G_MU] = res.params[QPM_GARCH_MU];
+        gu[G_OMEGA] = res.params[QPM_GARCH_OMEGA];
+        gu[G_ALPHA] = res.params[QPM_GARCH_ALPHA];
+        gu[G_BETA] = res.params[QPM_GARCH_BETA];
+        gu[G_HEND] = res.sigma2_next;
+        /* the backcast, as the fit defines sigma_1^2 */
+        qpm__ksum m = {0, 0};
+        for (size_t i = 0; i < t; i++) {
+            double e = col[i * ld] - gu[G_MU];
+            qpm__ksum_add(&m, e * e);
+        }
+        gu[G_H] = qpm__ksum_value(&m) / (double)t;
+    }
+    return QPM_OK;
+}
+
 qpm_status qpm_risk_historical(qpm_risk *r, qpm_book *book, size_t t, const double *returns,
                                size_t ld, double *pnl_out, double *var, double *es,
                                double *var_se, double *es_se)
@@ -184,7 +236,25 @@ qpm_status qpm_risk_historical(qpm_risk *r, qpm_book *book, size_t t, const doub
         return st;
     if ((st = qpm__risk_check_defaults(r, book)) != QPM_OK)
         return st;
-    hist h = {returns, ld, r->ewma_lambda, sqrt(r->horizon), r->workers[0].g, r->workers[0].jc};
+    hist h = {.returns = returns, .ld = ld, .lambda = r->ewma_lambda, .sh = sqrt(r->horizon)};
+    h.s2 = r->workers[0].g;
+    h.s2_end = r->workers[0].jc;
+    if (r->filter != QPM_RISK_FILTER_EWMA) {
+        if (t < QPM_GARCH_MIN_N)
+            return qpm__fail(QPM_E_SIZE,
+                             "t = %zu: the GARCH filter needs at least %d rows of returns", t,
+                             QPM_GARCH_MIN_N);
+        h.garch = qpm__calloc(&r->alloc, (size_t)G_N * n, sizeof(double));
+        if (h.garch == NULL)
+            return qpm__fail(QPM_E_NOMEM, "cannot allocate the GARCH filter of %zu underlyings", n);
+        st = garch_fit_all(r, h.garch, returns, ld, n, t);
+        if (st == QPM_OK) {
+            qpm__risk_engine e = {hist_fill, &h, 0};
+            st = qpm__risk_revalue(r, book, n, t, &e, pnl_out, var, es, var_se, es_se);
+        }
+        qpm__free(&r->alloc, h.garch);
+        return st;
+    }
     if (h.lambda > 0.0 && (st = hist_seed(&h, n, t)) != QPM_OK)
         return st;
     qpm__risk_engine e = {hist_fill, &h, 0};

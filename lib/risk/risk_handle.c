@@ -40,6 +40,9 @@ static qpm_status set_threads(void *h, double *value)
     return qpm__settings_threads(&r->pool, &r->alloc, r->threads, *value);
 }
 
+static const char *const filter_labels[] = {"QPM_RISK_FILTER_EWMA", "QPM_RISK_FILTER_GARCH",
+                                            "QPM_RISK_FILTER_GARCH_T"};
+
 #define AT(field) offsetof(qpm_risk, field)
 #define REAL(key, lo, hi, def, range, field)                                                     \
     {key, #key, QPM__SET_REAL, 0, lo, hi, def, range, NULL, QPM__STORE_DOUBLE, AT(field), NULL}
@@ -64,6 +67,9 @@ static const qpm__setting setting_rows[] = {
     REAL(QPM_RISK_EWMA_LAMBDA, 0, 0x1.fffffffffffffp-1, 0, "[0, 1)", ewma_lambda),
     CONSTANT(QPM_RISK_BLOCK, QPM__RISK_BLOCK),
     CONSTANT(QPM_RISK_BATCH, QPM__RISK_BATCH),
+    {QPM_RISK_FILTER, "QPM_RISK_FILTER", QPM__SET_ENUM, 0, QPM_RISK_FILTER_EWMA,
+     QPM_RISK_FILTER_GARCH_T, QPM_RISK_FILTER_EWMA, NULL, filter_labels, QPM__STORE_INT,
+     AT(filter), NULL},
 };
 #undef AT
 #undef REAL

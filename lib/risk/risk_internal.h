@@ -7,6 +7,7 @@
 
 #include "core/internal.h"
 #include "qpm/book.h"
+#include "qpm/garch.h"
 #include "qpm/risk.h"
 #include "qpm/rng.h"
 
@@ -94,6 +95,7 @@ struct qpm_risk {
     unsigned threads;
     double alpha;
     double ewma_lambda;
+    int filter; /* qpm_risk_filter */
     /* covariance */
     size_t n;    /* underlyings; 0 before set_covariance */
     double *cov; /* n x n copy */
@@ -162,5 +164,13 @@ qpm_status qpm__risk_apply_defaults(qpm_risk *r, qpm_book *book, size_t first, s
  * NULL) using the pool.  Workers must be prepared. */
 void qpm__risk_fill(qpm_risk *r, size_t first, size_t count, double *spot, size_t ld_spot,
                     double *vol, size_t ld_vol);
+
+/* GARCH(1,1) on the series r[0], r[stride], ..., r[(n - 1) stride]: the
+ * series check of garch.h (QPM_E_NULL, QPM_E_SIZE, QPM_E_NONFINITE naming
+ * r[t], QPM_E_INVALID for a constant series), and the fit of qpm_garch_fit
+ * without its argument checks (dist valid, out->size checked). */
+qpm_status qpm__garch_check_series(const double *r, size_t n, size_t stride);
+qpm_status qpm__garch_fit(const double *r, size_t n, size_t stride, qpm_garch_dist dist,
+                          const double *mu_fixed, qpm_garch_result *out);
 
 #endif /* QPM_RISK_INTERNAL_H */

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define QPM_EXPERIMENTAL /* qpm_risk_contributions */
 #include "fuzz_support.h"
 
 #define NL   400
@@ -434,6 +435,40 @@ static void one_op(fz_pass *p, state *s, fz_in *in)
         s->last_done = 0;
         qpm_book *bk = null_book ? NULL : s->book;
         fz_arm_op(p, i, &s->fa, arm);
+        if (!hist && (outs & 32)) {
+            /* Euler contributions (experimental): the run's VaR and ES,
+             * contributions that add up to them, outputs untouched on error */
+            size_t np = 0;
+            if (bk)
+                qpm_book_n_positions(bk, &np);
+            double vc[64], ec[64], cv = 7, ce = 7;
+            fz_poison(vc, 64);
+            fz_poison(ec, 64);
+            st = np <= 64 ? FZ(qpm_risk_contributions(s->h, bk, &cv, &ce, vc, ec)) : QPM_OK;
+            fz_disarm(&s->fa);
+            s->cancel_after = -1;
+            if (np > 64)
+                break;
+            if (st != QPM_OK) {
+                if (st != QPM_E_CANCELLED && (cv != 7 || ce != 7))
+                    fz_fail("failed contributions wrote VaR or ES");
+                fz_untouched(vc, 64, "var_contrib");
+                break;
+            }
+            double sv = 0, se = 0, scale = 0;
+            for (size_t k = 0; k < np; k++) {
+                sv += vc[k];
+                se += ec[k];
+                scale += fabs(ec[k]) + fabs(vc[k]);
+            }
+            if (np > 0 && (!(fabs(se - ce) <= 1e-9 * (scale + fabs(ce)) + 1e-300) ||
+                           !(fabs(sv - cv) <= 1e-9 * (scale + fabs(cv)) + 1e-300)))
+                fz_fail("contributions add up to %.17g and %.17g, VaR %.17g and ES %.17g", sv, se,
+                        cv, ce);
+            fz_untouched(vc + np, 64 - np, "contributions past the positions");
+            hash = fz_hash(hash, &cv, sizeof cv);
+            break;
+        }
         if (hist)
             st = FZ(qpm_risk_historical(s->h, bk, t, s->buf2, ld, outs & 16 ? NULL : s->pnl,
                                         outs & 1 ? NULL : &o[0], outs & 2 ? NULL : &o[1],

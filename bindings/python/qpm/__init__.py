@@ -30,6 +30,12 @@ Modules:
   European prices, Greeks and smiles (:func:`heston_price`,
   :func:`bates_price`, :func:`merton_price`, :func:`heston_smile`,
   :func:`merton_smile`);
+* :mod:`qpm.regime` (experimental): a Markov regime-switching model of
+  returns (:class:`RegimeModel`: EM fit, filtered and smoothed state
+  probabilities, Monte Carlo paths);
+* :mod:`qpm.garch` (experimental): GARCH(1,1) volatility
+  (:func:`garch_fit`, :func:`garch_loglik`, :func:`garch_filter`,
+  :func:`garch_forecast`), also the filter of :meth:`Risk.historical`;
 * :mod:`qpm.core`: version, status names, CPU features.
 
 The shared library is found on first use (see :func:`load_library`): a
@@ -60,7 +66,7 @@ from .book import (Book, BookFunding, BookKey, BookLeverage, BookLiquidation, Bo
 from . import opt
 from .opt import Frontier, InfoKey, Optimizer, OptKey, Problem
 from . import risk
-from .risk import Contributions, Risk, RiskKey, RiskResult
+from .risk import Contributions, Risk, RiskFilter, RiskKey, RiskResult
 from .pricing import CALL, GREEKS, PUT, Kernel, Model, Pricer, PricerKey, Settlement
 from .rng import Rng, RngKind, kind_name, norm_inv, poisson_max
 from . import amm
@@ -71,8 +77,14 @@ from .carry import FundingCarry, basis, funding_carry, funding_rate
 from . import models
 from .models import (Heston, Jumps, bates_price, heston_price, heston_smile, merton_price,
                      merton_smile)
+from . import garch
+from .garch import (GarchDist, GarchFilter, GarchFit, GarchForecast, GarchParams, garch_filter,
+                    garch_fit, garch_forecast, garch_loglik)
 from . import stress
 from .stress import Shock, StressReport
+from . import regime
+from .regime import (RegimeFit, RegimeInit, RegimeModel, RegimeParams, RegimePaths,
+                     RegimeProbabilities)
 from .core import (CpuFeature, SettingInfo, SettingType, Status, clear_error, cpu_features,
                    last_error, last_status, max_threads, status_name, status_str, version,
                    version_number, version_string)
@@ -102,7 +114,7 @@ __all__ = [
     # opt
     "opt", "Optimizer", "OptKey", "Problem", "InfoKey", "Frontier",
     # risk
-    "risk", "Risk", "RiskKey", "RiskResult", "Contributions",
+    "risk", "Risk", "RiskKey", "RiskFilter", "RiskResult", "Contributions",
     # rng
     "rng", "Rng", "RngKind", "kind_name", "norm_inv", "poisson_max",
     # amm (experimental)
@@ -113,6 +125,12 @@ __all__ = [
     # models (experimental)
     "models", "Heston", "Jumps", "heston_price", "bates_price", "merton_price", "heston_smile",
     "merton_smile",
+    # garch (experimental)
+    "garch", "GarchDist", "GarchParams", "GarchFit", "GarchFilter", "GarchForecast",
+    "garch_loglik", "garch_fit", "garch_filter", "garch_forecast",
     # stress (experimental)
     "stress", "Shock", "StressReport",
+    # regime (experimental)
+    "regime", "RegimeModel", "RegimeInit", "RegimeParams", "RegimeFit", "RegimeProbabilities",
+    "RegimePaths",
 ]

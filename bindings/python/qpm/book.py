@@ -305,6 +305,11 @@ def _codes(values: Any, table: Dict[str, int], what: str) -> Any:
     return [one(v) for v in _labels_free(values)]
 
 
+def _pd_index(labels: List[Any], name: str) -> Any:
+    """A deferred pandas Index of ``labels`` (built only when a frame is)."""
+    return lambda: _labels._pd().Index(labels, name=name)
+
+
 def _labels_free(x: Any) -> Any:
     """A Series' values (positions are matched by position)."""
     return x.to_numpy() if _labels.is_series(x) else x
@@ -1144,28 +1149,9 @@ class Book(Handle):
         not for large runs.  Moves as :meth:`pnl`; a DataFrame (index: the
         moves' index, else 0..n-1; columns: the positions' labels) when
         the book returns frames or the moves are a DataFrame."""
-        names = self.underlyings
-        index = _labels.row_labels(spot_moves)
-        xs = self._moves(spot_moves, "spot_moves", names)
-        vs = None
-        if vol_shifts is not None:
-            vs = self._moves(vol_shifts, "vol_shifts", names)
-            if vs.rows != xs.rows:
-                raise ValueError("vol_shifts has %d rows, spot_moves %d" % (vs.rows, xs.rows))
         np_ = self.n_positions
-        o = _arrays.out_matrix(xs.rows, max(np_, 1))
-        self._c("qpm_book_position_pnl", xs.rows, xs.addr, xs.ld, vs.addr if vs else None,
-                vs.ld if vs else 0, o.addr, max(np_, 1), names={"n": "len(spot_moves)"})
-        out = o.result()
-        if np_ == 0:
-            out = out[:, :0] if hasattr(out, "shape") else [[] for _ in out]
-        if index is None and not self.frames:
-            return out
-        pd = _labels._pd()
-        if pd is None:
-            return out
-        return pd.DataFrame(out, index=index if index is not None else None,
-                            columns=pd.Index(self._pos_labels[:np_], name="position"))
+        return self._per_scenario("qpm_book_position_pnl", spot_moves, vol_shifts, np_,
+                                  _pd_index(self._pos_labels[:np_], "position"))
 
     def venue_value(self, spot_moves: ArrayLike, vol_shifts: Optional[ArrayLike] = None) -> Any:
         """What each venue holds under each scenario (libqpm's experimental
@@ -1173,6 +1159,15 @@ class Book(Handle):
         USD: an n x (venues + 1) matrix, the last column for what has no
         venue (label None); a DataFrame when the book returns frames or
         the moves are a DataFrame.  Moves as :meth:`pnl`."""
+        venues = self.venues
+        return self._per_scenario("qpm_book_venue_value", spot_moves, vol_shifts,
+                                  len(venues) + 1, _pd_index(venues + [None], "venue"))
+
+    def _per_scenario(self, cname: str, spot_moves: ArrayLike, vol_shifts: Optional[ArrayLike],
+                      cols: int, columns: Any) -> Any:
+        """An n x cols result of the C function ``cname`` over scenarios
+        (moves as :meth:`pnl`): a DataFrame with ``columns()`` when the
+        book returns frames or the moves are a DataFrame."""
         names = self.underlyings
         index = _labels.row_labels(spot_moves)
         xs = self._moves(spot_moves, "spot_moves", names)
@@ -1181,17 +1176,16 @@ class Book(Handle):
             vs = self._moves(vol_shifts, "vol_shifts", names)
             if vs.rows != xs.rows:
                 raise ValueError("vol_shifts has %d rows, spot_moves %d" % (vs.rows, xs.rows))
-        venues = self.venues
-        o = _arrays.out_matrix(xs.rows, len(venues) + 1)
-        self._c("qpm_book_venue_value", xs.rows, xs.addr, xs.ld, vs.addr if vs else None,
-                vs.ld if vs else 0, o.addr, len(venues) + 1, names={"n": "len(spot_moves)"})
-        if index is None and not self.frames:
-            return o.result()
+        o = _arrays.out_matrix(xs.rows, max(cols, 1))
+        self._c(cname, xs.rows, xs.addr, xs.ld, vs.addr if vs else None, vs.ld if vs else 0,
+                o.addr, max(cols, 1), names={"n": "len(spot_moves)"})
+        out = o.result()
+        if cols == 0:
+            out = out[:, :0] if hasattr(out, "shape") else [[] for _ in out]
         pd = _labels._pd()
-        if pd is None:
-            return o.result()
-        return pd.DataFrame(o.result(), index=index,
-                            columns=pd.Index(venues + [None], name="venue"))
+        if (index is None and not self.frames) or pd is None:
+            return out
+        return pd.DataFrame(out, index=index, columns=columns())
 
     def scenario_grid(self, underlying: Union[str, int, None] = None,
                       spot_shifts: Sequence[float] = GRID_SPOT_SHIFTS,

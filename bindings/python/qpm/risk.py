@@ -20,6 +20,7 @@ from ._typing import ArrayLike, FloatArray
 __all__ = ["Contributions", 
     "Risk",
     "RiskKey",
+    "RiskFilter",
     "VarEs",
     "Moments",
     "Parametric",
@@ -73,9 +74,19 @@ class RiskKey(enum.IntEnum):
     EWMA_LAMBDA = 10     #: filtered historical simulation decay (0: plain)
     BLOCK = 11           #: scenarios per generator stream (read-only)
     BATCH = 12           #: scenarios per book call / progress report (read-only)
+    FILTER = 13          #: volatility filter of historical simulation (experimental)
+
+
+class RiskFilter(enum.IntEnum):
+    """Values of :attr:`RiskKey.FILTER` (``qpm_risk_filter``, experimental):
+    the volatility filter of :meth:`Risk.historical`."""
+    EWMA = 0     #: EWMA when EWMA_LAMBDA > 0, else none (the default)
+    GARCH = 1    #: GARCH(1,1) fitted per underlying, normal innovations
+    GARCH_T = 2  #: GARCH(1,1) fitted per underlying, standardised t innovations
 
 
 register_enum(RiskKey, "QPM_RISK_", settings=True)
+register_enum(RiskFilter, "QPM_RISK_FILTER_")
 register_names({"qpm_risk_set_covariance": "Risk.set_covariance()",
                 "qpm_risk_key": "RiskKey", "qpm_book_pnl": "Book.pnl()"})
 _RISK_INT = (RiskKey.SCENARIOS, RiskKey.SEED, RiskKey.THREADS, RiskKey.BLOCK, RiskKey.BATCH)
@@ -436,7 +447,8 @@ class Risk(Handle):
 
     def historical(self, book: Any, returns: ArrayLike, progress: Any = None,
                    pnl: bool = False) -> RiskResult:
-        """(Filtered, when EWMA_LAMBDA > 0) historical simulation of ``book``
+        """(Filtered, when EWMA_LAMBDA > 0 or the setting ``filter`` is a
+        :class:`RiskFilter` GARCH filter) historical simulation of ``book``
         over a T x n_underlyings matrix of daily log returns (one column per
         underlying of the book, in its order; a DataFrame whose columns are
         the underlying names is matched by name, and the P&L is then a

@@ -156,6 +156,9 @@ ENUMS = {
     "qpm_opt_info_key": (qpm.opt.InfoKey, "QPM_OPT_INFO_", ""),
     # risk
     "qpm_risk_key": (qpm.risk.RiskKey, "QPM_RISK_", ""),
+    "qpm_risk_filter": (qpm.risk.RiskFilter, "QPM_RISK_FILTER_", ""),
+    # garch (experimental)
+    "qpm_garch_dist": (qpm.garch.GarchDist, "QPM_GARCH_", ""),
     # amm (experimental)
     "qpm_amm_side": (qpm.amm.AmmSide, "QPM_AMM_", ""),
 }

@@ -1,0 +1,53 @@
+/* Monte Carlo paths of the regime-switching model (include/qpm/regime.h). */
+#include <string.h>
+
+#include "regime_internal.h"
+
+qpm_status qpm_regime_simulate(const qpm_regime *m, qpm_rng *rng, const double *start, size_t n,
+                               size_t h, double *returns, size_t ldo, size_t *states)
+{
+    QPM__CHECK_NULL(m, "m");
+    QPM__CHECK_NULL(rng, "rng");
+    size_t k = m->k, d = m->d;
+    if (ldo < d)
+        return qpm__fail(QPM_E_SIZE, "ldo = %zu: must be >= d = %zu", ldo, d);
+    if (n != 0 && h != 0)
+        QPM__CHECK_NULL(returns, "returns");
+    if (!m->has_params)
+        return qpm__fail(QPM_E_STATE,
+                         "the model has no parameters yet: fit it or call qpm_regime_set_params");
+    if (start != NULL) {
+        qpm_status st = qpm__regime_check_dist(start, k, "start");
+        if (st != QPM_OK)
+            return st;
+    } else {
+        start = m->par.pi;
+    }
+    if (n == 0 || h == 0)
+        return QPM_OK;
+    const double *P = m->par.P;
+    for (size_t p = 0; p < n; p++) {
+        double u;
+        qpm_rng_uniform(rng, 1, &u);
+        size_t s = qpm__regime_draw(start, k, u);
+        for (size_t t = 0; t < h; t++) {
+            size_t row = p * h + t;
+            qpm_rng_uniform(rng, 1, &u);
+            s = qpm__regime_draw(P + s * k, k, u);
+            double *x = returns + row * ldo;
+            qpm_rng_normal(rng, d, x);
+            /* x = mu_s + L_s z in place: row j of L z needs z_0..z_j only,
+             * so the rows are formed last to first */
+            const double *L = m->par.chol + s * d * d, *mu = m->par.mu + s * d;
+            for (size_t j = d; j-- > 0;) {
+                double v = 0.0;
+                for (size_t q = 0; q <= j; q++)
+                    v += L[j * d + q] * x[q];
+                x[j] = mu[j] + v;
+            }
+            if (states != NULL)
+                states[row] = s;
+        }
+    }
+    return QPM_OK;
+}

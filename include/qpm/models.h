@@ -37,9 +37,10 @@
  * near u = 0, so one set of phi evaluations serves every strike of an
  * expiry, and the range adapts to short expiries (phi decays slowly when
  * the total variance is small).  Measured against 45-digit references
- * (1-day to 5-year expiries, vol of vol up to 2, |ln(K/F)| up to 3): error
- * below 1e-15 S (prices are kept within the no-arbitrage bounds
- * max(0, e^{-rT}(F - K)) <= call <= e^{-rT} F, likewise for puts).  When
+ * (1-hour to 5-year expiries, vol of vol up to 2, |ln(K/F)| up to 3):
+ * error about 1.2e-15 S, 4e-15 S at 1-hour expiries (prices are kept
+ * within the no-arbitrage bounds max(0, e^{-rT}(F - K)) <= call <=
+ * e^{-rT} F, likewise for puts).  When
  * phi has not decayed by |u| = 1e6 (a total variance below about 1e-10,
  * or a vol of variance of several hundred: phi decays like
  * e^{-u (v0 + kappa theta T) sqrt(1 - rho^2) / sigma}) the call fails

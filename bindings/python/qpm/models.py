@@ -142,7 +142,7 @@ def heston_price(S: Real, K: Union[Real, ArrayLike], T: Real, heston: HestonLike
     """Prices (and with ``greeks=True`` delta, gamma and vega = dV/dv0) of
     options on one expiry under Heston parameters ``heston`` (a
     :class:`Heston`, or v0, kappa, theta, sigma, rho in order), by the Lewis
-    integral of the characteristic function (error below 1e-15 S on the
+    integral of the characteristic function (error about 1.2e-15 S on the
     reference set).  Raises QpmInvalidError (S, K, T <= 0, a parameter
     outside its domain), QpmNonFiniteError, QpmNoConvergeError (a total
     variance too small for the Fourier integral)."""

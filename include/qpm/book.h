@@ -375,9 +375,9 @@ QPM_API qpm_status qpm_book_margin_grid(qpm_book *b, size_t u, size_t n_spot,
  * equity falls to the maintenance margin (qpm_book_margin), by full
  * revaluation of the whole account and the search of qpm_book_liquidation
  * over the moves that keep every factor > 0 (down to -1/max beta and up to
- * 1/|min beta|, 99 at most): *down = -1 or *up = +inf when none is found
- * within them; both 0 when the account is below maintenance already.
- * Allocates the moved factors per call.  Errors: QPM_E_NULL (b, betas),
+ * 1/|min beta|, 99 at most; so a move found below -1 when every beta is
+ * under 1): *down = -1 or *up = +inf when none is found within them; both 0 when the account is
+ * below maintenance already. Allocates the moved factors per call.  Errors: QPM_E_NULL (b, betas),
  * QPM_E_STATE (no underlyings), QPM_E_NONFINITE (a beta), QPM_E_NOMEM,
  * QPM_E_OVERFLOW; outputs untouched on error. */
 QPM_API qpm_status qpm_book_liquidation_joint(qpm_book *b, const double *betas, double *down,

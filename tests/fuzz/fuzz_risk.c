@@ -455,14 +455,24 @@ static void one_op(fz_pass *p, state *s, fz_in *in)
                 fz_untouched(vc, 64, "var_contrib");
                 break;
             }
-            double sv = 0, se = 0, scale = 0;
+            /* to rounding: of the contributions, and of the positions'
+             * values, whose scenario P&L may cancel to noise */
+            double sv = 0, se = 0, scale = 0, vscale = 0, val[64];
             for (size_t k = 0; k < np; k++) {
                 sv += vc[k];
                 se += ec[k];
                 scale += fabs(ec[k]) + fabs(vc[k]);
             }
-            if (np > 0 && (!(fabs(se - ce) <= 1e-9 * (scale + fabs(ce)) + 1e-300) ||
-                           !(fabs(sv - cv) <= 1e-9 * (scale + fabs(cv)) + 1e-300)))
+            qpm_book_out bo;
+            memset(&bo, 0, sizeof bo);
+            bo.size = sizeof bo;
+            bo.value_usd = val;
+            if (np > 0 && qpm_book_position_greeks(bk, &bo) == QPM_OK)
+                for (size_t k = 0; k < np; k++)
+                    vscale += fabs(val[k]);
+            double tol = 1e-9 * scale + 1e-12 * vscale + 1e-300;
+            if (np > 0 && (!(fabs(se - ce) <= tol + 1e-9 * fabs(ce)) ||
+                           !(fabs(sv - cv) <= tol + 1e-9 * fabs(cv))))
                 fz_fail("contributions add up to %.17g and %.17g, VaR %.17g and ES %.17g", sv, se,
                         cv, ce);
             fz_untouched(vc + np, 64 - np, "contributions past the positions");

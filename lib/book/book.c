@@ -285,19 +285,41 @@ static qpm_status check_u(const qpm_book *b, size_t u)
     return QPM_OK;
 }
 
+_Static_assert(offsetof(qpm__book_under, name) == 0, "a name table's rows start with the name");
+_Static_assert(offsetof(qpm__book_venue, name) == 0, "a name table's rows start with the name");
+
+size_t qpm__book_name_row(const void *table, size_t n, size_t stride, const char *name)
+{
+    for (size_t k = 0; k < n; k++)
+        if (strcmp((const char *)table + k * stride, name) == 0)
+            return k;
+    return SIZE_MAX;
+}
+
+qpm_status qpm__book_name_check(const void *table, size_t n, size_t stride, const char *name,
+                                const char *what)
+{
+    size_t len = strlen(name);
+    if (len == 0 || len >= QPM__BOOK_NAME_MAX)
+        return qpm__fail(QPM_E_INVALID, "name has %zu bytes: must have 1 to %u", len,
+                         QPM__BOOK_NAME_MAX - 1);
+    size_t k = qpm__book_name_row(table, n, stride, name);
+    if (k != SIZE_MAX)
+        return qpm__fail(QPM_E_INVALID, "name = \"%s\": already %s %zu", name, what, k);
+    return QPM_OK;
+}
+
 qpm_status qpm_book_add_underlying(qpm_book *b, const char *name, double spot, double rate,
                                    size_t *index)
 {
     QPM__CHECK_NULL(b, "b");
     QPM__CHECK_NULL(name, "name");
+    qpm_status st =
+        qpm__book_name_check(b->under, b->n_under, sizeof *b->under, name, "underlying");
+    if (st != QPM_OK)
+        return st;
     size_t len = strlen(name);
-    if (len == 0 || len >= QPM__BOOK_NAME_MAX)
-        return qpm__fail(QPM_E_INVALID, "name has %zu bytes: must have 1 to %u", len,
-                         QPM__BOOK_NAME_MAX - 1);
-    for (size_t u = 0; u < b->n_under; u++)
-        if (strcmp(b->under[u].name, name) == 0)
-            return qpm__fail(QPM_E_INVALID, "name = \"%s\": already underlying %zu", name, u);
-    qpm_status st = check_price("spot", spot);
+    st = check_price("spot", spot);
     if (st != QPM_OK || (st = check_rate(rate)) != QPM_OK)
         return st;
     void *arr = b->under;
@@ -349,12 +371,11 @@ qpm_status qpm_book_find_underlying(const qpm_book *b, const char *name, size_t 
     QPM__CHECK_NULL(b, "b");
     QPM__CHECK_NULL(name, "name");
     QPM__CHECK_NULL(index, "index");
-    for (size_t u = 0; u < b->n_under; u++)
-        if (strcmp(b->under[u].name, name) == 0) {
-            *index = u;
-            return QPM_OK;
-        }
-    return qpm__fail(QPM_E_INVALID, "name = \"%s\": no such underlying", name);
+    size_t u = qpm__book_name_row(b->under, b->n_under, sizeof *b->under, name);
+    if (u == SIZE_MAX)
+        return qpm__fail(QPM_E_INVALID, "name = \"%s\": no such underlying", name);
+    *index = u;
+    return QPM_OK;
 }
 
 qpm_status qpm_book_underlying_name(const qpm_book *b, size_t u, const char **name)

@@ -88,6 +88,21 @@ qpm_status qpm__book_evaluate(qpm_book *b, const qpm__book_market *mk, double *v
     return QPM_OK;
 }
 
+/* The values of every position in scenario s of the caller's moves, into
+ * val; fx and vs (n_under each) receive the scenario's factors and vol
+ * shifts (vs unread when there are none). */
+static qpm_status scenario_values(qpm_book *b, size_t s, const double *spot_moves, size_t ld_spot,
+                                  const double *vol_shifts, size_t ld_vol, double *fx, double *vs,
+                                  double *val)
+{
+    for (size_t u = 0; u < b->n_under; u++) {
+        fx[u] = 1.0 + spot_moves[s * ld_spot + u];
+        vs[u] = vol_shifts != NULL ? vol_shifts[s * ld_vol + u] : 0.0;
+    }
+    const qpm__book_market mk = {fx, vol_shifts != NULL ? vs : NULL, 0.0, 1.0};
+    return qpm__book_evaluate(b, &mk, val, NULL, NULL);
+}
+
 qpm_status qpm_book_position_pnl(qpm_book *b, size_t n, const double *spot_moves, size_t ld_spot,
                                  const double *vol_shifts, size_t ld_vol, double *pnl,
                                  size_t ld_pnl)
@@ -107,39 +122,35 @@ qpm_status qpm_book_position_pnl(qpm_book *b, size_t n, const double *spot_moves
     if (ld_pnl > SIZE_MAX / n)
         return qpm__fail(QPM_E_SIZE, "n = %zu scenarios with ld_pnl = %zu: overflows size_t", n,
                          ld_pnl);
-    /* the base values, one moved market's values, its factors and the
-     * funding accrual per underlying */
-    double *w = qpm__calloc(&b->alloc, 2 * np + 3 * nu, sizeof *w);
+    /* the base values, one scenario's values, its factors, and each
+     * position's funding over the horizon, fc + fs x (as the scenario loop
+     * of book_pnl.c has it per underlying) */
+    double *w = qpm__calloc(&b->alloc, 4 * np + 2 * nu, sizeof *w);
     if (w == NULL)
         return qpm__fail(QPM_E_NOMEM, "position P&L workspace: %zu positions", np);
-    double *v0 = w, *v1 = w + np, *fx = v1 + np, *vs = fx + nu, *ac = vs + nu;
-    for (size_t u = 0; u < nu; u++) {
-        fx[u] = 1.0;
-        const qpm__book_under *x = &b->under[u];
-        ac[u] = b->funding_hours > 0.0
-                    ? qpm__book_accrual(x->fund_cur, x->fund_exp, b->funding_hours)
-                    : 0.0;
+    double *v0 = w, *v1 = w + np, *fc = v1 + np, *fs = fc + np, *fx = fs + np, *vs = fx + nu;
+    for (size_t i = 0; i < np; i++) {
+        const qpm__book_pos *p = &b->pos[i];
+        const qpm__book_under *x = &b->under[p->u];
+        if (qpm__pos_kind(p)->funding != NULL && b->funding_hours > 0.0) {
+            double c, sl, ac = qpm__book_accrual(x->fund_cur, x->fund_exp, b->funding_hours);
+            qpm__pos_kind(p)->funding(b, p, &c, &sl);
+            fc[i] = ac * c;
+            fs[i] = ac * sl;
+        }
     }
+    for (size_t u = 0; u < nu; u++)
+        fx[u] = 1.0;
     const qpm__book_market base = {fx, NULL, 0.0, 1.0};
     st = qpm__book_evaluate(b, &base, v0, NULL, NULL);
-    const qpm__book_market mk = {fx, vol_shifts != NULL ? vs : NULL, 0.0, 1.0};
     size_t bad = SIZE_MAX;
     for (size_t s = 0; s < n && st == QPM_OK; s++) {
-        for (size_t u = 0; u < nu; u++) {
-            fx[u] = 1.0 + spot_moves[s * ld_spot + u];
-            vs[u] = vol_shifts != NULL ? vol_shifts[s * ld_vol + u] : 0.0;
-        }
-        if ((st = qpm__book_evaluate(b, &mk, v1, NULL, NULL)) != QPM_OK)
+        if ((st = scenario_values(b, s, spot_moves, ld_spot, vol_shifts, ld_vol, fx, vs, v1)) !=
+            QPM_OK)
             break;
         double *row = pnl + s * ld_pnl;
         for (size_t i = 0; i < np; i++) {
-            const qpm__book_pos *p = &b->pos[i];
-            double d = v1[i] - v0[i];
-            if (qpm__pos_kind(p)->funding != NULL && ac[p->u] != 0.0) {
-                double c, sl;
-                qpm__pos_kind(p)->funding(b, p, &c, &sl);
-                d += ac[p->u] * c + ac[p->u] * sl * (fx[p->u] - 1.0);
-            }
+            double d = v1[i] - v0[i] + fc[i] + fs[i] * (fx[b->pos[i].u] - 1.0);
             row[i] = d;
             if (!isfinite(d) && bad == SIZE_MAX)
                 bad = s;
@@ -177,14 +188,10 @@ qpm_status qpm_book_venue_value(qpm_book *b, size_t n, const double *spot_moves,
     if (w == NULL)
         return qpm__fail(QPM_E_NOMEM, "venue value workspace: %zu positions", np);
     double *val = w, *fx = w + (np ? np : 1), *vs = fx + nu;
-    const qpm__book_market mk = {fx, vol_shifts != NULL ? vs : NULL, 0.0, 1.0};
     size_t bad = SIZE_MAX;
     for (size_t s = 0; s < n && st == QPM_OK; s++) {
-        for (size_t u = 0; u < nu; u++) {
-            fx[u] = 1.0 + spot_moves[s * ld_spot + u];
-            vs[u] = vol_shifts != NULL ? vol_shifts[s * ld_vol + u] : 0.0;
-        }
-        if ((st = qpm__book_evaluate(b, &mk, val, NULL, NULL)) != QPM_OK)
+        if ((st = scenario_values(b, s, spot_moves, ld_spot, vol_shifts, ld_vol, fx, vs, val)) !=
+            QPM_OK)
             break;
         double *row = value + s * ld_value;
         for (size_t v = 0; v < nv; v++)

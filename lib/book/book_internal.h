@@ -195,6 +195,14 @@ qpm_status qpm__book_engine_build(const qpm_alloc *a, qpm__book_engine *eng, siz
                                   unsigned nthreads);
 void qpm__book_engine_free(const qpm_alloc *a, qpm__book_engine *eng);
 
+/* The names of underlyings and venues: rows of `stride` bytes starting
+ * with a NUL-terminated name.  The row of `name`, or SIZE_MAX; and a new
+ * name's check (1 to QPM__BOOK_NAME_MAX - 1 bytes, not in the table:
+ * QPM_E_INVALID naming it as a `what`). */
+size_t qpm__book_name_row(const void *table, size_t n, size_t stride, const char *name);
+qpm_status qpm__book_name_check(const void *table, size_t n, size_t stride, const char *name,
+                                const char *what);
+
 /* QPM_OK when v is a venue row or QPM_BOOK_NO_VENUE; else QPM_E_INVALID
  * naming the argument `what`. */
 qpm_status qpm__book_check_venue(const qpm_book *b, size_t v, const char *what);

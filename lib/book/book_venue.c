@@ -10,16 +10,12 @@ qpm_status qpm_book_add_venue(qpm_book *b, const char *name, size_t *index)
 {
     QPM__CHECK_NULL(b, "b");
     QPM__CHECK_NULL(name, "name");
+    qpm_status st = qpm__book_name_check(b->venue, b->n_venue, sizeof *b->venue, name, "venue");
+    if (st != QPM_OK)
+        return st;
     size_t len = strlen(name);
-    if (len == 0 || len >= QPM__BOOK_NAME_MAX)
-        return qpm__fail(QPM_E_INVALID, "name has %zu bytes: must have 1 to %u", len,
-                         QPM__BOOK_NAME_MAX - 1);
-    for (size_t v = 0; v < b->n_venue; v++)
-        if (strcmp(b->venue[v].name, name) == 0)
-            return qpm__fail(QPM_E_INVALID, "name = \"%s\": already venue %zu", name, v);
     void *arr = b->venue;
-    qpm_status st =
-        qpm__book_grow(&b->alloc, &arr, &b->cap_venue, b->n_venue + 1, sizeof *b->venue);
+    st = qpm__book_grow(&b->alloc, &arr, &b->cap_venue, b->n_venue + 1, sizeof *b->venue);
     if (st != QPM_OK)
         return st;
     b->venue = arr;
@@ -43,12 +39,11 @@ qpm_status qpm_book_find_venue(const qpm_book *b, const char *name, size_t *inde
     QPM__CHECK_NULL(b, "b");
     QPM__CHECK_NULL(name, "name");
     QPM__CHECK_NULL(index, "index");
-    for (size_t v = 0; v < b->n_venue; v++)
-        if (strcmp(b->venue[v].name, name) == 0) {
-            *index = v;
-            return QPM_OK;
-        }
-    return qpm__fail(QPM_E_INVALID, "name = \"%s\": no such venue", name);
+    size_t v = qpm__book_name_row(b->venue, b->n_venue, sizeof *b->venue, name);
+    if (v == SIZE_MAX)
+        return qpm__fail(QPM_E_INVALID, "name = \"%s\": no such venue", name);
+    *index = v;
+    return QPM_OK;
 }
 
 qpm_status qpm_book_venue_name(const qpm_book *b, size_t v, const char **name)

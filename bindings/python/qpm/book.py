@@ -415,13 +415,17 @@ class Book(Handle):
         _lib.fn("qpm_book_get")(self._ptr, int(BookKey.THREADS), ctypes.byref(v))
         yield "threads", int(v.value)
 
-    def _names_unlocked(self) -> List[str]:
+    def _names_unlocked(self, what: str = "underlying") -> List[str]:
+        """The names of the underlyings (or the venues, ``what="venue"``);
+        the caller holds the lock."""
+        count, get = (("qpm_book_n_underlyings", "qpm_book_underlying_name") if what == "underlying"
+                      else ("qpm_book_n_venues", "qpm_book_venue_name"))
         n = ctypes.c_size_t()
-        _lib.fn("qpm_book_n_underlyings")(self._ptr, ctypes.byref(n))
+        _lib.fn(count)(self._ptr, ctypes.byref(n))
         out = []
         name = ctypes.c_char_p()
-        for u in range(n.value):
-            _lib.fn("qpm_book_underlying_name")(self._ptr, u, ctypes.byref(name))
+        for k in range(n.value):
+            _lib.fn(get)(self._ptr, k, ctypes.byref(name))
             out.append((name.value or b"").decode("utf-8", "replace"))
         return out
 
@@ -610,14 +614,7 @@ class Book(Handle):
     def venues(self) -> List[str]:
         """Venue names in index order."""
         with self._using():
-            n = ctypes.c_size_t()
-            _lib.fn("qpm_book_n_venues")(self._ptr, ctypes.byref(n))
-            out = []
-            name = ctypes.c_char_p()
-            for v in range(n.value):
-                _lib.fn("qpm_book_venue_name")(self._ptr, v, ctypes.byref(name))
-                out.append((name.value or b"").decode("utf-8", "replace"))
-            return out
+            return self._names_unlocked("venue")
 
     def venue_index(self, venue: Union[str, int, None]) -> int:
         """Index of a venue given by name or index; None (no venue) gives

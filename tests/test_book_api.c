@@ -195,7 +195,9 @@ Test(book_api, positions_bad_input)
         {m, 3, 0, QPM_E_INVALID, "position 3: multiplier = 0: must be > 0"},
         {e, 1, -1, QPM_E_INVALID, "position 1: entry_price = -1: must be > 0"},
         {e, 3, NAN, QPM_E_NONFINITE, "position 3: entry_price = nan: must be finite"},
-        {s, 2, 0, QPM_E_INVALID, "position 2: sigma = 0: must be > 0"},
+        {s, 2, 0, QPM_E_INVALID,
+         "position 2: sigma = 0: must be > 0 (0 prices off the underlying's surface, and "
+         "underlying 0 ('BTC') has none)"},
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         double keep = cases[c].arr[cases[c].i];

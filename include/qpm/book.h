@@ -40,6 +40,13 @@
  * - A scenario moves the spot index, every forward and the perpetual mark of
  *   an underlying by the factor (1 + x), and every option vol of that
  *   underlying by the factor (1 + v); other underlyings, r and T stay fixed.
+ *   The vol so scaled is the option's own, or, for an option priced off
+ *   its underlying's surface (experimental, qpm_book_set_surface), the
+ *   surface's vol of its strike at the base market (sticky strike) or at
+ *   its moved log-moneyness ln(K / F(1 + x)) (sticky moneyness): the
+ *   dynamics are set per underlying with the surface, and every call below
+ *   that moves spots or vols (P&L, grids, margins, liquidation distances,
+ *   stresses, limits, the Monte Carlo of risk.h) follows them.
  *   P&L = V(scenario) - V(base) in USD, coin values converted at the moved
  *   spot (plus, with the experimental QPM_BOOK_FUNDING_HOURS > 0, the
  *   perpetuals' funding over that horizon in the moved market).
@@ -262,6 +269,43 @@ QPM_API qpm_status qpm_book_funding(qpm_book *b, double hours, double *position_
 #endif
 
 #ifdef QPM_EXPERIMENTAL
+/* A volatility surface (include/qpm/surface.h). */
+typedef struct qpm_surface qpm_surface;
+
+/* How the vols of options priced off a surface move with the spot in
+ * scenarios (qpm_book_set_surface). */
+typedef enum qpm_book_vol_dynamics {
+    /* Sticky strike: an option keeps the vol of its strike at the book's
+     * market; scenario vol shifts scale it. */
+    QPM_BOOK_STICKY_STRIKE = 0,
+    /* Sticky moneyness: the smile moves with the forward; in a scenario an
+     * option's vol is read from the surface again at its moved
+     * log-moneyness ln(K / F'), then scaled by the scenario's vol shift. */
+    QPM_BOOK_STICKY_MONEYNESS = 1
+} qpm_book_vol_dynamics;
+
+/* The sigma of an option position that prices off its underlying's
+ * surface (qpm_book_add_positions, qpm_book_add_position_columns). */
+#define QPM_BOOK_SURFACE_VOL 0.0
+
+/* Experimental (see common.h).  Attaches a copy of the vol surface s
+ * (surface.h; at least one slice) to underlying u, with the vol dynamics
+ * dyn of its scenarios; s NULL detaches it.  Option positions on u added
+ * with sigma = QPM_BOOK_SURFACE_VOL (0) price off it: at the book's market
+ * an option of strike K and expiry T (years) has the vol sqrt(w(T, k) / T)
+ * of the surface's total variance w at k = ln(K / F), F the option's
+ * forward in the book (qpm_book_set_forward; not the surface's own
+ * forwards), read again whenever the market changes, so that values,
+ * Greeks (Black-76 Greeks at that vol: sticky strike), margins, P&L,
+ * stresses and the Monte Carlo see the smile.  Options with a vol of their
+ * own keep it.  Replacing a surface reprices its options.  The book copies
+ * s: later changes to s do not reach it, and s may be freed.  Errors:
+ * QPM_E_NULL (b), QPM_E_INVALID (u out of range, dyn unknown, s without
+ * slices), QPM_E_STATE (s NULL while positions on u price off the surface;
+ * the message names one), QPM_E_NOMEM; the book is unchanged on error. */
+QPM_API qpm_status qpm_book_set_surface(qpm_book *b, size_t u, const qpm_surface *s,
+                                        qpm_book_vol_dynamics dyn);
+
 /* Experimental (see common.h).  Adds a venue or protocol (an exchange, a
  * lending protocol, a pool) that positions and collateral can be tagged
  * with, so that what is held there can be reported and failed together;
@@ -446,7 +490,9 @@ QPM_API qpm_status qpm_book_expiry(const qpm_book *b, size_t k, size_t *underlyi
  *   quantity     signed number of contracts Q, finite
  *   multiplier   m > 0 (see the table in the header comment)
  *   entry_price  e > 0 (futures and perps)
- *   sigma        Black-76 vol > 0 (options)
+ *   sigma        Black-76 vol > 0 (options); experimental: 0
+ *                (QPM_BOOK_SURFACE_VOL) prices off the underlying's surface
+ *                (qpm_book_set_surface; QPM_E_INVALID when it has none)
  * A field that does not apply to a position's instrument is ignored (it may
  * be NaN); an array whose field applies to none of the n positions may be
  * NULL.  Perpetual positions need the underlying's perp mark, futures and
@@ -512,7 +558,8 @@ typedef struct qpm_book_positions {
      * inverse) are valued at their unrealised P&L against it. */
     const double *entry_price;
     /* Black-76 volatility sigma > 0, per 1.00 per year (0.6 = 60%).
-     * Options. */
+     * Options.  Experimental: 0 (QPM_BOOK_SURFACE_VOL) prices off the
+     * underlying's surface (qpm_book_set_surface). */
     const double *sigma;
     /* Lower price Pa >= 0 (finite) and upper price Pb > Pa (+INFINITY
      * allowed) of the range, USD per coin.  AMM v3 positions. */

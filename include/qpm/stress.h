@@ -9,7 +9,9 @@
  * leaves a part out):
  * - market move: every underlying u's spot index, forwards and perpetual
  *   mark by the factor 1 + spot_moves[u]; its option vols by the factor
- *   1 + vol_shifts[u] w(T), with w(T) = (vol_term_ref / T)^vol_term_power
+ *   1 + vol_shifts[u] w(T) (applied, for options priced off a surface, to
+ *   the vol its underlying's dynamics give: sticky strike or sticky
+ *   moneyness, book.h), with w(T) = (vol_term_ref / T)^vol_term_power
  *   for an option T years from expiry (power 0: every expiry alike; 0.5:
  *   the usual square-root term structure of a vol spike, short expiries
  *   moving most).  A liquidation cascade is a gap of every coin together

@@ -97,8 +97,8 @@ qpm_status qpm__book_opts_build(const qpm_alloc *a, qpm__book_opts *o, size_t n)
     if (n == 0)
         return QPM_OK;
     size_t c8 = round8(n);
-    /* 11 double arrays, 2 size_t arrays, 1 int32 array */
-    size_t words = 11 * c8 + 2 * c8 + c8 / 2;
+    /* 11 double arrays, 2 size_t arrays, 1 pointer array, 1 int32 array */
+    size_t words = 11 * c8 + 2 * c8 + c8 + c8 / 2;
     o->mem = qpm__acalloc(a, words, sizeof(double));
     if (o->mem == NULL)
         return QPM_E_NOMEM;
@@ -116,7 +116,8 @@ qpm_status qpm__book_opts_build(const qpm_alloc *a, qpm__book_opts *o, size_t n)
     o->tB = d, d += c8;
     o->pos = (size_t *)(void *)d;
     o->u = o->pos + c8;
-    o->type = (int32_t *)(void *)(o->u + c8);
+    o->sm = (const qpm_surface **)(void *)(o->u + c8);
+    o->type = (int32_t *)(void *)(o->sm + c8);
     o->n = n;
     return QPM_OK;
 }
@@ -225,6 +226,8 @@ void qpm_book_free(qpm_book *b)
     qpm__pool_free(b->pool);
     qpm__book_engine_free(&a, &b->eng);
     qpm__book_opts_free(&a, &b->opts);
+    for (size_t u = 0; u < b->n_under; u++)
+        qpm_surface_free(b->under[u].surf);
     qpm__free(&a, b->under);
     qpm__free(&a, b->exp);
     qpm__free(&a, b->pos);

@@ -56,7 +56,8 @@ qpm_status qpm__book_evaluate(qpm_book *b, const qpm__book_market *mk, double *v
         for (size_t j = 0; j < n; j++) {
             size_t u = o->u[j0 + j];
             w->F[j] = o->F[j0 + j] * mk->fx[u];
-            w->sig[j] = o->sig[j0 + j] * qpm__book_vol_factor(mk, u, o->T[j0 + j]);
+            w->sig[j] = qpm__book_moved_vol(o, j0 + j, w->F[j],
+                                            qpm__book_vol_factor(mk, u, o->T[j0 + j]));
         }
         qpm__pjob job;
         memset(&job, 0, sizeof job);

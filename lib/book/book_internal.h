@@ -10,6 +10,7 @@
 #include "pricing/amm_math.h"
 #include "qpm/book.h"
 #include "qpm/pricing.h"
+#include "surface/surface_internal.h"
 
 #define QPM__BOOK_NAME_MAX 64u   /* bytes including the terminating NUL */
 #define QPM__BOOK_CHUNK    64u   /* scenarios per work chunk */
@@ -35,6 +36,10 @@ typedef struct qpm__book_under {
      * sum of amount x (1 - haircut), and sum of amount */
     double coll_eff, coll_full;
     double mm_base; /* maintenance margin of its positions (margin cache) */
+    /* the vol surface its sigma = 0 options price off (the book's own copy;
+     * NULL when none) and how its vols move with the spot in scenarios */
+    qpm_surface *surf;
+    qpm_book_vol_dynamics dyn;
 } qpm__book_under;
 
 /* A venue or protocol that positions and collateral are tagged with. */
@@ -109,7 +114,26 @@ typedef struct qpm__book_opts {
     double *B, *dB, *gB, *vB, *tB;
     int32_t *type;
     size_t *pos, *u;
+    /* the surface an option's vol is read from again in every scenario
+     * (sticky moneyness), NULL for a vol that only scales */
+    const qpm_surface **sm;
 } qpm__book_opts;
+
+/* The vol of option j of *o on its surface at (T, ln(K/F)), F its forward. */
+static inline double qpm__book_surface_vol(const qpm_surface *s, double T, double K, double F)
+{
+    double w = qpm__surface_total_variance(s, T, log(K / F));
+    return w > 0.0 ? sqrt(w / T) : 0.0;
+}
+
+/* Option j's vol in a scenario that moves its forward to F and scales its
+ * vol by fv: its base vol times fv (sticky strike, or a vol of its own), or
+ * (sticky moneyness) its surface's vol at the moved moneyness times fv. */
+static inline double qpm__book_moved_vol(const qpm__book_opts *o, size_t j, double F, double fv)
+{
+    const qpm_surface *s = o->sm[j];
+    return (s == NULL ? o->sig[j] : qpm__book_surface_vol(s, o->T[j], o->K[j], F)) * fv;
+}
 
 /* Scratch of one worker thread for the P&L loop: the moved forwards and
  * vols of one pricer run (cap options) and their prices. */

@@ -179,8 +179,10 @@ typedef struct liq_ws {
     size_t u, n;                 /* n options on u */
     double *F, *K, *T, *r, *sig; /* base forwards, then strike, time, rate, vol */
     double *B0, *w, *B, *Fx;     /* base prices, weights, moved prices and forwards */
+    double *sigx;                /* moved vols */
     int32_t *type;
     size_t *pos;          /* their positions */
+    size_t *oj;           /* their rows of the book's option arrays */
     size_t *lin, nlin;    /* u's futures and perps (positions) */
     size_t *amm, namm;    /* u's AMM positions (rows of b->amm) */
     double eq0, mm_other; /* equity now; maintenance margin of the rest */
@@ -204,9 +206,9 @@ static qpm_status ws_init(qpm_book *b, size_t u, liq_ws *ws)
     size_t n = ws->n ? ws->n : 1, nl = 1;
     for (size_t i = 0; i < b->n_pos; i++)
         nl += b->pos[i].u == u;
-    ws->F = qpm__calloc(&b->alloc, 9 * n, sizeof(double));
+    ws->F = qpm__calloc(&b->alloc, 10 * n, sizeof(double));
     ws->type = qpm__calloc(&b->alloc, n, sizeof(int32_t));
-    ws->pos = qpm__calloc(&b->alloc, n, sizeof(size_t));
+    ws->pos = qpm__calloc(&b->alloc, 2 * n, sizeof(size_t));
     ws->lin = qpm__calloc(&b->alloc, nl, sizeof(size_t)); /* lin, then amm */
     if (ws->F == NULL || ws->type == NULL || ws->pos == NULL || ws->lin == NULL) {
         ws_free(&b->alloc, ws);
@@ -215,12 +217,13 @@ static qpm_status ws_init(qpm_book *b, size_t u, liq_ws *ws)
     }
     ws->K = ws->F + n, ws->T = ws->K + n, ws->r = ws->T + n, ws->sig = ws->r + n;
     ws->B0 = ws->sig + n, ws->w = ws->B0 + n, ws->B = ws->w + n, ws->Fx = ws->B + n;
+    ws->sigx = ws->Fx + n, ws->oj = ws->pos + n;
     size_t k = 0;
     for (size_t j = 0; j < o->n; j++)
         if (o->u[j] == u) {
             ws->F[k] = o->F[j], ws->K[k] = o->K[j], ws->T[k] = o->T[j], ws->r[k] = o->r[j];
             ws->sig[k] = o->sig[j], ws->B0[k] = o->B[j], ws->w[k] = o->w[j];
-            ws->type[k] = o->type[j], ws->pos[k] = o->pos[j];
+            ws->type[k] = o->type[j], ws->pos[k] = o->pos[j], ws->oj[k] = j;
             k++;
         }
     for (size_t i = 0; i < b->n_pos; i++) {
@@ -266,13 +269,15 @@ static qpm_status excess(qpm_book *b, liq_ws *ws, double x, double *g)
         mm += m;
     }
     if (ws->n > 0) {
-        for (size_t k = 0; k < ws->n; k++)
+        for (size_t k = 0; k < ws->n; k++) {
             ws->Fx[k] = ws->F[k] * fx;
+            ws->sigx[k] = qpm__book_moved_vol(&b->opts, ws->oj[k], ws->Fx[k], 1.0);
+        }
         qpm__pjob job;
         memset(&job, 0, sizeof job);
         job.ng = 1;
         job.ne = job.gout = ws->n;
-        job.u = ws->Fx, job.k = ws->K, job.t = ws->T, job.r = ws->r, job.sig = ws->sig;
+        job.u = ws->Fx, job.k = ws->K, job.t = ws->T, job.r = ws->r, job.sig = ws->sigx;
         job.type = ws->type;
         job.su = job.sk = job.st = job.sr = job.ssig = job.stype = 1;
         job.out[QPM__O_PRICE] = ws->B;
@@ -435,7 +440,7 @@ static qpm_status account_at(qpm_book *b, const double *fxs, size_t gu, double f
         for (size_t j = 0; j < n; j++) {
             size_t u = o->u[j0 + j];
             w->F[j] = o->F[j0 + j] * FX(u);
-            w->sig[j] = o->sig[j0 + j] * (fxs == NULL && MOVES(u) ? fv : 1.0);
+            w->sig[j] = qpm__book_moved_vol(o, j0 + j, w->F[j], fxs == NULL && MOVES(u) ? fv : 1.0);
         }
         qpm__pjob job;
         memset(&job, 0, sizeof job);

@@ -119,14 +119,14 @@ static void price_run(const qpm_book *b, const chunk *c, size_t k0, size_t nk, s
             }
             for (size_t jj = 0; jj < m; jj++) {
                 F[jj] = o->F[j0 + jj] * fx[o->u[j0 + jj]];
-                sig[jj] = o->sig[j0 + jj] * fv[o->u[j0 + jj]];
+                sig[jj] = qpm__book_moved_vol(o, j0 + jj, F[jj], fv[o->u[j0 + jj]]);
             }
         } else {
             for (size_t jj = 0; jj < m; jj++) {
                 size_t j = j0 + jj;
                 column cx = find_spot_column(c, o->u[j]), cv = find_vol_column(c, o->u[j]);
                 F[jj] = o->F[j] * (1.0 + cx.x[(k0 + k) * cx.s]);
-                sig[jj] = o->sig[j] * (1.0 + cv.x[(k0 + k) * cv.s]);
+                sig[jj] = qpm__book_moved_vol(o, j, F[jj], 1.0 + cv.x[(k0 + k) * cv.s]);
             }
         }
     }

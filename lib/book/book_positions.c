@@ -94,8 +94,15 @@ static qpm_status check_position(const qpm_book *b, size_t i, const qpm_book_pos
             return st;
         p->K = c->strike[i];
         NEED_ARRAY(c->sigma, "sigma");
-        if ((st = pos_positive(i, "sigma", c->sigma[i])) != QPM_OK)
+        if (c->sigma[i] == QPM_BOOK_SURFACE_VOL) {
+            if (p->u < b->n_under && b->under[p->u].surf == NULL)
+                return qpm__fail(QPM_E_INVALID,
+                                 "position %zu: sigma = 0: must be > 0 (0 prices off the "
+                                 "underlying's surface, and underlying %zu ('%s') has none)",
+                                 i, p->u, b->under[p->u].name);
+        } else if ((st = pos_positive(i, "sigma", c->sigma[i])) != QPM_OK) {
             return st;
+        }
         p->sig = c->sigma[i];
     }
     if (kind->needs & QPM__NEEDS_LIQ) {

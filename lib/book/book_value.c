@@ -91,14 +91,21 @@ static void prepare_positions(qpm_book *b)
         o->K[j] = p->K;
         o->T[j] = e->T;
         o->r[j] = x->r;
-        o->sig[j] = p->sig;
+        o->sm[j] = NULL;
+        if (p->sig == QPM_BOOK_SURFACE_VOL) {
+            o->sig[j] = qpm__book_surface_vol(x->surf, e->T, p->K, e->F);
+            if (x->dyn == QPM_BOOK_STICKY_MONEYNESS)
+                o->sm[j] = x->surf;
+        } else {
+            o->sig[j] = p->sig;
+        }
         o->type[j] = p->type;
         o->w[j] = qpm__pos_kind(p)->weight(b, p);
         if (x->smax == 0.0) {
-            x->smin = x->smax = p->sig;
+            x->smin = x->smax = o->sig[j];
         } else {
-            x->smin = fmin(x->smin, p->sig);
-            x->smax = fmax(x->smax, p->sig);
+            x->smin = fmin(x->smin, o->sig[j]);
+            x->smax = fmax(x->smax, o->sig[j]);
         }
         j++;
     }

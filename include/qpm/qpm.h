@@ -17,5 +17,6 @@
 #include "qpm/rng.h"
 #include "qpm/risk.h"
 #include "qpm/stress.h"
+#include "qpm/surface.h"
 
 #endif /* QPM_QPM_H */

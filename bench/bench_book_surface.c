@@ -29,7 +29,7 @@
 #include "qpm/book.h"
 #include "qpm/surface.h"
 
-#define NU 4
+#define NU   4
 #define NEXP 6
 #define NOPT 10000
 
@@ -84,8 +84,8 @@ int main(int argc, char **argv)
     bench_help(argc, argv, usage);
     if (argc > 3)
         bench_bad_arg(argv, usage, "too many arguments", argv[3]);
-    size_t ns = argc > 1 ? (size_t)bench_arg_uint(argv, usage, argv[1], "n_scenarios", 1, 1000000)
-                         : 2000;
+    size_t ns =
+        argc > 1 ? (size_t)bench_arg_uint(argv, usage, argv[1], "n_scenarios", 1, 1000000) : 2000;
     int reps = argc > 2 ? (int)bench_arg_uint(argv, usage, argv[2], "reps", 3, 101) : 7;
     unsigned long long st = BENCH_SEED;
 
@@ -170,15 +170,15 @@ int main(int argc, char **argv)
         for (size_t i = 0; i < NOPT; i++)
             for (int c = 1; c < 3; c++)
                 if (fabs(v[c][i] - v[0][i]) > 1e-12 * fabs(v[0][i]) + 1e-300) {
-                    fprintf(stderr, "position %zu: book %d value %.17g vs %.17g\n", i, c,
-                            v[c][i], v[0][i]);
+                    fprintf(stderr, "position %zu: book %d value %.17g vs %.17g\n", i, c, v[c][i],
+                            v[0][i]);
                     return 1;
                 }
         pnl(&j[0]), pnl(&j[1]);
         for (size_t s = 0; s < ns; s++)
             if (fabs(p[1][s] - p[0][s]) > 1e-10 * (fabs(p[0][s]) + 1.0)) {
-                fprintf(stderr, "scenario %zu: sticky-strike P&L %.17g vs flat %.17g\n", s,
-                        p[1][s], p[0][s]);
+                fprintf(stderr, "scenario %zu: sticky-strike P&L %.17g vs flat %.17g\n", s, p[1][s],
+                        p[0][s]);
                 return 1;
             }
     }

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "bench.h"
+#define QPM_EXPERIMENTAL
 #include "qpm/qpm.h"
 
 #define NU   10
@@ -162,6 +163,29 @@ int main(int argc, char **argv)
             t2 = wall;
     }
     printf("libqpm: VaR 99%% = %.0f, ES 99%% = %.0f USD\n", var1, es1);
+    /* the grid mode (experimental): same scenarios, P&L read from grids */
+    check(qpm_risk_set(rk, QPM_RISK_THREADS, 1), "threads");
+    check(qpm_book_set(b, QPM_BOOK_THREADS, 1), "threads");
+    check(qpm_risk_set(rk, QPM_RISK_REVALUATION, QPM_RISK_REVALUE_GRID), "revaluation");
+    double tg = cpu_median(run, &c, reps), bound = 0;
+    check(qpm_risk_grid_error(rk, &bound), "grid_error");
+    printf("libqpm grid mode, 1 thread: %.3f s CPU (%.1f ns per scenario); VaR %.0f (%+.2e "
+           "relative to exact), ES %.0f (%+.2e); interpolation bound %.3g USD per scenario\n",
+           tg, 1e9 * tg / (double)n, c.var, c.var / var1 - 1.0, c.es, c.es / es1 - 1.0, bound);
+    check(qpm_risk_set(rk, QPM_RISK_REVALUATION, QPM_RISK_REVALUE_EXACT), "revaluation");
+    /* scenario generation alone */
+    {
+        double *mv = malloc(n * NU * sizeof *mv);
+        if (mv != NULL) {
+            double t0 = bench_cpu_now();
+            check(qpm_risk_scenarios(rk, n, mv, NU, NULL, 0), "scenarios");
+            double tgen = bench_cpu_now() - t0;
+            printf("scenario generation alone (qpm_risk_scenarios), 1 thread: %.3f s CPU (%.1f ns "
+                   "per scenario and underlying)\n",
+                   tgen, 1e9 * tgen / ((double)n * NU));
+            free(mv);
+        }
+    }
     if (script == NULL) {
         printf("numpy: bench_mc_ref.py not found (give its path)\n");
     } else {
@@ -175,7 +199,8 @@ int main(int argc, char **argv)
         } else {
             printf("numpy+scipy, 1 thread: %.3f s CPU; VaR 99%% = %.0f, ES 99%% = %.0f USD\n", sec,
                    var, es);
-            printf("ratio numpy / libqpm (1 thread, CPU time): %.2fx\n", sec / t1);
+            printf("ratio numpy / libqpm (1 thread, CPU time): %.2fx; grid mode %.2fx\n", sec / t1,
+                   sec / tg);
         }
         if (p != NULL)
             pclose(p);

@@ -177,8 +177,8 @@ Test(book_surface, scenario_dynamics)
         }
     /* the liquidation search and the scenario grid see the same vols */
     double gm[2], gf[2], grid_st[3], grid_fl[3];
-    cr_assert_eq(qpm_book_scenario_grid(st, 0, 3, xs, 1, NULL, grid_st, NULL, NULL), QPM_OK,
-                 "%s", qpm_last_error());
+    cr_assert_eq(qpm_book_scenario_grid(st, 0, 3, xs, 1, NULL, grid_st, NULL, NULL), QPM_OK, "%s",
+                 qpm_last_error());
     cr_assert_eq(qpm_book_scenario_grid(flat, 0, 3, xs, 1, NULL, grid_fl, NULL, NULL), QPM_OK);
     for (int a = 0; a < 3; a++)
         close_to(grid_st[a], grid_fl[a], 1e-12, "grid", a);

@@ -218,7 +218,14 @@ typedef enum qpm_risk_key {
      * the behaviour of QPM_RISK_EWMA_LAMBDA above, unchanged).  The GARCH
      * filters fit a GARCH(1,1) (include/qpm/garch.h) to each underlying's
      * returns and filter with it, whatever QPM_RISK_EWMA_LAMBDA holds. */
-    QPM_RISK_FILTER = 13
+    QPM_RISK_FILTER = 13,
+    /* Experimental.  How qpm_risk_simulate and qpm_risk_historical revalue
+     * the book, a qpm_risk_revaluation (default QPM_RISK_REVALUE_EXACT). */
+    QPM_RISK_REVALUATION = 14,
+    /* Experimental.  Target interpolation error of QPM_RISK_REVALUE_GRID,
+     * relative to the largest |P&L| of each underlying over its grid,
+     * [1e-12, 1e-2]; default 1e-7. */
+    QPM_RISK_GRID_TOL = 15
 #endif
 } qpm_risk_key;
 
@@ -229,6 +236,28 @@ typedef enum qpm_risk_filter {
     QPM_RISK_FILTER_GARCH = 1,  /* GARCH(1,1), normal innovations */
     QPM_RISK_FILTER_GARCH_T = 2 /* GARCH(1,1), standardised Student-t innovations */
 } qpm_risk_filter;
+
+/* Experimental.  Values of QPM_RISK_REVALUATION.
+ * - EXACT: every scenario revalues every position in full (qpm_book_pnl).
+ * - GRID: the P&L of a scenario is the sum over the underlyings of each
+ *   one's P&L alone (exact: every position, collateral holding and funding
+ *   stream belongs to one underlying), each read by cubic interpolation
+ *   from a grid of exact P&L values (qpm_book_scenario_grid of that
+ *   underlying) over the spot moves the run meets, and the vol moves when
+ *   QPM_RISK_VOL_OF_VOL > 0.  A grid is refined until its interpolation
+ *   error, measured against exact values at the midpoints of the grid of
+ *   half the spacing, is within QPM_RISK_GRID_TOL of the largest |P&L| on
+ *   it; the run then interpolates on that finer grid, so the measured
+ *   error (qpm_risk_grid_error) is a conservative bound (cubic error falls
+ *   16-fold with each halving).  Grids cover every scenario of the run
+ *   (they are extended when a batch moves beyond them): nothing is
+ *   extrapolated.  Venue defaults are applied exactly, as in EXACT mode;
+ *   qpm_risk_contributions always revalues exactly.  Deterministic: the same
+ *   seed gives the same bits for any thread count. */
+typedef enum qpm_risk_revaluation {
+    QPM_RISK_REVALUE_EXACT = 0,
+    QPM_RISK_REVALUE_GRID = 1
+} qpm_risk_revaluation;
 #endif
 
 /* Creates a handle with the default settings and no covariance.  alloc may
@@ -365,6 +394,13 @@ QPM_API qpm_status qpm_risk_historical(qpm_risk *r, qpm_book *book, size_t t,
  * book has n venues (QPM_E_SIZE).  Errors: QPM_E_NULL, QPM_E_NONFINITE,
  * QPM_E_INVALID (a probability or recovery outside [0, 1], naming it),
  * QPM_E_NOMEM; the handle unchanged on error. */
+/* Experimental (see common.h).  The interpolation error bound of the last
+ * qpm_risk_simulate or qpm_risk_historical run in QPM_RISK_REVALUE_GRID
+ * mode, in USD per scenario: the sum over the underlyings of each grid's
+ * measured error (see qpm_risk_revaluation), into *bound.  Errors:
+ * QPM_E_NULL, QPM_E_STATE (no grid run yet, or the last run was exact). */
+QPM_API qpm_status qpm_risk_grid_error(const qpm_risk *r, double *bound);
+
 QPM_API qpm_status qpm_risk_set_venue_defaults(qpm_risk *r, size_t n, const double *prob,
                                                const double *recovery);
 

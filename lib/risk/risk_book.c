@@ -58,16 +58,30 @@ qpm_status qpm__risk_revalue(qpm_risk *r, qpm_book *book, size_t n, size_t total
     if (st != QPM_OK)
         return st;
     double *vol = e->vols ? r->batch_vol : NULL;
+    qpm__risk_grid *G = NULL;
+    r->grid_err = NAN;
+    if (r->reval == QPM_RISK_REVALUE_GRID && (st = qpm__risk_grid_new(&r->alloc, n, &G)) != QPM_OK)
+        return st;
     for (size_t first = 0; first < total; first += QPM__RISK_BATCH) {
         size_t cnt = total - first < QPM__RISK_BATCH ? total - first : QPM__RISK_BATCH;
         e->fill(r, e->state, n, first, cnt);
-        st = qpm_book_pnl(book, cnt, r->batch_spot, n, vol, n, r->loss + first);
+        if (G != NULL)
+            st = qpm__risk_grid_pnl(G, &r->alloc, book, n, cnt, r->batch_spot, vol, r->grid_tol,
+                                    r->loss + first);
+        else
+            st = qpm_book_pnl(book, cnt, r->batch_spot, n, vol, n, r->loss + first);
         if (st == QPM_OK && r->n_vd > 0)
             st = qpm__risk_apply_defaults(r, book, first, cnt, vol != NULL, r->loss + first);
         if (st == QPM_OK)
             st = qpm__progress_report(&r->progress, (double)(first + cnt) / (double)total);
-        if (st != QPM_OK)
+        if (st != QPM_OK) {
+            qpm__risk_grid_free(&r->alloc, G);
             return st;
+        }
+    }
+    if (G != NULL) {
+        r->grid_err = qpm__risk_grid_bound(G);
+        qpm__risk_grid_free(&r->alloc, G);
     }
     return finish(r, total, pnl_out, var, es, var_se, es_se);
 }
@@ -259,4 +273,16 @@ qpm_status qpm_risk_historical(qpm_risk *r, qpm_book *book, size_t t, const doub
         return st;
     qpm__risk_engine e = {hist_fill, &h, 0};
     return qpm__risk_revalue(r, book, n, t, &e, pnl_out, var, es, var_se, es_se);
+}
+
+qpm_status qpm_risk_grid_error(const qpm_risk *r, double *bound)
+{
+    QPM__CHECK_NULL(r, "r");
+    QPM__CHECK_NULL(bound, "bound");
+    if (isnan(r->grid_err))
+        return qpm__fail(QPM_E_STATE, "no grid run: the last qpm_risk_simulate or "
+                                      "qpm_risk_historical run (if any) was exact "
+                                      "(QPM_RISK_REVALUATION)");
+    *bound = r->grid_err;
+    return QPM_OK;
 }

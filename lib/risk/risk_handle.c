@@ -42,6 +42,7 @@ static qpm_status set_threads(void *h, double *value)
 
 static const char *const filter_labels[] = {"QPM_RISK_FILTER_EWMA", "QPM_RISK_FILTER_GARCH",
                                             "QPM_RISK_FILTER_GARCH_T"};
+static const char *const reval_labels[] = {"QPM_RISK_REVALUE_EXACT", "QPM_RISK_REVALUE_GRID"};
 
 #define AT(field) offsetof(qpm_risk, field)
 #define REAL(key, lo, hi, def, range, field)                                                     \
@@ -70,6 +71,10 @@ static const qpm__setting setting_rows[] = {
     {QPM_RISK_FILTER, "QPM_RISK_FILTER", QPM__SET_ENUM, 0, QPM_RISK_FILTER_EWMA,
      QPM_RISK_FILTER_GARCH_T, QPM_RISK_FILTER_EWMA, NULL, filter_labels, QPM__STORE_INT,
      AT(filter), NULL},
+    {QPM_RISK_REVALUATION, "QPM_RISK_REVALUATION", QPM__SET_ENUM, 0, QPM_RISK_REVALUE_EXACT,
+     QPM_RISK_REVALUE_GRID, QPM_RISK_REVALUE_EXACT, NULL, reval_labels, QPM__STORE_INT,
+     AT(reval), NULL},
+    REAL(QPM_RISK_GRID_TOL, 1e-12, 1e-2, 1e-7, NULL, grid_tol),
 };
 #undef AT
 #undef REAL
@@ -126,6 +131,7 @@ qpm_status qpm_risk_create(qpm_risk **out, const qpm_alloc *alloc)
         return st;
     }
     seed_base(r, r->seed);
+    r->grid_err = (double)NAN;
     *out = r;
     return QPM_OK;
 }

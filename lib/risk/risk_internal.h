@@ -96,6 +96,9 @@ struct qpm_risk {
     double alpha;
     double ewma_lambda;
     int filter; /* qpm_risk_filter */
+    int reval;  /* qpm_risk_revaluation */
+    double grid_tol;
+    double grid_err; /* bound of the last grid run; NaN when there is none */
     /* covariance */
     size_t n;    /* underlyings; 0 before set_covariance */
     double *cov; /* n x n copy */
@@ -120,6 +123,18 @@ struct qpm_risk {
     size_t n_vd;
     double *vd_prob, *vd_rec, *vd_u, *vd_value;
 };
+
+/* P&L grids of the grid revaluation mode (risk_grid.c). */
+typedef struct qpm__risk_grid qpm__risk_grid;
+qpm_status qpm__risk_grid_new(const qpm_alloc *a, size_t n, qpm__risk_grid **out);
+void qpm__risk_grid_free(const qpm_alloc *a, qpm__risk_grid *G);
+/* P&L of cnt scenarios (moves in spot and vol, rows of n; vol may be NULL)
+ * from the grids, built or extended first where the moves need it. */
+qpm_status qpm__risk_grid_pnl(qpm__risk_grid *G, const qpm_alloc *a, qpm_book *book, size_t n,
+                              size_t cnt, const double *spot, const double *vol, double tol,
+                              double *pnl);
+/* The sum of the grids' measured errors. */
+double qpm__risk_grid_bound(const qpm__risk_grid *G);
 
 /* Allocates the per-worker generators and scratch for the handle's thread
  * count and n underlyings, if not yet done. */

@@ -57,6 +57,7 @@ _lib.declare("qpm_risk_simulate", _int, _vp, _vp, _vp, _vp, _vp, _vp, _vp)
 _lib.declare("qpm_risk_historical", _int, _vp, _vp, _sz, _vp, _sz, _vp, _vp, _vp, _vp, _vp)
 _lib.declare("qpm_risk_contributions", _int, _vp, _vp, _vp, _vp, _vp, _vp)  # experimental
 _lib.declare("qpm_risk_set_venue_defaults", _int, _vp, _sz, _vp, _vp)  # experimental
+_lib.declare("qpm_risk_grid_error", _int, _vp, _vp)  # experimental
 
 
 class RiskKey(enum.IntEnum):
@@ -75,6 +76,8 @@ class RiskKey(enum.IntEnum):
     BLOCK = 11           #: scenarios per generator stream (read-only)
     BATCH = 12           #: scenarios per book call / progress report (read-only)
     FILTER = 13          #: volatility filter of historical simulation (experimental)
+    REVALUATION = 14     #: exact or grid revaluation of the runs (experimental)
+    GRID_TOL = 15        #: target error of grid revaluation, relative (experimental)
 
 
 class RiskFilter(enum.IntEnum):
@@ -85,8 +88,17 @@ class RiskFilter(enum.IntEnum):
     GARCH_T = 2  #: GARCH(1,1) fitted per underlying, standardised t innovations
 
 
+class RiskRevaluation(enum.IntEnum):
+    """Values of :attr:`RiskKey.REVALUATION` (``qpm_risk_revaluation``,
+    experimental): how :meth:`Risk.simulate` and :meth:`Risk.historical`
+    revalue the book."""
+    EXACT = 0  #: every position in every scenario (the default)
+    GRID = 1   #: each underlying's P&L from an error-controlled grid (see grid_error)
+
+
 register_enum(RiskKey, "QPM_RISK_", settings=True)
 register_enum(RiskFilter, "QPM_RISK_FILTER_")
+register_enum(RiskRevaluation, "QPM_RISK_REVALUE_")
 register_names({"qpm_risk_set_covariance": "Risk.set_covariance()",
                 "qpm_risk_key": "RiskKey", "qpm_book_pnl": "Book.pnl()"})
 _RISK_INT = (RiskKey.SCENARIOS, RiskKey.SEED, RiskKey.THREADS, RiskKey.BLOCK, RiskKey.BATCH)
@@ -364,6 +376,17 @@ class Risk(Handle):
         n0 = int(self.get(RiskKey.SCENARIOS))
         self._run("simulate", progress, n0, "scenario", (b,), call)
         return self._result(outs, got["n"], got["p"], got["alpha"])
+
+    def grid_error(self) -> float:
+        """The interpolation error bound, USD per scenario, of the last
+        :meth:`simulate` or :meth:`historical` run with ``revaluation=
+        RiskRevaluation.GRID`` (libqpm's experimental tier): each
+        underlying's grid error measured against exact values at the
+        midpoints of the grid of half the spacing, summed.  Raises
+        QpmStateError when the last run was exact (or there was none)."""
+        v = ctypes.c_double()
+        self._c("qpm_risk_grid_error", ctypes.byref(v))
+        return float(v.value)
 
     def set_venue_defaults(self, prob: Any, recovery: Any = 0.0, book: Any = None) -> None:
         """Venue and protocol defaults in :meth:`simulate` and

@@ -181,3 +181,26 @@ def test_bad_input_maps_to_errors():
         parametric(0.0, -1.0, 0.99)
     with pytest.raises(qpm.QpmKeyError):
         Risk().set(RiskKey.BLOCK, 4096)
+
+
+def test_risk_grid_revaluation_against_exact():
+    b = _book()
+    with b, Risk(COV, scenarios=20000, seed=9, t_dof=4, vol_of_vol=0.05) as r:
+        with pytest.raises(qpm.QpmStateError, match="no grid run"):
+            r.grid_error()
+        exact = r.simulate(b, pnl=True)
+        with pytest.raises(qpm.QpmStateError):
+            r.grid_error()
+        r.set(RiskKey.REVALUATION, qpm.RiskRevaluation.GRID)
+        assert r.get(RiskKey.REVALUATION) == qpm.RiskRevaluation.GRID
+        assert Risk.describe(RiskKey.REVALUATION).labels[1] == "QPM_RISK_REVALUE_GRID"
+        grid = r.simulate(b, pnl=True)
+        bound = r.grid_error()
+        err = np.max(np.abs(np.asarray(grid.pnl) - np.asarray(exact.pnl)))
+        assert 0.0 < err <= bound
+        assert abs(grid.var / exact.var - 1.0) < 1e-6
+        assert abs(grid.es / exact.es - 1.0) < 1e-6
+    with _book() as b2, Risk(COV, scenarios=1000, revaluation=qpm.RiskRevaluation.GRID,
+                             grid_tol=1e-9) as r:
+        r.simulate(b2)
+        assert r.grid_error() > 0.0

@@ -1,0 +1,290 @@
+/* Fast revaluation from P&L grids (QPM_RISK_REVALUATION = grid).
+ *
+ * A book's scenario P&L is a sum over its underlyings: every position,
+ * collateral holding and funding stream belongs to one underlying, and a
+ * scenario moves each underlying's prices by its own factor (1 + x_u) and
+ * its option vols by (1 + v_u).  So the P&L of a scenario is
+ *     sum_u f_u(x_u, v_u),   f_u = qpm_book_scenario_grid of u alone,
+ * less (n - 1) times the P&L c0 of the scenario that moves nothing (the
+ * funding of every underlying's perpetuals over the horizon, which each f_u
+ * holds), and f_u is smooth where the book's options are.  Per underlying, f_u is
+ * tabulated on a uniform grid over the moves the run meets (x, and v when
+ * the run moves vols) and read back by cubic Lagrange interpolation (four
+ * nodes per dimension around the point, error O(h^4)).
+ *
+ * Error control: a grid of spacing h is built by computing f_u exactly on
+ * the grid of spacing h/2 (which holds it), and the cubic interpolant of the
+ * coarse grid is compared with the exact values at every point of the fine
+ * grid it does not hold.  When the largest difference is above the
+ * tolerance (QPM_RISK_GRID_TOL times the largest |f_u| on the grid, or 1e-12
+ * USD), h is halved and the fine grid becomes the next coarse one.  The
+ * run then interpolates on the FINE grid, whose error is about 16 times
+ * smaller than the coarse grid's measured one: that measured difference is
+ * the bound reported (qpm_risk_grid_error, summed over the underlyings).
+ *
+ * Ranges: before each batch is revalued, each underlying's grid is checked
+ * against the batch's smallest and largest moves and, when they fall
+ * outside, built again over the union widened by a quarter of its span, so
+ * that no scenario is extrapolated. */
+#include <float.h>
+#include <math.h>
+#include <string.h>
+
+#include "risk_internal.h"
+
+#define MAX_LEVEL 13 /* at most 2^13 + 1 nodes per dimension */
+
+typedef struct grid1 {
+    double x0, hx, v0, hv;
+    size_t mx, mv;             /* nodes; mv = 1 without vol moves */
+    double *f;                 /* mx x mv, row-major in x */
+    double err;                /* measured bound (coarse grid vs exact) */
+    double xlo, xhi, vlo, vhi; /* covered range */
+    int built;
+} grid1;
+
+/* the four Lagrange weights of nodes i-1..i+2 at offset t in [0, 1] from
+ * node i (spacing 1) */
+static inline void lagrange4(double t, double w[4])
+{
+    double tm1 = t - 1.0, tp1 = t + 1.0, tm2 = t - 2.0;
+    w[0] = -t * tm1 * tm2 / 6.0;
+    w[1] = tp1 * tm1 * tm2 / 2.0;
+    w[2] = -tp1 * t * tm2 / 2.0;
+    w[3] = tp1 * t * tm1 / 6.0;
+}
+
+/* node index i (1 <= i <= m - 3) and offset of coordinate y */
+static inline size_t locate(double y, double y0, double h, size_t m, double *t)
+{
+    double s = (y - y0) / h;
+    double fi = floor(s);
+    if (fi < 1.0)
+        fi = 1.0;
+    if (fi > (double)(m - 3))
+        fi = (double)(m - 3);
+    *t = s - fi;
+    return (size_t)fi;
+}
+
+static double interp(const double *f, size_t mx, size_t mv, double x0, double hx, double v0,
+                     double hv, double x, double v)
+{
+    double tx, wx[4];
+    size_t i = locate(x, x0, hx, mx, &tx);
+    lagrange4(tx, wx);
+    if (mv == 1)
+        return wx[0] * f[i - 1] + wx[1] * f[i] + wx[2] * f[i + 1] + wx[3] * f[i + 2];
+    double tv, wv[4];
+    size_t j = locate(v, v0, hv, mv, &tv);
+    lagrange4(tv, wv);
+    double s = 0.0;
+    for (int a = 0; a < 4; a++) {
+        const double *row = f + (i - 1 + (size_t)a) * mv + (j - 1);
+        s += wx[a] * (wv[0] * row[0] + wv[1] * row[1] + wv[2] * row[2] + wv[3] * row[3]);
+    }
+    return s;
+}
+
+struct qpm__risk_grid {
+    size_t n;
+    double c0; /* P&L of the scenario that moves nothing; NaN until known */
+    grid1 *g;
+    double *xs, *vs, *tmp; /* scratch: nodes of one fine grid, its values */
+    size_t cap;            /* capacity of tmp (values) */
+};
+
+void qpm__risk_grid_free(const qpm_alloc *a, qpm__risk_grid *G)
+{
+    if (G == NULL)
+        return;
+    for (size_t u = 0; u < G->n; u++)
+        qpm__free(a, G->g[u].f);
+    qpm__free(a, G->g);
+    qpm__free(a, G->xs);
+    qpm__free(a, G->vs);
+    qpm__free(a, G->tmp);
+    qpm__free(a, G);
+}
+
+qpm_status qpm__risk_grid_new(const qpm_alloc *a, size_t n, qpm__risk_grid **out)
+{
+    qpm__risk_grid *G = qpm__calloc(a, 1, sizeof *G);
+    size_t m = ((size_t)1 << MAX_LEVEL) + 1;
+    if (G != NULL) {
+        G->n = n;
+        G->c0 = (double)NAN;
+        G->g = qpm__calloc(a, n, sizeof *G->g);
+        G->xs = qpm__calloc(a, m, sizeof(double));
+        G->vs = qpm__calloc(a, m, sizeof(double));
+    }
+    if (G == NULL || G->g == NULL || G->xs == NULL || G->vs == NULL) {
+        qpm__risk_grid_free(a, G);
+        return qpm__fail(QPM_E_NOMEM, "cannot allocate the P&L grids of %zu underlyings", n);
+    }
+    *out = G;
+    return QPM_OK;
+}
+
+/* exact f_u on the mx x mv nodes from (x0, hx), (v0, hv) into G->tmp */
+static qpm_status exact(qpm__risk_grid *G, const qpm_alloc *a, qpm_book *book, size_t u, double x0,
+                        double hx, size_t mx, double v0, double hv, size_t mv)
+{
+    size_t need = mx * mv;
+    if (need > G->cap) {
+        double *t = qpm__calloc(a, need, sizeof(double));
+        if (t == NULL)
+            return qpm__fail(QPM_E_NOMEM, "cannot allocate a P&L grid of %zu points", need);
+        qpm__free(a, G->tmp);
+        G->tmp = t, G->cap = need;
+    }
+    for (size_t i = 0; i < mx; i++)
+        G->xs[i] = x0 + hx * (double)i;
+    for (size_t j = 0; j < mv; j++)
+        G->vs[j] = v0 + hv * (double)j;
+    return qpm_book_scenario_grid(book, u, mx, G->xs, mv, mv > 1 ? G->vs : NULL, G->tmp, NULL,
+                                  NULL);
+}
+
+/* Builds u's grid over [xlo, xhi] x [vlo, vhi] (vols: mv > 1) to the
+ * tolerance tol (relative to the largest |f| on it). */
+static qpm_status build(qpm__risk_grid *G, const qpm_alloc *a, qpm_book *book, size_t u, double xlo,
+                        double xhi, double vlo, double vhi, int vols, double tol)
+{
+    grid1 *g = &G->g[u];
+    /* coarse level: 8 intervals per dimension (vols: 4) */
+    size_t cx = 8, cv = vols ? 4 : 0;
+    double *coarse = NULL;
+    qpm_status st;
+    for (int level = 0;; level++) {
+        size_t fx = 2 * cx + 1, fv = vols ? 2 * cv + 1 : 1;
+        double hx = (xhi - xlo) / (double)(fx - 1),
+               hv = vols ? (vhi - vlo) / (double)(fv - 1) : 0.0;
+        if ((st = exact(G, a, book, u, xlo, hx, fx, vlo, hv, fv)) != QPM_OK) {
+            qpm__free(a, coarse);
+            return st;
+        }
+        /* the coarse grid: every other node of the fine one */
+        size_t mx = cx + 1, mv = vols ? cv + 1 : 1;
+        double *c = qpm__calloc(a, mx * mv, sizeof(double));
+        if (c == NULL) {
+            qpm__free(a, coarse);
+            return qpm__fail(QPM_E_NOMEM, "cannot allocate a P&L grid of %zu points", mx * mv);
+        }
+        double scale = 0.0;
+        for (size_t i = 0; i < fx; i++)
+            for (size_t j = 0; j < fv; j++) {
+                double v = G->tmp[i * fv + j];
+                scale = fmax(scale, fabs(v));
+                if (i % 2 == 0 && (!vols || j % 2 == 0))
+                    c[(i / 2) * mv + (vols ? j / 2 : 0)] = v;
+            }
+        double err = 0.0;
+        for (size_t i = 0; i < fx; i++)
+            for (size_t j = 0; j < fv; j++) {
+                if (i % 2 == 0 && (!vols || j % 2 == 0))
+                    continue;
+                double y = interp(c, mx, mv, xlo, 2.0 * hx, vlo, 2.0 * hv, xlo + hx * (double)i,
+                                  vlo + hv * (double)j);
+                err = fmax(err, fabs(y - G->tmp[i * fv + j]));
+            }
+        qpm__free(a, coarse);
+        coarse = c;
+        int done = err <= fmax(tol * scale, 1e-12) || level + 4 >= MAX_LEVEL ||
+                   (vols && fx * fv > ((size_t)1 << 20));
+        if (done) {
+            /* keep the fine grid */
+            double *f = qpm__calloc(a, fx * fv, sizeof(double));
+            if (f == NULL) {
+                qpm__free(a, coarse);
+                return qpm__fail(QPM_E_NOMEM, "cannot allocate a P&L grid of %zu points", fx * fv);
+            }
+            memcpy(f, G->tmp, fx * fv * sizeof(double));
+            qpm__free(a, g->f);
+            qpm__free(a, coarse);
+            g->f = f;
+            g->x0 = xlo, g->hx = hx, g->mx = fx;
+            g->v0 = vlo, g->hv = hv, g->mv = fv;
+            g->err = err;
+            g->xlo = xlo, g->xhi = xhi, g->vlo = vlo, g->vhi = vhi;
+            g->built = 1;
+            return QPM_OK;
+        }
+        /* refine the dimension(s): both together */
+        cx *= 2;
+        if (vols)
+            cv *= 2;
+    }
+}
+
+qpm_status qpm__risk_grid_pnl(qpm__risk_grid *G, const qpm_alloc *a, qpm_book *book, size_t n,
+                              size_t cnt, const double *spot, const double *vol, double tol,
+                              double *pnl)
+{
+    /* ranges of this batch, and grids (re)built where they do not cover it */
+    for (size_t u = 0; u < n; u++) {
+        double xl = DBL_MAX, xh = -DBL_MAX, vl = 0.0, vh = 0.0;
+        for (size_t s = 0; s < cnt; s++) {
+            double x = spot[s * n + u];
+            xl = fmin(xl, x), xh = fmax(xh, x);
+        }
+        if (vol != NULL) {
+            vl = DBL_MAX, vh = -DBL_MAX;
+            for (size_t s = 0; s < cnt; s++) {
+                double v = vol[s * n + u];
+                vl = fmin(vl, v), vh = fmax(vh, v);
+            }
+        }
+        grid1 *g = &G->g[u];
+        int vols = vol != NULL;
+        if (g->built && xl >= g->xlo && xh <= g->xhi && (!vols || (vl >= g->vlo && vh <= g->vhi)) &&
+            (g->mv > 1) == vols)
+            continue;
+        if (g->built) {
+            xl = fmin(xl, g->xlo), xh = fmax(xh, g->xhi);
+            if (vols && g->mv > 1)
+                vl = fmin(vl, g->vlo), vh = fmax(vh, g->vhi);
+        }
+        /* widen by a quarter of the span (at least 1e-4), staying > -1 */
+        double wx = fmax(0.25 * (xh - xl), 1e-4);
+        double lo = xl - wx;
+        if (lo <= -1.0)
+            lo = -1.0 + 0.5 * (1.0 + xl); /* halfway between -1 and the lowest move */
+        double hi = xh + wx;
+        double wv = vols ? fmax(0.25 * (vh - vl), 1e-4) : 0.0;
+        double vlo = vl - wv, vhi = vh + wv;
+        if (vols && vlo <= -1.0)
+            vlo = -1.0 + 0.5 * (1.0 + vl);
+        qpm_status st = build(G, a, book, u, lo, hi, vlo, vhi, vols, tol);
+        if (st != QPM_OK)
+            return st;
+    }
+    if (isnan(G->c0)) {
+        double *zero = qpm__calloc(a, n, sizeof(double));
+        if (zero == NULL)
+            return qpm__fail(QPM_E_NOMEM, "cannot allocate a scenario of %zu moves", n);
+        qpm_status st = qpm_book_pnl(book, 1, zero, n, NULL, n, &G->c0);
+        qpm__free(a, zero);
+        if (st != QPM_OK)
+            return st;
+    }
+    double cn = (double)(n - 1) * G->c0;
+    for (size_t s = 0; s < cnt; s++) {
+        double t = -cn;
+        for (size_t u = 0; u < n; u++) {
+            const grid1 *g = &G->g[u];
+            t += interp(g->f, g->mx, g->mv, g->x0, g->hx, g->v0, g->hv, spot[s * n + u],
+                        vol ? vol[s * n + u] : 0.0);
+        }
+        pnl[s] = t;
+    }
+    return QPM_OK;
+}
+
+double qpm__risk_grid_bound(const qpm__risk_grid *G)
+{
+    double e = 0.0;
+    for (size_t u = 0; u < G->n; u++)
+        e += G->g[u].err;
+    return e;
+}

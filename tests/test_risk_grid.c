@@ -174,3 +174,35 @@ Test(risk_grid, settings_and_state)
     cr_assert_str_eq(info.name, "QPM_RISK_REVALUATION");
     qpm_risk_free(r);
 }
+
+/* QPM_RISK_NORMALS = FAST: the same uniforms through AS241 alone, so the
+ * same scenarios to the last few bits, for any thread count. */
+Test(risk_grid, fast_normals_are_the_same_scenarios_to_a_few_ulp)
+{
+    enum { M = 30000 };
+    static double a[M * NU], b2[M * NU], c[M * NU], va[M * NU], vb[M * NU];
+    qpm_risk *r = risk(1, 0.05);
+    cr_assert_eq(qpm_risk_get(r, QPM_RISK_NORMALS, &(double){0}), QPM_OK);
+    cr_assert_eq(qpm_risk_scenarios(r, M, a, NU, va, NU), QPM_OK);
+    cr_assert_eq(qpm_risk_set(r, QPM_RISK_NORMALS, QPM_RISK_NORMALS_FAST), QPM_OK);
+    cr_assert_eq(qpm_risk_scenarios(r, M, b2, NU, vb, NU), QPM_OK);
+    qpm_risk_free(r);
+    r = risk(2, 0.05);
+    cr_assert_eq(qpm_risk_set(r, QPM_RISK_NORMALS, QPM_RISK_NORMALS_FAST), QPM_OK);
+    cr_assert_eq(qpm_risk_scenarios(r, M, c, NU, NULL, 0), QPM_OK);
+    cr_assert(memcmp(b2, c, sizeof c) == 0, "the same bits for 1 and 2 threads");
+    cr_assert_eq(qpm_risk_set(r, QPM_RISK_NORMALS, 2), QPM_E_RANGE);
+    qpm_risk_free(r);
+    size_t differ = 0;
+    double worst = 0;
+    for (size_t i = 0; i < M * NU; i++) {
+        double ra = log1p(a[i]), rb = log1p(b2[i]); /* the log returns */
+        /* against the return's size (a daily sd of 2-4 %: a sum of
+         * correlated terms may nearly cancel) */
+        worst = fmax(worst, fabs(ra - rb) / (fabs(ra) + 0.01));
+        differ += a[i] != b2[i];
+        worst = fmax(worst, fabs(va[i] - vb[i]) / (fabs(va[i]) + 1e-300));
+    }
+    cr_assert(worst < 1e-12, "largest relative difference %.3g", worst);
+    cr_assert(differ > 0, "AS241 alone is not the refined inverse");
+}

@@ -70,7 +70,8 @@
  * The diffusive log returns have mean zero (no drift over short horizons).
  * Scenario s draws, in this order, from stream b = s / QPM_RISK_BLOCK of the
  * handle's base generator (qpm_rng_set_stream, PCG64DXSM seeded with
- * QPM_RISK_SEED): n normals g, then (t only) one chi-square w, then (vol of
+ * QPM_RISK_SEED): n normals g (qpm_rng_normal; see the experimental
+ * QPM_RISK_NORMALS), then (t only) one chi-square w, then (vol of
  * vol only) one normal f, then (jumps only) n Poisson counts m_u and one
  * normal e_u for each u with m_u > 0, in order of u; the earlier scenarios of
  * its block come first.  So the scenarios depend
@@ -225,7 +226,10 @@ typedef enum qpm_risk_key {
     /* Experimental.  Target interpolation error of QPM_RISK_REVALUE_GRID,
      * relative to the largest |P&L| of each underlying over its grid,
      * [1e-12, 1e-2]; default 1e-7. */
-    QPM_RISK_GRID_TOL = 15
+    QPM_RISK_GRID_TOL = 15,
+    /* Experimental.  How the Monte Carlo turns its uniforms into normals, a
+     * qpm_risk_normals (default QPM_RISK_NORMALS_PRECISE). */
+    QPM_RISK_NORMALS = 16
 #endif
 } qpm_risk_key;
 
@@ -254,6 +258,17 @@ typedef enum qpm_risk_filter {
  *   extrapolated.  Venue defaults are applied exactly, as in EXACT mode;
  *   qpm_risk_contributions always revalues exactly.  Deterministic: the same
  *   seed gives the same bits for any thread count. */
+/* Experimental.  Values of QPM_RISK_NORMALS.
+ * - PRECISE: qpm_rng_normal (the inverse normal CDF to about 1 ulp).
+ * - FAST: Wichura's AS241 rational approximations alone on the same
+ *   uniforms (within a few ulp of the same normals, without qpm_rng_normal's
+ *   refinement step through erf/erfc): scenario generation about twice as
+ *   fast; the scenarios differ from PRECISE's in their last bits only. */
+typedef enum qpm_risk_normals {
+    QPM_RISK_NORMALS_PRECISE = 0,
+    QPM_RISK_NORMALS_FAST = 1
+} qpm_risk_normals;
+
 typedef enum qpm_risk_revaluation {
     QPM_RISK_REVALUE_EXACT = 0,
     QPM_RISK_REVALUE_GRID = 1

@@ -43,6 +43,7 @@ static qpm_status set_threads(void *h, double *value)
 static const char *const filter_labels[] = {"QPM_RISK_FILTER_EWMA", "QPM_RISK_FILTER_GARCH",
                                             "QPM_RISK_FILTER_GARCH_T"};
 static const char *const reval_labels[] = {"QPM_RISK_REVALUE_EXACT", "QPM_RISK_REVALUE_GRID"};
+static const char *const normals_labels[] = {"QPM_RISK_NORMALS_PRECISE", "QPM_RISK_NORMALS_FAST"};
 
 #define AT(field) offsetof(qpm_risk, field)
 #define REAL(key, lo, hi, def, range, field)                                                     \
@@ -75,6 +76,9 @@ static const qpm__setting setting_rows[] = {
      QPM_RISK_REVALUE_GRID, QPM_RISK_REVALUE_EXACT, NULL, reval_labels, QPM__STORE_INT,
      AT(reval), NULL},
     REAL(QPM_RISK_GRID_TOL, 1e-12, 1e-2, 1e-7, NULL, grid_tol),
+    {QPM_RISK_NORMALS, "QPM_RISK_NORMALS", QPM__SET_ENUM, 0, QPM_RISK_NORMALS_PRECISE,
+     QPM_RISK_NORMALS_FAST, QPM_RISK_NORMALS_PRECISE, NULL, normals_labels, QPM__STORE_INT,
+     AT(normals), NULL},
 };
 #undef AT
 #undef REAL

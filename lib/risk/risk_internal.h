@@ -97,6 +97,7 @@ struct qpm_risk {
     double ewma_lambda;
     int filter; /* qpm_risk_filter */
     int reval;  /* qpm_risk_revaluation */
+    int normals; /* qpm_risk_normals */
     double grid_tol;
     double grid_err; /* bound of the last grid run; NaN when there is none */
     /* covariance */

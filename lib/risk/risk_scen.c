@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "risk_internal.h"
+#include "rng/rng_internal.h"
 
 struct fill_ctx {
     qpm_risk *r;
@@ -32,9 +33,11 @@ static void fill_block(void *vctx, size_t chunk, unsigned worker)
     int jumps = r->jump_lambda > 0.0;
     double jl = r->jump_lambda * r->horizon;
     const double *f = r->fac;
+    qpm_status (*normal)(qpm_rng *, size_t, double *) =
+        r->normals == QPM_RISK_NORMALS_FAST ? qpm__rng_normal_as241 : qpm_rng_normal;
     for (size_t s = 0; s < cnt; s++) {
         double *g = w->g;
-        qpm_rng_normal(w->rng, n, g);
+        normal(w->rng, n, g);
         double c = sh;
         if (student) {
             double gam;
@@ -46,7 +49,7 @@ static void fill_block(void *vctx, size_t chunk, unsigned worker)
         }
         double fv = 0.0;
         if (vov)
-            qpm_rng_normal(w->rng, 1, &fv);
+            normal(w->rng, 1, &fv);
         if (jumps) {
             qpm_rng_poisson(w->rng, n, jl, w->jc);
             /* jump sizes only where a jump occurs (the common case is none) */
@@ -54,7 +57,7 @@ static void fill_block(void *vctx, size_t chunk, unsigned worker)
             for (size_t u = 0; u < n; u++)
                 nj += w->jc[u] > 0.0;
             if (nj > 0) {
-                qpm_rng_normal(w->rng, nj, w->je);
+                normal(w->rng, nj, w->je);
                 for (size_t u = n, j = nj; u-- > 0;)
                     w->je[u] = w->jc[u] > 0.0 ? w->je[--j] : 0.0;
             }

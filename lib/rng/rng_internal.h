@@ -166,6 +166,10 @@ static inline double qpm__u01_open(qpm__gen *w)
 double qpm__norm_inv(double p);
 double qpm__norm_inv_as241(double p);
 
+/* qpm_rng_normal with AS241 alone (a few ulp, about three times faster):
+ * the same uniforms, the same stream position afterwards. */
+qpm_status qpm__rng_normal_as241(qpm_rng *rng, size_t n, double *out);
+
 /* Gamma sampler state for one shape, computed once per fill. */
 typedef struct qpm__gamma_par {
     double shape; /* a */

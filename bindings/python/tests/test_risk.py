@@ -204,3 +204,8 @@ def test_risk_grid_revaluation_against_exact():
                              grid_tol=1e-9) as r:
         r.simulate(b2)
         assert r.grid_error() > 0.0
+        precise = r.scenarios(100)
+        r.set(RiskKey.NORMALS, qpm.RiskNormals.FAST)
+        fast = r.scenarios(100)
+        d = np.abs(np.log1p(fast[0]) - np.log1p(precise[0])) / (np.abs(np.log1p(precise[0])) + 0.01)
+        assert 0.0 < d.max() < 1e-12

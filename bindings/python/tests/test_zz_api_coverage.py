@@ -158,6 +158,7 @@ ENUMS = {
     "qpm_risk_key": (qpm.risk.RiskKey, "QPM_RISK_", ""),
     "qpm_risk_filter": (qpm.risk.RiskFilter, "QPM_RISK_FILTER_", ""),
     "qpm_risk_revaluation": (qpm.risk.RiskRevaluation, "QPM_RISK_REVALUE_", ""),
+    "qpm_risk_normals": (qpm.risk.RiskNormals, "QPM_RISK_NORMALS_", ""),
     # garch (experimental)
     "qpm_garch_dist": (qpm.garch.GarchDist, "QPM_GARCH_", ""),
     # amm (experimental)

@@ -35,7 +35,7 @@
 #define MAX_LEVEL 13 /* at most 2^13 + 1 nodes per dimension */
 
 typedef struct grid1 {
-    double x0, hx, v0, hv;
+    double x0, hx, v0, hv, rhx;
     size_t mx, mv;             /* nodes; mv = 1 without vol moves */
     double *f;                 /* mx x mv, row-major in x */
     double err;                /* measured bound (coarse grid vs exact) */
@@ -54,29 +54,30 @@ static inline void lagrange4(double t, double w[4])
     w[3] = tp1 * t * tm1 / 6.0;
 }
 
-/* node index i (1 <= i <= m - 3) and offset of coordinate y */
-static inline size_t locate(double y, double y0, double h, size_t m, double *t)
+/* node index i (1 <= i <= m - 3) and offset of coordinate y, rh = 1/h; y
+ * lies in the grid's range (y >= y0: truncation is the floor) */
+static inline size_t locate(double y, double y0, double rh, size_t m, double *t)
 {
-    double s = (y - y0) / h;
-    double fi = floor(s);
-    if (fi < 1.0)
-        fi = 1.0;
-    if (fi > (double)(m - 3))
-        fi = (double)(m - 3);
-    *t = s - fi;
-    return (size_t)fi;
+    double s = (y - y0) * rh;
+    size_t i = s > 0.0 ? (size_t)s : 0;
+    if (i < 1)
+        i = 1;
+    if (i > m - 3)
+        i = m - 3;
+    *t = s - (double)i;
+    return i;
 }
 
-static double interp(const double *f, size_t mx, size_t mv, double x0, double hx, double v0,
-                     double hv, double x, double v)
+static inline double interp(const double *f, size_t mx, size_t mv, double x0, double hx,
+                            double v0, double hv, double x, double v)
 {
     double tx, wx[4];
-    size_t i = locate(x, x0, hx, mx, &tx);
+    size_t i = locate(x, x0, 1.0 / hx, mx, &tx);
     lagrange4(tx, wx);
     if (mv == 1)
         return wx[0] * f[i - 1] + wx[1] * f[i] + wx[2] * f[i + 1] + wx[3] * f[i + 2];
     double tv, wv[4];
-    size_t j = locate(v, v0, hv, mv, &tv);
+    size_t j = locate(v, v0, 1.0 / hv, mv, &tv);
     lagrange4(tv, wv);
     double s = 0.0;
     for (int a = 0; a < 4; a++) {
@@ -203,7 +204,7 @@ static qpm_status build(qpm__risk_grid *G, const qpm_alloc *a, qpm_book *book, s
             qpm__free(a, g->f);
             qpm__free(a, coarse);
             g->f = f;
-            g->x0 = xlo, g->hx = hx, g->mx = fx;
+            g->x0 = xlo, g->hx = hx, g->mx = fx, g->rhx = 1.0 / hx;
             g->v0 = vlo, g->hv = hv, g->mv = fv;
             g->err = err;
             g->xlo = xlo, g->xhi = xhi, g->vlo = vlo, g->vhi = vhi;
@@ -226,13 +227,15 @@ qpm_status qpm__risk_grid_pnl(qpm__risk_grid *G, const qpm_alloc *a, qpm_book *b
         double xl = DBL_MAX, xh = -DBL_MAX, vl = 0.0, vh = 0.0;
         for (size_t s = 0; s < cnt; s++) {
             double x = spot[s * n + u];
-            xl = fmin(xl, x), xh = fmax(xh, x);
+            xl = x < xl ? x : xl;
+            xh = x > xh ? x : xh;
         }
         if (vol != NULL) {
             vl = DBL_MAX, vh = -DBL_MAX;
             for (size_t s = 0; s < cnt; s++) {
                 double v = vol[s * n + u];
-                vl = fmin(vl, v), vh = fmax(vh, v);
+                vl = v < vl ? v : vl;
+                vh = v > vh ? v : vh;
             }
         }
         grid1 *g = &G->g[u];
@@ -273,8 +276,16 @@ qpm_status qpm__risk_grid_pnl(qpm__risk_grid *G, const qpm_alloc *a, qpm_book *b
         double t = -cn;
         for (size_t u = 0; u < n; u++) {
             const grid1 *g = &G->g[u];
-            t += interp(g->f, g->mx, g->mv, g->x0, g->hx, g->v0, g->hv, spot[s * n + u],
-                        vol ? vol[s * n + u] : 0.0);
+            double x = spot[s * n + u];
+            if (g->mv == 1) {
+                double tx, w[4];
+                size_t i = locate(x, g->x0, g->rhx, g->mx, &tx);
+                lagrange4(tx, w);
+                const double *f = g->f + i - 1;
+                t += w[0] * f[0] + w[1] * f[1] + w[2] * f[2] + w[3] * f[3];
+            } else {
+                t += interp(g->f, g->mx, g->mv, g->x0, g->hx, g->v0, g->hv, x, vol[s * n + u]);
+            }
         }
         pnl[s] = t;
     }

@@ -59,7 +59,7 @@ qpm_status qpm__risk_revalue(qpm_risk *r, qpm_book *book, size_t n, size_t total
         return st;
     double *vol = e->vols ? r->batch_vol : NULL;
     qpm__risk_grid *G = NULL;
-    r->grid_err = NAN;
+    r->grid_err = (double)NAN;
     if (r->reval == QPM_RISK_REVALUE_GRID && (st = qpm__risk_grid_new(&r->alloc, n, &G)) != QPM_OK)
         return st;
     for (size_t first = 0; first < total; first += QPM__RISK_BATCH) {

@@ -192,7 +192,7 @@ static qpm_status build(qpm__risk_grid *G, const qpm_alloc *a, qpm_book *book, s
         qpm__free(a, coarse);
         coarse = c;
         int done = err <= fmax(tol * scale, 1e-12) || level + 4 >= MAX_LEVEL ||
-                   (vols && fx * fv > ((size_t)1 << 20));
+                   (vols && fx * fv > ((size_t)1 << 16));
         if (done) {
             /* keep the fine grid */
             double *f = qpm__calloc(a, fx * fv, sizeof(double));

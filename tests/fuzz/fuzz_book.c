@@ -16,6 +16,7 @@
 
 #include "fuzz_support.h"
 #include "qpm/stress.h"
+#include "qpm/surface.h"
 
 #define NP  12
 #define NSC 200
@@ -222,7 +223,7 @@ static void one_op(fz_pass *p, state *s, fz_in *in)
         break;
     }
     case 3: { /* market data of an underlying */
-        uint8_t what = fz_u8(in) % 6;
+        uint8_t what = fz_u8(in) % 7;
         size_t u = fz_u8(in) < 250 ? fz_range(in, 0, NU) : SIZE_MAX;
         double v = what == 1   ? fz_real(in, -6, 6)
                    : what == 4 ? fz_real(in, -0.01, 0.01)
@@ -231,6 +232,15 @@ static void one_op(fz_pass *p, state *s, fz_in *in)
         double T = fz_real(in, 1e-3, 120);
         uint8_t vb = fz_u8(in); /* the collateral's venue: mostly real, at times none or unknown */
         size_t venue = vb < 160 ? vb % 3u : vb < 250 ? QPM_BOOK_NO_VENUE : (size_t)vb;
+        /* the slices of a surface (what == 6): a, b, rho, m, sigma, T, F */
+        double sl[3][7];
+        int ns = what == 6 ? (int)(vb % 4u) : 0;
+        for (int k = 0; k < ns; k++) {
+            const double lo7[7] = {-0.05, 0, -1, -1, 1e-3, 1e-3, 1e-2};
+            const double hi7[7] = {0.5, 1.2, 1, 1, 1, 10, 1e6};
+            for (int c = 0; c < 7; c++)
+                sl[k][c] = fz_real(in, lo7[c], hi7[c]);
+        }
         i = fz_op(p, "book market");
         if (fz_skip(p, i, 0))
             return;
@@ -246,9 +256,21 @@ static void one_op(fz_pass *p, state *s, fz_in *in)
             st = FZ(qpm_book_set_forward(s->h, u, ex, v, T));
         else if (what == 4)
             st = FZ(qpm_book_set_funding(s->h, u, v, T > 100 ? T : v * T));
-        else /* collateral in a coin, or USD for u = NU */
+        else if (what == 5) /* collateral in a coin, or USD for u = NU */
             st = FZ(qpm_book_set_collateral(s->h, venue, u == NU ? QPM_BOOK_USD : u, v,
                                             T > 100 ? T : T / 120));
+        else { /* a vol surface (experimental): 0 to 3 SVI slices, or none */
+            qpm_surface *sf = NULL;
+            if (qpm_surface_create(&sf, NULL) != QPM_OK)
+                fz_fail("surface_create");
+            for (int k = 0; k < ns; k++) {
+                const qpm_svi q = {sl[k][0], sl[k][1], sl[k][2], sl[k][3], sl[k][4]};
+                (void)qpm_surface_set_slice(sf, sl[k][5], sl[k][6], &q);
+            }
+            qpm_book_vol_dynamics dyn = (qpm_book_vol_dynamics)(ex < 0 ? 2 : ex % 2);
+            st = FZ(qpm_book_set_surface(s->h, u, T > 110 ? NULL : sf, dyn));
+            qpm_surface_free(sf);
+        }
         fz_disarm(&s->fa);
         if (st != QPM_OK && observe(s) != before)
             fz_fail("failed market setter %d changed the book", what);
@@ -283,6 +305,9 @@ static void one_op(fz_pass *p, state *s, fz_in *in)
         fz_fill(in, hi, 8, 1e-2, 1e6);
         fz_fill(in, fee, 8, 0, 0.5);
         uint8_t nulls = fz_u8(in);
+        if (nulls == 14) /* options off the underlying's surface (experimental) */
+            for (size_t k = 0; k < 8; k++)
+                sg[k] = QPM_BOOK_SURFACE_VOL;
         int columns = op == 6; /* through the struct entry point */
         i = fz_op(p, columns ? "book add_position_columns" : "book add_positions");
         if (fz_skip(p, i, 0))

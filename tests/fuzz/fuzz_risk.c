@@ -296,7 +296,7 @@ static void one_op(fz_pass *p, state *s, fz_in *in)
     case 5:
     case 6: { /* a setting */
         uint8_t kb = fz_u8(in);
-        int key = kb < 240 ? kb % 13 : (int)kb - 245;
+        int key = kb < 240 ? kb % 17 : (int)kb - 245;
         double lo = 0, hi = 0;
         qpm_risk_bounds((qpm_risk_key)key, &lo, &hi);
         if (key == QPM_RISK_SCENARIOS)

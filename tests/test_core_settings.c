@@ -51,10 +51,10 @@ typedef struct handle_case {
 
 static const handle_case cases[] = {
     {"qpm_pricer_key", 4, pricer_desc, pricer_bnd, pricer_st, pricer_gt},
-    {"qpm_book_key", 15, book_desc, book_bnd, book_st, book_gt},
+    {"qpm_book_key", QPM_BOOK_DECAY_DAYS + 1, book_desc, book_bnd, book_st, book_gt},
     {"qpm_cov_key", QPM_COV_KERNEL + 1, cov_desc, cov_bnd, cov_st, cov_gt},
     {"qpm_opt_key", 10, opt_desc, opt_bnd, opt_st, opt_gt},
-    {"qpm_risk_key", QPM_RISK_FILTER + 1, risk_desc, risk_bnd, risk_st, risk_gt},
+    {"qpm_risk_key", QPM_RISK_NORMALS + 1, risk_desc, risk_bnd, risk_st, risk_gt},
 };
 
 static void *new_handle(size_t c)

@@ -98,8 +98,8 @@ Test(risk_scenarios, create_settings_bounds)
     cr_assert_eq(qpm_risk_set(r, (qpm_risk_key)99, 0), QPM_E_KEY);
     cr_assert_str_eq(qpm_last_error(), "key = 99: not a qpm_risk_key");
     cr_assert_eq(qpm_risk_get(r, (qpm_risk_key)-1, &v), QPM_E_KEY);
-    /* 13 is the experimental QPM_RISK_FILTER: the first key past it */
-    cr_assert_eq(qpm_risk_bounds((qpm_risk_key)14, &lo, &hi), QPM_E_KEY);
+    /* 16 is the experimental QPM_RISK_NORMALS: the first key past it */
+    cr_assert_eq(qpm_risk_bounds((qpm_risk_key)17, &lo, &hi), QPM_E_KEY);
     cr_assert_eq(qpm_risk_set(NULL, QPM_RISK_SEED, 0), QPM_E_NULL);
     cr_assert_eq(qpm_risk_get(NULL, QPM_RISK_SEED, &v), QPM_E_NULL);
     cr_assert_eq(qpm_risk_get(r, QPM_RISK_SEED, NULL), QPM_E_NULL);

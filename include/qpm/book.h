@@ -143,7 +143,19 @@ typedef enum qpm_book_key {
     QPM_BOOK_PM_VOL_UP = 11,
     QPM_BOOK_PM_EXTENDED = 12,
     QPM_BOOK_PM_DAMPENER = 13,
-    QPM_BOOK_PM_MM_FACTOR = 14
+    QPM_BOOK_PM_MM_FACTOR = 14,
+    /* Experimental.  Time decay of scenario revaluations: the calendar days
+     * [0, 3650] (default 0) that pass between the base market and the
+     * scenarios of qpm_book_pnl, qpm_book_position_pnl,
+     * qpm_book_venue_value and qpm_book_scenario_grid (so also of the Monte
+     * Carlo, historical simulation, contributions, venue defaults and grid
+     * revaluation of risk.h).  Each option is revalued with T - days/365
+     * years to expiry (at its intrinsic value at the moved forward once that
+     * is <= 0), with its vol (sticky moneyness: the surface's at the
+     * shorter expiry); the base value is today's.  Stresses, margins,
+     * liquidation distances and limits are instantaneous and ignore it.
+     * Funding over the horizon is QPM_BOOK_FUNDING_HOURS. */
+    QPM_BOOK_DECAY_DAYS = 15
 #endif
 } qpm_book_key;
 

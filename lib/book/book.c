@@ -97,8 +97,8 @@ qpm_status qpm__book_opts_build(const qpm_alloc *a, qpm__book_opts *o, size_t n)
     if (n == 0)
         return QPM_OK;
     size_t c8 = round8(n);
-    /* 11 double arrays, 2 size_t arrays, 1 pointer array, 1 int32 array */
-    size_t words = 11 * c8 + 2 * c8 + c8 + c8 / 2;
+    /* 12 double arrays, 2 size_t arrays, 1 pointer array, 1 int32 array */
+    size_t words = 12 * c8 + 2 * c8 + c8 + c8 / 2;
     o->mem = qpm__acalloc(a, words, sizeof(double));
     if (o->mem == NULL)
         return QPM_E_NOMEM;
@@ -106,6 +106,7 @@ qpm_status qpm__book_opts_build(const qpm_alloc *a, qpm__book_opts *o, size_t n)
     o->F = d, d += c8;
     o->K = d, d += c8;
     o->T = d, d += c8;
+    o->Th = d, d += c8;
     o->r = d, d += c8;
     o->sig = d, d += c8;
     o->w = d, d += c8;
@@ -154,6 +155,8 @@ static qpm_status set_funding_hours(void *h, double *value)
     return QPM_OK;
 }
 
+/* (also QPM_BOOK_DECAY_DAYS: the options' scenario expiries change) */
+
 /* The margin model changed: the cached margins are stale. */
 static qpm_status set_margin_param(void *h, double *value)
 {
@@ -193,6 +196,8 @@ static const qpm__setting setting_rows[] = {
      QPM__STORE_DOUBLE, offsetof(qpm_book, pm_damp), NULL},
     {QPM_BOOK_PM_MM_FACTOR, "QPM_BOOK_PM_MM_FACTOR", QPM__SET_REAL, 0, 0.0, 1.0, 0.8, NULL, NULL,
      QPM__STORE_DOUBLE, offsetof(qpm_book, pm_mm), NULL},
+    {QPM_BOOK_DECAY_DAYS, "QPM_BOOK_DECAY_DAYS", QPM__SET_REAL, 0, 0.0, 3650.0, 0.0, NULL, NULL,
+     QPM__STORE_DOUBLE, offsetof(qpm_book, decay_days), set_funding_hours},
 };
 static const qpm__settings settings = QPM__SETTINGS("qpm_book_key", setting_rows);
 

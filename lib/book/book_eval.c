@@ -56,14 +56,14 @@ qpm_status qpm__book_evaluate(qpm_book *b, const qpm__book_market *mk, double *v
         for (size_t j = 0; j < n; j++) {
             size_t u = o->u[j0 + j];
             w->F[j] = o->F[j0 + j] * mk->fx[u];
-            w->sig[j] = qpm__book_moved_vol(o, j0 + j, w->F[j],
+            w->sig[j] = qpm__book_moved_vol(o, j0 + j, (mk->decay ? o->Th : o->T)[j0 + j], w->F[j],
                                             qpm__book_vol_factor(mk, u, o->T[j0 + j]));
         }
         qpm__pjob job;
         memset(&job, 0, sizeof job);
         job.ng = 1;
         job.ne = job.gout = n;
-        job.u = w->F, job.k = o->K + j0, job.t = o->T + j0, job.r = o->r + j0;
+        job.u = w->F, job.k = o->K + j0, job.t = (mk->decay ? o->Th : o->T) + j0, job.r = o->r + j0;
         job.sig = w->sig, job.type = o->type + j0;
         job.su = job.sk = job.st = job.sr = job.ssig = job.stype = 1;
         job.out[QPM__O_PRICE] = w->B;
@@ -100,7 +100,7 @@ static qpm_status scenario_values(qpm_book *b, size_t s, const double *spot_move
         fx[u] = 1.0 + spot_moves[s * ld_spot + u];
         vs[u] = vol_shifts != NULL ? vol_shifts[s * ld_vol + u] : 0.0;
     }
-    const qpm__book_market mk = {fx, vol_shifts != NULL ? vs : NULL, 0.0, 1.0};
+    const qpm__book_market mk = {fx, vol_shifts != NULL ? vs : NULL, 0.0, 1.0, 1};
     return qpm__book_evaluate(b, &mk, val, NULL, NULL);
 }
 
@@ -142,7 +142,7 @@ qpm_status qpm_book_position_pnl(qpm_book *b, size_t n, const double *spot_moves
     }
     for (size_t u = 0; u < nu; u++)
         fx[u] = 1.0;
-    const qpm__book_market base = {fx, NULL, 0.0, 1.0};
+    const qpm__book_market base = {fx, NULL, 0.0, 1.0, 0};
     st = qpm__book_evaluate(b, &base, v0, NULL, NULL);
     size_t bad = SIZE_MAX;
     for (size_t s = 0; s < n && st == QPM_OK; s++) {

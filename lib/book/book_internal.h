@@ -111,6 +111,7 @@ typedef struct qpm__book_opts {
     size_t n;
     void *mem;
     double *F, *K, *T, *r, *sig, *w; /* w: USD value per unit of B */
+    double *Th; /* T at the scenarios' time (QPM_BOOK_DECAY_DAYS), >= 0 */
     double *B, *dB, *gB, *vB, *tB;
     int32_t *type;
     size_t *pos, *u;
@@ -127,12 +128,14 @@ static inline double qpm__book_surface_vol(const qpm_surface *s, double T, doubl
 }
 
 /* Option j's vol in a scenario that moves its forward to F and scales its
- * vol by fv: its base vol times fv (sticky strike, or a vol of its own), or
- * (sticky moneyness) its surface's vol at the moved moneyness times fv. */
-static inline double qpm__book_moved_vol(const qpm__book_opts *o, size_t j, double F, double fv)
+ * vol by fv, T years from expiry (o->T[j], or o->Th[j] with time decay): its
+ * base vol times fv (sticky strike, or a vol of its own), or (sticky
+ * moneyness) its surface's vol at the moved moneyness and T times fv. */
+static inline double qpm__book_moved_vol(const qpm__book_opts *o, size_t j, double T, double F,
+                                         double fv)
 {
     const qpm_surface *s = o->sm[j];
-    return (s == NULL ? o->sig[j] : qpm__book_surface_vol(s, o->T[j], o->K[j], F)) * fv;
+    return (s == NULL || !(T > 0.0) ? o->sig[j] : qpm__book_surface_vol(s, T, o->K[j], F)) * fv;
 }
 
 /* Scratch of one worker thread for the P&L loop: the moved forwards and
@@ -184,6 +187,7 @@ struct qpm_book {
     qpm__book_engine eng;
     qpm__pool *pool;
     double funding_hours; /* QPM_BOOK_FUNDING_HOURS */
+    double decay_days;    /* QPM_BOOK_DECAY_DAYS */
     /* the standard margin model (QPM_BOOK_MARGIN_*) */
     double m_lin_im, m_lin_mm, m_opt_im, m_opt_im_min, m_opt_mm;
     /* the portfolio-margin model (QPM_BOOK_PM_*) */
@@ -251,6 +255,7 @@ qpm_status qpm__book_check_scenarios(qpm_book *b, size_t n, const double *spot_m
 typedef struct qpm__book_market {
     const double *fx, *vs;
     double pw, ref;
+    int decay; /* options at their scenario expiries Th (QPM_BOOK_DECAY_DAYS) */
 } qpm__book_market;
 
 /* The vol factor of an option on u with T years to expiry in *mk. */

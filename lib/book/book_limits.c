@@ -82,7 +82,7 @@ qpm_status qpm_book_limits(qpm_book *b, double var, double es, const qpm_limits 
     double *val = w, *mm = w + np, *nt = mm + np, *one = nt + np;
     for (size_t u = 0; u < b->n_under; u++)
         one[u] = 1.0;
-    const qpm__book_market base = {one, NULL, 0.0, 1.0};
+    const qpm__book_market base = {one, NULL, 0.0, 1.0, 0};
     st = qpm__book_evaluate(b, &base, val, mm, nt);
     double V = 0.0, N = 0.0, D = 0.0, M = 0.0, C = b->coll_usd, Dc = 0.0;
     size_t opt = 0;

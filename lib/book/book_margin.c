@@ -271,7 +271,7 @@ static qpm_status excess(qpm_book *b, liq_ws *ws, double x, double *g)
     if (ws->n > 0) {
         for (size_t k = 0; k < ws->n; k++) {
             ws->Fx[k] = ws->F[k] * fx;
-            ws->sigx[k] = qpm__book_moved_vol(&b->opts, ws->oj[k], ws->Fx[k], 1.0);
+            ws->sigx[k] = qpm__book_moved_vol(&b->opts, ws->oj[k], ws->T[k], ws->Fx[k], 1.0);
         }
         qpm__pjob job;
         memset(&job, 0, sizeof job);
@@ -440,7 +440,8 @@ static qpm_status account_at(qpm_book *b, const double *fxs, size_t gu, double f
         for (size_t j = 0; j < n; j++) {
             size_t u = o->u[j0 + j];
             w->F[j] = o->F[j0 + j] * FX(u);
-            w->sig[j] = qpm__book_moved_vol(o, j0 + j, w->F[j], fxs == NULL && MOVES(u) ? fv : 1.0);
+            w->sig[j] = qpm__book_moved_vol(o, j0 + j, o->T[j0 + j], w->F[j],
+                                            fxs == NULL && MOVES(u) ? fv : 1.0);
         }
         qpm__pjob job;
         memset(&job, 0, sizeof job);

@@ -119,14 +119,14 @@ static void price_run(const qpm_book *b, const chunk *c, size_t k0, size_t nk, s
             }
             for (size_t jj = 0; jj < m; jj++) {
                 F[jj] = o->F[j0 + jj] * fx[o->u[j0 + jj]];
-                sig[jj] = qpm__book_moved_vol(o, j0 + jj, F[jj], fv[o->u[j0 + jj]]);
+                sig[jj] = qpm__book_moved_vol(o, j0 + jj, o->Th[j0 + jj], F[jj], fv[o->u[j0 + jj]]);
             }
         } else {
             for (size_t jj = 0; jj < m; jj++) {
                 size_t j = j0 + jj;
                 column cx = find_spot_column(c, o->u[j]), cv = find_vol_column(c, o->u[j]);
                 F[jj] = o->F[j] * (1.0 + cx.x[(k0 + k) * cx.s]);
-                sig[jj] = qpm__book_moved_vol(o, j, F[jj], 1.0 + cv.x[(k0 + k) * cv.s]);
+                sig[jj] = qpm__book_moved_vol(o, j, o->Th[j], F[jj], 1.0 + cv.x[(k0 + k) * cv.s]);
             }
         }
     }
@@ -194,7 +194,7 @@ static void pnl_range(const qpm_book *b, const scen_set *sc, size_t s0, size_t s
         for (size_t k = 0; k < c.ns; k++)
             for (size_t j0 = 0; j0 < no; j0 += g->span) {
                 size_t m = no - j0 < g->span ? no - j0 : g->span;
-                price_run(b, &c, k, 1, j0, m, o->K + j0, o->T + j0, o->r + j0, o->type + j0, w,
+                price_run(b, &c, k, 1, j0, m, o->K + j0, o->Th + j0, o->r + j0, o->type + j0, w,
                           acc);
             }
     }

@@ -80,7 +80,7 @@ static qpm_status check_stress(const qpm_book *b, const qpm_stress *s)
         return qpm__fail(QPM_E_INVALID, "vol_term_ref = %.17g: must be > 0 (years)",
                          s->vol_term_ref);
     /* every option's moved vol */
-    const qpm__book_market mk = {NULL, s->vol_shifts, s->vol_term_power, s->vol_term_ref};
+    const qpm__book_market mk = {NULL, s->vol_shifts, s->vol_term_power, s->vol_term_ref, 0};
     const qpm__book_opts *o = &b->opts;
     for (size_t j = 0; s->vol_shifts != NULL && j < o->n; j++) {
         double fv = qpm__book_vol_factor(&mk, o->u[j], o->T[j]), sig = o->sig[j] * fv;
@@ -137,9 +137,9 @@ qpm_status qpm_book_stress(qpm_book *b, const qpm_stress *s, qpm_stress_out *out
         fx[u] = 1.0 + (sh.spot_moves ? sh.spot_moves[u] : 0.0);
         fm[u] = fx[u] * (1.0 + (sh.mark_deviation ? sh.mark_deviation[u] : 0.0));
     }
-    const qpm__book_market base = {one, NULL, 0.0, 1.0};
-    const qpm__book_market moved = {fx, sh.vol_shifts, sh.vol_term_power, sh.vol_term_ref};
-    const qpm__book_market marks = {fm, sh.vol_shifts, sh.vol_term_power, sh.vol_term_ref};
+    const qpm__book_market base = {one, NULL, 0.0, 1.0, 0};
+    const qpm__book_market moved = {fx, sh.vol_shifts, sh.vol_term_power, sh.vol_term_ref, 0};
+    const qpm__book_market marks = {fm, sh.vol_shifts, sh.vol_term_power, sh.vol_term_ref, 0};
     if ((st = qpm__book_evaluate(b, &base, v0, NULL, NULL)) != QPM_OK ||
         (st = qpm__book_evaluate(b, &moved, v1, NULL, nt)) != QPM_OK ||
         (st = qpm__book_evaluate(b, &marks, v2, m2, NULL)) != QPM_OK) {

@@ -90,6 +90,7 @@ static void prepare_positions(qpm_book *b)
         o->F[j] = e->F;
         o->K[j] = p->K;
         o->T[j] = e->T;
+        o->Th[j] = fmax(e->T - b->decay_days / 365.0, 0.0);
         o->r[j] = x->r;
         o->sm[j] = NULL;
         if (p->sig == QPM_BOOK_SURFACE_VOL) {
@@ -143,7 +144,7 @@ static qpm_status prepare_base_prices(qpm_book *b)
     const qpm__book_engine *g = &b->eng;
     for (size_t s = 0; g->spp > 1 && s < g->spp; s++) {
         memcpy(g->K + s * o->n, o->K, o->n * sizeof(double));
-        memcpy(g->T + s * o->n, o->T, o->n * sizeof(double));
+        memcpy(g->T + s * o->n, o->Th, o->n * sizeof(double));
         memcpy(g->r + s * o->n, o->r, o->n * sizeof(double));
         memcpy(g->type + s * o->n, o->type, o->n * sizeof(int32_t));
     }

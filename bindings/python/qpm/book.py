@@ -171,6 +171,8 @@ class BookKey(enum.IntEnum):
     PM_EXTENDED = 12
     PM_DAMPENER = 13
     PM_MM_FACTOR = 14
+    #: time decay of scenario revaluations, calendar days (experimental)
+    DECAY_DAYS = 15
 
 
 register_enum(Instrument, "QPM_INSTR_")
@@ -451,6 +453,20 @@ class Book(Handle):
     @funding_hours.setter
     def funding_hours(self, hours: float) -> None:
         self.set(BookKey.FUNDING_HOURS, hours)
+
+    @property
+    def decay_days(self) -> float:
+        """Time decay of the scenario revaluations in calendar days (0..3650,
+        default 0; libqpm's experimental tier): with d > 0, :meth:`pnl`,
+        :meth:`position_pnl`, :meth:`scenario_grid` and the Monte Carlo of
+        :class:`qpm.Risk` revalue each option d days closer to expiry (at
+        its intrinsic value once expired); stresses and margins are
+        instantaneous.  Assign to change."""
+        return self.get(BookKey.DECAY_DAYS)
+
+    @decay_days.setter
+    def decay_days(self, days: float) -> None:
+        self.set(BookKey.DECAY_DAYS, days)
 
     @property
     def margin_linear_im(self) -> float:

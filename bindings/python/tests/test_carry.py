@@ -376,3 +376,23 @@ def test_book_funding_overflow():
         b.set_funding("BTC", 0.0001)
         with pytest.raises(qpm.QpmNumericalError, match="position 0: funding beyond the range"):
             b.funding()
+
+
+def test_book_decay_days_moves_options_closer_to_expiry():
+    def make(days_gone, x):
+        b = Book()
+        b.add_underlying("BTC", 30000.0 * (1 + x), 0.03)
+        b.set_forward("BTC", 0, 30400.0 * (1 + x), 40 / 365 - days_gone / 365)
+        b.add_positions("linear_option", "BTC", 2.0, expiry=0, option_type="put",
+                        strike=29000.0, sigma=0.6)
+        return b
+    assert Book.bounds("decay_days") == (0.0, 3650.0)
+    with make(0, 0.0) as a, make(3, -0.05) as later:
+        base = float(np.sum(a.values()["value_usd"]))
+        plain = a.pnl([[-0.05]])[0]
+        a.decay_days = 3
+        assert a.decay_days == 3.0
+        want = float(np.sum(later.values()["value_usd"])) - base
+        got = a.pnl([[-0.05]])[0]
+        assert abs(got - want) <= 1e-9 * base
+        assert got != plain

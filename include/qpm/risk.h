@@ -418,6 +418,44 @@ QPM_API qpm_status qpm_risk_historical(qpm_risk *r, qpm_book *book, size_t t,
  * QPM_E_NULL, QPM_E_STATE (no grid run yet, or the last run was exact). */
 QPM_API qpm_status qpm_risk_grid_error(const qpm_risk *r, double *bound);
 
+/* Experimental (see common.h).  Heston dynamics for qpm_risk_simulate_paths:
+ * for each of the n underlyings u, initial variance v0[u] and long-run
+ * variance theta[u] (per year, in (0, 100]), mean reversion kappa[u] (per
+ * year, (0, 1000]), vol of variance xi[u] ([0, 100]) and spot-variance
+ * correlation rho[u] ((-1, 1)).  n = 0 clears them (the arrays may then be
+ * NULL).  Errors: QPM_E_NULL, QPM_E_NONFINITE, QPM_E_INVALID (a parameter
+ * outside its range, named with its index), QPM_E_NOMEM; the handle is
+ * unchanged on error. */
+QPM_API qpm_status qpm_risk_set_heston(qpm_risk *r, size_t n, const double *v0,
+                                       const double *kappa, const double *theta,
+                                       const double *xi, const double *rho);
+
+/* Experimental (see common.h).  Multi-day Monte Carlo: QPM_RISK_SCENARIOS
+ * paths of QPM_RISK_HORIZON_DAYS days (a whole number in [1, 365]), each
+ * day in steps_per_day steps ([1, 1000]) of the Heston dynamics of
+ * qpm_risk_set_heston (Andersen's quadratic-exponential scheme; the spot
+ * shocks correlated by the covariance's correlation matrix, whose
+ * variances the Heston variances replace; jumps as QPM_RISK_JUMP_*, per
+ * day of intensity).  At the end of each day d the book is revalued in the
+ * path's market: every underlying's prices moved by S_d / S_0 - 1, its
+ * option vols by the factor sqrt(V_d / v0) (the instantaneous vol's
+ * move), options d days closer to expiry (QPM_BOOK_DECAY_DAYS = d for the
+ * call; the book's own setting is restored after).  pnl_out (optional,
+ * QPM_RISK_SCENARIOS values) gets the P&L at the horizon, worst_out
+ * (optional) the lowest end-of-day P&L along each path; VaR and ES
+ * (optional) are those of the horizon P&L at QPM_RISK_ALPHA.  Exact
+ * revaluation (QPM_RISK_REVALUATION and QPM_RISK_NORMALS do not apply);
+ * paths are drawn on the calling thread and do not depend on
+ * QPM_RISK_THREADS; same seed, same bits.  Errors: QPM_E_NULL (r, book),
+ * QPM_E_STATE (no covariance, no Heston parameters), QPM_E_SIZE (the book,
+ * covariance and Heston parameters disagree on the number of
+ * underlyings), QPM_E_INVALID (steps_per_day, horizon), QPM_E_UNSUPPORTED
+ * (venue defaults set), QPM_E_CANCELLED, QPM_E_NOMEM, and the book's
+ * errors (a move out of range). */
+QPM_API qpm_status qpm_risk_simulate_paths(qpm_risk *r, qpm_book *book, size_t steps_per_day,
+                                           double *pnl_out, double *worst_out, double *var,
+                                           double *es);
+
 QPM_API qpm_status qpm_risk_set_venue_defaults(qpm_risk *r, size_t n, const double *prob,
                                                const double *recovery);
 

@@ -117,6 +117,7 @@ void qpm_risk_free(qpm_risk *r)
     qpm__afree(&a, r->batch_vol);
     qpm__afree(&a, r->loss);
     qpm__free(&a, r->vd_prob);
+    qpm__free(&a, r->heston);
     qpm__free(&a, r);
 }
 

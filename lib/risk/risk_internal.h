@@ -98,6 +98,8 @@ struct qpm_risk {
     int filter; /* qpm_risk_filter */
     int reval;  /* qpm_risk_revaluation */
     int normals; /* qpm_risk_normals */
+    double *heston;  /* n_heston x (v0, kappa, theta, xi, rho); NULL when unset */
+    size_t n_heston;
     double grid_tol;
     double grid_err; /* bound of the last grid run; NaN when there is none */
     /* covariance */

@@ -66,8 +66,8 @@ from .book import (Book, BookFunding, BookKey, BookLeverage, BookLiquidation, Bo
 from . import opt
 from .opt import Frontier, InfoKey, Optimizer, OptKey, Problem
 from . import risk
-from .risk import (Contributions, Risk, RiskFilter, RiskKey, RiskNormals, RiskResult,
-                   RiskRevaluation)
+from .risk import (Contributions, PathResult, Risk, RiskFilter, RiskKey, RiskNormals,
+                   RiskResult, RiskRevaluation)
 from .pricing import CALL, GREEKS, PUT, Kernel, Model, Pricer, PricerKey, Settlement
 from .rng import Rng, RngKind, kind_name, norm_inv, poisson_max
 from . import amm
@@ -115,7 +115,7 @@ __all__ = [
     # opt
     "opt", "Optimizer", "OptKey", "Problem", "InfoKey", "Frontier",
     # risk
-    "risk", "Risk", "RiskKey", "RiskFilter", "RiskNormals", "RiskRevaluation", "RiskResult", "Contributions",
+    "risk", "Risk", "RiskKey", "RiskFilter", "PathResult", "RiskNormals", "RiskRevaluation", "RiskResult", "Contributions",
     # rng
     "rng", "Rng", "RngKind", "kind_name", "norm_inv", "poisson_max",
     # amm (experimental)

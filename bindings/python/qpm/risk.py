@@ -58,6 +58,8 @@ _lib.declare("qpm_risk_historical", _int, _vp, _vp, _sz, _vp, _sz, _vp, _vp, _vp
 _lib.declare("qpm_risk_contributions", _int, _vp, _vp, _vp, _vp, _vp, _vp)  # experimental
 _lib.declare("qpm_risk_set_venue_defaults", _int, _vp, _sz, _vp, _vp)  # experimental
 _lib.declare("qpm_risk_grid_error", _int, _vp, _vp)  # experimental
+_lib.declare("qpm_risk_set_heston", _int, _vp, _sz, _vp, _vp, _vp, _vp, _vp)  # experimental
+_lib.declare("qpm_risk_simulate_paths", _int, _vp, _vp, _sz, _vp, _vp, _vp, _vp)  # experimental
 
 
 class RiskKey(enum.IntEnum):
@@ -160,6 +162,19 @@ class Contributions(NamedTuple):
     es_contrib: Any              #: per position
     var_by_underlying: Any       #: per underlying, in the book's order
     es_by_underlying: Any        #: per underlying, in the book's order
+
+
+class PathResult(NamedTuple):
+    """Result of :meth:`Risk.simulate_paths`: VaR and ES of the horizon P&L
+    at ``alpha``, the horizon P&L of every path and the lowest end-of-day
+    P&L along it (None unless asked for)."""
+    var: float
+    es: float
+    alpha: float
+    n: int
+    days: int
+    pnl: Any
+    worst: Any
 
 
 class RiskResult(NamedTuple):
@@ -385,6 +400,59 @@ class Risk(Handle):
         n0 = int(self.get(RiskKey.SCENARIOS))
         self._run("simulate", progress, n0, "scenario", (b,), call)
         return self._result(outs, got["n"], got["p"], got["alpha"])
+
+    def set_heston(self, v0: Any, kappa: Any, theta: Any, xi: Any, rho: Any) -> None:
+        """Heston dynamics of :meth:`simulate_paths` (libqpm's experimental
+        tier), one value per underlying in the book's order (or a scalar
+        for every underlying; a pandas Series is taken in its own order):
+        initial and long-run variance ``v0``, ``theta`` (per year),
+        mean reversion ``kappa`` (per year), vol of variance ``xi``,
+        spot-variance correlation ``rho``.  ``v0=None`` clears them."""
+        if v0 is None:
+            self._c("qpm_risk_set_heston", 0, None, None, None, None, None)
+            return
+        n = self.n_underlyings
+        cols = []
+        for x, name in ((v0, "v0"), (kappa, "kappa"), (theta, "theta"), (xi, "xi"),
+                        (rho, "rho")):
+            if _arrays.is_scalar(x):
+                x = [x] * max(n, 1)
+            cols.append(_arrays.vector(x, name))
+        m = cols[0].n
+        for c, name in zip(cols[1:], ("kappa", "theta", "xi", "rho")):
+            if c.n != m:
+                raise ValueError("%s has %d values, v0 %d" % (name, c.n, m))
+        self._c("qpm_risk_set_heston", m, *[c.addr for c in cols])
+
+    def simulate_paths(self, book: Any, steps_per_day: int = 1, progress: Any = None,
+                       pnl: bool = False, worst: bool = False) -> PathResult:
+        """Multi-day Monte Carlo of ``book`` under the Heston dynamics of
+        :meth:`set_heston` (libqpm's experimental tier): SCENARIOS paths of
+        HORIZON_DAYS whole days, ``steps_per_day`` QE steps a day, the book
+        revalued at the end of each day (spot moves, option vols scaled by
+        the instantaneous vol's move, time decay).  VaR and ES of the
+        horizon P&L; ``pnl=True`` / ``worst=True`` also return each path's
+        horizon P&L / lowest end-of-day P&L."""
+        b = self._book(book)
+        outs = [ctypes.c_double() for _ in range(2)]
+        fn = _lib.fn("qpm_risk_simulate_paths")
+        steps = _arrays.size(steps_per_day, "steps_per_day")
+        got: Dict[str, Any] = {}
+
+        def call() -> int:
+            n = int(self._get_locked(RiskKey.SCENARIOS))
+            p = _arrays.output(n) if pnl else None
+            w = _arrays.output(n) if worst else None
+            got.update(n=n, p=p, w=w, alpha=self._get_locked(RiskKey.ALPHA),
+                       days=self._get_locked(RiskKey.HORIZON_DAYS))
+            return int(fn(self._ptr, b._ptr, steps, p.addr if p else None,
+                          w.addr if w else None, *[ctypes.byref(o) for o in outs]))
+        n0 = int(self.get(RiskKey.SCENARIOS))
+        self._run("simulate_paths", progress, n0, "path", (b,), call)
+        return PathResult(outs[0].value, outs[1].value, got["alpha"], got["n"],
+                          round(got["days"]),
+                          got["p"].result() if got["p"] is not None else None,
+                          got["w"].result() if got["w"] is not None else None)
 
     def grid_error(self) -> float:
         """The interpolation error bound, USD per scenario, of the last

@@ -209,3 +209,22 @@ def test_risk_grid_revaluation_against_exact():
         fast = r.scenarios(100)
         d = np.abs(np.log1p(fast[0]) - np.log1p(precise[0])) / (np.abs(np.log1p(precise[0])) + 0.01)
         assert 0.0 < d.max() < 1e-12
+
+
+def test_risk_heston_paths():
+    b = _book()
+    with b, Risk(COV, scenarios=4000, seed=2, horizon_days=5) as r:
+        with pytest.raises(qpm.QpmStateError, match="qpm_risk_set_heston"):
+            r.simulate_paths(b)
+        r.set_heston([0.36, 0.64], 3.0, [0.4, 0.7], 0.8, [-0.5, -0.3])
+        res = r.simulate_paths(b, steps_per_day=2, pnl=True, worst=True)
+        assert res.days == 5 and res.n == 4000 and res.alpha == 0.99
+        assert res.es >= res.var > 0
+        assert np.all(np.asarray(res.worst) <= np.asarray(res.pnl))
+        again = r.simulate_paths(b, steps_per_day=2, pnl=True)
+        assert np.array_equal(np.asarray(again.pnl), np.asarray(res.pnl))
+        with pytest.raises(qpm.QpmInvalidError, match="rho"):
+            r.set_heston(0.3, 1.0, 0.3, 0.5, 1.0)
+        r.set_heston(None, None, None, None, None)
+        with pytest.raises(qpm.QpmStateError):
+            r.simulate_paths(b)

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "qpm/book.h"
+#include "qpm/regime.h"
 #include "qpm/risk.h"
 #include "support/testutil.h"
 
@@ -196,6 +197,51 @@ Test(risk_paths, bad_input)
     cr_assert_eq(qpm_risk_simulate_paths(r, b, 1, p, NULL, NULL, NULL), QPM_OK);
     cr_assert_eq(qpm_risk_set_heston(r, 0, NULL, NULL, NULL, NULL, NULL), QPM_OK);
     cr_assert_eq(qpm_risk_simulate_paths(r, b, 1, p, NULL, NULL, NULL), QPM_E_STATE);
+    qpm_risk_free(r);
+    qpm_book_free(b);
+}
+
+/* Regime paths: with one absorbing regime the H-day log return is normal
+ * with mean H mu and variance H Sigma; the same seed gives the same bits;
+ * bad input. */
+Test(risk_paths, regime_paths)
+{
+    qpm_book *b = spot_book();
+    qpm_regime *m;
+    cr_assert_eq(qpm_regime_create(&m, NULL, 2, 2), QPM_OK);
+    const double P[4] = {1, 0, 0.5, 0.5}, mu[4] = {1e-3, 5e-4, -2e-3, -1e-3};
+    const double sg[8] = {4e-4, 1e-4, 1e-4, 9e-4, 16e-4, 4e-4, 4e-4, 36e-4};
+    cr_assert_eq(qpm_regime_set_params(m, P, mu, sg), QPM_OK, "%s", qpm_last_error());
+    qpm_risk *r;
+    cr_assert_eq(qpm_risk_create(&r, NULL), QPM_OK);
+    cr_assert_eq(qpm_risk_set(r, QPM_RISK_SCENARIOS, NS), QPM_OK);
+    cr_assert_eq(qpm_risk_set(r, QPM_RISK_HORIZON_DAYS, 7), QPM_OK);
+    const double start[2] = {1, 0};
+    static double p[NS], p2[NS], wst[NS];
+    double var, es;
+    cr_assert_eq(qpm_risk_simulate_regime(r, b, m, start, p, wst, &var, &es), QPM_OK, "%s",
+                 qpm_last_error());
+    double mean, v;
+    moments(p, 60000, &mean, &v);
+    double se = sqrt(7 * 4e-4 / NS);
+    cr_assert(fabs(mean - 7e-3) < 4 * se, "mean %.6g", mean);
+    cr_assert(fabs(v / (7 * 4e-4) - 1) < 4 * sqrt(2.0 / NS), "variance %.6g", v);
+    for (size_t i = 0; i < NS; i++)
+        cr_assert(wst[i] <= p[i]);
+    cr_assert(es >= var);
+    cr_assert_eq(qpm_risk_simulate_regime(r, b, m, start, p2, NULL, NULL, NULL), QPM_OK);
+    cr_assert(memcmp(p, p2, sizeof p) == 0);
+    /* errors */
+    const double bad[2] = {0.7, 0.7};
+    cr_assert_eq(qpm_risk_simulate_regime(r, b, m, bad, p, NULL, NULL, NULL), QPM_E_INVALID);
+    cr_assert_eq(qpm_risk_simulate_regime(r, b, NULL, start, p, NULL, NULL, NULL), QPM_E_NULL);
+    qpm_regime *m3;
+    cr_assert_eq(qpm_regime_create(&m3, NULL, 2, 3), QPM_OK);
+    cr_assert_eq(qpm_risk_simulate_regime(r, b, m3, start, p, NULL, NULL, NULL), QPM_E_SIZE);
+    cr_assert_eq(qpm_risk_set(r, QPM_RISK_HORIZON_DAYS, 0.5), QPM_OK);
+    cr_assert_eq(qpm_risk_simulate_regime(r, b, m, start, p, NULL, NULL, NULL), QPM_E_INVALID);
+    qpm_regime_free(m3);
+    qpm_regime_free(m);
     qpm_risk_free(r);
     qpm_book_free(b);
 }

@@ -397,20 +397,6 @@ QPM_API qpm_status qpm_risk_historical(qpm_risk *r, qpm_book *book, size_t t,
                                        double *var, double *es, double *var_se, double *es_se);
 
 #ifdef QPM_EXPERIMENTAL
-/* Experimental (see common.h).  Venue and protocol defaults in the runs of
- * qpm_risk_simulate and qpm_risk_historical: venue v of the book
- * (qpm_book_add_venue, n of them) defaults over the horizon with
- * probability prob[v] in [0, 1], independently in each scenario and of
- * the market; in a scenario where it defaults the P&L loses (1 -
- * recovery[v]) of what it holds in that scenario's market (its positions'
- * values and its collateral at full value: qpm_book_venue_value), so VaR
- * and ES include protocol risk.  The default draws come from generator
- * streams of their own: the market scenarios stay those of a run without
- * defaults, and the results are the same for any thread count.  n = 0
- * clears them (prob and recovery may then be NULL).  A run checks that the
- * book has n venues (QPM_E_SIZE).  Errors: QPM_E_NULL, QPM_E_NONFINITE,
- * QPM_E_INVALID (a probability or recovery outside [0, 1], naming it),
- * QPM_E_NOMEM; the handle unchanged on error. */
 /* Experimental (see common.h).  The interpolation error bound of the last
  * qpm_risk_simulate or qpm_risk_historical run in QPM_RISK_REVALUE_GRID
  * mode, in USD per scenario: the sum over the underlyings of each grid's
@@ -456,6 +442,43 @@ QPM_API qpm_status qpm_risk_simulate_paths(qpm_risk *r, qpm_book *book, size_t s
                                            double *pnl_out, double *worst_out, double *var,
                                            double *es);
 
+typedef struct qpm_regime qpm_regime; /* include/qpm/regime.h */
+
+/* Experimental (see common.h).  Multi-day Monte Carlo under the
+ * regime-switching model m (regime.h; its d assets are the book's
+ * underlyings, its returns daily log returns): QPM_RISK_SCENARIOS paths of
+ * QPM_RISK_HORIZON_DAYS whole days (in [1, 365]) drawn by
+ * qpm_regime_simulate from today's regime distribution `start` (K
+ * probabilities, e.g. the last filtered ones; NULL: the model's initial
+ * distribution), block b of QPM_RISK_BLOCK paths from stream
+ * 0x3000000000000000 + b of the base generator.  At the end of each day
+ * the book is revalued as in qpm_risk_simulate_paths: prices moved by the
+ * cumulated returns, option vols by the factor sigma_s,u / sigma_ref,u of
+ * the day's regime s to the start mixture's (sigma_ref,u^2 = sum_k
+ * start_k Sigma_k,uu), the day's time decay.  Outputs and rules as
+ * qpm_risk_simulate_paths.  Errors: QPM_E_NULL (r, book, m), QPM_E_SIZE
+ * (the model's assets are not the book's underlyings), QPM_E_INVALID
+ * (horizon; start not a distribution), QPM_E_STATE (a model without
+ * parameters), QPM_E_UNSUPPORTED (venue defaults), QPM_E_CANCELLED,
+ * QPM_E_NOMEM, and the book's errors. */
+QPM_API qpm_status qpm_risk_simulate_regime(qpm_risk *r, qpm_book *book, const qpm_regime *m,
+                                            const double *start, double *pnl_out,
+                                            double *worst_out, double *var, double *es);
+
+/* Experimental (see common.h).  Venue and protocol defaults in the runs of
+ * qpm_risk_simulate and qpm_risk_historical: venue v of the book
+ * (qpm_book_add_venue, n of them) defaults over the horizon with
+ * probability prob[v] in [0, 1], independently in each scenario and of
+ * the market; in a scenario where it defaults the P&L loses (1 -
+ * recovery[v]) of what it holds in that scenario's market (its positions'
+ * values and its collateral at full value: qpm_book_venue_value), so VaR
+ * and ES include protocol risk.  The default draws come from generator
+ * streams of their own: the market scenarios stay those of a run without
+ * defaults, and the results are the same for any thread count.  n = 0
+ * clears them (prob and recovery may then be NULL).  A run checks that the
+ * book has n venues (QPM_E_SIZE).  Errors: QPM_E_NULL, QPM_E_NONFINITE,
+ * QPM_E_INVALID (a probability or recovery outside [0, 1], naming it),
+ * QPM_E_NOMEM; the handle unchanged on error. */
 QPM_API qpm_status qpm_risk_set_venue_defaults(qpm_risk *r, size_t n, const double *prob,
                                                const double *recovery);
 

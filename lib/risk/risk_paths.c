@@ -34,6 +34,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "qpm/regime.h"
 #include "risk_internal.h"
 
 #define QPM__RISK_PATH_STREAM 0x2000000000000000ull
@@ -284,5 +285,120 @@ qpm_status qpm_risk_simulate_paths(qpm_risk *r, qpm_book *book, size_t steps_per
 done:
     qpm_book_set(book, QPM_BOOK_DECAY_DAYS, decay0);
     qpm__free(&r->alloc, lnS);
+    return st;
+}
+
+/* ---- regime-switching paths ------------------------------------------------ */
+
+#define QPM__RISK_REGIME_STREAM 0x3000000000000000ull
+
+qpm_status qpm_risk_simulate_regime(qpm_risk *r, qpm_book *book, const qpm_regime *m,
+                                    const double *start, double *pnl_out, double *worst_out,
+                                    double *var, double *es)
+{
+    QPM__CHECK_NULL(r, "r");
+    QPM__CHECK_NULL(book, "book");
+    QPM__CHECK_NULL(m, "m");
+    size_t nb, K, n;
+    qpm_status st = qpm_book_n_underlyings(book, &nb);
+    if (st != QPM_OK || (st = qpm_regime_dims(m, &K, &n)) != QPM_OK)
+        return st;
+    if (nb != n)
+        return qpm__fail(QPM_E_SIZE, "the book has %zu underlyings but the model %zu assets", nb,
+                         n);
+    double hd = r->horizon;
+    if (!(hd >= 1.0 && hd == floor(hd) && hd <= 365.0))
+        return qpm__fail(QPM_E_INVALID,
+                         "QPM_RISK_HORIZON_DAYS = %.17g: paths need a whole number of days in "
+                         "[1, 365]",
+                         hd);
+    if (r->n_vd > 0)
+        return qpm__fail(QPM_E_UNSUPPORTED, "venue defaults are not drawn along paths");
+    size_t days = (size_t)hd, total = r->scenarios, blk = QPM__RISK_BLOCK;
+    double decay0;
+    if ((st = qpm_book_get(book, QPM_BOOK_DECAY_DAYS, &decay0)) != QPM_OK)
+        return st;
+    if ((st = qpm__risk_prepare_workers(r, n)) != QPM_OK ||
+        (st = qpm__risk_prepare_batch(r, n, total)) != QPM_OK)
+        return st;
+    /* per block: the returns (blk x days x n), states, cumulated log
+     * returns, worst P&L; the model's variances and the start's mixture */
+    size_t nret = blk * days * n;
+    double *ret = qpm__calloc(&r->alloc, nret + blk * n + blk + K * n * n + K + n, sizeof(double));
+    size_t *states = qpm__calloc(&r->alloc, blk * days, sizeof(size_t));
+    if (ret == NULL || states == NULL) {
+        qpm__free(&r->alloc, ret);
+        qpm__free(&r->alloc, states);
+        return qpm__fail(QPM_E_NOMEM, "cannot allocate the paths of %zu scenarios", blk);
+    }
+    double *cum = ret + nret, *worst = cum + blk * n, *sig = worst + blk, *pi = sig + K * n * n;
+    double *ref = pi + K;
+    if ((st = qpm_regime_params(m, NULL, pi, NULL, sig)) != QPM_OK)
+        goto done;
+    const double *w0 = start != NULL ? start : pi;
+    /* the reference variance of asset u: the start distribution's mixture
+     * (a start that is not a distribution is refused by the simulation) */
+    for (size_t u = 0; u < n; u++) {
+        ref[u] = 0.0;
+        for (size_t k = 0; k < K; k++)
+            ref[u] += (isfinite(w0[k]) ? w0[k] : 0.0) * sig[(k * n + u) * n + u];
+    }
+    qpm__risk_worker *w = &r->workers[0];
+    if ((st = qpm__progress_report(&r->progress, 0.0)) != QPM_OK)
+        goto done;
+    for (size_t first = 0; first < total; first += blk) {
+        size_t cnt = total - first < blk ? total - first : blk;
+        qpm_rng_set_stream(w->rng, r->base, QPM__RISK_REGIME_STREAM + first / blk);
+        if ((st = qpm_regime_simulate(m, w->rng, start, cnt, days, ret, n, states)) != QPM_OK)
+            goto done;
+        memset(cum, 0, cnt * n * sizeof(double));
+        for (size_t s = 0; s < cnt; s++)
+            worst[s] = HUGE_VAL;
+        for (size_t d = 0; d < days; d++) {
+            for (size_t s = 0; s < cnt; s++) {
+                size_t k = states[s * days + d];
+                for (size_t u = 0; u < n; u++) {
+                    cum[s * n + u] += ret[(s * days + d) * n + u];
+                    r->batch_spot[s * n + u] = qpm__risk_move(cum[s * n + u]);
+                    double v = sig[(k * n + u) * n + u];
+                    r->batch_vol[s * n + u] = ref[u] > 0.0 ? sqrt(v / ref[u]) - 1.0 : 0.0;
+                    if (!(r->batch_vol[s * n + u] > -1.0))
+                        r->batch_vol[s * n + u] = -1.0 + 1e-12;
+                }
+            }
+            if ((st = qpm_book_set(book, QPM_BOOK_DECAY_DAYS, (double)(d + 1))) != QPM_OK)
+                goto done;
+            st = qpm_book_pnl(book, cnt, r->batch_spot, n, r->batch_vol, n, r->loss + first);
+            if (st != QPM_OK)
+                goto done;
+            for (size_t s = 0; s < cnt; s++)
+                if (r->loss[first + s] < worst[s])
+                    worst[s] = r->loss[first + s];
+        }
+        if (worst_out != NULL)
+            memcpy(worst_out + first, worst, cnt * sizeof(double));
+        st = qpm__progress_report(&r->progress, (double)(first + cnt) / (double)total);
+        if (st != QPM_OK)
+            goto done;
+    }
+    if (pnl_out != NULL)
+        memcpy(pnl_out, r->loss, total * sizeof(double));
+    {
+        double *l = r->loss;
+        for (size_t s = 0; s < total; s++)
+            l[s] = -l[s];
+        double v, e;
+        st = qpm__risk_var_es_inplace(l, total, r->alpha, &v, &e, NULL, NULL);
+        if (st == QPM_OK) {
+            if (var)
+                *var = v;
+            if (es)
+                *es = e;
+        }
+    }
+done:
+    qpm_book_set(book, QPM_BOOK_DECAY_DAYS, decay0);
+    qpm__free(&r->alloc, ret);
+    qpm__free(&r->alloc, states);
     return st;
 }

@@ -60,6 +60,8 @@ _lib.declare("qpm_risk_set_venue_defaults", _int, _vp, _sz, _vp, _vp)  # experim
 _lib.declare("qpm_risk_grid_error", _int, _vp, _vp)  # experimental
 _lib.declare("qpm_risk_set_heston", _int, _vp, _sz, _vp, _vp, _vp, _vp, _vp)  # experimental
 _lib.declare("qpm_risk_simulate_paths", _int, _vp, _vp, _sz, _vp, _vp, _vp, _vp)  # experimental
+_lib.declare("qpm_risk_simulate_regime", _int, _vp, _vp, _vp, _vp, _vp, _vp, _vp,
+             _vp)  # experimental
 
 
 class RiskKey(enum.IntEnum):
@@ -449,6 +451,43 @@ class Risk(Handle):
                           w.addr if w else None, *[ctypes.byref(o) for o in outs]))
         n0 = int(self.get(RiskKey.SCENARIOS))
         self._run("simulate_paths", progress, n0, "path", (b,), call)
+        return PathResult(outs[0].value, outs[1].value, got["alpha"], got["n"],
+                          round(got["days"]),
+                          got["p"].result() if got["p"] is not None else None,
+                          got["w"].result() if got["w"] is not None else None)
+
+    def simulate_regime(self, book: Any, model: Any, start: Any = None, progress: Any = None,
+                        pnl: bool = False, worst: bool = False) -> PathResult:
+        """Multi-day Monte Carlo of ``book`` under a
+        :class:`qpm.regime.RegimeModel` (libqpm's experimental tier; its
+        assets are the book's underlyings, its returns daily log returns):
+        SCENARIOS paths of HORIZON_DAYS whole days from today's regime
+        probabilities ``start`` (e.g. the last row of a filter; None: the
+        model's initial distribution), the book revalued at the end of each
+        day (cumulated moves, option vols scaled by the day's regime vol
+        against the start mixture's, time decay).  As
+        :meth:`simulate_paths` otherwise."""
+        from .regime import RegimeModel
+        b = self._book(book)
+        if not isinstance(model, RegimeModel):
+            raise TypeError("model must be a qpm.regime.RegimeModel, got %s"
+                            % type(model).__name__)
+        sv = None if start is None else _arrays.vector(start, "start")
+        outs = [ctypes.c_double() for _ in range(2)]
+        fn = _lib.fn("qpm_risk_simulate_regime")
+        got: Dict[str, Any] = {}
+
+        def call() -> int:
+            n = int(self._get_locked(RiskKey.SCENARIOS))
+            p = _arrays.output(n) if pnl else None
+            w = _arrays.output(n) if worst else None
+            got.update(n=n, p=p, w=w, alpha=self._get_locked(RiskKey.ALPHA),
+                       days=self._get_locked(RiskKey.HORIZON_DAYS))
+            return int(fn(self._ptr, b._ptr, model._ptr, None if sv is None else sv.addr,
+                          p.addr if p else None, w.addr if w else None,
+                          *[ctypes.byref(o) for o in outs]))
+        n0 = int(self.get(RiskKey.SCENARIOS))
+        self._run("simulate_regime", progress, n0, "path", (b, model), call)
         return PathResult(outs[0].value, outs[1].value, got["alpha"], got["n"],
                           round(got["days"]),
                           got["p"].result() if got["p"] is not None else None,

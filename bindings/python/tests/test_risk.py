@@ -228,3 +228,18 @@ def test_risk_heston_paths():
         r.set_heston(None, None, None, None, None)
         with pytest.raises(qpm.QpmStateError):
             r.simulate_paths(b)
+
+
+def test_risk_regime_paths():
+    from qpm.regime import RegimeModel
+    b = _book()
+    m = RegimeModel(2, 2)
+    m.set_params([[0.95, 0.05], [0.1, 0.9]], [[5e-4, 3e-4], [-2e-3, -3e-3]],
+                 [[[4e-4, 2e-4], [2e-4, 9e-4]], [[16e-4, 10e-4], [10e-4, 36e-4]]])
+    with b, m, Risk(scenarios=3000, seed=4, horizon_days=4) as r:
+        calm = r.simulate_regime(b, m, start=[1.0, 0.0], pnl=True, worst=True)
+        storm = r.simulate_regime(b, m, start=[0.0, 1.0])
+        assert storm.var > calm.var > 0
+        assert np.all(np.asarray(calm.worst) <= np.asarray(calm.pnl))
+        with pytest.raises(TypeError):
+            r.simulate_regime(b, "model")

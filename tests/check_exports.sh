@@ -11,7 +11,7 @@
 #     each at its tier's version;
 #  5. the layer rule: lib/<module> includes only its own layer-or-lower
 #     modules, never a module beside or above it (core; num; rng, pricing;
-#     cov, book; opt, risk).
+#     cov, surface; book; opt, risk).
 set -u
 lib=$1 src=$2 soname=$3
 fail=0
@@ -93,7 +93,8 @@ wrong=$(objdump -T "$lib" | awk -v xs="$(printf '%s\n' "$map_exp" | tr '\n' ' ')
 
 level() {
   case $1 in
-    core) echo 0 ;; num) echo 1 ;; rng|pricing) echo 2 ;; cov|book) echo 3 ;; opt|risk) echo 4 ;;
+    core) echo 0 ;; num) echo 1 ;; rng|pricing) echo 2 ;; cov|surface) echo 3 ;; book) echo 4 ;;
+    opt|risk) echo 5 ;;
     *) echo 9 ;;
   esac
 }

@@ -170,6 +170,10 @@ typedef enum qpm_book_key {
  * positions and collateral not tagged with one. */
 #define QPM_BOOK_NO_VENUE SIZE_MAX
 
+/* Experimental (see common.h): the sigma of an option position that prices
+ * off its underlying's surface (qpm_book_set_surface). */
+#define QPM_BOOK_SURFACE_VOL 0.0
+
 /* Opaque book handle. */
 typedef struct qpm_book qpm_book;
 
@@ -295,10 +299,6 @@ typedef enum qpm_book_vol_dynamics {
      * log-moneyness ln(K / F'), then scaled by the scenario's vol shift. */
     QPM_BOOK_STICKY_MONEYNESS = 1
 } qpm_book_vol_dynamics;
-
-/* The sigma of an option position that prices off its underlying's
- * surface (qpm_book_add_positions, qpm_book_add_position_columns). */
-#define QPM_BOOK_SURFACE_VOL 0.0
 
 /* Experimental (see common.h).  Attaches a copy of the vol surface s
  * (surface.h; at least one slice) to underlying u, with the vol dynamics

@@ -8,7 +8,7 @@ Euler contributions of each position; the same with venue defaults; a
 regime-aware 10-day VaR (a two-state Markov regime model fitted to the
 BTC and ETH returns of examples/data/crypto_prices.csv, paths started from
 today's filtered regime and from each regime) with ES contributions by
-position; and a limit report with the scale-down that clears each
+position, and the same revalued every day with time decay; and a limit report with the scale-down that clears each
 breached limit.  With --plot, the P&L histograms with VaR and ES (the
 Student-t run and each regime) and the ES contributions.
 
@@ -173,6 +173,14 @@ def regime_var(b, labels, n=20000, days=10):
         top = np.argsort(-np.abs(contrib))[:5]
         print("ES contributions from today's regime (mean loss over the worst 1%): " +
               ", ".join("%s %s" % (labels[i].strip(), format(contrib[i], ",.0f")) for i in top))
+        # the library's own path engine: the book revalued at the end of every
+        # day (time decay, option vols following the regime's vol)
+        with qpm.Risk(scenarios=n, horizon_days=days, seed=13) as r:
+            pr_ = r.simulate_regime(b, m, start=today, worst=True)
+            wv = qpm.risk.var_es(-np.asarray(pr_.worst), 0.99)
+            print("revalued every day with time decay (Risk.simulate_regime): VaR 99%% %s, "
+                  "ES %s; the worst day along the path: VaR %s"
+                  % (money(pr_.var).strip(), money(pr_.es).strip(), money(wv.var).strip()))
     return out
 
 

@@ -30,7 +30,7 @@ static void constraints(double s, double G[NCON][3], double h[NCON])
 /* Solves the (3 + k) KKT system by Gaussian elimination with partial
  * pivoting; 0 when singular. */
 static int kkt_solve(const inner_sys *sys, double G[NCON][3], const double h[NCON],
-                     const int *act, int k, double x[3])
+                     const int *act, int k, double x[3], double *nu)
 {
     double M[6][7];
     int n = 3 + k;
@@ -76,6 +76,8 @@ static int kkt_solve(const inner_sys *sys, double G[NCON][3], const double h[NCO
     }
     for (int i = 0; i < 3; i++)
         x[i] = sol[i];
+    for (int c = 0; c < k; c++)
+        nu[c] = sol[3 + c];
     return isfinite(x[0]) && isfinite(x[1]) && isfinite(x[2]);
 }
 
@@ -140,38 +142,46 @@ static double inner(const qpm__smile *sm, double m, double s, double x[3])
     }
     double G[NCON][3], h[NCON];
     constraints(s, G, h);
-    if (kkt_solve(&sys, G, h, NULL, 0, x) && feasible(G, h, x))
+    double nu[3];
+    if (kkt_solve(&sys, G, h, NULL, 0, x, nu) && feasible(G, h, x))
         return direct_cost(sm, m, s, x);
-    double best = INFINITY, cand[3];
-    int act[3];
+    /* active sets by size: a feasible solution whose multipliers all have
+     * the right sign (nu <= 0 here, nu = -mu/2) satisfies the KKT
+     * conditions and is the minimiser; otherwise the cheapest feasible one */
+    int sets[41][3], sizes[41], ns = 0;
     for (int i = 0; i < NCON; i++) {
-        act[0] = i;
-        if (kkt_solve(&sys, G, h, act, 1, cand) && feasible(G, h, cand)) {
-            double v = quad(&sys, cand);
-            if (v < best) {
-                best = v;
-                memcpy(x, cand, sizeof cand);
-            }
-        }
+        sets[ns][0] = i;
+        sizes[ns++] = 1;
+    }
+    for (int i = 0; i < NCON; i++)
         for (int j = i + 1; j < NCON; j++) {
-            act[1] = j;
-            if (kkt_solve(&sys, G, h, act, 2, cand) && feasible(G, h, cand)) {
-                double v = quad(&sys, cand);
-                if (v < best) {
-                    best = v;
-                    memcpy(x, cand, sizeof cand);
-                }
-            }
+            sets[ns][0] = i;
+            sets[ns][1] = j;
+            sizes[ns++] = 2;
+        }
+    for (int i = 0; i < NCON; i++)
+        for (int j = i + 1; j < NCON; j++)
             for (int l = j + 1; l < NCON; l++) {
-                act[2] = l;
-                if (kkt_solve(&sys, G, h, act, 3, cand) && feasible(G, h, cand)) {
-                    double v = quad(&sys, cand);
-                    if (v < best) {
-                        best = v;
-                        memcpy(x, cand, sizeof cand);
-                    }
-                }
+                sets[ns][0] = i;
+                sets[ns][1] = j;
+                sets[ns][2] = l;
+                sizes[ns++] = 3;
             }
+    double best = INFINITY, cand[3];
+    for (int t = 0; t < ns; t++) {
+        if (!kkt_solve(&sys, G, h, sets[t], sizes[t], cand, nu) || !feasible(G, h, cand))
+            continue;
+        double v = quad(&sys, cand);
+        int kkt = 1;
+        for (int c = 0; c < sizes[t]; c++)
+            kkt &= nu[c] <= 0.0;
+        if (kkt) {
+            memcpy(x, cand, sizeof cand);
+            return direct_cost(sm, m, s, x);
+        }
+        if (v < best) {
+            best = v;
+            memcpy(x, cand, sizeof cand);
         }
     }
     return isfinite(best) ? direct_cost(sm, m, s, x) : (double)INFINITY;
@@ -409,9 +419,9 @@ void qpm__svi_fit(const qpm__smile *sm, unsigned flags, qpm_svi *p, qpm_svi_repo
     /* a grid over (m, ln s) picks the basin, Nelder-Mead refines it */
     double best = INFINITY, x[2] = {0.5 * (klo + khi), log(0.1 * span)};
     double slo = log(fmax(1e-3, 0.02 * span)), shi = log(2.0 * fmax(span, 0.1));
-    for (int i = 0; i < 9; i++)
-        for (int j = 0; j < 7; j++) {
-            double xt[2] = {klo + span * (double)i / 8.0, slo + (shi - slo) * (double)j / 6.0};
+    for (int i = 0; i < 7; i++)
+        for (int j = 0; j < 5; j++) {
+            double xt[2] = {klo + span * (double)i / 6.0, slo + (shi - slo) * (double)j / 4.0};
             double v = outer_f(&oc, xt);
             if (v < best) {
                 best = v;
@@ -422,9 +432,8 @@ void qpm__svi_fit(const qpm__smile *sm, unsigned flags, qpm_svi *p, qpm_svi_repo
     double fb;
     int conv;
     double step1[2] = {0.1 * span, 0.5};
-    size_t iters = qpm__nelder_mead(outer_f, &oc, 2, x, step1, 1e-11, 1e-13, 2000, &fb, &conv);
-    double step2[2] = {0.01 * span, 0.05};
-    iters += qpm__nelder_mead(outer_f, &oc, 2, x, step2, 1e-12, 1e-14, 2000, &fb, &conv);
+    /* to 1e-7: the polish below converges quadratically from there */
+    size_t iters = qpm__nelder_mead(outer_f, &oc, 2, x, step1, 1e-7, 1e-10, 2000, &fb, &conv);
     double abc[3];
     inner(sm, x[0], exp(x[1]), abc);
     to_svi(abc, x[0], exp(x[1]), p);

@@ -9,6 +9,10 @@
 /* |rho| <= RMAX inside the fit: the domain wants |rho| < 1 strictly. */
 #define RMAX (1.0 - 1e-9)
 #define NCON 6
+/* sigma <= SIGMA_SPAN x (the quotes' k range): beyond it SVI is a parabola
+ * over the quotes whose wings (b at Lee's bound, a far below 0) say nothing
+ * of the data, and break the arbitrage checks outside the quotes */
+#define SIGMA_SPAN 1.0
 
 typedef struct inner_sys {
     double A[3][3], r[3], c0;
@@ -337,7 +341,7 @@ static int solve5(double M[5][6])
     return 1;
 }
 
-static size_t polish(const qpm__smile *sm, qpm_svi *p)
+static size_t polish(const qpm__smile *sm, double smax, qpm_svi *p)
 {
     double c0 = cost(sm, p), lambda = 1e-3;
     size_t it = 0;
@@ -367,7 +371,7 @@ static size_t polish(const qpm__smile *sm, qpm_svi *p)
             if (solve5(M)) {
                 qpm_svi t = {p->a + M[0][5], p->b + M[1][5], p->rho + M[2][5], p->m + M[3][5],
                              p->sigma + M[4][5]};
-                double c1 = svi_valid(&t) ? cost(sm, &t) : (double)INFINITY;
+                double c1 = svi_valid(&t) && t.sigma <= smax ? cost(sm, &t) : (double)INFINITY;
                 if (c1 < c0) {
                     double rel = (c0 - c1) / c0;
                     *p = t;
@@ -415,10 +419,10 @@ void qpm__svi_fit(const qpm__smile *sm, unsigned flags, qpm_svi *p, qpm_svi_repo
     double klo = sm->k[0], khi = sm->k[sm->n - 1];
     double span = fmax(khi - klo, 1e-4);
     outer_ctx oc = {sm, klo - 2.0 * span, khi + 2.0 * span, log(1e-5),
-                    log(20.0 * fmax(span, 0.1))};
+                    log(SIGMA_SPAN * span)};
     /* a grid over (m, ln s) picks the basin, Nelder-Mead refines it */
     double best = INFINITY, x[2] = {0.5 * (klo + khi), log(0.1 * span)};
-    double slo = log(fmax(1e-3, 0.02 * span)), shi = log(2.0 * fmax(span, 0.1));
+    double slo = log(fmax(1e-3, 0.02 * span)), shi = oc.lshi;
     for (int i = 0; i < 7; i++)
         for (int j = 0; j < 5; j++) {
             double xt[2] = {klo + span * (double)i / 6.0, slo + (shi - slo) * (double)j / 4.0};
@@ -437,7 +441,7 @@ void qpm__svi_fit(const qpm__smile *sm, unsigned flags, qpm_svi *p, qpm_svi_repo
     double abc[3];
     inner(sm, x[0], exp(x[1]), abc);
     to_svi(abc, x[0], exp(x[1]), p);
-    iters += polish(sm, p);
+    iters += polish(sm, exp(oc.lshi), p);
 
     rep->no_butterfly = (flags & QPM_SVI_NO_BUTTERFLY) != 0;
     if (rep->no_butterfly && !passes(p, sm->kmax_abs)) {

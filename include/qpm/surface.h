@@ -69,7 +69,7 @@ extern "C" {
 #ifdef QPM_EXPERIMENTAL
 
 /* Points of the butterfly and calendar check grids. */
-#define QPM_SURFACE_CHECK_POINTS 2001
+enum { QPM_SURFACE_CHECK_POINTS = 2001 };
 
 /* Raw SVI parameters of one expiry, total variance units (see above). */
 typedef struct qpm_svi {

@@ -85,6 +85,28 @@ static int kkt_solve(const inner_sys *sys, double G[NCON][3], const double h[NCO
     return isfinite(x[0]) && isfinite(x[1]) && isfinite(x[2]);
 }
 
+/* the unconstrained minimiser A x = r by Cramer's rule; 0 when singular */
+static int solve3(const inner_sys *sys, double x[3])
+{
+    const double(*A)[3] = sys->A;
+    double c00 = A[1][1] * A[2][2] - A[1][2] * A[2][1];
+    double c01 = A[1][2] * A[2][0] - A[1][0] * A[2][2];
+    double c02 = A[1][0] * A[2][1] - A[1][1] * A[2][0];
+    double det = A[0][0] * c00 + A[0][1] * c01 + A[0][2] * c02;
+    double scale = fabs(A[0][0]) * fabs(A[1][1]) * fabs(A[2][2]);
+    if (!(fabs(det) > 1e-13 * scale))
+        return 0;
+    const double *r = sys->r;
+    double id = 1.0 / det;
+    x[0] = (r[0] * c00 + A[0][1] * (r[2] * A[1][2] - r[1] * A[2][2]) +
+            A[0][2] * (r[1] * A[2][1] - r[2] * A[1][1])) * id;
+    x[1] = (A[0][0] * (r[1] * A[2][2] - r[2] * A[1][2]) + r[0] * c01 +
+            A[0][2] * (r[2] * A[1][0] - r[1] * A[2][0])) * id;
+    x[2] = (A[0][0] * (A[1][1] * r[2] - A[2][1] * r[1]) +
+            A[0][1] * (A[2][0] * r[1] - A[1][0] * r[2]) + r[0] * c02) * id;
+    return isfinite(x[0]) && isfinite(x[1]) && isfinite(x[2]);
+}
+
 static double quad(const inner_sys *sys, const double x[3])
 {
     double v = sys->c0;
@@ -107,11 +129,21 @@ static int feasible(double G[NCON][3], const double h[NCON], const double x[3])
 
 /* The weighted cost of (a, d, c) at (m, s), summed from the residuals: the
  * expanded quadratic form loses the digits of a near-exact fit. */
-static double direct_cost(const qpm__smile *sm, double m, double s, const double x[3])
+#define YZ_CACHE 256
+
+static double direct_cost(const qpm__smile *sm, double m, double s, const double x[3],
+                          const double *yc, const double *zc)
 {
     double v = 0.0, is = 1.0 / s;
     for (size_t i = 0; i < sm->n; i++) {
-        double y = (sm->k[i] - m) * is, z = sqrt(y * y + 1.0);
+        double y, z;
+        if (yc != NULL) {
+            y = yc[i];
+            z = zc[i];
+        } else {
+            y = (sm->k[i] - m) * is;
+            z = sqrt(y * y + 1.0);
+        }
         double e = sm->W[i] * (x[0] + x[1] * y + x[2] * z - sm->w[i]);
         v += e * e;
     }
@@ -124,31 +156,41 @@ static double direct_cost(const qpm__smile *sm, double m, double s, const double
  * 3 constraints is the minimiser.  The unconstrained one is tried first. */
 static double inner(const qpm__smile *sm, double m, double s, double x[3])
 {
+    /* the sums over 1 and y = (k - m) / s come from the smile's moments;
+     * only those over z = sqrt(y^2 + 1) need a pass over the quotes */
     inner_sys sys;
-    memset(&sys, 0, sizeof sys);
-    double is = 1.0 / s;
+    double is = 1.0 / s, ycache[YZ_CACHE], zcache[YZ_CACHE];
+    const double *yc = sm->n <= YZ_CACHE ? ycache : NULL, *zc = yc != NULL ? zcache : NULL;
+    double Z = 0.0, YZ = 0.0, WZ = 0.0;
     for (size_t i = 0; i < sm->n; i++) {
         double y = (sm->k[i] - m) * is, z = sqrt(y * y + 1.0);
-        double W2 = sm->W[i] * sm->W[i], wt = sm->w[i];
-        double u[3] = {1.0, y, z};
-        for (int p = 0; p < 3; p++) {
-            for (int q = p; q < 3; q++)
-                sys.A[p][q] += W2 * u[p] * u[q];
-            sys.r[p] += W2 * wt * u[p];
+        if (yc != NULL) {
+            ycache[i] = y;
+            zcache[i] = z;
         }
-        sys.c0 += W2 * wt * wt;
+        Z += sm->W2[i] * z;
+        YZ += sm->W2[i] * y * z;
+        WZ += sm->W2w[i] * z;
     }
+    double A11 = (sm->S2 - 2.0 * m * sm->S1 + m * m * sm->S0) * is * is;
+    sys.A[0][0] = sm->S0;
+    sys.A[0][1] = sys.A[1][0] = (sm->S1 - m * sm->S0) * is;
+    sys.A[0][2] = sys.A[2][0] = Z;
+    sys.A[1][1] = A11;
+    sys.A[1][2] = sys.A[2][1] = YZ;
+    sys.A[2][2] = A11 + sm->S0;
+    sys.r[0] = sm->Sw;
+    sys.r[1] = (sm->Swk - m * sm->Sw) * is;
+    sys.r[2] = WZ;
+    sys.c0 = sm->Sww;
     double tr = sys.A[0][0] + sys.A[1][1] + sys.A[2][2];
-    for (int p = 0; p < 3; p++) {
+    for (int p = 0; p < 3; p++)
         sys.A[p][p] += 1e-15 * tr;
-        for (int q = 0; q < p; q++)
-            sys.A[p][q] = sys.A[q][p];
-    }
     double G[NCON][3], h[NCON];
     constraints(s, G, h);
     double nu[3];
-    if (kkt_solve(&sys, G, h, NULL, 0, x, nu) && feasible(G, h, x))
-        return direct_cost(sm, m, s, x);
+    if (solve3(&sys, x) && feasible(G, h, x))
+        return direct_cost(sm, m, s, x, yc, zc);
     /* active sets by size: a feasible solution whose multipliers all have
      * the right sign (nu <= 0 here, nu = -mu/2) satisfies the KKT
      * conditions and is the minimiser; otherwise the cheapest feasible one */
@@ -181,14 +223,14 @@ static double inner(const qpm__smile *sm, double m, double s, double x[3])
             kkt &= nu[c] <= 0.0;
         if (kkt) {
             memcpy(x, cand, sizeof cand);
-            return direct_cost(sm, m, s, x);
+            return direct_cost(sm, m, s, x, yc, zc);
         }
         if (v < best) {
             best = v;
             memcpy(x, cand, sizeof cand);
         }
     }
-    return isfinite(best) ? direct_cost(sm, m, s, x) : (double)INFINITY;
+    return isfinite(best) ? direct_cost(sm, m, s, x, yc, zc) : (double)INFINITY;
 }
 
 /* The SVI parameters of (a, d, c) at (m, s), nudged into the strict domain
@@ -499,6 +541,8 @@ void qpm__svi_fit(const qpm__smile *sm, unsigned flags, qpm_svi *p, qpm_svi_repo
     rep->iterations = iters;
     rep->converged = conv;
     rep->n_quotes = sm->n;
+    if (flags & QPM__SVI_FIT_BARE)
+        return;
     qpm__smile_errors(sm, p, &rep->rmse_volpts, &rep->max_err_volpts);
     rep->k_limit = qpm__svi_check_limit(p, sm->kmax_abs);
     rep->butterfly_ok = qpm__svi_butterfly(p, rep->k_limit, QPM_SURFACE_CHECK_POINTS,

@@ -2,7 +2,8 @@
  * raw SVI slice fitted to vol quotes (and to coin-settled prices), a
  * 10-expiry surface fitted slice by slice and as SSVI, and the vol query
  * on 10,000 (T, K) points.  Quotes: SSVI smiles with a deterministic
- * +-0.2 vol-point noise.  Process CPU time (the machine may be shared),
+ * +-0.2 vol-point noise.  The queries run on the SSVI surface of 10 slices,
+ * T from 1 day to 2 years, |k| <= 0.8.  Process CPU time (the machine may be shared),
  * median of repetitions; prints the fits' RMSE in vol points. */
 #define QPM_EXPERIMENTAL
 #include <math.h>
@@ -24,7 +25,7 @@ static const qpm_ssvi SS = {-0.25, 0.8, 0.45};
 static double T[NEXP], F[NEXP], K[NEXP][NK], vol[NEXP][NK], price[NK];
 static int32_t type[NK];
 static qpm_smile_quotes q[NEXP], qp;
-static double qT[NQ], qK[NQ], qv[NQ];
+static double qT[NQ], qK[NQ], qk[NQ], qv[NQ];
 static qpm_surface *surf;
 static qpm_svi_report rep;
 static qpm_ssvi_report srep;
@@ -73,6 +74,7 @@ static void make(void)
     for (int i = 0; i < NQ; i++) {
         qT[i] = bench_uniform(&st, 1.0 / 365.0, 2.0);
         qK[i] = 95000.0 * exp(bench_uniform(&st, -0.8, 0.8));
+        qk[i] = log(qK[i] / 95000.0);
     }
 }
 
@@ -107,6 +109,12 @@ static void query(void *ctx)
     qpm_surface_vol(surf, NQ, qT, qK, qv);
 }
 
+static void query_k(void *ctx)
+{
+    (void)ctx;
+    qpm_surface_total_variance_k(surf, NQ, qT, qk, qv);
+}
+
 int main(int argc, char **argv)
 {
     bench_help(argc, argv, USAGE);
@@ -136,6 +144,7 @@ int main(int argc, char **argv)
     }
     double tss = bench_median_cpu(fit_ssvi, NULL, 1, reps);
     double tq = bench_median_cpu(query, NULL, 2, reps);
+    double tqk = bench_median_cpu(query_k, NULL, 2, reps);
 
     bench_table_header("fits (40 strikes per expiry, quotes with +-0.2 vol-point noise)");
     bench_table_row("one slice, raw SVI from vols (per slice)", t1, 1, t1);
@@ -143,7 +152,9 @@ int main(int argc, char **argv)
     bench_table_row("10 expiries, raw SVI slice by slice (per surface)", t10, 1, t1);
     bench_table_row("10 expiries, SSVI (per surface)", tss, 1, t1);
     bench_table_header("queries");
-    bench_table_row("qpm_surface_vol, 10,000 (T, K) points (per point)", tq, NQ, tq / NQ);
+    bench_table_row("qpm_surface_vol, 10,000 (T, K) points (per point)", tq, NQ, tq);
+    bench_table_row("qpm_surface_total_variance_k, 10,000 (T, k) points (per point)", tqk, NQ,
+                    tq);
     printf("\none slice: %.1f us, RMSE %.3f vol points, %zu iterations\n", t1 * 1e6, rmse1, it1);
     printf("10 expiries slice by slice: %.3f ms, worst slice RMSE %.3f vol points\n", t10 * 1e3,
            worst);

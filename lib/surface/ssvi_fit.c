@@ -30,13 +30,13 @@ static double ssvi_f(void *vctx, const double *x)
     const ssvi_ctx *c = vctx;
     double rho = x[0], eta = exp(x[1]), gamma = x[2];
     if (!ssvi_ok(c, rho, eta, gamma))
-        return INFINITY;
+        return HUGE_VAL;
     qpm_ssvi ps = {rho, eta, gamma};
     double v = 0.0;
     for (size_t j = 0; j < c->m; j++) {
         qpm_svi p;
         if (qpm_ssvi_to_svi(&ps, c->theta[j], &p) != QPM_OK)
-            return INFINITY;
+            return HUGE_VAL;
         const qpm__smile *sm = &c->sm[j];
         for (size_t i = 0; i < sm->n; i++) {
             double e = sm->W[i] * (qpm__svi_w(&p, sm->k[i]) - sm->w[i]);
@@ -228,7 +228,7 @@ qpm_status qpm_surface_fit_ssvi(qpm_surface *s, size_t m, const double *T, const
             theta[j] = j > 0 && th < theta[j - 1] ? theta[j - 1] : th;
         }
         ssvi_ctx c = {m, sm, theta};
-        double best = INFINITY, x[3] = {0.0, 0.0, 0.5};
+        double best = HUGE_VAL, x[3] = {0.0, 0.0, 0.5};
         static const double rhos[] = {-0.6, -0.3, 0.0, 0.3, 0.6};
         static const double etas[] = {0.2, 0.6, 2.0};
         static const double gammas[] = {0.25, 0.6};

@@ -35,7 +35,7 @@ double qpm__svi_g(const qpm_svi *p, double k)
     double r = sqrt(x * x + s2);
     double w = p->a + p->b * (p->rho * x + r);
     if (!(w > 0.0))
-        return -INFINITY;
+        return -HUGE_VAL;
     double w1 = p->b * (p->rho + x / r);
     double w2 = p->b * s2 / (r * r * r);
     double u = 1.0 - k * w1 / (2.0 * w);
@@ -49,7 +49,7 @@ double qpm__svi_g(const qpm_svi *p, double k)
 int qpm__svi_butterfly(const qpm_svi *p, double L, size_t points, double *worst_k,
                        double *worst_g)
 {
-    double gmin = INFINITY, kmin = 0.0, g[BLK];
+    double gmin = HUGE_VAL, kmin = 0.0, g[BLK];
     const double a = p->a, b = p->b, rho = p->rho, m = p->m, s2 = p->sigma * p->sigma;
     double h = 2.0 * L / (double)(points - 1);
     for (size_t j0 = 0; j0 < points; j0 += BLK) {
@@ -62,7 +62,7 @@ int qpm__svi_butterfly(const qpm_svi *p, double L, size_t points, double *worst_
             double u = 1.0 - 0.5 * k * w1 * iw;
             g[j] = u * u - 0.25 * w1 * w1 * (iw + 0.25) + 0.5 * w2;
             /* w <= 0 (or a NaN from it) fails the check */
-            g[j] = w > 0.0 && g[j] == g[j] ? g[j] : -(double)INFINITY;
+            g[j] = w > 0.0 && g[j] == g[j] ? g[j] : -HUGE_VAL;
         }
         for (size_t j = 0; j < nb; j++)
             if (g[j] < gmin) {

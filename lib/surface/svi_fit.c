@@ -213,7 +213,7 @@ static double inner(const qpm__smile *sm, double m, double s, double x[3])
                 sets[ns][2] = l;
                 sizes[ns++] = 3;
             }
-    double best = INFINITY, cand[3];
+    double best = HUGE_VAL, cand[3];
     for (int t = 0; t < ns; t++) {
         if (!kkt_solve(&sys, G, h, sets[t], sizes[t], cand, nu) || !feasible(G, h, cand))
             continue;
@@ -230,7 +230,7 @@ static double inner(const qpm__smile *sm, double m, double s, double x[3])
             memcpy(x, cand, sizeof cand);
         }
     }
-    return isfinite(best) ? direct_cost(sm, m, s, x, yc, zc) : (double)INFINITY;
+    return isfinite(best) ? direct_cost(sm, m, s, x, yc, zc) : HUGE_VAL;
 }
 
 /* The SVI parameters of (a, d, c) at (m, s), nudged into the strict domain
@@ -263,7 +263,7 @@ static double outer_f(void *vctx, const double *x)
 {
     const outer_ctx *c = vctx;
     if (!(x[0] >= c->mlo && x[0] <= c->mhi && x[1] >= c->lslo && x[1] <= c->lshi))
-        return INFINITY;
+        return HUGE_VAL;
     double abc[3];
     return inner(c->sm, x[0], exp(x[1]), abc);
 }
@@ -320,7 +320,7 @@ static double ssvi1_f(void *vctx, const double *x)
     const ssvi1_ctx *c = vctx;
     qpm_svi p;
     if (!ssvi1_params(x, &p))
-        return INFINITY;
+        return HUGE_VAL;
     return cost(c->sm, &p);
 }
 
@@ -344,7 +344,7 @@ static double full_f(void *vctx, const double *x)
     qpm_svi p;
     full_params(x, &p);
     if (!svi_valid(&p) || !passes(&p, c->sm->kmax_abs))
-        return INFINITY;
+        return HUGE_VAL;
     return cost(c->sm, &p);
 }
 
@@ -383,7 +383,7 @@ static int solve5(double M[5][6])
     return 1;
 }
 
-static size_t polish(const qpm__smile *sm, double smax, qpm_svi *p)
+static size_t polish(const qpm__smile *sm, double mlo, double mhi, double smax, qpm_svi *p)
 {
     double c0 = cost(sm, p), lambda = 1e-3;
     size_t it = 0;
@@ -413,7 +413,7 @@ static size_t polish(const qpm__smile *sm, double smax, qpm_svi *p)
             if (solve5(M)) {
                 qpm_svi t = {p->a + M[0][5], p->b + M[1][5], p->rho + M[2][5], p->m + M[3][5],
                              p->sigma + M[4][5]};
-                double c1 = svi_valid(&t) && t.sigma <= smax ? cost(sm, &t) : (double)INFINITY;
+                double c1 = svi_valid(&t) && t.sigma <= smax && t.m >= mlo && t.m <= mhi ? cost(sm, &t) : HUGE_VAL;
                 if (c1 < c0) {
                     double rel = (c0 - c1) / c0;
                     *p = t;
@@ -445,7 +445,7 @@ static double pen_f(void *vctx, const double *x)
     qpm_svi p;
     full_params(x, &p);
     if (!svi_valid(&p))
-        return INFINITY;
+        return HUGE_VAL;
     double L = qpm__svi_check_limit(&p, c->sm->kmax_abs), pen = 0.0;
     const int np = 1001;
     for (int j = 0; j < np; j++) {
@@ -463,7 +463,7 @@ void qpm__svi_fit(const qpm__smile *sm, unsigned flags, qpm_svi *p, qpm_svi_repo
     outer_ctx oc = {sm, klo - 2.0 * span, khi + 2.0 * span, log(1e-5),
                     log(SIGMA_SPAN * span)};
     /* a grid over (m, ln s) picks the basin, Nelder-Mead refines it */
-    double best = INFINITY, x[2] = {0.5 * (klo + khi), log(0.1 * span)};
+    double best = HUGE_VAL, x[2] = {0.5 * (klo + khi), log(0.1 * span)};
     double slo = log(fmax(1e-3, 0.02 * span)), shi = oc.lshi;
     for (int i = 0; i < 7; i++)
         for (int j = 0; j < 5; j++) {
@@ -483,7 +483,7 @@ void qpm__svi_fit(const qpm__smile *sm, unsigned flags, qpm_svi *p, qpm_svi_repo
     double abc[3];
     inner(sm, x[0], exp(x[1]), abc);
     to_svi(abc, x[0], exp(x[1]), p);
-    iters += polish(sm, exp(oc.lshi), p);
+    iters += polish(sm, oc.mlo, oc.mhi, exp(oc.lshi), p);
 
     rep->no_butterfly = (flags & QPM_SVI_NO_BUTTERFLY) != 0;
     if (rep->no_butterfly && !passes(p, sm->kmax_abs)) {

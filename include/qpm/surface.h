@@ -69,7 +69,7 @@ extern "C" {
 #ifdef QPM_EXPERIMENTAL
 
 /* Points of the butterfly and calendar check grids. */
-#define QPM_SURFACE_CHECK_POINTS 4001
+enum { QPM_SURFACE_CHECK_POINTS = 2001 };
 
 /* Raw SVI parameters of one expiry, total variance units (see above). */
 typedef struct qpm_svi {
@@ -148,8 +148,11 @@ typedef struct qpm_surface_check_report {
     int calendar_ok;        /* 1: w_i(k) >= w_{i-1}(k) - 1e-12 for every consecutive pair */
     size_t calendar_slice;  /* violated: the first i with w_i < w_{i-1} somewhere
                                (the pair T[i-1], T[i]); 0 when none */
-    double calendar_k;      /* the k of the largest violation of that pair */
-    double calendar_dw;     /* w_i(k) - w_{i-1}(k) there (< 0 when violated) */
+    double calendar_k;      /* the k of the largest violation of that pair on the grid, or
+                               of the first one found in the wings */
+    double calendar_dw;     /* w_i(k) - w_{i-1}(k) there (< 0 when violated; without a
+                               violation the smallest difference over all pairs, +inf
+                               for a single slice) */
     double calendar_cross_k;/* a k where w_i = w_{i-1} next to calendar_k (NaN when the
                                slices do not cross, e.g. one lies below everywhere) */
 } qpm_surface_check_report;
@@ -204,7 +207,9 @@ QPM_API qpm_status qpm_surface_set_slice(qpm_surface *s, double T, double F, con
  * vol solver, r = 0), in q->settlement.  The fit minimises
  *     sum_i weight_i^2 ((w(k_i) - w_i) / (2 sqrt(w_i T)))^2,
  * the first-order vol errors of the total variances w_i = vol_i^2 T, over
- * the domain of qpm_svi_check.
+ * the domain of qpm_svi_check with sigma at most the quotes' k range
+ * (k_max - k_min; a wider sigma makes the slice a parabola over the quotes
+ * whose wings say nothing of them) and m within two k ranges of the quotes.
  * Method (quasi-explicit, Zeliade 2009): for fixed (m, sigma) the best
  * (a, b sigma, b rho sigma) is a 3-parameter least squares with linear
  * constraints (|rho| < 1, Lee's bound and a >= b sigma (|rho| - 1), a
@@ -217,7 +222,8 @@ QPM_API qpm_status qpm_surface_set_slice(qpm_surface *s, double T, double F, con
  * pushed out of arbitrage by a growing penalty on g < 1e-4 (on a 1001-point
  * grid), and the best SSVI-shaped slice (free of butterfly arbitrage by
  * Gatheral-Jacquier's conditions); from the better one Nelder-Mead on the
- * five parameters refuses every point that fails the check.  The result
+ * five parameters (sigma not bounded) refuses every point that fails the
+ * check.  The result
  * passes the check (butterfly_ok = 1; the report says so in any case).
  * rep (optional, size set) receives the report; the slice keeps a copy.
  * Errors: see the header comment: q->strike not strictly increasing
@@ -235,7 +241,8 @@ QPM_API qpm_status qpm_surface_fit_slice(qpm_surface *s, double T, double F,
  * >= 5 each).  theta_j is the ATM total variance w(0) of a raw SVI fit of
  * slice j, made non-decreasing (a running maximum over j); then (rho, eta,
  * gamma) minimise the same weighted vol errors over all quotes, by
- * Nelder-Mead from a small grid of starts, inside |rho| < 1, eta > 0,
+ * Nelder-Mead from the best of a 5 x 3 x 2 grid of starts, polished by
+ * Levenberg-Marquardt, inside |rho| < 1, eta > 0,
  * gamma in [0, 1] and Gatheral-Jacquier's no-arbitrage conditions at every
  * theta_j: theta phi (1 + |rho|) < 4 and theta phi^2 (1 + |rho|) <= 4.
  * Every expiry becomes a slice (its raw SVI form; replacing slices with

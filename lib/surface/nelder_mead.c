@@ -20,7 +20,7 @@ size_t qpm__nelder_mead(qpm__nm_fn f, void *ctx, size_t n, double *x, const doub
             v[i][i - 1] += step[i - 1];
         fv[i] = f(ctx, v[i]);
         if (isnan(fv[i]))
-            fv[i] = INFINITY;
+            fv[i] = HUGE_VAL;
     }
     size_t it = 0;
     *converged = 0;
@@ -61,7 +61,7 @@ size_t qpm__nelder_mead(qpm__nm_fn f, void *ctx, size_t n, double *x, const doub
             xr[j] = c[j] + (c[j] - v[n][j]);
         double fr = f(ctx, xr);
         if (isnan(fr))
-            fr = INFINITY;
+            fr = HUGE_VAL;
         if (fr < fv[0]) {
             for (size_t j = 0; j < n; j++)
                 xe[j] = c[j] + 2.0 * (c[j] - v[n][j]);
@@ -86,7 +86,7 @@ size_t qpm__nelder_mead(qpm__nm_fn f, void *ctx, size_t n, double *x, const doub
             xc[j] = outside ? c[j] + 0.5 * (xr[j] - c[j]) : c[j] + 0.5 * (v[n][j] - c[j]);
         double fc = f(ctx, xc);
         if (isnan(fc))
-            fc = INFINITY;
+            fc = HUGE_VAL;
         if (fc < (outside ? fr : fv[n])) {
             memcpy(v[n], xc, n * sizeof *x);
             fv[n] = fc;
@@ -97,7 +97,7 @@ size_t qpm__nelder_mead(qpm__nm_fn f, void *ctx, size_t n, double *x, const doub
                 v[i][j] = v[0][j] + 0.5 * (v[i][j] - v[0][j]);
             fv[i] = f(ctx, v[i]);
             if (isnan(fv[i]))
-                fv[i] = INFINITY;
+                fv[i] = HUGE_VAL;
         }
     }
     size_t b = 0;

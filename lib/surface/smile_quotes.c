@@ -197,6 +197,20 @@ qpm_status qpm__smile_prepare(const qpm_alloc *a, double T, double F, const qpm_
         kmax = fmax(kmax, fabs(sm->k[i]));
     }
     sm->kmax_abs = kmax;
+    /* the scratch of the price conversion is free again */
+    sm->W2 = blk + 5 * n;
+    sm->W2w = blk + 6 * n;
+    for (size_t i = 0; i < n; i++) {
+        double W2 = sm->W[i] * sm->W[i], k = sm->k[i], w = sm->w[i];
+        sm->W2[i] = W2;
+        sm->W2w[i] = W2 * w;
+        sm->S0 += W2;
+        sm->S1 += W2 * k;
+        sm->S2 += W2 * k * k;
+        sm->Sw += W2 * w;
+        sm->Swk += W2 * w * k;
+        sm->Sww += W2 * w * w;
+    }
     return QPM_OK;
 }
 

@@ -40,7 +40,7 @@ static int calendar_pair(const qpm_svi *lo, const qpm_svi *hi, double L, double 
 {
     size_t np = QPM_SURFACE_CHECK_POINTS;
     double h = 2.0 * L / (double)(np - 1);
-    double best = INFINITY, bk = 0.0;
+    double best = HUGE_VAL, bk = 0.0;
     for (size_t j = 0; j < np; j++) {
         double k = j + 1 == np ? L : -L + h * (double)j;
         double d = dw(hi, lo, k);
@@ -49,9 +49,9 @@ static int calendar_pair(const qpm_svi *lo, const qpm_svi *hi, double L, double 
             bk = k;
         }
     }
-    *cross = NAN;
+    *cross = (double)NAN;
     if (best < -CAL_TOL) {
-        double prevk = -L, prevd = dw(hi, lo, -L), bestdist = INFINITY;
+        double prevk = -L, prevd = dw(hi, lo, -L), bestdist = HUGE_VAL;
         for (size_t j = 1; j < np; j++) {
             double k = j + 1 == np ? L : -L + h * (double)j;
             double d = dw(hi, lo, k);
@@ -101,10 +101,10 @@ qpm_status qpm_surface_check(const qpm_surface *s, qpm_surface_check_report *rep
     memset(&r, 0, sizeof r);
     r.size = rep->size;
     r.butterfly_ok = 1;
-    r.butterfly_g = INFINITY;
+    r.butterfly_g = HUGE_VAL;
     r.calendar_ok = 1;
-    r.calendar_dw = INFINITY;
-    r.calendar_cross_k = NAN;
+    r.calendar_dw = HUGE_VAL;
+    r.calendar_cross_k = (double)NAN;
     for (size_t i = 0; i < s->n; i++) {
         const qpm__slice *sl = &s->sl[i];
         double L = sl->rep.k_limit; /* set with every slice */

@@ -70,6 +70,10 @@ typedef struct qpm__smile {
     double *vol; /* mid vols */
     double *w;   /* vol^2 T */
     double *W;   /* residual weights: weight / (2 vol T) */
+    double *W2;  /* W^2 */
+    double *W2w; /* W^2 w */
+    /* weighted moments: sum W^2 {1, k, k^2, w, w k, w^2} */
+    double S0, S1, S2, Sw, Swk, Sww;
     double kmax_abs;
 } qpm__smile;
 
@@ -83,7 +87,10 @@ void qpm__smile_free(const qpm_alloc *a, qpm__smile *sm);
 void qpm__smile_errors(const qpm__smile *sm, const qpm_svi *p, double *rmse, double *maxerr);
 
 /* Fits a raw SVI slice to sm (surface.h, qpm_surface_fit_slice); fills the
- * fit fields of rep (n_quotes .. k_limit).  No allocation. */
+ * fit fields of rep (n_quotes .. k_limit).  No allocation.  With
+ * QPM__SVI_FIT_BARE in flags only the parameters, iterations and converged
+ * are set (no error statistics, no butterfly check). */
+#define QPM__SVI_FIT_BARE (1u << 16)
 void qpm__svi_fit(const qpm__smile *sm, unsigned flags, qpm_svi *p, qpm_svi_report *rep);
 
 /* Nelder-Mead minimisation of f over n <= 5 parameters from x (in/out),

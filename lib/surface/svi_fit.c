@@ -9,6 +9,10 @@
 /* |rho| <= RMAX inside the fit: the domain wants |rho| < 1 strictly. */
 #define RMAX (1.0 - 1e-9)
 #define NCON 6
+/* sigma <= SIGMA_SPAN x (the quotes' k range): beyond it SVI is a parabola
+ * over the quotes whose wings (b at Lee's bound, a far below 0) say nothing
+ * of the data, and break the arbitrage checks outside the quotes */
+#define SIGMA_SPAN 1.0
 
 typedef struct inner_sys {
     double A[3][3], r[3], c0;
@@ -30,7 +34,7 @@ static void constraints(double s, double G[NCON][3], double h[NCON])
 /* Solves the (3 + k) KKT system by Gaussian elimination with partial
  * pivoting; 0 when singular. */
 static int kkt_solve(const inner_sys *sys, double G[NCON][3], const double h[NCON],
-                     const int *act, int k, double x[3])
+                     const int *act, int k, double x[3], double *nu)
 {
     double M[6][7];
     int n = 3 + k;
@@ -76,6 +80,30 @@ static int kkt_solve(const inner_sys *sys, double G[NCON][3], const double h[NCO
     }
     for (int i = 0; i < 3; i++)
         x[i] = sol[i];
+    for (int c = 0; c < k; c++)
+        nu[c] = sol[3 + c];
+    return isfinite(x[0]) && isfinite(x[1]) && isfinite(x[2]);
+}
+
+/* the unconstrained minimiser A x = r by Cramer's rule; 0 when singular */
+static int solve3(const inner_sys *sys, double x[3])
+{
+    const double(*A)[3] = sys->A;
+    double c00 = A[1][1] * A[2][2] - A[1][2] * A[2][1];
+    double c01 = A[1][2] * A[2][0] - A[1][0] * A[2][2];
+    double c02 = A[1][0] * A[2][1] - A[1][1] * A[2][0];
+    double det = A[0][0] * c00 + A[0][1] * c01 + A[0][2] * c02;
+    double scale = fabs(A[0][0]) * fabs(A[1][1]) * fabs(A[2][2]);
+    if (!(fabs(det) > 1e-13 * scale))
+        return 0;
+    const double *r = sys->r;
+    double id = 1.0 / det;
+    x[0] = (r[0] * c00 + A[0][1] * (r[2] * A[1][2] - r[1] * A[2][2]) +
+            A[0][2] * (r[1] * A[2][1] - r[2] * A[1][1])) * id;
+    x[1] = (A[0][0] * (r[1] * A[2][2] - r[2] * A[1][2]) + r[0] * c01 +
+            A[0][2] * (r[2] * A[1][0] - r[1] * A[2][0])) * id;
+    x[2] = (A[0][0] * (A[1][1] * r[2] - A[2][1] * r[1]) +
+            A[0][1] * (A[2][0] * r[1] - A[1][0] * r[2]) + r[0] * c02) * id;
     return isfinite(x[0]) && isfinite(x[1]) && isfinite(x[2]);
 }
 
@@ -101,11 +129,21 @@ static int feasible(double G[NCON][3], const double h[NCON], const double x[3])
 
 /* The weighted cost of (a, d, c) at (m, s), summed from the residuals: the
  * expanded quadratic form loses the digits of a near-exact fit. */
-static double direct_cost(const qpm__smile *sm, double m, double s, const double x[3])
+#define YZ_CACHE 256
+
+static double direct_cost(const qpm__smile *sm, double m, double s, const double x[3],
+                          const double *yc, const double *zc)
 {
     double v = 0.0, is = 1.0 / s;
     for (size_t i = 0; i < sm->n; i++) {
-        double y = (sm->k[i] - m) * is, z = sqrt(y * y + 1.0);
+        double y, z;
+        if (yc != NULL) {
+            y = yc[i];
+            z = zc[i];
+        } else {
+            y = (sm->k[i] - m) * is;
+            z = sqrt(y * y + 1.0);
+        }
         double e = sm->W[i] * (x[0] + x[1] * y + x[2] * z - sm->w[i]);
         v += e * e;
     }
@@ -118,63 +156,81 @@ static double direct_cost(const qpm__smile *sm, double m, double s, const double
  * 3 constraints is the minimiser.  The unconstrained one is tried first. */
 static double inner(const qpm__smile *sm, double m, double s, double x[3])
 {
+    /* the sums over 1 and y = (k - m) / s come from the smile's moments;
+     * only those over z = sqrt(y^2 + 1) need a pass over the quotes */
     inner_sys sys;
-    memset(&sys, 0, sizeof sys);
-    double is = 1.0 / s;
+    double is = 1.0 / s, ycache[YZ_CACHE], zcache[YZ_CACHE];
+    const double *yc = sm->n <= YZ_CACHE ? ycache : NULL, *zc = yc != NULL ? zcache : NULL;
+    double Z = 0.0, YZ = 0.0, WZ = 0.0;
     for (size_t i = 0; i < sm->n; i++) {
         double y = (sm->k[i] - m) * is, z = sqrt(y * y + 1.0);
-        double W2 = sm->W[i] * sm->W[i], wt = sm->w[i];
-        double u[3] = {1.0, y, z};
-        for (int p = 0; p < 3; p++) {
-            for (int q = p; q < 3; q++)
-                sys.A[p][q] += W2 * u[p] * u[q];
-            sys.r[p] += W2 * wt * u[p];
+        if (yc != NULL) {
+            ycache[i] = y;
+            zcache[i] = z;
         }
-        sys.c0 += W2 * wt * wt;
+        Z += sm->W2[i] * z;
+        YZ += sm->W2[i] * y * z;
+        WZ += sm->W2w[i] * z;
     }
+    double A11 = (sm->S2 - 2.0 * m * sm->S1 + m * m * sm->S0) * is * is;
+    sys.A[0][0] = sm->S0;
+    sys.A[0][1] = sys.A[1][0] = (sm->S1 - m * sm->S0) * is;
+    sys.A[0][2] = sys.A[2][0] = Z;
+    sys.A[1][1] = A11;
+    sys.A[1][2] = sys.A[2][1] = YZ;
+    sys.A[2][2] = A11 + sm->S0;
+    sys.r[0] = sm->Sw;
+    sys.r[1] = (sm->Swk - m * sm->Sw) * is;
+    sys.r[2] = WZ;
+    sys.c0 = sm->Sww;
     double tr = sys.A[0][0] + sys.A[1][1] + sys.A[2][2];
-    for (int p = 0; p < 3; p++) {
+    for (int p = 0; p < 3; p++)
         sys.A[p][p] += 1e-15 * tr;
-        for (int q = 0; q < p; q++)
-            sys.A[p][q] = sys.A[q][p];
-    }
     double G[NCON][3], h[NCON];
     constraints(s, G, h);
-    if (kkt_solve(&sys, G, h, NULL, 0, x) && feasible(G, h, x))
-        return direct_cost(sm, m, s, x);
-    double best = INFINITY, cand[3];
-    int act[3];
+    double nu[3];
+    if (solve3(&sys, x) && feasible(G, h, x))
+        return direct_cost(sm, m, s, x, yc, zc);
+    /* active sets by size: a feasible solution whose multipliers all have
+     * the right sign (nu <= 0 here, nu = -mu/2) satisfies the KKT
+     * conditions and is the minimiser; otherwise the cheapest feasible one */
+    int sets[41][3], sizes[41], ns = 0;
     for (int i = 0; i < NCON; i++) {
-        act[0] = i;
-        if (kkt_solve(&sys, G, h, act, 1, cand) && feasible(G, h, cand)) {
-            double v = quad(&sys, cand);
-            if (v < best) {
-                best = v;
-                memcpy(x, cand, sizeof cand);
-            }
-        }
+        sets[ns][0] = i;
+        sizes[ns++] = 1;
+    }
+    for (int i = 0; i < NCON; i++)
         for (int j = i + 1; j < NCON; j++) {
-            act[1] = j;
-            if (kkt_solve(&sys, G, h, act, 2, cand) && feasible(G, h, cand)) {
-                double v = quad(&sys, cand);
-                if (v < best) {
-                    best = v;
-                    memcpy(x, cand, sizeof cand);
-                }
-            }
+            sets[ns][0] = i;
+            sets[ns][1] = j;
+            sizes[ns++] = 2;
+        }
+    for (int i = 0; i < NCON; i++)
+        for (int j = i + 1; j < NCON; j++)
             for (int l = j + 1; l < NCON; l++) {
-                act[2] = l;
-                if (kkt_solve(&sys, G, h, act, 3, cand) && feasible(G, h, cand)) {
-                    double v = quad(&sys, cand);
-                    if (v < best) {
-                        best = v;
-                        memcpy(x, cand, sizeof cand);
-                    }
-                }
+                sets[ns][0] = i;
+                sets[ns][1] = j;
+                sets[ns][2] = l;
+                sizes[ns++] = 3;
             }
+    double best = HUGE_VAL, cand[3];
+    for (int t = 0; t < ns; t++) {
+        if (!kkt_solve(&sys, G, h, sets[t], sizes[t], cand, nu) || !feasible(G, h, cand))
+            continue;
+        double v = quad(&sys, cand);
+        int kkt = 1;
+        for (int c = 0; c < sizes[t]; c++)
+            kkt &= nu[c] <= 0.0;
+        if (kkt) {
+            memcpy(x, cand, sizeof cand);
+            return direct_cost(sm, m, s, x, yc, zc);
+        }
+        if (v < best) {
+            best = v;
+            memcpy(x, cand, sizeof cand);
         }
     }
-    return isfinite(best) ? direct_cost(sm, m, s, x) : (double)INFINITY;
+    return isfinite(best) ? direct_cost(sm, m, s, x, yc, zc) : HUGE_VAL;
 }
 
 /* The SVI parameters of (a, d, c) at (m, s), nudged into the strict domain
@@ -207,7 +263,7 @@ static double outer_f(void *vctx, const double *x)
 {
     const outer_ctx *c = vctx;
     if (!(x[0] >= c->mlo && x[0] <= c->mhi && x[1] >= c->lslo && x[1] <= c->lshi))
-        return INFINITY;
+        return HUGE_VAL;
     double abc[3];
     return inner(c->sm, x[0], exp(x[1]), abc);
 }
@@ -264,7 +320,7 @@ static double ssvi1_f(void *vctx, const double *x)
     const ssvi1_ctx *c = vctx;
     qpm_svi p;
     if (!ssvi1_params(x, &p))
-        return INFINITY;
+        return HUGE_VAL;
     return cost(c->sm, &p);
 }
 
@@ -288,7 +344,7 @@ static double full_f(void *vctx, const double *x)
     qpm_svi p;
     full_params(x, &p);
     if (!svi_valid(&p) || !passes(&p, c->sm->kmax_abs))
-        return INFINITY;
+        return HUGE_VAL;
     return cost(c->sm, &p);
 }
 
@@ -327,7 +383,7 @@ static int solve5(double M[5][6])
     return 1;
 }
 
-static size_t polish(const qpm__smile *sm, qpm_svi *p)
+static size_t polish(const qpm__smile *sm, double mlo, double mhi, double smax, qpm_svi *p)
 {
     double c0 = cost(sm, p), lambda = 1e-3;
     size_t it = 0;
@@ -357,7 +413,7 @@ static size_t polish(const qpm__smile *sm, qpm_svi *p)
             if (solve5(M)) {
                 qpm_svi t = {p->a + M[0][5], p->b + M[1][5], p->rho + M[2][5], p->m + M[3][5],
                              p->sigma + M[4][5]};
-                double c1 = svi_valid(&t) ? cost(sm, &t) : (double)INFINITY;
+                double c1 = svi_valid(&t) && t.sigma <= smax && t.m >= mlo && t.m <= mhi ? cost(sm, &t) : HUGE_VAL;
                 if (c1 < c0) {
                     double rel = (c0 - c1) / c0;
                     *p = t;
@@ -389,7 +445,7 @@ static double pen_f(void *vctx, const double *x)
     qpm_svi p;
     full_params(x, &p);
     if (!svi_valid(&p))
-        return INFINITY;
+        return HUGE_VAL;
     double L = qpm__svi_check_limit(&p, c->sm->kmax_abs), pen = 0.0;
     const int np = 1001;
     for (int j = 0; j < np; j++) {
@@ -405,13 +461,13 @@ void qpm__svi_fit(const qpm__smile *sm, unsigned flags, qpm_svi *p, qpm_svi_repo
     double klo = sm->k[0], khi = sm->k[sm->n - 1];
     double span = fmax(khi - klo, 1e-4);
     outer_ctx oc = {sm, klo - 2.0 * span, khi + 2.0 * span, log(1e-5),
-                    log(20.0 * fmax(span, 0.1))};
+                    log(SIGMA_SPAN * span)};
     /* a grid over (m, ln s) picks the basin, Nelder-Mead refines it */
-    double best = INFINITY, x[2] = {0.5 * (klo + khi), log(0.1 * span)};
-    double slo = log(fmax(1e-3, 0.02 * span)), shi = log(2.0 * fmax(span, 0.1));
-    for (int i = 0; i < 9; i++)
-        for (int j = 0; j < 7; j++) {
-            double xt[2] = {klo + span * (double)i / 8.0, slo + (shi - slo) * (double)j / 6.0};
+    double best = HUGE_VAL, x[2] = {0.5 * (klo + khi), log(0.1 * span)};
+    double slo = log(fmax(1e-3, 0.02 * span)), shi = oc.lshi;
+    for (int i = 0; i < 7; i++)
+        for (int j = 0; j < 5; j++) {
+            double xt[2] = {klo + span * (double)i / 6.0, slo + (shi - slo) * (double)j / 4.0};
             double v = outer_f(&oc, xt);
             if (v < best) {
                 best = v;
@@ -422,13 +478,12 @@ void qpm__svi_fit(const qpm__smile *sm, unsigned flags, qpm_svi *p, qpm_svi_repo
     double fb;
     int conv;
     double step1[2] = {0.1 * span, 0.5};
-    size_t iters = qpm__nelder_mead(outer_f, &oc, 2, x, step1, 1e-11, 1e-13, 2000, &fb, &conv);
-    double step2[2] = {0.01 * span, 0.05};
-    iters += qpm__nelder_mead(outer_f, &oc, 2, x, step2, 1e-12, 1e-14, 2000, &fb, &conv);
+    /* to 1e-7: the polish below converges quadratically from there */
+    size_t iters = qpm__nelder_mead(outer_f, &oc, 2, x, step1, 1e-7, 1e-10, 2000, &fb, &conv);
     double abc[3];
     inner(sm, x[0], exp(x[1]), abc);
     to_svi(abc, x[0], exp(x[1]), p);
-    iters += polish(sm, p);
+    iters += polish(sm, oc.mlo, oc.mhi, exp(oc.lshi), p);
 
     rep->no_butterfly = (flags & QPM_SVI_NO_BUTTERFLY) != 0;
     if (rep->no_butterfly && !passes(p, sm->kmax_abs)) {
@@ -486,6 +541,8 @@ void qpm__svi_fit(const qpm__smile *sm, unsigned flags, qpm_svi *p, qpm_svi_repo
     rep->iterations = iters;
     rep->converged = conv;
     rep->n_quotes = sm->n;
+    if (flags & QPM__SVI_FIT_BARE)
+        return;
     qpm__smile_errors(sm, p, &rep->rmse_volpts, &rep->max_err_volpts);
     rep->k_limit = qpm__svi_check_limit(p, sm->kmax_abs);
     rep->butterfly_ok = qpm__svi_butterfly(p, rep->k_limit, QPM_SURFACE_CHECK_POINTS,

@@ -36,6 +36,9 @@ Modules:
 * :mod:`qpm.garch` (experimental): GARCH(1,1) volatility
   (:func:`garch_fit`, :func:`garch_loglik`, :func:`garch_filter`,
   :func:`garch_forecast`), also the filter of :meth:`Risk.historical`;
+* :mod:`qpm.surface` (experimental): implied-volatility smiles and surfaces
+  (:class:`Surface`: raw SVI and SSVI fits to option chains, butterfly and
+  calendar checks, vol queries);
 * :mod:`qpm.core`: version, status names, CPU features.
 
 The shared library is found on first use (see :func:`load_library`): a
@@ -83,6 +86,9 @@ from .garch import (GarchDist, GarchFilter, GarchFit, GarchForecast, GarchParams
                     garch_fit, garch_forecast, garch_loglik)
 from . import stress
 from .stress import Shock, StressReport
+from . import surface
+from .surface import (QuoteKind, SliceReport, SsviFit, SsviParams, Surface, SurfaceCheck, SviParams,
+                      ssvi_to_svi, svi_check, svi_total_variance)
 from . import regime
 from .regime import (RegimeFit, RegimeInit, RegimeModel, RegimeParams, RegimePaths,
                      RegimeProbabilities)
@@ -131,6 +137,9 @@ __all__ = [
     "garch_loglik", "garch_fit", "garch_filter", "garch_forecast",
     # stress (experimental)
     "stress", "Shock", "StressReport",
+    # surface (experimental)
+    "surface", "Surface", "QuoteKind", "SviParams", "SsviParams", "SliceReport", "SurfaceCheck",
+    "SsviFit", "svi_check", "svi_total_variance", "ssvi_to_svi",
     # regime (experimental)
     "regime", "RegimeModel", "RegimeInit", "RegimeParams", "RegimeFit", "RegimeProbabilities",
     "RegimePaths",

@@ -163,6 +163,8 @@ ENUMS = {
     "qpm_garch_dist": (qpm.garch.GarchDist, "QPM_GARCH_", ""),
     # amm (experimental)
     "qpm_amm_side": (qpm.amm.AmmSide, "QPM_AMM_", ""),
+    # surface (experimental)
+    "qpm_quote_kind": (qpm.surface.QuoteKind, "QPM_QUOTE_", ""),
 }
 
 

@@ -58,6 +58,9 @@ _NO_VENUE = _arrays.SIZE_MAX  # QPM_BOOK_NO_VENUE
 #: The collateral asset of :meth:`Book.set_collateral` meaning USD (a
 #: stablecoin valued at 1; ``QPM_BOOK_USD``).
 USD = "USD"
+#: the ``sigma`` of an option that prices off its underlying's surface
+#: (:meth:`Book.set_surface`; experimental)
+SURFACE_VOL = 0.0
 _SIZE_KIND = _arrays.SIZE_KIND
 
 
@@ -98,6 +101,7 @@ _lib.declare("qpm_book_set_funding", _int, _vp, _sz, _d, _d)  # experimental tie
 _lib.declare("qpm_book_funding", _int, _vp, _d, _vp, _vp)  # experimental tier
 _lib.declare("qpm_book_set_collateral", _int, _vp, _sz, _sz, _d, _d)  # experimental tier
 _lib.declare("qpm_book_add_venue", _int, _vp, ctypes.c_char_p, _vp)  # experimental tier
+_lib.declare("qpm_book_set_surface", _int, _vp, _sz, _vp, _int)  # experimental tier
 _lib.declare("qpm_book_n_venues", _int, _vp, _vp)  # experimental tier
 _lib.declare("qpm_book_find_venue", _int, _vp, ctypes.c_char_p, _vp)  # experimental tier
 _lib.declare("qpm_book_venue_name", _int, _vp, _sz, _vp)  # experimental tier
@@ -192,6 +196,7 @@ register_names({"qpm_instrument": "Instrument", "qpm_book_key": "BookKey",
 PY_CONSTANTS["QPM_BOOK_ALL"] = "None (all underlyings)"
 PY_CONSTANTS["QPM_BOOK_USD"] = '"USD"'
 PY_CONSTANTS["QPM_BOOK_NO_VENUE"] = "None (no venue)"
+PY_CONSTANTS["QPM_BOOK_SURFACE_VOL"] = "qpm.book.SURFACE_VOL"
 
 
 class BookFunding(NamedTuple):
@@ -644,6 +649,32 @@ class Book(Handle):
                     names={"name": "venue"})
             return idx.value
         return _arrays.size(venue, "venue")
+
+    def set_surface(self, underlying: Union[str, int], surface: Any,
+                    dynamics: str = "sticky_strike") -> None:
+        """Attaches a copy of ``surface`` (a :class:`qpm.Surface`, at least
+        one slice) to ``underlying`` (libqpm's experimental tier); None
+        detaches it.  Options on it added with ``sigma=0``
+        (:data:`SURFACE_VOL`) price off it: the surface's vol of their
+        strike at the book's forward, read again when the market changes.
+        ``dynamics``: how those vols move in scenarios, ``"sticky_strike"``
+        (they keep the vol of their strike) or ``"sticky_moneyness"`` (the
+        smile moves with the forward).  Raises QpmStateError when detaching
+        a surface that positions price off."""
+        from .surface import Surface
+        dyn = {"sticky_strike": 0, "sticky_moneyness": 1}.get(dynamics)
+        if dyn is None:
+            raise ValueError("dynamics must be 'sticky_strike' or 'sticky_moneyness', got %r"
+                             % (dynamics,))
+        u = self._find(underlying, "underlying") if isinstance(underlying, str) \
+            else _arrays.size(underlying, "underlying")
+        if surface is None:
+            self._c("qpm_book_set_surface", u, None, dyn)
+            return
+        if not isinstance(surface, Surface):
+            raise TypeError("surface must be a qpm.Surface, got %s" % type(surface).__name__)
+        with surface._using():
+            self._c("qpm_book_set_surface", u, surface._ptr, dyn)
 
     def set_collateral(self, asset: Union[str, int], amount: float,
                        haircut: float = 0.0, venue: Union[str, int, None] = None) -> None:

@@ -131,6 +131,90 @@ static double upper_limit(const qpm__sv *m)
     return 0.0;
 }
 
+/* d/dz [log1p(z) / z], by its series where the closed form cancels */
+static qpm__cplx dlz_dz(qpm__cplx z, qpm__cplx lz)
+{
+    if (cabs(z) < 1e-3)
+        return -0.5 + z * (2.0 / 3.0 + z * (-0.75 + z * (0.8 + z * (-5.0 / 6.0))));
+    return (1.0 / (1.0 + z) - lz) / z;
+}
+
+/* ln phi(x - i/2) as log_cf (the same operations, so the same bits) and
+ * its derivatives der[0..8] in (v0, theta, T, kappa, sigma, rho, lambda,
+ * mu_j, delta_j): forward-mode differentiation of each intermediate of
+ * the little-trap form, so the derivatives keep its stability (no
+ * difference of nearly equal terms beyond the log1p one, taken by series
+ * near 0).  dD/dT = -zx d e (1 - g) / (1 - g e)^2 and dC/dT = kappa theta D
+ * (the Riccati equations) need no differencing either. */
+static void log_cf_der(const qpm__sv *m, double x, qpm__cplx *lnphi, qpm__cplx der[9])
+{
+    double zeta = x * x + 0.25, T = m->T, s2 = m->sigma * m->sigma;
+    qpm__cplx xi = CMPLX(m->kappa - 0.5 * m->sigma * m->rho, -m->sigma * m->rho * x);
+    qpm__cplx d = csqrt(xi * xi + s2 * zeta);
+    qpm__cplx xpd = xi + d;
+    qpm__cplx zx = zeta / xpd;
+    qpm__cplx g = -s2 * zx / xpd;
+    qpm__cplx one_m_e = -c_expm1(-d * T);
+    qpm__cplx den = 1.0 - g * (1.0 - one_m_e);
+    qpm__cplx D = -zx * one_m_e / den;
+    qpm__cplx zs = -zx / xpd * one_m_e / (1.0 - g);
+    qpm__cplx z = s2 * zs;
+    qpm__cplx lz = (creal(z) == 0.0 && cimag(z) == 0.0) ? 1.0 : c_log1p(z) / z;
+    qpm__cplx cb = -zx * T - 2.0 * lz * zs; /* C / (kappa theta) */
+    qpm__cplx C = m->kappa * m->theta * cb;
+    qpm__cplx ln = C + D * m->v0;
+    qpm__cplx e = cexp(-d * T), dlz = dlz_dz(z, lz);
+    der[0] = D;
+    der[1] = m->kappa * cb;
+    der[2] = m->kappa * m->theta * D - m->v0 * zx * d * e * (1.0 - g) / (den * den);
+    for (int k = 0; k < 3; k++) {
+        /* tangents of xi and sigma^2 along kappa, sigma, rho */
+        qpm__cplx dxi = k == 0 ? 1.0
+                        : k == 1 ? CMPLX(-0.5 * m->rho, -m->rho * x)
+                                 : CMPLX(-0.5 * m->sigma, -m->sigma * x);
+        double ds2 = k == 1 ? 2.0 * m->sigma : 0.0;
+        qpm__cplx dd = (xi * dxi + 0.5 * ds2 * zeta) / d;
+        qpm__cplx dxpd = dxi + dd;
+        qpm__cplx dzx = -zx * dxpd / xpd;
+        qpm__cplx dg = (-ds2 * zx - s2 * dzx - g * dxpd) / xpd;
+        qpm__cplx dome = T * e * dd;
+        qpm__cplx dden = -dg * e + g * dome;
+        qpm__cplx dD = (-dzx * one_m_e - zx * dome - D * dden) / den;
+        qpm__cplx B = xpd * (1.0 - g);
+        qpm__cplx dA = dzx * one_m_e + zx * dome, dB = dxpd * (1.0 - g) - xpd * dg;
+        qpm__cplx dzs = (-dA - zs * dB) / B;
+        qpm__cplx dz = ds2 * zs + s2 * dzs;
+        qpm__cplx dcb = -dzx * T - 2.0 * (dlz * dz * zs + lz * dzs);
+        qpm__cplx dC = m->kappa * m->theta * dcb + (k == 0 ? m->theta * cb : 0.0);
+        der[3 + k] = dC + m->v0 * dD;
+    }
+    double dj = m->delta_j, dj2 = dj * dj;
+    qpm__cplx w = CMPLX(0.5 * m->mu_j + 0.125 * dj2 - 0.5 * dj2 * x * x, (m->mu_j + 0.5 * dj2) * x);
+    double kbar = expm1(m->mu_j + 0.5 * dj2), lt = m->lambda * T;
+    qpm__cplx u5 = CMPLX(0.5, x), ew = cexp(w), em1 = c_expm1(w);
+    if (m->lambda > 0.0) {
+        ln += lt * em1 - u5 * (lt * kbar);
+        der[2] += m->lambda * (em1 - u5 * kbar);
+    }
+    der[6] = T * (em1 - u5 * kbar);
+    der[7] = lt * u5 * (ew - (1.0 + kbar));
+    der[8] = lt * dj * (ew * CMPLX(0.25 - x * x, x) - u5 * (1.0 + kbar));
+    *lnphi = ln;
+}
+
+void qpm__sv_log_cf_der(const qpm__sv *m, double x, double *re, double *im, double der_re[9],
+                        double der_im[9])
+{
+    qpm__cplx l, der[9];
+    log_cf_der(m, x, &l, der);
+    *re = creal(l);
+    *im = cimag(l);
+    for (int i = 0; i < 9; i++) {
+        der_re[i] = creal(der[i]);
+        der_im[i] = cimag(der[i]);
+    }
+}
+
 /* Up to SV_BLOCK panels of one width w starting at a[p]. */
 #define SV_BLOCK 8
 typedef struct sv_block {
@@ -138,14 +222,19 @@ typedef struct sv_block {
     double w, a[SV_BLOCK];
 } sv_block;
 
-/* Adds the block's share of the four integrals to acc[o][i] (the wanted
- * ones): per node, w phi / zeta (price), w (1/2 + ix) phi / zeta (delta),
- * w phi (gamma) and w D phi / zeta (vega), against e^{ixk}. */
+/* Accumulator slots: price, delta, gamma, dv0, dtheta, dT, then the
+ * QPM__SV_NGRAD parameter derivatives. */
+#define SV_SLOTS (6 + QPM__SV_NGRAD)
+
+/* Adds the block's share of the first no integrals to acc[o][i] (the
+ * wanted ones): per node, w phi / zeta (price), w (1/2 + ix) phi / zeta
+ * (delta), w phi (gamma) and w (d ln phi / dp) phi / zeta (the parameter
+ * and T derivatives), against e^{ixk}.  no <= 4 uses the plain log_cf. */
 static void block_run(const qpm__sv *m, const sv_block *b, double F, size_t n, const double *K,
-                      double *const acc[4])
+                      double *const acc[SV_SLOTS], int no)
 {
     enum { NB = SV_BLOCK * QPM__GL_N };
-    double re[4][NB], im[4][NB];
+    double re[SV_SLOTS][NB], im[SV_SLOTS][NB];
     double half = 0.5 * b->w;
     for (int p = 0; p < b->np; p++) {
         double mid = b->a[p] + half;
@@ -153,20 +242,30 @@ static void block_run(const qpm__sv *m, const sv_block *b, double F, size_t n, c
             int jj = j & 15, q = p * QPM__GL_N + j;
             double x = j < 16 ? mid - half * GL32[jj][0] : mid + half * GL32[jj][0];
             double w = half * GL32[jj][1], zeta = x * x + 0.25;
-            qpm__cplx l, d;
-            log_cf(m, x, &l, &d);
+            qpm__cplx l, der[9], v[SV_SLOTS];
+            if (no <= 4)
+                log_cf(m, x, &l, &der[0]);
+            else
+                log_cf_der(m, x, &l, der);
             qpm__cplx phi = cexp(l) * w;
-            qpm__cplx v[4] = {phi / zeta, 0.0, phi, 0.0};
+            v[0] = phi / zeta;
+            v[2] = phi;
             v[1] = v[0] * CMPLX(0.5, x);
-            v[3] = v[0] * d;
-            for (int o = 0; o < 4; o++) {
+            v[3] = v[0] * der[0];
+            if (no > 4) {
+                v[4] = v[0] * der[1];
+                v[5] = v[0] * der[2];
+                for (int k = 0; k < QPM__SV_NGRAD; k++)
+                    v[6 + k] = v[0] * der[3 + k];
+            }
+            for (int o = 0; o < no; o++) {
                 re[o][q] = creal(v[o]);
                 im[o][q] = cimag(v[o]);
             }
         }
     }
     for (size_t i = 0; i < n; i++) {
-        double k = log(F / K[i]), s[4] = {0.0, 0.0, 0.0, 0.0};
+        double k = log(F / K[i]), s[SV_SLOTS] = {0.0};
         double rc[16], rs[16];
         for (int j = 0; j < 16; j++) {
             rc[j] = cos(half * GL32[j][0] * k);
@@ -186,11 +285,11 @@ static void block_run(const qpm__sv *m, const sv_block *b, double F, size_t n, c
                 /* e^{i(mid -+ off)k} = e^{i mid k} e^{-+i off k} */
                 double c = ec * rc[jj] + (j < 16 ? es * rs[jj] : -es * rs[jj]);
                 double sn = es * rc[jj] + (j < 16 ? -ec * rs[jj] : ec * rs[jj]);
-                for (int o = 0; o < 4; o++)
+                for (int o = 0; o < no; o++)
                     s[o] += c * re[o][q] - sn * im[o][q];
             }
         }
-        for (int o = 0; o < 4; o++)
+        for (int o = 0; o < no; o++)
             if (acc[o] != NULL)
                 acc[o][i] += s[o];
     }
@@ -213,8 +312,14 @@ qpm_status qpm__sv_chain(const qpm__sv *m, double S, double r, double q, size_t 
     double freq = kmax + (m->lambda > 0.0 ? fabs(m->mu_j) + 0.5 * m->delta_j * m->delta_j : 0.0);
     double h = fmin(U / SV_MIN_PANELS, SV_PHASE / fmax(freq, 1e-300));
 
-    double *acc[4] = {out->price, out->delta, out->gamma, out->vega};
-    for (int o = 0; o < 4; o++)
+    double *acc[SV_SLOTS] = {out->price, out->delta, out->gamma, out->vega, out->dtheta, out->theta};
+    int no = 4;
+    for (int k = 0; k < QPM__SV_NGRAD; k++)
+        acc[6 + k] = out->grad[k];
+    for (int o = 4; o < SV_SLOTS; o++)
+        if (acc[o] != NULL)
+            no = o + 1;
+    for (int o = 0; o < no; o++)
         if (acc[o] != NULL)
             for (size_t i = 0; i < n; i++)
                 acc[o][i] = 0.0;
@@ -231,14 +336,14 @@ qpm_status qpm__sv_chain(const qpm__sv *m, double S, double r, double q, size_t 
          * near 0, h further out) */
         double wdt = fmin(fmin(h, fmax(SV_POLE_W, a)), U - a);
         if (b.np > 0 && (b.np == SV_BLOCK || wdt != b.w)) {
-            block_run(m, &b, F, n, K, acc);
+            block_run(m, &b, F, n, K, acc, no);
             b.np = 0;
         }
         b.w = wdt;
         b.a[b.np++] = a;
         a = wdt < U - a ? a + wdt : U;
     }
-    block_run(m, &b, F, n, K, acc);
+    block_run(m, &b, F, n, K, acc, no);
 
     const double rpi = 0x1.45f306dc9c883p-2; /* 1/pi */
     for (size_t i = 0; i < n; i++) {
@@ -258,6 +363,17 @@ qpm_status qpm__sv_chain(const qpm__sv *m, double S, double r, double q, size_t 
             out->gamma[i] = df * growth * growth * skf * rpi / F * out->gamma[i];
         if (out->vega != NULL)
             out->vega[i] = -df * sfk * rpi * out->vega[i];
+        if (out->dtheta != NULL)
+            out->dtheta[i] = -df * sfk * rpi * out->dtheta[i];
+        for (int k = 0; k < QPM__SV_NGRAD; k++)
+            if (out->grad[k] != NULL)
+                out->grad[k][i] = -df * sfk * rpi * out->grad[k][i];
+        if (out->theta != NULL) {
+            /* V = e^{-rT} G(F, T): dV/dT = -r V + (r - q) S dV/dS + e^{-rT}
+             * dG/dT at fixed F, the last from d ln phi / dT */
+            double gt = -df * sfk * rpi * out->theta[i];
+            out->theta[i] = r * out->price[i] - (r - q) * S * out->delta[i] - gt;
+        }
     }
     return QPM_OK;
 }

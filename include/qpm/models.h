@@ -73,6 +73,10 @@
 extern "C" {
 #endif
 
+/* Number of parameters of qpm_heston_calibrate (experimental, below): v0,
+ * kappa, theta, sigma, rho, lambda, mu, delta, the order of its bounds. */
+#define QPM_CALIB_NPARAM 8
+
 #ifdef QPM_EXPERIMENTAL
 
 /* Heston parameters. */
@@ -246,10 +250,6 @@ typedef enum qpm_calib_outcome {
     QPM_CALIB_CANCELLED = 3   /* the progress callback asked to stop */
 } qpm_calib_outcome;
 
-/* Number of calibrated parameters: v0, kappa, theta, sigma, rho, lambda,
- * mu, delta (the order of lower / upper). */
-#define QPM_CALIB_NPARAM 8
-
 /* Settings, versioned by size as qpm_model_out; a NULL pointer selects
  * every default, a zero field its default.
  * - quote: qpm_calib_quote (default QPM_CALIB_QUOTE_USD);
@@ -257,9 +257,9 @@ typedef enum qpm_calib_outcome {
  * - fix_jumps: Bates only: 1 keeps lambda, mu, delta at the start values;
  * - max_iter: iterations (default 100); max_eval: price-chain evaluations
  *   (default 1000);
- * - ftol, xtol, gtol: Levenberg-Marquardt tolerances (lib: relative cost
- *   decrease, relative step, projected gradient; default 1e-12, 1e-12,
- *   1e-12; a negative value means 0);
+ * - ftol, xtol, gtol: Levenberg-Marquardt tolerances, finite and >= 0 (0:
+ *   the default 1e-12 each): relative cost decrease, relative step, and
+ *   the largest component of the projected gradient of the cost;
  * - lower, upper: QPM_CALIB_NPARAM bounds each, or NULL for the
  *   defaults v0, theta in [1e-6, 4]; kappa in [1e-3, 50]; sigma in [1e-3,
  *   10]; rho in [-0.999, 0.999]; lambda in [0, 10]; mu in [-2, 2];

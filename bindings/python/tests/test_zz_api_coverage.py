@@ -157,6 +157,10 @@ ENUMS = {
     # risk
     "qpm_risk_key": (qpm.risk.RiskKey, "QPM_RISK_", ""),
     "qpm_risk_filter": (qpm.risk.RiskFilter, "QPM_RISK_FILTER_", ""),
+    # models (experimental)
+    "qpm_calib_quote": (qpm.models.CalibQuote, "QPM_CALIB_QUOTE_", ""),
+    "qpm_calib_residual": (qpm.models.CalibResidual, "QPM_CALIB_RESID_", ""),
+    "qpm_calib_outcome": (qpm.models.CalibOutcome, "QPM_CALIB_", ""),
     # garch (experimental)
     "qpm_garch_dist": (qpm.garch.GarchDist, "QPM_GARCH_", ""),
     # amm (experimental)

@@ -410,6 +410,12 @@ qpm_status qpm_heston_calibrate(const qpm_heston *start, const qpm_jumps *jumps,
     lo_opt.gtol = o.gtol;
     lo_opt.max_iter = o.max_iter;
     lo_opt.max_eval = o.max_eval;
+    /* a cautious first step: the solver's default (1e-3) lets the first
+     * trial from a neutral start reach rho near +-1 and sigma near its
+     * bound, where phi decays slowly and the Fourier grid needs ten times
+     * the nodes; measured on the benchmark chain, 1 cuts the time 5x for
+     * the same iterations */
+    lo_opt.lambda0 = 1.0;
     double x[NP], xl[NP], xh[NP];
     for (size_t j = 0; j < nf; j++) {
         x[j] = x0[j];

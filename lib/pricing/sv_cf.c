@@ -131,12 +131,21 @@ static double upper_limit(const qpm__sv *m)
     return 0.0;
 }
 
+/* a / b without the overflow guards of C's complex division (__divdc3,
+ * the larger part of the derivatives' cost): every divisor in the
+ * derivatives has modulus between about 1e-3 and 1e8 */
+static inline qpm__cplx cdiv(qpm__cplx a, qpm__cplx b)
+{
+    double br = creal(b), bi = cimag(b), r = 1.0 / (br * br + bi * bi);
+    return CMPLX((creal(a) * br + cimag(a) * bi) * r, (cimag(a) * br - creal(a) * bi) * r);
+}
+
 /* d/dz [log1p(z) / z], by its series where the closed form cancels */
 static qpm__cplx dlz_dz(qpm__cplx z, qpm__cplx lz)
 {
     if (cabs(z) < 1e-3)
         return -0.5 + z * (2.0 / 3.0 + z * (-0.75 + z * (0.8 + z * (-5.0 / 6.0))));
-    return (1.0 / (1.0 + z) - lz) / z;
+    return cdiv(cdiv(1.0, 1.0 + z) - lz, z);
 }
 
 /* ln phi(x - i/2) as log_cf (the same operations, so the same bits) and
@@ -166,23 +175,24 @@ static void log_cf_der(const qpm__sv *m, double x, qpm__cplx *lnphi, qpm__cplx d
     qpm__cplx e = cexp(-d * T), dlz = dlz_dz(z, lz);
     der[0] = D;
     der[1] = m->kappa * cb;
-    der[2] = m->kappa * m->theta * D - m->v0 * zx * d * e * (1.0 - g) / (den * den);
+    qpm__cplx rden = cdiv(1.0, den), rxpd = cdiv(1.0, xpd), rd = cdiv(1.0, d);
+    der[2] = m->kappa * m->theta * D - m->v0 * zx * d * e * (1.0 - g) * rden * rden;
+    qpm__cplx B = xpd * (1.0 - g), rB = cdiv(1.0, B);
     for (int k = 0; k < 3; k++) {
         /* tangents of xi and sigma^2 along kappa, sigma, rho */
         qpm__cplx dxi = k == 0 ? 1.0
                         : k == 1 ? CMPLX(-0.5 * m->rho, -m->rho * x)
                                  : CMPLX(-0.5 * m->sigma, -m->sigma * x);
         double ds2 = k == 1 ? 2.0 * m->sigma : 0.0;
-        qpm__cplx dd = (xi * dxi + 0.5 * ds2 * zeta) / d;
+        qpm__cplx dd = (xi * dxi + 0.5 * ds2 * zeta) * rd;
         qpm__cplx dxpd = dxi + dd;
-        qpm__cplx dzx = -zx * dxpd / xpd;
-        qpm__cplx dg = (-ds2 * zx - s2 * dzx - g * dxpd) / xpd;
+        qpm__cplx dzx = -zx * dxpd * rxpd;
+        qpm__cplx dg = (-ds2 * zx - s2 * dzx - g * dxpd) * rxpd;
         qpm__cplx dome = T * e * dd;
         qpm__cplx dden = -dg * e + g * dome;
-        qpm__cplx dD = (-dzx * one_m_e - zx * dome - D * dden) / den;
-        qpm__cplx B = xpd * (1.0 - g);
+        qpm__cplx dD = (-dzx * one_m_e - zx * dome - D * dden) * rden;
         qpm__cplx dA = dzx * one_m_e + zx * dome, dB = dxpd * (1.0 - g) - xpd * dg;
-        qpm__cplx dzs = (-dA - zs * dB) / B;
+        qpm__cplx dzs = (-dA - zs * dB) * rB;
         qpm__cplx dz = ds2 * zs + s2 * dzs;
         qpm__cplx dcb = -dzx * T - 2.0 * (dlz * dz * zs + lz * dzs);
         qpm__cplx dC = m->kappa * m->theta * dcb + (k == 0 ? m->theta * cb : 0.0);
@@ -226,16 +236,19 @@ typedef struct sv_block {
  * QPM__SV_NGRAD parameter derivatives. */
 #define SV_SLOTS (6 + QPM__SV_NGRAD)
 
-/* Adds the block's share of the first no integrals to acc[o][i] (the
- * wanted ones): per node, w phi / zeta (price), w (1/2 + ix) phi / zeta
+/* Adds the block's share of the na wanted integrals act[0..na-1] to
+ * acc[act[a]][i]: per node, w phi / zeta (price), w (1/2 + ix) phi / zeta
  * (delta), w phi (gamma) and w (d ln phi / dp) phi / zeta (the parameter
- * and T derivatives), against e^{ixk}.  no <= 4 uses the plain log_cf. */
+ * and T derivatives), against e^{ixk}.  Only the wanted ones are summed
+ * (each in node order, as one sum); the plain log_cf serves when no slot
+ * past vega is wanted. */
 static void block_run(const qpm__sv *m, const sv_block *b, double F, size_t n, const double *K,
-                      double *const acc[SV_SLOTS], int no)
+                      double *const acc[SV_SLOTS], const int *act, int na)
 {
     enum { NB = SV_BLOCK * QPM__GL_N };
     double re[SV_SLOTS][NB], im[SV_SLOTS][NB];
     double half = 0.5 * b->w;
+    int ext = act[na - 1] > 3;
     for (int p = 0; p < b->np; p++) {
         double mid = b->a[p] + half;
         for (int j = 0; j < QPM__GL_N; j++) {
@@ -243,24 +256,20 @@ static void block_run(const qpm__sv *m, const sv_block *b, double F, size_t n, c
             double x = j < 16 ? mid - half * GL32[jj][0] : mid + half * GL32[jj][0];
             double w = half * GL32[jj][1], zeta = x * x + 0.25;
             qpm__cplx l, der[9], v[SV_SLOTS];
-            if (no <= 4)
+            if (!ext)
                 log_cf(m, x, &l, &der[0]);
             else
                 log_cf_der(m, x, &l, der);
             qpm__cplx phi = cexp(l) * w;
             v[0] = phi / zeta;
-            v[2] = phi;
-            v[1] = v[0] * CMPLX(0.5, x);
-            v[3] = v[0] * der[0];
-            if (no > 4) {
-                v[4] = v[0] * der[1];
-                v[5] = v[0] * der[2];
-                for (int k = 0; k < QPM__SV_NGRAD; k++)
-                    v[6 + k] = v[0] * der[3 + k];
-            }
-            for (int o = 0; o < no; o++) {
-                re[o][q] = creal(v[o]);
-                im[o][q] = cimag(v[o]);
+            for (int a = 0; a < na; a++) {
+                int o = act[a];
+                qpm__cplx u = o == 0   ? v[0]
+                              : o == 1 ? v[0] * CMPLX(0.5, x)
+                              : o == 2 ? phi
+                                       : v[0] * der[o - 3];
+                re[a][q] = creal(u);
+                im[a][q] = cimag(u);
             }
         }
     }
@@ -285,13 +294,12 @@ static void block_run(const qpm__sv *m, const sv_block *b, double F, size_t n, c
                 /* e^{i(mid -+ off)k} = e^{i mid k} e^{-+i off k} */
                 double c = ec * rc[jj] + (j < 16 ? es * rs[jj] : -es * rs[jj]);
                 double sn = es * rc[jj] + (j < 16 ? -ec * rs[jj] : ec * rs[jj]);
-                for (int o = 0; o < no; o++)
-                    s[o] += c * re[o][q] - sn * im[o][q];
+                for (int a = 0; a < na; a++)
+                    s[a] += c * re[a][q] - sn * im[a][q];
             }
         }
-        for (int o = 0; o < no; o++)
-            if (acc[o] != NULL)
-                acc[o][i] += s[o];
+        for (int a = 0; a < na; a++)
+            acc[act[a]][i] += s[a];
     }
 }
 
@@ -313,13 +321,13 @@ qpm_status qpm__sv_chain(const qpm__sv *m, double S, double r, double q, size_t 
     double h = fmin(U / SV_MIN_PANELS, SV_PHASE / fmax(freq, 1e-300));
 
     double *acc[SV_SLOTS] = {out->price, out->delta, out->gamma, out->vega, out->dtheta, out->theta};
-    int no = 4;
+    int act[SV_SLOTS], na = 0;
     for (int k = 0; k < QPM__SV_NGRAD; k++)
         acc[6 + k] = out->grad[k];
-    for (int o = 4; o < SV_SLOTS; o++)
+    for (int o = 0; o < SV_SLOTS; o++)
         if (acc[o] != NULL)
-            no = o + 1;
-    for (int o = 0; o < no; o++)
+            act[na++] = o;
+    for (int o = 0; o < SV_SLOTS; o++)
         if (acc[o] != NULL)
             for (size_t i = 0; i < n; i++)
                 acc[o][i] = 0.0;
@@ -336,14 +344,14 @@ qpm_status qpm__sv_chain(const qpm__sv *m, double S, double r, double q, size_t 
          * near 0, h further out) */
         double wdt = fmin(fmin(h, fmax(SV_POLE_W, a)), U - a);
         if (b.np > 0 && (b.np == SV_BLOCK || wdt != b.w)) {
-            block_run(m, &b, F, n, K, acc, no);
+            block_run(m, &b, F, n, K, acc, act, na);
             b.np = 0;
         }
         b.w = wdt;
         b.a[b.np++] = a;
         a = wdt < U - a ? a + wdt : U;
     }
-    block_run(m, &b, F, n, K, acc, no);
+    block_run(m, &b, F, n, K, acc, act, na);
 
     const double rpi = 0x1.45f306dc9c883p-2; /* 1/pi */
     for (size_t i = 0; i < n; i++) {

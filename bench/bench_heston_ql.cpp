@@ -31,7 +31,8 @@ void qpmb_ql_heston_price(qpmb_ql_heston *h, double *price);
 void qpmb_ql_heston_free(qpmb_ql_heston *h);
 void qpmb_ql_heston_calibrate(double S, double r, double q, const double *start, std::size_t nexp,
                               const int *days, std::size_t nk, const double *K, const double *iv,
-                              double *fitted, long *model_values, int *end_type);
+                              int error_type, double *fitted, long *model_values,
+                              int *end_type);
 }
 
 using namespace QuantLib;
@@ -97,8 +98,9 @@ class CountingHelper : public HestonModelHelper {
   public:
     CountingHelper(long *count, const Period &maturity, const Calendar &cal, Real s0, Real strike,
                    const Handle<Quote> &vol, const Handle<YieldTermStructure> &rts,
-                   const Handle<YieldTermStructure> &qts)
-        : HestonModelHelper(maturity, cal, s0, strike, vol, rts, qts), count_(count)
+                   const Handle<YieldTermStructure> &qts,
+                   BlackCalibrationHelper::CalibrationErrorType err)
+        : HestonModelHelper(maturity, cal, s0, strike, vol, rts, qts, err), count_(count)
     {
     }
     Real modelValue() const override
@@ -114,11 +116,12 @@ class CountingHelper : public HestonModelHelper {
 
 // Calibrates a HestonModel with AnalyticHestonEngine (Gauss-Laguerre) and
 // LevenbergMarquardt from start (v0, kappa, theta, sigma, rho) to the
-// options' implied vols iv[e nk + i] (the helpers' default relative price
+// options' implied vols iv[e nk + i], with the helpers' error error_type
+// (0 relative price error, the default; 1 price error; 2 implied vol
 // error); the fitted parameters into fitted[5].
 void qpmb_ql_heston_calibrate(double S, double r, double q, const double *start, std::size_t nexp,
                               const int *days, std::size_t nk, const double *K, const double *iv,
-                              double *fitted, long *model_values, int *end_type)
+                              int error_type, double *fitted, long *model_values, int *end_type)
 {
     Date today(15, January, 2026);
     Settings::instance().evaluationDate() = today;
@@ -137,7 +140,12 @@ void qpmb_ql_heston_calibrate(double S, double r, double q, const double *start,
             std::size_t j = e * nk + i;
             Handle<Quote> vol(ext::make_shared<SimpleQuote>(iv[j]));
             auto h = ext::make_shared<CountingHelper>(model_values, Period(days[e], Days),
-                                                      NullCalendar(), S, K[j], vol, rts, qts);
+                                                      NullCalendar(), S, K[j], vol, rts, qts,
+                                                      error_type == 0
+                                                          ? BlackCalibrationHelper::RelativePriceError
+                                                      : error_type == 1
+                                                          ? BlackCalibrationHelper::PriceError
+                                                          : BlackCalibrationHelper::ImpliedVolError);
             h->setPricingEngine(eng);
             helpers.push_back(h);
         }

@@ -302,13 +302,13 @@ Test(models_calib, gradient_against_central_differences)
     for (int t = 0; t < 3; t++) {
         qpm__sv m = {0.05, 2.0, 0.07, 0.8, -0.6, 0.5, -0.08, 0.2, Ts[t]};
         double g[8][7], p[7];
-        qpm__sv_out o = {p, NULL, NULL, g[0], g[2], NULL, {g[1], g[3], g[4], g[5], g[6], g[7]}};
+        qpm__sv_out o = {p, NULL, NULL, g[0], g[2], NULL, {g[1], g[3], g[4], g[5], g[6], g[7]}, NULL, 0};
         cr_assert_eq(qpm__sv_chain(&m, S0, R0, Q0, 7, K, ty, &o), QPM_OK);
         double *par[8] = {&m.v0, &m.kappa, &m.theta, &m.sigma, &m.rho, &m.lambda, &m.mu_j, &m.delta_j};
         double worst = 0.0;
         for (int k = 0; k < 8; k++) {
             double x = *par[k], hh = 1e-5 * fmax(fabs(x), 0.1), pu[7], pd[7];
-            qpm__sv_out oo = {pu, NULL, NULL, NULL, NULL, NULL, {NULL}};
+            qpm__sv_out oo = {pu, NULL, NULL, NULL, NULL, NULL, {NULL}, NULL, 0};
             *par[k] = x + hh;
             cr_assert_eq(qpm__sv_chain(&m, S0, R0, Q0, 7, K, ty, &oo), QPM_OK);
             oo.price = pd;

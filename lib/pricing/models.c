@@ -133,7 +133,7 @@ static qpm_status sv_price(const qpm_heston *h, const qpm_jumps *j, double S, do
         st = check_outputs(price, delta, gamma, vega);
     if (st != QPM_OK)
         return st;
-    qpm__sv_out out = {price, delta, gamma, vega, NULL, NULL, {NULL}};
+    qpm__sv_out out = {price, delta, gamma, vega, NULL, NULL, {NULL}, NULL, 0};
     return qpm__sv_chain(&m, S, r, q, n, K, type, &out);
 }
 
@@ -219,7 +219,7 @@ static qpm_status smile(const smile_model *sm, double S, double T, double r, dou
                 qpm__merton_one(S, K[b + i], T, r, q, sm->sigma, sm->j.lambda, sm->j.mu,
                                 sm->j.delta, ty[i], vp + i, NULL, NULL, NULL, NULL);
         } else {
-            qpm__sv_out out = {vp, NULL, NULL, NULL, NULL, NULL, {NULL}};
+            qpm__sv_out out = {vp, NULL, NULL, NULL, NULL, NULL, {NULL}, NULL, 0};
             st = qpm__sv_chain(&sm->sv, S, r, q, m, K + b, ty, &out);
             if (st != QPM_OK) {
                 qpm_pricer_free(pr);
@@ -368,7 +368,7 @@ qpm_status qpm_heston_eval(const qpm_heston *h, const qpm_jumps *j, qpm_settleme
         qpm__sv_out so = {c.p, c.d, o.gamma != NULL ? c.g : NULL,
                           o.vega_v0 != NULL || o.vega_parallel != NULL ? c.v0 : NULL,
                           o.vega_parallel != NULL ? dth : NULL, o.theta != NULL ? c.th : NULL,
-                          {NULL}};
+                          {NULL}, NULL, 0};
         st = qpm__sv_chain(&m, S, r, q, mm, K + b, type + b, &so);
         if (st != QPM_OK)
             return st;

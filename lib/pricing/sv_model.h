@@ -28,6 +28,12 @@ typedef struct qpm__sv_out {
     double *price, *delta, *gamma, *vega;
     double *dtheta, *theta;
     double *grad[QPM__SV_NGRAD];
+    /* the number of 32-node panels of the grid into *panels (optional);
+     * max_panels > 0: more panels than that return QPM_E_NOCONVERGE
+     * without a message and without computing (the calibration's guard
+     * against trial points that cost many times the current one) */
+    size_t *panels;
+    size_t max_panels;
 } qpm__sv_out;
 
 /* Prices the n strikes K of one expiry of model m on the spot S with rate r

@@ -49,8 +49,10 @@ Test(models_eval, matches_price_and_coin_is_usd_over_F)
         else
             cr_assert_eq(qpm_heston_price(&H0, S0, 0.7, R0, Q0, 6, K, ty, p, d, g, v), QPM_OK);
         for (int s = 0; s < 2; s++) {
-            double ep[6], pu[6], ed[6], dc[6], eg[6], ev[6];
-            qpm_model_out o = out_all(ep, pu, ed, dc, eg, ev, NULL, NULL);
+            double ep[6], pu[6], ed[6], dc[6], eg[6], ev[6], vp[6], th[6];
+            /* every output, so the derivative path of the characteristic
+             * function runs: the shared values stay bit-identical */
+            qpm_model_out o = out_all(ep, pu, ed, dc, eg, ev, vp, th);
             cr_assert_eq(qpm_heston_eval(&H0, j, (qpm_settlement)s, S0, 0.7, R0, Q0, 6, K, ty, &o),
                          QPM_OK, "%s", qpm_last_error());
             double F = S0 * exp((R0 - Q0) * 0.7);

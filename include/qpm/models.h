@@ -216,6 +216,10 @@ QPM_API qpm_status qpm_heston_smile_settle(const qpm_heston *h, const qpm_jumps 
  * differentiated analytically, in the manner of Cui, del Bano Rollin and
  * Germano 2017), one set of characteristic-function evaluations per
  * expiry and iteration serving every strike, its price and its gradient.
+ * A trial point whose Fourier grid would need more than 4 times the panels
+ * of the last accepted point (rho near +-1 or a large vol of variance,
+ * where phi decays slowly) is rejected unevaluated: the solver then takes
+ * a shorter step.
  *
  * Residuals (qpm_calib_options.residual):
  * - QPM_CALIB_RESID_PRICE: weight[i] (model - quote) in the quote's
@@ -291,7 +295,7 @@ typedef struct qpm_calib_result {
     double max_vol_err_volpts;  /* max |implied-vol error|, vol points */
     double cost;                /* 0.5 sum residual^2 at the fit */
     size_t iterations;          /* Levenberg-Marquardt iterations */
-    size_t evaluations;         /* price-chain evaluations (every expiry once) */
+    size_t evaluations;         /* price-chain passes (every expiry once; guarded trials count) */
     int32_t feller;             /* 1 when 2 kappa theta > sigma^2 */
     int32_t outcome;            /* qpm_calib_outcome */
 } qpm_calib_result;

@@ -332,6 +332,7 @@ static void block_run(const qpm__sv *m, const sv_block *b, double F, size_t n, c
         double ec = cos((b->a[0] + half) * k), es = sin((b->a[0] + half) * k);
         double sc, ss;
         fast_sincos(b->w * k, &ss, &sc);
+        double cq[NB], sq[NB];
         for (int p = 0; p < b->np; p++) {
             if (p > 0) {
                 /* the next midpoint: e^{i(mid + w)k} by one rotation */
@@ -342,11 +343,48 @@ static void block_run(const qpm__sv *m, const sv_block *b, double F, size_t n, c
             for (int j = 0; j < QPM__GL_N; j++) {
                 int jj = j & 15, q = p * QPM__GL_N + j;
                 /* e^{i(mid -+ off)k} = e^{i mid k} e^{-+i off k} */
-                double c = ec * rc[jj] + (j < 16 ? es * rs[jj] : -es * rs[jj]);
-                double sn = es * rc[jj] + (j < 16 ? -ec * rs[jj] : ec * rs[jj]);
-                for (int a = 0; a < na; a++)
-                    s[a] += c * re[a][q] - sn * im[a][q];
+                cq[q] = ec * rc[jj] + (j < 16 ? es * rs[jj] : -es * rs[jj]);
+                sq[q] = es * rc[jj] + (j < 16 ? -ec * rs[jj] : ec * rs[jj]);
             }
+        }
+        /* each wanted integral as one sum in node order; up to four at a
+         * time in registers, reading the nodes' values contiguously */
+        int nq = b->np * QPM__GL_N;
+        for (int a = 0; a < na; a += 4) {
+            const double *r0 = re[a], *i0 = im[a];
+            if (na - a == 1) {
+                double s0 = 0.0;
+                for (int q = 0; q < nq; q++)
+                    s0 += cq[q] * r0[q] - sq[q] * i0[q];
+                s[a] = s0;
+                continue;
+            }
+            const double *r1 = re[a + 1], *i1 = im[a + 1];
+            if (na - a == 2) {
+                double s0 = 0.0, s1 = 0.0;
+                for (int q = 0; q < nq; q++) {
+                    s0 += cq[q] * r0[q] - sq[q] * i0[q];
+                    s1 += cq[q] * r1[q] - sq[q] * i1[q];
+                }
+                s[a] = s0;
+                s[a + 1] = s1;
+                continue;
+            }
+            const double *r2 = re[a + 2], *i2 = im[a + 2];
+            /* a missing fourth reads the third again (its sum unused) */
+            const double *r3 = na - a > 3 ? re[a + 3] : r2, *i3 = na - a > 3 ? im[a + 3] : i2;
+            double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+            for (int q = 0; q < nq; q++) {
+                s0 += cq[q] * r0[q] - sq[q] * i0[q];
+                s1 += cq[q] * r1[q] - sq[q] * i1[q];
+                s2 += cq[q] * r2[q] - sq[q] * i2[q];
+                s3 += cq[q] * r3[q] - sq[q] * i3[q];
+            }
+            s[a] = s0;
+            s[a + 1] = s1;
+            s[a + 2] = s2;
+            if (na - a > 3)
+                s[a + 3] = s3;
         }
         for (int a = 0; a < na; a++)
             acc[act[a]][i] += s[a];

@@ -78,6 +78,17 @@ static qpm__cplx c_log1p(qpm__cplx z)
     return CMPLX(0.5 * log1p(a * (2.0 + a) + b * b), atan2(b, 1.0 + a));
 }
 
+/* a / b without the overflow guards of C's complex division (__divdc3,
+ * the larger part of the derivatives' cost): every divisor it serves is
+ * bounded away from 0 and from overflow (|xi + d| >= Re(xi + d) > 0 up to
+ * sigma |x| <= 1e7; |1 - g e| >= 1 - |g| > 0; 1 - g likewise), except
+ * log1p(z) / z, which keeps C's division (z may be tiny) */
+static inline qpm__cplx cdiv(qpm__cplx a, qpm__cplx b)
+{
+    double br = creal(b), bi = cimag(b), r = 1.0 / (br * br + bi * bi);
+    return CMPLX((creal(a) * br + cimag(a) * bi) * r, (cimag(a) * br - creal(a) * bi) * r);
+}
+
 /* ln phi(x - i/2) into *lnphi and its derivative in v0 into *dv0. */
 static void log_cf(const qpm__sv *m, double x, qpm__cplx *lnphi, qpm__cplx *dv0)
 {
@@ -85,12 +96,13 @@ static void log_cf(const qpm__sv *m, double x, qpm__cplx *lnphi, qpm__cplx *dv0)
     qpm__cplx xi = CMPLX(m->kappa - 0.5 * m->sigma * m->rho, -m->sigma * m->rho * x);
     qpm__cplx d = csqrt(xi * xi + s2 * zeta);
     qpm__cplx xpd = xi + d;
-    qpm__cplx zx = zeta / xpd;            /* -(xi - d) / sigma^2 */
-    qpm__cplx g = -s2 * zx / xpd;         /* (xi - d) / (xi + d) */
+    qpm__cplx rxpd = cdiv(1.0, xpd);
+    qpm__cplx zx = zeta * rxpd;           /* -(xi - d) / sigma^2 */
+    qpm__cplx g = -s2 * zx * rxpd;        /* (xi - d) / (xi + d) */
     qpm__cplx one_m_e = -c_expm1(-d * T); /* 1 - e^{-dT} */
-    qpm__cplx D = -zx * one_m_e / (1.0 - g * (1.0 - one_m_e));
+    qpm__cplx D = cdiv(-zx * one_m_e, 1.0 - g * (1.0 - one_m_e));
     /* ln((1 - g e)/(1 - g)) = log1p(z), z = g (1 - e)/(1 - g) = sigma^2 zs */
-    qpm__cplx zs = -zx / xpd * one_m_e / (1.0 - g);
+    qpm__cplx zs = cdiv(-zx * rxpd * one_m_e, 1.0 - g);
     qpm__cplx z = s2 * zs;
     qpm__cplx lz = (creal(z) == 0.0 && cimag(z) == 0.0) ? 1.0 : c_log1p(z) / z;
     qpm__cplx C = m->kappa * m->theta * (-zx * T - 2.0 * lz * zs);
@@ -182,14 +194,6 @@ static inline void fast_sincos(double x, double *sn, double *cs)
     }
 }
 
-/* a / b without the overflow guards of C's complex division (__divdc3,
- * the larger part of the derivatives' cost): every divisor in the
- * derivatives has modulus between about 1e-3 and 1e8 */
-static inline qpm__cplx cdiv(qpm__cplx a, qpm__cplx b)
-{
-    double br = creal(b), bi = cimag(b), r = 1.0 / (br * br + bi * bi);
-    return CMPLX((creal(a) * br + cimag(a) * bi) * r, (cimag(a) * br - creal(a) * bi) * r);
-}
 
 /* d/dz [log1p(z) / z], by its series where the closed form cancels */
 static qpm__cplx dlz_dz(qpm__cplx z, qpm__cplx lz)
@@ -212,12 +216,13 @@ static void log_cf_der(const qpm__sv *m, double x, qpm__cplx *lnphi, qpm__cplx d
     qpm__cplx xi = CMPLX(m->kappa - 0.5 * m->sigma * m->rho, -m->sigma * m->rho * x);
     qpm__cplx d = csqrt(xi * xi + s2 * zeta);
     qpm__cplx xpd = xi + d;
-    qpm__cplx zx = zeta / xpd;
-    qpm__cplx g = -s2 * zx / xpd;
+    qpm__cplx rxpd = cdiv(1.0, xpd);
+    qpm__cplx zx = zeta * rxpd;
+    qpm__cplx g = -s2 * zx * rxpd;
     qpm__cplx one_m_e = -c_expm1(-d * T);
     qpm__cplx den = 1.0 - g * (1.0 - one_m_e);
-    qpm__cplx D = -zx * one_m_e / den;
-    qpm__cplx zs = -zx / xpd * one_m_e / (1.0 - g);
+    qpm__cplx D = cdiv(-zx * one_m_e, den);
+    qpm__cplx zs = cdiv(-zx * rxpd * one_m_e, 1.0 - g);
     qpm__cplx z = s2 * zs;
     qpm__cplx lz = (creal(z) == 0.0 && cimag(z) == 0.0) ? 1.0 : c_log1p(z) / z;
     qpm__cplx cb = -zx * T - 2.0 * lz * zs; /* C / (kappa theta) */
@@ -226,7 +231,7 @@ static void log_cf_der(const qpm__sv *m, double x, qpm__cplx *lnphi, qpm__cplx d
     qpm__cplx e = cexp(-d * T), dlz = dlz_dz(z, lz);
     der[0] = D;
     der[1] = m->kappa * cb;
-    qpm__cplx rden = cdiv(1.0, den), rxpd = cdiv(1.0, xpd), rd = cdiv(1.0, d);
+    qpm__cplx rden = cdiv(1.0, den), rd = cdiv(1.0, d);
     der[2] = m->kappa * m->theta * D - m->v0 * zx * d * e * (1.0 - g) * rden * rden;
     qpm__cplx B = xpd * (1.0 - g), rB = cdiv(1.0, B);
     for (int k = 0; k < 3; k++) {
@@ -340,11 +345,13 @@ static void block_run(const qpm__sv *m, const sv_block *b, double F, size_t n, c
                 es = es * sc + ec * ss;
                 ec = t;
             }
-            for (int j = 0; j < QPM__GL_N; j++) {
-                int jj = j & 15, q = p * QPM__GL_N + j;
-                /* e^{i(mid -+ off)k} = e^{i mid k} e^{-+i off k} */
-                cq[q] = ec * rc[jj] + (j < 16 ? es * rs[jj] : -es * rs[jj]);
-                sq[q] = es * rc[jj] + (j < 16 ? -ec * rs[jj] : ec * rs[jj]);
+            /* e^{i(mid -+ off)k} = e^{i mid k} e^{-+i off k} */
+            double *cp = cq + p * QPM__GL_N, *sp = sq + p * QPM__GL_N;
+            for (int j = 0; j < 16; j++) {
+                cp[j] = ec * rc[j] + es * rs[j];
+                sp[j] = es * rc[j] + -ec * rs[j];
+                cp[16 + j] = ec * rc[j] + -es * rs[j];
+                sp[16 + j] = es * rc[j] + ec * rs[j];
             }
         }
         /* each wanted integral as one sum in node order; up to four at a

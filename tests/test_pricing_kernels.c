@@ -353,3 +353,47 @@ Test(pricing_kernels, implied_vol_follows_the_kernel)
     qpm_pricer_free(p);
     cr_assert_eq(qt_leak_check(), 0);
 }
+
+/* The scalar kernel has two builds, plain and with FMA (black_fma.c; chosen
+ * when the CPU has AVX2 and FMA): the same operations, so the same bits for
+ * every model, settlement and special region, at every batch size. */
+Test(pricing_kernels, scalar_kernel_builds_agree_bit_for_bit)
+{
+    unsigned f = qpm__cpu_flags();
+    if (!((f & QPM_CPU_AVX2) && (f & QPM_CPU_FMA)))
+        cr_skip_test("no AVX2+FMA: only the plain build of the scalar kernel runs here");
+    const qpm_model models[3] = {QPM_MODEL_BSM, QPM_MODEL_BLACK76, QPM_MODEL_BACHELIER};
+    enum { N = 23 * 40 };
+    static double a[NO][N], b[NO][N];
+    double *ab[NO], *bb[NO];
+    for (int o = 0; o < NO; o++)
+        ab[o] = a[o], bb[o] = b[o];
+    for (int mi = 0; mi < 3; mi++)
+        for (int st = 0; st < (mi == 2 ? 1 : 2); st++) {
+            int bsm = mi == 0;
+            opts_t o = make_opts(N, bsm);
+            qpm_pricer *p;
+            cr_assert_eq(qpm_pricer_create(&p, NULL, models[mi], (qpm_settlement)st), QPM_OK);
+            cr_assert_eq(qpm_pricer_set(p, QPM_PRICER_KERNEL, QPM_PRICER_KERNEL_SCALAR), QPM_OK);
+            qpm_status s1 = price(p, &o, bsm, 0, N, ab, 0);
+            /* without AVX2 the plain build takes the scalar row */
+            qpm__cpu_set_mask(~(unsigned)QPM_CPU_AVX2);
+            cr_assert_eq(qpm_pricer_set(p, QPM_PRICER_KERNEL, QPM_PRICER_KERNEL_SCALAR), QPM_OK);
+            qpm_status s2 = QPM_OK;
+            for (size_t n = 1, i0 = 0; i0 < N; i0 += n, n = n % 40 + 1) {
+                size_t m = i0 + n <= N ? n : N - i0;
+                qpm_status s = price(p, &o, bsm, i0, m, bb, i0);
+                if (s2 == QPM_OK)
+                    s2 = s;
+            }
+            qpm__cpu_set_mask(~0u);
+            cr_assert_eq(s1, s2, "model %d settlement %d: statuses %d and %d", mi, st, s1, s2);
+            for (int oo = 0; oo < NO; oo++)
+                for (size_t i = 0; i < N; i++)
+                    cr_assert(memcmp(&a[oo][i], &b[oo][i], sizeof(double)) == 0,
+                              "model %d settlement %d element %zu output %d: %.17g vs %.17g", mi,
+                              st, i, oo, a[oo][i], b[oo][i]);
+            qpm_pricer_free(p);
+            free_opts(&o);
+        }
+}

@@ -18,6 +18,17 @@
 #include <math.h>
 
 #include "black.h"
+
+/* black_fma.c compiles this file again with FMA enabled (-mfma), for the
+ * scalar kernel row of CPUs that have it: fma() then is one instruction
+ * instead of a call into libm (the Mills-ratio polynomials make some thirty
+ * of them per option), with bit-identical results, fma being exact and
+ * contraction off (-std=c11: -ffp-contract=off).  That build renames the
+ * per-option path and the kernel, and leaves the rest to this one. */
+#ifdef QPM__BLACK_FMA
+#define qpm__price_one qpm__price_one_fma
+#define qpm__black_kernel_scalar qpm__black_kernel_scalar_fma
+#endif
 #include "num/dd.h"
 #include "num/exp_log.h"
 #include "num/mills.h"
@@ -31,7 +42,11 @@ static inline double npdf_dd(double ah, double al)
     return QPM__RSQRT2PI * exp(-0.5 * p) * (1.0 - 0.5 * e);
 }
 
+#ifndef QPM__BLACK_FMA
 double qpm__mills_diff(double a1, double s) { return qpm__mills_diff_in(a1, s); }
+#else
+#define qpm__mills_diff qpm__mills_diff_in
+#endif
 
 /* ---- Black family: one option ------------------------------------------- */
 
@@ -158,8 +173,9 @@ static unsigned black_one(int model, int inverse, double u, double K, double T, 
     double Nphid1 = phi > 0.0 ? Nd1 : Nmd1, Nphid2 = phi > 0.0 ? Nd2 : Nmd2;
     /* F - K from x for BSM: the rounding of the computed forward would
      * otherwise dominate a near-the-money intrinsic value. */
-    double fk = model == QPM__BSM && fabs(x) < 1.0 ? K * expm1(x) : F - K;
-    double intrinsic = phi * x > 0.0 ? phi * fk : 0.0;
+    double intrinsic = 0.0;
+    if (phi * x > 0.0) /* in the money (expm1 is not cheap: only then) */
+        intrinsic = phi * (model == QPM__BSM && fabs(x) < 1.0 ? K * expm1(x) : F - K);
     double V = D * (intrinsic + otm);
     double delta = phi * Dq * Nphid1;
     double dens = Dq * nd1;       /* e^{-qT} n(d1) */
@@ -519,6 +535,7 @@ size_t qpm__black_kernel_scalar(const qpm__bjob *job, size_t begin, size_t end)
     return bad;
 }
 
+#ifndef QPM__BLACK_FMA
 int qpm__black_screen_scalar(const qpm__bjob *job, size_t n)
 {
     int ok = 1;
@@ -526,3 +543,4 @@ int qpm__black_screen_scalar(const qpm__bjob *job, size_t n)
         ok &= qpm__black_screen_one(job, i);
     return ok;
 }
+#endif

@@ -65,6 +65,9 @@ typedef size_t (*qpm__bkernel)(const qpm__bjob *job, size_t begin, size_t end);
 
 /* Scalar reference kernel (any CPU). */
 size_t qpm__black_kernel_scalar(const qpm__bjob *job, size_t begin, size_t end);
+/* The same kernel built with FMA (black_fma.c): same results, for the
+ * scalar row of CPUs with AVX2 and FMA. */
+size_t qpm__black_kernel_scalar_fma(const qpm__bjob *job, size_t begin, size_t end);
 /* AVX2+FMA kernel; only call when the CPU has both. */
 size_t qpm__black_kernel_avx2(const qpm__bjob *job, size_t begin, size_t end);
 /* AVX-512 F+DQ kernel; only call when the CPU has both (and AVX2+FMA). */
@@ -129,6 +132,9 @@ const qpm__bkernels *qpm__black_kernels(int id);
  * finite, other than those limits: values beyond the range of double. */
 unsigned qpm__price_one(int model, int inverse, double u, double k, double T, double r, double q,
                         double sigma, int32_t type, double res[QPM__NOUT]);
+/* The same built with FMA (black_fma.c), for code built with -mfma. */
+unsigned qpm__price_one_fma(int model, int inverse, double u, double k, double T, double r, double q,
+                            double sigma, int32_t type, double res[QPM__NOUT]);
 
 /* D(a1, s) = R(a1) - R(a1 + s) for the Mills ratio R(z) = N(-z) / n(z),
  * s > 0, computed without cancellation (Taylor series about the midpoint

@@ -42,7 +42,7 @@
 size_t qpm__black_kernel_avx2(const qpm__bjob *job, size_t begin, size_t end)
 {
     if (job->model == QPM__BACH)
-        return qpm__black_kernel_scalar(job, begin, end);
+        return qpm__black_kernel_scalar_fma(job, begin, end);
     /* one option: straight-line code, the same bits */
     return end - begin == 1 ? qpm__black_lanes_r4(job, begin, end) : batch(job, begin, end);
 }

@@ -50,7 +50,7 @@ QV_INLINE int qp_defer(qpm h, int valid, size_t i, size_t *buf, int c)
 size_t qpm__black_kernel_avx512(const qpm__bjob *job, size_t begin, size_t end)
 {
     if (job->model == QPM__BACH)
-        return qpm__black_kernel_scalar(job, begin, end);
+        return qpm__black_kernel_scalar_fma(job, begin, end);
     if (end - begin == 1)
         return qpm__black_lanes_r8(job, begin, end);
     return end - begin <= 4 ? qpm__black_kernel_r8_avx2(job, begin, end) : batch(job, begin, end);

@@ -34,12 +34,12 @@
 
 size_t qpm__black_lanes_r4(const qpm__bjob *job, size_t begin, size_t end)
 {
-    return job->model == QPM__BACH ? qpm__black_kernel_scalar(job, begin, end)
+    return job->model == QPM__BACH ? qpm__black_kernel_scalar_fma(job, begin, end)
                                    : dispatch_r4(job, begin, end);
 }
 
 size_t qpm__black_lanes_r8(const qpm__bjob *job, size_t begin, size_t end)
 {
-    return job->model == QPM__BACH ? qpm__black_kernel_scalar(job, begin, end)
+    return job->model == QPM__BACH ? qpm__black_kernel_scalar_fma(job, begin, end)
                                    : dispatch_r8(job, begin, end);
 }

@@ -40,7 +40,7 @@
 static inline void scalar_one(const qpm__bjob *job, int model, int inverse, unsigned need,
                               size_t e, double res[QPM__NOUT], size_t *bad)
 {
-    unsigned b = qpm__price_one(model, inverse, job->u[e * job->su], job->k[e * job->sk],
+    unsigned b = qpm__price_one_fma(model, inverse, job->u[e * job->su], job->k[e * job->sk],
                                 job->t[e * job->st], job->r[e * job->sr], job->q[e * job->sq],
                                 job->sig[e * job->ssig], job->type[e * job->stype], res);
     if ((b & need) && e < *bad)

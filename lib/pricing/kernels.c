@@ -17,11 +17,16 @@
 #define X86_KERNELS 0
 #endif
 
-#define AVX2_FMA ((unsigned)QPM_CPU_AVX2 | (unsigned)QPM_CPU_FMA)
+#define AVX2_FMA   ((unsigned)QPM_CPU_AVX2 | (unsigned)QPM_CPU_FMA)
 #define AVX512_FDQ (AVX2_FMA | (unsigned)QPM_CPU_AVX512F | (unsigned)QPM_CPU_AVX512DQ)
 
 /* narrowest first: auto takes the last row the CPU runs */
 static const qpm__bkernels black_rows[] = {
+#if X86_KERNELS
+    /* the scalar kernel with fma() inlined: same bits, the first row of an
+     * id that the CPU runs wins */
+    {{QPM_PRICER_KERNEL_SCALAR, AVX2_FMA}, qpm__black_kernel_scalar_fma, qpm__black_screen_scalar},
+#endif
     {{QPM_PRICER_KERNEL_SCALAR, 0u}, qpm__black_kernel_scalar, qpm__black_screen_scalar},
 #if X86_KERNELS
     {{QPM_PRICER_KERNEL_AVX2, AVX2_FMA}, qpm__black_kernel_avx2, qpm__black_screen_avx2},

@@ -356,6 +356,18 @@ def _column(chain: Any, names: Sequence[str]) -> Any:
     return None
 
 
+def _calib_error(status: int, order: Sequence[int]) -> Any:
+    """The library's error with its quote indices turned back into
+    positions in the chain as given (the rows were sorted for the call)."""
+    import re
+    from ._errors import translate
+    c_text = _lib.lib().qpm_last_error().decode("utf-8", "replace")
+    text = re.sub(r"\b(T|K|quote|weight|type)\[(\d+)\]",
+                  lambda m: "%s[%d]" % ("strike" if m.group(1) == "K" else m.group(1),
+                                        order[int(m.group(2))]), c_text)
+    return make_error(status, translate(text, {"n": "len(chain)", "opt": "options"}))
+
+
 def calibrate_heston(chain: Any, S: Real, r: Real = 0.0, q: Real = 0.0,
                      start: Optional[HestonLike] = None, jumps: Optional[JumpsLike] = None,
                      bates: bool = False, quote: Any = None, residual: Any = "vol",
@@ -381,8 +393,9 @@ def calibrate_heston(chain: Any, S: Real, r: Real = 0.0, q: Real = 0.0,
     ``upper``: 8 bounds in :data:`CALIB_PARAMS` order (None: the library's
     defaults).  ``progress``: None, True (a bar) or f(done) returning True
     to stop: the result then has status CANCELLED and the best point so
-    far.  Raises QpmInvalidError / QpmNonFiniteError naming the quote for
-    bad input (a price below intrinsic, strikes repeated, ...)."""
+    far.  Raises QpmInvalidError / QpmNonFiniteError naming the quote by
+    its position in ``chain`` (``quote[17]``) for bad input (a price below
+    intrinsic, strikes repeated, ...)."""
     if _labels.is_frame(chain) or isinstance(chain, dict):
         pass
     else:
@@ -444,7 +457,7 @@ def calibrate_heston(chain: Any, S: Real, r: Real = 0.0, q: Real = 0.0,
             ctypes.byref(res))
         cb.reraise()
     if st and res.outcome != CalibOutcome.CANCELLED:
-        raise make_error(st, None, {"n": "len(chain)", "start": "start", "opt": "options"})
+        raise _calib_error(st, order)
     hh = Heston(res.heston.v0, res.heston.kappa, res.heston.theta, res.heston.sigma,
                 res.heston.rho)
     jj = Jumps(res.jumps.intensity, res.jumps.mu, res.jumps.delta) if use_jumps else None

@@ -261,9 +261,12 @@ def test_calibrate_bates_progress_and_errors():
         raise KeyError("from the callback")
     with pytest.raises(KeyError, match="from the callback"):
         calibrate_heston(chain, 100.0, 0.03, 0.01, progress=boom)
-    bad = chain.sort_values(["T", "strike"]).reset_index(drop=True)
+    bad = chain.reset_index(drop=True)  # rows in no particular order
     bad.loc[5, "price"] = -1.0
     with pytest.raises(qpm.QpmInvalidError, match=r"quote\[5\]"):
+        calibrate_heston(bad, 100.0, 0.03, 0.01)
+    bad.loc[5, "price"] = math.nan
+    with pytest.raises(qpm.QpmNonFiniteError, match=r"quote\[5\]"):
         calibrate_heston(bad, 100.0, 0.03, 0.01)
     dup = pd.concat([chain.iloc[:1], chain])
     with pytest.raises(qpm.QpmInvalidError, match="increase"):

@@ -10,6 +10,7 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "bench.h"
 #include "qpm/models.h"
@@ -73,6 +74,48 @@ static void merton(void *ctx)
                          NULL, NULL, NULL);
 }
 
+/* calibration to the chain's prices (targets from H), from a neutral start */
+static double T_all[NOPT], target[NOPT];
+static qpm_calib_result cres;
+
+static void calibrate(void *ctx)
+{
+    (void)ctx;
+    static const qpm_heston start = {0.1, 1.0, 0.1, 0.5, -0.5};
+    qpm_calib_options o = {0};
+    o.size = sizeof o;
+    cres = (qpm_calib_result){0};
+    cres.size = sizeof cres;
+    if (qpm_heston_calibrate(&start, NULL, S, R, Q, NOPT, T_all, K, target, NULL, type, &o, NULL,
+                             &cres) != QPM_OK) {
+        fprintf(stderr, "bench_heston: calibration failed: %s\n", qpm_last_error());
+        exit(1);
+    }
+}
+
+/* RMSE (vol points) of the smile of h against the target vols */
+/* RMSE (vol points) of the smile of h against the target vols, over the
+ * strikes where the model price has an implied vol (*nfail: the others) */
+static double smile_rmse(const qpm_heston *h, const double *iv_target, int *nfail)
+{
+    double se = 0.0, iv[NK];
+    int ok = 0;
+    *nfail = 0;
+    for (int e = 0; e < NEXP; e++) {
+        qpm_heston_smile(h, NULL, S, T_of(e), R, Q, NK, K + e * NK, NULL, iv, NULL);
+        for (int i = 0; i < NK; i++) {
+            double d = iv[i] - iv_target[e * NK + i];
+            if (isfinite(d)) {
+                se += d * d;
+                ok++;
+            } else {
+                ++*nfail;
+            }
+        }
+    }
+    return 100.0 * sqrt(se / (ok > 0 ? ok : 1));
+}
+
 #ifdef QPM_BENCH_QUANTLIB
 struct qpmb_ql_heston;
 struct qpmb_ql_heston *qpmb_ql_heston_new(int engine, double S, double r, double q, double v0,
@@ -81,6 +124,26 @@ struct qpmb_ql_heston *qpmb_ql_heston_new(int engine, double S, double r, double
                                           const int32_t *type);
 void qpmb_ql_heston_price(struct qpmb_ql_heston *h, double *price);
 void qpmb_ql_heston_free(struct qpmb_ql_heston *h);
+void qpmb_ql_heston_calibrate(double S, double r, double q, const double *start, size_t nexp,
+                              const int *days, size_t nk, const double *K, const double *iv,
+                              int error_type, double *fitted, long *model_values, int *end_type);
+
+typedef struct ql_calib {
+    const double *iv;
+    int error_type;
+    double fitted[5];
+    long model_values;
+    int end_type;
+} ql_calib;
+
+static const double START[5] = {0.1, 1.0, 0.1, 0.5, -0.5};
+
+static void ql_calib_run(void *ctx)
+{
+    ql_calib *c = ctx;
+    qpmb_ql_heston_calibrate(S, R, Q, START, NEXP, DAYS, NK, K, c->iv, c->error_type, c->fitted,
+                             &c->model_values, &c->end_type);
+}
 
 static double ql_price[NOPT];
 static void ql_run(void *ctx)
@@ -88,6 +151,56 @@ static void ql_run(void *ctx)
     qpmb_ql_heston_price(ctx, ql_price);
 }
 #endif
+
+/* Calibration to the 200 prices of truth on the chain layout above
+ * (strikes +-3 sd of sqrt(v0)), libqpm and QuantLib from the same start. */
+static void calib_case(const qpm_heston *truth, const char *label, int creps)
+{
+    double iv_true[NOPT];
+    for (int e = 0; e < NEXP; e++) {
+        double T = T_of(e), F = S * exp((R - Q) * T), sd = sqrt(truth->v0 * T);
+        for (int i = 0; i < NK; i++) {
+            double z = -3.0 + 6.0 * i / (NK - 1);
+            K[e * NK + i] = F * exp(z * sd);
+            type[e * NK + i] = z < 0 ? -1 : 1;
+            T_all[e * NK + i] = T;
+        }
+        qpm_heston_price(truth, S, T, R, Q, NK, K + e * NK, type + e * NK, target + e * NK, NULL,
+                         NULL, NULL);
+        qpm_heston_smile(truth, NULL, S, T, R, Q, NK, K + e * NK, NULL, iv_true + e * NK, NULL);
+    }
+    double t_cal = bench_median_cpu(calibrate, NULL, 1, creps);
+    int nf;
+    double rm_q = smile_rmse(&cres.heston, iv_true, &nf);
+    printf("\nHeston calibration to 200 prices (%s), start v0 = %g, kappa = %g, theta = %g, "
+           "sigma = %g, rho = %g; median of %d\n",
+           label, 0.1, 1.0, 0.1, 0.5, -0.5, creps);
+    printf("  libqpm qpm_heston_calibrate (vol residuals): %.3f ms, %zu iterations, %zu chain "
+           "evaluations, outcome %d, RMSE %.3g vol pts (max %.3g), params %.10g %.10g %.10g "
+           "%.10g %.10g\n",
+           t_cal * 1e3, cres.iterations, cres.evaluations, (int)cres.outcome, rm_q,
+           cres.max_vol_err_volpts, cres.heston.v0, cres.heston.kappa, cres.heston.theta,
+           cres.heston.sigma, cres.heston.rho);
+#ifdef QPM_BENCH_QUANTLIB
+    static const char *const ename[3] = {"relative price error (default)", "price error",
+                                         "implied vol error"};
+    for (int et = 0; et < 3; et++) {
+        ql_calib qc = {iv_true, et, {0}, 0, 0};
+        double t_ql = bench_median_cpu(ql_calib_run, &qc, 0, 1);
+        qpm_heston qh = {qc.fitted[0], qc.fitted[1], qc.fitted[2], qc.fitted[3], qc.fitted[4]};
+        double rm_ql = smile_rmse(&qh, iv_true, &nf);
+        printf("  QuantLib HestonModel + HestonModelHelper (%s) + LevenbergMarquardt "
+               "(AnalyticHestonEngine, Gauss-Laguerre): %.3f ms, %ld model prices (%.1f cost "
+               "evaluations), end criteria %d, RMSE %.3g vol pts (%d strikes without a vol), "
+               "params %.10g %.10g %.10g %.10g %.10g\n",
+               ename[et], t_ql * 1e3, qc.model_values, (double)qc.model_values / NOPT,
+               qc.end_type, rm_ql, nf, qh.v0, qh.kappa, qh.theta, qh.sigma, qh.rho);
+        printf("  ratio QuantLib / libqpm: %.1fx (fit error libqpm %.3g vs QuantLib %.3g vol "
+               "pts)\n",
+               t_ql / t_cal, rm_q, rm_ql);
+    }
+#endif
+}
 
 int main(int argc, char **argv)
 {
@@ -149,5 +262,10 @@ int main(int argc, char **argv)
 #else
     printf("\n(QuantLib not found at configuration: no reference rows)\n");
 #endif
+
+    int creps = reps < 5 ? reps : 5;
+    calib_case(&H, "the chain above", creps);
+    static const qpm_heston H2 = {0.04, 1.5, 0.05, 0.5, -0.6};
+    calib_case(&H2, "equity-like: v0 0.04, kappa 1.5, theta 0.05, sigma 0.5, rho -0.6", creps);
     return 0;
 }

@@ -7,6 +7,9 @@
 #include <vector>
 
 #include <ql/exercise.hpp>
+#include <ql/math/optimization/endcriteria.hpp>
+#include <ql/math/optimization/levenbergmarquardt.hpp>
+#include <ql/models/equity/hestonmodelhelper.hpp>
 #include <ql/instruments/vanillaoption.hpp>
 #include <ql/models/equity/hestonmodel.hpp>
 #include <ql/pricingengines/vanilla/analytichestonengine.hpp>
@@ -26,6 +29,10 @@ qpmb_ql_heston *qpmb_ql_heston_new(int engine, double S, double r, double q, dou
                                    const double *K, const std::int32_t *type);
 void qpmb_ql_heston_price(qpmb_ql_heston *h, double *price);
 void qpmb_ql_heston_free(qpmb_ql_heston *h);
+void qpmb_ql_heston_calibrate(double S, double r, double q, const double *start, std::size_t nexp,
+                              const int *days, std::size_t nk, const double *K, const double *iv,
+                              int error_type, double *fitted, long *model_values,
+                              int *end_type);
 }
 
 using namespace QuantLib;
@@ -83,3 +90,71 @@ void qpmb_ql_heston_price(qpmb_ql_heston *h, double *price)
 }
 
 void qpmb_ql_heston_free(qpmb_ql_heston *h) { delete h; }
+
+namespace {
+// HestonModelHelper that counts its model prices (one per option per cost
+// evaluation of the optimiser).
+class CountingHelper : public HestonModelHelper {
+  public:
+    CountingHelper(long *count, const Period &maturity, const Calendar &cal, Real s0, Real strike,
+                   const Handle<Quote> &vol, const Handle<YieldTermStructure> &rts,
+                   const Handle<YieldTermStructure> &qts,
+                   BlackCalibrationHelper::CalibrationErrorType err)
+        : HestonModelHelper(maturity, cal, s0, strike, vol, rts, qts, err), count_(count)
+    {
+    }
+    Real modelValue() const override
+    {
+        ++*count_;
+        return HestonModelHelper::modelValue();
+    }
+
+  private:
+    long *count_;
+};
+} // namespace
+
+// Calibrates a HestonModel with AnalyticHestonEngine (Gauss-Laguerre) and
+// LevenbergMarquardt from start (v0, kappa, theta, sigma, rho) to the
+// options' implied vols iv[e nk + i], with the helpers' error error_type
+// (0 relative price error, the default; 1 price error; 2 implied vol
+// error); the fitted parameters into fitted[5].
+void qpmb_ql_heston_calibrate(double S, double r, double q, const double *start, std::size_t nexp,
+                              const int *days, std::size_t nk, const double *K, const double *iv,
+                              int error_type, double *fitted, long *model_values, int *end_type)
+{
+    Date today(15, January, 2026);
+    Settings::instance().evaluationDate() = today;
+    DayCounter dc = Actual365Fixed();
+    Handle<YieldTermStructure> rts(ext::make_shared<FlatForward>(today, r, dc));
+    Handle<YieldTermStructure> qts(ext::make_shared<FlatForward>(today, q, dc));
+    Handle<Quote> s0(ext::make_shared<SimpleQuote>(S));
+    auto process = ext::make_shared<HestonProcess>(rts, qts, s0, start[0], start[1], start[2],
+                                                   start[3], start[4]);
+    auto model = ext::make_shared<HestonModel>(process);
+    auto eng = ext::make_shared<AnalyticHestonEngine>(model);
+    std::vector<ext::shared_ptr<CalibrationHelper>> helpers;
+    *model_values = 0;
+    for (std::size_t e = 0; e < nexp; e++)
+        for (std::size_t i = 0; i < nk; i++) {
+            std::size_t j = e * nk + i;
+            Handle<Quote> vol(ext::make_shared<SimpleQuote>(iv[j]));
+            auto h = ext::make_shared<CountingHelper>(model_values, Period(days[e], Days),
+                                                      NullCalendar(), S, K[j], vol, rts, qts,
+                                                      error_type == 0
+                                                          ? BlackCalibrationHelper::RelativePriceError
+                                                      : error_type == 1
+                                                          ? BlackCalibrationHelper::PriceError
+                                                          : BlackCalibrationHelper::ImpliedVolError);
+            h->setPricingEngine(eng);
+            helpers.push_back(h);
+        }
+    LevenbergMarquardt lm(1e-8, 1e-8, 1e-8);
+    model->calibrate(helpers, lm, EndCriteria(400, 40, 1e-8, 1e-8, 1e-8));
+    *end_type = (int)model->endCriteria();
+    fitted[0] = model->v0();
+    fitted[1] = model->kappa();
+    fitted[2] = model->theta();
+    fitted[3] = model->sigma();
+    fitted[4] = model->rho();
+}

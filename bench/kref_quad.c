@@ -50,7 +50,9 @@ void kref_quad_greeks(size_t n, const double *S, const double *K, const double *
     const hp rs2 = HP_C(0.707106781186547524400844362104849039),
              inv_sqrt_2pi = HP_C(0.398942280401432677939946059934381868);
     for (size_t i = 0; i < n; i++) {
-        hp s = S[i], k = K[i], t = T[i], rr = r[i], v = sigma[i], w = type[i];
+        /* explicit: clang's long double reports -Wdouble-promotion */
+        hp s = (hp)S[i], k = (hp)K[i], t = (hp)T[i], rr = (hp)r[i], v = (hp)sigma[i];
+        hp w = (hp)type[i];
         hp sqt = HP_SQRT(t), sst = v * sqt;
         hp d1 = (HP_LOG(s / k) + (rr + v * v / 2) * t) / sst, d2 = d1 - sst;
         hp kdf = k * HP_EXP(-rr * t);

@@ -9,8 +9,10 @@
  * - Spot-based, USD-settled (linear) options, as QPM_MODEL_BSM of
  *   pricing.h: spot S > 0, strike K > 0, expiry T > 0 in years, continuous
  *   rate r and yield q (|r T|, |q T| <= 700), forward F = S e^{(r-q)T};
- *   type QPM_CALL (1) or QPM_PUT (-1).  Coin-settled options are not
- *   provided here.
+ *   type QPM_CALL (1) or QPM_PUT (-1).  The _price and _smile functions
+ *   are linear (USD) only; qpm_heston_eval and qpm_merton_eval also give
+ *   coin-settled ("inverse") prices, exactly as QPM_SETTLE_INVERSE of
+ *   pricing.h: with B the USD price, the coin price is B / F.
  * - Heston, risk neutral:  dS/S = (r - q) dt + sqrt(v) dW1,
  *   dv = kappa (theta - v) dt + sigma sqrt(v) dW2,  d<W1, W2> = rho dt.
  *   v0 and theta are variances (not vols); sigma is the vol of variance.
@@ -65,10 +67,15 @@
 #include <stdint.h>
 
 #include "qpm/common.h"
+#include "qpm/pricing.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* Number of parameters of qpm_heston_calibrate (experimental, below): v0,
+ * kappa, theta, sigma, rho, lambda, mu, delta, the order of its bounds. */
+#define QPM_CALIB_NPARAM 8
 
 #ifdef QPM_EXPERIMENTAL
 
@@ -135,6 +142,186 @@ QPM_API qpm_status qpm_heston_smile(const qpm_heston *h, const qpm_jumps *j, dou
 QPM_API qpm_status qpm_merton_smile(double sigma, const qpm_jumps *j, double S, double T, double r,
                                     double q, size_t n, const double *K, double *price, double *iv,
                                     int32_t *status);
+
+/* Experimental.  Outputs of qpm_heston_eval / qpm_merton_eval, versioned by
+ * size (as qpm_stress): zero-fill, set `size` to sizeof(qpm_model_out);
+ * fields past a caller's size count as NULL, a longer struct is accepted
+ * when its extra fields are zero.  Each pointer is optional (NULL: not
+ * computed; at least one wanted) and receives n values.  B is the USD
+ * (linear) value of the option, F = S e^{(r-q)T} its forward.
+ * - price: in the settlement currency: B (linear) or B / F coin (inverse);
+ * - price_usd: B in either settlement;
+ * - delta: dB/dS; gamma: d2B/dS2 (S-based, as the _price functions);
+ * - delta_coin: the exchange-style coin delta F d(B/F)/dF = dB/dF - B/F
+ *   (pricing.h's delta_coin), in either settlement;
+ * - vega_v0: dB/dv0 (Heston, Bates; per 1.00 of variance); Merton:
+ *   dB/d(sigma^2), per 1.00 of variance;
+ * - vega_parallel: the vega of a parallel shift of vol, dB/dx where the
+ *   vols move together by x: Heston and Bates sqrt(v0) -> sqrt(v0) + x and
+ *   sqrt(theta) -> sqrt(theta) + x, i.e. 2 sqrt(v0) dB/dv0 + 2 sqrt(theta)
+ *   dB/dtheta (per 1.00 of vol); Merton dB/dsigma;
+ * - theta: dB/dt per year: calendar time passes (T shrinks) with S, r, q
+ *   and the model fixed, i.e. -dB/dT.  Heston and Bates: analytic under the
+ *   integral (d ln phi / dT from the Riccati equations); Merton: a
+ *   Richardson-extrapolated central difference in T (steps T/1000 and
+ *   T/2000; relative error about 1e-11).
+ * Gamma, vegas and theta are those of B in both settlements, as in
+ * pricing.h. */
+typedef struct qpm_model_out {
+    size_t size;
+    double *price;
+    double *price_usd;
+    double *delta;
+    double *delta_coin;
+    double *gamma;
+    double *vega_v0;
+    double *vega_parallel;
+    double *theta;
+} qpm_model_out;
+
+/* Experimental.  Heston (j NULL, or j->lambda = 0) or Bates (j not NULL)
+ * prices and Greeks of the n options K[i], type[i] of one expiry T in the
+ * settlement `settle` (QPM_SETTLE_LINEAR or QPM_SETTLE_INVERSE), into the
+ * wanted fields of *out (above).  The characteristic function is evaluated
+ * once per 256 strikes.  price_usd, delta, gamma and vega_v0 are
+ * bit-identical to those of qpm_heston_price / qpm_bates_price.  Errors: as
+ * qpm_heston_price; QPM_E_NULL (out, every field NULL), QPM_E_INVALID
+ * (settle, out->size), QPM_E_UNSUPPORTED (a newer out with non-zero fields
+ * this version does not know). */
+QPM_API qpm_status qpm_heston_eval(const qpm_heston *h, const qpm_jumps *j, qpm_settlement settle,
+                                   double S, double T, double r, double q, size_t n,
+                                   const double *K, const int32_t *type, const qpm_model_out *out);
+
+/* Experimental.  The same under Merton (sigma, *j; j required). */
+QPM_API qpm_status qpm_merton_eval(double sigma, const qpm_jumps *j, qpm_settlement settle,
+                                   double S, double T, double r, double q, size_t n,
+                                   const double *K, const int32_t *type, const qpm_model_out *out);
+
+/* Experimental.  The smile of one expiry under Heston (j NULL) or Bates as
+ * qpm_heston_smile, with the out-of-the-money prices in the settlement
+ * `settle`: for QPM_SETTLE_INVERSE price[i] is the coin price B / F; the
+ * implied vols are the same in both settlements (a coin price is the USD
+ * one divided by F).  Errors: as qpm_heston_smile, QPM_E_INVALID (settle). */
+QPM_API qpm_status qpm_heston_smile_settle(const qpm_heston *h, const qpm_jumps *j,
+                                           qpm_settlement settle, double S, double T, double r,
+                                           double q, size_t n, const double *K, double *price,
+                                           double *iv, int32_t *status);
+
+/* ---- calibration -----------------------------------------------------------
+ * qpm_heston_calibrate fits Heston (jumps NULL) or Bates parameters to n
+ * quotes (T[i], K[i], type[i], quote[i], weight[i]) on one spot S with rate
+ * r and yield q, by bounded Levenberg-Marquardt with analytic gradients:
+ * d price / d (v0, kappa, theta, sigma, rho[, lambda, mu, delta]) under
+ * the same Fourier integral as the price (the characteristic function
+ * differentiated analytically, in the manner of Cui, del Bano Rollin and
+ * Germano 2017), one set of characteristic-function evaluations per
+ * expiry and iteration serving every strike, its price and its gradient.
+ * A trial point whose Fourier grid would need more than 4 times the panels
+ * of the last accepted point (rho near +-1 or a large vol of variance,
+ * where phi decays slowly) is rejected unevaluated: the solver then takes
+ * a shorter step.
+ *
+ * Residuals (qpm_calib_options.residual):
+ * - QPM_CALIB_RESID_PRICE: weight[i] (model - quote) in the quote's
+ *   currency (USD for linear and vol quotes, coin for coin quotes);
+ * - QPM_CALIB_RESID_VOL (default): weight[i] (model - quote price) /
+ *   vega[i] in vol units (0.01 = 1 vol point), vega[i] the Black-Scholes-
+ *   Merton vega at the quote's implied vol (fixed during the fit; floored
+ *   at 1e-8 S sqrt(T)): the first-order vol error.
+ * The reported errors (rmse_volpts, max_vol_err_volpts) are exact: the
+ * model prices' implied vols minus the quotes' ones (linearised where a
+ * model price has no implied vol).
+ *
+ * Quotes come grouped by expiry: T non-decreasing, the quotes of one
+ * expiry (equal T) contiguous; within an expiry the strikes of each type
+ * must increase (a duplicate (T, K, type) is an error). */
+typedef enum qpm_calib_quote {
+    QPM_CALIB_QUOTE_USD = 0,  /* quote[i]: USD price of a linear option */
+    QPM_CALIB_QUOTE_COIN = 1, /* quote[i]: coin price (B / F) of an inverse option */
+    QPM_CALIB_QUOTE_IV = 2    /* quote[i]: Black-Scholes-Merton implied vol */
+} qpm_calib_quote;
+
+typedef enum qpm_calib_residual {
+    QPM_CALIB_RESID_VOL = 0,
+    QPM_CALIB_RESID_PRICE = 1
+} qpm_calib_residual;
+
+/* Outcome of a calibration (a result, not an error). */
+typedef enum qpm_calib_outcome {
+    QPM_CALIB_CONVERGED = 0,  /* a tolerance was met */
+    QPM_CALIB_MAX_ITER = 1,   /* iteration or evaluation limit */
+    QPM_CALIB_FAILED = 2,     /* no step lowers the cost, or a gradient could not be computed */
+    QPM_CALIB_CANCELLED = 3   /* the progress callback asked to stop */
+} qpm_calib_outcome;
+
+/* Settings, versioned by size as qpm_model_out; a NULL pointer selects
+ * every default, a zero field its default.
+ * - quote: qpm_calib_quote (default QPM_CALIB_QUOTE_USD);
+ * - residual: qpm_calib_residual (default QPM_CALIB_RESID_VOL);
+ * - fix_jumps: Bates only: 1 keeps lambda, mu, delta at the start values;
+ * - max_iter: iterations (default 100); max_eval: price-chain evaluations
+ *   (default 1000);
+ * - ftol, xtol, gtol: Levenberg-Marquardt tolerances, finite and >= 0 (0:
+ *   the default 1e-12 each): relative cost decrease, relative step, and
+ *   the largest component of the projected gradient of the cost;
+ * - lower, upper: QPM_CALIB_NPARAM bounds each, or NULL for the
+ *   defaults v0, theta in [1e-6, 4]; kappa in [1e-3, 50]; sigma in [1e-3,
+ *   10]; rho in [-0.999, 0.999]; lambda in [0, 10]; mu in [-2, 2];
+ *   delta in [1e-4, 2].  Must hold the start, and lie in the domain
+ *   (v0, theta, kappa > 0, sigma >= 0, |rho| < 1, lambda >= 0, delta >= 0);
+ * - progress, progress_user: called once per iteration with done =
+ *   iteration / max_iter (and 1 at the end); non-zero cancels. */
+typedef struct qpm_calib_options {
+    size_t size;
+    int32_t quote;
+    int32_t residual;
+    int32_t fix_jumps;
+    int32_t reserved;
+    size_t max_iter;
+    size_t max_eval;
+    double ftol, xtol, gtol;
+    const double *lower;
+    const double *upper;
+    qpm_progress_fn progress;
+    void *progress_user;
+} qpm_calib_options;
+
+/* Result, versioned by size as qpm_model_out. */
+typedef struct qpm_calib_result {
+    size_t size;
+    qpm_heston heston;          /* fitted (the best point found) */
+    qpm_jumps jumps;            /* fitted (Bates), else zeros */
+    double rmse_volpts;         /* weighted RMS implied-vol error, vol points */
+    double max_vol_err_volpts;  /* max |implied-vol error|, vol points */
+    double cost;                /* 0.5 sum residual^2 at the fit */
+    size_t iterations;          /* Levenberg-Marquardt iterations */
+    size_t evaluations;         /* price-chain passes (every expiry once; guarded trials count) */
+    int32_t feller;             /* 1 when 2 kappa theta > sigma^2 */
+    int32_t outcome;            /* qpm_calib_outcome */
+} qpm_calib_result;
+
+/* Experimental.  Calibrates (above).  start: the start parameters (within
+ * the bounds); jumps: NULL for Heston, the Bates start jumps otherwise.
+ * T, K, quote: n values each; weight: n values > 0 or NULL (all 1); type:
+ * QPM_CALL / QPM_PUT per quote or NULL (the out-of-the-money type: put
+ * below the forward, call at or above).  alloc: NULL for malloc.  Writes
+ * *res (also the best point so far when cancelled).
+ * Returns QPM_OK for every outcome but cancellation, which returns
+ * QPM_E_CANCELLED (common.h) with *res written and outcome
+ * QPM_CALIB_CANCELLED.  Errors (nothing written): QPM_E_NULL, QPM_E_SIZE
+ * (n = 0, or fewer quotes than free parameters), QPM_E_NONFINITE (a NaN
+ * input, named), QPM_E_INVALID (S, T[i], K[i] <= 0; a quote below the
+ * intrinsic value / at or above the upper bound of its price, or a vol <=
+ * 0: "quote[7] = ..."; T decreasing; strikes not increasing within an
+ * expiry or a duplicate (T, K, type); a start or bound outside the domain or the start
+ * outside the bounds; a bad option or struct size), QPM_E_NOMEM,
+ * QPM_E_UNSUPPORTED (no LAPACK). */
+QPM_API qpm_status qpm_heston_calibrate(const qpm_heston *start, const qpm_jumps *jumps, double S,
+                                        double r, double q, size_t n, const double *T,
+                                        const double *K, const double *quote,
+                                        const double *weight, const int32_t *type,
+                                        const qpm_calib_options *opt, const qpm_alloc *alloc,
+                                        qpm_calib_result *res);
 
 #endif /* QPM_EXPERIMENTAL */
 

@@ -39,14 +39,14 @@ static double poisson_tail(double m, double n1, double ln_p1)
 
 void qpm__merton_one(double S, double K, double T, double r, double q, double sigma, double lambda,
                      double mu_j, double delta_j, int32_t type, double *price, double *delta,
-                     double *gamma, double *vega)
+                     double *gamma, double *vega, double *var_vega)
 {
     double dj2 = delta_j * delta_j, a = mu_j + 0.5 * dj2, kbar = expm1(a);
     double lt = lambda * T, lt1 = lt * (1.0 + kbar), df = exp(-r * T);
     double ln_lt = lt > 0.0 ? log(lt) : 0.0, ln_lt1 = lt1 > 0.0 ? log(lt1) : 0.0;
     double x0 = log(S / K) + (r - q - lambda * kbar) * T; /* ln(F_0 / K) */
     double sv = sigma * sigma * T;
-    double sp = 0.0, sd = 0.0, sg = 0.0, sve = 0.0;
+    double sp = 0.0, sd = 0.0, sg = 0.0, sve = 0.0, svv = 0.0;
     int call = type == QPM_CALL;
     for (double n = 0.0;; n += 1.0) {
         double ln_p =
@@ -55,7 +55,7 @@ void qpm__merton_one(double S, double K, double T, double r, double q, double si
         if (p > 0.0) {
             double x = x0 + n * a, s = sqrt(sv + n * dj2);
             double fk = exp(x); /* F_n / K */
-            double v, dl, gm = 0.0, vg = 0.0;
+            double v, dl, gm = 0.0, vg = 0.0, vv = 0.0;
             if (s > 0.0) {
                 double d1 = x / s + 0.5 * s, d2 = d1 - s;
                 double nd1 = QPM__RSQRT2PI * exp(-0.5 * d1 * d1);
@@ -68,6 +68,7 @@ void qpm__merton_one(double S, double K, double T, double r, double q, double si
                 }
                 gm = fk * nd1 / s;
                 vg = K * fk * nd1 * sigma * T / s;
+                vv = 0.5 * K * fk * nd1 * T / s;
             } else {
                 int itm = call ? x > 0.0 : x < 0.0;
                 v = itm ? K * fabs(fk - 1.0) : 0.0;
@@ -77,6 +78,7 @@ void qpm__merton_one(double S, double K, double T, double r, double q, double si
             sd += p * dl;
             sg += p * gm;
             sve += p * vg;
+            svv += p * vv;
         }
         if (n > lt1 && n > lt) {
             double t1 = lt > 0.0
@@ -98,4 +100,6 @@ void qpm__merton_one(double S, double K, double T, double r, double q, double si
         *gamma = df * sg * K / (S * S);
     if (vega != NULL)
         *vega = df * sve;
+    if (var_vega != NULL)
+        *var_vega = df * svv;
 }

@@ -4,6 +4,7 @@
 #include "qpm/models.h"
 
 #include <math.h>
+#include <string.h>
 
 #include "core/internal.h"
 #include "pricing/sv_model.h"
@@ -132,7 +133,7 @@ static qpm_status sv_price(const qpm_heston *h, const qpm_jumps *j, double S, do
         st = check_outputs(price, delta, gamma, vega);
     if (st != QPM_OK)
         return st;
-    qpm__sv_out out = {price, delta, gamma, vega};
+    qpm__sv_out out = {price, delta, gamma, vega, NULL, NULL, {NULL}, NULL, 0};
     return qpm__sv_chain(&m, S, r, q, n, K, type, &out);
 }
 
@@ -175,7 +176,7 @@ qpm_status qpm_merton_price(double sigma, const qpm_jumps *j, double S, double T
     for (size_t i = 0; i < n; i++)
         qpm__merton_one(S, K[i], T, r, q, sigma, j->lambda, j->mu, j->delta, type[i],
                         price != NULL ? price + i : NULL, delta != NULL ? delta + i : NULL,
-                        gamma != NULL ? gamma + i : NULL, vega != NULL ? vega + i : NULL);
+                        gamma != NULL ? gamma + i : NULL, vega != NULL ? vega + i : NULL, NULL);
     return QPM_OK;
 }
 
@@ -192,7 +193,7 @@ typedef struct smile_model {
 } smile_model;
 
 static qpm_status smile(const smile_model *sm, double S, double T, double r, double q, size_t n,
-                        const double *K, double *price, double *iv, int32_t *status)
+                        const double *K, double *price, double *iv, int32_t *status, int coin)
 {
     qpm_pricer *pr = NULL;
     qpm_status st = qpm_pricer_create(&pr, NULL, QPM_MODEL_BSM, QPM_SETTLE_LINEAR);
@@ -216,9 +217,9 @@ static qpm_status smile(const smile_model *sm, double S, double T, double r, dou
         if (sm->merton) {
             for (size_t i = 0; i < m; i++)
                 qpm__merton_one(S, K[b + i], T, r, q, sm->sigma, sm->j.lambda, sm->j.mu,
-                                sm->j.delta, ty[i], vp + i, NULL, NULL, NULL);
+                                sm->j.delta, ty[i], vp + i, NULL, NULL, NULL, NULL);
         } else {
-            qpm__sv_out out = {vp, NULL, NULL, NULL};
+            qpm__sv_out out = {vp, NULL, NULL, NULL, NULL, NULL, {NULL}, NULL, 0};
             st = qpm__sv_chain(&sm->sv, S, r, q, m, K + b, ty, &out);
             if (st != QPM_OK) {
                 qpm_pricer_free(pr);
@@ -230,7 +231,7 @@ static qpm_status smile(const smile_model *sm, double S, double T, double r, dou
         (void)qpm_pricer_implied_vol(pr, m, vs, K + b, vt, vr, vq, ty, vp, vi, ist);
         for (size_t i = 0; i < m; i++) {
             if (price != NULL)
-                price[b + i] = vp[i];
+                price[b + i] = coin ? vp[i] / F : vp[i];
             iv[b + i] = vi[i];
             if (status != NULL)
                 status[b + i] = ist[i];
@@ -258,7 +259,7 @@ qpm_status qpm_heston_smile(const qpm_heston *h, const qpm_jumps *j, double S, d
     if (st != QPM_OK)
         return st;
     QPM__CHECK_NULL(iv, "iv");
-    return smile(&sm, S, T, r, q, n, K, price, iv, status);
+    return smile(&sm, S, T, r, q, n, K, price, iv, status, 0);
 }
 
 qpm_status qpm_merton_smile(double sigma, const qpm_jumps *j, double S, double T, double r,
@@ -270,5 +271,165 @@ qpm_status qpm_merton_smile(double sigma, const qpm_jumps *j, double S, double T
         return st;
     QPM__CHECK_NULL(iv, "iv");
     smile_model sm = {.merton = 1, .sigma = sigma, .j = *j};
-    return smile(&sm, S, T, r, q, n, K, price, iv, status);
+    return smile(&sm, S, T, r, q, n, K, price, iv, status, 0);
+}
+
+/* ---- settlement-aware prices and Greeks (qpm_heston_eval, qpm_merton_eval) */
+
+qpm_status qpm__models_read_struct(const void *p, size_t caller, size_t mine, void *q,
+                                   const char *arg, const char *type)
+{
+    const size_t first = sizeof(size_t);
+    if (caller < first + 8 || (caller - first) % 8 != 0)
+        return qpm__fail(QPM_E_INVALID, "%s->size = %zu: must be sizeof(%s) = %zu", arg, caller,
+                         type, mine);
+    if (caller > mine) {
+        /* a newer caller: fields this version does not know must be zero */
+        const unsigned char *bytes = (const unsigned char *)p;
+        for (size_t i = mine; i < caller; i++)
+            if (bytes[i] != 0)
+                return qpm__fail(QPM_E_UNSUPPORTED,
+                                 "%s->size = %zu: fields past byte %zu are not provided by this "
+                                 "library version",
+                                 arg, caller, mine);
+    }
+    memset(q, 0, mine);
+    memcpy(q, p, caller < mine ? caller : mine);
+    return QPM_OK;
+}
+
+static qpm_status read_out(const qpm_model_out *out, qpm_settlement settle, qpm_model_out *o)
+{
+    QPM__CHECK_NULL(out, "out");
+    if (settle != QPM_SETTLE_LINEAR && settle != QPM_SETTLE_INVERSE)
+        return qpm__fail(QPM_E_INVALID,
+                         "settle = %d: must be QPM_SETTLE_LINEAR (0) or QPM_SETTLE_INVERSE (1)",
+                         (int)settle);
+    qpm_status st = qpm__models_read_struct(out, out->size, sizeof *o, o, "out", "qpm_model_out");
+    if (st != QPM_OK)
+        return st;
+    if (o->price == NULL && o->price_usd == NULL && o->delta == NULL && o->delta_coin == NULL &&
+        o->gamma == NULL && o->vega_v0 == NULL && o->vega_parallel == NULL && o->theta == NULL)
+        return qpm__fail(QPM_E_NULL, "out: every output is NULL: nothing to compute");
+    return QPM_OK;
+}
+
+/* Per block of strikes: the USD values and their Greeks into stack
+ * columns, then the settlement's view of them. */
+#define EVAL_BLOCK 256
+
+typedef struct eval_cols {
+    double p[EVAL_BLOCK], d[EVAL_BLOCK], g[EVAL_BLOCK], v0[EVAL_BLOCK], vp[EVAL_BLOCK],
+        th[EVAL_BLOCK];
+} eval_cols;
+
+static void eval_store(const qpm_model_out *o, qpm_settlement settle, double S, double growth,
+                       size_t b, size_t m, const eval_cols *c)
+{
+    double F = S * growth;
+    for (size_t i = 0; i < m; i++) {
+        double B = c->p[i];
+        if (o->price != NULL)
+            o->price[b + i] = settle == QPM_SETTLE_INVERSE ? B / F : B;
+        if (o->price_usd != NULL)
+            o->price_usd[b + i] = B;
+        if (o->delta != NULL)
+            o->delta[b + i] = c->d[i];
+        if (o->delta_coin != NULL)
+            o->delta_coin[b + i] = c->d[i] / growth - B / F;
+        if (o->gamma != NULL)
+            o->gamma[b + i] = c->g[i];
+        if (o->vega_v0 != NULL)
+            o->vega_v0[b + i] = c->v0[i];
+        if (o->vega_parallel != NULL)
+            o->vega_parallel[b + i] = c->vp[i];
+        if (o->theta != NULL)
+            o->theta[b + i] = c->th[i];
+    }
+}
+
+qpm_status qpm_heston_eval(const qpm_heston *h, const qpm_jumps *j, qpm_settlement settle,
+                           double S, double T, double r, double q, size_t n, const double *K,
+                           const int32_t *type, const qpm_model_out *out)
+{
+    qpm__sv m;
+    qpm_model_out o;
+    QPM__CHECK_NULL(type, "type");
+    qpm_status st = check_sv(h, j, S, T, r, q, n, K, type, &m);
+    if (st == QPM_OK)
+        st = read_out(out, settle, &o);
+    if (st != QPM_OK)
+        return st;
+    double growth = exp((r - q) * T);
+    eval_cols c;
+    double dth[EVAL_BLOCK];
+    for (size_t b = 0; b < n; b += EVAL_BLOCK) {
+        size_t mm = n - b < EVAL_BLOCK ? n - b : EVAL_BLOCK;
+        qpm__sv_out so = {c.p, c.d, o.gamma != NULL ? c.g : NULL,
+                          o.vega_v0 != NULL || o.vega_parallel != NULL ? c.v0 : NULL,
+                          o.vega_parallel != NULL ? dth : NULL, o.theta != NULL ? c.th : NULL,
+                          {NULL}, NULL, 0};
+        st = qpm__sv_chain(&m, S, r, q, mm, K + b, type + b, &so);
+        if (st != QPM_OK)
+            return st;
+        if (o.vega_parallel != NULL)
+            for (size_t i = 0; i < mm; i++)
+                c.vp[i] = 2.0 * sqrt(m.v0) * c.v0[i] + 2.0 * sqrt(m.theta) * dth[i];
+        eval_store(&o, settle, S, growth, b, mm, &c);
+    }
+    return QPM_OK;
+}
+
+qpm_status qpm_merton_eval(double sigma, const qpm_jumps *j, qpm_settlement settle, double S,
+                           double T, double r, double q, size_t n, const double *K,
+                           const int32_t *type, const qpm_model_out *out)
+{
+    qpm_model_out o;
+    QPM__CHECK_NULL(type, "type");
+    qpm_status st = check_merton(sigma, j, S, T, r, q, n, K, type);
+    if (st == QPM_OK)
+        st = read_out(out, settle, &o);
+    if (st != QPM_OK)
+        return st;
+    double growth = exp((r - q) * T);
+    eval_cols c;
+    /* theta: Richardson on central differences in T with steps h and h/2 */
+    double hT = T * 1e-3;
+    for (size_t b = 0; b < n; b += EVAL_BLOCK) {
+        size_t mm = n - b < EVAL_BLOCK ? n - b : EVAL_BLOCK;
+        for (size_t i = 0; i < mm; i++) {
+            size_t k = b + i;
+            /* dV/d(sigma^2) from its own series terms K F_n/K n(d1) T /
+             * (2 s_n), not dV/dsigma / (2 sigma) (sigma may be 0) */
+            qpm__merton_one(S, K[k], T, r, q, sigma, j->lambda, j->mu, j->delta, type[k], c.p + i,
+                            c.d + i, c.g + i, c.vp + i, c.v0 + i);
+            c.th[i] = 0.0;
+            if (o.theta != NULL) {
+                double v[4], hs[4] = {hT, -hT, 0.5 * hT, -0.5 * hT};
+                for (int s = 0; s < 4; s++)
+                    qpm__merton_one(S, K[k], T + hs[s], r, q, sigma, j->lambda, j->mu, j->delta,
+                                    type[k], v + s, NULL, NULL, NULL, NULL);
+                double d1 = (v[0] - v[1]) / (2.0 * hT), d2 = (v[2] - v[3]) / hT;
+                c.th[i] = -(4.0 * d2 - d1) / 3.0;
+            }
+        }
+        eval_store(&o, settle, S, growth, b, mm, &c);
+    }
+    return QPM_OK;
+}
+
+qpm_status qpm_heston_smile_settle(const qpm_heston *h, const qpm_jumps *j, qpm_settlement settle,
+                                   double S, double T, double r, double q, size_t n,
+                                   const double *K, double *price, double *iv, int32_t *status)
+{
+    if (settle != QPM_SETTLE_LINEAR && settle != QPM_SETTLE_INVERSE)
+        return qpm__fail(QPM_E_INVALID,
+                         "settle = %d: must be QPM_SETTLE_LINEAR (0) or QPM_SETTLE_INVERSE (1)",
+                         (int)settle);
+    smile_model sm = {0};
+    qpm_status st = check_sv(h, j, S, T, r, q, n, K, NULL, &sm.sv);
+    if (st != QPM_OK)
+        return st;
+    QPM__CHECK_NULL(iv, "iv");
+    return smile(&sm, S, T, r, q, n, K, price, iv, status, settle == QPM_SETTLE_INVERSE);
 }

@@ -78,6 +78,17 @@ static qpm__cplx c_log1p(qpm__cplx z)
     return CMPLX(0.5 * log1p(a * (2.0 + a) + b * b), atan2(b, 1.0 + a));
 }
 
+/* a / b without the overflow guards of C's complex division (__divdc3,
+ * the larger part of the derivatives' cost): every divisor it serves is
+ * bounded away from 0 and from overflow (|xi + d| >= Re(xi + d) > 0 up to
+ * sigma |x| <= 1e7; |1 - g e| >= 1 - |g| > 0; 1 - g likewise), except
+ * log1p(z) / z, which keeps C's division (z may be tiny) */
+static inline qpm__cplx cdiv(qpm__cplx a, qpm__cplx b)
+{
+    double br = creal(b), bi = cimag(b), r = 1.0 / (br * br + bi * bi);
+    return CMPLX((creal(a) * br + cimag(a) * bi) * r, (cimag(a) * br - creal(a) * bi) * r);
+}
+
 /* ln phi(x - i/2) into *lnphi and its derivative in v0 into *dv0. */
 static void log_cf(const qpm__sv *m, double x, qpm__cplx *lnphi, qpm__cplx *dv0)
 {
@@ -85,12 +96,13 @@ static void log_cf(const qpm__sv *m, double x, qpm__cplx *lnphi, qpm__cplx *dv0)
     qpm__cplx xi = CMPLX(m->kappa - 0.5 * m->sigma * m->rho, -m->sigma * m->rho * x);
     qpm__cplx d = csqrt(xi * xi + s2 * zeta);
     qpm__cplx xpd = xi + d;
-    qpm__cplx zx = zeta / xpd;            /* -(xi - d) / sigma^2 */
-    qpm__cplx g = -s2 * zx / xpd;         /* (xi - d) / (xi + d) */
+    qpm__cplx rxpd = cdiv(1.0, xpd);
+    qpm__cplx zx = zeta * rxpd;           /* -(xi - d) / sigma^2 */
+    qpm__cplx g = -s2 * zx * rxpd;        /* (xi - d) / (xi + d) */
     qpm__cplx one_m_e = -c_expm1(-d * T); /* 1 - e^{-dT} */
-    qpm__cplx D = -zx * one_m_e / (1.0 - g * (1.0 - one_m_e));
+    qpm__cplx D = cdiv(-zx * one_m_e, 1.0 - g * (1.0 - one_m_e));
     /* ln((1 - g e)/(1 - g)) = log1p(z), z = g (1 - e)/(1 - g) = sigma^2 zs */
-    qpm__cplx zs = -zx / xpd * one_m_e / (1.0 - g);
+    qpm__cplx zs = cdiv(-zx * rxpd * one_m_e, 1.0 - g);
     qpm__cplx z = s2 * zs;
     qpm__cplx lz = (creal(z) == 0.0 && cimag(z) == 0.0) ? 1.0 : c_log1p(z) / z;
     qpm__cplx C = m->kappa * m->theta * (-zx * T - 2.0 * lz * zs);
@@ -131,6 +143,144 @@ static double upper_limit(const qpm__sv *m)
     return 0.0;
 }
 
+/* sin and cos of |x| <= 64 (the node phases of a panel: |x| <= SV_PHASE):
+ * one reduction by pi/2 in two parts (exact for these quotients) and
+ * fdlibm's kernels (error below 1 ulp), several times faster than libm's
+ * general sincos, which was a quarter of a calibration's time; libm
+ * beyond. */
+static inline void fast_sincos(double x, double *sn, double *cs)
+{
+    if (!(fabs(x) <= 64.0)) {
+        *sn = sin(x);
+        *cs = cos(x);
+        return;
+    }
+    static const double PIO2_1 = 1.57079632673412561417e+00, PIO2_1T = 6.07710050650619224932e-11,
+                        INVPIO2 = 6.36619772367581382433e-01;
+    double fn = nearbyint(x * INVPIO2);
+    double y = (x - fn * PIO2_1) - fn * PIO2_1T;
+    double z = y * y, v = z * y;
+    double s = y + v * (-1.66666666666666324348e-01 +
+                        z * (8.33333333332248946124e-03 +
+                             z * (-1.98412698298579493134e-04 +
+                                  z * (2.75573137070700676789e-06 +
+                                       z * (-2.50507602534068634195e-08 +
+                                            z * 1.58969099521155010221e-10)))));
+    double r = z * (4.16666666666666019037e-02 +
+                    z * (-1.38888888888741095749e-03 +
+                         z * (2.48015872894767294178e-05 +
+                              z * (-2.75573143513906633035e-07 +
+                                   z * (2.08757232129817482790e-09 +
+                                        z * -1.13596475577881948265e-11)))));
+    double hz = 0.5 * z, w = 1.0 - hz;
+    double c = w + (((1.0 - w) - hz) + z * r);
+    switch ((long)fn & 3) {
+    case 0:
+        *sn = s;
+        *cs = c;
+        break;
+    case 1:
+        *sn = c;
+        *cs = -s;
+        break;
+    case 2:
+        *sn = -s;
+        *cs = -c;
+        break;
+    default:
+        *sn = -c;
+        *cs = s;
+        break;
+    }
+}
+
+
+/* d/dz [log1p(z) / z], by its series where the closed form cancels */
+static qpm__cplx dlz_dz(qpm__cplx z, qpm__cplx lz)
+{
+    if (cabs(z) < 1e-3)
+        return -0.5 + z * (2.0 / 3.0 + z * (-0.75 + z * (0.8 + z * (-5.0 / 6.0))));
+    return cdiv(cdiv(1.0, 1.0 + z) - lz, z);
+}
+
+/* ln phi(x - i/2) as log_cf (the same operations, so the same bits) and
+ * its derivatives der[0..8] in (v0, theta, T, kappa, sigma, rho, lambda,
+ * mu_j, delta_j): forward-mode differentiation of each intermediate of
+ * the little-trap form, so the derivatives keep its stability (no
+ * difference of nearly equal terms beyond the log1p one, taken by series
+ * near 0).  dD/dT = -zx d e (1 - g) / (1 - g e)^2 and dC/dT = kappa theta D
+ * (the Riccati equations) need no differencing either. */
+static void log_cf_der(const qpm__sv *m, double x, qpm__cplx *lnphi, qpm__cplx der[9])
+{
+    double zeta = x * x + 0.25, T = m->T, s2 = m->sigma * m->sigma;
+    qpm__cplx xi = CMPLX(m->kappa - 0.5 * m->sigma * m->rho, -m->sigma * m->rho * x);
+    qpm__cplx d = csqrt(xi * xi + s2 * zeta);
+    qpm__cplx xpd = xi + d;
+    qpm__cplx rxpd = cdiv(1.0, xpd);
+    qpm__cplx zx = zeta * rxpd;
+    qpm__cplx g = -s2 * zx * rxpd;
+    qpm__cplx one_m_e = -c_expm1(-d * T);
+    qpm__cplx den = 1.0 - g * (1.0 - one_m_e);
+    qpm__cplx D = cdiv(-zx * one_m_e, den);
+    qpm__cplx zs = cdiv(-zx * rxpd * one_m_e, 1.0 - g);
+    qpm__cplx z = s2 * zs;
+    qpm__cplx lz = (creal(z) == 0.0 && cimag(z) == 0.0) ? 1.0 : c_log1p(z) / z;
+    qpm__cplx cb = -zx * T - 2.0 * lz * zs; /* C / (kappa theta) */
+    qpm__cplx C = m->kappa * m->theta * cb;
+    qpm__cplx ln = C + D * m->v0;
+    qpm__cplx e = cexp(-d * T), dlz = dlz_dz(z, lz);
+    der[0] = D;
+    der[1] = m->kappa * cb;
+    qpm__cplx rden = cdiv(1.0, den), rd = cdiv(1.0, d);
+    der[2] = m->kappa * m->theta * D - m->v0 * zx * d * e * (1.0 - g) * rden * rden;
+    qpm__cplx B = xpd * (1.0 - g), rB = cdiv(1.0, B);
+    for (int k = 0; k < 3; k++) {
+        /* tangents of xi and sigma^2 along kappa, sigma, rho */
+        qpm__cplx dxi = k == 0 ? 1.0
+                        : k == 1 ? CMPLX(-0.5 * m->rho, -m->rho * x)
+                                 : CMPLX(-0.5 * m->sigma, -m->sigma * x);
+        double ds2 = k == 1 ? 2.0 * m->sigma : 0.0;
+        qpm__cplx dd = (xi * dxi + 0.5 * ds2 * zeta) * rd;
+        qpm__cplx dxpd = dxi + dd;
+        qpm__cplx dzx = -zx * dxpd * rxpd;
+        qpm__cplx dg = (-ds2 * zx - s2 * dzx - g * dxpd) * rxpd;
+        qpm__cplx dome = T * e * dd;
+        qpm__cplx dden = -dg * e + g * dome;
+        qpm__cplx dD = (-dzx * one_m_e - zx * dome - D * dden) * rden;
+        qpm__cplx dA = dzx * one_m_e + zx * dome, dB = dxpd * (1.0 - g) - xpd * dg;
+        qpm__cplx dzs = (-dA - zs * dB) * rB;
+        qpm__cplx dz = ds2 * zs + s2 * dzs;
+        qpm__cplx dcb = -dzx * T - 2.0 * (dlz * dz * zs + lz * dzs);
+        qpm__cplx dC = m->kappa * m->theta * dcb + (k == 0 ? m->theta * cb : 0.0);
+        der[3 + k] = dC + m->v0 * dD;
+    }
+    double dj = m->delta_j, dj2 = dj * dj;
+    qpm__cplx w = CMPLX(0.5 * m->mu_j + 0.125 * dj2 - 0.5 * dj2 * x * x, (m->mu_j + 0.5 * dj2) * x);
+    double kbar = expm1(m->mu_j + 0.5 * dj2), lt = m->lambda * T;
+    qpm__cplx u5 = CMPLX(0.5, x), ew = cexp(w), em1 = c_expm1(w);
+    if (m->lambda > 0.0) {
+        ln += lt * em1 - u5 * (lt * kbar);
+        der[2] += m->lambda * (em1 - u5 * kbar);
+    }
+    der[6] = T * (em1 - u5 * kbar);
+    der[7] = lt * u5 * (ew - (1.0 + kbar));
+    der[8] = lt * dj * (ew * CMPLX(0.25 - x * x, x) - u5 * (1.0 + kbar));
+    *lnphi = ln;
+}
+
+void qpm__sv_log_cf_der(const qpm__sv *m, double x, double *re, double *im, double der_re[9],
+                        double der_im[9])
+{
+    qpm__cplx l, der[9];
+    log_cf_der(m, x, &l, der);
+    *re = creal(l);
+    *im = cimag(l);
+    for (int i = 0; i < 9; i++) {
+        der_re[i] = creal(der[i]);
+        der_im[i] = cimag(der[i]);
+    }
+}
+
 /* Up to SV_BLOCK panels of one width w starting at a[p]. */
 #define SV_BLOCK 8
 typedef struct sv_block {
@@ -138,42 +288,56 @@ typedef struct sv_block {
     double w, a[SV_BLOCK];
 } sv_block;
 
-/* Adds the block's share of the four integrals to acc[o][i] (the wanted
- * ones): per node, w phi / zeta (price), w (1/2 + ix) phi / zeta (delta),
- * w phi (gamma) and w D phi / zeta (vega), against e^{ixk}. */
+/* Accumulator slots: price, delta, gamma, dv0, dtheta, dT, then the
+ * QPM__SV_NGRAD parameter derivatives. */
+#define SV_SLOTS (6 + QPM__SV_NGRAD)
+
+/* Adds the block's share of the na wanted integrals act[0..na-1] to
+ * acc[act[a]][i]: per node, w phi / zeta (price), w (1/2 + ix) phi / zeta
+ * (delta), w phi (gamma) and w (d ln phi / dp) phi / zeta (the parameter
+ * and T derivatives), against e^{ixk}.  Only the wanted ones are summed
+ * (each in node order, as one sum); the plain log_cf serves when no slot
+ * past vega is wanted. */
 static void block_run(const qpm__sv *m, const sv_block *b, double F, size_t n, const double *K,
-                      double *const acc[4])
+                      double *const acc[SV_SLOTS], const int *act, int na)
 {
     enum { NB = SV_BLOCK * QPM__GL_N };
-    double re[4][NB], im[4][NB];
+    double re[SV_SLOTS][NB], im[SV_SLOTS][NB];
     double half = 0.5 * b->w;
+    int ext = act[na - 1] > 3;
     for (int p = 0; p < b->np; p++) {
         double mid = b->a[p] + half;
         for (int j = 0; j < QPM__GL_N; j++) {
             int jj = j & 15, q = p * QPM__GL_N + j;
             double x = j < 16 ? mid - half * GL32[jj][0] : mid + half * GL32[jj][0];
             double w = half * GL32[jj][1], zeta = x * x + 0.25;
-            qpm__cplx l, d;
-            log_cf(m, x, &l, &d);
+            qpm__cplx l, der[9], v[SV_SLOTS];
+            if (!ext)
+                log_cf(m, x, &l, &der[0]);
+            else
+                log_cf_der(m, x, &l, der);
             qpm__cplx phi = cexp(l) * w;
-            qpm__cplx v[4] = {phi / zeta, 0.0, phi, 0.0};
-            v[1] = v[0] * CMPLX(0.5, x);
-            v[3] = v[0] * d;
-            for (int o = 0; o < 4; o++) {
-                re[o][q] = creal(v[o]);
-                im[o][q] = cimag(v[o]);
+            v[0] = phi / zeta;
+            for (int a = 0; a < na; a++) {
+                int o = act[a];
+                qpm__cplx u = o == 0   ? v[0]
+                              : o == 1 ? v[0] * CMPLX(0.5, x)
+                              : o == 2 ? phi
+                                       : v[0] * der[o - 3];
+                re[a][q] = creal(u);
+                im[a][q] = cimag(u);
             }
         }
     }
     for (size_t i = 0; i < n; i++) {
-        double k = log(F / K[i]), s[4] = {0.0, 0.0, 0.0, 0.0};
+        double k = log(F / K[i]), s[SV_SLOTS] = {0.0};
         double rc[16], rs[16];
-        for (int j = 0; j < 16; j++) {
-            rc[j] = cos(half * GL32[j][0] * k);
-            rs[j] = sin(half * GL32[j][0] * k);
-        }
+        for (int j = 0; j < 16; j++)
+            fast_sincos(half * GL32[j][0] * k, &rs[j], &rc[j]);
         double ec = cos((b->a[0] + half) * k), es = sin((b->a[0] + half) * k);
-        double sc = cos(b->w * k), ss = sin(b->w * k);
+        double sc, ss;
+        fast_sincos(b->w * k, &ss, &sc);
+        double cq[NB], sq[NB];
         for (int p = 0; p < b->np; p++) {
             if (p > 0) {
                 /* the next midpoint: e^{i(mid + w)k} by one rotation */
@@ -181,18 +345,56 @@ static void block_run(const qpm__sv *m, const sv_block *b, double F, size_t n, c
                 es = es * sc + ec * ss;
                 ec = t;
             }
-            for (int j = 0; j < QPM__GL_N; j++) {
-                int jj = j & 15, q = p * QPM__GL_N + j;
-                /* e^{i(mid -+ off)k} = e^{i mid k} e^{-+i off k} */
-                double c = ec * rc[jj] + (j < 16 ? es * rs[jj] : -es * rs[jj]);
-                double sn = es * rc[jj] + (j < 16 ? -ec * rs[jj] : ec * rs[jj]);
-                for (int o = 0; o < 4; o++)
-                    s[o] += c * re[o][q] - sn * im[o][q];
+            /* e^{i(mid -+ off)k} = e^{i mid k} e^{-+i off k} */
+            double *cp = cq + p * QPM__GL_N, *sp = sq + p * QPM__GL_N;
+            for (int j = 0; j < 16; j++) {
+                cp[j] = ec * rc[j] + es * rs[j];
+                sp[j] = es * rc[j] + -ec * rs[j];
+                cp[16 + j] = ec * rc[j] + -es * rs[j];
+                sp[16 + j] = es * rc[j] + ec * rs[j];
             }
         }
-        for (int o = 0; o < 4; o++)
-            if (acc[o] != NULL)
-                acc[o][i] += s[o];
+        /* each wanted integral as one sum in node order; up to four at a
+         * time in registers, reading the nodes' values contiguously */
+        int nq = b->np * QPM__GL_N;
+        for (int a = 0; a < na; a += 4) {
+            const double *r0 = re[a], *i0 = im[a];
+            if (na - a == 1) {
+                double s0 = 0.0;
+                for (int q = 0; q < nq; q++)
+                    s0 += cq[q] * r0[q] - sq[q] * i0[q];
+                s[a] = s0;
+                continue;
+            }
+            const double *r1 = re[a + 1], *i1 = im[a + 1];
+            if (na - a == 2) {
+                double s0 = 0.0, s1 = 0.0;
+                for (int q = 0; q < nq; q++) {
+                    s0 += cq[q] * r0[q] - sq[q] * i0[q];
+                    s1 += cq[q] * r1[q] - sq[q] * i1[q];
+                }
+                s[a] = s0;
+                s[a + 1] = s1;
+                continue;
+            }
+            const double *r2 = re[a + 2], *i2 = im[a + 2];
+            /* a missing fourth reads the third again (its sum unused) */
+            const double *r3 = na - a > 3 ? re[a + 3] : r2, *i3 = na - a > 3 ? im[a + 3] : i2;
+            double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+            for (int q = 0; q < nq; q++) {
+                s0 += cq[q] * r0[q] - sq[q] * i0[q];
+                s1 += cq[q] * r1[q] - sq[q] * i1[q];
+                s2 += cq[q] * r2[q] - sq[q] * i2[q];
+                s3 += cq[q] * r3[q] - sq[q] * i3[q];
+            }
+            s[a] = s0;
+            s[a + 1] = s1;
+            s[a + 2] = s2;
+            if (na - a > 3)
+                s[a + 3] = s3;
+        }
+        for (int a = 0; a < na; a++)
+            acc[act[a]][i] += s[a];
     }
 }
 
@@ -212,9 +414,26 @@ qpm_status qpm__sv_chain(const qpm__sv *m, double S, double r, double q, size_t 
         kmax = fmax(kmax, fabs(log(F / K[i])));
     double freq = kmax + (m->lambda > 0.0 ? fabs(m->mu_j) + 0.5 * m->delta_j * m->delta_j : 0.0);
     double h = fmin(U / SV_MIN_PANELS, SV_PHASE / fmax(freq, 1e-300));
+    if (out->panels != NULL || out->max_panels > 0) {
+        size_t np = 0;
+        for (double a = 0.0; a < U; np++) {
+            double wdt = fmin(fmin(h, fmax(SV_POLE_W, a)), U - a);
+            a = wdt < U - a ? a + wdt : U;
+        }
+        if (out->panels != NULL)
+            *out->panels = np;
+        if (out->max_panels > 0 && np > out->max_panels)
+            return QPM_E_NOCONVERGE;
+    }
 
-    double *acc[4] = {out->price, out->delta, out->gamma, out->vega};
-    for (int o = 0; o < 4; o++)
+    double *acc[SV_SLOTS] = {out->price, out->delta, out->gamma, out->vega, out->dtheta, out->theta};
+    int act[SV_SLOTS], na = 0;
+    for (int k = 0; k < QPM__SV_NGRAD; k++)
+        acc[6 + k] = out->grad[k];
+    for (int o = 0; o < SV_SLOTS; o++)
+        if (acc[o] != NULL)
+            act[na++] = o;
+    for (int o = 0; o < SV_SLOTS; o++)
         if (acc[o] != NULL)
             for (size_t i = 0; i < n; i++)
                 acc[o][i] = 0.0;
@@ -231,14 +450,14 @@ qpm_status qpm__sv_chain(const qpm__sv *m, double S, double r, double q, size_t 
          * near 0, h further out) */
         double wdt = fmin(fmin(h, fmax(SV_POLE_W, a)), U - a);
         if (b.np > 0 && (b.np == SV_BLOCK || wdt != b.w)) {
-            block_run(m, &b, F, n, K, acc);
+            block_run(m, &b, F, n, K, acc, act, na);
             b.np = 0;
         }
         b.w = wdt;
         b.a[b.np++] = a;
         a = wdt < U - a ? a + wdt : U;
     }
-    block_run(m, &b, F, n, K, acc);
+    block_run(m, &b, F, n, K, acc, act, na);
 
     const double rpi = 0x1.45f306dc9c883p-2; /* 1/pi */
     for (size_t i = 0; i < n; i++) {
@@ -258,6 +477,17 @@ qpm_status qpm__sv_chain(const qpm__sv *m, double S, double r, double q, size_t 
             out->gamma[i] = df * growth * growth * skf * rpi / F * out->gamma[i];
         if (out->vega != NULL)
             out->vega[i] = -df * sfk * rpi * out->vega[i];
+        if (out->dtheta != NULL)
+            out->dtheta[i] = -df * sfk * rpi * out->dtheta[i];
+        for (int k = 0; k < QPM__SV_NGRAD; k++)
+            if (out->grad[k] != NULL)
+                out->grad[k][i] = -df * sfk * rpi * out->grad[k][i];
+        if (out->theta != NULL) {
+            /* V = e^{-rT} G(F, T): dV/dT = -r V + (r - q) S dV/dS + e^{-rT}
+             * dG/dT at fixed F, the last from d ln phi / dT */
+            double gt = -df * sfk * rpi * out->theta[i];
+            out->theta[i] = r * out->price[i] - (r - q) * S * out->delta[i] - gt;
+        }
     }
     return QPM_OK;
 }

@@ -28,15 +28,18 @@ status with its message (``K[3] = -1: must be > 0``,
 from __future__ import annotations
 
 import ctypes
-from typing import Any, NamedTuple, Optional, Union
+import enum
+from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Union
 
-from . import _arrays, _labels, _lib
-from ._errors import check, register_names
+from . import _arrays, _labels, _lib, _progress
+from ._errors import check, make_error, register_enum, register_names
 from ._typing import ArrayLike, Real
-from .pricing import _type_codes
+from .pricing import Settlement, _enum, _type_codes
 
-__all__ = ["Heston", "Jumps", "GREEK_FIELDS", "heston_price", "bates_price", "merton_price",
-           "heston_smile", "merton_smile"]
+__all__ = ["Heston", "Jumps", "GREEK_FIELDS", "EVAL_FIELDS", "heston_price", "bates_price",
+           "merton_price", "heston_smile", "merton_smile", "heston_eval", "merton_eval",
+           "calibrate_heston", "CalibQuote", "CalibResidual", "CalibOutcome", "Calibration",
+           "CALIB_PARAMS", "heston_smile_settle"]
 
 _vp = ctypes.c_void_p
 _sz = ctypes.c_size_t
@@ -51,11 +54,20 @@ _lib.declare("qpm_merton_price", _int, _d, _vp, _d, _d, _d, _d, _sz, _vp, _vp, _
              _vp)
 _lib.declare("qpm_heston_smile", _int, _vp, _vp, _d, _d, _d, _d, _sz, _vp, _vp, _vp, _vp)
 _lib.declare("qpm_merton_smile", _int, _d, _vp, _d, _d, _d, _d, _sz, _vp, _vp, _vp, _vp)
+_lib.declare("qpm_heston_eval", _int, _vp, _vp, _int, _d, _d, _d, _d, _sz, _vp, _vp, _vp)
+_lib.declare("qpm_merton_eval", _int, _d, _vp, _int, _d, _d, _d, _d, _sz, _vp, _vp, _vp)
+_lib.declare("qpm_heston_smile_settle", _int, _vp, _vp, _int, _d, _d, _d, _d, _sz, _vp, _vp, _vp,
+             _vp)
+_lib.declare("qpm_heston_calibrate", _int, _vp, _vp, _d, _d, _d, _sz, _vp, _vp, _vp, _vp, _vp,
+             _vp, _vp, _vp)
 
 register_names({"qpm_heston": "Heston", "qpm_jumps": "Jumps",
                 "qpm_heston_price": "heston_price()", "qpm_bates_price": "bates_price()",
                 "qpm_merton_price": "merton_price()", "qpm_heston_smile": "heston_smile()",
-                "qpm_merton_smile": "merton_smile()"})
+                "qpm_merton_smile": "merton_smile()", "qpm_heston_eval": "heston_eval()",
+                "qpm_merton_eval": "merton_eval()",
+                "qpm_heston_smile_settle": "heston_smile()",
+                "qpm_heston_calibrate": "calibrate_heston()"})
 
 #: The outputs with ``greeks=True``, in the library's order.
 GREEK_FIELDS = ("price", "delta", "gamma", "vega")
@@ -215,3 +227,245 @@ def merton_smile(S: Real, K: Union[Real, ArrayLike], T: Real, sigma: Real, jumps
     :func:`heston_smile`."""
     head = (_arrays.double(sigma, "sigma"), ctypes.byref(_jumps(jumps)))
     return _smile("qpm_merton_smile", head, S, T, r, q, K)
+
+
+# ---- settlement-aware prices and Greeks -------------------------------------
+
+#: The outputs of :func:`heston_eval` / :func:`merton_eval` (``qpm_model_out``).
+EVAL_FIELDS = ("price", "price_usd", "delta", "delta_coin", "gamma", "vega_v0",
+               "vega_parallel", "theta")
+
+
+class _CModelOut(ctypes.Structure):
+    _fields_ = [("size", _sz)] + [(f, _vp) for f in EVAL_FIELDS]
+
+
+def _eval(fname: str, head: Any, settle: Any, S: Any, T: Any, r: Any, q: Any, K: Any,
+          type: Any) -> Any:
+    n, k, t, scalar, index = _chain(K, type)
+    st = _enum(Settlement, settle, "settle")
+    outs = {f: _arrays.output(n, None, f) for f in EVAL_FIELDS}
+    o = _CModelOut(ctypes.sizeof(_CModelOut), *[outs[f].addr for f in EVAL_FIELDS])
+    check(_lib.fn(fname)(*head, st, *_market(S, T, r, q), n, k.addr, t.addr, ctypes.byref(o)),
+          {"n": "len(K)", "out": "the outputs"})
+    if scalar:
+        return {f: float(v.obj[0]) for f, v in outs.items()}
+    return _labels.frame_of({f: v.result() for f, v in outs.items()}, index)
+
+
+def heston_eval(S: Real, K: Union[Real, ArrayLike], T: Real, heston: HestonLike,
+                jumps: Optional[JumpsLike] = None, r: Real = 0.0, q: Real = 0.0,
+                type: Any = "call", settle: Any = "linear") -> Any:
+    """Heston (``jumps`` None) or Bates prices and Greeks in the settlement
+    ``settle`` ("linear" or "inverse", or :class:`qpm.Settlement`): a dict
+    (floats for scalar input) or a DataFrame (on the index of a Series K) of
+    :data:`EVAL_FIELDS`: ``price`` in the settlement currency (USD, or the
+    coin price B/F, B the USD price, F the forward), ``price_usd`` (B),
+    ``delta`` (dB/dS), ``delta_coin`` (dB/dF - B/F), ``gamma``, ``vega_v0``
+    (dB/dv0), ``vega_parallel`` (dB/dx with sqrt(v0) and sqrt(theta) both
+    moving by x), ``theta`` (dB/dt per year, calendar time passing, model
+    fixed).  Raises as :func:`heston_price`."""
+    head = (ctypes.byref(_heston(heston)),
+            ctypes.byref(_jumps(jumps)) if jumps is not None else None)
+    return _eval("qpm_heston_eval", head, settle, S, T, r, q, K, type)
+
+
+def merton_eval(S: Real, K: Union[Real, ArrayLike], T: Real, sigma: Real, jumps: JumpsLike,
+                r: Real = 0.0, q: Real = 0.0, type: Any = "call", settle: Any = "linear") -> Any:
+    """As :func:`heston_eval` under Merton (``sigma``, ``jumps``):
+    ``vega_v0`` is dB/d(sigma^2), ``vega_parallel`` dB/dsigma, ``theta`` a
+    Richardson-extrapolated central difference in T."""
+    head = (_arrays.double(sigma, "sigma"), ctypes.byref(_jumps(jumps)))
+    return _eval("qpm_merton_eval", head, settle, S, T, r, q, K, type)
+
+
+def heston_smile_settle(S: Real, K: Union[Real, ArrayLike], T: Real, heston: HestonLike,
+                        jumps: Optional[JumpsLike] = None, r: Real = 0.0, q: Real = 0.0,
+                        settle: Any = "linear") -> Any:
+    """:func:`heston_smile` with the prices in the settlement ``settle``
+    ("inverse": coin prices B/F; the vols are the same)."""
+    head = (ctypes.byref(_heston(heston)),
+            ctypes.byref(_jumps(jumps)) if jumps is not None else None,
+            _enum(Settlement, settle, "settle"))
+    return _smile("qpm_heston_smile_settle", head, S, T, r, q, K)
+
+
+# ---- calibration -------------------------------------------------------------
+
+class CalibQuote(enum.IntEnum):
+    """What the quotes are (``qpm_calib_quote``)."""
+    USD = 0   #: USD price of a linear option
+    COIN = 1  #: coin price (B / F) of an inverse option
+    IV = 2    #: Black-Scholes-Merton implied vol
+
+
+class CalibResidual(enum.IntEnum):
+    """Residuals of the fit (``qpm_calib_residual``)."""
+    VOL = 0    #: (model - quote) / vega: first-order vol error
+    PRICE = 1  #: model - quote, in the quote's currency
+
+
+class CalibOutcome(enum.IntEnum):
+    """Outcome of a calibration (``qpm_calib_outcome``)."""
+    CONVERGED = 0
+    MAX_ITER = 1
+    FAILED = 2
+    CANCELLED = 3
+
+
+register_enum(CalibQuote, "QPM_CALIB_QUOTE_")
+register_enum(CalibResidual, "QPM_CALIB_RESID_")
+register_enum(CalibOutcome, "QPM_CALIB_")
+
+#: Calibrated parameters in the library's order (bounds follow it).
+CALIB_PARAMS = ("v0", "kappa", "theta", "sigma", "rho", "lambda", "mu", "delta")
+
+
+class _COptions(ctypes.Structure):
+    _fields_ = [("size", _sz), ("quote", ctypes.c_int32), ("residual", ctypes.c_int32),
+                ("fix_jumps", ctypes.c_int32), ("reserved", ctypes.c_int32),
+                ("max_iter", _sz), ("max_eval", _sz), ("ftol", _d), ("xtol", _d), ("gtol", _d),
+                ("lower", _vp), ("upper", _vp), ("progress", _vp), ("progress_user", _vp)]
+
+
+class _CResult(ctypes.Structure):
+    _fields_ = [("size", _sz), ("heston", _CHeston), ("jumps", _CJumps), ("rmse_volpts", _d),
+                ("max_vol_err_volpts", _d), ("cost", _d), ("iterations", _sz),
+                ("evaluations", _sz), ("feller", ctypes.c_int32), ("outcome", ctypes.c_int32)]
+
+
+class Calibration(NamedTuple):
+    """Result of :func:`calibrate_heston`."""
+    params: Any               #: fitted parameters by name (a pandas Series when pandas is there)
+    heston: Heston            #: the fitted Heston part
+    jumps: Optional[Jumps]    #: the fitted jumps (Bates), else None
+    rmse_volpts: float        #: RMS implied-vol error, vol points (0.01)
+    max_vol_err_volpts: float  #: max |implied-vol error|, vol points
+    cost: float               #: 0.5 sum of squared residuals
+    iterations: int           #: Levenberg-Marquardt iterations
+    evaluations: int          #: price-chain evaluations
+    feller: bool              #: 2 kappa theta > sigma^2
+    status: CalibOutcome      #: converged, iteration limit, failed or cancelled
+
+
+def _column(chain: Any, names: Sequence[str]) -> Any:
+    for nm in names:
+        if nm in chain:
+            col = chain[nm]
+            return col.to_numpy() if _labels.is_series(col) else col
+    return None
+
+
+def _calib_error(status: int, order: Sequence[int]) -> Any:
+    """The library's error with its quote indices turned back into
+    positions in the chain as given (the rows were sorted for the call)."""
+    import re
+    from ._errors import translate
+    c_text = _lib.lib().qpm_last_error().decode("utf-8", "replace")
+    text = re.sub(r"\b(T|K|quote|weight|type)\[(\d+)\]",
+                  lambda m: "%s[%d]" % ("strike" if m.group(1) == "K" else m.group(1),
+                                        order[int(m.group(2))]), c_text)
+    return make_error(status, translate(text, {"n": "len(chain)", "opt": "options"}))
+
+
+def calibrate_heston(chain: Any, S: Real, r: Real = 0.0, q: Real = 0.0,
+                     start: Optional[HestonLike] = None, jumps: Optional[JumpsLike] = None,
+                     bates: bool = False, quote: Any = None, residual: Any = "vol",
+                     fix_jumps: bool = False, lower: Optional[ArrayLike] = None,
+                     upper: Optional[ArrayLike] = None, max_iter: int = 100,
+                     max_eval: int = 1000, ftol: Real = 0.0, xtol: Real = 0.0,
+                     gtol: Real = 0.0, progress: Any = None) -> Calibration:
+    """Fits Heston (or, with ``bates=True``, Bates) parameters to a chain or
+    surface of quotes by bounded Levenberg-Marquardt with analytic gradients
+    (``qpm_heston_calibrate``).
+
+    ``chain``: a pandas DataFrame or a mapping of arrays with columns ``T``
+    (or ``expiry``, in years), ``strike`` (or ``K``), the quote ``price``
+    (or ``coin_price``) or ``iv``, and optionally ``type`` ("call"/"put" or
+    +-1; default: the out-of-the-money type) and ``weight``.  Rows may come
+    in any order (they are sorted by expiry and strike).  ``quote``: "usd",
+    "coin" or "iv" (:class:`CalibQuote`); default from the columns (``iv``
+    when there is no price column, ``coin`` for ``coin_price``).
+    ``residual``: "vol" (price error over the quote's vega) or "price".
+    ``start``: a :class:`Heston` (default v0 = 0.1, kappa = 1, theta = 0.1,
+    sigma = 0.5, rho = -0.5); ``jumps``: the Bates start (default intensity
+    0.1, mu = -0.05, delta = 0.1), kept when ``fix_jumps``.  ``lower``,
+    ``upper``: 8 bounds in :data:`CALIB_PARAMS` order (None: the library's
+    defaults).  ``progress``: None, True (a bar) or f(done) returning True
+    to stop: the result then has status CANCELLED and the best point so
+    far.  Raises QpmInvalidError / QpmNonFiniteError naming the quote by
+    its position in ``chain`` (``quote[17]``) for bad input (a price below
+    intrinsic, strikes repeated, ...)."""
+    if _labels.is_frame(chain) or isinstance(chain, dict):
+        pass
+    else:
+        raise TypeError("chain must be a pandas DataFrame or a dict of arrays")
+    Tc = _column(chain, ("T", "expiry"))
+    Kc = _column(chain, ("strike", "K"))
+    price = _column(chain, ("price",))
+    coin = _column(chain, ("coin_price",))
+    ivc = _column(chain, ("iv",))
+    if Tc is None or Kc is None:
+        raise ValueError("chain needs the columns T (or expiry) and strike (or K)")
+    if quote is None:
+        quote = "usd" if price is not None else "coin" if coin is not None else "iv"
+    qk = _enum(CalibQuote, quote, "quote")
+    qcol = {0: price, 1: coin if coin is not None else price, 2: ivc}[qk]
+    if qcol is None:
+        raise ValueError("chain has no column for quote %r" % (quote,))
+    typ = _column(chain, ("type",))
+    wc = _column(chain, ("weight",))
+    n = _arrays.length(Tc, "T")
+    tv = _arrays.vector(Tc, "T", n=n)
+    kv = _arrays.vector(Kc, "strike", n=n)
+    qv = _arrays.vector(qcol, "quote", n=n)
+    wv = _arrays.vector(wc, "weight", n=n) if wc is not None else None
+    yv = _arrays.vector(_type_codes(typ), "type", "int32", n=n) if typ is not None else None
+    # by expiry, then strike (the library wants each expiry's strikes increasing)
+    tl, kl = tv.result(), kv.result()
+    order: List[int] = sorted(range(n), key=lambda i: (tl[i], kl[i]))
+
+    def take(v: Any, kind: str, name: str) -> Any:
+        vals = v.result()
+        return _arrays.vector([vals[i] for i in order], name, kind)
+
+    cols = [take(tv, "float64", "T"), take(kv, "float64", "strike"), take(qv, "float64", "quote"),
+            take(wv, "float64", "weight") if wv is not None else None,
+            take(yv, "int32", "type") if yv is not None else None]
+    h = _heston(start if start is not None else Heston(0.1, 1.0, 0.1, 0.5, -0.5))
+    use_jumps = _arrays.flag(bates, "bates")
+    j = _jumps(jumps if jumps is not None else Jumps(0.1, -0.05, 0.1)) if use_jumps else None
+    bounds = [_arrays.vector(b, nm, n=8) if b is not None else None
+              for b, nm in ((lower, "lower"), (upper, "upper"))]
+    res = _CResult(ctypes.sizeof(_CResult))
+    with _progress.callback(progress, "calibration", total=_arrays.size(max_iter, "max_iter"),
+                            unit="iteration") as cb:
+        opt = _COptions(ctypes.sizeof(_COptions), qk, _enum(CalibResidual, residual, "residual"),
+                        1 if _arrays.flag(fix_jumps, "fix_jumps") else 0, 0,
+                        _arrays.size(max_iter, "max_iter"), _arrays.size(max_eval, "max_eval"),
+                        _arrays.double(ftol, "ftol"), _arrays.double(xtol, "xtol"),
+                        _arrays.double(gtol, "gtol"),
+                        bounds[0].addr if bounds[0] is not None else None,
+                        bounds[1].addr if bounds[1] is not None else None,
+                        ctypes.cast(cb.cfn, _vp) if cb.cfn is not None else None, None)
+        st = _lib.fn("qpm_heston_calibrate")(
+            ctypes.byref(h), ctypes.byref(j) if j is not None else None,
+            _arrays.double(S, "S"), _arrays.double(r, "r"), _arrays.double(q, "q"), n,
+            cols[0].addr, cols[1].addr, cols[2].addr,
+            cols[3].addr if cols[3] is not None else None,
+            cols[4].addr if cols[4] is not None else None, ctypes.byref(opt), None,
+            ctypes.byref(res))
+        cb.reraise()
+    if st and res.outcome != CalibOutcome.CANCELLED:
+        raise _calib_error(st, order)
+    hh = Heston(res.heston.v0, res.heston.kappa, res.heston.theta, res.heston.sigma,
+                res.heston.rho)
+    jj = Jumps(res.jumps.intensity, res.jumps.mu, res.jumps.delta) if use_jumps else None
+    vals: Dict[str, float] = dict(zip(CALIB_PARAMS, list(hh) + (list(jj) if jj else [])))
+    params: Any = vals
+    pd = _labels._pd()
+    if pd is not None:
+        params = pd.Series(vals, name="params")
+    return Calibration(params, hh, jj, res.rmse_volpts, res.max_vol_err_volpts, res.cost,
+                       res.iterations, res.evaluations, res.feller == 1,
+                       CalibOutcome(res.outcome))

@@ -157,3 +157,125 @@ def test_errors():
         heston_price(100.0, KS, 0.5, H, type="straddle")
     with pytest.raises(ValueError, match="jumps: missing"):
         bates_price(100.0, KS, 0.5, H, {"mu": 0.0, "delta": 0.1})
+
+
+# ---- coin settlement, theta, parallel vega -------------------------------------------
+from qpm.models import (CALIB_PARAMS, EVAL_FIELDS, CalibOutcome, CalibQuote, CalibResidual,
+                        Calibration, calibrate_heston, heston_eval, heston_smile_settle,
+                        merton_eval)
+
+
+def test_eval_coin_is_usd_over_forward_and_matches_price():
+    S, T, r, q = 100.0, 0.7, 0.03, 0.01
+    F = S * math.exp((r - q) * T)
+    for jumps in (None, J):
+        lin = heston_eval(S, KS, T, H, jumps, r, q, "put")
+        inv = heston_eval(S, KS, T, H, jumps, r, q, "put", settle="inverse")
+        assert list(lin.keys()) == list(EVAL_FIELDS)
+        ref = (heston_price(S, KS, T, H, r, q, "put", greeks=True) if jumps is None else
+               bates_price(S, KS, T, H, jumps, r, q, "put", greeks=True))
+        assert np.array_equal(lin["price"], ref["price"])
+        assert np.array_equal(lin["vega_v0"], ref["vega"])
+        assert np.array_equal(inv["price"], lin["price"] / F)
+        assert np.array_equal(inv["theta"], lin["theta"])
+        np.testing.assert_allclose(inv["delta_coin"], lin["delta"] / math.exp((r - q) * T)
+                                   - lin["price"] / F, rtol=1e-14, atol=1e-16)
+    # theta against a central difference in T, parallel vega against a vol shift
+    one = heston_eval(S, 105.0, T, H, None, r, q, "call")
+    h = 1e-5
+    up = heston_price(S, 105.0, T + h, H, r, q)
+    dn = heston_price(S, 105.0, T - h, H, r, q)
+    assert abs(one["theta"] + (up - dn) / (2 * h)) <= 1e-6 * abs(one["theta"])
+    sh = lambda x: Heston((math.sqrt(H.v0) + x) ** 2, H.kappa, (math.sqrt(H.theta) + x) ** 2,  # noqa: E731
+                          H.sigma, H.rho)
+    fd = (heston_price(S, 105.0, T, sh(h), r, q) - heston_price(S, 105.0, T, sh(-h), r, q)) / (2 * h)
+    assert abs(one["vega_parallel"] - fd) <= 1e-6 * abs(fd)
+    m = merton_eval(S, pd.Series(KS, index=list("abcdefg")), T, 0.3, J, r, q, "call",
+                    settle=qpm.Settlement.INVERSE)
+    assert isinstance(m, pd.DataFrame) and list(m.index) == list("abcdefg")
+    np.testing.assert_allclose(m["price"] * F, merton_price(S, KS, T, 0.3, J, r, q), rtol=1e-15)
+    sm = heston_smile_settle(S, KS, T, H, J, r, q, settle="inverse")
+    ref = heston_smile(S, KS, T, H, J, r, q)
+    assert np.array_equal(sm["iv"], ref["iv"])
+    np.testing.assert_allclose(sm["price"] * F, ref["price"], rtol=1e-15)
+    with pytest.raises(ValueError, match="settle"):
+        heston_eval(S, KS, T, H, settle="bogus")
+
+
+def _chain(truth, jumps=None, df=True):
+    S, r, q = 100.0, 0.03, 0.01
+    rows = []
+    for T in (0.08, 0.25, 0.5, 1.0, 2.0):
+        F = S * math.exp((r - q) * T)
+        K = F * np.exp(0.25 * math.sqrt(T) * (-1.75 + 0.5 * np.arange(8)))
+        ty = np.where(K < F, "put", "call")
+        p = np.array([heston_eval(S, k, T, truth, jumps, r, q, t)["price"] for k, t in zip(K, ty)])
+        iv = heston_smile(S, K, T, truth, jumps, r, q)["iv"]
+        for i in range(8):
+            rows.append({"T": T, "strike": K[i], "type": ty[i], "price": p[i], "iv": iv[i],
+                         "coin_price": p[i] / F})
+    d = pd.DataFrame(rows).sample(frac=1.0, random_state=3)  # any row order
+    return d if df else {c: d[c].to_numpy() for c in d.columns}
+
+
+def test_calibrate_heston_round_trip():
+    truth = Heston(0.045, 2.2, 0.065, 0.75, -0.7)
+    chain = _chain(truth)
+    res = calibrate_heston(chain, 100.0, 0.03, 0.01)
+    assert isinstance(res, Calibration)
+    assert res.status == CalibOutcome.CONVERGED
+    assert isinstance(res.params, pd.Series) and list(res.params.index) == list(CALIB_PARAMS[:5])
+    assert max(abs(a - b) for a, b in zip(res.heston, truth)) <= 1e-6
+    assert res.rmse_volpts <= 1e-6 and res.iterations > 0 and res.evaluations > 0
+    assert res.feller == (2 * truth.kappa * truth.theta > truth.sigma ** 2)
+    # vol quotes with price residuals, numpy arrays, coin quotes
+    arr = _chain(truth, df=False)
+    arr.pop("price")
+    r2 = calibrate_heston({k: v for k, v in arr.items() if k != "coin_price"}, 100.0, 0.03, 0.01,
+                          quote=CalibQuote.IV, residual=CalibResidual.PRICE)
+    assert max(abs(a - b) for a, b in zip(r2.heston, truth)) <= 1e-6
+    r3 = calibrate_heston(arr, 100.0, 0.03, 0.01, quote="coin")
+    assert max(abs(a - b) for a, b in zip(r3.heston, truth)) <= 1e-6
+
+
+def test_calibrate_bates_progress_and_errors():
+    truth, jt = Heston(0.04, 1.8, 0.05, 0.6, -0.6), Jumps(0.5, -0.12, 0.18)
+    chain = _chain(truth, jt)
+    res = calibrate_heston(chain, 100.0, 0.03, 0.01, bates=True, jumps=Jumps(0.2, -0.05, 0.1),
+                           max_iter=200)
+    assert res.status == CalibOutcome.CONVERGED
+    assert max(abs(a - b) for a, b in zip(list(res.heston) + list(res.jumps),
+                                          list(truth) + list(jt))) <= 1e-6
+    fixed = calibrate_heston(chain, 100.0, 0.03, 0.01, bates=True, jumps=jt, fix_jumps=True,
+                             lower=[1e-6, 1e-3, 1e-6, 1e-3, -0.999, 0, -2, 1e-4],
+                             upper=[4, 50, 4, 10, 0.999, 10, 2, 2], ftol=1e-13, xtol=1e-13,
+                             gtol=1e-13, max_eval=500)
+    assert fixed.jumps == jt
+    calls = []
+    stop = calibrate_heston(chain, 100.0, 0.03, 0.01, progress=lambda d: calls.append(d) or
+                            len(calls) >= 3)
+    assert stop.status == CalibOutcome.CANCELLED and stop.iterations == 2 and len(calls) == 3
+    assert calls == sorted(calls)
+
+    def boom(_d):
+        raise KeyError("from the callback")
+    with pytest.raises(KeyError, match="from the callback"):
+        calibrate_heston(chain, 100.0, 0.03, 0.01, progress=boom)
+    bad = chain.reset_index(drop=True)  # rows in no particular order
+    bad.loc[5, "price"] = -1.0
+    with pytest.raises(qpm.QpmInvalidError, match=r"quote\[5\]"):
+        calibrate_heston(bad, 100.0, 0.03, 0.01)
+    bad.loc[5, "price"] = math.nan
+    with pytest.raises(qpm.QpmNonFiniteError, match=r"quote\[5\]"):
+        calibrate_heston(bad, 100.0, 0.03, 0.01)
+    dup = pd.concat([chain.iloc[:1], chain])
+    with pytest.raises(qpm.QpmInvalidError, match="increase"):
+        calibrate_heston(dup, 100.0, 0.03, 0.01)
+    with pytest.raises(qpm.QpmInvalidError, match="rho"):
+        calibrate_heston(chain, 100.0, 0.03, 0.01, start=Heston(0.1, 1, 0.1, 0.5, -1.0))
+    with pytest.raises(qpm.QpmSizeError):
+        calibrate_heston(chain.iloc[:0], 100.0, 0.03, 0.01)
+    with pytest.raises(TypeError):
+        calibrate_heston([1, 2], 100.0)
+    with pytest.raises(ValueError, match="strike"):
+        calibrate_heston({"T": [1.0]}, 100.0)

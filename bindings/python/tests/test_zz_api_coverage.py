@@ -159,6 +159,10 @@ ENUMS = {
     "qpm_risk_filter": (qpm.risk.RiskFilter, "QPM_RISK_FILTER_", ""),
     "qpm_risk_revaluation": (qpm.risk.RiskRevaluation, "QPM_RISK_REVALUE_", ""),
     "qpm_risk_normals": (qpm.risk.RiskNormals, "QPM_RISK_NORMALS_", ""),
+    # models (experimental)
+    "qpm_calib_quote": (qpm.models.CalibQuote, "QPM_CALIB_QUOTE_", ""),
+    "qpm_calib_residual": (qpm.models.CalibResidual, "QPM_CALIB_RESID_", ""),
+    "qpm_calib_outcome": (qpm.models.CalibOutcome, "QPM_CALIB_", ""),
     # garch (experimental)
     "qpm_garch_dist": (qpm.garch.GarchDist, "QPM_GARCH_", ""),
     # amm (experimental)

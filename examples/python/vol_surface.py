@@ -61,7 +61,12 @@ def rows_of(rep):
     """The per-slice report as a list of dicts (DataFrame or list)."""
     if hasattr(rep, "to_dict"):
         return rep.to_dict("records")
-    return [r._asdict() for r in rep]
+    rows = []
+    for r in rep:  # SliceReport tuples: the SVI parameters flattened
+        d = r._asdict()
+        d.update(d.pop("params")._asdict())
+        rows.append(d)
+    return rows
 
 
 def main():

@@ -116,8 +116,10 @@ typedef struct qpm__book_opts {
     int32_t *type;
     size_t *pos, *u;
     /* the surface an option's vol is read from again in every scenario
-     * (sticky moneyness), NULL for a vol that only scales */
+     * (sticky moneyness), NULL for a vol that only scales; n_sm of them
+     * are not NULL (0: the scenario loops keep their plain form) */
     const qpm_surface **sm;
+    size_t n_sm;
 } qpm__book_opts;
 
 /* The vol of option j of *o on its surface at (T, ln(K/F)), F its forward. */

@@ -117,9 +117,17 @@ static void price_run(const qpm_book *b, const chunk *c, size_t k0, size_t nk, s
                 fx[u] = 1.0 + c->cx[u].x[(k0 + k) * c->cx[u].s];
                 fv[u] = 1.0 + c->cv[u].x[(k0 + k) * c->cv[u].s];
             }
-            for (size_t jj = 0; jj < m; jj++) {
-                F[jj] = o->F[j0 + jj] * fx[o->u[j0 + jj]];
-                sig[jj] = qpm__book_moved_vol(o, j0 + jj, o->Th[j0 + jj], F[jj], fv[o->u[j0 + jj]]);
+            if (o->n_sm == 0) {
+                for (size_t jj = 0; jj < m; jj++) {
+                    F[jj] = o->F[j0 + jj] * fx[o->u[j0 + jj]];
+                    sig[jj] = o->sig[j0 + jj] * fv[o->u[j0 + jj]];
+                }
+            } else {
+                for (size_t jj = 0; jj < m; jj++) {
+                    F[jj] = o->F[j0 + jj] * fx[o->u[j0 + jj]];
+                    sig[jj] = qpm__book_moved_vol(o, j0 + jj, o->Th[j0 + jj], F[jj],
+                                                  fv[o->u[j0 + jj]]);
+                }
             }
         } else {
             for (size_t jj = 0; jj < m; jj++) {

@@ -67,6 +67,7 @@ static void prepare_positions(qpm_book *b)
 {
     qpm__book_opts *o = &b->opts;
     size_t j = 0, a = 0;
+    o->n_sm = 0;
     for (size_t i = 0; i < b->n_pos; i++) {
         const qpm__book_pos *p = &b->pos[i];
         qpm__book_under *x = &b->under[p->u];
@@ -96,7 +97,7 @@ static void prepare_positions(qpm_book *b)
         if (p->sig == QPM_BOOK_SURFACE_VOL) {
             o->sig[j] = qpm__book_surface_vol(x->surf, e->T, p->K, e->F);
             if (x->dyn == QPM_BOOK_STICKY_MONEYNESS)
-                o->sm[j] = x->surf;
+                o->sm[j] = x->surf, o->n_sm++;
         } else {
             o->sig[j] = p->sig;
         }

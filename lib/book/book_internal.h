@@ -237,15 +237,6 @@ qpm_status qpm__book_name_check(const void *table, size_t n, size_t stride, cons
  * naming the argument `what`. */
 qpm_status qpm__book_check_venue(const qpm_book *b, size_t v, const char *what);
 
-/* The size rules of a struct that grows by 8-byte fields after its size
- * (qpm_book_positions, qpm_stress; those of qpm_pricer_out): *q (`mine`
- * bytes) gets the caller's fields, zero past the caller's size `caller`.
- * QPM_E_INVALID for a size that is not a whole number of fields,
- * QPM_E_UNSUPPORTED for a non-zero byte past `mine`; the messages name
- * the argument `arg`, its `type` and what its `fields` are. */
-qpm_status qpm__book_read_struct(const void *p, size_t caller, size_t mine, void *q,
-                                 const char *arg, const char *type, const char *fields);
-
 /* The checks of qpm_book_pnl on n scenarios (counts, leading dimensions,
  * every move and vol shift), the book prepared. */
 qpm_status qpm__book_check_scenarios(qpm_book *b, size_t n, const double *spot_moves,

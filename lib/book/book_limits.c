@@ -54,7 +54,7 @@ qpm_status qpm_book_limits(qpm_book *b, double var, double es, const qpm_limits 
     qpm_limits L;
     qpm_limit_report R;
     qpm_status st =
-        qpm__book_read_struct(lim, lim->size, sizeof L, &L, "lim", "qpm_limits", "limit fields");
+        qpm__read_struct(lim, lim->size, sizeof L, &L, "lim", "qpm_limits", "limit fields");
     if (st != QPM_OK || (st = read_report(out, &R)) != QPM_OK)
         return st;
     for (int j = 0; j < QPM_LIMIT_COUNT; j++) {

@@ -209,35 +209,12 @@ static qpm_status add(qpm_book *b, size_t n, const qpm_book_positions *c)
 _Static_assert(sizeof(qpm_book_positions) == sizeof(size_t) + 13 * sizeof(void *),
                "qpm_book_positions: a size, then pointer-sized fields, no padding");
 
-qpm_status qpm__book_read_struct(const void *p, size_t caller, size_t mine, void *q,
-                                 const char *arg, const char *type, const char *fields)
-{
-    const size_t first = sizeof(size_t);
-    if (caller < first + 8 || (caller - first) % 8 != 0)
-        return qpm__fail(QPM_E_INVALID, "%s->size = %zu: must be sizeof(%s) = %zu", arg, caller,
-                         type, mine);
-    if (caller > mine) {
-        /* A newer caller: fields this version does not know must be zero,
-         * or the call would go on without what they say. */
-        const unsigned char *bytes = (const unsigned char *)p;
-        for (size_t i = mine; i < caller; i++)
-            if (bytes[i] != 0)
-                return qpm__fail(QPM_E_UNSUPPORTED,
-                                 "%s->size = %zu: %s past byte %zu are not provided by this "
-                                 "library version",
-                                 arg, caller, fields, mine);
-    }
-    memset(q, 0, mine);
-    memcpy(q, p, caller < mine ? caller : mine);
-    return QPM_OK;
-}
-
 qpm_status qpm_book_add_position_columns(qpm_book *b, size_t n, const qpm_book_positions *p)
 {
     QPM__CHECK_NULL(b, "b");
     QPM__CHECK_NULL(p, "p");
     qpm_book_positions q;
-    qpm_status st = qpm__book_read_struct(p, p->size, sizeof q, &q, "p", "qpm_book_positions",
+    qpm_status st = qpm__read_struct(p, p->size, sizeof q, &q, "p", "qpm_book_positions",
                                           "position fields");
     return st != QPM_OK ? st : add(b, n, &q);
 }

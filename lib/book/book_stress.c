@@ -116,7 +116,7 @@ qpm_status qpm_book_stress(qpm_book *b, const qpm_stress *s, qpm_stress_out *out
     qpm_stress sh;
     qpm_stress_out o;
     qpm_status st =
-        qpm__book_read_struct(s, s->size, sizeof sh, &sh, "s", "qpm_stress", "stress fields");
+        qpm__read_struct(s, s->size, sizeof sh, &sh, "s", "qpm_stress", "stress fields");
     if (st != QPM_OK || (st = read_out(out, &o)) != QPM_OK)
         return st;
     if ((st = qpm__book_prepare(b)) != QPM_OK || (st = check_stress(b, &sh)) != QPM_OK)

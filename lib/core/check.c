@@ -1,5 +1,6 @@
 /* Argument validation with messages that name the first offending element. */
 #include <math.h>
+#include <string.h>
 
 #include "internal.h"
 
@@ -41,8 +42,8 @@ qpm_status qpm__check_finite_matrix(const double *a, size_t rows, size_t cols, s
     for (size_t i = 0; i < rows; i++)
         for (size_t j = 0; j < cols; j++)
             if (!isfinite(a[i * ld + j]))
-                return qpm__fail(QPM_E_NONFINITE, "%s[%zu][%zu] = %g: must be finite", name, i,
-                                 j, a[i * ld + j]);
+                return qpm__fail(QPM_E_NONFINITE, "%s[%zu][%zu] = %g: must be finite", name, i, j,
+                                 a[i * ld + j]);
     return QPM_OK;
 }
 
@@ -74,4 +75,27 @@ qpm_status qpm__check_covariance_code(const double *a, size_t n, size_t ld, cons
 qpm_status qpm__check_covariance(const double *a, size_t n, size_t ld, const char *name)
 {
     return qpm__check_covariance_code(a, n, ld, name, QPM_E_INVALID);
+}
+
+qpm_status qpm__read_struct(const void *p, size_t caller, size_t mine, void *q, const char *arg,
+                            const char *type, const char *fields)
+{
+    const size_t first = sizeof(size_t);
+    if (caller < first + 8 || (caller - first) % 8 != 0)
+        return qpm__fail(QPM_E_INVALID, "%s->size = %zu: must be sizeof(%s) = %zu", arg, caller,
+                         type, mine);
+    if (caller > mine) {
+        /* A newer caller: fields this version does not know must be zero,
+         * or the call would go on without what they say. */
+        const unsigned char *bytes = (const unsigned char *)p;
+        for (size_t i = mine; i < caller; i++)
+            if (bytes[i] != 0)
+                return qpm__fail(QPM_E_UNSUPPORTED,
+                                 "%s->size = %zu: %s past byte %zu are not provided by this "
+                                 "library version",
+                                 arg, caller, fields, mine);
+    }
+    memset(q, 0, mine);
+    memcpy(q, p, caller < mine ? caller : mine);
+    return QPM_OK;
 }

@@ -90,6 +90,16 @@ qpm_status qpm__check_covariance_code(const double *a, size_t n, size_t ld, cons
 /* The same with QPM_E_INVALID for a negative variance. */
 qpm_status qpm__check_covariance(const double *a, size_t n, size_t ld, const char *name);
 
+/* The size rules of a public struct that starts with its size and grows by
+ * 8-byte fields (qpm_book_positions, qpm_stress, qpm_model_out, ...): *q
+ * (`mine` bytes) gets the caller's fields, zero past the caller's size
+ * `caller`.  QPM_E_INVALID for a size that is not a whole number of fields,
+ * QPM_E_UNSUPPORTED for a non-zero byte past `mine` (a newer caller asking
+ * for what this version does not provide); the messages name the argument
+ * `arg`, its `type` and what its `fields` are. */
+qpm_status qpm__read_struct(const void *p, size_t caller, size_t mine, void *q, const char *arg,
+                            const char *type, const char *fields);
+
 /* ---- overflow-safe arithmetic ----------------------------------------------
  * Each gives the plain formula's result bit for bit wherever that formula
  * stays in range, and the right value where it would overflow or underflow. */

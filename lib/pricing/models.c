@@ -276,28 +276,6 @@ qpm_status qpm_merton_smile(double sigma, const qpm_jumps *j, double S, double T
 
 /* ---- settlement-aware prices and Greeks (qpm_heston_eval, qpm_merton_eval) */
 
-qpm_status qpm__models_read_struct(const void *p, size_t caller, size_t mine, void *q,
-                                   const char *arg, const char *type)
-{
-    const size_t first = sizeof(size_t);
-    if (caller < first + 8 || (caller - first) % 8 != 0)
-        return qpm__fail(QPM_E_INVALID, "%s->size = %zu: must be sizeof(%s) = %zu", arg, caller,
-                         type, mine);
-    if (caller > mine) {
-        /* a newer caller: fields this version does not know must be zero */
-        const unsigned char *bytes = (const unsigned char *)p;
-        for (size_t i = mine; i < caller; i++)
-            if (bytes[i] != 0)
-                return qpm__fail(QPM_E_UNSUPPORTED,
-                                 "%s->size = %zu: fields past byte %zu are not provided by this "
-                                 "library version",
-                                 arg, caller, mine);
-    }
-    memset(q, 0, mine);
-    memcpy(q, p, caller < mine ? caller : mine);
-    return QPM_OK;
-}
-
 static qpm_status read_out(const qpm_model_out *out, qpm_settlement settle, qpm_model_out *o)
 {
     QPM__CHECK_NULL(out, "out");
@@ -305,7 +283,7 @@ static qpm_status read_out(const qpm_model_out *out, qpm_settlement settle, qpm_
         return qpm__fail(QPM_E_INVALID,
                          "settle = %d: must be QPM_SETTLE_LINEAR (0) or QPM_SETTLE_INVERSE (1)",
                          (int)settle);
-    qpm_status st = qpm__models_read_struct(out, out->size, sizeof *o, o, "out", "qpm_model_out");
+    qpm_status st = qpm__read_struct(out, out->size, sizeof *o, o, "out", "qpm_model_out", "fields");
     if (st != QPM_OK)
         return st;
     if (o->price == NULL && o->price_usd == NULL && o->delta == NULL && o->delta_coin == NULL &&

@@ -21,7 +21,8 @@
 
 static const double DEF_LO[NP] = {1e-6, 1e-3, 1e-6, 1e-3, -0.999, 0.0, -2.0, 1e-4};
 static const double DEF_HI[NP] = {4.0, 50.0, 4.0, 10.0, 0.999, 10.0, 2.0, 2.0};
-static const char *const PNAME[NP] = {"v0", "kappa", "theta", "sigma", "rho", "lambda", "mu", "delta"};
+static const char *const PNAME[NP] = {"v0",  "kappa",  "theta", "sigma",
+                                      "rho", "lambda", "mu",    "delta"};
 
 typedef struct calib {
     size_t n, ne, nf;
@@ -33,8 +34,8 @@ typedef struct calib {
     int32_t *type;
     size_t *start; /* ne + 1 expiry boundaries */
     double *target, *scale, *ivq, *vega;
-    double *mp, *g[NP]; /* model prices and dP/dparam per quote */
-    double *xc;         /* the point behind mp and g */
+    double *mp, *g[NP];  /* model prices and dP/dparam per quote */
+    double *xc;          /* the point behind mp and g */
     size_t *curp, *refp; /* grid panels per expiry at xc, at the last accepted point */
     int have, have_ref;
     size_t nfev, iter, max_iter;
@@ -76,13 +77,25 @@ static void set_params(calib *c, const double *x)
 static int evaluate(calib *c, int guarded)
 {
     const double *p = c->full;
-    qpm__sv m = {p[0], p[1], p[2], p[3], p[4], c->bates ? p[5] : 0.0, c->bates ? p[6] : 0.0,
-                 c->bates ? p[7] : 0.0, 0.0};
+    qpm__sv m = {p[0],
+                 p[1],
+                 p[2],
+                 p[3],
+                 p[4],
+                 c->bates ? p[5] : 0.0,
+                 c->bates ? p[6] : 0.0,
+                 c->bates ? p[7] : 0.0,
+                 0.0};
     c->nfev++;
     for (size_t e = 0; e < c->ne; e++) {
         size_t a = c->start[e], k = c->start[e + 1] - a;
         m.T = c->T[a];
-        qpm__sv_out o = {c->mp + a, NULL, NULL, c->g[0] + a, c->g[2] + a, NULL,
+        qpm__sv_out o = {c->mp + a,
+                         NULL,
+                         NULL,
+                         c->g[0] + a,
+                         c->g[2] + a,
+                         NULL,
                          {c->g[1] + a, c->g[3] + a, c->g[4] + a, NULL, NULL, NULL},
                          c->curp + e,
                          guarded && c->have_ref ? GUARD_MUL * c->refp[e] + GUARD_ADD : 0};
@@ -214,8 +227,9 @@ static qpm_status check_quotes(double S, double r, double q, size_t n, const dou
         }
         if (kind == QPM_CALIB_QUOTE_IV) {
             if (!(quote[i] > 0.0 && quote[i] <= 100.0))
-                return qpm__fail(QPM_E_INVALID, "quote[%zu] = %g: an implied vol must be in (0, 100]",
-                                 i, quote[i]);
+                return qpm__fail(QPM_E_INVALID,
+                                 "quote[%zu] = %g: an implied vol must be in (0, 100]", i,
+                                 quote[i]);
             continue;
         }
         double usd = kind == QPM_CALIB_QUOTE_COIN ? quote[i] * F : quote[i];
@@ -239,8 +253,8 @@ static qpm_status read_options(const qpm_calib_options *in, qpm_calib_options *o
     if (in == NULL)
         memset(o, 0, sizeof *o);
     else {
-        qpm_status st = qpm__models_read_struct(in, in->size, sizeof *o, o, "opt",
-                                                "qpm_calib_options");
+        qpm_status st =
+            qpm__read_struct(in, in->size, sizeof *o, o, "opt", "qpm_calib_options", "fields");
         if (st != QPM_OK)
             return st;
     }
@@ -296,8 +310,8 @@ static qpm_status check_bounds(const qpm_calib_options *o, const double *x0, int
 
 /* ---- the calibration ---------------------------------------------------- */
 
-qpm_status qpm_heston_calibrate(const qpm_heston *start, const qpm_jumps *jumps, double S,
-                                double r, double q, size_t n, const double *T, const double *K,
+qpm_status qpm_heston_calibrate(const qpm_heston *start, const qpm_jumps *jumps, double S, double r,
+                                double q, size_t n, const double *T, const double *K,
                                 const double *quote, const double *weight, const int32_t *type,
                                 const qpm_calib_options *opt, const qpm_alloc *alloc,
                                 qpm_calib_result *res)
@@ -311,15 +325,20 @@ qpm_status qpm_heston_calibrate(const qpm_heston *start, const qpm_jumps *jumps,
     QPM__CHECK_NULL(quote, "quote");
     qpm_calib_options o;
     qpm_calib_result rr;
-    qpm_status st = qpm__models_read_struct(res, res->size, sizeof rr, &rr, "res",
-                                            "qpm_calib_result");
+    qpm_status st =
+        qpm__read_struct(res, res->size, sizeof rr, &rr, "res", "qpm_calib_result", "fields");
     if (st == QPM_OK)
         st = read_options(opt, &o);
     if (st != QPM_OK)
         return st;
     int bates = jumps != NULL;
-    double x0[NP] = {start->v0, start->kappa, start->theta, start->sigma, start->rho,
-                     bates ? jumps->lambda : 0.0, bates ? jumps->mu : 0.0,
+    double x0[NP] = {start->v0,
+                     start->kappa,
+                     start->theta,
+                     start->sigma,
+                     start->rho,
+                     bates ? jumps->lambda : 0.0,
+                     bates ? jumps->mu : 0.0,
                      bates ? jumps->delta : 0.0};
     double lo[NP], hi[NP];
     st = check_param(x0, bates, "start");
@@ -466,8 +485,9 @@ qpm_status qpm_heston_calibrate(const qpm_heston *start, const qpm_jumps *jumps,
         double se = 0.0, sw = 0.0, mx = 0.0;
         for (size_t i = 0; i < n; i++) {
             double w = weight != NULL ? weight[i] : 1.0;
-            double err = ist[i] == QPM_OK && isfinite(c.ivq[i]) ? iv[i] - c.ivq[i]
-                                                                : (c.mp[i] - c.target[i]) / c.vega[i];
+            double err = ist[i] == QPM_OK && isfinite(c.ivq[i])
+                             ? iv[i] - c.ivq[i]
+                             : (c.mp[i] - c.target[i]) / c.vega[i];
             se += w * w * err * err;
             sw += w * w;
             mx = fmax(mx, fabs(err));

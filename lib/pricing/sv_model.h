@@ -62,9 +62,4 @@ void qpm__merton_one(double S, double K, double T, double r, double q, double si
                      double mu_j, double delta_j, int32_t type, double *price, double *delta,
                      double *gamma, double *vega, double *var_vega);
 
-/* Reads a size-versioned struct p (caller bytes) into q (mine bytes),
- * zero-filling what the caller's version lacks (qpm_model_out). */
-qpm_status qpm__models_read_struct(const void *p, size_t caller, size_t mine, void *q,
-                                   const char *arg, const char *type);
-
 #endif /* QPM_PRICING_SV_MODEL_H */

@@ -135,6 +135,57 @@ static double log_step(const double *h, double V, double V1, double dt, double z
     return k0 + k1 * V + k2 * V1 + sqrt(var > 0.0 ? var : 0.0) * z;
 }
 
+/* The rules every path run shares: a whole number of days, no venue
+ * defaults. */
+static qpm_status paths_check(const qpm_risk *r)
+{
+    double hd = r->horizon;
+    if (!(hd >= 1.0 && hd == floor(hd) && hd <= 365.0))
+        return qpm__fail(QPM_E_INVALID,
+                         "QPM_RISK_HORIZON_DAYS = %.17g: paths need a whole number of days in "
+                         "[1, 365]",
+                         hd);
+    if (r->n_vd > 0)
+        return qpm__fail(QPM_E_UNSUPPORTED, "venue defaults are not drawn along paths");
+    return QPM_OK;
+}
+
+/* The book at the end of day d of scenarios [first, first + cnt), whose
+ * moves are in r->batch_spot and r->batch_vol: P&L into r->loss, each
+ * path's lowest so far into worst. */
+static qpm_status revalue_day(qpm_risk *r, qpm_book *book, size_t n, size_t first, size_t cnt,
+                              size_t d, double *worst)
+{
+    qpm_status st = qpm_book_set(book, QPM_BOOK_DECAY_DAYS, (double)d);
+    if (st == QPM_OK)
+        st = qpm_book_pnl(book, cnt, r->batch_spot, n, r->batch_vol, n, r->loss + first);
+    if (st != QPM_OK)
+        return st;
+    for (size_t s = 0; s < cnt; s++)
+        if (r->loss[first + s] < worst[s])
+            worst[s] = r->loss[first + s];
+    return QPM_OK;
+}
+
+/* The horizon P&L of the run's paths (r->loss) -> pnl_out, then VaR/ES. */
+static qpm_status finish_paths(qpm_risk *r, size_t total, double *pnl_out, double *var, double *es)
+{
+    if (pnl_out != NULL)
+        memcpy(pnl_out, r->loss, total * sizeof(double));
+    double *l = r->loss;
+    for (size_t s = 0; s < total; s++)
+        l[s] = -l[s];
+    double v, e;
+    qpm_status st = qpm__risk_var_es_inplace(l, total, r->alpha, &v, &e, NULL, NULL);
+    if (st == QPM_OK) {
+        if (var)
+            *var = v;
+        if (es)
+            *es = e;
+    }
+    return st;
+}
+
 qpm_status qpm_risk_simulate_paths(qpm_risk *r, qpm_book *book, size_t steps_per_day,
                                    double *pnl_out, double *worst_out, double *var, double *es)
 {
@@ -155,14 +206,9 @@ qpm_status qpm_risk_simulate_paths(qpm_risk *r, qpm_book *book, size_t steps_per
                          nb, r->n, r->n_heston);
     if (steps_per_day < 1 || steps_per_day > 1000)
         return qpm__fail(QPM_E_INVALID, "steps_per_day = %zu: must be in [1, 1000]", steps_per_day);
+    if ((st = paths_check(r)) != QPM_OK)
+        return st;
     double hd = r->horizon;
-    if (!(hd >= 1.0 && hd == floor(hd) && hd <= 365.0))
-        return qpm__fail(QPM_E_INVALID,
-                         "QPM_RISK_HORIZON_DAYS = %.17g: paths need a whole number of days in "
-                         "[1, 365]",
-                         hd);
-    if (r->n_vd > 0)
-        return qpm__fail(QPM_E_UNSUPPORTED, "venue defaults are not drawn along paths");
     size_t n = r->n, days = (size_t)hd, total = r->scenarios;
     double decay0;
     if ((st = qpm_book_get(book, QPM_BOOK_DECAY_DAYS, &decay0)) != QPM_OK)
@@ -252,14 +298,8 @@ qpm_status qpm_risk_simulate_paths(qpm_risk *r, qpm_book *book, size_t steps_per
                     if (!(r->batch_vol[s * n + u] > -1.0))
                         r->batch_vol[s * n + u] = -1.0 + 1e-12;
                 }
-            if ((st = qpm_book_set(book, QPM_BOOK_DECAY_DAYS, (double)d)) != QPM_OK)
+            if ((st = revalue_day(r, book, n, first, cnt, d, worst)) != QPM_OK)
                 goto done;
-            st = qpm_book_pnl(book, cnt, r->batch_spot, n, r->batch_vol, n, r->loss + first);
-            if (st != QPM_OK)
-                goto done;
-            for (size_t s = 0; s < cnt; s++)
-                if (r->loss[first + s] < worst[s])
-                    worst[s] = r->loss[first + s];
         }
         if (worst_out != NULL)
             memcpy(worst_out + first, worst, cnt * sizeof(double));
@@ -267,21 +307,7 @@ qpm_status qpm_risk_simulate_paths(qpm_risk *r, qpm_book *book, size_t steps_per
         if (st != QPM_OK)
             goto done;
     }
-    if (pnl_out != NULL)
-        memcpy(pnl_out, r->loss, total * sizeof(double));
-    {
-        double *l = r->loss;
-        for (size_t s = 0; s < total; s++)
-            l[s] = -l[s];
-        double v, e;
-        st = qpm__risk_var_es_inplace(l, total, r->alpha, &v, &e, NULL, NULL);
-        if (st == QPM_OK) {
-            if (var)
-                *var = v;
-            if (es)
-                *es = e;
-        }
-    }
+    st = finish_paths(r, total, pnl_out, var, es);
 done:
     qpm_book_set(book, QPM_BOOK_DECAY_DAYS, decay0);
     qpm__free(&r->alloc, lnS);
@@ -306,14 +332,9 @@ qpm_status qpm_risk_simulate_regime(qpm_risk *r, qpm_book *book, const qpm_regim
     if (nb != n)
         return qpm__fail(QPM_E_SIZE, "the book has %zu underlyings but the model %zu assets", nb,
                          n);
+    if ((st = paths_check(r)) != QPM_OK)
+        return st;
     double hd = r->horizon;
-    if (!(hd >= 1.0 && hd == floor(hd) && hd <= 365.0))
-        return qpm__fail(QPM_E_INVALID,
-                         "QPM_RISK_HORIZON_DAYS = %.17g: paths need a whole number of days in "
-                         "[1, 365]",
-                         hd);
-    if (r->n_vd > 0)
-        return qpm__fail(QPM_E_UNSUPPORTED, "venue defaults are not drawn along paths");
     size_t days = (size_t)hd, total = r->scenarios, blk = QPM__RISK_BLOCK;
     double decay0;
     if ((st = qpm_book_get(book, QPM_BOOK_DECAY_DAYS, &decay0)) != QPM_OK)
@@ -366,14 +387,8 @@ qpm_status qpm_risk_simulate_regime(qpm_risk *r, qpm_book *book, const qpm_regim
                         r->batch_vol[s * n + u] = -1.0 + 1e-12;
                 }
             }
-            if ((st = qpm_book_set(book, QPM_BOOK_DECAY_DAYS, (double)(d + 1))) != QPM_OK)
+            if ((st = revalue_day(r, book, n, first, cnt, d + 1, worst)) != QPM_OK)
                 goto done;
-            st = qpm_book_pnl(book, cnt, r->batch_spot, n, r->batch_vol, n, r->loss + first);
-            if (st != QPM_OK)
-                goto done;
-            for (size_t s = 0; s < cnt; s++)
-                if (r->loss[first + s] < worst[s])
-                    worst[s] = r->loss[first + s];
         }
         if (worst_out != NULL)
             memcpy(worst_out + first, worst, cnt * sizeof(double));
@@ -381,21 +396,7 @@ qpm_status qpm_risk_simulate_regime(qpm_risk *r, qpm_book *book, const qpm_regim
         if (st != QPM_OK)
             goto done;
     }
-    if (pnl_out != NULL)
-        memcpy(pnl_out, r->loss, total * sizeof(double));
-    {
-        double *l = r->loss;
-        for (size_t s = 0; s < total; s++)
-            l[s] = -l[s];
-        double v, e;
-        st = qpm__risk_var_es_inplace(l, total, r->alpha, &v, &e, NULL, NULL);
-        if (st == QPM_OK) {
-            if (var)
-                *var = v;
-            if (es)
-                *es = e;
-        }
-    }
+    st = finish_paths(r, total, pnl_out, var, es);
 done:
     qpm_book_set(book, QPM_BOOK_DECAY_DAYS, decay0);
     qpm__free(&r->alloc, ret);

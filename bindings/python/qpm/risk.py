@@ -436,25 +436,9 @@ class Risk(Handle):
         horizon P&L; ``pnl=True`` / ``worst=True`` also return each path's
         horizon P&L / lowest end-of-day P&L."""
         b = self._book(book)
-        outs = [ctypes.c_double() for _ in range(2)]
-        fn = _lib.fn("qpm_risk_simulate_paths")
         steps = _arrays.size(steps_per_day, "steps_per_day")
-        got: Dict[str, Any] = {}
-
-        def call() -> int:
-            n = int(self._get_locked(RiskKey.SCENARIOS))
-            p = _arrays.output(n) if pnl else None
-            w = _arrays.output(n) if worst else None
-            got.update(n=n, p=p, w=w, alpha=self._get_locked(RiskKey.ALPHA),
-                       days=self._get_locked(RiskKey.HORIZON_DAYS))
-            return int(fn(self._ptr, b._ptr, steps, p.addr if p else None,
-                          w.addr if w else None, *[ctypes.byref(o) for o in outs]))
-        n0 = int(self.get(RiskKey.SCENARIOS))
-        self._run("simulate_paths", progress, n0, "path", (b,), call)
-        return PathResult(outs[0].value, outs[1].value, got["alpha"], got["n"],
-                          round(got["days"]),
-                          got["p"].result() if got["p"] is not None else None,
-                          got["w"].result() if got["w"] is not None else None)
+        return self._paths("simulate_paths", (b,), progress, pnl, worst,
+                           lambda: (b._ptr, steps))
 
     def simulate_regime(self, book: Any, model: Any, start: Any = None, progress: Any = None,
                         pnl: bool = False, worst: bool = False) -> PathResult:
@@ -473,8 +457,15 @@ class Risk(Handle):
             raise TypeError("model must be a qpm.regime.RegimeModel, got %s"
                             % type(model).__name__)
         sv = None if start is None else _arrays.vector(start, "start")
+        return self._paths("simulate_regime", (b, model), progress, pnl, worst,
+                           lambda: (b._ptr, model._ptr, None if sv is None else sv.addr))
+
+    def _paths(self, name: str, others: Tuple[Handle, ...], progress: Any, pnl: bool,
+               worst: bool, args: Any) -> "PathResult":
+        """Runs qpm_risk_<name>(r, *args(), pnl, worst, &var, &es) under the
+        locks of this handle and ``others``."""
         outs = [ctypes.c_double() for _ in range(2)]
-        fn = _lib.fn("qpm_risk_simulate_regime")
+        fn = _lib.fn("qpm_risk_" + name)
         got: Dict[str, Any] = {}
 
         def call() -> int:
@@ -483,11 +474,10 @@ class Risk(Handle):
             w = _arrays.output(n) if worst else None
             got.update(n=n, p=p, w=w, alpha=self._get_locked(RiskKey.ALPHA),
                        days=self._get_locked(RiskKey.HORIZON_DAYS))
-            return int(fn(self._ptr, b._ptr, model._ptr, None if sv is None else sv.addr,
-                          p.addr if p else None, w.addr if w else None,
+            return int(fn(self._ptr, *args(), p.addr if p else None, w.addr if w else None,
                           *[ctypes.byref(o) for o in outs]))
         n0 = int(self.get(RiskKey.SCENARIOS))
-        self._run("simulate_regime", progress, n0, "path", (b, model), call)
+        self._run(name, progress, n0, "path", others, call)
         return PathResult(outs[0].value, outs[1].value, got["alpha"], got["n"],
                           round(got["days"]),
                           got["p"].result() if got["p"] is not None else None,

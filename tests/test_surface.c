@@ -494,6 +494,14 @@ Test(surface_edge, bad_inputs_leave_the_surface_as_it_was)
     vb[3] = 0.0;
     q.mid = vb;
     expect_error(qpm_surface_fit_slice(s, T, F, &q, 0, NULL), QPM_E_INVALID, "q.mid[3]");
+    vb[3] = 1e250; /* a vol whose total variance would overflow: out of the domain */
+    expect_error(qpm_surface_fit_slice(s, T, F, &q, 0, NULL), QPM_E_INVALID, "must be <= 100");
+    memcpy(Kb, K, sizeof K);
+    Kb[NK - 1] = F * exp(21.0); /* |ln(K/F)| > 20 */
+    q.strike = Kb;
+    q.mid = vol;
+    expect_error(qpm_surface_fit_slice(s, T, F, &q, 0, NULL), QPM_E_INVALID, "|ln(K/F)|");
+    q.strike = K;
     q.mid = NULL;
     expect_error(qpm_surface_fit_slice(s, T, F, &q, 0, NULL), QPM_E_NULL, "q.bid");
     for (int i = 0; i < NK; i++) {
@@ -570,6 +578,12 @@ Test(surface_edge, bad_inputs_leave_the_surface_as_it_was)
     expect_error(qpm_surface_vol(s, 2, Tq, NULL, out), QPM_E_NULL, "K");
     expect_error(qpm_surface_forward(s, 2, Tq, NULL), QPM_E_NULL, "F");
     cr_assert(out[0] == 7.0 && out[1] == 7.0);
+    /* a strike so far out that its log-moneyness overflows: found while
+     * computing, named, the points before it written */
+    Kq[0] = 100.0, Kq[1] = 0x1p-1074; /* K / F rounds to 0 */
+    Tq[0] = Tq[1] = 0.5;
+    expect_error(qpm_surface_total_variance(s, 2, Tq, Kq, out), QPM_E_OVERFLOW, "point 1");
+    cr_assert(out[0] != 7.0 && out[1] == 7.0);
     /* nothing changed */
     cr_assert_eq(qpm_surface_n_slices(s), 1);
     qpm_svi p;

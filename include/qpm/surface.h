@@ -106,9 +106,10 @@ enum {
 typedef struct qpm_smile_quotes {
     size_t size;
     size_t n;              /* number of quotes, >= 1 (>= 5 to fit a raw SVI slice) */
-    const double *strike;  /* strictly increasing, > 0 */
+    const double *strike;  /* strictly increasing, > 0, |ln(K/F)| <= 20 */
     qpm_quote_kind kind;
-    const double *mid;     /* vols (> 0) or prices; NULL when bid and ask are given */
+    const double *mid;     /* vols (in (0, 100]: up to 10,000 %) or prices (whose implied
+                              vols must be <= 100 too); NULL when bid and ask are given */
     const double *bid;     /* bid <= ask; for prices a bid at or below the intrinsic
                               value (or 0: no bid) counts as absent */
     const double *ask;
@@ -275,7 +276,10 @@ QPM_API qpm_status qpm_surface_forward(const qpm_surface *s, size_t n, const dou
 
 /* Experimental.  Total variance w[i] at (T[i], K[i]) for n points, K > 0
  * a strike (k = ln(K / F(T))).  Errors: QPM_E_SIZE (n = 0 or no slice),
- * QPM_E_INVALID (T <= 0, K <= 0). */
+ * QPM_E_INVALID (T <= 0, K <= 0), QPM_E_OVERFLOW (a point whose value or
+ * log-moneyness lies beyond the range of double, e.g. an expiry far past
+ * the last slice: found while computing, so the outputs of the points
+ * before it are written; the message names it). */
 QPM_API qpm_status qpm_surface_total_variance(const qpm_surface *s, size_t n, const double *T,
                                               const double *K, double *w);
 

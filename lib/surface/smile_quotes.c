@@ -65,6 +65,10 @@ qpm_status qpm__smile_prepare(const qpm_alloc *a, double T, double F, const qpm_
         if (!(q->strike[i] > 0.0))
             return qpm__fail(QPM_E_INVALID, "%s.strike[%zu] = %g: must be > 0", name, i,
                              q->strike[i]);
+        if (!(fabs(log(q->strike[i] / F)) <= QPM__SMILE_KMAX))
+            return qpm__fail(QPM_E_INVALID,
+                             "%s.strike[%zu] = %g: |ln(K/F)| must be <= %g (F = %g)", name, i,
+                             q->strike[i], QPM__SMILE_KMAX, F);
         if (i > 0 && !(q->strike[i] > q->strike[i - 1]))
             return qpm__fail(QPM_E_INVALID,
                              "%s.strike[%zu] = %g: strikes must be strictly increasing "
@@ -90,6 +94,12 @@ qpm_status qpm__smile_prepare(const qpm_alloc *a, double T, double F, const qpm_
             if (!(v > 0.0))
                 return qpm__fail(QPM_E_INVALID, "%s.%s[%zu] = %g (strike %g): a vol must be > 0",
                                  name, two ? "bid" : "mid", i, v, q->strike[i]);
+            double va = two ? q->ask[i] : v;
+            if (!(va <= QPM__SMILE_VOLMAX))
+                return qpm__fail(QPM_E_INVALID,
+                                 "%s.%s[%zu] = %g (strike %g): a vol must be <= %g (%g%%)", name,
+                                 two ? "ask" : "mid", i, va, q->strike[i], QPM__SMILE_VOLMAX,
+                                 100.0 * QPM__SMILE_VOLMAX);
         }
     } else {
         if (q->settlement != QPM_SETTLE_LINEAR && q->settlement != QPM_SETTLE_INVERSE)
@@ -154,7 +164,13 @@ qpm_status qpm__smile_prepare(const qpm_alloc *a, double T, double F, const qpm_
         ty = q->type != NULL ? q->type : calls;
         st = implied(pr, n, Fa, q->strike, Ta, ty, price, sm->vol, stv);
         for (size_t i = 0; st == QPM_OK && i < n; i++)
-            if (stv[i] != QPM_OK)
+            if (stv[i] == QPM_OK && !(sm->vol[i] <= QPM__SMILE_VOLMAX))
+                st = qpm__fail(QPM_E_INVALID,
+                               "%s.%s[%zu] = %g (strike %g): its implied vol %g is above %g "
+                               "(%g%%)",
+                               name, two ? "bid/ask mid" : "mid", i, price[i], q->strike[i],
+                               sm->vol[i], QPM__SMILE_VOLMAX, 100.0 * QPM__SMILE_VOLMAX);
+            else if (stv[i] != QPM_OK)
                 st = qpm__fail(QPM_E_ARBITRAGE,
                                "%s.%s[%zu] = %g (strike %g, %s): outside the no-arbitrage bounds "
                                "(at or below the intrinsic value, or above the upper bound)",

@@ -292,7 +292,15 @@ static qpm_status query(const qpm_surface *s, size_t n, const double *T, const d
     for (size_t i = 0; i < n; i++) {
         double k = strike ? log(x[i] / qpm__surface_forward(s, T[i])) : x[i];
         double w = qpm__surface_total_variance(s, T[i], k);
-        out[i] = vol ? sqrt(fmax(w, 0.0) / T[i]) : w;
+        double y = vol ? sqrt(fmax(w, 0.0) / T[i]) : w;
+        /* an extreme strike (K / F beyond the double range) or an expiry
+         * far past the last slice (w T / T_n) */
+        if (!isfinite(y))
+            return qpm__fail(QPM_E_OVERFLOW,
+                             "point %zu: T = %g, %s = %g: the %s is beyond the range of double "
+                             "(the points before it are written)",
+                             i, T[i], strike ? "K" : "k", x[i], vol ? "vol" : "total variance");
+        out[i] = y;
     }
     return QPM_OK;
 }

@@ -62,6 +62,10 @@ int qpm__svi_butterfly(const qpm_svi *p, double L, size_t points, double *worst_
 /* L of the butterfly check: max(3 kmax_abs, 6 sqrt(w(0)), 1). */
 double qpm__svi_check_limit(const qpm_svi *p, double kmax_abs);
 
+/* Quote domain: |ln(K/F)| and implied vols (decimal) at most these. */
+#define QPM__SMILE_KMAX   20.0
+#define QPM__SMILE_VOLMAX 100.0
+
 /* The quotes of one slice in fit form. */
 typedef struct qpm__smile {
     size_t n;

@@ -480,7 +480,13 @@ void qpm__svi_fit(const qpm__smile *sm, unsigned flags, qpm_svi *p, qpm_svi_repo
     double step1[2] = {0.1 * span, 0.5};
     /* to 1e-7: the polish below converges quadratically from there */
     size_t iters = qpm__nelder_mead(outer_f, &oc, 2, x, step1, 1e-7, 1e-10, 2000, &fb, &conv);
-    double abc[3];
+    /* inner() leaves abc as it was when no candidate is finite (quotes the
+     * linear form cannot fit at this (m, s)): a flat slice at the quotes'
+     * mean total variance then starts the polish */
+    double wbar = 0.0;
+    for (size_t i = 0; i < sm->n; i++)
+        wbar += sm->w[i] / (double)sm->n;
+    double abc[3] = {wbar, 0.0, 0.0};
     inner(sm, x[0], exp(x[1]), abc);
     to_svi(abc, x[0], exp(x[1]), p);
     iters += polish(sm, oc.mlo, oc.mhi, exp(oc.lshi), p);

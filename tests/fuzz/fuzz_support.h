@@ -150,7 +150,9 @@ typedef enum fz_rule {
     X(AMM_AMOUNT, FZ_FINITE, 0, DBL_MAX, "amm.h: coins, USD, value, delta >= 0, finite")           \
     X(AMM_GAMMA, FZ_FINITE, -DBL_MAX, 0, "amm.h: gamma = -L/(2 P s) in the range, else 0")         \
     X(AMM_LOSS, FZ_FINITE, -1, 0, "amm.h: impermanent loss <= 0")                                  \
-    X(AMM_SWAP, FZ_FINITE, 0, DBL_MAX, "amm.h: amount out, price after, impact")
+    X(AMM_SWAP, FZ_FINITE, 0, DBL_MAX, "amm.h: amount out, price after, impact") \
+    X(SURFACE_W, FZ_FINITE, 0, DBL_MAX, "surface.h: total variance and vol >= 0")              \
+    X(SURFACE_FWD, FZ_FINITE, 0x1p-1074, DBL_MAX, "surface.h: forward > 0")
 
 typedef enum fz_contract_id {
 #define FZ_ENUM(id, rule, lo, hi, why) FZ_##id,

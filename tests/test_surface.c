@@ -557,6 +557,7 @@ Test(surface_edge, bad_inputs_leave_the_surface_as_it_was)
     bad.rho = -1.5;
     expect_error(qpm_surface_set_slice(s, 1.0, 100.0, &bad), QPM_E_INVALID, "p.rho");
     expect_error(qpm_surface_set_slice(s, -1.0, 100.0, &GOOD), QPM_E_INVALID, "T = -1");
+    expect_error(qpm_surface_set_slice(s, 1e308, 100.0, &GOOD), QPM_E_INVALID, "<= 1000");
     expect_error(qpm_surface_set_slice(s, 1.0, INFINITY, &GOOD), QPM_E_NONFINITE, "F");
     expect_error(qpm_surface_set_slice(s, 1.0, 100.0, NULL), QPM_E_NULL, "p");
     /* slice and check */

@@ -6,7 +6,8 @@
  *
  * Conventions
  * -----------
- * T is the time to expiry in years (> 0), F the forward of that expiry
+ * T is the time to expiry in years (> 0; a slice's at most 1000), F the
+ * forward of that expiry
  * (> 0), K a strike (> 0), k = ln(K / F) the log-moneyness, sigma a Black-76
  * implied vol (a decimal: 0.6 = 60 %), w = sigma^2 T the total implied
  * variance.  One vol point is 0.01.
@@ -225,13 +226,16 @@ QPM_API qpm_status qpm_surface_set_slice(qpm_surface *s, double T, double F, con
  * Gatheral-Jacquier's conditions); from the better one Nelder-Mead on the
  * five parameters (sigma not bounded) refuses every point that fails the
  * check.  The result
- * passes the check (butterfly_ok = 1; the report says so in any case).
+ * passes the check (butterfly_ok = 1); when neither start can be made to
+ * pass (quotes far from any arbitrage-free smile), the call fails with
+ * QPM_E_NOCONVERGE and adds nothing.
  * rep (optional, size set) receives the report; the slice keeps a copy.
  * Errors: see the header comment: q->strike not strictly increasing
  * (QPM_E_INVALID naming the index), bid > ask (QPM_E_INVALID naming the
  * index), n < 5 (QPM_E_SIZE), a vol <= 0, a bad type or settlement, a mid
  * price outside the no-arbitrage bounds, at or below the intrinsic value
- * (QPM_E_ARBITRAGE naming the index and strike), weights all 0; QPM_E_NOMEM.
+ * (QPM_E_ARBITRAGE naming the index and strike), weights all 0; QPM_E_NOMEM;
+ * QPM_E_NOCONVERGE (QPM_SVI_NO_BUTTERFLY without a passing slice).
  * Nothing is added on failure. */
 QPM_API qpm_status qpm_surface_fit_slice(qpm_surface *s, double T, double F,
                                          const qpm_smile_quotes *q, unsigned flags,

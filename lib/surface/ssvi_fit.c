@@ -136,7 +136,8 @@ static size_t ssvi_polish(const ssvi_ctx *c, double *x, double *buf, size_t N)
                         A[v][u] = -Je[v];
                     dx[u] = (A[0][0] * (A[1][1] * A[2][2] - A[1][2] * A[2][1]) -
                              A[0][1] * (A[1][0] * A[2][2] - A[1][2] * A[2][0]) +
-                             A[0][2] * (A[1][0] * A[2][1] - A[1][1] * A[2][0])) / det;
+                             A[0][2] * (A[1][0] * A[2][1] - A[1][1] * A[2][0])) /
+                            det;
                 }
                 double xt[3] = {x[0] + dx[0], x[1] + dx[1], x[2] + dx[2]};
                 if (ssvi_resid(c, xt, et)) {
@@ -180,10 +181,16 @@ qpm_status qpm_surface_fit_ssvi(qpm_surface *s, size_t m, const double *T, const
         st = qpm__check_positive(F, m, "F");
     if (st != QPM_OK)
         return st;
+    for (size_t j = 0; j < m; j++)
+        if (!(T[j] <= QPM__SURFACE_TMAX))
+            return qpm__fail(QPM_E_INVALID, "T[%zu] = %g: must be <= %g (years)", j, T[j],
+                             QPM__SURFACE_TMAX);
     for (size_t j = 1; j < m; j++)
         if (!(T[j] > T[j - 1]))
-            return qpm__fail(QPM_E_INVALID, "T[%zu] = %g: expiries must be strictly increasing "
-                             "(T[%zu] = %g)", j, T[j], j - 1, T[j - 1]);
+            return qpm__fail(QPM_E_INVALID,
+                             "T[%zu] = %g: expiries must be strictly increasing "
+                             "(T[%zu] = %g)",
+                             j, T[j], j - 1, T[j - 1]);
     /* smiles, thetas and the new slices in one block */
     size_t bytes = m * (sizeof(qpm__smile) + sizeof(double) + sizeof(qpm__slice));
     unsigned char *blk = qpm__calloc(&s->alloc, bytes, 1);
@@ -274,9 +281,8 @@ qpm_status qpm_surface_fit_ssvi(qpm_surface *s, size_t m, const double *T, const
             t->rep.converged = conv;
             qpm__smile_errors(&sm[j], &p, &t->rep.rmse_volpts, &t->rep.max_err_volpts);
             t->rep.k_limit = qpm__svi_check_limit(&p, sm[j].kmax_abs);
-            t->rep.butterfly_ok = qpm__svi_butterfly(&p, t->rep.k_limit,
-                                                     QPM_SURFACE_CHECK_POINTS, &t->rep.worst_k,
-                                                     &t->rep.worst_g);
+            t->rep.butterfly_ok = qpm__svi_butterfly(&p, t->rep.k_limit, QPM_SURFACE_CHECK_POINTS,
+                                                     &t->rep.worst_k, &t->rep.worst_g);
             double r = t->rep.rmse_volpts;
             s2 += r * r * (double)sm[j].n;
             nq += sm[j].n;

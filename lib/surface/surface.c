@@ -77,6 +77,8 @@ static qpm_status check_TF(double T, double F)
         return qpm__fail(QPM_E_NONFINITE, "F = %g: must be finite", F);
     if (!(T > 0.0))
         return qpm__fail(QPM_E_INVALID, "T = %g: must be > 0", T);
+    if (!(T <= QPM__SURFACE_TMAX))
+        return qpm__fail(QPM_E_INVALID, "T = %g: must be <= %g (years)", T, QPM__SURFACE_TMAX);
     if (!(F > 0.0))
         return qpm__fail(QPM_E_INVALID, "F = %g: must be > 0", F);
     return QPM_OK;
@@ -133,8 +135,7 @@ qpm_status qpm_surface_fit_slice(qpm_surface *s, double T, double F, const qpm_s
     if (st == QPM_OK)
         st = check_rep_size(rep, sizeof(qpm_svi_report), "qpm_svi_report");
     if (st == QPM_OK && (flags & ~(unsigned)QPM_SVI_NO_BUTTERFLY) != 0)
-        st = qpm__fail(QPM_E_INVALID, "flags = %u: unknown bits (QPM_SVI_NO_BUTTERFLY = 1)",
-                       flags);
+        st = qpm__fail(QPM_E_INVALID, "flags = %u: unknown bits (QPM_SVI_NO_BUTTERFLY = 1)", flags);
     if (st != QPM_OK)
         return st;
     qpm__smile sm;
@@ -153,6 +154,14 @@ qpm_status qpm_surface_fit_slice(qpm_surface *s, double T, double F, const qpm_s
     slice_init(&sl, T, F, &p);
     qpm__svi_fit(&sm, flags, &p, &sl.rep);
     qpm__smile_free(&s->alloc, &sm);
+    if ((flags & QPM_SVI_NO_BUTTERFLY) && !sl.rep.butterfly_ok)
+        /* neither start passed the check (quotes far from any arbitrage-
+         * free smile, or at the edge of the domain): the promise of the
+         * flag cannot be kept */
+        return qpm__fail(QPM_E_NOCONVERGE,
+                         "T = %g: no slice free of butterfly arbitrage was found for these "
+                         "quotes (g = %g at k = %g); nothing added",
+                         T, sl.rep.worst_g, sl.rep.worst_k);
     sl.p = p;
     sl.s2 = p.sigma * p.sigma;
     st = qpm__surface_put(s, &sl);

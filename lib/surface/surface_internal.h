@@ -65,6 +65,8 @@ double qpm__svi_check_limit(const qpm_svi *p, double kmax_abs);
 /* Quote domain: |ln(K/F)| and implied vols (decimal) at most these. */
 #define QPM__SMILE_KMAX   20.0
 #define QPM__SMILE_VOLMAX 100.0
+/* Slice expiries: at most this many years. */
+#define QPM__SURFACE_TMAX 1000.0
 
 /* The quotes of one slice in fit form. */
 typedef struct qpm__smile {

@@ -33,8 +33,8 @@ static void constraints(double s, double G[NCON][3], double h[NCON])
 
 /* Solves the (3 + k) KKT system by Gaussian elimination with partial
  * pivoting; 0 when singular. */
-static int kkt_solve(const inner_sys *sys, double G[NCON][3], const double h[NCON],
-                     const int *act, int k, double x[3], double *nu)
+static int kkt_solve(const inner_sys *sys, double G[NCON][3], const double h[NCON], const int *act,
+                     int k, double x[3], double *nu)
 {
     double M[6][7];
     int n = 3 + k;
@@ -99,11 +99,14 @@ static int solve3(const inner_sys *sys, double x[3])
     const double *r = sys->r;
     double id = 1.0 / det;
     x[0] = (r[0] * c00 + A[0][1] * (r[2] * A[1][2] - r[1] * A[2][2]) +
-            A[0][2] * (r[1] * A[2][1] - r[2] * A[1][1])) * id;
+            A[0][2] * (r[1] * A[2][1] - r[2] * A[1][1])) *
+           id;
     x[1] = (A[0][0] * (r[1] * A[2][2] - r[2] * A[1][2]) + r[0] * c01 +
-            A[0][2] * (r[2] * A[1][0] - r[1] * A[2][0])) * id;
+            A[0][2] * (r[2] * A[1][0] - r[1] * A[2][0])) *
+           id;
     x[2] = (A[0][0] * (A[1][1] * r[2] - A[2][1] * r[1]) +
-            A[0][1] * (A[2][0] * r[1] - A[1][0] * r[2]) + r[0] * c02) * id;
+            A[0][1] * (A[2][0] * r[1] - A[1][0] * r[2]) + r[0] * c02) *
+           id;
     return isfinite(x[0]) && isfinite(x[1]) && isfinite(x[2]);
 }
 
@@ -290,8 +293,8 @@ static int svi_valid(const qpm_svi *p)
 static int passes(const qpm_svi *p, double kmax_abs)
 {
     double wk, wg;
-    return qpm__svi_butterfly(p, qpm__svi_check_limit(p, kmax_abs), QPM_SURFACE_CHECK_POINTS,
-                              &wk, &wg);
+    return qpm__svi_butterfly(p, qpm__svi_check_limit(p, kmax_abs), QPM_SURFACE_CHECK_POINTS, &wk,
+                              &wg);
 }
 
 /* ---- SSVI-shaped slice: free of butterfly arbitrage by construction ---- */
@@ -413,7 +416,9 @@ static size_t polish(const qpm__smile *sm, double mlo, double mhi, double smax, 
             if (solve5(M)) {
                 qpm_svi t = {p->a + M[0][5], p->b + M[1][5], p->rho + M[2][5], p->m + M[3][5],
                              p->sigma + M[4][5]};
-                double c1 = svi_valid(&t) && t.sigma <= smax && t.m >= mlo && t.m <= mhi ? cost(sm, &t) : HUGE_VAL;
+                double c1 = svi_valid(&t) && t.sigma <= smax && t.m >= mlo && t.m <= mhi
+                                ? cost(sm, &t)
+                                : HUGE_VAL;
                 if (c1 < c0) {
                     double rel = (c0 - c1) / c0;
                     *p = t;
@@ -460,8 +465,7 @@ void qpm__svi_fit(const qpm__smile *sm, unsigned flags, qpm_svi *p, qpm_svi_repo
 {
     double klo = sm->k[0], khi = sm->k[sm->n - 1];
     double span = fmax(khi - klo, 1e-4);
-    outer_ctx oc = {sm, klo - 2.0 * span, khi + 2.0 * span, log(1e-5),
-                    log(SIGMA_SPAN * span)};
+    outer_ctx oc = {sm, klo - 2.0 * span, khi + 2.0 * span, log(1e-5), log(SIGMA_SPAN * span)};
     /* a grid over (m, ln s) picks the basin, Nelder-Mead refines it */
     double best = HUGE_VAL, x[2] = {0.5 * (klo + khi), log(0.1 * span)};
     double slo = log(fmax(1e-3, 0.02 * span)), shi = oc.lshi;
@@ -509,9 +513,12 @@ void qpm__svi_fit(const qpm__smile *sm, unsigned flags, qpm_svi *p, qpm_svi_repo
         phi0 = fmin(phi0, 0.9 * sqrt(4.0 / (w0 * q)));
         double xs[3] = {log(w0), log(phi0), rho0}, steps[3] = {0.2, 0.3, 0.2};
         iters += qpm__nelder_mead(ssvi1_f, &sc, 3, xs, steps, 1e-10, 1e-12, 3000, &fb, &conv);
-        qpm_svi ps;
-        if (!ssvi1_params(xs, &ps))
-            ssvi1_params((double[3]){log(w0), log(phi0), rho0}, &ps);
+        /* the SSVI-shaped start, or (when neither point is a valid SSVI
+         * slice: quotes at the edge of the domain) the unconstrained fit,
+         * which fails the check and leaves the penalised start below */
+        qpm_svi ps = *p;
+        if (!ssvi1_params(xs, &ps) && !ssvi1_params((double[3]){log(w0), log(phi0), rho0}, &ps))
+            ps = *p;
         /* a second start: the unconstrained fit pushed out of arbitrage by a
          * growing penalty */
         pen_ctx pc = {sm, 0.0, 1.0};
@@ -551,6 +558,6 @@ void qpm__svi_fit(const qpm__smile *sm, unsigned flags, qpm_svi *p, qpm_svi_repo
         return;
     qpm__smile_errors(sm, p, &rep->rmse_volpts, &rep->max_err_volpts);
     rep->k_limit = qpm__svi_check_limit(p, sm->kmax_abs);
-    rep->butterfly_ok = qpm__svi_butterfly(p, rep->k_limit, QPM_SURFACE_CHECK_POINTS,
-                                           &rep->worst_k, &rep->worst_g);
+    rep->butterfly_ok =
+        qpm__svi_butterfly(p, rep->k_limit, QPM_SURFACE_CHECK_POINTS, &rep->worst_k, &rep->worst_g);
 }

@@ -235,7 +235,8 @@ QPM_API qpm_status qpm_surface_set_slice(qpm_surface *s, double T, double F, con
  * index), n < 5 (QPM_E_SIZE), a vol <= 0, a bad type or settlement, a mid
  * price outside the no-arbitrage bounds, at or below the intrinsic value
  * (QPM_E_ARBITRAGE naming the index and strike), weights all 0; QPM_E_NOMEM;
- * QPM_E_NOCONVERGE (QPM_SVI_NO_BUTTERFLY without a passing slice).
+ * QPM_E_NOCONVERGE (QPM_SVI_NO_BUTTERFLY without a passing slice, or a fit
+ * that diverged: a vol error above 10,000 vol points, the largest quote).
  * Nothing is added on failure. */
 QPM_API qpm_status qpm_surface_fit_slice(qpm_surface *s, double T, double F,
                                          const qpm_smile_quotes *q, unsigned flags,

@@ -288,6 +288,13 @@ qpm_status qpm_surface_fit_ssvi(qpm_surface *s, size_t m, const double *T, const
             nq += sm[j].n;
             mx = fmax(mx, t->rep.max_err_volpts);
         }
+        if (!(mx <= QPM__FIT_MAXERR_VOLPTS)) {
+            st = qpm__fail(QPM_E_NOCONVERGE,
+                           "the SSVI fit diverged (largest vol error %g vol points); nothing "
+                           "added",
+                           mx);
+            goto out;
+        }
         for (size_t j = 0; j < m; j++)
             qpm__surface_put(s, &sl[j]); /* cannot fail: room reserved */
         if (params != NULL)
@@ -301,6 +308,7 @@ qpm_status qpm_surface_fit_ssvi(qpm_surface *s, size_t m, const double *T, const
             rep->converged = conv;
         }
     }
+out:
     for (size_t j = 0; j < prepared && j < m; j++)
         qpm__smile_free(&s->alloc, &sm[j]);
     qpm__free(&s->alloc, work);

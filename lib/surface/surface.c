@@ -162,6 +162,11 @@ qpm_status qpm_surface_fit_slice(qpm_surface *s, double T, double F, const qpm_s
                          "T = %g: no slice free of butterfly arbitrage was found for these "
                          "quotes (g = %g at k = %g); nothing added",
                          T, sl.rep.worst_g, sl.rep.worst_k);
+    if (!(sl.rep.max_err_volpts <= QPM__FIT_MAXERR_VOLPTS))
+        return qpm__fail(QPM_E_NOCONVERGE,
+                         "T = %g: the fit diverged (largest vol error %g vol points); nothing "
+                         "added",
+                         T, sl.rep.max_err_volpts);
     sl.p = p;
     sl.s2 = p.sigma * p.sigma;
     st = qpm__surface_put(s, &sl);

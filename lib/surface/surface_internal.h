@@ -65,6 +65,9 @@ double qpm__svi_check_limit(const qpm_svi *p, double kmax_abs);
 /* Quote domain: |ln(K/F)| and implied vols (decimal) at most these. */
 #define QPM__SMILE_KMAX   20.0
 #define QPM__SMILE_VOLMAX 100.0
+/* A fit whose largest vol error (vol points) exceeds this, the largest
+ * vol a quote may have, has diverged: it is refused (QPM_E_NOCONVERGE). */
+#define QPM__FIT_MAXERR_VOLPTS (100.0 * QPM__SMILE_VOLMAX)
 /* Slice expiries: at most this many years. */
 #define QPM__SURFACE_TMAX 1000.0
 

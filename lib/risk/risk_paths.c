@@ -86,9 +86,10 @@ qpm_status qpm_risk_set_heston(qpm_risk *r, size_t n, const double *v0, const do
     return QPM_OK;
 }
 
-/* one QE step of the variance: V' from V, by the normal zv (quadratic
- * branch) or the uniform uv with 1 - uv = zv (exponential branch) */
-static double qe_step(const double *h, double V, double dt, double zv, double uv, int use_u)
+/* One QE step of the variance, V' from V and the step's normal x: the
+ * quadratic branch uses x, the exponential branch (psi > psi_c) the
+ * uniform U = Phi(x), with 1 - U from the upper tail (never 0). */
+static double qe_step(const double *h, double V, double dt, double x)
 {
     double kappa = h[1], theta = h[2], xi = h[3];
     double e = exp(-kappa * dt);
@@ -98,27 +99,15 @@ static double qe_step(const double *h, double V, double dt, double zv, double uv
     double s2 = V * xi * xi * e * (1.0 - e) / kappa +
                 theta * xi * xi * (1.0 - e) * (1.0 - e) / (2.0 * kappa);
     double psi = s2 / (m * m);
-    if (!use_u) {
+    if (!(psi > PSI_C)) {
         double t = 2.0 / psi;
         double b2 = t - 1.0 + sqrt(t) * sqrt(t - 1.0);
         double a = m / (1.0 + b2), b = sqrt(b2);
-        return a * (b + zv) * (b + zv);
+        return a * (b + x) * (b + x);
     }
+    double uv = 0.5 * erfc(-x * 0.7071067811865476), cu = 0.5 * erfc(x * 0.7071067811865476);
     double p = (psi - 1.0) / (psi + 1.0), beta = (1.0 - p) / m;
-    return uv <= p ? 0.0 : log((1.0 - p) / zv) / beta;
-}
-
-/* whether the QE step from V takes the uniform branch (psi > psi_c) */
-static int qe_uniform(const double *h, double V, double dt)
-{
-    double kappa = h[1], theta = h[2], xi = h[3];
-    if (xi == 0.0)
-        return 0;
-    double e = exp(-kappa * dt);
-    double m = theta + (V - theta) * e;
-    double s2 = V * xi * xi * e * (1.0 - e) / kappa +
-                theta * xi * xi * (1.0 - e) * (1.0 - e) / (2.0 * kappa);
-    return s2 / (m * m) > PSI_C;
+    return uv <= p ? 0.0 : log((1.0 - p) / cu) / beta;
 }
 
 static double log_step(const double *h, double V, double V1, double dt, double z)
@@ -264,18 +253,9 @@ qpm_status qpm_risk_simulate_paths(qpm_risk *r, qpm_book *book, size_t steps_per
                         for (size_t j = 0; j < top; j++)
                             zz += fu[j] * g[j];
                         zz *= rs[u];
-                        double Vn, x;
-                        int uni = qe_uniform(h, vv[u], dt);
+                        double x;
                         qpm_rng_normal(w->rng, 1, &x);
-                        if (uni) {
-                            /* the uniform U = Phi(x), with 1 - U from the
-                             * upper tail (never 0) */
-                            double uu = 0.5 * erfc(-x * 0.7071067811865476);
-                            double cu = 0.5 * erfc(x * 0.7071067811865476);
-                            Vn = qe_step(h, vv[u], dt, cu, uu, 1);
-                        } else {
-                            Vn = qe_step(h, vv[u], dt, x, 0.0, 0);
-                        }
+                        double Vn = qe_step(h, vv[u], dt, x);
                         ls[u] += log_step(h, vv[u], Vn, dt, zz);
                         vv[u] = Vn;
                     }

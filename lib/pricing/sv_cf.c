@@ -52,18 +52,31 @@ static const double GL32[16][2] = {
 /* The integration range ends where |phi| falls below SV_TAIL: the
  * integrands are bounded by |phi| (times 1/(x^2 + 1/4) for the price), and
  * phi decays at least exponentially, so the neglected tail is below a few
- * SV_TAIL times the decay length.  Beyond SV_UMAX the grid would be too
- * large to be useful (a total variance below about 1e-10). */
-#define SV_TAIL 1e-18
+ * SV_TAIL times the decay length, some 1e-15 of sqrt(F K) in the price.
+ * Beyond SV_UMAX the grid would be too large to be useful (a total
+ * variance below about 1e-10). */
+#define SV_TAIL 1e-14
 #define SV_UMAX 1e6
-/* A panel of 32 nodes spans at most SV_PHASE radians of e^{ixk} (32-node
- * Gauss-Legendre integrates e^{i w x} to double precision up to w h of
- * about 27), and the range holds at least SV_MIN_PANELS panels, which
- * resolves the oscillation of phi itself: its phase turns by at most
- * |rho| / sqrt(1 - rho^2) times its log-modulus. */
-#define SV_PHASE      16.0
-#define SV_MIN_PANELS 8.0
-#define SV_POLE_W     1.0
+/* A panel of 32 nodes spans at most SV_PHASE radians of e^{ixk}: 32-node
+ * Gauss-Legendre integrates e^{i w x} over a panel of width h with an
+ * error of about (w h / 2)^64 / 64!, 1e-17 at w h = 27.  The phase of phi
+ * itself turns by at most |rho| / sqrt(1 - rho^2) times its log-modulus,
+ * ln(1 / SV_TAIL) over the range: the range holds enough panels to give
+ * that turn at most SV_PHASE per panel too. */
+#define SV_PHASE 27.0
+/* The 1/(x^2 + 1/4) of the price integrand has poles at +-i/2.  Gauss-
+ * Legendre on [a, a + w] converges like rho^-64, rho the Bernstein-ellipse
+ * parameter of the pole: about 2.1 for [0, 2] (1e-20) and at least 2 for
+ * w <= 8 a (5e-20), so the panels grow from SV_POLE_W by up to SV_GRADE
+ * times their start until they reach the width h the phases allow. */
+#define SV_POLE_W 2.0
+#define SV_GRADE  8.0
+
+/* The width of the panel that starts at a (h: the widest allowed) */
+static inline double panel_width(double a, double h, double U)
+{
+    return fmin(fmin(h, fmax(SV_POLE_W, SV_GRADE * a)), U - a);
+}
 
 static qpm__cplx c_expm1(qpm__cplx z)
 {
@@ -413,11 +426,12 @@ qpm_status qpm__sv_chain(const qpm__sv *m, double S, double r, double q, size_t 
     for (size_t i = 0; i < n; i++)
         kmax = fmax(kmax, fabs(log(F / K[i])));
     double freq = kmax + (m->lambda > 0.0 ? fabs(m->mu_j) + 0.5 * m->delta_j * m->delta_j : 0.0);
-    double h = fmin(U / SV_MIN_PANELS, SV_PHASE / fmax(freq, 1e-300));
+    double turn = fabs(m->rho) / sqrt(1.0 - m->rho * m->rho) * -log(SV_TAIL);
+    double h = fmin(U / fmax(1.0, turn / SV_PHASE), SV_PHASE / fmax(freq, 1e-300));
     if (out->panels != NULL || out->max_panels > 0) {
         size_t np = 0;
         for (double a = 0.0; a < U; np++) {
-            double wdt = fmin(fmin(h, fmax(SV_POLE_W, a)), U - a);
+            double wdt = panel_width(a, h, U);
             a = wdt < U - a ? a + wdt : U;
         }
         if (out->panels != NULL)
@@ -445,10 +459,7 @@ qpm_status qpm__sv_chain(const qpm__sv *m, double S, double r, double q, size_t 
     sv_block b;
     b.np = 0;
     for (double a = 0.0; a < U;) {
-        /* the 1/(x^2 + 1/4) of the price integrand has poles at +-i/2: a
-         * panel is no wider than its distance from them allows (graded
-         * near 0, h further out) */
-        double wdt = fmin(fmin(h, fmax(SV_POLE_W, a)), U - a);
+        double wdt = panel_width(a, h, U);
         if (b.np > 0 && (b.np == SV_BLOCK || wdt != b.w)) {
             block_run(m, &b, F, n, K, acc, act, na);
             b.np = 0;

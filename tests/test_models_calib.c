@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/internal.h"
 #include "pricing/sv_model.h"
 #include "qpm/models.h"
 #include "qpm/pricing.h"
@@ -295,6 +296,48 @@ Test(models_eval, bad_input)
 }
 
 /* ---- analytic parameter gradient (white box) -------------------------------- */
+
+/* The strike sums (pricing/sv_sum.h) give the same bits from their AVX2
+ * build and their baseline build (the CPU mask hides AVX2 and FMA), for
+ * every output; and a chain longer than the sums' buffer of ln(F / K)
+ * (512) gives the bits of a shorter chain with the same extreme strikes
+ * (the same grid) for the strikes they share. */
+Test(models_calib, strike_sums_same_bits_every_build_and_length)
+{
+    enum { NL = 700, NS = 350 };
+    static double K[NL], pa[8][NL], pb[8][NL], ks[NS], ps[8][NS];
+    static int32_t ty[NL], ts[NS];
+    for (int i = 0; i < NL; i++) {
+        K[i] = 100.0 * exp(-1.5 + 3.0 * i / (NL - 1));
+        ty[i] = i % 3 == 0 ? QPM_PUT : QPM_CALL;
+    }
+    for (int i = 0; i < NS; i++) {
+        ks[i] = K[2 * i + (i == NS - 1)]; /* the last one is K[NL - 1] */
+        ts[i] = ty[2 * i + (i == NS - 1)];
+    }
+    qpm__sv m = {0.05, 2.0, 0.07, 0.8, -0.6, 0.5, -0.08, 0.2, 0.4};
+    qpm__sv_out oa = {pa[0], pa[1], pa[2], pa[3], pa[4], NULL, {pa[5], pa[6], pa[7]}, NULL, 0};
+    qpm__sv_out ob = {pb[0], pb[1], pb[2], pb[3], pb[4], NULL, {pb[5], pb[6], pb[7]}, NULL, 0};
+    qpm__sv_out os = {ps[0], ps[1], ps[2], ps[3], ps[4], NULL, {ps[5], ps[6], ps[7]}, NULL, 0};
+    cr_assert_eq(qpm__sv_chain(&m, S0, R0, Q0, NL, K, ty, &oa), QPM_OK);
+    qpm__cpu_set_mask(~((unsigned)QPM_CPU_AVX2 | (unsigned)QPM_CPU_FMA));
+    qpm_status st = qpm__sv_chain(&m, S0, R0, Q0, NL, K, ty, &ob);
+    qpm__cpu_set_mask(~0u);
+    cr_assert_eq(st, QPM_OK);
+    cr_assert_eq(qpm__sv_chain(&m, S0, R0, Q0, NS, ks, ts, &os), QPM_OK);
+    for (int o = 0; o < 8; o++) {
+        for (int i = 0; i < NL; i++)
+            cr_expect_eq(memcmp(&pa[o][i], &pb[o][i], sizeof(double)), 0,
+                         "output %d strike %d: %.17g (auto) vs %.17g (baseline)", o, i, pa[o][i],
+                         pb[o][i]);
+        for (int i = 0; i < NS; i++) {
+            int j = 2 * i + (i == NS - 1);
+            cr_expect_eq(memcmp(&pa[o][j], &ps[o][i], sizeof(double)), 0,
+                         "output %d strike %d: %.17g (700 strikes) vs %.17g (350)", o, j, pa[o][j],
+                         ps[o][i]);
+        }
+    }
+}
 
 Test(models_calib, gradient_against_central_differences)
 {

@@ -136,56 +136,50 @@ static qpm__cplx log1p_over(qpm__cplx z)
     return cdiv(c_log1p(z), z);
 }
 
-/* ln phi(x - i/2) into *lnphi and its derivative in v0 into *dv0. */
-static void log_cf(const qpm__sv *m, double x, qpm__cplx *lnphi, qpm__cplx *dv0)
+/* The builds of the four-lane characteristic function and strike sums
+ * (sv_sum.h) this CPU runs: the AVX2 one when it can (the same bits) */
+typedef struct sv_impl {
+    qpm__sv_cf_fn *cf;
+    qpm__sv_sum_fn *sum;
+} sv_impl;
+
+static sv_impl impl(void)
 {
-    double zeta = x * x + 0.25, T = m->T, s2 = m->sigma * m->sigma;
-    qpm__cplx xi = CMPLX(m->kappa - 0.5 * m->sigma * m->rho, -m->sigma * m->rho * x);
-    qpm__cplx d = c_sqrt(xi * xi + s2 * zeta);
-    qpm__cplx xpd = xi + d;
-    qpm__cplx rxpd = cdiv(1.0, xpd);
-    qpm__cplx zx = zeta * rxpd;           /* -(xi - d) / sigma^2 */
-    qpm__cplx g = -s2 * zx * rxpd;        /* (xi - d) / (xi + d) */
-    qpm__cplx one_m_e = -c_expm1(-d * T); /* 1 - e^{-dT} */
-    qpm__cplx D = cdiv(-zx * one_m_e, 1.0 - g * (1.0 - one_m_e));
-    /* ln((1 - g e)/(1 - g)) = log1p(z), z = g (1 - e)/(1 - g) = sigma^2 zs */
-    qpm__cplx zs = cdiv(-zx * rxpd * one_m_e, 1.0 - g);
-    qpm__cplx z = s2 * zs;
-    qpm__cplx lz = log1p_over(z);
-    qpm__cplx C = m->kappa * m->theta * (-zx * T - 2.0 * lz * zs);
-    qpm__cplx ln = C + D * m->v0;
-    if (m->lambda > 0.0) {
-        /* lognormal jumps at u = x - i/2, compensated by kbar */
-        double dj2 = m->delta_j * m->delta_j;
-        qpm__cplx w =
-            CMPLX(0.5 * m->mu_j + 0.125 * dj2 - 0.5 * dj2 * x * x, (m->mu_j + 0.5 * dj2) * x);
-        double kbar = expm1(m->mu_j + 0.5 * dj2), lt = m->lambda * T;
-        ln += lt * c_expm1(w) - CMPLX(0.5, x) * (lt * kbar);
+    sv_impl v = {qpm__sv_cf, qpm__sv_sum};
+#if defined(__x86_64__) || defined(__i386__)
+    unsigned avx2_fma = (unsigned)QPM_CPU_AVX2 | (unsigned)QPM_CPU_FMA;
+    if ((qpm__cpu_flags() & avx2_fma) == avx2_fma) {
+        v.cf = qpm__sv_cf_avx2;
+        v.sum = qpm__sv_sum_avx2;
     }
-    *lnphi = ln;
-    *dv0 = D;
+#endif
+    return v;
 }
 
 void qpm__sv_log_cf(const qpm__sv *m, double x, double *re, double *im, double *dv0_re,
                     double *dv0_im)
 {
-    qpm__cplx l, d;
-    log_cf(m, x, &l, &d);
-    *re = creal(l);
-    *im = cimag(l);
-    *dv0_re = creal(d);
-    *dv0_im = cimag(d);
+    double xs[4] = {x, x, x, x}, lr[4], li[4], dr[4], di[4];
+    impl().cf(m, 4, xs, NULL, lr, li, dr, di);
+    *re = lr[0];
+    *im = li[0];
+    *dv0_re = dr[0];
+    *dv0_im = di[0];
 }
 
 /* The end of the integration range: the first point of a geometric
- * sequence where |phi| < SV_TAIL; 0 when none is found below SV_UMAX. */
-static double upper_limit(const qpm__sv *m)
+ * sequence where |phi| < SV_TAIL (four points per evaluation); 0 when
+ * none is found below SV_UMAX. */
+static double upper_limit(const qpm__sv *m, const sv_impl *v)
 {
-    for (double u = 0.5; u <= SV_UMAX; u *= 1.25) {
-        qpm__cplx l, d;
-        log_cf(m, u, &l, &d);
-        if (creal(l) < log(SV_TAIL))
-            return u;
+    double u = 0.5, lt = log(SV_TAIL);
+    while (u <= SV_UMAX) {
+        double xs[4] = {u, 1.25 * u, 1.5625 * u, 1.953125 * u}, lr[4], li[4];
+        v->cf(m, 4, xs, NULL, lr, li, NULL, NULL);
+        for (int j = 0; j < 4; j++)
+            if (xs[j] <= SV_UMAX && lr[j] < lt)
+                return xs[j];
+        u = 1.25 * xs[3];
     }
     return 0.0;
 }
@@ -291,53 +285,57 @@ typedef struct sv_block {
  * and T derivatives), against e^{ixk}, k[i] = ln(F / K_i).  Only the wanted
  * ones are summed, each in the same order whatever the others; kk holds
  * the k of every strike, or is NULL for a chain too long to keep them
- * (each block then takes the logarithms again); the plain
- * log_cf serves when no slot past vega is wanted. */
-static void block_run(const qpm__sv *m, const sv_block *b, double F, size_t n, const double *K,
-                      const double *kk, double *const acc[SV_SLOTS], const int *act, int na)
+ * (each block then takes the logarithms again).  phi and d ln phi / d v0
+ * come from the four-lane characteristic function (sv_sum.h) whatever the
+ * slots, so that every output of a chain has the same bits with or
+ * without the others; the scalar log_cf_der adds the other derivatives
+ * when a slot past vega is wanted. */
+static void block_run(const qpm__sv *m, const sv_impl *im4, const sv_block *b, double F, size_t n,
+                      const double *K, const double *kk, double *const acc[SV_SLOTS],
+                      const int *act, int na)
 {
     _Alignas(32) double re[SV_SLOTS][SV_NB], im[SV_SLOTS][SV_NB];
+    _Alignas(32) double xq[SV_NB], wq[SV_NB], pr[SV_NB], pi[SV_NB], dr[SV_NB], di[SV_NB];
     double half = 0.5 * b->w;
-    int ext = act[na - 1] > 3;
+    int ext = act[na - 1] > 3, nq = b->np * QPM__GL_N;
     for (int p = 0; p < b->np; p++) {
         double mid = b->a[p] + half;
         for (int j = 0; j < QPM__GL_N; j++) {
             int jj = j & 15, q = p * QPM__GL_N + j;
-            double x = j < 16 ? mid - half * GL32[jj][0] : mid + half * GL32[jj][0];
-            double w = half * GL32[jj][1], zeta = x * x + 0.25;
-            qpm__cplx l, der[9], v[SV_SLOTS];
-            if (!ext)
-                log_cf(m, x, &l, &der[0]);
-            else
-                log_cf_der(m, x, &l, der);
-            qpm__cplx phi = c_exp(l) * w;
-            v[0] = phi / zeta;
-            for (int a = 0; a < na; a++) {
-                int o = act[a];
-                qpm__cplx u = o == 0   ? v[0]
-                              : o == 1 ? v[0] * CMPLX(0.5, x)
-                              : o == 2 ? phi
-                                       : v[0] * der[o - 3];
-                re[a][q] = creal(u);
-                im[a][q] = cimag(u);
-            }
+            xq[q] = j < 16 ? mid - half * GL32[jj][0] : mid + half * GL32[jj][0];
+            wq[q] = half * GL32[jj][1];
         }
     }
-    qpm__sv_sum_fn *sum = qpm__sv_sum;
-#if defined(__x86_64__) || defined(__i386__)
-    unsigned avx2_fma = (unsigned)QPM_CPU_AVX2 | (unsigned)QPM_CPU_FMA;
-    if ((qpm__cpu_flags() & avx2_fma) == avx2_fma)
-        sum = qpm__sv_sum_avx2;
-#endif
-    sum(&(qpm__sv_sum_job){b->np, b->w, b->a[0], F, n, K, kk, (const double *)re,
-                           (const double *)im, SV_NB, acc, act, na});
+    /* w phi and d ln phi / d v0 at every node, four at a time */
+    im4->cf(m, (size_t)nq, xq, wq, pr, pi, dr, di);
+    for (int q = 0; q < nq; q++) {
+        double x = xq[q], zeta = x * x + 0.25;
+        qpm__cplx l, der[9], v[SV_SLOTS];
+        if (ext)
+            log_cf_der(m, x, &l, der);
+        der[0] = CMPLX(dr[q], di[q]);
+        qpm__cplx phi = CMPLX(pr[q], pi[q]);
+        v[0] = phi / zeta;
+        for (int a = 0; a < na; a++) {
+            int o = act[a];
+            qpm__cplx u = o == 0   ? v[0]
+                          : o == 1 ? v[0] * CMPLX(0.5, x)
+                          : o == 2 ? phi
+                                   : v[0] * der[o - 3];
+            re[a][q] = creal(u);
+            im[a][q] = cimag(u);
+        }
+    }
+    im4->sum(&(qpm__sv_sum_job){b->np, b->w, b->a[0], F, n, K, kk, (const double *)re,
+                              (const double *)im, SV_NB, acc, act, na});
 }
 
 qpm_status qpm__sv_chain(const qpm__sv *m, double S, double r, double q, size_t n, const double *K,
                          const int32_t *type, const qpm__sv_out *out)
 {
     double T = m->T, growth = exp((r - q) * T), F = S * growth, df = exp(-r * T);
-    double U = upper_limit(m);
+    sv_impl im4 = impl();
+    double U = upper_limit(m, &im4);
     if (U == 0.0)
         return qpm__fail(QPM_E_NOCONVERGE,
                          "the characteristic function does not decay below %g within |u| <= %g "
@@ -389,14 +387,14 @@ qpm_status qpm__sv_chain(const qpm__sv *m, double S, double r, double q, size_t 
     for (double a = 0.0; a < U;) {
         double wdt = panel_width(a, h, U);
         if (b.np > 0 && (b.np == SV_BLOCK || wdt != b.w)) {
-            block_run(m, &b, F, n, K, kk, acc, act, na);
+            block_run(m, &im4, &b, F, n, K, kk, acc, act, na);
             b.np = 0;
         }
         b.w = wdt;
         b.a[b.np++] = a;
         a = wdt < U - a ? a + wdt : U;
     }
-    block_run(m, &b, F, n, K, kk, acc, act, na);
+    block_run(m, &im4, &b, F, n, K, kk, acc, act, na);
 
     const double rpi = 0x1.45f306dc9c883p-2; /* 1/pi */
     for (size_t i = 0; i < n; i++) {

@@ -39,9 +39,19 @@ typedef struct qpm__sv_sum_job {
 } qpm__sv_sum_job;
 
 typedef void qpm__sv_sum_fn(const qpm__sv_sum_job *job);
+
+/* ln phi(x - i/2) of the model m (phi the characteristic function of
+ * ln(S_T / F)) at the nq points x (nq a multiple of 4) into ore + i oim,
+ * or with weights w (not NULL) w phi(x - i/2); and d ln phi / d v0 into
+ * dre + i dim when dre is not NULL. */
+typedef void qpm__sv_cf_fn(const qpm__sv *m, size_t nq, const double *x, const double *w,
+                           double *ore, double *oim, double *dre, double *dim);
+
 qpm__sv_sum_fn qpm__sv_sum;
+qpm__sv_cf_fn qpm__sv_cf;
 #if defined(__x86_64__) || defined(__i386__)
 qpm__sv_sum_fn qpm__sv_sum_avx2;
+qpm__sv_cf_fn qpm__sv_cf_avx2;
 #endif
 
 /* sin and cos of |x| <= 2^19 pi/2: one reduction by pi/2 in three parts

@@ -1,61 +1,16 @@
-/* Body of the strike sums (sv_sum.h), included once per build: the
- * including file defines SV_SUM_FN, the function's name.  Not a public
- * header. */
+/* Body of the characteristic function and the strike sums (sv_sum.h),
+ * included once per build: the including file defines SV_SUM_FN and
+ * SV_CF_FN, the functions' names.  Not a public header. */
 #include "pricing/sv_sum.h"
 
-/* Four doubles as one value (GCC and clang vector extensions): the strike
- * loop below works on four nodes at a time, in whatever vector registers
- * the target has (two SSE2 registers on baseline x86-64). */
-typedef double v4d __attribute__((vector_size(32)));
-typedef long long v4i __attribute__((vector_size(32)));
+/* No contraction of a * b + c into one FMA: every build gives the same
+ * bits only without it (GCC contracts nothing in ISO C mode; clang does by
+ * default) */
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#endif
 
-/* (functions take and give v4d through pointers: a 32-byte vector passed
- * by value has another ABI with AVX than without) */
-static inline void v4_load(v4d *v, const double *p)
-{
-    memcpy(v, p, sizeof *v);
-}
-
-/* fast_sincos on four arguments, each within its range: the nearest
- * integer to x 2/pi by adding and subtracting 1.5 2^52 (round to nearest,
- * as nearbyint), its low bits the quadrant; the same kernels */
-static inline void v4_sincos(const v4d *xp, v4d *sn, v4d *cs)
-{
-    v4d x = *xp;
-    const v4d INVPIO2 = {6.36619772367581382433e-01, 6.36619772367581382433e-01,
-                         6.36619772367581382433e-01, 6.36619772367581382433e-01};
-    const double M = 0x1.8p52, P1 = 1.57079632673412561417e+00, P2 = 6.07710050630396597660e-11,
-                 P2T = 2.02226624879595063154e-21;
-    v4d t = x * INVPIO2 + M;
-    v4i n;
-    memcpy(&n, &t, sizeof n);
-    v4d fn = t - M;
-    v4d y = ((x - fn * P1) - fn * P2) - fn * P2T;
-    v4d z = y * y, v = z * y;
-    v4d sv = y + v * (-1.66666666666666324348e-01 +
-                      z * (8.33333333332248946124e-03 +
-                           z * (-1.98412698298579493134e-04 +
-                                z * (2.75573137070700676789e-06 +
-                                     z * (-2.50507602534068634195e-08 +
-                                          z * 1.58969099521155010221e-10)))));
-    v4d r = z * (4.16666666666666019037e-02 +
-                 z * (-1.38888888888741095749e-03 +
-                      z * (2.48015872894767294178e-05 +
-                           z * (-2.75573143513906633035e-07 +
-                                z * (2.08757232129817482790e-09 +
-                                     z * -1.13596475577881948265e-11)))));
-    v4d hz = 0.5 * z, w = 1.0 - hz;
-    v4d cv = w + (((1.0 - w) - hz) + z * r);
-    /* quadrant q: sin = (s, c, -s, -c)[q], cos = (c, -s, -c, s)[q] */
-    v4i swap = -(n & 1), si, ci;
-    memcpy(&si, &sv, sizeof si);
-    memcpy(&ci, &cv, sizeof ci);
-    v4i so = (si & ~swap) | (ci & swap), co = (ci & ~swap) | (si & swap);
-    so ^= (n & 2) << 62;
-    co ^= ((n + 1) & 2) << 62;
-    memcpy(sn, &so, sizeof so);
-    memcpy(cs, &co, sizeof co);
-}
+#include "pricing/sv_vmath.h"
 
 static const v4d GL_OFF[4] = {
     {4.8307665687738316e-2, 1.4447196158279649e-1, 2.3928736225213707e-1, 3.3186860228212765e-1},
@@ -122,3 +77,63 @@ void SV_SUM_FN(const qpm__sv_sum_job *job)
     }
 }
 
+
+/* ln phi(x - i/2) and d ln phi / d v0 at four points, in the "little
+ * trap" form of Albrecher et al. (2007) with the two differences that
+ * cancel for small vol of vol or short expiries rewritten without the
+ * cancellation (sv_cf.c explains each step) */
+static inline __attribute__((always_inline)) void cf4(const qpm__sv *m, v4d x, c4 *lnphi, c4 *dv0)
+{
+    v4d zeta = x * x + 0.25;
+    double T = m->T, s2 = m->sigma * m->sigma;
+    c4 xi = c4_make(v4_set(m->kappa - 0.5 * m->sigma * m->rho), (-m->sigma * m->rho) * x);
+    c4 w = c4_mul(xi, xi);
+    w.r += s2 * zeta;
+    c4 d = c4_sqrt(w);
+    c4 xpd = c4_add(xi, d);
+    c4 rxpd = c4_div(c4_make(v4_set(1.0), v4_set(0.0)), xpd);
+    c4 zx = c4_scale(rxpd, zeta);                      /* -(xi - d) / sigma^2 */
+    c4 g = c4_scale(c4_mul(zx, rxpd), v4_set(-s2));    /* (xi - d) / (xi + d) */
+    c4 one_m_e = c4_neg(c4_expm1(c4_scale(d, v4_set(-T)))); /* 1 - e^{-dT} */
+    c4 nzx = c4_neg(zx);
+    c4 D = c4_div(c4_mul(nzx, one_m_e), c4_one_minus(c4_mul(g, c4_one_minus(one_m_e))));
+    c4 zs = c4_div(c4_mul(c4_mul(nzx, rxpd), one_m_e), c4_one_minus(g));
+    c4 z = c4_scale(zs, v4_set(s2));
+    c4 lz = c4_log1p_over(z);
+    c4 cb = c4_sub(c4_scale(nzx, v4_set(T)), c4_scale(c4_mul(lz, zs), v4_set(2.0)));
+    c4 ln = c4_add(c4_scale(cb, v4_set(m->kappa * m->theta)), c4_scale(D, v4_set(m->v0)));
+    if (m->lambda > 0.0) {
+        /* lognormal jumps at u = x - i/2, compensated by kbar */
+        double dj2 = m->delta_j * m->delta_j;
+        c4 wj = c4_make((0.5 * m->mu_j + 0.125 * dj2) - (0.5 * dj2) * (x * x),
+                        (m->mu_j + 0.5 * dj2) * x);
+        double kbar = expm1(m->mu_j + 0.5 * dj2), lt = m->lambda * T;
+        c4 ej = c4_scale(c4_expm1(wj), v4_set(lt));
+        ln = c4_sub(c4_add(ln, ej), c4_make(v4_set(0.5 * lt * kbar), x * (lt * kbar)));
+    }
+    *lnphi = ln;
+    *dv0 = D;
+}
+
+void SV_CF_FN(const qpm__sv *m, size_t nq, const double *x, const double *w, double *ore,
+              double *oim, double *dre, double *dim)
+{
+    for (size_t q = 0; q < nq; q += 4) {
+        v4d xv;
+        v4_load(&xv, x + q);
+        c4 l, D;
+        cf4(m, xv, &l, &D);
+        if (w != NULL) {
+            v4d wv;
+            v4_load(&wv, w + q);
+            c4 phi = c4_exp(l);
+            l = c4_scale(phi, wv);
+        }
+        memcpy(ore + q, &l.r, sizeof l.r);
+        memcpy(oim + q, &l.i, sizeof l.i);
+        if (dre != NULL) {
+            memcpy(dre + q, &D.r, sizeof D.r);
+            memcpy(dim + q, &D.i, sizeof D.i);
+        }
+    }
+}

@@ -247,8 +247,9 @@ static inline void v4_sincos(const v4d *xp, v4d *sn, v4d *cs)
     memcpy(&si, &sv, sizeof si);
     memcpy(&ci, &cv, sizeof ci);
     v4i so = (si & ~swap) | (ci & swap), co = (ci & ~swap) | (si & swap);
-    so ^= (n & 2) << 62;
-    co ^= ((n + 1) & 2) << 62;
+    const long long SIGN = (long long)0x8000000000000000ULL;
+    so ^= -((n >> 1) & 1) & SIGN;
+    co ^= -(((n + 1) >> 1) & 1) & SIGN;
     memcpy(sn, &so, sizeof so);
     memcpy(cs, &co, sizeof co);
 }

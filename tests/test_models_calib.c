@@ -20,7 +20,7 @@
 
 #include "core/internal.h"
 #include "pricing/sv_model.h"
-#include "pricing/sv_vmath.h"
+#include "num/v4math.h"
 #include "qpm/models.h"
 #include "qpm/pricing.h"
 #include "support/testutil.h"
@@ -300,7 +300,7 @@ Test(models_eval, bad_input)
 /* ---- analytic parameter gradient (white box) -------------------------------- */
 
 /* The four-lane elementary functions of the characteristic function
- * (pricing/sv_vmath.h) against libm: within 1 ulp for exp and log1p, 2
+ * (num/v4math.h) against libm: within 1 ulp for exp and log1p, 2
  * ulps for expm1 and atan2 (the measured maxima over 800,000 arguments
  * each, spanning their use); and their edge values. */
 static double ulps(double got, double want)

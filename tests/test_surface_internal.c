@@ -1,6 +1,9 @@
 /* surface internals the book uses (lib/surface/surface_internal.h): the
  * fast total variance and forward agree with the public queries bit for
- * bit, and a copy answers the same and lives on its own. */
+ * bit, and a copy answers the same and lives on its own.  The SVI fit's
+ * four-lane loops (lib/surface/svi_kern.h): the same bits from the AVX2
+ * and baseline builds, and the butterfly scan equal to a plain scalar
+ * scan of the same grid (value and first index of the minimum). */
 #define QPM_EXPERIMENTAL
 #include <criterion/criterion.h>
 #include <math.h>
@@ -8,7 +11,9 @@
 
 #include "qpm/qpm.h"
 #include "support/testutil.h"
+#include "core/internal.h"
 #include "surface/surface_internal.h"
+#include "surface/svi_kern.h"
 
 Test(surface_internal, fast_path_matches_queries_and_copy)
 {
@@ -52,4 +57,89 @@ Test(surface_internal, fast_path_matches_queries_and_copy)
     }
     qpm_surface_free(s);
     cr_assert_eq(qt_leak_check(), 0);
+}
+
+/* one 40-strike slice (vols with a +-0.2 vol-point wiggle), fitted with
+ * the kernels the CPU picks and with the baseline ones */
+static void fit_once(qpm_svi *p, qpm_svi_report *rep, unsigned flags)
+{
+    double K[40], v[40];
+    for (int i = 0; i < 40; i++) {
+        double k = -0.6 + 1.2 * i / 39.0;
+        K[i] = 100.0 * exp(k);
+        v[i] = 0.6 + 0.3 * k * k - 0.2 * k + 0.002 * sin(7.0 * i);
+    }
+    qpm_smile_quotes q;
+    memset(&q, 0, sizeof q);
+    q.size = sizeof q;
+    q.n = 40;
+    q.strike = K;
+    q.kind = QPM_QUOTE_VOL;
+    q.mid = v;
+    qpm_surface *s;
+    cr_assert_eq(qpm_surface_create(&s, NULL), QPM_OK);
+    memset(rep, 0, sizeof *rep);
+    rep->size = sizeof *rep;
+    cr_assert_eq(qpm_surface_fit_slice(s, 0.25, 100.0, &q, flags, rep), QPM_OK);
+    cr_assert_eq(qpm_surface_slice(s, 0, NULL, NULL, p, NULL), QPM_OK);
+    qpm_surface_free(s);
+}
+
+Test(surface_internal, svi_kernels_same_bits_every_build)
+{
+    for (unsigned flags = 0; flags <= QPM_SVI_NO_BUTTERFLY; flags++) {
+        qpm_svi pa, pb;
+        qpm_svi_report ra, rb;
+        fit_once(&pa, &ra, flags);
+        qpm__cpu_set_mask(~((unsigned)QPM_CPU_AVX2 | (unsigned)QPM_CPU_FMA));
+        fit_once(&pb, &rb, flags);
+        qpm__cpu_set_mask(~0u);
+        cr_expect_eq(memcmp(&pa, &pb, sizeof pa), 0, "flags %u: a %.17g vs %.17g, m %.17g vs %.17g",
+                     flags, pa.a, pb.a, pa.m, pb.m);
+        cr_expect_eq(ra.rmse_volpts, rb.rmse_volpts);
+        cr_expect_eq(ra.worst_g, rb.worst_g);
+        cr_expect_eq(ra.worst_k, rb.worst_k);
+        cr_expect_eq(ra.iterations, rb.iterations);
+    }
+}
+
+Test(surface_internal, butterfly_scan_matches_scalar_scan)
+{
+    /* a slice with w <= 0 on an interval (g = -inf there), an
+     * arbitrageable one (g < 0) and a clean one; grids of every length
+     * mod 4 */
+    const qpm_svi ps[3] = {{-0.0410, 0.7, -0.9, 0.1, 0.05},
+                           {0.002, 0.6, -0.9, 0.0, 0.02},
+                           {0.04, 0.2, -0.4, 0.0, 0.3}};
+    const size_t npts[5] = {5, 6, 7, 8, 2001};
+    int negative = 0;
+    for (int c = 0; c < 3; c++)
+        for (int t = 0; t < 5; t++) {
+            const qpm_svi *p = &ps[c];
+            double L = 1.5, h = 2.0 * L / (double)(npts[t] - 1), gmin = HUGE_VAL, kmin = 0.0;
+            for (size_t j = 0; j < npts[t]; j++) {
+                double k = -L + h * (double)j, g = qpm__svi_g(p, k);
+                g = g == g ? g : -HUGE_VAL;
+                if (g < gmin) {
+                    gmin = g;
+                    kmin = k;
+                }
+            }
+            for (int b = 0; b < 2; b++) {
+                if (b == 1)
+                    qpm__cpu_set_mask(~((unsigned)QPM_CPU_AVX2 | (unsigned)QPM_CPU_FMA));
+                double km, gm = qpm__svi_kern_get()->gmin(p, L, h, npts[t], &km);
+                qpm__cpu_set_mask(~0u);
+                /* the kernel takes 1/r and 1/w from one division: a few ulps */
+                if (isinf(gmin))
+                    cr_expect_eq(gm, gmin, "slice %d, %zu points: %g", c, npts[t], gm);
+                else
+                    cr_expect_leq(fabs(gm - gmin), 1e-12 * (1.0 + fabs(gmin)),
+                                  "slice %d, %zu points: %.17g vs %.17g", c, npts[t], gm, gmin);
+                negative += c == 1 && gm < -1e-3 && isfinite(gm);
+                cr_expect_eq(km, kmin, "slice %d, %zu points: k %.17g vs %.17g", c, npts[t], km,
+                             kmin);
+            }
+        }
+    cr_expect_gt(negative, 0, "the arbitrageable slice shows a negative density");
 }

@@ -10,7 +10,7 @@
 #pragma STDC FP_CONTRACT OFF
 #endif
 
-#include "pricing/sv_vmath.h"
+#include "num/v4math.h"
 
 static const v4d GL_OFF[4] = {
     {4.8307665687738316e-2, 1.4447196158279649e-1, 2.3928736225213707e-1, 3.3186860228212765e-1},

@@ -3,6 +3,7 @@
 #include <math.h>
 
 #include "surface_internal.h"
+#include "surface/svi_kern.h"
 
 qpm_status qpm__svi_check(const qpm_svi *p, const char *name)
 {
@@ -42,34 +43,12 @@ double qpm__svi_g(const qpm_svi *p, double k)
     return u * u - 0.25 * w1 * w1 * (1.0 / w + 0.25) + 0.5 * w2;
 }
 
-/* In blocks whose g values are computed by a loop without branches, which
- * the compiler vectorises; the minimum is found afterwards. */
-#define BLK 64
-
 int qpm__svi_butterfly(const qpm_svi *p, double L, size_t points, double *worst_k,
                        double *worst_g)
 {
-    double gmin = HUGE_VAL, kmin = 0.0, g[BLK];
-    const double a = p->a, b = p->b, rho = p->rho, m = p->m, s2 = p->sigma * p->sigma;
-    double h = 2.0 * L / (double)(points - 1);
-    for (size_t j0 = 0; j0 < points; j0 += BLK) {
-        size_t nb = points - j0 < BLK ? points - j0 : BLK;
-        for (size_t j = 0; j < nb; j++) {
-            double k = -L + h * (double)(j0 + j);
-            double x = k - m, r2 = x * x + s2, r = sqrt(r2), ir = 1.0 / r;
-            double w = a + b * (rho * x + r), iw = 1.0 / w;
-            double w1 = b * (rho + x * ir), w2 = b * s2 * ir * ir * ir;
-            double u = 1.0 - 0.5 * k * w1 * iw;
-            g[j] = u * u - 0.25 * w1 * w1 * (iw + 0.25) + 0.5 * w2;
-            /* w <= 0 (or a NaN from it) fails the check */
-            g[j] = w > 0.0 && g[j] == g[j] ? g[j] : -HUGE_VAL;
-        }
-        for (size_t j = 0; j < nb; j++)
-            if (g[j] < gmin) {
-                gmin = g[j];
-                kmin = -L + h * (double)(j0 + j);
-            }
-    }
+    double kmin = 0.0, h = 2.0 * L / (double)(points - 1);
+    /* four points at a time (svi_kern.h) */
+    double gmin = qpm__svi_kern_get()->gmin(p, L, h, points, &kmin);
     /* the last point exactly at L (the grid may round next to it) */
     double gl = qpm__svi_g(p, L);
     if (gl < gmin) {

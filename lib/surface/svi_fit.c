@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "surface_internal.h"
+#include "surface/svi_kern.h"
 
 /* |rho| <= RMAX inside the fit: the domain wants |rho| < 1 strictly. */
 #define RMAX (1.0 - 1e-9)
@@ -137,16 +138,11 @@ static int feasible(double G[NCON][3], const double h[NCON], const double x[3])
 static double direct_cost(const qpm__smile *sm, double m, double s, const double x[3],
                           const double *yc, const double *zc)
 {
+    if (yc != NULL)
+        return qpm__svi_kern_get()->cost_yz(sm->W, sm->w, yc, zc, sm->n, x);
     double v = 0.0, is = 1.0 / s;
     for (size_t i = 0; i < sm->n; i++) {
-        double y, z;
-        if (yc != NULL) {
-            y = yc[i];
-            z = zc[i];
-        } else {
-            y = (sm->k[i] - m) * is;
-            z = sqrt(y * y + 1.0);
-        }
+        double y = (sm->k[i] - m) * is, z = sqrt(y * y + 1.0);
         double e = sm->W[i] * (x[0] + x[1] * y + x[2] * z - sm->w[i]);
         v += e * e;
     }
@@ -163,18 +159,12 @@ static double inner(const qpm__smile *sm, double m, double s, double x[3])
      * only those over z = sqrt(y^2 + 1) need a pass over the quotes */
     inner_sys sys;
     double is = 1.0 / s, ycache[YZ_CACHE], zcache[YZ_CACHE];
-    const double *yc = sm->n <= YZ_CACHE ? ycache : NULL, *zc = yc != NULL ? zcache : NULL;
-    double Z = 0.0, YZ = 0.0, WZ = 0.0;
-    for (size_t i = 0; i < sm->n; i++) {
-        double y = (sm->k[i] - m) * is, z = sqrt(y * y + 1.0);
-        if (yc != NULL) {
-            ycache[i] = y;
-            zcache[i] = z;
-        }
-        Z += sm->W2[i] * z;
-        YZ += sm->W2[i] * y * z;
-        WZ += sm->W2w[i] * z;
-    }
+    int keep = sm->n <= YZ_CACHE;
+    const double *yc = keep ? ycache : NULL, *zc = keep ? zcache : NULL;
+    double zs[3];
+    qpm__svi_kern_get()->zsums(sm->k, sm->W2, sm->W2w, sm->n, m, is, keep ? ycache : NULL,
+                               keep ? zcache : NULL, zs);
+    double Z = zs[0], YZ = zs[1], WZ = zs[2];
     double A11 = (sm->S2 - 2.0 * m * sm->S1 + m * m * sm->S0) * is * is;
     sys.A[0][0] = sm->S0;
     sys.A[0][1] = sys.A[1][0] = (sm->S1 - m * sm->S0) * is;

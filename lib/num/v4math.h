@@ -1,12 +1,14 @@
-/* Four-lane elementary functions for the characteristic function of the
- * Heston / Bates pricers (sv_sum_body.h): exp, expm1, log1p, atan2 and
- * sincos on four doubles in GCC / clang vector extensions, from plain
- * lane-wise arithmetic and bit operations only, so that every build of
- * the body (baseline and AVX2) gives the same bits.  Errors of an ulp or
+/* Four doubles as one value (GCC / clang vector extensions) and four-lane
+ * elementary functions: exp, expm1, log1p, atan2, sincos and complex
+ * arithmetic, from plain lane-wise arithmetic and bit operations only, so
+ * that a file compiled for baseline x86-64 and again with AVX2 (without
+ * contraction) gives the same bits from both builds (the Heston / Bates
+ * characteristic function, pricing/sv_sum_body.h; the SVI fit's sums,
+ * surface/svi_kern.h).  Errors of an ulp or
  * two: the reductions of fdlibm with its polynomials for log and atan,
  * Taylor polynomials for exp on |r| <= ln 2 / 2.  Not a public header. */
-#ifndef QPM_PRICING_SV_VMATH_H
-#define QPM_PRICING_SV_VMATH_H
+#ifndef QPM_NUM_V4MATH_H
+#define QPM_NUM_V4MATH_H
 
 #include <math.h>
 #include <string.h>
@@ -22,21 +24,21 @@ typedef long long v4i __attribute__((vector_size(32)));
 #elif defined(__GNUC__)
 #pragma GCC diagnostic ignored "-Wpsabi"
 #endif
-#define SV_V4_INLINE static inline __attribute__((always_inline))
+#define QPM__V4_INLINE static inline __attribute__((always_inline))
 
-SV_V4_INLINE v4d v4_set(double a)
+QPM__V4_INLINE v4d v4_set(double a)
 {
     return (v4d){a, a, a, a};
 }
 
-SV_V4_INLINE v4i v4_bits(v4d x)
+QPM__V4_INLINE v4i v4_bits(v4d x)
 {
     v4i i;
     memcpy(&i, &x, sizeof i);
     return i;
 }
 
-SV_V4_INLINE v4d v4_from_bits(v4i i)
+QPM__V4_INLINE v4d v4_from_bits(v4i i)
 {
     v4d x;
     memcpy(&x, &i, sizeof x);
@@ -44,29 +46,29 @@ SV_V4_INLINE v4d v4_from_bits(v4i i)
 }
 
 /* mask ? a : b, mask lanes all ones or all zeros */
-SV_V4_INLINE v4d v4_sel(v4i mask, v4d a, v4d b)
+QPM__V4_INLINE v4d v4_sel(v4i mask, v4d a, v4d b)
 {
     return v4_from_bits((v4_bits(a) & mask) | (v4_bits(b) & ~mask));
 }
 
-SV_V4_INLINE v4d v4_abs(v4d x)
+QPM__V4_INLINE v4d v4_abs(v4d x)
 {
     return v4_from_bits(v4_bits(x) & 0x7FFFFFFFFFFFFFFFLL);
 }
 
-SV_V4_INLINE v4d v4_copysign(v4d mag, v4d sgn)
+QPM__V4_INLINE v4d v4_copysign(v4d mag, v4d sgn)
 {
     return v4_from_bits((v4_bits(mag) & 0x7FFFFFFFFFFFFFFFLL) |
                         (v4_bits(sgn) & (long long)0x8000000000000000ULL));
 }
 
-SV_V4_INLINE v4d v4_sqrt(v4d x)
+QPM__V4_INLINE v4d v4_sqrt(v4d x)
 {
     return (v4d){sqrt(x[0]), sqrt(x[1]), sqrt(x[2]), sqrt(x[3])};
 }
 
 /* the nearest integer to x (|x| < 2^51) as a double, and its low bits in *n */
-SV_V4_INLINE v4d v4_round(v4d x, v4i *n)
+QPM__V4_INLINE v4d v4_round(v4d x, v4i *n)
 {
     v4d t = x + 0x1.8p52;
     *n = v4_bits(t);
@@ -75,12 +77,12 @@ SV_V4_INLINE v4d v4_round(v4d x, v4i *n)
 
 /* ln 2 in two parts, the first with 32 significant bits (n ln2_hi exact
  * for |n| < 2^21) */
-#define SV_LN2_HI 6.93147180369123816490e-01
-#define SV_LN2_LO 1.90821492927058770002e-10
+#define QPM__V4_LN2_HI 6.93147180369123816490e-01
+#define QPM__V4_LN2_LO 1.90821492927058770002e-10
 
 /* e^r - 1 for |r| <= ln 2 / 2 + a little: Taylor to degree 13 (the
  * remainder below 5e-18 relative), r + r^2 (1/2 + r (1/6 + ...)) */
-SV_V4_INLINE v4d v4_expm1_red(v4d r)
+QPM__V4_INLINE v4d v4_expm1_red(v4d r)
 {
     v4d p = 1.0 / 479001600.0 + r * (1.0 / 6227020800.0);
     p = 1.0 / 39916800.0 + r * p;
@@ -97,26 +99,26 @@ SV_V4_INLINE v4d v4_expm1_red(v4d r)
 }
 
 /* 2^n for integer lanes n in [-1022, 1023] */
-SV_V4_INLINE v4d v4_pow2(v4i n)
+QPM__V4_INLINE v4d v4_pow2(v4i n)
 {
     return v4_from_bits((n + 1023) << 52);
 }
 
 /* the integer n of v4_round's low bits (|n| < 2^51) */
-SV_V4_INLINE v4i v4_int_of(v4i bits)
+QPM__V4_INLINE v4i v4_int_of(v4i bits)
 {
     return bits - v4_bits(v4_set(0x1.8p52));
 }
 
 /* e^x; lanes below -708 give 0 (e^-708 is 3e-308), NaN stays NaN */
-SV_V4_INLINE v4d v4_exp(v4d x)
+QPM__V4_INLINE v4d v4_exp(v4d x)
 {
     v4d xc = x;
     xc = v4_sel(xc < -708.0, v4_set(-708.0), xc);
     xc = v4_sel(xc > 709.0, v4_set(709.0), xc);
     v4i nb;
     v4d fn = v4_round(xc * 1.44269504088896338700e+00, &nb);
-    v4d r = (xc - fn * SV_LN2_HI) - fn * SV_LN2_LO;
+    v4d r = (xc - fn * QPM__V4_LN2_HI) - fn * QPM__V4_LN2_LO;
     v4d e = (1.0 + v4_expm1_red(r)) * v4_pow2(v4_int_of(nb));
     e = v4_sel(x < -708.0, v4_set(0.0), e);
     e = v4_sel(x > 709.0, v4_set(HUGE_VAL), e);
@@ -125,14 +127,14 @@ SV_V4_INLINE v4d v4_exp(v4d x)
 
 /* e^x - 1 without cancellation for small |x|: 2^n expm1(r) + (2^n - 1),
  * both parts exact but the product; x below -60 gives -1 to the last bit */
-SV_V4_INLINE v4d v4_expm1(v4d x)
+QPM__V4_INLINE v4d v4_expm1(v4d x)
 {
     v4d xc = x;
     xc = v4_sel(xc < -60.0, v4_set(-60.0), xc);
     xc = v4_sel(xc > 709.0, v4_set(709.0), xc);
     v4i nb;
     v4d fn = v4_round(xc * 1.44269504088896338700e+00, &nb);
-    v4d r = (xc - fn * SV_LN2_HI) - fn * SV_LN2_LO;
+    v4d r = (xc - fn * QPM__V4_LN2_HI) - fn * QPM__V4_LN2_LO;
     v4d t = v4_pow2(v4_int_of(nb));
     v4d e = t * v4_expm1_red(r) + (t - 1.0);
     e = v4_sel(x > 709.0, v4_set(HUGE_VAL), e);
@@ -141,7 +143,7 @@ SV_V4_INLINE v4d v4_expm1(v4d x)
 
 /* ln u for positive normal u (fdlibm's reduction to [sqrt(2)/2, sqrt(2))
  * and its polynomial in s = f / (2 + f)); other lanes go to libm */
-SV_V4_INLINE v4d v4_log(v4d u)
+QPM__V4_INLINE v4d v4_log(v4d u)
 {
     static const double Lg1 = 6.666666666666735130e-01, Lg2 = 3.999999999940941908e-01,
                         Lg3 = 2.857142874366239149e-01, Lg4 = 2.222219843214978396e-01,
@@ -159,7 +161,7 @@ SV_V4_INLINE v4d v4_log(v4d u)
     v4d t1 = w * (Lg2 + w * (Lg4 + w * Lg6));
     v4d t2 = z * (Lg1 + w * (Lg3 + w * (Lg5 + w * Lg7)));
     v4d R = t2 + t1, hfsq = 0.5 * f * f;
-    v4d l = dk * SV_LN2_HI - ((hfsq - (s * (hfsq + R) + dk * SV_LN2_LO)) - f);
+    v4d l = dk * QPM__V4_LN2_HI - ((hfsq - (s * (hfsq + R) + dk * QPM__V4_LN2_LO)) - f);
     v4i odd = ~((u >= 2.2250738585072014e-308) & (u <= 1.7976931348623157e308));
     if ((odd[0] | odd[1] | odd[2] | odd[3]) != 0)
         for (int i = 0; i < 4; i++)
@@ -169,7 +171,7 @@ SV_V4_INLINE v4d v4_log(v4d u)
 }
 
 /* ln(1 + x), x > -1: ln u + (x - (u - 1)) / u with u = 1 + x rounded */
-SV_V4_INLINE v4d v4_log1p(v4d x)
+QPM__V4_INLINE v4d v4_log1p(v4d x)
 {
     v4d u = 1.0 + x;
     return v4_log(u) + (x - (u - 1.0)) / u;
@@ -177,7 +179,7 @@ SV_V4_INLINE v4d v4_log1p(v4d x)
 
 /* atan2(y, x) (fdlibm's atan on [0, 1] with its reductions at 7/16 and
  * 11/16, then the octant) */
-SV_V4_INLINE v4d v4_atan2(v4d y, v4d x)
+QPM__V4_INLINE v4d v4_atan2(v4d y, v4d x)
 {
     static const double aT[11] = {
         3.33333333333329318027e-01, -1.99999999998764832476e-01, 1.42857142725034663711e-01,
@@ -275,54 +277,54 @@ typedef struct c4 {
     v4d r, i;
 } c4;
 
-SV_V4_INLINE c4 c4_make(v4d r, v4d i)
+QPM__V4_INLINE c4 c4_make(v4d r, v4d i)
 {
     c4 z = {r, i};
     return z;
 }
 
-SV_V4_INLINE c4 c4_add(c4 a, c4 b)
+QPM__V4_INLINE c4 c4_add(c4 a, c4 b)
 {
     return c4_make(a.r + b.r, a.i + b.i);
 }
 
-SV_V4_INLINE c4 c4_sub(c4 a, c4 b)
+QPM__V4_INLINE c4 c4_sub(c4 a, c4 b)
 {
     return c4_make(a.r - b.r, a.i - b.i);
 }
 
-SV_V4_INLINE c4 c4_neg(c4 a)
+QPM__V4_INLINE c4 c4_neg(c4 a)
 {
     return c4_make(-a.r, -a.i);
 }
 
 /* a times the real s */
-SV_V4_INLINE c4 c4_scale(c4 a, v4d s)
+QPM__V4_INLINE c4 c4_scale(c4 a, v4d s)
 {
     return c4_make(a.r * s, a.i * s);
 }
 
-SV_V4_INLINE c4 c4_mul(c4 a, c4 b)
+QPM__V4_INLINE c4 c4_mul(c4 a, c4 b)
 {
     return c4_make(a.r * b.r - a.i * b.i, a.r * b.i + a.i * b.r);
 }
 
 /* 1 - a */
-SV_V4_INLINE c4 c4_one_minus(c4 a)
+QPM__V4_INLINE c4 c4_one_minus(c4 a)
 {
     return c4_make(1.0 - a.r, -a.i);
 }
 
 /* a / b without overflow guards: every divisor it serves is bounded away
  * from 0 and from overflow (sv_cf.c) */
-SV_V4_INLINE c4 c4_div(c4 a, c4 b)
+QPM__V4_INLINE c4 c4_div(c4 a, c4 b)
 {
     v4d r = 1.0 / (b.r * b.r + b.i * b.i);
     return c4_make((a.r * b.r + a.i * b.i) * r, (a.i * b.r - a.r * b.i) * r);
 }
 
 /* e^z */
-SV_V4_INLINE c4 c4_exp(c4 z)
+QPM__V4_INLINE c4 c4_exp(c4 z)
 {
     v4d sn, cs, e = v4_exp(z.r);
     v4_sincos_any(&z.i, &sn, &cs);
@@ -331,7 +333,7 @@ SV_V4_INLINE c4 c4_exp(c4 z)
 
 /* e^z - 1 without cancellation for small |z|: with s, c the sine and
  * cosine of b/2, cos b = 1 - 2 s^2 and sin b = 2 s c */
-SV_V4_INLINE c4 c4_expm1(c4 z)
+QPM__V4_INLINE c4 c4_expm1(c4 z)
 {
     v4d sh, ch, hb = 0.5 * z.i;
     v4_sincos_any(&hb, &sh, &ch);
@@ -341,7 +343,7 @@ SV_V4_INLINE c4 c4_expm1(c4 z)
 
 /* the principal square root: t = sqrt((|w| + |Re w|) / 2) the larger
  * part, Im w / (2 t) the other, with no cancellation; 0 at 0 */
-SV_V4_INLINE c4 c4_sqrt(c4 w)
+QPM__V4_INLINE c4 c4_sqrt(c4 w)
 {
     v4d p = w.r, q = w.i;
     v4d t = v4_sqrt(0.5 * (v4_sqrt(p * p + q * q) + v4_abs(p)));
@@ -354,7 +356,7 @@ SV_V4_INLINE c4 c4_sqrt(c4 w)
 }
 
 /* log(1 + z), accurate for small |z| */
-SV_V4_INLINE c4 c4_log1p(c4 z)
+QPM__V4_INLINE c4 c4_log1p(c4 z)
 {
     v4d a = z.r, b = z.i;
     return c4_make(0.5 * v4_log1p(a * (2.0 + a) + b * b), v4_atan2(b, 1.0 + a));
@@ -362,7 +364,7 @@ SV_V4_INLINE c4 c4_log1p(c4 z)
 
 /* log(1 + z) / z; its series 1 - z/2 (+ z^2/3, below 1e-200 there) for
  * tiny z, where 1/|z|^2 in c4_div would overflow */
-SV_V4_INLINE c4 c4_log1p_over(c4 z)
+QPM__V4_INLINE c4 c4_log1p_over(c4 z)
 {
     v4i tiny = v4_abs(z.r) + v4_abs(z.i) < 1e-100;
     v4d one = v4_set(1.0);
@@ -372,4 +374,4 @@ SV_V4_INLINE c4 c4_log1p_over(c4 z)
     return c4_make(v4_sel(tiny, 1.0 - 0.5 * z.r, q.r), v4_sel(tiny, -0.5 * z.i, q.i));
 }
 
-#endif /* QPM_PRICING_SV_VMATH_H */
+#endif /* QPM_NUM_V4MATH_H */

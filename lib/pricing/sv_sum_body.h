@@ -77,7 +77,6 @@ void SV_SUM_FN(const qpm__sv_sum_job *job)
     }
 }
 
-
 /* ln phi(x - i/2) and d ln phi / d v0 at four points, in the "little
  * trap" form of Albrecher et al. (2007) with the two differences that
  * cancel for small vol of vol or short expiries rewritten without the
@@ -92,8 +91,8 @@ static inline __attribute__((always_inline)) void cf4(const qpm__sv *m, v4d x, c
     c4 d = c4_sqrt(w);
     c4 xpd = c4_add(xi, d);
     c4 rxpd = c4_div(c4_make(v4_set(1.0), v4_set(0.0)), xpd);
-    c4 zx = c4_scale(rxpd, zeta);                      /* -(xi - d) / sigma^2 */
-    c4 g = c4_scale(c4_mul(zx, rxpd), v4_set(-s2));    /* (xi - d) / (xi + d) */
+    c4 zx = c4_scale(rxpd, zeta);                           /* -(xi - d) / sigma^2 */
+    c4 g = c4_scale(c4_mul(zx, rxpd), v4_set(-s2));         /* (xi - d) / (xi + d) */
     c4 one_m_e = c4_neg(c4_expm1(c4_scale(d, v4_set(-T)))); /* 1 - e^{-dT} */
     c4 nzx = c4_neg(zx);
     c4 D = c4_div(c4_mul(nzx, one_m_e), c4_one_minus(c4_mul(g, c4_one_minus(one_m_e))));

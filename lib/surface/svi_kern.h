@@ -21,8 +21,8 @@ typedef struct qpm__svi_kern {
     void (*zsums)(const double *k, const double *W2, const double *W2w, size_t n, double m,
                   double is, double *yc, double *zc, double sums[3]);
     /* sum_i (W_i (x0 + x1 y_i + x2 z_i - w_i))^2 */
-    double (*cost_yz)(const double *W, const double *w, const double *y, const double *z,
-                      size_t n, const double x[3]);
+    double (*cost_yz)(const double *W, const double *w, const double *y, const double *z, size_t n,
+                      const double x[3]);
 } qpm__svi_kern;
 
 const qpm__svi_kern *qpm__svi_kern_get(void);

@@ -168,17 +168,32 @@ void qpm__sv_log_cf(const qpm__sv *m, double x, double *re, double *im, double *
 }
 
 /* The end of the integration range: the first point of a geometric
- * sequence where |phi| < SV_TAIL (four points per evaluation); 0 when
- * none is found below SV_UMAX. */
+ * sequence where a decreasing bound of |phi| falls below SV_TAIL (four
+ * points per evaluation); 0 when none does below SV_UMAX.  |phi| itself
+ * need not decrease: the jump factor exp(lambda T (e^w - 1) - ...) of
+ * Bates returns near 1 wherever the phase of e^w turns a whole circle,
+ * which with a narrow jump size (small delta_j) goes on far beyond a
+ * first dip of |phi|.  The bound takes |e^w| for e^w: the Heston factor
+ * times exp(lambda T (e^{Re w} - 1) - lambda T kbar / 2). */
 static double upper_limit(const qpm__sv *m, const sv_impl *v)
 {
     double u = 0.5, lt = log(SV_TAIL);
+    qpm__sv mh = *m;
+    mh.lambda = 0.0;
+    double dj2 = m->delta_j * m->delta_j, lT = m->lambda * m->T;
+    double kbar = m->lambda > 0.0 ? expm1(m->mu_j + 0.5 * dj2) : 0.0;
     while (u <= SV_UMAX) {
         double xs[4] = {u, 1.25 * u, 1.5625 * u, 1.953125 * u}, lr[4], li[4];
-        v->cf(m, 4, xs, NULL, lr, li, NULL, NULL);
-        for (int j = 0; j < 4; j++)
-            if (xs[j] <= SV_UMAX && lr[j] < lt)
+        v->cf(&mh, 4, xs, NULL, lr, li, NULL, NULL);
+        for (int j = 0; j < 4; j++) {
+            double env = 0.0;
+            if (m->lambda > 0.0) {
+                double rew = 0.5 * m->mu_j + 0.125 * dj2 - 0.5 * dj2 * xs[j] * xs[j];
+                env = lT * expm1(rew) - 0.5 * lT * kbar;
+            }
+            if (xs[j] <= SV_UMAX && lr[j] + env < lt)
                 return xs[j];
+        }
         u = 1.25 * xs[3];
     }
     return 0.0;
@@ -351,7 +366,16 @@ qpm_status qpm__sv_chain(const qpm__sv *m, double S, double r, double q, size_t 
             kk[i] = k;
         kmax = fmax(kmax, fabs(k));
     }
-    double freq = kmax + (m->lambda > 0.0 ? fabs(m->mu_j) + 0.5 * m->delta_j * m->delta_j : 0.0);
+    /* the fastest phase of the integrand: e^{ixk}, and with jumps the
+     * factor exp(lambda T e^w), w's imaginary part (mu_j + delta_j^2 / 2) x,
+     * whose phase lambda T |e^w| sin(Im w) turns up to lambda T |e^w| times
+     * as fast (|e^w| <= e^{mu_j / 2 + delta_j^2 / 8}) */
+    double freq = kmax;
+    if (m->lambda > 0.0) {
+        double dj2 = m->delta_j * m->delta_j;
+        freq += (fabs(m->mu_j) + 0.5 * dj2) *
+                (1.0 + m->lambda * m->T * exp(0.5 * m->mu_j + 0.125 * dj2));
+    }
     double turn = fabs(m->rho) / sqrt(1.0 - m->rho * m->rho) * -log(SV_TAIL);
     double h = fmin(U / fmax(1.0, turn / SV_PHASE), SV_PHASE / fmax(freq, 1e-300));
     if (out->panels != NULL || out->max_panels > 0) {

@@ -3,6 +3,7 @@
  * library's implied-vol solver. */
 #include "qpm/models.h"
 
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -36,11 +37,17 @@ static qpm_status check_market(double S, double T, double r, double q, size_t n,
     qpm_status st = qpm__check_positive(K, n, "K");
     if (st != QPM_OK)
         return st;
-    /* K beyond the range of double once divided into the forward */
-    double F = S * exp((r - q) * T);
-    if (!isfinite(F) || F == 0.0)
+    /* The forward S e^{(r-q)T} and its growth factor in the normal range:
+     * |r T|, |q T| <= 700 still let e^{(r-q)T} reach e^-1400, and a
+     * subnormal growth factor or forward keeps only a few of its digits (1%
+     * at 4e-322), which every price and Greek would inherit silently. */
+    double growth = exp((r - q) * T), F = S * growth;
+    if (!(growth >= DBL_MIN && growth <= DBL_MAX && F >= DBL_MIN && F <= DBL_MAX))
         return qpm__fail(QPM_E_INVALID,
-                         "S e^{(r-q)T} = %g: the forward is beyond the range of double", F);
+                         "S e^{(r-q)T} = %g (e^{(r-q)T} = %g): the forward and its growth factor "
+                         "must be within the normal range of double [%g, %g]",
+                         F, growth, DBL_MIN, DBL_MAX);
+    /* K beyond the range of double once divided into the forward */
     for (size_t i = 0; i < n; i++) {
         double k = F / K[i];
         if (!isfinite(k) || k == 0.0 || !isfinite(qpm__sqrt_prod(F, K[i]) * 2.0))
@@ -133,7 +140,7 @@ static qpm_status sv_price(const qpm_heston *h, const qpm_jumps *j, double S, do
         st = check_outputs(price, delta, gamma, vega);
     if (st != QPM_OK)
         return st;
-    qpm__sv_out out = {price, delta, gamma, vega, NULL, NULL, {NULL}, NULL, 0};
+    qpm__sv_out out = {price, delta, gamma, vega, NULL, NULL, {NULL}, NULL, 0, 0.0};
     return qpm__sv_chain(&m, S, r, q, n, K, type, &out);
 }
 
@@ -160,7 +167,19 @@ static qpm_status check_merton(double sigma, const qpm_jumps *j, double S, doubl
     if (!(sigma >= 0.0))
         return qpm__fail(QPM_E_INVALID, "sigma = %g: must be >= 0", sigma);
     qpm_status st = check_jumps(j, T);
-    return st != QPM_OK ? st : check_market(S, T, r, q, n, K, type);
+    if (st != QPM_OK)
+        return st;
+    /* The series runs past both Poisson means, lambda T and lambda T (1 +
+     * kbar) (merton.c): the second, up to 1e4 e^60 within the bounds of
+     * lambda T, mu and delta, would take forever (and beyond 2^53 terms
+     * never end); it gets the bound of the first. */
+    double lt1 = j->lambda * T * exp(j->mu + 0.5 * j->delta * j->delta);
+    if (lt1 > MAX_LT)
+        return qpm__fail(QPM_E_INVALID,
+                         "jumps.lambda = %g: lambda T e^{mu + delta^2/2} = %g (mu = %g, delta = "
+                         "%g) must be <= %g for the Merton series",
+                         j->lambda, lt1, j->mu, j->delta, MAX_LT);
+    return check_market(S, T, r, q, n, K, type);
 }
 
 qpm_status qpm_merton_price(double sigma, const qpm_jumps *j, double S, double T, double r,
@@ -219,7 +238,7 @@ static qpm_status smile(const smile_model *sm, double S, double T, double r, dou
                 qpm__merton_one(S, K[b + i], T, r, q, sm->sigma, sm->j.lambda, sm->j.mu,
                                 sm->j.delta, ty[i], vp + i, NULL, NULL, NULL, NULL);
         } else {
-            qpm__sv_out out = {vp, NULL, NULL, NULL, NULL, NULL, {NULL}, NULL, 0};
+            qpm__sv_out out = {vp, NULL, NULL, NULL, NULL, NULL, {NULL}, NULL, 0, 0.0};
             st = qpm__sv_chain(&sm->sv, S, r, q, m, K + b, ty, &out);
             if (st != QPM_OK) {
                 qpm_pricer_free(pr);
@@ -339,14 +358,27 @@ qpm_status qpm_heston_eval(const qpm_heston *h, const qpm_jumps *j, qpm_settleme
     if (st != QPM_OK)
         return st;
     double growth = exp((r - q) * T);
+    /* The Fourier grid's panels follow the widest |ln(F/K)| of the strikes
+     * it serves: every block gets the whole chain's, so that its bits are
+     * those of qpm_heston_price on the whole chain (as the header says),
+     * not of a grid fitted to the block. */
+    double F = S * growth, kmax = 0.0;
+    for (size_t i = 0; i < n; i++)
+        kmax = fmax(kmax, fabs(log(F / K[i])));
     eval_cols c;
     double dth[EVAL_BLOCK];
     for (size_t b = 0; b < n; b += EVAL_BLOCK) {
         size_t mm = n - b < EVAL_BLOCK ? n - b : EVAL_BLOCK;
-        qpm__sv_out so = {c.p, c.d, o.gamma != NULL ? c.g : NULL,
+        qpm__sv_out so = {c.p,
+                          c.d,
+                          o.gamma != NULL ? c.g : NULL,
                           o.vega_v0 != NULL || o.vega_parallel != NULL ? c.v0 : NULL,
-                          o.vega_parallel != NULL ? dth : NULL, o.theta != NULL ? c.th : NULL,
-                          {NULL}, NULL, 0};
+                          o.vega_parallel != NULL ? dth : NULL,
+                          o.theta != NULL ? c.th : NULL,
+                          {NULL},
+                          NULL,
+                          0,
+                          kmax};
         st = qpm__sv_chain(&m, S, r, q, mm, K + b, type + b, &so);
         if (st != QPM_OK)
             return st;

@@ -969,3 +969,25 @@ Test(models, forward_outside_the_normal_range)
                  QPM_E_INVALID, "a forward of 4e-309");
     cr_expect_eq(p, -7.0);
 }
+
+/* A gamma beyond the range of double (a spot of 1e-310 with a forward of
+ * 1e-6) came as +Inf with QPM_OK; Merton's also at a spot of 1e-300, where
+ * only S^2 underflowed. */
+Test(models, outputs_beyond_the_double_range)
+{
+    qpm_heston h = {0.04, 1.5, 0.04, 0.5, -0.7};
+    qpm_jumps j = {0, 0, 0};
+    double K = 1e-6, p, d, g = -7, v;
+    int32_t ty = QPM_CALL;
+    expect_err(qpm_heston_price(&h, 1e-310, 100, 7, 0, 1, &K, &ty, &p, &d, &g, &v),
+               QPM_E_OVERFLOW, "gamma[0] = inf (K[0] = 1e-06): beyond the range of double");
+    expect_err(qpm_merton_price(0.2, &j, 1e-310, 100, 7, 0, 1, &K, &ty, &p, &d, &g, &v),
+               QPM_E_OVERFLOW, "gamma[0] = inf (K[0] = 1e-06): beyond the range of double");
+    cr_expect_eq(qpm_heston_price(&h, 1e-310, 100, 7, 0, 1, &K, &ty, &p, &d, NULL, &v), QPM_OK);
+    /* Merton's gamma is scale-free: gamma(c S, c K) = gamma(S, K) / c */
+    double g1, g2, K1 = 1e3, K2 = 1e-297;
+    cr_assert_eq(qpm_merton_price(0.2, &j, 1, 1, 7, 0, 1, &K1, &ty, NULL, NULL, &g1, NULL), QPM_OK);
+    cr_assert_eq(qpm_merton_price(0.2, &j, 1e-300, 1, 7, 0, 1, &K2, &ty, NULL, NULL, &g2, NULL),
+                 QPM_OK);
+    cr_expect(fabs(g2 * 1e-300 / g1 - 1) < 1e-12, "%.17g against %.17g", g2 * 1e-300, g1);
+}

@@ -71,7 +71,13 @@
  * domain); qpm_last_error() names the argument
  * and index ("K[3] = -1: must be > 0", "heston.rho = 1: must be in
  * (-1, 1)").  All inputs are checked before any output is written: on
- * failure no output is touched.  Results are deterministic (no threads). */
+ * these failures (and QPM_E_NOCONVERGE of the Fourier integral) no output
+ * is touched.  QPM_E_OVERFLOW: a wanted output beyond the range of double
+ * (the gamma of an option on a spot near DBL_MIN, a price of 1e300 e^700;
+ * in the smiles, a model price), as in pricing.h: found while computing,
+ * the outputs are then written, those of the strike concerned not
+ * meaningful, and the message names the first.  Results are deterministic
+ * (no threads). */
 #ifndef QPM_MODELS_H
 #define QPM_MODELS_H
 
@@ -175,9 +181,9 @@ QPM_API qpm_status qpm_merton_smile(double sigma, const qpm_jumps *j, double S, 
  *   dB/dtheta (per 1.00 of vol); Merton dB/dsigma;
  * - theta: dB/dt per year: calendar time passes (T shrinks) with S, r, q
  *   and the model fixed, i.e. -dB/dT.  Heston and Bates: analytic under the
- *   integral (d ln phi / dT from the Riccati equations); Merton: a
- *   Richardson-extrapolated central difference in T (steps T/1000 and
- *   T/2000; relative error about 1e-11).
+ *   integral (d ln phi / dT from the Riccati equations); Merton: analytic
+ *   from the series (the T-derivatives of each Black term and of its
+ *   Poisson weight).
  * Gamma, vegas and theta are those of B in both settlements, as in
  * pricing.h. */
 typedef struct qpm_model_out {

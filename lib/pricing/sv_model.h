@@ -61,10 +61,10 @@ void qpm__sv_log_cf(const qpm__sv *m, double x, double *re, double *im, double *
                     double *dv0_im);
 
 /* The Merton (1976) price of one option by its Poisson series of Black
- * prices (models.h), with dV/dS, d2V/dS2, dV/dsigma and dV/d(sigma^2)
- * (each optional). */
+ * prices (models.h), with dV/dS, d2V/dS2, dV/dsigma, dV/d(sigma^2) and the
+ * theta -dV/dT (each optional). */
 void qpm__merton_one(double S, double K, double T, double r, double q, double sigma, double lambda,
                      double mu_j, double delta_j, int32_t type, double *price, double *delta,
-                     double *gamma, double *vega, double *var_vega);
+                     double *gamma, double *vega, double *var_vega, double *theta);
 
 #endif /* QPM_PRICING_SV_MODEL_H */

@@ -295,6 +295,19 @@ static const qpm_status EVAL_ERR[] = {QPM_E_NULL,    QPM_E_SIZE,       QPM_E_NON
                                       QPM_E_INVALID, QPM_E_NOCONVERGE, QPM_E_UNSUPPORTED};
 static const qpm_status MEVAL_ERR[] = {QPM_E_NULL, QPM_E_SIZE, QPM_E_NONFINITE, QPM_E_INVALID,
                                        QPM_E_UNSUPPORTED};
+
+/* QPM_E_OVERFLOW (models.h): found while computing, the outputs written;
+ * one of the wanted ones must then be beyond the range of double */
+static void check_overflow(const chain *c, double *const *cols, int ncols, size_t n, int model)
+{
+    for (int k = 0; k < ncols; k++)
+        if (cols[k] != NULL)
+            for (size_t i = 0; i < n; i++)
+                if (!isfinite(cols[k][i]))
+                    return;
+    fz_fail("QPM_E_OVERFLOW (%s) with every output finite; %s", qpm_last_error(),
+            describe(c, 0, model));
+}
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 static void poison_all(size_t n)
@@ -375,6 +388,11 @@ static void op_price(fz_pass *p, fz_in *in)
         c->n = 0;
     qpm_status st = price_fn(model, c, ty, o[0], o[1], o[2], o[3]);
     uint64_t hash = FZ_HASH0;
+    if (st == QPM_E_OVERFLOW) {
+        check_overflow(c, o, 4, n, model);
+        fz_end(p, i, st, hash_cols(o, 4, n));
+        return;
+    }
     if (st != QPM_OK) {
         if (model == 2)
             check_status_in(st, MERTON_ERR, NELEM(MERTON_ERR), "qpm_merton_price");
@@ -530,6 +548,11 @@ static void op_eval(fz_pass *p, fz_in *in)
                            : FZ(qpm_heston_eval(&c->h, jp, settle, c->S, c->T, c->r, c->q, n, c->K,
                                                 c->type, wild && mask == 1 ? NULL : o));
     uint64_t hash = FZ_HASH0;
+    if (st == QPM_E_OVERFLOW) {
+        check_overflow(c, f, 8, n, merton ? 2 : bates);
+        fz_end(p, i, st, hash_cols(f, 8, n));
+        return;
+    }
     if (st != QPM_OK) {
         if (merton)
             check_status_in(st, MEVAL_ERR, NELEM(MEVAL_ERR), "qpm_merton_eval");
@@ -642,6 +665,12 @@ static void op_smile(fz_pass *p, fz_in *in)
                                         iv, sta));
     int model = which == 1 ? 2 : bates ? 1 : 0;
     uint64_t hash = FZ_HASH0;
+    if (st == QPM_E_OVERFLOW) { /* a model price beyond the range of double */
+        if (price != NULL)
+            check_overflow(c, &price, 1, n, model);
+        fz_end(p, i, st, hash);
+        return;
+    }
     int element = st == QPM_E_ARBITRAGE || st == QPM_E_NOCONVERGE;
     if (st != QPM_OK && (!element || iv == NULL || is_marker(iv[0]))) {
         /* an input error, or the Fourier integral's failure: found before

@@ -867,11 +867,11 @@ Test(models, eval_bits_over_256_strikes)
     o.gamma = gu;
     o.vega_v0 = vu;
     for (int bates = 0; bates < 2; bates++) {
-        cr_assert_eq(qpm_bates_price(&h, bates ? &j : &(qpm_jumps){0, 0, 0}, 100, 1, 0.01, 0, N,
-                                     K, ty, p, d, g, v),
+        cr_assert_eq(qpm_bates_price(&h, bates ? &j : &(qpm_jumps){0, 0, 0}, 100, 1, 0.01, 0, N, K,
+                                     ty, p, d, g, v),
                      QPM_OK);
-        cr_assert_eq(qpm_heston_eval(&h, bates ? &j : NULL, QPM_SETTLE_LINEAR, 100, 1, 0.01, 0, N, K,
-                                     ty, &o),
+        cr_assert_eq(qpm_heston_eval(&h, bates ? &j : NULL, QPM_SETTLE_LINEAR, 100, 1, 0.01, 0, N,
+                                     K, ty, &o),
                      QPM_OK);
         cr_expect_eq(memcmp(p, pu, sizeof p), 0, "price_usd");
         cr_expect_eq(memcmp(d, du, sizeof d), 0, "delta");
@@ -896,9 +896,9 @@ Test(models, merton_large_mean_jumps)
         {100, 150, 0.5, 0.03, 0, 0.3, 5, 4, 0.5, QPM_CALL, 100.0},
         {100, 150, 0.5, 0.03, 0, 0.3, 5, 4, 0.5, QPM_PUT, 147.7667909404593993033203},
         /* lambda T e^{mu + delta^2/2} = 5600 terms, a call at its bound */
-        {0.0010839754721896546, 0.0010839862101217086, 0.047261750581736407,
-         -0.29767452506294345, -0.29999999999999999, 0, 48.704538913774535, 7.7932478828107108,
-         0.00074769207293812472, QPM_CALL, 0.001099454118593613636049215},
+        {0.0010839754721896546, 0.0010839862101217086, 0.047261750581736407, -0.29767452506294345,
+         -0.29999999999999999, 0, 48.704538913774535, 7.7932478828107108, 0.00074769207293812472,
+         QPM_CALL, 0.001099454118593613636049215},
     };
     for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
         qpm_jumps j = {c[i].lambda, c[i].mu, c[i].delta};
@@ -932,8 +932,7 @@ Test(models, merton_series_length_refused)
     cr_expect_eq(qpm_bates_price(&h, &b, 100, 1, 0, 0, 1, &K, &ty, &p, NULL, NULL, NULL), QPM_OK,
                  "%s", qpm_last_error());
     j = (qpm_jumps){1e4 / exp(2.0) * 0.999, 2.0, 0.0}; /* just within */
-    cr_expect_eq(qpm_merton_price(0.2, &j, 100, 1, 0, 0, 1, &K, &ty, &p, NULL, NULL, NULL),
-                 QPM_OK);
+    cr_expect_eq(qpm_merton_price(0.2, &j, 100, 1, 0, 0, 1, &K, &ty, &p, NULL, NULL, NULL), QPM_OK);
 }
 
 /* S / K beyond DBL_MAX where F / K is 6.7 (a rate of -7 over 100 years):
@@ -946,9 +945,9 @@ Test(models, merton_spot_over_strike_beyond_double)
     int32_t ty[2] = {QPM_CALL, QPM_PUT};
     double ref[2] = {3.025346878873553808379087e+296, 1.778366272159380680266782e+295};
     for (int i = 0; i < 2; i++) {
-        cr_assert_eq(qpm_merton_price(0.2, &j, 1e300, 100, -7, 0.08, 1, &K, &ty[i], &p, NULL,
-                                      NULL, NULL),
-                     QPM_OK);
+        cr_assert_eq(
+            qpm_merton_price(0.2, &j, 1e300, 100, -7, 0.08, 1, &K, &ty[i], &p, NULL, NULL, NULL),
+            QPM_OK);
         cr_expect(fabs(p / ref[i] - 1) < 1e-12, "%d: %.17g, reference %.17g", i, p, ref[i]);
     }
 }
@@ -979,8 +978,8 @@ Test(models, outputs_beyond_the_double_range)
     qpm_jumps j = {0, 0, 0};
     double K = 1e-6, p, d, g = -7, v;
     int32_t ty = QPM_CALL;
-    expect_err(qpm_heston_price(&h, 1e-310, 100, 7, 0, 1, &K, &ty, &p, &d, &g, &v),
-               QPM_E_OVERFLOW, "gamma[0] = inf (K[0] = 1e-06): beyond the range of double");
+    expect_err(qpm_heston_price(&h, 1e-310, 100, 7, 0, 1, &K, &ty, &p, &d, &g, &v), QPM_E_OVERFLOW,
+               "gamma[0] = inf (K[0] = 1e-06): beyond the range of double");
     expect_err(qpm_merton_price(0.2, &j, 1e-310, 100, 7, 0, 1, &K, &ty, &p, &d, &g, &v),
                QPM_E_OVERFLOW, "gamma[0] = inf (K[0] = 1e-06): beyond the range of double");
     cr_expect_eq(qpm_heston_price(&h, 1e-310, 100, 7, 0, 1, &K, &ty, &p, &d, NULL, &v), QPM_OK);
@@ -990,4 +989,47 @@ Test(models, outputs_beyond_the_double_range)
     cr_assert_eq(qpm_merton_price(0.2, &j, 1e-300, 1, 7, 0, 1, &K2, &ty, NULL, NULL, &g2, NULL),
                  QPM_OK);
     cr_expect(fabs(g2 * 1e-300 / g1 - 1) < 1e-12, "%.17g against %.17g", g2 * 1e-300, g1);
+}
+
+/* Merton's theta, a difference in T over steps T/1000, lost the prices'
+ * rounding at short expiries (3e-9 at one hour, all of it at 1e-300 years,
+ * NaN at a subnormal T); analytic now: without jumps Black-Scholes' theta,
+ * with them the Bates theta at a constant variance. */
+Test(models, merton_theta_at_short_expiries)
+{
+    qpm_pricer *pr;
+    cr_assert_eq(qpm_pricer_create(&pr, NULL, QPM_MODEL_BSM, QPM_SETTLE_LINEAR), QPM_OK);
+    const double Ts[5] = {1, 1e-4, 1e-8, 1e-12, 1e-300};
+    double S = 100, r = 0.05, q = 0.0, sg = 0.2;
+    int32_t ty = QPM_CALL;
+    for (int a = 0; a < 5; a++) {
+        double T = Ts[a], K = 100, th, bth, pm;
+        qpm_jumps j0 = {0, 0, 0};
+        qpm_model_out o;
+        memset(&o, 0, sizeof o);
+        o.size = sizeof o;
+        o.price = &pm;
+        o.theta = &th;
+        cr_assert_eq(qpm_merton_eval(sg, &j0, QPM_SETTLE_LINEAR, S, T, r, q, 1, &K, &ty, &o),
+                     QPM_OK);
+        qpm_pricer_out po;
+        memset(&po, 0, sizeof po);
+        po.size = sizeof po;
+        po.theta = &bth;
+        cr_assert_eq(qpm_pricer_price(pr, 1, &S, &K, &T, &r, &q, &sg, &ty, &po), QPM_OK);
+        cr_expect(fabs(th / bth - 1) < 1e-13, "T %g: %.17g, Black-Scholes %.17g", T, th, bth);
+        if (T < 1e-4)
+            continue;
+        qpm_jumps j = {1.0, -0.1, 0.1};
+        qpm_heston hc = {sg * sg, 1.0, sg * sg, 0.0, 0.0};
+        double hth;
+        cr_assert_eq(qpm_merton_eval(sg, &j, QPM_SETTLE_LINEAR, S, T, r, q, 1, &K, &ty, &o),
+                     QPM_OK);
+        o.theta = &hth;
+        cr_assert_eq(qpm_heston_eval(&hc, &j, QPM_SETTLE_LINEAR, S, T, r, q, 1, &K, &ty, &o),
+                     QPM_OK);
+        o.theta = &th;
+        cr_expect(fabs(th / hth - 1) < 1e-11, "T %g: %.17g, Bates %.17g", T, th, hth);
+    }
+    qpm_pricer_free(pr);
 }

@@ -341,13 +341,13 @@ static qpm_status read_out(const qpm_model_out *out, qpm_settlement settle, qpm_
     return QPM_OK;
 }
 
-static const char *const EVAL_NAMES[8] = {"price", "price_usd",     "delta", "delta_coin",
-                                           "gamma", "vega_v0", "vega_parallel", "theta"};
+static const char *const EVAL_NAMES[8] = {"price", "price_usd", "delta",         "delta_coin",
+                                          "gamma", "vega_v0",   "vega_parallel", "theta"};
 
 static qpm_status check_eval_range(size_t n, const double *K, const qpm_model_out *o)
 {
-    const double *col[8] = {o->price, o->price_usd,     o->delta, o->delta_coin,
-                            o->gamma, o->vega_v0, o->vega_parallel, o->theta};
+    const double *col[8] = {o->price, o->price_usd, o->delta,         o->delta_coin,
+                            o->gamma, o->vega_v0,   o->vega_parallel, o->theta};
     return check_range(n, K, 8, col, EVAL_NAMES);
 }
 
@@ -451,7 +451,8 @@ qpm_status qpm_merton_eval(double sigma, const qpm_jumps *j, qpm_settlement sett
              * (2 s_n), not dV/dsigma / (2 sigma) (sigma may be 0) */
             c.th[i] = 0.0;
             qpm__merton_one(S, K[k], T, r, q, sigma, j->lambda, j->mu, j->delta, type[k], c.p + i,
-                            c.d + i, c.g + i, c.vp + i, c.v0 + i, o.theta != NULL ? c.th + i : NULL);
+                            c.d + i, c.g + i, c.vp + i, c.v0 + i,
+                            o.theta != NULL ? c.th + i : NULL);
         }
         eval_store(&o, settle, S, growth, b, mm, &c);
     }

@@ -393,9 +393,9 @@ qpm_status qpm__sv_chain(const qpm__sv *m, double S, double r, double q, size_t 
         if (out->max_panels > 0)
             return QPM_E_NOCONVERGE;
         return qpm__fail(QPM_E_NOCONVERGE,
-                         "the Fourier grid would need more than %g panels (at least %.3g: rho = %.17g, "
-                         "|ln(F/K)| up to %g, lambda T = %g, mu = %g, delta = %g over |u| <= "
-                         "%g)",
+                         "the Fourier grid would need more than %g panels (at least %.3g: rho = "
+                         "%.17g, |ln(F/K)| up to %g, lambda T = %g, mu = %g, delta = %g over |u| "
+                         "<= %g)",
                          SV_MAX_PANELS, U / h, m->rho, kmax, m->lambda * T, m->mu_j, m->delta_j,
                          U);
     }

@@ -61,7 +61,7 @@
 #include "qpm/pricing.h"
 
 #define NMAX   600 /* above the 512-strike buffer of the Fourier sums */
-#define MAXOPS 16 /* calls per input (a time budget bounds them too, below) */
+#define MAXOPS 16  /* calls per input (a time budget bounds them too, below) */
 #define CQ     18  /* calibration quotes at most */
 
 typedef struct state {
@@ -151,7 +151,9 @@ static void draw_market(fz_in *in, chain *c, int wild)
 {
     c->S = draw(in, 1e-3, 1e6, wild);
     uint8_t m = fz_u8(in);
-    c->T = g_tame ? draw(in, 1e-2, 30, 0) : m < 230 ? draw(in, 1e-6, 100, wild) : draw(in, 1e-9, 1e3, 1);
+    c->T = g_tame    ? draw(in, 1e-2, 30, 0)
+           : m < 230 ? draw(in, 1e-6, 100, wild)
+                     : draw(in, 1e-9, 1e3, 1);
     c->r = draw(in, -0.3, 0.3, wild);
     c->q = draw(in, -0.3, 0.3, wild);
     uint8_t e = fz_u8(in);
@@ -227,9 +229,11 @@ static const char *describe(const chain *c, size_t i, int model)
              "model %s S=%.17g T=%.17g r=%.17g q=%.17g n=%zu K[%zu]=%.17g type=%d "
              "heston{v0=%.17g kappa=%.17g theta=%.17g sigma=%.17g rho=%.17g} "
              "jumps{lambda=%.17g mu=%.17g delta=%.17g} merton sigma=%.17g",
-             model == 0 ? "heston" : model == 1 ? "bates" : "merton", c->S, c->T, c->r, c->q, c->n,
-             i, c->K[i], (int)c->type[i], c->h.v0, c->h.kappa, c->h.theta, c->h.sigma, c->h.rho,
-             c->j.lambda, c->j.mu, c->j.delta, c->sigma);
+             model == 0   ? "heston"
+             : model == 1 ? "bates"
+                          : "merton",
+             c->S, c->T, c->r, c->q, c->n, i, c->K[i], (int)c->type[i], c->h.v0, c->h.kappa,
+             c->h.theta, c->h.sigma, c->h.rho, c->j.lambda, c->j.mu, c->j.delta, c->sigma);
     return buf;
 }
 
@@ -350,8 +354,8 @@ static qpm_status price_fn(int model, const chain *c, const int32_t *type, doubl
     if (model == 1)
         return FZ(
             qpm_bates_price(&c->h, &c->j, c->S, c->T, c->r, c->q, c->n, c->K, type, p, d, g, v));
-    return FZ(qpm_merton_price(c->sigma, &c->j, c->S, c->T, c->r, c->q, c->n, c->K, type, p, d, g,
-                               v));
+    return FZ(
+        qpm_merton_price(c->sigma, &c->j, c->S, c->T, c->r, c->q, c->n, c->K, type, p, d, g, v));
 }
 
 /* ---- the calls --------------------------------------------------------------------- */
@@ -450,6 +454,19 @@ static void op_price(fz_pass *p, fz_in *in)
             qpm_pricer_free(pr);
         }
     }
+    /* Merton is Bates with a constant variance (v0 = theta = sigma^2, vol
+     * of variance 0): two methods, each within 1e-9 e^-rT (F + K) */
+    if (model == 2 && o[0] != NULL && c->sigma > 0) {
+        qpm_heston hc = {c->sigma * c->sigma, 1.0, c->sigma * c->sigma, 0.0, 0.0};
+        if (qpm_bates_price(&hc, &c->j, c->S, c->T, c->r, c->q, n, c->K, c->type, g_ref[1], NULL,
+                            NULL, NULL) == QPM_OK) {
+            fz_where("merton against bates at a constant variance");
+            for (size_t e = 0; e < n; e++)
+                if (!(fabs(g_ref[1][e] - o[0][e]) <= price_tol(c, c->K[e], 1e-9, model)))
+                    fz_fail("merton %.17g, bates with v0 = theta = sigma^2 %.17g (diff %.3g); %s",
+                            o[0][e], g_ref[1][e], o[0][e] - g_ref[1][e], describe(c, e, model));
+        }
+    }
     if (o[0] == NULL)
         return;
     /* put-call parity: the same chain with every type flipped */
@@ -488,8 +505,8 @@ static void op_price(fz_pass *p, fz_in *in)
             fz_fail("strike %zu alone gives %s, QPM_OK in its chain", one, qpm_status_name(s4));
         double tol = price_tol(c, c->K[one], 1e-9, model);
         if (!(fabs(v1 - o[0][one]) <= tol))
-            fz_fail("strike %zu alone %.17g, in the chain %.17g (diff %.3g, tol %.3g); %s", one,
-                    v1, o[0][one], v1 - o[0][one], tol, describe(c, one, model));
+            fz_fail("strike %zu alone %.17g, in the chain %.17g (diff %.3g, tol %.3g); %s", one, v1,
+                    o[0][one], v1 - o[0][one], tol, describe(c, one, model));
     }
 }
 
@@ -563,8 +580,8 @@ static void op_eval(fz_pass *p, fz_in *in)
         return;
     }
     int model = merton ? 2 : bates ? 1 : 0;
-    static const char *names[8] = {"price",   "price_usd",     "delta", "delta_coin",
-                                   "gamma",   "vega_v0", "vega_parallel", "theta"};
+    static const char *names[8] = {"price", "price_usd", "delta",         "delta_coin",
+                                   "gamma", "vega_v0",   "vega_parallel", "theta"};
     if (fields < 8 && o->theta != NULL) {
         fz_untouched(o->theta, n, "theta past out->size");
         o->theta = NULL;
@@ -600,8 +617,11 @@ static void op_eval(fz_pass *p, fz_in *in)
                        : memcmp(&mine[k][e], &r[k][e], sizeof(double)) != 0)
                 fz_fail("eval %s[%zu] = %.17g, the _price function %.17g (models.h: "
                         "bit-identical); %s",
-                        k == 0 ? "price_usd" : k == 1 ? "delta" : k == 2 ? "gamma" : "vega_v0", e,
-                        mine[k][e], r[k][e], describe(c, e, model));
+                        k == 0   ? "price_usd"
+                        : k == 1 ? "delta"
+                        : k == 2 ? "gamma"
+                                 : "vega_v0",
+                        e, mine[k][e], r[k][e], describe(c, e, model));
         }
     }
     /* the settlement's price and the coin delta from B and delta */
@@ -702,8 +722,8 @@ static void op_smile(fz_pass *p, fz_in *in)
             if (sta[e] != QPM_OK && sta[e] != QPM_E_ARBITRAGE && sta[e] != QPM_E_NOCONVERGE)
                 fz_fail("smile status[%zu] = %d", e, (int)sta[e]);
             if ((sta[e] == QPM_OK) != ok)
-                fz_fail("smile status[%zu] = %s, iv %.17g", e,
-                        qpm_status_name((qpm_status)sta[e]), iv[e]);
+                fz_fail("smile status[%zu] = %s, iv %.17g", e, qpm_status_name((qpm_status)sta[e]),
+                        iv[e]);
             if (!ok && first == QPM_OK)
                 first = (qpm_status)sta[e];
         } else if (!ok && first == QPM_OK) {
@@ -725,11 +745,11 @@ static void op_smile(fz_pass *p, fz_in *in)
         return;
     /* smile_settle against heston_smile: the same vols, prices B or B / F */
     fz_where("heston_smile_settle against heston_smile");
-    qpm_status s2 =
-        which == 0 ? qpm_heston_smile_settle(&c->h, jp, QPM_SETTLE_INVERSE, c->S, c->T, c->r, c->q,
-                                             n, c->K, g_ref[0], g_ref[1], NULL)
-                   : qpm_heston_smile(&c->h, jp, c->S, c->T, c->r, c->q, n, c->K, g_ref[0],
-                                      g_ref[1], NULL);
+    qpm_status s2 = which == 0
+                        ? qpm_heston_smile_settle(&c->h, jp, QPM_SETTLE_INVERSE, c->S, c->T, c->r,
+                                                  c->q, n, c->K, g_ref[0], g_ref[1], NULL)
+                        : qpm_heston_smile(&c->h, jp, c->S, c->T, c->r, c->q, n, c->K, g_ref[0],
+                                           g_ref[1], NULL);
     if (s2 != st)
         fz_fail("smile %s, the other settlement %s", qpm_status_name(st), qpm_status_name(s2));
     int other_coin = which == 0;
@@ -754,8 +774,8 @@ static void op_smile(fz_pass *p, fz_in *in)
         fz_where("smile prices against heston_price");
         for (size_t e = 0; e < n; e++)
             g_type2[e] = c->K[e] < F ? QPM_PUT : QPM_CALL;
-        qpm_status s3 = model == 1 ? qpm_bates_price(&c->h, &c->j, c->S, c->T, c->r, c->q, n,
-                                                     c->K, g_type2, g_ref[2], NULL, NULL, NULL)
+        qpm_status s3 = model == 1 ? qpm_bates_price(&c->h, &c->j, c->S, c->T, c->r, c->q, n, c->K,
+                                                     g_type2, g_ref[2], NULL, NULL, NULL)
                                    : qpm_heston_price(&c->h, c->S, c->T, c->r, c->q, n, c->K,
                                                       g_type2, g_ref[2], NULL, NULL, NULL);
         if (s3 != QPM_OK)
@@ -866,9 +886,11 @@ static void op_calibrate(fz_pass *p, state *s, fz_in *in)
                 double pu = pr[k] * (1 + u);
                 if (!(pu > 0) || !(isfinite(iv[k]) && iv[k] > 0)) { /* Black-Scholes at v */
                     double sd = v * sqrt(T[a]), d1 = log(F / K[a + k]) / sd + 0.5 * sd;
-                    double N1 = 0.5 * erfc(-d1 / sqrt(2.0)), N2 = 0.5 * erfc(-(d1 - sd) / sqrt(2.0));
-                    pu = exp(-r * T[a]) * (ty[a + k] == QPM_CALL ? F * N1 - K[a + k] * N2
-                                                                 : K[a + k] * (1 - N2) - F * (1 - N1));
+                    double N1 = 0.5 * erfc(-d1 / sqrt(2.0)),
+                           N2 = 0.5 * erfc(-(d1 - sd) / sqrt(2.0));
+                    pu = exp(-r * T[a]) * (ty[a + k] == QPM_CALL
+                                               ? F * N1 - K[a + k] * N2
+                                               : K[a + k] * (1 - N2) - F * (1 - N1));
                 }
                 quote[a + k] = qkind == QPM_CALIB_QUOTE_COIN ? pu / F : pu;
             }
@@ -896,7 +918,10 @@ static void op_calibrate(fz_pass *p, state *s, fz_in *in)
     memset(&ox, 0, sizeof ox);
     qpm_calib_options *o = &ox.o;
     uint8_t osz = fz_u8(in);
-    o->size = osz < 240 ? sizeof *o : osz < 246 ? sizeof ox : osz < 250 ? offsetof(qpm_calib_options, lower) : 8;
+    o->size = osz < 240   ? sizeof *o
+              : osz < 246 ? sizeof ox
+              : osz < 250 ? offsetof(qpm_calib_options, lower)
+                          : 8;
     if (osz >= 243 && osz < 246)
         ox.extra = 1.0;
     o->quote = qkind;
@@ -943,8 +968,8 @@ static void op_calibrate(fz_pass *p, state *s, fz_in *in)
             memcpy(hi, DEF_HI, sizeof hi);
         /* keep the start within the bounds most of the time */
         if (fz_u8(in) < 200) {
-            double *sp[8] = {&start.v0, &start.kappa, &start.theta, &start.sigma,
-                             &start.rho, &sj.lambda,  &sj.mu,       &sj.delta};
+            double *sp[8] = {&start.v0,  &start.kappa, &start.theta, &start.sigma,
+                             &start.rho, &sj.lambda,   &sj.mu,       &sj.delta};
             for (int k = 0; k < QPM_CALIB_NPARAM; k++)
                 if (lo[k] <= hi[k])
                     *sp[k] = fmin(fmax(*sp[k], lo[k]), hi[k]);
@@ -988,20 +1013,20 @@ static void op_calibrate(fz_pass *p, state *s, fz_in *in)
              n, ne, m, S, r, q, start.v0, start.kappa, start.theta, start.sigma, start.rho,
              sj.lambda, sj.mu, sj.delta, (int)o->quote, (int)o->residual, (int)o->fix_jumps,
              o->max_iter, o->max_eval, o->size, op == NULL ? " (NULL)" : "",
-             o->lower ? "drawn" : "default", o->progress ? "yes" : "no", pg.cancel_at, rsize,
-             nulls, arm);
+             o->lower ? "drawn" : "default", o->progress ? "yes" : "no", pg.cancel_at, rsize, nulls,
+             arm);
     fz_arm_op(p, i, &s->fa, arm);
-    qpm_status st = FZ(qpm_heston_calibrate(
-        nulls == 1 ? NULL : &start, bates ? &sj : NULL, S, r, q, n, nulls == 2 ? NULL : T,
-        nulls == 3 ? NULL : K, nulls == 4 ? NULL : quote, nulls == 5 ? NULL : w, typ,
-        op, &s->fa.alloc, nulls == 7 ? NULL : &rx.r));
+    qpm_status st = FZ(qpm_heston_calibrate(nulls == 1 ? NULL : &start, bates ? &sj : NULL, S, r, q,
+                                            n, nulls == 2 ? NULL : T, nulls == 3 ? NULL : K,
+                                            nulls == 4 ? NULL : quote, nulls == 5 ? NULL : w, typ,
+                                            op, &s->fa.alloc, nulls == 7 ? NULL : &rx.r));
     fz_disarm(&s->fa);
     uint64_t hash = FZ_HASH0;
     if (pg.bad)
         fz_fail("progress out of [0, 1] or decreasing (last %.17g)", pg.last);
     if (st != QPM_OK && st != QPM_E_CANCELLED) {
-        static const qpm_status ERR[] = {QPM_E_NULL,    QPM_E_SIZE,  QPM_E_NONFINITE,
-                                         QPM_E_INVALID, QPM_E_NOMEM, QPM_E_UNSUPPORTED,
+        static const qpm_status ERR[] = {QPM_E_NULL,      QPM_E_SIZE,  QPM_E_NONFINITE,
+                                         QPM_E_INVALID,   QPM_E_NOMEM, QPM_E_UNSUPPORTED,
                                          QPM_E_NOCONVERGE};
         check_status_in(st, ERR, NELEM(ERR), "qpm_heston_calibrate");
         if (memcmp(&rx, &keep, sizeof rx) != 0)
@@ -1018,11 +1043,10 @@ static void op_calibrate(fz_pass *p, state *s, fz_in *in)
         fz_fail("calibration %s with outcome %d", qpm_status_name(st), (int)R->outcome);
     if (st == QPM_E_CANCELLED && pg.cancel_at == 0)
         fz_fail("QPM_E_CANCELLED without a cancelling callback");
-    if (st == QPM_OK && o->progress != NULL && has_progress &&
-        !(pg.calls > 0 && pg.last == 1.0))
+    if (st == QPM_OK && o->progress != NULL && has_progress && !(pg.calls > 0 && pg.last == 1.0))
         fz_fail("progress did not end at 1 (%zu calls, last %.17g)", pg.calls, pg.last);
-    double par[8] = {R->heston.v0,    R->heston.kappa, R->heston.theta, R->heston.sigma,
-                     R->heston.rho,   R->jumps.lambda, R->jumps.mu,     R->jumps.delta};
+    double par[8] = {R->heston.v0,  R->heston.kappa, R->heston.theta, R->heston.sigma,
+                     R->heston.rho, R->jumps.lambda, R->jumps.mu,     R->jumps.delta};
     size_t np = have >= offsetof(qpm_calib_result, rmse_volpts) ? 8 : 0;
     for (size_t k = 0; k < np; k++) {
         double a = o->lower && has_bounds ? lo[k] : DEF_LO[k];
@@ -1033,8 +1057,8 @@ static void op_calibrate(fz_pass *p, state *s, fz_in *in)
             continue;
         }
         if (!(par[k] >= a && par[k] <= b))
-            fz_fail("fitted parameter %zu = %.17g outside its bounds [%.17g, %.17g]", k, par[k],
-                    a, b);
+            fz_fail("fitted parameter %zu = %.17g outside its bounds [%.17g, %.17g]", k, par[k], a,
+                    b);
     }
     if (np && bates && o->fix_jumps == 1 && osize >= offsetof(qpm_calib_options, max_iter) &&
         (R->jumps.lambda != sj.lambda || R->jumps.mu != sj.mu || R->jumps.delta != sj.delta))
@@ -1049,8 +1073,8 @@ static void op_calibrate(fz_pass *p, state *s, fz_in *in)
         size_t mi = has_iter ? o->max_iter : 100;
         if (R->iterations > mi)
             fz_fail("%zu iterations, max_iter %zu", R->iterations, mi);
-        if (R->feller != (2.0 * R->heston.kappa * R->heston.theta >
-                          R->heston.sigma * R->heston.sigma))
+        if (R->feller !=
+            (2.0 * R->heston.kappa * R->heston.theta > R->heston.sigma * R->heston.sigma))
             fz_fail("feller flag %d for kappa %.17g theta %.17g sigma %.17g", (int)R->feller,
                     R->heston.kappa, R->heston.theta, R->heston.sigma);
         if (R->outcome < 0 || R->outcome > 3)

@@ -21,15 +21,18 @@
  * QPM__SV_NGRAD parameter derivatives. */
 #define SV_SLOTS (6 + QPM__SV_NGRAD)
 
-/* One block: np panels of width w, the first starting at a0; the node
- * values of wanted integral a (0 <= a < na) at re[a ld + q] + i im[a ld +
- * q], node q = 32 p + j of panel p (j < 16: the midpoint minus the j-th
+/* One block: np panels starting at a[p]; of one width w (graded == 0), or
+ * graded (graded != 0): panel p of width w 8^p.  The node values of
+ * wanted integral a (0 <= a < na) at re[a ld + q] + i im[a ld + q], node
+ * q = 32 p + j of panel p (j < 16: the midpoint minus the j-th
  * Gauss-Legendre offset, j >= 16: plus the (j - 16)-th), 32-byte aligned;
  * its sum against e^{ixk}, k = ln(F / K_i) (kk[i], or from F and K when kk
  * is NULL), is added to acc[act[a]][i] for the n strikes. */
 typedef struct qpm__sv_sum_job {
-    int np;
-    double w, a0, F;
+    int np, graded;
+    double w;
+    const double *a;
+    double F;
     size_t n;
     const double *K, *kk, *re, *im;
     size_t ld;

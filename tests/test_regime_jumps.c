@@ -634,6 +634,64 @@ Test(regime_jumps, risk_paths_include_the_jumps_for_any_thread_count)
     qpm_regime_free(m);
 }
 
+Test(regime_jumps, option_vols_follow_the_regime_variance_with_its_jumps)
+{
+    /* Each path stays in its start regime (P = I, start 1/2 each) and the
+     * prices all but stand still (variances 1e-12 and 4e-12 a day), so a
+     * long BTC call's 1-day P&L is its time decay and the vol move of its
+     * regime: sigma_k / sigma_ref - 1 with sigma_k^2 = Sigma_k + p_k
+     * deltaJ^2 (+ p_k (1 - p_k) muJ^2, 0 here).  Regime 1's jumps (p =
+     * 1e-12 a day, deltaJ = 100%: none occurs, but their variance is 1e-12
+     * a day) raise its vol to sqrt(5e-12) against sqrt(3e-12) for the
+     * mixture, where leaving them out would give sqrt(4e-12 / 2.5e-12). */
+    const double P[4] = {1, 0, 0, 1}, mu[4] = {0, 0, 0, 0};
+    const double sg[8] = {1e-12, 0, 0, 1e-12, 4e-12, 0, 0, 4e-12};
+    const double pj[2] = {0.0, 1e-12}, mj[2] = {0, 0}, dj[2] = {1.0, 1.0};
+    qpm_regime *m = model(2, 2, P, mu, sg, pj, mj, dj);
+    qpm_book *b;
+    cr_assert_eq(qpm_book_create(&b, NULL), QPM_OK);
+    cr_assert_eq(qpm_book_add_underlying(b, "BTC", 60000, 0.0, NULL), QPM_OK);
+    cr_assert_eq(qpm_book_add_underlying(b, "ETH", 3000, 0.0, NULL), QPM_OK);
+    cr_assert_eq(qpm_book_set_forward(b, 0, 0, 60000, 30.0 / 365), QPM_OK);
+    const int32_t in = QPM_INSTR_LINEAR_OPTION, ex = 0, ty = QPM_CALL;
+    const size_t un = 0;
+    const double K = 60000, Q = 1, m1 = 1, vol = 0.6;
+    cr_assert_eq(qpm_book_add_positions(b, 1, &in, &un, &ex, &ty, &K, &Q, &m1, NULL, &vol),
+                 QPM_OK);
+    /* the two P&Ls a path can have */
+    const double zero[2] = {0, 0};
+    double want[2], f[2][2] = {{sqrt(1.0 / 3.0) - 1, 0}, {sqrt(5.0 / 3.0) - 1, 0}};
+    double without = sqrt(4.0 / 2.5) - 1, pnl_without;
+    cr_assert_eq(qpm_book_set(b, QPM_BOOK_DECAY_DAYS, 1.0), QPM_OK);
+    for (size_t k = 0; k < 2; k++)
+        cr_assert_eq(qpm_book_pnl(b, 1, zero, 2, f[k], 2, &want[k]), QPM_OK);
+    const double fw[2] = {without, 0};
+    cr_assert_eq(qpm_book_pnl(b, 1, zero, 2, fw, 2, &pnl_without), QPM_OK);
+    cr_assert_eq(qpm_book_set(b, QPM_BOOK_DECAY_DAYS, 0.0), QPM_OK);
+    cr_assert_gt(want[1] - pnl_without, 50.0); /* the check below tells them apart */
+    enum { NS = 200 };
+    qpm_risk *r;
+    cr_assert_eq(qpm_risk_create(&r, NULL), QPM_OK);
+    cr_assert_eq(qpm_risk_set(r, QPM_RISK_SCENARIOS, NS), QPM_OK);
+    cr_assert_eq(qpm_risk_set(r, QPM_RISK_HORIZON_DAYS, 1), QPM_OK);
+    const double start[2] = {0.5, 0.5};
+    static double pnl[NS];
+    cr_assert_eq(qpm_risk_simulate_regime(r, b, m, start, pnl, NULL, NULL, NULL), QPM_OK, "%s",
+                 qpm_last_error());
+    size_t n[2] = {0, 0};
+    for (size_t i = 0; i < NS; i++) {
+        /* a price move of 1e-5 at most: delta x 0.6 USD */
+        size_t k = fabs(pnl[i] - want[0]) < fabs(pnl[i] - want[1]) ? 0 : 1;
+        cr_assert_leq(fabs(pnl[i] - want[k]), 1.0, "path %zu: %.6f vs %.6f or %.6f", i, pnl[i],
+                      want[0], want[1]);
+        n[k]++;
+    }
+    cr_assert(n[0] > 50 && n[1] > 50, "%zu and %zu paths", n[0], n[1]);
+    qpm_risk_free(r);
+    qpm_book_free(b);
+    qpm_regime_free(m);
+}
+
 /* ---- bad input ------------------------------------------------------------------- */
 
 Test(regime_jumps, bad_jumps_change_nothing)

@@ -13,9 +13,11 @@
  * zeta) on the principal branch without jumps for any T and sigma. */
 #include <complex.h>
 #include <math.h>
+#include <string.h>
 
 #include "core/internal.h"
 #include "pricing/sv_model.h"
+#include "pricing/sv_sum.h"
 #include "qpm/pricing.h"
 
 typedef double complex qpm__cplx;
@@ -47,28 +49,64 @@ static const double GL32[16][2] = {
     {9.3490607593773969e-1, 3.4273862913021433e-2}, {9.6476225558750643e-1, 2.5392065309262059e-2},
     {9.8561151154526834e-1, 1.6274394730905671e-2}, {9.9726386184948156e-1, 7.0186100094700966e-3},
 };
-#define QPM__GL_N 32
 
 /* The integration range ends where |phi| falls below SV_TAIL: the
  * integrands are bounded by |phi| (times 1/(x^2 + 1/4) for the price), and
  * phi decays at least exponentially, so the neglected tail is below a few
- * SV_TAIL times the decay length.  Beyond SV_UMAX the grid would be too
- * large to be useful (a total variance below about 1e-10). */
-#define SV_TAIL 1e-18
+ * SV_TAIL times the decay length, some 1e-15 of sqrt(F K) in the price.
+ * Beyond SV_UMAX the grid would be too large to be useful (a total
+ * variance below about 1e-10). */
+#define SV_TAIL 1e-14
 #define SV_UMAX 1e6
-/* A panel of 32 nodes spans at most SV_PHASE radians of e^{ixk} (32-node
- * Gauss-Legendre integrates e^{i w x} to double precision up to w h of
- * about 27), and the range holds at least SV_MIN_PANELS panels, which
- * resolves the oscillation of phi itself: its phase turns by at most
- * |rho| / sqrt(1 - rho^2) times its log-modulus. */
-#define SV_PHASE      16.0
-#define SV_MIN_PANELS 8.0
-#define SV_POLE_W     1.0
+/* A panel of 32 nodes spans at most SV_PHASE radians of e^{ixk}: 32-node
+ * Gauss-Legendre integrates e^{i w x} over a panel of width h with an
+ * error of about (w h / 2)^64 / 64!, 1e-17 at w h = 27.  The phase of phi
+ * itself turns by at most |rho| / sqrt(1 - rho^2) times its log-modulus,
+ * ln(1 / SV_TAIL) over the range: the range holds enough panels to give
+ * that turn at most SV_PHASE per panel too. */
+#define SV_PHASE 27.0
+/* The 1/(x^2 + 1/4) of the price integrand has poles at +-i/2.  Gauss-
+ * Legendre on [a, a + w] converges like rho^-64, rho the Bernstein-ellipse
+ * parameter of the pole: about 2.1 for [0, 2] (1e-20) and at least 2 for
+ * w <= 8 a (5e-20), so the panels grow from SV_POLE_W by up to SV_GRADE
+ * times their start until they reach the width h the phases allow. */
+#define SV_POLE_W 2.0
+#define SV_GRADE  8.0
 
+/* The width of the panel that starts at a (h: the widest allowed) */
+static inline double panel_width(double a, double h, double U)
+{
+    return fmin(fmin(h, fmax(SV_POLE_W, SV_GRADE * a)), U - a);
+}
+
+/* e^z - 1 without cancellation for small |z|: with s, c the sine and
+ * cosine of b/2, cos b = 1 - 2 s^2 and sin b = 2 s c */
 static qpm__cplx c_expm1(qpm__cplx z)
 {
-    double a = creal(z), b = cimag(z), h = sin(0.5 * b);
-    return CMPLX(expm1(a) * cos(b) - 2.0 * h * h, exp(a) * sin(b));
+    double a = creal(z), sh, ch;
+    fast_sincos(0.5 * cimag(z), &sh, &ch);
+    double em1 = expm1(a), s2 = 2.0 * sh * sh;
+    return CMPLX(em1 * (1.0 - s2) - s2, (em1 + 1.0) * (2.0 * sh * ch));
+}
+
+/* e^z */
+static qpm__cplx c_exp(qpm__cplx z)
+{
+    double sn, cs, e = exp(creal(z));
+    fast_sincos(cimag(z), &sn, &cs);
+    return CMPLX(e * cs, e * sn);
+}
+
+/* The principal square root: with r = |w|, t = sqrt((r + |Re w|) / 2)
+ * is the larger part and Im w / (2 t) the other, with no cancellation;
+ * |w| stays far from overflow here (|w| < 1e16 for |x| <= SV_UMAX) */
+static qpm__cplx c_sqrt(qpm__cplx w)
+{
+    double p = creal(w), q = cimag(w);
+    if (p == 0.0 && q == 0.0)
+        return 0.0;
+    double t = sqrt(0.5 * (sqrt(p * p + q * q) + fabs(p)));
+    return p >= 0.0 ? CMPLX(t, 0.5 * q / t) : CMPLX(0.5 * fabs(q) / t, copysign(t, q));
 }
 
 /* log(1 + z), accurate for small |z| */
@@ -89,111 +127,62 @@ static inline qpm__cplx cdiv(qpm__cplx a, qpm__cplx b)
     return CMPLX((creal(a) * br + cimag(a) * bi) * r, (cimag(a) * br - creal(a) * bi) * r);
 }
 
-/* ln phi(x - i/2) into *lnphi and its derivative in v0 into *dv0. */
-static void log_cf(const qpm__sv *m, double x, qpm__cplx *lnphi, qpm__cplx *dv0)
+/* log(1 + z) / z; its series 1 - z/2 (+ z^2/3, below 1e-200 there) for
+ * tiny z, where 1/|z|^2 in cdiv would overflow */
+static qpm__cplx log1p_over(qpm__cplx z)
 {
-    double zeta = x * x + 0.25, T = m->T, s2 = m->sigma * m->sigma;
-    qpm__cplx xi = CMPLX(m->kappa - 0.5 * m->sigma * m->rho, -m->sigma * m->rho * x);
-    qpm__cplx d = csqrt(xi * xi + s2 * zeta);
-    qpm__cplx xpd = xi + d;
-    qpm__cplx rxpd = cdiv(1.0, xpd);
-    qpm__cplx zx = zeta * rxpd;           /* -(xi - d) / sigma^2 */
-    qpm__cplx g = -s2 * zx * rxpd;        /* (xi - d) / (xi + d) */
-    qpm__cplx one_m_e = -c_expm1(-d * T); /* 1 - e^{-dT} */
-    qpm__cplx D = cdiv(-zx * one_m_e, 1.0 - g * (1.0 - one_m_e));
-    /* ln((1 - g e)/(1 - g)) = log1p(z), z = g (1 - e)/(1 - g) = sigma^2 zs */
-    qpm__cplx zs = cdiv(-zx * rxpd * one_m_e, 1.0 - g);
-    qpm__cplx z = s2 * zs;
-    qpm__cplx lz = (creal(z) == 0.0 && cimag(z) == 0.0) ? 1.0 : c_log1p(z) / z;
-    qpm__cplx C = m->kappa * m->theta * (-zx * T - 2.0 * lz * zs);
-    qpm__cplx ln = C + D * m->v0;
-    if (m->lambda > 0.0) {
-        /* lognormal jumps at u = x - i/2, compensated by kbar */
-        double dj2 = m->delta_j * m->delta_j;
-        qpm__cplx w =
-            CMPLX(0.5 * m->mu_j + 0.125 * dj2 - 0.5 * dj2 * x * x, (m->mu_j + 0.5 * dj2) * x);
-        double kbar = expm1(m->mu_j + 0.5 * dj2), lt = m->lambda * T;
-        ln += lt * c_expm1(w) - CMPLX(0.5, x) * (lt * kbar);
+    if (fabs(creal(z)) + fabs(cimag(z)) < 1e-100)
+        return 1.0 - 0.5 * z;
+    return cdiv(c_log1p(z), z);
+}
+
+/* The builds of the four-lane characteristic function and strike sums
+ * (sv_sum.h) this CPU runs: the AVX2 one when it can (the same bits) */
+typedef struct sv_impl {
+    qpm__sv_cf_fn *cf;
+    qpm__sv_sum_fn *sum;
+} sv_impl;
+
+static sv_impl impl(void)
+{
+    sv_impl v = {qpm__sv_cf, qpm__sv_sum};
+#if defined(__x86_64__) || defined(__i386__)
+    unsigned avx2_fma = (unsigned)QPM_CPU_AVX2 | (unsigned)QPM_CPU_FMA;
+    if ((qpm__cpu_flags() & avx2_fma) == avx2_fma) {
+        v.cf = qpm__sv_cf_avx2;
+        v.sum = qpm__sv_sum_avx2;
     }
-    *lnphi = ln;
-    *dv0 = D;
+#endif
+    return v;
 }
 
 void qpm__sv_log_cf(const qpm__sv *m, double x, double *re, double *im, double *dv0_re,
                     double *dv0_im)
 {
-    qpm__cplx l, d;
-    log_cf(m, x, &l, &d);
-    *re = creal(l);
-    *im = cimag(l);
-    *dv0_re = creal(d);
-    *dv0_im = cimag(d);
+    double xs[4] = {x, x, x, x}, lr[4], li[4], dr[4], di[4];
+    impl().cf(m, 4, xs, NULL, lr, li, dr, di);
+    *re = lr[0];
+    *im = li[0];
+    *dv0_re = dr[0];
+    *dv0_im = di[0];
 }
 
 /* The end of the integration range: the first point of a geometric
- * sequence where |phi| < SV_TAIL; 0 when none is found below SV_UMAX. */
-static double upper_limit(const qpm__sv *m)
+ * sequence where |phi| < SV_TAIL (four points per evaluation); 0 when
+ * none is found below SV_UMAX. */
+static double upper_limit(const qpm__sv *m, const sv_impl *v)
 {
-    for (double u = 0.5; u <= SV_UMAX; u *= 1.25) {
-        qpm__cplx l, d;
-        log_cf(m, u, &l, &d);
-        if (creal(l) < log(SV_TAIL))
-            return u;
+    double u = 0.5, lt = log(SV_TAIL);
+    while (u <= SV_UMAX) {
+        double xs[4] = {u, 1.25 * u, 1.5625 * u, 1.953125 * u}, lr[4], li[4];
+        v->cf(m, 4, xs, NULL, lr, li, NULL, NULL);
+        for (int j = 0; j < 4; j++)
+            if (xs[j] <= SV_UMAX && lr[j] < lt)
+                return xs[j];
+        u = 1.25 * xs[3];
     }
     return 0.0;
 }
-
-/* sin and cos of |x| <= 64 (the node phases of a panel: |x| <= SV_PHASE):
- * one reduction by pi/2 in two parts (exact for these quotients) and
- * fdlibm's kernels (error below 1 ulp), several times faster than libm's
- * general sincos, which was a quarter of a calibration's time; libm
- * beyond. */
-static inline void fast_sincos(double x, double *sn, double *cs)
-{
-    if (!(fabs(x) <= 64.0)) {
-        *sn = sin(x);
-        *cs = cos(x);
-        return;
-    }
-    static const double PIO2_1 = 1.57079632673412561417e+00, PIO2_1T = 6.07710050650619224932e-11,
-                        INVPIO2 = 6.36619772367581382433e-01;
-    double fn = nearbyint(x * INVPIO2);
-    double y = (x - fn * PIO2_1) - fn * PIO2_1T;
-    double z = y * y, v = z * y;
-    double s = y + v * (-1.66666666666666324348e-01 +
-                        z * (8.33333333332248946124e-03 +
-                             z * (-1.98412698298579493134e-04 +
-                                  z * (2.75573137070700676789e-06 +
-                                       z * (-2.50507602534068634195e-08 +
-                                            z * 1.58969099521155010221e-10)))));
-    double r = z * (4.16666666666666019037e-02 +
-                    z * (-1.38888888888741095749e-03 +
-                         z * (2.48015872894767294178e-05 +
-                              z * (-2.75573143513906633035e-07 +
-                                   z * (2.08757232129817482790e-09 +
-                                        z * -1.13596475577881948265e-11)))));
-    double hz = 0.5 * z, w = 1.0 - hz;
-    double c = w + (((1.0 - w) - hz) + z * r);
-    switch ((long)fn & 3) {
-    case 0:
-        *sn = s;
-        *cs = c;
-        break;
-    case 1:
-        *sn = c;
-        *cs = -s;
-        break;
-    case 2:
-        *sn = -s;
-        *cs = -c;
-        break;
-    default:
-        *sn = -c;
-        *cs = s;
-        break;
-    }
-}
-
 
 /* d/dz [log1p(z) / z], by its series where the closed form cancels */
 static qpm__cplx dlz_dz(qpm__cplx z, qpm__cplx lz)
@@ -214,7 +203,7 @@ static void log_cf_der(const qpm__sv *m, double x, qpm__cplx *lnphi, qpm__cplx d
 {
     double zeta = x * x + 0.25, T = m->T, s2 = m->sigma * m->sigma;
     qpm__cplx xi = CMPLX(m->kappa - 0.5 * m->sigma * m->rho, -m->sigma * m->rho * x);
-    qpm__cplx d = csqrt(xi * xi + s2 * zeta);
+    qpm__cplx d = c_sqrt(xi * xi + s2 * zeta);
     qpm__cplx xpd = xi + d;
     qpm__cplx rxpd = cdiv(1.0, xpd);
     qpm__cplx zx = zeta * rxpd;
@@ -224,11 +213,11 @@ static void log_cf_der(const qpm__sv *m, double x, qpm__cplx *lnphi, qpm__cplx d
     qpm__cplx D = cdiv(-zx * one_m_e, den);
     qpm__cplx zs = cdiv(-zx * rxpd * one_m_e, 1.0 - g);
     qpm__cplx z = s2 * zs;
-    qpm__cplx lz = (creal(z) == 0.0 && cimag(z) == 0.0) ? 1.0 : c_log1p(z) / z;
+    qpm__cplx lz = log1p_over(z);
     qpm__cplx cb = -zx * T - 2.0 * lz * zs; /* C / (kappa theta) */
     qpm__cplx C = m->kappa * m->theta * cb;
     qpm__cplx ln = C + D * m->v0;
-    qpm__cplx e = cexp(-d * T), dlz = dlz_dz(z, lz);
+    qpm__cplx e = c_exp(-d * T), dlz = dlz_dz(z, lz);
     der[0] = D;
     der[1] = m->kappa * cb;
     qpm__cplx rden = cdiv(1.0, den), rd = cdiv(1.0, d);
@@ -257,7 +246,7 @@ static void log_cf_der(const qpm__sv *m, double x, qpm__cplx *lnphi, qpm__cplx d
     double dj = m->delta_j, dj2 = dj * dj;
     qpm__cplx w = CMPLX(0.5 * m->mu_j + 0.125 * dj2 - 0.5 * dj2 * x * x, (m->mu_j + 0.5 * dj2) * x);
     double kbar = expm1(m->mu_j + 0.5 * dj2), lt = m->lambda * T;
-    qpm__cplx u5 = CMPLX(0.5, x), ew = cexp(w), em1 = c_expm1(w);
+    qpm__cplx u5 = CMPLX(0.5, x), ew = c_exp(w), em1 = c_expm1(w);
     if (m->lambda > 0.0) {
         ln += lt * em1 - u5 * (lt * kbar);
         der[2] += m->lambda * (em1 - u5 * kbar);
@@ -282,142 +271,93 @@ void qpm__sv_log_cf_der(const qpm__sv *m, double x, double *re, double *im, doub
 }
 
 /* Up to SV_BLOCK panels of one width w starting at a[p]. */
-#define SV_BLOCK 8
 typedef struct sv_block {
     int np;
     double w, a[SV_BLOCK];
 } sv_block;
 
-/* Accumulator slots: price, delta, gamma, dv0, dtheta, dT, then the
- * QPM__SV_NGRAD parameter derivatives. */
-#define SV_SLOTS (6 + QPM__SV_NGRAD)
+/* The longest chain whose ln(F / K) the blocks share from one buffer */
+#define SV_KEEP_K 512
 
 /* Adds the block's share of the na wanted integrals act[0..na-1] to
  * acc[act[a]][i]: per node, w phi / zeta (price), w (1/2 + ix) phi / zeta
  * (delta), w phi (gamma) and w (d ln phi / dp) phi / zeta (the parameter
- * and T derivatives), against e^{ixk}.  Only the wanted ones are summed
- * (each in node order, as one sum); the plain log_cf serves when no slot
- * past vega is wanted. */
-static void block_run(const qpm__sv *m, const sv_block *b, double F, size_t n, const double *K,
-                      double *const acc[SV_SLOTS], const int *act, int na)
+ * and T derivatives), against e^{ixk}, k[i] = ln(F / K_i).  Only the wanted
+ * ones are summed, each in the same order whatever the others; kk holds
+ * the k of every strike, or is NULL for a chain too long to keep them
+ * (each block then takes the logarithms again).  phi and d ln phi / d v0
+ * come from the four-lane characteristic function (sv_sum.h) whatever the
+ * slots, so that every output of a chain has the same bits with or
+ * without the others; the scalar log_cf_der adds the other derivatives
+ * when a slot past vega is wanted. */
+static void block_run(const qpm__sv *m, const sv_impl *im4, const sv_block *b, double F, size_t n,
+                      const double *K, const double *kk, double *const acc[SV_SLOTS],
+                      const int *act, int na)
 {
-    enum { NB = SV_BLOCK * QPM__GL_N };
-    double re[SV_SLOTS][NB], im[SV_SLOTS][NB];
+    _Alignas(32) double re[SV_SLOTS][SV_NB], im[SV_SLOTS][SV_NB];
+    _Alignas(32) double xq[SV_NB], wq[SV_NB], pr[SV_NB], pi[SV_NB], dr[SV_NB], di[SV_NB];
     double half = 0.5 * b->w;
-    int ext = act[na - 1] > 3;
+    int ext = act[na - 1] > 3, nq = b->np * QPM__GL_N;
     for (int p = 0; p < b->np; p++) {
         double mid = b->a[p] + half;
         for (int j = 0; j < QPM__GL_N; j++) {
             int jj = j & 15, q = p * QPM__GL_N + j;
-            double x = j < 16 ? mid - half * GL32[jj][0] : mid + half * GL32[jj][0];
-            double w = half * GL32[jj][1], zeta = x * x + 0.25;
-            qpm__cplx l, der[9], v[SV_SLOTS];
-            if (!ext)
-                log_cf(m, x, &l, &der[0]);
-            else
-                log_cf_der(m, x, &l, der);
-            qpm__cplx phi = cexp(l) * w;
-            v[0] = phi / zeta;
-            for (int a = 0; a < na; a++) {
-                int o = act[a];
-                qpm__cplx u = o == 0   ? v[0]
-                              : o == 1 ? v[0] * CMPLX(0.5, x)
-                              : o == 2 ? phi
-                                       : v[0] * der[o - 3];
-                re[a][q] = creal(u);
-                im[a][q] = cimag(u);
-            }
+            xq[q] = j < 16 ? mid - half * GL32[jj][0] : mid + half * GL32[jj][0];
+            wq[q] = half * GL32[jj][1];
         }
     }
-    for (size_t i = 0; i < n; i++) {
-        double k = log(F / K[i]), s[SV_SLOTS] = {0.0};
-        double rc[16], rs[16];
-        for (int j = 0; j < 16; j++)
-            fast_sincos(half * GL32[j][0] * k, &rs[j], &rc[j]);
-        double ec = cos((b->a[0] + half) * k), es = sin((b->a[0] + half) * k);
-        double sc, ss;
-        fast_sincos(b->w * k, &ss, &sc);
-        double cq[NB], sq[NB];
-        for (int p = 0; p < b->np; p++) {
-            if (p > 0) {
-                /* the next midpoint: e^{i(mid + w)k} by one rotation */
-                double t = ec * sc - es * ss;
-                es = es * sc + ec * ss;
-                ec = t;
-            }
-            /* e^{i(mid -+ off)k} = e^{i mid k} e^{-+i off k} */
-            double *cp = cq + p * QPM__GL_N, *sp = sq + p * QPM__GL_N;
-            for (int j = 0; j < 16; j++) {
-                cp[j] = ec * rc[j] + es * rs[j];
-                sp[j] = es * rc[j] + -ec * rs[j];
-                cp[16 + j] = ec * rc[j] + -es * rs[j];
-                sp[16 + j] = es * rc[j] + ec * rs[j];
-            }
+    /* w phi and d ln phi / d v0 at every node, four at a time */
+    im4->cf(m, (size_t)nq, xq, wq, pr, pi, dr, di);
+    for (int q = 0; q < nq; q++) {
+        double x = xq[q], zeta = x * x + 0.25;
+        qpm__cplx l, der[9], v[SV_SLOTS];
+        if (ext)
+            log_cf_der(m, x, &l, der);
+        der[0] = CMPLX(dr[q], di[q]);
+        qpm__cplx phi = CMPLX(pr[q], pi[q]);
+        v[0] = phi / zeta;
+        for (int a = 0; a < na; a++) {
+            int o = act[a];
+            qpm__cplx u = o == 0   ? v[0]
+                          : o == 1 ? v[0] * CMPLX(0.5, x)
+                          : o == 2 ? phi
+                                   : v[0] * der[o - 3];
+            re[a][q] = creal(u);
+            im[a][q] = cimag(u);
         }
-        /* each wanted integral as one sum in node order; up to four at a
-         * time in registers, reading the nodes' values contiguously */
-        int nq = b->np * QPM__GL_N;
-        for (int a = 0; a < na; a += 4) {
-            const double *r0 = re[a], *i0 = im[a];
-            if (na - a == 1) {
-                double s0 = 0.0;
-                for (int q = 0; q < nq; q++)
-                    s0 += cq[q] * r0[q] - sq[q] * i0[q];
-                s[a] = s0;
-                continue;
-            }
-            const double *r1 = re[a + 1], *i1 = im[a + 1];
-            if (na - a == 2) {
-                double s0 = 0.0, s1 = 0.0;
-                for (int q = 0; q < nq; q++) {
-                    s0 += cq[q] * r0[q] - sq[q] * i0[q];
-                    s1 += cq[q] * r1[q] - sq[q] * i1[q];
-                }
-                s[a] = s0;
-                s[a + 1] = s1;
-                continue;
-            }
-            const double *r2 = re[a + 2], *i2 = im[a + 2];
-            /* a missing fourth reads the third again (its sum unused) */
-            const double *r3 = na - a > 3 ? re[a + 3] : r2, *i3 = na - a > 3 ? im[a + 3] : i2;
-            double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
-            for (int q = 0; q < nq; q++) {
-                s0 += cq[q] * r0[q] - sq[q] * i0[q];
-                s1 += cq[q] * r1[q] - sq[q] * i1[q];
-                s2 += cq[q] * r2[q] - sq[q] * i2[q];
-                s3 += cq[q] * r3[q] - sq[q] * i3[q];
-            }
-            s[a] = s0;
-            s[a + 1] = s1;
-            s[a + 2] = s2;
-            if (na - a > 3)
-                s[a + 3] = s3;
-        }
-        for (int a = 0; a < na; a++)
-            acc[act[a]][i] += s[a];
     }
+    im4->sum(&(qpm__sv_sum_job){b->np, b->w, b->a[0], F, n, K, kk, (const double *)re,
+                              (const double *)im, SV_NB, acc, act, na});
 }
 
 qpm_status qpm__sv_chain(const qpm__sv *m, double S, double r, double q, size_t n, const double *K,
                          const int32_t *type, const qpm__sv_out *out)
 {
     double T = m->T, growth = exp((r - q) * T), F = S * growth, df = exp(-r * T);
-    double U = upper_limit(m);
+    sv_impl im4 = impl();
+    double U = upper_limit(m, &im4);
     if (U == 0.0)
         return qpm__fail(QPM_E_NOCONVERGE,
                          "the characteristic function does not decay below %g within |u| <= %g "
                          "(T = %g, v0 = %g, theta = %g, sigma = %g): total variance too small "
                          "or vol of variance too large for the Fourier integral",
                          SV_TAIL, SV_UMAX, T, m->v0, m->theta, m->sigma);
-    double kmax = 0.0;
-    for (size_t i = 0; i < n; i++)
-        kmax = fmax(kmax, fabs(log(F / K[i])));
+    /* k = ln(F / K) of each strike, kept for the blocks when the chain is
+     * short enough */
+    double kbuf[SV_KEEP_K], *kk = n <= SV_KEEP_K ? kbuf : NULL, kmax = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double k = log(F / K[i]);
+        if (kk != NULL)
+            kk[i] = k;
+        kmax = fmax(kmax, fabs(k));
+    }
     double freq = kmax + (m->lambda > 0.0 ? fabs(m->mu_j) + 0.5 * m->delta_j * m->delta_j : 0.0);
-    double h = fmin(U / SV_MIN_PANELS, SV_PHASE / fmax(freq, 1e-300));
+    double turn = fabs(m->rho) / sqrt(1.0 - m->rho * m->rho) * -log(SV_TAIL);
+    double h = fmin(U / fmax(1.0, turn / SV_PHASE), SV_PHASE / fmax(freq, 1e-300));
     if (out->panels != NULL || out->max_panels > 0) {
         size_t np = 0;
         for (double a = 0.0; a < U; np++) {
-            double wdt = fmin(fmin(h, fmax(SV_POLE_W, a)), U - a);
+            double wdt = panel_width(a, h, U);
             a = wdt < U - a ? a + wdt : U;
         }
         if (out->panels != NULL)
@@ -445,19 +385,16 @@ qpm_status qpm__sv_chain(const qpm__sv *m, double S, double r, double q, size_t 
     sv_block b;
     b.np = 0;
     for (double a = 0.0; a < U;) {
-        /* the 1/(x^2 + 1/4) of the price integrand has poles at +-i/2: a
-         * panel is no wider than its distance from them allows (graded
-         * near 0, h further out) */
-        double wdt = fmin(fmin(h, fmax(SV_POLE_W, a)), U - a);
+        double wdt = panel_width(a, h, U);
         if (b.np > 0 && (b.np == SV_BLOCK || wdt != b.w)) {
-            block_run(m, &b, F, n, K, acc, act, na);
+            block_run(m, &im4, &b, F, n, K, kk, acc, act, na);
             b.np = 0;
         }
         b.w = wdt;
         b.a[b.np++] = a;
         a = wdt < U - a ? a + wdt : U;
     }
-    block_run(m, &b, F, n, K, acc, act, na);
+    block_run(m, &im4, &b, F, n, K, kk, acc, act, na);
 
     const double rpi = 0x1.45f306dc9c883p-2; /* 1/pi */
     for (size_t i = 0; i < n; i++) {

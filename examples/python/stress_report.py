@@ -5,9 +5,10 @@ oracle pushed 30% below the index, a USDC depeg, and all of them at once)
 with the P&L by underlying and venue and the venues that would liquidate;
 a 10-day Monte Carlo VaR and ES (Student-t, a common vol factor) with the
 Euler contributions of each position; the same with venue defaults; a
-regime-aware 10-day VaR (a two-state Markov regime model fitted to the
-BTC and ETH returns of examples/data/crypto_prices.csv, paths started from
-today's filtered regime and from each regime) with ES contributions by
+regime-aware 10-day VaR (a two-state Markov regime model with
+regime-dependent jumps fitted to the BTC and ETH returns of
+examples/data/crypto_prices.csv, paths started from today's filtered regime
+and from each regime) with ES contributions by
 position, and the same revalued every day with time decay; and a limit report with the scale-down that clears each
 breached limit.  With --plot, the P&L histograms with VaR and ES (the
 Student-t run and each regime) and the ES contributions.
@@ -137,16 +138,19 @@ def main():
 
 
 def regime_var(b, labels, n=20000, days=10):
-    """A two-state regime model of BTC and ETH daily log returns; 10-day
-    paths from today's filtered regime and from each regime, revalued
-    through the book; ES contributions from the positions' P&L."""
+    """A two-state regime model of BTC and ETH daily log returns with
+    regime-dependent jumps; 10-day paths from today's filtered regime and
+    from each regime, revalued through the book; ES contributions from the
+    positions' P&L."""
     here = os.path.dirname(os.path.abspath(__file__))
     _, cols, prices = read_matrix(os.path.join(here, "..", "data", "crypto_prices.csv"))
     px = prices[:, [cols.index("BTC"), cols.index("ETH")]]
     rets = np.diff(np.log(px), axis=0)
     with RegimeModel(k=2, d=2) as m, qpm.Rng(seed=11) as rng:
+        m.set_fit_jumps(True)  # jump probabilities and sizes fitted too
         fit = m.fit(rets)
         pr = m.params
+        jp = m.jumps
         today = np.asarray(m.filter(rets).filtered)[-1]
         vols = [np.sqrt(np.diag(pr.sigma[k]) * 365) for k in range(2)]
         print("\nregimes (EM on %d days of BTC and ETH, log-likelihood %.1f%s): annual vols "
@@ -155,6 +159,12 @@ def regime_var(b, labels, n=20000, days=10):
                  " and ".join("%.0f%%/%.0f%%" % (100 * v[0], 100 * v[1]) for v in vols),
                  " and ".join("%.3f" % pr.P[k][k] for k in range(2)),
                  ", ".join("%.0f%% regime %d" % (100 * p, k) for k, p in enumerate(today))))
+        # p is a daily jump probability; a Poisson intensity per year is
+        # -365 log(1 - p)
+        print("jumps: %s; a jump moves BTC %+.1f%% +- %.1f%%, ETH %+.1f%% +- %.1f%%"
+              % (" and ".join("%.2f%% of days in regime %d (%.1f a year)"
+                              % (100 * p, k, -365 * np.log1p(-p)) for k, p in enumerate(jp.p)),
+                 100 * jp.mu_j[0], 100 * jp.delta_j[0], 100 * jp.mu_j[1], 100 * jp.delta_j[1]))
         out = {}
         for name, start in (("today", today), ("calm", [1.0, 0.0]), ("stressed", [0.0, 1.0])):
             paths = m.simulate(n, days, rng, start=start)

@@ -453,9 +453,11 @@ typedef struct qpm_regime qpm_regime; /* include/qpm/regime.h */
  * distribution), block b of QPM_RISK_BLOCK paths from stream
  * 0x3000000000000000 + b of the base generator.  At the end of each day
  * the book is revalued as in qpm_risk_simulate_paths: prices moved by the
- * cumulated returns, option vols by the factor sigma_s,u / sigma_ref,u of
- * the day's regime s to the start mixture's (sigma_ref,u^2 = sum_k
- * start_k Sigma_k,uu), the day's time decay.  Outputs and rules as
+ * cumulated returns (jumps included when the model has them), option vols
+ * by the factor sigma_s,u / sigma_ref,u of the day's regime s to the start
+ * mixture's (sigma_ref,u^2 = sum_k start_k sigma_k,u^2; sigma_k,u^2 =
+ * Sigma_k,uu, plus p_k (deltaJ_u^2 + (1 - p_k) muJ_u^2) with jumps: the
+ * variance of the regime's daily return), the day's time decay.  Outputs and rules as
  * qpm_risk_simulate_paths.  Errors: QPM_E_NULL (r, book, m), QPM_E_SIZE
  * (the model's assets are not the book's underlyings), QPM_E_INVALID
  * (horizon; start not a distribution), QPM_E_STATE (a model without

@@ -81,10 +81,45 @@ static const double GL32[16][2] = {
  * of the widest range (SV_UMAX) with strikes within |ln(F/K)| <= 3. */
 #define SV_MAX_PANELS 131072.0
 
-/* The width of the panel that starts at a (h: the widest allowed) */
-static inline double panel_width(double a, double h, double U)
+/* The panels of [0, U], h the widest the phases allow: from [0, SV_POLE_W]
+ * "graded" panels each SV_GRADE times the last (w <= 8 a holds for them),
+ * while that width is within h and the panel ends before U; then panels
+ * as wide as h, the distance from the poles (8 a) and U allow.  A graded
+ * width is an exact power of 8 times the first, so that a strike's phases
+ * at its nodes follow from the first panel's by squaring. */
+typedef struct sv_grid {
+    double U, h, a, w;
+    int graded;
+} sv_grid;
+
+static void grid_start(sv_grid *g, double U, double h)
 {
-    return fmin(fmin(h, fmax(SV_POLE_W, SV_GRADE * a)), U - a);
+    g->U = U;
+    g->h = h;
+    g->a = 0.0;
+    g->w = 0.0;
+    g->graded = 1;
+}
+
+/* the next panel [*a, *a + *w] and whether it is graded; 0 at the end */
+static int grid_next(sv_grid *g, double *a, double *w, int *graded)
+{
+    if (!(g->a < g->U))
+        return 0;
+    double wdt = 0.0;
+    if (g->graded) {
+        wdt = g->w == 0.0 ? fmin(SV_POLE_W, g->h) : SV_GRADE * g->w;
+        if (!(wdt <= g->h && g->a + wdt < g->U))
+            g->graded = 0;
+    }
+    if (!g->graded)
+        wdt = fmin(fmin(g->h, fmax(SV_POLE_W, SV_GRADE * g->a)), g->U - g->a);
+    *a = g->a;
+    *w = wdt;
+    *graded = g->graded;
+    g->w = wdt;
+    g->a = wdt < g->U - g->a ? g->a + wdt : g->U;
+    return 1;
 }
 
 /* e^z - 1 without cancellation for small |z|: with s, c the sine and
@@ -293,9 +328,10 @@ void qpm__sv_log_cf_der(const qpm__sv *m, double x, double *re, double *im, doub
     }
 }
 
-/* Up to SV_BLOCK panels of one width w starting at a[p]. */
+/* Up to SV_BLOCK panels starting at a[p], of one width w, or graded
+ * (panel p of width w SV_GRADE^p) */
 typedef struct sv_block {
-    int np;
+    int np, graded;
     double w, a[SV_BLOCK];
 } sv_block;
 
@@ -319,8 +355,8 @@ static void block_run(const qpm__sv *m, const sv_impl *im4, const sv_block *b, d
 {
     _Alignas(32) double re[SV_SLOTS][SV_NB], im[SV_SLOTS][SV_NB];
     _Alignas(32) double xq[SV_NB], wq[SV_NB], pr[SV_NB], pi[SV_NB], dr[SV_NB], di[SV_NB];
-    double half = 0.5 * b->w;
     int ext = act[na - 1] > 3, nq = b->np * QPM__GL_N;
+    double half = 0.5 * b->w;
     for (int p = 0; p < b->np; p++) {
         double mid = b->a[p] + half;
         for (int j = 0; j < QPM__GL_N; j++) {
@@ -328,6 +364,8 @@ static void block_run(const qpm__sv *m, const sv_impl *im4, const sv_block *b, d
             xq[q] = j < 16 ? mid - half * GL32[jj][0] : mid + half * GL32[jj][0];
             wq[q] = half * GL32[jj][1];
         }
+        if (b->graded)
+            half *= SV_GRADE;
     }
     /* w phi and d ln phi / d v0 at every node, four at a time */
     im4->cf(m, (size_t)nq, xq, wq, pr, pi, dr, di);
@@ -349,8 +387,8 @@ static void block_run(const qpm__sv *m, const sv_impl *im4, const sv_block *b, d
             im[a][q] = cimag(u);
         }
     }
-    im4->sum(&(qpm__sv_sum_job){b->np, b->w, b->a[0], F, n, K, kk, (const double *)re,
-                              (const double *)im, SV_NB, acc, act, na});
+    im4->sum(&(qpm__sv_sum_job){b->np, b->graded, b->w, b->a, F, n, K, kk, (const double *)re,
+                                (const double *)im, SV_NB, acc, act, na});
 }
 
 qpm_status qpm__sv_chain(const qpm__sv *m, double S, double r, double q, size_t n, const double *K,
@@ -401,10 +439,12 @@ qpm_status qpm__sv_chain(const qpm__sv *m, double S, double r, double q, size_t 
     }
     if (out->panels != NULL || out->max_panels > 0) {
         size_t np = 0;
-        for (double a = 0.0; a < U; np++) {
-            double wdt = panel_width(a, h, U);
-            a = wdt < U - a ? a + wdt : U;
-        }
+        sv_grid g;
+        grid_start(&g, U, h);
+        double pa, pw;
+        int pg;
+        while (grid_next(&g, &pa, &pw, &pg))
+            np++;
         if (out->panels != NULL)
             *out->panels = np;
         if (out->max_panels > 0 && np > out->max_panels)
@@ -423,21 +463,29 @@ qpm_status qpm__sv_chain(const qpm__sv *m, double S, double r, double q, size_t 
             for (size_t i = 0; i < n; i++)
                 acc[o][i] = 0.0;
 
-    /* Panels go in blocks of up to SV_BLOCK of one width: every strike
-     * then needs e^{ixk} only at the 16 node offsets of that width and at
-     * the first midpoint, the other midpoints following by rotation (a few
-     * ulps over a block), instead of a sine and cosine per node. */
+    /* Panels go in blocks of up to SV_BLOCK, graded or of one width: every
+     * strike then needs e^{ixk} only at the 16 node offsets of the block's
+     * first width and at its first midpoint, the rest following by
+     * rotation or squaring (a few ulps over a block), instead of a sine
+     * and cosine per node. */
     sv_block b;
     b.np = 0;
-    for (double a = 0.0; a < U;) {
-        double wdt = panel_width(a, h, U);
-        if (b.np > 0 && (b.np == SV_BLOCK || wdt != b.w)) {
+    b.graded = 0;
+    b.w = 0.0;
+    sv_grid g;
+    grid_start(&g, U, h);
+    double pa, pw;
+    int pg;
+    while (grid_next(&g, &pa, &pw, &pg)) {
+        if (b.np > 0 && (b.np == SV_BLOCK || pg != b.graded || (!pg && pw != b.w))) {
             block_run(m, &im4, &b, F, n, K, kk, acc, act, na);
             b.np = 0;
         }
-        b.w = wdt;
-        b.a[b.np++] = a;
-        a = wdt < U - a ? a + wdt : U;
+        if (b.np == 0) {
+            b.w = pw;
+            b.graded = pg;
+        }
+        b.a[b.np++] = pa;
     }
     block_run(m, &im4, &b, F, n, K, kk, acc, act, na);
 

@@ -24,23 +24,37 @@ void SV_SUM_FN(const qpm__sv_sum_job *job)
     double half = 0.5 * b->w;
     for (size_t i = 0; i < b->n; i++) {
         double k = b->kk != NULL ? b->kk[i] : log(b->F / b->K[i]);
-        /* e^{+-i off_j k} at the 16 node offsets off_j of this width */
+        /* e^{+-i off_j k} at the 16 node offsets off_j of the first width */
         v4d rc[4], rs[4];
         for (int j = 0; j < 4; j++) {
             v4d ph = half * k * GL_OFF[j];
             v4_sincos(&ph, &rs[j], &rc[j]);
         }
-        double ec, es, sc, ss;
-        fast_sincos((b->a0 + half) * k, &es, &ec);
-        fast_sincos(b->w * k, &ss, &sc);
+        double ec, es, sc = 0.0, ss = 0.0;
+        fast_sincos((b->a[0] + half) * k, &es, &ec);
+        if (!b->graded)
+            fast_sincos(b->w * k, &ss, &sc);
         _Alignas(32) double cq[SV_NB], sq[SV_NB];
+        double hp = half;
         for (int p = 0; p < b->np; p++) {
-            if (p > 0) {
+            if (p > 0 && !b->graded) {
                 /* the next midpoint: e^{i(mid + w)k} by one rotation (a
                  * few ulps over a block) */
                 double t = ec * sc - es * ss;
                 es = es * sc + ec * ss;
                 ec = t;
+            } else if (p > 0) {
+                /* a graded panel: offsets 8 times the last ones, e^{8 i t}
+                 * by three squarings (8 ulps more per panel), its midpoint
+                 * directly */
+                for (int r = 0; r < 3; r++)
+                    for (int j = 0; j < 4; j++) {
+                        v4d c = rc[j] * rc[j] - rs[j] * rs[j];
+                        rs[j] = 2.0 * rc[j] * rs[j];
+                        rc[j] = c;
+                    }
+                hp *= 8.0;
+                fast_sincos((b->a[p] + hp) * k, &es, &ec);
             }
             /* e^{i(mid -+ off)k} = e^{i mid k} e^{-+i off k} */
             for (int j = 0; j < 4; j++) {

@@ -1,5 +1,5 @@
-/* The regime-switching model's handle: creation, parameters and their
- * checks, the initial distribution (include/qpm/regime.h). */
+/* The regime-switching model's handle: creation, parameters, jumps and
+ * their checks, the initial distribution (include/qpm/regime.h). */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -19,6 +19,8 @@ void qpm_regime_free(qpm_regime *m)
     qpm__free(&a, m->par.mu);
     qpm__free(&a, m->par.sigma);
     qpm__free(&a, m->par.chol);
+    qpm__free(&a, m->par.muj);
+    qpm__free(&a, m->par.cholj);
     qpm__free(&a, m);
 }
 
@@ -44,7 +46,11 @@ qpm_status qpm_regime_create(qpm_regime **out, const qpm_alloc *alloc, size_t k,
     m->par.mu = qpm__calloc(&m->alloc, k * d, sizeof(double));
     m->par.sigma = qpm__calloc(&m->alloc, k * d * d, sizeof(double));
     m->par.chol = qpm__calloc(&m->alloc, k * d * d, sizeof(double));
-    if (m->par.mu == NULL || m->par.sigma == NULL || m->par.chol == NULL) {
+    m->par.muj = qpm__calloc(&m->alloc, 2 * d, sizeof(double));
+    m->par.dj = m->par.muj != NULL ? m->par.muj + d : NULL;
+    m->par.cholj = qpm__calloc(&m->alloc, k * d * d, sizeof(double));
+    if (m->par.mu == NULL || m->par.sigma == NULL || m->par.chol == NULL || m->par.muj == NULL ||
+        m->par.cholj == NULL) {
         qpm_regime_free(m);
         return QPM_E_NOMEM;
     }
@@ -79,12 +85,15 @@ qpm_status qpm__regime_check_dist(const double *p, size_t k, const char *name)
     return QPM_OK;
 }
 
-size_t qpm__regime_chol(const double *a, size_t d, double *l, double *logdet)
+/* the factor of a + diag(dj^2), a + 0 when dj is NULL */
+static size_t chol_shifted(const double *a, const double *dj, size_t d, double *l, double *logdet)
 {
     double ld = 0.0;
     for (size_t i = 0; i < d; i++) {
         for (size_t j = 0; j <= i; j++) {
             double s = a[i * d + j];
+            if (dj != NULL && i == j)
+                s += dj[i] * dj[i];
             for (size_t p = 0; p < j; p++)
                 s -= l[i * d + p] * l[j * d + p];
             if (i == j) {
@@ -101,6 +110,41 @@ size_t qpm__regime_chol(const double *a, size_t d, double *l, double *logdet)
     }
     *logdet = ld;
     return d;
+}
+
+size_t qpm__regime_chol(const double *a, size_t d, double *l, double *logdet)
+{
+    return chol_shifted(a, NULL, d, l, logdet);
+}
+
+size_t qpm__regime_chol_jump(const double *a, const double *dj, size_t d, double *l,
+                             double *logdet)
+{
+    return chol_shifted(a, dj, d, l, logdet);
+}
+
+int qpm__regime_any_jump(const double *pj, size_t k)
+{
+    for (size_t s = 0; s < k; s++)
+        if (pj[s] > 0.0)
+            return 1;
+    return 0;
+}
+
+/* Factors sigma_s + diag(dj^2) of every state into chol (k x d x d) and
+ * logdet; QPM_E_NOTPSD naming the first state that does not factorise. */
+static qpm_status factor_jumps(const double *sigma, const double *dj, size_t k, size_t d,
+                               double *chol, double *logdet)
+{
+    for (size_t s = 0; s < k; s++) {
+        size_t piv = qpm__regime_chol_jump(sigma + s * d * d, dj, d, chol + s * d * d, &logdet[s]);
+        if (piv < d)
+            return qpm__fail(QPM_E_NOTPSD,
+                             "sigma[%zu] + diag(delta_j^2) is not positive definite: Cholesky "
+                             "pivot %zu is not > 0",
+                             s, piv);
+    }
+    return QPM_OK;
 }
 
 void qpm__regime_stationary(const double *P, size_t k, double *pi)
@@ -212,11 +256,13 @@ qpm_status qpm_regime_set_params(qpm_regime *m, const double *P, const double *m
             QPM_OK)
             return st;
     }
-    /* factorise into scratch first: a refused sigma changes nothing */
-    double *chol = qpm__calloc(&m->alloc, k * d * d, sizeof(double));
+    /* factorise into scratch first: a refused sigma changes nothing; with
+     * jumps, the jump days' covariances too */
+    int jumps = m->par.jumps;
+    double *chol = qpm__calloc(&m->alloc, (jumps ? 2 : 1) * k * d * d, sizeof(double));
     if (chol == NULL)
         return QPM_E_NOMEM;
-    double logdet[QPM__REGIME_MAX_K];
+    double logdet[QPM__REGIME_MAX_K], logdetj[QPM__REGIME_MAX_K];
     for (size_t s = 0; s < k; s++) {
         size_t piv = qpm__regime_chol(sigma + s * d * d, d, chol + s * d * d, &logdet[s]);
         if (piv < d) {
@@ -226,11 +272,20 @@ qpm_status qpm_regime_set_params(qpm_regime *m, const double *P, const double *m
                              s, piv);
         }
     }
+    if (jumps &&
+        (st = factor_jumps(sigma, m->par.dj, k, d, chol + k * d * d, logdetj)) != QPM_OK) {
+        qpm__free(&m->alloc, chol);
+        return st;
+    }
     memcpy(m->par.P, P, k * k * sizeof(double));
     memcpy(m->par.mu, mu, k * d * sizeof(double));
     memcpy(m->par.sigma, sigma, k * d * d * sizeof(double));
     memcpy(m->par.chol, chol, k * d * d * sizeof(double));
     memcpy(m->par.logdet, logdet, sizeof logdet);
+    if (jumps) {
+        memcpy(m->par.cholj, chol + k * d * d, k * d * d * sizeof(double));
+        memcpy(m->par.logdetj, logdetj, sizeof logdetj);
+    }
     qpm__free(&m->alloc, chol);
     initial_in_use(m, m->par.P, m->par.pi);
     m->has_params = 1;
@@ -290,4 +345,96 @@ qpm_status qpm_regime_set_progress(qpm_regime *m, qpm_progress_fn fn, void *user
 {
     QPM__CHECK_NULL(m, "m");
     return qpm__progress_set(&m->progress, fn, user);
+}
+
+qpm_status qpm_regime_set_jumps(qpm_regime *m, const double *p, const double *mu_j,
+                                const double *delta_j)
+{
+    QPM__CHECK_NULL(m, "m");
+    QPM__CHECK_NULL(p, "p");
+    QPM__CHECK_NULL(mu_j, "mu_j");
+    QPM__CHECK_NULL(delta_j, "delta_j");
+    size_t k = m->k, d = m->d;
+    qpm_status st;
+    if ((st = qpm__check_finite(p, k, "p")) != QPM_OK)
+        return st;
+    for (size_t s = 0; s < k; s++)
+        if (!(p[s] >= 0.0 && p[s] < 1.0))
+            return qpm__fail(QPM_E_INVALID,
+                             "p[%zu] = %.17g: a daily jump probability must be in [0, 1)", s,
+                             p[s]);
+    if ((st = qpm__check_finite(mu_j, d, "mu_j")) != QPM_OK ||
+        (st = qpm__check_nonnegative(delta_j, d, "delta_j")) != QPM_OK)
+        return st;
+    int jumps = qpm__regime_any_jump(p, k);
+    if (jumps) {
+        size_t s = 0;
+        while (!(p[s] > 0.0))
+            s++;
+        for (size_t j = 0; j < d; j++)
+            if (!(delta_j[j] > 0.0))
+                return qpm__fail(QPM_E_INVALID,
+                                 "delta_j[%zu] = 0 while p[%zu] = %.17g > 0: a jump's standard "
+                                 "deviation must be > 0 when jumps can occur",
+                                 j, s, p[s]);
+        /* a jump so large that its variance overflows: refused like a
+         * covariance beyond the range of double */
+        for (size_t j = 0; j < d; j++)
+            if (!isfinite(delta_j[j] * delta_j[j]))
+                return qpm__fail(QPM_E_OVERFLOW,
+                                 "delta_j[%zu] = %g: its square is beyond the range of double", j,
+                                 delta_j[j]);
+    }
+    double logdetj[QPM__REGIME_MAX_K];
+    double *cholj = NULL;
+    if (jumps && m->has_params) {
+        /* factorise into scratch first: a refusal changes nothing */
+        cholj = qpm__calloc(&m->alloc, k * d * d, sizeof(double));
+        if (cholj == NULL)
+            return QPM_E_NOMEM;
+        if ((st = factor_jumps(m->par.sigma, delta_j, k, d, cholj, logdetj)) != QPM_OK) {
+            qpm__free(&m->alloc, cholj);
+            return st;
+        }
+    }
+    memcpy(m->par.pj, p, k * sizeof(double));
+    memcpy(m->par.muj, mu_j, d * sizeof(double));
+    memcpy(m->par.dj, delta_j, d * sizeof(double));
+    m->par.jumps = jumps;
+    if (cholj != NULL) {
+        memcpy(m->par.cholj, cholj, k * d * d * sizeof(double));
+        memcpy(m->par.logdetj, logdetj, sizeof logdetj);
+        qpm__free(&m->alloc, cholj);
+    }
+    return QPM_OK;
+}
+
+qpm_status qpm_regime_jumps(const qpm_regime *m, double *p, double *mu_j, double *delta_j)
+{
+    QPM__CHECK_NULL(m, "m");
+    if (p != NULL)
+        memcpy(p, m->par.pj, m->k * sizeof(double));
+    if (mu_j != NULL)
+        memcpy(mu_j, m->par.muj, m->d * sizeof(double));
+    if (delta_j != NULL)
+        memcpy(delta_j, m->par.dj, m->d * sizeof(double));
+    return QPM_OK;
+}
+
+qpm_status qpm_regime_set_fit_jumps(qpm_regime *m, int fit)
+{
+    QPM__CHECK_NULL(m, "m");
+    if (fit != 0 && fit != 1)
+        return qpm__fail(QPM_E_INVALID, "fit = %d: must be 0 (jumps held) or 1 (jumps fitted)",
+                         fit);
+    m->fit_jumps = fit;
+    return QPM_OK;
+}
+
+qpm_status qpm_regime_get_fit_jumps(const qpm_regime *m, int *fit)
+{
+    QPM__CHECK_NULL(m, "m");
+    QPM__CHECK_NULL(fit, "fit");
+    *fit = m->fit_jumps;
+    return QPM_OK;
 }

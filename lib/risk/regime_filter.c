@@ -1,5 +1,7 @@
 /* The regime-switching model's forward-backward pass: filtered and smoothed
- * probabilities and the log-likelihood (include/qpm/regime.h). */
+ * probabilities and the log-likelihood, with each state's emission the
+ * mixture of its no-jump and jump-day normals when there are jumps
+ * (include/qpm/regime.h). */
 #include <math.h>
 #include <string.h>
 
@@ -9,7 +11,7 @@
 #define LOG_2PI 1.8378770664093454836
 
 qpm_status qpm__regime_fb_alloc(const qpm_alloc *a, qpm__regime_fb *fb, size_t T, size_t k,
-                                size_t d)
+                                size_t d, int jumps)
 {
     memset(fb, 0, sizeof *fb);
     fb->b = qpm__calloc(a, T, k * sizeof(double));
@@ -18,6 +20,11 @@ qpm_status qpm__regime_fb_alloc(const qpm_alloc *a, qpm__regime_fb *fb, size_t T
     fb->c = fb->gamma ? qpm__calloc(a, T, sizeof(double)) : NULL;
     fb->z = fb->c ? qpm__calloc(a, d, sizeof(double)) : NULL;
     fb->beta = fb->z ? qpm__calloc(a, 2 * k, sizeof(double)) : NULL;
+    if (fb->beta != NULL && jumps) {
+        fb->wj = qpm__calloc(a, T, k * sizeof(double));
+        if (fb->wj == NULL)
+            fb->beta = (qpm__free(a, fb->beta), NULL);
+    }
     if (fb->beta == NULL) {
         qpm__regime_fb_free(a, fb);
         return QPM_E_NOMEM;
@@ -33,6 +40,7 @@ void qpm__regime_fb_free(const qpm_alloc *a, qpm__regime_fb *fb)
     qpm__free(a, fb->c);
     qpm__free(a, fb->z);
     qpm__free(a, fb->beta);
+    qpm__free(a, fb->wj);
     memset(fb, 0, sizeof *fb);
 }
 
@@ -51,6 +59,39 @@ static double log_density(const double *x, const double *mu, const double *L, do
     return -0.5 * ((double)d * LOG_2PI + logdet + q);
 }
 
+/* log N(x; mu + muj, L L'), the density of a jump day */
+static double log_density_jump(const double *x, const double *mu, const double *muj,
+                               const double *L, double logdet, size_t d, double *z)
+{
+    double q = 0.0;
+    for (size_t i = 0; i < d; i++) {
+        double s = x[i] - mu[i] - muj[i];
+        for (size_t p = 0; p < i; p++)
+            s -= L[i * d + p] * z[p];
+        z[i] = s / L[i * d + i];
+        q += z[i] * z[i];
+    }
+    return -0.5 * ((double)d * LOG_2PI + logdet + q);
+}
+
+/* The log density of state s's mixture (1 - p) N0 + p N1 from l0 = log N0
+ * and l1 = log N1, in logarithms (either density may underflow), and into
+ * *w the probability of the jump component given the day. */
+static double log_mixture(double p, double l0, double l1, double *w)
+{
+    double a = log1p(-p) + l0, b = log(p) + l1;
+    double hi = a > b ? a : b, lo = a > b ? b : a;
+    if (!isfinite(hi)) {
+        /* neither component can have produced the day: the state's
+         * density is 0 and the jump probability irrelevant, but finite */
+        *w = 0.0;
+        return -HUGE_VAL;
+    }
+    double e = exp(lo - hi);
+    *w = b >= a ? 1.0 / (1.0 + e) : e / (1.0 + e);
+    return hi + log1p(e);
+}
+
 qpm_status qpm__regime_fb_run(const qpm__regime_par *par, size_t k, size_t d, size_t T,
                               const double *r, size_t ldr, int smooth, qpm__regime_fb *fb,
                               double *loglik)
@@ -62,6 +103,16 @@ qpm_status qpm__regime_fb_run(const qpm__regime_par *par, size_t k, size_t d, si
         for (size_t s = 0; s < k; s++) {
             lb[s] = log_density(r + t * ldr, par->mu + s * d, par->chol + s * d * d, par->logdet[s],
                                 d, fb->z);
+            if (par->jumps) {
+                double w = 0.0;
+                if (par->pj[s] > 0.0) {
+                    double l1 = log_density_jump(r + t * ldr, par->mu + s * d, par->muj,
+                                                 par->cholj + s * d * d, par->logdetj[s], d, fb->z);
+                    lb[s] = log_mixture(par->pj[s], lb[s], l1, &w);
+                }
+                if (fb->wj != NULL)
+                    fb->wj[t * k + s] = w;
+            }
             if (lb[s] > mx)
                 mx = lb[s];
         }
@@ -166,7 +217,7 @@ qpm_status qpm_regime_filter(const qpm_regime *m, size_t T, const double *r, siz
                          "the model has no parameters yet: fit it or call qpm_regime_set_params");
     qpm__regime_fb fb;
     qpm_alloc a = m->alloc;
-    if ((st = qpm__regime_fb_alloc(&a, &fb, T, k, d)) != QPM_OK)
+    if ((st = qpm__regime_fb_alloc(&a, &fb, T, k, d, 0)) != QPM_OK)
         return st;
     double ll;
     st = qpm__regime_fb_run(&m->par, k, d, T, r, ldr, smoothed != NULL, &fb, &ll);

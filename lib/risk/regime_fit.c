@@ -12,6 +12,12 @@
  * variance over the whole series. */
 #define VAR_FLOOR 1e-6
 
+/* The start of a jump fit without jumps in the handle: a jump on 5% of the
+ * days in every state, of mean 0 and 3 times each asset's standard
+ * deviation over the series. */
+#define JUMP_P0  0.05
+#define JUMP_SD0 3.0
+
 typedef struct fit_ctx {
     size_t k, d, T, ldr;
     const double *r;
@@ -20,10 +26,33 @@ typedef struct fit_ctx {
     double *dev;         /* d scratch */
 } fit_ctx;
 
+/* Floors the variances of Sigma_s (par->sigma, state s) and factorises it. */
+static qpm_status floor_and_factor(const fit_ctx *f, size_t s, qpm__regime_par *par)
+{
+    size_t d = f->d;
+    double *S = par->sigma + s * d * d;
+    for (size_t j = 0; j < d; j++)
+        if (S[j * d + j] < f->floor[j])
+            S[j * d + j] = f->floor[j];
+    /* a singular state covariance (perfectly correlated assets within
+     * the state): the floor added to the diagonal until it factorises */
+    double ridge = 1.0;
+    while (qpm__regime_chol(S, d, par->chol + s * d * d, &par->logdet[s]) < d) {
+        for (size_t j = 0; j < d; j++)
+            S[j * d + j] += ridge * f->floor[j];
+        ridge *= 2.0;
+        if (ridge > 0x1p60)
+            return qpm__fail(QPM_E_NOCONVERGE,
+                             "the covariance of state %zu cannot be made positive definite", s);
+    }
+    return QPM_OK;
+}
+
 /* mu_s and Sigma_s weighted by w[t * k + s], floored and factorised. */
 static qpm_status mstep_gauss(const fit_ctx *f, const double *w, qpm__regime_par *par)
 {
     size_t k = f->k, d = f->d, T = f->T;
+    qpm_status st;
     for (size_t s = 0; s < k; s++) {
         double N = 0.0;
         for (size_t t = 0; t < T; t++)
@@ -63,21 +92,185 @@ static qpm_status mstep_gauss(const fit_ctx *f, const double *w, qpm__regime_par
                 S[i * d + j] /= N;
                 S[j * d + i] = S[i * d + j];
             }
+        if ((st = floor_and_factor(f, s, par)) != QPM_OK)
+            return st;
+    }
+    return QPM_OK;
+}
+
+/* Scratch of the M-step with jumps: minv (k x d x d, (Sigma_s + D)^-1 at
+ * the E-step's parameters), mu0 (k x d, the E-step's means), muj0 (d), m
+ * and e (d each), accm and accd (d each). */
+typedef struct jump_scratch {
+    double *minv, *mu0, *muj0, *m, *e, *accm, *accd;
+} jump_scratch;
+
+/* E[J | x, jump day, state s] into js->m from the E-step's parameters:
+ * muJ + D (Sigma_s + D)^-1 (x - mu_s - muJ). */
+static void jump_mean(const fit_ctx *f, const qpm__regime_par *par, const jump_scratch *js,
+                      size_t s, const double *x)
+{
+    size_t d = f->d;
+    const double *Mi = js->minv + s * d * d, *mu = js->mu0 + s * d;
+    for (size_t i = 0; i < d; i++)
+        js->e[i] = x[i] - mu[i] - js->muj0[i];
+    for (size_t i = 0; i < d; i++) {
+        double v = 0.0;
         for (size_t j = 0; j < d; j++)
-            if (S[j * d + j] < f->floor[j])
-                S[j * d + j] = f->floor[j];
-        /* a singular state covariance (perfectly correlated assets within
-         * the state): the floor added to the diagonal until it factorises */
-        double ridge = 1.0;
-        while (qpm__regime_chol(S, d, par->chol + s * d * d, &par->logdet[s]) < d) {
-            for (size_t j = 0; j < d; j++)
-                S[j * d + j] += ridge * f->floor[j];
-            ridge *= 2.0;
-            if (ridge > 0x1p60)
-                return qpm__fail(QPM_E_NOCONVERGE,
-                                 "the covariance of state %zu cannot be made positive definite", s);
+            v += Mi[i * d + j] * js->e[j];
+        js->m[i] = js->muj0[i] + par->dj[i] * par->dj[i] * v;
+    }
+}
+
+/* One M-step of the model with jumps, exact EM for the latent jump sizes:
+ * on a jump day in state s, x = mu_s + eps + J with eps ~ N(0, Sigma_s)
+ * and J ~ N(muJ, D), so J given x is normal with mean m_t =
+ * E[J | x] (jump_mean) and covariance V_s = D - D (Sigma_s + D)^-1 D.
+ * With g = gamma_t(s) and c = g w_t(s) (the jump day's weight):
+ *     mu_s    = sum_t (g x_t - c m_t) / sum_t g
+ *     Sigma_s = sum_t [(g - c) e e' + c (e - m_t)(e - m_t)'] / sum_t g
+ *               + (sum_t c / sum_t g) V_s,              e = x_t - mu_s,
+ * and, when update_jumps, muJ = sum c m_t / sum c, D_jj = sum c [(m_tj -
+ * muJ_j)^2 + V_s,jj] / sum c (over t and s), p_s = sum_t c / sum_t g.
+ * Each maximises the expected complete log-likelihood given the E-step's
+ * posteriors, so the log-likelihood cannot decrease (floors aside). */
+static qpm_status mstep_jumps(const fit_ctx *f, const qpm__regime_fb *fb, qpm__regime_par *par,
+                              int update_jumps, const jump_scratch *js)
+{
+    size_t k = f->k, d = f->d, T = f->T;
+    const double *gam = fb->gamma, *wj = fb->wj;
+    qpm_status st;
+    /* the E-step's parameters: (Sigma_s + D)^-1 column by column from the
+     * factor, the means */
+    for (size_t s = 0; s < k; s++) {
+        const double *L = par->cholj + s * d * d;
+        double *Mi = js->minv + s * d * d;
+        for (size_t c = 0; c < d; c++) {
+            for (size_t i = 0; i < d; i++) {
+                double v = i == c ? 1.0 : 0.0;
+                for (size_t p = 0; p < i; p++)
+                    v -= L[i * d + p] * js->e[p];
+                js->e[i] = v / L[i * d + i];
+            }
+            for (size_t i = d; i-- > 0;) {
+                double v = js->e[i];
+                for (size_t p = i + 1; p < d; p++)
+                    v -= L[p * d + i] * Mi[p * d + c];
+                Mi[i * d + c] = v / L[i * d + i];
+            }
         }
     }
+    memcpy(js->mu0, par->mu, k * d * sizeof(double));
+    memcpy(js->muj0, par->muj, d * sizeof(double));
+    memset(js->accm, 0, d * sizeof(double));
+    memset(js->accd, 0, d * sizeof(double));
+    double N[QPM__REGIME_MAX_K], C[QPM__REGIME_MAX_K], Ctot = 0.0;
+    for (size_t s = 0; s < k; s++) {
+        N[s] = C[s] = 0.0;
+        memset(par->mu + s * d, 0, d * sizeof(double));
+        memset(par->sigma + s * d * d, 0, d * d * sizeof(double));
+    }
+    for (size_t t = 0; t < T; t++) {
+        const double *x = f->r + t * f->ldr;
+        for (size_t s = 0; s < k; s++) {
+            double g = gam[t * k + s], c = g * wj[t * k + s];
+            double *mu = par->mu + s * d;
+            N[s] += g;
+            for (size_t j = 0; j < d; j++)
+                mu[j] += g * x[j];
+            if (c > 0.0) {
+                jump_mean(f, par, js, s, x);
+                for (size_t j = 0; j < d; j++) {
+                    mu[j] -= c * js->m[j];
+                    js->accm[j] += c * js->m[j];
+                }
+                C[s] += c;
+            }
+        }
+    }
+    for (size_t s = 0; s < k; s++) {
+        if (!(N[s] > DBL_EPSILON * (double)T))
+            return qpm__fail(QPM_E_NOCONVERGE,
+                             "state %zu lost all its weight (%g days): the series shows fewer "
+                             "than k = %zu regimes",
+                             s, N[s], k);
+        for (size_t j = 0; j < d; j++)
+            par->mu[s * d + j] /= N[s];
+        Ctot += C[s];
+    }
+    double *muj = par->muj;
+    if (update_jumps && Ctot > 0.0)
+        for (size_t j = 0; j < d; j++)
+            muj[j] = js->accm[j] / Ctot;
+    for (size_t t = 0; t < T; t++) {
+        const double *x = f->r + t * f->ldr;
+        for (size_t s = 0; s < k; s++) {
+            double g = gam[t * k + s];
+            if (g == 0.0)
+                continue;
+            double c = g * wj[t * k + s], *S = par->sigma + s * d * d;
+            const double *mu = par->mu + s * d;
+            for (size_t j = 0; j < d; j++)
+                f->dev[j] = x[j] - mu[j];
+            for (size_t i = 0; i < d; i++) {
+                double gi = (g - c) * f->dev[i];
+                for (size_t j = 0; j <= i; j++)
+                    S[i * d + j] += gi * f->dev[j];
+            }
+            if (c > 0.0) {
+                jump_mean(f, par, js, s, x);
+                for (size_t j = 0; j < d; j++) {
+                    double q = js->m[j] - muj[j];
+                    js->accd[j] += c * q * q;
+                    f->dev[j] -= js->m[j];
+                }
+                for (size_t i = 0; i < d; i++) {
+                    double ci = c * f->dev[i];
+                    for (size_t j = 0; j <= i; j++)
+                        S[i * d + j] += ci * f->dev[j];
+                }
+            }
+        }
+    }
+    /* V_s = D - D (Sigma_s + D)^-1 D, at the E-step's D */
+    for (size_t s = 0; s < k; s++) {
+        double *S = par->sigma + s * d * d;
+        const double *Mi = js->minv + s * d * d;
+        double cs = C[s] / N[s];
+        for (size_t i = 0; i < d; i++)
+            for (size_t j = 0; j <= i; j++) {
+                double di = par->dj[i] * par->dj[i], dd = di * par->dj[j] * par->dj[j];
+                double v = (i == j ? di : 0.0) - dd * Mi[i * d + j];
+                if (i == j && update_jumps)
+                    js->accd[i] += C[s] * v;
+                S[i * d + j] = S[i * d + j] / N[s] + cs * v;
+                S[j * d + i] = S[i * d + j];
+            }
+    }
+    for (size_t s = 0; s < k; s++)
+        if ((st = floor_and_factor(f, s, par)) != QPM_OK)
+            return st;
+    if (update_jumps) {
+        if (Ctot > 0.0)
+            for (size_t j = 0; j < d; j++) {
+                double v = js->accd[j] / Ctot;
+                par->dj[j] = sqrt(v > f->floor[j] ? v : f->floor[j]);
+            }
+        for (size_t s = 0; s < k; s++) {
+            double p = C[s] / N[s];
+            /* the model needs p < 1: a state of jump days only is its
+             * mixture's limit */
+            par->pj[s] = p < 1.0 ? p : nextafter(1.0, 0.0);
+        }
+        par->jumps = qpm__regime_any_jump(par->pj, k);
+    }
+    if (par->jumps)
+        for (size_t s = 0; s < k; s++)
+            if (qpm__regime_chol_jump(par->sigma + s * d * d, par->dj, d, par->cholj + s * d * d,
+                                      &par->logdetj[s]) < d)
+                return qpm__fail(QPM_E_NOCONVERGE,
+                                 "the jump-day covariance of state %zu is not positive definite",
+                                 s);
     return QPM_OK;
 }
 
@@ -115,6 +308,11 @@ qpm_status qpm_regime_fit(qpm_regime *m, size_t T, const double *r, size_t ldr, 
     size_t npar = k * (k - 1) + k * d * (d + 3) / 2;
     if (m->mode == QPM_REGIME_INIT_ESTIMATED)
         npar += k - 1;
+    /* jumps fitted, or held at the handle's (then only the E-step and the
+     * means' and covariances' M-step change) */
+    int fitj = m->fit_jumps, jumps = fitj || m->par.jumps;
+    if (fitj)
+        npar += k + 2 * d;
     if (T <= npar)
         return qpm__fail(QPM_E_SIZE,
                          "T = %zu: a model of %zu states over %zu assets has %zu free "
@@ -126,16 +324,29 @@ qpm_status qpm_regime_fit(qpm_regime *m, size_t T, const double *r, size_t ldr, 
 
     qpm_alloc a = m->alloc;
     qpm__regime_fb fb;
-    if ((st = qpm__regime_fb_alloc(&a, &fb, T, k, d)) != QPM_OK)
+    if ((st = qpm__regime_fb_alloc(&a, &fb, T, k, d, jumps)) != QPM_OK)
         return st;
     double *mean = qpm__calloc(&a, 4 * d, sizeof(double));
     double *mu = qpm__calloc(&a, k * d, sizeof(double));
     double *sigma = qpm__calloc(&a, k * d * d, sizeof(double));
     double *chol = qpm__calloc(&a, k * d * d, sizeof(double));
     ranked *rank = qpm__calloc(&a, T, sizeof *rank);
-    if (mean == NULL || mu == NULL || sigma == NULL || chol == NULL || rank == NULL) {
+    /* with jumps: muj, dj, cholj, and the M-step's scratch (jump_scratch) */
+    double *jbuf = jumps ? qpm__calloc(&a, 3 * k * d * d + k * d + 7 * d, sizeof(double)) : NULL;
+    if (mean == NULL || mu == NULL || sigma == NULL || chol == NULL || rank == NULL ||
+        (jumps && jbuf == NULL)) {
         st = QPM_E_NOMEM;
         goto done;
+    }
+    jump_scratch js = {0};
+    if (jumps) {
+        js.minv = jbuf + k * d * d;
+        js.mu0 = js.minv + k * d * d;
+        js.muj0 = js.mu0 + k * d;
+        js.m = js.muj0 + d;
+        js.e = js.m + d;
+        js.accm = js.e + d;
+        js.accd = js.accm + d;
     }
     double *var = mean + d, *floor = mean + 2 * d, *dev = mean + 3 * d;
 
@@ -178,6 +389,11 @@ qpm_status qpm_regime_fit(qpm_regime *m, size_t T, const double *r, size_t ldr, 
     par.mu = mu;
     par.sigma = sigma;
     par.chol = chol;
+    if (jumps) {
+        par.cholj = jbuf;
+        par.muj = js.accd + d;
+        par.dj = par.muj + d;
+    }
 
     /* start: K groups of equal size by the standardised squared norm */
     for (size_t t = 0; t < T; t++) {
@@ -199,6 +415,30 @@ qpm_status qpm_regime_fit(qpm_regime *m, size_t T, const double *r, size_t ldr, 
         for (size_t j = 0; j < k; j++)
             par.P[i * k + j] = i == j ? 0.9 : 0.1 / (double)(k - 1);
     memcpy(par.pi, m->pi_given, k * sizeof(double));
+    if (jumps) {
+        if (m->par.jumps) {
+            /* the handle's jumps: held, or the fit's start */
+            memcpy(par.pj, m->par.pj, k * sizeof(double));
+            memcpy(par.muj, m->par.muj, d * sizeof(double));
+            memcpy(par.dj, m->par.dj, d * sizeof(double));
+        } else {
+            for (size_t s = 0; s < k; s++)
+                par.pj[s] = JUMP_P0;
+            for (size_t j = 0; j < d; j++) {
+                par.muj[j] = 0.0;
+                par.dj[j] = JUMP_SD0 * sqrt(var[j]);
+            }
+        }
+        par.jumps = 1;
+        for (size_t s = 0; s < k; s++)
+            if (qpm__regime_chol_jump(sigma + s * d * d, par.dj, d, par.cholj + s * d * d,
+                                      &par.logdetj[s]) < d) {
+                st = qpm__fail(QPM_E_NOCONVERGE,
+                               "the jump-day covariance of state %zu is not positive definite",
+                               s);
+                goto done;
+            }
+    }
 
     double ll, ll_new;
     if ((st = qpm__regime_fb_run(&par, k, d, T, r, ldr, 1, &fb, &ll)) != QPM_OK)
@@ -217,7 +457,11 @@ qpm_status qpm_regime_fit(qpm_regime *m, size_t T, const double *r, size_t ldr, 
         }
         if (m->mode == QPM_REGIME_INIT_ESTIMATED)
             memcpy(par.pi, fb.gamma, k * sizeof(double));
-        if ((st = mstep_gauss(&f, fb.gamma, &par)) != QPM_OK)
+        if (par.jumps)
+            st = mstep_jumps(&f, &fb, &par, fitj, &js);
+        else
+            st = mstep_gauss(&f, fb.gamma, &par);
+        if (st != QPM_OK)
             goto done;
         if ((st = qpm__regime_fb_run(&par, k, d, T, r, ldr, 1, &fb, &ll_new)) != QPM_OK)
             goto done;
@@ -241,6 +485,13 @@ qpm_status qpm_regime_fit(qpm_regime *m, size_t T, const double *r, size_t ldr, 
         vol[s] = 0.0;
         for (size_t j = 0; j < d; j++)
             vol[s] += sigma[s * d * d + j * d + j] / var[j];
+        /* with jumps, the state's whole variance: Sigma_s + p_s D + p_s (1
+         * - p_s) muJ muJ' */
+        if (par.jumps)
+            for (size_t j = 0; j < d; j++) {
+                double pj = par.pj[s], mj = par.muj[j], dj = par.dj[j];
+                vol[s] += pj * (dj * dj + (1.0 - pj) * mj * mj) / var[j];
+            }
         perm[s] = s;
     }
     for (size_t s = 1; s < k; s++)
@@ -258,6 +509,16 @@ qpm_status qpm_regime_fit(qpm_regime *m, size_t T, const double *r, size_t ldr, 
         memcpy(m->par.mu + s * d, mu + o * d, d * sizeof(double));
         memcpy(m->par.sigma + s * d * d, sigma + o * d * d, d * d * sizeof(double));
         memcpy(m->par.chol + s * d * d, chol + o * d * d, d * d * sizeof(double));
+        if (jumps) {
+            m->par.pj[s] = par.pj[o];
+            m->par.logdetj[s] = par.logdetj[o];
+            memcpy(m->par.cholj + s * d * d, par.cholj + o * d * d, d * d * sizeof(double));
+        }
+    }
+    if (jumps) {
+        memcpy(m->par.muj, par.muj, d * sizeof(double));
+        memcpy(m->par.dj, par.dj, d * sizeof(double));
+        m->par.jumps = par.jumps;
     }
     if (m->mode == QPM_REGIME_INIT_ESTIMATED)
         memcpy(m->pi_given, m->par.pi, k * sizeof(double));
@@ -275,5 +536,6 @@ done:
     qpm__free(&a, sigma);
     qpm__free(&a, chol);
     qpm__free(&a, rank);
+    qpm__free(&a, jbuf);
     return st;
 }

@@ -1,4 +1,5 @@
-/* Monte Carlo paths of the regime-switching model (include/qpm/regime.h). */
+/* Monte Carlo paths of the regime-switching model, jumps included
+ * (include/qpm/regime.h). */
 #include <string.h>
 
 #include "regime_internal.h"
@@ -25,7 +26,8 @@ qpm_status qpm_regime_simulate(const qpm_regime *m, qpm_rng *rng, const double *
     }
     if (n == 0 || h == 0)
         return QPM_OK;
-    const double *P = m->par.P;
+    const double *P = m->par.P, *muj = m->par.muj, *dj = m->par.dj;
+    int jumps = m->par.jumps;
     for (size_t p = 0; p < n; p++) {
         double u;
         qpm_rng_uniform(rng, 1, &u);
@@ -44,6 +46,18 @@ qpm_status qpm_regime_simulate(const qpm_regime *m, qpm_rng *rng, const double *
                 for (size_t q = 0; q <= j; q++)
                     v += L[j * d + q] * x[q];
                 x[j] = mu[j] + v;
+            }
+            if (jumps) {
+                /* drawn every day, jump or not: the draws of a day do not
+                 * depend on the jump probabilities */
+                qpm_rng_uniform(rng, 1, &u);
+                int jump = u < m->par.pj[s];
+                for (size_t j = 0; j < d; j++) {
+                    double z;
+                    qpm_rng_normal(rng, 1, &z);
+                    if (jump)
+                        x[j] += muj[j] + dj[j] * z;
+                }
             }
             if (states != NULL)
                 states[row] = s;

@@ -325,7 +325,8 @@ qpm_status qpm_risk_simulate_regime(qpm_risk *r, qpm_book *book, const qpm_regim
     /* per block: the returns (blk x days x n), states, cumulated log
      * returns, worst P&L; the model's variances and the start's mixture */
     size_t nret = blk * days * n;
-    double *ret = qpm__calloc(&r->alloc, nret + blk * n + blk + K * n * n + K + n, sizeof(double));
+    double *ret =
+        qpm__calloc(&r->alloc, nret + blk * n + blk + K * n * n + K + n + K + 2 * n, sizeof(double));
     size_t *states = qpm__calloc(&r->alloc, blk * days, sizeof(size_t));
     if (ret == NULL || states == NULL) {
         qpm__free(&r->alloc, ret);
@@ -333,9 +334,16 @@ qpm_status qpm_risk_simulate_regime(qpm_risk *r, qpm_book *book, const qpm_regim
         return qpm__fail(QPM_E_NOMEM, "cannot allocate the paths of %zu scenarios", blk);
     }
     double *cum = ret + nret, *worst = cum + blk * n, *sig = worst + blk, *pi = sig + K * n * n;
-    double *ref = pi + K;
-    if ((st = qpm_regime_params(m, NULL, pi, NULL, sig)) != QPM_OK)
+    double *ref = pi + K, *pj = ref + n, *muj = pj + K, *dj = muj + n;
+    if ((st = qpm_regime_params(m, NULL, pi, NULL, sig)) != QPM_OK ||
+        (st = qpm_regime_jumps(m, pj, muj, dj)) != QPM_OK)
         goto done;
+    /* with jumps, a regime's vol is that of its whole daily return, jump
+     * days included: Sigma_k,uu + p_k (deltaJ_u^2 + (1 - p_k) muJ_u^2) */
+    for (size_t k = 0; k < K; k++)
+        if (pj[k] > 0.0)
+            for (size_t u = 0; u < n; u++)
+                sig[(k * n + u) * n + u] += pj[k] * (dj[u] * dj[u] + (1.0 - pj[k]) * muj[u] * muj[u]);
     const double *w0 = start != NULL ? start : pi;
     /* the reference variance of asset u: the start distribution's mixture
      * (a start that is not a distribution is refused by the simulation) */

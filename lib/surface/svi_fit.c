@@ -86,8 +86,8 @@ static int kkt_solve(const inner_sys *sys, double G[NCON][3], const double h[NCO
     return isfinite(x[0]) && isfinite(x[1]) && isfinite(x[2]);
 }
 
-/* the unconstrained minimiser A x = r by Cramer's rule; 0 when singular */
-static int solve3(const inner_sys *sys, double x[3])
+/* The inverse of the symmetric A by its cofactors; 0 when singular */
+static int inv3(const inner_sys *sys, double Ai[3][3])
 {
     const double(*A)[3] = sys->A;
     double c00 = A[1][1] * A[2][2] - A[1][2] * A[2][1];
@@ -97,17 +97,82 @@ static int solve3(const inner_sys *sys, double x[3])
     double scale = fabs(A[0][0]) * fabs(A[1][1]) * fabs(A[2][2]);
     if (!(fabs(det) > 1e-13 * scale))
         return 0;
-    const double *r = sys->r;
     double id = 1.0 / det;
-    x[0] = (r[0] * c00 + A[0][1] * (r[2] * A[1][2] - r[1] * A[2][2]) +
-            A[0][2] * (r[1] * A[2][1] - r[2] * A[1][1])) *
-           id;
-    x[1] = (A[0][0] * (r[1] * A[2][2] - r[2] * A[1][2]) + r[0] * c01 +
-            A[0][2] * (r[2] * A[1][0] - r[1] * A[2][0])) *
-           id;
-    x[2] = (A[0][0] * (A[1][1] * r[2] - A[2][1] * r[1]) +
-            A[0][1] * (A[2][0] * r[1] - A[1][0] * r[2]) + r[0] * c02) *
-           id;
+    Ai[0][0] = c00 * id;
+    Ai[0][1] = Ai[1][0] = c01 * id;
+    Ai[0][2] = Ai[2][0] = c02 * id;
+    Ai[1][1] = (A[0][0] * A[2][2] - A[0][2] * A[2][0]) * id;
+    Ai[1][2] = Ai[2][1] = (A[0][2] * A[1][0] - A[0][0] * A[1][2]) * id;
+    Ai[2][2] = (A[0][0] * A[1][1] - A[0][1] * A[1][0]) * id;
+    return 1;
+}
+
+/* The equality problem of an active set from the unconstrained minimiser
+ * xu and A^-1 (k <= 3 constraints): A x + G^T nu = r, G x = h gives
+ * (G A^-1 G^T) nu = G xu - h and x = xu - A^-1 G^T nu, a k x k system by
+ * Cramer's rule instead of the (3 + k) elimination of kkt_solve; 0 when
+ * that system is singular (kkt_solve then decides) */
+static int kkt_fast(double Ai[3][3], const double xu[3], double G[NCON][3], const double h[NCON],
+                    const int *act, int k, double x[3], double *nu)
+{
+    double AG[3][3], M[3][3], b[3];
+    for (int c = 0; c < k; c++) {
+        const double *g = G[act[c]];
+        for (int i = 0; i < 3; i++)
+            AG[c][i] = Ai[i][0] * g[0] + Ai[i][1] * g[1] + Ai[i][2] * g[2];
+        b[c] = g[0] * xu[0] + g[1] * xu[1] + g[2] * xu[2] - h[act[c]];
+    }
+    for (int c = 0; c < k; c++)
+        for (int e = 0; e < k; e++) {
+            const double *g = G[act[c]];
+            M[c][e] = g[0] * AG[e][0] + g[1] * AG[e][1] + g[2] * AG[e][2];
+        }
+    double scale = 0.0;
+    for (int c = 0; c < k; c++)
+        scale = fmax(scale, fabs(M[c][c]));
+    if (k == 1) {
+        if (!(M[0][0] > 1e-14 * scale) || !(scale > 0.0))
+            return 0;
+        nu[0] = b[0] / M[0][0];
+    } else if (k == 2) {
+        double det = M[0][0] * M[1][1] - M[0][1] * M[1][0];
+        if (!(fabs(det) > 1e-12 * scale * scale))
+            return 0;
+        nu[0] = (b[0] * M[1][1] - M[0][1] * b[1]) / det;
+        nu[1] = (M[0][0] * b[1] - b[0] * M[1][0]) / det;
+    } else {
+        double c0 = M[1][1] * M[2][2] - M[1][2] * M[2][1];
+        double c1 = M[1][2] * M[2][0] - M[1][0] * M[2][2];
+        double c2 = M[1][0] * M[2][1] - M[1][1] * M[2][0];
+        double det = M[0][0] * c0 + M[0][1] * c1 + M[0][2] * c2;
+        if (!(fabs(det) > 1e-10 * scale * scale * scale))
+            return 0;
+        double id = 1.0 / det;
+        nu[0] = (b[0] * c0 + M[0][1] * (b[2] * M[1][2] - b[1] * M[2][2]) +
+                 M[0][2] * (b[1] * M[2][1] - b[2] * M[1][1])) *
+                id;
+        nu[1] = (M[0][0] * (b[1] * M[2][2] - b[2] * M[1][2]) + b[0] * c1 +
+                 M[0][2] * (b[2] * M[1][0] - b[1] * M[2][0])) *
+                id;
+        nu[2] = (M[0][0] * (M[1][1] * b[2] - M[2][1] * b[1]) +
+                 M[0][1] * (M[2][0] * b[1] - M[1][0] * b[2]) + b[0] * c2) *
+                id;
+    }
+    for (int i = 0; i < 3; i++) {
+        x[i] = xu[i];
+        for (int c = 0; c < k; c++)
+            x[i] -= AG[c][i] * nu[c];
+    }
+    return isfinite(x[0]) && isfinite(x[1]) && isfinite(x[2]);
+}
+
+/* the unconstrained minimiser x = A^-1 r; 0 when A is singular */
+static int solve3(double Ai[3][3], const inner_sys *sys, double x[3])
+{
+    if (!inv3(sys, Ai))
+        return 0;
+    for (int i = 0; i < 3; i++)
+        x[i] = Ai[i][0] * sys->r[0] + Ai[i][1] * sys->r[1] + Ai[i][2] * sys->r[2];
     return isfinite(x[0]) && isfinite(x[1]) && isfinite(x[2]);
 }
 
@@ -182,8 +247,12 @@ static double inner(const qpm__smile *sm, double m, double s, double x[3])
     double G[NCON][3], h[NCON];
     constraints(s, G, h);
     double nu[3];
-    if (solve3(&sys, x) && feasible(G, h, x))
+    double Ai[3][3], xu[3];
+    int have_u = solve3(Ai, &sys, x);
+    if (have_u && feasible(G, h, x))
         return direct_cost(sm, m, s, x, yc, zc);
+    if (have_u)
+        memcpy(xu, x, sizeof xu);
     /* active sets by size: a feasible solution whose multipliers all have
      * the right sign (nu <= 0 here, nu = -mu/2) satisfies the KKT
      * conditions and is the minimiser; otherwise the cheapest feasible one */
@@ -208,7 +277,10 @@ static double inner(const qpm__smile *sm, double m, double s, double x[3])
             }
     double best = HUGE_VAL, cand[3];
     for (int t = 0; t < ns; t++) {
-        if (!kkt_solve(&sys, G, h, sets[t], sizes[t], cand, nu) || !feasible(G, h, cand))
+        int ok = have_u && kkt_fast(Ai, xu, G, h, sets[t], sizes[t], cand, nu);
+        if (!ok)
+            ok = kkt_solve(&sys, G, h, sets[t], sizes[t], cand, nu);
+        if (!ok || !feasible(G, h, cand))
             continue;
         double v = quad(&sys, cand);
         int kkt = 1;

@@ -32,7 +32,7 @@ Modules:
   :func:`merton_smile`);
 * :mod:`qpm.regime` (experimental): a Markov regime-switching model of
   returns (:class:`RegimeModel`: EM fit, filtered and smoothed state
-  probabilities, Monte Carlo paths);
+  probabilities, Monte Carlo paths, regime-dependent jumps);
 * :mod:`qpm.garch` (experimental): GARCH(1,1) volatility
   (:func:`garch_fit`, :func:`garch_loglik`, :func:`garch_filter`,
   :func:`garch_forecast`), also the filter of :meth:`Risk.historical`;
@@ -90,7 +90,7 @@ from . import surface
 from .surface import (QuoteKind, SliceReport, SsviFit, SsviParams, Surface, SurfaceCheck, SviParams,
                       ssvi_to_svi, svi_check, svi_total_variance)
 from . import regime
-from .regime import (RegimeFit, RegimeInit, RegimeModel, RegimeParams, RegimePaths,
+from .regime import (RegimeFit, RegimeInit, RegimeJumps, RegimeModel, RegimeParams, RegimePaths,
                      RegimeProbabilities)
 from .core import (CpuFeature, SettingInfo, SettingType, Status, clear_error, cpu_features,
                    last_error, last_status, max_threads, status_name, status_str, version,
@@ -141,6 +141,6 @@ __all__ = [
     "surface", "Surface", "QuoteKind", "SviParams", "SsviParams", "SliceReport", "SurfaceCheck",
     "SsviFit", "svi_check", "svi_total_variance", "ssvi_to_svi",
     # regime (experimental)
-    "regime", "RegimeModel", "RegimeInit", "RegimeParams", "RegimeFit", "RegimeProbabilities",
-    "RegimePaths",
+    "regime", "RegimeModel", "RegimeInit", "RegimeParams", "RegimeJumps", "RegimeFit",
+    "RegimeProbabilities", "RegimePaths",
 ]

@@ -1,6 +1,10 @@
 """A Markov regime-switching model of returns: K = 2 or 3 hidden states
 following a Markov chain, Gaussian returns N(mu_k, Sigma_k) over d assets in
-each (regime-dependent means, volatilities and correlations).
+each (regime-dependent means, volatilities and correlations), and optional
+regime-dependent jumps: on a day in state k, with probability p_k, every
+asset's return gets an added jump N(muJ_j, deltaJ_j^2), so that state k's
+returns are the mixture (1 - p_k) N(mu_k, Sigma_k) + p_k N(mu_k + muJ,
+Sigma_k + diag(deltaJ^2)).
 
 Experimental: this wraps libqpm's experimental tier (``include/qpm/regime.h``);
 names and signatures may change in any minor release.
@@ -18,7 +22,13 @@ Conventions are the library's:
   (:attr:`RegimeInit.ERGODIC`, statsmodels' default; not for the fit);
 * after a fit the states are ordered by increasing volatility;
 * ``mu`` is K x d, ``sigma`` K x d x d (for d = 1, K variances are
-  accepted too).
+  accepted too);
+* jumps (:meth:`RegimeModel.set_jumps`, :attr:`RegimeModel.jumps`): ``p``
+  holds each state's daily jump probability (a Poisson intensity lambda per
+  day is ``p = 1 - exp(-lambda)``), ``mu_j`` and ``delta_j`` the mean and
+  standard deviation of each asset's jump; none by default, and
+  :meth:`RegimeModel.set_fit_jumps` makes :meth:`RegimeModel.fit` estimate
+  them.
 
 Returns are a T x d matrix (or a 1-D series for one asset), as numpy arrays,
 sequences or pandas objects; probabilities of a pandas input come back as
@@ -36,8 +46,8 @@ from ._handle import Handle
 from ._typing import ArrayLike
 from .rng import Rng
 
-__all__ = ["RegimeInit", "RegimeParams", "RegimeFit", "RegimeProbabilities", "RegimePaths",
-           "RegimeModel", "prob_tol"]
+__all__ = ["RegimeInit", "RegimeParams", "RegimeJumps", "RegimeFit", "RegimeProbabilities",
+           "RegimePaths", "RegimeModel", "prob_tol"]
 
 _vp = ctypes.c_void_p
 _sz = ctypes.c_size_t
@@ -57,6 +67,10 @@ _lib.declare("qpm_regime_set_progress", _int, _vp, _vp, _vp)
 _lib.declare("qpm_regime_fit", _int, _vp, _sz, _vp, _sz, _sz, _d, _vp, _vp, _vp)
 _lib.declare("qpm_regime_filter", _int, _vp, _sz, _vp, _sz, _vp, _vp, _vp)
 _lib.declare("qpm_regime_simulate", _int, _vp, _vp, _vp, _sz, _sz, _vp, _sz, _vp)
+_lib.declare("qpm_regime_set_jumps", _int, _vp, _vp, _vp, _vp)
+_lib.declare("qpm_regime_jumps", _int, _vp, _vp, _vp, _vp)
+_lib.declare("qpm_regime_set_fit_jumps", _int, _vp, _int)
+_lib.declare("qpm_regime_get_fit_jumps", _int, _vp, _vp)
 
 
 class RegimeInit(enum.IntEnum):
@@ -71,7 +85,11 @@ register_names({"qpm_regime_init": "RegimeInit", "qpm_regime_fit": "RegimeModel.
                 "qpm_regime_set_params": "RegimeModel.set_params()",
                 "qpm_regime_set_initial": "RegimeModel.set_initial()",
                 "qpm_regime_filter": "RegimeModel.filter()",
-                "qpm_regime_simulate": "RegimeModel.simulate()"})
+                "qpm_regime_simulate": "RegimeModel.simulate()",
+                "qpm_regime_set_jumps": "RegimeModel.set_jumps()",
+                "qpm_regime_jumps": "RegimeModel.jumps",
+                "qpm_regime_set_fit_jumps": "RegimeModel.set_fit_jumps()",
+                "qpm_regime_get_fit_jumps": "RegimeModel.fit_jumps"})
 
 #: C argument names -> this module's
 _NAMES = {"r": "returns", "ldr": "the row stride of returns", "ldo": "the row stride",
@@ -84,6 +102,13 @@ class RegimeParams(NamedTuple):
     pi: Any     #: K: the initial distribution in use
     mu: Any     #: K x d means
     sigma: Any  #: K x d x d covariances
+
+
+class RegimeJumps(NamedTuple):
+    """The jumps of a :class:`RegimeModel`."""
+    p: Any        #: K daily jump probabilities, one per state, in [0, 1)
+    mu_j: Any     #: d: the mean of each asset's jump
+    delta_j: Any  #: d: the standard deviation of each asset's jump
 
 
 class RegimeFit(NamedTuple):
@@ -244,6 +269,48 @@ class RegimeModel(Handle):
         self._c("qpm_regime_set_initial", _arrays.int32(mode, "mode"),
                 None if v is None else v.addr)
 
+    def set_jumps(self, p: ArrayLike, mu_j: ArrayLike, delta_j: ArrayLike) -> None:
+        """Sets the jumps: ``p`` (K daily jump probabilities in [0, 1); all
+        0 removes the jumps), ``mu_j`` and ``delta_j`` (d each: the mean and
+        standard deviation of each asset's jump, in the unit of the returns;
+        delta_j >= 0, and > 0 when some p is).  A Poisson intensity lambda
+        per day is ``p = 1 - exp(-lambda)``.  May come before
+        :meth:`set_params`, which keeps them.  Raises QpmInvalidError,
+        QpmNonFiniteError, QpmNumericalError (a delta_j whose square
+        overflows) naming the entry; nothing changes on error."""
+        k, d = self.k, self.d
+        pv = _arrays.vector(p, "p", n=k)
+        mv = _arrays.vector(mu_j, "mu_j", n=d)
+        dv = _arrays.vector(delta_j, "delta_j", n=d)
+        self._c("qpm_regime_set_jumps", pv.addr, mv.addr, dv.addr)
+
+    @property
+    def jumps(self) -> RegimeJumps:
+        """The jumps (:class:`RegimeJumps`); all zero until :meth:`set_jumps`
+        or a fit with :meth:`set_fit_jumps` sets them.  After a fit ``p``
+        follows the states' order."""
+        k, d = self.k, self.d
+        p = _arrays.output(k)
+        m = _arrays.output(d)
+        s = _arrays.output(d)
+        self._c("qpm_regime_jumps", p.addr, m.addr, s.addr)
+        return RegimeJumps(p.result(), m.result(), s.result())
+
+    @property
+    def fit_jumps(self) -> bool:
+        """Whether :meth:`fit` estimates the jumps (:meth:`set_fit_jumps`)."""
+        v = ctypes.c_int()
+        self._c("qpm_regime_get_fit_jumps", ctypes.byref(v))
+        return v.value == 1
+
+    def set_fit_jumps(self, on: bool) -> None:
+        """``on`` True: :meth:`fit` estimates the jumps with the other
+        parameters (by exact EM, from the model's jumps when it has some,
+        else from p = 0.05, mu_j = 0 and delta_j = 3 standard deviations of
+        each asset); False (the default): the fit holds the model's jumps
+        (none unless set)."""
+        self._c("qpm_regime_set_fit_jumps", 1 if _arrays.flag(on, "on") else 0)
+
     def _returns(self, returns: Any) -> Tuple[int, int, int, Any]:
         """(T, address, row stride, owner) of a returns input."""
         d = self.d
@@ -260,7 +327,10 @@ class RegimeModel(Handle):
         """Fits the model to ``returns`` (T x d, or a 1-D series for d = 1)
         by EM from a deterministic start; stops when the log-likelihood
         changes by at most ``tol`` (1 + |loglik|) or after ``max_iter``
-        iterations.  ``progress``: None, True (a progress bar) or f(done)
+        iterations.  With jumps (:meth:`set_fit_jumps`, or jumps set on the
+        model, which are then held) the EM step is exact for the latent
+        jump sizes too; the fitted jumps are :attr:`jumps`.
+        ``progress``: None, True (a progress bar) or f(done)
         returning True to cancel (QpmCancelledError; the parameters stay as
         they were).  Raises QpmSizeError (T not above the number of free
         parameters), QpmNonFiniteError naming the row and column,
@@ -309,7 +379,8 @@ class RegimeModel(Handle):
         """``n`` paths of ``h`` days: today's state drawn from ``start`` (K
         probabilities, e.g. the last row of :meth:`filter`'s filtered
         probabilities; None: the initial distribution), then each day a move
-        of the chain and Gaussian returns of the new state.  Draws come from
+        of the chain and Gaussian returns of the new state, plus a jump on a
+        jump day when the model has jumps.  Draws come from
         ``rng`` in a fixed order (the same generator state gives the same
         paths) and advance it.  Returns :class:`RegimePaths`: returns n x h
         x d, states n x h."""

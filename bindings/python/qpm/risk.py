@@ -448,9 +448,10 @@ class Risk(Handle):
         SCENARIOS paths of HORIZON_DAYS whole days from today's regime
         probabilities ``start`` (e.g. the last row of a filter; None: the
         model's initial distribution), the book revalued at the end of each
-        day (cumulated moves, option vols scaled by the day's regime vol
-        against the start mixture's, time decay).  As
-        :meth:`simulate_paths` otherwise."""
+        day (cumulated moves, jumps included when the model has them,
+        option vols scaled by the day's regime vol against the start
+        mixture's, a regime's vol counting its jumps' variance, time
+        decay).  As :meth:`simulate_paths` otherwise."""
         from .regime import RegimeModel
         b = self._book(book)
         if not isinstance(model, RegimeModel):

@@ -10,8 +10,9 @@ import pytest
 
 import qpm
 from qpm import _arrays
-from qpm.regime import (RegimeFit, RegimeInit, RegimeModel, RegimeParams, RegimePaths,
-                        RegimeProbabilities, prob_tol)
+from qpm import Risk
+from qpm.regime import (RegimeFit, RegimeInit, RegimeJumps, RegimeModel, RegimeParams,
+                        RegimePaths, RegimeProbabilities, prob_tol)
 
 import conftest
 
@@ -237,3 +238,135 @@ def test_bad_model():
         big = np.array([[0.9, 0.1, 7.0], [0.3, 0.7, 7.0]])
         m.set_params(big[:, :2], np.zeros((2, 2)), np.array([np.eye(2), 2 * np.eye(2)]))
         np.testing.assert_array_equal(m.params.P, big[:, :2])
+
+
+# ---- jumps -----------------------------------------------------------------------------
+def _jump_reference():
+    """The case A arrays of tests/data/regime_jumps_ref.inc (written by
+    tests/data/regime_jumps_ref.py: an independent log-space
+    forward-backward in numpy)."""
+    text = (conftest.ROOT / "tests" / "data" / "regime_jumps_ref.inc").read_text()
+    out = {}
+    for m in re.finditer(r"static const double (JA_\w+)(?:\[\d+\])? = \{?([^;]*?)\}?;", text):
+        out[m.group(1)] = np.array([float(v) for v in re.split(r"[,\s]+", m.group(2)) if v])
+    return out
+
+
+JREF = _jump_reference()
+
+
+def _jump_model():
+    m = RegimeModel(3, 2)
+    m.set_initial("fixed", JREF["JA_PI"])
+    m.set_params(JREF["JA_P"].reshape(3, 3), JREF["JA_MU"].reshape(3, 2),
+                 JREF["JA_SIGMA"].reshape(3, 2, 2))
+    m.set_jumps(JREF["JA_PJ"], JREF["JA_MUJ"], JREF["JA_DJ"])
+    return m
+
+
+def test_jumps_filter_matches_the_numpy_reference():
+    pd = pytest.importorskip("pandas")
+    x = JREF["JA_X"].reshape(-1, 2)
+    with _jump_model() as m:
+        j = m.jumps
+        assert isinstance(j, RegimeJumps)
+        np.testing.assert_array_equal(j.p, JREF["JA_PJ"])
+        np.testing.assert_array_equal(j.mu_j, JREF["JA_MUJ"])
+        np.testing.assert_array_equal(j.delta_j, JREF["JA_DJ"])
+        idx = pd.date_range("2024-01-01", periods=len(x), freq="D")
+        res = m.filter(pd.DataFrame(x, index=idx, columns=["BTC", "ETH"]))
+        assert isinstance(res.filtered, pd.DataFrame) and res.filtered.index.equals(idx)
+        assert abs(res.loglik - JREF["JA_LL"][0]) <= 1e-10
+        assert np.max(np.abs(res.filtered.to_numpy().ravel() - JREF["JA_FILTERED"])) <= 1e-10
+        assert np.max(np.abs(res.smoothed.to_numpy().ravel() - JREF["JA_SMOOTHED"])) <= 1e-10
+        # pandas inputs for the jumps; all p = 0 is the Gaussian model again
+        m.set_jumps(pd.Series([0.0, 0.0, 0.0]), pd.Series([-0.04, -0.05], index=["BTC", "ETH"]),
+                    [0.05, 0.07])
+        assert m.jumps.p.tolist() == [0.0, 0.0, 0.0]
+        with RegimeModel(3, 2) as g:
+            g.set_initial("fixed", JREF["JA_PI"])
+            g.set_params(m.params.P, m.params.mu, m.params.sigma)
+            assert g.filter(x).loglik == m.filter(x).loglik
+
+
+def test_fit_with_jumps_recovers_a_simulated_series():
+    pd = pytest.importorskip("pandas")
+    P = np.array([[0.98, 0.02], [0.05, 0.95]])
+    mu = np.array([[0.001, 0.0005], [-0.003, -0.002]])
+    sigma = np.array([[[1e-4, 6e-5], [6e-5, 4e-4]], [[9e-4, 1.2e-3], [1.2e-3, 25e-4]]])
+    pj, muj, dj = [0.01, 0.04], [-0.05, -0.07], [0.04, 0.06]
+    with RegimeModel(2, 2) as truth:
+        truth.set_params(P, mu, sigma)
+        truth.set_jumps(pj, muj, dj)
+        r = truth.simulate(1, 20000, qpm.Rng(42), start=[1.0, 0.0]).returns[0]
+    with RegimeModel(2, 2) as m:
+        assert m.fit_jumps is False
+        m.set_fit_jumps(True)
+        assert m.fit_jumps is True
+        fit = m.fit(pd.DataFrame(r, columns=["BTC", "ETH"]), tol=1e-10)
+        assert fit.converged
+        j = m.jumps
+        # 5 standard deviations of each estimator, measured over 200 series
+        # of this model (tests/test_regime_jumps.c)
+        for got, want, sd in ((j.p, pj, [0.00104, 0.00465]), (j.mu_j, muj, [0.00287, 0.00498]),
+                              (j.delta_j, dj, [0.00221, 0.00327]),
+                              (np.diag(m.params.P), np.diag(P), [0.00143, 0.00352])):
+            assert np.all(np.abs(got - np.asarray(want)) <= 5 * np.asarray(sd)), (got, want)
+        # held jumps: a fit with fitting off keeps them
+        m.set_fit_jumps(False)
+        m.fit(r, tol=1e-10)
+        np.testing.assert_array_equal(m.jumps.p, j.p)
+
+
+def test_jump_simulation_and_risk_paths():
+    # jumps of +-100%: a jump day stands out from every other
+    P = [[0.98, 0.02], [0.05, 0.95]]
+    mu = [[0.001, 0.0005], [-0.003, -0.002]]
+    sigma = [[[1e-4, 6e-5], [6e-5, 4e-4]], [[9e-4, 1.2e-3], [1.2e-3, 25e-4]]]
+    with RegimeModel(2, 2) as m:
+        m.set_params(P, mu, sigma)
+        m.set_jumps([0.03, 0.12], [1.0, -1.0], [0.02, 0.02])
+        m.set_initial("ergodic")
+        a = m.simulate(2000, 40, qpm.Rng(17))
+        b = m.simulate(2000, 40, qpm.Rng(17))
+        np.testing.assert_array_equal(a.returns, b.returns)
+        dev = a.returns[..., 0] - np.asarray(mu)[a.states, 0]
+        jump = np.abs(dev) > 0.5
+        for k, p in enumerate([0.03, 0.12]):
+            n = np.sum(a.states == k)
+            assert abs(jump[a.states == k].mean() - p) <= 4.5 * np.sqrt(p * (1 - p) / n)
+        # the library's path engine: the same bits for 1 and 2 threads
+        book = qpm.Book()
+        book.add_underlying("BTC", 60000.0, 0.0)
+        book.add_underlying("ETH", 3000.0, 0.0)
+        book.add_positions(["spot", "spot"], ["BTC", "ETH"], [1.0, 20.0], [1, 1])
+        out = []
+        for threads in (1, 2):
+            with Risk(scenarios=3000, seed=4, horizon_days=5, threads=threads) as r:
+                out.append(r.simulate_regime(book, m, start=[0.5, 0.5], pnl=True))
+        np.testing.assert_array_equal(out[0].pnl, out[1].pnl)
+        assert out[0].var == out[1].var
+        book.close()
+
+
+@pytest.mark.parametrize("call, exc, msg", [
+    (lambda m: m.set_jumps([0.01, 1.0], [0.0], [0.1]), qpm.QpmInvalidError,
+     r"p\[1\] = 1: a daily jump probability must be in \[0, 1\)"),
+    (lambda m: m.set_jumps([0.01, 0.0], [0.0], [0.0]), qpm.QpmInvalidError,
+     r"delta_j\[0\] = 0 while p\[0\] = 0\.01"),
+    (lambda m: m.set_jumps([0.01, 0.0], [np.nan], [0.1]), qpm.QpmNonFiniteError, r"mu_j\[0\]"),
+    (lambda m: m.set_jumps([0.0, 0.0], [0.0], [-1.0]), qpm.QpmInvalidError, r"delta_j\[0\] = -1"),
+    (lambda m: m.set_jumps([0.01], [0.0], [0.1]), ValueError, r"p has 1 values, expected 2"),
+    (lambda m: m.set_jumps([0.01, 0.0], [0.0, 0.0], [0.1]), ValueError, r"mu_j has 2 values"),
+    (lambda m: m.set_fit_jumps("yes"), TypeError, r"on must be a bool"),
+])
+def test_bad_jumps_change_nothing(call, exc, msg):
+    with _sm_model(RegimeInit.ESTIMATED) as m:
+        m.set_jumps([0.02, 0.05], [-0.03], [0.04])
+        before = m.jumps, m.params, m.fit_jumps
+        with pytest.raises(exc, match=msg):
+            call(m)
+        after = m.jumps, m.params, m.fit_jumps
+        for a, b in zip(before[0] + before[1], after[0] + after[1]):
+            np.testing.assert_array_equal(a, b)
+        assert before[2] == after[2]

@@ -604,7 +604,12 @@ static void op_eval(fz_pass *p, fz_in *in)
 
     /* against the _price functions: bits for Heston and Bates */
     fz_where("eval against the _price function");
-    double *r[4] = {g_ref[0], g_ref[1], g_ref[2], g_ref[3]};
+    /* only the outputs eval was asked for: another one may overflow */
+    int need_p = o->price || o->price_usd || o->delta_coin, need_d = o->delta || o->delta_coin;
+    double *r[4] = {need_p ? g_ref[0] : NULL, need_d ? g_ref[1] : NULL, o->gamma ? g_ref[2] : NULL,
+                    (merton ? o->vega_parallel : o->vega_v0) ? g_ref[3] : NULL};
+    if (!r[0] && !r[1] && !r[2] && !r[3])
+        return;
     qpm_status s2 = price_fn(model, c, c->type, r[0], r[1], r[2], r[3]);
     if (s2 != QPM_OK)
         fz_fail("eval QPM_OK, the _price function %s", qpm_status_name(s2));
@@ -626,7 +631,7 @@ static void op_eval(fz_pass *p, fz_in *in)
     }
     /* the settlement's price and the coin delta from B and delta */
     for (size_t e = 0; e < n; e++) {
-        double B = r[0][e];
+        double B = r[0] != NULL ? r[0][e] : 0.0;
         if (o->price) {
             double want = coin ? B / F : B;
             if (!(fabs(o->price[e] - want) <= 4e-16 * fabs(want)))

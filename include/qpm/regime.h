@@ -43,7 +43,10 @@
  *                              the fit estimates (Baum-Welch: the smoothed
  *                              probabilities of day 1); uniform until a fit
  *                              or qpm_regime_set_initial sets it;
- *   QPM_REGIME_INIT_FIXED      given by the caller and held by the fit;
+ *   QPM_REGIME_INIT_FIXED      given by the caller and held by the fit
+ *                              (when the fit reorders the states, each
+ *                              state keeps its probability: the handle's
+ *                              pi is then the reordered one);
  *   QPM_REGIME_INIT_ERGODIC    the stationary distribution of P (pi P = pi),
  *                              statsmodels' default; it follows P.  The fit
  *                              refuses this mode (the EM step has no closed

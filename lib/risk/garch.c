@@ -285,16 +285,36 @@ qpm_status qpm_garch_forecast(const double *params, double sigma2_next, size_t h
         return qpm__fail(QPM_E_INVALID, "sigma2_next = %g: must be > 0", sigma2_next);
     double p = params[AL] + params[BE];
     double vbar = params[OM] / (1.0 - p);
-    double d = sigma2_next - vbar, pk = 1.0;
-    qpm__ksum c = {0, 0};
-    for (size_t k = 0; k < h; k++) {
-        double v = vbar + pk * d;
-        var[k] = v;
-        if (cum) {
-            qpm__ksum_add(&c, v);
-            cum[k] = qpm__ksum_value(&c);
+    if (!isfinite(vbar))
+        return qpm__fail(QPM_E_OVERFLOW,
+                         "the unconditional variance omega / (1 - alpha - beta) = %g / %g is "
+                         "beyond the range of double",
+                         params[OM], 1.0 - p);
+    /* var[k] as the weighted mean p^k sigma2_next + (1 - p^k) vbar of two
+     * positive numbers: vbar + p^k (sigma2_next - vbar) lost sigma2_next
+     * far below vbar (var[0] = 1.9e-9 for 1e-9), while this form has no
+     * cancellation and gives var[0] = sigma2_next exactly.  Pass 0 only
+     * checks that every value and sum is finite, so that a failure leaves
+     * the outputs untouched. */
+    for (int pass = 0; pass < 2; pass++) {
+        double pk = 1.0;
+        qpm__ksum c = {0, 0};
+        for (size_t k = 0; k < h; k++) {
+            double v = pk * sigma2_next + (1.0 - pk) * vbar;
+            if (cum)
+                qpm__ksum_add(&c, v);
+            if (pass == 1) {
+                var[k] = v;
+                if (cum)
+                    cum[k] = qpm__ksum_value(&c);
+            } else if (!isfinite(v) || (cum && !isfinite(qpm__ksum_value(&c)))) {
+                return qpm__fail(QPM_E_OVERFLOW,
+                                 "the forecast variance of day %zu%s is beyond the range of "
+                                 "double",
+                                 k + 1, isfinite(v) ? " summed over the days" : "");
+            }
+            pk *= p;
         }
-        pk *= p;
     }
     return QPM_OK;
 }
@@ -326,8 +346,22 @@ static void to_theta(const problem *P, const double *x, double *th)
     double p = logistic(v[AL]), a = logistic(v[BE]);
     th[MU] = P->fix_mu ? P->mu_fixed : P->m + P->sd * v[MU];
     th[OM] = P->sd * P->sd * exp(v[OM]);
+    /* omega > 0 in double too: exp() underflows to 0 where the likelihood
+     * still rises toward omega = 0 (a boundary estimate) */
+    if (th[OM] == 0.0)
+        th[OM] = 0x1p-1074;
     th[AL] = p * a;
     th[BE] = p * (1.0 - a);
+    /* alpha + beta < 1 in double too: logistic() rounds to 1 beyond x ~ 37,
+     * and p a + p (1 - a) can round up to 1 below that; the estimates must
+     * pass the constraints that the other functions check (an ulp off) */
+    while (th[AL] + th[BE] >= 1.0) {
+        /* the larger (>= 0.5) loses an ulp (>= 2^-53): a few steps */
+        if (th[BE] >= th[AL])
+            th[BE] = nextafter(th[BE], 0.0);
+        else
+            th[AL] = nextafter(th[AL], 0.0);
+    }
     th[NU] = P->dist == QPM_GARCH_T ? 2.0 + (NU_MAX - 2.0) * logistic(v[NU]) : (double)INFINITY;
 }
 

@@ -20,8 +20,11 @@
  *   generator of qpm_regime_simulate included); a const call never changes
  *   the handle;
  * - set_params / set_jumps store exactly what they were given (read back
- *   bit for bit); in the estimated and fixed modes the initial distribution
- *   in use is the given one, whatever P: set_params does not change it;
+ *   bit for bit), and nothing invalid (a delta_j whose square overflows
+ *   only with some p > 0: with every p = 0 the jumps are off and delta_j
+ *   unused); in the estimated and fixed modes the initial distribution in
+ *   use is the given one, whatever P: set_params does not change it (after
+ *   a fit, the fitted pi, or the fixed pi in the reordered states' order);
  * - a fit gives a finite log-likelihood, 1 <= iterations <= max_iter,
  *   converged 0 only after max_iter iterations, a row-stochastic P and
  *   initial distribution within QPM_REGIME_PROB_TOL, symmetric positive
@@ -44,7 +47,9 @@
  *   ones are asked for, and filtered rows of a prefix of the series equal
  *   to the first rows of the whole series' (the forward pass looks back
  *   only);
- * - a simulation gives finite returns and states that the chain can reach
+ * - a simulation gives finite returns (QPM_E_OVERFLOW for a model whose
+ *   jump days' returns could leave the double range) and states that the
+ *   chain can reach
  *   (start, then P entries > 0); its first n - 1 paths are those of a run
  *   of n - 1 paths from the same generator state;
  * - a risk run gives finite P&L, worst end-of-day P&L <= horizon P&L,
@@ -938,6 +943,21 @@ static void op_filter(fz_pass *p, state *s, fz_in *in, long arm)
     fz_arm_op(p, i, &s->fa, arm);
     qpm_status st = FZ(qpm_regime_filter(s->m, T, outs == 0xff ? NULL : s->r, ldr, F, S, L));
     fz_disarm(&s->fa);
+    if (st == QPM_OK && k > 0) { /* FZ_TRACE: the model and the series */
+        double P[MAXK * MAXK], pi[MAXK], mu[MAXK * MAXD], sg[MAXK * MAXD * MAXD];
+        qpm_regime_params(s->m, P, pi, mu, sg);
+        fz_trace("filter k %zu d %zu T %zu ldr %zu", k, d, T, ldr);
+        for (size_t q = 0; q < k * k; q++)
+            fz_trace("  P[%zu] = %a", q, P[q]);
+        for (size_t q = 0; q < k; q++)
+            fz_trace("  pi[%zu] = %a", q, pi[q]);
+        for (size_t q = 0; q < k * d; q++)
+            fz_trace("  mu[%zu] = %a", q, mu[q]);
+        for (size_t q = 0; q < k * d * d; q++)
+            fz_trace("  sigma[%zu] = %a", q, sg[q]);
+        for (size_t q = 0; q < T * ldr; q++)
+            fz_trace("  r[%zu] = %a", q, s->r[q]);
+    }
     if (observe(s->m) != before)
         fz_fail("filter changed the handle");
     uint64_t hash = FZ_HASH0;

@@ -295,6 +295,33 @@ Test(garch, forecast_far_below_the_unconditional_variance)
     cr_assert(isfinite(var[7]) && var[7] <= 1e308);
 }
 
+/* The t density's constant ln Gamma((nu+1)/2) - ln Gamma(nu/2) lost its
+ * digits for a large nu (-346 instead of -0.92 per return at nu = 1e300):
+ * the t log-likelihood now tends to the normal one. */
+Test(garch, t_likelihood_tends_to_the_normal_one)
+{
+    double r[200];
+    uint64_t x = 5;
+    for (size_t t = 0; t < 200; t++) {
+        x = x * 6364136223846793005u + 1442695040888963407u;
+        r[t] = 0.02 * ((double)(x >> 11) * 0x1p-53 - 0.5);
+    }
+    double p[5] = {0.0, 5e-6, 0.08, 0.9, 0.0}, ln, prev = HUGE_VAL;
+    cr_assert_eq(qpm_garch_loglik(200, r, NRM, p, &ln), QPM_OK);
+    const double nus[] = {1e3, 1e5, 1e8, 1e12, 1e16, 1e100, 1e300};
+    for (size_t i = 0; i < sizeof nus / sizeof nus[0]; i++) {
+        double lt;
+        p[4] = nus[i];
+        cr_assert_eq(qpm_garch_loglik(200, r, TD, p, &lt), QPM_OK);
+        double gap = fabs(lt - ln);
+        /* the t's excess over the normal is O(n / nu) */
+        cr_assert_leq(gap, 200.0 * 10.0 / nus[i] + 1e-12 * fabs(ln), "nu = %g: t %.17g, normal %.17g",
+                      nus[i], lt, ln);
+        cr_assert_leq(gap, prev, "nu = %g", nus[i]);
+        prev = gap;
+    }
+}
+
 /* Fits pushed to the constraints' edge gave estimates outside them:
  * alpha + beta = 1 after rounding (with mu held away from the series'
  * mean, persistence goes to 1), omega = 0 where exp() underflowed (one

@@ -808,3 +808,228 @@ Test(models, bad_input)
     /* the call still works afterwards */
     cr_expect_eq(qpm_heston_price(&h, 100, 1, 0, 0, 3, K, ty, p, NULL, NULL, NULL), QPM_OK);
 }
+
+/* ---- found by tests/fuzz/fuzz_models.c ----------------------------------------
+ * Each input that found one of these is kept in tests/fuzz/regress/models/. */
+
+/* Grids that would have needed up to 1e12 panels (hours) fail at once. */
+Test(models, fourier_grid_beyond_its_panel_limit)
+{
+    double K[2] = {100, 100}, p[2] = {-7, -7};
+    int32_t ty[2] = {QPM_CALL, QPM_PUT};
+    /* |rho| one ulp below 1 */
+    qpm_heston h = {0.04, 1.5, 0.04, 0.5, nextafter(1.0, 0.0)};
+    cr_expect_eq(qpm_heston_price(&h, 100, 1, 0, 0, 2, K, ty, p, NULL, NULL, NULL),
+                 QPM_E_NOCONVERGE);
+    cr_expect(strstr(qpm_last_error(), "the Fourier grid would need more than 131072 panels") !=
+                  NULL,
+              "%s", qpm_last_error());
+    /* frequent large jumps: the jump factor's phase turns 1e11 times as fast */
+    h.rho = -0.7;
+    qpm_jumps j = {1e4, 10, 10};
+    cr_expect_eq(qpm_bates_price(&h, &j, 100, 1, 0, 0, 2, K, ty, p, NULL, NULL, NULL),
+                 QPM_E_NOCONVERGE);
+    cr_expect(strstr(qpm_last_error(), "panels") != NULL, "%s", qpm_last_error());
+    /* a strike e^-700 from the forward at a total variance of 1e-10 */
+    qpm_heston t = {1e-4, 1.5, 0.04, 0.5, -0.7};
+    K[0] = 1e-300;
+    cr_expect_eq(qpm_heston_price(&t, 100, 1e-6, 0, 0, 2, K, ty, p, NULL, NULL, NULL),
+                 QPM_E_NOCONVERGE);
+    for (int i = 0; i < 2; i++)
+        cr_expect_eq(p[i], -7.0, "output %d touched", i);
+    /* rho = 1 - 1e-9 (27000 panels) is still served */
+    h.rho = 1.0 - 1e-9;
+    K[0] = 100;
+    cr_expect_eq(qpm_heston_price(&h, 100, 1, 0, 0, 2, K, ty, p, NULL, NULL, NULL), QPM_OK);
+    cr_expect(fabs(p[0] - p[1]) < 1e-12 && p[0] > 7 && p[0] < 8, "%.17g %.17g", p[0], p[1]);
+}
+
+/* qpm_heston_eval prices in blocks of 256 strikes; each block took the
+ * grid of its own strikes, not the chain's, so past 256 strikes its bits
+ * were not qpm_heston_price's as the header says (132 of 300 differed). */
+Test(models, eval_bits_over_256_strikes)
+{
+    enum { N = 300 };
+    static double K[N], p[N], d[N], g[N], v[N], pu[N], du[N], gu[N], vu[N];
+    int32_t ty[N];
+    qpm_heston h = {0.04, 1.5, 0.04, 0.5, -0.7};
+    qpm_jumps j = {2.0, -0.1, 0.15};
+    for (int i = 0; i < N; i++) {
+        K[i] = 80 + 0.1 * i;
+        ty[i] = i & 1 ? QPM_CALL : QPM_PUT;
+    }
+    K[N - 1] = 1e4; /* the widest strike in the second block */
+    qpm_model_out o;
+    memset(&o, 0, sizeof o);
+    o.size = sizeof o;
+    o.price_usd = pu;
+    o.delta = du;
+    o.gamma = gu;
+    o.vega_v0 = vu;
+    for (int bates = 0; bates < 2; bates++) {
+        cr_assert_eq(qpm_bates_price(&h, bates ? &j : &(qpm_jumps){0, 0, 0}, 100, 1, 0.01, 0, N, K,
+                                     ty, p, d, g, v),
+                     QPM_OK);
+        cr_assert_eq(qpm_heston_eval(&h, bates ? &j : NULL, QPM_SETTLE_LINEAR, 100, 1, 0.01, 0, N,
+                                     K, ty, &o),
+                     QPM_OK);
+        cr_expect_eq(memcmp(p, pu, sizeof p), 0, "price_usd");
+        cr_expect_eq(memcmp(d, du, sizeof d), 0, "delta");
+        cr_expect_eq(memcmp(g, gu, sizeof g), 0, "gamma");
+        cr_expect_eq(memcmp(v, vu, sizeof v), 0, "vega_v0");
+    }
+}
+
+/* Merton with a large mean jump: the series' forward terms peak near n =
+ * lambda T e^{mu + delta^2/2}, where the Poisson weight underflows to 0 and
+ * F_n / K overflows; the calls came out 0 and +Inf, the put NaN, with
+ * QPM_OK.  References: 40-digit sums of the series (mpmath). */
+Test(models, merton_large_mean_jumps)
+{
+    static const struct {
+        double S, K, T, r, q, sigma, lambda, mu, delta;
+        int32_t type;
+        double ref;
+    } c[] = {
+        {100, 100, 1, 0.05, 0.01, 0.2, 20, 5, 0.01, QPM_CALL, 99.00498337491680533678105},
+        {100, 100, 1, 0.05, 0.01, 0.2, 20, 5, 0.01, QPM_PUT, 95.12294245007140064512333},
+        {100, 150, 0.5, 0.03, 0, 0.3, 5, 4, 0.5, QPM_CALL, 100.0},
+        {100, 150, 0.5, 0.03, 0, 0.3, 5, 4, 0.5, QPM_PUT, 147.7667909404593993033203},
+        /* lambda T e^{mu + delta^2/2} = 5600 terms, a call at its bound */
+        {0.0010839754721896546, 0.0010839862101217086, 0.047261750581736407, -0.29767452506294345,
+         -0.29999999999999999, 0, 48.704538913774535, 7.7932478828107108, 0.00074769207293812472,
+         QPM_CALL, 0.001099454118593613636049215},
+    };
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+        qpm_jumps j = {c[i].lambda, c[i].mu, c[i].delta};
+        double p = -7, d = -7;
+        cr_assert_eq(qpm_merton_price(c[i].sigma, &j, c[i].S, c[i].T, c[i].r, c[i].q, 1, &c[i].K,
+                                      &c[i].type, &p, &d, NULL, NULL),
+                     QPM_OK, "case %zu: %s", i, qpm_last_error());
+        cr_expect(fabs(p - c[i].ref) <= 1e-11 * c[i].S, "case %zu: %.17g, reference %.17g", i, p,
+                  c[i].ref);
+        double F = c[i].S * exp((c[i].r - c[i].q) * c[i].T), df = exp(-c[i].r * c[i].T);
+        cr_expect(p <= df * (c[i].type == QPM_CALL ? F : c[i].K), "case %zu above its bound", i);
+        cr_expect(isfinite(d), "case %zu: delta %g", i, d);
+    }
+}
+
+/* The series runs past lambda T e^{mu + delta^2/2}: up to 1e4 e^60 within
+ * the bounds of each parameter, i.e. forever; refused beyond 1e4. */
+Test(models, merton_series_length_refused)
+{
+    double K = 100, p = -7;
+    int32_t ty = QPM_CALL;
+    qpm_jumps j = {1.0, 10.0, 10.0};
+    expect_err(qpm_merton_price(0.2, &j, 100, 1, 0, 0, 1, &K, &ty, &p, NULL, NULL, NULL),
+               QPM_E_INVALID,
+               "jumps.lambda = 1: lambda T e^{mu + delta^2/2} = 1.14201e+26 (mu = 10, delta = 10) "
+               "must be <= 10000 for the Merton series");
+    cr_expect_eq(p, -7.0);
+    qpm_jumps b = j; /* Bates has no series */
+    qpm_heston h = {0.04, 1.5, 0.04, 0.5, -0.7};
+    b.lambda = 1e-3;
+    cr_expect_eq(qpm_bates_price(&h, &b, 100, 1, 0, 0, 1, &K, &ty, &p, NULL, NULL, NULL), QPM_OK,
+                 "%s", qpm_last_error());
+    j = (qpm_jumps){1e4 / exp(2.0) * 0.999, 2.0, 0.0}; /* just within */
+    cr_expect_eq(qpm_merton_price(0.2, &j, 100, 1, 0, 0, 1, &K, &ty, &p, NULL, NULL, NULL), QPM_OK);
+}
+
+/* S / K beyond DBL_MAX where F / K is 6.7 (a rate of -7 over 100 years):
+ * ln(S / K) was +Inf, the price NaN with QPM_OK.  Merton without jumps is
+ * Black-Scholes; references from mpmath. */
+Test(models, merton_spot_over_strike_beyond_double)
+{
+    qpm_jumps j = {0, 0, 0};
+    double K = 5e-9, p = -7;
+    int32_t ty[2] = {QPM_CALL, QPM_PUT};
+    double ref[2] = {3.025346878873553808379087e+296, 1.778366272159380680266782e+295};
+    for (int i = 0; i < 2; i++) {
+        cr_assert_eq(
+            qpm_merton_price(0.2, &j, 1e300, 100, -7, 0.08, 1, &K, &ty[i], &p, NULL, NULL, NULL),
+            QPM_OK);
+        cr_expect(fabs(p / ref[i] - 1) < 1e-12, "%d: %.17g, reference %.17g", i, p, ref[i]);
+    }
+}
+
+/* A growth factor e^{(r-q)T} or forward below DBL_MIN keeps a few digits
+ * (1% at 4e-322): refused rather than inherited by every output. */
+Test(models, forward_outside_the_normal_range)
+{
+    double K = 1e-310, p = -7;
+    int32_t ty = QPM_CALL;
+    qpm_jumps j = {0, 0, 0};
+    qpm_heston h = {0.04, 1.5, 0.04, 0.5, -0.7};
+    cr_expect_eq(qpm_merton_price(0.2, &j, 1e6, 100, -7, 0.45, 1, &K, &ty, &p, NULL, NULL, NULL),
+                 QPM_E_INVALID);
+    cr_expect(strstr(qpm_last_error(), "must be within the normal range of double") != NULL, "%s",
+              qpm_last_error());
+    cr_expect_eq(qpm_heston_price(&h, 1e-300, 100, -7, 0.1, 1, &K, &ty, &p, NULL, NULL, NULL),
+                 QPM_E_INVALID, "a forward of 4e-309");
+    cr_expect_eq(p, -7.0);
+}
+
+/* A gamma beyond the range of double (a spot of 1e-310 with a forward of
+ * 1e-6) came as +Inf with QPM_OK; Merton's also at a spot of 1e-300, where
+ * only S^2 underflowed. */
+Test(models, outputs_beyond_the_double_range)
+{
+    qpm_heston h = {0.04, 1.5, 0.04, 0.5, -0.7};
+    qpm_jumps j = {0, 0, 0};
+    double K = 1e-6, p, d, g = -7, v;
+    int32_t ty = QPM_CALL;
+    expect_err(qpm_heston_price(&h, 1e-310, 100, 7, 0, 1, &K, &ty, &p, &d, &g, &v), QPM_E_OVERFLOW,
+               "gamma[0] = inf (K[0] = 1e-06): beyond the range of double");
+    expect_err(qpm_merton_price(0.2, &j, 1e-310, 100, 7, 0, 1, &K, &ty, &p, &d, &g, &v),
+               QPM_E_OVERFLOW, "gamma[0] = inf (K[0] = 1e-06): beyond the range of double");
+    cr_expect_eq(qpm_heston_price(&h, 1e-310, 100, 7, 0, 1, &K, &ty, &p, &d, NULL, &v), QPM_OK);
+    /* Merton's gamma is scale-free: gamma(c S, c K) = gamma(S, K) / c */
+    double g1, g2, K1 = 1e3, K2 = 1e-297;
+    cr_assert_eq(qpm_merton_price(0.2, &j, 1, 1, 7, 0, 1, &K1, &ty, NULL, NULL, &g1, NULL), QPM_OK);
+    cr_assert_eq(qpm_merton_price(0.2, &j, 1e-300, 1, 7, 0, 1, &K2, &ty, NULL, NULL, &g2, NULL),
+                 QPM_OK);
+    cr_expect(fabs(g2 * 1e-300 / g1 - 1) < 1e-12, "%.17g against %.17g", g2 * 1e-300, g1);
+}
+
+/* Merton's theta, a difference in T over steps T/1000, lost the prices'
+ * rounding at short expiries (3e-9 at one hour, all of it at 1e-300 years,
+ * NaN at a subnormal T); analytic now: without jumps Black-Scholes' theta,
+ * with them the Bates theta at a constant variance. */
+Test(models, merton_theta_at_short_expiries)
+{
+    qpm_pricer *pr;
+    cr_assert_eq(qpm_pricer_create(&pr, NULL, QPM_MODEL_BSM, QPM_SETTLE_LINEAR), QPM_OK);
+    const double Ts[5] = {1, 1e-4, 1e-8, 1e-12, 1e-300};
+    double S = 100, r = 0.05, q = 0.0, sg = 0.2;
+    int32_t ty = QPM_CALL;
+    for (int a = 0; a < 5; a++) {
+        double T = Ts[a], K = 100, th, bth, pm;
+        qpm_jumps j0 = {0, 0, 0};
+        qpm_model_out o;
+        memset(&o, 0, sizeof o);
+        o.size = sizeof o;
+        o.price = &pm;
+        o.theta = &th;
+        cr_assert_eq(qpm_merton_eval(sg, &j0, QPM_SETTLE_LINEAR, S, T, r, q, 1, &K, &ty, &o),
+                     QPM_OK);
+        qpm_pricer_out po;
+        memset(&po, 0, sizeof po);
+        po.size = sizeof po;
+        po.theta = &bth;
+        cr_assert_eq(qpm_pricer_price(pr, 1, &S, &K, &T, &r, &q, &sg, &ty, &po), QPM_OK);
+        cr_expect(fabs(th / bth - 1) < 1e-13, "T %g: %.17g, Black-Scholes %.17g", T, th, bth);
+        if (T < 1e-4)
+            continue;
+        qpm_jumps j = {1.0, -0.1, 0.1};
+        qpm_heston hc = {sg * sg, 1.0, sg * sg, 0.0, 0.0};
+        double hth;
+        cr_assert_eq(qpm_merton_eval(sg, &j, QPM_SETTLE_LINEAR, S, T, r, q, 1, &K, &ty, &o),
+                     QPM_OK);
+        o.theta = &hth;
+        cr_assert_eq(qpm_heston_eval(&hc, &j, QPM_SETTLE_LINEAR, S, T, r, q, 1, &K, &ty, &o),
+                     QPM_OK);
+        o.theta = &th;
+        cr_expect(fabs(th / hth - 1) < 1e-11, "T %g: %.17g, Bates %.17g", T, th, hth);
+    }
+    qpm_pricer_free(pr);
+}

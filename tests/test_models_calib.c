@@ -373,9 +373,9 @@ Test(models_calib, strike_sums_same_bits_every_build_and_length)
         ts[i] = ty[2 * i + (i == NS - 1)];
     }
     qpm__sv m = {0.05, 2.0, 0.07, 0.8, -0.6, 0.5, -0.08, 0.2, 0.4};
-    qpm__sv_out oa = {pa[0], pa[1], pa[2], pa[3], pa[4], NULL, {pa[5], pa[6], pa[7]}, NULL, 0};
-    qpm__sv_out ob = {pb[0], pb[1], pb[2], pb[3], pb[4], NULL, {pb[5], pb[6], pb[7]}, NULL, 0};
-    qpm__sv_out os = {ps[0], ps[1], ps[2], ps[3], ps[4], NULL, {ps[5], ps[6], ps[7]}, NULL, 0};
+    qpm__sv_out oa = {pa[0], pa[1], pa[2], pa[3], pa[4], NULL, {pa[5], pa[6], pa[7]}, NULL, 0, 0.0};
+    qpm__sv_out ob = {pb[0], pb[1], pb[2], pb[3], pb[4], NULL, {pb[5], pb[6], pb[7]}, NULL, 0, 0.0};
+    qpm__sv_out os = {ps[0], ps[1], ps[2], ps[3], ps[4], NULL, {ps[5], ps[6], ps[7]}, NULL, 0, 0.0};
     cr_assert_eq(qpm__sv_chain(&m, S0, R0, Q0, NL, K, ty, &oa), QPM_OK);
     qpm__cpu_set_mask(~((unsigned)QPM_CPU_AVX2 | (unsigned)QPM_CPU_FMA));
     qpm_status st = qpm__sv_chain(&m, S0, R0, Q0, NL, K, ty, &ob);
@@ -404,13 +404,13 @@ Test(models_calib, gradient_against_central_differences)
     for (int t = 0; t < 3; t++) {
         qpm__sv m = {0.05, 2.0, 0.07, 0.8, -0.6, 0.5, -0.08, 0.2, Ts[t]};
         double g[8][7], p[7];
-        qpm__sv_out o = {p, NULL, NULL, g[0], g[2], NULL, {g[1], g[3], g[4], g[5], g[6], g[7]}, NULL, 0};
+        qpm__sv_out o = {p, NULL, NULL, g[0], g[2], NULL, {g[1], g[3], g[4], g[5], g[6], g[7]}, NULL, 0, 0.0};
         cr_assert_eq(qpm__sv_chain(&m, S0, R0, Q0, 7, K, ty, &o), QPM_OK);
         double *par[8] = {&m.v0, &m.kappa, &m.theta, &m.sigma, &m.rho, &m.lambda, &m.mu_j, &m.delta_j};
         double worst = 0.0;
         for (int k = 0; k < 8; k++) {
             double x = *par[k], hh = 1e-5 * fmax(fabs(x), 0.1), pu[7], pd[7];
-            qpm__sv_out oo = {pu, NULL, NULL, NULL, NULL, NULL, {NULL}, NULL, 0};
+            qpm__sv_out oo = {pu, NULL, NULL, NULL, NULL, NULL, {NULL}, NULL, 0, 0.0};
             *par[k] = x + hh;
             cr_assert_eq(qpm__sv_chain(&m, S0, R0, Q0, 7, K, ty, &oo), QPM_OK);
             oo.price = pd;

@@ -16,6 +16,7 @@
  * neglected part of the price is below SV_SERIES_TAIL (F + K) e^{-rT}; the
  * Greeks' terms are bounded by the same weights (times 1/S, and for gamma
  * and vega factors evaluated at the last term, which only shrink). */
+#include <float.h>
 #include <math.h>
 
 #include "core/internal.h"
@@ -39,46 +40,72 @@ static double poisson_tail(double m, double n1, double ln_p1)
 
 void qpm__merton_one(double S, double K, double T, double r, double q, double sigma, double lambda,
                      double mu_j, double delta_j, int32_t type, double *price, double *delta,
-                     double *gamma, double *vega, double *var_vega)
+                     double *gamma, double *vega, double *var_vega, double *theta)
 {
     double dj2 = delta_j * delta_j, a = mu_j + 0.5 * dj2, kbar = expm1(a);
     double lt = lambda * T, lt1 = lt * (1.0 + kbar), df = exp(-r * T);
     double ln_lt = lt > 0.0 ? log(lt) : 0.0, ln_lt1 = lt1 > 0.0 ? log(lt1) : 0.0;
-    double x0 = log(S / K) + (r - q - lambda * kbar) * T; /* ln(F_0 / K) */
+    /* ln(F_0 / K).  S / K itself may overflow or underflow where the
+     * forward's F / K (checked by the caller) does not: a rate of -700 / T
+     * brings the forward e^700 closer to a strike far from the spot.  Then
+     * the logarithms apart (S / K in range keeps its one rounding). */
+    double sk = S / K;
+    double lsk = sk >= DBL_MIN && sk <= DBL_MAX ? log(sk) : log(S) - log(K);
+    double x0 = lsk + (r - q - lambda * kbar) * T;
     double sv = sigma * sigma * T;
-    double sp = 0.0, sd = 0.0, sg = 0.0, sve = 0.0, svv = 0.0;
+    double sp = 0.0, sd = 0.0, sg = 0.0, sve = 0.0, svv = 0.0, st = 0.0;
+    /* theta: d/dT of V = e^{-rT} sum p_n B_n, B_n the undiscounted Black
+     * price, is -r V + e^{-rT} sum [(n / T - lambda) p_n B_n + p_n dB_n/dT]
+     * (dp_n/dT = (n / T - lambda) p_n), dB_n/dT = dB/dx dx/dT + dB/ds ds/dT
+     * with dx/dT = r - q - lambda kbar, ds/dT = sigma^2 / (2 s_n): the
+     * series term by term, exact where a difference in T (steps T/1000)
+     * lost the prices' rounding (3e-9 of theta at a one-hour expiry, all of
+     * it below 1e-16 years) */
+    double dxdt = r - q - lambda * kbar;
     int call = type == QPM_CALL;
     for (double n = 0.0;; n += 1.0) {
         double ln_p =
             lt > 0.0 ? -lt + n * ln_lt - lgamma(n + 1.0) : (n == 0.0 ? 0.0 : -(double)INFINITY);
         double p = exp(ln_p);
-        if (p > 0.0) {
-            double x = x0 + n * a, s = sqrt(sv + n * dj2);
-            double fk = exp(x); /* F_n / K */
-            double v, dl, gm = 0.0, vg = 0.0, vv = 0.0;
+        double x = x0 + n * a;
+        /* p F_n / K, the weight of the forward's part (p F_n = F p'_n <= F).
+         * Its terms peak near n = lambda T (1 + kbar), not lambda T: with
+         * a large mean jump (mu = 5, lambda T = 20) p underflows to 0 there
+         * and F_n / K overflows further on, while their product carries the
+         * price (a call worth F e^-rT came out 0).  So from the logarithms
+         * unless both factors are plainly in range. */
+        double fk = exp(x);
+        double pf = p >= DBL_MIN && isfinite(fk) ? p * fk : exp(ln_p + x);
+        if (p > 0.0 || pf > 0.0) {
+            double s = sqrt(sv + n * dj2);
+            double b = 0.0, dbx = 0.0, dbs = 0.0; /* p B_n, p dB/dx / K, p dB/ds / K */
             if (s > 0.0) {
                 double d1 = x / s + 0.5 * s, d2 = d1 - s;
                 double nd1 = QPM__RSQRT2PI * exp(-0.5 * d1 * d1);
                 if (call) {
-                    v = K * (fk * ncdf(d1) - ncdf(d2));
-                    dl = fk * ncdf(d1);
+                    b = K * (pf * ncdf(d1) - p * ncdf(d2));
+                    dbx = pf * ncdf(d1);
                 } else {
-                    v = K * (ncdf(-d2) - fk * ncdf(-d1));
-                    dl = -fk * ncdf(-d1);
+                    b = K * (p * ncdf(-d2) - pf * ncdf(-d1));
+                    dbx = -pf * ncdf(-d1);
                 }
-                gm = fk * nd1 / s;
-                vg = K * fk * nd1 * sigma * T / s;
-                vv = 0.5 * K * fk * nd1 * T / s;
-            } else {
-                int itm = call ? x > 0.0 : x < 0.0;
-                v = itm ? K * fabs(fk - 1.0) : 0.0;
-                dl = itm ? (call ? fk : -fk) : 0.0;
+                dbs = pf * nd1;
+                sg += pf * nd1 / s;
+                sve += K * pf * nd1 * sigma * T / s;
+                svv += 0.5 * K * pf * nd1 * T / s;
+            } else if (call ? x > 0.0 : x < 0.0) {
+                b = K * fabs(pf - p);
+                dbx = call ? pf : -pf;
             }
-            sp += p * v;
-            sd += p * dl;
-            sg += p * gm;
-            sve += p * vg;
-            svv += p * vv;
+            sp += b;
+            sd += dbx;
+            if (theta != NULL) {
+                /* (n - lambda T) b / T: a product before the division, so
+                 * that b = 0 stays 0 at a subnormal T */
+                st += (n - lt) * b / T + K * dbx * dxdt;
+                if (dbs != 0.0)
+                    st += K * dbs * (0.5 * sigma * sigma / s);
+            }
         }
         if (n > lt1 && n > lt) {
             double t1 = lt > 0.0
@@ -91,15 +118,25 @@ void qpm__merton_one(double S, double K, double T, double r, double q, double si
                 break;
         }
     }
-    /* dl, gm are per unit K of F_n / K: dV/dS = e^{-rT} sum p (F_n/S) N(d1) */
-    if (price != NULL)
-        *price = df * sp;
+    /* sd, sg sum weights p F_n / K: dV/dS = e^{-rT} sum p (F_n/S) N(d1) */
+    if (price != NULL) {
+        /* The weights' rounding (lgamma of n up to lambda T (1 + kbar), a
+         * relative 1e-12 at 1e4 terms) can put a price near its bound just
+         * past it: it is moved onto the bound, as the Fourier prices are
+         * (sv_cf.c).  sp is the undiscounted price. */
+        double F = S * exp((r - q) * T), own = call ? F : K, other = call ? K : F;
+        *price = df * fmin(fmax(sp, fmax(own - other, 0.0)), own);
+    }
+    /* sd K and sg K are sums of p F_n N(d1) and p F_n n(d1) / s_n, within
+     * about F and F / s_n; S S would underflow for a spot below 1e-154 */
     if (delta != NULL)
-        *delta = df * sd * K / S;
+        *delta = df * (sd * K) / S;
     if (gamma != NULL)
-        *gamma = df * sg * K / (S * S);
+        *gamma = df * (sg * K) / S / S;
     if (vega != NULL)
         *vega = df * sve;
     if (var_vega != NULL)
         *var_vega = df * svv;
+    if (theta != NULL)
+        *theta = r * (df * sp) - df * st;
 }

@@ -3,6 +3,7 @@
  * library's implied-vol solver. */
 #include "qpm/models.h"
 
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -36,11 +37,17 @@ static qpm_status check_market(double S, double T, double r, double q, size_t n,
     qpm_status st = qpm__check_positive(K, n, "K");
     if (st != QPM_OK)
         return st;
-    /* K beyond the range of double once divided into the forward */
-    double F = S * exp((r - q) * T);
-    if (!isfinite(F) || F == 0.0)
+    /* The forward S e^{(r-q)T} and its growth factor in the normal range:
+     * |r T|, |q T| <= 700 still let e^{(r-q)T} reach e^-1400, and a
+     * subnormal growth factor or forward keeps only a few of its digits (1%
+     * at 4e-322), which every price and Greek would inherit silently. */
+    double growth = exp((r - q) * T), F = S * growth;
+    if (!(growth >= DBL_MIN && growth <= DBL_MAX && F >= DBL_MIN && F <= DBL_MAX))
         return qpm__fail(QPM_E_INVALID,
-                         "S e^{(r-q)T} = %g: the forward is beyond the range of double", F);
+                         "S e^{(r-q)T} = %g (e^{(r-q)T} = %g): the forward and its growth factor "
+                         "must be within the normal range of double [%g, %g]",
+                         F, growth, DBL_MIN, DBL_MAX);
+    /* K beyond the range of double once divided into the forward */
     for (size_t i = 0; i < n; i++) {
         double k = F / K[i];
         if (!isfinite(k) || k == 0.0 || !isfinite(qpm__sqrt_prod(F, K[i]) * 2.0))
@@ -122,6 +129,24 @@ static qpm_status check_sv(const qpm_heston *h, const qpm_jumps *j, double S, do
     return QPM_OK;
 }
 
+/* A wanted output beyond the range of double (the gamma of an option on a
+ * spot near DBL_MIN, a price of 1e300 e^700): found after computing, as in
+ * pricing.h; the first one is named. */
+static qpm_status check_range(size_t n, const double *K, int ncol, const double *const *col,
+                              const char *const *name)
+{
+    for (int k = 0; k < ncol; k++)
+        if (col[k] != NULL)
+            for (size_t i = 0; i < n; i++)
+                if (!isfinite(col[k][i]))
+                    return qpm__fail(QPM_E_OVERFLOW,
+                                     "%s[%zu] = %g (K[%zu] = %g): beyond the range of double",
+                                     name[k], i, col[k][i], i, K[i]);
+    return QPM_OK;
+}
+
+static const char *const PRICE_NAMES[4] = {"price", "delta", "gamma", "vega"};
+
 static qpm_status sv_price(const qpm_heston *h, const qpm_jumps *j, double S, double T, double r,
                            double q, size_t n, const double *K, const int32_t *type, double *price,
                            double *delta, double *gamma, double *vega)
@@ -133,8 +158,12 @@ static qpm_status sv_price(const qpm_heston *h, const qpm_jumps *j, double S, do
         st = check_outputs(price, delta, gamma, vega);
     if (st != QPM_OK)
         return st;
-    qpm__sv_out out = {price, delta, gamma, vega, NULL, NULL, {NULL}, NULL, 0};
-    return qpm__sv_chain(&m, S, r, q, n, K, type, &out);
+    qpm__sv_out out = {price, delta, gamma, vega, NULL, NULL, {NULL}, NULL, 0, 0.0};
+    st = qpm__sv_chain(&m, S, r, q, n, K, type, &out);
+    if (st != QPM_OK)
+        return st;
+    const double *col[4] = {price, delta, gamma, vega};
+    return check_range(n, K, 4, col, PRICE_NAMES);
 }
 
 qpm_status qpm_heston_price(const qpm_heston *h, double S, double T, double r, double q, size_t n,
@@ -160,7 +189,19 @@ static qpm_status check_merton(double sigma, const qpm_jumps *j, double S, doubl
     if (!(sigma >= 0.0))
         return qpm__fail(QPM_E_INVALID, "sigma = %g: must be >= 0", sigma);
     qpm_status st = check_jumps(j, T);
-    return st != QPM_OK ? st : check_market(S, T, r, q, n, K, type);
+    if (st != QPM_OK)
+        return st;
+    /* The series runs past both Poisson means, lambda T and lambda T (1 +
+     * kbar) (merton.c): the second, up to 1e4 e^60 within the bounds of
+     * lambda T, mu and delta, would take forever (and beyond 2^53 terms
+     * never end); it gets the bound of the first. */
+    double lt1 = j->lambda * T * exp(j->mu + 0.5 * j->delta * j->delta);
+    if (lt1 > MAX_LT)
+        return qpm__fail(QPM_E_INVALID,
+                         "jumps.lambda = %g: lambda T e^{mu + delta^2/2} = %g (mu = %g, delta = "
+                         "%g) must be <= %g for the Merton series",
+                         j->lambda, lt1, j->mu, j->delta, MAX_LT);
+    return check_market(S, T, r, q, n, K, type);
 }
 
 qpm_status qpm_merton_price(double sigma, const qpm_jumps *j, double S, double T, double r,
@@ -176,8 +217,10 @@ qpm_status qpm_merton_price(double sigma, const qpm_jumps *j, double S, double T
     for (size_t i = 0; i < n; i++)
         qpm__merton_one(S, K[i], T, r, q, sigma, j->lambda, j->mu, j->delta, type[i],
                         price != NULL ? price + i : NULL, delta != NULL ? delta + i : NULL,
-                        gamma != NULL ? gamma + i : NULL, vega != NULL ? vega + i : NULL, NULL);
-    return QPM_OK;
+                        gamma != NULL ? gamma + i : NULL, vega != NULL ? vega + i : NULL, NULL,
+                        NULL);
+    const double *col[4] = {price, delta, gamma, vega};
+    return check_range(n, K, 4, col, PRICE_NAMES);
 }
 
 /* ---- smiles ----------------------------------------------------------------
@@ -201,7 +244,7 @@ static qpm_status smile(const smile_model *sm, double S, double T, double r, dou
         return st;
     double F = S * exp((r - q) * T);
     qpm_status first = QPM_OK;
-    size_t first_i = 0;
+    size_t first_i = 0, big = n;
     for (size_t b = 0; b < n; b += SMILE_BLOCK) {
         size_t m = n - b < SMILE_BLOCK ? n - b : SMILE_BLOCK;
         double vs[SMILE_BLOCK], vt[SMILE_BLOCK], vr[SMILE_BLOCK], vq[SMILE_BLOCK], vp[SMILE_BLOCK],
@@ -217,9 +260,9 @@ static qpm_status smile(const smile_model *sm, double S, double T, double r, dou
         if (sm->merton) {
             for (size_t i = 0; i < m; i++)
                 qpm__merton_one(S, K[b + i], T, r, q, sm->sigma, sm->j.lambda, sm->j.mu,
-                                sm->j.delta, ty[i], vp + i, NULL, NULL, NULL, NULL);
+                                sm->j.delta, ty[i], vp + i, NULL, NULL, NULL, NULL, NULL);
         } else {
-            qpm__sv_out out = {vp, NULL, NULL, NULL, NULL, NULL, {NULL}, NULL, 0};
+            qpm__sv_out out = {vp, NULL, NULL, NULL, NULL, NULL, {NULL}, NULL, 0, 0.0};
             st = qpm__sv_chain(&sm->sv, S, r, q, m, K + b, ty, &out);
             if (st != QPM_OK) {
                 qpm_pricer_free(pr);
@@ -235,6 +278,8 @@ static qpm_status smile(const smile_model *sm, double S, double T, double r, dou
             iv[b + i] = vi[i];
             if (status != NULL)
                 status[b + i] = ist[i];
+            if (!isfinite(vp[i]) && big == n)
+                big = b + i;
             if (ist[i] != QPM_OK && first == QPM_OK) {
                 first = (qpm_status)ist[i];
                 first_i = b + i;
@@ -242,6 +287,10 @@ static qpm_status smile(const smile_model *sm, double S, double T, double r, dou
         }
     }
     qpm_pricer_free(pr);
+    if (big < n)
+        return qpm__fail(QPM_E_OVERFLOW,
+                         "the model price of K[%zu] = %g is beyond the range of double (%g)", big,
+                         K[big], price != NULL ? price[big] : (double)INFINITY);
     if (first != QPM_OK)
         return qpm__fail(first,
                          "iv[%zu]: the model price %g of K[%zu] = %g has no implied vol (%s)",
@@ -292,6 +341,16 @@ static qpm_status read_out(const qpm_model_out *out, qpm_settlement settle, qpm_
     return QPM_OK;
 }
 
+static const char *const EVAL_NAMES[8] = {"price", "price_usd", "delta",         "delta_coin",
+                                          "gamma", "vega_v0",   "vega_parallel", "theta"};
+
+static qpm_status check_eval_range(size_t n, const double *K, const qpm_model_out *o)
+{
+    const double *col[8] = {o->price, o->price_usd, o->delta,         o->delta_coin,
+                            o->gamma, o->vega_v0,   o->vega_parallel, o->theta};
+    return check_range(n, K, 8, col, EVAL_NAMES);
+}
+
 /* Per block of strikes: the USD values and their Greeks into stack
  * columns, then the settlement's view of them. */
 #define EVAL_BLOCK 256
@@ -339,14 +398,27 @@ qpm_status qpm_heston_eval(const qpm_heston *h, const qpm_jumps *j, qpm_settleme
     if (st != QPM_OK)
         return st;
     double growth = exp((r - q) * T);
+    /* The Fourier grid's panels follow the widest |ln(F/K)| of the strikes
+     * it serves: every block gets the whole chain's, so that its bits are
+     * those of qpm_heston_price on the whole chain (as the header says),
+     * not of a grid fitted to the block. */
+    double F = S * growth, kmax = 0.0;
+    for (size_t i = 0; i < n; i++)
+        kmax = fmax(kmax, fabs(log(F / K[i])));
     eval_cols c;
     double dth[EVAL_BLOCK];
     for (size_t b = 0; b < n; b += EVAL_BLOCK) {
         size_t mm = n - b < EVAL_BLOCK ? n - b : EVAL_BLOCK;
-        qpm__sv_out so = {c.p, c.d, o.gamma != NULL ? c.g : NULL,
+        qpm__sv_out so = {c.p,
+                          c.d,
+                          o.gamma != NULL ? c.g : NULL,
                           o.vega_v0 != NULL || o.vega_parallel != NULL ? c.v0 : NULL,
-                          o.vega_parallel != NULL ? dth : NULL, o.theta != NULL ? c.th : NULL,
-                          {NULL}, NULL, 0};
+                          o.vega_parallel != NULL ? dth : NULL,
+                          o.theta != NULL ? c.th : NULL,
+                          {NULL},
+                          NULL,
+                          0,
+                          kmax};
         st = qpm__sv_chain(&m, S, r, q, mm, K + b, type + b, &so);
         if (st != QPM_OK)
             return st;
@@ -355,7 +427,7 @@ qpm_status qpm_heston_eval(const qpm_heston *h, const qpm_jumps *j, qpm_settleme
                 c.vp[i] = 2.0 * sqrt(m.v0) * c.v0[i] + 2.0 * sqrt(m.theta) * dth[i];
         eval_store(&o, settle, S, growth, b, mm, &c);
     }
-    return QPM_OK;
+    return check_eval_range(n, K, &o);
 }
 
 qpm_status qpm_merton_eval(double sigma, const qpm_jumps *j, qpm_settlement settle, double S,
@@ -371,29 +443,20 @@ qpm_status qpm_merton_eval(double sigma, const qpm_jumps *j, qpm_settlement sett
         return st;
     double growth = exp((r - q) * T);
     eval_cols c;
-    /* theta: Richardson on central differences in T with steps h and h/2 */
-    double hT = T * 1e-3;
     for (size_t b = 0; b < n; b += EVAL_BLOCK) {
         size_t mm = n - b < EVAL_BLOCK ? n - b : EVAL_BLOCK;
         for (size_t i = 0; i < mm; i++) {
             size_t k = b + i;
             /* dV/d(sigma^2) from its own series terms K F_n/K n(d1) T /
              * (2 s_n), not dV/dsigma / (2 sigma) (sigma may be 0) */
-            qpm__merton_one(S, K[k], T, r, q, sigma, j->lambda, j->mu, j->delta, type[k], c.p + i,
-                            c.d + i, c.g + i, c.vp + i, c.v0 + i);
             c.th[i] = 0.0;
-            if (o.theta != NULL) {
-                double v[4], hs[4] = {hT, -hT, 0.5 * hT, -0.5 * hT};
-                for (int s = 0; s < 4; s++)
-                    qpm__merton_one(S, K[k], T + hs[s], r, q, sigma, j->lambda, j->mu, j->delta,
-                                    type[k], v + s, NULL, NULL, NULL, NULL);
-                double d1 = (v[0] - v[1]) / (2.0 * hT), d2 = (v[2] - v[3]) / hT;
-                c.th[i] = -(4.0 * d2 - d1) / 3.0;
-            }
+            qpm__merton_one(S, K[k], T, r, q, sigma, j->lambda, j->mu, j->delta, type[k], c.p + i,
+                            c.d + i, c.g + i, c.vp + i, c.v0 + i,
+                            o.theta != NULL ? c.th + i : NULL);
         }
         eval_store(&o, settle, S, growth, b, mm, &c);
     }
-    return QPM_OK;
+    return check_eval_range(n, K, &o);
 }
 
 qpm_status qpm_heston_smile_settle(const qpm_heston *h, const qpm_jumps *j, qpm_settlement settle,

@@ -98,7 +98,8 @@ static int evaluate(calib *c, int guarded)
                          NULL,
                          {c->g[1] + a, c->g[3] + a, c->g[4] + a, NULL, NULL, NULL},
                          c->curp + e,
-                         guarded && c->have_ref ? GUARD_MUL * c->refp[e] + GUARD_ADD : 0};
+                         guarded && c->have_ref ? GUARD_MUL * c->refp[e] + GUARD_ADD : 0,
+                         0.0};
         if (c->bates) {
             o.grad[QPM__SV_LAMBDA] = c->g[5] + a;
             o.grad[QPM__SV_MU] = c->g[6] + a;
@@ -463,7 +464,8 @@ qpm_status qpm_heston_calibrate(const qpm_heston *start, const qpm_jumps *jumps,
         if (rep.reason == QPM__LM_BAD_RESIDUAL || rep.reason == QPM__LM_BAD_JACOBIAN)
             st = qpm__fail(QPM_E_NOCONVERGE,
                            "the start parameters give no price: the Fourier integral fails there "
-                           "(total variance too small or vol of variance too large)");
+                           "(total variance too small, vol of variance too large, or a grid "
+                           "beyond its panel limit)");
         goto done;
     }
 

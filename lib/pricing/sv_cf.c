@@ -72,6 +72,14 @@ static const double GL32[16][2] = {
  * times their start until they reach the width h the phases allow. */
 #define SV_POLE_W 2.0
 #define SV_GRADE  8.0
+/* The most panels a grid may have (4.2 million nodes, some 0.4 s for a
+ * short chain).  The widths above follow the phases without limit: |rho|
+ * within 1e-10 of 1, a chain reaching |ln(F/K)| of hundreds at a total
+ * variance near 1e-10, or jumps whose factor turns lambda T e^{mu/2 +
+ * delta^2/8} times faster than e^{iux} ask for up to 1e12 panels, i.e.
+ * hours; such a call fails instead.  The limit is above the 1.1e5 panels
+ * of the widest range (SV_UMAX) with strikes within |ln(F/K)| <= 3. */
+#define SV_MAX_PANELS 131072.0
 
 /* The panels of [0, U], h the widest the phases allow: from [0, SV_POLE_W]
  * "graded" panels each SV_GRADE times the last (w <= 8 a holds for them),
@@ -408,6 +416,7 @@ qpm_status qpm__sv_chain(const qpm__sv *m, double S, double r, double q, size_t 
      * factor exp(lambda T e^w), w's imaginary part (mu_j + delta_j^2 / 2) x,
      * whose phase lambda T |e^w| sin(Im w) turns up to lambda T |e^w| times
      * as fast (|e^w| <= e^{mu_j / 2 + delta_j^2 / 8}) */
+    kmax = fmax(kmax, out->kmax);
     double freq = kmax;
     if (m->lambda > 0.0) {
         double dj2 = m->delta_j * m->delta_j;
@@ -416,6 +425,18 @@ qpm_status qpm__sv_chain(const qpm__sv *m, double S, double r, double q, size_t 
     }
     double turn = fabs(m->rho) / sqrt(1.0 - m->rho * m->rho) * -log(SV_TAIL);
     double h = fmin(U / fmax(1.0, turn / SV_PHASE), SV_PHASE / fmax(freq, 1e-300));
+    /* every panel is at most h wide: U / h is a lower bound of their
+     * number, computed before counting them (which could take hours) */
+    if (!(U / h <= SV_MAX_PANELS)) {
+        if (out->max_panels > 0)
+            return QPM_E_NOCONVERGE;
+        return qpm__fail(QPM_E_NOCONVERGE,
+                         "the Fourier grid would need more than %g panels (at least %.3g: rho = "
+                         "%.17g, |ln(F/K)| up to %g, lambda T = %g, mu = %g, delta = %g over |u| "
+                         "<= %g)",
+                         SV_MAX_PANELS, U / h, m->rho, kmax, m->lambda * T, m->mu_j, m->delta_j,
+                         U);
+    }
     if (out->panels != NULL || out->max_panels > 0) {
         size_t np = 0;
         sv_grid g;

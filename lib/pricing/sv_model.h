@@ -34,6 +34,10 @@ typedef struct qpm__sv_out {
      * against trial points that cost many times the current one) */
     size_t *panels;
     size_t max_panels;
+    /* the widest |ln(F/K)| the grid must serve besides this chain's (0:
+     * none): a chain priced in blocks passes its whole range, so that every
+     * block has the grid, and the bits, of the chain priced at once */
+    double kmax;
 } qpm__sv_out;
 
 /* Prices the n strikes K of one expiry of model m on the spot S with rate r
@@ -41,8 +45,9 @@ typedef struct qpm__sv_out {
  * dV/dv0.  One set of characteristic-function evaluations serves every
  * strike.  Returns QPM_OK, or QPM_E_NOCONVERGE when the characteristic
  * function does not decay within the integration range the library
- * accepts (a total variance too small for the Fourier method, message
- * set); the outputs are then untouched. */
+ * accepts (a total variance too small for the Fourier method) or the grid
+ * would need more than SV_MAX_PANELS panels (message set unless
+ * max_panels > 0); the outputs are then untouched. */
 qpm_status qpm__sv_chain(const qpm__sv *m, double S, double r, double q, size_t n, const double *K,
                          const int32_t *type, const qpm__sv_out *out);
 
@@ -56,10 +61,10 @@ void qpm__sv_log_cf(const qpm__sv *m, double x, double *re, double *im, double *
                     double *dv0_im);
 
 /* The Merton (1976) price of one option by its Poisson series of Black
- * prices (models.h), with dV/dS, d2V/dS2, dV/dsigma and dV/d(sigma^2)
- * (each optional). */
+ * prices (models.h), with dV/dS, d2V/dS2, dV/dsigma, dV/d(sigma^2) and the
+ * theta -dV/dT (each optional). */
 void qpm__merton_one(double S, double K, double T, double r, double q, double sigma, double lambda,
                      double mu_j, double delta_j, int32_t type, double *price, double *delta,
-                     double *gamma, double *vega, double *var_vega);
+                     double *gamma, double *vega, double *var_vega, double *theta);
 
 #endif /* QPM_PRICING_SV_MODEL_H */

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "num/v4math.h"
 #include "pricing/sv_model.h"
 
 /* nodes per panel, panels per block, nodes per block */
@@ -57,12 +58,10 @@ qpm__sv_sum_fn qpm__sv_sum_avx2;
 qpm__sv_cf_fn qpm__sv_cf_avx2;
 #endif
 
-/* sin and cos of |x| <= 2^19 pi/2: one reduction by pi/2 in three parts
- * (fdlibm's: the first two products are exact for these quotients, the
- * neglected tail of pi/2 below 1e-31 x) and fdlibm's kernels (error below
- * 1 ulp of the reduced argument), several times faster than libm's
- * general sincos; libm beyond.  The phases it serves are node phases of a
- * panel and phases of phi, a few thousand radians at most. */
+/* sin and cos of a scalar: the kernels of num/v4math.h on |x| <= 2^19
+ * pi/2, several times faster than libm's general sincos; libm beyond.
+ * The phases it serves are node phases of a panel and phases of phi, a few
+ * thousand radians at most. */
 static inline void fast_sincos(double x, double *sn, double *cs)
 {
     if (!(fabs(x) <= 0x1p19 * 1.5707963267948966)) {
@@ -70,28 +69,9 @@ static inline void fast_sincos(double x, double *sn, double *cs)
         *cs = cos(x);
         return;
     }
-    static const double PIO2_1 = 1.57079632673412561417e+00, PIO2_2 = 6.07710050630396597660e-11,
-                        PIO2_2T = 2.02226624879595063154e-21, INVPIO2 = 6.36619772367581382433e-01;
-    /* the nearest integer by adding and subtracting 1.5 2^52 (round to
-     * nearest, as nearbyint, which is a libm call on baseline x86-64) */
-    double t = x * INVPIO2 + 0x1.8p52, fn = t - 0x1.8p52;
-    double y = ((x - fn * PIO2_1) - fn * PIO2_2) - fn * PIO2_2T;
-    double z = y * y, v = z * y;
-    double s =
-        y +
-        v * (-1.66666666666666324348e-01 +
-             z * (8.33333333332248946124e-03 +
-                  z * (-1.98412698298579493134e-04 +
-                       z * (2.75573137070700676789e-06 +
-                            z * (-2.50507602534068634195e-08 + z * 1.58969099521155010221e-10)))));
-    double r =
-        z * (4.16666666666666019037e-02 +
-             z * (-1.38888888888741095749e-03 +
-                  z * (2.48015872894767294178e-05 +
-                       z * (-2.75573143513906633035e-07 +
-                            z * (2.08757232129817482790e-09 + z * -1.13596475577881948265e-11)))));
-    double hz = 0.5 * z, w = 1.0 - hz;
-    double c = w + (((1.0 - w) - hz) + z * r);
+    double t = x * QPM__INVPIO2 + QPM__ROUND52, fn = t - QPM__ROUND52;
+    double y = QPM__PIO2_REDUCE(x, fn), z = y * y;
+    double s = QPM__KSIN(y, z), c = QPM__KCOS(z);
     long long n;
     memcpy(&n, &t, sizeof n);
     switch (n & 3) {

@@ -86,33 +86,7 @@ static int kkt_solve(const inner_sys *sys, double G[NCON][3], const double h[NCO
     return isfinite(x[0]) && isfinite(x[1]) && isfinite(x[2]);
 }
 
-/* the unconstrained minimiser A x = r by Cramer's rule; 0 when singular */
-static int solve3(const inner_sys *sys, double x[3])
-{
-    const double(*A)[3] = sys->A;
-    double c00 = A[1][1] * A[2][2] - A[1][2] * A[2][1];
-    double c01 = A[1][2] * A[2][0] - A[1][0] * A[2][2];
-    double c02 = A[1][0] * A[2][1] - A[1][1] * A[2][0];
-    double det = A[0][0] * c00 + A[0][1] * c01 + A[0][2] * c02;
-    double scale = fabs(A[0][0]) * fabs(A[1][1]) * fabs(A[2][2]);
-    if (!(fabs(det) > 1e-13 * scale))
-        return 0;
-    const double *r = sys->r;
-    double id = 1.0 / det;
-    x[0] = (r[0] * c00 + A[0][1] * (r[2] * A[1][2] - r[1] * A[2][2]) +
-            A[0][2] * (r[1] * A[2][1] - r[2] * A[1][1])) *
-           id;
-    x[1] = (A[0][0] * (r[1] * A[2][2] - r[2] * A[1][2]) + r[0] * c01 +
-            A[0][2] * (r[2] * A[1][0] - r[1] * A[2][0])) *
-           id;
-    x[2] = (A[0][0] * (A[1][1] * r[2] - A[2][1] * r[1]) +
-            A[0][1] * (A[2][0] * r[1] - A[1][0] * r[2]) + r[0] * c02) *
-           id;
-    return isfinite(x[0]) && isfinite(x[1]) && isfinite(x[2]);
-}
-
-/* The inverse of the symmetric A by its cofactors; 0 when singular (the
- * test of solve3) */
+/* The inverse of the symmetric A by its cofactors; 0 when singular */
 static int inv3(const inner_sys *sys, double Ai[3][3])
 {
     const double(*A)[3] = sys->A;
@@ -192,6 +166,16 @@ static int kkt_fast(double Ai[3][3], const double xu[3], double G[NCON][3], cons
     return isfinite(x[0]) && isfinite(x[1]) && isfinite(x[2]);
 }
 
+/* the unconstrained minimiser x = A^-1 r; 0 when A is singular */
+static int solve3(double Ai[3][3], const inner_sys *sys, double x[3])
+{
+    if (!inv3(sys, Ai))
+        return 0;
+    for (int i = 0; i < 3; i++)
+        x[i] = Ai[i][0] * sys->r[0] + Ai[i][1] * sys->r[1] + Ai[i][2] * sys->r[2];
+    return isfinite(x[0]) && isfinite(x[1]) && isfinite(x[2]);
+}
+
 static double quad(const inner_sys *sys, const double x[3])
 {
     double v = sys->c0;
@@ -263,11 +247,10 @@ static double inner(const qpm__smile *sm, double m, double s, double x[3])
     double G[NCON][3], h[NCON];
     constraints(s, G, h);
     double nu[3];
-    int have_u = solve3(&sys, x);
+    double Ai[3][3], xu[3];
+    int have_u = solve3(Ai, &sys, x);
     if (have_u && feasible(G, h, x))
         return direct_cost(sm, m, s, x, yc, zc);
-    double Ai[3][3], xu[3];
-    have_u = have_u && inv3(&sys, Ai);
     if (have_u)
         memcpy(xu, x, sizeof xu);
     /* active sets by size: a feasible solution whose multipliers all have

@@ -273,8 +273,8 @@ def heston_eval(S: Real, K: Union[Real, ArrayLike], T: Real, heston: HestonLike,
 def merton_eval(S: Real, K: Union[Real, ArrayLike], T: Real, sigma: Real, jumps: JumpsLike,
                 r: Real = 0.0, q: Real = 0.0, type: Any = "call", settle: Any = "linear") -> Any:
     """As :func:`heston_eval` under Merton (``sigma``, ``jumps``):
-    ``vega_v0`` is dB/d(sigma^2), ``vega_parallel`` dB/dsigma, ``theta`` a
-    Richardson-extrapolated central difference in T."""
+    ``vega_v0`` is dB/d(sigma^2), ``vega_parallel`` dB/dsigma, ``theta``
+    analytic from the series."""
     head = (_arrays.double(sigma, "sigma"), ctypes.byref(_jumps(jumps)))
     return _eval("qpm_merton_eval", head, settle, S, T, r, q, K, type)
 

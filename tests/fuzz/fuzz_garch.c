@@ -90,8 +90,8 @@ static void draw_series(fz_in *in, double *r, size_t n)
                 h = om + al * e * e + be * h;
             double zt = gauss(&seed);
             if (how & 4) /* heavy tails: a normal over a chi */
-                zt /= sqrt(0.5 * (gauss(&seed) * gauss(&seed) + gauss(&seed) * gauss(&seed)) +
-                           0.05);
+                zt /=
+                    sqrt(0.5 * (gauss(&seed) * gauss(&seed) + gauss(&seed) * gauss(&seed)) + 0.05);
             e = sqrt(h) * zt;
             r[t] = mu + e;
         }
@@ -136,8 +136,8 @@ static void draw_params(fz_in *in, double *th)
 {
     uint8_t b = fz_u8(in);
     th[QPM_GARCH_MU] = b & 1 ? ur(in, -0.01, 0.01) : fz_real(in, -0.1, 0.1);
-    th[QPM_GARCH_OMEGA] = fz_u8(in) < 220 ? exp(ur(in, log(1e-9), log(1e-2)))
-                                          : fz_real(in, -1e-10, 1e300);
+    th[QPM_GARCH_OMEGA] =
+        fz_u8(in) < 220 ? exp(ur(in, log(1e-9), log(1e-2))) : fz_real(in, -1e-10, 1e300);
     th[QPM_GARCH_ALPHA] = ur(in, 0, 0.3);
     th[QPM_GARCH_BETA] = ur(in, 0, 0.95);
     if (th[QPM_GARCH_ALPHA] + th[QPM_GARCH_BETA] >= 1)
@@ -340,8 +340,7 @@ static void op_fit(fz_pass *p, state *s, fz_in *in)
     memset(&o, 0x5a, sizeof o);
     o.res.size = sz < 230 ? sizeof o.res : sz < 245 ? sizeof o : sizeof o.res - 8;
     keep = o;
-    qpm_status st =
-        FZ(qpm_garch_fit(n, s->r, dist, mf, sz == 255 ? NULL : &o.res));
+    qpm_status st = FZ(qpm_garch_fit(n, s->r, dist, mf, sz == 255 ? NULL : &o.res));
     fz_trace("fit n %zu dist %d mu %s: %s, params %a %a %a %a %a", n, (int)dist,
              mf ? "held" : "estimated", qpm_status_name(st), o.res.params[0], o.res.params[1],
              o.res.params[2], o.res.params[3], o.res.params[4]);
@@ -387,10 +386,9 @@ static void op_fit(fz_pass *p, state *s, fz_in *in)
     if (!isfinite(res->loglik) || !(res->grad_norm >= 0.0 && res->grad_norm <= 1e-9))
         fz_fail("loglik %.17g, grad_norm %.17g", res->loglik, res->grad_norm);
     double ll;
-    if (FZ(qpm_garch_loglik(n, s->r, dist, th, &ll)) != QPM_OK || memcmp(&ll, &res->loglik,
-                                                                         sizeof ll) != 0)
-        fz_fail("the fit's loglik %.17g, qpm_garch_loglik at the estimates %.17g", res->loglik,
-                ll);
+    if (FZ(qpm_garch_loglik(n, s->r, dist, th, &ll)) != QPM_OK ||
+        memcmp(&ll, &res->loglik, sizeof ll) != 0)
+        fz_fail("the fit's loglik %.17g, qpm_garch_loglik at the estimates %.17g", res->loglik, ll);
     if (FZ(qpm_garch_filter(n, s->r, dist, th, s->sigma, NULL)) != QPM_OK)
         fz_fail("filter refuses the estimates (%s)", qpm_last_error());
     double s2 = s->sigma[n] * s->sigma[n];

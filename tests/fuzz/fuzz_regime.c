@@ -231,7 +231,7 @@ static void draw_series(fz_in *in, double *r, size_t T, size_t d, size_t ld)
         }
     }
     if (how & 8) { /* another scale */
-        static const double sc[] = {1e-150, 1e150, 1e-300, 1e300, 1e-310, 1e100,
+        static const double sc[] = {1e-150, 1e150, 1e-300,    1e300, 1e-310, 1e100,
                                     1e-8,   1e8,   0x1p-1000, 1e154, 1e-160, 3e307};
         double f = sc[fz_u8(in) % (sizeof sc / sizeof sc[0])];
         for (size_t t = 0; t < T; t++)
@@ -328,8 +328,9 @@ static void draw_mu(fz_in *in, double *mu, size_t n)
 {
     uint8_t mm = fz_u8(in);
     for (size_t i = 0; i < n; i++)
-        mu[i] = mm < 200 ? ur(in, -0.01, 0.01) : mm < 230 ? fz_real(in, -1e300, 1e300)
-                                                           : fz_special(in);
+        mu[i] = mm < 200   ? ur(in, -0.01, 0.01)
+                : mm < 230 ? fz_real(in, -1e300, 1e300)
+                           : fz_special(in);
 }
 
 /* the k covariances of a model: positive definite, singular, indefinite,
@@ -343,7 +344,7 @@ static void draw_sigma(fz_in *in, double *sg, size_t k, size_t d)
         if (sm < 200) {
             scale = exp(ur(in, log(1e-8), log(1e-1)));
         } else {
-            static const double big[] = {1e-300, 1e-155, 1e155,  1e300,  DBL_MAX,
+            static const double big[] = {1e-300,    1e-155, 1e155,  1e300, DBL_MAX,
                                          0x1p-1074, 1e-320, 1e-200, 1e200, 0x1p-1022};
             scale = big[fz_u8(in) % 10];
         }
@@ -395,15 +396,15 @@ static void draw_jumps(fz_in *in, double *p, double *muj, double *dj, size_t k, 
 {
     uint8_t jm = fz_u8(in);
     for (size_t s = 0; s < k; s++) {
-        static const double pv[] = {0.0,   0.0,  1e-300, 1e-12, 1e-6,          0.5,
-                                    0.999999, 1.0 - 0x1p-53, 1.0, -0.1, -0.0, 0x1p-1074};
+        static const double pv[] = {0.0,      0.0,           1e-300, 1e-12, 1e-6, 0.5,
+                                    0.999999, 1.0 - 0x1p-53, 1.0,    -0.1,  -0.0, 0x1p-1074};
         uint8_t b = fz_u8(in);
         p[s] = b < 128 ? ur(in, 0.001, 0.3) : b < 250 ? pv[b % 12] : fz_special(in);
     }
     for (size_t j = 0; j < d; j++)
         muj[j] = jm < 220 ? ur(in, -0.1, 0.1) : fz_real(in, -1e300, 1e300);
     for (size_t j = 0; j < d; j++) {
-        static const double dv[] = {1e-300, 1e-155, 1e-160, 0.0,  1e150,   1e155,
+        static const double dv[] = {1e-300, 1e-155,  1e-160, 0.0,  1e150,     1e155,
                                     -0.01,  DBL_MAX, 1e-170, 1e-8, 0x1p-1074, 3.0};
         uint8_t b = fz_u8(in);
         dj[j] = b < 140 ? ur(in, 0.005, 0.3) : b < 250 ? dv[b % 12] : fz_special(in);
@@ -613,8 +614,8 @@ static void op_set_params(fz_pass *p, state *s, fz_in *in, long arm)
     if (st != QPM_OK) {
         if (hash != before)
             fz_fail("failed set_params changed the handle");
-        if (st == QPM_E_NONFINITE &&
-            all_finite(P, k * k) && all_finite(mu, k * d) && all_finite(sg, k * d * d))
+        if (st == QPM_E_NONFINITE && all_finite(P, k * k) && all_finite(mu, k * d) &&
+            all_finite(sg, k * d * d))
             fz_fail("set_params: QPM_E_NONFINITE with finite input");
         fz_end(p, i, st, hash);
         return;
@@ -739,8 +740,7 @@ static void op_modes(fz_pass *p, state *s, fz_in *in)
     int had = s->m && qpm_regime_params(s->m, NULL, pi0, NULL, NULL) == QPM_OK;
     qpm_regime_init old = QPM_REGIME_INIT_ESTIMATED;
     qpm_regime_get_initial(s->m, &old);
-    qpm_status st =
-        FZ(qpm_regime_set_initial(s->m, (qpm_regime_init)mode, null_pi ? NULL : pi));
+    qpm_status st = FZ(qpm_regime_set_initial(s->m, (qpm_regime_init)mode, null_pi ? NULL : pi));
     uint64_t hash = observe(s->m);
     if (st != QPM_OK) {
         if (hash != before)
@@ -759,8 +759,7 @@ static void op_modes(fz_pass *p, state *s, fz_in *in)
             fz_fail("parameters lost by set_initial");
         if (!is_dist(pi1, k))
             fz_fail("initial distribution in use is not a distribution");
-        if (mode != QPM_REGIME_INIT_ERGODIC &&
-            memcmp(pi1, s->pi_given, k * sizeof(double)) != 0)
+        if (mode != QPM_REGIME_INIT_ERGODIC && memcmp(pi1, s->pi_given, k * sizeof(double)) != 0)
             fz_fail("after set_initial(%d, %s) pi in use %.17g, given %.17g", mode,
                     null_pi ? "NULL" : "pi", pi1[0], s->pi_given[0]);
         /* NULL keeps the estimated mode's distribution */
@@ -775,8 +774,8 @@ static void op_modes(fz_pass *p, state *s, fz_in *in)
  * and given pi, the jumps and their fitting; then fitted with max_iter. */
 static qpm_status refit(size_t k, size_t d, qpm_regime_init mode, const double *pi_given,
                         const double *pj, const double *muj, const double *dj, int fj, size_t T,
-                        const double *r, size_t ldr, size_t max_iter, double tol,
-                        qpm_regime **out, double *ll, size_t *it, int *conv)
+                        const double *r, size_t ldr, size_t max_iter, double tol, qpm_regime **out,
+                        double *ll, size_t *it, int *conv)
 {
     qpm_regime *c = NULL;
     if (qpm_regime_create(&c, NULL, k, d) != QPM_OK || qpm_regime_set_initial(c, mode, pi_given) ||
@@ -804,8 +803,8 @@ static void op_fit(fz_pass *p, state *s, fz_in *in, long arm)
     draw_series(in, s->r, T, dd, ldr < dd ? dd : ldr);
     uint8_t ib = fz_u8(in);
     size_t max_iter = ib < 240 ? fz_range(in, 1, 8) : ib % 3 == 0 ? 0 : fz_range(in, 9, 20);
-    static const double tols[] = {0, 1e-8, 1e-4, 1e-12, 1e-6, 0, (double)NAN, -1e-9,
-                                  (double)INFINITY, 1e-10};
+    static const double tols[] = {
+        0, 1e-8, 1e-4, 1e-12, 1e-6, 0, (double)NAN, -1e-9, (double)INFINITY, 1e-10};
     double tol = tols[fz_u8(in) % 10];
     uint8_t outs = fz_u8(in);
     long cancel = s->has_cb && fz_u8(in) < 60 ? (long)fz_range(in, 0, 3) : -1;
@@ -830,13 +829,13 @@ static void op_fit(fz_pass *p, state *s, fz_in *in, long arm)
     fz_poison(&ll, 1);
     progress_reset(s, cancel);
     fz_arm_op(p, i, &s->fa, arm);
-    qpm_status st = FZ(qpm_regime_fit(s->m, T, null_r ? NULL : s->r, ldr, max_iter, tol,
-                                      outs & 1 ? NULL : &ll, outs & 2 ? NULL : &it,
-                                      outs & 4 ? NULL : &conv));
+    qpm_status st =
+        FZ(qpm_regime_fit(s->m, T, null_r ? NULL : s->r, ldr, max_iter, tol, outs & 1 ? NULL : &ll,
+                          outs & 2 ? NULL : &it, outs & 4 ? NULL : &conv));
     fz_disarm(&s->fa);
     s->cancel_after = -1;
-    fz_trace("fit T %zu ldr %zu max_iter %zu tol %g mode %d fit jumps %d: %s %s", T, ldr,
-             max_iter, tol, (int)mode, fj, qpm_status_name(st), st ? qpm_last_error() : "");
+    fz_trace("fit T %zu ldr %zu max_iter %zu tol %g mode %d fit jumps %d: %s %s", T, ldr, max_iter,
+             tol, (int)mode, fj, qpm_status_name(st), st ? qpm_last_error() : "");
     uint64_t hash = observe(s->m);
     if (st != QPM_OK) {
         if (hash != before)
@@ -854,8 +853,8 @@ static void op_fit(fz_pass *p, state *s, fz_in *in, long arm)
     double l2;
     size_t it2;
     int c2;
-    qpm_status s2 = refit(k, d, mode, pig0, pj, muj, dj, fj, T, s->r, ldr, max_iter, tol,
-                          &c, &l2, &it2, &c2);
+    qpm_status s2 =
+        refit(k, d, mode, pig0, pj, muj, dj, fj, T, s->r, ldr, max_iter, tol, &c, &l2, &it2, &c2);
     if (s2 != QPM_OK || observe(c) != hash) {
         double pa[MAXK] = {0}, pb[MAXK] = {0}, Pa[MAXK * MAXK] = {0}, Pb[MAXK * MAXK] = {0};
         qpm_regime_params(s->m, Pa, pa, NULL, NULL);
@@ -892,8 +891,8 @@ static void op_fit(fz_pass *p, state *s, fz_in *in, long arm)
         for (size_t q = 0; q < k; q++)
             binds |= sg[q] <= floor * (1 + 1e-12) || pf[q] == nextafter(1.0, 0.0);
         binds |= fj && df[0] <= sqrt(floor) * (1 + 1e-12);
-        fz_trace("fit k %zu T %zu fj %d mode %d it %zu: var %.17g floor %.17g", k, T, fj,
-                 (int)mode, it, var, floor);
+        fz_trace("fit k %zu T %zu fj %d mode %d it %zu: var %.17g floor %.17g", k, T, fj, (int)mode,
+                 it, var, floor);
         for (size_t q = 0; q < k; q++)
             fz_trace("  state %zu: mu %.17g sigma %.17g p %.17g (P row %.6g %.6g %.6g)", q, mu[q],
                      sg[q], pf[q], P[q * k], P[q * k + 1], k > 2 ? P[q * k + 2] : 0.0);
@@ -903,8 +902,8 @@ static void op_fit(fz_pass *p, state *s, fz_in *in, long arm)
             double l3;
             size_t it3;
             int c3;
-            qpm_status s3 = refit(k, d, mode, pig0, pj, muj, dj, fj, T, s->r, ldr,
-                                  it - 1, tol, &c, &l3, &it3, &c3);
+            qpm_status s3 = refit(k, d, mode, pig0, pj, muj, dj, fj, T, s->r, ldr, it - 1, tol, &c,
+                                  &l3, &it3, &c3);
             qpm_regime_free(c);
             if (s3 != QPM_OK || it3 != it - 1 || c3 != 0)
                 fz_fail("a fit of %zu iterations: %s, %zu iterations, converged %d", it - 1,
@@ -994,8 +993,7 @@ static void op_filter(fz_pass *p, state *s, fz_in *in, long arm)
             fz_fail("QPM_OK with log-likelihood %.17g", ll);
         hash = fz_hash(hash, &ll, sizeof ll);
     }
-    if (F != NULL && S != NULL &&
-        memcmp(F + (T - 1) * k, S + (T - 1) * k, k * sizeof(double)) != 0)
+    if (F != NULL && S != NULL && memcmp(F + (T - 1) * k, S + (T - 1) * k, k * sizeof(double)) != 0)
         fz_fail("the last smoothed row is not the last filtered one");
     /* filtered rows and log-likelihood without the smoothing, and of a
      * prefix of the series */
@@ -1056,8 +1054,8 @@ static void op_simulate(fz_pass *p, state *s, fz_in *in)
     memset(s->st, 0xa5, sizeof s->st);
     size_t *states = outs & 1 ? NULL : s->st;
     double *ret = outs == 0xfe ? NULL : s->sim;
-    qpm_status st = FZ(qpm_regime_simulate(s->m, outs == 0xfc ? NULL : s->rng, st0, n, h, ret,
-                                           ldo, states));
+    qpm_status st =
+        FZ(qpm_regime_simulate(s->m, outs == 0xfc ? NULL : s->rng, st0, n, h, ret, ldo, states));
     if (observe(s->m) != before)
         fz_fail("simulate changed the model");
     uint64_t hash = FZ_HASH0;
@@ -1209,9 +1207,8 @@ static void op_risk_set(fz_pass *p, state *s, fz_in *in, long arm)
         fz_arm_op(p, i, &s->fa, arm);
         qpm_status st = FZ(qpm_risk_create(&s->risk, &s->fa.alloc));
         fz_disarm(&s->fa);
-        if (st == QPM_OK &&
-            (qpm_risk_set(s->risk, QPM_RISK_SCENARIOS, 16) != QPM_OK ||
-             qpm_risk_set_progress(s->risk, progress, s) != QPM_OK))
+        if (st == QPM_OK && (qpm_risk_set(s->risk, QPM_RISK_SCENARIOS, 16) != QPM_OK ||
+                             qpm_risk_set_progress(s->risk, progress, s) != QPM_OK))
             fz_fail("risk set-up");
         fz_end(p, i, st, FZ_HASH0);
         return;
@@ -1334,7 +1331,8 @@ static void op_getters(fz_pass *p, state *s, fz_in *in)
     FZ(qpm_regime_jumps(m, NULL, b & 16 ? NULL : buf, NULL));
     qpm_status s3 = FZ(qpm_regime_get_initial(m, b & 32 ? NULL : &mode));
     qpm_status s4 = FZ(qpm_regime_get_fit_jumps(m, b & 64 ? NULL : &fj));
-    if ((m == NULL || (b & 32)) != (s3 == QPM_E_NULL) || (m == NULL || (b & 64)) != (s4 == QPM_E_NULL))
+    if ((m == NULL || (b & 32)) != (s3 == QPM_E_NULL) ||
+        (m == NULL || (b & 64)) != (s4 == QPM_E_NULL))
         fz_fail("get_initial / get_fit_jumps: %s, %s", qpm_status_name(s3), qpm_status_name(s4));
     if (m == NULL) {
         if (FZ(qpm_regime_set_progress(NULL, progress, s)) != QPM_E_NULL ||

@@ -256,6 +256,116 @@ Test(garch, forecast_closed_form)
     cr_assert(relerr(one, 1.0) <= 1e-15);
 }
 
+/* ---- found by fuzz_garch (inputs in tests/fuzz/regress/garch) ------------------------ */
+
+/* var[0] = vbar + (sigma2_next - vbar) lost sigma2_next far below vbar
+ * (1.86e-9 for 1e-9), and an unconditional variance beyond the double
+ * range gave NaN with QPM_OK. */
+Test(garch, forecast_far_below_the_unconditional_variance)
+{
+    const double p[5] = {0.0, 1.0, 0.09, 0.9, 0.0}; /* vbar = 100 */
+    enum { H = 400 };
+    double var[H], cum[H];
+    cr_assert_eq(qpm_garch_forecast(p, 1e-9, H, var, cum), QPM_OK);
+    cr_assert_eq(var[0], 1e-9);
+    cr_assert_eq(cum[0], 1e-9);
+    double v = 1e-9, c = 0.0;
+    for (size_t k = 0; k < H; k++) {
+        c += v;
+        cr_assert(var[k] >= 1e-9 && var[k] <= 100.0, "var[%zu] = %.17g", k, var[k]);
+        cr_assert(relerr(var[k], v) <= 1e-12, "var[%zu] = %.17g, recursion %.17g", k, var[k], v);
+        cr_assert(relerr(cum[k], c) <= 1e-12);
+        v = p[1] + (p[2] + p[3]) * v;
+    }
+    /* beyond the range: vbar, a variance, a sum; outputs untouched */
+    const double big[5] = {0.0, 1e307, 0.5, 0.495, 0.0};   /* vbar = 2e309 */
+    const double wide[5] = {0.0, 1e307, 0.5, 0.4, 0.0};    /* vbar = 1e308 */
+    for (size_t k = 0; k < 8; k++)
+        var[k] = cum[k] = -1.0;
+    cr_assert_eq(qpm_garch_forecast(big, 1.0, 8, var, cum), QPM_E_OVERFLOW);
+    cr_assert_neq(strstr(qpm_last_error(), "unconditional variance"), NULL, "%s",
+                  qpm_last_error());
+    cr_assert_eq(qpm_garch_forecast(wide, 1.0, 8, var, cum), QPM_E_OVERFLOW);
+    cr_assert_neq(strstr(qpm_last_error(), "summed over the days"), NULL, "%s",
+                  qpm_last_error());
+    for (size_t k = 0; k < 8; k++)
+        cr_assert(var[k] == -1.0 && cum[k] == -1.0, "output %zu written", k);
+    /* without the sums the variances are served */
+    cr_assert_eq(qpm_garch_forecast(wide, 1.0, 8, var, NULL), QPM_OK);
+    cr_assert(isfinite(var[7]) && var[7] <= 1e308);
+}
+
+/* The t density's constant ln Gamma((nu+1)/2) - ln Gamma(nu/2) lost its
+ * digits for a large nu (-346 instead of -0.92 per return at nu = 1e300):
+ * the t log-likelihood now tends to the normal one. */
+Test(garch, t_likelihood_tends_to_the_normal_one)
+{
+    double r[200];
+    uint64_t x = 5;
+    for (size_t t = 0; t < 200; t++) {
+        x = x * 6364136223846793005u + 1442695040888963407u;
+        r[t] = 0.02 * ((double)(x >> 11) * 0x1p-53 - 0.5);
+    }
+    double p[5] = {0.0, 5e-6, 0.08, 0.9, 0.0}, ln, prev = HUGE_VAL;
+    cr_assert_eq(qpm_garch_loglik(200, r, NRM, p, &ln), QPM_OK);
+    const double nus[] = {1e3, 1e5, 1e8, 1e12, 1e16, 1e100, 1e300};
+    for (size_t i = 0; i < sizeof nus / sizeof nus[0]; i++) {
+        double lt;
+        p[4] = nus[i];
+        cr_assert_eq(qpm_garch_loglik(200, r, TD, p, &lt), QPM_OK);
+        double gap = fabs(lt - ln);
+        /* the t's excess over the normal is O(n / nu) */
+        cr_assert_leq(gap, 200.0 * 10.0 / nus[i] + 1e-12 * fabs(ln), "nu = %g: t %.17g, normal %.17g",
+                      nus[i], lt, ln);
+        cr_assert_leq(gap, prev, "nu = %g", nus[i]);
+        prev = gap;
+    }
+}
+
+/* Fits pushed to the constraints' edge gave estimates outside them:
+ * alpha + beta = 1 after rounding (with mu held away from the series'
+ * mean, persistence goes to 1), omega = 0 where exp() underflowed (one
+ * return near 1e148 among returns near 1e-152); qpm_garch_loglik and
+ * qpm_garch_forecast then refused them. */
+Test(garch, fitted_estimates_stay_inside_the_constraints)
+{
+    double r[67];
+    size_t edge = 0;
+    for (uint64_t seed = 1; seed <= 10; seed++) {
+        uint64_t x = seed;
+        for (size_t t = 0; t < 67; t++) {
+            x = x * 6364136223846793005u + 1442695040888963407u;
+            r[t] = -0.0062 + 0.001 * ((double)(x >> 11) * 0x1p-53 - 0.5);
+        }
+        const double mu = -0.01;
+        qpm_garch_result res = new_result();
+        qpm_status st = qpm_garch_fit(67, r, NRM, &mu, &res);
+        cr_assert(st == QPM_OK || st == QPM_E_NOCONVERGE, "%s", qpm_last_error());
+        const double *th = res.params;
+        cr_assert(th[1] > 0.0 && th[2] >= 0.0 && th[3] >= 0.0 && th[2] + th[3] < 1.0,
+                  "seed %d: omega %g alpha %.17g beta %.17g", (int)seed, th[1], th[2], th[3]);
+        edge += th[2] + th[3] >= 1.0 - 0x1p-52;
+        double ll;
+        cr_assert_eq(qpm_garch_loglik(67, r, NRM, th, &ll), QPM_OK, "%s", qpm_last_error());
+        cr_assert_eq(ll, res.loglik);
+        cr_assert_eq(qpm_garch_forecast(th, res.sigma2_next, 5, r, NULL), QPM_OK);
+    }
+    cr_assert_gt(edge, 0, "no fit reached alpha + beta = 1: the test misses its case");
+    const double tiny[10] = {-0x1.684b02ba1584p+494,  -0x1.6174c8ac9bc41p-503,
+                             -0x1.4724e2bee84b3p-506, 0x1.1bc377b2ee706p-507,
+                             -0x1.2f87d700e67dfp-504, 0x1.ba55d0fd94ac8p-505,
+                             0.0,                     0x1.47942d7c037afp-506,
+                             0x1.4c91f8a177bc2p-503,  -0x1.26ab7216385f4p-504};
+    const double mu = -0.01;
+    qpm_garch_result res = new_result();
+    qpm_status st = qpm_garch_fit(10, tiny, NRM, &mu, &res);
+    cr_assert(st == QPM_OK || st == QPM_E_NOCONVERGE, "%s", qpm_last_error());
+    cr_assert_gt(res.params[1], 0.0, "omega = %g", res.params[1]);
+    double ll;
+    cr_assert_eq(qpm_garch_loglik(10, tiny, NRM, res.params, &ll), QPM_OK, "%s",
+                 qpm_last_error());
+}
+
 /* ---- bad input ---------------------------------------------------------------------- */
 
 #define EXPECT(call, status, msg)                                                                  \

@@ -383,6 +383,127 @@ Test(regime, progress_and_cancel_leave_the_parameters)
     qpm_regime_free(m);
 }
 
+/* ---- found by fuzz_regime (inputs in tests/fuzz/regress/regime) ----------------- */
+
+/* A three-state, one-asset series of T days from well separated states (vols
+ * 1%, 3% and 8%), from generator seed `seed`. */
+static double *three_state_series(size_t T, uint64_t seed)
+{
+    static const double P[9] = {0.95, 0.04, 0.01, 0.05, 0.9, 0.05, 0.02, 0.08, 0.9};
+    static const double mu[3] = {0.001, -0.002, 0.004}, var[3] = {1e-4, 9e-4, 64e-4};
+    qpm_regime *t = NULL;
+    qpm_rng *g = NULL;
+    cr_assert_eq(qpm_regime_create(&t, NULL, 3, 1), QPM_OK);
+    cr_assert_eq(qpm_regime_set_params(t, P, mu, var), QPM_OK);
+    cr_assert_eq(qpm_rng_create_seed(&g, NULL, QPM_RNG_PCG64DXSM, seed), QPM_OK);
+    double *r = malloc(T * sizeof *r);
+    cr_assert_eq(qpm_regime_simulate(t, g, NULL, 1, T, r, 1, NULL), QPM_OK);
+    qpm_rng_free(g);
+    qpm_regime_free(t);
+    return r;
+}
+
+/* A smoothed probability came out 1.0000000000000002: a sum of quotients
+ * that add up to 1 rounds an ulp past it (fuzz_regime's model, series
+ * simulated from it). */
+Test(regime, smoothed_probabilities_never_exceed_one)
+{
+    enum { T = 133 };
+    const double P[4] = {0x1.941c8686e7e7ap-1, 0x1.af8de5e460615p-3, 0x1.7cadd37f574c6p-3,
+                         0x1.a0d48b202a2cfp-1};
+    const double mu[2] = {-0x1.7da0bc3a48f16p-9, -0x1.41be40942af45p-8};
+    const double var[2] = {0x1.55a03f9c67a6ap-14, 0x1.4eaed56af12edp-8};
+    qpm_regime *m = NULL;
+    cr_assert_eq(qpm_regime_create(&m, NULL, 2, 1), QPM_OK);
+    cr_assert_eq(qpm_regime_set_params(m, P, mu, var), QPM_OK);
+    qpm_rng *g = NULL;
+    cr_assert_eq(qpm_rng_create_seed(&g, NULL, QPM_RNG_PCG64DXSM, 1), QPM_OK);
+    static double r[T], f[2 * T], s[2 * T];
+    size_t ones = 0;
+    for (int run = 0; run < 200; run++) {
+        cr_assert_eq(qpm_regime_simulate(m, g, NULL, 1, T, r, 1, NULL), QPM_OK);
+        cr_assert_eq(qpm_regime_filter(m, T, r, 1, f, s, NULL), QPM_OK);
+        for (size_t i = 0; i < 2 * T; i++) {
+            cr_assert(f[i] >= 0.0 && f[i] <= 1.0, "filtered[%zu] = %.17g", i, f[i]);
+            cr_assert(s[i] >= 0.0 && s[i] <= 1.0, "run %d: smoothed[%zu] = %.17g", run, i,
+                      s[i]);
+            ones += s[i] == 1.0;
+        }
+    }
+    cr_assert_gt(ones, 0, "no smoothed probability reached 1: the test misses its case");
+    qpm_rng_free(g);
+    qpm_regime_free(m);
+}
+
+/* The fit's log-likelihood differed from qpm_regime_filter's at the fitted
+ * parameters by an ulp or more once the states were reordered by
+ * volatility (the forward pass sums over the states in their order). */
+Test(regime, fit_loglik_is_the_filters_bit_for_bit)
+{
+    enum { T = 400 };
+    for (uint64_t seed = 1; seed <= 12; seed++) {
+        double *r = three_state_series(T, seed);
+        for (int jumps = 0; jumps < 3; jumps++) {
+            qpm_regime *m = NULL;
+            cr_assert_eq(qpm_regime_create(&m, NULL, 3, 1), QPM_OK);
+            cr_assert_eq(qpm_regime_set_fit_jumps(m, jumps == 1), QPM_OK);
+            /* jumps held in the start's calmest state: the most volatile
+             * in the end, so the fit reorders the states */
+            const double pj[3] = {0.3, 0.0, 0.0}, muj[1] = {0.0}, dj[1] = {0.5};
+            if (jumps == 2)
+                cr_assert_eq(qpm_regime_set_jumps(m, pj, muj, dj), QPM_OK);
+            double ll, lf;
+            cr_assert_eq(qpm_regime_fit(m, T, r, 1, 6, 0.0, &ll, NULL, NULL), QPM_OK, "%s",
+                         qpm_last_error());
+            cr_assert_eq(qpm_regime_filter(m, T, r, 1, NULL, NULL, &lf), QPM_OK);
+            cr_assert(memcmp(&ll, &lf, sizeof ll) == 0,
+                      "seed %d, jumps %d: fit %.17g, filter %.17g", (int)seed, jumps, ll, lf);
+            qpm_regime_free(m);
+        }
+        free(r);
+    }
+}
+
+/* A fixed pi stayed in the order of the fit's start when the fit reordered
+ * the states: qpm_regime_params reported the reordered pi, and a later
+ * qpm_regime_set_params (of those very parameters) or set_initial(_,
+ * NULL) went back to the old order, another model. */
+Test(regime, fixed_pi_follows_reordered_states)
+{
+    enum { T = 300 };
+    double *r = three_state_series(T, 7);
+    qpm_regime *m = NULL;
+    cr_assert_eq(qpm_regime_create(&m, NULL, 3, 1), QPM_OK);
+    const double pi0[3] = {0.6, 0.3, 0.1};
+    cr_assert_eq(qpm_regime_set_initial(m, QPM_REGIME_INIT_FIXED, pi0), QPM_OK);
+    /* jumps held in the start's calmest state: its whole variance makes it
+     * the most volatile, so the fit moves it last */
+    const double pj[3] = {0.3, 0.0, 0.0}, muj[1] = {0.0}, dj[1] = {0.5};
+    cr_assert_eq(qpm_regime_set_jumps(m, pj, muj, dj), QPM_OK);
+    double ll;
+    cr_assert_eq(qpm_regime_fit(m, T, r, 1, 5, 0.0, &ll, NULL, NULL), QPM_OK, "%s",
+                 qpm_last_error());
+    double P[9], pi[3], mu[3], var[3], p[3], lf;
+    cr_assert_eq(qpm_regime_params(m, P, pi, mu, var), QPM_OK);
+    cr_assert_eq(qpm_regime_jumps(m, p, NULL, NULL), QPM_OK);
+    cr_assert(p[2] > 0.0 && pi[2] == 0.6 && pi[0] + pi[1] == 0.4, "p %g %g %g, pi %g %g %g", p[0],
+              p[1], p[2], pi[0], pi[1], pi[2]);
+    /* the same model after set_params of its own parameters */
+    cr_assert_eq(qpm_regime_set_params(m, P, mu, var), QPM_OK);
+    double pi2[3];
+    cr_assert_eq(qpm_regime_params(m, NULL, pi2, NULL, NULL), QPM_OK);
+    cr_assert(memcmp(pi, pi2, sizeof pi) == 0, "pi %g %g %g became %g %g %g", pi[0], pi[1], pi[2],
+              pi2[0], pi2[1], pi2[2]);
+    cr_assert_eq(qpm_regime_filter(m, T, r, 1, NULL, NULL, &lf), QPM_OK);
+    cr_assert_eq(lf, ll);
+    /* and after switching to the estimated mode, keeping the current pi */
+    cr_assert_eq(qpm_regime_set_initial(m, QPM_REGIME_INIT_ESTIMATED, NULL), QPM_OK);
+    cr_assert_eq(qpm_regime_params(m, NULL, pi2, NULL, NULL), QPM_OK);
+    cr_assert(memcmp(pi, pi2, sizeof pi) == 0);
+    qpm_regime_free(m);
+    free(r);
+}
+
 /* ---- (d) bad input ------------------------------------------------------------ */
 
 #define EXPECT(call, status, text)                                                                 \

@@ -692,6 +692,119 @@ Test(regime_jumps, option_vols_follow_the_regime_variance_with_its_jumps)
     qpm_regime_free(m);
 }
 
+/* ---- found by fuzz_regime (inputs in tests/fuzz/regress/regime) -------------------- */
+
+/* Fits of 1..n iterations of the T x 2 returns r, each on a fresh handle
+ * holding the jumps (pj, muj, dj) or fitting them (pj NULL): the
+ * log-likelihood never falls (1e-11 relative: rounding), and no fitted
+ * variance exceeds 10 times the asset's over the series. */
+static void check_fresh_fits(size_t T, const double *r, size_t n, const double *pj,
+                             const double *muj, const double *dj, const char *what)
+{
+    double var[2] = {0, 0};
+    for (size_t j = 0; j < 2; j++) {
+        double mean = 0.0;
+        for (size_t t = 0; t < T; t++)
+            mean += r[t * 2 + j];
+        mean /= (double)T;
+        for (size_t t = 0; t < T; t++)
+            var[j] += (r[t * 2 + j] - mean) * (r[t * 2 + j] - mean);
+        var[j] /= (double)T;
+    }
+    double prev = -HUGE_VAL;
+    for (size_t it = 1; it <= n; it++) {
+        qpm_regime *m = NULL;
+        cr_assert_eq(qpm_regime_create(&m, NULL, 2, 2), QPM_OK);
+        if (pj != NULL)
+            cr_assert_eq(qpm_regime_set_jumps(m, pj, muj, dj), QPM_OK);
+        else
+            cr_assert_eq(qpm_regime_set_fit_jumps(m, 1), QPM_OK);
+        double ll, S[8];
+        size_t done;
+        cr_assert_eq(qpm_regime_fit(m, T, r, 2, it, 0.0, &ll, &done, NULL), QPM_OK, "%s: %s",
+                     what, qpm_last_error());
+        cr_assert_eq(qpm_regime_params(m, NULL, NULL, NULL, S), QPM_OK);
+        qpm_regime_free(m);
+        for (size_t k = 0; k < 2; k++)
+            for (size_t j = 0; j < 2; j++)
+                cr_assert_leq(S[k * 4 + j * 3], 10.0 * var[j],
+                              "%s: %zu iterations: variance %g of asset %zu, %g over the series",
+                              what, it, S[k * 4 + j * 3], j, var[j]);
+        if (done < it)
+            break;
+        cr_assert_geq(ll, prev - 1e-11 * fabs(ll), "%s: iteration %zu: %.17g after %.17g", what,
+                      it, ll, prev);
+        prev = ll;
+    }
+}
+
+/* Held jumps far larger than the returns (delta_j = 1e150 on returns of
+ * variance 1e-3): V = D - D (Sigma + D)^-1 D lost everything to
+ * cancellation, and a state variance of 2e255 came out. */
+Test(regime_jumps, jumps_far_larger_than_the_returns)
+{
+    enum { T = 600 };
+    static size_t st[T];
+    double *r = simulate_truth(T, 3, st);
+    const double pj[2] = {1e-6, 1e-6}, mj[2] = {0.035, 0.035}, dj[2] = {1e150, 1e150};
+    check_fresh_fits(T, r, 8, pj, mj, dj, "delta_j 1e150");
+    free(r);
+}
+
+/* Returns near 1e-150 with jumps of their own scale (fitted: D D
+ * underflowed in V) or of the usual one (held jumps of 0.05: the jump's
+ * mean muJ + D M e cancelled to a residue of ulp(muJ), 1e-17 against
+ * returns of 1e-149, and the fit diverged). */
+Test(regime_jumps, returns_far_smaller_than_the_jumps)
+{
+    enum { T = 600 };
+    static size_t st[T];
+    double *r = simulate_truth(T, 5, st);
+    for (size_t i = 0; i < 2 * T; i++)
+        r[i] *= 1e-149;
+    check_fresh_fits(T, r, 8, NULL, NULL, NULL, "fitted jumps at 1e-149");
+    const double pj[2] = {0.001, 0.09}, mj[2] = {-0.046, -0.046}, dj[2] = {0.026, 0.026};
+    check_fresh_fits(T, r, 8, pj, mj, dj, "held jumps of 0.05 on returns of 1e-149");
+    free(r);
+}
+
+/* (review while writing fuzz_regime) a state's mean and the jump mean
+ * adding up beyond DBL_MAX gave +Inf returns with QPM_OK. */
+Test(regime_jumps, simulate_refuses_returns_beyond_the_double_range)
+{
+    const double P[4] = {0.5, 0.5, 0.5, 0.5}, mu[2] = {1e308, 0.0}, var[2] = {1.0, 1.0};
+    const double pj[2] = {0.5, 0.0}, mj[1] = {1e308}, dj[1] = {1.0};
+    qpm_regime *m = NULL;
+    cr_assert_eq(qpm_regime_create(&m, NULL, 2, 1), QPM_OK);
+    cr_assert_eq(qpm_regime_set_params(m, P, mu, var), QPM_OK);
+    cr_assert_eq(qpm_regime_set_jumps(m, pj, mj, dj), QPM_OK);
+    qpm_rng *g = NULL;
+    cr_assert_eq(qpm_rng_create_seed(&g, NULL, QPM_RNG_PCG64DXSM, 1), QPM_OK);
+    uint64_t s0, s1;
+    cr_assert_eq(qpm_rng_get_state(g, &s0, NULL, NULL, NULL), QPM_OK);
+    double out[20];
+    size_t states[20];
+    for (size_t i = 0; i < 20; i++)
+        out[i] = -1.0, states[i] = 9;
+    EXPECT(qpm_regime_simulate(m, g, NULL, 2, 10, out, 1, states), QPM_E_OVERFLOW,
+           "state 0, asset 0");
+    cr_assert_eq(qpm_rng_get_state(g, &s1, NULL, NULL, NULL), QPM_OK);
+    cr_assert_eq(s0, s1, "the generator advanced");
+    for (size_t i = 0; i < 20; i++)
+        cr_assert(out[i] == -1.0 && states[i] == 9, "output %zu written", i);
+    /* nothing to draw: nothing to refuse; a state without jumps is served */
+    cr_assert_eq(qpm_regime_simulate(m, g, NULL, 0, 10, out, 1, states), QPM_OK);
+    const double p0[2] = {0.0, 0.5};
+    cr_assert_eq(qpm_regime_set_jumps(m, p0, mj, dj), QPM_OK);
+    const double mu2[2] = {1e308, -1e308};
+    cr_assert_eq(qpm_regime_set_params(m, P, mu2, var), QPM_OK);
+    cr_assert_eq(qpm_regime_simulate(m, g, NULL, 2, 10, out, 1, states), QPM_OK);
+    for (size_t i = 0; i < 20; i++)
+        cr_assert(isfinite(out[i]), "out[%zu] = %g", i, out[i]);
+    qpm_rng_free(g);
+    qpm_regime_free(m);
+}
+
 /* ---- bad input ------------------------------------------------------------------- */
 
 Test(regime_jumps, bad_jumps_change_nothing)

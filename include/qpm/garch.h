@@ -90,7 +90,8 @@ QPM_API qpm_status qpm_garch_filter(size_t n, const double *r, qpm_garch_dist di
  * the k-day sum of returns (of sum_j e_{n+j}).  params as above (mu and nu
  * are not read).  Errors: QPM_E_NULL (params, var), QPM_E_SIZE (h = 0),
  * QPM_E_NONFINITE, QPM_E_INVALID (sigma2_next <= 0, omega, alpha or beta
- * outside the constraints). */
+ * outside the constraints), QPM_E_OVERFLOW (vbar, a forecast or, when cum
+ * is asked for, a sum beyond the range of double). */
 QPM_API qpm_status qpm_garch_forecast(const double *params, double sigma2_next, size_t h,
                                       double *var, double *cum);
 

@@ -43,7 +43,10 @@
  *                              the fit estimates (Baum-Welch: the smoothed
  *                              probabilities of day 1); uniform until a fit
  *                              or qpm_regime_set_initial sets it;
- *   QPM_REGIME_INIT_FIXED      given by the caller and held by the fit;
+ *   QPM_REGIME_INIT_FIXED      given by the caller and held by the fit
+ *                              (when the fit reorders the states, each
+ *                              state keeps its probability: the handle's
+ *                              pi is then the reordered one);
  *   QPM_REGIME_INIT_ERGODIC    the stationary distribution of P (pi P = pi),
  *                              statsmodels' default; it follows P.  The fit
  *                              refuses this mode (the EM step has no closed
@@ -161,7 +164,8 @@ QPM_API qpm_status qpm_regime_params(const qpm_regime *m, double *P, double *pi,
  * p, mu_j, delta_j), QPM_E_NONFINITE (naming the array and entry),
  * QPM_E_INVALID (p[k] outside [0, 1); delta_j[j] < 0; delta_j[j] = 0 while
  * some p[k] > 0, naming both), QPM_E_OVERFLOW (delta_j[j]^2 beyond the
- * range of double), QPM_E_NOTPSD (Sigma_k + D not positive definite at
+ * range of double while some p[k] > 0; with every p[k] = 0 delta_j is not
+ * used), QPM_E_NOTPSD (Sigma_k + D not positive definite at
  * working precision, naming the state), QPM_E_NOMEM. */
 QPM_API qpm_status qpm_regime_set_jumps(qpm_regime *m, const double *p, const double *mu_j,
                                         const double *delta_j);
@@ -302,7 +306,9 @@ QPM_API qpm_status qpm_regime_filter(const qpm_regime *m, size_t T, const double
  * paths bit for bit; rng advances by the draws.  n = 0 or h = 0 draws
  * nothing.  Errors: QPM_E_NULL (m, rng, returns when n h > 0),
  * QPM_E_SIZE (ldo < d), QPM_E_STATE (no parameters), QPM_E_INVALID (start
- * not a distribution), QPM_E_NONFINITE (start). */
+ * not a distribution), QPM_E_NONFINITE (start), QPM_E_OVERFLOW (n h > 0
+ * and a state with jumps whose mean and jump mean add up to near DBL_MAX:
+ * its returns could be beyond the range of double; nothing is drawn). */
 QPM_API qpm_status qpm_regime_simulate(const qpm_regime *m, qpm_rng *rng, const double *start,
                                        size_t n, size_t h, double *returns, size_t ldo,
                                        size_t *states);

@@ -461,8 +461,9 @@ typedef struct qpm_regime qpm_regime; /* include/qpm/regime.h */
  * qpm_risk_simulate_paths.  Errors: QPM_E_NULL (r, book, m), QPM_E_SIZE
  * (the model's assets are not the book's underlyings), QPM_E_INVALID
  * (horizon; start not a distribution), QPM_E_STATE (a model without
- * parameters), QPM_E_UNSUPPORTED (venue defaults), QPM_E_CANCELLED,
- * QPM_E_NOMEM, and the book's errors. */
+ * parameters), QPM_E_UNSUPPORTED (venue defaults), QPM_E_OVERFLOW (as
+ * qpm_regime_simulate), QPM_E_CANCELLED, QPM_E_NOMEM, and the book's
+ * errors. */
 QPM_API qpm_status qpm_risk_simulate_regime(qpm_risk *r, qpm_book *book, const qpm_regime *m,
                                             const double *start, double *pnl_out,
                                             double *worst_out, double *var, double *es);

@@ -101,6 +101,22 @@ static double digamma(double x)
            f * (1.0 / 12 - f * (1.0 / 120 - f * (1.0 / 252 - f * (1.0 / 240 - f * (1.0 / 132)))));
 }
 
+/* The Student t density's constant ln Gamma((nu+1)/2) - ln Gamma(nu/2) -
+ * 1/2 ln(pi (nu-2)).  For a large nu the two lgamma's share most of their
+ * digits, and are equal in double from nu ~ 1e16 on (the constant came out
+ * -346 instead of -0.92 at nu = 1e300, a log-likelihood off by 345 per
+ * return): from x = nu/2 = 1e4 on (above any fitted nu), ln Gamma(x + 1/2)
+ * - ln Gamma(x) = 1/2 ln x - 1/(8x) + 1/(192 x^3) - 1/(640 x^5) + ..., to
+ * 2e-23 there, and the logarithms combine to -1/2 ln(2 pi (1 - 2/nu)). */
+static double t_const(double nu)
+{
+    double x = 0.5 * nu;
+    if (x < 1e4)
+        return lgamma(x + 0.5) - lgamma(x) - 0.5 * log(M_PI * (nu - 2.0));
+    return -0.5 * (log(2.0 * M_PI) + log1p(-2.0 / nu)) - 1.0 / (8.0 * x) +
+           1.0 / (192.0 * x * x * x);
+}
+
 /* What one pass over the series gives: the log-likelihood, its gradient
  * (grad != NULL), the sum of the outer products of the per-observation
  * scores (outer != NULL, NP x NP), the volatilities (sigma, n + 1) and the
@@ -127,7 +143,7 @@ static int eval(const series *s, qpm_garch_dist dist, const double *th, double *
     double dh[NP] = {-2.0 * qpm__ksum_value(&b1) / (double)n, 0, 0, 0, 0};
     double cnst, dcnst = 0.0;
     if (tdist) {
-        cnst = lgamma(0.5 * (nu + 1.0)) - lgamma(0.5 * nu) - 0.5 * log(M_PI * (nu - 2.0));
+        cnst = t_const(nu);
         if (grad || outer)
             dcnst = 0.5 * digamma(0.5 * (nu + 1.0)) - 0.5 * digamma(0.5 * nu) - 0.5 / (nu - 2.0);
     } else {
@@ -285,16 +301,36 @@ qpm_status qpm_garch_forecast(const double *params, double sigma2_next, size_t h
         return qpm__fail(QPM_E_INVALID, "sigma2_next = %g: must be > 0", sigma2_next);
     double p = params[AL] + params[BE];
     double vbar = params[OM] / (1.0 - p);
-    double d = sigma2_next - vbar, pk = 1.0;
-    qpm__ksum c = {0, 0};
-    for (size_t k = 0; k < h; k++) {
-        double v = vbar + pk * d;
-        var[k] = v;
-        if (cum) {
-            qpm__ksum_add(&c, v);
-            cum[k] = qpm__ksum_value(&c);
+    if (!isfinite(vbar))
+        return qpm__fail(QPM_E_OVERFLOW,
+                         "the unconditional variance omega / (1 - alpha - beta) = %g / %g is "
+                         "beyond the range of double",
+                         params[OM], 1.0 - p);
+    /* var[k] as the weighted mean p^k sigma2_next + (1 - p^k) vbar of two
+     * positive numbers: vbar + p^k (sigma2_next - vbar) lost sigma2_next
+     * far below vbar (var[0] = 1.9e-9 for 1e-9), while this form has no
+     * cancellation and gives var[0] = sigma2_next exactly.  Pass 0 only
+     * checks that every value and sum is finite, so that a failure leaves
+     * the outputs untouched. */
+    for (int pass = 0; pass < 2; pass++) {
+        double pk = 1.0;
+        qpm__ksum c = {0, 0};
+        for (size_t k = 0; k < h; k++) {
+            double v = pk * sigma2_next + (1.0 - pk) * vbar;
+            if (cum)
+                qpm__ksum_add(&c, v);
+            if (pass == 1) {
+                var[k] = v;
+                if (cum)
+                    cum[k] = qpm__ksum_value(&c);
+            } else if (!isfinite(v) || (cum && !isfinite(qpm__ksum_value(&c)))) {
+                return qpm__fail(QPM_E_OVERFLOW,
+                                 "the forecast variance of day %zu%s is beyond the range of "
+                                 "double",
+                                 k + 1, isfinite(v) ? " summed over the days" : "");
+            }
+            pk *= p;
         }
-        pk *= p;
     }
     return QPM_OK;
 }
@@ -326,8 +362,22 @@ static void to_theta(const problem *P, const double *x, double *th)
     double p = logistic(v[AL]), a = logistic(v[BE]);
     th[MU] = P->fix_mu ? P->mu_fixed : P->m + P->sd * v[MU];
     th[OM] = P->sd * P->sd * exp(v[OM]);
+    /* omega > 0 in double too: exp() underflows to 0 where the likelihood
+     * still rises toward omega = 0 (a boundary estimate) */
+    if (th[OM] == 0.0)
+        th[OM] = 0x1p-1074;
     th[AL] = p * a;
     th[BE] = p * (1.0 - a);
+    /* alpha + beta < 1 in double too: logistic() rounds to 1 beyond x ~ 37,
+     * and p a + p (1 - a) can round up to 1 below that; the estimates must
+     * pass the constraints that the other functions check (an ulp off) */
+    while (th[AL] + th[BE] >= 1.0) {
+        /* the larger (>= 0.5) loses an ulp (>= 2^-53): a few steps */
+        if (th[BE] >= th[AL])
+            th[BE] = nextafter(th[BE], 0.0);
+        else
+            th[AL] = nextafter(th[AL], 0.0);
+    }
     th[NU] = P->dist == QPM_GARCH_T ? 2.0 + (NU_MAX - 2.0) * logistic(v[NU]) : (double)INFINITY;
 }
 

@@ -190,7 +190,9 @@ qpm_status qpm__regime_fb_run(const qpm__regime_par *par, size_t k, size_t d, si
                     fb->xi[i * k + j] += xij;
                     gi += xij;
                 }
-                g[i] = gi;
+                /* a sum of quotients that add up to 1 can round one ulp
+                 * past it: a probability stays <= 1 */
+                g[i] = gi < 1.0 ? gi : 1.0;
                 beta[i] = prev[i] / bmax;
             }
         }

@@ -100,25 +100,39 @@ static qpm_status mstep_gauss(const fit_ctx *f, const double *w, qpm__regime_par
 
 /* Scratch of the M-step with jumps: minv (k x d x d, (Sigma_s + D)^-1 at
  * the E-step's parameters), mu0 (k x d, the E-step's means), muj0 (d), m
- * and e (d each), accm and accd (d each). */
+ * and e (d each), accm and accd (d each), sig0 (k x d x d, the E-step's
+ * covariances), w (d). */
 typedef struct jump_scratch {
-    double *minv, *mu0, *muj0, *m, *e, *accm, *accd;
+    double *minv, *mu0, *muj0, *m, *e, *accm, *accd, *sig0, *w;
 } jump_scratch;
 
 /* E[J | x, jump day, state s] into js->m from the E-step's parameters:
- * muJ + D (Sigma_s + D)^-1 (x - mu_s - muJ). */
+ * muJ + D (Sigma_s + D)^-1 (x - mu_s - muJ), or the same as
+ * (x - mu_s) - Sigma_s (Sigma_s + D)^-1 (x - mu_s - muJ). */
 static void jump_mean(const fit_ctx *f, const qpm__regime_par *par, const jump_scratch *js,
                       size_t s, const double *x)
 {
     size_t d = f->d;
-    const double *Mi = js->minv + s * d * d, *mu = js->mu0 + s * d;
+    const double *Mi = js->minv + s * d * d, *mu = js->mu0 + s * d, *S0 = js->sig0 + s * d * d;
     for (size_t i = 0; i < d; i++)
         js->e[i] = x[i] - mu[i] - js->muj0[i];
     for (size_t i = 0; i < d; i++) {
         double v = 0.0;
         for (size_t j = 0; j < d; j++)
             v += Mi[i * d + j] * js->e[j];
-        js->m[i] = js->muj0[i] + par->dj[i] * par->dj[i] * v;
+        js->w[i] = v;
+    }
+    /* Each form rounds at the scale of its larger term: muJ and D M e
+     * cancel to a residue of ulp(muJ) when the jump is far larger than the
+     * state's returns (the mean of a jump of 0.05 on returns near 1e-149
+     * came out 7e-18, and the fit diverged), x - mu and Sigma M e when it
+     * is far smaller: take the form with the smaller terms. */
+    for (size_t i = 0; i < d; i++) {
+        double a = par->dj[i] * par->dj[i] * js->w[i], b = 0.0, xm = x[i] - mu[i];
+        for (size_t j = 0; j < d; j++)
+            b += S0[i * d + j] * js->w[j];
+        js->m[i] = fmax(fabs(js->muj0[i]), fabs(a)) <= fmax(fabs(xm), fabs(b)) ? js->muj0[i] + a
+                                                                                : xm - b;
     }
 }
 
@@ -162,6 +176,7 @@ static qpm_status mstep_jumps(const fit_ctx *f, const qpm__regime_fb *fb, qpm__r
     }
     memcpy(js->mu0, par->mu, k * d * sizeof(double));
     memcpy(js->muj0, par->muj, d * sizeof(double));
+    memcpy(js->sig0, par->sigma, k * d * d * sizeof(double));
     memset(js->accm, 0, d * sizeof(double));
     memset(js->accd, 0, d * sizeof(double));
     double N[QPM__REGIME_MAX_K], C[QPM__REGIME_MAX_K], Ctot = 0.0;
@@ -232,15 +247,23 @@ static qpm_status mstep_jumps(const fit_ctx *f, const qpm__regime_fb *fb, qpm__r
             }
         }
     }
-    /* V_s = D - D (Sigma_s + D)^-1 D, at the E-step's D */
+    /* V_s = D - D (Sigma_s + D)^-1 D at the E-step's Sigma_s and D, formed
+     * as D (Sigma_s + D)^-1 Sigma_s (the same, as (Sigma_s + D)^-1 D = I -
+     * (Sigma_s + D)^-1 Sigma_s): the difference lost all of V_s to
+     * rounding for a jump variance far above the state's (a Sigma_s of
+     * 2e255 fitted to returns of variance 0.006 with delta_j = 1e150), and
+     * the product of two variances in D M D underflowed for returns near
+     * 1e-150.  V_s is symmetric: its lower triangle is formed. */
     for (size_t s = 0; s < k; s++) {
         double *S = par->sigma + s * d * d;
-        const double *Mi = js->minv + s * d * d;
+        const double *Mi = js->minv + s * d * d, *S0 = js->sig0 + s * d * d;
         double cs = C[s] / N[s];
         for (size_t i = 0; i < d; i++)
             for (size_t j = 0; j <= i; j++) {
-                double di = par->dj[i] * par->dj[i], dd = di * par->dj[j] * par->dj[j];
-                double v = (i == j ? di : 0.0) - dd * Mi[i * d + j];
+                double di = par->dj[i] * par->dj[i], ms = 0.0;
+                for (size_t q = 0; q < d; q++)
+                    ms += Mi[i * d + q] * S0[q * d + j];
+                double v = di * ms;
                 if (i == j && update_jumps)
                     js->accd[i] += C[s] * v;
                 S[i * d + j] = S[i * d + j] / N[s] + cs * v;
@@ -331,8 +354,9 @@ qpm_status qpm_regime_fit(qpm_regime *m, size_t T, const double *r, size_t ldr, 
     double *sigma = qpm__calloc(&a, k * d * d, sizeof(double));
     double *chol = qpm__calloc(&a, k * d * d, sizeof(double));
     ranked *rank = qpm__calloc(&a, T, sizeof *rank);
-    /* with jumps: muj, dj, cholj, and the M-step's scratch (jump_scratch) */
-    double *jbuf = jumps ? qpm__calloc(&a, 3 * k * d * d + k * d + 7 * d, sizeof(double)) : NULL;
+    double *ordbuf = NULL; /* the states reordered, for the final log-likelihood */
+    /* with jumps: cholj, the M-step's scratch (jump_scratch), muj, dj */
+    double *jbuf = jumps ? qpm__calloc(&a, 3 * k * d * d + k * d + 8 * d, sizeof(double)) : NULL;
     if (mean == NULL || mu == NULL || sigma == NULL || chol == NULL || rank == NULL ||
         (jumps && jbuf == NULL)) {
         st = QPM_E_NOMEM;
@@ -347,6 +371,8 @@ qpm_status qpm_regime_fit(qpm_regime *m, size_t T, const double *r, size_t ldr, 
         js.e = js.m + d;
         js.accm = js.e + d;
         js.accd = js.accm + d;
+        js.sig0 = js.accd + 3 * d; /* after muj and dj (par, below) */
+        js.w = js.sig0 + k * d * d;
     }
     double *var = mean + d, *floor = mean + 2 * d, *dev = mean + 3 * d;
 
@@ -500,6 +526,40 @@ qpm_status qpm_regime_fit(qpm_regime *m, size_t T, const double *r, size_t ldr, 
             perm[q] = perm[q - 1];
             perm[q - 1] = tmp;
         }
+    /* The reported log-likelihood is the filter's at the fitted parameters
+     * (regime.h): the forward pass sums over the states in their order, so
+     * once the order changed it is run again on the reordered states, whose
+     * rounding then matches qpm_regime_filter's bit for bit. */
+    int moved = 0;
+    for (size_t s = 0; s < k; s++)
+        moved |= perm[s] != s;
+    if (moved) {
+        qpm__regime_par ord = par;
+        ordbuf = qpm__calloc(&a, k * d + (jumps ? 2 : 1) * k * d * d, sizeof(double));
+        if (ordbuf == NULL) {
+            st = QPM_E_NOMEM;
+            goto done;
+        }
+        ord.mu = ordbuf;
+        ord.chol = ord.mu + k * d;
+        ord.cholj = jumps ? ord.chol + k * d * d : NULL;
+        for (size_t s = 0; s < k; s++) {
+            size_t o = perm[s];
+            for (size_t j = 0; j < k; j++)
+                ord.P[s * k + j] = par.P[o * k + perm[j]];
+            ord.pi[s] = par.pi[o];
+            ord.logdet[s] = par.logdet[o];
+            memcpy(ord.mu + s * d, mu + o * d, d * sizeof(double));
+            memcpy(ord.chol + s * d * d, chol + o * d * d, d * d * sizeof(double));
+            if (jumps) {
+                ord.pj[s] = par.pj[o];
+                ord.logdetj[s] = par.logdetj[o];
+                memcpy(ord.cholj + s * d * d, par.cholj + o * d * d, d * d * sizeof(double));
+            }
+        }
+        if ((st = qpm__regime_fb_run(&ord, k, d, T, r, ldr, 0, &fb, &ll)) != QPM_OK)
+            goto done;
+    }
     for (size_t s = 0; s < k; s++) {
         size_t o = perm[s];
         for (size_t j = 0; j < k; j++)
@@ -520,8 +580,11 @@ qpm_status qpm_regime_fit(qpm_regime *m, size_t T, const double *r, size_t ldr, 
         memcpy(m->par.dj, par.dj, d * sizeof(double));
         m->par.jumps = par.jumps;
     }
-    if (m->mode == QPM_REGIME_INIT_ESTIMATED)
-        memcpy(m->pi_given, m->par.pi, k * sizeof(double));
+    /* the handle's pi is the one in use: the estimate, or the fixed pi,
+     * which follows its states when they were reordered above (kept in
+     * the old order, a later set_params or set_initial went back to it:
+     * another initial distribution than qpm_regime_params reported) */
+    memcpy(m->pi_given, m->par.pi, k * sizeof(double));
     m->has_params = 1;
     if (loglik != NULL)
         *loglik = ll;
@@ -537,5 +600,6 @@ done:
     qpm__free(&a, chol);
     qpm__free(&a, rank);
     qpm__free(&a, jbuf);
+    qpm__free(&a, ordbuf);
     return st;
 }

@@ -1,5 +1,6 @@
 /* Monte Carlo paths of the regime-switching model, jumps included
  * (include/qpm/regime.h). */
+#include <math.h>
 #include <string.h>
 
 #include "regime_internal.h"
@@ -28,6 +29,27 @@ qpm_status qpm_regime_simulate(const qpm_regime *m, qpm_rng *rng, const double *
         return QPM_OK;
     const double *P = m->par.P, *muj = m->par.muj, *dj = m->par.dj;
     int jumps = m->par.jumps;
+    /* A day's return is mu_s + L_s z, plus muJ + deltaJ zJ on a jump day,
+     * with |z| <= 8.21 (rng.h).  The Gaussian part cannot overflow (|L z|
+     * <= 1e158, below half an ulp of DBL_MAX), but mu_s + muJ can: a
+     * model whose jump days' returns may leave the double range is refused
+     * before anything is drawn, where it gave +-Inf. */
+    for (size_t s = 0; jumps && s < k; s++) {
+        if (!(m->par.pj[s] > 0.0))
+            continue;
+        for (size_t j = 0; j < d; j++) {
+            const double *L = m->par.chol + (s * d + j) * d;
+            double b = 0.0;
+            for (size_t q = 0; q <= j; q++)
+                b += fabs(L[q]);
+            b = fabs(m->par.mu[s * d + j] + muj[j]) + 8.25 * (b + dj[j]);
+            if (!(b <= 0x1.ffffffffffff0p1023))
+                return qpm__fail(QPM_E_OVERFLOW,
+                                 "state %zu, asset %zu: mu = %g and mu_j = %g: a jump day's "
+                                 "return may be beyond the range of double",
+                                 s, j, m->par.mu[s * d + j], muj[j]);
+        }
+    }
     for (size_t p = 0; p < n; p++) {
         double u;
         qpm_rng_uniform(rng, 1, &u);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "book/instrument.h"
+#include "core/internal.h"
 #include "qpm/book.h"
 #include "support/testutil.h"
 
@@ -100,7 +101,10 @@ static qpm_book *make_book_at(size_t nu, size_t nopt, double pf, double vf)
     return b;
 }
 
-static qpm_book *make_book(size_t nu, size_t nopt) { return make_book_at(nu, nopt, 1.0, 1.0); }
+static qpm_book *make_book(size_t nu, size_t nopt)
+{
+    return make_book_at(nu, nopt, 1.0, 1.0);
+}
 
 static void moves(size_t n, size_t nu, double *x, double *v)
 {
@@ -204,8 +208,7 @@ Test(book_engine, pnl_of_many_underlyings_matches_a_moved_book)
         xm[u] = x, vm[u] = v;
     cr_assert_eq(qpm_book_pnl(b, 1, xm, nu, vm, nu, &pnl), QPM_OK);
     double grid;
-    cr_assert_eq(qpm_book_scenario_grid(b, QPM_BOOK_ALL, 1, &x, 1, &v, &grid, NULL, NULL),
-                 QPM_OK);
+    cr_assert_eq(qpm_book_scenario_grid(b, QPM_BOOK_ALL, 1, &x, 1, &v, &grid, NULL, NULL), QPM_OK);
     cr_assert(memcmp(&grid, &pnl, sizeof pnl) == 0);
     qpm_book *m = make_book_at(nu, 45, 1.0 + x, 1.0 + v);
     double base = book_value(b), moved = book_value(m);
@@ -215,5 +218,77 @@ Test(book_engine, pnl_of_many_underlyings_matches_a_moved_book)
     free(xm);
     free(vm);
     qpm_book_free(b);
+    cr_assert_eq(qt_leak_check(), 0);
+}
+
+/* The vector P&L kernels (pnl_kern.h): every build gives the same bits (the
+ * AVX-512 one on full chunks, AVX2 on chunks of 2-4 scenarios, one lane on
+ * single scenarios, checked above by the cuts; here AVX2 on every chunk),
+ * and they agree with the pricer path (a CPU without AVX2) to the accuracy
+ * they document: a few ulp of D (F + K) per option, summed over the book. */
+static void kernels_agree(size_t nu, size_t nopt, double decay_days, double vol_scale)
+{
+    enum { NSC = 200 };
+    qpm_book *b = make_book_at(nu, nopt, 1.0, vol_scale);
+    if (decay_days > 0.0)
+        cr_assert_eq(qpm_book_set(b, QPM_BOOK_DECAY_DAYS, decay_days), QPM_OK, "%s",
+                     qpm_last_error());
+    double *x = malloc(NSC * nu * sizeof *x), *v = malloc(NSC * nu * sizeof *v);
+    double wide[NSC], avx2[NSC], ref[NSC], zero[NSC];
+    moves(NSC, nu, x, v);
+    /* a few extreme scenarios: a crash, a spike, vol near zero */
+    for (size_t u = 0; u < nu; u++) {
+        x[u] = -0.95, v[u] = 2.0;
+        x[nu + u] = 4.0, v[nu + u] = -0.999;
+    }
+    unsigned wide_mask = ~0u;
+    unsigned avx2_mask = ~((unsigned)QPM_CPU_AVX512F | (unsigned)QPM_CPU_AVX512DQ);
+    unsigned none_mask = ~((unsigned)QPM_CPU_AVX2 | (unsigned)QPM_CPU_FMA);
+    qpm__cpu_set_mask(wide_mask);
+    cr_assert_eq(qpm_book_pnl(b, NSC, x, nu, v, nu, wide), QPM_OK, "%s", qpm_last_error());
+    qpm__cpu_set_mask(avx2_mask);
+    cr_assert_eq(qpm_book_pnl(b, NSC, x, nu, v, nu, avx2), QPM_OK);
+    qpm__cpu_set_mask(none_mask);
+    cr_assert_eq(qpm_book_pnl(b, NSC, x, nu, v, nu, ref), QPM_OK);
+    qpm__cpu_set_mask(wide_mask);
+    unsigned f = qpm__cpu_flags();
+    if (f & (unsigned)QPM_CPU_AVX2)
+        cr_assert(memcmp(wide, avx2, sizeof wide) == 0, "AVX-512 and AVX2 kernels differ");
+    /* scale: a bound on the sum over the positions of |w| D (F + K) at the
+     * largest move (5x): |quantity| <= 4.5, prices and strikes below 2500 */
+    double scale = 0.0;
+    {
+        size_t n;
+        cr_assert_eq(qpm_book_n_positions(b, &n), QPM_OK);
+        scale = 5.0 * 4.5 * 2500.0 * (double)n;
+    }
+    double worst = 0.0;
+    for (size_t s = 0; s < NSC; s++) {
+        cr_assert(isfinite(wide[s]), "scenario %zu", s);
+        worst = fmax(worst, fabs(wide[s] - ref[s]));
+    }
+    /* measured: at most 3.6e-18 of the scale over these books */
+    cr_assert(worst <= 5e-17 * scale, "kernel vs pricer: %.3g (scale %.3g)", worst, scale);
+    cr_log_info("nu %zu nopt %zu: kernel vs pricer %.3g, %.3g of the scale", nu, nopt, worst,
+                worst / scale);
+    /* no move and no vol shift: exactly 0 without decay */
+    memset(x, 0, NSC * nu * sizeof *x);
+    memset(v, 0, NSC * nu * sizeof *v);
+    cr_assert_eq(qpm_book_pnl(b, NSC, x, nu, v, nu, zero), QPM_OK);
+    if (decay_days == 0.0)
+        for (size_t s = 0; s < NSC; s++)
+            cr_assert(zero[s] == 0.0, "scenario %zu: %.17g", s, zero[s]);
+    free(x);
+    free(v);
+    qpm_book_free(b);
+}
+
+Test(book_engine, pnl_kernels_agree_with_each_other_and_the_pricer)
+{
+    kernels_agree(3, 57, 0.0, 1.0);
+    kernels_agree(40, 45, 0.0, 1.0);  /* interleaved underlyings */
+    kernels_agree(2, 600, 0.0, 0.05); /* low vols: deep in- and out-of-the-money terms */
+    kernels_agree(3, 57, 20.0, 1.0);  /* decay: the first expiry (18 days) expires */
+    kernels_agree(2, 30, 0.0, 1e-9);  /* vols near zero: the intrinsic values */
     cr_assert_eq(qt_leak_check(), 0);
 }

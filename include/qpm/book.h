@@ -633,7 +633,13 @@ QPM_API qpm_status qpm_book_expiry_greeks(qpm_book *b, const qpm_book_out *out);
  * by the factor (1 + spot_moves[s*ld_spot + u]) and every option vol on u by
  * the factor (1 + vol_shifts[s*ld_vol + u]); vol_shifts may be NULL (no vol
  * move, ld_vol ignored).  pnl_usd[s] = V(scenario) - V(base), coin values
- * converted at the moved spot; a zero move gives exactly 0.  ld_spot and
+ * converted at the moved spot; a zero move gives exactly 0.  Options are
+ * repriced in closed form (Black-76 on the moved forward), to within a few
+ * ulp of D (F + K) per option in absolute terms: by a kernel vectorised
+ * over the scenarios on x86-64 CPUs with AVX2 and FMA (the same bits with
+ * or without AVX-512, and for any split of the scenarios into calls),
+ * elsewhere through the pricer; options whose vol is read from a surface
+ * in every scenario (sticky moneyness) always through the pricer.  ld_spot and
  * ld_vol >= qpm_book_n_underlyings.  Every move must be finite and > -1,
  * and a moved price or vol must stay finite.  Allocates nothing; uses the
  * handle's threads (QPM_BOOK_THREADS).

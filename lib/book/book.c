@@ -16,6 +16,7 @@ void qpm__book_engine_free(const qpm_alloc *a, qpm__book_engine *eng)
         qpm__free(a, eng->w);
     }
     qpm__afree(a, eng->mem);
+    qpm__afree(a, eng->pmem);
     qpm_pricer_free(eng->pricer);
     memset(eng, 0, sizeof *eng);
 }
@@ -59,6 +60,21 @@ qpm_status qpm__book_engine_build(const qpm_alloc *a, qpm__book_engine *eng, siz
         goto nomem;
     if (qpm_pricer_create(&e.pricer, a, QPM_MODEL_BLACK76, QPM_SETTLE_LINEAR) != QPM_OK)
         goto nomem;
+    if (nopt > 0) {
+        /* the P&L kernels' constants (qpm__pnl_opts): seven arrays */
+        e.pmem = qpm__acalloc(a, 7 * round8(nopt), sizeof(double));
+        if (e.pmem == NULL)
+            goto nomem;
+        double *d = e.pmem;
+        size_t n8 = round8(nopt);
+        e.pc.c = d, d += n8;
+        e.pc.s = d, d += n8;
+        e.pc.rs = d, d += n8;
+        e.pc.Dphi = d, d += n8;
+        e.pc.rK = d, d += n8;
+        e.pc.B0k = d, d += n8;
+        e.pc.th = d;
+    }
     if (e.spp > 1) {
         /* K, T, r as doubles, then the int32 types */
         e.mem = qpm__acalloc(a, 3 * c8 + c8 / 2, sizeof(double));

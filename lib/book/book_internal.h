@@ -111,7 +111,7 @@ typedef struct qpm__book_opts {
     size_t n;
     void *mem;
     double *F, *K, *T, *r, *sig, *w; /* w: USD value per unit of B */
-    double *Th; /* T at the scenarios' time (QPM_BOOK_DECAY_DAYS), >= 0 */
+    double *Th;                      /* T at the scenarios' time (QPM_BOOK_DECAY_DAYS), >= 0 */
     double *B, *dB, *gB, *vB, *tB;
     int32_t *type;
     size_t *pos, *u;
@@ -163,8 +163,61 @@ typedef struct qpm__book_worker {
  *   needs its strikes, times, rates and types spp times in a row: K, T, r,
  *   type (cap = spp * span <= QPM__BOOK_BATCH each), filled once per
  *   preparation and shared by the workers. */
+/* The vector P&L kernels (pnl_kern.h): per option of the book, the
+ * constants of its revaluation, set at each P&L run from the options
+ * (c = ln(F0/K), s = sigma sqrt(T), rs = 1/s (inf at s = 0), Dphi = phi D,
+ * rK = 1/K; B0k, the kernel's own value with no move, and th = B0k - B0,
+ * the decay to the scenarios' time (0 without decay); F0, K and w point
+ * into the options).  The P&L term of option j is w ((B - B0k) + th): a
+ * zero move without decay gives exactly 0. */
+typedef struct qpm__pnl_opts {
+    double *c, *s, *rs, *Dphi, *rK, *B0k, *th;
+    const double *F0, *K, *w;
+} qpm__pnl_opts;
+
+/* One underlying over a chunk's scenarios (nk of them, a multiple of the
+ * kernel's lanes;
+ * the lanes past the chunk hold a move of 0): fx = 1 + its spot move, L =
+ * ln fx; fv = 1 + its vol shift and rv = 1/fv, or NULL without vol
+ * shifts. */
+typedef struct qpm__pnl_run {
+    const qpm__pnl_opts *p;
+    size_t nk;
+    const double *fx, *L, *fv, *rv;
+} qpm__pnl_run;
+
+typedef struct qpm__pnl_kernel {
+    void (*cols)(size_t nk, const double *fx, const double *fv, double *L, double *rv);
+    void (*opts)(const qpm__pnl_run *R, size_t j0, size_t j1, double *acc);
+    void (*base)(qpm__pnl_opts *p, size_t n);
+    size_t lanes;
+} qpm__pnl_kernel;
+
+void qpm__pnl_cols_avx2(size_t nk, const double *fx, const double *fv, double *L, double *rv);
+void qpm__pnl_opts_avx2(const qpm__pnl_run *R, size_t j0, size_t j1, double *acc);
+void qpm__pnl_base_avx2(qpm__pnl_opts *p, size_t n);
+void qpm__pnl_cols_avx512(size_t nk, const double *fx, const double *fv, double *L, double *rv);
+void qpm__pnl_opts_avx512(const qpm__pnl_run *R, size_t j0, size_t j1, double *acc);
+void qpm__pnl_base_avx512(qpm__pnl_opts *p, size_t n);
+void qpm__pnl_cols_lane(size_t nk, const double *fx, const double *fv, double *L, double *rv);
+void qpm__pnl_opts_lane(const qpm__pnl_run *R, size_t j0, size_t j1, double *acc);
+void qpm__pnl_base_lane(qpm__pnl_opts *p, size_t n);
+/* The widest P&L kernel this CPU runs (qpm__cpu_flags: AVX-512 F + DQ,
+ * else AVX2 + FMA), or NULL: the P&L then goes through the pricer.  Every
+ * build gives the same bits, so a chunk of ns scenarios runs on the
+ * narrowest that covers it (qpm__pnl_kernel_for). */
+const qpm__pnl_kernel *qpm__pnl_kernel_pick(void);
+const qpm__pnl_kernel *qpm__pnl_kernel_for(const qpm__pnl_kernel *widest, size_t ns);
+
 typedef struct qpm__book_engine {
     unsigned nthreads;
+    void *pmem; /* the arrays of pc (NULL without options) */
+    qpm__pnl_opts pc;
+    const qpm__pnl_kernel *pk; /* the P&L kernel of the current run, or NULL */
+    /* pc holds the constants of preparation pc_count for kernel pc_kernel
+     * (NULL: not set since the engine was built) */
+    const qpm__pnl_kernel *pc_kernel;
+    unsigned long pc_count;
     size_t spp;  /* scenarios per pricer run */
     size_t span; /* options per pricer run */
     size_t cap;  /* spp * span */
@@ -206,6 +259,7 @@ struct qpm_book {
     int margin_ready;
     double value_sum;
     int prepared;
+    unsigned long prep_count; /* preparations so far (the P&L kernels' constants follow it) */
 };
 
 /* The fraction of the notional that funding at rates (cur, exp) per 8

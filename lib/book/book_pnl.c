@@ -125,8 +125,8 @@ static void price_run(const qpm_book *b, const chunk *c, size_t k0, size_t nk, s
             } else {
                 for (size_t jj = 0; jj < m; jj++) {
                     F[jj] = o->F[j0 + jj] * fx[o->u[j0 + jj]];
-                    sig[jj] = qpm__book_moved_vol(o, j0 + jj, o->Th[j0 + jj], F[jj],
-                                                  fv[o->u[j0 + jj]]);
+                    sig[jj] =
+                        qpm__book_moved_vol(o, j0 + jj, o->Th[j0 + jj], F[jj], fv[o->u[j0 + jj]]);
                 }
             }
         } else {
@@ -159,6 +159,110 @@ static void price_run(const qpm_book *b, const chunk *c, size_t k0, size_t nk, s
     }
 }
 
+/* ---- the vector P&L kernels -------------------------------------------------- */
+
+#if defined(__x86_64__) || defined(__i386__)
+static const qpm__pnl_kernel pnl_lane = {qpm__pnl_cols_lane, qpm__pnl_opts_lane, qpm__pnl_base_lane,
+                                         1};
+static const qpm__pnl_kernel pnl_avx2 = {qpm__pnl_cols_avx2, qpm__pnl_opts_avx2, qpm__pnl_base_avx2,
+                                         4};
+static const qpm__pnl_kernel pnl_avx512 = {qpm__pnl_cols_avx512, qpm__pnl_opts_avx512,
+                                           qpm__pnl_base_avx512, 8};
+#endif
+
+const qpm__pnl_kernel *qpm__pnl_kernel_for(const qpm__pnl_kernel *widest, size_t ns)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    if (ns <= 1)
+        return &pnl_lane;
+    if (ns <= 4)
+        return &pnl_avx2;
+#endif
+    (void)ns;
+    return widest;
+}
+
+const qpm__pnl_kernel *qpm__pnl_kernel_pick(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    unsigned f = qpm__cpu_flags();
+    unsigned avx2 = (unsigned)QPM_CPU_AVX2 | (unsigned)QPM_CPU_FMA;
+    unsigned avx512 = avx2 | (unsigned)QPM_CPU_AVX512F | (unsigned)QPM_CPU_AVX512DQ;
+    if ((f & avx512) == avx512)
+        return &pnl_avx512;
+    if ((f & avx2) == avx2)
+        return &pnl_avx2;
+#endif
+    return NULL;
+}
+
+/* The kernel's constants for this run's options (qpm__pnl_opts), in order,
+ * on the calling thread. */
+static void pnl_kernel_setup(qpm_book *b, const qpm__pnl_kernel *k)
+{
+    const qpm__book_opts *o = &b->opts;
+    qpm__pnl_opts *p = &b->eng.pc;
+    for (size_t j = 0; j < o->n; j++) {
+        double s = o->sig[j] * sqrt(o->Th[j]);
+        double D = exp(-o->r[j] * o->Th[j]);
+        p->c[j] = log(o->F[j] / o->K[j]);
+        p->s[j] = s;
+        p->rs[j] = 1.0 / s;
+        p->Dphi[j] = o->type[j] > 0 ? D : -D;
+        p->rK[j] = 1.0 / o->K[j];
+    }
+    p->F0 = o->F, p->K = o->K, p->w = o->w;
+    k->base(p, o->n);
+    for (size_t j = 0; j < o->n; j++)
+        p->th[j] = o->Th[j] == o->T[j] ? 0.0 : p->B0k[j] - o->B[j];
+}
+
+/* Every option's P&L term in the scenarios of chunk c, added to acc in
+ * book order, each run of options on one underlying in one kernel call.
+ * An underlying's columns (its moves, their logs, its vol factors) are
+ * formed once per chunk in one of PNL_SLOTS slots (u mod PNL_SLOTS), again
+ * only when a book interleaves more underlyings than that. */
+#define PNL_SLOTS 4
+typedef struct pnl_slot {
+    size_t u; /* SIZE_MAX: empty */
+    double fx[QPM__BOOK_CHUNK], fv[QPM__BOOK_CHUNK], L[QPM__BOOK_CHUNK], rv[QPM__BOOK_CHUNK];
+} pnl_slot;
+
+static void pnl_kernel_range(const qpm_book *b, const chunk *c, double *acc)
+{
+    const qpm__book_opts *o = &b->opts;
+    const qpm__pnl_kernel *pk = qpm__pnl_kernel_for(b->eng.pk, c->ns);
+    pnl_slot slot[PNL_SLOTS];
+    size_t nk = (c->ns + pk->lanes - 1) / pk->lanes * pk->lanes;
+    int vol = c->sc->v != NULL;
+    for (int i = 0; i < PNL_SLOTS; i++) {
+        slot[i].u = SIZE_MAX;
+        for (size_t k = c->ns; k < nk; k++)
+            slot[i].fx[k] = slot[i].fv[k] = 1.0;
+    }
+    for (size_t j0 = 0; j0 < o->n;) {
+        size_t u = o->u[j0], j1 = j0 + 1;
+        while (j1 < o->n && o->u[j1] == u)
+            j1++;
+        pnl_slot *t = &slot[u % PNL_SLOTS];
+        if (t->u != u) {
+            column cx = spot_column(c, u);
+            for (size_t k = 0; k < c->ns; k++)
+                t->fx[k] = 1.0 + cx.x[k * cx.s];
+            if (vol) {
+                column cv = c->cached ? c->cv[u] : find_vol_column(c, u);
+                for (size_t k = 0; k < c->ns; k++)
+                    t->fv[k] = 1.0 + cv.x[k * cv.s];
+            }
+            pk->cols(nk, t->fx, vol ? t->fv : NULL, t->L, t->rv);
+            t->u = u;
+        }
+        qpm__pnl_run R = {&b->eng.pc, nk, t->fx, t->L, vol ? t->fv : NULL, vol ? t->rv : NULL};
+        pk->opts(&R, j0, j1, acc);
+        j0 = j1;
+    }
+}
+
 /* Scenarios [s0, s1) (one chunk) on worker w.  Each scenario's P&L is the
  * sum over the underlyings of slope x move, then over the AMM positions in
  * book order of L v(moved S) - v0, then over the options in book order of
@@ -171,7 +275,7 @@ static void pnl_range(const qpm_book *b, const scen_set *sc, size_t s0, size_t s
     chunk c;
     chunk_init(&c, sc, s0, s1 - s0, b->n_under);
     double acc[QPM__BOOK_CHUNK];
-    for (size_t k = 0; k < c.ns; k++)
+    for (size_t k = 0; k < QPM__BOOK_CHUNK; k++)
         acc[k] = 0.0;
     for (size_t u = 0; u < b->n_under; u++) {
         column cx = spot_column(&c, u);
@@ -193,7 +297,9 @@ static void pnl_range(const qpm_book *b, const scen_set *sc, size_t s0, size_t s
             acc[k] += qpm__book_amm_value(p, S * (1.0 + cx.x[k * cx.s])) - p->v0;
     }
     size_t no = o->n;
-    if (no > 0 && g->spp > 1) {
+    if (no > 0 && g->pk != NULL) {
+        pnl_kernel_range(b, &c, acc);
+    } else if (no > 0 && g->spp > 1) {
         for (size_t k0 = 0; k0 < c.ns; k0 += g->spp) {
             size_t nk = c.ns - k0 < g->spp ? c.ns - k0 : g->spp;
             price_run(b, &c, k0, nk, 0, no, g->K, g->T, g->r, g->type, w, acc);
@@ -234,6 +340,12 @@ static qpm_status run(qpm_book *b, const scen_set *sc, size_t n, double *pnl)
     qpm__book_engine *g = &b->eng;
     for (unsigned t = 0; t < g->nthreads; t++)
         g->w[t].status = QPM_OK;
+    g->pk = b->opts.n > 0 && b->opts.n_sm == 0 ? qpm__pnl_kernel_pick() : NULL;
+    if (g->pk != NULL && (g->pc_kernel != g->pk || g->pc_count != b->prep_count)) {
+        pnl_kernel_setup(b, g->pk);
+        g->pc_kernel = g->pk;
+        g->pc_count = b->prep_count;
+    }
     struct pnl_ctx ctx = {b, sc, n, pnl};
     size_t nchunks = (n + QPM__BOOK_CHUNK - 1) / QPM__BOOK_CHUNK;
     if (b->pool != NULL && nchunks > 1)

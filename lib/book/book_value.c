@@ -195,6 +195,7 @@ qpm_status qpm__book_prepare(qpm_book *b)
     if (st != QPM_OK)
         return st;
     b->prepared = 1;
+    b->prep_count++;
     b->margin_ready = 0;
     return QPM_OK;
 }

@@ -1,0 +1,10 @@
+/* The book's P&L kernel, AVX2 build (pnl_kern.h): four scenarios per
+ * register.  Built with -mavx2 -mfma and called only after CPU
+ * detection. */
+#include "num/normal.h"
+#include "num/simd_avx2.h"
+#include "num/vexp_log.h"
+#include "num/vmills.h"
+
+#define PNL(name) qpm__pnl_##name##_avx2
+#include "pnl_kern.h"

@@ -1,0 +1,97 @@
+/* Body of the book's vector P&L kernels (pnl_avx2.c, pnl_avx512.c): each
+ * option of a run revalued in every scenario of a chunk, the scenarios
+ * across the lanes.  Written once against the SIMD vocabulary (include
+ * num/simd_avx2.h or num/simd_avx512.h, num/vexp_log.h and num/vmills.h
+ * first) and PNL(name), the per-ISA suffix.  Every operation is lane-wise
+ * and both builds use the same members (the table-free exp, the log, the
+ * Mills ratio R4), so the AVX2 and AVX-512 kernels give the same bits.
+ *
+ * An option on forward F = F0 (1 + x), strike K, discount D, vol sigma
+ * scaled by f = 1 + v, T years to expiry at the scenario's time (Black-76):
+ *   X = ln(F0/K) + ln(1 + x)    (the log of the move shared by the options
+ *                                of its underlying: one per scenario)
+ *   s = sigma sqrt(T) f,  d1 = X/s + s/2,  d2 = d1 - s
+ *   N(-|d|) = n(d) R(|d|) (R4, num/mills.h), n(d2) = n(d1) F/K
+ *   B = phi D (F N(phi d1) - K N(phi d2))
+ * accurate to a few ulp of D (F + K) in absolute terms, the scale of a
+ * P&L term; every option's terms are formed in the same order whatever the
+ * run, chunk or thread.  1/s is capped at 1e300, so a zero vol or time
+ * gives the intrinsic value D max(phi (F - K), 0) (half of it at F = K
+ * exactly, where it is zero to that accuracy) without a special case.
+ * Not a public header; it defines functions in the file that includes it. */
+#include "book/book_internal.h"
+
+/* L[k] = ln fx[k] and (fv != NULL) rv[k] = 1/fv[k], k < nk (a multiple of
+ * the lane count) */
+void PNL(cols)(size_t nk, const double *fx, const double *fv, double *L, double *rv)
+{
+    for (size_t k = 0; k < nk; k += QV_LANES) {
+        qv_storeu(L + k, qv_log(qv_loadu(fx + k)));
+        if (fv != NULL)
+            qv_storeu(rv + k, qv_div(qv_set(1.0), qv_loadu(fv + k)));
+    }
+}
+
+/* Option j in the nk scenarios of R: base = 1 stores B to out[k]; else
+ * out[k] += w ((B - B0k) + th), the option's P&L term. */
+static inline __attribute__((always_inline)) void PNL(one)(const qpm__pnl_run *R, size_t j, int vol,
+                                                           int base, double *out)
+{
+    const qpm__pnl_opts *p = R->p;
+    const qv c = qv_set(p->c[j]), s = qv_set(p->s[j]), rs = qv_set(p->rs[j]);
+    const qv F0 = qv_set(p->F0[j]), K = qv_set(p->K[j]), rK = qv_set(p->rK[j]);
+    const qv Dphi = qv_set(p->Dphi[j]);
+    const qv phi = qv_set(p->Dphi[j] < 0.0 ? -1.0 : 1.0);
+    const qv cap = qv_set(1e300), half = qv_set(0.5), one = qv_set(1.0), zero = qv_set(0.0);
+    const qv rs0 = qv_min(rs, cap);
+    for (size_t k = 0; k < R->nk; k += QV_LANES) {
+        qv X = qv_add(c, qv_loadu(R->L + k));
+        qv sv = s, rsv = rs0;
+        if (vol) {
+            sv = qv_mul(s, qv_loadu(R->fv + k));
+            rsv = qv_min(qv_mul(rs, qv_loadu(R->rv + k)), cap);
+        }
+        qv d1 = qv_fma(X, rsv, qv_mul(half, sv));
+        qv d2 = qv_sub(d1, sv);
+        qv F = qv_mul(F0, qv_loadu(R->fx + k));
+        qv n1 = qv_mul(qv_set(QPM__RSQRT2PI), qv_exp_neg(qv_mul(qv_set(-0.5), qv_mul(d1, d1))));
+        qv n2 = qv_mul(n1, qv_mul(F, rK));
+        qv t1 = qv_mul(n1, qv_mills_p4(qv_abs(d1)));
+        qv t2 = qv_mul(n2, qv_mills_p4(qv_abs(d2)));
+        qv N1 = qv_sel(qv_ge(qv_mul(phi, d1), zero), qv_sub(one, t1), t1);
+        qv N2 = qv_sel(qv_ge(qv_mul(phi, d2), zero), qv_sub(one, t2), t2);
+        qv B = qv_mul(Dphi, qv_sub(qv_mul(F, N1), qv_mul(K, N2)));
+        if (base) {
+            qv_storeu(out + k, B);
+        } else {
+            qv term = qv_add(qv_sub(B, qv_set(p->B0k[j])), qv_set(p->th[j]));
+            qv_storeu(out + k, qv_add(qv_loadu(out + k), qv_mul(qv_set(p->w[j]), term)));
+        }
+    }
+}
+
+/* acc[k] += w_j ((B_jk - B0k_j) + th_j) for the options j0 .. j1-1 in
+ * order, k < R->nk */
+void PNL(opts)(const qpm__pnl_run *R, size_t j0, size_t j1, double *acc)
+{
+    if (R->fv != NULL)
+        for (size_t j = j0; j < j1; j++)
+            PNL(one)(R, j, 1, 0, acc);
+    else
+        for (size_t j = j0; j < j1; j++)
+            PNL(one)(R, j, 0, 0, acc);
+}
+
+/* B0k_j: option j's value with no move (lane 0 of the scenario path at fx =
+ * 1, so that a zero move gives exactly B0k_j), j < n */
+void PNL(base)(qpm__pnl_opts *p, size_t n)
+{
+    double fx[QV_LANES], L[QV_LANES], B[QV_LANES];
+    for (int k = 0; k < QV_LANES; k++)
+        fx[k] = 1.0, L[k] = 0.0;
+    qpm__pnl_run R = {p, QV_LANES, fx, L, NULL, NULL};
+    for (size_t j = 0; j < n; j++) {
+        PNL(one)(&R, j, 0, 1, B);
+        p->B0k[j] = B[0];
+    }
+}

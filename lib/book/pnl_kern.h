@@ -4,14 +4,15 @@
  * num/simd_avx2.h or num/simd_avx512.h, num/vexp_log.h and num/vmills.h
  * first) and PNL(name), the per-ISA suffix.  Every operation is lane-wise
  * and both builds use the same members (the table-free exp, the log, the
- * Mills ratio R4), so the AVX2 and AVX-512 kernels give the same bits.
+ * Mills ratio R8, its AVX2 form picking from two halves), so the AVX2 and
+ * AVX-512 kernels give the same bits.
  *
  * An option on forward F = F0 (1 + x), strike K, discount D, vol sigma
  * scaled by f = 1 + v, T years to expiry at the scenario's time (Black-76):
  *   X = ln(F0/K) + ln(1 + x)    (the log of the move shared by the options
  *                                of its underlying: one per scenario)
  *   s = sigma sqrt(T) f,  d1 = X/s + s/2,  d2 = d1 - s
- *   N(-|d|) = n(d) R(|d|) (R4, num/mills.h), n(d2) = n(d1) F/K
+ *   N(-|d|) = n(d) R(|d|) (R8, num/mills.h), n(d2) = n(d1) F/K
  *   B = phi D (F N(phi d1) - K N(phi d2))
  * accurate to a few ulp of D (F + K) in absolute terms, the scale of a
  * P&L term; every option's terms are formed in the same order whatever the
@@ -56,8 +57,8 @@ static inline __attribute__((always_inline)) void PNL(one)(const qpm__pnl_run *R
         qv F = qv_mul(F0, qv_loadu(R->fx + k));
         qv n1 = qv_mul(qv_set(QPM__RSQRT2PI), qv_exp_neg(qv_mul(qv_set(-0.5), qv_mul(d1, d1))));
         qv n2 = qv_mul(n1, qv_mul(F, rK));
-        qv t1 = qv_mul(n1, qv_mills_p4(qv_abs(d1)));
-        qv t2 = qv_mul(n2, qv_mills_p4(qv_abs(d2)));
+        qv t1 = qv_mul(n1, qv_mills_p8(qv_abs(d1)));
+        qv t2 = qv_mul(n2, qv_mills_p8(qv_abs(d2)));
         qv N1 = qv_sel(qv_ge(qv_mul(phi, d1), zero), qv_sub(one, t1), t1);
         qv N2 = qv_sel(qv_ge(qv_mul(phi, d2), zero), qv_sub(one, t2), t2);
         qv B = qv_mul(Dphi, qv_sub(qv_mul(F, N1), qv_mul(K, N2)));

@@ -46,10 +46,14 @@ static const char *const reval_labels[] = {"QPM_RISK_REVALUE_EXACT", "QPM_RISK_R
 static const char *const normals_labels[] = {"QPM_RISK_NORMALS_PRECISE", "QPM_RISK_NORMALS_FAST"};
 
 #define AT(field) offsetof(qpm_risk, field)
-#define REAL(key, lo, hi, def, range, field)                                                     \
-    {key, #key, QPM__SET_REAL, 0, lo, hi, def, range, NULL, QPM__STORE_DOUBLE, AT(field), NULL}
-#define CONSTANT(key, v)                                                                         \
-    {key, #key, QPM__SET_INTEGER, 1, v, v, v, NULL, NULL, QPM__STORE_NONE, 0, NULL}
+#define REAL(key, lo, hi, def, range, field)                                                       \
+    {                                                                                              \
+        key, #key, QPM__SET_REAL, 0, lo, hi, def, range, NULL, QPM__STORE_DOUBLE, AT(field), NULL  \
+    }
+#define CONSTANT(key, v)                                                                           \
+    {                                                                                              \
+        key, #key, QPM__SET_INTEGER, 1, v, v, v, NULL, NULL, QPM__STORE_NONE, 0, NULL              \
+    }
 static const qpm__setting setting_rows[] = {
     {QPM_RISK_SCENARIOS, "QPM_RISK_SCENARIOS", QPM__SET_INTEGER, 0, 1, QPM__RISK_MAX_SCENARIOS,
      10000, NULL, NULL, QPM__STORE_SIZE, AT(scenarios), NULL},
@@ -63,18 +67,18 @@ static const qpm__setting setting_rows[] = {
     REAL(QPM_RISK_JUMP_MEAN, -5, 5, 0, NULL, jump_mean),
     REAL(QPM_RISK_JUMP_STD, 0, 5, 0, NULL, jump_std),
     REAL(QPM_RISK_VOL_OF_VOL, 0, 5, 0, NULL, vol_of_vol),
-    {QPM_RISK_THREADS, "QPM_RISK_THREADS", QPM__SET_INTEGER, 0, 1, QPM__MAX_THREADS, 1, NULL,
-     NULL, QPM__STORE_UNSIGNED, AT(threads), set_threads},
+    {QPM_RISK_THREADS, "QPM_RISK_THREADS", QPM__SET_INTEGER, 0, 1, QPM__MAX_THREADS, 1, NULL, NULL,
+     QPM__STORE_UNSIGNED, AT(threads), set_threads},
     REAL(QPM_RISK_ALPHA, 0x1p-1074, 0x1.fffffffffffffp-1, 0.99, "(0, 1)", alpha),
     REAL(QPM_RISK_EWMA_LAMBDA, 0, 0x1.fffffffffffffp-1, 0, "[0, 1)", ewma_lambda),
     CONSTANT(QPM_RISK_BLOCK, QPM__RISK_BLOCK),
     CONSTANT(QPM_RISK_BATCH, QPM__RISK_BATCH),
     {QPM_RISK_FILTER, "QPM_RISK_FILTER", QPM__SET_ENUM, 0, QPM_RISK_FILTER_EWMA,
-     QPM_RISK_FILTER_GARCH_T, QPM_RISK_FILTER_EWMA, NULL, filter_labels, QPM__STORE_INT,
-     AT(filter), NULL},
+     QPM_RISK_FILTER_GARCH_T, QPM_RISK_FILTER_EWMA, NULL, filter_labels, QPM__STORE_INT, AT(filter),
+     NULL},
     {QPM_RISK_REVALUATION, "QPM_RISK_REVALUATION", QPM__SET_ENUM, 0, QPM_RISK_REVALUE_EXACT,
-     QPM_RISK_REVALUE_GRID, QPM_RISK_REVALUE_EXACT, NULL, reval_labels, QPM__STORE_INT,
-     AT(reval), NULL},
+     QPM_RISK_REVALUE_GRID, QPM_RISK_REVALUE_EXACT, NULL, reval_labels, QPM__STORE_INT, AT(reval),
+     NULL},
     REAL(QPM_RISK_GRID_TOL, 1e-12, 1e-2, 1e-7, NULL, grid_tol),
     {QPM_RISK_NORMALS, "QPM_RISK_NORMALS", QPM__SET_ENUM, 0, QPM_RISK_NORMALS_PRECISE,
      QPM_RISK_NORMALS_FAST, QPM_RISK_NORMALS_PRECISE, NULL, normals_labels, QPM__STORE_INT,
@@ -169,7 +173,7 @@ qpm_status qpm__risk_prepare_workers(qpm_risk *r, size_t n)
     for (unsigned i = 0; i < nw; i++) {
         qpm_status st = qpm_rng_split(&w[i].rng, &r->alloc, r->base, 0);
         if (st == QPM_OK) {
-            w[i].g = qpm__calloc(&r->alloc, 3 * n, sizeof(double));
+            w[i].g = qpm__calloc(&r->alloc, 3 * n + QPM__RISK_PASS * (4 * n + 2), sizeof(double));
             if (w[i].g == NULL)
                 st = QPM_E_NOMEM;
         }
@@ -179,6 +183,12 @@ qpm_status qpm__risk_prepare_workers(qpm_risk *r, size_t n)
         }
         w[i].jc = w[i].g + n;
         w[i].je = w[i].g + 2 * n;
+        w[i].pg = w[i].g + 3 * n;
+        w[i].pjc = w[i].pg + QPM__RISK_PASS * n;
+        w[i].pje = w[i].pjc + QPM__RISK_PASS * n;
+        w[i].pc = w[i].pje + QPM__RISK_PASS * n;
+        w[i].pfv = w[i].pc + QPM__RISK_PASS;
+        w[i].pgt = w[i].pfv + QPM__RISK_PASS;
     }
     r->worker_n = n;
     return QPM_OK;

@@ -76,12 +76,30 @@ qpm_status qpm__risk_factor(const qpm_alloc *a, size_t n, const double *cov, siz
                             double *f, int *tri);
 
 /* Per-worker generator and scratch. */
+/* Scenarios per pass of the Monte Carlo's generation: their draws in
+ * stream order, then their normals inverted together, then their moves. */
+#define QPM__RISK_PASS 32u
+
 typedef struct qpm__risk_worker {
     qpm_rng *rng;
     double *g;  /* n normals */
     double *jc; /* n Poisson counts */
     double *je; /* n jump normals */
+    /* one pass (QPM__RISK_PASS scenarios): n normals, n jump counts and n
+     * jump normals each, its t scale and its vol factor's normal; the
+     * normals again by underlying (pgt[j * QPM__RISK_PASS + s]) */
+    double *pg, *pjc, *pje, *pc, *pfv, *pgt;
 } qpm__risk_worker;
+
+struct qpm_risk;
+/* The spot moves of the m <= QPM__RISK_PASS scenarios of a pass, from w's
+ * pass buffers (normals, t scales, jumps), into sp (leading dimension ld);
+ * four scenarios at a time, an AVX2 build where the CPU has it (the same
+ * bits; risk_moves.h). */
+void qpm__risk_moves(const struct qpm_risk *r, qpm__risk_worker *w, size_t m, size_t n, int jumps,
+                     double *sp, size_t ld);
+void qpm__risk_moves_avx2(const struct qpm_risk *r, qpm__risk_worker *w, size_t m, size_t n,
+                          int jumps, double *sp, size_t ld);
 
 struct qpm_risk {
     qpm_alloc alloc;
@@ -95,10 +113,10 @@ struct qpm_risk {
     unsigned threads;
     double alpha;
     double ewma_lambda;
-    int filter; /* qpm_risk_filter */
-    int reval;  /* qpm_risk_revaluation */
-    int normals; /* qpm_risk_normals */
-    double *heston;  /* n_heston x (v0, kappa, theta, xi, rho); NULL when unset */
+    int filter;     /* qpm_risk_filter */
+    int reval;      /* qpm_risk_revaluation */
+    int normals;    /* qpm_risk_normals */
+    double *heston; /* n_heston x (v0, kappa, theta, xi, rho); NULL when unset */
     size_t n_heston;
     double grid_tol;
     double grid_err; /* bound of the last grid run; NaN when there is none */
@@ -174,8 +192,8 @@ qpm_status qpm__risk_check_defaults(const qpm_risk *r, qpm_book *book);
  * r->batch_vol when vols): a venue v defaults in scenario s when the
  * uniform drawn for (s, v) is below its probability; pnl[s] then loses
  * (1 - recovery) of what v holds in that scenario (qpm_book_venue_value). */
-qpm_status qpm__risk_apply_defaults(qpm_risk *r, qpm_book *book, size_t first, size_t cnt,
-                                    int vols, double *pnl);
+qpm_status qpm__risk_apply_defaults(qpm_risk *r, qpm_book *book, size_t first, size_t cnt, int vols,
+                                    double *pnl);
 
 /* Fills scenarios [first, first + count) (count <= QPM__RISK_BATCH, first a
  * multiple of QPM__RISK_BLOCK) into spot (ld_spot) and vol (ld_vol, may be

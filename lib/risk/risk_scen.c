@@ -32,54 +32,52 @@ static void fill_block(void *vctx, size_t chunk, unsigned worker)
     double vdrift = -0.5 * x * x * r->horizon, vscale = x * sh;
     int jumps = r->jump_lambda > 0.0;
     double jl = r->jump_lambda * r->horizon;
-    const double *f = r->fac;
+    int precise = r->normals != QPM_RISK_NORMALS_FAST;
     qpm_status (*normal)(qpm_rng *, size_t, double *) =
-        r->normals == QPM_RISK_NORMALS_FAST ? qpm__rng_normal_as241 : qpm_rng_normal;
-    for (size_t s = 0; s < cnt; s++) {
-        double *g = w->g;
-        normal(w->rng, n, g);
-        double c = sh;
-        if (student) {
-            double gam;
-            qpm_rng_gamma(w->rng, 1, half_nu, &gam);
-            double chi = 2.0 * gam;
-            if (!(chi > 0.0))
-                chi = 0x1p-1022;
-            c = sh * sqrt(nu_m2 / chi);
-        }
-        double fv = 0.0;
-        if (vov)
-            normal(w->rng, 1, &fv);
-        if (jumps) {
-            qpm_rng_poisson(w->rng, n, jl, w->jc);
-            /* jump sizes only where a jump occurs (the common case is none) */
-            size_t nj = 0;
-            for (size_t u = 0; u < n; u++)
-                nj += w->jc[u] > 0.0;
-            if (nj > 0) {
-                normal(w->rng, nj, w->je);
-                for (size_t u = n, j = nj; u-- > 0;)
-                    w->je[u] = w->jc[u] > 0.0 ? w->je[--j] : 0.0;
+        precise ? qpm_rng_normal : qpm__rng_normal_as241;
+    for (size_t s0 = 0; s0 < cnt; s0 += QPM__RISK_PASS) {
+        size_t m = cnt - s0 < QPM__RISK_PASS ? cnt - s0 : QPM__RISK_PASS;
+        /* the draws of m scenarios in stream order (the n normals as their
+         * uniforms, inverted together below: the numbers of drawing them as
+         * normals) */
+        for (size_t s = 0; s < m; s++) {
+            qpm__rng_u01_open(w->rng, n, w->pg + s * n);
+            double c = sh;
+            if (student) {
+                double gam;
+                qpm_rng_gamma(w->rng, 1, half_nu, &gam);
+                double chi = 2.0 * gam;
+                if (!(chi > 0.0))
+                    chi = 0x1p-1022;
+                c = sh * sqrt(nu_m2 / chi);
+            }
+            w->pc[s] = c;
+            w->pfv[s] = 0.0;
+            if (vov)
+                normal(w->rng, 1, &w->pfv[s]);
+            if (jumps) {
+                double *jc = w->pjc + s * n, *je = w->pje + s * n;
+                qpm_rng_poisson(w->rng, n, jl, jc);
+                /* jump sizes only where a jump occurs (the common case is none) */
+                size_t nj = 0;
+                for (size_t u = 0; u < n; u++)
+                    nj += jc[u] > 0.0;
+                if (nj > 0) {
+                    normal(w->rng, nj, je);
+                    for (size_t u = n, j = nj; u-- > 0;)
+                        je[u] = jc[u] > 0.0 ? je[--j] : 0.0;
+                }
             }
         }
-        double *sp = ctx->spot + (off + s) * ctx->ld_spot;
-        for (size_t u = 0; u < n; u++) {
-            double acc = 0.0;
-            size_t top = r->tri ? u + 1 : n;
-            const double *fu = f + u * n;
-            for (size_t j = 0; j < top; j++)
-                acc += fu[j] * g[j];
-            double ret = c * acc;
-            if (jumps && w->jc[u] > 0.0)
-                ret += w->jc[u] * r->jump_mean + sqrt(w->jc[u]) * r->jump_std * w->je[u];
-            sp[u] = qpm__risk_move(ret);
-        }
-        if (ctx->vol != NULL) {
-            double v = vov ? expm1(fma(vscale, fv, vdrift)) : 0.0;
-            double *vp = ctx->vol + (off + s) * ctx->ld_vol;
-            for (size_t u = 0; u < n; u++)
-                vp[u] = v;
-        }
+        qpm__norm_inv_block(m * n, w->pg, precise);
+        qpm__risk_moves(r, w, m, n, jumps, ctx->spot + (off + s0) * ctx->ld_spot, ctx->ld_spot);
+        if (ctx->vol != NULL)
+            for (size_t s = 0; s < m; s++) {
+                double v = vov ? expm1(fma(vscale, w->pfv[s], vdrift)) : 0.0;
+                double *vp = ctx->vol + (off + s0 + s) * ctx->ld_vol;
+                for (size_t u = 0; u < n; u++)
+                    vp[u] = v;
+            }
     }
 }
 
@@ -104,8 +102,7 @@ qpm_status qpm_risk_scenarios(qpm_risk *r, size_t n, double *spot_moves, size_t 
         return qpm__fail(QPM_E_SIZE, "ld_spot = %zu: must be >= n_underlyings = %zu", ld_spot,
                          r->n);
     if (vol_shifts != NULL && ld_vol < r->n)
-        return qpm__fail(QPM_E_SIZE, "ld_vol = %zu: must be >= n_underlyings = %zu", ld_vol,
-                         r->n);
+        return qpm__fail(QPM_E_SIZE, "ld_vol = %zu: must be >= n_underlyings = %zu", ld_vol, r->n);
     qpm_status st = qpm__risk_prepare_workers(r, r->n);
     if (st != QPM_OK)
         return st;

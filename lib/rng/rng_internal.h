@@ -139,25 +139,25 @@ static inline double qpm__u01_open(qpm__gen *w)
  * static inline loop that sets w->kind = kind first) instantiated once per
  * kind so that the kind is a compile-time constant in each inlined loop, and
  * the state stored back.  Every kind has its case (see qpm__bits53). */
-#define QPM__RNG_FILL(rng, n, out, FILL)                                                         \
-    do {                                                                                         \
-        QPM__CHECK_NULL(rng, "rng");                                                             \
-        if ((n) != 0)                                                                            \
-            QPM__CHECK_NULL(out, "out");                                                         \
-        qpm__gen w_ = qpm__gen_load(&(rng)->g);                                                  \
-        switch (w_.kind) {                                                                       \
-        case QPM_RNG_PCG64DXSM:                                                                  \
-            FILL(&w_, QPM_RNG_PCG64DXSM, n, out);                                                \
-            break;                                                                               \
-        case QPM_RNG_PCG64:                                                                      \
-            FILL(&w_, QPM_RNG_PCG64, n, out);                                                    \
-            break;                                                                               \
-        case QPM_RNG_PCG32:                                                                      \
-            FILL(&w_, QPM_RNG_PCG32, n, out);                                                    \
-            break;                                                                               \
-        }                                                                                        \
-        qpm__gen_store(&(rng)->g, &w_);                                                          \
-        return QPM_OK;                                                                           \
+#define QPM__RNG_FILL(rng, n, out, FILL)                                                           \
+    do {                                                                                           \
+        QPM__CHECK_NULL(rng, "rng");                                                               \
+        if ((n) != 0)                                                                              \
+            QPM__CHECK_NULL(out, "out");                                                           \
+        qpm__gen w_ = qpm__gen_load(&(rng)->g);                                                    \
+        switch (w_.kind) {                                                                         \
+        case QPM_RNG_PCG64DXSM:                                                                    \
+            FILL(&w_, QPM_RNG_PCG64DXSM, n, out);                                                  \
+            break;                                                                                 \
+        case QPM_RNG_PCG64:                                                                        \
+            FILL(&w_, QPM_RNG_PCG64, n, out);                                                      \
+            break;                                                                                 \
+        case QPM_RNG_PCG32:                                                                        \
+            FILL(&w_, QPM_RNG_PCG32, n, out);                                                      \
+            break;                                                                                 \
+        }                                                                                          \
+        qpm__gen_store(&(rng)->g, &w_);                                                            \
+        return QPM_OK;                                                                             \
     } while (0)
 
 /* Inverse normal CDF for p in (0, 1): the full-accuracy version behind
@@ -165,6 +165,16 @@ static inline double qpm__u01_open(qpm__gen *w)
  * where the last bits do not matter (the gamma sampler). */
 double qpm__norm_inv(double p);
 double qpm__norm_inv_as241(double p);
+/* x[i] <- qpm__norm_inv(x[i]) (precise: the same bits), or AS241 alone
+ * (precise = 0: the bits of qpm__norm_inv_as241 in the central region, its
+ * tails with a four-lane log, within a few ulp of its values), x[i] in
+ * (0, 1), four values at a time (norm_block.h; an AVX2 build where the CPU
+ * has it, with the same bits). */
+void qpm__norm_inv_block(size_t n, double *x, int precise);
+void qpm__norm_inv_block_avx2(size_t n, double *x, int precise);
+/* n uniforms of (0, 1) as qpm__u01_open draws them: the draws of
+ * qpm_rng_normal(rng, n, out) before their inversion. */
+qpm_status qpm__rng_u01_open(qpm_rng *rng, size_t n, double *out);
 
 /* qpm_rng_normal with AS241 alone (a few ulp, about three times faster):
  * the same uniforms, the same stream position afterwards. */

@@ -245,3 +245,43 @@ Test(risk_paths, regime_paths)
     qpm_risk_free(r);
     qpm_book_free(b);
 }
+
+/* Cancelled after the first batch of 65536 paths: neither output is
+ * written (the worst P&L used to be copied out batch by batch). */
+static int cancel_after_first_batch(void *user, double done)
+{
+    (void)user;
+    return done > 0.0 && done < 1.0;
+}
+
+Test(risk_paths, a_failed_run_leaves_the_outputs_untouched)
+{
+    enum { N2 = 2 * 65536 };
+    qpm_book *b = spot_book();
+    qpm_risk *r = risk(1, 0.5, 1);
+    cr_assert_eq(qpm_risk_set(r, QPM_RISK_SCENARIOS, N2), QPM_OK);
+    cr_assert_eq(qpm_risk_set_progress(r, cancel_after_first_batch, NULL), QPM_OK);
+    static double p[N2], w[N2];
+    for (size_t i = 0; i < N2; i++)
+        p[i] = w[i] = -7.0;
+    cr_assert_eq(qpm_risk_simulate_paths(r, b, 1, p, w, NULL, NULL), QPM_E_CANCELLED);
+    for (size_t i = 0; i < N2; i++)
+        cr_assert(p[i] == -7.0 && w[i] == -7.0, "path %zu written", i);
+    qpm_regime *m;
+    cr_assert_eq(qpm_regime_create(&m, NULL, 2, 2), QPM_OK);
+    const double P[4] = {1, 0, 0.5, 0.5}, mu[4] = {1e-3, 5e-4, -2e-3, -1e-3};
+    const double sg[8] = {4e-4, 1e-4, 1e-4, 9e-4, 16e-4, 4e-4, 4e-4, 36e-4};
+    cr_assert_eq(qpm_regime_set_params(m, P, mu, sg), QPM_OK);
+    cr_assert_eq(qpm_risk_simulate_regime(r, b, m, NULL, p, w, NULL, NULL), QPM_E_CANCELLED);
+    for (size_t i = 0; i < N2; i++)
+        cr_assert(p[i] == -7.0 && w[i] == -7.0, "regime path %zu written", i);
+    /* the handle stays usable: without the callback both runs succeed */
+    cr_assert_eq(qpm_risk_set_progress(r, NULL, NULL), QPM_OK);
+    cr_assert_eq(qpm_risk_simulate_paths(r, b, 1, p, w, NULL, NULL), QPM_OK);
+    for (size_t i = 0; i < N2; i++)
+        cr_assert(w[i] <= p[i] && isfinite(w[i]), "path %zu", i);
+    qpm_regime_free(m);
+    qpm_risk_free(r);
+    qpm_book_free(b);
+    cr_assert_eq(qt_leak_check(), 0);
+}

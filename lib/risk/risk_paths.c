@@ -207,10 +207,13 @@ qpm_status qpm_risk_simulate_paths(qpm_risk *r, qpm_book *book, size_t steps_per
         return st;
     /* scratch: per scenario of a batch, its state (ln S, V) and day moves */
     size_t B = QPM__RISK_BATCH < total ? QPM__RISK_BATCH : total;
-    double *lnS = qpm__calloc(&r->alloc, 2 * B * n + n + B, sizeof(double));
+    /* and every path's worst P&L (worst_out is written once every path is
+     * done) */
+    size_t nall = worst_out != NULL ? total : 0;
+    double *lnS = qpm__calloc(&r->alloc, 2 * B * n + n + B + nall, sizeof(double));
     if (lnS == NULL)
         return qpm__fail(QPM_E_NOMEM, "cannot allocate the path states of %zu scenarios", B);
-    double *V = lnS + B * n, *rs = V + B * n, *worst = rs + n;
+    double *V = lnS + B * n, *rs = V + B * n, *worst = rs + n, *wall = worst + B;
     /* the correlation factor: the covariance factor's rows at unit variance */
     for (size_t u = 0; u < n; u++)
         rs[u] = 1.0 / sqrt(r->cov[u * n + u]);
@@ -282,11 +285,15 @@ qpm_status qpm_risk_simulate_paths(qpm_risk *r, qpm_book *book, size_t steps_per
                 goto done;
         }
         if (worst_out != NULL)
-            memcpy(worst_out + first, worst, cnt * sizeof(double));
+            memcpy(wall + first, worst, cnt * sizeof(double));
         st = qpm__progress_report(&r->progress, (double)(first + cnt) / (double)total);
         if (st != QPM_OK)
             goto done;
     }
+    /* every path done: the outputs, written together (as pnl_out, before
+     * the statistics) */
+    if (worst_out != NULL)
+        memcpy(worst_out, wall, total * sizeof(double));
     st = finish_paths(r, total, pnl_out, var, es);
 done:
     qpm_book_set(book, QPM_BOOK_DECAY_DAYS, decay0);
@@ -325,8 +332,9 @@ qpm_status qpm_risk_simulate_regime(qpm_risk *r, qpm_book *book, const qpm_regim
     /* per block: the returns (blk x days x n), states, cumulated log
      * returns, worst P&L; the model's variances and the start's mixture */
     size_t nret = blk * days * n;
-    double *ret =
-        qpm__calloc(&r->alloc, nret + blk * n + blk + K * n * n + K + n + K + 2 * n, sizeof(double));
+    size_t nall = worst_out != NULL ? total : 0; /* every path's worst, for worst_out */
+    double *ret = qpm__calloc(
+        &r->alloc, nret + blk * n + blk + K * n * n + K + n + K + 2 * n + nall, sizeof(double));
     size_t *states = qpm__calloc(&r->alloc, blk * days, sizeof(size_t));
     if (ret == NULL || states == NULL) {
         qpm__free(&r->alloc, ret);
@@ -334,7 +342,7 @@ qpm_status qpm_risk_simulate_regime(qpm_risk *r, qpm_book *book, const qpm_regim
         return qpm__fail(QPM_E_NOMEM, "cannot allocate the paths of %zu scenarios", blk);
     }
     double *cum = ret + nret, *worst = cum + blk * n, *sig = worst + blk, *pi = sig + K * n * n;
-    double *ref = pi + K, *pj = ref + n, *muj = pj + K, *dj = muj + n;
+    double *ref = pi + K, *pj = ref + n, *muj = pj + K, *dj = muj + n, *wall = dj + n;
     if ((st = qpm_regime_params(m, NULL, pi, NULL, sig)) != QPM_OK ||
         (st = qpm_regime_jumps(m, pj, muj, dj)) != QPM_OK)
         goto done;
@@ -343,7 +351,8 @@ qpm_status qpm_risk_simulate_regime(qpm_risk *r, qpm_book *book, const qpm_regim
     for (size_t k = 0; k < K; k++)
         if (pj[k] > 0.0)
             for (size_t u = 0; u < n; u++)
-                sig[(k * n + u) * n + u] += pj[k] * (dj[u] * dj[u] + (1.0 - pj[k]) * muj[u] * muj[u]);
+                sig[(k * n + u) * n + u] +=
+                    pj[k] * (dj[u] * dj[u] + (1.0 - pj[k]) * muj[u] * muj[u]);
     const double *w0 = start != NULL ? start : pi;
     /* the reference variance of asset u: the start distribution's mixture
      * (a start that is not a distribution is refused by the simulation) */
@@ -379,11 +388,15 @@ qpm_status qpm_risk_simulate_regime(qpm_risk *r, qpm_book *book, const qpm_regim
                 goto done;
         }
         if (worst_out != NULL)
-            memcpy(worst_out + first, worst, cnt * sizeof(double));
+            memcpy(wall + first, worst, cnt * sizeof(double));
         st = qpm__progress_report(&r->progress, (double)(first + cnt) / (double)total);
         if (st != QPM_OK)
             goto done;
     }
+    /* every path done: the outputs, written together (as pnl_out, before
+     * the statistics) */
+    if (worst_out != NULL)
+        memcpy(worst_out, wall, total * sizeof(double));
     st = finish_paths(r, total, pnl_out, var, es);
 done:
     qpm_book_set(book, QPM_BOOK_DECAY_DAYS, decay0);

@@ -47,38 +47,15 @@ typedef struct state {
     double var[MAXH], cum[MAXH];
 } state;
 
-static double ur(fz_in *in, double lo, double hi)
-{
-    return lo + (hi - lo) * (double)fz_u16(in) / 65535.0;
-}
-
-static uint64_t sm64(uint64_t *x)
-{
-    uint64_t z = (*x += 0x9e3779b97f4a7c15u);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-    return z ^ (z >> 31);
-}
-
-static double unif(uint64_t *x)
-{
-    return ((double)(sm64(x) >> 11) + 0.5) * 0x1p-53;
-}
-
-static double gauss(uint64_t *x)
-{
-    double u = unif(x), v = unif(x);
-    return sqrt(-2.0 * log(u)) * cos(6.283185307179586 * v);
-}
-
 /* n returns: a GARCH path (normal or heavy-tailed shocks) or tiled values,
  * then edits */
 static void draw_series(fz_in *in, double *r, size_t n)
 {
     uint8_t how = fz_u8(in), edit = fz_u8(in);
     uint64_t seed = fz_u32(in);
-    double om = exp(ur(in, log(1e-7), log(1e-3))), al = ur(in, 0, 0.3), be = ur(in, 0, 0.95);
-    double mu = ur(in, -0.01, 0.01);
+    double om = exp(fz_plain(in, log(1e-7), log(1e-3))), al = fz_plain(in, 0, 0.3),
+           be = fz_plain(in, 0, 0.95);
+    double mu = fz_plain(in, -0.01, 0.01);
     if (al + be >= 0.999)
         be = 0.999 - al;
     if ((how & 3) == 3) {
@@ -88,15 +65,16 @@ static void draw_series(fz_in *in, double *r, size_t n)
         for (size_t t = 0; t < n; t++) {
             if (t > 0)
                 h = om + al * e * e + be * h;
-            double zt = gauss(&seed);
+            double zt = fz_gauss(&seed);
             if (how & 4) /* heavy tails: a normal over a chi */
-                zt /=
-                    sqrt(0.5 * (gauss(&seed) * gauss(&seed) + gauss(&seed) * gauss(&seed)) + 0.05);
+                zt /= sqrt(
+                    0.5 * (fz_gauss(&seed) * fz_gauss(&seed) + fz_gauss(&seed) * fz_gauss(&seed)) +
+                    0.05);
             e = sqrt(h) * zt;
             r[t] = mu + e;
         }
         if ((how & 3) == 2) { /* ties */
-            double q = sqrt(om) * ur(in, 0.1, 5);
+            double q = sqrt(om) * fz_plain(in, 0.1, 5);
             for (size_t t = 0; t < n; t++)
                 r[t] = q * nearbyint(r[t] / q);
         }
@@ -135,14 +113,14 @@ static qpm_garch_dist draw_dist(fz_in *in)
 static void draw_params(fz_in *in, double *th)
 {
     uint8_t b = fz_u8(in);
-    th[QPM_GARCH_MU] = b & 1 ? ur(in, -0.01, 0.01) : fz_real(in, -0.1, 0.1);
+    th[QPM_GARCH_MU] = b & 1 ? fz_plain(in, -0.01, 0.01) : fz_real(in, -0.1, 0.1);
     th[QPM_GARCH_OMEGA] =
-        fz_u8(in) < 220 ? exp(ur(in, log(1e-9), log(1e-2))) : fz_real(in, -1e-10, 1e300);
-    th[QPM_GARCH_ALPHA] = ur(in, 0, 0.3);
-    th[QPM_GARCH_BETA] = ur(in, 0, 0.95);
+        fz_u8(in) < 220 ? exp(fz_plain(in, log(1e-9), log(1e-2))) : fz_real(in, -1e-10, 1e300);
+    th[QPM_GARCH_ALPHA] = fz_plain(in, 0, 0.3);
+    th[QPM_GARCH_BETA] = fz_plain(in, 0, 0.95);
     if (th[QPM_GARCH_ALPHA] + th[QPM_GARCH_BETA] >= 1)
         th[QPM_GARCH_BETA] = 0.999 - th[QPM_GARCH_ALPHA];
-    th[QPM_GARCH_NU] = fz_u8(in) < 220 ? ur(in, 2.05, 60) : fz_real(in, 2, 1e6);
+    th[QPM_GARCH_NU] = fz_u8(in) < 220 ? fz_plain(in, 2.05, 60) : fz_real(in, 2, 1e6);
     switch ((b >> 1) % 16) {
     case 0: /* persistence at the bound */
         th[QPM_GARCH_ALPHA] = 0.05, th[QPM_GARCH_BETA] = 1.0 - 0x1p-53 - 0.05;
@@ -277,7 +255,7 @@ static void op_forecast(fz_pass *p, state *s, fz_in *in)
     double th[QPM_GARCH_NPARAMS];
     draw_params(in, th);
     uint8_t b = fz_u8(in);
-    double s2 = b < 200 ? exp(ur(in, log(1e-9), log(1e-1))) : fz_real(in, -1, 1e300);
+    double s2 = b < 200 ? exp(fz_plain(in, log(1e-9), log(1e-1))) : fz_real(in, -1, 1e300);
     size_t h = fz_u8(in) < 240 ? fz_range(in, 1, MAXH) : 0;
     uint8_t outs = fz_u8(in);
     long i = fz_op(p, "garch forecast");
@@ -327,7 +305,7 @@ static void op_fit(fz_pass *p, state *s, fz_in *in)
     draw_series(in, s->r, n);
     qpm_garch_dist dist = draw_dist(in);
     uint8_t b = fz_u8(in);
-    double muf = b < 200 ? ur(in, -0.01, 0.01) : fz_special(in);
+    double muf = b < 200 ? fz_plain(in, -0.01, 0.01) : fz_special(in);
     const double *mf = (b & 3) == 0 ? &muf : NULL;
     uint8_t sz = fz_u8(in);
     long i = fz_op(p, "garch fit");

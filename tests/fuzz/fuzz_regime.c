@@ -95,31 +95,6 @@ typedef struct state {
 
 /* ---- helpers ------------------------------------------------------------------- */
 
-/* a plain value in [lo, hi] (never special) */
-static double ur(fz_in *in, double lo, double hi)
-{
-    return lo + (hi - lo) * (double)fz_u16(in) / 65535.0;
-}
-
-static uint64_t sm64(uint64_t *x)
-{
-    uint64_t z = (*x += 0x9e3779b97f4a7c15u);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-    return z ^ (z >> 31);
-}
-
-static double unif(uint64_t *x)
-{
-    return ((double)(sm64(x) >> 11) + 0.5) * 0x1p-53;
-}
-
-static double gauss(uint64_t *x)
-{
-    double u = unif(x), v = unif(x);
-    return sqrt(-2.0 * log(u)) * cos(6.283185307179586 * v);
-}
-
 static size_t dims_k(const qpm_regime *m)
 {
     size_t k = 0;
@@ -199,9 +174,9 @@ static void draw_series(fz_in *in, double *r, size_t T, size_t d, size_t ld)
     uint8_t how = fz_u8(in), edit = fz_u8(in);
     uint64_t seed = fz_u32(in);
     size_t nreg = fz_range(in, 1, 3);
-    double base = exp(ur(in, log(1e-3), log(0.1))), ratio = ur(in, 1, 10);
-    double stay = ur(in, 0.5, 0.999), rho = ur(in, -1, 1), drift = ur(in, -1, 1);
-    double pj = (how & 4) ? ur(in, 0.005, 0.2) : 0.0, js = ur(in, 1, 20);
+    double base = exp(fz_plain(in, log(1e-3), log(0.1))), ratio = fz_plain(in, 1, 10);
+    double stay = fz_plain(in, 0.5, 0.999), rho = fz_plain(in, -1, 1), drift = fz_plain(in, -1, 1);
+    double pj = (how & 4) ? fz_plain(in, 0.005, 0.2) : 0.0, js = fz_plain(in, 1, 20);
     if ((how & 3) == 3) {
         static double tile[MAXT * MAXD];
         fz_fill(in, tile, T * d > 0 ? T * d : 1, -0.1, 0.1);
@@ -211,20 +186,20 @@ static void draw_series(fz_in *in, double *r, size_t T, size_t d, size_t ld)
     } else {
         size_t s = 0;
         for (size_t t = 0; t < T; t++) {
-            if (unif(&seed) > stay)
-                s = (size_t)(sm64(&seed) % nreg);
-            double vol = base * pow(ratio, (double)s), z0 = gauss(&seed);
-            int jump = unif(&seed) < pj;
+            if (fz_unif(&seed) > stay)
+                s = (size_t)(fz_sm64(&seed) % nreg);
+            double vol = base * pow(ratio, (double)s), z0 = fz_gauss(&seed);
+            int jump = fz_unif(&seed) < pj;
             for (size_t j = 0; j < d; j++) {
-                double x = vol * (rho * z0 + sqrt(1.0 - rho * rho) * gauss(&seed)) +
+                double x = vol * (rho * z0 + sqrt(1.0 - rho * rho) * fz_gauss(&seed)) +
                            drift * vol * 0.1 * (double)s;
                 if (jump)
-                    x += js * base * gauss(&seed);
+                    x += js * base * fz_gauss(&seed);
                 r[t * ld + j] = x;
             }
         }
         if ((how & 3) == 2) { /* ties: returns on a grid */
-            double q = base * ur(in, 0.05, 1);
+            double q = base * fz_plain(in, 0.05, 1);
             for (size_t t = 0; t < T; t++)
                 for (size_t j = 0; j < d; j++)
                     r[t * ld + j] = q * nearbyint(r[t * ld + j] / q);
@@ -240,13 +215,13 @@ static void draw_series(fz_in *in, double *r, size_t T, size_t d, size_t ld)
     }
     if ((edit & 3) == 1 && d > 0) { /* a constant column */
         size_t j = fz_range(in, 0, d - 1);
-        double v = fz_u8(in) < 200 ? ur(in, -0.01, 0.01) : fz_special(in);
+        double v = fz_u8(in) < 200 ? fz_plain(in, -0.01, 0.01) : fz_special(in);
         for (size_t t = 0; t < T; t++)
             r[t * ld + j] = v;
     }
     if ((edit & 3) == 2 && d > 1) { /* a column collinear with the first */
         size_t j = fz_range(in, 1, d - 1);
-        double f = fz_u8(in) < 128 ? 1.0 : ur(in, -3, 3);
+        double f = fz_u8(in) < 128 ? 1.0 : fz_plain(in, -3, 3);
         for (size_t t = 0; t < T; t++)
             r[t * ld + j] = f * r[t * ld];
     }
@@ -279,9 +254,9 @@ static void draw_P(fz_in *in, double *P, size_t k)
     for (size_t i = 0; i < k; i++) {
         double w[MAXK], s = 0.0;
         for (size_t j = 0; j < k; j++) {
-            w[j] = fz_u8(in) < 30 ? 0.0 : ur(in, 0, 1);
+            w[j] = fz_u8(in) < 30 ? 0.0 : fz_plain(in, 0, 1);
             if (i == j)
-                w[j] += ur(in, 0, 30);
+                w[j] += fz_plain(in, 0, 30);
             s += w[j];
         }
         for (size_t j = 0; j < k; j++)
@@ -328,7 +303,7 @@ static void draw_mu(fz_in *in, double *mu, size_t n)
 {
     uint8_t mm = fz_u8(in);
     for (size_t i = 0; i < n; i++)
-        mu[i] = mm < 200   ? ur(in, -0.01, 0.01)
+        mu[i] = mm < 200   ? fz_plain(in, -0.01, 0.01)
                 : mm < 230 ? fz_real(in, -1e300, 1e300)
                            : fz_special(in);
 }
@@ -342,7 +317,7 @@ static void draw_sigma(fz_in *in, double *sg, size_t k, size_t d)
         uint8_t sm = fz_u8(in);
         double scale;
         if (sm < 200) {
-            scale = exp(ur(in, log(1e-8), log(1e-1)));
+            scale = exp(fz_plain(in, log(1e-8), log(1e-1)));
         } else {
             static const double big[] = {1e-300,    1e-155, 1e155,  1e300, DBL_MAX,
                                          0x1p-1074, 1e-320, 1e-200, 1e200, 0x1p-1022};
@@ -350,9 +325,9 @@ static void draw_sigma(fz_in *in, double *sg, size_t k, size_t d)
         }
         double B[MAXD * MAXD], dg[MAXD];
         for (size_t q = 0; q < d * d; q++)
-            B[q] = ur(in, -1, 1);
+            B[q] = fz_plain(in, -1, 1);
         for (size_t q = 0; q < d; q++)
-            dg[q] = (sm & 4) ? ur(in, 0, 1) : 0.0;
+            dg[q] = (sm & 4) ? fz_plain(in, 0, 1) : 0.0;
         size_t rank = (sm & 3) == 0 ? fz_range(in, 0, d - 1) : d;
         for (size_t a = 0; a < d; a++)
             for (size_t b = 0; b <= a; b++) {
@@ -399,15 +374,15 @@ static void draw_jumps(fz_in *in, double *p, double *muj, double *dj, size_t k, 
         static const double pv[] = {0.0,      0.0,           1e-300, 1e-12, 1e-6, 0.5,
                                     0.999999, 1.0 - 0x1p-53, 1.0,    -0.1,  -0.0, 0x1p-1074};
         uint8_t b = fz_u8(in);
-        p[s] = b < 128 ? ur(in, 0.001, 0.3) : b < 250 ? pv[b % 12] : fz_special(in);
+        p[s] = b < 128 ? fz_plain(in, 0.001, 0.3) : b < 250 ? pv[b % 12] : fz_special(in);
     }
     for (size_t j = 0; j < d; j++)
-        muj[j] = jm < 220 ? ur(in, -0.1, 0.1) : fz_real(in, -1e300, 1e300);
+        muj[j] = jm < 220 ? fz_plain(in, -0.1, 0.1) : fz_real(in, -1e300, 1e300);
     for (size_t j = 0; j < d; j++) {
         static const double dv[] = {1e-300, 1e-155,  1e-160, 0.0,  1e150,     1e155,
                                     -0.01,  DBL_MAX, 1e-170, 1e-8, 0x1p-1074, 3.0};
         uint8_t b = fz_u8(in);
-        dj[j] = b < 140 ? ur(in, 0.005, 0.3) : b < 250 ? dv[b % 12] : fz_special(in);
+        dj[j] = b < 140 ? fz_plain(in, 0.005, 0.3) : b < 250 ? dv[b % 12] : fz_special(in);
     }
 }
 
@@ -718,7 +693,7 @@ static void op_modes(fz_pass *p, state *s, fz_in *in)
     uint8_t pm = fz_u8(in);
     double w = 0.0;
     for (size_t q = 0; q < k; q++) {
-        pi[q] = fz_u8(in) < 40 ? 0.0 : ur(in, 0, 1);
+        pi[q] = fz_u8(in) < 40 ? 0.0 : fz_plain(in, 0, 1);
         w += pi[q];
     }
     for (size_t q = 0; q < k; q++)
@@ -1030,7 +1005,7 @@ static void op_simulate(fz_pass *p, state *s, fz_in *in)
     double start[MAXK], w = 0.0;
     size_t kk = k ? k : 2;
     for (size_t q = 0; q < kk; q++) {
-        start[q] = fz_u8(in) < 60 ? 0.0 : ur(in, 0, 1);
+        start[q] = fz_u8(in) < 60 ? 0.0 : fz_plain(in, 0, 1);
         w += start[q];
     }
     for (size_t q = 0; q < kk; q++)
@@ -1145,7 +1120,7 @@ static void build_book(fz_in *in, state *s, size_t nu)
             S = 100;
         qpm_book_add_underlying(s->book, names[u], S, 0.03, NULL);
         qpm_book_set_perp(s->book, u, S);
-        qpm_book_set_forward(s->book, u, 0, S * 1.01, ur(in, 1e-3, 2));
+        qpm_book_set_forward(s->book, u, 0, S * 1.01, fz_plain(in, 1e-3, 2));
     }
     size_t np = fz_range(in, 0, 5);
     for (size_t q = 0; q < np; q++) {
@@ -1231,7 +1206,7 @@ static void op_risk_regime(fz_pass *p, state *s, fz_in *in, long arm)
     size_t kk = k ? k : 2;
     double start[MAXK], w = 0.0;
     for (size_t q = 0; q < kk; q++) {
-        start[q] = ur(in, 0, 1);
+        start[q] = fz_plain(in, 0, 1);
         w += start[q];
     }
     for (size_t q = 0; q < kk; q++)

@@ -1,5 +1,6 @@
 #include "fuzz_support.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,6 +113,30 @@ double fz_special(fz_in *in)
     double d;
     memcpy(&d, &bits, sizeof d);
     return d;
+}
+
+double fz_plain(fz_in *in, double lo, double hi)
+{
+    return lo + (hi - lo) * (double)fz_u16(in) / 65535.0;
+}
+
+uint64_t fz_sm64(uint64_t *x)
+{
+    uint64_t z = (*x += 0x9e3779b97f4a7c15u);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+    return z ^ (z >> 31);
+}
+
+double fz_unif(uint64_t *x)
+{
+    return ((double)(fz_sm64(x) >> 11) + 0.5) * 0x1p-53;
+}
+
+double fz_gauss(uint64_t *x)
+{
+    double u = fz_unif(x), v = fz_unif(x);
+    return sqrt(-2.0 * log(u)) * cos(6.283185307179586 * v);
 }
 
 double fz_real(fz_in *in, double lo, double hi)
@@ -306,8 +331,7 @@ void fz_pass_begin(fz_pass *p, int b)
     p->ops = 0;
 }
 
-void fz_two_passes(fz_run_fn run, void *state, size_t state_size, const uint8_t *data,
-                   size_t size)
+void fz_two_passes(fz_run_fn run, void *state, size_t state_size, const uint8_t *data, size_t size)
 {
     static fz_pass p;
     for (int b = 0; b < 2; b++) {

@@ -66,6 +66,13 @@ size_t fz_size(fz_in *in, size_t lo, size_t hi);
 double fz_real(fz_in *in, double lo, double hi);
 /* Only special and raw values (NaN, Inf, extremes, any bits). */
 double fz_special(fz_in *in);
+/* A plain value in [lo, hi] from two input bytes (never special). */
+double fz_plain(fz_in *in, double lo, double hi);
+/* A seeded stream for generated data (series, paths) that costs no input
+ * bytes: splitmix64, its uniforms in (0, 1) and Box-Muller normals. */
+uint64_t fz_sm64(uint64_t *x);
+double fz_unif(uint64_t *x);
+double fz_gauss(uint64_t *x);
 /* Fills x[0..n-1]: a few values drawn by fz_real and tiled with small
  * relative perturbations, so large arrays cost few input bytes. */
 void fz_fill(fz_in *in, double *x, size_t n, double lo, double hi);
@@ -150,8 +157,8 @@ typedef enum fz_rule {
     X(AMM_AMOUNT, FZ_FINITE, 0, DBL_MAX, "amm.h: coins, USD, value, delta >= 0, finite")           \
     X(AMM_GAMMA, FZ_FINITE, -DBL_MAX, 0, "amm.h: gamma = -L/(2 P s) in the range, else 0")         \
     X(AMM_LOSS, FZ_FINITE, -1, 0, "amm.h: impermanent loss <= 0")                                  \
-    X(AMM_SWAP, FZ_FINITE, 0, DBL_MAX, "amm.h: amount out, price after, impact") \
-    X(SURFACE_W, FZ_FINITE, 0, DBL_MAX, "surface.h: total variance and vol >= 0")              \
+    X(AMM_SWAP, FZ_FINITE, 0, DBL_MAX, "amm.h: amount out, price after, impact")                   \
+    X(SURFACE_W, FZ_FINITE, 0, DBL_MAX, "surface.h: total variance and vol >= 0")                  \
     X(SURFACE_FWD, FZ_FINITE, 0x1p-1074, DBL_MAX, "surface.h: forward > 0")
 
 typedef enum fz_contract_id {

@@ -69,18 +69,27 @@ static double ulps(double a, double b)
     return fabs(a - b) / (nextafter(fabs(b), HUGE_VAL) - fabs(b));
 }
 
+/* the block inversion of p[0..n-1] on the chosen build (x) and on the
+ * baseline build (y) */
+static void both_builds(const double *p, size_t n, int precise, double **x, double **y)
+{
+    *x = malloc(n * sizeof **x);
+    *y = malloc(n * sizeof **y);
+    cr_assert(*x != NULL && *y != NULL);
+    memcpy(*x, p, n * sizeof **x);
+    memcpy(*y, p, n * sizeof **y);
+    qpm__norm_inv_block(n, *x, precise);
+    qpm__cpu_set_mask(NO_AVX2);
+    qpm__norm_inv_block(n, *y, precise);
+    qpm__cpu_set_mask(~0u);
+}
+
 Test(rng_block, precise_blocks_give_the_bits_of_norm_inv_on_every_build)
 {
     size_t n;
     double *p = probabilities(&n);
-    double *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y);
-    cr_assert(x != NULL && y != NULL);
-    memcpy(x, p, n * sizeof *x);
-    memcpy(y, p, n * sizeof *y);
-    qpm__norm_inv_block(n, x, 1);
-    qpm__cpu_set_mask(NO_AVX2);
-    qpm__norm_inv_block(n, y, 1);
-    qpm__cpu_set_mask(~0u);
+    double *x, *y;
+    both_builds(p, n, 1, &x, &y);
     for (size_t i = 0; i < n; i++) {
         double z = qpm__norm_inv(p[i]);
         cr_assert(memcmp(&x[i], &z, sizeof z) == 0, "p = %.17g: %.17g, norm_inv %.17g", p[i], x[i],
@@ -94,14 +103,8 @@ Test(rng_block, plain_blocks_keep_as241s_bits_centrally_and_its_values_in_the_ta
 {
     size_t n;
     double *p = probabilities(&n);
-    double *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y);
-    cr_assert(x != NULL && y != NULL);
-    memcpy(x, p, n * sizeof *x);
-    memcpy(y, p, n * sizeof *y);
-    qpm__norm_inv_block(n, x, 0);
-    qpm__cpu_set_mask(NO_AVX2);
-    qpm__norm_inv_block(n, y, 0);
-    qpm__cpu_set_mask(~0u);
+    double *x, *y;
+    both_builds(p, n, 0, &x, &y);
     double worst = 0.0, worst_exact = 0.0;
     for (size_t i = 0; i < n; i++) {
         cr_assert(memcmp(&x[i], &y[i], sizeof y[i]) == 0, "builds differ at p = %.17g", p[i]);

@@ -190,18 +190,26 @@ typedef struct qpm__pnl_kernel {
     void (*cols)(size_t nk, const double *fx, const double *fv, double *L, double *rv);
     void (*opts)(const qpm__pnl_run *R, size_t j0, size_t j1, double *acc);
     void (*base)(qpm__pnl_opts *p, size_t n);
+    void (*across)(const qpm__pnl_opts *p, const size_t *ou, size_t n, const double *L,
+                   const double *fx, const double *fv, const double *rv, double *acc);
     size_t lanes;
 } qpm__pnl_kernel;
 
 void qpm__pnl_cols_avx2(size_t nk, const double *fx, const double *fv, double *L, double *rv);
 void qpm__pnl_opts_avx2(const qpm__pnl_run *R, size_t j0, size_t j1, double *acc);
 void qpm__pnl_base_avx2(qpm__pnl_opts *p, size_t n);
+void qpm__pnl_across_avx2(const qpm__pnl_opts *p, const size_t *ou, size_t n, const double *L,
+                          const double *fx, const double *fv, const double *rv, double *acc);
 void qpm__pnl_cols_avx512(size_t nk, const double *fx, const double *fv, double *L, double *rv);
 void qpm__pnl_opts_avx512(const qpm__pnl_run *R, size_t j0, size_t j1, double *acc);
 void qpm__pnl_base_avx512(qpm__pnl_opts *p, size_t n);
+void qpm__pnl_across_avx512(const qpm__pnl_opts *p, const size_t *ou, size_t n, const double *L,
+                            const double *fx, const double *fv, const double *rv, double *acc);
 void qpm__pnl_cols_lane(size_t nk, const double *fx, const double *fv, double *L, double *rv);
 void qpm__pnl_opts_lane(const qpm__pnl_run *R, size_t j0, size_t j1, double *acc);
 void qpm__pnl_base_lane(qpm__pnl_opts *p, size_t n);
+void qpm__pnl_across_lane(const qpm__pnl_opts *p, const size_t *ou, size_t n, const double *L,
+                          const double *fx, const double *fv, const double *rv, double *acc);
 /* The widest P&L kernel this CPU runs (qpm__cpu_flags: AVX-512 F + DQ,
  * else AVX2 + FMA), or NULL: the P&L then goes through the pricer.  Every
  * build gives the same bits, so a chunk of ns scenarios runs on the

@@ -162,12 +162,15 @@ static void price_run(const qpm_book *b, const chunk *c, size_t k0, size_t nk, s
 /* ---- the vector P&L kernels -------------------------------------------------- */
 
 #if defined(__x86_64__) || defined(__i386__)
-static const qpm__pnl_kernel pnl_lane = {qpm__pnl_cols_lane, qpm__pnl_opts_lane, qpm__pnl_base_lane,
-                                         1};
-static const qpm__pnl_kernel pnl_avx2 = {qpm__pnl_cols_avx2, qpm__pnl_opts_avx2, qpm__pnl_base_avx2,
-                                         4};
-static const qpm__pnl_kernel pnl_avx512 = {qpm__pnl_cols_avx512, qpm__pnl_opts_avx512,
-                                           qpm__pnl_base_avx512, 8};
+#define PNL_ROW(isa, lanes)                                                                        \
+    {                                                                                              \
+        qpm__pnl_cols_##isa, qpm__pnl_opts_##isa, qpm__pnl_base_##isa, qpm__pnl_across_##isa,      \
+            lanes                                                                                  \
+    }
+static const qpm__pnl_kernel pnl_lane = PNL_ROW(lane, 1);
+static const qpm__pnl_kernel pnl_avx2 = PNL_ROW(avx2, 4);
+static const qpm__pnl_kernel pnl_avx512 = PNL_ROW(avx512, 8);
+#undef PNL_ROW
 #endif
 
 const qpm__pnl_kernel *qpm__pnl_kernel_for(const qpm__pnl_kernel *widest, size_t ns)
@@ -228,9 +231,33 @@ typedef struct pnl_slot {
     double fx[QPM__BOOK_CHUNK], fv[QPM__BOOK_CHUNK], L[QPM__BOOK_CHUNK], rv[QPM__BOOK_CHUNK];
 } pnl_slot;
 
+/* A chunk of one scenario: every underlying's column once (one lane), then
+ * the options across the lanes of the widest kernel. */
+static void pnl_kernel_one(const qpm_book *b, const chunk *c, double *acc)
+{
+    double fx[COLUMNS_MAX], fv[COLUMNS_MAX], L[COLUMNS_MAX], rv[COLUMNS_MAX];
+    size_t nu = b->n_under;
+    int vol = c->sc->v != NULL;
+    for (size_t u = 0; u < nu; u++) {
+        column cx = spot_column(c, u);
+        fx[u] = 1.0 + cx.x[0];
+        if (vol) {
+            column cv = c->cached ? c->cv[u] : find_vol_column(c, u);
+            fv[u] = 1.0 + cv.x[0];
+        }
+    }
+    const qpm__pnl_kernel *one = qpm__pnl_kernel_for(b->eng.pk, 1);
+    one->cols(nu, fx, vol ? fv : NULL, L, rv);
+    b->eng.pk->across(&b->eng.pc, b->opts.u, b->opts.n, L, fx, vol ? fv : NULL, rv, acc);
+}
+
 static void pnl_kernel_range(const qpm_book *b, const chunk *c, double *acc)
 {
     const qpm__book_opts *o = &b->opts;
+    if (c->ns == 1 && b->n_under <= COLUMNS_MAX) {
+        pnl_kernel_one(b, c, acc);
+        return;
+    }
     const qpm__pnl_kernel *pk = qpm__pnl_kernel_for(b->eng.pk, c->ns);
     pnl_slot slot[PNL_SLOTS];
     size_t nk = (c->ns + pk->lanes - 1) / pk->lanes * pk->lanes;

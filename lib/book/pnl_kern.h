@@ -33,6 +33,33 @@ void PNL(cols)(size_t nk, const double *fx, const double *fv, double *L, double 
     }
 }
 
+/* B, an option's value, lane by lane: X = c + L, F = F0 fx, and (vol) the
+ * vol factor fv with rv = 1/fv.  The one formula both layouts (scenarios
+ * across the lanes, or options across the lanes) evaluate, so an option in
+ * a scenario gets the same bits either way. */
+static inline __attribute__((always_inline)) qv
+PNL(value)(qv c, qv s, qv rs, qv F0, qv K, qv rK, qv Dphi, qv L, qv fx, qv fv, qv rv, int vol)
+{
+    const qv cap = qv_set(1e300), half = qv_set(0.5), one = qv_set(1.0), zero = qv_set(0.0);
+    const qv phi = qv_sel(qv_lt(Dphi, zero), qv_set(-1.0), one);
+    qv X = qv_add(c, L);
+    qv sv = s, rsv = qv_min(rs, cap);
+    if (vol) {
+        sv = qv_mul(s, fv);
+        rsv = qv_min(qv_mul(rs, rv), cap);
+    }
+    qv d1 = qv_fma(X, rsv, qv_mul(half, sv));
+    qv d2 = qv_sub(d1, sv);
+    qv F = qv_mul(F0, fx);
+    qv n1 = qv_mul(qv_set(QPM__RSQRT2PI), qv_exp_neg(qv_mul(qv_set(-0.5), qv_mul(d1, d1))));
+    qv n2 = qv_mul(n1, qv_mul(F, rK));
+    qv t1 = qv_mul(n1, qv_mills_p8(qv_abs(d1)));
+    qv t2 = qv_mul(n2, qv_mills_p8(qv_abs(d2)));
+    qv N1 = qv_sel(qv_ge(qv_mul(phi, d1), zero), qv_sub(one, t1), t1);
+    qv N2 = qv_sel(qv_ge(qv_mul(phi, d2), zero), qv_sub(one, t2), t2);
+    return qv_mul(Dphi, qv_sub(qv_mul(F, N1), qv_mul(K, N2)));
+}
+
 /* Option j in the nk scenarios of R: base = 1 stores B to out[k]; else
  * out[k] += w ((B - B0k) + th), the option's P&L term. */
 static inline __attribute__((always_inline)) void PNL(one)(const qpm__pnl_run *R, size_t j, int vol,
@@ -41,27 +68,11 @@ static inline __attribute__((always_inline)) void PNL(one)(const qpm__pnl_run *R
     const qpm__pnl_opts *p = R->p;
     const qv c = qv_set(p->c[j]), s = qv_set(p->s[j]), rs = qv_set(p->rs[j]);
     const qv F0 = qv_set(p->F0[j]), K = qv_set(p->K[j]), rK = qv_set(p->rK[j]);
-    const qv Dphi = qv_set(p->Dphi[j]);
-    const qv phi = qv_set(p->Dphi[j] < 0.0 ? -1.0 : 1.0);
-    const qv cap = qv_set(1e300), half = qv_set(0.5), one = qv_set(1.0), zero = qv_set(0.0);
-    const qv rs0 = qv_min(rs, cap);
+    const qv Dphi = qv_set(p->Dphi[j]), one = qv_set(1.0);
     for (size_t k = 0; k < R->nk; k += QV_LANES) {
-        qv X = qv_add(c, qv_loadu(R->L + k));
-        qv sv = s, rsv = rs0;
-        if (vol) {
-            sv = qv_mul(s, qv_loadu(R->fv + k));
-            rsv = qv_min(qv_mul(rs, qv_loadu(R->rv + k)), cap);
-        }
-        qv d1 = qv_fma(X, rsv, qv_mul(half, sv));
-        qv d2 = qv_sub(d1, sv);
-        qv F = qv_mul(F0, qv_loadu(R->fx + k));
-        qv n1 = qv_mul(qv_set(QPM__RSQRT2PI), qv_exp_neg(qv_mul(qv_set(-0.5), qv_mul(d1, d1))));
-        qv n2 = qv_mul(n1, qv_mul(F, rK));
-        qv t1 = qv_mul(n1, qv_mills_p8(qv_abs(d1)));
-        qv t2 = qv_mul(n2, qv_mills_p8(qv_abs(d2)));
-        qv N1 = qv_sel(qv_ge(qv_mul(phi, d1), zero), qv_sub(one, t1), t1);
-        qv N2 = qv_sel(qv_ge(qv_mul(phi, d2), zero), qv_sub(one, t2), t2);
-        qv B = qv_mul(Dphi, qv_sub(qv_mul(F, N1), qv_mul(K, N2)));
+        qv fv = vol ? qv_loadu(R->fv + k) : one, rv = vol ? qv_loadu(R->rv + k) : one;
+        qv B = PNL(value)(c, s, rs, F0, K, rK, Dphi, qv_loadu(R->L + k), qv_loadu(R->fx + k), fv,
+                          rv, vol);
         if (base) {
             qv_storeu(out + k, B);
         } else {
@@ -69,6 +80,35 @@ static inline __attribute__((always_inline)) void PNL(one)(const qpm__pnl_run *R
             qv_storeu(out + k, qv_add(qv_loadu(out + k), qv_mul(qv_set(p->w[j]), term)));
         }
     }
+}
+
+/* One scenario, the options across the lanes: *acc += w_j ((B_j - B0k_j) +
+ * th_j) for j = 0 .. n-1 in order; the scenario's columns per underlying u
+ * in L[u], fx[u] and (fv != NULL) fv[u], rv[u]; ou[j] the underlying of
+ * option j.  The per-option arrays of p are read up to n rounded up to 8
+ * (the book's arrays are padded). */
+void PNL(across)(const qpm__pnl_opts *p, const size_t *ou, size_t n, const double *L,
+                 const double *fx, const double *fv, const double *rv, double *acc)
+{
+    double a = *acc;
+    for (size_t j = 0; j < n; j += QV_LANES) {
+        double gl[QV_LANES], gx[QV_LANES], gv[QV_LANES], gr[QV_LANES], prod[QV_LANES];
+        for (size_t l = 0; l < QV_LANES; l++) {
+            size_t u = ou[j + l < n ? j + l : n - 1];
+            gl[l] = L[u], gx[l] = fx[u];
+            gv[l] = fv != NULL ? fv[u] : 1.0;
+            gr[l] = fv != NULL ? rv[u] : 1.0;
+        }
+        qv B = PNL(value)(qv_loadu(p->c + j), qv_loadu(p->s + j), qv_loadu(p->rs + j),
+                          qv_loadu(p->F0 + j), qv_loadu(p->K + j), qv_loadu(p->rK + j),
+                          qv_loadu(p->Dphi + j), qv_loadu(gl), qv_loadu(gx), qv_loadu(gv),
+                          qv_loadu(gr), fv != NULL);
+        qv term = qv_add(qv_sub(B, qv_loadu(p->B0k + j)), qv_loadu(p->th + j));
+        qv_storeu(prod, qv_mul(qv_loadu(p->w + j), term));
+        for (size_t l = 0; l < QV_LANES && j + l < n; l++)
+            a += prod[l];
+    }
+    *acc = a;
 }
 
 /* acc[k] += w_j ((B_jk - B0k_j) + th_j) for the options j0 .. j1-1 in

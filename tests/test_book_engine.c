@@ -292,3 +292,52 @@ Test(book_engine, pnl_kernels_agree_with_each_other_and_the_pricer)
     kernels_agree(2, 30, 0.0, 1e-9);  /* vols near zero: the intrinsic values */
     cr_assert_eq(qt_leak_check(), 0);
 }
+
+/* AMM positions through the vector kernel (each case of the range in every
+ * lane, the lane's picked) against the scalar loop of a CPU without AVX2:
+ * the same bits, with prices moving through, below and above every range,
+ * for every cut of the scenarios. */
+Test(book_engine, amm_pnl_kernel_gives_the_scalar_bits)
+{
+    enum { NP = 7, NSC = 131 };
+    qpm_book *b;
+    cr_assert_eq(qpm_book_create(&b, NULL), QPM_OK);
+    cr_assert_eq(qpm_book_add_underlying(b, "BTC", 30000, 0.04, NULL), QPM_OK);
+    cr_assert_eq(qpm_book_add_underlying(b, "ETH", 1800, 0.04, NULL), QPM_OK);
+    int32_t in[NP] = {QPM_INSTR_AMM_V2, QPM_INSTR_AMM_V3, QPM_INSTR_AMM_V3, QPM_INSTR_AMM_V3,
+                      QPM_INSTR_AMM_V3, QPM_INSTR_AMM_V3, QPM_INSTR_SPOT};
+    size_t un[NP] = {0, 0, 0, 0, 1, 1, 1};
+    int32_t ex[NP] = {0}, ty[NP] = {0};
+    double K[NP], sg[NP], fee[NP];
+    for (int i = 0; i < NP; i++)
+        K[i] = NAN, sg[i] = NAN, fee[i] = 0.1;
+    double Q[NP] = {2, 1000, 3, 0.5, 40, 7, 3}, M[NP] = {500, 1, 100, 1, 1, 1, 1};
+    double lo[NP] = {NAN, 25000, 32000, 10000, 1500, 0.0, NAN};
+    double hi[NP] = {NAN, 35000, 40000, 20000, INFINITY, 2000, NAN};
+    qpm_book_positions p;
+    memset(&p, 0, sizeof p);
+    p.size = sizeof p;
+    p.instrument = in, p.underlying = un, p.expiry = ex, p.option_type = ty, p.strike = K;
+    p.quantity = Q, p.multiplier = M, p.sigma = sg;
+    p.price_lower = lo, p.price_upper = hi, p.fee_rate = fee;
+    cr_assert_eq(qpm_book_add_position_columns(b, NP, &p), QPM_OK, "%s", qpm_last_error());
+    static double x[NSC * 2], vec[NSC], sca[NSC], one[NSC];
+    for (size_t s = 0; s < NSC; s++) {
+        x[2 * s] = -0.8 + 1.6 * (double)s / (NSC - 1);    /* BTC 6000 .. 54000 */
+        x[2 * s + 1] = 0.9 - 1.7 * (double)s / (NSC - 1); /* ETH 3420 .. 360 */
+    }
+    cr_assert_eq(qpm_book_pnl(b, NSC, x, 2, NULL, 0, vec), QPM_OK, "%s", qpm_last_error());
+    for (size_t s = 0; s < NSC; s++)
+        cr_assert_eq(qpm_book_pnl(b, 1, x + 2 * s, 2, NULL, 0, one + s), QPM_OK);
+    qpm__cpu_set_mask(~((unsigned)QPM_CPU_AVX2 | (unsigned)QPM_CPU_FMA));
+    qpm_status st = qpm_book_pnl(b, NSC, x, 2, NULL, 0, sca);
+    qpm__cpu_set_mask(~0u);
+    cr_assert_eq(st, QPM_OK);
+    for (size_t s = 0; s < NSC; s++) {
+        cr_assert(memcmp(&vec[s], &sca[s], sizeof vec[s]) == 0, "scenario %zu: %.17g, scalar %.17g",
+                  s, vec[s], sca[s]);
+        cr_assert(memcmp(&vec[s], &one[s], sizeof vec[s]) == 0, "scenario %zu alone", s);
+    }
+    qpm_book_free(b);
+    cr_assert_eq(qt_leak_check(), 0);
+}

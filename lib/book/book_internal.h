@@ -192,22 +192,27 @@ typedef struct qpm__pnl_kernel {
     void (*base)(qpm__pnl_opts *p, size_t n);
     void (*across)(const qpm__pnl_opts *p, const size_t *ou, size_t n, const double *L,
                    const double *fx, const double *fv, const double *rv, double *acc);
+    void (*amm)(const qpm__book_amm *a, double S, const double *fx, size_t nk, double *acc);
     size_t lanes;
 } qpm__pnl_kernel;
 
 void qpm__pnl_cols_avx2(size_t nk, const double *fx, const double *fv, double *L, double *rv);
 void qpm__pnl_opts_avx2(const qpm__pnl_run *R, size_t j0, size_t j1, double *acc);
 void qpm__pnl_base_avx2(qpm__pnl_opts *p, size_t n);
+void qpm__pnl_amm_avx2(const qpm__book_amm *a, double S, const double *fx, size_t nk, double *acc);
 void qpm__pnl_across_avx2(const qpm__pnl_opts *p, const size_t *ou, size_t n, const double *L,
                           const double *fx, const double *fv, const double *rv, double *acc);
 void qpm__pnl_cols_avx512(size_t nk, const double *fx, const double *fv, double *L, double *rv);
 void qpm__pnl_opts_avx512(const qpm__pnl_run *R, size_t j0, size_t j1, double *acc);
 void qpm__pnl_base_avx512(qpm__pnl_opts *p, size_t n);
+void qpm__pnl_amm_avx512(const qpm__book_amm *a, double S, const double *fx, size_t nk,
+                         double *acc);
 void qpm__pnl_across_avx512(const qpm__pnl_opts *p, const size_t *ou, size_t n, const double *L,
                             const double *fx, const double *fv, const double *rv, double *acc);
 void qpm__pnl_cols_lane(size_t nk, const double *fx, const double *fv, double *L, double *rv);
 void qpm__pnl_opts_lane(const qpm__pnl_run *R, size_t j0, size_t j1, double *acc);
 void qpm__pnl_base_lane(qpm__pnl_opts *p, size_t n);
+void qpm__pnl_amm_lane(const qpm__book_amm *a, double S, const double *fx, size_t nk, double *acc);
 void qpm__pnl_across_lane(const qpm__pnl_opts *p, const size_t *ou, size_t n, const double *L,
                           const double *fx, const double *fv, const double *rv, double *acc);
 /* The widest P&L kernel this CPU runs (qpm__cpu_flags: AVX-512 F + DQ,
@@ -222,6 +227,7 @@ typedef struct qpm__book_engine {
     void *pmem; /* the arrays of pc (NULL without options) */
     qpm__pnl_opts pc;
     const qpm__pnl_kernel *pk; /* the P&L kernel of the current run, or NULL */
+    const qpm__pnl_kernel *ak; /* the P&L kernel of its AMM positions, or NULL */
     /* pc holds the constants of preparation pc_count for kernel pc_kernel
      * (NULL: not set since the engine was built) */
     const qpm__pnl_kernel *pc_kernel;

@@ -165,7 +165,7 @@ static void price_run(const qpm_book *b, const chunk *c, size_t k0, size_t nk, s
 #define PNL_ROW(isa, lanes)                                                                        \
     {                                                                                              \
         qpm__pnl_cols_##isa, qpm__pnl_opts_##isa, qpm__pnl_base_##isa, qpm__pnl_across_##isa,      \
-            lanes                                                                                  \
+            qpm__pnl_amm_##isa, lanes                                                              \
     }
 static const qpm__pnl_kernel pnl_lane = PNL_ROW(lane, 1);
 static const qpm__pnl_kernel pnl_avx2 = PNL_ROW(avx2, 4);
@@ -176,6 +176,8 @@ static const qpm__pnl_kernel pnl_avx512 = PNL_ROW(avx512, 8);
 const qpm__pnl_kernel *qpm__pnl_kernel_for(const qpm__pnl_kernel *widest, size_t ns)
 {
 #if defined(__x86_64__) || defined(__i386__)
+    if (widest == NULL)
+        return NULL;
     if (ns <= 1)
         return &pnl_lane;
     if (ns <= 4)
@@ -316,10 +318,21 @@ static void pnl_range(const qpm_book *b, const scen_set *sc, size_t s0, size_t s
                 acc[k] += fc + fs * cx.x[k * cx.s];
         }
     }
+    /* the AMM positions: the vector kernel where there is one (the same
+     * bits as this loop) */
+    const qpm__pnl_kernel *ak = qpm__pnl_kernel_for(g->ak, c.ns);
     for (size_t a = 0; a < b->n_amm; a++) {
         const qpm__book_amm *p = &b->amm[a];
         column cx = spot_column(&c, p->u);
         double S = b->under[p->u].S;
+        if (ak != NULL) {
+            double fx[QPM__BOOK_CHUNK];
+            size_t nk = (c.ns + ak->lanes - 1) / ak->lanes * ak->lanes;
+            for (size_t k = 0; k < nk; k++)
+                fx[k] = k < c.ns ? 1.0 + cx.x[k * cx.s] : 1.0;
+            ak->amm(p, S, fx, nk, acc);
+            continue;
+        }
         for (size_t k = 0; k < c.ns; k++)
             acc[k] += qpm__book_amm_value(p, S * (1.0 + cx.x[k * cx.s])) - p->v0;
     }
@@ -367,7 +380,8 @@ static qpm_status run(qpm_book *b, const scen_set *sc, size_t n, double *pnl)
     qpm__book_engine *g = &b->eng;
     for (unsigned t = 0; t < g->nthreads; t++)
         g->w[t].status = QPM_OK;
-    g->pk = b->opts.n > 0 && b->opts.n_sm == 0 ? qpm__pnl_kernel_pick() : NULL;
+    g->ak = qpm__pnl_kernel_pick();
+    g->pk = b->opts.n > 0 && b->opts.n_sm == 0 ? g->ak : NULL;
     if (g->pk != NULL && (g->pc_kernel != g->pk || g->pc_count != b->prep_count)) {
         pnl_kernel_setup(b, g->pk);
         g->pc_kernel = g->pk;

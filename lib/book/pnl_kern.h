@@ -136,3 +136,36 @@ void PNL(base)(qpm__pnl_opts *p, size_t n)
         p->B0k[j] = B[0];
     }
 }
+
+/* acc[k] += L v(S fx[k]) - v0 for an AMM position a, k < nk: the
+ * operations of qpm__book_amm_value lane by lane (every case of the range
+ * computed, each lane's picked), so the bits of the scalar loop. */
+void PNL(amm)(const qpm__book_amm *a, double S, const double *fx, size_t nk, double *acc)
+{
+    const qpm__amm_range *r = &a->rg;
+    const qv Sv = qv_set(S), L = qv_set(a->L), v0 = qv_set(a->v0), one = qv_set(1.0);
+    const qv zero = qv_set(0.0), pa = qv_set(r->pa), pb = qv_set(r->pb);
+    const qv sa = qv_set(r->sa), sb = qv_set(r->sb);
+    const int open = isinf(r->pb);
+    /* the amounts below and above the range (as qpm__amm_unit forms them) */
+    const qv cbelow =
+        qv_set(r->full || open ? 1.0 / r->sa : (r->pb - r->pa) / r->sb / (r->sa + r->sb) / r->sa);
+    const qv uabove = qv_set(r->full ? 0.0 : (r->pb - r->pa) / (r->sb + r->sa));
+    for (size_t k = 0; k < nk; k += QV_LANES) {
+        qv P = qv_mul(Sv, qv_loadu(fx + k));
+        qv sq = qv_sqrt(P), coin, usd;
+        if (r->full) {
+            coin = qv_div(one, sq);
+            usd = sq;
+        } else {
+            qv cin = open ? qv_div(one, sq)
+                          : qv_div(qv_div(qv_div(qv_sub(pb, P), sb), qv_add(sq, sb)), sq);
+            qv uin = qv_div(qv_sub(P, pa), qv_add(sq, sa));
+            qm below = qv_lt(P, pa), above = qv_ge(P, pb);
+            coin = qv_sel(below, cbelow, qv_sel(above, zero, cin));
+            usd = qv_sel(below, zero, qv_sel(above, uabove, uin));
+        }
+        qv value = qv_mul(L, qv_add(qv_mul(P, coin), usd));
+        qv_storeu(acc + k, qv_add(qv_loadu(acc + k), qv_sub(value, v0)));
+    }
+}

@@ -5,7 +5,9 @@
  * days, implied vol = the underlying's vol x [0.9, 1.2], call or put,
  * quantity +-1..10), r = 3%; one-day multivariate Student-t scenarios
  * (nu = 4, unit variance), full revaluation, 99% VaR and ES, one thread
- * then two.  The job's numbers come from the Weyl sequence frac(0.5 +
+ * then two; then one thread with the experimental modes (grid revaluation,
+ * fast normals, both, and exact revaluation with fast normals) and the
+ * scenario generation alone.  The job's numbers come from the Weyl sequence frac(0.5 +
  * k phi), exactly as bench_mc_ref.py (numpy and scipy, run with
  * /usr/bin/python3 on one BLAS thread) builds them.  Times are process CPU
  * seconds (the machine is shared), the median of the repetitions; the two

@@ -1,11 +1,13 @@
 /* Body of the block inversions of uniforms into normals (norm_block.c,
- * baseline; norm_block_avx2.c, AVX2 + FMA without contraction): AS241's
- * central rational four values at a time with the operations of
- * qpm__as_central lane by lane, so both builds give the bits of
- * qpm__norm_inv and qpm__norm_inv_as241 there; the rest per value as they
- * do it, except the tails of the plain AS241 values (precise = 0), which go
- * four at a time too, with the four-lane log of num/v4math.h (within an ulp
- * or two of libm's, so within a few ulp of qpm__norm_inv_as241's values).
+ * baseline; norm_block_avx2.c, AVX2 + FMA without contraction), in chunks
+ * of up to NB_CHUNK values: AS241's central rational four values at a
+ * time with the operations of qpm__as_central lane by lane, then each
+ * region of the values in a loop of its own (no branch on where a random
+ * value falls).  Precise values: the Newton steps of qpm__norm_inv as it
+ * takes them, so its bits.  Plain AS241 values: its bits in the central
+ * region; the tails gathered four at a time with the four-lane log of
+ * num/v4math.h (within an ulp or two of libm's, so within a few ulp of
+ * qpm__norm_inv_as241's values).  Both builds give the same bits.
  * The including file defines NORM_BLOCK_FN.  Not a public header. */
 #include <string.h>
 
@@ -30,43 +32,99 @@ static inline v4d tail_v4(v4d t)
     return v4_sel(far, far_z, near_z);
 }
 
-/* qpm__norm_inv (precise) from the central value cz = qpm__as_central(q) */
-static inline double finish_precise(double p, double cz)
+/* The precise values of x[0..n-1] (n <= NB_CHUNK), as qpm__norm_inv gives
+ * them: the central rationals four at a time, then the values by region
+ * (|q| <= 1/4: the erf step; up to 0.425: the erfc step from the central
+ * value; the tails), each region in its own loop, so that no branch
+ * depends on where a random value falls. */
+enum { NB_CHUNK = 256 };
+static inline void precise_chunk(size_t n, double *x)
 {
-    double q = p - 0.5;
-    if (fabs(q) <= 0.25)
-        return qpm__as_newton(cz, q, 1);
-    double t = q < 0 ? p : 1.0 - p;
-    double z = fabs(q) <= 0.425 ? -fabs(cz) : qpm__as_tail(t);
-    if (t >= 1e-305)
-        z = qpm__as_newton(z, t, 0);
-    return q < 0 ? z : -z;
-}
-
-void NORM_BLOCK_FN(size_t n, double *x, int precise)
-{
+    double cz[NB_CHUNK];
+    size_t idx[3][NB_CHUNK], cnt[3] = {0, 0, 0};
     size_t i = 0;
     for (; i + 4 <= n; i += 4) {
         v4d p;
         v4_load(&p, x + i);
         v4d q = p - 0.5;
         v4d r = 0.180625 - q * q;
-        v4d cz = q * horner7_v4(QPM__AS_A, r) / horner7_v4(QPM__AS_B, r);
-        if (precise) {
-            for (int l = 0; l < 4; l++)
-                x[i + (size_t)l] = finish_precise(p[l], cz[l]);
-            continue;
-        }
-        v4i tl = v4_abs(q) > 0.425;
-        v4d z = cz;
-        if (tl[0] | tl[1] | tl[2] | tl[3]) {
-            v4i lower = q < 0.0;
-            v4d t = v4_sel(lower, p, 1.0 - p);
-            v4d zt = tail_v4(v4_sel(tl, t, v4_set(0.05)));
-            z = v4_sel(tl, v4_sel(lower, zt, -zt), cz);
-        }
-        memcpy(x + i, &z, sizeof z);
+        v4d c = q * horner7_v4(QPM__AS_A, r) / horner7_v4(QPM__AS_B, r);
+        memcpy(cz + i, &c, sizeof c);
     }
     for (; i < n; i++)
-        x[i] = precise ? qpm__norm_inv(x[i]) : qpm__norm_inv_as241(x[i]);
+        cz[i] = qpm__as_central(x[i] - 0.5);
+    for (i = 0; i < n; i++) {
+        double aq = fabs(x[i] - 0.5);
+        size_t k = (size_t)(aq > 0.25) + (size_t)(aq > 0.425);
+        idx[k][cnt[k]++] = i;
+    }
+    for (size_t j = 0; j < cnt[0]; j++) {
+        size_t e = idx[0][j];
+        x[e] = qpm__as_newton(cz[e], x[e] - 0.5, 1);
+    }
+    for (size_t j = 0; j < cnt[1]; j++) {
+        size_t e = idx[1][j];
+        double p = x[e], q = p - 0.5, t = fmin(p, 1.0 - p); /* exact */
+        double z = qpm__as_newton(-fabs(cz[e]), t, 0);
+        x[e] = copysign(fabs(z), q); /* q < 0 ? z : -z, z < 0 */
+    }
+    for (size_t j = 0; j < cnt[2]; j++) {
+        size_t e = idx[2][j];
+        double p = x[e], q = p - 0.5, t = q < 0 ? p : 1.0 - p;
+        double z = qpm__as_tail(t);
+        if (t >= 1e-305)
+            z = qpm__as_newton(z, t, 0);
+        x[e] = q < 0 ? z : -z;
+    }
+}
+
+/* The plain AS241 values of x[0..n-1] (n <= NB_CHUNK): the central
+ * rationals four at a time, then the tail values gathered four at a time
+ * (tail_v4), so that neither work nor branches depend on where a value
+ * falls. */
+static inline void plain_chunk(size_t n, double *x)
+{
+    double p[NB_CHUNK];
+    size_t tl[NB_CHUNK], nt = 0;
+    memcpy(p, x, n * sizeof *p);
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        v4d pv;
+        v4_load(&pv, p + i);
+        v4d q = pv - 0.5;
+        v4d r = 0.180625 - q * q;
+        v4d c = q * horner7_v4(QPM__AS_A, r) / horner7_v4(QPM__AS_B, r);
+        memcpy(x + i, &c, sizeof c);
+    }
+    for (; i < n; i++)
+        x[i] = qpm__as_central(p[i] - 0.5);
+    for (i = 0; i < n; i++) {
+        tl[nt] = i;
+        nt += fabs(p[i] - 0.5) > 0.425;
+    }
+    for (size_t j = 0; j < nt; j += 4) {
+        double tb[4];
+        for (size_t l = 0; l < 4; l++) {
+            double pe = p[tl[j + l < nt ? j + l : nt - 1]];
+            tb[l] = fmin(pe, 1.0 - pe); /* the lower-tail probability, exact */
+        }
+        v4d t;
+        v4_load(&t, tb);
+        v4d zt = tail_v4(t);
+        for (size_t l = 0; l < 4 && j + l < nt; l++) {
+            size_t e = tl[j + l];
+            x[e] = copysign(fabs(zt[l]), p[e] - 0.5); /* q < 0 ? z : -z, z < 0 */
+        }
+    }
+}
+
+void NORM_BLOCK_FN(size_t n, double *x, int precise)
+{
+    for (size_t i = 0; i < n; i += NB_CHUNK) {
+        size_t m = n - i < NB_CHUNK ? n - i : NB_CHUNK;
+        if (precise)
+            precise_chunk(m, x + i);
+        else
+            plain_chunk(m, x + i);
+    }
 }

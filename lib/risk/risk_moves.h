@@ -43,8 +43,12 @@ void RISK_MOVES_FN(const qpm_risk *r, qpm__risk_worker *w, size_t m, size_t n, i
             ret = v4_sel(ret < -36.0, v4_set(-36.0), ret);
             ret = v4_sel(ret > 700.0, v4_set(700.0), ret);
             v4d mv = v4_expm1(ret);
+            /* staged in w->pg (its normals are in gt by now), so that the
+             * output is written row after row below */
             for (size_t l = 0; l < 4 && s + l < m; l++)
-                sp[(s + l) * ld + u] = mv[l];
+                w->pg[(s + l) * n + u] = mv[l];
         }
     }
+    for (size_t s = 0; s < m; s++)
+        memcpy(sp + s * ld, w->pg + s * n, n * sizeof *sp);
 }

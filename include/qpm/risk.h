@@ -263,8 +263,9 @@ typedef enum qpm_risk_filter {
 /* Experimental.  Values of QPM_RISK_NORMALS.
  * - PRECISE: qpm_rng_normal (the inverse normal CDF to about 1 ulp).
  * - FAST: Wichura's AS241 rational approximations alone on the same
- *   uniforms (within a few ulp of the same normals, without qpm_rng_normal's
- *   refinement step through erf/erfc): scenario generation about twice as
+ *   uniforms (within 6 ulp of the same normals, without qpm_rng_normal's
+ *   refinement step through erf/erfc; the tails with the library's own
+ *   logarithm, four at a time): scenario generation about four times as
  *   fast; the scenarios differ from PRECISE's in their last bits only. */
 typedef enum qpm_risk_normals {
     QPM_RISK_NORMALS_PRECISE = 0,

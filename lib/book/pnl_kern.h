@@ -4,15 +4,16 @@
  * num/simd_avx2.h or num/simd_avx512.h, num/vexp_log.h and num/vmills.h
  * first) and PNL(name), the per-ISA suffix.  Every operation is lane-wise
  * and both builds use the same members (the table-free exp, the log, the
- * Mills ratio R8, its AVX2 form picking from two halves), so the AVX2 and
- * AVX-512 kernels give the same bits.
+ * absolute member of the Mills-ratio family), so the AVX2 and AVX-512
+ * kernels give the same bits.
  *
  * An option on forward F = F0 (1 + x), strike K, discount D, vol sigma
  * scaled by f = 1 + v, T years to expiry at the scenario's time (Black-76):
  *   X = ln(F0/K) + ln(1 + x)    (the log of the move shared by the options
  *                                of its underlying: one per scenario)
  *   s = sigma sqrt(T) f,  d1 = X/s + s/2,  d2 = d1 - s
- *   N(-|d|) = n(d) R(|d|) (R8, num/mills.h), n(d2) = n(d1) F/K
+ *   N(-|d|) = n(d) R(|d|) (the absolute member, num/mills.h: within
+ *   2.5e-16 of N(-|d|) in absolute terms), n(d2) = n(d1) F/K
  *   B = phi D (F N(phi d1) - K N(phi d2))
  * accurate to a few ulp of D (F + K) in absolute terms, the scale of a
  * P&L term; every option's terms are formed in the same order whatever the
@@ -36,9 +37,12 @@ void PNL(cols)(size_t nk, const double *fx, const double *fv, double *L, double 
 /* B, an option's value, lane by lane: X = c + L, F = F0 fx, and (vol) the
  * vol factor fv with rv = 1/fv.  The one formula both layouts (scenarios
  * across the lanes, or options across the lanes) evaluate, so an option in
- * a scenario gets the same bits either way. */
-static inline __attribute__((always_inline)) qv
-PNL(value)(qv c, qv s, qv rs, qv F0, qv K, qv rK, qv Dphi, qv L, qv fx, qv fv, qv rv, int vol)
+ * a scenario gets the same bits either way.  side: 0 every lane a call, 1
+ * every lane a put (phi d >= 0 tested as d >= 0 or d <= 0: the same
+ * verdicts), -1 each lane's own (the sign of Dphi). */
+static inline __attribute__((always_inline)) qv PNL(value)(qv c, qv s, qv rs, qv F0, qv K, qv rK,
+                                                           qv Dphi, qv L, qv fx, qv fv, qv rv,
+                                                           int vol, int side)
 {
     const qv cap = qv_set(1e300), half = qv_set(0.5), one = qv_set(1.0), zero = qv_set(0.0);
     const qv phi = qv_sel(qv_lt(Dphi, zero), qv_set(-1.0), one);
@@ -53,17 +57,25 @@ PNL(value)(qv c, qv s, qv rs, qv F0, qv K, qv rK, qv Dphi, qv L, qv fx, qv fv, q
     qv F = qv_mul(F0, fx);
     qv n1 = qv_mul(qv_set(QPM__RSQRT2PI), qv_exp_neg(qv_mul(qv_set(-0.5), qv_mul(d1, d1))));
     qv n2 = qv_mul(n1, qv_mul(F, rK));
-    qv t1 = qv_mul(n1, qv_mills_p8(qv_abs(d1)));
-    qv t2 = qv_mul(n2, qv_mills_p8(qv_abs(d2)));
-    qv N1 = qv_sel(qv_ge(qv_mul(phi, d1), zero), qv_sub(one, t1), t1);
-    qv N2 = qv_sel(qv_ge(qv_mul(phi, d2), zero), qv_sub(one, t2), t2);
+    qv t1 = qv_mul(n1, qv_mills_abs(qv_abs(d1)));
+    qv t2 = qv_mul(n2, qv_mills_abs(qv_abs(d2)));
+    qm in1, in2; /* phi d >= 0 */
+    if (side == 0) {
+        in1 = qv_ge(d1, zero), in2 = qv_ge(d2, zero);
+    } else if (side == 1) {
+        in1 = qv_le(d1, zero), in2 = qv_le(d2, zero);
+    } else {
+        in1 = qv_ge(qv_mul(phi, d1), zero), in2 = qv_ge(qv_mul(phi, d2), zero);
+    }
+    qv N1 = qv_sel(in1, qv_sub(one, t1), t1);
+    qv N2 = qv_sel(in2, qv_sub(one, t2), t2);
     return qv_mul(Dphi, qv_sub(qv_mul(F, N1), qv_mul(K, N2)));
 }
 
 /* Option j in the nk scenarios of R: base = 1 stores B to out[k]; else
  * out[k] += w ((B - B0k) + th), the option's P&L term. */
-static inline __attribute__((always_inline)) void PNL(one)(const qpm__pnl_run *R, size_t j, int vol,
-                                                           int base, double *out)
+static inline __attribute__((always_inline)) void
+PNL(one_side)(const qpm__pnl_run *R, size_t j, int vol, int base, int side, double *out)
 {
     const qpm__pnl_opts *p = R->p;
     const qv c = qv_set(p->c[j]), s = qv_set(p->s[j]), rs = qv_set(p->rs[j]);
@@ -72,7 +84,7 @@ static inline __attribute__((always_inline)) void PNL(one)(const qpm__pnl_run *R
     for (size_t k = 0; k < R->nk; k += QV_LANES) {
         qv fv = vol ? qv_loadu(R->fv + k) : one, rv = vol ? qv_loadu(R->rv + k) : one;
         qv B = PNL(value)(c, s, rs, F0, K, rK, Dphi, qv_loadu(R->L + k), qv_loadu(R->fx + k), fv,
-                          rv, vol);
+                          rv, vol, side);
         if (base) {
             qv_storeu(out + k, B);
         } else {
@@ -80,6 +92,15 @@ static inline __attribute__((always_inline)) void PNL(one)(const qpm__pnl_run *R
             qv_storeu(out + k, qv_add(qv_loadu(out + k), qv_mul(qv_set(p->w[j]), term)));
         }
     }
+}
+
+static inline __attribute__((always_inline)) void PNL(one)(const qpm__pnl_run *R, size_t j, int vol,
+                                                           int base, double *out)
+{
+    if (R->p->Dphi[j] < 0.0)
+        PNL(one_side)(R, j, vol, base, 1, out);
+    else
+        PNL(one_side)(R, j, vol, base, 0, out);
 }
 
 /* One scenario, the options across the lanes: *acc += w_j ((B_j - B0k_j) +
@@ -102,7 +123,7 @@ void PNL(across)(const qpm__pnl_opts *p, const size_t *ou, size_t n, const doubl
         qv B = PNL(value)(qv_loadu(p->c + j), qv_loadu(p->s + j), qv_loadu(p->rs + j),
                           qv_loadu(p->F0 + j), qv_loadu(p->K + j), qv_loadu(p->rK + j),
                           qv_loadu(p->Dphi + j), qv_loadu(gl), qv_loadu(gx), qv_loadu(gv),
-                          qv_loadu(gr), fv != NULL);
+                          qv_loadu(gr), fv != NULL, -1);
         qv term = qv_add(qv_sub(B, qv_loadu(p->B0k + j)), qv_loadu(p->th + j));
         qv_storeu(prod, qv_mul(qv_loadu(p->w + j), term));
         for (size_t l = 0; l < QV_LANES && j + l < n; l++)

@@ -11,6 +11,9 @@
  *                                          z >= 2
  *   rational qpm__mills_rat scalar, vector (6, 6) on 4 intervals   6.1 ulp (vector
  *                           (qv_mills_rat)                         5.5)
+ *   absolute qpm__mills_abs scalar, vector (7, 7) on [0, 8.5],      n(z) R(z) within
+ *                           (qv_mills_abs) clamped beyond          2.5e-16 of N(-z),
+ *                                                                  absolute
  *   qpm__mills_diff_in      scalar         Taylor series about the 32 eps
  *                                          midpoint, or continued
  *                                          fraction
@@ -21,7 +24,8 @@
  * tests/test_pricing_mills.c).
  * Users: the pricing kernels (R4 in the scalar and AVX2 kernels, R8 in the
  * AVX-512 kernel, Q and the difference in all), the implied-volatility
- * solver (the rational member, scalar and vector).  R4, R8 and the rational
+ * solver (the rational member, scalar and vector), the book's P&L kernel
+ * (the absolute member).  R4, R8 and the rational
  * member round differently in the last bits: a kernel keeps its member, and
  * choosing another changes its results.  Vector forms in vmills.h.  Static
  * inline so that a translation unit built with FMA gets fma() as one
@@ -32,6 +36,27 @@
 #include <math.h>
 
 #include "num/normal.h"
+
+/* The absolute member: R(z) for uses that need the tail probability N(-z)
+ * = n(z) R(z) to an absolute accuracy only (a P&L term, whose scale is the
+ * price: the book's P&L kernel).  One rational function of degree (7, 7)
+ * in z on [0, 8.5], z clamped there (beyond, N(-z) < 1e-17): its weighted
+ * fit error |n (R - P/Q)| is 3.5e-18 (linearised least squares with
+ * Lawson's weights, 60-digit arithmetic, 400 Chebyshev nodes); every
+ * coefficient is positive but p7 (-5.2e-10), so Horner's rule in double
+ * has no cancellation.  n(z) R(z) is within 2.5e-16 of N(-z) in absolute
+ * terms (n from libm's exp; tests/test_num_vmath.c); R itself is within a
+ * few ulp for small z and loses relative accuracy as z grows (1.1e-8 at
+ * z = 8.5, where n R is 9e-18), so it is not a general Mills ratio.  No
+ * table row to pick: the cheapest member in vector code.  Rows:
+ * coefficient k of P, then of Q. */
+#define QPM__RABS_ZMAX 8.5
+static const double qpm__rabs[8][2] = {
+    {0x1.40d931ff62706p+0, 0x1.0000000000000p+0},  {0x1.35fb1ebb580c5p+0, 0x1.c396633f24ddap+0},
+    {0x1.31a850459902bp-1, 0x1.62411ccd935b6p+0},  {0x1.6701024b8e50ap-3, 0x1.418100c76f47ep-1},
+    {0x1.05a92a24f1252p-5, 0x1.6e1b86e2aaaa9p-3},  {0x1.bc293e4166f61p-9, 0x1.06f146c2f7466p-5},
+    {0x1.57d781c4c859bp-13, 0x1.bc3a9b26a2caep-9}, {-0x1.1efda828911c2p-31, 0x1.57caeb273ea33p-13},
+};
 
 /* R4: R(z) for 0 <= z <= 40.
  *
@@ -45,12 +70,12 @@
  * accuracy.  Evaluated with FMA in Horner form the result is within 3.4 ulp
  * of R (see the family's table above).
  * Piece p holds z in [QPM__RZ_p, QPM__RZ_{p+1}). */
-#define QPM__RZ1 0x1.2d2d2d2d2d2d3p+0 /* 20/17 */
-#define QPM__RZ2 0x1.aaaaaaaaaaaabp+1 /* 10/3 */
-#define QPM__RZ3 0x1.1249249249249p+3 /* 60/7 */
+#define QPM__RZ1   0x1.2d2d2d2d2d2d3p+0 /* 20/17 */
+#define QPM__RZ2   0x1.aaaaaaaaaaaabp+1 /* 10/3 */
+#define QPM__RZ3   0x1.1249249249249p+3 /* 60/7 */
 #define QPM__RZMAX 40.0
 #define QPM__RINVH 0x1.199999999999ap+3 /* 1/h = 8.8 */
-#define QPM__RDEG 13
+#define QPM__RDEG  13
 
 /* rows: mid m_p, offset 4(1 - m_p), then coefficients of u^0 .. u^13;
  * columns: piece 0..3 (one AVX2 register per row) */
@@ -79,11 +104,11 @@ static _Alignas(32) const double qpm__rtab[2 + QPM__RDEG + 1][4] = {
  * interpolant at 50 digits (truncation below 1e-17 relative); within 5.1
  * ulp (see the family's table above).  Q has no cancellation this way,
  * unlike 1 - z R(z) in floating point. */
-#define QPM__QZ1 0x1.d37a6f4de9bd3p+1
-#define QPM__QZ2 0x1.a3d70a3d70a3dp+2
-#define QPM__QZ3 0x1.a108421084211p+3
+#define QPM__QZ1   0x1.d37a6f4de9bd3p+1
+#define QPM__QZ2   0x1.a3d70a3d70a3dp+2
+#define QPM__QZ3   0x1.a108421084211p+3
 #define QPM__QINVH 0x1.bca1af286bca2p+3
-#define QPM__QDEG 11
+#define QPM__QDEG  11
 
 static _Alignas(32) const double qpm__qtab[2 + QPM__QDEG + 1][4] = {
     {0x1.307c1f07c1f08p-1, 0x1.cd9364d9364d9p-2, 0x1.3a2e8ba2e8ba3p-2, 0x1.4d9364d9364d9p-3},
@@ -95,7 +120,8 @@ static _Alignas(32) const double qpm__qtab[2 + QPM__QDEG + 1][4] = {
     {0x1.80c1ef85e8ff9p-16, 0x1.6c5100e0c7d32p-16, 0x1.0de9a82337aa9p-16, 0x1.52938f9f3d092p-17},
     {-0x1.ed3618c8324d5p-23, 0x1.be09485decdc2p-22, 0x1.55ec338776553p-21, 0x1.1c30233363fdep-21},
     {-0x1.1a7d58b5c3f45p-24, -0x1.40ec6d4fdc90ep-25, -0x1.6c898a9a798ccp-30, 0x1.08f3389a6ca20p-26},
-    {-0x1.f42fd2f831c54p-31, -0x1.7a759559ead98p-29, -0x1.1719b10c3c9f3p-29, -0x1.d166942f103a6p-32},
+    {-0x1.f42fd2f831c54p-31, -0x1.7a759559ead98p-29, -0x1.1719b10c3c9f3p-29,
+     -0x1.d166942f103a6p-32},
     {0x1.85bce009f6140p-33, 0x1.212d977c4d323p-35, -0x1.b9931dd39c3a2p-34, -0x1.60a0a79ad553ap-34},
     {0x1.039b7f418b2adp-38, 0x1.67a39573953c2p-37, 0x1.a06b27223f300p-39, -0x1.046a7d31904bep-38},
     {-0x1.3f11a26c4d6d0p-41, 0x1.815e8b5921407p-45, 0x1.1d7ed5cf01739p-41, 0x1.a37a0feab5760p-44},
@@ -134,7 +160,8 @@ static _Alignas(64) const double qpm__rtab8[13][8] = {
     {-0x1.2a7b7ba508c67p-26, -0x1.fa55575103c96p-26, -0x1.27c57abca6210p-25, -0x1.fde356306d373p-26,
      -0x1.2a737832376d9p-26, -0x1.f9d970a66b44ap-29, 0x1.82bf8f9e061a6p-28, 0x1.3538bc87c0165p-27},
     {0x1.14b36e40c118ap-30, 0x1.6b5469b5a4bddp-31, 0x1.d78b239326a4fp-37, -0x1.6e28f6e1d60e4p-31,
-     -0x1.164ff2409bb31p-30, -0x1.dde9579e17988p-31, -0x1.e774a0f2a6ca0p-32, -0x1.24a548b821acep-34},
+     -0x1.164ff2409bb31p-30, -0x1.dde9579e17988p-31, -0x1.e774a0f2a6ca0p-32,
+     -0x1.24a548b821acep-34},
     {0x1.64207336c69e4p-37, 0x1.1f9d4fede3909p-35, 0x1.8e770c462c749p-35, 0x1.37daf2530b6e0p-35,
      0x1.a6497dad951d3p-38, -0x1.78fc0d980ff86p-36, -0x1.ebc42cc7c3ff4p-36, -0x1.36e96ee82127fp-36},
     {-0x1.615673616b91ep-40, -0x1.39d0011feb93ep-40, -0x1.469a66183bdb8p-43, 0x1.5697dc4ff49f9p-40,
@@ -173,8 +200,8 @@ static _Alignas(32) const double qpm__rat_tab[13][4] = {
 /* Piece p of a four-piece table (rows: m_p, 4(1 - m_p), then the
  * coefficients of u^0 .. u^deg): the polynomial at u = (4(1 - m_p) - m_p z)
  * rz invh, rz = 1/(z + 4). */
-static inline double qpm__mills_piece(const double (*tab)[4], int deg, int p, double z,
-                                      double rz, double invh)
+static inline double qpm__mills_piece(const double (*tab)[4], int deg, int p, double z, double rz,
+                                      double invh)
 {
     double u = fma(-tab[0][p], z, tab[1][p]) * rz * invh;
     double g = tab[2 + deg][p];
@@ -194,7 +221,6 @@ static inline double qpm__mills_p4(double z)
     z = fmin(z, QPM__RZMAX);
     return qpm__mills_p4_r(z, 1.0 / (z + 4.0));
 }
-
 
 /* Q(z) = 1 - z R(z) = -R'(z) for 2 <= z (clamped at 40), from its table. */
 static inline double qpm__mills_q(double z)
@@ -262,6 +288,18 @@ static inline double qpm__mills_diff_in(double a1, double s)
         }
     }
     return -2.0 * sum;
+}
+
+/* The absolute member: R(z) for z >= 0 (see qpm__rabs). */
+static inline double qpm__mills_abs(double z)
+{
+    z = fmin(z, QPM__RABS_ZMAX);
+    double p = qpm__rabs[7][0], q = qpm__rabs[7][1];
+    for (int k = 6; k >= 0; k--) {
+        p = fma(p, z, qpm__rabs[k][0]);
+        q = fma(q, z, qpm__rabs[k][1]);
+    }
+    return p / q;
 }
 
 /* The rational member: R(z) for z >= 0. */

@@ -22,11 +22,10 @@
 #else
 #define QV_UNROLL
 #endif
-#define QV_ROWS_HORNER(pick, rows, top, idx, u, g)                                           \
-    do {                                                                                      \
-        (g) = pick((rows)[top], idx);                                                         \
-        QV_UNROLL for (int k_ = (top)-1; k_ >= 2; k_--)(g) =                                  \
-            qv_fma(g, u, pick((rows)[k_], idx));                                              \
+#define QV_ROWS_HORNER(pick, rows, top, idx, u, g)                                                 \
+    do {                                                                                           \
+        (g) = pick((rows)[top], idx);                                                              \
+        QV_UNROLL for (int k_ = (top)-1; k_ >= 2; k_--)(g) = qv_fma(g, u, pick((rows)[k_], idx));  \
     } while (0)
 
 /* R4, as qpm__mills_p4: the four pieces' coefficients sit in one register
@@ -58,6 +57,20 @@ QV_INLINE qv qv_mills_p8(qv z)
     return qv_mul(rz, g);
 }
 #endif
+
+/* The absolute member, as qpm__mills_abs (the same operations, so the same
+ * bits) */
+QV_INLINE qv qv_mills_abs(qv z)
+{
+    z = qv_min(z, qv_set(QPM__RABS_ZMAX));
+    qv p = qv_set(qpm__rabs[7][0]), q = qv_set(qpm__rabs[7][1]);
+    QV_UNROLL for (int k = 6; k >= 0; k--)
+    {
+        p = qv_fma(p, z, qv_set(qpm__rabs[k][0]));
+        q = qv_fma(q, z, qv_set(qpm__rabs[k][1]));
+    }
+    return qv_div(p, q);
+}
 
 /* The rational member, as qpm__mills_rat but for the last division
  * (r (p/q) here, (r p)/q there: the two round differently in the last
@@ -92,6 +105,7 @@ QP_LIFT1(mills_p4)
 QP_LIFT1(mills_p8)
 #endif
 QP_LIFT1(mills_rat)
+QP_LIFT1(mills_abs)
 #endif
 
 #endif /* QPM_NUM_VMILLS_H */

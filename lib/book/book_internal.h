@@ -148,21 +148,6 @@ typedef struct qpm__book_worker {
     qpm_status status;
 } qpm__book_worker;
 
-/* Everything that depends on the option count and the thread count:
- * built whole and swapped in, so that a failed rebuild leaves the old one.
- *
- * A pricer run takes spp scenarios of `span` options, laid out scenario
- * after scenario.  The kernels read strikes, times, rates and types with a
- * stride of 0 or 1 only, and each call has a cost of its own (on the wide
- * kernels, a partial last block and the deferred careful lanes), so a run
- * should be long (QPM__BOOK_BATCH options):
- * - a large book (more than QPM__BOOK_BATCH / 2 options) runs one scenario
- *   at a time over slices of at most QPM__BOOK_SPAN options, reading the
- *   option arrays in place (spp = 1, no copy);
- * - a small book runs spp >= 2 scenarios of every option at once, which
- *   needs its strikes, times, rates and types spp times in a row: K, T, r,
- *   type (cap = spp * span <= QPM__BOOK_BATCH each), filled once per
- *   preparation and shared by the workers. */
 /* The vector P&L kernels (pnl_kern.h): per option of the book, the
  * constants of its revaluation, set at each P&L run from the options
  * (c = ln(F0/K), s = sigma sqrt(T), rs = 1/s (inf at s = 0), Dphi = phi D,
@@ -176,10 +161,9 @@ typedef struct qpm__pnl_opts {
 } qpm__pnl_opts;
 
 /* One underlying over a chunk's scenarios (nk of them, a multiple of the
- * kernel's lanes;
- * the lanes past the chunk hold a move of 0): fx = 1 + its spot move, L =
- * ln fx; fv = 1 + its vol shift and rv = 1/fv, or NULL without vol
- * shifts. */
+ * kernel's lanes; the lanes past the chunk hold a move of 0): fx = 1 + its
+ * spot move, L = ln fx; fv = 1 + its vol shift and rv = 1/fv, or NULL
+ * without vol shifts. */
 typedef struct qpm__pnl_run {
     const qpm__pnl_opts *p;
     size_t nk;
@@ -196,25 +180,8 @@ typedef struct qpm__pnl_kernel {
     size_t lanes;
 } qpm__pnl_kernel;
 
-void qpm__pnl_cols_avx2(size_t nk, const double *fx, const double *fv, double *L, double *rv);
-void qpm__pnl_opts_avx2(const qpm__pnl_run *R, size_t j0, size_t j1, double *acc);
-void qpm__pnl_base_avx2(qpm__pnl_opts *p, size_t n);
-void qpm__pnl_amm_avx2(const qpm__book_amm *a, double S, const double *fx, size_t nk, double *acc);
-void qpm__pnl_across_avx2(const qpm__pnl_opts *p, const size_t *ou, size_t n, const double *L,
-                          const double *fx, const double *fv, const double *rv, double *acc);
-void qpm__pnl_cols_avx512(size_t nk, const double *fx, const double *fv, double *L, double *rv);
-void qpm__pnl_opts_avx512(const qpm__pnl_run *R, size_t j0, size_t j1, double *acc);
-void qpm__pnl_base_avx512(qpm__pnl_opts *p, size_t n);
-void qpm__pnl_amm_avx512(const qpm__book_amm *a, double S, const double *fx, size_t nk,
-                         double *acc);
-void qpm__pnl_across_avx512(const qpm__pnl_opts *p, const size_t *ou, size_t n, const double *L,
-                            const double *fx, const double *fv, const double *rv, double *acc);
-void qpm__pnl_cols_lane(size_t nk, const double *fx, const double *fv, double *L, double *rv);
-void qpm__pnl_opts_lane(const qpm__pnl_run *R, size_t j0, size_t j1, double *acc);
-void qpm__pnl_base_lane(qpm__pnl_opts *p, size_t n);
-void qpm__pnl_amm_lane(const qpm__book_amm *a, double S, const double *fx, size_t nk, double *acc);
-void qpm__pnl_across_lane(const qpm__pnl_opts *p, const size_t *ou, size_t n, const double *L,
-                          const double *fx, const double *fv, const double *rv, double *acc);
+/* the rows of the three builds (pnl_avx2.c, pnl_avx512.c, pnl_lane.c) */
+extern const qpm__pnl_kernel qpm__pnl_kernel_avx2, qpm__pnl_kernel_avx512, qpm__pnl_kernel_lane;
 /* The widest P&L kernel this CPU runs (qpm__cpu_flags: AVX-512 F + DQ,
  * else AVX2 + FMA), or NULL: the P&L then goes through the pricer.  Every
  * build gives the same bits, so a chunk of ns scenarios runs on the
@@ -222,15 +189,30 @@ void qpm__pnl_across_lane(const qpm__pnl_opts *p, const size_t *ou, size_t n, co
 const qpm__pnl_kernel *qpm__pnl_kernel_pick(void);
 const qpm__pnl_kernel *qpm__pnl_kernel_for(const qpm__pnl_kernel *widest, size_t ns);
 
+/* Everything that depends on the option count and the thread count:
+ * built whole and swapped in, so that a failed rebuild leaves the old one.
+ *
+ * A pricer run takes spp scenarios of `span` options, laid out scenario
+ * after scenario.  The kernels read strikes, times, rates and types with a
+ * stride of 0 or 1 only, and each call has a cost of its own (on the wide
+ * kernels, a partial last block and the deferred careful lanes), so a run
+ * should be long (QPM__BOOK_BATCH options):
+ * - a large book (more than QPM__BOOK_BATCH / 2 options) runs one scenario
+ *   at a time over slices of at most QPM__BOOK_SPAN options, reading the
+ *   option arrays in place (spp = 1, no copy);
+ * - a small book runs spp >= 2 scenarios of every option at once, which
+ *   needs its strikes, times, rates and types spp times in a row: K, T, r,
+ *   type (cap = spp * span <= QPM__BOOK_BATCH each), filled once per
+ *   preparation and shared by the workers. */
+
 typedef struct qpm__book_engine {
     unsigned nthreads;
     void *pmem; /* the arrays of pc (NULL without options) */
     qpm__pnl_opts pc;
     const qpm__pnl_kernel *pk; /* the P&L kernel of the current run, or NULL */
     const qpm__pnl_kernel *ak; /* the P&L kernel of its AMM positions, or NULL */
-    /* pc holds the constants of preparation pc_count for kernel pc_kernel
-     * (NULL: not set since the engine was built) */
-    const qpm__pnl_kernel *pc_kernel;
+    /* pc holds the constants of preparation pc_count (0: not set since the
+     * engine was built; every build computes the same bits) */
     unsigned long pc_count;
     size_t spp;  /* scenarios per pricer run */
     size_t span; /* options per pricer run */

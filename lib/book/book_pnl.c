@@ -162,27 +162,15 @@ static void price_run(const qpm_book *b, const chunk *c, size_t k0, size_t nk, s
 
 /* ---- the vector P&L kernels -------------------------------------------------- */
 
-#if defined(__x86_64__) || defined(__i386__)
-#define PNL_ROW(isa, lanes)                                                                        \
-    {                                                                                              \
-        qpm__pnl_cols_##isa, qpm__pnl_opts_##isa, qpm__pnl_base_##isa, qpm__pnl_across_##isa,      \
-            qpm__pnl_amm_##isa, lanes                                                              \
-    }
-static const qpm__pnl_kernel pnl_lane = PNL_ROW(lane, 1);
-static const qpm__pnl_kernel pnl_avx2 = PNL_ROW(avx2, 4);
-static const qpm__pnl_kernel pnl_avx512 = PNL_ROW(avx512, 8);
-#undef PNL_ROW
-#endif
-
 const qpm__pnl_kernel *qpm__pnl_kernel_for(const qpm__pnl_kernel *widest, size_t ns)
 {
 #if defined(__x86_64__) || defined(__i386__)
     if (widest == NULL)
         return NULL;
     if (ns <= 1)
-        return &pnl_lane;
+        return &qpm__pnl_kernel_lane;
     if (ns <= 4)
-        return &pnl_avx2;
+        return &qpm__pnl_kernel_avx2;
 #endif
     (void)ns;
     return widest;
@@ -195,9 +183,9 @@ const qpm__pnl_kernel *qpm__pnl_kernel_pick(void)
     unsigned avx2 = (unsigned)QPM_CPU_AVX2 | (unsigned)QPM_CPU_FMA;
     unsigned avx512 = avx2 | (unsigned)QPM_CPU_AVX512F | (unsigned)QPM_CPU_AVX512DQ;
     if ((f & avx512) == avx512)
-        return &pnl_avx512;
+        return &qpm__pnl_kernel_avx512;
     if ((f & avx2) == avx2)
-        return &pnl_avx2;
+        return &qpm__pnl_kernel_avx2;
 #endif
     return NULL;
 }
@@ -383,9 +371,8 @@ static qpm_status run(qpm_book *b, const scen_set *sc, size_t n, double *pnl)
         g->w[t].status = QPM_OK;
     g->ak = qpm__pnl_kernel_pick();
     g->pk = b->opts.n > 0 && b->opts.n_sm == 0 ? g->ak : NULL;
-    if (g->pk != NULL && (g->pc_kernel != g->pk || g->pc_count != b->prep_count)) {
+    if (g->pk != NULL && g->pc_count != b->prep_count) {
         pnl_kernel_setup(b, g->pk);
-        g->pc_kernel = g->pk;
         g->pc_count = b->prep_count;
     }
     struct pnl_ctx ctx = {b, sc, n, pnl};

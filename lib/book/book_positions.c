@@ -214,8 +214,8 @@ qpm_status qpm_book_add_position_columns(qpm_book *b, size_t n, const qpm_book_p
     QPM__CHECK_NULL(b, "b");
     QPM__CHECK_NULL(p, "p");
     qpm_book_positions q;
-    qpm_status st = qpm__read_struct(p, p->size, sizeof q, &q, "p", "qpm_book_positions",
-                                          "position fields");
+    qpm_status st =
+        qpm__read_struct(p, p->size, sizeof q, &q, "p", "qpm_book_positions", "position fields");
     return st != QPM_OK ? st : add(b, n, &q);
 }
 

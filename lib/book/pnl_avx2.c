@@ -6,5 +6,5 @@
 #include "num/vexp_log.h"
 #include "num/vmills.h"
 
-#define PNL(name) qpm__pnl_##name##_avx2
+#define PNL_TABLE qpm__pnl_kernel_avx2
 #include "pnl_kern.h"

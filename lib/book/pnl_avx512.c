@@ -6,5 +6,5 @@
 #include "num/vexp_log.h"
 #include "num/vmills.h"
 
-#define PNL(name) qpm__pnl_##name##_avx512
+#define PNL_TABLE qpm__pnl_kernel_avx512
 #include "pnl_kern.h"

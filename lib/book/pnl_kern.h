@@ -2,7 +2,7 @@
  * option of a run revalued in every scenario of a chunk, the scenarios
  * across the lanes.  Written once against the SIMD vocabulary (include
  * num/simd_avx2.h or num/simd_avx512.h, num/vexp_log.h and num/vmills.h
- * first) and PNL(name), the per-ISA suffix.  Every operation is lane-wise
+ * first) and PNL_TABLE, the name of its row of kernels.  Every operation is lane-wise
  * and both builds use the same members (the table-free exp, the log, the
  * absolute member of the Mills-ratio family), so the AVX2 and AVX-512
  * kernels give the same bits.
@@ -25,7 +25,7 @@
 
 /* L[k] = ln fx[k] and (fv != NULL) rv[k] = 1/fv[k], k < nk (a multiple of
  * the lane count) */
-void PNL(cols)(size_t nk, const double *fx, const double *fv, double *L, double *rv)
+static void pnl_cols(size_t nk, const double *fx, const double *fv, double *L, double *rv)
 {
     for (size_t k = 0; k < nk; k += QV_LANES) {
         qv_storeu(L + k, qv_log(qv_loadu(fx + k)));
@@ -40,9 +40,9 @@ void PNL(cols)(size_t nk, const double *fx, const double *fv, double *L, double 
  * a scenario gets the same bits either way.  side: 0 every lane a call, 1
  * every lane a put (phi d >= 0 tested as d >= 0 or d <= 0: the same
  * verdicts), -1 each lane's own (the sign of Dphi). */
-static inline __attribute__((always_inline)) qv PNL(value)(qv c, qv s, qv rs, qv F0, qv K, qv rK,
-                                                           qv Dphi, qv L, qv fx, qv fv, qv rv,
-                                                           int vol, int side)
+static inline __attribute__((always_inline)) qv pnl_value(qv c, qv s, qv rs, qv F0, qv K, qv rK,
+                                                          qv Dphi, qv L, qv fx, qv fv, qv rv,
+                                                          int vol, int side)
 {
     const qv cap = qv_set(1e300), half = qv_set(0.5), one = qv_set(1.0), zero = qv_set(0.0);
     const qv phi = qv_sel(qv_lt(Dphi, zero), qv_set(-1.0), one);
@@ -75,7 +75,7 @@ static inline __attribute__((always_inline)) qv PNL(value)(qv c, qv s, qv rs, qv
 /* Option j in the nk scenarios of R: base = 1 stores B to out[k]; else
  * out[k] += w ((B - B0k) + th), the option's P&L term. */
 static inline __attribute__((always_inline)) void
-PNL(one_side)(const qpm__pnl_run *R, size_t j, int vol, int base, int side, double *out)
+pnl_one_side(const qpm__pnl_run *R, size_t j, int vol, int base, int side, double *out)
 {
     const qpm__pnl_opts *p = R->p;
     const qv c = qv_set(p->c[j]), s = qv_set(p->s[j]), rs = qv_set(p->rs[j]);
@@ -83,8 +83,8 @@ PNL(one_side)(const qpm__pnl_run *R, size_t j, int vol, int base, int side, doub
     const qv Dphi = qv_set(p->Dphi[j]), one = qv_set(1.0);
     for (size_t k = 0; k < R->nk; k += QV_LANES) {
         qv fv = vol ? qv_loadu(R->fv + k) : one, rv = vol ? qv_loadu(R->rv + k) : one;
-        qv B = PNL(value)(c, s, rs, F0, K, rK, Dphi, qv_loadu(R->L + k), qv_loadu(R->fx + k), fv,
-                          rv, vol, side);
+        qv B = pnl_value(c, s, rs, F0, K, rK, Dphi, qv_loadu(R->L + k), qv_loadu(R->fx + k), fv, rv,
+                         vol, side);
         if (base) {
             qv_storeu(out + k, B);
         } else {
@@ -94,13 +94,13 @@ PNL(one_side)(const qpm__pnl_run *R, size_t j, int vol, int base, int side, doub
     }
 }
 
-static inline __attribute__((always_inline)) void PNL(one)(const qpm__pnl_run *R, size_t j, int vol,
-                                                           int base, double *out)
+static inline __attribute__((always_inline)) void pnl_one(const qpm__pnl_run *R, size_t j, int vol,
+                                                          int base, double *out)
 {
     if (R->p->Dphi[j] < 0.0)
-        PNL(one_side)(R, j, vol, base, 1, out);
+        pnl_one_side(R, j, vol, base, 1, out);
     else
-        PNL(one_side)(R, j, vol, base, 0, out);
+        pnl_one_side(R, j, vol, base, 0, out);
 }
 
 /* One scenario, the options across the lanes: *acc += w_j ((B_j - B0k_j) +
@@ -108,8 +108,8 @@ static inline __attribute__((always_inline)) void PNL(one)(const qpm__pnl_run *R
  * in L[u], fx[u] and (fv != NULL) fv[u], rv[u]; ou[j] the underlying of
  * option j.  The per-option arrays of p are read up to n rounded up to 8
  * (the book's arrays are padded). */
-void PNL(across)(const qpm__pnl_opts *p, const size_t *ou, size_t n, const double *L,
-                 const double *fx, const double *fv, const double *rv, double *acc)
+static void pnl_across(const qpm__pnl_opts *p, const size_t *ou, size_t n, const double *L,
+                       const double *fx, const double *fv, const double *rv, double *acc)
 {
     double a = *acc;
     for (size_t j = 0; j < n; j += QV_LANES) {
@@ -120,10 +120,10 @@ void PNL(across)(const qpm__pnl_opts *p, const size_t *ou, size_t n, const doubl
             gv[l] = fv != NULL ? fv[u] : 1.0;
             gr[l] = fv != NULL ? rv[u] : 1.0;
         }
-        qv B = PNL(value)(qv_loadu(p->c + j), qv_loadu(p->s + j), qv_loadu(p->rs + j),
-                          qv_loadu(p->F0 + j), qv_loadu(p->K + j), qv_loadu(p->rK + j),
-                          qv_loadu(p->Dphi + j), qv_loadu(gl), qv_loadu(gx), qv_loadu(gv),
-                          qv_loadu(gr), fv != NULL, -1);
+        qv B = pnl_value(qv_loadu(p->c + j), qv_loadu(p->s + j), qv_loadu(p->rs + j),
+                         qv_loadu(p->F0 + j), qv_loadu(p->K + j), qv_loadu(p->rK + j),
+                         qv_loadu(p->Dphi + j), qv_loadu(gl), qv_loadu(gx), qv_loadu(gv),
+                         qv_loadu(gr), fv != NULL, -1);
         qv term = qv_add(qv_sub(B, qv_loadu(p->B0k + j)), qv_loadu(p->th + j));
         qv_storeu(prod, qv_mul(qv_loadu(p->w + j), term));
         for (size_t l = 0; l < QV_LANES && j + l < n; l++)
@@ -134,26 +134,26 @@ void PNL(across)(const qpm__pnl_opts *p, const size_t *ou, size_t n, const doubl
 
 /* acc[k] += w_j ((B_jk - B0k_j) + th_j) for the options j0 .. j1-1 in
  * order, k < R->nk */
-void PNL(opts)(const qpm__pnl_run *R, size_t j0, size_t j1, double *acc)
+static void pnl_opts(const qpm__pnl_run *R, size_t j0, size_t j1, double *acc)
 {
     if (R->fv != NULL)
         for (size_t j = j0; j < j1; j++)
-            PNL(one)(R, j, 1, 0, acc);
+            pnl_one(R, j, 1, 0, acc);
     else
         for (size_t j = j0; j < j1; j++)
-            PNL(one)(R, j, 0, 0, acc);
+            pnl_one(R, j, 0, 0, acc);
 }
 
 /* B0k_j: option j's value with no move (lane 0 of the scenario path at fx =
  * 1, so that a zero move gives exactly B0k_j), j < n */
-void PNL(base)(qpm__pnl_opts *p, size_t n)
+static void pnl_base(qpm__pnl_opts *p, size_t n)
 {
     double fx[QV_LANES], L[QV_LANES], B[QV_LANES];
     for (int k = 0; k < QV_LANES; k++)
         fx[k] = 1.0, L[k] = 0.0;
     qpm__pnl_run R = {p, QV_LANES, fx, L, NULL, NULL};
     for (size_t j = 0; j < n; j++) {
-        PNL(one)(&R, j, 0, 1, B);
+        pnl_one(&R, j, 0, 1, B);
         p->B0k[j] = B[0];
     }
 }
@@ -161,7 +161,7 @@ void PNL(base)(qpm__pnl_opts *p, size_t n)
 /* acc[k] += L v(S fx[k]) - v0 for an AMM position a, k < nk: the
  * operations of qpm__book_amm_value lane by lane (every case of the range
  * computed, each lane's picked), so the bits of the scalar loop. */
-void PNL(amm)(const qpm__book_amm *a, double S, const double *fx, size_t nk, double *acc)
+static void pnl_amm(const qpm__book_amm *a, double S, const double *fx, size_t nk, double *acc)
 {
     const qpm__amm_range *r = &a->rg;
     const qv Sv = qv_set(S), L = qv_set(a->L), v0 = qv_set(a->v0), one = qv_set(1.0);
@@ -190,3 +190,6 @@ void PNL(amm)(const qpm__book_amm *a, double S, const double *fx, size_t nk, dou
         qv_storeu(acc + k, qv_add(qv_loadu(acc + k), qv_sub(value, v0)));
     }
 }
+
+/* This build's row of the P&L kernels (qpm__pnl_kernel_pick) */
+const qpm__pnl_kernel PNL_TABLE = {pnl_cols, pnl_opts, pnl_base, pnl_across, pnl_amm, QV_LANES};

@@ -7,5 +7,5 @@
 #include "num/vexp_log.h"
 #include "num/vmills.h"
 
-#define PNL(name) qpm__pnl_##name##_lane
+#define PNL_TABLE qpm__pnl_kernel_lane
 #include "pnl_kern.h"

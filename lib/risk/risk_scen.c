@@ -38,10 +38,10 @@ static void fill_block(void *vctx, size_t chunk, unsigned worker)
     for (size_t s0 = 0; s0 < cnt; s0 += QPM__RISK_PASS) {
         size_t m = cnt - s0 < QPM__RISK_PASS ? cnt - s0 : QPM__RISK_PASS;
         /* the draws of m scenarios in stream order (the n normals as their
-         * uniforms, inverted together below: the numbers of drawing them as
-         * normals) */
+         * uniforms, inverted together below: qpm_rng_normal draws the same
+         * uniforms, so the same numbers) */
         for (size_t s = 0; s < m; s++) {
-            qpm__rng_u01_open(w->rng, n, w->pg + s * n);
+            qpm_rng_uniform_open(w->rng, n, w->pg + s * n);
             double c = sh;
             if (student) {
                 double gam;

@@ -32,6 +32,23 @@ static inline v4d tail_v4(v4d t)
     return v4_sel(far, far_z, near_z);
 }
 
+/* cz[i] = qpm__as_central(p[i] - 1/2), i < n: four at a time, the same
+ * operations lane by lane */
+static inline void central_chunk(size_t n, const double *p, double *cz)
+{
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        v4d pv;
+        v4_load(&pv, p + i);
+        v4d q = pv - 0.5;
+        v4d r = 0.180625 - q * q;
+        v4d c = q * horner7_v4(QPM__AS_A, r) / horner7_v4(QPM__AS_B, r);
+        memcpy(cz + i, &c, sizeof c);
+    }
+    for (; i < n; i++)
+        cz[i] = qpm__as_central(p[i] - 0.5);
+}
+
 /* The precise values of x[0..n-1] (n <= NB_CHUNK), as qpm__norm_inv gives
  * them: the central rationals four at a time, then the values by region
  * (|q| <= 1/4: the erf step; up to 0.425: the erfc step from the central
@@ -42,18 +59,8 @@ static inline void precise_chunk(size_t n, double *x)
 {
     double cz[NB_CHUNK];
     size_t idx[3][NB_CHUNK], cnt[3] = {0, 0, 0};
-    size_t i = 0;
-    for (; i + 4 <= n; i += 4) {
-        v4d p;
-        v4_load(&p, x + i);
-        v4d q = p - 0.5;
-        v4d r = 0.180625 - q * q;
-        v4d c = q * horner7_v4(QPM__AS_A, r) / horner7_v4(QPM__AS_B, r);
-        memcpy(cz + i, &c, sizeof c);
-    }
-    for (; i < n; i++)
-        cz[i] = qpm__as_central(x[i] - 0.5);
-    for (i = 0; i < n; i++) {
+    central_chunk(n, x, cz);
+    for (size_t i = 0; i < n; i++) {
         double aq = fabs(x[i] - 0.5);
         size_t k = (size_t)(aq > 0.25) + (size_t)(aq > 0.425);
         idx[k][cnt[k]++] = i;
@@ -70,11 +77,11 @@ static inline void precise_chunk(size_t n, double *x)
     }
     for (size_t j = 0; j < cnt[2]; j++) {
         size_t e = idx[2][j];
-        double p = x[e], q = p - 0.5, t = q < 0 ? p : 1.0 - p;
+        double p = x[e], t = fmin(p, 1.0 - p); /* exact */
         double z = qpm__as_tail(t);
         if (t >= 1e-305)
             z = qpm__as_newton(z, t, 0);
-        x[e] = q < 0 ? z : -z;
+        x[e] = copysign(fabs(z), p - 0.5); /* q < 0 ? z : -z, z < 0 */
     }
 }
 
@@ -87,18 +94,8 @@ static inline void plain_chunk(size_t n, double *x)
     double p[NB_CHUNK];
     size_t tl[NB_CHUNK], nt = 0;
     memcpy(p, x, n * sizeof *p);
-    size_t i = 0;
-    for (; i + 4 <= n; i += 4) {
-        v4d pv;
-        v4_load(&pv, p + i);
-        v4d q = pv - 0.5;
-        v4d r = 0.180625 - q * q;
-        v4d c = q * horner7_v4(QPM__AS_A, r) / horner7_v4(QPM__AS_B, r);
-        memcpy(x + i, &c, sizeof c);
-    }
-    for (; i < n; i++)
-        x[i] = qpm__as_central(p[i] - 0.5);
-    for (i = 0; i < n; i++) {
+    central_chunk(n, p, x);
+    for (size_t i = 0; i < n; i++) {
         tl[nt] = i;
         nt += fabs(p[i] - 0.5) > 0.425;
     }

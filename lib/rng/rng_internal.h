@@ -172,9 +172,6 @@ double qpm__norm_inv_as241(double p);
  * has it, with the same bits). */
 void qpm__norm_inv_block(size_t n, double *x, int precise);
 void qpm__norm_inv_block_avx2(size_t n, double *x, int precise);
-/* n uniforms of (0, 1) as qpm__u01_open draws them: the draws of
- * qpm_rng_normal(rng, n, out) before their inversion. */
-qpm_status qpm__rng_u01_open(qpm_rng *rng, size_t n, double *out);
 
 /* qpm_rng_normal with AS241 alone (a few ulp, about three times faster):
  * the same uniforms, the same stream position afterwards. */

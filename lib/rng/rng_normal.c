@@ -24,15 +24,3 @@ qpm_status qpm__rng_normal_as241(qpm_rng *rng, size_t n, double *out)
 {
     QPM__RNG_FILL(rng, n, out, fill_normal_as241);
 }
-
-static inline void fill_u01_open(qpm__gen *w, int kind, size_t n, double *out)
-{
-    w->kind = kind;
-    for (size_t i = 0; i < n; i++)
-        out[i] = qpm__u01_open(w);
-}
-
-qpm_status qpm__rng_u01_open(qpm_rng *rng, size_t n, double *out)
-{
-    QPM__RNG_FILL(rng, n, out, fill_u01_open);
-}

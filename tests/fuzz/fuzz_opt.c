@@ -35,19 +35,8 @@ typedef struct state {
     fz_alloc fa;
     qpm_opt *h;
     odata d;
-    long cancel_after, progress_calls;
-    double last_done;
+    fz_progress pr;
 } state;
-
-static int progress(void *user, double done)
-{
-    state *s = user;
-    if (!(done >= s->last_done && done <= 1.0))
-        fz_fail("progress went from %.17g to %.17g", s->last_done, done);
-    s->last_done = done;
-    s->progress_calls++;
-    return s->cancel_after >= 0 && s->progress_calls > s->cancel_after;
-}
 
 static void reset_data(odata *d, size_t n)
 {
@@ -299,7 +288,7 @@ static void one_op(fz_pass *p, state *s, fz_in *in)
             qpm_opt_free(s->h);
             s->h = t;
             reset_data(d, na);
-            qpm_opt_set_progress(t, progress, s);
+            qpm_opt_set_progress(t, fz_progress_fn, &s->pr);
         }
         break;
     }
@@ -526,14 +515,14 @@ static void one_op(fz_pass *p, state *s, fz_in *in)
         fz_poison(W, KF * (NA + 1));
         fz_poison(R, KF);
         fz_poison(V, KF);
-        s->cancel_after = cancel;
-        s->progress_calls = 0;
-        s->last_done = 0;
+        s->pr.cancel_after = cancel;
+        s->pr.calls = 0;
+        s->pr.last = 0;
         fz_arm_op(p, i, &s->fa, arm);
         st = FZ(
             qpm_opt_frontier(s->h, k, m & 1 ? NULL : W, ldw, m & 2 ? NULL : R, m & 4 ? NULL : V));
         fz_disarm(&s->fa);
-        s->cancel_after = -1;
+        s->pr.cancel_after = -1;
         if (st == QPM_E_CANCELLED && cancel < 0)
             fz_fail("frontier cancelled without a cancelling callback");
         if (st != QPM_OK) {
@@ -542,8 +531,8 @@ static void one_op(fz_pass *p, state *s, fz_in *in)
             fz_mark_replay(p, i);
             break;
         }
-        if (s->progress_calls > 0 && s->last_done != 1.0)
-            fz_fail("frontier's last progress report is %.17g, not 1", s->last_done);
+        if (s->pr.calls > 0 && s->pr.last != 1.0)
+            fz_fail("frontier's last progress report is %.17g, not 1", s->pr.last);
         for (size_t j = 0; j < k; j++) {
             if (!(m & 1))
                 fz_expect(FZ_OPT_WEIGHT, "frontier weights", W + j * ldw, n, 1, 0);
@@ -584,7 +573,7 @@ static void run(fz_pass *p, void *vs, const uint8_t *data, size_t size)
     fz_in in;
     fz_init(&in, data, size);
     s->h = NULL;
-    s->cancel_after = -1;
+    s->pr.cancel_after = -1;
     reset_data(&s->d, 0);
     fz_alloc_init(&s->fa);
     while (fz_more(&in) && p->ops < FZ_MAX_OPS)

@@ -79,8 +79,7 @@ typedef struct state {
     qpm_risk *risk;
     qpm_book *book;
     int has_cb;
-    long cancel_after, progress_calls;
-    double last_done;
+    fz_progress pr;
     /* the handle's initial distribution as given (the fit's start), as
      * regime.h describes it: uniform at creation, set_initial's pi, after a
      * fit the fitted pi (estimated mode) or the fixed pi in the fitted
@@ -387,23 +386,6 @@ static void draw_jumps(fz_in *in, double *p, double *muj, double *dj, size_t k, 
 }
 
 /* ---- progress ----------------------------------------------------------------------- */
-
-static int progress(void *user, double done)
-{
-    state *s = user;
-    if (!(done >= s->last_done && done <= 1.0))
-        fz_fail("progress went from %.17g to %.17g", s->last_done, done);
-    s->last_done = done;
-    s->progress_calls++;
-    return s->cancel_after >= 0 && s->progress_calls > s->cancel_after;
-}
-
-static void progress_reset(state *s, long cancel)
-{
-    s->cancel_after = cancel;
-    s->progress_calls = 0;
-    s->last_done = 0.0;
-}
 
 /* ---- checks of a fitted handle ------------------------------------------------------ */
 
@@ -802,13 +784,13 @@ static void op_fit(fz_pass *p, state *s, fz_in *in, long arm)
     size_t it = 777;
     int conv = 7;
     fz_poison(&ll, 1);
-    progress_reset(s, cancel);
+    fz_progress_reset(&s->pr, cancel);
     fz_arm_op(p, i, &s->fa, arm);
     qpm_status st =
         FZ(qpm_regime_fit(s->m, T, null_r ? NULL : s->r, ldr, max_iter, tol, outs & 1 ? NULL : &ll,
                           outs & 2 ? NULL : &it, outs & 4 ? NULL : &conv));
     fz_disarm(&s->fa);
-    s->cancel_after = -1;
+    s->pr.cancel_after = -1;
     fz_trace("fit T %zu ldr %zu max_iter %zu tol %g mode %d fit jumps %d: %s %s", T, ldr, max_iter,
              tol, (int)mode, fj, qpm_status_name(st), st ? qpm_last_error() : "");
     uint64_t hash = observe(s->m);
@@ -821,8 +803,8 @@ static void op_fit(fz_pass *p, state *s, fz_in *in, long arm)
         fz_end(p, i, st, hash);
         return;
     }
-    if (s->has_cb && s->last_done != 1.0)
-        fz_fail("fit ended with progress %.17g", s->last_done);
+    if (s->has_cb && s->pr.last != 1.0)
+        fz_fail("fit ended with progress %.17g", s->pr.last);
     /* the same fit on a fresh handle: the previous P, mu and sigma unused */
     qpm_regime *c;
     double l2;
@@ -1183,7 +1165,7 @@ static void op_risk_set(fz_pass *p, state *s, fz_in *in, long arm)
         qpm_status st = FZ(qpm_risk_create(&s->risk, &s->fa.alloc));
         fz_disarm(&s->fa);
         if (st == QPM_OK && (qpm_risk_set(s->risk, QPM_RISK_SCENARIOS, 16) != QPM_OK ||
-                             qpm_risk_set_progress(s->risk, progress, s) != QPM_OK))
+                             qpm_risk_set_progress(s->risk, fz_progress_fn, &s->pr) != QPM_OK))
             fz_fail("risk set-up");
         fz_end(p, i, st, FZ_HASH0);
         return;
@@ -1232,13 +1214,13 @@ static void op_risk_regime(fz_pass *p, state *s, fz_in *in, long arm)
     if (s->book)
         qpm_book_get(s->book, QPM_BOOK_DECAY_DAYS, &decay0);
     uint64_t before = risk_settings(s->risk), mb = observe(s->m);
-    progress_reset(s, cancel);
+    fz_progress_reset(&s->pr, cancel);
     fz_arm_op(p, i, &s->fa, arm);
     qpm_status st = FZ(qpm_risk_simulate_regime(
         s->risk, s->book, s->m, st0, outs & 1 ? NULL : s->pnl, outs & 2 ? NULL : s->worst,
         outs & 4 ? NULL : &o[0], outs & 8 ? NULL : &o[1]));
     fz_disarm(&s->fa);
-    s->cancel_after = -1;
+    s->pr.cancel_after = -1;
     if (risk_settings(s->risk) != before || observe(s->m) != mb)
         fz_fail("simulate_regime changed the risk settings or the model");
     if (s->book) {
@@ -1256,8 +1238,8 @@ static void op_risk_regime(fz_pass *p, state *s, fz_in *in, long arm)
         fz_end(p, i, st, hash);
         return;
     }
-    if (s->last_done != 1.0)
-        fz_fail("risk run ended with progress %.17g", s->last_done);
+    if (s->pr.last != 1.0)
+        fz_fail("risk run ended with progress %.17g", s->pr.last);
     if (!(outs & 1)) {
         fz_expect(FZ_RISK_PNL, "pnl_out", s->pnl, ns, 1, 0);
         fz_untouched(s->pnl + ns, NBIG - ns, "pnl_out past its length");
@@ -1310,7 +1292,7 @@ static void op_getters(fz_pass *p, state *s, fz_in *in)
         (m == NULL || (b & 64)) != (s4 == QPM_E_NULL))
         fz_fail("get_initial / get_fit_jumps: %s, %s", qpm_status_name(s3), qpm_status_name(s4));
     if (m == NULL) {
-        if (FZ(qpm_regime_set_progress(NULL, progress, s)) != QPM_E_NULL ||
+        if (FZ(qpm_regime_set_progress(NULL, fz_progress_fn, &s->pr)) != QPM_E_NULL ||
             FZ(qpm_regime_set_fit_jumps(NULL, 0)) != QPM_E_NULL ||
             FZ(qpm_regime_set_initial(NULL, QPM_REGIME_INIT_ESTIMATED, NULL)) != QPM_E_NULL)
             fz_fail("a setter took m = NULL");
@@ -1330,7 +1312,7 @@ static void op_progress(fz_pass *p, state *s, fz_in *in)
     if (fz_skip(p, i, 0))
         return;
     uint64_t before = observe(s->m);
-    qpm_status st = FZ(qpm_regime_set_progress(s->m, on ? progress : NULL, s));
+    qpm_status st = FZ(qpm_regime_set_progress(s->m, on ? fz_progress_fn : NULL, &s->pr));
     if (st == QPM_OK)
         s->has_cb = on;
     if (observe(s->m) != before)
@@ -1391,7 +1373,7 @@ static void run(fz_pass *p, void *vs, const uint8_t *data, size_t size)
     s->m = NULL;
     s->risk = NULL;
     s->book = NULL;
-    s->cancel_after = -1;
+    s->pr.cancel_after = -1;
     fz_alloc_init(&s->fa);
     if (qpm_rng_create_seed(&s->rng, &s->fa.alloc, QPM_RNG_PCG64DXSM, fz_u16(&in)) != QPM_OK)
         fz_fail("rng create");

@@ -24,20 +24,9 @@ typedef struct state {
     fz_alloc fa;
     qpm_risk *h;
     qpm_book *book;
-    long cancel_after, progress_calls;
-    double last_done;
+    fz_progress pr;
     double buf[NSC * NU], buf2[NSC * NU], vol[NSC * NU], pnl[NPNL];
 } state;
-
-static int progress(void *user, double done)
-{
-    state *s = user;
-    if (!(done >= s->last_done && done <= 1.0))
-        fz_fail("progress went from %.17g to %.17g", s->last_done, done);
-    s->last_done = done;
-    s->progress_calls++;
-    return s->cancel_after >= 0 && s->progress_calls > s->cancel_after;
-}
 
 static uint64_t settings_hash(const qpm_risk *r, uint64_t h)
 {
@@ -289,7 +278,7 @@ static void one_op(fz_pass *p, state *s, fz_in *in)
         } else {
             qpm_risk_free(s->h);
             s->h = t;
-            qpm_risk_set_progress(t, progress, s);
+            qpm_risk_set_progress(t, fz_progress_fn, &s->pr);
         }
         break;
     }
@@ -369,14 +358,14 @@ static void one_op(fz_pass *p, state *s, fz_in *in)
             n = NSC * NU / (lds > ldv ? lds : ldv);
         fz_poison(s->buf, NSC * NU);
         fz_poison(s->vol, NSC * NU);
-        s->cancel_after = cancel;
-        s->progress_calls = 0;
-        s->last_done = 0;
+        s->pr.cancel_after = cancel;
+        s->pr.calls = 0;
+        s->pr.last = 0;
         uint64_t before = settings_hash(s->h, FZ_HASH0);
         fz_arm_op(p, i, &s->fa, arm);
         st = FZ(qpm_risk_scenarios(s->h, n, s->buf, lds, with_vol ? s->vol : NULL, ldv));
         fz_disarm(&s->fa);
-        s->cancel_after = -1;
+        s->pr.cancel_after = -1;
         if (settings_hash(s->h, FZ_HASH0) != before)
             fz_fail("risk_scenarios changed the settings");
         if (st != QPM_OK) {
@@ -401,7 +390,7 @@ static void one_op(fz_pass *p, state *s, fz_in *in)
         if (n > 1) { /* a prefix of the run */
             size_t m = n / 2;
             fz_poison(s->buf2, NSC * NU);
-            s->last_done = 0;
+            s->pr.last = 0;
             if (FZ(qpm_risk_scenarios(s->h, m, s->buf2, lds, NULL, ldv)) != QPM_OK)
                 fz_fail("the first %zu of %zu scenarios fail", m, n);
             if (memcmp(s->buf2, s->buf, ((m - 1) * lds + nh) * sizeof(double)) != 0)
@@ -430,9 +419,9 @@ static void one_op(fz_pass *p, state *s, fz_in *in)
         fz_poison(s->pnl, NPNL);
         double o[4];
         fz_poison(o, 4);
-        s->cancel_after = cancel;
-        s->progress_calls = 0;
-        s->last_done = 0;
+        s->pr.cancel_after = cancel;
+        s->pr.calls = 0;
+        s->pr.last = 0;
         qpm_book *bk = null_book ? NULL : s->book;
         fz_arm_op(p, i, &s->fa, arm);
         if (!hist && (outs & 32)) {
@@ -446,7 +435,7 @@ static void one_op(fz_pass *p, state *s, fz_in *in)
             fz_poison(ec, 64);
             st = np <= 64 ? FZ(qpm_risk_contributions(s->h, bk, &cv, &ce, vc, ec)) : QPM_OK;
             fz_disarm(&s->fa);
-            s->cancel_after = -1;
+            s->pr.cancel_after = -1;
             if (np > 64)
                 break;
             if (st != QPM_OK) {
@@ -488,7 +477,7 @@ static void one_op(fz_pass *p, state *s, fz_in *in)
                                       outs & 2 ? NULL : &o[1], outs & 4 ? NULL : &o[2],
                                       outs & 8 ? NULL : &o[3]));
         fz_disarm(&s->fa);
-        s->cancel_after = -1;
+        s->pr.cancel_after = -1;
         if (st != QPM_OK) {
             fz_untouched(o, 4, "VaR outputs");
             if (st != QPM_E_CANCELLED)
@@ -532,7 +521,7 @@ static void run(fz_pass *p, void *vs, const uint8_t *data, size_t size)
     fz_init(&in, data, size);
     s->h = NULL;
     s->book = NULL;
-    s->cancel_after = -1;
+    s->pr.cancel_after = -1;
     fz_alloc_init(&s->fa);
     while (fz_more(&in) && p->ops < FZ_MAX_OPS)
         one_op(p, s, &in);

@@ -115,6 +115,23 @@ double fz_special(fz_in *in)
     return d;
 }
 
+int fz_progress_fn(void *user, double done)
+{
+    fz_progress *p = user;
+    if (!(done >= p->last && done <= 1.0))
+        fz_fail("progress went from %.17g to %.17g", p->last, done);
+    p->last = done;
+    p->calls++;
+    return p->cancel_after >= 0 && p->calls > p->cancel_after;
+}
+
+void fz_progress_reset(fz_progress *p, long cancel_after)
+{
+    p->cancel_after = cancel_after;
+    p->calls = 0;
+    p->last = 0.0;
+}
+
 double fz_plain(fz_in *in, double lo, double hi)
 {
     return lo + (hi - lo) * (double)fz_u16(in) / 65535.0;

@@ -68,6 +68,15 @@ double fz_real(fz_in *in, double lo, double hi);
 double fz_special(fz_in *in);
 /* A plain value in [lo, hi] from two input bytes (never special). */
 double fz_plain(fz_in *in, double lo, double hi);
+/* A progress callback (fz_progress_fn, user = the fz_progress) that fails
+ * the run when a report leaves [0, 1] or goes back, and asks to cancel
+ * after cancel_after reports (never when negative). */
+typedef struct fz_progress {
+    long cancel_after, calls;
+    double last;
+} fz_progress;
+int fz_progress_fn(void *user, double done);
+void fz_progress_reset(fz_progress *p, long cancel_after);
 /* A seeded stream for generated data (series, paths) that costs no input
  * bytes: splitmix64, its uniforms in (0, 1) and Box-Muller normals. */
 uint64_t fz_sm64(uint64_t *x);

@@ -358,6 +358,22 @@ static qpm_status price_fn(int model, const chain *c, const int32_t *type, doubl
         qpm_merton_price(c->sigma, &c->j, c->S, c->T, c->r, c->q, c->n, c->K, type, p, d, g, v));
 }
 
+/* A chain of n options (returned): its size (large ones are tame: *wild
+ * is cleared), Heston and jump parameters, market, Merton vol and
+ * strikes, in this order. */
+static size_t draw_chain(fz_in *in, chain *c, int *wild)
+{
+    size_t n = draw_n(in);
+    g_tame = n > 12;
+    *wild = *wild && !g_tame;
+    draw_heston(in, &c->h, *wild);
+    draw_market(in, c, *wild);
+    draw_jumps(in, &c->j, c->T, *wild);
+    c->sigma = fz_u8(in) < 16 ? 0.0 : draw(in, 0, 3, *wild);
+    draw_strikes(in, c, n, *wild);
+    return n;
+}
+
 /* ---- the calls --------------------------------------------------------------------- */
 
 static void op_price(fz_pass *p, fz_in *in)
@@ -365,14 +381,7 @@ static void op_price(fz_pass *p, fz_in *in)
     chain *c = &g_c;
     uint8_t mb = fz_u8(in);
     int model = mb % 3, wild = fz_u8(in) >= 216;
-    size_t n = draw_n(in);
-    g_tame = n > 12;
-    wild = wild && !g_tame;
-    draw_heston(in, &c->h, wild);
-    draw_market(in, c, wild);
-    draw_jumps(in, &c->j, c->T, wild);
-    c->sigma = fz_u8(in) < 16 ? 0.0 : draw(in, 0, 3, wild);
-    draw_strikes(in, c, n, wild);
+    size_t n = draw_chain(in, c, &wild);
     uint8_t mask = fz_u8(in), nulls = fz_u8(in);
     if (wild && (nulls & 7) == 0)
         mask = 0;
@@ -521,14 +530,7 @@ static void op_eval(fz_pass *p, fz_in *in)
     chain *c = &g_c;
     int merton = fz_u8(in) & 1, wild = fz_u8(in) >= 216;
     int bates = !merton && (fz_u8(in) & 1);
-    size_t n = draw_n(in);
-    g_tame = n > 12;
-    wild = wild && !g_tame;
-    draw_heston(in, &c->h, wild);
-    draw_market(in, c, wild);
-    draw_jumps(in, &c->j, c->T, wild);
-    c->sigma = fz_u8(in) < 16 ? 0.0 : draw(in, 0, 3, wild);
-    draw_strikes(in, c, n, wild);
+    size_t n = draw_chain(in, c, &wild);
     uint8_t mask = fz_u8(in), sz = fz_u8(in), se = fz_u8(in);
     qpm_settlement settle = se < 250 ? (qpm_settlement)(se & 1) : (qpm_settlement)((int)se - 252);
     long i = fz_op(p, merton ? "merton_eval" : bates ? "bates eval" : "heston_eval");
@@ -657,14 +659,7 @@ static void op_smile(fz_pass *p, fz_in *in)
     chain *c = &g_c;
     uint8_t which = fz_u8(in) % 3; /* heston_smile, merton_smile, heston_smile_settle */
     int wild = fz_u8(in) >= 216, bates = fz_u8(in) & 1;
-    size_t n = draw_n(in);
-    g_tame = n > 12;
-    wild = wild && !g_tame;
-    draw_heston(in, &c->h, wild);
-    draw_market(in, c, wild);
-    draw_jumps(in, &c->j, c->T, wild);
-    c->sigma = fz_u8(in) < 16 ? 0.0 : draw(in, 0, 3, wild);
-    draw_strikes(in, c, n, wild);
+    size_t n = draw_chain(in, c, &wild);
     uint8_t nulls = fz_u8(in), se = fz_u8(in);
     qpm_settlement settle = se < 250 ? (qpm_settlement)(se & 1) : (qpm_settlement)((int)se - 252);
     long i = fz_op(p, which == 0   ? "heston_smile"

@@ -26,12 +26,14 @@ static unsigned long long splitmix64(unsigned long long *s)
 static const unsigned NO_AVX2 = ~((unsigned)QPM_CPU_AVX2 | (unsigned)QPM_CPU_FMA);
 
 /* probabilities over the whole range: uniform, log-uniform tails down to
- * 1e-300 on both sides, and the neighbours of every branch point */
+ * 1e-300 on both sides, the neighbours of every branch point, the points
+ * where the tabulated step changes node and the end of its table */
 static double *probabilities(size_t *count)
 {
     enum { NU = 60000, NT = 40000 };
     const double edges[] = {0.25, 0.075, 0.5 - 0.425, 1e-305, 0.5};
-    size_t n = NU + 2 * NT + 2 * 5 * 9 + 3;
+    enum { NK = 545 }; /* the nodes of the tabulated step */
+    size_t n = NU + 2 * NT + 2 * 5 * 9 + 3 + 2 * 3 * NK + 2 * 200;
     double *p = malloc(n * sizeof *p);
     cr_assert_not_null(p);
     unsigned long long st = 12345;
@@ -54,6 +56,21 @@ static double *probabilities(size_t *count)
             p[k++] = x;
             p[k++] = y > 0.0 && y < 1.0 ? y : 0.5; /* 1 - 1e-305 rounds to 1 */
         }
+    }
+    /* the values half-way between nodes of the step's table (where the
+     * node changes) and their neighbours, and the table's end */
+    for (int j = 0; j < NK; j++) {
+        double t = 0.5 * erfc((j + 0.5) / 64.0 * M_SQRT1_2);
+        for (int d = -1; d <= 1; d++) {
+            double x = d < 0 ? nextafter(t, 0.0) : d > 0 ? nextafter(t, 1.0) : t;
+            p[k++] = x;
+            p[k++] = 1.0 - x > 0.0 && 1.0 - x < 1.0 ? 1.0 - x : 0.5;
+        }
+    }
+    for (int j = 0; j < 200; j++) {
+        double t = pow(10.0, -18.0 + j / 100.0); /* 1e-18 .. 1e-16 */
+        p[k++] = t;
+        p[k++] = 1.0 - t > 0.0 && 1.0 - t < 1.0 ? 1.0 - t : 0.5;
     }
     p[k++] = 0x1p-53; /* the smallest uniform of qpm__u01_open */
     p[k++] = 1.0 - 0x1p-53;

@@ -261,11 +261,11 @@ typedef enum qpm_risk_filter {
  *   qpm_risk_contributions always revalues exactly.  Deterministic: the same
  *   seed gives the same bits for any thread count. */
 /* Experimental.  Values of QPM_RISK_NORMALS.
- * - PRECISE: qpm_rng_normal (the inverse normal CDF to about 1 ulp).
+ * - PRECISE: qpm_rng_normal (the inverse normal CDF to half an ulp).
  * - FAST: Wichura's AS241 rational approximations alone on the same
  *   uniforms (within 6 ulp of the same normals, without qpm_rng_normal's
- *   refinement step through erf/erfc; the tails with the library's own
- *   logarithm, four at a time): scenario generation about four times as
+ *   tabulated refinement step; the tails with the library's own
+ *   logarithm, four at a time): scenario generation about 1.3 times as
  *   fast; the scenarios differ from PRECISE's in their last bits only. */
 typedef enum qpm_risk_normals {
     QPM_RISK_NORMALS_PRECISE = 0,

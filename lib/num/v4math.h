@@ -143,12 +143,17 @@ QPM__V4_INLINE v4d v4_expm1(v4d x)
 
 /* ln u for positive normal u (fdlibm's reduction to [sqrt(2)/2, sqrt(2))
  * and its polynomial in s = f / (2 + f)); other lanes go to libm */
+#define QPM__LG1 6.666666666666735130e-01
+#define QPM__LG2 3.999999999940941908e-01
+#define QPM__LG3 2.857142874366239149e-01
+#define QPM__LG4 2.222219843214978396e-01
+#define QPM__LG5 1.818357216161805012e-01
+#define QPM__LG6 1.531383769920937332e-01
+#define QPM__LG7 1.479819860511658591e-01
 QPM__V4_INLINE v4d v4_log(v4d u)
 {
-    static const double Lg1 = 6.666666666666735130e-01, Lg2 = 3.999999999940941908e-01,
-                        Lg3 = 2.857142874366239149e-01, Lg4 = 2.222219843214978396e-01,
-                        Lg5 = 1.818357216161805012e-01, Lg6 = 1.531383769920937332e-01,
-                        Lg7 = 1.479819860511658591e-01;
+    static const double Lg1 = QPM__LG1, Lg2 = QPM__LG2, Lg3 = QPM__LG3, Lg4 = QPM__LG4,
+                        Lg5 = QPM__LG5, Lg6 = QPM__LG6, Lg7 = QPM__LG7;
     v4i b = v4_bits(u);
     v4d m = v4_from_bits((b & 0x000FFFFFFFFFFFFFLL) | 0x3FF0000000000000LL);
     v4i e = ((b >> 52) & 0x7FF) - 1023;
@@ -168,6 +173,30 @@ QPM__V4_INLINE v4d v4_log(v4d u)
             if (odd[i])
                 l[i] = log(u[i]);
     return l;
+}
+
+/* v4_log of one value, with the same operations (so the same bits) */
+static inline double v4_log_1(double u)
+{
+    if (!(u >= 2.2250738585072014e-308 && u <= 1.7976931348623157e308))
+        return log(u);
+    long long b;
+    memcpy(&b, &u, sizeof b);
+    double m, f, s, z, w;
+    long long mb = (b & 0x000FFFFFFFFFFFFFLL) | 0x3FF0000000000000LL;
+    memcpy(&m, &mb, sizeof m);
+    long long e = ((b >> 52) & 0x7FF) - 1023;
+    if (m > 1.41421356237309504880) {
+        m = m * 0.5;
+        e = e + 1;
+    }
+    double dk = (double)e; /* exact, as v4_log's 0x1.8p52 sum */
+    f = m - 1.0;
+    s = f / (2.0 + f), z = s * s, w = z * z;
+    double t1 = w * (QPM__LG2 + w * (QPM__LG4 + w * QPM__LG6));
+    double t2 = z * (QPM__LG1 + w * (QPM__LG3 + w * (QPM__LG5 + w * QPM__LG7)));
+    double R = t2 + t1, hfsq = 0.5 * f * f;
+    return dk * QPM__V4_LN2_HI - ((hfsq - (s * (hfsq + R) + dk * QPM__V4_LN2_LO)) - f);
 }
 
 /* ln(1 + x), x > -1: ln u + (x - (u - 1)) / u with u = 1 + x rounded */
@@ -208,6 +237,13 @@ QPM__V4_INLINE v4d v4_atan2(v4d y, v4d x)
     a = v4_sel((ax == 0.0) & (ay == 0.0), v4_sel(v4_bits(x) < 0, v4_set(PI), v4_set(0.0)), a);
     return v4_copysign(a, y);
 }
+
+/* lanes i0..i3 of the eight lanes of a then b (indices 0..7) */
+#if defined(__clang__)
+#define QPM__V4_SHUF(a, b, i0, i1, i2, i3) __builtin_shufflevector(a, b, i0, i1, i2, i3)
+#else
+#define QPM__V4_SHUF(a, b, i0, i1, i2, i3) __builtin_shuffle(a, b, (v4i){i0, i1, i2, i3})
+#endif
 
 static inline void v4_load(v4d *v, const double *p)
 {

@@ -35,28 +35,36 @@ static void fill_block(void *vctx, size_t chunk, unsigned worker)
     int precise = r->normals != QPM_RISK_NORMALS_FAST;
     qpm_status (*normal)(qpm_rng *, size_t, double *) =
         precise ? qpm_rng_normal : qpm__rng_normal_as241;
+    qpm__gamma_par gp;
+    qpm__gamma_init(&gp, student ? half_nu : 1.0);
     for (size_t s0 = 0; s0 < cnt; s0 += QPM__RISK_PASS) {
         size_t m = cnt - s0 < QPM__RISK_PASS ? cnt - s0 : QPM__RISK_PASS;
-        /* the draws of m scenarios in stream order (the n normals as their
-         * uniforms, inverted together below: qpm_rng_normal draws the same
-         * uniforms, so the same numbers) */
+        /* the draws of m scenarios in stream order, as qpm_rng_uniform_open,
+         * qpm_rng_gamma and the normal fill would draw them (the n normals
+         * as their uniforms, inverted together below: qpm_rng_normal draws
+         * the same uniforms, so the same numbers), from one working copy of
+         * the generator */
+        qpm__gen g = qpm__gen_load(&w->rng->g);
         for (size_t s = 0; s < m; s++) {
-            qpm_rng_uniform_open(w->rng, n, w->pg + s * n);
+            double *pg = w->pg + s * n;
+            for (size_t u = 0; u < n; u++)
+                pg[u] = qpm__u01_open(&g);
             double c = sh;
             if (student) {
-                double gam;
-                qpm_rng_gamma(w->rng, 1, half_nu, &gam);
-                double chi = 2.0 * gam;
+                double chi = 2.0 * qpm__gamma_draw(&g, &gp);
                 if (!(chi > 0.0))
                     chi = 0x1p-1022;
                 c = sh * sqrt(nu_m2 / chi);
             }
             w->pc[s] = c;
             w->pfv[s] = 0.0;
-            if (vov)
-                normal(w->rng, 1, &w->pfv[s]);
+            if (vov) {
+                double uv = qpm__u01_open(&g);
+                w->pfv[s] = precise ? qpm__norm_inv(uv) : qpm__norm_inv_as241(uv);
+            }
             if (jumps) {
                 double *jc = w->pjc + s * n, *je = w->pje + s * n;
+                qpm__gen_store(&w->rng->g, &g);
                 qpm_rng_poisson(w->rng, n, jl, jc);
                 /* jump sizes only where a jump occurs (the common case is none) */
                 size_t nj = 0;
@@ -67,8 +75,10 @@ static void fill_block(void *vctx, size_t chunk, unsigned worker)
                     for (size_t u = n, j = nj; u-- > 0;)
                         je[u] = jc[u] > 0.0 ? je[--j] : 0.0;
                 }
+                g = qpm__gen_load(&w->rng->g);
             }
         }
+        qpm__gen_store(&w->rng->g, &g);
         qpm__norm_inv_block(m * n, w->pg, precise);
         qpm__risk_moves(r, w, m, n, jumps, ctx->spot + (off + s0) * ctx->ld_spot, ctx->ld_spot);
         if (ctx->vol != NULL)

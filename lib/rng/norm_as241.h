@@ -1,4 +1,4 @@
-/* Wichura's AS241 and the compensated Newton step of the inverse normal CDF
+/* Wichura's AS241 and the Newton steps of the inverse normal CDF
  * (norm_inv.c has the method): static inline, for norm_inv.c and the block
  * inversions (norm_block.h), which must give the same bits.  Not a public
  * header. */
@@ -6,6 +6,9 @@
 #define QPM_RNG_NORM_AS241_H
 
 #include <math.h>
+
+#include "num/v4math.h"
+#include "rng/rng_internal.h"
 
 #define QPM__AS_INV_SQRT_2PI 0.39894228040143267794
 #define QPM__AS_SQRT2        1.4142135623730951
@@ -79,9 +82,9 @@ static inline double qpm__as_tail(double t)
     return -(qpm__as_horner7(QPM__AS_E, r) / qpm__as_horner7(QPM__AS_F, r));
 }
 
-/* One compensated Newton step on erf(z/sqrt2)/2 = target (central != 0) or
- * erfc(-z/sqrt2)/2 = target (z < 0, lower tail). */
-static inline double qpm__as_newton(double z, double target, int use_erf)
+/* One compensated Newton step on erfc(-z/sqrt2)/2 = t (z < 0, lower tail):
+ * the step beyond the table of qpm__nt_step_v4 (norm_inv.c). */
+static inline double qpm__as_newton_erfc(double z, double t)
 {
     double xh = z * QPM__AS_R2_HI;
     /* z * QPM__AS_R2_HI - xh exactly (Dekker; fma() would be a libm call without
@@ -90,9 +93,124 @@ static inline double qpm__as_newton(double z, double target, int use_erf)
     double err = ((zh * QPM__AS_R2_HI_H - xh) + zh * QPM__AS_R2_HI_L + zl * QPM__AS_R2_HI_H) +
                  zl * QPM__AS_R2_HI_L;
     double xl = err + z * QPM__AS_R2_LO; /* z/sqrt2 - xh */
-    double res = use_erf ? 0.5 * erf(xh) - target : 0.5 * erfc(-xh) - target;
+    double res = 0.5 * erfc(-xh) - t;
     double dens = exp(-0.5 * z * z) * QPM__AS_INV_SQRT_2PI;
     return z - (res / dens + QPM__AS_SQRT2 * xl);
+}
+
+static inline v4d qpm__as_horner7_v4(const double *c, v4d x)
+{
+    return ((((((c[7] * x + c[6]) * x + c[5]) * x + c[4]) * x + c[3]) * x + c[2]) * x + c[1]) * x +
+           c[0];
+}
+
+/* qpm__as_tail on four lanes of t in (0, 0.075] (other lanes: any t in
+ * (0, 1), their values unused), with the four-lane log of num/v4math.h
+ * (within an ulp or two of libm's): the start of the tabulated step, in
+ * the scalar and the block inversions alike. */
+static inline v4d qpm__as_tail_v4(v4d t)
+{
+    v4d r = v4_sqrt(-v4_log(t));
+    v4i far = r > 5.0;
+    v4d a = r - 1.6, b = r - 5.0;
+    v4d near_z = -(qpm__as_horner7_v4(QPM__AS_C, a) / qpm__as_horner7_v4(QPM__AS_D, a));
+    v4d far_z = -(qpm__as_horner7_v4(QPM__AS_E, b) / qpm__as_horner7_v4(QPM__AS_F, b));
+    return v4_sel(far, far_z, near_z);
+}
+
+/* qpm__as_tail_v4 of one value, with the same operations (so the same
+ * bits) */
+static inline double qpm__as_tail_1(double t)
+{
+    double r = sqrt(-v4_log_1(t));
+    if (r > 5.0) {
+        r = r - 5.0;
+        return -(qpm__as_horner7(QPM__AS_E, r) / qpm__as_horner7(QPM__AS_F, r));
+    }
+    r = r - 1.6;
+    return -(qpm__as_horner7(QPM__AS_C, r) / qpm__as_horner7(QPM__AS_D, r));
+}
+
+/* The tabulated step's domain: x0 < QPM__NT_XLIM rounds to a node k/64
+ * with k < QPM__NT. */
+#define QPM__NT_XLIM ((QPM__NT - 0.5) / 64.0)
+
+/* One Newton step on T(x) = t: x0 > 0 is a start within a few ulp of the
+ * quantile x = -Phi^-1(t) (0 < t <= 1/2), with x0 < QPM__NT_XLIM.  Returns
+ * x0 + (T(x0) - t) / phi(x0), where the residual is formed from the nearest
+ * node a = k/64 (h = x0 - a, |h| <= 1/128, exact):
+ *   T(x0) = T(a) - phi(a) (h + h P),  phi(x0) = phi(a) exp(-u - v/2),
+ *   u = a h, v = h^2,  h P = int_0^h (exp(-a s - s^2/2) - 1) ds,
+ *   P(u, v) = sum over m + 2k >= 1 of (-1)^(m+k) u^m v^k / ((m + 2k + 1) k! m! 2^k)
+ * (the Taylor series of the integrand, c_n s^n = (-1)^n He_n(a) s^n / n!,
+ * regrouped by powers of u and v).  With |u| <= 0.067 and v <= 6.2e-5, P is
+ * kept to u^8, v u^6, v^2 u^4 and v^3 u^2 (the rest below 1e-17), in
+ * Estrin's form for a short dependency chain; exp to degree 4 (its error,
+ * 1e-6 relative, scales a correction of a few ulp).  T(a) and phi(a) are
+ * double-doubles, phi(a) hi h is formed exactly (Dekker), and (T(a) hi - t)
+ * - phi(a) hi h is exact (Sterbenz: each pair is within a factor 1.07 of
+ * each other), so the residual is exact to far below an ulp of x: the result
+ * is within 0.5 ulp and a few thousandths of the quantile, the step's own
+ * error being its final rounding.
+ *
+ * QPM__NT_ARITH is the arithmetic after the table lookup, written once for
+ * double and v4d (T: the same operators, so the same bits lane by lane):
+ * res <- x0 + r / (ph exp(-u - v/2)) from the node a, h and the node's
+ * entries. */
+#define QPM__NT_ARITH(T, x0, t, a, h, th, tl, ph, pl, res)                                         \
+    do {                                                                                           \
+        T u_ = (a) * (h), v_ = (h) * (h), u2_ = u_ * u_, u4_ = u2_ * u2_;                          \
+        T a0_ = ((-1.0 / 2.0 + u_ * (1.0 / 6.0)) + u2_ * (-1.0 / 24.0 + u_ * (1.0 / 120.0))) +     \
+                u4_ * ((-1.0 / 720.0 + u_ * (1.0 / 5040.0)) +                                      \
+                       u2_ * (-1.0 / 40320.0 + u_ * (1.0 / 362880.0)));                            \
+        T a1_ = ((-1.0 / 6.0 + u_ * (1.0 / 8.0)) + u2_ * (-1.0 / 20.0 + u_ * (1.0 / 72.0))) +      \
+                u4_ * ((-1.0 / 336.0 + u_ * (1.0 / 1920.0)) + u2_ * (-1.0 / 12960.0));             \
+        T a2_ = (1.0 / 40.0 + u_ * (-1.0 / 48.0)) +                                                \
+                u2_ * ((1.0 / 112.0 + u_ * (-1.0 / 384.0)) + u2_ * (1.0 / 1728.0));                \
+        T a3_ = (-1.0 / 336.0 + u_ * (1.0 / 384.0)) + u2_ * (-1.0 / 864.0);                        \
+        T hp_ = (h) * (u_ * a0_ + v_ * (a1_ + v_ * (a2_ + v_ * a3_)));                             \
+        T w_ = -(u_ + 0.5 * v_);                                                                   \
+        T e_ = 1.0 + w_ * (1.0 + w_ * (0.5 + w_ * (1.0 / 6.0 + w_ * (1.0 / 24.0))));               \
+        /* ph h = pp_ + pe_ exactly (Veltkamp's splits into 26-bit halves) */                      \
+        T pp_ = (ph) * (h);                                                                        \
+        T sp_ = 134217729.0 * (ph), phh_ = sp_ - (sp_ - (ph)), phl_ = (ph)-phh_;                   \
+        T sh_ = 134217729.0 * (h), hh_ = sh_ - (sh_ - (h)), hl_ = (h)-hh_;                         \
+        T pe_ = ((phh_ * hh_ - pp_) + phh_ * hl_ + phl_ * hh_) + phl_ * hl_;                       \
+        T r_ = (((th) - (t)) - pp_) + ((((tl)-pe_) - (pl) * (h)) - (ph)*hp_);                      \
+        (res) = (x0) + r_ / ((ph)*e_);                                                             \
+    } while (0)
+
+/* The step for one value. */
+static inline double qpm__nt_step(double x0, double t)
+{
+    double kd = (x0 * 64.0 + 0x1.8p52) - 0x1.8p52; /* nearest integer, as v4_round */
+    const double *n = qpm__nt_tab[kd < (double)QPM__NT ? (int)kd : QPM__NT - 1];
+    double a = kd * (1.0 / 64.0), h = x0 - a, res; /* h exact */
+    QPM__NT_ARITH(double, x0, t, a, h, n[0], n[1], n[2], n[3], res);
+    return res;
+}
+
+/* The step for four values (lanes beyond the table: a value to discard). */
+QPM__V4_INLINE v4d qpm__nt_step_v4(v4d x0, v4d t)
+{
+    v4i kb;
+    v4d kd = v4_round(x0 * 64.0, &kb);
+    v4i k = v4_int_of(kb);
+    v4i in = k < (long long)QPM__NT; /* lanes beyond: any node */
+    k = (k & in) | ((long long)(QPM__NT - 1) & ~in);
+    v4d a = kd * (1.0 / 64.0);
+    v4d h = x0 - a, r0, r1, r2, r3, res;
+    /* the four lanes' rows, transposed into th, tl, ph, pl */
+    v4_load(&r0, qpm__nt_tab[k[0]]);
+    v4_load(&r1, qpm__nt_tab[k[1]]);
+    v4_load(&r2, qpm__nt_tab[k[2]]);
+    v4_load(&r3, qpm__nt_tab[k[3]]);
+    v4d t0 = QPM__V4_SHUF(r0, r1, 0, 4, 2, 6), t1 = QPM__V4_SHUF(r0, r1, 1, 5, 3, 7);
+    v4d t2 = QPM__V4_SHUF(r2, r3, 0, 4, 2, 6), t3 = QPM__V4_SHUF(r2, r3, 1, 5, 3, 7);
+    v4d th = QPM__V4_SHUF(t0, t2, 0, 1, 4, 5), ph = QPM__V4_SHUF(t0, t2, 2, 3, 6, 7);
+    v4d tl = QPM__V4_SHUF(t1, t3, 0, 1, 4, 5), pl = QPM__V4_SHUF(t1, t3, 2, 3, 6, 7);
+    QPM__NT_ARITH(v4d, x0, t, a, h, th, tl, ph, pl, res);
+    return res;
 }
 
 #endif /* QPM_RNG_NORM_AS241_H */

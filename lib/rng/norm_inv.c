@@ -2,21 +2,25 @@
  *
  * Start: Wichura's AS241 (PPND16, Applied Statistics 37, 1988), whose rational
  * approximations are within about 0.8 ulp of the quantile but lose a further
- * 4-5 ulp to rounding when evaluated in double.  Then one Newton step on
- * Phi(z) = p, which removes that rounding error.  The residual is formed
- * where it is well conditioned:
- *   |p - 1/2| <= 1/4: r = erf(z/sqrt2)/2 - (p - 1/2), where p - 1/2 is exact
- *                     (Sterbenz) and erf is relatively accurate near 0;
- *   otherwise:        r = erfc(|z|/sqrt2)/2 - t with t = min(p, 1 - p), again
- *                     exact, and erfc relatively accurate in the tail.
- * The argument z/sqrt2 is rounded; its exact rounding error e (Dekker's exact
- * product with a two-word 1/sqrt2) shifts the residual by e * 2 phi(z) / sqrt2 to first
- * order, so the step is dz = r / phi(z) + sqrt2 * e.  A Halley term would
- * change z by about z dz^2 / 2 < 1e-30 relative, so one Newton step is the
- * whole correction.  Upper-half quantiles are computed as -quantile(1 - p),
- * which makes the function exactly odd about 1/2 on exact complements.
- * Subnormal tail probabilities (t < 1e-305) skip the step: erfc(x) would
- * itself be subnormal there, and AS241 alone is within about 3 ulp. */
+ * 4-5 ulp to rounding when evaluated in double (its tails with the four-lane
+ * log of num/v4math.h, so that the block inversions start from the same
+ * value).  Then one Newton step on T(x) = t, where x = |z|, t = min(p, 1 - p)
+ * (exact) and T(x) = Phi(-x), which removes that error: the residual T(x0) -
+ * t is formed from the nearest node of a table of T and phi at k/64 in
+ * double-double (norm_as241.h, qpm__nt_step_v4), and comes out exact to far
+ * below an ulp of the quantile, so the result is within 0.5 ulp plus a few
+ * thousandths: in effect correctly rounded.  A Halley term would change x by
+ * about x dx^2 / 2 < 1e-30 relative, so one step is the whole correction.
+ * The quantile is copysign(x, p - 1/2), which makes the function exactly odd
+ * about 1/2 on exact complements.  The block inversions (norm_block.h) take
+ * the same steps four values at a time, so they give the same bits.
+ *
+ * Beyond the table (t below about 1e-17, x > 8.49: never for the uniforms
+ * of the generators, whose t >= 2^-53) the step is the earlier one against
+ * libm's erfc, with the rounding of x/sqrt2 compensated exactly (Dekker's
+ * product with a two-word 1/sqrt2).  Subnormal tail probabilities (t <
+ * 1e-305) skip the step: erfc would itself be subnormal there, and AS241
+ * alone is within about 3 ulp. */
 #include <math.h>
 
 #include "rng/rng_internal.h"
@@ -35,13 +39,13 @@ double qpm__norm_inv_as241(double p)
 double qpm__norm_inv(double p)
 {
     double q = p - 0.5;
-    if (fabs(q) <= 0.25)
-        return qpm__as_newton(qpm__as_central(q), q, 1);
-    /* lower-tail probability, exact: p < 1/4 as is, or 1 - p for p > 3/4 */
-    double t = q < 0 ? p : 1.0 - p;
-    double z = fabs(q) <= 0.425 ? -fabs(qpm__as_central(q)) : qpm__as_tail(t);
+    double t = q < 0 ? p : 1.0 - p; /* exact */
+    double x0 = fabs(q) <= 0.425 ? fabs(qpm__as_central(q)) : fabs(qpm__as_tail_1(t));
+    if (QPM__LIKELY(x0 < QPM__NT_XLIM))
+        return copysign(qpm__nt_step(x0, t), q);
+    double z = qpm__as_tail(t);
     if (t >= 1e-305)
-        z = qpm__as_newton(z, t, 0);
+        z = qpm__as_newton_erfc(z, t);
     return q < 0 ? z : -z;
 }
 
@@ -72,9 +76,20 @@ qpm_status qpm_norm_inv_bulk(size_t n, const double *p, double *out)
         if (!(p[i] >= 0.0 && p[i] <= 1.0))
             return qpm__fail(QPM_E_INVALID, "p[%zu] = %.17g: must be in [0, 1]", i, p[i]);
     }
-    for (size_t i = 0; i < n; i++) {
-        double x = p[i];
-        out[i] = x > 0.0 && x < 1.0 ? qpm__norm_inv(x) : x == 0.0 ? -HUGE_VAL : HUGE_VAL;
+    /* a chunk's interior values inverted together (the same bits), then
+     * its ends; out may be p */
+    for (size_t i = 0; i < n; i += 256) {
+        double buf[256];
+        size_t m = n - i < 256 ? n - i : 256;
+        for (size_t j = 0; j < m; j++) {
+            double x = p[i + j];
+            buf[j] = x > 0.0 && x < 1.0 ? x : 0.5;
+        }
+        qpm__norm_inv_block(m, buf, 1);
+        for (size_t j = 0; j < m; j++) {
+            double x = p[i + j];
+            out[i + j] = x > 0.0 && x < 1.0 ? buf[j] : x == 0.0 ? -HUGE_VAL : HUGE_VAL;
+        }
     }
     return QPM_OK;
 }

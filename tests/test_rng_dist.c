@@ -393,6 +393,29 @@ Test(rng_dist, normal_moments_and_ks)
 
 /* ---- Student-t ------------------------------------------------------------ */
 
+/* the documented construction, value by value on a second generator: a
+ * normal by inversion, then 2 Gamma(nu / 2), T = Z sqrt((nu / 2) / G) */
+Test(rng_dist, student_t_is_its_documented_construction)
+{
+    const double nus[] = {4.0, 5.5, 30.0};
+    for (size_t j = 0; j < 3; j++) {
+        qpm_rng *a = make(QPM_RNG_PCG64DXSM, 21), *b = make(QPM_RNG_PCG64DXSM, 21);
+        enum { NS = 600 }; /* several passes */
+        double t[NS];
+        cr_assert_eq(qpm_rng_student_t(a, NS, nus[j], t), QPM_OK);
+        for (int i = 0; i < NS; i++) {
+            double z, g;
+            cr_assert_eq(qpm_rng_normal(b, 1, &z), QPM_OK);
+            cr_assert_eq(qpm_rng_gamma(b, 1, 0.5 * nus[j], &g), QPM_OK);
+            double x = z * sqrt(0.5 * nus[j] / g);
+            cr_assert(memcmp(&x, &t[i], sizeof x) == 0, "nu = %g, value %d: %.17g against %.17g",
+                      nus[j], i, t[i], x);
+        }
+        qpm_rng_free(a);
+        qpm_rng_free(b);
+    }
+}
+
 Test(rng_dist, student_t_even_nu_ks)
 {
     const int nus[] = {4, 10};

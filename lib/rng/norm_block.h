@@ -31,18 +31,16 @@ static inline void central_chunk(size_t n, const double *p, double *cz)
         cz[i] = qpm__as_central(p[i] - 0.5);
 }
 
-/* The precise values of x[0..n-1] (n <= NB_CHUNK), as qpm__norm_inv gives
- * them: the starts (the central rationals four at a time, the tails
- * gathered four at a time), then the tabulated Newton step four at a time
- * over every value, so that no branch depends on where a random value
- * falls; values beyond the table (t below about 1e-17, never from the
- * generators' uniforms) are redone one by one by qpm__norm_inv. */
 enum { NB_CHUNK = 256 };
-static inline void precise_chunk(size_t n, double *x)
+
+/* AS241's values of p[0..n-1] (n <= NB_CHUNK) with the sign of the lower
+ * tail: qpm__as_central(p - 1/2) in the central region, the (negative)
+ * qpm__as_tail_v4 of min(p, 1 - p) beyond it; the central rationals four
+ * at a time, then the tails gathered four at a time, so that neither work
+ * nor branches depend on where a value falls. */
+static inline void starts_chunk(size_t n, const double *p, double *x0)
 {
-    double p[NB_CHUNK + 3], x0[NB_CHUNK + 3];
-    size_t tl[NB_CHUNK], nt = 0, far[NB_CHUNK], nf = 0;
-    memcpy(p, x, n * sizeof *p);
+    size_t tl[NB_CHUNK], nt = 0;
     central_chunk(n, p, x0);
     for (size_t i = 0; i < n; i++) {
         tl[nt] = i;
@@ -60,6 +58,18 @@ static inline void precise_chunk(size_t n, double *x)
         for (size_t l = 0; l < 4 && j + l < nt; l++)
             x0[tl[j + l]] = zt[l];
     }
+}
+
+/* The precise values of x[0..n-1] (n <= NB_CHUNK), as qpm__norm_inv gives
+ * them: the starts, then the tabulated Newton step four at a time over
+ * every value; values beyond the table (t below about 1e-17, never from
+ * the generators' uniforms) are redone one by one by qpm__norm_inv. */
+static inline void precise_chunk(size_t n, double *x)
+{
+    double p[NB_CHUNK + 3], x0[NB_CHUNK + 3];
+    size_t far[NB_CHUNK], nf = 0;
+    memcpy(p, x, n * sizeof *p);
+    starts_chunk(n, p, x0);
     for (size_t i = n; i % 4; i++) { /* padding lanes: any value in range */
         p[i] = 0.25;
         x0[i] = 0.5;
@@ -87,34 +97,15 @@ static inline void precise_chunk(size_t n, double *x)
         x[far[j]] = qpm__norm_inv(p[far[j]]);
 }
 
-/* The plain AS241 values of x[0..n-1] (n <= NB_CHUNK): the central
- * rationals four at a time, then the tail values gathered four at a time
- * (qpm__as_tail_v4), so that neither work nor branches depend on where a value
- * falls. */
+/* The plain AS241 values of x[0..n-1] (n <= NB_CHUNK): the starts, with
+ * the sign of p - 1/2 (the central values have it already). */
 static inline void plain_chunk(size_t n, double *x)
 {
     double p[NB_CHUNK];
-    size_t tl[NB_CHUNK], nt = 0;
     memcpy(p, x, n * sizeof *p);
-    central_chunk(n, p, x);
-    for (size_t i = 0; i < n; i++) {
-        tl[nt] = i;
-        nt += fabs(p[i] - 0.5) > 0.425;
-    }
-    for (size_t j = 0; j < nt; j += 4) {
-        double tb[4];
-        for (size_t l = 0; l < 4; l++) {
-            double pe = p[tl[j + l < nt ? j + l : nt - 1]];
-            tb[l] = fmin(pe, 1.0 - pe); /* the lower-tail probability, exact */
-        }
-        v4d t;
-        v4_load(&t, tb);
-        v4d zt = qpm__as_tail_v4(t);
-        for (size_t l = 0; l < 4 && j + l < nt; l++) {
-            size_t e = tl[j + l];
-            x[e] = copysign(fabs(zt[l]), p[e] - 0.5); /* q < 0 ? z : -z, z < 0 */
-        }
-    }
+    starts_chunk(n, p, x);
+    for (size_t i = 0; i < n; i++)
+        x[i] = copysign(fabs(x[i]), p[i] - 0.5); /* q < 0 ? z : -z, z < 0 */
 }
 
 void NORM_BLOCK_FN(size_t n, double *x, int precise)

@@ -131,16 +131,24 @@ qpm_status qpm_rng_student_t(qpm_rng *rng, size_t n, double nu, double *out)
     double half_nu = 0.5 * nu;
     double log_half_nu = log(nu) - M_LN2; /* no underflow of nu / 2 */
     qpm__gen w = qpm__gen_load(&rng->g);
-    for (size_t i = 0; i < n; i++) {
-        double z = qpm__norm_inv(qpm__u01_open(&w));
-        double t;
-        if (!gp.boost) {
-            t = z * sqrt(half_nu / qpm__gamma_draw(&w, &gp));
-        } else {
-            double lg = qpm__gamma_log(&w, &gp);
-            t = z == 0.0 ? z : z * exp(0.5 * (log_half_nu - lg));
+    /* in passes: each value's uniform for Z, then its gamma draws, in stream
+     * order; then the pass's uniforms inverted together (the bits of
+     * qpm_norm_inv) */
+    enum { PASS = 256 };
+    double z[PASS], g[PASS];
+    for (size_t i0 = 0; i0 < n; i0 += PASS) {
+        size_t m = n - i0 < PASS ? n - i0 : PASS;
+        for (size_t i = 0; i < m; i++) {
+            z[i] = qpm__u01_open(&w);
+            g[i] = gp.boost ? qpm__gamma_log(&w, &gp) : qpm__gamma_draw(&w, &gp);
         }
-        out[i] = t;
+        qpm__norm_inv_block(m, z, 1);
+        for (size_t i = 0; i < m; i++) {
+            if (!gp.boost)
+                out[i0 + i] = z[i] * sqrt(half_nu / g[i]);
+            else
+                out[i0 + i] = z[i] == 0.0 ? z[i] : z[i] * exp(0.5 * (log_half_nu - g[i]));
+        }
     }
     qpm__gen_store(&rng->g, &w);
     return QPM_OK;

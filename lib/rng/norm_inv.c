@@ -40,9 +40,11 @@ double qpm__norm_inv(double p)
 {
     double q = p - 0.5;
     double t = q < 0 ? p : 1.0 - p; /* exact */
-    double x0 = fabs(q) <= 0.425 ? fabs(qpm__as_central(q)) : fabs(qpm__as_tail_1(t));
-    if (QPM__LIKELY(x0 < QPM__NT_XLIM))
-        return copysign(qpm__nt_step(x0, t), q);
+    if (QPM__LIKELY(t >= 1e-18)) {  /* else x > 8.75, beyond the table */
+        double x0 = fabs(q) <= 0.425 ? fabs(qpm__as_central(q)) : fabs(qpm__as_tail_1(t));
+        if (QPM__LIKELY(x0 < QPM__NT_XLIM))
+            return copysign(qpm__nt_step(x0, t), q);
+    }
     double z = qpm__as_tail(t);
     if (t >= 1e-305)
         z = qpm__as_newton_erfc(z, t);
@@ -76,19 +78,23 @@ qpm_status qpm_norm_inv_bulk(size_t n, const double *p, double *out)
         if (!(p[i] >= 0.0 && p[i] <= 1.0))
             return qpm__fail(QPM_E_INVALID, "p[%zu] = %.17g: must be in [0, 1]", i, p[i]);
     }
-    /* a chunk's interior values inverted together (the same bits), then
-     * its ends; out may be p */
+    /* a chunk's values within the step's table inverted together (the same
+     * bits), then the far tails (t < 1e-18, beyond the table: the block
+     * would redo them one by one) and the ends; out may be p */
     for (size_t i = 0; i < n; i += 256) {
         double buf[256];
         size_t m = n - i < 256 ? n - i : 256;
         for (size_t j = 0; j < m; j++) {
             double x = p[i + j];
-            buf[j] = x > 0.0 && x < 1.0 ? x : 0.5;
+            buf[j] = x >= 1e-18 && 1.0 - x >= 1e-18 ? x : 0.5;
         }
         qpm__norm_inv_block(m, buf, 1);
         for (size_t j = 0; j < m; j++) {
             double x = p[i + j];
-            out[i + j] = x > 0.0 && x < 1.0 ? buf[j] : x == 0.0 ? -HUGE_VAL : HUGE_VAL;
+            out[i + j] = x >= 1e-18 && 1.0 - x >= 1e-18 ? buf[j]
+                         : x > 0.0 && x < 1.0           ? qpm__norm_inv(x)
+                         : x == 0.0                     ? -HUGE_VAL
+                                                        : HUGE_VAL;
         }
     }
     return QPM_OK;

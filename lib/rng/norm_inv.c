@@ -78,23 +78,28 @@ qpm_status qpm_norm_inv_bulk(size_t n, const double *p, double *out)
         if (!(p[i] >= 0.0 && p[i] <= 1.0))
             return qpm__fail(QPM_E_INVALID, "p[%zu] = %.17g: must be in [0, 1]", i, p[i]);
     }
-    /* a chunk's values within the step's table inverted together (the same
-     * bits), then the far tails (t < 1e-18, beyond the table: the block
-     * would redo them one by one) and the ends; out may be p */
+    /* a chunk's values within the step's table gathered and inverted
+     * together (the same bits); the far tails (t < 1e-18, beyond the
+     * table: the block would redo them one by one) and the ends one by
+     * one; out may be p */
     for (size_t i = 0; i < n; i += 256) {
         double buf[256];
-        size_t m = n - i < 256 ? n - i : 256;
+        size_t idx[256], m = n - i < 256 ? n - i : 256, k = 0;
         for (size_t j = 0; j < m; j++) {
             double x = p[i + j];
-            buf[j] = x >= 1e-18 && 1.0 - x >= 1e-18 ? x : 0.5;
+            idx[k] = j;
+            buf[k] = x;
+            k += x >= 1e-18 && 1.0 - x >= 1e-18;
         }
-        qpm__norm_inv_block(m, buf, 1);
-        for (size_t j = 0; j < m; j++) {
+        qpm__norm_inv_block(k, buf, 1);
+        for (size_t j = 0, e = 0; j < m; j++) {
             double x = p[i + j];
-            out[i + j] = x >= 1e-18 && 1.0 - x >= 1e-18 ? buf[j]
-                         : x > 0.0 && x < 1.0           ? qpm__norm_inv(x)
-                         : x == 0.0                     ? -HUGE_VAL
-                                                        : HUGE_VAL;
+            if (e < k && idx[e] == j)
+                out[i + j] = buf[e++];
+            else
+                out[i + j] = x > 0.0 && x < 1.0 ? qpm__norm_inv(x)
+                             : x == 0.0         ? -HUGE_VAL
+                                                : HUGE_VAL;
         }
     }
     return QPM_OK;

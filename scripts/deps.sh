@@ -3,7 +3,7 @@
 # is missing.  Sourced or run by scripts/test and scripts/demo.
 QPM_PACKAGES="build-essential pkgconf meson ninja-build libopenblas-dev liblapacke-dev \
 libcriterion-dev python3 python3-pytest python3-numpy python3-scipy python3-sklearn \
-python3-pandas python3-venv python3-mesonpy python3-mypy \
+python3-pandas python3-venv python3-mesonpy python3-mypy python3-mpmath \
 abigail-tools binutils clang-14 cmake \
 libquantlib0-dev"
 

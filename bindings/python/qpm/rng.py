@@ -239,7 +239,8 @@ def norm_inv(p: ArrayLike, out: Optional[FloatArray] = ...) -> FloatArray: ...
 
 
 def norm_inv(p: Any, out: Any = None) -> Any:
-    """Standard normal quantile Phi^-1(p).
+    """Standard normal quantile Phi^-1(p), within half an ulp (correctly
+    rounded but in near-ties) for |z| < 8.5, i.e. p >= 1e-17.
 
     A scalar ``p`` gives a float (p = 0 -> -inf, 1 -> +inf); an array gives
     an array (``out`` may be ``p`` itself).  p outside [0, 1] raises

@@ -2,6 +2,7 @@
  * (qpm_book_pnl) and the spot x vol grid. */
 #include <float.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include "book/book_internal.h"
@@ -419,20 +420,65 @@ static qpm_status check_move(const qpm__book_under *x, double m, int vol, size_t
     return QPM_OK;
 }
 
-/* 1 when every move of the n scenarios passes check_move (the same tests,
- * without a branch per move: a Monte Carlo checks millions of them). */
-static int moves_ok(const qpm_book *b, size_t n, const double *x, size_t ld, int vol)
+/* 1 when every move of scenarios [s0, s1) passes check_move (the same
+ * tests, without a branch per move: a Monte Carlo checks millions of
+ * them), the moves read row by row. */
+static int moves_ok(const qpm_book *b, size_t s0, size_t s1, const double *x, size_t ld, int vol)
 {
+    enum { UB = 64 }; /* underlyings per pass */
     int ok = 1;
-    for (size_t u = 0; u < b->n_under; u++) {
-        const qpm__book_under *w = &b->under[u];
-        double lo = vol ? w->smin : w->pmin, hi = vol ? w->smax : w->pmax;
-        for (size_t s = 0; s < n; s++) {
-            double m = x[s * ld + u], f = 1.0 + m;
-            ok &= (m > -1.0) & (fabs(hi * f) <= DBL_MAX) & ((lo <= 0.0) | (lo * f > 0.0));
+    for (size_t u0 = 0; u0 < b->n_under; u0 += UB) {
+        size_t m = b->n_under - u0 < UB ? b->n_under - u0 : UB;
+        double lo[UB], hi[UB];
+        for (size_t k = 0; k < m; k++) {
+            const qpm__book_under *w = &b->under[u0 + k];
+            lo[k] = vol ? w->smin : w->pmin;
+            hi[k] = vol ? w->smax : w->pmax;
+        }
+        for (size_t s = s0; s < s1; s++) {
+            const double *row = x + s * ld + u0;
+            for (size_t k = 0; k < m; k++) {
+                double v = row[k], f = 1.0 + v;
+                ok &= (v > -1.0) & (fabs(hi[k] * f) <= DBL_MAX) &
+                      ((lo[k] <= 0.0) | (lo[k] * f > 0.0));
+            }
         }
     }
     return ok;
+}
+
+/* The check of every move, in chunks over the book's threads (the verdict
+ * does not depend on the split). */
+enum { MOVES_CHUNK = 4096 };
+struct moves_ctx {
+    const qpm_book *b;
+    size_t n;
+    const double *spot, *vol;
+    size_t ld_spot, ld_vol;
+    atomic_int bad;
+};
+
+static void moves_chunk(void *vctx, size_t c, unsigned worker)
+{
+    (void)worker;
+    struct moves_ctx *ctx = vctx;
+    size_t s0 = c * MOVES_CHUNK, s1 = s0 + MOVES_CHUNK < ctx->n ? s0 + MOVES_CHUNK : ctx->n;
+    if (!moves_ok(ctx->b, s0, s1, ctx->spot, ctx->ld_spot, 0) ||
+        (ctx->vol != NULL && !moves_ok(ctx->b, s0, s1, ctx->vol, ctx->ld_vol, 1)))
+        atomic_store_explicit(&ctx->bad, 1, memory_order_relaxed);
+}
+
+static int all_moves_ok(qpm_book *b, size_t n, const double *spot, size_t ld_spot,
+                        const double *vol, size_t ld_vol)
+{
+    struct moves_ctx ctx = {b, n, spot, vol, ld_spot, ld_vol, 0};
+    size_t nchunks = (n + MOVES_CHUNK - 1) / MOVES_CHUNK;
+    if (b->pool != NULL && nchunks > 1)
+        qpm__pool_run(b->pool, nchunks, moves_chunk, &ctx);
+    else
+        for (size_t c = 0; c < nchunks; c++)
+            moves_chunk(&ctx, c, 0);
+    return !atomic_load_explicit(&ctx.bad, memory_order_relaxed);
 }
 
 qpm_status qpm__book_check_scenarios(qpm_book *b, size_t n, const double *spot_moves,
@@ -457,8 +503,7 @@ qpm_status qpm__book_check_scenarios(qpm_book *b, size_t n, const double *spot_m
     qpm_status st = qpm__book_prepare(b);
     if (st != QPM_OK)
         return st;
-    if (moves_ok(b, n, spot_moves, ld_spot, 0) &&
-        (vol_shifts == NULL || moves_ok(b, n, vol_shifts, ld_vol, 1)))
+    if (all_moves_ok(b, n, spot_moves, ld_spot, vol_shifts, ld_vol))
         return QPM_OK;
     /* a move is out of range: find the first and name it */
     for (size_t s = 0; s < n; s++)

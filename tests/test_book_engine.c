@@ -14,6 +14,7 @@
 #include "book/instrument.h"
 #include "core/internal.h"
 #include "qpm/book.h"
+#include "qpm/surface.h"
 #include "support/testutil.h"
 
 Test(book_engine, every_instrument_code_has_one_consistent_row)
@@ -61,7 +62,12 @@ Test(book_engine, every_instrument_code_has_one_consistent_row)
 /* A book of nu underlyings, each with a perp mark and 3 expiries, holding
  * every instrument kind, with nopt options spread over the underlyings;
  * every market price times pf and every vol times vf (a moved market). */
-static qpm_book *make_book_at(size_t nu, size_t nopt, double pf, double vf)
+/* surf: every underlying gets a vol surface of four SVI slices (T = 0.02,
+ * 0.2, 0.35, 0.5: the book's expiries 0.05, 0.35 and 0.65 fall between two
+ * slices, on one and beyond the last), sticky moneyness on even
+ * underlyings and sticky strike on odd ones, and every other option reads
+ * its vol from it. */
+static qpm_book *make_book_surf(size_t nu, size_t nopt, double pf, double vf, int surf)
 {
     qpm_book *b;
     cr_assert_eq(qpm_book_create(&b, NULL), QPM_OK);
@@ -74,6 +80,21 @@ static qpm_book *make_book_at(size_t nu, size_t nopt, double pf, double vf)
         for (int32_t e = 0; e < 3; e++) {
             double T = 0.05 + 0.3 * e;
             cr_assert_eq(qpm_book_set_forward(b, u, e, S * exp(0.04 * T), T), QPM_OK);
+        }
+        if (surf) {
+            qpm_surface *sf;
+            cr_assert_eq(qpm_surface_create(&sf, NULL), QPM_OK);
+            const double ts[4] = {0.02, 0.2, 0.35, 0.5};
+            for (int i = 0; i < 4; i++) {
+                qpm_svi v = {0.25 * ts[i] * vf * vf, 0.06 * vf, -0.3 + 0.1 * i, 0.02 + 0.01 * i,
+                             0.2 + 0.02 * i};
+                cr_assert_eq(qpm_surface_set_slice(sf, ts[i], S * exp(0.04 * ts[i]), &v), QPM_OK,
+                             "%s", qpm_last_error());
+            }
+            cr_assert_eq(qpm_book_set_surface(
+                             b, u, sf, u % 2 ? QPM_BOOK_STICKY_STRIKE : QPM_BOOK_STICKY_MONEYNESS),
+                         QPM_OK, "%s", qpm_last_error());
+            qpm_surface_free(sf);
         }
     }
     size_t n = nopt + 5 * nu;
@@ -93,12 +114,18 @@ static qpm_book *make_book_at(size_t nu, size_t nopt, double pf, double vf)
         Q[i] = (double)(i % 9) - 4.5;
         m[i] = i % 4 ? 1.0 : 0.1;
         e[i] = S * (0.95 + 0.01 * (double)(i % 10));
-        s[i] = (0.3 + 0.05 * (double)(i % 13)) * vf;
+        s[i] = surf && i < nopt && i % 2 == 0 ? QPM_BOOK_SURFACE_VOL
+                                              : (0.3 + 0.05 * (double)(i % 13)) * vf;
     }
     cr_assert_eq(qpm_book_add_positions(b, n, in, un, ex, ty, K, Q, m, e, s), QPM_OK, "%s",
                  qpm_last_error());
     free(in), free(ex), free(ty), free(un), free(K), free(Q), free(m), free(e), free(s);
     return b;
+}
+
+static qpm_book *make_book_at(size_t nu, size_t nopt, double pf, double vf)
+{
+    return make_book_surf(nu, nopt, pf, vf, 0);
 }
 
 static qpm_book *make_book(size_t nu, size_t nopt)
@@ -116,10 +143,10 @@ static void moves(size_t n, size_t nu, double *x, double *v)
 
 /* One call, one call per scenario and calls of 7 scenarios: the chunks and
  * the runs differ, the bits may not. */
-static void every_cut_agrees(size_t nu, size_t nopt)
+static void every_cut_agrees(size_t nu, size_t nopt, int surf)
 {
     enum { NSC = 150 };
-    qpm_book *b = make_book(nu, nopt);
+    qpm_book *b = make_book_surf(nu, nopt, 1.0, 1.0, surf);
     double *x = malloc(NSC * nu * sizeof *x), *v = malloc(NSC * nu * sizeof *v);
     double whole[NSC], one[NSC], seven[NSC];
     moves(NSC, nu, x, v);
@@ -146,12 +173,14 @@ static void every_cut_agrees(size_t nu, size_t nopt)
 
 Test(book_engine, pnl_is_the_same_however_the_scenarios_are_cut)
 {
-    every_cut_agrees(1, 1);    /* one option: 64 scenarios per run */
-    every_cut_agrees(3, 57);   /* 17 scenarios per run: runs end inside chunks */
-    every_cut_agrees(40, 45);  /* more underlyings than the column cache */
-    every_cut_agrees(2, 600);  /* a large book: one scenario per run, in place */
-    every_cut_agrees(3, 5000); /* runs over two slices of the options */
-    every_cut_agrees(2, 0);    /* no options */
+    every_cut_agrees(1, 1, 0);    /* one option: 64 scenarios per run */
+    every_cut_agrees(3, 57, 0);   /* 17 scenarios per run: runs end inside chunks */
+    every_cut_agrees(40, 45, 0);  /* more underlyings than the column cache */
+    every_cut_agrees(2, 600, 0);  /* a large book: one scenario per run, in place */
+    every_cut_agrees(3, 5000, 0); /* runs over two slices of the options */
+    every_cut_agrees(2, 0, 0);    /* no options */
+    every_cut_agrees(3, 57, 1);   /* options on surfaces, sticky moneyness among them */
+    every_cut_agrees(40, 45, 1);
     cr_assert_eq(qt_leak_check(), 0);
 }
 
@@ -226,10 +255,10 @@ Test(book_engine, pnl_of_many_underlyings_matches_a_moved_book)
  * single scenarios, checked above by the cuts; here AVX2 on every chunk),
  * and they agree with the pricer path (a CPU without AVX2) to the accuracy
  * they document: a few ulp of D (F + K) per option, summed over the book. */
-static void kernels_agree(size_t nu, size_t nopt, double decay_days, double vol_scale)
+static void kernels_agree(size_t nu, size_t nopt, double decay_days, double vol_scale, int surf)
 {
     enum { NSC = 200 };
-    qpm_book *b = make_book_at(nu, nopt, 1.0, vol_scale);
+    qpm_book *b = make_book_surf(nu, nopt, 1.0, vol_scale, surf);
     if (decay_days > 0.0)
         cr_assert_eq(qpm_book_set(b, QPM_BOOK_DECAY_DAYS, decay_days), QPM_OK, "%s",
                      qpm_last_error());
@@ -285,11 +314,16 @@ static void kernels_agree(size_t nu, size_t nopt, double decay_days, double vol_
 
 Test(book_engine, pnl_kernels_agree_with_each_other_and_the_pricer)
 {
-    kernels_agree(3, 57, 0.0, 1.0);
-    kernels_agree(40, 45, 0.0, 1.0);  /* interleaved underlyings */
-    kernels_agree(2, 600, 0.0, 0.05); /* low vols: deep in- and out-of-the-money terms */
-    kernels_agree(3, 57, 20.0, 1.0);  /* decay: the first expiry (18 days) expires */
-    kernels_agree(2, 30, 0.0, 1e-9);  /* vols near zero: the intrinsic values */
+    kernels_agree(3, 57, 0.0, 1.0, 0);
+    kernels_agree(40, 45, 0.0, 1.0, 0);  /* interleaved underlyings */
+    kernels_agree(2, 600, 0.0, 0.05, 0); /* low vols: deep in- and out-of-the-money terms */
+    kernels_agree(3, 57, 20.0, 1.0, 0);  /* decay: the first expiry (18 days) expires */
+    kernels_agree(2, 30, 0.0, 1e-9, 0);  /* vols near zero: the intrinsic values */
+    /* options on surfaces, sticky moneyness (vols read again in every
+     * scenario) and sticky strike, mixed with flat vols */
+    kernels_agree(3, 57, 0.0, 1.0, 1);
+    kernels_agree(40, 45, 0.0, 1.0, 1);
+    kernels_agree(3, 57, 20.0, 1.0, 1);
     cr_assert_eq(qt_leak_check(), 0);
 }
 

@@ -9,9 +9,9 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/internal.h"
 #include "qpm/qpm.h"
 #include "support/testutil.h"
-#include "core/internal.h"
 #include "surface/surface_internal.h"
 #include "surface/svi_kern.h"
 
@@ -40,8 +40,9 @@ Test(surface_internal, fast_path_matches_queries_and_copy)
         }
     qpm_surface_free(s);
     cr_assert_eq(qpm_surface_n_slices(c), 3);
-    cr_assert_eq(qpm__surface_total_variance(c, 0.5, 0.0),
-                 p[1].a + p[1].b * (p[1].rho * -p[1].m + sqrt(p[1].m * p[1].m + p[1].sigma * p[1].sigma)));
+    cr_assert_eq(
+        qpm__surface_total_variance(c, 0.5, 0.0),
+        p[1].a + p[1].b * (p[1].rho * -p[1].m + sqrt(p[1].m * p[1].m + p[1].sigma * p[1].sigma)));
     qpm_surface_free(c);
     cr_assert_eq(fa.live, 0);
     /* a failing allocation: NOMEM, *out NULL, nothing live */
@@ -82,6 +83,37 @@ static void fit_once(qpm_svi *p, qpm_svi_report *rep, unsigned flags)
     rep->size = sizeof *rep;
     cr_assert_eq(qpm_surface_fit_slice(s, 0.25, 100.0, &q, flags, rep), QPM_OK);
     cr_assert_eq(qpm_surface_slice(s, 0, NULL, NULL, p, NULL), QPM_OK);
+    qpm_surface_free(s);
+}
+
+/* qpm__surface_w_form: its formula, in its documented order, gives the
+ * total variance's bits before the first slice, on every slice, between
+ * slices and beyond the last (the book's P&L kernel evaluates it lane by
+ * lane for options on sticky-moneyness surfaces) */
+Test(surface_internal, w_form_gives_the_total_variance_bits)
+{
+    qpm_surface *s;
+    cr_assert_eq(qpm_surface_create(&s, NULL), QPM_OK);
+    const qpm_svi p[3] = {{0.01, 0.1, -0.3, 0.0, 0.2},
+                          {0.03, 0.12, -0.3, 0.02, 0.25},
+                          {0.08, 0.15, -0.25, 0.03, 0.3}};
+    const double T[3] = {0.1, 0.5, 2.0}, F[3] = {100.0, 101.0, 104.0};
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(qpm_surface_set_slice(s, T[i], F[i], &p[i]), QPM_OK);
+    const double ts[] = {0.01, 0.0999, 0.1, 0.3, 0.5, 1.7, 2.0, 3.5};
+    for (size_t i = 0; i < sizeof ts / sizeof ts[0]; i++) {
+        double c[12];
+        qpm__surface_w_form(s, ts[i], c);
+        for (double k = -2.0; k <= 2.0; k += 0.0625) {
+            double xa = k - c[3], xb = k - c[8];
+            double wa = c[0] + c[1] * (c[2] * xa + sqrt(xa * xa + c[4]));
+            double wb = c[5] + c[6] * (c[7] * xb + sqrt(xb * xb + c[9]));
+            double w = (wa + c[10] * (wb - wa)) * c[11];
+            double want = qpm__surface_total_variance(s, ts[i], k);
+            cr_assert(memcmp(&w, &want, sizeof w) == 0, "T = %g, k = %g: %.17g, want %.17g", ts[i],
+                      k, w, want);
+        }
+    }
     qpm_surface_free(s);
 }
 

@@ -639,7 +639,8 @@ QPM_API qpm_status qpm_book_expiry_greeks(qpm_book *b, const qpm_book_out *out);
  * over the scenarios on x86-64 CPUs with AVX2 and FMA (the same bits with
  * or without AVX-512, and for any split of the scenarios into calls),
  * elsewhere through the pricer; options whose vol is read from a surface
- * in every scenario (sticky moneyness) always through the pricer.  ld_spot and
+ * in every scenario (sticky moneyness) take it in the same kernel, from
+ * the surface's total variance at the moved log-moneyness.  ld_spot and
  * ld_vol >= qpm_book_n_underlyings.  Every move must be finite and > -1,
  * and a moved price or vol must stay finite.  Allocates nothing; uses the
  * handle's threads (QPM_BOOK_THREADS).

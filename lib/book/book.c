@@ -61,8 +61,9 @@ qpm_status qpm__book_engine_build(const qpm_alloc *a, qpm__book_engine *eng, siz
     if (qpm_pricer_create(&e.pricer, a, QPM_MODEL_BLACK76, QPM_SETTLE_LINEAR) != QPM_OK)
         goto nomem;
     if (nopt > 0) {
-        /* the P&L kernels' constants (qpm__pnl_opts): seven arrays */
-        e.pmem = qpm__acalloc(a, 7 * round8(nopt), sizeof(double));
+        /* the P&L kernels' constants (qpm__pnl_opts): seven arrays, the
+         * sticky-moneyness flags and twelve arrays of surface constants */
+        e.pmem = qpm__acalloc(a, 20 * round8(nopt), sizeof(double));
         if (e.pmem == NULL)
             goto nomem;
         double *d = e.pmem;
@@ -73,7 +74,10 @@ qpm_status qpm__book_engine_build(const qpm_alloc *a, qpm__book_engine *eng, siz
         e.pc.Dphi = d, d += n8;
         e.pc.rK = d, d += n8;
         e.pc.B0k = d, d += n8;
-        e.pc.th = d;
+        e.pc.th = d, d += n8;
+        e.pc.smf = d, d += n8;
+        e.pc.sm = d;
+        e.pc.nsm = n8;
     }
     if (e.spp > 1) {
         /* K, T, r as doubles, then the int32 types */

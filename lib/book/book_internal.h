@@ -154,10 +154,19 @@ typedef struct qpm__book_worker {
  * rK = 1/K; B0k, the kernel's own value with no move, and th = B0k - B0,
  * the decay to the scenarios' time (0 without decay); F0, K and w point
  * into the options).  The P&L term of option j is w ((B - B0k) + th): a
- * zero move without decay gives exactly 0. */
+ * zero move without decay gives exactly 0.  An option on a
+ * sticky-moneyness surface takes its s = sqrt(w(k)) from the surface's
+ * total variance w at its moved log-moneyness k = -(c + ln(1 + x)) and its
+ * T, in every scenario. */
 typedef struct qpm__pnl_opts {
     double *c, *s, *rs, *Dphi, *rK, *B0k, *th;
     const double *F0, *K, *w;
+    /* options on a sticky-moneyness surface: smf[j] = 1 (else 0), and the
+     * constants of its total variance at its T (qpm__surface_w_form):
+     * constant q of option j at sm[q * nsm + j]; s and rs then come from
+     * the surface in every scenario */
+    double *smf, *sm;
+    size_t nsm;
 } qpm__pnl_opts;
 
 /* One underlying over a chunk's scenarios (nk of them, a multiple of the

@@ -205,6 +205,16 @@ static void pnl_kernel_setup(qpm_book *b, const qpm__pnl_kernel *k)
         p->rs[j] = 1.0 / s;
         p->Dphi[j] = o->type[j] > 0 ? D : -D;
         p->rK[j] = 1.0 / o->K[j];
+        /* on a sticky-moneyness surface (not expired at the scenarios'
+         * time, as qpm__book_moved_vol): its total variance's constants;
+         * otherwise harmless ones, unused */
+        double cw[12] = {0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 1};
+        int sm = o->sm != NULL && o->sm[j] != NULL && o->Th[j] > 0.0;
+        if (sm)
+            qpm__surface_w_form(o->sm[j], o->Th[j], cw);
+        p->smf[j] = sm ? 1.0 : 0.0;
+        for (int q = 0; q < 12; q++)
+            p->sm[(size_t)q * p->nsm + j] = cw[q];
     }
     p->F0 = o->F, p->K = o->K, p->w = o->w;
     k->base(p, o->n);
@@ -371,7 +381,7 @@ static qpm_status run(qpm_book *b, const scen_set *sc, size_t n, double *pnl)
     for (unsigned t = 0; t < g->nthreads; t++)
         g->w[t].status = QPM_OK;
     g->ak = qpm__pnl_kernel_pick();
-    g->pk = b->opts.n > 0 && b->opts.n_sm == 0 ? g->ak : NULL;
+    g->pk = b->opts.n > 0 ? g->ak : NULL;
     if (g->pk != NULL && g->pc_count != b->prep_count) {
         pnl_kernel_setup(b, g->pk);
         g->pc_count = b->prep_count;

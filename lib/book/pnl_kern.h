@@ -34,19 +34,50 @@ static void pnl_cols(size_t nk, const double *fx, const double *fv, double *L, d
     }
 }
 
+/* The surface constants of an option (qpm__surface_w_form), one qv each */
+typedef struct pnl_smc {
+    qv q[12];
+} pnl_smc;
+
+/* s = sqrt(w(k)) at k = -X from the constants m (0 where w <= 0, as the
+ * book's surface vol), and rs = 1/s: the total variance in the order of
+ * qpm__surface_total_variance, so its bits at this k. */
+static inline __attribute__((always_inline)) qv pnl_sm_s(qv X, const pnl_smc *m, qv *rs)
+{
+    const qv *q = m->q;
+    qv k = qv_sub(qv_set(0.0), X);
+    qv xa = qv_sub(k, q[3]), xb = qv_sub(k, q[8]);
+    qv wa =
+        qv_add(q[0], qv_mul(q[1], qv_add(qv_mul(q[2], xa), qv_sqrt(qv_add(qv_mul(xa, xa), q[4])))));
+    qv wb =
+        qv_add(q[5], qv_mul(q[6], qv_add(qv_mul(q[7], xb), qv_sqrt(qv_add(qv_mul(xb, xb), q[9])))));
+    qv w = qv_mul(qv_add(wa, qv_mul(q[10], qv_sub(wb, wa))), q[11]);
+    qv s = qv_sqrt(qv_max(w, qv_set(0.0)));
+    *rs = qv_div(qv_set(1.0), s);
+    return s;
+}
+
 /* B, an option's value, lane by lane: X = c + L, F = F0 fx, and (vol) the
  * vol factor fv with rv = 1/fv.  The one formula both layouts (scenarios
  * across the lanes, or options across the lanes) evaluate, so an option in
  * a scenario gets the same bits either way.  side: 0 every lane a call, 1
  * every lane a put (phi d >= 0 tested as d >= 0 or d <= 0: the same
- * verdicts), -1 each lane's own (the sign of Dphi). */
+ * verdicts), -1 each lane's own (the sign of Dphi).  sm: 0 no lane on a
+ * sticky-moneyness surface, 1 every lane (s and rs from the constants m),
+ * -1 the lanes of smm. */
 static inline __attribute__((always_inline)) qv pnl_value(qv c, qv s, qv rs, qv F0, qv K, qv rK,
                                                           qv Dphi, qv L, qv fx, qv fv, qv rv,
-                                                          int vol, int side)
+                                                          int vol, int side, int sm,
+                                                          const pnl_smc *m, qm smm)
 {
     const qv cap = qv_set(1e300), half = qv_set(0.5), one = qv_set(1.0), zero = qv_set(0.0);
     const qv phi = qv_sel(qv_lt(Dphi, zero), qv_set(-1.0), one);
     qv X = qv_add(c, L);
+    if (sm != 0) {
+        qv rss, ss = pnl_sm_s(X, m, &rss);
+        s = sm > 0 ? ss : qv_sel(smm, ss, s);
+        rs = sm > 0 ? rss : qv_sel(smm, rss, rs);
+    }
     qv sv = s, rsv = qv_min(rs, cap);
     if (vol) {
         sv = qv_mul(s, fv);
@@ -75,16 +106,20 @@ static inline __attribute__((always_inline)) qv pnl_value(qv c, qv s, qv rs, qv 
 /* Option j in the nk scenarios of R: base = 1 stores B to out[k]; else
  * out[k] += w ((B - B0k) + th), the option's P&L term. */
 static inline __attribute__((always_inline)) void
-pnl_one_side(const qpm__pnl_run *R, size_t j, int vol, int base, int side, double *out)
+pnl_one_side(const qpm__pnl_run *R, size_t j, int vol, int base, int side, int sm, double *out)
 {
     const qpm__pnl_opts *p = R->p;
     const qv c = qv_set(p->c[j]), s = qv_set(p->s[j]), rs = qv_set(p->rs[j]);
     const qv F0 = qv_set(p->F0[j]), K = qv_set(p->K[j]), rK = qv_set(p->rK[j]);
     const qv Dphi = qv_set(p->Dphi[j]), one = qv_set(1.0);
+    pnl_smc m;
+    if (sm)
+        for (int q = 0; q < 12; q++)
+            m.q[q] = qv_set(p->sm[(size_t)q * p->nsm + j]);
     for (size_t k = 0; k < R->nk; k += QV_LANES) {
         qv fv = vol ? qv_loadu(R->fv + k) : one, rv = vol ? qv_loadu(R->rv + k) : one;
         qv B = pnl_value(c, s, rs, F0, K, rK, Dphi, qv_loadu(R->L + k), qv_loadu(R->fx + k), fv, rv,
-                         vol, side);
+                         vol, side, sm, &m, qm_none());
         if (base) {
             qv_storeu(out + k, B);
         } else {
@@ -97,10 +132,18 @@ pnl_one_side(const qpm__pnl_run *R, size_t j, int vol, int base, int side, doubl
 static inline __attribute__((always_inline)) void pnl_one(const qpm__pnl_run *R, size_t j, int vol,
                                                           int base, double *out)
 {
-    if (R->p->Dphi[j] < 0.0)
-        pnl_one_side(R, j, vol, base, 1, out);
-    else
-        pnl_one_side(R, j, vol, base, 0, out);
+    int sm = R->p->smf[j] != 0.0;
+    if (R->p->Dphi[j] < 0.0) {
+        if (sm)
+            pnl_one_side(R, j, vol, base, 1, 1, out);
+        else
+            pnl_one_side(R, j, vol, base, 1, 0, out);
+    } else {
+        if (sm)
+            pnl_one_side(R, j, vol, base, 0, 1, out);
+        else
+            pnl_one_side(R, j, vol, base, 0, 0, out);
+    }
 }
 
 /* One scenario, the options across the lanes: *acc += w_j ((B_j - B0k_j) +
@@ -120,10 +163,21 @@ static void pnl_across(const qpm__pnl_opts *p, const size_t *ou, size_t n, const
             gv[l] = fv != NULL ? fv[u] : 1.0;
             gr[l] = fv != NULL ? rv[u] : 1.0;
         }
-        qv B = pnl_value(qv_loadu(p->c + j), qv_loadu(p->s + j), qv_loadu(p->rs + j),
-                         qv_loadu(p->F0 + j), qv_loadu(p->K + j), qv_loadu(p->rK + j),
-                         qv_loadu(p->Dphi + j), qv_loadu(gl), qv_loadu(gx), qv_loadu(gv),
-                         qv_loadu(gr), fv != NULL, -1);
+        qv smf = qv_loadu(p->smf + j);
+        qm smm = qv_gt(smf, qv_set(0.0));
+        pnl_smc m;
+        int sm = qm_any(smm);
+        if (sm)
+            for (int q = 0; q < 12; q++)
+                m.q[q] = qv_loadu(p->sm + (size_t)q * p->nsm + j);
+        qv B = sm ? pnl_value(qv_loadu(p->c + j), qv_loadu(p->s + j), qv_loadu(p->rs + j),
+                              qv_loadu(p->F0 + j), qv_loadu(p->K + j), qv_loadu(p->rK + j),
+                              qv_loadu(p->Dphi + j), qv_loadu(gl), qv_loadu(gx), qv_loadu(gv),
+                              qv_loadu(gr), fv != NULL, -1, -1, &m, smm)
+                  : pnl_value(qv_loadu(p->c + j), qv_loadu(p->s + j), qv_loadu(p->rs + j),
+                              qv_loadu(p->F0 + j), qv_loadu(p->K + j), qv_loadu(p->rK + j),
+                              qv_loadu(p->Dphi + j), qv_loadu(gl), qv_loadu(gx), qv_loadu(gv),
+                              qv_loadu(gr), fv != NULL, -1, 0, &m, smm);
         qv term = qv_add(qv_sub(B, qv_loadu(p->B0k + j)), qv_loadu(p->th + j));
         qv_storeu(prod, qv_mul(qv_loadu(p->w + j), term));
         for (size_t l = 0; l < QV_LANES && j + l < n; l++)

@@ -234,6 +234,28 @@ double qpm__surface_total_variance(const qpm_surface *s, double T, double k)
     return wa + u * (slice_w(b, k) - wa);
 }
 
+static void slice_form(const qpm__slice *sl, double *c)
+{
+    c[0] = sl->p.a, c[1] = sl->p.b, c[2] = sl->p.rho, c[3] = sl->p.m, c[4] = sl->s2;
+}
+
+/* the cases of qpm__surface_total_variance, as one formula */
+void qpm__surface_w_form(const qpm_surface *s, double T, double c[12])
+{
+    size_t j = find(s, T);
+    const qpm__slice *a = j == 0 ? &s->sl[0] : &s->sl[j - 1];
+    const qpm__slice *b = j == 0 || j == s->n ? a : &s->sl[j];
+    slice_form(a, c);
+    slice_form(b, c + 5);
+    c[10] = 0.0, c[11] = 1.0;
+    if (j == 0)
+        c[11] = T / s->sl[0].T;
+    else if (j == s->n)
+        c[11] = a->T == T ? 1.0 : T / a->T;
+    else if (a->T != T)
+        c[10] = (T - a->T) / (b->T - a->T);
+}
+
 double qpm__surface_forward(const qpm_surface *s, double T)
 {
     size_t j = find(s, T);

@@ -161,8 +161,9 @@ typedef struct qpm__book_worker {
 typedef struct qpm__pnl_opts {
     double *c, *s, *rs, *Dphi, *rK, *B0k, *th;
     const double *F0, *K, *w;
-    /* options on a sticky-moneyness surface: smf[j] = 1 (else 0), and the
-     * constants of its total variance at its T (qpm__surface_w_form):
+    /* options on a sticky-moneyness surface: smf[j] = 1 or 2, the slices
+     * it reads (else 0), and the constants of its total variance at its T
+     * (qpm__surface_w_form):
      * constant q of option j at sm[q * nsm + j]; s and rs then come from
      * the surface in every scenario */
     double *smf, *sm;

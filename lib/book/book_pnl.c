@@ -212,7 +212,7 @@ static void pnl_kernel_setup(qpm_book *b, const qpm__pnl_kernel *k)
         int sm = o->sm != NULL && o->sm[j] != NULL && o->Th[j] > 0.0;
         if (sm)
             qpm__surface_w_form(o->sm[j], o->Th[j], cw);
-        p->smf[j] = sm ? 1.0 : 0.0;
+        p->smf[j] = !sm ? 0.0 : cw[10] == 0.0 ? 1.0 : 2.0; /* the slices it reads */
         for (int q = 0; q < 12; q++)
             p->sm[(size_t)q * p->nsm + j] = cw[q];
     }

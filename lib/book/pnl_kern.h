@@ -41,17 +41,24 @@ typedef struct pnl_smc {
 
 /* s = sqrt(w(k)) at k = -X from the constants m (0 where w <= 0, as the
  * book's surface vol), and rs = 1/s: the total variance in the order of
- * qpm__surface_total_variance, so its bits at this k. */
-static inline __attribute__((always_inline)) qv pnl_sm_s(qv X, const pnl_smc *m, qv *rs)
+ * qpm__surface_total_variance, so its bits at this k.  one: beta = 0 (an
+ * expiry on a slice or outside them), w = w_a gamma, the same bits. */
+static inline __attribute__((always_inline)) qv pnl_sm_s(qv X, const pnl_smc *m, int one, qv *rs)
 {
     const qv *q = m->q;
     qv k = qv_sub(qv_set(0.0), X);
-    qv xa = qv_sub(k, q[3]), xb = qv_sub(k, q[8]);
+    qv xa = qv_sub(k, q[3]);
     qv wa =
         qv_add(q[0], qv_mul(q[1], qv_add(qv_mul(q[2], xa), qv_sqrt(qv_add(qv_mul(xa, xa), q[4])))));
-    qv wb =
-        qv_add(q[5], qv_mul(q[6], qv_add(qv_mul(q[7], xb), qv_sqrt(qv_add(qv_mul(xb, xb), q[9])))));
-    qv w = qv_mul(qv_add(wa, qv_mul(q[10], qv_sub(wb, wa))), q[11]);
+    qv w;
+    if (one) {
+        w = qv_mul(wa, q[11]);
+    } else {
+        qv xb = qv_sub(k, q[8]);
+        qv wb = qv_add(
+            q[5], qv_mul(q[6], qv_add(qv_mul(q[7], xb), qv_sqrt(qv_add(qv_mul(xb, xb), q[9])))));
+        w = qv_mul(qv_add(wa, qv_mul(q[10], qv_sub(wb, wa))), q[11]);
+    }
     qv s = qv_sqrt(qv_max(w, qv_set(0.0)));
     *rs = qv_div(qv_set(1.0), s);
     return s;
@@ -63,8 +70,8 @@ static inline __attribute__((always_inline)) qv pnl_sm_s(qv X, const pnl_smc *m,
  * a scenario gets the same bits either way.  side: 0 every lane a call, 1
  * every lane a put (phi d >= 0 tested as d >= 0 or d <= 0: the same
  * verdicts), -1 each lane's own (the sign of Dphi).  sm: 0 no lane on a
- * sticky-moneyness surface, 1 every lane (s and rs from the constants m),
- * -1 the lanes of smm. */
+ * sticky-moneyness surface, 1 or 2 every lane (s and rs from the constants
+ * m, of one slice or two), -1 the lanes of smm. */
 static inline __attribute__((always_inline)) qv pnl_value(qv c, qv s, qv rs, qv F0, qv K, qv rK,
                                                           qv Dphi, qv L, qv fx, qv fv, qv rv,
                                                           int vol, int side, int sm,
@@ -74,7 +81,7 @@ static inline __attribute__((always_inline)) qv pnl_value(qv c, qv s, qv rs, qv 
     const qv phi = qv_sel(qv_lt(Dphi, zero), qv_set(-1.0), one);
     qv X = qv_add(c, L);
     if (sm != 0) {
-        qv rss, ss = pnl_sm_s(X, m, &rss);
+        qv rss, ss = pnl_sm_s(X, m, sm == 1, &rss);
         s = sm > 0 ? ss : qv_sel(smm, ss, s);
         rs = sm > 0 ? rss : qv_sel(smm, rss, rs);
     }
@@ -132,18 +139,13 @@ pnl_one_side(const qpm__pnl_run *R, size_t j, int vol, int base, int side, int s
 static inline __attribute__((always_inline)) void pnl_one(const qpm__pnl_run *R, size_t j, int vol,
                                                           int base, double *out)
 {
-    int sm = R->p->smf[j] != 0.0;
-    if (R->p->Dphi[j] < 0.0) {
-        if (sm)
-            pnl_one_side(R, j, vol, base, 1, 1, out);
-        else
-            pnl_one_side(R, j, vol, base, 1, 0, out);
-    } else {
-        if (sm)
-            pnl_one_side(R, j, vol, base, 0, 1, out);
-        else
-            pnl_one_side(R, j, vol, base, 0, 0, out);
-    }
+    int sm = (int)R->p->smf[j], side = R->p->Dphi[j] < 0.0;
+    if (sm == 0)
+        pnl_one_side(R, j, vol, base, side, 0, out);
+    else if (sm == 1)
+        pnl_one_side(R, j, vol, base, side, 1, out);
+    else
+        pnl_one_side(R, j, vol, base, side, 2, out);
 }
 
 /* One scenario, the options across the lanes: *acc += w_j ((B_j - B0k_j) +

@@ -265,7 +265,7 @@ typedef enum qpm_risk_filter {
  * - FAST: Wichura's AS241 rational approximations alone on the same
  *   uniforms (within 6 ulp of the same normals, without qpm_rng_normal's
  *   tabulated refinement step; the tails with the library's own
- *   logarithm, four at a time): scenario generation about 1.3 times as
+ *   logarithm, four at a time): scenario generation about 1.2 times as
  *   fast; the scenarios differ from PRECISE's in their last bits only. */
 typedef enum qpm_risk_normals {
     QPM_RISK_NORMALS_PRECISE = 0,

@@ -105,7 +105,7 @@ class RiskNormals(enum.IntEnum):
     """Values of :attr:`RiskKey.NORMALS` (``qpm_risk_normals``,
     experimental): how the Monte Carlo turns uniforms into normals."""
     PRECISE = 0  #: the inverse normal CDF to half an ulp (the default)
-    FAST = 1     #: AS241 alone on the same uniforms (within 6 ulp; generation ~1.3x faster)
+    FAST = 1     #: AS241 alone on the same uniforms (within 6 ulp; generation ~1.2x faster)
 
 
 register_enum(RiskKey, "QPM_RISK_", settings=True)

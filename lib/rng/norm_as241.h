@@ -146,7 +146,7 @@ static inline double qpm__as_tail_1(double t)
  * regrouped by powers of u and v).  With |u| <= 0.067 and v <= 6.2e-5, P is
  * kept to u^8, v u^6, v^2 u^4 and v^3 u^2 (the rest below 1e-17), in
  * Estrin's form for a short dependency chain; exp to degree 4 (its error,
- * 1e-6 relative, scales a correction of a few ulp).  T(a) and phi(a) are
+ * below 2e-8 relative, scales a correction of a few ulp).  T(a) and phi(a) are
  * double-doubles, phi(a) hi h is formed exactly (Dekker), and (T(a) hi - t)
  * - phi(a) hi h is exact (Sterbenz: each pair is within a factor 1.07 of
  * each other), so the residual is exact to far below an ulp of x: the result

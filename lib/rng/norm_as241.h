@@ -70,6 +70,24 @@ static inline double qpm__as_central(double q)
     return q * qpm__as_horner7(QPM__AS_A, r) / qpm__as_horner7(QPM__AS_B, r);
 }
 
+/* AS241's central rational in Estrin's form (a shorter dependency chain;
+ * other last bits): the start of the tabulated step, which removes them.
+ * Written once for double and v4d (T). */
+#define QPM__AS_ESTRIN7(T, c, x, out)                                                              \
+    do {                                                                                           \
+        T x2_ = (x) * (x), x4_ = x2_ * x2_;                                                        \
+        (out) = ((c)[0] + (c)[1] * (x) + x2_ * ((c)[2] + (c)[3] * (x))) +                          \
+                x4_ * (((c)[4] + (c)[5] * (x)) + x2_ * ((c)[6] + (c)[7] * (x)));                   \
+    } while (0)
+
+static inline double qpm__as_central_e(double q)
+{
+    double r = 0.180625 - q * q, a, b;
+    QPM__AS_ESTRIN7(double, QPM__AS_A, r, a);
+    QPM__AS_ESTRIN7(double, QPM__AS_B, r, b);
+    return q * a / b;
+}
+
 /* AS241 tail: the (negative) quantile of a lower-tail probability t <= 0.075. */
 static inline double qpm__as_tail(double t)
 {

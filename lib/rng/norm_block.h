@@ -1,8 +1,9 @@
 /* Body of the block inversions of uniforms into normals (norm_block.c,
  * baseline; norm_block_avx2.c, AVX2 + FMA without contraction), in chunks
  * of up to NB_CHUNK values: AS241's central rational four values at a
- * time with the operations of qpm__as_central lane by lane, the tails
- * gathered four at a time, with no branch on where a random value falls.
+ * time with the operations of qpm__as_central (precise: qpm__as_central_e)
+ * lane by lane, the tails gathered four at a time, with no branch on where
+ * a random value falls.
  * Precise values: then the tabulated Newton step of qpm__norm_inv four
  * values at a time, from the same starts, so its bits.  Plain AS241
  * values: its bits in the central region; in the tails the four-lane log
@@ -14,21 +15,28 @@
 #include "num/v4math.h"
 #include "rng/norm_as241.h"
 
-/* cz[i] = qpm__as_central(p[i] - 1/2), i < n: four at a time, the same
- * operations lane by lane */
-static inline void central_chunk(size_t n, const double *p, double *cz)
+/* cz[i] = qpm__as_central(p[i] - 1/2) (estrin: qpm__as_central_e), i < n:
+ * four at a time, the same operations lane by lane */
+static inline void central_chunk(size_t n, const double *p, double *cz, int estrin)
 {
     size_t i = 0;
     for (; i + 4 <= n; i += 4) {
         v4d pv;
         v4_load(&pv, p + i);
         v4d q = pv - 0.5;
-        v4d r = 0.180625 - q * q;
-        v4d c = q * qpm__as_horner7_v4(QPM__AS_A, r) / qpm__as_horner7_v4(QPM__AS_B, r);
+        v4d r = 0.180625 - q * q, a, b;
+        if (estrin) {
+            QPM__AS_ESTRIN7(v4d, QPM__AS_A, r, a);
+            QPM__AS_ESTRIN7(v4d, QPM__AS_B, r, b);
+        } else {
+            a = qpm__as_horner7_v4(QPM__AS_A, r);
+            b = qpm__as_horner7_v4(QPM__AS_B, r);
+        }
+        v4d c = q * a / b;
         memcpy(cz + i, &c, sizeof c);
     }
     for (; i < n; i++)
-        cz[i] = qpm__as_central(p[i] - 0.5);
+        cz[i] = estrin ? qpm__as_central_e(p[i] - 0.5) : qpm__as_central(p[i] - 0.5);
 }
 
 enum { NB_CHUNK = 256 };
@@ -38,10 +46,10 @@ enum { NB_CHUNK = 256 };
  * qpm__as_tail_v4 of min(p, 1 - p) beyond it; the central rationals four
  * at a time, then the tails gathered four at a time, so that neither work
  * nor branches depend on where a value falls. */
-static inline void starts_chunk(size_t n, const double *p, double *x0)
+static inline void starts_chunk(size_t n, const double *p, double *x0, int estrin)
 {
     size_t tl[NB_CHUNK], nt = 0;
-    central_chunk(n, p, x0);
+    central_chunk(n, p, x0, estrin);
     for (size_t i = 0; i < n; i++) {
         tl[nt] = i;
         nt += fabs(p[i] - 0.5) > 0.425;
@@ -69,7 +77,7 @@ static inline void precise_chunk(size_t n, double *x)
     double p[NB_CHUNK + 3], x0[NB_CHUNK + 3];
     size_t far[NB_CHUNK], nf = 0;
     memcpy(p, x, n * sizeof *p);
-    starts_chunk(n, p, x0);
+    starts_chunk(n, p, x0, 1);
     for (size_t i = n; i % 4; i++) { /* padding lanes: any value in range */
         p[i] = 0.25;
         x0[i] = 0.5;
@@ -103,7 +111,7 @@ static inline void plain_chunk(size_t n, double *x)
 {
     double p[NB_CHUNK];
     memcpy(p, x, n * sizeof *p);
-    starts_chunk(n, p, x);
+    starts_chunk(n, p, x, 0);
     for (size_t i = 0; i < n; i++)
         x[i] = copysign(fabs(x[i]), p[i] - 0.5); /* q < 0 ? z : -z, z < 0 */
 }

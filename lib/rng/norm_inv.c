@@ -2,9 +2,10 @@
  *
  * Start: Wichura's AS241 (PPND16, Applied Statistics 37, 1988), whose rational
  * approximations are within about 0.8 ulp of the quantile but lose a further
- * 4-5 ulp to rounding when evaluated in double (its tails with the four-lane
- * log of num/v4math.h, so that the block inversions start from the same
- * value).  Then one Newton step on T(x) = t, where x = |z|, t = min(p, 1 - p)
+ * 4-5 ulp to rounding when evaluated in double (its central rational in
+ * Estrin's form, for a shorter dependency chain, and its tails with the
+ * four-lane log of num/v4math.h, so that the block inversions start from
+ * the same value).  Then one Newton step on T(x) = t, where x = |z|, t = min(p, 1 - p)
  * (exact) and T(x) = Phi(-x), which removes that error: the residual T(x0) -
  * t is formed from the nearest node of a table of T and phi at k/64 in
  * double-double (norm_as241.h, qpm__nt_step_v4), and comes out exact to far
@@ -41,7 +42,7 @@ double qpm__norm_inv(double p)
     double q = p - 0.5;
     double t = q < 0 ? p : 1.0 - p; /* exact */
     if (QPM__LIKELY(t >= 1e-18)) {  /* else x > 8.75, beyond the table */
-        double x0 = fabs(q) <= 0.425 ? fabs(qpm__as_central(q)) : fabs(qpm__as_tail_1(t));
+        double x0 = fabs(q) <= 0.425 ? fabs(qpm__as_central_e(q)) : fabs(qpm__as_tail_1(t));
         if (QPM__LIKELY(x0 < QPM__NT_XLIM))
             return copysign(qpm__nt_step(x0, t), q);
     }

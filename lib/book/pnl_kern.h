@@ -2,10 +2,10 @@
  * option of a run revalued in every scenario of a chunk, the scenarios
  * across the lanes.  Written once against the SIMD vocabulary (include
  * num/simd_avx2.h or num/simd_avx512.h, num/vexp_log.h and num/vmills.h
- * first) and PNL_TABLE, the name of its row of kernels.  Every operation is lane-wise
- * and both builds use the same members (the table-free exp, the log, the
- * absolute member of the Mills-ratio family), so the AVX2 and AVX-512
- * kernels give the same bits.
+ * first) and PNL_TABLE, the name of its row of kernels.  Every operation
+ * is lane-wise and both builds use the same members (the table-free exp,
+ * the log, the absolute member of the Mills-ratio family), so the AVX2 and
+ * AVX-512 kernels give the same bits.
  *
  * An option on forward F = F0 (1 + x), strike K, discount D, vol sigma
  * scaled by f = 1 + v, T years to expiry at the scenario's time (Black-76):
@@ -165,21 +165,21 @@ static void pnl_across(const qpm__pnl_opts *p, const size_t *ou, size_t n, const
             gv[l] = fv != NULL ? fv[u] : 1.0;
             gr[l] = fv != NULL ? rv[u] : 1.0;
         }
-        qv smf = qv_loadu(p->smf + j);
-        qm smm = qv_gt(smf, qv_set(0.0));
+        qv c = qv_loadu(p->c + j), s = qv_loadu(p->s + j), rs = qv_loadu(p->rs + j);
+        qv F0 = qv_loadu(p->F0 + j), K = qv_loadu(p->K + j), rK = qv_loadu(p->rK + j);
+        qv Dphi = qv_loadu(p->Dphi + j), Lv = qv_loadu(gl), fxv = qv_loadu(gx);
+        qv fvv = qv_loadu(gv), rvv = qv_loadu(gr);
+        /* lanes on sticky-moneyness surfaces, if any: their constants */
+        qm smm = qv_gt(qv_loadu(p->smf + j), qv_set(0.0));
         pnl_smc m;
         int sm = qm_any(smm);
         if (sm)
             for (int q = 0; q < 12; q++)
                 m.q[q] = qv_loadu(p->sm + (size_t)q * p->nsm + j);
-        qv B = sm ? pnl_value(qv_loadu(p->c + j), qv_loadu(p->s + j), qv_loadu(p->rs + j),
-                              qv_loadu(p->F0 + j), qv_loadu(p->K + j), qv_loadu(p->rK + j),
-                              qv_loadu(p->Dphi + j), qv_loadu(gl), qv_loadu(gx), qv_loadu(gv),
-                              qv_loadu(gr), fv != NULL, -1, -1, &m, smm)
-                  : pnl_value(qv_loadu(p->c + j), qv_loadu(p->s + j), qv_loadu(p->rs + j),
-                              qv_loadu(p->F0 + j), qv_loadu(p->K + j), qv_loadu(p->rK + j),
-                              qv_loadu(p->Dphi + j), qv_loadu(gl), qv_loadu(gx), qv_loadu(gv),
-                              qv_loadu(gr), fv != NULL, -1, 0, &m, smm);
+        qv B = sm ? pnl_value(c, s, rs, F0, K, rK, Dphi, Lv, fxv, fvv, rvv, fv != NULL, -1, -1, &m,
+                              smm)
+                  : pnl_value(c, s, rs, F0, K, rK, Dphi, Lv, fxv, fvv, rvv, fv != NULL, -1, 0, &m,
+                              smm);
         qv term = qv_add(qv_sub(B, qv_loadu(p->B0k + j)), qv_loadu(p->th + j));
         qv_storeu(prod, qv_mul(qv_loadu(p->w + j), term));
         for (size_t l = 0; l < QV_LANES && j + l < n; l++)

@@ -112,7 +112,8 @@ qpm_status qpm_risk_scenarios(qpm_risk *r, size_t n, double *spot_moves, size_t 
         return qpm__fail(QPM_E_SIZE, "ld_spot = %zu: must be >= n_underlyings = %zu", ld_spot,
                          r->n);
     if (vol_shifts != NULL && ld_vol < r->n)
-        return qpm__fail(QPM_E_SIZE, "ld_vol = %zu: must be >= n_underlyings = %zu", ld_vol, r->n);
+        return qpm__fail(QPM_E_SIZE, "ld_vol = %zu: must be >= n_underlyings = %zu", ld_vol,
+                         r->n);
     qpm_status st = qpm__risk_prepare_workers(r, r->n);
     if (st != QPM_OK)
         return st;

@@ -150,8 +150,10 @@ static inline double qpm__as_tail_1(double t)
 }
 
 /* The tabulated step's domain: x0 < QPM__NT_XLIM rounds to a node k/64
- * with k < QPM__NT. */
+ * with k < QPM__NT.  A tail probability below QPM__NT_TMIN has its
+ * quantile beyond it (|z| > 8.75): such values skip the table. */
 #define QPM__NT_XLIM ((QPM__NT - 0.5) / 64.0)
+#define QPM__NT_TMIN 1e-18
 
 /* One Newton step on T(x) = t: x0 > 0 is a start within a few ulp of the
  * quantile x = -Phi^-1(t) (0 < t <= 1/2), with x0 < QPM__NT_XLIM.  Returns

@@ -5,10 +5,10 @@
  * 4-5 ulp to rounding when evaluated in double (its central rational in
  * Estrin's form, for a shorter dependency chain, and its tails with the
  * four-lane log of num/v4math.h, so that the block inversions start from
- * the same value).  Then one Newton step on T(x) = t, where x = |z|, t = min(p, 1 - p)
- * (exact) and T(x) = Phi(-x), which removes that error: the residual T(x0) -
- * t is formed from the nearest node of a table of T and phi at k/64 in
- * double-double (norm_as241.h, qpm__nt_step_v4), and comes out exact to far
+ * the same value).  Then one Newton step on T(x) = t, where x = |z|,
+ * t = min(p, 1 - p) (exact) and T(x) = Phi(-x), which removes that error:
+ * the residual T(x0) - t is formed from the nearest node of a table of T
+ * and phi at k/64 in double-double (norm_as241.h, qpm__nt_step), exact to far
  * below an ulp of the quantile, so the result is within 0.5 ulp plus a few
  * thousandths: in effect correctly rounded.  A Halley term would change x by
  * about x dx^2 / 2 < 1e-30 relative, so one step is the whole correction.
@@ -41,7 +41,7 @@ double qpm__norm_inv(double p)
 {
     double q = p - 0.5;
     double t = q < 0 ? p : 1.0 - p; /* exact */
-    if (QPM__LIKELY(t >= 1e-18)) {  /* else x > 8.75, beyond the table */
+    if (QPM__LIKELY(t >= QPM__NT_TMIN)) {
         double x0 = fabs(q) <= 0.425 ? fabs(qpm__as_central_e(q)) : fabs(qpm__as_tail_1(t));
         if (QPM__LIKELY(x0 < QPM__NT_XLIM))
             return copysign(qpm__nt_step(x0, t), q);
@@ -80,9 +80,8 @@ qpm_status qpm_norm_inv_bulk(size_t n, const double *p, double *out)
             return qpm__fail(QPM_E_INVALID, "p[%zu] = %.17g: must be in [0, 1]", i, p[i]);
     }
     /* a chunk's values within the step's table gathered and inverted
-     * together (the same bits); the far tails (t < 1e-18, beyond the
-     * table: the block would redo them one by one) and the ends one by
-     * one; out may be p */
+     * together (the same bits); the far tails (beyond the table: the block
+     * would redo them one by one) and the ends one by one; out may be p */
     for (size_t i = 0; i < n; i += 256) {
         double buf[256];
         size_t idx[256], m = n - i < 256 ? n - i : 256, k = 0;
@@ -90,7 +89,7 @@ qpm_status qpm_norm_inv_bulk(size_t n, const double *p, double *out)
             double x = p[i + j];
             idx[k] = j;
             buf[k] = x;
-            k += x >= 1e-18 && 1.0 - x >= 1e-18;
+            k += x >= QPM__NT_TMIN && 1.0 - x >= QPM__NT_TMIN;
         }
         qpm__norm_inv_block(k, buf, 1);
         for (size_t j = 0, e = 0; j < m; j++) {

@@ -19,7 +19,7 @@ typedef struct qpm__slice {
 struct qpm_surface {
     qpm_alloc alloc; /* first: qpm__handle_new */
     size_t n, cap;
-    qpm__slice *sl; /* n slices sorted by strictly increasing T */
+    qpm__slice *sl;  /* n slices sorted by strictly increasing T */
 };
 
 /* ---- for the book ---------------------------------------------------------
@@ -64,7 +64,8 @@ qpm_status qpm__svi_check(const qpm_svi *p, const char *name);
 
 /* The butterfly check on QPM_SURFACE_CHECK_POINTS points over [-L, L]:
  * returns 1 when g >= -1e-12 everywhere; the smallest g and its k. */
-int qpm__svi_butterfly(const qpm_svi *p, double L, size_t points, double *worst_k, double *worst_g);
+int qpm__svi_butterfly(const qpm_svi *p, double L, size_t points, double *worst_k,
+                       double *worst_g);
 
 /* L of the butterfly check: max(3 kmax_abs, 6 sqrt(w(0)), 1). */
 double qpm__svi_check_limit(const qpm_svi *p, double kmax_abs);
@@ -116,7 +117,8 @@ void qpm__svi_fit(const qpm__smile *sm, unsigned flags, qpm_svi *p, qpm_svi_repo
  * max_iter iterations.  Returns the iterations; *converged set. */
 typedef double (*qpm__nm_fn)(void *ctx, const double *x);
 size_t qpm__nelder_mead(qpm__nm_fn f, void *ctx, size_t n, double *x, const double *step,
-                        double xtol, double ftol, size_t max_iter, double *fbest, int *converged);
+                        double xtol, double ftol, size_t max_iter, double *fbest,
+                        int *converged);
 
 /* Adds or replaces (same T) a slice, keeping the order; allocation before
  * any change.  QPM_E_NOMEM. */

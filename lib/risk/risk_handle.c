@@ -173,7 +173,7 @@ qpm_status qpm__risk_prepare_workers(qpm_risk *r, size_t n)
     for (unsigned i = 0; i < nw; i++) {
         qpm_status st = qpm_rng_split(&w[i].rng, &r->alloc, r->base, 0);
         if (st == QPM_OK) {
-            w[i].g = qpm__calloc(&r->alloc, 3 * n + QPM__RISK_PASS * (4 * n + 2), sizeof(double));
+            w[i].g = qpm__calloc(&r->alloc, 3 * n + QPM__RISK_PASS * (3 * n + 2), sizeof(double));
             if (w[i].g == NULL)
                 st = QPM_E_NOMEM;
         }
@@ -183,8 +183,7 @@ qpm_status qpm__risk_prepare_workers(qpm_risk *r, size_t n)
         }
         w[i].jc = w[i].g + n;
         w[i].je = w[i].g + 2 * n;
-        w[i].pg = w[i].g + 3 * n;
-        w[i].pjc = w[i].pg + QPM__RISK_PASS * n;
+        w[i].pjc = w[i].g + 3 * n;
         w[i].pje = w[i].pjc + QPM__RISK_PASS * n;
         w[i].pc = w[i].pje + QPM__RISK_PASS * n;
         w[i].pfv = w[i].pc + QPM__RISK_PASS;

@@ -85,10 +85,10 @@ typedef struct qpm__risk_worker {
     double *g;  /* n normals */
     double *jc; /* n Poisson counts */
     double *je; /* n jump normals */
-    /* one pass (QPM__RISK_PASS scenarios): n normals, n jump counts and n
-     * jump normals each, its t scale and its vol factor's normal; the
-     * normals again by underlying (pgt[j * QPM__RISK_PASS + s]) */
-    double *pg, *pjc, *pje, *pc, *pfv, *pgt;
+    /* one pass (QPM__RISK_PASS scenarios): n jump counts and n jump
+     * normals each (pjc[s * n + u]), its t scale and its vol factor's
+     * normal; its n normals by underlying (pgt[u * QPM__RISK_PASS + s]) */
+    double *pjc, *pje, *pc, *pfv, *pgt;
 } qpm__risk_worker;
 
 struct qpm_risk;

@@ -46,9 +46,10 @@ static void fill_block(void *vctx, size_t chunk, unsigned worker)
          * the generator */
         qpm__gen g = qpm__gen_load(&w->rng->g);
         for (size_t s = 0; s < m; s++) {
-            double *pg = w->pg + s * n;
+            /* by underlying, as the moves read them */
+            double *pg = w->pgt + s;
             for (size_t u = 0; u < n; u++)
-                pg[u] = qpm__u01_open(&g);
+                pg[u * QPM__RISK_PASS] = qpm__u01_open(&g);
             double c = sh;
             if (student) {
                 double chi = 2.0 * qpm__gamma_draw(&g, &gp);
@@ -79,7 +80,11 @@ static void fill_block(void *vctx, size_t chunk, unsigned worker)
             }
         }
         qpm__gen_store(&w->rng->g, &g);
-        qpm__norm_inv_block(m * n, w->pg, precise);
+        if (m == QPM__RISK_PASS)
+            qpm__norm_inv_block(m * n, w->pgt, precise);
+        else
+            for (size_t u = 0; u < n; u++)
+                qpm__norm_inv_block(m, w->pgt + u * QPM__RISK_PASS, precise);
         qpm__risk_moves(r, w, m, n, jumps, ctx->spot + (off + s0) * ctx->ld_spot, ctx->ld_spot);
         if (ctx->vol != NULL)
             for (size_t s = 0; s < m; s++) {

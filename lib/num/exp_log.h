@@ -14,6 +14,7 @@
  *   qv_expm1_small      vector   the same q, |x| < 1                    2.3 ulp
  *   qv_exp_tab4         vector   2^(j/4) table, Taylor to r^10          0.7 ulp
  *   qv_log              vector   s = f/(2+f), atanh series to s^22      0.8 ulp
+ *                                (Estrin's form)
  *   qv_log_atanh        vector   f = (m-1)/(m+1), series to f^23        1.8 ulp
  *
  * Users: the pricing kernels (qv_exp..., qv_log), the implied-volatility

@@ -118,11 +118,28 @@ QV_INLINE qv qv_atanh_series(qv z, double c)
     return qv_fma(p, z, qv_set(c / 3.0));
 }
 
+/* The same series in Estrin's form (pairs, then pairs of pairs, with z^2,
+ * z^4 and z^8): a dependency chain of five steps instead of ten, for three
+ * products more; other last bits than qv_atanh_series. */
+QV_INLINE qv qv_atanh_series_e(qv z, double c)
+{
+    qv z2 = qv_mul(z, z), z4 = qv_mul(z2, z2), z8 = qv_mul(z4, z4);
+    qv e01 = qv_fma(qv_set(c / 5.0), z, qv_set(c / 3.0));
+    qv e23 = qv_fma(qv_set(c / 9.0), z, qv_set(c / 7.0));
+    qv e45 = qv_fma(qv_set(c / 13.0), z, qv_set(c / 11.0));
+    qv e67 = qv_fma(qv_set(c / 17.0), z, qv_set(c / 15.0));
+    qv e89 = qv_fma(qv_set(c / 21.0), z, qv_set(c / 19.0));
+    qv e03 = qv_fma(e23, z2, e01), e47 = qv_fma(e67, z2, e45);
+    qv e8a = qv_fma(qv_set(c / 23.0), z2, e89);
+    return qv_fma(e8a, z8, qv_fma(e47, z4, e03));
+}
+
 /* ---- logarithm, s = f/(2+f) form ------------------------------------------------
  * log(x) for finite x > 0 (subnormals included): x = 2^e m, m in
  * [sqrt(1/2), sqrt(2)), f = m - 1, s = f/(2+f), log(1+f) = f - (f^2/2 -
  * s (f^2/2 + R(s^2))) with R the atanh series 2 s^2/3 + 2 s^4/5 + ... to
- * s^22 (truncation < 3e-18 relative); e ln2 added in two parts. */
+ * s^22 (truncation < 3e-18 relative), in Estrin's form (the head of the
+ * Black kernels' longest dependency chain); e ln2 added in two parts. */
 QV_INLINE qv qv_log(qv x)
 {
     qv m, e = qv_log_split(x, &m, 1);
@@ -130,7 +147,7 @@ QV_INLINE qv qv_log(qv x)
     qv hfsq = qv_mul(qv_mul(qv_set(0.5), f), f);
     qv s = qv_div(f, qv_add(qv_set(2.0), f));
     qv z = qv_mul(s, s);
-    qv R = qv_mul(qv_atanh_series(z, 2.0), z);
+    qv R = qv_mul(qv_atanh_series_e(z, 2.0), z);
     qv t = qv_fma(s, qv_add(hfsq, R), qv_mul(e, qv_set(QPM__LN2_LO)));
     qv lm = qv_sub(qv_sub(hfsq, t), f); /* -(log(1+f) - e ln2_lo) */
     return qv_fms(e, qv_set(QPM__LN2_HI), lm);

@@ -24,6 +24,8 @@ static unsigned long long splitmix64(unsigned long long *s)
 }
 
 static const unsigned NO_AVX2 = ~((unsigned)QPM_CPU_AVX2 | (unsigned)QPM_CPU_FMA);
+/* the AVX2 build where the CPU also has AVX-512 (else the same as ~0u) */
+static const unsigned NO_AVX512 = ~((unsigned)QPM_CPU_AVX512F | (unsigned)QPM_CPU_AVX512DQ);
 
 /* probabilities over the whole range: uniform, log-uniform tails down to
  * 1e-300 on both sides, the neighbours of every branch point, the points
@@ -87,18 +89,27 @@ static double ulps(double a, double b)
 }
 
 /* the block inversion of p[0..n-1] on the chosen build (x) and on the
- * baseline build (y) */
+ * baseline build (y); the AVX2 build (AVX-512 masked out) must give x's
+ * bits too */
 static void both_builds(const double *p, size_t n, int precise, double **x, double **y)
 {
     *x = malloc(n * sizeof **x);
     *y = malloc(n * sizeof **y);
-    cr_assert(*x != NULL && *y != NULL);
+    double *w = malloc(n * sizeof *w);
+    cr_assert(*x != NULL && *y != NULL && w != NULL);
     memcpy(*x, p, n * sizeof **x);
     memcpy(*y, p, n * sizeof **y);
+    memcpy(w, p, n * sizeof *w);
     qpm__norm_inv_block(n, *x, precise);
     qpm__cpu_set_mask(NO_AVX2);
     qpm__norm_inv_block(n, *y, precise);
+    qpm__cpu_set_mask(NO_AVX512);
+    qpm__norm_inv_block(n, w, precise);
     qpm__cpu_set_mask(~0u);
+    for (size_t i = 0; i < n; i++)
+        cr_assert(memcmp(&w[i], &(*x)[i], sizeof w[i]) == 0,
+                  "AVX2 and chosen builds differ at p = %.17g: %.17g, %.17g", p[i], w[i], (*x)[i]);
+    free(w);
 }
 
 Test(rng_block, precise_blocks_give_the_bits_of_norm_inv_on_every_build)
@@ -146,7 +157,7 @@ Test(rng_block, plain_blocks_keep_as241s_bits_centrally_and_its_values_in_the_ta
 }
 
 /* The Monte Carlo's scenarios (t, jumps, vol of vol; both normal kinds) on
- * the baseline and AVX2 builds: the same bits. */
+ * the baseline, AVX2 and AVX-512 builds: the same bits. */
 Test(rng_block, monte_carlo_scenarios_are_the_same_on_every_build)
 {
     enum { NU = 5, NS = 3000 };
@@ -165,12 +176,16 @@ Test(rng_block, monte_carlo_scenarios_are_the_same_on_every_build)
         cr_assert_eq(qpm_risk_set(r, QPM_RISK_VOL_OF_VOL, 0.1), QPM_OK);
         cr_assert_eq(qpm_risk_set(r, QPM_RISK_NORMALS, kind), QPM_OK);
         cr_assert_eq(qpm_risk_scenarios(r, NS, a, NU, va, NU), QPM_OK, "%s", qpm_last_error());
-        qpm__cpu_set_mask(NO_AVX2);
-        qpm_status st = qpm_risk_scenarios(r, NS, b, NU, vb, NU);
-        qpm__cpu_set_mask(~0u);
-        cr_assert_eq(st, QPM_OK);
-        cr_assert(memcmp(a, b, sizeof a) == 0, "normals %d: spot moves differ", kind);
-        cr_assert(memcmp(va, vb, sizeof va) == 0, "normals %d: vol shifts differ", kind);
+        for (int build = 0; build < 2; build++) {
+            qpm__cpu_set_mask(build == 0 ? NO_AVX2 : NO_AVX512);
+            qpm_status st = qpm_risk_scenarios(r, NS, b, NU, vb, NU);
+            qpm__cpu_set_mask(~0u);
+            cr_assert_eq(st, QPM_OK);
+            cr_assert(memcmp(a, b, sizeof a) == 0, "normals %d, build %d: spot moves differ", kind,
+                      build);
+            cr_assert(memcmp(va, vb, sizeof va) == 0, "normals %d, build %d: vol shifts differ",
+                      kind, build);
+        }
         for (size_t i = 0; i < NS * NU; i++)
             cr_assert(isfinite(a[i]) && a[i] > -1.0, "move %zu = %g", i, a[i]);
         qpm_risk_free(r);

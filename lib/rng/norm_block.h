@@ -1,25 +1,132 @@
 /* Body of the block inversions of uniforms into normals (norm_block.c,
  * baseline; norm_block_avx2.c, AVX2 + FMA without contraction), in chunks
  * of up to NB_CHUNK values: AS241's central rational four values at a
- * time with the operations of qpm__as_central (precise: qpm__as_central_e)
- * lane by lane, the tails gathered four at a time, with no branch on where
- * a random value falls.
+ * time (eight in the AVX-512 build, NORM_BLOCK_W8) with the operations of
+ * qpm__as_central (precise: qpm__as_central_e) lane by lane, the tails
+ * gathered four at a time, with no branch on where a random value falls.
  * Precise values: then the tabulated Newton step of qpm__norm_inv four
  * values at a time, from the same starts, so its bits.  Plain AS241
  * values: its bits in the central region; in the tails the four-lane log
  * of num/v4math.h (within an ulp or two of libm's, so within a few ulp of
- * qpm__norm_inv_as241's values).  Both builds give the same bits.
- * The including file defines NORM_BLOCK_FN.  Not a public header. */
+ * qpm__norm_inv_as241's values).  Every build gives the same bits.
+ * The including file defines NORM_BLOCK_FN, and NORM_BLOCK_W8 for eight
+ * lanes (a file built with AVX-512 F and DQ, without contraction).  Not a
+ * public header. */
 #include <string.h>
 
 #include "num/v4math.h"
 #include "rng/norm_as241.h"
+
+#ifdef NORM_BLOCK_W8
+/* Eight doubles as one value: the four-lane code's operations on twice the
+ * lanes (the same bits lane by lane). */
+typedef double v8d __attribute__((vector_size(64)));
+typedef long long v8i __attribute__((vector_size(64)));
+#define V8_INLINE static inline __attribute__((always_inline))
+
+V8_INLINE v8d v8_set(double a)
+{
+    return (v8d){a, a, a, a, a, a, a, a};
+}
+
+V8_INLINE v8i v8_bits(v8d x)
+{
+    v8i i;
+    memcpy(&i, &x, sizeof i);
+    return i;
+}
+
+V8_INLINE v8d v8_from_bits(v8i i)
+{
+    v8d x;
+    memcpy(&x, &i, sizeof x);
+    return x;
+}
+
+V8_INLINE v8d v8_sel(v8i mask, v8d a, v8d b)
+{
+    return v8_from_bits((v8_bits(a) & mask) | (v8_bits(b) & ~mask));
+}
+
+V8_INLINE v8d v8_abs(v8d x)
+{
+    return v8_from_bits(v8_bits(x) & 0x7FFFFFFFFFFFFFFFLL);
+}
+
+V8_INLINE v8d v8_copysign(v8d mag, v8d sgn)
+{
+    return v8_from_bits((v8_bits(mag) & 0x7FFFFFFFFFFFFFFFLL) |
+                        (v8_bits(sgn) & (long long)0x8000000000000000ULL));
+}
+
+V8_INLINE void v8_load(v8d *v, const double *p)
+{
+    memcpy(v, p, sizeof *v);
+}
+
+/* qpm__as_horner7_v4 on eight lanes */
+V8_INLINE v8d v8_horner7(const double *c, v8d x)
+{
+    return ((((((c[7] * x + c[6]) * x + c[5]) * x + c[4]) * x + c[3]) * x + c[2]) * x + c[1]) * x +
+           c[0];
+}
+
+/* qpm__nt_step_v4 on eight lanes: the node by the same rounding, the rows
+ * of each four lanes transposed as there, then QPM__NT_ARITH */
+V8_INLINE v8d nt_step_v8(v8d x0, v8d t)
+{
+    v8d tr = x0 * 64.0 + 0x1.8p52; /* v4_round */
+    v8d kd = tr - 0x1.8p52;
+    v8i k = v8_bits(tr) - v8_bits(v8_set(0x1.8p52)); /* v4_int_of */
+    v8i in = k < (long long)QPM__NT;
+    k = (k & in) | ((long long)(QPM__NT - 1) & ~in);
+    v8d a = kd * (1.0 / 64.0);
+    v8d h = x0 - a, res;
+    v4d th4[2], tl4[2], ph4[2], pl4[2];
+    for (int hf = 0; hf < 2; hf++) {
+        v4d r0, r1, r2, r3;
+        v4_load(&r0, qpm__nt_tab[k[4 * hf]]);
+        v4_load(&r1, qpm__nt_tab[k[4 * hf + 1]]);
+        v4_load(&r2, qpm__nt_tab[k[4 * hf + 2]]);
+        v4_load(&r3, qpm__nt_tab[k[4 * hf + 3]]);
+        v4d t0 = QPM__V4_SHUF(r0, r1, 0, 4, 2, 6), t1 = QPM__V4_SHUF(r0, r1, 1, 5, 3, 7);
+        v4d t2 = QPM__V4_SHUF(r2, r3, 0, 4, 2, 6), t3 = QPM__V4_SHUF(r2, r3, 1, 5, 3, 7);
+        th4[hf] = QPM__V4_SHUF(t0, t2, 0, 1, 4, 5), ph4[hf] = QPM__V4_SHUF(t0, t2, 2, 3, 6, 7);
+        tl4[hf] = QPM__V4_SHUF(t1, t3, 0, 1, 4, 5), pl4[hf] = QPM__V4_SHUF(t1, t3, 2, 3, 6, 7);
+    }
+#define V8_JOIN(x) __builtin_shufflevector((x)[0], (x)[1], 0, 1, 2, 3, 4, 5, 6, 7)
+    v8d th = V8_JOIN(th4), tl = V8_JOIN(tl4), ph = V8_JOIN(ph4), pl = V8_JOIN(pl4);
+#undef V8_JOIN
+    QPM__NT_ARITH(v8d, x0, t, a, h, th, tl, ph, pl, res);
+    return res;
+}
+#define NB_LANES 8
+#else
+#define NB_LANES 4
+#endif
 
 /* cz[i] = qpm__as_central(p[i] - 1/2) (estrin: qpm__as_central_e), i < n:
  * four at a time, the same operations lane by lane */
 static inline void central_chunk(size_t n, const double *p, double *cz, int estrin)
 {
     size_t i = 0;
+#ifdef NORM_BLOCK_W8
+    for (; i + 8 <= n; i += 8) {
+        v8d pv;
+        v8_load(&pv, p + i);
+        v8d q = pv - 0.5;
+        v8d r = 0.180625 - q * q, a, b;
+        if (estrin) {
+            QPM__AS_ESTRIN7(v8d, QPM__AS_A, r, a);
+            QPM__AS_ESTRIN7(v8d, QPM__AS_B, r, b);
+        } else {
+            a = v8_horner7(QPM__AS_A, r);
+            b = v8_horner7(QPM__AS_B, r);
+        }
+        v8d c = q * a / b;
+        memcpy(cz + i, &c, sizeof c);
+    }
+#endif
     for (; i + 4 <= n; i += 4) {
         v4d pv;
         v4_load(&pv, p + i);
@@ -74,15 +181,37 @@ static inline void starts_chunk(size_t n, const double *p, double *x0, int estri
  * the generators' uniforms) are redone one by one by qpm__norm_inv. */
 static inline void precise_chunk(size_t n, double *x)
 {
-    double p[NB_CHUNK + 3], x0[NB_CHUNK + 3];
+    double p[NB_CHUNK + NB_LANES - 1], x0[NB_CHUNK + NB_LANES - 1];
     size_t far[NB_CHUNK], nf = 0;
     memcpy(p, x, n * sizeof *p);
     starts_chunk(n, p, x0, 1);
-    for (size_t i = n; i % 4; i++) { /* padding lanes: any value in range */
+    for (size_t i = n; i % NB_LANES; i++) { /* padding lanes: any value in range */
         p[i] = 0.25;
         x0[i] = 0.5;
     }
-    for (size_t i = 0; i < n; i += 4) {
+    size_t i0 = 0;
+#ifdef NORM_BLOCK_W8
+    for (; i0 + 8 <= n; i0 += 8) {
+        size_t i = i0;
+        v8d pv, xv;
+        v8_load(&pv, p + i);
+        v8_load(&xv, x0 + i);
+        v8d q = pv - 0.5;
+        v8d t = v8_sel(q < 0.0, pv, 1.0 - pv); /* exact */
+        xv = v8_abs(xv);
+        v8d z = v8_copysign(nt_step_v8(xv, t), q);
+        v8i out = xv >= QPM__NT_XLIM;
+        memcpy(x + i, &z, sizeof z);
+        long long any = 0;
+        for (int l = 0; l < 8; l++)
+            any |= out[l];
+        if (QPM__UNLIKELY(any != 0))
+            for (size_t l = 0; l < 8; l++)
+                if (out[l])
+                    far[nf++] = i + l;
+    }
+#endif
+    for (size_t i = i0; i < n; i += 4) {
         v4d pv, xv;
         v4_load(&pv, p + i);
         v4_load(&xv, x0 + i);

@@ -175,10 +175,12 @@ double qpm__norm_inv_as241(double p);
 /* x[i] <- qpm__norm_inv(x[i]) (precise: the same bits), or AS241 alone
  * (precise = 0: the bits of qpm__norm_inv_as241 in the central region, its
  * tails with a four-lane log, within a few ulp of its values), x[i] in
- * (0, 1), four values at a time (norm_block.h; an AVX2 build where the CPU
- * has it, with the same bits). */
+ * (0, 1), four values at a time (norm_block.h; an AVX2 build, or an
+ * AVX-512 build of eight at a time, where the CPU has it, with the same
+ * bits). */
 void qpm__norm_inv_block(size_t n, double *x, int precise);
 void qpm__norm_inv_block_avx2(size_t n, double *x, int precise);
+void qpm__norm_inv_block_avx512(size_t n, double *x, int precise);
 
 /* qpm_rng_normal with AS241 alone (a few ulp, about three times faster):
  * the same uniforms, the same stream position afterwards. */

@@ -21,124 +21,26 @@ typedef long long v4i __attribute__((vector_size(32)));
  * every build's flags, meson.build) concerns no call of theirs. */
 #define QPM__V4_INLINE static inline __attribute__((always_inline))
 
-QPM__V4_INLINE v4d v4_set(double a)
-{
-    return (v4d){a, a, a, a};
-}
-
-QPM__V4_INLINE v4i v4_bits(v4d x)
-{
-    v4i i;
-    memcpy(&i, &x, sizeof i);
-    return i;
-}
-
-QPM__V4_INLINE v4d v4_from_bits(v4i i)
-{
-    v4d x;
-    memcpy(&x, &i, sizeof x);
-    return x;
-}
-
-/* mask ? a : b, mask lanes all ones or all zeros */
-QPM__V4_INLINE v4d v4_sel(v4i mask, v4d a, v4d b)
-{
-    return v4_from_bits((v4_bits(a) & mask) | (v4_bits(b) & ~mask));
-}
-
-QPM__V4_INLINE v4d v4_abs(v4d x)
-{
-    return v4_from_bits(v4_bits(x) & 0x7FFFFFFFFFFFFFFFLL);
-}
-
-QPM__V4_INLINE v4d v4_copysign(v4d mag, v4d sgn)
-{
-    return v4_from_bits((v4_bits(mag) & 0x7FFFFFFFFFFFFFFFLL) |
-                        (v4_bits(sgn) & (long long)0x8000000000000000ULL));
-}
-
-QPM__V4_INLINE v4d v4_sqrt(v4d x)
-{
-    return (v4d){sqrt(x[0]), sqrt(x[1]), sqrt(x[2]), sqrt(x[3])};
-}
-
-/* the nearest integer to x (|x| < 2^51) as a double, and its low bits in *n */
-QPM__V4_INLINE v4d v4_round(v4d x, v4i *n)
-{
-    v4d t = x + 0x1.8p52;
-    *n = v4_bits(t);
-    return t - 0x1.8p52;
-}
-
 /* ln 2 in two parts, the first with 32 significant bits (n ln2_hi exact
  * for |n| < 2^21) */
 #define QPM__V4_LN2_HI 6.93147180369123816490e-01
 #define QPM__V4_LN2_LO 1.90821492927058770002e-10
 
-/* e^r - 1 for |r| <= ln 2 / 2 + a little: Taylor to degree 13 (the
- * remainder below 5e-18 relative), r + r^2 (1/2 + r (1/6 + ...)) */
-QPM__V4_INLINE v4d v4_expm1_red(v4d r)
-{
-    v4d p = 1.0 / 479001600.0 + r * (1.0 / 6227020800.0);
-    p = 1.0 / 39916800.0 + r * p;
-    p = 1.0 / 3628800.0 + r * p;
-    p = 1.0 / 362880.0 + r * p;
-    p = 1.0 / 40320.0 + r * p;
-    p = 1.0 / 5040.0 + r * p;
-    p = 1.0 / 720.0 + r * p;
-    p = 1.0 / 120.0 + r * p;
-    p = 1.0 / 24.0 + r * p;
-    p = 1.0 / 6.0 + r * p;
-    p = 0.5 + r * p;
-    return r + (r * r) * p;
-}
+#define VL_T      v4d
+#define VL_I      v4i
+#define VL(name)  v4_##name
+#define VL_SET(a) ((v4d){a, a, a, a})
+#define VL_INLINE QPM__V4_INLINE
+#include "num/vlanes.h"
+#undef VL_T
+#undef VL_I
+#undef VL
+#undef VL_SET
+#undef VL_INLINE
 
-/* 2^n for integer lanes n in [-1022, 1023] */
-QPM__V4_INLINE v4d v4_pow2(v4i n)
+QPM__V4_INLINE v4d v4_sqrt(v4d x)
 {
-    return v4_from_bits((n + 1023) << 52);
-}
-
-/* the integer n of v4_round's low bits (|n| < 2^51) */
-QPM__V4_INLINE v4i v4_int_of(v4i bits)
-{
-    return bits - v4_bits(v4_set(0x1.8p52));
-}
-
-/* x = n ln 2 + r, |r| <= ln 2 / 2 (x within [-708, 709]): r, and 2^n */
-QPM__V4_INLINE v4d v4_exp_reduce(v4d x, v4d *two_n)
-{
-    v4i nb;
-    v4d fn = v4_round(x * 1.44269504088896338700e+00, &nb);
-    *two_n = v4_pow2(v4_int_of(nb));
-    return (x - fn * QPM__V4_LN2_HI) - fn * QPM__V4_LN2_LO;
-}
-
-/* x clamped to [lo, 709] */
-QPM__V4_INLINE v4d v4_clamp(v4d x, double lo)
-{
-    x = v4_sel(x < lo, v4_set(lo), x);
-    return v4_sel(x > 709.0, v4_set(709.0), x);
-}
-
-/* e^x; lanes below -708 give 0 (e^-708 is 3e-308), NaN stays NaN */
-QPM__V4_INLINE v4d v4_exp(v4d x)
-{
-    v4d t, r = v4_exp_reduce(v4_clamp(x, -708.0), &t);
-    v4d e = (1.0 + v4_expm1_red(r)) * t;
-    e = v4_sel(x < -708.0, v4_set(0.0), e);
-    e = v4_sel(x > 709.0, v4_set(HUGE_VAL), e);
-    return v4_sel(x != x, x, e);
-}
-
-/* e^x - 1 without cancellation for small |x|: 2^n expm1(r) + (2^n - 1),
- * both parts exact but the product; x below -60 gives -1 to the last bit */
-QPM__V4_INLINE v4d v4_expm1(v4d x)
-{
-    v4d t, r = v4_exp_reduce(v4_clamp(x, -60.0), &t);
-    v4d e = t * v4_expm1_red(r) + (t - 1.0);
-    e = v4_sel(x > 709.0, v4_set(HUGE_VAL), e);
-    return v4_sel(x != x, x, e);
+    return (v4d){sqrt(x[0]), sqrt(x[1]), sqrt(x[2]), sqrt(x[3])};
 }
 
 /* ln u for positive normal u (fdlibm's reduction to [sqrt(2)/2, sqrt(2))
@@ -244,11 +146,6 @@ QPM__V4_INLINE v4d v4_atan2(v4d y, v4d x)
 #else
 #define QPM__V4_SHUF(a, b, i0, i1, i2, i3) __builtin_shuffle(a, b, (v4i){i0, i1, i2, i3})
 #endif
-
-static inline void v4_load(v4d *v, const double *p)
-{
-    memcpy(v, p, sizeof *v);
-}
 
 /* sin and cos on |x| <= 2^19 pi/2: one reduction by pi/2 in three parts
  * (fdlibm's: the first two products are exact for these quotients, the

@@ -94,12 +94,14 @@ typedef struct qpm__risk_worker {
 struct qpm_risk;
 /* The spot moves of the m <= QPM__RISK_PASS scenarios of a pass, from w's
  * pass buffers (normals, t scales, jumps), into sp (leading dimension ld);
- * four scenarios at a time, an AVX2 build where the CPU has it (the same
- * bits; risk_moves.h). */
+ * four scenarios at a time, an AVX2 build (or an AVX-512 build of eight at
+ * a time) where the CPU has it (the same bits; risk_moves.h). */
 void qpm__risk_moves(const struct qpm_risk *r, qpm__risk_worker *w, size_t m, size_t n, int jumps,
                      double *sp, size_t ld);
 void qpm__risk_moves_avx2(const struct qpm_risk *r, qpm__risk_worker *w, size_t m, size_t n,
                           int jumps, double *sp, size_t ld);
+void qpm__risk_moves_avx512(const struct qpm_risk *r, qpm__risk_worker *w, size_t m, size_t n,
+                            int jumps, double *sp, size_t ld);
 
 struct qpm_risk {
     qpm_alloc alloc;

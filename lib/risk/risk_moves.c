@@ -14,7 +14,13 @@ void qpm__risk_moves(const qpm_risk *r, qpm__risk_worker *w, size_t m, size_t n,
 {
 #if defined(__x86_64__) || defined(__i386__)
     unsigned need = (unsigned)QPM_CPU_AVX2 | (unsigned)QPM_CPU_FMA;
-    if ((qpm__cpu_flags() & need) == need) {
+    unsigned need8 = need | (unsigned)QPM_CPU_AVX512F | (unsigned)QPM_CPU_AVX512DQ;
+    unsigned have = qpm__cpu_flags();
+    if ((have & need8) == need8) {
+        qpm__risk_moves_avx512(r, w, m, n, jumps, sp, ld);
+        return;
+    }
+    if ((have & need) == need) {
         qpm__risk_moves_avx2(r, w, m, n, jumps, sp, ld);
         return;
     }

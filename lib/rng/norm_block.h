@@ -18,51 +18,9 @@
 #include "rng/norm_as241.h"
 
 #ifdef NORM_BLOCK_W8
-/* Eight doubles as one value: the four-lane code's operations on twice the
- * lanes (the same bits lane by lane). */
-typedef double v8d __attribute__((vector_size(64)));
-typedef long long v8i __attribute__((vector_size(64)));
+#include "num/v8math.h"
+
 #define V8_INLINE static inline __attribute__((always_inline))
-
-V8_INLINE v8d v8_set(double a)
-{
-    return (v8d){a, a, a, a, a, a, a, a};
-}
-
-V8_INLINE v8i v8_bits(v8d x)
-{
-    v8i i;
-    memcpy(&i, &x, sizeof i);
-    return i;
-}
-
-V8_INLINE v8d v8_from_bits(v8i i)
-{
-    v8d x;
-    memcpy(&x, &i, sizeof x);
-    return x;
-}
-
-V8_INLINE v8d v8_sel(v8i mask, v8d a, v8d b)
-{
-    return v8_from_bits((v8_bits(a) & mask) | (v8_bits(b) & ~mask));
-}
-
-V8_INLINE v8d v8_abs(v8d x)
-{
-    return v8_from_bits(v8_bits(x) & 0x7FFFFFFFFFFFFFFFLL);
-}
-
-V8_INLINE v8d v8_copysign(v8d mag, v8d sgn)
-{
-    return v8_from_bits((v8_bits(mag) & 0x7FFFFFFFFFFFFFFFLL) |
-                        (v8_bits(sgn) & (long long)0x8000000000000000ULL));
-}
-
-V8_INLINE void v8_load(v8d *v, const double *p)
-{
-    memcpy(v, p, sizeof *v);
-}
 
 /* qpm__as_horner7_v4 on eight lanes */
 V8_INLINE v8d v8_horner7(const double *c, v8d x)

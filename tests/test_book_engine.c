@@ -6,11 +6,13 @@
  * the P&L must match a revaluation of the moved market. */
 #define QPM_EXPERIMENTAL /* the AMM instrument codes */
 #include <criterion/criterion.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "book/book_internal.h"
 #include "book/instrument.h"
 #include "core/internal.h"
 #include "qpm/book.h"
@@ -374,4 +376,98 @@ Test(book_engine, amm_pnl_kernel_gives_the_scalar_bits)
     }
     qpm_book_free(b);
     cr_assert_eq(qt_leak_check(), 0);
+}
+
+static unsigned long long splitmix64(unsigned long long *x)
+{
+    unsigned long long z = (*x += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+/* check_move's verdict, written out again: finite, > -1, and the moved
+ * bounds of the underlying finite and (for a positive lower bound) > 0 */
+static int move_verdict(double v, double lo, double hi)
+{
+    if (!isfinite(v) || !(v > -1.0))
+        return 0;
+    double f = 1.0 + v;
+    return isfinite(hi * f) && (lo <= 0.0 || lo * f > 0.0);
+}
+
+/* The scenario check of qpm_book_pnl compares each move with its
+ * underlying's interval (mlo, mhi], found once per preparation by
+ * bisection: the interval is exactly check_move's verdict, at its ends,
+ * on random moves across every scale, and through the public call (a move
+ * one double past an end is refused with check_move's message).  One
+ * underlying has a subnormal price, so that its
+ * lower end is the underflow of the moved price, not -1. */
+Test(book_engine, scenario_check_intervals_are_exact)
+{
+    qpm_book *b;
+    cr_assert_eq(qpm_book_create(&b, NULL), QPM_OK);
+    cr_assert_eq(qpm_book_add_underlying(b, "BTC", 65000, 0.03, NULL), QPM_OK);
+    cr_assert_eq(qpm_book_add_underlying(b, "DUST", 1e-315, 0.0, NULL), QPM_OK);
+    cr_assert_eq(qpm_book_set_forward(b, 0, 1, 65500, 0.1), QPM_OK, "%s", qpm_last_error());
+    int32_t in[3] = {QPM_INSTR_LINEAR_OPTION, QPM_INSTR_LINEAR_OPTION, QPM_INSTR_SPOT};
+    size_t un[3] = {0, 0, 1};
+    int32_t ex[3] = {1, 1, 0}, ty[3] = {QPM_CALL, QPM_PUT, 0};
+    double K[3] = {70000, 60000, 0}, Q[3] = {1, -2, 5}, m[3] = {1, 1, 1}, s[3] = {0.6, 0.9, 0};
+    cr_assert_eq(qpm_book_add_positions(b, 3, in, un, ex, ty, K, Q, m, NULL, s), QPM_OK, "%s",
+                 qpm_last_error());
+    double x[2] = {0.01, 0.02}, v[2] = {0.0, 0.0}, p = 0.0;
+    cr_assert_eq(qpm_book_pnl(b, 1, x, 2, v, 2, &p), QPM_OK, "%s", qpm_last_error());
+    unsigned long long st = 99;
+    for (size_t u = 0; u < 2; u++)
+        for (int k = 0; k < 2; k++) {
+            const qpm__book_under *w = &b->under[u];
+            double lo = k ? w->smin : w->pmin, hi = k ? w->smax : w->pmax;
+            double a = w->mlo[k], c = w->mhi[k];
+            if (k == 1 && u == 1) { /* no options: any vol shift above -1 */
+                cr_assert(a == -1.0 && c == DBL_MAX, "%g %g", a, c);
+                continue;
+            }
+            cr_assert(!move_verdict(a, lo, hi) && move_verdict(nextafter(a, 0.0), lo, hi),
+                      "u %zu k %d: lower end %.17g", u, k, a);
+            cr_assert(move_verdict(c, lo, hi) && !move_verdict(nextafter(c, INFINITY), lo, hi),
+                      "u %zu k %d: upper end %.17g", u, k, c);
+            if (u == 1 && k == 0)
+                cr_assert(a > -1.0, "the underflow limit, not -1: %.17g", a);
+            for (int i = 0; i < 200000; i++) {
+                double r = (double)(splitmix64(&st) >> 11) * 0x1p-53;
+                double t;
+                switch (i % 4) {
+                case 0:
+                    t = -1.0 + pow(2.0, -1074.0 * r) * (i & 4 ? 1.0 : -1.0);
+                    break;
+                case 1:
+                    t = pow(10.0, 310.0 * r) * (i & 4 ? 1.0 : -1.0);
+                    break;
+                case 2:
+                    t = nextafter(a, (i & 4) ? INFINITY : -INFINITY) * (1.0 + 1e-15 * (r - 0.5));
+                    break;
+                default:
+                    t = c * (1.0 + 1e-15 * (r - 0.5));
+                    break;
+                }
+                int fast = t > a && t <= c;
+                cr_assert_eq(fast, move_verdict(t, lo, hi), "u %zu k %d: v = %.17g", u, k, t);
+            }
+            /* the public call */
+            double xs[2] = {0.0, 0.0}, vs[2] = {0.0, 0.0};
+            double *mv = k ? vs : xs;
+            const double outside[2] = {a, nextafter(c, INFINITY)},
+                         inside[2] = {nextafter(a, 0.0), c};
+            for (int e = 0; e < 2; e++) {
+                mv[u] = outside[e];
+                qpm_status so = qpm_book_pnl(b, 1, xs, 2, vs, 2, &p);
+                cr_assert(so == QPM_E_INVALID || so == QPM_E_NONFINITE, "u %zu k %d: %d", u, k, so);
+                mv[u] = inside[e]; /* accepted (its P&L may still overflow) */
+                qpm_status si = qpm_book_pnl(b, 1, xs, 2, vs, 2, &p);
+                cr_assert(si == QPM_OK || si == QPM_E_OVERFLOW, "u %zu k %d: %d %s", u, k, si,
+                          qpm_last_error());
+            }
+        }
+    qpm_book_free(b);
 }

@@ -28,6 +28,10 @@ typedef struct qpm__book_under {
     double slope;              /* USD P&L of the linear positions per unit move x */
     double pmin, pmax;         /* smallest and largest of S, P and the forwards */
     double smin, smax;         /* smallest and largest option vol (0 without options) */
+    /* the moves that pass the scenario check (book_pnl.c, move_bounds):
+     * exactly those v with mlo[k] < v <= mhi[k], k = 0 spot, 1 vol; set
+     * for preparation mb_count of the engine */
+    double mlo[2], mhi[2];
     double fund_cur, fund_exp; /* funding rates per 8 hours (qpm_book_set_funding) */
     /* derived: the perps' funding over the P&L horizon in a scenario moving
      * the underlying by x is fconst + fslope x (USD) */
@@ -224,6 +228,7 @@ typedef struct qpm__book_engine {
     /* pc holds the constants of preparation pc_count (0: not set since the
      * engine was built; every build computes the same bits) */
     unsigned long pc_count;
+    unsigned long mb_count; /* the underlyings' mlo and mhi are of this preparation */
     size_t spp;  /* scenarios per pricer run */
     size_t span; /* options per pricer run */
     size_t cap;  /* spp * span */

@@ -3,6 +3,7 @@
 #include <float.h>
 #include <math.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "book/book_internal.h"
@@ -430,9 +431,79 @@ static qpm_status check_move(const qpm__book_under *x, double m, int vol, size_t
     return QPM_OK;
 }
 
-/* 1 when every move of scenarios [s0, s1) passes check_move (the same
- * tests, without a branch per move: a Monte Carlo checks millions of
- * them), the moves read row by row. */
+/* check_move's verdict on a move v for bounds lo, hi, without a branch */
+static int move_passes(double v, double lo, double hi)
+{
+    double f = 1.0 + v;
+    return (v > -1.0) & (fabs(hi * f) <= DBL_MAX) & ((lo <= 0.0) | (lo * f > 0.0));
+}
+
+/* A double's place in the order of the doubles (-0 and +0 share 0), and
+ * back */
+static int64_t dkey(double v)
+{
+    int64_t i;
+    memcpy(&i, &v, sizeof i);
+    return i < 0 ? -(i & INT64_MAX) : i;
+}
+
+static double dval(int64_t k)
+{
+    int64_t i = k < 0 ? (-k) | INT64_MIN : k;
+    double v;
+    memcpy(&v, &i, sizeof v);
+    return v;
+}
+
+/* The last double of [a, b] on a's side of the change of move_passes,
+ * which differs at a and b (the doubles between them bisected by their
+ * order) */
+static double move_edge(double a, double b, double lo, double hi)
+{
+    int pa = move_passes(a, lo, hi);
+    int64_t ka = dkey(a), kb = dkey(b); /* the same sign: no overflow */
+    while (kb - ka > 1) {
+        int64_t km = ka + (kb - ka) / 2;
+        if (move_passes(dval(km), lo, hi) == pa)
+            ka = km;
+        else
+            kb = km;
+    }
+    return dval(ka);
+}
+
+/* mlo, mhi of every underlying for this preparation.  1 + v rounds
+ * monotonically, hi, lo >= 0 here, so the moves that pass check_move are
+ * the doubles of an interval: no move below -1, then the lo test's
+ * underflow limit, then the hi test's overflow limit.  Its ends are found
+ * by bisection (64 steps each) and checked; bounds that fail the check (or
+ * a book whose move 0 fails) pass nothing, and moves_ok then leaves every
+ * verdict to check_move. */
+static void move_bounds(qpm_book *b)
+{
+    for (size_t u = 0; u < b->n_under; u++) {
+        qpm__book_under *x = &b->under[u];
+        for (int k = 0; k < 2; k++) {
+            double lo = k ? x->smin : x->pmin, hi = k ? x->smax : x->pmax;
+            double vlo = INFINITY, vhi = -INFINITY;
+            if (lo >= 0.0 && hi >= 0.0 && move_passes(0.0, lo, hi) &&
+                !move_passes(INFINITY, lo, hi)) {
+                double a = move_edge(-1.0, 0.0, lo, hi), c = move_edge(0.0, INFINITY, lo, hi);
+                if (!move_passes(a, lo, hi) && move_passes(nextafter(a, 0.0), lo, hi) &&
+                    move_passes(c, lo, hi) && !move_passes(nextafter(c, INFINITY), lo, hi))
+                    vlo = a, vhi = c;
+            }
+            x->mlo[k] = vlo;
+            x->mhi[k] = vhi;
+        }
+    }
+    b->eng.mb_count = b->prep_count;
+}
+
+/* 1 when every move of scenarios [s0, s1) passes check_move: each within
+ * its underlying's interval (move_bounds), two comparisons and no branch
+ * per move (a Monte Carlo checks millions of them), the moves read row by
+ * row. */
 static int moves_ok(const qpm_book *b, size_t s0, size_t s1, const double *x, size_t ld, int vol)
 {
     enum { UB = 64 }; /* underlyings per pass */
@@ -441,17 +512,13 @@ static int moves_ok(const qpm_book *b, size_t s0, size_t s1, const double *x, si
         size_t m = b->n_under - u0 < UB ? b->n_under - u0 : UB;
         double lo[UB], hi[UB];
         for (size_t k = 0; k < m; k++) {
-            const qpm__book_under *w = &b->under[u0 + k];
-            lo[k] = vol ? w->smin : w->pmin;
-            hi[k] = vol ? w->smax : w->pmax;
+            lo[k] = b->under[u0 + k].mlo[vol];
+            hi[k] = b->under[u0 + k].mhi[vol];
         }
         for (size_t s = s0; s < s1; s++) {
             const double *row = x + s * ld + u0;
-            for (size_t k = 0; k < m; k++) {
-                double v = row[k], f = 1.0 + v;
-                ok &= (v > -1.0) & (fabs(hi[k] * f) <= DBL_MAX) &
-                      ((lo[k] <= 0.0) | (lo[k] * f > 0.0));
-            }
+            for (size_t k = 0; k < m; k++)
+                ok &= (row[k] > lo[k]) & (row[k] <= hi[k]);
         }
     }
     return ok;
@@ -513,6 +580,8 @@ qpm_status qpm__book_check_scenarios(qpm_book *b, size_t n, const double *spot_m
     qpm_status st = qpm__book_prepare(b);
     if (st != QPM_OK)
         return st;
+    if (b->eng.mb_count != b->prep_count)
+        move_bounds(b);
     if (all_moves_ok(b, n, spot_moves, ld_spot, vol_shifts, ld_vol))
         return QPM_OK;
     /* a move is out of range: find the first and name it */

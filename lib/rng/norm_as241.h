@@ -100,6 +100,17 @@ static inline double qpm__as_tail(double t)
     return -(qpm__as_horner7(QPM__AS_E, r) / qpm__as_horner7(QPM__AS_F, r));
 }
 
+/* Plain AS241 of p in (0, 1) (qpm__norm_inv_as241), inline for the gamma
+ * sampler's proposals. */
+static inline double qpm__as241(double p)
+{
+    double q = p - 0.5;
+    if (fabs(q) <= 0.425)
+        return qpm__as_central(q);
+    double z = qpm__as_tail(q < 0 ? p : 1.0 - p);
+    return q < 0 ? z : -z;
+}
+
 /* One compensated Newton step on erfc(-z/sqrt2)/2 = t (z < 0, lower tail):
  * the step beyond the table of qpm__nt_step_v4 (norm_inv.c). */
 static inline double qpm__as_newton_erfc(double z, double t)

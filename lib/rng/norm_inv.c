@@ -28,14 +28,7 @@
 
 #include "rng/norm_as241.h"
 
-double qpm__norm_inv_as241(double p)
-{
-    double q = p - 0.5;
-    if (fabs(q) <= 0.425)
-        return qpm__as_central(q);
-    double z = qpm__as_tail(q < 0 ? p : 1.0 - p);
-    return q < 0 ? z : -z;
-}
+double qpm__norm_inv_as241(double p) { return qpm__as241(p); }
 
 double qpm__norm_inv(double p)
 {

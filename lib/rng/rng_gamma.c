@@ -18,6 +18,7 @@
  * chi-square(nu) = 2 Gamma(nu / 2). */
 #include <math.h>
 
+#include "rng/norm_as241.h"
 #include "rng/rng_internal.h"
 
 void qpm__gamma_init(qpm__gamma_par *gp, double shape)
@@ -56,7 +57,7 @@ static double marsaglia_tsang(qpm__gen *w, double d, double c)
     for (;;) {
         double x, cx;
         do {
-            x = qpm__norm_inv_as241(qpm__u01_open(w));
+            x = qpm__as241(qpm__u01_open(w));
             cx = c * x;
         } while (cx <= -1.0);
         double v = (1.0 + cx) * (1.0 + cx) * (1.0 + cx);

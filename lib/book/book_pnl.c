@@ -34,14 +34,17 @@ static const double no_move = 0.0;
  * underlying rather than once per option. */
 #define COLUMNS_MAX 32
 
-/* Scenarios [s0, s0 + ns) of a set, ns <= QPM__BOOK_CHUNK.  A grid's
+/* Scenarios per pnl_range call at most: a multiple of QPM__BOOK_CHUNK */
+#define PNL_RUN (2 * QPM__BOOK_CHUNK)
+
+/* Scenarios [s0, s0 + ns) of a set, ns <= PNL_RUN.  A grid's
  * shifts per scenario are looked up once per chunk (its index arithmetic
  * would otherwise run once per option and scenario). */
 typedef struct chunk {
     const scen_set *sc;
     size_t s0, ns;
     int cached; /* cx, cv hold every underlying's columns */
-    double gx[QPM__BOOK_CHUNK], gv[QPM__BOOK_CHUNK];
+    double gx[PNL_RUN], gv[PNL_RUN];
     column cx[COLUMNS_MAX], cv[COLUMNS_MAX];
 } chunk;
 
@@ -97,6 +100,7 @@ struct pnl_ctx {
     const qpm_book *b;
     const scen_set *sc;
     size_t n;
+    size_t unit; /* scenarios per task: QPM__BOOK_CHUNK or PNL_RUN */
     double *pnl;
 };
 
@@ -231,7 +235,7 @@ static void pnl_kernel_setup(qpm_book *b, const qpm__pnl_kernel *k)
 #define PNL_SLOTS 4
 typedef struct pnl_slot {
     size_t u; /* SIZE_MAX: empty */
-    double fx[QPM__BOOK_CHUNK], fv[QPM__BOOK_CHUNK], L[QPM__BOOK_CHUNK], rv[QPM__BOOK_CHUNK];
+    double fx[PNL_RUN], fv[PNL_RUN], L[PNL_RUN], rv[PNL_RUN];
 } pnl_slot;
 
 /* A chunk of one scenario: every underlying's column once (one lane), then
@@ -304,14 +308,17 @@ static void pnl_range(const qpm_book *b, const scen_set *sc, size_t s0, size_t s
     const qpm__book_opts *o = &b->opts;
     chunk c;
     chunk_init(&c, sc, s0, s1 - s0, b->n_under);
-    double acc[QPM__BOOK_CHUNK];
-    for (size_t k = 0; k < QPM__BOOK_CHUNK; k++)
+    double acc[PNL_RUN];
+    for (size_t k = 0; k < PNL_RUN; k++)
         acc[k] = 0.0;
     for (size_t u = 0; u < b->n_under; u++) {
         column cx = spot_column(&c, u);
         double slope = b->under[u].slope;
-        for (size_t k = 0; k < c.ns; k++)
-            acc[k] += slope * cx.x[k * cx.s];
+        /* no linear positions: every term 0 x = +-0, which leaves acc as it
+         * is (the moves are finite, acc starts at +0) */
+        if (slope != 0.0)
+            for (size_t k = 0; k < c.ns; k++)
+                acc[k] += slope * cx.x[k * cx.s];
         if (b->funding_hours > 0.0) {
             /* the perps' funding over the horizon in the moved market */
             double fc = b->under[u].fconst, fs = b->under[u].fslope;
@@ -327,7 +334,7 @@ static void pnl_range(const qpm_book *b, const scen_set *sc, size_t s0, size_t s
         column cx = spot_column(&c, p->u);
         double S = b->under[p->u].S;
         if (ak != NULL) {
-            double fx[QPM__BOOK_CHUNK];
+            double fx[PNL_RUN];
             size_t nk = (c.ns + ak->lanes - 1) / ak->lanes * ak->lanes;
             for (size_t k = 0; k < nk; k++)
                 fx[k] = k < c.ns ? 1.0 + cx.x[k * cx.s] : 1.0;
@@ -359,8 +366,8 @@ static void pnl_range(const qpm_book *b, const scen_set *sc, size_t s0, size_t s
 static void pnl_chunk(void *vctx, size_t c, unsigned worker)
 {
     const struct pnl_ctx *ctx = vctx;
-    size_t s0 = c * QPM__BOOK_CHUNK;
-    size_t s1 = s0 + QPM__BOOK_CHUNK < ctx->n ? s0 + QPM__BOOK_CHUNK : ctx->n;
+    size_t s0 = c * ctx->unit;
+    size_t s1 = s0 + ctx->unit < ctx->n ? s0 + ctx->unit : ctx->n;
     pnl_range(ctx->b, ctx->sc, s0, s1, &ctx->b->eng.w[worker], ctx->pnl);
 }
 
@@ -387,8 +394,15 @@ static qpm_status run(qpm_book *b, const scen_set *sc, size_t n, double *pnl)
         pnl_kernel_setup(b, g->pk);
         g->pc_count = b->prep_count;
     }
-    struct pnl_ctx ctx = {b, sc, n, pnl};
-    size_t nchunks = (n + QPM__BOOK_CHUNK - 1) / QPM__BOOK_CHUNK;
+    /* Threads share chunks of QPM__BOOK_CHUNK scenarios; a long run (at
+     * least eight of the longer tasks per thread) or a run on the caller
+     * alone is cut into PNL_RUN scenarios, which spreads each option's
+     * set-up in the kernel over more scenarios.  Every scenario gets the
+     * same bits either way. */
+    size_t unit =
+        b->pool == NULL || n >= (size_t)8 * PNL_RUN * g->nthreads ? PNL_RUN : QPM__BOOK_CHUNK;
+    struct pnl_ctx ctx = {b, sc, n, unit, pnl};
+    size_t nchunks = (n + unit - 1) / unit;
     if (b->pool != NULL && nchunks > 1)
         qpm__pool_run(b->pool, nchunks, pnl_chunk, &ctx);
     else

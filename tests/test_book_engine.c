@@ -430,7 +430,7 @@ Test(book_engine, scenario_check_intervals_are_exact)
             }
             cr_assert(!move_verdict(a, lo, hi) && move_verdict(nextafter(a, 0.0), lo, hi),
                       "u %zu k %d: lower end %.17g", u, k, a);
-            cr_assert(move_verdict(c, lo, hi) && !move_verdict(nextafter(c, INFINITY), lo, hi),
+            cr_assert(move_verdict(c, lo, hi) && !move_verdict(nextafter(c, HUGE_VAL), lo, hi),
                       "u %zu k %d: upper end %.17g", u, k, c);
             if (u == 1 && k == 0)
                 cr_assert(a > -1.0, "the underflow limit, not -1: %.17g", a);
@@ -445,7 +445,7 @@ Test(book_engine, scenario_check_intervals_are_exact)
                     t = pow(10.0, 310.0 * r) * (i & 4 ? 1.0 : -1.0);
                     break;
                 case 2:
-                    t = nextafter(a, (i & 4) ? INFINITY : -INFINITY) * (1.0 + 1e-15 * (r - 0.5));
+                    t = nextafter(a, (i & 4) ? HUGE_VAL : -HUGE_VAL) * (1.0 + 1e-15 * (r - 0.5));
                     break;
                 default:
                     t = c * (1.0 + 1e-15 * (r - 0.5));
@@ -457,7 +457,7 @@ Test(book_engine, scenario_check_intervals_are_exact)
             /* the public call */
             double xs[2] = {0.0, 0.0}, vs[2] = {0.0, 0.0};
             double *mv = k ? vs : xs;
-            const double outside[2] = {a, nextafter(c, INFINITY)},
+            const double outside[2] = {a, nextafter(c, HUGE_VAL)},
                          inside[2] = {nextafter(a, 0.0), c};
             for (int e = 0; e < 2; e++) {
                 mv[u] = outside[e];

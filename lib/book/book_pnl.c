@@ -499,12 +499,12 @@ static void move_bounds(qpm_book *b)
         qpm__book_under *x = &b->under[u];
         for (int k = 0; k < 2; k++) {
             double lo = k ? x->smin : x->pmin, hi = k ? x->smax : x->pmax;
-            double vlo = INFINITY, vhi = -INFINITY;
+            double vlo = HUGE_VAL, vhi = -HUGE_VAL;
             if (lo >= 0.0 && hi >= 0.0 && move_passes(0.0, lo, hi) &&
-                !move_passes(INFINITY, lo, hi)) {
-                double a = move_edge(-1.0, 0.0, lo, hi), c = move_edge(0.0, INFINITY, lo, hi);
+                !move_passes(HUGE_VAL, lo, hi)) {
+                double a = move_edge(-1.0, 0.0, lo, hi), c = move_edge(0.0, HUGE_VAL, lo, hi);
                 if (!move_passes(a, lo, hi) && move_passes(nextafter(a, 0.0), lo, hi) &&
-                    move_passes(c, lo, hi) && !move_passes(nextafter(c, INFINITY), lo, hi))
+                    move_passes(c, lo, hi) && !move_passes(nextafter(c, HUGE_VAL), lo, hi))
                     vlo = a, vhi = c;
             }
             x->mlo[k] = vlo;

@@ -32,11 +32,6 @@ typedef long long v4i __attribute__((vector_size(32)));
 #define VL_SET(a) ((v4d){a, a, a, a})
 #define VL_INLINE QPM__V4_INLINE
 #include "num/vlanes.h"
-#undef VL_T
-#undef VL_I
-#undef VL
-#undef VL_SET
-#undef VL_INLINE
 
 QPM__V4_INLINE v4d v4_sqrt(v4d x)
 {

@@ -17,10 +17,5 @@ typedef long long v8i __attribute__((vector_size(64)));
 #define VL_SET(a) ((v8d){a, a, a, a, a, a, a, a})
 #define VL_INLINE QPM__V4_INLINE
 #include "num/vlanes.h"
-#undef VL_T
-#undef VL_I
-#undef VL
-#undef VL_SET
-#undef VL_INLINE
 
 #endif /* QPM_NUM_V8MATH_H */

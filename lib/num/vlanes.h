@@ -5,7 +5,8 @@
  * (four lanes, v4_ names) and num/v8math.h (eight, v8_ names) with VL_T
  * (the double vector), VL_I (the integer vector of its size), VL(name)
  * (the name of a function here), VL_SET(a) (a broadcast initializer) and
- * VL_INLINE defined; QPM__V4_LN2_HI and _LO defined.  No include guard: one inclusion per width.
+ * VL_INLINE defined (undefined at the end); QPM__V4_LN2_HI and _LO
+ * defined.  No include guard: one inclusion per width.
  * Not a public header. */
 
 VL_INLINE VL_T VL(set)(double a)
@@ -122,3 +123,9 @@ VL_INLINE void VL(load)(VL_T *v, const double *p)
 {
     memcpy(v, p, sizeof *v);
 }
+
+#undef VL_T
+#undef VL_I
+#undef VL
+#undef VL_SET
+#undef VL_INLINE

@@ -63,46 +63,40 @@ V8_INLINE v8d nt_step_v8(v8d x0, v8d t)
 #define NB_LANES 4
 #endif
 
+/* One step of central_chunk on the lanes of T (load, horner: its
+ * helpers) at p + i */
+#define CENTRAL_STEP(T, load, horner)                                                              \
+    do {                                                                                           \
+        T pv_;                                                                                     \
+        load(&pv_, p + i);                                                                         \
+        T q_ = pv_ - 0.5;                                                                          \
+        T r_ = 0.180625 - q_ * q_, a_, b_;                                                         \
+        if (estrin) {                                                                              \
+            QPM__AS_ESTRIN7(T, QPM__AS_A, r_, a_);                                                 \
+            QPM__AS_ESTRIN7(T, QPM__AS_B, r_, b_);                                                 \
+        } else {                                                                                   \
+            a_ = horner(QPM__AS_A, r_);                                                            \
+            b_ = horner(QPM__AS_B, r_);                                                            \
+        }                                                                                          \
+        T c_ = q_ * a_ / b_;                                                                       \
+        memcpy(cz + i, &c_, sizeof c_);                                                            \
+    } while (0)
+
 /* cz[i] = qpm__as_central(p[i] - 1/2) (estrin: qpm__as_central_e), i < n:
- * four at a time, the same operations lane by lane */
+ * four (eight) at a time, the same operations lane by lane */
 static inline void central_chunk(size_t n, const double *p, double *cz, int estrin)
 {
     size_t i = 0;
 #ifdef NORM_BLOCK_W8
-    for (; i + 8 <= n; i += 8) {
-        v8d pv;
-        v8_load(&pv, p + i);
-        v8d q = pv - 0.5;
-        v8d r = 0.180625 - q * q, a, b;
-        if (estrin) {
-            QPM__AS_ESTRIN7(v8d, QPM__AS_A, r, a);
-            QPM__AS_ESTRIN7(v8d, QPM__AS_B, r, b);
-        } else {
-            a = v8_horner7(QPM__AS_A, r);
-            b = v8_horner7(QPM__AS_B, r);
-        }
-        v8d c = q * a / b;
-        memcpy(cz + i, &c, sizeof c);
-    }
+    for (; i + 8 <= n; i += 8)
+        CENTRAL_STEP(v8d, v8_load, v8_horner7);
 #endif
-    for (; i + 4 <= n; i += 4) {
-        v4d pv;
-        v4_load(&pv, p + i);
-        v4d q = pv - 0.5;
-        v4d r = 0.180625 - q * q, a, b;
-        if (estrin) {
-            QPM__AS_ESTRIN7(v4d, QPM__AS_A, r, a);
-            QPM__AS_ESTRIN7(v4d, QPM__AS_B, r, b);
-        } else {
-            a = qpm__as_horner7_v4(QPM__AS_A, r);
-            b = qpm__as_horner7_v4(QPM__AS_B, r);
-        }
-        v4d c = q * a / b;
-        memcpy(cz + i, &c, sizeof c);
-    }
+    for (; i + 4 <= n; i += 4)
+        CENTRAL_STEP(v4d, v4_load, qpm__as_horner7_v4);
     for (; i < n; i++)
         cz[i] = estrin ? qpm__as_central_e(p[i] - 0.5) : qpm__as_central(p[i] - 0.5);
 }
+#undef CENTRAL_STEP
 
 enum { NB_CHUNK = 256 };
 
@@ -147,47 +141,39 @@ static inline void precise_chunk(size_t n, double *x)
         p[i] = 0.25;
         x0[i] = 0.5;
     }
-    size_t i0 = 0;
+    size_t i = 0;
+    /* W lanes of T from i (those before n: the padding lanes' values are
+     * not stored), by the helpers pfx_load, pfx_sel, ... and step */
+#define PRECISE_STEP(T, TI, W, pfx, step)                                                          \
+    do {                                                                                           \
+        T pv_, xv_;                                                                                \
+        pfx##_load(&pv_, p + i);                                                                   \
+        pfx##_load(&xv_, x0 + i);                                                                  \
+        T q_ = pv_ - 0.5;                                                                          \
+        T t_ = pfx##_sel(q_ < 0.0, pv_, 1.0 - pv_); /* exact */                                    \
+        xv_ = pfx##_abs(xv_);                                                                      \
+        T z_ = pfx##_copysign(step(xv_, t_), q_);                                                  \
+        TI out_ = xv_ >= QPM__NT_XLIM;                                                             \
+        long long any_ = 0;                                                                        \
+        if (i + W <= n)                                                                            \
+            memcpy(x + i, &z_, sizeof z_);                                                         \
+        else                                                                                       \
+            for (size_t l_ = 0; i + l_ < n; l_++)                                                  \
+                x[i + l_] = z_[l_];                                                                \
+        for (int l_ = 0; l_ < W; l_++)                                                             \
+            any_ |= out_[l_];                                                                      \
+        if (QPM__UNLIKELY(any_ != 0))                                                              \
+            for (size_t l_ = 0; l_ < W && i + l_ < n; l_++)                                        \
+                if (out_[l_])                                                                      \
+                    far[nf++] = i + l_;                                                            \
+    } while (0)
 #ifdef NORM_BLOCK_W8
-    for (; i0 + 8 <= n; i0 += 8) {
-        size_t i = i0;
-        v8d pv, xv;
-        v8_load(&pv, p + i);
-        v8_load(&xv, x0 + i);
-        v8d q = pv - 0.5;
-        v8d t = v8_sel(q < 0.0, pv, 1.0 - pv); /* exact */
-        xv = v8_abs(xv);
-        v8d z = v8_copysign(nt_step_v8(xv, t), q);
-        v8i out = xv >= QPM__NT_XLIM;
-        memcpy(x + i, &z, sizeof z);
-        long long any = 0;
-        for (int l = 0; l < 8; l++)
-            any |= out[l];
-        if (QPM__UNLIKELY(any != 0))
-            for (size_t l = 0; l < 8; l++)
-                if (out[l])
-                    far[nf++] = i + l;
-    }
+    for (; i + 8 <= n; i += 8)
+        PRECISE_STEP(v8d, v8i, 8, v8, nt_step_v8);
 #endif
-    for (size_t i = i0; i < n; i += 4) {
-        v4d pv, xv;
-        v4_load(&pv, p + i);
-        v4_load(&xv, x0 + i);
-        v4d q = pv - 0.5;
-        v4d t = v4_sel(q < 0.0, pv, 1.0 - pv); /* exact */
-        xv = v4_abs(xv);
-        v4d z = v4_copysign(qpm__nt_step_v4(xv, t), q);
-        v4i out = xv >= QPM__NT_XLIM;
-        if (i + 4 <= n)
-            memcpy(x + i, &z, sizeof z);
-        else
-            for (size_t l = 0; i + l < n; l++)
-                x[i + l] = z[l];
-        if (QPM__UNLIKELY((out[0] | out[1] | out[2] | out[3]) != 0))
-            for (size_t l = 0; l < 4 && i + l < n; l++)
-                if (out[l])
-                    far[nf++] = i + l;
-    }
+    for (; i < n; i += 4)
+        PRECISE_STEP(v4d, v4i, 4, v4, qpm__nt_step_v4);
+#undef PRECISE_STEP
     for (size_t j = 0; j < nf; j++)
         x[far[j]] = qpm__norm_inv(p[far[j]]);
 }

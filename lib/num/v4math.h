@@ -26,20 +26,7 @@ typedef long long v4i __attribute__((vector_size(32)));
 #define QPM__V4_LN2_HI 6.93147180369123816490e-01
 #define QPM__V4_LN2_LO 1.90821492927058770002e-10
 
-#define VL_T      v4d
-#define VL_I      v4i
-#define VL(name)  v4_##name
-#define VL_SET(a) ((v4d){a, a, a, a})
-#define VL_INLINE QPM__V4_INLINE
-#include "num/vlanes.h"
-
-QPM__V4_INLINE v4d v4_sqrt(v4d x)
-{
-    return (v4d){sqrt(x[0]), sqrt(x[1]), sqrt(x[2]), sqrt(x[3])};
-}
-
-/* ln u for positive normal u (fdlibm's reduction to [sqrt(2)/2, sqrt(2))
- * and its polynomial in s = f / (2 + f)); other lanes go to libm */
+/* fdlibm's log polynomial in s = f / (2 + f) (VL(log), v4_log_1) */
 #define QPM__LG1 6.666666666666735130e-01
 #define QPM__LG2 3.999999999940941908e-01
 #define QPM__LG3 2.857142874366239149e-01
@@ -47,30 +34,14 @@ QPM__V4_INLINE v4d v4_sqrt(v4d x)
 #define QPM__LG5 1.818357216161805012e-01
 #define QPM__LG6 1.531383769920937332e-01
 #define QPM__LG7 1.479819860511658591e-01
-QPM__V4_INLINE v4d v4_log(v4d u)
-{
-    static const double Lg1 = QPM__LG1, Lg2 = QPM__LG2, Lg3 = QPM__LG3, Lg4 = QPM__LG4,
-                        Lg5 = QPM__LG5, Lg6 = QPM__LG6, Lg7 = QPM__LG7;
-    v4i b = v4_bits(u);
-    v4d m = v4_from_bits((b & 0x000FFFFFFFFFFFFFLL) | 0x3FF0000000000000LL);
-    v4i e = ((b >> 52) & 0x7FF) - 1023;
-    v4i big = m > 1.41421356237309504880;
-    m = v4_sel(big, m * 0.5, m);
-    e = e - big; /* big lanes are -1 */
-    v4d dk = v4_from_bits(v4_bits(v4_set(0x1.8p52)) + e) - 0x1.8p52;
-    v4d f = m - 1.0;
-    v4d s = f / (2.0 + f), z = s * s, w = z * z;
-    v4d t1 = w * (Lg2 + w * (Lg4 + w * Lg6));
-    v4d t2 = z * (Lg1 + w * (Lg3 + w * (Lg5 + w * Lg7)));
-    v4d R = t2 + t1, hfsq = 0.5 * f * f;
-    v4d l = dk * QPM__V4_LN2_HI - ((hfsq - (s * (hfsq + R) + dk * QPM__V4_LN2_LO)) - f);
-    v4i odd = ~((u >= 2.2250738585072014e-308) & (u <= 1.7976931348623157e308));
-    if ((odd[0] | odd[1] | odd[2] | odd[3]) != 0)
-        for (int i = 0; i < 4; i++)
-            if (odd[i])
-                l[i] = log(u[i]);
-    return l;
-}
+
+#define VL_T      v4d
+#define VL_I      v4i
+#define VL(name)  v4_##name
+#define VL_SET(a) ((v4d){a, a, a, a})
+#define VL_N      4
+#define VL_INLINE QPM__V4_INLINE
+#include "num/vlanes.h"
 
 /* v4_log of one value, with the same operations (so the same bits) */
 static inline double v4_log_1(double u)

@@ -15,6 +15,7 @@ typedef long long v8i __attribute__((vector_size(64)));
 #define VL_I      v8i
 #define VL(name)  v8_##name
 #define VL_SET(a) ((v8d){a, a, a, a, a, a, a, a})
+#define VL_N      8
 #define VL_INLINE QPM__V4_INLINE
 #include "num/vlanes.h"
 

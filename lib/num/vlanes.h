@@ -4,7 +4,8 @@
  * every width gives the same bits lane by lane.  Included by num/v4math.h
  * (four lanes, v4_ names) and num/v8math.h (eight, v8_ names) with VL_T
  * (the double vector), VL_I (the integer vector of its size), VL(name)
- * (the name of a function here), VL_SET(a) (a broadcast initializer) and
+ * (the name of a function here), VL_N (the lanes), VL_SET(a) (a broadcast
+ * initializer) and
  * VL_INLINE defined (undefined at the end); QPM__V4_LN2_HI and _LO
  * defined.  No include guard: one inclusion per width.
  * Not a public header. */
@@ -124,8 +125,48 @@ VL_INLINE void VL(load)(VL_T *v, const double *p)
     memcpy(v, p, sizeof *v);
 }
 
+/* square roots lane by lane (each correctly rounded) */
+VL_INLINE VL_T VL(sqrt)(VL_T x)
+{
+    VL_T r;
+    for (int i = 0; i < VL_N; i++)
+        r[i] = sqrt(x[i]);
+    return r;
+}
+
+/* ln u for positive normal u (fdlibm's reduction to [sqrt(2)/2, sqrt(2))
+ * and its polynomial in s = f / (2 + f)); other lanes go to libm */
+VL_INLINE VL_T VL(log)(VL_T u)
+{
+    static const double Lg1 = QPM__LG1, Lg2 = QPM__LG2, Lg3 = QPM__LG3, Lg4 = QPM__LG4,
+                        Lg5 = QPM__LG5, Lg6 = QPM__LG6, Lg7 = QPM__LG7;
+    VL_I b = VL(bits)(u);
+    VL_T m = VL(from_bits)((b & 0x000FFFFFFFFFFFFFLL) | 0x3FF0000000000000LL);
+    VL_I e = ((b >> 52) & 0x7FF) - 1023;
+    VL_I big = m > 1.41421356237309504880;
+    m = VL(sel)(big, m * 0.5, m);
+    e = e - big; /* big lanes are -1 */
+    VL_T dk = VL(from_bits)(VL(bits)(VL(set)(0x1.8p52)) + e) - 0x1.8p52;
+    VL_T f = m - 1.0;
+    VL_T s = f / (2.0 + f), z = s * s, w = z * z;
+    VL_T t1 = w * (Lg2 + w * (Lg4 + w * Lg6));
+    VL_T t2 = z * (Lg1 + w * (Lg3 + w * (Lg5 + w * Lg7)));
+    VL_T R = t2 + t1, hfsq = 0.5 * f * f;
+    VL_T l = dk * QPM__V4_LN2_HI - ((hfsq - (s * (hfsq + R) + dk * QPM__V4_LN2_LO)) - f);
+    VL_I odd = ~((u >= 2.2250738585072014e-308) & (u <= 1.7976931348623157e308));
+    long long any = 0;
+    for (int i = 0; i < VL_N; i++)
+        any |= odd[i];
+    if (any != 0)
+        for (int i = 0; i < VL_N; i++)
+            if (odd[i])
+                l[i] = log(u[i]);
+    return l;
+}
+
 #undef VL_T
 #undef VL_I
 #undef VL
 #undef VL_SET
+#undef VL_N
 #undef VL_INLINE

@@ -58,9 +58,23 @@ V8_INLINE v8d nt_step_v8(v8d x0, v8d t)
     QPM__NT_ARITH(v8d, x0, t, a, h, th, tl, ph, pl, res);
     return res;
 }
-#define NB_LANES 8
+/* qpm__as_tail_v4 on eight lanes */
+V8_INLINE v8d as_tail_v8(v8d t)
+{
+    v8d r = v8_sqrt(-v8_log(t));
+    v8i far = r > 5.0;
+    v8d a = r - 1.6, b = r - 5.0;
+    v8d near_z = -(v8_horner7(QPM__AS_C, a) / v8_horner7(QPM__AS_D, a));
+    v8d far_z = -(v8_horner7(QPM__AS_E, b) / v8_horner7(QPM__AS_F, b));
+    return v8_sel(far, far_z, near_z);
+}
+#define NB_LANES   8
+#define NB_TAIL(t) as_tail_v8(t)
+typedef v8d nb_vec;
 #else
-#define NB_LANES 4
+#define NB_LANES   4
+#define NB_TAIL(t) qpm__as_tail_v4(t)
+typedef v4d nb_vec;
 #endif
 
 /* One step of central_chunk on the lanes of T (load, horner: its
@@ -104,7 +118,8 @@ enum { NB_CHUNK = 256 };
  * tail: qpm__as_central(p - 1/2) in the central region, the (negative)
  * qpm__as_tail_v4 of min(p, 1 - p) beyond it; the central rationals four
  * at a time, then the tails gathered four at a time, so that neither work
- * nor branches depend on where a value falls. */
+ * nor branches depend on where a value falls (the tails eight at a time
+ * in the AVX-512 build). */
 static inline void starts_chunk(size_t n, const double *p, double *x0, int estrin)
 {
     size_t tl[NB_CHUNK], nt = 0;
@@ -113,16 +128,16 @@ static inline void starts_chunk(size_t n, const double *p, double *x0, int estri
         tl[nt] = i;
         nt += fabs(p[i] - 0.5) > 0.425;
     }
-    for (size_t j = 0; j < nt; j += 4) {
-        double tb[4];
-        for (size_t l = 0; l < 4; l++) {
+    for (size_t j = 0; j < nt; j += NB_LANES) {
+        double tb[NB_LANES];
+        for (size_t l = 0; l < NB_LANES; l++) {
             double pe = p[tl[j + l < nt ? j + l : nt - 1]];
             tb[l] = fmin(pe, 1.0 - pe); /* the lower-tail probability, exact */
         }
-        v4d t;
-        v4_load(&t, tb);
-        v4d zt = qpm__as_tail_v4(t);
-        for (size_t l = 0; l < 4 && j + l < nt; l++)
+        nb_vec t;
+        memcpy(&t, tb, sizeof t);
+        nb_vec zt = NB_TAIL(t);
+        for (size_t l = 0; l < NB_LANES && j + l < nt; l++)
             x0[tl[j + l]] = zt[l];
     }
 }

@@ -137,14 +137,23 @@ static inline v4d qpm__as_horner7_v4(const double *c, v4d x)
  * (0, 1), their values unused), with the four-lane log of num/v4math.h
  * (within an ulp or two of libm's): the start of the tabulated step, in
  * the scalar and the block inversions alike. */
+/* The body of qpm__as_tail_v4 on the lanes of T (TI its masks): out from
+ * t, by the width's helpers pfx_sqrt, pfx_log, pfx_sel and horner */
+#define QPM__AS_TAIL_LANES(T, TI, pfx, horner, t, out)                                             \
+    do {                                                                                           \
+        T r_ = pfx##_sqrt(-pfx##_log(t));                                                          \
+        TI far_ = r_ > 5.0;                                                                        \
+        T a_ = r_ - 1.6, b_ = r_ - 5.0;                                                            \
+        T near_ = -(horner(QPM__AS_C, a_) / horner(QPM__AS_D, a_));                                \
+        T farz_ = -(horner(QPM__AS_E, b_) / horner(QPM__AS_F, b_));                                \
+        (out) = pfx##_sel(far_, farz_, near_);                                                     \
+    } while (0)
+
 static inline v4d qpm__as_tail_v4(v4d t)
 {
-    v4d r = v4_sqrt(-v4_log(t));
-    v4i far = r > 5.0;
-    v4d a = r - 1.6, b = r - 5.0;
-    v4d near_z = -(qpm__as_horner7_v4(QPM__AS_C, a) / qpm__as_horner7_v4(QPM__AS_D, a));
-    v4d far_z = -(qpm__as_horner7_v4(QPM__AS_E, b) / qpm__as_horner7_v4(QPM__AS_F, b));
-    return v4_sel(far, far_z, near_z);
+    v4d z;
+    QPM__AS_TAIL_LANES(v4d, v4i, v4, qpm__as_horner7_v4, t, z);
+    return z;
 }
 
 /* qpm__as_tail_v4 of one value, with the same operations (so the same

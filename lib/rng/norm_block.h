@@ -61,12 +61,9 @@ V8_INLINE v8d nt_step_v8(v8d x0, v8d t)
 /* qpm__as_tail_v4 on eight lanes */
 V8_INLINE v8d as_tail_v8(v8d t)
 {
-    v8d r = v8_sqrt(-v8_log(t));
-    v8i far = r > 5.0;
-    v8d a = r - 1.6, b = r - 5.0;
-    v8d near_z = -(v8_horner7(QPM__AS_C, a) / v8_horner7(QPM__AS_D, a));
-    v8d far_z = -(v8_horner7(QPM__AS_E, b) / v8_horner7(QPM__AS_F, b));
-    return v8_sel(far, far_z, near_z);
+    v8d z;
+    QPM__AS_TAIL_LANES(v8d, v8i, v8, v8_horner7, t, z);
+    return z;
 }
 #define NB_LANES   8
 #define NB_TAIL(t) as_tail_v8(t)

@@ -165,12 +165,13 @@ QPM_API qpm_status qpm_rng_uniform(qpm_rng *rng, size_t n, double *out);
  * symmetric: u and 1 - u are equally likely.  Errors: QPM_E_NULL. */
 QPM_API qpm_status qpm_rng_uniform_open(qpm_rng *rng, size_t n, double *out);
 
-/* Standard normal variates by inversion (four values at a time, the bits
- * of the one-value form): out[i] = qpm_norm_inv(u_i) where
- * u_i is exactly the value qpm_rng_uniform_open would have returned, so a
- * quasi-random source driving qpm_norm_inv reproduces the same mapping.  The
- * values lie in [-8.20954, 8.20954] (the quantiles of 2^-53 and 1 - 2^-53), and
- * their distribution is exactly symmetric.  Errors: QPM_E_NULL. */
+/* Standard normal variates by inversion (four or, with AVX-512, eight
+ * values at a time, the bits of the one-value form): out[i] =
+ * qpm_norm_inv(u_i) where u_i is exactly the value qpm_rng_uniform_open
+ * would have returned, so a quasi-random source driving qpm_norm_inv
+ * reproduces the same mapping.  The values lie in [-8.20954, 8.20954]
+ * (the quantiles of 2^-53 and 1 - 2^-53), and their distribution is
+ * exactly symmetric.  Errors: QPM_E_NULL. */
 QPM_API qpm_status qpm_rng_normal(qpm_rng *rng, size_t n, double *out);
 
 /* Gamma(shape, scale 1) variates, shape > 0 finite: Marsaglia-Tsang (2000)
@@ -221,8 +222,8 @@ QPM_API double qpm_rng_poisson_max(void);
 QPM_API double qpm_norm_inv(double p);
 
 /* Bulk qpm_norm_inv: out[i] = qpm_norm_inv(p[i]) for i < n (the same bits,
- * computed four values at a time, about four times as fast).  All p[i] are
- * checked first: if any is NaN (QPM_E_NONFINITE) or outside [0, 1]
+ * computed four or eight values at a time, about five times as fast).  All
+ * p[i] are checked first: if any is NaN (QPM_E_NONFINITE) or outside [0, 1]
  * (QPM_E_INVALID), the call fails naming the first such index and out is
  * untouched.  out may be the same array as p.  n == 0 is allowed (p and out
  * may then be NULL).  Errors: QPM_E_NULL, QPM_E_NONFINITE, QPM_E_INVALID. */

@@ -185,12 +185,10 @@ const qpm__pnl_kernel *qpm__pnl_kernel_for(const qpm__pnl_kernel *widest, size_t
 const qpm__pnl_kernel *qpm__pnl_kernel_pick(void)
 {
 #if defined(__x86_64__) || defined(__i386__)
-    unsigned f = qpm__cpu_flags();
-    unsigned avx2 = (unsigned)QPM_CPU_AVX2 | (unsigned)QPM_CPU_FMA;
-    unsigned avx512 = avx2 | (unsigned)QPM_CPU_AVX512F | (unsigned)QPM_CPU_AVX512DQ;
-    if ((f & avx512) == avx512)
+    int level = qpm__cpu_level();
+    if (level == QPM__CPU_AVX512)
         return &qpm__pnl_kernel_avx512;
-    if ((f & avx2) == avx2)
+    if (level == QPM__CPU_AVX2)
         return &qpm__pnl_kernel_avx2;
 #endif
     return NULL;
@@ -403,11 +401,7 @@ static qpm_status run(qpm_book *b, const scen_set *sc, size_t n, double *pnl)
         b->pool == NULL || n >= (size_t)8 * PNL_RUN * g->nthreads ? PNL_RUN : QPM__BOOK_CHUNK;
     struct pnl_ctx ctx = {b, sc, n, unit, pnl};
     size_t nchunks = (n + unit - 1) / unit;
-    if (b->pool != NULL && nchunks > 1)
-        qpm__pool_run(b->pool, nchunks, pnl_chunk, &ctx);
-    else
-        for (size_t c = 0; c < nchunks; c++)
-            pnl_chunk(&ctx, c, 0);
+    qpm__pool_run(b->pool, nchunks, pnl_chunk, &ctx); /* on the caller alone without a pool */
     for (unsigned t = 0; t < g->nthreads; t++)
         if (g->w[t].status != QPM_OK)
             return qpm__fail(g->w[t].status, "a scenario could not be priced");
@@ -564,11 +558,7 @@ static int all_moves_ok(qpm_book *b, size_t n, const double *spot, size_t ld_spo
 {
     struct moves_ctx ctx = {b, n, spot, vol, ld_spot, ld_vol, 0};
     size_t nchunks = (n + MOVES_CHUNK - 1) / MOVES_CHUNK;
-    if (b->pool != NULL && nchunks > 1)
-        qpm__pool_run(b->pool, nchunks, moves_chunk, &ctx);
-    else
-        for (size_t c = 0; c < nchunks; c++)
-            moves_chunk(&ctx, c, 0);
+    qpm__pool_run(b->pool, nchunks, moves_chunk, &ctx); /* on the caller alone without a pool */
     return !atomic_load_explicit(&ctx.bad, memory_order_relaxed);
 }
 

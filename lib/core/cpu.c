@@ -48,6 +48,20 @@ unsigned qpm__cpu_flags(void)
 
 void qpm__cpu_set_mask(unsigned mask) { atomic_store_explicit(&cpu_mask, mask, memory_order_relaxed); }
 
+int qpm__cpu_level(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    unsigned f = qpm__cpu_flags();
+    unsigned avx2 = (unsigned)QPM_CPU_AVX2 | (unsigned)QPM_CPU_FMA;
+    unsigned avx512 = avx2 | (unsigned)QPM_CPU_AVX512F | (unsigned)QPM_CPU_AVX512DQ;
+    if ((f & avx512) == avx512)
+        return QPM__CPU_AVX512;
+    if ((f & avx2) == avx2)
+        return QPM__CPU_AVX2;
+#endif
+    return QPM__CPU_BASE;
+}
+
 unsigned qpm_cpu_features(void) { return qpm__cpu_detect(); }
 
 const void *qpm__kernel_pick(const void *rows, size_t n, size_t size, int id, int auto_id)

@@ -132,6 +132,13 @@ unsigned qpm__cpu_detect(void);
 unsigned qpm__cpu_flags(void);
 void qpm__cpu_set_mask(unsigned mask);
 
+/* The widest of the usual three builds of a kernel that qpm__cpu_flags
+ * allows: QPM__CPU_AVX512 (AVX-512 F and DQ, with AVX2 and FMA),
+ * QPM__CPU_AVX2 (AVX2 and FMA) or QPM__CPU_BASE (also every CPU other than
+ * x86). */
+enum { QPM__CPU_BASE = 0, QPM__CPU_AVX2 = 1, QPM__CPU_AVX512 = 2 };
+int qpm__cpu_level(void);
+
 /* Kernel tables: an array of rows, narrowest first, each starting with its
  * tag (the row's id and the qpm_cpu_feature bits it needs).
  * qpm__kernel_pick returns the row of `rows` (n rows of `size` bytes) whose

@@ -13,14 +13,12 @@ void qpm__risk_moves(const qpm_risk *r, qpm__risk_worker *w, size_t m, size_t n,
                      double *sp, size_t ld)
 {
 #if defined(__x86_64__) || defined(__i386__)
-    unsigned need = (unsigned)QPM_CPU_AVX2 | (unsigned)QPM_CPU_FMA;
-    unsigned need8 = need | (unsigned)QPM_CPU_AVX512F | (unsigned)QPM_CPU_AVX512DQ;
-    unsigned have = qpm__cpu_flags();
-    if ((have & need8) == need8) {
+    int level = qpm__cpu_level();
+    if (level == QPM__CPU_AVX512) {
         qpm__risk_moves_avx512(r, w, m, n, jumps, sp, ld);
         return;
     }
-    if ((have & need) == need) {
+    if (level == QPM__CPU_AVX2) {
         qpm__risk_moves_avx2(r, w, m, n, jumps, sp, ld);
         return;
     }

@@ -1,12 +1,12 @@
 /* Body of the Monte Carlo's moves from its normals (risk_moves.c,
  * baseline; risk_moves_avx2.c, AVX2 + FMA without contraction, the same
  * bits; risk_moves_avx512.c, eight lanes): the m scenarios of a pass four
- * (eight) at a time, from their normals by
- * underlying (w->pgt), each lane's sum over the factor row in the order of
- * the row (the bits of one scenario at a time),
- * then exp(ret) - 1 by the four-lane expm1 of num/v4math.h (within 2 ulp),
- * ret clamped to [-36, 700] as qpm__risk_move does.  The including file
- * defines RISK_MOVES_FN.  Not a public header. */
+ * (eight) at a time, from their normals by underlying (w->pgt), each
+ * lane's sum over the factor row in the order of the row (the bits of one
+ * scenario at a time), then exp(ret) - 1 by the lane-width expm1 of
+ * num/vlanes.h (within 2 ulp), ret clamped to [-36, 700] as
+ * qpm__risk_move does.  The including file defines RISK_MOVES_FN, and
+ * RISK_MOVES_W8 for eight lanes.  Not a public header. */
 #include <math.h>
 #include <string.h>
 

@@ -57,10 +57,18 @@ static const double QPM__AS_F[8] = {1.0,
                                     1.42151175831644588870e-7,
                                     2.04426310338993978564e-15};
 
+/* Horner's rule for the degree-7 polynomial c, on x of any width */
+#define QPM__AS_HORNER7(c, x)                                                                      \
+    (((((((((c)[7]) * (x) + (c)[6]) * (x) + (c)[5]) * (x) + (c)[4]) * (x) + (c)[3]) * (x) +        \
+       (c)[2]) *                                                                                   \
+          (x) +                                                                                    \
+      (c)[1]) *                                                                                    \
+         (x) +                                                                                     \
+     (c)[0])
+
 static inline double qpm__as_horner7(const double *c, double x)
 {
-    return ((((((c[7] * x + c[6]) * x + c[5]) * x + c[4]) * x + c[3]) * x + c[2]) * x + c[1]) * x +
-           c[0];
+    return QPM__AS_HORNER7(c, x);
 }
 
 /* AS241 central region, |q| <= 0.425, q = p - 1/2. */
@@ -129,14 +137,9 @@ static inline double qpm__as_newton_erfc(double z, double t)
 
 static inline v4d qpm__as_horner7_v4(const double *c, v4d x)
 {
-    return ((((((c[7] * x + c[6]) * x + c[5]) * x + c[4]) * x + c[3]) * x + c[2]) * x + c[1]) * x +
-           c[0];
+    return QPM__AS_HORNER7(c, x);
 }
 
-/* qpm__as_tail on four lanes of t in (0, 0.075] (other lanes: any t in
- * (0, 1), their values unused), with the four-lane log of num/v4math.h
- * (within an ulp or two of libm's): the start of the tabulated step, in
- * the scalar and the block inversions alike. */
 /* The body of qpm__as_tail_v4 on the lanes of T (TI its masks): out from
  * t, by the width's helpers pfx_sqrt, pfx_log, pfx_sel and horner */
 #define QPM__AS_TAIL_LANES(T, TI, pfx, horner, t, out)                                             \
@@ -149,6 +152,10 @@ static inline v4d qpm__as_horner7_v4(const double *c, v4d x)
         (out) = pfx##_sel(far_, farz_, near_);                                                     \
     } while (0)
 
+/* qpm__as_tail on four lanes of t in (0, 0.075] (other lanes: any t in
+ * (0, 1), their values unused), with the four-lane log of num/v4math.h
+ * (within an ulp or two of libm's): the start of the tabulated step, in
+ * the scalar and the block inversions alike. */
 static inline v4d qpm__as_tail_v4(v4d t)
 {
     v4d z;
@@ -231,24 +238,41 @@ static inline double qpm__nt_step(double x0, double t)
 }
 
 /* The step for four values (lanes beyond the table: a value to discard). */
-QPM__V4_INLINE v4d qpm__nt_step_v4(v4d x0, v4d t)
+/* The step's node of each lane of x0 (the width's helpers pfx_round and
+ * pfx_int_of): k (lanes beyond the table: its last node, any value to
+ * discard) and a = k/64 */
+#define QPM__NT_NODE(T, TI, pfx, x0, k, a)                                                         \
+    do {                                                                                           \
+        TI kb_;                                                                                    \
+        T kd_ = pfx##_round((x0)*64.0, &kb_);                                                      \
+        (k) = pfx##_int_of(kb_);                                                                   \
+        TI in_ = (k) < (long long)QPM__NT;                                                         \
+        (k) = ((k)&in_) | ((long long)(QPM__NT - 1) & ~in_);                                       \
+        (a) = kd_ * (1.0 / 64.0);                                                                  \
+    } while (0)
+
+/* The table rows of nodes k[0..3], transposed into th, tl, ph, pl */
+QPM__V4_INLINE void qpm__nt_rows_v4(const long long *k, v4d *th, v4d *tl, v4d *ph, v4d *pl)
 {
-    v4i kb;
-    v4d kd = v4_round(x0 * 64.0, &kb);
-    v4i k = v4_int_of(kb);
-    v4i in = k < (long long)QPM__NT; /* lanes beyond: any node */
-    k = (k & in) | ((long long)(QPM__NT - 1) & ~in);
-    v4d a = kd * (1.0 / 64.0);
-    v4d h = x0 - a, r0, r1, r2, r3, res;
-    /* the four lanes' rows, transposed into th, tl, ph, pl */
+    v4d r0, r1, r2, r3;
     v4_load(&r0, qpm__nt_tab[k[0]]);
     v4_load(&r1, qpm__nt_tab[k[1]]);
     v4_load(&r2, qpm__nt_tab[k[2]]);
     v4_load(&r3, qpm__nt_tab[k[3]]);
     v4d t0 = QPM__V4_SHUF(r0, r1, 0, 4, 2, 6), t1 = QPM__V4_SHUF(r0, r1, 1, 5, 3, 7);
     v4d t2 = QPM__V4_SHUF(r2, r3, 0, 4, 2, 6), t3 = QPM__V4_SHUF(r2, r3, 1, 5, 3, 7);
-    v4d th = QPM__V4_SHUF(t0, t2, 0, 1, 4, 5), ph = QPM__V4_SHUF(t0, t2, 2, 3, 6, 7);
-    v4d tl = QPM__V4_SHUF(t1, t3, 0, 1, 4, 5), pl = QPM__V4_SHUF(t1, t3, 2, 3, 6, 7);
+    *th = QPM__V4_SHUF(t0, t2, 0, 1, 4, 5), *ph = QPM__V4_SHUF(t0, t2, 2, 3, 6, 7);
+    *tl = QPM__V4_SHUF(t1, t3, 0, 1, 4, 5), *pl = QPM__V4_SHUF(t1, t3, 2, 3, 6, 7);
+}
+
+QPM__V4_INLINE v4d qpm__nt_step_v4(v4d x0, v4d t)
+{
+    v4i k;
+    v4d a, th, tl, ph, pl, res;
+    QPM__NT_NODE(v4d, v4i, v4, x0, k, a);
+    v4d h = x0 - a;
+    long long kk[4] = {k[0], k[1], k[2], k[3]};
+    qpm__nt_rows_v4(kk, &th, &tl, &ph, &pl);
     QPM__NT_ARITH(v4d, x0, t, a, h, th, tl, ph, pl, res);
     return res;
 }

@@ -10,14 +10,12 @@ static void NORM_BLOCK_FN(size_t n, double *x, int precise);
 void qpm__norm_inv_block(size_t n, double *x, int precise)
 {
 #if defined(__x86_64__) || defined(__i386__)
-    unsigned need = (unsigned)QPM_CPU_AVX2 | (unsigned)QPM_CPU_FMA;
-    unsigned need8 = need | (unsigned)QPM_CPU_AVX512F | (unsigned)QPM_CPU_AVX512DQ;
-    unsigned have = qpm__cpu_flags();
-    if ((have & need8) == need8) {
+    int level = qpm__cpu_level();
+    if (level == QPM__CPU_AVX512) {
         qpm__norm_inv_block_avx512(n, x, precise);
         return;
     }
-    if ((have & need) == need) {
+    if (level == QPM__CPU_AVX2) {
         qpm__norm_inv_block_avx2(n, x, precise);
         return;
     }

@@ -3,9 +3,9 @@
  * of up to NB_CHUNK values: AS241's central rational four values at a
  * time (eight in the AVX-512 build, NORM_BLOCK_W8) with the operations of
  * qpm__as_central (precise: qpm__as_central_e) lane by lane, the tails
- * gathered four at a time, with no branch on where a random value falls.
- * Precise values: then the tabulated Newton step of qpm__norm_inv four
- * values at a time, from the same starts, so its bits.  Plain AS241
+ * gathered four (eight) at a time, with no branch on where a random value
+ * falls.  Precise values: then the tabulated Newton step of qpm__norm_inv
+ * four (eight) values at a time, from the same starts, so its bits.  Plain AS241
  * values: its bits in the central region; in the tails the four-lane log
  * of num/v4math.h (within an ulp or two of libm's, so within a few ulp of
  * qpm__norm_inv_as241's values).  Every build gives the same bits.
@@ -25,32 +25,21 @@
 /* qpm__as_horner7_v4 on eight lanes */
 V8_INLINE v8d v8_horner7(const double *c, v8d x)
 {
-    return ((((((c[7] * x + c[6]) * x + c[5]) * x + c[4]) * x + c[3]) * x + c[2]) * x + c[1]) * x +
-           c[0];
+    return QPM__AS_HORNER7(c, x);
 }
 
-/* qpm__nt_step_v4 on eight lanes: the node by the same rounding, the rows
- * of each four lanes transposed as there, then QPM__NT_ARITH */
+/* qpm__nt_step_v4 on eight lanes: the same nodes, each four lanes' rows
+ * transposed as there, then QPM__NT_ARITH */
 V8_INLINE v8d nt_step_v8(v8d x0, v8d t)
 {
-    v8d tr = x0 * 64.0 + 0x1.8p52; /* v4_round */
-    v8d kd = tr - 0x1.8p52;
-    v8i k = v8_bits(tr) - v8_bits(v8_set(0x1.8p52)); /* v4_int_of */
-    v8i in = k < (long long)QPM__NT;
-    k = (k & in) | ((long long)(QPM__NT - 1) & ~in);
-    v8d a = kd * (1.0 / 64.0);
-    v8d h = x0 - a, res;
+    v8i k;
+    v8d a, res;
+    QPM__NT_NODE(v8d, v8i, v8, x0, k, a);
+    v8d h = x0 - a;
     v4d th4[2], tl4[2], ph4[2], pl4[2];
     for (int hf = 0; hf < 2; hf++) {
-        v4d r0, r1, r2, r3;
-        v4_load(&r0, qpm__nt_tab[k[4 * hf]]);
-        v4_load(&r1, qpm__nt_tab[k[4 * hf + 1]]);
-        v4_load(&r2, qpm__nt_tab[k[4 * hf + 2]]);
-        v4_load(&r3, qpm__nt_tab[k[4 * hf + 3]]);
-        v4d t0 = QPM__V4_SHUF(r0, r1, 0, 4, 2, 6), t1 = QPM__V4_SHUF(r0, r1, 1, 5, 3, 7);
-        v4d t2 = QPM__V4_SHUF(r2, r3, 0, 4, 2, 6), t3 = QPM__V4_SHUF(r2, r3, 1, 5, 3, 7);
-        th4[hf] = QPM__V4_SHUF(t0, t2, 0, 1, 4, 5), ph4[hf] = QPM__V4_SHUF(t0, t2, 2, 3, 6, 7);
-        tl4[hf] = QPM__V4_SHUF(t1, t3, 0, 1, 4, 5), pl4[hf] = QPM__V4_SHUF(t1, t3, 2, 3, 6, 7);
+        long long kk[4] = {k[4 * hf], k[4 * hf + 1], k[4 * hf + 2], k[4 * hf + 3]};
+        qpm__nt_rows_v4(kk, &th4[hf], &tl4[hf], &ph4[hf], &pl4[hf]);
     }
 #define V8_JOIN(x) __builtin_shufflevector((x)[0], (x)[1], 0, 1, 2, 3, 4, 5, 6, 7)
     v8d th = V8_JOIN(th4), tl = V8_JOIN(tl4), ph = V8_JOIN(ph4), pl = V8_JOIN(pl4);
@@ -58,6 +47,7 @@ V8_INLINE v8d nt_step_v8(v8d x0, v8d t)
     QPM__NT_ARITH(v8d, x0, t, a, h, th, tl, ph, pl, res);
     return res;
 }
+
 /* qpm__as_tail_v4 on eight lanes */
 V8_INLINE v8d as_tail_v8(v8d t)
 {

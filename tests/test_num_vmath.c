@@ -7,6 +7,7 @@
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "num/simd_lane.h"
 #include "num/vexp_log.h"
@@ -157,4 +158,29 @@ Test(num_vmath, scalar_and_vector_r4_agree)
         double x = unif(0.0, 45.0), a = qpm__mills_p4(x), b = lane(qv_mills_p4(qv_set(x)));
         cr_assert(a == b, "R4 at %a: scalar %a, vector %a", x, a, b);
     }
+}
+
+/* The vector Mills-ratio difference (the kernels' careful lanes) gives
+ * qpm__mills_diff_in's bits: both of its branches (the continued fraction
+ * for a1 >= 8, or a1 >= 2 with s > 1/2; the Taylor series otherwise), Q's
+ * table above m = 2 and the series' own stopping rule; and 0 outside the
+ * wanted lanes. */
+Test(num_vmath, mills_difference_matches_the_scalar_function)
+{
+    need_avx2();
+    int cf = 0, taylor = 0;
+    for (int i = 0; i < N / 4; i++) {
+        double a1 = i % 5 == 0 ? unif(8.0, 40.0) : unif(0.0, 12.0);
+        double s = exp(unif(log(1e-6), log(6.0)));
+        double a = qpm__mills_diff_in(a1, s);
+        double b = lane(qv_mills_diff(qv_set(a1), qv_set(s), qm_all()));
+        cr_assert(memcmp(&a, &b, sizeof a) == 0, "D(%a, %a): scalar %a, vector %a", a1, s, a, b);
+        cr_assert(lane(qv_mills_diff(qv_set(a1), qv_set(s), qm_none())) == 0.0);
+        if (a1 >= 8.0 || (a1 >= 2.0 && s > 0.5))
+            cf++;
+        else
+            taylor++;
+    }
+    cr_assert(cf > N / 20 && taylor > N / 20, "branches: %d continued fraction, %d Taylor", cf,
+              taylor);
 }

@@ -37,7 +37,8 @@ typedef struct {
 /* Typical options and, every few, the special regions: T = 0, sigma = 0,
  * at the money, deep out of the money (the terms cancel: the careful
  * difference), tiny and huge sigma sqrt(T), forwards near the ends of the
- * double range (the scalar path redoes those lanes). */
+ * double range, a carry (r - q) T of 650 and of 1000, beyond what the
+ * vector kernels' discounting takes (the scalar path redoes those lanes). */
 static opts_t make_opts(size_t n, int bsm)
 {
     opts_t o = {n, malloc(n * sizeof(double)), malloc(n * sizeof(double)),
@@ -52,9 +53,15 @@ static opts_t make_opts(size_t n, int bsm)
         o.s[i] = exp(unif(log(0.01), log(3.0)));
         o.ty[i] = unif(0.0, 1.0) < 0.5 ? QPM_CALL : QPM_PUT;
         switch (i % 23) {
+        case 1:
+            o.T[i] = 1.0, o.r[i] = 350.0, o.q[i] = bsm ? -300.0 : 0.0;
+            break; /* carry 650 */
         case 3: o.T[i] = 0.0; break;
         case 5: o.s[i] = 0.0; break;
         case 7: o.k[i] = o.u[i]; break;
+        case 9:
+            o.T[i] = 2.0, o.r[i] = 300.0, o.q[i] = bsm ? -200.0 : 0.0;
+            break;                                                           /* carry 1000 */
         case 11: o.k[i] = o.u[i] * 6.0, o.s[i] = 0.05, o.T[i] = 0.02; break; /* far OTM */
         case 13: o.s[i] = 1e-9, o.T[i] = 1e-6; break;
         case 17: o.s[i] = 40.0, o.T[i] = 30.0; break;
@@ -298,6 +305,70 @@ Test(pricing_kernels, one_lane_code_equals_its_vector_kernel)
 #else
     cr_skip_test("no vector kernels on this architecture");
 #endif
+}
+
+/* An option chain (T, r and q shared: the kernels discount once per call)
+ * gives the bits of the same options with the scalars repeated, at every
+ * carry: none, small, |(r - q) T| >= 1, -3, -30, 650, and 1000 (beyond the vector
+ * discounting: every lane by the scalar path), q = 0 and q != 0; and stays
+ * within the golden tests' bound of the scalar kernel.  The strikes span
+ * S/K from 1/8 to 8, across the bounds [1/2, 2] of the exact S - K. */
+Test(pricing_kernels, chain_equals_the_batch_at_every_carry)
+{
+    int ks[3], nk = qt_pricer_kernels(ks);
+    enum { N = 37 };
+    const double carry[][3] = {/* T, r, q */
+                               {0.25, 0.03, 0.0},    {0.25, 0.03, 0.01},   {2.0, 0.4, -0.6},
+                               {3.0, -0.2, 0.3},     {1.0, 350.0, -300.0}, {2.0, 300.0, -200.0},
+                               {1.0, -350.0, 300.0}, {0.5, 0.0, 0.0},      {1.0, 0.0, 3.0},
+                               {3.0, -1.0, 9.0}};
+    double u = 60000.0, k[N], s[N], uu[N], TT[N], rr[N], qq[N];
+    int32_t ty[N];
+    for (size_t i = 0; i < N; i++) {
+        k[i] = u * exp(log(8.0) * (2.0 * (double)i / (N - 1) - 1.0));
+        s[i] = 0.2 + 0.05 * (double)(i % 7);
+        ty[i] = i % 2 ? QPM_CALL : QPM_PUT;
+        uu[i] = u;
+    }
+    static double a[NO][N], b[NO][N], c[NO][N];
+    double *ab[NO], *bb[NO], *cb[NO];
+    for (int o = 0; o < NO; o++)
+        ab[o] = a[o], bb[o] = b[o], cb[o] = c[o];
+    for (size_t ci = 0; ci < sizeof carry / sizeof carry[0]; ci++) {
+        double T = carry[ci][0], r = carry[ci][1], q = carry[ci][2];
+        for (size_t i = 0; i < N; i++)
+            TT[i] = T, rr[i] = r, qq[i] = q;
+        qpm_pricer_out oa, ob, oc;
+        set_outs(&oa, ab, 0), set_outs(&ob, bb, 0), set_outs(&oc, cb, 0);
+        qpm_pricer *ps;
+        cr_assert_eq(qpm_pricer_create(&ps, NULL, QPM_MODEL_BSM, QPM_SETTLE_LINEAR), QPM_OK);
+        cr_assert_eq(qpm_pricer_set(ps, QPM_PRICER_KERNEL, QPM_PRICER_KERNEL_SCALAR), QPM_OK);
+        cr_assert_eq(qpm_pricer_price(ps, N, uu, k, TT, rr, qq, s, ty, &oc), QPM_OK, "%s",
+                     qpm_last_error());
+        for (int kk = 0; kk < nk; kk++) {
+            qpm_pricer *p;
+            cr_assert_eq(qpm_pricer_create(&p, NULL, QPM_MODEL_BSM, QPM_SETTLE_LINEAR), QPM_OK);
+            cr_assert_eq(qpm_pricer_set(p, QPM_PRICER_KERNEL, ks[kk]), QPM_OK);
+            cr_assert_eq(qpm_pricer_price_chain(p, N, u, T, r, q, k, s, ty, &oa), QPM_OK);
+            cr_assert_eq(qpm_pricer_price(p, N, uu, k, TT, rr, qq, s, ty, &ob), QPM_OK);
+            for (int oo = 0; oo < NO; oo++)
+                for (size_t i = 0; i < N; i++) {
+                    cr_assert(memcmp(&a[oo][i], &b[oo][i], sizeof(double)) == 0,
+                              "kernel %d carry %zu element %zu output %d: chain %a, batch %a",
+                              ks[kk], ci, i, oo, a[oo][i], b[oo][i]);
+                    double m = fabs(c[QPM__O_PRICE_USD][i]) + fabs(c[QPM__O_DELTA][i]) * u +
+                               fabs(c[QPM__O_VEGA][i]) + fabs(c[oo][i]);
+                    double x = log(u / k[i]) + (r - q) * T, sd = s[i] * sqrt(T);
+                    double d = fabs(x) / sd + sd;
+                    cr_assert(fabs(a[oo][i] - c[oo][i]) <= 64 * DBL_EPSILON * (1 + d * d) * m,
+                              "kernel %d carry %zu element %zu output %d: %.17g, scalar %.17g",
+                              ks[kk], ci, i, oo, a[oo][i], c[oo][i]);
+                }
+            qpm_pricer_free(p);
+        }
+        qpm_pricer_free(ps);
+    }
+    cr_assert_eq(qt_leak_check(), 0);
 }
 
 /* Implied vols follow the kernel setting: the scalar kernel solves every

@@ -71,6 +71,11 @@ QV_INLINE qv qv_neg(qv x) { return QV_F(xor_pd)(x, qv_set(-0.0)); }
 QV_INLINE qv qv_abs(qv x) { return QV_F(andnot_pd)(qv_set(-0.0), x); }
 /* to the nearest integer, ties to even */
 QV_INLINE qv qv_round(qv x) { return QV_F(round_pd)(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+/* towards zero, as a (int) cast of a value within the int range */
+QV_INLINE qv qv_trunc(qv x)
+{
+    return QV_F(round_pd)(x, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+}
 
 /* ---- comparisons and masks ------------------------------------------------- */
 QV_CMPS(QV_F(cmp_pd))

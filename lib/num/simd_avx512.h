@@ -38,6 +38,11 @@ QV_INLINE qv qv_round(qv x)
 {
     return _mm512_roundscale_pd(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
 }
+/* towards zero, as a (int) cast of a value within the int range */
+QV_INLINE qv qv_trunc(qv x)
+{
+    return _mm512_roundscale_pd(x, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+}
 #ifdef __AVX512DQ__
 QV_INLINE qv qv_and(qv x, qv y) { return _mm512_and_pd(x, y); } /* DQ */
 QV_INLINE qv qv_or(qv x, qv y) { return _mm512_or_pd(x, y); }   /* DQ */

@@ -89,6 +89,20 @@ QV_INLINE qv qv_expm1_small(qv x)
     return qv_fma(two_k, p, qv_sub(two_k, qv_set(1.0)));
 }
 
+/* exp(x) for x in [-1100, 709.78], the bits of qv_exp_in, and in *em1 the
+ * bits qv_expm1_small(x) gives for |x| < 1 (other lanes: garbage, not to be
+ * used), from the one reduction: there k is -1, 0 or 1 unclamped, and e^r - 1
+ * = r (1 + r q(r)) is the product whose sum with 1 exp rounds. */
+QV_INLINE qv qv_exp_em1(qv x, qv *em1)
+{
+    qv k = qv_round(qv_mul(x, qv_set(QPM__LOG2E)));
+    qv r = qv_exp_reduce(x, k);
+    qv p = qv_fma(qv_expq(r), r, qv_set(1.0));
+    qv two_k = qv_mul_pow2(qv_set(1.0), k);
+    *em1 = qv_fma(two_k, qv_mul(p, r), qv_sub(two_k, qv_set(1.0)));
+    return qv_mul_pow2(qv_fma(p, r, qv_set(1.0)), k);
+}
+
 /* x = 2^e m with m in [sqrt(1/2), sqrt(2)): returns e, sets *m (sub: x may
  * be subnormal) */
 QV_INLINE qv qv_log_split(qv x, qv *m, int sub)
@@ -211,6 +225,13 @@ QP_LIFT1(expm1_small)
 QP_LIFT1(log)
 QP_LIFT1(exp_tab4)
 QP_LIFT1(log_atanh)
+QV_INLINE qp qp_exp_em1(qp x, qp *em1)
+{
+    qp e;
+    e.a = qv_exp_em1(x.a, &em1->a);
+    e.b = qv_exp_em1(x.b, &em1->b);
+    return e;
+}
 #endif
 
 #endif /* QPM_NUM_VEXP_LOG_H */

@@ -13,7 +13,10 @@
  *
  * The operations follow black_one() in black.c one for one, except where a
  * product and a sum are fused into one FMA (one rounding fewer: the
- * density's correction factor, x, and the out-of-the-money difference).
+ * density's correction factor, x, and the out-of-the-money difference), and
+ * in the discounting: the forward grows by e^{(r-q)T}, whose evaluation also
+ * gives e^{(r-q)T} - 1 for F - K, and e^{-qT} is e^{-rT} e^{(r-q)T} (two
+ * exponentials where black_one takes three and an expm1; see discount()).
  * Not a public header; it defines static functions in the file that
  * includes it. */
 
@@ -79,6 +82,29 @@ static inline V KF(two_diff_err)(V a, V b, V s)
     return vsub(vsub(a, vsub(s, bb)), vadd(b, bb));
 }
 
+/* The discount factors of a block and the forward's growth: D = e^{-rT};
+ * for BSM, with g = (r - q) T, E = e^g (F = S E), em1 = e^g - 1 (for |g| <
+ * 1 from the reduction of e^g, as qv_expm1_small gives it, else E - 1) and
+ * Dq = e^{-qT} as D E, exactly 1 where q = 0; *far_g marks the lanes with
+ * |g| > QPM__MAX_RT, where D E may be more than one rounding from e^{-qT}
+ * (the block sends them to the scalar path).  Black-76: Dq = D, E = 1, em1
+ * = 0.  The uniform path calls it on broadcast values: the same bits as a
+ * lane's own. */
+static inline __attribute__((always_inline)) void KF(discount)(int model, V r, V q, V T, V *D,
+                                                               V *Dq, V *E, V *em1, M *far_g)
+{
+    *D = vexpneg_in(vmul(r, T));
+    if (model != QPM__BSM) {
+        *Dq = *D, *E = vset(1.0), *em1 = vzero();
+        return;
+    }
+    V g = vmul(vsub(r, q), T), m1;
+    *E = vexp_em1(vmin(vmax(g, vset(-1100.0)), vset(709.78)), &m1);
+    *em1 = vsel(vlt(vabs(g), vset(1.0)), m1, vsub(*E, vset(1.0)));
+    *Dq = vsel(vneq(q, vzero()), vmul(*D, *E), vset(1.0));
+    *far_g = vgt(vabs(g), vset(QPM__MAX_RT));
+}
+
 /* phi = +1 for a call (type > 0), -1 for a put */
 static inline V KF(phi_of)(V type) { return vsel(vgt(type, vzero()), vset(1.0), vset(-1.0)); }
 
@@ -89,8 +115,8 @@ static inline V KF(phi_of)(V type) { return vsel(vgt(type, vzero()), vset(1.0), 
  * goes to *hard_out, for flush_hard; without, they get the careful values
  * here. */
 static inline __attribute__((always_inline)) int
-KF(block)(int model, int inverse, unsigned need, V u, V K, V T, V r, V q, V sig, V phi,
-          int uniform, V D, V Dq, V DqD, double *const *out, size_t i, size_t nv, int store,
+KF(block)(int model, int inverse, unsigned need, V u, V K, V T, V r, V q, V sig, V phi, int uniform,
+          V D, V Dq, V E, V em1, double *const *out, size_t i, size_t nv, int store,
           double tmp[QPM__NOUT][LANES], int defer, M *hard_out)
 {
     const V zero = vset(0.0), one = vset(1.0), half = vset(0.5);
@@ -101,15 +127,12 @@ KF(block)(int model, int inverse, unsigned need, V u, V K, V T, V r, V q, V sig,
     /* The log heads the longest dependency chain: issue it first, then the
      * independent discount factors, which fill its latency. */
     V lq = vlog(qt);
-    if (!uniform) {
-        /* |r T|, |q T| <= QPM__MAX_RT: no clamping */
-        D = vexpneg_in(vmul(r, T));
-        Dq = model == QPM__BSM ? vexpneg_in(vmul(q, T)) : D;
-        DqD = model == QPM__BSM ? vdiv(Dq, D) : D;
-    }
+    M far_g = vlt(zero, zero); /* none */
+    if (!uniform)
+        KF(discount)(model, r, q, T, &D, &Dq, &E, &em1, &far_g);
     if (model == QPM__BSM) {
         x = vfma(vsub(r, q), T, vfma(rem, rS, lq));
-        F = vmul(S, DqD);
+        F = vmul(S, E);
     } else {
         q = r;
         x = vfma(rem, rS, lq);
@@ -117,11 +140,20 @@ KF(block)(int model, int inverse, unsigned need, V u, V K, V T, V r, V q, V sig,
     }
     V sqrtT = vsqrt(T), s = vmul(sig, sqrtT);
     V y = vabs(x);
-    /* F - K without cancellation, off the critical path: it needs x only */
+    /* F - K without cancellation, off the critical path.  BSM: F - K = (S -
+     * K) + S (e^g - 1), S - K exact for K/2 <= S <= 2K (Sterbenz).  Beyond,
+     * |ln(S/K)| > ln 2, and F - K is formed directly, unless |x| < 1/2
+     * (only with a carry |g| > 0.19): there K (e^x - 1). */
     V fk = vsub(F, K);
-    if (model == QPM__BSM && mbits(vlt(y, one)) != 0)
-        fk = vsel(vlt(y, one), vmul(K, vexpm1_small(x)), fk);
     M special = mor(vngt(s, zero), vgt(y, vmul(vset(1e10), s)));
+    if (model == QPM__BSM) {
+        M near = mand(vge(vadd(S, S), K), vle(S, vadd(K, K)));
+        fk = vsel(near, vfma(S, em1, vsub(S, K)), fk);
+        M far = mandnot(near, vlt(y, half));
+        if (mbits(far) != 0)
+            fk = vsel(far, vmul(K, vexpm1_small(x)), fk);
+        special = mor(special, far_g);
+    }
     /* S/K or the forward out of the normal range: the scalar path takes logs
      * separately, or recomputes carefully */
     special = mor(special, mor(vnotnormal(qt), vnotnormal(F)));
@@ -169,15 +201,25 @@ KF(block)(int model, int inverse, unsigned need, V u, V K, V T, V r, V q, V sig,
          * computed here for them are overwritten */
         *hard_out = hard;
     } else if (mbits(hard) != 0) {
+        /* Rare: the two Black terms cancel; take the Mills-ratio difference,
+         * the scalar path's function or its vector form (the same bits):
+         * one lane alone by the scalar function, whose divisions are
+         * cheaper than a register's. */
         int hmask = mbits(hard);
-        /* Rare: the two Black terms cancel; take the Mills-ratio difference
-         * lane by lane, exactly as the scalar path does. */
-        double a1v[LANES], sv[LANES], dv[LANES];
-        vstoreu(a1v, a1);
-        vstoreu(sv, s);
-        for (int j = 0; j < LANES; j++)
-            dv[j] = hmask & (1 << j) ? qpm__mills_diff_in(a1v[j], sv[j]) : 0.0;
-        otm = vsel(hard, vmul(vmul(small, n1), vloadu(dv)), otm);
+        V dv;
+        if ((hmask & (hmask - 1)) == 0) {
+            int j = __builtin_ctz((unsigned)hmask);
+            double a1v[LANES], sv[LANES], d1[LANES];
+            vstoreu(a1v, a1);
+            vstoreu(sv, s);
+            for (int l = 0; l < LANES; l++)
+                d1[l] = 0.0;
+            d1[j] = qpm__mills_diff_in(a1v[j], sv[j]);
+            dv = vloadu(d1);
+        } else {
+            dv = vmills_diff(a1, s, hard);
+        }
+        otm = vsel(hard, vmul(vmul(small, n1), dv), otm);
     }
 
     V Nd1 = vsel(xpos, vsub(one, p2), P1);
@@ -359,7 +401,7 @@ static inline size_t KF(scatter)(const qpm__bjob *job, int model, int inverse, u
  * the values an in-place careful pass would give it. */
 static inline __attribute__((always_inline)) size_t
 KF(flush_hard)(const qpm__bjob *job, int model, int inverse, unsigned need, int uniform, V D, V Dq,
-               V DqD, const size_t *idx, size_t cnt)
+               V E, V em1, const size_t *idx, size_t cnt)
 {
     size_t bad = SIZE_MAX;
     for (size_t k = 0; k < cnt; k += LANES) {
@@ -367,8 +409,8 @@ KF(flush_hard)(const qpm__bjob *job, int model, int inverse, unsigned need, int 
         V u, K, T, r, q, sig, phi;
         KF(gather)(job, idx + k, c, &u, &K, &T, &r, &q, &sig, &phi);
         double tmp[QPM__NOUT][LANES];
-        int special = KF(block)(model, inverse, need, u, K, T, r, q, sig, phi, uniform, D, Dq,
-                                DqD, job->out, 0, c, 0, tmp, 0, NULL);
+        int special = KF(block)(model, inverse, need, u, K, T, r, q, sig, phi, uniform, D, Dq, E,
+                                em1, job->out, 0, c, 0, tmp, 0, NULL);
         size_t b = KF(scatter)(job, model, inverse, need, idx + k, c, special, tmp); /* not DIRECT */
         bad = b < bad ? b : bad;
     }
@@ -389,9 +431,10 @@ static inline __attribute__((always_inline)) size_t KF(one)(const qpm__bjob *job
     V phi = vset(job->type[i * job->stype] > 0 ? 1.0 : -1.0);
     double tmp[QPM__NOUT][LANES];
     M hard;
-    /* D, Dq and DqD from r and q here: the same bits as the uniform path's */
+    /* the discount factors from r, q and T here: the same bits as the
+     * uniform path's */
     int special = KF(block)(model, inverse, need, u, K, T, r, q, sig, phi, 0, vzero(), vzero(),
-                            vzero(), job->out, i, LANES, 1, tmp, 0, &hard);
+                            vzero(), vzero(), job->out, i, LANES, 1, tmp, 0, &hard);
     (void)hard;
     return special >= 0 ? KF(patch)(job, model, inverse, need, i, LANES, special, tmp) : SIZE_MAX;
 }
@@ -400,13 +443,17 @@ static inline __attribute__((always_inline)) size_t KF(run)(const qpm__bjob *job
                                                             size_t end, int model, int inverse)
 {
     size_t bad = SIZE_MAX;
-    const int uniform = job->st == 0 && job->sr == 0 && job->sq == 0;
-    V Dpre = vset(0.0), Dqpre = Dpre, DqDpre = Dpre;
+    /* T, r and q shared (an option chain): the discount factors once, unless
+     * the carry is beyond QPM__MAX_RT (then every lane goes to the scalar
+     * path, from the per-lane discounting) */
+    int uniform = job->st == 0 && job->sr == 0 && job->sq == 0;
+    V Dpre = vzero(), Dqpre = Dpre, Epre = Dpre, em1pre = Dpre;
     if (uniform) {
-        double T = job->t[0], r = job->r[0], q = model == QPM__BSM ? job->q[0] : job->r[0];
-        Dpre = vexp(vset(-r * T));
-        Dqpre = model == QPM__BSM ? vexp(vset(-q * T)) : Dpre;
-        DqDpre = vdiv(Dqpre, Dpre);
+        M far_g = vlt(Dpre, Dpre);
+        KF(discount)
+        (model, vset(job->r[0]), vset(job->q[0]), vset(job->t[0]), &Dpre, &Dqpre, &Epre, &em1pre,
+         &far_g);
+        uniform = mbits(far_g) == 0;
     }
     double *const *out = job->out;
     unsigned need = qpm__bjob_need(job);
@@ -438,8 +485,8 @@ static inline __attribute__((always_inline)) size_t KF(run)(const qpm__bjob *job
         }
         double tmp[QPM__NOUT][LANES];
         M hard;
-        int special = KF(block)(model, inverse, need, u, K, T, r, q, sig, phi, uniform, Dpre,
-                                Dqpre, DqDpre, out, i, nv, 1, tmp, QPM__DEFER_HARD, &hard);
+        int special = KF(block)(model, inverse, need, u, K, T, r, q, sig, phi, uniform, Dpre, Dqpre,
+                                Epre, em1pre, out, i, nv, 1, tmp, QPM__DEFER_HARD, &hard);
         if (special >= 0) {
             size_t b = KF(patch)(job, model, inverse, need, i, nv, special, tmp);
             bad = b < bad ? b : bad;
@@ -448,7 +495,7 @@ static inline __attribute__((always_inline)) size_t KF(run)(const qpm__bjob *job
         npend = vdefer(hard, (int)((1u << nv) - 1u), i, pend, npend);
         /* one call site, so that the careful pass is inlined once */
         if (npend >= LANES || (npend > 0 && i + LANES >= end)) {
-            size_t b = KF(flush_hard)(job, model, inverse, need, uniform, Dpre, Dqpre, DqDpre,
+            size_t b = KF(flush_hard)(job, model, inverse, need, uniform, Dpre, Dqpre, Epre, em1pre,
                                       pend, (size_t)npend);
             bad = b < bad ? b : bad;
             npend = 0;

@@ -178,6 +178,20 @@ static inline double bench_median_cpu(void (*fn)(void *), void *ctx, int warmup,
     return bench_median_on(bench_cpu_now, fn, ctx, warmup, reps);
 }
 
+/* The one-minute load average (/proc/loadavg), or -1 where there is none:
+ * printed with each figure, since the machines are shared. */
+static inline double bench_load(void)
+{
+    double load = -1;
+    FILE *lf = fopen("/proc/loadavg", "r");
+    if (lf != NULL) {
+        if (fscanf(lf, "%lf", &load) != 1)
+            load = -1;
+        fclose(lf);
+    }
+    return load;
+}
+
 /* Deterministic uniform in [lo, hi) from a 64-bit LCG state (splitmix64). */
 static inline double bench_uniform(unsigned long long *state, double lo, double hi)
 {

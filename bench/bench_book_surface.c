@@ -185,16 +185,9 @@ int main(int argc, char **argv)
     printf("libqpm %s bench_book_surface: %d options on %d underlyings x %d expiries, %zu "
            "scenarios, %d reps, one thread, CPU time; load ",
            qpm_version_string(), NOPT, NU, NEXP, ns, reps);
-    FILE *lf = fopen("/proc/loadavg", "r");
-    double load = -1;
-    if (lf != NULL) {
-        if (fscanf(lf, "%lf", &load) != 1)
-            load = -1;
-        fclose(lf);
-    }
     printf("%.2f\n\n| case | A flat vols | B surface, sticky strike | C surface, sticky moneyness "
            "| B/A | C/A |\n|---|---:|---:|---:|---:|---:|\n",
-           load);
+           bench_load());
     void (*fn[2])(void *) = {reprice, pnl};
     const char *name[2] = {"reprice (set_spot + position Greeks)", "pnl"};
     for (int c = 0; c < 2; c++) {

@@ -304,16 +304,9 @@ int main(int argc, char **argv)
             if (!cs[c].greeks && cs[c].best < ref_p)
                 ref_p = cs[c].best;
         }
-    double load[3] = {0, 0, 0};
-    FILE *lf = fopen("/proc/loadavg", "r");
-    if (lf != NULL) {
-        if (fscanf(lf, "%lf %lf %lf", &load[0], &load[1], &load[2]) != 3)
-            load[0] = -1;
-        fclose(lf);
-    }
     printf("libqpm %s bench_kernels: n = %zu, %d rounds, one thread, CPU time; accuracy "
            "against %s over %zu options; load %.2f\n",
-           qpm_version_string(), n, rounds, kref_quad_kind(), m, load[0]);
+           qpm_version_string(), n, rounds, kref_quad_kind(), m, bench_load());
     for (int greeks = 1; greeks >= 0; greeks--) {
         double base = greeks ? ref_g : ref_p;
         printf("\n## %s (speed-up: the fastest reference loop's time / this time)\n\n",

@@ -85,24 +85,24 @@ static inline V KF(two_diff_err)(V a, V b, V s)
 /* The discount factors of a block and the forward's growth: D = e^{-rT};
  * for BSM, with g = (r - q) T, E = e^g (F = S E), em1 = e^g - 1 (for |g| <
  * 1 from the reduction of e^g, as qv_expm1_small gives it, else E - 1) and
- * Dq = e^{-qT} as D E, exactly 1 where q = 0; *far_g marks the lanes with
- * |g| > QPM__MAX_RT, where D E may be more than one rounding from e^{-qT}
+ * Dq = e^{-qT} as D E, exactly 1 where q = 0; returns the mask of the lanes
+ * with |g| > QPM__MAX_RT, where D E may be more than one rounding from e^{-qT}
  * (the block sends them to the scalar path).  Black-76: Dq = D, E = 1, em1
  * = 0.  The uniform path calls it on broadcast values: the same bits as a
  * lane's own. */
-static inline __attribute__((always_inline)) void KF(discount)(int model, V r, V q, V T, V *D,
-                                                               V *Dq, V *E, V *em1, M *far_g)
+static inline __attribute__((always_inline)) M KF(discount)(int model, V r, V q, V T, V *D, V *Dq,
+                                                            V *E, V *em1)
 {
     *D = vexpneg_in(vmul(r, T));
     if (model != QPM__BSM) {
         *Dq = *D, *E = vset(1.0), *em1 = vzero();
-        return;
+        return vlt(*E, *E); /* none */
     }
     V g = vmul(vsub(r, q), T), m1;
     *E = vexp_em1(vmin(vmax(g, vset(-1100.0)), vset(709.78)), &m1);
     *em1 = vsel(vlt(vabs(g), vset(1.0)), m1, vsub(*E, vset(1.0)));
     *Dq = vsel(vneq(q, vzero()), vmul(*D, *E), vset(1.0));
-    *far_g = vgt(vabs(g), vset(QPM__MAX_RT));
+    return vgt(vabs(g), vset(QPM__MAX_RT));
 }
 
 /* phi = +1 for a call (type > 0), -1 for a put */
@@ -129,7 +129,7 @@ KF(block)(int model, int inverse, unsigned need, V u, V K, V T, V r, V q, V sig,
     V lq = vlog(qt);
     M far_g = vlt(zero, zero); /* none */
     if (!uniform)
-        KF(discount)(model, r, q, T, &D, &Dq, &E, &em1, &far_g);
+        far_g = KF(discount)(model, r, q, T, &D, &Dq, &E, &em1);
     if (model == QPM__BSM) {
         x = vfma(vsub(r, q), T, vfma(rem, rS, lq));
         F = vmul(S, E);
@@ -445,14 +445,14 @@ static inline __attribute__((always_inline)) size_t KF(run)(const qpm__bjob *job
     size_t bad = SIZE_MAX;
     /* T, r and q shared (an option chain): the discount factors once, unless
      * the carry is beyond QPM__MAX_RT (then every lane goes to the scalar
-     * path, from the per-lane discounting) */
+     * path, from the per-block discounting).  One loop for both: a copy
+     * for each, with fewer live registers in the per-block one, measured
+     * 10 % slower with gcc 12. */
     int uniform = job->st == 0 && job->sr == 0 && job->sq == 0;
     V Dpre = vzero(), Dqpre = Dpre, Epre = Dpre, em1pre = Dpre;
     if (uniform) {
-        M far_g = vlt(Dpre, Dpre);
-        KF(discount)
-        (model, vset(job->r[0]), vset(job->q[0]), vset(job->t[0]), &Dpre, &Dqpre, &Epre, &em1pre,
-         &far_g);
+        M far_g = KF(discount)(model, vset(job->r[0]), vset(job->q[0]), vset(job->t[0]), &Dpre,
+                               &Dqpre, &Epre, &em1pre);
         uniform = mbits(far_g) == 0;
     }
     double *const *out = job->out;

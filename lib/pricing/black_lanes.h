@@ -83,25 +83,24 @@ static inline V KF(two_diff_err)(V a, V b, V s)
 }
 
 /* The discount factors of a block and the forward's growth: D = e^{-rT};
- * for BSM, with g = (r - q) T, E = e^g (F = S E), em1 = e^g - 1 (for |g| <
- * 1 from the reduction of e^g, as qv_expm1_small gives it, else E - 1) and
- * Dq = e^{-qT} as D E, exactly 1 where q = 0; returns the mask of the lanes
- * with |g| > QPM__MAX_RT, where D E may be more than one rounding from e^{-qT}
- * (the block sends them to the scalar path).  Black-76: Dq = D, E = 1, em1
- * = 0.  The uniform path calls it on broadcast values: the same bits as a
- * lane's own. */
-static inline __attribute__((always_inline)) M KF(discount)(int model, V r, V q, V T, V *D, V *Dq,
-                                                            V *E, V *em1)
+ * for BSM, with g = (r - q) T, E = e^g (F = S E) and em1 = e^g - 1 (for |g|
+ * < 1 from the reduction of e^g, as qv_expm1_small gives it, else E - 1);
+ * the block forms e^{-qT} as D E, exactly 1 where q = 0.  Returns the mask
+ * of the lanes with |g| > QPM__MAX_RT, where D E may be more than one
+ * rounding from e^{-qT} (the block sends them to the scalar path).
+ * Black-76: E = 1, em1 = 0.  The uniform path calls it on broadcast values:
+ * the same bits as a lane's own. */
+static inline __attribute__((always_inline)) M KF(discount)(int model, V r, V q, V T, V *D, V *E,
+                                                            V *em1)
 {
     *D = vexpneg_in(vmul(r, T));
     if (model != QPM__BSM) {
-        *Dq = *D, *E = vset(1.0), *em1 = vzero();
+        *E = vset(1.0), *em1 = vzero();
         return vlt(*E, *E); /* none */
     }
     V g = vmul(vsub(r, q), T), m1;
     *E = vexp_em1(vmin(vmax(g, vset(-1100.0)), vset(709.78)), &m1);
     *em1 = vsel(vlt(vabs(g), vset(1.0)), m1, vsub(*E, vset(1.0)));
-    *Dq = vsel(vneq(q, vzero()), vmul(*D, *E), vset(1.0));
     return vgt(vabs(g), vset(QPM__MAX_RT));
 }
 
@@ -116,7 +115,7 @@ static inline V KF(phi_of)(V type) { return vsel(vgt(type, vzero()), vset(1.0), 
  * here. */
 static inline __attribute__((always_inline)) int
 KF(block)(int model, int inverse, unsigned need, V u, V K, V T, V r, V q, V sig, V phi, int uniform,
-          V D, V Dq, V E, V em1, double *const *out, size_t i, size_t nv, int store,
+          V D, V E, V em1, double *const *out, size_t i, size_t nv, int store,
           double tmp[QPM__NOUT][LANES], int defer, M *hard_out)
 {
     const V zero = vset(0.0), one = vset(1.0), half = vset(0.5);
@@ -129,7 +128,10 @@ KF(block)(int model, int inverse, unsigned need, V u, V K, V T, V r, V q, V sig,
     V lq = vlog(qt);
     M far_g = vlt(zero, zero); /* none */
     if (!uniform)
-        far_g = KF(discount)(model, r, q, T, &D, &Dq, &E, &em1);
+        far_g = KF(discount)(model, r, q, T, &D, &E, &em1);
+    /* e^{-qT}: kept out of the uniform path's loop-carried factors (AVX2
+     * has 16 registers) */
+    V Dq = model == QPM__BSM ? vsel(vneq(q, zero), vmul(D, E), one) : D;
     if (model == QPM__BSM) {
         x = vfma(vsub(r, q), T, vfma(rem, rS, lq));
         F = vmul(S, E);
@@ -399,9 +401,10 @@ static inline size_t KF(scatter)(const qpm__bjob *job, int model, int inverse, u
  * recorded elements LANES at a time with that careful path and overwrites
  * their outputs.  Every operation is lane-wise, so each element gets exactly
  * the values an in-place careful pass would give it. */
-static inline __attribute__((always_inline)) size_t
-KF(flush_hard)(const qpm__bjob *job, int model, int inverse, unsigned need, int uniform, V D, V Dq,
-               V E, V em1, const size_t *idx, size_t cnt)
+static inline __attribute__((always_inline)) size_t KF(flush_hard)(const qpm__bjob *job, int model,
+                                                                   int inverse, unsigned need,
+                                                                   int uniform, V D, V E, V em1,
+                                                                   const size_t *idx, size_t cnt)
 {
     size_t bad = SIZE_MAX;
     for (size_t k = 0; k < cnt; k += LANES) {
@@ -409,8 +412,8 @@ KF(flush_hard)(const qpm__bjob *job, int model, int inverse, unsigned need, int 
         V u, K, T, r, q, sig, phi;
         KF(gather)(job, idx + k, c, &u, &K, &T, &r, &q, &sig, &phi);
         double tmp[QPM__NOUT][LANES];
-        int special = KF(block)(model, inverse, need, u, K, T, r, q, sig, phi, uniform, D, Dq, E,
-                                em1, job->out, 0, c, 0, tmp, 0, NULL);
+        int special = KF(block)(model, inverse, need, u, K, T, r, q, sig, phi, uniform, D, E, em1,
+                                job->out, 0, c, 0, tmp, 0, NULL);
         size_t b = KF(scatter)(job, model, inverse, need, idx + k, c, special, tmp); /* not DIRECT */
         bad = b < bad ? b : bad;
     }
@@ -434,7 +437,7 @@ static inline __attribute__((always_inline)) size_t KF(one)(const qpm__bjob *job
     /* the discount factors from r, q and T here: the same bits as the
      * uniform path's */
     int special = KF(block)(model, inverse, need, u, K, T, r, q, sig, phi, 0, vzero(), vzero(),
-                            vzero(), vzero(), job->out, i, LANES, 1, tmp, 0, &hard);
+                            vzero(), job->out, i, LANES, 1, tmp, 0, &hard);
     (void)hard;
     return special >= 0 ? KF(patch)(job, model, inverse, need, i, LANES, special, tmp) : SIZE_MAX;
 }
@@ -449,10 +452,10 @@ static inline __attribute__((always_inline)) size_t KF(run)(const qpm__bjob *job
      * for each, with fewer live registers in the per-block one, measured
      * 10 % slower with gcc 12. */
     int uniform = job->st == 0 && job->sr == 0 && job->sq == 0;
-    V Dpre = vzero(), Dqpre = Dpre, Epre = Dpre, em1pre = Dpre;
+    V Dpre = vzero(), Epre = Dpre, em1pre = Dpre;
     if (uniform) {
         M far_g = KF(discount)(model, vset(job->r[0]), vset(job->q[0]), vset(job->t[0]), &Dpre,
-                               &Dqpre, &Epre, &em1pre);
+                               &Epre, &em1pre);
         uniform = mbits(far_g) == 0;
     }
     double *const *out = job->out;
@@ -485,8 +488,8 @@ static inline __attribute__((always_inline)) size_t KF(run)(const qpm__bjob *job
         }
         double tmp[QPM__NOUT][LANES];
         M hard;
-        int special = KF(block)(model, inverse, need, u, K, T, r, q, sig, phi, uniform, Dpre, Dqpre,
-                                Epre, em1pre, out, i, nv, 1, tmp, QPM__DEFER_HARD, &hard);
+        int special = KF(block)(model, inverse, need, u, K, T, r, q, sig, phi, uniform, Dpre, Epre,
+                                em1pre, out, i, nv, 1, tmp, QPM__DEFER_HARD, &hard);
         if (special >= 0) {
             size_t b = KF(patch)(job, model, inverse, need, i, nv, special, tmp);
             bad = b < bad ? b : bad;
@@ -495,8 +498,8 @@ static inline __attribute__((always_inline)) size_t KF(run)(const qpm__bjob *job
         npend = vdefer(hard, (int)((1u << nv) - 1u), i, pend, npend);
         /* one call site, so that the careful pass is inlined once */
         if (npend >= LANES || (npend > 0 && i + LANES >= end)) {
-            size_t b = KF(flush_hard)(job, model, inverse, need, uniform, Dpre, Dqpre, Epre, em1pre,
-                                      pend, (size_t)npend);
+            size_t b = KF(flush_hard)(job, model, inverse, need, uniform, Dpre, Epre, em1pre, pend,
+                                      (size_t)npend);
             bad = b < bad ? b : bad;
             npend = 0;
         }

@@ -1,14 +1,15 @@
 /* AVX2+FMA kernel of the Black family: eight options per step in two
- * registers (one register for batches of at most four), the same
- * formulation and the same order of operations as the scalar reference in
- * black.c: the shared body is black_lanes.h, written against the SIMD
- * vocabulary (num/simd_avx2.h), with the vector exp, expm1 and log of
- * num/vexp_log.h and the four-piece Mills ratio R4 of num/mills.h, the
- * scalar kernel's member.  Lanes in the rare special regions (T = 0 or
- * sigma = 0, or Black terms that cancel by more than QPM__LMAX) are handed
- * to the scalar reference, so they are bit-identical to the scalar kernel.
- * Bachelier jobs run the scalar kernel.  Built with -mavx2 -mfma and called
- * only after CPU detection. */
+ * registers (one register for batches of at most four), the formulation of
+ * the scalar reference in black.c (black_lanes.h, the shared body written
+ * against the SIMD vocabulary num/simd_avx2.h, says where its discounting
+ * differs), with the vector exp, expm1 and log of num/vexp_log.h and the
+ * four-piece Mills ratio R4 of num/mills.h, the scalar kernel's member.
+ * Lanes in the rare special regions (T = 0 or sigma = 0, a forward out of
+ * range, a carry beyond QPM__MAX_RT) are handed to the scalar reference, so
+ * they are bit-identical to the scalar kernel; Black terms that cancel by
+ * more than QPM__LMAX take the scalar path's Mills-ratio difference (its
+ * vector form, the same bits).  Bachelier jobs run the scalar kernel.
+ * Built with -mavx2 -mfma and called only after CPU detection. */
 /* GCC does not schedule instructions before register allocation on x86
  * unless asked; the long dependency chains of this kernel (log, exp and the
  * Mills-ratio polynomials) run about 10 % faster with pressure-aware

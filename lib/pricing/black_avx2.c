@@ -27,6 +27,21 @@
 #include "num/vexp_log.h"
 #include "num/vmills.h"
 
+/* Deferral of the lanes whose Black terms nearly cancel (black_lanes.h):
+ * per register, their indices appended to the buffer. */
+QV_INLINE int qv_defer(qm h, int valid, size_t i, size_t *buf, int c)
+{
+    for (unsigned b = (unsigned)(qm_bits(h) & valid); b != 0; b &= b - 1)
+        buf[c++] = i + (size_t)__builtin_ctz(b);
+    return c;
+}
+QV_INLINE int qp_defer(qpm h, int valid, size_t i, size_t *buf, int c)
+{
+    c = qv_defer(h.a, valid, i, buf, c);
+    return qv_defer(h.b, valid >> QV_LANES, i + QV_LANES, buf, c);
+}
+#define vdefer VN(defer)
+#define QPM__DEFER_HARD 1
 #define vmills vmills_p4
 #include "black_widths.h"
 #undef vmills

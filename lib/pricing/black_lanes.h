@@ -53,9 +53,10 @@ static inline void scalar_one(const qpm__bjob *job, int model, int inverse, unsi
 /* QPM__DEFER_HARD: the including file defines vdefer(M h, int valid,
  * size_t i, size_t *buf, int c) for each width, which appends i + j for the
  * lanes j of h set in `valid` to buf[c ..] (room for LANES more) and returns
- * the new count.  The AVX2 kernel keeps the careful path in place: with
- * eight lanes fewer blocks hold such an element, and the extra pass cost
- * more than it saved there. */
+ * the new count.  Both vector kernels defer (the one-lane code keeps the
+ * careful path in place): the careful pass then runs the Mills-ratio
+ * difference on whole registers of such elements, where in place most
+ * blocks hold one. */
 #ifndef QPM__DEFER_HARD
 #define QPM__DEFER_HARD 0
 #endif

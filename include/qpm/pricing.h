@@ -59,7 +59,8 @@
  * formula in d1, d2), within 2.5e-14 wherever the value is at least 1e-6 of
  * its scale.  The scalar, AVX2 and AVX-512 kernels evaluate the same
  * formulas and differ only in their exp, log and expm1 (within an ulp of
- * each other).
+ * each other) and, for BSM, in how the discounting is composed: the vector
+ * kernels take e^{-qT} as e^{-rT} e^{(r-q)T} and F - K from e^{(r-q)T} - 1.
  *
  * Threads: a qpm_pricer is used by one thread at a time.  With
  * QPM_PRICER_THREADS > 1 a batch is split into fixed chunks of

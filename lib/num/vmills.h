@@ -22,6 +22,12 @@
 #else
 #define QV_UNROLL
 #endif
+/* a function kept out of line (and not warned about where unused) */
+#if defined(__GNUC__) || defined(__clang__)
+#define QV_OUTLINE static __attribute__((noinline, unused))
+#else
+#define QV_OUTLINE static
+#endif
 #define QV_ROWS_HORNER(pick, rows, top, idx, u, g)                                                 \
     do {                                                                                           \
         (g) = pick((rows)[top], idx);                                                              \
@@ -133,10 +139,7 @@ QV_INLINE qv qv_mills_diff_taylor(qv m, qv t, qm act)
 /* qpm__mills_diff_in(a1, s) in the lanes of want, 0 in the others.  Out of
  * line (the kernels call it for rare lanes only): inlined at each of a
  * kernel's block copies it tripled their compile time. */
-#if defined(__GNUC__) || defined(__clang__)
-__attribute__((noinline, unused))
-#endif
-static qv qv_mills_diff(qv a1, qv s, qm want)
+QV_OUTLINE qv qv_mills_diff(qv a1, qv s, qm want)
 {
     qv t = qv_mul(qv_set(0.5), s), m = qv_add(a1, t);
     qm cf = qm_and(want, qm_or(qv_ge(a1, qv_set(8.0)),

@@ -42,6 +42,7 @@ QV_INLINE int qp_defer(qpm h, int valid, size_t i, size_t *buf, int c)
 }
 #define vdefer VN(defer)
 #define QPM__DEFER_HARD 1
+#define QPM__FLUSH_FN static __attribute__((noinline))
 #define vmills vmills_p4
 #include "black_widths.h"
 #undef vmills

@@ -271,6 +271,74 @@ Test(pricing_kernels, one_option_alone_equals_the_batch)
     cr_assert_eq(qt_leak_check(), 0);
 }
 
+/* A single option asks for some outputs only (the single-option entry
+ * writes them straight from the one-lane code, special regions through the
+ * kernel): the batch's bits for those, and the outputs not asked for are
+ * left alone; an invalid option is still named. */
+Test(pricing_kernels, one_option_with_some_outputs_equals_the_batch)
+{
+    int ks[3], nk = qt_pricer_kernels(ks);
+    enum { N = 92 };
+    static double a[NO][N], b[NO][N];
+    const unsigned masks[] = {1u << QPM__O_PRICE, 1u << QPM__O_DELTA | 1u << QPM__O_GAMMA,
+                              1u << QPM__O_THETA | 1u << QPM__O_RHO_Q | 1u << QPM__O_CHARM,
+                              1u << QPM__O_PRICE_USD | 1u << QPM__O_DELTA_COIN | 1u << QPM__O_VOLGA};
+    for (int kk = 0; kk < nk; kk++)
+        for (int mi = 0; mi < 2; mi++)
+            for (int st = 0; st < 2; st++)
+                for (size_t mk = 0; mk < sizeof masks / sizeof masks[0]; mk++) {
+                    int bsm = mi == 0;
+                    opts_t o = make_opts(N, bsm);
+                    qpm_pricer *p;
+                    cr_assert_eq(qpm_pricer_create(&p, NULL, bsm ? QPM_MODEL_BSM : QPM_MODEL_BLACK76,
+                                                   (qpm_settlement)st),
+                                 QPM_OK);
+                    cr_assert_eq(qpm_pricer_set(p, QPM_PRICER_KERNEL, ks[kk]), QPM_OK);
+                    qpm_pricer_out oa, ob;
+                    memset(&oa, 0, sizeof oa), memset(&ob, 0, sizeof ob);
+                    oa.size = ob.size = sizeof oa;
+                    double **fa = &oa.price, **fb = &ob.price;
+                    for (int oo = 0; oo < NO; oo++)
+                        if (masks[mk] & (1u << oo))
+                            fa[oo] = a[oo], fb[oo] = b[oo];
+                    memset(a, 0x5a, sizeof a), memset(b, 0x5a, sizeof b);
+                    qpm_status sa = qpm_pricer_price(p, N, o.u, o.k, o.T, o.r, bsm ? o.q : NULL,
+                                                     o.s, o.ty, &oa);
+                    qpm_status worst = QPM_OK;
+                    for (size_t i = 0; i < N; i++) {
+                        for (int oo = 0; oo < NO; oo++)
+                            fb[oo] = fb[oo] != NULL ? b[oo] + i : NULL;
+                        qpm_status s1 = qpm_pricer_price(p, 1, o.u + i, o.k + i, o.T + i, o.r + i,
+                                                         bsm ? o.q + i : NULL, o.s + i, o.ty + i,
+                                                         &ob);
+                        worst = s1 != QPM_OK ? s1 : worst;
+                    }
+                    cr_assert_eq(worst, sa, "kernel %d: status", ks[kk]);
+                    cr_assert(memcmp(a, b, sizeof a) == 0,
+                              "kernel %d model %d settle %d mask %#x: alone differs", ks[kk], mi,
+                              st, masks[mk]);
+                    /* bad inputs through the single-option call: named */
+                    double nan = (double)NAN, neg = -1.0;
+                    int32_t bad_type = 2;
+                    cr_assert_eq(qpm_pricer_price(p, 1, &nan, o.k, o.T, o.r, NULL, o.s, o.ty, &ob),
+                                 QPM_E_NONFINITE);
+                    cr_assert_eq(qpm_pricer_price(p, 1, o.u, o.k, o.T, o.r, NULL, &neg, o.ty, &ob),
+                                 QPM_E_INVALID);
+                    cr_assert(strstr(qpm_last_error(), "sigma") != NULL, "%s", qpm_last_error());
+                    cr_assert_eq(
+                        qpm_pricer_price(p, 1, o.u, o.k, o.T, o.r, NULL, o.s, &bad_type, &ob),
+                        QPM_E_INVALID);
+                    cr_assert(strstr(qpm_last_error(), "type") != NULL, "%s", qpm_last_error());
+                    if (!bsm)
+                        cr_assert_eq(
+                            qpm_pricer_price(p, 1, o.u, o.k, o.T, o.r, o.r, o.s, o.ty, &ob),
+                            QPM_E_INVALID);
+                    qpm_pricer_free(p);
+                    free_opts(&o);
+                }
+    cr_assert_eq(qt_leak_check(), 0);
+}
+
 /* The one-lane code of each vector kernel gives its vector kernel's bits
  * (the kernels hand it single options). */
 Test(pricing_kernels, one_lane_code_equals_its_vector_kernel)

@@ -77,6 +77,21 @@ size_t qpm__black_kernel_avx512(const qpm__bjob *job, size_t begin, size_t end);
  * when the CPU has AVX2 and FMA. */
 size_t qpm__black_lanes_r4(const qpm__bjob *job, size_t begin, size_t end);
 size_t qpm__black_lanes_r8(const qpm__bjob *job, size_t begin, size_t end);
+/* A single option from its values (qpm_pricer_price with n = 1): the
+ * kernel's one-lane code for one model and settlement, straight to the
+ * outputs out[o] (need: the wanted ones, qpm__bjob_need's bits).  Inputs
+ * already screened.  Returns 1 when every wanted output is written, 0 when
+ * the option needs the kernel's full path (a special region, or an output
+ * beyond the range of double): the caller then runs the kernel on it,
+ * which writes every wanted output again, so the results are always the
+ * kernel's bits. */
+typedef int (*qpm__bone)(unsigned need, double u, double K, double T, double r, double q,
+                         double sigma, int32_t type, double *const *out);
+/* The single-option entry of the r4 (AVX2) or r8 (AVX-512) one-lane code
+ * for a model (QPM__BSM or QPM__B76) and settlement, or NULL (Bachelier);
+ * only call what they return when the CPU has AVX2 and FMA. */
+qpm__bone qpm__black_one_r4(int model, int inverse);
+qpm__bone qpm__black_one_r8(int model, int inverse);
 /* The AVX-512 kernel's formulation on one AVX2 register (black_avx2.c): its
  * bits for batches of up to four options; only call when the CPU has AVX2
  * and FMA. */
@@ -115,6 +130,9 @@ typedef struct qpm__bkernels {
     qpm__kernel_tag tag; /* id: QPM_PRICER_KERNEL_SCALAR, _AVX2 or _AVX512 */
     qpm__bkernel price;
     qpm__bscreen screen;
+    /* the single-option entry by model and settlement, or NULL (the
+     * scalar kernel: its batch path is its single-option path) */
+    qpm__bone (*one)(int model, int inverse);
 } qpm__bkernels;
 
 /* The row of kernel id (QPM_PRICER_KERNEL_AUTO: the widest row this CPU

@@ -43,3 +43,7 @@ size_t qpm__black_lanes_r8(const qpm__bjob *job, size_t begin, size_t end)
     return job->model == QPM__BACH ? qpm__black_kernel_scalar_fma(job, begin, end)
                                    : dispatch_r8(job, begin, end);
 }
+
+qpm__bone qpm__black_one_r4(int model, int inverse) { return val_r4(model, inverse); }
+
+qpm__bone qpm__black_one_r8(int model, int inverse) { return val_r8(model, inverse); }

@@ -421,7 +421,10 @@ static inline __attribute__((always_inline)) size_t KF(one)(const qpm__bjob *job
     V u = vload_s(job->u, job->su, i), K = vload_s(job->k, job->sk, i);
     V T = vload_s(job->t, job->st, i), r = vload_s(job->r, job->sr, i);
     V q = vload_s(job->q, job->sq, i), sig = vload_s(job->sig, job->ssig, i);
-    V phi = vset(job->type[i * job->stype] > 0 ? 1.0 : -1.0);
+    /* phi by a vector select, not `type > 0 ? 1.0 : -1.0`, which the
+     * compiler makes a branch: a single option's type is as likely either
+     * way, and the mispredictions cost a one-option call 3-5 ns */
+    V phi = KF(phi_of)(vset((double)job->type[i * job->stype]));
     double tmp[QPM__NOUT][LANES];
     M hard;
     /* the discount factors from r, q and T here: the same bits as the
@@ -520,6 +523,37 @@ KF_ONE(QPM__BSM, 1, one_bsm_inv)
 KF_ONE(QPM__B76, 0, one_b76)
 KF_ONE(QPM__B76, 1, one_b76_inv)
 #undef KF_ONE
+
+/* The single-option entry (qpm__bone): the values in registers, no job,
+ * no strides, the outputs written directly; a block that needs the scalar
+ * path for its lane reports it (0), and the caller reruns the option
+ * through the kernel. */
+#define KF_VAL(model, inverse, name)                                                          \
+    static int KF(name)(unsigned need, double u, double K, double T, double r, double q,     \
+                        double sigma, int32_t type, double *const *out)                      \
+    {                                                                                         \
+        double tmp[QPM__NOUT][LANES];                                                         \
+        M hard;                                                                               \
+        int special = KF(block)(model, inverse, need, vset(u), vset(K), vset(T), vset(r),     \
+                                vset(q), vset(sigma), KF(phi_of)(vset((double)type)), 0,      \
+                                vzero(), vzero(), vzero(), out, 0, LANES, 1, tmp, 0, &hard);  \
+        (void)hard;                                                                           \
+        return special < 0;                                                                   \
+    }
+KF_VAL(QPM__BSM, 0, val_bsm)
+KF_VAL(QPM__BSM, 1, val_bsm_inv)
+KF_VAL(QPM__B76, 0, val_b76)
+KF_VAL(QPM__B76, 1, val_b76_inv)
+#undef KF_VAL
+
+static qpm__bone KF(val)(int model, int inverse)
+{
+    if (model == QPM__BSM)
+        return inverse ? KF(val_bsm_inv) : KF(val_bsm);
+    if (model == QPM__B76)
+        return inverse ? KF(val_b76_inv) : KF(val_b76);
+    return NULL;
+}
 
 static size_t KF(dispatch)(const qpm__bjob *job, size_t begin, size_t end)
 {

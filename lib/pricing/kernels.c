@@ -25,12 +25,15 @@ static const qpm__bkernels black_rows[] = {
 #if X86_KERNELS
     /* the scalar kernel with fma() inlined: same bits, the first row of an
      * id that the CPU runs wins */
-    {{QPM_PRICER_KERNEL_SCALAR, AVX2_FMA}, qpm__black_kernel_scalar_fma, qpm__black_screen_scalar},
+    {{QPM_PRICER_KERNEL_SCALAR, AVX2_FMA}, qpm__black_kernel_scalar_fma, qpm__black_screen_scalar,
+     NULL},
 #endif
-    {{QPM_PRICER_KERNEL_SCALAR, 0u}, qpm__black_kernel_scalar, qpm__black_screen_scalar},
+    {{QPM_PRICER_KERNEL_SCALAR, 0u}, qpm__black_kernel_scalar, qpm__black_screen_scalar, NULL},
 #if X86_KERNELS
-    {{QPM_PRICER_KERNEL_AVX2, AVX2_FMA}, qpm__black_kernel_avx2, qpm__black_screen_avx2},
-    {{QPM_PRICER_KERNEL_AVX512, AVX512_FDQ}, qpm__black_kernel_avx512, qpm__black_screen_avx512},
+    {{QPM_PRICER_KERNEL_AVX2, AVX2_FMA}, qpm__black_kernel_avx2, qpm__black_screen_avx2,
+     qpm__black_one_r4},
+    {{QPM_PRICER_KERNEL_AVX512, AVX512_FDQ}, qpm__black_kernel_avx512, qpm__black_screen_avx512,
+     qpm__black_one_r8},
 #endif
 };
 

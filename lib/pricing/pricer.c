@@ -25,10 +25,13 @@ struct qpm_pricer {
     int kernel; /* QPM_PRICER_KERNEL_SCALAR, _AVX2 or _AVX512 */
     qpm__bkernel kfn;
     qpm__bscreen screen;
+    qpm__bone one; /* single options (NULL: through kfn) */
     const qpm__ivkernel *ivk; /* the implied-vol row of the kernel */
     size_t par_min;
     qpm__pool *pool;
 };
+
+static const qpm__model *model_of(const qpm_pricer *p) { return &qpm__models[p->model]; }
 
 /* ---- kernel selection: rows of the kernel tables (kernels.c) ---------------- */
 
@@ -45,6 +48,7 @@ static void select_kernel(qpm_pricer *p, int kernel)
     p->kernel = k->tag.id;
     p->kfn = k->price;
     p->screen = k->screen;
+    p->one = k->one != NULL ? k->one(model_of(p)->kernel, p->settle == QPM_SETTLE_INVERSE) : NULL;
     p->ivk = qpm__iv_kernel(k->tag.id);
 }
 
@@ -92,8 +96,6 @@ static const qpm__settings settings = QPM__SETTINGS("qpm_pricer_key", setting_ro
 QPM__SETTINGS_API(pricer, qpm_pricer_key, settings, "p")
 
 /* ---- life cycle ------------------------------------------------------------- */
-
-static const qpm__model *model_of(const qpm_pricer *p) { return &qpm__models[p->model]; }
 
 _Static_assert(offsetof(struct qpm_pricer, alloc) == 0, "qpm__handle_new: allocator first");
 
@@ -558,12 +560,43 @@ static qpm_status check_vol_type(const double *sigma, const int32_t *type, size_
     return st != QPM_OK ? st : check_type(type, n);
 }
 
+/* A single option through the kernel's single-option entry: 1 when done
+ * (every wanted output written, or none wanted), 0 when the call must take
+ * the general path, which either prices the option through the kernel or
+ * names what is wrong.  The screen is qpm__black_screen_one's on the
+ * values; a q for a model without a carry, a NULL input and an output
+ * struct of another size go to the general path too. */
+static int price_single(const qpm_pricer *p, const double *u, const double *k, const double *T,
+                     const double *r, const double *q, const double *sig, const int32_t *type,
+                     const qpm_pricer_out *out)
+{
+    if (!(u && k && T && sig && type && out && out->size == sizeof(qpm_pricer_out)) ||
+        (q != NULL && !model_of(p)->carry))
+        return 0;
+    double uv = *u, kv = *k, Tv = *T, sv = *sig;
+    double rv = r ? *r : 0.0, qv = q ? *q : 0.0;
+    int32_t ty = *type;
+    int ok = (uv > 0.0) & (uv <= DBL_MAX) & (kv > 0.0) & (kv <= DBL_MAX);
+    ok &= (Tv >= 0.0) & (Tv <= DBL_MAX) & (sv >= 0.0) & (sv <= DBL_MAX);
+    ok &= (fabs(rv * Tv) <= MAX_RT) & (fabs(qv * Tv) <= MAX_RT) & ((ty == 1) | (ty == -1));
+    if (!ok)
+        return 0;
+    double *ptrs[QPM__NOUT];
+    memcpy(ptrs, &out->price, sizeof ptrs);
+    unsigned need = 0;
+    for (int o = 0; o < QPM__NOUT; o++)
+        need |= (unsigned)(ptrs[o] != NULL) << o;
+    return need == 0 || p->one(need, uv, kv, Tv, rv, qv, sv, ty, ptrs);
+}
+
 qpm_status qpm_pricer_price(qpm_pricer *p, size_t n, const double *underlying,
                             const double *strike, const double *T, const double *r,
                             const double *q, const double *sigma, const int32_t *type,
                             const qpm_pricer_out *out)
 {
     QPM__CHECK_NULL(p, "p");
+    if (n == 1 && p->one != NULL && price_single(p, underlying, strike, T, r, q, sigma, type, out))
+        return QPM_OK;
     /* Every field is set here or by facade_job, with no zeroing first (a
      * single-option call pays for every step); the assertion fails when
      * the job gains a field this code does not set. */

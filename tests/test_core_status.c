@@ -71,9 +71,13 @@ Test(core_version, matches_header)
 Test(core_cpu, features_are_consistent)
 {
     unsigned f = qpm_cpu_features();
-    cr_assert_eq(f & ~(unsigned)(QPM_CPU_AVX2 | QPM_CPU_FMA | QPM_CPU_AVX512F | QPM_CPU_AVX512DQ), 0u);
+    cr_assert_eq(f & ~(unsigned)(QPM_CPU_AVX2 | QPM_CPU_FMA | QPM_CPU_AVX512F | QPM_CPU_AVX512DQ |
+                                 QPM_CPU_AVX512VL),
+                 0u);
     if (f & QPM_CPU_AVX512DQ)
         cr_assert(f & QPM_CPU_AVX512F, "AVX-512DQ without AVX-512F");
+    if (f & QPM_CPU_AVX512VL)
+        cr_assert(f & QPM_CPU_AVX512F, "AVX-512VL without AVX-512F");
     if (f & QPM_CPU_AVX512F)
         cr_assert(f & QPM_CPU_AVX2, "AVX-512F without AVX2");
     cr_assert_eq(qpm_cpu_features(), f, "detection must be stable");

@@ -143,7 +143,8 @@ enum qpm_cpu_feature {
     QPM_CPU_AVX2 = 1u << 0,
     QPM_CPU_FMA = 1u << 1,
     QPM_CPU_AVX512F = 1u << 2,
-    QPM_CPU_AVX512DQ = 1u << 3
+    QPM_CPU_AVX512DQ = 1u << 3,
+    QPM_CPU_AVX512VL = 1u << 4 /* AVX-512 on 128- and 256-bit registers */
 };
 QPM_API unsigned qpm_cpu_features(void);
 

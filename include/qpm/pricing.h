@@ -105,8 +105,8 @@ typedef enum qpm_pricer_key {
      * worker threads (QPM_E_THREAD / QPM_E_NOMEM on failure, the old setting
      * is kept). */
     QPM_PRICER_THREADS = 0,
-    /* Kernel: 0 = auto (the default: AVX-512 where the CPU has AVX-512 F
-     * and DQ, else AVX2+FMA where present, else scalar), 1 = scalar, 2 =
+    /* Kernel: 0 = auto (the default: AVX-512 where the CPU has AVX-512 F,
+     * DQ and VL, else AVX2+FMA where present, else scalar), 1 = scalar, 2 =
      * AVX2+FMA, 3 = AVX-512.  Asking for a kernel the CPU lacks gives
      * QPM_E_UNSUPPORTED.  qpm_pricer_get returns the kernel in use (1, 2 or
      * 3), never 0. */

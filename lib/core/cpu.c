@@ -27,6 +27,8 @@ static unsigned detect(void)
         m |= QPM_CPU_AVX512F;
     if (__builtin_cpu_supports("avx512dq") != 0)
         m |= QPM_CPU_AVX512DQ;
+    if (__builtin_cpu_supports("avx512vl") != 0)
+        m |= QPM_CPU_AVX512VL;
 #endif
     return m;
 }

@@ -70,11 +70,13 @@ size_t qpm__black_kernel_scalar(const qpm__bjob *job, size_t begin, size_t end);
 size_t qpm__black_kernel_scalar_fma(const qpm__bjob *job, size_t begin, size_t end);
 /* AVX2+FMA kernel; only call when the CPU has both. */
 size_t qpm__black_kernel_avx2(const qpm__bjob *job, size_t begin, size_t end);
-/* AVX-512 F+DQ kernel; only call when the CPU has both (and AVX2+FMA). */
+/* AVX-512 kernel; only call when the CPU has AVX-512 F, DQ and VL (and
+ * AVX2+FMA). */
 size_t qpm__black_kernel_avx512(const qpm__bjob *job, size_t begin, size_t end);
 /* The AVX2 (r4) and AVX-512 (r8) kernels one option at a time, in scalar
- * AVX2+FMA code: the same bits as those kernels (black_lane.c); only call
- * when the CPU has AVX2 and FMA. */
+ * code: the same bits as those kernels (black_lane.c, black_lane512.c);
+ * only call r4 when the CPU has AVX2 and FMA, r8 when it also has AVX-512
+ * F, DQ and VL (built for them: 32 registers, no spills). */
 size_t qpm__black_lanes_r4(const qpm__bjob *job, size_t begin, size_t end);
 size_t qpm__black_lanes_r8(const qpm__bjob *job, size_t begin, size_t end);
 /* A single option from its values (qpm_pricer_price with n = 1): the
@@ -89,7 +91,7 @@ typedef int (*qpm__bone)(unsigned need, double u, double K, double T, double r, 
                          double sigma, int32_t type, double *const *out);
 /* The single-option entry of the r4 (AVX2) or r8 (AVX-512) one-lane code
  * for a model (QPM__BSM or QPM__B76) and settlement, or NULL (Bachelier);
- * only call what they return when the CPU has AVX2 and FMA. */
+ * only call what they return on the CPUs of qpm__black_lanes_r4 / _r8. */
 qpm__bone qpm__black_one_r4(int model, int inverse);
 qpm__bone qpm__black_one_r8(int model, int inverse);
 /* The AVX-512 kernel's formulation on one AVX2 register (black_avx2.c): its

@@ -19,6 +19,9 @@
 
 #define AVX2_FMA   ((unsigned)QPM_CPU_AVX2 | (unsigned)QPM_CPU_FMA)
 #define AVX512_FDQ (AVX2_FMA | (unsigned)QPM_CPU_AVX512F | (unsigned)QPM_CPU_AVX512DQ)
+/* the pricing row's single-option code is built for AVX-512VL (every CPU
+ * with AVX-512DQ so far has it) */
+#define AVX512_FDQVL (AVX512_FDQ | (unsigned)QPM_CPU_AVX512VL)
 
 /* narrowest first: auto takes the last row the CPU runs */
 static const qpm__bkernels black_rows[] = {
@@ -32,7 +35,7 @@ static const qpm__bkernels black_rows[] = {
 #if X86_KERNELS
     {{QPM_PRICER_KERNEL_AVX2, AVX2_FMA}, qpm__black_kernel_avx2, qpm__black_screen_avx2,
      qpm__black_one_r4},
-    {{QPM_PRICER_KERNEL_AVX512, AVX512_FDQ}, qpm__black_kernel_avx512, qpm__black_screen_avx512,
+    {{QPM_PRICER_KERNEL_AVX512, AVX512_FDQVL}, qpm__black_kernel_avx512, qpm__black_screen_avx512,
      qpm__black_one_r8},
 #endif
 };

@@ -69,7 +69,7 @@ static qpm_status set_kernel(void *h, double *value)
     else if (k == QPM_PRICER_KERNEL_AVX2 && !cpu_has_avx2())
         return qpm__fail(QPM_E_UNSUPPORTED, "kernel = 2 (AVX2+FMA): not supported by this CPU");
     else if (k == QPM_PRICER_KERNEL_AVX512 && !cpu_has_avx512())
-        return qpm__fail(QPM_E_UNSUPPORTED, "kernel = 3 (AVX-512 F+DQ): not supported by this CPU");
+        return qpm__fail(QPM_E_UNSUPPORTED, "kernel = 3 (AVX-512 F+DQ+VL): not supported by this CPU");
     select_kernel(h, k);
     *value = k;
     return QPM_OK;

@@ -65,6 +65,7 @@ class CpuFeature(enum.IntFlag):
     FMA = 2
     AVX512F = 4
     AVX512DQ = 8
+    AVX512VL = 16
 
 
 register_enum(CpuFeature, "QPM_CPU_")

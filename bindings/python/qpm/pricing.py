@@ -88,7 +88,7 @@ class PricerKey(enum.IntEnum):
 
 
 class Kernel(enum.IntEnum):
-    """Values of ``PricerKey.KERNEL``: AUTO picks AVX-512 (F+DQ) where the
+    """Values of ``PricerKey.KERNEL``: AUTO picks AVX-512 (F+DQ+VL) where the
     CPU has it, else AVX2+FMA, else scalar."""
     AUTO = 0
     SCALAR = 1

@@ -42,5 +42,5 @@ def test_cpu_features_and_threads():
     f = qpm.cpu_features()
     assert isinstance(f, qpm.CpuFeature)
     assert int(f) & ~int(sum(qpm.CpuFeature)) == 0  # only known bits
-    assert set(qpm.CpuFeature.__members__) == {"AVX2", "FMA", "AVX512F", "AVX512DQ"}
+    assert set(qpm.CpuFeature.__members__) == {"AVX2", "FMA", "AVX512F", "AVX512DQ", "AVX512VL"}
     assert qpm.max_threads() >= 1

@@ -583,9 +583,7 @@ static int price_single(const qpm_pricer *p, const double *u, const double *k, c
         return 0;
     double *ptrs[QPM__NOUT];
     memcpy(ptrs, &out->price, sizeof ptrs);
-    unsigned need = 0;
-    for (int o = 0; o < QPM__NOUT; o++)
-        need |= (unsigned)(ptrs[o] != NULL) << o;
+    unsigned need = qpm__need_of(ptrs);
     return need == 0 || p->one(need, uv, kv, Tv, rv, qv, sv, ty, ptrs);
 }
 

@@ -117,7 +117,9 @@ static inline V KF(phi_of)(V type) { return vsel(vgt(type, vzero()), vset(1.0), 
 
 /* LANES options, elements i .. i + nv - 1; returns the verdict above.  The
  * operations mirror black_one() in black.c (see the note at the top).
- * With store == 0 (flush_hard) the results go to tmp only.  With defer,
+ * With store == 0 (flush_hard) the results go to tmp only; with store ==
+ * 2 (the single-option entry) straight to the outputs whatever the lanes,
+ * and the verdict is -1 or 0 (the caller redoes the option).  With defer,
  * lanes whose Black terms nearly cancel keep the fast values and their mask
  * goes to *hard_out, for flush_hard; without, they get the careful values
  * here. */
@@ -171,7 +173,7 @@ KF(block)(int model, int inverse, unsigned need, V u, V K, V T, V r, V q, V sig,
      * outputs when there are none (the first nv lanes), else to tmp for
      * patching. */
     int smask = mbits(special);
-    int direct = smask == 0 && store;
+    int direct = store == 2 || (smask == 0 && store);
     /* lanes with a stored output infinite or NaN (an intermediate left the
      * double range): the vocabulary's accumulator, see qnf_add */
     NF nfacc = nf_init();
@@ -276,6 +278,8 @@ KF(block)(int model, int inverse, unsigned need, V u, V K, V T, V r, V q, V sig,
 #undef NPHID2
 #undef RSQT
     int nfm = mbits(nf_lanes(nfacc));
+    if (store == 2)
+        return (smask | nfm) != 0 ? 0 : -1;
     if (__builtin_expect(nfm != 0, 0)) {
         M redo = mor(special, nf_lanes(nfacc));
         if (defer)
@@ -536,7 +540,7 @@ KF_ONE(QPM__B76, 1, one_b76_inv)
         M hard;                                                                               \
         int special = KF(block)(model, inverse, need, vset(u), vset(K), vset(T), vset(r),     \
                                 vset(q), vset(sigma), KF(phi_of)(vset((double)type)), 0,      \
-                                vzero(), vzero(), vzero(), out, 0, LANES, 1, tmp, 0, &hard);  \
+                                vzero(), vzero(), vzero(), out, 0, LANES, 2, tmp, 0, &hard);  \
         (void)hard;                                                                           \
         return special < 0;                                                                   \
     }

@@ -339,6 +339,48 @@ Test(pricing_kernels, one_option_with_some_outputs_equals_the_batch)
     cr_assert_eq(qt_leak_check(), 0);
 }
 
+/* A single option whose outputs overwrite its own inputs (the price into
+ * the strike's array, delta into the underlying's): the values of separate
+ * outputs, in the special regions too (T = 0, sigma = 0, a carry of 1000,
+ * which the kernel redoes after the single-option entry wrote its
+ * outputs). */
+Test(pricing_kernels, one_option_in_place_equals_separate_outputs)
+{
+    int ks[3], nk = qt_pricer_kernels(ks);
+    const double cases[][6] = {/* S, K, T, r, q, sigma */
+                               {60000.0, 65000.0, 0.25, 0.03, 0.01, 0.6},
+                               {60000.0, 55000.0, 0.0, 0.03, 0.01, 0.6},
+                               {60000.0, 65000.0, 0.25, 0.03, 0.01, 0.0},
+                               {60000.0, 61000.0, 2.0, 300.0, -200.0, 0.6},
+                               {60000.0, 400000.0, 0.02, 0.0, 0.0, 0.05}};
+    for (int kk = 0; kk < nk; kk++)
+        for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++)
+            for (int ty = -1; ty <= 1; ty += 2) {
+                qpm_pricer *p;
+                cr_assert_eq(qpm_pricer_create(&p, NULL, QPM_MODEL_BSM, QPM_SETTLE_LINEAR), QPM_OK);
+                cr_assert_eq(qpm_pricer_set(p, QPM_PRICER_KERNEL, ks[kk]), QPM_OK);
+                const double *v = cases[c];
+                int32_t type = ty;
+                double price, delta, gamma;
+                qpm_pricer_out o;
+                memset(&o, 0, sizeof o);
+                o.size = sizeof o;
+                o.price = &price, o.delta = &delta, o.gamma = &gamma;
+                qpm_status s0 = qpm_pricer_price(p, 1, &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
+                                                 &type, &o);
+                double S = v[0], K = v[1], g2;
+                o.price = &K, o.delta = &S, o.gamma = &g2;
+                qpm_status s1 =
+                    qpm_pricer_price(p, 1, &S, &K, &v[2], &v[3], &v[4], &v[5], &type, &o);
+                cr_assert_eq(s1, s0, "kernel %d case %zu", ks[kk], c);
+                cr_assert(memcmp(&K, &price, sizeof K) == 0 && memcmp(&S, &delta, sizeof S) == 0 &&
+                              memcmp(&g2, &gamma, sizeof g2) == 0,
+                          "kernel %d case %zu type %d: in place %a %a %a, separate %a %a %a",
+                          ks[kk], c, ty, K, S, g2, price, delta, gamma);
+                qpm_pricer_free(p);
+            }
+}
+
 /* The one-lane code of each vector kernel gives its vector kernel's bits
  * (the kernels hand it single options). */
 Test(pricing_kernels, one_lane_code_equals_its_vector_kernel)

@@ -560,19 +560,21 @@ static qpm_status check_vol_type(const double *sigma, const int32_t *type, size_
     return st != QPM_OK ? st : check_type(type, n);
 }
 
-/* A single option through the kernel's single-option entry: 1 when done
- * (every wanted output written, or none wanted), 0 when the call must take
- * the general path, which either prices the option through the kernel or
- * names what is wrong.  The screen is qpm__black_screen_one's on the
- * values; a q for a model without a carry, a NULL input and an output
- * struct of another size go to the general path too. */
-static int price_single(const qpm_pricer *p, const double *u, const double *k, const double *T,
-                     const double *r, const double *q, const double *sig, const int32_t *type,
-                     const qpm_pricer_out *out)
+/* A single option through the kernel's single-option entry.  Returns -1
+ * when the call must take the general path, which names what is wrong (an
+ * input that fails the screen, which is qpm__black_screen_one's on the
+ * values; a NULL input, a q for a model without a carry, an output struct
+ * of another size), else the call's status.  An option the entry hands
+ * back (a special region, an output out of range) is priced by the kernel
+ * from the values read here: the entry may have written the outputs
+ * already, and an output may be an input's array. */
+static int price_single(qpm_pricer *p, const double *u, const double *k, const double *T,
+                        const double *r, const double *q, const double *sig,
+                        const int32_t *type, const qpm_pricer_out *out)
 {
     if (!(u && k && T && sig && type && out && out->size == sizeof(qpm_pricer_out)) ||
         (q != NULL && !model_of(p)->carry))
-        return 0;
+        return -1;
     double uv = *u, kv = *k, Tv = *T, sv = *sig;
     double rv = r ? *r : 0.0, qv = q ? *q : 0.0;
     int32_t ty = *type;
@@ -580,11 +582,16 @@ static int price_single(const qpm_pricer *p, const double *u, const double *k, c
     ok &= (Tv >= 0.0) & (Tv <= DBL_MAX) & (sv >= 0.0) & (sv <= DBL_MAX);
     ok &= (fabs(rv * Tv) <= MAX_RT) & (fabs(qv * Tv) <= MAX_RT) & ((ty == 1) | (ty == -1));
     if (!ok)
-        return 0;
+        return -1;
     double *ptrs[QPM__NOUT];
     memcpy(ptrs, &out->price, sizeof ptrs);
     unsigned need = qpm__need_of(ptrs);
-    return need == 0 || p->one(need, uv, kv, Tv, rv, qv, sv, ty, ptrs);
+    if (need == 0 || p->one(need, uv, kv, Tv, rv, qv, sv, ty, ptrs))
+        return QPM_OK;
+    qpm__bjob job = {0, 0, &uv, &kv, &Tv, &rv, &qv, &sv, &ty, 0, 0, 0, 0, 0, 0, 0, {NULL}};
+    job_model(p, &job);
+    memcpy(job.out, ptrs, sizeof ptrs);
+    return (int)run_job(p, &job, 1);
 }
 
 qpm_status qpm_pricer_price(qpm_pricer *p, size_t n, const double *underlying,
@@ -593,8 +600,11 @@ qpm_status qpm_pricer_price(qpm_pricer *p, size_t n, const double *underlying,
                             const qpm_pricer_out *out)
 {
     QPM__CHECK_NULL(p, "p");
-    if (n == 1 && p->one != NULL && price_single(p, underlying, strike, T, r, q, sigma, type, out))
-        return QPM_OK;
+    if (n == 1 && p->one != NULL) {
+        int st1 = price_single(p, underlying, strike, T, r, q, sigma, type, out);
+        if (st1 >= 0)
+            return (qpm_status)st1;
+    }
     /* Every field is set here or by facade_job, with no zeroing first (a
      * single-option call pays for every step); the assertion fails when
      * the job gains a field this code does not set. */

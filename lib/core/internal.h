@@ -14,7 +14,9 @@
 #define QPM__PRINTF(a, b) __attribute__((format(printf, a, b)))
 #define QPM__LIKELY(x) __builtin_expect(!!(x), 1)
 #define QPM__UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define QPM__NOINLINE __attribute__((noinline))
 #else
+#define QPM__NOINLINE
 #define QPM__PRINTF(a, b)
 #define QPM__LIKELY(x) (x)
 #define QPM__UNLIKELY(x) (x)

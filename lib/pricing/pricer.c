@@ -568,6 +568,18 @@ static qpm_status check_vol_type(const double *sigma, const int32_t *type, size_
  * back (a special region, an output out of range) is priced by the kernel
  * from the values read here: the entry may have written the outputs
  * already, and an output may be an input's array. */
+/* price_single's rare case, out of line (its job would enlarge the common
+ * path's frame: 1.5 % of a single option's time) */
+static QPM__NOINLINE qpm_status single_by_kernel(qpm_pricer *p, double uv, double kv, double Tv,
+                                                 double rv, double qv, double sv, int32_t ty,
+                                                 double *const ptrs[QPM__NOUT])
+{
+    qpm__bjob job = {0, 0, &uv, &kv, &Tv, &rv, &qv, &sv, &ty, 0, 0, 0, 0, 0, 0, 0, {NULL}};
+    job_model(p, &job);
+    memcpy(job.out, ptrs, sizeof job.out);
+    return run_job(p, &job, 1);
+}
+
 static int price_single(qpm_pricer *p, const double *u, const double *k, const double *T,
                         const double *r, const double *q, const double *sig,
                         const int32_t *type, const qpm_pricer_out *out)
@@ -588,10 +600,7 @@ static int price_single(qpm_pricer *p, const double *u, const double *k, const d
     unsigned need = qpm__need_of(ptrs);
     if (need == 0 || p->one(need, uv, kv, Tv, rv, qv, sv, ty, ptrs))
         return QPM_OK;
-    qpm__bjob job = {0, 0, &uv, &kv, &Tv, &rv, &qv, &sv, &ty, 0, 0, 0, 0, 0, 0, 0, {NULL}};
-    job_model(p, &job);
-    memcpy(job.out, ptrs, sizeof ptrs);
-    return (int)run_job(p, &job, 1);
+    return (int)single_by_kernel(p, uv, kv, Tv, rv, qv, sv, ty, ptrs);
 }
 
 qpm_status qpm_pricer_price(qpm_pricer *p, size_t n, const double *underlying,

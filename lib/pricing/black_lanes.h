@@ -29,6 +29,12 @@
 
 /* Output groups a block computes only when asked for. */
 #define NEED(o) (1u << (o))
+/* price and the five first-order Greeks, the usual request: the
+ * single-option entry has a copy of the block with this set constant (no
+ * per-output tests) */
+#define QPM__NEED_STD                                                                             \
+    (NEED(QPM__O_PRICE) | NEED(QPM__O_DELTA) | NEED(QPM__O_GAMMA) | NEED(QPM__O_VEGA) |         \
+     NEED(QPM__O_THETA) | NEED(QPM__O_RHO))
 
 /* block's verdict: -1 when the results went straight to the outputs and no
  * lane needs the scalar path (the common case); else the mask of lanes the
@@ -538,7 +544,13 @@ KF_ONE(QPM__B76, 1, one_b76_inv)
     {                                                                                         \
         double tmp[QPM__NOUT][LANES];                                                         \
         M hard;                                                                               \
-        int special = KF(block)(model, inverse, need, vset(u), vset(K), vset(T), vset(r),     \
+        int special;                                                                          \
+        if (need == QPM__NEED_STD)                                                            \
+            special = KF(block)(model, inverse, QPM__NEED_STD, vset(u), vset(K), vset(T),     \
+                                vset(r), vset(q), vset(sigma), KF(phi_of)(vset((double)type)), \
+                                0, vzero(), vzero(), vzero(), out, 0, LANES, 2, tmp, 0, &hard); \
+        else                                                                                  \
+            special = KF(block)(model, inverse, need, vset(u), vset(K), vset(T), vset(r),     \
                                 vset(q), vset(sigma), KF(phi_of)(vset((double)type)), 0,      \
                                 vzero(), vzero(), vzero(), out, 0, LANES, 2, tmp, 0, &hard);  \
         (void)hard;                                                                           \

@@ -560,14 +560,6 @@ static qpm_status check_vol_type(const double *sigma, const int32_t *type, size_
     return st != QPM_OK ? st : check_type(type, n);
 }
 
-/* A single option through the kernel's single-option entry.  Returns -1
- * when the call must take the general path, which names what is wrong (an
- * input that fails the screen, which is qpm__black_screen_one's on the
- * values; a NULL input, a q for a model without a carry, an output struct
- * of another size), else the call's status.  An option the entry hands
- * back (a special region, an output out of range) is priced by the kernel
- * from the values read here: the entry may have written the outputs
- * already, and an output may be an input's array. */
 /* price_single's rare case, out of line (its job would enlarge the common
  * path's frame: 1.5 % of a single option's time) */
 static QPM__NOINLINE qpm_status single_by_kernel(qpm_pricer *p, double uv, double kv, double Tv,
@@ -580,6 +572,14 @@ static QPM__NOINLINE qpm_status single_by_kernel(qpm_pricer *p, double uv, doubl
     return run_job(p, &job, 1);
 }
 
+/* A single option through the kernel's single-option entry.  Returns -1
+ * when the call must take the general path, which names what is wrong (an
+ * input that fails the screen, which is qpm__black_screen_one's on the
+ * values; a NULL input, a q for a model without a carry, an output struct
+ * of another size), else the call's status.  An option the entry hands
+ * back (a special region, an output out of range) is priced by the kernel
+ * from the values read here: the entry may have written the outputs
+ * already, and an output may be an input's array. */
 static int price_single(qpm_pricer *p, const double *u, const double *k, const double *T,
                         const double *r, const double *q, const double *sig,
                         const int32_t *type, const qpm_pricer_out *out)

@@ -276,15 +276,12 @@ Test(pricing_kernels, one_option_alone_equals_the_batch)
  * kernel): the batch's bits for those, and the outputs not asked for are
  * left alone; an invalid option is still named.  The first set is price +
  * the five first-order Greeks, for which the entry has its own copy. */
-#define QPM__NEED_STD_TEST                                                                         \
-    (1u << QPM__O_PRICE | 1u << QPM__O_DELTA | 1u << QPM__O_GAMMA | 1u << QPM__O_VEGA |           \
-     1u << QPM__O_THETA | 1u << QPM__O_RHO)
 Test(pricing_kernels, one_option_with_some_outputs_equals_the_batch)
 {
     int ks[3], nk = qt_pricer_kernels(ks);
     enum { N = 92 };
     static double a[NO][N], b[NO][N];
-    const unsigned masks[] = {QPM__NEED_STD_TEST, 1u << QPM__O_PRICE,
+    const unsigned masks[] = {QPM__NEED_STD, 1u << QPM__O_PRICE,
                               1u << QPM__O_DELTA | 1u << QPM__O_GAMMA,
                               1u << QPM__O_THETA | 1u << QPM__O_RHO_Q | 1u << QPM__O_CHARM,
                               1u << QPM__O_PRICE_USD | 1u << QPM__O_DELTA_COIN | 1u << QPM__O_VOLGA};

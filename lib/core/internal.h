@@ -22,6 +22,15 @@
 #define QPM__UNLIKELY(x) (x)
 #endif
 
+/* Before a loop of a constant count up to 16: unroll it whole */
+#if defined(__GNUC__) && !defined(__clang__)
+#define QPM__UNROLL _Pragma("GCC unroll 16")
+#elif defined(__clang__)
+#define QPM__UNROLL _Pragma("unroll")
+#else
+#define QPM__UNROLL
+#endif
+
 /* Upper bound on worker threads a handle may use. */
 #define QPM__MAX_THREADS 256u
 

@@ -10,18 +10,13 @@
 #error "include num/simd_avx2.h or num/simd_avx512.h first"
 #endif
 
+#include "core/internal.h"
 #include "num/mills.h"
 
 /* Horner's rule over table rows top .. 2, each lane with the entries of
  * its piece idx (pick: qv_pick4 or qv_pick8): the polynomial in u whose
  * coefficient k sits in row 2 + k. */
-#if defined(__GNUC__) && !defined(__clang__)
-#define QV_UNROLL _Pragma("GCC unroll 16")
-#elif defined(__clang__)
-#define QV_UNROLL _Pragma("unroll")
-#else
-#define QV_UNROLL
-#endif
+#define QV_UNROLL QPM__UNROLL
 /* a function kept out of line (and not warned about where unused) */
 #if defined(__GNUC__) || defined(__clang__)
 #define QV_OUTLINE static __attribute__((noinline, unused))

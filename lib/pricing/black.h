@@ -49,19 +49,18 @@ typedef struct qpm__bjob {
 
 /* Bit o set when output out[o] is wanted (not NULL): unrolled, no branch
  * per output (as a loop, a twelfth of a single-option call's time). */
-#if defined(__GNUC__) && !defined(__clang__)
-#define QPM__UNROLL_NOUT _Pragma("GCC unroll 12")
-#elif defined(__clang__)
-#define QPM__UNROLL_NOUT _Pragma("unroll")
-#else
-#define QPM__UNROLL_NOUT
-#endif
 static inline unsigned qpm__need_of(double *const out[QPM__NOUT])
 {
     unsigned need = 0;
-    QPM__UNROLL_NOUT for (int o = 0; o < QPM__NOUT; o++) need |= (unsigned)(out[o] != NULL) << o;
+    QPM__UNROLL for (int o = 0; o < QPM__NOUT; o++) need |= (unsigned)(out[o] != NULL) << o;
     return need;
 }
+
+/* Price and the five first-order Greeks: the usual request, for which the
+ * single-option entry has a copy of its code with no per-output tests. */
+#define QPM__NEED_STD                                                                              \
+    (1u << QPM__O_PRICE | 1u << QPM__O_DELTA | 1u << QPM__O_GAMMA | 1u << QPM__O_VEGA |           \
+     1u << QPM__O_THETA | 1u << QPM__O_RHO)
 
 static inline unsigned qpm__bjob_need(const qpm__bjob *job) { return qpm__need_of(job->out); }
 
@@ -118,19 +117,26 @@ int qpm__black_screen_avx2(const qpm__bjob *job, size_t n);
 int qpm__black_screen_avx512(const qpm__bjob *job, size_t n);
 #define QPM__MAX_RT 700.0
 
-/* The screen of element i alone (branch-free): what the screens test. */
-static inline int qpm__black_screen_one(const qpm__bjob *job, size_t i)
+/* The screen of one option's values (branch-free): what the screens
+ * test. */
+static inline int qpm__black_screen_values(int bach, double u, double k, double T, double r,
+                                           double q, double sg, int32_t ty)
 {
-    const int bach = job->model == QPM__BACH;
-    double u = job->u[i * job->su], k = job->k[i * job->sk], T = job->t[i * job->st];
-    double r = job->r[i * job->sr], q = job->q[i * job->sq], sg = job->sig[i * job->ssig];
-    int32_t ty = job->type[i * job->stype];
     int ok = bach ? fabs(u) <= DBL_MAX : (u > 0.0) & (u <= DBL_MAX);
     ok &= bach ? fabs(k) <= DBL_MAX : (k > 0.0) & (k <= DBL_MAX);
     ok &= (T >= 0.0) & (T <= DBL_MAX) & (sg >= 0.0) & (sg <= DBL_MAX);
     ok &= (fabs(r * T) <= QPM__MAX_RT) & (fabs(q * T) <= QPM__MAX_RT);
     ok &= (ty == 1) | (ty == -1);
     return ok;
+}
+
+/* The screen of element i alone. */
+static inline int qpm__black_screen_one(const qpm__bjob *job, size_t i)
+{
+    return qpm__black_screen_values(job->model == QPM__BACH, job->u[i * job->su],
+                                    job->k[i * job->sk], job->t[i * job->st], job->r[i * job->sr],
+                                    job->q[i * job->sq], job->sig[i * job->ssig],
+                                    job->type[i * job->stype]);
 }
 
 /* The pricing kernels, one row per QPM_PRICER_KERNEL value: the CPU

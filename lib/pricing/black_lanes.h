@@ -27,14 +27,17 @@
 #include "black.h"
 #include "num/mills.h"
 
+/* phi of a single option's type in every lane, by phi_of's select:
+ * written as `type > 0 ? 1.0 : -1.0` the compiler makes it a branch, which
+ * a single option's type (as likely either way) mispredicts; that cost a
+ * one-option call 3-5 ns.  (A batch's shared type and its tail's last one
+ * keep the branch: once per call, and as a select gcc 12 scheduled the
+ * AVX2 batch 1.4 % slower.)  A macro, not a function: through one more
+ * inlined call gcc 12 scheduled the single-option code 2 % slower. */
+#define PHI_ONE(type) KF(phi_of)(vset((double)(type)))
+
 /* Output groups a block computes only when asked for. */
 #define NEED(o) (1u << (o))
-/* price and the five first-order Greeks, the usual request: the
- * single-option entry has a copy of the block with this set constant (no
- * per-output tests) */
-#define QPM__NEED_STD                                                                             \
-    (NEED(QPM__O_PRICE) | NEED(QPM__O_DELTA) | NEED(QPM__O_GAMMA) | NEED(QPM__O_VEGA) |         \
-     NEED(QPM__O_THETA) | NEED(QPM__O_RHO))
 
 /* block's verdict: -1 when the results went straight to the outputs and no
  * lane needs the scalar path (the common case); else the mask of lanes the
@@ -431,10 +434,7 @@ static inline __attribute__((always_inline)) size_t KF(one)(const qpm__bjob *job
     V u = vload_s(job->u, job->su, i), K = vload_s(job->k, job->sk, i);
     V T = vload_s(job->t, job->st, i), r = vload_s(job->r, job->sr, i);
     V q = vload_s(job->q, job->sq, i), sig = vload_s(job->sig, job->ssig, i);
-    /* phi by a vector select, not `type > 0 ? 1.0 : -1.0`, which the
-     * compiler makes a branch: a single option's type is as likely either
-     * way, and the mispredictions cost a one-option call 3-5 ns */
-    V phi = KF(phi_of)(vset((double)job->type[i * job->stype]));
+    V phi = PHI_ONE(job->type[i * job->stype]);
     double tmp[QPM__NOUT][LANES];
     M hard;
     /* the discount factors from r, q and T here: the same bits as the
@@ -537,7 +537,10 @@ KF_ONE(QPM__B76, 1, one_b76_inv)
 /* The single-option entry (qpm__bone): the values in registers, no job,
  * no strides, the outputs written directly; a block that needs the scalar
  * path for its lane reports it (0), and the caller reruns the option
- * through the kernel. */
+ * through the kernel.  Two copies of the block: need constant for the
+ * usual outputs (QPM__NEED_STD, no per-output tests), any other set.  (The
+ * two calls written here, not through an inlined helper: with one, gcc 12
+ * scheduled the AVX2 build 3 % slower.) */
 #define KF_VAL(model, inverse, name)                                                          \
     static int KF(name)(unsigned need, double u, double K, double T, double r, double q,     \
                         double sigma, int32_t type, double *const *out)                      \
@@ -547,11 +550,11 @@ KF_ONE(QPM__B76, 1, one_b76_inv)
         int special;                                                                          \
         if (need == QPM__NEED_STD)                                                            \
             special = KF(block)(model, inverse, QPM__NEED_STD, vset(u), vset(K), vset(T),     \
-                                vset(r), vset(q), vset(sigma), KF(phi_of)(vset((double)type)), \
+                                vset(r), vset(q), vset(sigma), PHI_ONE(type),                \
                                 0, vzero(), vzero(), vzero(), out, 0, LANES, 2, tmp, 0, &hard); \
         else                                                                                  \
             special = KF(block)(model, inverse, need, vset(u), vset(K), vset(T), vset(r),     \
-                                vset(q), vset(sigma), KF(phi_of)(vset((double)type)), 0,      \
+                                vset(q), vset(sigma), PHI_ONE(type), 0,                       \
                                 vzero(), vzero(), vzero(), out, 0, LANES, 2, tmp, 0, &hard);  \
         (void)hard;                                                                           \
         return special < 0;                                                                   \

@@ -574,9 +574,9 @@ static QPM__NOINLINE qpm_status single_by_kernel(qpm_pricer *p, double uv, doubl
 
 /* A single option through the kernel's single-option entry.  Returns -1
  * when the call must take the general path, which names what is wrong (an
- * input that fails the screen, which is qpm__black_screen_one's on the
- * values; a NULL input, a q for a model without a carry, an output struct
- * of another size), else the call's status.  An option the entry hands
+ * input that fails the screen, qpm__black_screen_values; a NULL input, a q
+ * for a model without a carry, an output struct of another size), else the
+ * call's status.  An option the entry hands
  * back (a special region, an output out of range) is priced by the kernel
  * from the values read here: the entry may have written the outputs
  * already, and an output may be an input's array. */
@@ -590,10 +590,7 @@ static int price_single(qpm_pricer *p, const double *u, const double *k, const d
     double uv = *u, kv = *k, Tv = *T, sv = *sig;
     double rv = r ? *r : 0.0, qv = q ? *q : 0.0;
     int32_t ty = *type;
-    int ok = (uv > 0.0) & (uv <= DBL_MAX) & (kv > 0.0) & (kv <= DBL_MAX);
-    ok &= (Tv >= 0.0) & (Tv <= DBL_MAX) & (sv >= 0.0) & (sv <= DBL_MAX);
-    ok &= (fabs(rv * Tv) <= MAX_RT) & (fabs(qv * Tv) <= MAX_RT) & ((ty == 1) | (ty == -1));
-    if (!ok)
+    if (!qpm__black_screen_values(0, uv, kv, Tv, rv, qv, sv, ty))
         return -1;
     double *ptrs[QPM__NOUT];
     memcpy(ptrs, &out->price, sizeof ptrs);

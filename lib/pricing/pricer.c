@@ -575,8 +575,8 @@ static QPM__NOINLINE qpm_status single_by_kernel(qpm_pricer *p, double uv, doubl
 /* A single option through the kernel's single-option entry.  Returns -1
  * when the call must take the general path, which names what is wrong (an
  * input that fails the screen, qpm__black_screen_values; a NULL input, a q
- * for a model without a carry, an output struct of another size), else the
- * call's status.  An option the entry hands
+ * for a model without a carry), else the call's status (check_out's
+ * failure included: the general path checks the outputs first too).  An option the entry hands
  * back (a special region, an output out of range) is priced by the kernel
  * from the values read here: the entry may have written the outputs
  * already, and an output may be an input's array. */
@@ -584,16 +584,17 @@ static int price_single(qpm_pricer *p, const double *u, const double *k, const d
                         const double *r, const double *q, const double *sig,
                         const int32_t *type, const qpm_pricer_out *out)
 {
-    if (!(u && k && T && sig && type && out && out->size == sizeof(qpm_pricer_out)) ||
-        (q != NULL && !model_of(p)->carry))
+    double *ptrs[QPM__NOUT];
+    qpm_status st = check_out(out, ptrs); /* the general path's first check */
+    if (st != QPM_OK)
+        return (int)st;
+    if (!(u && k && T && sig && type) || (q != NULL && !model_of(p)->carry))
         return -1;
     double uv = *u, kv = *k, Tv = *T, sv = *sig;
     double rv = r ? *r : 0.0, qv = q ? *q : 0.0;
     int32_t ty = *type;
     if (!qpm__black_screen_values(0, uv, kv, Tv, rv, qv, sv, ty))
         return -1;
-    double *ptrs[QPM__NOUT];
-    memcpy(ptrs, &out->price, sizeof ptrs);
     unsigned need = qpm__need_of(ptrs);
     if (need == 0 || p->one(need, uv, kv, Tv, rv, qv, sv, ty, ptrs))
         return QPM_OK;

@@ -266,10 +266,21 @@ typedef enum qpm_risk_filter {
  *   uniforms (within 6 ulp of the same normals, without qpm_rng_normal's
  *   tabulated refinement step; the tails with the library's own
  *   logarithm, four at a time): scenario generation about 1.2 times as
- *   fast; the scenarios differ from PRECISE's in their last bits only. */
+ *   fast; the scenarios differ from PRECISE's in their last bits only.
+ * - ZIGGURAT: Marsaglia and Tsang's ziggurat method (256 layers) on eight
+ *   pcg64dxsm streams per block of scenarios, scenario t of a block on
+ *   stream t % 8, the t scale's chi-square by Marsaglia-Tsang on ziggurat
+ *   proposals: exact normals (no approximation of the quantile), a
+ *   different sample from PRECISE's and FAST's (the same distribution),
+ *   eight scenarios at a time on AVX-512 CPUs, with the same bits on every
+ *   CPU and for any thread count; scenario generation several times as
+ *   fast as PRECISE's.  The draws of each scenario, in its stream's order:
+ *   its n normals, then (t) the chi-square, then (vol of vol) one normal,
+ *   then (jumps) n Poisson counts and one normal per nonzero count. */
 typedef enum qpm_risk_normals {
     QPM_RISK_NORMALS_PRECISE = 0,
-    QPM_RISK_NORMALS_FAST = 1
+    QPM_RISK_NORMALS_FAST = 1,
+    QPM_RISK_NORMALS_ZIGGURAT = 2
 } qpm_risk_normals;
 
 typedef enum qpm_risk_revaluation {

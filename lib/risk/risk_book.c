@@ -62,23 +62,46 @@ qpm_status qpm__risk_revalue(qpm_risk *r, qpm_book *book, size_t n, size_t total
     r->grid_err = (double)NAN;
     if (r->reval == QPM_RISK_REVALUE_GRID && (st = qpm__risk_grid_new(&r->alloc, n, &G)) != QPM_OK)
         return st;
+    /* the Monte Carlo revalues from the grids as it draws (not with vol
+     * moves or venue defaults, which need every scenario's moves) */
+    qpm__grid_view *views = NULL;
+    if (G != NULL && e->fill_grid != NULL && vol == NULL && r->n_vd == 0) {
+        views = qpm__calloc(&r->alloc, n, sizeof *views);
+        if (views == NULL) {
+            qpm__risk_grid_free(&r->alloc, G);
+            return qpm__fail(QPM_E_NOMEM, "cannot allocate the views of %zu grids", n);
+        }
+    }
     for (size_t first = 0; first < total; first += QPM__RISK_BATCH) {
         size_t cnt = total - first < QPM__RISK_BATCH ? total - first : QPM__RISK_BATCH;
-        e->fill(r, e->state, n, first, cnt);
-        if (G != NULL)
+        double off = 0.0;
+        if (views != NULL) {
+            /* revalued as drawn; the scenarios beyond the grids after (all
+             * of the first batch) */
+            int have = qpm__risk_grid_views(G, n, views, &off);
+            e->fill_grid(r, e->state, n, first, cnt, have ? views : NULL, off, r->loss + first,
+                         r->batch_pend);
+            st = qpm__risk_grid_pnl(G, &r->alloc, book, n, cnt, r->batch_spot, NULL, r->grid_tol,
+                                    r->batch_pend, 1, r->loss + first);
+        } else if (G != NULL) {
+            e->fill(r, e->state, n, first, cnt);
             st = qpm__risk_grid_pnl(G, &r->alloc, book, n, cnt, r->batch_spot, vol, r->grid_tol,
-                                    r->loss + first);
-        else
+                                    NULL, 0, r->loss + first);
+        } else {
+            e->fill(r, e->state, n, first, cnt);
             st = qpm_book_pnl(book, cnt, r->batch_spot, n, vol, n, r->loss + first);
+        }
         if (st == QPM_OK && r->n_vd > 0)
             st = qpm__risk_apply_defaults(r, book, first, cnt, vol != NULL, r->loss + first);
         if (st == QPM_OK)
             st = qpm__progress_report(&r->progress, (double)(first + cnt) / (double)total);
         if (st != QPM_OK) {
+            qpm__free(&r->alloc, views);
             qpm__risk_grid_free(&r->alloc, G);
             return st;
         }
     }
+    qpm__free(&r->alloc, views);
     if (G != NULL) {
         r->grid_err = qpm__risk_grid_bound(G);
         qpm__risk_grid_free(&r->alloc, G);
@@ -93,6 +116,13 @@ static void mc_fill(qpm_risk *r, void *state, size_t n, size_t first, size_t cnt
     (void)state;
     qpm__risk_fill(r, first, cnt, r->batch_spot, n, r->vol_of_vol > 0.0 ? r->batch_vol : NULL,
                    n);
+}
+
+static void mc_fill_grid(qpm_risk *r, void *state, size_t n, size_t first, size_t cnt,
+                         const qpm__grid_view *v, double off, double *pnl, unsigned char *pend)
+{
+    (void)state;
+    qpm__risk_fill_grid(r, first, cnt, r->batch_spot, n, v, off, pnl, pend);
 }
 
 qpm_status qpm_risk_simulate(qpm_risk *r, qpm_book *book, double *pnl_out, double *var,
@@ -111,7 +141,7 @@ qpm_status qpm_risk_simulate(qpm_risk *r, qpm_book *book, double *pnl_out, doubl
                          r->n, r->n);
     if ((st = qpm__risk_check_defaults(r, book)) != QPM_OK)
         return st;
-    qpm__risk_engine e = {mc_fill, NULL, r->vol_of_vol > 0.0};
+    qpm__risk_engine e = {mc_fill, NULL, r->vol_of_vol > 0.0, mc_fill_grid};
     return qpm__risk_revalue(r, book, r->n, r->scenarios, &e, pnl_out, var, es, var_se, es_se);
 }
 
@@ -263,7 +293,7 @@ qpm_status qpm_risk_historical(qpm_risk *r, qpm_book *book, size_t t, const doub
             return qpm__fail(QPM_E_NOMEM, "cannot allocate the GARCH filter of %zu underlyings", n);
         st = garch_fit_all(r, h.garch, returns, ld, n, t);
         if (st == QPM_OK) {
-            qpm__risk_engine e = {hist_fill, &h, 0};
+            qpm__risk_engine e = {hist_fill, &h, 0, NULL};
             st = qpm__risk_revalue(r, book, n, t, &e, pnl_out, var, es, var_se, es_se);
         }
         qpm__free(&r->alloc, h.garch);
@@ -271,7 +301,7 @@ qpm_status qpm_risk_historical(qpm_risk *r, qpm_book *book, size_t t, const doub
     }
     if (h.lambda > 0.0 && (st = hist_seed(&h, n, t)) != QPM_OK)
         return st;
-    qpm__risk_engine e = {hist_fill, &h, 0};
+    qpm__risk_engine e = {hist_fill, &h, 0, NULL};
     return qpm__risk_revalue(r, book, n, t, &e, pnl_out, var, es, var_se, es_se);
 }
 

@@ -8,9 +8,18 @@
  * less (n - 1) times the P&L c0 of the scenario that moves nothing (the
  * funding of every underlying's perpetuals over the horizon, which each f_u
  * holds), and f_u is smooth where the book's options are.  Per underlying, f_u is
- * tabulated on a uniform grid over the moves the run meets (x, and v when
- * the run moves vols) and read back by cubic Lagrange interpolation (four
- * nodes per dimension around the point, error O(h^4)).
+ * tabulated on a uniform grid over the moves the run meets and read back
+ * by cubic Lagrange interpolation (four nodes per dimension around the
+ * point, error O(h^4)).  Without vol moves the grid is over the log move
+ * y = log(1 + x), which the Monte Carlo draws (so its scenarios need no
+ * exp), with each interval's cubic stored as four coefficients
+ * (risk_grid.h); with vol moves it is over (x, v).
+ *
+ * The Monte Carlo revalues each pass of scenarios from the grids as it
+ * draws them (qpm__risk_grid_pass, in the workers); the scenarios that
+ * fall outside a grid are marked and revalued here after the batch
+ * (pending mode), with the grids extended first.  Its first batch, with no
+ * grid yet, is all pending.
  *
  * Error control: a grid of spacing h is built by computing f_u exactly on
  * the grid of spacing h/2 (which holds it), and the cubic interpolant of the
@@ -30,6 +39,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "risk_grid.h"
 #include "risk_internal.h"
 
 #define MAX_LEVEL 13 /* at most 2^13 + 1 nodes per dimension */
@@ -38,47 +48,23 @@ typedef struct grid1 {
     double x0, hx, v0, hv, rhx;
     size_t mx, mv;             /* nodes; mv = 1 without vol moves */
     double *f;                 /* mx x mv, row-major in x */
+    double *c;                 /* spot only: 4 coefficients per node (risk_grid.h) */
     double err;                /* measured bound (coarse grid vs exact) */
     double xlo, xhi, vlo, vhi; /* covered range */
     int built;
 } grid1;
 
-/* the four Lagrange weights of nodes i-1..i+2 at offset t in [0, 1] from
- * node i (spacing 1) */
-static inline void lagrange4(double t, double w[4])
-{
-    double tm1 = t - 1.0, tp1 = t + 1.0, tm2 = t - 2.0;
-    w[0] = -t * tm1 * tm2 / 6.0;
-    w[1] = tp1 * tm1 * tm2 / 2.0;
-    w[2] = -tp1 * t * tm2 / 2.0;
-    w[3] = tp1 * t * tm1 / 6.0;
-}
-
-/* node index i (1 <= i <= m - 3) and offset of coordinate y, rh = 1/h; y
- * lies in the grid's range (y >= y0: truncation is the floor) */
-static inline size_t locate(double y, double y0, double rh, size_t m, double *t)
-{
-    double s = (y - y0) * rh;
-    size_t i = s > 0.0 ? (size_t)s : 0;
-    if (i < 1)
-        i = 1;
-    if (i > m - 3)
-        i = m - 3;
-    *t = s - (double)i;
-    return i;
-}
-
 static inline double interp(const double *f, size_t mx, size_t mv, double x0, double hx,
                             double v0, double hv, double x, double v)
 {
     double tx, wx[4];
-    size_t i = locate(x, x0, 1.0 / hx, mx, &tx);
-    lagrange4(tx, wx);
+    size_t i = qpm__grid_locate(x, x0, 1.0 / hx, mx, &tx);
+    qpm__lagrange4(tx, wx);
     if (mv == 1)
         return wx[0] * f[i - 1] + wx[1] * f[i] + wx[2] * f[i + 1] + wx[3] * f[i + 2];
     double tv, wv[4];
-    size_t j = locate(v, v0, 1.0 / hv, mv, &tv);
-    lagrange4(tv, wv);
+    size_t j = qpm__grid_locate(v, v0, 1.0 / hv, mv, &tv);
+    qpm__lagrange4(tv, wv);
     double s = 0.0;
     for (int a = 0; a < 4; a++) {
         const double *row = f + (i - 1 + (size_t)a) * mv + (j - 1);
@@ -93,18 +79,23 @@ struct qpm__risk_grid {
     grid1 *g;
     double *xs, *vs, *tmp; /* scratch: nodes of one fine grid, its values */
     size_t cap;            /* capacity of tmp (values) */
+    double *ybuf;          /* scratch: a batch's log moves (ycap values) */
+    size_t ycap;
 };
 
 void qpm__risk_grid_free(const qpm_alloc *a, qpm__risk_grid *G)
 {
     if (G == NULL)
         return;
-    for (size_t u = 0; u < G->n; u++)
+    for (size_t u = 0; u < G->n; u++) {
         qpm__free(a, G->g[u].f);
+        qpm__free(a, G->g[u].c);
+    }
     qpm__free(a, G->g);
     qpm__free(a, G->xs);
     qpm__free(a, G->vs);
     qpm__free(a, G->tmp);
+    qpm__free(a, G->ybuf);
     qpm__free(a, G);
 }
 
@@ -139,8 +130,9 @@ static qpm_status exact(qpm__risk_grid *G, const qpm_alloc *a, qpm_book *book, s
         qpm__free(a, G->tmp);
         G->tmp = t, G->cap = need;
     }
+    /* spot-only grids are over log moves y: the book moves by expm1(y) */
     for (size_t i = 0; i < mx; i++)
-        G->xs[i] = x0 + hx * (double)i;
+        G->xs[i] = mv == 1 ? expm1(x0 + hx * (double)i) : x0 + hx * (double)i;
     for (size_t j = 0; j < mv; j++)
         G->vs[j] = v0 + hv * (double)j;
     return qpm_book_scenario_grid(book, u, mx, G->xs, mv, mv > 1 ? G->vs : NULL, G->tmp, NULL,
@@ -196,14 +188,21 @@ static qpm_status build(qpm__risk_grid *G, const qpm_alloc *a, qpm_book *book, s
         if (done) {
             /* keep the fine grid */
             double *f = qpm__calloc(a, fx * fv, sizeof(double));
-            if (f == NULL) {
+            double *cf = vols || f == NULL ? NULL : qpm__calloc(a, 4 * fx, sizeof(double));
+            if (f == NULL || (!vols && cf == NULL)) {
+                qpm__free(a, f);
                 qpm__free(a, coarse);
                 return qpm__fail(QPM_E_NOMEM, "cannot allocate a P&L grid of %zu points", fx * fv);
             }
             memcpy(f, G->tmp, fx * fv * sizeof(double));
+            if (cf != NULL)
+                for (size_t i = 1; i + 2 < fx; i++)
+                    qpm__grid_coefs(f + i - 1, cf + 4 * i);
             qpm__free(a, g->f);
+            qpm__free(a, g->c);
             qpm__free(a, coarse);
             g->f = f;
+            g->c = cf;
             g->x0 = xlo, g->hx = hx, g->mx = fx, g->rhx = 1.0 / hx;
             g->v0 = vlo, g->hv = hv, g->mv = fv;
             g->err = err;
@@ -218,19 +217,60 @@ static qpm_status build(qpm__risk_grid *G, const qpm_alloc *a, qpm_book *book, s
     }
 }
 
+int qpm__risk_grid_views(const qpm__risk_grid *G, size_t n, qpm__grid_view *v, double *off)
+{
+    if (n != G->n || isnan(G->c0))
+        return 0;
+    for (size_t u = 0; u < n; u++) {
+        const grid1 *g = &G->g[u];
+        if (!g->built || g->mv != 1)
+            return 0;
+        v[u].x0 = g->x0, v[u].rhx = g->rhx, v[u].xlo = g->xlo, v[u].xhi = g->xhi;
+        v[u].mx = g->mx;
+        v[u].c = g->c;
+    }
+    *off = -((double)(n - 1) * G->c0);
+    return 1;
+}
+
 qpm_status qpm__risk_grid_pnl(qpm__risk_grid *G, const qpm_alloc *a, qpm_book *book, size_t n,
                               size_t cnt, const double *spot, const double *vol, double tol,
-                              double *pnl)
+                              const unsigned char *pend, int logs, double *pnl)
 {
-    /* ranges of this batch, and grids (re)built where they do not cover it */
+    if (pend != NULL) {
+        size_t npend = 0;
+        for (size_t s = 0; s < cnt; s++)
+            npend += pend[s] != 0;
+        if (npend == 0)
+            return QPM_OK;
+    }
+    int vols = vol != NULL;
+    /* the coordinates: spot-only grids are over log moves */
+    const double *xc = spot;
+    if (!vols && !logs) {
+        if (G->ycap < cnt * n) {
+            double *y = qpm__calloc(a, cnt * n, sizeof(double));
+            if (y == NULL)
+                return qpm__fail(QPM_E_NOMEM, "cannot allocate %zu log moves", cnt * n);
+            qpm__free(a, G->ybuf);
+            G->ybuf = y, G->ycap = cnt * n;
+        }
+        for (size_t k = 0; k < cnt * n; k++)
+            G->ybuf[k] = log1p(spot[k]);
+        xc = G->ybuf;
+    }
+    /* ranges of this batch (its pending scenarios), and grids (re)built
+     * where they do not cover it */
     for (size_t u = 0; u < n; u++) {
         double xl = DBL_MAX, xh = -DBL_MAX, vl = 0.0, vh = 0.0;
         for (size_t s = 0; s < cnt; s++) {
-            double x = spot[s * n + u];
+            if (pend != NULL && !pend[s])
+                continue;
+            double x = xc[s * n + u];
             xl = x < xl ? x : xl;
             xh = x > xh ? x : xh;
         }
-        if (vol != NULL) {
+        if (vols) {
             vl = DBL_MAX, vh = -DBL_MAX;
             for (size_t s = 0; s < cnt; s++) {
                 double v = vol[s * n + u];
@@ -239,19 +279,19 @@ qpm_status qpm__risk_grid_pnl(qpm__risk_grid *G, const qpm_alloc *a, qpm_book *b
             }
         }
         grid1 *g = &G->g[u];
-        int vols = vol != NULL;
         if (g->built && xl >= g->xlo && xh <= g->xhi && (!vols || (vl >= g->vlo && vh <= g->vhi)) &&
             (g->mv > 1) == vols)
             continue;
-        if (g->built) {
+        if (g->built && (g->mv > 1) == vols) {
             xl = fmin(xl, g->xlo), xh = fmax(xh, g->xhi);
-            if (vols && g->mv > 1)
+            if (vols)
                 vl = fmin(vl, g->vlo), vh = fmax(vh, g->vhi);
         }
-        /* widen by a quarter of the span (at least 1e-4), staying > -1 */
+        /* widen by a quarter of the span (at least 1e-4); simple moves
+         * (with vols) stay > -1 */
         double wx = fmax(0.25 * (xh - xl), 1e-4);
         double lo = xl - wx;
-        if (lo <= -1.0)
+        if (vols && lo <= -1.0)
             lo = -1.0 + 0.5 * (1.0 + xl); /* halfway between -1 and the lowest move */
         double hi = xh + wx;
         double wv = vols ? fmax(0.25 * (vh - vl), 1e-4) : 0.0;
@@ -271,18 +311,16 @@ qpm_status qpm__risk_grid_pnl(qpm__risk_grid *G, const qpm_alloc *a, qpm_book *b
         if (st != QPM_OK)
             return st;
     }
-    double cn = (double)(n - 1) * G->c0;
+    double off = -((double)(n - 1) * G->c0);
     for (size_t s = 0; s < cnt; s++) {
-        double t = -cn;
+        if (pend != NULL && !pend[s])
+            continue;
+        double t = off;
         for (size_t u = 0; u < n; u++) {
             const grid1 *g = &G->g[u];
-            double x = spot[s * n + u];
+            double x = xc[s * n + u];
             if (g->mv == 1) {
-                double tx, w[4];
-                size_t i = locate(x, g->x0, g->rhx, g->mx, &tx);
-                lagrange4(tx, w);
-                const double *f = g->f + i - 1;
-                t += w[0] * f[0] + w[1] * f[1] + w[2] * f[2] + w[3] * f[3];
+                t += qpm__grid_interp1(g->c, g->mx, g->x0, g->rhx, x);
             } else {
                 t += interp(g->f, g->mx, g->mv, g->x0, g->hx, g->v0, g->hv, x, vol[s * n + u]);
             }

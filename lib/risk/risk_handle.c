@@ -43,7 +43,8 @@ static qpm_status set_threads(void *h, double *value)
 static const char *const filter_labels[] = {"QPM_RISK_FILTER_EWMA", "QPM_RISK_FILTER_GARCH",
                                             "QPM_RISK_FILTER_GARCH_T"};
 static const char *const reval_labels[] = {"QPM_RISK_REVALUE_EXACT", "QPM_RISK_REVALUE_GRID"};
-static const char *const normals_labels[] = {"QPM_RISK_NORMALS_PRECISE", "QPM_RISK_NORMALS_FAST"};
+static const char *const normals_labels[] = {"QPM_RISK_NORMALS_PRECISE", "QPM_RISK_NORMALS_FAST",
+                                             "QPM_RISK_NORMALS_ZIGGURAT"};
 
 #define AT(field) offsetof(qpm_risk, field)
 #define REAL(key, lo, hi, def, range, field)                                                       \
@@ -81,7 +82,7 @@ static const qpm__setting setting_rows[] = {
      NULL},
     REAL(QPM_RISK_GRID_TOL, 1e-12, 1e-2, 1e-7, NULL, grid_tol),
     {QPM_RISK_NORMALS, "QPM_RISK_NORMALS", QPM__SET_ENUM, 0, QPM_RISK_NORMALS_PRECISE,
-     QPM_RISK_NORMALS_FAST, QPM_RISK_NORMALS_PRECISE, NULL, normals_labels, QPM__STORE_INT,
+     QPM_RISK_NORMALS_ZIGGURAT, QPM_RISK_NORMALS_PRECISE, NULL, normals_labels, QPM__STORE_INT,
      AT(normals), NULL},
 };
 #undef AT
@@ -119,6 +120,7 @@ void qpm_risk_free(qpm_risk *r)
     qpm__free(&a, r->fac);
     qpm__afree(&a, r->batch_spot);
     qpm__afree(&a, r->batch_vol);
+    qpm__afree(&a, r->batch_pend);
     qpm__afree(&a, r->loss);
     qpm__free(&a, r->vd_prob);
     qpm__free(&a, r->heston);
@@ -173,7 +175,7 @@ qpm_status qpm__risk_prepare_workers(qpm_risk *r, size_t n)
     for (unsigned i = 0; i < nw; i++) {
         qpm_status st = qpm_rng_split(&w[i].rng, &r->alloc, r->base, 0);
         if (st == QPM_OK) {
-            w[i].g = qpm__calloc(&r->alloc, 3 * n + QPM__RISK_PASS * (3 * n + 2), sizeof(double));
+            w[i].g = qpm__calloc(&r->alloc, 3 * n + QPM__RISK_PASS * (4 * n + 2), sizeof(double));
             if (w[i].g == NULL)
                 st = QPM_E_NOMEM;
         }
@@ -188,6 +190,7 @@ qpm_status qpm__risk_prepare_workers(qpm_risk *r, size_t n)
         w[i].pc = w[i].pje + QPM__RISK_PASS * n;
         w[i].pfv = w[i].pc + QPM__RISK_PASS;
         w[i].pgt = w[i].pfv + QPM__RISK_PASS;
+        w[i].pmv = w[i].pgt + QPM__RISK_PASS * n;
     }
     r->worker_n = n;
     return QPM_OK;
@@ -198,13 +201,17 @@ qpm_status qpm__risk_prepare_batch(qpm_risk *r, size_t n, size_t losses)
     if (r->batch_spot == NULL || r->batch_n != n) {
         qpm__afree(&r->alloc, r->batch_spot);
         qpm__afree(&r->alloc, r->batch_vol);
+        qpm__afree(&r->alloc, r->batch_pend);
         r->batch_spot = qpm__acalloc(&r->alloc, (size_t)QPM__RISK_BATCH * n, sizeof(double));
         r->batch_vol = r->batch_spot
                            ? qpm__acalloc(&r->alloc, (size_t)QPM__RISK_BATCH * n, sizeof(double))
                            : NULL;
-        if (r->batch_vol == NULL) {
+        r->batch_pend = r->batch_vol ? qpm__acalloc(&r->alloc, QPM__RISK_BATCH, 1) : NULL;
+        if (r->batch_pend == NULL) {
             qpm__afree(&r->alloc, r->batch_spot);
+            qpm__afree(&r->alloc, r->batch_vol);
             r->batch_spot = NULL;
+            r->batch_vol = NULL;
             r->batch_n = 0;
             return qpm__fail(QPM_E_NOMEM, "cannot allocate the scenario batch buffers");
         }

@@ -89,11 +89,17 @@ typedef struct qpm__risk_worker {
      * normals each (pjc[s * n + u]), its t scale and its vol factor's
      * normal; its n normals by underlying (pgt[u * QPM__RISK_PASS + s]) */
     double *pjc, *pje, *pc, *pfv, *pgt;
+    /* its spot moves by underlying (pmv[u * QPM__RISK_PASS + s]) when the
+     * pass is revalued from P&L grids as it is drawn */
+    double *pmv;
 } qpm__risk_worker;
 
 struct qpm_risk;
 /* The spot moves of the m <= QPM__RISK_PASS scenarios of a pass, from w's
- * pass buffers (normals, t scales, jumps), into sp (leading dimension ld);
+ * pass buffers (normals, t scales, jumps), into sp (leading dimension ld),
+ * or, when sp is NULL, their log moves (clamped to [-36, 700]) by
+ * underlying into w->pmv (every lane of the last group of lanes written,
+ * 0 past m);
  * four scenarios at a time, an AVX2 build (or an AVX-512 build of eight at
  * a time) where the CPU has it (the same bits; risk_moves.h). */
 void qpm__risk_moves(const struct qpm_risk *r, qpm__risk_worker *w, size_t m, size_t n, int jumps,
@@ -102,6 +108,33 @@ void qpm__risk_moves_avx2(const struct qpm_risk *r, qpm__risk_worker *w, size_t 
                           int jumps, double *sp, size_t ld);
 void qpm__risk_moves_avx512(const struct qpm_risk *r, qpm__risk_worker *w, size_t m, size_t n,
                             int jumps, double *sp, size_t ld);
+
+/* Eight generator lanes of QPM_RISK_NORMALS_ZIGGURAT (risk_zig.c): pcg64dxsm
+ * states and increments by word, lane l of a block on the stream
+ * QPM__RISK_ZIG_STREAM + 8 block + l of the base generator.  Scenario t
+ * of a block belongs to lane t % 8, and each lane draws its scenarios in
+ * order: n ziggurat normals (the underlyings in order), then (t only) one
+ * Gamma(nu/2) by qpm__gamma_zig, then (vol of vol) one normal, then
+ * (jumps) n Poisson counts and a normal for each nonzero count. */
+#define QPM__RISK_ZIG_STREAM 0x5000000000000000ull
+typedef struct qpm__zig_lanes {
+    uint64_t hi[8], lo[8], ihi[8], ilo[8];
+} qpm__zig_lanes;
+
+/* The draws of the m <= QPM__RISK_PASS scenarios of a pass (the first m
+ * of the block's next ones; m a multiple of 8 except at the block's end)
+ * into w's pass buffers, as fill_block's other modes leave them: normals
+ * in pgt, t scales c = sqrt(h) sqrt((nu - 2) / chi) in pc, the vol
+ * factor's normal in pfv, jumps in pjc and pje.  Eight lanes at a time in
+ * an AVX-512 build where the CPU has it, each lane's rare draws by the
+ * scalar code (rng_zig.c): the same numbers in every build. */
+void qpm__risk_zig_pass(const struct qpm_risk *r, qpm__risk_worker *w, qpm__zig_lanes *L, size_t m,
+                        size_t n);
+void qpm__risk_zig_pass_avx512(const struct qpm_risk *r, qpm__risk_worker *w, qpm__zig_lanes *L,
+                               size_t m, size_t n);
+/* the lanes of block `block` */
+void qpm__risk_zig_seed(const struct qpm_risk *r, qpm__risk_worker *w, uint64_t block,
+                        qpm__zig_lanes *L);
 
 struct qpm_risk {
     qpm_alloc alloc;
@@ -133,10 +166,11 @@ struct qpm_risk {
     qpm__progress progress;
     /* run buffers (allocated at the first run after a change) */
     qpm__risk_worker *workers;
-    unsigned n_workers; /* workers allocated */
-    size_t worker_n;    /* n they were sized for */
-    double *batch_spot; /* QPM__RISK_BATCH x batch_n */
-    double *batch_vol;  /* QPM__RISK_BATCH x batch_n */
+    unsigned n_workers;        /* workers allocated */
+    size_t worker_n;           /* n they were sized for */
+    double *batch_spot;        /* QPM__RISK_BATCH x batch_n */
+    double *batch_vol;         /* QPM__RISK_BATCH x batch_n */
+    unsigned char *batch_pend; /* QPM__RISK_BATCH: scenarios left by a grid pass */
     size_t batch_n;
     double *loss; /* loss_cap */
     size_t loss_cap;
@@ -149,13 +183,42 @@ struct qpm_risk {
 
 /* P&L grids of the grid revaluation mode (risk_grid.c). */
 typedef struct qpm__risk_grid qpm__risk_grid;
+
+/* One underlying's spot-only grid as the fused pass reads it: nodes
+ * x0 + i / rhx, i < mx, of the log move, coefficient rows c
+ * (risk_grid.h); log moves in [xlo, xhi] are covered. */
+typedef struct qpm__grid_view {
+    double x0, rhx, xlo, xhi;
+    size_t mx;
+    const double *c;
+} qpm__grid_view;
+
+/* Views of G's n grids into v and the P&L offset -(n - 1) c0 into *off
+ * when every grid is built over spot moves alone and c0 is known: 1; else
+ * 0 (the batch then goes through qpm__risk_grid_pnl). */
+int qpm__risk_grid_views(const qpm__risk_grid *G, size_t n, qpm__grid_view *v, double *off);
+
+/* The P&L of the m scenarios of a pass whose log moves are in w->pmv, from
+ * the grids: pnl[s] = off + sum_u f_u(y_su) with the operations of
+ * qpm__risk_grid_pnl (the same bits); a scenario with a log move outside
+ * its grid's range (every scenario when v is NULL: no grids yet) gets
+ * pend[s] = 1, its log moves copied to row s of sp (leading dimension ld)
+ * and no pnl[s] (left to qpm__risk_grid_pnl's pending mode).  Eight
+ * scenarios at a time in an AVX-512 build where the CPU has it. */
+void qpm__risk_grid_pass(const qpm__grid_view *v, double off, const qpm__risk_worker *w, size_t m,
+                         size_t n, double *pnl, unsigned char *pend, double *sp, size_t ld);
+void qpm__risk_grid_pass_avx512(const qpm__grid_view *v, double off, const qpm__risk_worker *w,
+                                size_t m, size_t n, double *pnl, unsigned char *pend, double *sp,
+                                size_t ld);
 qpm_status qpm__risk_grid_new(const qpm_alloc *a, size_t n, qpm__risk_grid **out);
 void qpm__risk_grid_free(const qpm_alloc *a, qpm__risk_grid *G);
 /* P&L of cnt scenarios (moves in spot and vol, rows of n; vol may be NULL)
- * from the grids, built or extended first where the moves need it. */
+ * from the grids, built or extended first where the moves need it.  With
+ * pend not NULL, only the scenarios s with pend[s] != 0; with logs, the
+ * rows of spot are log moves log(1 + x) (vol NULL). */
 qpm_status qpm__risk_grid_pnl(qpm__risk_grid *G, const qpm_alloc *a, qpm_book *book, size_t n,
                               size_t cnt, const double *spot, const double *vol, double tol,
-                              double *pnl);
+                              const unsigned char *pend, int logs, double *pnl);
 /* The sum of the grids' measured errors. */
 double qpm__risk_grid_bound(const qpm__risk_grid *G);
 
@@ -175,6 +238,12 @@ typedef struct qpm__risk_engine {
     void (*fill)(qpm_risk *r, void *state, size_t n, size_t first, size_t cnt);
     void *state;
     int vols;
+    /* optional (NULL): fill and revalue from the grids' views v (offset
+     * off; v NULL before the grids exist) together, as
+     * qpm__risk_fill_grid does, pnl[s] for each scenario but those marked
+     * in pend (their log moves in r->batch_spot's rows) */
+    void (*fill_grid)(qpm_risk *r, void *state, size_t n, size_t first, size_t cnt,
+                      const qpm__grid_view *v, double off, double *pnl, unsigned char *pend);
 } qpm__risk_engine;
 
 /* Runs `total` scenarios of engine e through the book (n underlyings), a
@@ -202,6 +271,11 @@ qpm_status qpm__risk_apply_defaults(qpm_risk *r, qpm_book *book, size_t first, s
  * NULL) using the pool.  Workers must be prepared. */
 void qpm__risk_fill(qpm_risk *r, size_t first, size_t count, double *spot, size_t ld_spot,
                     double *vol, size_t ld_vol);
+/* The same scenarios without vol moves, each pass revalued from the
+ * grids' views v (NULL: none yet) as it is drawn (qpm__risk_grid_pass):
+ * pnl[s], or pend[s] = 1 with the log moves in row s of spot (ld_spot). */
+void qpm__risk_fill_grid(qpm_risk *r, size_t first, size_t count, double *spot, size_t ld_spot,
+                         const qpm__grid_view *v, double off, double *pnl, unsigned char *pend);
 
 /* GARCH(1,1) on the series r[0], r[stride], ..., r[(n - 1) stride]: the
  * series check of garch.h (QPM_E_NULL, QPM_E_SIZE, QPM_E_NONFINITE naming

@@ -40,6 +40,8 @@ void RISK_MOVES_FN(const qpm_risk *r, qpm__risk_worker *w, size_t m, size_t n, i
         for (size_t j = 0; j < n; j++)
             gt[j * P + s] = 0.0;
     }
+    /* the log returns, by underlying, into pmv */
+    double *rt = w->pmv;
     for (size_t s = 0; s < mw; s += MW) {
         mv_t c;
         MV(load)(&c, w->pc + s);
@@ -61,9 +63,35 @@ void RISK_MOVES_FN(const qpm_risk *r, qpm__risk_worker *w, size_t m, size_t n, i
                 }
             ret = MV(sel)(ret < -36.0, MV(set)(-36.0), ret);
             ret = MV(sel)(ret > 700.0, MV(set)(700.0), ret);
-            mv_t mv = MV(expm1)(ret);
-            for (size_t l = 0; l < MW && s + l < m; l++)
-                sp[(s + l) * ld + u] = mv[l];
+            memcpy(rt + u * P + s, &ret, sizeof ret);
         }
     }
+    if (sp == NULL)
+        return; /* the log moves */
+    /* the moves exp(ret) - 1 in place, two vectors at a time (the
+     * polynomial's chain is long: two independent ones keep the units
+     * busy) */
+    size_t nv = mw / MW;
+    for (size_t u = 0; u < n; u++) {
+        double *ru = rt + u * P;
+        size_t k = 0;
+        for (; k + 2 <= nv; k += 2) {
+            mv_t x0, x1;
+            MV(load)(&x0, ru + k * MW);
+            MV(load)(&x1, ru + (k + 1) * MW);
+            x0 = MV(expm1)(x0);
+            x1 = MV(expm1)(x1);
+            memcpy(ru + k * MW, &x0, sizeof x0);
+            memcpy(ru + (k + 1) * MW, &x1, sizeof x1);
+        }
+        if (k < nv) {
+            mv_t x0;
+            MV(load)(&x0, ru + k * MW);
+            x0 = MV(expm1)(x0);
+            memcpy(ru + k * MW, &x0, sizeof x0);
+        }
+    }
+    for (size_t s = 0; s < m; s++)
+        for (size_t u = 0; u < n; u++)
+            sp[s * ld + u] = rt[u * P + s];
 }

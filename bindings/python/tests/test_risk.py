@@ -209,6 +209,26 @@ def test_risk_grid_revaluation_against_exact():
         fast = r.scenarios(100)
         d = np.abs(np.log1p(fast[0]) - np.log1p(precise[0])) / (np.abs(np.log1p(precise[0])) + 0.01)
         assert 0.0 < d.max() < 1e-12
+        # ziggurat normals: another sample of the same distribution, the
+        # same for any thread count, and the grid within its bound of exact
+        r.set(RiskKey.NORMALS, qpm.RiskNormals.ZIGGURAT)
+        assert r.get(RiskKey.NORMALS) == qpm.RiskNormals.ZIGGURAT
+        assert Risk.describe(RiskKey.NORMALS).labels[2] == "QPM_RISK_NORMALS_ZIGGURAT"
+        zig = r.scenarios(20000)[0]
+        assert not np.allclose(zig[:100], precise[0])
+        ret = np.log1p(np.asarray(zig))
+        sd = np.sqrt(np.diag(COV))
+        z = ret / sd  # Student-t(4) scaled to unit variance: sd 1 within sampling error
+        assert np.all(np.abs(z.std(axis=0) - 1.0) < 0.05)
+        r.set(RiskKey.THREADS, 2)
+        assert np.array_equal(np.asarray(r.scenarios(20000)[0]), np.asarray(zig))
+        grid = r.simulate(b2, pnl=True)
+        r.set(RiskKey.REVALUATION, qpm.RiskRevaluation.EXACT)
+        exact = r.simulate(b2, pnl=True)
+        r.set(RiskKey.REVALUATION, qpm.RiskRevaluation.GRID)
+        grid = r.simulate(b2, pnl=True)
+        err = np.max(np.abs(np.asarray(grid.pnl) - np.asarray(exact.pnl)))
+        assert err <= r.grid_error()
 
 
 def test_risk_heston_paths():

@@ -1,0 +1,74 @@
+/* QPM_RISK_NORMALS_ZIGGURAT: the lanes of a block, the scalar pass (the
+ * reference the AVX-512 build matches bit for bit) and the choice of
+ * build.  See risk_internal.h for the order of the draws. */
+#include <string.h>
+
+#include "risk_zig.h"
+
+void qpm__zig_par_init(const qpm_risk *r, qpm__zig_par *zp)
+{
+    zp->sh = sqrt(r->horizon);
+    zp->student = r->nu > 0.0 && isfinite(r->nu);
+    zp->nu_m2 = r->nu - 2.0;
+    zp->vov = r->vol_of_vol > 0.0;
+    zp->jumps = r->jump_lambda > 0.0;
+    zp->jl = r->jump_lambda * r->horizon;
+    /* nu > 2 (qpm_risk_set): shape nu/2 > 1, no boost */
+    qpm__gamma_init(&zp->gp, zp->student ? 0.5 * r->nu : 1.0);
+}
+
+void qpm__zig_jumps(const qpm__zig_par *zp, qpm__gen *g, size_t n, double *jc, double *je)
+{
+    qpm_rng tmp;
+    memset(&tmp, 0, sizeof tmp);
+    qpm__gen_store(&tmp.g, g);
+    tmp.g.kind = QPM_RNG_PCG64DXSM;
+    tmp.g.inc_hi = QPM__HI(g->inc);
+    tmp.g.inc_lo = QPM__LO(g->inc);
+    qpm_rng_poisson(&tmp, n, zp->jl, jc); /* lambda in range: checked by the settings */
+    *g = qpm__gen_load(&tmp.g);
+    for (size_t u = 0; u < n; u++)
+        je[u] = jc[u] > 0.0 ? qpm__zig_normal(g) : 0.0;
+}
+
+void qpm__risk_zig_seed(const qpm_risk *r, qpm__risk_worker *w, uint64_t block, qpm__zig_lanes *L)
+{
+    for (unsigned l = 0; l < 8; l++) {
+        qpm_rng_set_stream(w->rng, r->base, QPM__RISK_ZIG_STREAM + 8u * block + l);
+        L->hi[l] = w->rng->g.state_hi;
+        L->lo[l] = w->rng->g.state_lo;
+        L->ihi[l] = w->rng->g.inc_hi;
+        L->ilo[l] = w->rng->g.inc_lo;
+    }
+}
+
+static void zig_pass_base(const qpm_risk *r, qpm__risk_worker *w, qpm__zig_lanes *L, size_t m,
+                          size_t n)
+{
+    enum { P = QPM__RISK_PASS };
+    qpm__zig_par zp;
+    qpm__zig_par_init(r, &zp);
+    for (size_t s = 0; s < m; s++) {
+        unsigned l = (unsigned)(s % 8u);
+        qpm__gen g = qpm__zig_lane_load(L, l);
+        for (size_t u = 0; u < n; u++)
+            w->pgt[u * P + s] = qpm__zig_normal(&g);
+        w->pc[s] = zp.student ? qpm__zig_scale(&zp, 2.0 * qpm__gamma_zig(&g, &zp.gp)) : zp.sh;
+        w->pfv[s] = zp.vov ? qpm__zig_normal(&g) : 0.0;
+        if (zp.jumps)
+            qpm__zig_jumps(&zp, &g, n, w->pjc + s * n, w->pje + s * n);
+        qpm__zig_lane_store(L, l, &g);
+    }
+}
+
+void qpm__risk_zig_pass(const qpm_risk *r, qpm__risk_worker *w, qpm__zig_lanes *L, size_t m,
+                        size_t n)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    if (qpm__cpu_level() == QPM__CPU_AVX512) {
+        qpm__risk_zig_pass_avx512(r, w, L, m, n);
+        return;
+    }
+#endif
+    zig_pass_base(r, w, L, m, n);
+}

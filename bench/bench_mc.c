@@ -6,8 +6,9 @@
  * quantity +-1..10), r = 3%; one-day multivariate Student-t scenarios
  * (nu = 4, unit variance), full revaluation, 99% VaR and ES, one thread
  * then two; then one thread with the experimental modes (grid revaluation,
- * fast normals, both, and exact revaluation with fast normals) and the
- * scenario generation alone.  The job's numbers come from the Weyl sequence frac(0.5 +
+ * fast normals, both, exact revaluation with fast normals, and ziggurat
+ * normals with grid revaluation on one and two threads and with exact
+ * revaluation) and the scenario generation alone.  The job's numbers come from the Weyl sequence frac(0.5 +
  * k phi), exactly as bench_mc_ref.py (numpy and scipy, run with
  * /usr/bin/python3 on one BLAS thread) builds them.  Times are process CPU
  * seconds (the machine is shared), the median of the repetitions (the two
@@ -198,6 +199,31 @@ int main(int argc, char **argv)
     printf("libqpm exact revaluation + fast normals, 1 thread: %.3f s CPU (%.1f ns per "
            "scenario); VaR %.0f (%+.2e relative to precise normals), ES %.0f (%+.2e)\n",
            tef, 1e9 * tef / (double)n, c.var, c.var / var1 - 1.0, c.es, c.es / es1 - 1.0);
+    /* ziggurat normals: another sample, so VaR and ES are compared with
+     * exact revaluation of the same scenarios */
+    check(qpm_risk_set(rk, QPM_RISK_NORMALS, QPM_RISK_NORMALS_ZIGGURAT), "normals");
+    double tze = cpu_median(run, &c, reps), zvar = c.var, zes = c.es;
+    printf("libqpm exact revaluation + ziggurat normals, 1 thread: %.3f s CPU (%.1f ns per "
+           "scenario); VaR %.0f (%+.2e relative to precise normals), ES %.0f (%+.2e)\n",
+           tze, 1e9 * tze / (double)n, zvar, zvar / var1 - 1.0, zes, zes / es1 - 1.0);
+    check(qpm_risk_set(rk, QPM_RISK_REVALUATION, QPM_RISK_REVALUE_GRID), "revaluation");
+    double tzg = cpu_median(run, &c, reps);
+    printf("libqpm grid mode + ziggurat normals, 1 thread: %.3f s CPU (%.1f ns per scenario); "
+           "VaR %.0f (%+.2e relative to exact revaluation of the same scenarios), ES %.0f "
+           "(%+.2e)\n",
+           tzg, 1e9 * tzg / (double)n, c.var, c.var / zvar - 1.0, c.es, c.es / zes - 1.0);
+    if (qpm_max_threads() >= 2) {
+        double w1 = 0, w2 = 0;
+        (void)cpu_median_wall(run, &c, reps, &w1);
+        check(qpm_risk_set(rk, QPM_RISK_THREADS, 2), "threads");
+        double var_1 = c.var;
+        (void)cpu_median_wall(run, &c, reps, &w2);
+        check(qpm_risk_set(rk, QPM_RISK_THREADS, 1), "threads");
+        printf("libqpm grid mode + ziggurat normals, 2 threads: %.3f s wall against 1 thread "
+               "%.3f s wall (median): %.2fx%s\n",
+               w2, w1, w1 / w2, c.var == var_1 ? "" : " (VaR DIFFERS)");
+    }
+    check(qpm_risk_set(rk, QPM_RISK_REVALUATION, QPM_RISK_REVALUE_EXACT), "revaluation");
     check(qpm_risk_set(rk, QPM_RISK_NORMALS, QPM_RISK_NORMALS_PRECISE), "normals");
     /* scenario generation alone */
     {
@@ -221,6 +247,14 @@ int main(int argc, char **argv)
             printf("the same with fast normals: %.3f s CPU (%.1f ns per scenario and "
                    "underlying)\n",
                    tgen, 1e9 * tgen / ((double)n * NU));
+            check(qpm_risk_set(rk, QPM_RISK_NORMALS, QPM_RISK_NORMALS_ZIGGURAT), "normals");
+            t0 = bench_cpu_now();
+            check(qpm_risk_scenarios(rk, n, mv, NU, NULL, 0), "scenarios");
+            tgen = bench_cpu_now() - t0;
+            check(qpm_risk_set(rk, QPM_RISK_NORMALS, QPM_RISK_NORMALS_PRECISE), "normals");
+            printf("the same with ziggurat normals: %.3f s CPU (%.1f ns per scenario and "
+                   "underlying)\n",
+                   tgen, 1e9 * tgen / ((double)n * NU));
             free(mv);
         }
     }
@@ -238,8 +272,9 @@ int main(int argc, char **argv)
             printf("numpy+scipy, 1 thread: %.3f s CPU; VaR 99%% = %.0f, ES 99%% = %.0f USD\n", sec,
                    var, es);
             printf("ratio numpy / libqpm (1 thread, CPU time): %.2fx; exact + fast normals "
-                   "%.2fx; grid mode %.2fx; grid mode + fast normals %.2fx\n",
-                   sec / t1, sec / tef, sec / tg, sec / tf);
+                   "%.2fx; grid mode %.2fx; grid mode + fast normals %.2fx; exact + ziggurat "
+                   "normals %.2fx; grid mode + ziggurat normals %.2fx\n",
+                   sec / t1, sec / tef, sec / tg, sec / tf, sec / tze, sec / tzg);
         }
         if (p != NULL)
             pclose(p);

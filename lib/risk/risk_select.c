@@ -1,6 +1,12 @@
 /* Selection of an order statistic: quickselect with a three-way partition
  * (many equal losses cost nothing) and a ninther pivot, falling back to
- * heapsort of the remaining range when the partitions stop shrinking. */
+ * heapsort of the remaining range when the partitions stop shrinking.
+ * A rank in the upper half of a large sample (VaR's) first splits off the
+ * tail above a threshold estimated from a fixed subsample, with a margin of
+ * five standard deviations, in one branch-free pass; the selection then
+ * runs on that tail alone (about 1.5 % of the losses at 99 %). */
+#include <math.h>
+
 #include "risk_internal.h"
 
 static inline void swapd(double *a, double *b)
@@ -60,8 +66,47 @@ static void insertion(double *x, size_t n)
     }
 }
 
+/* the tail split: 1 when x[k] is the k-th value (x[0..k) <= x[k] <=
+ * x(k..n)); 0 (x permuted) when the sample is small, the rank low or the
+ * threshold's margin missed */
+static int tail_first(double *x, size_t n, size_t k)
+{
+    enum { NS = 2048, MIN_N = 16384 };
+    if (n < MIN_N || k < n / 2)
+        return 0;
+    double smp[NS];
+    size_t step = n / NS;
+    for (size_t i = 0; i < NS; i++)
+        smp[i] = x[i * step];
+    /* the subsample's rank that the k-th value exceeds but for a chance of
+     * about 3e-7: its expected position less five binomial deviations */
+    double p = (double)k / (double)n;
+    double pos = p * NS - 5.0 * sqrt(NS * p * (1.0 - p)) - 1.0;
+    if (pos < 0.0)
+        return 0;
+    size_t r = (size_t)pos;
+    qpm__risk_select(smp, NS, r);
+    double tau = smp[r];
+    if (isnan(tau))
+        return 0;
+    /* Lomuto's partition without branches: [0, j) < tau <= [j, i) */
+    size_t j = 0;
+    for (size_t i = 0; i < n; i++) {
+        double t = x[i];
+        x[i] = x[j];
+        x[j] = t;
+        j += t < tau;
+    }
+    if (j > k)
+        return 0;
+    qpm__risk_select(x + j, n - j, k - j);
+    return 1;
+}
+
 void qpm__risk_select(double *x, size_t n, size_t k)
 {
+    if (tail_first(x, n, k))
+        return;
     size_t lo = 0, hi = n;
     int budget = 8;
     for (size_t m = n; m > 1; m >>= 1)

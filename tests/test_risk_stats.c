@@ -38,12 +38,14 @@ Test(risk_stats, selection_matches_sort_with_ties)
 {
     qpm_rng *g;
     cr_assert_eq(qpm_rng_create_seed(&g, NULL, QPM_RNG_PCG64DXSM, 7), QPM_OK);
-    size_t sizes[] = {1, 2, 3, 10, 25, 100, 129, 1000, 4097};
+    /* from 16384 on, ranks in the upper half split off the tail first */
+    size_t sizes[] = {1, 2, 3, 10, 25, 100, 129, 1000, 4097, 16384, 16385, 100003};
     for (size_t t = 0; t < sizeof sizes / sizeof sizes[0]; t++) {
         size_t n = sizes[t];
         double *x = malloc(n * sizeof *x), *u = malloc(n * sizeof *u);
-        for (int kind = 0; kind < 4; kind++) {
+        for (int kind = 0; kind < 6; kind++) {
             cr_assert_eq(qpm_rng_uniform(g, n, u), QPM_OK);
+            size_t step = n / 2048 > 0 ? n / 2048 : 1;
             for (size_t i = 0; i < n; i++) {
                 if (kind == 0)
                     x[i] = u[i] * 1000.0 - 300.0;          /* distinct */
@@ -51,8 +53,12 @@ Test(risk_stats, selection_matches_sort_with_ties)
                     x[i] = floor(u[i] * 5.0);              /* many ties */
                 else if (kind == 2)
                     x[i] = (double)i;                      /* sorted */
-                else
+                else if (kind == 3)
                     x[i] = 42.0;                           /* constant */
+                else if (kind == 4)
+                    x[i] = (double)(n - i);                /* reversed */
+                else /* the tail split's subsample all in the tail: its margin misses */
+                    x[i] = i % step == 0 ? 1e6 + u[i] : u[i];
             }
             /* levels whose alpha n is whole (0.5, 0.75 on even n) and not */
             double alpha[] = {0.5, 0.75, 0.9, 0.95, 0.975, 0.99, 0.999, 0.9999, 1e-9};

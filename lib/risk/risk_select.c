@@ -66,6 +66,8 @@ static void insertion(double *x, size_t n)
     }
 }
 
+static void quickselect(double *x, size_t n, size_t k);
+
 /* the tail split: 1 when x[k] is the k-th value (x[0..k) <= x[k] <=
  * x(k..n)); 0 (x permuted) when the sample is small, the rank low or the
  * threshold's margin missed */
@@ -85,7 +87,7 @@ static int tail_first(double *x, size_t n, size_t k)
     if (pos < 0.0)
         return 0;
     size_t r = (size_t)pos;
-    qpm__risk_select(smp, NS, r);
+    quickselect(smp, NS, r);
     double tau = smp[r];
     if (isnan(tau))
         return 0;
@@ -97,16 +99,20 @@ static int tail_first(double *x, size_t n, size_t k)
         x[j] = t;
         j += t < tau;
     }
-    if (j > k)
+    if (j > k || j == 0)
         return 0;
-    qpm__risk_select(x + j, n - j, k - j);
+    quickselect(x + j, n - j, k - j);
     return 1;
 }
 
 void qpm__risk_select(double *x, size_t n, size_t k)
 {
-    if (tail_first(x, n, k))
-        return;
+    if (!tail_first(x, n, k))
+        quickselect(x, n, k);
+}
+
+static void quickselect(double *x, size_t n, size_t k)
+{
     size_t lo = 0, hi = n;
     int budget = 8;
     for (size_t m = n; m > 1; m >>= 1)

@@ -267,7 +267,7 @@ typedef enum qpm_risk_filter {
  *   tabulated refinement step; the tails with the library's own
  *   logarithm, four at a time): scenario generation about 1.2 times as
  *   fast; the scenarios differ from PRECISE's in their last bits only.
- * - ZIGGURAT: Marsaglia and Tsang's ziggurat method (256 layers) on eight
+ * - ZIGGURAT: Marsaglia and Tsang's ziggurat method (1024 layers) on eight
  *   pcg64dxsm streams per block of scenarios, scenario t of a block on
  *   stream t % 8, the t scale's chi-square by Marsaglia-Tsang on ziggurat
  *   proposals: exact normals (no approximation of the quantile), a

@@ -51,8 +51,15 @@ static void zig_pass_base(const qpm_risk *r, qpm__risk_worker *w, qpm__zig_lanes
     for (size_t s = 0; s < m; s++) {
         unsigned l = (unsigned)(s % 8u);
         qpm__gen g = qpm__zig_lane_load(L, l);
-        for (size_t u = 0; u < n; u++)
-            w->pgt[u * P + s] = qpm__zig_normal(&g);
+        /* the first points of up to eight normals, then each finished */
+        for (size_t u0 = 0; u0 < n; u0 += 8) {
+            size_t c = n - u0 < 8 ? n - u0 : 8;
+            uint64_t b[8];
+            for (size_t k = 0; k < c; k++)
+                b[k] = qpm__step_dxsm(&g.s, g.inc);
+            for (size_t k = 0; k < c; k++)
+                w->pgt[(u0 + k) * P + s] = qpm__zig_finish(&g, b[k]);
+        }
         w->pc[s] = zp.student ? qpm__zig_scale(&zp, 2.0 * qpm__gamma_zig(&g, &zp.gp)) : zp.sh;
         w->pfv[s] = zp.vov ? qpm__zig_normal(&g) : 0.0;
         if (zp.jumps)

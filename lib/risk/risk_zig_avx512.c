@@ -2,14 +2,20 @@
  * the eight lanes of a block step together, one scenario per lane at a
  * time.  pcg64dxsm's 128-bit step is done on 64-bit words (the high half
  * of lo x multiplier from four 32-bit products); a ziggurat draw accepted
- * at once is two table gathers and one multiplication.  A lane whose draw
- * is not accepted at once, or whose gamma proposal fails the squeeze,
- * leaves the lanes and finishes that draw with the scalar code of
- * rng_zig.c / rng_gamma.c, so each lane's numbers are those of risk_zig.c's
- * scalar pass. */
+ * at once is eight 16-byte row loads (faster than two gathers) and one
+ * multiplication.  The lanes whose
+ * draw is not accepted at once (one vector in thirty) run the wedge
+ * test and their redraws in the lanes too, under a mask (the lanes not in
+ * it keep their generator state), and so do the gamma proposals that fail
+ * the squeeze (half of the vectors), with num/v8math.h's exp and log,
+ * whose lanes have the bits of the scalar code's (rng_zig.c); only the
+ * tail beyond r (a draw in 300,000) and an output of 0 bits leave the lanes
+ * for that code.  So each lane's numbers are those of risk_zig.c's scalar
+ * pass. */
 #include <immintrin.h>
 #include <string.h>
 
+#include "num/v8math.h"
 #include "risk_zig.h"
 
 #define ZIG_INLINE static inline __attribute__((always_inline))
@@ -34,8 +40,9 @@ ZIG_INLINE __m512i mulhi_mult(__m512i a)
     return _mm512_add_epi64(h, _mm512_srli_epi64(mid, 32));
 }
 
-/* qpm__step_dxsm on the eight lanes */
-ZIG_INLINE __m512i dxsm8(lanes8 *g)
+/* qpm__step_dxsm on the lanes of `act` (the others keep their state;
+ * their output is not used) */
+ZIG_INLINE __m512i dxsm8(lanes8 *g, __mmask8 act)
 {
     const __m512i M = _mm512_set1_epi64((long long)QPM__DXSM_MULT);
     __m512i oh = g->hi, ol = g->lo;
@@ -45,8 +52,8 @@ ZIG_INLINE __m512i dxsm8(lanes8 *g)
     __m512i nhi = _mm512_add_epi64(_mm512_mullo_epi64(oh, M), mulhi_mult(ol));
     nhi = _mm512_add_epi64(nhi, g->ihi);
     nhi = _mm512_mask_add_epi64(nhi, carry, nhi, _mm512_set1_epi64(1));
-    g->hi = nhi;
-    g->lo = nlo;
+    g->hi = _mm512_mask_mov_epi64(oh, act, nhi);
+    g->lo = _mm512_mask_mov_epi64(ol, act, nlo);
     __m512i h = _mm512_xor_si512(oh, _mm512_srli_epi64(oh, 32));
     h = _mm512_mullo_epi64(h, M);
     h = _mm512_xor_si512(h, _mm512_srli_epi64(h, 48));
@@ -65,84 +72,180 @@ ZIG_INLINE void lanes_in(lanes8 *g, const qpm__zig_lanes *L)
     g->lo = _mm512_loadu_si512((const void *)L->lo);
 }
 
-/* eight ziggurat normals, one per lane */
-ZIG_INLINE __m512d zig8(lanes8 *g, qpm__zig_lanes *L)
+/* the point of output b: layer, 53 bits j, x = j w[layer] with b's sign;
+ * accepted at once where j < k[layer] */
+ZIG_INLINE __m512d zig_point(__m512i b, __m512i *idx, __mmask8 *ok)
 {
-    __m512i b = dxsm8(g);
-    __m512i idx = _mm512_and_si512(b, _mm512_set1_epi64(255));
+    *idx = _mm512_and_si512(b, _mm512_set1_epi64(QPM__ZIG_N - 1));
     __m512i j = _mm512_srli_epi64(b, 11);
-    __m512i k = _mm512_i64gather_epi64(idx, (const void *)qpm__zig_k, 8);
-    __m512d wv = _mm512_i64gather_pd(idx, qpm__zig_w, 8);
+    /* the eight rows {k, w}, two to a 128-bit quarter, then split */
+    uint64_t ix[8];
+    _mm512_storeu_si512((void *)ix, *idx);
+    const qpm__zig_layer *t = qpm__zig_kw;
+#define ROW(l) _mm_loadu_si128((const __m128i *)(const void *)(t + ix[l]))
+    __m512i a = _mm512_castsi128_si512(ROW(0)), c = _mm512_castsi128_si512(ROW(4));
+    a = _mm512_inserti64x2(a, ROW(1), 1);
+    a = _mm512_inserti64x2(a, ROW(2), 2);
+    a = _mm512_inserti64x2(a, ROW(3), 3);
+    c = _mm512_inserti64x2(c, ROW(5), 1);
+    c = _mm512_inserti64x2(c, ROW(6), 2);
+    c = _mm512_inserti64x2(c, ROW(7), 3);
+#undef ROW
+    __m512i k = _mm512_permutex2var_epi64(a, _mm512_set_epi64(14, 12, 10, 8, 6, 4, 2, 0), c);
+    __m512d wv = _mm512_castsi512_pd(
+        _mm512_permutex2var_epi64(a, _mm512_set_epi64(15, 13, 11, 9, 7, 5, 3, 1), c));
     __m512d x = _mm512_mul_pd(_mm512_cvtepu64_pd(j), wv);
-    __m512i sign = _mm512_and_si512(_mm512_slli_epi64(b, 55),
+    __m512i sign = _mm512_and_si512(_mm512_slli_epi64(b, 63 - QPM__ZIG_BITS),
                                     _mm512_set1_epi64((long long)0x8000000000000000ull));
-    x = _mm512_castsi512_pd(_mm512_xor_si512(_mm512_castpd_si512(x), sign));
-    __mmask8 ok = _mm512_cmplt_epu64_mask(j, k);
-    if (QPM__UNLIKELY(ok != 0xff)) {
-        uint64_t bb[8];
-        double xx[8];
-        _mm512_storeu_si512((void *)bb, b);
-        _mm512_storeu_pd(xx, x);
-        lanes_out(g, L);
-        for (unsigned l = 0; l < 8; l++)
-            if (!((ok >> l) & 1u)) {
-                qpm__gen w = qpm__zig_lane_load(L, l);
-                xx[l] = qpm__zig_finish(&w, bb[l]);
-                qpm__zig_lane_store(L, l, &w);
-            }
-        lanes_in(g, L);
-        x = _mm512_loadu_pd(xx);
-    }
-    return x;
+    *ok = _mm512_cmplt_epu64_mask(j, k);
+    return _mm512_castsi512_pd(_mm512_xor_si512(_mm512_castpd_si512(x), sign));
 }
 
-/* eight Gamma(a) draws, a >= 1, one per lane (qpm__gamma_zig) */
+/* The lanes of `pend`, whose point (output b: layer idx, x) was not
+ * accepted at once, finished as qpm__zig_finish does, lane by lane: the
+ * wedge tests and redraws in the lanes, the tail beyond r by the scalar
+ * code; the results into res's lanes. */
+static __m512d zig_fix(lanes8 *g, qpm__zig_lanes *L, __m512i b, __mmask8 pend, __m512d res)
+{
+    __m512i idx;
+    __mmask8 ok;
+    __m512d x = zig_point(b, &idx, &ok);
+    while (pend != 0) {
+        __mmask8 tail = pend & _mm512_cmpeq_epi64_mask(idx, _mm512_setzero_si512());
+        if (tail != 0) {
+            uint64_t bb[8];
+            double rr[8];
+            _mm512_storeu_si512((void *)bb, b);
+            _mm512_storeu_pd(rr, res);
+            lanes_out(g, L);
+            for (unsigned l = 0; l < 8; l++)
+                if ((tail >> l) & 1u) {
+                    qpm__gen w = qpm__zig_lane_load(L, l);
+                    rr[l] = qpm__zig_finish(&w, bb[l]);
+                    qpm__zig_lane_store(L, l, &w);
+                }
+            lanes_in(g, L);
+            res = _mm512_loadu_pd(rr);
+            pend &= (__mmask8)~tail;
+            if (pend == 0)
+                break;
+        }
+        /* the wedge: a height between the layer's bottom and top, below
+         * the density or not */
+        __m512d u = _mm512_mul_pd(_mm512_cvtepu64_pd(_mm512_srli_epi64(dxsm8(g, pend), 11)),
+                                  _mm512_set1_pd(0x1.0p-53));
+        __m512d f0 = _mm512_i64gather_pd(idx, qpm__zig_f, 8);
+        __m512d f1 = _mm512_i64gather_pd(idx, qpm__zig_f + 1, 8);
+        __m512d y = _mm512_add_pd(f0, _mm512_mul_pd(u, _mm512_sub_pd(f1, f0)));
+        v8d t = (v8d)_mm512_mul_pd(_mm512_mul_pd(_mm512_set1_pd(-0.5), x), x);
+        __m512d dens = (__m512d)v8_exp(t);
+        __mmask8 in = pend & _mm512_cmp_pd_mask(y, dens, _CMP_LT_OQ);
+        res = _mm512_mask_mov_pd(res, in, x);
+        pend &= (__mmask8)~in;
+        if (pend == 0)
+            break;
+        /* rejected: a new point */
+        b = dxsm8(g, pend);
+        x = zig_point(b, &idx, &ok);
+        res = _mm512_mask_mov_pd(res, pend & ok, x);
+        pend &= (__mmask8)~ok;
+    }
+    return res;
+}
+
+/* ziggurat normals for the lanes of `act` (qpm__zig_normal, lane by
+ * lane); other lanes draw nothing and give 0 */
+ZIG_INLINE __m512d zig8(lanes8 *g, qpm__zig_lanes *L, __mmask8 act)
+{
+    __m512i b = dxsm8(g, act), idx;
+    __mmask8 ok;
+    __m512d x = zig_point(b, &idx, &ok);
+    __m512d res = _mm512_maskz_mov_pd(ok & act, x);
+    __mmask8 pend = act & (__mmask8)~ok;
+    if (QPM__UNLIKELY(pend != 0))
+        res = zig_fix(g, L, b, pend, res);
+    return res;
+}
+
+/* the normals of underlyings u0..u0+c-1 (c <= 8) into their rows of pgt
+ * (pgt + u * P), as risk_zig.c's scalar pass draws them: the c first
+ * points of every lane, then, underlying by underlying, the lanes whose
+ * point was not accepted at once finished */
+ZIG_INLINE void zig_rows(lanes8 *g, qpm__zig_lanes *L, size_t c, double *row, size_t P)
+{
+    __m512i bs[8];
+    __mmask8 oks[8];
+    for (size_t k = 0; k < c; k++) {
+        __m512i idx;
+        bs[k] = dxsm8(g, 0xff);
+        _mm512_storeu_pd(row + k * P, zig_point(bs[k], &idx, &oks[k]));
+    }
+    for (size_t k = 0; k < c; k++)
+        if (QPM__UNLIKELY(oks[k] != 0xff)) {
+            __m512d res = _mm512_loadu_pd(row + k * P);
+            _mm512_storeu_pd(row + k * P, zig_fix(g, L, bs[k], (__mmask8)~oks[k], res));
+        }
+}
+
+/* 1 - v + log v for v = (1 + w)^3, lane by lane as rng_zig.c's log_term */
+ZIG_INLINE __m512d log_term8(__m512d w, __m512d v)
+{
+    __m512d ser;
+    QPM__MT_SERIES(__m512d, w, ser);
+    __m512d full = _mm512_add_pd(_mm512_sub_pd(_mm512_set1_pd(1.0), v), (__m512d)v8_log((v8d)v));
+    __mmask8 small = _mm512_cmp_pd_mask(_mm512_abs_pd(w), _mm512_set1_pd(0.05), _CMP_LT_OQ);
+    return _mm512_mask_mov_pd(full, small, ser);
+}
+
+/* eight Gamma(a) draws, a >= 1, one per lane (qpm__gamma_zig, lane by
+ * lane) */
 ZIG_INLINE __m512d gamma8(lanes8 *g, qpm__zig_lanes *L, const qpm__gamma_par *gp)
 {
-    const __m512d one = _mm512_set1_pd(1.0);
-    __m512d x = zig8(g, L);
-    __m512d cx = _mm512_mul_pd(_mm512_set1_pd(gp->c), x);
-    __m512d v1 = _mm512_add_pd(one, cx);
-    __m512d v = _mm512_mul_pd(_mm512_mul_pd(v1, v1), v1);
-    __m512i phi = g->hi, plo = g->lo; /* before the uniform's draw */
-    __m512i k = _mm512_srli_epi64(dxsm8(g), 11);
-    __m512d u = _mm512_mul_pd(_mm512_cvtepu64_pd(k), _mm512_set1_pd(0x1.0p-53));
-    __m512d x2 = _mm512_mul_pd(x, x);
-    __m512d sq = _mm512_sub_pd(one, _mm512_mul_pd(_mm512_mul_pd(_mm512_set1_pd(0.0331), x2), x2));
-    __mmask8 ok = _mm512_cmp_pd_mask(cx, _mm512_set1_pd(-1.0), _CMP_GT_OQ) &
-                  _mm512_cmpneq_epu64_mask(k, _mm512_setzero_si512()) &
-                  _mm512_cmp_pd_mask(u, sq, _CMP_LT_OQ);
-    __m512d res = _mm512_mul_pd(_mm512_set1_pd(gp->d), v);
-    if (QPM__UNLIKELY(ok != 0xff)) {
-        double rr[8], xs[8], cxs[8], vs[8];
-        uint64_t ks[8], ph[8], pl[8];
-        _mm512_storeu_pd(rr, res);
-        _mm512_storeu_pd(xs, x);
-        _mm512_storeu_pd(cxs, cx);
-        _mm512_storeu_pd(vs, v);
-        _mm512_storeu_si512((void *)ks, k);
-        _mm512_storeu_si512((void *)ph, phi);
-        _mm512_storeu_si512((void *)pl, plo);
-        lanes_out(g, L);
-        for (unsigned l = 0; l < 8; l++) {
-            if ((ok >> l) & 1u)
-                continue;
-            if (cxs[l] <= -1.0) {
-                /* the scalar draw takes a new proposal before any uniform:
-                 * the lane goes back to before the uniform's output */
-                L->hi[l] = ph[l];
-                L->lo[l] = pl[l];
-                qpm__gen w = qpm__zig_lane_load(L, l);
-                rr[l] = qpm__gamma_zig(&w, gp);
-                qpm__zig_lane_store(L, l, &w);
-            } else {
-                qpm__gen w = qpm__zig_lane_load(L, l);
-                rr[l] = qpm__gamma_zig_after(&w, gp, xs[l], cxs[l], vs[l], ks[l]);
-                qpm__zig_lane_store(L, l, &w);
-            }
+    const __m512d one = _mm512_set1_pd(1.0), dv = _mm512_set1_pd(gp->d);
+    __m512d res = _mm512_setzero_pd();
+    __mmask8 act = 0xff;
+    while (act != 0) {
+        __m512d x = zig8(g, L, act);
+        __m512d cx = _mm512_mul_pd(_mm512_set1_pd(gp->c), x);
+        /* cx <= -1: a new proposal before any uniform */
+        __mmask8 go = act & _mm512_cmp_pd_mask(cx, _mm512_set1_pd(-1.0), _CMP_GT_OQ);
+        __m512d v1 = _mm512_add_pd(one, cx);
+        __m512d v = _mm512_mul_pd(_mm512_mul_pd(v1, v1), v1);
+        __m512i k = _mm512_srli_epi64(dxsm8(g, go), 11);
+        __mmask8 zero = go & _mm512_cmpeq_epi64_mask(k, _mm512_setzero_si512());
+        go &= (__mmask8)~zero;
+        __m512d u = _mm512_mul_pd(_mm512_cvtepu64_pd(k), _mm512_set1_pd(0x1.0p-53));
+        __m512d x2 = _mm512_mul_pd(x, x);
+        __m512d sq =
+            _mm512_sub_pd(one, _mm512_mul_pd(_mm512_mul_pd(_mm512_set1_pd(0.0331), x2), x2));
+        __mmask8 in = go & _mm512_cmp_pd_mask(u, sq, _CMP_LT_OQ);
+        __mmask8 rest = go & (__mmask8)~in;
+        if (rest != 0) {
+            __m512d lu = (__m512d)v8_log((v8d)u);
+            __m512d rhs = _mm512_add_pd(_mm512_mul_pd(_mm512_set1_pd(0.5), x2),
+                                        _mm512_mul_pd(dv, log_term8(cx, v)));
+            in |= rest & _mm512_cmp_pd_mask(lu, rhs, _CMP_LT_OQ);
         }
-        lanes_in(g, L);
-        res = _mm512_loadu_pd(rr);
+        res = _mm512_mask_mov_pd(res, in, _mm512_mul_pd(dv, v));
+        act &= (__mmask8)~in;
+        if (QPM__UNLIKELY(zero != 0)) {
+            /* an output of 0 bits: redrawn by the scalar code */
+            double rr[8], xs[8], cxs[8], vs[8];
+            _mm512_storeu_pd(rr, res);
+            _mm512_storeu_pd(xs, x);
+            _mm512_storeu_pd(cxs, cx);
+            _mm512_storeu_pd(vs, v);
+            lanes_out(g, L);
+            for (unsigned l = 0; l < 8; l++)
+                if ((zero >> l) & 1u) {
+                    qpm__gen w = qpm__zig_lane_load(L, l);
+                    rr[l] = qpm__gamma_zig_after(&w, gp, xs[l], cxs[l], vs[l], 0);
+                    qpm__zig_lane_store(L, l, &w);
+                }
+            lanes_in(g, L);
+            res = _mm512_loadu_pd(rr);
+            act &= (__mmask8)~zero;
+        }
     }
     return res;
 }
@@ -160,8 +263,8 @@ void qpm__risk_zig_pass_avx512(const qpm_risk *r, qpm__risk_worker *w, qpm__zig_
     g.ilo = _mm512_loadu_si512((const void *)L->ilo);
     for (size_t s = 0; s < m; s += 8) {
         /* lanes past m (the block's last group): drawn, never used */
-        for (size_t u = 0; u < n; u++)
-            _mm512_storeu_pd(w->pgt + u * P + s, zig8(&g, L));
+        for (size_t u0 = 0; u0 < n; u0 += 8)
+            zig_rows(&g, L, n - u0 < 8 ? n - u0 : 8, w->pgt + u0 * P + s, P);
         __m512d c = _mm512_set1_pd(zp.sh);
         if (zp.student) {
             __m512d chi = _mm512_mul_pd(_mm512_set1_pd(2.0), gamma8(&g, L, &zp.gp));
@@ -172,7 +275,7 @@ void qpm__risk_zig_pass_avx512(const qpm_risk *r, qpm__risk_worker *w, qpm__zig_
             c = _mm512_mul_pd(c, _mm512_sqrt_pd(_mm512_div_pd(_mm512_set1_pd(zp.nu_m2), chi)));
         }
         _mm512_storeu_pd(w->pc + s, c);
-        _mm512_storeu_pd(w->pfv + s, zp.vov ? zig8(&g, L) : _mm512_setzero_pd());
+        _mm512_storeu_pd(w->pfv + s, zp.vov ? zig8(&g, L, 0xff) : _mm512_setzero_pd());
         if (zp.jumps) {
             lanes_out(&g, L);
             for (unsigned l = 0; l < 8 && s + l < m; l++) {

@@ -70,44 +70,6 @@ static double marsaglia_tsang(qpm__gen *w, double d, double c)
     }
 }
 
-/* the tests of a ziggurat proposal (qpm__gamma_zig): 1 with *g set when
- * accepted */
-static int mt_zig_tests(qpm__gen *w, double d, double x, double cx, double v, uint64_t k, double *g)
-{
-    while (k == 0)
-        k = qpm__step_dxsm(&w->s, w->inc) >> 11;
-    double u = (double)k * 0x1.0p-53;
-    double x2 = x * x;
-    if (u < 1.0 - 0.0331 * x2 * x2 || log(u) < 0.5 * x2 + d * mt_log_term(cx, v)) {
-        *g = d * v;
-        return 1;
-    }
-    return 0;
-}
-
-double qpm__gamma_zig(qpm__gen *w, const qpm__gamma_par *gp)
-{
-    for (;;) {
-        double x = qpm__zig_normal(w);
-        double cx = gp->c * x;
-        if (cx <= -1.0)
-            continue;
-        double v = (1.0 + cx) * (1.0 + cx) * (1.0 + cx);
-        double g;
-        if (mt_zig_tests(w, gp->d, x, cx, v, qpm__step_dxsm(&w->s, w->inc) >> 11, &g))
-            return g;
-    }
-}
-
-double qpm__gamma_zig_after(qpm__gen *w, const qpm__gamma_par *gp, double x, double cx, double v,
-                            uint64_t k)
-{
-    double g;
-    if (mt_zig_tests(w, gp->d, x, cx, v, k, &g))
-        return g;
-    return qpm__gamma_zig(w, gp);
-}
-
 double qpm__gamma_log(qpm__gen *w, const qpm__gamma_par *gp)
 {
     double g = marsaglia_tsang(w, gp->d, gp->c);

@@ -54,8 +54,8 @@ typedef struct grid1 {
     int built;
 } grid1;
 
-static inline double interp(const double *f, size_t mx, size_t mv, double x0, double hx,
-                            double v0, double hv, double x, double v)
+static inline double interp(const double *f, size_t mx, size_t mv, double x0, double hx, double v0,
+                            double hv, double x, double v)
 {
     double tx, wx[4];
     size_t i = qpm__grid_locate(x, x0, 1.0 / hx, mx, &tx);
@@ -81,6 +81,10 @@ struct qpm__risk_grid {
     size_t cap;            /* capacity of tmp (values) */
     double *ybuf;          /* scratch: a batch's log moves (ycap values) */
     size_t ycap;
+    size_t *rows; /* scratch: the rows a batch revalues (rcap) */
+    size_t rcap;
+    qpm__grid_view *views; /* n */
+    double *pass;          /* 2 n QPM__RISK_PASS: a pass's log moves, and rows */
 };
 
 void qpm__risk_grid_free(const qpm_alloc *a, qpm__risk_grid *G)
@@ -96,6 +100,9 @@ void qpm__risk_grid_free(const qpm_alloc *a, qpm__risk_grid *G)
     qpm__free(a, G->vs);
     qpm__free(a, G->tmp);
     qpm__free(a, G->ybuf);
+    qpm__free(a, G->views);
+    qpm__free(a, G->pass);
+    qpm__free(a, G->rows);
     qpm__free(a, G);
 }
 
@@ -109,8 +116,11 @@ qpm_status qpm__risk_grid_new(const qpm_alloc *a, size_t n, qpm__risk_grid **out
         G->g = qpm__calloc(a, n, sizeof *G->g);
         G->xs = qpm__calloc(a, m, sizeof(double));
         G->vs = qpm__calloc(a, m, sizeof(double));
+        G->views = qpm__calloc(a, n, sizeof *G->views);
+        G->pass = qpm__calloc(a, 2 * n * QPM__RISK_PASS, sizeof(double));
     }
-    if (G == NULL || G->g == NULL || G->xs == NULL || G->vs == NULL) {
+    if (G == NULL || G->g == NULL || G->xs == NULL || G->vs == NULL || G->views == NULL ||
+        G->pass == NULL) {
         qpm__risk_grid_free(a, G);
         return qpm__fail(QPM_E_NOMEM, "cannot allocate the P&L grids of %zu underlyings", n);
     }
@@ -237,13 +247,22 @@ qpm_status qpm__risk_grid_pnl(qpm__risk_grid *G, const qpm_alloc *a, qpm_book *b
                               size_t cnt, const double *spot, const double *vol, double tol,
                               const unsigned char *pend, int logs, double *pnl)
 {
-    if (pend != NULL) {
-        size_t npend = 0;
-        for (size_t s = 0; s < cnt; s++)
-            npend += pend[s] != 0;
-        if (npend == 0)
-            return QPM_OK;
+    /* the rows to revalue: the pending ones, or all */
+    if (G->rcap < cnt) {
+        size_t *r = qpm__calloc(a, cnt, sizeof *r);
+        if (r == NULL)
+            return qpm__fail(QPM_E_NOMEM, "cannot allocate %zu row indices", cnt);
+        qpm__free(a, G->rows);
+        G->rows = r, G->rcap = cnt;
     }
+    size_t nr = 0;
+    for (size_t s = 0; s < cnt; s++) {
+        G->rows[nr] = s;
+        nr += pend == NULL || pend[s] != 0;
+    }
+    if (nr == 0)
+        return QPM_OK;
+    const size_t *rows = G->rows;
     int vols = vol != NULL;
     /* the coordinates: spot-only grids are over log moves */
     const double *xc = spot;
@@ -263,17 +282,15 @@ qpm_status qpm__risk_grid_pnl(qpm__risk_grid *G, const qpm_alloc *a, qpm_book *b
      * where they do not cover it */
     for (size_t u = 0; u < n; u++) {
         double xl = DBL_MAX, xh = -DBL_MAX, vl = 0.0, vh = 0.0;
-        for (size_t s = 0; s < cnt; s++) {
-            if (pend != NULL && !pend[s])
-                continue;
-            double x = xc[s * n + u];
+        for (size_t k = 0; k < nr; k++) {
+            double x = xc[rows[k] * n + u];
             xl = x < xl ? x : xl;
             xh = x > xh ? x : xh;
         }
         if (vols) {
             vl = DBL_MAX, vh = -DBL_MAX;
-            for (size_t s = 0; s < cnt; s++) {
-                double v = vol[s * n + u];
+            for (size_t k = 0; k < nr; k++) {
+                double v = vol[rows[k] * n + u];
                 vl = v < vl ? v : vl;
                 vh = v > vh ? v : vh;
             }
@@ -312,9 +329,30 @@ qpm_status qpm__risk_grid_pnl(qpm__risk_grid *G, const qpm_alloc *a, qpm_book *b
             return st;
     }
     double off = -((double)(n - 1) * G->c0);
-    for (size_t s = 0; s < cnt; s++) {
-        if (pend != NULL && !pend[s])
-            continue;
+    if (!vols && qpm__risk_grid_views(G, n, G->views, &off)) {
+        /* spot-only grids: the scenarios (pending or all) in passes of up
+         * to QPM__RISK_PASS, their log moves by underlying, through the
+         * pass's kernel (the same operations as below) */
+        enum { P = QPM__RISK_PASS };
+        qpm__risk_worker w;
+        memset(&w, 0, sizeof w);
+        w.pmv = G->pass;
+        double pp[P];
+        unsigned char pe[P];
+        for (size_t k0 = 0; k0 < nr; k0 += P) {
+            size_t m = nr - k0 < P ? nr - k0 : P;
+            for (size_t k = 0; k < m; k++)
+                for (size_t u = 0; u < n; u++)
+                    G->pass[u * P + k] = xc[rows[k0 + k] * n + u];
+            /* every move is inside the grids now: nothing stays pending */
+            qpm__risk_grid_pass(G->views, off, &w, m, n, pp, pe, G->pass + n * P, n);
+            for (size_t k = 0; k < m; k++)
+                pnl[rows[k0 + k]] = pp[k];
+        }
+        return QPM_OK;
+    }
+    for (size_t k = 0; k < nr; k++) {
+        size_t s = rows[k];
         double t = off;
         for (size_t u = 0; u < n; u++) {
             const grid1 *g = &G->g[u];

@@ -93,7 +93,7 @@ void qpm__risk_grid_free(const qpm_alloc *a, qpm__risk_grid *G)
         return;
     for (size_t u = 0; u < G->n; u++) {
         qpm__free(a, G->g[u].f);
-        qpm__free(a, G->g[u].c);
+        qpm__afree(a, G->g[u].c);
     }
     qpm__free(a, G->g);
     qpm__free(a, G->xs);
@@ -198,7 +198,7 @@ static qpm_status build(qpm__risk_grid *G, const qpm_alloc *a, qpm_book *book, s
         if (done) {
             /* keep the fine grid */
             double *f = qpm__calloc(a, fx * fv, sizeof(double));
-            double *cf = vols || f == NULL ? NULL : qpm__calloc(a, 4 * fx, sizeof(double));
+            double *cf = vols || f == NULL ? NULL : qpm__acalloc(a, 4 * fx, sizeof(double));
             if (f == NULL || (!vols && cf == NULL)) {
                 qpm__free(a, f);
                 qpm__free(a, coarse);
@@ -209,7 +209,7 @@ static qpm_status build(qpm__risk_grid *G, const qpm_alloc *a, qpm_book *book, s
                 for (size_t i = 1; i + 2 < fx; i++)
                     qpm__grid_coefs(f + i - 1, cf + 4 * i);
             qpm__free(a, g->f);
-            qpm__free(a, g->c);
+            qpm__afree(a, g->c);
             qpm__free(a, coarse);
             g->f = f;
             g->c = cf;

@@ -265,16 +265,11 @@ void qpm__risk_zig_pass_avx512(const qpm_risk *r, qpm__risk_worker *w, qpm__zig_
         /* lanes past m (the block's last group): drawn, never used */
         for (size_t u0 = 0; u0 < n; u0 += 8)
             zig_rows(&g, L, n - u0 < 8 ? n - u0 : 8, w->pgt + u0 * P + s, P);
-        __m512d c = _mm512_set1_pd(zp.sh);
-        if (zp.student) {
-            __m512d chi = _mm512_mul_pd(_mm512_set1_pd(2.0), gamma8(&g, L, &zp.gp));
-            /* qpm__zig_scale: chi > 0 always (a positive gamma draw) but
-             * for an underflow, kept as the scalar code keeps it */
-            chi = _mm512_mask_blend_pd(_mm512_cmp_pd_mask(chi, _mm512_setzero_pd(), _CMP_GT_OQ),
-                                       _mm512_set1_pd(0x1p-1022), chi);
-            c = _mm512_mul_pd(c, _mm512_sqrt_pd(_mm512_div_pd(_mm512_set1_pd(zp.nu_m2), chi)));
-        }
-        _mm512_storeu_pd(w->pc + s, c);
+        /* the chi-squares; their scales after the pass (the division and
+         * square root off the draws' path) */
+        _mm512_storeu_pd(w->pc + s,
+                         zp.student ? _mm512_mul_pd(_mm512_set1_pd(2.0), gamma8(&g, L, &zp.gp))
+                                    : _mm512_set1_pd(zp.sh));
         _mm512_storeu_pd(w->pfv + s, zp.vov ? zig8(&g, L, 0xff) : _mm512_setzero_pd());
         if (zp.jumps) {
             lanes_out(&g, L);
@@ -287,4 +282,14 @@ void qpm__risk_zig_pass_avx512(const qpm_risk *r, qpm__risk_worker *w, qpm__zig_
         }
     }
     lanes_out(&g, L);
+    if (zp.student)
+        for (size_t s = 0; s < m; s += 8) {
+            __m512d chi = _mm512_loadu_pd(w->pc + s);
+            /* qpm__zig_scale: chi > 0 always (a positive gamma draw) but
+             * for an underflow, kept as the scalar code keeps it */
+            chi = _mm512_mask_blend_pd(_mm512_cmp_pd_mask(chi, _mm512_setzero_pd(), _CMP_GT_OQ),
+                                       _mm512_set1_pd(0x1p-1022), chi);
+            __m512d c = _mm512_sqrt_pd(_mm512_div_pd(_mm512_set1_pd(zp.nu_m2), chi));
+            _mm512_storeu_pd(w->pc + s, _mm512_mul_pd(_mm512_set1_pd(zp.sh), c));
+        }
 }

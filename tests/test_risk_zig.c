@@ -86,6 +86,16 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* xoshiro256++ against the reference implementation's first outputs from
+ * the state {1, 2, 3, 4} (Blackman and Vigna's xoshiro256plusplus.c) */
+Test(risk_zig, xoshiro256pp_reference_outputs)
+{
+    qpm__xo x = {{1, 2, 3, 4}};
+    const uint64_t want[4] = {41943041u, 58720359u, 3588806011781223u, 3591011842654386u};
+    for (int i = 0; i < 4; i++)
+        cr_assert_eq(qpm__xo_next(&x), want[i], "output %d", i);
+}
+
 Test(risk_zig, normals_and_gammas_have_their_distributions)
 {
     enum { N = 2000000 };
@@ -118,6 +128,16 @@ Test(risk_zig, normals_and_gammas_have_their_distributions)
     }
     cr_assert(sqrt((double)N) * d < 1.95, "KS statistic %.3f", sqrt((double)N) * d);
     cr_log_info("ziggurat normals: KS sqrt(N) D = %.3f over %d draws", sqrt((double)N) * d, N);
+    /* the same normals from xoshiro256++: the moments */
+    qpm__xo xo = {{0x9E3779B97F4A7C15u, 7, 11, 13}};
+    double q1 = 0, q2 = 0, q4 = 0;
+    for (size_t i = 0; i < N; i++) {
+        double y = qpm__zig_normal_xo(&xo), y2 = y * y;
+        q1 += y, q2 += y2, q4 += y2 * y2;
+    }
+    cr_assert(fabs(q1 / N) < 5 * sd && fabs(q2 / N - 1.0) < 5 * sqrt(2.0) * sd &&
+                  fabs(q4 / N - 3.0) < 5 * sqrt(96.0) * sd,
+              "xoshiro normals: %.5f %.5f %.5f", q1 / N, q2 / N, q4 / N);
     /* Gamma(a): mean a, variance a (Marsaglia-Tsang on ziggurat proposals) */
     const double shapes[3] = {1.0, 2.0, 3.5};
     for (int k = 0; k < 3; k++) {
@@ -126,7 +146,7 @@ Test(risk_zig, normals_and_gammas_have_their_distributions)
         double m1 = 0, m2 = 0;
         enum { NG = 500000 };
         for (size_t i = 0; i < NG; i++) {
-            double y = qpm__gamma_zig(&g, &gp);
+            double y = i % 2 ? qpm__gamma_zig(&g, &gp) : qpm__gamma_zig_xo(&xo, &gp);
             cr_assert(y > 0.0);
             m1 += y, m2 += y * y;
         }
@@ -170,7 +190,8 @@ static qpm_risk *make(double threads, int extras)
     return r;
 }
 
-/* Every draw where risk.h puts it: scenario t of block b on stream
+/* Every draw where risk.h puts it: scenario t of block b on the
+ * xoshiro256++ seeded by the first four outputs of stream
  * QPM__RISK_ZIG_STREAM + 8 b + t % 8 of the base generator, the first
  * points of its 3 normals, then each normal finished, then the gamma; the
  * moves expm1(sqrt(h) c L g).  Two blocks, the second
@@ -186,24 +207,28 @@ Test(risk_zig, scenarios_are_the_documented_construction)
     cr_assert_eq(qpm_risk_scenarios(r, NS, mv, 3, NULL, 0), QPM_OK, "%s", qpm_last_error());
     double L[3][3];
     factor(L);
-    qpm__gen lanes[8];
+    qpm__xo lanes[8];
     qpm__gamma_par gp;
     qpm__gamma_init(&gp, 0.5 * nu);
     double worst = 0;
     for (size_t s = 0; s < NS; s++) {
         size_t b = s / 4096, t = s % 4096;
         if (t == 0)
-            for (unsigned l = 0; l < 8; l++)
-                lanes[l] = stream(77, QPM__RISK_ZIG_STREAM + 8u * b + l);
-        qpm__gen *g = &lanes[t % 8];
+            for (unsigned l = 0; l < 8; l++) {
+                /* xoshiro256++ seeded by the stream's first four outputs */
+                qpm__gen p = stream(77, QPM__RISK_ZIG_STREAM + 8u * b + l);
+                for (int k = 0; k < 4; k++)
+                    lanes[l].s[k] = qpm__step_dxsm(&p.s, p.inc);
+            }
+        qpm__xo *g = &lanes[t % 8];
         /* the first points of the three normals, then each finished */
         double z[3];
         uint64_t b3[3];
         for (int u = 0; u < 3; u++)
-            b3[u] = qpm__step_dxsm(&g->s, g->inc);
+            b3[u] = qpm__xo_next(g);
         for (int u = 0; u < 3; u++)
-            z[u] = qpm__zig_finish(g, b3[u]);
-        double chi = 2.0 * qpm__gamma_zig(g, &gp);
+            z[u] = qpm__zig_finish_xo(g, b3[u]);
+        double chi = 2.0 * qpm__gamma_zig_xo(g, &gp);
         double c = sqrt(h) * sqrt((nu - 2.0) / chi);
         for (int u = 0; u < 3; u++) {
             double lg = 0.0, size = 0.0;

@@ -249,8 +249,12 @@ typedef enum qpm_risk_filter {
  *   one's P&L alone (exact: every position, collateral holding and funding
  *   stream belongs to one underlying), each read by cubic interpolation
  *   from a grid of exact P&L values (qpm_book_scenario_grid of that
- *   underlying) over the spot moves the run meets, and the vol moves when
- *   QPM_RISK_VOL_OF_VOL > 0.  A grid is refined until its interpolation
+ *   underlying) over the log spot moves ln(1 + x) the run meets, or over
+ *   the spot and vol moves when QPM_RISK_VOL_OF_VOL > 0.  The Monte Carlo
+ *   without vol moves or venue defaults revalues each pass of scenarios
+ *   from the grids as it draws them, in the worker threads (the scenarios
+ *   that fall outside the grids, and the whole first batch, after the
+ *   batch).  A grid is refined until its interpolation
  *   error, measured against exact values at the midpoints of the grid of
  *   half the spacing, is within QPM_RISK_GRID_TOL of the largest |P&L| on
  *   it; the run then interpolates on that finer grid, so the measured
@@ -267,16 +271,20 @@ typedef enum qpm_risk_filter {
  *   tabulated refinement step; the tails with the library's own
  *   logarithm, four at a time): scenario generation about 1.2 times as
  *   fast; the scenarios differ from PRECISE's in their last bits only.
- * - ZIGGURAT: Marsaglia and Tsang's ziggurat method (1024 layers) on eight
- *   pcg64dxsm streams per block of scenarios, scenario t of a block on
- *   stream t % 8, the t scale's chi-square by Marsaglia-Tsang on ziggurat
- *   proposals: exact normals (no approximation of the quantile), a
+ * - ZIGGURAT: exact normals by Marsaglia and Tsang's ziggurat method (1024
+ *   layers), for speed: eight generator lanes per block of scenarios,
+ *   scenario t of a block on lane t % 8, each lane a xoshiro256++ seeded
+ *   by the first four outputs of its own pcg64dxsm stream of the seed; the
+ *   t scale's chi-square by Marsaglia-Tsang on ziggurat proposals.  A
  *   different sample from PRECISE's and FAST's (the same distribution),
  *   eight scenarios at a time on AVX-512 CPUs, with the same bits on every
- *   CPU and for any thread count; scenario generation several times as
- *   fast as PRECISE's.  The draws of each scenario, in its stream's order:
- *   its n normals, then (t) the chi-square, then (vol of vol) one normal,
- *   then (jumps) n Poisson counts and one normal per nonzero count. */
+ *   CPU and for any thread count; scenario generation about 3 times as
+ *   fast as PRECISE's, and with QPM_RISK_REVALUE_GRID the whole Monte
+ *   Carlo about 7 times as fast.  Each scenario's draws, in its lane's
+ *   order: its n normals (the first points of up to eight at a time, then
+ *   each of those finished), then (t) the chi-square, then (vol of vol)
+ *   one normal; its jumps (n Poisson counts, one normal per nonzero count)
+ *   come from the lane's pcg64dxsm stream. */
 typedef enum qpm_risk_normals {
     QPM_RISK_NORMALS_PRECISE = 0,
     QPM_RISK_NORMALS_FAST = 1,

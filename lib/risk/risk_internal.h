@@ -109,15 +109,20 @@ void qpm__risk_moves_avx2(const struct qpm_risk *r, qpm__risk_worker *w, size_t 
 void qpm__risk_moves_avx512(const struct qpm_risk *r, qpm__risk_worker *w, size_t m, size_t n,
                             int jumps, double *sp, size_t ld);
 
-/* Eight generator lanes of QPM_RISK_NORMALS_ZIGGURAT (risk_zig.c): pcg64dxsm
- * states and increments by word, lane l of a block on the stream
- * QPM__RISK_ZIG_STREAM + 8 block + l of the base generator.  Scenario t
- * of a block belongs to lane t % 8, and each lane draws its scenarios in
- * order: n ziggurat normals (the underlyings in order), then (t only) one
- * Gamma(nu/2) by qpm__gamma_zig, then (vol of vol) one normal, then
- * (jumps) n Poisson counts and a normal for each nonzero count. */
+/* Eight generator lanes of QPM_RISK_NORMALS_ZIGGURAT (risk_zig.c).  Lane l
+ * of a block starts from the stream QPM__RISK_ZIG_STREAM + 8 block + l of
+ * the base generator (pcg64dxsm): its first four outputs seed the lane's
+ * xoshiro256++ (x0..x3, by word), and the stream goes on for the lane's
+ * jumps (hi, lo, ihi, ilo: state and increment by word).  Scenario t of a
+ * block belongs to lane t % 8, and each lane draws its scenarios in
+ * order: from xoshiro256++, n ziggurat normals (the first points of the
+ * underlyings' normals eight at a time, then each of those finished in
+ * order), then (t only) one Gamma(nu/2) by qpm__gamma_zig_xo, then (vol
+ * of vol) one normal; from the pcg stream, (jumps) n Poisson counts and a
+ * normal for each nonzero count. */
 #define QPM__RISK_ZIG_STREAM 0x5000000000000000ull
 typedef struct qpm__zig_lanes {
+    uint64_t x0[8], x1[8], x2[8], x3[8];
     uint64_t hi[8], lo[8], ihi[8], ilo[8];
 } qpm__zig_lanes;
 

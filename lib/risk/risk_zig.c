@@ -35,10 +35,17 @@ void qpm__risk_zig_seed(const qpm_risk *r, qpm__risk_worker *w, uint64_t block, 
 {
     for (unsigned l = 0; l < 8; l++) {
         qpm_rng_set_stream(w->rng, r->base, QPM__RISK_ZIG_STREAM + 8u * block + l);
-        L->hi[l] = w->rng->g.state_hi;
-        L->lo[l] = w->rng->g.state_lo;
-        L->ihi[l] = w->rng->g.inc_hi;
-        L->ilo[l] = w->rng->g.inc_lo;
+        qpm__gen g = qpm__gen_load(&w->rng->g);
+        qpm__xo x;
+        for (int k = 0; k < 4; k++)
+            x.s[k] = qpm__step_dxsm(&g.s, g.inc);
+        if ((x.s[0] | x.s[1] | x.s[2] | x.s[3]) == 0)
+            x.s[0] = 1; /* xoshiro's one forbidden state (chance 2^-256) */
+        qpm__zig_xo_store(L, l, &x);
+        L->hi[l] = QPM__HI(g.s);
+        L->lo[l] = QPM__LO(g.s);
+        L->ihi[l] = QPM__HI(g.inc);
+        L->ilo[l] = QPM__LO(g.inc);
     }
 }
 
@@ -50,21 +57,24 @@ static void zig_pass_base(const qpm_risk *r, qpm__risk_worker *w, qpm__zig_lanes
     qpm__zig_par_init(r, &zp);
     for (size_t s = 0; s < m; s++) {
         unsigned l = (unsigned)(s % 8u);
-        qpm__gen g = qpm__zig_lane_load(L, l);
+        qpm__xo x = qpm__zig_xo_load(L, l);
         /* the first points of up to eight normals, then each finished */
         for (size_t u0 = 0; u0 < n; u0 += 8) {
             size_t c = n - u0 < 8 ? n - u0 : 8;
             uint64_t b[8];
             for (size_t k = 0; k < c; k++)
-                b[k] = qpm__step_dxsm(&g.s, g.inc);
+                b[k] = qpm__xo_next(&x);
             for (size_t k = 0; k < c; k++)
-                w->pgt[(u0 + k) * P + s] = qpm__zig_finish(&g, b[k]);
+                w->pgt[(u0 + k) * P + s] = qpm__zig_finish_xo(&x, b[k]);
         }
-        w->pc[s] = zp.student ? qpm__zig_scale(&zp, 2.0 * qpm__gamma_zig(&g, &zp.gp)) : zp.sh;
-        w->pfv[s] = zp.vov ? qpm__zig_normal(&g) : 0.0;
-        if (zp.jumps)
+        w->pc[s] = zp.student ? qpm__zig_scale(&zp, 2.0 * qpm__gamma_zig_xo(&x, &zp.gp)) : zp.sh;
+        w->pfv[s] = zp.vov ? qpm__zig_normal_xo(&x) : 0.0;
+        qpm__zig_xo_store(L, l, &x);
+        if (zp.jumps) {
+            qpm__gen g = qpm__zig_lane_load(L, l);
             qpm__zig_jumps(&zp, &g, n, w->pjc + s * n, w->pje + s * n);
-        qpm__zig_lane_store(L, l, &g);
+            qpm__zig_lane_store(L, l, &g);
+        }
     }
 }
 

@@ -24,6 +24,17 @@ static inline void qpm__zig_lane_store(qpm__zig_lanes *L, unsigned l, const qpm_
     L->lo[l] = QPM__LO(g->s);
 }
 
+static inline qpm__xo qpm__zig_xo_load(const qpm__zig_lanes *L, unsigned l)
+{
+    qpm__xo x = {{L->x0[l], L->x1[l], L->x2[l], L->x3[l]}};
+    return x;
+}
+
+static inline void qpm__zig_xo_store(qpm__zig_lanes *L, unsigned l, const qpm__xo *x)
+{
+    L->x0[l] = x->s[0], L->x1[l] = x->s[1], L->x2[l] = x->s[2], L->x3[l] = x->s[3];
+}
+
 /* what a pass needs of the settings */
 typedef struct qpm__zig_par {
     double sh;    /* sqrt(horizon) */

@@ -1,15 +1,15 @@
 /* QPM_RISK_NORMALS_ZIGGURAT, AVX-512 F + DQ build (without contraction):
  * the eight lanes of a block step together, one scenario per lane at a
- * time.  pcg64dxsm's 128-bit step is done on 64-bit words (the high half
- * of lo x multiplier from four 32-bit products); a ziggurat draw accepted
- * at once is eight 16-byte row loads (faster than two gathers) and one
- * multiplication.  The lanes whose
- * draw is not accepted at once (one vector in thirty) run the wedge
- * test and their redraws in the lanes too, under a mask (the lanes not in
- * it keep their generator state), and so do the gamma proposals that fail
- * the squeeze (half of the vectors), with num/v8math.h's exp and log,
- * whose lanes have the bits of the scalar code's (rng_zig.c); only the
- * tail beyond r (a draw in 300,000) and an output of 0 bits leave the lanes
+ * time, their xoshiro256++ generators in four vectors (shifts, rotations,
+ * additions and xors only); a ziggurat draw accepted at once is eight
+ * 16-byte row loads (faster than two gathers) and one multiplication.
+ * The lanes whose draw is not accepted at once (one vector in thirty) run
+ * the wedge test and their redraws in the lanes too, under a mask (the
+ * lanes not in it keep their generator state), and so do the gamma
+ * proposals that fail the squeeze (half of the vectors), with
+ * num/v8math.h's exp and log, whose lanes have the bits of the scalar
+ * code's (rng_zig.c); only the tail beyond r (a draw in 300,000), an
+ * output of 0 bits and the jumps (the lanes' pcg streams) leave the lanes
  * for that code.  So each lane's numbers are those of risk_zig.c's scalar
  * pass. */
 #include <immintrin.h>
@@ -21,55 +21,43 @@
 #define ZIG_INLINE static inline __attribute__((always_inline))
 
 typedef struct lanes8 {
-    __m512i hi, lo, ihi, ilo;
+    __m512i s0, s1, s2, s3; /* xoshiro256++ */
 } lanes8;
 
-ZIG_INLINE __m512i mulhi_mult(__m512i a)
+/* qpm__xo_next on the lanes of `act` (the others keep their state; their
+ * output is not used) */
+ZIG_INLINE __m512i xo8(lanes8 *g, __mmask8 act)
 {
-    const __m512i mlo = _mm512_set1_epi64((long long)(QPM__DXSM_MULT & 0xffffffffu));
-    const __m512i mhi = _mm512_set1_epi64((long long)(QPM__DXSM_MULT >> 32));
-    const __m512i m32 = _mm512_set1_epi64(0xffffffffll);
-    __m512i ah = _mm512_srli_epi64(a, 32);
-    __m512i p00 = _mm512_mul_epu32(a, mlo), p01 = _mm512_mul_epu32(a, mhi);
-    __m512i p10 = _mm512_mul_epu32(ah, mlo), p11 = _mm512_mul_epu32(ah, mhi);
-    __m512i mid =
-        _mm512_add_epi64(_mm512_srli_epi64(p00, 32),
-                         _mm512_add_epi64(_mm512_and_si512(p01, m32), _mm512_and_si512(p10, m32)));
-    __m512i h = _mm512_add_epi64(p11, _mm512_srli_epi64(p01, 32));
-    h = _mm512_add_epi64(h, _mm512_srli_epi64(p10, 32));
-    return _mm512_add_epi64(h, _mm512_srli_epi64(mid, 32));
-}
-
-/* qpm__step_dxsm on the lanes of `act` (the others keep their state;
- * their output is not used) */
-ZIG_INLINE __m512i dxsm8(lanes8 *g, __mmask8 act)
-{
-    const __m512i M = _mm512_set1_epi64((long long)QPM__DXSM_MULT);
-    __m512i oh = g->hi, ol = g->lo;
-    __m512i plo = _mm512_mullo_epi64(ol, M);
-    __m512i nlo = _mm512_add_epi64(plo, g->ilo);
-    __mmask8 carry = _mm512_cmplt_epu64_mask(nlo, plo);
-    __m512i nhi = _mm512_add_epi64(_mm512_mullo_epi64(oh, M), mulhi_mult(ol));
-    nhi = _mm512_add_epi64(nhi, g->ihi);
-    nhi = _mm512_mask_add_epi64(nhi, carry, nhi, _mm512_set1_epi64(1));
-    g->hi = _mm512_mask_mov_epi64(oh, act, nhi);
-    g->lo = _mm512_mask_mov_epi64(ol, act, nlo);
-    __m512i h = _mm512_xor_si512(oh, _mm512_srli_epi64(oh, 32));
-    h = _mm512_mullo_epi64(h, M);
-    h = _mm512_xor_si512(h, _mm512_srli_epi64(h, 48));
-    return _mm512_mullo_epi64(h, _mm512_or_si512(ol, _mm512_set1_epi64(1)));
+    __m512i s0 = g->s0, s1 = g->s1, s2 = g->s2, s3 = g->s3;
+    __m512i out = _mm512_add_epi64(_mm512_rol_epi64(_mm512_add_epi64(s0, s3), 23), s0);
+    __m512i t = _mm512_slli_epi64(s1, 17);
+    s2 = _mm512_xor_si512(s2, s0);
+    s3 = _mm512_xor_si512(s3, s1);
+    s1 = _mm512_xor_si512(s1, s2);
+    s0 = _mm512_xor_si512(s0, s3);
+    s2 = _mm512_xor_si512(s2, t);
+    s3 = _mm512_rol_epi64(s3, 45);
+    g->s0 = _mm512_mask_mov_epi64(g->s0, act, s0);
+    g->s1 = _mm512_mask_mov_epi64(g->s1, act, s1);
+    g->s2 = _mm512_mask_mov_epi64(g->s2, act, s2);
+    g->s3 = _mm512_mask_mov_epi64(g->s3, act, s3);
+    return out;
 }
 
 ZIG_INLINE void lanes_out(const lanes8 *g, qpm__zig_lanes *L)
 {
-    _mm512_storeu_si512((void *)L->hi, g->hi);
-    _mm512_storeu_si512((void *)L->lo, g->lo);
+    _mm512_storeu_si512((void *)L->x0, g->s0);
+    _mm512_storeu_si512((void *)L->x1, g->s1);
+    _mm512_storeu_si512((void *)L->x2, g->s2);
+    _mm512_storeu_si512((void *)L->x3, g->s3);
 }
 
 ZIG_INLINE void lanes_in(lanes8 *g, const qpm__zig_lanes *L)
 {
-    g->hi = _mm512_loadu_si512((const void *)L->hi);
-    g->lo = _mm512_loadu_si512((const void *)L->lo);
+    g->s0 = _mm512_loadu_si512((const void *)L->x0);
+    g->s1 = _mm512_loadu_si512((const void *)L->x1);
+    g->s2 = _mm512_loadu_si512((const void *)L->x2);
+    g->s3 = _mm512_loadu_si512((const void *)L->x3);
 }
 
 /* the point of output b: layer, 53 bits j, x = j w[layer] with b's sign;
@@ -102,7 +90,7 @@ ZIG_INLINE __m512d zig_point(__m512i b, __m512i *idx, __mmask8 *ok)
 }
 
 /* The lanes of `pend`, whose point (output b: layer idx, x) was not
- * accepted at once, finished as qpm__zig_finish does, lane by lane: the
+ * accepted at once, finished as qpm__zig_finish_xo does, lane by lane: the
  * wedge tests and redraws in the lanes, the tail beyond r by the scalar
  * code; the results into res's lanes. */
 static __m512d zig_fix(lanes8 *g, qpm__zig_lanes *L, __m512i b, __mmask8 pend, __m512d res)
@@ -120,9 +108,9 @@ static __m512d zig_fix(lanes8 *g, qpm__zig_lanes *L, __m512i b, __mmask8 pend, _
             lanes_out(g, L);
             for (unsigned l = 0; l < 8; l++)
                 if ((tail >> l) & 1u) {
-                    qpm__gen w = qpm__zig_lane_load(L, l);
-                    rr[l] = qpm__zig_finish(&w, bb[l]);
-                    qpm__zig_lane_store(L, l, &w);
+                    qpm__xo w = qpm__zig_xo_load(L, l);
+                    rr[l] = qpm__zig_finish_xo(&w, bb[l]);
+                    qpm__zig_xo_store(L, l, &w);
                 }
             lanes_in(g, L);
             res = _mm512_loadu_pd(rr);
@@ -132,7 +120,7 @@ static __m512d zig_fix(lanes8 *g, qpm__zig_lanes *L, __m512i b, __mmask8 pend, _
         }
         /* the wedge: a height between the layer's bottom and top, below
          * the density or not */
-        __m512d u = _mm512_mul_pd(_mm512_cvtepu64_pd(_mm512_srli_epi64(dxsm8(g, pend), 11)),
+        __m512d u = _mm512_mul_pd(_mm512_cvtepu64_pd(_mm512_srli_epi64(xo8(g, pend), 11)),
                                   _mm512_set1_pd(0x1.0p-53));
         __m512d f0 = _mm512_i64gather_pd(idx, qpm__zig_f, 8);
         __m512d f1 = _mm512_i64gather_pd(idx, qpm__zig_f + 1, 8);
@@ -145,7 +133,7 @@ static __m512d zig_fix(lanes8 *g, qpm__zig_lanes *L, __m512i b, __mmask8 pend, _
         if (pend == 0)
             break;
         /* rejected: a new point */
-        b = dxsm8(g, pend);
+        b = xo8(g, pend);
         x = zig_point(b, &idx, &ok);
         res = _mm512_mask_mov_pd(res, pend & ok, x);
         pend &= (__mmask8)~ok;
@@ -157,7 +145,7 @@ static __m512d zig_fix(lanes8 *g, qpm__zig_lanes *L, __m512i b, __mmask8 pend, _
  * lane); other lanes draw nothing and give 0 */
 ZIG_INLINE __m512d zig8(lanes8 *g, qpm__zig_lanes *L, __mmask8 act)
 {
-    __m512i b = dxsm8(g, act), idx;
+    __m512i b = xo8(g, act), idx;
     __mmask8 ok;
     __m512d x = zig_point(b, &idx, &ok);
     __m512d res = _mm512_maskz_mov_pd(ok & act, x);
@@ -177,7 +165,7 @@ ZIG_INLINE void zig_rows(lanes8 *g, qpm__zig_lanes *L, size_t c, double *row, si
     __mmask8 oks[8];
     for (size_t k = 0; k < c; k++) {
         __m512i idx;
-        bs[k] = dxsm8(g, 0xff);
+        bs[k] = xo8(g, 0xff);
         _mm512_storeu_pd(row + k * P, zig_point(bs[k], &idx, &oks[k]));
     }
     for (size_t k = 0; k < c; k++)
@@ -197,8 +185,8 @@ ZIG_INLINE __m512d log_term8(__m512d w, __m512d v)
     return _mm512_mask_mov_pd(full, small, ser);
 }
 
-/* eight Gamma(a) draws, a >= 1, one per lane (qpm__gamma_zig, lane by
- * lane) */
+/* eight Gamma(a) draws, a >= 1, one per lane (qpm__gamma_zig_xo, lane
+ * by lane) */
 ZIG_INLINE __m512d gamma8(lanes8 *g, qpm__zig_lanes *L, const qpm__gamma_par *gp)
 {
     const __m512d one = _mm512_set1_pd(1.0), dv = _mm512_set1_pd(gp->d);
@@ -211,7 +199,7 @@ ZIG_INLINE __m512d gamma8(lanes8 *g, qpm__zig_lanes *L, const qpm__gamma_par *gp
         __mmask8 go = act & _mm512_cmp_pd_mask(cx, _mm512_set1_pd(-1.0), _CMP_GT_OQ);
         __m512d v1 = _mm512_add_pd(one, cx);
         __m512d v = _mm512_mul_pd(_mm512_mul_pd(v1, v1), v1);
-        __m512i k = _mm512_srli_epi64(dxsm8(g, go), 11);
+        __m512i k = _mm512_srli_epi64(xo8(g, go), 11);
         __mmask8 zero = go & _mm512_cmpeq_epi64_mask(k, _mm512_setzero_si512());
         go &= (__mmask8)~zero;
         __m512d u = _mm512_mul_pd(_mm512_cvtepu64_pd(k), _mm512_set1_pd(0x1.0p-53));
@@ -238,9 +226,9 @@ ZIG_INLINE __m512d gamma8(lanes8 *g, qpm__zig_lanes *L, const qpm__gamma_par *gp
             lanes_out(g, L);
             for (unsigned l = 0; l < 8; l++)
                 if ((zero >> l) & 1u) {
-                    qpm__gen w = qpm__zig_lane_load(L, l);
-                    rr[l] = qpm__gamma_zig_after(&w, gp, xs[l], cxs[l], vs[l], 0);
-                    qpm__zig_lane_store(L, l, &w);
+                    qpm__xo w = qpm__zig_xo_load(L, l);
+                    rr[l] = qpm__gamma_zig_after_xo(&w, gp, xs[l], cxs[l], vs[l], 0);
+                    qpm__zig_xo_store(L, l, &w);
                 }
             lanes_in(g, L);
             res = _mm512_loadu_pd(rr);
@@ -259,27 +247,22 @@ void qpm__risk_zig_pass_avx512(const qpm_risk *r, qpm__risk_worker *w, qpm__zig_
     qpm__zig_par_init(r, &zp);
     lanes8 g;
     lanes_in(&g, L);
-    g.ihi = _mm512_loadu_si512((const void *)L->ihi);
-    g.ilo = _mm512_loadu_si512((const void *)L->ilo);
     for (size_t s = 0; s < m; s += 8) {
         /* lanes past m (the block's last group): drawn, never used */
         for (size_t u0 = 0; u0 < n; u0 += 8)
             zig_rows(&g, L, n - u0 < 8 ? n - u0 : 8, w->pgt + u0 * P + s, P);
         /* the chi-squares; their scales after the pass (the division and
          * square root off the draws' path) */
-        _mm512_storeu_pd(w->pc + s,
-                         zp.student ? _mm512_mul_pd(_mm512_set1_pd(2.0), gamma8(&g, L, &zp.gp))
-                                    : _mm512_set1_pd(zp.sh));
+        _mm512_storeu_pd(w->pc + s, zp.student
+                                        ? _mm512_mul_pd(_mm512_set1_pd(2.0), gamma8(&g, L, &zp.gp))
+                                        : _mm512_set1_pd(zp.sh));
         _mm512_storeu_pd(w->pfv + s, zp.vov ? zig8(&g, L, 0xff) : _mm512_setzero_pd());
-        if (zp.jumps) {
-            lanes_out(&g, L);
+        if (zp.jumps) /* the pcg streams, outside the vectors */
             for (unsigned l = 0; l < 8 && s + l < m; l++) {
                 qpm__gen wl = qpm__zig_lane_load(L, l);
                 qpm__zig_jumps(&zp, &wl, n, w->pjc + (s + l) * n, w->pje + (s + l) * n);
                 qpm__zig_lane_store(L, l, &wl);
             }
-            lanes_in(&g, L);
-        }
     }
     lanes_out(&g, L);
     if (zp.student)

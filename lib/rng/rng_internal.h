@@ -257,6 +257,47 @@ static inline double qpm__zig_normal(qpm__gen *w)
         (out) = -4.5 * w2_ + w2_ * w2_ * s_;                                                       \
     } while (0)
 
+/* xoshiro256++ (Blackman and Vigna): the Monte Carlo's hot draws under
+ * QPM_RISK_NORMALS_ZIGGURAT (no multiplications: eight lanes of it cost a
+ * third of pcg64dxsm's), seeded from pcg64dxsm streams; state never all
+ * zero. */
+typedef struct qpm__xo {
+    uint64_t s[4];
+} qpm__xo;
+
+static inline uint64_t qpm__rotl64(uint64_t v, unsigned r)
+{
+    return (v << (r & 63u)) | (v >> ((64u - r) & 63u));
+}
+
+static inline uint64_t qpm__xo_next(qpm__xo *x)
+{
+    uint64_t *s = x->s;
+    uint64_t out = qpm__rotl64(s[0] + s[3], 23) + s[0];
+    uint64_t t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = qpm__rotl64(s[3], 45);
+    return out;
+}
+
+double qpm__zig_finish_xo(qpm__xo *w, uint64_t b);
+
+static inline double qpm__zig_normal_xo(qpm__xo *w)
+{
+    uint64_t b = qpm__xo_next(w);
+    unsigned i = (unsigned)(b & (QPM__ZIG_N - 1u));
+    uint64_t j = b >> 11;
+    if (QPM__LIKELY(j < qpm__zig_kw[i].k)) {
+        double x = (double)j * qpm__zig_kw[i].w;
+        return (b >> QPM__ZIG_BITS) & 1u ? -x : x;
+    }
+    return qpm__zig_finish_xo(w, b);
+}
+
 /* One Gamma(a) variate, a >= 1 (gp->boost == 0), by Marsaglia-Tsang with
  * ziggurat proposals: x = qpm__zig_normal, cx = c x (a new x while
  * cx <= -1), v = (1 + cx)^3, then one open uniform u from the 53 high bits
@@ -269,5 +310,9 @@ double qpm__gamma_zig(qpm__gen *w, const qpm__gamma_par *gp);
  * bits k (0 allowed) are drawn: the tests, and a new draw on rejection. */
 double qpm__gamma_zig_after(qpm__gen *w, const qpm__gamma_par *gp, double x, double cx, double v,
                             uint64_t k);
+/* the same on xoshiro256++ */
+double qpm__gamma_zig_xo(qpm__xo *w, const qpm__gamma_par *gp);
+double qpm__gamma_zig_after_xo(qpm__xo *w, const qpm__gamma_par *gp, double x, double cx, double v,
+                               uint64_t k);
 
 #endif /* QPM_RNG_INTERNAL_H */

@@ -89,15 +89,15 @@ ZIG_INLINE __m512d zig_point(__m512i b, __m512i *idx, __mmask8 *ok)
     return _mm512_castsi512_pd(_mm512_xor_si512(_mm512_castpd_si512(x), sign));
 }
 
-/* The lanes of `pend`, whose point (output b: layer idx, x) was not
- * accepted at once, finished as qpm__zig_finish_xo does, lane by lane: the
+/* The lanes of `pend`, whose point (output b, value x) was not accepted
+ * at once, finished as qpm__zig_finish_xo does, lane by lane: the
  * wedge tests and redraws in the lanes, the tail beyond r by the scalar
  * code; the results into res's lanes. */
-static __m512d zig_fix(lanes8 *g, qpm__zig_lanes *L, __m512i b, __mmask8 pend, __m512d res)
+static __m512d zig_fix(lanes8 *g, qpm__zig_lanes *L, __m512i b, __m512d x, __mmask8 pend,
+                       __m512d res)
 {
-    __m512i idx;
+    __m512i idx = _mm512_and_si512(b, _mm512_set1_epi64(QPM__ZIG_N - 1));
     __mmask8 ok;
-    __m512d x = zig_point(b, &idx, &ok);
     while (pend != 0) {
         __mmask8 tail = pend & _mm512_cmpeq_epi64_mask(idx, _mm512_setzero_si512());
         if (tail != 0) {
@@ -151,7 +151,7 @@ ZIG_INLINE __m512d zig8(lanes8 *g, qpm__zig_lanes *L, __mmask8 act)
     __m512d res = _mm512_maskz_mov_pd(ok & act, x);
     __mmask8 pend = act & (__mmask8)~ok;
     if (QPM__UNLIKELY(pend != 0))
-        res = zig_fix(g, L, b, pend, res);
+        res = zig_fix(g, L, b, x, pend, res);
     return res;
 }
 
@@ -170,8 +170,8 @@ ZIG_INLINE void zig_rows(lanes8 *g, qpm__zig_lanes *L, size_t c, double *row, si
     }
     for (size_t k = 0; k < c; k++)
         if (QPM__UNLIKELY(oks[k] != 0xff)) {
-            __m512d res = _mm512_loadu_pd(row + k * P);
-            _mm512_storeu_pd(row + k * P, zig_fix(g, L, bs[k], (__mmask8)~oks[k], res));
+            __m512d res = _mm512_loadu_pd(row + k * P); /* the points, accepted or not */
+            _mm512_storeu_pd(row + k * P, zig_fix(g, L, bs[k], res, (__mmask8)~oks[k], res));
         }
 }
 

@@ -175,12 +175,61 @@ ZIG_INLINE void zig_rows(lanes8 *g, qpm__zig_lanes *L, size_t c, double *row, si
         }
 }
 
+/* num/vlanes.h's log (v8_log) for lanes that are all positive normal
+ * numbers, with its operations (so its bits); the other case goes to it */
+ZIG_INLINE __m512d log8(__m512d u)
+{
+    __mmask8 fine = _mm512_cmp_pd_mask(u, _mm512_set1_pd(2.2250738585072014e-308), _CMP_GE_OQ) &
+                    _mm512_cmp_pd_mask(u, _mm512_set1_pd(1.7976931348623157e308), _CMP_LE_OQ);
+    if (QPM__UNLIKELY(fine != 0xff))
+        return (__m512d)v8_log((v8d)u);
+    const __m512d one = _mm512_set1_pd(1.0);
+    __m512i b = _mm512_castpd_si512(u);
+    __m512d m = _mm512_castsi512_pd(
+        _mm512_or_si512(_mm512_and_si512(b, _mm512_set1_epi64(0x000FFFFFFFFFFFFFLL)),
+                        _mm512_set1_epi64(0x3FF0000000000000LL)));
+    __m512i e =
+        _mm512_sub_epi64(_mm512_and_si512(_mm512_srli_epi64(b, 52), _mm512_set1_epi64(0x7FF)),
+                         _mm512_set1_epi64(1023));
+    __mmask8 big = _mm512_cmp_pd_mask(m, _mm512_set1_pd(1.41421356237309504880), _CMP_GT_OQ);
+    m = _mm512_mask_mul_pd(m, big, m, _mm512_set1_pd(0.5));
+    e = _mm512_mask_add_epi64(e, big, e, _mm512_set1_epi64(1));
+    __m512d dk = _mm512_sub_pd(
+        _mm512_castsi512_pd(_mm512_add_epi64(_mm512_castpd_si512(_mm512_set1_pd(0x1.8p52)), e)),
+        _mm512_set1_pd(0x1.8p52));
+    __m512d f = _mm512_sub_pd(m, one);
+    __m512d sv = _mm512_div_pd(f, _mm512_add_pd(_mm512_set1_pd(2.0), f));
+    __m512d z = _mm512_mul_pd(sv, sv), w = _mm512_mul_pd(z, z);
+#define C(x) _mm512_set1_pd(x)
+    __m512d t1 = _mm512_mul_pd(
+        w,
+        _mm512_add_pd(C(QPM__LG2),
+                      _mm512_mul_pd(w, _mm512_add_pd(C(QPM__LG4), _mm512_mul_pd(w, C(QPM__LG6))))));
+    __m512d t2 = _mm512_mul_pd(
+        z,
+        _mm512_add_pd(
+            C(QPM__LG1),
+            _mm512_mul_pd(
+                w, _mm512_add_pd(C(QPM__LG3),
+                                 _mm512_mul_pd(w, _mm512_add_pd(C(QPM__LG5),
+                                                                _mm512_mul_pd(w, C(QPM__LG7))))))));
+    __m512d R = _mm512_add_pd(t2, t1);
+    __m512d hfsq = _mm512_mul_pd(_mm512_mul_pd(C(0.5), f), f);
+    /* dk ln2_hi - ((hfsq - (s (hfsq + R) + dk ln2_lo)) - f) */
+    __m512d inner = _mm512_add_pd(_mm512_mul_pd(sv, _mm512_add_pd(hfsq, R)),
+                                  _mm512_mul_pd(dk, C(QPM__V4_LN2_LO)));
+    __m512d l = _mm512_sub_pd(_mm512_mul_pd(dk, C(QPM__V4_LN2_HI)),
+                              _mm512_sub_pd(_mm512_sub_pd(hfsq, inner), f));
+#undef C
+    return l;
+}
+
 /* 1 - v + log v for v = (1 + w)^3, lane by lane as rng_zig.c's log_term */
 ZIG_INLINE __m512d log_term8(__m512d w, __m512d v)
 {
     __m512d ser;
     QPM__MT_SERIES(__m512d, w, ser);
-    __m512d full = _mm512_add_pd(_mm512_sub_pd(_mm512_set1_pd(1.0), v), (__m512d)v8_log((v8d)v));
+    __m512d full = _mm512_add_pd(_mm512_sub_pd(_mm512_set1_pd(1.0), v), log8(v));
     __mmask8 small = _mm512_cmp_pd_mask(_mm512_abs_pd(w), _mm512_set1_pd(0.05), _CMP_LT_OQ);
     return _mm512_mask_mov_pd(full, small, ser);
 }
@@ -209,7 +258,7 @@ ZIG_INLINE __m512d gamma8(lanes8 *g, qpm__zig_lanes *L, const qpm__gamma_par *gp
         __mmask8 in = go & _mm512_cmp_pd_mask(u, sq, _CMP_LT_OQ);
         __mmask8 rest = go & (__mmask8)~in;
         if (rest != 0) {
-            __m512d lu = (__m512d)v8_log((v8d)u);
+            __m512d lu = log8(u);
             __m512d rhs = _mm512_add_pd(_mm512_mul_pd(_mm512_set1_pd(0.5), x2),
                                         _mm512_mul_pd(dv, log_term8(cx, v)));
             in |= rest & _mm512_cmp_pd_mask(lu, rhs, _CMP_LT_OQ);

@@ -78,7 +78,7 @@ qpm_status qpm__risk_factor(const qpm_alloc *a, size_t n, const double *cov, siz
 /* Per-worker generator and scratch. */
 /* Scenarios per pass of the Monte Carlo's generation: their draws in
  * stream order, then their normals inverted together, then their moves. */
-#define QPM__RISK_PASS 32u
+#define QPM__RISK_PASS 64u
 
 typedef struct qpm__risk_worker {
     qpm_rng *rng;

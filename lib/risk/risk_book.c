@@ -72,8 +72,12 @@ qpm_status qpm__risk_revalue(qpm_risk *r, qpm_book *book, size_t n, size_t total
             return qpm__fail(QPM_E_NOMEM, "cannot allocate the views of %zu grids", n);
         }
     }
-    for (size_t first = 0; first < total; first += QPM__RISK_BATCH) {
-        size_t cnt = total - first < QPM__RISK_BATCH ? total - first : QPM__RISK_BATCH;
+    for (size_t first = 0, cnt; first < total; first += cnt) {
+        cnt = total - first < QPM__RISK_BATCH ? total - first : QPM__RISK_BATCH;
+        /* revalued as drawn: a first batch of one block builds the grids
+         * (its scenarios are all revalued after it, on one thread) */
+        if (views != NULL && first == 0 && cnt > QPM__RISK_BLOCK)
+            cnt = QPM__RISK_BLOCK;
         double off = 0.0;
         if (views != NULL) {
             /* revalued as drawn; the scenarios beyond the grids after (all

@@ -56,4 +56,17 @@ static inline double qpm__grid_interp1(const double *c, size_t m, double x0, dou
     return c[0] + t * (c[1] + t * (c[2] + t * c[3]));
 }
 
+/* the fused pass before the grids exist (risk_internal.h): every one of
+ * the m scenarios pending, its log moves (by underlying in pmv) copied to
+ * row s of sp */
+static inline void qpm__grid_pass_pending(const double *pmv, size_t pass, size_t m, size_t n,
+                                          unsigned char *pend, double *sp, size_t ld)
+{
+    for (size_t s = 0; s < m; s++) {
+        pend[s] = 1;
+        for (size_t u = 0; u < n; u++)
+            sp[s * ld + u] = pmv[u * pass + s];
+    }
+}
+
 #endif

@@ -12,11 +12,7 @@ static void grid_pass_base(const qpm__grid_view *v, double off, const qpm__risk_
 {
     enum { P = QPM__RISK_PASS };
     if (v == NULL) {
-        for (size_t s = 0; s < m; s++) {
-            pend[s] = 1;
-            for (size_t u = 0; u < n; u++)
-                sp[s * ld + u] = w->pmv[u * P + s];
-        }
+        qpm__grid_pass_pending(w->pmv, P, m, n, pend, sp, ld);
         return;
     }
     for (size_t s = 0; s < m; s++) {

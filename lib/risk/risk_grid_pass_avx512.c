@@ -15,11 +15,7 @@ void qpm__risk_grid_pass_avx512(const qpm__grid_view *v, double off, const qpm__
 {
     enum { P = QPM__RISK_PASS };
     if (v == NULL) {
-        for (size_t s = 0; s < m; s++) {
-            pend[s] = 1;
-            for (size_t u = 0; u < n; u++)
-                sp[s * ld + u] = w->pmv[u * P + s];
-        }
+        qpm__grid_pass_pending(w->pmv, P, m, n, pend, sp, ld);
         return;
     }
     const __m512d zero = _mm512_setzero_pd();

@@ -226,17 +226,25 @@ extern const double qpm__zig_f[QPM__ZIG_N + 1];
  * exp(-x^2/2) is num/v4math.h's exp of (-0.5 x) x (its lanes' bits). */
 double qpm__zig_finish(qpm__gen *w, uint64_t b);
 
+/* The point of output b: 1 with *x set when it is accepted at once. */
+static inline int qpm__zig_at_once(uint64_t b, double *x)
+{
+    unsigned i = (unsigned)(b & (QPM__ZIG_N - 1u));
+    uint64_t j = b >> 11;
+    if (QPM__LIKELY(j < qpm__zig_kw[i].k)) {
+        double y = (double)j * qpm__zig_kw[i].w;
+        *x = (b >> QPM__ZIG_BITS) & 1u ? -y : y;
+        return 1;
+    }
+    return 0;
+}
+
 /* One ziggurat normal. */
 static inline double qpm__zig_normal(qpm__gen *w)
 {
     uint64_t b = qpm__step_dxsm(&w->s, w->inc);
-    unsigned i = (unsigned)(b & (QPM__ZIG_N - 1u));
-    uint64_t j = b >> 11;
-    if (QPM__LIKELY(j < qpm__zig_kw[i].k)) {
-        double x = (double)j * qpm__zig_kw[i].w;
-        return (b >> QPM__ZIG_BITS) & 1u ? -x : x;
-    }
-    return qpm__zig_finish(w, b);
+    double x;
+    return qpm__zig_at_once(b, &x) ? x : qpm__zig_finish(w, b);
 }
 
 /* 1 - v + log v for v = (1 + w)^3 and |w| < 0.05, from its series
@@ -289,13 +297,8 @@ double qpm__zig_finish_xo(qpm__xo *w, uint64_t b);
 static inline double qpm__zig_normal_xo(qpm__xo *w)
 {
     uint64_t b = qpm__xo_next(w);
-    unsigned i = (unsigned)(b & (QPM__ZIG_N - 1u));
-    uint64_t j = b >> 11;
-    if (QPM__LIKELY(j < qpm__zig_kw[i].k)) {
-        double x = (double)j * qpm__zig_kw[i].w;
-        return (b >> QPM__ZIG_BITS) & 1u ? -x : x;
-    }
-    return qpm__zig_finish_xo(w, b);
+    double x;
+    return qpm__zig_at_once(b, &x) ? x : qpm__zig_finish_xo(w, b);
 }
 
 /* One Gamma(a) variate, a >= 1 (gp->boost == 0), by Marsaglia-Tsang with

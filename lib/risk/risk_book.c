@@ -64,27 +64,19 @@ qpm_status qpm__risk_revalue(qpm_risk *r, qpm_book *book, size_t n, size_t total
         return st;
     /* the Monte Carlo revalues from the grids as it draws (not with vol
      * moves or venue defaults, which need every scenario's moves) */
-    qpm__grid_view *views = NULL;
-    if (G != NULL && e->fill_grid != NULL && vol == NULL && r->n_vd == 0) {
-        views = qpm__calloc(&r->alloc, n, sizeof *views);
-        if (views == NULL) {
-            qpm__risk_grid_free(&r->alloc, G);
-            return qpm__fail(QPM_E_NOMEM, "cannot allocate the views of %zu grids", n);
-        }
-    }
+    int fused = G != NULL && e->fill_grid != NULL && vol == NULL && r->n_vd == 0;
     for (size_t first = 0, cnt; first < total; first += cnt) {
         cnt = total - first < QPM__RISK_BATCH ? total - first : QPM__RISK_BATCH;
         /* revalued as drawn: a first batch of one block builds the grids
          * (its scenarios are all revalued after it, on one thread) */
-        if (views != NULL && first == 0 && cnt > QPM__RISK_BLOCK)
+        if (fused && first == 0 && cnt > QPM__RISK_BLOCK)
             cnt = QPM__RISK_BLOCK;
-        double off = 0.0;
-        if (views != NULL) {
+        if (fused) {
             /* revalued as drawn; the scenarios beyond the grids after (all
              * of the first batch) */
-            int have = qpm__risk_grid_views(G, n, views, &off);
-            e->fill_grid(r, e->state, n, first, cnt, have ? views : NULL, off, r->loss + first,
-                         r->batch_pend);
+            double off = 0.0;
+            const qpm__grid_view *views = qpm__risk_grid_views(G, n, &off);
+            e->fill_grid(r, e->state, n, first, cnt, views, off, r->loss + first, r->batch_pend);
             st = qpm__risk_grid_pnl(G, &r->alloc, book, n, cnt, r->batch_spot, NULL, r->grid_tol,
                                     r->batch_pend, 1, r->loss + first);
         } else if (G != NULL) {
@@ -100,12 +92,10 @@ qpm_status qpm__risk_revalue(qpm_risk *r, qpm_book *book, size_t n, size_t total
         if (st == QPM_OK)
             st = qpm__progress_report(&r->progress, (double)(first + cnt) / (double)total);
         if (st != QPM_OK) {
-            qpm__free(&r->alloc, views);
             qpm__risk_grid_free(&r->alloc, G);
             return st;
         }
     }
-    qpm__free(&r->alloc, views);
     if (G != NULL) {
         r->grid_err = qpm__risk_grid_bound(G);
         qpm__risk_grid_free(&r->alloc, G);

@@ -18,8 +18,8 @@
  * The Monte Carlo revalues each pass of scenarios from the grids as it
  * draws them (qpm__risk_grid_pass, in the workers); the scenarios that
  * fall outside a grid are marked and revalued here after the batch
- * (pending mode), with the grids extended first.  Its first batch, with no
- * grid yet, is all pending.
+ * (pending mode), with the grids extended first.  Its first batch (one
+ * block, with no grid yet) is all pending.
  *
  * Error control: a grid of spacing h is built by computing f_u exactly on
  * the grid of spacing h/2 (which holds it), and the cubic interpolant of the
@@ -227,20 +227,21 @@ static qpm_status build(qpm__risk_grid *G, const qpm_alloc *a, qpm_book *book, s
     }
 }
 
-int qpm__risk_grid_views(const qpm__risk_grid *G, size_t n, qpm__grid_view *v, double *off)
+const qpm__grid_view *qpm__risk_grid_views(qpm__risk_grid *G, size_t n, double *off)
 {
     if (n != G->n || isnan(G->c0))
-        return 0;
+        return NULL;
+    qpm__grid_view *v = G->views;
     for (size_t u = 0; u < n; u++) {
         const grid1 *g = &G->g[u];
         if (!g->built || g->mv != 1)
-            return 0;
+            return NULL;
         v[u].x0 = g->x0, v[u].rhx = g->rhx, v[u].xlo = g->xlo, v[u].xhi = g->xhi;
         v[u].mx = g->mx;
         v[u].c = g->c;
     }
     *off = -((double)(n - 1) * G->c0);
-    return 1;
+    return v;
 }
 
 qpm_status qpm__risk_grid_pnl(qpm__risk_grid *G, const qpm_alloc *a, qpm_book *book, size_t n,
@@ -329,7 +330,8 @@ qpm_status qpm__risk_grid_pnl(qpm__risk_grid *G, const qpm_alloc *a, qpm_book *b
             return st;
     }
     double off = -((double)(n - 1) * G->c0);
-    if (!vols && qpm__risk_grid_views(G, n, G->views, &off)) {
+    const qpm__grid_view *views = vols ? NULL : qpm__risk_grid_views(G, n, &off);
+    if (views != NULL) {
         /* spot-only grids: the scenarios (pending or all) in passes of up
          * to QPM__RISK_PASS, their log moves by underlying, through the
          * pass's kernel (the same operations as below) */
@@ -345,23 +347,20 @@ qpm_status qpm__risk_grid_pnl(qpm__risk_grid *G, const qpm_alloc *a, qpm_book *b
                 for (size_t u = 0; u < n; u++)
                     G->pass[u * P + k] = xc[rows[k0 + k] * n + u];
             /* every move is inside the grids now: nothing stays pending */
-            qpm__risk_grid_pass(G->views, off, &w, m, n, pp, pe, G->pass + n * P, n);
+            qpm__risk_grid_pass(views, off, &w, m, n, pp, pe, G->pass + n * P, n);
             for (size_t k = 0; k < m; k++)
                 pnl[rows[k0 + k]] = pp[k];
         }
         return QPM_OK;
     }
+    /* spot and vol moves (every grid was just built for them) */
     for (size_t k = 0; k < nr; k++) {
         size_t s = rows[k];
         double t = off;
         for (size_t u = 0; u < n; u++) {
             const grid1 *g = &G->g[u];
-            double x = xc[s * n + u];
-            if (g->mv == 1) {
-                t += qpm__grid_interp1(g->c, g->mx, g->x0, g->rhx, x);
-            } else {
-                t += interp(g->f, g->mx, g->mv, g->x0, g->hx, g->v0, g->hv, x, vol[s * n + u]);
-            }
+            t += interp(g->f, g->mx, g->mv, g->x0, g->hx, g->v0, g->hv, xc[s * n + u],
+                        vol[s * n + u]);
         }
         pnl[s] = t;
     }

@@ -126,6 +126,15 @@ typedef struct qpm__zig_lanes {
     uint64_t hi[8], lo[8], ihi[8], ilo[8];
 } qpm__zig_lanes;
 
+/* A scenario's t scale sqrt(h (nu - 2) / chi) from its chi-square chi
+ * (sh = sqrt(h)); a chi that underflowed to 0 counts as 2^-1022. */
+static inline double qpm__risk_t_scale(double sh, double nu_m2, double chi)
+{
+    if (!(chi > 0.0))
+        chi = 0x1p-1022;
+    return sh * sqrt(nu_m2 / chi);
+}
+
 /* The draws of the m <= QPM__RISK_PASS scenarios of a pass (the first m
  * of the block's next ones; m a multiple of 8 except at the block's end)
  * into w's pass buffers, as fill_block's other modes leave them: normals
@@ -198,10 +207,11 @@ typedef struct qpm__grid_view {
     const double *c;
 } qpm__grid_view;
 
-/* Views of G's n grids into v and the P&L offset -(n - 1) c0 into *off
- * when every grid is built over spot moves alone and c0 is known: 1; else
- * 0 (the batch then goes through qpm__risk_grid_pnl). */
-int qpm__risk_grid_views(const qpm__risk_grid *G, size_t n, qpm__grid_view *v, double *off);
+/* G's n grids as views (G owns them; valid until G changes) and the P&L
+ * offset -(n - 1) c0 into *off when every grid is built over spot moves
+ * alone and c0 is known; else NULL (the batch's scenarios then all go
+ * through qpm__risk_grid_pnl). */
+const qpm__grid_view *qpm__risk_grid_views(qpm__risk_grid *G, size_t n, double *off);
 
 /* The P&L of the m scenarios of a pass whose log moves are in w->pmv, from
  * the grids: pnl[s] = off + sum_u f_u(y_su) with the operations of

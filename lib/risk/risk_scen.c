@@ -50,14 +50,7 @@ static void draw_pass(qpm_risk *r, qpm__risk_worker *w, size_t m, size_t n)
         double *pg = w->pgt + s;
         for (size_t u = 0; u < n; u++)
             pg[u * QPM__RISK_PASS] = qpm__u01_open(&g);
-        double c = sh;
-        if (student) {
-            double chi = 2.0 * qpm__gamma_draw(&g, &gp);
-            if (!(chi > 0.0))
-                chi = 0x1p-1022;
-            c = sh * sqrt(nu_m2 / chi);
-        }
-        w->pc[s] = c;
+        w->pc[s] = student ? qpm__risk_t_scale(sh, nu_m2, 2.0 * qpm__gamma_draw(&g, &gp)) : sh;
         w->pfv[s] = 0.0;
         if (vov) {
             double uv = qpm__u01_open(&g);
@@ -130,20 +123,25 @@ static void fill_block(void *vctx, size_t chunk, unsigned worker)
     }
 }
 
+/* ctx's blocks over the pool's workers */
+static void run_fill(struct fill_ctx *ctx)
+{
+    size_t nblocks = (ctx->count + QPM__RISK_BLOCK - 1) / QPM__RISK_BLOCK;
+    qpm__pool_run(ctx->r->pool, nblocks, fill_block, ctx);
+}
+
 void qpm__risk_fill(qpm_risk *r, size_t first, size_t count, double *spot, size_t ld_spot,
                     double *vol, size_t ld_vol)
 {
     struct fill_ctx ctx = {r, first, count, spot, vol, ld_spot, ld_vol, 0, NULL, 0.0, NULL, NULL};
-    size_t nblocks = (count + QPM__RISK_BLOCK - 1) / QPM__RISK_BLOCK;
-    qpm__pool_run(r->pool, nblocks, fill_block, &ctx);
+    run_fill(&ctx);
 }
 
 void qpm__risk_fill_grid(qpm_risk *r, size_t first, size_t count, double *spot, size_t ld_spot,
                          const qpm__grid_view *v, double off, double *pnl, unsigned char *pend)
 {
     struct fill_ctx ctx = {r, first, count, spot, NULL, ld_spot, 0, 1, v, off, pnl, pend};
-    size_t nblocks = (count + QPM__RISK_BLOCK - 1) / QPM__RISK_BLOCK;
-    qpm__pool_run(r->pool, nblocks, fill_block, &ctx);
+    run_fill(&ctx);
 }
 
 qpm_status qpm_risk_scenarios(qpm_risk *r, size_t n, double *spot_moves, size_t ld_spot,

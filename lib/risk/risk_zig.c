@@ -17,18 +17,19 @@ void qpm__zig_par_init(const qpm_risk *r, qpm__zig_par *zp)
     qpm__gamma_init(&zp->gp, zp->student ? 0.5 * r->nu : 1.0);
 }
 
-void qpm__zig_jumps(const qpm__zig_par *zp, qpm__gen *g, size_t n, double *jc, double *je)
+void qpm__zig_jumps(const qpm__zig_par *zp, qpm__zig_lanes *L, unsigned l, size_t n, double *jc,
+                    double *je)
 {
-    qpm_rng tmp;
+    qpm_rng tmp; /* the counts by qpm_rng_poisson, on the lane's stream */
     memset(&tmp, 0, sizeof tmp);
-    qpm__gen_store(&tmp.g, g);
     tmp.g.kind = QPM_RNG_PCG64DXSM;
-    tmp.g.inc_hi = QPM__HI(g->inc);
-    tmp.g.inc_lo = QPM__LO(g->inc);
+    tmp.g.state_hi = L->hi[l], tmp.g.state_lo = L->lo[l];
+    tmp.g.inc_hi = L->ihi[l], tmp.g.inc_lo = L->ilo[l];
     qpm_rng_poisson(&tmp, n, zp->jl, jc); /* lambda in range: checked by the settings */
-    *g = qpm__gen_load(&tmp.g);
+    qpm__gen g = qpm__gen_load(&tmp.g);
     for (size_t u = 0; u < n; u++)
-        je[u] = jc[u] > 0.0 ? qpm__zig_normal(g) : 0.0;
+        je[u] = jc[u] > 0.0 ? qpm__zig_normal(&g) : 0.0;
+    L->hi[l] = QPM__HI(g.s), L->lo[l] = QPM__LO(g.s);
 }
 
 void qpm__risk_zig_seed(const qpm_risk *r, qpm__risk_worker *w, uint64_t block, qpm__zig_lanes *L)
@@ -67,14 +68,13 @@ static void zig_pass_base(const qpm_risk *r, qpm__risk_worker *w, qpm__zig_lanes
             for (size_t k = 0; k < c; k++)
                 w->pgt[(u0 + k) * P + s] = qpm__zig_finish_xo(&x, b[k]);
         }
-        w->pc[s] = zp.student ? qpm__zig_scale(&zp, 2.0 * qpm__gamma_zig_xo(&x, &zp.gp)) : zp.sh;
+        w->pc[s] = zp.student
+                       ? qpm__risk_t_scale(zp.sh, zp.nu_m2, 2.0 * qpm__gamma_zig_xo(&x, &zp.gp))
+                       : zp.sh;
         w->pfv[s] = zp.vov ? qpm__zig_normal_xo(&x) : 0.0;
         qpm__zig_xo_store(L, l, &x);
-        if (zp.jumps) {
-            qpm__gen g = qpm__zig_lane_load(L, l);
-            qpm__zig_jumps(&zp, &g, n, w->pjc + s * n, w->pje + s * n);
-            qpm__zig_lane_store(L, l, &g);
-        }
+        if (zp.jumps)
+            qpm__zig_jumps(&zp, L, l, n, w->pjc + s * n, w->pje + s * n);
     }
 }
 

@@ -1,5 +1,5 @@
-/* Shared by risk_zig.c and risk_zig_avx512.c: one lane's generator as a
- * working copy, the scenario constants of a pass, and the lane's jump
+/* Shared by risk_zig.c and risk_zig_avx512.c: one lane's generators as
+ * working copies, the scenario constants of a pass, and the lane's jump
  * draws.  Not a public header. */
 #ifndef QPM_RISK_ZIG_H
 #define QPM_RISK_ZIG_H
@@ -8,21 +8,6 @@
 
 #include "risk_internal.h"
 #include "rng/rng_internal.h"
-
-static inline qpm__gen qpm__zig_lane_load(const qpm__zig_lanes *L, unsigned l)
-{
-    qpm__gen g;
-    g.s = QPM__U128(L->hi[l], L->lo[l]);
-    g.inc = QPM__U128(L->ihi[l], L->ilo[l]);
-    g.kind = QPM_RNG_PCG64DXSM;
-    return g;
-}
-
-static inline void qpm__zig_lane_store(qpm__zig_lanes *L, unsigned l, const qpm__gen *g)
-{
-    L->hi[l] = QPM__HI(g->s);
-    L->lo[l] = QPM__LO(g->s);
-}
 
 static inline qpm__xo qpm__zig_xo_load(const qpm__zig_lanes *L, unsigned l)
 {
@@ -46,15 +31,8 @@ typedef struct qpm__zig_par {
 
 void qpm__zig_par_init(const struct qpm_risk *r, qpm__zig_par *zp);
 
-/* the t scale of a chi-square draw chi (fill_block's formula) */
-static inline double qpm__zig_scale(const qpm__zig_par *zp, double chi)
-{
-    if (!(chi > 0.0))
-        chi = 0x1p-1022;
-    return zp->sh * sqrt(zp->nu_m2 / chi);
-}
-
-/* scenario s's jump counts and jump normals from lane generator g */
-void qpm__zig_jumps(const qpm__zig_par *zp, qpm__gen *g, size_t n, double *jc, double *je);
+/* a scenario's jump counts and jump normals from lane l's pcg stream */
+void qpm__zig_jumps(const qpm__zig_par *zp, qpm__zig_lanes *L, unsigned l, size_t n, double *jc,
+                    double *je);
 
 #endif

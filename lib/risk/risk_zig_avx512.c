@@ -307,18 +307,15 @@ void qpm__risk_zig_pass_avx512(const qpm_risk *r, qpm__risk_worker *w, qpm__zig_
                                         : _mm512_set1_pd(zp.sh));
         _mm512_storeu_pd(w->pfv + s, zp.vov ? zig8(&g, L, 0xff) : _mm512_setzero_pd());
         if (zp.jumps) /* the pcg streams, outside the vectors */
-            for (unsigned l = 0; l < 8 && s + l < m; l++) {
-                qpm__gen wl = qpm__zig_lane_load(L, l);
-                qpm__zig_jumps(&zp, &wl, n, w->pjc + (s + l) * n, w->pje + (s + l) * n);
-                qpm__zig_lane_store(L, l, &wl);
-            }
+            for (unsigned l = 0; l < 8 && s + l < m; l++)
+                qpm__zig_jumps(&zp, L, l, n, w->pjc + (s + l) * n, w->pje + (s + l) * n);
     }
     lanes_out(&g, L);
     if (zp.student)
         for (size_t s = 0; s < m; s += 8) {
             __m512d chi = _mm512_loadu_pd(w->pc + s);
-            /* qpm__zig_scale: chi > 0 always (a positive gamma draw) but
-             * for an underflow, kept as the scalar code keeps it */
+            /* qpm__risk_t_scale: chi > 0 always (a positive gamma draw)
+             * but for an underflow, kept as the scalar code keeps it */
             chi = _mm512_mask_blend_pd(_mm512_cmp_pd_mask(chi, _mm512_setzero_pd(), _CMP_GT_OQ),
                                        _mm512_set1_pd(0x1p-1022), chi);
             __m512d c = _mm512_sqrt_pd(_mm512_div_pd(_mm512_set1_pd(zp.nu_m2), chi));

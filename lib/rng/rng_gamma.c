@@ -35,19 +35,9 @@ void qpm__gamma_init(qpm__gamma_par *gp, double shape)
 static inline double mt_log_term(double w, double v)
 {
     if (fabs(w) < 0.05) {
-        /* 3 log1p(w) - 3w - 3w^2 - w^3 = -9/2 w^2 + 3 sum_{j>=4} (-1)^(j+1) w^j / j;
-         * the terms beyond w^12 are below 3e-16 of the result for |w| < 0.05 */
-        double s = -0.25;
-        s = s * w + 3.0 / 11.0;
-        s = s * w - 0.3;
-        s = s * w + 1.0 / 3.0;
-        s = s * w - 0.375;
-        s = s * w + 3.0 / 7.0;
-        s = s * w - 0.5;
-        s = s * w + 0.6;
-        s = s * w - 0.75;
-        double w2 = w * w;
-        return -4.5 * w2 + w2 * w2 * s;
+        double t;
+        QPM__MT_SERIES(double, w, t); /* its series (rng_internal.h) */
+        return t;
     }
     return 1.0 - v + log(v);
 }

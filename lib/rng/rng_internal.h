@@ -201,7 +201,7 @@ double qpm__gamma_log(qpm__gen *w, const qpm__gamma_par *gp);
 double qpm__gamma_draw(qpm__gen *w, const qpm__gamma_par *gp);
 
 /* ---- ziggurat normals (rng_zig.c), for the Monte Carlo's
- * QPM_RISK_NORMALS_ZIGGURAT: pcg64dxsm only -------------------------------
+ * QPM_RISK_NORMALS_ZIGGURAT ------------------------------------------------
  *
  * One normal from 64-bit outputs b of the generator: layer i = b & 1023,
  * sign = bit 10, j = b >> 11 (53 bits); x = j * qpm__zig_kw[i].w is
@@ -251,19 +251,21 @@ static inline double qpm__zig_normal(qpm__gen *w)
  * 3 log1p(w) - 3w - 3w^2 - w^3 = -9/2 w^2 + 3 sum_{j>=4} (-1)^(j+1) w^j / j
  * (the terms beyond w^12 below 3e-16 of the result), for T double or a
  * vector of doubles: the same operations lane by lane */
+/* clang-format off */
 #define QPM__MT_SERIES(T, w, out)                                                                  \
     do {                                                                                           \
         T s_ = -0.25 * (w) + 3.0 / 11.0;                                                           \
-        s_ = s_ * (w)-0.3;                                                                         \
+        s_ = s_ * (w) - 0.3;                                                                       \
         s_ = s_ * (w) + 1.0 / 3.0;                                                                 \
-        s_ = s_ * (w)-0.375;                                                                       \
+        s_ = s_ * (w) - 0.375;                                                                     \
         s_ = s_ * (w) + 3.0 / 7.0;                                                                 \
-        s_ = s_ * (w)-0.5;                                                                         \
+        s_ = s_ * (w) - 0.5;                                                                       \
         s_ = s_ * (w) + 0.6;                                                                       \
-        s_ = s_ * (w)-0.75;                                                                        \
+        s_ = s_ * (w) - 0.75;                                                                      \
         T w2_ = (w) * (w);                                                                         \
         (out) = -4.5 * w2_ + w2_ * w2_ * s_;                                                       \
     } while (0)
+/* clang-format on */
 
 /* xoshiro256++ (Blackman and Vigna): the Monte Carlo's hot draws under
  * QPM_RISK_NORMALS_ZIGGURAT (no multiplications: eight lanes of it cost a
@@ -302,19 +304,15 @@ static inline double qpm__zig_normal_xo(qpm__xo *w)
 }
 
 /* One Gamma(a) variate, a >= 1 (gp->boost == 0), by Marsaglia-Tsang with
- * ziggurat proposals: x = qpm__zig_normal, cx = c x (a new x while
+ * ziggurat proposals: x = qpm__zig_normal_xo, cx = c x (a new x while
  * cx <= -1), v = (1 + cx)^3, then one open uniform u from the 53 high bits
  * of an output (0 redrawn), accepted by the squeeze u < 1 - 0.0331 x^4 or
  * else by log u < x^2/2 + d (1 - v + log v) (the last term by
  * QPM__MT_SERIES for |cx| < 0.05; the logarithms those of num/v4math.h,
  * whose lanes the AVX-512 build repeats); a rejection starts again. */
-double qpm__gamma_zig(qpm__gen *w, const qpm__gamma_par *gp);
+double qpm__gamma_zig_xo(qpm__xo *w, const qpm__gamma_par *gp);
 /* The same draw from the point where x, cx, v and the first output's 53
  * bits k (0 allowed) are drawn: the tests, and a new draw on rejection. */
-double qpm__gamma_zig_after(qpm__gen *w, const qpm__gamma_par *gp, double x, double cx, double v,
-                            uint64_t k);
-/* the same on xoshiro256++ */
-double qpm__gamma_zig_xo(qpm__xo *w, const qpm__gamma_par *gp);
 double qpm__gamma_zig_after_xo(qpm__xo *w, const qpm__gamma_par *gp, double x, double cx, double v,
                                uint64_t k);
 

@@ -27,16 +27,53 @@ static double log_term(double w, double v)
     return 1.0 - v + v4_log_1(v);
 }
 
-/* The samplers for each generator: pcg64dxsm (qpm__gen), and the
- * xoshiro256++ lanes (qpm__xo) of the Monte Carlo's hot draws. */
+/* The finish of a draw for each generator: pcg64dxsm (qpm__gen: the
+ * jumps' normals), and the xoshiro256++ lanes (qpm__xo) of the Monte
+ * Carlo's hot draws. */
 #define ZG_T       qpm__gen
 #define ZG_STEP(w) qpm__step_dxsm(&(w)->s, (w)->inc)
 #define ZG(name)   name
-#define ZG_NORMAL  qpm__zig_normal
 #include "rng/zig_body.h"
 
 #define ZG_T       qpm__xo
 #define ZG_STEP(w) qpm__xo_next(w)
 #define ZG(name)   name##_xo
-#define ZG_NORMAL  qpm__zig_normal_xo
 #include "rng/zig_body.h"
+
+/* The chi-square's gamma, on the xoshiro256++ lanes. */
+/* the tests of a proposal: 1 with *g set when accepted */
+static int mt_tests(qpm__xo *w, double d, double x, double cx, double v, uint64_t k, double *g)
+{
+    while (k == 0)
+        k = qpm__xo_next(w) >> 11;
+    double u = (double)k * 0x1.0p-53;
+    double x2 = x * x;
+    if (u < 1.0 - 0.0331 * x2 * x2 || v4_log_1(u) < 0.5 * x2 + d * log_term(cx, v)) {
+        *g = d * v;
+        return 1;
+    }
+    return 0;
+}
+
+double qpm__gamma_zig_xo(qpm__xo *w, const qpm__gamma_par *gp)
+{
+    for (;;) {
+        double x = qpm__zig_normal_xo(w);
+        double cx = gp->c * x;
+        if (cx <= -1.0)
+            continue;
+        double v = (1.0 + cx) * (1.0 + cx) * (1.0 + cx);
+        double g;
+        if (mt_tests(w, gp->d, x, cx, v, qpm__xo_next(w) >> 11, &g))
+            return g;
+    }
+}
+
+double qpm__gamma_zig_after_xo(qpm__xo *w, const qpm__gamma_par *gp, double x, double cx, double v,
+                               uint64_t k)
+{
+    double g;
+    if (mt_tests(w, gp->d, x, cx, v, k, &g))
+        return g;
+    return qpm__gamma_zig_xo(w, gp);
+}

@@ -1,7 +1,7 @@
-/* Body of rng_zig.c's samplers for one generator type: the including file
- * defines ZG_T (the generator's working copy), ZG_STEP(w) (its next 64-bit
- * output), ZG(name) (the name of a function for it) and ZG_NORMAL (its
- * qpm__zig_normal); undefined at the end.  No include guard: one
+/* Body of rng_zig.c's ziggurat finish for one generator type: the
+ * including file defines ZG_T (the generator's working copy), ZG_STEP(w)
+ * (its next 64-bit output) and ZG(name) (the name of a function for it);
+ * undefined at the end.  No include guard: one
  * inclusion per generator.  Not a public header. */
 
 /* 53 random bits of one output, as a double in (0, 1) (0 redrawn) */
@@ -44,44 +44,6 @@ double ZG(qpm__zig_finish)(ZG_T *w, uint64_t b)
     }
 }
 
-/* the tests of a proposal: 1 with *g set when accepted */
-static int ZG(mt_tests)(ZG_T *w, double d, double x, double cx, double v, uint64_t k, double *g)
-{
-    while (k == 0)
-        k = ZG_STEP(w) >> 11;
-    double u = (double)k * 0x1.0p-53;
-    double x2 = x * x;
-    if (u < 1.0 - 0.0331 * x2 * x2 || v4_log_1(u) < 0.5 * x2 + d * log_term(cx, v)) {
-        *g = d * v;
-        return 1;
-    }
-    return 0;
-}
-
-double ZG(qpm__gamma_zig)(ZG_T *w, const qpm__gamma_par *gp)
-{
-    for (;;) {
-        double x = ZG_NORMAL(w);
-        double cx = gp->c * x;
-        if (cx <= -1.0)
-            continue;
-        double v = (1.0 + cx) * (1.0 + cx) * (1.0 + cx);
-        double g;
-        if (ZG(mt_tests)(w, gp->d, x, cx, v, ZG_STEP(w) >> 11, &g))
-            return g;
-    }
-}
-
-double ZG(qpm__gamma_zig_after)(ZG_T *w, const qpm__gamma_par *gp, double x, double cx, double v,
-                                uint64_t k)
-{
-    double g;
-    if (ZG(mt_tests)(w, gp->d, x, cx, v, k, &g))
-        return g;
-    return ZG(qpm__gamma_zig)(w, gp);
-}
-
 #undef ZG_T
 #undef ZG_STEP
 #undef ZG
-#undef ZG_NORMAL

@@ -2,9 +2,9 @@
  * and the grid revaluation fused with the draws.
  *
  * - The tables are the documented 1024-layer stack (equal areas, edges,
- *   acceptance bounds), and the normals and gamma variates drawn from them
- *   have the right distribution (moments, tail mass, a Kolmogorov-Smirnov
- *   statistic).
+ *   acceptance bounds), and the normals, gamma variates and chi-squares
+ *   drawn from them have the right distribution (moments, tail mass,
+ *   Kolmogorov-Smirnov statistics).
  * - The scenarios are the construction risk.h documents (lane t % 8 of
  *   each block, its draws in order), rebuilt here from the generator
  *   streams and the scalar samplers.
@@ -25,6 +25,7 @@
 #include "qpm/risk.h"
 #include "risk/risk_grid.h"
 #include "risk/risk_internal.h"
+#include "risk/risk_zig.h"
 #include "rng/rng_internal.h"
 #include "support/testutil.h"
 
@@ -158,6 +159,61 @@ Test(risk_zig, normals_and_gammas_have_their_distributions)
     free(x);
 }
 
+/* chi-square CDF for nu = 3 and nu = 4 (regularised lower gamma P(nu/2, x/2)) */
+static double chi2_cdf(double nu, double x)
+{
+    if (nu == 4.0)
+        return -expm1(-0.5 * x) - 0.5 * x * exp(-0.5 * x);
+    return erf(sqrt(0.5 * x)) - sqrt(2.0 * x / M_PI) * exp(-0.5 * x); /* nu = 3 */
+}
+
+/* The Monte Carlo's chi-squares (qpm__zig_chi_xo): uniforms and a normal
+ * for integer nu up to 16, Marsaglia-Tsang otherwise; mean nu, variance
+ * 2 nu, and for nu = 3 and 4 a Kolmogorov-Smirnov statistic. */
+Test(risk_zig, chi_squares_have_their_distribution)
+{
+    enum { N = 1000000 };
+    double *x = malloc(N * sizeof *x);
+    cr_assert_not_null(x);
+    const double nus[6] = {3, 4, 5, 16, 4.5, 17};
+    const int ks[6] = {1, 2, 2, 8, 0, 0};
+    qpm__xo xo = {{0x243F6A8885A308D3u, 3, 5, 7}};
+    for (int c = 0; c < 6; c++) {
+        qpm_risk *r;
+        cr_assert_eq(qpm_risk_create(&r, NULL), QPM_OK);
+        cr_assert_eq(qpm_risk_set(r, QPM_RISK_T_DOF, nus[c]), QPM_OK);
+        qpm__zig_par zp;
+        qpm__zig_par_init(r, &zp);
+        qpm_risk_free(r);
+        cr_assert_eq(zp.chi_k, ks[c], "nu %g: %d uniforms", nus[c], zp.chi_k);
+        cr_assert_eq(zp.chi_odd, ks[c] > 0 && fmod(nus[c], 2.0) != 0.0);
+        double m1 = 0, m2 = 0, nu = nus[c];
+        for (size_t i = 0; i < N; i++) {
+            x[i] = qpm__zig_chi_xo(&xo, &zp);
+            cr_assert(x[i] > 0.0);
+            m1 += x[i], m2 += x[i] * x[i];
+        }
+        double mean = m1 / N, var = m2 / N - mean * mean;
+        /* var of the sample variance: 2 (mu4 - var^2) / N-ish; mu4 = 12 nu (nu + 4) */
+        cr_assert(fabs(mean - nu) < 5 * sqrt(2 * nu / N), "nu %g: mean %.5f", nu, mean);
+        cr_assert(fabs(var - 2 * nu) < 5 * sqrt((12 * nu * (nu + 4) - 4 * nu * nu) / N),
+                  "nu %g: variance %.5f", nu, var);
+        if (nu == 3.0 || nu == 4.0) {
+            qsort(x, N, sizeof *x, cmp_double);
+            double d = 0;
+            for (size_t i = 0; i < N; i++) {
+                double f = chi2_cdf(nu, x[i]);
+                d = fmax(d, fmax(fabs(f - (double)i / N), fabs(f - (double)(i + 1) / N)));
+            }
+            cr_assert(sqrt((double)N) * d < 1.95, "nu %g: KS statistic %.3f", nu,
+                      sqrt((double)N) * d);
+            cr_log_info("chi-square(%g): KS sqrt(N) D = %.3f over %d draws", nu,
+                        sqrt((double)N) * d, N);
+        }
+    }
+    free(x);
+}
+
 /* the Cholesky factor of COV3 */
 static void factor(double L[3][3])
 {
@@ -193,15 +249,18 @@ static qpm_risk *make(double threads, int extras)
 /* Every draw where risk.h puts it: scenario t of block b on the
  * xoshiro256++ seeded by the first four outputs of stream
  * QPM__RISK_ZIG_STREAM + 8 b + t % 8 of the base generator, the first
- * points of its 3 normals, then each normal finished, then the gamma; the
- * moves expm1(sqrt(h) c L g).  Two blocks, the second
- * ending in a part of a group of lanes.  The library's exp rounds
- * differently, so a few ulp; a misplaced draw is a difference of order 1. */
-Test(risk_zig, scenarios_are_the_documented_construction)
+ * points of its 3 normals, then each normal finished, then the
+ * chi-square (nu = 5: -2 log(U1 U2) + z^2; nu = 4.5: twice a
+ * Marsaglia-Tsang gamma); the moves expm1(sqrt(h) c L g).  Two blocks,
+ * the second ending in a part of a group of lanes.  The library's exp
+ * and log round differently, so a few ulp; a misplaced draw is a
+ * difference of order 1. */
+static void documented_construction(double nu)
 {
     enum { NS = 4096 + 45 };
-    const double nu = 5.0, h = 2.0; /* days: the covariance is daily */
+    const double h = 2.0; /* days: the covariance is daily */
     qpm_risk *r = make(2, 0);
+    cr_assert_eq(qpm_risk_set(r, QPM_RISK_T_DOF, nu), QPM_OK);
     double *mv = malloc((size_t)NS * 3 * sizeof *mv);
     cr_assert_not_null(mv);
     cr_assert_eq(qpm_risk_scenarios(r, NS, mv, 3, NULL, 0), QPM_OK, "%s", qpm_last_error());
@@ -228,7 +287,15 @@ Test(risk_zig, scenarios_are_the_documented_construction)
             b3[u] = qpm__xo_next(g);
         for (int u = 0; u < 3; u++)
             z[u] = qpm__zig_finish_xo(g, b3[u]);
-        double chi = 2.0 * qpm__gamma_zig_xo(g, &gp);
+        double chi;
+        if (nu == 5.0) {
+            double u1 = (double)((qpm__xo_next(g) >> 11) + 1) * 0x1p-53;
+            double u2 = (double)((qpm__xo_next(g) >> 11) + 1) * 0x1p-53;
+            double zc = qpm__zig_normal_xo(g);
+            chi = -2.0 * log(u1 * u2) + zc * zc;
+        } else {
+            chi = 2.0 * qpm__gamma_zig_xo(g, &gp);
+        }
         double c = sqrt(h) * sqrt((nu - 2.0) / chi);
         for (int u = 0; u < 3; u++) {
             double lg = 0.0, size = 0.0;
@@ -240,13 +307,19 @@ Test(risk_zig, scenarios_are_the_documented_construction)
             double want = expm1(c * lg), got = mv[s * 3 + u];
             double d = fabs(got - want) / fmax(fmax(fabs(want), c * size), 1e-300);
             worst = fmax(worst, d);
-            cr_assert(d < 1e-13, "scenario %zu, underlying %d: %.17g, construction %.17g", s, u,
-                      got, want);
+            cr_assert(d < 1e-13, "nu %g, scenario %zu, underlying %d: %.17g, construction %.17g",
+                      nu, s, u, got, want);
         }
     }
-    cr_log_info("ziggurat scenarios: worst relative difference %.3g", worst);
+    cr_log_info("ziggurat scenarios, nu %g: worst relative difference %.3g", nu, worst);
     free(mv);
     qpm_risk_free(r);
+}
+
+Test(risk_zig, scenarios_are_the_documented_construction)
+{
+    documented_construction(5.0);
+    documented_construction(4.5);
 }
 
 /* 11 underlyings: the normals' first points eight at a time, then three */
@@ -263,8 +336,13 @@ Test(risk_zig, same_bits_on_every_build_and_thread_count)
 {
     enum { NS = 2 * 4096 + 45 };
     static double a[NS * 11], b[NS * 11], c[NS * 11], va[NS * 11], vb[NS * 11];
-    for (int extras = 0; extras < 3; extras++) {
+    /* case 0: t (nu = 5: uniforms and a normal), 1: with jumps and vol of
+     * vol, 2: 11 underlyings, 3: nu = 4 (uniforms only), 4: nu = 4.5
+     * (Marsaglia-Tsang), 5: nu = 16 (eight uniforms) */
+    const double dof[6] = {5, 5, 5, 4, 4.5, 16};
+    for (int extras = 0; extras < 6; extras++) {
         qpm_risk *r = make(1, extras == 1);
+        cr_assert_eq(qpm_risk_set(r, QPM_RISK_T_DOF, dof[extras]), QPM_OK);
         size_t nu = 3;
         if (extras == 2) {
             cov11(r);

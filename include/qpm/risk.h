@@ -275,12 +275,16 @@ typedef enum qpm_risk_filter {
  *   layers), for speed: eight generator lanes per block of scenarios,
  *   scenario t of a block on lane t % 8, each lane a xoshiro256++ seeded
  *   by the first four outputs of its own pcg64dxsm stream of the seed; the
- *   t scale's chi-square by Marsaglia-Tsang on ziggurat proposals.  A
- *   different sample from PRECISE's and FAST's (the same distribution),
- *   eight scenarios at a time on AVX-512 CPUs, with the same bits on every
- *   CPU and for any thread count; scenario generation about 3 times as
- *   fast as PRECISE's, and with QPM_RISK_REVALUE_GRID the whole Monte
- *   Carlo about 7 times as fast.  Each scenario's draws, in its lane's
+ *   t scale's chi-square, for an integer nu up to 16, as -2 log(U1 ... Uk)
+ *   (k = floor(nu/2) uniforms Ui = (b/2^11 + 1) 2^-53 from outputs b,
+ *   their product formed left to right) plus, nu odd, one normal squared,
+ *   and for any other nu as twice a Gamma(nu/2) by Marsaglia-Tsang on
+ *   ziggurat proposals.  A different sample from PRECISE's and FAST's (the
+ *   same distribution), eight scenarios at a time on AVX-512 CPUs, with
+ *   the same bits on every CPU and for any thread count; scenario
+ *   generation about 3 times as fast as PRECISE's, and with
+ *   QPM_RISK_REVALUE_GRID the whole Monte Carlo about 9 times as fast
+ *   (nu = 4).  Each scenario's draws, in its lane's
  *   order: its n normals (the first points of up to eight at a time, then
  *   each of those finished), then (t) the chi-square, then (vol of vol)
  *   one normal; its jumps (n Poisson counts, one normal per nonzero count)

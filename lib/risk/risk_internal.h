@@ -10,6 +10,7 @@
 #include "qpm/garch.h"
 #include "qpm/risk.h"
 #include "qpm/rng.h"
+#include "rng/rng_internal.h"
 
 /* Scenarios per generator stream, and per book call / progress report. */
 #define QPM__RISK_BLOCK         4096u
@@ -117,13 +118,27 @@ void qpm__risk_moves_avx512(const struct qpm_risk *r, qpm__risk_worker *w, size_
  * block belongs to lane t % 8, and each lane draws its scenarios in
  * order: from xoshiro256++, n ziggurat normals (the first points of the
  * underlyings' normals eight at a time, then each of those finished in
- * order), then (t only) one Gamma(nu/2) by qpm__gamma_zig_xo, then (vol
+ * order), then (t only) the chi-square by qpm__zig_chi_xo, then (vol
  * of vol) one normal; from the pcg stream, (jumps) n Poisson counts and a
  * normal for each nonzero count. */
 #define QPM__RISK_ZIG_STREAM 0x5000000000000000ull
+/* what a pass needs of the settings */
+typedef struct qpm__zig_par {
+    double sh;    /* sqrt(horizon) */
+    double nu_m2; /* nu - 2 */
+    int student, vov, jumps;
+    double jl; /* jump intensity over the horizon */
+    /* the chi-square: for an integer nu <= QPM__ZIG_CHI_MAX, from chi_k =
+     * floor(nu/2) uniforms (and, nu odd, one normal); otherwise 2 Gamma(nu/2)
+     * by Marsaglia-Tsang (chi_k = 0) */
+    int chi_k, chi_odd;
+    qpm__gamma_par gp;
+} qpm__zig_par;
+
 typedef struct qpm__zig_lanes {
     uint64_t x0[8], x1[8], x2[8], x3[8];
     uint64_t hi[8], lo[8], ihi[8], ilo[8];
+    qpm__zig_par par; /* the settings, set with the lanes */
 } qpm__zig_lanes;
 
 /* A scenario's t scale sqrt(h (nu - 2) / chi) from its chi-square chi

@@ -13,7 +13,10 @@ void qpm__zig_par_init(const qpm_risk *r, qpm__zig_par *zp)
     zp->vov = r->vol_of_vol > 0.0;
     zp->jumps = r->jump_lambda > 0.0;
     zp->jl = r->jump_lambda * r->horizon;
-    /* nu > 2 (qpm_risk_set): shape nu/2 > 1, no boost */
+    int whole = zp->student && r->nu == floor(r->nu) && r->nu <= QPM__ZIG_CHI_MAX;
+    zp->chi_k = whole ? (int)(r->nu / 2.0) : 0; /* nu > 2 (qpm_risk_set): k >= 1 */
+    zp->chi_odd = whole && fmod(r->nu, 2.0) != 0.0;
+    /* nu > 2: shape nu/2 > 1, no boost */
     qpm__gamma_init(&zp->gp, zp->student ? 0.5 * r->nu : 1.0);
 }
 
@@ -34,6 +37,7 @@ void qpm__zig_jumps(const qpm__zig_par *zp, qpm__zig_lanes *L, unsigned l, size_
 
 void qpm__risk_zig_seed(const qpm_risk *r, qpm__risk_worker *w, uint64_t block, qpm__zig_lanes *L)
 {
+    qpm__zig_par_init(r, &L->par);
     for (unsigned l = 0; l < 8; l++) {
         qpm_rng_set_stream(w->rng, r->base, QPM__RISK_ZIG_STREAM + 8u * block + l);
         qpm__gen g = qpm__gen_load(&w->rng->g);
@@ -54,8 +58,8 @@ static void zig_pass_base(const qpm_risk *r, qpm__risk_worker *w, qpm__zig_lanes
                           size_t n)
 {
     enum { P = QPM__RISK_PASS };
-    qpm__zig_par zp;
-    qpm__zig_par_init(r, &zp);
+    (void)r;
+    const qpm__zig_par zp = L->par;
     for (size_t s = 0; s < m; s++) {
         unsigned l = (unsigned)(s % 8u);
         qpm__xo x = qpm__zig_xo_load(L, l);
@@ -68,9 +72,8 @@ static void zig_pass_base(const qpm_risk *r, qpm__risk_worker *w, qpm__zig_lanes
             for (size_t k = 0; k < c; k++)
                 w->pgt[(u0 + k) * P + s] = qpm__zig_finish_xo(&x, b[k]);
         }
-        w->pc[s] = zp.student
-                       ? qpm__risk_t_scale(zp.sh, zp.nu_m2, 2.0 * qpm__gamma_zig_xo(&x, &zp.gp))
-                       : zp.sh;
+        w->pc[s] =
+            zp.student ? qpm__risk_t_scale(zp.sh, zp.nu_m2, qpm__zig_chi_xo(&x, &zp)) : zp.sh;
         w->pfv[s] = zp.vov ? qpm__zig_normal_xo(&x) : 0.0;
         qpm__zig_xo_store(L, l, &x);
         if (zp.jumps)

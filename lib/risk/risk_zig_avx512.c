@@ -6,7 +6,8 @@
  * The lanes whose draw is not accepted at once (one vector in thirty) run
  * the wedge test and their redraws in the lanes too, under a mask (the
  * lanes not in it keep their generator state), and so do the gamma
- * proposals that fail the squeeze (half of the vectors), with
+ * proposals that fail the squeeze (half of the vectors), and the
+ * chi-squares of an integer nu (a product of uniforms and one log), with
  * num/v8math.h's exp and log, whose lanes have the bits of the scalar
  * code's (rng_zig.c); only the tail beyond r (a draw in 300,000), an
  * output of 0 bits and the jumps (the lanes' pcg streams) leave the lanes
@@ -287,13 +288,34 @@ ZIG_INLINE __m512d gamma8(lanes8 *g, qpm__zig_lanes *L, const qpm__gamma_par *gp
     return res;
 }
 
+/* the lanes' chi-squares (qpm__zig_chi_xo, lane by lane) */
+ZIG_INLINE __m512d chi8(lanes8 *g, qpm__zig_lanes *L, const qpm__zig_par *zp)
+{
+    if (zp->chi_k == 0)
+        return _mm512_mul_pd(_mm512_set1_pd(2.0), gamma8(g, L, &zp->gp));
+    const __m512i one = _mm512_set1_epi64(1);
+    const __m512d ulp = _mm512_set1_pd(0x1.0p-53);
+    __m512d p = _mm512_mul_pd(
+        _mm512_cvtepu64_pd(_mm512_add_epi64(_mm512_srli_epi64(xo8(g, 0xff), 11), one)), ulp);
+    for (int i = 1; i < zp->chi_k; i++)
+        p = _mm512_mul_pd(p, _mm512_mul_pd(_mm512_cvtepu64_pd(_mm512_add_epi64(
+                                               _mm512_srli_epi64(xo8(g, 0xff), 11), one)),
+                                           ulp));
+    __m512d chi = _mm512_mul_pd(_mm512_set1_pd(-2.0), log8(p));
+    if (zp->chi_odd) {
+        __m512d z = zig8(g, L, 0xff);
+        chi = _mm512_add_pd(chi, _mm512_mul_pd(z, z));
+    }
+    return chi;
+}
+
 void qpm__risk_zig_pass_avx512(const qpm_risk *r, qpm__risk_worker *w, qpm__zig_lanes *L, size_t m,
                                size_t n)
 {
     enum { P = QPM__RISK_PASS };
     _Static_assert(QPM__RISK_PASS % 8 == 0, "whole groups of lanes in a pass");
-    qpm__zig_par zp;
-    qpm__zig_par_init(r, &zp);
+    (void)r;
+    const qpm__zig_par zp = L->par;
     lanes8 g;
     lanes_in(&g, L);
     for (size_t s = 0; s < m; s += 8) {
@@ -302,9 +324,7 @@ void qpm__risk_zig_pass_avx512(const qpm_risk *r, qpm__risk_worker *w, qpm__zig_
             zig_rows(&g, L, n - u0 < 8 ? n - u0 : 8, w->pgt + u0 * P + s, P);
         /* the chi-squares; their scales after the pass (the division and
          * square root off the draws' path) */
-        _mm512_storeu_pd(w->pc + s, zp.student
-                                        ? _mm512_mul_pd(_mm512_set1_pd(2.0), gamma8(&g, L, &zp.gp))
-                                        : _mm512_set1_pd(zp.sh));
+        _mm512_storeu_pd(w->pc + s, zp.student ? chi8(&g, L, &zp) : _mm512_set1_pd(zp.sh));
         _mm512_storeu_pd(w->pfv + s, zp.vov ? zig8(&g, L, 0xff) : _mm512_setzero_pd());
         if (zp.jumps) /* the pcg streams, outside the vectors */
             for (unsigned l = 0; l < 8 && s + l < m; l++)

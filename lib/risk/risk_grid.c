@@ -79,7 +79,9 @@ struct qpm__risk_grid {
     grid1 *g;
     double *xs, *vs, *tmp; /* scratch: nodes of one fine grid, its values */
     size_t cap;            /* capacity of tmp (values) */
-    double *ybuf;          /* scratch: a batch's log moves (ycap values) */
+    double *odd;           /* scratch: a level's new nodes (ocap values) */
+    size_t ocap;
+    double *ybuf; /* scratch: a batch's log moves (ycap values) */
     size_t ycap;
     size_t *rows; /* scratch: the rows a batch revalues (rcap) */
     size_t rcap;
@@ -99,6 +101,7 @@ void qpm__risk_grid_free(const qpm_alloc *a, qpm__risk_grid *G)
     qpm__free(a, G->xs);
     qpm__free(a, G->vs);
     qpm__free(a, G->tmp);
+    qpm__free(a, G->odd);
     qpm__free(a, G->ybuf);
     qpm__free(a, G->views);
     qpm__free(a, G->pass);
@@ -128,25 +131,73 @@ qpm_status qpm__risk_grid_new(const qpm_alloc *a, size_t n, qpm__risk_grid **out
     return QPM_OK;
 }
 
-/* exact f_u on the mx x mv nodes from (x0, hx), (v0, hv) into G->tmp */
-static qpm_status exact(qpm__risk_grid *G, const qpm_alloc *a, qpm_book *book, size_t u, double x0,
-                        double hx, size_t mx, double v0, double hv, size_t mv)
+/* *buf holds at least need values, keeping those it had */
+static qpm_status reserve(const qpm_alloc *a, double **buf, size_t *cap, size_t need)
 {
-    size_t need = mx * mv;
-    if (need > G->cap) {
-        double *t = qpm__calloc(a, need, sizeof(double));
-        if (t == NULL)
-            return qpm__fail(QPM_E_NOMEM, "cannot allocate a P&L grid of %zu points", need);
-        qpm__free(a, G->tmp);
-        G->tmp = t, G->cap = need;
-    }
+    if (need <= *cap)
+        return QPM_OK;
+    double *t = qpm__calloc(a, need, sizeof(double));
+    if (t == NULL)
+        return qpm__fail(QPM_E_NOMEM, "cannot allocate a P&L grid of %zu points", need);
+    if (*buf != NULL)
+        memcpy(t, *buf, *cap * sizeof(double));
+    qpm__free(a, *buf);
+    *buf = t, *cap = need;
+    return QPM_OK;
+}
+
+/* exact f_u into out (nx x nv, row-major in x) at the nodes x0 + hx i,
+ * i = i0, i0 + di, ... (nx of them), and v0 + hv j, j = j0, j0 + dj, ...
+ * (nv; vols only, else nv = 1): a node's value depends on its own x and v
+ * only, so a node has the same bits whichever call computes it */
+static qpm_status exact(qpm__risk_grid *G, qpm_book *book, size_t u, int vols, double x0, double hx,
+                        size_t i0, size_t di, size_t nx, double v0, double hv, size_t j0, size_t dj,
+                        size_t nv, double *out)
+{
     /* spot-only grids are over log moves y: the book moves by expm1(y) */
-    for (size_t i = 0; i < mx; i++)
-        G->xs[i] = mv == 1 ? expm1(x0 + hx * (double)i) : x0 + hx * (double)i;
-    for (size_t j = 0; j < mv; j++)
-        G->vs[j] = v0 + hv * (double)j;
-    return qpm_book_scenario_grid(book, u, mx, G->xs, mv, mv > 1 ? G->vs : NULL, G->tmp, NULL,
-                                  NULL);
+    for (size_t k = 0; k < nx; k++) {
+        double x = x0 + hx * (double)(i0 + di * k);
+        G->xs[k] = vols ? x : expm1(x);
+    }
+    for (size_t k = 0; k < nv; k++)
+        G->vs[k] = v0 + hv * (double)(j0 + dj * k);
+    return qpm_book_scenario_grid(book, u, nx, G->xs, nv, vols ? G->vs : NULL, out, NULL, NULL);
+}
+
+/* The fine grid fx x fv of a level into G->tmp.  From the second level
+ * on, G->tmp holds the previous level's fine grid, which is this level's
+ * every other node (spacings halve exactly, so the nodes have the same
+ * bits): those values move to their places and only the new nodes are
+ * computed, in one call for the odd rows and (vols) one for the odd
+ * columns of the even rows. */
+static qpm_status fine_grid(qpm__risk_grid *G, const qpm_alloc *a, qpm_book *book, size_t u,
+                            int vols, int first, double xlo, double hx, size_t fx, double vlo,
+                            double hv, size_t fv)
+{
+    qpm_status st = reserve(a, &G->tmp, &G->cap, fx * fv);
+    if (st != QPM_OK)
+        return st;
+    if (first)
+        return exact(G, book, u, vols, xlo, hx, 0, 1, fx, vlo, hv, 0, 1, fv, G->tmp);
+    size_t px = (fx + 1) / 2, pv = vols ? (fv + 1) / 2 : 1; /* the previous level's */
+    double *t = G->tmp;
+    for (size_t k = px * pv; k-- > 0;) /* last first: no value is overwritten unread */
+        t[(k / pv) * 2 * fv + (vols ? 2 * (k % pv) : 0)] = t[k];
+    size_t ox = px - 1; /* odd rows */
+    if ((st = reserve(a, &G->odd, &G->ocap, ox * fv)) != QPM_OK ||
+        (st = exact(G, book, u, vols, xlo, hx, 1, 2, ox, vlo, hv, 0, 1, fv, G->odd)) != QPM_OK)
+        return st;
+    for (size_t i = 0; i < ox; i++)
+        memcpy(t + (2 * i + 1) * fv, G->odd + i * fv, fv * sizeof(double));
+    if (!vols)
+        return QPM_OK;
+    size_t ov = pv - 1; /* the even rows' odd columns */
+    if ((st = exact(G, book, u, vols, xlo, hx, 0, 2, px, vlo, hv, 1, 2, ov, G->odd)) != QPM_OK)
+        return st;
+    for (size_t i = 0; i < px; i++)
+        for (size_t j = 0; j < ov; j++)
+            t[2 * i * fv + 2 * j + 1] = G->odd[i * ov + j];
+    return QPM_OK;
 }
 
 /* Builds u's grid over [xlo, xhi] x [vlo, vhi] (vols: mv > 1) to the
@@ -163,7 +214,7 @@ static qpm_status build(qpm__risk_grid *G, const qpm_alloc *a, qpm_book *book, s
         size_t fx = 2 * cx + 1, fv = vols ? 2 * cv + 1 : 1;
         double hx = (xhi - xlo) / (double)(fx - 1),
                hv = vols ? (vhi - vlo) / (double)(fv - 1) : 0.0;
-        if ((st = exact(G, a, book, u, xlo, hx, fx, vlo, hv, fv)) != QPM_OK) {
+        if ((st = fine_grid(G, a, book, u, vols, level == 0, xlo, hx, fx, vlo, hv, fv)) != QPM_OK) {
             qpm__free(a, coarse);
             return st;
         }

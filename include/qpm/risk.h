@@ -282,10 +282,10 @@ typedef enum qpm_risk_filter {
  *   ziggurat proposals.  A different sample from PRECISE's and FAST's (the
  *   same distribution), eight scenarios at a time on AVX-512 CPUs, with
  *   the same bits on every CPU and for any thread count; scenario
- *   generation about 3 times as fast as PRECISE's, and with
- *   QPM_RISK_REVALUE_GRID the whole Monte Carlo about 9 times as fast
- *   (nu = 4).  Each scenario's draws, in its lane's
- *   order: its n normals (the first points of up to eight at a time, then
+ *   generation about 3 times as fast as PRECISE's, and a Monte Carlo with
+ *   QPM_RISK_REVALUE_GRID about 3.7 times as fast (nu = 4).  Each
+ *   scenario's draws, in its lane's order: its n normals (the first
+ *   points of up to eight at a time, then
  *   each of those finished), then (t) the chi-square, then (vol of vol)
  *   one normal; its jumps (n Poisson counts, one normal per nonzero count)
  *   come from the lane's pcg64dxsm stream. */

@@ -285,10 +285,10 @@ typedef enum qpm_risk_filter {
  *   generation about 3 times as fast as PRECISE's, and a Monte Carlo with
  *   QPM_RISK_REVALUE_GRID about 3.7 times as fast (nu = 4).  Each
  *   scenario's draws, in its lane's order: its n normals (the first
- *   points of up to eight at a time, then
- *   each of those finished), then (t) the chi-square, then (vol of vol)
- *   one normal; its jumps (n Poisson counts, one normal per nonzero count)
- *   come from the lane's pcg64dxsm stream. */
+ *   points of up to eight at a time, then each of those finished), then
+ *   (t) the chi-square, then (vol of vol) one normal; its jumps (n Poisson
+ *   counts, one normal per nonzero count) come from the lane's pcg64dxsm
+ *   stream. */
 typedef enum qpm_risk_normals {
     QPM_RISK_NORMALS_PRECISE = 0,
     QPM_RISK_NORMALS_FAST = 1,

@@ -74,7 +74,7 @@ static qpm_book *make_book_surf(size_t nu, size_t nopt, double pf, double vf, in
     qpm_book *b;
     cr_assert_eq(qpm_book_create(&b, NULL), QPM_OK);
     for (size_t u = 0; u < nu; u++) {
-        char name[16];
+        char name[24];
         snprintf(name, sizeof name, "C%zu", u);
         double S = (1000.0 + 37.0 * (double)u) * pf;
         cr_assert_eq(qpm_book_add_underlying(b, name, S, 0.03, NULL), QPM_OK);

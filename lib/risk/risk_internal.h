@@ -157,11 +157,9 @@ static inline double qpm__risk_t_scale(double sh, double nu_m2, double chi)
  * factor's normal in pfv, jumps in pjc and pje.  Eight lanes at a time in
  * an AVX-512 build where the CPU has it, each lane's rare draws by the
  * scalar code (rng_zig.c): the same numbers in every build. */
-void qpm__risk_zig_pass(const struct qpm_risk *r, qpm__risk_worker *w, qpm__zig_lanes *L, size_t m,
-                        size_t n);
-void qpm__risk_zig_pass_avx512(const struct qpm_risk *r, qpm__risk_worker *w, qpm__zig_lanes *L,
-                               size_t m, size_t n);
-/* the lanes of block `block` */
+void qpm__risk_zig_pass(qpm__risk_worker *w, qpm__zig_lanes *L, size_t m, size_t n);
+void qpm__risk_zig_pass_avx512(qpm__risk_worker *w, qpm__zig_lanes *L, size_t m, size_t n);
+/* the lanes of block `block`, and the settings their passes use (L->par) */
 void qpm__risk_zig_seed(const struct qpm_risk *r, qpm__risk_worker *w, uint64_t block,
                         qpm__zig_lanes *L);
 

@@ -102,7 +102,7 @@ static void fill_block(void *vctx, size_t chunk, unsigned worker)
     for (size_t s0 = 0; s0 < cnt; s0 += QPM__RISK_PASS) {
         size_t m = cnt - s0 < QPM__RISK_PASS ? cnt - s0 : QPM__RISK_PASS;
         if (zig)
-            qpm__risk_zig_pass(r, w, &lanes, m, n);
+            qpm__risk_zig_pass(w, &lanes, m, n);
         else
             draw_pass(r, w, m, n);
         double *sp = ctx->spot + (off + s0) * ctx->ld_spot;

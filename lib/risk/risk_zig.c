@@ -54,11 +54,9 @@ void qpm__risk_zig_seed(const qpm_risk *r, qpm__risk_worker *w, uint64_t block, 
     }
 }
 
-static void zig_pass_base(const qpm_risk *r, qpm__risk_worker *w, qpm__zig_lanes *L, size_t m,
-                          size_t n)
+static void zig_pass_base(qpm__risk_worker *w, qpm__zig_lanes *L, size_t m, size_t n)
 {
     enum { P = QPM__RISK_PASS };
-    (void)r;
     const qpm__zig_par zp = L->par;
     for (size_t s = 0; s < m; s++) {
         unsigned l = (unsigned)(s % 8u);
@@ -81,14 +79,13 @@ static void zig_pass_base(const qpm_risk *r, qpm__risk_worker *w, qpm__zig_lanes
     }
 }
 
-void qpm__risk_zig_pass(const qpm_risk *r, qpm__risk_worker *w, qpm__zig_lanes *L, size_t m,
-                        size_t n)
+void qpm__risk_zig_pass(qpm__risk_worker *w, qpm__zig_lanes *L, size_t m, size_t n)
 {
 #if defined(__x86_64__) || defined(__i386__)
     if (qpm__cpu_level() == QPM__CPU_AVX512) {
-        qpm__risk_zig_pass_avx512(r, w, L, m, n);
+        qpm__risk_zig_pass_avx512(w, L, m, n);
         return;
     }
 #endif
-    zig_pass_base(r, w, L, m, n);
+    zig_pass_base(w, L, m, n);
 }

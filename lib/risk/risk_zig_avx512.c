@@ -309,12 +309,10 @@ ZIG_INLINE __m512d chi8(lanes8 *g, qpm__zig_lanes *L, const qpm__zig_par *zp)
     return chi;
 }
 
-void qpm__risk_zig_pass_avx512(const qpm_risk *r, qpm__risk_worker *w, qpm__zig_lanes *L, size_t m,
-                               size_t n)
+void qpm__risk_zig_pass_avx512(qpm__risk_worker *w, qpm__zig_lanes *L, size_t m, size_t n)
 {
     enum { P = QPM__RISK_PASS };
     _Static_assert(QPM__RISK_PASS % 8 == 0, "whole groups of lanes in a pass");
-    (void)r;
     const qpm__zig_par zp = L->par;
     lanes8 g;
     lanes_in(&g, L);

@@ -8,12 +8,11 @@
  * then two; then one thread with the experimental modes (grid revaluation,
  * fast normals, both, exact revaluation with fast normals, and ziggurat
  * normals with grid revaluation on one and two threads and with exact
- * revaluation) and the scenario generation alone.  The job's numbers come from the Weyl sequence frac(0.5 +
- * k phi), exactly as bench_mc_ref.py (numpy and scipy, run with
- * /usr/bin/python3 on one BLAS thread) builds them.  Times are process CPU
- * seconds (the machine is shared), the median of the repetitions (the two
- * thread counts are compared by their median wall times); the two
- * VaRs differ by Monte Carlo error only (different random numbers).
+ * revaluation) and the scenario generation alone.  The job's numbers come from the Weyl sequence
+ * frac(0.5 + k phi), exactly as bench_mc_ref.py (numpy and scipy, run with /usr/bin/python3 on one
+ * BLAS thread) builds them.  Times are process CPU seconds (the machine is shared), the median of
+ * the repetitions (the two thread counts are compared by their median wall times); the two VaRs
+ * differ by Monte Carlo error only (different random numbers).
  *
  *     bench_mc [scenarios (default 1000000)] [repetitions (default 3)] [script]
  */
@@ -91,6 +90,17 @@ static double cpu_median_wall(void (*f)(void *), void *arg, int reps, double *wa
 static double cpu_median(void (*f)(void *), void *arg, int reps)
 {
     return cpu_median_wall(f, arg, reps, NULL);
+}
+
+/* One single-thread line: the time of `what` (t seconds over n scenarios),
+ * its VaR and ES (c) relative to ref_var and ref_es (`ref`), and `tail`. */
+static void report(const char *what, double t, size_t n, const struct ctx *c, double ref_var,
+                   double ref_es, const char *ref, const char *tail)
+{
+    printf("libqpm %s, 1 thread: %.3f s CPU (%.1f ns per scenario); VaR %.0f (%+.2e relative to "
+           "%s), ES %.0f (%+.2e)%s\n",
+           what, t, 1e9 * t / (double)n, c->var, c->var / ref_var - 1.0, ref, c->es,
+           c->es / ref_es - 1.0, tail);
 }
 
 int main(int argc, char **argv)
@@ -186,40 +196,30 @@ int main(int argc, char **argv)
     check(qpm_risk_set(rk, QPM_RISK_REVALUATION, QPM_RISK_REVALUE_GRID), "revaluation");
     double tg = cpu_median(run, &c, reps), bound = 0;
     check(qpm_risk_grid_error(rk, &bound), "grid_error");
-    printf("libqpm grid mode, 1 thread: %.3f s CPU (%.1f ns per scenario); VaR %.0f (%+.2e "
-           "relative to exact), ES %.0f (%+.2e); interpolation bound %.3g USD per scenario\n",
-           tg, 1e9 * tg / (double)n, c.var, c.var / var1 - 1.0, c.es, c.es / es1 - 1.0, bound);
+    char tail[80];
+    snprintf(tail, sizeof tail, "; interpolation bound %.3g USD per scenario", bound);
+    report("grid mode", tg, n, &c, var1, es1, "exact", tail);
     check(qpm_risk_set(rk, QPM_RISK_NORMALS, QPM_RISK_NORMALS_FAST), "normals");
     double tf = cpu_median(run, &c, reps);
-    printf("libqpm grid mode + fast normals, 1 thread: %.3f s CPU (%.1f ns per scenario); VaR %.0f "
-           "(%+.2e relative to exact), ES %.0f (%+.2e)\n",
-           tf, 1e9 * tf / (double)n, c.var, c.var / var1 - 1.0, c.es, c.es / es1 - 1.0);
+    report("grid mode + fast normals", tf, n, &c, var1, es1, "exact", "");
     check(qpm_risk_set(rk, QPM_RISK_REVALUATION, QPM_RISK_REVALUE_EXACT), "revaluation");
     double tef = cpu_median(run, &c, reps);
-    printf("libqpm exact revaluation + fast normals, 1 thread: %.3f s CPU (%.1f ns per "
-           "scenario); VaR %.0f (%+.2e relative to precise normals), ES %.0f (%+.2e)\n",
-           tef, 1e9 * tef / (double)n, c.var, c.var / var1 - 1.0, c.es, c.es / es1 - 1.0);
+    report("exact revaluation + fast normals", tef, n, &c, var1, es1, "precise normals", "");
     /* ziggurat normals: another sample, so VaR and ES are compared with
      * exact revaluation of the same scenarios */
     check(qpm_risk_set(rk, QPM_RISK_NORMALS, QPM_RISK_NORMALS_ZIGGURAT), "normals");
     double tze = cpu_median(run, &c, reps), zvar = c.var, zes = c.es;
-    printf("libqpm exact revaluation + ziggurat normals, 1 thread: %.3f s CPU (%.1f ns per "
-           "scenario); VaR %.0f (%+.2e relative to precise normals), ES %.0f (%+.2e)\n",
-           tze, 1e9 * tze / (double)n, zvar, zvar / var1 - 1.0, zes, zes / es1 - 1.0);
+    report("exact revaluation + ziggurat normals", tze, n, &c, var1, es1, "precise normals", "");
     check(qpm_risk_set(rk, QPM_RISK_REVALUATION, QPM_RISK_REVALUE_GRID), "revaluation");
     double tzg = cpu_median(run, &c, reps);
-    printf("libqpm grid mode + ziggurat normals, 1 thread: %.3f s CPU (%.1f ns per scenario); "
-           "VaR %.0f (%+.2e relative to exact revaluation of the same scenarios), ES %.0f "
-           "(%+.2e)\n",
-           tzg, 1e9 * tzg / (double)n, c.var, c.var / zvar - 1.0, c.es, c.es / zes - 1.0);
+    report("grid mode + ziggurat normals", tzg, n, &c, zvar, zes,
+           "exact revaluation of the same scenarios", "");
     /* the issue's accuracy (VaR and ES within 0.1 % of exact) allows a
      * looser grid: QPM_RISK_GRID_TOL = 1e-5 */
     check(qpm_risk_set(rk, QPM_RISK_GRID_TOL, 1e-5), "grid_tol");
     double tzg5 = cpu_median(run, &c, reps);
-    printf("libqpm grid mode (QPM_RISK_GRID_TOL 1e-5) + ziggurat normals, 1 thread: %.3f s CPU "
-           "(%.1f ns per scenario); VaR %.0f (%+.2e relative to exact revaluation), ES %.0f "
-           "(%+.2e)\n",
-           tzg5, 1e9 * tzg5 / (double)n, c.var, c.var / zvar - 1.0, c.es, c.es / zes - 1.0);
+    report("grid mode (QPM_RISK_GRID_TOL 1e-5) + ziggurat normals", tzg5, n, &c, zvar, zes,
+           "exact revaluation", "");
     check(qpm_risk_set(rk, QPM_RISK_GRID_TOL, 1e-7), "grid_tol");
     if (qpm_max_threads() >= 2) {
         double w1 = 0, w2 = 0;

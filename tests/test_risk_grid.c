@@ -17,39 +17,6 @@
 
 enum { NS = 20000, NU = 3 };
 
-static qpm_book *account(void)
-{
-    qpm_book *b;
-    cr_assert_eq(qpm_book_create(&b, NULL), QPM_OK);
-    cr_assert_eq(qpm_book_add_underlying(b, "BTC", 60000, 0.04, NULL), QPM_OK);
-    cr_assert_eq(qpm_book_add_underlying(b, "ETH", 3000, 0.03, NULL), QPM_OK);
-    cr_assert_eq(qpm_book_add_underlying(b, "SOL", 150, 0.03, NULL), QPM_OK);
-    cr_assert_eq(qpm_book_set_perp(b, 0, 60020), QPM_OK);
-    cr_assert_eq(qpm_book_set_perp(b, 2, 150.1), QPM_OK);
-    cr_assert_eq(qpm_book_set_forward(b, 0, 0, 60050, 7.0 / 365), QPM_OK);
-    cr_assert_eq(qpm_book_set_forward(b, 0, 1, 60400, 0.1), QPM_OK);
-    cr_assert_eq(qpm_book_set_forward(b, 1, 0, 3010, 30.0 / 365), QPM_OK);
-    cr_assert_eq(qpm_book_set_forward(b, 2, 0, 150.2, 2.0 / 365), QPM_OK);
-    cr_assert_eq(qpm_book_set_funding(b, 0, 1e-4, 2e-4), QPM_OK);
-    cr_assert_eq(qpm_book_set_funding(b, 2, -1e-4, 3e-4), QPM_OK);
-    cr_assert_eq(qpm_book_set(b, QPM_BOOK_FUNDING_HOURS, 24), QPM_OK);
-    enum { NP = 9 };
-    int32_t in[NP] = {QPM_INSTR_LINEAR_PERP,   QPM_INSTR_LINEAR_OPTION, QPM_INSTR_INVERSE_OPTION,
-                      QPM_INSTR_LINEAR_OPTION, QPM_INSTR_SPOT,          QPM_INSTR_INVERSE_OPTION,
-                      QPM_INSTR_INVERSE_PERP,  QPM_INSTR_LINEAR_OPTION, QPM_INSTR_LINEAR_OPTION};
-    size_t un[NP] = {0, 0, 0, 0, 1, 1, 2, 2, 2};
-    int32_t ex[NP] = {0, 0, 1, 1, 0, 0, 0, 0, 0};
-    int32_t ty[NP] = {0, QPM_CALL, QPM_PUT, QPM_CALL, 0, QPM_PUT, 0, QPM_CALL, QPM_PUT};
-    double K[NP] = {NAN, 61000, 55000, 70000, NAN, 2900, NAN, 152, 140};
-    double Q[NP] = {1, -20, 5, 8, 30, -40, -300, 500, -800}, m[NP] = {1, 1, 1, 1, 1, 1, 1, 1, 1};
-    double e[NP] = {59000, NAN, NAN, NAN, NAN, NAN, 149, NAN, NAN};
-    double sg[NP] = {NAN, 0.6, 0.7, 0.55, NAN, 0.8, NAN, 1.1, 1.3};
-    cr_assert_eq(qpm_book_add_positions(b, NP, in, un, ex, ty, K, Q, m, e, sg), QPM_OK, "%s",
-                 qpm_last_error());
-    cr_assert_eq(qpm_book_set_collateral(b, QPM_BOOK_NO_VENUE, 1, 10, 0.1), QPM_OK);
-    return b;
-}
-
 static qpm_risk *risk(double threads, double vov)
 {
     qpm_risk *r;
@@ -70,28 +37,12 @@ static qpm_risk *risk(double threads, double vov)
 static void compare(qpm_risk *r, qpm_book *b)
 {
     static double pe[NS], pg[NS];
-    double ve, ee, vg, eg, bound = -1;
-    cr_assert_eq(qpm_risk_set(r, QPM_RISK_REVALUATION, QPM_RISK_REVALUE_EXACT), QPM_OK);
-    cr_assert_eq(qpm_risk_simulate(r, b, pe, &ve, &ee, NULL, NULL), QPM_OK, "%s", qpm_last_error());
-    cr_assert_eq(qpm_risk_grid_error(r, &bound), QPM_E_STATE);
-    cr_assert_eq(qpm_risk_set(r, QPM_RISK_REVALUATION, QPM_RISK_REVALUE_GRID), QPM_OK);
-    cr_assert_eq(qpm_risk_simulate(r, b, pg, &vg, &eg, NULL, NULL), QPM_OK, "%s", qpm_last_error());
-    cr_assert_eq(qpm_risk_grid_error(r, &bound), QPM_OK);
-    double worst = 0, scale = 0;
-    for (size_t s = 0; s < NS; s++) {
-        worst = fmax(worst, fabs(pg[s] - pe[s]));
-        scale = fmax(scale, fabs(pe[s]));
-    }
-    cr_assert(worst <= bound, "largest error %.3g above the reported bound %.3g", worst, bound);
-    cr_assert(bound <= 1e-5 * scale, "bound %.3g against P&L of %.3g", bound, scale);
-    cr_assert(fabs(vg - ve) <= 1e-6 * fabs(ve), "VaR %.17g vs %.17g", vg, ve);
-    cr_assert(fabs(eg - ee) <= 1e-6 * fabs(ee), "ES %.17g vs %.17g", eg, ee);
-    cr_assert(worst > 0.0, "the grid is not the exact revaluation");
+    qt_grid_vs_exact(r, b, NS, pe, pg, NULL, NULL);
 }
 
 Test(risk_grid, monte_carlo_against_exact)
 {
-    qpm_book *b = account();
+    qpm_book *b = qt_risk_account();
     qpm_risk *r = risk(1, 0.0);
     compare(r, b);
     qpm_risk_free(r);
@@ -103,7 +54,7 @@ Test(risk_grid, monte_carlo_against_exact)
 
 Test(risk_grid, same_bits_for_any_thread_count)
 {
-    qpm_book *b = account();
+    qpm_book *b = qt_risk_account();
     static double p1[NS], p2[NS];
     double v1, v2, b1, b2;
     for (int t = 1; t <= 2; t++) {
@@ -121,7 +72,7 @@ Test(risk_grid, same_bits_for_any_thread_count)
 
 Test(risk_grid, historical_simulation)
 {
-    qpm_book *b = account();
+    qpm_book *b = qt_risk_account();
     qpm_risk *r = risk(1, 0.0);
     enum { T = 3000 };
     static double ret[T * NU], pe[T], pg[T];

@@ -374,32 +374,6 @@ Test(risk_zig, same_bits_on_every_build_and_thread_count)
     }
 }
 
-static qpm_book *book3(void)
-{
-    qpm_book *b;
-    cr_assert_eq(qpm_book_create(&b, NULL), QPM_OK);
-    cr_assert_eq(qpm_book_add_underlying(b, "BTC", 60000, 0.04, NULL), QPM_OK);
-    cr_assert_eq(qpm_book_add_underlying(b, "ETH", 3000, 0.03, NULL), QPM_OK);
-    cr_assert_eq(qpm_book_add_underlying(b, "SOL", 150, 0.03, NULL), QPM_OK);
-    cr_assert_eq(qpm_book_set_perp(b, 0, 60020), QPM_OK);
-    cr_assert_eq(qpm_book_set_forward(b, 0, 0, 60050, 7.0 / 365), QPM_OK);
-    cr_assert_eq(qpm_book_set_forward(b, 1, 0, 3010, 30.0 / 365), QPM_OK);
-    cr_assert_eq(qpm_book_set_forward(b, 2, 0, 150.2, 2.0 / 365), QPM_OK);
-    enum { NP = 6 };
-    int32_t in[NP] = {QPM_INSTR_LINEAR_PERP,    QPM_INSTR_LINEAR_OPTION, QPM_INSTR_LINEAR_OPTION,
-                      QPM_INSTR_INVERSE_OPTION, QPM_INSTR_LINEAR_OPTION, QPM_INSTR_LINEAR_OPTION};
-    size_t un[NP] = {0, 0, 0, 1, 2, 2};
-    int32_t ex[NP] = {0, 0, 0, 0, 0, 0};
-    int32_t ty[NP] = {0, QPM_CALL, QPM_PUT, QPM_PUT, QPM_CALL, QPM_PUT};
-    double K[NP] = {NAN, 61000, 55000, 2900, 152, 140};
-    double Q[NP] = {1, -20, 5, -40, 500, -800}, m[NP] = {1, 1, 1, 1, 1, 1};
-    double e[NP] = {59000, NAN, NAN, NAN, NAN, NAN};
-    double sg[NP] = {NAN, 0.6, 0.7, 0.8, 1.1, 1.3};
-    cr_assert_eq(qpm_book_add_positions(b, NP, in, un, ex, ty, K, Q, m, e, sg), QPM_OK, "%s",
-                 qpm_last_error());
-    return b;
-}
-
 /* Three batches: the first all revalued after its draws (no grid yet), the
  * others pass by pass as drawn, a few beyond the grids after. */
 Test(risk_zig, grid_revalued_as_drawn_over_batches)
@@ -408,28 +382,14 @@ Test(risk_zig, grid_revalued_as_drawn_over_batches)
     double *pe = malloc(NS * sizeof *pe), *pg = malloc(NS * sizeof *pg);
     double *pb = malloc(NS * sizeof *pb);
     cr_assert(pe && pg && pb);
-    qpm_book *b = book3();
+    qpm_book *b = qt_risk_account();
     const int normals[2] = {QPM_RISK_NORMALS_ZIGGURAT, QPM_RISK_NORMALS_PRECISE};
     for (int k = 0; k < 2; k++) {
         qpm_risk *r = make(1, 0);
         cr_assert_eq(qpm_risk_set(r, QPM_RISK_NORMALS, normals[k]), QPM_OK);
         cr_assert_eq(qpm_risk_set(r, QPM_RISK_SCENARIOS, NS), QPM_OK);
-        double ve, ee, vg, eg, bound;
-        cr_assert_eq(qpm_risk_simulate(r, b, pe, &ve, &ee, NULL, NULL), QPM_OK, "%s",
-                     qpm_last_error());
-        cr_assert_eq(qpm_risk_set(r, QPM_RISK_REVALUATION, QPM_RISK_REVALUE_GRID), QPM_OK);
-        cr_assert_eq(qpm_risk_simulate(r, b, pg, &vg, &eg, NULL, NULL), QPM_OK, "%s",
-                     qpm_last_error());
-        cr_assert_eq(qpm_risk_grid_error(r, &bound), QPM_OK);
-        double worst = 0, scale = 0;
-        for (size_t s = 0; s < NS; s++) {
-            worst = fmax(worst, fabs(pg[s] - pe[s]));
-            scale = fmax(scale, fabs(pe[s]));
-        }
-        cr_assert(worst <= bound, "largest error %.3g above the bound %.3g", worst, bound);
-        cr_assert(worst > 0.0 && bound <= 1e-5 * scale, "bound %.3g, P&L %.3g", bound, scale);
-        cr_assert(fabs(vg - ve) <= 1e-6 * fabs(ve), "VaR %.17g vs %.17g", vg, ve);
-        cr_assert(fabs(eg - ee) <= 1e-6 * fabs(ee), "ES %.17g vs %.17g", eg, ee);
+        double bound, vg;
+        double worst = qt_grid_vs_exact(r, b, NS, pe, pg, &bound, &vg);
         /* 2 threads: the same bits (the builds of the pass: below; the
          * book's exact values at the nodes come from its own kernels) */
         cr_assert_eq(qpm_risk_set(r, QPM_RISK_THREADS, 2), QPM_OK);

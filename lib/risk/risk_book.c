@@ -67,13 +67,12 @@ qpm_status qpm__risk_revalue(qpm_risk *r, qpm_book *book, size_t n, size_t total
     int fused = G != NULL && e->fill_grid != NULL && vol == NULL && r->n_vd == 0;
     for (size_t first = 0, cnt; first < total; first += cnt) {
         cnt = total - first < QPM__RISK_BATCH ? total - first : QPM__RISK_BATCH;
-        /* revalued as drawn: a first batch of one block builds the grids
-         * (its scenarios are all revalued after it, on one thread) */
-        if (fused && first == 0 && cnt > QPM__RISK_BLOCK)
-            cnt = QPM__RISK_BLOCK;
         if (fused) {
-            /* revalued as drawn; the scenarios beyond the grids after (all
-             * of the first batch) */
+            /* revalued as drawn, the scenarios beyond the grids after the
+             * batch; a first batch of one block, all of it after (no grid
+             * yet), builds the grids */
+            if (first == 0 && cnt > QPM__RISK_BLOCK)
+                cnt = QPM__RISK_BLOCK;
             double off = 0.0;
             const qpm__grid_view *views = qpm__risk_grid_views(G, n, &off);
             e->fill_grid(r, e->state, n, first, cnt, views, off, r->loss + first, r->batch_pend);

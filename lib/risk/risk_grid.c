@@ -47,7 +47,7 @@
 typedef struct grid1 {
     double x0, hx, v0, hv, rhx;
     size_t mx, mv;             /* nodes; mv = 1 without vol moves */
-    double *f;                 /* mx x mv, row-major in x */
+    double *f;                 /* spot and vol: mx x mv values, row-major in x */
     double *c;                 /* spot only: 4 coefficients per node (risk_grid.h) */
     double err;                /* measured bound (coarse grid vs exact) */
     double xlo, xhi, vlo, vhi; /* covered range */
@@ -247,18 +247,19 @@ static qpm_status build(qpm__risk_grid *G, const qpm_alloc *a, qpm_book *book, s
         int done = err <= fmax(tol * scale, 1e-12) || level + 4 >= MAX_LEVEL ||
                    (vols && fx * fv > ((size_t)1 << 16));
         if (done) {
-            /* keep the fine grid */
-            double *f = qpm__calloc(a, fx * fv, sizeof(double));
-            double *cf = vols || f == NULL ? NULL : qpm__acalloc(a, 4 * fx, sizeof(double));
-            if (f == NULL || (!vols && cf == NULL)) {
-                qpm__free(a, f);
+            /* keep the fine grid: its values (spot and vol) or its
+             * coefficient rows (spot only) */
+            double *f = vols ? qpm__calloc(a, fx * fv, sizeof(double)) : NULL;
+            double *cf = vols ? NULL : qpm__acalloc(a, 4 * fx, sizeof(double));
+            if (f == NULL && cf == NULL) {
                 qpm__free(a, coarse);
                 return qpm__fail(QPM_E_NOMEM, "cannot allocate a P&L grid of %zu points", fx * fv);
             }
-            memcpy(f, G->tmp, fx * fv * sizeof(double));
-            if (cf != NULL)
+            if (f != NULL)
+                memcpy(f, G->tmp, fx * fv * sizeof(double));
+            else
                 for (size_t i = 1; i + 2 < fx; i++)
-                    qpm__grid_coefs(f + i - 1, cf + 4 * i);
+                    qpm__grid_coefs(G->tmp + i - 1, cf + 4 * i);
             qpm__free(a, g->f);
             qpm__afree(a, g->c);
             qpm__free(a, coarse);

@@ -41,8 +41,8 @@ static inline double qpm__zig_chi_xo(qpm__xo *x, const qpm__zig_par *zp)
 {
     if (zp->chi_k == 0)
         return 2.0 * qpm__gamma_zig_xo(x, &zp->gp);
-    double p = qpm__zig_unit_xo(x);
-    for (int i = 1; i < zp->chi_k; i++)
+    double p = 1.0; /* 1 U1 = U1 exactly */
+    for (int i = 0; i < zp->chi_k; i++)
         p *= qpm__zig_unit_xo(x);
     double chi = -2.0 * v4_log_1(p);
     if (zp->chi_odd) {

@@ -294,13 +294,11 @@ ZIG_INLINE __m512d chi8(lanes8 *g, qpm__zig_lanes *L, const qpm__zig_par *zp)
     if (zp->chi_k == 0)
         return _mm512_mul_pd(_mm512_set1_pd(2.0), gamma8(g, L, &zp->gp));
     const __m512i one = _mm512_set1_epi64(1);
-    const __m512d ulp = _mm512_set1_pd(0x1.0p-53);
-    __m512d p = _mm512_mul_pd(
-        _mm512_cvtepu64_pd(_mm512_add_epi64(_mm512_srli_epi64(xo8(g, 0xff), 11), one)), ulp);
-    for (int i = 1; i < zp->chi_k; i++)
-        p = _mm512_mul_pd(p, _mm512_mul_pd(_mm512_cvtepu64_pd(_mm512_add_epi64(
-                                               _mm512_srli_epi64(xo8(g, 0xff), 11), one)),
-                                           ulp));
+    __m512d p = _mm512_set1_pd(1.0);
+    for (int i = 0; i < zp->chi_k; i++) {
+        __m512i k = _mm512_add_epi64(_mm512_srli_epi64(xo8(g, 0xff), 11), one);
+        p = _mm512_mul_pd(p, _mm512_mul_pd(_mm512_cvtepu64_pd(k), _mm512_set1_pd(0x1.0p-53)));
+    }
     __m512d chi = _mm512_mul_pd(_mm512_set1_pd(-2.0), log8(p));
     if (zp->chi_odd) {
         __m512d z = zig8(g, L, 0xff);

@@ -63,6 +63,22 @@ void qt_failalloc_init(qt_failalloc *fa, long fail_at);
  * clears fail_at. */
 void qt_failalloc_only(qt_failalloc *fa, long k);
 
+/* ---- risk ------------------------------------------------------------------ */
+struct qpm_book;
+struct qpm_risk;
+/* The risk suites' account on three underlyings (BTC, ETH, SOL):
+ * perpetuals, forwards at two expiries, funding over 24 hours, a spot
+ * holding, linear and inverse options, coin collateral. */
+struct qpm_book *qt_risk_account(void);
+/* Runs r on b (its ns scenarios) with exact revaluation into pe, then with
+ * grid revaluation into pg, and fails the test unless every P&L is within
+ * the reported bound, the bound within 1e-5 of the largest P&L (but the
+ * grid not exact), and VaR and ES within 1e-6 relative.  Returns the
+ * largest error; the bound and the grid's VaR into *bound and *var_grid
+ * (either may be NULL).  Leaves r in grid mode. */
+double qt_grid_vs_exact(struct qpm_risk *r, struct qpm_book *b, size_t ns, double *pe, double *pg,
+                        double *bound, double *var_grid);
+
 /* ---- leaks ---------------------------------------------------------------- */
 /* Returns the number of leaks LeakSanitizer finds now (0 without ASan). */
 int qt_leak_check(void);

@@ -580,3 +580,55 @@ Test(pricing_kernels, scalar_kernel_builds_agree_bit_for_bit)
             free_opts(&o);
         }
 }
+
+/* The scalar kernel prices a batch two options at a time (black.c,
+ * black_w): each option's operations are those it gets alone, so an option
+ * has the same bits alone, first or second of a pair, or the odd one at
+ * the end, in every special region of make_opts, for every model and
+ * settlement; a batch fails exactly where one of its options alone does. */
+Test(pricing_kernels, scalar_kernel_pairs_give_each_option_its_own_bits)
+{
+    const qpm_model models[3] = {QPM_MODEL_BSM, QPM_MODEL_BLACK76, QPM_MODEL_BACHELIER};
+    enum { N = 23 * 8 + 1 };
+    static double a[NO][N], b[NO][N], c[NO][N];
+    double *ab[NO], *bb[NO], *cb[NO];
+    for (int o = 0; o < NO; o++)
+        ab[o] = a[o], bb[o] = b[o], cb[o] = c[o];
+    int nfail = 0;
+    for (int mi = 0; mi < 3; mi++)
+        for (int st = 0; st < (mi == 2 ? 1 : 2); st++) {
+            int bsm = mi == 0;
+            opts_t o = make_opts(N, bsm);
+            qpm_pricer *p;
+            cr_assert_eq(qpm_pricer_create(&p, NULL, models[mi], (qpm_settlement)st), QPM_OK);
+            cr_assert_eq(qpm_pricer_set(p, QPM_PRICER_KERNEL, QPM_PRICER_KERNEL_SCALAR), QPM_OK);
+            /* pairs (0,1), (2,3), ...; then (1,2), (3,4), ... after one alone */
+            qpm_status sa = price(p, &o, bsm, 0, N, ab, 0);
+            qpm_status sb0 = price(p, &o, bsm, 0, 1, bb, 0);
+            qpm_status sb = price(p, &o, bsm, 1, N - 1, bb, 1);
+            qpm_status any = QPM_OK;
+            for (size_t i = 0; i < N; i++) {
+                qpm_status s1 = price(p, &o, bsm, i, 1, cb, i);
+                if (s1 != QPM_OK) {
+                    nfail++;
+                    if (any == QPM_OK)
+                        any = s1;
+                }
+            }
+            cr_assert_eq(sa, any, "model %d settlement %d: batch %d, alone %d", mi, st, sa, any);
+            cr_assert_eq(sb0 != QPM_OK ? sb0 : sb, any);
+            for (int oo = 0; oo < NO; oo++)
+                for (size_t i = 0; i < N; i++) {
+                    cr_assert(memcmp(&a[oo][i], &c[oo][i], sizeof(double)) == 0,
+                              "model %d settlement %d element %zu output %d: pair %a, alone %a",
+                              mi, st, i, oo, a[oo][i], c[oo][i]);
+                    cr_assert(memcmp(&b[oo][i], &c[oo][i], sizeof(double)) == 0,
+                              "model %d settlement %d element %zu output %d: shifted %a, alone %a",
+                              mi, st, i, oo, b[oo][i], c[oo][i]);
+                }
+            qpm_pricer_free(p);
+            free_opts(&o);
+        }
+    cr_log_info("options that fail alone: %d", nfail);
+    cr_assert_eq(qt_leak_check(), 0);
+}

@@ -53,7 +53,7 @@ double qpm__mills_diff(double a1, double s) { return qpm__mills_diff_in(a1, s); 
 /* Outputs that a limit may make infinite (pricing.h): gamma, theta and charm
  * at the money. */
 #define ATM_INF (1u << QPM__O_GAMMA | 1u << QPM__O_THETA | 1u << QPM__O_CHARM)
-/* black_one's request for the careful path: its forward is out of range */
+/* black_w's request for the careful path: its forward is out of range */
 #define REDO_CAREFUL (1u << 31)
 
 /* Limits T = 0 or sigma = 0 (or |x|/s beyond any representable density):
@@ -113,101 +113,145 @@ static unsigned black_limit(int model, int inverse, double S, double F, double K
     return x == 0.0 ? ATM_INF : 0u;
 }
 
-/* Computes every output of one option; returns the outputs that may be
- * infinite (limits), or REDO_CAREFUL when the forward left the normal range
- * (then the results, though finite, are not to be trusted). */
-static unsigned black_one(int model, int inverse, double u, double K, double T, double r, double q,
-                      double sigma, double phi, double res[QPM__NOUT])
+/* Up to two options side by side (W = 1 or 2): every statement below runs
+ * for each lane j < W in turn (EACH), so that with W = 2 the two options'
+ * long chains of dependent operations (the logarithm, the density's
+ * exponential, the Mills-ratio polynomials) sit next to each other and the
+ * out-of-order core overlaps them; each lane's operations are exactly those
+ * of the one-option form, so W does not change a bit.  Writes every output
+ * of lane j to res[j] and returns in ret[j] the outputs that may be
+ * infinite (limits), or REDO_CAREFUL when the lane's forward left the
+ * normal range (then its results, though finite, are not to be trusted). */
+#define EACH(j) QPM__UNROLL for (int j = 0; j < W; j++)
+static inline __attribute__((always_inline)) void
+black_w(const int W, int model, int inverse, const double *u, const double *K, const double *T,
+        const double *r, const double *qin, const double *sigma, const double *phi,
+        double (*res)[QPM__NOUT], unsigned *ret)
 {
     /* The order of operations here is the contract with the vector kernels
      * (black_lanes.h): they perform the same operations on their lanes,
      * with a few products and sums fused into FMAs (noted there). */
-    double S, F, x, D, Dq, rS, qt, rem;
-    D = exp(-r * T);
-    S = u;
-    rS = 1.0 / S;
-    qt = S / K;
-    rem = fma(-qt, K, S); /* S = qt K + rem exactly */
-    double lnSK = log(qt) + rem * rS;
-    if (!(qt >= DBL_MIN && qt <= DBL_MAX)) /* S/K out of range */
-        lnSK = log(S) - log(K);
-    if (model == QPM__BSM) {
-        Dq = exp(-q * T);
-        x = lnSK + (r - q) * T;
-        F = S * (Dq / D);
-    } else {
-        q = r;
-        Dq = D;
-        x = lnSK;
-        F = S;
+    double S[2], F[2], x[2], D[2], Dq[2], rS[2], qt[2], rem[2], q[2], lnSK[2];
+    EACH(j)
+    {
+        D[j] = exp(-r[j] * T[j]);
+        S[j] = u[j];
+        rS[j] = 1.0 / S[j];
+        qt[j] = S[j] / K[j];
+        rem[j] = fma(-qt[j], K[j], S[j]); /* S = qt K + rem exactly */
     }
-    unsigned redo = F >= DBL_MIN && F <= DBL_MAX ? 0u : REDO_CAREFUL;
-    double sqrtT = sqrt(T), s = sigma * sqrtT;
-    double y = fabs(x);
-    if (!(s > 0.0) || y > 1e10 * s)
-        return black_limit(model, inverse, S, F, K, x, T, r, q, sigma, phi, D, Dq, res) | redo;
-    double rs = 1.0 / s;
-    double m = y * rs, t = 0.5 * s;
-    double a1 = m - t, a1e = qpm__two_sum_err(m, -t, a1);
-    double a2 = m + t;
-    int xpos = x > 0.0;
-    double small = xpos ? K : F, big = xpos ? F : K;
-    double n1 = npdf_dd(a1, a1e);
-    double n2 = n1 * (small / big);
-    double p1 = n1 * qpm__mills_p4(fabs(a1)); /* N(-|a1|) */
-    double p2 = n2 * qpm__mills_p4(a2);       /* N(-a2), a2 > 0 */
-    double P1 = a1 >= 0.0 ? p1 : 1.0 - p1; /* N(-a1) */
-    double A1 = a1 >= 0.0 ? 1.0 - p1 : p1; /* N(a1) */
-    double first = small * P1;
-    double otm = first - big * p2;
-    if (!(otm * QPM__LMAX > first))
-        otm = small * n1 * qpm__mills_diff(a1, s);
-    double Nd1, Nmd1, Nd2, Nmd2, nd1, d1, d2;
-    if (!xpos) {
-        Nd1 = P1, Nmd1 = A1, Nd2 = p2, Nmd2 = 1.0 - p2;
-        nd1 = n1, d1 = -a1, d2 = -a2;
-    } else {
-        Nd1 = 1.0 - p2, Nmd1 = p2, Nd2 = A1, Nmd2 = P1;
-        nd1 = n2, d1 = a2, d2 = a1;
+    EACH(j)
+    {
+        lnSK[j] = log(qt[j]) + rem[j] * rS[j];
+        if (!(qt[j] >= DBL_MIN && qt[j] <= DBL_MAX)) /* S/K out of range */
+            lnSK[j] = log(S[j]) - log(K[j]);
     }
-    double Nphid1 = phi > 0.0 ? Nd1 : Nmd1, Nphid2 = phi > 0.0 ? Nd2 : Nmd2;
-    /* F - K from x for BSM: the rounding of the computed forward would
-     * otherwise dominate a near-the-money intrinsic value. */
-    double intrinsic = 0.0;
-    if (phi * x > 0.0) /* in the money (expm1 is not cheap: only then) */
-        intrinsic = phi * (model == QPM__BSM && fabs(x) < 1.0 ? K * expm1(x) : F - K);
-    double V = D * (intrinsic + otm);
-    double delta = phi * Dq * Nphid1;
-    double dens = Dq * nd1;       /* e^{-qT} n(d1) */
-    double rsqT = sigma * rs;     /* 1/sqrt(T) */
-    double rsig = sqrtT * rs;     /* 1/sigma */
-    double vega = S * dens * sqrtT;
-    res[QPM__O_DELTA] = delta;
-    res[QPM__O_GAMMA] = dens * rs * rS;
-    res[QPM__O_VEGA] = vega;
-    res[QPM__O_THETA] = r * V - S * dens * (0.5 * sigma * rsqT) - (r - q) * S * delta;
-    if (model == QPM__BSM) {
-        res[QPM__O_RHO] = phi * K * T * D * Nphid2;
-        res[QPM__O_RHO_Q] = -phi * S * T * Dq * Nphid1;
-    } else {
-        res[QPM__O_RHO] = -T * V;
-        res[QPM__O_RHO_Q] = 0.0;
+    EACH(j)
+    {
+        if (model == QPM__BSM) {
+            q[j] = qin[j];
+            Dq[j] = exp(-q[j] * T[j]);
+            x[j] = lnSK[j] + (r[j] - q[j]) * T[j];
+            F[j] = S[j] * (Dq[j] / D[j]);
+        } else {
+            q[j] = r[j];
+            Dq[j] = D[j];
+            x[j] = lnSK[j];
+            F[j] = S[j];
+        }
     }
-    res[QPM__O_VANNA] = -dens * d2 * rsig;
-    res[QPM__O_VOLGA] = vega * d1 * d2 * rsig;
-    /* charm bracket (2(r-q)T - d2 s) / (2 T s) = (r-q)/s - d2/(2T) */
-    res[QPM__O_CHARM] = q * delta - dens * ((r - q) * rs - 0.5 * d2 * (rsqT * rsqT));
-    res[QPM__O_PRICE_USD] = V;
-    if (inverse) {
-        double rF = model == QPM__BSM ? 1.0 / F : rS;
-        res[QPM__O_PRICE] = V * rF;
-        res[QPM__O_DELTA_COIN] = phi * D * (K * rF) * Nphid2;
-    } else {
-        res[QPM__O_PRICE] = V;
-        res[QPM__O_DELTA_COIN] = phi * D * Nphid1;
+    double sqrtT[2], s[2], y[2], rs[2], m[2], t[2], a1[2], a1e[2], a2[2], small[2], big[2];
+    double n1[2], n2[2], p1[2], p2[2], P1[2], A1[2], first[2], otm[2];
+    int xpos[2], lim[2];
+    EACH(j)
+    {
+        ret[j] = F[j] >= DBL_MIN && F[j] <= DBL_MAX ? 0u : REDO_CAREFUL;
+        sqrtT[j] = sqrt(T[j]), s[j] = sigma[j] * sqrtT[j];
+        y[j] = fabs(x[j]);
+        /* the limits: computed below with the rest (harmless values), then
+         * replaced by black_limit's */
+        lim[j] = !(s[j] > 0.0) || y[j] > 1e10 * s[j];
+        rs[j] = 1.0 / s[j];
+        m[j] = y[j] * rs[j], t[j] = 0.5 * s[j];
+        a1[j] = m[j] - t[j], a1e[j] = qpm__two_sum_err(m[j], -t[j], a1[j]);
+        a2[j] = m[j] + t[j];
+        xpos[j] = x[j] > 0.0;
+        small[j] = xpos[j] ? K[j] : F[j], big[j] = xpos[j] ? F[j] : K[j];
     }
-    return redo;
+    EACH(j) n1[j] = npdf_dd(a1[j], a1e[j]);
+    EACH(j)
+    {
+        n2[j] = n1[j] * (small[j] / big[j]);
+        p1[j] = n1[j] * qpm__mills_p4(fabs(a1[j])); /* N(-|a1|) */
+        p2[j] = n2[j] * qpm__mills_p4(a2[j]);       /* N(-a2), a2 > 0 */
+    }
+    EACH(j)
+    {
+        P1[j] = a1[j] >= 0.0 ? p1[j] : 1.0 - p1[j]; /* N(-a1) */
+        A1[j] = a1[j] >= 0.0 ? 1.0 - p1[j] : p1[j]; /* N(a1) */
+        first[j] = small[j] * P1[j];
+        otm[j] = first[j] - big[j] * p2[j];
+        if (!(otm[j] * QPM__LMAX > first[j]) && !lim[j])
+            otm[j] = small[j] * n1[j] * qpm__mills_diff(a1[j], s[j]);
+    }
+    EACH(j)
+    {
+        double Nd1, Nmd1, Nd2, Nmd2, nd1, d1, d2;
+        if (!xpos[j]) {
+            Nd1 = P1[j], Nmd1 = A1[j], Nd2 = p2[j], Nmd2 = 1.0 - p2[j];
+            nd1 = n1[j], d1 = -a1[j], d2 = -a2[j];
+        } else {
+            Nd1 = 1.0 - p2[j], Nmd1 = p2[j], Nd2 = A1[j], Nmd2 = P1[j];
+            nd1 = n2[j], d1 = a2[j], d2 = a1[j];
+        }
+        double ph = phi[j];
+        double Nphid1 = ph > 0.0 ? Nd1 : Nmd1, Nphid2 = ph > 0.0 ? Nd2 : Nmd2;
+        /* F - K from x for BSM: the rounding of the computed forward would
+         * otherwise dominate a near-the-money intrinsic value. */
+        double intrinsic = 0.0;
+        if (ph * x[j] > 0.0) /* in the money (expm1 is not cheap: only then) */
+            intrinsic = ph * (model == QPM__BSM && fabs(x[j]) < 1.0 ? K[j] * expm1(x[j])
+                                                                     : F[j] - K[j]);
+        double V = D[j] * (intrinsic + otm[j]);
+        double delta = ph * Dq[j] * Nphid1;
+        double dens = Dq[j] * nd1;      /* e^{-qT} n(d1) */
+        double rsqT = sigma[j] * rs[j]; /* 1/sqrt(T) */
+        double rsig = sqrtT[j] * rs[j]; /* 1/sigma */
+        double vega = S[j] * dens * sqrtT[j];
+        double rqj = r[j] - q[j], *o = res[j];
+        o[QPM__O_DELTA] = delta;
+        o[QPM__O_GAMMA] = dens * rs[j] * rS[j];
+        o[QPM__O_VEGA] = vega;
+        o[QPM__O_THETA] = r[j] * V - S[j] * dens * (0.5 * sigma[j] * rsqT) - rqj * S[j] * delta;
+        if (model == QPM__BSM) {
+            o[QPM__O_RHO] = ph * K[j] * T[j] * D[j] * Nphid2;
+            o[QPM__O_RHO_Q] = -ph * S[j] * T[j] * Dq[j] * Nphid1;
+        } else {
+            o[QPM__O_RHO] = -T[j] * V;
+            o[QPM__O_RHO_Q] = 0.0;
+        }
+        o[QPM__O_VANNA] = -dens * d2 * rsig;
+        o[QPM__O_VOLGA] = vega * d1 * d2 * rsig;
+        /* charm bracket (2(r-q)T - d2 s) / (2 T s) = (r-q)/s - d2/(2T) */
+        o[QPM__O_CHARM] = q[j] * delta - dens * (rqj * rs[j] - 0.5 * d2 * (rsqT * rsqT));
+        o[QPM__O_PRICE_USD] = V;
+        if (inverse) {
+            double rF = model == QPM__BSM ? 1.0 / F[j] : rS[j];
+            o[QPM__O_PRICE] = V * rF;
+            o[QPM__O_DELTA_COIN] = ph * D[j] * (K[j] * rF) * Nphid2;
+        } else {
+            o[QPM__O_PRICE] = V;
+            o[QPM__O_DELTA_COIN] = ph * D[j] * Nphid1;
+        }
+    }
+    EACH(j)
+    {
+        if (lim[j])
+            ret[j] |= black_limit(model, inverse, S[j], F[j], K[j], x[j], T[j], r[j], q[j],
+                                  sigma[j], phi[j], D[j], Dq[j], res[j]);
+    }
 }
+#undef EACH
 
 /* ---- Bachelier ----------------------------------------------------------- */
 
@@ -278,7 +322,7 @@ static unsigned bachelier_one(double F, double K, double T, double r, double sig
  * difference overflows), every output is formed as a signed product of
  * factors whose logarithms are finite or -inf (a factor 0), and exponentiated
  * once: a result is infinite only when the value itself is beyond the double
- * range.  The price keeps the cancellation-free form of black_one (intrinsic
+ * range.  The price keeps the cancellation-free form of black_w (intrinsic
  * plus out-of-the-money value, normalised by max(F, K)).  Relative accuracy:
  * that of exp at an argument up to ~1500, about 2e-13. */
 
@@ -401,7 +445,7 @@ CAREFUL unsigned black_careful(int model, int inverse, double S, double K, doubl
         o[QPM__O_DELTA_COIN] = inverse ? sx(phi, lD + lK - lF + lI) : sx(phi, lD + lI);
         return atm ? ATM_INF : 0u;
     }
-    /* a1 = |x|/s - s/2 (two parts), a2 = |x|/s + s/2; d1, d2 as in black_one */
+    /* a1 = |x|/s - s/2 (two parts), a2 = |x|/s + s/2; d1, d2 as in black_w */
     double m = y / s, t = 0.5 * s;
     double a1 = m - t, a1e = isinf(t) ? 0.0 : qpm__two_sum_err(m, -t, a1), a2 = m + t;
     int xpos = x > 0.0;
@@ -496,12 +540,13 @@ static unsigned not_finite(const double res[QPM__NOUT], unsigned inf_ok)
     return bad;
 }
 
-unsigned qpm__price_one(int model, int inverse, double u, double k, double T, double r, double q,
-                        double sigma, int32_t type, double res[QPM__NOUT])
+/* One option's outputs res from the direct formulas, whose verdict is ok
+ * (black_w's or bachelier_one's): returns at once when every output is
+ * finite or a documented limit, else recomputes them carefully. */
+static inline __attribute__((always_inline)) unsigned
+finish_one(int model, int inverse, double u, double k, double T, double r, double q, double sigma,
+           double phi, unsigned ok, double res[QPM__NOUT])
 {
-    double phi = type > 0 ? 1.0 : -1.0;
-    unsigned ok = model == QPM__BACH ? bachelier_one(u, k, T, r, sigma, phi, res)
-                                     : black_one(model, inverse, u, k, T, r, q, sigma, phi, res);
     /* x * 0 is NaN exactly for infinite or NaN x: one sum tests them all */
     double z = 0.0;
     for (int o = 0; o < QPM__NOUT; o++)
@@ -516,23 +561,81 @@ unsigned qpm__price_one(int model, int inverse, double u, double k, double T, do
     return not_finite(res, ok);
 }
 
-size_t qpm__black_kernel_scalar(const qpm__bjob *job, size_t begin, size_t end)
+unsigned qpm__price_one(int model, int inverse, double u, double k, double T, double r, double q,
+                        double sigma, int32_t type, double res[QPM__NOUT])
 {
-    double res[QPM__NOUT];
+    double phi = type > 0 ? 1.0 : -1.0;
+    unsigned ok;
+    if (model == QPM__BACH)
+        ok = bachelier_one(u, k, T, r, sigma, phi, res);
+    else
+        black_w(1, model, inverse, &u, &k, &T, &r, &q, &sigma, &phi,
+                (double(*)[QPM__NOUT])res, &ok);
+    return finish_one(model, inverse, u, k, T, r, q, sigma, phi, ok, res);
+}
+
+/* Elements [begin, end) of a Black-family job, two at a time (black_w),
+ * with the model and settlement constant. */
+static inline __attribute__((always_inline)) size_t
+black_run(const qpm__bjob *job, size_t begin, size_t end, int model, int inverse)
+{
+    double res[2][QPM__NOUT];
     unsigned need = qpm__bjob_need(job);
     size_t bad = SIZE_MAX;
-    for (size_t i = begin; i < end; i++) {
-        unsigned b = qpm__price_one(job->model, job->inverse, job->u[i * job->su],
-                                    job->k[i * job->sk], job->t[i * job->st],
-                                    job->r[i * job->sr], job->q[i * job->sq],
-                                    job->sig[i * job->ssig], job->type[i * job->stype], res);
-        if ((b & need) && bad == SIZE_MAX)
-            bad = i;
-        for (int o = 0; o < QPM__NOUT; o++)
-            if (job->out[o] != NULL)
-                job->out[o][i] = res[o];
+    for (size_t i = begin; i < end; i += 2) {
+        /* the last odd element alone: the same operations on one lane */
+        int w = end - i >= 2 ? 2 : 1;
+        double u[2], k[2], T[2], r[2], q[2], sg[2], phi[2];
+        unsigned ok[2];
+        for (int j = 0; j < w; j++) {
+            size_t e = i + (size_t)j;
+            u[j] = job->u[e * job->su], k[j] = job->k[e * job->sk], T[j] = job->t[e * job->st];
+            r[j] = job->r[e * job->sr], q[j] = job->q[e * job->sq];
+            sg[j] = job->sig[e * job->ssig];
+            phi[j] = job->type[e * job->stype] > 0 ? 1.0 : -1.0;
+        }
+        if (w == 2)
+            black_w(2, model, inverse, u, k, T, r, q, sg, phi, res, ok);
+        else
+            black_w(1, model, inverse, u, k, T, r, q, sg, phi, res, ok);
+        for (int j = 0; j < w; j++) {
+            size_t e = i + (size_t)j;
+            unsigned b = finish_one(model, inverse, u[j], k[j], T[j], r[j], q[j], sg[j], phi[j],
+                                    ok[j], res[j]);
+            if ((b & need) && bad == SIZE_MAX)
+                bad = e;
+            for (int o = 0; o < QPM__NOUT; o++)
+                if (job->out[o] != NULL)
+                    job->out[o][e] = res[j][o];
+        }
     }
     return bad;
+}
+
+size_t qpm__black_kernel_scalar(const qpm__bjob *job, size_t begin, size_t end)
+{
+    if (job->model == QPM__BACH) {
+        double res[QPM__NOUT];
+        unsigned need = qpm__bjob_need(job);
+        size_t bad = SIZE_MAX;
+        for (size_t i = begin; i < end; i++) {
+            unsigned b = qpm__price_one(job->model, job->inverse, job->u[i * job->su],
+                                        job->k[i * job->sk], job->t[i * job->st],
+                                        job->r[i * job->sr], job->q[i * job->sq],
+                                        job->sig[i * job->ssig], job->type[i * job->stype], res);
+            if ((b & need) && bad == SIZE_MAX)
+                bad = i;
+            for (int o = 0; o < QPM__NOUT; o++)
+                if (job->out[o] != NULL)
+                    job->out[o][i] = res[o];
+        }
+        return bad;
+    }
+    if (job->model == QPM__BSM)
+        return job->inverse ? black_run(job, begin, end, QPM__BSM, 1)
+                            : black_run(job, begin, end, QPM__BSM, 0);
+    return job->inverse ? black_run(job, begin, end, QPM__B76, 1)
+                        : black_run(job, begin, end, QPM__B76, 0);
 }
 
 #ifndef QPM__BLACK_FMA

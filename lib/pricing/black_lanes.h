@@ -11,12 +11,12 @@
  * defined here, and vmills, its member of the Mills-ratio family; for
  * QPM__DEFER_HARD, also vdefer (see there).
  *
- * The operations follow black_one() in black.c one for one, except where a
+ * The operations follow black_w() in black.c one for one, except where a
  * product and a sum are fused into one FMA (one rounding fewer: the
  * density's correction factor, x, and the out-of-the-money difference), and
  * in the discounting: the forward grows by e^{(r-q)T}, whose evaluation also
  * gives e^{(r-q)T} - 1 for F - K, and e^{-qT} is e^{-rT} e^{(r-q)T} (two
- * exponentials where black_one takes three and an expm1; see discount()).
+ * exponentials where black_w takes three and an expm1; see discount()).
  * Not a public header; it defines static functions in the file that
  * includes it. */
 
@@ -125,7 +125,7 @@ static inline __attribute__((always_inline)) M KF(discount)(int model, V r, V q,
 static inline V KF(phi_of)(V type) { return vsel(vgt(type, vzero()), vset(1.0), vset(-1.0)); }
 
 /* LANES options, elements i .. i + nv - 1; returns the verdict above.  The
- * operations mirror black_one() in black.c (see the note at the top).
+ * operations mirror black_w() in black.c (see the note at the top).
  * With store == 0 (flush_hard) the results go to tmp only; with store ==
  * 2 (the single-option entry) straight to the outputs whatever the lanes,
  * and the verdict is -1 or 0 (the caller redoes the option).  With defer,

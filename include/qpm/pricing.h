@@ -60,7 +60,8 @@
  * its scale.  The scalar, AVX2 and AVX-512 kernels evaluate the same
  * formulas and differ only in their exp, log and expm1 (within an ulp of
  * each other) and, for BSM, in how the discounting is composed: the vector
- * kernels take e^{-qT} as e^{-rT} e^{(r-q)T} and F - K from e^{(r-q)T} - 1.
+ * kernels take e^{-qT} as e^{-rT} e^{(r-q)T}, F - K from e^{(r-q)T} - 1, and,
+ * where q = 0, e^{rT} as 1/e^{-rT}.
  *
  * Threads: a qpm_pricer is used by one thread at a time.  With
  * QPM_PRICER_THREADS > 1 a batch is split into fixed chunks of

@@ -16,7 +16,8 @@
  * density's correction factor, x, and the out-of-the-money difference), and
  * in the discounting: the forward grows by e^{(r-q)T}, whose evaluation also
  * gives e^{(r-q)T} - 1 for F - K, and e^{-qT} is e^{-rT} e^{(r-q)T} (two
- * exponentials where black_w takes three and an expm1; see discount()).
+ * exponentials where black_w takes three and an expm1; one where q = 0,
+ * with e^{rT} = 1/e^{-rT}, the scalar forward's factor; see discount()).
  * Not a public header; it defines static functions in the file that
  * includes it. */
 
@@ -102,7 +103,10 @@ static inline V KF(two_diff_err)(V a, V b, V s)
 /* The discount factors of a block and the forward's growth: D = e^{-rT};
  * for BSM, with g = (r - q) T, E = e^g (F = S E) and em1 = e^g - 1 (for |g|
  * < 1 from the reduction of e^g, as qv_expm1_small gives it, else E - 1);
- * the block forms e^{-qT} as D E, exactly 1 where q = 0.  Returns the mask
+ * in lanes with q = 0, where g = rT, E = 1/D and em1 = -(e^{-g} - 1) E from
+ * D's own reduction, one exponential instead of two (a register with no
+ * such lane skips it, one with only such lanes skips the second); the
+ * block forms e^{-qT} as D E, exactly 1 where q = 0.  Returns the mask
  * of the lanes with |g| > QPM__MAX_RT, where D E may be more than one
  * rounding from e^{-qT} (the block sends them to the scalar path).
  * Black-76: E = 1, em1 = 0.  The uniform path calls it on broadcast values:
@@ -110,15 +114,39 @@ static inline V KF(two_diff_err)(V a, V b, V s)
 static inline __attribute__((always_inline)) M KF(discount)(int model, V r, V q, V T, V *D, V *E,
                                                             V *em1)
 {
-    *D = vexpneg_in(vmul(r, T));
     if (model != QPM__BSM) {
+        *D = vexpneg_in(vmul(r, T));
         *E = vset(1.0), *em1 = vzero();
         return mnone();
     }
     V g = vmul(vsub(r, q), T), m1;
+    M small_g = vlt(vabs(g), vset(1.0)), far = vgt(vabs(g), vset(QPM__MAX_RT));
+    int qnz = mbits(vneq(q, vzero())), all = (int)((1u << LANES) - 1u);
+    if (qnz == all) { /* no yield in no lane */
+        *D = vexpneg_in(vmul(r, T));
+    } else {
+        /* Lanes with q = 0: g = rT, so e^g = 1/D (the scalar kernel's
+         * forward S (1/D)), and e^g - 1 = -(e^{-g} - 1) e^g from D's own
+         * reduction (no cancellation) instead of a second exponential.
+         * D has the bits of vexpneg_in (vexp_em1 gives qv_exp_in's). */
+        V dm1;
+        *D = vexp_em1(vneg(vmul(r, T)), &dm1);
+        V E0 = vdiv(vset(1.0), *D);
+        V em10 = vsel(small_g, vmul(vneg(dm1), E0), vsub(E0, vset(1.0)));
+        if (qnz == 0) {
+            *E = E0, *em1 = em10;
+            return far;
+        }
+        /* some lanes with a yield: both, chosen lane by lane */
+        M qz = mandnot(vneq(q, vzero()), mall());
+        *E = vexp_em1(vmin(vmax(g, vset(-1100.0)), vset(709.78)), &m1);
+        *em1 = vsel(qz, em10, vsel(small_g, m1, vsub(*E, vset(1.0))));
+        *E = vsel(qz, E0, *E);
+        return far;
+    }
     *E = vexp_em1(vmin(vmax(g, vset(-1100.0)), vset(709.78)), &m1);
-    *em1 = vsel(vlt(vabs(g), vset(1.0)), m1, vsub(*E, vset(1.0)));
-    return vgt(vabs(g), vset(QPM__MAX_RT));
+    *em1 = vsel(small_g, m1, vsub(*E, vset(1.0)));
+    return far;
 }
 
 /* phi = +1 for a call (type > 0), -1 for a put */

@@ -540,6 +540,17 @@ Test(pricing_kernels, implied_vol_follows_the_kernel)
     cr_assert_eq(qt_leak_check(), 0);
 }
 
+/* A handle for models3[mi] (BSM, Black-76, Bachelier) and settlement st
+ * on kernel k */
+static const qpm_model models3[3] = {QPM_MODEL_BSM, QPM_MODEL_BLACK76, QPM_MODEL_BACHELIER};
+static qpm_pricer *pricer_on(int mi, int st, int k)
+{
+    qpm_pricer *p;
+    cr_assert_eq(qpm_pricer_create(&p, NULL, models3[mi], (qpm_settlement)st), QPM_OK);
+    cr_assert_eq(qpm_pricer_set(p, QPM_PRICER_KERNEL, k), QPM_OK);
+    return p;
+}
+
 /* The scalar kernel has two builds, plain and with FMA (black_fma.c; chosen
  * when the CPU has AVX2 and FMA): the same operations, so the same bits for
  * every model, settlement and special region, at every batch size. */
@@ -548,7 +559,6 @@ Test(pricing_kernels, scalar_kernel_builds_agree_bit_for_bit)
     unsigned f = qpm__cpu_flags();
     if (!((f & QPM_CPU_AVX2) && (f & QPM_CPU_FMA)))
         cr_skip_test("no AVX2+FMA: only the plain build of the scalar kernel runs here");
-    const qpm_model models[3] = {QPM_MODEL_BSM, QPM_MODEL_BLACK76, QPM_MODEL_BACHELIER};
     enum { N = 23 * 40 };
     static double a[NO][N], b[NO][N];
     double *ab[NO], *bb[NO];
@@ -558,9 +568,7 @@ Test(pricing_kernels, scalar_kernel_builds_agree_bit_for_bit)
         for (int st = 0; st < (mi == 2 ? 1 : 2); st++) {
             int bsm = mi == 0;
             opts_t o = make_opts(N, bsm);
-            qpm_pricer *p;
-            cr_assert_eq(qpm_pricer_create(&p, NULL, models[mi], (qpm_settlement)st), QPM_OK);
-            cr_assert_eq(qpm_pricer_set(p, QPM_PRICER_KERNEL, QPM_PRICER_KERNEL_SCALAR), QPM_OK);
+            qpm_pricer *p = pricer_on(mi, st, QPM_PRICER_KERNEL_SCALAR);
             qpm_status s1 = price(p, &o, bsm, 0, N, ab, 0);
             /* without AVX2 the plain build takes the scalar row */
             qpm__cpu_set_mask(~(unsigned)QPM_CPU_AVX2);
@@ -591,7 +599,6 @@ Test(pricing_kernels, scalar_kernel_builds_agree_bit_for_bit)
  * settlement; a batch fails exactly where one of its options alone does. */
 Test(pricing_kernels, scalar_kernel_pairs_give_each_option_its_own_bits)
 {
-    const qpm_model models[3] = {QPM_MODEL_BSM, QPM_MODEL_BLACK76, QPM_MODEL_BACHELIER};
     enum { N = 23 * 8 + 1 };
     static double a[NO][N], b[NO][N], c[NO][N];
     double *ab[NO], *bb[NO], *cb[NO];
@@ -602,9 +609,7 @@ Test(pricing_kernels, scalar_kernel_pairs_give_each_option_its_own_bits)
         for (int st = 0; st < (mi == 2 ? 1 : 2); st++) {
             int bsm = mi == 0;
             opts_t o = make_opts(N, bsm);
-            qpm_pricer *p;
-            cr_assert_eq(qpm_pricer_create(&p, NULL, models[mi], (qpm_settlement)st), QPM_OK);
-            cr_assert_eq(qpm_pricer_set(p, QPM_PRICER_KERNEL, QPM_PRICER_KERNEL_SCALAR), QPM_OK);
+            qpm_pricer *p = pricer_on(mi, st, QPM_PRICER_KERNEL_SCALAR);
             /* pairs (0,1), (2,3), ...; then (1,2), (3,4), ... after one alone */
             qpm_status sa = price(p, &o, bsm, 0, N, ab, 0);
             qpm_status sb0 = price(p, &o, bsm, 0, 1, bb, 0);

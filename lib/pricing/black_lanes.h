@@ -122,7 +122,7 @@ static inline __attribute__((always_inline)) M KF(discount)(int model, V r, V q,
     V g = vmul(vsub(r, q), T), m1;
     M small_g = vlt(vabs(g), vset(1.0)), far = vgt(vabs(g), vset(QPM__MAX_RT));
     int qnz = mbits(vneq(q, vzero())), all = (int)((1u << LANES) - 1u);
-    if (qnz == all) { /* no yield in no lane */
+    if (qnz == all) { /* a yield in every lane: as before */
         *D = vexpneg_in(vmul(r, T));
     } else {
         /* Lanes with q = 0: g = rT, so e^g = 1/D (the scalar kernel's

@@ -574,6 +574,19 @@ unsigned qpm__price_one(int model, int inverse, double u, double k, double T, do
     return finish_one(model, inverse, u, k, T, r, q, sigma, phi, ok, res);
 }
 
+/* Element e's outputs res to the wanted outputs of the job; lowers *bad to
+ * e when a wanted output is beyond the range of double (b: qpm__price_one's
+ * verdict).  Elements come in order, so the first such one is kept. */
+static inline void put_one(const qpm__bjob *job, unsigned need, size_t e, unsigned b,
+                           const double res[QPM__NOUT], size_t *bad)
+{
+    if ((b & need) && *bad == SIZE_MAX)
+        *bad = e;
+    for (int o = 0; o < QPM__NOUT; o++)
+        if (job->out[o] != NULL)
+            job->out[o][e] = res[o];
+}
+
 /* Elements [begin, end) of a Black-family job, two at a time (black_w),
  * with the model and settlement constant. */
 static inline __attribute__((always_inline)) size_t
@@ -602,11 +615,7 @@ black_run(const qpm__bjob *job, size_t begin, size_t end, int model, int inverse
             size_t e = i + (size_t)j;
             unsigned b = finish_one(model, inverse, u[j], k[j], T[j], r[j], q[j], sg[j], phi[j],
                                     ok[j], res[j]);
-            if ((b & need) && bad == SIZE_MAX)
-                bad = e;
-            for (int o = 0; o < QPM__NOUT; o++)
-                if (job->out[o] != NULL)
-                    job->out[o][e] = res[j][o];
+            put_one(job, need, e, b, res[j], &bad);
         }
     }
     return bad;
@@ -623,11 +632,7 @@ size_t qpm__black_kernel_scalar(const qpm__bjob *job, size_t begin, size_t end)
                                         job->k[i * job->sk], job->t[i * job->st],
                                         job->r[i * job->sr], job->q[i * job->sq],
                                         job->sig[i * job->ssig], job->type[i * job->stype], res);
-            if ((b & need) && bad == SIZE_MAX)
-                bad = i;
-            for (int o = 0; o < QPM__NOUT; o++)
-                if (job->out[o] != NULL)
-                    job->out[o][i] = res[o];
+            put_one(job, need, i, b, res, &bad);
         }
         return bad;
     }

@@ -119,9 +119,10 @@ static inline __attribute__((always_inline)) M KF(discount)(int model, V r, V q,
         *E = vset(1.0), *em1 = vzero();
         return mnone();
     }
-    V g = vmul(vsub(r, q), T), m1;
+    V g = vmul(vsub(r, q), T), m1, E0 = vzero(), em10 = vzero();
     M small_g = vlt(vabs(g), vset(1.0)), far = vgt(vabs(g), vset(QPM__MAX_RT));
-    int qnz = mbits(vneq(q, vzero())), all = (int)((1u << LANES) - 1u);
+    M qn = vneq(q, vzero());
+    int qnz = mbits(qn), all = (int)((1u << LANES) - 1u);
     if (qnz == all) { /* a yield in every lane: as before */
         *D = vexpneg_in(vmul(r, T));
     } else {
@@ -131,21 +132,19 @@ static inline __attribute__((always_inline)) M KF(discount)(int model, V r, V q,
          * D has the bits of vexpneg_in (vexp_em1 gives qv_exp_in's). */
         V dm1;
         *D = vexp_em1(vneg(vmul(r, T)), &dm1);
-        V E0 = vdiv(vset(1.0), *D);
-        V em10 = vsel(small_g, vmul(vneg(dm1), E0), vsub(E0, vset(1.0)));
+        E0 = vdiv(vset(1.0), *D);
+        em10 = vsel(small_g, vmul(vneg(dm1), E0), vsub(E0, vset(1.0)));
         if (qnz == 0) {
             *E = E0, *em1 = em10;
             return far;
         }
-        /* some lanes with a yield: both, chosen lane by lane */
-        M qz = mandnot(vneq(q, vzero()), mall());
-        *E = vexp_em1(vmin(vmax(g, vset(-1100.0)), vset(709.78)), &m1);
-        *em1 = vsel(qz, em10, vsel(small_g, m1, vsub(*E, vset(1.0))));
-        *E = vsel(qz, E0, *E);
-        return far;
     }
     *E = vexp_em1(vmin(vmax(g, vset(-1100.0)), vset(709.78)), &m1);
     *em1 = vsel(small_g, m1, vsub(*E, vset(1.0)));
+    if (qnz != all) { /* some lanes without a yield: theirs, lane by lane */
+        M qz = mandnot(qn, mall());
+        *E = vsel(qz, E0, *E), *em1 = vsel(qz, em10, *em1);
+    }
     return far;
 }
 

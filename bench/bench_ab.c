@@ -14,8 +14,9 @@
  * options in one call; price only; the option chain (one S, T, r, q:
  * qpm_pricer_price_chain); and 2,000 calls of one option each.  Times are
  * wall time, the best round of each case (ns per option, or per call for
- * the single option), one thread.
- * Usage: bench_ab LIB_A LIB_B [kernel [n [rounds]]]. */
+ * the single option), one thread unless `threads` says more
+ * (QPM_PRICER_THREADS of both handles).
+ * Usage: bench_ab LIB_A LIB_B [kernel [n [rounds [threads]]]]. */
 #include <dlfcn.h>
 #include <math.h>
 #include <stdint.h>
@@ -26,11 +27,12 @@
 #include "qpm/qpm.h"
 
 static const char usage[] =
-    "LIB_A LIB_B [kernel [n [rounds]]]\n"
+    "LIB_A LIB_B [kernel [n [rounds [threads]]]]\n"
     "  LIB_A, LIB_B  two libqpm shared libraries (paths), compared in one process\n"
     "  kernel        auto, scalar, avx2 or avx512 (default auto)\n"
     "  n             options per batch, 16..1000000 (default 4096)\n"
-    "  rounds        rounds, each timing every case of A and of B, 1..10000 (default 200)";
+    "  rounds        rounds, each timing every case of A and of B, 1..10000 (default 200)\n"
+    "  threads       QPM_PRICER_THREADS of both handles, 1..256 (default 1)";
 
 typedef qpm_status (*create_fn)(qpm_pricer **, const qpm_alloc *, qpm_model, qpm_settlement);
 typedef qpm_status (*set_fn)(qpm_pricer *, qpm_pricer_key, double);
@@ -63,7 +65,7 @@ static void sym(void *dl, const char *path, const char *name, void *dst, size_t 
     memcpy(dst, &f, sizeof f);
 }
 
-static void open_lib(lib_t *l, const char *path, int kernel)
+static void open_lib(lib_t *l, const char *path, int kernel, int threads)
 {
     l->dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (l->dl == NULL) {
@@ -81,7 +83,7 @@ static void open_lib(lib_t *l, const char *path, int kernel)
     SYM(l->error, "qpm_last_error");
 #undef SYM
     if (create(&l->p, NULL, QPM_MODEL_BSM, QPM_SETTLE_LINEAR) != QPM_OK ||
-        set(l->p, QPM_PRICER_THREADS, 1.0) != QPM_OK ||
+        set(l->p, QPM_PRICER_THREADS, (double)threads) != QPM_OK ||
         set(l->p, QPM_PRICER_KERNEL, (double)kernel) != QPM_OK) {
         fprintf(stderr, "bench_ab: %s: %s\n", path, l->error());
         exit(1);
@@ -146,8 +148,8 @@ int main(int argc, char **argv)
             bench_bad_arg(argv, usage, "unknown option", argv[i]);
     if (argc < 3)
         bench_bad_arg(argv, usage, "two libraries are needed", argc > 1 ? argv[1] : "");
-    if (argc > 6)
-        bench_bad_arg(argv, usage, "too many arguments", argv[6]);
+    if (argc > 7)
+        bench_bad_arg(argv, usage, "too many arguments", argv[7]);
     int kernel = QPM_PRICER_KERNEL_AUTO;
     if (argc > 3) {
         static const struct {
@@ -166,6 +168,7 @@ int main(int argc, char **argv)
     }
     size_t n = argc > 4 ? (size_t)bench_arg_uint(argv, usage, argv[4], "n", 16, 1000000) : 4096;
     int rounds = argc > 5 ? (int)bench_arg_uint(argv, usage, argv[5], "rounds", 1, 10000) : 200;
+    int threads = argc > 6 ? (int)bench_arg_uint(argv, usage, argv[6], "threads", 1, 256) : 1;
 
     data_t d = {.n = n};
     double **in[6] = {&d.S, &d.K, &d.T, &d.r, &d.q, &d.sg};
@@ -188,8 +191,8 @@ int main(int argc, char **argv)
     }
 
     lib_t lib[2];
-    open_lib(&lib[0], argv[1], kernel);
-    open_lib(&lib[1], argv[2], kernel);
+    open_lib(&lib[0], argv[1], kernel, threads);
+    open_lib(&lib[1], argv[2], kernel, threads);
     double best[2][NCASE];
     for (int v = 0; v < 2; v++)
         for (int c = 0; c < NCASE; c++)
@@ -202,9 +205,10 @@ int main(int argc, char **argv)
                 best[v][c] = t < best[v][c] ? t : best[v][c];
             }
 
-    printf("libqpm bench_ab: A = %s, B = %s; kernel %s, n = %zu, %d rounds, best round, one "
-           "thread, wall time; load %.2f\n",
-           argv[1], argv[2], argc > 3 ? argv[3] : "auto", n, rounds, bench_load());
+    printf("libqpm bench_ab: A = %s, B = %s; kernel %s, n = %zu, %d rounds, best round, %d "
+           "thread%s, wall time; load %.2f\n",
+           argv[1], argv[2], argc > 3 ? argv[3] : "auto", n, rounds, threads,
+           threads > 1 ? "s" : "", bench_load());
     printf("| case | A, ns | B, ns | A/B |\n|---|---:|---:|---:|\n");
     for (int c = 0; c < NCASE; c++)
         printf("| %s | %.2f | %.2f | %.3f |\n", case_name[c], best[0][c] * 1e9, best[1][c] * 1e9,

@@ -242,6 +242,86 @@ Test(pricing_api, bad_input_is_named_and_outputs_untouched)
     cr_assert_eq(qt_leak_check(), 0);
 }
 
+/* With threads, a large batch's inputs are screened in runs on the
+ * pricer's threads, every run before any output is written: a bad value in
+ * any run (the first, at a run boundary, the last element) is named with
+ * its status, the first of two bad elements is the one named, and no output
+ * is touched; valid batches give the one-thread bits (qpm_pricer_price and
+ * qpm_pricer_price_chain). */
+Test(pricing_api, threaded_screen_names_bad_input_and_leaves_outputs_untouched)
+{
+    enum { M = 70001 }; /* more than four runs of the threaded screen */
+    static double S[M], K[M], T[M], r[M], q[M], sig[M], price[M], delta[M], ref[2][M];
+    static int32_t type[M];
+    for (size_t i = 0; i < M; i++) {
+        S[i] = 100, K[i] = 50 + (double)(i % 1000) * 0.1, T[i] = 0.01 + (double)(i % 97) * 0.02;
+        r[i] = 0.03, q[i] = 0.01, sig[i] = 0.2 + (double)(i % 13) * 0.05;
+        type[i] = i % 3 ? QPM_CALL : QPM_PUT;
+    }
+    qpm_pricer *p1, *p2;
+    cr_assert_eq(qpm_pricer_create(&p1, NULL, QPM_MODEL_BSM, QPM_SETTLE_LINEAR), QPM_OK);
+    cr_assert_eq(qpm_pricer_create(&p2, NULL, QPM_MODEL_BSM, QPM_SETTLE_LINEAR), QPM_OK);
+    cr_assert_eq(qpm_pricer_set(p2, QPM_PRICER_THREADS, 2), QPM_OK);
+    qpm_pricer_out o1 = {.size = sizeof o1, .price = ref[0], .delta = ref[1]};
+    qpm_pricer_out o2 = {.size = sizeof o2, .price = price, .delta = delta};
+    cr_assert_eq(qpm_pricer_price(p1, M, S, K, T, r, q, sig, type, &o1), QPM_OK);
+    cr_assert_eq(qpm_pricer_price(p2, M, S, K, T, r, q, sig, type, &o2), QPM_OK);
+    cr_assert(memcmp(price, ref[0], sizeof price) == 0 && memcmp(delta, ref[1], sizeof delta) == 0);
+    const size_t at[] = {0, 5, 16383, 16384, 40000, M - 1};
+    for (size_t a = 0; a < sizeof at / sizeof at[0]; a++) {
+        for (int field = 0; field < 7; field++) {
+            size_t j = at[a];
+            double *f[6] = {S, K, T, r, q, sig};
+            double keep = field < 6 ? f[field][j] : 0.0;
+            int32_t keep_type = type[j];
+            const char *name[7] = {"underlying", "strike", "T", "r", "q", "sigma", "type"};
+            qpm_status want = field < 3 || field == 5 ? QPM_E_INVALID : QPM_E_NONFINITE;
+            if (field == 6)
+                type[j] = 0, want = QPM_E_INVALID;
+            else if (field < 3 || field == 5)
+                f[field][j] = -1.0;
+            else
+                f[field][j] = NAN;
+            for (size_t i = 0; i < M; i++)
+                price[i] = delta[i] = -7.0;
+            cr_assert_eq(qpm_pricer_price(p2, M, S, K, T, r, q, sig, type, &o2), want,
+                         "field %d at %zu: %s", field, j, qpm_last_error());
+            char tag[64];
+            snprintf(tag, sizeof tag, "%s[%zu]", name[field], j);
+            HAS(tag);
+            for (size_t i = 0; i < M; i++)
+                cr_assert(price[i] == -7.0 && delta[i] == -7.0, "output %zu written", i);
+            if (field < 6)
+                f[field][j] = keep;
+            type[j] = keep_type;
+        }
+    }
+    /* two bad elements in different runs: the first is named */
+    sig[60000] = -1.0, sig[20000] = NAN;
+    cr_assert_eq(qpm_pricer_price(p2, M, S, K, T, r, q, sig, type, &o2), QPM_E_NONFINITE);
+    HAS("sigma[20000]");
+    sig[60000] = sig[20000] = 0.3;
+    /* the chain: a bad strike in the last run */
+    o1.delta = o2.delta = NULL;
+    cr_assert_eq(qpm_pricer_price_chain(p1, M, 100, 0.5, 0.03, 0.01, K, sig, type, &o1), QPM_OK);
+    cr_assert_eq(qpm_pricer_price_chain(p2, M, 100, 0.5, 0.03, 0.01, K, sig, type, &o2), QPM_OK);
+    cr_assert(memcmp(price, ref[0], sizeof price) == 0);
+    K[M - 2] = 0.0;
+    for (size_t i = 0; i < M; i++)
+        price[i] = -7.0;
+    cr_assert_eq(qpm_pricer_price_chain(p2, M, 100, 0.5, 0.03, 0.01, K, sig, type, &o2),
+                 QPM_E_INVALID);
+    HAS("strike[69999]");
+    for (size_t i = 0; i < M; i++)
+        cr_assert(price[i] == -7.0, "output %zu written", i);
+    /* the handle still works */
+    K[M - 2] = 60.0;
+    cr_assert_eq(qpm_pricer_price(p2, M, S, K, T, r, q, sig, type, &o2), QPM_OK);
+    qpm_pricer_free(p1);
+    qpm_pricer_free(p2);
+    cr_assert_eq(qt_leak_check(), 0);
+}
+
 /* The vector kernels screen whole batches eight elements at a time (only a
  * batch that fails is checked element by element): on batches long enough
  * for the vector loop, every kernel must accept and refuse exactly what the

@@ -67,7 +67,8 @@
  * QPM_PRICER_THREADS > 1 a batch is split into fixed chunks of
  * QPM_PRICER_CHUNK elements that the handle's worker threads share; every
  * element is computed independently, so results are bit-identical for any
- * thread count.
+ * thread count.  The threads also share the input checks of a batch of more
+ * than 16384 elements, all of which end before any output is written.
  */
 #ifndef QPM_PRICING_H
 #define QPM_PRICING_H

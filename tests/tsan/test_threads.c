@@ -169,6 +169,37 @@ static void part_pricing(void)
         runs, NP);
 }
 
+/* The input checks of a batch longer than 16384 elements run on the
+ * pricer's threads (runs of 16384, all before any output is written): the
+ * same prices for every thread count, and a bad input in the last run still
+ * refused with no output written. */
+static void part_screen(void)
+{
+    enum { NL = 3 * 16384 + 5 };
+    static double F[NL], K[NL], T[NL], r[NL], sig[NL], ref[NL], got[NL];
+    static int32_t ty[NL];
+    fill_options(F, K, T, r, sig, ty, NL);
+    for (size_t k = 0; k < NCOUNTS; k++) {
+        qpm_pricer *p;
+        OK(qpm_pricer_create(&p, NULL, QPM_MODEL_BLACK76, QPM_SETTLE_LINEAR));
+        OK(qpm_pricer_set(p, QPM_PRICER_THREADS, COUNTS[k]));
+        qpm_pricer_out o = {.size = sizeof o, .price = k == 0 ? ref : got};
+        OK(qpm_pricer_price(p, NL, F, K, T, r, NULL, sig, ty, &o));
+        CHECK(k == 0 || same(ref, got, sizeof ref), "long batch: prices differ with %u threads",
+              COUNTS[k]);
+        double keep = sig[NL - 1];
+        sig[NL - 1] = -1.0;
+        got[0] = got[NL - 1] = -7.0;
+        o.price = got;
+        CHECK(qpm_pricer_price(p, NL, F, K, T, r, NULL, sig, ty, &o) == QPM_E_INVALID &&
+                  got[0] == -7.0 && got[NL - 1] == -7.0,
+              "long batch, %u threads: a bad last sigma not refused before writing", COUNTS[k]);
+        sig[NL - 1] = keep;
+        qpm_pricer_free(p);
+    }
+    printf("input checks: batches of %d options, threads 1/2/3/8, the same prices\n", (int)NL);
+}
+
 /* ---- 3. book ------------------------------------------------------------------------- */
 
 static qpm_book *make_book(void)
@@ -416,6 +447,7 @@ int main(void)
 {
     part_pool();
     part_pricing();
+    part_screen();
     part_book();
     part_risk();
     part_apps();

@@ -360,6 +360,20 @@ int main(int argc, char **argv)
             fastest = cs[c].best, fk = c;
     printf("\nautomatic choice: %s kernel; fastest forced kernel: %s (%.2f ns)\n",
            kernel_name(auto_kernel), cs[fk].name, 1e9 * fastest / (double)n);
+    /* the scalar kernel against plain libm code (the aim: at most 1.2x its time) */
+    for (int greeks = 1; greeks >= 0; greeks--) {
+        double t_plain = 0.0, t_scalar = 0.0;
+        for (int c = 0; c < nc; c++)
+            if (cs[c].greeks == greeks) {
+                if (strcmp(cs[c].name, "plain C, libm, -O2") == 0)
+                    t_plain = cs[c].best;
+                else if (strcmp(cs[c].name, "libqpm scalar kernel") == 0)
+                    t_scalar = cs[c].best;
+            }
+        if (t_plain > 0.0 && t_scalar > 0.0)
+            printf("scalar kernel, %s: %.2fx the time of plain C with libm\n",
+                   greeks ? "price + 5 Greeks" : "price only", t_scalar / t_plain);
+    }
     printf("libqpm's input checks alone (every output NULL; part of each libqpm time above): "
            "%.2f ns/option (best), %.2f (median)\n",
            1e9 * tchk[0] / (double)n, 1e9 * tchk[rounds / 2] / (double)n);

@@ -57,11 +57,14 @@
  * against the 60-digit reference data the relative error of prices and
  * first-order Greeks is a few ulp times (1 + d^2) (the conditioning of the
  * formula in d1, d2), within 2.5e-14 wherever the value is at least 1e-6 of
- * its scale.  The scalar, AVX2 and AVX-512 kernels evaluate the same
- * formulas and differ only in their exp, log and expm1 (within an ulp of
- * each other) and, for BSM, in how the discounting is composed: the vector
- * kernels take e^{-qT} as e^{-rT} e^{(r-q)T}, F - K from e^{(r-q)T} - 1, and,
- * where q = 0, e^{rT} as 1/e^{-rT}.
+ * its scale.  The kernels evaluate the same formulas.  On a CPU with FMA
+ * the scalar kernel performs the AVX2 kernel's operations in portable C
+ * and gives its bits; the AVX-512 kernel differs from both in the last bits
+ * (its Mills-ratio polynomials).  On an x86 CPU without FMA the scalar
+ * kernel is the reference form, which differs from the others only in its
+ * exp, log and expm1 (libm's, within an ulp) and, for BSM, in how the
+ * discounting is composed: the others take e^{-qT} as e^{-rT} e^{(r-q)T},
+ * F - K from e^{(r-q)T} - 1, and, where q = 0, e^{rT} as 1/e^{-rT}.
  *
  * Threads: a qpm_pricer is used by one thread at a time.  With
  * QPM_PRICER_THREADS > 1 a batch is split into fixed chunks of

@@ -54,7 +54,7 @@ QP_LIFT3(fnma)
 QP_LIFT3(fnms)
 QP_LIFT1(abs)
 QP_LIFT1(round)
-#if defined(QV_ISA_AVX2) || defined(__AVX512DQ__)
+#if defined(QV_ISA_AVX2) || defined(__AVX512DQ__) || defined(QV_ISA_C)
 QP_LIFT2(and)
 QP_LIFT2(or)
 QP_LIFT2(xor)
@@ -84,7 +84,7 @@ QV_INLINE qpm qpm_first(size_t n)
 QV_INLINE qpm qpm_sel(qpm m, qpm a, qpm b) { return (qpm){qm_sel(m.a, a.a, b.a), qm_sel(m.b, a.b, b.b)}; }
 QV_INLINE qp qp_sel(qpm m, qp t, qp f) { return (qp){qv_sel(m.a, t.a, f.a), qv_sel(m.b, t.b, f.b)}; }
 QV_INLINE qp qp_maskz(qpm m, qp x) { return (qp){qv_maskz(m.a, x.a), qv_maskz(m.b, x.b)}; }
-#if defined(QV_ISA_AVX2) || defined(__AVX512DQ__)
+#if defined(QV_ISA_AVX2) || defined(__AVX512DQ__) || defined(QV_ISA_C)
 QV_INLINE qpm qp_notnormal(qp x) { return (qpm){qv_notnormal(x.a), qv_notnormal(x.b)}; }
 typedef struct {
     qnf a, b;

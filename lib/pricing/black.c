@@ -1,5 +1,11 @@
-/* Scalar reference kernel of the Black family (BSM, Black-76, coin-settled)
- * and the Bachelier model.
+/* Reference kernel of the Black family (BSM, Black-76, coin-settled) and
+ * the Bachelier model: the formulas in their plainest order, two options at
+ * a time; one option at a time (qpm__price_one) the careful path of every
+ * kernel (the lanes in special regions, outputs beyond the range of
+ * double).  It is the scalar kernel row of CPUs without hardware FMA and
+ * prices every row's Bachelier jobs; with FMA the scalar row runs the
+ * vector formulation in portable C (black_c.c), which follows these
+ * formulas (black_lanes.h says where it differs).
  *
  * Every price is split into intrinsic value plus the value of the
  * out-of-the-money option of the same strike (put-call parity), so nothing
@@ -20,7 +26,7 @@
 #include "black.h"
 
 /* black_fma.c compiles this file again with FMA enabled (-mfma), for the
- * scalar kernel row of CPUs that have it: fma() then is one instruction
+ * kernels of CPUs that have it: fma() then is one instruction
  * instead of a call into libm (the Mills-ratio polynomials make some thirty
  * of them per option), with bit-identical results, fma being exact and
  * contraction off (-std=c11: -ffp-contract=off).  That build renames the

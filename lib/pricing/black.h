@@ -71,11 +71,20 @@ static inline unsigned qpm__bjob_need(const qpm__bjob *job) { return qpm__need_o
  * documents. */
 typedef size_t (*qpm__bkernel)(const qpm__bjob *job, size_t begin, size_t end);
 
-/* Scalar reference kernel (any CPU). */
+/* Reference kernel (black.c, any CPU): the formulas in their plainest
+ * order, two options at a time; the scalar row of CPUs without hardware
+ * FMA and the Bachelier kernel of every row (qpm__price_one, its one-option
+ * form, is every kernel's careful path). */
 size_t qpm__black_kernel_scalar(const qpm__bjob *job, size_t begin, size_t end);
-/* The same kernel built with FMA (black_fma.c): same results, for the
- * scalar row of CPUs with AVX2 and FMA. */
+/* The same kernel built with FMA (black_fma.c): same results, for CPUs with
+ * AVX2 and FMA. */
 size_t qpm__black_kernel_scalar_fma(const qpm__bjob *job, size_t begin, size_t end);
+/* The scalar row of CPUs with FMA (black_c.c): the vector formulation in
+ * portable C, two options per step, the AVX2 kernel's bits; the plain build
+ * (non-x86 CPUs whose base instruction set has FMA) and the x86 build with
+ * -mfma (black_c_fma.c; only call it on CPUs with AVX2 and FMA). */
+size_t qpm__black_kernel_c(const qpm__bjob *job, size_t begin, size_t end);
+size_t qpm__black_kernel_c_fma(const qpm__bjob *job, size_t begin, size_t end);
 /* AVX2+FMA kernel; only call when the CPU has both. */
 size_t qpm__black_kernel_avx2(const qpm__bjob *job, size_t begin, size_t end);
 /* AVX-512 kernel; only call when the CPU has AVX-512 F, DQ and VL (and
@@ -102,6 +111,10 @@ typedef int (*qpm__bone)(unsigned need, double u, double K, double T, double r, 
  * only call what they return on the CPUs of qpm__black_lanes_r4 / _r8. */
 qpm__bone qpm__black_one_r4(int model, int inverse);
 qpm__bone qpm__black_one_r8(int model, int inverse);
+/* The same for black_c.c's scalar kernel (its one-lane code, the same bits
+ * as its batches), in its two builds. */
+qpm__bone qpm__black_one_c(int model, int inverse);
+qpm__bone qpm__black_one_c_fma(int model, int inverse);
 /* The AVX-512 kernel's formulation on one AVX2 register (black_avx2.c): its
  * bits for batches of up to four options; only call when the CPU has AVX2
  * and FMA. */

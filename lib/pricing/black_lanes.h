@@ -50,10 +50,13 @@
 
 /* Element e by the scalar path into res; lowers *bad to e when a wanted
  * output is beyond the range of double. */
+#ifndef QPM__PRICE_ONE
+#define QPM__PRICE_ONE qpm__price_one_fma /* the x86 kernels: black.c's FMA build */
+#endif
 static inline void scalar_one(const qpm__bjob *job, int model, int inverse, unsigned need,
                               size_t e, double res[QPM__NOUT], size_t *bad)
 {
-    unsigned b = qpm__price_one_fma(model, inverse, job->u[e * job->su], job->k[e * job->sk],
+    unsigned b = QPM__PRICE_ONE(model, inverse, job->u[e * job->su], job->k[e * job->sk],
                                 job->t[e * job->st], job->r[e * job->sr], job->q[e * job->sq],
                                 job->sig[e * job->ssig], job->type[e * job->stype], res);
     if ((b & need) && e < *bad)
@@ -78,13 +81,20 @@ static inline void scalar_one(const qpm__bjob *job, int model, int inverse, unsi
 #define QPM__FLUSH_FN static inline __attribute__((always_inline))
 #endif
 
+/* npdf_dd's linkage: the vector kernels inline it as it is; the portable
+ * build (black_c.c) forces it, which gcc 12 otherwise keeps out of line
+ * there (a call per step, with its spills: 25 % of that kernel's time) */
+#ifndef QPM__NPDF_INLINE
+#define QPM__NPDF_INLINE inline
+#endif
+
 #endif /* QPM_PRICING_BLACK_LANES_ONCE */
 
 /* ---- per width ---------------------------------------------------------------- */
 
 /* The scalar kernel's npdf_dd with its correction factor 1 - e/2,
  * e = (ah^2 - p) + 2 ah al, fused into two FMAs: 1 - (ah^2 - p)/2 - ah al. */
-static inline V KF(npdf_dd)(V ah, V al)
+static QPM__NPDF_INLINE V KF(npdf_dd)(V ah, V al)
 {
     V p = vmul(ah, ah);
     V corr = vfnma(ah, al, vfnma(vset(0.5), vfms(ah, ah, p), vset(1.0)));

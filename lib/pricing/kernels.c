@@ -4,6 +4,7 @@
  * qpm__cpu_flags(), so nothing is detected per call and tests can run every
  * row on one machine through qpm__cpu_set_mask.  A new ISA adds a row to
  * each table (CONTRIBUTING.md, "Where new things go"). */
+#include <math.h> /* FP_FAST_FMA */
 #include <stddef.h>
 
 #include "core/internal.h"
@@ -26,16 +27,32 @@
 /* narrowest first: auto takes the last row the CPU runs */
 static const qpm__bkernels black_rows[] = {
 #if X86_KERNELS
-    /* the scalar kernel with fma() inlined: same bits, the first row of an
-     * id that the CPU runs wins */
-    {{QPM_PRICER_KERNEL_SCALAR, AVX2_FMA}, qpm__black_kernel_scalar_fma, qpm__black_screen_scalar,
-     NULL},
-#endif
+    /* With FMA, the scalar kernel is the vector formulation in portable C,
+     * built with -mfma (the AVX2 kernel's bits); without, black.c's
+     * reference kernel, which makes a third as many fma() calls (libm's
+     * software fma there).  The first row of an id that the CPU runs wins. */
+    {{QPM_PRICER_KERNEL_SCALAR, AVX2_FMA},
+     qpm__black_kernel_c_fma,
+     qpm__black_screen_scalar,
+     qpm__black_one_c_fma},
     {{QPM_PRICER_KERNEL_SCALAR, 0u}, qpm__black_kernel_scalar, qpm__black_screen_scalar, NULL},
+#elif defined(FP_FAST_FMA)
+    /* hardware FMA in the base instruction set (aarch64, ppc64, s390x...) */
+    {{QPM_PRICER_KERNEL_SCALAR, 0u},
+     qpm__black_kernel_c,
+     qpm__black_screen_scalar,
+     qpm__black_one_c},
+#else
+    {{QPM_PRICER_KERNEL_SCALAR, 0u}, qpm__black_kernel_scalar, qpm__black_screen_scalar, NULL},
+#endif
 #if X86_KERNELS
-    {{QPM_PRICER_KERNEL_AVX2, AVX2_FMA}, qpm__black_kernel_avx2, qpm__black_screen_avx2,
+    {{QPM_PRICER_KERNEL_AVX2, AVX2_FMA},
+     qpm__black_kernel_avx2,
+     qpm__black_screen_avx2,
      qpm__black_one_r4},
-    {{QPM_PRICER_KERNEL_AVX512, AVX512_FDQVL}, qpm__black_kernel_avx512, qpm__black_screen_avx512,
+    {{QPM_PRICER_KERNEL_AVX512, AVX512_FDQVL},
+     qpm__black_kernel_avx512,
+     qpm__black_screen_avx512,
      qpm__black_one_r8},
 #endif
 };

@@ -83,7 +83,7 @@ static inline void scalar_one(const qpm__bjob *job, int model, int inverse, unsi
 
 /* npdf_dd's linkage: the vector kernels inline it as it is; the portable
  * build (black_c.c) forces it, which gcc 12 otherwise keeps out of line
- * there (a call per step, with its spills: 25 % of that kernel's time) */
+ * there (a call per step, with its spills: 15-20 % of that kernel's time) */
 #ifndef QPM__NPDF_INLINE
 #define QPM__NPDF_INLINE inline
 #endif

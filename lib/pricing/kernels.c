@@ -31,28 +31,20 @@ static const qpm__bkernels black_rows[] = {
      * built with -mfma (the AVX2 kernel's bits); without, black.c's
      * reference kernel, which makes a third as many fma() calls (libm's
      * software fma there).  The first row of an id that the CPU runs wins. */
-    {{QPM_PRICER_KERNEL_SCALAR, AVX2_FMA},
-     qpm__black_kernel_c_fma,
-     qpm__black_screen_scalar,
+    {{QPM_PRICER_KERNEL_SCALAR, AVX2_FMA}, qpm__black_kernel_c_fma, qpm__black_screen_scalar,
      qpm__black_one_c_fma},
     {{QPM_PRICER_KERNEL_SCALAR, 0u}, qpm__black_kernel_scalar, qpm__black_screen_scalar, NULL},
 #elif defined(FP_FAST_FMA)
     /* hardware FMA in the base instruction set (aarch64, ppc64, s390x...) */
-    {{QPM_PRICER_KERNEL_SCALAR, 0u},
-     qpm__black_kernel_c,
-     qpm__black_screen_scalar,
+    {{QPM_PRICER_KERNEL_SCALAR, 0u}, qpm__black_kernel_c, qpm__black_screen_scalar,
      qpm__black_one_c},
 #else
     {{QPM_PRICER_KERNEL_SCALAR, 0u}, qpm__black_kernel_scalar, qpm__black_screen_scalar, NULL},
 #endif
 #if X86_KERNELS
-    {{QPM_PRICER_KERNEL_AVX2, AVX2_FMA},
-     qpm__black_kernel_avx2,
-     qpm__black_screen_avx2,
+    {{QPM_PRICER_KERNEL_AVX2, AVX2_FMA}, qpm__black_kernel_avx2, qpm__black_screen_avx2,
      qpm__black_one_r4},
-    {{QPM_PRICER_KERNEL_AVX512, AVX512_FDQVL},
-     qpm__black_kernel_avx512,
-     qpm__black_screen_avx512,
+    {{QPM_PRICER_KERNEL_AVX512, AVX512_FDQVL}, qpm__black_kernel_avx512, qpm__black_screen_avx512,
      qpm__black_one_r8},
 #endif
 };

@@ -8,7 +8,8 @@
 #  - static (-Ddefault_library=static), found after subproject() without a
 #    wrap: the program has no DT_NEEDED entry for libqpm; with
 #    -Dlibqpm:optimization_floor=0 libqpm follows the debug buildtype (-O0);
-#  - in both, the parent gets no libqpm test, benchmark or example;
+#  - in both, the parent gets no libqpm test, benchmark or example, and
+#    libqpm looks up no OpenBLAS (it loads its BLAS at run time);
 #  - a version constraint libqpm does not meet fails the configuration.
 #   check_subproject.sh SRC PYTHON
 set -u
@@ -61,6 +62,7 @@ build() { # name setup-args...
 }
 
 check_parent() { # builddir kind
+  ! grep -qi 'dependency openblas' "$1.log" || err "$2: libqpm looked up OpenBLAS as a subproject"
   t=$(tests_of "$1" | tr '\n' ' ')
   [ "$t" = "price_one " ] || err "$2: the parent has tests '$t', expected only price_one"
   extra=$(targets "$1" | awk -F '\t' '$1 == "libqpm" && $2 != "shared library" && $2 != "static library"')

@@ -327,7 +327,7 @@ static void ewma_fit(qpm_cov *c, size_t t, const double *x, size_t ld, size_t ke
     for (size_t k = 0; k < QPM__COV_BLOCK; k++)
         c->wtab[k] = sqrt(w1 * pow(l, (double)k));
 
-    int first = 1, packed = c->packed; /* weighted rows on the packed kernel */
+    int first = 1;
     size_t ord = 0, nb = 0; /* ordinal of the last row read (1-based) */
     r = 0;
     if (seeded) {
@@ -362,7 +362,7 @@ static void ewma_fit(qpm_cov *c, size_t t, const double *x, size_t ld, size_t ke
         size_t e = b0 + len - 1;
         double beta = first ? 0.0 : pow(l, (double)len);
 #ifdef QPM__COV_HAVE_SYRK_AVX512
-        if (packed) {
+        if (c->packed) { /* weighted rows on the packed kernel */
             for (size_t k = 0; k < len; k++) {
                 row = next_row(c, x, t, ld, &r);
                 ord++;

@@ -558,9 +558,10 @@ static size_t reference_kernel(int fma_build, int mi, int st, const opts_t *o, s
 {
     static const double zero = 0.0;
     const int kmodel[3] = {QPM__BSM, QPM__B76, QPM__BACH};
-    qpm__bjob job = {kmodel[mi], st,    o->u,  o->k, o->T, o->r, mi == 0 ? o->q : &zero,
-                     o->s,       o->ty, 1,     1,    1,    1,    mi == 0 ? 1 : 0,
-                     1,          1,     {NULL}};
+    qpm__bjob job = {.model = kmodel[mi], .inverse = st, .u = o->u, .k = o->k, .t = o->T,
+                     .r = o->r, .q = mi == 0 ? o->q : &zero, .sig = o->s, .type = o->ty,
+                     .su = 1, .sk = 1, .st = 1, .sr = 1, .sq = mi == 0 ? 1 : 0, .ssig = 1,
+                     .stype = 1};
     for (int oo = 0; oo < NO; oo++)
         job.out[oo] = buf[oo];
     return fma_build ? qpm__black_kernel_scalar_fma(&job, 0, n)
